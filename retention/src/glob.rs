@@ -1,0 +1,180 @@
+//! Shell-style patterns for `--exclude`: `*`, `?` and `[a-z]` / `[!x]` classes, matched
+//! against a whole deployment id. Small on purpose: a regex engine would double the wasm.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Glob(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GlobError {
+    #[error("empty pattern")]
+    Empty,
+    #[error("pattern '{0}': '[' without a closing ']'")]
+    Unclosed(String),
+}
+
+impl FromStr for Glob {
+    type Err = GlobError;
+    fn from_str(s: &str) -> Result<Self, GlobError> {
+        if s.is_empty() {
+            return Err(GlobError::Empty);
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == '[' {
+                match class_end(&chars, i) {
+                    Some(end) => i = end,
+                    None => return Err(GlobError::Unclosed(s.into())),
+                }
+            }
+            i += 1;
+        }
+        Ok(Glob(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for Glob {
+    type Error = GlobError;
+    fn try_from(s: String) -> Result<Self, GlobError> {
+        s.parse()
+    }
+}
+impl From<Glob> for String {
+    fn from(g: Glob) -> String {
+        g.0
+    }
+}
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Index of the `]` closing the class opened at `start`, if any.
+fn class_end(p: &[char], start: usize) -> Option<usize> {
+    let mut j = start + 1;
+    if j < p.len() && p[j] == '!' {
+        j += 1;
+    }
+    if j < p.len() && p[j] == ']' {
+        j += 1; // a leading ']' is a literal member
+    }
+    while j < p.len() {
+        if p[j] == ']' {
+            return Some(j);
+        }
+        j += 1;
+    }
+    None
+}
+
+fn class_matches(p: &[char], start: usize, end: usize, c: char) -> bool {
+    let mut j = start + 1;
+    let negate = p.get(j) == Some(&'!');
+    if negate {
+        j += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while j < end {
+        if (p[j] != ']' || first) && j + 2 < end && p[j + 1] == '-' {
+            if p[j] <= c && c <= p[j + 2] {
+                hit = true;
+            }
+            j += 3;
+        } else {
+            if p[j] == c {
+                hit = true;
+            }
+            j += 1;
+        }
+        first = false;
+    }
+    hit != negate
+}
+
+impl Glob {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        let p: Vec<char> = self.0.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        // Iterative matcher with single-star backtracking: linear-ish, no recursion blowup.
+        let (mut pi, mut ti) = (0usize, 0usize);
+        let mut star: Option<(usize, usize)> = None;
+        while ti < t.len() {
+            let step = if pi < p.len() {
+                match p[pi] {
+                    '*' => {
+                        star = Some((pi, ti));
+                        pi += 1;
+                        continue;
+                    }
+                    '?' => Some(pi + 1),
+                    '[' => {
+                        let end = class_end(&p, pi).expect("validated at parse");
+                        class_matches(&p, pi, end, t[ti]).then_some(end + 1)
+                    }
+                    c => (c == t[ti]).then_some(pi + 1),
+                }
+            } else {
+                None
+            };
+            match step {
+                Some(next) => {
+                    pi = next;
+                    ti += 1;
+                }
+                None => match star {
+                    Some((sp, st)) => {
+                        pi = sp + 1;
+                        ti = st + 1;
+                        star = Some((sp, st + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        p[pi..].iter().all(|&c| c == '*')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, t: &str) -> bool {
+        p.parse::<Glob>().unwrap().matches(t)
+    }
+
+    #[test]
+    fn matches_like_a_shell() {
+        assert!(m("staging-*", "staging-12"));
+        assert!(!m("staging-*", "prod-staging-12"));
+        assert!(m("*", ""));
+        assert!(m("*-keep", "a-b-keep"));
+        assert!(m("v?", "v1"));
+        assert!(!m("v?", "v10"));
+        assert!(m("v[0-9]", "v7"));
+        assert!(!m("v[!0-9]", "v7"));
+        assert!(m("v[!0-9]", "vx"));
+        assert!(m("a*b*c", "axxbyyc"));
+        assert!(!m("a*b*c", "axxbyy"));
+        assert!(m("exact", "exact"));
+        assert!(!m("exact", "exactly"));
+        assert!(m("dé*", "déploiement"));
+    }
+
+    #[test]
+    fn rejects_broken_patterns() {
+        assert_eq!("".parse::<Glob>(), Err(GlobError::Empty));
+        assert!(matches!("v[0-9".parse::<Glob>(), Err(GlobError::Unclosed(_))));
+    }
+}

@@ -1,0 +1,19 @@
+//! The retention policy of s3-prune, as a pure function.
+//!
+//! [`plan`] takes what a scan saw ([`Inventory`]), what the user asked for ([`Policy`]) and the
+//! current time, and returns a [`Plan`]: for every deployment keep or delete and *why*. Nothing
+//! here does IO, so the CLI, the dashboard (in the browser, compiled to wasm) and the scheduled
+//! job all decide with exactly this code.
+
+mod glob;
+mod plan;
+mod span;
+mod types;
+
+pub use glob::{Glob, GlobError};
+pub use plan::{plan, Action, Entry, Plan, Reason, Summary, Totals, Warning};
+pub use span::{human_age, Span, SpanError};
+pub use types::{
+    DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError, Inventory,
+    LooseObjects, Policy, PolicyError, Retain, Versioning, parse_days,
+};

@@ -1,0 +1,320 @@
+//! The policy itself: one function, [`plan`], in the spirit of restic's `ApplyPolicy`.
+
+use crate::span::fmt_age;
+use crate::{DateOrigin, DateSource, Deployment, DeploymentId, Glob, Inventory, LooseObjects, Policy, Span, Versioning};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Keep,
+    Delete,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Keep => "keep",
+            Action::Delete => "delete",
+        })
+    }
+}
+
+/// Why a deployment is kept or deleted. `Display` gives the sentence users read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// Its id matches an `--exclude` pattern: not managed.
+    Excluded { pattern: Glob },
+    /// `--pin`ned: always kept, not counted.
+    Pinned,
+    /// Among the newest `retain` managed deployments.
+    Newest { rank: u64, retain: u64 },
+    /// Beyond the newest `retain`, but younger than the minimum age.
+    TooYoung { rank: u64, retain: u64, age_secs: i64, keep_within: Span },
+    /// Beyond the newest `retain` and (when a minimum age is set) older than it.
+    Expired { rank: u64, retain: u64, age_secs: i64, keep_within: Option<Span> },
+}
+
+impl Reason {
+    pub fn action(&self) -> Action {
+        match self {
+            Reason::Expired { .. } => Action::Delete,
+            _ => Action::Keep,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Excluded { pattern } => write!(f, "keep: excluded by '{pattern}'"),
+            Reason::Pinned => f.write_str("keep: pinned"),
+            Reason::Newest { rank, retain } => write!(f, "keep: newest {rank} of {retain}"),
+            Reason::TooYoung { age_secs, keep_within, .. } => {
+                write!(f, "keep: {}, younger than {keep_within}", fmt_age(*age_secs, *keep_within))
+            }
+            Reason::Expired { rank, retain, age_secs, keep_within } => {
+                write!(f, "delete: rank {rank} > {retain}")?;
+                if let Some(w) = keep_within {
+                    let age = fmt_age(*age_secs, *w);
+                    let age = age.trim_end_matches(" old");
+                    write!(f, " and {age} > {w}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One deployment's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: DeploymentId,
+    /// The date the policy used (see `date_origin`).
+    pub date: DateTime<Utc>,
+    pub date_origin: DateOrigin,
+    pub age_secs: i64,
+    pub objects: u64,
+    pub bytes: u64,
+    /// Newest LastModified: part of what apply re-checks before deleting.
+    pub newest: DateTime<Utc>,
+    pub action: Action,
+    pub reason: Reason,
+    /// The human sentence for `reason`, so JSON readers need no copy of the wording.
+    pub reason_text: String,
+}
+
+/// A thing the user should know before applying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    /// Deployments with equal dates were ordered by id.
+    TieBroken { ids: Vec<DeploymentId> },
+    /// `meta:KEY` was absent or unparsable; the newest LastModified was used.
+    MetaFallback { id: DeploymentId, key: String, problem: String },
+    /// A `--pin` names no deployment in the bucket.
+    PinMatchesNothing { id: DeploymentId },
+    /// An `--exclude` pattern matches no deployment.
+    ExcludeMatchesNothing { pattern: Glob },
+    /// Deleting on a versioned bucket leaves old versions unless purged.
+    VersionedNoPurge { versioning: Versioning },
+    /// Versions and delete markers will be removed for good.
+    VersionedPurge { versioning: Versioning },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::TieBroken { ids } => {
+                let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+                write!(f, "same date for {}: ordered by id", ids.join(", "))
+            }
+            Warning::MetaFallback { id, key, problem } => write!(
+                f,
+                "{id}: metadata '{key}' {problem}; dated by its newest object instead"
+            ),
+            Warning::PinMatchesNothing { id } => write!(f, "pin '{id}' matches no deployment"),
+            Warning::ExcludeMatchesNothing { pattern } => {
+                write!(f, "exclude '{pattern}' matches no deployment")
+            }
+            Warning::VersionedNoPurge { versioning } => write!(
+                f,
+                "bucket versioning is {versioning}: deleting only adds delete markers and frees no \
+                 storage; add --purge-versions to remove every version for good"
+            ),
+            Warning::VersionedPurge { versioning } => write!(
+                f,
+                "bucket versioning is {versioning}: --purge-versions removes every version and \
+                 delete marker of the deleted deployments; they cannot be restored"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub deployments: u64,
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+impl Totals {
+    fn add(&mut self, e: &Entry) {
+        self.deployments += 1;
+        self.objects += e.objects;
+        self.bytes += e.bytes;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub keep: Totals,
+    pub delete: Totals,
+    pub loose: LooseObjects,
+}
+
+/// The verdict for every deployment, newest first, with totals and warnings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub policy: Policy,
+    pub now: DateTime<Utc>,
+    pub versioning: Versioning,
+    pub entries: Vec<Entry>,
+    pub summary: Summary,
+    pub warnings: Vec<Warning>,
+}
+
+impl Plan {
+    pub fn to_delete(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.action == Action::Delete)
+    }
+
+    /// What apply binds to: the deployments to delete with the facts that make them what the
+    /// user saw. If a rescan yields a different set, the user has not confirmed it.
+    pub fn deletion_set(&self) -> Vec<(DeploymentId, u64, u64, DateTime<Utc>)> {
+        let mut v: Vec<_> = self
+            .to_delete()
+            .map(|e| (e.id.clone(), e.objects, e.bytes, e.newest))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+fn resolve_date(d: &Deployment, source: &DateSource) -> (DateTime<Utc>, DateOrigin, Option<Warning>) {
+    match source {
+        DateSource::Newest => (d.newest, DateOrigin::Newest, None),
+        DateSource::Oldest => (d.oldest, DateOrigin::Oldest, None),
+        DateSource::Meta(key) => {
+            let problem = match d.meta.as_deref() {
+                None => "is absent".to_string(),
+                Some(raw) => match DateTime::parse_from_rfc3339(raw.trim()) {
+                    Ok(t) => return (t.with_timezone(&Utc), DateOrigin::Meta, None),
+                    Err(_) => format!("'{raw}' is not an RFC 3339 date"),
+                },
+            };
+            let w = Warning::MetaFallback { id: d.id.clone(), key: key.clone(), problem };
+            (d.newest, DateOrigin::MetaFallback, Some(w))
+        }
+    }
+}
+
+/// Decides, for every deployment of `inventory`, keep or delete and why.
+///
+/// A deployment is deleted iff it is not excluded, not pinned, not among the newest
+/// `policy.retain` managed deployments, and — when a minimum age is set — strictly older than it
+/// at `now`. Order is newest date first, equal dates by id ascending.
+pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan {
+    let mut warnings = Vec::new();
+    let pins: BTreeSet<&DeploymentId> = policy.pins.iter().collect();
+
+    // Dates first, then one total order used for ranking and for display.
+    let mut dated: Vec<(&Deployment, DateTime<Utc>, DateOrigin, Option<Warning>)> = inventory
+        .deployments
+        .iter()
+        .map(|d| {
+            let (date, origin, warning) = resolve_date(d, &policy.date_source);
+            (d, date, origin, warning)
+        })
+        .collect();
+    dated.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
+    // Warnings in plan order, so the plan does not depend on the order of the listing.
+    warnings.extend(dated.iter_mut().filter_map(|x| x.3.take()));
+
+    let retain = policy.retain.get();
+    let mut rank: u64 = 0;
+    let mut entries = Vec::with_capacity(dated.len());
+    let mut managed_dates: Vec<(DateTime<Utc>, &DeploymentId)> = Vec::new();
+    let mut excludes_used = vec![false; policy.excludes.len()];
+
+    for (d, date, origin, _) in dated {
+        let age_secs = (now - date).num_seconds();
+        let excluded = policy.excludes.iter().position(|g| g.matches(d.id.as_str()));
+        let reason = if let Some(i) = excluded {
+            excludes_used[i] = true;
+            Reason::Excluded { pattern: policy.excludes[i].clone() }
+        } else if pins.contains(&d.id) {
+            Reason::Pinned
+        } else {
+            rank += 1;
+            managed_dates.push((date, &d.id));
+            if rank <= retain {
+                Reason::Newest { rank, retain }
+            } else {
+                match policy.keep_within {
+                    Some(w) if i128::from(age_secs) <= i128::from(w.as_secs()) => {
+                        Reason::TooYoung { rank, retain, age_secs, keep_within: w }
+                    }
+                    w => Reason::Expired { rank, retain, age_secs, keep_within: w },
+                }
+            }
+        };
+        entries.push(Entry {
+            id: d.id.clone(),
+            date,
+            date_origin: origin,
+            age_secs,
+            objects: d.objects,
+            bytes: d.bytes,
+            newest: d.newest,
+            action: reason.action(),
+            reason_text: reason.to_string(),
+            reason,
+        });
+    }
+
+    // Ties among ranked deployments: the order (and maybe the verdict) hinged on the id.
+    let mut i = 0;
+    while i < managed_dates.len() {
+        let mut j = i + 1;
+        while j < managed_dates.len() && managed_dates[j].0 == managed_dates[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let ids = managed_dates[i..j].iter().map(|(_, id)| (*id).clone()).collect();
+            warnings.push(Warning::TieBroken { ids });
+        }
+        i = j;
+    }
+
+    let present: BTreeSet<&DeploymentId> = inventory.deployments.iter().map(|d| &d.id).collect();
+    for pin in pins.iter().filter(|p| !present.contains(**p)) {
+        warnings.push(Warning::PinMatchesNothing { id: (*pin).clone() });
+    }
+    for (g, used) in policy.excludes.iter().zip(excludes_used) {
+        if !used {
+            warnings.push(Warning::ExcludeMatchesNothing { pattern: g.clone() });
+        }
+    }
+    if inventory.versioning.keeps_versions() {
+        warnings.push(if policy.purge_versions {
+            Warning::VersionedPurge { versioning: inventory.versioning }
+        } else {
+            Warning::VersionedNoPurge { versioning: inventory.versioning }
+        });
+    }
+
+    let mut summary = Summary { loose: inventory.loose, ..Summary::default() };
+    for e in &entries {
+        match e.action {
+            Action::Keep => summary.keep.add(e),
+            Action::Delete => summary.delete.add(e),
+        }
+    }
+
+    Plan {
+        policy: policy.clone(),
+        now,
+        versioning: inventory.versioning,
+        entries,
+        summary,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,362 @@
+use super::*;
+use crate::{Retain, Span};
+use chrono::{Duration, TimeZone};
+use proptest::prelude::*;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+}
+
+fn dep(id: &str, days_ago: i64) -> Deployment {
+    let d = t0() - Duration::days(days_ago);
+    Deployment {
+        id: DeploymentId::new(id).unwrap(),
+        objects: 10,
+        bytes: 1000,
+        newest: d,
+        oldest: d - Duration::hours(1),
+        meta: None,
+    }
+}
+
+fn inv(ds: Vec<Deployment>) -> Inventory {
+    Inventory { deployments: ds, ..Inventory::default() }
+}
+
+fn policy(retain: u64) -> Policy {
+    Policy::new(Retain::new(retain).unwrap())
+}
+
+fn reasons(p: &Plan) -> Vec<(String, String)> {
+    p.entries.iter().map(|e| (e.id.to_string(), e.reason_text.clone())).collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[test]
+fn the_original_example_retain_one() {
+    // Three deployments uploaded seconds apart; retain 1 keeps only the newest.
+    let base = t0();
+    let mk = |id: &str, s: i64| Deployment {
+        id: DeploymentId::new(id).unwrap(),
+        objects: 2,
+        bytes: 20,
+        newest: base - Duration::seconds(s),
+        oldest: base - Duration::seconds(s),
+        meta: None,
+    };
+    let i = inv(vec![mk("deployhash112", 20), mk("dsfsfsl9074", 10), mk("delkjlkploy3", 0)]);
+    let p = plan(&i, &policy(1), base);
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("delkjlkploy3", "keep: newest 1 of 1"),
+            ("dsfsfsl9074", "delete: rank 2 > 1"),
+            ("deployhash112", "delete: rank 3 > 1"),
+        ])
+    );
+    assert_eq!(p.summary.delete, Totals { deployments: 2, objects: 4, bytes: 40 });
+    assert_eq!(p.summary.keep, Totals { deployments: 1, objects: 2, bytes: 20 });
+}
+
+#[test]
+fn every_reason_string() {
+    let mut pol = policy(2);
+    pol.keep_within = Some(Span::from_days(30));
+    pol.pins = vec![DeploymentId::new("pinned").unwrap()];
+    pol.excludes = vec!["staging-*".parse().unwrap()];
+    let i = inv(vec![
+        dep("a", 1),
+        dep("b", 2),
+        dep("c", 12),
+        dep("d", 42),
+        dep("pinned", 100),
+        dep("staging-1", 200),
+    ]);
+    let p = plan(&i, &pol, t0());
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("a", "keep: newest 1 of 2"),
+            ("b", "keep: newest 2 of 2"),
+            ("c", "keep: 12 d old, younger than 30 d"),
+            ("d", "delete: rank 4 > 2 and 42 d > 30 d"),
+            ("pinned", "keep: pinned"),
+            ("staging-1", "keep: excluded by 'staging-*'"),
+        ])
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn min_age_is_strict_and_shows_a_decimal_at_the_edge() {
+    let mut pol = policy(1);
+    pol.keep_within = Some(Span::from_days(30));
+    let mut exactly = dep("exactly", 30);
+    exactly.newest = t0() - Duration::days(30);
+    let mut over = dep("over", 30);
+    over.newest = t0() - Duration::days(30) - Duration::hours(3);
+    let p = plan(&inv(vec![dep("new", 0), exactly, over]), &pol, t0());
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("new", "keep: newest 1 of 1"),
+            ("exactly", "keep: 30 d old, younger than 30 d"),
+            ("over", "delete: rank 3 > 1 and 30.1 d > 30 d"),
+        ])
+    );
+}
+
+#[test]
+fn keep_within_in_seconds() {
+    let mut pol = policy(1);
+    pol.keep_within = Some("90s".parse().unwrap());
+    let mk = |id: &str, s: i64| Deployment { newest: t0() - Duration::seconds(s), ..dep(id, 0) };
+    let p = plan(&inv(vec![mk("a", 0), mk("b", 45), mk("c", 200)]), &pol, t0());
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("a", "keep: newest 1 of 1"),
+            ("b", "keep: 45 s old, younger than 90 s"),
+            ("c", "delete: rank 3 > 1 and 200 s > 90 s"),
+        ])
+    );
+}
+
+#[test]
+fn ties_are_broken_by_id_and_reported() {
+    let i = inv(vec![dep("zeta", 5), dep("alpha", 5), dep("new", 1)]);
+    let p = plan(&i, &policy(2), t0());
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("new", "keep: newest 1 of 2"),
+            ("alpha", "keep: newest 2 of 2"),
+            ("zeta", "delete: rank 3 > 2"),
+        ])
+    );
+    assert_eq!(
+        p.warnings,
+        vec![Warning::TieBroken {
+            ids: vec![DeploymentId::new("alpha").unwrap(), DeploymentId::new("zeta").unwrap()]
+        }]
+    );
+    assert_eq!(p.warnings[0].to_string(), "same date for alpha, zeta: ordered by id");
+}
+
+#[test]
+fn date_sources() {
+    let mut a = dep("a", 1);
+    a.oldest = t0() - Duration::days(50);
+    let b = dep("b", 10);
+    // Oldest: a's oldest object makes it the older one.
+    let mut pol = policy(1);
+    pol.date_source = DateSource::Oldest;
+    let p = plan(&inv(vec![a.clone(), b.clone()]), &pol, t0());
+    assert_eq!(p.entries[0].id.as_str(), "b");
+    assert_eq!(p.entries[0].date_origin, DateOrigin::Oldest);
+
+    // meta: the recorded deploy time wins; absent or garbage falls back with a warning.
+    pol.date_source = DateSource::Meta("deployed-at".into());
+    let mut m1 = dep("m1", 0);
+    m1.meta = Some("2026-01-01T00:00:00Z".into());
+    let mut m2 = dep("m2", 0);
+    m2.meta = Some("last tuesday".into());
+    let m3 = dep("m3", 3);
+    let p = plan(&inv(vec![m1, m2, m3]), &pol, t0());
+    let got: Vec<_> = p.entries.iter().map(|e| (e.id.as_str(), e.date_origin)).collect();
+    assert_eq!(
+        got,
+        vec![("m2", DateOrigin::MetaFallback), ("m3", DateOrigin::MetaFallback), ("m1", DateOrigin::Meta)]
+    );
+    assert_eq!(p.entries[2].date, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+    let texts: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        texts,
+        vec![
+            "m2: metadata 'deployed-at' 'last tuesday' is not an RFC 3339 date; dated by its newest object instead",
+            "m3: metadata 'deployed-at' is absent; dated by its newest object instead",
+        ]
+    );
+}
+
+#[test]
+fn warnings_for_unused_pins_excludes_and_versioning() {
+    let mut pol = policy(1);
+    pol.pins = vec![DeploymentId::new("ghost").unwrap()];
+    pol.excludes = vec!["nope-*".parse().unwrap()];
+    let mut i = inv(vec![dep("a", 1)]);
+    i.versioning = Versioning::Enabled;
+    let p = plan(&i, &pol, t0());
+    let texts: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(texts[0], "pin 'ghost' matches no deployment");
+    assert_eq!(texts[1], "exclude 'nope-*' matches no deployment");
+    assert!(texts[2].starts_with("bucket versioning is enabled: deleting only adds delete markers"));
+    pol.purge_versions = true;
+    let p = plan(&i, &pol, t0());
+    assert!(matches!(p.warnings.last(), Some(Warning::VersionedPurge { .. })));
+}
+
+#[test]
+fn empty_inventory_plans_nothing() {
+    let p = plan(&Inventory::default(), &policy(3), t0());
+    assert!(p.entries.is_empty());
+    assert_eq!(p.summary, Summary::default());
+}
+
+#[test]
+fn future_dates_are_young() {
+    let mut pol = policy(1);
+    pol.keep_within = Some(Span::from_days(1));
+    let p = plan(&inv(vec![dep("soon", -1), dep("future", -3)]), &pol, t0());
+    assert_eq!(p.entries[0].id.as_str(), "future");
+    assert_eq!(p.entries[1].id.as_str(), "soon");
+    assert_eq!(p.entries[1].reason_text, "keep: dated in the future, younger than 1 d");
+}
+
+#[test]
+fn plan_round_trips_through_json() {
+    let mut pol = policy(1);
+    pol.keep_within = Some(Span::from_days(2));
+    let p = plan(&inv(vec![dep("a", 0), dep("b", 5)]), &pol, t0());
+    let back: Plan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(back, p);
+}
+
+// ---- properties -------------------------------------------------------------------------
+
+fn arb_inventory() -> impl Strategy<Value = Inventory> {
+    // Small id alphabet and coarse dates: ties and pin/exclude hits are common.
+    prop::collection::btree_map("[a-e]{1,3}", (0i64..40, 0i64..5, 0u64..50, 0u64..5000), 0..25).prop_map(
+        |m| {
+            let deployments = m
+                .into_iter()
+                .map(|(id, (days, spread, objects, bytes))| {
+                    let newest = t0() - Duration::hours(days * 12);
+                    Deployment {
+                        id: DeploymentId::new(id).unwrap(),
+                        objects,
+                        bytes,
+                        newest,
+                        oldest: newest - Duration::days(spread),
+                        meta: None,
+                    }
+                })
+                .collect();
+            Inventory { deployments, ..Inventory::default() }
+        },
+    )
+}
+
+fn arb_policy() -> impl Strategy<Value = Policy> {
+    (
+        1u64..8,
+        prop::option::of(0u64..25),
+        prop::collection::vec("[a-e]{1,3}", 0..3),
+        prop::collection::vec(prop::sample::select(vec!["a*", "*e", "b?", "[cd]*", "zz"]), 0..2),
+        any::<bool>(),
+    )
+        .prop_map(|(retain, days, pins, excludes, oldest)| Policy {
+            retain: Retain::new(retain).unwrap(),
+            keep_within: days.map(Span::from_days),
+            pins: pins.into_iter().map(|p| DeploymentId::new(p).unwrap()).collect(),
+            excludes: excludes.into_iter().map(|g| g.parse().unwrap()).collect(),
+            date_source: if oldest { DateSource::Oldest } else { DateSource::Newest },
+            purge_versions: false,
+        })
+}
+
+fn deleted(p: &Plan) -> BTreeSet<DeploymentId> {
+    p.to_delete().map(|e| e.id.clone()).collect()
+}
+
+fn is_managed(pol: &Policy, id: &DeploymentId) -> bool {
+    !pol.pins.contains(id) && !pol.excludes.iter().any(|g| g.matches(id.as_str()))
+}
+
+proptest! {
+    #[test]
+    fn newest_x_managed_never_deleted(i in arb_inventory(), pol in arb_policy()) {
+        let p = plan(&i, &pol, t0());
+        let managed: Vec<&Entry> = p.entries.iter().filter(|e| is_managed(&pol, &e.id)).collect();
+        // entries are newest first; the first X managed ones must all be kept
+        for e in managed.iter().take(pol.retain.get() as usize) {
+            prop_assert_eq!(e.action, Action::Keep);
+        }
+        // and the managed order really is by date desc
+        for w in managed.windows(2) {
+            prop_assert!(w[0].date >= w[1].date);
+        }
+    }
+
+    #[test]
+    fn nothing_younger_than_min_age_deleted(i in arb_inventory(), pol in arb_policy()) {
+        let p = plan(&i, &pol, t0());
+        if let Some(w) = pol.keep_within {
+            for e in p.to_delete() {
+                prop_assert!((t0() - e.date).num_seconds() > w.as_secs() as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn pinned_and_excluded_never_deleted(i in arb_inventory(), pol in arb_policy()) {
+        let p = plan(&i, &pol, t0());
+        for e in p.to_delete() {
+            prop_assert!(is_managed(&pol, &e.id));
+        }
+    }
+
+    #[test]
+    fn keep_and_delete_partition_all(i in arb_inventory(), pol in arb_policy()) {
+        let p = plan(&i, &pol, t0());
+        let input: BTreeSet<_> = i.deployments.iter().map(|d| d.id.clone()).collect();
+        let out: Vec<_> = p.entries.iter().map(|e| e.id.clone()).collect();
+        prop_assert_eq!(out.len(), input.len());
+        prop_assert_eq!(out.into_iter().collect::<BTreeSet<_>>(), input);
+        let s = p.summary;
+        prop_assert_eq!(s.keep.deployments + s.delete.deployments, i.deployments.len() as u64);
+        prop_assert_eq!(s.keep.bytes + s.delete.bytes, i.deployments.iter().map(|d| d.bytes).sum::<u64>());
+        for e in &p.entries {
+            prop_assert_eq!(e.action, e.reason.action());
+        }
+    }
+
+    #[test]
+    fn replanning_what_is_kept_deletes_nothing(i in arb_inventory(), pol in arb_policy()) {
+        let p = plan(&i, &pol, t0());
+        let gone = deleted(&p);
+        let kept = Inventory {
+            deployments: i.deployments.iter().filter(|d| !gone.contains(&d.id)).cloned().collect(),
+            ..i.clone()
+        };
+        prop_assert!(deleted(&plan(&kept, &pol, t0())).is_empty());
+    }
+
+    #[test]
+    fn raising_x_or_d_never_deletes_more(i in arb_inventory(), pol in arb_policy(), dx in 0u64..5, dd in 0u64..10) {
+        let base = deleted(&plan(&i, &pol, t0()));
+        let mut more = pol.clone();
+        more.retain = Retain::new(pol.retain.get() + dx).unwrap();
+        prop_assert!(deleted(&plan(&i, &more, t0())).is_subset(&base));
+        let mut older = pol.clone();
+        older.keep_within = Some(Span::from_secs(pol.keep_within.map_or(0, |w| w.as_secs()) + dd * 86_400));
+        prop_assert!(deleted(&plan(&i, &older, t0())).is_subset(&base));
+    }
+
+    #[test]
+    fn input_order_does_not_matter(i in arb_inventory(), pol in arb_policy(), seed in any::<u64>()) {
+        let p = plan(&i, &pol, t0());
+        let mut shuffled = i.clone();
+        // deterministic shuffle from the seed
+        let n = shuffled.deployments.len();
+        let mut s = seed | 1;
+        for k in (1..n).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            shuffled.deployments.swap(k, (s % (k as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(plan(&shuffled, &pol, t0()), p);
+    }
+}

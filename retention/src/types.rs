@@ -1,0 +1,364 @@
+//! The inputs of a plan: what a scan saw and what the user asked for.
+
+use crate::{Glob, Span};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::num::NonZeroU64;
+use std::str::FromStr;
+
+/// The name of a deployment: the top-level folder under the prefix, without the `/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeploymentId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("a deployment id cannot be empty")]
+    Empty,
+    #[error("deployment id '{0}' contains '/': ids are the top-level folder name only")]
+    Slash(String),
+}
+
+impl DeploymentId {
+    pub fn new(s: impl Into<String>) -> Result<Self, IdError> {
+        let s = s.into();
+        if s.is_empty() {
+            Err(IdError::Empty)
+        } else if s.contains('/') {
+            Err(IdError::Slash(s))
+        } else {
+            Ok(DeploymentId(s))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl FromStr for DeploymentId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        DeploymentId::new(s)
+    }
+}
+impl TryFrom<String> for DeploymentId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        DeploymentId::new(s)
+    }
+}
+impl From<DeploymentId> for String {
+    fn from(d: DeploymentId) -> String {
+        d.0
+    }
+}
+impl fmt::Display for DeploymentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a scan saw of one deployment. Aggregates only: no key list is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: DeploymentId,
+    pub objects: u64,
+    pub bytes: u64,
+    /// Newest LastModified among its objects.
+    pub newest: DateTime<Utc>,
+    /// Oldest LastModified among its objects.
+    pub oldest: DateTime<Utc>,
+    /// The raw value of the `meta:KEY` user metadata on the newest object, when the date source
+    /// asked for it and it was present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<String>,
+}
+
+/// Objects directly under the prefix: never a deployment, never deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LooseObjects {
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+/// The bucket's versioning status, as GetBucketVersioning reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Versioning {
+    #[default]
+    Unversioned,
+    Enabled,
+    Suspended,
+}
+
+impl Versioning {
+    /// Whether deleting a key may leave older versions behind.
+    pub fn keeps_versions(self) -> bool {
+        !matches!(self, Versioning::Unversioned)
+    }
+}
+
+impl fmt::Display for Versioning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Versioning::Unversioned => "unversioned",
+            Versioning::Enabled => "enabled",
+            Versioning::Suspended => "suspended",
+        })
+    }
+}
+
+/// Everything a plan is computed from that came out of the bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub deployments: Vec<Deployment>,
+    pub loose: LooseObjects,
+    pub versioning: Versioning,
+}
+
+/// Where a deployment's date comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DateSource {
+    /// Newest LastModified among the deployment's objects.
+    #[default]
+    Newest,
+    /// Oldest LastModified among the deployment's objects.
+    Oldest,
+    /// RFC 3339 value of user metadata `x-amz-meta-KEY` on the newest object.
+    Meta(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateSourceError {
+    #[error("date source '{0}': expected newest, oldest or meta:KEY")]
+    Unknown(String),
+    #[error("date source '{0}': the metadata key after 'meta:' may hold only letters, digits, '-' and '_'")]
+    BadKey(String),
+}
+
+impl DateSource {
+    /// The user metadata key to read, if any.
+    pub fn meta_key(&self) -> Option<&str> {
+        match self {
+            DateSource::Meta(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for DateSource {
+    type Err = DateSourceError;
+    fn from_str(s: &str) -> Result<Self, DateSourceError> {
+        match s {
+            "newest" => Ok(DateSource::Newest),
+            "oldest" => Ok(DateSource::Oldest),
+            _ => match s.strip_prefix("meta:") {
+                Some(key)
+                    if !key.is_empty()
+                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                {
+                    // S3 lower-cases user metadata names.
+                    Ok(DateSource::Meta(key.to_ascii_lowercase()))
+                }
+                Some(_) => Err(DateSourceError::BadKey(s.into())),
+                None => Err(DateSourceError::Unknown(s.into())),
+            },
+        }
+    }
+}
+impl TryFrom<String> for DateSource {
+    type Error = DateSourceError;
+    fn try_from(s: String) -> Result<Self, DateSourceError> {
+        s.parse()
+    }
+}
+impl From<DateSource> for String {
+    fn from(d: DateSource) -> String {
+        d.to_string()
+    }
+}
+impl fmt::Display for DateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DateSource::Newest => f.write_str("newest"),
+            DateSource::Oldest => f.write_str("oldest"),
+            DateSource::Meta(k) => write!(f, "meta:{k}"),
+        }
+    }
+}
+
+/// How a deployment's date was found; shown next to the date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrigin {
+    Newest,
+    Oldest,
+    Meta,
+    /// `meta:KEY` was asked for but absent or unparsable; `newest` was used.
+    MetaFallback,
+}
+
+/// How many of the newest deployments always survive: at least one, by construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct Retain(NonZeroU64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("RETAIN must be at least 1: s3-prune always keeps the newest deployment (got {0})")]
+    RetainZero(String),
+    #[error("RETAIN must be a whole number ≥ 1 (got '{0}')")]
+    RetainNotANumber(String),
+    #[error("--min-retain-days must be a whole number ≥ 0 (got '{0}')")]
+    DaysNotANumber(String),
+    #[error("give either --min-retain-days or --keep-within, not both")]
+    BothMinimums,
+}
+
+impl Retain {
+    pub fn new(n: u64) -> Result<Self, PolicyError> {
+        NonZeroU64::new(n)
+            .map(Retain)
+            .ok_or_else(|| PolicyError::RetainZero(n.to_string()))
+    }
+    pub fn get(self) -> u64 {
+        self.0.get()
+    }
+}
+impl FromStr for Retain {
+    type Err = PolicyError;
+    fn from_str(s: &str) -> Result<Self, PolicyError> {
+        let t = s.trim();
+        if let Ok(n) = t.parse::<i128>() {
+            if n <= 0 {
+                return Err(PolicyError::RetainZero(t.into()));
+            }
+            // Anything beyond u64 keeps everything just as well as u64::MAX does.
+            return Retain::new(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+        Err(PolicyError::RetainNotANumber(t.into()))
+    }
+}
+impl TryFrom<u64> for Retain {
+    type Error = PolicyError;
+    fn try_from(n: u64) -> Result<Self, PolicyError> {
+        Retain::new(n)
+    }
+}
+impl From<Retain> for u64 {
+    fn from(r: Retain) -> u64 {
+        r.get()
+    }
+}
+impl fmt::Display for Retain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Parses `--min-retain-days`: a whole number of days ≥ 0.
+pub fn parse_days(s: &str) -> Result<Span, PolicyError> {
+    let t = s.trim();
+    match t.parse::<u64>() {
+        Ok(d) => Ok(Span::from_days(d)),
+        Err(_) if t.parse::<i128>().is_ok_and(|n| n > 0) => Ok(Span::from_days(u64::MAX)),
+        Err(_) => Err(PolicyError::DaysNotANumber(t.into())),
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub retain: Retain,
+    /// Never delete a deployment younger than this (`--min-retain-days`, `--keep-within`).
+    #[serde(default)]
+    pub keep_within: Option<Span>,
+    /// Always kept, not counted in `retain`.
+    #[serde(default)]
+    pub pins: Vec<DeploymentId>,
+    /// Deployments matching any of these are not managed at all.
+    #[serde(default)]
+    pub excludes: Vec<Glob>,
+    #[serde(default)]
+    pub date_source: DateSource,
+    /// Also remove old versions and delete markers of deleted deployments.
+    #[serde(default)]
+    pub purge_versions: bool,
+}
+
+impl Policy {
+    pub fn new(retain: Retain) -> Self {
+        Policy {
+            retain,
+            keep_within: None,
+            pins: Vec::new(),
+            excludes: Vec::new(),
+            date_source: DateSource::Newest,
+            purge_versions: false,
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "keep newest {}", self.retain)?;
+        if let Some(w) = self.keep_within {
+            write!(f, ", and anything younger than {w}")?;
+        }
+        if !self.pins.is_empty() {
+            let pins: Vec<&str> = self.pins.iter().map(|p| p.as_str()).collect();
+            write!(f, ", pinned: {}", pins.join(", "))?;
+        }
+        if !self.excludes.is_empty() {
+            let ex: Vec<&str> = self.excludes.iter().map(|p| p.as_str()).collect();
+            write!(f, ", not managed: {}", ex.join(", "))?;
+        }
+        write!(f, " (dates: {})", self.date_source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retain_rejects_zero_negative_and_words() {
+        assert!(matches!("0".parse::<Retain>(), Err(PolicyError::RetainZero(_))));
+        assert!(matches!("-1".parse::<Retain>(), Err(PolicyError::RetainZero(_))));
+        assert!(matches!("two".parse::<Retain>(), Err(PolicyError::RetainNotANumber(_))));
+        assert_eq!("3".parse::<Retain>().unwrap().get(), 3);
+        assert_eq!("1000000000000".parse::<Retain>().unwrap().get(), 1_000_000_000_000);
+        assert_eq!("99999999999999999999999".parse::<Retain>().unwrap().get(), u64::MAX);
+        assert!(serde_json::from_str::<Retain>("0").is_err());
+    }
+
+    #[test]
+    fn days_reject_negative_and_words() {
+        assert!(parse_days("-1").is_err());
+        assert!(parse_days("x").is_err());
+        assert_eq!(parse_days("0").unwrap().as_secs(), 0);
+        assert_eq!(parse_days("30").unwrap(), Span::from_days(30));
+        assert_eq!(parse_days("1000000000").unwrap(), Span::from_days(1_000_000_000));
+    }
+
+    #[test]
+    fn ids_are_one_folder() {
+        assert!(DeploymentId::new("").is_err());
+        assert!(DeploymentId::new("a/b").is_err());
+        assert_eq!(DeploymentId::new("deployhash112").unwrap().as_str(), "deployhash112");
+    }
+
+    #[test]
+    fn date_sources_parse() {
+        assert_eq!("newest".parse::<DateSource>().unwrap(), DateSource::Newest);
+        assert_eq!("oldest".parse::<DateSource>().unwrap(), DateSource::Oldest);
+        assert_eq!(
+            "meta:Deployed-At".parse::<DateSource>().unwrap(),
+            DateSource::Meta("deployed-at".into())
+        );
+        assert!("meta:".parse::<DateSource>().is_err());
+        assert!("meta:a b".parse::<DateSource>().is_err());
+        assert!("latest".parse::<DateSource>().is_err());
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs what `make demo` / `make test` need, once per machine.
+# Everything lands under $S3P_CACHE (default ~/.cache/s3-prune), outside the clone, with a
+# version stamp per tool so a fresh clone reuses it and a version bump reinstalls it.
+set -euo pipefail
+CACHE="${S3P_CACHE:-$HOME/.cache/s3-prune}"
+mkdir -p "$CACHE/bin" "$CACHE/stamps"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,"",$0); print; exit}' "$ROOT/Cargo.lock" 2>/dev/null || true)"
+WASM_BINDGEN_VERSION="${WASM_BINDGEN_VERSION:-0.2.130}"
+BINARYEN_VERSION=132.0.0
+LOCALSTACK_VERSION=4.13.1
+PLAYWRIGHT_VERSION=1.65.1
+
+stamp_ok() { [ -f "$CACHE/stamps/$1" ] && [ "$(cat "$CACHE/stamps/$1")" = "$2" ]; }
+stamp() { echo "$2" > "$CACHE/stamps/$1"; }
+log() { echo "setup: $*" >&2; }
+
+want="${1:-all}"
+
+rust() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+wasm_bindgen() {
+  if stamp_ok wasm-bindgen "$WASM_BINDGEN_VERSION" && [ -x "$CACHE/bin/wasm-bindgen" ]; then return; fi
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (2-4 min, once)"
+  # Without --locked: the CLI's own lockfile pins a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$CACHE" --force
+  stamp wasm-bindgen "$WASM_BINDGEN_VERSION"
+}
+
+binaryen() {
+  # The npm build of binaryen; Debian's v108 silently corrupts Leptos wasm.
+  if stamp_ok binaryen "$BINARYEN_VERSION" && [ -x "$CACHE/node/node_modules/.bin/wasm-opt" ]; then return; fi
+  log "installing wasm-opt (npm binaryen $BINARYEN_VERSION)"
+  mkdir -p "$CACHE/node"
+  (cd "$CACHE/node" && [ -f package.json ] || echo '{"private":true}' > package.json)
+  (cd "$CACHE/node" && npm install --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null)
+  ln -sf "$CACHE/node/node_modules/.bin/wasm-opt" "$CACHE/bin/wasm-opt"
+  stamp binaryen "$BINARYEN_VERSION"
+}
+
+localstack() {
+  if stamp_ok localstack "$LOCALSTACK_VERSION" && [ -x "$CACHE/localstack/bin/python" ]; then return; fi
+  log "installing localstack-core $LOCALSTACK_VERSION into a venv (~1 min, once)"
+  rm -rf "$CACHE/localstack"
+  python3 -m venv "$CACHE/localstack"
+  "$CACHE/localstack/bin/pip" install -q "localstack-core[runtime]==$LOCALSTACK_VERSION" \
+    'cbor2<6' 'pyopenssl<26' 'cryptography<47' service_identity
+  stamp localstack "$LOCALSTACK_VERSION"
+}
+
+chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  log "installing Debian chromium"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+}
+
+playwright() {
+  if stamp_ok playwright "$PLAYWRIGHT_VERSION" && [ -d "$CACHE/node/node_modules/@playwright/test" ]; then
+    :
+  else
+    log "installing @playwright/test $PLAYWRIGHT_VERSION (browser: Debian chromium, never downloaded)"
+    mkdir -p "$CACHE/node"
+    (cd "$CACHE/node" && [ -f package.json ] || echo '{"private":true}' > package.json)
+    (cd "$CACHE/node" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund "@playwright/test@$PLAYWRIGHT_VERSION" >/dev/null)
+    stamp playwright "$PLAYWRIGHT_VERSION"
+  fi
+}
+
+case "$want" in
+  all) rust; localstack; binaryen; chromium; playwright; wasm_bindgen ;;
+  rust) rust ;;
+  wasm-bindgen) wasm_bindgen ;;
+  binaryen) binaryen ;;
+  localstack) localstack ;;
+  chromium) chromium ;;
+  playwright) playwright ;;
+  *) echo "usage: $0 [all|rust|wasm-bindgen|binaryen|localstack|chromium|playwright]" >&2; exit 2 ;;
+esac
