@@ -1,1 +1,98 @@
-pub fn placeholder() {}
+//! The S3 side of s3-prune: connect, scan a bucket into deployments, delete deployments.
+//!
+//! Every S3 request the product makes lives in this crate. What to delete is decided elsewhere
+//! (the `retention` crate); this crate only lists, counts and deletes exactly what it is given.
+
+mod connect;
+mod delete;
+mod error;
+mod put;
+mod scan;
+
+pub use connect::{connect, Connect, Target};
+pub use delete::{DeleteReport, DeploymentOutcome, KeyFailure, Progress};
+pub use error::S3Error;
+pub use scan::ScanOptions;
+
+use aws_sdk_s3::Client;
+use retention::DeploymentId;
+
+/// A bucket and the prefix its deployments live under.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    client: Client,
+    name: String,
+    prefix: String,
+    endpoint: String,
+}
+
+impl Bucket {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Normalised: empty, or ending in `/`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+    /// Where requests go, for messages.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    /// The key prefix that holds exactly one deployment's objects.
+    pub fn deployment_prefix(&self, id: &DeploymentId) -> String {
+        format!("{}{}/", self.prefix, id)
+    }
+    /// The raw client, for test fixtures and the demo seeder; product code goes through methods.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Checks a bucket name before any request so a typo gets a clear message, not an HTTP error.
+/// Accepts today's rules and the legacy us-east-1 names (uppercase, `_`, up to 255).
+pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
+    let bad = |why: &str| Err(S3Error::InvalidBucketName { name: name.to_string(), why: why.to_string() });
+    if name.len() < 3 || name.len() > 255 {
+        return bad("a bucket name has 3 to 63 characters");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+        return bad("use only letters, digits, '.', '-' (a prefix goes in --prefix, not in the name)");
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        return bad("a bucket name starts and ends with a letter or digit");
+    }
+    Ok(())
+}
+
+/// `sites` and `sites/` both mean the folder `sites/`; a bare `sites` would also match `sites-old/`.
+pub fn normalize_prefix(prefix: &str) -> String {
+    let p = prefix.trim_start_matches('/');
+    if p.is_empty() || p.ends_with('/') {
+        p.to_string()
+    } else {
+        format!("{p}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names() {
+        assert!(validate_bucket_name("demo-bucket.1").is_ok());
+        assert!(validate_bucket_name("ab").is_err());
+        assert!(validate_bucket_name("my bucket").is_err());
+        assert!(validate_bucket_name("bucket/prefix").is_err());
+        assert!(validate_bucket_name("-bucket").is_err());
+        assert!(validate_bucket_name(&"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(normalize_prefix(""), "");
+        assert_eq!(normalize_prefix("sites"), "sites/");
+        assert_eq!(normalize_prefix("sites/"), "sites/");
+        assert_eq!(normalize_prefix("/a/b"), "a/b/");
+    }
+}

@@ -1,0 +1,89 @@
+use crate::{normalize_prefix, validate_bucket_name, Bucket, S3Error};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::Credentials;
+use std::time::Duration;
+
+/// How to reach S3. Everything not given here comes from the standard AWS chain
+/// (environment, profile, SSO, IMDS; `AWS_ENDPOINT_URL` included).
+#[derive(Debug, Clone, Default)]
+pub struct Connect {
+    /// Talk to LocalStack: `http://localhost:4566` unless `AWS_ENDPOINT_URL` is set, path-style
+    /// addressing, `us-east-1` and test credentials when none are configured.
+    pub localstack: bool,
+    /// Any other S3-compatible endpoint.
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, first included (throttling and 5xx are retried with backoff).
+    pub max_attempts: Option<u32>,
+}
+
+/// Which bucket, and under which prefix the deployments live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl Target {
+    pub fn new(bucket: &str, prefix: &str) -> Result<Self, S3Error> {
+        validate_bucket_name(bucket)?;
+        Ok(Target { bucket: bucket.to_string(), prefix: normalize_prefix(prefix) })
+    }
+}
+
+pub const LOCALSTACK_URL: &str = "http://localhost:4566";
+
+fn env_set(k: &str) -> bool {
+    std::env::var(k).is_ok_and(|v| !v.is_empty())
+}
+
+/// Builds a client for `target`. Makes no request: errors show up on first use.
+pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(opts.max_attempts.unwrap_or(6))
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(120))
+                .build(),
+        );
+    let mut path_style = false;
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+        path_style = true;
+    }
+    if opts.localstack {
+        path_style = true;
+        if opts.endpoint_url.is_none() && !env_set("AWS_ENDPOINT_URL") && !env_set("AWS_ENDPOINT_URL_S3") {
+            loader = loader.endpoint_url(LOCALSTACK_URL);
+        }
+        if !env_set("AWS_REGION") && !env_set("AWS_DEFAULT_REGION") {
+            loader = loader.region(Region::new("us-east-1"));
+        }
+        if !env_set("AWS_ACCESS_KEY_ID") {
+            loader = loader.credentials_provider(Credentials::new("test", "test", None, None, "localstack"));
+        }
+    }
+    let sdk = loader.load().await;
+    let mut conf = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style);
+    if sdk.region().is_none() {
+        // Without a region the SDK refuses to sign; S3's global default is a fine guess.
+        conf = conf.region(Region::new("us-east-1"));
+    }
+    let endpoint = sdk
+        .endpoint_url()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("AWS S3 ({})", sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1")));
+    Ok(Bucket {
+        client: aws_sdk_s3::Client::from_conf(conf.build()),
+        name: target.bucket.clone(),
+        prefix: target.prefix.clone(),
+        endpoint,
+    })
+}

@@ -1,0 +1,81 @@
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use std::error::Error as StdError;
+
+/// An S3 failure, phrased for the person who has to fix it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum S3Error {
+    #[error("bucket '{bucket}' does not exist at {endpoint}: check the name, the region and the endpoint")]
+    NoSuchBucket { bucket: String, endpoint: String },
+    #[error("access denied for {action} on '{bucket}': the credentials in use need the IAM permission {action}")]
+    AccessDenied { action: String, bucket: String },
+    #[error("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or pass --localstack for a local emulator)")]
+    NoCredentials,
+    #[error("cannot reach the S3 endpoint {endpoint}: {detail}. Is it running and is the address right?")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("invalid bucket name '{name}': {why}")]
+    InvalidBucketName { name: String, why: String },
+    #[error("listing of '{prefix}' was cut short (truncated without a continuation token): nothing deleted")]
+    ListingCut { prefix: String },
+    #[error("{action} failed: {code}: {message}")]
+    Service { action: String, code: String, message: String },
+}
+
+impl S3Error {
+    /// Turns an SDK error into one a user can act on. `action` is the IAM action of the call.
+    pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>, action: &str, bucket: &str, endpoint: &str) -> S3Error
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let chain = DisplayErrorContext(&err).to_string();
+        match &err {
+            SdkError::ServiceError(se) => {
+                let e = se.err();
+                let code = e.code().unwrap_or("Unknown").to_string();
+                let message = e.message().unwrap_or("").to_string();
+                classify_code(&code, message, action, bucket, endpoint)
+            }
+            _ if chain.contains("credentials") || chain.contains("Credentials") => S3Error::NoCredentials,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+                S3Error::Unreachable { endpoint: endpoint.to_string(), detail: short(&chain) }
+            }
+            _ => {
+                // A response the SDK could not parse: the raw status often tells it all.
+                let code = if let Some(e) = err.as_service_error() { e.code().unwrap_or("").to_string() } else { String::new() };
+                if code.is_empty() && (chain.contains("NoSuchBucket") || chain.contains("404")) && action == "s3:GetBucketVersioning" {
+                    return S3Error::NoSuchBucket { bucket: bucket.into(), endpoint: endpoint.into() };
+                }
+                S3Error::Service { action: action.into(), code: "Error".into(), message: short(&chain) }
+            }
+        }
+    }
+}
+
+pub(crate) fn classify_code(code: &str, message: String, action: &str, bucket: &str, endpoint: &str) -> S3Error {
+    match code {
+        "NoSuchBucket" => S3Error::NoSuchBucket { bucket: bucket.into(), endpoint: endpoint.into() },
+        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => {
+            S3Error::AccessDenied { action: action.into(), bucket: bucket.into() }
+        }
+        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" => S3Error::Service {
+            action: action.into(),
+            code: code.into(),
+            message: format!("{message} (check the credentials in use)"),
+        },
+        _ => S3Error::Service { action: action.into(), code: code.into(), message },
+    }
+}
+
+fn short(s: &str) -> String {
+    let s = s.replace('\n', " ");
+    if s.len() > 300 {
+        let mut end = 300;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    } else {
+        s
+    }
+}

@@ -1,0 +1,206 @@
+//! Listing a bucket into deployments: one delimiter listing to find them, then each one listed
+//! on its own, several at a time, folded into counters as pages arrive (memory ∝ deployments).
+
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::types::BucketVersioningStatus;
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use retention::{Deployment, DeploymentId, Inventory, LooseObjects, Versioning};
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Deployments listed at once.
+    pub concurrency: usize,
+    /// The user metadata key to read from each deployment's newest object (`meta:KEY`).
+    pub meta_key: Option<String>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { concurrency: 16, meta_key: None }
+    }
+}
+
+fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// Per-deployment counters; the newest key is kept only to read its metadata.
+struct Agg {
+    objects: u64,
+    bytes: u64,
+    newest: Option<(DateTime<Utc>, String)>,
+    oldest: Option<DateTime<Utc>>,
+}
+
+impl Bucket {
+    /// The bucket's versioning status. Also the first request of a scan, so a missing bucket or
+    /// a wrong endpoint fails here before anything else.
+    pub async fn versioning(&self) -> Result<Versioning, S3Error> {
+        let out = self
+            .client
+            .get_bucket_versioning()
+            .bucket(&self.name)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:GetBucketVersioning"))?;
+        Ok(match out.status() {
+            Some(BucketVersioningStatus::Enabled) => Versioning::Enabled,
+            Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
+            _ => Versioning::Unversioned,
+        })
+    }
+
+    pub(crate) fn err<E, R>(&self, e: aws_sdk_s3::error::SdkError<E, R>, action: &str) -> S3Error
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        S3Error::from_sdk(e, action, &self.name, &self.endpoint)
+    }
+
+    /// Lists the bucket into an [`Inventory`]. Any listing error fails the whole scan: a plan is
+    /// never made from a partial view.
+    pub async fn scan(&self, opts: &ScanOptions) -> Result<Inventory, S3Error> {
+        let versioning = self.versioning().await?;
+        let (ids, mut loose) = self.discover().await?;
+        tracing::debug!(deployments = ids.len(), "discovered deployments");
+
+        let results: Vec<(String, Agg)> = stream::iter(ids.into_iter().map(|id| async move {
+            let agg = self.aggregate(&format!("{}{}/", self.prefix, id)).await?;
+            Ok::<_, S3Error>((id, agg))
+        }))
+        .buffer_unordered(opts.concurrency.max(1))
+        .try_collect()
+        .await?;
+
+        let mut deployments = Vec::with_capacity(results.len());
+        let mut to_head = Vec::new();
+        for (id, agg) in results {
+            let (Some((newest, newest_key)), Some(oldest)) = (agg.newest, agg.oldest) else {
+                continue; // emptied since discovery: nothing to plan
+            };
+            match DeploymentId::new(id) {
+                Ok(id) => {
+                    if opts.meta_key.is_some() {
+                        to_head.push((deployments.len(), newest_key));
+                    }
+                    deployments.push(Deployment { id, objects: agg.objects, bytes: agg.bytes, newest, oldest, meta: None });
+                }
+                // Keys like `prefix//x` have an empty folder name: not a deployment, never deleted.
+                Err(_) => {
+                    loose.objects += agg.objects;
+                    loose.bytes += agg.bytes;
+                }
+            }
+        }
+
+        if let Some(key) = &opts.meta_key {
+            let metas: Vec<(usize, Option<String>)> = stream::iter(to_head.into_iter().map(|(i, object)| async move {
+                Ok::<_, S3Error>((i, self.read_meta(&object, key).await?))
+            }))
+            .buffer_unordered(opts.concurrency.max(1))
+            .try_collect()
+            .await?;
+            for (i, m) in metas {
+                deployments[i].meta = m;
+            }
+        }
+
+        deployments.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Inventory { deployments, loose, versioning })
+    }
+
+    async fn read_meta(&self, object: &str, key: &str) -> Result<Option<String>, S3Error> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.name)
+            .key(object)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:GetObject"))?;
+        Ok(out.metadata().and_then(|m| m.get(key).cloned()))
+    }
+
+    /// Top-level folders under the prefix, and the loose objects beside them.
+    async fn discover(&self) -> Result<(Vec<String>, LooseObjects), S3Error> {
+        let mut ids = Vec::new();
+        let mut loose = LooseObjects::default();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.name)
+                .prefix(&self.prefix)
+                .delimiter("/")
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+            for cp in out.common_prefixes() {
+                if let Some(p) = cp.prefix() {
+                    let id = p.strip_prefix(self.prefix.as_str()).unwrap_or(p);
+                    ids.push(id.strip_suffix('/').unwrap_or(id).to_string());
+                }
+            }
+            for o in out.contents() {
+                // The prefix's own folder marker (`sites/`) is neither loose nor a deployment.
+                if o.key() == Some(self.prefix.as_str()) {
+                    continue;
+                }
+                loose.objects += 1;
+                loose.bytes += o.size().unwrap_or(0).max(0) as u64;
+            }
+            match next_token(out.is_truncated(), out.next_continuation_token(), &self.prefix)? {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok((ids, loose))
+    }
+
+    async fn aggregate(&self, prefix: &str) -> Result<Agg, S3Error> {
+        let mut agg = Agg { objects: 0, bytes: 0, newest: None, oldest: None };
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.name)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+            for o in out.contents() {
+                let t = to_chrono(o.last_modified());
+                agg.objects += 1;
+                agg.bytes += o.size().unwrap_or(0).max(0) as u64;
+                if agg.newest.as_ref().is_none_or(|(n, _)| t > *n) {
+                    agg.newest = Some((t, o.key().unwrap_or_default().to_string()));
+                }
+                if agg.oldest.is_none_or(|old| t < old) {
+                    agg.oldest = Some(t);
+                }
+            }
+            match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok(agg)
+    }
+}
+
+/// The continuation token, or an error when S3 says "truncated" without one: a listing that
+/// silently stops early would make a plan over a partial view.
+pub(crate) fn next_token(truncated: Option<bool>, token: Option<&str>, prefix: &str) -> Result<Option<String>, S3Error> {
+    match (truncated.unwrap_or(false), token) {
+        (false, _) => Ok(None),
+        (true, Some(t)) if !t.is_empty() => Ok(Some(t.to_string())),
+        (true, _) => Err(S3Error::ListingCut { prefix: prefix.to_string() }),
+    }
+}
