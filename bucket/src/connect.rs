@@ -28,7 +28,10 @@ pub struct Target {
 impl Target {
     pub fn new(bucket: &str, prefix: &str) -> Result<Self, S3Error> {
         validate_bucket_name(bucket)?;
-        Ok(Target { bucket: bucket.to_string(), prefix: normalize_prefix(prefix) })
+        Ok(Target {
+            bucket: bucket.to_string(),
+            prefix: normalize_prefix(prefix),
+        })
     }
 }
 
@@ -60,14 +63,23 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
     }
     if opts.localstack {
         path_style = true;
-        if opts.endpoint_url.is_none() && !env_set("AWS_ENDPOINT_URL") && !env_set("AWS_ENDPOINT_URL_S3") {
+        if opts.endpoint_url.is_none()
+            && !env_set("AWS_ENDPOINT_URL")
+            && !env_set("AWS_ENDPOINT_URL_S3")
+        {
             loader = loader.endpoint_url(LOCALSTACK_URL);
         }
         if !env_set("AWS_REGION") && !env_set("AWS_DEFAULT_REGION") {
             loader = loader.region(Region::new("us-east-1"));
         }
         if !env_set("AWS_ACCESS_KEY_ID") {
-            loader = loader.credentials_provider(Credentials::new("test", "test", None, None, "localstack"));
+            loader = loader.credentials_provider(Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "localstack",
+            ));
         }
     }
     let sdk = loader.load().await;
@@ -76,10 +88,12 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         // Without a region the SDK refuses to sign; S3's global default is a fine guess.
         conf = conf.region(Region::new("us-east-1"));
     }
-    let endpoint = sdk
-        .endpoint_url()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("AWS S3 ({})", sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1")));
+    let endpoint = sdk.endpoint_url().map(str::to_string).unwrap_or_else(|| {
+        format!(
+            "AWS S3 ({})",
+            sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1")
+        )
+    });
     Ok(Bucket {
         client: aws_sdk_s3::Client::from_conf(conf.build()),
         name: target.bucket.clone(),

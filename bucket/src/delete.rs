@@ -59,7 +59,10 @@ pub struct Progress {
 }
 
 fn is_retryable(code: &str) -> bool {
-    matches!(code, "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "503" | "500")
+    matches!(
+        code,
+        "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "503" | "500"
+    )
 }
 
 impl Bucket {
@@ -96,9 +99,18 @@ impl Bucket {
         report
     }
 
-    async fn delete_one(&self, id: &DeploymentId, purge: bool, progress: &Progress) -> DeploymentOutcome {
+    async fn delete_one(
+        &self,
+        id: &DeploymentId,
+        purge: bool,
+        progress: &Progress,
+    ) -> DeploymentOutcome {
         let prefix = self.deployment_prefix(id);
-        let listed = if purge { self.list_versions(&prefix).await } else { self.list_keys(&prefix).await };
+        let listed = if purge {
+            self.list_versions(&prefix).await
+        } else {
+            self.list_keys(&prefix).await
+        };
         let objects = match listed {
             Ok(o) => o,
             Err(e) => {
@@ -107,13 +119,20 @@ impl Bucket {
                     id: id.clone(),
                     listed: 0,
                     deleted: 0,
-                    failed: vec![KeyFailure { key: prefix, version_id: None, error: format!("not deleted: {e}") }],
+                    failed: vec![KeyFailure {
+                        key: prefix,
+                        version_id: None,
+                        error: format!("not deleted: {e}"),
+                    }],
                 };
             }
         };
         // Defence in depth: a key outside the deployment's folder is never sent.
         debug_assert!(objects.iter().all(|(k, _)| k.starts_with(&prefix)));
-        let objects: Vec<_> = objects.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+        let objects: Vec<_> = objects
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .collect();
         let listed = objects.len() as u64;
         let deleted = AtomicU64::new(0);
         let failures: Vec<Vec<KeyFailure>> = stream::iter(objects.chunks(MAX_BATCH).map(|batch| {
@@ -122,14 +141,21 @@ impl Bucket {
                 let (ok, failed) = self.delete_batch(batch).await;
                 deleted.fetch_add(ok, Ordering::Relaxed);
                 progress.objects_done.fetch_add(ok, Ordering::Relaxed);
-                progress.objects_failed.fetch_add(failed.len() as u64, Ordering::Relaxed);
+                progress
+                    .objects_failed
+                    .fetch_add(failed.len() as u64, Ordering::Relaxed);
                 failed
             }
         }))
         .buffer_unordered(BATCHES_IN_FLIGHT)
         .collect()
         .await;
-        DeploymentOutcome { id: id.clone(), listed, deleted: deleted.into_inner(), failed: failures.into_iter().flatten().collect() }
+        DeploymentOutcome {
+            id: id.clone(),
+            listed,
+            deleted: deleted.into_inner(),
+            failed: failures.into_iter().flatten().collect(),
+        }
     }
 
     /// One DeleteObjects batch, with per-key retries for throttling. Returns (deleted, failed).
@@ -140,19 +166,38 @@ impl Bucket {
         loop {
             let ids: Vec<ObjectIdentifier> = pending
                 .iter()
-                .filter_map(|(k, v)| ObjectIdentifier::builder().key(k).set_version_id(v.clone()).build().ok())
+                .filter_map(|(k, v)| {
+                    ObjectIdentifier::builder()
+                        .key(k)
+                        .set_version_id(v.clone())
+                        .build()
+                        .ok()
+                })
                 .collect();
             let delete = match Delete::builder().set_objects(Some(ids)).quiet(true).build() {
                 Ok(d) => d,
                 Err(e) => return (deleted, fail_all(&pending, &e.to_string())),
             };
-            let res = self.client.delete_objects().bucket(&self.name).delete(delete).send().await;
+            let res = self
+                .client
+                .delete_objects()
+                .bucket(&self.name)
+                .delete(delete)
+                .send()
+                .await;
             let out = match res {
                 Ok(out) => out,
                 // The SDK already retried throttling and 5xx with backoff; what is left is reported.
                 Err(e) => {
-                    let action = if pending.iter().any(|(_, v)| v.is_some()) { "s3:DeleteObjectVersion" } else { "s3:DeleteObject" };
-                    return (deleted, fail_all(&pending, &self.err(e, action).to_string()));
+                    let action = if pending.iter().any(|(_, v)| v.is_some()) {
+                        "s3:DeleteObjectVersion"
+                    } else {
+                        "s3:DeleteObject"
+                    };
+                    return (
+                        deleted,
+                        fail_all(&pending, &self.err(e, action).to_string()),
+                    );
                 }
             };
             let errors = out.errors();
@@ -166,7 +211,11 @@ impl Bucket {
                     retry.push((key, version_id));
                 } else {
                     let msg = e.message().unwrap_or("");
-                    failed.push(KeyFailure { key, version_id, error: format!("{code}: {msg}").trim_end_matches(": ").to_string() });
+                    failed.push(KeyFailure {
+                        key,
+                        version_id,
+                        error: format!("{code}: {msg}").trim_end_matches(": ").to_string(),
+                    });
                 }
             }
             // Quiet mode lists only errors: everything else in the batch is gone.
@@ -186,7 +235,11 @@ impl Bucket {
         }
     }
 
-    async fn retry_keys(&self, keys: Vec<(String, Option<String>)>, attempt: u32) -> (u64, Vec<KeyFailure>) {
+    async fn retry_keys(
+        &self,
+        keys: Vec<(String, Option<String>)>,
+        attempt: u32,
+    ) -> (u64, Vec<KeyFailure>) {
         tokio::time::sleep(backoff(attempt)).await;
         self.delete_batch(&keys).await
     }
@@ -205,7 +258,11 @@ impl Bucket {
                 .send()
                 .await
                 .map_err(|e| self.err(e, "s3:ListBucket"))?;
-            keys.extend(out.contents().iter().filter_map(|o| o.key().map(|k| (k.to_string(), None))));
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(|k| (k.to_string(), None))),
+            );
             match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
                 Some(t) => token = Some(t),
                 None => return Ok(keys),
@@ -230,12 +287,18 @@ impl Bucket {
                 .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
             for v in out.versions() {
                 if let Some(k) = v.key() {
-                    out_keys.push((k.to_string(), Some(v.version_id().unwrap_or("null").to_string())));
+                    out_keys.push((
+                        k.to_string(),
+                        Some(v.version_id().unwrap_or("null").to_string()),
+                    ));
                 }
             }
             for m in out.delete_markers() {
                 if let Some(k) = m.key() {
-                    out_keys.push((k.to_string(), Some(m.version_id().unwrap_or("null").to_string())));
+                    out_keys.push((
+                        k.to_string(),
+                        Some(m.version_id().unwrap_or("null").to_string()),
+                    ));
                 }
             }
             if !out.is_truncated().unwrap_or(false) {
@@ -246,14 +309,22 @@ impl Bucket {
                     key_marker = Some(k.to_string());
                     version_marker = out.next_version_id_marker().map(str::to_string);
                 }
-                _ => return Err(S3Error::ListingCut { prefix: prefix.to_string() }),
+                _ => {
+                    return Err(S3Error::ListingCut {
+                        prefix: prefix.to_string(),
+                    })
+                }
             }
         }
     }
 
     /// How many versions and delete markers live under each deployment: what
     /// `--purge-versions` would remove.
-    pub async fn count_versions(&self, ids: &[DeploymentId], concurrency: usize) -> Result<u64, S3Error> {
+    pub async fn count_versions(
+        &self,
+        ids: &[DeploymentId],
+        concurrency: usize,
+    ) -> Result<u64, S3Error> {
         let counts: Vec<Result<u64, S3Error>> = stream::iter(ids.iter().map(|id| async move {
             Ok(self.list_versions(&self.deployment_prefix(id)).await?.len() as u64)
         }))
@@ -269,5 +340,11 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn fail_all(keys: &[(String, Option<String>)], error: &str) -> Vec<KeyFailure> {
-    keys.iter().map(|(k, v)| KeyFailure { key: k.clone(), version_id: v.clone(), error: error.to_string() }).collect()
+    keys.iter()
+        .map(|(k, v)| KeyFailure {
+            key: k.clone(),
+            version_id: v.clone(),
+            error: error.to_string(),
+        })
+        .collect()
 }

@@ -18,12 +18,21 @@ pub enum S3Error {
     #[error("listing of '{prefix}' was cut short (truncated without a continuation token): nothing deleted")]
     ListingCut { prefix: String },
     #[error("{action} failed: {code}: {message}")]
-    Service { action: String, code: String, message: String },
+    Service {
+        action: String,
+        code: String,
+        message: String,
+    },
 }
 
 impl S3Error {
     /// Turns an SDK error into one a user can act on. `action` is the IAM action of the call.
-    pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>, action: &str, bucket: &str, endpoint: &str) -> S3Error
+    pub(crate) fn from_sdk<E, R>(
+        err: SdkError<E, R>,
+        action: &str,
+        bucket: &str,
+        endpoint: &str,
+    ) -> S3Error
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
@@ -36,34 +45,86 @@ impl S3Error {
                 let message = e.message().unwrap_or("").to_string();
                 classify_code(&code, message, action, bucket, endpoint)
             }
-            _ if chain.contains("credentials") || chain.contains("Credentials") => S3Error::NoCredentials,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                S3Error::Unreachable { endpoint: endpoint.to_string(), detail: short(&chain) }
+            _ if chain.contains("credentials") || chain.contains("Credentials") => {
+                S3Error::NoCredentials
             }
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => S3Error::Unreachable {
+                endpoint: endpoint.to_string(),
+                detail: network_detail(&chain),
+            },
             _ => {
                 // A response the SDK could not parse: the raw status often tells it all.
-                let code = if let Some(e) = err.as_service_error() { e.code().unwrap_or("").to_string() } else { String::new() };
-                if code.is_empty() && (chain.contains("NoSuchBucket") || chain.contains("404")) && action == "s3:GetBucketVersioning" {
-                    return S3Error::NoSuchBucket { bucket: bucket.into(), endpoint: endpoint.into() };
+                let code = if let Some(e) = err.as_service_error() {
+                    e.code().unwrap_or("").to_string()
+                } else {
+                    String::new()
+                };
+                if code.is_empty()
+                    && (chain.contains("NoSuchBucket") || chain.contains("404"))
+                    && action == "s3:GetBucketVersioning"
+                {
+                    return S3Error::NoSuchBucket {
+                        bucket: bucket.into(),
+                        endpoint: endpoint.into(),
+                    };
                 }
-                S3Error::Service { action: action.into(), code: "Error".into(), message: short(&chain) }
+                S3Error::Service {
+                    action: action.into(),
+                    code: "Error".into(),
+                    message: short(&chain),
+                }
             }
         }
     }
 }
 
-pub(crate) fn classify_code(code: &str, message: String, action: &str, bucket: &str, endpoint: &str) -> S3Error {
+pub(crate) fn classify_code(
+    code: &str,
+    message: String,
+    action: &str,
+    bucket: &str,
+    endpoint: &str,
+) -> S3Error {
     match code {
-        "NoSuchBucket" => S3Error::NoSuchBucket { bucket: bucket.into(), endpoint: endpoint.into() },
-        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => {
-            S3Error::AccessDenied { action: action.into(), bucket: bucket.into() }
+        "NoSuchBucket" => S3Error::NoSuchBucket {
+            bucket: bucket.into(),
+            endpoint: endpoint.into(),
+        },
+        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" => S3Error::AccessDenied {
+            action: action.into(),
+            bucket: bucket.into(),
+        },
+        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" => {
+            S3Error::Service {
+                action: action.into(),
+                code: code.into(),
+                message: format!("{message} (check the credentials in use)"),
+            }
         }
-        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" => S3Error::Service {
+        _ => S3Error::Service {
             action: action.into(),
             code: code.into(),
-            message: format!("{message} (check the credentials in use)"),
+            message,
         },
-        _ => S3Error::Service { action: action.into(), code: code.into(), message },
+    }
+}
+
+/// The part of a connector error chain a person needs.
+fn network_detail(chain: &str) -> String {
+    let c = chain.to_ascii_lowercase();
+    if c.contains("connection refused") {
+        "connection refused".into()
+    } else if c.contains("dns error")
+        || c.contains("failed to lookup")
+        || c.contains("name or service not known")
+    {
+        "host name not found".into()
+    } else if c.contains("timed out") || c.contains("timeout") {
+        "timed out".into()
+    } else if c.contains("connection reset") {
+        "connection reset".into()
+    } else {
+        short(chain.split(" (").next().unwrap_or(chain))
     }
 }
 

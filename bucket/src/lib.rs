@@ -51,14 +51,26 @@ impl Bucket {
 /// Checks a bucket name before any request so a typo gets a clear message, not an HTTP error.
 /// Accepts today's rules and the legacy us-east-1 names (uppercase, `_`, up to 255).
 pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
-    let bad = |why: &str| Err(S3Error::InvalidBucketName { name: name.to_string(), why: why.to_string() });
+    let bad = |why: &str| {
+        Err(S3Error::InvalidBucketName {
+            name: name.to_string(),
+            why: why.to_string(),
+        })
+    };
     if name.len() < 3 || name.len() > 255 {
         return bad("a bucket name has 3 to 63 characters");
     }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
-        return bad("use only letters, digits, '.', '-' (a prefix goes in --prefix, not in the name)");
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return bad(
+            "use only letters, digits, '.', '-' (a prefix goes in --prefix, not in the name)",
+        );
     }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
         return bad("a bucket name starts and ends with a letter or digit");
     }
     Ok(())
@@ -96,3 +108,7 @@ mod tests {
         assert_eq!(normalize_prefix("/a/b"), "a/b/");
     }
 }
+
+/// Test support shared by the integration tests of this crate and of the binary.
+#[doc(hidden)]
+pub mod testkit;

@@ -10,7 +10,11 @@ impl Bucket {
         match self.client.create_bucket().bucket(&self.name).send().await {
             Ok(_) => Ok(()),
             Err(e) => match self.err(e, "s3:CreateBucket") {
-                S3Error::Service { code, .. } if code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" => Ok(()),
+                S3Error::Service { code, .. }
+                    if code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" =>
+                {
+                    Ok(())
+                }
                 other => Err(other),
             },
         }
@@ -20,7 +24,11 @@ impl Bucket {
         self.client
             .put_bucket_versioning()
             .bucket(&self.name)
-            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| self.err(e, "s3:PutBucketVersioning"))?;
@@ -28,8 +36,20 @@ impl Bucket {
     }
 
     /// Puts `body` at `key` (relative to the bucket root), with optional user metadata.
-    pub async fn put(&self, key: &str, body: Vec<u8>, content_type: &str, meta: &[(&str, &str)]) -> Result<(), S3Error> {
-        let mut req = self.client.put_object().bucket(&self.name).key(key).content_type(content_type).body(ByteStream::from(body));
+    pub async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        meta: &[(&str, &str)],
+    ) -> Result<(), S3Error> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body));
         for (k, v) in meta {
             req = req.metadata(*k, *v);
         }

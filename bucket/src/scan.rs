@@ -17,7 +17,10 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { concurrency: 16, meta_key: None }
+        ScanOptions {
+            concurrency: 16,
+            meta_key: None,
+        }
     }
 }
 
@@ -86,7 +89,14 @@ impl Bucket {
                     if opts.meta_key.is_some() {
                         to_head.push((deployments.len(), newest_key));
                     }
-                    deployments.push(Deployment { id, objects: agg.objects, bytes: agg.bytes, newest, oldest, meta: None });
+                    deployments.push(Deployment {
+                        id,
+                        objects: agg.objects,
+                        bytes: agg.bytes,
+                        newest,
+                        oldest,
+                        meta: None,
+                    });
                 }
                 // Keys like `prefix//x` have an empty folder name: not a deployment, never deleted.
                 Err(_) => {
@@ -97,19 +107,24 @@ impl Bucket {
         }
 
         if let Some(key) = &opts.meta_key {
-            let metas: Vec<(usize, Option<String>)> = stream::iter(to_head.into_iter().map(|(i, object)| async move {
-                Ok::<_, S3Error>((i, self.read_meta(&object, key).await?))
-            }))
-            .buffer_unordered(opts.concurrency.max(1))
-            .try_collect()
-            .await?;
+            let metas: Vec<(usize, Option<String>)> =
+                stream::iter(to_head.into_iter().map(|(i, object)| async move {
+                    Ok::<_, S3Error>((i, self.read_meta(&object, key).await?))
+                }))
+                .buffer_unordered(opts.concurrency.max(1))
+                .try_collect()
+                .await?;
             for (i, m) in metas {
                 deployments[i].meta = m;
             }
         }
 
         deployments.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(Inventory { deployments, loose, versioning })
+        Ok(Inventory {
+            deployments,
+            loose,
+            versioning,
+        })
     }
 
     async fn read_meta(&self, object: &str, key: &str) -> Result<Option<String>, S3Error> {
@@ -154,7 +169,11 @@ impl Bucket {
                 loose.objects += 1;
                 loose.bytes += o.size().unwrap_or(0).max(0) as u64;
             }
-            match next_token(out.is_truncated(), out.next_continuation_token(), &self.prefix)? {
+            match next_token(
+                out.is_truncated(),
+                out.next_continuation_token(),
+                &self.prefix,
+            )? {
                 Some(t) => token = Some(t),
                 None => break,
             }
@@ -163,7 +182,12 @@ impl Bucket {
     }
 
     async fn aggregate(&self, prefix: &str) -> Result<Agg, S3Error> {
-        let mut agg = Agg { objects: 0, bytes: 0, newest: None, oldest: None };
+        let mut agg = Agg {
+            objects: 0,
+            bytes: 0,
+            newest: None,
+            oldest: None,
+        };
         let mut token: Option<String> = None;
         loop {
             let out = self
@@ -197,10 +221,16 @@ impl Bucket {
 
 /// The continuation token, or an error when S3 says "truncated" without one: a listing that
 /// silently stops early would make a plan over a partial view.
-pub(crate) fn next_token(truncated: Option<bool>, token: Option<&str>, prefix: &str) -> Result<Option<String>, S3Error> {
+pub(crate) fn next_token(
+    truncated: Option<bool>,
+    token: Option<&str>,
+    prefix: &str,
+) -> Result<Option<String>, S3Error> {
     match (truncated.unwrap_or(false), token) {
         (false, _) => Ok(None),
         (true, Some(t)) if !t.is_empty() => Ok(Some(t.to_string())),
-        (true, _) => Err(S3Error::ListingCut { prefix: prefix.to_string() }),
+        (true, _) => Err(S3Error::ListingCut {
+            prefix: prefix.to_string(),
+        }),
     }
 }

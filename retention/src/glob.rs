@@ -175,6 +175,9 @@ mod tests {
     #[test]
     fn rejects_broken_patterns() {
         assert_eq!("".parse::<Glob>(), Err(GlobError::Empty));
-        assert!(matches!("v[0-9".parse::<Glob>(), Err(GlobError::Unclosed(_))));
+        assert!(matches!(
+            "v[0-9".parse::<Glob>(),
+            Err(GlobError::Unclosed(_))
+        ));
     }
 }

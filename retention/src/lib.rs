@@ -14,6 +14,6 @@ pub use glob::{Glob, GlobError};
 pub use plan::{plan, Action, Entry, Plan, Reason, Summary, Totals, Warning};
 pub use span::{human_age, Span, SpanError};
 pub use types::{
-    DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError, Inventory,
-    LooseObjects, Policy, PolicyError, Retain, Versioning, parse_days,
+    parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
+    Inventory, LooseObjects, Policy, PolicyError, Retain, Versioning,
 };

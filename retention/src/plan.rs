@@ -1,7 +1,10 @@
 //! The policy itself: one function, [`plan`], in the spirit of restic's `ApplyPolicy`.
 
 use crate::span::fmt_age;
-use crate::{DateOrigin, DateSource, Deployment, DeploymentId, Glob, Inventory, LooseObjects, Policy, Span, Versioning};
+use crate::{
+    DateOrigin, DateSource, Deployment, DeploymentId, Glob, Inventory, LooseObjects, Policy, Span,
+    Versioning,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -34,9 +37,19 @@ pub enum Reason {
     /// Among the newest `retain` managed deployments.
     Newest { rank: u64, retain: u64 },
     /// Beyond the newest `retain`, but younger than the minimum age.
-    TooYoung { rank: u64, retain: u64, age_secs: i64, keep_within: Span },
+    TooYoung {
+        rank: u64,
+        retain: u64,
+        age_secs: i64,
+        keep_within: Span,
+    },
     /// Beyond the newest `retain` and (when a minimum age is set) older than it.
-    Expired { rank: u64, retain: u64, age_secs: i64, keep_within: Option<Span> },
+    Expired {
+        rank: u64,
+        retain: u64,
+        age_secs: i64,
+        keep_within: Option<Span>,
+    },
 }
 
 impl Reason {
@@ -54,10 +67,23 @@ impl fmt::Display for Reason {
             Reason::Excluded { pattern } => write!(f, "keep: excluded by '{pattern}'"),
             Reason::Pinned => f.write_str("keep: pinned"),
             Reason::Newest { rank, retain } => write!(f, "keep: newest {rank} of {retain}"),
-            Reason::TooYoung { age_secs, keep_within, .. } => {
-                write!(f, "keep: {}, younger than {keep_within}", fmt_age(*age_secs, *keep_within))
+            Reason::TooYoung {
+                age_secs,
+                keep_within,
+                ..
+            } => {
+                write!(
+                    f,
+                    "keep: {}, younger than {keep_within}",
+                    fmt_age(*age_secs, *keep_within)
+                )
             }
-            Reason::Expired { rank, retain, age_secs, keep_within } => {
+            Reason::Expired {
+                rank,
+                retain,
+                age_secs,
+                keep_within,
+            } => {
                 write!(f, "delete: rank {rank} > {retain}")?;
                 if let Some(w) = keep_within {
                     let age = fmt_age(*age_secs, *w);
@@ -95,7 +121,11 @@ pub enum Warning {
     /// Deployments with equal dates were ordered by id.
     TieBroken { ids: Vec<DeploymentId> },
     /// `meta:KEY` was absent or unparsable; the newest LastModified was used.
-    MetaFallback { id: DeploymentId, key: String, problem: String },
+    MetaFallback {
+        id: DeploymentId,
+        key: String,
+        problem: String,
+    },
     /// A `--pin` names no deployment in the bucket.
     PinMatchesNothing { id: DeploymentId },
     /// An `--exclude` pattern matches no deployment.
@@ -185,7 +215,10 @@ impl Plan {
     }
 }
 
-fn resolve_date(d: &Deployment, source: &DateSource) -> (DateTime<Utc>, DateOrigin, Option<Warning>) {
+fn resolve_date(
+    d: &Deployment,
+    source: &DateSource,
+) -> (DateTime<Utc>, DateOrigin, Option<Warning>) {
     match source {
         DateSource::Newest => (d.newest, DateOrigin::Newest, None),
         DateSource::Oldest => (d.oldest, DateOrigin::Oldest, None),
@@ -197,7 +230,11 @@ fn resolve_date(d: &Deployment, source: &DateSource) -> (DateTime<Utc>, DateOrig
                     Err(_) => format!("'{raw}' is not an RFC 3339 date"),
                 },
             };
-            let w = Warning::MetaFallback { id: d.id.clone(), key: key.clone(), problem };
+            let w = Warning::MetaFallback {
+                id: d.id.clone(),
+                key: key.clone(),
+                problem,
+            };
             (d.newest, DateOrigin::MetaFallback, Some(w))
         }
     }
@@ -233,10 +270,15 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
 
     for (d, date, origin, _) in dated {
         let age_secs = (now - date).num_seconds();
-        let excluded = policy.excludes.iter().position(|g| g.matches(d.id.as_str()));
+        let excluded = policy
+            .excludes
+            .iter()
+            .position(|g| g.matches(d.id.as_str()));
         let reason = if let Some(i) = excluded {
             excludes_used[i] = true;
-            Reason::Excluded { pattern: policy.excludes[i].clone() }
+            Reason::Excluded {
+                pattern: policy.excludes[i].clone(),
+            }
         } else if pins.contains(&d.id) {
             Reason::Pinned
         } else {
@@ -247,9 +289,19 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
             } else {
                 match policy.keep_within {
                     Some(w) if i128::from(age_secs) <= i128::from(w.as_secs()) => {
-                        Reason::TooYoung { rank, retain, age_secs, keep_within: w }
+                        Reason::TooYoung {
+                            rank,
+                            retain,
+                            age_secs,
+                            keep_within: w,
+                        }
                     }
-                    w => Reason::Expired { rank, retain, age_secs, keep_within: w },
+                    w => Reason::Expired {
+                        rank,
+                        retain,
+                        age_secs,
+                        keep_within: w,
+                    },
                 }
             }
         };
@@ -275,7 +327,10 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
             j += 1;
         }
         if j - i > 1 {
-            let ids = managed_dates[i..j].iter().map(|(_, id)| (*id).clone()).collect();
+            let ids = managed_dates[i..j]
+                .iter()
+                .map(|(_, id)| (*id).clone())
+                .collect();
             warnings.push(Warning::TieBroken { ids });
         }
         i = j;
@@ -292,13 +347,20 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     }
     if inventory.versioning.keeps_versions() {
         warnings.push(if policy.purge_versions {
-            Warning::VersionedPurge { versioning: inventory.versioning }
+            Warning::VersionedPurge {
+                versioning: inventory.versioning,
+            }
         } else {
-            Warning::VersionedNoPurge { versioning: inventory.versioning }
+            Warning::VersionedNoPurge {
+                versioning: inventory.versioning,
+            }
         });
     }
 
-    let mut summary = Summary { loose: inventory.loose, ..Summary::default() };
+    let mut summary = Summary {
+        loose: inventory.loose,
+        ..Summary::default()
+    };
     for e in &entries {
         match e.action {
             Action::Keep => summary.keep.add(e),

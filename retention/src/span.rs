@@ -36,7 +36,9 @@ impl Span {
     }
     /// `--min-retain-days D`; saturates instead of overflowing (10^9 days is still "forever").
     pub const fn from_days(days: u64) -> Self {
-        Span { secs: days.saturating_mul(DAY) }
+        Span {
+            secs: days.saturating_mul(DAY),
+        }
     }
     pub const fn as_secs(self) -> u64 {
         self.secs
@@ -72,7 +74,9 @@ impl FromStr for Span {
         let mut total: u64 = 0;
         let mut rest = s;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
                 return Err(SpanError::MissingNumber(input.into()));
             }
@@ -80,7 +84,9 @@ impl FromStr for Span {
                 .parse()
                 .map_err(|_| SpanError::Overflow(input.into()))?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let unit = rest[..unit_len].trim();
             rest = &rest[unit_len..];
             let mult = match unit {
@@ -93,7 +99,10 @@ impl FromStr for Span {
                 "m" => return Err(SpanError::AmbiguousM(input.into())),
                 "" => return Err(SpanError::MissingUnit(input.into())),
                 other => {
-                    return Err(SpanError::BadUnit { input: input.into(), unit: other.into() })
+                    return Err(SpanError::BadUnit {
+                        input: input.into(),
+                        unit: other.into(),
+                    })
                 }
             };
             total = n
@@ -158,11 +167,26 @@ mod tests {
     #[test]
     fn rejects_bad_input_with_a_reason() {
         assert_eq!("".parse::<Span>(), Err(SpanError::Empty));
-        assert!(matches!("d".parse::<Span>(), Err(SpanError::MissingNumber(_))));
-        assert!(matches!("30".parse::<Span>(), Err(SpanError::MissingUnit(_))));
-        assert!(matches!("30m".parse::<Span>(), Err(SpanError::AmbiguousM(_))));
-        assert!(matches!("30x".parse::<Span>(), Err(SpanError::BadUnit { .. })));
-        assert!(matches!("-3d".parse::<Span>(), Err(SpanError::MissingNumber(_))));
+        assert!(matches!(
+            "d".parse::<Span>(),
+            Err(SpanError::MissingNumber(_))
+        ));
+        assert!(matches!(
+            "30".parse::<Span>(),
+            Err(SpanError::MissingUnit(_))
+        ));
+        assert!(matches!(
+            "30m".parse::<Span>(),
+            Err(SpanError::AmbiguousM(_))
+        ));
+        assert!(matches!(
+            "30x".parse::<Span>(),
+            Err(SpanError::BadUnit { .. })
+        ));
+        assert!(matches!(
+            "-3d".parse::<Span>(),
+            Err(SpanError::MissingNumber(_))
+        ));
         assert!(matches!(
             "99999999999999999999d".parse::<Span>(),
             Err(SpanError::Overflow(_))
@@ -181,7 +205,10 @@ mod tests {
     fn ages_never_read_equal_to_a_threshold_they_exceed() {
         let d30 = Span::from_days(30);
         assert_eq!(fmt_age(12 * DAY as i64, d30), "12 d old");
-        assert_eq!(fmt_age(30 * DAY as i64 + 3 * HOUR as i64, d30), "30.1 d old");
+        assert_eq!(
+            fmt_age(30 * DAY as i64 + 3 * HOUR as i64, d30),
+            "30.1 d old"
+        );
         assert_eq!(fmt_age(30 * DAY as i64, d30), "30 d old");
         assert_eq!(fmt_age(-5, d30), "dated in the future");
         assert_eq!(human_age(3 * DAY as i64 + 5), "3 d");

@@ -156,7 +156,9 @@ impl FromStr for DateSource {
             _ => match s.strip_prefix("meta:") {
                 Some(key)
                     if !key.is_empty()
-                        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
                 {
                     // S3 lower-cases user metadata names.
                     Ok(DateSource::Meta(key.to_ascii_lowercase()))
@@ -324,12 +326,27 @@ mod tests {
 
     #[test]
     fn retain_rejects_zero_negative_and_words() {
-        assert!(matches!("0".parse::<Retain>(), Err(PolicyError::RetainZero(_))));
-        assert!(matches!("-1".parse::<Retain>(), Err(PolicyError::RetainZero(_))));
-        assert!(matches!("two".parse::<Retain>(), Err(PolicyError::RetainNotANumber(_))));
+        assert!(matches!(
+            "0".parse::<Retain>(),
+            Err(PolicyError::RetainZero(_))
+        ));
+        assert!(matches!(
+            "-1".parse::<Retain>(),
+            Err(PolicyError::RetainZero(_))
+        ));
+        assert!(matches!(
+            "two".parse::<Retain>(),
+            Err(PolicyError::RetainNotANumber(_))
+        ));
         assert_eq!("3".parse::<Retain>().unwrap().get(), 3);
-        assert_eq!("1000000000000".parse::<Retain>().unwrap().get(), 1_000_000_000_000);
-        assert_eq!("99999999999999999999999".parse::<Retain>().unwrap().get(), u64::MAX);
+        assert_eq!(
+            "1000000000000".parse::<Retain>().unwrap().get(),
+            1_000_000_000_000
+        );
+        assert_eq!(
+            "99999999999999999999999".parse::<Retain>().unwrap().get(),
+            u64::MAX
+        );
         assert!(serde_json::from_str::<Retain>("0").is_err());
     }
 
@@ -339,14 +356,20 @@ mod tests {
         assert!(parse_days("x").is_err());
         assert_eq!(parse_days("0").unwrap().as_secs(), 0);
         assert_eq!(parse_days("30").unwrap(), Span::from_days(30));
-        assert_eq!(parse_days("1000000000").unwrap(), Span::from_days(1_000_000_000));
+        assert_eq!(
+            parse_days("1000000000").unwrap(),
+            Span::from_days(1_000_000_000)
+        );
     }
 
     #[test]
     fn ids_are_one_folder() {
         assert!(DeploymentId::new("").is_err());
         assert!(DeploymentId::new("a/b").is_err());
-        assert_eq!(DeploymentId::new("deployhash112").unwrap().as_str(), "deployhash112");
+        assert_eq!(
+            DeploymentId::new("deployhash112").unwrap().as_str(),
+            "deployhash112"
+        );
     }
 
     #[test]

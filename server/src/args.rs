@@ -2,7 +2,11 @@ use clap::{Args, Parser, Subcommand};
 use retention::{DateSource, DeploymentId, Glob, Retain, Span};
 
 #[derive(Parser, Debug)]
-#[command(name = "s3-prune", version, about = "Delete old deployment folders from an S3 bucket, safely.")]
+#[command(
+    name = "s3-prune",
+    version,
+    about = "Delete old deployment folders from an S3 bucket, safely."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -36,7 +40,11 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn connect(&self) -> bucket::Connect {
-        bucket::Connect { localstack: self.localstack, endpoint_url: self.endpoint_url.clone(), max_attempts: None }
+        bucket::Connect {
+            localstack: self.localstack,
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: None,
+        }
     }
 }
 

@@ -26,14 +26,38 @@ impl Rng {
 /// The objects of one demo deployment: (key suffix, size, content type).
 fn files(rng: &mut Rng) -> Vec<(String, usize, &'static str)> {
     let mut v = vec![
-        ("index.html".to_string(), 2_000 + (rng.next() % 6_000) as usize, "text/html"),
-        ("about/index.html".to_string(), 1_500 + (rng.next() % 3_000) as usize, "text/html"),
-        ("css/site.css".to_string(), 8_000 + (rng.next() % 20_000) as usize, "text/css"),
-        ("css/font.css".to_string(), 1_000 + (rng.next() % 2_000) as usize, "text/css"),
-        ("js/app.js".to_string(), 30_000 + (rng.next() % 90_000) as usize, "application/javascript"),
+        (
+            "index.html".to_string(),
+            2_000 + (rng.next() % 6_000) as usize,
+            "text/html",
+        ),
+        (
+            "about/index.html".to_string(),
+            1_500 + (rng.next() % 3_000) as usize,
+            "text/html",
+        ),
+        (
+            "css/site.css".to_string(),
+            8_000 + (rng.next() % 20_000) as usize,
+            "text/css",
+        ),
+        (
+            "css/font.css".to_string(),
+            1_000 + (rng.next() % 2_000) as usize,
+            "text/css",
+        ),
+        (
+            "js/app.js".to_string(),
+            30_000 + (rng.next() % 90_000) as usize,
+            "application/javascript",
+        ),
     ];
     for i in 0..(3 + rng.next() % 8) {
-        v.push((format!("img/photo-{i}.png"), 20_000 + (rng.next() % 180_000) as usize, "image/png"));
+        v.push((
+            format!("img/photo-{i}.png"),
+            20_000 + (rng.next() % 180_000) as usize,
+            "image/png",
+        ));
     }
     v
 }
@@ -50,7 +74,8 @@ pub async fn demo(args: DemoArgs) -> Result<ExitCode> {
         let id = format!("{:012x}", rng.next() & 0xffff_ffff_ffff);
         // Newest first, about 6 months back, a few hours of jitter so dates are distinct.
         let age_hours = i * (180 * 24) / n.max(1) + (rng.next() % 7) as i64;
-        let deployed_at = (now - chrono::Duration::hours(age_hours)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let deployed_at = (now - chrono::Duration::hours(age_hours))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         for (name, size, ctype) in files(&mut rng) {
             puts.push((format!("{id}/{name}"), size, ctype, deployed_at.clone()));
         }
@@ -58,18 +83,33 @@ pub async fn demo(args: DemoArgs) -> Result<ExitCode> {
     let total = puts.len();
     stream::iter(puts.into_iter().map(|(key, size, ctype, at)| {
         let bucket = &bucket;
-        async move { bucket.put(&key, vec![b'x'; size], ctype, &[("deployed-at", &at)]).await }
+        async move {
+            bucket
+                .put(&key, vec![b'x'; size], ctype, &[("deployed-at", &at)])
+                .await
+        }
     }))
     .buffer_unordered(args.endpoint.concurrency.into())
     .try_collect::<Vec<()>>()
     .await?;
-    bucket.put("robots.txt", b"User-agent: *\nDisallow:\n".to_vec(), "text/plain", &[]).await?;
+    bucket
+        .put(
+            "robots.txt",
+            b"User-agent: *\nDisallow:\n".to_vec(),
+            "text/plain",
+            &[],
+        )
+        .await?;
     eprintln!(
         "Seeded '{}' with {n} deployments ({total} objects) and a loose robots.txt.\n\
          Try: s3-prune plan {} 5 --min-retain-days 30 --date-source meta:deployed-at{}",
         args.bucket,
         args.bucket,
-        if args.endpoint.localstack { " --localstack" } else { "" }
+        if args.endpoint.localstack {
+            " --localstack"
+        } else {
+            ""
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

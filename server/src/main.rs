@@ -16,8 +16,11 @@ async fn main() -> ExitCode {
     let cli = args::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("S3_PRUNE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error,aws_smithy_runtime=error,server=info,app=info")),
+            tracing_subscriber::EnvFilter::try_from_env("S3_PRUNE_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "warn,aws_config=error,aws_smithy_runtime=error,server=info,app=info",
+                )
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -28,8 +28,19 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
     let p = &planned.plan;
     let mut s = String::new();
-    let prefix = if bucket.prefix().is_empty() { "(bucket root)".to_string() } else { bucket.prefix().to_string() };
-    let _ = writeln!(s, "Bucket {}  prefix {}  versioning {}  at {}", bucket.name(), prefix, p.versioning, bucket.endpoint());
+    let prefix = if bucket.prefix().is_empty() {
+        "(bucket root)".to_string()
+    } else {
+        bucket.prefix().to_string()
+    };
+    let _ = writeln!(
+        s,
+        "Bucket {}  prefix {}  versioning {}  at {}",
+        bucket.name(),
+        prefix,
+        p.versioning,
+        bucket.endpoint()
+    );
     let _ = writeln!(s, "Policy: {}", p.policy);
     if p.entries.is_empty() {
         let _ = writeln!(s, "\nNo deployments found.");
@@ -49,7 +60,15 @@ pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
                 ]
             })
             .collect();
-        let head = ["ID", "DATE (UTC)", "AGE", "OBJECTS", "SIZE", "ACTION", "REASON"];
+        let head = [
+            "ID",
+            "DATE (UTC)",
+            "AGE",
+            "OBJECTS",
+            "SIZE",
+            "ACTION",
+            "REASON",
+        ];
         let mut w = head.map(|h| h.chars().count());
         for r in &rows {
             for (i, c) in r.iter().enumerate() {
@@ -107,7 +126,11 @@ pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
         );
     }
     if let Some(v) = planned.versions_to_purge {
-        let _ = writeln!(s, "purge  {} (versions and delete markers of the deleted deployments)", plural(v, "version", "versions"));
+        let _ = writeln!(
+            s,
+            "purge  {} (versions and delete markers of the deleted deployments)",
+            plural(v, "version", "versions")
+        );
     }
     for w in &p.warnings {
         let _ = writeln!(s, "warning: {w}");
@@ -127,12 +150,20 @@ pub fn human_report(r: &DeleteReport) -> String {
         r.duration_ms as f64 / 1000.0
     );
     if !r.failed.is_empty() {
-        let _ = writeln!(s, "{} could not be deleted:", plural(r.failed.len() as u64, "object", "objects"));
+        let _ = writeln!(
+            s,
+            "{} could not be deleted:",
+            plural(r.failed.len() as u64, "object", "objects")
+        );
         for f in r.failed.iter().take(50) {
             let _ = writeln!(s, "  {}: {}", f.key, f.error);
         }
         if r.failed.len() > 50 {
-            let _ = writeln!(s, "  … and {} more (use --json for all)", r.failed.len() - 50);
+            let _ = writeln!(
+                s,
+                "  … and {} more (use --json for all)",
+                r.failed.len() - 50
+            );
         }
         let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
     }
@@ -174,7 +205,11 @@ pub struct JsonPlan<'a> {
     duration_ms: Option<u64>,
 }
 
-pub fn json_plan<'a>(bucket: &'a Bucket, planned: &'a Planned, report: Option<&'a DeleteReport>) -> JsonPlan<'a> {
+pub fn json_plan<'a>(
+    bucket: &'a Bucket,
+    planned: &'a Planned,
+    report: Option<&'a DeleteReport>,
+) -> JsonPlan<'a> {
     let p = &planned.plan;
     JsonPlan {
         bucket: bucket.name(),

@@ -24,7 +24,10 @@ async fn open(args: &PlanArgs) -> Result<Bucket> {
 }
 
 pub async fn make_plan(bucket: &Bucket, policy: &Policy, concurrency: usize) -> Result<Planned> {
-    let opts = ScanOptions { concurrency, meta_key: policy.date_source.meta_key().map(str::to_string) };
+    let opts = ScanOptions {
+        concurrency,
+        meta_key: policy.date_source.meta_key().map(str::to_string),
+    };
     let inventory = bucket.scan(&opts).await?;
     let plan = retention::plan(&inventory, policy, chrono::Utc::now());
     let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {
@@ -33,14 +36,20 @@ pub async fn make_plan(bucket: &Bucket, policy: &Policy, concurrency: usize) -> 
     } else {
         None
     };
-    Ok(Planned { plan, versions_to_purge })
+    Ok(Planned {
+        plan,
+        versions_to_purge,
+    })
 }
 
 pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     let bucket = open(&args).await?;
     let planned = make_plan(&bucket, &args.policy(), args.endpoint.concurrency.into()).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&output::json_plan(&bucket, &planned, None))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::json_plan(&bucket, &planned, None))?
+        );
     } else {
         print!("{}", output::human_plan(&bucket, &planned));
     }
@@ -60,7 +69,10 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     if doomed.is_empty() {
         if a.json {
             let report = bucket::DeleteReport::default();
-            println!("{}", serde_json::to_string_pretty(&output::json_plan(&bucket, &planned, Some(&report)))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&output::json_plan(&bucket, &planned, Some(&report)))?
+            );
         } else {
             println!("Nothing to delete.");
         }
@@ -84,8 +96,10 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     let bar = (!a.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(planned.versions_to_purge.unwrap_or(total_objects));
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} objects, {msg} [{elapsed}]")
-                .expect("static template"),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} objects, {msg} [{elapsed}]",
+            )
+            .expect("static template"),
         );
         bar
     });
@@ -95,12 +109,22 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         tokio::spawn(async move {
             loop {
                 bar.set_position(progress.objects_done.load(Ordering::Relaxed));
-                bar.set_message(format!("{}/{n} deployments", progress.deployments_done.load(Ordering::Relaxed)));
+                bar.set_message(format!(
+                    "{}/{n} deployments",
+                    progress.deployments_done.load(Ordering::Relaxed)
+                ));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         })
     });
-    let report = bucket.delete_deployments(&doomed, policy.purge_versions, concurrency, progress.clone()).await;
+    let report = bucket
+        .delete_deployments(
+            &doomed,
+            policy.purge_versions,
+            concurrency,
+            progress.clone(),
+        )
+        .await;
     if let Some(t) = ticker {
         t.abort();
     }
@@ -109,11 +133,18 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     }
 
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&output::json_plan(&bucket, &planned, Some(&report)))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::json_plan(&bucket, &planned, Some(&report)))?
+        );
     } else {
         print!("{}", output::human_report(&report));
     }
-    Ok(if report.is_complete() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.is_complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Asks the person at the terminal to type the bucket name. Without a terminal, refuses.
@@ -131,7 +162,10 @@ fn confirm(bucket: &Bucket, planned: &Planned) -> Result<()> {
     );
     std::io::stderr().flush().ok();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the confirmation")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the confirmation")?;
     if line.trim() != bucket.name() {
         bail!("confirmation did not match the bucket name; nothing was deleted");
     }

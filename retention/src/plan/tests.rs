@@ -20,7 +20,10 @@ fn dep(id: &str, days_ago: i64) -> Deployment {
 }
 
 fn inv(ds: Vec<Deployment>) -> Inventory {
-    Inventory { deployments: ds, ..Inventory::default() }
+    Inventory {
+        deployments: ds,
+        ..Inventory::default()
+    }
 }
 
 fn policy(retain: u64) -> Policy {
@@ -28,11 +31,16 @@ fn policy(retain: u64) -> Policy {
 }
 
 fn reasons(p: &Plan) -> Vec<(String, String)> {
-    p.entries.iter().map(|e| (e.id.to_string(), e.reason_text.clone())).collect()
+    p.entries
+        .iter()
+        .map(|e| (e.id.to_string(), e.reason_text.clone()))
+        .collect()
 }
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
@@ -47,7 +55,11 @@ fn the_original_example_retain_one() {
         oldest: base - Duration::seconds(s),
         meta: None,
     };
-    let i = inv(vec![mk("deployhash112", 20), mk("dsfsfsl9074", 10), mk("delkjlkploy3", 0)]);
+    let i = inv(vec![
+        mk("deployhash112", 20),
+        mk("dsfsfsl9074", 10),
+        mk("delkjlkploy3", 0),
+    ]);
     let p = plan(&i, &policy(1), base);
     assert_eq!(
         reasons(&p),
@@ -57,8 +69,22 @@ fn the_original_example_retain_one() {
             ("deployhash112", "delete: rank 3 > 1"),
         ])
     );
-    assert_eq!(p.summary.delete, Totals { deployments: 2, objects: 4, bytes: 40 });
-    assert_eq!(p.summary.keep, Totals { deployments: 1, objects: 2, bytes: 20 });
+    assert_eq!(
+        p.summary.delete,
+        Totals {
+            deployments: 2,
+            objects: 4,
+            bytes: 40
+        }
+    );
+    assert_eq!(
+        p.summary.keep,
+        Totals {
+            deployments: 1,
+            objects: 2,
+            bytes: 20
+        }
+    );
 }
 
 #[test]
@@ -113,8 +139,15 @@ fn min_age_is_strict_and_shows_a_decimal_at_the_edge() {
 fn keep_within_in_seconds() {
     let mut pol = policy(1);
     pol.keep_within = Some("90s".parse().unwrap());
-    let mk = |id: &str, s: i64| Deployment { newest: t0() - Duration::seconds(s), ..dep(id, 0) };
-    let p = plan(&inv(vec![mk("a", 0), mk("b", 45), mk("c", 200)]), &pol, t0());
+    let mk = |id: &str, s: i64| Deployment {
+        newest: t0() - Duration::seconds(s),
+        ..dep(id, 0)
+    };
+    let p = plan(
+        &inv(vec![mk("a", 0), mk("b", 45), mk("c", 200)]),
+        &pol,
+        t0(),
+    );
     assert_eq!(
         reasons(&p),
         pairs(&[
@@ -140,10 +173,16 @@ fn ties_are_broken_by_id_and_reported() {
     assert_eq!(
         p.warnings,
         vec![Warning::TieBroken {
-            ids: vec![DeploymentId::new("alpha").unwrap(), DeploymentId::new("zeta").unwrap()]
+            ids: vec![
+                DeploymentId::new("alpha").unwrap(),
+                DeploymentId::new("zeta").unwrap()
+            ]
         }]
     );
-    assert_eq!(p.warnings[0].to_string(), "same date for alpha, zeta: ordered by id");
+    assert_eq!(
+        p.warnings[0].to_string(),
+        "same date for alpha, zeta: ordered by id"
+    );
 }
 
 #[test]
@@ -166,12 +205,23 @@ fn date_sources() {
     m2.meta = Some("last tuesday".into());
     let m3 = dep("m3", 3);
     let p = plan(&inv(vec![m1, m2, m3]), &pol, t0());
-    let got: Vec<_> = p.entries.iter().map(|e| (e.id.as_str(), e.date_origin)).collect();
+    let got: Vec<_> = p
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.date_origin))
+        .collect();
     assert_eq!(
         got,
-        vec![("m2", DateOrigin::MetaFallback), ("m3", DateOrigin::MetaFallback), ("m1", DateOrigin::Meta)]
+        vec![
+            ("m2", DateOrigin::MetaFallback),
+            ("m3", DateOrigin::MetaFallback),
+            ("m1", DateOrigin::Meta)
+        ]
     );
-    assert_eq!(p.entries[2].date, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+    assert_eq!(
+        p.entries[2].date,
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    );
     let texts: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
         texts,
@@ -196,7 +246,10 @@ fn warnings_for_unused_pins_excludes_and_versioning() {
     assert!(texts[2].starts_with("bucket versioning is enabled: deleting only adds delete markers"));
     pol.purge_versions = true;
     let p = plan(&i, &pol, t0());
-    assert!(matches!(p.warnings.last(), Some(Warning::VersionedPurge { .. })));
+    assert!(matches!(
+        p.warnings.last(),
+        Some(Warning::VersionedPurge { .. })
+    ));
 }
 
 #[test]
@@ -213,7 +266,10 @@ fn future_dates_are_young() {
     let p = plan(&inv(vec![dep("soon", -1), dep("future", -3)]), &pol, t0());
     assert_eq!(p.entries[0].id.as_str(), "future");
     assert_eq!(p.entries[1].id.as_str(), "soon");
-    assert_eq!(p.entries[1].reason_text, "keep: dated in the future, younger than 1 d");
+    assert_eq!(
+        p.entries[1].reason_text,
+        "keep: dated in the future, younger than 1 d"
+    );
 }
 
 #[test]
@@ -229,25 +285,31 @@ fn plan_round_trips_through_json() {
 
 fn arb_inventory() -> impl Strategy<Value = Inventory> {
     // Small id alphabet and coarse dates: ties and pin/exclude hits are common.
-    prop::collection::btree_map("[a-e]{1,3}", (0i64..40, 0i64..5, 0u64..50, 0u64..5000), 0..25).prop_map(
-        |m| {
-            let deployments = m
-                .into_iter()
-                .map(|(id, (days, spread, objects, bytes))| {
-                    let newest = t0() - Duration::hours(days * 12);
-                    Deployment {
-                        id: DeploymentId::new(id).unwrap(),
-                        objects,
-                        bytes,
-                        newest,
-                        oldest: newest - Duration::days(spread),
-                        meta: None,
-                    }
-                })
-                .collect();
-            Inventory { deployments, ..Inventory::default() }
-        },
+    prop::collection::btree_map(
+        "[a-e]{1,3}",
+        (0i64..40, 0i64..5, 0u64..50, 0u64..5000),
+        0..25,
     )
+    .prop_map(|m| {
+        let deployments = m
+            .into_iter()
+            .map(|(id, (days, spread, objects, bytes))| {
+                let newest = t0() - Duration::hours(days * 12);
+                Deployment {
+                    id: DeploymentId::new(id).unwrap(),
+                    objects,
+                    bytes,
+                    newest,
+                    oldest: newest - Duration::days(spread),
+                    meta: None,
+                }
+            })
+            .collect();
+        Inventory {
+            deployments,
+            ..Inventory::default()
+        }
+    })
 }
 
 fn arb_policy() -> impl Strategy<Value = Policy> {
@@ -255,15 +317,25 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
         1u64..8,
         prop::option::of(0u64..25),
         prop::collection::vec("[a-e]{1,3}", 0..3),
-        prop::collection::vec(prop::sample::select(vec!["a*", "*e", "b?", "[cd]*", "zz"]), 0..2),
+        prop::collection::vec(
+            prop::sample::select(vec!["a*", "*e", "b?", "[cd]*", "zz"]),
+            0..2,
+        ),
         any::<bool>(),
     )
         .prop_map(|(retain, days, pins, excludes, oldest)| Policy {
             retain: Retain::new(retain).unwrap(),
             keep_within: days.map(Span::from_days),
-            pins: pins.into_iter().map(|p| DeploymentId::new(p).unwrap()).collect(),
+            pins: pins
+                .into_iter()
+                .map(|p| DeploymentId::new(p).unwrap())
+                .collect(),
             excludes: excludes.into_iter().map(|g| g.parse().unwrap()).collect(),
-            date_source: if oldest { DateSource::Oldest } else { DateSource::Newest },
+            date_source: if oldest {
+                DateSource::Oldest
+            } else {
+                DateSource::Newest
+            },
             purge_versions: false,
         })
 }

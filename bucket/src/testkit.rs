@@ -1,0 +1,119 @@
+//! Test support: the one helper every integration test starts from (a fresh LocalStack bucket).
+
+use crate::{connect, Bucket, Connect, Target};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A LocalStack bucket nobody has used: LocalStack has no reset, so every test gets its own.
+/// Panics with a hint when LocalStack is not running.
+pub async fn fresh_bucket(hint: &str) -> Bucket {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let hint: String = hint
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(30)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let name = format!("t-{hint}-{}-{n}-{nanos:x}", std::process::id());
+    let b = connect(&localstack(), &Target::new(&name, "").unwrap())
+        .await
+        .unwrap();
+    b.create().await.unwrap_or_else(|e| panic!("creating test bucket {name} failed: {e}. Is LocalStack running (make localstack-start)?"));
+    b
+}
+
+pub fn localstack() -> Connect {
+    Connect {
+        localstack: true,
+        endpoint_url: None,
+        max_attempts: None,
+    }
+}
+
+/// The same bucket seen under another prefix.
+pub async fn with_prefix(b: &Bucket, prefix: &str) -> Bucket {
+    connect(&localstack(), &Target::new(b.name(), prefix).unwrap())
+        .await
+        .unwrap()
+}
+
+/// Puts many small objects, 32 at a time.
+pub async fn put_many(b: &Bucket, keys: impl IntoIterator<Item = String>, meta: &[(&str, &str)]) {
+    use futures::stream::{self, StreamExt};
+    let results: Vec<_> = stream::iter(
+        keys.into_iter()
+            .map(|k| async move { b.put(&k, k.as_bytes().to_vec(), "text/plain", meta).await }),
+    )
+    .buffer_unordered(32)
+    .collect()
+    .await;
+    for r in results {
+        r.unwrap();
+    }
+}
+
+/// Every current key in the bucket, sorted.
+pub async fn all_keys(b: &Bucket) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let out = b
+            .client()
+            .list_objects_v2()
+            .bucket(b.name())
+            .set_continuation_token(token)
+            .send()
+            .await
+            .unwrap();
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        match out.next_continuation_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    keys.sort();
+    keys
+}
+
+/// Every (key, is_delete_marker) version in the bucket.
+pub async fn all_versions(b: &Bucket) -> Vec<(String, bool)> {
+    let mut v = Vec::new();
+    let (mut km, mut vm) = (None, None);
+    loop {
+        let out = b
+            .client()
+            .list_object_versions()
+            .bucket(b.name())
+            .set_key_marker(km)
+            .set_version_id_marker(vm)
+            .send()
+            .await
+            .unwrap();
+        v.extend(
+            out.versions()
+                .iter()
+                .filter_map(|x| x.key().map(|k| (k.to_string(), false))),
+        );
+        v.extend(
+            out.delete_markers()
+                .iter()
+                .filter_map(|x| x.key().map(|k| (k.to_string(), true))),
+        );
+        if !out.is_truncated().unwrap_or(false) {
+            break;
+        }
+        km = out.next_key_marker().map(str::to_string);
+        vm = out.next_version_id_marker().map(str::to_string);
+    }
+    v.sort();
+    v
+}

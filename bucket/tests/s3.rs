@@ -1,0 +1,281 @@
+//! The bucket crate against a real LocalStack (started by `make test`).
+
+use bucket::testkit::{all_keys, all_versions, fresh_bucket, put_many, with_prefix};
+use bucket::{Progress, S3Error, ScanOptions};
+use retention::{DeploymentId, Versioning};
+use std::sync::Arc;
+
+fn id(s: &str) -> DeploymentId {
+    DeploymentId::new(s).unwrap()
+}
+
+async fn delete(b: &bucket::Bucket, ids: &[&str], purge: bool) -> bucket::DeleteReport {
+    let ids: Vec<_> = ids.iter().map(|s| id(s)).collect();
+    b.delete_deployments(&ids, purge, 8, Arc::new(Progress::default()))
+        .await
+}
+
+#[tokio::test]
+async fn a_deployment_of_2500_objects_is_scanned_and_deleted_in_batches() {
+    let b = fresh_bucket("big-deployment").await;
+    put_many(&b, (0..2500).map(|i| format!("big/assets/{i:05}.css")), &[]).await;
+    put_many(&b, (0..3).map(|i| format!("small/{i}.html")), &[]).await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    assert_eq!(inv.deployments.len(), 2);
+    let big = inv
+        .deployments
+        .iter()
+        .find(|d| d.id.as_str() == "big")
+        .unwrap();
+    assert_eq!(big.objects, 2500);
+    // each body is its key: "big/assets/00000.css" is 20 bytes
+    assert_eq!(big.bytes, 2500 * 20);
+
+    let progress = Arc::new(Progress::default());
+    let report = b
+        .delete_deployments(&[id("big")], false, 4, progress.clone())
+        .await;
+    assert!(report.is_complete(), "{:?}", report.failed);
+    assert_eq!(report.deleted_objects, 2500);
+    assert_eq!(
+        progress
+            .objects_done
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2500
+    );
+    assert_eq!(
+        all_keys(&b).await,
+        vec!["small/0.html", "small/1.html", "small/2.html"]
+    );
+}
+
+#[tokio::test]
+async fn fifteen_hundred_deployments_are_all_found() {
+    let b = fresh_bucket("many-deployments").await;
+    put_many(&b, (0..1500).map(|i| format!("d{i:04}/index.html")), &[]).await;
+    let inv = b
+        .scan(&ScanOptions {
+            concurrency: 32,
+            meta_key: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(inv.deployments.len(), 1500);
+    assert!(inv.deployments.iter().all(|d| d.objects == 1));
+    assert_eq!(inv.deployments[1499].id.as_str(), "d1499");
+}
+
+#[tokio::test]
+async fn awkward_keys_round_trip() {
+    let b = fresh_bucket("awkward").await;
+    let long = format!("dep +%é/{}", "k".repeat(1024 - "dep +%é/".len()));
+    assert_eq!(long.len(), 1024);
+    let doomed = vec![
+        "dep +%é/with space.html".to_string(),
+        "dep +%é/plus+sign.css".to_string(),
+        "dep +%é/percent%2Fencoded.png".to_string(),
+        "dep +%é/ünïcødé/文件.txt".to_string(),
+        "dep +%é/../dots".to_string(),
+        "dep +%é/".to_string(), // folder marker
+        long,
+    ];
+    put_many(&b, doomed.clone(), &[]).await;
+    // A neighbour whose name shares a prefix with the doomed one must survive.
+    put_many(
+        &b,
+        ["dep +%é2/index.html".to_string(), "dep +%/x".to_string()],
+        &[],
+    )
+    .await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    let ids: Vec<&str> = inv.deployments.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["dep +%", "dep +%é", "dep +%é2"]);
+    assert_eq!(inv.deployments[1].objects, doomed.len() as u64);
+
+    let report = delete(&b, &["dep +%é"], false).await;
+    assert!(report.is_complete(), "{:?}", report.failed);
+    assert_eq!(report.deleted_objects, doomed.len() as u64);
+    assert_eq!(all_keys(&b).await, vec!["dep +%/x", "dep +%é2/index.html"]);
+}
+
+#[tokio::test]
+async fn loose_objects_are_counted_and_never_deleted() {
+    let b = fresh_bucket("loose").await;
+    put_many(
+        &b,
+        [
+            "robots.txt".into(),
+            "favicon.ico".into(),
+            "a/index.html".into(),
+            "b/index.html".into(),
+        ],
+        &[],
+    )
+    .await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    assert_eq!(inv.loose.objects, 2);
+    assert_eq!(
+        inv.loose.bytes,
+        ("robots.txt".len() + "favicon.ico".len()) as u64
+    );
+    assert_eq!(inv.deployments.len(), 2);
+    delete(&b, &["a", "b"], false).await;
+    assert_eq!(all_keys(&b).await, vec!["favicon.ico", "robots.txt"]);
+}
+
+#[tokio::test]
+async fn a_prefix_scopes_everything() {
+    let b = fresh_bucket("prefix").await;
+    put_many(
+        &b,
+        [
+            "sites/a/index.html".into(),
+            "sites/b/index.html".into(),
+            "sites/loose.txt".into(),
+            "sites-old/c/x".into(),
+            "other/d/x".into(),
+        ],
+        &[],
+    )
+    .await;
+    // "sites" without a slash means the folder sites/, not sites-old/
+    let p = with_prefix(&b, "sites").await;
+    assert_eq!(p.prefix(), "sites/");
+    let inv = p.scan(&ScanOptions::default()).await.unwrap();
+    let ids: Vec<&str> = inv.deployments.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["a", "b"]);
+    assert_eq!(inv.loose.objects, 1);
+    delete(&p, &["a"], false).await;
+    assert_eq!(
+        all_keys(&b).await,
+        vec![
+            "other/d/x",
+            "sites-old/c/x",
+            "sites/b/index.html",
+            "sites/loose.txt"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_empty_bucket_has_no_deployments() {
+    let b = fresh_bucket("empty").await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    assert!(inv.deployments.is_empty());
+    assert_eq!(inv.loose.objects, 0);
+    assert_eq!(inv.versioning, Versioning::Unversioned);
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_named() {
+    let b = fresh_bucket("exists").await;
+    let missing = bucket::connect(
+        &bucket::testkit::localstack(),
+        &bucket::Target::new(&format!("{}-nope", b.name()), "").unwrap(),
+    )
+    .await
+    .unwrap();
+    let err = missing.scan(&ScanOptions::default()).await.unwrap_err();
+    assert!(matches!(err, S3Error::NoSuchBucket { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not exist"));
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_named() {
+    let conn = bucket::Connect {
+        localstack: true,
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        max_attempts: Some(2),
+    };
+    let b = bucket::connect(&conn, &bucket::Target::new("any-bucket", "").unwrap())
+        .await
+        .unwrap();
+    let err = b.scan(&ScanOptions::default()).await.unwrap_err();
+    assert!(matches!(err, S3Error::Unreachable { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "cannot reach the S3 endpoint http://127.0.0.1:9: connection refused. Is it running and is the address right?");
+}
+
+#[tokio::test]
+async fn meta_dates_are_read_from_the_newest_object() {
+    let b = fresh_bucket("meta").await;
+    put_many(
+        &b,
+        ["a/index.html".into()],
+        &[("deployed-at", "2026-05-01T10:00:00Z")],
+    )
+    .await;
+    put_many(&b, ["b/index.html".into()], &[]).await;
+    let inv = b
+        .scan(&ScanOptions {
+            concurrency: 4,
+            meta_key: Some("deployed-at".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        inv.deployments[0].meta.as_deref(),
+        Some("2026-05-01T10:00:00Z")
+    );
+    assert_eq!(inv.deployments[1].meta, None);
+}
+
+#[tokio::test]
+async fn versioned_bucket_keeps_versions_unless_purged() {
+    let b = fresh_bucket("versioned").await;
+    b.enable_versioning().await.unwrap();
+    // two versions of one key, plus a second key, in each of two deployments
+    for dep in ["old", "purged"] {
+        put_many(
+            &b,
+            [format!("{dep}/index.html"), format!("{dep}/a.css")],
+            &[],
+        )
+        .await;
+        put_many(&b, [format!("{dep}/index.html")], &[]).await;
+    }
+    put_many(&b, ["new/index.html".into()], &[]).await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    assert_eq!(inv.versioning, Versioning::Enabled);
+    assert_eq!(
+        b.count_versions(&[id("old"), id("purged")], 2)
+            .await
+            .unwrap(),
+        6
+    );
+
+    // plain delete: objects disappear from the listing, but versions stay and markers appear
+    let r = delete(&b, &["old"], false).await;
+    assert!(r.is_complete());
+    let left: Vec<_> = all_versions(&b)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("old/"))
+        .collect();
+    assert_eq!(left.iter().filter(|(_, marker)| !marker).count(), 3);
+    assert_eq!(left.iter().filter(|(_, marker)| *marker).count(), 2);
+
+    // purge: nothing at all is left of the deployment, the others are untouched
+    let r = delete(&b, &["purged"], true).await;
+    assert!(r.is_complete(), "{:?}", r.failed);
+    assert_eq!(r.deleted_objects, 3);
+    let versions = all_versions(&b).await;
+    assert!(!versions.iter().any(|(k, _)| k.starts_with("purged/")));
+    assert!(versions.contains(&("new/index.html".to_string(), false)));
+    // purging "old" later also removes its delete markers
+    let r = delete(&b, &["old"], true).await;
+    assert_eq!(r.deleted_objects, 5);
+    assert!(!all_versions(&b)
+        .await
+        .iter()
+        .any(|(k, _)| k.starts_with("old/")));
+}
+
+#[tokio::test]
+async fn deleting_a_gone_deployment_is_a_no_op() {
+    let b = fresh_bucket("gone").await;
+    put_many(&b, ["keep/index.html".into()], &[]).await;
+    let r = delete(&b, &["never-existed"], false).await;
+    assert!(r.is_complete());
+    assert_eq!(r.deleted_objects, 0);
+    assert_eq!(all_keys(&b).await, vec!["keep/index.html"]);
+}
