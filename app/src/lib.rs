@@ -1,1 +1,53 @@
+#![recursion_limit = "256"]
+//! The s3-prune dashboard: Leptos components and the server functions they call.
+//!
+//! The browser plans with the same `retention` crate as the server (compiled to wasm), so the
+//! preview is instant; the server re-plans before it deletes anything.
 
+pub mod api;
+mod dashboard;
+mod format;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='6' fill='%231f6feb'/%3E%3Cpath d='M9 10h14M9 16h9M9 22h5' stroke='%23fff' stroke-width='3' stroke-linecap='round'/%3E%3C/svg%3E";
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                // Inline, so changing the URL (replaceState) never refetches it.
+                <link rel="icon" type="image/svg+xml" href=FAVICON />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="s3-prune" />
+        <Router>
+            <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>
+                <Route path=StaticSegment("") view=dashboard::Dashboard />
+            </Routes>
+        </Router>
+    }
+}

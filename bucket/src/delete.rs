@@ -77,14 +77,20 @@ impl Bucket {
         progress: Arc<Progress>,
     ) -> DeleteReport {
         let start = Instant::now();
-        let outcomes: Vec<DeploymentOutcome> = stream::iter(ids.iter().map(|id| {
-            let progress = progress.clone();
-            async move {
-                let out = self.delete_one(id, purge_versions, &progress).await;
-                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                out
-            }
-        }))
+        // Futures are collected first: a closure inside the stream type trips the compiler's
+        // Send inference for callers that spawn this.
+        let jobs: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let progress = progress.clone();
+                async move {
+                    let out = self.delete_one(id, purge_versions, &progress).await;
+                    progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+                    out
+                }
+            })
+            .collect();
+        let outcomes: Vec<DeploymentOutcome> = stream::iter(jobs)
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -135,18 +141,11 @@ impl Bucket {
             .collect();
         let listed = objects.len() as u64;
         let deleted = AtomicU64::new(0);
-        let failures: Vec<Vec<KeyFailure>> = stream::iter(objects.chunks(MAX_BATCH).map(|batch| {
-            let deleted = &deleted;
-            async move {
-                let (ok, failed) = self.delete_batch(batch).await;
-                deleted.fetch_add(ok, Ordering::Relaxed);
-                progress.objects_done.fetch_add(ok, Ordering::Relaxed);
-                progress
-                    .objects_failed
-                    .fetch_add(failed.len() as u64, Ordering::Relaxed);
-                failed
-            }
-        }))
+        let batches: Vec<_> = objects
+            .chunks(MAX_BATCH)
+            .map(|batch| self.delete_counted(batch.to_vec(), &deleted, progress))
+            .collect();
+        let failures: Vec<Vec<KeyFailure>> = stream::iter(batches)
         .buffer_unordered(BATCHES_IN_FLIGHT)
         .collect()
         .await;
@@ -156,6 +155,14 @@ impl Bucket {
             deleted: deleted.into_inner(),
             failed: failures.into_iter().flatten().collect(),
         }
+    }
+
+    async fn delete_counted(&self, batch: Vec<(String, Option<String>)>, deleted: &AtomicU64, progress: &Progress) -> Vec<KeyFailure> {
+        let (ok, failed) = self.delete_batch(&batch).await;
+        deleted.fetch_add(ok, Ordering::Relaxed);
+        progress.objects_done.fetch_add(ok, Ordering::Relaxed);
+        progress.objects_failed.fetch_add(failed.len() as u64, Ordering::Relaxed);
+        failed
     }
 
     /// One DeleteObjects batch, with per-key retries for throttling. Returns (deleted, failed).
@@ -325,9 +332,11 @@ impl Bucket {
         ids: &[DeploymentId],
         concurrency: usize,
     ) -> Result<u64, S3Error> {
-        let counts: Vec<Result<u64, S3Error>> = stream::iter(ids.iter().map(|id| async move {
-            Ok(self.list_versions(&self.deployment_prefix(id)).await?.len() as u64)
-        }))
+        let jobs: Vec<_> = ids
+            .iter()
+            .map(|id| async move { Ok(self.list_versions(&self.deployment_prefix(id)).await?.len() as u64) })
+            .collect();
+        let counts: Vec<Result<u64, S3Error>> = stream::iter(jobs)
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;

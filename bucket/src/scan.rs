@@ -70,10 +70,14 @@ impl Bucket {
         let (ids, mut loose) = self.discover().await?;
         tracing::debug!(deployments = ids.len(), "discovered deployments");
 
-        let results: Vec<(String, Agg)> = stream::iter(ids.into_iter().map(|id| async move {
-            let agg = self.aggregate(&format!("{}{}/", self.prefix, id)).await?;
-            Ok::<_, S3Error>((id, agg))
-        }))
+        let jobs: Vec<_> = ids
+            .into_iter()
+            .map(|id| async move {
+                let agg = self.aggregate(&format!("{}{}/", self.prefix, id)).await?;
+                Ok::<_, S3Error>((id, agg))
+            })
+            .collect();
+        let results: Vec<(String, Agg)> = stream::iter(jobs)
         .buffer_unordered(opts.concurrency.max(1))
         .try_collect()
         .await?;

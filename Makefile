@@ -1,0 +1,46 @@
+# s3-prune: `make demo` and `make test` are all a newcomer needs (see README).
+SHELL := /bin/bash
+CACHE ?= $(HOME)/.cache/s3-prune
+export S3P_CACHE := $(CACHE)
+export PATH := $(CACHE)/bin:$(PATH)
+SITE := target/site
+BIN := target/debug/s3-prune
+DEMO_BUCKET ?= demo-bucket
+WASM := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+# rustc's default wasm32 features, which wasm-opt must be told about
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue
+
+.PHONY: all setup localstack-start localstack-stop site server demo test check e2e clean-site
+
+all: site server
+
+setup:
+	@scripts/setup.sh all
+
+localstack-start:
+	@scripts/localstack.sh start
+
+localstack-stop:
+	@scripts/localstack.sh stop
+
+# The dashboard's browser half: the same layout cargo-leptos makes (target/site/pkg/s3-prune.*).
+site:
+	cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
+	mkdir -p $(SITE)/pkg
+	wasm-bindgen --target web --no-typescript --out-name s3-prune --out-dir $(SITE)/pkg $(WASM)
+	wasm-opt -Oz $(WASM_OPT_FEATURES) $(SITE)/pkg/s3-prune_bg.wasm -o $(SITE)/pkg/s3-prune_bg.wasm
+	cp style/main.css $(SITE)/pkg/s3-prune.css
+
+server:
+	cargo build -p server
+
+# Seeds a demo bucket in LocalStack and serves the dashboard on http://127.0.0.1:3000.
+demo: setup localstack-start site server
+	$(BIN) demo $(DEMO_BUCKET) --localstack
+	@echo "Dashboard: http://127.0.0.1:3000/?bucket=$(DEMO_BUCKET)&retain=5&days=30  (Ctrl-C stops it; make localstack-stop stops LocalStack)"
+	$(BIN) serve --bucket $(DEMO_BUCKET) --localstack --date-source meta:deployed-at
+
+# Everything CI runs: lint, unit, property, LocalStack and browser tests.
+test: setup
+	@scripts/test.sh

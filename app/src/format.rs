@@ -1,0 +1,50 @@
+//! Display helpers: numbers and dates for people. No policy here.
+
+use chrono::{DateTime, Utc};
+
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+pub fn date(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Storage cost per month of `bytes` at `price` USD per GB-month (AWS bills GB as 2^30 bytes).
+pub fn monthly_cost(bytes: u64, price: f64) -> String {
+    let usd = bytes as f64 / (1u64 << 30) as f64 * price;
+    if usd > 0.0 && usd < 0.01 {
+        "< $0.01".into()
+    } else {
+        format!("${usd:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_costs() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(monthly_cost(10 << 30, 0.023), "$0.23");
+        assert_eq!(monthly_cost(1 << 20, 0.023), "< $0.01");
+        assert_eq!(monthly_cost(0, 0.023), "$0.00");
+    }
+}

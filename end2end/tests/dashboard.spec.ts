@@ -1,0 +1,186 @@
+import { test, expect } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  bucketName, seed, serve, keys, put, deploymentsOf, watchConsole, ready, createEmpty, screenshotDir, Server,
+} from './harness';
+
+// Demo data: deployment i (0 = newest) is about i*6 days old (+0..6 h), 30 of them by default.
+
+let servers: Server[] = [];
+test.afterEach(() => { servers.forEach((s) => s.stop()); servers = []; });
+async function start(buckets: string[], env: Record<string, string> = {}) {
+  const s = await serve(buckets, env);
+  servers.push(s);
+  return s;
+}
+
+test('hydrates and shows every deployment of the bucket', async ({ page }) => {
+  const bucket = bucketName('hydrate');
+  seed(bucket, 30);
+  const s = await start([bucket]);
+  const errors = watchConsole(page);
+  await page.goto(`${s.url}/?bucket=${bucket}`);
+  await ready(page);
+  await expect(page.locator('tbody tr.row')).toHaveCount(30);
+  await expect(page.locator('circle.mark')).toHaveCount(30);
+  await expect(page.getByTestId('bucket-name')).toHaveText(bucket);
+  await expect(page.getByTestId('delete-count')).toHaveText('25 deployments');
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, 'main-1280.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(screenshotDir, 'main-390.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('controls re-plan in the browser without a request, and the URL carries the policy', async ({ page }) => {
+  const bucket = bucketName('preview');
+  seed(bucket, 30);
+  const s = await start([bucket]);
+  const errors = watchConsole(page);
+  await page.goto(`${s.url}/?bucket=${bucket}`);
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('25 deployments');
+
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+
+  await page.fill('#retain', '10');
+  await expect(page.getByTestId('delete-count')).toHaveText('20 deployments');
+  await expect(page.locator('tbody tr.row.delete')).toHaveCount(20);
+  await expect(page.locator('circle.mark.delete')).toHaveCount(20);
+  await expect(page.locator('tbody tr.row').nth(9).locator('td.reason')).toHaveText('keep: newest 10 of 10');
+  await expect(page.locator('tbody tr.row').nth(10).locator('td.reason')).toHaveText(/^delete: rank 11 > 10$/);
+
+  await page.fill('#days', '63');
+  await expect(page.getByTestId('delete-count')).toHaveText('19 deployments');
+  await expect(page.locator('circle.mark.delete')).toHaveCount(19);
+  await expect(page.locator('circle.mark.keep')).toHaveCount(11);
+  await expect(page.locator('tbody tr.row').nth(10).locator('td.reason')).toHaveText(/^keep: 6\d d old, younger than 63 d$|^keep: 60(\.\d)? d old, younger than 63 d$/);
+  await expect(page.locator('tbody tr.row').nth(11).locator('td.reason')).toHaveText(/^delete: rank 12 > 10 and 66(\.\d)? d > 63 d$/);
+
+  // the stepper buttons work too
+  await page.getByRole('button', { name: 'Keep one more' }).click();
+  await expect(page.locator('#retain')).toHaveValue('11');
+  await page.getByRole('button', { name: 'Keep one fewer' }).click();
+  await expect(page.locator('#retain')).toHaveValue('10');
+
+  // bad input: clear error, apply disabled
+  await page.fill('#retain', '0');
+  await expect(page.getByTestId('policy-error')).toContainText('RETAIN must be at least 1');
+  await expect(page.getByTestId('open-apply')).toBeDisabled();
+  await page.fill('#retain', '10');
+
+  expect(requests).toEqual([]);
+  await expect(page).toHaveURL(/retain=10/);
+  await expect(page).toHaveURL(/days=63/);
+
+  // the link restores the same preview
+  await page.reload();
+  await ready(page);
+  await expect(page.locator('#retain')).toHaveValue('10');
+  await expect(page.locator('#days')).toHaveValue('63');
+  await expect(page.getByTestId('delete-count')).toHaveText('19 deployments');
+  await expect(page.locator('circle.mark.delete')).toHaveCount(19);
+  expect(errors).toEqual([]);
+});
+
+test('the confirm button stays disabled until the bucket name is typed', async ({ page }) => {
+  const bucket = bucketName('dialog');
+  seed(bucket, 30);
+  const s = await start([bucket]);
+  const errors = watchConsole(page);
+  await page.goto(`${s.url}/?bucket=${bucket}&retain=20`);
+  await ready(page);
+  await page.getByTestId('open-apply').click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByTestId('doomed').locator('li')).toHaveCount(10);
+  const confirm = dialog.getByTestId('confirm-apply');
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel(/Type the bucket name/).fill(bucket.slice(0, -1));
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel(/Type the bucket name/).fill(bucket);
+  await expect(confirm).toBeEnabled();
+  await page.screenshot({ path: path.join(screenshotDir, 'dialog-1280.png') });
+  // keyboard: Escape closes it, nothing deleted
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  expect(keys(bucket).length).toBeGreaterThan(30);
+  expect(deploymentsOf(keys(bucket)).size).toBe(30);
+  expect(errors).toEqual([]);
+});
+
+test('apply deletes exactly the previewed deployments and leaves the rest intact', async ({ page }) => {
+  const bucket = bucketName('apply');
+  seed(bucket, 12);
+  const before = deploymentsOf(keys(bucket));
+  const s = await start([bucket]);
+  const errors = watchConsole(page);
+  await page.goto(`${s.url}/?bucket=${bucket}&retain=4`);
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('8 deployments');
+  const doomed = await page.locator('tbody tr.row.delete').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!));
+  expect(doomed.length).toBe(8);
+
+  await page.getByTestId('open-apply').click();
+  await page.getByLabel(/Type the bucket name/).fill(bucket);
+  await page.getByTestId('confirm-apply').click();
+  await expect(page.getByTestId('report')).toContainText('from 8 deployments');
+  // the view rescans: 4 deployments left
+  await expect(page.locator('tbody tr.row')).toHaveCount(4);
+
+  const after = deploymentsOf(keys(bucket));
+  for (const id of doomed) expect(after.has(id)).toBe(false);
+  for (const [id, n] of before) if (!doomed.includes(id)) expect(after.get(id)).toBe(n);
+  expect(after.size).toBe(4);
+  expect(keys(bucket)).toContain('robots.txt');
+  expect(errors).toEqual([]);
+});
+
+test('a deployment uploaded between preview and apply makes apply refuse and delete nothing', async ({ page }) => {
+  const bucket = bucketName('race');
+  seed(bucket, 8);
+  const s = await start([bucket]);
+  await page.goto(`${s.url}/?bucket=${bucket}&retain=3`);
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('5 deployments');
+  const before = keys(bucket);
+  await page.getByTestId('open-apply').click();
+  await page.getByLabel(/Type the bucket name/).fill(bucket);
+  put(bucket, 'late-deploy/index.html', new Date().toISOString());
+  await page.getByTestId('confirm-apply').click();
+  await expect(page.getByRole('alert').filter({ hasText: 'changed since your preview' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'nothing was deleted' })).toBeVisible();
+  // nothing deleted: every earlier key is still there
+  expect(keys(bucket)).toEqual([...before, 'late-deploy/index.html'].sort());
+  // and the new preview includes the new deployment
+  await expect(page.locator('tbody tr.row')).toHaveCount(9);
+  await expect(page.getByTestId('delete-count')).toHaveText('6 deployments');
+});
+
+test('an unreachable endpoint shows an error in the page', async ({ page }) => {
+  const s = await start(['any-bucket'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+  await page.goto(`${s.url}/`);
+  await expect(page.getByTestId('scan-error')).toContainText('cannot reach the S3 endpoint http://127.0.0.1:9');
+});
+
+test('a missing bucket, an empty one and one with only loose objects are explained', async ({ page }) => {
+  const missing = bucketName('missing');
+  const empty = bucketName('empty');
+  const loose = bucketName('loose');
+  createEmpty(empty);
+  createEmpty(loose);
+  put(loose, 'robots.txt');
+  const s = await start([missing, empty, loose]);
+  await page.goto(`${s.url}/?bucket=${missing}`);
+  await expect(page.getByTestId('scan-error')).toContainText('does not exist');
+  await page.goto(`${s.url}/?bucket=${empty}`);
+  await ready(page);
+  await expect(page.getByTestId('empty')).toContainText('No deployments');
+  // the picker lists all three
+  await expect(page.locator('select option')).toHaveCount(3);
+  await page.goto(`${s.url}/?bucket=${loose}`);
+  await ready(page);
+  await expect(page.getByTestId('empty')).toContainText('Only 1 loose object');
+});

@@ -1,0 +1,80 @@
+// One place that starts what a test needs: a fresh bucket, a real `s3-prune serve`, and an
+// independent view of the bucket through the S3 API.
+import { spawn, execFileSync, ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { Page, expect } from '@playwright/test';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = path.join(root, 'target', 'debug', 's3-prune');
+const cache = process.env.S3P_CACHE || path.join(os.homedir(), '.cache', 's3-prune');
+const python = path.join(cache, 'localstack', 'bin', 'python');
+const s3tool = path.join(__dirname, '..', 's3tool.py');
+
+let counter = 0;
+export function bucketName(hint: string): string {
+  counter += 1;
+  return `e2e-${hint}-${process.pid}-${counter}-${Date.now().toString(36)}`.slice(0, 63);
+}
+
+/** Fills a new bucket with `n` demo deployments spread over ~6 months (meta:deployed-at). */
+export function seed(bucket: string, n: number): void {
+  execFileSync(bin, ['demo', bucket, '--deployments', String(n), '--localstack'], { stdio: 'pipe' });
+}
+
+export function createEmpty(bucket: string): void {
+  execFileSync(python, [s3tool, 'create', bucket]);
+}
+
+export function keys(bucket: string): string[] {
+  return JSON.parse(execFileSync(python, [s3tool, 'keys', bucket]).toString());
+}
+
+export function put(bucket: string, key: string, deployedAt?: string): void {
+  execFileSync(python, [s3tool, 'put', bucket, key, ...(deployedAt ? [deployedAt] : [])]);
+}
+
+export function deploymentsOf(ks: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const k of ks) {
+    const i = k.indexOf('/');
+    if (i > 0) m.set(k.slice(0, i), (m.get(k.slice(0, i)) || 0) + 1);
+  }
+  return m;
+}
+
+export interface Server { url: string; proc: ChildProcess; stop: () => void }
+
+/** Starts `s3-prune serve` on a free port for the given buckets. */
+export async function serve(buckets: string[], env: Record<string, string> = {}, extra: string[] = []): Promise<Server> {
+  const args = ['serve', '--addr', '127.0.0.1:0', '--localstack', '--date-source', 'meta:deployed-at',
+    '--site-root', path.join(root, 'target', 'site'), ...extra];
+  for (const b of buckets) args.push('--bucket', b);
+  const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = err.match(/dashboard on (http:\/\/[0-9.:]+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
+  });
+  return { url, proc, stop: () => proc.kill('SIGTERM') };
+}
+
+/** Collects console errors and page errors; tests assert there are none. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+/** Waits until the page is hydrated: `data-ready` is set only by client code. */
+export async function ready(page: Page): Promise<void> {
+  await expect(page.locator('[data-ready="true"]')).toBeVisible();
+}
+
+export const screenshotDir = path.join(__dirname, '..', 'screenshots');

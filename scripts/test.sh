@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make test`: lint, unit, property, LocalStack integration and Playwright tests.
+# Starts LocalStack if it is not running, and stops it again if it started it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${S3P_CACHE:-$HOME/.cache/s3-prune}"
+export PATH="$CACHE/bin:$PATH"
+step() { printf '\n==> %s\n' "$*"; }
+
+started=0
+if ! scripts/localstack.sh status >/dev/null 2>&1; then
+  scripts/localstack.sh start
+  started=1
+fi
+cleanup() { if [ "$started" = 1 ]; then scripts/localstack.sh stop; fi; }
+trap cleanup EXIT
+
+step "format"
+cargo fmt --all --check
+step "clippy (native, deny warnings)"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+step "clippy (wasm: frontend + app/hydrate, deny warnings)"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+step "retention compiles to wasm32"
+cargo check -p retention --target wasm32-unknown-unknown
+step "unit, property and LocalStack integration tests"
+cargo test --workspace --exclude frontend
+step "browser bundle"
+make --no-print-directory site
+step "Playwright against s3-prune serve + LocalStack"
+cargo build -p server
+ln -sfn "$CACHE/node/node_modules" end2end/node_modules
+(cd end2end && S3P_CACHE="$CACHE" node node_modules/@playwright/test/cli.js test)
+step "all tests passed"
