@@ -259,6 +259,7 @@ fn Loaded(
                     <div class="stepper">
                         <button type="button" aria-label="Keep one fewer" on:click=move |_| step(-1)>"−"</button>
                         <input id="retain" name="retain" type="number" min="1" step="1" inputmode="numeric"
+                            value=retain.get_untracked()
                             prop:value=move || retain.get()
                             on:input=move |ev| retain.set(event_target_value(&ev)) />
                         <button type="button" aria-label="Keep one more" on:click=move |_| step(1)>"+"</button>
@@ -268,6 +269,7 @@ fn Loaded(
                 <div class="field">
                     <label for="days">"Minimum age (days)"</label>
                     <input id="days" name="days" type="number" min="0" step="1" inputmode="numeric" placeholder="off"
+                        value=days.get_untracked()
                         prop:value=move || days.get()
                         on:input=move |ev| days.set(event_target_value(&ev)) />
                     <small>"delete only older deployments; empty = off"</small>
@@ -275,6 +277,7 @@ fn Loaded(
                 <div class="field">
                     <label for="price">"Price per GB-month (USD)"</label>
                     <input id="price" name="price" type="number" min="0" step="0.001" inputmode="decimal"
+                        value=price.get_untracked()
                         prop:value=move || price.get()
                         on:input=move |ev| price.set(event_target_value(&ev)) />
                     <small>"S3 Standard: 0.023"</small>
@@ -341,7 +344,7 @@ fn reason_at(plan: &Option<Plan>, i: usize) -> String {
 #[component]
 fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSignal<Option<usize>>) -> impl IntoView {
     const W: f64 = 1000.0;
-    const H: f64 = 150.0;
+    const H: f64 = 130.0;
     const PAD: f64 = 24.0;
     let marks = rows.with_value(|rows| {
         let min = rows.iter().map(|r| r.date_ts).min().unwrap_or(0);
@@ -383,10 +386,8 @@ fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSi
                 <li><span class="swatch excluded"></span>"excluded"</li>
                 <li class="hint">"size = bytes; newest on the right"</li>
             </ul>
-            <svg viewBox=format!("0 0 {W} {H}") role="group" aria-label="Deployments over time" preserveAspectRatio="none">
-                <line x1=PAD y1=H - 22.0 x2=W - PAD y2=H - 22.0 class="axis" />
-                <text x=PAD y=H - 6.0 class="tick">{first}</text>
-                <text x=W - PAD y=H - 6.0 class="tick end">{last}</text>
+            <svg viewBox=format!("0 0 {W} {H}") role="group" aria-label="Deployments over time">
+                <line x1=PAD y1=H - 10.0 x2=W - PAD y2=H - 10.0 class="axis" />
                 {marks.into_iter().map(|(i, x, y, rad)| {
                     let label = rows.with_value(|rows| format!("{} {}", rows[i].id, rows[i].date));
                     view! {
@@ -401,6 +402,7 @@ fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSi
                     }
                 }).collect_view()}
             </svg>
+            <div class="ticks"><span>{first}</span><span>{last}</span></div>
             <p class="detail" aria-live="polite" data-testid="mark-detail">{move || detail().unwrap_or_else(|| "Hover or focus a mark for details.".into())}</p>
         </section>
     }

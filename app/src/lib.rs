@@ -11,7 +11,7 @@ mod format;
 pub mod server;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::StaticSegment;
 
@@ -43,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
+        <Stylesheet id="leptos" href="/pkg/s3-prune.css" />
         <Title text="s3-prune" />
         <Router>
             <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>

@@ -56,7 +56,7 @@ export async function serve(buckets: string[], env: Record<string, string> = {},
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = err.match(/dashboard on (http:\/\/[0-9.:]+)/);
+      const m = err.match(/dashboard on (http:\/\/[0-9.:]+)\r?\n/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
