@@ -77,7 +77,10 @@ pub struct JobStatus {
 #[server(input = Json)]
 pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanView, ServerFnError> {
     let state = crate::server::state()?;
-    state.scan_view(bucket.as_deref(), rescan).await.map_err(ServerFnError::new)
+    state
+        .scan_view(bucket.as_deref(), rescan)
+        .await
+        .map_err(ServerFnError::new)
 }
 
 /// Re-scans, re-plans and, only if the result is exactly what the user confirmed, starts

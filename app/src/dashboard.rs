@@ -2,21 +2,30 @@
 //! Every control change re-plans in the browser with `retention::plan`; nothing goes to the
 //! server until the user confirms.
 
-use crate::api::{apply_status, scan_bucket, start_apply, ApplyOutcome, ApplyRequest, JobStatus, ScanView};
+use crate::api::{
+    apply_status, scan_bucket, start_apply, ApplyOutcome, ApplyRequest, JobStatus, ScanView,
+};
 use crate::format;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use retention::{Action, DateSource, DeploymentId, Plan, Policy, Reason, Retain};
 
 /// The policy the controls describe, or a sentence saying why they describe none.
-fn policy_from(retain: &str, days: &str, date_source: &DateSource) -> Result<(Policy, Option<u64>), String> {
-    let r: Retain = retain.parse().map_err(|e: retention::PolicyError| e.to_string())?;
+fn policy_from(
+    retain: &str,
+    days: &str,
+    date_source: &DateSource,
+) -> Result<(Policy, Option<u64>), String> {
+    let r: Retain = retain
+        .parse()
+        .map_err(|e: retention::PolicyError| e.to_string())?;
     let mut p = Policy::new(r);
     p.date_source = date_source.clone();
     let d = days.trim();
     let mut min_days = None;
     if !d.is_empty() {
-        let span = retention::parse_days(d).map_err(|e| e.to_string().replace("--min-retain-days", "Minimum age"))?;
+        let span = retention::parse_days(d)
+            .map_err(|e| e.to_string().replace("--min-retain-days", "Minimum age"))?;
         p.keep_within = Some(span);
         min_days = Some(d.parse::<u64>().unwrap_or(u64::MAX));
     }
@@ -26,7 +35,9 @@ fn policy_from(retain: &str, days: &str, date_source: &DateSource) -> Result<(Po
 fn price_from(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("Price per GB-month must be a number ≥ 0 (got '{s}')")),
+        _ => Err(format!(
+            "Price per GB-month must be a number ≥ 0 (got '{s}')"
+        )),
     }
 }
 
@@ -77,7 +88,10 @@ fn set_url(_bucket: &str, _retain: &str, _days: &str, _price: &str) {}
 
 #[cfg(feature = "hydrate")]
 fn navigate_to_bucket(key: &str) {
-    let q = format!("?bucket={}", String::from(js_sys::encode_uri_component(key)));
+    let q = format!(
+        "?bucket={}",
+        String::from(js_sys::encode_uri_component(key))
+    );
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_search(&q);
     }
@@ -95,7 +109,10 @@ pub fn Dashboard() -> impl IntoView {
     let rescan = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<String>);
     let job = RwSignal::new(None::<JobStatus>);
-    let scan = Resource::new(move || rescan.get(), move |n| scan_bucket(bucket_key.clone(), n > 0));
+    let scan = Resource::new(
+        move || rescan.get(),
+        move |n| scan_bucket(bucket_key.clone(), n > 0),
+    );
 
     view! {
         <main class="page">
@@ -165,8 +182,12 @@ fn Loaded(
     let inventory = StoredValue::new(view.inventory.clone());
 
     let policy = Memo::new(move |_| policy_from(&retain.get(), &days.get(), &date_source));
-    let plan: Memo<Option<Plan>> =
-        Memo::new(move |_| policy.get().ok().map(|(p, _)| inventory.with_value(|inv| retention::plan(inv, &p, now))));
+    let plan: Memo<Option<Plan>> = Memo::new(move |_| {
+        policy
+            .get()
+            .ok()
+            .map(|(p, _)| inventory.with_value(|inv| retention::plan(inv, &p, now)))
+    });
     let price_v = Memo::new(move |_| price_from(&price.get()));
     {
         let key = bucket.key.clone();
@@ -212,7 +233,11 @@ fn Loaded(
                 </label>
             }
         });
-        let prefix = if v.bucket.prefix.is_empty() { "(bucket root)".to_string() } else { v.bucket.prefix.clone() };
+        let prefix = if v.bucket.prefix.is_empty() {
+            "(bucket root)".to_string()
+        } else {
+            v.bucket.prefix.clone()
+        };
         view! {
             <section class="meta" aria-label="Bucket">
                 {picker}
@@ -334,15 +359,23 @@ fn Summary(plan: Memo<Option<Plan>>, price: Memo<Result<f64, String>>) -> impl I
 }
 
 fn class_at(plan: &Option<Plan>, i: usize) -> &'static str {
-    plan.as_ref().and_then(|p| p.entries.get(i)).map_or("unknown", |e| verdict_class(&e.reason))
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .map_or("unknown", |e| verdict_class(&e.reason))
 }
 
 fn reason_at(plan: &Option<Plan>, i: usize) -> String {
-    plan.as_ref().and_then(|p| p.entries.get(i)).map_or_else(|| "—".into(), |e| e.reason_text.clone())
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .map_or_else(|| "—".into(), |e| e.reason_text.clone())
 }
 
 #[component]
-fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSignal<Option<usize>>) -> impl IntoView {
+fn Timeline(
+    rows: StoredValue<Vec<Row>>,
+    plan: Memo<Option<Plan>>,
+    focused: RwSignal<Option<usize>>,
+) -> impl IntoView {
     const W: f64 = 1000.0;
     const H: f64 = 130.0;
     const PAD: f64 = 24.0;
@@ -351,12 +384,22 @@ fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSi
         let max = rows.iter().map(|r| r.date_ts).max().unwrap_or(0);
         let span = (max - min) as f64;
         let max_bytes = rows.iter().map(|r| r.bytes).max().unwrap_or(1).max(1) as f64;
-        let rmax = if rows.len() > 400 { 5.0 } else if rows.len() > 60 { 8.0 } else { 12.0 };
+        let rmax = if rows.len() > 400 {
+            5.0
+        } else if rows.len() > 60 {
+            8.0
+        } else {
+            12.0
+        };
         let marks: Vec<(usize, f64, f64, f64)> = rows
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let x = if span == 0.0 { W / 2.0 } else { PAD + (r.date_ts - min) as f64 / span * (W - 2.0 * PAD) };
+                let x = if span == 0.0 {
+                    W / 2.0
+                } else {
+                    PAD + (r.date_ts - min) as f64 / span * (W - 2.0 * PAD)
+                };
                 let y = 28.0 + (i % 4) as f64 * 24.0;
                 let rad = 2.0 + (rmax - 2.0) * (r.bytes as f64 / max_bytes).sqrt();
                 (i, x, y, rad)
@@ -372,7 +415,15 @@ fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSi
             let reason = plan.with(|p| reason_at(p, i));
             rows.with_value(|rows| {
                 let r = &rows[i];
-                format!("{} · {} UTC · {} old · {} · {} · {}", r.id, r.date, r.age, format::plural(r.objects, "object", "objects"), format::size(r.bytes), reason)
+                format!(
+                    "{} · {} UTC · {} old · {} · {} · {}",
+                    r.id,
+                    r.date,
+                    r.age,
+                    format::plural(r.objects, "object", "objects"),
+                    format::size(r.bytes),
+                    reason
+                )
             })
         })
     };
@@ -409,7 +460,11 @@ fn Timeline(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSi
 }
 
 #[component]
-fn Table(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSignal<Option<usize>>) -> impl IntoView {
+fn Table(
+    rows: StoredValue<Vec<Row>>,
+    plan: Memo<Option<Plan>>,
+    focused: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let sort = RwSignal::new(SortBy::DateDesc);
     let order = Memo::new(move |_| {
         let s = sort.get();
@@ -418,8 +473,12 @@ fn Table(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSigna
             match s {
                 SortBy::DateDesc => {}
                 SortBy::DateAsc => idx.reverse(),
-                SortBy::SizeDesc => idx.sort_by(|a, b| rows[*b].bytes.cmp(&rows[*a].bytes).then(a.cmp(b))),
-                SortBy::SizeAsc => idx.sort_by(|a, b| rows[*a].bytes.cmp(&rows[*b].bytes).then(a.cmp(b))),
+                SortBy::SizeDesc => {
+                    idx.sort_by(|a, b| rows[*b].bytes.cmp(&rows[*a].bytes).then(a.cmp(b)))
+                }
+                SortBy::SizeAsc => {
+                    idx.sort_by(|a, b| rows[*a].bytes.cmp(&rows[*b].bytes).then(a.cmp(b)))
+                }
             }
             idx
         })
@@ -427,10 +486,24 @@ fn Table(rows: StoredValue<Vec<Row>>, plan: Memo<Option<Plan>>, focused: RwSigna
     let aria = move |desc: SortBy, asc: SortBy| {
         move || {
             let s = sort.get();
-            if s == desc { "descending" } else if s == asc { "ascending" } else { "none" }
+            if s == desc {
+                "descending"
+            } else if s == asc {
+                "ascending"
+            } else {
+                "none"
+            }
         }
     };
-    let toggle = move |desc: SortBy, asc: SortBy| move |_| sort.set(if sort.get_untracked() == desc { asc } else { desc });
+    let toggle = move |desc: SortBy, asc: SortBy| {
+        move |_| {
+            sort.set(if sort.get_untracked() == desc {
+                asc
+            } else {
+                desc
+            })
+        }
+    };
     view! {
         <section class="table-wrap" aria-label="Deployments">
             <table class="deployments">
@@ -517,8 +590,15 @@ fn Apply(
     let confirm = {
         let key = key.clone();
         move |_| {
-            let Ok((p, min_days)) = policy.get_untracked() else { return };
-            let req = ApplyRequest { bucket: key.clone(), retain: p.retain.get(), min_days, confirmed: snapshot.get_untracked() };
+            let Ok((p, min_days)) = policy.get_untracked() else {
+                return;
+            };
+            let req = ApplyRequest {
+                bucket: key.clone(),
+                retain: p.retain.get(),
+                min_days,
+                confirmed: snapshot.get_untracked(),
+            };
             let _ = (retain, days);
             if let Some(d) = dialog.get_untracked() {
                 d.close();
@@ -544,7 +624,10 @@ fn Apply(
                                 }
                             }
                             Err(e) => {
-                                notice.set(Some(format!("Lost track of the apply: {}", server_error(&e))));
+                                notice.set(Some(format!(
+                                    "Lost track of the apply: {}",
+                                    server_error(&e)
+                                )));
                                 job.set(None);
                                 break;
                             }

@@ -1,6 +1,8 @@
 //! The server half of the dashboard (ssr only): scan cache, plan binding and delete jobs.
 
-use crate::api::{ApplyOutcome, ApplyReport, ApplyRequest, BucketChoice, FailedKey, JobStatus, ScanView};
+use crate::api::{
+    ApplyOutcome, ApplyReport, ApplyRequest, BucketChoice, FailedKey, JobStatus, ScanView,
+};
 use bucket::{Bucket, Connect, Progress, ScanOptions, Target};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -33,19 +35,33 @@ struct Job {
 
 /// The state of this server, from the request's context.
 pub fn state() -> Result<Arc<AppState>, ServerFnError> {
-    use_context::<Arc<AppState>>().ok_or_else(|| ServerFnError::new("server state missing: s3-prune serve was not set up"))
+    use_context::<Arc<AppState>>()
+        .ok_or_else(|| ServerFnError::new("server state missing: s3-prune serve was not set up"))
 }
 
 /// Parses `NAME` or `NAME/PREFIX`.
 pub fn parse_bucket_arg(arg: &str) -> Result<BucketChoice, String> {
     let (name, prefix) = arg.split_once('/').unwrap_or((arg, ""));
     let target = Target::new(name, prefix).map_err(|e| e.to_string())?;
-    let key = if target.prefix.is_empty() { target.bucket.clone() } else { format!("{}/{}", target.bucket, target.prefix) };
-    Ok(BucketChoice { key, name: target.bucket, prefix: target.prefix })
+    let key = if target.prefix.is_empty() {
+        target.bucket.clone()
+    } else {
+        format!("{}/{}", target.bucket, target.prefix)
+    };
+    Ok(BucketChoice {
+        key,
+        name: target.bucket,
+        prefix: target.prefix,
+    })
 }
 
 impl AppState {
-    pub fn new(connect: Connect, buckets: Vec<BucketChoice>, date_source: DateSource, concurrency: usize) -> Self {
+    pub fn new(
+        connect: Connect,
+        buckets: Vec<BucketChoice>,
+        date_source: DateSource,
+        concurrency: usize,
+    ) -> Self {
         AppState {
             connect,
             buckets,
@@ -61,11 +77,21 @@ impl AppState {
 
     fn choice(&self, key: Option<&str>) -> Result<&BucketChoice, String> {
         match key {
-            None | Some("") => self.buckets.first().ok_or_else(|| "no bucket configured: start with --bucket NAME".to_string()),
-            Some(k) => self.buckets.iter().find(|b| b.key == k || b.name == k).ok_or_else(|| {
-                let known: Vec<&str> = self.buckets.iter().map(|b| b.key.as_str()).collect();
-                format!("bucket '{k}' is not one this server was started with ({})", known.join(", "))
-            }),
+            None | Some("") => self
+                .buckets
+                .first()
+                .ok_or_else(|| "no bucket configured: start with --bucket NAME".to_string()),
+            Some(k) => self
+                .buckets
+                .iter()
+                .find(|b| b.key == k || b.name == k)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self.buckets.iter().map(|b| b.key.as_str()).collect();
+                    format!(
+                        "bucket '{k}' is not one this server was started with ({})",
+                        known.join(", ")
+                    )
+                }),
         }
     }
 
@@ -75,24 +101,39 @@ impl AppState {
             return Ok(b.clone());
         }
         let target = Target::new(&c.name, &c.prefix).map_err(|e| e.to_string())?;
-        let b = bucket::connect(&self.connect, &target).await.map_err(|e| e.to_string())?;
+        let b = bucket::connect(&self.connect, &target)
+            .await
+            .map_err(|e| e.to_string())?;
         clients.insert(c.key.clone(), b.clone());
         Ok(b)
     }
 
-    async fn fresh_scan(&self, c: &BucketChoice) -> Result<(Bucket, Inventory, DateTime<Utc>), String> {
+    async fn fresh_scan(
+        &self,
+        c: &BucketChoice,
+    ) -> Result<(Bucket, Inventory, DateTime<Utc>), String> {
         let b = self.bucket(c).await?;
-        let opts = ScanOptions { concurrency: self.concurrency, meta_key: self.date_source.meta_key().map(str::to_string) };
+        let opts = ScanOptions {
+            concurrency: self.concurrency,
+            meta_key: self.date_source.meta_key().map(str::to_string),
+        };
         let inv = b.scan(&opts).await.map_err(|e| e.to_string())?;
         let at = Utc::now();
-        self.cache.lock().unwrap().insert(c.key.clone(), (inv.clone(), at));
+        self.cache
+            .lock()
+            .unwrap()
+            .insert(c.key.clone(), (inv.clone(), at));
         Ok((b, inv, at))
     }
 
     /// A scan of the bucket: cached unless `rescan`, so visits do not re-list the bucket.
     pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, String> {
         let c = self.choice(key)?.clone();
-        let cached = if rescan { None } else { self.cache.lock().unwrap().get(&c.key).cloned() };
+        let cached = if rescan {
+            None
+        } else {
+            self.cache.lock().unwrap().get(&c.key).cloned()
+        };
         let (inventory, scanned_at) = match cached {
             Some(hit) => hit,
             None => {
@@ -134,17 +175,26 @@ impl AppState {
         result
     }
 
-    async fn bind_and_start(&self, c: &BucketChoice, policy: &Policy, req: ApplyRequest) -> Result<ApplyOutcome, String> {
+    async fn bind_and_start(
+        &self,
+        c: &BucketChoice,
+        policy: &Policy,
+        req: ApplyRequest,
+    ) -> Result<ApplyOutcome, String> {
         let (bucket, inventory, _) = self.fresh_scan(c).await?;
         let plan = retention::plan(&inventory, policy, Utc::now());
         let now_set = plan.deletion_set();
         let mut confirmed = req.confirmed;
         confirmed.sort();
         if now_set != confirmed {
-            return Ok(ApplyOutcome::Changed { message: changed_message(&confirmed, &now_set) });
+            return Ok(ApplyOutcome::Changed {
+                message: changed_message(&confirmed, &now_set),
+            });
         }
         if now_set.is_empty() {
-            return Ok(ApplyOutcome::Changed { message: "Nothing to delete: the plan keeps every deployment.".into() });
+            return Ok(ApplyOutcome::Changed {
+                message: "Nothing to delete: the plan keeps every deployment.".into(),
+            });
         }
         let ids: Vec<_> = now_set.iter().map(|(id, ..)| id.clone()).collect();
         let job = Arc::new(Job {
@@ -162,14 +212,27 @@ impl AppState {
         // Runs to the end even if the browser goes away.
         let busy = self.busy.clone();
         tokio::spawn(async move {
-            let report = bucket.delete_deployments(&ids, purge, concurrency, job.progress.clone()).await;
+            let report = bucket
+                .delete_deployments(&ids, purge, concurrency, job.progress.clone())
+                .await;
             tracing::info!(bucket = %job.bucket, deleted = report.deleted_objects, failed = report.failed.len(), "apply finished");
-            let ok = report.deployments.iter().filter(|d| d.failed.is_empty()).count() as u64;
+            let ok = report
+                .deployments
+                .iter()
+                .filter(|d| d.failed.is_empty())
+                .count() as u64;
             *job.report.lock().unwrap() = Some(ApplyReport {
                 bucket: job.bucket.clone(),
                 deleted_deployments: ok,
                 deleted_objects: report.deleted_objects,
-                failed: report.failed.iter().map(|f| FailedKey { key: f.key.clone(), error: f.error.clone() }).collect(),
+                failed: report
+                    .failed
+                    .iter()
+                    .map(|f| FailedKey {
+                        key: f.key.clone(),
+                        error: f.error.clone(),
+                    })
+                    .collect(),
                 duration_ms: report.duration_ms,
             });
             busy.lock().unwrap().remove(&job.bucket);
@@ -178,7 +241,13 @@ impl AppState {
     }
 
     pub fn job_status(&self, job: u64) -> Result<JobStatus, String> {
-        let j = self.jobs.lock().unwrap().get(&job).cloned().ok_or_else(|| format!("no apply job {job}"))?;
+        let j = self
+            .jobs
+            .lock()
+            .unwrap()
+            .get(&job)
+            .cloned()
+            .ok_or_else(|| format!("no apply job {job}"))?;
         let report = j.report.lock().unwrap().clone();
         Ok(JobStatus {
             deployments_done: j.progress.deployments_done.load(Ordering::Relaxed),

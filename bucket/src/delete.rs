@@ -91,9 +91,9 @@ impl Bucket {
             })
             .collect();
         let outcomes: Vec<DeploymentOutcome> = stream::iter(jobs)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
         let mut report = DeleteReport::default();
         for o in outcomes {
             report.deleted_objects += o.deleted;
@@ -146,9 +146,9 @@ impl Bucket {
             .map(|batch| self.delete_counted(batch.to_vec(), &deleted, progress))
             .collect();
         let failures: Vec<Vec<KeyFailure>> = stream::iter(batches)
-        .buffer_unordered(BATCHES_IN_FLIGHT)
-        .collect()
-        .await;
+            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .collect()
+            .await;
         DeploymentOutcome {
             id: id.clone(),
             listed,
@@ -157,11 +157,18 @@ impl Bucket {
         }
     }
 
-    async fn delete_counted(&self, batch: Vec<(String, Option<String>)>, deleted: &AtomicU64, progress: &Progress) -> Vec<KeyFailure> {
+    async fn delete_counted(
+        &self,
+        batch: Vec<(String, Option<String>)>,
+        deleted: &AtomicU64,
+        progress: &Progress,
+    ) -> Vec<KeyFailure> {
         let (ok, failed) = self.delete_batch(&batch).await;
         deleted.fetch_add(ok, Ordering::Relaxed);
         progress.objects_done.fetch_add(ok, Ordering::Relaxed);
-        progress.objects_failed.fetch_add(failed.len() as u64, Ordering::Relaxed);
+        progress
+            .objects_failed
+            .fetch_add(failed.len() as u64, Ordering::Relaxed);
         failed
     }
 
@@ -334,12 +341,14 @@ impl Bucket {
     ) -> Result<u64, S3Error> {
         let jobs: Vec<_> = ids
             .iter()
-            .map(|id| async move { Ok(self.list_versions(&self.deployment_prefix(id)).await?.len() as u64) })
+            .map(|id| async move {
+                Ok(self.list_versions(&self.deployment_prefix(id)).await?.len() as u64)
+            })
             .collect();
         let counts: Vec<Result<u64, S3Error>> = stream::iter(jobs)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
         counts.into_iter().sum()
     }
 }

@@ -78,9 +78,9 @@ impl Bucket {
             })
             .collect();
         let results: Vec<(String, Agg)> = stream::iter(jobs)
-        .buffer_unordered(opts.concurrency.max(1))
-        .try_collect()
-        .await?;
+            .buffer_unordered(opts.concurrency.max(1))
+            .try_collect()
+            .await?;
 
         let mut deployments = Vec::with_capacity(results.len());
         let mut to_head = Vec::new();

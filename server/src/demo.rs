@@ -67,7 +67,7 @@ pub async fn demo(args: DemoArgs) -> Result<ExitCode> {
     let bucket = bucket::connect(&args.endpoint.connect(), &target).await?;
     bucket.create().await?;
     let now = chrono::Utc::now();
-    let mut rng = Rng(0x5eed_0f_de_910e);
+    let mut rng = Rng(0x5eed_0fde_910e);
     let n = args.deployments.max(1) as i64;
     let mut puts = Vec::new();
     for i in 0..n {
