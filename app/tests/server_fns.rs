@@ -1,0 +1,157 @@
+//! The dashboard's server side against LocalStack: what the #[server] functions call.
+#![cfg(feature = "ssr")]
+
+use app::api::{ApplyOutcome, ApplyRequest};
+use app::server::{parse_bucket_arg, AppState};
+use bucket::testkit::{all_keys, fresh_bucket, localstack, put_many};
+use bucket::Bucket;
+use retention::{DateSource, Policy, Retain};
+use std::time::Duration;
+
+async fn seeded(hint: &str, ids: &[&str]) -> Bucket {
+    let b = fresh_bucket(hint).await;
+    for (i, id) in ids.iter().enumerate() {
+        // meta dates: i days apart, newest first, no waiting for LastModified to tick
+        let at = (chrono::Utc::now() - chrono::Duration::days(i as i64)).to_rfc3339();
+        put_many(
+            &b,
+            [format!("{id}/index.html"), format!("{id}/app.css")],
+            &[("deployed-at", &at)],
+        )
+        .await;
+    }
+    b
+}
+
+fn state_for(b: &Bucket) -> AppState {
+    AppState::new(
+        localstack(),
+        vec![parse_bucket_arg(b.name()).unwrap()],
+        DateSource::Meta("deployed-at".into()),
+        8,
+    )
+}
+
+/// What the browser does: plan over the scan it was given, with its `now`.
+async fn preview(state: &AppState, bucket: &str, retain: u64) -> ApplyRequest {
+    let view = state.scan_view(Some(bucket), false).await.unwrap();
+    let mut p = Policy::new(Retain::new(retain).unwrap());
+    p.date_source = view.date_source.clone();
+    let plan = retention::plan(&view.inventory, &p, view.now);
+    ApplyRequest {
+        bucket: bucket.into(),
+        retain,
+        min_days: None,
+        confirmed: plan.deletion_set(),
+    }
+}
+
+#[tokio::test]
+async fn scan_lists_the_configured_bucket_and_caches_until_rescan() {
+    let b = seeded("sf-list", &["c", "b", "a"]).await;
+    let state = state_for(&b);
+    let view = state.scan_view(None, false).await.unwrap();
+    assert_eq!(view.bucket.name, b.name());
+    let ids: Vec<_> = view
+        .inventory
+        .deployments
+        .iter()
+        .map(|d| d.id.to_string())
+        .collect();
+    assert_eq!(ids, vec!["a", "b", "c"]);
+    assert!(state
+        .scan_view(Some("some-other-bucket"), false)
+        .await
+        .unwrap_err()
+        .contains("not one this server was started with"));
+
+    put_many(&b, ["d/index.html".into()], &[]).await;
+    let cached = state.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(cached.inventory.deployments.len(), 3, "served from cache");
+    assert_eq!(cached.scanned_at, view.scanned_at);
+    let fresh = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert_eq!(fresh.inventory.deployments.len(), 4);
+}
+
+#[tokio::test]
+async fn a_deployment_uploaded_after_the_preview_makes_apply_refuse() {
+    let b = seeded("sf-bind", &["new", "mid", "old"]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 2).await;
+    assert_eq!(req.confirmed.len(), 1);
+    let before = all_keys(&b).await;
+    put_many(
+        &b,
+        ["newer/index.html".into()],
+        &[("deployed-at", &chrono::Utc::now().to_rfc3339())],
+    )
+    .await;
+    match state.start_apply(req).await.unwrap() {
+        ApplyOutcome::Changed { message } => {
+            assert!(message.contains("nothing was deleted"), "{message}");
+            assert!(message.contains("Would now also delete: mid"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let mut expected = before;
+    expected.push("newer/index.html".into());
+    expected.sort();
+    assert_eq!(all_keys(&b).await, expected);
+}
+
+#[tokio::test]
+async fn apply_deletes_exactly_the_confirmed_set() {
+    let b = seeded("sf-apply", &["d1", "d2", "d3", "d4", "d5"]).await;
+    put_many(&b, ["robots.txt".into()], &[]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 2).await;
+    let doomed: Vec<String> = req
+        .confirmed
+        .iter()
+        .map(|(id, ..)| id.to_string())
+        .collect();
+    assert_eq!(doomed, vec!["d3", "d4", "d5"]);
+    let ApplyOutcome::Started { job } = state.start_apply(req.clone()).await.unwrap() else {
+        panic!("refused")
+    };
+    // one apply per bucket at a time
+    let second = state.start_apply(req).await;
+    let report = loop {
+        let s = state.job_status(job).unwrap();
+        if let Some(r) = s.report {
+            assert_eq!(s.deployments_done, 3);
+            assert_eq!(s.objects_total, 6);
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(second.unwrap_err().contains("already running"));
+    assert_eq!(report.deleted_objects, 6);
+    assert_eq!(report.deleted_deployments, 3);
+    assert!(report.failed.is_empty());
+    assert_eq!(
+        all_keys(&b).await,
+        vec![
+            "d1/app.css",
+            "d1/index.html",
+            "d2/app.css",
+            "d2/index.html",
+            "robots.txt"
+        ]
+    );
+    assert!(state.job_status(job + 100).is_err());
+}
+
+#[tokio::test]
+async fn bad_policies_are_refused_before_any_request() {
+    let b = seeded("sf-bad", &["a", "b"]).await;
+    let state = state_for(&b);
+    let mut req = preview(&state, b.name(), 1).await;
+    req.retain = 0;
+    assert!(state
+        .start_apply(req)
+        .await
+        .unwrap_err()
+        .contains("RETAIN must be at least 1"));
+    assert_eq!(all_keys(&b).await.len(), 4);
+}
