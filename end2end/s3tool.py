@@ -3,6 +3,7 @@ checked through the S3 API and not through s3-prune itself.
 
 usage: s3tool.py keys BUCKET            -> JSON list of keys
        s3tool.py put BUCKET KEY [ISO]    -> put KEY (with x-amz-meta-deployed-at=ISO if given)
+       s3tool.py putbody BUCKET KEY TEXT -> put KEY with TEXT as its body
 """
 import json
 import sys
@@ -20,6 +21,8 @@ if cmd == "keys":
 elif cmd == "put":
     meta = {"deployed-at": sys.argv[4]} if len(sys.argv) > 4 else {}
     s3.put_object(Bucket=bucket, Key=sys.argv[3], Body=b"late deployment", Metadata=meta)
+elif cmd == "putbody":
+    s3.put_object(Bucket=bucket, Key=sys.argv[3], Body=sys.argv[4].encode())
 elif cmd == "create":
     s3.create_bucket(Bucket=bucket)
 else:

@@ -23,10 +23,10 @@ step "clippy (wasm: frontend + app/hydrate, deny warnings)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "retention compiles to wasm32"
 cargo check -p retention --target wasm32-unknown-unknown
+step "browser bundle (the server tests serve it)"
+make --no-print-directory site
 step "unit, property and LocalStack integration tests"
 cargo test --workspace --exclude frontend
-step "browser bundle"
-make --no-print-directory site
 step "Playwright against s3-prune serve + LocalStack"
 cargo build -p server
 ln -sfn "$CACHE/node/node_modules" end2end/node_modules

@@ -29,6 +29,11 @@ pub struct ScanView {
     /// The server's clock when this answer was made: the preview's "now", so the page renders
     /// the same on the server and in the browser.
     pub now: DateTime<Utc>,
+    /// The blast-radius guard the server applies (`--max-delete`), previewed too.
+    pub max_delete: u64,
+    /// Started with `--read-only`: previews only.
+    pub read_only: bool,
+    pub live_pointer: Option<String>,
 }
 
 /// What the user confirmed in the dialog.
@@ -62,6 +67,8 @@ pub struct ApplyReport {
     pub deleted_objects: u64,
     pub failed: Vec<FailedKey>,
     pub duration_ms: u64,
+    /// The audit record of this run, when it was written.
+    pub audit_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +81,7 @@ pub struct JobStatus {
 }
 
 /// Scans (or returns the cached scan of) one of the configured buckets; `None` = the first.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "scan_bucket")]
 pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanView, ServerFnError> {
     let state = crate::server::state()?;
     state
@@ -85,14 +92,41 @@ pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanVie
 
 /// Re-scans, re-plans and, only if the result is exactly what the user confirmed, starts
 /// deleting.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "start_apply")]
 pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFnError> {
     let state = crate::server::state()?;
-    state.start_apply(request).await.map_err(ServerFnError::new)
+    let user = crate::server::current_user().await;
+    state
+        .start_apply(request, &user)
+        .await
+        .map_err(ServerFnError::new)
 }
 
-#[server(input = Json)]
+#[server(input = Json, endpoint = "apply_status")]
 pub async fn apply_status(job: u64) -> Result<JobStatus, ServerFnError> {
     let state = crate::server::state()?;
     state.job_status(job).map_err(ServerFnError::new)
+}
+
+/// Pins (or unpins) a deployment in the bucket, with a reason, as the signed-in user.
+#[server(input = Json, endpoint = "set_pin")]
+pub async fn set_pin(
+    bucket: String,
+    id: String,
+    reason: String,
+    pin: bool,
+) -> Result<(), ServerFnError> {
+    let state = crate::server::state()?;
+    let user = crate::server::current_user().await;
+    state
+        .set_pin(&bucket, &id, &reason, pin, &user)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The newest applies on record, for the History page.
+#[server(input = Json, endpoint = "history")]
+pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
+    let state = crate::server::state()?;
+    state.history(200).map_err(ServerFnError::new)
 }

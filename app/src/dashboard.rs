@@ -3,7 +3,8 @@
 //! server until the user confirms.
 
 use crate::api::{
-    apply_status, scan_bucket, start_apply, ApplyOutcome, ApplyRequest, JobStatus, ScanView,
+    apply_status, scan_bucket, set_pin, start_apply, ApplyOutcome, ApplyRequest, JobStatus,
+    ScanView,
 };
 use crate::format;
 use leptos::prelude::*;
@@ -15,12 +16,14 @@ fn policy_from(
     retain: &str,
     days: &str,
     date_source: &DateSource,
+    max_delete: u64,
 ) -> Result<(Policy, Option<u64>), String> {
     let r: Retain = retain
         .parse()
         .map_err(|e: retention::PolicyError| e.to_string())?;
     let mut p = Policy::new(r);
     p.date_source = date_source.clone();
+    p.max_delete = Some(max_delete);
     let d = days.trim();
     let mut min_days = None;
     if !d.is_empty() {
@@ -50,7 +53,7 @@ fn server_error(e: &ServerFnError) -> String {
 
 fn verdict_class(reason: &Reason) -> &'static str {
     match reason {
-        Reason::Pinned => "pinned",
+        Reason::Pinned { .. } | Reason::Live { .. } => "pinned",
         Reason::Excluded { .. } => "excluded",
         Reason::Expired { .. } => "delete",
         _ => "keep",
@@ -86,6 +89,19 @@ fn set_url(bucket: &str, retain: &str, days: &str, price: &str) {
 #[cfg(not(feature = "hydrate"))]
 fn set_url(_bucket: &str, _retain: &str, _days: &str, _price: &str) {}
 
+/// Asks why a deployment must stay; `None` when the user cancels.
+#[cfg(feature = "hydrate")]
+fn ask_reason(id: &DeploymentId) -> Option<String> {
+    web_sys::window()?
+        .prompt_with_message(&format!("Why must {id} stay? (shown in every plan)"))
+        .ok()
+        .flatten()
+}
+#[cfg(not(feature = "hydrate"))]
+fn ask_reason(_id: &DeploymentId) -> Option<String> {
+    None
+}
+
 #[cfg(feature = "hydrate")]
 fn navigate_to_bucket(key: &str) {
     let q = format!(
@@ -118,6 +134,7 @@ pub fn Dashboard() -> impl IntoView {
         <main class="page">
             <header class="top">
                 <h1>"s3-prune"</h1>
+                <nav class="nav"><strong>"Dashboard"</strong>" · "<a href="/history">"History"</a></nav>
                 <p class="tagline">"Keep the newest deployments, delete the rest — after you have seen exactly what goes."</p>
             </header>
             {move || notice.get().map(|m| view! {
@@ -181,7 +198,12 @@ fn Loaded(
     let now = view.now;
     let inventory = StoredValue::new(view.inventory.clone());
 
-    let policy = Memo::new(move |_| policy_from(&retain.get(), &days.get(), &date_source));
+    let max_delete = view.max_delete;
+    let read_only = view.read_only;
+    let policy =
+        Memo::new(move |_| policy_from(&retain.get(), &days.get(), &date_source, max_delete));
+    let pinned: StoredValue<Vec<DeploymentId>> =
+        StoredValue::new(view.inventory.pins.iter().map(|p| p.id.clone()).collect());
     let plan: Memo<Option<Plan>> = Memo::new(move |_| {
         policy
             .get()
@@ -247,6 +269,9 @@ fn Loaded(
                     <div><dt>"Dates from"</dt><dd>{v.date_source.to_string()}</dd></div>
                     <div><dt>"Versioning"</dt><dd>{v.inventory.versioning.to_string()}</dd></div>
                     <div><dt>"Scanned"</dt><dd>{format!("{} UTC", format::date(&v.scanned_at))}</dd></div>
+                    {v.live_pointer.clone().map(|k| view! { <div><dt>"Live pointer"</dt><dd>{k}</dd></div> })}
+                    <div><dt>"Guard"</dt><dd>{format!("max {} per apply", v.max_delete)}</dd></div>
+                    {v.read_only.then(|| view! { <div><dt>"Mode"</dt><dd data-testid="read-only">"read-only"</dd></div> })}
                 </dl>
                 <button type="button" class="secondary" on:click=move |_| rescan.update(|n| *n += 1)>"Rescan"</button>
             </section>
@@ -316,9 +341,10 @@ fn Loaded(
             }}
             <Summary plan price=price_v />
             {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {w}")}</p> }).collect_view()))}
+            {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
             <Timeline rows plan focused />
-            <Apply bucket=bucket.clone() plan policy retain days rescan notice job />
-            <Table rows plan focused />
+            <Apply bucket=bucket.clone() plan policy retain days rescan notice job read_only />
+            <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>
     }
     .into_any()
@@ -464,7 +490,32 @@ fn Table(
     rows: StoredValue<Vec<Row>>,
     plan: Memo<Option<Plan>>,
     focused: RwSignal<Option<usize>>,
+    pinned: StoredValue<Vec<DeploymentId>>,
+    bucket_key: String,
+    rescan: RwSignal<u32>,
+    notice: RwSignal<Option<String>>,
+    read_only: bool,
 ) -> impl IntoView {
+    let bucket_key = StoredValue::new(bucket_key);
+    let toggle_pin = move |id: DeploymentId, pin: bool| {
+        let Some(reason) = (if pin {
+            ask_reason(&id)
+        } else {
+            Some(String::new())
+        }) else {
+            return;
+        };
+        let key = bucket_key.get_value();
+        leptos::task::spawn_local(async move {
+            match set_pin(key, id.to_string(), reason, pin).await {
+                Ok(()) => rescan.update(|n| *n += 1),
+                Err(e) => notice.set(Some(format!(
+                    "Could not change the pin: {}",
+                    server_error(&e)
+                ))),
+            }
+        });
+    };
     let sort = RwSignal::new(SortBy::DateDesc);
     let order = Memo::new(move |_| {
         let s = sort.get();
@@ -520,6 +571,7 @@ fn Table(
                         </th>
                         <th scope="col">"Verdict"</th>
                         <th scope="col">"Reason"</th>
+                        <th scope="col"><span class="sr-only">"Pin"</span></th>
                     </tr>
                 </thead>
                 <tbody>
@@ -537,6 +589,17 @@ fn Table(
                                     <td class="num">{format::size(r.bytes)}</td>
                                     <td class="verdict">{move || plan.with(|p| p.as_ref().and_then(|p| p.entries.get(i)).map_or("—", |e| if e.action == Action::Delete { "delete" } else { "keep" }))}</td>
                                     <td class="reason">{move || plan.with(|p| reason_at(p, i))}</td>
+                                    <td class="pin">{
+                                        let is_pinned = pinned.with_value(|p| p.contains(&r.id));
+                                        let id = r.id.clone();
+                                        let label = format!("{} {}", if is_pinned { "Unpin" } else { "Pin" }, r.id);
+                                        view! {
+                                            <button type="button" class="link" aria-label=label disabled=read_only
+                                                on:click=move |_| toggle_pin(id.clone(), !is_pinned)>
+                                                {if is_pinned { "Unpin" } else { "Pin" }}
+                                            </button>
+                                        }
+                                    }</td>
                                 </tr>
                             }
                         })}
@@ -559,6 +622,7 @@ fn Apply(
     rescan: RwSignal<u32>,
     notice: RwSignal<Option<String>>,
     job: RwSignal<Option<JobStatus>>,
+    read_only: bool,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let typed = RwSignal::new(String::new());
@@ -566,7 +630,10 @@ fn Apply(
     let snapshot_totals = RwSignal::new((0u64, 0u64));
     let running = move || job.with(|j| j.as_ref().is_some_and(|j| j.report.is_none()));
     let to_delete = move || plan.with(|p| p.as_ref().map_or(0, |p| p.summary.delete.deployments));
-    let can_apply = move || policy.with(|p| p.is_ok()) && to_delete() > 0 && !running();
+    let blocked = move || plan.with(|p| p.as_ref().is_some_and(|p| !p.blocked.is_empty()));
+    let can_apply = move || {
+        !read_only && policy.with(|p| p.is_ok()) && to_delete() > 0 && !running() && !blocked()
+    };
     let name = bucket.name.clone();
     let key = bucket.key.clone();
 
@@ -665,10 +732,11 @@ fn Apply(
                 }.into_any(),
                 Some(r) => view! {
                     <div class=if r.failed.is_empty() { "report ok" } else { "report failed" } role="status" data-testid="report">
-                        <p>{format!("Deleted {} from {} in {:.1} s.",
+                        <p>{format!("Deleted {} from {} in {:.1} s{}.",
                             format::plural(r.deleted_objects, "object", "objects"),
                             format::plural(r.deleted_deployments, "deployment", "deployments"),
-                            r.duration_ms as f64 / 1000.0)}</p>
+                            r.duration_ms as f64 / 1000.0,
+                            r.audit_id.map(|id| format!(" (audit record #{id})")).unwrap_or_default())}</p>
                         {(!r.failed.is_empty()).then(|| view! {
                             <p>{format!("{} failed:", format::plural(r.failed.len() as u64, "object", "objects"))}</p>
                             <ul class="failures">

@@ -7,6 +7,7 @@
 pub mod api;
 mod dashboard;
 mod format;
+mod history;
 #[cfg(feature = "ssr")]
 pub mod server;
 
@@ -42,12 +43,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    server::content_security_policy();
     view! {
         <Stylesheet id="leptos" href="/pkg/s3-prune.css" />
         <Title text="s3-prune" />
         <Router>
             <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>
                 <Route path=StaticSegment("") view=dashboard::Dashboard />
+                <Route path=StaticSegment("history") view=history::HistoryPage />
             </Routes>
         </Router>
     }

@@ -11,12 +11,30 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// How `s3-prune serve` was started.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub connect: Connect,
+    pub buckets: Vec<BucketChoice>,
+    pub date_source: DateSource,
+    pub concurrency: usize,
+    pub live_pointer: Option<String>,
+    pub max_delete: u64,
+    pub read_only: bool,
+    /// Where every apply is recorded; `None` refuses applies (no record, no deletion).
+    pub audit: Option<Arc<audit::AuditLog>>,
+}
+
 /// Everything the server functions share; provided to them as context.
 pub struct AppState {
     connect: Connect,
     buckets: Vec<BucketChoice>,
     date_source: DateSource,
     concurrency: usize,
+    live_pointer: Option<String>,
+    max_delete: u64,
+    read_only: bool,
+    audit: Option<Arc<audit::AuditLog>>,
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
     cache: Mutex<HashMap<String, (Inventory, DateTime<Utc>)>>,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
@@ -56,17 +74,16 @@ pub fn parse_bucket_arg(arg: &str) -> Result<BucketChoice, String> {
 }
 
 impl AppState {
-    pub fn new(
-        connect: Connect,
-        buckets: Vec<BucketChoice>,
-        date_source: DateSource,
-        concurrency: usize,
-    ) -> Self {
+    pub fn new(c: ServeConfig) -> Self {
         AppState {
-            connect,
-            buckets,
-            date_source,
-            concurrency,
+            connect: c.connect,
+            buckets: c.buckets,
+            date_source: c.date_source,
+            concurrency: c.concurrency,
+            live_pointer: c.live_pointer,
+            max_delete: c.max_delete,
+            read_only: c.read_only,
+            audit: c.audit,
             clients: Default::default(),
             cache: Default::default(),
             jobs: Default::default(),
@@ -116,6 +133,7 @@ impl AppState {
         let opts = ScanOptions {
             concurrency: self.concurrency,
             meta_key: self.date_source.meta_key().map(str::to_string),
+            live_pointer: self.live_pointer.clone(),
         };
         let inv = b.scan(&opts).await.map_err(|e| e.to_string())?;
         let at = Utc::now();
@@ -150,6 +168,9 @@ impl AppState {
             inventory,
             scanned_at,
             now: Utc::now(),
+            max_delete: self.max_delete,
+            read_only: self.read_only,
+            live_pointer: self.live_pointer.clone(),
         })
     }
 
@@ -157,18 +178,60 @@ impl AppState {
         let mut p = Policy::new(Retain::new(req.retain).map_err(|e| e.to_string())?);
         p.keep_within = req.min_days.map(Span::from_days);
         p.date_source = self.date_source.clone();
+        p.max_delete = Some(self.max_delete);
         Ok(p)
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), String> {
+        if self.read_only {
+            Err("this dashboard is read-only (started with --read-only): previews only, nothing is changed".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Pins or unpins a deployment in the bucket's pins file, then forgets the cached scan.
+    pub async fn set_pin(
+        &self,
+        key: &str,
+        id: &str,
+        reason: &str,
+        pin: bool,
+        user: &str,
+    ) -> Result<(), String> {
+        self.refuse_if_read_only()?;
+        let c = self.choice(Some(key))?.clone();
+        let id = retention::DeploymentId::new(id).map_err(|e| e.to_string())?;
+        let b = self.bucket(&c).await?;
+        let mut pins = b.read_pins().await.map_err(|e| e.to_string())?;
+        pins.retain(|p| p.id != id);
+        if pin {
+            pins.push(retention::Pin {
+                id: id.clone(),
+                reason: reason.trim().to_string(),
+                by: user.to_string(),
+                at: Some(Utc::now()),
+            });
+        }
+        b.write_pins(&pins).await.map_err(|e| e.to_string())?;
+        tracing::info!(bucket = %c.key, deployment = %id, pin, user, "pin changed from the dashboard");
+        self.cache.lock().unwrap().remove(&c.key);
+        Ok(())
     }
 
     /// Plan binding: rescans and replans with the confirmed policy; deletes only when the
     /// result is exactly the confirmed set.
-    pub async fn start_apply(&self, req: ApplyRequest) -> Result<ApplyOutcome, String> {
+    pub async fn start_apply(&self, req: ApplyRequest, user: &str) -> Result<ApplyOutcome, String> {
+        self.refuse_if_read_only()?;
+        if self.audit.is_none() {
+            return Err("no audit log is configured: applies are refused".into());
+        }
         let c = self.choice(Some(&req.bucket))?.clone();
         let policy = self.policy(&req)?;
         if !self.busy.lock().unwrap().insert(c.key.clone()) {
             return Err(format!("an apply on '{}' is already running", c.key));
         }
-        let result = self.bind_and_start(&c, &policy, req).await;
+        let result = self.bind_and_start(&c, &policy, req, user).await;
         if !matches!(result, Ok(ApplyOutcome::Started { .. })) {
             self.busy.lock().unwrap().remove(&c.key);
         }
@@ -180,6 +243,7 @@ impl AppState {
         c: &BucketChoice,
         policy: &Policy,
         req: ApplyRequest,
+        user: &str,
     ) -> Result<ApplyOutcome, String> {
         let (bucket, inventory, _) = self.fresh_scan(c).await?;
         let plan = retention::plan(&inventory, policy, Utc::now());
@@ -190,6 +254,10 @@ impl AppState {
             return Ok(ApplyOutcome::Changed {
                 message: changed_message(&confirmed, &now_set),
             });
+        }
+        if let Err(blocks) = plan.check_apply() {
+            let why: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
+            return Err(format!("refusing to apply: {}", why.join("; ")));
         }
         if now_set.is_empty() {
             return Ok(ApplyOutcome::Changed {
@@ -211,10 +279,22 @@ impl AppState {
         let purge = policy.purge_versions;
         // Runs to the end even if the browser goes away.
         let busy = self.busy.clone();
+        let audit_log = self.audit.clone();
+        let who = user.to_string();
+        let started_at = Utc::now();
         tokio::spawn(async move {
             let report = bucket
                 .delete_deployments(&ids, purge, concurrency, job.progress.clone())
                 .await;
+            let record = report.audit_record(&plan, &bucket, &who, "dashboard", started_at);
+            let audit_id = match audit_log.map(|log| log.append(record)) {
+                Some(Ok(r)) => r.id,
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "the apply ran but its audit record could not be written");
+                    None
+                }
+                None => None,
+            };
             tracing::info!(bucket = %job.bucket, deleted = report.deleted_objects, failed = report.failed.len(), "apply finished");
             let ok = report
                 .deployments
@@ -234,10 +314,19 @@ impl AppState {
                     })
                     .collect(),
                 duration_ms: report.duration_ms,
+                audit_id,
             });
             busy.lock().unwrap().remove(&job.bucket);
         });
         Ok(ApplyOutcome::Started { job: id })
+    }
+
+    /// The newest applies from the audit log.
+    pub fn history(&self, limit: usize) -> Result<Vec<audit::Record>, String> {
+        match &self.audit {
+            Some(log) => log.list(limit).map_err(|e| e.to_string()),
+            None => Err("no audit log is configured".into()),
+        }
     }
 
     pub fn job_status(&self, job: u64) -> Result<JobStatus, String> {
@@ -278,4 +367,33 @@ fn changed_message(confirmed: &[SetEntry], now: &[SetEntry]) -> String {
     }
     m.push_str(" Review the new preview and confirm again.");
     m
+}
+
+/// Who is signed in, as the server's auth layer recorded it on the request.
+#[derive(Debug, Clone)]
+pub struct User(pub String);
+
+pub async fn current_user() -> String {
+    match leptos_axum::extract::<axum::Extension<User>>().await {
+        Ok(axum::Extension(User(u))) => u,
+        Err(_) => "unknown".into(),
+    }
+}
+
+/// Sets the page's Content-Security-Policy: scripts only from us or carrying this response's
+/// nonce (the hydration script), wasm allowed, no framing, no foreign connections.
+pub fn content_security_policy() {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| format!(" 'nonce-{n}'"))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
 }

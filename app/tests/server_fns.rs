@@ -2,7 +2,7 @@
 #![cfg(feature = "ssr")]
 
 use app::api::{ApplyOutcome, ApplyRequest};
-use app::server::{parse_bucket_arg, AppState};
+use app::server::{parse_bucket_arg, AppState, ServeConfig};
 use bucket::testkit::{all_keys, fresh_bucket, localstack, put_many};
 use bucket::Bucket;
 use retention::{DateSource, Policy, Retain};
@@ -24,12 +24,21 @@ async fn seeded(hint: &str, ids: &[&str]) -> Bucket {
 }
 
 fn state_for(b: &Bucket) -> AppState {
-    AppState::new(
-        localstack(),
-        vec![parse_bucket_arg(b.name()).unwrap()],
-        DateSource::Meta("deployed-at".into()),
-        8,
-    )
+    AppState::new(ServeConfig {
+        connect: localstack(),
+        buckets: vec![parse_bucket_arg(b.name()).unwrap()],
+        date_source: DateSource::Meta("deployed-at".into()),
+        concurrency: 8,
+        live_pointer: None,
+        max_delete: 100,
+        read_only: false,
+        audit: Some(std::sync::Arc::new(
+            audit::AuditLog::open(
+                &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),
+            )
+            .unwrap(),
+        )),
+    })
 }
 
 /// What the browser does: plan over the scan it was given, with its `now`.
@@ -86,7 +95,7 @@ async fn a_deployment_uploaded_after_the_preview_makes_apply_refuse() {
         &[("deployed-at", &chrono::Utc::now().to_rfc3339())],
     )
     .await;
-    match state.start_apply(req).await.unwrap() {
+    match state.start_apply(req, "tester").await.unwrap() {
         ApplyOutcome::Changed { message } => {
             assert!(message.contains("nothing was deleted"), "{message}");
             assert!(message.contains("Would now also delete: mid"), "{message}");
@@ -111,11 +120,12 @@ async fn apply_deletes_exactly_the_confirmed_set() {
         .map(|(id, ..)| id.to_string())
         .collect();
     assert_eq!(doomed, vec!["d3", "d4", "d5"]);
-    let ApplyOutcome::Started { job } = state.start_apply(req.clone()).await.unwrap() else {
+    let ApplyOutcome::Started { job } = state.start_apply(req.clone(), "tester").await.unwrap()
+    else {
         panic!("refused")
     };
     // one apply per bucket at a time
-    let second = state.start_apply(req).await;
+    let second = state.start_apply(req, "tester").await;
     let report = loop {
         let s = state.job_status(job).unwrap();
         if let Some(r) = s.report {
@@ -140,6 +150,15 @@ async fn apply_deletes_exactly_the_confirmed_set() {
         ]
     );
     assert!(state.job_status(job + 100).is_err());
+    // and it is on record
+    let runs = state.history(10).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].who, "tester");
+    assert_eq!(runs[0].source, "dashboard");
+    assert_eq!(report.audit_id, runs[0].id);
+    let ids: Vec<&str> = runs[0].deleted.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["d3", "d4", "d5"]);
+    assert_eq!(runs[0].deleted_objects, 6);
 }
 
 #[tokio::test]
@@ -149,7 +168,7 @@ async fn bad_policies_are_refused_before_any_request() {
     let mut req = preview(&state, b.name(), 1).await;
     req.retain = 0;
     assert!(state
-        .start_apply(req)
+        .start_apply(req, "tester")
         .await
         .unwrap_err()
         .contains("RETAIN must be at least 1"));

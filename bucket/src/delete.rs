@@ -48,6 +48,55 @@ impl DeleteReport {
     pub fn is_complete(&self) -> bool {
         self.failed.is_empty()
     }
+
+    /// The audit record of this run: `who` is the session user, OS user or Lambda ARN.
+    pub fn audit_record(
+        &self,
+        plan: &retention::Plan,
+        bucket: &Bucket,
+        who: &str,
+        source: &str,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> audit::Record {
+        let bytes_of = |id: &DeploymentId| {
+            plan.entries
+                .iter()
+                .find(|e| &e.id == id)
+                .map_or(0, |e| e.bytes)
+        };
+        let deleted: Vec<audit::DeletedDeployment> = self
+            .deployments
+            .iter()
+            .filter(|d| d.failed.is_empty())
+            .map(|d| audit::DeletedDeployment {
+                id: d.id.to_string(),
+                objects: d.deleted,
+                bytes: bytes_of(&d.id),
+            })
+            .collect();
+        audit::Record {
+            id: None,
+            who: who.to_string(),
+            source: source.to_string(),
+            started_at,
+            duration_ms: self.duration_ms,
+            bucket: bucket.name().to_string(),
+            prefix: bucket.prefix().to_string(),
+            policy: serde_json::to_value(&plan.policy).unwrap_or_default(),
+            plan_fingerprint: plan.fingerprint(),
+            deleted_bytes: deleted.iter().map(|d| d.bytes).sum(),
+            deleted,
+            deleted_objects: self.deleted_objects,
+            failures: self
+                .failed
+                .iter()
+                .map(|f| audit::Failure {
+                    key: f.key.clone(),
+                    error: f.error.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Live counters for a progress bar or a web page; cheap to read from another task.

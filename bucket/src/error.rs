@@ -17,6 +17,8 @@ pub enum S3Error {
     InvalidBucketName { name: String, why: String },
     #[error("listing of '{prefix}' was cut short (truncated without a continuation token): nothing deleted")]
     ListingCut { prefix: String },
+    #[error("cannot use '{key}': {problem}. Nothing will be deleted until it can be read")]
+    Pointer { key: String, problem: String },
     #[error("{action} failed: {code}: {message}")]
     Service {
         action: String,

@@ -8,11 +8,12 @@ mod delete;
 mod error;
 mod put;
 mod scan;
+mod state;
 
 pub use connect::{connect, Connect, Target};
 pub use delete::{DeleteReport, DeploymentOutcome, KeyFailure, Progress};
 pub use error::S3Error;
-pub use scan::ScanOptions;
+pub use scan::{ScanOptions, RESERVED};
 
 use aws_sdk_s3::Client;
 use retention::DeploymentId;

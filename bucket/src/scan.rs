@@ -13,6 +13,8 @@ pub struct ScanOptions {
     pub concurrency: usize,
     /// The user metadata key to read from each deployment's newest object (`meta:KEY`).
     pub meta_key: Option<String>,
+    /// Key of an object whose body names the live deployment (`--live-pointer`).
+    pub live_pointer: Option<String>,
 }
 
 impl Default for ScanOptions {
@@ -20,9 +22,13 @@ impl Default for ScanOptions {
         ScanOptions {
             concurrency: 16,
             meta_key: None,
+            live_pointer: None,
         }
     }
 }
+
+/// The folder under the prefix where s3-prune keeps its own state (pins); never a deployment.
+pub const RESERVED: &str = ".s3-prune";
 
 fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
@@ -67,6 +73,12 @@ impl Bucket {
     /// never made from a partial view.
     pub async fn scan(&self, opts: &ScanOptions) -> Result<Inventory, S3Error> {
         let versioning = self.versioning().await?;
+        // Read before listing: if either cannot be read, nothing is planned at all.
+        let live = match &opts.live_pointer {
+            Some(key) => Some(self.read_live_pointer(key).await?),
+            None => None,
+        };
+        let pins = self.read_pins().await?;
         let (ids, mut loose) = self.discover().await?;
         tracing::debug!(deployments = ids.len(), "discovered deployments");
 
@@ -128,6 +140,8 @@ impl Bucket {
             deployments,
             loose,
             versioning,
+            live,
+            pins,
         })
     }
 
@@ -162,7 +176,10 @@ impl Bucket {
             for cp in out.common_prefixes() {
                 if let Some(p) = cp.prefix() {
                     let id = p.strip_prefix(self.prefix.as_str()).unwrap_or(p);
-                    ids.push(id.strip_suffix('/').unwrap_or(id).to_string());
+                    let id = id.strip_suffix('/').unwrap_or(id);
+                    if id != RESERVED {
+                        ids.push(id.to_string());
+                    }
                 }
             }
             for o in out.contents() {

@@ -57,6 +57,7 @@ async fn fifteen_hundred_deployments_are_all_found() {
         .scan(&ScanOptions {
             concurrency: 32,
             meta_key: None,
+            live_pointer: None,
         })
         .await
         .unwrap();
@@ -209,6 +210,7 @@ async fn meta_dates_are_read_from_the_newest_object() {
         .scan(&ScanOptions {
             concurrency: 4,
             meta_key: Some("deployed-at".into()),
+            live_pointer: None,
         })
         .await
         .unwrap();

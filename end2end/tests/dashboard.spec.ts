@@ -9,8 +9,8 @@ import {
 
 let servers: Server[] = [];
 test.afterEach(() => { servers.forEach((s) => s.stop()); servers = []; });
-async function start(buckets: string[], env: Record<string, string> = {}) {
-  const s = await serve(buckets, env);
+async function start(buckets: string[], env: Record<string, string> = {}, extra: string[] = []) {
+  const s = await serve(buckets, env, extra);
   servers.push(s);
   return s;
 }
@@ -20,7 +20,7 @@ test('hydrates and shows every deployment of the bucket', async ({ page }) => {
   seed(bucket, 30);
   const s = await start([bucket]);
   const errors = watchConsole(page);
-  await page.goto(`${s.url}/?bucket=${bucket}`);
+  await page.goto(s.at(`/?bucket=${bucket}`));
   await ready(page);
   await expect(page.locator('tbody tr.row')).toHaveCount(30);
   await expect(page.locator('circle.mark')).toHaveCount(30);
@@ -38,7 +38,7 @@ test('controls re-plan in the browser without a request, and the URL carries the
   seed(bucket, 30);
   const s = await start([bucket]);
   const errors = watchConsole(page);
-  await page.goto(`${s.url}/?bucket=${bucket}`);
+  await page.goto(s.at(`/?bucket=${bucket}`));
   await ready(page);
   await expect(page.getByTestId('delete-count')).toHaveText('25 deployments');
 
@@ -90,7 +90,7 @@ test('the confirm button stays disabled until the bucket name is typed', async (
   seed(bucket, 30);
   const s = await start([bucket]);
   const errors = watchConsole(page);
-  await page.goto(`${s.url}/?bucket=${bucket}&retain=20`);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=20`));
   await ready(page);
   await page.getByTestId('open-apply').click();
   const dialog = page.getByRole('dialog');
@@ -117,7 +117,7 @@ test('apply deletes exactly the previewed deployments and leaves the rest intact
   const before = deploymentsOf(keys(bucket));
   const s = await start([bucket]);
   const errors = watchConsole(page);
-  await page.goto(`${s.url}/?bucket=${bucket}&retain=4`);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=4`));
   await ready(page);
   await expect(page.getByTestId('delete-count')).toHaveText('8 deployments');
   const doomed = await page.locator('tbody tr.row.delete').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!));
@@ -142,7 +142,7 @@ test('a deployment uploaded between preview and apply makes apply refuse and del
   const bucket = bucketName('race');
   seed(bucket, 8);
   const s = await start([bucket]);
-  await page.goto(`${s.url}/?bucket=${bucket}&retain=3`);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
   await ready(page);
   await expect(page.getByTestId('delete-count')).toHaveText('5 deployments');
   const before = keys(bucket);
@@ -161,7 +161,7 @@ test('a deployment uploaded between preview and apply makes apply refuse and del
 
 test('an unreachable endpoint shows an error in the page', async ({ page }) => {
   const s = await start(['any-bucket'], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
-  await page.goto(`${s.url}/`);
+  await page.goto(s.at(`/`));
   await expect(page.getByTestId('scan-error')).toContainText('cannot reach the S3 endpoint http://127.0.0.1:9');
 });
 
@@ -173,14 +173,14 @@ test('a missing bucket, an empty one and one with only loose objects are explain
   createEmpty(loose);
   put(loose, 'robots.txt');
   const s = await start([missing, empty, loose]);
-  await page.goto(`${s.url}/?bucket=${missing}`);
+  await page.goto(s.at(`/?bucket=${missing}`));
   await expect(page.getByTestId('scan-error')).toContainText('does not exist');
-  await page.goto(`${s.url}/?bucket=${empty}`);
+  await page.goto(s.at(`/?bucket=${empty}`));
   await ready(page);
   await expect(page.getByTestId('empty')).toContainText('No deployments');
   // the picker lists all three
   await expect(page.locator('select option')).toHaveCount(3);
-  await page.goto(`${s.url}/?bucket=${loose}`);
+  await page.goto(s.at(`/?bucket=${loose}`));
   await ready(page);
   await expect(page.getByTestId('empty')).toContainText('Only 1 loose object');
 });

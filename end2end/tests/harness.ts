@@ -3,6 +3,8 @@
 import { spawn, execFileSync, ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
 import { Page, expect } from '@playwright/test';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -34,6 +36,10 @@ export function put(bucket: string, key: string, deployedAt?: string): void {
   execFileSync(python, [s3tool, 'put', bucket, key, ...(deployedAt ? [deployedAt] : [])]);
 }
 
+export function putBody(bucket: string, key: string, body: string): void {
+  execFileSync(python, [s3tool, 'putbody', bucket, key, body]);
+}
+
 export function deploymentsOf(ks: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const k of ks) {
@@ -43,12 +49,22 @@ export function deploymentsOf(ks: string[]): Map<string, number> {
   return m;
 }
 
-export interface Server { url: string; proc: ChildProcess; stop: () => void }
+export interface Server {
+  url: string;
+  token: string;
+  proc: ChildProcess;
+  stop: () => void;
+  /** `path` with the access token added: the first visit signs the browser in. */
+  at: (path: string) => string;
+}
 
 /** Starts `s3-prune serve` on a free port for the given buckets. */
 export async function serve(buckets: string[], env: Record<string, string> = {}, extra: string[] = []): Promise<Server> {
+  const token = crypto.randomBytes(24).toString('hex');
+  const tokenFile = path.join(os.tmpdir(), `s3p-e2e-token-${process.pid}-${token.slice(0, 8)}`);
+  fs.writeFileSync(tokenFile, token, { mode: 0o600 });
   const args = ['serve', '--addr', '127.0.0.1:0', '--localstack', '--date-source', 'meta:deployed-at',
-    '--site-root', path.join(root, 'target', 'site'), ...extra];
+    '--site-root', path.join(root, 'target', 'site'), '--token-file', tokenFile, ...extra];
   for (const b of buckets) args.push('--bucket', b);
   const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -61,7 +77,8 @@ export async function serve(buckets: string[], env: Record<string, string> = {},
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
   });
-  return { url, proc, stop: () => proc.kill('SIGTERM') };
+  const at = (p: string) => `${url}${p}${p.includes('?') ? '&' : '?'}token=${token}`;
+  return { url, token, proc, stop: () => proc.kill('SIGTERM'), at };
 }
 
 /** Collects console errors and page errors; tests assert there are none. */

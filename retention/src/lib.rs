@@ -11,9 +11,9 @@ mod span;
 mod types;
 
 pub use glob::{Glob, GlobError};
-pub use plan::{plan, Action, Entry, Plan, Reason, Summary, Totals, Warning};
+pub use plan::{plan, Action, Block, Entry, Plan, Reason, Summary, Totals, Warning};
 pub use span::{human_age, Span, SpanError};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
-    Inventory, LooseObjects, Policy, PolicyError, Retain, Versioning,
+    Inventory, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning,
 };

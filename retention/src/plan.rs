@@ -32,8 +32,13 @@ impl fmt::Display for Action {
 pub enum Reason {
     /// Its id matches an `--exclude` pattern: not managed.
     Excluded { pattern: Glob },
-    /// `--pin`ned: always kept, not counted.
-    Pinned,
+    /// Pinned (`--pin`, or stored in the bucket with a note): always kept, not counted.
+    Pinned {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// What the live pointer names: always kept (it still takes its rank).
+    Live { rank: u64 },
     /// Among the newest `retain` managed deployments.
     Newest { rank: u64, retain: u64 },
     /// Beyond the newest `retain`, but younger than the minimum age.
@@ -65,7 +70,9 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Excluded { pattern } => write!(f, "keep: excluded by '{pattern}'"),
-            Reason::Pinned => f.write_str("keep: pinned"),
+            Reason::Pinned { note: None } => f.write_str("keep: pinned"),
+            Reason::Pinned { note: Some(n) } => write!(f, "keep: pinned ({n})"),
+            Reason::Live { .. } => f.write_str("keep: live"),
             Reason::Newest { rank, retain } => write!(f, "keep: newest {rank} of {retain}"),
             Reason::TooYoung {
                 age_secs,
@@ -165,6 +172,34 @@ impl fmt::Display for Warning {
     }
 }
 
+/// Why a plan may not be applied as it stands. Shown with the plan; apply refuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Block {
+    /// More deletions than `--max-delete` allows.
+    TooMany { count: u64, max: u64 },
+    /// The live pointer names a deployment that is not in the bucket: a wrong prefix or
+    /// pointer would make every guess unsafe.
+    LiveMissing { id: DeploymentId },
+}
+
+impl fmt::Display for Block {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Block::TooMany { count, max } => write!(
+                f,
+                "the plan deletes {count} deployments, more than --max-delete {max}: nothing will be \
+                 deleted. Raise --max-delete if this is intended."
+            ),
+            Block::LiveMissing { id } => write!(
+                f,
+                "the live pointer names '{id}', which is not a deployment here (check --prefix and the \
+                 pointer): nothing will be deleted"
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub deployments: u64,
@@ -196,11 +231,39 @@ pub struct Plan {
     pub entries: Vec<Entry>,
     pub summary: Summary,
     pub warnings: Vec<Warning>,
+    /// Non-empty when the plan must not be applied.
+    #[serde(default)]
+    pub blocked: Vec<Block>,
 }
 
 impl Plan {
+    /// Whether apply may go ahead; the reasons it may not otherwise.
+    pub fn check_apply(&self) -> Result<(), &[Block]> {
+        if self.blocked.is_empty() {
+            Ok(())
+        } else {
+            Err(&self.blocked)
+        }
+    }
+
     pub fn to_delete(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.action == Action::Delete)
+    }
+
+    /// A short hex fingerprint of the policy and the deletion set, for audit records and for
+    /// telling two plans apart at a glance.
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |s: &str| {
+            for b in s.bytes().chain(std::iter::once(b'\n')) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(&self.policy.to_string());
+        for (id, objects, bytes, newest) in self.deletion_set() {
+            eat(&format!("{id}|{objects}|{bytes}|{}", newest.to_rfc3339()));
+        }
+        format!("{h:016x}")
     }
 
     /// What apply binds to: the deployments to delete with the facts that make them what the
@@ -248,6 +311,12 @@ fn resolve_date(
 pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan {
     let mut warnings = Vec::new();
     let pins: BTreeSet<&DeploymentId> = policy.pins.iter().collect();
+    // Stored pins carry a note; a --pin of the same id adds nothing.
+    let stored: std::collections::BTreeMap<&DeploymentId, &str> = inventory
+        .pins
+        .iter()
+        .map(|p| (&p.id, p.reason.as_str()))
+        .collect();
 
     // Dates first, then one total order used for ranking and for display.
     let mut dated: Vec<(&Deployment, DateTime<Utc>, DateOrigin, Option<Warning>)> = inventory
@@ -279,12 +348,17 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
             Reason::Excluded {
                 pattern: policy.excludes[i].clone(),
             }
+        } else if let Some(note) = stored.get(&d.id) {
+            let note = (!note.is_empty()).then(|| note.to_string());
+            Reason::Pinned { note }
         } else if pins.contains(&d.id) {
-            Reason::Pinned
+            Reason::Pinned { note: None }
         } else {
             rank += 1;
             managed_dates.push((date, &d.id));
-            if rank <= retain {
+            if inventory.live.as_ref() == Some(&d.id) {
+                Reason::Live { rank }
+            } else if rank <= retain {
                 Reason::Newest { rank, retain }
             } else {
                 match policy.keep_within {
@@ -368,6 +442,21 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         }
     }
 
+    let mut blocked = Vec::new();
+    if let Some(live) = &inventory.live {
+        if !present.contains(live) {
+            blocked.push(Block::LiveMissing { id: live.clone() });
+        }
+    }
+    if let Some(max) = policy.max_delete {
+        if summary.delete.deployments > max {
+            blocked.push(Block::TooMany {
+                count: summary.delete.deployments,
+                max,
+            });
+        }
+    }
+
     Plan {
         policy: policy.clone(),
         now,
@@ -375,6 +464,7 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         entries,
         summary,
         warnings,
+        blocked,
     }
 }
 

@@ -114,6 +114,24 @@ pub struct Inventory {
     pub deployments: Vec<Deployment>,
     pub loose: LooseObjects,
     pub versioning: Versioning,
+    /// The deployment the live pointer names (`--live-pointer KEY`), when one is configured.
+    #[serde(default)]
+    pub live: Option<DeploymentId>,
+    /// Pins stored in the bucket (`.s3-prune/pins.json`), shared by every front end.
+    #[serde(default)]
+    pub pins: Vec<Pin>,
+}
+
+/// A pin that lasts: stored in the bucket with who set it and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    pub id: DeploymentId,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub by: String,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// Where a deployment's date comes from.
@@ -287,6 +305,9 @@ pub struct Policy {
     /// Also remove old versions and delete markers of deleted deployments.
     #[serde(default)]
     pub purge_versions: bool,
+    /// Blast-radius guard: a plan deleting more deployments than this may not be applied.
+    #[serde(default)]
+    pub max_delete: Option<u64>,
 }
 
 impl Policy {
@@ -298,6 +319,7 @@ impl Policy {
             excludes: Vec::new(),
             date_source: DateSource::Newest,
             purge_versions: false,
+            max_delete: None,
         }
     }
 }

@@ -22,6 +22,26 @@ pub enum Command {
     Serve(ServeArgs),
     /// Fill a bucket with a realistic set of demo deployments.
     Demo(DemoArgs),
+    /// Pin a deployment: always kept by every front end (stored in the bucket).
+    Pin(PinArgs),
+    /// Remove a stored pin.
+    Unpin(PinArgs),
+    /// Print the audit log of past applies as JSON lines, newest first.
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PinArgs {
+    pub bucket: String,
+    /// The deployment id.
+    pub id: DeploymentId,
+    /// Why it must stay (shown in every plan).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -56,10 +76,11 @@ fn parse_days(s: &str) -> Result<Span, String> {
 #[command(allow_negative_numbers = true)]
 pub struct PlanArgs {
     /// The bucket holding one folder per deployment.
-    pub bucket: String,
+    #[arg(value_name = "BUCKET")]
+    pub bucket: Option<String>,
     /// Keep at least this many of the newest deployments (≥ 1).
     #[arg(value_name = "RETAIN")]
-    pub retain: Retain,
+    pub retain: Option<Retain>,
     /// Delete only deployments older than D days (beyond the newest RETAIN).
     #[arg(long, value_name = "D", value_parser = parse_days, conflicts_with = "keep_within")]
     pub min_retain_days: Option<Span>,
@@ -81,22 +102,48 @@ pub struct PlanArgs {
     /// On a versioned bucket, also remove every version and delete marker of deleted deployments.
     #[arg(long)]
     pub purge_versions: bool,
+    /// Key of an object whose body names the live deployment: always kept. If it cannot be
+    /// read, nothing is deleted.
+    #[arg(long, value_name = "KEY")]
+    pub live_pointer: Option<String>,
+    /// Refuse to apply a plan that deletes more deployments than this.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_delete: u64,
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// Print one JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also save the plan to FILE, for `apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 impl PlanArgs {
+    /// BUCKET and RETAIN are optional only for `apply --plan FILE`.
+    pub fn required(&self) -> (&str, Retain) {
+        use clap::CommandFactory;
+        match (&self.bucket, self.retain) {
+            (Some(b), Some(r)) => (b, r),
+            _ => Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "BUCKET and RETAIN are required (or, for apply, --plan FILE)",
+                )
+                .exit(),
+        }
+    }
+
     pub fn policy(&self) -> retention::Policy {
+        let (_, retain) = self.required();
         retention::Policy {
-            retain: self.retain,
+            retain,
             keep_within: self.min_retain_days.or(self.keep_within),
             pins: self.pins.clone(),
             excludes: self.excludes.clone(),
             date_source: self.date_source.clone(),
             purge_versions: self.purge_versions,
+            max_delete: Some(self.max_delete),
         }
     }
 }
@@ -108,6 +155,35 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (for scripts).
     #[arg(long)]
     pub yes: bool,
+    /// Apply a plan saved with `plan --out FILE`, only if the bucket still yields exactly its
+    /// deletions (no confirmation prompt: the saved plan is the confirmation).
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain"])]
+    pub plan_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub audit: AuditArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AuditArgs {
+    /// The audit log (SQLite). Default: $XDG_DATA_HOME/s3-prune/audit.sqlite.
+    #[arg(long, value_name = "PATH", env = "S3_PRUNE_AUDIT_DB")]
+    pub audit_db: Option<std::path::PathBuf>,
+}
+
+impl AuditArgs {
+    pub fn open(&self) -> anyhow::Result<audit::AuditLog> {
+        let path = self.audit_db.clone().unwrap_or_else(audit::default_path);
+        Ok(audit::AuditLog::open(&path)?)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HistoryArgs {
+    /// How many runs, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -120,6 +196,24 @@ pub struct ServeArgs {
     pub buckets: Vec<String>,
     #[arg(long, default_value = "newest")]
     pub date_source: DateSource,
+    /// Key of an object naming the live deployment (always kept; unreadable = no deletion).
+    #[arg(long, value_name = "KEY")]
+    pub live_pointer: Option<String>,
+    /// Refuse to apply a plan that deletes more deployments than this.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_delete: u64,
+    /// Serve previews only: every apply is refused.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Read the access token from this file instead of generating one (also S3_PRUNE_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Trust this request header as the authenticated user, as set by an authenticating
+    /// reverse proxy (oauth2-proxy: X-Forwarded-User). Only enable behind such a proxy.
+    #[arg(long, value_name = "HEADER")]
+    pub trust_user_header: Option<String>,
+    #[command(flatten)]
+    pub audit: AuditArgs,
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// Where the built site (pkg/ with the wasm, js and css) lives.

@@ -3,6 +3,7 @@
 //! A thin binary: arguments in, calls into `bucket` (S3) and `retention` (policy), text out.
 
 mod args;
+mod auth;
 mod demo;
 mod output;
 mod run;
@@ -29,6 +30,9 @@ async fn main() -> ExitCode {
         args::Command::Apply(a) => run::apply(a).await,
         args::Command::Serve(a) => serve::serve(a).await,
         args::Command::Demo(a) => demo::demo(a).await,
+        args::Command::Pin(a) => run::pin(a, true).await,
+        args::Command::Unpin(a) => run::pin(a, false).await,
+        args::Command::History(a) => run::history(a),
     };
     match result {
         Ok(code) => code,

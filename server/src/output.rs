@@ -135,6 +135,9 @@ pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
     for w in &p.warnings {
         let _ = writeln!(s, "warning: {w}");
     }
+    for b in &p.blocked {
+        let _ = writeln!(s, "blocked: {b}");
+    }
     s
 }
 
@@ -194,6 +197,7 @@ pub struct JsonPlan<'a> {
     deployments: Vec<JsonDeployment<'a>>,
     loose_objects: retention::LooseObjects,
     warnings: Vec<String>,
+    blocked: Vec<String>,
     summary: &'a retention::Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
     versions_to_purge: Option<u64>,
@@ -235,6 +239,7 @@ pub fn json_plan<'a>(
             .collect(),
         loose_objects: p.summary.loose,
         warnings: p.warnings.iter().map(|w| w.to_string()).collect(),
+        blocked: p.blocked.iter().map(|b| b.to_string()).collect(),
         summary: &p.summary,
         versions_to_purge: planned.versions_to_purge,
         deleted_objects: report.map(|r| r.deleted_objects),

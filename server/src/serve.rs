@@ -1,13 +1,16 @@
 //! `s3-prune serve`: the dashboard over axum, with the server functions of the `app` crate.
 
 use crate::args::ServeArgs;
+use crate::auth::{self, Auth};
 use anyhow::{Context, Result};
-use app::server::{parse_bucket_arg, AppState};
+use app::server::{parse_bucket_arg, AppState, ServeConfig};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::process::ExitCode;
 use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let buckets = args
@@ -23,12 +26,35 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             pkg.display()
         );
     }
-    let state = Arc::new(AppState::new(
-        args.endpoint.connect(),
+    let state = Arc::new(AppState::new(ServeConfig {
+        connect: args.endpoint.connect(),
         buckets,
-        args.date_source.clone(),
-        args.endpoint.concurrency.into(),
-    ));
+        date_source: args.date_source.clone(),
+        concurrency: args.endpoint.concurrency.into(),
+        live_pointer: args.live_pointer.clone(),
+        max_delete: args.max_delete,
+        read_only: args.read_only,
+        audit: Some(Arc::new(args.audit.open()?)),
+    }));
+    let (token, generated) = match (&args.token_file, std::env::var("S3_PRUNE_TOKEN")) {
+        (Some(path), _) => {
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --token-file {}", path.display()))?;
+            (t.trim().to_string(), false)
+        }
+        (None, Ok(t)) if !t.trim().is_empty() => (t.trim().to_string(), false),
+        _ => (auth::random_token(), true),
+    };
+    if token.len() < 16 {
+        anyhow::bail!("the access token must be at least 16 characters");
+    }
+    let trust = args
+        .trust_user_header
+        .as_deref()
+        .map(HeaderName::try_from)
+        .transpose()
+        .context("--trust-user-header is not a valid header name")?;
+    let auth = Arc::new(Auth::new(token.clone(), trust));
     let options = LeptosOptions::builder()
         .output_name("s3-prune")
         .site_root(args.site_root.as_str())
@@ -50,11 +76,38 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
-        .with_state(options);
+        .with_state(options)
+        .layer(axum::middleware::from_fn_with_state(auth, auth::guard))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    eprintln!("s3-prune dashboard on http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    eprintln!("s3-prune dashboard on http://{addr}");
+    if generated {
+        // Shown once, on the terminal that started the server (as Jupyter does); never logged.
+        eprintln!("Sign in: http://{addr}/?token={token}");
+    } else {
+        eprintln!("Sign in with the configured token: http://{addr}/?token=…");
+    }
+    if args.read_only {
+        eprintln!("Read-only: previews only, every apply is refused.");
+    }
     axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -9,9 +9,14 @@ fn s3_prune(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args(args)
         .env_remove("AWS_ENDPOINT_URL")
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
         .stdin(Stdio::null())
         .output()
         .expect("running s3-prune")
+}
+
+fn audit_db() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("s3p-cli-audit-{}.sqlite", std::process::id()))
 }
 
 fn stdout(o: &Output) -> String {

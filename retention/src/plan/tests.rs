@@ -253,6 +253,80 @@ fn warnings_for_unused_pins_excludes_and_versioning() {
 }
 
 #[test]
+fn live_and_stored_pins_are_kept_with_their_reason() {
+    let mut i = inv(vec![
+        dep("a", 1),
+        dep("b", 2),
+        dep("live", 30),
+        dep("kept-for-audit", 40),
+        dep("old", 50),
+    ]);
+    i.live = Some(DeploymentId::new("live").unwrap());
+    i.pins = vec![crate::Pin {
+        id: DeploymentId::new("kept-for-audit").unwrap(),
+        reason: "SOC2 evidence".into(),
+        by: "alice".into(),
+        at: None,
+    }];
+    let p = plan(&i, &policy(1), t0());
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("a", "keep: newest 1 of 1"),
+            ("b", "delete: rank 2 > 1"),
+            ("live", "keep: live"),
+            ("kept-for-audit", "keep: pinned (SOC2 evidence)"),
+            ("old", "delete: rank 4 > 1"),
+        ])
+    );
+    assert!(p.check_apply().is_ok());
+}
+
+#[test]
+fn a_live_pointer_to_nothing_blocks_apply() {
+    let mut i = inv(vec![dep("a", 1), dep("b", 2)]);
+    i.live = Some(DeploymentId::new("gone").unwrap());
+    let p = plan(&i, &policy(1), t0());
+    assert_eq!(
+        p.blocked,
+        vec![Block::LiveMissing {
+            id: DeploymentId::new("gone").unwrap()
+        }]
+    );
+    assert!(p.check_apply().is_err());
+    assert!(p.blocked[0].to_string().contains("nothing will be deleted"));
+}
+
+#[test]
+fn max_delete_blocks_a_plan_that_deletes_more() {
+    let i = inv(vec![dep("a", 1), dep("b", 2), dep("c", 3), dep("d", 4)]);
+    let mut pol = policy(1);
+    pol.max_delete = Some(3);
+    assert!(plan(&i, &pol, t0()).check_apply().is_ok());
+    pol.max_delete = Some(2);
+    let p = plan(&i, &pol, t0());
+    assert_eq!(p.blocked, vec![Block::TooMany { count: 3, max: 2 }]);
+    assert_eq!(
+        p.blocked[0].to_string(),
+        "the plan deletes 3 deployments, more than --max-delete 2: nothing will be deleted. Raise --max-delete if this is intended."
+    );
+    // the verdicts still show what would go
+    assert_eq!(p.summary.delete.deployments, 3);
+}
+
+#[test]
+fn fingerprints_change_with_the_deletion_set_only() {
+    let i = inv(vec![dep("a", 1), dep("b", 2), dep("c", 3)]);
+    let f1 = plan(&i, &policy(1), t0()).fingerprint();
+    assert_eq!(
+        f1,
+        plan(&i, &policy(1), t0() + Duration::hours(1)).fingerprint()
+    );
+    assert_ne!(f1, plan(&i, &policy(2), t0()).fingerprint());
+    assert_eq!(f1.len(), 16);
+}
+
+#[test]
 fn empty_inventory_plans_nothing() {
     let p = plan(&Inventory::default(), &policy(3), t0());
     assert!(p.entries.is_empty());
@@ -337,6 +411,7 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
                 DateSource::Newest
             },
             purge_versions: false,
+            max_delete: None,
         })
 }
 
@@ -374,11 +449,22 @@ proptest! {
     }
 
     #[test]
-    fn pinned_and_excluded_never_deleted(i in arb_inventory(), pol in arb_policy()) {
+    fn pinned_excluded_and_live_never_deleted(mut i in arb_inventory(), pol in arb_policy(), live in "[a-e]{1,3}") {
+        let live = DeploymentId::new(live).unwrap();
+        i.live = Some(live.clone());
         let p = plan(&i, &pol, t0());
         for e in p.to_delete() {
             prop_assert!(is_managed(&pol, &e.id));
+            prop_assert!(e.id != live);
         }
+    }
+
+    #[test]
+    fn max_delete_blocks_exactly_when_exceeded(i in arb_inventory(), mut pol in arb_policy(), max in 0u64..10) {
+        pol.max_delete = Some(max);
+        let p = plan(&i, &pol, t0());
+        let too_many = p.blocked.iter().any(|b| matches!(b, Block::TooMany { .. }));
+        prop_assert_eq!(too_many, p.summary.delete.deployments > max);
     }
 
     #[test]

@@ -1,0 +1,207 @@
+use crate::Record;
+#[cfg(test)]
+use chrono::Utc;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit log {path}: {source}")]
+    Db {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("audit log {path}: cannot create its folder: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct AuditLog {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+/// `$XDG_DATA_HOME/s3-prune/audit.sqlite`, else `~/.local/share/s3-prune/audit.sqlite`.
+pub fn default_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("s3-prune").join("audit.sqlite")
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl AuditLog {
+    pub fn open(path: &Path) -> Result<Self, AuditError> {
+        let p = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| AuditError::Dir {
+                path: p.clone(),
+                source,
+            })?;
+        }
+        let db = |source| AuditError::Db {
+            path: p.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS runs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                started_at TEXT NOT NULL,
+                who TEXT NOT NULL,
+                source TEXT NOT NULL,
+                bucket TEXT NOT NULL,
+                prefix TEXT NOT NULL,
+                record TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS runs_bucket ON runs(bucket, started_at);",
+        )
+        .map_err(db)?;
+        Ok(AuditLog {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn db(&self, source: rusqlite::Error) -> AuditError {
+        AuditError::Db {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Stores a record and returns it with its id.
+    pub fn append(&self, mut record: Record) -> Result<Record, AuditError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let json = serde_json::to_string(&record).expect("records serialize");
+        conn.execute(
+            "INSERT INTO runs (started_at, who, source, bucket, prefix, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![record.started_at.to_rfc3339(), record.who, record.source, record.bucket, record.prefix, json],
+        )
+        .map_err(|e| self.db(e))?;
+        record.id = Some(conn.last_insert_rowid());
+        Ok(record)
+    }
+
+    /// The newest runs first.
+    pub fn list(&self, limit: usize) -> Result<Vec<Record>, AuditError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn
+            .prepare("SELECT id, record FROM runs ORDER BY id DESC LIMIT ?1")
+            .map_err(|e| self.db(e))?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.db(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row.map_err(|e| self.db(e))?;
+            if let Ok(mut rec) = serde_json::from_str::<Record>(&json) {
+                rec.id = Some(id);
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Record>, AuditError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let json: Option<String> = conn
+            .query_row("SELECT record FROM runs WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.db(e))?;
+        Ok(json
+            .and_then(|j| serde_json::from_str::<Record>(&j).ok())
+            .map(|mut r| {
+                r.id = Some(id);
+                r
+            }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DeletedDeployment, Failure};
+
+    fn record(bucket: &str) -> Record {
+        Record {
+            id: None,
+            who: "alice".into(),
+            source: "cli".into(),
+            started_at: Utc::now(),
+            duration_ms: 12,
+            bucket: bucket.into(),
+            prefix: String::new(),
+            policy: serde_json::json!({"retain": 3}),
+            plan_fingerprint: "abc".into(),
+            deleted: vec![DeletedDeployment {
+                id: "d1".into(),
+                objects: 2,
+                bytes: 20,
+            }],
+            deleted_objects: 2,
+            deleted_bytes: 20,
+            failures: vec![Failure {
+                key: "d2/x".into(),
+                error: "AccessDenied".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn records_round_trip_newest_first_and_survive_reopening() {
+        let dir = std::env::temp_dir().join(format!(
+            "s3p-audit-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap()
+        ));
+        let path = dir.join("nested").join("audit.sqlite");
+        let log = AuditLog::open(&path).unwrap();
+        let a = log.append(record("a")).unwrap();
+        let b = log.append(record("b")).unwrap();
+        assert!(b.id > a.id);
+        drop(log);
+        let log = AuditLog::open(&path).unwrap();
+        let all = log.list(10).unwrap();
+        assert_eq!(
+            all.iter().map(|r| r.bucket.as_str()).collect::<Vec<_>>(),
+            vec!["b", "a"]
+        );
+        assert_eq!(log.get(a.id.unwrap()).unwrap().unwrap(), a);
+        assert!(log.get(999).unwrap().is_none());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn an_unwritable_path_is_a_clear_error() {
+        let err = AuditLog::open(Path::new("/proc/s3-prune/audit.sqlite"))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("audit log /proc/s3-prune/audit.sqlite"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! What s3-prune reads besides the deployments: the live pointer, and the pins it stores in
+//! `<prefix>.s3-prune/pins.json` so the CLI, the dashboard and the scheduled job share them.
+
+use crate::scan::RESERVED;
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::primitives::ByteStream;
+use retention::{DeploymentId, Pin};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PinsFile {
+    pins: Vec<Pin>,
+}
+
+impl Bucket {
+    pub fn pins_key(&self) -> String {
+        format!("{}{RESERVED}/pins.json", self.prefix)
+    }
+
+    async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let body = out.body.collect().await.map_err(|e| S3Error::Service {
+                    action: "s3:GetObject".into(),
+                    code: "ReadError".into(),
+                    message: format!("reading {key}: {e}"),
+                })?;
+                Ok(Some(body.into_bytes().to_vec()))
+            }
+            Err(e) => {
+                if e.as_service_error().is_some_and(|se| se.is_no_such_key()) {
+                    return Ok(None);
+                }
+                Err(self.err(e, "s3:GetObject"))
+            }
+        }
+    }
+
+    /// The id the live pointer names. Missing, unreadable or not an id: an error, so nothing
+    /// is deleted on a guess.
+    pub async fn read_live_pointer(&self, key: &str) -> Result<DeploymentId, S3Error> {
+        let body = self.get_body(key).await?.ok_or_else(|| S3Error::Pointer {
+            key: key.to_string(),
+            problem: "it does not exist".into(),
+        })?;
+        let text = String::from_utf8(body).map_err(|_| S3Error::Pointer {
+            key: key.into(),
+            problem: "it is not UTF-8 text".into(),
+        })?;
+        parse_pointer(&text, &self.prefix).map_err(|problem| S3Error::Pointer {
+            key: key.into(),
+            problem,
+        })
+    }
+
+    /// Pins stored in the bucket; none when the file does not exist. A file that exists but
+    /// cannot be read or parsed is an error.
+    pub async fn read_pins(&self) -> Result<Vec<Pin>, S3Error> {
+        let key = self.pins_key();
+        match self.get_body(&key).await? {
+            None => Ok(Vec::new()),
+            Some(body) => serde_json::from_slice::<PinsFile>(&body)
+                .map(|f| f.pins)
+                .map_err(|e| S3Error::Pointer {
+                    key,
+                    problem: format!("it is not a valid pins file: {e}"),
+                }),
+        }
+    }
+
+    pub async fn write_pins(&self, pins: &[Pin]) -> Result<(), S3Error> {
+        let body = serde_json::to_vec_pretty(&PinsFile {
+            pins: pins.to_vec(),
+        })
+        .expect("pins serialize");
+        self.client
+            .put_object()
+            .bucket(&self.name)
+            .key(self.pins_key())
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:PutObject"))?;
+        Ok(())
+    }
+}
+
+/// `deployhash112`, `deployhash112/` or `<prefix>deployhash112/` all name `deployhash112`.
+fn parse_pointer(text: &str, prefix: &str) -> Result<DeploymentId, String> {
+    let t = text.trim();
+    let t = t.strip_prefix(prefix).unwrap_or(t);
+    let t = t.strip_suffix('/').unwrap_or(t);
+    DeploymentId::new(t).map_err(|_| format!("it holds '{}', not a deployment id", text.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pointer;
+
+    #[test]
+    fn pointer_bodies() {
+        assert_eq!(parse_pointer("abc\n", "").unwrap().as_str(), "abc");
+        assert_eq!(parse_pointer("abc/", "").unwrap().as_str(), "abc");
+        assert_eq!(
+            parse_pointer("sites/abc/", "sites/").unwrap().as_str(),
+            "abc"
+        );
+        assert!(parse_pointer("", "").is_err());
+        assert!(parse_pointer("a/b", "").is_err());
+    }
+}

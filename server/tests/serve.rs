@@ -1,0 +1,309 @@
+//! `s3-prune serve` over raw HTTP: no one gets in without the token, cross-origin writes are
+//! refused, read-only refuses apply, security headers are set, and the token is never logged.
+
+use bucket::testkit::{all_keys, fresh_bucket, put_many};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    addr: String,
+    token: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn site_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+}
+
+fn serve(bucket: &str, extra: &[&str]) -> Server {
+    assert!(
+        site_root().join("pkg/s3-prune.js").exists(),
+        "build the browser bundle first (make site)"
+    );
+    let token = format!(
+        "t{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let token_file = std::env::temp_dir().join(format!("s3p-test-token-{token}"));
+    std::fs::write(&token_file, &token).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--localstack",
+            "--bucket",
+            bucket,
+        ])
+        .arg("--site-root")
+        .arg(site_root())
+        .arg("--token-file")
+        .arg(&token_file)
+        .args(extra)
+        .env("S3_PRUNE_LOG", "debug")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("server start");
+        if let Some(a) = line.strip_prefix("s3-prune dashboard on http://") {
+            break a.to_string();
+        }
+    };
+    Server {
+        child,
+        addr,
+        token,
+        stderr: rx,
+    }
+}
+
+struct Res {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Res {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Res {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// Signs in with the token and returns the session cookie.
+fn sign_in(s: &Server) -> String {
+    let r = request(
+        &s.addr,
+        "GET",
+        &format!("/?bucket=x&token={}", s.token),
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.header("location"),
+        Some("/?bucket=x"),
+        "the token is dropped from the URL"
+    );
+    let c = r.header("set-cookie").unwrap().to_string();
+    assert!(c.contains("HttpOnly"), "{c}");
+    assert!(c.contains("SameSite=Strict"), "{c}");
+    c.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn nothing_without_the_token_and_the_right_origin() {
+    let b = fresh_bucket("auth").await;
+    put_many(&b, ["a/index.html".into(), "b/index.html".into()], &[]).await;
+    let s = serve(b.name(), &[]);
+    let origin = format!("http://{}", s.addr);
+    let json = ("Content-Type", "application/json");
+    let scan_body = r#"{"bucket":null,"rescan":false}"#;
+
+    // no session: the page and every server function are refused
+    assert_eq!(request(&s.addr, "GET", "/", &[], "").status, 401);
+    for f in ["scan_bucket", "start_apply", "apply_status", "set_pin"] {
+        let r = request(
+            &s.addr,
+            "POST",
+            &format!("/api/{f}"),
+            &[json, ("Origin", &origin)],
+            "{}",
+        );
+        assert_eq!(r.status, 401, "{f} without a session");
+    }
+    // a wrong token
+    assert_eq!(
+        request(&s.addr, "GET", "/?token=wrong-token-0123456789", &[], "").status,
+        401
+    );
+    // the browser files need no session (they hold no data)
+    assert_eq!(
+        request(&s.addr, "GET", "/pkg/s3-prune.js", &[], "").status,
+        200
+    );
+
+    let cookie = sign_in(&s);
+    let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("'wasm-unsafe-eval'")
+            && csp.contains("'nonce-")
+            && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+
+    // CSRF: a cross-origin or origin-less POST is refused even with the session cookie
+    let evil = request(
+        &s.addr,
+        "POST",
+        "/api/scan_bucket",
+        &[json, ("Cookie", &cookie), ("Origin", "http://evil.example")],
+        scan_body,
+    );
+    assert_eq!(evil.status, 403);
+    let none = request(
+        &s.addr,
+        "POST",
+        "/api/scan_bucket",
+        &[json, ("Cookie", &cookie)],
+        scan_body,
+    );
+    assert_eq!(none.status, 403);
+    // apply is POST only
+    assert_ne!(
+        request(
+            &s.addr,
+            "GET",
+            "/api/start_apply",
+            &[("Cookie", &cookie)],
+            ""
+        )
+        .status,
+        200
+    );
+
+    let ok = request(
+        &s.addr,
+        "POST",
+        "/api/scan_bucket",
+        &[json, ("Cookie", &cookie), ("Origin", &origin)],
+        scan_body,
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body.contains("\"deployments\""), "{}", ok.body);
+
+    // the token never reaches the logs
+    std::thread::sleep(Duration::from_millis(200));
+    let logs: Vec<String> = s.stderr.try_iter().collect();
+    assert!(!logs.is_empty());
+    assert!(
+        logs.iter().all(|l| !l.contains(&s.token)),
+        "token in logs: {logs:?}"
+    );
+}
+
+#[tokio::test]
+async fn read_only_refuses_apply_and_pins() {
+    let b = fresh_bucket("read-only").await;
+    put_many(&b, ["a/index.html".into(), "b/index.html".into()], &[]).await;
+    let s = serve(b.name(), &["--read-only"]);
+    let cookie = sign_in(&s);
+    let origin = format!("http://{}", s.addr);
+    let h = [
+        ("Content-Type", "application/json"),
+        ("Cookie", cookie.as_str()),
+        ("Origin", origin.as_str()),
+    ];
+    let body = format!(
+        r#"{{"request":{{"bucket":"{}","retain":1,"min_days":null,"confirmed":[]}}}}"#,
+        b.name()
+    );
+    let r = request(&s.addr, "POST", "/api/start_apply", &h, &body);
+    assert!(r.body.contains("read-only"), "{} {}", r.status, r.body);
+    let pin = format!(
+        r#"{{"bucket":"{}","id":"a","reason":"x","pin":true}}"#,
+        b.name()
+    );
+    let r = request(&s.addr, "POST", "/api/set_pin", &h, &pin);
+    assert!(r.body.contains("read-only"), "{} {}", r.status, r.body);
+    assert_eq!(all_keys(&b).await, vec!["a/index.html", "b/index.html"]);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_header_signs_in_only_when_enabled() {
+    let b = fresh_bucket("proxy").await;
+    put_many(&b, ["a/index.html".into()], &[]).await;
+    let plain = serve(b.name(), &[]);
+    assert_eq!(
+        request(
+            &plain.addr,
+            "GET",
+            "/",
+            &[("X-Forwarded-User", "mallory")],
+            ""
+        )
+        .status,
+        401
+    );
+    let proxied = serve(b.name(), &["--trust-user-header", "X-Forwarded-User"]);
+    assert_eq!(
+        request(
+            &proxied.addr,
+            "GET",
+            "/",
+            &[("X-Forwarded-User", "alice")],
+            ""
+        )
+        .status,
+        200
+    );
+    assert_eq!(request(&proxied.addr, "GET", "/", &[], "").status, 401);
+}
