@@ -38,7 +38,7 @@ server:
 # Seeds a demo bucket in LocalStack and serves the dashboard on http://127.0.0.1:3000.
 demo: setup localstack-start site server
 	$(BIN) demo $(DEMO_BUCKET) --localstack
-	@echo "Dashboard: http://127.0.0.1:3000/?bucket=$(DEMO_BUCKET)&retain=5&days=30  (Ctrl-C stops it; make localstack-stop stops LocalStack)"
+	@echo "Open the sign-in link printed below, then try ?bucket=$(DEMO_BUCKET)&retain=5&days=30 (Ctrl-C stops it; make localstack-stop stops LocalStack)"
 	$(BIN) serve --bucket $(DEMO_BUCKET) --localstack --date-source meta:deployed-at
 
 # Everything CI runs: lint, unit, property, LocalStack and browser tests.

@@ -174,3 +174,26 @@ async fn bad_policies_are_refused_before_any_request() {
         .contains("RETAIN must be at least 1"));
     assert_eq!(all_keys(&b).await.len(), 4);
 }
+
+#[tokio::test]
+async fn a_bucket_emptied_since_the_preview_deletes_nothing() {
+    let b = seeded("sf-emptied", &["d1", "d2", "d3"]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 1).await;
+    assert_eq!(req.confirmed.len(), 2);
+    // someone else removes every deployment in the meantime
+    let ids = [
+        retention::DeploymentId::new("d1").unwrap(),
+        retention::DeploymentId::new("d2").unwrap(),
+        retention::DeploymentId::new("d3").unwrap(),
+    ];
+    b.delete_deployments(&ids, false, 2, Default::default())
+        .await;
+    match state.start_apply(req, "tester").await.unwrap() {
+        ApplyOutcome::Changed { message } => {
+            assert!(message.contains("No longer to delete: d2, d3"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(state.history(10).unwrap().is_empty(), "no apply ran");
+}

@@ -76,3 +76,28 @@ test('the live deployment is kept, and a pin set in the dashboard is seen by the
   // the pins file is never taken for a deployment
   expect(byId.has('.s3-prune')).toBe(false);
 });
+
+test('out-of-range and malformed values in the URL get a clear message and no apply', async ({ page }) => {
+  const bucket = bucketName('query');
+  seed(bucket, 6);
+  const s = await start([bucket]);
+  const cases: [string, string][] = [
+    ['retain=0', 'RETAIN must be at least 1'],
+    ['retain=-3', 'RETAIN must be at least 1'],
+    ['retain=two', 'RETAIN must be a whole number'],
+    ['retain=2&days=-1', 'Minimum age must be a whole number'],
+    ['retain=2&days=x', 'Minimum age must be a whole number'],
+    ['retain=2&price=abc', 'Price per GB-month must be a number'],
+  ];
+  for (const [q, msg] of cases) {
+    await page.goto(s.at(`/?bucket=${bucket}&${q}`));
+    await ready(page);
+    await expect(page.getByTestId('policy-error')).toContainText(msg);
+    if (!q.includes('price')) await expect(page.getByTestId('open-apply')).toBeDisabled();
+  }
+  await page.goto(s.at(`/?bucket=${bucket}&retain=1000000000000&days=1000000000`));
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('0 deployments');
+  await page.goto(s.at(`/?bucket=not-configured-bucket`));
+  await expect(page.getByTestId('scan-error')).toContainText('is not one this server was started with');
+});

@@ -1,50 +1,10 @@
 //! The `s3-prune` binary end to end against a real LocalStack (started by `make test`).
 
+mod common;
+
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
-use bucket::Bucket;
-use std::process::{Command, Output, Stdio};
+use common::{deploy_seconds_apart, json, s3_prune, stderr, stdout};
 use std::time::Duration;
-
-fn s3_prune(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(args)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("S3_PRUNE_AUDIT_DB", audit_db())
-        .stdin(Stdio::null())
-        .output()
-        .expect("running s3-prune")
-}
-
-fn audit_db() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("s3p-cli-audit-{}.sqlite", std::process::id()))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
-}
-
-/// Deployments with distinct LastModified seconds, oldest first.
-async fn deploy_seconds_apart(b: &Bucket, ids: &[&str]) {
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            tokio::time::sleep(Duration::from_millis(1100)).await;
-        }
-        put_many(
-            b,
-            [format!("{id}/index.html"), format!("{id}/css/font.css")],
-            &[],
-        )
-        .await;
-    }
-}
 
 #[tokio::test]
 async fn the_original_example_retain_1_deletes_the_two_older() {

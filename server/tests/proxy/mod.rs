@@ -1,0 +1,297 @@
+//! A fault-injecting HTTP proxy between s3-prune and LocalStack, for tests.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub slowdown: AtomicU64,
+    pub internal: AtomicU64,
+    pub resets: AtomicU64,
+    pub delays: AtomicU64,
+    pub key_errors: AtomicU64,
+    /// Every key the proxy let through to a DeleteObjects.
+    pub deleted_keys: Mutex<BTreeSet<String>>,
+    /// Keys refused with a non-retryable error (they must show up as failures).
+    pub denied_keys: Mutex<BTreeSet<String>>,
+}
+
+pub struct Proxy {
+    pub upstream: String,
+    /// One request in `every` gets a fault (0 = none).
+    pub every: u64,
+    /// Every request waits this long first (to catch an apply in the middle).
+    pub delay_all: Option<Duration>,
+    /// Answer every ListObjectsV2 with 403 AccessDenied.
+    pub deny_list: bool,
+    /// Answer every DeleteObjects with 403 AccessDenied.
+    pub deny_delete: bool,
+    pub stats: Stats,
+}
+
+impl Proxy {
+    pub fn new(every: u64) -> Self {
+        Proxy {
+            upstream: "127.0.0.1:4566".into(),
+            every,
+            delay_all: None,
+            deny_list: false,
+            deny_delete: false,
+            stats: Stats::default(),
+        }
+    }
+}
+
+fn xml_error(status: u16, code: &str) -> Response<Full<Bytes>> {
+    let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>");
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/xml")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+fn hash(s: &str) -> u64 {
+    s.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    })
+}
+
+/// Splits a DeleteObjects body into the objects to forward and the keys withheld (transient
+/// or denied), and returns the rewritten body.
+fn split_delete(body: &str, n: u64) -> (String, Vec<(String, &'static str)>) {
+    let mut kept = String::new();
+    let mut withheld = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("<Object>") {
+        let end = rest[start..].find("</Object>").unwrap() + start + "</Object>".len();
+        kept.push_str(&rest[..start]);
+        let obj = &rest[start..end];
+        let key = obj
+            .split("<Key>")
+            .nth(1)
+            .and_then(|k| k.split("</Key>").next())
+            .unwrap_or("")
+            .to_string();
+        let h = hash(&key);
+        if h.is_multiple_of(40) {
+            withheld.push((key, "AccessDenied"));
+        } else if (h ^ n).is_multiple_of(15) {
+            withheld.push((key, "InternalError"));
+        } else {
+            kept.push_str(obj);
+        }
+        rest = &rest[end..];
+    }
+    kept.push_str(rest);
+    (kept, withheld)
+}
+
+async fn forward(
+    p: &Proxy,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<Response<Full<Bytes>>, String> {
+    let stream = TcpStream::connect(&p.upstream)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let mut req = Request::builder().method(parts.method).uri(
+        parts
+            .uri
+            .path_and_query()
+            .map(|x| x.as_str())
+            .unwrap_or("/"),
+    );
+    for (k, v) in parts.headers.iter() {
+        req = req.header(k, v);
+    }
+    let res = sender
+        .send_request(req.body(Full::new(body)).unwrap())
+        .await
+        .map_err(|e| e.to_string())?;
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Response::from_parts(parts, Full::new(bytes)))
+}
+
+fn fix_checksums(parts: &mut hyper::http::request::Parts, body: &[u8]) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let h = &mut parts.headers;
+    if h.contains_key("content-md5") {
+        use md5::Digest;
+        h.insert(
+            "content-md5",
+            b64.encode(md5::Md5::digest(body)).parse().unwrap(),
+        );
+    }
+    if h.contains_key("x-amz-checksum-crc32") {
+        h.insert(
+            "x-amz-checksum-crc32",
+            b64.encode(crc32fast::hash(body).to_be_bytes())
+                .parse()
+                .unwrap(),
+        );
+    }
+    if h.get("x-amz-content-sha256")
+        .is_some_and(|v| v != "UNSIGNED-PAYLOAD")
+    {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        h.insert("x-amz-content-sha256", hex.parse().unwrap());
+    }
+    h.insert("content-length", body.len().into());
+}
+
+async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, String> {
+    let (mut parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let n = p.stats.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let s = &p.stats;
+    if let Some(d) = p.delay_all {
+        tokio::time::sleep(d).await;
+    }
+    let is_list = parts.method == hyper::Method::GET
+        && parts.uri.query().is_some_and(|q| q.contains("list-type=2"));
+    let is_delete_req = parts.method == hyper::Method::POST
+        && parts
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    if (p.deny_list && is_list) || (p.deny_delete && is_delete_req) {
+        return Ok(xml_error(403, "AccessDenied"));
+    }
+    if p.every > 0 && n.is_multiple_of(p.every) {
+        match (n / p.every) % 4 {
+            0 => {
+                s.slowdown.fetch_add(1, Ordering::Relaxed);
+                return Ok(xml_error(503, "SlowDown"));
+            }
+            1 => {
+                s.internal.fetch_add(1, Ordering::Relaxed);
+                return Ok(xml_error(500, "InternalError"));
+            }
+            2 => {
+                s.resets.fetch_add(1, Ordering::Relaxed);
+                return Err("injected connection reset".into());
+            }
+            _ => {
+                s.delays.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+    let is_delete = parts.method == hyper::Method::POST
+        && parts
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    if !is_delete || p.every == 0 {
+        if is_delete {
+            record(s, &String::from_utf8_lossy(&body), &[]);
+        }
+        return forward(&p, parts, body).await;
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let (kept, withheld) = split_delete(&text, n);
+    record(s, &kept, &withheld);
+    fix_checksums(&mut parts, kept.as_bytes());
+    let res = forward(&p, parts, Bytes::from(kept)).await?;
+    if withheld.is_empty() || res.status() != StatusCode::OK {
+        return Ok(res);
+    }
+    s.key_errors
+        .fetch_add(withheld.len() as u64, Ordering::Relaxed);
+    let (parts, body) = res.into_parts();
+    let text = String::from_utf8_lossy(&body.collect().await.unwrap().to_bytes()).into_owned();
+    let errors: String = withheld
+        .iter()
+        .map(|(k, code)| {
+            format!("<Error><Key>{k}</Key><Code>{code}</Code><Message>injected</Message></Error>")
+        })
+        .collect();
+    let text = insert_errors(&text, &errors);
+    let mut res = Response::from_parts(parts, Full::new(Bytes::from(text.clone())));
+    res.headers_mut()
+        .insert("content-length", text.len().into());
+    Ok(res)
+}
+
+/// Adds `<Error>` entries to a DeleteResult, open (`<DeleteResult …>…</DeleteResult>`) or
+/// self-closing (`<DeleteResult …/>`).
+fn insert_errors(text: &str, errors: &str) -> String {
+    if let Some(i) = text.find("</DeleteResult>") {
+        return format!("{}{errors}{}", &text[..i], &text[i..]);
+    }
+    let start = text.find("<DeleteResult").expect("a DeleteResult");
+    let end = start + text[start..].find('>').unwrap();
+    let open = text[start..end].trim_end_matches('/');
+    format!(
+        "{}{open}>{errors}</DeleteResult>{}",
+        &text[..start],
+        &text[end + 1..]
+    )
+}
+
+fn record(s: &Stats, body: &str, withheld: &[(String, &str)]) {
+    let mut deleted = s.deleted_keys.lock().unwrap();
+    for k in body
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|x| x.split("</Key>").next())
+    {
+        deleted.insert(unescape(k));
+    }
+    let mut denied = s.denied_keys.lock().unwrap();
+    for (k, code) in withheld {
+        if *code == "AccessDenied" {
+            denied.insert(unescape(k));
+        }
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Starts the proxy on a free port; returns its URL.
+pub async fn start(proxy: Proxy) -> (String, Arc<Proxy>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let proxy = Arc::new(proxy);
+    let p = proxy.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let p = p.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| handle(p.clone(), req));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}"), proxy)
+}

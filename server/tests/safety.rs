@@ -1,0 +1,619 @@
+//! The CLI's safety guarantees against LocalStack: each test would fail without its guarantee.
+
+mod common;
+mod proxy;
+
+use bucket::testkit::{all_keys, fresh_bucket, put_many};
+use common::{deploy_seconds_apart, json, s3_prune, s3_prune_env, stderr, stdout};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_saved_plan_applies_only_while_the_bucket_still_yields_it() {
+    let b = fresh_bucket("saved-plan").await;
+    deploy_seconds_apart(&b, &["old", "mid", "new"]).await;
+    let file = std::env::temp_dir().join(format!("{}.plan.json", b.name()));
+    let f = file.to_str().unwrap();
+    let out = s3_prune(&["plan", b.name(), "2", "--localstack", "--out", f]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // a deployment lands: the saved plan no longer holds, nothing is deleted
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["newer/index.html".into()], &[]).await;
+    let out = s3_prune(&["apply", "--plan", f, "--localstack"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no longer yields the deletions of the saved plan"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 7);
+
+    // a fresh plan applies exactly, without a prompt
+    let out = s3_prune(&["plan", b.name(), "2", "--localstack", "--out", f]);
+    assert!(out.status.success());
+    let out = s3_prune(&["apply", "--plan", f, "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        all_keys(&b).await,
+        vec!["new/css/font.css", "new/index.html", "newer/index.html"]
+    );
+
+    // a file that is not a plan is refused
+    std::fs::write(&file, "{\"hello\": 1}").unwrap();
+    let out = s3_prune(&["apply", "--plan", f, "--localstack"]);
+    assert!(
+        stderr(&out).contains("is not a plan saved by"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn the_live_deployment_survives_and_an_unreadable_pointer_deletes_nothing() {
+    let b = fresh_bucket("live").await;
+    deploy_seconds_apart(&b, &["rolled-back-to", "bad-release", "newest"]).await;
+    // no pointer object yet: unreadable, so nothing is deleted
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--live-pointer",
+        "current",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("cannot use 'current': it does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 6);
+
+    // a pointer naming a deployment that is not there blocks the plan
+    b.put("current", b"gone-release\n".to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--live-pointer",
+        "current",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("the live pointer names 'gone-release'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 7);
+
+    b.put("current", b"rolled-back-to\n".to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--live-pointer",
+        "current",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    let reasons: Vec<(&str, &str)> = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap(), d["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("newest", "keep: newest 1 of 1"),
+            ("bad-release", "delete: rank 2 > 1"),
+            ("rolled-back-to", "keep: live")
+        ]
+    );
+    let keys = all_keys(&b).await;
+    assert!(keys.iter().any(|k| k.starts_with("rolled-back-to/")));
+    assert!(!keys.iter().any(|k| k.starts_with("bad-release/")));
+}
+
+#[tokio::test]
+async fn max_delete_refuses_a_larger_plan() {
+    let b = fresh_bucket("max-delete").await;
+    put_many(&b, (0..6).map(|i| format!("d{i}/index.html")), &[]).await;
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--max-delete",
+        "3",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("more than --max-delete 3"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("blocked: "),
+        "the plan shows the guard"
+    );
+    assert_eq!(all_keys(&b).await.len(), 6);
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--max-delete",
+        "5",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await.len(), 1);
+}
+
+#[tokio::test]
+async fn stored_pins_are_kept_and_a_broken_pins_file_deletes_nothing() {
+    let b = fresh_bucket("pins").await;
+    deploy_seconds_apart(&b, &["audit-2025", "old", "new"]).await;
+    let out = s3_prune(&[
+        "pin",
+        b.name(),
+        "audit-2025",
+        "--reason",
+        "SOC2 evidence",
+        "--localstack",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--json"]);
+    let v = json(&out);
+    let ids: Vec<&str> = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&".s3-prune"),
+        "the pins folder is never a deployment"
+    );
+    assert_eq!(
+        v["deployments"][2]["reason"],
+        "keep: pinned (SOC2 evidence)"
+    );
+
+    // a pins file that cannot be read means no deletion at all
+    b.put(
+        &b.pins_key(),
+        b"{ not json".to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("it is not a valid pins file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(all_keys(&b).await.iter().any(|k| k.starts_with("old/")));
+
+    b.put(
+        &b.pins_key(),
+        b"{\"pins\":[]}".to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let out = s3_prune(&["unpin", b.name(), "audit-2025", "--localstack"]);
+    assert!(out.status.success());
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    assert!(out.status.success());
+    let keys = all_keys(&b).await;
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("new/") || k.starts_with(".s3-prune/")),
+        "{keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_apply_is_on_record_and_no_record_means_no_deletion() {
+    let b = fresh_bucket("audit").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let db = std::env::temp_dir().join(format!("{}.sqlite", b.name()));
+    let db_s = db.to_str().unwrap();
+
+    // an audit log that cannot be written: nothing is deleted
+    let out = s3_prune_env(
+        &["apply", b.name(), "1", "--localstack", "--yes"],
+        &[("S3_PRUNE_AUDIT_DB", "/proc/nope/audit.sqlite")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("audit log /proc/nope/audit.sqlite"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 4);
+
+    let out = s3_prune_env(
+        &["apply", b.name(), "1", "--localstack", "--yes", "--json"],
+        &[("S3_PRUNE_AUDIT_DB", db_s), ("USER", "release-bot")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["audit"]["who"], "release-bot");
+    assert_eq!(v["audit"]["source"], "cli");
+    assert_eq!(v["audit"]["deleted"][0]["id"], "old");
+    assert_eq!(v["audit"]["deleted"][0]["objects"], 2);
+    assert_eq!(v["audit"]["bucket"], b.name());
+    assert_eq!(v["audit"]["policy"]["retain"], 1);
+    assert_eq!(v["audit"]["plan_fingerprint"].as_str().unwrap().len(), 16);
+
+    let out = s3_prune_env(&["history"], &[("S3_PRUNE_AUDIT_DB", db_s)]);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["deleted_objects"], 2);
+}
+
+// The binary runs blocking here, so the proxy needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_names_the_iam_action_and_deletes_nothing() {
+    let b = fresh_bucket("denied").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let mut p = proxy::Proxy::new(0);
+    p.deny_list = true;
+    let (url, _) = proxy::start(p).await;
+    let out = s3_prune_env(
+        &["apply", b.name(), "1", "--localstack", "--yes"],
+        &[("AWS_ENDPOINT_URL", &url)],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!(
+            "access denied for s3:ListBucket on '{}'",
+            b.name()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 4);
+
+    let mut p = proxy::Proxy::new(0);
+    p.deny_delete = true;
+    let (url, _) = proxy::start(p).await;
+    let out = s3_prune_env(
+        &["apply", b.name(), "1", "--localstack", "--yes"],
+        &[("AWS_ENDPOINT_URL", &url)],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("access denied for s3:DeleteObject"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("old/index.html"),
+        "the failing keys are listed: {}",
+        stdout(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 4);
+}
+
+/// Stops an apply in the middle (slowed down by the proxy) and checks that nothing kept was
+/// touched and that the next run finishes the job.
+async fn interrupted(signal: &str) {
+    let b = fresh_bucket(&format!("kill-{}", signal.to_lowercase())).await;
+    let ids = ["d0", "d1", "d2", "d3", "d4", "d5"];
+    for id in ids {
+        put_many(&b, (0..150).map(|k| format!("{id}/f{k:03}")), &[]).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let kept_before: Vec<String> = all_keys(&b)
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with("d5/") || k.starts_with("d4/"))
+        .collect();
+    let mut p = proxy::Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(150));
+    let (url, proxy) = proxy::start(p).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args([
+            "apply",
+            b.name(),
+            "2",
+            "--localstack",
+            "--yes",
+            "--concurrency",
+            "1",
+        ])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", common::audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait until the first deletion went through, then stop it
+    let started = std::time::Instant::now();
+    while proxy.stats.deleted_keys.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "apply never started deleting"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap()
+        .success());
+    child.wait().unwrap();
+    let midway = all_keys(&b).await;
+    let left_doomed = midway
+        .iter()
+        .filter(|k| !k.starts_with("d5/") && !k.starts_with("d4/"))
+        .count();
+    println!(
+        "{signal}: {} of 600 doomed objects left after the stop",
+        left_doomed
+    );
+    assert!(left_doomed > 0, "stopped before the end");
+    let kept_now: Vec<String> = midway
+        .iter()
+        .filter(|k| k.starts_with("d5/") || k.starts_with("d4/"))
+        .cloned()
+        .collect();
+    assert_eq!(kept_now, kept_before);
+    // the next run finishes the job
+    let out = s3_prune(&["apply", b.name(), "2", "--localstack", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await, kept_before);
+}
+
+#[tokio::test]
+async fn sigterm_mid_apply_loses_nothing_and_the_next_run_finishes() {
+    interrupted("TERM").await;
+}
+
+#[tokio::test]
+async fn sigkill_mid_apply_loses_nothing_and_the_next_run_finishes() {
+    interrupted("KILL").await;
+}
+
+/// Hostile and careless input: each gets a clear error, or the correct (harmless) result.
+#[tokio::test]
+async fn bad_input_table() {
+    let b = fresh_bucket("bad-input").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let name = b.name().to_string();
+    let missing = format!("{name}-missing");
+    // (args, extra env, expected exit code, text expected in stderr or stdout)
+    let no_creds: &[(&str, &str)] = &[
+        ("AWS_ACCESS_KEY_ID", ""),
+        ("AWS_SECRET_ACCESS_KEY", ""),
+        ("AWS_PROFILE", "s3-prune-test-no-such-profile"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let cases: Vec<(Vec<&str>, &[(&str, &str)], i32, &str)> = vec![
+        (
+            vec!["apply", &name, "0"],
+            &[],
+            2,
+            "RETAIN must be at least 1",
+        ),
+        (
+            vec!["apply", &name, "-1"],
+            &[],
+            2,
+            "RETAIN must be at least 1",
+        ),
+        (
+            vec!["apply", &name, "two"],
+            &[],
+            2,
+            "RETAIN must be a whole number",
+        ),
+        (
+            vec!["apply", &name, "1000000000000"],
+            &[],
+            0,
+            "Nothing to delete.",
+        ),
+        (
+            vec!["apply", &name, "1", "--min-retain-days", "-1"],
+            &[],
+            2,
+            "--min-retain-days must be a whole number",
+        ),
+        (
+            vec!["apply", &name, "1", "--min-retain-days", "x"],
+            &[],
+            2,
+            "--min-retain-days must be a whole number",
+        ),
+        (
+            vec!["apply", &name, "1", "--min-retain-days", "1000000000"],
+            &[],
+            0,
+            "Nothing to delete.",
+        ),
+        (
+            vec![
+                "apply",
+                &name,
+                "1",
+                "--min-retain-days",
+                "1",
+                "--keep-within",
+                "1d",
+            ],
+            &[],
+            2,
+            "cannot be used with",
+        ),
+        (
+            vec!["apply", "Not A Bucket", "1"],
+            &[],
+            1,
+            "invalid bucket name 'Not A Bucket'",
+        ),
+        (vec!["apply", "ab", "1"], &[], 1, "invalid bucket name 'ab'"),
+        (
+            vec!["apply", "bucket/with/prefix", "1"],
+            &[],
+            1,
+            "a prefix goes in --prefix",
+        ),
+        (vec!["apply", &missing, "1"], &[], 1, "does not exist"),
+        (
+            vec!["apply", &name, "1", "--exclude", "v[0-9"],
+            &[],
+            2,
+            "without a closing ']'",
+        ),
+        (
+            vec!["apply", &name, "1", "--pin", "a/b"],
+            &[],
+            2,
+            "contains '/'",
+        ),
+        (
+            vec!["apply", &name, "1", "--date-source", "yesterday"],
+            &[],
+            2,
+            "expected newest, oldest or meta:KEY",
+        ),
+    ];
+    for (mut args, env, code, text) in cases {
+        args.extend(["--localstack", "--yes"]);
+        let out = s3_prune_env(&args, env);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {all}");
+        assert!(all.contains(text), "{args:?}: expected '{text}' in: {all}");
+    }
+    // no credentials, and an endpoint that is down (not LocalStack mode: no test credentials)
+    let out = s3_prune_env(
+        &[
+            "plan",
+            &name,
+            "1",
+            "--endpoint-url",
+            "http://127.0.0.1:4566",
+        ],
+        no_creds,
+    );
+    assert!(
+        stderr(&out).contains("no AWS credentials found"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s3_prune_env(
+        &["plan", &name, "1", "--localstack"],
+        &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
+    );
+    assert!(
+        stderr(&out)
+            .contains("cannot reach the S3 endpoint http://127.0.0.1:9: connection refused"),
+        "{}",
+        stderr(&out)
+    );
+    // after all of that, nothing was deleted
+    assert_eq!(all_keys(&b).await.len(), 4);
+}
+
+#[tokio::test]
+async fn prefix_without_slash_only_loose_objects_and_ten_thousand_deployments() {
+    let b = fresh_bucket("odd-buckets").await;
+    put_many(
+        &b,
+        [
+            "sites/a/index.html".into(),
+            "sites/b/index.html".into(),
+            "sites-old/c/index.html".into(),
+        ],
+        &[],
+    )
+    .await;
+    let out = s3_prune(&[
+        "plan",
+        b.name(),
+        "1",
+        "--prefix",
+        "sites",
+        "--localstack",
+        "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["prefix"], "sites/");
+    assert_eq!(
+        v["deployments"].as_array().unwrap().len(),
+        2,
+        "sites-old/ is not under sites/"
+    );
+
+    let loose = fresh_bucket("only-loose").await;
+    put_many(
+        &loose,
+        ["robots.txt".into(), "/leading-slash/x".into()],
+        &[],
+    )
+    .await;
+    let out = s3_prune(&["apply", loose.name(), "1", "--localstack", "--yes"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("No deployments found."),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("loose  2 objects"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(all_keys(&loose).await.len(), 2);
+
+    let many = fresh_bucket("ten-thousand").await;
+    put_many(
+        &many,
+        (0..10_000).map(|i| format!("d{i:05}/index.html")),
+        &[],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let out = s3_prune(&[
+        "plan",
+        many.name(),
+        "9990",
+        "--localstack",
+        "--json",
+        "--concurrency",
+        "64",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    println!("plan over 10,000 deployments took {:?}", started.elapsed());
+    assert_eq!(v["deployments"].as_array().unwrap().len(), 10_000);
+    assert_eq!(v["summary"]["delete"]["deployments"], 10);
+}
