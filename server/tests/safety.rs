@@ -416,7 +416,8 @@ async fn bad_input_table() {
         ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ];
-    let cases: Vec<(Vec<&str>, &[(&str, &str)], i32, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], i32, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec!["apply", &name, "0"],
             &[],

