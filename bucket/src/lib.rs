@@ -18,6 +18,19 @@ pub use scan::{ScanOptions, RESERVED};
 use aws_sdk_s3::Client;
 use retention::DeploymentId;
 
+/// The IAM actions the scheduled job needs on the bucket itself (`arn:aws:s3:::BUCKET`).
+/// `deploy/terraform` grants exactly these; a test checks it.
+pub const IAM_BUCKET_ACTIONS: &[&str] = &[
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:GetBucketVersioning",
+];
+
+/// The IAM actions the scheduled job needs on objects (`arn:aws:s3:::BUCKET/PREFIX*`): HeadObject
+/// and GetObject for `meta:` dates, the live pointer and the pins file; deletes.
+pub const IAM_OBJECT_ACTIONS: &[&str] =
+    &["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"];
+
 /// A bucket and the prefix its deployments live under.
 #[derive(Clone, Debug)]
 pub struct Bucket {

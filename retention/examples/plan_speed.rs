@@ -31,6 +31,9 @@ fn main() {
             assert_eq!(plan.entries.len() as u64, n);
         }
         times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        println!("pure re-plan of {n:>6} deployments: median {:.2} ms (native, release)", times[25]);
+        println!(
+            "pure re-plan of {n:>6} deployments: median {:.2} ms (native, release)",
+            times[25]
+        );
     }
 }

@@ -28,6 +28,9 @@ pub enum Command {
     Unpin(PinArgs),
     /// Print the audit log of past applies as JSON lines, newest first.
     History(HistoryArgs),
+    /// Run as an AWS Lambda function (the scheduled job); configured by S3_PRUNE_* variables
+    /// and the event. Chosen automatically when AWS_LAMBDA_RUNTIME_API is set.
+    Lambda,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -5,6 +5,7 @@
 mod args;
 mod auth;
 mod demo;
+mod lambda;
 mod output;
 mod run;
 mod serve;
@@ -14,18 +15,35 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = args::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("S3_PRUNE_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(
-                    "warn,aws_config=error,aws_smithy_runtime=error,server=info,app=info",
-                )
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let result = match cli.command {
+    // Inside Lambda there are no arguments: the runtime API variable says what to do.
+    let in_lambda =
+        std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() == 1;
+    let command = if in_lambda {
+        args::Command::Lambda
+    } else {
+        args::Cli::parse().command
+    };
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("S3_PRUNE_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(
+                "warn,aws_config=error,aws_smithy_runtime=error,s3_prune=info,app=info",
+            )
+        })
+    };
+    if matches!(command, args::Command::Lambda) {
+        // CloudWatch gets one JSON object per line.
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let result = match command {
         args::Command::Plan(a) => run::plan(a).await,
         args::Command::Apply(a) => run::apply(a).await,
         args::Command::Serve(a) => serve::serve(a).await,
@@ -33,6 +51,7 @@ async fn main() -> ExitCode {
         args::Command::Pin(a) => run::pin(a, true).await,
         args::Command::Unpin(a) => run::pin(a, false).await,
         args::Command::History(a) => run::history(a),
+        args::Command::Lambda => lambda::run().await,
     };
     match result {
         Ok(code) => code,

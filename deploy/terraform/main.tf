@@ -1,0 +1,151 @@
+# s3-prune as a scheduled Lambda function: function, schedule, least-privilege role, logs, alarm.
+
+locals {
+  bucket_arn  = "arn:aws:s3:::${var.bucket}"
+  objects_arn = "arn:aws:s3:::${var.bucket}/${var.prefix}*"
+  environment = merge(
+    {
+      S3_PRUNE_BUCKET         = var.bucket
+      S3_PRUNE_RETAIN         = tostring(var.retain)
+      S3_PRUNE_PREFIX         = var.prefix
+      S3_PRUNE_DATE_SOURCE    = var.date_source
+      S3_PRUNE_MAX_DELETE     = tostring(var.max_delete)
+      S3_PRUNE_PURGE_VERSIONS = tostring(var.purge_versions)
+      S3_PRUNE_DRY_RUN        = tostring(var.dry_run)
+    },
+    var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
+    var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
+  )
+}
+
+data "aws_iam_policy_document" "assume_lambda" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# Exactly the actions s3-prune needs (bucket::IAM_BUCKET_ACTIONS / IAM_OBJECT_ACTIONS; a test
+# keeps them equal), scoped to the bucket and prefix.
+data "aws_iam_policy_document" "s3" {
+  statement {
+    sid       = "ListTheDeployments"
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning"]
+    resources = [local.bucket_arn]
+  }
+  statement {
+    sid       = "ReadDatesAndDeleteDeployments"
+    actions   = ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = [local.objects_arn]
+  }
+  statement {
+    sid       = "WriteItsOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.function_name
+  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "s3" {
+  name   = "${var.function_name}-s3"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.s3.json
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  function_name    = var.function_name
+  role             = aws_iam_role.this.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.architecture]
+  filename         = var.zip_path
+  source_code_hash = filebase64sha256(var.zip_path)
+  memory_size      = var.memory_size
+  timeout          = var.timeout
+  environment {
+    variables = local.environment
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "assume_scheduler" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "invoke" {
+  statement {
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this.arn]
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.function_name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.assume_scheduler.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "invoke" {
+  name   = "${var.function_name}-invoke"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.invoke.json
+}
+
+resource "aws_scheduler_schedule" "this" {
+  name                         = var.function_name
+  schedule_expression          = var.schedule_expression
+  schedule_expression_timezone = var.schedule_timezone
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = aws_lambda_function.this.arn
+    role_arn = aws_iam_role.scheduler.arn
+    # An empty event: the function's environment holds the job.
+    input = jsonencode({})
+    retry_policy {
+      maximum_retry_attempts = 0
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  count               = var.create_error_alarm ? 1 : 0
+  alarm_name          = "${var.function_name}-errors"
+  alarm_description   = "s3-prune reported an error (a failed delete, a refused plan or bad configuration)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}

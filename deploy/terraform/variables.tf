@@ -1,0 +1,120 @@
+variable "function_name" {
+  description = "Name of the Lambda function (also names the role, schedule and log group)."
+  type        = string
+  default     = "s3-prune"
+}
+
+variable "zip_path" {
+  description = "Path to the zip holding the `bootstrap` binary (see README: make lambda-zip)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "CPU architecture of the bootstrap binary: arm64 or x86_64."
+  type        = string
+  default     = "arm64"
+}
+
+variable "bucket" {
+  description = "The bucket holding one folder per deployment."
+  type        = string
+}
+
+variable "prefix" {
+  description = "Folder the deployments live under (empty = bucket root). Also scopes the IAM policy."
+  type        = string
+  default     = ""
+}
+
+variable "retain" {
+  description = "Keep at least this many newest deployments (RETAIN, >= 1)."
+  type        = number
+  validation {
+    condition     = var.retain >= 1 && floor(var.retain) == var.retain
+    error_message = "retain must be a whole number >= 1."
+  }
+}
+
+variable "min_retain_days" {
+  description = "Delete only deployments older than this many days (null = no minimum age)."
+  type        = number
+  default     = null
+}
+
+variable "date_source" {
+  description = "Where a deployment's date comes from: newest, oldest or meta:KEY."
+  type        = string
+  default     = "newest"
+}
+
+variable "live_pointer" {
+  description = "Key of an object naming the live deployment, always kept (null = none)."
+  type        = string
+  default     = null
+}
+
+variable "max_delete" {
+  description = "Blast-radius guard: a run that would delete more deployments deletes nothing."
+  type        = number
+  default     = 100
+}
+
+variable "purge_versions" {
+  description = "On a versioned bucket, also remove old versions and delete markers of deleted deployments."
+  type        = bool
+  default     = false
+}
+
+variable "dry_run" {
+  description = "Plan and log only; delete nothing."
+  type        = bool
+  default     = false
+}
+
+variable "schedule_expression" {
+  description = "EventBridge Scheduler expression, e.g. cron(0 3 * * ? *) for 03:00 every day."
+  type        = string
+  default     = "cron(0 3 * * ? *)"
+}
+
+variable "schedule_timezone" {
+  description = "Time zone the schedule expression is read in."
+  type        = string
+  default     = "UTC"
+}
+
+variable "memory_size" {
+  description = "Lambda memory in MB (also scales CPU)."
+  type        = number
+  default     = 256
+}
+
+variable "timeout" {
+  description = "Lambda timeout in seconds (a run of 1,000 deployments takes well under a minute)."
+  type        = number
+  default     = 300
+}
+
+variable "log_retention_days" {
+  description = "How long CloudWatch keeps the function's logs."
+  type        = number
+  default     = 30
+}
+
+variable "create_error_alarm" {
+  description = "Create a CloudWatch alarm on the function's Errors metric."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. an SNS topic) notified when the error alarm fires."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

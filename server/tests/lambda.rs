@@ -1,0 +1,211 @@
+//! The scheduled job: the real binary against a small Lambda Runtime API server (the documented
+//! `/2018-06-01/runtime/invocation/next`, `/response` and `/error` endpoints) and LocalStack.
+
+mod common;
+
+use bucket::testkit::{all_keys, fresh_bucket};
+use bytes::Bytes;
+use common::deploy_seconds_apart;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::collections::VecDeque;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+struct Runtime {
+    events: Mutex<VecDeque<(String, String)>>,
+    responses: Mutex<Vec<(String, String)>>,
+    errors: Mutex<Vec<(String, String)>>,
+    first_next: Mutex<Option<Instant>>,
+}
+
+async fn handle(
+    rt: Arc<Runtime>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    let path = req.uri().path().to_string();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    if path == "/2018-06-01/runtime/invocation/next" {
+        rt.first_next
+            .lock()
+            .unwrap()
+            .get_or_insert_with(Instant::now);
+        loop {
+            let next = rt.events.lock().unwrap().pop_front();
+            if let Some((id, event)) = next {
+                return Ok(Response::builder()
+                    .header("Lambda-Runtime-Aws-Request-Id", id)
+                    .header("Lambda-Runtime-Deadline-Ms", "9999999999999")
+                    .header(
+                        "Lambda-Runtime-Invoked-Function-Arn",
+                        "arn:aws:lambda:us-east-1:123456789012:function:s3-prune",
+                    )
+                    .header(
+                        "Lambda-Runtime-Trace-Id",
+                        "Root=1-00000000-000000000000000000000000",
+                    )
+                    .body(Full::new(Bytes::from(event)))
+                    .unwrap());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let id = path.split('/').nth(4).unwrap_or("").to_string();
+    if path.ends_with("/response") {
+        rt.responses.lock().unwrap().push((id, body));
+    } else if path.ends_with("/error") {
+        rt.errors.lock().unwrap().push((id, body));
+    }
+    Ok(Response::builder()
+        .status(202)
+        .body(Full::new(Bytes::new()))
+        .unwrap())
+}
+
+async fn start_runtime() -> (String, Arc<Runtime>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let rt = Arc::new(Runtime::default());
+    let r = rt.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let r = r.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| handle(r.clone(), req));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, rt)
+}
+
+async fn wait_for(rt: &Runtime, n: usize) {
+    let t = Instant::now();
+    while rt.responses.lock().unwrap().len() + rt.errors.lock().unwrap().len() < n {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the function did not answer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_invocations_plan_delete_dry_run_and_report_errors() {
+    let a = fresh_bucket("lambda-a").await;
+    deploy_seconds_apart(&a, &["a1", "a2", "a3"]).await;
+    let b = fresh_bucket("lambda-b").await;
+    deploy_seconds_apart(&b, &["b1", "b2", "b3", "b4"]).await;
+    let (addr, rt) = start_runtime().await;
+    {
+        let mut ev = rt.events.lock().unwrap();
+        ev.push_back(("req-dry".into(), r#"{"dry_run": true}"#.into()));
+        ev.push_back(("req-apply".into(), "{}".into()));
+        ev.push_back((
+            "req-other-bucket".into(),
+            format!(r#"{{"bucket": "{}", "retain": 2}}"#, b.name()),
+        ));
+        ev.push_back((
+            "req-missing".into(),
+            format!(r#"{{"bucket": "{}-missing"}}"#, a.name()),
+        ));
+        ev.push_back(("req-bad".into(), r#"{"retain": 0}"#.into()));
+    }
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .env("AWS_LAMBDA_RUNTIME_API", &addr)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "s3-prune")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("S3_PRUNE_LOCALSTACK", "1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("S3_PRUNE_BUCKET", a.name())
+        .env("S3_PRUNE_RETAIN", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&rt, 5).await;
+    let cold = rt.first_next.lock().unwrap().unwrap() - started;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr).into_owned();
+    let size = std::fs::metadata(env!("CARGO_BIN_EXE_s3-prune"))
+        .unwrap()
+        .len();
+    println!(
+        "lambda: process start to first /next: {cold:?}; binary {:.1} MB (debug build)",
+        size as f64 / 1e6
+    );
+
+    let responses = rt.responses.lock().unwrap().clone();
+    let errors = rt.errors.lock().unwrap().clone();
+    let resp = |id: &str| -> serde_json::Value {
+        let (_, body) = responses
+            .iter()
+            .find(|(r, _)| r == id)
+            .unwrap_or_else(|| panic!("no response for {id}: {errors:?}"));
+        serde_json::from_str(body).unwrap()
+    };
+
+    // dry run: the plan, nothing deleted
+    let dry = resp("req-dry");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["summary"]["delete"]["deployments"], 2);
+    assert!(dry.get("audit").is_none());
+    // the second invocation in the same process deletes what the plan says
+    let applied = resp("req-apply");
+    assert_eq!(applied["deleted_objects"], 4);
+    assert_eq!(
+        applied["audit"]["who"],
+        "arn:aws:lambda:us-east-1:123456789012:function:s3-prune"
+    );
+    assert_eq!(applied["audit"]["source"], "lambda");
+    assert_eq!(all_keys(&a).await, vec!["a3/css/font.css", "a3/index.html"]);
+    // the event picks another bucket and policy
+    let other = resp("req-other-bucket");
+    assert_eq!(other["bucket"], b.name());
+    assert_eq!(other["deleted_objects"], 4);
+    assert_eq!(all_keys(&b).await.len(), 4);
+    // errors go to /error with a message a person can act on
+    let err = |id: &str| {
+        errors
+            .iter()
+            .find(|(r, _)| r == id)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("no error for {id}"))
+    };
+    assert!(
+        err("req-missing").contains("does not exist"),
+        "{}",
+        err("req-missing")
+    );
+    assert!(
+        err("req-bad").contains("RETAIN must be at least 1"),
+        "{}",
+        err("req-bad")
+    );
+    // JSON log lines, carrying the audit record
+    let audit_line = logs
+        .lines()
+        .find(|l| l.contains("apply finished"))
+        .expect("an apply log line");
+    let v: serde_json::Value = serde_json::from_str(audit_line).expect("JSON log lines");
+    assert!(v["fields"]["audit"]
+        .as_str()
+        .unwrap()
+        .contains("\"source\":\"lambda\""));
+}
