@@ -11,7 +11,7 @@ WASM := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue
 
-.PHONY: all setup localstack-start localstack-stop site server demo test check e2e clean-site
+.PHONY: all setup localstack-start localstack-stop site server demo test lambda-zip
 
 all: site server
 
@@ -44,3 +44,14 @@ demo: setup localstack-start site server
 # Everything CI runs: lint, unit, property, LocalStack and browser tests.
 test: setup
 	@scripts/test.sh
+
+# The scheduled job's code: a static x86_64 `bootstrap` in target/lambda/bootstrap.zip
+# (provided.al2023; set architecture = "x86_64" in Terraform). Needs Debian's musl-tools.
+lambda-zip:
+	rustup target add x86_64-unknown-linux-musl
+	command -v musl-gcc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq musl-tools || sudo apt-get install -y -qq musl-tools; }
+	CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release -p server --target x86_64-unknown-linux-musl
+	mkdir -p target/lambda
+	cp target/x86_64-unknown-linux-musl/release/s3-prune target/lambda/bootstrap
+	cd target/lambda && python3 -c "import zipfile; z = zipfile.ZipFile('bootstrap.zip', 'w', zipfile.ZIP_DEFLATED); z.write('bootstrap'); z.close()"
+	@ls -l target/lambda/bootstrap target/lambda/bootstrap.zip

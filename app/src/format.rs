@@ -2,19 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
+/// Sizes read the same in every front end.
 pub fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    retention::human_size(bytes)
 }
 
 pub fn date(t: &DateTime<Utc>) -> String {

@@ -1,7 +1,6 @@
 //! Deleting deployments: list each one's keys afresh, then DeleteObjects in batches of ≤ 1000,
 //! several in flight, reading every per-key error.
 
-use crate::scan::next_token;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use futures::stream::{self, StreamExt};
@@ -310,27 +309,15 @@ impl Bucket {
     /// Every current key under `prefix`, listed now (never from an earlier scan).
     async fn list_keys(&self, prefix: &str) -> Result<Vec<(String, Option<String>)>, S3Error> {
         let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.name)
-                .prefix(prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+        self.each_page(prefix, None, |out| {
             keys.extend(
                 out.contents()
                     .iter()
                     .filter_map(|o| o.key().map(|k| (k.to_string(), None))),
             );
-            match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
-                Some(t) => token = Some(t),
-                None => return Ok(keys),
-            }
-        }
+        })
+        .await?;
+        Ok(keys)
     }
 
     /// Every version and delete marker under `prefix`.

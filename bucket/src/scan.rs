@@ -161,21 +161,11 @@ impl Bucket {
     async fn discover(&self) -> Result<(Vec<String>, LooseObjects), S3Error> {
         let mut ids = Vec::new();
         let mut loose = LooseObjects::default();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.name)
-                .prefix(&self.prefix)
-                .delimiter("/")
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+        let prefix = self.prefix.clone();
+        self.each_page(&prefix, Some("/"), |out| {
             for cp in out.common_prefixes() {
                 if let Some(p) = cp.prefix() {
-                    let id = p.strip_prefix(self.prefix.as_str()).unwrap_or(p);
+                    let id = p.strip_prefix(prefix.as_str()).unwrap_or(p);
                     let id = id.strip_suffix('/').unwrap_or(id);
                     if id != RESERVED {
                         ids.push(id.to_string());
@@ -184,21 +174,14 @@ impl Bucket {
             }
             for o in out.contents() {
                 // The prefix's own folder marker (`sites/`) is neither loose nor a deployment.
-                if o.key() == Some(self.prefix.as_str()) {
+                if o.key() == Some(prefix.as_str()) {
                     continue;
                 }
                 loose.objects += 1;
                 loose.bytes += o.size().unwrap_or(0).max(0) as u64;
             }
-            match next_token(
-                out.is_truncated(),
-                out.next_continuation_token(),
-                &self.prefix,
-            )? {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
+        })
+        .await?;
         Ok((ids, loose))
     }
 
@@ -209,17 +192,7 @@ impl Bucket {
             newest: None,
             oldest: None,
         };
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.name)
-                .prefix(prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+        self.each_page(prefix, None, |out| {
             for o in out.contents() {
                 let t = to_chrono(o.last_modified());
                 agg.objects += 1;
@@ -231,12 +204,40 @@ impl Bucket {
                     agg.oldest = Some(t);
                 }
             }
+        })
+        .await?;
+        Ok(agg)
+    }
+}
+
+impl Bucket {
+    /// Runs `f` on every ListObjectsV2 page under `prefix`. Pages come one after another (S3's
+    /// continuation tokens are sequential); a failed or cut listing is an error, never a silent
+    /// early end.
+    pub(crate) async fn each_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<&str>,
+        mut f: impl FnMut(&aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output),
+    ) -> Result<(), S3Error> {
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.name)
+                .prefix(prefix)
+                .set_delimiter(delimiter.map(str::to_string))
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+            f(&out);
             match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
                 Some(t) => token = Some(t),
-                None => break,
+                None => return Ok(()),
             }
         }
-        Ok(agg)
     }
 }
 

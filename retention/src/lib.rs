@@ -12,7 +12,7 @@ mod types;
 
 pub use glob::{Glob, GlobError};
 pub use plan::{plan, Action, Block, Entry, Plan, Reason, Summary, Totals, Warning};
-pub use span::{human_age, Span, SpanError};
+pub use span::{human_age, human_size, Span, SpanError};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
     Inventory, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning,

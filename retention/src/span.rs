@@ -148,6 +148,22 @@ pub fn human_age(age_secs: i64) -> String {
     }
 }
 
+/// A byte count for people: `1.5 KiB`, `21.0 MiB`. Every front end shows sizes this way.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +229,8 @@ mod tests {
         assert_eq!(fmt_age(-5, d30), "dated in the future");
         assert_eq!(human_age(3 * DAY as i64 + 5), "3 d");
         assert_eq!(human_age(59), "59 s");
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(22 << 20), "22.0 MiB");
     }
 }

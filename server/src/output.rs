@@ -6,19 +6,9 @@ use retention::{Action, Entry};
 use serde::Serialize;
 use std::fmt::Write;
 
+/// Sizes read the same in every front end.
 pub fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    retention::human_size(bytes)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
