@@ -34,6 +34,17 @@ pub struct ScanView {
     /// Started with `--read-only`: previews only.
     pub read_only: bool,
     pub live_pointer: Option<String>,
+    /// The scheduled job's policy, when the server was told about it: the page forecasts it.
+    pub schedule: Option<Schedule>,
+}
+
+/// A scheduled run's policy (`serve --schedule … --schedule-retain … --schedule-min-days …`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// As EventBridge Scheduler spells it, e.g. `cron(0 3 * * ? *)`; shown, not interpreted.
+    pub expression: String,
+    pub retain: u64,
+    pub min_days: Option<u64>,
 }
 
 /// What the user confirmed in the dialog.

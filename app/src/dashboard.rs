@@ -340,6 +340,7 @@ fn Loaded(
                 (!errs.is_empty()).then(|| view! { <p class="error" role="alert" data-testid="policy-error">{errs.join(" ")}</p> })
             }}
             <Summary plan price=price_v />
+            {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch inventory date_source=view.date_source.clone() now max_delete retain days /> })}
             {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {w}")}</p> }).collect_view()))}
             {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
             <Timeline rows plan focused />
@@ -348,6 +349,58 @@ fn Loaded(
         </section>
     }
     .into_any()
+}
+
+/// What the next scheduled run will delete: the same plan, with the scheduled policy.
+#[component]
+fn Forecast(
+    schedule: crate::api::Schedule,
+    inventory: StoredValue<retention::Inventory>,
+    date_source: DateSource,
+    now: chrono::DateTime<chrono::Utc>,
+    max_delete: u64,
+    retain: RwSignal<String>,
+    days: RwSignal<String>,
+) -> impl IntoView {
+    let days_text = schedule.min_days.map(|d| d.to_string()).unwrap_or_default();
+    let text = match policy_from(
+        &schedule.retain.to_string(),
+        &days_text,
+        &date_source,
+        max_delete,
+    ) {
+        Ok((p, _)) => {
+            let plan = inventory.with_value(|inv| retention::plan(inv, &p, now));
+            let d = plan.summary.delete;
+            let blocked = if plan.blocked.is_empty() {
+                String::new()
+            } else {
+                " — blocked by the guard, it will delete nothing".into()
+            };
+            format!(
+                "The scheduled job ({}, keep newest {}{}) would now delete {} ({}){blocked}.",
+                schedule.expression,
+                schedule.retain,
+                schedule
+                    .min_days
+                    .map(|d| format!(", older than {d} d"))
+                    .unwrap_or_default(),
+                format::plural(d.deployments, "deployment", "deployments"),
+                format::size(d.bytes),
+            )
+        }
+        Err(e) => format!("The scheduled policy is not valid: {e}"),
+    };
+    let (r, d) = (schedule.retain.to_string(), days_text);
+    view! {
+        <section class="card forecast" aria-label="Scheduled job" data-testid="forecast">
+            <h2>"Scheduled job"</h2>
+            <p>{text}</p>
+            <button type="button" class="secondary" on:click=move |_| { retain.set(r.clone()); days.set(d.clone()); }>
+                "Preview the scheduled policy"
+            </button>
+        </section>
+    }
 }
 
 #[component]

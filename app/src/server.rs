@@ -23,6 +23,8 @@ pub struct ServeConfig {
     pub read_only: bool,
     /// Where every apply is recorded; `None` refuses applies (no record, no deletion).
     pub audit: Option<Arc<audit::AuditLog>>,
+    /// The scheduled job's policy, forecast on the page.
+    pub schedule: Option<crate::api::Schedule>,
 }
 
 /// Everything the server functions share; provided to them as context.
@@ -35,6 +37,7 @@ pub struct AppState {
     max_delete: u64,
     read_only: bool,
     audit: Option<Arc<audit::AuditLog>>,
+    schedule: Option<crate::api::Schedule>,
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
     cache: Mutex<HashMap<String, (Inventory, DateTime<Utc>)>>,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
@@ -84,6 +87,7 @@ impl AppState {
             max_delete: c.max_delete,
             read_only: c.read_only,
             audit: c.audit,
+            schedule: c.schedule,
             clients: Default::default(),
             cache: Default::default(),
             jobs: Default::default(),
@@ -171,6 +175,7 @@ impl AppState {
             max_delete: self.max_delete,
             read_only: self.read_only,
             live_pointer: self.live_pointer.clone(),
+            schedule: self.schedule.clone(),
         })
     }
 

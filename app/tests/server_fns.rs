@@ -32,6 +32,7 @@ fn state_for(b: &Bucket) -> AppState {
         live_pointer: None,
         max_delete: 100,
         read_only: false,
+        schedule: None,
         audit: Some(std::sync::Arc::new(
             audit::AuditLog::open(
                 &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),

@@ -184,3 +184,16 @@ test('a missing bucket, an empty one and one with only loose objects are explain
   await ready(page);
   await expect(page.getByTestId('empty')).toContainText('Only 1 loose object');
 });
+
+test('the scheduled job is forecast with the same plan, and can be previewed', async ({ page }) => {
+  const bucket = bucketName('forecast');
+  seed(bucket, 12);
+  const s = await start([bucket], {}, ['--schedule', 'cron(0 3 * * ? *)', '--schedule-retain', '4']);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=10`));
+  await ready(page);
+  await expect(page.getByTestId('forecast')).toContainText('cron(0 3 * * ? *), keep newest 4) would now delete 8 deployments');
+  await expect(page.getByTestId('delete-count')).toHaveText('2 deployments');
+  await page.getByRole('button', { name: 'Preview the scheduled policy' }).click();
+  await expect(page.locator('#retain')).toHaveValue('4');
+  await expect(page.getByTestId('delete-count')).toHaveText('8 deployments');
+});

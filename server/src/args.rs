@@ -208,6 +208,16 @@ pub struct ServeArgs {
     /// Serve previews only: every apply is refused.
     #[arg(long)]
     pub read_only: bool,
+    /// The scheduled job's expression, e.g. 'cron(0 3 * * ? *)': with --schedule-retain, the
+    /// page forecasts what the next scheduled run will delete.
+    #[arg(long, value_name = "EXPR", requires = "schedule_retain")]
+    pub schedule: Option<String>,
+    /// RETAIN of the scheduled job.
+    #[arg(long, value_name = "N", requires = "schedule")]
+    pub schedule_retain: Option<Retain>,
+    /// --min-retain-days of the scheduled job.
+    #[arg(long, value_name = "D", requires = "schedule")]
+    pub schedule_min_days: Option<u64>,
     /// Read the access token from this file instead of generating one (also S3_PRUNE_TOKEN).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,

@@ -26,16 +26,24 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             pkg.display()
         );
     }
-    let state = Arc::new(AppState::new(ServeConfig {
-        connect: args.endpoint.connect(),
-        buckets,
-        date_source: args.date_source.clone(),
-        concurrency: args.endpoint.concurrency.into(),
-        live_pointer: args.live_pointer.clone(),
-        max_delete: args.max_delete,
-        read_only: args.read_only,
-        audit: Some(Arc::new(args.audit.open()?)),
-    }));
+    let state =
+        Arc::new(AppState::new(ServeConfig {
+            connect: args.endpoint.connect(),
+            buckets,
+            date_source: args.date_source.clone(),
+            concurrency: args.endpoint.concurrency.into(),
+            live_pointer: args.live_pointer.clone(),
+            max_delete: args.max_delete,
+            read_only: args.read_only,
+            audit: Some(Arc::new(args.audit.open()?)),
+            schedule: args.schedule.clone().zip(args.schedule_retain).map(
+                |(expression, retain)| app::api::Schedule {
+                    expression,
+                    retain: retain.get(),
+                    min_days: args.schedule_min_days,
+                },
+            ),
+        }));
     let (token, generated) = match (&args.token_file, std::env::var("S3_PRUNE_TOKEN")) {
         (Some(path), _) => {
             let t = std::fs::read_to_string(path)
