@@ -153,7 +153,7 @@ def tool(name):
 def list_cmds(bucket, url):
     return {
         "s3-prune": ([S3P, "plan", bucket, "1000000000", "--endpoint-url", url, "--json",
-                      "--max-delete", "1000000", "--audit-db", "/tmp/s3p-bench-audit.sqlite"], None, None),
+                      "--max-delete", "1000000"], None, None),
         "aws s3 ls": ([tool("aws"), "s3", "ls", f"s3://{bucket}", "--recursive", "--endpoint-url", url], None, None),
         "s5cmd ls": ([tool("s5cmd"), "--endpoint-url", url, "ls", f"s3://{bucket}/*"], None, None),
     }
