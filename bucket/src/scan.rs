@@ -6,6 +6,7 @@ use aws_sdk_s3::types::BucketVersioningStatus;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use retention::{Deployment, DeploymentId, Inventory, LooseObjects, Versioning};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -36,11 +37,40 @@ fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
 }
 
 /// Per-deployment counters; the newest key is kept only to read its metadata.
+#[derive(Default)]
 struct Agg {
     objects: u64,
     bytes: u64,
     newest: Option<(DateTime<Utc>, String)>,
     oldest: Option<DateTime<Utc>>,
+}
+
+impl Agg {
+    fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str) {
+        self.objects += 1;
+        self.bytes += size;
+        if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
+            self.newest = Some((t, key.to_string()));
+        }
+        if self.oldest.is_none_or(|old| t < old) {
+            self.oldest = Some(t);
+        }
+    }
+
+    fn merge(&mut self, o: Agg) {
+        self.objects += o.objects;
+        self.bytes += o.bytes;
+        if let Some((t, k)) = o.newest {
+            if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
+                self.newest = Some((t, k));
+            }
+        }
+        if let Some(t) = o.oldest {
+            if self.oldest.is_none_or(|old| t < old) {
+                self.oldest = Some(t);
+            }
+        }
+    }
 }
 
 impl Bucket {
@@ -82,17 +112,7 @@ impl Bucket {
         let (ids, mut loose) = self.discover().await?;
         tracing::debug!(deployments = ids.len(), "discovered deployments");
 
-        let jobs: Vec<_> = ids
-            .into_iter()
-            .map(|id| async move {
-                let agg = self.aggregate(&format!("{}{}/", self.prefix, id)).await?;
-                Ok::<_, S3Error>((id, agg))
-            })
-            .collect();
-        let results: Vec<(String, Agg)> = stream::iter(jobs)
-            .buffer_unordered(opts.concurrency.max(1))
-            .try_collect()
-            .await?;
+        let results = self.list_ranges(&ids, opts.concurrency.max(1)).await?;
 
         let mut deployments = Vec::with_capacity(results.len());
         let mut to_head = Vec::new();
@@ -185,28 +205,102 @@ impl Bucket {
         Ok((ids, loose))
     }
 
-    async fn aggregate(&self, prefix: &str) -> Result<Agg, S3Error> {
-        let mut agg = Agg {
-            objects: 0,
-            bytes: 0,
-            newest: None,
-            oldest: None,
-        };
-        self.each_page(prefix, None, |out| {
+    /// Lists every object under the prefix in `parts` contiguous key ranges at once, and folds
+    /// them into per-deployment counters. The ranges are cut at discovered folders (S3 lists in
+    /// key order, so every key falls in exactly one range); this needs about one request per
+    /// 1,000 objects plus one per range, instead of at least one per deployment.
+    async fn list_ranges(
+        &self,
+        ids: &[String],
+        parts: usize,
+    ) -> Result<HashMap<String, Agg>, S3Error> {
+        let mut folders: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{}{id}", self.prefix))
+            .collect();
+        folders.sort();
+        let parts = parts.min(folders.len()).max(1);
+        let mut bounds: Vec<String> = (1..parts)
+            .map(|i| folders[i * folders.len() / parts].clone())
+            .collect();
+        bounds.dedup();
+        let ranges: Vec<(Option<String>, Option<String>)> = (0..=bounds.len())
+            .map(|i| {
+                (
+                    i.checked_sub(1).map(|j| bounds[j].clone()),
+                    bounds.get(i).cloned(),
+                )
+            })
+            .collect();
+        let jobs: Vec<_> = ranges
+            .into_iter()
+            .map(|(after, upto)| self.list_range(after, upto))
+            .collect();
+        let maps: Vec<HashMap<String, Agg>> = stream::iter(jobs)
+            .buffer_unordered(parts)
+            .try_collect()
+            .await?;
+        let mut all: HashMap<String, Agg> = HashMap::new();
+        for m in maps {
+            for (id, agg) in m {
+                all.entry(id).or_default().merge(agg);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Keys in `(after, upto]`, folded by deployment.
+    async fn list_range(
+        &self,
+        after: Option<String>,
+        upto: Option<String>,
+    ) -> Result<HashMap<String, Agg>, S3Error> {
+        let mut map: HashMap<String, Agg> = HashMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.name)
+                .prefix(&self.prefix)
+                .set_start_after(if token.is_none() { after.clone() } else { None })
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:ListBucket"))?;
             for o in out.contents() {
-                let t = to_chrono(o.last_modified());
-                agg.objects += 1;
-                agg.bytes += o.size().unwrap_or(0).max(0) as u64;
-                if agg.newest.as_ref().is_none_or(|(n, _)| t > *n) {
-                    agg.newest = Some((t, o.key().unwrap_or_default().to_string()));
+                let key = o.key().unwrap_or_default();
+                if upto.as_deref().is_some_and(|u| key > u) {
+                    return Ok(map); // the next range's
                 }
-                if agg.oldest.is_none_or(|old| t < old) {
-                    agg.oldest = Some(t);
+                let rel = key.strip_prefix(self.prefix.as_str()).unwrap_or(key);
+                // Loose objects were counted by the delimiter listing; our own state is no deployment.
+                let Some((id, _)) = rel.split_once('/') else {
+                    continue;
+                };
+                if id == RESERVED {
+                    continue;
+                }
+                let t = to_chrono(o.last_modified());
+                let size = o.size().unwrap_or(0).max(0) as u64;
+                match map.get_mut(id) {
+                    Some(agg) => agg.add(t, size, key),
+                    None => {
+                        let mut agg = Agg::default();
+                        agg.add(t, size, key);
+                        map.insert(id.to_string(), agg);
+                    }
                 }
             }
-        })
-        .await?;
-        Ok(agg)
+            match next_token(
+                out.is_truncated(),
+                out.next_continuation_token(),
+                &self.prefix,
+            )? {
+                Some(t) => token = Some(t),
+                None => return Ok(map),
+            }
+        }
     }
 }
 

@@ -281,3 +281,54 @@ async fn deleting_a_gone_deployment_is_a_no_op() {
     assert_eq!(r.deleted_objects, 0);
     assert_eq!(all_keys(&b).await, vec!["keep/index.html"]);
 }
+
+/// The parallel range listing must count every key once, whatever the key order does with
+/// ids like `a`, `a-x`, `a.b` (in key order `a-x/…` < `a.b/…` < `a/…`).
+#[tokio::test]
+async fn range_listing_counts_every_key_exactly_once() {
+    let b = fresh_bucket("ranges").await;
+    let mut keys = Vec::new();
+    let names = ["a", "a-x", "a.b", "a0", "b", "b b", "é", "z", "zz", "~"];
+    for (i, n) in names.iter().enumerate() {
+        for k in 0..(1 + i * 37) {
+            keys.push(format!("{n}/f{k:04}"));
+        }
+    }
+    for i in 0..30 {
+        keys.push(format!("m{i:02}/index.html"));
+    }
+    keys.push("a".into()); // a loose object named like a folder
+    put_many(&b, keys.clone(), &[]).await;
+    b.put(
+        ".s3-prune/pins.json",
+        b"{\"pins\":[]}".to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+    for k in &keys {
+        if let Some((id, _)) = k.split_once('/') {
+            if id != ".s3-prune" {
+                *expected.entry(id.to_string()).or_default() += 1;
+            }
+        }
+    }
+    for concurrency in [1, 3, 7, 64] {
+        let inv = b
+            .scan(&ScanOptions {
+                concurrency,
+                ..ScanOptions::default()
+            })
+            .await
+            .unwrap();
+        let got: std::collections::BTreeMap<String, u64> = inv
+            .deployments
+            .iter()
+            .map(|d| (d.id.to_string(), d.objects))
+            .collect();
+        assert_eq!(got, expected, "concurrency {concurrency}");
+        assert_eq!(inv.loose.objects, 1);
+    }
+}
