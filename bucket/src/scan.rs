@@ -350,3 +350,18 @@ pub(crate) fn next_token(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::next_token;
+    use crate::S3Error;
+
+    #[test]
+    fn a_listing_cut_short_is_an_error_not_the_end() {
+        assert_eq!(next_token(Some(false), None, "p/").unwrap(), None);
+        assert_eq!(next_token(None, None, "p/").unwrap(), None);
+        assert_eq!(next_token(Some(true), Some("t"), "p/").unwrap(), Some("t".into()));
+        assert!(matches!(next_token(Some(true), None, "p/"), Err(S3Error::ListingCut { .. })));
+        assert!(matches!(next_token(Some(true), Some(""), "p/"), Err(S3Error::ListingCut { .. })));
+    }
+}

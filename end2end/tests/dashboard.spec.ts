@@ -85,6 +85,25 @@ test('controls re-plan in the browser without a request, and the URL carries the
   expect(errors).toEqual([]);
 });
 
+test('the table sorts by size and by date', async ({ page }) => {
+  const bucket = bucketName('sort');
+  seed(bucket, 8);
+  const s = await start([bucket]);
+  await page.goto(s.at(`/?bucket=${bucket}`));
+  await ready(page);
+  const sizes = async () => page.locator('tbody tr.row td:nth-child(5)').allTextContents();
+  const toBytes = (t: string) => { const [v, u] = t.split(' '); return parseFloat(v) * ({ B: 1, KiB: 1024, MiB: 1048576 } as Record<string, number>)[u]; };
+  await page.getByRole('button', { name: 'Size' }).click();
+  const desc = (await sizes()).map(toBytes);
+  expect(desc).toEqual([...desc].sort((a, b) => b - a));
+  await page.getByRole('button', { name: 'Size' }).click();
+  const asc = (await sizes()).map(toBytes);
+  expect(asc).toEqual([...asc].sort((a, b) => a - b));
+  await page.getByRole('button', { name: 'Date (UTC)' }).click();
+  const dates = await page.locator('tbody tr.row td:nth-child(2)').allTextContents();
+  expect(dates).toEqual([...dates].sort().reverse());
+});
+
 test('the confirm button stays disabled until the bucket name is typed', async ({ page }) => {
   const bucket = bucketName('dialog');
   seed(bucket, 30);
@@ -135,6 +154,12 @@ test('apply deletes exactly the previewed deployments and leaves the rest intact
   for (const [id, n] of before) if (!doomed.includes(id)) expect(after.get(id)).toBe(n);
   expect(after.size).toBe(4);
   expect(keys(bucket)).toContain('robots.txt');
+  // the run is on record, on the History page
+  await page.goto(`${s.url}/history`);
+  const run = page.getByTestId('history').locator('tbody tr').first();
+  await expect(run).toContainText(bucket);
+  await expect(run).toContainText('8 deployments');
+  await expect(run).toContainText('dashboard');
   expect(errors).toEqual([]);
 });
 
