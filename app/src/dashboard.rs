@@ -237,6 +237,13 @@ fn Loaded(
     });
     let n = rows.with_value(|r| r.len());
     let focused = RwSignal::new(None::<usize>);
+    // Verdicts follow the plan through one effect (see `repaint`); the markup is rendered with
+    // the plan of the moment, so the server's HTML is already right.
+    Effect::new(move |_| {
+        plan.track();
+        #[cfg(feature = "hydrate")]
+        plan.with(repaint);
+    });
 
     let header = {
         let v = &view;
@@ -437,6 +444,74 @@ fn Summary(plan: Memo<Option<Plan>>, price: Memo<Result<f64, String>>) -> impl I
     }
 }
 
+fn verdict_at(plan: &Option<Plan>, i: usize) -> &'static str {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .map_or("—", |e| {
+            if e.action == Action::Delete {
+                "delete"
+            } else {
+                "keep"
+            }
+        })
+}
+
+/// Brings every table row and timeline mark in line with `plan`, touching only what changed.
+/// One effect doing this is ~100× cheaper than thousands of fine-grained bindings.
+#[cfg(feature = "hydrate")]
+fn repaint(plan: &Option<Plan>) {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let each = |selector: &str, f: &dyn Fn(&web_sys::Element, usize)| {
+        if let Ok(list) = doc.query_selector_all(selector) {
+            for k in 0..list.length() {
+                let Some(el) = list
+                    .item(k)
+                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                else {
+                    continue;
+                };
+                if let Some(i) = el
+                    .get_attribute("data-idx")
+                    .and_then(|v| v.parse::<usize>().ok())
+                {
+                    f(&el, i);
+                }
+            }
+        }
+    };
+    let set_class = |el: &web_sys::Element, base: String| {
+        let cur = el.get_attribute("class").unwrap_or_default();
+        let want = if cur.split(' ').any(|c| c == "focused") {
+            format!("{base} focused")
+        } else {
+            base
+        };
+        if cur != want {
+            let _ = el.set_attribute("class", &want);
+        }
+    };
+    let set_text = |el: Option<web_sys::Element>, text: &str| {
+        if let Some(el) = el {
+            if el.text_content().as_deref() != Some(text) {
+                el.set_text_content(Some(text));
+            }
+        }
+    };
+    each("tbody tr.row", &|el, i| {
+        set_class(el, format!("row {}", class_at(plan, i)));
+        let cells = el.children();
+        set_text(cells.item(5), verdict_at(plan, i));
+        set_text(cells.item(6), &reason_at(plan, i));
+    });
+    each("circle.mark", &|el, i| {
+        set_class(el, format!("mark {}", class_at(plan, i)));
+        set_text(el.first_element_child(), &reason_at(plan, i));
+    });
+}
+
 fn class_at(plan: &Option<Plan>, i: usize) -> &'static str {
     plan.as_ref()
         .and_then(|p| p.entries.get(i))
@@ -522,12 +597,13 @@ fn Timeline(
                     let label = rows.with_value(|rows| format!("{} {}", rows[i].id, rows[i].date));
                     view! {
                         <circle cx=x cy=y r=rad tabindex="0"
-                            class=move || format!("mark {}", plan.with(|p| class_at(p, i)))
+                            class=format!("mark {}", plan.with_untracked(|p| class_at(p, i)))
+                            data-idx=i
                             data-id=rows.with_value(|rows| rows[i].id.to_string())
                             aria-label=label
                             on:mouseenter=move |_| focused.set(Some(i))
                             on:focus=move |_| focused.set(Some(i))>
-                            <title>{move || plan.with(|p| reason_at(p, i))}</title>
+                            <title>{plan.with_untracked(|p| reason_at(p, i))}</title>
                         </circle>
                     }
                 }).collect_view()}
@@ -632,16 +708,17 @@ fn Table(
                         {rows.with_value(|rows| {
                             let r = rows[i].clone();
                             view! {
-                                <tr class=move || format!("row {}", plan.with(|p| class_at(p, i)))
+                                <tr class=format!("row {}", plan.with_untracked(|p| class_at(p, i)))
                                     class:focused=move || focused.get() == Some(i)
+                                    data-idx=i
                                     data-id=r.id.to_string()>
                                     <td class="id">{r.id.to_string()}</td>
                                     <td>{r.date}</td>
                                     <td>{r.age}</td>
                                     <td class="num">{r.objects}</td>
                                     <td class="num">{format::size(r.bytes)}</td>
-                                    <td class="verdict">{move || plan.with(|p| p.as_ref().and_then(|p| p.entries.get(i)).map_or("—", |e| if e.action == Action::Delete { "delete" } else { "keep" }))}</td>
-                                    <td class="reason">{move || plan.with(|p| reason_at(p, i))}</td>
+                                    <td class="verdict">{plan.with_untracked(|p| verdict_at(p, i))}</td>
+                                    <td class="reason">{plan.with_untracked(|p| reason_at(p, i))}</td>
                                     <td class="pin">{
                                         let is_pinned = pinned.with_value(|p| p.contains(&r.id));
                                         let id = r.id.clone();

@@ -360,8 +360,17 @@ mod tests {
     fn a_listing_cut_short_is_an_error_not_the_end() {
         assert_eq!(next_token(Some(false), None, "p/").unwrap(), None);
         assert_eq!(next_token(None, None, "p/").unwrap(), None);
-        assert_eq!(next_token(Some(true), Some("t"), "p/").unwrap(), Some("t".into()));
-        assert!(matches!(next_token(Some(true), None, "p/"), Err(S3Error::ListingCut { .. })));
-        assert!(matches!(next_token(Some(true), Some(""), "p/"), Err(S3Error::ListingCut { .. })));
+        assert_eq!(
+            next_token(Some(true), Some("t"), "p/").unwrap(),
+            Some("t".into())
+        );
+        assert!(matches!(
+            next_token(Some(true), None, "p/"),
+            Err(S3Error::ListingCut { .. })
+        ));
+        assert!(matches!(
+            next_token(Some(true), Some(""), "p/"),
+            Err(S3Error::ListingCut { .. })
+        ));
     }
 }
