@@ -351,7 +351,7 @@ fn Loaded(
             {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {w}")}</p> }).collect_view()))}
             {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
             <Timeline rows plan focused />
-            <Apply bucket=bucket.clone() plan policy retain days rescan notice job read_only />
+            <Apply bucket=bucket.clone() plan policy rescan notice job read_only />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>
     }
@@ -747,8 +747,6 @@ fn Apply(
     bucket: crate::api::BucketChoice,
     plan: Memo<Option<Plan>>,
     policy: Memo<Result<(Policy, Option<u64>), String>>,
-    retain: RwSignal<String>,
-    days: RwSignal<String>,
     rescan: RwSignal<u32>,
     notice: RwSignal<Option<String>>,
     job: RwSignal<Option<JobStatus>>,
@@ -796,7 +794,6 @@ fn Apply(
                 min_days,
                 confirmed: snapshot.get_untracked(),
             };
-            let _ = (retain, days);
             if let Some(d) = dialog.get_untracked() {
                 d.close();
             }

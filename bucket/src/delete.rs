@@ -309,12 +309,13 @@ impl Bucket {
     /// Every current key under `prefix`, listed now (never from an earlier scan).
     async fn list_keys(&self, prefix: &str) -> Result<Vec<(String, Option<String>)>, S3Error> {
         let mut keys = Vec::new();
-        self.each_page(prefix, None, |out| {
+        self.each_page(prefix, None, None, |out| {
             keys.extend(
                 out.contents()
                     .iter()
                     .filter_map(|o| o.key().map(|k| (k.to_string(), None))),
             );
+            std::ops::ControlFlow::Continue(())
         })
         .await?;
         Ok(keys)

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use retention::{Deployment, DeploymentId, Inventory, LooseObjects, Versioning};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -182,7 +183,7 @@ impl Bucket {
         let mut ids = Vec::new();
         let mut loose = LooseObjects::default();
         let prefix = self.prefix.clone();
-        self.each_page(&prefix, Some("/"), |out| {
+        self.each_page(&prefix, Some("/"), None, |out| {
             for cp in out.common_prefixes() {
                 if let Some(p) = cp.prefix() {
                     let id = p.strip_prefix(prefix.as_str()).unwrap_or(p);
@@ -200,6 +201,7 @@ impl Bucket {
                 loose.objects += 1;
                 loose.bytes += o.size().unwrap_or(0).max(0) as u64;
             }
+            ControlFlow::Continue(())
         })
         .await?;
         Ok((ids, loose))
@@ -256,24 +258,14 @@ impl Bucket {
         upto: Option<String>,
     ) -> Result<HashMap<String, Agg>, S3Error> {
         let mut map: HashMap<String, Agg> = HashMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.name)
-                .prefix(&self.prefix)
-                .set_start_after(if token.is_none() { after.clone() } else { None })
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucket"))?;
+        let prefix = self.prefix.clone();
+        self.each_page(&prefix, None, after, |out| {
             for o in out.contents() {
                 let key = o.key().unwrap_or_default();
                 if upto.as_deref().is_some_and(|u| key > u) {
-                    return Ok(map); // the next range's
+                    return ControlFlow::Break(()); // the next range's
                 }
-                let rel = key.strip_prefix(self.prefix.as_str()).unwrap_or(key);
+                let rel = key.strip_prefix(prefix.as_str()).unwrap_or(key);
                 // Loose objects were counted by the delimiter listing; our own state is no deployment.
                 let Some((id, _)) = rel.split_once('/') else {
                     continue;
@@ -283,38 +275,30 @@ impl Bucket {
                 }
                 let t = to_chrono(o.last_modified());
                 let size = o.size().unwrap_or(0).max(0) as u64;
-                match map.get_mut(id) {
-                    Some(agg) => agg.add(t, size, key),
-                    None => {
-                        let mut agg = Agg::default();
-                        agg.add(t, size, key);
-                        map.insert(id.to_string(), agg);
-                    }
-                }
+                map.entry(id.to_string()).or_default().add(t, size, key);
             }
-            match next_token(
-                out.is_truncated(),
-                out.next_continuation_token(),
-                &self.prefix,
-            )? {
-                Some(t) => token = Some(t),
-                None => return Ok(map),
-            }
-        }
+            ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(map)
     }
 }
 
 impl Bucket {
-    /// Runs `f` on every ListObjectsV2 page under `prefix`. Pages come one after another (S3's
-    /// continuation tokens are sequential); a failed or cut listing is an error, never a silent
-    /// early end.
+    /// Runs `f` on every ListObjectsV2 page under `prefix` (after `start_after`, when given)
+    /// until it breaks. Pages come one after another (S3's continuation tokens are sequential);
+    /// a failed or cut listing is an error, never a silent early end.
     pub(crate) async fn each_page(
         &self,
         prefix: &str,
         delimiter: Option<&str>,
-        mut f: impl FnMut(&aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output),
+        start_after: Option<String>,
+        mut f: impl FnMut(
+            &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
+        ) -> ControlFlow<()>,
     ) -> Result<(), S3Error> {
         let mut token: Option<String> = None;
+        let mut start_after = start_after;
         loop {
             let out = self
                 .client
@@ -322,11 +306,14 @@ impl Bucket {
                 .bucket(&self.name)
                 .prefix(prefix)
                 .set_delimiter(delimiter.map(str::to_string))
+                .set_start_after(start_after.take())
                 .set_continuation_token(token.take())
                 .send()
                 .await
                 .map_err(|e| self.err(e, "s3:ListBucket"))?;
-            f(&out);
+            if f(&out).is_break() {
+                return Ok(());
+            }
             match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
                 Some(t) => token = Some(t),
                 None => return Ok(()),

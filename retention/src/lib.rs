@@ -15,5 +15,5 @@ pub use plan::{plan, Action, Block, Entry, Plan, Reason, Summary, Totals, Warnin
 pub use span::{human_age, human_size, Span, SpanError};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
-    Inventory, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning,
+    Inventory, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning, DEFAULT_MAX_DELETE,
 };

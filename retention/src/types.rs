@@ -287,6 +287,9 @@ pub fn parse_days(s: &str) -> Result<Span, PolicyError> {
     }
 }
 
+/// The blast-radius guard every front end uses unless told otherwise (`--max-delete`).
+pub const DEFAULT_MAX_DELETE: u64 = 100;
+
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {

@@ -110,7 +110,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "KEY")]
     pub live_pointer: Option<String>,
     /// Refuse to apply a plan that deletes more deployments than this.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,
     #[command(flatten)]
     pub endpoint: Endpoint,
@@ -203,7 +203,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "KEY")]
     pub live_pointer: Option<String>,
     /// Refuse to apply a plan that deletes more deployments than this.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,
     /// Serve previews only: every apply is refused.
     #[arg(long)]

@@ -5,12 +5,8 @@
 use crate::args::DemoArgs;
 use anyhow::Result;
 use bucket::Target;
-use futures_lite::*;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use std::process::ExitCode;
-
-mod futures_lite {
-    pub use futures::stream::{self, StreamExt, TryStreamExt};
-}
 
 /// A small deterministic generator: the demo looks the same on every machine.
 struct Rng(u64);

@@ -119,7 +119,7 @@ impl Job {
             None => DateSource::Newest,
         };
         p.purge_versions = self.purge_versions.unwrap_or(false);
-        p.max_delete = Some(self.max_delete.unwrap_or(100));
+        p.max_delete = Some(self.max_delete.unwrap_or(retention::DEFAULT_MAX_DELETE));
         Ok(p)
     }
 }
@@ -134,13 +134,13 @@ fn connect_from_env() -> bucket::Connect {
 
 /// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
 /// `/error` (and so to the function's error metric).
-pub async fn handle(payload: Value, who: &str) -> Result<Value> {
+pub async fn handle(base: &Job, payload: Value, who: &str) -> Result<Value> {
     let over: Job = if payload.is_null() {
         Job::default()
     } else {
         serde_json::from_value(payload).context("the event payload is not an s3-prune job")?
     };
-    let job = Job::from_env()?.overlay(over);
+    let job = base.clone().overlay(over);
     let name = job
         .bucket
         .clone()
@@ -207,11 +207,12 @@ pub async fn handle(payload: Value, who: &str) -> Result<Value> {
 }
 
 pub async fn run() -> Result<ExitCode> {
-    // Fail the init (not every invocation) on configuration the environment gets wrong.
-    Job::from_env()?;
+    // Read once; configuration the environment gets wrong fails the init, not every invocation.
+    let base = Job::from_env()?;
+    let base = &base;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
         let who = event.context.invoked_function_arn.clone();
-        handle(event.payload, &who).await.map_err(|e| {
+        handle(base, event.payload, &who).await.map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "invocation failed");
             lambda_runtime::Error::from(format!("{e:#}"))
         })
