@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${S3P_CACHE:-$HOME/.cache/s3-prune}"
 export PATH="$CACHE/bin:$PATH"
+# One-shot builds: incremental state would only cost disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 step() { printf '\n==> %s\n' "$*"; }
 
 started=0
