@@ -23,7 +23,7 @@ cargo build --release -p server
 make --no-print-directory site
 started=0
 if ! scripts/localstack.sh status >/dev/null 2>&1; then scripts/localstack.sh start; started=1; fi
-cleanup() { [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null; if [ "$started" = 1 ]; then scripts/localstack.sh stop; fi; }
+cleanup() { if [ "$started" = 1 ]; then scripts/localstack.sh stop; fi; }
 trap cleanup EXIT
 
 echo "== versions"
@@ -34,27 +34,7 @@ echo "== pure re-plan (native)"
 cargo run -q --release -p retention --example plan_speed | tee /tmp/s3p-bench-plan.txt
 
 echo "== preview in the browser"
-BUCKET="bench-preview-$(date +%s)"
-"$CACHE/localstack/bin/python" - "$BUCKET" <<'PY'
-import sys, concurrent.futures, datetime, boto3
-s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",
-                  aws_access_key_id="test", aws_secret_access_key="test")
-b = sys.argv[1]
-s3.create_bucket(Bucket=b)
-now = datetime.datetime.now(datetime.timezone.utc)
-def put(i):
-    at = (now - datetime.timedelta(hours=2 * i)).isoformat()
-    s3.put_object(Bucket=b, Key=f"d{i:05}/index.html", Body=b"x" * (1000 + i), Metadata={"deployed-at": at})
-with concurrent.futures.ThreadPoolExecutor(32) as ex:
-    list(ex.map(put, range(2000)))
-PY
-TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-echo "$TOKEN" > /tmp/s3p-bench-token
-target/release/s3-prune serve --addr 127.0.0.1:3999 --localstack --bucket "$BUCKET" --date-source meta:deployed-at \
-  --token-file /tmp/s3p-bench-token --audit-db /tmp/s3p-bench-audit.sqlite 2>/tmp/s3p-bench-serve.log &
-SERVE_PID=$!
-for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:3999/pkg/s3-prune.js" && break; sleep 0.2; done
-S3P_NODE_MODULES="$CACHE/node/node_modules" node bench/preview.mjs "http://127.0.0.1:3999/?bucket=$BUCKET&token=$TOKEN" | tee /tmp/s3p-bench-preview.txt
+bench/preview.sh target/release/s3-prune 2000 10000 | tee /tmp/s3p-bench-preview.txt
 
 echo "== bundle sizes"
 {

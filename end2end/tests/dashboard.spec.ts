@@ -104,6 +104,48 @@ test('the table sorts by size and by date', async ({ page }) => {
   expect(dates).toEqual([...dates].sort().reverse());
 });
 
+test('a large bucket renders only the rows in view, and scrolling reaches every one with the current plan', async ({ page }) => {
+  const bucket = bucketName('window');
+  seed(bucket, 300);
+  const s = await start([bucket], {}, ['--max-delete', '1000']);
+  const errors = watchConsole(page);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=250`));
+  await ready(page);
+  const table = page.getByRole('region', { name: 'Deployments' });
+  await expect(table).toHaveAttribute('data-rows', '300');
+  await expect(page.locator('table.deployments')).toHaveAttribute('aria-rowcount', '301');
+  await expect(page.locator('circle.mark')).toHaveCount(300);
+  const rendered = await page.locator('tbody tr.row').count();
+  expect(rendered).toBeGreaterThan(10);
+  expect(rendered).toBeLessThanOrEqual(80);
+  await expect(page.locator('circle.mark.delete')).toHaveCount(50);
+
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+  // the oldest deployment is not in the DOM until the table is scrolled to it
+  await expect(page.locator('tbody tr.row[aria-rowindex="301"]')).toHaveCount(0);
+  await table.scrollIntoViewIfNeeded();
+  await table.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  const last = page.locator('tbody tr.row[aria-rowindex="301"]');
+  await expect(last).toBeInViewport();
+  await expect(last.locator('td.reason')).toHaveText('delete: rank 300 > 250');
+  // a change while scrolled repaints the rows in view
+  await page.fill('#retain', '299');
+  await expect(page.getByTestId('delete-count')).toHaveText('1 deployment');
+  await expect(last.locator('td.reason')).toHaveText('delete: rank 300 > 299');
+  await expect(page.locator('tbody tr.row[aria-rowindex="300"] td.reason')).toHaveText('keep: newest 299 of 299');
+  await expect(page.locator('circle.mark.delete')).toHaveCount(1);
+  // the middle of the table, rendered after the change, shows the new plan too
+  await table.evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
+  await expect(page.locator('tbody tr.row[aria-rowindex="151"] td.reason')).toHaveText('keep: newest 150 of 299');
+  await expect(page.locator('tbody tr.row[aria-rowindex="151"]')).toBeInViewport();
+  // sorting starts again at the top
+  await page.getByRole('button', { name: 'Size' }).click();
+  await expect(page.locator('tbody tr.row[aria-rowindex="2"]')).toBeInViewport();
+  expect(requests).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
 test('the confirm button stays disabled until the bucket name is typed', async ({ page }) => {
   const bucket = bucketName('dialog');
   seed(bucket, 30);
