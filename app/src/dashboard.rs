@@ -212,8 +212,22 @@ fn Loaded(
     });
     let price_v = Memo::new(move |_| price_from(&price.get()));
     {
+        // The URL follows the controls a moment after the last change: Chromium's replaceState
+        // costs ~2 ms, an eighth of the frame the preview has to fit in.
         let key = bucket.key.clone();
-        Effect::new(move |_| set_url(&key, &retain.get(), &days.get(), &price.get()));
+        let pending = StoredValue::new(None::<TimeoutHandle>);
+        Effect::new(move |_| {
+            let (r, d, p) = (retain.get(), days.get(), price.get());
+            let key = key.clone();
+            if let Some(h) = pending.get_value() {
+                h.clear();
+            }
+            let h = set_timeout_with_handle(
+                move || set_url(&key, &r, &d, &p),
+                std::time::Duration::from_millis(150),
+            );
+            pending.set_value(h.ok());
+        });
     }
 
     // Policy-independent facts, in plan order (newest first).
@@ -674,12 +688,13 @@ fn Table(
         })
     });
     // Only a window of rows around the scroll position is in the DOM; spacer rows stand in for
-    // the rest. A control change then repaints ~80 rows instead of 2,000, and scrolling moves
-    // the window in steps of `STEP` rows.
-    const WINDOW: usize = 80;
-    const STEP: usize = 20;
+    // the rest. A control change then repaints the ~40 rows in view instead of 2,000, and
+    // scrolling moves the window in steps of `STEP` rows. `span` is the window's length: the
+    // rows that fit in the scroll box plus a step above and below (60 until measured).
+    const STEP: usize = 10;
     let n = rows.with_value(|r| r.len());
     let first = RwSignal::new(0usize);
+    let span = RwSignal::new(60usize);
     let row_h = RwSignal::new(33.0f64);
     let scroller = NodeRef::<leptos::html::Div>::new();
     let top_pad = NodeRef::<leptos::html::Tr>::new();
@@ -688,7 +703,7 @@ fn Table(
         let s = sort.get();
         order.with(|o| {
             let start = first.get().min(o.len());
-            let end = (start + WINDOW).min(o.len());
+            let end = (start + span.get()).min(o.len());
             (start..end).map(|pos| (s, pos, o[pos])).collect::<Vec<_>>()
         })
     });
@@ -697,13 +712,21 @@ fn Table(
     // the scroll position to a momentarily shorter table.
     let measure = move || {
         #[cfg(feature = "hydrate")]
-        if let Some(h) = scroller
-            .get_untracked()
-            .and_then(|el| el.query_selector("tbody tr.row").ok().flatten())
-            .map(|r| r.get_bounding_client_rect().height())
-            .filter(|h| *h > 0.0 && (*h - row_h.get_untracked()).abs() > 0.01)
-        {
-            row_h.set(h);
+        if let Some(el) = scroller.get_untracked() {
+            if let Some(h) = el
+                .query_selector("tbody tr.row")
+                .ok()
+                .flatten()
+                .map(|r| r.get_bounding_client_rect().height())
+                .filter(|h| *h > 0.0 && (*h - row_h.get_untracked()).abs() > 0.01)
+            {
+                row_h.set(h);
+            }
+            let fit = (f64::from(el.client_height()) / row_h.get_untracked()).ceil() as usize;
+            let want = fit.max(10) + 2 * STEP;
+            if want != span.get_untracked() {
+                span.set(want);
+            }
         }
     };
     Effect::new(move |_| measure());
@@ -720,7 +743,7 @@ fn Table(
     // Spacer heights are set from the browser: a style attribute in the HTML would break the CSP.
     Effect::new(move |_| {
         let (f, h) = (first.get(), row_h.get());
-        let end = (f + WINDOW).min(n);
+        let end = (f + span.get()).min(n);
         for (pad, rows_hidden) in [(top_pad, f.min(n)), (bottom_pad, n - end)] {
             if let Some(tr) = pad.get() {
                 #[cfg(feature = "hydrate")]
