@@ -1,19 +1,18 @@
-//! Deleting deployments: list each one's keys afresh, then DeleteObjects in batches of ≤ 1000,
-//! several in flight, reading every per-key error.
+//! Deleting deployments: list each one's keys afresh, then DeleteObjects in batches of ≤ 1000
+//! shared across deployments, several in flight, reading every per-key error.
 
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// S3's hard limit per DeleteObjects request.
 pub const MAX_BATCH: usize = 1000;
-/// Batches of one deployment in flight at once.
-const BATCHES_IN_FLIGHT: usize = 4;
 /// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
 const KEY_RETRIES: u32 = 4;
 
@@ -113,10 +112,57 @@ fn is_retryable(code: &str) -> bool {
     )
 }
 
+/// One key to delete, tagged with the deployment (index into the caller's list) it belongs to.
+type Tagged = (usize, (String, Option<String>));
+
+/// Per-deployment bookkeeping while its keys are in flight.
+#[derive(Default)]
+struct Tally {
+    listed: u64,
+    deleted: u64,
+    /// Keys sent but not yet answered; the deployment is done when listed and this is 0.
+    open: u64,
+    failed: Vec<KeyFailure>,
+}
+
+/// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
+/// answer names it as failed; a deployment is done once every one of its keys is answered.
+fn book(tally: &mut [Tally], sent: &[Tagged], failed: Vec<KeyFailure>, progress: &Progress) {
+    let owner: HashMap<&str, usize> = sent.iter().map(|(i, (k, _))| (k.as_str(), *i)).collect();
+    let mut sent_to: HashMap<usize, u64> = HashMap::new();
+    for (i, _) in sent {
+        *sent_to.entry(*i).or_default() += 1;
+    }
+    let mut failed_of: HashMap<usize, u64> = HashMap::new();
+    for f in failed {
+        // delete_batch reports only keys it was given; anything else is ignored.
+        if let Some(&i) = owner.get(f.key.as_str()) {
+            *failed_of.entry(i).or_default() += 1;
+            tally[i].failed.push(f);
+        }
+    }
+    for (i, n) in sent_to {
+        let bad = failed_of.get(&i).copied().unwrap_or(0);
+        let t = &mut tally[i];
+        t.deleted += n - bad;
+        t.open -= n;
+        progress.objects_done.fetch_add(n - bad, Ordering::Relaxed);
+        progress.objects_failed.fetch_add(bad, Ordering::Relaxed);
+        if t.open == 0 {
+            progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 impl Bucket {
     /// Deletes every object of each deployment. With `purge_versions`, every version and delete
     /// marker too. Failures are collected per key, never hidden; a deployment whose listing
     /// fails is left untouched.
+    ///
+    /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
+    /// into DeleteObjects batches shared across deployments (≤ 1000 keys, `concurrency` batches
+    /// in flight). A batch goes out when it is full, or at once when nothing else is in flight,
+    /// so small deployments cost a fraction of a request each and the endpoint is never idle.
     pub async fn delete_deployments(
         &self,
         ids: &[DeploymentId],
@@ -125,99 +171,126 @@ impl Bucket {
         progress: Arc<Progress>,
     ) -> DeleteReport {
         let start = Instant::now();
-        // Futures are collected first: a closure inside the stream type trips the compiler's
-        // Send inference for callers that spawn this.
-        let jobs: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                let progress = progress.clone();
-                async move {
-                    let out = self.delete_one(id, purge_versions, &progress).await;
-                    progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                    out
+        let concurrency = concurrency.max(1);
+        let mut tally: Vec<Tally> = ids.iter().map(|_| Tally::default()).collect();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(concurrency);
+        let lister = async move {
+            // Futures are collected first: a closure inside the stream type trips the
+            // compiler's Send inference for callers that spawn this.
+            let jobs: Vec<_> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| async move { (i, self.list_doomed(id, purge_versions).await) })
+                .collect();
+            let mut listings = stream::iter(jobs).buffer_unordered(concurrency);
+            while let Some(listing) = listings.next().await {
+                if tx.send(listing).await.is_err() {
+                    break;
                 }
-            })
-            .collect();
-        let outcomes: Vec<DeploymentOutcome> = stream::iter(jobs)
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
+            }
+        };
+        let deleter = async {
+            let mut in_flight = FuturesUnordered::new();
+            let mut batch: Vec<Tagged> = Vec::new();
+            let mut listing_done = false;
+            let send = |batch: Vec<Tagged>| async move {
+                let keys: Vec<(String, Option<String>)> =
+                    batch.iter().map(|(_, k)| k.clone()).collect();
+                let (_, failed) = self.delete_batch(&keys).await;
+                (batch, failed)
+            };
+            loop {
+                tokio::select! {
+                    listing = rx.recv(), if !listing_done && in_flight.len() < concurrency => {
+                        let Some((i, listed)) = listing else {
+                            listing_done = true;
+                            continue;
+                        };
+                        match listed {
+                            Ok(keys) => {
+                                tally[i].listed = keys.len() as u64;
+                                tally[i].open = keys.len() as u64;
+                                if keys.is_empty() {
+                                    progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+                                }
+                                for k in keys {
+                                    batch.push((i, k));
+                                    if batch.len() == MAX_BATCH {
+                                        in_flight.push(send(std::mem::take(&mut batch)));
+                                    }
+                                }
+                            }
+                            Err(failure) => {
+                                tally[i].failed.push(failure);
+                                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        if in_flight.is_empty() && !batch.is_empty() {
+                            in_flight.push(send(std::mem::take(&mut batch)));
+                        }
+                    }
+                    Some((sent, failed)) = in_flight.next(), if !in_flight.is_empty() => {
+                        book(&mut tally, &sent, failed, &progress);
+                        if in_flight.is_empty() && !batch.is_empty() {
+                            in_flight.push(send(std::mem::take(&mut batch)));
+                        }
+                    }
+                    else => {
+                        // Listing is over and nothing is in flight: send what is left.
+                        if batch.is_empty() {
+                            break;
+                        }
+                        in_flight.push(send(std::mem::take(&mut batch)));
+                    }
+                }
+            }
+            tally
+        };
+        let ((), tally) = futures::join!(lister, deleter);
         let mut report = DeleteReport::default();
-        for o in outcomes {
-            report.deleted_objects += o.deleted;
-            report.failed.extend(o.failed.iter().cloned());
-            report.deployments.push(o);
+        for (id, t) in ids.iter().zip(tally) {
+            report.deleted_objects += t.deleted;
+            report.failed.extend(t.failed.iter().cloned());
+            report.deployments.push(DeploymentOutcome {
+                id: id.clone(),
+                listed: t.listed,
+                deleted: t.deleted,
+                failed: t.failed,
+            });
         }
         report.deployments.sort_by(|a, b| a.id.cmp(&b.id));
         report.duration_ms = start.elapsed().as_millis() as u64;
         report
     }
 
-    async fn delete_one(
+    /// The keys (or versions) of one deployment, listed now; a failed listing becomes the one
+    /// failure of that deployment, and nothing of it is deleted.
+    async fn list_doomed(
         &self,
         id: &DeploymentId,
         purge: bool,
-        progress: &Progress,
-    ) -> DeploymentOutcome {
+    ) -> Result<Vec<(String, Option<String>)>, KeyFailure> {
         let prefix = self.deployment_prefix(id);
         let listed = if purge {
             self.list_versions(&prefix).await
         } else {
             self.list_keys(&prefix).await
         };
-        let objects = match listed {
-            Ok(o) => o,
+        match listed {
+            // Defence in depth: a key outside the deployment's folder is never sent.
+            Ok(keys) => Ok(keys
+                .into_iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .collect()),
             Err(e) => {
                 tracing::warn!(deployment = %id, error = %e, "listing failed; deleting nothing of it");
-                return DeploymentOutcome {
-                    id: id.clone(),
-                    listed: 0,
-                    deleted: 0,
-                    failed: vec![KeyFailure {
-                        key: prefix,
-                        version_id: None,
-                        error: format!("not deleted: {e}"),
-                    }],
-                };
+                Err(KeyFailure {
+                    key: prefix,
+                    version_id: None,
+                    error: format!("not deleted: {e}"),
+                })
             }
-        };
-        // Defence in depth: a key outside the deployment's folder is never sent.
-        debug_assert!(objects.iter().all(|(k, _)| k.starts_with(&prefix)));
-        let objects: Vec<_> = objects
-            .into_iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .collect();
-        let listed = objects.len() as u64;
-        let deleted = AtomicU64::new(0);
-        let batches: Vec<_> = objects
-            .chunks(MAX_BATCH)
-            .map(|batch| self.delete_counted(batch.to_vec(), &deleted, progress))
-            .collect();
-        let failures: Vec<Vec<KeyFailure>> = stream::iter(batches)
-            .buffer_unordered(BATCHES_IN_FLIGHT)
-            .collect()
-            .await;
-        DeploymentOutcome {
-            id: id.clone(),
-            listed,
-            deleted: deleted.into_inner(),
-            failed: failures.into_iter().flatten().collect(),
         }
-    }
-
-    async fn delete_counted(
-        &self,
-        batch: Vec<(String, Option<String>)>,
-        deleted: &AtomicU64,
-        progress: &Progress,
-    ) -> Vec<KeyFailure> {
-        let (ok, failed) = self.delete_batch(&batch).await;
-        deleted.fetch_add(ok, Ordering::Relaxed);
-        progress.objects_done.fetch_add(ok, Ordering::Relaxed);
-        progress
-            .objects_failed
-            .fetch_add(failed.len() as u64, Ordering::Relaxed);
-        failed
     }
 
     /// One DeleteObjects batch, with per-key retries for throttling. Returns (deleted, failed).
@@ -402,4 +475,55 @@ fn fail_all(keys: &[(String, Option<String>)], error: &str) -> Vec<KeyFailure> {
             error: error.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tagged(i: usize, key: &str) -> Tagged {
+        (i, (key.to_string(), None))
+    }
+
+    #[test]
+    fn a_shared_batch_books_each_key_to_its_own_deployment() {
+        let progress = Progress::default();
+        let mut tally: Vec<Tally> = (0..3).map(|_| Tally::default()).collect();
+        tally[0].open = 2;
+        tally[1].open = 3;
+        tally[2].open = 1;
+        // The first batch carries all of deployment 0 and part of deployment 1.
+        let sent = [
+            tagged(0, "a/1"),
+            tagged(0, "a/2"),
+            tagged(1, "b/1"),
+            tagged(1, "b/2"),
+        ];
+        let failed = vec![KeyFailure {
+            key: "b/2".into(),
+            version_id: None,
+            error: "AccessDenied: no".into(),
+        }];
+        book(&mut tally, &sent, failed, &progress);
+        assert_eq!(
+            (tally[0].deleted, tally[0].open, tally[0].failed.len()),
+            (2, 0, 0)
+        );
+        assert_eq!((tally[1].deleted, tally[1].open), (1, 1));
+        assert_eq!(tally[1].failed[0].key, "b/2");
+        assert_eq!(progress.deployments_done.load(Ordering::Relaxed), 1);
+        assert_eq!(progress.objects_done.load(Ordering::Relaxed), 3);
+        assert_eq!(progress.objects_failed.load(Ordering::Relaxed), 1);
+
+        book(
+            &mut tally,
+            &[tagged(1, "b/3"), tagged(2, "c/1")],
+            vec![],
+            &progress,
+        );
+        assert_eq!((tally[1].deleted, tally[1].open), (2, 0));
+        assert_eq!((tally[2].deleted, tally[2].open), (1, 0));
+        assert_eq!(progress.deployments_done.load(Ordering::Relaxed), 3);
+        assert_eq!(progress.objects_done.load(Ordering::Relaxed), 5);
+    }
 }

@@ -332,3 +332,37 @@ async fn range_listing_counts_every_key_exactly_once() {
         assert_eq!(inv.loose.objects, 1);
     }
 }
+
+#[tokio::test]
+async fn small_deployments_are_deleted_through_shared_batches_and_counted_each() {
+    let b = fresh_bucket("shared-batches").await;
+    // 24 deployments of 70 objects: 1,680 keys, so batches mix deployments.
+    let names: Vec<String> = (0..24).map(|i| format!("site{i:02}")).collect();
+    put_many(
+        &b,
+        names
+            .iter()
+            .flat_map(|n| (0..70).map(move |k| format!("{n}/a/{k:02}.js"))),
+        &[],
+    )
+    .await;
+    let doomed: Vec<DeploymentId> = names[..20].iter().map(|n| id(n)).collect();
+    let progress = Arc::new(Progress::default());
+    let report = b
+        .delete_deployments(&doomed, false, 3, progress.clone())
+        .await;
+    assert!(report.is_complete(), "{:?}", report.failed);
+    assert_eq!(report.deleted_objects, 20 * 70);
+    assert_eq!(report.deployments.len(), 20);
+    for d in &report.deployments {
+        assert_eq!((d.listed, d.deleted), (70, 70), "{}", d.id);
+    }
+    let done = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(done(&progress.deployments_done), 20);
+    assert_eq!(done(&progress.objects_done), 1400);
+    let left = all_keys(&b).await;
+    assert_eq!(left.len(), 4 * 70);
+    assert!(left
+        .iter()
+        .all(|k| names[20..].iter().any(|n| k.starts_with(&format!("{n}/")))));
+}

@@ -57,7 +57,8 @@ async fn apply_under_faults_touches_nothing_kept_reports_every_failure_and_conve
         .collect();
     assert_eq!(kept_before.len(), 360);
 
-    let (proxy_url, proxy) = proxy::start(proxy::Proxy::new(7)).await;
+    // Every 4th request faults: the apply makes ~30 requests, so each kind of fault is hit.
+    let (proxy_url, proxy) = proxy::start(proxy::Proxy::new(4)).await;
     let (code, v) = apply(b.name(), Some(&proxy_url));
     let s = &proxy.stats;
     let deleted_keys = s.deleted_keys.lock().unwrap().clone();
