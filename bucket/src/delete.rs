@@ -388,7 +388,7 @@ impl Bucket {
                     .iter()
                     .filter_map(|o| o.key().map(|k| (k.to_string(), None))),
             );
-            std::ops::ControlFlow::Continue(())
+            std::ops::ControlFlow::Continue(None)
         })
         .await?;
         Ok(keys)

@@ -201,7 +201,7 @@ impl Bucket {
                 loose.objects += 1;
                 loose.bytes += o.size().unwrap_or(0).max(0) as u64;
             }
-            ControlFlow::Continue(())
+            ControlFlow::Continue(None)
         })
         .await?;
         Ok((ids, loose))
@@ -236,7 +236,17 @@ impl Bucket {
             .collect();
         let jobs: Vec<_> = ranges
             .into_iter()
-            .map(|(after, upto)| self.list_range(after, upto))
+            .map(|(after, upto)| {
+                // folders is sorted: those in [after, upto) hold this range's keys
+                let from = after
+                    .as_ref()
+                    .map_or(0, |a| folders.partition_point(|f| f < a));
+                let to = upto
+                    .as_ref()
+                    .map_or(folders.len(), |u| folders.partition_point(|f| f < u));
+                let in_range = to.saturating_sub(from);
+                self.list_range(after, upto, in_range)
+            })
             .collect();
         let maps: Vec<HashMap<String, Agg>> = stream::iter(jobs)
             .buffer_unordered(parts)
@@ -251,15 +261,20 @@ impl Bucket {
         Ok(all)
     }
 
-    /// Keys in `(after, upto]`, folded by deployment.
+    /// Keys in `(after, upto]`, folded by deployment. `folders` (how many discovered folders
+    /// the range holds) sizes the pages after the first: a range's last page would otherwise
+    /// run up to 1,000 keys into the next range, which that range lists again.
     async fn list_range(
         &self,
         after: Option<String>,
         upto: Option<String>,
+        folders: usize,
     ) -> Result<HashMap<String, Agg>, S3Error> {
         let mut map: HashMap<String, Agg> = HashMap::new();
         let prefix = self.prefix.clone();
+        let mut keys_seen = 0usize;
         self.each_page(&prefix, None, after, |out| {
+            keys_seen += out.contents().len();
             for o in out.contents() {
                 let key = o.key().unwrap_or_default();
                 if upto.as_deref().is_some_and(|u| key > u) {
@@ -277,7 +292,7 @@ impl Bucket {
                 let size = o.size().unwrap_or(0).max(0) as u64;
                 map.entry(id.to_string()).or_default().add(t, size, key);
             }
-            ControlFlow::Continue(())
+            ControlFlow::Continue(Some(next_page_size(keys_seen, map.len(), folders)))
         })
         .await?;
         Ok(map)
@@ -286,8 +301,9 @@ impl Bucket {
 
 impl Bucket {
     /// Runs `f` on every ListObjectsV2 page under `prefix` (after `start_after`, when given)
-    /// until it breaks. Pages come one after another (S3's continuation tokens are sequential);
-    /// a failed or cut listing is an error, never a silent early end.
+    /// until it breaks; `f` may ask for a smaller next page (`Continue(Some(n))`). Pages come
+    /// one after another (S3's continuation tokens are sequential); a failed or cut listing is
+    /// an error, never a silent early end.
     pub(crate) async fn each_page(
         &self,
         prefix: &str,
@@ -295,10 +311,11 @@ impl Bucket {
         start_after: Option<String>,
         mut f: impl FnMut(
             &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
-        ) -> ControlFlow<()>,
+        ) -> ControlFlow<(), Option<i32>>,
     ) -> Result<(), S3Error> {
         let mut token: Option<String> = None;
         let mut start_after = start_after;
+        let mut max_keys = None;
         loop {
             let out = self
                 .client
@@ -308,11 +325,13 @@ impl Bucket {
                 .set_delimiter(delimiter.map(str::to_string))
                 .set_start_after(start_after.take())
                 .set_continuation_token(token.take())
+                .set_max_keys(max_keys.take())
                 .send()
                 .await
                 .map_err(|e| self.err(e, "s3:ListBucket"))?;
-            if f(&out).is_break() {
-                return Ok(());
+            match f(&out) {
+                ControlFlow::Break(()) => return Ok(()),
+                ControlFlow::Continue(next) => max_keys = next,
             }
             match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
                 Some(t) => token = Some(t),
@@ -320,6 +339,20 @@ impl Bucket {
             }
         }
     }
+}
+
+/// How many keys to ask for next, from the keys per folder seen so far: enough for the
+/// folders still to come with a quarter to spare (an underestimate costs one more small
+/// request, an overestimate reads into the next range). Never more than S3's 1,000.
+fn next_page_size(keys_seen: usize, folders_seen: usize, folders: usize) -> i32 {
+    if folders_seen == 0 {
+        return 1000;
+    }
+    let per_folder = keys_seen.div_ceil(folders_seen);
+    // The last folder seen may be only partly listed: count it as still to come.
+    let to_come = folders.saturating_sub(folders_seen) + 1;
+    let want = to_come.saturating_mul(per_folder).saturating_mul(5) / 4 + 20;
+    want.clamp(50, 1000) as i32
 }
 
 /// The continuation token, or an error when S3 says "truncated" without one: a listing that
@@ -340,8 +373,19 @@ pub(crate) fn next_token(
 
 #[cfg(test)]
 mod tests {
-    use super::next_token;
+    use super::{next_page_size, next_token};
     use crate::S3Error;
+
+    #[test]
+    fn later_pages_are_sized_to_the_folders_left_in_the_range() {
+        // nothing seen yet: a full page
+        assert_eq!(next_page_size(0, 0, 12), 1000);
+        // 10 folders of 100 seen, 12 in the range: ~3 folders to come
+        assert_eq!(next_page_size(1000, 10, 12), 395);
+        // small pages are never asked for below 50, large ones never above 1,000
+        assert_eq!(next_page_size(10, 10, 10), 50);
+        assert_eq!(next_page_size(1000, 1, 400), 1000);
+    }
 
     #[test]
     fn a_listing_cut_short_is_an_error_not_the_end() {

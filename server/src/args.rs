@@ -56,7 +56,7 @@ pub struct Endpoint {
     /// Any other S3-compatible endpoint (path-style addressing).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Deployments listed or deleted at once.
+    /// Requests in flight: key ranges while scanning; listings and DeleteObjects batches while deleting.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
 }
