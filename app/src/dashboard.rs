@@ -690,7 +690,7 @@ fn Table(
     // Only a window of rows around the scroll position is in the DOM; spacer rows stand in for
     // the rest. A control change then repaints the ~40 rows in view instead of 2,000, and
     // scrolling moves the window in steps of `STEP` rows. `span` is the window's length: the
-    // rows that fit in the scroll box plus a step above and below (60 until measured).
+    // rows that fit in the scroll box plus a margin above and below (60 until measured).
     const STEP: usize = 10;
     let n = rows.with_value(|r| r.len());
     let first = RwSignal::new(0usize);
@@ -723,7 +723,9 @@ fn Table(
                 row_h.set(h);
             }
             let fit = (f64::from(el.client_height()) / row_h.get_untracked()).ceil() as usize;
-            let want = fit.max(10) + 2 * STEP;
+            // `first` trails the top row by STEP..2·STEP rows; one more STEP keeps at least
+            // STEP rows below the view, so Tab from the last visible row stays in the table.
+            let want = fit.max(10) + 3 * STEP;
             if want != span.get_untracked() {
                 span.set(want);
             }

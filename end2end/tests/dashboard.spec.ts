@@ -29,6 +29,8 @@ test('hydrates and shows every deployment of the bucket', async ({ page }) => {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, 'main-1280.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
+  // let the resized page repaint: a capture right away showed the table box half blank
+  await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(screenshotDir, 'main-390.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
@@ -142,6 +144,15 @@ test('a large bucket renders only the rows in view, and scrolling reaches every 
   // sorting starts again at the top
   await page.getByRole('button', { name: 'Size' }).click();
   await expect(page.locator('tbody tr.row[aria-rowindex="2"]')).toBeInViewport();
+  // Tab walks the Pin buttons past the rows first rendered: the window follows the focus
+  await page.locator('tbody tr.row[aria-rowindex="2"] td.pin button').focus();
+  for (let i = 0; i < 70; i++) {
+    await page.keyboard.press('Tab');
+    await page.waitForTimeout(20);
+  }
+  const at = await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('aria-rowindex'));
+  expect(at).toBe('72');
+  await expect(page.locator('tbody tr.row[aria-rowindex="72"]')).toBeInViewport();
   expect(requests).toEqual([]);
   expect(errors).toEqual([]);
 });
