@@ -6,7 +6,7 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use futures::stream::{self, FuturesUnordered, StreamExt};
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -191,6 +191,8 @@ impl Bucket {
         };
         let deleter = async {
             let mut in_flight = FuturesUnordered::new();
+            // Full batches waiting for a slot, and the one being filled.
+            let mut ready: VecDeque<Vec<Tagged>> = VecDeque::new();
             let mut batch: Vec<Tagged> = Vec::new();
             let mut listing_done = false;
             let send = |batch: Vec<Tagged>| async move {
@@ -200,8 +202,22 @@ impl Bucket {
                 (batch, failed)
             };
             loop {
+                // Never more than `concurrency` DeleteObjects at once, however big a deployment.
+                while in_flight.len() < concurrency {
+                    if let Some(full) = ready.pop_front() {
+                        in_flight.push(send(full));
+                    } else if in_flight.is_empty() && !batch.is_empty() {
+                        // Idle: a partial batch goes now rather than wait to fill up.
+                        in_flight.push(send(std::mem::take(&mut batch)));
+                    } else {
+                        break;
+                    }
+                }
+                if in_flight.is_empty() && listing_done {
+                    break; // and so ready and batch are empty too
+                }
                 tokio::select! {
-                    listing = rx.recv(), if !listing_done && in_flight.len() < concurrency => {
+                    listing = rx.recv(), if !listing_done && ready.is_empty() => {
                         let Some((i, listed)) = listing else {
                             listing_done = true;
                             continue;
@@ -216,7 +232,7 @@ impl Bucket {
                                 for k in keys {
                                     batch.push((i, k));
                                     if batch.len() == MAX_BATCH {
-                                        in_flight.push(send(std::mem::take(&mut batch)));
+                                        ready.push_back(std::mem::take(&mut batch));
                                     }
                                 }
                             }
@@ -225,22 +241,9 @@ impl Bucket {
                                 progress.deployments_done.fetch_add(1, Ordering::Relaxed);
                             }
                         }
-                        if in_flight.is_empty() && !batch.is_empty() {
-                            in_flight.push(send(std::mem::take(&mut batch)));
-                        }
                     }
                     Some((sent, failed)) = in_flight.next(), if !in_flight.is_empty() => {
                         book(&mut tally, &sent, failed, &progress);
-                        if in_flight.is_empty() && !batch.is_empty() {
-                            in_flight.push(send(std::mem::take(&mut batch)));
-                        }
-                    }
-                    else => {
-                        // Listing is over and nothing is in flight: send what is left.
-                        if batch.is_empty() {
-                            break;
-                        }
-                        in_flight.push(send(std::mem::take(&mut batch)));
                     }
                 }
             }

@@ -126,3 +126,43 @@ async fn apply_under_faults_touches_nothing_kept_reports_every_failure_and_conve
     );
     assert_eq!(all_keys(&b).await, kept_before);
 }
+
+/// A deployment of 4,200 objects is 5 DeleteObjects batches; with `--concurrency 2` no more
+/// than 2 may be in flight at once (and the pipeline should use both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_deployment_is_deleted_with_at_most_concurrency_batches_in_flight() {
+    let b = fresh_bucket("in-flight").await;
+    put_many(&b, (0..4200).map(|k| format!("big/f{k:04}")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    let mut p = proxy::Proxy::new(0);
+    // slow answers, so batches overlap when the client lets them
+    p.delay_all = Some(Duration::from_millis(200));
+    let (url, proxy) = proxy::start(p).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args([
+            "apply",
+            b.name(),
+            "1",
+            "--localstack",
+            "--yes",
+            "--json",
+            "--concurrency",
+            "2",
+        ])
+        .env("AWS_ENDPOINT_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(all_keys(&b).await, vec!["new/index.html"]);
+    assert_eq!(
+        proxy.stats.deletes_max.load(Ordering::SeqCst),
+        2,
+        "DeleteObjects in flight at most (and at least once) --concurrency"
+    );
+}

@@ -24,6 +24,26 @@ pub struct Stats {
     pub deleted_keys: Mutex<BTreeSet<String>>,
     /// Keys refused with a non-retryable error (they must show up as failures).
     pub denied_keys: Mutex<BTreeSet<String>>,
+    /// DeleteObjects requests being answered right now, and the most there ever were at once.
+    pub deletes_now: AtomicU64,
+    pub deletes_max: AtomicU64,
+}
+
+/// Counts a DeleteObjects while it is being answered.
+struct InFlight<'a>(&'a Stats);
+
+impl<'a> InFlight<'a> {
+    fn enter(s: &'a Stats) -> Self {
+        let now = s.deletes_now.fetch_add(1, Ordering::SeqCst) + 1;
+        s.deletes_max.fetch_max(now, Ordering::SeqCst);
+        InFlight(s)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.deletes_now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 pub struct Proxy {
@@ -165,6 +185,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
     let n = p.stats.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let s = &p.stats;
+    let is_delete_post = parts.method == hyper::Method::POST
+        && parts
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    let _counted = is_delete_post.then(|| InFlight::enter(s));
     if let Some(d) = p.delay_all {
         tokio::time::sleep(d).await;
     }
