@@ -514,8 +514,10 @@ fn repaint(plan: &Option<Plan>, painted: &mut [&'static str]) {
             set_text(cells.item(5), verdict_at(plan, i));
             let reason = reason_at(plan, i);
             if let Some(td) = cells.item(6) {
-                let _ = td.set_attribute("title", &reason);
-                set_text(Some(td), &reason);
+                if td.text_content().as_deref() != Some(reason.as_str()) {
+                    let _ = td.set_attribute("title", &reason);
+                    td.set_text_content(Some(&reason));
+                }
             }
         }
     }

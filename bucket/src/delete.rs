@@ -198,7 +198,7 @@ impl Bucket {
             let send = |batch: Vec<Tagged>| async move {
                 let keys: Vec<(String, Option<String>)> =
                     batch.iter().map(|(_, k)| k.clone()).collect();
-                let (_, failed) = self.delete_batch(&keys).await;
+                let failed = self.delete_batch(&keys).await;
                 (batch, failed)
             };
             loop {
@@ -296,10 +296,11 @@ impl Bucket {
         }
     }
 
-    /// One DeleteObjects batch, with per-key retries for throttling. Returns (deleted, failed).
-    async fn delete_batch(&self, batch: &[(String, Option<String>)]) -> (u64, Vec<KeyFailure>) {
+    /// One DeleteObjects batch, with per-key retries for throttling. Returns the keys that could
+    /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone.
+    async fn delete_batch(&self, batch: &[(String, Option<String>)]) -> Vec<KeyFailure> {
         let mut pending: Vec<(String, Option<String>)> = batch.to_vec();
-        let mut deleted = 0u64;
+        let mut failed = Vec::new();
         let mut attempt = 0;
         loop {
             let ids: Vec<ObjectIdentifier> = pending
@@ -314,7 +315,10 @@ impl Bucket {
                 .collect();
             let delete = match Delete::builder().set_objects(Some(ids)).quiet(true).build() {
                 Ok(d) => d,
-                Err(e) => return (deleted, fail_all(&pending, &e.to_string())),
+                Err(e) => {
+                    failed.extend(fail_all(&pending, &e.to_string()));
+                    return failed;
+                }
             };
             let res = self
                 .client
@@ -332,16 +336,13 @@ impl Bucket {
                     } else {
                         "s3:DeleteObject"
                     };
-                    return (
-                        deleted,
-                        fail_all(&pending, &self.err(e, action).to_string()),
-                    );
+                    failed.extend(fail_all(&pending, &self.err(e, action).to_string()));
+                    return failed;
                 }
             };
-            let errors = out.errors();
+            // Hard failures are kept; only throttled or internally failed keys go round again.
             let mut retry = Vec::new();
-            let mut failed = Vec::new();
-            for e in errors {
+            for e in out.errors() {
                 let key = e.key().unwrap_or_default().to_string();
                 let version_id = e.version_id().map(str::to_string);
                 let code = e.code().unwrap_or("Unknown");
@@ -356,30 +357,13 @@ impl Bucket {
                     });
                 }
             }
-            // Quiet mode lists only errors: everything else in the batch is gone.
-            deleted += (pending.len() - errors.len()) as u64;
             if retry.is_empty() {
-                return (deleted, failed);
-            }
-            if !failed.is_empty() {
-                // Keep the hard failures; retry only the throttled keys.
-                let (ok, mut more) = Box::pin(self.retry_keys(retry, attempt + 1)).await;
-                more.extend(failed);
-                return (deleted + ok, more);
+                return failed;
             }
             attempt += 1;
             tokio::time::sleep(backoff(attempt)).await;
             pending = retry;
         }
-    }
-
-    async fn retry_keys(
-        &self,
-        keys: Vec<(String, Option<String>)>,
-        attempt: u32,
-    ) -> (u64, Vec<KeyFailure>) {
-        tokio::time::sleep(backoff(attempt)).await;
-        self.delete_batch(&keys).await
     }
 
     /// Every current key under `prefix`, listed now (never from an earlier scan).

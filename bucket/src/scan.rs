@@ -50,26 +50,31 @@ impl Agg {
     fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str) {
         self.objects += 1;
         self.bytes += size;
-        if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
-            self.newest = Some((t, key.to_string()));
-        }
-        if self.oldest.is_none_or(|old| t < old) {
-            self.oldest = Some(t);
-        }
+        self.see(t, || key.to_string());
     }
 
     fn merge(&mut self, o: Agg) {
         self.objects += o.objects;
         self.bytes += o.bytes;
         if let Some((t, k)) = o.newest {
-            if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
-                self.newest = Some((t, k));
-            }
+            self.see(t, || k);
         }
         if let Some(t) = o.oldest {
-            if self.oldest.is_none_or(|old| t < old) {
-                self.oldest = Some(t);
-            }
+            self.see_oldest(t);
+        }
+    }
+
+    /// An object modified at `t`: the newest so far keeps its key (only then is it built).
+    fn see(&mut self, t: DateTime<Utc>, key: impl FnOnce() -> String) {
+        if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
+            self.newest = Some((t, key()));
+        }
+        self.see_oldest(t);
+    }
+
+    fn see_oldest(&mut self, t: DateTime<Utc>) {
+        if self.oldest.is_none_or(|old| t < old) {
+            self.oldest = Some(t);
         }
     }
 }
