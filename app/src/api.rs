@@ -1,95 +1,10 @@
-//! What the dashboard and the server say to each other, and the server functions themselves.
-//! The server functions are thin: the work is in [`crate::server`] (ssr only), where it can be
-//! tested without HTTP.
+//! The server functions the dashboard calls. Each is thin: the work is in `crate::server`
+//! (ssr only), where it can be tested without HTTP; its one error type is turned into a
+//! `ServerFnError` here, once.
 
-use chrono::{DateTime, Utc};
+use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, ScanView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use retention::{DateSource, DeploymentId, Inventory};
-use serde::{Deserialize, Serialize};
-
-/// A bucket the server was started with (`--bucket NAME[/PREFIX]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BucketChoice {
-    /// `NAME` or `NAME/PREFIX`: what goes into the URL.
-    pub key: String,
-    pub name: String,
-    pub prefix: String,
-}
-
-/// One scan of a bucket, as the browser plans over it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScanView {
-    pub bucket: BucketChoice,
-    pub buckets: Vec<BucketChoice>,
-    pub endpoint: String,
-    pub date_source: DateSource,
-    pub inventory: Inventory,
-    pub scanned_at: DateTime<Utc>,
-    /// The server's clock when this answer was made: the preview's "now", so the page renders
-    /// the same on the server and in the browser.
-    pub now: DateTime<Utc>,
-    /// The blast-radius guard the server applies (`--max-delete`), previewed too.
-    pub max_delete: u64,
-    /// Started with `--read-only`: previews only.
-    pub read_only: bool,
-    pub live_pointer: Option<String>,
-    /// The scheduled job's policy, when the server was told about it: the page forecasts it.
-    pub schedule: Option<Schedule>,
-}
-
-/// A scheduled run's policy (`serve --schedule … --schedule-retain … --schedule-min-days …`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Schedule {
-    /// As EventBridge Scheduler spells it, e.g. `cron(0 3 * * ? *)`; shown, not interpreted.
-    pub expression: String,
-    pub retain: u64,
-    pub min_days: Option<u64>,
-}
-
-/// What the user confirmed in the dialog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApplyRequest {
-    pub bucket: String,
-    pub retain: u64,
-    pub min_days: Option<u64>,
-    /// The deletion set the user saw: (id, objects, bytes, newest LastModified).
-    pub confirmed: Vec<(DeploymentId, u64, u64, DateTime<Utc>)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ApplyOutcome {
-    /// Deleting in the background; poll [`apply_status`].
-    Started { job: u64 },
-    /// A fresh scan no longer yields what the user confirmed: nothing was deleted.
-    Changed { message: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailedKey {
-    pub key: String,
-    pub error: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApplyReport {
-    pub bucket: String,
-    pub deleted_deployments: u64,
-    pub deleted_objects: u64,
-    pub failed: Vec<FailedKey>,
-    pub duration_ms: u64,
-    /// The audit record of this run, when it was written.
-    pub audit_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobStatus {
-    pub deployments_done: u64,
-    pub deployments_total: u64,
-    pub objects_done: u64,
-    pub objects_total: u64,
-    pub report: Option<ApplyReport>,
-}
 
 /// Scans (or returns the cached scan of) one of the configured buckets; `None` = the first.
 #[server(input = Json, endpoint = "scan_bucket")]
@@ -98,7 +13,7 @@ pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanVie
     state
         .scan_view(bucket.as_deref(), rescan)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Re-scans, re-plans and, only if the result is exactly what the user confirmed, starts
@@ -110,13 +25,13 @@ pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFn
     state
         .start_apply(request, &user)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 #[server(input = Json, endpoint = "apply_status")]
 pub async fn apply_status(job: u64) -> Result<JobStatus, ServerFnError> {
     let state = crate::server::state()?;
-    state.job_status(job).map_err(ServerFnError::new)
+    state.job_status(job).map_err(ServerFnError::from)
 }
 
 /// Pins (or unpins) a deployment in the bucket, with a reason, as the signed-in user.
@@ -132,12 +47,12 @@ pub async fn set_pin(
     state
         .set_pin(&bucket, &id, &reason, pin, &user)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// The newest applies on record, for the History page.
 #[server(input = Json, endpoint = "history")]
 pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
     let state = crate::server::state()?;
-    state.history(200).map_err(ServerFnError::new)
+    state.history(200).map_err(ServerFnError::from)
 }

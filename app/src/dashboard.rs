@@ -2,11 +2,9 @@
 //! Every control change re-plans in the browser with `retention::plan`; nothing goes to the
 //! server until the user confirms.
 
-use crate::api::{
-    apply_status, scan_bucket, set_pin, start_apply, ApplyOutcome, ApplyRequest, JobStatus,
-    ScanView,
-};
+use crate::api::{apply_status, scan_bucket, set_pin, start_apply};
 use crate::format;
+use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, ScanView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use retention::{Action, DateSource, DeploymentId, Plan, Policy, Reason, Retain};
@@ -379,7 +377,7 @@ fn Loaded(
 /// What the next scheduled run will delete: the same plan, with the scheduled policy.
 #[component]
 fn Forecast(
-    schedule: crate::api::Schedule,
+    schedule: crate::wire::Schedule,
     inventory: StoredValue<retention::Inventory>,
     date_source: DateSource,
     now: chrono::DateTime<chrono::Utc>,
@@ -845,11 +843,11 @@ fn Table(
     }
 }
 
-type Confirmed = Vec<(DeploymentId, u64, u64, chrono::DateTime<chrono::Utc>)>;
+type Confirmed = Vec<retention::Doomed>;
 
 #[component]
 fn Apply(
-    bucket: crate::api::BucketChoice,
+    bucket: crate::wire::BucketChoice,
     plan: Memo<Option<Plan>>,
     policy: Memo<Result<(Policy, Option<u64>), String>>,
     rescan: RwSignal<u32>,
@@ -963,16 +961,25 @@ fn Apply(
                     </div>
                 }.into_any(),
                 Some(r) => view! {
-                    <div class=if r.failed.is_empty() { "report ok" } else { "report failed" } role="status" data-testid="report">
+                    <div class=if r.is_complete() { "report ok" } else { "report failed" } role="status" data-testid="report">
                         <p>{format!("Deleted {} from {} in {:.1} s{}.",
                             format::plural(r.deleted_objects, "object", "objects"),
-                            format::plural(r.deleted_deployments, "deployment", "deployments"),
+                            format::plural(r.deleted.len() as u64, "deployment", "deployments"),
                             r.duration_ms as f64 / 1000.0,
-                            r.audit_id.map(|id| format!(" (audit record #{id})")).unwrap_or_default())}</p>
-                        {(!r.failed.is_empty()).then(|| view! {
-                            <p>{format!("{} failed:", format::plural(r.failed.len() as u64, "object", "objects"))}</p>
+                            r.id.map(|id| format!(" (audit record #{id})")).unwrap_or_default())}</p>
+                        {(r.status == audit::Status::Interrupted).then(|| view! {
+                            <p>"Stopped (the server shut down): no deletion was started after the stop. Apply again to finish."</p>
+                        })}
+                        {(!r.skipped.is_empty()).then(|| view! {
+                            <p>{format!("{} newer than the preview, left in place:", format::plural(r.skipped.len() as u64, "object", "objects"))}</p>
                             <ul class="failures">
-                                {r.failed.iter().take(100).map(|f| view! { <li><code>{f.key.clone()}</code>": "{f.error.clone()}</li> }).collect_view()}
+                                {r.skipped.iter().take(100).map(|k| view! { <li><code>{k.key.clone()}</code></li> }).collect_view()}
+                            </ul>
+                        })}
+                        {(!r.failures.is_empty()).then(|| view! {
+                            <p>{format!("{} failed:", format::plural(r.failures.len() as u64, "object", "objects"))}</p>
+                            <ul class="failures">
+                                {r.failures.iter().take(100).map(|f| view! { <li><code>{f.key.clone()}</code>": "{f.error.clone()}</li> }).collect_view()}
                             </ul>
                         })}
                     </div>
@@ -986,8 +993,8 @@ fn Apply(
                 format!("{} · {}. This cannot be undone. The server re-checks the bucket first and deletes nothing if it changed.", format::plural(o, "object", "objects"), format::size(b))
             }}</p>
             <ul class="doomed" data-testid="doomed">
-                {move || snapshot.get().into_iter().map(|(id, objects, bytes, _)| view! {
-                    <li><code>{id.to_string()}</code>{format!(" — {}, {}", format::plural(objects, "object", "objects"), format::size(bytes))}</li>
+                {move || snapshot.get().into_iter().map(|d| view! {
+                    <li><code>{d.id.to_string()}</code>{format!(" — {}, {}", format::plural(d.objects, "object", "objects"), format::size(d.bytes))}</li>
                 }).collect_view()}
             </ul>
             <label for="confirm-name">"Type the bucket name "<code>{bucket.name.clone()}</code>" to confirm"</label>

@@ -10,6 +10,7 @@ mod format;
 mod history;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,15 +1,34 @@
-//! The server half of the dashboard (ssr only): scan cache, plan binding and delete jobs.
+//! The server half of the dashboard (ssr only): the scan cache for previews, and applies, which
+//! are the engine's (`prune`): a fresh scan, the check against what the user confirmed, the
+//! journal, the deletion. One apply per bucket at a time, released on every path.
 
-use crate::api::{
-    ApplyOutcome, ApplyReport, ApplyRequest, BucketChoice, FailedKey, JobStatus, ScanView,
-};
+use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus, ScanView, Schedule};
 use bucket::{Bucket, Connect, Progress, ScanOptions, Target};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use retention::{DateSource, Inventory, Policy, Retain, Span};
+use prune::{PolicySpec, Refusal, ScanSettings};
+use retention::{DateSource, Inventory, Policy};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// The one error of the server side, turned into a `ServerFnError` at the boundary (api.rs,
+/// through server_fn's `From` for every `std::error::Error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AppError(pub String);
+
+impl AppError {
+    fn new(e: impl std::fmt::Display) -> Self {
+        AppError(e.to_string())
+    }
+}
+
+impl From<bucket::S3Error> for AppError {
+    fn from(e: bucket::S3Error) -> Self {
+        AppError::new(e)
+    }
+}
 
 /// How `s3-prune serve` was started.
 #[derive(Debug, Clone)]
@@ -24,34 +43,54 @@ pub struct ServeConfig {
     /// Where every apply is recorded; `None` refuses applies (no record, no deletion).
     pub audit: Option<Arc<audit::AuditLog>>,
     /// The scheduled job's policy, forecast on the page.
-    pub schedule: Option<crate::api::Schedule>,
+    pub schedule: Option<Schedule>,
 }
 
 /// Everything the server functions share; provided to them as context.
 pub struct AppState {
-    connect: Connect,
-    buckets: Vec<BucketChoice>,
-    date_source: DateSource,
-    concurrency: usize,
-    live_pointer: Option<String>,
-    max_delete: u64,
-    read_only: bool,
-    audit: Option<Arc<audit::AuditLog>>,
-    schedule: Option<crate::api::Schedule>,
+    config: ServeConfig,
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
     cache: Mutex<HashMap<String, (Inventory, DateTime<Utc>)>>,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
-    /// Buckets with an apply running: one at a time per bucket.
+    /// Buckets with an apply running: one at a time per bucket. Held by [`Busy`] guards.
     busy: Arc<Mutex<HashSet<String>>>,
     next_job: AtomicU64,
 }
 
 struct Job {
-    bucket: String,
     deployments_total: u64,
     objects_total: u64,
     progress: Arc<Progress>,
-    report: Mutex<Option<ApplyReport>>,
+    report: Mutex<Option<audit::Record>>,
+}
+
+/// A bucket's apply mark; released when dropped — on success, error, a dropped request or a
+/// panic alike.
+struct Busy {
+    key: String,
+    set: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Busy {
+    fn take(set: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Busy, AppError> {
+        let mut s = set.lock().unwrap_or_else(|e| e.into_inner());
+        if !s.insert(key.to_string()) {
+            return Err(AppError(format!("an apply on '{key}' is already running")));
+        }
+        Ok(Busy {
+            key: key.to_string(),
+            set: set.clone(),
+        })
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
 }
 
 /// The state of this server, from the request's context.
@@ -76,18 +115,29 @@ pub fn parse_bucket_arg(arg: &str) -> Result<BucketChoice, String> {
     })
 }
 
+/// Refuses two choices of one bucket where one prefix holds the other: the outer one would see
+/// the inner folder as one deletable deployment (pins file and all).
+pub fn check_overlaps(choices: &[BucketChoice]) -> Result<(), String> {
+    for (i, a) in choices.iter().enumerate() {
+        for b in &choices[i + 1..] {
+            if a.name == b.name
+                && (a.prefix.starts_with(&b.prefix) || b.prefix.starts_with(&a.prefix))
+            {
+                return Err(format!(
+                    "--bucket {} and --bucket {} overlap: the deployments of one would be inside a \
+                     deployment of the other. Offer each folder of a bucket once, without nesting.",
+                    a.key, b.key
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl AppState {
-    pub fn new(c: ServeConfig) -> Self {
+    pub fn new(config: ServeConfig) -> Self {
         AppState {
-            connect: c.connect,
-            buckets: c.buckets,
-            date_source: c.date_source,
-            concurrency: c.concurrency,
-            live_pointer: c.live_pointer,
-            max_delete: c.max_delete,
-            read_only: c.read_only,
-            audit: c.audit,
-            schedule: c.schedule,
+            config,
             clients: Default::default(),
             cache: Default::default(),
             jobs: Default::default(),
@@ -96,61 +146,47 @@ impl AppState {
         }
     }
 
-    fn choice(&self, key: Option<&str>) -> Result<&BucketChoice, String> {
+    fn choice(&self, key: Option<&str>) -> Result<&BucketChoice, AppError> {
+        let buckets = &self.config.buckets;
         match key {
-            None | Some("") => self
-                .buckets
+            None | Some("") => buckets
                 .first()
-                .ok_or_else(|| "no bucket configured: start with --bucket NAME".to_string()),
-            Some(k) => self
-                .buckets
+                .ok_or_else(|| AppError::new("no bucket configured: start with --bucket NAME")),
+            Some(k) => buckets
                 .iter()
                 .find(|b| b.key == k || b.name == k)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = self.buckets.iter().map(|b| b.key.as_str()).collect();
-                    format!(
+                    let known: Vec<&str> = buckets.iter().map(|b| b.key.as_str()).collect();
+                    AppError(format!(
                         "bucket '{k}' is not one this server was started with ({})",
                         known.join(", ")
-                    )
+                    ))
                 }),
         }
     }
 
-    async fn bucket(&self, c: &BucketChoice) -> Result<Bucket, String> {
+    async fn bucket(&self, c: &BucketChoice) -> Result<Bucket, AppError> {
         let mut clients = self.clients.lock().await;
         if let Some(b) = clients.get(&c.key) {
             return Ok(b.clone());
         }
-        let target = Target::new(&c.name, &c.prefix).map_err(|e| e.to_string())?;
-        let b = bucket::connect(&self.connect, &target)
-            .await
-            .map_err(|e| e.to_string())?;
+        let target = Target::new(&c.name, &c.prefix).map_err(AppError::new)?;
+        let b = bucket::connect(&self.config.connect, &target).await?;
         clients.insert(c.key.clone(), b.clone());
         Ok(b)
     }
 
-    async fn fresh_scan(
-        &self,
-        c: &BucketChoice,
-    ) -> Result<(Bucket, Inventory, DateTime<Utc>), String> {
-        let b = self.bucket(c).await?;
-        let opts = ScanOptions {
-            concurrency: self.concurrency,
-            meta_key: self.date_source.meta_key().map(str::to_string),
-            live_pointer: self.live_pointer.clone(),
-        };
-        let inv = b.scan(&opts).await.map_err(|e| e.to_string())?;
-        let at = Utc::now();
-        self.cache
-            .lock()
-            .unwrap()
-            .insert(c.key.clone(), (inv.clone(), at));
-        Ok((b, inv, at))
+    fn settings(&self) -> ScanSettings {
+        ScanSettings {
+            live_pointer: self.config.live_pointer.clone(),
+            concurrency: self.config.concurrency,
+        }
     }
 
-    /// A scan of the bucket: cached unless `rescan`, so visits do not re-list the bucket.
-    pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, String> {
+    /// A scan of the bucket for previews: cached unless `rescan`, so visits do not re-list it.
+    pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
         let c = self.choice(key)?.clone();
+        let b = self.bucket(&c).await?;
         let cached = if rescan {
             None
         } else {
@@ -159,37 +195,52 @@ impl AppState {
         let (inventory, scanned_at) = match cached {
             Some(hit) => hit,
             None => {
-                let (_, inv, at) = self.fresh_scan(&c).await?;
-                (inv, at)
+                let opts = ScanOptions {
+                    concurrency: self.config.concurrency,
+                    meta_key: self.config.date_source.meta_key().map(str::to_string),
+                    live_pointer: self.config.live_pointer.clone(),
+                };
+                let inv = b.scan(&opts).await?;
+                let at = Utc::now();
+                let hit = (inv, at);
+                self.cache
+                    .lock()
+                    .unwrap()
+                    .insert(c.key.clone(), hit.clone());
+                hit
             }
         };
-        let endpoint = self.bucket(&c).await?.endpoint().to_string();
+        let cfg = &self.config;
         Ok(ScanView {
             bucket: c,
-            buckets: self.buckets.clone(),
-            endpoint,
-            date_source: self.date_source.clone(),
+            buckets: cfg.buckets.clone(),
+            endpoint: b.endpoint().to_string(),
+            date_source: cfg.date_source.clone(),
             inventory,
             scanned_at,
             now: Utc::now(),
-            max_delete: self.max_delete,
-            read_only: self.read_only,
-            live_pointer: self.live_pointer.clone(),
-            schedule: self.schedule.clone(),
+            max_delete: cfg.max_delete,
+            read_only: cfg.read_only,
+            live_pointer: cfg.live_pointer.clone(),
+            schedule: cfg.schedule.clone(),
         })
     }
 
-    fn policy(&self, req: &ApplyRequest) -> Result<Policy, String> {
-        let mut p = Policy::new(Retain::new(req.retain).map_err(|e| e.to_string())?);
-        p.keep_within = req.min_days.map(Span::from_days);
-        p.date_source = self.date_source.clone();
-        p.max_delete = Some(self.max_delete);
-        Ok(p)
+    fn policy(&self, req: &ApplyRequest) -> Result<Policy, AppError> {
+        PolicySpec {
+            retain: Some(req.retain),
+            min_retain_days: req.min_days,
+            date_source: Some(self.config.date_source.clone()),
+            max_delete: Some(self.config.max_delete),
+            ..PolicySpec::default()
+        }
+        .build()
+        .map_err(AppError::new)
     }
 
-    fn refuse_if_read_only(&self) -> Result<(), String> {
-        if self.read_only {
-            Err("this dashboard is read-only (started with --read-only): previews only, nothing is changed".into())
+    fn refuse_if_read_only(&self) -> Result<(), AppError> {
+        if self.config.read_only {
+            Err(AppError::new("this dashboard is read-only (started with --read-only): previews only, nothing is changed"))
         } else {
             Ok(())
         }
@@ -203,12 +254,12 @@ impl AppState {
         reason: &str,
         pin: bool,
         user: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), AppError> {
         self.refuse_if_read_only()?;
         let c = self.choice(Some(key))?.clone();
-        let id = retention::DeploymentId::new(id).map_err(|e| e.to_string())?;
+        let id = retention::DeploymentId::new(id).map_err(AppError::new)?;
         let b = self.bucket(&c).await?;
-        let mut pins = b.read_pins().await.map_err(|e| e.to_string())?;
+        let mut pins = b.read_pins().await?;
         pins.retain(|p| p.id != id);
         if pin {
             pins.push(retention::Pin {
@@ -218,131 +269,117 @@ impl AppState {
                 at: Some(Utc::now()),
             });
         }
-        b.write_pins(&pins).await.map_err(|e| e.to_string())?;
+        b.write_pins(&pins).await?;
         tracing::info!(bucket = %c.key, deployment = %id, pin, user, "pin changed from the dashboard");
         self.cache.lock().unwrap().remove(&c.key);
         Ok(())
     }
 
-    /// Plan binding: rescans and replans with the confirmed policy; deletes only when the
-    /// result is exactly the confirmed set.
-    pub async fn start_apply(&self, req: ApplyRequest, user: &str) -> Result<ApplyOutcome, String> {
-        self.refuse_if_read_only()?;
-        if self.audit.is_none() {
-            return Err("no audit log is configured: applies are refused".into());
-        }
-        let c = self.choice(Some(&req.bucket))?.clone();
-        let policy = self.policy(&req)?;
-        if !self.busy.lock().unwrap().insert(c.key.clone()) {
-            return Err(format!("an apply on '{}' is already running", c.key));
-        }
-        let result = self.bind_and_start(&c, &policy, req, user).await;
-        if !matches!(result, Ok(ApplyOutcome::Started { .. })) {
-            self.busy.lock().unwrap().remove(&c.key);
-        }
-        result
-    }
-
-    async fn bind_and_start(
+    /// Plan binding: a fresh scan and plan with the confirmed policy; deletes (in the
+    /// background) only when the result is exactly the confirmed set.
+    pub async fn start_apply(
         &self,
-        c: &BucketChoice,
-        policy: &Policy,
         req: ApplyRequest,
         user: &str,
-    ) -> Result<ApplyOutcome, String> {
-        let (bucket, inventory, _) = self.fresh_scan(c).await?;
-        let plan = retention::plan(&inventory, policy, Utc::now());
-        let now_set = plan.deletion_set();
+    ) -> Result<ApplyOutcome, AppError> {
+        self.refuse_if_read_only()?;
+        let Some(journal) = self.config.audit.clone() else {
+            return Err(AppError::new(
+                "no audit log is configured: applies are refused",
+            ));
+        };
+        let c = self.choice(Some(&req.bucket))?.clone();
+        let policy = self.policy(&req)?;
+        let busy = Busy::take(&self.busy, &c.key)?;
+        let b = self.bucket(&c).await?;
+        let planned = prune::scan_and_plan(&b, &policy, &self.settings()).await?;
+        // What the preview was made of is stale now, whatever happens next.
+        self.cache.lock().unwrap().remove(&c.key);
         let mut confirmed = req.confirmed;
         confirmed.sort();
-        if now_set != confirmed {
-            return Ok(ApplyOutcome::Changed {
-                message: changed_message(&confirmed, &now_set),
-            });
-        }
-        if let Err(blocks) = plan.check_apply() {
-            let why: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
-            return Err(format!("refusing to apply: {}", why.join("; ")));
-        }
-        if now_set.is_empty() {
+        let checked = match prune::check(planned, Some(&confirmed)) {
+            Ok(c) => c,
+            Err(r @ Refusal::Changed(_)) => {
+                return Ok(ApplyOutcome::Changed {
+                    message: r.to_string(),
+                })
+            }
+            Err(r) => return Err(AppError::new(r)),
+        };
+        if checked.doomed().is_empty() {
             return Ok(ApplyOutcome::Changed {
                 message: "Nothing to delete: the plan keeps every deployment.".into(),
             });
         }
-        let ids: Vec<_> = now_set.iter().map(|(id, ..)| id.clone()).collect();
         let job = Arc::new(Job {
-            bucket: c.key.clone(),
-            deployments_total: ids.len() as u64,
-            objects_total: plan.summary.delete.objects,
+            deployments_total: checked.doomed().len() as u64,
+            objects_total: checked.planned().plan.summary.delete.objects,
             progress: Arc::new(Progress::default()),
             report: Mutex::new(None),
         });
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().unwrap().insert(id, job.clone());
-        tracing::info!(bucket = %c.key, deployments = ids.len(), objects = job.objects_total, "apply started from the dashboard");
-        let concurrency = self.concurrency;
-        let purge = policy.purge_versions;
-        // Runs to the end even if the browser goes away.
-        let busy = self.busy.clone();
-        let audit_log = self.audit.clone();
-        let who = user.to_string();
-        let started_at = Utc::now();
+        let ctx = prune::ApplyContext {
+            who: user.to_string(),
+            source: "dashboard",
+            concurrency: self.config.concurrency,
+            progress: job.progress.clone(),
+            journal,
+        };
+        // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
-            let report = bucket
-                .delete_deployments(&ids, purge, concurrency, job.progress.clone())
-                .await;
-            let record = report.audit_record(&plan, &bucket, &who, "dashboard", started_at);
-            let audit_id = match audit_log.map(|log| log.append(record)) {
-                Some(Ok(r)) => r.id,
-                Some(Err(e)) => {
-                    tracing::error!(error = %e, "the apply ran but its audit record could not be written");
-                    None
+            let _busy = busy;
+            let record = match prune::apply(checked, ctx).await {
+                Ok(report) => report.record,
+                Err(e) => {
+                    tracing::error!(error = %e, "apply did not start");
+                    failed_to_start(e.to_string())
                 }
-                None => None,
             };
-            tracing::info!(bucket = %job.bucket, deleted = report.deleted_objects, failed = report.failed.len(), "apply finished");
-            let ok = report
-                .deployments
-                .iter()
-                .filter(|d| d.failed.is_empty())
-                .count() as u64;
-            *job.report.lock().unwrap() = Some(ApplyReport {
-                bucket: job.bucket.clone(),
-                deleted_deployments: ok,
-                deleted_objects: report.deleted_objects,
-                failed: report
-                    .failed
-                    .iter()
-                    .map(|f| FailedKey {
-                        key: f.key.clone(),
-                        error: f.error.clone(),
-                    })
-                    .collect(),
-                duration_ms: report.duration_ms,
-                audit_id,
-            });
-            busy.lock().unwrap().remove(&job.bucket);
+            *job.report.lock().unwrap_or_else(|e| e.into_inner()) = Some(record);
         });
         Ok(ApplyOutcome::Started { job: id })
     }
 
-    /// The newest applies from the audit log.
-    pub fn history(&self, limit: usize) -> Result<Vec<audit::Record>, String> {
-        match &self.audit {
-            Some(log) => log.list(limit).map_err(|e| e.to_string()),
-            None => Err("no audit log is configured".into()),
+    /// For shutdown: asks every running apply to stop after its requests in flight and waits
+    /// until each has written its record.
+    pub async fn stop_applies(&self) {
+        let jobs: Vec<Arc<Job>> = self.jobs.lock().unwrap().values().cloned().collect();
+        for j in &jobs {
+            j.progress.request_stop();
+        }
+        while !self
+            .busy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 
-    pub fn job_status(&self, job: u64) -> Result<JobStatus, String> {
+    /// Buckets with an apply running now.
+    pub fn applies_running(&self) -> usize {
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The newest applies from the audit log.
+    pub fn history(&self, limit: usize) -> Result<Vec<audit::Record>, AppError> {
+        match &self.config.audit {
+            Some(log) => log.list(limit).map_err(AppError::new),
+            None => Err(AppError::new("no audit log is configured")),
+        }
+    }
+
+    pub fn job_status(&self, job: u64) -> Result<JobStatus, AppError> {
         let j = self
             .jobs
             .lock()
             .unwrap()
             .get(&job)
             .cloned()
-            .ok_or_else(|| format!("no apply job {job}"))?;
-        let report = j.report.lock().unwrap().clone();
+            .ok_or_else(|| AppError(format!("no apply job {job}")))?;
+        let report = j.report.lock().unwrap_or_else(|e| e.into_inner()).clone();
         Ok(JobStatus {
             deployments_done: j.progress.deployments_done.load(Ordering::Relaxed),
             deployments_total: j.deployments_total,
@@ -353,25 +390,28 @@ impl AppState {
     }
 }
 
-type SetEntry = (retention::DeploymentId, u64, u64, DateTime<Utc>);
-
-fn changed_message(confirmed: &[SetEntry], now: &[SetEntry]) -> String {
-    let ids = |v: &[SetEntry]| v.iter().map(|(id, ..)| id.to_string()).collect::<Vec<_>>();
-    let (was, is) = (ids(confirmed), ids(now));
-    let added: Vec<_> = is.iter().filter(|i| !was.contains(i)).cloned().collect();
-    let dropped: Vec<_> = was.iter().filter(|i| !is.contains(i)).cloned().collect();
-    let mut m = String::from("The bucket changed since your preview, so nothing was deleted.");
-    if !added.is_empty() {
-        m.push_str(&format!(" Would now also delete: {}.", added.join(", ")));
+/// What the page shows for an apply whose journal could not be written (nothing deleted).
+fn failed_to_start(error: String) -> audit::Record {
+    audit::Record {
+        id: None,
+        who: String::new(),
+        source: "dashboard".into(),
+        started_at: Utc::now(),
+        duration_ms: 0,
+        bucket: String::new(),
+        prefix: String::new(),
+        policy: serde_json::Value::Null,
+        plan_fingerprint: String::new(),
+        deleted: vec![],
+        deleted_objects: 0,
+        deleted_bytes: 0,
+        failures: vec![audit::Failure {
+            key: String::new(),
+            error,
+        }],
+        status: audit::Status::Failed,
+        skipped: vec![],
     }
-    if !dropped.is_empty() {
-        m.push_str(&format!(" No longer to delete: {}.", dropped.join(", ")));
-    }
-    if added.is_empty() && dropped.is_empty() {
-        m.push_str(" A deployment to delete has changed (objects, size or date).");
-    }
-    m.push_str(" Review the new preview and confirm again.");
-    m
 }
 
 /// Who is signed in, as the server's auth layer recorded it on the request.

@@ -1,8 +1,8 @@
 //! The dashboard's server side against LocalStack: what the #[server] functions call.
 #![cfg(feature = "ssr")]
 
-use app::api::{ApplyOutcome, ApplyRequest};
 use app::server::{parse_bucket_arg, AppState, ServeConfig};
+use app::wire::{ApplyOutcome, ApplyRequest};
 use bucket::testkit::{all_keys, fresh_bucket, localstack, put_many};
 use bucket::Bucket;
 use retention::{DateSource, Policy, Retain};
@@ -73,6 +73,7 @@ async fn scan_lists_the_configured_bucket_and_caches_until_rescan() {
         .scan_view(Some("some-other-bucket"), false)
         .await
         .unwrap_err()
+        .0
         .contains("not one this server was started with"));
 
     put_many(&b, ["d/index.html".into()], &[]).await;
@@ -115,11 +116,7 @@ async fn apply_deletes_exactly_the_confirmed_set() {
     put_many(&b, ["robots.txt".into()], &[]).await;
     let state = state_for(&b);
     let req = preview(&state, b.name(), 2).await;
-    let doomed: Vec<String> = req
-        .confirmed
-        .iter()
-        .map(|(id, ..)| id.to_string())
-        .collect();
+    let doomed: Vec<String> = req.confirmed.iter().map(|d| d.id.to_string()).collect();
     assert_eq!(doomed, vec!["d3", "d4", "d5"]);
     let ApplyOutcome::Started { job } = state.start_apply(req.clone(), "tester").await.unwrap()
     else {
@@ -136,10 +133,11 @@ async fn apply_deletes_exactly_the_confirmed_set() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(second.unwrap_err().contains("already running"));
+    assert!(second.unwrap_err().0.contains("already running"));
     assert_eq!(report.deleted_objects, 6);
-    assert_eq!(report.deleted_deployments, 3);
-    assert!(report.failed.is_empty());
+    assert_eq!(report.deleted.len(), 3);
+    assert!(report.failures.is_empty());
+    assert_eq!(report.status, audit::Status::Finished);
     assert_eq!(
         all_keys(&b).await,
         vec![
@@ -156,7 +154,7 @@ async fn apply_deletes_exactly_the_confirmed_set() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].who, "tester");
     assert_eq!(runs[0].source, "dashboard");
-    assert_eq!(report.audit_id, runs[0].id);
+    assert_eq!(report.id, runs[0].id);
     let ids: Vec<&str> = runs[0].deleted.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, vec!["d3", "d4", "d5"]);
     assert_eq!(runs[0].deleted_objects, 6);
@@ -172,6 +170,7 @@ async fn bad_policies_are_refused_before_any_request() {
         .start_apply(req, "tester")
         .await
         .unwrap_err()
+        .0
         .contains("RETAIN must be at least 1"));
     assert_eq!(all_keys(&b).await.len(), 4);
 }
@@ -183,13 +182,15 @@ async fn a_bucket_emptied_since_the_preview_deletes_nothing() {
     let req = preview(&state, b.name(), 1).await;
     assert_eq!(req.confirmed.len(), 2);
     // someone else removes every deployment in the meantime
-    let ids = [
-        retention::DeploymentId::new("d1").unwrap(),
-        retention::DeploymentId::new("d2").unwrap(),
-        retention::DeploymentId::new("d3").unwrap(),
-    ];
-    b.delete_deployments(&ids, false, 2, Default::default())
-        .await;
+    for k in all_keys(&b).await {
+        b.client()
+            .delete_object()
+            .bucket(b.name())
+            .key(k)
+            .send()
+            .await
+            .unwrap();
+    }
     match state.start_apply(req, "tester").await.unwrap() {
         ApplyOutcome::Changed { message } => {
             assert!(message.contains("No longer to delete: d2, d3"), "{message}")
@@ -197,4 +198,27 @@ async fn a_bucket_emptied_since_the_preview_deletes_nothing() {
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert!(state.history(10).unwrap().is_empty(), "no apply ran");
+}
+
+#[tokio::test]
+async fn a_dropped_apply_request_releases_the_bucket() {
+    let b = seeded("sf-dropped", &["d1", "d2", "d3"]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 1).await;
+    // the browser goes away while the server is still scanning: the request future is dropped
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(1),
+        state.start_apply(req.clone(), "a"),
+    )
+    .await;
+    assert!(dropped.is_err(), "the apply finished within 1 ms");
+    // the next apply is not refused as "already running"
+    let ApplyOutcome::Started { job } = state.start_apply(req, "b").await.unwrap() else {
+        panic!("refused")
+    };
+    while state.job_status(job).unwrap().report.is_none() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state.applies_running(), 0, "released after the apply too");
+    assert_eq!(all_keys(&b).await, vec!["d1/app.css", "d1/index.html"]);
 }

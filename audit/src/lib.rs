@@ -23,7 +23,44 @@ pub struct Failure {
     pub error: String,
 }
 
-/// One apply run.
+/// A key apply left alone because it is newer than the plan (published after it was made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    pub last_modified: DateTime<Utc>,
+}
+
+/// Where a run stands. A record is written `Started` before the first delete and completed
+/// after, so a run that dies mid-way still leaves a row that says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Deleting began and no outcome was written: the process died (SIGKILL, Lambda timeout).
+    Started,
+    /// Every doomed object was deleted.
+    #[default]
+    Finished,
+    /// Stopped on request (SIGINT/SIGTERM, shutdown): no new batches after the stop.
+    Interrupted,
+    /// Ended with objects that could not be deleted, or were skipped as newer than the plan.
+    Failed,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Started => "started",
+            Status::Finished => "finished",
+            Status::Interrupted => "interrupted",
+            Status::Failed => "failed",
+        })
+    }
+}
+
+/// One apply run: the report every front end prints (`--json`, the Lambda response, the
+/// dashboard) and the row the audit log keeps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Set when stored.
@@ -45,4 +82,17 @@ pub struct Record {
     pub deleted_objects: u64,
     pub deleted_bytes: u64,
     pub failures: Vec<Failure>,
+    /// Records written before runs were journalled have no status: they were finished.
+    #[serde(default)]
+    pub status: Status,
+    /// Keys newer than the plan, left in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+impl Record {
+    /// Everything planned was deleted.
+    pub fn is_complete(&self) -> bool {
+        self.status == Status::Finished
+    }
 }

@@ -100,6 +100,21 @@ impl AuditLog {
         Ok(record)
     }
 
+    /// Rewrites a stored record (the same id): how a `started` row is completed.
+    pub fn update(&self, record: &Record) -> Result<(), AuditError> {
+        let Some(id) = record.id else {
+            return self.append(record.clone()).map(|_| ());
+        };
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let json = serde_json::to_string(record).expect("records serialize");
+        conn.execute(
+            "UPDATE runs SET record = ?1 WHERE id = ?2",
+            params![json, id],
+        )
+        .map_err(|e| self.db(e))?;
+        Ok(())
+    }
+
     /// The newest runs first.
     pub fn list(&self, limit: usize) -> Result<Vec<Record>, AuditError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -166,7 +181,33 @@ mod tests {
                 key: "d2/x".into(),
                 error: "AccessDenied".into(),
             }],
+            status: crate::Status::Failed,
+            skipped: vec![],
         }
+    }
+
+    #[test]
+    fn a_started_row_is_completed_in_place_and_old_rows_read_as_finished() {
+        let path = std::env::temp_dir().join(format!(
+            "s3p-audit-upd-{}-{}.sqlite",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap()
+        ));
+        let log = AuditLog::open(&path).unwrap();
+        let mut r = record("a");
+        r.status = crate::Status::Started;
+        let mut r = log.append(r).unwrap();
+        r.status = crate::Status::Interrupted;
+        log.update(&r).unwrap();
+        assert_eq!(log.list(10).unwrap(), vec![r]);
+        let old: Record = serde_json::from_str(
+            r#"{"who":"a","source":"cli","started_at":"2026-01-01T00:00:00Z","duration_ms":1,
+            "bucket":"b","prefix":"","policy":{},"plan_fingerprint":"x","deleted":[],
+            "deleted_objects":0,"deleted_bytes":0,"failures":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(old.status, crate::Status::Finished);
+        std::fs::remove_file(path).ok();
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Deleting deployments: list each one's keys afresh, then DeleteObjects in batches of ≤ 1000
-//! shared across deployments, several in flight, reading every per-key error.
+//! shared across deployments, several in flight, reading every per-key error. A key (or version)
+//! newer than what the plan saw of its deployment is never sent: it was published after the plan.
 
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use chrono::{DateTime, Utc};
 use futures::stream::{self, FuturesUnordered, StreamExt};
-use retention::DeploymentId;
+use retention::{DeploymentId, Doomed};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +27,15 @@ pub struct KeyFailure {
     pub error: String,
 }
 
+/// A key (or version) left in place because it is newer than the plan's view of its deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewerKey {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    pub last_modified: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentOutcome {
     pub id: DeploymentId,
@@ -32,6 +43,17 @@ pub struct DeploymentOutcome {
     pub listed: u64,
     pub deleted: u64,
     pub failed: Vec<KeyFailure>,
+    /// Keys newer than the plan: not deleted, so the deployment is only partly gone.
+    pub skipped: Vec<NewerKey>,
+    /// Listed, and every listed key sent and answered (false when stopped before).
+    pub finished: bool,
+}
+
+impl DeploymentOutcome {
+    /// Nothing of it is left that the plan saw.
+    pub fn is_gone(&self) -> bool {
+        self.finished && self.failed.is_empty() && self.skipped.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,70 +61,51 @@ pub struct DeleteReport {
     pub deployments: Vec<DeploymentOutcome>,
     pub deleted_objects: u64,
     pub failed: Vec<KeyFailure>,
+    pub skipped: Vec<NewerKey>,
+    /// A stop was requested: no batch was sent after it.
+    pub stopped: bool,
     pub duration_ms: u64,
 }
 
 impl DeleteReport {
     pub fn is_complete(&self) -> bool {
-        self.failed.is_empty()
-    }
-
-    /// The audit record of this run: `who` is the session user, OS user or Lambda ARN.
-    pub fn audit_record(
-        &self,
-        plan: &retention::Plan,
-        bucket: &Bucket,
-        who: &str,
-        source: &str,
-        started_at: chrono::DateTime<chrono::Utc>,
-    ) -> audit::Record {
-        let bytes_of = |id: &DeploymentId| {
-            plan.entries
-                .iter()
-                .find(|e| &e.id == id)
-                .map_or(0, |e| e.bytes)
-        };
-        let deleted: Vec<audit::DeletedDeployment> = self
-            .deployments
-            .iter()
-            .filter(|d| d.failed.is_empty())
-            .map(|d| audit::DeletedDeployment {
-                id: d.id.to_string(),
-                objects: d.deleted,
-                bytes: bytes_of(&d.id),
-            })
-            .collect();
-        audit::Record {
-            id: None,
-            who: who.to_string(),
-            source: source.to_string(),
-            started_at,
-            duration_ms: self.duration_ms,
-            bucket: bucket.name().to_string(),
-            prefix: bucket.prefix().to_string(),
-            policy: serde_json::to_value(&plan.policy).unwrap_or_default(),
-            plan_fingerprint: plan.fingerprint(),
-            deleted_bytes: deleted.iter().map(|d| d.bytes).sum(),
-            deleted,
-            deleted_objects: self.deleted_objects,
-            failures: self
-                .failed
-                .iter()
-                .map(|f| audit::Failure {
-                    key: f.key.clone(),
-                    error: f.error.clone(),
-                })
-                .collect(),
-        }
+        !self.stopped && self.deployments.iter().all(DeploymentOutcome::is_gone)
     }
 }
-
-/// Live counters for a progress bar or a web page; cheap to read from another task.
-#[derive(Debug, Default)]
+/// Live counters for a progress bar or a web page, cheap to read from another task; and the
+/// stop switch: after [`Progress::request_stop`] no new listing or batch is started, the batches
+/// in flight are answered, and the report says `stopped`.
+#[derive(Debug)]
 pub struct Progress {
     pub deployments_done: AtomicU64,
     pub objects_done: AtomicU64,
     pub objects_failed: AtomicU64,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            deployments_done: AtomicU64::new(0),
+            objects_done: AtomicU64::new(0),
+            objects_failed: AtomicU64::new(0),
+            stop: tokio::sync::watch::Sender::new(false),
+        }
+    }
+}
+
+impl Progress {
+    pub fn request_stop(&self) {
+        self.stop.send_replace(true);
+    }
+    pub fn stop_requested(&self) -> bool {
+        *self.stop.borrow()
+    }
+    /// Resolves once a stop is requested (at once if it already was).
+    pub async fn stopped(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
 }
 
 fn is_retryable(code: &str) -> bool {
@@ -123,6 +126,9 @@ struct Tally {
     /// Keys sent but not yet answered; the deployment is done when listed and this is 0.
     open: u64,
     failed: Vec<KeyFailure>,
+    skipped: Vec<NewerKey>,
+    /// Its listing arrived (its keys are in the pipeline).
+    listed_ok: bool,
 }
 
 /// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
@@ -155,9 +161,11 @@ fn book(tally: &mut [Tally], sent: &[Tagged], failed: Vec<KeyFailure>, progress:
 }
 
 impl Bucket {
-    /// Deletes every object of each deployment. With `purge_versions`, every version and delete
-    /// marker too. Failures are collected per key, never hidden; a deployment whose listing
-    /// fails is left untouched.
+    /// Deletes every object of each doomed deployment that is not newer than the plan saw it
+    /// (`Doomed::newest`); newer keys are skipped and reported. With `purge_versions`, every
+    /// such version and delete marker too. Failures are collected per key, never hidden; a
+    /// deployment whose listing fails is left untouched. A stop requested on `progress` ends the
+    /// run after the batches in flight.
     ///
     /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
     /// into DeleteObjects batches shared across deployments (≤ 1000 keys, `concurrency` batches
@@ -165,31 +173,35 @@ impl Bucket {
     /// so small deployments cost a fraction of a request each and the endpoint is never idle.
     pub async fn delete_deployments(
         &self,
-        ids: &[DeploymentId],
+        doomed: &[Doomed],
         purge_versions: bool,
         concurrency: usize,
         progress: Arc<Progress>,
     ) -> DeleteReport {
         let start = Instant::now();
         let concurrency = concurrency.max(1);
-        let mut tally: Vec<Tally> = ids.iter().map(|_| Tally::default()).collect();
-        let (tx, mut rx) = tokio::sync::mpsc::channel(concurrency);
+        let mut tally: Vec<Tally> = doomed.iter().map(|_| Tally::default()).collect();
+        let (tx, rx) = tokio::sync::mpsc::channel(concurrency);
+        let stop = progress.clone();
         let lister = async move {
             // Futures are collected first: a closure inside the stream type trips the
             // compiler's Send inference for callers that spawn this.
-            let jobs: Vec<_> = ids
+            let jobs: Vec<_> = doomed
                 .iter()
                 .enumerate()
-                .map(|(i, id)| async move { (i, self.list_doomed(id, purge_versions).await) })
+                .map(|(i, d)| async move { (i, self.list_doomed(d, purge_versions).await) })
                 .collect();
             let mut listings = stream::iter(jobs).buffer_unordered(concurrency);
             while let Some(listing) = listings.next().await {
-                if tx.send(listing).await.is_err() {
+                if stop.stop_requested() || tx.send(listing).await.is_err() {
                     break;
                 }
             }
         };
         let deleter = async {
+            // Owned here, so the lister sees a closed channel once deleting ends.
+            let mut rx = rx;
+            let mut stopping = false;
             let mut in_flight = FuturesUnordered::new();
             // Full batches waiting for a slot, and the one being filled.
             let mut ready: VecDeque<Vec<Tagged>> = VecDeque::new();
@@ -202,8 +214,11 @@ impl Bucket {
                 (batch, failed)
             };
             loop {
+                if stopping && in_flight.is_empty() {
+                    break; // what was never sent stays, and the report says so
+                }
                 // Never more than `concurrency` DeleteObjects at once, however big a deployment.
-                while in_flight.len() < concurrency {
+                while !stopping && in_flight.len() < concurrency {
                     if let Some(full) = ready.pop_front() {
                         in_flight.push(send(full));
                     } else if in_flight.is_empty() && !batch.is_empty() {
@@ -217,15 +232,21 @@ impl Bucket {
                     break; // and so ready and batch are empty too
                 }
                 tokio::select! {
-                    listing = rx.recv(), if !listing_done && ready.is_empty() => {
+                    () = progress.stopped(), if !stopping => {
+                        tracing::warn!(in_flight = in_flight.len(), "stop requested: no new batches");
+                        stopping = true;
+                    }
+                    listing = rx.recv(), if !stopping && !listing_done && ready.is_empty() => {
                         let Some((i, listed)) = listing else {
                             listing_done = true;
                             continue;
                         };
                         match listed {
-                            Ok(keys) => {
+                            Ok(Listing { keys, newer }) => {
                                 tally[i].listed = keys.len() as u64;
                                 tally[i].open = keys.len() as u64;
+                                tally[i].listed_ok = true;
+                                tally[i].skipped = newer;
                                 if keys.is_empty() {
                                     progress.deployments_done.fetch_add(1, Ordering::Relaxed);
                                 }
@@ -250,15 +271,21 @@ impl Bucket {
             tally
         };
         let ((), tally) = futures::join!(lister, deleter);
-        let mut report = DeleteReport::default();
-        for (id, t) in ids.iter().zip(tally) {
+        let mut report = DeleteReport {
+            stopped: progress.stop_requested(),
+            ..Default::default()
+        };
+        for (d, t) in doomed.iter().zip(tally) {
             report.deleted_objects += t.deleted;
             report.failed.extend(t.failed.iter().cloned());
+            report.skipped.extend(t.skipped.iter().cloned());
             report.deployments.push(DeploymentOutcome {
-                id: id.clone(),
+                id: d.id.clone(),
                 listed: t.listed,
                 deleted: t.deleted,
                 failed: t.failed,
+                skipped: t.skipped,
+                finished: t.listed_ok && t.open == 0,
             });
         }
         report.deployments.sort_by(|a, b| a.id.cmp(&b.id));
@@ -266,13 +293,11 @@ impl Bucket {
         report
     }
 
-    /// The keys (or versions) of one deployment, listed now; a failed listing becomes the one
-    /// failure of that deployment, and nothing of it is deleted.
-    async fn list_doomed(
-        &self,
-        id: &DeploymentId,
-        purge: bool,
-    ) -> Result<Vec<(String, Option<String>)>, KeyFailure> {
+    /// The keys (or versions) of one deployment, listed now, split into those the plan saw
+    /// (at or before its newest LastModified) and newer ones, which are left alone. A failed
+    /// listing becomes the one failure of that deployment, and nothing of it is deleted.
+    async fn list_doomed(&self, d: &Doomed, purge: bool) -> Result<Listing, KeyFailure> {
+        let id = &d.id;
         let prefix = self.deployment_prefix(id);
         let listed = if purge {
             self.list_versions(&prefix).await
@@ -280,11 +305,7 @@ impl Bucket {
             self.list_keys(&prefix).await
         };
         match listed {
-            // Defence in depth: a key outside the deployment's folder is never sent.
-            Ok(keys) => Ok(keys
-                .into_iter()
-                .filter(|(k, _)| k.starts_with(&prefix))
-                .collect()),
+            Ok(found) => Ok(split_newer(found, &prefix, d.newest)),
             Err(e) => {
                 tracing::warn!(deployment = %id, error = %e, "listing failed; deleting nothing of it");
                 Err(KeyFailure {
@@ -367,14 +388,16 @@ impl Bucket {
     }
 
     /// Every current key under `prefix`, listed now (never from an earlier scan).
-    async fn list_keys(&self, prefix: &str) -> Result<Vec<(String, Option<String>)>, S3Error> {
+    async fn list_keys(&self, prefix: &str) -> Result<Vec<Found>, S3Error> {
         let mut keys = Vec::new();
         self.each_page(prefix, None, None, |out| {
-            keys.extend(
-                out.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(|k| (k.to_string(), None))),
-            );
+            keys.extend(out.contents().iter().filter_map(|o| {
+                Some(Found {
+                    key: o.key()?.to_string(),
+                    version_id: None,
+                    last_modified: crate::scan::to_chrono(o.last_modified()),
+                })
+            }));
             std::ops::ControlFlow::Continue(None)
         })
         .await?;
@@ -382,7 +405,7 @@ impl Bucket {
     }
 
     /// Every version and delete marker under `prefix`.
-    async fn list_versions(&self, prefix: &str) -> Result<Vec<(String, Option<String>)>, S3Error> {
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<Found>, S3Error> {
         let mut out_keys = Vec::new();
         let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
         loop {
@@ -398,18 +421,20 @@ impl Bucket {
                 .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
             for v in out.versions() {
                 if let Some(k) = v.key() {
-                    out_keys.push((
-                        k.to_string(),
-                        Some(v.version_id().unwrap_or("null").to_string()),
-                    ));
+                    out_keys.push(Found {
+                        key: k.to_string(),
+                        version_id: Some(v.version_id().unwrap_or("null").to_string()),
+                        last_modified: crate::scan::to_chrono(v.last_modified()),
+                    });
                 }
             }
             for m in out.delete_markers() {
                 if let Some(k) = m.key() {
-                    out_keys.push((
-                        k.to_string(),
-                        Some(m.version_id().unwrap_or("null").to_string()),
-                    ));
+                    out_keys.push(Found {
+                        key: k.to_string(),
+                        version_id: Some(m.version_id().unwrap_or("null").to_string()),
+                        last_modified: crate::scan::to_chrono(m.last_modified()),
+                    });
                 }
             }
             if !out.is_truncated().unwrap_or(false) {
@@ -450,6 +475,41 @@ impl Bucket {
     }
 }
 
+/// One listed object or version.
+struct Found {
+    key: String,
+    version_id: Option<String>,
+    last_modified: DateTime<Utc>,
+}
+
+/// A doomed deployment's fresh listing: what may be deleted, and what is newer than the plan.
+struct Listing {
+    keys: Vec<(String, Option<String>)>,
+    newer: Vec<NewerKey>,
+}
+
+/// Keeps keys inside the deployment's folder (defence in depth: nothing outside is ever sent)
+/// and sets aside those newer than the plan's `newest`.
+fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Listing {
+    let mut out = Listing {
+        keys: Vec::new(),
+        newer: Vec::new(),
+    };
+    for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
+        if f.last_modified > newest {
+            tracing::warn!(key = %f.key, "newer than the plan: left in place");
+            out.newer.push(NewerKey {
+                key: f.key,
+                version_id: f.version_id,
+                last_modified: f.last_modified,
+            });
+        } else {
+            out.keys.push((f.key, f.version_id));
+        }
+    }
+    out
+}
+
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6)))
 }
@@ -470,6 +530,32 @@ mod tests {
 
     fn tagged(i: usize, key: &str) -> Tagged {
         (i, (key.to_string(), None))
+    }
+
+    #[test]
+    fn keys_newer_than_the_plan_and_keys_outside_the_folder_are_never_sent() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let found = |k: &str, at: &str| Found {
+            key: k.into(),
+            version_id: None,
+            last_modified: t(at),
+        };
+        let l = split_newer(
+            vec![
+                found("r7/a", "2026-01-01T00:00:00Z"),
+                found("r7/b", "2026-01-01T00:00:05Z"),
+                found("r7/late", "2026-01-01T00:00:06Z"),
+                found("r70/x", "2026-01-01T00:00:00Z"),
+            ],
+            "r7/",
+            t("2026-01-01T00:00:05Z"),
+        );
+        assert_eq!(
+            l.keys,
+            vec![("r7/a".to_string(), None), ("r7/b".to_string(), None)]
+        );
+        assert_eq!(l.newer.len(), 1);
+        assert_eq!(l.newer[0].key, "r7/late");
     }
 
     #[test]

@@ -17,6 +17,12 @@ pub enum S3Error {
     InvalidBucketName { name: String, why: String },
     #[error("listing of '{prefix}' was cut short (truncated without a continuation token): nothing deleted")]
     ListingCut { prefix: String },
+    #[error("listing of '{prefix}' did not ascend ('{key}' came after '{after}'): the endpoint repeated or reordered a page, so the plan would be wrong. Nothing deleted; if this is an S3-compatible server, report it to its maintainers")]
+    ListingNotAscending {
+        prefix: String,
+        key: String,
+        after: String,
+    },
     #[error("cannot use '{key}': {problem}. Nothing will be deleted until it can be read")]
     Pointer { key: String, problem: String },
     #[error("{action} failed: {code}: {message}")]

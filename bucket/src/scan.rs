@@ -32,7 +32,7 @@ impl Default for ScanOptions {
 /// The folder under the prefix where s3-prune keeps its own state (pins); never a deployment.
 pub const RESERVED: &str = ".s3-prune";
 
-fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
+pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
         .unwrap_or(DateTime::UNIX_EPOCH)
 }
@@ -319,6 +319,7 @@ impl Bucket {
         ) -> ControlFlow<(), Option<i32>>,
     ) -> Result<(), S3Error> {
         let mut token: Option<String> = None;
+        let mut order = Ascending::new(prefix, start_after.clone());
         let mut start_after = start_after;
         let mut max_keys = None;
         loop {
@@ -334,6 +335,11 @@ impl Bucket {
                 .send()
                 .await
                 .map_err(|e| self.err(e, "s3:ListBucket"))?;
+            // A page that repeats or goes back would loop or count twice: stop before using it.
+            order.page(
+                out.contents().iter().filter_map(|o| o.key()),
+                out.common_prefixes().iter().filter_map(|p| p.prefix()),
+            )?;
             match f(&out) {
                 ControlFlow::Break(()) => return Ok(()),
                 ControlFlow::Continue(next) => max_keys = next,
@@ -343,6 +349,48 @@ impl Bucket {
                 None => return Ok(()),
             }
         }
+    }
+}
+
+/// S3 lists in strictly ascending key order, across pages too; anything else is refused.
+/// Keys and common prefixes are each checked in order; a page must start after the last one.
+pub(crate) struct Ascending {
+    prefix: String,
+    last: Option<String>,
+}
+
+impl Ascending {
+    pub(crate) fn new(prefix: &str, start_after: Option<String>) -> Self {
+        Ascending {
+            prefix: prefix.to_string(),
+            last: start_after,
+        }
+    }
+
+    pub(crate) fn page<'a>(
+        &mut self,
+        keys: impl Iterator<Item = &'a str>,
+        prefixes: impl Iterator<Item = &'a str>,
+    ) -> Result<(), S3Error> {
+        let mut page_max: Option<&str> = None;
+        for list in [keys.collect::<Vec<_>>(), prefixes.collect::<Vec<_>>()] {
+            let mut prev = self.last.as_deref();
+            for k in list {
+                if let Some(p) = prev.filter(|p| k <= *p) {
+                    return Err(S3Error::ListingNotAscending {
+                        prefix: self.prefix.clone(),
+                        key: k.to_string(),
+                        after: p.to_string(),
+                    });
+                }
+                prev = Some(k);
+                page_max = page_max.max(Some(k));
+            }
+        }
+        if let Some(m) = page_max {
+            self.last = Some(m.to_string());
+        }
+        Ok(())
     }
 }
 
@@ -378,8 +426,28 @@ pub(crate) fn next_token(
 
 #[cfg(test)]
 mod tests {
-    use super::{next_page_size, next_token};
+    use super::{next_page_size, next_token, Ascending};
     use crate::S3Error;
+
+    #[test]
+    fn a_listing_that_repeats_or_goes_back_is_an_error() {
+        let mut a = Ascending::new("p/", None);
+        a.page(["p/a/1", "p/a/2"].into_iter(), [].into_iter())
+            .unwrap();
+        a.page(["p/b/1"].into_iter(), ["p/c/"].into_iter()).unwrap();
+        // the same page again
+        assert!(matches!(
+            a.page(["p/b/1"].into_iter(), [].into_iter()),
+            Err(S3Error::ListingNotAscending { .. })
+        ));
+        // out of order inside a page
+        let mut a = Ascending::new("p/", None);
+        assert!(a.page(["p/b", "p/a"].into_iter(), [].into_iter()).is_err());
+        // a range listing starts after its start key
+        let mut a = Ascending::new("p/", Some("p/m".into()));
+        assert!(a.page(["p/a"].into_iter(), [].into_iter()).is_err());
+        assert!(a.page(["p/n"].into_iter(), [].into_iter()).is_ok());
+    }
 
     #[test]
     fn later_pages_are_sized_to_the_folders_left_in_the_range() {

@@ -2,15 +2,25 @@
 
 use bucket::testkit::{all_keys, all_versions, fresh_bucket, put_many, with_prefix};
 use bucket::{Progress, S3Error, ScanOptions};
-use retention::{DeploymentId, Versioning};
+use retention::{DeploymentId, Doomed, Versioning};
 use std::sync::Arc;
 
 fn id(s: &str) -> DeploymentId {
     DeploymentId::new(s).unwrap()
 }
 
+/// A deployment to delete whole: its plan saw everything up to a minute from now.
+fn doomed(s: &str) -> Doomed {
+    Doomed {
+        id: id(s),
+        objects: 0,
+        bytes: 0,
+        newest: chrono::Utc::now() + chrono::Duration::minutes(1),
+    }
+}
+
 async fn delete(b: &bucket::Bucket, ids: &[&str], purge: bool) -> bucket::DeleteReport {
-    let ids: Vec<_> = ids.iter().map(|s| id(s)).collect();
+    let ids: Vec<_> = ids.iter().map(|s| doomed(s)).collect();
     b.delete_deployments(&ids, purge, 8, Arc::new(Progress::default()))
         .await
 }
@@ -33,7 +43,7 @@ async fn a_deployment_of_2500_objects_is_scanned_and_deleted_in_batches() {
 
     let progress = Arc::new(Progress::default());
     let report = b
-        .delete_deployments(&[id("big")], false, 4, progress.clone())
+        .delete_deployments(&[doomed("big")], false, 4, progress.clone())
         .await;
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.deleted_objects, 2500);
@@ -346,11 +356,9 @@ async fn small_deployments_are_deleted_through_shared_batches_and_counted_each()
         &[],
     )
     .await;
-    let doomed: Vec<DeploymentId> = names[..20].iter().map(|n| id(n)).collect();
+    let set: Vec<Doomed> = names[..20].iter().map(|n| doomed(n)).collect();
     let progress = Arc::new(Progress::default());
-    let report = b
-        .delete_deployments(&doomed, false, 3, progress.clone())
-        .await;
+    let report = b.delete_deployments(&set, false, 3, progress.clone()).await;
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.deleted_objects, 20 * 70);
     assert_eq!(report.deployments.len(), 20);
@@ -365,4 +373,45 @@ async fn small_deployments_are_deleted_through_shared_batches_and_counted_each()
     assert!(left
         .iter()
         .all(|k| names[20..].iter().any(|n| k.starts_with(&format!("{n}/")))));
+}
+
+#[tokio::test]
+async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
+    for purge in [false, true] {
+        let b = fresh_bucket(if purge { "newer-purge" } else { "newer" }).await;
+        if purge {
+            b.enable_versioning().await.unwrap();
+        }
+        put_many(&b, ["r7/index.html".into(), "r7/app.js".into()], &[]).await;
+        let inv = b.scan(&ScanOptions::default()).await.unwrap();
+        let seen = inv.deployments[0].clone();
+        // CI re-publishes into the doomed folder after the plan was made
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        put_many(&b, ["r7/late.html".into(), "r7/index.html".into()], &[]).await;
+        let plan_view = Doomed {
+            id: seen.id.clone(),
+            objects: seen.objects,
+            bytes: seen.bytes,
+            newest: seen.newest,
+        };
+        let report = b
+            .delete_deployments(&[plan_view], purge, 4, Arc::new(Progress::default()))
+            .await;
+        assert!(!report.is_complete(), "purge {purge}: partly deleted");
+        let skipped: Vec<&str> = report.skipped.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(
+            skipped,
+            vec!["r7/index.html", "r7/late.html"],
+            "purge {purge}"
+        );
+        assert_eq!(
+            all_keys(&b).await,
+            vec!["r7/index.html", "r7/late.html"],
+            "purge {purge}: what was published after the plan is still there"
+        );
+        if purge {
+            // the new versions survive; the old ones the plan saw are gone
+            assert_eq!(all_versions(&b).await.len(), 2);
+        }
+    }
 }

@@ -11,7 +11,7 @@ mod span;
 mod types;
 
 pub use glob::{Glob, GlobError};
-pub use plan::{plan, Action, Block, Entry, Plan, Reason, Summary, Totals, Warning};
+pub use plan::{plan, Action, Block, Doomed, Entry, Plan, Reason, Summary, Totals, Warning};
 pub use span::{human_age, human_size, Span, SpanError};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,

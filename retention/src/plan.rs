@@ -260,21 +260,46 @@ impl Plan {
             }
         };
         eat(&self.policy.to_string());
-        for (id, objects, bytes, newest) in self.deletion_set() {
-            eat(&format!("{id}|{objects}|{bytes}|{}", newest.to_rfc3339()));
+        for d in self.deletion_set() {
+            eat(&format!(
+                "{}|{}|{}|{}",
+                d.id,
+                d.objects,
+                d.bytes,
+                d.newest.to_rfc3339()
+            ));
         }
         format!("{h:016x}")
     }
 
     /// What apply binds to: the deployments to delete with the facts that make them what the
-    /// user saw. If a rescan yields a different set, the user has not confirmed it.
-    pub fn deletion_set(&self) -> Vec<(DeploymentId, u64, u64, DateTime<Utc>)> {
-        let mut v: Vec<_> = self
-            .to_delete()
-            .map(|e| (e.id.clone(), e.objects, e.bytes, e.newest))
-            .collect();
+    /// user saw, sorted by id. If a rescan yields a different set, the user has not confirmed it.
+    pub fn deletion_set(&self) -> Vec<Doomed> {
+        let mut v: Vec<Doomed> = self.to_delete().map(Doomed::of).collect();
         v.sort();
         v
+    }
+}
+
+/// One deployment a plan deletes, with the facts the user confirmed: the unit every front end
+/// binds an apply to, and the cut-off apply honours (nothing newer than `newest` is deleted).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Doomed {
+    pub id: DeploymentId,
+    pub objects: u64,
+    pub bytes: u64,
+    /// The newest LastModified the plan saw in it.
+    pub newest: DateTime<Utc>,
+}
+
+impl Doomed {
+    pub fn of(e: &Entry) -> Doomed {
+        Doomed {
+            id: e.id.clone(),
+            objects: e.objects,
+            bytes: e.bytes,
+            newest: e.newest,
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+//! The command line: every subcommand's flags, and the few conversions into engine types.
+
 use clap::{Args, Parser, Subcommand};
 use retention::{DateSource, DeploymentId, Glob, Retain, Span};
 
@@ -99,9 +101,9 @@ pub struct PlanArgs {
     /// Leave deployments whose id matches this glob alone (repeatable): *, ?, [a-z].
     #[arg(long = "exclude", value_name = "GLOB")]
     pub excludes: Vec<Glob>,
-    /// Where a deployment's date comes from: newest, oldest or meta:KEY.
-    #[arg(long, default_value = "newest")]
-    pub date_source: DateSource,
+    /// Where a deployment's date comes from: newest (default), oldest or meta:KEY.
+    #[arg(long)]
+    pub date_source: Option<DateSource>,
     /// On a versioned bucket, also remove every version and delete marker of deleted deployments.
     #[arg(long)]
     pub purge_versions: bool,
@@ -109,9 +111,9 @@ pub struct PlanArgs {
     /// read, nothing is deleted.
     #[arg(long, value_name = "KEY")]
     pub live_pointer: Option<String>,
-    /// Refuse to apply a plan that deletes more deployments than this.
-    #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
-    pub max_delete: u64,
+    /// Refuse to apply a plan that deletes more deployments than this (default 100).
+    #[arg(long, value_name = "N")]
+    pub max_delete: Option<u64>,
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// Print one JSON document instead of a table.
@@ -137,16 +139,25 @@ impl PlanArgs {
         }
     }
 
-    pub fn policy(&self) -> retention::Policy {
+    /// The policy as given on the command line (BUCKET and RETAIN required).
+    pub fn spec(&self) -> prune::PolicySpec {
         let (_, retain) = self.required();
-        retention::Policy {
-            retain,
+        prune::PolicySpec {
+            retain: Some(retain.get()),
+            min_retain_days: None,
             keep_within: self.min_retain_days.or(self.keep_within),
             pins: self.pins.clone(),
             excludes: self.excludes.clone(),
             date_source: self.date_source.clone(),
-            purge_versions: self.purge_versions,
-            max_delete: Some(self.max_delete),
+            purge_versions: Some(self.purge_versions),
+            max_delete: self.max_delete,
+        }
+    }
+
+    pub fn scan_settings(&self) -> prune::ScanSettings {
+        prune::ScanSettings {
+            live_pointer: self.live_pointer.clone(),
+            concurrency: self.endpoint.concurrency.into(),
         }
     }
 }
@@ -160,7 +171,9 @@ pub struct ApplyArgs {
     pub yes: bool,
     /// Apply a plan saved with `plan --out FILE`, only if the bucket still yields exactly its
     /// deletions (no confirmation prompt: the saved plan is the confirmation).
-    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain"])]
+    /// Guards given with it (--pin, --exclude, --max-delete, --live-pointer) narrow it; flags
+    /// that would change what it deletes are refused.
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub audit: AuditArgs,

@@ -1,22 +1,28 @@
 //! `s3-prune lambda`: the scheduled job. Runs as an AWS Lambda function (provided.al2023) with
 //! `lambda_runtime`; also chosen automatically when `AWS_LAMBDA_RUNTIME_API` is set.
 //!
-//! Configuration comes from `S3_PRUNE_*` environment variables and can be overridden per
-//! invocation by the event payload, so one function can serve several buckets from several
-//! schedules. Only the S3 engine and the retention core run here: nothing of the dashboard is
-//! initialised, which keeps cold starts short.
+//! Configuration comes from `S3_PRUNE_*` environment variables. An invocation's event may pick
+//! another bucket and may only *narrow* the configured policy (a higher RETAIN, more pins, a
+//! lower max-delete, a dry run); anything that would delete more is refused through `/error`.
+//! The work is the engine's (`prune`); this file only gathers the job and answers.
 
-use crate::run::make_plan;
 use anyhow::{anyhow, bail, Context, Result};
 use bucket::{Progress, Target};
 use lambda_runtime::{service_fn, LambdaEvent};
-use retention::{DateSource, DeploymentId, Policy, Retain, Span};
+use prune::{LogJournal, PlanDoc, PolicySpec, ScanSettings};
+use retention::{DateSource, DeploymentId, Glob, Retain, Span};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-/// One job, from the environment and then the event (event fields win).
+/// Requests in flight for the scheduled job.
+const CONCURRENCY: usize = 16;
+/// Stop issuing deletes this long before the invocation's deadline, so the record is written.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
+
+/// One job, as the environment or an event spells it.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Job {
@@ -27,6 +33,7 @@ pub struct Job {
     pub prefix: Option<String>,
     pub date_source: Option<String>,
     pub pins: Option<Vec<String>>,
+    pub excludes: Option<Vec<String>>,
     pub live_pointer: Option<String>,
     pub max_delete: Option<u64>,
     pub purge_versions: Option<bool>,
@@ -57,70 +64,95 @@ fn env_bool(name: &str) -> Result<Option<bool>> {
         .transpose()
 }
 
+fn env_list(name: &str) -> Option<Vec<String>> {
+    env(name).map(|v| {
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
 impl Job {
     /// The job the environment describes (`S3_PRUNE_BUCKET`, `S3_PRUNE_RETAIN`, …).
     pub fn from_env() -> Result<Job> {
-        Ok(Job {
+        let job = Job {
             bucket: env("S3_PRUNE_BUCKET"),
             retain: env_num("S3_PRUNE_RETAIN")?,
             min_retain_days: env_num("S3_PRUNE_MIN_RETAIN_DAYS")?,
             keep_within: env("S3_PRUNE_KEEP_WITHIN"),
             prefix: env("S3_PRUNE_PREFIX"),
             date_source: env("S3_PRUNE_DATE_SOURCE"),
-            pins: env("S3_PRUNE_PINS").map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            }),
+            pins: env_list("S3_PRUNE_PINS"),
+            excludes: env_list("S3_PRUNE_EXCLUDES"),
             live_pointer: env("S3_PRUNE_LIVE_POINTER"),
             max_delete: env_num("S3_PRUNE_MAX_DELETE")?,
             purge_versions: env_bool("S3_PRUNE_PURGE_VERSIONS")?,
             dry_run: env_bool("S3_PRUNE_DRY_RUN")?,
+        };
+        job.spec().context("the S3_PRUNE_* environment")?;
+        Ok(job)
+    }
+
+    /// The policy part, parsed.
+    fn spec(&self) -> Result<PolicySpec> {
+        if let Some(r) = self.retain {
+            Retain::new(r)?;
+        }
+        Ok(PolicySpec {
+            retain: self.retain,
+            min_retain_days: self.min_retain_days,
+            keep_within: self
+                .keep_within
+                .as_deref()
+                .map(str::parse::<Span>)
+                .transpose()?,
+            pins: (self.pins.iter().flatten())
+                .map(|s| DeploymentId::new(s.as_str()))
+                .collect::<Result<_, _>>()?,
+            excludes: (self.excludes.iter().flatten())
+                .map(|s| s.parse::<Glob>())
+                .collect::<Result<_, _>>()?,
+            date_source: self
+                .date_source
+                .as_deref()
+                .map(str::parse::<DateSource>)
+                .transpose()?,
+            purge_versions: self.purge_versions,
+            max_delete: self.max_delete,
         })
     }
 
-    /// `over`'s fields win.
-    pub fn overlay(self, over: Job) -> Job {
-        Job {
-            bucket: over.bucket.or(self.bucket),
-            retain: over.retain.or(self.retain),
-            min_retain_days: over.min_retain_days.or(self.min_retain_days),
-            keep_within: over.keep_within.or(self.keep_within),
-            prefix: over.prefix.or(self.prefix),
-            date_source: over.date_source.or(self.date_source),
-            pins: over.pins.or(self.pins),
-            live_pointer: over.live_pointer.or(self.live_pointer),
-            max_delete: over.max_delete.or(self.max_delete),
-            purge_versions: over.purge_versions.or(self.purge_versions),
-            dry_run: over.dry_run.or(self.dry_run),
+    /// This configured job narrowed by an event; anything that would delete more is refused.
+    pub fn narrowed_by(&self, ev: &Job) -> Result<(Job, PolicySpec)> {
+        let refuse = |field: &str, why: &str| {
+            bail!("the event may not widen the configured job: '{field}' {why}; nothing was done")
+        };
+        let spec = self.spec()?.narrowed_by(&ev.spec()?).map_err(|w| {
+            anyhow!("the event may not widen the configured job: {w}; nothing was done")
+        })?;
+        if self.dry_run == Some(true) && ev.dry_run == Some(false) {
+            refuse(
+                "dry_run",
+                "is false, but this function is configured as a dry run",
+            )?;
         }
-    }
-
-    pub fn policy(&self) -> Result<Policy> {
-        let retain = self
-            .retain
-            .ok_or_else(|| anyhow!("no RETAIN: set S3_PRUNE_RETAIN or \"retain\" in the event"))?;
-        let mut p = Policy::new(Retain::new(retain)?);
-        p.keep_within = match (self.min_retain_days, &self.keep_within) {
-            (Some(_), Some(_)) => bail!("give either min_retain_days or keep_within, not both"),
-            (Some(d), None) => Some(Span::from_days(d)),
-            (None, Some(k)) => Some(k.parse::<Span>()?),
-            (None, None) => None,
+        for (field, base, over) in [
+            ("prefix", &self.prefix, &ev.prefix),
+            ("live_pointer", &self.live_pointer, &ev.live_pointer),
+        ] {
+            if base.is_some() && over.is_some() && base != over {
+                refuse(field, "differs from the configured one")?;
+            }
+        }
+        let job = Job {
+            bucket: ev.bucket.clone().or(self.bucket.clone()),
+            prefix: ev.prefix.clone().or(self.prefix.clone()),
+            live_pointer: ev.live_pointer.clone().or(self.live_pointer.clone()),
+            dry_run: ev.dry_run.or(self.dry_run),
+            ..Job::default()
         };
-        p.pins = self
-            .pins
-            .iter()
-            .flatten()
-            .map(|s| DeploymentId::new(s.as_str()))
-            .collect::<Result<_, _>>()?;
-        p.date_source = match &self.date_source {
-            Some(s) => s.parse::<DateSource>()?,
-            None => DateSource::Newest,
-        };
-        p.purge_versions = self.purge_versions.unwrap_or(false);
-        p.max_delete = Some(self.max_delete.unwrap_or(retention::DEFAULT_MAX_DELETE));
-        Ok(p)
+        Ok((job, spec))
     }
 }
 
@@ -134,76 +166,92 @@ fn connect_from_env() -> bucket::Connect {
 
 /// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
 /// `/error` (and so to the function's error metric).
-pub async fn handle(base: &Job, payload: Value, who: &str) -> Result<Value> {
-    let over: Job = if payload.is_null() {
+pub async fn handle(
+    base: &Job,
+    payload: Value,
+    who: &str,
+    deadline: Option<SystemTime>,
+) -> Result<Value> {
+    let event: Job = if payload.is_null() {
         Job::default()
     } else {
         serde_json::from_value(payload).context("the event payload is not an s3-prune job")?
     };
-    let job = base.clone().overlay(over);
+    let (job, spec) = base.narrowed_by(&event)?;
     let name = job
         .bucket
         .clone()
         .ok_or_else(|| anyhow!("no bucket: set S3_PRUNE_BUCKET or \"bucket\" in the event"))?;
-    let policy = job.policy()?;
+    if spec.retain.is_none() {
+        bail!("no RETAIN: set S3_PRUNE_RETAIN or \"retain\" in the event");
+    }
+    let policy = spec.build()?;
     let target = Target::new(&name, job.prefix.as_deref().unwrap_or(""))?;
     let bucket = bucket::connect(&connect_from_env(), &target).await?;
-    let planned = make_plan(&bucket, &policy, job.live_pointer.as_deref(), 16).await?;
-    let plan = &planned.plan;
-    let deployments: Vec<Value> = plan
-        .entries
-        .iter()
-        .map(|e| json!({"id": e.id, "date": e.date.to_rfc3339(), "objects": e.objects, "bytes": e.bytes, "action": e.action, "reason": e.reason_text}))
-        .collect();
-    let mut out = json!({
-        "bucket": bucket.name(),
-        "prefix": bucket.prefix(),
-        "policy": plan.policy,
-        "dry_run": job.dry_run.unwrap_or(false),
-        "deployments": deployments,
-        "warnings": plan.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-        "blocked": plan.blocked.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
-        "summary": plan.summary,
-        "plan_fingerprint": plan.fingerprint(),
+    let settings = ScanSettings {
+        live_pointer: job.live_pointer.clone(),
+        concurrency: CONCURRENCY,
+    };
+    let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;
+    let dry_run = job.dry_run.unwrap_or(false);
+    let checked = match prune::check(planned.clone(), None) {
+        Ok(c) => c,
+        Err(refusal) => {
+            let doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(dry_run))?;
+            tracing::error!(bucket = %name, result = %doc, "refusing to apply");
+            bail!("{refusal}");
+        }
+    };
+    if dry_run {
+        let doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(true))?;
+        tracing::info!(bucket = %name, result = %doc, "dry run: nothing deleted");
+        return Ok(doc);
+    }
+    let progress = Arc::new(Progress::default());
+    // Stop issuing deletes before Lambda kills the process, so the record is completed.
+    let watchdog = deadline.map(|d| {
+        let progress = progress.clone();
+        let left = d
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(DEADLINE_MARGIN);
+        tokio::spawn(async move {
+            tokio::time::sleep(left).await;
+            tracing::warn!(
+                "the invocation's deadline is near: stopping after the requests in flight"
+            );
+            progress.request_stop();
+        })
     });
-    if let Err(blocks) = plan.check_apply() {
-        let why: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
-        tracing::error!(bucket = %name, result = %out, "refusing to apply");
-        bail!("refusing to apply: {}", why.join("; "));
+    let ctx = prune::ApplyContext {
+        who: who.to_string(),
+        source: "lambda",
+        concurrency: CONCURRENCY,
+        progress,
+        journal: Arc::new(LogJournal),
+    };
+    let report = prune::apply(checked, ctx).await;
+    if let Some(w) = watchdog {
+        w.abort();
     }
-    if job.dry_run.unwrap_or(false) {
-        tracing::info!(bucket = %name, result = %out, "dry run: nothing deleted");
-        return Ok(out);
-    }
-    let doomed: Vec<_> = plan.to_delete().map(|e| e.id.clone()).collect();
-    let started = chrono::Utc::now();
-    let report = bucket
-        .delete_deployments(
-            &doomed,
-            policy.purge_versions,
-            16,
-            Arc::new(Progress::default()),
-        )
-        .await;
-    let record = report.audit_record(plan, &bucket, who, "lambda", started);
-    out["deleted_objects"] = json!(report.deleted_objects);
-    out["failed"] = json!(report.failed);
-    out["audit"] = serde_json::to_value(&record)?;
-    // The log carries the same record as the response.
-    tracing::info!(audit = %out["audit"], "apply finished");
+    let report = report?;
+    let doc = serde_json::to_value(PlanDoc::applied(&report).dry_run(false))?;
     if !report.is_complete() {
+        let r = &report.record;
         bail!(
-            "{} objects could not be deleted (first: {}); audit: {}",
-            report.failed.len(),
-            report
-                .failed
+            "apply {}: {} objects could not be deleted, {} were left as newer than the plan \
+             (first failure: {}); audit: {}",
+            r.status,
+            r.failures.len(),
+            r.skipped.len(),
+            r.failures
                 .first()
                 .map(|f| format!("{}: {}", f.key, f.error))
-                .unwrap_or_default(),
-            out["audit"]
+                .unwrap_or_else(|| "none".into()),
+            doc["audit"]
         );
     }
-    Ok(out)
+    Ok(doc)
 }
 
 pub async fn run() -> Result<ExitCode> {
@@ -212,10 +260,13 @@ pub async fn run() -> Result<ExitCode> {
     let base = &base;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
         let who = event.context.invoked_function_arn.clone();
-        handle(base, event.payload, &who).await.map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "invocation failed");
-            lambda_runtime::Error::from(format!("{e:#}"))
-        })
+        let deadline = Some(event.context.deadline()).filter(|_| event.context.deadline > 0);
+        handle(base, event.payload, &who, deadline)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), "invocation failed");
+                lambda_runtime::Error::from(format!("{e:#}"))
+            })
     }))
     .await
     .map_err(|e| anyhow!("lambda runtime: {e}"))?;

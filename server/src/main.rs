@@ -1,6 +1,6 @@
 //! `s3-prune`: delete old deployment folders from S3, safely.
 //!
-//! A thin binary: arguments in, calls into `bucket` (S3) and `retention` (policy), text out.
+//! A thin binary: arguments in, calls into the engine (`prune`), text out.
 
 mod args;
 mod auth;
@@ -8,6 +8,7 @@ mod demo;
 mod lambda;
 mod output;
 mod run;
+mod saved;
 mod serve;
 
 use clap::Parser;

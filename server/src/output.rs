@@ -1,10 +1,15 @@
-//! What the CLI prints: a restic-style table, or one JSON document.
+//! What the CLI prints for people: a restic-style table and a report. (JSON is the engine's
+//! `PlanDoc`.) Names from the bucket are escaped: a key cannot forge rows.
 
-use crate::run::Planned;
-use bucket::{Bucket, DeleteReport, KeyFailure};
-use retention::{Action, Entry};
-use serde::Serialize;
+use audit::{Record, Status};
+use prune::Planned;
+use retention::Entry;
 use std::fmt::Write;
+
+/// A name from the bucket, control characters escaped.
+pub fn escape(s: &str) -> String {
+    prune::escape_controls(s).into_owned()
+}
 
 /// Sizes read the same in every front end.
 pub fn size(bytes: u64) -> String {
@@ -15,8 +20,9 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
+pub fn human_plan(planned: &Planned) -> String {
     let p = &planned.plan;
+    let bucket = &planned.bucket;
     let mut s = String::new();
     let prefix = if bucket.prefix().is_empty() {
         "(bucket root)".to_string()
@@ -40,13 +46,13 @@ pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
             .iter()
             .map(|e: &Entry| {
                 [
-                    e.id.to_string(),
+                    escape(e.id.as_str()),
                     e.date.format("%Y-%m-%d %H:%M:%S").to_string(),
                     retention::human_age(e.age_secs),
                     e.objects.to_string(),
                     size(e.bytes),
                     e.action.to_string(),
-                    e.reason_text.clone(),
+                    escape(&e.reason_text),
                 ]
             })
             .collect();
@@ -123,117 +129,57 @@ pub fn human_plan(bucket: &Bucket, planned: &Planned) -> String {
         );
     }
     for w in &p.warnings {
-        let _ = writeln!(s, "warning: {w}");
+        let _ = writeln!(s, "warning: {}", escape(&w.to_string()));
     }
     for b in &p.blocked {
-        let _ = writeln!(s, "blocked: {b}");
+        let _ = writeln!(s, "blocked: {}", escape(&b.to_string()));
     }
     s
 }
 
-pub fn human_report(r: &DeleteReport) -> String {
+pub fn human_report(r: &Record) -> String {
     let mut s = String::new();
-    let ok = r.deployments.iter().filter(|d| d.failed.is_empty()).count();
     let _ = writeln!(
         s,
-        "\nDeleted {} from {} of {} deployments in {:.1} s.",
+        "\nDeleted {} of {} in {:.1} s ({}).",
         plural(r.deleted_objects, "object", "objects"),
-        ok,
-        r.deployments.len(),
-        r.duration_ms as f64 / 1000.0
+        plural(r.deleted.len() as u64, "deployment", "deployments"),
+        r.duration_ms as f64 / 1000.0,
+        r.status
     );
-    if !r.failed.is_empty() {
+    if r.status == Status::Interrupted {
+        let _ = writeln!(
+            s,
+            "Stopped on request: no deletion was started after the stop. Run apply again to finish."
+        );
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} newer than the plan, left in place (published after the plan was made):",
+            plural(r.skipped.len() as u64, "object is", "objects are")
+        );
+        for k in r.skipped.iter().take(50) {
+            let _ = writeln!(s, "  {} ({})", escape(&k.key), k.last_modified.to_rfc3339());
+        }
+    }
+    if !r.failures.is_empty() {
         let _ = writeln!(
             s,
             "{} could not be deleted:",
-            plural(r.failed.len() as u64, "object", "objects")
+            plural(r.failures.len() as u64, "object", "objects")
         );
-        for f in r.failed.iter().take(50) {
-            let _ = writeln!(s, "  {}: {}", f.key, f.error);
+        for f in r.failures.iter().take(50) {
+            let _ = writeln!(s, "  {}: {}", escape(&f.key), escape(&f.error));
         }
-        if r.failed.len() > 50 {
+        if r.failures.len() > 50 {
             let _ = writeln!(
                 s,
                 "  … and {} more (use --json for all)",
-                r.failed.len() - 50
+                r.failures.len() - 50
             );
         }
         let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
     }
     s
-}
-
-#[derive(Serialize)]
-pub struct JsonDeployment<'a> {
-    id: &'a str,
-    date: String,
-    date_origin: retention::DateOrigin,
-    age_secs: i64,
-    objects: u64,
-    bytes: u64,
-    action: Action,
-    reason: &'a str,
-    reason_detail: &'a retention::Reason,
-}
-
-#[derive(Serialize)]
-pub struct JsonPlan<'a> {
-    bucket: &'a str,
-    prefix: &'a str,
-    endpoint: &'a str,
-    versioning: retention::Versioning,
-    now: String,
-    policy: &'a retention::Policy,
-    deployments: Vec<JsonDeployment<'a>>,
-    loose_objects: retention::LooseObjects,
-    warnings: Vec<String>,
-    blocked: Vec<String>,
-    summary: &'a retention::Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    versions_to_purge: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deleted_objects: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failed: Option<&'a [KeyFailure]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duration_ms: Option<u64>,
-}
-
-pub fn json_plan<'a>(
-    bucket: &'a Bucket,
-    planned: &'a Planned,
-    report: Option<&'a DeleteReport>,
-) -> JsonPlan<'a> {
-    let p = &planned.plan;
-    JsonPlan {
-        bucket: bucket.name(),
-        prefix: bucket.prefix(),
-        endpoint: bucket.endpoint(),
-        versioning: p.versioning,
-        now: p.now.to_rfc3339(),
-        policy: &p.policy,
-        deployments: p
-            .entries
-            .iter()
-            .map(|e| JsonDeployment {
-                id: e.id.as_str(),
-                date: e.date.to_rfc3339(),
-                date_origin: e.date_origin,
-                age_secs: e.age_secs,
-                objects: e.objects,
-                bytes: e.bytes,
-                action: e.action,
-                reason: &e.reason_text,
-                reason_detail: &e.reason,
-            })
-            .collect(),
-        loose_objects: p.summary.loose,
-        warnings: p.warnings.iter().map(|w| w.to_string()).collect(),
-        blocked: p.blocked.iter().map(|b| b.to_string()).collect(),
-        summary: &p.summary,
-        versions_to_purge: planned.versions_to_purge,
-        deleted_objects: report.map(|r| r.deleted_objects),
-        failed: report.map(|r| r.failed.as_slice()),
-        duration_ms: report.map(|r| r.duration_ms),
-    }
 }

@@ -37,7 +37,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             read_only: args.read_only,
             audit: Some(Arc::new(args.audit.open()?)),
             schedule: args.schedule.clone().zip(args.schedule_retain).map(
-                |(expression, retain)| app::api::Schedule {
+                |(expression, retain)| app::wire::Schedule {
                     expression,
                     retain: retain.get(),
                     min_days: args.schedule_min_days,

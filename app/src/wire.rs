@@ -1,0 +1,73 @@
+//! What the dashboard and the server say to each other: the types only (the server functions
+//! are in [`crate::api`], the work in `crate::server`).
+
+use chrono::{DateTime, Utc};
+use retention::{DateSource, Doomed, Inventory};
+use serde::{Deserialize, Serialize};
+
+/// A bucket the server was started with (`--bucket NAME[/PREFIX]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketChoice {
+    /// `NAME` or `NAME/PREFIX`: what goes into the URL.
+    pub key: String,
+    pub name: String,
+    pub prefix: String,
+}
+
+/// One scan of a bucket, as the browser plans over it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanView {
+    pub bucket: BucketChoice,
+    pub buckets: Vec<BucketChoice>,
+    pub endpoint: String,
+    pub date_source: DateSource,
+    pub inventory: Inventory,
+    pub scanned_at: DateTime<Utc>,
+    /// The server's clock when this answer was made: the preview's "now", so the page renders
+    /// the same on the server and in the browser.
+    pub now: DateTime<Utc>,
+    /// The blast-radius guard the server applies (`--max-delete`), previewed too.
+    pub max_delete: u64,
+    /// Started with `--read-only`: previews only.
+    pub read_only: bool,
+    pub live_pointer: Option<String>,
+    /// The scheduled job's policy, when the server was told about it: the page forecasts it.
+    pub schedule: Option<Schedule>,
+}
+
+/// A scheduled run's policy (`serve --schedule … --schedule-retain … --schedule-min-days …`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// As EventBridge Scheduler spells it, e.g. `cron(0 3 * * ? *)`; shown, not interpreted.
+    pub expression: String,
+    pub retain: u64,
+    pub min_days: Option<u64>,
+}
+
+/// What the user confirmed in the dialog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyRequest {
+    pub bucket: String,
+    pub retain: u64,
+    pub min_days: Option<u64>,
+    /// The deletion set the user saw.
+    pub confirmed: Vec<Doomed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ApplyOutcome {
+    /// Deleting in the background; poll [`apply_status`].
+    Started { job: u64 },
+    /// A fresh scan no longer yields what the user confirmed: nothing was deleted.
+    Changed { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStatus {
+    pub deployments_done: u64,
+    pub deployments_total: u64,
+    pub objects_done: u64,
+    pub objects_total: u64,
+    /// The run's record once it ended: the same report every front end gives.
+    pub report: Option<audit::Record>,
+}

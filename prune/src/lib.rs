@@ -1,0 +1,26 @@
+//! The one apply engine of s3-prune. Every front end (CLI, dashboard, scheduled job) runs the
+//! same sequence through here, and nowhere else:
+//!
+//! 1. [`scan_and_plan`]: a fresh scan of the bucket, decided by the `retention` core;
+//! 2. [`check`]: the plan against what was confirmed (and its blocking checks), giving a
+//!    [`Checked`] plan or one [`Refusal`] — the only way to obtain something [`apply`] accepts;
+//! 3. [`apply`]: journal a `started` record, delete (never a key newer than the plan), complete
+//!    the record, and return the [`Report`].
+//!
+//! Policies are built from what a front end gathered with one [`PolicySpec`].
+
+mod apply;
+mod check;
+mod doc;
+mod error;
+mod plan;
+mod spec;
+mod who;
+
+pub use apply::{apply, ApplyContext, Journal, LogJournal, Report};
+pub use check::{check, Checked, Refusal, SetChange};
+pub use doc::{escape_controls, PlanDoc};
+pub use error::PruneError;
+pub use plan::{scan_and_plan, Planned, ScanSettings};
+pub use spec::{PolicySpec, SpecError, Widening};
+pub use who::os_account;

@@ -1,0 +1,47 @@
+//! Step 1: a fresh scan, decided by the retention core.
+
+use bucket::{Bucket, S3Error, ScanOptions};
+use chrono::Utc;
+use retention::{Plan, Policy};
+
+/// How to scan: the live pointer to read and how many requests may be in flight.
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    pub live_pointer: Option<String>,
+    pub concurrency: usize,
+}
+
+/// A plan with the bucket it was made of and the extra facts a report needs.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub bucket: Bucket,
+    pub plan: Plan,
+    /// Versions and delete markers `--purge-versions` would remove, when asked.
+    pub versions_to_purge: Option<u64>,
+}
+
+/// Lists the bucket now and plans it with `policy` at the current time.
+pub async fn scan_and_plan(
+    bucket: &Bucket,
+    policy: &Policy,
+    settings: &ScanSettings,
+) -> Result<Planned, S3Error> {
+    let opts = ScanOptions {
+        concurrency: settings.concurrency,
+        meta_key: policy.date_source.meta_key().map(str::to_string),
+        live_pointer: settings.live_pointer.clone(),
+    };
+    let inventory = bucket.scan(&opts).await?;
+    let plan = retention::plan(&inventory, policy, Utc::now());
+    let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {
+        let ids: Vec<_> = plan.to_delete().map(|e| e.id.clone()).collect();
+        Some(bucket.count_versions(&ids, settings.concurrency).await?)
+    } else {
+        None
+    };
+    Ok(Planned {
+        bucket: bucket.clone(),
+        plan,
+        versions_to_purge,
+    })
+}

@@ -1,0 +1,249 @@
+//! One way to build a [`Policy`] from what a front end gathered (flags, environment, an event,
+//! the dashboard's dialog), and the rule for overlays that may only narrow it.
+
+use retention::{DateSource, DeploymentId, Glob, Policy, Retain, Span, DEFAULT_MAX_DELETE};
+
+/// The policy options as given; unset fields take their defaults in [`PolicySpec::build`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicySpec {
+    pub retain: Option<u64>,
+    pub min_retain_days: Option<u64>,
+    pub keep_within: Option<Span>,
+    pub pins: Vec<DeploymentId>,
+    pub excludes: Vec<Glob>,
+    pub date_source: Option<DateSource>,
+    pub purge_versions: Option<bool>,
+    pub max_delete: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error(
+        "no RETAIN given: say how many of the newest deployments to keep (a whole number ≥ 1)"
+    )]
+    NoRetain,
+    #[error("give either min_retain_days or keep_within, not both")]
+    TwoMinimumAges,
+    #[error(transparent)]
+    Retain(#[from] retention::PolicyError),
+}
+
+/// An overlay that would make a policy delete more than the configured one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{field}' may only narrow the configured policy: {why}")]
+pub struct Widening {
+    pub field: &'static str,
+    pub why: String,
+}
+
+impl From<&Policy> for PolicySpec {
+    /// A built policy as a spec again (a saved plan's, to lay flags over it).
+    fn from(p: &Policy) -> Self {
+        PolicySpec {
+            retain: Some(p.retain.get()),
+            min_retain_days: None,
+            keep_within: p.keep_within,
+            pins: p.pins.clone(),
+            excludes: p.excludes.clone(),
+            date_source: Some(p.date_source.clone()),
+            purge_versions: Some(p.purge_versions),
+            max_delete: p.max_delete,
+        }
+    }
+}
+
+impl PolicySpec {
+    /// The minimum age, from whichever of the two spellings was given.
+    pub fn min_age(&self) -> Result<Option<Span>, SpecError> {
+        match (self.min_retain_days, self.keep_within) {
+            (Some(_), Some(_)) => Err(SpecError::TwoMinimumAges),
+            (Some(d), None) => Ok(Some(Span::from_days(d))),
+            (None, k) => Ok(k),
+        }
+    }
+
+    pub fn build(&self) -> Result<Policy, SpecError> {
+        let retain = Retain::new(self.retain.ok_or(SpecError::NoRetain)?)?;
+        let mut p = Policy::new(retain);
+        p.keep_within = self.min_age()?;
+        p.pins = dedup(&self.pins);
+        p.excludes = dedup(&self.excludes);
+        p.date_source = self.date_source.clone().unwrap_or_default();
+        p.purge_versions = self.purge_versions.unwrap_or(false);
+        p.max_delete = Some(self.max_delete.unwrap_or(DEFAULT_MAX_DELETE));
+        Ok(p)
+    }
+
+    /// `self` (the configured policy) with `over` laid on top, refusing anything in `over` that
+    /// would delete more: a lower RETAIN or minimum age, a higher max-delete, another date source,
+    /// purge-versions where it is not configured. Pins and excludes are added, never dropped.
+    pub fn narrowed_by(&self, over: &PolicySpec) -> Result<PolicySpec, Widening> {
+        let widen = |field, why: String| Err(Widening { field, why });
+        let mut out = self.clone();
+        match (self.retain, over.retain) {
+            (Some(base), Some(r)) if r < base => {
+                return widen(
+                    "retain",
+                    format!("{r} keeps fewer than the configured {base}"),
+                )
+            }
+            (_, Some(r)) => out.retain = Some(r),
+            _ => {}
+        }
+        let base_age = self.min_age().ok().flatten();
+        let over_age = over.min_age().map_err(|e| Widening {
+            field: "min_retain_days",
+            why: e.to_string(),
+        })?;
+        match (base_age, over_age) {
+            (Some(base), Some(a)) if a < base => {
+                return widen(
+                    "min_retain_days",
+                    format!("{a} is shorter than the configured {base}"),
+                )
+            }
+            (_, Some(a)) => {
+                out.min_retain_days = None;
+                out.keep_within = Some(a);
+            }
+            _ => {}
+        }
+        match (&self.date_source, &over.date_source) {
+            (Some(base), Some(d)) if base != d => {
+                return widen(
+                    "date_source",
+                    format!("'{d}' differs from the configured '{base}'"),
+                )
+            }
+            (_, Some(d)) => out.date_source = Some(d.clone()),
+            _ => {}
+        }
+        if over.purge_versions == Some(true) && self.purge_versions != Some(true) {
+            return widen(
+                "purge_versions",
+                "permanent deletion is not configured for this job".into(),
+            );
+        }
+        let base_max = self.max_delete.unwrap_or(DEFAULT_MAX_DELETE);
+        match over.max_delete {
+            Some(m) if m > base_max => {
+                return widen(
+                    "max_delete",
+                    format!("{m} is above the configured {base_max}"),
+                )
+            }
+            Some(m) => out.max_delete = Some(m),
+            None => {}
+        }
+        out.pins.extend(over.pins.iter().cloned());
+        out.excludes.extend(over.excludes.iter().cloned());
+        Ok(out)
+    }
+}
+
+fn dedup<T: Clone + PartialEq>(v: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> PolicySpec {
+        PolicySpec {
+            retain: Some(5),
+            min_retain_days: Some(30),
+            pins: vec![DeploymentId::new("hotfix").unwrap()],
+            max_delete: Some(20),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let p = PolicySpec {
+            retain: Some(3),
+            ..Default::default()
+        }
+        .build()
+        .unwrap();
+        assert_eq!(p.max_delete, Some(DEFAULT_MAX_DELETE));
+        assert_eq!(p.date_source, DateSource::Newest);
+        assert!(!p.purge_versions && p.keep_within.is_none());
+        assert_eq!(PolicySpec::default().build(), Err(SpecError::NoRetain));
+        let both = PolicySpec {
+            retain: Some(1),
+            min_retain_days: Some(1),
+            keep_within: Some(Span::from_days(1)),
+            ..Default::default()
+        };
+        assert_eq!(both.build(), Err(SpecError::TwoMinimumAges));
+    }
+
+    #[test]
+    fn an_overlay_may_narrow() {
+        let over = PolicySpec {
+            retain: Some(8),
+            keep_within: Some(Span::from_days(60)),
+            pins: vec![DeploymentId::new("v2").unwrap()],
+            max_delete: Some(3),
+            ..Default::default()
+        };
+        let p = base().narrowed_by(&over).unwrap().build().unwrap();
+        assert_eq!(p.retain.get(), 8);
+        assert_eq!(p.keep_within, Some(Span::from_days(60)));
+        assert_eq!(p.pins.len(), 2, "configured pins stay, new ones are added");
+        assert_eq!(p.max_delete, Some(3));
+    }
+
+    #[test]
+    fn an_overlay_may_not_widen() {
+        let cases = [
+            (
+                "retain",
+                PolicySpec {
+                    retain: Some(1),
+                    ..Default::default()
+                },
+            ),
+            (
+                "min_retain_days",
+                PolicySpec {
+                    min_retain_days: Some(1),
+                    ..Default::default()
+                },
+            ),
+            (
+                "max_delete",
+                PolicySpec {
+                    max_delete: Some(500),
+                    ..Default::default()
+                },
+            ),
+            (
+                "purge_versions",
+                PolicySpec {
+                    purge_versions: Some(true),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (field, over) in cases {
+            let err = base().narrowed_by(&over).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+        }
+        // an empty pin list adds nothing and drops nothing
+        let p = base()
+            .narrowed_by(&PolicySpec::default())
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(p.pins, base().pins);
+    }
+}

@@ -1,0 +1,96 @@
+//! Plans saved by `plan --out FILE` and applied by `apply --plan FILE` (Terraform style): the
+//! file is the confirmation, so apply deletes only if a fresh plan yields exactly its set.
+
+use crate::args::PlanArgs;
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use prune::{Planned, PolicySpec};
+use retention::{Doomed, Policy};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The format this version writes and reads. Format 1 (before `Doomed`) is refused.
+const FORMAT: u32 = 2;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format: u32,
+    pub bucket: String,
+    pub prefix: String,
+    pub policy: Policy,
+    pub live_pointer: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub deletion_set: Vec<Doomed>,
+}
+
+impl SavedPlan {
+    pub fn of(planned: &Planned, live_pointer: Option<String>) -> Self {
+        SavedPlan {
+            format: FORMAT,
+            bucket: planned.bucket.name().to_string(),
+            prefix: planned.bucket.prefix().to_string(),
+            policy: planned.plan.policy.clone(),
+            live_pointer,
+            created_at: planned.plan.now,
+            deletion_set: planned.plan.deletion_set(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let not_a_plan = || {
+            format!(
+                "{} is not a plan saved by `s3-prune plan --out`",
+                path.display()
+            )
+        };
+        let v: serde_json::Value = serde_json::from_slice(&text).with_context(not_a_plan)?;
+        match v.get("format").and_then(|f| f.as_u64()) {
+            Some(f) if f == u64::from(FORMAT) => {}
+            Some(f) => bail!(
+                "{}: plan format {f} is not supported by this version (it reads format {FORMAT}): \
+                 make a new plan with `s3-prune plan … --out`",
+                path.display()
+            ),
+            None => bail!("{}", not_a_plan()),
+        }
+        serde_json::from_value(v).with_context(not_a_plan)
+    }
+
+    /// The saved policy with the guards given beside `--plan` laid over it: pins and excludes
+    /// are added, max-delete lowered, a live pointer added. Anything that would delete more
+    /// than the saved plan (a higher max-delete, --purge-versions it lacks, another pointer)
+    /// is refused, naming the flag.
+    pub fn narrowed_by(&self, a: &PlanArgs) -> Result<(Policy, Option<String>)> {
+        let over = PolicySpec {
+            pins: a.pins.clone(),
+            excludes: a.excludes.clone(),
+            max_delete: a.max_delete,
+            purge_versions: a.purge_versions.then_some(true),
+            ..PolicySpec::default()
+        };
+        let spec = PolicySpec::from(&self.policy)
+            .narrowed_by(&over)
+            .map_err(|w| {
+                let flag = format!("--{}", w.field.replace('_', "-"));
+                anyhow::anyhow!(
+                    "{flag} conflicts with the saved plan ({}): nothing was deleted. Make a new \
+                     plan with it: `s3-prune plan … {flag} … --out FILE`",
+                    w.why
+                )
+            })?;
+        let live_pointer = match (&self.live_pointer, &a.live_pointer) {
+            (Some(saved), Some(given)) if saved != given => bail!(
+                "--live-pointer {given} conflicts with the saved plan's pointer {saved}: nothing \
+                 was deleted. Make a new plan with the pointer you want."
+            ),
+            (saved, given) => given.clone().or(saved.clone()),
+        };
+        Ok((spec.build()?, live_pointer))
+    }
+}
