@@ -11,7 +11,7 @@ pub fn HistoryPage() -> impl IntoView {
         <main class="page">
             <header class="top">
                 <h1>"s3-prune"</h1>
-                <nav class="nav"><a href="/">"Dashboard"</a>" · "<strong>"History"</strong></nav>
+                <nav class="nav"><a href="/">"Dashboard"</a>" · "<strong>"History"</strong>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
             </header>
             <h2>"Applies on record"</h2>
             <Transition fallback=|| view! { <p class="loading">"Reading the audit log…"</p> }>

@@ -222,3 +222,46 @@ async fn a_dropped_apply_request_releases_the_bucket() {
     assert_eq!(state.applies_running(), 0, "released after the apply too");
     assert_eq!(all_keys(&b).await, vec!["d1/app.css", "d1/index.html"]);
 }
+
+#[tokio::test]
+async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
+    let b = fresh_bucket("sf-shutdown").await;
+    for (i, id) in ["keep", "d1", "d2", "d3", "d4", "d5", "d6"].iter().enumerate() {
+        let at = (chrono::Utc::now() - chrono::Duration::days(10 - i as i64)).to_rfc3339();
+        let at = if *id == "keep" {
+            chrono::Utc::now().to_rfc3339()
+        } else {
+            at
+        };
+        put_many(
+            &b,
+            (0..400).map(|k| format!("{id}/f{k:03}")),
+            &[("deployed-at", &at)],
+        )
+        .await;
+    }
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 1).await;
+    assert_eq!(req.confirmed.len(), 6);
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    assert_eq!(state.applies_running(), 1);
+    // what serve does after its listener closed
+    state.stop_applies().await;
+    assert_eq!(state.applies_running(), 0);
+    let report = state.job_status(job).unwrap().report.expect("recorded");
+    let runs = state.history(10).unwrap();
+    assert_eq!(runs[0].id, report.id);
+    assert!(
+        matches!(
+            runs[0].status,
+            audit::Status::Interrupted | audit::Status::Finished
+        ),
+        "{:?}",
+        runs[0].status
+    );
+    assert_ne!(runs[0].status, audit::Status::Started, "the record was completed");
+    let left = all_keys(&b).await;
+    assert!(left.iter().filter(|k| k.starts_with("keep/")).count() == 400);
+}

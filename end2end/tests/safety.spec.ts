@@ -101,3 +101,20 @@ test('out-of-range and malformed values in the URL get a clear message and no ap
   await page.goto(s.at(`/?bucket=not-configured-bucket`));
   await expect(page.getByTestId('scan-error')).toContainText('is not one this server was started with');
 });
+
+test('a signed-in visit drops the token from the address bar, and Sign out ends the session', async ({ page }) => {
+  const bucket = bucketName('signout');
+  seed(bucket, 3);
+  const s = await start([bucket]);
+  await page.goto(s.at(`/?bucket=${bucket}`));
+  await ready(page);
+  expect(page.url()).not.toContain('token=');
+  // a second visit of the shared link while signed in: redirected to the clean URL
+  await page.goto(s.at(`/?bucket=${bucket}&retain=2`));
+  await ready(page);
+  expect(page.url()).toBe(`${s.url}/?bucket=${bucket}&retain=2`);
+  await page.getByRole('link', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Signed out' })).toBeVisible();
+  const after = await page.goto(`${s.url}/?bucket=${bucket}`);
+  expect(after!.status()).toBe(401);
+});

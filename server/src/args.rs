@@ -235,9 +235,24 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,
     /// Trust this request header as the authenticated user, as set by an authenticating
-    /// reverse proxy (oauth2-proxy: X-Forwarded-User). Only enable behind such a proxy.
-    #[arg(long, value_name = "HEADER")]
+    /// reverse proxy (oauth2-proxy: X-Forwarded-User). Needs --trusted-proxy.
+    #[arg(long, value_name = "HEADER", requires = "trusted_proxies")]
     pub trust_user_header: Option<String>,
+    /// The address of that proxy (repeatable): a request carrying the user header from any
+    /// other peer is refused.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A Host the dashboard is reached by, as `name` or `name:port` (repeatable). Requests for
+    /// any other Host are refused (DNS rebinding). Default: the listening address, and
+    /// localhost when it is a loopback address.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
+    /// Sign a session out after this long without a request.
+    #[arg(long, value_name = "DURATION", default_value = "8h")]
+    pub session_idle: Span,
+    /// Sign a session out this long after sign-in, however active.
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub session_max: Span,
     #[command(flatten)]
     pub audit: AuditArgs,
     #[command(flatten)]

@@ -137,13 +137,17 @@ impl Job {
                 "is false, but this function is configured as a dry run",
             )?;
         }
-        for (field, base, over) in [
-            ("prefix", &self.prefix, &ev.prefix),
-            ("live_pointer", &self.live_pointer, &ev.live_pointer),
-        ] {
-            if base.is_some() && over.is_some() && base != over {
-                refuse(field, "differs from the configured one")?;
-            }
+        // Another prefix changes what a deployment is (a folder of one is a deployment of the
+        // other): refused even where none is configured (the bucket root).
+        let norm = |p: &Option<String>| bucket::normalize_prefix(p.as_deref().unwrap_or(""));
+        if ev.prefix.is_some() && norm(&ev.prefix) != norm(&self.prefix) {
+            refuse("prefix", "differs from the configured one")?;
+        }
+        if self.live_pointer.is_some()
+            && ev.live_pointer.is_some()
+            && self.live_pointer != ev.live_pointer
+        {
+            refuse("live_pointer", "differs from the configured one")?;
         }
         let job = Job {
             bucket: ev.bucket.clone().or(self.bucket.clone()),

@@ -1,9 +1,9 @@
 //! `s3-prune serve`: the dashboard over axum, with the server functions of the `app` crate.
 
 use crate::args::ServeArgs;
-use crate::auth::{self, Auth};
+use crate::auth::{self, Auth, AuthConfig};
 use anyhow::{Context, Result};
-use app::server::{parse_bucket_arg, AppState, ServeConfig};
+use app::server::{check_overlaps, parse_bucket_arg, AppState, ServeConfig};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::Router;
 use leptos::prelude::*;
@@ -19,6 +19,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .map(|b| parse_bucket_arg(b).map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>>>()
         .context("--bucket")?;
+    check_overlaps(&buckets).map_err(anyhow::Error::msg)?;
     let pkg = std::path::Path::new(&args.site_root).join("pkg");
     if !pkg.join("s3-prune.js").exists() {
         anyhow::bail!(
@@ -62,7 +63,26 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .map(HeaderName::try_from)
         .transpose()
         .context("--trust-user-header is not a valid header name")?;
-    let auth = Arc::new(Auth::new(token.clone(), trust));
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let allowed_hosts = if args.allowed_hosts.is_empty() {
+        auth::default_hosts(addr).map_err(anyhow::Error::msg)?
+    } else {
+        args.allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect()
+    };
+    let auth = Arc::new(Auth::new(AuthConfig {
+        token: token.clone(),
+        trust_header: trust,
+        trusted_proxies: args.trusted_proxies.clone(),
+        allowed_hosts,
+        session_idle: std::time::Duration::from_secs(args.session_idle.as_secs()),
+        session_max: std::time::Duration::from_secs(args.session_max.as_secs()),
+    }));
     let options = LeptosOptions::builder()
         .output_name("s3-prune")
         .site_root(args.site_root.as_str())
@@ -102,10 +122,6 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ));
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let addr = listener.local_addr()?;
     eprintln!("s3-prune dashboard on http://{addr}");
     if generated {
         // Shown once, on the terminal that started the server (as Jupyter does); never logged.
@@ -116,10 +132,32 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     if args.read_only {
         eprintln!("Read-only: previews only, every apply is refused.");
     }
-    axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    // An apply runs in the background: stop it after its requests in flight and let it
+    // write its record before the process ends.
+    if state.applies_running() > 0 {
+        eprintln!(
+            "Stopping the running apply after its requests in flight; its record is being written…"
+        );
+        state.stop_applies().await;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (a container or service manager stopping us).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -101,9 +101,12 @@ impl Res {
 fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {addr}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -278,32 +281,132 @@ async fn read_only_refuses_apply_and_pins() {
 }
 
 #[tokio::test]
-async fn a_trusted_proxy_header_signs_in_only_when_enabled() {
+async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
     let b = fresh_bucket("proxy").await;
     put_many(&b, ["a/index.html".into()], &[]).await;
+    let alice = [("X-Forwarded-User", "alice")];
     let plain = serve(b.name(), &[]);
-    assert_eq!(
-        request(
-            &plain.addr,
-            "GET",
-            "/",
-            &[("X-Forwarded-User", "mallory")],
-            ""
-        )
-        .status,
-        401
+    assert_eq!(request(&plain.addr, "GET", "/", &alice, "").status, 401);
+    // we are the proxy
+    let proxied = serve(
+        b.name(),
+        &[
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
     );
-    let proxied = serve(b.name(), &["--trust-user-header", "X-Forwarded-User"]);
-    assert_eq!(
-        request(
-            &proxied.addr,
-            "GET",
-            "/",
-            &[("X-Forwarded-User", "alice")],
-            ""
-        )
-        .status,
-        200
-    );
+    assert_eq!(request(&proxied.addr, "GET", "/", &alice, "").status, 200);
     assert_eq!(request(&proxied.addr, "GET", "/", &[], "").status, 401);
+    // the proxy is elsewhere: a client that reaches us directly cannot claim to be alice
+    let elsewhere = serve(
+        b.name(),
+        &[
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "10.9.9.9",
+        ],
+    );
+    assert_eq!(request(&elsewhere.addr, "GET", "/", &alice, "").status, 403);
+    // and the header alone is refused at start
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["serve", "--localstack", "--bucket", b.name()])
+        .args(["--trust-user-header", "X-Forwarded-User"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trusted-proxy"));
+}
+
+#[tokio::test]
+async fn only_allowed_hosts_are_served() {
+    let b = fresh_bucket("hosts").await;
+    put_many(&b, ["a/index.html".into()], &[]).await;
+    let s = serve(b.name(), &[]);
+    let cookie = sign_in(&s);
+    let port = s.addr.rsplit(':').next().unwrap().to_string();
+    let ok = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(ok.status, 200);
+    let local = format!("localhost:{port}");
+    let ok = request(
+        &s.addr,
+        "GET",
+        "/",
+        &[("Cookie", &cookie), ("Host", &local)],
+        "",
+    );
+    assert_eq!(ok.status, 200);
+    // DNS rebinding: evil.example resolved to 127.0.0.1; the browser sends its own name
+    let evil = format!("evil.example:{port}");
+    for path in ["/", "/pkg/s3-prune.js"] {
+        let r = request(
+            &s.addr,
+            "GET",
+            path,
+            &[("Cookie", &cookie), ("Host", &evil)],
+            "",
+        );
+        assert_eq!(r.status, 421, "{path}");
+        assert!(r.body.contains("--allowed-host"), "{}", r.body);
+    }
+    let named = serve(b.name(), &["--allowed-host", "prune.internal"]);
+    let r = request(&named.addr, "GET", "/", &[("Host", "prune.internal")], "");
+    assert_eq!(r.status, 401, "allowed: on to sign-in");
+}
+
+#[tokio::test]
+async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
+    let b = fresh_bucket("sessions").await;
+    put_many(&b, ["a/index.html".into()], &[]).await;
+    let s = serve(b.name(), &["--session-idle", "2s", "--session-max", "1h"]);
+    let cookie = sign_in(&s);
+    let c = [("Cookie", cookie.as_str())];
+    assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
+    // signed in, a ?token= link redirects to the clean URL
+    let r = request(
+        &s.addr,
+        "GET",
+        &format!("/?retain=3&token={}", s.token),
+        &c,
+        "",
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/?retain=3"));
+    assert!(r.header("set-cookie").is_none(), "no new session");
+    // idle for longer than --session-idle: signed out
+    std::thread::sleep(Duration::from_millis(2500));
+    let r = request(&s.addr, "GET", "/", &c, "");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("expired"), "{}", r.body);
+    // sign-out ends a session at once
+    let cookie = sign_in(&s);
+    let c = [("Cookie", cookie.as_str())];
+    let r = request(&s.addr, "GET", "/logout", &c, "");
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 401);
+    // the absolute limit holds however active the session is
+    let short = serve(b.name(), &["--session-idle", "1h", "--session-max", "2s"]);
+    let cookie = sign_in(&short);
+    let c = [("Cookie", cookie.as_str())];
+    for _ in 0..3 {
+        assert_eq!(request(&short.addr, "GET", "/", &c, "").status, 200);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(request(&short.addr, "GET", "/", &c, "").status, 401);
+}
+
+#[tokio::test]
+async fn overlapping_bucket_prefixes_are_refused_at_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["serve", "--localstack", "--addr", "127.0.0.1:0"])
+        .args(["--bucket", "some-bucket", "--bucket", "some-bucket/sites"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("overlap"), "{err}");
 }

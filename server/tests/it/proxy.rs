@@ -56,6 +56,9 @@ pub struct Proxy {
     pub deny_list: bool,
     /// Answer every DeleteObjects with 403 AccessDenied.
     pub deny_delete: bool,
+    /// Make ListObjectsV2 repeat its first page: pages of 2 keys, continuation tokens dropped
+    /// (an endpoint that does not advance).
+    pub repeat_list_page: bool,
     pub stats: Stats,
 }
 
@@ -67,6 +70,7 @@ impl Proxy {
             delay_all: None,
             deny_list: false,
             deny_delete: false,
+            repeat_list_page: false,
             stats: Stats::default(),
         }
     }
@@ -203,6 +207,17 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
     if (p.deny_list && is_list) || (p.deny_delete && is_delete_req) {
         return Ok(xml_error(403, "AccessDenied"));
+    }
+    if p.repeat_list_page && is_list {
+        let q: Vec<&str> = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|kv| !kv.starts_with("continuation-token=") && !kv.starts_with("max-keys="))
+            .collect();
+        let uri = format!("{}?{}&max-keys=2", parts.uri.path(), q.join("&"));
+        parts.uri = uri.parse().unwrap();
     }
     if p.every > 0 && n.is_multiple_of(p.every) {
         match (n / p.every) % 4 {

@@ -1,11 +1,9 @@
 //! The scheduled job: the real binary against a small Lambda Runtime API server (the documented
 //! `/2018-06-01/runtime/invocation/next`, `/response` and `/error` endpoints) and LocalStack.
 
-mod common;
-
+use crate::common::deploy_seconds_apart;
 use bucket::testkit::{all_keys, fresh_bucket};
 use bytes::Bytes;
-use common::deploy_seconds_apart;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -208,4 +206,68 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
         .as_str()
         .unwrap()
         .contains("\"source\":\"lambda\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_may_only_narrow_the_configured_job() {
+    let a = fresh_bucket("lambda-narrow").await;
+    deploy_seconds_apart(&a, &["keep-me", "a1", "a2", "a3"]).await;
+    let (addr, rt) = start_runtime().await;
+    let widening = [
+        ("w-dry", r#"{"dry_run": false}"#, "'dry_run'"),
+        ("w-max", r#"{"max_delete": 50}"#, "'max_delete'"),
+        ("w-purge", r#"{"purge_versions": true}"#, "'purge_versions'"),
+        ("w-retain", r#"{"retain": 1}"#, "'retain'"),
+        ("w-prefix", r#"{"prefix": "other/"}"#, "'prefix'"),
+    ];
+    {
+        let mut ev = rt.events.lock().unwrap();
+        for (id, body, _) in widening {
+            ev.push_back((id.into(), body.into()));
+        }
+        // an empty pin list adds nothing and drops nothing; a higher retain narrows
+        ev.push_back(("n-pins".into(), r#"{"pins": [], "retain": 3}"#.into()));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .env("AWS_LAMBDA_RUNTIME_API", &addr)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "s3-prune")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("S3_PRUNE_LOCALSTACK", "1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("S3_PRUNE_BUCKET", a.name())
+        .env("S3_PRUNE_RETAIN", "2")
+        .env("S3_PRUNE_PINS", "keep-me")
+        .env("S3_PRUNE_MAX_DELETE", "5")
+        .env("S3_PRUNE_DRY_RUN", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&rt, widening.len() + 1).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let errors = rt.errors.lock().unwrap().clone();
+    for (id, _, field) in widening {
+        let (_, body) = errors
+            .iter()
+            .find(|(r, _)| r == id)
+            .unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"));
+        assert!(body.contains("may not widen"), "{id}: {body}");
+        assert!(body.contains(field), "{id}: {body}");
+    }
+    let responses = rt.responses.lock().unwrap().clone();
+    let (_, body) = responses.iter().find(|(r, _)| r == "n-pins").unwrap();
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["dry_run"], true);
+    let pinned = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "keep-me")
+        .unwrap();
+    assert_eq!(pinned["reason"], "keep: pinned", "{pinned}");
+    assert_eq!(v["policy"]["retain"], 3);
+    // nothing was deleted by any of it
+    assert_eq!(all_keys(&a).await.len(), 8);
 }

@@ -1,10 +1,7 @@
 //! The CLI's safety guarantees against LocalStack: each test would fail without its guarantee.
 
-mod common;
-mod proxy;
-
+use crate::common::{deploy_seconds_apart, json, s3_prune, s3_prune_env, stderr, stdout};
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
-use common::{deploy_seconds_apart, json, s3_prune, s3_prune_env, stderr, stdout};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -257,7 +254,15 @@ async fn every_apply_is_on_record_and_no_record_means_no_deletion() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
-    assert_eq!(v["audit"]["who"], "release-bot");
+    assert!(
+        v["audit"]["who"]
+            .as_str()
+            .unwrap()
+            .starts_with("release-bot@"),
+        "{}",
+        v["audit"]
+    );
+    assert_eq!(v["audit"]["status"], "finished");
     assert_eq!(v["audit"]["source"], "cli");
     assert_eq!(v["audit"]["deleted"][0]["id"], "old");
     assert_eq!(v["audit"]["deleted"][0]["objects"], 2);
@@ -279,9 +284,9 @@ async fn every_apply_is_on_record_and_no_record_means_no_deletion() {
 async fn access_denied_names_the_iam_action_and_deletes_nothing() {
     let b = fresh_bucket("denied").await;
     deploy_seconds_apart(&b, &["old", "new"]).await;
-    let mut p = proxy::Proxy::new(0);
+    let mut p = crate::proxy::Proxy::new(0);
     p.deny_list = true;
-    let (url, _) = proxy::start(p).await;
+    let (url, _) = crate::proxy::start(p).await;
     let out = s3_prune_env(
         &["apply", b.name(), "1", "--localstack", "--yes"],
         &[("AWS_ENDPOINT_URL", &url)],
@@ -297,9 +302,9 @@ async fn access_denied_names_the_iam_action_and_deletes_nothing() {
     );
     assert_eq!(all_keys(&b).await.len(), 4);
 
-    let mut p = proxy::Proxy::new(0);
+    let mut p = crate::proxy::Proxy::new(0);
     p.deny_delete = true;
-    let (url, _) = proxy::start(p).await;
+    let (url, _) = crate::proxy::start(p).await;
     let out = s3_prune_env(
         &["apply", b.name(), "1", "--localstack", "--yes"],
         &[("AWS_ENDPOINT_URL", &url)],
@@ -332,10 +337,11 @@ async fn interrupted(signal: &str) {
         .into_iter()
         .filter(|k| k.starts_with("d5/") || k.starts_with("d4/"))
         .collect();
-    let mut p = proxy::Proxy::new(0);
+    let mut p = crate::proxy::Proxy::new(0);
     p.delay_all = Some(Duration::from_millis(150));
-    let (url, proxy) = proxy::start(p).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+    let (url, proxy) = crate::proxy::start(p).await;
+    let db = std::env::temp_dir().join(format!("{}.sqlite", b.name()));
+    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args([
             "apply",
             b.name(),
@@ -346,9 +352,9 @@ async fn interrupted(signal: &str) {
             "1",
         ])
         .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", common::audit_db())
+        .env("S3_PRUNE_AUDIT_DB", &db)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -367,7 +373,26 @@ async fn interrupted(signal: &str) {
         .status()
         .unwrap()
         .success());
-    child.wait().unwrap();
+    let out = child.wait_with_output().unwrap();
+    // A record was written before the first delete: the run is on record however it ended.
+    let history = s3_prune_env(&["history"], &[("S3_PRUNE_AUDIT_DB", db.to_str().unwrap())]);
+    let runs: Vec<serde_json::Value> = stdout(&history)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 1, "{}", stderr(&history));
+    if signal == "KILL" {
+        assert_eq!(runs[0]["status"], "started", "died mid-way: {:?}", runs[0]);
+    } else {
+        // stopped gracefully: the batches in flight finished, the record says so
+        assert_eq!(out.status.code(), Some(1), "a stopped apply exits non-zero");
+        assert_eq!(runs[0]["status"], "interrupted", "{:?}", runs[0]);
+        assert!(
+            stdout(&out).contains("Stopped on request"),
+            "{}",
+            stdout(&out)
+        );
+    }
     let midway = all_keys(&b).await;
     let left_doomed = midway
         .iter()
@@ -455,6 +480,24 @@ async fn bad_input_table() {
             "--min-retain-days must be a whole number",
         ),
         (
+            vec!["apply", &name, "1", "--keep-within", "30m"],
+            &[],
+            2,
+            "ambiguous",
+        ),
+        (
+            vec!["apply", "--plan", "p.json", "--prefix", "sites"],
+            &[],
+            2,
+            "cannot be used with",
+        ),
+        (
+            vec!["apply", "--plan", "p.json", "--min-retain-days", "3"],
+            &[],
+            2,
+            "cannot be used with",
+        ),
+        (
             vec!["apply", &name, "1", "--min-retain-days", "1000000000"],
             &[],
             0,
@@ -513,6 +556,14 @@ async fn bad_input_table() {
         let all = format!("{}{}", stdout(&out), stderr(&out));
         assert_eq!(out.status.code(), Some(code), "{args:?}: {all}");
         assert!(all.contains(text), "{args:?}: expected '{text}' in: {all}");
+        if code != 0 {
+            // one clear error, not a wall of text
+            let err = stderr(&out);
+            assert!(
+                err.trim().lines().count() <= 3,
+                "{args:?}: not short: {err}"
+            );
+        }
     }
     // no credentials, and an endpoint that is down (not LocalStack mode: no test credentials)
     let out = s3_prune_env(
@@ -617,4 +668,104 @@ async fn prefix_without_slash_only_loose_objects_and_ten_thousand_deployments() 
     println!("plan over 10,000 deployments took {:?}", started.elapsed());
     assert_eq!(v["deployments"].as_array().unwrap().len(), 10_000);
     assert_eq!(v["summary"]["delete"]["deployments"], 10);
+}
+
+#[tokio::test]
+async fn a_saved_plan_applies_the_guards_given_with_it() {
+    let b = fresh_bucket("saved-guards").await;
+    deploy_seconds_apart(&b, &["hotfix", "old", "new"]).await;
+    let file = std::env::temp_dir().join(format!("{}.plan.json", b.name()));
+    let f = file.to_str().unwrap();
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--out", f]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cases: [(&[&str], &str); 4] = [
+        // a pin given with the plan keeps its deployment: the plan no longer holds
+        (&["--pin", "hotfix"], "No longer to delete: hotfix"),
+        (&["--exclude", "hot*"], "No longer to delete: hotfix"),
+        // a lower max-delete blocks it
+        (&["--max-delete", "1"], "more than --max-delete 1"),
+        // flags that would delete more than the saved plan are refused, by name
+        (
+            &["--purge-versions"],
+            "--purge-versions conflicts with the saved plan",
+        ),
+    ];
+    for (extra, text) in cases {
+        let mut args = vec!["apply", "--plan", f, "--localstack", "--yes"];
+        args.extend(extra);
+        let out = s3_prune(&args);
+        assert!(!out.status.success(), "{extra:?} applied");
+        assert!(stderr(&out).contains(text), "{extra:?}: {}", stderr(&out));
+        assert_eq!(all_keys(&b).await.len(), 6, "{extra:?} deleted something");
+    }
+    // the plan alone still applies
+    let out = s3_prune(&["apply", "--plan", f, "--localstack", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await.len(), 2);
+}
+
+#[tokio::test]
+async fn control_characters_in_ids_cannot_forge_rows() {
+    let b = fresh_bucket("ctrl-ids").await;
+    deploy_seconds_apart(&b, &["new"]).await;
+    put_many(&b, ["x\nforged  keep: pinned\t/index.html".into()], &[]).await;
+    let out = s3_prune(&["plan", b.name(), "5", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text.lines().any(|l| l.starts_with("forged")),
+        "a key forged a row:\n{text}"
+    );
+    assert!(text.contains("x\\u{a}forged  keep: pinned\\u{9}"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_repeats_a_page_aborts_the_plan() {
+    let b = fresh_bucket("repeat-page").await;
+    put_many(&b, (0..6).map(|i| format!("d{i}/index.html")), &[]).await;
+    let mut p = crate::proxy::Proxy::new(0);
+    p.repeat_list_page = true;
+    let (url, _) = crate::proxy::start(p).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().ok();
+            panic!("the listing looped for 30 s instead of failing");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success());
+    assert!(err.contains("did not ascend"), "{err}");
+    assert_eq!(all_keys(&b).await.len(), 6);
+}
+
+#[tokio::test]
+async fn cli_records_name_the_os_account_and_host_without_user() {
+    let b = fresh_bucket("who").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let db = std::env::temp_dir().join(format!("{}.sqlite", b.name()));
+    let out = s3_prune_env(
+        &["apply", b.name(), "1", "--localstack", "--yes", "--json"],
+        &[("S3_PRUNE_AUDIT_DB", db.to_str().unwrap()), ("USER", "")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let account = Command::new("id").arg("-un").output().unwrap();
+    let account = String::from_utf8_lossy(&account.stdout).trim().to_string();
+    let who = json(&out)["audit"]["who"].as_str().unwrap().to_string();
+    assert!(who.starts_with(&format!("{account}@")), "{who}");
+    assert!(who.len() > account.len() + 1, "a host follows: {who}");
 }

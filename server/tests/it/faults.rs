@@ -3,8 +3,6 @@
 //! errors (the proxy really withholds those keys from LocalStack). Nothing kept may be touched,
 //! every failure must be reported with its key, and a clean second run must converge.
 
-mod proxy;
-
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
@@ -58,7 +56,7 @@ async fn apply_under_faults_touches_nothing_kept_reports_every_failure_and_conve
     assert_eq!(kept_before.len(), 360);
 
     // Every 4th request faults: the apply makes ~30 requests, so each kind of fault is hit.
-    let (proxy_url, proxy) = proxy::start(proxy::Proxy::new(4)).await;
+    let (proxy_url, proxy) = crate::proxy::start(crate::proxy::Proxy::new(4)).await;
     let (code, v) = apply(b.name(), Some(&proxy_url));
     let s = &proxy.stats;
     let deleted_keys = s.deleted_keys.lock().unwrap().clone();
@@ -135,10 +133,10 @@ async fn a_big_deployment_is_deleted_with_at_most_concurrency_batches_in_flight(
     put_many(&b, (0..4200).map(|k| format!("big/f{k:04}")), &[]).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     put_many(&b, ["new/index.html".to_string()], &[]).await;
-    let mut p = proxy::Proxy::new(0);
+    let mut p = crate::proxy::Proxy::new(0);
     // slow answers, so batches overlap when the client lets them
     p.delay_all = Some(Duration::from_millis(200));
-    let (url, proxy) = proxy::start(p).await;
+    let (url, proxy) = crate::proxy::start(p).await;
     let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args([
             "apply",

@@ -1,0 +1,164 @@
+//! The engine (`prune`) against LocalStack, at the seams a front end cannot reach: between the
+//! last check and the delete, and around the journal.
+
+use crate::common::deploy_seconds_apart;
+use audit::{Record, Status};
+use bucket::testkit::{all_keys, fresh_bucket, put_many};
+use bucket::{Bucket, Progress};
+use prune::{ApplyContext, Journal, PolicySpec, Refusal, ScanSettings};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn settings() -> ScanSettings {
+    ScanSettings {
+        live_pointer: None,
+        concurrency: 4,
+    }
+}
+
+fn policy(retain: u64) -> retention::Policy {
+    PolicySpec {
+        retain: Some(retain),
+        ..Default::default()
+    }
+    .build()
+    .unwrap()
+}
+
+/// Remembers what was journalled; `finish` can be made to fail.
+#[derive(Default)]
+struct Recorder {
+    begun: Mutex<Vec<Record>>,
+    finished: Mutex<Vec<Record>>,
+    fail_finish: bool,
+}
+
+impl Journal for Recorder {
+    fn begin(&self, r: &Record) -> Result<Option<i64>, String> {
+        self.begun.lock().unwrap().push(r.clone());
+        Ok(Some(1))
+    }
+    fn finish(&self, r: &Record) -> Result<(), String> {
+        if self.fail_finish {
+            return Err("database is locked".into());
+        }
+        self.finished.lock().unwrap().push(r.clone());
+        Ok(())
+    }
+}
+
+fn ctx(journal: Arc<Recorder>) -> ApplyContext {
+    ApplyContext {
+        who: "tester@host".into(),
+        source: "cli",
+        concurrency: 4,
+        progress: Arc::new(Progress::default()),
+        journal,
+    }
+}
+
+async fn two_old_one_new(hint: &str) -> Bucket {
+    let b = fresh_bucket(hint).await;
+    deploy_seconds_apart(&b, &["release-6", "release-7", "release-8"]).await;
+    b
+}
+
+#[tokio::test]
+async fn a_key_published_into_a_doomed_deployment_after_the_plan_is_never_deleted() {
+    let b = two_old_one_new("engine-late-key").await;
+    let planned = prune::scan_and_plan(&b, &policy(1), &settings())
+        .await
+        .unwrap();
+    let checked = prune::check(planned, None).unwrap();
+    // CI re-publishes into release-7/ between the check and the delete
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["release-7/hotfix.js".into()], &[]).await;
+    let journal = Arc::new(Recorder::default());
+    let report = prune::apply(checked, ctx(journal.clone())).await.unwrap();
+    assert_eq!(
+        all_keys(&b).await,
+        vec![
+            "release-7/hotfix.js",
+            "release-8/css/font.css",
+            "release-8/index.html"
+        ]
+    );
+    let r = &report.record;
+    assert_eq!(r.status, Status::Failed, "partly deleted is not finished");
+    assert!(!report.is_complete());
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!(r.skipped[0].key, "release-7/hotfix.js");
+    let deleted: Vec<&str> = r.deleted.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        deleted,
+        vec!["release-6"],
+        "release-7 is only partly deleted"
+    );
+    assert_eq!(r.deleted_objects, 4);
+}
+
+#[tokio::test]
+async fn the_record_is_started_before_the_first_delete_and_the_report_survives_a_failed_finish() {
+    let b = two_old_one_new("engine-journal").await;
+    let planned = prune::scan_and_plan(&b, &policy(2), &settings())
+        .await
+        .unwrap();
+    let checked = prune::check(planned, None).unwrap();
+    let journal = Arc::new(Recorder {
+        fail_finish: true,
+        ..Default::default()
+    });
+    let report = prune::apply(checked, ctx(journal.clone())).await.unwrap();
+    let begun = journal.begun.lock().unwrap().clone();
+    assert_eq!(begun.len(), 1);
+    assert_eq!(begun[0].status, Status::Started);
+    assert_eq!(
+        begun[0].deleted_objects, 0,
+        "written before anything was deleted"
+    );
+    assert_eq!(report.record.status, Status::Finished);
+    assert_eq!(report.record.deleted_objects, 2);
+    assert_eq!(report.journal_error.as_deref(), Some("database is locked"));
+}
+
+#[tokio::test]
+async fn a_stop_ends_the_run_after_the_requests_in_flight_and_says_so() {
+    let b = fresh_bucket("engine-stop").await;
+    deploy_seconds_apart(&b, &["a", "b", "c"]).await;
+    let planned = prune::scan_and_plan(&b, &policy(1), &settings())
+        .await
+        .unwrap();
+    let checked = prune::check(planned, None).unwrap();
+    let journal = Arc::new(Recorder::default());
+    let c = ctx(journal.clone());
+    c.progress.request_stop();
+    let report = prune::apply(checked, c).await.unwrap();
+    assert_eq!(report.record.status, Status::Interrupted);
+    assert_eq!(report.record.deleted_objects, 0);
+    assert!(report.record.deleted.is_empty());
+    assert_eq!(all_keys(&b).await.len(), 6);
+    assert_eq!(
+        journal.finished.lock().unwrap()[0].status,
+        Status::Interrupted
+    );
+}
+
+#[tokio::test]
+async fn every_re_plan_runs_the_blocking_checks_even_when_the_set_matches() {
+    let b = two_old_one_new("engine-blocks").await;
+    let with_pointer = ScanSettings {
+        live_pointer: Some("live.txt".into()),
+        ..settings()
+    };
+    put_many(&b, ["live.txt".into()], &[]).await;
+    // the pointer's body is its key ("live.txt"), which names no deployment: blocked
+    let planned = prune::scan_and_plan(&b, &policy(1), &with_pointer)
+        .await
+        .unwrap();
+    let confirmed = planned.plan.deletion_set();
+    match prune::check(planned, Some(&confirmed)) {
+        Err(Refusal::Blocked(blocks)) => assert_eq!(blocks.len(), 1),
+        other => panic!("expected a block, got {other:?}"),
+    }
+    assert_eq!(all_keys(&b).await.len(), 7);
+}

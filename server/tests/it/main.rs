@@ -1,0 +1,13 @@
+//! Every integration test of the `s3-prune` binary in one test binary (ripgrep's pattern): one
+//! link of the whole stack instead of one per file. LocalStack is started by `make test`.
+
+mod common;
+mod proxy;
+
+mod cli;
+mod engine;
+mod faults;
+mod lambda;
+mod safety;
+mod serve;
+mod terraform;
