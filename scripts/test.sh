@@ -28,7 +28,8 @@ cargo check -p retention --target wasm32-unknown-unknown
 step "browser bundle (the server tests serve it)"
 make --no-print-directory site
 step "unit, property and LocalStack integration tests"
-cargo test --workspace --exclude frontend
+# Most integration tests wait on LocalStack or on LastModified ticking: more threads than cores.
+RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" cargo test --workspace --exclude frontend
 step "Playwright against s3-prune serve + LocalStack"
 cargo build -p server
 ln -sfn "$CACHE/node/node_modules" end2end/node_modules

@@ -19,17 +19,23 @@ fn policy_from(
     let r: Retain = retain
         .parse()
         .map_err(|e: retention::PolicyError| e.to_string())?;
-    let mut p = Policy::new(r);
-    p.date_source = date_source.clone();
-    p.max_delete = Some(max_delete);
     let d = days.trim();
     let mut min_days = None;
     if !d.is_empty() {
-        let span = retention::parse_days(d)
+        retention::parse_days(d)
             .map_err(|e| e.to_string().replace("--min-retain-days", "Minimum age"))?;
-        p.keep_within = Some(span);
         min_days = Some(d.parse::<u64>().unwrap_or(u64::MAX));
     }
+    // Built as the server builds it, so the confirmed set is the one the server will plan.
+    let p = retention::PolicySpec {
+        retain: Some(r.get()),
+        min_retain_days: min_days,
+        date_source: Some(date_source.clone()),
+        max_delete: Some(max_delete),
+        ..Default::default()
+    }
+    .build()
+    .map_err(|e| e.to_string())?;
     Ok((p, min_days))
 }
 

@@ -326,11 +326,16 @@ impl AppState {
             progress: job.progress.clone(),
             journal,
         };
+        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, user, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
             let _busy = busy;
             let record = match prune::apply(checked, ctx).await {
-                Ok(report) => report.record,
+                Ok(report) => {
+                    let r = &report.record;
+                    tracing::info!(bucket = %r.bucket, status = %r.status, deleted = r.deleted_objects, failed = r.failures.len(), "apply finished");
+                    report.record
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "apply did not start");
                     failed_to_start(e.to_string())

@@ -226,7 +226,10 @@ async fn a_dropped_apply_request_releases_the_bucket() {
 #[tokio::test]
 async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
     let b = fresh_bucket("sf-shutdown").await;
-    for (i, id) in ["keep", "d1", "d2", "d3", "d4", "d5", "d6"].iter().enumerate() {
+    for (i, id) in ["keep", "d1", "d2", "d3", "d4", "d5", "d6"]
+        .iter()
+        .enumerate()
+    {
         let at = (chrono::Utc::now() - chrono::Duration::days(10 - i as i64)).to_rfc3339();
         let at = if *id == "keep" {
             chrono::Utc::now().to_rfc3339()
@@ -261,7 +264,11 @@ async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
         "{:?}",
         runs[0].status
     );
-    assert_ne!(runs[0].status, audit::Status::Started, "the record was completed");
+    assert_ne!(
+        runs[0].status,
+        audit::Status::Started,
+        "the record was completed"
+    );
     let left = all_keys(&b).await;
     assert!(left.iter().filter(|k| k.starts_with("keep/")).count() == 400);
 }

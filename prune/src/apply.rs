@@ -27,18 +27,19 @@ impl Journal for AuditLog {
     }
 }
 
-/// One JSON log line per step (CloudWatch keeps them for the scheduled job).
+/// One JSON log line per step (CloudWatch keeps them for the scheduled job), under the
+/// `s3_prune::journal` target so the binary's default filter shows them.
 pub struct LogJournal;
 
 impl Journal for LogJournal {
     fn begin(&self, record: &Record) -> Result<Option<i64>, String> {
         let json = serde_json::to_string(record).map_err(|e| e.to_string())?;
-        tracing::info!(audit = %json, "apply started");
+        tracing::info!(target: "s3_prune::journal", audit = %json, "apply started");
         Ok(None)
     }
     fn finish(&self, record: &Record) -> Result<(), String> {
         let json = serde_json::to_string(record).map_err(|e| e.to_string())?;
-        tracing::info!(audit = %json, "apply finished");
+        tracing::info!(target: "s3_prune::journal", audit = %json, "apply finished");
         Ok(())
     }
 }
@@ -86,7 +87,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, PruneE
         });
     }
     record.id = ctx.journal.begin(&record).map_err(PruneError::Journal)?;
-    tracing::info!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
+    tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
     let report = planned
         .bucket
         .delete_deployments(
@@ -101,7 +102,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, PruneE
     if let Some(e) = &journal_error {
         tracing::error!(error = %e, "the apply ran but its audit record could not be completed");
     }
-    tracing::info!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
+    tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
     Ok(Report {
         planned,
         record,

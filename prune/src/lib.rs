@@ -7,14 +7,14 @@
 //! 3. [`apply`]: journal a `started` record, delete (never a key newer than the plan), complete
 //!    the record, and return the [`Report`].
 //!
-//! Policies are built from what a front end gathered with one [`PolicySpec`].
+//! Policies are built from what a front end gathered with one [`PolicySpec`] (from `retention`,
+//! so the browser's preview builds its policy the same way).
 
 mod apply;
 mod check;
 mod doc;
 mod error;
 mod plan;
-mod spec;
 mod who;
 
 pub use apply::{apply, ApplyContext, Journal, LogJournal, Report};
@@ -22,5 +22,5 @@ pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
 pub use error::PruneError;
 pub use plan::{scan_and_plan, Planned, ScanSettings};
-pub use spec::{PolicySpec, SpecError, Widening};
+pub use retention::{PolicySpec, SpecError, Widening};
 pub use who::os_account;

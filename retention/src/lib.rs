@@ -8,11 +8,13 @@
 mod glob;
 mod plan;
 mod span;
+mod spec;
 mod types;
 
 pub use glob::{Glob, GlobError};
 pub use plan::{plan, Action, Block, Doomed, Entry, Plan, Reason, Summary, Totals, Warning};
 pub use span::{human_age, human_size, Span, SpanError};
+pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
     Inventory, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning, DEFAULT_MAX_DELETE,

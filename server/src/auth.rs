@@ -142,7 +142,7 @@ impl Auth {
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .map(str::to_ascii_lowercase);
-        host.is_some_and(|h| self.cfg.allowed_hosts.iter().any(|a| *a == h))
+        host.is_some_and(|h| self.cfg.allowed_hosts.contains(&h))
     }
 
     /// A live session: touched now. An expired one is forgotten.

@@ -119,9 +119,8 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         );
     } else {
         print!("{}", output::human_report(&report.record));
-        match (&report.journal_error, report.record.id) {
-            (None, Some(id)) => println!("Audit record #{id} in {}.", path.display()),
-            _ => {}
+        if let (None, Some(id)) = (&report.journal_error, report.record.id) {
+            println!("Audit record #{id} in {}.", path.display());
         }
     }
     if let Some(e) = &report.journal_error {

@@ -1,7 +1,7 @@
 //! One way to build a [`Policy`] from what a front end gathered (flags, environment, an event,
 //! the dashboard's dialog), and the rule for overlays that may only narrow it.
 
-use retention::{DateSource, DeploymentId, Glob, Policy, Retain, Span, DEFAULT_MAX_DELETE};
+use crate::{DateSource, DeploymentId, Glob, Policy, Retain, Span, DEFAULT_MAX_DELETE};
 
 /// The policy options as given; unset fields take their defaults in [`PolicySpec::build`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum SpecError {
     #[error("give either min_retain_days or keep_within, not both")]
     TwoMinimumAges,
     #[error(transparent)]
-    Retain(#[from] retention::PolicyError),
+    Retain(#[from] crate::PolicyError),
 }
 
 /// An overlay that would make a policy delete more than the configured one.
