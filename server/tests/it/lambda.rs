@@ -90,6 +90,21 @@ async fn start_runtime() -> (String, Arc<Runtime>) {
     (addr, rt)
 }
 
+/// The binary as Lambda starts it, against the test runtime, with the function's environment.
+fn function(addr: &str, env: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3-prune"));
+    cmd.env("AWS_LAMBDA_RUNTIME_API", addr)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "s3-prune")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("S3_PRUNE_LOCALSTACK", "1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
 async fn wait_for(rt: &Runtime, n: usize) {
     let t = Instant::now();
     while rt.responses.lock().unwrap().len() + rt.errors.lock().unwrap().len() < n {
@@ -123,19 +138,10 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
         ev.push_back(("req-bad".into(), r#"{"retain": 0}"#.into()));
     }
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .env("AWS_LAMBDA_RUNTIME_API", &addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "s3-prune")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("S3_PRUNE_LOCALSTACK", "1")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("S3_PRUNE_BUCKET", a.name())
-        .env("S3_PRUNE_RETAIN", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = function(
+        &addr,
+        &[("S3_PRUNE_BUCKET", a.name()), ("S3_PRUNE_RETAIN", "1")],
+    );
     wait_for(&rt, 5).await;
     let cold = rt.first_next.lock().unwrap().unwrap() - started;
     child.kill().unwrap();
@@ -228,25 +234,19 @@ async fn an_event_may_only_narrow_the_configured_job() {
         // an empty pin list adds nothing and drops nothing; a higher retain narrows
         ev.push_back(("n-pins".into(), r#"{"pins": [], "retain": 3}"#.into()));
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .env("AWS_LAMBDA_RUNTIME_API", &addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "s3-prune")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("S3_PRUNE_LOCALSTACK", "1")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("S3_PRUNE_BUCKET", a.name())
-        .env("S3_PRUNE_RETAIN", "2")
-        .env("S3_PRUNE_PINS", "keep-me")
-        .env("S3_PRUNE_MAX_DELETE", "5")
-        .env("S3_PRUNE_DRY_RUN", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = function(
+        &addr,
+        &[
+            ("S3_PRUNE_BUCKET", a.name()),
+            ("S3_PRUNE_RETAIN", "2"),
+            ("S3_PRUNE_PINS", "keep-me"),
+            ("S3_PRUNE_MAX_DELETE", "5"),
+            ("S3_PRUNE_DRY_RUN", "true"),
+        ],
+    );
     wait_for(&rt, widening.len() + 1).await;
     child.kill().unwrap();
-    child.wait().unwrap();
+    child.wait_with_output().unwrap();
     let errors = rt.errors.lock().unwrap().clone();
     for (id, _, field) in widening {
         let (_, body) = errors

@@ -415,12 +415,16 @@ async fn interrupted(signal: &str) {
     assert_eq!(all_keys(&b).await, kept_before);
 }
 
-#[tokio::test]
+// A stopped apply waits for its requests in flight: the proxy needs a thread of its own
+// while this test blocks on the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_mid_apply_loses_nothing_and_the_next_run_finishes() {
     interrupted("TERM").await;
 }
 
-#[tokio::test]
+// A stopped apply waits for its requests in flight: the proxy needs a thread of its own
+// while this test blocks on the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_apply_loses_nothing_and_the_next_run_finishes() {
     interrupted("KILL").await;
 }
