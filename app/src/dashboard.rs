@@ -912,12 +912,18 @@ fn Apply(
                 objects_done: 0,
                 objects_total: snapshot_totals.get_untracked().0,
                 report: None,
+                error: None,
             }));
             notice.set(None);
             leptos::task::spawn_local(async move {
                 match start_apply(req).await {
                     Ok(ApplyOutcome::Started { job: id }) => loop {
                         match apply_status(id).await {
+                            Ok(s) if s.error.is_some() => {
+                                notice.set(s.error.map(|e| format!("Apply refused: {e}")));
+                                job.set(None);
+                                break;
+                            }
                             Ok(s) => {
                                 let done = s.report.is_some();
                                 job.set(Some(s));

@@ -3,7 +3,7 @@
 //! journal, the deletion. One apply per bucket at a time, released on every path.
 
 use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus, ScanView, Schedule};
-use bucket::{Bucket, Connect, Progress, ScanOptions, Target};
+use bucket::{Bucket, Connect, Progress, Target};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use prune::{PolicySpec, Refusal, ScanSettings};
@@ -61,7 +61,8 @@ struct Job {
     deployments_total: u64,
     objects_total: u64,
     progress: Arc<Progress>,
-    report: Mutex<Option<audit::Record>>,
+    /// Set when the apply ended: its record, or why it never started (nothing deleted).
+    outcome: Mutex<Option<Result<audit::Record, String>>>,
 }
 
 /// A bucket's apply mark; released when dropped — on success, error, a dropped request or a
@@ -195,11 +196,7 @@ impl AppState {
         let (inventory, scanned_at) = match cached {
             Some(hit) => hit,
             None => {
-                let opts = ScanOptions {
-                    concurrency: self.config.concurrency,
-                    meta_key: self.config.date_source.meta_key().map(str::to_string),
-                    live_pointer: self.config.live_pointer.clone(),
-                };
+                let opts = self.settings().scan_options(&self.config.date_source);
                 let inv = b.scan(&opts).await?;
                 let at = Utc::now();
                 let hit = (inv, at);
@@ -315,7 +312,7 @@ impl AppState {
             deployments_total: checked.doomed().len() as u64,
             objects_total: checked.planned().plan.summary.delete.objects,
             progress: Arc::new(Progress::default()),
-            report: Mutex::new(None),
+            outcome: Mutex::new(None),
         });
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().unwrap().insert(id, job.clone());
@@ -330,18 +327,18 @@ impl AppState {
         // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
             let _busy = busy;
-            let record = match prune::apply(checked, ctx).await {
+            let outcome = match prune::apply(checked, ctx).await {
                 Ok(report) => {
                     let r = &report.record;
                     tracing::info!(bucket = %r.bucket, status = %r.status, deleted = r.deleted_objects, failed = r.failures.len(), "apply finished");
-                    report.record
+                    Ok(report.record)
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "apply did not start");
-                    failed_to_start(e.to_string())
+                    Err(e.to_string())
                 }
             };
-            *job.report.lock().unwrap_or_else(|e| e.into_inner()) = Some(record);
+            *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
         });
         Ok(ApplyOutcome::Started { job: id })
     }
@@ -384,38 +381,20 @@ impl AppState {
             .get(&job)
             .cloned()
             .ok_or_else(|| AppError(format!("no apply job {job}")))?;
-        let report = j.report.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let outcome = j.outcome.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let (report, error) = match outcome {
+            Some(Ok(r)) => (Some(r), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
         Ok(JobStatus {
             deployments_done: j.progress.deployments_done.load(Ordering::Relaxed),
             deployments_total: j.deployments_total,
             objects_done: j.progress.objects_done.load(Ordering::Relaxed),
             objects_total: j.objects_total,
             report,
-        })
-    }
-}
-
-/// What the page shows for an apply whose journal could not be written (nothing deleted).
-fn failed_to_start(error: String) -> audit::Record {
-    audit::Record {
-        id: None,
-        who: String::new(),
-        source: "dashboard".into(),
-        started_at: Utc::now(),
-        duration_ms: 0,
-        bucket: String::new(),
-        prefix: String::new(),
-        policy: serde_json::Value::Null,
-        plan_fingerprint: String::new(),
-        deleted: vec![],
-        deleted_objects: 0,
-        deleted_bytes: 0,
-        failures: vec![audit::Failure {
-            key: String::new(),
             error,
-        }],
-        status: audit::Status::Failed,
-        skipped: vec![],
+        })
     }
 }
 

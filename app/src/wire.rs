@@ -70,4 +70,7 @@ pub struct JobStatus {
     pub objects_total: u64,
     /// The run's record once it ended: the same report every front end gives.
     pub report: Option<audit::Record>,
+    /// The apply never started (its audit record could not be written): nothing was deleted.
+    #[serde(default)]
+    pub error: Option<String>,
 }

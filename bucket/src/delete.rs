@@ -61,7 +61,6 @@ pub struct DeleteReport {
     pub deployments: Vec<DeploymentOutcome>,
     pub deleted_objects: u64,
     pub failed: Vec<KeyFailure>,
-    pub skipped: Vec<NewerKey>,
     /// A stop was requested: no batch was sent after it.
     pub stopped: bool,
     pub duration_ms: u64,
@@ -278,7 +277,6 @@ impl Bucket {
         for (d, t) in doomed.iter().zip(tally) {
             report.deleted_objects += t.deleted;
             report.failed.extend(t.failed.iter().cloned());
-            report.skipped.extend(t.skipped.iter().cloned());
             report.deployments.push(DeploymentOutcome {
                 id: d.id.clone(),
                 listed: t.listed,

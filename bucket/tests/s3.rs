@@ -398,7 +398,12 @@ async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
             .delete_deployments(&[plan_view], purge, 4, Arc::new(Progress::default()))
             .await;
         assert!(!report.is_complete(), "purge {purge}: partly deleted");
-        let skipped: Vec<&str> = report.skipped.iter().map(|k| k.key.as_str()).collect();
+        let skipped: Vec<&str> = report
+            .deployments
+            .iter()
+            .flat_map(|d| &d.skipped)
+            .map(|k| k.key.as_str())
+            .collect();
         assert_eq!(
             skipped,
             vec!["r7/index.html", "r7/late.html"],

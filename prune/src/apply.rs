@@ -1,7 +1,7 @@
 //! Step 3: journal, delete, report. The record is written as `started` before the first delete
 //! and completed after, so every run is on record even if the process dies mid-way.
 
-use crate::{Checked, Planned, PruneError};
+use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
 use bucket::{DeleteReport, Progress};
 use chrono::{DateTime, Utc};
@@ -44,6 +44,11 @@ impl Journal for LogJournal {
     }
 }
 
+/// No record, no deletion: the journal could not record the run, so nothing was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the audit record could not be written before deleting, so nothing was deleted: {0}")]
+pub struct JournalError(pub String);
+
 /// Who applies, from where, and how.
 pub struct ApplyContext {
     /// Session user, `user@host`, or the Lambda ARN.
@@ -75,7 +80,7 @@ impl Report {
 /// Deletes what `checked` dooms. Fails only before the first delete (the journal could not
 /// be written); from then on everything — failures, skipped newer keys, a stop — is in the
 /// report.
-pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, PruneError> {
+pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, JournalError> {
     let Checked { planned, doomed } = checked;
     let mut record = started(&planned, &ctx.who, ctx.source, Utc::now());
     if doomed.is_empty() {
@@ -86,7 +91,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, PruneE
             journal_error: None,
         });
     }
-    record.id = ctx.journal.begin(&record).map_err(PruneError::Journal)?;
+    record.id = ctx.journal.begin(&record).map_err(JournalError)?;
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
     let report = planned
         .bucket
@@ -158,8 +163,9 @@ fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
         })
         .collect();
     record.skipped = report
-        .skipped
+        .deployments
         .iter()
+        .flat_map(|d| &d.skipped)
         .map(|s| audit::Skipped {
             key: s.key.clone(),
             version_id: s.version_id.clone(),

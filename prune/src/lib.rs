@@ -13,14 +13,10 @@
 mod apply;
 mod check;
 mod doc;
-mod error;
 mod plan;
-mod who;
 
-pub use apply::{apply, ApplyContext, Journal, LogJournal, Report};
+pub use apply::{apply, ApplyContext, Journal, JournalError, LogJournal, Report};
 pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
-pub use error::PruneError;
 pub use plan::{scan_and_plan, Planned, ScanSettings};
 pub use retention::{PolicySpec, SpecError, Widening};
-pub use who::os_account;

@@ -2,13 +2,24 @@
 
 use bucket::{Bucket, S3Error, ScanOptions};
 use chrono::Utc;
-use retention::{Plan, Policy};
+use retention::{DateSource, Plan, Policy};
 
 /// How to scan: the live pointer to read and how many requests may be in flight.
 #[derive(Debug, Clone)]
 pub struct ScanSettings {
     pub live_pointer: Option<String>,
     pub concurrency: usize,
+}
+
+impl ScanSettings {
+    /// What to ask a scan for, dating deployments by `date_source`.
+    pub fn scan_options(&self, date_source: &DateSource) -> ScanOptions {
+        ScanOptions {
+            concurrency: self.concurrency,
+            meta_key: date_source.meta_key().map(str::to_string),
+            live_pointer: self.live_pointer.clone(),
+        }
+    }
 }
 
 /// A plan with the bucket it was made of and the extra facts a report needs.
@@ -26,12 +37,9 @@ pub async fn scan_and_plan(
     policy: &Policy,
     settings: &ScanSettings,
 ) -> Result<Planned, S3Error> {
-    let opts = ScanOptions {
-        concurrency: settings.concurrency,
-        meta_key: policy.date_source.meta_key().map(str::to_string),
-        live_pointer: settings.live_pointer.clone(),
-    };
-    let inventory = bucket.scan(&opts).await?;
+    let inventory = bucket
+        .scan(&settings.scan_options(&policy.date_source))
+        .await?;
     let plan = retention::plan(&inventory, policy, Utc::now());
     let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {
         let ids: Vec<_> = plan.to_delete().map(|e| e.id.clone()).collect();

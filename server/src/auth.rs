@@ -34,6 +34,12 @@ struct Session {
     last_seen: Instant,
 }
 
+impl Session {
+    fn expired(&self, now: Instant, cfg: &AuthConfig) -> bool {
+        now - self.last_seen > cfg.session_idle || now - self.created > cfg.session_max
+    }
+}
+
 pub struct Auth {
     cfg: AuthConfig,
     sessions: Mutex<HashMap<String, Session>>,
@@ -150,7 +156,7 @@ impl Auth {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let s = sessions.get_mut(sid)?;
-        if now - s.last_seen > self.cfg.session_idle || now - s.created > self.cfg.session_max {
+        if s.expired(now, &self.cfg) {
             sessions.remove(sid);
             return Some(false);
         }
@@ -163,8 +169,7 @@ impl Auth {
         let now = Instant::now();
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         // Forget expired sessions so the map cannot grow without bound.
-        let (idle, max) = (self.cfg.session_idle, self.cfg.session_max);
-        sessions.retain(|_, s| now - s.last_seen <= idle && now - s.created <= max);
+        sessions.retain(|_, s| !s.expired(now, &self.cfg));
         sessions.insert(
             sid.clone(),
             Session {

@@ -73,9 +73,15 @@ fn env_list(name: &str) -> Option<Vec<String>> {
     })
 }
 
-impl Job {
+/// The function's own job, read and parsed once at start-up.
+pub struct Configured {
+    job: Job,
+    spec: PolicySpec,
+}
+
+impl Configured {
     /// The job the environment describes (`S3_PRUNE_BUCKET`, `S3_PRUNE_RETAIN`, …).
-    pub fn from_env() -> Result<Job> {
+    pub fn from_env() -> Result<Configured> {
         let job = Job {
             bucket: env("S3_PRUNE_BUCKET"),
             retain: env_num("S3_PRUNE_RETAIN")?,
@@ -90,10 +96,49 @@ impl Job {
             purge_versions: env_bool("S3_PRUNE_PURGE_VERSIONS")?,
             dry_run: env_bool("S3_PRUNE_DRY_RUN")?,
         };
-        job.spec().context("the S3_PRUNE_* environment")?;
-        Ok(job)
+        let spec = job.spec().context("the S3_PRUNE_* environment")?;
+        Ok(Configured { job, spec })
     }
 
+    /// This job narrowed by an event; anything that would delete more is refused.
+    pub fn narrowed_by(&self, ev: &Job) -> Result<(Job, PolicySpec)> {
+        let base = &self.job;
+        let refuse = |field: &str, why: &str| {
+            bail!("the event may not widen the configured job: '{field}' {why}; nothing was done")
+        };
+        let spec = self.spec.narrowed_by(&ev.spec()?).map_err(|w| {
+            anyhow!("the event may not widen the configured job: {w}; nothing was done")
+        })?;
+        if base.dry_run == Some(true) && ev.dry_run == Some(false) {
+            refuse(
+                "dry_run",
+                "is false, but this function is configured as a dry run",
+            )?;
+        }
+        // Another prefix changes what a deployment is (a folder of one is a deployment of the
+        // other): refused even where none is configured (the bucket root).
+        let norm = |p: &Option<String>| bucket::normalize_prefix(p.as_deref().unwrap_or(""));
+        if ev.prefix.is_some() && norm(&ev.prefix) != norm(&base.prefix) {
+            refuse("prefix", "differs from the configured one")?;
+        }
+        if base.live_pointer.is_some()
+            && ev.live_pointer.is_some()
+            && base.live_pointer != ev.live_pointer
+        {
+            refuse("live_pointer", "differs from the configured one")?;
+        }
+        let job = Job {
+            bucket: ev.bucket.clone().or(base.bucket.clone()),
+            prefix: ev.prefix.clone().or(base.prefix.clone()),
+            live_pointer: ev.live_pointer.clone().or(base.live_pointer.clone()),
+            dry_run: ev.dry_run.or(base.dry_run),
+            ..Job::default()
+        };
+        Ok((job, spec))
+    }
+}
+
+impl Job {
     /// The policy part, parsed.
     fn spec(&self) -> Result<PolicySpec> {
         if let Some(r) = self.retain {
@@ -122,42 +167,6 @@ impl Job {
             max_delete: self.max_delete,
         })
     }
-
-    /// This configured job narrowed by an event; anything that would delete more is refused.
-    pub fn narrowed_by(&self, ev: &Job) -> Result<(Job, PolicySpec)> {
-        let refuse = |field: &str, why: &str| {
-            bail!("the event may not widen the configured job: '{field}' {why}; nothing was done")
-        };
-        let spec = self.spec()?.narrowed_by(&ev.spec()?).map_err(|w| {
-            anyhow!("the event may not widen the configured job: {w}; nothing was done")
-        })?;
-        if self.dry_run == Some(true) && ev.dry_run == Some(false) {
-            refuse(
-                "dry_run",
-                "is false, but this function is configured as a dry run",
-            )?;
-        }
-        // Another prefix changes what a deployment is (a folder of one is a deployment of the
-        // other): refused even where none is configured (the bucket root).
-        let norm = |p: &Option<String>| bucket::normalize_prefix(p.as_deref().unwrap_or(""));
-        if ev.prefix.is_some() && norm(&ev.prefix) != norm(&self.prefix) {
-            refuse("prefix", "differs from the configured one")?;
-        }
-        if self.live_pointer.is_some()
-            && ev.live_pointer.is_some()
-            && self.live_pointer != ev.live_pointer
-        {
-            refuse("live_pointer", "differs from the configured one")?;
-        }
-        let job = Job {
-            bucket: ev.bucket.clone().or(self.bucket.clone()),
-            prefix: ev.prefix.clone().or(self.prefix.clone()),
-            live_pointer: ev.live_pointer.clone().or(self.live_pointer.clone()),
-            dry_run: ev.dry_run.or(self.dry_run),
-            ..Job::default()
-        };
-        Ok((job, spec))
-    }
 }
 
 fn connect_from_env() -> bucket::Connect {
@@ -171,7 +180,7 @@ fn connect_from_env() -> bucket::Connect {
 /// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
 /// `/error` (and so to the function's error metric).
 pub async fn handle(
-    base: &Job,
+    base: &Configured,
     payload: Value,
     who: &str,
     deadline: Option<SystemTime>,
@@ -198,18 +207,15 @@ pub async fn handle(
     };
     let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;
     let dry_run = job.dry_run.unwrap_or(false);
-    let checked = match prune::check(planned.clone(), None) {
-        Ok(c) => c,
-        Err(refusal) => {
-            let doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(dry_run))?;
-            tracing::error!(bucket = %name, result = %doc, "refusing to apply");
-            bail!("{refusal}");
-        }
-    };
+    // The plan as the log and a dry run's answer show it.
+    let plan_doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(dry_run))?;
+    let checked = prune::check(planned, None).map_err(|refusal| {
+        tracing::error!(bucket = %name, result = %plan_doc, "refusing to apply");
+        anyhow!("{refusal}")
+    })?;
     if dry_run {
-        let doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(true))?;
-        tracing::info!(bucket = %name, result = %doc, "dry run: nothing deleted");
-        return Ok(doc);
+        tracing::info!(bucket = %name, result = %plan_doc, "dry run: nothing deleted");
+        return Ok(plan_doc);
     }
     let progress = Arc::new(Progress::default());
     // Stop issuing deletes before Lambda kills the process, so the record is completed.
@@ -260,7 +266,7 @@ pub async fn handle(
 
 pub async fn run() -> Result<ExitCode> {
     // Read once; configuration the environment gets wrong fails the init, not every invocation.
-    let base = Job::from_env()?;
+    let base = Configured::from_env()?;
     let base = &base;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
         let who = event.context.invoked_function_arn.clone();

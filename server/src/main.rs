@@ -10,6 +10,7 @@ mod output;
 mod run;
 mod saved;
 mod serve;
+mod who;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -97,7 +97,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         .clone()
         .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
     let ctx = prune::ApplyContext {
-        who: prune::os_account(),
+        who: crate::who::os_account(),
         source: "cli",
         concurrency: a.endpoint.concurrency.into(),
         progress,
@@ -231,7 +231,7 @@ pub async fn pin(args: PinArgs, add: bool) -> Result<ExitCode> {
         pins.push(Pin {
             id: args.id.clone(),
             reason: args.reason.clone(),
-            by: prune::os_account(),
+            by: crate::who::os_account(),
             at: Some(Utc::now()),
         });
     }
