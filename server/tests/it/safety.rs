@@ -773,3 +773,64 @@ async fn cli_records_name_the_os_account_and_host_without_user() {
     assert!(who.starts_with(&format!("{account}@")), "{who}");
     assert!(who.len() > account.len() + 1, "a host follows: {who}");
 }
+
+/// The person at the terminal confirms; meanwhile the live pointer is moved to a deployment that
+/// does not exist. The set to delete is unchanged, but the re-plan is blocked: nothing goes.
+#[tokio::test]
+async fn the_re_plan_after_the_prompt_runs_the_blocking_checks() {
+    let b = fresh_bucket("prompt-blocks").await;
+    deploy_seconds_apart(&b, &["old", "mid", "new"]).await;
+    b.put("current", b"new\n".to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+    // `script` gives the binary a terminal, as a person running it has.
+    let cmd = format!(
+        "{} apply {} 1 --localstack --live-pointer current",
+        env!("CARGO_BIN_EXE_s3-prune"),
+        b.name()
+    );
+    let mut child = Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut out, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let started = std::time::Instant::now();
+    while !seen.contains("Type the bucket name to confirm") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no prompt: {seen}"
+        );
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    // during the prompt, the pointer moves to a deployment that is not there
+    b.put("current", b"gone-release\n".to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, format!("{}\n", b.name()).as_bytes()).unwrap();
+    let status = child.wait().unwrap();
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!status.success(), "applied: {seen}");
+    assert!(seen.contains("refusing to apply"), "{seen}");
+    assert!(seen.contains("gone-release"), "{seen}");
+    assert_eq!(all_keys(&b).await.len(), 7, "nothing was deleted");
+}
