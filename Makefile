@@ -31,6 +31,7 @@ site:
 	wasm-bindgen --target web --no-typescript --out-name s3-prune --out-dir $(SITE)/pkg $(WASM)
 	wasm-opt -Oz $(WASM_OPT_FEATURES) $(SITE)/pkg/s3-prune_bg.wasm -o $(SITE)/pkg/s3-prune_bg.wasm
 	cp style/main.css $(SITE)/pkg/s3-prune.css
+	node scripts/compress-site.mjs $(SITE)/pkg
 
 server:
 	cargo build -p server

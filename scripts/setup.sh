@@ -12,6 +12,9 @@ WASM_BINDGEN_VERSION="${WASM_BINDGEN_VERSION:-0.2.130}"
 BINARYEN_VERSION=132.0.0
 LOCALSTACK_VERSION=4.13.1
 PLAYWRIGHT_VERSION=1.65.1
+# `make dist` only: static musl binaries for x86_64 and aarch64.
+ZIGLANG_VERSION=0.15.2
+CARGO_ZIGBUILD_VERSION=0.24.1
 
 stamp_ok() { [ -f "$CACHE/stamps/$1" ] && [ "$(cat "$CACHE/stamps/$1")" = "$2" ]; }
 stamp() { echo "$2" > "$CACHE/stamps/$1"; }
@@ -75,6 +78,36 @@ playwright() {
   fi
 }
 
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# Cross builds for `make dist`: zig (PyPI `ziglang`) as the C compiler and linker for both musl
+# targets, driven by cargo-zigbuild; qemu-user to run the aarch64 binary once as a check.
+dist() {
+  for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
+    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+  done
+  if ! { stamp_ok ziglang "$ZIGLANG_VERSION" && [ -x "$CACHE/bin/zig" ]; }; then
+    log "installing ziglang $ZIGLANG_VERSION into a venv (once)"
+    rm -rf "$CACHE/zig"
+    python3 -m venv "$CACHE/zig"
+    "$CACHE/zig/bin/pip" install -q "ziglang==$ZIGLANG_VERSION"
+    # cargo-zigbuild runs `zig` from PATH.
+    printf '#!/bin/sh\nexec "%s" -m ziglang "$@"\n' "$CACHE/zig/bin/python" > "$CACHE/bin/zig"
+    chmod +x "$CACHE/bin/zig"
+    stamp ziglang "$ZIGLANG_VERSION"
+  fi
+  if ! { stamp_ok cargo-zigbuild "$CARGO_ZIGBUILD_VERSION" && [ -x "$CACHE/bin/cargo-zigbuild" ]; }; then
+    log "installing cargo-zigbuild $CARGO_ZIGBUILD_VERSION (~2 min, once)"
+    cargo install cargo-zigbuild --version "$CARGO_ZIGBUILD_VERSION" --locked --root "$CACHE" --force
+    stamp cargo-zigbuild "$CARGO_ZIGBUILD_VERSION"
+  fi
+  command -v qemu-aarch64 >/dev/null || command -v qemu-aarch64-static >/dev/null || apt_install qemu-user
+}
+
 case "$want" in
   all) rust; localstack; binaryen; chromium; playwright; wasm_bindgen ;;
   rust) rust ;;
@@ -83,5 +116,6 @@ case "$want" in
   localstack) localstack ;;
   chromium) chromium ;;
   playwright) playwright ;;
-  *) echo "usage: $0 [all|rust|wasm-bindgen|binaryen|localstack|chromium|playwright]" >&2; exit 2 ;;
+  dist) dist ;;
+  *) echo "usage: $0 [all|rust|wasm-bindgen|binaryen|localstack|chromium|playwright|dist]" >&2; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ pub mod server;
 pub mod wire;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::StaticSegment;
 
@@ -30,6 +30,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 // Inline, so changing the URL (replaceState) never refetches it.
                 <link rel="icon" type="image/svg+xml" href=FAVICON />
+                // The server names the bundle (content-hashed when built in).
+                <link
+                    rel="stylesheet"
+                    href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
+                />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -47,7 +52,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     server::content_security_policy();
     view! {
-        <Stylesheet id="leptos" href="/pkg/s3-prune.css" />
         <Title text="s3-prune" />
         <Router>
             <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>

@@ -35,6 +35,28 @@ test('hydrates and shows every deployment of the bucket', async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
+test('the binary alone serves a dashboard that hydrates and previews, its wasm compressed and cached', async ({ page }) => {
+  const bucket = bucketName('lone');
+  seed(bucket, 12);
+  const s = await start([bucket]);
+  const errors = watchConsole(page);
+  const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm'));
+  await page.goto(s.at(`/?bucket=${bucket}`));
+  const response = await wasm;
+  expect(response.url()).toMatch(/\/pkg\/s3-prune-[0-9a-f]{12}_bg\.wasm$/);
+  const headers = response.headers();
+  expect(['br', 'gzip']).toContain(headers['content-encoding']);
+  expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  const sizes = await response.request().sizes();
+  expect(sizes.responseBodySize).toBeLessThan(450_000);
+  expect((await response.body()).length).toBeGreaterThan(sizes.responseBodySize);
+  await ready(page);
+  await expect(page.locator('tbody tr.row')).toHaveCount(12);
+  await page.fill('#retain', '4');
+  await expect(page.getByTestId('delete-count')).toHaveText('8 deployments');
+  expect(errors).toEqual([]);
+});
+
 test('controls re-plan in the browser without a request, and the URL carries the policy', async ({ page }) => {
   const bucket = bucketName('preview');
   seed(bucket, 30);

@@ -8,7 +8,19 @@ import * as crypto from 'node:crypto';
 import { Page, expect } from '@playwright/test';
 
 const root = path.resolve(__dirname, '..', '..');
-const bin = path.join(root, 'target', 'debug', 's3-prune');
+const built = path.join(root, 'target', 'debug', 's3-prune');
+
+/**
+ * The binary as a user installs it: copied alone into an empty directory outside the repo,
+ * which is also its working directory, so the dashboard can only come from what is built in.
+ */
+const lone = fs.mkdtempSync(path.join(os.tmpdir(), 's3p-e2e-'));
+const bin = path.join(lone, 's3-prune');
+const cwd = path.join(lone, 'empty');
+fs.copyFileSync(built, bin);
+fs.chmodSync(bin, 0o755);
+fs.mkdirSync(cwd);
+process.on('exit', () => fs.rmSync(lone, { recursive: true, force: true }));
 const cache = process.env.S3P_CACHE || path.join(os.homedir(), '.cache', 's3-prune');
 const python = path.join(cache, 'localstack', 'bin', 'python');
 const s3tool = path.join(__dirname, '..', 's3tool.py');
@@ -64,9 +76,11 @@ export async function serve(buckets: string[], env: Record<string, string> = {},
   const tokenFile = path.join(os.tmpdir(), `s3p-e2e-token-${process.pid}-${token.slice(0, 8)}`);
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
   const args = ['serve', '--addr', '127.0.0.1:0', '--localstack', '--date-source', 'meta:deployed-at',
-    '--site-root', path.join(root, 'target', 'site'), '--token-file', tokenFile, ...extra];
+    '--token-file', tokenFile, ...extra];
   for (const b of buckets) args.push('--bucket', b);
-  const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  delete childEnv.LEPTOS_SITE_ROOT;
+  const proc = spawn(bin, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);

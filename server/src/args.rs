@@ -257,9 +257,10 @@ pub struct ServeArgs {
     pub audit: AuditArgs,
     #[command(flatten)]
     pub endpoint: Endpoint,
-    /// Where the built site (pkg/ with the wasm, js and css) lives.
-    #[arg(long, default_value = "target/site", env = "LEPTOS_SITE_ROOT")]
-    pub site_root: String,
+    /// Development only: serve the browser files from DIR/pkg (as `make site` writes them)
+    /// instead of the ones built into this binary.
+    #[arg(long, value_name = "DIR", env = "LEPTOS_SITE_ROOT")]
+    pub site_root: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -10,6 +10,7 @@ mod output;
 mod run;
 mod saved;
 mod serve;
+mod site;
 mod who;
 
 use clap::Parser;

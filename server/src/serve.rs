@@ -2,6 +2,7 @@
 
 use crate::args::ServeArgs;
 use crate::auth::{self, Auth, AuthConfig};
+use crate::site;
 use anyhow::{Context, Result};
 use app::server::{check_overlaps, parse_bucket_arg, AppState, ServeConfig};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -20,12 +21,14 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()
         .context("--bucket")?;
     check_overlaps(&buckets).map_err(anyhow::Error::msg)?;
-    let pkg = std::path::Path::new(&args.site_root).join("pkg");
-    if !pkg.join("s3-prune.js").exists() {
-        anyhow::bail!(
-            "the dashboard's browser files are missing in {}: build them with `make site` or pass --site-root",
-            pkg.display()
-        );
+    if let Some(root) = &args.site_root {
+        let pkg = std::path::Path::new(root).join("pkg");
+        if !pkg.join("s3-prune.js").exists() {
+            anyhow::bail!(
+                "--site-root {root}: the dashboard's browser files are missing in {}: build them with `make site`, or leave out --site-root to serve the ones built into this binary",
+                pkg.display()
+            );
+        }
     }
     let state =
         Arc::new(AppState::new(ServeConfig {
@@ -83,32 +86,46 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         session_idle: std::time::Duration::from_secs(args.session_idle.as_secs()),
         session_max: std::time::Duration::from_secs(args.session_max.as_secs()),
     }));
+    // The browser files: built into the binary under a content-hashed name, or (development
+    // only) read from --site-root under their plain name.
     let options = LeptosOptions::builder()
-        .output_name("s3-prune")
-        .site_root(args.site_root.as_str())
+        .output_name(match &args.site_root {
+            Some(_) => "s3-prune",
+            None => site::BUNDLE,
+        })
+        .site_root(args.site_root.as_deref().unwrap_or("/nonexistent"))
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
     let routes = generate_route_list(app::App);
-    let router = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            {
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let router = Router::new().leptos_routes_with_context(&options, routes, context.clone(), {
+        let options = options.clone();
+        move || app::shell(options.clone())
+    });
+    let router = match &args.site_root {
+        Some(_) => router.fallback(leptos_axum::file_and_error_handler(app::shell)),
+        None => router
+            .route("/pkg/{file}", axum::routing::get(site::asset))
+            .fallback(leptos_axum::render_app_to_stream_with_context(context, {
                 let options = options.clone();
                 move || app::shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+            })),
+    };
+    let router = router
         .with_state(options)
         .layer(axum::middleware::from_fn_with_state(auth, auth::guard))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        // Pages and server functions are never cached; the hashed files set their own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

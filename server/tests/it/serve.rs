@@ -1,5 +1,6 @@
 //! `s3-prune serve` over raw HTTP: no one gets in without the token, cross-origin writes are
-//! refused, read-only refuses apply, security headers are set, and the token is never logged.
+//! refused, read-only refuses apply, security headers are set, the token is never logged, and
+//! the binary alone (copied into an empty directory) serves its browser files compressed.
 
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,15 +23,22 @@ impl Drop for Server {
     }
 }
 
-fn site_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+/// The built binary copied alone into an empty directory, which is also its working directory:
+/// the dashboard must not need anything from the repository.
+fn lone_binary() -> &'static (PathBuf, PathBuf) {
+    static LONE: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    LONE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("s3p-lone-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("s3-prune");
+        std::fs::copy(env!("CARGO_BIN_EXE_s3-prune"), &bin).unwrap();
+        let cwd = dir.join("empty");
+        std::fs::create_dir_all(&cwd).unwrap();
+        (bin, cwd)
+    })
 }
 
 fn serve(bucket: &str, extra: &[&str]) -> Server {
-    assert!(
-        site_root().join("pkg/s3-prune.js").exists(),
-        "build the browser bundle first (make site)"
-    );
     let token = format!(
         "t{:x}{:x}",
         std::process::id(),
@@ -41,7 +49,10 @@ fn serve(bucket: &str, extra: &[&str]) -> Server {
     );
     let token_file = std::env::temp_dir().join(format!("s3p-test-token-{token}"));
     std::fs::write(&token_file, &token).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+    let (bin, cwd) = lone_binary();
+    let mut child = Command::new(bin)
+        .current_dir(cwd)
+        .env_remove("LEPTOS_SITE_ROOT")
         .args([
             "serve",
             "--addr",
@@ -50,8 +61,6 @@ fn serve(bucket: &str, extra: &[&str]) -> Server {
             "--bucket",
             bucket,
         ])
-        .arg("--site-root")
-        .arg(site_root())
         .arg("--token-file")
         .arg(&token_file)
         .args(extra)
@@ -158,6 +167,74 @@ fn sign_in(s: &Server) -> String {
     c.split(';').next().unwrap().to_string()
 }
 
+/// The browser files' path without extension (`/pkg/s3-prune-<hash>`), read from the page.
+fn bundle(s: &Server) -> String {
+    let cookie = sign_in(s);
+    let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    let start = page
+        .body
+        .find("/pkg/s3-prune-")
+        .expect("a hashed bundle link");
+    let rest = &page.body[start..];
+    let end = rest.find(['.', '_']).unwrap();
+    rest[..end].to_string()
+}
+
+#[tokio::test]
+async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever() {
+    let b = fresh_bucket("lone").await;
+    put_many(&b, ["a/index.html".into()], &[]).await;
+    let s = serve(b.name(), &[]);
+    let cookie = sign_in(&s);
+    let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("cache-control"), Some("no-store"), "pages");
+    let bundle = bundle(&s);
+    for suffix in [".js", "_bg.wasm", ".css"] {
+        assert!(
+            page.body.contains(&format!("{bundle}{suffix}")),
+            "the page links {bundle}{suffix}"
+        );
+    }
+    let raw_wasm = std::fs::metadata(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg/s3-prune_bg.wasm"),
+    )
+    .unwrap()
+    .len();
+    let wasm = format!("{bundle}_bg.wasm");
+    let get = |accept: &str| request(&s.addr, "GET", &wasm, &[("Accept-Encoding", accept)], "");
+    let size = |r: &Res| -> u64 { r.header("content-length").unwrap().parse().unwrap() };
+    // what Chromium sends
+    let br = get("gzip, deflate, br, zstd");
+    assert_eq!(br.status, 200);
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert_eq!(br.header("content-type"), Some("application/wasm"));
+    assert_eq!(
+        br.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(br.header("vary"), Some("accept-encoding"));
+    assert!(size(&br) < 450_000, "brotli wasm is {} B", size(&br));
+    let gz = get("gzip");
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(
+        size(&gz) < raw_wasm * 6 / 10,
+        "gzip wasm is {} B",
+        size(&gz)
+    );
+    let plain = get("identity");
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(size(&plain), raw_wasm, "uncompressed: the built file");
+    // an unknown or stale name is not found, and not cached
+    let stale = request(&s.addr, "GET", "/pkg/s3-prune.js", &[], "");
+    assert_eq!(stale.status, 404);
+    assert_eq!(stale.header("cache-control"), Some("no-store"));
+    // nothing of the working directory is served
+    std::fs::write(lone_binary().1.join("secret.txt"), "x").unwrap();
+    let r = request(&s.addr, "GET", "/secret.txt", &[("Cookie", &cookie)], "");
+    assert_ne!(r.body, "x", "a file of the working directory was served");
+}
+
 #[tokio::test]
 async fn nothing_without_the_token_and_the_right_origin() {
     let b = fresh_bucket("auth").await;
@@ -186,7 +263,7 @@ async fn nothing_without_the_token_and_the_right_origin() {
     );
     // the browser files need no session (they hold no data)
     assert_eq!(
-        request(&s.addr, "GET", "/pkg/s3-prune.js", &[], "").status,
+        request(&s.addr, "GET", &format!("{}.js", bundle(&s)), &[], "").status,
         200
     );
 
