@@ -17,6 +17,8 @@ fi
 cleanup() { if [ "$started" = 1 ]; then scripts/localstack.sh stop; fi; }
 trap cleanup EXIT
 
+step "browser bundle (built into the server binary, so it comes first)"
+make --no-print-directory site
 step "format"
 cargo fmt --all --check
 step "clippy (native, deny warnings)"
@@ -25,8 +27,6 @@ step "clippy (wasm: frontend + app/hydrate, deny warnings)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "retention compiles to wasm32"
 cargo check -p retention --target wasm32-unknown-unknown
-step "browser bundle (the server tests serve it)"
-make --no-print-directory site
 step "unit, property and LocalStack integration tests"
 # Most integration tests wait on LocalStack or on LastModified ticking: more threads than cores.
 RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" cargo test --workspace --exclude frontend

@@ -3,13 +3,26 @@
 use clap::{Args, Parser, Subcommand};
 use retention::{DateSource, DeploymentId, Glob, Retain, Span};
 
+/// `s3-prune --version`: the version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("S3P_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "s3-prune",
-    version,
-    about = "Delete old deployment folders from an S3 bucket, safely."
+    version = VERSION,
+    about = "Delete old deployment folders from an S3 bucket, safely.",
+    after_help = "Settings can live in s3-prune.toml (see --config); flags override it."
 )]
 pub struct Cli {
+    /// Read settings from FILE instead of ./s3-prune.toml (also S3_PRUNE_CONFIG). Flags
+    /// override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -33,6 +46,47 @@ pub enum Command {
     /// Run as an AWS Lambda function (the scheduled job); configured by S3_PRUNE_* variables
     /// and the event. Chosen automatically when AWS_LAMBDA_RUNTIME_API is set.
     Lambda,
+    /// Print a shell completion script: `s3-prune completions bash > /etc/bash_completion.d/s3-prune`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `s3-prune man > s3-prune.1`.
+    Man,
+}
+
+impl Command {
+    /// The endpoint flags of the commands that talk to S3.
+    pub fn endpoint_mut(&mut self) -> Option<&mut Endpoint> {
+        match self {
+            Command::Plan(a) => Some(&mut a.endpoint),
+            Command::Apply(a) => Some(&mut a.plan.endpoint),
+            Command::Serve(a) => Some(&mut a.endpoint),
+            Command::Demo(a) => Some(&mut a.endpoint),
+            Command::Pin(a) | Command::Unpin(a) => Some(&mut a.endpoint),
+            _ => None,
+        }
+    }
+
+    /// Pins and excludes from the configuration file are added to the ones given as flags:
+    /// they only ever keep more.
+    pub fn add_config_lists(&mut self, config: &crate::config::Config) {
+        let plan = match self {
+            Command::Plan(a) => a,
+            Command::Apply(a) => &mut a.plan,
+            _ => return,
+        };
+        for p in &config.pins {
+            if !plan.pins.contains(p) {
+                plan.pins.push(p.clone());
+            }
+        }
+        for g in &config.excludes {
+            if !plan.excludes.contains(g) {
+                plan.excludes.push(g.clone());
+            }
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

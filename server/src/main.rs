@@ -4,6 +4,7 @@
 
 mod args;
 mod auth;
+mod config;
 mod demo;
 mod lambda;
 mod output;
@@ -13,7 +14,7 @@ mod serve;
 mod site;
 mod who;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -24,7 +25,13 @@ async fn main() -> ExitCode {
     let command = if in_lambda {
         args::Command::Lambda
     } else {
-        args::Cli::parse().command
+        match parse_command_line() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(2);
+            }
+        }
     };
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_env("S3_PRUNE_LOG").unwrap_or_else(|_| {
@@ -42,6 +49,7 @@ async fn main() -> ExitCode {
             .init();
     } else {
         tracing_subscriber::fmt()
+            .with_ansi(color())
             .with_env_filter(filter())
             .with_writer(std::io::stderr)
             .init();
@@ -55,6 +63,15 @@ async fn main() -> ExitCode {
         args::Command::Unpin(a) => run::pin(a, false).await,
         args::Command::History(a) => run::history(a),
         args::Command::Lambda => lambda::run().await,
+        args::Command::Completions { shell } => {
+            let mut cmd = args::Cli::command();
+            clap_complete::generate(shell, &mut cmd, "s3-prune", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        args::Command::Man => clap_mangen::Man::new(args::Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
     };
     match result {
         Ok(code) => code,
@@ -63,4 +80,43 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The arguments, with `s3-prune.toml` (or `--config FILE`) supplying the defaults of flags not
+/// given. A usage error exits here (code 2), as clap does.
+fn parse_command_line() -> anyhow::Result<args::Command> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let config = config::find(&argv)?;
+    let mut cmd = args::Cli::command();
+    if let Some(c) = &config {
+        cmd = c.apply_to(cmd);
+    }
+    let matches = cmd.get_matches_from(argv);
+    let mut command = args::Cli::from_arg_matches(&matches)
+        .unwrap_or_else(|e| e.exit())
+        .command;
+    if let Some(c) = &config {
+        command.add_config_lists(c);
+        // `localstack` and `endpoint_url` exclude each other: the one given as a flag wins
+        // over the other one from the file.
+        if let (Some((_, sub)), Some(endpoint)) = (matches.subcommand(), command.endpoint_mut()) {
+            let given = |id: &str| {
+                sub.value_source(id)
+                    .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
+            };
+            if given("endpoint_url") && !given("localstack") {
+                endpoint.localstack = false;
+            }
+            if given("localstack") && !given("endpoint_url") {
+                endpoint.endpoint_url = None;
+            }
+        }
+    }
+    Ok(command)
+}
+
+/// Colour on stderr only for a terminal, and never with `NO_COLOR` set (no-color.org).
+fn color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }

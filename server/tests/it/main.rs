@@ -5,6 +5,7 @@ mod common;
 mod proxy;
 
 mod cli;
+mod config;
 mod engine;
 mod faults;
 mod lambda;

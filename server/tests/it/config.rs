@@ -1,0 +1,219 @@
+//! `s3-prune.toml` and the conveniences of an installed tool: the file sets flag defaults,
+//! flags win, unknown keys are refused by name; `--version`, completions, man page, NO_COLOR.
+
+use crate::common::{audit_db, deploy_seconds_apart, json, stderr, stdout};
+use bucket::testkit::{all_keys, fresh_bucket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fresh empty working directory.
+fn workdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("s3p-config-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The binary run in `dir`, as a team runs it next to its committed s3-prune.toml.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("S3_PRUNE_CONFIG")
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn deletes(o: &Output) -> Vec<String> {
+    let v = json(o);
+    v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_config_file_sets_the_defaults_and_flags_override_it() {
+    let b = fresh_bucket("cfg").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4", "d5"]).await;
+    let dir = workdir("defaults");
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        format!(
+            "# the team's settings\nlocalstack = true\nbucket = \"{}\"\n\n[policy]\nretain = 2\n\n\
+             [guards]\nmax_delete = 10\npins = [\"d1\"]\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+
+    // BUCKET and RETAIN from the file; its pin is honoured
+    let plan = run_in(&dir, &["plan", "--json"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert_eq!(deletes(&plan), ["d3", "d2"]);
+
+    // flags win over the file; the file's pins are added to the flags' ones
+    let plan = run_in(&dir, &["plan", b.name(), "4", "--pin", "d2", "--json"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert_eq!(
+        deletes(&plan),
+        Vec::<String>::new(),
+        "d1 and d2 pinned, newest 4 kept"
+    );
+
+    // a guard in the file holds for apply too
+    let tight = workdir("tight");
+    std::fs::write(
+        tight.join("s3-prune.toml"),
+        format!(
+            "localstack = true\nbucket = \"{}\"\n[policy]\nretain = 1\n[guards]\nmax_delete = 1\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let refused = run_in(&tight, &["apply", "--yes"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("max-delete"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(all_keys(&b).await.len(), 10, "nothing deleted");
+
+    // --config names another file, from any directory
+    let elsewhere = workdir("elsewhere");
+    let cfg = tight.join("s3-prune.toml");
+    let plan = run_in(
+        &elsewhere,
+        &[
+            "plan",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--max-delete",
+            "9",
+            "--json",
+        ],
+    );
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert_eq!(deletes(&plan).len(), 4);
+
+    // `demo` writes into a bucket: it never takes the file's bucket
+    let demo = run_in(&dir, &["demo"]);
+    assert_eq!(demo.status.code(), Some(2), "{}", stderr(&demo));
+}
+
+#[test]
+fn a_bad_config_file_is_refused_naming_the_key_and_deletes_nothing() {
+    let dir = workdir("bad");
+    for (text, expect) in [
+        ("bucket = \"b\"\n[policy]\nretian = 3\n", "retian"),
+        ("[policy]\nretain = 0\n", "policy.retain"),
+        ("[guards]\nexcludes = [\"[a\"]\n", "guards.excludes"),
+        ("buckett = \"b\"\n", "buckett"),
+    ] {
+        std::fs::write(dir.join("s3-prune.toml"), text).unwrap();
+        let out = run_in(&dir, &["apply", "--yes"]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = stderr(&out);
+        assert!(err.contains(expect), "{text}: {err}");
+        assert!(err.contains("s3-prune.toml"), "{err}");
+    }
+    let missing = run_in(&dir, &["plan", "--config", "nope.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("nope.toml"));
+}
+
+#[test]
+fn version_names_the_commit_and_completions_and_man_page_are_printed() {
+    let dir = workdir("tools");
+    let v = run_in(&dir, &["--version"]);
+    let text = stdout(&v);
+    assert!(
+        text.starts_with(&format!("s3-prune {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let commit = text
+        .split("commit ")
+        .nth(1)
+        .unwrap()
+        .trim_end()
+        .trim_end_matches(')');
+    assert!(
+        commit == "unknown" || commit.chars().all(|c| c.is_ascii_hexdigit()) && commit.len() >= 7,
+        "{commit}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run_in(&dir, &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains("min-retain-days"), "{shell}: {script}");
+        assert!(script.contains("s3-prune"), "{shell}");
+    }
+    let bad = run_in(&dir, &["completions", "tcsh"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let man = stdout(&run_in(&dir, &["man"]));
+    assert!(man.contains(".TH s3-prune 1"), "{man}");
+    assert!(
+        man.contains("min\\-retain\\-days") || man.contains("apply"),
+        "{man}"
+    );
+}
+
+/// Run through script(1) so the binary sees a terminal, where colour would be used.
+fn on_a_terminal(args: &str, no_color: bool) -> Vec<u8> {
+    let mut cmd = Command::new("script");
+    cmd.args([
+        "-qefc",
+        &format!("{} {args}", env!("CARGO_BIN_EXE_s3-prune")),
+        "/dev/null",
+    ])
+    .env("TERM", "xterm-256color")
+    .env_remove("NO_COLOR")
+    .stdin(Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    cmd.output().unwrap().stdout
+}
+
+#[test]
+fn no_color_turns_colour_off_on_a_terminal() {
+    let colour = on_a_terminal("plan --help", false);
+    assert!(colour.contains(&0x1b), "on a terminal the help is coloured");
+    let plain = on_a_terminal("plan --help", true);
+    assert!(
+        !plain.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&plain)
+    );
+    let logged = on_a_terminal("plan no-such-bucket-here 3 --localstack", true);
+    assert!(
+        !logged.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&logged)
+    );
+}
+
+#[tokio::test]
+async fn logs_written_to_a_file_or_pipe_carry_no_colour_codes() {
+    let b = fresh_bucket("nocolor").await;
+    deploy_seconds_apart(&b, &["a"]).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["plan", b.name(), "1", "--localstack"])
+        .env("S3_PRUNE_LOG", "debug")
+        .env_remove("NO_COLOR")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("DEBUG"), "the log has lines: {err}");
+    assert!(!out.stderr.contains(&0x1b), "{err}");
+}
