@@ -11,7 +11,7 @@ WASM := target/wasm32-unknown-unknown/wasm-release/frontend.wasm
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue
 
-.PHONY: all setup localstack-start localstack-stop site server demo test lambda-zip
+.PHONY: all setup localstack-start localstack-stop site server demo test dist install image
 
 all: site server
 
@@ -46,13 +46,24 @@ demo: setup localstack-start site server
 test: setup
 	@scripts/test.sh
 
-# The scheduled job's code: a static x86_64 `bootstrap` in target/lambda/bootstrap.zip
-# (provided.al2023; set architecture = "x86_64" in Terraform). Needs Debian's musl-tools.
-lambda-zip:
-	rustup target add x86_64-unknown-linux-musl
-	command -v musl-gcc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq musl-tools || sudo apt-get install -y -qq musl-tools; }
-	CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release -p server --target x86_64-unknown-linux-musl
-	mkdir -p target/lambda
-	cp target/x86_64-unknown-linux-musl/release/s3-prune target/lambda/bootstrap
-	cd target/lambda && python3 -c "import zipfile; z = zipfile.ZipFile('bootstrap.zip', 'w', zipfile.ZIP_DEFLATED); z.write('bootstrap'); z.close()"
-	@ls -l target/lambda/bootstrap target/lambda/bootstrap.zip
+# Release files in target/dist/: static x86_64 and aarch64 binaries, the Lambda zip per
+# architecture, the man page, completions and SHA256SUMS (see scripts/dist.sh).
+dist: site
+	@scripts/dist.sh
+
+# The dashboard as a container image (Dockerfile): the x86_64 binary from `make dist`.
+CONTAINER ?= $(shell command -v podman || command -v docker)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+image:
+	@test -x target/dist/s3-prune-$(VERSION)-x86_64-unknown-linux-musl || { echo "run make dist first"; exit 1; }
+	@test -n "$(CONTAINER)" || { echo "needs podman or docker"; exit 1; }
+	rm -rf target/container && mkdir -p target/container/data
+	cp target/dist/s3-prune-$(VERSION)-x86_64-unknown-linux-musl target/container/s3-prune
+	cp /etc/ssl/certs/ca-certificates.crt target/container/
+	$(CONTAINER) build -t s3-prune:$(VERSION) -t s3-prune:latest -f Dockerfile target/container
+
+# From a clone: `make install` builds the browser files and installs ~/.cargo/bin/s3-prune.
+install:
+	@for t in rust wasm-bindgen binaryen; do scripts/setup.sh $$t; done
+	@$(MAKE) --no-print-directory site
+	cargo install --locked --path server

@@ -5,7 +5,7 @@ variable "function_name" {
 }
 
 variable "zip_path" {
-  description = "Path to the zip holding the `bootstrap` binary (see README: make lambda-zip)."
+  description = "Path to the zip holding the `bootstrap` binary: `make dist` writes one per architecture (target/dist/s3-prune-VERSION-lambda-ARCH.zip)."
   type        = string
 }
 
