@@ -25,13 +25,19 @@ localstack-stop:
 	@scripts/localstack.sh stop
 
 # The dashboard's browser half: the same layout cargo-leptos makes (target/site/pkg/s3-prune.*).
+# The files are rewritten only when the wasm or the css changed: the server embeds them, and a
+# rewrite would rebuild it.
 site:
 	cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
+	@$(MAKE) --no-print-directory $(SITE)/pkg/.built
+
+$(SITE)/pkg/.built: $(WASM) style/main.css scripts/compress-site.mjs
 	mkdir -p $(SITE)/pkg
 	wasm-bindgen --target web --no-typescript --out-name s3-prune --out-dir $(SITE)/pkg $(WASM)
 	wasm-opt -Oz $(WASM_OPT_FEATURES) $(SITE)/pkg/s3-prune_bg.wasm -o $(SITE)/pkg/s3-prune_bg.wasm
 	cp style/main.css $(SITE)/pkg/s3-prune.css
 	node scripts/compress-site.mjs $(SITE)/pkg
+	@touch $@
 
 server:
 	cargo build -p server

@@ -24,9 +24,9 @@ lambda_arch() { case "$1" in x86_64-*) echo x86_64 ;; aarch64-*) echo arm64 ;; e
 
 for target in $TARGETS; do
   log "s3-prune $VERSION for $target"
-  cargo zigbuild --locked --profile dist -p server --target "$target"
+  cargo zigbuild --locked --profile ship -p server --target "$target"
   bin="$DIST/s3-prune-$VERSION-$target"
-  cp "target/$target/dist/s3-prune" "$bin"
+  cp "target/$target/ship/s3-prune" "$bin"
   # Static: no interpreter, so it runs on any Linux (and FROM scratch).
   if file "$bin" | grep -q 'dynamically linked'; then
     echo "error: $bin is dynamically linked" >&2

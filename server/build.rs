@@ -37,17 +37,18 @@ fn embed_site(pkg: &Path) {
             match std::fs::read(&path) {
                 Ok(bytes) if suffix.is_empty() => hash.update(&bytes),
                 Ok(_) => {}
-                Err(_) => missing.push(path.display().to_string()),
+                Err(_) => missing.push(format!("{name}{suffix}")),
             }
         }
     }
     if !missing.is_empty() {
         eprintln!(
             "\nerror: the dashboard's browser files are not built, so they cannot be embedded.\n\
-             Missing: {}\n\
+             Missing in {}: {}\n\
              Run `make site` in the repository first (`make setup` installs the tools it needs),\n\
              then build again (e.g. `cargo install --locked --path server`).\n\
              Or set S3P_SITE_DIR to a directory holding pkg/ from a `make site`.\n",
+            pkg.display(),
             missing.join(", ")
         );
         std::process::exit(1);

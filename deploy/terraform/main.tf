@@ -6,13 +6,14 @@ locals {
   environment = merge(
     {
       S3_PRUNE_BUCKET         = var.bucket
-      S3_PRUNE_RETAIN         = tostring(var.retain)
       S3_PRUNE_PREFIX         = var.prefix
       S3_PRUNE_DATE_SOURCE    = var.date_source
       S3_PRUNE_MAX_DELETE     = tostring(var.max_delete)
       S3_PRUNE_PURGE_VERSIONS = tostring(var.purge_versions)
       S3_PRUNE_DRY_RUN        = tostring(var.dry_run)
     },
+    var.retain == null ? {} : { S3_PRUNE_RETAIN = tostring(var.retain) },
+    var.policy == null ? {} : { S3_PRUNE_POLICY = var.policy },
     var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
     var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
   )

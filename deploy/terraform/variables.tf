@@ -27,12 +27,19 @@ variable "prefix" {
 }
 
 variable "retain" {
-  description = "Keep at least this many newest deployments (RETAIN, >= 1)."
+  description = "Keep at least this many newest deployments (RETAIN, >= 1); null when policy is set."
   type        = number
+  default     = null
   validation {
-    condition     = var.retain >= 1 && floor(var.retain) == var.retain
+    condition     = var.retain == null || (coalesce(var.retain, 1) >= 1 && floor(coalesce(var.retain, 1)) == coalesce(var.retain, 1))
     error_message = "retain must be a whole number >= 1."
   }
+}
+
+variable "policy" {
+  description = "Rules as a policy file's TOML (see README: Rules and groups), instead of retain (e.g. the contents of policy.toml)."
+  type        = string
+  default     = null
 }
 
 variable "min_retain_days" {

@@ -18,6 +18,9 @@ pub struct DeploymentDoc<'a> {
     action: retention::Action,
     reason: &'a str,
     reason_detail: &'a retention::Reason,
+    /// Under rules: the deciding rule and the group (null where none).
+    rule: Option<&'a str>,
+    group: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +42,9 @@ pub struct PlanDoc<'a> {
     warnings: Vec<String>,
     blocked: Vec<String>,
     summary: &'a retention::Summary,
+    /// Under rules: each rule's share, in rule order.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    rules: &'a [retention::RuleSummary],
     plan_fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     versions_to_purge: Option<u64>,
@@ -94,12 +100,15 @@ impl<'a> PlanDoc<'a> {
                     action: e.action,
                     reason: &e.reason_text,
                     reason_detail: &e.reason,
+                    rule: e.rule.as_ref().map(|r| r.as_str()),
+                    group: e.group.as_deref(),
                 })
                 .collect(),
             loose_objects: p.summary.loose,
             warnings: p.warnings.iter().map(|w| w.to_string()).collect(),
             blocked: p.blocked.iter().map(|b| b.to_string()).collect(),
             summary: &p.summary,
+            rules: &p.rules,
             plan_fingerprint: p.fingerprint(),
             versions_to_purge: planned.versions_to_purge,
             dry_run: None,

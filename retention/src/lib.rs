@@ -7,12 +7,18 @@
 
 mod glob;
 mod plan;
+mod policy_file;
+mod rules;
 mod span;
 mod spec;
 mod types;
 
 pub use glob::{Glob, GlobError};
-pub use plan::{plan, Action, Block, Doomed, Entry, Plan, Reason, Summary, Totals, Warning};
+pub use plan::{
+    plan, Action, Block, Doomed, Entry, Plan, Reason, RuleSummary, Scope, Summary, Totals, Warning,
+};
+pub use policy_file::{parse_policy, policy_to_toml, PolicyFileError};
+pub use rules::{GroupPattern, Rule, RuleError, RuleName, Rules};
 pub use span::{human_age, human_size, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{

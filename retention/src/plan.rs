@@ -2,8 +2,8 @@
 
 use crate::span::fmt_age;
 use crate::{
-    DateOrigin, DateSource, Deployment, DeploymentId, Glob, Inventory, LooseObjects, Policy, Span,
-    Versioning,
+    DateOrigin, DateSource, Deployment, DeploymentId, Glob, Inventory, LooseObjects, Policy,
+    RuleName, Span, Versioning,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,14 +39,21 @@ pub enum Reason {
     },
     /// What the live pointer names: always kept (it still takes its rank).
     Live { rank: u64 },
-    /// Among the newest `retain` managed deployments.
-    Newest { rank: u64, retain: u64 },
+    /// Among the newest `retain` managed deployments (of its group, under rules).
+    Newest {
+        rank: u64,
+        retain: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<Scope>,
+    },
     /// Beyond the newest `retain`, but younger than the minimum age.
     TooYoung {
         rank: u64,
         retain: u64,
         age_secs: i64,
         keep_within: Span,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<Scope>,
     },
     /// Beyond the newest `retain` and (when a minimum age is set) older than it.
     Expired {
@@ -54,7 +61,37 @@ pub enum Reason {
         retain: u64,
         age_secs: i64,
         keep_within: Option<Span>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<Scope>,
     },
+    /// Under rules, no rule's `match` matches its id: kept.
+    NoRule,
+}
+
+/// Which rule, and which of its groups, ranked a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub rule: RuleName,
+    /// The group (the pattern's first capture; `""` when it did not match). `None`: the rule
+    /// has no group pattern.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+impl fmt::Display for Scope {
+    /// ` in pr-482 (previews)`, or ` (production)` for a rule without groups.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.group {
+            Some(g) if g.is_empty() => write!(f, " in the group \"\" ({})", self.rule),
+            Some(g) => write!(f, " in {g} ({})", self.rule),
+            None => write!(f, " ({})", self.rule),
+        }
+    }
+}
+
+/// ` in pr-482 (previews)` or nothing.
+fn scoped(scope: &Option<Scope>) -> String {
+    scope.as_ref().map(|s| s.to_string()).unwrap_or_default()
 }
 
 impl Reason {
@@ -73,25 +110,36 @@ impl fmt::Display for Reason {
             Reason::Pinned { note: None } => f.write_str("keep: pinned"),
             Reason::Pinned { note: Some(n) } => write!(f, "keep: pinned ({n})"),
             Reason::Live { .. } => f.write_str("keep: live"),
-            Reason::Newest { rank, retain } => write!(f, "keep: newest {rank} of {retain}"),
+            Reason::NoRule => f.write_str("keep: no rule matches"),
+            Reason::Newest {
+                rank,
+                retain,
+                scope,
+            } => write!(f, "keep: newest {rank} of {retain}{}", scoped(scope)),
             Reason::TooYoung {
                 age_secs,
                 keep_within,
+                scope,
                 ..
             } => {
                 write!(
                     f,
                     "keep: {}, younger than {keep_within}",
                     fmt_age(*age_secs, *keep_within)
-                )
+                )?;
+                if let Some(s) = scope {
+                    write!(f, ",{s}")?;
+                }
+                Ok(())
             }
             Reason::Expired {
                 rank,
                 retain,
                 age_secs,
                 keep_within,
+                scope,
             } => {
-                write!(f, "delete: rank {rank} > {retain}")?;
+                write!(f, "delete: rank {rank} > {retain}{}", scoped(scope))?;
                 if let Some(w) = keep_within {
                     let age = fmt_age(*age_secs, *w);
                     let age = age.trim_end_matches(" old");
@@ -119,6 +167,12 @@ pub struct Entry {
     pub reason: Reason,
     /// The human sentence for `reason`, so JSON readers need no copy of the wording.
     pub reason_text: String,
+    /// Under rules: the rule that decided it (null when none did, or without rules).
+    #[serde(default)]
+    pub rule: Option<RuleName>,
+    /// Under rules: its group within that rule (null when the rule has no group pattern).
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// A thing the user should know before applying.
@@ -137,6 +191,8 @@ pub enum Warning {
     PinMatchesNothing { id: DeploymentId },
     /// An `--exclude` pattern matches no deployment.
     ExcludeMatchesNothing { pattern: Glob },
+    /// A rule decides no deployment (none matches it, or earlier rules take them all).
+    RuleMatchesNothing { rule: RuleName },
     /// Deleting on a versioned bucket leaves old versions unless purged.
     VersionedNoPurge { versioning: Versioning },
     /// Versions and delete markers will be removed for good.
@@ -158,6 +214,10 @@ impl fmt::Display for Warning {
             Warning::ExcludeMatchesNothing { pattern } => {
                 write!(f, "exclude '{pattern}' matches no deployment")
             }
+            Warning::RuleMatchesNothing { rule } => write!(
+                f,
+                "rule '{rule}' decides no deployment (nothing matches it before an earlier rule does)"
+            ),
             Warning::VersionedNoPurge { versioning } => write!(
                 f,
                 "bucket versioning is {versioning}: deleting only adds delete markers and frees no \
@@ -234,6 +294,19 @@ pub struct Plan {
     /// Non-empty when the plan must not be applied.
     #[serde(default)]
     pub blocked: Vec<Block>,
+    /// Under rules: what each rule keeps and deletes, in rule order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSummary>,
+}
+
+/// One rule's share of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    pub rule: RuleName,
+    /// Distinct groups among the deployments it decided.
+    pub groups: u64,
+    pub keep: Totals,
+    pub delete: Totals,
 }
 
 impl Plan {
@@ -356,14 +429,17 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     // Warnings in plan order, so the plan does not depend on the order of the listing.
     warnings.extend(dated.iter_mut().filter_map(|x| x.3.take()));
 
-    let retain = policy.retain.get();
-    let mut rank: u64 = 0;
+    // Who ranks a managed deployment: the one implicit rule (RETAIN, keep_within), or the first
+    // matching rule and its group. Ranks count per (rule, group).
+    let rules = policy.rules.as_ref().map(|r| r.as_slice());
+    let mut ranks: std::collections::HashMap<(usize, String), u64> = Default::default();
     let mut entries = Vec::with_capacity(dated.len());
     let mut managed_dates: Vec<(DateTime<Utc>, &DeploymentId)> = Vec::new();
     let mut excludes_used = vec![false; policy.excludes.len()];
 
     for (d, date, origin, _) in dated {
         let age_secs = (now - date).num_seconds();
+        let mut decided_by: Option<Scope> = None;
         let excluded = policy
             .excludes
             .iter()
@@ -379,31 +455,42 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         } else if pins.contains(&d.id) {
             Reason::Pinned { note: None }
         } else {
-            rank += 1;
-            managed_dates.push((date, &d.id));
-            if inventory.live.as_ref() == Some(&d.id) {
-                Reason::Live { rank }
-            } else if rank <= retain {
-                Reason::Newest { rank, retain }
-            } else {
-                match policy.keep_within {
-                    Some(w) if i128::from(age_secs) <= i128::from(w.as_secs()) => {
-                        Reason::TooYoung {
-                            rank,
-                            retain,
-                            age_secs,
-                            keep_within: w,
-                        }
-                    }
-                    w => Reason::Expired {
-                        rank,
-                        retain,
+            let decider = match rules {
+                None => Some((0, policy.retain, policy.keep_within, None)),
+                Some(rules) => rules
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| r.matches.matches(d.id.as_str()))
+                    .map(|(i, r)| {
+                        let scope = Scope {
+                            rule: r.name.clone(),
+                            group: r.group.as_ref().map(|g| g.group_of(d.id.as_str())),
+                        };
+                        (i, r.retain, r.keep_within, Some(scope))
+                    }),
+            };
+            match decider {
+                None => Reason::NoRule,
+                Some((i, retain, keep_within, scope)) => {
+                    decided_by = scope.clone();
+                    let group = scope.as_ref().and_then(|s| s.group.clone());
+                    let rank = ranks.entry((i, group.unwrap_or_default())).or_insert(0);
+                    *rank += 1;
+                    managed_dates.push((date, &d.id));
+                    verdict(
+                        *rank,
+                        retain.get(),
+                        keep_within,
                         age_secs,
-                        keep_within: w,
-                    },
+                        inventory.live.as_ref() == Some(&d.id),
+                        scope,
+                    )
                 }
             }
         };
+        let (rule, group) = decided_by
+            .take()
+            .map_or((None, None), |s| (Some(s.rule), s.group));
         entries.push(Entry {
             id: d.id.clone(),
             date,
@@ -415,6 +502,8 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
             action: reason.action(),
             reason_text: reason.to_string(),
             reason,
+            rule,
+            group,
         });
     }
 
@@ -467,6 +556,16 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         }
     }
 
+    let rule_summaries = rules.map_or_else(Vec::new, |rules| summarize_rules(rules, &entries));
+    for r in rule_summaries
+        .iter()
+        .filter(|r| r.keep.deployments + r.delete.deployments == 0)
+    {
+        warnings.push(Warning::RuleMatchesNothing {
+            rule: r.rule.clone(),
+        });
+    }
+
     let mut blocked = Vec::new();
     if let Some(live) = &inventory.live {
         if !present.contains(live) {
@@ -490,8 +589,73 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         summary,
         warnings,
         blocked,
+        rules: rule_summaries,
     }
 }
 
+/// One deployment's verdict from its rank within its (rule, group).
+fn verdict(
+    rank: u64,
+    retain: u64,
+    keep_within: Option<Span>,
+    age_secs: i64,
+    live: bool,
+    scope: Option<Scope>,
+) -> Reason {
+    if live {
+        return Reason::Live { rank };
+    }
+    if rank <= retain {
+        return Reason::Newest {
+            rank,
+            retain,
+            scope,
+        };
+    }
+    match keep_within {
+        Some(w) if i128::from(age_secs) <= i128::from(w.as_secs()) => Reason::TooYoung {
+            rank,
+            retain,
+            age_secs,
+            keep_within: w,
+            scope,
+        },
+        w => Reason::Expired {
+            rank,
+            retain,
+            age_secs,
+            keep_within: w,
+            scope,
+        },
+    }
+}
+
+/// Totals per rule, in rule order.
+fn summarize_rules(rules: &[crate::Rule], entries: &[Entry]) -> Vec<RuleSummary> {
+    rules
+        .iter()
+        .map(|r| {
+            let mut s = RuleSummary {
+                rule: r.name.clone(),
+                groups: 0,
+                keep: Totals::default(),
+                delete: Totals::default(),
+            };
+            let mut groups = BTreeSet::new();
+            for e in entries.iter().filter(|e| e.rule.as_ref() == Some(&r.name)) {
+                groups.insert(e.group.as_deref().unwrap_or(""));
+                match e.action {
+                    Action::Keep => s.keep.add(e),
+                    Action::Delete => s.delete.add(e),
+                }
+            }
+            s.groups = groups.len() as u64;
+            s
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod rule_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! One way to build a [`Policy`] from what a front end gathered (flags, environment, an event,
 //! the dashboard's dialog), and the rule for overlays that may only narrow it.
 
-use crate::{DateSource, DeploymentId, Glob, Policy, Retain, Span, DEFAULT_MAX_DELETE};
+use crate::{DateSource, DeploymentId, Glob, Policy, Retain, Rules, Span, DEFAULT_MAX_DELETE};
 
 /// The policy options as given; unset fields take their defaults in [`PolicySpec::build`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,10 +14,17 @@ pub struct PolicySpec {
     pub date_source: Option<DateSource>,
     pub purge_versions: Option<bool>,
     pub max_delete: Option<u64>,
+    /// Rules (a policy file): instead of `retain` and a minimum age.
+    pub rules: Option<Rules>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
+    #[error(
+        "RETAIN and a minimum age cannot be given with a policy file: its rules say how many to \
+         keep. Drop RETAIN (and --min-retain-days / --keep-within), or drop --policy"
+    )]
+    RulesAndRetain,
     #[error(
         "no RETAIN given: say how many of the newest deployments to keep (a whole number ≥ 1)"
     )]
@@ -39,10 +46,12 @@ pub struct Widening {
 impl From<&Policy> for PolicySpec {
     /// A built policy as a spec again (a saved plan's, to lay flags over it).
     fn from(p: &Policy) -> Self {
+        let rules = p.rules.is_some();
         PolicySpec {
-            retain: Some(p.retain.get()),
+            retain: (!rules).then_some(p.retain.get()),
             min_retain_days: None,
-            keep_within: p.keep_within,
+            keep_within: if rules { None } else { p.keep_within },
+            rules: p.rules.clone(),
             pins: p.pins.clone(),
             excludes: p.excludes.clone(),
             date_source: Some(p.date_source.clone()),
@@ -63,9 +72,17 @@ impl PolicySpec {
     }
 
     pub fn build(&self) -> Result<Policy, SpecError> {
-        let retain = Retain::new(self.retain.ok_or(SpecError::NoRetain)?)?;
-        let mut p = Policy::new(retain);
-        p.keep_within = self.min_age()?;
+        let mut p = match &self.rules {
+            Some(_) if self.retain.is_some() || self.min_age()?.is_some() => {
+                return Err(SpecError::RulesAndRetain)
+            }
+            Some(rules) => Policy::with_rules(rules.clone()),
+            None => {
+                let mut p = Policy::new(Retain::new(self.retain.ok_or(SpecError::NoRetain)?)?);
+                p.keep_within = self.min_age()?;
+                p
+            }
+        };
         p.pins = dedup(&self.pins);
         p.excludes = dedup(&self.excludes);
         p.date_source = self.date_source.clone().unwrap_or_default();
@@ -80,6 +97,23 @@ impl PolicySpec {
     pub fn narrowed_by(&self, over: &PolicySpec) -> Result<PolicySpec, Widening> {
         let widen = |field, why: String| Err(Widening { field, why });
         let mut out = self.clone();
+        // Rules are all or nothing: another set could delete anything.
+        match (&self.rules, &over.rules) {
+            (base, Some(r)) if base.as_ref() != Some(r) => {
+                return widen(
+                    "rules",
+                    "a policy file other than the configured one may delete more".into(),
+                )
+            }
+            (Some(_), None) if over.retain.is_some() || over.min_age().ok().flatten().is_some() => {
+                return widen(
+                    "retain",
+                    "the configured policy is a set of rules: RETAIN and a minimum age do not apply"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
         match (self.retain, over.retain) {
             (Some(base), Some(r)) if r < base => {
                 return widen(

@@ -311,6 +311,10 @@ pub struct Policy {
     /// Blast-radius guard: a plan deleting more deployments than this may not be applied.
     #[serde(default)]
     pub max_delete: Option<u64>,
+    /// Rules (`--policy FILE`): when set, they decide instead of `retain` and `keep_within`,
+    /// which then hold the smallest `retain` of any rule and nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<crate::Rules>,
 }
 
 impl Policy {
@@ -323,15 +327,34 @@ impl Policy {
             date_source: DateSource::Newest,
             purge_versions: false,
             max_delete: None,
+            rules: None,
+        }
+    }
+
+    /// A policy decided by `rules`.
+    pub fn with_rules(rules: crate::Rules) -> Self {
+        let smallest = rules
+            .as_slice()
+            .iter()
+            .map(|r| r.retain)
+            .min()
+            .expect("Rules is never empty");
+        Policy {
+            rules: Some(rules),
+            ..Policy::new(smallest)
         }
     }
 }
 
 impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "keep newest {}", self.retain)?;
-        if let Some(w) = self.keep_within {
-            write!(f, ", and anything younger than {w}")?;
+        if let Some(rules) = &self.rules {
+            write!(f, "rules: {rules}")?;
+        } else {
+            write!(f, "keep newest {}", self.retain)?;
+            if let Some(w) = self.keep_within {
+                write!(f, ", and anything younger than {w}")?;
+            }
         }
         if !self.pins.is_empty() {
             let pins: Vec<&str> = self.pins.iter().map(|p| p.as_str()).collect();

@@ -68,13 +68,20 @@ impl Command {
         }
     }
 
+    /// The plan flags of `plan` and `apply`.
+    pub fn plan_mut(&mut self) -> Option<&mut PlanArgs> {
+        match self {
+            Command::Plan(a) => Some(a),
+            Command::Apply(a) => Some(&mut a.plan),
+            _ => None,
+        }
+    }
+
     /// Pins and excludes from the configuration file are added to the ones given as flags:
     /// they only ever keep more.
     pub fn add_config_lists(&mut self, config: &crate::config::Config) {
-        let plan = match self {
-            Command::Plan(a) => a,
-            Command::Apply(a) => &mut a.plan,
-            _ => return,
+        let Some(plan) = self.plan_mut() else {
+            return;
         };
         for p in &config.pins {
             if !plan.pins.contains(p) {
@@ -127,6 +134,18 @@ impl Endpoint {
     }
 }
 
+/// A policy file, read and checked while the arguments are parsed (a bad one is a usage error).
+#[derive(Debug, Clone)]
+pub struct LoadedPolicy {
+    pub rules: retention::Rules,
+}
+
+fn load_policy(path: &str) -> Result<LoadedPolicy, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let rules = retention::parse_policy(&text).map_err(|e| e.to_string())?;
+    Ok(LoadedPolicy { rules })
+}
+
 fn parse_days(s: &str) -> Result<Span, String> {
     retention::parse_days(s).map_err(|e| e.to_string())
 }
@@ -138,8 +157,11 @@ pub struct PlanArgs {
     #[arg(value_name = "BUCKET")]
     pub bucket: Option<String>,
     /// Keep at least this many of the newest deployments (≥ 1).
-    #[arg(value_name = "RETAIN")]
+    #[arg(value_name = "RETAIN", conflicts_with = "policy")]
     pub retain: Option<Retain>,
+    /// Rules from a policy file (TOML, see README "Rules and groups") instead of RETAIN.
+    #[arg(long, value_name = "FILE", value_parser = load_policy, conflicts_with_all = ["min_retain_days", "keep_within"])]
+    pub policy: Option<LoadedPolicy>,
     /// Delete only deployments older than D days (beyond the newest RETAIN).
     #[arg(long, value_name = "D", value_parser = parse_days, conflicts_with = "keep_within")]
     pub min_retain_days: Option<Span>,
@@ -179,25 +201,24 @@ pub struct PlanArgs {
 }
 
 impl PlanArgs {
-    /// BUCKET and RETAIN are optional only for `apply --plan FILE`.
-    pub fn required(&self) -> (&str, Retain) {
+    /// BUCKET, and RETAIN or --policy, are optional only for `apply --plan FILE`.
+    pub fn bucket(&self) -> &str {
         use clap::CommandFactory;
-        match (&self.bucket, self.retain) {
-            (Some(b), Some(r)) => (b, r),
+        match (&self.bucket, self.retain.is_some() || self.policy.is_some()) {
+            (Some(b), true) => b,
             _ => Cli::command()
                 .error(
                     clap::error::ErrorKind::MissingRequiredArgument,
-                    "BUCKET and RETAIN are required (or, for apply, --plan FILE)",
+                    "BUCKET and RETAIN (or --policy FILE) are required (or, for apply, --plan FILE)",
                 )
                 .exit(),
         }
     }
 
-    /// The policy as given on the command line (BUCKET and RETAIN required).
+    /// The policy as given on the command line: RETAIN and its options, or --policy's rules.
     pub fn spec(&self) -> prune::PolicySpec {
-        let (_, retain) = self.required();
         prune::PolicySpec {
-            retain: Some(retain.get()),
+            retain: self.retain.map(Retain::get),
             min_retain_days: None,
             keep_within: self.min_retain_days.or(self.keep_within),
             pins: self.pins.clone(),
@@ -205,6 +226,7 @@ impl PlanArgs {
             date_source: self.date_source.clone(),
             purge_versions: Some(self.purge_versions),
             max_delete: self.max_delete,
+            rules: self.policy.as_ref().map(|p| p.rules.clone()),
         }
     }
 
@@ -227,7 +249,7 @@ pub struct ApplyArgs {
     /// deletions (no confirmation prompt: the saved plan is the confirmation).
     /// Guards given with it (--pin, --exclude, --max-delete, --live-pointer) narrow it; flags
     /// that would change what it deletes are refused.
-    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "min_retain_days", "keep_within", "prefix", "date_source"])]
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "policy", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub audit: AuditArgs,

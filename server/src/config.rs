@@ -33,6 +33,8 @@ pub struct File {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyKeys {
+    /// A policy file (rules) instead of `retain`.
+    pub file: Option<PathBuf>,
     pub retain: Option<u64>,
     pub min_retain_days: Option<u64>,
     pub keep_within: Option<String>,
@@ -136,6 +138,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             .parse::<Retain>()
             .map_err(|e| bad("policy.retain", &e))?;
     }
+    if file.policy.file.is_some()
+        && (file.policy.retain.is_some()
+            || file.policy.min_retain_days.is_some()
+            || file.policy.keep_within.is_some())
+    {
+        bail!(
+            "{}: `policy.file` holds rules: leave out `policy.retain`, `policy.min_retain_days` \
+             and `policy.keep_within`, which the rules replace",
+            path.display()
+        );
+    }
     if file.policy.min_retain_days.is_some() && file.policy.keep_within.is_some() {
         bail!(
             "{}: `policy.min_retain_days` and `policy.keep_within` say the same thing: keep one",
@@ -217,6 +230,10 @@ impl Config {
         one("prefix", f.prefix.clone());
         one("retain", f.policy.retain.map(|r| r.to_string()));
         one(
+            "policy",
+            f.policy.file.as_ref().map(|p| p.display().to_string()),
+        );
+        one(
             "keep_within",
             f.policy
                 .keep_within
@@ -243,8 +260,13 @@ impl Config {
             "schedule_min_days",
             s.schedule_min_days.map(|d| d.to_string()),
         );
+        // `serve` offers `serve.buckets`, or else the one `bucket` (with its prefix).
+        let one_bucket = f.bucket.as_ref().map(|b| match f.prefix.as_deref() {
+            Some(p) if !p.is_empty() => vec![format!("{b}/{}", p.trim_end_matches('/'))],
+            _ => vec![b.clone()],
+        });
         for (id, list) in [
-            ("buckets", &s.buckets),
+            ("buckets", &s.buckets.clone().or(one_bucket)),
             ("trusted_proxies", &s.trusted_proxies),
             ("allowed_hosts", &s.allowed_hosts),
         ] {
@@ -334,6 +356,10 @@ mod tests {
         assert_eq!(get("keep_within"), Some(vec!["30d".to_string()]));
         assert_eq!(get("retain"), Some(vec!["4".to_string()]));
         assert_eq!(get("bucket"), None);
+        let c = parse_str("bucket = \"b\"\nprefix = \"sites/\"\n").unwrap();
+        let d = c.defaults();
+        let buckets = d.iter().find(|d| d.id == "buckets").unwrap();
+        assert_eq!(buckets.values, ["b/sites"], "serve offers the one bucket");
     }
 
     #[test]

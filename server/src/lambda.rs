@@ -38,6 +38,8 @@ pub struct Job {
     pub max_delete: Option<u64>,
     pub purge_versions: Option<bool>,
     pub dry_run: Option<bool>,
+    /// Rules, as a policy file's TOML (`S3_PRUNE_POLICY`), instead of `retain`.
+    pub policy: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -95,6 +97,7 @@ impl Configured {
             max_delete: env_num("S3_PRUNE_MAX_DELETE")?,
             purge_versions: env_bool("S3_PRUNE_PURGE_VERSIONS")?,
             dry_run: env_bool("S3_PRUNE_DRY_RUN")?,
+            policy: env("S3_PRUNE_POLICY"),
         };
         let spec = job.spec().context("the S3_PRUNE_* environment")?;
         Ok(Configured { job, spec })
@@ -165,6 +168,12 @@ impl Job {
                 .transpose()?,
             purge_versions: self.purge_versions,
             max_delete: self.max_delete,
+            rules: self
+                .policy
+                .as_deref()
+                .map(retention::parse_policy)
+                .transpose()
+                .map_err(|e| anyhow!("the policy (S3_PRUNE_POLICY or \"policy\"): {e}"))?,
         })
     }
 }
@@ -195,8 +204,8 @@ pub async fn handle(
         .bucket
         .clone()
         .ok_or_else(|| anyhow!("no bucket: set S3_PRUNE_BUCKET or \"bucket\" in the event"))?;
-    if spec.retain.is_none() {
-        bail!("no RETAIN: set S3_PRUNE_RETAIN or \"retain\" in the event");
+    if spec.retain.is_none() && spec.rules.is_none() {
+        bail!("no RETAIN: set S3_PRUNE_RETAIN (or S3_PRUNE_POLICY) or \"retain\" in the event");
     }
     let policy = spec.build()?;
     let target = Target::new(&name, job.prefix.as_deref().unwrap_or(""))?;

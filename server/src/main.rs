@@ -111,6 +111,19 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
                 endpoint.endpoint_url = None;
             }
         }
+        // Likewise RETAIN (with a minimum age) and a policy file replace each other.
+        if let (Some((_, sub)), Some(plan)) = (matches.subcommand(), command.plan_mut()) {
+            let given = |id: &str| {
+                sub.value_source(id)
+                    .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
+            };
+            if given("policy") {
+                plan.retain = None;
+                plan.keep_within = None;
+            } else if given("retain") {
+                plan.policy = None;
+            }
+        }
     }
     Ok(command)
 }

@@ -37,7 +37,25 @@ pub fn human_plan(planned: &Planned) -> String {
         p.versioning,
         bucket.endpoint()
     );
-    let _ = writeln!(s, "Policy: {}", p.policy);
+    match &p.policy.rules {
+        None => {
+            let _ = writeln!(s, "Policy: {}", p.policy);
+        }
+        Some(rules) => {
+            // One line per rule, in the order they are tried.
+            let _ = writeln!(s, "Policy: rules, the first matching one decides");
+            for r in rules.as_slice() {
+                let _ = write!(s, "  {}: '{}' keep newest {}", r.name, r.matches, r.retain);
+                if let Some(g) = &r.group {
+                    let _ = write!(s, " per group '{g}'");
+                }
+                if let Some(w) = r.keep_within {
+                    let _ = write!(s, ", and anything younger than {w}");
+                }
+                let _ = writeln!(s);
+            }
+        }
+    }
     if p.entries.is_empty() {
         let _ = writeln!(s, "\nNo deployments found.");
     } else {
@@ -113,6 +131,16 @@ pub fn human_plan(planned: &Planned) -> String {
         plural(sm.delete.objects, "object", "objects"),
         size(sm.delete.bytes)
     );
+    for r in &p.rules {
+        let _ = writeln!(
+            s,
+            "  {}: keep {}, delete {} ({})",
+            r.rule,
+            r.keep.deployments,
+            r.delete.deployments,
+            plural(r.groups, "group", "groups")
+        );
+    }
     if sm.loose.objects > 0 {
         let _ = writeln!(
             s,

@@ -21,7 +21,7 @@ async fn open(bucket: &str, prefix: &str, endpoint: &Endpoint) -> Result<Bucket>
 }
 
 pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
-    let (name, _) = args.required();
+    let name = args.bucket();
     let policy = args.spec().build()?;
     let bucket = open(name, &args.prefix, &args.endpoint).await?;
     let planned = prune::scan_and_plan(&bucket, &policy, &args.scan_settings()).await?;
@@ -58,7 +58,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
             (bucket, policy, settings, Some(saved))
         }
         None => {
-            let (name, _) = a.required();
+            let name = a.bucket();
             let bucket = open(name, &a.prefix, &a.endpoint).await?;
             (bucket, a.spec().build()?, a.scan_settings(), None)
         }

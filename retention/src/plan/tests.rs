@@ -3,11 +3,11 @@ use crate::{Retain, Span};
 use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
 }
 
-fn dep(id: &str, days_ago: i64) -> Deployment {
+pub(super) fn dep(id: &str, days_ago: i64) -> Deployment {
     let d = t0() - Duration::days(days_ago);
     Deployment {
         id: DeploymentId::new(id).unwrap(),
@@ -19,7 +19,7 @@ fn dep(id: &str, days_ago: i64) -> Deployment {
     }
 }
 
-fn inv(ds: Vec<Deployment>) -> Inventory {
+pub(super) fn inv(ds: Vec<Deployment>) -> Inventory {
     Inventory {
         deployments: ds,
         ..Inventory::default()
@@ -357,7 +357,7 @@ fn plan_round_trips_through_json() {
 
 // ---- properties -------------------------------------------------------------------------
 
-fn arb_inventory() -> impl Strategy<Value = Inventory> {
+pub(super) fn arb_inventory() -> impl Strategy<Value = Inventory> {
     // Small id alphabet and coarse dates: ties and pin/exclude hits are common.
     prop::collection::btree_map(
         "[a-e]{1,3}",
@@ -386,7 +386,7 @@ fn arb_inventory() -> impl Strategy<Value = Inventory> {
     })
 }
 
-fn arb_policy() -> impl Strategy<Value = Policy> {
+pub(super) fn arb_policy() -> impl Strategy<Value = Policy> {
     (
         1u64..8,
         prop::option::of(0u64..25),
@@ -412,6 +412,7 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
             },
             purge_versions: false,
             max_delete: None,
+            rules: None,
         })
 }
 

@@ -235,3 +235,111 @@ async fn versioned_bucket_warns_and_purges_on_request() {
         "{versions:?}"
     );
 }
+
+const RULES: &str = r#"
+[[rule]]
+name = "production"
+match = "main-*"
+retain = 2
+
+[[rule]]
+name = "previews"
+match = "pr-*"
+group = '^(pr-\d+)-'
+retain = 1
+"#;
+
+#[tokio::test]
+async fn a_policy_file_keeps_per_group_and_apply_deletes_exactly_its_plan() {
+    let b = fresh_bucket("rules").await;
+    deploy_seconds_apart(
+        &b,
+        &[
+            "main-1", "pr-7-a", "main-2", "pr-8-a", "pr-7-b", "main-3", "hotfix",
+        ],
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("s3p-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policy.toml");
+    std::fs::write(&file, RULES).unwrap();
+    let f = file.to_str().unwrap();
+
+    let plan = s3_prune(&["plan", b.name(), "--policy", f, "--localstack", "--json"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let v = json(&plan);
+    let deps = v["deployments"].as_array().unwrap();
+    let get = |id: &str| deps.iter().find(|d| d["id"] == id).unwrap().clone();
+    assert_eq!(get("main-1")["action"], "delete");
+    assert_eq!(get("main-1")["reason"], "delete: rank 3 > 2 (production)");
+    assert_eq!(get("main-1")["rule"], "production");
+    assert!(get("main-1")["group"].is_null());
+    assert_eq!(
+        get("pr-7-a")["reason"],
+        "delete: rank 2 > 1 in pr-7 (previews)"
+    );
+    assert_eq!(get("pr-7-a")["group"], "pr-7");
+    assert_eq!(
+        get("pr-8-a")["reason"],
+        "keep: newest 1 of 1 in pr-8 (previews)"
+    );
+    assert_eq!(get("hotfix")["reason"], "keep: no rule matches");
+    assert!(get("hotfix")["rule"].is_null());
+    assert_eq!(v["rules"][1]["groups"], 2);
+    assert_eq!(v["summary"]["delete"]["deployments"], 2);
+
+    let human = s3_prune(&["plan", b.name(), "--policy", f, "--localstack"]);
+    let text = stdout(&human);
+    assert!(
+        text.contains("previews: 'pr-*' keep newest 1 per group '^(pr-\\d+)-'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("previews: keep 2, delete 1 (2 groups)"),
+        "{text}"
+    );
+
+    // RETAIN and a policy file together: a usage error
+    let both = s3_prune(&["plan", b.name(), "3", "--policy", f, "--localstack"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+
+    // a bad file: usage error naming the line and the key; nothing deleted
+    std::fs::write(
+        dir.join("bad.toml"),
+        RULES.replace("retain = 1", "retain = 0"),
+    )
+    .unwrap();
+    let bad = dir.join("bad.toml");
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "--policy",
+        bad.to_str().unwrap(),
+        "--localstack",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 11") && err.contains("rule[2].retain"),
+        "{err}"
+    );
+    assert_eq!(all_keys(&b).await.len(), 14);
+
+    let apply = s3_prune(&["apply", b.name(), "--policy", f, "--localstack", "--yes"]);
+    assert!(
+        apply.status.success(),
+        "{}\n{}",
+        stdout(&apply),
+        stderr(&apply)
+    );
+    let left: std::collections::BTreeSet<String> = all_keys(&b)
+        .await
+        .into_iter()
+        .map(|k| k.split('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        left.into_iter().collect::<Vec<_>>(),
+        ["hotfix", "main-2", "main-3", "pr-7-b", "pr-8-a"]
+    );
+}

@@ -271,3 +271,50 @@ async fn an_event_may_only_narrow_the_configured_job() {
     // nothing was deleted by any of it
     assert_eq!(all_keys(&a).await.len(), 8);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_runs_the_rules_of_s3_prune_policy_and_events_cannot_swap_them() {
+    let a = fresh_bucket("lambda-rules").await;
+    deploy_seconds_apart(&a, &["pr-1-a", "pr-2-a", "pr-1-b", "other"]).await;
+    let (addr, rt) = start_runtime().await;
+    {
+        let mut ev = rt.events.lock().unwrap();
+        ev.push_back(("w-retain".into(), r#"{"retain": 1}"#.into()));
+        ev.push_back((
+            "w-policy".into(),
+            r#"{"policy": "[[rule]]\nname = \"all\"\nmatch = \"*\"\nretain = 1\n"}"#.into(),
+        ));
+        ev.push_back(("apply".into(), "{}".into()));
+    }
+    let policy =
+        "[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n";
+    let mut child = function(
+        &addr,
+        &[("S3_PRUNE_BUCKET", a.name()), ("S3_PRUNE_POLICY", policy)],
+    );
+    wait_for(&rt, 3).await;
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    let errors = rt.errors.lock().unwrap().clone();
+    for id in ["w-retain", "w-policy"] {
+        let (_, body) = errors
+            .iter()
+            .find(|(r, _)| r == id)
+            .unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"));
+        assert!(body.contains("may not widen"), "{id}: {body}");
+    }
+    let responses = rt.responses.lock().unwrap().clone();
+    let (_, body) = responses.iter().find(|(r, _)| r == "apply").unwrap();
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let deleted: Vec<&str> = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, ["pr-1-a"], "{v}");
+    let left: Vec<String> = all_keys(&a).await;
+    assert_eq!(left.len(), 6);
+    assert!(!left.iter().any(|k| k.starts_with("pr-1-a/")));
+}

@@ -39,6 +39,13 @@ fn lone_binary() -> &'static (PathBuf, PathBuf) {
 }
 
 fn serve(bucket: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--localstack", "--bucket", bucket];
+    args.extend_from_slice(extra);
+    serve_in(&lone_binary().1, &args)
+}
+
+/// `s3-prune serve ARGS` (the lone binary) with `cwd` as its working directory.
+fn serve_in(cwd: &std::path::Path, args: &[&str]) -> Server {
     let token = format!(
         "t{:x}{:x}",
         std::process::id(),
@@ -49,21 +56,14 @@ fn serve(bucket: &str, extra: &[&str]) -> Server {
     );
     let token_file = std::env::temp_dir().join(format!("s3p-test-token-{token}"));
     std::fs::write(&token_file, &token).unwrap();
-    let (bin, cwd) = lone_binary();
-    let mut child = Command::new(bin)
+    let mut child = Command::new(&lone_binary().0)
         .current_dir(cwd)
         .env_remove("LEPTOS_SITE_ROOT")
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--localstack",
-            "--bucket",
-            bucket,
-        ])
+        .env_remove("S3_PRUNE_CONFIG")
+        .args(["serve", "--addr", "127.0.0.1:0"])
         .arg("--token-file")
         .arg(&token_file)
-        .args(extra)
+        .args(args)
         .env("S3_PRUNE_LOG", "debug")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -233,6 +233,38 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
     std::fs::write(lone_binary().1.join("secret.txt"), "x").unwrap();
     let r = request(&s.addr, "GET", "/secret.txt", &[("Cookie", &cookie)], "");
     assert_ne!(r.body, "x", "a file of the working directory was served");
+}
+
+#[tokio::test]
+async fn serve_takes_its_bucket_and_settings_from_s3_prune_toml() {
+    let b = fresh_bucket("servecfg").await;
+    put_many(&b, ["a/index.html".into(), "b/index.html".into()], &[]).await;
+    let dir = std::env::temp_dir().join(format!("s3p-servecfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        format!(
+            "localstack = true\nbucket = \"{}\"\n[serve]\nread_only = true\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let s = serve_in(&dir, &[]);
+    let mut said = String::new();
+    while let Ok(line) = s.stderr.recv_timeout(Duration::from_secs(5)) {
+        said.push_str(&line);
+        if line.contains("Read-only") {
+            break;
+        }
+    }
+    assert!(
+        said.contains("Read-only"),
+        "the file's read_only holds: {said}"
+    );
+    let cookie = sign_in(&s);
+    let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(b.name()), "the file's bucket is offered");
 }
 
 #[tokio::test]

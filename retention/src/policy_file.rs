@@ -1,0 +1,220 @@
+//! The policy file: rules in TOML (`--policy FILE`, `S3_PRUNE_POLICY`, the dashboard's
+//! download and upload). Every error names the line and the key, so a team fixes its file
+//! without guessing.
+//!
+//! ```toml
+//! [[rule]]
+//! name = "previews"
+//! match = "pr-*"
+//! group = '^pr-(\d+)-'
+//! retain = 1
+//! min_retain_days = 7
+//! ```
+
+use crate::{Glob, GroupPattern, Retain, Rule, RuleName, Rules, Span};
+use serde::Deserialize;
+use std::fmt;
+use std::fmt::Write as _;
+use toml::Spanned;
+
+/// What is wrong with a policy file, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyFileError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The key at fault (`rule[2].retain`), when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(l) = self.line {
+            write!(f, "line {l}: ")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, "`{k}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PolicyFileError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    #[serde(default)]
+    rule: Vec<Spanned<RuleToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    name: Spanned<String>,
+    #[serde(rename = "match")]
+    matches: Spanned<String>,
+    group: Option<Spanned<String>>,
+    retain: Spanned<i64>,
+    min_retain_days: Option<Spanned<i64>>,
+    keep_within: Option<Spanned<String>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses a policy file into [`Rules`].
+pub fn parse_policy(text: &str) -> Result<Rules, PolicyFileError> {
+    let file: FileToml = toml::from_str(text).map_err(|e| PolicyFileError {
+        line: e.span().map(|s| line_of(text, s.start)),
+        key: None,
+        message: e.message().trim().to_string(),
+    })?;
+    if file.rule.is_empty() {
+        return Err(PolicyFileError {
+            line: None,
+            key: Some("rule".into()),
+            message: "the file has no rules: add at least one [[rule]] with name, match and retain"
+                .into(),
+        });
+    }
+    let mut rules = Vec::with_capacity(file.rule.len());
+    for (i, r) in file.rule.iter().enumerate() {
+        let r = r.get_ref();
+        let at = |key: &str, span: std::ops::Range<usize>, message: String| PolicyFileError {
+            line: Some(line_of(text, span.start)),
+            key: Some(format!("rule[{}].{key}", i + 1)),
+            message,
+        };
+        let name: RuleName = r
+            .name
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::RuleError| at("name", r.name.span(), e.to_string()))?;
+        if rules.iter().any(|o: &Rule| o.name == name) {
+            return Err(at(
+                "name",
+                r.name.span(),
+                format!("two rules are named '{name}': give each rule its own name"),
+            ));
+        }
+        let matches: Glob = r
+            .matches
+            .get_ref()
+            .parse()
+            .map_err(|e: crate::GlobError| at("match", r.matches.span(), e.to_string()))?;
+        let group = match &r.group {
+            Some(g) => Some(
+                g.get_ref()
+                    .parse::<GroupPattern>()
+                    .map_err(|e| at("group", g.span(), e.to_string()))?,
+            ),
+            None => None,
+        };
+        let retain = u64::try_from(*r.retain.get_ref())
+            .ok()
+            .and_then(|n| Retain::new(n).ok())
+            .ok_or_else(|| {
+                at(
+                    "retain",
+                    r.retain.span(),
+                    format!(
+                        "must be a whole number ≥ 1: every group keeps at least its newest \
+                         deployment (got {})",
+                        r.retain.get_ref()
+                    ),
+                )
+            })?;
+        let keep_within = match (&r.min_retain_days, &r.keep_within) {
+            (Some(d), Some(_)) => {
+                return Err(at(
+                    "min_retain_days",
+                    d.span(),
+                    "give either min_retain_days or keep_within, not both".into(),
+                ))
+            }
+            (Some(d), None) => Some(Span::from_days(u64::try_from(*d.get_ref()).map_err(
+                |_| {
+                    at(
+                        "min_retain_days",
+                        d.span(),
+                        format!("must be a whole number ≥ 0 (got {})", d.get_ref()),
+                    )
+                },
+            )?)),
+            (None, Some(k)) => Some(
+                k.get_ref()
+                    .parse::<Span>()
+                    .map_err(|e| at("keep_within", k.span(), e.to_string()))?,
+            ),
+            (None, None) => None,
+        };
+        rules.push(Rule {
+            name,
+            matches,
+            group,
+            retain,
+            keep_within,
+        });
+    }
+    Rules::new(rules).map_err(|e| PolicyFileError {
+        line: None,
+        key: None,
+        message: e.to_string(),
+    })
+}
+
+/// The rules as a policy file, which [`parse_policy`] reads back to the same rules.
+pub fn policy_to_toml(rules: &Rules) -> String {
+    let mut out = String::new();
+    for (i, r) in rules.as_slice().iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("[[rule]]\n");
+        let _ = writeln!(out, "name = {}", quote(r.name.as_str()));
+        let _ = writeln!(out, "match = {}", quote(r.matches.as_str()));
+        if let Some(g) = &r.group {
+            let _ = writeln!(out, "group = {}", quote(g.as_str()));
+        }
+        let _ = writeln!(out, "retain = {}", r.retain);
+        match r.keep_within {
+            Some(w) if w.as_secs() % 86_400 == 0 => {
+                let _ = writeln!(out, "min_retain_days = {}", w.as_secs() / 86_400);
+            }
+            Some(w) => {
+                let _ = writeln!(out, "keep_within = \"{}s\"", w.as_secs());
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// A TOML string: literal ('…') where possible, so regexes stay readable.
+fn quote(s: &str) -> String {
+    if !s.contains('\'') && !s.chars().any(char::is_control) {
+        return format!("'{s}'");
+    }
+    let mut q = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(q, "\\u{:04X}", u32::from(c));
+            }
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+#[cfg(test)]
+mod tests;

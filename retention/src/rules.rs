@@ -1,0 +1,273 @@
+//! Rules: an ordered list of retention rules, each keeping its newest N **per group**.
+//!
+//! The first rule whose `match` glob matches a deployment id decides it; a deployment no rule
+//! matches is kept. A rule's optional `group` regex splits what it matches into groups by its
+//! first capture (`^pr-(\d+)-` puts `pr-482-9c1d0e2` in group `482`); ids it does not match form
+//! the group `""`. `retain` and the minimum age then apply within each group.
+
+use crate::{Glob, Retain, Span};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A rule's name: shown in every reason it gives. 1–40 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RuleName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("a rule's name must be 1 to 40 characters without control characters (got '{0}')")]
+    BadName(String),
+    #[error("group '{pattern}' is not a valid regular expression: {problem}")]
+    BadRegex { pattern: String, problem: String },
+    #[error(
+        "group '{0}' has no capture group: put the part that names the group in parentheses, \
+         e.g. '^pr-(\\d+)-'"
+    )]
+    NoCapture(String),
+    #[error("there must be at least one rule")]
+    NoRules,
+    #[error("two rules are named '{0}': give each rule its own name")]
+    DuplicateName(String),
+}
+
+impl FromStr for RuleName {
+    type Err = RuleError;
+    fn from_str(s: &str) -> Result<Self, RuleError> {
+        let n = s.chars().count();
+        if n == 0 || n > 40 || s.chars().any(char::is_control) {
+            return Err(RuleError::BadName(s.escape_debug().to_string()));
+        }
+        Ok(RuleName(s.to_string()))
+    }
+}
+impl TryFrom<String> for RuleName {
+    type Error = RuleError;
+    fn try_from(s: String) -> Result<Self, RuleError> {
+        s.parse()
+    }
+}
+impl From<RuleName> for String {
+    fn from(n: RuleName) -> String {
+        n.0
+    }
+}
+impl fmt::Display for RuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl RuleName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A regex with at least one capture group; the first capture names a deployment's group.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GroupPattern {
+    source: String,
+    regex: regex_lite::Regex,
+}
+
+impl FromStr for GroupPattern {
+    type Err = RuleError;
+    fn from_str(s: &str) -> Result<Self, RuleError> {
+        let regex = regex_lite::Regex::new(s).map_err(|e| RuleError::BadRegex {
+            pattern: s.to_string(),
+            problem: e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        })?;
+        if regex.captures_len() < 2 {
+            return Err(RuleError::NoCapture(s.to_string()));
+        }
+        Ok(GroupPattern {
+            source: s.to_string(),
+            regex,
+        })
+    }
+}
+impl TryFrom<String> for GroupPattern {
+    type Error = RuleError;
+    fn try_from(s: String) -> Result<Self, RuleError> {
+        s.parse()
+    }
+}
+impl From<GroupPattern> for String {
+    fn from(g: GroupPattern) -> String {
+        g.source
+    }
+}
+impl PartialEq for GroupPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+impl Eq for GroupPattern {}
+impl fmt::Debug for GroupPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GroupPattern({:?})", self.source)
+    }
+}
+impl fmt::Display for GroupPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl GroupPattern {
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The group of `id`: the first capture, or `""` when the pattern does not match (or the
+    /// capture took no part in the match).
+    pub fn group_of(&self, id: &str) -> String {
+        self.regex
+            .captures(id)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// One rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: RuleName,
+    /// Which deployment ids this rule decides (the first matching rule wins).
+    #[serde(rename = "match")]
+    pub matches: Glob,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupPattern>,
+    /// Kept per group: the newest `retain` of each.
+    pub retain: Retain,
+    /// Never delete one younger than this (per rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_within: Option<Span>,
+}
+
+impl Rule {
+    /// The group `id` belongs to under this rule (`""` without a group pattern).
+    pub fn group_of(&self, id: &str) -> String {
+        self.group
+            .as_ref()
+            .map(|g| g.group_of(id))
+            .unwrap_or_default()
+    }
+}
+
+/// A non-empty list of rules with distinct names, in the order they are tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<Rule>", into = "Vec<Rule>")]
+pub struct Rules(Vec<Rule>);
+
+impl Rules {
+    pub fn new(rules: Vec<Rule>) -> Result<Rules, RuleError> {
+        if rules.is_empty() {
+            return Err(RuleError::NoRules);
+        }
+        for (i, r) in rules.iter().enumerate() {
+            if rules[..i].iter().any(|o| o.name == r.name) {
+                return Err(RuleError::DuplicateName(r.name.to_string()));
+            }
+        }
+        Ok(Rules(rules))
+    }
+
+    pub fn as_slice(&self) -> &[Rule] {
+        &self.0
+    }
+
+    /// The rule deciding `id`: the first whose glob matches it.
+    pub fn rule_for(&self, id: &str) -> Option<(usize, &Rule)> {
+        self.0
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.matches.matches(id))
+    }
+}
+
+impl TryFrom<Vec<Rule>> for Rules {
+    type Error = RuleError;
+    fn try_from(v: Vec<Rule>) -> Result<Self, RuleError> {
+        Rules::new(v)
+    }
+}
+impl From<Rules> for Vec<Rule> {
+    fn from(r: Rules) -> Vec<Rule> {
+        r.0
+    }
+}
+
+impl fmt::Display for Rules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: '{}' keep newest {}", r.name, r.matches, r.retain)?;
+            if let Some(g) = &r.group {
+                write!(f, " per group '{g}'")?;
+            }
+            if let Some(w) = r.keep_within {
+                write!(f, ", and anything younger than {w}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_pattern_needs_a_capture_and_names_the_group_by_it() {
+        let g: GroupPattern = r"^pr-(\d+)-".parse().unwrap();
+        assert_eq!(g.group_of("pr-482-9c1d0e2"), "482");
+        assert_eq!(g.group_of("main-3f9a2c1"), "", "no match: the group \"\"");
+        assert!(matches!(
+            "^pr-\\d+".parse::<GroupPattern>(),
+            Err(RuleError::NoCapture(_))
+        ));
+        let bad = "^pr-(\\d+".parse::<GroupPattern>().unwrap_err();
+        assert!(matches!(bad, RuleError::BadRegex { .. }), "{bad}");
+        // an optional capture that took no part: the group ""
+        let opt: GroupPattern = "^x(a)?".parse().unwrap();
+        assert_eq!(opt.group_of("xb"), "");
+    }
+
+    #[test]
+    fn rule_names_are_short_printable_and_distinct() {
+        assert!("previews".parse::<RuleName>().is_ok());
+        assert!("".parse::<RuleName>().is_err());
+        assert!("a\nb".parse::<RuleName>().is_err());
+        assert!("x".repeat(41).parse::<RuleName>().is_err());
+        let r = |n: &str| Rule {
+            name: n.parse().unwrap(),
+            matches: "*".parse().unwrap(),
+            group: None,
+            retain: Retain::new(1).unwrap(),
+            keep_within: None,
+        };
+        assert_eq!(
+            Rules::new(vec![r("a"), r("a")]),
+            Err(RuleError::DuplicateName("a".into()))
+        );
+        assert_eq!(Rules::new(vec![]), Err(RuleError::NoRules));
+        let rules = Rules::new(vec![r("a"), r("b")]).unwrap();
+        assert_eq!(
+            rules.rule_for("x").unwrap().1.name.as_str(),
+            "a",
+            "first match wins"
+        );
+    }
+}
