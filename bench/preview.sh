@@ -38,7 +38,8 @@ PY
     --max-delete 100000 --token-file /tmp/s3p-bench-token --audit-db /tmp/s3p-bench-audit.sqlite \
     2>/tmp/s3p-bench-serve.log &
   SERVE_PID=$!
-  for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:3999/pkg/s3-prune.js" && break; sleep 0.2; done
+  # up once it answers (401: no session yet)
+  for _ in $(seq 1 50); do [ "$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:3999/")" = 401 ] && break; sleep 0.2; done
   S3P_NODE_MODULES="$CACHE/node/node_modules" node bench/preview.mjs "http://127.0.0.1:3999/?bucket=$BUCKET&token=$TOKEN"
   kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
 done

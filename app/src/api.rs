@@ -56,3 +56,10 @@ pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
     let state = crate::server::state()?;
     state.history(200).map_err(ServerFnError::from)
 }
+
+/// Reads a policy file the user loaded into the rule editor (the TOML parser stays out of the
+/// browser's wasm). Errors name the line and the key.
+#[server(input = Json, endpoint = "read_policy")]
+pub async fn read_policy(text: String) -> Result<retention::Rules, ServerFnError> {
+    retention::parse_policy(&text).map_err(|e| ServerFnError::ServerError(e.to_string()))
+}

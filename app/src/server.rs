@@ -44,6 +44,8 @@ pub struct ServeConfig {
     pub audit: Option<Arc<audit::AuditLog>>,
     /// The scheduled job's policy, forecast on the page.
     pub schedule: Option<Schedule>,
+    /// `serve --policy FILE`: the rules the page starts with.
+    pub rules: Option<retention::Rules>,
 }
 
 /// Everything the server functions share; provided to them as context.
@@ -220,19 +222,30 @@ impl AppState {
             read_only: cfg.read_only,
             live_pointer: cfg.live_pointer.clone(),
             schedule: cfg.schedule.clone(),
+            rules: cfg.rules.clone(),
         })
     }
 
+    /// The policy the user confirmed: rules (a policy file's text) or RETAIN and a minimum age.
     fn policy(&self, req: &ApplyRequest) -> Result<Policy, AppError> {
-        PolicySpec {
-            retain: Some(req.retain),
-            min_retain_days: req.min_days,
+        let mut spec = PolicySpec {
             date_source: Some(self.config.date_source.clone()),
             max_delete: Some(self.config.max_delete),
             ..PolicySpec::default()
+        };
+        match &req.policy {
+            Some(text) => {
+                spec.rules = Some(
+                    retention::parse_policy(text)
+                        .map_err(|e| AppError::new(format!("the rules: {e}")))?,
+                );
+            }
+            None => {
+                spec.retain = Some(req.retain);
+                spec.min_retain_days = req.min_days;
+            }
         }
-        .build()
-        .map_err(AppError::new)
+        spec.build().map_err(AppError::new)
     }
 
     fn refuse_if_read_only(&self) -> Result<(), AppError> {

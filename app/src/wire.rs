@@ -33,6 +33,9 @@ pub struct ScanView {
     pub live_pointer: Option<String>,
     /// The scheduled job's policy, when the server was told about it: the page forecasts it.
     pub schedule: Option<Schedule>,
+    /// The server's policy file (`serve --policy FILE`): the page starts with these rules.
+    #[serde(default)]
+    pub rules: Option<retention::Rules>,
 }
 
 /// A scheduled run's policy (`serve --schedule … --schedule-retain … --schedule-min-days …`).
@@ -48,8 +51,12 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApplyRequest {
     pub bucket: String,
+    /// The simple policy (unused when `policy` is given).
     pub retain: u64,
     pub min_days: Option<u64>,
+    /// Rules, as a policy file: the server re-plans with exactly these.
+    #[serde(default)]
+    pub policy: Option<String>,
     /// The deletion set the user saw.
     pub confirmed: Vec<Doomed>,
 }

@@ -33,6 +33,7 @@ fn state_for(b: &Bucket) -> AppState {
         max_delete: 100,
         read_only: false,
         schedule: None,
+        rules: None,
         audit: Some(std::sync::Arc::new(
             audit::AuditLog::open(
                 &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),
@@ -52,6 +53,7 @@ async fn preview(state: &AppState, bucket: &str, retain: u64) -> ApplyRequest {
         bucket: bucket.into(),
         retain,
         min_days: None,
+        policy: None,
         confirmed: plan.deletion_set(),
     }
 }

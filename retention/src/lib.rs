@@ -17,7 +17,9 @@ pub use glob::{Glob, GlobError};
 pub use plan::{
     plan, Action, Block, Doomed, Entry, Plan, Reason, RuleSummary, Scope, Summary, Totals, Warning,
 };
-pub use policy_file::{parse_policy, policy_to_toml, PolicyFileError};
+#[cfg(feature = "file")]
+pub use policy_file::parse_policy;
+pub use policy_file::{policy_to_toml, PolicyFileError};
 pub use rules::{GroupPattern, Rule, RuleError, RuleName, Rules};
 pub use span::{human_age, human_size, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};

@@ -11,11 +11,15 @@
 //! min_retain_days = 7
 //! ```
 
-use crate::{Glob, GroupPattern, Retain, Rule, RuleName, Rules, Span};
-use serde::Deserialize;
+use crate::Rules;
 use std::fmt;
 use std::fmt::Write as _;
-use toml::Spanned;
+#[cfg(feature = "file")]
+use {
+    crate::{Glob, GroupPattern, Retain, Rule, RuleName, Span},
+    serde::Deserialize,
+    toml::Spanned,
+};
 
 /// What is wrong with a policy file, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +45,7 @@ impl fmt::Display for PolicyFileError {
 
 impl std::error::Error for PolicyFileError {}
 
+#[cfg(feature = "file")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileToml {
@@ -48,6 +53,7 @@ struct FileToml {
     rule: Vec<Spanned<RuleToml>>,
 }
 
+#[cfg(feature = "file")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleToml {
@@ -60,6 +66,7 @@ struct RuleToml {
     keep_within: Option<Spanned<String>>,
 }
 
+#[cfg(feature = "file")]
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
         .bytes()
@@ -68,6 +75,7 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+#[cfg(feature = "file")]
 /// Parses a policy file into [`Rules`].
 pub fn parse_policy(text: &str) -> Result<Rules, PolicyFileError> {
     let file: FileToml = toml::from_str(text).map_err(|e| PolicyFileError {
@@ -216,5 +224,5 @@ fn quote(s: &str) -> String {
     q
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "file"))]
 mod tests;

@@ -294,6 +294,9 @@ pub struct ServeArgs {
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,
+    /// Rules from a policy file: the dashboard starts with them (a link's own policy wins).
+    #[arg(long, value_name = "FILE", value_parser = load_policy)]
+    pub policy: Option<LoadedPolicy>,
     /// Serve previews only: every apply is refused.
     #[arg(long)]
     pub read_only: bool,

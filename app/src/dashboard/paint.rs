@@ -1,0 +1,164 @@
+//! Keeping the page in step with the plan: the verdict, reason, rule and group of each row in
+//! view, and the class and lane of each timeline mark. Cells are found by name (`data-col`), not
+//! by position, so a column added to the table cannot make a repaint write into the wrong one.
+
+use retention::{Action, Entry, Plan, Reason};
+use wasm_bindgen::JsCast;
+
+/// The timeline's first lane starts this far down, and each lane is this tall (viewBox units).
+pub const TOP: f64 = 8.0;
+pub const LANE_H: f64 = 40.0;
+
+/// The lane of an entry: its rule's position, or the last lane (no rule, pinned, excluded).
+/// Without rules, one lane.
+pub fn lane_of_entry(p: &Plan, e: &Entry) -> usize {
+    match &p.policy.rules {
+        None => 0,
+        Some(rules) => {
+            let rules = rules.as_slice();
+            e.rule
+                .as_ref()
+                .and_then(|r| rules.iter().position(|x| &x.name == r))
+                .unwrap_or(rules.len())
+        }
+    }
+}
+
+pub fn lane_of(plan: &Option<Plan>, i: usize) -> usize {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i).map(|e| lane_of_entry(p, e)))
+        .unwrap_or(0)
+}
+
+/// A mark's height in the picture: its lane, spread over three rows so neighbours overlap less.
+pub fn lane_y(lane: usize, i: usize) -> f64 {
+    TOP + lane as f64 * LANE_H + 10.0 + (i % 3) as f64 * 10.0
+}
+
+pub fn verdict_class(reason: &Reason) -> &'static str {
+    match reason {
+        Reason::Pinned { .. } | Reason::Live { .. } => "pinned",
+        Reason::Excluded { .. } => "excluded",
+        Reason::Expired { .. } => "delete",
+        _ => "keep",
+    }
+}
+
+pub fn verdict_at(plan: &Option<Plan>, i: usize) -> &'static str {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .map_or("—", |e| {
+            if e.action == Action::Delete {
+                "delete"
+            } else {
+                "keep"
+            }
+        })
+}
+
+pub fn class_at(plan: &Option<Plan>, i: usize) -> &'static str {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .map_or("unknown", |e| verdict_class(&e.reason))
+}
+
+pub fn reason_at(plan: &Option<Plan>, i: usize) -> String {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .map_or_else(|| "—".into(), |e| e.reason_text.clone())
+}
+
+pub fn rule_at(plan: &Option<Plan>, i: usize) -> String {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .and_then(|e| e.rule.as_ref())
+        .map_or_else(|| "—".into(), |r| r.to_string())
+}
+
+pub fn group_at(plan: &Option<Plan>, i: usize) -> String {
+    plan.as_ref()
+        .and_then(|p| p.entries.get(i))
+        .and_then(|e| e.group.clone())
+        .map_or_else(
+            || "—".into(),
+            |g| if g.is_empty() { "\"\"".into() } else { g },
+        )
+}
+
+/// What a mark last showed: its class and its lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Painted {
+    pub class: &'static str,
+    pub lane: usize,
+}
+
+/// Brings the rendered table rows and the timeline marks in line with `plan`.
+/// Only the rows in view exist (see `Table`), and a mark is touched only when its verdict or
+/// lane changed since the last paint (`painted`), so a change costs tens of DOM calls, not
+/// 10,000. Runs in the browser only (from an effect).
+pub fn repaint(plan: &Option<Plan>, painted: &mut [Painted]) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let element = |n: Option<web_sys::Node>| n.and_then(|n| n.dyn_into::<web_sys::Element>().ok());
+    let set_cell = |row: &web_sys::Element, col: &str, text: &str, title: bool| {
+        let Some(td) = row
+            .query_selector(&format!("td[data-col=\"{col}\"]"))
+            .ok()
+            .flatten()
+        else {
+            return;
+        };
+        if td.text_content().as_deref() != Some(text) {
+            if title {
+                let _ = td.set_attribute("title", text);
+            }
+            td.set_text_content(Some(text));
+        }
+    };
+    if let Ok(list) = doc.query_selector_all("tbody tr.row") {
+        for k in 0..list.length() {
+            let Some(el) = element(list.item(k)) else {
+                continue;
+            };
+            let Some(i) = el
+                .get_attribute("data-idx")
+                .and_then(|v| v.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            let cur = el.get_attribute("class").unwrap_or_default();
+            let mut want = format!("row {}", class_at(plan, i));
+            if cur.split(' ').any(|c| c == "focused") {
+                want.push_str(" focused");
+            }
+            if cur != want {
+                let _ = el.set_attribute("class", &want);
+            }
+            set_cell(&el, "verdict", verdict_at(plan, i), false);
+            set_cell(&el, "reason", &reason_at(plan, i), true);
+            set_cell(&el, "rule", &rule_at(plan, i), false);
+            set_cell(&el, "group", &group_at(plan, i), false);
+        }
+    }
+    if let Ok(marks) = doc.query_selector_all("svg.marks circle.mark") {
+        for (i, last) in painted.iter_mut().enumerate() {
+            let want = Painted {
+                class: class_at(plan, i),
+                lane: lane_of(plan, i),
+            };
+            if *last == want {
+                continue;
+            }
+            if let Some(el) = element(marks.item(i as u32)) {
+                if last.class != want.class {
+                    let _ = el.set_attribute("class", &format!("mark {}", want.class));
+                }
+                if last.lane != want.lane {
+                    let _ = el.set_attribute("cy", &lane_y(want.lane, i).to_string());
+                }
+                *last = want;
+            }
+        }
+    }
+}
