@@ -58,8 +58,9 @@ pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
 }
 
 /// Reads a policy file the user loaded into the rule editor (the TOML parser stays out of the
-/// browser's wasm). Errors name the line and the key.
+/// browser's wasm). A mistake in the file is an answer (`Err` with the line and the key), not
+/// a failed request.
 #[server(input = Json, endpoint = "read_policy")]
-pub async fn read_policy(text: String) -> Result<retention::Rules, ServerFnError> {
-    retention::parse_policy(&text).map_err(|e| ServerFnError::ServerError(e.to_string()))
+pub async fn read_policy(text: String) -> Result<Result<retention::Rules, String>, ServerFnError> {
+    Ok(retention::parse_policy(&text).map_err(|e| e.to_string()))
 }

@@ -109,14 +109,15 @@ pub fn RuleEditor(
                 return;
             };
             match crate::api::read_policy(text).await {
-                Ok(loaded) => {
+                Ok(Ok(loaded)) => {
                     let first = next_key.get_value();
                     next_key.set_value(first + loaded.as_slice().len() as u32);
                     rules.set(Some(drafts_of(&loaded, first)));
                     notice.set(None);
                 }
+                Ok(Err(e)) => notice.set(Some(format!("That policy file cannot be used: {e}"))),
                 Err(e) => notice.set(Some(format!(
-                    "That policy file cannot be used: {}",
+                    "Could not read the policy file: {}",
                     super::server_error(&e)
                 ))),
             }
