@@ -52,7 +52,12 @@ test('rules edited in the browser re-plan per group with no request, and apply d
   await setField(page, 1, 'match', 'main-*');
   await setField(page, 1, 'retain', '2');
   await page.getByTestId('add-rule').click();
-  await setField(page, 2, 'name', 'previews');
+  // typed key by key, as a person types: the editor keeps its focus and every character
+  const name2 = page.locator('li.rule >> nth=1').locator('input[data-field="name"]');
+  await name2.fill('');
+  await name2.pressSequentially('previews');
+  await expect(name2).toHaveValue('previews');
+  await expect(name2).toBeFocused();
   await setField(page, 2, 'match', 'pr-*');
   await setField(page, 2, 'group', '^(pr-\\d+)-');
   await setField(page, 2, 'retain', '1');
@@ -80,6 +85,7 @@ test('rules edited in the browser re-plan per group with no request, and apply d
   await expect(reason(page, 'hotfix')).toHaveText('keep: newest 1 of 1 (rest)');
   await page.getByRole('button', { name: 'Move rule 3 up' }).click();
   await page.getByRole('button', { name: 'Move rule 2 up' }).click();
+
   await expect(page.locator('li.rule input[data-field="name"]').first()).toHaveValue('rest');
   await expect(page.getByTestId('delete-count')).toHaveText('8 deployments');
   await page.getByRole('button', { name: 'Move rule 1 down' }).click();

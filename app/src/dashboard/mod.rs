@@ -164,6 +164,8 @@ fn Loaded(
         })
     });
     let price_v = Memo::new(move |_| price_from(&price.get()));
+    // Only the switch between the two forms re-renders the editor, not each keystroke in it.
+    let ruled = Memo::new(move |_| rules.with(Option::is_some));
     {
         // The URL follows the controls a moment after the last change: Chromium's replaceState
         // costs ~2 ms, an eighth of the frame the preview has to fit in.
@@ -289,7 +291,7 @@ fn Loaded(
         <section class="dash" data-ready=move || ready.get().then_some("true")>
             {header}
             <Controls state />
-            {move || rules.with(Option::is_some).then(|| view! { <RuleEditor rules next_key policy notice /> })}
+            {move || ruled.get().then(|| view! { <RuleEditor rules next_key policy notice /> })}
             {move || {
                 let mut errs = Vec::new();
                 if let Err(e) = policy.get() { errs.push(e) }

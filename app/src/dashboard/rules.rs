@@ -67,8 +67,8 @@ pub fn RuleEditor(
             })
         }
     };
-    let position =
-        move |key: u32| rules.with_untracked(|r| r.iter().flatten().position(|d| d.key == key));
+    // Tracked: labels and buttons follow the rule when it moves.
+    let position = move |key: u32| rules.with(|r| r.iter().flatten().position(|d| d.key == key));
     let shift = move |key: u32, up: bool| {
         rules.update(|r| {
             let Some(v) = r else { return };
