@@ -432,7 +432,9 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     // Who ranks a managed deployment: the one implicit rule (RETAIN, keep_within), or the first
     // matching rule and its group. Ranks count per (rule, group).
     let rules = policy.rules.as_ref().map(|r| r.as_slice());
-    let mut ranks: std::collections::HashMap<(usize, String), u64> = Default::default();
+    // Per rule, the rank reached in each group (looked up by &str: no allocation per deployment).
+    let mut ranks: Vec<std::collections::HashMap<String, u64>> =
+        vec![Default::default(); rules.map_or(1, <[_]>::len)];
     let mut entries = Vec::with_capacity(dated.len());
     let mut managed_dates: Vec<(DateTime<Utc>, &DeploymentId)> = Vec::new();
     let mut excludes_used = vec![false; policy.excludes.len()];
@@ -473,8 +475,15 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
                 None => Reason::NoRule,
                 Some((i, retain, keep_within, scope)) => {
                     decided_by = scope.clone();
-                    let group = scope.as_ref().and_then(|s| s.group.clone());
-                    let rank = ranks.entry((i, group.unwrap_or_default())).or_insert(0);
+                    let groups = &mut ranks[i];
+                    let key = scope
+                        .as_ref()
+                        .and_then(|s| s.group.as_deref())
+                        .unwrap_or("");
+                    let rank = match groups.get_mut(key) {
+                        Some(r) => r,
+                        None => groups.entry(key.to_string()).or_insert(0),
+                    };
                     *rank += 1;
                     managed_dates.push((date, &d.id));
                     verdict(

@@ -11,9 +11,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A rule's name: shown in every reason it gives. 1–40 characters, no control characters.
+/// Shared (`Arc`): every entry a rule decides carries it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct RuleName(String);
+pub struct RuleName(std::sync::Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
@@ -39,7 +40,7 @@ impl FromStr for RuleName {
         if n == 0 || n > 40 || s.chars().any(char::is_control) {
             return Err(RuleError::BadName(s.escape_debug().to_string()));
         }
-        Ok(RuleName(s.to_string()))
+        Ok(RuleName(s.into()))
     }
 }
 impl TryFrom<String> for RuleName {
@@ -50,7 +51,7 @@ impl TryFrom<String> for RuleName {
 }
 impl From<RuleName> for String {
     fn from(n: RuleName) -> String {
-        n.0
+        n.0.to_string()
     }
 }
 impl fmt::Display for RuleName {

@@ -140,7 +140,7 @@ pub struct LoadedPolicy {
     pub rules: retention::Rules,
 }
 
-fn load_policy(path: &str) -> Result<LoadedPolicy, String> {
+pub fn load_policy(path: &str) -> Result<LoadedPolicy, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
     let rules = retention::parse_policy(&text).map_err(|e| e.to_string())?;
     Ok(LoadedPolicy { rules })

@@ -226,13 +226,7 @@ impl Config {
             "audit_db",
             f.audit_db.as_ref().map(|p| p.display().to_string()),
         );
-        one("bucket", f.bucket.clone());
         one("prefix", f.prefix.clone());
-        one("retain", f.policy.retain.map(|r| r.to_string()));
-        one(
-            "policy",
-            f.policy.file.as_ref().map(|p| p.display().to_string()),
-        );
         one(
             "keep_within",
             f.policy
@@ -277,8 +271,9 @@ impl Config {
         out
     }
 
-    /// The command with the file's values as flag defaults. Only the subcommands that read a
-    /// bucket take its `bucket`: `demo` (which writes into one) never does.
+    /// The command with the file's values as flag defaults (`demo`, which writes into a
+    /// bucket, takes only the endpoint). BUCKET and RETAIN are positional: clap mis-assigns
+    /// positionals after one with a default, so `main` fills them in after parsing.
     pub fn apply_to(&self, mut cmd: clap::Command) -> clap::Command {
         let defaults = self.defaults();
         let names: Vec<String> = cmd
@@ -354,8 +349,7 @@ mod tests {
         let d = c.defaults();
         let get = |id: &str| d.iter().find(|d| d.id == id).map(|d| d.values.clone());
         assert_eq!(get("keep_within"), Some(vec!["30d".to_string()]));
-        assert_eq!(get("retain"), Some(vec!["4".to_string()]));
-        assert_eq!(get("bucket"), None);
+        assert_eq!(get("retain"), None, "positional: filled in after parsing");
         let c = parse_str("bucket = \"b\"\nprefix = \"sites/\"\n").unwrap();
         let d = c.defaults();
         let buckets = d.iter().find(|d| d.id == "buckets").unwrap();

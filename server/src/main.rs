@@ -117,11 +117,22 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
                 sub.value_source(id)
                     .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
             };
+            if plan.bucket.is_none() {
+                plan.bucket = c.file.bucket.clone();
+            }
             if given("policy") {
                 plan.retain = None;
                 plan.keep_within = None;
             } else if given("retain") {
-                plan.policy = None;
+            } else if let Some(r) = c.file.policy.retain {
+                plan.retain = Some(retention::Retain::new(r)?);
+            } else if let Some(file) = &c.file.policy.file {
+                // The file's rules, unless RETAIN was given (clap cannot take this default: a
+                // defaulted --policy would conflict with a RETAIN given on the command line).
+                let path = file.display().to_string();
+                let loaded = args::load_policy(&path)
+                    .map_err(|e| anyhow::anyhow!("policy.file {path}: {e}"))?;
+                plan.policy = Some(loaded);
             }
         }
     }

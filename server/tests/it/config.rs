@@ -217,3 +217,43 @@ async fn logs_written_to_a_file_or_pipe_carry_no_colour_codes() {
     assert!(err.contains("DEBUG"), "the log has lines: {err}");
     assert!(!out.stderr.contains(&0x1b), "{err}");
 }
+
+#[tokio::test]
+async fn a_policy_file_named_in_the_config_is_used_and_a_retain_flag_replaces_it() {
+    let b = fresh_bucket("cfgrules").await;
+    deploy_seconds_apart(&b, &["pr-1-a", "pr-1-b", "pr-2-a"]).await;
+    let dir = workdir("cfgrules");
+    std::fs::write(
+        dir.join("policy.toml"),
+        "[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        format!(
+            "localstack = true\nbucket = \"{}\"\n[policy]\nfile = \"policy.toml\"\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let plan = run_in(&dir, &["plan", "--json"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert_eq!(deletes(&plan), ["pr-1-a"]);
+    assert_eq!(json(&plan)["deployments"][0]["rule"], "previews");
+    // RETAIN on the command line replaces the file's rules
+    let plan = run_in(&dir, &["plan", b.name(), "2", "--json"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert_eq!(deletes(&plan), ["pr-1-a"]);
+    assert!(json(&plan)["deployments"][0]["rule"].is_null());
+    let plan = run_in(&dir, &["plan", b.name(), "1", "--json"]);
+    assert_eq!(deletes(&plan), ["pr-1-b", "pr-1-a"]);
+    // and both in the file is refused
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        "[policy]\nfile = \"policy.toml\"\nretain = 3\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["plan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("policy.file"), "{}", stderr(&out));
+}
