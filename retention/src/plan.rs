@@ -431,10 +431,10 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
 
     // Who ranks a managed deployment: the one implicit rule (RETAIN, keep_within), or the first
     // matching rule and its group. Ranks count per (rule, group).
-    let rules = policy.rules.as_ref().map(|r| r.as_slice());
+    let rules = policy.rules.as_ref();
     // Per rule, the rank reached in each group (looked up by &str: no allocation per deployment).
     let mut ranks: Vec<std::collections::HashMap<String, u64>> =
-        vec![Default::default(); rules.map_or(1, <[_]>::len)];
+        vec![Default::default(); rules.map_or(1, |r| r.as_slice().len())];
     let mut entries = Vec::with_capacity(dated.len());
     let mut managed_dates: Vec<(DateTime<Utc>, &DeploymentId)> = Vec::new();
     let mut excludes_used = vec![false; policy.excludes.len()];
@@ -459,17 +459,13 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         } else {
             let decider = match rules {
                 None => Some((0, policy.retain, policy.keep_within, None)),
-                Some(rules) => rules
-                    .iter()
-                    .enumerate()
-                    .find(|(_, r)| r.matches.matches(d.id.as_str()))
-                    .map(|(i, r)| {
-                        let scope = Scope {
-                            rule: r.name.clone(),
-                            group: r.group.as_ref().map(|g| g.group_of(d.id.as_str())),
-                        };
-                        (i, r.retain, r.keep_within, Some(scope))
-                    }),
+                Some(rules) => rules.rule_for(d.id.as_str()).map(|(i, r)| {
+                    let scope = Scope {
+                        rule: r.name.clone(),
+                        group: r.group.as_ref().map(|g| g.group_of(d.id.as_str())),
+                    };
+                    (i, r.retain, r.keep_within, Some(scope))
+                }),
             };
             match decider {
                 None => Reason::NoRule,
@@ -565,7 +561,9 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         }
     }
 
-    let rule_summaries = rules.map_or_else(Vec::new, |rules| summarize_rules(rules, &entries));
+    let rule_summaries = rules.map_or_else(Vec::new, |rules| {
+        summarize_rules(rules.as_slice(), &entries)
+    });
     for r in rule_summaries
         .iter()
         .filter(|r| r.keep.deployments + r.delete.deployments == 0)

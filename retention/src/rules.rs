@@ -208,19 +208,31 @@ impl From<Rules> for Vec<Rule> {
     }
 }
 
+impl fmt::Display for Rule {
+    /// `previews: 'pr-*' keep newest 1 per group '^(pr-\d+)-', and anything younger than 7 d`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: '{}' keep newest {}",
+            self.name, self.matches, self.retain
+        )?;
+        if let Some(g) = &self.group {
+            write!(f, " per group '{g}'")?;
+        }
+        if let Some(w) = self.keep_within {
+            write!(f, ", and anything younger than {w}")?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Rules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, r) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            write!(f, "{}: '{}' keep newest {}", r.name, r.matches, r.retain)?;
-            if let Some(g) = &r.group {
-                write!(f, " per group '{g}'")?;
-            }
-            if let Some(w) = r.keep_within {
-                write!(f, ", and anything younger than {w}")?;
-            }
+            write!(f, "{r}")?;
         }
         Ok(())
     }

@@ -135,15 +135,9 @@ impl Endpoint {
 }
 
 /// A policy file, read and checked while the arguments are parsed (a bad one is a usage error).
-#[derive(Debug, Clone)]
-pub struct LoadedPolicy {
-    pub rules: retention::Rules,
-}
-
-pub fn load_policy(path: &str) -> Result<LoadedPolicy, String> {
+pub fn load_policy(path: &str) -> Result<retention::Rules, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let rules = retention::parse_policy(&text).map_err(|e| e.to_string())?;
-    Ok(LoadedPolicy { rules })
+    retention::parse_policy(&text).map_err(|e| e.to_string())
 }
 
 fn parse_days(s: &str) -> Result<Span, String> {
@@ -161,7 +155,7 @@ pub struct PlanArgs {
     pub retain: Option<Retain>,
     /// Rules from a policy file (TOML, see README "Rules and groups") instead of RETAIN.
     #[arg(long, value_name = "FILE", value_parser = load_policy, conflicts_with_all = ["min_retain_days", "keep_within"])]
-    pub policy: Option<LoadedPolicy>,
+    pub policy: Option<retention::Rules>,
     /// Delete only deployments older than D days (beyond the newest RETAIN).
     #[arg(long, value_name = "D", value_parser = parse_days, conflicts_with = "keep_within")]
     pub min_retain_days: Option<Span>,
@@ -226,7 +220,7 @@ impl PlanArgs {
             date_source: self.date_source.clone(),
             purge_versions: Some(self.purge_versions),
             max_delete: self.max_delete,
-            rules: self.policy.as_ref().map(|p| p.rules.clone()),
+            rules: self.policy.clone(),
         }
     }
 
@@ -296,7 +290,7 @@ pub struct ServeArgs {
     pub max_delete: u64,
     /// Rules from a policy file: the dashboard starts with them (a link's own policy wins).
     #[arg(long, value_name = "FILE", value_parser = load_policy)]
-    pub policy: Option<LoadedPolicy>,
+    pub policy: Option<retention::Rules>,
     /// Serve previews only: every apply is refused.
     #[arg(long)]
     pub read_only: bool,

@@ -45,14 +45,7 @@ pub fn human_plan(planned: &Planned) -> String {
             // One line per rule, in the order they are tried.
             let _ = writeln!(s, "Policy: rules, the first matching one decides");
             for r in rules.as_slice() {
-                let _ = write!(s, "  {}: '{}' keep newest {}", r.name, r.matches, r.retain);
-                if let Some(g) = &r.group {
-                    let _ = write!(s, " per group '{g}'");
-                }
-                if let Some(w) = r.keep_within {
-                    let _ = write!(s, ", and anything younger than {w}");
-                }
-                let _ = writeln!(s);
+                let _ = writeln!(s, "  {r}");
             }
         }
     }

@@ -47,7 +47,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
                     min_days: args.schedule_min_days,
                 },
             ),
-            rules: args.policy.as_ref().map(|p| p.rules.clone()),
+            rules: args.policy.clone(),
         }));
     let (token, generated) = match (&args.token_file, std::env::var("S3_PRUNE_TOKEN")) {
         (Some(path), _) => {

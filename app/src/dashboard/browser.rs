@@ -73,13 +73,7 @@ pub async fn read_chosen_file(ev: &leptos::ev::Event) -> Option<String> {
 /// A `data:` link that downloads `text` (no Blob URL: nothing to revoke, and the CSP allows it).
 /// Plain Rust: the server renders it too.
 pub fn download_href(text: &str) -> String {
-    let mut out = String::from("data:application/toml;charset=utf-8,");
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let body =
+        super::policy::percent_encode(text, |b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
+    format!("data:application/toml;charset=utf-8,{body}")
 }

@@ -142,16 +142,21 @@ fn plain(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-_.*?^$()[]\\".contains(&b)
 }
 
-fn encode_field(s: &str) -> String {
+/// `s` with every byte `keep` refuses written as `%XX` (plain Rust: the server renders it too).
+pub fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if plain(b) {
+        if keep(b) {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
     out
+}
+
+fn encode_field(s: &str) -> String {
+    percent_encode(s, plain)
 }
 
 fn decode_field(s: &str) -> String {
