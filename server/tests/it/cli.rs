@@ -76,14 +76,16 @@ async fn apply_json_reports_deleted_objects_and_failures() {
 async fn keep_within_seconds_uses_real_upload_times() {
     let b = fresh_bucket("keep-within").await;
     deploy_seconds_apart(&b, &["old1", "old2"]).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The window is wide (20 s) and the gap wider (25 s): on a busy CI machine the apply has
+    // started 4 s after "young" was uploaded, which a 3 s window turned into a delete.
+    tokio::time::sleep(Duration::from_secs(25)).await;
     deploy_seconds_apart(&b, &["young", "newest"]).await;
     let out = s3_prune(&[
         "apply",
         b.name(),
         "1",
         "--keep-within",
-        "3s",
+        "20s",
         "--localstack",
         "--yes",
         "--json",
@@ -103,7 +105,7 @@ async fn keep_within_seconds_uses_real_upload_times() {
         .collect();
     assert_eq!(reasons[0], ("newest".into(), "keep: newest 1 of 1".into()));
     assert!(
-        reasons[1].1.starts_with("keep: ") && reasons[1].1.ends_with("younger than 3 s"),
+        reasons[1].1.starts_with("keep: ") && reasons[1].1.ends_with("younger than 20 s"),
         "{reasons:?}"
     );
     assert!(
