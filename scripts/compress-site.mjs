@@ -11,7 +11,8 @@ if (!dir) {
   process.exit(2);
 }
 for (const name of readdirSync(dir)) {
-  if (name.endsWith('.br') || name.endsWith('.gz')) continue;
+  // compressed copies and make's stamp file (.built) are not site files
+  if (name.startsWith('.') || name.endsWith('.br') || name.endsWith('.gz')) continue;
   const path = join(dir, name);
   if (!statSync(path).isFile()) continue;
   const body = readFileSync(path);

@@ -16,7 +16,7 @@ pub struct DeploymentDoc<'a> {
     objects: u64,
     bytes: u64,
     action: retention::Action,
-    reason: &'a str,
+    reason: String,
     reason_detail: &'a retention::Reason,
     /// Under rules: the deciding rule and the group (null where none).
     rule: Option<&'a str>,
@@ -98,7 +98,7 @@ impl<'a> PlanDoc<'a> {
                     objects: e.objects,
                     bytes: e.bytes,
                     action: e.action,
-                    reason: &e.reason_text,
+                    reason: e.reason_text(),
                     reason_detail: &e.reason,
                     rule: e.rule.as_ref().map(|r| r.as_str()),
                     group: e.group.as_deref(),

@@ -55,17 +55,26 @@ impl fmt::Display for Glob {
     }
 }
 
+/// A pattern or text symbol: bytes when both are ASCII (no allocation), chars otherwise.
+trait Sym: Copy + Ord + From<u8> {}
+impl Sym for u8 {}
+impl Sym for char {}
+
+fn sym<T: Sym>(c: u8) -> T {
+    T::from(c)
+}
+
 /// Index of the `]` closing the class opened at `start`, if any.
-fn class_end(p: &[char], start: usize) -> Option<usize> {
+fn class_end<T: Sym>(p: &[T], start: usize) -> Option<usize> {
     let mut j = start + 1;
-    if j < p.len() && p[j] == '!' {
+    if j < p.len() && p[j] == sym(b'!') {
         j += 1;
     }
-    if j < p.len() && p[j] == ']' {
+    if j < p.len() && p[j] == sym(b']') {
         j += 1; // a leading ']' is a literal member
     }
     while j < p.len() {
-        if p[j] == ']' {
+        if p[j] == sym(b']') {
             return Some(j);
         }
         j += 1;
@@ -73,16 +82,16 @@ fn class_end(p: &[char], start: usize) -> Option<usize> {
     None
 }
 
-fn class_matches(p: &[char], start: usize, end: usize, c: char) -> bool {
+fn class_matches<T: Sym>(p: &[T], start: usize, end: usize, c: T) -> bool {
     let mut j = start + 1;
-    let negate = p.get(j) == Some(&'!');
+    let negate = p.get(j) == Some(&sym(b'!'));
     if negate {
         j += 1;
     }
     let mut hit = false;
     let mut first = true;
     while j < end {
-        if (p[j] != ']' || first) && j + 2 < end && p[j + 1] == '-' {
+        if (p[j] != sym(b']') || first) && j + 2 < end && p[j + 1] == sym(b'-') {
             if p[j] <= c && c <= p[j + 2] {
                 hit = true;
             }
@@ -104,46 +113,53 @@ impl Glob {
     }
 
     pub fn matches(&self, text: &str) -> bool {
+        if self.0.is_ascii() && text.is_ascii() {
+            return matches_in(self.0.as_bytes(), text.as_bytes());
+        }
         let p: Vec<char> = self.0.chars().collect();
         let t: Vec<char> = text.chars().collect();
-        // Iterative matcher with single-star backtracking: linear-ish, no recursion blowup.
-        let (mut pi, mut ti) = (0usize, 0usize);
-        let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            let step = if pi < p.len() {
-                match p[pi] {
-                    '*' => {
-                        star = Some((pi, ti));
-                        pi += 1;
-                        continue;
-                    }
-                    '?' => Some(pi + 1),
-                    '[' => {
-                        let end = class_end(&p, pi).expect("validated at parse");
-                        class_matches(&p, pi, end, t[ti]).then_some(end + 1)
-                    }
-                    c => (c == t[ti]).then_some(pi + 1),
-                }
-            } else {
-                None
-            };
-            match step {
-                Some(next) => {
-                    pi = next;
-                    ti += 1;
-                }
-                None => match star {
-                    Some((sp, st)) => {
-                        pi = sp + 1;
-                        ti = st + 1;
-                        star = Some((sp, st + 1));
-                    }
-                    None => return false,
-                },
-            }
-        }
-        p[pi..].iter().all(|&c| c == '*')
+        matches_in(&p, &t)
     }
+}
+
+/// Iterative matcher with single-star backtracking: linear-ish, no recursion blowup.
+fn matches_in<T: Sym>(p: &[T], t: &[T]) -> bool {
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        let step = if pi < p.len() {
+            let c = p[pi];
+            if c == sym(b'*') {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            } else if c == sym(b'?') {
+                Some(pi + 1)
+            } else if c == sym(b'[') {
+                let end = class_end(p, pi).expect("validated at parse");
+                class_matches(p, pi, end, t[ti]).then_some(end + 1)
+            } else {
+                (c == t[ti]).then_some(pi + 1)
+            }
+        } else {
+            None
+        };
+        match step {
+            Some(next) => {
+                pi = next;
+                ti += 1;
+            }
+            None => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == sym(b'*'))
 }
 
 #[cfg(test)]

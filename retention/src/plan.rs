@@ -165,14 +165,20 @@ pub struct Entry {
     pub newest: DateTime<Utc>,
     pub action: Action,
     pub reason: Reason,
-    /// The human sentence for `reason`, so JSON readers need no copy of the wording.
-    pub reason_text: String,
     /// Under rules: the rule that decided it (null when none did, or without rules).
     #[serde(default)]
     pub rule: Option<RuleName>,
     /// Under rules: its group within that rule (null when the rule has no group pattern).
     #[serde(default)]
     pub group: Option<String>,
+}
+
+impl Entry {
+    /// The human sentence for `reason`. Made when shown, not with the plan: the browser
+    /// re-plans on every keystroke and shows a few dozen rows of thousands.
+    pub fn reason_text(&self) -> String {
+        self.reason.to_string()
+    }
 }
 
 /// A thing the user should know before applying.
@@ -436,12 +442,15 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     let mut ranks: Vec<std::collections::HashMap<String, u64>> =
         vec![Default::default(); rules.map_or(1, |r| r.as_slice().len())];
     let mut entries = Vec::with_capacity(dated.len());
+    // Per entry, the index of the rule that decided it (for the per-rule totals).
+    let mut decided_idx: Vec<Option<usize>> = Vec::with_capacity(dated.len());
     let mut managed_dates: Vec<(DateTime<Utc>, &DeploymentId)> = Vec::new();
     let mut excludes_used = vec![false; policy.excludes.len()];
 
     for (d, date, origin, _) in dated {
         let age_secs = (now - date).num_seconds();
         let mut decided_by: Option<Scope> = None;
+        let mut rule_idx = None;
         let excluded = policy
             .excludes
             .iter()
@@ -471,6 +480,7 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
                 None => Reason::NoRule,
                 Some((i, retain, keep_within, scope)) => {
                     decided_by = scope.clone();
+                    rule_idx = Some(i);
                     let groups = &mut ranks[i];
                     let key = scope
                         .as_ref()
@@ -496,6 +506,7 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         let (rule, group) = decided_by
             .take()
             .map_or((None, None), |s| (Some(s.rule), s.group));
+        decided_idx.push(rule_idx);
         entries.push(Entry {
             id: d.id.clone(),
             date,
@@ -505,7 +516,6 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
             bytes: d.bytes,
             newest: d.newest,
             action: reason.action(),
-            reason_text: reason.to_string(),
             reason,
             rule,
             group,
@@ -529,8 +539,9 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
         i = j;
     }
 
-    let present: BTreeSet<&DeploymentId> = inventory.deployments.iter().map(|d| &d.id).collect();
-    for pin in pins.iter().filter(|p| !present.contains(**p)) {
+    // Asked only for pins and the live id (a few): no set of every id per re-plan.
+    let present = |id: &DeploymentId| inventory.deployments.iter().any(|d| &d.id == id);
+    for pin in pins.iter().filter(|p| !present(p)) {
         warnings.push(Warning::PinMatchesNothing { id: (*pin).clone() });
     }
     for (g, used) in policy.excludes.iter().zip(excludes_used) {
@@ -562,7 +573,7 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     }
 
     let rule_summaries = rules.map_or_else(Vec::new, |rules| {
-        summarize_rules(rules.as_slice(), &entries)
+        summarize_rules(rules.as_slice(), &entries, &decided_idx, &ranks)
     });
     for r in rule_summaries
         .iter()
@@ -575,7 +586,7 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
 
     let mut blocked = Vec::new();
     if let Some(live) = &inventory.live {
-        if !present.contains(live) {
+        if !present(live) {
             blocked.push(Block::LiveMissing { id: live.clone() });
         }
     }
@@ -637,29 +648,33 @@ fn verdict(
     }
 }
 
-/// Totals per rule, in rule order.
-fn summarize_rules(rules: &[crate::Rule], entries: &[Entry]) -> Vec<RuleSummary> {
-    rules
+/// Totals per rule, in rule order. `decided[k]` is the index of the rule that decided
+/// `entries[k]`; `ranks[i]` holds one counter per group rule `i` ranked.
+fn summarize_rules(
+    rules: &[crate::Rule],
+    entries: &[Entry],
+    decided: &[Option<usize>],
+    ranks: &[std::collections::HashMap<String, u64>],
+) -> Vec<RuleSummary> {
+    let mut out: Vec<RuleSummary> = rules
         .iter()
-        .map(|r| {
-            let mut s = RuleSummary {
-                rule: r.name.clone(),
-                groups: 0,
-                keep: Totals::default(),
-                delete: Totals::default(),
-            };
-            let mut groups = BTreeSet::new();
-            for e in entries.iter().filter(|e| e.rule.as_ref() == Some(&r.name)) {
-                groups.insert(e.group.as_deref().unwrap_or(""));
-                match e.action {
-                    Action::Keep => s.keep.add(e),
-                    Action::Delete => s.delete.add(e),
-                }
-            }
-            s.groups = groups.len() as u64;
-            s
+        .zip(ranks)
+        .map(|(r, groups)| RuleSummary {
+            rule: r.name.clone(),
+            groups: groups.len() as u64,
+            keep: Totals::default(),
+            delete: Totals::default(),
         })
-        .collect()
+        .collect();
+    for (e, i) in entries.iter().zip(decided) {
+        if let Some(s) = i.and_then(|i| out.get_mut(i)) {
+            match e.action {
+                Action::Keep => s.keep.add(e),
+                Action::Delete => s.delete.add(e),
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

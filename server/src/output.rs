@@ -63,7 +63,7 @@ pub fn human_plan(planned: &Planned) -> String {
                     e.objects.to_string(),
                     size(e.bytes),
                     e.action.to_string(),
-                    escape(&e.reason_text),
+                    escape(&e.reason_text()),
                 ]
             })
             .collect();

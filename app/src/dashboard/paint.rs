@@ -65,7 +65,7 @@ pub fn class_at(plan: &Option<Plan>, i: usize) -> &'static str {
 pub fn reason_at(plan: &Option<Plan>, i: usize) -> String {
     plan.as_ref()
         .and_then(|p| p.entries.get(i))
-        .map_or_else(|| "—".into(), |e| e.reason_text.clone())
+        .map_or_else(|| "—".into(), Entry::reason_text)
 }
 
 pub fn rule_at(plan: &Option<Plan>, i: usize) -> String {

@@ -14,7 +14,7 @@ fn by_id(p: &Plan) -> HashMap<String, (String, Option<String>, Option<String>)> 
             (
                 e.id.to_string(),
                 (
-                    e.reason_text.clone(),
+                    e.reason_text(),
                     e.rule.as_ref().map(|r| r.to_string()),
                     e.group.clone(),
                 ),

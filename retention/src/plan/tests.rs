@@ -33,7 +33,7 @@ fn policy(retain: u64) -> Policy {
 fn reasons(p: &Plan) -> Vec<(String, String)> {
     p.entries
         .iter()
-        .map(|e| (e.id.to_string(), e.reason_text.clone()))
+        .map(|e| (e.id.to_string(), e.reason_text()))
         .collect()
 }
 
@@ -341,7 +341,7 @@ fn future_dates_are_young() {
     assert_eq!(p.entries[0].id.as_str(), "future");
     assert_eq!(p.entries[1].id.as_str(), "soon");
     assert_eq!(
-        p.entries[1].reason_text,
+        p.entries[1].reason_text(),
         "keep: dated in the future, younger than 1 d"
     );
 }
