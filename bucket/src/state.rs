@@ -60,6 +60,35 @@ impl Bucket {
         })
     }
 
+    /// A policy file kept in the bucket (the scheduled job's `S3_PRUNE_POLICY_KEY`): `rel` is
+    /// relative to the prefix and must lie where no run can delete it — a loose object
+    /// (`policy.toml`) or under `.s3-prune/` — never inside a deployment folder. Missing or not
+    /// UTF-8: an error, so nothing is deleted under a policy nobody can see.
+    pub async fn read_policy_file(&self, rel: &str) -> Result<String, S3Error> {
+        let key = format!("{}{rel}", self.prefix);
+        let outside = rel.is_empty()
+            || rel.starts_with('/')
+            || (rel.contains('/') && !rel.starts_with(&format!("{RESERVED}/")));
+        if outside {
+            return Err(S3Error::Pointer {
+                key,
+                problem: format!(
+                    "a policy file must be a loose object under the prefix (e.g. 'policy.toml') \
+                     or under '{RESERVED}/' (e.g. '{RESERVED}/policy.toml'), never inside a \
+                     deployment folder a run could delete"
+                ),
+            });
+        }
+        let body = self.get_body(&key).await?.ok_or_else(|| S3Error::Pointer {
+            key: key.clone(),
+            problem: "it does not exist (upload the policy file there)".into(),
+        })?;
+        String::from_utf8(body).map_err(|_| S3Error::Pointer {
+            key,
+            problem: "it is not UTF-8 text".into(),
+        })
+    }
+
     /// Pins stored in the bucket; none when the file does not exist. A file that exists but
     /// cannot be read or parsed is an error.
     pub async fn read_pins(&self) -> Result<Vec<Pin>, S3Error> {

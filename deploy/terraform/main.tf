@@ -14,6 +14,7 @@ locals {
     },
     var.retain == null ? {} : { S3_PRUNE_RETAIN = tostring(var.retain) },
     var.policy == null ? {} : { S3_PRUNE_POLICY = var.policy },
+    var.policy_key == null ? {} : { S3_PRUNE_POLICY_KEY = var.policy_key },
     var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
     var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
   )

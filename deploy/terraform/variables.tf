@@ -42,6 +42,12 @@ variable "policy" {
   default     = null
 }
 
+variable "policy_key" {
+  description = "Read the rules at every run from this key, relative to prefix (e.g. .s3-prune/policy.toml), instead of retain or policy: the team edits the file in the bucket, not the function. Must be a loose object or under .s3-prune/."
+  type        = string
+  default     = null
+}
+
 variable "min_retain_days" {
   description = "Delete only deployments older than this many days (null = no minimum age)."
   type        = number

@@ -40,6 +40,9 @@ pub struct Job {
     pub dry_run: Option<bool>,
     /// Rules, as a policy file's TOML (`S3_PRUNE_POLICY`), instead of `retain`.
     pub policy: Option<String>,
+    /// Rules read from this key of the bucket at every run (`S3_PRUNE_POLICY_KEY`, relative to
+    /// the prefix, e.g. `.s3-prune/policy.toml`): the team edits the file, not the function.
+    pub policy_key: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -98,7 +101,14 @@ impl Configured {
             purge_versions: env_bool("S3_PRUNE_PURGE_VERSIONS")?,
             dry_run: env_bool("S3_PRUNE_DRY_RUN")?,
             policy: env("S3_PRUNE_POLICY"),
+            policy_key: env("S3_PRUNE_POLICY_KEY"),
         };
+        if job.policy.is_some() && job.policy_key.is_some() {
+            bail!("set S3_PRUNE_POLICY or S3_PRUNE_POLICY_KEY, not both: which policy is meant?");
+        }
+        if job.retain.is_some() && job.policy_key.is_some() {
+            bail!("set S3_PRUNE_RETAIN or S3_PRUNE_POLICY_KEY, not both: the policy file's rules replace RETAIN");
+        }
         let spec = job.spec().context("the S3_PRUNE_* environment")?;
         Ok(Configured { job, spec })
     }
@@ -129,6 +139,9 @@ impl Configured {
             && base.live_pointer != ev.live_pointer
         {
             refuse("live_pointer", "differs from the configured one")?;
+        }
+        if ev.policy_key.is_some() && ev.policy_key != base.policy_key {
+            refuse("policy_key", "differs from the configured one")?;
         }
         let job = Job {
             bucket: ev.bucket.clone().or(base.bucket.clone()),
@@ -186,6 +199,27 @@ fn connect_from_env() -> bucket::Connect {
     }
 }
 
+impl Configured {
+    /// This job with the rules of the policy file kept in the bucket (read now, so an edit of
+    /// the file applies from the next run). Unreadable or invalid: an error, nothing deleted.
+    async fn with_policy_from(&self, bucket: &bucket::Bucket, rel: &str) -> Result<Configured> {
+        let text = bucket.read_policy_file(rel).await?;
+        let rules = retention::parse_policy(&text).map_err(|e| {
+            anyhow!(
+                "the policy file '{rel}' (S3_PRUNE_POLICY_KEY) in bucket '{}': {e}; nothing was deleted",
+                bucket.name()
+            )
+        })?;
+        Ok(Configured {
+            job: self.job.clone(),
+            spec: PolicySpec {
+                rules: Some(rules),
+                ..self.spec.clone()
+            },
+        })
+    }
+}
+
 /// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
 /// `/error` (and so to the function's error metric).
 pub async fn handle(
@@ -199,17 +233,28 @@ pub async fn handle(
     } else {
         serde_json::from_value(payload).context("the event payload is not an s3-prune job")?
     };
-    let (job, spec) = base.narrowed_by(&event)?;
-    let name = job
+    let name = event
         .bucket
         .clone()
+        .or(base.job.bucket.clone())
         .ok_or_else(|| anyhow!("no bucket: set S3_PRUNE_BUCKET or \"bucket\" in the event"))?;
+    let target = Target::new(&name, base.job.prefix.as_deref().unwrap_or(""))?;
+    let bucket = bucket::connect(&connect_from_env(), &target).await?;
+    let from_bucket;
+    let base = match &base.job.policy_key {
+        None => base,
+        Some(rel) => {
+            from_bucket = base.with_policy_from(&bucket, rel).await?;
+            &from_bucket
+        }
+    };
+    let (job, spec) = base.narrowed_by(&event)?;
     if spec.retain.is_none() && spec.rules.is_none() {
-        bail!("no RETAIN: set S3_PRUNE_RETAIN (or S3_PRUNE_POLICY) or \"retain\" in the event");
+        bail!(
+            "no RETAIN: set S3_PRUNE_RETAIN (or S3_PRUNE_POLICY, S3_PRUNE_POLICY_KEY) or \"retain\" in the event"
+        );
     }
     let policy = spec.build()?;
-    let target = Target::new(&name, job.prefix.as_deref().unwrap_or(""))?;
-    let bucket = bucket::connect(&connect_from_env(), &target).await?;
     let settings = ScanSettings {
         live_pointer: job.live_pointer.clone(),
         concurrency: CONCURRENCY,

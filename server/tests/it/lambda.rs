@@ -318,3 +318,145 @@ async fn the_function_runs_the_rules_of_s3_prune_policy_and_events_cannot_swap_t
     assert_eq!(left.len(), 6);
     assert!(!left.iter().any(|k| k.starts_with("pr-1-a/")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_reads_its_rules_from_the_bucket_each_run_and_deletes_nothing_without_them() {
+    let a = fresh_bucket("lambda-policy-key").await;
+    deploy_seconds_apart(&a, &["pr-1-a", "pr-2-a", "pr-1-b", "other"]).await;
+    let (addr, rt) = start_runtime().await;
+    let mut child = function(
+        &addr,
+        &[
+            ("S3_PRUNE_BUCKET", a.name()),
+            ("S3_PRUNE_POLICY_KEY", ".s3-prune/policy.toml"),
+        ],
+    );
+    let run = |id: &str| {
+        rt.events
+            .lock()
+            .unwrap()
+            .push_back((id.to_string(), "{}".to_string()))
+    };
+    // 1. No file yet: refused, nothing deleted.
+    run("missing");
+    wait_for(&rt, 1).await;
+    // 2. A file with an error: refused, naming the file and the key.
+    let put = |body: &str| {
+        let body = body.as_bytes().to_vec();
+        let a = &a;
+        async move {
+            a.put(".s3-prune/policy.toml", body, "application/toml", &[])
+                .await
+                .unwrap()
+        }
+    };
+    put("[[rule]]\nname = \"all\"\nmatch = \"*\"\nretain = 0\n").await;
+    run("bad");
+    wait_for(&rt, 2).await;
+    assert_eq!(all_keys(&a).await.len(), 9, "nothing deleted yet");
+    // 3. A good file: its rules decide (one per PR group), read at this run, not at start-up.
+    put("[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n")
+        .await;
+    run("apply");
+    wait_for(&rt, 3).await;
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+
+    let errors = rt.errors.lock().unwrap().clone();
+    let body = |id: &str| {
+        errors
+            .iter()
+            .find(|(r, _)| r == id)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"))
+    };
+    assert!(
+        body("missing").contains("does not exist"),
+        "{}",
+        body("missing")
+    );
+    assert!(
+        body("missing").contains("Nothing will be deleted"),
+        "{}",
+        body("missing")
+    );
+    let bad = body("bad");
+    assert!(
+        bad.contains(".s3-prune/policy.toml") && bad.contains("retain"),
+        "{bad}"
+    );
+    let responses = rt.responses.lock().unwrap().clone();
+    let (_, body) = responses
+        .iter()
+        .find(|(r, _)| r == "apply")
+        .unwrap_or_else(|| panic!("apply failed: {errors:?}"));
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let deleted: Vec<&str> = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, ["pr-1-a"], "{v}");
+    let left = all_keys(&a).await;
+    assert!(
+        left.iter().any(|k| k == ".s3-prune/policy.toml"),
+        "{left:?}"
+    );
+    assert!(!left.iter().any(|k| k.starts_with("pr-1-a/")), "{left:?}");
+
+    // A policy file inside a deployment folder could be deleted by the run it governs: refused.
+    let (addr, rt) = start_runtime().await;
+    a.put(
+        "other/policy.toml",
+        b"[[rule]]\nname = \"all\"\nmatch = \"*\"\nretain = 1\n".to_vec(),
+        "application/toml",
+        &[],
+    )
+    .await
+    .unwrap();
+    let mut child = function(
+        &addr,
+        &[
+            ("S3_PRUNE_BUCKET", a.name()),
+            ("S3_PRUNE_POLICY_KEY", "other/policy.toml"),
+        ],
+    );
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("inside".into(), "{}".into()));
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    let errors = rt.errors.lock().unwrap().clone();
+    assert!(
+        errors
+            .iter()
+            .any(|(r, b)| r == "inside" && b.contains("never inside a deployment folder")),
+        "{errors:?}"
+    );
+    assert_eq!(all_keys(&a).await.len(), left.len() + 1);
+}
+
+#[test]
+fn a_policy_key_beside_s3_prune_policy_or_retain_is_refused_at_start() {
+    for (env, want) in [
+        (
+            vec![("S3_PRUNE_POLICY_KEY", "p.toml"), ("S3_PRUNE_POLICY", "x")],
+            "not both",
+        ),
+        (
+            vec![("S3_PRUNE_POLICY_KEY", "p.toml"), ("S3_PRUNE_RETAIN", "3")],
+            "not both",
+        ),
+    ] {
+        let mut env = env;
+        env.push(("S3_PRUNE_BUCKET", "b"));
+        let out = function("127.0.0.1:9", &env).wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(err.contains(want), "{err}");
+    }
+}
