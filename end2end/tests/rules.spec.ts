@@ -70,12 +70,18 @@ test('rules edited in the browser re-plan per group with no request, and apply d
   await expect(reason(page, 'hotfix')).toHaveText('keep: no rule matches');
   await expect(page.locator('tbody tr.row[data-id="pr-7-a"] td[data-col="group"]')).toHaveText('pr-7');
   await expect(page.locator('tbody tr.row[data-id="main-1"] td[data-col="rule"]')).toHaveText('production');
-  // one lane per rule, and one for what no rule decides
-  await expect(page.locator('svg.marks g.lane')).toHaveCount(3);
-  await expect(page.locator('svg.marks text.lane-label')).toHaveText(['production', 'previews', 'no rule, pinned, excluded']);
+  // one lane per rule, split per group for a rule with a few groups, and one for what no
+  // rule decides
+  await expect(page.locator('svg.marks g.lane')).toHaveCount(4);
+  await expect(page.locator('svg.marks text.lane-label')).toHaveText(
+    ['production', 'previews · pr-7', 'previews · pr-8', 'no rule, pinned, excluded']);
   const laneOf = async (id: string) => Number(await page.locator(`circle.mark[data-id="${id}"]`).getAttribute('cy'));
-  expect(await laneOf('main-1')).toBeLessThan(await laneOf('pr-7-a'));
-  expect(await laneOf('pr-7-a')).toBeLessThan(await laneOf('hotfix'));
+  const band = async (id: string) => Math.floor((await laneOf(id) - 8) / 40);
+  expect(await band('main-1')).toBe(0);
+  expect(await band('pr-7-a')).toBe(1);
+  expect(await band('pr-7-c')).toBe(1);
+  expect(await band('pr-8-a')).toBe(2);
+  expect(await band('hotfix')).toBe(3);
   await expect(page.getByTestId('per-rule').locator('tr[data-rule="previews"] td[data-col="delete"]')).toHaveText('2');
 
   // a catch-all rule: order decides (the first matching rule wins)

@@ -5,6 +5,7 @@
 mod apply;
 mod browser;
 mod controls;
+mod lanes;
 mod paint;
 pub mod policy;
 mod rules;
@@ -20,7 +21,7 @@ use browser::{navigate_to_bucket, set_url, UrlState};
 use controls::{ControlState, Controls};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use paint::{class_at, lane_of, repaint, Painted};
+use paint::{class_at, lanes_of, repaint, Painted};
 use policy::{chosen, decode_rules, drafts_of, encode_rules};
 use retention::{DeploymentId, Plan, Policy, Retain};
 use rules::RuleEditor;
@@ -218,10 +219,12 @@ fn Loaded(
     // Verdicts and lanes follow the plan through one effect (see `repaint`); the markup is
     // rendered with the plan of the moment, so the server's HTML is already right.
     let painted: StoredValue<Vec<Painted>> = StoredValue::new(plan.with_untracked(|p| {
-        (0..n)
-            .map(|i| Painted {
+        lanes_of(p, n)
+            .into_iter()
+            .enumerate()
+            .map(|(i, lane)| Painted {
                 class: class_at(p, i),
-                lane: lane_of(p, i),
+                lane,
             })
             .collect()
     }));

@@ -2,6 +2,7 @@
 //! view, and the class and lane of each timeline mark. Cells are found by name (`data-col`), not
 //! by position, so a column added to the table cannot make a repaint write into the wrong one.
 
+use super::lanes::Lanes;
 use retention::{Action, Entry, Plan, Reason};
 use wasm_bindgen::JsCast;
 
@@ -9,25 +10,17 @@ use wasm_bindgen::JsCast;
 pub const TOP: f64 = 8.0;
 pub const LANE_H: f64 = 40.0;
 
-/// The lane of an entry: its rule's position, or the last lane (no rule, pinned, excluded).
-/// Without rules, one lane.
-pub fn lane_of_entry(p: &Plan, e: &Entry) -> usize {
-    match &p.policy.rules {
-        None => 0,
-        Some(rules) => {
-            let rules = rules.as_slice();
-            e.rule
-                .as_ref()
-                .and_then(|r| rules.iter().position(|x| &x.name == r))
-                .unwrap_or(rules.len())
+/// The lane of every entry, in plan order (see [`Lanes`]).
+pub fn lanes_of(plan: &Option<Plan>, n: usize) -> Vec<usize> {
+    match plan {
+        None => vec![0; n],
+        Some(p) => {
+            let lanes = Lanes::of(p);
+            (0..n)
+                .map(|i| p.entries.get(i).map_or(0, |e| lanes.lane_of(p, e)))
+                .collect()
         }
     }
-}
-
-pub fn lane_of(plan: &Option<Plan>, i: usize) -> usize {
-    plan.as_ref()
-        .and_then(|p| p.entries.get(i).map(|e| lane_of_entry(p, e)))
-        .unwrap_or(0)
 }
 
 /// A mark's height in the picture: its lane, spread over three rows so neighbours overlap less.
@@ -142,10 +135,11 @@ pub fn repaint(plan: &Option<Plan>, painted: &mut [Painted]) {
         }
     }
     if let Ok(marks) = doc.query_selector_all("svg.marks circle.mark") {
+        let lanes = lanes_of(plan, painted.len());
         for (i, last) in painted.iter_mut().enumerate() {
             let want = Painted {
                 class: class_at(plan, i),
-                lane: lane_of(plan, i),
+                lane: lanes[i],
             };
             if *last == want {
                 continue;

@@ -1,7 +1,8 @@
 //! The timeline: every deployment as a mark (newest right, size = bytes, colour = verdict), in
-//! one lane per rule (and one for what no rule decides), with each rule's minimum-age cut-off
-//! drawn as a line and the region it may delete from shaded.
+//! one lane per rule or group (see `lanes`), with each rule's minimum-age cut-off drawn as a
+//! line and the region it may delete from shaded.
 
+use super::lanes::Lanes;
 use super::paint::{class_at, lane_y, reason_at, Painted, LANE_H, TOP};
 use super::Row;
 use crate::format;
@@ -11,42 +12,6 @@ use retention::Plan;
 const W: f64 = 1000.0;
 const PAD: f64 = 24.0;
 const AXIS: f64 = 26.0;
-
-/// One lane: its label and the minimum age of its rule.
-#[derive(Debug, Clone, PartialEq)]
-struct Lane {
-    label: String,
-    keep_within: Option<retention::Span>,
-    /// Whether the lane's deployments can be deleted at all (not the "other" lane).
-    managed: bool,
-}
-
-fn lanes(plan: &Option<Plan>) -> Vec<Lane> {
-    let Some(p) = plan else {
-        return vec![];
-    };
-    match &p.policy.rules {
-        None => vec![Lane {
-            label: String::new(),
-            keep_within: p.policy.keep_within,
-            managed: true,
-        }],
-        Some(rules) => rules
-            .as_slice()
-            .iter()
-            .map(|r| Lane {
-                label: r.name.to_string(),
-                keep_within: r.keep_within,
-                managed: true,
-            })
-            .chain(std::iter::once(Lane {
-                label: "no rule, pinned, excluded".into(),
-                keep_within: None,
-                managed: false,
-            }))
-            .collect(),
-    }
-}
 
 #[component]
 pub fn Timeline(
@@ -89,8 +54,8 @@ pub fn Timeline(
     });
     let first = rows.with_value(|r| r.last().map(|r| r.date.clone()).unwrap_or_default());
     let last = rows.with_value(|r| r.first().map(|r| r.date.clone()).unwrap_or_default());
-    let lanes = Memo::new(move |_| plan.with(lanes));
-    let height = move || TOP + lanes.with(|l| l.len().max(1)) as f64 * LANE_H + AXIS;
+    let lanes = Memo::new(move |_| plan.with(|p| p.as_ref().map(Lanes::of).unwrap_or_default()));
+    let height = move || TOP + lanes.with(|l| l.count().max(1)) as f64 * LANE_H + AXIS;
     let detail = move || {
         focused.get().map(|i| {
             let reason = plan.with(|p| reason_at(p, i));
@@ -110,7 +75,7 @@ pub fn Timeline(
     };
     // Per lane: the label, and where "old enough to delete" begins.
     let lane_marks = move || {
-        lanes.get().into_iter().enumerate().map(|(k, lane)| {
+        lanes.get().iter().cloned().enumerate().map(|(k, lane)| {
             let top = TOP + k as f64 * LANE_H;
             let cut = lane.keep_within.map(|w| {
                 let ts = now_ts.saturating_sub(i64::try_from(w.as_secs()).unwrap_or(i64::MAX));
