@@ -4,7 +4,7 @@
 use super::policy::{chosen, Chosen, RuleDraft};
 use crate::format;
 use leptos::prelude::*;
-use retention::{DateSource, Plan};
+use retention::{DateSource, Plan, RuleSummary};
 
 /// What the next scheduled run will delete: the same plan, with the scheduled policy.
 #[component]
@@ -63,6 +63,13 @@ pub fn Forecast(
 #[component]
 pub fn Summary(plan: Memo<Option<Plan>>, price: Memo<Result<f64, String>>) -> impl IntoView {
     let s = move || plan.with(|p| p.as_ref().map(|p| p.summary));
+    // Per rule: the rows are made when the rules change (names), the figures in them follow
+    // each re-plan as text, so a keystroke does not rebuild the table.
+    let per_rule =
+        Memo::new(move |_| plan.with(|p| p.as_ref().map(|p| p.rules.clone()).unwrap_or_default()));
+    let names = Memo::new(move |_| {
+        per_rule.with(|v| v.iter().map(|r| r.rule.to_string()).collect::<Vec<_>>())
+    });
     view! {
         <section class="summary" aria-live="polite" aria-label="Summary">
             <div class="card delete">
@@ -91,21 +98,26 @@ pub fn Summary(plan: Memo<Option<Plan>>, price: Memo<Result<f64, String>>) -> im
                 </div>
             })}
         </section>
-        {move || plan.with(|p| p.as_ref().filter(|p| !p.rules.is_empty()).map(|p| view! {
+        {move || (!names.with(Vec::is_empty)).then(|| view! {
             <table class="per-rule" data-testid="per-rule" aria-label="Per rule">
                 <thead><tr><th scope="col">"Rule"</th><th scope="col" class="num">"Groups"</th><th scope="col" class="num">"Keep"</th><th scope="col" class="num">"Delete"</th><th scope="col" class="num">"Frees"</th></tr></thead>
                 <tbody>
-                    {p.rules.iter().map(|r| view! {
-                        <tr data-rule=r.rule.to_string()>
-                            <td>{r.rule.to_string()}</td>
-                            <td class="num">{r.groups}</td>
-                            <td class="num">{r.keep.deployments}</td>
-                            <td class="num" data-col="delete">{r.delete.deployments}</td>
-                            <td class="num">{format::size(r.delete.bytes)}</td>
-                        </tr>
+                    {names.get().into_iter().enumerate().map(|(k, name)| {
+                        let cell = move |f: fn(&RuleSummary) -> String| {
+                            move || per_rule.with(|v| v.get(k).map(f).unwrap_or_default())
+                        };
+                        view! {
+                            <tr data-rule=name.clone()>
+                                <td>{name.clone()}</td>
+                                <td class="num">{cell(|r| r.groups.to_string())}</td>
+                                <td class="num">{cell(|r| r.keep.deployments.to_string())}</td>
+                                <td class="num" data-col="delete">{cell(|r| r.delete.deployments.to_string())}</td>
+                                <td class="num">{cell(|r| format::size(r.delete.bytes))}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
-        }))}
+        })}
     }
 }
