@@ -32,6 +32,15 @@ pub struct Skipped {
     pub last_modified: DateTime<Utc>,
 }
 
+/// A delete marker a run's delete created on a versioned bucket: removing it brings the object
+/// back with its content (see `s3-prune restore`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub deployment: String,
+    pub key: String,
+    pub version_id: String,
+}
+
 /// Where a run stands. A record is written `Started` before the first delete and completed
 /// after, so a run that dies mid-way still leaves a row that says so.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,11 +97,26 @@ pub struct Record {
     /// Keys newer than the plan, left in place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
+    /// The delete markers this run made (versioning enabled, no purge): what a restore removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<Marker>,
+    /// Set on a restore's own record: the run it restored. Its `deleted` then lists nothing and
+    /// `restored` the deployments brought back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_of: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<DeletedDeployment>,
 }
 
 impl Record {
     /// Everything planned was deleted.
     pub fn is_complete(&self) -> bool {
         self.status == Status::Finished
+    }
+
+    /// Whether `s3-prune restore` can bring back what this run deleted: it recorded delete
+    /// markers (a versioned bucket, no purge) and is not itself a restore.
+    pub fn restorable(&self) -> bool {
+        self.restore_of.is_none() && !self.markers.is_empty()
     }
 }

@@ -183,6 +183,9 @@ mod tests {
             }],
             status: crate::Status::Failed,
             skipped: vec![],
+            markers: vec![],
+            restore_of: None,
+            restored: vec![],
         }
     }
 

@@ -18,6 +18,25 @@ pub const MAX_BATCH: usize = 1000;
 /// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
 const KEY_RETRIES: u32 = 4;
 
+/// How a deployment's objects are deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// Current objects, on an unversioned bucket (quiet DeleteObjects).
+    Plain,
+    /// Current objects on a versioned bucket: each delete leaves a delete marker, whose version
+    /// id is recorded (`DeploymentOutcome::markers`) so `restore` can remove it again.
+    Marked,
+    /// Every version and delete marker: gone for good.
+    Purge,
+}
+
+/// A delete marker one of our deletes created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMarker {
+    pub key: String,
+    pub version_id: String,
+}
+
 /// One object (or object version) that could not be deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyFailure {
@@ -47,6 +66,9 @@ pub struct DeploymentOutcome {
     pub skipped: Vec<NewerKey>,
     /// Listed, and every listed key sent and answered (false when stopped before).
     pub finished: bool,
+    /// With [`Deletion::Marked`]: the delete markers the deletes created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<NewMarker>,
 }
 
 impl DeploymentOutcome {
@@ -126,14 +148,28 @@ struct Tally {
     open: u64,
     failed: Vec<KeyFailure>,
     skipped: Vec<NewerKey>,
+    markers: Vec<NewMarker>,
     /// Its listing arrived (its keys are in the pipeline).
     listed_ok: bool,
 }
 
+/// What one DeleteObjects batch answered.
+#[derive(Default)]
+pub(crate) struct BatchAnswer {
+    pub(crate) failed: Vec<KeyFailure>,
+    pub(crate) markers: Vec<NewMarker>,
+}
+
 /// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
 /// answer names it as failed; a deployment is done once every one of its keys is answered.
-fn book(tally: &mut [Tally], sent: &[Tagged], failed: Vec<KeyFailure>, progress: &Progress) {
+fn book(tally: &mut [Tally], sent: &[Tagged], answer: BatchAnswer, progress: &Progress) {
+    let BatchAnswer { failed, markers } = answer;
     let owner: HashMap<&str, usize> = sent.iter().map(|(i, (k, _))| (k.as_str(), *i)).collect();
+    for m in markers {
+        if let Some(&i) = owner.get(m.key.as_str()) {
+            tally[i].markers.push(m);
+        }
+    }
     let mut sent_to: HashMap<usize, u64> = HashMap::new();
     for (i, _) in sent {
         *sent_to.entry(*i).or_default() += 1;
@@ -173,11 +209,12 @@ impl Bucket {
     pub async fn delete_deployments(
         &self,
         doomed: &[Doomed],
-        purge_versions: bool,
+        how: Deletion,
         concurrency: usize,
         progress: Arc<Progress>,
     ) -> DeleteReport {
         let start = Instant::now();
+        let purge_versions = how == Deletion::Purge;
         let concurrency = concurrency.max(1);
         let mut tally: Vec<Tally> = doomed.iter().map(|_| Tally::default()).collect();
         let (tx, rx) = tokio::sync::mpsc::channel(concurrency);
@@ -209,8 +246,8 @@ impl Bucket {
             let send = |batch: Vec<Tagged>| async move {
                 let keys: Vec<(String, Option<String>)> =
                     batch.iter().map(|(_, k)| k.clone()).collect();
-                let failed = self.delete_batch(&keys).await;
-                (batch, failed)
+                let answer = self.delete_batch(&keys, how == Deletion::Marked).await;
+                (batch, answer)
             };
             loop {
                 if stopping && in_flight.is_empty() {
@@ -262,8 +299,8 @@ impl Bucket {
                             }
                         }
                     }
-                    Some((sent, failed)) = in_flight.next(), if !in_flight.is_empty() => {
-                        book(&mut tally, &sent, failed, &progress);
+                    Some((sent, answer)) = in_flight.next(), if !in_flight.is_empty() => {
+                        book(&mut tally, &sent, answer, &progress);
                     }
                 }
             }
@@ -284,6 +321,7 @@ impl Bucket {
                 failed: t.failed,
                 skipped: t.skipped,
                 finished: t.listed_ok && t.open == 0,
+                markers: t.markers,
             });
         }
         report.deployments.sort_by(|a, b| a.id.cmp(&b.id));
@@ -317,9 +355,15 @@ impl Bucket {
 
     /// One DeleteObjects batch, with per-key retries for throttling. Returns the keys that could
     /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone.
-    async fn delete_batch(&self, batch: &[(String, Option<String>)]) -> Vec<KeyFailure> {
+    /// With `markers`, the answer is verbose and the delete markers it names are returned.
+    pub(crate) async fn delete_batch(
+        &self,
+        batch: &[(String, Option<String>)],
+        markers: bool,
+    ) -> BatchAnswer {
         let mut pending: Vec<(String, Option<String>)> = batch.to_vec();
-        let mut failed = Vec::new();
+        let mut answer = BatchAnswer::default();
+        let failed = &mut answer.failed;
         let mut attempt = 0;
         loop {
             let ids: Vec<ObjectIdentifier> = pending
@@ -332,11 +376,15 @@ impl Bucket {
                         .ok()
                 })
                 .collect();
-            let delete = match Delete::builder().set_objects(Some(ids)).quiet(true).build() {
+            let delete = match Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(!markers)
+                .build()
+            {
                 Ok(d) => d,
                 Err(e) => {
                     failed.extend(fail_all(&pending, &e.to_string()));
-                    return failed;
+                    return answer;
                 }
             };
             let res = self
@@ -356,9 +404,16 @@ impl Bucket {
                         "s3:DeleteObject"
                     };
                     failed.extend(fail_all(&pending, &self.err(e, action).to_string()));
-                    return failed;
+                    return answer;
                 }
             };
+            answer.markers.extend(out.deleted().iter().filter_map(|d| {
+                (d.delete_marker() == Some(true)).then_some(())?;
+                Some(NewMarker {
+                    key: d.key()?.to_string(),
+                    version_id: d.delete_marker_version_id()?.to_string(),
+                })
+            }));
             // Hard failures are kept; only throttled or internally failed keys go round again.
             let mut retry = Vec::new();
             for e in out.errors() {
@@ -377,7 +432,7 @@ impl Bucket {
                 }
             }
             if retry.is_empty() {
-                return failed;
+                return answer;
             }
             attempt += 1;
             tokio::time::sleep(backoff(attempt)).await;
@@ -575,7 +630,20 @@ mod tests {
             version_id: None,
             error: "AccessDenied: no".into(),
         }];
-        book(&mut tally, &sent, failed, &progress);
+        let markers = vec![NewMarker {
+            key: "b/1".into(),
+            version_id: "m1".into(),
+        }];
+        book(
+            &mut tally,
+            &sent,
+            BatchAnswer { failed, markers },
+            &progress,
+        );
+        assert_eq!(
+            tally[1].markers[0].version_id, "m1",
+            "a marker goes to its deployment"
+        );
         assert_eq!(
             (tally[0].deleted, tally[0].open, tally[0].failed.len()),
             (2, 0, 0)
@@ -589,7 +657,7 @@ mod tests {
         book(
             &mut tally,
             &[tagged(1, "b/3"), tagged(2, "c/1")],
-            vec![],
+            BatchAnswer::default(),
             &progress,
         );
         assert_eq!((tally[1].deleted, tally[1].open), (2, 0));

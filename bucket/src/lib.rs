@@ -7,12 +7,14 @@ mod connect;
 mod delete;
 mod error;
 mod put;
+mod restore;
 mod scan;
 mod state;
 
 pub use connect::{connect, Connect, Target};
-pub use delete::{DeleteReport, DeploymentOutcome, KeyFailure, Progress};
+pub use delete::{DeleteReport, Deletion, DeploymentOutcome, KeyFailure, NewMarker, Progress};
 pub use error::S3Error;
+pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};
 pub use scan::{ScanOptions, RESERVED};
 
 use aws_sdk_s3::Client;

@@ -117,3 +117,16 @@ pub async fn all_versions(b: &Bucket) -> Vec<(String, bool)> {
     v.sort();
     v
 }
+
+/// The current content of `key`, or None when it has none (absent or behind a delete marker).
+pub async fn object_body(b: &Bucket, key: &str) -> Option<Vec<u8>> {
+    let out = b
+        .client()
+        .get_object()
+        .bucket(b.name())
+        .key(key)
+        .send()
+        .await
+        .ok()?;
+    Some(out.body.collect().await.ok()?.into_bytes().to_vec())
+}

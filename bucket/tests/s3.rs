@@ -1,7 +1,7 @@
 //! The bucket crate against a real LocalStack (started by `make test`).
 
 use bucket::testkit::{all_keys, all_versions, fresh_bucket, put_many, with_prefix};
-use bucket::{Progress, S3Error, ScanOptions};
+use bucket::{Deletion, Progress, S3Error, ScanOptions};
 use retention::{DeploymentId, Doomed, Versioning};
 use std::sync::Arc;
 
@@ -19,9 +19,17 @@ fn doomed(s: &str) -> Doomed {
     }
 }
 
+fn mode(purge: bool) -> Deletion {
+    if purge {
+        Deletion::Purge
+    } else {
+        Deletion::Plain
+    }
+}
+
 async fn delete(b: &bucket::Bucket, ids: &[&str], purge: bool) -> bucket::DeleteReport {
     let ids: Vec<_> = ids.iter().map(|s| doomed(s)).collect();
-    b.delete_deployments(&ids, purge, 8, Arc::new(Progress::default()))
+    b.delete_deployments(&ids, mode(purge), 8, Arc::new(Progress::default()))
         .await
 }
 
@@ -43,7 +51,7 @@ async fn a_deployment_of_2500_objects_is_scanned_and_deleted_in_batches() {
 
     let progress = Arc::new(Progress::default());
     let report = b
-        .delete_deployments(&[doomed("big")], false, 4, progress.clone())
+        .delete_deployments(&[doomed("big")], Deletion::Plain, 4, progress.clone())
         .await;
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.deleted_objects, 2500);
@@ -358,7 +366,9 @@ async fn small_deployments_are_deleted_through_shared_batches_and_counted_each()
     .await;
     let set: Vec<Doomed> = names[..20].iter().map(|n| doomed(n)).collect();
     let progress = Arc::new(Progress::default());
-    let report = b.delete_deployments(&set, false, 3, progress.clone()).await;
+    let report = b
+        .delete_deployments(&set, Deletion::Plain, 3, progress.clone())
+        .await;
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.deleted_objects, 20 * 70);
     assert_eq!(report.deployments.len(), 20);
@@ -395,7 +405,7 @@ async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
             newest: seen.newest,
         };
         let report = b
-            .delete_deployments(&[plan_view], purge, 4, Arc::new(Progress::default()))
+            .delete_deployments(&[plan_view], mode(purge), 4, Arc::new(Progress::default()))
             .await;
         assert!(!report.is_complete(), "purge {purge}: partly deleted");
         let skipped: Vec<&str> = report

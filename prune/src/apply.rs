@@ -3,9 +3,10 @@
 
 use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
-use bucket::{DeleteReport, Progress};
+use bucket::{DeleteReport, Deletion, Progress};
 use chrono::{DateTime, Utc};
 use retention::Doomed;
+use retention::Versioning;
 use std::sync::Arc;
 
 /// Where runs are recorded: the SQLite audit log, or JSON log lines for the scheduled job.
@@ -97,7 +98,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
         .bucket
         .delete_deployments(
             &doomed,
-            planned.plan.policy.purge_versions,
+            deletion(&planned),
             ctx.concurrency,
             ctx.progress.clone(),
         )
@@ -113,6 +114,19 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
         record,
         journal_error,
     })
+}
+
+/// How to delete: purge on request; on a versioning-enabled bucket, keep the delete markers'
+/// version ids so `restore` can undo the run; plainly otherwise. (On a suspended bucket a
+/// delete overwrites the "null" version, so there is nothing a marker's removal would bring back.)
+fn deletion(planned: &Planned) -> Deletion {
+    if planned.plan.policy.purge_versions {
+        Deletion::Purge
+    } else if planned.plan.versioning == Versioning::Enabled {
+        Deletion::Marked
+    } else {
+        Deletion::Plain
+    }
 }
 
 /// The record of a run about to delete: its plan, nothing deleted yet.
@@ -133,6 +147,9 @@ fn started(planned: &Planned, who: &str, source: &str, started_at: DateTime<Utc>
         failures: Vec::new(),
         status: Status::Started,
         skipped: Vec::new(),
+        markers: Vec::new(),
+        restore_of: None,
+        restored: Vec::new(),
     }
 }
 
@@ -170,6 +187,17 @@ fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
             key: s.key.clone(),
             version_id: s.version_id.clone(),
             last_modified: s.last_modified,
+        })
+        .collect();
+    record.markers = report
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.markers.iter().map(|m| audit::Marker {
+                deployment: d.id.to_string(),
+                key: m.key.clone(),
+                version_id: m.version_id.clone(),
+            })
         })
         .collect();
     record.status = if report.stopped {

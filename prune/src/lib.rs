@@ -7,6 +7,9 @@
 //! 3. [`apply`]: journal a `started` record, delete (never a key newer than the plan), complete
 //!    the record, and return the [`Report`].
 //!
+//! And the way back: [`check_restore`] and [`restore`] remove the delete markers an apply on a
+//! versioned bucket recorded.
+//!
 //! Policies are built from what a front end gathered with one [`PolicySpec`] (from `retention`,
 //! so the browser's preview builds its policy the same way).
 
@@ -14,9 +17,11 @@ mod apply;
 mod check;
 mod doc;
 mod plan;
+mod restore;
 
 pub use apply::{apply, ApplyContext, Journal, JournalError, LogJournal, Report};
 pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
 pub use plan::{scan_and_plan, Planned, ScanSettings};
+pub use restore::{check_restore, restore, RestoreContext, RestoreRefusal, Restored};
 pub use retention::{PolicySpec, SpecError, Widening};

@@ -43,6 +43,9 @@ pub enum Command {
     Unpin(PinArgs),
     /// Print the audit log of past applies as JSON lines, newest first.
     History(HistoryArgs),
+    /// Undo an apply on a versioned bucket: remove the delete markers it made, so every object
+    /// of its deployments is back with its content.
+    Restore(RestoreArgs),
     /// Run as an AWS Lambda function (the scheduled job); configured by S3_PRUNE_* variables
     /// and the event. Chosen automatically when AWS_LAMBDA_RUNTIME_API is set.
     Lambda,
@@ -64,6 +67,7 @@ impl Command {
             Command::Serve(a) => Some(&mut a.endpoint),
             Command::Demo(a) => Some(&mut a.endpoint),
             Command::Pin(a) | Command::Unpin(a) => Some(&mut a.endpoint),
+            Command::Restore(a) => Some(&mut a.endpoint),
             _ => None,
         }
     }
@@ -108,6 +112,26 @@ pub struct PinArgs {
     pub prefix: String,
     #[command(flatten)]
     pub endpoint: Endpoint,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RestoreArgs {
+    pub bucket: String,
+    /// The apply to undo: its audit record number (`s3-prune history`, the dashboard's History).
+    #[arg(long, value_name = "N")]
+    pub run: i64,
+    /// Restore only this deployment of the run (repeatable; default: all it deleted).
+    #[arg(long = "deployment", value_name = "ID")]
+    pub deployments: Vec<DeploymentId>,
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    /// Print the restore's record as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 }
 
 #[derive(Args, Debug, Clone)]

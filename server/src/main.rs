@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod lambda;
 mod output;
+mod restore;
 mod run;
 mod saved;
 mod serve;
@@ -62,6 +63,7 @@ async fn main() -> ExitCode {
         args::Command::Pin(a) => run::pin(a, true).await,
         args::Command::Unpin(a) => run::pin(a, false).await,
         args::Command::History(a) => run::history(a),
+        args::Command::Restore(a) => restore::restore(a).await,
         args::Command::Lambda => lambda::run().await,
         args::Command::Completions { shell } => {
             let mut cmd = args::Cli::command();

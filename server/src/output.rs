@@ -16,7 +16,7 @@ pub fn size(bytes: u64) -> String {
     retention::human_size(bytes)
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
+pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

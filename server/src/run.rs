@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-async fn open(bucket: &str, prefix: &str, endpoint: &Endpoint) -> Result<Bucket> {
+pub async fn open(bucket: &str, prefix: &str, endpoint: &Endpoint) -> Result<Bucket> {
     let target = Target::new(bucket, prefix)?;
     Ok(bucket::connect(&endpoint.connect(), &target).await?)
 }

@@ -1,0 +1,173 @@
+//! Undo on a versioned bucket: removing the delete markers an apply created brings every object
+//! of those deployments back with its content. A marker that is no longer the key's current
+//! version (something newer was written, or it is gone) is left alone and reported.
+
+use crate::delete::{KeyFailure, MAX_BATCH};
+use crate::{Bucket, S3Error};
+use retention::DeploymentId;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// One delete marker to remove: the key it hides, and its version id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkerToRemove {
+    pub key: String,
+    pub version_id: String,
+}
+
+/// A marker left in place, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftMarker {
+    pub key: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreOutcome {
+    pub id: DeploymentId,
+    /// Objects brought back (their markers removed).
+    pub restored: u64,
+    pub left: Vec<LeftMarker>,
+    pub failed: Vec<KeyFailure>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    pub deployments: Vec<RestoreOutcome>,
+    pub duration_ms: u64,
+}
+
+impl RestoreReport {
+    pub fn restored_objects(&self) -> u64 {
+        self.deployments.iter().map(|d| d.restored).sum()
+    }
+    /// Every marker was removed.
+    pub fn is_complete(&self) -> bool {
+        self.deployments
+            .iter()
+            .all(|d| d.left.is_empty() && d.failed.is_empty())
+    }
+}
+
+/// What a key's versions say now: its current delete marker, or that it has a current version.
+enum Current {
+    Marker(String),
+    Version,
+}
+
+impl Bucket {
+    /// Removes the given delete markers of one deployment, each only while it is still the
+    /// key's current version. Needs s3:ListBucketVersions and s3:DeleteObjectVersion.
+    pub async fn restore_deployment(
+        &self,
+        id: &DeploymentId,
+        markers: &[MarkerToRemove],
+    ) -> RestoreOutcome {
+        let mut out = RestoreOutcome {
+            id: id.clone(),
+            restored: 0,
+            left: Vec::new(),
+            failed: Vec::new(),
+        };
+        let prefix = self.deployment_prefix(id);
+        let current = match self.current_versions(&prefix).await {
+            Ok(c) => c,
+            Err(e) => {
+                out.failed.push(KeyFailure {
+                    key: prefix,
+                    version_id: None,
+                    error: format!("not restored: {e}"),
+                });
+                return out;
+            }
+        };
+        let mut todo = Vec::new();
+        for m in markers {
+            match current.get(&m.key) {
+                Some(Current::Marker(v)) if *v == m.version_id => {
+                    todo.push((m.key.clone(), Some(m.version_id.clone())))
+                }
+                Some(Current::Marker(_)) => out.left.push(LeftMarker {
+                    key: m.key.clone(),
+                    why: "deleted again since: its current delete marker is not this run's".into(),
+                }),
+                Some(Current::Version) => out.left.push(LeftMarker {
+                    key: m.key.clone(),
+                    why: "a newer version was written (or it was restored already): left as it is"
+                        .into(),
+                }),
+                None => out.left.push(LeftMarker {
+                    key: m.key.clone(),
+                    why: "its delete marker is gone (expired by a lifecycle rule, or removed)"
+                        .into(),
+                }),
+            }
+        }
+        for batch in todo.chunks(MAX_BATCH) {
+            let answer = self.delete_batch(batch, false).await;
+            out.restored += (batch.len() - answer.failed.len()) as u64;
+            out.failed.extend(answer.failed);
+        }
+        out
+    }
+
+    /// Restores several deployments, one after the other.
+    pub async fn restore(
+        &self,
+        deployments: &[(DeploymentId, Vec<MarkerToRemove>)],
+    ) -> RestoreReport {
+        let start = Instant::now();
+        let mut report = RestoreReport::default();
+        for (id, markers) in deployments {
+            report
+                .deployments
+                .push(self.restore_deployment(id, markers).await);
+        }
+        report.duration_ms = start.elapsed().as_millis() as u64;
+        report
+    }
+
+    /// Per key under `prefix`: what its current (latest) version is.
+    async fn current_versions(&self, prefix: &str) -> Result<HashMap<String, Current>, S3Error> {
+        let mut current = HashMap::new();
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(&self.name)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
+            for v in out.versions() {
+                if let (Some(k), Some(true)) = (v.key(), v.is_latest()) {
+                    current.insert(k.to_string(), Current::Version);
+                }
+            }
+            for m in out.delete_markers() {
+                if let (Some(k), Some(true)) = (m.key(), m.is_latest()) {
+                    let v = m.version_id().unwrap_or("null").to_string();
+                    current.insert(k.to_string(), Current::Marker(v));
+                }
+            }
+            if !out.is_truncated().unwrap_or(false) {
+                return Ok(current);
+            }
+            match out.next_key_marker() {
+                Some(k) if !k.is_empty() => {
+                    key_marker = Some(k.to_string());
+                    version_marker = out.next_version_id_marker().map(str::to_string);
+                }
+                _ => {
+                    return Err(S3Error::ListingCut {
+                        prefix: prefix.to_string(),
+                    })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `s3-prune restore BUCKET --run N [--deployment ID]…`: the CLI front end of the engine's undo.
+
+use crate::args::RestoreArgs;
+use crate::{output, run};
+use anyhow::Result;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
+    let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;
+    let journal = Arc::new(args.audit.open()?);
+    let record = journal.get(args.run)?;
+    let todo = prune::check_restore(&bucket, args.run, record.as_ref(), &args.deployments).await?;
+    let path = journal.path().to_path_buf();
+    let ctx = prune::RestoreContext {
+        who: crate::who::os_account(),
+        source: "cli",
+        journal,
+    };
+    let done = prune::restore(&bucket, args.run, todo, ctx).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&done.record)?);
+    } else {
+        for d in &done.report.deployments {
+            println!(
+                "{}: {} restored{}",
+                output::escape(d.id.as_str()),
+                output::plural(d.restored, "object", "objects"),
+                if d.left.is_empty() && d.failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} left, {} failed", d.left.len(), d.failed.len())
+                }
+            );
+            for l in &d.left {
+                println!("  left {}: {}", output::escape(&l.key), l.why);
+            }
+            for f in &d.failed {
+                println!("  failed {}: {}", output::escape(&f.key), f.error);
+            }
+        }
+        if let Some(id) = done.record.id {
+            println!(
+                "Restore of run {} recorded as #{id} in {}.",
+                args.run,
+                path.display()
+            );
+        }
+    }
+    if let Some(e) = &done.journal_error {
+        eprintln!("error: the restore ran (report above), but its audit record could not be completed: {e}");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if done.report.is_complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,167 @@
+//! Undo on a versioned bucket (`s3-prune restore`): every object comes back with its bytes; a
+//! key written again since is left as it is and reported; refusals change nothing.
+
+use crate::common::{json, s3_prune, stderr, stdout};
+use bucket::testkit::{all_keys, fresh_bucket, object_body};
+use bucket::Bucket;
+use std::time::Duration;
+
+/// Deployments a second apart, each object with its own content.
+async fn deploy(b: &Bucket, ids: &[&str]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        for f in ["index.html", "css/font.css", "img/logo.png"] {
+            let key = format!("{id}/{f}");
+            b.put(&key, content(&key), "application/octet-stream", &[])
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn content(key: &str) -> Vec<u8> {
+    (0..2048u32)
+        .flat_map(|i| format!("{key}:{i};").into_bytes())
+        .collect()
+}
+
+/// `apply BUCKET RETAIN --yes --json`: the audit record's id.
+fn apply(b: &Bucket, retain: &str, extra: &[&str]) -> i64 {
+    let mut args = vec!["apply", b.name(), retain, "--localstack", "--yes", "--json"];
+    args.extend_from_slice(extra);
+    let out = s3_prune(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    json(&out)["audit"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no audit id: {}", stdout(&out)))
+}
+
+#[tokio::test]
+async fn restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_written_since() {
+    let b = fresh_bucket("restore").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["d1", "d2", "d3"]).await;
+    let run = apply(&b, "1", &[]);
+    assert_eq!(all_keys(&b).await.len(), 3, "d1 and d2 deleted");
+    // Written again after the delete: its marker is no longer the current version.
+    b.put("d2/index.html", b"new".to_vec(), "text/html", &[])
+        .await
+        .unwrap();
+
+    // Asking for a deployment the run did not delete: refused, nothing changed.
+    let run_s = run.to_string();
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &run_s,
+        "--deployment",
+        "d3",
+        "--localstack",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("did not delete d3"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 4);
+
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &run_s,
+        "--localstack",
+        "--json",
+    ]);
+    // One key was left: the restore is not complete, and says so.
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let rec = json(&out);
+    assert_eq!(rec["restore_of"], run);
+    assert_eq!(rec["source"], "cli");
+    let failures = rec["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{rec}");
+    assert_eq!(failures[0]["key"], "d2/index.html");
+    assert!(failures[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("newer version"));
+    for key in [
+        "d1/index.html",
+        "d1/css/font.css",
+        "d1/img/logo.png",
+        "d2/css/font.css",
+        "d2/img/logo.png",
+    ] {
+        assert_eq!(object_body(&b, key).await, Some(content(key)), "{key}");
+    }
+    assert_eq!(
+        object_body(&b, "d2/index.html").await.as_deref(),
+        Some(&b"new"[..])
+    );
+    assert_eq!(all_keys(&b).await.len(), 9);
+
+    // The restore is on record, and a second restore finds nothing of this run to remove.
+    let hist = stdout(&s3_prune(&["history", "--limit", "50"]));
+    assert!(
+        hist.lines()
+            .any(|l| l.contains(&format!("\"restore_of\":{run}"))),
+        "{hist}"
+    );
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &run_s,
+        "--localstack",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    let again = json(&out);
+    assert_eq!(
+        again["restored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["objects"].as_u64().unwrap())
+            .sum::<u64>(),
+        0
+    );
+    assert_eq!(all_keys(&b).await.len(), 9);
+}
+
+#[tokio::test]
+async fn restore_refuses_an_unversioned_bucket_a_purged_run_and_a_restore() {
+    let plain = fresh_bucket("restore-plain").await;
+    deploy(&plain, &["a", "b"]).await;
+    let run = apply(&plain, "1", &[]).to_string();
+    let out = s3_prune(&["restore", plain.name(), "--run", &run, "--localstack"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not versioned"),
+        "{}",
+        stderr(&out)
+    );
+
+    let v = fresh_bucket("restore-purged").await;
+    v.enable_versioning().await.unwrap();
+    deploy(&v, &["a", "b"]).await;
+    let run = apply(&v, "1", &["--purge-versions"]).to_string();
+    let out = s3_prune(&["restore", v.name(), "--run", &run, "--localstack"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("purged versions"), "{}", stderr(&out));
+
+    // A run of another bucket, and a run that does not exist.
+    let out = s3_prune(&["restore", plain.name(), "--run", &run, "--localstack"]);
+    assert!(stderr(&out).contains("not this one"), "{}", stderr(&out));
+    let out = s3_prune(&["restore", v.name(), "--run", "999999", "--localstack"]);
+    assert!(
+        stderr(&out).contains("not in the audit log"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&v).await.len(), 3);
+}
