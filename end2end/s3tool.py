@@ -4,6 +4,7 @@ checked through the S3 API and not through s3-prune itself.
 usage: s3tool.py keys BUCKET            -> JSON list of keys
        s3tool.py put BUCKET KEY [ISO]    -> put KEY (with x-amz-meta-deployed-at=ISO if given)
        s3tool.py putbody BUCKET KEY TEXT -> put KEY with TEXT as its body
+       s3tool.py create BUCKET / versioned BUCKET -> a new bucket (versioning enabled)
 """
 import json
 import sys
@@ -25,5 +26,8 @@ elif cmd == "putbody":
     s3.put_object(Bucket=bucket, Key=sys.argv[3], Body=sys.argv[4].encode())
 elif cmd == "create":
     s3.create_bucket(Bucket=bucket)
+elif cmd == "versioned":
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 else:
     sys.exit(f"unknown command {cmd}")

@@ -57,6 +57,17 @@ pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
     state.history(200).map_err(ServerFnError::from)
 }
 
+/// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.
+#[server(input = Json, endpoint = "restore_run")]
+pub async fn restore_run(run: i64, confirm: String) -> Result<audit::Record, ServerFnError> {
+    let state = crate::server::state()?;
+    let user = crate::server::current_user().await;
+    state
+        .restore(run, &confirm, &user)
+        .await
+        .map_err(ServerFnError::from)
+}
+
 /// Reads a policy file the user loaded into the rule editor (the TOML parser stays out of the
 /// browser's wasm). A mistake in the file is an answer (`Err` with the line and the key), not
 /// a failed request.

@@ -1,12 +1,37 @@
-//! The History page: every apply on record, newest first.
+//! The History page: every apply (and restore) on record, newest first; runs on a versioned
+//! bucket can be restored from here.
+
+mod restore;
 
 use crate::api::history;
 use crate::format;
 use leptos::prelude::*;
+use restore::RestoreRun;
+use std::collections::HashMap;
+
+/// What the Undo column says for a run.
+fn undo_note(r: &audit::Record, restores: &HashMap<i64, Vec<i64>>) -> String {
+    if let Some(of) = r.restore_of {
+        return format!("restore of #{of}");
+    }
+    match r.id.and_then(|id| restores.get(&id)) {
+        Some(by) => format!(
+            "restored by {}",
+            by.iter()
+                .map(|i| format!("#{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None if r.restorable() => "can be restored".into(),
+        None => "no undo (unversioned bucket, purged, or nothing deleted)".into(),
+    }
+}
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let runs = Resource::new(|| (), |_| history());
+    let reload = RwSignal::new(0u32);
+    let result = RwSignal::new(None::<Result<String, String>>);
+    let runs = Resource::new(move || reload.get(), |_| history());
     view! {
         <main class="page">
             <header class="top">
@@ -14,25 +39,38 @@ pub fn HistoryPage() -> impl IntoView {
                 <nav class="nav"><a href="/">"Dashboard"</a>" · "<strong>"History"</strong>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
             </header>
             <h2>"Applies on record"</h2>
+            {move || result.get().map(|r| match r {
+                Ok(m) => view! { <p class="notice" role="status" data-testid="restore-result">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="restore-result">{e}</p> }.into_any(),
+            })}
             <Transition fallback=|| view! { <p class="loading">"Reading the audit log…"</p> }>
                 {move || Suspend::new(async move {
                     match runs.await {
                         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                         Ok(runs) if runs.is_empty() => view! { <p class="empty" data-testid="no-history">"No apply has run yet."</p> }.into_any(),
-                        Ok(runs) => view! {
+                        Ok(runs) => {
+                            let mut restores: HashMap<i64, Vec<i64>> = HashMap::new();
+                            for r in &runs {
+                                if let (Some(of), Some(id)) = (r.restore_of, r.id) {
+                                    restores.entry(of).or_default().push(id);
+                                }
+                            }
+                            view! {
                             <div class="table-wrap">
                                 <table class="history" data-testid="history">
                                     <thead><tr>
                                         <th scope="col">"#"</th><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th>
                                         <th scope="col">"From"</th><th scope="col">"Bucket"</th><th scope="col">"Deleted"</th>
-                                        <th scope="col">"Failed"</th><th scope="col">"Plan"</th><th scope="col">"Details"</th>
+                                        <th scope="col">"Failed"</th><th scope="col">"Plan"</th><th scope="col">"Undo"</th><th scope="col">"Details"</th>
                                     </tr></thead>
                                     <tbody>
                                         {runs.into_iter().map(|r| {
+                                            let undo = undo_note(&r, &restores);
+                                            let restore = r.restorable().then(|| view! { <RestoreRun run=r.id.unwrap_or_default() bucket=r.bucket.clone() reload result /> }.into_any());
                                             let details = r.deleted.iter().map(|d| format!("{} ({}, {})", d.id, format::plural(d.objects, "object", "objects"), format::size(d.bytes))).collect::<Vec<_>>();
                                             let failures = r.failures.iter().take(50).map(|f| format!("{}: {}", f.key, f.error)).collect::<Vec<_>>();
                                             view! {
-                                                <tr class=if r.failures.is_empty() { "run ok" } else { "run failed" }>
+                                                <tr class=if r.failures.is_empty() { "run ok" } else { "run failed" } data-run=r.id.unwrap_or_default()>
                                                     <td>{r.id.unwrap_or_default()}</td>
                                                     <td>{format::date(&r.started_at)}</td>
                                                     <td>{r.who.clone()}</td>
@@ -41,6 +79,7 @@ pub fn HistoryPage() -> impl IntoView {
                                                     <td>{format!("{} · {} · {}", format::plural(r.deleted.len() as u64, "deployment", "deployments"), format::plural(r.deleted_objects, "object", "objects"), format::size(r.deleted_bytes))}</td>
                                                     <td>{r.failures.len()}</td>
                                                     <td><code>{r.plan_fingerprint.clone()}</code></td>
+                                                    <td class="undo"><span data-testid="undo-note">{undo}</span>{restore}</td>
                                                     <td>
                                                         <details>
                                                             <summary>"show"</summary>
@@ -56,7 +95,8 @@ pub fn HistoryPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                        }.into_any(),
+                        }.into_any()
+                        }
                     }
                 })}
             </Transition>

@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod restore;
+
 /// The one error of the server side, turned into a `ServerFnError` at the boundary (api.rs,
 /// through server_fn's `From` for every `std::error::Error`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

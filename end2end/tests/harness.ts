@@ -40,6 +40,11 @@ export function createEmpty(bucket: string): void {
   execFileSync(python, [s3tool, 'create', bucket]);
 }
 
+/** A new bucket with versioning enabled (deletes leave delete markers: restorable). */
+export function createVersioned(bucket: string): void {
+  execFileSync(python, [s3tool, 'versioned', bucket]);
+}
+
 export function keys(bucket: string): string[] {
   return JSON.parse(execFileSync(python, [s3tool, 'keys', bucket]).toString());
 }

@@ -1,0 +1,70 @@
+//! The History page's Restore control for one run: shown only for runs that recorded delete
+//! markers; asks for the bucket's name, as apply does, then calls `restore_run`.
+
+use crate::api::restore_run;
+use crate::format;
+use leptos::prelude::*;
+
+#[component]
+pub fn RestoreRun(
+    run: i64,
+    bucket: String,
+    reload: RwSignal<u32>,
+    /// The page's message line: the outcome outlives this row, which the reload re-creates.
+    result: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let typed = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let name = StoredValue::new(bucket.clone());
+    let go = Action::new(move |confirm: &String| {
+        let confirm = confirm.clone();
+        async move {
+            busy.set(true);
+            let r = restore_run(run, confirm).await;
+            busy.set(false);
+            result.set(Some(match r {
+                Ok(rec) => {
+                    let objects: u64 = rec.restored.iter().map(|d| d.objects).sum();
+                    let left = rec.failures.len();
+                    reload.update(|n| *n += 1);
+                    Ok(format!(
+                        "Run {run}: restored {} of {} (record #{}){}",
+                        format::plural(objects, "object", "objects"),
+                        format::plural(rec.restored.len() as u64, "deployment", "deployments"),
+                        rec.id.unwrap_or_default(),
+                        if left > 0 {
+                            format!("; {left} left as they were (see the record)")
+                        } else {
+                            String::new()
+                        }
+                    ))
+                }
+                Err(e) => Err(match e {
+                    ServerFnError::ServerError(m) => m,
+                    other => other.to_string(),
+                }),
+            }));
+        }
+    });
+    let matches = move || typed.with(|t| name.with_value(|n| t.trim() == n));
+    view! {
+        <div class="restore" data-testid=format!("restore-{run}")>
+            {move || (!open.get()).then(|| view! {
+                <button type="button" class="secondary" on:click=move |_| open.set(true)>{format!("Restore run {run}…")}</button>
+            })}
+            {move || open.get().then(|| {
+                let bucket = bucket.clone();
+                view! {
+                    <form on:submit=move |ev| { ev.prevent_default(); go.dispatch(typed.get_untracked()); }>
+                        <label>
+                            {format!("Type the bucket name ({bucket}) to bring back what run {run} deleted ")}
+                            <input type="text" autocomplete="off" data-testid="restore-confirm" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                        </label>
+                        <button type="submit" class="danger" disabled=move || !matches() || busy.get()>{format!("Restore run {run}")}</button>
+                    </form>
+                }
+            })}
+        </div>
+    }
+}
