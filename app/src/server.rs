@@ -48,6 +48,8 @@ pub struct ServeConfig {
     pub schedule: Option<Schedule>,
     /// `serve --policy FILE`: the rules the page starts with.
     pub rules: Option<retention::Rules>,
+    /// `serve --notify URL`: told after every apply and restore.
+    pub notifier: prune::Notifier,
 }
 
 /// Everything the server functions share; provided to them as context.
@@ -337,6 +339,7 @@ impl AppState {
             concurrency: self.config.concurrency,
             progress: job.progress.clone(),
             journal,
+            notifier: self.config.notifier.clone(),
         };
         tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, user, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.

@@ -34,6 +34,7 @@ fn state_for(b: &Bucket) -> AppState {
         read_only: false,
         schedule: None,
         rules: None,
+        notifier: prune::Notifier::default(),
         audit: Some(std::sync::Arc::new(
             audit::AuditLog::open(
                 &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),

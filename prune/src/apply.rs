@@ -60,6 +60,8 @@ pub struct ApplyContext {
     /// Live counters, and the stop switch (SIGINT/SIGTERM, shutdown, the Lambda deadline).
     pub progress: Arc<Progress>,
     pub journal: Arc<dyn Journal>,
+    /// Told the outcome once the record is complete (`--notify`); never fails the apply.
+    pub notifier: crate::Notifier,
 }
 
 /// What an apply did: the audit record (one shape for every front end), and whether writing
@@ -105,6 +107,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
         .await;
     complete(&mut record, &report, &doomed);
     let journal_error = ctx.journal.finish(&record).err();
+    ctx.notifier.send(&record).await;
     if let Some(e) = &journal_error {
         tracing::error!(error = %e, "the apply ran but its audit record could not be completed");
     }

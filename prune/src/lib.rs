@@ -16,12 +16,14 @@
 mod apply;
 mod check;
 mod doc;
+mod notify;
 mod plan;
 mod restore;
 
 pub use apply::{apply, ApplyContext, Journal, JournalError, LogJournal, Report};
 pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
+pub use notify::{BadWebhookUrl, Notifier, Summary, WebhookUrl};
 pub use plan::{scan_and_plan, Planned, ScanSettings};
 pub use restore::{check_restore, restore, RestoreContext, RestoreRefusal, Restored};
 pub use retention::{PolicySpec, SpecError, Widening};

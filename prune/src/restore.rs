@@ -48,6 +48,7 @@ pub struct RestoreContext {
     pub who: String,
     pub source: &'static str,
     pub journal: Arc<dyn Journal>,
+    pub notifier: crate::Notifier,
 }
 
 /// What a restore did: its own audit record and the per-deployment report.
@@ -190,6 +191,7 @@ pub async fn restore(
         Status::Failed
     };
     let journal_error = ctx.journal.finish(&record).err();
+    ctx.notifier.send(&record).await;
     Ok(Restored {
         record,
         report,

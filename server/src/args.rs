@@ -132,6 +132,8 @@ pub struct RestoreArgs {
     pub endpoint: Endpoint,
     #[command(flatten)]
     pub audit: AuditArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -271,6 +273,23 @@ pub struct ApplyArgs {
     pub plan_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub audit: AuditArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NotifyArgs {
+    /// POST a JSON summary of the run to URL when it ends (repeatable): bucket, who, what was
+    /// deleted or restored, failures, audit id, and a `text` line Slack and Mattermost incoming
+    /// webhooks show as is. A failed notification is logged, never fails the run.
+    #[arg(long = "notify", value_name = "URL")]
+    pub notify: Vec<prune::WebhookUrl>,
+}
+
+impl NotifyArgs {
+    pub fn notifier(&self) -> prune::Notifier {
+        prune::Notifier::new(self.notify.clone())
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -352,6 +371,8 @@ pub struct ServeArgs {
     pub session_max: Span,
     #[command(flatten)]
     pub audit: AuditArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
     #[command(flatten)]
     pub endpoint: Endpoint,
     /// Development only: serve the browser files from DIR/pkg (as `make site` writes them)

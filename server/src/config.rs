@@ -22,6 +22,8 @@ pub struct File {
     pub audit_db: Option<PathBuf>,
     pub bucket: Option<String>,
     pub prefix: Option<String>,
+    /// Webhooks told after every apply and restore (`--notify`).
+    pub notify: Option<Vec<String>>,
     #[serde(default)]
     pub policy: PolicyKeys,
     #[serde(default)]
@@ -197,6 +199,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         .iter()
         .map(|g| g.parse::<Glob>().map_err(|e| bad("guards.excludes", &e)))
         .collect::<Result<_>>()?;
+    for u in file.notify.iter().flatten() {
+        u.parse::<prune::WebhookUrl>()
+            .map_err(|e| bad("notify", &e))?;
+    }
     Ok(Config {
         file,
         pins,
@@ -262,6 +268,7 @@ impl Config {
         for (id, list) in [
             ("buckets", &s.buckets.clone().or(one_bucket)),
             ("trusted_proxies", &s.trusted_proxies),
+            ("notify", &f.notify),
             ("allowed_hosts", &s.allowed_hosts),
         ] {
             if let Some(values) = list.clone() {

@@ -82,6 +82,8 @@ fn env_list(name: &str) -> Option<Vec<String>> {
 pub struct Configured {
     job: Job,
     spec: PolicySpec,
+    /// `S3_PRUNE_NOTIFY`: webhooks told after every apply (comma-separated URLs).
+    notifier: prune::Notifier,
 }
 
 impl Configured {
@@ -110,7 +112,17 @@ impl Configured {
             bail!("set S3_PRUNE_RETAIN or S3_PRUNE_POLICY_KEY, not both: the policy file's rules replace RETAIN");
         }
         let spec = job.spec().context("the S3_PRUNE_* environment")?;
-        Ok(Configured { job, spec })
+        let urls = env_list("S3_PRUNE_NOTIFY")
+            .unwrap_or_default()
+            .iter()
+            .map(|u| u.parse::<prune::WebhookUrl>())
+            .collect::<Result<Vec<_>, _>>()
+            .context("S3_PRUNE_NOTIFY")?;
+        Ok(Configured {
+            job,
+            spec,
+            notifier: prune::Notifier::new(urls),
+        })
     }
 
     /// This job narrowed by an event; anything that would delete more is refused.
@@ -216,6 +228,7 @@ impl Configured {
                 rules: Some(rules),
                 ..self.spec.clone()
             },
+            notifier: self.notifier.clone(),
         })
     }
 }
@@ -293,6 +306,7 @@ pub async fn handle(
         concurrency: CONCURRENCY,
         progress,
         journal: Arc::new(LogJournal),
+        notifier: base.notifier.clone(),
     };
     let report = prune::apply(checked, ctx).await;
     if let Some(w) = watchdog {

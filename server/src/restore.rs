@@ -16,6 +16,7 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
         who: crate::who::os_account(),
         source: "cli",
         journal,
+        notifier: args.notify.notifier(),
     };
     let done = prune::restore(&bucket, args.run, todo, ctx).await?;
     if args.json {

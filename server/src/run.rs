@@ -102,6 +102,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         concurrency: a.endpoint.concurrency.into(),
         progress,
         journal,
+        notifier: args.notify.notifier(),
     };
     let report = prune::apply(checked, ctx).await;
     stopper.abort();

@@ -40,6 +40,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             max_delete: args.max_delete,
             read_only: args.read_only,
             audit: Some(Arc::new(args.audit.open()?)),
+            notifier: args.notify.notifier(),
             schedule: args.schedule.clone().zip(args.schedule_retain).map(
                 |(expression, retain)| app::wire::Schedule {
                     expression,

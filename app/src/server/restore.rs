@@ -50,6 +50,7 @@ impl AppState {
             who: user.to_string(),
             source: "dashboard",
             journal: journal as Arc<dyn prune::Journal>,
+            notifier: self.config.notifier.clone(),
         };
         let done = prune::restore(&b, run, todo, ctx)
             .await

@@ -54,6 +54,7 @@ fn ctx(journal: Arc<Recorder>) -> ApplyContext {
         concurrency: 4,
         progress: Arc::new(Progress::default()),
         journal,
+        notifier: prune::Notifier::default(),
     }
 }
 

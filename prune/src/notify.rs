@@ -1,0 +1,222 @@
+//! Word after every apply and restore: a JSON summary POSTed to each `--notify` URL, with a
+//! `text` field a Slack or Mattermost incoming webhook shows as it is. A notification that fails
+//! is logged and retried a few times, and never fails the run it reports.
+
+use audit::Record;
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Tries per URL, and how long each may take.
+const ATTEMPTS: u32 = 3;
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A webhook address: `http://` or `https://`, checked when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(hyper::Uri);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a webhook URL: give an http:// or https:// address (e.g. a Slack incoming webhook)")]
+pub struct BadWebhookUrl(String);
+
+impl FromStr for WebhookUrl {
+    type Err = BadWebhookUrl;
+    fn from_str(s: &str) -> Result<Self, BadWebhookUrl> {
+        let uri: hyper::Uri = s.trim().parse().map_err(|_| BadWebhookUrl(s.into()))?;
+        match (uri.scheme_str(), uri.host()) {
+            (Some("http" | "https"), Some(_)) => Ok(WebhookUrl(uri)),
+            _ => Err(BadWebhookUrl(s.into())),
+        }
+    }
+}
+
+impl fmt::Display for WebhookUrl {
+    /// Scheme and host only: a webhook's path is its secret, and this goes into logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}/…",
+            self.0.scheme_str().unwrap_or(""),
+            self.0.authority().map(|a| a.as_str()).unwrap_or("")
+        )
+    }
+}
+
+/// What a notification says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// One line for people (Slack's and Mattermost's `text`).
+    pub text: String,
+    /// `apply` or `restore`.
+    pub kind: &'static str,
+    pub bucket: String,
+    pub prefix: String,
+    pub who: String,
+    pub source: String,
+    pub status: String,
+    /// The audit record's number, when the journal gives one.
+    pub audit_id: Option<i64>,
+    pub policy: serde_json::Value,
+    /// Deployments deleted (apply) or restored (restore).
+    pub deployments: Vec<String>,
+    pub objects: u64,
+    pub bytes: u64,
+    pub failures: usize,
+    pub duration_ms: u64,
+}
+
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+impl Summary {
+    /// The summary of a finished apply's or restore's record.
+    pub fn of(r: &Record) -> Summary {
+        let restore = r.restore_of.is_some();
+        let list = if restore { &r.restored } else { &r.deleted };
+        let objects = if restore {
+            list.iter().map(|d| d.objects).sum()
+        } else {
+            r.deleted_objects
+        };
+        let place = if r.prefix.is_empty() {
+            r.bucket.clone()
+        } else {
+            format!("{}/{}", r.bucket, r.prefix)
+        };
+        let what = if restore {
+            format!(
+                "restored {} deployment(s) ({objects} objects) of run #{} in {place}",
+                list.len(),
+                r.restore_of.unwrap_or_default()
+            )
+        } else {
+            format!(
+                "deleted {} deployment(s) ({objects} objects, {}) from {place}",
+                list.len(),
+                size(r.deleted_bytes)
+            )
+        };
+        let failures = if r.failures.is_empty() {
+            String::new()
+        } else {
+            format!(" — {} failure(s), status {}", r.failures.len(), r.status)
+        };
+        let audit = r.id.map(|i| format!(", audit #{i}")).unwrap_or_default();
+        Summary {
+            text: format!(
+                "s3-prune {what}{failures} (by {} via {}, {:.1} s{audit})",
+                r.who,
+                r.source,
+                r.duration_ms as f64 / 1000.0
+            ),
+            kind: if restore { "restore" } else { "apply" },
+            bucket: r.bucket.clone(),
+            prefix: r.prefix.clone(),
+            who: r.who.clone(),
+            source: r.source.clone(),
+            status: r.status.to_string(),
+            audit_id: r.id,
+            policy: r.policy.clone(),
+            deployments: list.iter().map(|d| d.id.clone()).collect(),
+            objects,
+            bytes: if restore { 0 } else { r.deleted_bytes },
+            failures: r.failures.len(),
+            duration_ms: r.duration_ms,
+        }
+    }
+}
+
+/// Sends a run's summary to every configured webhook.
+#[derive(Debug, Clone, Default)]
+pub struct Notifier {
+    urls: Vec<WebhookUrl>,
+}
+
+impl Notifier {
+    pub fn new(urls: Vec<WebhookUrl>) -> Notifier {
+        Notifier { urls }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+
+    /// POSTs `record`'s summary to each URL (concurrently), retrying each a few times. Never
+    /// fails: what could not be delivered is logged. Returns how many URLs took it.
+    pub async fn send(&self, record: &Record) -> usize {
+        if self.urls.is_empty() {
+            return 0;
+        }
+        let body = match serde_json::to_vec(&Summary::of(record)) {
+            Ok(b) => Bytes::from(b),
+            Err(e) => {
+                tracing::warn!(error = %e, "notification not sent: the summary did not serialize");
+                return 0;
+            }
+        };
+        let sends = self.urls.iter().map(|u| deliver(u, body.clone()));
+        futures::future::join_all(sends)
+            .await
+            .into_iter()
+            .filter(|ok| *ok)
+            .count()
+    }
+}
+
+async fn deliver(url: &WebhookUrl, body: Bytes) -> bool {
+    let https = match hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+    {
+        Ok(b) => b.https_or_http().enable_http1().build(),
+        Err(e) => {
+            tracing::warn!(url = %url, error = %e, "notification not sent: no TLS root certificates");
+            return false;
+        }
+    };
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    for attempt in 1..=ATTEMPTS {
+        let req = hyper::Request::post(url.0.clone())
+            .header("content-type", "application/json")
+            .header(
+                "user-agent",
+                concat!("s3-prune/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Full::new(body.clone()));
+        let req = match req {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(url = %url, error = %e, "notification not sent");
+                return false;
+            }
+        };
+        let why = match tokio::time::timeout(TIMEOUT, client.request(req)).await {
+            Ok(Ok(resp)) if resp.status().is_success() => return true,
+            Ok(Ok(resp)) => format!("answered {}", resp.status()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {} s", TIMEOUT.as_secs()),
+        };
+        tracing::warn!(url = %url, attempt, error = %why, "notification failed");
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+        }
+    }
+    tracing::error!(url = %url, "notification not delivered after {ATTEMPTS} attempts (the run itself is unaffected)");
+    false
+}
