@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub date_source: DateSource,
     pub concurrency: usize,
     pub live_pointer: Option<String>,
+    /// `--live-from KEY`: a page of the site naming the live deployments.
+    pub live_from: Option<String>,
     pub max_delete: u64,
     pub read_only: bool,
     /// Where every apply is recorded; `None` refuses applies (no record, no deletion).
@@ -186,6 +188,7 @@ impl AppState {
     fn settings(&self) -> ScanSettings {
         ScanSettings {
             live_pointer: self.config.live_pointer.clone(),
+            live_from: self.config.live_from.clone(),
             concurrency: self.config.concurrency,
         }
     }

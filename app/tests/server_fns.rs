@@ -30,6 +30,7 @@ fn state_for(b: &Bucket) -> AppState {
         date_source: DateSource::Meta("deployed-at".into()),
         concurrency: 8,
         live_pointer: None,
+        live_from: None,
         max_delete: 100,
         read_only: false,
         schedule: None,

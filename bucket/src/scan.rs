@@ -17,6 +17,8 @@ pub struct ScanOptions {
     pub meta_key: Option<String>,
     /// Key of an object whose body names the live deployment (`--live-pointer`).
     pub live_pointer: Option<String>,
+    /// Key of a page of the site whose links name the live deployments (`--live-from`).
+    pub live_from: Option<String>,
 }
 
 impl Default for ScanOptions {
@@ -25,6 +27,7 @@ impl Default for ScanOptions {
             concurrency: 16,
             meta_key: None,
             live_pointer: None,
+            live_from: None,
         }
     }
 }
@@ -114,6 +117,10 @@ impl Bucket {
             Some(key) => Some(self.read_live_pointer(key).await?),
             None => None,
         };
+        let live_from = match &opts.live_from {
+            Some(key) => Some(self.read_live_from(key).await?),
+            None => None,
+        };
         let pins = self.read_pins().await?;
         let (ids, mut loose) = self.discover().await?;
         tracing::debug!(deployments = ids.len(), "discovered deployments");
@@ -167,6 +174,7 @@ impl Bucket {
             loose,
             versioning,
             live,
+            live_from,
             pins,
         })
     }

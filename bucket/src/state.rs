@@ -17,7 +17,7 @@ impl Bucket {
         format!("{}{RESERVED}/pins.json", self.prefix)
     }
 
-    async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
+    pub(crate) async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
         match self
             .client
             .get_object()

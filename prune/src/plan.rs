@@ -8,6 +8,8 @@ use retention::{DateSource, Plan, Policy};
 #[derive(Debug, Clone)]
 pub struct ScanSettings {
     pub live_pointer: Option<String>,
+    /// A page of the site whose references name the live deployments (`--live-from`).
+    pub live_from: Option<String>,
     pub concurrency: usize,
 }
 
@@ -18,6 +20,7 @@ impl ScanSettings {
             concurrency: self.concurrency,
             meta_key: date_source.meta_key().map(str::to_string),
             live_pointer: self.live_pointer.clone(),
+            live_from: self.live_from.clone(),
         }
     }
 }

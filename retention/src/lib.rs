@@ -25,5 +25,6 @@ pub use span::{human_age, human_size, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
-    Inventory, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning, DEFAULT_MAX_DELETE,
+    Inventory, LiveRefs, LooseObjects, Pin, Policy, PolicyError, Retain, Versioning,
+    DEFAULT_MAX_DELETE,
 };

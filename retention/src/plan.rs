@@ -37,8 +37,13 @@ pub enum Reason {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
-    /// What the live pointer names: always kept (it still takes its rank).
-    Live { rank: u64 },
+    /// What the live pointer names, or a page of the site references (`from`: its key):
+    /// always kept (it still takes its rank).
+    Live {
+        rank: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+    },
     /// Among the newest `retain` managed deployments (of its group, under rules).
     Newest {
         rank: u64,
@@ -109,7 +114,8 @@ impl fmt::Display for Reason {
             Reason::Excluded { pattern } => write!(f, "keep: excluded by '{pattern}'"),
             Reason::Pinned { note: None } => f.write_str("keep: pinned"),
             Reason::Pinned { note: Some(n) } => write!(f, "keep: pinned ({n})"),
-            Reason::Live { .. } => f.write_str("keep: live"),
+            Reason::Live { from: None, .. } => f.write_str("keep: live"),
+            Reason::Live { from: Some(k), .. } => write!(f, "keep: live (referenced by {k})"),
             Reason::NoRule => f.write_str("keep: no rule matches"),
             Reason::Newest {
                 rank,
@@ -247,6 +253,8 @@ pub enum Block {
     /// The live pointer names a deployment that is not in the bucket: a wrong prefix or
     /// pointer would make every guess unsafe.
     LiveMissing { id: DeploymentId },
+    /// `--live-from KEY` references no deployment of the bucket: what is serving is unknown.
+    LiveFromNothing { key: String },
 }
 
 impl fmt::Display for Block {
@@ -261,6 +269,11 @@ impl fmt::Display for Block {
                 f,
                 "the live pointer names '{id}', which is not a deployment here (check --prefix and the \
                  pointer): nothing will be deleted"
+            ),
+            Block::LiveFromNothing { key } => write!(
+                f,
+                "{key} references no deployment of this bucket (check --prefix and the page), so \
+                 what is serving is unknown: nothing will be deleted"
             ),
         }
     }
@@ -497,7 +510,7 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
                         retain.get(),
                         keep_within,
                         age_secs,
-                        inventory.live.as_ref() == Some(&d.id),
+                        live_source(inventory, &d.id),
                         scope,
                     )
                 }
@@ -590,6 +603,13 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
             blocked.push(Block::LiveMissing { id: live.clone() });
         }
     }
+    if let Some(refs) = &inventory.live_from {
+        if !refs.ids.iter().any(present) {
+            blocked.push(Block::LiveFromNothing {
+                key: refs.key.clone(),
+            });
+        }
+    }
     if let Some(max) = policy.max_delete {
         if summary.delete.deployments > max {
             blocked.push(Block::TooMany {
@@ -611,17 +631,30 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     }
 }
 
+/// Whether `id` is live: `Some(None)` named by the live pointer, `Some(Some(key))` referenced
+/// by the page `key` (`--live-from`), `None` not live.
+fn live_source(inventory: &Inventory, id: &DeploymentId) -> Option<Option<String>> {
+    if inventory.live.as_ref() == Some(id) {
+        return Some(None);
+    }
+    inventory
+        .live_from
+        .as_ref()
+        .filter(|r| r.ids.contains(id))
+        .map(|r| Some(r.key.clone()))
+}
+
 /// One deployment's verdict from its rank within its (rule, group).
 fn verdict(
     rank: u64,
     retain: u64,
     keep_within: Option<Span>,
     age_secs: i64,
-    live: bool,
+    live: Option<Option<String>>,
     scope: Option<Scope>,
 ) -> Reason {
-    if live {
-        return Reason::Live { rank };
+    if let Some(from) = live {
+        return Reason::Live { rank, from };
     }
     if rank <= retain {
         return Reason::Newest {

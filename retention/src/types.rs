@@ -120,6 +120,16 @@ pub struct Inventory {
     /// Pins stored in the bucket (`.s3-prune/pins.json`), shared by every front end.
     #[serde(default)]
     pub pins: Vec<Pin>,
+    /// The deployments a page of the site references (`--live-from KEY`): all kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_from: Option<LiveRefs>,
+}
+
+/// What `--live-from KEY` found: the page's key and the deployment folders it references.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveRefs {
+    pub key: String,
+    pub ids: Vec<DeploymentId>,
 }
 
 /// A pin that lasts: stored in the bucket with who set it and why.

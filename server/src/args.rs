@@ -207,6 +207,11 @@ pub struct PlanArgs {
     /// read, nothing is deleted.
     #[arg(long, value_name = "KEY")]
     pub live_pointer: Option<String>,
+    /// Key of a page of the site (e.g. index.html at the bucket root) whose src/href/refresh
+    /// references name the deployments that are serving: each is kept. If it cannot be read,
+    /// or references no deployment here, nothing is deleted.
+    #[arg(long, value_name = "KEY")]
+    pub live_from: Option<String>,
     /// Refuse to apply a plan that deletes more deployments than this (default 100).
     #[arg(long, value_name = "N")]
     pub max_delete: Option<u64>,
@@ -253,6 +258,7 @@ impl PlanArgs {
     pub fn scan_settings(&self) -> prune::ScanSettings {
         prune::ScanSettings {
             live_pointer: self.live_pointer.clone(),
+            live_from: self.live_from.clone(),
             concurrency: self.endpoint.concurrency.into(),
         }
     }
@@ -328,6 +334,9 @@ pub struct ServeArgs {
     /// Key of an object naming the live deployment (always kept; unreadable = no deletion).
     #[arg(long, value_name = "KEY")]
     pub live_pointer: Option<String>,
+    /// Key of a page of the site whose references name the live deployments (see plan).
+    #[arg(long, value_name = "KEY")]
+    pub live_from: Option<String>,
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,

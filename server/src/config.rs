@@ -49,6 +49,7 @@ pub struct PolicyKeys {
 pub struct GuardKeys {
     pub max_delete: Option<u64>,
     pub live_pointer: Option<String>,
+    pub live_from: Option<String>,
     #[serde(default)]
     pub pins: Vec<String>,
     #[serde(default)]
@@ -244,6 +245,7 @@ impl Config {
         one("purge_versions", flag(f.policy.purge_versions));
         one("max_delete", f.guards.max_delete.map(|m| m.to_string()));
         one("live_pointer", f.guards.live_pointer.clone());
+        one("live_from", f.guards.live_from.clone());
         let s = &f.serve;
         one("addr", s.addr.clone());
         one("read_only", flag(s.read_only));

@@ -35,6 +35,7 @@ pub struct Job {
     pub pins: Option<Vec<String>>,
     pub excludes: Option<Vec<String>>,
     pub live_pointer: Option<String>,
+    pub live_from: Option<String>,
     pub max_delete: Option<u64>,
     pub purge_versions: Option<bool>,
     pub dry_run: Option<bool>,
@@ -99,6 +100,7 @@ impl Configured {
             pins: env_list("S3_PRUNE_PINS"),
             excludes: env_list("S3_PRUNE_EXCLUDES"),
             live_pointer: env("S3_PRUNE_LIVE_POINTER"),
+            live_from: env("S3_PRUNE_LIVE_FROM"),
             max_delete: env_num("S3_PRUNE_MAX_DELETE")?,
             purge_versions: env_bool("S3_PRUNE_PURGE_VERSIONS")?,
             dry_run: env_bool("S3_PRUNE_DRY_RUN")?,
@@ -152,6 +154,9 @@ impl Configured {
         {
             refuse("live_pointer", "differs from the configured one")?;
         }
+        if base.live_from.is_some() && ev.live_from.is_some() && base.live_from != ev.live_from {
+            refuse("live_from", "differs from the configured one")?;
+        }
         if ev.policy_key.is_some() && ev.policy_key != base.policy_key {
             refuse("policy_key", "differs from the configured one")?;
         }
@@ -159,6 +164,7 @@ impl Configured {
             bucket: ev.bucket.clone().or(base.bucket.clone()),
             prefix: ev.prefix.clone().or(base.prefix.clone()),
             live_pointer: ev.live_pointer.clone().or(base.live_pointer.clone()),
+            live_from: ev.live_from.clone().or(base.live_from.clone()),
             dry_run: ev.dry_run.or(base.dry_run),
             ..Job::default()
         };
@@ -270,6 +276,7 @@ pub async fn handle(
     let policy = spec.build()?;
     let settings = ScanSettings {
         live_pointer: job.live_pointer.clone(),
+        live_from: job.live_from.clone(),
         concurrency: CONCURRENCY,
     };
     let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;

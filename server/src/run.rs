@@ -31,7 +31,7 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
         print!("{}", output::human_plan(&planned));
     }
     if let Some(path) = &args.out {
-        SavedPlan::of(&planned, args.live_pointer.clone()).write(path)?;
+        SavedPlan::of(&planned, args.live_pointer.clone(), args.live_from.clone()).write(path)?;
         if !args.json {
             println!(
                 "Saved to {}: apply it with `s3-prune apply --plan {}`.",
@@ -53,6 +53,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
             let bucket = open(&saved.bucket, &saved.prefix, &a.endpoint).await?;
             let settings = prune::ScanSettings {
                 live_pointer,
+                live_from: saved.live_from_with(a)?,
                 ..a.scan_settings()
             };
             (bucket, policy, settings, Some(saved))

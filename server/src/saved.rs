@@ -19,18 +19,21 @@ pub struct SavedPlan {
     pub prefix: String,
     pub policy: Policy,
     pub live_pointer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_from: Option<String>,
     pub created_at: DateTime<Utc>,
     pub deletion_set: Vec<Doomed>,
 }
 
 impl SavedPlan {
-    pub fn of(planned: &Planned, live_pointer: Option<String>) -> Self {
+    pub fn of(planned: &Planned, live_pointer: Option<String>, live_from: Option<String>) -> Self {
         SavedPlan {
             format: FORMAT,
             bucket: planned.bucket.name().to_string(),
             prefix: planned.bucket.prefix().to_string(),
             policy: planned.plan.policy.clone(),
             live_pointer,
+            live_from,
             created_at: planned.plan.now,
             deletion_set: planned.plan.deletion_set(),
         }
@@ -92,5 +95,16 @@ impl SavedPlan {
             (saved, given) => given.clone().or(saved.clone()),
         };
         Ok((spec.build()?, live_pointer))
+    }
+
+    /// The page `--live-from` reads when applying this plan: the saved one, or the same given.
+    pub fn live_from_with(&self, a: &PlanArgs) -> Result<Option<String>> {
+        match (&self.live_from, &a.live_from) {
+            (Some(saved), Some(given)) if saved != given => bail!(
+                "--live-from {given} conflicts with the saved plan's page {saved}: nothing was \
+                 deleted. Make a new plan with the page you want."
+            ),
+            (saved, given) => Ok(given.clone().or(saved.clone())),
+        }
     }
 }

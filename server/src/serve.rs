@@ -37,6 +37,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             date_source: args.date_source.clone(),
             concurrency: args.endpoint.concurrency.into(),
             live_pointer: args.live_pointer.clone(),
+            live_from: args.live_from.clone(),
             max_delete: args.max_delete,
             read_only: args.read_only,
             audit: Some(Arc::new(args.audit.open()?)),

@@ -265,6 +265,10 @@ fn Loaded(
                     <div><dt>"Versioning"</dt><dd>{v.inventory.versioning.to_string()}</dd></div>
                     <div><dt>"Scanned"</dt><dd>{format!("{} UTC", format::date(&v.scanned_at))}</dd></div>
                     {v.live_pointer.clone().map(|k| view! { <div><dt>"Live pointer"</dt><dd>{k}</dd></div> })}
+                    {v.inventory.live_from.clone().map(|r| {
+                        let ids = r.ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+                        view! { <div><dt>"Live from"</dt><dd data-testid="live-from">{format!("{} → {}", r.key, if ids.is_empty() { "nothing".into() } else { ids })}</dd></div> }
+                    })}
                     <div><dt>"Guard"</dt><dd>{format!("max {} per apply", v.max_delete)}</dd></div>
                     {v.read_only.then(|| view! { <div><dt>"Mode"</dt><dd data-testid="read-only">"read-only"</dd></div> })}
                 </dl>

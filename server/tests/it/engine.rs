@@ -12,6 +12,7 @@ use std::time::Duration;
 fn settings() -> ScanSettings {
     ScanSettings {
         live_pointer: None,
+        live_from: None,
         concurrency: 4,
     }
 }

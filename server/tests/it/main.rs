@@ -9,6 +9,7 @@ mod config;
 mod engine;
 mod faults;
 mod lambda;
+mod live;
 mod notify;
 mod restore;
 mod safety;
