@@ -58,11 +58,19 @@ pub struct ServeConfig {
 pub struct AppState {
     config: ServeConfig,
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
-    cache: Mutex<HashMap<String, (Inventory, DateTime<Utc>)>>,
+    cache: Mutex<HashMap<String, CachedScan>>,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
     /// Buckets with an apply running: one at a time per bucket. Held by [`Busy`] guards.
     busy: Arc<Mutex<HashSet<String>>>,
     next_job: AtomicU64,
+}
+
+/// One bucket's scan as the page shows it, with what its configuration says about undo.
+#[derive(Clone)]
+struct CachedScan {
+    inventory: Inventory,
+    scanned_at: DateTime<Utc>,
+    undo_window: String,
 }
 
 struct Job {
@@ -202,13 +210,26 @@ impl AppState {
         } else {
             self.cache.lock().unwrap().get(&c.key).cloned()
         };
-        let (inventory, scanned_at) = match cached {
+        let CachedScan {
+            inventory,
+            scanned_at,
+            undo_window,
+        } = match cached {
             Some(hit) => hit,
             None => {
                 let opts = self.settings().scan_options(&self.config.date_source);
                 let inv = b.scan(&opts).await?;
                 let at = Utc::now();
-                let hit = (inv, at);
+                // Best effort: the page still shows without s3:GetLifecycleConfiguration.
+                let undo_window = match b.undo_window().await {
+                    Ok(w) => w.to_string(),
+                    Err(e) => format!("unknown ({e})"),
+                };
+                let hit = CachedScan {
+                    inventory: inv,
+                    scanned_at: at,
+                    undo_window,
+                };
                 self.cache
                     .lock()
                     .unwrap()
@@ -228,6 +249,7 @@ impl AppState {
             max_delete: cfg.max_delete,
             read_only: cfg.read_only,
             live_pointer: cfg.live_pointer.clone(),
+            undo_window,
             schedule: cfg.schedule.clone(),
             rules: cfg.rules.clone(),
         })

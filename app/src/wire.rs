@@ -31,6 +31,8 @@ pub struct ScanView {
     /// Started with `--read-only`: previews only.
     pub read_only: bool,
     pub live_pointer: Option<String>,
+    /// "deleted deployments can be restored for 7 days" / "no undo: …", from the bucket.
+    pub undo_window: String,
     /// The scheduled job's policy, when the server was told about it: the page forecasts it.
     pub schedule: Option<Schedule>,
     /// The server's policy file (`serve --policy FILE`): the page starts with these rules.

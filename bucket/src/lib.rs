@@ -6,6 +6,7 @@
 mod connect;
 mod delete;
 mod error;
+mod lifecycle;
 mod live_from;
 mod put;
 mod restore;
@@ -15,6 +16,7 @@ mod state;
 pub use connect::{connect, Connect, Target};
 pub use delete::{DeleteReport, Deletion, DeploymentOutcome, KeyFailure, NewMarker, Progress};
 pub use error::S3Error;
+pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};
 pub use scan::{ScanOptions, RESERVED};

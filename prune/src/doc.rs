@@ -51,6 +51,9 @@ pub struct PlanDoc<'a> {
     /// Set for a scheduled job that only planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     dry_run: Option<bool>,
+    /// How long what this deletes stays restorable (the bucket's versioning and lifecycle).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    undo_window: Option<String>,
     // After an apply: the headline figures, then the full record.
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<audit::Status>,
@@ -112,6 +115,7 @@ impl<'a> PlanDoc<'a> {
             plan_fingerprint: p.fingerprint(),
             versions_to_purge: planned.versions_to_purge,
             dry_run: None,
+            undo_window: None,
             status: record.map(|r| r.status),
             deleted_objects: record.map(|r| r.deleted_objects),
             failed: record.map(|r| {
@@ -131,6 +135,11 @@ impl<'a> PlanDoc<'a> {
 
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = Some(dry_run);
+        self
+    }
+
+    pub fn undo_window(mut self, text: String) -> Self {
+        self.undo_window = Some(text);
         self
     }
 }

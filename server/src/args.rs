@@ -46,6 +46,9 @@ pub enum Command {
     /// Undo an apply on a versioned bucket: remove the delete markers it made, so every object
     /// of its deployments is back with its content.
     Restore(RestoreArgs),
+    /// Make deletes undoable for N days: enable versioning and add (beside the bucket's other
+    /// lifecycle rules) one that expires old versions N days after a delete.
+    UndoWindow(UndoWindowArgs),
     /// Run as an AWS Lambda function (the scheduled job); configured by S3_PRUNE_* variables
     /// and the event. Chosen automatically when AWS_LAMBDA_RUNTIME_API is set.
     Lambda,
@@ -68,6 +71,7 @@ impl Command {
             Command::Demo(a) => Some(&mut a.endpoint),
             Command::Pin(a) | Command::Unpin(a) => Some(&mut a.endpoint),
             Command::Restore(a) => Some(&mut a.endpoint),
+            Command::UndoWindow(a) => Some(&mut a.endpoint),
             _ => None,
         }
     }
@@ -108,6 +112,18 @@ pub struct PinArgs {
     /// Why it must stay (shown in every plan).
     #[arg(long, default_value = "")]
     pub reason: String,
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UndoWindowArgs {
+    pub bucket: String,
+    /// How many days deleted deployments stay restorable.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=36500))]
+    pub days: i32,
     #[arg(long, default_value = "")]
     pub prefix: String,
     #[command(flatten)]

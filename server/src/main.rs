@@ -64,6 +64,7 @@ async fn main() -> ExitCode {
         args::Command::Unpin(a) => run::pin(a, false).await,
         args::Command::History(a) => run::history(a),
         args::Command::Restore(a) => restore::restore(a).await,
+        args::Command::UndoWindow(a) => restore::undo_window(a).await,
         args::Command::Lambda => lambda::run().await,
         args::Command::Completions { shell } => {
             let mut cmd = args::Cli::command();

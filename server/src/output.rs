@@ -20,7 +20,8 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-pub fn human_plan(planned: &Planned) -> String {
+/// The plan as a table, under a header; `undo` is the bucket's undo window when it was read.
+pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
     let p = &planned.plan;
     let bucket = &planned.bucket;
     let mut s = String::new();
@@ -37,6 +38,9 @@ pub fn human_plan(planned: &Planned) -> String {
         p.versioning,
         bucket.endpoint()
     );
+    if let Some(u) = undo {
+        let _ = writeln!(s, "Undo: {u}");
+    }
     match &p.policy.rules {
         None => {
             let _ = writeln!(s, "Policy: {}", p.policy);

@@ -1,10 +1,28 @@
-//! `s3-prune restore BUCKET --run N [--deployment ID]…`: the CLI front end of the engine's undo.
+//! `s3-prune restore BUCKET --run N [--deployment ID]…`: the CLI front end of the engine's undo;
+//! and `s3-prune undo-window BUCKET --days N`, which makes future deletes undoable.
 
-use crate::args::RestoreArgs;
+use crate::args::{RestoreArgs, UndoWindowArgs};
 use crate::{output, run};
 use anyhow::Result;
 use std::process::ExitCode;
 use std::sync::Arc;
+
+pub async fn undo_window(args: UndoWindowArgs) -> Result<ExitCode> {
+    let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;
+    let (window, others) = bucket.set_undo_window(args.days).await?;
+    println!(
+        "{}{}: {window}.\nLifecycle rule '{}' set; {} kept as they were.",
+        bucket.name(),
+        if bucket.prefix().is_empty() {
+            String::new()
+        } else {
+            format!("/{}", bucket.prefix())
+        },
+        bucket::undo_rule_id(bucket.prefix()),
+        output::plural(others as u64, "other rule", "other rules"),
+    );
+    Ok(ExitCode::SUCCESS)
+}
 
 pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
     let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;

@@ -25,10 +25,12 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     let policy = args.spec().build()?;
     let bucket = open(name, &args.prefix, &args.endpoint).await?;
     let planned = prune::scan_and_plan(&bucket, &policy, &args.scan_settings()).await?;
+    let undo = undo_window(&bucket).await;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&PlanDoc::new(&planned))?);
+        let doc = PlanDoc::new(&planned).undo_window(undo);
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", output::human_plan(&planned));
+        print!("{}", output::human_plan(&planned, Some(&undo)));
     }
     if let Some(path) = &args.out {
         SavedPlan::of(&planned, args.live_pointer.clone(), args.live_from.clone()).write(path)?;
@@ -41,6 +43,15 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bucket's undo window as a sentence; best effort: a plan is still shown without
+/// s3:GetLifecycleConfiguration.
+async fn undo_window(bucket: &Bucket) -> String {
+    match bucket.undo_window().await {
+        Ok(w) => w.to_string(),
+        Err(e) => format!("unknown ({e})"),
+    }
 }
 
 pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
@@ -66,7 +77,8 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     };
     let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;
     if !a.json {
-        print!("{}", output::human_plan(&planned));
+        let undo = undo_window(&bucket).await;
+        print!("{}", output::human_plan(&planned, Some(&undo)));
     }
     let checked = match &saved {
         // The saved plan is the confirmation.

@@ -263,6 +263,7 @@ fn Loaded(
                     <div><dt>"Prefix"</dt><dd>{prefix}</dd></div>
                     <div><dt>"Dates from"</dt><dd>{v.date_source.to_string()}</dd></div>
                     <div><dt>"Versioning"</dt><dd>{v.inventory.versioning.to_string()}</dd></div>
+                    <div><dt>"Undo"</dt><dd data-testid="undo-window">{v.undo_window.clone()}</dd></div>
                     <div><dt>"Scanned"</dt><dd>{format!("{} UTC", format::date(&v.scanned_at))}</dd></div>
                     {v.live_pointer.clone().map(|k| view! { <div><dt>"Live pointer"</dt><dd>{k}</dd></div> })}
                     {v.inventory.live_from.clone().map(|r| {

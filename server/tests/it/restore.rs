@@ -165,3 +165,52 @@ async fn restore_refuses_an_unversioned_bucket_a_purged_run_and_a_restore() {
     );
     assert_eq!(all_keys(&v).await.len(), 3);
 }
+
+#[tokio::test]
+async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan() {
+    let b = fresh_bucket("undo-window").await;
+    deploy(&b, &["a", "b"]).await;
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack"]);
+    assert!(
+        stdout(&out).contains("Undo: no undo: the bucket is not versioned"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Another rule already there (here: the one for another prefix): it must survive.
+    let logs = bucket::testkit::with_prefix(&b, "logs/").await;
+    logs.set_undo_window(30).await.unwrap();
+    let out = s3_prune(&["undo-window", b.name(), "--days", "7", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("restored for 7 days"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("1 other rule kept"),
+        "{}",
+        stdout(&out)
+    );
+    // Set again: the bucket's own rule is replaced, not added.
+    let out = s3_prune(&["undo-window", b.name(), "--days", "3", "--localstack"]);
+    assert!(
+        stdout(&out).contains("restored for 3 days"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("1 other rule kept"),
+        "{}",
+        stdout(&out)
+    );
+    // logs/ is covered by its own rule (30 d) and the bucket-wide one (3 d): the shorter counts.
+    assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(3));
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--json"]);
+    assert_eq!(
+        json(&out)["undo_window"],
+        "deleted deployments can be restored for 3 days"
+    );
+    let out = s3_prune(&["undo-window", b.name(), "--days", "0", "--localstack"]);
+    assert_eq!(out.status.code(), Some(2));
+}

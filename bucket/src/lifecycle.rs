@@ -1,0 +1,144 @@
+//! The undo window: how long deleted deployments stay restorable, read from (and set in) the
+//! bucket's versioning and lifecycle configuration. `set_undo_window` merges one rule of its
+//! own (by id) into the existing rules and never replaces the others.
+
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, NoncurrentVersionExpiration,
+};
+use retention::Versioning;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The id of the lifecycle rule s3-prune manages for `prefix`.
+pub fn undo_rule_id(prefix: &str) -> String {
+    if prefix.is_empty() {
+        "s3-prune-undo-window".into()
+    } else {
+        format!("s3-prune-undo-window {}", prefix.trim_end_matches('/'))
+    }
+}
+
+/// What the bucket's configuration says about undoing a delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoWindow {
+    pub versioning: Versioning,
+    /// The shortest NoncurrentVersionExpiration of an enabled rule covering the prefix.
+    pub noncurrent_days: Option<i32>,
+}
+
+impl fmt::Display for UndoWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.versioning, self.noncurrent_days) {
+            (Versioning::Unversioned, _) => f.write_str("no undo: the bucket is not versioned"),
+            (Versioning::Suspended, _) => f.write_str("no undo: versioning is suspended"),
+            (Versioning::Enabled, Some(d)) => write!(
+                f,
+                "deleted deployments can be restored for {d} day{}",
+                if d == 1 { "" } else { "s" }
+            ),
+            (Versioning::Enabled, None) => f.write_str(
+                "deleted deployments can be restored until their old versions are removed (no expiry rule)",
+            ),
+        }
+    }
+}
+
+impl Bucket {
+    /// The bucket's rules, or none when it has no lifecycle configuration.
+    async fn lifecycle_rules(&self) -> Result<Vec<LifecycleRule>, S3Error> {
+        match self
+            .client
+            .get_bucket_lifecycle_configuration()
+            .bucket(&self.name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.rules().to_vec()),
+            Err(e) => {
+                let code = e.as_service_error().and_then(|s| {
+                    aws_sdk_s3::error::ProvideErrorMetadata::code(s).map(str::to_string)
+                });
+                if code.as_deref() == Some("NoSuchLifecycleConfiguration") {
+                    Ok(Vec::new())
+                } else {
+                    Err(self.err(e, "s3:GetLifecycleConfiguration"))
+                }
+            }
+        }
+    }
+
+    /// The undo window of this bucket and prefix.
+    pub async fn undo_window(&self) -> Result<UndoWindow, S3Error> {
+        let versioning = self.versioning().await?;
+        let rules = self.lifecycle_rules().await?;
+        let covers = |r: &LifecycleRule| {
+            // (the rule-level `Prefix` is deprecated; rules without a filter cover everything)
+            let p = r.filter().and_then(|f| f.prefix()).unwrap_or("");
+            self.prefix.starts_with(p)
+        };
+        let noncurrent_days = rules
+            .iter()
+            .filter(|r| r.status() == &ExpirationStatus::Enabled && covers(r))
+            .filter_map(|r| r.noncurrent_version_expiration()?.noncurrent_days())
+            .min();
+        Ok(UndoWindow {
+            versioning,
+            noncurrent_days,
+        })
+    }
+
+    /// Enables versioning and sets s3-prune's lifecycle rule for the prefix: old versions
+    /// expire `days` after they stop being current, expired delete markers are removed. Every
+    /// other rule is kept as it is. Returns the window now in force and how many other rules
+    /// there are.
+    pub async fn set_undo_window(&self, days: i32) -> Result<(UndoWindow, usize), S3Error> {
+        self.enable_versioning().await?;
+        let id = undo_rule_id(&self.prefix);
+        let mut rules: Vec<LifecycleRule> = self
+            .lifecycle_rules()
+            .await?
+            .into_iter()
+            .filter(|r| r.id() != Some(id.as_str()))
+            .collect();
+        let others = rules.len();
+        let rule = LifecycleRule::builder()
+            .id(&id)
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix(&self.prefix).build())
+            .noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(days)
+                    .build(),
+            )
+            .expiration(
+                LifecycleExpiration::builder()
+                    .expired_object_delete_marker(true)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| S3Error::Service {
+                action: "s3:PutLifecycleConfiguration".into(),
+                code: "InvalidRule".into(),
+                message: e.to_string(),
+            })?;
+        rules.push(rule);
+        let config = BucketLifecycleConfiguration::builder()
+            .set_rules(Some(rules))
+            .build()
+            .map_err(|e| S3Error::Service {
+                action: "s3:PutLifecycleConfiguration".into(),
+                code: "InvalidConfiguration".into(),
+                message: e.to_string(),
+            })?;
+        self.client
+            .put_bucket_lifecycle_configuration()
+            .bucket(&self.name)
+            .lifecycle_configuration(config)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
+        Ok((self.undo_window().await?, others))
+    }
+}
