@@ -2,7 +2,7 @@
 //! (ssr only), where it can be tested without HTTP; its one error type is turned into a
 //! `ServerFnError` here, once.
 
-use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, ScanView};
+use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, OverviewRow, ScanView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -55,6 +55,17 @@ pub async fn set_pin(
 pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
     let state = crate::server::state()?;
     state.history(200).map_err(ServerFnError::from)
+}
+
+/// Every configured bucket's figures for the start page; `None` when only one is configured
+/// (the start page is then that bucket's dashboard).
+#[server(input = Json, endpoint = "overview")]
+pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
+    let state = crate::server::state()?;
+    if state.bucket_count() < 2 {
+        return Ok(None);
+    }
+    Ok(Some(state.overview().await))
 }
 
 /// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.

@@ -8,6 +8,7 @@ pub mod api;
 mod dashboard;
 mod format;
 mod history;
+mod overview;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod wire;
@@ -55,7 +56,7 @@ pub fn App() -> impl IntoView {
         <Title text="s3-prune" />
         <Router>
             <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>
-                <Route path=StaticSegment("") view=dashboard::Dashboard />
+                <Route path=StaticSegment("") view=overview::Home />
                 <Route path=StaticSegment("history") view=history::HistoryPage />
             </Routes>
         </Router>

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod overview;
 mod restore;
 
 /// The one error of the server side, turned into a `ServerFnError` at the boundary (api.rs,
@@ -201,20 +202,19 @@ impl AppState {
         }
     }
 
-    /// A scan of the bucket for previews: cached unless `rescan`, so visits do not re-list it.
-    pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
-        let c = self.choice(key)?.clone();
-        let b = self.bucket(&c).await?;
+    /// The bucket's scan: cached unless `rescan`, so visits do not re-list it.
+    async fn cached_scan(
+        &self,
+        c: &BucketChoice,
+        b: &Bucket,
+        rescan: bool,
+    ) -> Result<CachedScan, AppError> {
         let cached = if rescan {
             None
         } else {
             self.cache.lock().unwrap().get(&c.key).cloned()
         };
-        let CachedScan {
-            inventory,
-            scanned_at,
-            undo_window,
-        } = match cached {
+        Ok(match cached {
             Some(hit) => hit,
             None => {
                 let opts = self.settings().scan_options(&self.config.date_source);
@@ -236,7 +236,18 @@ impl AppState {
                     .insert(c.key.clone(), hit.clone());
                 hit
             }
-        };
+        })
+    }
+
+    /// A scan of the bucket for previews (see [`AppState::cached_scan`]).
+    pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
+        let c = self.choice(key)?.clone();
+        let b = self.bucket(&c).await?;
+        let CachedScan {
+            inventory,
+            scanned_at,
+            undo_window,
+        } = self.cached_scan(&c, &b, rescan).await?;
         let cfg = &self.config;
         Ok(ScanView {
             bucket: c,

@@ -83,3 +83,44 @@ pub struct JobStatus {
     #[serde(default)]
     pub error: Option<String>,
 }
+
+/// One bucket on the start page (several buckets configured).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverviewRow {
+    pub bucket: BucketChoice,
+    /// The scan, or why there is none (that bucket only; the others still show).
+    pub scan: Result<BucketSummary, String>,
+    /// How long the scan took (0 when it came from the cache).
+    pub scan_ms: u64,
+    /// The newest apply on record for this bucket and prefix.
+    pub last_apply: Option<LastApply>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketSummary {
+    pub deployments: u64,
+    pub bytes: u64,
+    pub scanned_at: DateTime<Utc>,
+    pub undo_window: String,
+    /// What the configured policy (serve --policy, else the schedule) would delete now; `None`
+    /// when neither is configured.
+    pub forecast: Option<Forecast>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    /// The policy, as the plan states it.
+    pub policy: String,
+    pub delete_deployments: u64,
+    pub delete_bytes: u64,
+    /// Blocked (e.g. by --max-delete): it would delete nothing.
+    pub blocked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastApply {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub deleted: u64,
+}

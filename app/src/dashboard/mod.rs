@@ -71,7 +71,7 @@ pub fn Dashboard() -> impl IntoView {
         <main class="page">
             <header class="top">
                 <h1>"s3-prune"</h1>
-                <nav class="nav"><strong>"Dashboard"</strong>" · "<a href="/history">"History"</a>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
+                <nav class="nav"><a href="/">"Buckets"</a>" · "<strong>"Dashboard"</strong>" · "<a href="/history">"History"</a>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
                 <p class="tagline">"Keep the newest deployments, delete the rest — after you have seen exactly what goes."</p>
             </header>
             {move || notice.get().map(|m| view! {
