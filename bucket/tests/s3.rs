@@ -76,6 +76,7 @@ async fn fifteen_hundred_deployments_are_all_found() {
             concurrency: 32,
             meta_key: None,
             live_pointer: None,
+            live_from: None,
         })
         .await
         .unwrap();
@@ -229,6 +230,7 @@ async fn meta_dates_are_read_from_the_newest_object() {
             concurrency: 4,
             meta_key: Some("deployed-at".into()),
             live_pointer: None,
+            live_from: None,
         })
         .await
         .unwrap();

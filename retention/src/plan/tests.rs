@@ -1,5 +1,5 @@
 use super::*;
-use crate::{Retain, Span};
+use crate::{LiveRefs, Retain, Span};
 use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 
@@ -295,6 +295,39 @@ fn a_live_pointer_to_nothing_blocks_apply() {
     );
     assert!(p.check_apply().is_err());
     assert!(p.blocked[0].to_string().contains("nothing will be deleted"));
+}
+
+#[test]
+fn what_the_site_references_is_live_and_a_page_naming_nothing_here_blocks() {
+    let mut i = inv(vec![dep("a", 1), dep("b", 2), dep("c", 3), dep("d", 4)]);
+    let id = |s: &str| DeploymentId::new(s).unwrap();
+    i.live_from = Some(LiveRefs {
+        key: "index.html".into(),
+        ids: vec![id("c"), id("elsewhere")],
+    });
+    let p = plan(&i, &policy(1), t0());
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("a", "keep: newest 1 of 1"),
+            ("b", "delete: rank 2 > 1"),
+            ("c", "keep: live (referenced by index.html)"),
+            ("d", "delete: rank 4 > 1"),
+        ])
+    );
+    assert!(p.blocked.is_empty(), "one reference exists: enough");
+    i.live_from = Some(LiveRefs {
+        key: "index.html".into(),
+        ids: vec![id("elsewhere")],
+    });
+    let p = plan(&i, &policy(1), t0());
+    assert_eq!(
+        p.blocked,
+        vec![Block::LiveFromNothing {
+            key: "index.html".into()
+        }]
+    );
+    assert!(p.check_apply().is_err());
 }
 
 #[test]

@@ -324,11 +324,13 @@ async fn the_function_reads_its_rules_from_the_bucket_each_run_and_deletes_nothi
     let a = fresh_bucket("lambda-policy-key").await;
     deploy_seconds_apart(&a, &["pr-1-a", "pr-2-a", "pr-1-b", "other"]).await;
     let (addr, rt) = start_runtime().await;
+    let (hook, told) = crate::notify::receiver(0).await;
     let mut child = function(
         &addr,
         &[
             ("S3_PRUNE_BUCKET", a.name()),
             ("S3_PRUNE_POLICY_KEY", ".s3-prune/policy.toml"),
+            ("S3_PRUNE_NOTIFY", &hook),
         ],
     );
     let run = |id: &str| {
@@ -399,6 +401,11 @@ async fn the_function_reads_its_rules_from_the_bucket_each_run_and_deletes_nothi
         .map(|d| d["id"].as_str().unwrap())
         .collect();
     assert_eq!(deleted, ["pr-1-a"], "{v}");
+    // S3_PRUNE_NOTIFY: the one apply (the refused runs deleted nothing) was told.
+    let told = told.bodies.lock().unwrap().clone();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["source"], "lambda");
+    assert_eq!(told[0]["deployments"], serde_json::json!(["pr-1-a"]));
     let left = all_keys(&a).await;
     assert!(
         left.iter().any(|k| k == ".s3-prune/policy.toml"),

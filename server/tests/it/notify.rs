@@ -13,13 +13,13 @@ use tokio::net::TcpListener;
 
 /// A webhook receiver: answers 500 to the first `fail_first` POSTs, then 200; keeps every body.
 #[derive(Default)]
-struct Receiver {
-    bodies: Mutex<Vec<serde_json::Value>>,
+pub struct Receiver {
+    pub bodies: Mutex<Vec<serde_json::Value>>,
     attempts: Mutex<u32>,
     fail_first: u32,
 }
 
-async fn receiver(fail_first: u32) -> (String, Arc<Receiver>) {
+pub async fn receiver(fail_first: u32) -> (String, Arc<Receiver>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/hooks/secret-path",

@@ -28,6 +28,18 @@ impl Drop for Server {
 fn lone_binary() -> &'static (PathBuf, PathBuf) {
     static LONE: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
     LONE.get_or_init(|| {
+        // A copy is ~200 MB and a static is never dropped: remove the copies of test runs that
+        // are gone, so at most the running ones stay.
+        if let Ok(dirs) = std::fs::read_dir(std::env::temp_dir()) {
+            for d in dirs.flatten() {
+                let name = d.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("s3p-lone-") {
+                    if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                        let _ = std::fs::remove_dir_all(d.path());
+                    }
+                }
+            }
+        }
         let dir = std::env::temp_dir().join(format!("s3p-lone-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let bin = dir.join("s3-prune");
@@ -214,7 +226,9 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(br.header("vary"), Some("accept-encoding"));
-    assert!(size(&br) < 450_000, "brotli wasm is {} B", size(&br));
+    // 465,243 B with the rules editor, History's restore and the overview (issue 13): a
+    // guard against a sudden jump, not a target (see BENCHMARKS.md for the sizes over time).
+    assert!(size(&br) < 500_000, "brotli wasm is {} B", size(&br));
     let gz = get("gzip");
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert!(
