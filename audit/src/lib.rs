@@ -109,6 +109,37 @@ pub struct Record {
 }
 
 impl Record {
+    /// A run about to start on `bucket`/`prefix`: `started`, nothing done yet. Callers fill in
+    /// what they know (the policy, the plan's fingerprint, the run a restore undoes).
+    pub fn begin(
+        who: &str,
+        source: &str,
+        bucket: &str,
+        prefix: &str,
+        started_at: DateTime<Utc>,
+    ) -> Record {
+        Record {
+            id: None,
+            who: who.to_string(),
+            source: source.to_string(),
+            started_at,
+            duration_ms: 0,
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+            policy: serde_json::Value::Null,
+            plan_fingerprint: String::new(),
+            deleted: Vec::new(),
+            deleted_objects: 0,
+            deleted_bytes: 0,
+            failures: Vec::new(),
+            status: Status::Started,
+            skipped: Vec::new(),
+            markers: Vec::new(),
+            restore_of: None,
+            restored: Vec::new(),
+        }
+    }
+
     /// Everything planned was deleted.
     pub fn is_complete(&self) -> bool {
         self.status == Status::Finished

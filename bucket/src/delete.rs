@@ -460,18 +460,7 @@ impl Bucket {
     /// Every version and delete marker under `prefix`.
     async fn list_versions(&self, prefix: &str) -> Result<Vec<Found>, S3Error> {
         let mut out_keys = Vec::new();
-        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-        loop {
-            let out = self
-                .client
-                .list_object_versions()
-                .bucket(&self.name)
-                .prefix(prefix)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
+        self.each_version_page(prefix, |out| {
             for v in out.versions() {
                 if let Some(k) = v.key() {
                     out_keys.push(Found {
@@ -490,8 +479,33 @@ impl Bucket {
                     });
                 }
             }
+        })
+        .await?;
+        Ok(out_keys)
+    }
+
+    /// Each page of ListObjectVersions under `prefix`, in order; a page that says it is cut
+    /// short without saying where to go on is an error (never a partial listing).
+    pub(crate) async fn each_version_page(
+        &self,
+        prefix: &str,
+        mut f: impl FnMut(&aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput),
+    ) -> Result<(), S3Error> {
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(&self.name)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
+            f(&out);
             if !out.is_truncated().unwrap_or(false) {
-                return Ok(out_keys);
+                return Ok(());
             }
             match out.next_key_marker() {
                 Some(k) if !k.is_empty() => {

@@ -131,18 +131,7 @@ impl Bucket {
     /// Per key under `prefix`: what its current (latest) version is.
     async fn current_versions(&self, prefix: &str) -> Result<HashMap<String, Current>, S3Error> {
         let mut current = HashMap::new();
-        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-        loop {
-            let out = self
-                .client
-                .list_object_versions()
-                .bucket(&self.name)
-                .prefix(prefix)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
+        self.each_version_page(prefix, |out| {
             for v in out.versions() {
                 if let (Some(k), Some(true)) = (v.key(), v.is_latest()) {
                     current.insert(k.to_string(), Current::Version);
@@ -154,20 +143,8 @@ impl Bucket {
                     current.insert(k.to_string(), Current::Marker(v));
                 }
             }
-            if !out.is_truncated().unwrap_or(false) {
-                return Ok(current);
-            }
-            match out.next_key_marker() {
-                Some(k) if !k.is_empty() => {
-                    key_marker = Some(k.to_string());
-                    version_marker = out.next_version_id_marker().map(str::to_string);
-                }
-                _ => {
-                    return Err(S3Error::ListingCut {
-                        prefix: prefix.to_string(),
-                    })
-                }
-            }
-        }
+        })
+        .await?;
+        Ok(current)
     }
 }

@@ -134,25 +134,11 @@ fn deletion(planned: &Planned) -> Deletion {
 
 /// The record of a run about to delete: its plan, nothing deleted yet.
 fn started(planned: &Planned, who: &str, source: &str, started_at: DateTime<Utc>) -> Record {
+    let b = &planned.bucket;
     Record {
-        id: None,
-        who: who.to_string(),
-        source: source.to_string(),
-        started_at,
-        duration_ms: 0,
-        bucket: planned.bucket.name().to_string(),
-        prefix: planned.bucket.prefix().to_string(),
         policy: serde_json::to_value(&planned.plan.policy).unwrap_or_default(),
         plan_fingerprint: planned.plan.fingerprint(),
-        deleted: Vec::new(),
-        deleted_objects: 0,
-        deleted_bytes: 0,
-        failures: Vec::new(),
-        status: Status::Started,
-        skipped: Vec::new(),
-        markers: Vec::new(),
-        restore_of: None,
-        restored: Vec::new(),
+        ..Record::begin(who, source, b.name(), b.prefix(), started_at)
     }
 }
 

@@ -70,21 +70,6 @@ pub struct Summary {
     pub duration_ms: u64,
 }
 
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 impl Summary {
     /// The summary of a finished apply's or restore's record.
     pub fn of(r: &Record) -> Summary {
@@ -110,7 +95,7 @@ impl Summary {
             format!(
                 "deleted {} deployment(s) ({objects} objects, {}) from {place}",
                 list.len(),
-                size(r.deleted_bytes)
+                retention::human_size(r.deleted_bytes)
             )
         };
         let failures = if r.failures.is_empty() {

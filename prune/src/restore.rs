@@ -135,24 +135,15 @@ pub async fn restore(
     ctx: RestoreContext,
 ) -> Result<Restored, RestoreRefusal> {
     let mut record = Record {
-        id: None,
-        who: ctx.who.clone(),
-        source: ctx.source.to_string(),
-        started_at: Utc::now(),
-        duration_ms: 0,
-        bucket: bucket.name().to_string(),
-        prefix: bucket.prefix().to_string(),
         policy: serde_json::json!({ "restore_of": run }),
-        plan_fingerprint: String::new(),
-        deleted: Vec::new(),
-        deleted_objects: 0,
-        deleted_bytes: 0,
-        failures: Vec::new(),
-        status: Status::Started,
-        skipped: Vec::new(),
-        markers: Vec::new(),
         restore_of: Some(run),
-        restored: Vec::new(),
+        ..Record::begin(
+            &ctx.who,
+            ctx.source,
+            bucket.name(),
+            bucket.prefix(),
+            Utc::now(),
+        )
     };
     record.id = ctx
         .journal

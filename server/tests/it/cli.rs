@@ -1,6 +1,6 @@
 //! The `s3-prune` binary end to end against a real LocalStack (started by `make test`).
 
-use crate::common::{deploy_seconds_apart, json, s3_prune, stderr, stdout};
+use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, stdout};
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::time::Duration;
 
@@ -91,18 +91,7 @@ async fn keep_within_seconds_uses_real_upload_times() {
         "--json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let v = json(&out);
-    let reasons: Vec<(String, String)> = v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap().to_string(),
-                d["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let reasons = reasons(&json(&out));
     assert_eq!(reasons[0], ("newest".into(), "keep: newest 1 of 1".into()));
     assert!(
         reasons[1].1.starts_with("keep: ") && reasons[1].1.ends_with("younger than 20 s"),

@@ -32,6 +32,21 @@ pub fn json(o: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
 }
 
+/// `(id, reason)` of each deployment of a `--json` plan or report, in plan order.
+pub fn reasons(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["deployments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no deployments in {v}"))
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_string(),
+                d["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Deployments with distinct LastModified seconds, oldest first.
 pub async fn deploy_seconds_apart(b: &Bucket, ids: &[&str]) {
     for (i, id) in ids.iter().enumerate() {

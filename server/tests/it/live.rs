@@ -1,22 +1,8 @@
 //! `--live-from KEY`: the deployments a page of the site references are kept; a page that
 //! cannot be read, or references nothing here, deletes nothing.
 
-use crate::common::{deploy_seconds_apart, json, s3_prune, stderr};
+use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr};
 use bucket::testkit::{all_keys, fresh_bucket};
-
-fn reasons(v: &serde_json::Value) -> Vec<(String, String)> {
-    v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap().to_string(),
-                d["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn the_deployments_the_root_page_references_are_kept() {

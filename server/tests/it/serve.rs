@@ -483,7 +483,9 @@ async fn only_allowed_hosts_are_served() {
 async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     let b = fresh_bucket("sessions").await;
     put_many(&b, ["a/index.html".into()], &[]).await;
-    let s = serve(b.name(), &["--session-idle", "2s", "--session-max", "1h"]);
+    // 6 s: the first page load scans the bucket, which took over 2 s on a busy machine (a
+    // 2 s idle limit then signed the session out between two requests of this test).
+    let s = serve(b.name(), &["--session-idle", "6s", "--session-max", "1h"]);
     let cookie = sign_in(&s);
     let c = [("Cookie", cookie.as_str())];
     assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
@@ -499,7 +501,7 @@ async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     assert_eq!(r.header("location"), Some("/?retain=3"));
     assert!(r.header("set-cookie").is_none(), "no new session");
     // idle for longer than --session-idle: signed out
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(6500));
     let r = request(&s.addr, "GET", "/", &c, "");
     assert_eq!(r.status, 401);
     assert!(r.body.contains("expired"), "{}", r.body);
@@ -511,14 +513,20 @@ async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
     assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 401);
     // the absolute limit holds however active the session is
-    let short = serve(b.name(), &["--session-idle", "1h", "--session-max", "2s"]);
+    let short = serve(b.name(), &["--session-idle", "1h", "--session-max", "6s"]);
     let cookie = sign_in(&short);
+    let signed_in = std::time::Instant::now();
     let c = [("Cookie", cookie.as_str())];
     for _ in 0..3 {
         assert_eq!(request(&short.addr, "GET", "/", &c, "").status, 200);
         std::thread::sleep(Duration::from_millis(500));
     }
-    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        signed_in.elapsed() < Duration::from_secs(6),
+        "the checks ran in time"
+    );
+    let left = Duration::from_secs(6).saturating_sub(signed_in.elapsed());
+    std::thread::sleep(left + Duration::from_millis(500));
     assert_eq!(request(&short.addr, "GET", "/", &c, "").status, 401);
 }
 
