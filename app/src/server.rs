@@ -198,6 +198,7 @@ impl AppState {
         ScanSettings {
             live_pointer: self.config.live_pointer.clone(),
             live_from: self.config.live_from.clone(),
+            inventory: None,
             concurrency: self.config.concurrency,
         }
     }

@@ -6,6 +6,7 @@
 mod connect;
 mod delete;
 mod error;
+pub mod inventory;
 mod lifecycle;
 mod live_from;
 mod put;

@@ -40,9 +40,17 @@ pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc>
         .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
+/// What a scan reads besides the objects.
+pub(crate) struct Facts {
+    versioning: retention::Versioning,
+    live: Option<DeploymentId>,
+    live_from: Option<retention::LiveRefs>,
+    pins: Vec<retention::Pin>,
+}
+
 /// Per-deployment counters; the newest key is kept only to read its metadata.
 #[derive(Default)]
-struct Agg {
+pub(crate) struct Agg {
     objects: u64,
     bytes: u64,
     newest: Option<(DateTime<Utc>, String)>,
@@ -50,7 +58,7 @@ struct Agg {
 }
 
 impl Agg {
-    fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str) {
+    pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str) {
         self.objects += 1;
         self.bytes += size;
         self.see(t, || key.to_string());
@@ -111,6 +119,16 @@ impl Bucket {
     /// Lists the bucket into an [`Inventory`]. Any listing error fails the whole scan: a plan is
     /// never made from a partial view.
     pub async fn scan(&self, opts: &ScanOptions) -> Result<Inventory, S3Error> {
+        let facts = self.facts(opts).await?;
+        let (ids, loose) = self.discover().await?;
+        tracing::debug!(deployments = ids.len(), "discovered deployments");
+        let results = self.list_ranges(&ids, opts.concurrency.max(1)).await?;
+        self.inventory_of(results, loose, facts, opts).await
+    }
+
+    /// What a plan needs besides the objects, read before them: if any cannot be read, nothing
+    /// is planned at all.
+    pub(crate) async fn facts(&self, opts: &ScanOptions) -> Result<Facts, S3Error> {
         let versioning = self.versioning().await?;
         // Read before listing: if either cannot be read, nothing is planned at all.
         let live = match &opts.live_pointer {
@@ -122,11 +140,29 @@ impl Bucket {
             None => None,
         };
         let pins = self.read_pins().await?;
-        let (ids, mut loose) = self.discover().await?;
-        tracing::debug!(deployments = ids.len(), "discovered deployments");
+        Ok(Facts {
+            versioning,
+            live,
+            live_from,
+            pins,
+        })
+    }
 
-        let results = self.list_ranges(&ids, opts.concurrency.max(1)).await?;
-
+    /// The deployments of per-folder counters (from a listing or an inventory report), dated
+    /// with `meta:KEY` where asked.
+    pub(crate) async fn inventory_of(
+        &self,
+        results: HashMap<String, Agg>,
+        mut loose: LooseObjects,
+        facts: Facts,
+        opts: &ScanOptions,
+    ) -> Result<Inventory, S3Error> {
+        let Facts {
+            versioning,
+            live,
+            live_from,
+            pins,
+        } = facts;
         let mut deployments = Vec::with_capacity(results.len());
         let mut to_head = Vec::new();
         for (id, agg) in results {
@@ -176,6 +212,7 @@ impl Bucket {
             live,
             live_from,
             pins,
+            report_date: None,
         })
     }
 

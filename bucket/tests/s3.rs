@@ -1,6 +1,8 @@
 //! The bucket crate against a real LocalStack (started by `make test`).
 
-use bucket::testkit::{all_keys, all_versions, fresh_bucket, put_many, with_prefix};
+use bucket::testkit::{
+    all_keys, all_versions, fresh_bucket, put_many, with_prefix, write_inventory, INVENTORY_SCHEMA,
+};
 use bucket::{Deletion, Progress, S3Error, ScanOptions};
 use retention::{DeploymentId, Doomed, Versioning};
 use std::sync::Arc;
@@ -431,4 +433,94 @@ async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
             assert_eq!(all_versions(&b).await.len(), 2);
         }
     }
+}
+
+#[tokio::test]
+async fn an_inventory_report_yields_the_same_inventory_as_a_listing() {
+    let b = fresh_bucket("inv-src").await;
+    let reports = fresh_bucket("inv-reports").await;
+    put_many(
+        &b,
+        (0..30)
+            .map(|i| format!("d{:02}/f{}.html", i % 7, i))
+            .chain([
+                "robots.txt".into(),
+                "d01/a b.css".into(),
+                ".s3-prune/notes.txt".into(),
+            ]),
+        &[],
+    )
+    .await;
+    let opts = ScanOptions::default();
+    let listed = b.scan(&opts).await.unwrap();
+    let at = write_inventory(
+        &b,
+        &reports,
+        INVENTORY_SCHEMA,
+        None,
+        true,
+        "2026-11-26T00-00Z",
+    )
+    .await;
+    let from_report = b
+        .scan_inventory(&at.parse().unwrap(), &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let created = from_report.report_date.unwrap();
+    assert_eq!(created.to_rfc3339(), "2026-11-26T00:00:00+00:00");
+    assert_eq!(
+        retention::Inventory {
+            report_date: None,
+            ..from_report.clone()
+        },
+        listed
+    );
+    assert_eq!(from_report.deployments.len(), 7);
+    assert_eq!(from_report.loose.objects, 1);
+}
+
+#[tokio::test]
+async fn a_damaged_missing_or_incomplete_report_is_an_error_naming_it() {
+    let b = fresh_bucket("inv-bad").await;
+    let reports = fresh_bucket("inv-bad-reports").await;
+    put_many(&b, ["d1/index.html".into()], &[]).await;
+    let opts = ScanOptions::default();
+    let err = |at: String| {
+        let b = b.clone();
+        let opts = opts.clone();
+        async move {
+            b.scan_inventory(&at.parse().unwrap(), &opts)
+                .await
+                .unwrap_err()
+                .to_string()
+        }
+    };
+    let e = err(write_inventory(
+        &b,
+        &reports,
+        INVENTORY_SCHEMA,
+        Some("0123456789abcdef0123456789abcdef"),
+        true,
+        "md5",
+    )
+    .await)
+    .await;
+    assert!(
+        e.contains("MD5") && e.contains("part-1.csv.gz") && e.contains("Nothing will be deleted"),
+        "{e}"
+    );
+    let e =
+        err(write_inventory(&b, &reports, INVENTORY_SCHEMA, None, false, "missing").await).await;
+    assert!(
+        e.contains("does not exist") && e.contains("part-1.csv.gz"),
+        "{e}"
+    );
+    let no_size = INVENTORY_SCHEMA.replace(" Size,", "");
+    let e = err(write_inventory(&b, &reports, &no_size, None, true, "no-size").await).await;
+    assert!(e.contains("no Size column"), "{e}");
+    let e = err(format!("s3://{}/nowhere/manifest.json", reports.name())).await;
+    assert!(
+        e.contains("manifest.json") && e.contains("does not exist"),
+        "{e}"
+    );
 }

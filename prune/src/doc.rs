@@ -48,6 +48,9 @@ pub struct PlanDoc<'a> {
     plan_fingerprint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     versions_to_purge: Option<u64>,
+    /// Set when the deployments come from an S3 Inventory report: its date (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory_date: Option<String>,
     /// Set for a scheduled job that only planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     dry_run: Option<bool>,
@@ -114,6 +117,7 @@ impl<'a> PlanDoc<'a> {
             rules: &p.rules,
             plan_fingerprint: p.fingerprint(),
             versions_to_purge: planned.versions_to_purge,
+            inventory_date: planned.report_date.map(|d| d.to_rfc3339()),
             dry_run: None,
             undo_window: None,
             status: record.map(|r| r.status),

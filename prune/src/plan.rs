@@ -10,6 +10,8 @@ pub struct ScanSettings {
     pub live_pointer: Option<String>,
     /// A page of the site whose references name the live deployments (`--live-from`).
     pub live_from: Option<String>,
+    /// Plan from this S3 Inventory report instead of listing the bucket (`--inventory`).
+    pub inventory: Option<bucket::inventory::InventoryLocation>,
     pub concurrency: usize,
 }
 
@@ -32,6 +34,8 @@ pub struct Planned {
     pub plan: Plan,
     /// Versions and delete markers `--purge-versions` would remove, when asked.
     pub versions_to_purge: Option<u64>,
+    /// The date of the S3 Inventory report the plan was made from (`--inventory`).
+    pub report_date: Option<chrono::DateTime<Utc>>,
 }
 
 /// Lists the bucket now and plans it with `policy` at the current time.
@@ -40,9 +44,11 @@ pub async fn scan_and_plan(
     policy: &Policy,
     settings: &ScanSettings,
 ) -> Result<Planned, S3Error> {
-    let inventory = bucket
-        .scan(&settings.scan_options(&policy.date_source))
-        .await?;
+    let opts = settings.scan_options(&policy.date_source);
+    let inventory = match &settings.inventory {
+        None => bucket.scan(&opts).await?,
+        Some(at) => bucket.scan_inventory(at, &opts).await?,
+    };
     let plan = retention::plan(&inventory, policy, Utc::now());
     let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {
         let ids: Vec<_> = plan.to_delete().map(|e| e.id.clone()).collect();
@@ -54,5 +60,6 @@ pub async fn scan_and_plan(
         bucket: bucket.clone(),
         plan,
         versions_to_purge,
+        report_date: inventory.report_date,
     })
 }

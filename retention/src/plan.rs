@@ -205,6 +205,11 @@ pub enum Warning {
     ExcludeMatchesNothing { pattern: Glob },
     /// A rule decides no deployment (none matches it, or earlier rules take them all).
     RuleMatchesNothing { rule: RuleName },
+    /// The deployments come from an S3 Inventory report older than 48 hours.
+    OldInventory {
+        report_date: DateTime<Utc>,
+        age_hours: i64,
+    },
     /// Deleting on a versioned bucket leaves old versions unless purged.
     VersionedNoPurge { versioning: Versioning },
     /// Versions and delete markers will be removed for good.
@@ -229,6 +234,15 @@ impl fmt::Display for Warning {
             Warning::RuleMatchesNothing { rule } => write!(
                 f,
                 "rule '{rule}' decides no deployment (nothing matches it before an earlier rule does)"
+            ),
+            Warning::OldInventory {
+                report_date,
+                age_hours,
+            } => write!(
+                f,
+                "the inventory report is from {} ({age_hours} h ago): deployments published since \
+                 are not in this plan (apply still re-lists each one it deletes)",
+                report_date.format("%Y-%m-%d %H:%M UTC")
             ),
             Warning::VersionedNoPurge { versioning } => write!(
                 f,
@@ -560,6 +574,15 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
     for (g, used) in policy.excludes.iter().zip(excludes_used) {
         if !used {
             warnings.push(Warning::ExcludeMatchesNothing { pattern: g.clone() });
+        }
+    }
+    if let Some(report_date) = inventory.report_date {
+        let age_hours = (now - report_date).num_hours();
+        if age_hours > 48 {
+            warnings.push(Warning::OldInventory {
+                report_date,
+                age_hours,
+            });
         }
     }
     if inventory.versioning.keeps_versions() {

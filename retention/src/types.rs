@@ -123,6 +123,9 @@ pub struct Inventory {
     /// The deployments a page of the site references (`--live-from KEY`): all kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_from: Option<LiveRefs>,
+    /// When read from an S3 Inventory report (`--inventory`) instead of a listing: its date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What `--live-from KEY` found: the page's key and the deployment folders it references.

@@ -277,6 +277,7 @@ pub async fn handle(
     let settings = ScanSettings {
         live_pointer: job.live_pointer.clone(),
         live_from: job.live_from.clone(),
+        inventory: None,
         concurrency: CONCURRENCY,
     };
     let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;

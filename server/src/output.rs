@@ -41,6 +41,13 @@ pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
     if let Some(u) = undo {
         let _ = writeln!(s, "Undo: {u}");
     }
+    if let Some(d) = planned.report_date {
+        let _ = writeln!(
+            s,
+            "Objects from the S3 Inventory report of {} (not a listing)",
+            d.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
     match &p.policy.rules {
         None => {
             let _ = writeln!(s, "Policy: {}", p.policy);

@@ -298,6 +298,26 @@ fn a_live_pointer_to_nothing_blocks_apply() {
 }
 
 #[test]
+fn an_inventory_report_older_than_two_days_is_warned_about() {
+    let mut i = inv(vec![dep("a", 1), dep("b", 2)]);
+    i.report_date = Some(t0() - Duration::hours(48));
+    assert!(
+        plan(&i, &policy(1), t0()).warnings.is_empty(),
+        "48 h is still fresh"
+    );
+    i.report_date = Some(t0() - Duration::hours(49));
+    let w = plan(&i, &policy(1), t0()).warnings;
+    assert_eq!(
+        w,
+        vec![Warning::OldInventory {
+            report_date: t0() - Duration::hours(49),
+            age_hours: 49
+        }]
+    );
+    assert!(w[0].to_string().contains("49 h ago"));
+}
+
+#[test]
 fn what_the_site_references_is_live_and_a_page_naming_nothing_here_blocks() {
     let mut i = inv(vec![dep("a", 1), dep("b", 2), dep("c", 3), dep("d", 4)]);
     let id = |s: &str| DeploymentId::new(s).unwrap();

@@ -13,6 +13,7 @@ fn settings() -> ScanSettings {
     ScanSettings {
         live_pointer: None,
         live_from: None,
+        inventory: None,
         concurrency: 4,
     }
 }

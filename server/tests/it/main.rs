@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod engine;
 mod faults;
+mod inventory;
 mod lambda;
 mod live;
 mod notify;
