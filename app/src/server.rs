@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub live_pointer: Option<String>,
     /// `--live-from KEY`: a page of the site naming the live deployments.
     pub live_from: Option<String>,
+    /// `--inventory`: plan the (one) bucket from this S3 Inventory report.
+    pub inventory: Option<bucket::inventory::InventoryLocation>,
     pub max_delete: u64,
     pub read_only: bool,
     /// Where every apply is recorded; `None` refuses applies (no record, no deletion).
@@ -198,7 +200,7 @@ impl AppState {
         ScanSettings {
             live_pointer: self.config.live_pointer.clone(),
             live_from: self.config.live_from.clone(),
-            inventory: None,
+            inventory: self.config.inventory.clone(),
             concurrency: self.config.concurrency,
         }
     }

@@ -31,6 +31,7 @@ fn state_for(b: &Bucket) -> AppState {
         concurrency: 8,
         live_pointer: None,
         live_from: None,
+        inventory: None,
         max_delete: 100,
         read_only: false,
         schedule: None,

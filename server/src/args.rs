@@ -358,6 +358,9 @@ pub struct ServeArgs {
     /// Key of a page of the site whose references name the live deployments (see plan).
     #[arg(long, value_name = "KEY")]
     pub live_from: Option<String>,
+    /// Plan from this S3 Inventory report instead of listing (one --bucket only; see plan).
+    #[arg(long, value_name = "s3://BUCKET/PATH/manifest.json")]
+    pub inventory: Option<bucket::inventory::InventoryLocation>,
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,

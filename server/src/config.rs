@@ -24,6 +24,8 @@ pub struct File {
     pub prefix: Option<String>,
     /// Webhooks told after every apply and restore (`--notify`).
     pub notify: Option<Vec<String>>,
+    /// Plan from this S3 Inventory report instead of listing (`--inventory`).
+    pub inventory: Option<String>,
     #[serde(default)]
     pub policy: PolicyKeys,
     #[serde(default)]
@@ -200,6 +202,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         .iter()
         .map(|g| g.parse::<Glob>().map_err(|e| bad("guards.excludes", &e)))
         .collect::<Result<_>>()?;
+    if let Some(i) = &file.inventory {
+        i.parse::<bucket::inventory::InventoryLocation>()
+            .map_err(|e| bad("inventory", &e))?;
+    }
     for u in file.notify.iter().flatten() {
         u.parse::<prune::WebhookUrl>()
             .map_err(|e| bad("notify", &e))?;
@@ -234,6 +240,7 @@ impl Config {
             f.audit_db.as_ref().map(|p| p.display().to_string()),
         );
         one("prefix", f.prefix.clone());
+        one("inventory", f.inventory.clone());
         one(
             "keep_within",
             f.policy
@@ -337,6 +344,7 @@ mod tests {
             ("[guards]\nexcludes = [\"[\"]", "guards.excludes"),
             ("[guards]\npins = [\"a/b\"]", "guards.pins"),
             ("concurrency = 0", "concurrency"),
+            ("inventory = \"s3://b/x.json\"", "inventory"),
             ("[serve]\nsession_idle = \"x\"", "serve.session_idle"),
             (
                 "[policy]\nmin_retain_days = 3\nkeep_within = \"3d\"",

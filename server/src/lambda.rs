@@ -36,6 +36,8 @@ pub struct Job {
     pub excludes: Option<Vec<String>>,
     pub live_pointer: Option<String>,
     pub live_from: Option<String>,
+    /// `S3_PRUNE_INVENTORY`: plan from this S3 Inventory report instead of listing.
+    pub inventory: Option<String>,
     pub max_delete: Option<u64>,
     pub purge_versions: Option<bool>,
     pub dry_run: Option<bool>,
@@ -101,12 +103,17 @@ impl Configured {
             excludes: env_list("S3_PRUNE_EXCLUDES"),
             live_pointer: env("S3_PRUNE_LIVE_POINTER"),
             live_from: env("S3_PRUNE_LIVE_FROM"),
+            inventory: env("S3_PRUNE_INVENTORY"),
             max_delete: env_num("S3_PRUNE_MAX_DELETE")?,
             purge_versions: env_bool("S3_PRUNE_PURGE_VERSIONS")?,
             dry_run: env_bool("S3_PRUNE_DRY_RUN")?,
             policy: env("S3_PRUNE_POLICY"),
             policy_key: env("S3_PRUNE_POLICY_KEY"),
         };
+        if let Some(i) = &job.inventory {
+            i.parse::<bucket::inventory::InventoryLocation>()
+                .map_err(|e| anyhow!("S3_PRUNE_INVENTORY: {e}"))?;
+        }
         if job.policy.is_some() && job.policy_key.is_some() {
             bail!("set S3_PRUNE_POLICY or S3_PRUNE_POLICY_KEY, not both: which policy is meant?");
         }
@@ -154,6 +161,9 @@ impl Configured {
         {
             refuse("live_pointer", "differs from the configured one")?;
         }
+        if ev.inventory.is_some() && ev.inventory != base.inventory {
+            refuse("inventory", "differs from the configured one")?;
+        }
         if base.live_from.is_some() && ev.live_from.is_some() && base.live_from != ev.live_from {
             refuse("live_from", "differs from the configured one")?;
         }
@@ -165,6 +175,7 @@ impl Configured {
             prefix: ev.prefix.clone().or(base.prefix.clone()),
             live_pointer: ev.live_pointer.clone().or(base.live_pointer.clone()),
             live_from: ev.live_from.clone().or(base.live_from.clone()),
+            inventory: base.inventory.clone(),
             dry_run: ev.dry_run.or(base.dry_run),
             ..Job::default()
         };
@@ -277,7 +288,12 @@ pub async fn handle(
     let settings = ScanSettings {
         live_pointer: job.live_pointer.clone(),
         live_from: job.live_from.clone(),
-        inventory: None,
+        inventory: job
+            .inventory
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| anyhow!("S3_PRUNE_INVENTORY: {e}"))?,
         concurrency: CONCURRENCY,
     };
     let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;

@@ -21,6 +21,12 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()
         .context("--bucket")?;
     check_overlaps(&buckets).map_err(anyhow::Error::msg)?;
+    if args.inventory.is_some() && buckets.len() != 1 {
+        anyhow::bail!(
+            "--inventory reports on one bucket: give exactly one --bucket with it ({} given)",
+            buckets.len()
+        );
+    }
     if let Some(root) = &args.site_root {
         let pkg = std::path::Path::new(root).join("pkg");
         if !pkg.join("s3-prune.js").exists() {
@@ -38,6 +44,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             concurrency: args.endpoint.concurrency.into(),
             live_pointer: args.live_pointer.clone(),
             live_from: args.live_from.clone(),
+            inventory: args.inventory.clone(),
             max_delete: args.max_delete,
             read_only: args.read_only,
             audit: Some(Arc::new(args.audit.open()?)),

@@ -64,3 +64,54 @@ fn an_inventory_address_that_is_not_a_manifest_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn the_inventory_can_come_from_s3_prune_toml_and_the_lambda_environment() {
+    let b = fresh_bucket("cfg-inv").await;
+    let reports = fresh_bucket("cfg-inv-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-2").await;
+    let cfg = std::env::temp_dir().join(format!("s3p-inv-{}.toml", b.name()));
+    std::fs::write(&cfg, format!("localstack = true\ninventory = \"{at}\"\n")).unwrap();
+    let out = s3_prune(&[
+        "plan",
+        b.name(),
+        "1",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["inventory_date"], "2026-11-26T00:00:00+00:00");
+    // serve takes it for one bucket only
+    let out = s3_prune(&[
+        "serve",
+        "--bucket",
+        b.name(),
+        "--bucket",
+        reports.name(),
+        "--inventory",
+        &at,
+        "--localstack",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("exactly one --bucket"),
+        "{}",
+        stderr(&out)
+    );
+    // a bad address in the Lambda's environment stops it at start, naming the variable
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("S3_PRUNE_BUCKET", b.name())
+        .env("S3_PRUNE_RETAIN", "1")
+        .env("S3_PRUNE_INVENTORY", "https://not/s3/manifest.json")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("S3_PRUNE_INVENTORY"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
