@@ -11,6 +11,7 @@ would. Every tool talks to LocalStack through it, so per-request costs are the s
 import asyncio
 import concurrent.futures
 import json
+import tempfile
 import os
 import statistics
 import subprocess
@@ -248,7 +249,14 @@ class Synthetic(BaseHTTPRequestHandler):
     """Enough of S3 for a scan: 1,000 deployments of 1,000 objects, generated on the fly."""
     DEPLOYMENTS = 1000
     PER = 1000
+    WIDTH = 5  # digits of the file number
+    deleted = 0  # keys DeleteObjects was asked for (the objects never really go)
     protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).deleted += body.count(b"<Key>")
+        self.reply('<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>')
 
     def log_message(self, *a):
         pass
@@ -292,12 +300,12 @@ class Synthetic(BaseHTTPRequestHandler):
             after = q.get("start-after", [""])[0]
             if after:
                 d = int(after[3:8])
-                start = max(lo, d * per if len(after) <= 8 else d * per + int(after.split("file")[1][:5]) + 1)
+                start = max(lo, d * per if len(after) <= 8 else d * per + int(after.split("file")[1][:self.WIDTH]) + 1)
             if token:
                 start = int(token)
             end = min(start + 1000, hi)
             items = "".join(
-                f"<Contents><Key>dep{i // per:05}/assets/file{i % per:05}.css</Key><LastModified>2026-01-01T00:{((i // per) % 60):02}:00.000Z</LastModified>"
+                f"<Contents><Key>dep{i // per:05}/assets/file{i % per:0{self.WIDTH}}.css</Key><LastModified>2026-01-01T00:{((i // per) % 60):02}:00.000Z</LastModified>"
                 f"<ETag>\"x\"</ETag><Size>{100 + i % per}</Size><StorageClass>STANDARD</StorageClass></Contents>"
                 for i in range(start, end))
             more = end < hi
@@ -318,6 +326,26 @@ def synthetic_scan():
     return dt, mb
 
 
+class SyntheticBig(Synthetic):
+    """Two deployments: an old one of 5,000,000 objects and a newer small one."""
+    DEPLOYMENTS = 2
+    PER = 5_000_000
+    WIDTH = 7
+
+
+def synthetic_delete():
+    """apply BUCKET 1 against SyntheticBig: scans 10M keys, deletes the old deployment's 5M."""
+    SyntheticBig.deleted = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SyntheticBig)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    with tempfile.TemporaryDirectory() as home:
+        dt, mb = run([S3P, "apply", "synthetic", "1", "--endpoint-url", url, "--yes", "--json",
+                      "--concurrency", "16", "--max-delete", "10"], env={"HOME": home, "XDG_DATA_HOME": home})
+    server.shutdown()
+    return dt, mb, SyntheticBig.deleted
+
+
 # ---- main ----------------------------------------------------------------------------------
 
 def fmt_table(rows, title):
@@ -328,6 +356,13 @@ def fmt_table(rows, title):
         ratio = "—" if name == "s3-prune" or not base else f"{r['seconds'] / base:.1f}×"
         lines.append(f"| {name} | {r['runs']} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} | {ratio} |")
     return "\n".join(lines)
+
+
+def synthetic_delete_line():
+    dt, mb, n = synthetic_delete()
+    return (f"\nSynthetic apply deleting one deployment of 5,000,000 objects (the listing scanned and "
+            f"listed again, DeleteObjects answered at once, no latency): {dt:.1f} s, peak RSS {mb:.0f} MB, "
+            f"{n:,} keys sent for deletion.")
 
 
 def main():
@@ -369,9 +404,14 @@ def main():
     report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "
                   f"{dt:.1f} s, peak RSS {mb:.0f} MB.")
     print(report[-1], flush=True)
+    report.append(synthetic_delete_line())
+    print(report[-1], flush=True)
     with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
         f.write("\n".join(report) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["synthetic"]:  # the two synthetic figures alone, no LocalStack
+        print(synthetic_delete_line().strip())
+    else:
+        main()

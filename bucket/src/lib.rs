@@ -9,6 +9,7 @@ mod error;
 pub mod inventory;
 mod lifecycle;
 mod live_from;
+mod pages;
 mod put;
 mod restore;
 mod scan;

@@ -33,6 +33,9 @@ impl fmt::Display for UndoWindow {
         match (self.versioning, self.noncurrent_days) {
             (Versioning::Unversioned, _) => f.write_str("no undo: the bucket is not versioned"),
             (Versioning::Suspended, _) => f.write_str("no undo: versioning is suspended"),
+            (Versioning::Unknown, _) => {
+                f.write_str("no undo known: the server does not report bucket versioning")
+            }
             (Versioning::Enabled, Some(d)) => write!(
                 f,
                 "deleted deployments can be restored for {d} day{}",

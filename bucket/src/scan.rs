@@ -94,13 +94,25 @@ impl Bucket {
     /// The bucket's versioning status. Also the first request of a scan, so a missing bucket or
     /// a wrong endpoint fails here before anything else.
     pub async fn versioning(&self) -> Result<Versioning, S3Error> {
-        let out = self
+        use aws_sdk_s3::error::ProvideErrorMetadata;
+        let out = match self
             .client
             .get_bucket_versioning()
             .bucket(&self.name)
             .send()
             .await
-            .map_err(|e| self.err(e, "s3:GetBucketVersioning"))?;
+        {
+            Ok(out) => out,
+            // Some S3-compatible servers (s3s-fs) lack this call: not a reason to refuse a scan.
+            Err(e)
+                if e.code() == Some("NotImplemented")
+                    || e.raw_response().map(|r| r.status().as_u16()) == Some(501) =>
+            {
+                tracing::warn!(bucket = %self.name, "GetBucketVersioning not implemented");
+                return Ok(Versioning::Unknown);
+            }
+            Err(e) => return Err(self.err(e, "s3:GetBucketVersioning")),
+        };
         Ok(match out.status() {
             Some(BucketVersioningStatus::Enabled) => Versioning::Enabled,
             Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
@@ -346,54 +358,6 @@ impl Bucket {
         })
         .await?;
         Ok(map)
-    }
-}
-
-impl Bucket {
-    /// Runs `f` on every ListObjectsV2 page under `prefix` (after `start_after`, when given)
-    /// until it breaks; `f` may ask for a smaller next page (`Continue(Some(n))`). Pages come
-    /// one after another (S3's continuation tokens are sequential); a failed or cut listing is
-    /// an error, never a silent early end.
-    pub(crate) async fn each_page(
-        &self,
-        prefix: &str,
-        delimiter: Option<&str>,
-        start_after: Option<String>,
-        mut f: impl FnMut(
-            &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
-        ) -> ControlFlow<(), Option<i32>>,
-    ) -> Result<(), S3Error> {
-        let mut token: Option<String> = None;
-        let mut order = Ascending::new(prefix, start_after.clone());
-        let mut start_after = start_after;
-        let mut max_keys = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.name)
-                .prefix(prefix)
-                .set_delimiter(delimiter.map(str::to_string))
-                .set_start_after(start_after.take())
-                .set_continuation_token(token.take())
-                .set_max_keys(max_keys.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucket"))?;
-            // A page that repeats or goes back would loop or count twice: stop before using it.
-            order.page(
-                out.contents().iter().filter_map(|o| o.key()),
-                out.common_prefixes().iter().filter_map(|p| p.prefix()),
-            )?;
-            match f(&out) {
-                ControlFlow::Break(()) => return Ok(()),
-                ControlFlow::Continue(next) => max_keys = next,
-            }
-            match next_token(out.is_truncated(), out.next_continuation_token(), prefix)? {
-                Some(t) => token = Some(t),
-                None => return Ok(()),
-            }
-        }
     }
 }
 

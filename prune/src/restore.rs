@@ -6,7 +6,7 @@ use crate::Journal;
 use audit::{DeletedDeployment, Failure, Record, Status};
 use bucket::{Bucket, MarkerToRemove, RestoreReport};
 use chrono::Utc;
-use retention::{DeploymentId, Versioning};
+use retention::DeploymentId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -82,7 +82,7 @@ pub async fn check_restore(
         .versioning()
         .await
         .map_err(|e| RestoreRefusal::S3(e.to_string()))?;
-    if versioning == Versioning::Unversioned {
+    if !versioning.keeps_versions() {
         return Err(RestoreRefusal::Unversioned {
             bucket: rec.bucket.clone(),
         });

@@ -214,6 +214,8 @@ pub enum Warning {
     VersionedNoPurge { versioning: Versioning },
     /// Versions and delete markers will be removed for good.
     VersionedPurge { versioning: Versioning },
+    /// The server does not say whether the bucket keeps versions.
+    VersioningUnknown,
 }
 
 impl fmt::Display for Warning {
@@ -253,6 +255,11 @@ impl fmt::Display for Warning {
                 f,
                 "bucket versioning is {versioning}: --purge-versions removes every version and \
                  delete marker of the deleted deployments; they cannot be restored"
+            ),
+            Warning::VersioningUnknown => f.write_str(
+                "the server does not report bucket versioning (GetBucketVersioning not \
+                 implemented): treated as unversioned; if it keeps versions, deleting frees no \
+                 storage and the run cannot be restored",
             ),
         }
     }
@@ -584,6 +591,9 @@ pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan 
                 age_hours,
             });
         }
+    }
+    if inventory.versioning == Versioning::Unknown {
+        warnings.push(Warning::VersioningUnknown);
     }
     if inventory.versioning.keeps_versions() {
         warnings.push(if policy.purge_versions {

@@ -89,12 +89,15 @@ pub enum Versioning {
     Unversioned,
     Enabled,
     Suspended,
+    /// The server does not implement GetBucketVersioning (some S3-compatible stores): treated as
+    /// unversioned, with a warning in the plan.
+    Unknown,
 }
 
 impl Versioning {
-    /// Whether deleting a key may leave older versions behind.
+    /// Whether deleting a key may leave older versions behind (as far as the server says).
     pub fn keeps_versions(self) -> bool {
-        !matches!(self, Versioning::Unversioned)
+        matches!(self, Versioning::Enabled | Versioning::Suspended)
     }
 }
 
@@ -104,6 +107,7 @@ impl fmt::Display for Versioning {
             Versioning::Unversioned => "unversioned",
             Versioning::Enabled => "enabled",
             Versioning::Suspended => "suspended",
+            Versioning::Unknown => "unknown",
         })
     }
 }

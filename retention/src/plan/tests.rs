@@ -253,6 +253,20 @@ fn warnings_for_unused_pins_excludes_and_versioning() {
 }
 
 #[test]
+fn a_server_that_does_not_report_versioning_is_warned_about_and_treated_as_unversioned() {
+    let mut i = inv(vec![dep("a", 1), dep("b", 2)]);
+    i.versioning = Versioning::Unknown;
+    let mut pol = policy(1);
+    pol.purge_versions = true;
+    let p = plan(&i, &pol, t0());
+    assert_eq!(p.warnings, vec![Warning::VersioningUnknown]);
+    assert!(p.warnings[0]
+        .to_string()
+        .starts_with("the server does not report bucket versioning"));
+    assert!(!Versioning::Unknown.keeps_versions());
+}
+
+#[test]
 fn live_and_stored_pins_are_kept_with_their_reason() {
     let mut i = inv(vec![
         dep("a", 1),

@@ -59,6 +59,8 @@ pub struct Proxy {
     /// Make ListObjectsV2 repeat its first page: pages of 2 keys, continuation tokens dropped
     /// (an endpoint that does not advance).
     pub repeat_list_page: bool,
+    /// Answer GetBucketVersioning with 501 NotImplemented (as s3s-fs does).
+    pub no_versioning_api: bool,
     pub stats: Stats,
 }
 
@@ -71,6 +73,7 @@ impl Proxy {
             deny_list: false,
             deny_delete: false,
             repeat_list_page: false,
+            no_versioning_api: false,
             stats: Stats::default(),
         }
     }
@@ -205,6 +208,14 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .uri
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    let is_versioning = parts.method == hyper::Method::GET
+        && parts.uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|kv| kv == "versioning" || kv == "versioning=")
+        });
+    if p.no_versioning_api && is_versioning {
+        return Ok(xml_error(501, "NotImplemented"));
+    }
     if (p.deny_list && is_list) || (p.deny_delete && is_delete_req) {
         return Ok(xml_error(403, "AccessDenied"));
     }

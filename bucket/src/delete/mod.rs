@@ -1,22 +1,26 @@
 //! Deleting deployments: list each one's keys afresh, then DeleteObjects in batches of ≤ 1000
 //! shared across deployments, several in flight, reading every per-key error. A key (or version)
 //! newer than what the plan saw of its deployment is never sent: it was published after the plan.
+//! Memory stays bounded however big a deployment is: keys flow from listing to batches page by
+//! page (`listing`), and a full batch waits for one of the `concurrency` request slots.
 
-use crate::{Bucket, S3Error};
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+mod batch;
+mod listing;
+
+use crate::Bucket;
+pub(crate) use batch::BatchAnswer;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, FuturesUnordered, StreamExt};
+use listing::{Key, Listed, Listing, WHOLE_LISTING};
 use retention::{DeploymentId, Doomed};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// S3's hard limit per DeleteObjects request.
 pub const MAX_BATCH: usize = 1000;
-/// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
-const KEY_RETRIES: u32 = 4;
 
 /// How a deployment's objects are deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,15 +133,8 @@ impl Progress {
     }
 }
 
-fn is_retryable(code: &str) -> bool {
-    matches!(
-        code,
-        "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "503" | "500"
-    )
-}
-
 /// One key to delete, tagged with the deployment (index into the caller's list) it belongs to.
-type Tagged = (usize, (String, Option<String>));
+type Tagged = (usize, Key);
 
 /// Per-deployment bookkeeping while its keys are in flight.
 #[derive(Default)]
@@ -149,15 +146,8 @@ struct Tally {
     failed: Vec<KeyFailure>,
     skipped: Vec<NewerKey>,
     markers: Vec<NewMarker>,
-    /// Its listing arrived (its keys are in the pipeline).
+    /// Its listing is complete (all its keys are in the pipeline).
     listed_ok: bool,
-}
-
-/// What one DeleteObjects batch answered.
-#[derive(Default)]
-pub(crate) struct BatchAnswer {
-    pub(crate) failed: Vec<KeyFailure>,
-    pub(crate) markers: Vec<NewMarker>,
 }
 
 /// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
@@ -189,7 +179,7 @@ fn book(tally: &mut [Tally], sent: &[Tagged], answer: BatchAnswer, progress: &Pr
         t.open -= n;
         progress.objects_done.fetch_add(n - bad, Ordering::Relaxed);
         progress.objects_failed.fetch_add(bad, Ordering::Relaxed);
-        if t.open == 0 {
+        if t.open == 0 && t.listed_ok {
             progress.deployments_done.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -199,7 +189,8 @@ impl Bucket {
     /// Deletes every object of each doomed deployment that is not newer than the plan saw it
     /// (`Doomed::newest`); newer keys are skipped and reported. With `purge_versions`, every
     /// such version and delete marker too. Failures are collected per key, never hidden; a
-    /// deployment whose listing fails is left untouched. A stop requested on `progress` ends the
+    /// deployment whose listing fails is left untouched (one past `WHOLE_LISTING` keys: the
+    /// rest of it, and the failure says how much went). A stop requested on `progress` ends the
     /// run after the batches in flight.
     ///
     /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
@@ -217,22 +208,27 @@ impl Bucket {
         let purge_versions = how == Deletion::Purge;
         let concurrency = concurrency.max(1);
         let mut tally: Vec<Tally> = doomed.iter().map(|_| Tally::default()).collect();
-        let (tx, rx) = tokio::sync::mpsc::channel(concurrency);
-        let stop = progress.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel::<Listed>(concurrency);
+        let feeding = progress.clone();
         let lister = async move {
             // Futures are collected first: a closure inside the stream type trips the
             // compiler's Send inference for callers that spawn this.
             let jobs: Vec<_> = doomed
                 .iter()
                 .enumerate()
-                .map(|(i, d)| async move { (i, self.list_doomed(d, purge_versions).await) })
+                .map(|(i, d)| {
+                    let (tx, progress) = (tx.clone(), &*feeding);
+                    async move {
+                        self.feed_doomed(i, d, purge_versions, WHOLE_LISTING, tx, progress)
+                            .await
+                    }
+                })
                 .collect();
-            let mut listings = stream::iter(jobs).buffer_unordered(concurrency);
-            while let Some(listing) = listings.next().await {
-                if stop.stop_requested() || tx.send(listing).await.is_err() {
-                    break;
-                }
-            }
+            drop(tx); // the deleter sees the end once every job's sender is gone
+            stream::iter(jobs)
+                .buffer_unordered(concurrency)
+                .for_each(|()| async {})
+                .await;
         };
         let deleter = async {
             // Owned here, so the lister sees a closed channel once deleting ends.
@@ -273,19 +269,16 @@ impl Bucket {
                         stopping = true;
                     }
                     listing = rx.recv(), if !stopping && !listing_done && ready.is_empty() => {
-                        let Some((i, listed)) = listing else {
+                        let Some(listed) = listing else {
                             listing_done = true;
                             continue;
                         };
                         match listed {
-                            Ok(Listing { keys, newer }) => {
-                                tally[i].listed = keys.len() as u64;
-                                tally[i].open = keys.len() as u64;
-                                tally[i].listed_ok = true;
-                                tally[i].skipped = newer;
-                                if keys.is_empty() {
-                                    progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                                }
+                            Listed::Keys { i, part: Listing { keys, newer } } => {
+                                let t = &mut tally[i];
+                                t.listed += keys.len() as u64;
+                                t.open += keys.len() as u64;
+                                t.skipped.extend(newer);
                                 for k in keys {
                                     batch.push((i, k));
                                     if batch.len() == MAX_BATCH {
@@ -293,7 +286,13 @@ impl Bucket {
                                     }
                                 }
                             }
-                            Err(failure) => {
+                            Listed::Done { i, result: Ok(()) } => {
+                                tally[i].listed_ok = true;
+                                if tally[i].open == 0 {
+                                    progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            Listed::Done { i, result: Err(failure) } => {
                                 tally[i].failed.push(failure);
                                 progress.deployments_done.fetch_add(1, Ordering::Relaxed);
                             }
@@ -328,267 +327,6 @@ impl Bucket {
         report.duration_ms = start.elapsed().as_millis() as u64;
         report
     }
-
-    /// The keys (or versions) of one deployment, listed now, split into those the plan saw
-    /// (at or before its newest LastModified) and newer ones, which are left alone. A failed
-    /// listing becomes the one failure of that deployment, and nothing of it is deleted.
-    async fn list_doomed(&self, d: &Doomed, purge: bool) -> Result<Listing, KeyFailure> {
-        let id = &d.id;
-        let prefix = self.deployment_prefix(id);
-        let listed = if purge {
-            self.list_versions(&prefix).await
-        } else {
-            self.list_keys(&prefix).await
-        };
-        match listed {
-            Ok(found) => Ok(split_newer(found, &prefix, d.newest)),
-            Err(e) => {
-                tracing::warn!(deployment = %id, error = %e, "listing failed; deleting nothing of it");
-                Err(KeyFailure {
-                    key: prefix,
-                    version_id: None,
-                    error: format!("not deleted: {e}"),
-                })
-            }
-        }
-    }
-
-    /// One DeleteObjects batch, with per-key retries for throttling. Returns the keys that could
-    /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone.
-    /// With `markers`, the answer is verbose and the delete markers it names are returned.
-    pub(crate) async fn delete_batch(
-        &self,
-        batch: &[(String, Option<String>)],
-        markers: bool,
-    ) -> BatchAnswer {
-        let mut pending: Vec<(String, Option<String>)> = batch.to_vec();
-        let mut answer = BatchAnswer::default();
-        let failed = &mut answer.failed;
-        let mut attempt = 0;
-        loop {
-            let ids: Vec<ObjectIdentifier> = pending
-                .iter()
-                .filter_map(|(k, v)| {
-                    ObjectIdentifier::builder()
-                        .key(k)
-                        .set_version_id(v.clone())
-                        .build()
-                        .ok()
-                })
-                .collect();
-            let delete = match Delete::builder()
-                .set_objects(Some(ids))
-                .quiet(!markers)
-                .build()
-            {
-                Ok(d) => d,
-                Err(e) => {
-                    failed.extend(fail_all(&pending, &e.to_string()));
-                    return answer;
-                }
-            };
-            let res = self
-                .client
-                .delete_objects()
-                .bucket(&self.name)
-                .delete(delete)
-                .send()
-                .await;
-            let out = match res {
-                Ok(out) => out,
-                // The SDK already retried throttling and 5xx with backoff; what is left is reported.
-                Err(e) => {
-                    let action = if pending.iter().any(|(_, v)| v.is_some()) {
-                        "s3:DeleteObjectVersion"
-                    } else {
-                        "s3:DeleteObject"
-                    };
-                    failed.extend(fail_all(&pending, &self.err(e, action).to_string()));
-                    return answer;
-                }
-            };
-            answer.markers.extend(out.deleted().iter().filter_map(|d| {
-                (d.delete_marker() == Some(true)).then_some(())?;
-                Some(NewMarker {
-                    key: d.key()?.to_string(),
-                    version_id: d.delete_marker_version_id()?.to_string(),
-                })
-            }));
-            // Hard failures are kept; only throttled or internally failed keys go round again.
-            let mut retry = Vec::new();
-            for e in out.errors() {
-                let key = e.key().unwrap_or_default().to_string();
-                let version_id = e.version_id().map(str::to_string);
-                let code = e.code().unwrap_or("Unknown");
-                if is_retryable(code) && attempt < KEY_RETRIES {
-                    retry.push((key, version_id));
-                } else {
-                    let msg = e.message().unwrap_or("");
-                    failed.push(KeyFailure {
-                        key,
-                        version_id,
-                        error: format!("{code}: {msg}").trim_end_matches(": ").to_string(),
-                    });
-                }
-            }
-            if retry.is_empty() {
-                return answer;
-            }
-            attempt += 1;
-            tokio::time::sleep(backoff(attempt)).await;
-            pending = retry;
-        }
-    }
-
-    /// Every current key under `prefix`, listed now (never from an earlier scan).
-    async fn list_keys(&self, prefix: &str) -> Result<Vec<Found>, S3Error> {
-        let mut keys = Vec::new();
-        self.each_page(prefix, None, None, |out| {
-            keys.extend(out.contents().iter().filter_map(|o| {
-                Some(Found {
-                    key: o.key()?.to_string(),
-                    version_id: None,
-                    last_modified: crate::scan::to_chrono(o.last_modified()),
-                })
-            }));
-            std::ops::ControlFlow::Continue(None)
-        })
-        .await?;
-        Ok(keys)
-    }
-
-    /// Every version and delete marker under `prefix`.
-    async fn list_versions(&self, prefix: &str) -> Result<Vec<Found>, S3Error> {
-        let mut out_keys = Vec::new();
-        self.each_version_page(prefix, |out| {
-            for v in out.versions() {
-                if let Some(k) = v.key() {
-                    out_keys.push(Found {
-                        key: k.to_string(),
-                        version_id: Some(v.version_id().unwrap_or("null").to_string()),
-                        last_modified: crate::scan::to_chrono(v.last_modified()),
-                    });
-                }
-            }
-            for m in out.delete_markers() {
-                if let Some(k) = m.key() {
-                    out_keys.push(Found {
-                        key: k.to_string(),
-                        version_id: Some(m.version_id().unwrap_or("null").to_string()),
-                        last_modified: crate::scan::to_chrono(m.last_modified()),
-                    });
-                }
-            }
-        })
-        .await?;
-        Ok(out_keys)
-    }
-
-    /// Each page of ListObjectVersions under `prefix`, in order; a page that says it is cut
-    /// short without saying where to go on is an error (never a partial listing).
-    pub(crate) async fn each_version_page(
-        &self,
-        prefix: &str,
-        mut f: impl FnMut(&aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput),
-    ) -> Result<(), S3Error> {
-        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-        loop {
-            let out = self
-                .client
-                .list_object_versions()
-                .bucket(&self.name)
-                .prefix(prefix)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:ListBucketVersions"))?;
-            f(&out);
-            if !out.is_truncated().unwrap_or(false) {
-                return Ok(());
-            }
-            match out.next_key_marker() {
-                Some(k) if !k.is_empty() => {
-                    key_marker = Some(k.to_string());
-                    version_marker = out.next_version_id_marker().map(str::to_string);
-                }
-                _ => {
-                    return Err(S3Error::ListingCut {
-                        prefix: prefix.to_string(),
-                    })
-                }
-            }
-        }
-    }
-
-    /// How many versions and delete markers live under each deployment: what
-    /// `--purge-versions` would remove.
-    pub async fn count_versions(
-        &self,
-        ids: &[DeploymentId],
-        concurrency: usize,
-    ) -> Result<u64, S3Error> {
-        let jobs: Vec<_> = ids
-            .iter()
-            .map(|id| async move {
-                Ok(self.list_versions(&self.deployment_prefix(id)).await?.len() as u64)
-            })
-            .collect();
-        let counts: Vec<Result<u64, S3Error>> = stream::iter(jobs)
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-        counts.into_iter().sum()
-    }
-}
-
-/// One listed object or version.
-struct Found {
-    key: String,
-    version_id: Option<String>,
-    last_modified: DateTime<Utc>,
-}
-
-/// A doomed deployment's fresh listing: what may be deleted, and what is newer than the plan.
-struct Listing {
-    keys: Vec<(String, Option<String>)>,
-    newer: Vec<NewerKey>,
-}
-
-/// Keeps keys inside the deployment's folder (defence in depth: nothing outside is ever sent)
-/// and sets aside those newer than the plan's `newest`.
-fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Listing {
-    let mut out = Listing {
-        keys: Vec::new(),
-        newer: Vec::new(),
-    };
-    for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
-        if f.last_modified > newest {
-            tracing::warn!(key = %f.key, "newer than the plan: left in place");
-            out.newer.push(NewerKey {
-                key: f.key,
-                version_id: f.version_id,
-                last_modified: f.last_modified,
-            });
-        } else {
-            out.keys.push((f.key, f.version_id));
-        }
-    }
-    out
-}
-
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6)))
-}
-
-fn fail_all(keys: &[(String, Option<String>)], error: &str) -> Vec<KeyFailure> {
-    keys.iter()
-        .map(|(k, v)| KeyFailure {
-            key: k.clone(),
-            version_id: v.clone(),
-            error: error.to_string(),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -600,38 +338,15 @@ mod tests {
     }
 
     #[test]
-    fn keys_newer_than_the_plan_and_keys_outside_the_folder_are_never_sent() {
-        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let found = |k: &str, at: &str| Found {
-            key: k.into(),
-            version_id: None,
-            last_modified: t(at),
-        };
-        let l = split_newer(
-            vec![
-                found("r7/a", "2026-01-01T00:00:00Z"),
-                found("r7/b", "2026-01-01T00:00:05Z"),
-                found("r7/late", "2026-01-01T00:00:06Z"),
-                found("r70/x", "2026-01-01T00:00:00Z"),
-            ],
-            "r7/",
-            t("2026-01-01T00:00:05Z"),
-        );
-        assert_eq!(
-            l.keys,
-            vec![("r7/a".to_string(), None), ("r7/b".to_string(), None)]
-        );
-        assert_eq!(l.newer.len(), 1);
-        assert_eq!(l.newer[0].key, "r7/late");
-    }
-
-    #[test]
     fn a_shared_batch_books_each_key_to_its_own_deployment() {
         let progress = Progress::default();
         let mut tally: Vec<Tally> = (0..3).map(|_| Tally::default()).collect();
         tally[0].open = 2;
         tally[1].open = 3;
         tally[2].open = 1;
+        for t in &mut tally {
+            t.listed_ok = true; // each listing is complete: done once its keys are answered
+        }
         // The first batch carries all of deployment 0 and part of deployment 1.
         let sent = [
             tagged(0, "a/1"),

@@ -1,0 +1,127 @@
+//! One DeleteObjects request of at most 1,000 keys, with per-key retries for throttled keys;
+//! every key the answer names as failed is reported, never hidden.
+
+use super::{KeyFailure, NewMarker};
+use crate::Bucket;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use std::time::Duration;
+
+/// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
+const KEY_RETRIES: u32 = 4;
+
+fn is_retryable(code: &str) -> bool {
+    matches!(
+        code,
+        "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout" | "503" | "500"
+    )
+}
+
+/// What one DeleteObjects batch answered.
+#[derive(Default)]
+pub(crate) struct BatchAnswer {
+    pub(crate) failed: Vec<KeyFailure>,
+    pub(crate) markers: Vec<NewMarker>,
+}
+
+impl Bucket {
+    /// One DeleteObjects batch, with per-key retries for throttling. Returns the keys that could
+    /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone.
+    /// With `markers`, the answer is verbose and the delete markers it names are returned.
+    pub(crate) async fn delete_batch(
+        &self,
+        batch: &[(String, Option<String>)],
+        markers: bool,
+    ) -> BatchAnswer {
+        let mut pending: Vec<(String, Option<String>)> = batch.to_vec();
+        let mut answer = BatchAnswer::default();
+        let failed = &mut answer.failed;
+        let mut attempt = 0;
+        loop {
+            let ids: Vec<ObjectIdentifier> = pending
+                .iter()
+                .filter_map(|(k, v)| {
+                    ObjectIdentifier::builder()
+                        .key(k)
+                        .set_version_id(v.clone())
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let delete = match Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(!markers)
+                .build()
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    failed.extend(fail_all(&pending, &e.to_string()));
+                    return answer;
+                }
+            };
+            let res = self
+                .client
+                .delete_objects()
+                .bucket(&self.name)
+                .delete(delete)
+                .send()
+                .await;
+            let out = match res {
+                Ok(out) => out,
+                // The SDK already retried throttling and 5xx with backoff; what is left is reported.
+                Err(e) => {
+                    let action = if pending.iter().any(|(_, v)| v.is_some()) {
+                        "s3:DeleteObjectVersion"
+                    } else {
+                        "s3:DeleteObject"
+                    };
+                    failed.extend(fail_all(&pending, &self.err(e, action).to_string()));
+                    return answer;
+                }
+            };
+            answer.markers.extend(out.deleted().iter().filter_map(|d| {
+                (d.delete_marker() == Some(true)).then_some(())?;
+                Some(NewMarker {
+                    key: d.key()?.to_string(),
+                    version_id: d.delete_marker_version_id()?.to_string(),
+                })
+            }));
+            // Hard failures are kept; only throttled or internally failed keys go round again.
+            let mut retry = Vec::new();
+            for e in out.errors() {
+                let key = e.key().unwrap_or_default().to_string();
+                let version_id = e.version_id().map(str::to_string);
+                let code = e.code().unwrap_or("Unknown");
+                if is_retryable(code) && attempt < KEY_RETRIES {
+                    retry.push((key, version_id));
+                } else {
+                    let msg = e.message().unwrap_or("");
+                    failed.push(KeyFailure {
+                        key,
+                        version_id,
+                        error: format!("{code}: {msg}").trim_end_matches(": ").to_string(),
+                    });
+                }
+            }
+            if retry.is_empty() {
+                return answer;
+            }
+            attempt += 1;
+            tokio::time::sleep(backoff(attempt)).await;
+            pending = retry;
+        }
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6)))
+}
+
+fn fail_all(keys: &[(String, Option<String>)], error: &str) -> Vec<KeyFailure> {
+    keys.iter()
+        .map(|(k, v)| KeyFailure {
+            key: k.clone(),
+            version_id: v.clone(),
+            error: error.to_string(),
+        })
+        .collect()
+}

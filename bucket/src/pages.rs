@@ -1,0 +1,167 @@
+//! Listing cursors: one ListObjectsV2 or ListObjectVersions page at a time, so a caller can
+//! await between pages (a delete that streams a huge deployment, a scan that stops early).
+//! Every page is checked: keys strictly ascend across pages, and a page that says "truncated"
+//! without saying where to go on is an error, never a silent early end.
+
+use crate::scan::{next_token, Ascending};
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+
+/// The pages of ListObjectsV2 under a prefix (after `start_after`, when given).
+pub(crate) struct KeyPages<'a> {
+    bucket: &'a Bucket,
+    prefix: String,
+    delimiter: Option<String>,
+    start_after: Option<String>,
+    token: Option<String>,
+    order: Ascending,
+    done: bool,
+}
+
+impl<'a> KeyPages<'a> {
+    pub(crate) fn new(
+        bucket: &'a Bucket,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: Option<String>,
+    ) -> Self {
+        KeyPages {
+            bucket,
+            prefix: prefix.to_string(),
+            delimiter: delimiter.map(str::to_string),
+            order: Ascending::new(prefix, start_after.clone()),
+            start_after,
+            token: None,
+            done: false,
+        }
+    }
+
+    /// The next page (`max_keys` of it, when given), or `None` after the last one.
+    pub(crate) async fn next(
+        &mut self,
+        max_keys: Option<i32>,
+    ) -> Result<Option<ListObjectsV2Output>, S3Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let b = self.bucket;
+        let out = b
+            .client
+            .list_objects_v2()
+            .bucket(&b.name)
+            .prefix(&self.prefix)
+            .set_delimiter(self.delimiter.clone())
+            .set_start_after(self.start_after.take())
+            .set_continuation_token(self.token.take())
+            .set_max_keys(max_keys)
+            .send()
+            .await
+            .map_err(|e| b.err(e, "s3:ListBucket"))?;
+        // A page that repeats or goes back would loop or count twice: stop before using it.
+        self.order.page(
+            out.contents().iter().filter_map(|o| o.key()),
+            out.common_prefixes().iter().filter_map(|p| p.prefix()),
+        )?;
+        match next_token(
+            out.is_truncated(),
+            out.next_continuation_token(),
+            &self.prefix,
+        )? {
+            Some(t) => self.token = Some(t),
+            None => self.done = true,
+        }
+        Ok(Some(out))
+    }
+}
+
+/// The pages of ListObjectVersions (versions and delete markers) under a prefix.
+pub(crate) struct VersionPages<'a> {
+    bucket: &'a Bucket,
+    prefix: String,
+    key_marker: Option<String>,
+    version_marker: Option<String>,
+    done: bool,
+}
+
+impl<'a> VersionPages<'a> {
+    pub(crate) fn new(bucket: &'a Bucket, prefix: &str) -> Self {
+        VersionPages {
+            bucket,
+            prefix: prefix.to_string(),
+            key_marker: None,
+            version_marker: None,
+            done: false,
+        }
+    }
+
+    /// The next page, or `None` after the last one.
+    pub(crate) async fn next(&mut self) -> Result<Option<ListObjectVersionsOutput>, S3Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let b = self.bucket;
+        let out = b
+            .client
+            .list_object_versions()
+            .bucket(&b.name)
+            .prefix(&self.prefix)
+            .set_key_marker(self.key_marker.take())
+            .set_version_id_marker(self.version_marker.take())
+            .send()
+            .await
+            .map_err(|e| b.err(e, "s3:ListBucketVersions"))?;
+        if !out.is_truncated().unwrap_or(false) {
+            self.done = true;
+        } else {
+            match out.next_key_marker() {
+                Some(k) if !k.is_empty() => {
+                    self.key_marker = Some(k.to_string());
+                    self.version_marker = out.next_version_id_marker().map(str::to_string);
+                }
+                _ => {
+                    return Err(S3Error::ListingCut {
+                        prefix: self.prefix.clone(),
+                    })
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+impl Bucket {
+    /// Runs `f` on every ListObjectsV2 page under `prefix` (after `start_after`, when given)
+    /// until it breaks; `f` may ask for a smaller next page (`Continue(Some(n))`). Pages come
+    /// one after another (S3's continuation tokens are sequential).
+    pub(crate) async fn each_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<&str>,
+        start_after: Option<String>,
+        mut f: impl FnMut(&ListObjectsV2Output) -> std::ops::ControlFlow<(), Option<i32>>,
+    ) -> Result<(), S3Error> {
+        let mut pages = KeyPages::new(self, prefix, delimiter, start_after);
+        let mut max_keys = None;
+        while let Some(out) = pages.next(max_keys.take()).await? {
+            match f(&out) {
+                std::ops::ControlFlow::Break(()) => return Ok(()),
+                std::ops::ControlFlow::Continue(next) => max_keys = next,
+            }
+        }
+        Ok(())
+    }
+
+    /// Each page of ListObjectVersions under `prefix`, in order.
+    pub(crate) async fn each_version_page(
+        &self,
+        prefix: &str,
+        mut f: impl FnMut(&ListObjectVersionsOutput),
+    ) -> Result<(), S3Error> {
+        let mut pages = VersionPages::new(self, prefix);
+        while let Some(out) = pages.next().await? {
+            f(&out);
+        }
+        Ok(())
+    }
+}
