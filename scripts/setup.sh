@@ -12,6 +12,8 @@ WASM_BINDGEN_VERSION="${WASM_BINDGEN_VERSION:-0.2.130}"
 BINARYEN_VERSION=132.0.0
 LOCALSTACK_VERSION=4.13.1
 PLAYWRIGHT_VERSION=1.65.1
+# Accessibility checks in the Playwright suite.
+AXE_VERSION=4.11.0
 # `make dist` only: static musl binaries for x86_64 and aarch64.
 ZIGLANG_VERSION=0.15.2
 CARGO_ZIGBUILD_VERSION=0.24.1
@@ -67,14 +69,15 @@ chromium() {
 }
 
 playwright() {
-  if stamp_ok playwright "$PLAYWRIGHT_VERSION" && [ -d "$CACHE/node/node_modules/@playwright/test" ]; then
+  if stamp_ok playwright "$PLAYWRIGHT_VERSION+axe-$AXE_VERSION" && [ -d "$CACHE/node/node_modules/@playwright/test" ] \
+    && [ -f "$CACHE/node/node_modules/axe-core/axe.min.js" ]; then
     :
   else
-    log "installing @playwright/test $PLAYWRIGHT_VERSION (browser: Debian chromium, never downloaded)"
+    log "installing @playwright/test $PLAYWRIGHT_VERSION and axe-core $AXE_VERSION (browser: Debian chromium, never downloaded)"
     mkdir -p "$CACHE/node"
     (cd "$CACHE/node" && [ -f package.json ] || echo '{"private":true}' > package.json)
-    (cd "$CACHE/node" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund "@playwright/test@$PLAYWRIGHT_VERSION" >/dev/null)
-    stamp playwright "$PLAYWRIGHT_VERSION"
+    (cd "$CACHE/node" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund "@playwright/test@$PLAYWRIGHT_VERSION" "axe-core@$AXE_VERSION" >/dev/null)
+    stamp playwright "$PLAYWRIGHT_VERSION+axe-$AXE_VERSION"
   fi
 }
 

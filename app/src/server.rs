@@ -5,6 +5,7 @@
 use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus, ScanView, Schedule};
 use bucket::{Bucket, Connect, Progress, Target};
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use leptos::prelude::*;
 use prune::{PolicySpec, Refusal, ScanSettings};
 use retention::{DateSource, Inventory, Policy};
@@ -14,6 +15,9 @@ use std::sync::{Arc, Mutex};
 
 mod overview;
 mod restore;
+mod scans;
+
+pub use scans::{RESCAN_GAP, SCANS_AT_ONCE};
 
 /// The one error of the server side, turned into a `ServerFnError` at the boundary (api.rs,
 /// through server_fn's `From` for every `std::error::Error`).
@@ -61,7 +65,7 @@ pub struct ServeConfig {
 pub struct AppState {
     config: ServeConfig,
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
-    cache: Mutex<HashMap<String, CachedScan>>,
+    scans: scans::Scans,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
     /// Buckets with an apply running: one at a time per bucket. Held by [`Busy`] guards.
     busy: Arc<Mutex<HashSet<String>>>,
@@ -159,7 +163,7 @@ impl AppState {
         AppState {
             config,
             clients: Default::default(),
-            cache: Default::default(),
+            scans: Default::default(),
             jobs: Default::default(),
             busy: Default::default(),
             next_job: AtomicU64::new(1),
@@ -205,51 +209,49 @@ impl AppState {
         }
     }
 
-    /// The bucket's scan: cached unless `rescan`, so visits do not re-list it.
+    /// The bucket's scan: the one running, else the cached one unless `rescan` (see
+    /// [`scans`]), so visits do not re-list it.
     async fn cached_scan(
         &self,
         c: &BucketChoice,
         b: &Bucket,
         rescan: bool,
-    ) -> Result<CachedScan, AppError> {
-        let cached = if rescan {
-            None
-        } else {
-            self.cache.lock().unwrap().get(&c.key).cloned()
-        };
-        Ok(match cached {
-            Some(hit) => hit,
-            None => {
-                let opts = self.settings().scan_options(&self.config.date_source);
-                let inv = b.scan(&opts).await?;
-                let at = Utc::now();
-                // Best effort: the page still shows without s3:GetLifecycleConfiguration.
-                let undo_window = match b.undo_window().await {
-                    Ok(w) => w.to_string(),
-                    Err(e) => format!("unknown ({e})"),
-                };
-                let hit = CachedScan {
-                    inventory: inv,
-                    scanned_at: at,
-                    undo_window,
-                };
-                self.cache
-                    .lock()
-                    .unwrap()
-                    .insert(c.key.clone(), hit.clone());
-                hit
-            }
-        })
+    ) -> Result<scans::Answer, AppError> {
+        let opts = self.settings().scan_options(&self.config.date_source);
+        let b = b.clone();
+        self.scans
+            .get(&c.key, rescan, move || {
+                async move {
+                    let inventory = b.scan(&opts).await?;
+                    let scanned_at = Utc::now();
+                    // Best effort: the page still shows without s3:GetLifecycleConfiguration.
+                    let undo_window = match b.undo_window().await {
+                        Ok(w) => w.to_string(),
+                        Err(e) => format!("unknown ({e})"),
+                    };
+                    Ok(CachedScan {
+                        inventory,
+                        scanned_at,
+                        undo_window,
+                    })
+                }
+                .boxed()
+            })
+            .await
     }
 
     /// A scan of the bucket for previews (see [`AppState::cached_scan`]).
     pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
         let c = self.choice(key)?.clone();
         let b = self.bucket(&c).await?;
-        let CachedScan {
-            inventory,
-            scanned_at,
-            undo_window,
+        let scans::Answer {
+            scan:
+                CachedScan {
+                    inventory,
+                    scanned_at,
+                    undo_window,
+                },
+            notice,
         } = self.cached_scan(&c, &b, rescan).await?;
         let cfg = &self.config;
         Ok(ScanView {
@@ -266,6 +268,7 @@ impl AppState {
             undo_window,
             schedule: cfg.schedule.clone(),
             rules: cfg.rules.clone(),
+            notice,
         })
     }
 
@@ -324,7 +327,7 @@ impl AppState {
         }
         b.write_pins(&pins).await?;
         tracing::info!(bucket = %c.key, deployment = %id, pin, user, "pin changed from the dashboard");
-        self.cache.lock().unwrap().remove(&c.key);
+        self.scans.forget(&c.key);
         Ok(())
     }
 
@@ -347,7 +350,7 @@ impl AppState {
         let b = self.bucket(&c).await?;
         let planned = prune::scan_and_plan(&b, &policy, &self.settings()).await?;
         // What the preview was made of is stale now, whatever happens next.
-        self.cache.lock().unwrap().remove(&c.key);
+        self.scans.forget(&c.key);
         let mut confirmed = req.confirmed;
         confirmed.sort();
         let checked = match prune::check(planned, Some(&confirmed)) {

@@ -38,6 +38,9 @@ pub struct ScanView {
     /// The server's policy file (`serve --policy FILE`): the page starts with these rules.
     #[serde(default)]
     pub rules: Option<retention::Rules>,
+    /// Why this answer is not the fresh scan asked for (a Rescan too soon after the last one).
+    #[serde(default)]
+    pub notice: Option<String>,
 }
 
 /// A scheduled run's policy (`serve --schedule … --schedule-retain … --schedule-min-days …`).

@@ -99,5 +99,6 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         name: target.bucket.clone(),
         prefix: target.prefix.clone(),
         endpoint,
+        meta_cache: Default::default(),
     })
 }

@@ -259,7 +259,7 @@ pub(crate) fn fold(
         Some((id, _)) => {
             aggs.entry(id.to_string())
                 .or_default()
-                .add(row.last_modified, row.size, &row.key)
+                .add(row.last_modified, row.size, &row.key, None)
         }
         None => {
             loose.objects += 1;
@@ -312,6 +312,7 @@ impl Bucket {
             name: at.bucket.clone(),
             prefix: String::new(),
             endpoint: self.endpoint.clone(),
+            meta_cache: Default::default(),
         };
         let url = |k: &str| format!("s3://{}/{k}", at.bucket);
         let refuse = |k: &str, problem: String| S3Error::Pointer {

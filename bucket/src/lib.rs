@@ -9,6 +9,7 @@ mod error;
 pub mod inventory;
 mod lifecycle;
 mod live_from;
+mod meta;
 mod pages;
 mod put;
 mod restore;
@@ -46,6 +47,8 @@ pub struct Bucket {
     name: String,
     prefix: String,
     endpoint: String,
+    /// `meta:` values read so far, shared by the clones of this bucket (the dashboard's rescans).
+    meta_cache: meta::MetaCache,
 }
 
 impl Bucket {

@@ -1,6 +1,7 @@
 //! Listing a bucket into deployments: one delimiter listing to find them, then each one listed
 //! on its own, several at a time, folded into counters as pages arrive (memory ∝ deployments).
 
+use crate::meta::ObjectRef;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::BucketVersioningStatus;
 use chrono::{DateTime, Utc};
@@ -48,20 +49,26 @@ pub(crate) struct Facts {
     pins: Vec<retention::Pin>,
 }
 
-/// Per-deployment counters; the newest key is kept only to read its metadata.
+/// Per-deployment counters; the newest object is kept only to read its metadata.
 #[derive(Default)]
 pub(crate) struct Agg {
     objects: u64,
     bytes: u64,
-    newest: Option<(DateTime<Utc>, String)>,
+    newest: Option<(DateTime<Utc>, ObjectRef)>,
     oldest: Option<DateTime<Utc>>,
 }
 
 impl Agg {
-    pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str) {
+    /// An object of the deployment; `etag` where the source has it (it lets `meta:` dates be
+    /// cached across rescans).
+    pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str, etag: Option<&str>) {
         self.objects += 1;
         self.bytes += size;
-        self.see(t, || key.to_string());
+        self.see(t, || ObjectRef {
+            key: key.to_string(),
+            etag: etag.map(str::to_string),
+            last_modified: t,
+        });
     }
 
     fn merge(&mut self, o: Agg) {
@@ -75,10 +82,10 @@ impl Agg {
         }
     }
 
-    /// An object modified at `t`: the newest so far keeps its key (only then is it built).
-    fn see(&mut self, t: DateTime<Utc>, key: impl FnOnce() -> String) {
+    /// An object modified at `t`: the newest so far is kept (only then is its key copied).
+    fn see(&mut self, t: DateTime<Utc>, object: impl FnOnce() -> ObjectRef) {
         if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
-            self.newest = Some((t, key()));
+            self.newest = Some((t, object()));
         }
         self.see_oldest(t);
     }
@@ -206,7 +213,7 @@ impl Bucket {
         if let Some(key) = &opts.meta_key {
             let metas: Vec<(usize, Option<String>)> =
                 stream::iter(to_head.into_iter().map(|(i, object)| async move {
-                    Ok::<_, S3Error>((i, self.read_meta(&object, key).await?))
+                    Ok::<_, S3Error>((i, self.meta_of(&object, key).await?))
                 }))
                 .buffer_unordered(opts.concurrency.max(1))
                 .try_collect()
@@ -226,18 +233,6 @@ impl Bucket {
             pins,
             report_date: None,
         })
-    }
-
-    async fn read_meta(&self, object: &str, key: &str) -> Result<Option<String>, S3Error> {
-        let out = self
-            .client
-            .head_object()
-            .bucket(&self.name)
-            .key(object)
-            .send()
-            .await
-            .map_err(|e| self.err(e, "s3:GetObject"))?;
-        Ok(out.metadata().and_then(|m| m.get(key).cloned()))
     }
 
     /// Top-level folders under the prefix, and the loose objects beside them.
@@ -352,7 +347,9 @@ impl Bucket {
                 }
                 let t = to_chrono(o.last_modified());
                 let size = o.size().unwrap_or(0).max(0) as u64;
-                map.entry(id.to_string()).or_default().add(t, size, key);
+                map.entry(id.to_string())
+                    .or_default()
+                    .add(t, size, key, o.e_tag());
             }
             ControlFlow::Continue(Some(next_page_size(keys_seen, map.len(), folders)))
         })

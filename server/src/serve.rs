@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::process::ExitCode;
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -148,7 +149,10 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
-        ));
+        ))
+        // Pages and server-function answers, brotli or gzip as the browser accepts (the hashed
+        // files come precompressed and are passed through as they are).
+        .layer(CompressionLayer::new());
     eprintln!("s3-prune dashboard on http://{addr}");
     if generated {
         // Shown once, on the terminal that started the server (as Jupyter does); never logged.

@@ -120,6 +120,10 @@ fn Loaded(
     // Set only in the browser, after hydration: tests wait for it before clicking.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
+    // A Rescan answered with the last scan (too soon after it): say so.
+    if let Some(n) = view.notice.clone() {
+        Effect::new(move |_| notice.set(Some(n.clone())));
+    }
 
     let ControlState {
         retain,

@@ -55,7 +55,7 @@ impl AppState {
                 async move {
                     let start = Instant::now();
                     let scan = match self.bucket(&c).await {
-                        Ok(b) => self.cached_scan(&c, &b, false).await,
+                        Ok(b) => self.cached_scan(&c, &b, false).await.map(|a| a.scan),
                         Err(e) => Err(e),
                     };
                     let scan_ms = start.elapsed().as_millis() as u64;

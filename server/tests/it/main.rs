@@ -11,6 +11,7 @@ mod faults;
 mod inventory;
 mod lambda;
 mod live;
+mod load;
 mod notify;
 mod restore;
 mod safety;

@@ -15,6 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 #[derive(Default)]
 pub struct Stats {
     pub requests: AtomicU64,
+    /// ListObjectsV2 and HeadObject requests seen.
+    pub lists: AtomicU64,
+    pub heads: AtomicU64,
     pub slowdown: AtomicU64,
     pub internal: AtomicU64,
     pub resets: AtomicU64,
@@ -203,6 +206,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     }
     let is_list = parts.method == hyper::Method::GET
         && parts.uri.query().is_some_and(|q| q.contains("list-type=2"));
+    if is_list {
+        s.lists.fetch_add(1, Ordering::Relaxed);
+    }
+    if parts.method == hyper::Method::HEAD {
+        s.heads.fetch_add(1, Ordering::Relaxed);
+    }
     let is_delete_req = parts.method == hyper::Method::POST
         && parts
             .uri

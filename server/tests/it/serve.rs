@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     token: String,
     stderr: mpsc::Receiver<String>,
 }
@@ -50,14 +50,19 @@ fn lone_binary() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-fn serve(bucket: &str, extra: &[&str]) -> Server {
+pub(crate) fn serve(bucket: &str, extra: &[&str]) -> Server {
+    serve_env(bucket, extra, &[])
+}
+
+/// `serve`, with these environment variables set (e.g. `AWS_ENDPOINT_URL`, for a proxy).
+pub(crate) fn serve_env(bucket: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut args = vec!["--localstack", "--bucket", bucket];
     args.extend_from_slice(extra);
-    serve_in(&lone_binary().1, &args)
+    serve_in(&lone_binary().1, &args, env)
 }
 
 /// `s3-prune serve ARGS` (the lone binary) with `cwd` as its working directory.
-fn serve_in(cwd: &std::path::Path, args: &[&str]) -> Server {
+fn serve_in(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let token = format!(
         "t{:x}{:x}",
         std::process::id(),
@@ -77,6 +82,7 @@ fn serve_in(cwd: &std::path::Path, args: &[&str]) -> Server {
         .arg(&token_file)
         .args(args)
         .env("S3_PRUNE_LOG", "debug")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -104,14 +110,14 @@ fn serve_in(cwd: &std::path::Path, args: &[&str]) -> Server {
     }
 }
 
-struct Res {
-    status: u16,
+pub(crate) struct Res {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Res {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -119,7 +125,13 @@ impl Res {
     }
 }
 
-fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
+pub(crate) fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Res {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -159,7 +171,7 @@ fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body:
 }
 
 /// Signs in with the token and returns the session cookie.
-fn sign_in(s: &Server) -> String {
+pub(crate) fn sign_in(s: &Server) -> String {
     let r = request(
         &s.addr,
         "GET",
@@ -263,7 +275,7 @@ async fn serve_takes_its_bucket_and_settings_from_s3_prune_toml() {
         ),
     )
     .unwrap();
-    let s = serve_in(&dir, &[]);
+    let s = serve_in(&dir, &[], &[]);
     let mut said = String::new();
     while let Ok(line) = s.stderr.recv_timeout(Duration::from_secs(5)) {
         said.push_str(&line);

@@ -1,0 +1,130 @@
+//! The dashboard's scans of its buckets. Single flight: page loads and Rescans of a bucket
+//! that arrive while its scan runs join that scan instead of starting another (each scan costs
+//! the team S3 requests). At most [`SCANS_AT_ONCE`] scans run at a time across buckets. A
+//! finished scan is cached for page loads; a Rescan within [`RESCAN_GAP`] of the last one is
+//! answered with that one and a notice saying so. Applies never come here: the engine always
+//! scans afresh after the confirmation.
+
+use super::{AppError, CachedScan};
+use chrono::Utc;
+use futures::future::{BoxFuture, FutureExt, Shared};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
+
+/// Scans running at once, across all buckets.
+pub const SCANS_AT_ONCE: usize = 4;
+/// How soon after a bucket's scan finished a Rescan starts a new one.
+pub const RESCAN_GAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
+type Running = Shared<BoxFuture<'static, Result<CachedScan, AppError>>>;
+
+/// The scans of every bucket this server shows.
+pub(super) struct Scans {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cache: Mutex<HashMap<String, CachedScan>>,
+    running: Mutex<HashMap<String, Running>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Scans {
+    fn default() -> Self {
+        Scans {
+            inner: Arc::new(Inner {
+                cache: Default::default(),
+                running: Default::default(),
+                permits: Arc::new(Semaphore::new(SCANS_AT_ONCE)),
+            }),
+        }
+    }
+}
+
+/// A scan as the page gets it, with why it is not a new one when a Rescan was spaced out.
+pub(super) struct Answer {
+    pub(super) scan: CachedScan,
+    pub(super) notice: Option<String>,
+}
+
+impl Scans {
+    /// Forgets a bucket's cached scan (its pins or deployments changed).
+    pub(super) fn forget(&self, key: &str) {
+        self.inner.cache.lock().unwrap().remove(key);
+    }
+
+    /// Bucket `key`'s scan: the one running, else the cached one (unless `rescan`), else a new
+    /// one made by `scan`.
+    pub(super) async fn get(
+        &self,
+        key: &str,
+        rescan: bool,
+        scan: impl FnOnce() -> BoxFuture<'static, Result<CachedScan, AppError>>,
+    ) -> Result<Answer, AppError> {
+        let running = {
+            let mut running = self.inner.running.lock().unwrap();
+            match running.get(key) {
+                Some(r) => r.clone(),
+                None => {
+                    if let Some(hit) = self.inner.cache.lock().unwrap().get(key) {
+                        let age = Utc::now() - hit.scanned_at;
+                        if !rescan {
+                            return Ok(Answer {
+                                scan: hit.clone(),
+                                notice: None,
+                            });
+                        }
+                        if age < RESCAN_GAP {
+                            return Ok(Answer {
+                                scan: hit.clone(),
+                                notice: Some(spaced_out(age)),
+                            });
+                        }
+                    }
+                    let r = self.start(key, scan());
+                    running.insert(key.to_string(), r.clone());
+                    r
+                }
+            }
+        };
+        Ok(Answer {
+            scan: running.await?,
+            notice: None,
+        })
+    }
+
+    /// Runs `job` in its own task (a client that goes away does not stop the scan the others
+    /// wait for); when it ends, its result is cached and it is no longer the running one.
+    fn start(&self, key: &str, job: BoxFuture<'static, Result<CachedScan, AppError>>) -> Running {
+        let inner = self.inner.clone();
+        let key = key.to_string();
+        let handle = tokio::spawn(async move {
+            let permit = inner.permits.clone().acquire_owned().await;
+            let result = job.await;
+            drop(permit);
+            if let Ok(hit) = &result {
+                inner.cache.lock().unwrap().insert(key.clone(), hit.clone());
+            }
+            inner.running.lock().unwrap().remove(&key);
+            result
+        });
+        async move {
+            handle
+                .await
+                .unwrap_or_else(|e| Err(AppError(format!("the scan stopped: {e}"))))
+        }
+        .boxed()
+        .shared()
+    }
+}
+
+/// The notice for a Rescan that came too soon after the last scan.
+fn spaced_out(age: chrono::TimeDelta) -> String {
+    let ago = age.num_seconds().max(0);
+    let wait = (RESCAN_GAP - age).num_seconds().max(1);
+    format!(
+        "a scan of this bucket finished {ago} s ago: showing it (each Rescan lists the bucket \
+         again at the team's cost; rescan in {wait} s for a new one)"
+    )
+}

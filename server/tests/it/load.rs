@@ -1,0 +1,155 @@
+//! The dashboard under a team's load, through a request-counting proxy: concurrent Rescans of
+//! one bucket share one scan, a Rescan right after a scan is answered with it and says so,
+//! `meta:` dates are not read again from unchanged objects, and pages and server-function
+//! answers are compressed.
+
+use crate::proxy::{start, Proxy};
+use crate::serve::{request, serve_env, sign_in};
+use bucket::testkit::{fresh_bucket, put_many};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// POST /api/scan_bucket as the signed-in browser would.
+fn scan(addr: &str, cookie: &str, rescan: bool) -> crate::serve::Res {
+    let origin = format!("http://{addr}");
+    request(
+        addr,
+        "POST",
+        "/api/scan_bucket",
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", cookie),
+            ("Origin", &origin),
+        ],
+        &format!(r#"{{"bucket":null,"rescan":{rescan}}}"#),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_rescans_share_one_scan_and_unchanged_objects_are_not_read_again() {
+    let b = fresh_bucket("single-flight").await;
+    for (i, id) in ["d1", "d2", "d3", "d4"].iter().enumerate() {
+        let at = format!("2026-0{}-01T00:00:00Z", i + 1);
+        put_many(
+            &b,
+            (0..3).map(|k| format!("{id}/f{k}")),
+            &[("deployed-at", &at)],
+        )
+        .await;
+    }
+    let mut p = Proxy::new(0);
+    // slow answers: a scan takes long enough for every Rescan to arrive while it runs
+    p.delay_all = Some(Duration::from_millis(150));
+    let (url, proxy) = start(p).await;
+    let s = serve_env(
+        b.name(),
+        &["--date-source", "meta:deployed-at"],
+        &[("AWS_ENDPOINT_URL", &url)],
+    );
+    let cookie = sign_in(&s);
+    let counts = || {
+        (
+            proxy.stats.lists.load(Ordering::SeqCst),
+            proxy.stats.heads.load(Ordering::SeqCst),
+        )
+    };
+
+    let before = counts();
+    let first = scan(&s.addr, &cookie, false);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let one_scan = (counts().0 - before.0, counts().1 - before.1);
+    assert_eq!(one_scan.1, 4, "one HEAD per deployment the first time");
+
+    // After the spacing, 16 Rescans at once: one scan's listings, no HEAD (nothing changed).
+    std::thread::sleep(Duration::from_millis(5_500));
+    let before = counts();
+    let addr = s.addr.clone();
+    let answers: Vec<_> = (0..16)
+        .map(|_| {
+            let (addr, cookie) = (addr.clone(), cookie.clone());
+            std::thread::spawn(move || scan(&addr, &cookie, true))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(a.body.contains("\"d4\""), "{}", a.body);
+    }
+    assert_eq!(
+        (counts().0 - before.0, counts().1 - before.1),
+        (one_scan.0, 0),
+        "16 concurrent Rescans cost one scan's listings and no HEAD"
+    );
+
+    // A Rescan right after: the last scan, with a notice, and no request at all.
+    let before = counts();
+    let soon = scan(&s.addr, &cookie, true);
+    assert_eq!(soon.status, 200);
+    assert!(
+        soon.body.contains("a scan of this bucket finished"),
+        "{}",
+        soon.body
+    );
+    assert_eq!(counts(), before);
+
+    // One deployment republished: its newest object is read again, the others are not.
+    put_many(
+        &b,
+        ["d2/f0".to_string()],
+        &[("deployed-at", "2026-07-01T00:00:00Z")],
+    )
+    .await;
+    std::thread::sleep(Duration::from_millis(5_500));
+    let before = counts();
+    let again = scan(&s.addr, &cookie, true);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        counts().1 - before.1,
+        1,
+        "only the changed deployment is re-read"
+    );
+    assert!(
+        again.body.contains("2026-07-01T00:00:00Z"),
+        "{}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn pages_and_server_function_answers_are_compressed() {
+    let b = fresh_bucket("compressed").await;
+    put_many(&b, (0..5).map(|k| format!("d1/f{k}")), &[]).await;
+    let s = serve_env(b.name(), &[], &[]);
+    let cookie = sign_in(&s);
+    let origin = format!("http://{}", s.addr);
+    for (enc, want) in [("br, gzip", "br"), ("gzip", "gzip")] {
+        let page = request(
+            &s.addr,
+            "GET",
+            "/",
+            &[("Cookie", &cookie), ("Accept-Encoding", enc)],
+            "",
+        );
+        assert_eq!(page.status, 200);
+        assert_eq!(page.header("content-encoding"), Some(want), "page, {enc}");
+        let api = request(
+            &s.addr,
+            "POST",
+            "/api/scan_bucket",
+            &[
+                ("Content-Type", "application/json"),
+                ("Cookie", &cookie),
+                ("Origin", &origin),
+                ("Accept-Encoding", enc),
+            ],
+            r#"{"bucket":null,"rescan":false}"#,
+        );
+        assert_eq!(api.status, 200);
+        assert_eq!(api.header("content-encoding"), Some(want), "api, {enc}");
+    }
+    let plain = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(plain.body.contains("d1"));
+}
