@@ -22,7 +22,8 @@ async function violations(page: Page): Promise<string[]> {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
     });
     return r.violations.map((v: any) =>
-      `${v.id} (${v.impact}): ${v.nodes.length} node(s), e.g. ${v.nodes[0].target.join(' ')}: ${v.nodes[0].failureSummary}`);
+      `${v.id} (${v.impact}): ${v.nodes.length} node(s): ` +
+      v.nodes.slice(0, 6).map((n: any) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | '));
   });
   return found;
 }
