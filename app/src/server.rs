@@ -382,6 +382,7 @@ impl AppState {
             progress: job.progress.clone(),
             journal,
             notifier: self.config.notifier.clone(),
+            lifecycle_over: None,
         };
         tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, user, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.

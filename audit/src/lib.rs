@@ -32,6 +32,50 @@ pub struct Skipped {
     pub last_modified: DateTime<Utc>,
 }
 
+/// A deployment handed to S3 lifecycle expiration (`apply --via-lifecycle`), or one such
+/// handover checked again by a later run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiry {
+    pub deployment: String,
+    /// The lifecycle rule's id.
+    pub rule: String,
+    pub state: ExpiryState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpiryState {
+    /// This run wrote the rule: S3 expires the folder within a day or two.
+    Handed,
+    /// A rule of an earlier run: S3 has not finished with the folder yet.
+    Pending,
+    /// A rule of an earlier run whose folder is now empty: removed.
+    Finished,
+}
+
+impl std::fmt::Display for Expiry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &self.deployment;
+        match self.state {
+            ExpiryState::Handed => write!(
+                f,
+                "{d}: handed to S3 lifecycle (rule '{}'); S3 expires it within a day or two",
+                self.rule
+            ),
+            ExpiryState::Pending => write!(
+                f,
+                "{d}: S3 lifecycle is still expiring it (rule '{}')",
+                self.rule
+            ),
+            ExpiryState::Finished => write!(
+                f,
+                "{d}: expired by S3 lifecycle; rule '{}' removed",
+                self.rule
+            ),
+        }
+    }
+}
+
 /// A delete marker a run's delete created on a versioned bucket: removing it brings the object
 /// back with its content (see `s3-prune restore`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +150,9 @@ pub struct Record {
     pub restore_of: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restored: Vec<DeletedDeployment>,
+    /// Deployments handed to S3 lifecycle expiration, and earlier handovers checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiries: Vec<Expiry>,
 }
 
 impl Record {
@@ -137,6 +184,7 @@ impl Record {
             markers: Vec::new(),
             restore_of: None,
             restored: Vec::new(),
+            expiries: Vec::new(),
         }
     }
 

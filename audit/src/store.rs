@@ -186,6 +186,7 @@ mod tests {
             markers: vec![],
             restore_of: None,
             restored: vec![],
+            expiries: vec![],
         }
     }
 

@@ -6,6 +6,7 @@
 mod connect;
 mod delete;
 mod error;
+mod expire;
 pub mod inventory;
 mod lifecycle;
 mod live_from;
@@ -19,6 +20,7 @@ mod state;
 pub use connect::{connect, Connect, Target};
 pub use delete::{DeleteReport, Deletion, DeploymentOutcome, KeyFailure, NewMarker, Progress};
 pub use error::S3Error;
+pub use expire::{Expiry, EXPIRE_RULE};
 pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};

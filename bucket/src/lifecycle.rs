@@ -50,7 +50,7 @@ impl fmt::Display for UndoWindow {
 
 impl Bucket {
     /// The bucket's rules, or none when it has no lifecycle configuration.
-    async fn lifecycle_rules(&self) -> Result<Vec<LifecycleRule>, S3Error> {
+    pub(crate) async fn lifecycle_rules(&self) -> Result<Vec<LifecycleRule>, S3Error> {
         match self
             .client
             .get_bucket_lifecycle_configuration()
@@ -127,6 +127,22 @@ impl Bucket {
                 message: e.to_string(),
             })?;
         rules.push(rule);
+        self.put_rules(rules).await?;
+        Ok((self.undo_window().await?, others))
+    }
+
+    /// Replaces the bucket's lifecycle configuration with `rules` (callers pass every rule they
+    /// read and did not mean to change); none left removes the configuration.
+    pub(crate) async fn put_rules(&self, rules: Vec<LifecycleRule>) -> Result<(), S3Error> {
+        if rules.is_empty() {
+            self.client
+                .delete_bucket_lifecycle()
+                .bucket(&self.name)
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
+            return Ok(());
+        }
         let config = BucketLifecycleConfiguration::builder()
             .set_rules(Some(rules))
             .build()
@@ -142,6 +158,6 @@ impl Bucket {
             .send()
             .await
             .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
-        Ok((self.undo_window().await?, others))
+        Ok(())
     }
 }

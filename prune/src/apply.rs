@@ -62,6 +62,9 @@ pub struct ApplyContext {
     pub journal: Arc<dyn Journal>,
     /// Told the outcome once the record is complete (`--notify`); never fails the apply.
     pub notifier: crate::Notifier,
+    /// `--via-lifecycle`: doomed deployments of more objects than this are handed to S3
+    /// lifecycle expiration instead of deleted by requests, and earlier handovers are checked.
+    pub lifecycle_over: Option<u64>,
 }
 
 /// What an apply did: the audit record (one shape for every front end), and whether writing
@@ -86,7 +89,7 @@ impl Report {
 pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, JournalError> {
     let Checked { planned, doomed } = checked;
     let mut record = started(&planned, &ctx.who, ctx.source, Utc::now());
-    if doomed.is_empty() {
+    if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;
         return Ok(Report {
             planned,
@@ -96,6 +99,16 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
     }
     record.id = ctx.journal.begin(&record).map_err(JournalError)?;
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
+    let all_doomed = doomed.len();
+    let handover = match ctx.lifecycle_over {
+        Some(over) => crate::expire::hand_over(&planned.bucket, doomed, over).await,
+        None => crate::expire::Handover {
+            by_requests: doomed,
+            expiries: Vec::new(),
+            failures: Vec::new(),
+        },
+    };
+    let doomed = handover.by_requests;
     let report = planned
         .bucket
         .delete_deployments(
@@ -106,6 +119,18 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
         )
         .await;
     complete(&mut record, &report, &doomed);
+    record.expiries = handover.expiries;
+    if !handover.failures.is_empty() {
+        record.failures.extend(handover.failures);
+        if record.status == Status::Finished {
+            record.status = Status::Failed;
+        }
+    }
+    tracing::debug!(
+        all_doomed,
+        by_requests = doomed.len(),
+        "deleted by requests"
+    );
     let journal_error = ctx.journal.finish(&record).err();
     ctx.notifier.send(&record).await;
     if let Some(e) = &journal_error {

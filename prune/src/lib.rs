@@ -16,6 +16,7 @@
 mod apply;
 mod check;
 mod doc;
+mod expire;
 mod notify;
 mod plan;
 mod restore;

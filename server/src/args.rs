@@ -298,6 +298,20 @@ pub struct ApplyArgs {
     /// that would change what it deletes are refused.
     #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "policy", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
+    /// Hand doomed deployments of more than --lifecycle-threshold objects to S3 lifecycle
+    /// expiration (one rule per folder, merged with the bucket's rules) instead of deleting them
+    /// by requests; also checks earlier handovers and removes the rules S3 has finished with.
+    /// Needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration.
+    #[arg(long, conflicts_with = "purge_versions")]
+    pub via_lifecycle: bool,
+    /// With --via-lifecycle: deployments of more objects than this go to lifecycle.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1_000_000,
+        requires = "via_lifecycle"
+    )]
+    pub lifecycle_threshold: u64,
     #[command(flatten)]
     pub audit: AuditArgs,
     #[command(flatten)]

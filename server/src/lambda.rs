@@ -331,6 +331,7 @@ pub async fn handle(
         progress,
         journal: Arc::new(LogJournal),
         notifier: base.notifier.clone(),
+        lifecycle_over: None,
     };
     let report = prune::apply(checked, ctx).await;
     if let Some(w) = watchdog {

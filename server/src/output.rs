@@ -185,6 +185,9 @@ pub fn human_report(r: &Record) -> String {
             "Stopped on request: no deletion was started after the stop. Run apply again to finish."
         );
     }
+    for e in &r.expiries {
+        let _ = writeln!(s, "{}", escape(&e.to_string()));
+    }
     if !r.skipped.is_empty() {
         let _ = writeln!(
             s,

@@ -57,6 +57,7 @@ fn ctx(journal: Arc<Recorder>) -> ApplyContext {
         progress: Arc::new(Progress::default()),
         journal,
         notifier: prune::Notifier::default(),
+        lifecycle_over: None,
     }
 }
 

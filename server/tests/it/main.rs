@@ -10,6 +10,7 @@ mod engine;
 mod faults;
 mod inventory;
 mod lambda;
+mod lifecycle;
 mod live;
 mod load;
 mod notify;
