@@ -85,8 +85,18 @@ async fn scan_lists_the_configured_bucket_and_caches_until_rescan() {
     let cached = state.scan_view(Some(b.name()), false).await.unwrap();
     assert_eq!(cached.inventory.deployments.len(), 3, "served from cache");
     assert_eq!(cached.scanned_at, view.scanned_at);
+    // A Rescan right after a scan gets that scan back, saying so (each scan costs requests)…
+    let soon = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert_eq!(soon.inventory.deployments.len(), 3);
+    assert!(soon
+        .notice
+        .as_deref()
+        .is_some_and(|n| n.starts_with("a scan of this bucket finished")));
+    // …and a new one once the spacing has passed.
+    tokio::time::sleep(app::server::RESCAN_GAP.to_std().unwrap()).await;
     let fresh = state.scan_view(Some(b.name()), true).await.unwrap();
     assert_eq!(fresh.inventory.deployments.len(), 4);
+    assert_eq!(fresh.notice, None);
 }
 
 #[tokio::test]
