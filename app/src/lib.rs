@@ -6,6 +6,8 @@
 
 pub mod api;
 mod dashboard;
+/// For links to a bucket's dashboard made outside the app (the server's one-bucket redirect).
+pub use dashboard::policy::percent_encode;
 mod format;
 mod history;
 mod overview;

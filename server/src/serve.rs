@@ -37,6 +37,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             );
         }
     }
+    let only_bucket = (buckets.len() == 1).then(|| buckets[0].key.clone());
     let state =
         Arc::new(AppState::new(ServeConfig {
             connect: args.endpoint.connect(),
@@ -128,6 +129,10 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let router = router
         .with_state(options)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(only_bucket),
+            to_the_only_bucket,
+        ))
         .layer(axum::middleware::from_fn_with_state(auth, auth::guard))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -191,4 +196,34 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// With one bucket, `/` is that bucket's dashboard: `GET /` without `?bucket=` is sent to
+/// `/?bucket=KEY` (its other parameters kept), so the page renders the dashboard directly
+/// instead of first asking which buckets there are (that way the scan was rendered into the
+/// page, and serialized for hydration, once per pass of the overview's suspense: three times).
+async fn to_the_only_bucket(
+    axum::extract::State(only): axum::extract::State<Arc<Option<String>>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(key) = only.as_deref() {
+        let uri = req.uri();
+        let query = uri.query().unwrap_or("");
+        let has_bucket = query
+            .split('&')
+            .any(|kv| kv.split('=').next() == Some("bucket"));
+        if req.method() == axum::http::Method::GET && uri.path() == "/" && !has_bucket {
+            let key =
+                app::percent_encode(key, |b| b.is_ascii_alphanumeric() || b"-_.~/".contains(&b));
+            let rest = if query.is_empty() {
+                String::new()
+            } else {
+                format!("&{query}")
+            };
+            return axum::response::Redirect::to(&format!("/?bucket={key}{rest}")).into_response();
+        }
+    }
+    next.run(req).await
 }

@@ -152,4 +152,17 @@ async fn pages_and_server_function_answers_are_compressed() {
     let plain = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
     assert_eq!(plain.header("content-encoding"), None);
     assert!(plain.body.contains("d1"));
+    // With one bucket, `/` is its dashboard by a redirect: the page then renders (and
+    // serializes) the scan once, not once per pass of the overview's suspense.
+    let to = crate::serve::request_once(&s.addr, "GET", "/?retain=2", &[("Cookie", &cookie)], "");
+    assert_eq!(to.status, 303);
+    assert_eq!(
+        to.header("location"),
+        Some(format!("/?bucket={}&retain=2", b.name()).as_str())
+    );
+    assert_eq!(
+        plain.body.matches(r#"\"deployments\":["#).count(),
+        1,
+        "the scan is in the page once"
+    );
 }

@@ -125,7 +125,26 @@ impl Res {
     }
 }
 
+/// One HTTP request; the one-bucket redirect (`/` → `/?bucket=KEY`) is followed, as a browser
+/// would (see [`request_once`] for the redirect itself).
 pub(crate) fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Res {
+    let r = request_once(addr, method, path, headers, body);
+    match r.header("location") {
+        Some(to) if r.status == 303 && to.starts_with("/?bucket=") && !path.contains("token=") => {
+            let to = to.to_string();
+            request_once(addr, method, &to, headers, body)
+        }
+        _ => r,
+    }
+}
+
+pub(crate) fn request_once(
     addr: &str,
     method: &str,
     path: &str,
