@@ -3,7 +3,7 @@
 
 use app::server::{parse_bucket_arg, AppState, ServeConfig};
 use app::wire::{ApplyOutcome, ApplyRequest};
-use bucket::testkit::{all_keys, fresh_bucket, localstack, put_many};
+use bucket::testkit::{all_keys, fresh_bucket, localstack, put_many, remove_keys};
 use bucket::Bucket;
 use retention::{DateSource, Policy, Retain};
 use std::time::Duration;
@@ -197,15 +197,7 @@ async fn a_bucket_emptied_since_the_preview_deletes_nothing() {
     let req = preview(&state, b.name(), 1).await;
     assert_eq!(req.confirmed.len(), 2);
     // someone else removes every deployment in the meantime
-    for k in all_keys(&b).await {
-        b.client()
-            .delete_object()
-            .bucket(b.name())
-            .key(k)
-            .send()
-            .await
-            .unwrap();
-    }
+    remove_keys(&b, all_keys(&b).await).await;
     match state.start_apply(req, "tester").await.unwrap() {
         ApplyOutcome::Changed { message } => {
             assert!(message.contains("No longer to delete: d2, d3"), "{message}")

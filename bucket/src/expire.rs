@@ -8,6 +8,7 @@
 //! published into a doomed folder while its rule stands would expire too (request deletes never
 //! touch keys newer than the plan).
 
+use crate::lifecycle::invalid_lifecycle;
 use crate::pages::KeyPages;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
@@ -32,13 +33,10 @@ impl Bucket {
     fn expire_rule_id(&self, id: &DeploymentId) -> Result<String, S3Error> {
         let rule = format!("{EXPIRE_RULE}{}", self.deployment_prefix(id));
         if rule.len() > 255 {
-            return Err(S3Error::Service {
-                action: "s3:PutLifecycleConfiguration".into(),
-                code: "InvalidArgument".into(),
-                message: format!(
-                    "'{id}' is too long for a lifecycle rule id (255 characters): delete it without --via-lifecycle"
-                ),
-            });
+            return Err(invalid_lifecycle(
+                "InvalidArgument",
+                format!("'{id}' is too long for a lifecycle rule id (255 characters): delete it without --via-lifecycle"),
+            ));
         }
         Ok(rule)
     }
@@ -68,11 +66,7 @@ impl Bucket {
                     .filter(LifecycleRuleFilter::builder().prefix(folder).build())
                     .expiration(LifecycleExpiration::builder().days(1).build())
                     .build()
-                    .map_err(|e| S3Error::Service {
-                        action: "s3:PutLifecycleConfiguration".into(),
-                        code: "InvalidRule".into(),
-                        message: e.to_string(),
-                    })?,
+                    .map_err(|e| invalid_lifecycle("InvalidRule", e))?,
             );
         }
         self.put_rules(rules).await?;

@@ -121,11 +121,7 @@ impl Bucket {
                     .build(),
             )
             .build()
-            .map_err(|e| S3Error::Service {
-                action: "s3:PutLifecycleConfiguration".into(),
-                code: "InvalidRule".into(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| invalid_lifecycle("InvalidRule", e))?;
         rules.push(rule);
         self.put_rules(rules).await?;
         Ok((self.undo_window().await?, others))
@@ -146,11 +142,7 @@ impl Bucket {
         let config = BucketLifecycleConfiguration::builder()
             .set_rules(Some(rules))
             .build()
-            .map_err(|e| S3Error::Service {
-                action: "s3:PutLifecycleConfiguration".into(),
-                code: "InvalidConfiguration".into(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| invalid_lifecycle("InvalidConfiguration", e))?;
         self.client
             .put_bucket_lifecycle_configuration()
             .bucket(&self.name)
@@ -159,5 +151,14 @@ impl Bucket {
             .await
             .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
         Ok(())
+    }
+}
+
+/// A lifecycle rule or configuration the SDK refused to build (never sent).
+pub(crate) fn invalid_lifecycle(code: &str, e: impl fmt::Display) -> S3Error {
+    S3Error::Service {
+        action: "s3:PutLifecycleConfiguration".into(),
+        code: code.into(),
+        message: e.to_string(),
     }
 }

@@ -57,6 +57,19 @@ pub async fn put_many(b: &Bucket, keys: impl IntoIterator<Item = String>, meta: 
     }
 }
 
+/// Deletes keys behind s3-prune's back (another user, or S3 finishing a lifecycle rule).
+pub async fn remove_keys(b: &Bucket, keys: impl IntoIterator<Item = String>) {
+    for k in keys {
+        b.client()
+            .delete_object()
+            .bucket(b.name())
+            .key(k)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// Every current key in the bucket, sorted.
 pub async fn all_keys(b: &Bucket) -> Vec<String> {
     let mut keys = Vec::new();

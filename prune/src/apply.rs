@@ -99,7 +99,6 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
     }
     record.id = ctx.journal.begin(&record).map_err(JournalError)?;
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
-    let all_doomed = doomed.len();
     let handover = match ctx.lifecycle_over {
         Some(over) => crate::expire::hand_over(&planned.bucket, doomed, over).await,
         None => crate::expire::Handover {
@@ -126,11 +125,6 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
             record.status = Status::Failed;
         }
     }
-    tracing::debug!(
-        all_doomed,
-        by_requests = doomed.len(),
-        "deleted by requests"
-    );
     let journal_error = ctx.journal.finish(&record).err();
     ctx.notifier.send(&record).await;
     if let Some(e) = &journal_error {

@@ -177,7 +177,6 @@ impl Bucket {
         i: usize,
         d: &Doomed,
         purge: bool,
-        hold_limit: usize,
         tx: Sender<Listed>,
         progress: &Progress,
     ) {
@@ -187,7 +186,7 @@ impl Bucket {
         } else {
             Pager::Keys(KeyPages::new(self, &prefix, None, None))
         };
-        let mut hold = Hold::new(hold_limit);
+        let mut hold = Hold::new(WHOLE_LISTING);
         let listed = loop {
             if progress.stop_requested() {
                 return;

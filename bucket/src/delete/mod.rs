@@ -11,7 +11,7 @@ use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, FuturesUnordered, StreamExt};
-use listing::{Key, Listed, Listing, WHOLE_LISTING};
+use listing::{Key, Listed, Listing};
 use retention::{DeploymentId, Doomed};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
@@ -218,10 +218,7 @@ impl Bucket {
                 .enumerate()
                 .map(|(i, d)| {
                     let (tx, progress) = (tx.clone(), &*feeding);
-                    async move {
-                        self.feed_doomed(i, d, purge_versions, WHOLE_LISTING, tx, progress)
-                            .await
-                    }
+                    async move { self.feed_doomed(i, d, purge_versions, tx, progress).await }
                 })
                 .collect();
             drop(tx); // the deleter sees the end once every job's sender is gone

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter,
 };
-use bucket::testkit::{all_keys, fresh_bucket, put_many};
+use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 use std::time::Duration;
 
 async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
@@ -122,15 +122,7 @@ async fn a_big_deployment_is_handed_to_lifecycle_and_the_spent_rule_is_removed_l
 
     // S3 expired the folder (done here by hand): the next run finds it finished and removes
     // only its rule
-    for k in ["big/f0", "big/f1", "big/f2"] {
-        b.client()
-            .delete_object()
-            .bucket(b.name())
-            .key(k)
-            .send()
-            .await
-            .unwrap();
-    }
+    remove_keys(&b, (0..3).map(|k| format!("big/f{k}"))).await;
     let v = apply(b.name());
     assert_eq!(expiries(&v), vec![("big".into(), "finished".into())], "{v}");
     assert_eq!(
