@@ -23,9 +23,42 @@ test('hydrates and shows every deployment of the bucket', async ({ page }) => {
   await page.goto(s.at(`/?bucket=${bucket}`));
   await ready(page);
   await expect(page.locator('tbody tr.row')).toHaveCount(30);
-  await expect(page.locator('circle.mark')).toHaveCount(30);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-keep', '5');
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '25');
   await expect(page.getByTestId('bucket-name')).toHaveText(bucket);
   await expect(page.getByTestId('delete-count')).toHaveText('25 deployments');
+  // The marks are drawn into the canvas: the newest (kept) one at the right of the first row of
+  // lane 0 (viewBox x 976, y 18), the oldest (deleted) one at the left (x 24, y 18 + 2 * 10).
+  const marks = page.locator('canvas.marks');
+  const pixel = (x: number, y: number) => marks.evaluate((c: HTMLCanvasElement, [x, y]) => {
+    const k = c.width / 1000;
+    return Array.from(c.getContext('2d')!.getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data);
+  }, [x, y]);
+  const [kr, kg, , ka] = await pixel(976, 18);
+  expect(ka).toBeGreaterThan(100);
+  expect(kg).toBeGreaterThan(kr);
+  const [dr, dg, , da] = await pixel(24, 38);
+  expect(da).toBeGreaterThan(100);
+  expect(dr).toBeGreaterThan(dg);
+  expect((await pixel(500, 60))[3]).toBe(0);
+  // the pointer and the keys find marks
+  const ids = await page.locator('tbody tr.row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id')));
+  const box = (await marks.boundingBox())!;
+  const k = box.width / 1000;
+  await page.mouse.move(box.x + 976 * k, box.y + 18 * k);
+  await expect(page.getByTestId('mark-detail')).toContainText(`${ids[0]} · `);
+  await expect(page.getByTestId('mark-detail')).toContainText('keep: newest 1 of 5');
+  await marks.focus();
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('mark-detail')).toContainText(`${ids[29]} · `);
+  await expect(page.getByTestId('mark-detail')).toContainText('delete: rank 30 > 5');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('mark-detail')).toContainText(`${ids[28]} · `);
+  // hovering a row shows its mark's details too
+  await page.locator('tbody tr.row').nth(3).hover();
+  await expect(page.getByTestId('mark-detail')).toContainText(`${ids[3]} · `);
+  await page.mouse.move(0, 0);
+  await marks.blur();
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, 'main-1280.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
@@ -73,14 +106,14 @@ test('controls re-plan in the browser without a request, and the URL carries the
   await page.fill('#retain', '10');
   await expect(page.getByTestId('delete-count')).toHaveText('20 deployments');
   await expect(page.locator('tbody tr.row.delete')).toHaveCount(20);
-  await expect(page.locator('circle.mark.delete')).toHaveCount(20);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '20');
   await expect(page.locator('tbody tr.row').nth(9).locator('td.reason')).toHaveText('keep: newest 10 of 10');
   await expect(page.locator('tbody tr.row').nth(10).locator('td.reason')).toHaveText(/^delete: rank 11 > 10$/);
 
   await page.fill('#days', '63');
   await expect(page.getByTestId('delete-count')).toHaveText('19 deployments');
-  await expect(page.locator('circle.mark.delete')).toHaveCount(19);
-  await expect(page.locator('circle.mark.keep')).toHaveCount(11);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '19');
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-keep', '11');
   await expect(page.locator('tbody tr.row').nth(10).locator('td.reason')).toHaveText(/^keep: 6\d d old, younger than 63 d$|^keep: 60(\.\d)? d old, younger than 63 d$/);
   await expect(page.locator('tbody tr.row').nth(11).locator('td.reason')).toHaveText(/^delete: rank 12 > 10 and 66(\.\d)? d > 63 d$/);
 
@@ -106,7 +139,7 @@ test('controls re-plan in the browser without a request, and the URL carries the
   await expect(page.locator('#retain')).toHaveValue('10');
   await expect(page.locator('#days')).toHaveValue('63');
   await expect(page.getByTestId('delete-count')).toHaveText('19 deployments');
-  await expect(page.locator('circle.mark.delete')).toHaveCount(19);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '19');
   expect(errors).toEqual([]);
 });
 
@@ -139,11 +172,11 @@ test('a large bucket renders only the rows in view, and scrolling reaches every 
   const table = page.getByRole('region', { name: 'Deployments' });
   await expect(table).toHaveAttribute('data-rows', '300');
   await expect(page.locator('table.deployments')).toHaveAttribute('aria-rowcount', '301');
-  await expect(page.locator('circle.mark')).toHaveCount(300);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-keep', '250');
   const rendered = await page.locator('tbody tr.row').count();
   expect(rendered).toBeGreaterThan(10);
   expect(rendered).toBeLessThanOrEqual(80);
-  await expect(page.locator('circle.mark.delete')).toHaveCount(50);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '50');
 
   const requests: string[] = [];
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
@@ -159,7 +192,7 @@ test('a large bucket renders only the rows in view, and scrolling reaches every 
   await expect(page.getByTestId('delete-count')).toHaveText('1 deployment');
   await expect(last.locator('td.reason')).toHaveText('delete: rank 300 > 299');
   await expect(page.locator('tbody tr.row[aria-rowindex="300"] td.reason')).toHaveText('keep: newest 299 of 299');
-  await expect(page.locator('circle.mark.delete')).toHaveCount(1);
+  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '1');
   // the middle of the table, rendered after the change, shows the new plan too
   await table.evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
   await expect(page.locator('tbody tr.row[aria-rowindex="151"] td.reason')).toHaveText('keep: newest 150 of 299');

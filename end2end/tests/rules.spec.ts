@@ -75,13 +75,28 @@ test('rules edited in the browser re-plan per group with no request, and apply d
   await expect(page.locator('svg.marks g.lane')).toHaveCount(4);
   await expect(page.locator('svg.marks text.lane-label')).toHaveText(
     ['production', 'previews · pr-7', 'previews · pr-8', 'no rule, pinned, excluded']);
-  const laneOf = async (id: string) => Number(await page.locator(`circle.mark[data-id="${id}"]`).getAttribute('cy'));
-  const band = async (id: string) => Math.floor((await laneOf(id) - 8) / 40);
-  expect(await band('main-1')).toBe(0);
-  expect(await band('pr-7-a')).toBe(1);
-  expect(await band('pr-7-c')).toBe(1);
-  expect(await band('pr-8-a')).toBe(2);
-  expect(await band('hotfix')).toBe(3);
+  // each deployment is in its lane: hovering its row names the lane in the mark's details
+  const canvas = page.locator('canvas.marks');
+  const laneOf = async (id: string) => {
+    const row = page.locator(`tbody tr.row[data-id="${id}"]`);
+    await row.hover();
+    const detail = (await page.getByTestId('mark-detail').textContent())!;
+    return detail.slice(detail.indexOf(' · lane: ') + ' · lane: '.length);
+  };
+  expect(await laneOf('main-1')).toBe('production');
+  expect(await laneOf('pr-7-a')).toBe('previews · pr-7');
+  expect(await laneOf('pr-7-c')).toBe('previews · pr-7');
+  expect(await laneOf('pr-8-a')).toBe('previews · pr-8');
+  expect(await laneOf('hotfix')).toBe('no rule, pinned, excluded');
+  // and every lane has marks drawn in its band (40 viewBox units each, from 8)
+  const drawn = await canvas.evaluate((c: HTMLCanvasElement) => [0, 1, 2, 3].map((band) => {
+    const k = c.width / 1000;
+    const d = c.getContext('2d')!.getImageData(0, Math.round((8 + band * 40) * k), c.width, Math.round(38 * k)).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 100) n++;
+    return n;
+  }));
+  expect(drawn.every((n) => n > 0), `opaque pixels per lane: ${drawn}`).toBe(true);
   await expect(page.getByTestId('per-rule').locator('tr[data-rule="previews"] td[data-col="delete"]')).toHaveText('2');
 
   // a catch-all rule: order decides (the first matching rule wins)

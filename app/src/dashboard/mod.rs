@@ -4,8 +4,10 @@
 
 mod apply;
 mod browser;
+mod canvas;
 mod controls;
 mod lanes;
+mod marks;
 mod paint;
 pub mod policy;
 mod rules;
@@ -21,7 +23,7 @@ use browser::{navigate_to_bucket, set_url, UrlState};
 use controls::{ControlState, Controls};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use paint::{class_at, lanes_of, repaint, Painted};
+use paint::repaint;
 use policy::{chosen, decode_rules, drafts_of, encode_rules};
 use retention::{DeploymentId, Plan, Policy, Retain};
 use rules::RuleEditor;
@@ -220,22 +222,9 @@ fn Loaded(
     });
     let n = rows.with_value(|r| r.len());
     let focused = RwSignal::new(None::<usize>);
-    // Verdicts and lanes follow the plan through one effect (see `repaint`); the markup is
+    // The rows in view follow the plan through one effect (see `repaint`); the markup is
     // rendered with the plan of the moment, so the server's HTML is already right.
-    let painted: StoredValue<Vec<Painted>> = StoredValue::new(plan.with_untracked(|p| {
-        lanes_of(p, n)
-            .into_iter()
-            .enumerate()
-            .map(|(i, lane)| Painted {
-                class: class_at(p, i),
-                lane,
-            })
-            .collect()
-    }));
-    Effect::new(move |_| {
-        plan.track();
-        plan.with(|p| painted.update_value(|c| repaint(p, c)));
-    });
+    Effect::new(move |_| plan.with(repaint));
 
     let header = {
         let v = &view;
@@ -314,7 +303,7 @@ fn Loaded(
             {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch inventory date_source=view.date_source.clone() now max_delete retain days rules /> })}
             {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {w}")}</p> }).collect_view()))}
             {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
-            <Timeline rows plan focused painted now_ts=now.timestamp() />
+            <Timeline rows plan focused now_ts=now.timestamp() />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>

@@ -1,5 +1,5 @@
 //! Keeping the page in step with the plan: the verdict, reason, rule and group of each row in
-//! view, and the class and lane of each timeline mark. Cells are found by name (`data-col`), not
+//! view, and the class and lane of each timeline mark (drawn by `canvas`). Cells are found by name (`data-col`), not
 //! by position, so a column added to the table cannot make a repaint write into the wrong one.
 
 use super::lanes::Lanes;
@@ -78,18 +78,10 @@ pub fn group_at(plan: &Option<Plan>, i: usize) -> String {
         )
 }
 
-/// What a mark last showed: its class and its lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Painted {
-    pub class: &'static str,
-    pub lane: usize,
-}
-
-/// Brings the rendered table rows and the timeline marks in line with `plan`.
-/// Only the rows in view exist (see `Table`), and a mark is touched only when its verdict or
-/// lane changed since the last paint (`painted`), so a change costs tens of DOM calls, not
-/// 10,000. Runs in the browser only (from an effect).
-pub fn repaint(plan: &Option<Plan>, painted: &mut [Painted]) {
+/// Brings the rendered table rows in line with `plan`. Only the rows in view exist (see
+/// `Table`), so a change costs tens of DOM calls, not 10,000 (the timeline draws itself: see
+/// `canvas`). Runs in the browser only (from an effect).
+pub fn repaint(plan: &Option<Plan>) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -132,27 +124,6 @@ pub fn repaint(plan: &Option<Plan>, painted: &mut [Painted]) {
             set_cell(&el, "reason", &reason_at(plan, i), true);
             set_cell(&el, "rule", &rule_at(plan, i), false);
             set_cell(&el, "group", &group_at(plan, i), false);
-        }
-    }
-    if let Ok(marks) = doc.query_selector_all("svg.marks circle.mark") {
-        let lanes = lanes_of(plan, painted.len());
-        for (i, last) in painted.iter_mut().enumerate() {
-            let want = Painted {
-                class: class_at(plan, i),
-                lane: lanes[i],
-            };
-            if *last == want {
-                continue;
-            }
-            if let Some(el) = element(marks.item(i as u32)) {
-                if last.class != want.class {
-                    let _ = el.set_attribute("class", &format!("mark {}", want.class));
-                }
-                if last.lane != want.lane {
-                    let _ = el.set_attribute("cy", &lane_y(want.lane, i).to_string());
-                }
-                *last = want;
-            }
         }
     }
 }

@@ -212,6 +212,7 @@ pub fn Table(
                             view! {
                                 <tr class=format!("row {}", plan.with_untracked(|p| class_at(p, i)))
                                     class:focused=move || focused.get() == Some(i)
+                                    on:mouseenter=move |_| focused.set(Some(i))
                                     aria-rowindex=pos + 2
                                     data-idx=i
                                     data-id=r.id.to_string()>

@@ -1,67 +1,51 @@
 //! The timeline: every deployment as a mark (newest right, size = bytes, colour = verdict), in
 //! one lane per rule or group (see `lanes`), with each rule's minimum-age cut-off drawn as a
-//! line and the region it may delete from shaded.
+//! line and the region it may delete from shaded. The lanes are a small SVG; the marks are
+//! drawn into a canvas over it once the page runs in the browser (`canvas`), so the page does
+//! not carry thousands of circles and a preview change repaints one picture.
 
+use super::canvas::draw;
 use super::lanes::Lanes;
-use super::paint::{class_at, lane_y, reason_at, Painted, LANE_H, TOP};
+use super::marks::{height, hit, spots, Mark, Spot, PAD, W};
+use super::paint::{class_at, lanes_of, reason_at, LANE_H, TOP};
 use super::Row;
 use crate::format;
+use leptos::html::Canvas;
 use leptos::prelude::*;
 use retention::Plan;
-
-const W: f64 = 1000.0;
-const PAD: f64 = 24.0;
-const AXIS: f64 = 26.0;
 
 #[component]
 pub fn Timeline(
     rows: StoredValue<Vec<Row>>,
     plan: Memo<Option<Plan>>,
     focused: RwSignal<Option<usize>>,
-    painted: StoredValue<Vec<Painted>>,
     now_ts: i64,
 ) -> impl IntoView {
-    let (min, max) = rows.with_value(|rows| {
-        (
-            rows.iter().map(|r| r.date_ts).min().unwrap_or(0),
-            rows.iter().map(|r| r.date_ts).max().unwrap_or(0),
-        )
-    });
-    let span = (max - min) as f64;
-    let x_of = move |ts: i64| {
-        if span == 0.0 {
-            W / 2.0
-        } else {
-            PAD + (ts - min) as f64 / span * (W - 2.0 * PAD)
-        }
-    };
-    let marks = rows.with_value(|rows| {
-        let max_bytes = rows.iter().map(|r| r.bytes).max().unwrap_or(1).max(1) as f64;
-        let rmax = if rows.len() > 400 {
-            5.0
-        } else if rows.len() > 60 {
-            8.0
-        } else {
-            12.0
-        };
-        rows.iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let rad = 2.0 + (rmax - 2.0) * (r.bytes as f64 / max_bytes).sqrt();
-                (i, x_of(r.date_ts), rad)
-            })
-            .collect::<Vec<_>>()
-    });
+    let n = rows.with_value(Vec::len);
+    let spots: StoredValue<Vec<Spot>> = StoredValue::new(rows.with_value(|r| spots(r)));
+    let scale = rows.with_value(|r| super::marks::Scale::of(r));
     let first = rows.with_value(|r| r.last().map(|r| r.date.clone()).unwrap_or_default());
     let last = rows.with_value(|r| r.first().map(|r| r.date.clone()).unwrap_or_default());
     let lanes = Memo::new(move |_| plan.with(|p| p.as_ref().map(Lanes::of).unwrap_or_default()));
-    let height = move || TOP + lanes.with(|l| l.count().max(1)) as f64 * LANE_H + AXIS;
+    let height = move || height(lanes.with(Lanes::count));
+    let lane_label = move |i: usize| {
+        plan.with(|p| {
+            let lane = lanes_of(p, n).get(i).copied().unwrap_or(0);
+            lanes.with(|l| {
+                l.iter()
+                    .nth(lane)
+                    .map(|l| l.label.clone())
+                    .unwrap_or_default()
+            })
+        })
+    };
     let detail = move || {
         focused.get().map(|i| {
             let reason = plan.with(|p| reason_at(p, i));
+            let lane = lane_label(i);
             rows.with_value(|rows| {
                 let r = &rows[i];
-                format!(
+                let mut s = format!(
                     "{} · {} UTC · {} old · {} · {} · {}",
                     r.id,
                     r.date,
@@ -69,7 +53,11 @@ pub fn Timeline(
                     format::plural(r.objects, "object", "objects"),
                     format::size(r.bytes),
                     reason
-                )
+                );
+                if !lane.is_empty() {
+                    s.push_str(&format!(" · lane: {lane}"));
+                }
+                s
             })
         })
     };
@@ -79,7 +67,7 @@ pub fn Timeline(
             let top = TOP + k as f64 * LANE_H;
             let cut = lane.keep_within.map(|w| {
                 let ts = now_ts.saturating_sub(i64::try_from(w.as_secs()).unwrap_or(i64::MAX));
-                x_of(ts).clamp(PAD, W - PAD)
+                scale.x(ts).clamp(PAD, W - PAD)
             });
             let shade_to = if lane.managed { cut.or(Some(W - PAD)) } else { None };
             view! {
@@ -91,6 +79,62 @@ pub fn Timeline(
             }
         }).collect_view()
     };
+
+    // The marks as last drawn: what the pointer and the keys find.
+    let drawn: StoredValue<Vec<Mark>> = StoredValue::new(Vec::new());
+    let canvas = NodeRef::<Canvas>::new();
+    let resized = RwSignal::new(0u32);
+    let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    Effect::new(move |_| {
+        resized.track();
+        let Some(el) = canvas.get() else { return };
+        let marks: Vec<Mark> = plan.with(|p| {
+            let lanes = lanes_of(p, n);
+            spots.with_value(|s| {
+                s.iter()
+                    .enumerate()
+                    .map(|(i, spot)| Mark::at(*spot, i, lanes[i], class_at(p, i)))
+                    .collect()
+            })
+        });
+        draw(&el, &marks, focused.get());
+        drawn.set_value(marks);
+    });
+    let at_pointer = move |ev: &leptos::ev::MouseEvent| {
+        let el = canvas.get_untracked()?;
+        let s = f64::from(el.client_width()) / W;
+        if s <= 0.0 {
+            return None;
+        }
+        let (x, y) = (f64::from(ev.offset_x()) / s, f64::from(ev.offset_y()) / s);
+        drawn.with_value(|m| hit(m, x, y))
+    };
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        if let Some(i) = at_pointer(&ev) {
+            if focused.get_untracked() != Some(i) {
+                focused.set(Some(i));
+            }
+        }
+    };
+    // Arrow keys walk the marks in time (rows are newest first); Home and End jump to the ends.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if n == 0 {
+            return;
+        }
+        let cur = focused.get_untracked();
+        let next = match ev.key().as_str() {
+            "ArrowLeft" => Some(cur.map_or(0, |i| (i + 1).min(n - 1))),
+            "ArrowRight" => Some(cur.map_or(0, |i| i.saturating_sub(1))),
+            "Home" => Some(n - 1),
+            "End" => Some(0),
+            _ => None,
+        };
+        if let Some(i) = next {
+            ev.prevent_default();
+            focused.set(Some(i));
+        }
+    };
+
     view! {
         <section class="timeline" aria-label="Timeline">
             <h2>"Timeline"</h2>
@@ -102,30 +146,19 @@ pub fn Timeline(
                 <li><span class="swatch old-region"></span>"old enough to delete"</li>
                 <li class="hint">"size = bytes; newest on the right"</li>
             </ul>
-            <svg class="marks" viewBox=move || format!("0 0 {W} {}", height()) role="group" aria-label="Deployments over time">
-                {lane_marks}
-                <line x1=PAD y1=move || height() - 10.0 x2=W - PAD y2=move || height() - 10.0 class="axis" />
-                {marks.into_iter().map(|(i, x, rad)| {
-                    let (label, tip) = rows.with_value(|rows| {
-                        let r = &rows[i];
-                        (format!("{} {}", r.id, r.date), format!("{} · {} UTC · {}", r.id, r.date, format::size(r.bytes)))
-                    });
-                    let lane = painted.with_value(|p| p.get(i).map_or(0, |p| p.lane));
-                    view! {
-                        <circle cx=x cy=lane_y(lane, i) r=rad tabindex="0"
-                            class=format!("mark {}", plan.with_untracked(|p| class_at(p, i)))
-                            data-idx=i
-                            data-id=rows.with_value(|rows| rows[i].id.to_string())
-                            aria-label=label
-                            on:mouseenter=move |_| focused.set(Some(i))
-                            on:focus=move |_| focused.set(Some(i))>
-                            <title>{tip}</title>
-                        </circle>
-                    }
-                }).collect_view()}
-            </svg>
+            <div class="plot">
+                <svg class="marks" viewBox=move || format!("0 0 {W} {}", height()) aria-hidden="true">
+                    {lane_marks}
+                    <line x1=PAD y1=move || height() - 10.0 x2=W - PAD y2=move || height() - 10.0 class="axis" />
+                </svg>
+                <canvas class="marks" node_ref=canvas tabindex="0" role="img"
+                    aria-label=format!("Deployments over time, newest on the right: {n} marks. Arrow keys move between them.")
+                    aria-describedby="mark-detail"
+                    on:mousemove=on_move
+                    on:keydown=on_key></canvas>
+            </div>
             <div class="ticks"><span>{first}</span><span>{last}</span></div>
-            <p class="detail" aria-live="polite" data-testid="mark-detail">{move || detail().unwrap_or_else(|| "Hover or focus a mark for details.".into())}</p>
+            <p class="detail" id="mark-detail" aria-live="polite" data-testid="mark-detail">{move || detail().unwrap_or_else(|| "Hover a mark, or focus the picture and use the arrow keys, for details.".into())}</p>
         </section>
     }
 }
