@@ -4,6 +4,7 @@
 # usage: bench/preview.sh BINARY N [N…]     e.g. bench/preview.sh target/release/s3-prune 2000 10000
 #        RULES=1 bench/preview.sh BINARY 2000  three rules, one of them per group (200 groups):
 #        main-* (every 10th), pr-G-* (8 of 10, G = 0..199), hotfix-* (the rest)
+#        TRACE=1 bench/preview.sh …  also prints where a change's time goes (bench/preview-trace.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${S3P_CACHE:-$HOME/.cache/s3-prune}"
@@ -56,5 +57,8 @@ PY
     Q="$Q&rules=production%2Cmain-*%2C%2C10%2C30%3Bpreviews%2Cpr-*%2C%255E(pr-%255Cd%252B)-%2C1%2C%3Brest%2C*%2C%2C3%2C"
   fi
   S3P_NODE_MODULES="$CACHE/node/node_modules" node bench/preview.mjs "http://127.0.0.1:3999/?$Q&token=$TOKEN"
+  if [ "${TRACE:-0}" = 1 ]; then
+    S3P_NODE_MODULES="$CACHE/node/node_modules" node bench/preview-trace.mjs "http://127.0.0.1:3999/?$Q&token=$TOKEN"
+  fi
   kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
 done

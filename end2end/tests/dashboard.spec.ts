@@ -23,24 +23,21 @@ test('hydrates and shows every deployment of the bucket', async ({ page }) => {
   await page.goto(s.at(`/?bucket=${bucket}`));
   await ready(page);
   await expect(page.locator('tbody tr.row')).toHaveCount(30);
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-keep', '5');
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '25');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-keep', '5');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-delete', '25');
   await expect(page.getByTestId('bucket-name')).toHaveText(bucket);
   await expect(page.getByTestId('delete-count')).toHaveText('25 deployments');
-  // The marks are drawn into the canvas: the newest (kept) one at the right of the first row of
-  // lane 0 (viewBox x 976, y 18), the oldest (deleted) one at the left (x 24, y 18 + 2 * 10).
-  const marks = page.locator('canvas.marks');
-  const pixel = (x: number, y: number) => marks.evaluate((c: HTMLCanvasElement, [x, y]) => {
-    const k = c.width / 1000;
-    return Array.from(c.getContext('2d')!.getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data);
-  }, [x, y]);
-  const [kr, kg, , ka] = await pixel(976, 18);
-  expect(ka).toBeGreaterThan(100);
-  expect(kg).toBeGreaterThan(kr);
-  const [dr, dg, , da] = await pixel(24, 38);
-  expect(da).toBeGreaterThan(100);
-  expect(dr).toBeGreaterThan(dg);
-  expect((await pixel(500, 60))[3]).toBe(0);
+  // The marks are drawn as paths per verdict (in chunks of 100), one circle each: the newest (kept) one at the
+  // right of the first row of lane 0 (viewBox x 976, y 18), the oldest (deleted) one at the
+  // left (x 24, y 18 + 2 * 10).
+  const marks = page.locator('svg.marks');
+  const d = async (verdict: string) => (await marks.locator(`path.mark.${verdict}`).evaluateAll(
+    (ps) => ps.map((p) => p.getAttribute('d') ?? '').join('')));
+  expect((await d('keep')).match(/M/g)?.length).toBe(5);
+  expect((await d('delete')).match(/M/g)?.length).toBe(25);
+  expect(await d('pinned')).toBe('');
+  expect(await d('keep')).toMatch(/M9[67]\d\.\d 18\.0a/);
+  expect(await d('delete')).toMatch(/M(1\d|2[0-2])\.\d 38\.0a/);
   // the pointer and the keys find marks
   const ids = await page.locator('tbody tr.row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id')));
   const box = (await marks.boundingBox())!;
@@ -106,14 +103,14 @@ test('controls re-plan in the browser without a request, and the URL carries the
   await page.fill('#retain', '10');
   await expect(page.getByTestId('delete-count')).toHaveText('20 deployments');
   await expect(page.locator('tbody tr.row.delete')).toHaveCount(20);
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '20');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-delete', '20');
   await expect(page.locator('tbody tr.row').nth(9).locator('td.reason')).toHaveText('keep: newest 10 of 10');
   await expect(page.locator('tbody tr.row').nth(10).locator('td.reason')).toHaveText(/^delete: rank 11 > 10$/);
 
   await page.fill('#days', '63');
   await expect(page.getByTestId('delete-count')).toHaveText('19 deployments');
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '19');
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-keep', '11');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-delete', '19');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-keep', '11');
   await expect(page.locator('tbody tr.row').nth(10).locator('td.reason')).toHaveText(/^keep: 6\d d old, younger than 63 d$|^keep: 60(\.\d)? d old, younger than 63 d$/);
   await expect(page.locator('tbody tr.row').nth(11).locator('td.reason')).toHaveText(/^delete: rank 12 > 10 and 66(\.\d)? d > 63 d$/);
 
@@ -139,7 +136,7 @@ test('controls re-plan in the browser without a request, and the URL carries the
   await expect(page.locator('#retain')).toHaveValue('10');
   await expect(page.locator('#days')).toHaveValue('63');
   await expect(page.getByTestId('delete-count')).toHaveText('19 deployments');
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '19');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-delete', '19');
   expect(errors).toEqual([]);
 });
 
@@ -172,11 +169,11 @@ test('a large bucket renders only the rows in view, and scrolling reaches every 
   const table = page.getByRole('region', { name: 'Deployments' });
   await expect(table).toHaveAttribute('data-rows', '300');
   await expect(page.locator('table.deployments')).toHaveAttribute('aria-rowcount', '301');
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-keep', '250');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-keep', '250');
   const rendered = await page.locator('tbody tr.row').count();
   expect(rendered).toBeGreaterThan(10);
   expect(rendered).toBeLessThanOrEqual(80);
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '50');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-delete', '50');
 
   const requests: string[] = [];
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
@@ -192,7 +189,7 @@ test('a large bucket renders only the rows in view, and scrolling reaches every 
   await expect(page.getByTestId('delete-count')).toHaveText('1 deployment');
   await expect(last.locator('td.reason')).toHaveText('delete: rank 300 > 299');
   await expect(page.locator('tbody tr.row[aria-rowindex="300"] td.reason')).toHaveText('keep: newest 299 of 299');
-  await expect(page.locator('canvas.marks')).toHaveAttribute('data-delete', '1');
+  await expect(page.locator('svg.marks')).toHaveAttribute('data-delete', '1');
   // the middle of the table, rendered after the change, shows the new plan too
   await table.evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
   await expect(page.locator('tbody tr.row[aria-rowindex="151"] td.reason')).toHaveText('keep: newest 150 of 299');

@@ -12,6 +12,11 @@ pub const PAD: f64 = 24.0;
 /// Room below the last lane for the axis.
 pub const AXIS: f64 = 26.0;
 
+/// Marks per drawn chunk (see `draw`).
+pub const CHUNK: usize = 100;
+/// The verdicts in drawing order (later ones on top).
+pub const CLASSES: [&str; 4] = ["excluded", "keep", "pinned", "delete"];
+
 /// A mark's place, independent of the policy (the lane is not: see [`Mark::y`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spot {
@@ -100,6 +105,26 @@ pub fn hit(marks: &[Mark], x: f64, y: f64) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// The marks of one verdict as one SVG path (two half-circle arcs each), for a `Path2D`: the
+/// canvas gets one call per verdict instead of two per mark (4,000 calls from wasm to the
+/// browser for 2,000 marks).
+pub fn path_of(marks: &[Mark], class: &str) -> String {
+    use std::fmt::Write;
+    let mut d = String::with_capacity(marks.len() * 40);
+    for m in marks.iter().filter(|m| m.class == class) {
+        let _ = write!(
+            d,
+            "M{:.1} {:.1}a{r:.1} {r:.1} 0 1 0 {:.1} 0a{r:.1} {r:.1} 0 1 0 {:.1} 0",
+            m.x - m.r,
+            m.y,
+            2.0 * m.r,
+            -2.0 * m.r,
+            r = m.r
+        );
+    }
+    d
 }
 
 /// How many marks show each verdict: `[keep, delete, pinned, excluded]`.
@@ -193,6 +218,36 @@ mod tests {
             }
         }
         assert!(height(3) >= TOP + 3.0 * LANE_H);
+    }
+
+    #[test]
+    fn a_verdicts_path_holds_one_circle_per_mark_of_that_verdict() {
+        let marks = [
+            Mark {
+                x: 100.0,
+                y: 20.0,
+                r: 5.0,
+                class: "keep",
+            },
+            Mark {
+                x: 110.0,
+                y: 30.0,
+                r: 2.5,
+                class: "delete",
+            },
+            Mark {
+                x: 120.0,
+                y: 40.0,
+                r: 3.0,
+                class: "keep",
+            },
+        ];
+        assert_eq!(
+            path_of(&marks, "keep"),
+            "M95.0 20.0a5.0 5.0 0 1 0 10.0 0a5.0 5.0 0 1 0 -10.0 0\
+             M117.0 40.0a3.0 3.0 0 1 0 6.0 0a3.0 3.0 0 1 0 -6.0 0"
+        );
+        assert_eq!(path_of(&marks, "pinned"), "");
     }
 
     #[test]

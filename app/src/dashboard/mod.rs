@@ -4,8 +4,8 @@
 
 mod apply;
 mod browser;
-mod canvas;
 mod controls;
+mod draw;
 mod lanes;
 mod marks;
 mod paint;

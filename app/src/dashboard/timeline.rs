@@ -1,17 +1,17 @@
 //! The timeline: every deployment as a mark (newest right, size = bytes, colour = verdict), in
 //! one lane per rule or group (see `lanes`), with each rule's minimum-age cut-off drawn as a
-//! line and the region it may delete from shaded. The lanes are a small SVG; the marks are
-//! drawn into a canvas over it once the page runs in the browser (`canvas`), so the page does
-//! not carry thousands of circles and a preview change repaints one picture.
+//! line and the region it may delete from shaded. The marks are drawn once the page runs in the
+//! browser, as one path per verdict (`draw`): the page does not carry thousands of circles, and
+//! a preview change rewrites four attributes.
 
-use super::canvas::draw;
+use super::draw::draw;
 use super::lanes::Lanes;
-use super::marks::{height, hit, spots, Mark, Spot, PAD, W};
+use super::marks::{height, hit, spots, Mark, Spot, CHUNK, CLASSES, PAD, W};
 use super::paint::{class_at, lanes_of, reason_at, LANE_H, TOP};
 use super::Row;
 use crate::format;
-use leptos::html::Canvas;
 use leptos::prelude::*;
+use leptos::svg::{Svg, G};
 use retention::Plan;
 
 #[component]
@@ -82,12 +82,13 @@ pub fn Timeline(
 
     // The marks as last drawn: what the pointer and the keys find.
     let drawn: StoredValue<Vec<Mark>> = StoredValue::new(Vec::new());
-    let canvas = NodeRef::<Canvas>::new();
-    let resized = RwSignal::new(0u32);
-    let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    let last_paths: StoredValue<Vec<String>> = StoredValue::new(Vec::new());
+    let picture = NodeRef::<Svg>::new();
+    let layer = NodeRef::<G>::new();
     Effect::new(move |_| {
-        resized.track();
-        let Some(el) = canvas.get() else { return };
+        let (Some(svg), Some(g)) = (picture.get(), layer.get()) else {
+            return;
+        };
         let marks: Vec<Mark> = plan.with(|p| {
             let lanes = lanes_of(p, n);
             spots.with_value(|s| {
@@ -97,16 +98,19 @@ pub fn Timeline(
                     .collect()
             })
         });
-        draw(&el, &marks, focused.get());
+        last_paths.update_value(|last| draw(&svg, &g, &marks, focused.get(), last));
         drawn.set_value(marks);
     });
+    // The pointer, in viewBox units (the picture keeps its aspect ratio, so one scale).
     let at_pointer = move |ev: &leptos::ev::MouseEvent| {
-        let el = canvas.get_untracked()?;
-        let s = f64::from(el.client_width()) / W;
-        if s <= 0.0 {
+        let svg = picture.get_untracked()?;
+        let rect = svg.get_bounding_client_rect();
+        if rect.width() <= 0.0 {
             return None;
         }
-        let (x, y) = (f64::from(ev.offset_x()) / s, f64::from(ev.offset_y()) / s);
+        let s = rect.width() / W;
+        let x = (f64::from(ev.client_x()) - rect.left()) / s;
+        let y = (f64::from(ev.client_y()) - rect.top()) / s;
         drawn.with_value(|m| hit(m, x, y))
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
@@ -146,17 +150,19 @@ pub fn Timeline(
                 <li><span class="swatch old-region"></span>"old enough to delete"</li>
                 <li class="hint">"size = bytes; newest on the right"</li>
             </ul>
-            <div class="plot">
-                <svg class="marks" viewBox=move || format!("0 0 {W} {}", height()) aria-hidden="true">
-                    {lane_marks}
-                    <line x1=PAD y1=move || height() - 10.0 x2=W - PAD y2=move || height() - 10.0 class="axis" />
-                </svg>
-                <canvas class="marks" node_ref=canvas tabindex="0" role="img"
-                    aria-label=format!("Deployments over time, newest on the right: {n} marks. Arrow keys move between them.")
-                    aria-describedby="mark-detail"
-                    on:mousemove=on_move
-                    on:keydown=on_key></canvas>
-            </div>
+            <svg class="marks" node_ref=picture viewBox=move || format!("0 0 {W} {}", height())
+                tabindex="0" role="img"
+                aria-label=format!("Deployments over time, newest on the right: {n} marks. Arrow keys move between them.")
+                aria-describedby="mark-detail"
+                on:mousemove=on_move
+                on:keydown=on_key>
+                {lane_marks}
+                <line x1=PAD y1=move || height() - 10.0 x2=W - PAD y2=move || height() - 10.0 class="axis" />
+                <g class="drawn" node_ref=layer>
+                    {(0..n.div_ceil(CHUNK)).flat_map(|_| CLASSES.iter()).map(|v| view! { <path class=format!("mark {v}") /> }).collect_view()}
+                    <circle class="ring" cx="0" cy="0" r="0" />
+                </g>
+            </svg>
             <div class="ticks"><span>{first}</span><span>{last}</span></div>
             <p class="detail" id="mark-detail" aria-live="polite" data-testid="mark-detail">{move || detail().unwrap_or_else(|| "Hover a mark, or focus the picture and use the arrow keys, for details.".into())}</p>
         </section>
