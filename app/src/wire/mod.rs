@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use retention::{DateSource, Doomed, Inventory};
 use serde::{Deserialize, Serialize};
 
+mod columns;
+
 /// A bucket the server was started with (`--bucket NAME[/PREFIX]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BucketChoice {
@@ -21,6 +23,8 @@ pub struct ScanView {
     pub buckets: Vec<BucketChoice>,
     pub endpoint: String,
     pub date_source: DateSource,
+    /// In columns on the wire (see `columns`).
+    #[serde(with = "columns")]
     pub inventory: Inventory,
     pub scanned_at: DateTime<Utc>,
     /// The server's clock when this answer was made: the preview's "now", so the page renders
