@@ -150,9 +150,9 @@ mod tests {
     fn row(id: &str, ts: i64, bytes: u64) -> Row {
         Row {
             id: DeploymentId::new(id).unwrap(),
-            date: String::new(),
+            at: chrono::DateTime::from_timestamp(ts, 0).unwrap(),
             date_ts: ts,
-            age: String::new(),
+            age_secs: 0,
             objects: 1,
             bytes,
         }

@@ -217,8 +217,8 @@ pub fn Table(
                                     data-idx=i
                                     data-id=r.id.to_string()>
                                     <td class="id">{r.id.to_string()}</td>
-                                    <td>{r.date}</td>
-                                    <td>{r.age}</td>
+                                    <td>{r.date()}</td>
+                                    <td>{r.age()}</td>
                                     <td class="num">{r.objects}</td>
                                     <td class="num">{format::size(r.bytes)}</td>
                                     <td class="verdict" data-col="verdict">{plan.with_untracked(|p| verdict_at(p, i))}</td>

@@ -24,8 +24,8 @@ pub fn Timeline(
     let n = rows.with_value(Vec::len);
     let spots: StoredValue<Vec<Spot>> = StoredValue::new(rows.with_value(|r| spots(r)));
     let scale = rows.with_value(|r| super::marks::Scale::of(r));
-    let first = rows.with_value(|r| r.last().map(|r| r.date.clone()).unwrap_or_default());
-    let last = rows.with_value(|r| r.first().map(|r| r.date.clone()).unwrap_or_default());
+    let first = rows.with_value(|r| r.last().map(Row::date).unwrap_or_default());
+    let last = rows.with_value(|r| r.first().map(Row::date).unwrap_or_default());
     let lanes = Memo::new(move |_| plan.with(|p| p.as_ref().map(Lanes::of).unwrap_or_default()));
     let height = move || height(lanes.with(Lanes::count));
     let lane_label = move |i: usize| {
@@ -48,8 +48,8 @@ pub fn Timeline(
                 let mut s = format!(
                     "{} · {} UTC · {} old · {} · {} · {}",
                     r.id,
-                    r.date,
-                    r.age,
+                    r.date(),
+                    r.age(),
                     format::plural(r.objects, "object", "objects"),
                     format::size(r.bytes),
                     reason
