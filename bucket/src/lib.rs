@@ -42,6 +42,13 @@ pub const IAM_BUCKET_ACTIONS: &[&str] = &[
 pub const IAM_OBJECT_ACTIONS: &[&str] =
     &["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"];
 
+/// The IAM actions `--via-lifecycle` (and the scheduled job's `S3_PRUNE_VIA_LIFECYCLE`) adds, on
+/// the bucket.
+pub const IAM_LIFECYCLE_ACTIONS: &[&str] = &[
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+];
+
 /// A bucket and the prefix its deployments live under.
 #[derive(Clone, Debug)]
 pub struct Bucket {

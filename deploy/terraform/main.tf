@@ -17,6 +17,8 @@ locals {
     var.policy_key == null ? {} : { S3_PRUNE_POLICY_KEY = var.policy_key },
     var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
     var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
+    var.via_lifecycle ? { S3_PRUNE_VIA_LIFECYCLE = "true" } : {},
+    var.via_lifecycle && var.lifecycle_threshold != null ? { S3_PRUNE_LIFECYCLE_THRESHOLD = tostring(var.lifecycle_threshold) } : {},
   )
 }
 
@@ -42,6 +44,15 @@ data "aws_iam_policy_document" "s3" {
     sid       = "ReadDatesAndDeleteDeployments"
     actions   = ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = [local.objects_arn]
+  }
+  # via_lifecycle only (bucket::IAM_LIFECYCLE_ACTIONS).
+  dynamic "statement" {
+    for_each = var.via_lifecycle ? [1] : []
+    content {
+      sid       = "HandBigDeploymentsToLifecycle"
+      actions   = ["s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"]
+      resources = [local.bucket_arn]
+    }
   }
   statement {
     sid       = "WriteItsOwnLogs"

@@ -78,6 +78,18 @@ variable "purge_versions" {
   default     = false
 }
 
+variable "via_lifecycle" {
+  description = "Hand doomed deployments of more than lifecycle_threshold objects to S3 lifecycle expiration instead of deleting them by requests (apply --via-lifecycle); grants s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration on the bucket."
+  type        = bool
+  default     = false
+}
+
+variable "lifecycle_threshold" {
+  description = "With via_lifecycle: deployments of more objects than this go to lifecycle (null = 1,000,000)."
+  type        = number
+  default     = null
+}
+
 variable "dry_run" {
   description = "Plan and log only; delete nothing."
   type        = bool

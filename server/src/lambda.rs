@@ -19,6 +19,8 @@ use std::time::{Duration, SystemTime};
 
 /// Requests in flight for the scheduled job.
 const CONCURRENCY: usize = 16;
+/// `S3_PRUNE_LIFECYCLE_THRESHOLD`'s default, as `--lifecycle-threshold`'s.
+const LIFECYCLE_THRESHOLD: u64 = 1_000_000;
 /// Stop issuing deletes this long before the invocation's deadline, so the record is written.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
 
@@ -87,6 +89,9 @@ pub struct Configured {
     spec: PolicySpec,
     /// `S3_PRUNE_NOTIFY`: webhooks told after every apply (comma-separated URLs).
     notifier: prune::Notifier,
+    /// `S3_PRUNE_VIA_LIFECYCLE` (+ `S3_PRUNE_LIFECYCLE_THRESHOLD`, default 1,000,000): as
+    /// `apply --via-lifecycle`. Configured only: an event cannot switch it.
+    lifecycle_over: Option<u64>,
 }
 
 impl Configured {
@@ -120,6 +125,15 @@ impl Configured {
         if job.retain.is_some() && job.policy_key.is_some() {
             bail!("set S3_PRUNE_RETAIN or S3_PRUNE_POLICY_KEY, not both: the policy file's rules replace RETAIN");
         }
+        let via_lifecycle = env_bool("S3_PRUNE_VIA_LIFECYCLE")?.unwrap_or(false);
+        let threshold = env_num("S3_PRUNE_LIFECYCLE_THRESHOLD")?;
+        if threshold.is_some() && !via_lifecycle {
+            bail!("S3_PRUNE_LIFECYCLE_THRESHOLD is set but S3_PRUNE_VIA_LIFECYCLE is not: set both, or neither");
+        }
+        if via_lifecycle && job.purge_versions == Some(true) {
+            bail!("set S3_PRUNE_VIA_LIFECYCLE or S3_PRUNE_PURGE_VERSIONS, not both: lifecycle expiration leaves old versions behind");
+        }
+        let lifecycle_over = via_lifecycle.then(|| threshold.unwrap_or(LIFECYCLE_THRESHOLD));
         let spec = job.spec().context("the S3_PRUNE_* environment")?;
         let urls = env_list("S3_PRUNE_NOTIFY")
             .unwrap_or_default()
@@ -131,6 +145,7 @@ impl Configured {
             job,
             spec,
             notifier: prune::Notifier::new(urls),
+            lifecycle_over,
         })
     }
 
@@ -246,6 +261,7 @@ impl Configured {
                 ..self.spec.clone()
             },
             notifier: self.notifier.clone(),
+            lifecycle_over: self.lifecycle_over,
         })
     }
 }
@@ -331,7 +347,7 @@ pub async fn handle(
         progress,
         journal: Arc::new(LogJournal),
         notifier: base.notifier.clone(),
-        lifecycle_over: None,
+        lifecycle_over: base.lifecycle_over,
     };
     let report = prune::apply(checked, ctx).await;
     if let Some(w) = watchdog {

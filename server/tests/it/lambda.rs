@@ -458,6 +458,21 @@ fn a_policy_key_beside_s3_prune_policy_or_retain_is_refused_at_start() {
             vec![("S3_PRUNE_POLICY_KEY", "p.toml"), ("S3_PRUNE_RETAIN", "3")],
             "not both",
         ),
+        (
+            vec![
+                ("S3_PRUNE_RETAIN", "3"),
+                ("S3_PRUNE_LIFECYCLE_THRESHOLD", "10"),
+            ],
+            "set both, or neither",
+        ),
+        (
+            vec![
+                ("S3_PRUNE_RETAIN", "3"),
+                ("S3_PRUNE_VIA_LIFECYCLE", "true"),
+                ("S3_PRUNE_PURGE_VERSIONS", "true"),
+            ],
+            "not both",
+        ),
     ] {
         let mut env = env;
         env.push(("S3_PRUNE_BUCKET", "b"));
@@ -466,4 +481,50 @@ fn a_policy_key_beside_s3_prune_policy_or_retain_is_refused_at_start() {
         assert!(!out.status.success());
         assert!(err.contains(want), "{err}");
     }
+}
+
+/// `S3_PRUNE_VIA_LIFECYCLE`: the scheduled job hands a big doomed deployment to S3 lifecycle
+/// expiration as `apply --via-lifecycle` does (the same engine), and deletes the small ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_job_hands_big_deployments_to_lifecycle_when_configured() {
+    use crate::lifecycle::{expiries, rules};
+    use bucket::testkit::put_many;
+    let b = fresh_bucket("lambda-lifecycle").await;
+    put_many(&b, (0..3).map(|k| format!("big/f{k}")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["mid/index.html".to_string()], &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    let (addr, rt) = start_runtime().await;
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("req-1".into(), "{}".into()));
+    let mut child = function(
+        &addr,
+        &[
+            ("S3_PRUNE_BUCKET", b.name()),
+            ("S3_PRUNE_RETAIN", "1"),
+            ("S3_PRUNE_VIA_LIFECYCLE", "true"),
+            ("S3_PRUNE_LIFECYCLE_THRESHOLD", "2"),
+        ],
+    );
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    let responses = rt.responses.lock().unwrap().clone();
+    let errors = rt.errors.lock().unwrap().clone();
+    let (_, body) = responses
+        .first()
+        .unwrap_or_else(|| panic!("no response: {errors:?}"));
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
+    assert_eq!(
+        rules(&b).await,
+        vec![("s3-prune-expire big/".into(), "big/".into(), Some(1))]
+    );
+    assert_eq!(
+        all_keys(&b).await,
+        vec!["big/f0", "big/f1", "big/f2", "new/index.html"]
+    );
 }

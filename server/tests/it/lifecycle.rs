@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
 use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 use std::time::Duration;
 
-async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
+pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let out = b
         .client()
         .get_bucket_lifecycle_configuration()
@@ -57,7 +57,7 @@ fn apply(b: &str) -> serde_json::Value {
     json(&out)
 }
 
-fn expiries(v: &serde_json::Value) -> Vec<(String, String)> {
+pub(crate) fn expiries(v: &serde_json::Value) -> Vec<(String, String)> {
     v["audit"]["expiries"]
         .as_array()
         .map(|a| {

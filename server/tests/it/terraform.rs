@@ -122,6 +122,23 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(granted, needed);
+    // via_lifecycle adds exactly the lifecycle actions, on the bucket
+    let lifecycle: BTreeSet<String> = blocks(doc.body(), "dynamic")
+        .filter(|d| d.labels().iter().any(|l| l.as_str() == "statement"))
+        .flat_map(|d| blocks(d.body(), "content").collect::<Vec<_>>())
+        .flat_map(|c| {
+            c.body()
+                .attributes()
+                .filter(|a| a.key() == "actions")
+                .flat_map(|a| strings(a.expr()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let wanted: BTreeSet<String> = bucket::IAM_LIFECYCLE_ACTIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(lifecycle, wanted);
     // and the README's IAM section lists the same actions the scheduled job needs
     let readme =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
