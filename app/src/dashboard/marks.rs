@@ -147,6 +147,10 @@ mod tests {
     use super::*;
     use retention::DeploymentId;
 
+    fn mark(x: f64, y: f64, r: f64, class: &'static str) -> Mark {
+        Mark { x, y, r, class }
+    }
+
     fn row(id: &str, ts: i64, bytes: u64) -> Row {
         Row {
             id: DeploymentId::new(id).unwrap(),
@@ -176,24 +180,9 @@ mod tests {
     #[test]
     fn the_pointer_finds_the_mark_under_it_and_nothing_between_marks() {
         let marks = [
-            Mark {
-                x: 100.0,
-                y: 20.0,
-                r: 5.0,
-                class: "keep",
-            },
-            Mark {
-                x: 110.0,
-                y: 20.0,
-                r: 5.0,
-                class: "delete",
-            },
-            Mark {
-                x: 500.0,
-                y: 60.0,
-                r: 2.0,
-                class: "keep",
-            },
+            mark(100.0, 20.0, 5.0, "keep"),
+            mark(110.0, 20.0, 5.0, "delete"),
+            mark(500.0, 60.0, 2.0, "keep"),
         ];
         assert_eq!(hit(&marks, 101.0, 21.0), Some(0));
         assert_eq!(hit(&marks, 109.0, 20.0), Some(1));
@@ -223,24 +212,9 @@ mod tests {
     #[test]
     fn a_verdicts_path_holds_one_circle_per_mark_of_that_verdict() {
         let marks = [
-            Mark {
-                x: 100.0,
-                y: 20.0,
-                r: 5.0,
-                class: "keep",
-            },
-            Mark {
-                x: 110.0,
-                y: 30.0,
-                r: 2.5,
-                class: "delete",
-            },
-            Mark {
-                x: 120.0,
-                y: 40.0,
-                r: 3.0,
-                class: "keep",
-            },
+            mark(100.0, 20.0, 5.0, "keep"),
+            mark(110.0, 30.0, 2.5, "delete"),
+            mark(120.0, 40.0, 3.0, "keep"),
         ];
         assert_eq!(
             path_of(&marks, "keep"),
@@ -252,12 +226,7 @@ mod tests {
 
     #[test]
     fn counts_are_per_verdict() {
-        let m = |class| Mark {
-            x: 0.0,
-            y: 0.0,
-            r: 1.0,
-            class,
-        };
+        let m = |class| mark(0.0, 0.0, 1.0, class);
         assert_eq!(
             counts(&[m("keep"), m("delete"), m("delete"), m("excluded")]),
             [1, 2, 0, 1]
