@@ -97,6 +97,16 @@ fn every_variable_is_documented_used_and_listed() {
     }
 }
 
+/// The `actions` of one policy statement (or a dynamic statement's `content`).
+fn actions(statement: &Block) -> Vec<String> {
+    statement
+        .body()
+        .attributes()
+        .filter(|a| a.key() == "actions")
+        .flat_map(|a| strings(a.expr()))
+        .collect()
+}
+
 #[test]
 fn the_iam_policy_grants_exactly_what_the_code_needs() {
     let main = parse(&module_dir().join("main.tf"));
@@ -107,13 +117,7 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
         })
         .expect("data aws_iam_policy_document s3");
     let granted: BTreeSet<String> = blocks(doc.body(), "statement")
-        .flat_map(|st| {
-            st.body()
-                .attributes()
-                .filter(|a| a.key() == "actions")
-                .flat_map(|a| strings(a.expr()))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(actions)
         .filter(|a| a.starts_with("s3:"))
         .collect();
     let needed: BTreeSet<String> = bucket::IAM_BUCKET_ACTIONS
@@ -126,13 +130,7 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
     let lifecycle: BTreeSet<String> = blocks(doc.body(), "dynamic")
         .filter(|d| d.labels().iter().any(|l| l.as_str() == "statement"))
         .flat_map(|d| blocks(d.body(), "content").collect::<Vec<_>>())
-        .flat_map(|c| {
-            c.body()
-                .attributes()
-                .filter(|a| a.key() == "actions")
-                .flat_map(|a| strings(a.expr()))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(actions)
         .collect();
     let wanted: BTreeSet<String> = bucket::IAM_LIFECYCLE_ACTIONS
         .iter()
