@@ -6,17 +6,15 @@
 //! circles more. Runs in the browser only (from an effect).
 
 use super::marks::{counts, path_of, Mark, CHUNK, CLASSES};
-use wasm_bindgen::JsCast;
 
 /// Writes `marks` into the paths under `layer` (chunk by chunk, verdict by verdict, as
-/// [`CLASSES`] orders them; `last` holds what each path was given last time), moves the focus
-/// ring (`circle.ring`) to `focused`, and states what it drew in `data-keep`, `data-delete`,
-/// `data-pinned` and `data-excluded` on `picture` and in its label.
-pub fn draw(
+/// [`CLASSES`] orders them; `last` holds what each path was given last time), and states what
+/// it drew in `data-keep`, `data-delete`, `data-pinned` and `data-excluded` on `picture` and in
+/// its label.
+pub fn draw_marks(
     picture: &web_sys::Element,
     layer: &web_sys::Element,
     marks: &[Mark],
-    focused: Option<usize>,
     last: &mut Vec<String>,
 ) {
     let paths = layer.children();
@@ -36,19 +34,6 @@ pub fn draw(
             last[k] = d;
         }
     }
-    if let Ok(Some(ring)) = layer.query_selector("circle.ring") {
-        let ring: web_sys::Element = ring.unchecked_into();
-        match focused.and_then(|i| marks.get(i)) {
-            Some(m) => {
-                let _ = ring.set_attribute("cx", &format!("{:.1}", m.x));
-                let _ = ring.set_attribute("cy", &format!("{:.1}", m.y));
-                let _ = ring.set_attribute("r", &format!("{:.1}", m.r + 2.0));
-            }
-            None => {
-                let _ = ring.set_attribute("r", "0");
-            }
-        }
-    }
     let [keep, delete, pinned, excluded] = counts(marks);
     for (name, n) in [
         ("data-keep", keep),
@@ -65,4 +50,21 @@ pub fn draw(
              {pinned} pinned, {excluded} excluded. Arrow keys move between them."
         ),
     );
+}
+
+/// Moves the focus ring (`circle.ring` under `layer`) around `focused`, or hides it. A hover
+/// or an arrow key costs this, not a redraw of the marks.
+pub fn draw_ring(layer: &web_sys::Element, focused: Option<&Mark>) {
+    if let Ok(Some(ring)) = layer.query_selector("circle.ring") {
+        match focused {
+            Some(m) => {
+                let _ = ring.set_attribute("cx", &format!("{:.1}", m.x));
+                let _ = ring.set_attribute("cy", &format!("{:.1}", m.y));
+                let _ = ring.set_attribute("r", &format!("{:.1}", m.r + 2.0));
+            }
+            None => {
+                let _ = ring.set_attribute("r", "0");
+            }
+        }
+    }
 }

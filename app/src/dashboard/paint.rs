@@ -1,6 +1,7 @@
 //! Keeping the page in step with the plan: the verdict, reason, rule and group of each row in
-//! view, and the class and lane of each timeline mark (drawn by `canvas`). Cells are found by name (`data-col`), not
-//! by position, so a column added to the table cannot make a repaint write into the wrong one.
+//! view, and the class and lane of each timeline mark (drawn by `draw`). Cells are found by
+//! name (`data-col`), not by position, so a column added to the table cannot make a repaint
+//! write into the wrong one.
 
 use super::lanes::Lanes;
 use retention::{Action, Entry, Plan, Reason};
@@ -80,7 +81,7 @@ pub fn group_at(plan: &Option<Plan>, i: usize) -> String {
 
 /// Brings the rendered table rows in line with `plan`. Only the rows in view exist (see
 /// `Table`), so a change costs tens of DOM calls, not 10,000 (the timeline draws itself: see
-/// `canvas`). Runs in the browser only (from an effect).
+/// `draw`). Runs in the browser only (from an effect).
 pub fn repaint(plan: &Option<Plan>) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;

@@ -1,10 +1,10 @@
 //! The timeline: every deployment as a mark (newest right, size = bytes, colour = verdict), in
 //! one lane per rule or group (see `lanes`), with each rule's minimum-age cut-off drawn as a
 //! line and the region it may delete from shaded. The marks are drawn once the page runs in the
-//! browser, as one path per verdict (`draw`): the page does not carry thousands of circles, and
-//! a preview change rewrites four attributes.
+//! browser, as paths per verdict (`draw`): the page does not carry thousands of circles, and
+//! a preview change rewrites only the paths whose marks changed.
 
-use super::draw::draw;
+use super::draw::{draw_marks, draw_ring};
 use super::lanes::Lanes;
 use super::marks::{height, hit, spots, Mark, Spot, CHUNK, CLASSES, PAD, W};
 use super::paint::{class_at, lanes_of, reason_at, LANE_H, TOP};
@@ -30,10 +30,12 @@ pub fn Timeline(
     let height = move || height(lanes.with(Lanes::count));
     let lane_label = move |i: usize| {
         plan.with(|p| {
-            let lane = lanes_of(p, n).get(i).copied().unwrap_or(0);
+            let Some((p, e)) = p.as_ref().and_then(|p| Some((p, p.entries.get(i)?))) else {
+                return String::new();
+            };
             lanes.with(|l| {
                 l.iter()
-                    .nth(lane)
+                    .nth(l.lane_of(p, e))
                     .map(|l| l.label.clone())
                     .unwrap_or_default()
             })
@@ -98,8 +100,16 @@ pub fn Timeline(
                     .collect()
             })
         });
-        last_paths.update_value(|last| draw(&svg, &g, &marks, focused.get(), last));
+        last_paths.update_value(|last| draw_marks(&svg, &g, &marks, last));
+        // the focused mark may have moved to another lane
+        draw_ring(&g, focused.get_untracked().and_then(|i| marks.get(i)));
         drawn.set_value(marks);
+    });
+    Effect::new(move |_| {
+        let f = focused.get();
+        if let Some(g) = layer.get() {
+            drawn.with_value(|m| draw_ring(&g, f.and_then(|i| m.get(i))));
+        }
     });
     // The pointer, in viewBox units (the picture keeps its aspect ratio, so one scale).
     let at_pointer = move |ev: &leptos::ev::MouseEvent| {
