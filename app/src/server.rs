@@ -240,6 +240,13 @@ impl AppState {
             .await
     }
 
+    /// Which scan a page load of bucket `key` would show now (see `Scans::generation`): a
+    /// page rendered from it may be served again while this stays the same.
+    pub fn scan_generation(&self, key: Option<&str>) -> Option<u64> {
+        let c = self.choice(key).ok()?;
+        self.scans.generation(&c.key)
+    }
+
     /// A scan of the bucket for previews (see [`AppState::cached_scan`]).
     pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
         let c = self.choice(key)?.clone();
@@ -477,13 +484,18 @@ pub fn content_security_policy() {
         return;
     };
     let nonce = leptos::nonce::use_nonce()
-        .map(|n| format!(" 'nonce-{n}'"))
+        .map(|n| format!("'nonce-{n}'"))
         .unwrap_or_default();
-    let csp = format!(
-        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    );
-    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
     }
+}
+
+/// The pages' Content-Security-Policy, with `inline` the sources that allow the page's own
+/// inline scripts (this response's nonce, or the hashes of a page served from the page cache).
+pub fn page_csp(inline: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' {inline} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
 }

@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod lambda;
 mod output;
+mod pages;
 mod restore;
 mod run;
 mod saved;

@@ -2,6 +2,7 @@
 
 use crate::args::ServeArgs;
 use crate::auth::{self, Auth, AuthConfig};
+use crate::pages;
 use crate::site;
 use anyhow::{Context, Result};
 use app::server::{check_overlaps, parse_bucket_arg, AppState, ServeConfig};
@@ -129,6 +130,11 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let router = router
         .with_state(options)
+        // Innermost: a dashboard page is rendered once per scan, URL and second (src/pages.rs).
+        .layer(axum::middleware::from_fn_with_state(
+            pages::PageCache::new(state.clone()),
+            pages::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(only_bucket),
             to_the_only_bucket,

@@ -9,6 +9,7 @@ use super::{AppError, CachedScan};
 use chrono::Utc;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
@@ -25,9 +26,17 @@ pub(super) struct Scans {
 }
 
 struct Inner {
-    cache: Mutex<HashMap<String, CachedScan>>,
+    cache: Mutex<HashMap<String, Cached>>,
     running: Mutex<HashMap<String, Running>>,
     permits: Arc<Semaphore>,
+    /// The number the next finished scan is cached under (never reused).
+    next_generation: AtomicU64,
+}
+
+/// A finished scan and the number that tells it from every other scan this server made.
+struct Cached {
+    generation: u64,
+    scan: CachedScan,
 }
 
 impl Default for Scans {
@@ -37,6 +46,7 @@ impl Default for Scans {
                 cache: Default::default(),
                 running: Default::default(),
                 permits: Arc::new(Semaphore::new(SCANS_AT_ONCE)),
+                next_generation: AtomicU64::new(1),
             }),
         }
     }
@@ -54,6 +64,18 @@ impl Scans {
         self.inner.cache.lock().unwrap().remove(key);
     }
 
+    /// The number of the scan a page load of bucket `key` would show now: the cached one's,
+    /// or `None` when there is none or a new one is running (the page would wait for that).
+    /// Two equal answers mean the same scan was cached all the time between them.
+    pub(super) fn generation(&self, key: &str) -> Option<u64> {
+        let running = self.inner.running.lock().unwrap();
+        if running.contains_key(key) {
+            return None;
+        }
+        let cache = self.inner.cache.lock().unwrap();
+        cache.get(key).map(|c| c.generation)
+    }
+
     /// Bucket `key`'s scan: the one running, else the cached one (unless `rescan`), else a new
     /// one made by `scan`.
     pub(super) async fn get(
@@ -67,7 +89,9 @@ impl Scans {
             match running.get(key) {
                 Some(r) => r.clone(),
                 None => {
-                    if let Some(hit) = self.inner.cache.lock().unwrap().get(key) {
+                    if let Some(Cached { scan: hit, .. }) =
+                        self.inner.cache.lock().unwrap().get(key)
+                    {
                         let age = Utc::now() - hit.scanned_at;
                         if !rescan {
                             return Ok(Answer {
@@ -104,7 +128,13 @@ impl Scans {
             let result = job.await;
             drop(permit);
             if let Ok(hit) = &result {
-                inner.cache.lock().unwrap().insert(key.clone(), hit.clone());
+                let generation = inner.next_generation.fetch_add(1, Ordering::Relaxed);
+                let scan = hit.clone();
+                inner
+                    .cache
+                    .lock()
+                    .unwrap()
+                    .insert(key.clone(), Cached { generation, scan });
             }
             inner.running.lock().unwrap().remove(&key);
             result

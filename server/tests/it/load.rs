@@ -1,7 +1,7 @@
 //! The dashboard under a team's load, through a request-counting proxy: concurrent Rescans of
 //! one bucket share one scan, a Rescan right after a scan is answered with it and says so,
-//! `meta:` dates are not read again from unchanged objects, and pages and server-function
-//! answers are compressed.
+//! `meta:` dates are not read again from unchanged objects, pages and server-function
+//! answers are compressed, and a stored page is served only while its scan is current.
 
 use crate::proxy::{start, Proxy};
 use crate::serve::{request, serve_env, sign_in};
@@ -167,4 +167,103 @@ async fn pages_and_server_function_answers_are_compressed() {
     );
     // in columns: no field name is written per deployment
     assert!(!plain.body.contains(r#"\"newest\":\""#), "dates as strings");
+}
+
+/// The `<script>` texts of a page that carry `nonce="…"` (the ones a nonce policy allowed).
+fn nonced_scripts(html: &str) -> Vec<&str> {
+    html.split("<script")
+        .skip(1)
+        .filter_map(|s| {
+            let (tag, rest) = s.split_once('>')?;
+            (tag.contains(" nonce=\"") && !tag.contains(" src="))
+                .then(|| rest.split_once("</script>").map(|(text, _)| text))
+                .flatten()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stored_page_is_served_only_while_its_scan_is_the_current_one() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let b = fresh_bucket("page-cache").await;
+    put_many(
+        &b,
+        [
+            "deploy-alpha/index.html".into(),
+            "deploy-bravo/index.html".into(),
+        ],
+        &[],
+    )
+    .await;
+    let s = serve_env(b.name(), &[], &[]);
+    let cookie = sign_in(&s);
+    let url = format!("/?bucket={}&retain=1", b.name());
+    let get = || request(&s.addr, "GET", &url, &[("Cookie", &cookie)], "");
+    // The first visit scans: rendered and streamed as always, with this response's nonce.
+    let first = get();
+    assert_eq!(first.status, 200);
+    assert!(first
+        .header("content-security-policy")
+        .unwrap()
+        .contains("'nonce-"));
+    // Then the page is rendered once and the same bytes are served again.
+    let second = get();
+    let third = get();
+    assert!(second.body.contains("deploy-bravo"));
+    assert_eq!(second.body, third.body, "the stored page");
+    assert_eq!(second.header("vary"), Some("accept-encoding"));
+    // Its policy names no nonce (the stored bytes are sent many times) but allows by hash
+    // exactly the scripts the rendering's nonce allowed: hydration still runs.
+    let csp = second.header("content-security-policy").unwrap();
+    assert!(!csp.contains("'nonce-"), "{csp}");
+    let scripts = nonced_scripts(&second.body);
+    assert!(!scripts.is_empty(), "the hydration script at least");
+    for text in &scripts {
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text));
+        assert!(
+            csp.contains(&format!("'sha256-{hash}'")),
+            "{text} not allowed by {csp}"
+        );
+    }
+    assert_eq!(csp.matches("'sha256-").count(), scripts.len(), "{csp}");
+    // A deployment arrives: the cached scan does not know it (as without the page cache).
+    put_many(&b, ["deploy-yankee/index.html".into()], &[]).await;
+    assert!(!get().body.contains("deploy-yankee"));
+    // A Rescan (past its spacing) replaces the scan while a page of the old one is stored:
+    // the very next page is rendered from the new scan.
+    tokio::time::sleep(app::server::RESCAN_GAP.to_std().unwrap()).await;
+    assert!(get().body.contains("deploy-bravo"), "a page of the old scan, stored");
+    let r = scan(&s.addr, &cookie, true);
+    assert!(r.body.contains("deploy-yankee") && !r.body.contains("finished"), "{}", r.body);
+    assert!(get().body.contains("deploy-yankee"), "a stored page outlived its scan");
+    // A pin forgets the scan: the next page comes from a new one too.
+    put_many(&b, ["deploy-zulu/index.html".into()], &[]).await;
+    let origin = format!("http://{}", s.addr);
+    let pin = format!(
+        r#"{{"bucket":"{}","id":"deploy-alpha","reason":"kept for the test","pin":true}}"#,
+        b.name()
+    );
+    let r = request(
+        &s.addr,
+        "POST",
+        "/api/set_pin",
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &cookie),
+            ("Origin", &origin),
+        ],
+        &pin,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(get().body.contains("deploy-zulu"), "a stored page outlived its scan");
+    // and compressed answers come from the same store
+    let br = request(
+        &s.addr,
+        "GET",
+        &url,
+        &[("Cookie", &cookie), ("Accept-Encoding", "br")],
+        "",
+    );
+    assert_eq!(br.header("content-encoding"), Some("br"));
 }

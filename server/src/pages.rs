@@ -1,0 +1,319 @@
+//! The page cache: a bucket's dashboard page, once rendered from a scan, is served again for
+//! the same URL for up to [`PAGE_TTL`] while that scan is the one the page would show, already
+//! compressed. A team loading the same dashboard then costs one rendering per second, not one
+//! per visit (rendering 2,000 deployments took 21–28 ms of CPU; see BENCHMARKS.md).
+//!
+//! What keeps it from ever showing a stale plan: the key holds the scan's generation
+//! (`AppState::scan_generation`), which changes whenever the cached scan does (a Rescan, an
+//! apply, a pin); a page is stored only if that generation was the same before and after it
+//! was rendered; and an entry is used for [`PAGE_TTL`] at most (the plan's ages move with the
+//! clock). A bucket with no finished scan, or one being scanned, is rendered and streamed as
+//! before, uncached.
+//!
+//! A rendered page carries a per-response CSP nonce; a page served many times cannot. Its
+//! Content-Security-Policy instead lists the SHA-256 of each inline script that carried the
+//! rendering's nonce (CSP level 2 hashes): exactly the scripts the nonce allowed run, a script
+//! that got into the page some other way still does not, and the stored bytes never change.
+
+use app::server::{page_csp, AppState};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::header::{
+    CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, SET_COOKIE, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// How long a rendered page is served again.
+pub const PAGE_TTL: Duration = Duration::from_secs(2);
+/// Pages kept at most (URLs × scans); stale ones are dropped first.
+const MAX_PAGES: usize = 256;
+/// A page larger than this is served as rendered and not kept.
+const MAX_PAGE_BYTES: usize = 32 << 20;
+
+/// The cache, shared by every request.
+#[derive(Clone)]
+pub struct PageCache {
+    state: Arc<AppState>,
+    pages: Arc<Mutex<HashMap<PageKey, Arc<Slot>>>>,
+}
+
+/// One dashboard URL rendered from one scan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    query: String,
+    generation: u64,
+}
+
+/// A page being rendered (the first request renders it, the others wait) or rendered.
+struct Slot {
+    since: Instant,
+    page: OnceCell<Arc<Page>>,
+}
+
+/// A rendered page in every encoding we answer with, and its hash-based CSP.
+struct Page {
+    content_type: HeaderValue,
+    csp: HeaderValue,
+    plain: Bytes,
+    br: Bytes,
+    gzip: Bytes,
+}
+
+/// The content codings a request accepts, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Br,
+    Gzip,
+    Identity,
+}
+
+impl PageCache {
+    pub fn new(state: Arc<AppState>) -> Self {
+        PageCache {
+            state,
+            pages: Default::default(),
+        }
+    }
+
+    /// The key a request's page would be stored under, or `None` when it is not a dashboard
+    /// page of a bucket whose scan is finished and cached.
+    fn key(&self, req: &Request) -> Option<(PageKey, Option<String>)> {
+        if req.method() != Method::GET || req.uri().path() != "/" {
+            return None;
+        }
+        let query = req.uri().query()?;
+        let params: Query<HashMap<String, String>> = Query::try_from_uri(req.uri()).ok()?;
+        // Only a bucket's dashboard; the sign-in link is the auth layer's business.
+        let bucket = params.get("bucket")?.clone();
+        if params.contains_key("token") {
+            return None;
+        }
+        let generation = self.state.scan_generation(Some(&bucket))?;
+        Some((
+            PageKey {
+                query: query.to_string(),
+                generation,
+            },
+            Some(bucket),
+        ))
+    }
+
+    /// The slot for `key`: the stored one while fresh, else a new empty one (stale ones are
+    /// dropped when the cache is full).
+    fn slot(&self, key: &PageKey) -> Arc<Slot> {
+        let mut pages = self.pages.lock().unwrap();
+        if let Some(s) = pages.get(key) {
+            if s.since.elapsed() < PAGE_TTL {
+                return s.clone();
+            }
+        }
+        if pages.len() >= MAX_PAGES {
+            pages.retain(|_, s| s.since.elapsed() < PAGE_TTL);
+            if pages.len() >= MAX_PAGES {
+                pages.clear();
+            }
+        }
+        let s = Arc::new(Slot {
+            since: Instant::now(),
+            page: OnceCell::new(),
+        });
+        pages.insert(key.clone(), s.clone());
+        s
+    }
+}
+
+/// The middleware: a stored page when there is one, else the rendered page (stored when it
+/// may be).
+pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> Response {
+    let Some((key, bucket)) = cache.key(&req) else {
+        return next.run(req).await;
+    };
+    let coding = accepted(req.headers());
+    let slot = cache.slot(&key);
+    let rendered = slot
+        .page
+        .get_or_try_init(|| render(&cache, &key, bucket.as_deref(), req, next))
+        .await;
+    match rendered {
+        Ok(page) => page.response(coding),
+        // Not storable (an error page, a changed scan): this request's own rendering.
+        Err(own) => own,
+    }
+}
+
+/// Renders the page; `Err` carries the rendered response when it must not be stored.
+async fn render(
+    cache: &PageCache,
+    key: &PageKey,
+    bucket: Option<&str>,
+    req: Request,
+    next: Next,
+) -> Result<Arc<Page>, Response> {
+    let response = next.run(req).await;
+    let storable = response.status() == StatusCode::OK
+        && !response.headers().contains_key(CONTENT_ENCODING)
+        && !response.headers().contains_key(SET_COOKIE);
+    if !storable {
+        return Err(response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("a page could not be read for the page cache: {e}");
+            return Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered; reload it",
+            )
+                .into_response());
+        }
+    };
+    let same_scan = cache.state.scan_generation(bucket) == Some(key.generation);
+    let csp = parts
+        .headers
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .and_then(nonce_of)
+        .and_then(|nonce| HeaderValue::from_str(&page_csp(&script_hashes(&bytes, nonce))).ok());
+    let content_type = parts.headers.get(CONTENT_TYPE).cloned();
+    let (Some(csp), Some(content_type), true) = (csp, content_type, same_scan) else {
+        return Err(Response::from_parts(parts, Body::from(bytes)));
+    };
+    let plain = bytes.clone();
+    let compressed = tokio::task::spawn_blocking(move || (brotli(&plain), gzip(&plain))).await;
+    let Ok((br, gzip)) = compressed else {
+        return Err(Response::from_parts(parts, Body::from(bytes)));
+    };
+    Ok(Arc::new(Page {
+        content_type,
+        csp,
+        plain: bytes,
+        br: br.into(),
+        gzip: gzip.into(),
+    }))
+}
+
+impl Page {
+    fn response(&self, coding: Coding) -> Response {
+        let (body, encoding) = match coding {
+            Coding::Br => (self.br.clone(), Some("br")),
+            Coding::Gzip => (self.gzip.clone(), Some("gzip")),
+            Coding::Identity => (self.plain.clone(), None),
+        };
+        let mut r = Response::new(Body::from(body));
+        let h = r.headers_mut();
+        h.insert(CONTENT_TYPE, self.content_type.clone());
+        h.insert(CONTENT_SECURITY_POLICY, self.csp.clone());
+        h.insert(VARY, HeaderValue::from_static("accept-encoding"));
+        if let Some(e) = encoding {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static(e));
+        }
+        r
+    }
+}
+
+/// The nonce a Content-Security-Policy allows scripts with.
+fn nonce_of(csp: &str) -> Option<&str> {
+    let at = csp.find("'nonce-")? + "'nonce-".len();
+    let len = csp[at..].find('\'')?;
+    Some(&csp[at..at + len]).filter(|n| !n.is_empty())
+}
+
+/// The CSP sources that allow the same inline scripts as `nonce` did: `'sha256-…'` of each
+/// `<script>` without `src` whose tag carries that nonce, over its text as sent.
+fn script_hashes(html: &[u8], nonce: &str) -> String {
+    let carries = format!(" nonce=\"{nonce}\"");
+    let mut sources: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(at) = find(rest, b"<script") {
+        let tag = &rest[at..];
+        let Some(open_end) = find(tag, b">") else {
+            break;
+        };
+        let attrs = &tag[..open_end];
+        let body = &tag[open_end + 1..];
+        let Some(close) = find(body, b"</script>") else {
+            break;
+        };
+        if find(attrs, b" src=").is_none() && find(attrs, carries.as_bytes()).is_some() {
+            let digest = Sha256::digest(&body[..close]);
+            let source = format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            );
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+        }
+        rest = &body[close..];
+    }
+    sources.join(" ")
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The best coding the request accepts (`q=0` refuses one).
+fn accepted(headers: &HeaderMap) -> Coding {
+    let mut br = false;
+    let mut gzip = false;
+    for value in headers.get_all(axum::http::header::ACCEPT_ENCODING) {
+        for item in value.to_str().unwrap_or("").split(',') {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            match (name.as_str(), refused) {
+                ("br", false) => br = true,
+                ("gzip", false) => gzip = true,
+                _ => {}
+            }
+        }
+    }
+    if br {
+        Coding::Br
+    } else if gzip {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+/// Brotli at quality 9: made once per page and URL, served many times.
+fn brotli(plain: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(plain.len() / 4);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut input = plain;
+    // Writing into a Vec cannot fail.
+    let _ = brotli::BrotliCompress(&mut input, &mut out, &params);
+    out
+}
+
+fn gzip(plain: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(
+        Vec::with_capacity(plain.len() / 4),
+        flate2::Compression::new(9),
+    );
+    let _ = e.write_all(plain);
+    e.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;
