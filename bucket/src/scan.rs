@@ -50,7 +50,7 @@ pub(crate) struct Facts {
 }
 
 /// Per-deployment counters; the newest object is kept only to read its metadata.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Agg {
     objects: u64,
     bytes: u64,
@@ -71,7 +71,12 @@ impl Agg {
         });
     }
 
-    fn merge(&mut self, o: Agg) {
+    #[cfg(test)]
+    pub(crate) fn objects(&self) -> u64 {
+        self.objects
+    }
+
+    pub(crate) fn merge(&mut self, o: Agg) {
         self.objects += o.objects;
         self.bytes += o.bytes;
         if let Some((t, k)) = o.newest {

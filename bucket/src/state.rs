@@ -17,6 +17,27 @@ impl Bucket {
         format!("{}{RESERVED}/pins.json", self.prefix)
     }
 
+    /// An object's body as it arrives (for files too large to hold), or `None` when there
+    /// is no such key.
+    pub(crate) async fn get_stream(&self, key: &str) -> Result<Option<ByteStream>, S3Error> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.body)),
+            Err(e) => {
+                if e.as_service_error().is_some_and(|se| se.is_no_such_key()) {
+                    return Ok(None);
+                }
+                Err(self.err(e, "s3:GetObject"))
+            }
+        }
+    }
+
     pub(crate) async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
         match self
             .client

@@ -1,17 +1,20 @@
 //! S3 Inventory as a listing source (issue 14), its pure part: the `manifest.json` AWS writes
 //! for a CSV inventory (`fileFormat`, `fileSchema`, `files[].key/size/MD5checksum`,
 //! `creationTimestamp`) and the rows of its data files (gzip CSV), each checked against its
-//! MD5, folded into the same per-deployment counters a listing makes. A plan from a report is
+//! MD5, folded into the same per-deployment counters a listing makes, file by file as each
+//! arrives (`data_file`). A plan from a report is
 //! as good as the report is recent: its date goes with the inventory.
+
+mod data_file;
 
 use crate::scan::{Agg, RESERVED};
 use crate::{Bucket, S3Error, ScanOptions};
 use chrono::{DateTime, Utc};
+use data_file::{DataFileReader, Folded};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use retention::{Inventory, LooseObjects};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::io::Read;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -268,34 +271,6 @@ pub(crate) fn fold(
     }
 }
 
-fn md5_hex(bytes: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The text of a data file: checked against the manifest's MD5, un-gzipped when `.gz`.
-fn data_text(file: &DataFile, body: &[u8]) -> Result<String, String> {
-    let got = md5_hex(body);
-    if !got.eq_ignore_ascii_case(&file.md5) {
-        return Err(format!(
-            "its MD5 is {got}, the manifest says {}: the file is damaged or not the one listed",
-            file.md5
-        ));
-    }
-    let mut text = String::new();
-    if file.key.ends_with(".gz") {
-        flate2::read::MultiGzDecoder::new(body)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("it is not valid gzip text: {e}"))?;
-    } else {
-        text = String::from_utf8(body.to_vec()).map_err(|_| "it is not UTF-8 text".to_string())?;
-    }
-    Ok(text)
-}
-
 impl Bucket {
     /// Plans from an S3 Inventory report instead of a listing: the same counters, from the
     /// report's data files (several at once), with the report's date (`report_date`). A
@@ -336,46 +311,42 @@ impl Bucket {
             ));
         }
         let schema = &manifest.schema;
+        let prefix = self.prefix.as_str();
+        // Each data file is read as it arrives and folded into its own counters (see
+        // data_file.rs), several at once; a file's counters join the total when it is done.
         // Futures are collected first: a closure inside the stream type trips the compiler's
         // Send inference for callers that spawn this (as in delete.rs).
         let reads: Vec<_> = manifest
             .files
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
+            .map(|f| {
                 let reports = &reports;
                 async move {
-                    let body = reports.get_body(&f.key).await?.ok_or_else(|| {
+                    let mut body = reports.get_stream(&f.key).await?.ok_or_else(|| {
                         refuse(
                             &f.key,
                             "the manifest lists it, but it does not exist".into(),
                         )
                     })?;
-                    let text = data_text(f, &body).map_err(|p| refuse(&f.key, p))?;
-                    Ok::<_, S3Error>((i, text))
+                    let mut reader = DataFileReader::new(f, schema, prefix);
+                    while let Some(chunk) = body
+                        .try_next()
+                        .await
+                        .map_err(|e| refuse(&f.key, format!("reading it stopped: {e}")))?
+                    {
+                        reader.feed(&chunk);
+                    }
+                    reader.finish().map_err(|p| refuse(&f.key, p))
                 }
             })
             .collect();
-        let texts: Vec<(usize, String)> = stream::iter(reads)
+        let Folded { aggs, loose } = stream::iter(reads)
             .buffer_unordered(opts.concurrency.max(1))
-            .try_collect()
+            .try_fold(Folded::default(), |mut total, file| async move {
+                total.merge(file);
+                Ok(total)
+            })
             .await?;
-        let mut aggs: HashMap<String, Agg> = HashMap::new();
-        let mut loose = LooseObjects::default();
-        for (i, text) in texts {
-            let key = &manifest.files[i].key;
-            for (n, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                let row = parse_row(line, schema, n as u64 + 1)
-                    .map_err(|e| refuse(key, e.to_string()))?;
-                if let Some(row) = row {
-                    fold(&row, &self.prefix, &mut aggs, &mut loose);
-                }
-            }
-        }
         let mut inventory = self.inventory_of(aggs, loose, facts, opts).await?;
         inventory.report_date = Some(manifest.created);
         Ok(inventory)
@@ -383,88 +354,4 @@ impl Bucket {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The shape of AWS's documented example, with our columns.
-    const MANIFEST: &str = r#"{
-        "sourceBucket": "example-source-bucket",
-        "destinationBucket": "arn:aws:s3:::example-inventory-destination-bucket",
-        "version": "2016-11-30",
-        "creationTimestamp": "1514944800000",
-        "fileFormat": "CSV",
-        "fileSchema": "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag",
-        "files": [{
-            "key": "Inventory/example-source-bucket/2016-11-06T21-32Z/files/939c6d46.csv.gz",
-            "size": 2147483647,
-            "MD5checksum": "f11166069f1990abeb9c97ace9cdfabc"
-        }]
-    }"#;
-
-    #[test]
-    fn the_documented_manifest_reads() {
-        let m = parse_manifest(MANIFEST).unwrap();
-        assert_eq!(m.source_bucket, "example-source-bucket");
-        assert_eq!(m.created.to_rfc3339(), "2018-01-03T02:00:00+00:00");
-        assert_eq!(m.files.len(), 1);
-        assert_eq!(m.files[0].md5, "f11166069f1990abeb9c97ace9cdfabc");
-        let row = r#""example-source-bucket","d1/css/a%20b+c.css","v1","true","false","1024","2016-11-06T20:00:00.000Z","abc""#;
-        assert_eq!(
-            parse_row(row, &m.schema, 1).unwrap(),
-            Some(Row {
-                key: "d1/css/a b c.css".into(),
-                size: 1024,
-                last_modified: "2016-11-06T20:00:00Z".parse().unwrap(),
-            })
-        );
-    }
-
-    #[test]
-    fn old_versions_and_delete_markers_are_not_objects() {
-        let m = parse_manifest(MANIFEST).unwrap();
-        let old = r#""b","d1/x","v0","false","false","1","2016-11-06T20:00:00.000Z","e""#;
-        let marker = r#""b","d1/x","v2","true","true","","2016-11-06T20:00:00.000Z","""#;
-        assert_eq!(parse_row(old, &m.schema, 1).unwrap(), None);
-        assert_eq!(parse_row(marker, &m.schema, 2).unwrap(), None);
-    }
-
-    #[test]
-    fn a_manifest_without_the_needed_columns_or_files_is_refused_with_what_to_do() {
-        let no_size = MANIFEST.replace(" Size,", "");
-        assert_eq!(
-            parse_manifest(&no_size),
-            Err(InventoryError::MissingColumn("Size"))
-        );
-        let parquet = MANIFEST.replace("\"CSV\"", "\"Parquet\"");
-        assert!(parse_manifest(&parquet)
-            .unwrap_err()
-            .to_string()
-            .contains("set the report's format to CSV"));
-        let i = MANIFEST.find("\"files\"").unwrap();
-        let empty = format!("{}\"files\": []}}", &MANIFEST[..i]);
-        assert_eq!(parse_manifest(&empty), Err(InventoryError::NoFiles));
-        assert!(matches!(
-            parse_manifest("{"),
-            Err(InventoryError::NotJson(_))
-        ));
-    }
-
-    #[test]
-    fn a_broken_row_names_its_line() {
-        let m = parse_manifest(MANIFEST).unwrap();
-        let short = r#""b","d1/x""#;
-        let e = parse_row(short, &m.schema, 7).unwrap_err().to_string();
-        assert!(e.contains("row 7") && e.contains("2 fields"), "{e}");
-        let size = r#""b","d1/x","v","true","false","big","2016-11-06T20:00:00.000Z","e""#;
-        assert!(parse_row(size, &m.schema, 8)
-            .unwrap_err()
-            .to_string()
-            .contains("size 'big'"));
-        let quoted =
-            r#""b","d1/say ""hi"".txt","v","true","false","3","2016-11-06T20:00:00.000Z","e""#;
-        assert_eq!(
-            parse_row(quoted, &m.schema, 9).unwrap().unwrap().key,
-            "d1/say \"hi\".txt"
-        );
-    }
-}
+mod tests;

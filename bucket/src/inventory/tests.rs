@@ -1,0 +1,84 @@
+//! The manifest and row parsing of S3 Inventory reports.
+
+use super::*;
+
+/// The shape of AWS's documented example, with our columns.
+pub(super) const MANIFEST: &str = r#"{
+    "sourceBucket": "example-source-bucket",
+    "destinationBucket": "arn:aws:s3:::example-inventory-destination-bucket",
+    "version": "2016-11-30",
+    "creationTimestamp": "1514944800000",
+    "fileFormat": "CSV",
+    "fileSchema": "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag",
+    "files": [{
+        "key": "Inventory/example-source-bucket/2016-11-06T21-32Z/files/939c6d46.csv.gz",
+        "size": 2147483647,
+        "MD5checksum": "f11166069f1990abeb9c97ace9cdfabc"
+    }]
+}"#;
+
+#[test]
+fn the_documented_manifest_reads() {
+    let m = parse_manifest(MANIFEST).unwrap();
+    assert_eq!(m.source_bucket, "example-source-bucket");
+    assert_eq!(m.created.to_rfc3339(), "2018-01-03T02:00:00+00:00");
+    assert_eq!(m.files.len(), 1);
+    assert_eq!(m.files[0].md5, "f11166069f1990abeb9c97ace9cdfabc");
+    let row = r#""example-source-bucket","d1/css/a%20b+c.css","v1","true","false","1024","2016-11-06T20:00:00.000Z","abc""#;
+    assert_eq!(
+        parse_row(row, &m.schema, 1).unwrap(),
+        Some(Row {
+            key: "d1/css/a b c.css".into(),
+            size: 1024,
+            last_modified: "2016-11-06T20:00:00Z".parse().unwrap(),
+        })
+    );
+}
+
+#[test]
+fn old_versions_and_delete_markers_are_not_objects() {
+    let m = parse_manifest(MANIFEST).unwrap();
+    let old = r#""b","d1/x","v0","false","false","1","2016-11-06T20:00:00.000Z","e""#;
+    let marker = r#""b","d1/x","v2","true","true","","2016-11-06T20:00:00.000Z","""#;
+    assert_eq!(parse_row(old, &m.schema, 1).unwrap(), None);
+    assert_eq!(parse_row(marker, &m.schema, 2).unwrap(), None);
+}
+
+#[test]
+fn a_manifest_without_the_needed_columns_or_files_is_refused_with_what_to_do() {
+    let no_size = MANIFEST.replace(" Size,", "");
+    assert_eq!(
+        parse_manifest(&no_size),
+        Err(InventoryError::MissingColumn("Size"))
+    );
+    let parquet = MANIFEST.replace("\"CSV\"", "\"Parquet\"");
+    assert!(parse_manifest(&parquet)
+        .unwrap_err()
+        .to_string()
+        .contains("set the report's format to CSV"));
+    let i = MANIFEST.find("\"files\"").unwrap();
+    let empty = format!("{}\"files\": []}}", &MANIFEST[..i]);
+    assert_eq!(parse_manifest(&empty), Err(InventoryError::NoFiles));
+    assert!(matches!(
+        parse_manifest("{"),
+        Err(InventoryError::NotJson(_))
+    ));
+}
+
+#[test]
+fn a_broken_row_names_its_line() {
+    let m = parse_manifest(MANIFEST).unwrap();
+    let short = r#""b","d1/x""#;
+    let e = parse_row(short, &m.schema, 7).unwrap_err().to_string();
+    assert!(e.contains("row 7") && e.contains("2 fields"), "{e}");
+    let size = r#""b","d1/x","v","true","false","big","2016-11-06T20:00:00.000Z","e""#;
+    assert!(parse_row(size, &m.schema, 8)
+        .unwrap_err()
+        .to_string()
+        .contains("size 'big'"));
+    let quoted = r#""b","d1/say ""hi"".txt","v","true","false","3","2016-11-06T20:00:00.000Z","e""#;
+    assert_eq!(
+        parse_row(quoted, &m.schema, 9).unwrap().unwrap().key,
+        "d1/say \"hi\".txt"
+    );
+}
