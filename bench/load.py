@@ -90,13 +90,19 @@ def main():
         print(f"page: {len(page_plain):,} B uncompressed, {len(page_br):,} B {enc}, "
               f"{len(page_gz):,} B gzip", flush=True)
 
-        for name, extra in [("brotli", ["-H", "Accept-Encoding: br"]), ("uncompressed", [])]:
+        distinct = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distinct.lua")
+        for name, extra in [("brotli", ["-H", "Accept-Encoding: br"]), ("uncompressed", []),
+                            ("brotli, every URL new", ["-H", "Accept-Encoding: br", "-s", distinct])]:
             wrk = subprocess.run(["wrk", "-t2", "-c32", "-d20s", "--latency", "-H", f"Cookie: {cookie}",
                                   *extra, page], capture_output=True, text=True)
             rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout)
             lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", wrk.stdout, re.M))
+            bad = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk.stdout)
+            errs = re.search(r"Socket errors: (.*)", wrk.stdout)
             print(f"32 clients loading the page ({name}), 20 s: {rps.group(1) if rps else '?'} req/s, "
-                  f"p50 {lat.get('50')}, p99 {lat.get('99')}", flush=True)
+                  f"p50 {lat.get('50')}, p99 {lat.get('99')}, "
+                  f"{bad.group(1) if bad else 0} answers not 2xx/3xx"
+                  f"{', socket errors ' + errs.group(1) if errs else ''}", flush=True)
 
         time.sleep(5.5)  # past the Rescan spacing
         results = []
