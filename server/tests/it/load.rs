@@ -233,10 +233,20 @@ async fn a_stored_page_is_served_only_while_its_scan_is_the_current_one() {
     // A Rescan (past its spacing) replaces the scan while a page of the old one is stored:
     // the very next page is rendered from the new scan.
     tokio::time::sleep(app::server::RESCAN_GAP.to_std().unwrap()).await;
-    assert!(get().body.contains("deploy-bravo"), "a page of the old scan, stored");
+    assert!(
+        get().body.contains("deploy-bravo"),
+        "a page of the old scan, stored"
+    );
     let r = scan(&s.addr, &cookie, true);
-    assert!(r.body.contains("deploy-yankee") && !r.body.contains("finished"), "{}", r.body);
-    assert!(get().body.contains("deploy-yankee"), "a stored page outlived its scan");
+    assert!(
+        r.body.contains("deploy-yankee") && !r.body.contains("finished"),
+        "{}",
+        r.body
+    );
+    assert!(
+        get().body.contains("deploy-yankee"),
+        "a stored page outlived its scan"
+    );
     // A pin forgets the scan: the next page comes from a new one too.
     put_many(&b, ["deploy-zulu/index.html".into()], &[]).await;
     let origin = format!("http://{}", s.addr);
@@ -256,7 +266,10 @@ async fn a_stored_page_is_served_only_while_its_scan_is_the_current_one() {
         &pin,
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(get().body.contains("deploy-zulu"), "a stored page outlived its scan");
+    assert!(
+        get().body.contains("deploy-zulu"),
+        "a stored page outlived its scan"
+    );
     // and compressed answers come from the same store
     let br = request(
         &s.addr,
