@@ -42,7 +42,8 @@ pub(crate) struct DataFileReader<'a> {
 }
 
 enum Sink<'a> {
-    Gz(flate2::write::MultiGzDecoder<Lines<'a>>),
+    /// Boxed: the decoder's state is large beside the plain case.
+    Gz(Box<flate2::write::MultiGzDecoder<Lines<'a>>>),
     Plain(Lines<'a>),
 }
 
@@ -69,7 +70,7 @@ impl<'a> DataFileReader<'a> {
             error: None,
         };
         let sink = if file.key.ends_with(".gz") {
-            Sink::Gz(flate2::write::MultiGzDecoder::new(lines))
+            Sink::Gz(Box::new(flate2::write::MultiGzDecoder::new(lines)))
         } else {
             Sink::Plain(lines)
         };
