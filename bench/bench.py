@@ -13,6 +13,7 @@ import concurrent.futures
 import json
 import tempfile
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,9 +40,14 @@ RUNS = int(os.environ.get("S3P_BENCH_RUNS", "3"))
 DELETE_RUNS = int(os.environ.get("S3P_BENCH_DELETE_RUNS", "3"))
 SLOW_PEERS = ("aws s3 rm", "rclone delete")
 SIZES = os.environ.get("S3P_BENCH_SETS", "S,L").split(",")
+# The S3 server's process: its CPU time per run goes in the tables, and with S3P_BENCH_PERF=1
+# a `perf record` of it during s3-prune's delete run is summed up in the report.
+SERVER_PID = os.environ.get("S3P_BENCH_SERVER_PID") or None
+PERF = os.environ.get("S3P_BENCH_PERF") == "1"
 DELAYS = [int(x) for x in os.environ.get("S3P_BENCH_DELAYS_MS", "0,20").split(",")]
 
-s3 = boto3.client("s3", endpoint_url=f"http://{_host}:{_port}", region_name=REGION,
+ENDPOINT = f"http://{_host}:{_port}"
+s3 = boto3.client("s3", endpoint_url=ENDPOINT, region_name=REGION,
                   aws_access_key_id=KEY, aws_secret_access_key=SECRET,
                   config=Config(max_pool_connections=64, retries={"max_attempts": 10},
                                 s3={"addressing_style": "path"}))
@@ -141,6 +147,32 @@ def seed(bucket, deployments, per, ids=None):
     raise RuntimeError("LocalStack keeps losing PUTs")
 
 
+def seed_s5cmd(bucket, deployments, per):
+    """Puts `per` small objects in each deployment with s5cmd (64 workers): ~10× boto3's PUT
+    rate here, which makes the 1,000,000-object set seedable. Returns seconds taken."""
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    body = tempfile.NamedTemporaryFile("wb", delete=False)
+    body.write(b"x" * 100)
+    body.close()
+    cmds = tempfile.NamedTemporaryFile("w", delete=False)
+    for d in range(deployments):
+        for k in range(per):
+            cmds.write(f"cp {body.name} s3://{bucket}/dep{d:05}/assets/file{k:04}.css\n")
+    cmds.close()
+    t = time.time()
+    run([tool("s5cmd"), "--endpoint-url", ENDPOINT, "--numworkers", "64", "run", cmds.name])
+    took = time.time() - t
+    os.unlink(cmds.name)
+    os.unlink(body.name)
+    have = count_keys(bucket)
+    if have != deployments * per:
+        raise RuntimeError(f"seeding with s5cmd left {have:,} of {deployments * per:,} objects")
+    return took
+
+
 def count_keys(bucket):
     n = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
@@ -223,28 +255,79 @@ def delete_cmds(bucket, url, doomed, keep):
     }
 
 
-def measure(cmds, proxy, runs, before_each=None):
+def server_cpu():
+    """CPU seconds the S3 server's process has used (user + system), or None."""
+    if not SERVER_PID:
+        return None
+    try:
+        with open(f"/proc/{SERVER_PID}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
+def client_cpu():
+    """CPU seconds used by this script's finished children (the tool runs)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+PERF_REPORTS = []
+
+
+def perf_around(label, f):
+    """Runs f() with `perf record` on the server's process; keeps the top of its report."""
+    out = f"/tmp/s3p-perf-{SERVER.lower()}.data"
+    rec = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", SERVER_PID, "-o", out],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        return f()
+    finally:
+        rec.send_signal(2)
+        rec.wait()
+        rep = subprocess.run(["perf", "report", "-i", out, "--no-children", "--sort", "dso,sym", "--stdio",
+                              "--percent-limit", "1.5", "-g", "none"], capture_output=True, text=True)
+        top = [l for l in rep.stdout.splitlines() if l.strip() and not l.startswith("#")][:25]
+        PERF_REPORTS.append(f"\n{SERVER} during {label} (perf record -F 999 -g of the server, self time):\n\n```\n"
+                            + "\n".join(top) + "\n```")
+
+
+def measure(cmds, proxy, runs, before_each=None, profile=None):
     out = {}
     for name, (cmd, env, stdin) in cmds.items():
         if name == "rclone delete" and not shutil_which("rclone"):
             continue
-        times, rss, reqs = [], [], []
+        times, rss, reqs, ccpu, scpu = [], [], [], [], []
         try:
-            for _ in range(1 if name in SLOW_PEERS else runs):
+            n = 1 if name in SLOW_PEERS else runs
+            for i in range(n):
                 if before_each:
                     before_each()
-                r0 = proxy.requests
-                dt, mb = run(cmd, env, stdin)
+                r0, c0, s0 = proxy.requests, client_cpu(), server_cpu()
+                if PERF and SERVER_PID and name == profile and i == n - 1:
+                    dt, mb = perf_around(f"{name}'s run ({profile_label})", lambda: run(cmd, env, stdin))
+                else:
+                    dt, mb = run(cmd, env, stdin)
                 times.append(dt)
                 rss.append(mb)
                 reqs.append(proxy.requests - r0)
+                ccpu.append(client_cpu() - c0)
+                if s0 is not None:
+                    scpu.append(server_cpu() - s0)
         except RuntimeError as err:
             print(f"{name}: {err}", flush=True)
             continue
         med = statistics.median(times)
         out[name] = {"runs": len(times), "seconds": med, "rss_mb": max(rss), "requests": int(statistics.median(reqs)),
-                     "req_per_s": statistics.median(reqs) / med if med else 0.0}
+                     "req_per_s": statistics.median(reqs) / med if med else 0.0,
+                     "client_cpu": statistics.median(ccpu),
+                     "server_cpu": statistics.median(scpu) if scpu else None}
     return out
+
+
+profile_label = ""
 
 
 def shutil_which(x):
@@ -359,12 +442,14 @@ def synthetic_delete():
 # ---- main ----------------------------------------------------------------------------------
 
 def fmt_table(rows, title):
-    lines = [f"\n### {title}\n", "| tool | runs | wall s (median) | requests | req/s | peak RSS MB | s3-prune speed-up |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [f"\n### {title}\n", "| tool | runs | wall s (median) | requests | req/s | peak RSS MB | client CPU s | server CPU s | s3-prune speed-up |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     base = rows.get("s3-prune", {}).get("seconds")
     for name, r in rows.items():
         ratio = "—" if name == "s3-prune" or not base else f"{r['seconds'] / base:.1f}×"
-        lines.append(f"| {name} | {r['runs']} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} | {ratio} |")
+        server = "—" if r.get("server_cpu") is None else f"{r['server_cpu']:.2f}"
+        lines.append(f"| {name} | {r['runs']} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} "
+                     f"| {r['client_cpu']:.2f} | {server} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -378,20 +463,25 @@ def synthetic_delete_line():
 def main():
     report = [f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
               f"{SERVER} {os.environ.get('S3P_SERVER_VERSION', os.environ.get('S3P_LOCALSTACK_VERSION', ''))}."]
-    sets = {"S": (200, 100), "L": (1000, 100)}
+    # XL: 1,000,000 objects, listed by s3-prune and s5cmd only (aws-cli would take ~6 min at
+    # +20 ms); no delete benchmark. L and XL are seeded with s5cmd, S with boto3 (as before).
+    sets = {"S": (200, 100), "L": (1000, 100), "XL": (1000, 1000)}
     for size in SIZES:
         deployments, per = sets[size]
         bucket = f"bench-{size.lower()}-{int(time.time())}"
-        took = seed(bucket, deployments, per)
+        took = seed_s5cmd(bucket, deployments, per) if size in ("L", "XL") else seed(bucket, deployments, per)
         report.append(f"\nDataset {size}: {deployments * per:,} objects in {deployments:,} deployments, seeded in {took:.0f} s "
                       f"({deployments * per / took:.0f} PUT/s).")
         print(report[-1], flush=True)
         for delay in DELAYS:
             proxy = Proxy(delay)
             # every listing sees the whole dataset (a delete benchmark may have run before)
-            if count_keys(bucket) != deployments * per:
+            if size != "XL" and count_keys(bucket) != deployments * per:
                 seed(bucket, deployments, per)
-            rows = measure(list_cmds(bucket, proxy.url), proxy, RUNS)
+            cmds = list_cmds(bucket, proxy.url)
+            if size == "XL":
+                cmds = {k: v for k, v in cmds.items() if k in ("s3-prune", "s5cmd ls")}
+            rows = measure(cmds, proxy, RUNS)
             report.append(fmt_table(rows, f"{size}: list every object, +{delay} ms each way"))
             print(report[-1], flush=True)
             if size == "S":
@@ -403,7 +493,10 @@ def main():
                     seed(bucket, deployments, per, ids=doomed)
                     seed(bucket, deployments, 1, ids=range(deployments - keep, deployments))
                     assert count_keys(bucket) == deployments * per
-                rows = measure(delete_cmds(bucket, proxy.url, doomed, keep), proxy, DELETE_RUNS, before_each=reset)
+                global profile_label
+                profile_label = f"delete {len(doomed) * per:,} objects, +{delay} ms"
+                rows = measure(delete_cmds(bucket, proxy.url, doomed, keep), proxy, DELETE_RUNS, before_each=reset,
+                               profile="s3-prune")
                 # What apply spends before its first delete: the same scan, alone (plan).
                 reset()
                 scan_only = [S3P, "plan", bucket, str(keep), "--endpoint-url", proxy.url, "--json",
@@ -411,14 +504,16 @@ def main():
                 rows.update(measure({"(s3-prune plan: its scan alone)": (scan_only, None, None)}, proxy, DELETE_RUNS))
                 report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way"))
                 print(report[-1], flush=True)
-    if SERVER == "LocalStack":  # the synthetic endpoint does not depend on the server
+    if SERVER == "LocalStack" and os.environ.get("S3P_BENCH_SKIP_SYNTHETIC") != "1":
+        # the synthetic endpoint does not depend on the server
         dt, mb = synthetic_scan()
         report.append(f"\nSynthetic scan of 1,000,000 objects in 1,000 deployments (generated listing pages, no latency): "
                       f"{dt:.1f} s, peak RSS {mb:.0f} MB.")
         print(report[-1], flush=True)
         report.append(synthetic_delete_line())
         print(report[-1], flush=True)
-    out = "results.md" if SERVER == "LocalStack" else f"results-{SERVER.lower()}.md"
+    report.extend(PERF_REPORTS)
+    out = os.environ.get("S3P_BENCH_OUT") or ("results.md" if SERVER == "LocalStack" else f"results-{SERVER.lower()}.md")
     with open(os.path.join(ROOT, "bench", out), "w") as f:
         f.write("\n".join(report) + "\n")
 

@@ -61,4 +61,18 @@ garage key allow --create-bucket s3p-bench >/dev/null
 echo "== Garage $GARAGE_VERSION on 127.0.0.1:3900"
 S3P_BENCH_SERVER=Garage S3P_SERVER_VERSION="$GARAGE_VERSION" S3P_BENCH_S3=127.0.0.1:3900 \
   S3P_BENCH_KEY="$KEY" S3P_BENCH_SECRET="$SECRET" S3P_BENCH_REGION=garage \
-  S3P_BENCH_TOOLS="$TOOLS" "$TOOLS/bin/python" bench/bench.py
+  S3P_BENCH_SERVER_PID="$PID" S3P_BENCH_TOOLS="$TOOLS" "$TOOLS/bin/python" bench/bench.py
+
+# The same knobs against LocalStack right after, for a side-by-side from one run
+# (S3P_BENCH_WITH_LOCALSTACK=1, datasets S3P_BENCH_LOCALSTACK_SETS, default S; writes
+# bench/results-localstack-beside-garage.md).
+if [ "${S3P_BENCH_WITH_LOCALSTACK:-0}" = 1 ]; then
+  started=0
+  if ! scripts/localstack.sh status >/dev/null 2>&1; then scripts/localstack.sh start; started=1; fi
+  echo "== LocalStack, same knobs"
+  S3P_BENCH_SETS="${S3P_BENCH_LOCALSTACK_SETS:-S}" \
+  S3P_BENCH_SERVER=LocalStack S3P_SERVER_VERSION=4.13.1 S3P_BENCH_OUT=results-localstack-beside-garage.md \
+    S3P_BENCH_SERVER_PID="$(cat "$CACHE/localstack-run/pid" 2>/dev/null || true)" S3P_BENCH_SKIP_SYNTHETIC=1 \
+    S3P_BENCH_TOOLS="$TOOLS" "$TOOLS/bin/python" bench/bench.py
+  if [ "$started" = 1 ]; then scripts/localstack.sh stop; fi
+fi
