@@ -45,7 +45,8 @@ api_bind_addr = "127.0.0.1:3903"
 admin_token = "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 CONF
 garage() { "$G/bin/garage" -c "$CONF" "$@"; }
-garage server > "$DIR/server.log" 2>&1 &
+# Started directly (not through the function): $! is then the server itself, whose CPU bench.py reads.
+"$G/bin/garage" -c "$CONF" server > "$DIR/server.log" 2>&1 &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DIR"; }
 trap cleanup EXIT
