@@ -143,32 +143,44 @@ impl Bucket {
     /// Lists the bucket into an [`Inventory`]. Any listing error fails the whole scan: a plan is
     /// never made from a partial view.
     pub async fn scan(&self, opts: &ScanOptions) -> Result<Inventory, S3Error> {
-        let facts = self.facts(opts).await?;
-        let (ids, loose) = self.discover().await?;
-        tracing::debug!(deployments = ids.len(), "discovered deployments");
-        let results = self.list_ranges(&ids, opts.concurrency.max(1)).await?;
+        // The facts and the listing are independent requests: made at once, they cost the
+        // round trips of the longer chain, not of both (two fewer at +20 ms each way: ~0.1 s
+        // of a 20,000-object scan). Both must succeed; the facts' error is reported first, as
+        // when they were read before the listing.
+        let listing = async {
+            let (ids, loose) = self.discover().await?;
+            tracing::debug!(deployments = ids.len(), "discovered deployments");
+            let results = self.list_ranges(&ids, opts.concurrency.max(1)).await?;
+            Ok::<_, S3Error>((results, loose))
+        };
+        let (facts, listing) = futures::join!(self.facts(opts), listing);
+        let facts = facts?;
+        let (results, loose) = listing?;
         self.inventory_of(results, loose, facts, opts).await
     }
 
-    /// What a plan needs besides the objects, read before them: if any cannot be read, nothing
-    /// is planned at all.
+    /// What a plan needs besides the objects: if any cannot be read, nothing is planned at
+    /// all. Read at once; the first failure in this order is the one reported.
     pub(crate) async fn facts(&self, opts: &ScanOptions) -> Result<Facts, S3Error> {
-        let versioning = self.versioning().await?;
-        // Read before listing: if either cannot be read, nothing is planned at all.
-        let live = match &opts.live_pointer {
-            Some(key) => Some(self.read_live_pointer(key).await?),
-            None => None,
+        let live = async {
+            match &opts.live_pointer {
+                Some(key) => self.read_live_pointer(key).await.map(Some),
+                None => Ok(None),
+            }
         };
-        let live_from = match &opts.live_from {
-            Some(key) => Some(self.read_live_from(key).await?),
-            None => None,
+        let live_from = async {
+            match &opts.live_from {
+                Some(key) => self.read_live_from(key).await.map(Some),
+                None => Ok(None),
+            }
         };
-        let pins = self.read_pins().await?;
+        let (versioning, live, live_from, pins) =
+            futures::join!(self.versioning(), live, live_from, self.read_pins());
         Ok(Facts {
-            versioning,
-            live,
-            live_from,
-            pins,
+            versioning: versioning?,
+            live: live?,
+            live_from: live_from?,
+            pins: pins?,
         })
     }
 
