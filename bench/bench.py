@@ -244,9 +244,14 @@ def delete_cmds(bucket, url, doomed, keep):
     rclone_filters = []
     for d in doomed:
         rclone_filters += ["--include", f"/dep{d:05}/**"]
+    apply = [S3P, "apply", bucket, str(keep), "--endpoint-url", url, "--yes", "--json",
+             "--max-delete", "1000000", "--audit-db", "/tmp/s3p-bench-audit.sqlite"]
+    # S3P_BENCH_APPLY_CONCURRENCY=4,64: extra rows for s3-prune at other --concurrency values.
+    variants = {f"s3-prune --concurrency {c}": (apply + ["--concurrency", c], None, None)
+                for c in os.environ.get("S3P_BENCH_APPLY_CONCURRENCY", "").split(",") if c}
     return {
-        "s3-prune": ([S3P, "apply", bucket, str(keep), "--endpoint-url", url, "--yes", "--json",
-                      "--max-delete", "1000000", "--audit-db", "/tmp/s3p-bench-audit.sqlite"], None, None),
+        "s3-prune": (apply, None, None),
+        **variants,
         "s5cmd rm": ([tool("s5cmd"), "--endpoint-url", url, "run"], None, s5),
         "aws s3 rm": ([tool("aws"), "s3", "rm", f"s3://{bucket}", "--recursive", "--exclude", "*", *includes,
                        "--endpoint-url", url], None, None),
@@ -265,6 +270,19 @@ def server_cpu():
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return None
+
+
+def settle(limit_s=60.0):
+    """Waits until the server is idle (under 5 % of a core over half a second): after seeding,
+    Garage keeps indexing in the background, and that work would land in the next run's time
+    and CPU. Returns seconds waited."""
+    t = time.time()
+    while SERVER_PID and time.time() - t < limit_s:
+        c0 = server_cpu()
+        time.sleep(0.5)
+        if c0 is None or server_cpu() - c0 < 0.025:
+            break
+    return time.time() - t
 
 
 def client_cpu():
@@ -296,8 +314,9 @@ def perf_around(label, f):
 
 def measure(cmds, proxy, runs, before_each=None, profile=None):
     out = {}
+    skip = [t for t in os.environ.get("S3P_BENCH_SKIP", "").split(",") if t]  # e.g. "aws s3 rm"
     for name, (cmd, env, stdin) in cmds.items():
-        if name == "rclone delete" and not shutil_which("rclone"):
+        if name == "rclone delete" and not shutil_which("rclone") or name in skip:
             continue
         times, rss, reqs, ccpu, scpu = [], [], [], [], []
         try:
@@ -305,6 +324,7 @@ def measure(cmds, proxy, runs, before_each=None, profile=None):
             for i in range(n):
                 if before_each:
                     before_each()
+                settle()
                 r0, c0, s0 = proxy.requests, client_cpu(), server_cpu()
                 if PERF and SERVER_PID and name == profile and i == n - 1:
                     dt, mb = perf_around(f"{name}'s run ({profile_label})", lambda: run(cmd, env, stdin))
