@@ -21,6 +21,20 @@ use std::time::Instant;
 
 /// S3's hard limit per DeleteObjects request.
 pub const MAX_BATCH: usize = 1000;
+/// The fewest keys a batch is filled to before it goes (a last, partial one may hold fewer).
+const MIN_BATCH: usize = 100;
+
+/// Keys per DeleteObjects for this run: enough batches to use every request slot when the
+/// doomed deployments are small (10,000 keys at 16 slots: 625 each, not 10 batches of 1,000
+/// with 6 slots idle; a server that works through one request's keys in turn finishes sooner),
+/// never under [`MIN_BATCH`] nor over S3's [`MAX_BATCH`]. Which keys go is unchanged.
+fn batch_size(doomed: &[Doomed], concurrency: usize) -> usize {
+    let total: u64 = doomed.iter().map(|d| d.objects).sum();
+    let per_slot = total.div_ceil(concurrency.max(1) as u64);
+    usize::try_from(per_slot)
+        .unwrap_or(MAX_BATCH)
+        .clamp(MIN_BATCH, MAX_BATCH)
+}
 
 /// How a deployment's objects are deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,8 +208,8 @@ impl Bucket {
     /// run after the batches in flight.
     ///
     /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
-    /// into DeleteObjects batches shared across deployments (≤ 1000 keys, `concurrency` batches
-    /// in flight). A batch goes out when it is full, or at once when nothing else is in flight,
+    /// into DeleteObjects batches shared across deployments (`batch_size`: 100 to 1,000 keys,
+    /// `concurrency` batches in flight). A batch goes out when it is full, or at once when nothing else is in flight,
     /// so small deployments cost a fraction of a request each and the endpoint is never idle.
     pub async fn delete_deployments(
         &self,
@@ -207,6 +221,7 @@ impl Bucket {
         let start = Instant::now();
         let purge_versions = how == Deletion::Purge;
         let concurrency = concurrency.max(1);
+        let batch_size = batch_size(doomed, concurrency);
         let mut tally: Vec<Tally> = doomed.iter().map(|_| Tally::default()).collect();
         let (tx, rx) = tokio::sync::mpsc::channel::<Listed>(concurrency);
         let feeding = progress.clone();
@@ -278,7 +293,7 @@ impl Bucket {
                                 t.skipped.extend(newer);
                                 for k in keys {
                                     batch.push((i, k));
-                                    if batch.len() == MAX_BATCH {
+                                    if batch.len() == batch_size {
                                         ready.push_back(std::mem::take(&mut batch));
                                     }
                                 }
@@ -329,6 +344,31 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn doomed_of(objects: &[u64]) -> Vec<Doomed> {
+        objects
+            .iter()
+            .enumerate()
+            .map(|(i, &objects)| Doomed {
+                id: DeploymentId::new(format!("d{i}")).unwrap(),
+                objects,
+                bytes: 0,
+                newest: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_fill_every_request_slot_within_s3s_limits() {
+        // 100 deployments of 100 objects, 16 slots: 625 keys a batch, 16 batches
+        assert_eq!(batch_size(&doomed_of(&[100; 100]), 16), 625);
+        // big runs: S3's limit
+        assert_eq!(batch_size(&doomed_of(&[5_000_000]), 16), MAX_BATCH);
+        // tiny runs: not below the floor (nor when counts are unknown)
+        assert_eq!(batch_size(&doomed_of(&[30, 40]), 16), MIN_BATCH);
+        assert_eq!(batch_size(&doomed_of(&[0]), 16), MIN_BATCH);
+        assert_eq!(batch_size(&[], 0), MIN_BATCH);
+    }
 
     fn tagged(i: usize, key: &str) -> Tagged {
         (i, (key.to_string(), None))
