@@ -38,30 +38,17 @@ impl Bucket {
         }
     }
 
+    /// An object's whole body, or `None` when there is no such key.
     pub(crate) async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.name)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let body = out.body.collect().await.map_err(|e| S3Error::Service {
-                    action: "s3:GetObject".into(),
-                    code: "ReadError".into(),
-                    message: format!("reading {key}: {e}"),
-                })?;
-                Ok(Some(body.into_bytes().to_vec()))
-            }
-            Err(e) => {
-                if e.as_service_error().is_some_and(|se| se.is_no_such_key()) {
-                    return Ok(None);
-                }
-                Err(self.err(e, "s3:GetObject"))
-            }
-        }
+        let Some(stream) = self.get_stream(key).await? else {
+            return Ok(None);
+        };
+        let body = stream.collect().await.map_err(|e| S3Error::Service {
+            action: "s3:GetObject".into(),
+            code: "ReadError".into(),
+            message: format!("reading {key}: {e}"),
+        })?;
+        Ok(Some(body.into_bytes().to_vec()))
     }
 
     /// The id the live pointer names. Missing, unreadable or not an id: an error, so nothing
