@@ -222,10 +222,12 @@ impl AppState {
         self.scans
             .get(&c.key, rescan, move || {
                 async move {
-                    let inventory = b.scan(&opts).await?;
+                    // Read beside the scan (it needs none of it). Best effort: the page
+                    // still shows without s3:GetLifecycleConfiguration.
+                    let (inventory, undo) = futures::join!(b.scan(&opts), b.undo_window());
+                    let inventory = inventory?;
                     let scanned_at = Utc::now();
-                    // Best effort: the page still shows without s3:GetLifecycleConfiguration.
-                    let undo_window = match b.undo_window().await {
+                    let undo_window = match undo {
                         Ok(w) => w.to_string(),
                         Err(e) => format!("unknown ({e})"),
                     };

@@ -74,8 +74,9 @@ impl Bucket {
 
     /// The undo window of this bucket and prefix.
     pub async fn undo_window(&self) -> Result<UndoWindow, S3Error> {
-        let versioning = self.versioning().await?;
-        let rules = self.lifecycle_rules().await?;
+        // Two independent requests, made at once; the versioning error is reported first.
+        let (versioning, rules) = futures::join!(self.versioning(), self.lifecycle_rules());
+        let (versioning, rules) = (versioning?, rules?);
         let covers = |r: &LifecycleRule| {
             // (the rule-level `Prefix` is deprecated; rules without a filter cover everything)
             let p = r.filter().and_then(|f| f.prefix()).unwrap_or("");

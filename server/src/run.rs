@@ -24,8 +24,13 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     let name = args.bucket();
     let policy = args.spec().build()?;
     let bucket = open(name, &args.prefix, &args.endpoint).await?;
-    let planned = prune::scan_and_plan(&bucket, &policy, &args.scan_settings()).await?;
-    let undo = undo_window(&bucket).await;
+    // The undo window is read beside the scan (it needs none of it): two round trips fewer.
+    let settings = args.scan_settings();
+    let (planned, undo) = futures::join!(
+        prune::scan_and_plan(&bucket, &policy, &settings),
+        undo_window(&bucket)
+    );
+    let planned = planned?;
     if args.json {
         let doc = PlanDoc::new(&planned).undo_window(undo);
         println!("{}", serde_json::to_string_pretty(&doc)?);
