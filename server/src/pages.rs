@@ -86,7 +86,7 @@ impl PageCache {
 
     /// The key a request's page would be stored under, or `None` when it is not a dashboard
     /// page of a bucket whose scan is finished and cached.
-    fn key(&self, req: &Request) -> Option<(PageKey, Option<String>)> {
+    fn key(&self, req: &Request) -> Option<(PageKey, String)> {
         if req.method() != Method::GET || req.uri().path() != "/" {
             return None;
         }
@@ -103,7 +103,7 @@ impl PageCache {
                 query: query.to_string(),
                 generation,
             },
-            Some(bucket),
+            bucket,
         ))
     }
 
@@ -147,7 +147,7 @@ pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> 
     let slot = cache.slot(&key);
     let rendered = slot
         .page
-        .get_or_try_init(|| render(&cache, &key, bucket.as_deref(), req, next))
+        .get_or_try_init(|| render(&cache, &key, &bucket, req, next))
         .await;
     match rendered {
         Ok(page) => page.response(coding),
@@ -160,7 +160,7 @@ pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> 
 async fn render(
     cache: &PageCache,
     key: &PageKey,
-    bucket: Option<&str>,
+    bucket: &str,
     req: Request,
     next: Next,
 ) -> Result<Arc<Page>, Response> {
@@ -183,7 +183,7 @@ async fn render(
                 .into_response());
         }
     };
-    let same_scan = cache.state.scan_generation(bucket) == Some(key.generation);
+    let same_scan = cache.state.scan_generation(Some(bucket)) == Some(key.generation);
     let csp = parts
         .headers
         .get(CONTENT_SECURITY_POLICY)

@@ -209,8 +209,9 @@ impl Bucket {
     ///
     /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
     /// into DeleteObjects batches shared across deployments (`batch_size`: 100 to 1,000 keys,
-    /// `concurrency` batches in flight). A batch goes out when it is full, or at once when nothing else is in flight,
-    /// so small deployments cost a fraction of a request each and the endpoint is never idle.
+    /// `concurrency` batches in flight). A batch goes out when it is full, or at once when
+    /// nothing else is in flight, so small deployments cost a fraction of a request each and
+    /// the endpoint is never idle.
     pub async fn delete_deployments(
         &self,
         doomed: &[Doomed],
