@@ -40,6 +40,9 @@ RUNS = int(os.environ.get("S3P_BENCH_RUNS", "3"))
 DELETE_RUNS = int(os.environ.get("S3P_BENCH_DELETE_RUNS", "3"))
 SLOW_PEERS = ("aws s3 rm", "rclone delete")
 SIZES = os.environ.get("S3P_BENCH_SETS", "S,L").split(",")
+# Datasets whose delete is measured too (half the deployments, the oldest): S (10,000 objects)
+# and L (50,000 objects, re-seeded with s5cmd before every run).
+DELETE_SIZES = os.environ.get("S3P_BENCH_DELETE_SETS", "S,L").split(",")
 # The S3 server's process: its CPU time per run goes in the tables, and with S3P_BENCH_PERF=1
 # a `perf record` of it during s3-prune's delete run is summed up in the report.
 SERVER_PID = os.environ.get("S3P_BENCH_SERVER_PID") or None
@@ -147,9 +150,10 @@ def seed(bucket, deployments, per, ids=None):
     raise RuntimeError("LocalStack keeps losing PUTs")
 
 
-def seed_s5cmd(bucket, deployments, per):
-    """Puts `per` small objects in each deployment with s5cmd (64 workers): ~10× boto3's PUT
-    rate here, which makes the 1,000,000-object set seedable. Returns seconds taken."""
+def seed_s5cmd(bucket, deployments, per, ids=None):
+    """Puts `per` small objects in each deployment (or only in deployments `ids`) with s5cmd
+    (64 workers): ~10× boto3's PUT rate here, which makes the 1,000,000-object set seedable and
+    the 100,000-object delete benchmark re-seedable. Returns seconds taken."""
     try:
         s3.create_bucket(Bucket=bucket)
     except s3.exceptions.BucketAlreadyOwnedByYou:
@@ -158,7 +162,7 @@ def seed_s5cmd(bucket, deployments, per):
     body.write(b"x" * 100)
     body.close()
     cmds = tempfile.NamedTemporaryFile("w", delete=False)
-    for d in range(deployments):
+    for d in (ids if ids is not None else range(deployments)):
         for k in range(per):
             cmds.write(f"cp {body.name} s3://{bucket}/dep{d:05}/assets/file{k:04}.css\n")
     cmds.close()
@@ -167,8 +171,7 @@ def seed_s5cmd(bucket, deployments, per):
     took = time.time() - t
     os.unlink(cmds.name)
     os.unlink(body.name)
-    have = count_keys(bucket)
-    if have != deployments * per:
+    if ids is None and (have := count_keys(bucket)) != deployments * per:
         raise RuntimeError(f"seeding with s5cmd left {have:,} of {deployments * per:,} objects")
     return took
 
@@ -461,14 +464,16 @@ def synthetic_delete():
 
 # ---- main ----------------------------------------------------------------------------------
 
-def fmt_table(rows, title):
-    lines = [f"\n### {title}\n", "| tool | runs | wall s (median) | requests | req/s | peak RSS MB | client CPU s | server CPU s | s3-prune speed-up |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+def fmt_table(rows, title, objects):
+    """One table; `objects` is how many objects each run listed or deleted (for objects/s)."""
+    lines = [f"\n### {title}\n", "| tool | runs | wall s (median) | objects/s | requests | req/s | peak RSS MB | client CPU s | server CPU s | s3-prune speed-up |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     base = rows.get("s3-prune", {}).get("seconds")
     for name, r in rows.items():
         ratio = "—" if name == "s3-prune" or not base else f"{r['seconds'] / base:.1f}×"
         server = "—" if r.get("server_cpu") is None else f"{r['server_cpu']:.2f}"
-        lines.append(f"| {name} | {r['runs']} | {r['seconds']:.2f} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} "
+        per_s = f"{objects / r['seconds']:,.0f}" if r['seconds'] else "—"
+        lines.append(f"| {name} | {r['runs']} | {r['seconds']:.2f} | {per_s} | {r['requests']} | {r['req_per_s']:.0f} | {r['rss_mb']:.0f} "
                      f"| {r['client_cpu']:.2f} | {server} | {ratio} |")
     return "\n".join(lines)
 
@@ -497,20 +502,23 @@ def main():
             proxy = Proxy(delay)
             # every listing sees the whole dataset (a delete benchmark may have run before)
             if size != "XL" and count_keys(bucket) != deployments * per:
-                seed(bucket, deployments, per)
+                (seed if size == "S" else seed_s5cmd)(bucket, deployments, per)
             cmds = list_cmds(bucket, proxy.url)
             if size == "XL":
                 cmds = {k: v for k, v in cmds.items() if k in ("s3-prune", "s5cmd ls")}
             rows = measure(cmds, proxy, RUNS)
-            report.append(fmt_table(rows, f"{size}: list every object, +{delay} ms each way"))
+            report.append(fmt_table(rows, f"{size}: list every object, +{delay} ms each way", deployments * per))
             print(report[-1], flush=True)
-            if size == "S":
+            if size in DELETE_SIZES and size != "XL":
                 keep = deployments // 2
                 doomed = list(range(deployments - keep))  # the oldest (seeded first)
                 # reseed the deleted ones, then touch one object of each kept one so the kept
                 # deployments are the newest again
                 def reset():
-                    seed(bucket, deployments, per, ids=doomed)
+                    if size == "S":
+                        seed(bucket, deployments, per, ids=doomed)
+                    else:
+                        seed_s5cmd(bucket, deployments, per, ids=doomed)
                     seed(bucket, deployments, 1, ids=range(deployments - keep, deployments))
                     assert count_keys(bucket) == deployments * per
                 global profile_label
@@ -522,7 +530,8 @@ def main():
                 scan_only = [S3P, "plan", bucket, str(keep), "--endpoint-url", proxy.url, "--json",
                              "--max-delete", "1000000"]
                 rows.update(measure({"(s3-prune plan: its scan alone)": (scan_only, None, None)}, proxy, DELETE_RUNS))
-                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way"))
+                report.append(fmt_table(rows, f"{size}: delete {len(doomed)} deployments ({len(doomed) * per:,} objects), +{delay} ms each way",
+                                         len(doomed) * per))
                 print(report[-1], flush=True)
     if SERVER == "LocalStack" and os.environ.get("S3P_BENCH_SKIP_SYNTHETIC") != "1":
         # the synthetic endpoint does not depend on the server
