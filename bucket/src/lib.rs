@@ -49,6 +49,10 @@ pub const IAM_LIFECYCLE_ACTIONS: &[&str] = &[
     "s3:PutLifecycleConfiguration",
 ];
 
+/// The IAM actions planning from an S3 Inventory report adds, on the reports' location: list
+/// it (to find a configuration's newest report) and read the manifest and data files.
+pub const IAM_INVENTORY_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
+
 /// A bucket and the prefix its deployments live under.
 #[derive(Clone, Debug)]
 pub struct Bucket {

@@ -144,84 +144,8 @@ pub async fn object_body(b: &Bucket, key: &str) -> Option<Vec<u8>> {
     Some(out.body.collect().await.ok()?.into_bytes().to_vec())
 }
 
-/// Writes an S3 Inventory report of `b` (AWS's documented layout: a gzip CSV data file and a
-/// manifest.json naming it with its MD5) into `reports`, from a listing of `b` plus one old
-/// version and one delete marker row (not objects); returns the manifest's s3:// address.
-pub async fn write_inventory(
-    b: &Bucket,
-    reports: &Bucket,
-    schema: &str,
-    md5_override: Option<&str>,
-    write_data: bool,
-    run: &str,
-) -> String {
-    use md5::{Digest, Md5};
-    use std::io::Write;
-    let mut csv = String::new();
-    let out = b
-        .client()
-        .list_objects_v2()
-        .bucket(b.name())
-        .send()
-        .await
-        .unwrap();
-    for o in out.contents() {
-        let at = o
-            .last_modified()
-            .unwrap()
-            .fmt(aws_smithy_types::date_time::Format::DateTime)
-            .unwrap();
-        let key = o.key().unwrap().replace(' ', "+");
-        csv.push_str(&format!(
-            "\"{}\",\"{key}\",\"v1\",\"true\",\"false\",\"{}\",\"{at}\",\"etag\"\n",
-            b.name(),
-            o.size().unwrap()
-        ));
-    }
-    csv.push_str(&format!(
-        "\"{}\",\"zzz/old.html\",\"v0\",\"false\",\"false\",\"99\",\"2020-01-01T00:00:00.000Z\",\"e\"\n",
-        b.name()
-    ));
-    csv.push_str(&format!(
-        "\"{}\",\"zzz/old.html\",\"v1\",\"true\",\"true\",\"\",\"2020-01-02T00:00:00.000Z\",\"\"\n",
-        b.name()
-    ));
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(csv.as_bytes()).unwrap();
-    let data = gz.finish().unwrap();
-    let md5: String = Md5::digest(&data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let data_key = format!("inv/{}/{run}/files/part-1.csv.gz", b.name());
-    if write_data {
-        reports
-            .put(&data_key, data.clone(), "application/gzip", &[])
-            .await
-            .unwrap();
-    }
-    let manifest = serde_json::json!({
-        "sourceBucket": b.name(),
-        "destinationBucket": format!("arn:aws:s3:::{}", reports.name()),
-        "version": "2016-11-30",
-        "creationTimestamp": "1795651200000",
-        "fileFormat": "CSV",
-        "fileSchema": schema,
-        "files": [{ "key": data_key, "size": data.len(), "MD5checksum": md5_override.unwrap_or(&md5) }],
-    });
-    let key = format!("inv/{}/{run}/manifest.json", b.name());
-    reports
-        .put(
-            &key,
-            manifest.to_string().into_bytes(),
-            "application/json",
-            &[],
-        )
-        .await
-        .unwrap();
-    format!("s3://{}/{key}", reports.name())
-}
-
-/// The columns of the reports [`write_inventory`] writes.
-pub const INVENTORY_SCHEMA: &str =
-    "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag";
+mod inventory;
+pub use inventory::{
+    parquet_inventory, write_inventory, write_parquet_inventory, InventoryObject, Report,
+    INVENTORY_SCHEMA, PARQUET_INVENTORY_SCHEMA,
+};

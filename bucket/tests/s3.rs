@@ -1,7 +1,8 @@
 //! The bucket crate against a real LocalStack (started by `make test`).
 
 use bucket::testkit::{
-    all_keys, all_versions, fresh_bucket, put_many, with_prefix, write_inventory, INVENTORY_SCHEMA,
+    all_keys, all_versions, fresh_bucket, put_many, remove_keys, with_prefix, write_inventory,
+    write_parquet_inventory, INVENTORY_SCHEMA,
 };
 use bucket::{Deletion, Progress, S3Error, ScanOptions};
 use retention::{DeploymentId, Doomed, Versioning};
@@ -477,6 +478,138 @@ async fn an_inventory_report_yields_the_same_inventory_as_a_listing() {
     );
     assert_eq!(from_report.deployments.len(), 7);
     assert_eq!(from_report.loose.objects, 1);
+}
+
+#[tokio::test]
+async fn a_parquet_report_yields_the_same_inventory_as_a_listing() {
+    let b = fresh_bucket("inv-pq").await;
+    let reports = fresh_bucket("inv-pq-reports").await;
+    put_many(
+        &b,
+        (0..30)
+            .map(|i| format!("d{:02}/f{}.html", i % 7, i))
+            .chain(["robots.txt".into(), "d01/a b+c.css".into()]),
+        &[],
+    )
+    .await;
+    let opts = ScanOptions::default();
+    let listed = b.scan(&opts).await.unwrap();
+    let at = write_parquet_inventory(&b, &reports, None, "pq").await;
+    let from_report = b
+        .scan_inventory(&at.parse().unwrap(), &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        from_report.report_date.unwrap().to_rfc3339(),
+        "2026-11-26T00:00:00+00:00"
+    );
+    assert_eq!(
+        retention::Inventory {
+            report_date: None,
+            ..from_report
+        },
+        listed
+    );
+    // damaged: refused naming the file, nothing planned
+    let at = write_parquet_inventory(
+        &b,
+        &reports,
+        Some("0123456789abcdef0123456789abcdef"),
+        "pq-md5",
+    )
+    .await;
+    let e = b
+        .scan_inventory(&at.parse().unwrap(), &opts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("MD5") && e.contains("part-1.parquet"), "{e}");
+}
+
+#[tokio::test]
+async fn a_reports_folder_means_its_newest_complete_report_and_a_bad_checksum_is_refused() {
+    let b = fresh_bucket("inv-dir").await;
+    let reports = fresh_bucket("inv-dir-reports").await;
+    let opts = ScanOptions::default();
+    put_many(&b, ["d1/index.html".into()], &[]).await;
+    write_inventory(
+        &b,
+        &reports,
+        INVENTORY_SCHEMA,
+        None,
+        true,
+        "2026-11-24T00-00Z",
+    )
+    .await;
+    put_many(&b, ["d2/index.html".into()], &[]).await;
+    let second = write_parquet_inventory(&b, &reports, None, "2026-11-25T00-00Z").await;
+    // a newer report still being written: no manifest.checksum yet
+    put_many(&b, ["d3/index.html".into()], &[]).await;
+    write_inventory(
+        &b,
+        &reports,
+        INVENTORY_SCHEMA,
+        None,
+        true,
+        "2026-11-26T00-00Z",
+    )
+    .await;
+    remove_keys(
+        &reports,
+        [format!(
+            "inv/{}/2026-11-26T00-00Z/manifest.checksum",
+            b.name()
+        )],
+    )
+    .await;
+    let folder: bucket::inventory::InventoryLocation =
+        format!("s3://{}/inv/{}/", reports.name(), b.name())
+            .parse()
+            .unwrap();
+    let ids = |inv: &retention::Inventory| {
+        inv.deployments
+            .iter()
+            .map(|d| d.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let inv = b
+        .scan_inventory(&folder, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ids(&inv),
+        ["d1", "d2"],
+        "the 25th's report, the newest complete one"
+    );
+    // a folder with no complete report is an error that says what to do
+    let empty: bucket::inventory::InventoryLocation =
+        format!("s3://{}/inv/nothing-here/", reports.name())
+            .parse()
+            .unwrap();
+    let e = b
+        .scan_inventory(&empty, &opts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no complete report") && e.contains("manifest.checksum"),
+        "{e}"
+    );
+    // a manifest that does not match its checksum is refused, by folder or by address
+    let checksum = format!("inv/{}/2026-11-25T00-00Z/manifest.checksum", b.name());
+    reports
+        .put(
+            &checksum,
+            b"0123456789abcdef0123456789abcdef".to_vec(),
+            "text/plain",
+            &[],
+        )
+        .await
+        .unwrap();
+    for at in [folder.clone(), second.parse().unwrap()] {
+        let e = b.scan_inventory(&at, &opts).await.unwrap_err().to_string();
+        assert!(e.contains("manifest.checksum says"), "{e}");
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,11 @@
 locals {
   bucket_arn  = "arn:aws:s3:::${var.bucket}"
   objects_arn = "arn:aws:s3:::${var.bucket}/${var.prefix}*"
+  # An inventory location's bucket and the configuration's folder (a manifest's dated folder
+  # stripped: the data files are beside it, under data/).
+  inventory_parts  = var.inventory == null ? null : regex("^s3://([^/]+)/(.*/)?(?:[^/]+/manifest\\.json)?$", var.inventory)
+  inventory_bucket = var.inventory == null ? null : local.inventory_parts[0]
+  inventory_folder = var.inventory == null ? null : (local.inventory_parts[1] == null ? "" : local.inventory_parts[1])
   environment = merge(
     {
       S3_PRUNE_BUCKET         = var.bucket
@@ -17,6 +22,7 @@ locals {
     var.policy_key == null ? {} : { S3_PRUNE_POLICY_KEY = var.policy_key },
     var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
     var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
+    var.inventory == null ? {} : { S3_PRUNE_INVENTORY = var.inventory },
     var.via_lifecycle ? { S3_PRUNE_VIA_LIFECYCLE = "true" } : {},
     var.via_lifecycle && var.lifecycle_threshold != null ? { S3_PRUNE_LIFECYCLE_THRESHOLD = tostring(var.lifecycle_threshold) } : {},
   )
@@ -54,6 +60,28 @@ data "aws_iam_policy_document" "s3" {
       resources = [local.bucket_arn]
     }
   }
+  # inventory only (bucket::IAM_INVENTORY_ACTIONS): find and read the configuration's reports.
+  dynamic "statement" {
+    for_each = var.inventory == null ? [] : [1]
+    content {
+      sid       = "FindTheInventoryReport"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:aws:s3:::${local.inventory_bucket}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.inventory_folder}*"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.inventory == null ? [] : [1]
+    content {
+      sid       = "ReadTheInventoryReport"
+      actions   = ["s3:GetObject"]
+      resources = ["arn:aws:s3:::${local.inventory_bucket}/${local.inventory_folder}*"]
+    }
+  }
   statement {
     sid       = "WriteItsOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -88,6 +116,9 @@ resource "aws_lambda_function" "this" {
   filename         = var.zip_path
   source_code_hash = filebase64sha256(var.zip_path)
   memory_size      = var.memory_size
+  ephemeral_storage {
+    size = var.ephemeral_storage_mb
+  }
   timeout          = var.timeout
   environment {
     variables = local.environment

@@ -90,6 +90,22 @@ variable "lifecycle_threshold" {
   default     = null
 }
 
+variable "inventory" {
+  description = "Plan from S3 Inventory instead of listing the bucket: a configuration's folder s3://BUCKET/PREFIX/SOURCE-BUCKET/CONFIG-ID/ (its newest complete report every run) or one manifest.json's address (null = list the bucket). Grants s3:ListBucket and s3:GetObject on that configuration's reports."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.inventory == null || can(regex("^s3://[^/]+/(.*/)?([^/]+/manifest\\.json)?$", var.inventory))
+    error_message = "inventory must be s3://BUCKET/PREFIX/SOURCE-BUCKET/CONFIG-ID/ or s3://BUCKET/PATH/manifest.json."
+  }
+}
+
+variable "ephemeral_storage_mb" {
+  description = "The function's /tmp in MB (512 to 10240). A Parquet inventory's data files are kept there while they are read (up to 16 at once); CSV reports and listings need none."
+  type        = number
+  default     = 512
+}
+
 variable "dry_run" {
   description = "Plan and log only; delete nothing."
   type        = bool

@@ -228,8 +228,9 @@ pub struct PlanArgs {
     /// or references no deployment here, nothing is deleted.
     #[arg(long, value_name = "KEY")]
     pub live_from: Option<String>,
-    /// Plan from this S3 Inventory report (CSV) instead of listing the bucket: for buckets too
-    /// big to list. Warned when older than 48 h; apply still re-lists what it deletes.
+    /// Plan from this S3 Inventory report (CSV or Parquet) instead of listing the bucket: for
+    /// buckets too big to list. Warned when older than 48 h; apply still re-lists what it
+    /// deletes.
     #[arg(long, value_name = "s3://BUCKET/PATH/manifest.json")]
     pub inventory: Option<bucket::inventory::InventoryLocation>,
     /// Refuse to apply a plan that deletes more deployments than this (default 100).

@@ -1,18 +1,21 @@
 //! One inventory data file read as it arrives: its bytes are hashed for the manifest's MD5,
-//! un-gzipped and split into lines chunk by chunk, and each line is folded straight into the
-//! file's own per-deployment counters. Memory stays O(deployments) however large the file
-//! (a report of 10⁹ objects has files of millions of rows); nothing of it is kept as text.
+//! and a CSV file is un-gzipped and split into lines chunk by chunk, each line folded straight
+//! into the file's own per-deployment counters. Memory stays O(deployments) however large the
+//! file (a report of 10⁹ objects has files of millions of rows); nothing of it is kept as text.
+//! A Parquet file (its index is at its end) is spooled to an unnamed temporary file instead and
+//! read from there once whole (`parquet_file`): disk, not memory, holds it meanwhile.
 //!
 //! A file whose MD5 does not match is refused with that reason even when it also fails to
 //! un-gzip or parse (the damage explains the rest); the counters of a refused file are never
 //! used: nothing is planned from part of a report.
 
-use super::{fold, parse_row, DataFile, Schema};
+use super::{fold, parquet_file, parse_row, CsvSchema, DataFile, Schema};
 use crate::scan::Agg;
 use md5::{Digest, Md5};
 use retention::LooseObjects;
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Seek, Write};
 
 /// What one data file adds up to.
 #[derive(Debug, Default)]
@@ -37,7 +40,7 @@ pub(crate) struct DataFileReader<'a> {
     file: &'a DataFile,
     md5: Md5,
     sink: Sink<'a>,
-    /// Why the body could not be un-gzipped (the rest is then only hashed).
+    /// Why the body could not be un-gzipped or spooled (the rest is then only hashed).
     broken: Option<String>,
 }
 
@@ -45,11 +48,15 @@ enum Sink<'a> {
     /// Boxed: the decoder's state is large beside the plain case.
     Gz(Box<flate2::write::MultiGzDecoder<Lines<'a>>>),
     Plain(Lines<'a>),
+    /// A Parquet file on its way to disk, with the deployments' prefix to fold it under.
+    Spool(File, &'a str),
+    /// A Parquet file that could not be spooled: only hashed, then refused.
+    Nowhere,
 }
 
 /// The un-gzipped text, split into lines and folded as it comes.
 struct Lines<'a> {
-    schema: &'a Schema,
+    schema: &'a CsvSchema,
     prefix: &'a str,
     /// The start of a line whose end has not come yet.
     partial: Vec<u8>,
@@ -61,24 +68,36 @@ struct Lines<'a> {
 
 impl<'a> DataFileReader<'a> {
     pub(crate) fn new(file: &'a DataFile, schema: &'a Schema, prefix: &'a str) -> Self {
-        let lines = Lines {
-            schema,
-            prefix,
-            partial: Vec::new(),
-            line_no: 0,
-            folded: Folded::default(),
-            error: None,
-        };
-        let sink = if file.key.ends_with(".gz") {
-            Sink::Gz(Box::new(flate2::write::MultiGzDecoder::new(lines)))
-        } else {
-            Sink::Plain(lines)
+        let mut broken = None;
+        let sink = match schema {
+            Schema::Csv(schema) => {
+                let lines = Lines {
+                    schema,
+                    prefix,
+                    partial: Vec::new(),
+                    line_no: 0,
+                    folded: Folded::default(),
+                    error: None,
+                };
+                if file.key.ends_with(".gz") {
+                    Sink::Gz(Box::new(flate2::write::MultiGzDecoder::new(lines)))
+                } else {
+                    Sink::Plain(lines)
+                }
+            }
+            Schema::Parquet => match tempfile::tempfile() {
+                Ok(spool) => Sink::Spool(spool, prefix),
+                Err(e) => {
+                    broken = Some(spool_failed(e));
+                    Sink::Nowhere
+                }
+            },
         };
         DataFileReader {
             file,
             md5: Md5::new(),
             sink,
-            broken: None,
+            broken,
         }
     }
 
@@ -91,6 +110,13 @@ impl<'a> DataFileReader<'a> {
         let written = match &mut self.sink {
             Sink::Gz(d) => d.write_all(chunk),
             Sink::Plain(l) => l.write_all(chunk),
+            Sink::Spool(f, _) => {
+                if let Err(e) = f.write_all(chunk) {
+                    self.broken = Some(spool_failed(e));
+                }
+                return;
+            }
+            Sink::Nowhere => return,
         };
         if let Err(e) = written {
             self.broken = Some(format!("it is not valid gzip text: {e}"));
@@ -119,9 +145,22 @@ impl<'a> DataFileReader<'a> {
                 .finish()
                 .map_err(|e| format!("it is not valid gzip text: {e}"))?,
             Sink::Plain(l) => l,
+            Sink::Spool(mut f, prefix) => {
+                f.rewind().map_err(spool_failed)?;
+                return parquet_file::fold_file(f, prefix);
+            }
+            Sink::Nowhere => return Err("it was not read".into()),
         };
         lines.finish()
     }
+}
+
+/// Why a Parquet file could not be put on disk to be read.
+fn spool_failed(e: io::Error) -> String {
+    format!(
+        "it could not be kept in a temporary file to be read ({e}); \
+         point TMPDIR at a directory with room for the report's largest data file"
+    )
 }
 
 impl Lines<'_> {

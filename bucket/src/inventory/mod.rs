@@ -1,18 +1,19 @@
-//! S3 Inventory as a listing source (issue 14), its pure part: the `manifest.json` AWS writes
-//! for a CSV inventory (`fileFormat`, `fileSchema`, `files[].key/size/MD5checksum`,
-//! `creationTimestamp`) and the rows of its data files (gzip CSV), each checked against its
-//! MD5, folded into the same per-deployment counters a listing makes, file by file as each
-//! arrives (`data_file`). A plan from a report is
-//! as good as the report is recent: its date goes with the inventory.
+//! S3 Inventory as a listing source (issue 14): the `manifest.json` AWS writes for a CSV or
+//! Parquet inventory (`fileFormat`, `fileSchema`, `files[].key/size/MD5checksum`,
+//! `creationTimestamp`) and the rows of its data files (gzip CSV in `csv`, Parquet in
+//! `parquet_file`), each checked against its MD5, folded into the same per-deployment counters a
+//! listing makes, file by file as each arrives (`data_file`). A plan from a report is as good
+//! as the report is recent: its date goes with the inventory.
 
+mod csv;
 mod data_file;
+mod parquet_file;
+mod report;
 
 use crate::scan::{Agg, RESERVED};
-use crate::{Bucket, S3Error, ScanOptions};
 use chrono::{DateTime, Utc};
-use data_file::{DataFileReader, Folded};
-use futures::stream::{self, StreamExt, TryStreamExt};
-use retention::{Inventory, LooseObjects};
+pub use csv::{parse_row, CsvSchema};
+use retention::LooseObjects;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -21,10 +22,12 @@ use std::str::FromStr;
 pub enum InventoryError {
     #[error("the inventory manifest is not valid JSON: {0}")]
     NotJson(String),
-    #[error("the inventory is in {0} format; s3-prune reads CSV inventories (set the report's format to CSV)")]
+    #[error("the inventory is in {0} format; s3-prune reads CSV and Parquet inventories (set the report's format to CSV or Parquet)")]
     Format(String),
     #[error("the inventory's fileSchema has no {0} column; add it to the report's optional fields (Size and Last modified date) and wait for the next report")]
     MissingColumn(&'static str),
+    #[error("the inventory's fileSchema is not a Parquet message type ({0})")]
+    ParquetSchema(String),
     #[error("the inventory manifest lists no data files")]
     NoFiles,
     #[error("the inventory manifest's creationTimestamp '{0}' is not milliseconds since 1970")]
@@ -41,15 +44,12 @@ pub struct DataFile {
     pub md5: String,
 }
 
-/// Where the columns s3-prune needs are in each row.
+/// How the report's rows are read: CSV columns by position (from the manifest's
+/// `fileSchema`), or Parquet columns by name (from each file's own schema).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schema {
-    key: usize,
-    size: usize,
-    last_modified: usize,
-    is_latest: Option<usize>,
-    is_delete_marker: Option<usize>,
-    columns: usize,
+pub enum Schema {
+    Csv(CsvSchema),
+    Parquet,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,19 +82,13 @@ struct RawFile {
 pub fn parse_manifest(text: &str) -> Result<Manifest, InventoryError> {
     let raw: RawManifest =
         serde_json::from_str(text).map_err(|e| InventoryError::NotJson(e.to_string()))?;
-    if !raw.file_format.eq_ignore_ascii_case("CSV") {
+    let schema = if raw.file_format.eq_ignore_ascii_case("CSV") {
+        Schema::Csv(CsvSchema::from_manifest(&raw.file_schema)?)
+    } else if raw.file_format.eq_ignore_ascii_case("Parquet") {
+        parquet_file::check_manifest_schema(&raw.file_schema)?;
+        Schema::Parquet
+    } else {
         return Err(InventoryError::Format(raw.file_format));
-    }
-    let cols: Vec<&str> = raw.file_schema.split(',').map(str::trim).collect();
-    let at = |name: &'static str| cols.iter().position(|c| *c == name);
-    let need = |name: &'static str| at(name).ok_or(InventoryError::MissingColumn(name));
-    let schema = Schema {
-        key: need("Key")?,
-        size: need("Size")?,
-        last_modified: need("LastModifiedDate")?,
-        is_latest: at("IsLatest"),
-        is_delete_marker: at("IsDeleteMarker"),
-        columns: cols.len(),
     };
     if raw.files.is_empty() {
         return Err(InventoryError::NoFiles);
@@ -130,113 +124,38 @@ pub struct Row {
     pub last_modified: DateTime<Utc>,
 }
 
-/// The fields of one CSV line: `"a","b"` with `""` for a quote inside a field.
-fn fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-/// Inventory keys are URL-encoded (`%XX`, and `+` for a space).
-fn url_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = s
-                    .get(i + 1..i + 3)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad %-escape in key '{s}'"))?;
-                out.push(hex);
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| format!("key '{s}' is not UTF-8 once decoded"))
-}
-
-/// One data-file line: the current object it describes, or `None` for an old version or a
-/// delete marker (they are not part of any deployment as a listing sees it).
-pub fn parse_row(line: &str, schema: &Schema, line_no: u64) -> Result<Option<Row>, InventoryError> {
-    let bad = |problem: String| InventoryError::Row {
-        line: line_no,
-        problem,
-    };
-    let f = fields(line);
-    if f.len() != schema.columns {
-        return Err(bad(format!(
-            "{} fields where the schema has {}",
-            f.len(),
-            schema.columns
-        )));
-    }
-    let flag = |i: Option<usize>| i.is_some_and(|i| f[i].eq_ignore_ascii_case("true"));
-    if schema.is_latest.is_some() && !flag(schema.is_latest) {
-        return Ok(None);
-    }
-    if flag(schema.is_delete_marker) {
-        return Ok(None);
-    }
-    let key = url_decode(&f[schema.key]).map_err(bad)?;
-    let size = f[schema.size]
-        .parse::<u64>()
-        .map_err(|_| bad(format!("size '{}' is not a number", f[schema.size])))?;
-    let last_modified = DateTime::parse_from_rfc3339(&f[schema.last_modified])
-        .map_err(|_| {
-            bad(format!(
-                "LastModifiedDate '{}' is not an RFC 3339 date",
-                f[schema.last_modified]
-            ))
-        })?
-        .with_timezone(&Utc);
-    Ok(Some(Row {
-        key,
-        size,
-        last_modified,
-    }))
-}
-
-/// Where a report's manifest is: `s3://BUCKET/PATH/manifest.json`.
+/// Where a report is: its manifest (`s3://BUCKET/PATH/manifest.json`), or the folder AWS
+/// writes a configuration's reports into (`s3://BUCKET/PREFIX/SOURCE-BUCKET/CONFIG-ID/`, each
+/// report in a dated folder beneath it), meaning its newest complete report: what a scheduled
+/// job wants, since every day's report has a new address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InventoryLocation {
     pub bucket: String,
+    /// The manifest's key, or the reports' folder (ending in `/`).
     pub key: String,
 }
+
+const LOCATION_HELP: &str = "give s3://BUCKET/PATH/manifest.json, or the configuration's \
+     folder s3://BUCKET/PREFIX/SOURCE-BUCKET/CONFIG-ID/ for its newest report";
 
 impl FromStr for InventoryLocation {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let rest = s.strip_prefix("s3://").ok_or_else(|| {
-            format!("'{s}' is not an s3:// address: give s3://BUCKET/PATH/manifest.json")
-        })?;
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("'{s}' is not an s3:// address: {LOCATION_HELP}"))?;
         match rest.split_once('/') {
-            Some((b, k)) if !b.is_empty() && k.ends_with("manifest.json") => {
+            Some((b, k))
+                if !b.is_empty()
+                    && (k.ends_with("manifest.json") || (k.ends_with('/') && k.len() > 1)) =>
+            {
                 Ok(InventoryLocation {
                     bucket: b.to_string(),
                     key: k.to_string(),
                 })
             }
             _ => Err(format!(
-                "'{s}' does not name a manifest: give s3://BUCKET/PATH/manifest.json"
+                "'{s}' does not name a manifest or a reports' folder: {LOCATION_HELP}"
             )),
         }
     }
@@ -268,88 +187,6 @@ pub(crate) fn fold(
             loose.objects += 1;
             loose.bytes += row.size;
         }
-    }
-}
-
-impl Bucket {
-    /// Plans from an S3 Inventory report instead of a listing: the same counters, from the
-    /// report's data files (several at once), with the report's date (`report_date`). A
-    /// manifest or data file that is missing, damaged or lacks the needed columns is an error:
-    /// nothing is planned from part of a report.
-    pub async fn scan_inventory(
-        &self,
-        at: &InventoryLocation,
-        opts: &ScanOptions,
-    ) -> Result<Inventory, S3Error> {
-        let facts = self.facts(opts).await?;
-        let reports = Bucket {
-            client: self.client.clone(),
-            name: at.bucket.clone(),
-            prefix: String::new(),
-            endpoint: self.endpoint.clone(),
-            meta_cache: Default::default(),
-        };
-        let url = |k: &str| format!("s3://{}/{k}", at.bucket);
-        let refuse = |k: &str, problem: String| S3Error::Pointer {
-            key: url(k),
-            problem,
-        };
-        let body = reports
-            .get_body(&at.key)
-            .await?
-            .ok_or_else(|| refuse(&at.key, "it does not exist".into()))?;
-        let text =
-            String::from_utf8(body).map_err(|_| refuse(&at.key, "it is not UTF-8".into()))?;
-        let manifest = parse_manifest(&text).map_err(|e| refuse(&at.key, e.to_string()))?;
-        if manifest.source_bucket != self.name {
-            return Err(refuse(
-                &at.key,
-                format!(
-                    "it is the report of bucket '{}', not '{}'",
-                    manifest.source_bucket, self.name
-                ),
-            ));
-        }
-        let schema = &manifest.schema;
-        let prefix = self.prefix.as_str();
-        // Each data file is read as it arrives and folded into its own counters (see
-        // data_file.rs), several at once; a file's counters join the total when it is done.
-        // Futures are collected first: a closure inside the stream type trips the compiler's
-        // Send inference for callers that spawn this (as in delete.rs).
-        let reads: Vec<_> = manifest
-            .files
-            .iter()
-            .map(|f| {
-                let reports = &reports;
-                async move {
-                    let mut body = reports.get_stream(&f.key).await?.ok_or_else(|| {
-                        refuse(
-                            &f.key,
-                            "the manifest lists it, but it does not exist".into(),
-                        )
-                    })?;
-                    let mut reader = DataFileReader::new(f, schema, prefix);
-                    while let Some(chunk) = body
-                        .try_next()
-                        .await
-                        .map_err(|e| refuse(&f.key, format!("reading it stopped: {e}")))?
-                    {
-                        reader.feed(&chunk);
-                    }
-                    reader.finish().map_err(|p| refuse(&f.key, p))
-                }
-            })
-            .collect();
-        let Folded { aggs, loose } = stream::iter(reads)
-            .buffer_unordered(opts.concurrency.max(1))
-            .try_fold(Folded::default(), |mut total, file| async move {
-                total.merge(file);
-                Ok(total)
-            })
-            .await?;
-        let mut inventory = self.inventory_of(aggs, loose, facts, opts).await?;
-        inventory.report_date = Some(manifest.created);
-        Ok(inventory)
     }
 }
 

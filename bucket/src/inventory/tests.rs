@@ -17,6 +17,14 @@ pub(super) const MANIFEST: &str = r#"{
     }]
 }"#;
 
+/// The CSV columns of a CSV manifest.
+fn csv(m: &Manifest) -> &CsvSchema {
+    match &m.schema {
+        Schema::Csv(s) => s,
+        other => panic!("not CSV: {other:?}"),
+    }
+}
+
 #[test]
 fn the_documented_manifest_reads() {
     let m = parse_manifest(MANIFEST).unwrap();
@@ -26,7 +34,7 @@ fn the_documented_manifest_reads() {
     assert_eq!(m.files[0].md5, "f11166069f1990abeb9c97ace9cdfabc");
     let row = r#""example-source-bucket","d1/css/a%20b+c.css","v1","true","false","1024","2016-11-06T20:00:00.000Z","abc""#;
     assert_eq!(
-        parse_row(row, &m.schema, 1).unwrap(),
+        parse_row(row, csv(&m), 1).unwrap(),
         Some(Row {
             key: "d1/css/a b c.css".into(),
             size: 1024,
@@ -40,8 +48,8 @@ fn old_versions_and_delete_markers_are_not_objects() {
     let m = parse_manifest(MANIFEST).unwrap();
     let old = r#""b","d1/x","v0","false","false","1","2016-11-06T20:00:00.000Z","e""#;
     let marker = r#""b","d1/x","v2","true","true","","2016-11-06T20:00:00.000Z","""#;
-    assert_eq!(parse_row(old, &m.schema, 1).unwrap(), None);
-    assert_eq!(parse_row(marker, &m.schema, 2).unwrap(), None);
+    assert_eq!(parse_row(old, csv(&m), 1).unwrap(), None);
+    assert_eq!(parse_row(marker, csv(&m), 2).unwrap(), None);
 }
 
 #[test]
@@ -51,11 +59,17 @@ fn a_manifest_without_the_needed_columns_or_files_is_refused_with_what_to_do() {
         parse_manifest(&no_size),
         Err(InventoryError::MissingColumn("Size"))
     );
-    let parquet = MANIFEST.replace("\"CSV\"", "\"Parquet\"");
-    assert!(parse_manifest(&parquet)
+    let orc = MANIFEST.replace("\"CSV\"", "\"ORC\"");
+    assert!(parse_manifest(&orc)
         .unwrap_err()
         .to_string()
-        .contains("set the report's format to CSV"));
+        .contains("set the report's format to CSV or Parquet"));
+    // a Parquet manifest's schema is a message type, checked for the same columns
+    let parquet = MANIFEST.replace("\"CSV\"", "\"Parquet\"");
+    assert!(matches!(
+        parse_manifest(&parquet),
+        Err(InventoryError::ParquetSchema(_))
+    ));
     let i = MANIFEST.find("\"files\"").unwrap();
     let empty = format!("{}\"files\": []}}", &MANIFEST[..i]);
     assert_eq!(parse_manifest(&empty), Err(InventoryError::NoFiles));
@@ -69,16 +83,65 @@ fn a_manifest_without_the_needed_columns_or_files_is_refused_with_what_to_do() {
 fn a_broken_row_names_its_line() {
     let m = parse_manifest(MANIFEST).unwrap();
     let short = r#""b","d1/x""#;
-    let e = parse_row(short, &m.schema, 7).unwrap_err().to_string();
+    let e = parse_row(short, csv(&m), 7).unwrap_err().to_string();
     assert!(e.contains("row 7") && e.contains("2 fields"), "{e}");
     let size = r#""b","d1/x","v","true","false","big","2016-11-06T20:00:00.000Z","e""#;
-    assert!(parse_row(size, &m.schema, 8)
+    assert!(parse_row(size, csv(&m), 8)
         .unwrap_err()
         .to_string()
         .contains("size 'big'"));
     let quoted = r#""b","d1/say ""hi"".txt","v","true","false","3","2016-11-06T20:00:00.000Z","e""#;
     assert_eq!(
-        parse_row(quoted, &m.schema, 9).unwrap().unwrap().key,
+        parse_row(quoted, csv(&m), 9).unwrap().unwrap().key,
         "d1/say \"hi\".txt"
     );
+}
+
+#[test]
+fn a_location_is_a_manifest_or_a_configurations_folder() {
+    let m: InventoryLocation = "s3://inv/p/src/cfg/2026-11-26T00-00Z/manifest.json"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        (m.bucket.as_str(), m.key.as_str()),
+        ("inv", "p/src/cfg/2026-11-26T00-00Z/manifest.json")
+    );
+    let d: InventoryLocation = "s3://inv/p/src/cfg/".parse().unwrap();
+    assert_eq!(d.key, "p/src/cfg/");
+    for bad in [
+        "https://inv/x/manifest.json",
+        "s3://inv/p/src/cfg",
+        "s3://inv/",
+        "s3:///x/",
+    ] {
+        let e = bad.parse::<InventoryLocation>().unwrap_err();
+        assert!(
+            e.contains("s3://BUCKET/PATH/manifest.json") && e.contains("CONFIG-ID/"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn the_newest_dated_folder_comes_first_and_other_folders_are_not_reports() {
+    let dir = "p/src/cfg/";
+    let listed = [
+        "p/src/cfg/2026-11-24T01-00Z/",
+        "p/src/cfg/data/",
+        "p/src/cfg/hive/",
+        "p/src/cfg/2026-11-26T01-00Z/",
+        "p/src/cfg/2026-11-25T01-00Z/",
+        "p/src/cfg/2026-11-27T01-00/",
+    ]
+    .map(String::from);
+    assert_eq!(
+        report::newest_first(dir, listed),
+        [
+            "p/src/cfg/2026-11-26T01-00Z/",
+            "p/src/cfg/2026-11-25T01-00Z/",
+            "p/src/cfg/2026-11-24T01-00Z/",
+        ]
+    );
+    assert!(report::is_report_folder("2016-11-06T21-32Z"));
+    assert!(!report::is_report_folder("2016-11-06T21:32Z"));
 }

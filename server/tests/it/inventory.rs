@@ -1,8 +1,11 @@
-//! `--inventory s3://…/manifest.json`: the plan from an S3 Inventory report equals the plan
-//! from listing the same bucket; an old report is warned about; a bad address is a usage error.
+//! `--inventory s3://…/manifest.json`: the plan from an S3 Inventory report (CSV or Parquet)
+//! equals the plan from listing the same bucket; an old report is warned about; a bad address
+//! is a usage error.
 
 use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr};
-use bucket::testkit::{all_keys, fresh_bucket, write_inventory, INVENTORY_SCHEMA};
+use bucket::testkit::{
+    all_keys, fresh_bucket, write_inventory, write_parquet_inventory, INVENTORY_SCHEMA,
+};
 
 #[tokio::test]
 async fn a_plan_from_the_inventory_equals_the_plan_from_listing() {
@@ -52,6 +55,25 @@ async fn a_plan_from_the_inventory_equals_the_plan_from_listing() {
             .all(|k| k.starts_with("d3/") || k.starts_with("d4/")),
         "{keys:?}"
     );
+}
+
+#[tokio::test]
+async fn a_plan_from_a_parquet_inventory_equals_the_plan_from_listing() {
+    let b = fresh_bucket("cli-inv-pq").await;
+    let reports = fresh_bucket("cli-inv-pq-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let at = write_parquet_inventory(&b, &reports, None, "run-pq").await;
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", b.name(), "1", "--localstack", "--json"];
+        args.extend_from_slice(extra);
+        s3_prune(&args)
+    };
+    let (listed, from_report) = (plan(&[]), plan(&["--inventory", &at]));
+    assert!(from_report.status.success(), "{}", stderr(&from_report));
+    let (l, r) = (json(&listed), json(&from_report));
+    assert_eq!(reasons(&l), reasons(&r));
+    assert_eq!(l["plan_fingerprint"], r["plan_fingerprint"]);
+    assert_eq!(r["inventory_date"], "2026-11-26T00:00:00+00:00");
 }
 
 #[test]

@@ -126,17 +126,32 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(granted, needed);
-    // via_lifecycle adds exactly the lifecycle actions, on the bucket
-    let lifecycle: BTreeSet<String> = blocks(doc.body(), "dynamic")
-        .filter(|d| d.labels().iter().any(|l| l.as_str() == "statement"))
-        .flat_map(|d| blocks(d.body(), "content").collect::<Vec<_>>())
-        .flat_map(actions)
-        .collect();
-    let wanted: BTreeSet<String> = bucket::IAM_LIFECYCLE_ACTIONS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(lifecycle, wanted);
+    // via_lifecycle adds exactly the lifecycle actions, on the bucket; inventory exactly the
+    // inventory actions, on the reports
+    let optional = |sid_part: &str| -> BTreeSet<String> {
+        blocks(doc.body(), "dynamic")
+            .filter(|d| d.labels().iter().any(|l| l.as_str() == "statement"))
+            .flat_map(|d| blocks(d.body(), "content").collect::<Vec<_>>())
+            .filter(|c| {
+                c.body()
+                    .attributes()
+                    .any(|a| a.key() == "sid" && strings(a.expr()).join("").contains(sid_part))
+            })
+            .flat_map(actions)
+            .collect()
+    };
+    let set = |a: &[&str]| {
+        a.iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<String>>()
+    };
+    assert_eq!(optional("Lifecycle"), set(bucket::IAM_LIFECYCLE_ACTIONS));
+    assert_eq!(optional("Inventory"), set(bucket::IAM_INVENTORY_ACTIONS));
+    assert_eq!(
+        blocks(doc.body(), "dynamic").count(),
+        3,
+        "one lifecycle and two inventory statements, nothing else optional"
+    );
     // and the README's IAM section lists the same actions the scheduled job needs
     let readme =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))

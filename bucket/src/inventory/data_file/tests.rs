@@ -121,3 +121,36 @@ fn a_damaged_file_is_refused_for_its_checksum_first() {
     let e = read(&file("f.csv", bad), bad, 2).unwrap_err();
     assert!(e.contains("line 1 is not UTF-8"), "{e}");
 }
+
+#[test]
+fn a_parquet_file_is_spooled_then_read_and_checked_first() {
+    use crate::testkit::{parquet_inventory, InventoryObject};
+    let rows: Vec<InventoryObject> = (0..300)
+        .map(|i| InventoryObject {
+            key: format!("d{}/f{i}.css", i % 7),
+            size: Some(i + 1),
+            last_modified_ms: 1_478_462_400_000 + i * 1000,
+            is_latest: true,
+            is_delete_marker: false,
+        })
+        .collect();
+    let body = parquet_inventory("b", &rows, ::parquet::basic::Compression::SNAPPY);
+    let f = file("files/x.parquet", &body);
+    let read = |f: &DataFile, body: &[u8], chunk: usize| {
+        let mut r = DataFileReader::new(f, &Schema::Parquet, "");
+        for c in body.chunks(chunk) {
+            r.feed(c);
+        }
+        r.finish()
+    };
+    let whole = read(&f, &body, body.len()).unwrap();
+    assert_eq!((whole.aggs.len(), objects(&whole)), (7, 300));
+    assert_eq!(summary(&read(&f, &body, 97).unwrap()), summary(&whole));
+    // cut short: refused for its MD5, before the missing footer would be
+    let e = read(&f, &body[..body.len() - 10], 50).unwrap_err();
+    assert!(e.contains("MD5") && e.contains("damaged"), "{e}");
+    // cut short but listed so: not Parquet
+    let cut = &body[..body.len() - 10];
+    let e = read(&file("x.parquet", cut), cut, 50).unwrap_err();
+    assert!(e.contains("not a readable Parquet file"), "{e}");
+}

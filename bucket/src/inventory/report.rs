@@ -1,0 +1,194 @@
+//! The S3 side of a plan from an inventory: find the report (a manifest's address, or the
+//! newest complete report under a configuration's folder), read its manifest and check it
+//! against `manifest.checksum`, then read the data files several at once, each folded as it
+//! arrives (`data_file`), into the same counters a listing makes.
+
+use super::data_file::{DataFileReader, Folded};
+use super::{parse_manifest, InventoryLocation, Manifest};
+use crate::{Bucket, S3Error, ScanOptions};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
+use retention::Inventory;
+use std::ops::ControlFlow;
+
+/// A report's folder name: the time AWS began it, `YYYY-MM-DDTHH-MMZ` (e.g. `2016-11-06T21-32Z`).
+pub(super) fn is_report_folder(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 17
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 | 13 => *c == b'-',
+            10 => *c == b'T',
+            16 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// The dated report folders among `prefixes` (listed under `dir` with delimiter `/`), newest
+/// first (the date format sorts as text); other folders (`data/`, `hive/`) are not reports.
+pub(super) fn newest_first(dir: &str, prefixes: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut folders: Vec<String> = prefixes
+        .into_iter()
+        .filter(|p| {
+            p.strip_prefix(dir)
+                .and_then(|rest| rest.strip_suffix('/'))
+                .is_some_and(is_report_folder)
+        })
+        .collect();
+    folders.sort_unstable_by(|a, b| b.cmp(a));
+    folders
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Bucket {
+    fn refuse(&self, key: &str, problem: impl Into<String>) -> S3Error {
+        S3Error::Pointer {
+            key: format!("s3://{}/{key}", self.name),
+            problem: problem.into(),
+        }
+    }
+
+    /// In the reports' bucket: the key of the manifest `at` names, itself or the newest
+    /// complete report's under a configuration's folder (complete once AWS has written its
+    /// `manifest.checksum`; a newer report still being written is passed over).
+    async fn manifest_key(&self, at: &InventoryLocation) -> Result<String, S3Error> {
+        if !at.key.ends_with('/') {
+            return Ok(at.key.clone());
+        }
+        let mut prefixes = Vec::new();
+        self.each_page(&at.key, Some("/"), None, |page| {
+            prefixes.extend(
+                page.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix())
+                    .map(str::to_string),
+            );
+            ControlFlow::Continue(None)
+        })
+        .await?;
+        for folder in newest_first(&at.key, prefixes) {
+            let mut names = Vec::new();
+            self.each_page(&format!("{folder}manifest."), None, None, |page| {
+                names.extend(
+                    page.contents()
+                        .iter()
+                        .filter_map(|o| o.key())
+                        .map(str::to_string),
+                );
+                ControlFlow::Continue(None)
+            })
+            .await?;
+            let has = |name: &str| names.iter().any(|k| *k == format!("{folder}{name}"));
+            if has("manifest.json") && has("manifest.checksum") {
+                return Ok(format!("{folder}manifest.json"));
+            }
+        }
+        Err(self.refuse(
+            &at.key,
+            "no complete report is under it (a report is complete once AWS has written its \
+             manifest.checksum beside manifest.json); wait for the first report, or give a \
+             manifest.json's address",
+        ))
+    }
+
+    /// The manifest at `key`, checked against the `manifest.checksum` beside it when there
+    /// is one (AWS writes it: the MD5 of manifest.json).
+    async fn read_manifest(&self, key: &str) -> Result<Manifest, S3Error> {
+        let checksum_key = format!(
+            "{}manifest.checksum",
+            key.strip_suffix("manifest.json").unwrap_or(key)
+        );
+        let (body, checksum) =
+            futures::try_join!(self.get_body(key), self.get_body(&checksum_key))?;
+        let body = body.ok_or_else(|| self.refuse(key, "it does not exist"))?;
+        if let Some(sum) = checksum {
+            let (want, got) = (String::from_utf8_lossy(&sum), md5_hex(&body));
+            if !want.trim().eq_ignore_ascii_case(&got) {
+                return Err(self.refuse(
+                    key,
+                    format!(
+                        "its MD5 is {got}, manifest.checksum says {}: the manifest is damaged \
+                         or was being rewritten; run again",
+                        want.trim()
+                    ),
+                ));
+            }
+        }
+        let text = String::from_utf8(body).map_err(|_| self.refuse(key, "it is not UTF-8"))?;
+        parse_manifest(&text).map_err(|e| self.refuse(key, e.to_string()))
+    }
+
+    /// Plans from an S3 Inventory report instead of a listing: the same counters, from the
+    /// report's data files (several at once), with the report's date (`report_date`). A
+    /// manifest or data file that is missing, damaged or lacks the needed columns is an error:
+    /// nothing is planned from part of a report.
+    pub async fn scan_inventory(
+        &self,
+        at: &InventoryLocation,
+        opts: &ScanOptions,
+    ) -> Result<Inventory, S3Error> {
+        let reports = Bucket {
+            client: self.client.clone(),
+            name: at.bucket.clone(),
+            prefix: String::new(),
+            endpoint: self.endpoint.clone(),
+            meta_cache: Default::default(),
+        };
+        let report = async {
+            let key = reports.manifest_key(at).await?;
+            let manifest = reports.read_manifest(&key).await?;
+            Ok::<_, S3Error>((key, manifest))
+        };
+        let (facts, (key, manifest)) = futures::try_join!(self.facts(opts), report)?;
+        if manifest.source_bucket != self.name {
+            return Err(reports.refuse(
+                &key,
+                format!(
+                    "it is the report of bucket '{}', not '{}'",
+                    manifest.source_bucket, self.name
+                ),
+            ));
+        }
+        let schema = &manifest.schema;
+        let prefix = self.prefix.as_str();
+        // Each data file is read as it arrives and folded into its own counters (see
+        // data_file.rs), several at once; a file's counters join the total when it is done.
+        // Futures are collected first: a closure inside the stream type trips the compiler's
+        // Send inference for callers that spawn this (as in delete.rs).
+        let reads: Vec<_> =
+            manifest
+                .files
+                .iter()
+                .map(|f| {
+                    let reports = &reports;
+                    async move {
+                        let mut body = reports.get_stream(&f.key).await?.ok_or_else(|| {
+                            reports.refuse(&f.key, "the manifest lists it, but it does not exist")
+                        })?;
+                        let mut reader = DataFileReader::new(f, schema, prefix);
+                        while let Some(chunk) = body.try_next().await.map_err(|e| {
+                            reports.refuse(&f.key, format!("reading it stopped: {e}"))
+                        })? {
+                            reader.feed(&chunk);
+                        }
+                        reader.finish().map_err(|p| reports.refuse(&f.key, p))
+                    }
+                })
+                .collect();
+        let Folded { aggs, loose } = stream::iter(reads)
+            .buffer_unordered(opts.concurrency.max(1))
+            .try_fold(Folded::default(), |mut total, file| async move {
+                total.merge(file);
+                Ok(total)
+            })
+            .await?;
+        let mut inventory = self.inventory_of(aggs, loose, facts, opts).await?;
+        inventory.report_date = Some(manifest.created);
+        Ok(inventory)
+    }
+}
