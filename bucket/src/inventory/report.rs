@@ -4,12 +4,13 @@
 //! arrives (`data_file`), into the same counters a listing makes.
 
 use super::data_file::{DataFileReader, Folded};
-use super::{parse_manifest, InventoryLocation, Manifest};
+use super::{parse_manifest, DataFile, InventoryLocation, Manifest, Schema};
 use crate::{Bucket, S3Error, ScanOptions};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use retention::Inventory;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 /// A report's folder name: the time AWS began it, `YYYY-MM-DDTHH-MMZ` (e.g. `2016-11-06T21-32Z`).
 pub(super) fn is_report_folder(name: &str) -> bool {
@@ -46,6 +47,28 @@ fn md5_hex(bytes: &[u8]) -> String {
 }
 
 impl Bucket {
+    /// One data file of the report (in this, the reports' bucket), folded as it arrives.
+    async fn fold_data_file(
+        &self,
+        f: &DataFile,
+        schema: &Schema,
+        prefix: &str,
+    ) -> Result<Folded, S3Error> {
+        let mut body = self
+            .get_stream(&f.key)
+            .await?
+            .ok_or_else(|| self.refuse(&f.key, "the manifest lists it, but it does not exist"))?;
+        let mut reader = DataFileReader::new(f, schema, prefix);
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| self.refuse(&f.key, format!("reading it stopped: {e}")))?
+        {
+            reader.feed(&chunk);
+        }
+        reader.finish().map_err(|p| self.refuse(&f.key, p))
+    }
+
     fn refuse(&self, key: &str, problem: impl Into<String>) -> S3Error {
         S3Error::Pointer {
             key: format!("s3://{}/{key}", self.name),
@@ -154,32 +177,25 @@ impl Bucket {
                 ),
             ));
         }
-        let schema = &manifest.schema;
-        let prefix = self.prefix.as_str();
         // Each data file is read as it arrives and folded into its own counters (see
-        // data_file.rs), several at once; a file's counters join the total when it is done.
-        // Futures are collected first: a closure inside the stream type trips the compiler's
-        // Send inference for callers that spawn this (as in delete.rs).
-        let reads: Vec<_> =
-            manifest
-                .files
-                .iter()
-                .map(|f| {
-                    let reports = &reports;
-                    async move {
-                        let mut body = reports.get_stream(&f.key).await?.ok_or_else(|| {
-                            reports.refuse(&f.key, "the manifest lists it, but it does not exist")
-                        })?;
-                        let mut reader = DataFileReader::new(f, schema, prefix);
-                        while let Some(chunk) = body.try_next().await.map_err(|e| {
-                            reports.refuse(&f.key, format!("reading it stopped: {e}"))
-                        })? {
-                            reader.feed(&chunk);
-                        }
-                        reader.finish().map_err(|p| reports.refuse(&f.key, p))
-                    }
-                })
-                .collect();
+        // data_file.rs), several at once, each on a task of its own (parsing is CPU work: the
+        // runtime's threads share it); a file's counters join the total when it is done.
+        let schema = Arc::new(manifest.schema.clone());
+        let prefix: Arc<str> = self.prefix.as_str().into();
+        let reads: Vec<_> = manifest
+            .files
+            .iter()
+            .map(|f| {
+                let (reports, f) = (reports.clone(), f.clone());
+                let (schema, prefix) = (schema.clone(), prefix.clone());
+                async move {
+                    let (key, outer) = (f.key.clone(), reports.clone());
+                    tokio::spawn(async move { reports.fold_data_file(&f, &schema, &prefix).await })
+                        .await
+                        .map_err(|e| outer.refuse(&key, format!("reading it failed: {e}")))?
+                }
+            })
+            .collect();
         let Folded { aggs, loose } = stream::iter(reads)
             .buffer_unordered(opts.concurrency.max(1))
             .try_fold(Folded::default(), |mut total, file| async move {
