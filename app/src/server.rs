@@ -50,6 +50,9 @@ pub struct ServeConfig {
     /// `--inventory`: plan the (one) bucket from this S3 Inventory report.
     pub inventory: Option<bucket::inventory::InventoryLocation>,
     pub max_delete: u64,
+    /// `serve --via-lifecycle`: applies hand doomed deployments of more objects than this to
+    /// S3 lifecycle expiration.
+    pub lifecycle_over: Option<u64>,
     pub read_only: bool,
     /// Where every apply is recorded; `None` refuses applies (no record, no deletion).
     pub audit: Option<Arc<audit::AuditLog>>,
@@ -272,6 +275,7 @@ impl AppState {
             scanned_at,
             now: Utc::now(),
             max_delete: cfg.max_delete,
+            lifecycle_over: cfg.lifecycle_over,
             read_only: cfg.read_only,
             live_pointer: cfg.live_pointer.clone(),
             undo_window,
@@ -391,7 +395,7 @@ impl AppState {
             progress: job.progress.clone(),
             journal,
             notifier: self.config.notifier.clone(),
-            lifecycle_over: None,
+            lifecycle_over: self.config.lifecycle_over,
         };
         tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, user, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.

@@ -24,6 +24,11 @@ async fn seeded(hint: &str, ids: &[&str]) -> Bucket {
 }
 
 fn state_for(b: &Bucket) -> AppState {
+    state_with(b, None)
+}
+
+/// `lifecycle_over`: as `serve --via-lifecycle --lifecycle-threshold N`.
+fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> AppState {
     AppState::new(ServeConfig {
         connect: localstack(),
         buckets: vec![parse_bucket_arg(b.name()).unwrap()],
@@ -33,6 +38,7 @@ fn state_for(b: &Bucket) -> AppState {
         live_from: None,
         inventory: None,
         max_delete: 100,
+        lifecycle_over,
         read_only: false,
         schedule: None,
         rules: None,
@@ -173,6 +179,49 @@ async fn apply_deletes_exactly_the_confirmed_set() {
     let ids: Vec<&str> = runs[0].deleted.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, vec!["d3", "d4", "d5"]);
     assert_eq!(runs[0].deleted_objects, 6);
+}
+
+#[tokio::test]
+async fn with_via_lifecycle_a_dashboard_apply_hands_big_deployments_to_s3() {
+    // newest first: "new" is kept (retain 1); "big" has 3 objects, the others 2
+    let b = seeded("sf-lifecycle", &["new", "mid", "big", "small"]).await;
+    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    put_many(&b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
+    let state = state_with(&b, Some(2));
+    let view = state.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(
+        view.lifecycle_over,
+        Some(2),
+        "the page says so before the apply"
+    );
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    let report = loop {
+        if let Some(r) = state.job_status(job).unwrap().report {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let handed: Vec<(&str, audit::ExpiryState)> = report
+        .expiries
+        .iter()
+        .map(|e| (e.deployment.as_str(), e.state))
+        .collect();
+    assert_eq!(handed, [("big", audit::ExpiryState::Handed)]);
+    assert_eq!(report.deleted_objects, 4, "mid and small, by requests");
+    assert_eq!(
+        all_keys(&b).await,
+        [
+            "big/app.css",
+            "big/extra.js",
+            "big/index.html",
+            "new/app.css",
+            "new/index.html"
+        ],
+        "big is left to its lifecycle rule"
+    );
 }
 
 #[tokio::test]

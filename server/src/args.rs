@@ -379,6 +379,20 @@ pub struct ServeArgs {
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,
+    /// Applies from the dashboard hand doomed deployments of more than --lifecycle-threshold
+    /// objects to S3 lifecycle expiration instead of deleting them by requests (as
+    /// `apply --via-lifecycle`); the page says so. Needs s3:GetLifecycleConfiguration and
+    /// s3:PutLifecycleConfiguration.
+    #[arg(long)]
+    pub via_lifecycle: bool,
+    /// With --via-lifecycle: deployments of more objects than this go to lifecycle.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1_000_000,
+        requires = "via_lifecycle"
+    )]
+    pub lifecycle_threshold: u64,
     /// Rules from a policy file: the dashboard starts with them (a link's own policy wins).
     #[arg(long, value_name = "FILE", value_parser = load_policy)]
     pub policy: Option<retention::Rules>,

@@ -268,6 +268,9 @@ fn Loaded(
                     <div><dt>"Dates from"</dt><dd>{v.date_source.to_string()}</dd></div>
                     <div><dt>"Versioning"</dt><dd>{v.inventory.versioning.to_string()}</dd></div>
                     <div><dt>"Undo"</dt><dd data-testid="undo-window">{v.undo_window.clone()}</dd></div>
+                    {v.lifecycle_over.map(|n| view! {
+                        <div><dt>"Big deployments"</dt><dd data-testid="lifecycle-over">{format!("over {n} objects: handed to S3 lifecycle expiration, not deleted by requests")}</dd></div>
+                    })}
                     <div><dt>"Scanned"</dt><dd>{format!("{} UTC", format::date(&v.scanned_at))}</dd></div>
                     {v.live_pointer.clone().map(|k| view! { <div><dt>"Live pointer"</dt><dd>{k}</dd></div> })}
                     {v.inventory.live_from.clone().map(|r| {

@@ -32,6 +32,10 @@ pub struct ScanView {
     pub now: DateTime<Utc>,
     /// The blast-radius guard the server applies (`--max-delete`), previewed too.
     pub max_delete: u64,
+    /// `serve --via-lifecycle`: an apply hands doomed deployments of more objects than this to
+    /// S3 lifecycle expiration instead of deleting them by requests.
+    #[serde(default)]
+    pub lifecycle_over: Option<u64>,
     /// Started with `--read-only`: previews only.
     pub read_only: bool,
     pub live_pointer: Option<String>,

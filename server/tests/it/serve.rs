@@ -573,3 +573,23 @@ async fn overlapping_bucket_prefixes_are_refused_at_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("overlap"), "{err}");
 }
+
+#[tokio::test]
+async fn with_via_lifecycle_the_page_says_big_deployments_go_to_lifecycle() {
+    let b = fresh_bucket("serve-lifecycle").await;
+    put_many(&b, ["a/index.html".into()], &[]).await;
+    let s = serve(b.name(), &["--via-lifecycle", "--lifecycle-threshold", "7"]);
+    let cookie = sign_in(&s);
+    let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("over 7 objects: handed to S3 lifecycle expiration"),
+        "{}",
+        page.body
+    );
+    // without the switch the threshold is a usage error
+    let out = crate::common::s3_prune(&["serve", "--bucket", "b", "--lifecycle-threshold", "7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(crate::common::stderr(&out).contains("--via-lifecycle"));
+}
