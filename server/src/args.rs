@@ -229,9 +229,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "KEY")]
     pub live_from: Option<String>,
     /// Plan from this S3 Inventory report (CSV or Parquet) instead of listing the bucket: for
-    /// buckets too big to list. Warned when older than 48 h; apply still re-lists what it
-    /// deletes.
-    #[arg(long, value_name = "s3://BUCKET/PATH/manifest.json")]
+    /// buckets too big to list. A configuration's folder (ending in /) means its newest
+    /// complete report. Warned when older than 48 h; apply still re-lists what it deletes.
+    #[arg(long, value_name = "s3://…/manifest.json|s3://…/CONFIG-ID/")]
     pub inventory: Option<bucket::inventory::InventoryLocation>,
     /// Refuse to apply a plan that deletes more deployments than this (default 100).
     #[arg(long, value_name = "N")]
@@ -374,7 +374,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "KEY")]
     pub live_from: Option<String>,
     /// Plan from this S3 Inventory report instead of listing (one --bucket only; see plan).
-    #[arg(long, value_name = "s3://BUCKET/PATH/manifest.json")]
+    #[arg(long, value_name = "s3://…/manifest.json|s3://…/CONFIG-ID/")]
     pub inventory: Option<bucket::inventory::InventoryLocation>,
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
