@@ -286,7 +286,36 @@ impl PlanArgs {
     }
 }
 
+/// `--via-lifecycle [--lifecycle-threshold N]`, for `apply` and `serve` (every apply started
+/// from the dashboard).
 #[derive(Args, Debug, Clone)]
+pub struct LifecycleArgs {
+    /// Hand doomed deployments of more than --lifecycle-threshold objects to S3 lifecycle
+    /// expiration (one rule per folder, merged with the bucket's rules) instead of deleting them
+    /// by requests; also checks earlier handovers and removes the rules S3 has finished with.
+    /// Needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration.
+    #[arg(long)]
+    pub via_lifecycle: bool,
+    /// With --via-lifecycle: deployments of more objects than this go to lifecycle.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1_000_000,
+        requires = "via_lifecycle"
+    )]
+    pub lifecycle_threshold: u64,
+}
+
+impl LifecycleArgs {
+    /// The engine's `lifecycle_over`: the threshold, when switched on.
+    pub fn over(&self) -> Option<u64> {
+        self.via_lifecycle.then_some(self.lifecycle_threshold)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+// Lifecycle expiration cannot remove old versions: the two are refused together.
+#[command(group(clap::ArgGroup::new("versions_or_lifecycle").args(["purge_versions", "via_lifecycle"]).multiple(false)))]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
@@ -299,20 +328,8 @@ pub struct ApplyArgs {
     /// that would change what it deletes are refused.
     #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "policy", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
-    /// Hand doomed deployments of more than --lifecycle-threshold objects to S3 lifecycle
-    /// expiration (one rule per folder, merged with the bucket's rules) instead of deleting them
-    /// by requests; also checks earlier handovers and removes the rules S3 has finished with.
-    /// Needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration.
-    #[arg(long, conflicts_with = "purge_versions")]
-    pub via_lifecycle: bool,
-    /// With --via-lifecycle: deployments of more objects than this go to lifecycle.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 1_000_000,
-        requires = "via_lifecycle"
-    )]
-    pub lifecycle_threshold: u64,
+    #[command(flatten)]
+    pub lifecycle: LifecycleArgs,
     #[command(flatten)]
     pub audit: AuditArgs,
     #[command(flatten)]
@@ -379,20 +396,8 @@ pub struct ServeArgs {
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,
-    /// Applies from the dashboard hand doomed deployments of more than --lifecycle-threshold
-    /// objects to S3 lifecycle expiration instead of deleting them by requests (as
-    /// `apply --via-lifecycle`); the page says so. Needs s3:GetLifecycleConfiguration and
-    /// s3:PutLifecycleConfiguration.
-    #[arg(long)]
-    pub via_lifecycle: bool,
-    /// With --via-lifecycle: deployments of more objects than this go to lifecycle.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 1_000_000,
-        requires = "via_lifecycle"
-    )]
-    pub lifecycle_threshold: u64,
+    #[command(flatten)]
+    pub lifecycle: LifecycleArgs,
     /// Rules from a policy file: the dashboard starts with them (a link's own policy wins).
     #[arg(long, value_name = "FILE", value_parser = load_policy)]
     pub policy: Option<retention::Rules>,

@@ -92,7 +92,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         None => {
             // What the person sees must pass too, or they would confirm a plan that cannot run.
             let seen = prune::check(planned, None)?;
-            if seen.doomed().is_empty() && !args.via_lifecycle {
+            if seen.doomed().is_empty() && !args.lifecycle.via_lifecycle {
                 return nothing_to_delete(&seen, a.json);
             }
             confirm(&seen)?;
@@ -102,7 +102,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         }
     };
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
-    if checked.doomed().is_empty() && !args.via_lifecycle {
+    if checked.doomed().is_empty() && !args.lifecycle.via_lifecycle {
         return nothing_to_delete(&checked, a.json);
     }
     // No record, no deletion: the audit log must be writable before anything is deleted.
@@ -122,7 +122,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         progress,
         journal,
         notifier: args.notify.notifier(),
-        lifecycle_over: args.via_lifecycle.then_some(args.lifecycle_threshold),
+        lifecycle_over: args.lifecycle.over(),
     };
     let report = prune::apply(checked, ctx).await;
     stopper.abort();

@@ -49,7 +49,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             live_from: args.live_from.clone(),
             inventory: args.inventory.clone(),
             max_delete: args.max_delete,
-            lifecycle_over: args.via_lifecycle.then_some(args.lifecycle_threshold),
+            lifecycle_over: args.lifecycle.over(),
             read_only: args.read_only,
             audit: Some(Arc::new(args.audit.open()?)),
             notifier: args.notify.notifier(),
