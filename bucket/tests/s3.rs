@@ -437,7 +437,7 @@ async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
 }
 
 #[tokio::test]
-async fn an_inventory_report_yields_the_same_inventory_as_a_listing() {
+async fn an_inventory_report_csv_or_parquet_yields_the_same_inventory_as_a_listing() {
     let b = fresh_bucket("inv-src").await;
     let reports = fresh_bucket("inv-reports").await;
     put_many(
@@ -446,7 +446,7 @@ async fn an_inventory_report_yields_the_same_inventory_as_a_listing() {
             .map(|i| format!("d{:02}/f{}.html", i % 7, i))
             .chain([
                 "robots.txt".into(),
-                "d01/a b.css".into(),
+                "d01/a b+c%.css".into(),
                 ".s3-prune/notes.txt".into(),
             ]),
         &[],
@@ -454,76 +454,26 @@ async fn an_inventory_report_yields_the_same_inventory_as_a_listing() {
     .await;
     let opts = ScanOptions::default();
     let listed = b.scan(&opts).await.unwrap();
-    let at = write_inventory(
-        &b,
-        &reports,
-        INVENTORY_SCHEMA,
-        None,
-        true,
-        "2026-11-26T00-00Z",
-    )
-    .await;
-    let from_report = b
-        .scan_inventory(&at.parse().unwrap(), &opts)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let created = from_report.report_date.unwrap();
-    assert_eq!(created.to_rfc3339(), "2026-11-26T00:00:00+00:00");
-    assert_eq!(
-        retention::Inventory {
-            report_date: None,
-            ..from_report.clone()
-        },
-        listed
-    );
-    assert_eq!(from_report.deployments.len(), 7);
-    assert_eq!(from_report.loose.objects, 1);
-}
-
-#[tokio::test]
-async fn a_parquet_report_yields_the_same_inventory_as_a_listing() {
-    let b = fresh_bucket("inv-pq").await;
-    let reports = fresh_bucket("inv-pq-reports").await;
-    put_many(
-        &b,
-        (0..30)
-            .map(|i| format!("d{:02}/f{}.html", i % 7, i))
-            .chain(["robots.txt".into(), "d01/a b+c.css".into()]),
-        &[],
-    )
-    .await;
-    let opts = ScanOptions::default();
-    let listed = b.scan(&opts).await.unwrap();
-    let at = write_parquet_inventory(&b, &reports, None, "pq").await;
-    let from_report = b
-        .scan_inventory(&at.parse().unwrap(), &opts)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        from_report.report_date.unwrap().to_rfc3339(),
-        "2026-11-26T00:00:00+00:00"
-    );
-    assert_eq!(
-        retention::Inventory {
-            report_date: None,
-            ..from_report
-        },
-        listed
-    );
-    // damaged: refused naming the file, nothing planned
-    let at = write_parquet_inventory(
-        &b,
-        &reports,
-        Some("0123456789abcdef0123456789abcdef"),
-        "pq-md5",
-    )
-    .await;
-    let e = b
-        .scan_inventory(&at.parse().unwrap(), &opts)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("MD5") && e.contains("part-1.parquet"), "{e}");
+    let csv = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "csv").await;
+    let parquet = write_parquet_inventory(&b, &reports, None, "parquet").await;
+    for at in [csv, parquet] {
+        let from_report = b
+            .scan_inventory(&at.parse().unwrap(), &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{at}: {e}"));
+        let created = from_report.report_date.unwrap();
+        assert_eq!(created.to_rfc3339(), "2026-11-26T00:00:00+00:00");
+        assert_eq!(
+            retention::Inventory {
+                report_date: None,
+                ..from_report.clone()
+            },
+            listed,
+            "{at}"
+        );
+        assert_eq!(from_report.deployments.len(), 7);
+        assert_eq!(from_report.loose.objects, 1);
+    }
 }
 
 #[tokio::test]
@@ -642,6 +592,15 @@ async fn a_damaged_missing_or_incomplete_report_is_an_error_naming_it() {
         e.contains("MD5") && e.contains("part-1.csv.gz") && e.contains("Nothing will be deleted"),
         "{e}"
     );
+    let e = err(write_parquet_inventory(
+        &b,
+        &reports,
+        Some("0123456789abcdef0123456789abcdef"),
+        "parquet-md5",
+    )
+    .await)
+    .await;
+    assert!(e.contains("MD5") && e.contains("part-1.parquet"), "{e}");
     let e =
         err(write_inventory(&b, &reports, INVENTORY_SCHEMA, None, false, "missing").await).await;
     assert!(

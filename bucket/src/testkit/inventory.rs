@@ -82,7 +82,12 @@ pub async fn write_inventory(
             .unwrap()
             .format("%Y-%m-%dT%H:%M:%S%.3fZ");
         let size = r.size.map(|s| s.to_string()).unwrap_or_default();
-        let key = r.key.replace(' ', "+");
+        // URL-encoded as AWS writes CSV keys (the characters the tests use)
+        let key = r
+            .key
+            .replace('%', "%25")
+            .replace('+', "%2B")
+            .replace(' ', "+");
         csv.push_str(&format!(
             "\"{}\",\"{key}\",\"v1\",\"{}\",\"{}\",\"{size}\",\"{at}\",\"etag\"\n",
             b.name(),
