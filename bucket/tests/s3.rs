@@ -481,29 +481,15 @@ async fn a_reports_folder_means_its_newest_complete_report_and_a_bad_checksum_is
     let b = fresh_bucket("inv-dir").await;
     let reports = fresh_bucket("inv-dir-reports").await;
     let opts = ScanOptions::default();
+    let csv_report =
+        |run: &'static str| write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, run);
     put_many(&b, ["d1/index.html".into()], &[]).await;
-    write_inventory(
-        &b,
-        &reports,
-        INVENTORY_SCHEMA,
-        None,
-        true,
-        "2026-11-24T00-00Z",
-    )
-    .await;
+    csv_report("2026-11-24T00-00Z").await;
     put_many(&b, ["d2/index.html".into()], &[]).await;
     let second = write_parquet_inventory(&b, &reports, None, "2026-11-25T00-00Z").await;
     // a newer report still being written: no manifest.checksum yet
     put_many(&b, ["d3/index.html".into()], &[]).await;
-    write_inventory(
-        &b,
-        &reports,
-        INVENTORY_SCHEMA,
-        None,
-        true,
-        "2026-11-26T00-00Z",
-    )
-    .await;
+    csv_report("2026-11-26T00-00Z").await;
     remove_keys(
         &reports,
         [format!(
