@@ -9,7 +9,7 @@
 //! un-gzip or parse (the damage explains the rest); the counters of a refused file are never
 //! used: nothing is planned from part of a report.
 
-use super::{fold, parquet_file, parse_row, CsvSchema, DataFile, Schema};
+use super::{fold, parse_row, CsvSchema, DataFile, Schema};
 use crate::scan::Agg;
 use md5::{Digest, Md5};
 use retention::LooseObjects;
@@ -48,8 +48,8 @@ enum Sink<'a> {
     /// Boxed: the decoder's state is large beside the plain case.
     Gz(Box<flate2::write::MultiGzDecoder<Lines<'a>>>),
     Plain(Lines<'a>),
-    /// A Parquet file on its way to disk, with the deployments' prefix to fold it under.
-    Spool(File, &'a str),
+    /// A Parquet file on its way to disk.
+    Spool(File),
     /// A Parquet file that could not be spooled: only hashed, then refused.
     Nowhere,
 }
@@ -86,7 +86,7 @@ impl<'a> DataFileReader<'a> {
                 }
             }
             Schema::Parquet => match tempfile::tempfile() {
-                Ok(spool) => Sink::Spool(spool, prefix),
+                Ok(spool) => Sink::Spool(spool),
                 Err(e) => {
                     broken = Some(spool_failed(e));
                     Sink::Nowhere
@@ -110,7 +110,7 @@ impl<'a> DataFileReader<'a> {
         let written = match &mut self.sink {
             Sink::Gz(d) => d.write_all(chunk),
             Sink::Plain(l) => l.write_all(chunk),
-            Sink::Spool(f, _) => {
+            Sink::Spool(f) => {
                 if let Err(e) = f.write_all(chunk) {
                     self.broken = Some(spool_failed(e));
                 }
@@ -123,8 +123,9 @@ impl<'a> DataFileReader<'a> {
         }
     }
 
-    /// The file's counters once its whole body was fed, or why it cannot be used.
-    pub(crate) fn finish(self) -> Result<Folded, String> {
+    /// The whole body was fed: a CSV file's counters, or a checked Parquet file ready to be
+    /// read (CPU work for its caller to put where it blocks nothing), or why it cannot be used.
+    pub(crate) fn end(self) -> Result<Ended, String> {
         let got: String = self
             .md5
             .finalize()
@@ -145,14 +146,21 @@ impl<'a> DataFileReader<'a> {
                 .finish()
                 .map_err(|e| format!("it is not valid gzip text: {e}"))?,
             Sink::Plain(l) => l,
-            Sink::Spool(mut f, prefix) => {
+            Sink::Spool(mut f) => {
                 f.rewind().map_err(spool_failed)?;
-                return parquet_file::fold_file(f, prefix);
+                return Ok(Ended::Parquet(f));
             }
             Sink::Nowhere => return Err("it was not read".into()),
         };
-        lines.finish()
+        lines.finish().map(Ended::Folded)
     }
+}
+
+/// A data file read to its end.
+pub(crate) enum Ended {
+    Folded(Folded),
+    /// Whole on disk and matching its MD5: `parquet_file::fold_file` reads it.
+    Parquet(File),
 }
 
 /// Why a Parquet file could not be put on disk to be read.

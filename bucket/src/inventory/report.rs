@@ -3,7 +3,8 @@
 //! against `manifest.checksum`, then read the data files several at once, each folded as it
 //! arrives (`data_file`), into the same counters a listing makes.
 
-use super::data_file::{DataFileReader, Folded};
+use super::data_file::{DataFileReader, Ended, Folded};
+use super::parquet_file;
 use super::{parse_manifest, DataFile, InventoryLocation, Manifest, Schema};
 use crate::{Bucket, S3Error, ScanOptions};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -66,7 +67,18 @@ impl Bucket {
         {
             reader.feed(&chunk);
         }
-        reader.finish().map_err(|p| self.refuse(&f.key, p))
+        match reader.end().map_err(|p| self.refuse(&f.key, p))? {
+            Ended::Folded(folded) => Ok(folded),
+            // Reading a Parquet file is seconds of CPU for a big one: off the runtime's threads,
+            // so that a dashboard served beside it stays responsive.
+            Ended::Parquet(file) => {
+                let prefix = prefix.to_string();
+                tokio::task::spawn_blocking(move || parquet_file::fold_file(file, &prefix))
+                    .await
+                    .map_err(|e| self.refuse(&f.key, format!("reading it failed: {e}")))?
+                    .map_err(|p| self.refuse(&f.key, p))
+            }
+        }
     }
 
     fn refuse(&self, key: &str, problem: impl Into<String>) -> S3Error {
