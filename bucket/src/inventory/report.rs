@@ -88,15 +88,20 @@ impl Bucket {
         }
     }
 
-    /// In the reports' bucket: the key of the manifest `at` names, itself or the newest
-    /// complete report's under a configuration's folder (complete once AWS has written its
-    /// `manifest.checksum`; a newer report still being written is passed over).
-    async fn manifest_key(&self, at: &InventoryLocation) -> Result<String, S3Error> {
-        if !at.key.ends_with('/') {
-            return Ok(at.key.clone());
-        }
-        let mut prefixes = Vec::new();
-        self.each_page(&at.key, Some("/"), None, |page| {
+    /// Every key and (with a delimiter) common prefix under `prefix`.
+    async fn names(
+        &self,
+        prefix: &str,
+        delimiter: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<String>), S3Error> {
+        let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
+        self.each_page(prefix, delimiter, None, |page| {
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key())
+                    .map(str::to_string),
+            );
             prefixes.extend(
                 page.common_prefixes()
                     .iter()
@@ -106,18 +111,19 @@ impl Bucket {
             ControlFlow::Continue(None)
         })
         .await?;
+        Ok((keys, prefixes))
+    }
+
+    /// In the reports' bucket: the key of the manifest `at` names, itself or the newest
+    /// complete report's under a configuration's folder (complete once AWS has written its
+    /// `manifest.checksum`; a newer report still being written is passed over).
+    async fn manifest_key(&self, at: &InventoryLocation) -> Result<String, S3Error> {
+        if !at.key.ends_with('/') {
+            return Ok(at.key.clone());
+        }
+        let (_, prefixes) = self.names(&at.key, Some("/")).await?;
         for folder in newest_first(&at.key, prefixes) {
-            let mut names = Vec::new();
-            self.each_page(&format!("{folder}manifest."), None, None, |page| {
-                names.extend(
-                    page.contents()
-                        .iter()
-                        .filter_map(|o| o.key())
-                        .map(str::to_string),
-                );
-                ControlFlow::Continue(None)
-            })
-            .await?;
+            let (names, _) = self.names(&format!("{folder}manifest."), None).await?;
             let has = |name: &str| names.iter().any(|k| *k == format!("{folder}{name}"));
             if has("manifest.json") && has("manifest.checksum") {
                 return Ok(format!("{folder}manifest.json"));
