@@ -225,15 +225,13 @@ impl AppState {
         self.scans
             .get(&c.key, rescan, move || {
                 async move {
-                    // Read beside the scan (it needs none of it). Best effort: the page
-                    // still shows without s3:GetLifecycleConfiguration.
-                    let (inventory, undo) = futures::join!(b.scan(&opts), b.undo_window());
+                    // The undo window's lifecycle rules, beside the scan (which reads the
+                    // versioning). Best effort: the page still shows without
+                    // s3:GetLifecycleConfiguration.
+                    let (inventory, days) = futures::join!(b.scan(&opts), b.noncurrent_days());
                     let inventory = inventory?;
                     let scanned_at = Utc::now();
-                    let undo_window = match undo {
-                        Ok(w) => w.to_string(),
-                        Err(e) => format!("unknown ({e})"),
-                    };
+                    let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
                     Ok(CachedScan {
                         inventory,
                         scanned_at,

@@ -28,6 +28,21 @@ pub struct UndoWindow {
     pub noncurrent_days: Option<i32>,
 }
 
+impl UndoWindow {
+    /// The sentence a plan shows, from a scan's versioning and [`Bucket::noncurrent_days`];
+    /// best effort: without s3:GetLifecycleConfiguration it says "unknown" and why.
+    pub fn describe(versioning: Versioning, days: Result<Option<i32>, S3Error>) -> String {
+        match days {
+            Ok(noncurrent_days) => UndoWindow {
+                versioning,
+                noncurrent_days,
+            }
+            .to_string(),
+            Err(e) => format!("unknown ({e})"),
+        }
+    }
+}
+
 impl fmt::Display for UndoWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.versioning, self.noncurrent_days) {
@@ -75,22 +90,28 @@ impl Bucket {
     /// The undo window of this bucket and prefix.
     pub async fn undo_window(&self) -> Result<UndoWindow, S3Error> {
         // Two independent requests, made at once; the versioning error is reported first.
-        let (versioning, rules) = futures::join!(self.versioning(), self.lifecycle_rules());
-        let (versioning, rules) = (versioning?, rules?);
+        let (versioning, days) = futures::join!(self.versioning(), self.noncurrent_days());
+        Ok(UndoWindow {
+            versioning: versioning?,
+            noncurrent_days: days?,
+        })
+    }
+
+    /// The shortest NoncurrentVersionExpiration of an enabled rule covering the prefix: the
+    /// undo window's length when versioning is on. Read beside a scan, which reads the
+    /// versioning itself ([`UndoWindow::describe`] puts the two together).
+    pub async fn noncurrent_days(&self) -> Result<Option<i32>, S3Error> {
+        let rules = self.lifecycle_rules().await?;
         let covers = |r: &LifecycleRule| {
             // (the rule-level `Prefix` is deprecated; rules without a filter cover everything)
             let p = r.filter().and_then(|f| f.prefix()).unwrap_or("");
             self.prefix.starts_with(p)
         };
-        let noncurrent_days = rules
+        Ok(rules
             .iter()
             .filter(|r| r.status() == &ExpirationStatus::Enabled && covers(r))
             .filter_map(|r| r.noncurrent_version_expiration()?.noncurrent_days())
-            .min();
-        Ok(UndoWindow {
-            versioning,
-            noncurrent_days,
-        })
+            .min())
     }
 
     /// Enables versioning and sets s3-prune's lifecycle rule for the prefix: old versions

@@ -5,7 +5,7 @@ use crate::args::{ApplyArgs, Endpoint, HistoryArgs, PinArgs, PlanArgs};
 use crate::output;
 use crate::saved::SavedPlan;
 use anyhow::{bail, Context, Result};
-use bucket::{Bucket, Progress, Target};
+use bucket::{Bucket, Progress, Target, UndoWindow};
 use chrono::Utc;
 use prune::{Checked, PlanDoc, Planned};
 use retention::Pin;
@@ -24,13 +24,14 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     let name = args.bucket();
     let policy = args.spec().build()?;
     let bucket = open(name, &args.prefix, &args.endpoint).await?;
-    // The undo window is read beside the scan (it needs none of it): two round trips fewer.
+    // The undo window's lifecycle rules are read beside the scan, which reads the versioning.
     let settings = args.scan_settings();
-    let (planned, undo) = futures::join!(
+    let (planned, days) = futures::join!(
         prune::scan_and_plan(&bucket, &policy, &settings),
-        undo_window(&bucket)
+        bucket.noncurrent_days()
     );
     let planned = planned?;
+    let undo = UndoWindow::describe(planned.plan.versioning, days);
     if args.json {
         let doc = PlanDoc::new(&planned).undo_window(undo);
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -48,15 +49,6 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The bucket's undo window as a sentence; best effort: a plan is still shown without
-/// s3:GetLifecycleConfiguration.
-async fn undo_window(bucket: &Bucket) -> String {
-    match bucket.undo_window().await {
-        Ok(w) => w.to_string(),
-        Err(e) => format!("unknown ({e})"),
-    }
 }
 
 pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
@@ -80,9 +72,18 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
             (bucket, a.spec().build()?, a.scan_settings(), None)
         }
     };
-    let planned = prune::scan_and_plan(&bucket, &policy, &settings).await?;
-    if !a.json {
-        let undo = undo_window(&bucket).await;
+    // The table shows the undo window: its lifecycle rules are read beside the scan.
+    let (planned, days) =
+        futures::join!(prune::scan_and_plan(&bucket, &policy, &settings), async {
+            if a.json {
+                None
+            } else {
+                Some(bucket.noncurrent_days().await)
+            }
+        });
+    let planned = planned?;
+    if let Some(days) = days {
+        let undo = UndoWindow::describe(planned.plan.versioning, days);
         print!("{}", output::human_plan(&planned, Some(&undo)));
     }
     let checked = match &saved {
