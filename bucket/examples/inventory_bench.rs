@@ -7,10 +7,11 @@
 //! `inventory_bench read s3://…/manifest.json`: folds that report as `plan --inventory` does,
 //! then prints wall seconds, rows per second and this process's peak RSS.
 
-use bucket::testkit::{fresh_bucket, localstack, parquet_inventory, InventoryObject, Report};
+use bucket::testkit::{
+    csv_inventory, fresh_bucket, localstack, parquet_inventory, InventoryObject, Report,
+};
 use bucket::{connect, ScanOptions, Target};
 use parquet::basic::Compression;
-use std::io::Write;
 use std::time::Instant;
 
 const DEPLOYMENTS: u64 = 1_000;
@@ -29,22 +30,6 @@ fn rows(from: u64, to: u64) -> Vec<InventoryObject> {
             is_delete_marker: false,
         })
         .collect()
-}
-
-fn csv_gz(bucket: &str, rows: &[InventoryObject]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    for r in rows {
-        let at = chrono::DateTime::from_timestamp_millis(r.last_modified_ms)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        writeln!(
-            gz,
-            "\"{bucket}\",\"{}\",\"v1\",\"true\",\"false\",\"100\",\"{at}\",\"etag\"",
-            r.key
-        )
-        .unwrap();
-    }
-    gz.finish().unwrap()
 }
 
 fn peak_rss_mb() -> f64 {
@@ -67,7 +52,10 @@ async fn main() {
             let (mut csv, mut pq) = (Vec::new(), Vec::new());
             for f in 0..files {
                 let part = rows(n * f / files, n * (f + 1) / files);
-                csv.push((format!("part-{f}.csv.gz"), csv_gz(source.name(), &part)));
+                csv.push((
+                    format!("part-{f}.csv.gz"),
+                    csv_inventory(source.name(), &part),
+                ));
                 let bytes = parquet_inventory(source.name(), &part, Compression::SNAPPY);
                 pq.push((format!("part-{f}.parquet"), bytes));
             }

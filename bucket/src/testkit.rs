@@ -146,6 +146,6 @@ pub async fn object_body(b: &Bucket, key: &str) -> Option<Vec<u8>> {
 
 mod inventory;
 pub use inventory::{
-    parquet_inventory, write_inventory, write_parquet_inventory, InventoryObject, Report,
-    INVENTORY_SCHEMA, PARQUET_INVENTORY_SCHEMA,
+    csv_inventory, parquet_inventory, write_inventory, write_parquet_inventory, InventoryObject,
+    Report, INVENTORY_SCHEMA, PARQUET_INVENTORY_SCHEMA,
 };

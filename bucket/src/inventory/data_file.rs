@@ -9,7 +9,7 @@
 //! un-gzip or parse (the damage explains the rest); the counters of a refused file are never
 //! used: nothing is planned from part of a report.
 
-use super::{fold, parse_row, CsvSchema, DataFile, Schema};
+use super::{fold, hex, parse_row, CsvSchema, DataFile, Schema};
 use crate::scan::Agg;
 use md5::{Digest, Md5};
 use retention::LooseObjects;
@@ -126,12 +126,7 @@ impl<'a> DataFileReader<'a> {
     /// The whole body was fed: a CSV file's counters, or a checked Parquet file ready to be
     /// read (CPU work for its caller to put where it blocks nothing), or why it cannot be used.
     pub(crate) fn end(self) -> Result<Ended, String> {
-        let got: String = self
-            .md5
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let got = hex(&self.md5.finalize());
         if !got.eq_ignore_ascii_case(&self.file.md5) {
             return Err(format!(
                 "its MD5 is {got}, the manifest says {}: the file is damaged or not the one listed",

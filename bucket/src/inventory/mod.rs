@@ -161,6 +161,11 @@ impl FromStr for InventoryLocation {
     }
 }
 
+/// Bytes (an MD5 digest) as the lowercase hex a manifest and `manifest.checksum` write.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Adds one current object to the counters of its deployment folder under `prefix` (or to the
 /// loose objects beside them); objects outside the prefix and s3-prune's own folder are not
 /// counted, as in a listing.

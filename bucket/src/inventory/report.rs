@@ -5,7 +5,7 @@
 
 use super::data_file::{DataFileReader, Ended, Folded};
 use super::parquet_file;
-use super::{parse_manifest, DataFile, InventoryLocation, Manifest, Schema};
+use super::{hex, parse_manifest, DataFile, InventoryLocation, Manifest, Schema};
 use crate::{Bucket, S3Error, ScanOptions};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
@@ -38,13 +38,6 @@ pub(super) fn newest_first(dir: &str, prefixes: impl IntoIterator<Item = String>
         .collect();
     folders.sort_unstable_by(|a, b| b.cmp(a));
     folders
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl Bucket {
@@ -148,7 +141,7 @@ impl Bucket {
             futures::try_join!(self.get_body(key), self.get_body(&checksum_key))?;
         let body = body.ok_or_else(|| self.refuse(key, "it does not exist"))?;
         if let Some(sum) = checksum {
-            let (want, got) = (String::from_utf8_lossy(&sum), md5_hex(&body));
+            let (want, got) = (String::from_utf8_lossy(&sum), hex(&Md5::digest(&body)));
             if !want.trim().eq_ignore_ascii_case(&got) {
                 return Err(self.refuse(
                     key,

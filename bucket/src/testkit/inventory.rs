@@ -1,6 +1,7 @@
 //! Test support for S3 Inventory: reports written into LocalStack in AWS's documented layout
 //! (a data file and a `manifest.json` naming it with its MD5), as gzip CSV or as Parquet.
 
+use crate::inventory::hex;
 use crate::Bucket;
 use ::parquet::basic::Compression;
 use ::parquet::data_type::{BoolType, ByteArray, ByteArrayType, Int64Type};
@@ -75,32 +76,11 @@ pub async fn write_inventory(
     write_data: bool,
     run: &str,
 ) -> String {
-    use std::io::Write;
-    let mut csv = String::new();
-    for r in rows_of(b).await {
-        let at = chrono::DateTime::from_timestamp_millis(r.last_modified_ms)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        let size = r.size.map(|s| s.to_string()).unwrap_or_default();
-        // URL-encoded as AWS writes CSV keys (the characters the tests use)
-        let key = r
-            .key
-            .replace('%', "%25")
-            .replace('+', "%2B")
-            .replace(' ', "+");
-        csv.push_str(&format!(
-            "\"{}\",\"{key}\",\"v1\",\"{}\",\"{}\",\"{size}\",\"{at}\",\"etag\"\n",
-            b.name(),
-            r.is_latest,
-            r.is_delete_marker,
-        ));
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(csv.as_bytes()).unwrap();
+    let data = csv_inventory(b.name(), &rows_of(b).await);
     let report = Report {
         format: "CSV",
         schema,
-        files: vec![("part-1.csv.gz".into(), gz.finish().unwrap())],
+        files: vec![("part-1.csv.gz".into(), data)],
     };
     report.put(b, reports, md5_override, write_data, run).await
 }
@@ -122,6 +102,31 @@ pub async fn write_parquet_inventory(
         )],
     };
     report.put(b, reports, md5_override, true, run).await
+}
+
+/// A gzip CSV inventory data file of `rows` in [`INVENTORY_SCHEMA`], keys URL-encoded as AWS
+/// writes them (the characters the tests use: `%`, `+`, space).
+pub fn csv_inventory(bucket: &str, rows: &[InventoryObject]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for r in rows {
+        let at = chrono::DateTime::from_timestamp_millis(r.last_modified_ms)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let size = r.size.map(|s| s.to_string()).unwrap_or_default();
+        let key = r
+            .key
+            .replace('%', "%25")
+            .replace('+', "%2B")
+            .replace(' ', "+");
+        writeln!(
+            gz,
+            "\"{bucket}\",\"{key}\",\"v1\",\"{}\",\"{}\",\"{size}\",\"{at}\",\"etag\"",
+            r.is_latest, r.is_delete_marker,
+        )
+        .unwrap();
+    }
+    gz.finish().unwrap()
 }
 
 /// A Parquet inventory data file of `rows` in [`PARQUET_INVENTORY_SCHEMA`].
@@ -215,7 +220,7 @@ impl Report<'_> {
     ) -> String {
         let mut listed = Vec::new();
         for (name, data) in self.files {
-            let md5 = md5_hex(&data);
+            let md5 = hex(&Md5::digest(&data));
             let data_key = format!("inv/{}/{run}/files/{name}", b.name());
             let size = data.len();
             if write_data {
@@ -240,7 +245,7 @@ impl Report<'_> {
         let dir = format!("inv/{}/{run}/", b.name());
         let manifest = manifest.to_string().into_bytes();
         // AWS writes manifest.checksum (the manifest's MD5) last: a report is complete with it
-        let checksum = md5_hex(&manifest);
+        let checksum = hex(&Md5::digest(&manifest));
         let key = format!("{dir}manifest.json");
         reports
             .put(&key, manifest, "application/json", &[])
@@ -257,11 +262,4 @@ impl Report<'_> {
             .unwrap();
         format!("s3://{}/{key}", reports.name())
     }
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -28,10 +28,7 @@ fn file(key: &str, body: &[u8]) -> DataFile {
     DataFile {
         key: key.into(),
         size: body.len() as u64,
-        md5: Md5::digest(body)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        md5: hex(&Md5::digest(body)),
     }
 }
 
