@@ -112,7 +112,14 @@ dist() {
 }
 
 case "$want" in
-  all) rust; localstack; binaryen; chromium; playwright; wasm_bindgen ;;
+  all)
+    # wasm-bindgen is a 2-minute compile (CPU); the rest is downloads (network, disk): both at
+    # once, so a bare machine waits for the longer of the two, not their sum.
+    rust
+    wasm_bindgen & compiling=$!
+    localstack; binaryen; chromium; playwright
+    wait "$compiling" || { log "installing wasm-bindgen-cli failed"; exit 1; }
+    ;;
   rust) rust ;;
   wasm-bindgen) wasm_bindgen ;;
   binaryen) binaryen ;;

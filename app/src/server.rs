@@ -394,6 +394,7 @@ impl AppState {
             journal,
             notifier: self.config.notifier.clone(),
             lifecycle_over: self.config.lifecycle_over,
+            require_lease: false,
         };
         tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, user, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.

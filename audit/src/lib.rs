@@ -76,6 +76,14 @@ impl std::fmt::Display for Expiry {
     }
 }
 
+/// A deployment the plan doomed that a run left untouched: checked again just before its keys
+/// would go, it had been pinned, or had gone live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    pub deployment: String,
+    pub reason: String,
+}
+
 /// A delete marker a run's delete created on a versioned bucket: removing it brings the object
 /// back with its content (see `s3-prune restore`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +161,15 @@ pub struct Record {
     /// Deployments handed to S3 lifecycle expiration, and earlier handovers checked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expiries: Vec<Expiry>,
+    /// The run's id in the bucket's journal (`<prefix>.s3-prune/runs/<run>/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The machine it ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Doomed deployments left untouched because they were pinned or went live mid-run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
 }
 
 impl Record {
@@ -185,6 +202,9 @@ impl Record {
             restore_of: None,
             restored: Vec::new(),
             expiries: Vec::new(),
+            run: None,
+            host: None,
+            held: Vec::new(),
         }
     }
 

@@ -187,6 +187,9 @@ mod tests {
             restore_of: None,
             restored: vec![],
             expiries: vec![],
+            run: None,
+            host: None,
+            held: vec![],
         }
     }
 

@@ -8,6 +8,8 @@ mod delete;
 mod error;
 mod expire;
 pub mod inventory;
+mod journal;
+mod lease;
 mod lifecycle;
 mod live_from;
 mod meta;
@@ -18,9 +20,14 @@ mod scan;
 mod state;
 
 pub use connect::{connect, Connect, Target};
-pub use delete::{DeleteReport, Deletion, DeploymentOutcome, KeyFailure, NewMarker, Progress};
+pub use delete::{
+    BatchKey, BatchOutcome, DeleteReport, Deletion, DeploymentOutcome, KeyFailure, NewMarker,
+    Progress, Unwatched, Watch,
+};
 pub use error::S3Error;
 pub use expire::{Expiry, EXPIRE_RULE};
+pub use journal::{JournalPlace, RunId, RunPart};
+pub use lease::{Lease, LeaseError, LeaseHolder};
 pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};

@@ -152,6 +152,36 @@ impl Bucket {
         Ok(())
     }
 
+    /// The names of the folders directly under `prefix` (without it and the trailing `/`).
+    pub(crate) async fn folders_under(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
+        let mut names = Vec::new();
+        self.each_page(prefix, Some("/"), None, |out| {
+            for p in out.common_prefixes() {
+                if let Some(name) = p.prefix().and_then(|p| p.strip_prefix(prefix)) {
+                    names.push(name.trim_end_matches('/').to_string());
+                }
+            }
+            std::ops::ControlFlow::Continue(None)
+        })
+        .await?;
+        Ok(names)
+    }
+
+    /// Every key under `prefix`, in order.
+    pub(crate) async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
+        let mut keys = Vec::new();
+        self.each_page(prefix, None, None, |out| {
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+            std::ops::ControlFlow::Continue(None)
+        })
+        .await?;
+        Ok(keys)
+    }
+
     /// Each page of ListObjectVersions under `prefix`, in order.
     pub(crate) async fn each_version_page(
         &self,

@@ -4,16 +4,20 @@
 
 use crate::delete::{KeyFailure, MAX_BATCH};
 use crate::{Bucket, S3Error};
+use chrono::{DateTime, Utc};
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// One delete marker to remove: the key it hides, and its version id.
+/// One delete marker to remove: the key it hides, and its version id — or, for a key a run
+/// sent but whose answer was never recorded (the process died), no version id: then the key's
+/// current delete marker, if it was made at or after `not_before`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkerToRemove {
     pub key: String,
-    pub version_id: String,
+    pub version_id: Option<String>,
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// A marker left in place, and why.
@@ -52,7 +56,7 @@ impl RestoreReport {
 
 /// What a key's versions say now: its current delete marker, or that it has a current version.
 enum Current {
-    Marker(String),
+    Marker(String, DateTime<Utc>),
     Version,
 }
 
@@ -85,10 +89,15 @@ impl Bucket {
         let mut todo = Vec::new();
         for m in markers {
             match current.get(&m.key) {
-                Some(Current::Marker(v)) if *v == m.version_id => {
-                    todo.push((m.key.clone(), Some(m.version_id.clone())))
+                Some(Current::Marker(v, _)) if m.version_id.as_ref() == Some(v) => {
+                    todo.push((m.key.clone(), Some(v.clone())))
                 }
-                Some(Current::Marker(_)) => out.left.push(LeftMarker {
+                Some(Current::Marker(v, at))
+                    if m.version_id.is_none() && m.not_before.is_some_and(|t| *at >= t) =>
+                {
+                    todo.push((m.key.clone(), Some(v.clone())))
+                }
+                Some(Current::Marker(..)) => out.left.push(LeftMarker {
                     key: m.key.clone(),
                     why: "deleted again since: its current delete marker is not this run's".into(),
                 }),
@@ -140,7 +149,8 @@ impl Bucket {
             for m in out.delete_markers() {
                 if let (Some(k), Some(true)) = (m.key(), m.is_latest()) {
                     let v = m.version_id().unwrap_or("null").to_string();
-                    current.insert(k.to_string(), Current::Marker(v));
+                    let at = crate::scan::to_chrono(m.last_modified());
+                    current.insert(k.to_string(), Current::Marker(v, at));
                 }
             }
         })

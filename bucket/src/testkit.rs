@@ -70,7 +70,13 @@ pub async fn remove_keys(b: &Bucket, keys: impl IntoIterator<Item = String>) {
     }
 }
 
-/// Every current key in the bucket, sorted.
+/// s3-prune's own bookkeeping, which every apply and restore now writes: the run journal
+/// (`<prefix>.s3-prune/runs/…`) and the lease. Tests look at what the deployments hold.
+pub fn is_bookkeeping(key: &str) -> bool {
+    key.contains(".s3-prune/runs/") || key.ends_with(".s3-prune/lease")
+}
+
+/// Every current key in the bucket, sorted (s3-prune's journal and lease left out).
 pub async fn all_keys(b: &Bucket) -> Vec<String> {
     let mut keys = Vec::new();
     let mut token = None;
@@ -86,7 +92,8 @@ pub async fn all_keys(b: &Bucket) -> Vec<String> {
         keys.extend(
             out.contents()
                 .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
+                .filter_map(|o| o.key().map(str::to_string))
+                .filter(|k| !is_bookkeeping(k)),
         );
         match out.next_continuation_token() {
             Some(t) => token = Some(t.to_string()),
@@ -97,7 +104,7 @@ pub async fn all_keys(b: &Bucket) -> Vec<String> {
     keys
 }
 
-/// Every (key, is_delete_marker) version in the bucket.
+/// Every (key, is_delete_marker) version in the bucket (s3-prune's journal and lease left out).
 pub async fn all_versions(b: &Bucket) -> Vec<(String, bool)> {
     let mut v = Vec::new();
     let (mut km, mut vm) = (None, None);
@@ -127,6 +134,7 @@ pub async fn all_versions(b: &Bucket) -> Vec<(String, bool)> {
         km = out.next_key_marker().map(str::to_string);
         vm = out.next_version_id_marker().map(str::to_string);
     }
+    v.retain(|(k, _)| !is_bookkeeping(k));
     v.sort();
     v
 }

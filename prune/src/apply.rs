@@ -1,9 +1,14 @@
-//! Step 3: journal, delete, report. The record is written as `started` before the first delete
-//! and completed after, so every run is on record even if the process dies mid-way.
+//! Step 3: lease, journal, delete, report. The bucket's lease is taken first (one apply per
+//! bucket and prefix, everywhere); the run is journalled in the bucket (`crate::journal`) and
+//! in the front end's own journal as `started` before the first delete, each batch's keys
+//! before it is sent, and completed after, so every run is on record even if the process dies
+//! mid-way.
 
+use crate::journal::RunJournal;
+use crate::watch::{keep_lease, Guard, Watcher, LEASE_TTL};
 use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
-use bucket::{DeleteReport, Deletion, Progress};
+use bucket::{DeleteReport, Deletion, JournalPlace, LeaseError, LeaseHolder, Progress, RunId};
 use chrono::{DateTime, Utc};
 use retention::Doomed;
 use retention::Versioning;
@@ -50,6 +55,18 @@ impl Journal for LogJournal {
 #[error("the audit record could not be written before deleting, so nothing was deleted: {0}")]
 pub struct JournalError(pub String);
 
+/// Why an apply did not start; nothing was deleted.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// Another apply holds the bucket's lease (or it could not be taken).
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
+    #[error("the server at {endpoint} ignores conditional writes (a second If-None-Match PUT of the lease succeeded), so it cannot stop two applies at once; --require-lease refuses to apply there. Nothing was deleted")]
+    NoConditionalWrites { endpoint: String },
+}
+
 /// Who applies, from where, and how.
 pub struct ApplyContext {
     /// Session user, `user@host`, or the Lambda ARN.
@@ -65,6 +82,9 @@ pub struct ApplyContext {
     /// `--via-lifecycle`: doomed deployments of more objects than this are handed to S3
     /// lifecycle expiration instead of deleted by requests, and earlier handovers are checked.
     pub lifecycle_over: Option<u64>,
+    /// Refuse to apply where the server ignores conditional writes (the lease cannot hold);
+    /// otherwise such a server gets a warning.
+    pub require_lease: bool,
 }
 
 /// What an apply did: the audit record (one shape for every front end), and whether writing
@@ -86,9 +106,10 @@ impl Report {
 /// Deletes what `checked` dooms. Fails only before the first delete (the journal could not
 /// be written); from then on everything — failures, skipped newer keys, a stop — is in the
 /// report.
-pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, JournalError> {
+pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyError> {
     let Checked { planned, doomed } = checked;
-    let mut record = started(&planned, &ctx.who, ctx.source, Utc::now());
+    let now = Utc::now();
+    let mut record = started(&planned, &ctx.who, ctx.source, now);
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;
         return Ok(Report {
@@ -97,7 +118,30 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
             journal_error: None,
         });
     }
-    record.id = ctx.journal.begin(&record).map_err(JournalError)?;
+    let run = RunId::new(now);
+    record.run = Some(run.to_string());
+    record.host = Some(host());
+    let bucket = planned.bucket.clone();
+    let lease = Arc::new(take_lease(&bucket, &record, ctx.require_lease).await?);
+    let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
+    let begun = match journal.start(&record, &doomed).await {
+        Ok(()) => ctx.journal.begin(&record).map_err(JournalError),
+        Err(e) => Err(JournalError(e)),
+    };
+    record.id = match begun {
+        Ok(id) => id,
+        Err(e) => {
+            release(&bucket, &lease).await;
+            return Err(e.into());
+        }
+    };
+    let lost = Arc::new(std::sync::Mutex::new(None));
+    let keeper = tokio::spawn(keep_lease(
+        bucket.clone(),
+        lease.clone(),
+        ctx.progress.clone(),
+        lost.clone(),
+    ));
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
     let handover = match ctx.lifecycle_over {
         Some(over) => crate::expire::hand_over(&planned.bucket, doomed, over).await,
@@ -108,16 +152,32 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
         },
     };
     let doomed = handover.by_requests;
-    let report = planned
-        .bucket
-        .delete_deployments(
+    let watcher = Watcher {
+        guard: Guard::new(bucket.clone(), planned.live_pointer.clone()),
+        journal: journal.clone(),
+    };
+    let report = bucket
+        .delete_deployments_watched(
             &doomed,
             deletion(&planned),
             ctx.concurrency,
             ctx.progress.clone(),
+            &watcher,
         )
         .await;
+    keeper.abort();
     complete(&mut record, &report, &doomed);
+    let stopped_by = [
+        lost.lock().unwrap_or_else(|e| e.into_inner()).take(),
+        journal.error(),
+    ];
+    for why in stopped_by.into_iter().flatten() {
+        record.failures.push(audit::Failure {
+            key: journal.place().url(),
+            error: format!("the run stopped: {why}"),
+        });
+        record.status = Status::Failed;
+    }
     record.expiries = handover.expiries;
     if !handover.failures.is_empty() {
         record.failures.extend(handover.failures);
@@ -125,7 +185,11 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
             record.status = Status::Failed;
         }
     }
-    let journal_error = ctx.journal.finish(&record).err();
+    let journal_error = match journal.end(&record).await {
+        Ok(()) => ctx.journal.finish(&record).err(),
+        Err(e) => Some(e),
+    };
+    release(&bucket, &lease).await;
     ctx.notifier.send(&record).await;
     if let Some(e) = &journal_error {
         tracing::error!(error = %e, "the apply ran but its audit record could not be completed");
@@ -136,6 +200,50 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, Journa
         record,
         journal_error,
     })
+}
+
+/// Takes the bucket's lease for this run, or says who holds it.
+pub(crate) async fn take_lease(
+    bucket: &bucket::Bucket,
+    record: &Record,
+    require: bool,
+) -> Result<bucket::Lease, ApplyError> {
+    let since = Utc::now();
+    let holder = LeaseHolder {
+        run: record.run.clone().unwrap_or_default(),
+        who: record.who.clone(),
+        source: record.source.clone(),
+        host: record.host.clone().unwrap_or_default(),
+        since,
+        expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
+    };
+    let lease = bucket.take_lease(holder).await?;
+    if !lease.conditional {
+        if require {
+            release(bucket, &lease).await;
+            return Err(ApplyError::NoConditionalWrites {
+                endpoint: bucket.endpoint().to_string(),
+            });
+        }
+        tracing::warn!(endpoint = bucket.endpoint(), "the server ignores conditional writes: the lease cannot stop a second apply running at once (--require-lease refuses instead)");
+    }
+    Ok(lease)
+}
+
+pub(crate) async fn release(bucket: &bucket::Bucket, lease: &bucket::Lease) {
+    if let Err(e) = bucket.release_lease(lease).await {
+        tracing::warn!(error = %e, key = lease.key(), "the lease could not be removed: it expires by itself");
+    }
+}
+
+/// This machine's name, for the journal and the lease.
+pub(crate) fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
 }
 
 /// How to delete: purge on request; on a versioning-enabled bucket, keep the delete markers'
@@ -195,6 +303,16 @@ fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
             key: s.key.clone(),
             version_id: s.version_id.clone(),
             last_modified: s.last_modified,
+        })
+        .collect();
+    record.held = report
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            Some(audit::Held {
+                deployment: d.id.to_string(),
+                reason: d.held.clone()?,
+            })
         })
         .collect();
     record.markers = report

@@ -17,14 +17,18 @@ mod apply;
 mod check;
 mod doc;
 mod expire;
+pub mod journal;
 mod notify;
 mod plan;
 mod restore;
+mod watch;
 
-pub use apply::{apply, ApplyContext, Journal, JournalError, LogJournal, Report};
+pub use apply::{apply, ApplyContext, ApplyError, Journal, JournalError, LogJournal, Report};
 pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
 pub use notify::{BadWebhookUrl, Notifier, Summary, WebhookUrl};
 pub use plan::{scan_and_plan, Planned, ScanSettings};
-pub use restore::{check_restore, restore, RestoreContext, RestoreRefusal, Restored};
+pub use restore::{
+    check_restore, check_restore_run, restore, RestoreContext, RestoreRefusal, Restored,
+};
 pub use retention::{PolicySpec, SpecError, Widening};

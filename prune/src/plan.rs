@@ -36,6 +36,8 @@ pub struct Planned {
     pub versions_to_purge: Option<u64>,
     /// The date of the S3 Inventory report the plan was made from (`--inventory`).
     pub report_date: Option<chrono::DateTime<Utc>>,
+    /// The live pointer's key the plan read (`--live-pointer`): read again while applying.
+    pub live_pointer: Option<String>,
 }
 
 /// Lists the bucket now and plans it with `policy` at the current time.
@@ -61,5 +63,6 @@ pub async fn scan_and_plan(
         plan,
         versions_to_purge,
         report_date: inventory.report_date,
+        live_pointer: settings.live_pointer.clone(),
     })
 }

@@ -2,6 +2,7 @@
 //! it recorded. Checked before anything is touched (the run, the bucket, the deployments asked
 //! for), journalled like an apply, and reported per deployment.
 
+use crate::journal::RunJournal;
 use crate::Journal;
 use audit::{DeletedDeployment, Failure, Record, Status};
 use bucket::{Bucket, MarkerToRemove, RestoreReport};
@@ -14,24 +15,24 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RestoreRefusal {
     #[error("run {run} is not in the audit log: see `s3-prune history` for the runs on record")]
-    NoSuchRun { run: i64 },
+    NoSuchRun { run: String },
     #[error("run {run} is itself a restore; restore the apply it undid instead")]
-    IsRestore { run: i64 },
+    IsRestore { run: String },
     #[error("run {run} was on bucket '{bucket}' (prefix '{prefix}'), not this one")]
     OtherBucket {
-        run: i64,
+        run: String,
         bucket: String,
         prefix: String,
     },
     #[error("bucket '{bucket}' is not versioned: its deletes are permanent and cannot be undone (`s3-prune undo-window` enables versioning for future runs)")]
     Unversioned { bucket: String },
     #[error("run {run} purged versions (--purge-versions): what it deleted is gone for good")]
-    Purged { run: i64 },
+    Purged { run: String },
     #[error("run {run} recorded no delete markers (the bucket was not versioned then, or it deleted nothing): there is nothing to restore")]
-    NoMarkers { run: i64 },
+    NoMarkers { run: String },
     #[error("run {run} did not delete {ids}: it deleted {deleted}")]
     NotInRun {
-        run: i64,
+        run: String,
         ids: String,
         deleted: String,
     },
@@ -39,6 +40,8 @@ pub enum RestoreRefusal {
         "the audit record could not be written before restoring, so nothing was restored: {0}"
     )]
     Journal(String),
+    #[error("{0}")]
+    Lease(String),
     #[error("{0}")]
     S3(String),
 }
@@ -59,16 +62,50 @@ pub struct Restored {
     pub journal_error: Option<String>,
 }
 
-/// Checks that `run` can be restored on `bucket` (optionally only the deployments `only`)
-/// and returns the markers to remove, per deployment.
+/// Checks that `run` (from the local audit log) can be restored on `bucket` (optionally only
+/// the deployments `only`) and returns the markers to remove, per deployment.
 pub async fn check_restore(
     bucket: &Bucket,
     run: i64,
     record: Option<&Record>,
     only: &[DeploymentId],
 ) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
-    let rec = record.ok_or(RestoreRefusal::NoSuchRun { run })?;
-    if rec.restore_of.is_some() {
+    let label = run.to_string();
+    let rec = record.ok_or(RestoreRefusal::NoSuchRun { run: label.clone() })?;
+    let mut by_id: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
+    for m in &rec.markers {
+        let id = DeploymentId::new(&m.deployment).map_err(|e| RestoreRefusal::S3(e.to_string()))?;
+        by_id.entry(id).or_default().push(MarkerToRemove {
+            key: m.key.clone(),
+            version_id: Some(m.version_id.clone()),
+            not_before: None,
+        });
+    }
+    check_markers(bucket, &label, rec, by_id, only).await
+}
+
+/// [`check_restore`] for a run of the bucket's journal: its markers are those its answers
+/// recorded, and for batches it sent whose answer is not on record (it was killed), the keys'
+/// current delete markers made since it began.
+pub async fn check_restore_run(
+    bucket: &Bucket,
+    run: &str,
+    found: Option<crate::journal::RunToRestore>,
+    only: &[DeploymentId],
+) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+    let found = found.ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
+    check_markers(bucket, run, &found.record, found.markers, only).await
+}
+
+async fn check_markers(
+    bucket: &Bucket,
+    run: &str,
+    rec: &Record,
+    by_id: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+    only: &[DeploymentId],
+) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+    let run = run.to_string();
+    if rec.restore_of.is_some() || rec.policy.get("restore_of").is_some() {
         return Err(RestoreRefusal::IsRestore { run });
     }
     if rec.bucket != bucket.name() || rec.prefix != bucket.prefix() {
@@ -90,53 +127,42 @@ pub async fn check_restore(
     if rec.policy.get("purge_versions") == Some(&serde_json::Value::Bool(true)) {
         return Err(RestoreRefusal::Purged { run });
     }
-    if rec.markers.is_empty() {
+    if by_id.is_empty() {
         return Err(RestoreRefusal::NoMarkers { run });
-    }
-    let mut by_id: BTreeMap<&str, Vec<MarkerToRemove>> = BTreeMap::new();
-    for m in &rec.markers {
-        by_id
-            .entry(m.deployment.as_str())
-            .or_default()
-            .push(MarkerToRemove {
-                key: m.key.clone(),
-                version_id: m.version_id.clone(),
-            });
     }
     let missing: Vec<&str> = only
         .iter()
+        .filter(|id| !by_id.contains_key(*id))
         .map(DeploymentId::as_str)
-        .filter(|id| !by_id.contains_key(id))
         .collect();
     if !missing.is_empty() {
         return Err(RestoreRefusal::NotInRun {
             run,
             ids: missing.join(", "),
-            deleted: by_id.keys().copied().collect::<Vec<_>>().join(", "),
+            deleted: by_id
+                .keys()
+                .map(DeploymentId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
-    by_id
+    Ok(by_id
         .into_iter()
-        .filter(|(id, _)| only.is_empty() || only.iter().any(|o| o.as_str() == *id))
-        .map(|(id, markers)| {
-            DeploymentId::new(id)
-                .map(|id| (id, markers))
-                .map_err(|e| RestoreRefusal::S3(e.to_string()))
-        })
-        .collect()
+        .filter(|(id, _)| only.is_empty() || only.contains(id))
+        .collect())
 }
 
 /// Removes the markers [`check_restore`] returned, journalling a record of the restore
 /// (`restore_of: run`) before the first request and completing it after.
 pub async fn restore(
     bucket: &Bucket,
-    run: i64,
+    run: &str,
     todo: Vec<(DeploymentId, Vec<MarkerToRemove>)>,
     ctx: RestoreContext,
 ) -> Result<Restored, RestoreRefusal> {
     let mut record = Record {
         policy: serde_json::json!({ "restore_of": run }),
-        restore_of: Some(run),
+        restore_of: run.parse().ok(),
         ..Record::begin(
             &ctx.who,
             ctx.source,
@@ -145,10 +171,25 @@ pub async fn restore(
             Utc::now(),
         )
     };
-    record.id = ctx
-        .journal
-        .begin(&record)
-        .map_err(RestoreRefusal::Journal)?;
+    let run_id = bucket::RunId::new(record.started_at);
+    record.run = Some(run_id.to_string());
+    record.host = Some(crate::apply::host());
+    // One writer per bucket: a restore waits for no apply, it is refused while one runs.
+    let lease = crate::apply::take_lease(bucket, &record, false)
+        .await
+        .map_err(|e| RestoreRefusal::Lease(e.to_string()))?;
+    let journal = RunJournal::new(bucket::JournalPlace::of(bucket), run_id);
+    let begun = match journal.start(&record, &[]).await {
+        Ok(()) => ctx.journal.begin(&record),
+        Err(e) => Err(e),
+    };
+    record.id = match begun {
+        Ok(id) => id,
+        Err(e) => {
+            crate::apply::release(bucket, &lease).await;
+            return Err(RestoreRefusal::Journal(e));
+        }
+    };
     let report = bucket.restore(&todo).await;
     record.duration_ms = report.duration_ms;
     record.restored = report
@@ -181,7 +222,11 @@ pub async fn restore(
     } else {
         Status::Failed
     };
-    let journal_error = ctx.journal.finish(&record).err();
+    let journal_error = match journal.end(&record).await {
+        Ok(()) => ctx.journal.finish(&record).err(),
+        Err(e) => Some(e),
+    };
+    crate::apply::release(bucket, &lease).await;
     ctx.notifier.send(&record).await;
     Ok(Restored {
         record,

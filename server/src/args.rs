@@ -41,7 +41,9 @@ pub enum Command {
     Pin(PinArgs),
     /// Remove a stored pin.
     Unpin(PinArgs),
-    /// Print the audit log of past applies as JSON lines, newest first.
+    /// The runs on record for a bucket (from its journal, `<prefix>.s3-prune/runs/`), newest
+    /// first, whichever front end or machine ran them. Without a bucket: this machine's
+    /// local audit log (SQLite) as JSON lines.
     History(HistoryArgs),
     /// Undo an apply on a versioned bucket: remove the delete markers it made, so every object
     /// of its deployments is back with its content.
@@ -71,6 +73,7 @@ impl Command {
             Command::Demo(a) => Some(&mut a.endpoint),
             Command::Pin(a) | Command::Unpin(a) => Some(&mut a.endpoint),
             Command::Restore(a) => Some(&mut a.endpoint),
+            Command::History(a) => Some(&mut a.endpoint),
             Command::UndoWindow(a) => Some(&mut a.endpoint),
             _ => None,
         }
@@ -133,9 +136,10 @@ pub struct UndoWindowArgs {
 #[derive(Args, Debug, Clone)]
 pub struct RestoreArgs {
     pub bucket: String,
-    /// The apply to undo: its audit record number (`s3-prune history`, the dashboard's History).
-    #[arg(long, value_name = "N")]
-    pub run: i64,
+    /// The apply to undo: its run id in the bucket's journal (`s3-prune history BUCKET`, the
+    /// dashboard's History), or the number of a record in the local audit log.
+    #[arg(long, value_name = "ID")]
+    pub run: String,
     /// Restore only this deployment of the run (repeatable; default: all it deleted).
     #[arg(long = "deployment", value_name = "ID")]
     pub deployments: Vec<DeploymentId>,
@@ -328,6 +332,10 @@ pub struct ApplyArgs {
     /// that would change what it deletes are refused.
     #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "policy", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
+    /// Refuse to apply where the S3 server ignores conditional writes (If-None-Match), so the
+    /// bucket's lease could not stop a second apply running at once (default: a warning).
+    #[arg(long)]
+    pub require_lease: bool,
     #[command(flatten)]
     pub lifecycle: LifecycleArgs,
     #[command(flatten)]
@@ -367,9 +375,18 @@ impl AuditArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct HistoryArgs {
+    /// The bucket whose journal to read (default: the local audit log).
+    pub bucket: Option<String>,
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    /// A list of runs as JSON (id, source, who, status, started, deleted, …).
+    #[arg(long)]
+    pub json: bool,
     /// How many runs, newest first.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    #[command(flatten)]
+    pub endpoint: Endpoint,
     #[command(flatten)]
     pub audit: AuditArgs,
 }

@@ -348,6 +348,7 @@ pub async fn handle(
         journal: Arc::new(LogJournal),
         notifier: base.notifier.clone(),
         lifecycle_over: base.lifecycle_over,
+        require_lease: false,
     };
     let report = prune::apply(checked, ctx).await;
     if let Some(w) = watchdog {

@@ -63,7 +63,7 @@ async fn main() -> ExitCode {
         args::Command::Demo(a) => demo::demo(a).await,
         args::Command::Pin(a) => run::pin(a, true).await,
         args::Command::Unpin(a) => run::pin(a, false).await,
-        args::Command::History(a) => run::history(a),
+        args::Command::History(a) => run::history(a).await,
         args::Command::Restore(a) => restore::restore(a).await,
         args::Command::UndoWindow(a) => restore::undo_window(a).await,
         args::Command::Lambda => lambda::run().await,

@@ -188,6 +188,21 @@ pub fn human_report(r: &Record) -> String {
     for e in &r.expiries {
         let _ = writeln!(s, "{}", escape(&e.to_string()));
     }
+    for h in &r.held {
+        let _ = writeln!(
+            s,
+            "{}: left untouched, {}.",
+            escape(&h.deployment),
+            escape(&h.reason)
+        );
+    }
+    if let Some(run) = &r.run {
+        let _ = writeln!(
+            s,
+            "Run {run} is on record in the bucket (`s3-prune history {}`).",
+            r.bucket
+        );
+    }
     if !r.skipped.is_empty() {
         let _ = writeln!(
             s,
@@ -215,6 +230,38 @@ pub fn human_report(r: &Record) -> String {
             );
         }
         let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
+    }
+    s
+}
+
+/// `history BUCKET`: one line per run, newest first.
+pub fn human_history(runs: &[prune::journal::RunSummary], place: &str) -> String {
+    let mut s = String::new();
+    if runs.is_empty() {
+        let _ = writeln!(s, "No runs on record in {place}.");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{:<28} {:<20} {:<9} {:<11} {:>9}  WHO / DEPLOYMENTS",
+        "RUN", "STARTED (UTC)", "SOURCE", "STATUS", "OBJECTS"
+    );
+    for r in runs {
+        let what = match &r.restore_of {
+            Some(of) => format!("restore of {of}"),
+            None => r.deleted_deployments.join(", "),
+        };
+        let _ = writeln!(
+            s,
+            "{:<28} {:<20} {:<9} {:<11} {:>9}  {} / {}",
+            r.id,
+            r.started.format("%Y-%m-%d %H:%M:%S"),
+            escape(&r.source),
+            r.status.to_string(),
+            r.deleted,
+            escape(&r.who),
+            escape(&what)
+        );
     }
     s
 }

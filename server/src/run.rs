@@ -124,6 +124,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         journal,
         notifier: args.notify.notifier(),
         lifecycle_over: args.lifecycle.over(),
+        require_lease: args.require_lease,
     };
     let report = prune::apply(checked, ctx).await;
     stopper.abort();
@@ -268,10 +269,30 @@ pub async fn pin(args: PinArgs, add: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn history(args: HistoryArgs) -> Result<ExitCode> {
-    let log = args.audit.open()?;
-    for r in log.list(args.limit)? {
-        println!("{}", serde_json::to_string(&r)?);
+pub async fn history(args: HistoryArgs) -> Result<ExitCode> {
+    let Some(name) = &args.bucket else {
+        // This machine's audit log, as before runs were journalled in the bucket.
+        let log = args.audit.open()?;
+        for r in log.list(args.limit)? {
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let bucket = open(name, &args.prefix, &args.endpoint).await?;
+    let place = bucket::JournalPlace::of(&bucket);
+    let history = prune::journal::history(&place, args.limit).await?;
+    for u in &history.unreadable {
+        eprintln!(
+            "warning: {}{}: unreadable, skipped: {}",
+            place.url(),
+            output::escape(&u.name),
+            u.problem
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&history.runs)?);
+    } else {
+        print!("{}", output::human_history(&history.runs, &place.url()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -52,7 +52,7 @@ impl AppState {
             journal: journal as Arc<dyn prune::Journal>,
             notifier: self.config.notifier.clone(),
         };
-        let done = prune::restore(&b, run, todo, ctx)
+        let done = prune::restore(&b, &run.to_string(), todo, ctx)
             .await
             .map_err(AppError::new)?;
         // The deployments are back: the cached scan no longer shows the bucket.

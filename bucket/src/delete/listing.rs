@@ -7,7 +7,7 @@
 //! for the next run. Either way no key outside the deployment's folder and no key newer than
 //! the plan's view of it is ever sent.
 
-use super::{KeyFailure, NewerKey, Progress};
+use super::{KeyFailure, NewerKey, Progress, Watch};
 use crate::pages::{KeyPages, VersionPages};
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
@@ -30,6 +30,8 @@ pub(super) enum Listed {
         i: usize,
         result: Result<(), KeyFailure>,
     },
+    /// Checked again before listing, it is to stay (the reason says why): nothing follows.
+    Held { i: usize, reason: String },
 }
 
 /// One listed object or version.
@@ -179,7 +181,16 @@ impl Bucket {
         purge: bool,
         tx: Sender<Listed>,
         progress: &Progress,
+        watch: &dyn Watch,
     ) {
+        if progress.stop_requested() {
+            return;
+        }
+        if let Some(reason) = watch.hold(&d.id).await {
+            tracing::warn!(deployment = %d.id, reason, "held since the plan: left untouched");
+            let _ = tx.send(Listed::Held { i, reason }).await;
+            return;
+        }
         let prefix = self.deployment_prefix(&d.id);
         let mut pager = if purge {
             Pager::Versions(VersionPages::new(self, &prefix))

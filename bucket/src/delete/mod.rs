@@ -6,6 +6,7 @@
 
 mod batch;
 mod listing;
+mod watch;
 
 use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
@@ -18,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+pub use watch::{BatchKey, BatchOutcome, Unwatched, Watch};
 
 /// S3's hard limit per DeleteObjects request.
 pub const MAX_BATCH: usize = 1000;
@@ -87,12 +89,16 @@ pub struct DeploymentOutcome {
     /// With [`Deletion::Marked`]: the delete markers the deletes created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<NewMarker>,
+    /// Left untouched because, checked again just before its keys would go, it was pinned or
+    /// live (the reason says which): nothing of it was listed or sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 impl DeploymentOutcome {
     /// Nothing of it is left that the plan saw.
     pub fn is_gone(&self) -> bool {
-        self.finished && self.failed.is_empty() && self.skipped.is_empty()
+        self.finished && self.failed.is_empty() && self.skipped.is_empty() && self.held.is_none()
     }
 }
 
@@ -107,8 +113,13 @@ pub struct DeleteReport {
 }
 
 impl DeleteReport {
+    /// Every deployment is gone, or was held back on purpose (pinned or live since the plan).
     pub fn is_complete(&self) -> bool {
-        !self.stopped && self.deployments.iter().all(DeploymentOutcome::is_gone)
+        !self.stopped
+            && self
+                .deployments
+                .iter()
+                .all(|d| d.is_gone() || d.held.is_some())
     }
 }
 /// Live counters for a progress bar or a web page, cheap to read from another task; and the
@@ -162,6 +173,7 @@ struct Tally {
     markers: Vec<NewMarker>,
     /// Its listing is complete (all its keys are in the pipeline).
     listed_ok: bool,
+    held: Option<String>,
 }
 
 /// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
@@ -200,6 +212,62 @@ fn book(tally: &mut [Tally], sent: &[Tagged], answer: BatchAnswer, progress: &Pr
 }
 
 impl Bucket {
+    /// One batch: its intent told to `watch` (refused: not sent, every key failed, the run
+    /// stops), the DeleteObjects, then its answer told to `watch` (refused: the run stops).
+    async fn send_watched(
+        &self,
+        batch: &[Tagged],
+        n: u64,
+        doomed: &[Doomed],
+        how: Deletion,
+        watch: &dyn Watch,
+        progress: &Progress,
+    ) -> BatchAnswer {
+        let keys: Vec<BatchKey> = batch
+            .iter()
+            .map(|(i, (key, version_id))| BatchKey {
+                deployment: doomed[*i].id.clone(),
+                key: key.clone(),
+                version_id: version_id.clone(),
+            })
+            .collect();
+        if let Err(e) = watch.before_batch(n, &keys).await {
+            tracing::error!(batch = n, error = %e, "the batch's intent could not be recorded: not sent, stopping");
+            progress.request_stop();
+            let failed = keys
+                .into_iter()
+                .map(|k| KeyFailure {
+                    key: k.key,
+                    version_id: k.version_id,
+                    error: format!("not sent: {e}"),
+                })
+                .collect();
+            return BatchAnswer {
+                failed,
+                markers: Vec::new(),
+            };
+        }
+        let pairs: Vec<(String, Option<String>)> = batch.iter().map(|(_, k)| k.clone()).collect();
+        let answer = self.delete_batch(&pairs, how == Deletion::Marked).await;
+        let owner: HashMap<&str, &DeploymentId> = keys
+            .iter()
+            .map(|k| (k.key.as_str(), &k.deployment))
+            .collect();
+        let outcome = BatchOutcome {
+            markers: answer
+                .markers
+                .iter()
+                .filter_map(|m| Some(((*owner.get(m.key.as_str())?).clone(), m.clone())))
+                .collect(),
+            failed: answer.failed.clone(),
+        };
+        if let Err(e) = watch.after_batch(n, &outcome).await {
+            tracing::error!(batch = n, error = %e, "the batch's answer could not be recorded: stopping");
+            progress.request_stop();
+        }
+        answer
+    }
+
     /// Deletes every object of each doomed deployment that is not newer than the plan saw it
     /// (`Doomed::newest`); newer keys are skipped and reported. With `purge_versions`, every
     /// such version and delete marker too. Failures are collected per key, never hidden; a
@@ -219,6 +287,20 @@ impl Bucket {
         concurrency: usize,
         progress: Arc<Progress>,
     ) -> DeleteReport {
+        self.delete_deployments_watched(doomed, how, concurrency, progress, &Unwatched)
+            .await
+    }
+
+    /// [`Bucket::delete_deployments`] with `watch` asked before each deployment and told of
+    /// each batch (see [`Watch`]).
+    pub async fn delete_deployments_watched(
+        &self,
+        doomed: &[Doomed],
+        how: Deletion,
+        concurrency: usize,
+        progress: Arc<Progress>,
+        watch: &dyn Watch,
+    ) -> DeleteReport {
         let start = Instant::now();
         let purge_versions = how == Deletion::Purge;
         let concurrency = concurrency.max(1);
@@ -234,7 +316,10 @@ impl Bucket {
                 .enumerate()
                 .map(|(i, d)| {
                     let (tx, progress) = (tx.clone(), &*feeding);
-                    async move { self.feed_doomed(i, d, purge_versions, tx, progress).await }
+                    async move {
+                        self.feed_doomed(i, d, purge_versions, tx, progress, watch)
+                            .await
+                    }
                 })
                 .collect();
             drop(tx); // the deleter sees the end once every job's sender is gone
@@ -252,10 +337,12 @@ impl Bucket {
             let mut ready: VecDeque<Vec<Tagged>> = VecDeque::new();
             let mut batch: Vec<Tagged> = Vec::new();
             let mut listing_done = false;
-            let send = |batch: Vec<Tagged>| async move {
-                let keys: Vec<(String, Option<String>)> =
-                    batch.iter().map(|(_, k)| k.clone()).collect();
-                let answer = self.delete_batch(&keys, how == Deletion::Marked).await;
+            let mut sent_n = 0u64;
+            let stopper = &*progress;
+            let send = |batch: Vec<Tagged>, n: u64| async move {
+                let answer = self
+                    .send_watched(&batch, n, doomed, how, watch, stopper)
+                    .await;
                 (batch, answer)
             };
             loop {
@@ -265,10 +352,12 @@ impl Bucket {
                 // Never more than `concurrency` DeleteObjects at once, however big a deployment.
                 while !stopping && in_flight.len() < concurrency {
                     if let Some(full) = ready.pop_front() {
-                        in_flight.push(send(full));
+                        sent_n += 1;
+                        in_flight.push(send(full, sent_n));
                     } else if in_flight.is_empty() && !batch.is_empty() {
                         // Idle: a partial batch goes now rather than wait to fill up.
-                        in_flight.push(send(std::mem::take(&mut batch)));
+                        sent_n += 1;
+                        in_flight.push(send(std::mem::take(&mut batch), sent_n));
                     } else {
                         break;
                     }
@@ -309,6 +398,10 @@ impl Bucket {
                                 tally[i].failed.push(failure);
                                 progress.deployments_done.fetch_add(1, Ordering::Relaxed);
                             }
+                            Listed::Held { i, reason } => {
+                                tally[i].held = Some(reason);
+                                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+                            }
                         }
                     }
                     Some((sent, answer)) = in_flight.next(), if !in_flight.is_empty() => {
@@ -334,6 +427,7 @@ impl Bucket {
                 skipped: t.skipped,
                 finished: t.listed_ok && t.open == 0,
                 markers: t.markers,
+                held: t.held,
             });
         }
         report.deployments.sort_by(|a, b| a.id.cmp(&b.id));

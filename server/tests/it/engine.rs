@@ -58,6 +58,7 @@ fn ctx(journal: Arc<Recorder>) -> ApplyContext {
         journal,
         notifier: prune::Notifier::default(),
         lifecycle_over: None,
+        require_lease: false,
     }
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod engine;
 mod faults;
 mod inventory;
+mod journal;
 mod lambda;
 mod lifecycle;
 mod live;

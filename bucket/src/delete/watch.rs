@@ -1,0 +1,63 @@
+//! What the caller of a deletion checks and records while it runs: before a deployment's keys
+//! are listed and sent, whether it is still to go (a pin or the live pointer may have changed
+//! since the plan); before each batch is sent, its keys (the journal's intent); after S3
+//! answered, the markers and failures. `prune` implements it; tests and plain callers use
+//! [`Unwatched`].
+
+use super::{KeyFailure, NewMarker};
+use futures::future::BoxFuture;
+use retention::DeploymentId;
+use serde::{Deserialize, Serialize};
+
+/// One key of a batch about to be sent, with the deployment it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchKey {
+    pub deployment: DeploymentId,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+}
+
+/// What one batch's DeleteObjects answered, per deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchOutcome {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<(DeploymentId, NewMarker)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<KeyFailure>,
+}
+
+/// Hooks into a running deletion. An `Err` from a batch hook stops the run: no batch is sent
+/// after it (and the batch a failed `before_batch` was for is not sent either).
+pub trait Watch: Send + Sync {
+    /// Just before deployment `id` is listed and its keys sent: `Some(reason)` leaves it
+    /// untouched (it was pinned or went live since the plan).
+    fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>>;
+    /// Batch `n` (numbered from 1) is about to be sent.
+    fn before_batch<'a>(
+        &'a self,
+        n: u64,
+        keys: &'a [BatchKey],
+    ) -> BoxFuture<'a, Result<(), String>>;
+    /// Batch `n` was answered.
+    fn after_batch<'a>(
+        &'a self,
+        n: u64,
+        outcome: &'a BatchOutcome,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// No checks, no records.
+pub struct Unwatched;
+
+impl Watch for Unwatched {
+    fn hold<'a>(&'a self, _: &'a DeploymentId) -> BoxFuture<'a, Option<String>> {
+        Box::pin(async { None })
+    }
+    fn before_batch<'a>(&'a self, _: u64, _: &'a [BatchKey]) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn after_batch<'a>(&'a self, _: u64, _: &'a BatchOutcome) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -1,0 +1,143 @@
+//! The run journal's objects: `<prefix>.s3-prune/runs/<run-id>/<part>`, written once each
+//! (`If-None-Match: *`: nothing rewrites a part, another run's or its own) and read back by
+//! every front end. What the parts hold is `prune`'s business; here they are named bytes.
+
+use crate::scan::RESERVED;
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+use std::hash::{BuildHasher, Hasher};
+
+/// A run's id: its start time (UTC, to the millisecond) and 8 random hex digits, so ids sort
+/// by time and two hosts starting in the same millisecond still differ.
+/// `20261204T013000123Z-9f3a61c2`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(String);
+
+impl RunId {
+    pub fn new(at: DateTime<Utc>) -> RunId {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(at.timestamp_nanos_opt().unwrap_or_default() as u128);
+        h.write_u32(std::process::id());
+        let random = h.finish() as u32;
+        RunId(format!("{}-{random:08x}", at.format("%Y%m%dT%H%M%S%3fZ")))
+    }
+
+    /// Only ids of this shape name a run (anything else under `runs/` is foreign).
+    pub fn parse(s: &str) -> Option<RunId> {
+        let (time, random) = s.split_once('-')?;
+        let ok = time.len() == 19
+            && time.ends_with('Z')
+            && time.as_bytes()[8] == b'T'
+            && time
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| i == 8 || i == 18 || b.is_ascii_digit())
+            && random.len() == 8
+            && random.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| RunId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A part's name within a run (`start.json`, `intent-000001.json`, …).
+pub type RunPart = String;
+
+/// Where runs are journalled: a bucket and the folder that holds `runs/`.
+#[derive(Debug, Clone)]
+pub struct JournalPlace {
+    bucket: Bucket,
+    /// Ends in `/`: `<prefix>.s3-prune/runs/`.
+    root: String,
+}
+
+impl JournalPlace {
+    /// Beside the deployments: `<prefix>.s3-prune/runs/`.
+    pub fn of(bucket: &Bucket) -> JournalPlace {
+        JournalPlace {
+            bucket: bucket.clone(),
+            root: format!("{}{RESERVED}/runs/", bucket.prefix()),
+        }
+    }
+
+    /// `s3://BUCKET/ROOT/` for messages.
+    pub fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket.name(), self.root)
+    }
+
+    fn key(&self, run: &RunId, part: &str) -> String {
+        format!("{}{run}/{part}", self.root)
+    }
+
+    /// Writes a part once: an existing part is never replaced (`If-None-Match: *`).
+    pub async fn write(&self, run: &RunId, part: &str, body: Vec<u8>) -> Result<(), S3Error> {
+        let b = &self.bucket;
+        b.client
+            .put_object()
+            .bucket(&b.name)
+            .key(self.key(run, part))
+            .content_type("application/json")
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| b.err(e, "s3:PutObject"))?;
+        Ok(())
+    }
+
+    /// A part's body; `None` when the run has no such part.
+    pub async fn read(&self, run: &RunId, part: &str) -> Result<Option<Vec<u8>>, S3Error> {
+        self.bucket.get_body(&self.key(run, part)).await
+    }
+
+    /// Several parts at once (16 requests in flight), in the order asked.
+    pub async fn read_many(
+        &self,
+        run: &RunId,
+        parts: &[RunPart],
+    ) -> Vec<(RunPart, Result<Option<Vec<u8>>, S3Error>)> {
+        stream::iter(parts.iter().cloned())
+            .map(|p| async move {
+                let body = self.read(run, &p).await;
+                (p, body)
+            })
+            .buffered(16)
+            .collect()
+            .await
+    }
+
+    /// Every run on record, oldest first, and the names under `runs/` that are not run ids.
+    pub async fn runs(&self) -> Result<(Vec<RunId>, Vec<String>), S3Error> {
+        let folders = self.bucket.folders_under(&self.root).await?;
+        let mut runs = Vec::new();
+        let mut foreign = Vec::new();
+        for f in folders {
+            match RunId::parse(&f) {
+                Some(id) => runs.push(id),
+                None => foreign.push(f),
+            }
+        }
+        runs.sort();
+        Ok((runs, foreign))
+    }
+
+    /// The parts of one run, by name.
+    pub async fn parts(&self, run: &RunId) -> Result<Vec<RunPart>, S3Error> {
+        let prefix = format!("{}{run}/", self.root);
+        let keys = self.bucket.keys_under(&prefix).await?;
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+            .collect())
+    }
+}

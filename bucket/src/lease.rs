@@ -1,0 +1,245 @@
+//! One apply per bucket and prefix, whichever front end or machine runs it: a lease object at
+//! `<prefix>.s3-prune/lease`, taken with a conditional PUT (`If-None-Match: *`), renewed with
+//! `If-Match` on its ETag while the run lasts, removed at its end, and taken over only once it
+//! has expired. A server that ignores the conditions is detected (a second `If-None-Match: *`
+//! PUT that succeeds) and said so: the caller warns or, with `--require-lease`, refuses.
+
+use crate::scan::RESERVED;
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+/// Who holds a bucket's lease: what the lease object holds, and what a refused run is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseHolder {
+    /// The run id (`runs/<id>/` in the journal).
+    pub run: String,
+    /// The person or principal (`user@host`, the dashboard's user, the Lambda ARN).
+    pub who: String,
+    /// `cli`, `dashboard` or `lambda`.
+    pub source: String,
+    pub host: String,
+    pub since: DateTime<Utc>,
+    /// Renewed while the run lasts; after it, another run may take the lease over.
+    pub expires: DateTime<Utc>,
+}
+
+impl std::fmt::Display for LeaseHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} on {}, run {}) since {}, lease valid until {}",
+            self.who,
+            self.source,
+            self.host,
+            self.run,
+            self.since.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.expires.format("%H:%M:%S UTC")
+        )
+    }
+}
+
+/// A lease this process holds. Renew it before `expires`; release it at the end.
+#[derive(Debug)]
+pub struct Lease {
+    key: String,
+    holder: Mutex<LeaseHolder>,
+    etag: Mutex<Option<String>>,
+    /// The server honoured `If-None-Match` (a second conditional create was refused).
+    pub conditional: bool,
+}
+
+impl Lease {
+    pub fn holder(&self) -> LeaseHolder {
+        self.holder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// Why a lease could not be taken or kept.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LeaseError {
+    #[error("another apply holds this bucket: {0}. Nothing was deleted; wait for it to end (or, if it died, for its lease to expire) and run again")]
+    Held(LeaseHolder),
+    #[error("the lease '{key}' changed under this run (another run took it over): {detail}")]
+    Lost { key: String, detail: String },
+    #[error("the lease '{key}' is not a lease s3-prune wrote ({detail}); remove it if no apply is running")]
+    Unreadable { key: String, detail: String },
+    #[error(transparent)]
+    S3(#[from] S3Error),
+}
+
+/// The answer to a conditional PUT.
+enum Put {
+    Written(Option<String>),
+    /// 412 Precondition Failed (or 409 ConditionalRequestConflict): the condition did not hold.
+    Refused,
+}
+
+impl Bucket {
+    pub fn lease_key(&self) -> String {
+        format!("{}{RESERVED}/lease", self.prefix)
+    }
+
+    /// The lease as it stands (for the dashboard and refusals); `None` when nobody holds it.
+    pub async fn read_lease(&self) -> Result<Option<(LeaseHolder, Option<String>)>, LeaseError> {
+        let key = self.lease_key();
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(self.err(e, "s3:GetObject").into()),
+        };
+        let etag = out.e_tag().map(str::to_string);
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| LeaseError::Unreadable {
+                key: key.clone(),
+                detail: e.to_string(),
+            })?
+            .into_bytes();
+        let holder = serde_json::from_slice(&body).map_err(|e| LeaseError::Unreadable {
+            key,
+            detail: e.to_string(),
+        })?;
+        Ok(Some((holder, etag)))
+    }
+
+    /// Takes the lease for `holder` (its `expires` says how long), or says who holds it. An
+    /// expired lease is taken over with `If-Match` on the ETag read, so two runs that both saw
+    /// it expired cannot both win.
+    pub async fn take_lease(&self, holder: LeaseHolder) -> Result<Lease, LeaseError> {
+        let key = self.lease_key();
+        let etag = match self.put_lease(&holder, None).await? {
+            Put::Written(etag) => etag,
+            Put::Refused => {
+                let (current, etag) = match self.read_lease().await {
+                    Ok(Some(found)) => found,
+                    // Released between the two requests: try once more from the start.
+                    Ok(None) => return Box::pin(self.take_lease(holder)).await,
+                    Err(e) => return Err(e),
+                };
+                if current.expires > Utc::now() {
+                    return Err(LeaseError::Held(current));
+                }
+                tracing::warn!(holder = %current, "taking over an expired lease");
+                match self
+                    .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
+                    .await?
+                {
+                    Put::Written(etag) => etag,
+                    Put::Refused => {
+                        let now = self.read_lease().await?.map(|(h, _)| h);
+                        return Err(LeaseError::Held(now.unwrap_or(current)));
+                    }
+                }
+            }
+        };
+        // A server that ignores If-None-Match lets this second create through.
+        let conditional = match self.put_lease(&holder, None).await? {
+            Put::Refused => true,
+            Put::Written(_) => false,
+        };
+        Ok(Lease {
+            key,
+            holder: Mutex::new(holder),
+            etag: Mutex::new(etag),
+            conditional,
+        })
+    }
+
+    /// Moves the lease's expiry to `expires`, only if it is still ours (`If-Match`).
+    pub async fn renew_lease(
+        &self,
+        lease: &Lease,
+        expires: DateTime<Utc>,
+    ) -> Result<(), LeaseError> {
+        let mut holder = lease.holder();
+        holder.expires = expires;
+        let etag = lease.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match self
+            .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
+            .await?
+        {
+            Put::Written(etag) => {
+                *lease.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
+                *lease.holder.lock().unwrap_or_else(|e| e.into_inner()) = holder;
+                Ok(())
+            }
+            Put::Refused => Err(LeaseError::Lost {
+                key: lease.key.clone(),
+                detail: "its ETag no longer matches".into(),
+            }),
+        }
+    }
+
+    /// Removes the lease if it is still this run's (read back first: never another run's).
+    pub async fn release_lease(&self, lease: &Lease) -> Result<(), LeaseError> {
+        let ours = lease.holder().run;
+        match self.read_lease().await? {
+            Some((h, _)) if h.run == ours => {}
+            _ => return Ok(()),
+        }
+        self.client
+            .delete_object()
+            .bucket(&self.name)
+            .key(&lease.key)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:DeleteObject"))?;
+        Ok(())
+    }
+
+    /// PUT of the lease: `If-None-Match: *` without an ETag, `If-Match` with one.
+    async fn put_lease(
+        &self,
+        holder: &LeaseHolder,
+        if_match: Option<&str>,
+    ) -> Result<Put, LeaseError> {
+        let body = serde_json::to_vec_pretty(holder).expect("a lease serializes");
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(self.lease_key())
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        req = match if_match {
+            Some(etag) => req.if_match(etag),
+            None => req.if_none_match("*"),
+        };
+        match req.send().await {
+            Ok(out) => Ok(Put::Written(out.e_tag().map(str::to_string))),
+            Err(e) => {
+                let refused = e
+                    .raw_response()
+                    .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409))
+                    || matches!(
+                        e.as_service_error().and_then(|s| s.code()),
+                        Some("PreconditionFailed" | "ConditionalRequestConflict")
+                    );
+                if refused {
+                    Ok(Put::Refused)
+                } else {
+                    Err(self.err(e, "s3:PutObject").into())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! The run journal in the bucket, shared by every front end: `<prefix>.s3-prune/runs/<run>/`.
+//!
+//! A run writes, each part once and never again:
+//! 1. `start.json` before the first delete: who, from where, the policy, the plan's fingerprint
+//!    and the doomed set;
+//! 2. `intent-NNNNNN.json` before each DeleteObjects batch is sent: its keys;
+//! 3. `answer-NNNNNN.json` once S3 answered it: the delete markers made and the failures;
+//! 4. `end.json` at the end: the run's record (finished, interrupted or failed).
+//!
+//! So a run killed at any moment can be restored (its intents name every key it may have
+//! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
+//! the dashboard and `restore` read one truth whichever machine ran it.
+
+use audit::{Record, Status};
+use bucket::{BatchKey, BatchOutcome, JournalPlace, MarkerToRemove, RunId, S3Error};
+use chrono::{DateTime, Utc};
+use retention::{DeploymentId, Doomed};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+/// `start.json`: the run's record as it began, and what it was to delete.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartPart {
+    pub record: Record,
+    pub doomed: Vec<Doomed>,
+}
+
+/// `intent-NNNNNN.json`: the keys of one batch, written before it is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IntentPart {
+    pub keys: Vec<BatchKey>,
+}
+
+/// How long before the run's start a delete marker may be dated and still be taken as the
+/// run's (clock skew between this host and S3).
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+fn intent_name(n: u64) -> String {
+    format!("intent-{n:06}.json")
+}
+fn answer_name(n: u64) -> String {
+    format!("answer-{n:06}.json")
+}
+
+/// A run being written. The first failed write is kept: the engine stops on it.
+pub struct RunJournal {
+    place: JournalPlace,
+    run: RunId,
+    error: Mutex<Option<String>>,
+}
+
+impl RunJournal {
+    pub fn new(place: JournalPlace, run: RunId) -> RunJournal {
+        RunJournal {
+            place,
+            run,
+            error: Mutex::new(None),
+        }
+    }
+
+    pub fn run(&self) -> &RunId {
+        &self.run
+    }
+
+    pub fn place(&self) -> &JournalPlace {
+        &self.place
+    }
+
+    /// The first write that failed, if any.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn write<T: Serialize>(&self, part: &str, value: &T) -> Result<(), String> {
+        let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        let result = self
+            .place
+            .write(&self.run, part, body)
+            .await
+            .map_err(|e| format!("journal {}{}/{part}: {e}", self.place.url(), self.run));
+        if let Err(e) = &result {
+            let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| e.clone());
+        }
+        result
+    }
+
+    pub async fn start(&self, record: &Record, doomed: &[Doomed]) -> Result<(), String> {
+        let part = StartPart {
+            record: record.clone(),
+            doomed: doomed.to_vec(),
+        };
+        self.write("start.json", &part).await
+    }
+
+    pub async fn intent(&self, n: u64, keys: &[BatchKey]) -> Result<(), String> {
+        let part = IntentPart {
+            keys: keys.to_vec(),
+        };
+        self.write(&intent_name(n), &part).await
+    }
+
+    pub async fn answer(&self, n: u64, outcome: &BatchOutcome) -> Result<(), String> {
+        self.write(&answer_name(n), outcome).await
+    }
+
+    /// The end record, without its markers (they are in the answers already).
+    pub async fn end(&self, record: &Record) -> Result<(), String> {
+        let mut end = record.clone();
+        end.markers.clear();
+        self.write("end.json", &end).await
+    }
+}
+
+/// One run as `history` lists it: the end record when there is one, else the start record
+/// with status `started` (still running, or it died).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub source: String,
+    pub who: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub status: Status,
+    pub started: DateTime<Utc>,
+    /// Objects deleted (restored, for a restore).
+    pub deleted: u64,
+    pub deleted_deployments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_of: Option<String>,
+    /// It recorded what a restore needs (a versioned bucket, no purge).
+    pub restorable: bool,
+}
+
+/// A name under `runs/` that is not a readable run: listed, never fatal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub name: String,
+    pub problem: String,
+}
+
+/// What `history` reads: runs newest first, and what could not be read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct History {
+    pub runs: Vec<RunSummary>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A run's record as far as the journal has it: the end record, or the start record (status
+/// `started`) when the run has not ended.
+async fn run_record(place: &JournalPlace, run: &RunId) -> Result<(Record, bool), String> {
+    let parts = [String::from("end.json"), String::from("start.json")];
+    let mut read = place.read_many(run, &parts).await.into_iter();
+    let (_, end) = read.next().expect("two parts");
+    let (_, start) = read.next().expect("two parts");
+    let parse = |body: Vec<u8>, what: &str| -> Result<Record, String> {
+        if what == "start.json" {
+            serde_json::from_slice::<StartPart>(&body).map(|s| s.record)
+        } else {
+            serde_json::from_slice::<Record>(&body)
+        }
+        .map_err(|e| format!("{what} is not a run record: {e}"))
+    };
+    match (
+        end.map_err(|e| e.to_string())?,
+        start.map_err(|e| e.to_string())?,
+    ) {
+        (Some(body), _) => Ok((parse(body, "end.json")?, true)),
+        (None, Some(body)) => Ok((parse(body, "start.json")?, false)),
+        (None, None) => Err("it has neither start.json nor end.json".into()),
+    }
+}
+
+/// The newest `limit` runs of the journal at `place`, newest first.
+pub async fn history(place: &JournalPlace, limit: usize) -> Result<History, S3Error> {
+    use futures::stream::{self, StreamExt};
+    let (runs, foreign) = place.runs().await?;
+    let mut out = History {
+        unreadable: foreign
+            .into_iter()
+            .map(|name| Unreadable {
+                name,
+                problem: "not a run id".into(),
+            })
+            .collect(),
+        ..History::default()
+    };
+    let newest: Vec<RunId> = runs.into_iter().rev().take(limit).collect();
+    let read: Vec<_> = stream::iter(newest)
+        .map(|id| async move {
+            let r = run_record(place, &id).await;
+            (id, r)
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    for (id, r) in read {
+        match r {
+            Ok((record, _)) => out.runs.push(summary(&id, &record)),
+            Err(problem) => out.unreadable.push(Unreadable {
+                name: id.to_string(),
+                problem,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+fn summary(id: &RunId, r: &Record) -> RunSummary {
+    let restore = r.restore_of.is_some() || r.policy.get("restore_of").is_some();
+    RunSummary {
+        id: id.to_string(),
+        source: r.source.clone(),
+        who: r.who.clone(),
+        host: r.host.clone(),
+        status: r.status,
+        started: r.started_at,
+        deleted: if restore {
+            r.restored.iter().map(|d| d.objects).sum()
+        } else {
+            r.deleted_objects
+        },
+        deleted_deployments: if restore { &r.restored } else { &r.deleted }
+            .iter()
+            .map(|d| d.id.clone())
+            .collect(),
+        restore_of: r
+            .policy
+            .get("restore_of")
+            .and_then(|v| v.as_str().map(str::to_string)),
+        restorable: !restore
+            && r.policy.get("purge_versions") != Some(&serde_json::Value::Bool(true)),
+    }
+}
+
+/// A run as `restore` needs it: its record (with the markers its answers recorded) and, for
+/// batches sent but never answered on record, their keys as markers to find.
+pub struct RunToRestore {
+    pub record: Record,
+    /// Per deployment: the markers to remove (exact, or "the current one since the run began").
+    pub markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+}
+
+/// Reads everything the journal holds of `run`.
+pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
+    let parts = place.parts(run).await.map_err(|e| e.to_string())?;
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let (record, _) = run_record(place, run).await?;
+    let not_before = record.started_at - CLOCK_SKEW;
+    let mut answered = BTreeSet::new();
+    let mut intents = Vec::new();
+    let mut answers = Vec::new();
+    for p in &parts {
+        if let Some(n) = p
+            .strip_prefix("answer-")
+            .and_then(|s| s.strip_suffix(".json"))
+        {
+            answered.insert(n.to_string());
+            answers.push(p.clone());
+        }
+    }
+    for p in &parts {
+        if let Some(n) = p
+            .strip_prefix("intent-")
+            .and_then(|s| s.strip_suffix(".json"))
+        {
+            if !answered.contains(n) {
+                intents.push(p.clone());
+            }
+        }
+    }
+    let mut markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
+    let mut record = record;
+    for (name, body) in place.read_many(run, &answers).await {
+        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
+        let outcome: BatchOutcome =
+            serde_json::from_slice(&body).map_err(|e| format!("{name}: {e}"))?;
+        for (id, m) in outcome.markers {
+            record.markers.push(audit::Marker {
+                deployment: id.to_string(),
+                key: m.key.clone(),
+                version_id: m.version_id.clone(),
+            });
+            markers.entry(id).or_default().push(MarkerToRemove {
+                key: m.key,
+                version_id: Some(m.version_id),
+                not_before: None,
+            });
+        }
+    }
+    for (name, body) in place.read_many(run, &intents).await {
+        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
+        let intent: IntentPart =
+            serde_json::from_slice(&body).map_err(|e| format!("{name}: {e}"))?;
+        for k in intent.keys {
+            markers
+                .entry(k.deployment)
+                .or_default()
+                .push(MarkerToRemove {
+                    key: k.key,
+                    version_id: None,
+                    not_before: Some(not_before),
+                });
+        }
+    }
+    Ok(Some(RunToRestore { record, markers }))
+}

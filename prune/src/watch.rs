@@ -1,0 +1,145 @@
+//! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
+//! the pipeline): pins and the live pointer read again before each deployment's keys go, each
+//! batch's intent and answer journalled, and the bucket's lease kept.
+
+use crate::journal::RunJournal;
+use bucket::{BatchKey, BatchOutcome, Bucket, Lease, Progress, Watch};
+use futures::future::BoxFuture;
+use retention::{DeploymentId, Pin};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a lease lasts without renewal; it is renewed every third of it.
+pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
+
+/// Pins read this recently are trusted; older, they are read again (one GetObject a second at
+/// most, however many deployments a run deletes).
+const PINS_FRESH: Duration = Duration::from_millis(500);
+
+/// Pins and the live pointer as they stand now, read again when stale.
+pub(crate) struct Guard {
+    bucket: Bucket,
+    live_pointer: Option<String>,
+    seen: tokio::sync::Mutex<Option<(Instant, Current)>>,
+}
+
+#[derive(Clone)]
+struct Current {
+    pins: Vec<Pin>,
+    live: Option<DeploymentId>,
+}
+
+impl Guard {
+    pub(crate) fn new(bucket: Bucket, live_pointer: Option<String>) -> Guard {
+        Guard {
+            bucket,
+            live_pointer,
+            seen: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn current(&self) -> Result<Current, String> {
+        let mut seen = self.seen.lock().await;
+        if let Some((at, c)) = &*seen {
+            if at.elapsed() < PINS_FRESH {
+                return Ok(c.clone());
+            }
+        }
+        let read_at = Instant::now();
+        let pins = self.bucket.read_pins().await.map_err(|e| e.to_string())?;
+        let live = match &self.live_pointer {
+            Some(key) => Some(
+                self.bucket
+                    .read_live_pointer(key)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
+        let c = Current { pins, live };
+        *seen = Some((read_at, c.clone()));
+        Ok(c)
+    }
+
+    /// Why `id` must stay now, if it must. Pins or pointer unreadable: it stays (nothing is
+    /// deleted on a guess).
+    pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
+        match self.current().await {
+            Err(e) => Some(format!(
+                "pins or live pointer unreadable mid-run, so left: {e}"
+            )),
+            Ok(c) => {
+                if let Some(p) = c.pins.iter().find(|p| &p.id == id) {
+                    let by = if p.by.is_empty() { "someone" } else { &p.by };
+                    return Some(format!("pinned since the plan (by {by})"));
+                }
+                if c.live.as_ref() == Some(id) {
+                    return Some("live since the plan (the live pointer names it)".into());
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The engine's watch over one run.
+pub(crate) struct Watcher {
+    pub(crate) guard: Guard,
+    pub(crate) journal: Arc<RunJournal>,
+}
+
+impl Watch for Watcher {
+    fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>> {
+        Box::pin(self.guard.hold(id))
+    }
+    fn before_batch<'a>(
+        &'a self,
+        n: u64,
+        keys: &'a [BatchKey],
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.journal.intent(n, keys))
+    }
+    fn after_batch<'a>(
+        &'a self,
+        n: u64,
+        outcome: &'a BatchOutcome,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.journal.answer(n, outcome))
+    }
+}
+
+/// Renews `lease` every third of its life until aborted; a renewal refused or failing past the
+/// lease's expiry stops the run (no new batches) and leaves why in `lost`.
+pub(crate) async fn keep_lease(
+    bucket: Bucket,
+    lease: Arc<Lease>,
+    progress: Arc<Progress>,
+    lost: Arc<std::sync::Mutex<Option<String>>>,
+) {
+    let mut valid_until = Instant::now() + LEASE_TTL;
+    loop {
+        tokio::time::sleep(LEASE_TTL / 3).await;
+        let expires =
+            chrono::Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
+        match bucket.renew_lease(&lease, expires).await {
+            Ok(()) => valid_until = Instant::now() + LEASE_TTL,
+            Err(e @ bucket::LeaseError::Lost { .. }) => {
+                return stop(&progress, &lost, e.to_string())
+            }
+            Err(e) if Instant::now() + LEASE_TTL / 3 >= valid_until => {
+                return stop(
+                    &progress,
+                    &lost,
+                    format!("the lease could not be renewed: {e}"),
+                )
+            }
+            Err(e) => tracing::warn!(error = %e, "lease renewal failed; trying again"),
+        }
+    }
+}
+
+fn stop(progress: &Progress, lost: &std::sync::Mutex<Option<String>>, why: String) {
+    tracing::error!(why, "lease lost: no new batches");
+    *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    progress.request_stop();
+}

@@ -1,0 +1,248 @@
+//! The bucket remembers: one lease per bucket so two applies never run at once, pins read again
+//! while an apply runs, and a journal in the bucket that `history` and `restore` read whichever
+//! machine (or killed process) ran the apply.
+
+use crate::common::{audit_db, json, s3_prune, stderr, stdout};
+use crate::proxy::{start, Proxy};
+use bucket::testkit::{all_keys, fresh_bucket, put_many};
+use bucket::Bucket;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Deployments `ids` of `files` objects each, a second apart (oldest first).
+async fn deploy(b: &Bucket, ids: &[&str], files: usize) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        put_many(b, (0..files).map(|f| format!("{id}/f{f:04}.js")), &[]).await;
+    }
+}
+
+/// `s3-prune apply BUCKET RETAIN --yes --json` through a proxy that slows every request by
+/// `delay`, one request slot: an apply that takes seconds, to be caught in the middle.
+async fn slow_apply(b: &Bucket, retain: &str, delay: Duration) -> Child {
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(delay);
+    let (url, _proxy) = start(p).await;
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), retain, "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune")
+}
+
+/// Waits (up to 60 s) until `cond` holds.
+async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !cond().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn lease_taken(b: &Bucket) -> bool {
+    matches!(b.read_lease().await, Ok(Some(_)))
+}
+
+fn finish(child: Child) -> std::process::Output {
+    child.wait_with_output().expect("waiting for s3-prune")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
+    let b = fresh_bucket("lease").await;
+    deploy(&b, &["d1", "d2", "d3", "d4", "d5"], 150).await;
+    let first = slow_apply(&b, "1", Duration::from_millis(150)).await;
+    until("the first apply's lease", || lease_taken(&b)).await;
+
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    let err = stderr(&out);
+    assert!(
+        !out.status.success(),
+        "the second apply ran: {}",
+        stdout(&out)
+    );
+    assert!(err.contains("another apply holds this bucket"), "{err}");
+    assert!(
+        err.contains("cli on "),
+        "names the holder's source and host: {err}"
+    );
+
+    let out = finish(first);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await.len(), 150, "only d5 is left");
+    assert!(!lease_taken(&b).await, "the lease is released at the end");
+    // And the bucket is free again.
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
+    let b = fresh_bucket("pin-mid-apply").await;
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 120).await;
+    let apply = slow_apply(&b, "1", Duration::from_millis(150)).await;
+    // p1 goes first; once it is gone the apply is deleting, and p5 has not been reached.
+    until("p1 deleted", || async {
+        !all_keys(&b).await.iter().any(|k| k.starts_with("p1/"))
+    })
+    .await;
+    let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys = all_keys(&b).await;
+    assert_eq!(
+        keys.iter().filter(|k| k.starts_with("p5/")).count(),
+        120,
+        "p5 was pinned mid-run and must survive whole"
+    );
+    let report = json(&out);
+    let held = report["audit"]["held"].to_string();
+    assert!(held.contains("p5") && held.contains("pinned"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
+    let b = fresh_bucket("kill-restore").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["k1", "k2", "k3"], 600).await;
+    let before = all_keys(&b).await;
+    let mut apply = slow_apply(&b, "1", Duration::from_millis(300)).await;
+    until("the first deletes", || async {
+        all_keys(&b).await.len() < before.len()
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    assert!(
+        all_keys(&b).await.len() < before.len(),
+        "it deleted something"
+    );
+
+    // Another machine: another audit log, and only the bucket to go by.
+    let other_db = std::env::temp_dir().join(format!("s3p-other-{}.sqlite", std::process::id()));
+    let db = other_db.to_str().unwrap();
+    let out = s3_prune(&[
+        "history",
+        b.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        db,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = json(&out);
+    let run = &runs[0];
+    assert_eq!(run["status"], "started", "killed: no end on record: {runs}");
+    assert_eq!(run["source"], "cli");
+    for field in ["id", "who", "started", "deleted"] {
+        assert!(!run[field].is_null(), "history names {field}: {runs}");
+    }
+    let id = run["id"].as_str().unwrap().to_string();
+    // The killed run's lease is still there until it expires: restore waits for no one.
+    remove_lease(&b).await;
+
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &id,
+        "--localstack",
+        "--audit-db",
+        db,
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let after = all_keys(&b).await;
+    assert!(
+        after == before,
+        "every object the killed run deleted is back: {} of {}",
+        after.len(),
+        before.len()
+    );
+    let out = s3_prune(&[
+        "history",
+        b.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        db,
+    ]);
+    let runs = json(&out);
+    assert_eq!(
+        runs[0]["restore_of"],
+        id.as_str(),
+        "the restore is on record too: {runs}"
+    );
+}
+
+/// What an operator does once a killed run's holder is known dead (or what expiry does).
+async fn remove_lease(b: &Bucket) {
+    b.client()
+        .delete_object()
+        .bucket(b.name())
+        .key(b.lease_key())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_lists_the_runs_of_every_machine_from_the_bucket() {
+    let b = fresh_bucket("history").await;
+    deploy(&b, &["h1", "h2", "h3"], 2).await;
+    let out = s3_prune(&["apply", b.name(), "2", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A foreign object under runs/ is listed as unreadable, never fatal.
+    b.put(
+        ".s3-prune/runs/not-a-run/x",
+        b"?".to_vec(),
+        "text/plain",
+        &[],
+    )
+    .await
+    .unwrap();
+
+    let other_db = std::env::temp_dir().join(format!("s3p-hist-{}.sqlite", std::process::id()));
+    let out = s3_prune(&[
+        "history",
+        b.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        other_db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not-a-run"), "{}", stderr(&out));
+    let runs = json(&out);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(
+        runs[0]["deleted_deployments"],
+        serde_json::json!(["h2"]),
+        "newest first"
+    );
+    assert_eq!(runs[1]["deleted_deployments"], serde_json::json!(["h1"]));
+    assert!(runs
+        .iter()
+        .all(|r| r["status"] == "finished" && r["source"] == "cli"));
+    assert!(runs[0]["id"].as_str().unwrap() > runs[1]["id"].as_str().unwrap());
+    let text = stdout(&s3_prune(&["history", b.name(), "--localstack"]));
+    assert!(text.contains("finished") && text.contains("h2"), "{text}");
+}
