@@ -170,6 +170,10 @@ pub struct Record {
     /// Doomed deployments left untouched because they were pinned or went live mid-run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<Held>,
+    /// Its deletes left delete markers, recorded in the bucket's journal (`run`) rather than
+    /// in `markers`: `restore` reads them there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub undoable: bool,
 }
 
 impl Record {
@@ -205,6 +209,7 @@ impl Record {
             run: None,
             host: None,
             held: Vec::new(),
+            undoable: false,
         }
     }
 
@@ -216,6 +221,7 @@ impl Record {
     /// Whether `s3-prune restore` can bring back what this run deleted: it recorded delete
     /// markers (a versioned bucket, no purge) and is not itself a restore.
     pub fn restorable(&self) -> bool {
-        self.restore_of.is_none() && !self.markers.is_empty()
+        self.restore_of.is_none()
+            && (!self.markers.is_empty() || (self.undoable && self.run.is_some()))
     }
 }

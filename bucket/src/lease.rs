@@ -25,6 +25,21 @@ pub struct LeaseHolder {
     pub since: DateTime<Utc>,
     /// Renewed while the run lasts; after it, another run may take the lease over.
     pub expires: DateTime<Utc>,
+    /// The holder's process id on `host`: a holder on this host whose process is gone (killed)
+    /// is taken over at once instead of after its expiry.
+    #[serde(default)]
+    pub pid: u32,
+}
+
+impl LeaseHolder {
+    /// Its process is known to be gone: same host, and no such process here.
+    fn is_dead_here(&self, me: &LeaseHolder) -> bool {
+        self.host == me.host
+            && self.pid != 0
+            && self.pid != me.pid
+            && cfg!(target_os = "linux")
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
 }
 
 impl std::fmt::Display for LeaseHolder {
@@ -135,10 +150,11 @@ impl Bucket {
                     Ok(None) => return Box::pin(self.take_lease(holder)).await,
                     Err(e) => return Err(e),
                 };
-                if current.expires > Utc::now() {
+                let dead = current.is_dead_here(&holder);
+                if current.expires > Utc::now() && !dead {
                     return Err(LeaseError::Held(current));
                 }
-                tracing::warn!(holder = %current, "taking over an expired lease");
+                tracing::warn!(holder = %current, dead, "taking over an expired lease, or one whose process is gone");
                 match self
                     .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
                     .await?

@@ -110,6 +110,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let Checked { planned, doomed } = checked;
     let now = Utc::now();
     let mut record = started(&planned, &ctx.who, ctx.source, now);
+    record.undoable = deletion(&planned) == Deletion::Marked;
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;
         return Ok(Report {
@@ -216,6 +217,7 @@ pub(crate) async fn take_lease(
         host: record.host.clone().unwrap_or_default(),
         since,
         expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
+        pid: std::process::id(),
     };
     let lease = bucket.take_lease(holder).await?;
     if !lease.conditional {

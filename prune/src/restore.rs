@@ -72,6 +72,17 @@ pub async fn check_restore(
 ) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
     let label = run.to_string();
     let rec = record.ok_or(RestoreRefusal::NoSuchRun { run: label.clone() })?;
+    // A run journalled in the bucket: its markers are there (this record is a local copy).
+    let here = rec.bucket == bucket.name() && rec.prefix == bucket.prefix();
+    if let Some(id) = rec.run.as_deref().and_then(bucket::RunId::parse) {
+        if rec.markers.is_empty() && here {
+            let place = bucket::JournalPlace::of(bucket);
+            let found = crate::journal::read_run(&place, &id)
+                .await
+                .map_err(|e| RestoreRefusal::S3(format!("run {id} in {}: {e}", place.url())))?;
+            return check_restore_run(bucket, &label, found, only).await;
+        }
+    }
     let mut by_id: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
     for m in &rec.markers {
         let id = DeploymentId::new(&m.deployment).map_err(|e| RestoreRefusal::S3(e.to_string()))?;

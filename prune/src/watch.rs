@@ -106,6 +106,9 @@ impl Watch for Watcher {
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(self.journal.answer(n, outcome))
     }
+    fn records_markers(&self) -> bool {
+        true
+    }
 }
 
 /// Renews `lease` every third of its life until aborted; a renewal refused or failing past the

@@ -355,7 +355,9 @@ pub async fn handle(
         w.abort();
     }
     let report = report?;
-    let doc = serde_json::to_value(PlanDoc::applied(&report).dry_run(false))?;
+    let doc = bounded(serde_json::to_value(
+        PlanDoc::applied(&report).dry_run(false),
+    )?);
     if !report.is_complete() {
         let r = &report.record;
         bail!(
@@ -372,6 +374,49 @@ pub async fn handle(
         );
     }
     Ok(doc)
+}
+
+/// Entries of a list the Lambda's answer carries at most (the rest is counted, and whole in
+/// the run's journal in the bucket): an answer far below Lambda's 6 MB limit at any run size.
+const ANSWER_LIST_MAX: usize = 100;
+
+/// The answer to an apply: the kept deployments left out (the plan's summary counts them),
+/// long lists cut to [`ANSWER_LIST_MAX`] with `<name>_omitted` counts, and the journal's
+/// address for the whole record.
+fn bounded(mut doc: Value) -> Value {
+    if let Some(all) = doc.get_mut("deployments").and_then(Value::as_array_mut) {
+        all.retain(|d| d["action"] == "delete");
+    }
+    cut(&mut doc, "deployments");
+    if let Some(audit) = doc.get_mut("audit") {
+        for list in [
+            "deleted", "failures", "skipped", "markers", "held", "expiries",
+        ] {
+            cut(audit, list);
+        }
+        let journal = match (audit["bucket"].as_str(), audit["run"].as_str()) {
+            (Some(b), Some(run)) => Some(format!(
+                "s3://{b}/{}.s3-prune/runs/{run}/",
+                audit["prefix"].as_str().unwrap_or("")
+            )),
+            _ => None,
+        };
+        if let Some(j) = journal {
+            audit["journal"] = Value::String(j);
+        }
+    }
+    doc
+}
+
+fn cut(doc: &mut Value, list: &str) {
+    let Some(items) = doc.get_mut(list).and_then(Value::as_array_mut) else {
+        return;
+    };
+    if items.len() > ANSWER_LIST_MAX {
+        let omitted = items.len() - ANSWER_LIST_MAX;
+        items.truncate(ANSWER_LIST_MAX);
+        doc[format!("{list}_omitted")] = Value::from(omitted);
+    }
 }
 
 pub async fn run() -> Result<ExitCode> {

@@ -248,7 +248,7 @@ impl Bucket {
             };
         }
         let pairs: Vec<(String, Option<String>)> = batch.iter().map(|(_, k)| k.clone()).collect();
-        let answer = self.delete_batch(&pairs, how == Deletion::Marked).await;
+        let mut answer = self.delete_batch(&pairs, how == Deletion::Marked).await;
         let owner: HashMap<&str, &DeploymentId> = keys
             .iter()
             .map(|k| (k.key.as_str(), &k.deployment))
@@ -264,6 +264,8 @@ impl Bucket {
         if let Err(e) = watch.after_batch(n, &outcome).await {
             tracing::error!(batch = n, error = %e, "the batch's answer could not be recorded: stopping");
             progress.request_stop();
+        } else if watch.records_markers() {
+            answer.markers.clear();
         }
         answer
     }

@@ -45,6 +45,11 @@ pub trait Watch: Send + Sync {
         n: u64,
         outcome: &'a BatchOutcome,
     ) -> BoxFuture<'a, Result<(), String>>;
+    /// The delete markers are kept by the watch (journalled batch by batch), so the report
+    /// need not hold them: memory stays flat however many objects a run deletes.
+    fn records_markers(&self) -> bool {
+        false
+    }
 }
 
 /// No checks, no records.
