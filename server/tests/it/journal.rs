@@ -66,7 +66,10 @@ async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
     let b = fresh_bucket("lease").await;
     deploy(&b, &["d1", "d2", "d3", "d4", "d5"], 150).await;
     let first = slow_apply(&b, "1", Duration::from_millis(150)).await;
-    until("the first apply's lease", || lease_taken(&b)).await;
+    until("the first apply deleting", || async {
+        !all_keys(&b).await.iter().any(|k| k.starts_with("d1/"))
+    })
+    .await;
 
     let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
     let err = stderr(&out);
