@@ -47,8 +47,8 @@ data "aws_iam_policy_document" "s3" {
     resources = [local.bucket_arn]
   }
   statement {
-    sid       = "ReadDatesAndDeleteDeployments"
-    actions   = ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    sid       = "ReadDatesJournalRunsAndDeleteDeployments"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = [local.objects_arn]
   }
   # via_lifecycle only (bucket::IAM_LIFECYCLE_ACTIONS).

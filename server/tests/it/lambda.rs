@@ -179,6 +179,29 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
     );
     assert_eq!(applied["audit"]["source"], "lambda");
     assert_eq!(all_keys(&a).await, vec!["a3/css/font.css", "a3/index.html"]);
+    // The scheduled run is in the bucket's journal: a CLI elsewhere lists it.
+    let run = applied["audit"]["run"]
+        .as_str()
+        .expect("a journalled run")
+        .to_string();
+    assert!(applied["audit"]["journal"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{run}/")));
+    let elsewhere =
+        std::env::temp_dir().join(format!("s3p-elsewhere-{}.sqlite", std::process::id()));
+    let out = crate::common::s3_prune(&[
+        "history",
+        a.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        elsewhere.to_str().unwrap(),
+    ]);
+    let runs = crate::common::json(&out);
+    assert_eq!(runs[0]["id"], run.as_str(), "{runs}");
+    assert_eq!(runs[0]["source"], "lambda");
+    assert_eq!(runs[0]["status"], "finished");
     // the event picks another bucket and policy
     let other = resp("req-other-bucket");
     assert_eq!(other["bucket"], b.name());
