@@ -45,8 +45,15 @@ export function createVersioned(bucket: string): void {
   execFileSync(python, [s3tool, 'versioned', bucket]);
 }
 
+/** s3-prune's own bookkeeping, written by every apply and restore: the run journal and the lease. */
+export function isBookkeeping(key: string): boolean {
+  return key.includes('.s3-prune/runs/') || key.endsWith('.s3-prune/lease');
+}
+
+/** Every current key of the bucket, s3-prune's journal and lease left out. */
 export function keys(bucket: string): string[] {
-  return JSON.parse(execFileSync(python, [s3tool, 'keys', bucket]).toString());
+  const all: string[] = JSON.parse(execFileSync(python, [s3tool, 'keys', bucket]).toString());
+  return all.filter((k) => !isBookkeeping(k));
 }
 
 export function put(bucket: string, key: string, deployedAt?: string): void {
