@@ -239,3 +239,53 @@ async fn history_lists_the_runs_of_every_machine_from_the_bucket() {
     let text = stdout(&s3_prune(&["history", b.name(), "--localstack"]));
     assert!(text.contains("finished") && text.contains("h2"), "{text}");
 }
+
+/// `apply BUCKET 1 --yes --json --concurrency 1` through a proxy that refuses PUTs to the
+/// journal after the first `allowed` of them.
+fn apply_with_journal_refused(b: &Bucket, url: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running s3-prune")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batches() {
+    // Not writable at all: nothing is deleted.
+    let b = fresh_bucket("journal-denied").await;
+    deploy(&b, &["j1", "j2", "j3"], 700).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.deny_put = Some(("/.s3-prune/runs/".into(), 0));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("nothing was deleted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await, before, "no record, no deletion");
+    assert!(!lease_taken(&b).await, "the lease is released");
+
+    // Writable for the start and the first batch's intent, then not: the first batch goes
+    // (its intent is on record), its answer cannot be written, so no second batch is sent.
+    let mut p = Proxy::new(0);
+    p.deny_put = Some(("/.s3-prune/runs/".into(), 2));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(!out.status.success(), "a run that stopped says so");
+    let left = all_keys(&b).await;
+    let doomed_left = left.iter().filter(|k| !k.starts_with("j3/")).count();
+    assert!(
+        doomed_left > 0 && doomed_left < 1400,
+        "the first batch went, no batch after the failed write: {doomed_left} of 1400 left"
+    );
+    let report = json(&out);
+    let failures = report["audit"]["failures"].to_string();
+    assert!(failures.contains("the run stopped"), "{report}");
+}

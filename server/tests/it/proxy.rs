@@ -30,6 +30,8 @@ pub struct Stats {
     /// DeleteObjects requests being answered right now, and the most there ever were at once.
     pub deletes_now: AtomicU64,
     pub deletes_max: AtomicU64,
+    /// PutObject requests that matched `deny_put`.
+    pub puts_matched: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -64,6 +66,9 @@ pub struct Proxy {
     pub repeat_list_page: bool,
     /// Answer GetBucketVersioning with 501 NotImplemented (as s3s-fs does).
     pub no_versioning_api: bool,
+    /// Refuse (403 AccessDenied) every PutObject whose path holds this text, after letting the
+    /// first `.1` of them through (a journal that stops being writable mid-run).
+    pub deny_put: Option<(String, u64)>,
     pub stats: Stats,
 }
 
@@ -77,6 +82,7 @@ impl Proxy {
             deny_delete: false,
             repeat_list_page: false,
             no_versioning_api: false,
+            deny_put: None,
             stats: Stats::default(),
         }
     }
@@ -224,6 +230,14 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         });
     if p.no_versioning_api && is_versioning {
         return Ok(xml_error(501, "NotImplemented"));
+    }
+    if let Some((text, allowed)) = &p.deny_put {
+        if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
+            let seen = s.puts_matched.fetch_add(1, Ordering::SeqCst);
+            if seen >= *allowed {
+                return Ok(xml_error(403, "AccessDenied"));
+            }
+        }
     }
     if (p.deny_list && is_list) || (p.deny_delete && is_delete_req) {
         return Ok(xml_error(403, "AccessDenied"));
