@@ -54,7 +54,7 @@ pub async fn set_pin(
 #[server(input = Json, endpoint = "history")]
 pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
     let state = crate::server::state()?;
-    state.history(200).map_err(ServerFnError::from)
+    state.history(200).await.map_err(ServerFnError::from)
 }
 
 /// Every configured bucket's figures for the start page; `None` when only one is configured
@@ -70,11 +70,11 @@ pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
 
 /// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.
 #[server(input = Json, endpoint = "restore_run")]
-pub async fn restore_run(run: i64, confirm: String) -> Result<audit::Record, ServerFnError> {
+pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, ServerFnError> {
     let state = crate::server::state()?;
     let user = crate::server::current_user().await;
     state
-        .restore(run, &confirm, &user)
+        .restore(&run, &confirm, &user)
         .await
         .map_err(ServerFnError::from)
 }

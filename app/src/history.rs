@@ -9,19 +9,39 @@ use leptos::prelude::*;
 use restore::RestoreRun;
 use std::collections::HashMap;
 
-/// What the Undo column says for a run.
-fn undo_note(r: &audit::Record, restores: &HashMap<i64, Vec<i64>>) -> String {
-    if let Some(of) = r.restore_of {
-        return format!("restore of #{of}");
+/// How a run is named: `#N` in this server's audit log, else its run id in the bucket's journal.
+fn label(r: &audit::Record) -> String {
+    match (r.id, &r.run) {
+        (Some(n), _) => format!("#{n}"),
+        (None, Some(run)) => run.clone(),
+        (None, None) => "?".into(),
     }
-    match r.id.and_then(|id| restores.get(&id)) {
-        Some(by) => format!(
-            "restored by {}",
-            by.iter()
-                .map(|i| format!("#{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+}
+
+/// What the restore of a run is given: its record number, or its run id.
+fn handle(r: &audit::Record) -> String {
+    match (r.id, &r.run) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(run)) => run.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+/// The run a restore undid, as [`label`] names it.
+fn restored_run(r: &audit::Record) -> Option<String> {
+    if let Some(of) = r.restore_of {
+        return Some(format!("#{of}"));
+    }
+    r.policy.get("restore_of")?.as_str().map(str::to_string)
+}
+
+/// What the Undo column says for a run.
+fn undo_note(r: &audit::Record, restores: &HashMap<String, Vec<String>>) -> String {
+    if let Some(of) = restored_run(r) {
+        return format!("restore of {of}");
+    }
+    match restores.get(&label(r)) {
+        Some(by) => format!("restored by {}", by.join(", ")),
         None if r.restorable() => "can be restored".into(),
         None => "no undo (unversioned bucket, purged, or nothing deleted)".into(),
     }
@@ -49,10 +69,10 @@ pub fn HistoryPage() -> impl IntoView {
                         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                         Ok(runs) if runs.is_empty() => view! { <p class="empty" data-testid="no-history">"No apply has run yet."</p> }.into_any(),
                         Ok(runs) => {
-                            let mut restores: HashMap<i64, Vec<i64>> = HashMap::new();
+                            let mut restores: HashMap<String, Vec<String>> = HashMap::new();
                             for r in &runs {
-                                if let (Some(of), Some(id)) = (r.restore_of, r.id) {
-                                    restores.entry(of).or_default().push(id);
+                                if let Some(of) = restored_run(r) {
+                                    restores.entry(of).or_default().push(label(r));
                                 }
                             }
                             view! {
@@ -66,12 +86,12 @@ pub fn HistoryPage() -> impl IntoView {
                                     <tbody>
                                         {runs.into_iter().map(|r| {
                                             let undo = undo_note(&r, &restores);
-                                            let restore = r.restorable().then(|| view! { <RestoreRun run=r.id.unwrap_or_default() bucket=r.bucket.clone() reload result /> }.into_any());
+                                            let restore = r.restorable().then(|| view! { <RestoreRun run=handle(&r) bucket=r.bucket.clone() reload result /> }.into_any());
                                             let details = r.deleted.iter().map(|d| format!("{} ({}, {})", d.id, format::plural(d.objects, "object", "objects"), format::size(d.bytes))).collect::<Vec<_>>();
                                             let failures = r.failures.iter().take(50).map(|f| format!("{}: {}", f.key, f.error)).collect::<Vec<_>>();
                                             view! {
-                                                <tr class=if r.failures.is_empty() { "run ok" } else { "run failed" } data-run=r.id.unwrap_or_default()>
-                                                    <td>{r.id.unwrap_or_default()}</td>
+                                                <tr class=if r.failures.is_empty() { "run ok" } else { "run failed" } data-run=handle(&r)>
+                                                    <td>{label(&r)}</td>
                                                     <td>{format::date(&r.started_at)}</td>
                                                     <td>{r.who.clone()}</td>
                                                     <td>{r.source.clone()}</td>

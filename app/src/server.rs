@@ -438,12 +438,36 @@ impl AppState {
         self.busy.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// The newest applies from the audit log.
-    pub fn history(&self, limit: usize) -> Result<Vec<audit::Record>, AppError> {
-        match &self.config.audit {
-            Some(log) => log.list(limit).map_err(AppError::new),
-            None => Err(AppError::new("no audit log is configured")),
+    /// The newest runs on record, newest first: this server's audit log, and the journal of
+    /// every configured bucket (runs of the CLI, the scheduled job and other servers included;
+    /// a run in both is shown once, with this server's record number).
+    pub async fn history(&self, limit: usize) -> Result<Vec<audit::Record>, AppError> {
+        let mut runs = match &self.config.audit {
+            Some(log) => log.list(limit).map_err(AppError::new)?,
+            None => Vec::new(),
+        };
+        let known: std::collections::HashSet<String> =
+            runs.iter().filter_map(|r| r.run.clone()).collect();
+        for c in self.config.buckets.clone() {
+            let b = self.bucket(&c).await?;
+            let place = bucket::JournalPlace::of(&b);
+            match prune::journal::records(&place, limit).await {
+                Ok((records, unreadable)) => {
+                    for u in unreadable {
+                        tracing::warn!(journal = %place.url(), name = %u.name, problem = %u.problem, "unreadable run skipped");
+                    }
+                    runs.extend(
+                        records
+                            .into_iter()
+                            .filter(|r| r.run.as_ref().is_none_or(|id| !known.contains(id))),
+                    );
+                }
+                Err(e) => tracing::warn!(journal = %place.url(), error = %e, "journal unreadable"),
+            }
         }
+        runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        runs.truncate(limit);
+        Ok(runs)
     }
 
     pub fn job_status(&self, job: u64) -> Result<JobStatus, AppError> {

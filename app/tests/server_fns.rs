@@ -171,7 +171,7 @@ async fn apply_deletes_exactly_the_confirmed_set() {
     );
     assert!(state.job_status(job + 100).is_err());
     // and it is on record
-    let runs = state.history(10).unwrap();
+    let runs = state.history(10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].who, "tester");
     assert_eq!(runs[0].source, "dashboard");
@@ -253,7 +253,7 @@ async fn a_bucket_emptied_since_the_preview_deletes_nothing() {
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
-    assert!(state.history(10).unwrap().is_empty(), "no apply ran");
+    assert!(state.history(10).await.unwrap().is_empty(), "no apply ran");
 }
 
 #[tokio::test]
@@ -310,7 +310,7 @@ async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
     state.stop_applies().await;
     assert_eq!(state.applies_running(), 0);
     let report = state.job_status(job).unwrap().report.expect("recorded");
-    let runs = state.history(10).unwrap();
+    let runs = state.history(10).await.unwrap();
     assert_eq!(runs[0].id, report.id);
     assert!(
         matches!(

@@ -36,6 +36,12 @@ export function seed(bucket: string, n: number): void {
   execFileSync(bin, ['demo', bucket, '--deployments', String(n), '--localstack'], { stdio: 'pipe' });
 }
 
+/** Runs the CLI as a user would (`s3-prune ARGS… --localstack`) with its own audit log; its stdout. */
+export function cli(args: string[]): string {
+  const env = { ...process.env, S3_PRUNE_AUDIT_DB: path.join(lone, 'cli-audit.sqlite') };
+  return execFileSync(bin, [...args, '--localstack'], { stdio: 'pipe', cwd, env }).toString();
+}
+
 export function createEmpty(bucket: string): void {
   execFileSync(python, [s3tool, 'create', bucket]);
 }

@@ -172,20 +172,21 @@ async fn run_record(place: &JournalPlace, run: &RunId) -> Result<(Record, bool),
     }
 }
 
-/// The newest `limit` runs of the journal at `place`, newest first.
-pub async fn history(place: &JournalPlace, limit: usize) -> Result<History, S3Error> {
+/// The records of the newest `limit` runs of the journal at `place`, newest first (each the
+/// end record, or the start record while there is no end), and what could not be read.
+pub async fn records(
+    place: &JournalPlace,
+    limit: usize,
+) -> Result<(Vec<Record>, Vec<Unreadable>), S3Error> {
     use futures::stream::{self, StreamExt};
     let (runs, foreign) = place.runs().await?;
-    let mut out = History {
-        unreadable: foreign
-            .into_iter()
-            .map(|name| Unreadable {
-                name,
-                problem: "not a run id".into(),
-            })
-            .collect(),
-        ..History::default()
-    };
+    let mut unreadable: Vec<Unreadable> = foreign
+        .into_iter()
+        .map(|name| Unreadable {
+            name,
+            problem: "not a run id".into(),
+        })
+        .collect();
     let newest: Vec<RunId> = runs.into_iter().rev().take(limit).collect();
     let read: Vec<_> = stream::iter(newest)
         .map(|id| async move {
@@ -195,16 +196,34 @@ pub async fn history(place: &JournalPlace, limit: usize) -> Result<History, S3Er
         .buffered(16)
         .collect()
         .await;
+    let mut out = Vec::new();
     for (id, r) in read {
         match r {
-            Ok((record, _)) => out.runs.push(summary(&id, &record)),
-            Err(problem) => out.unreadable.push(Unreadable {
+            Ok((mut record, _)) => {
+                record.run = Some(id.to_string());
+                // A record number belongs to the audit log of the machine that ran it.
+                record.id = None;
+                out.push(record);
+            }
+            Err(problem) => unreadable.push(Unreadable {
                 name: id.to_string(),
                 problem,
             }),
         }
     }
-    Ok(out)
+    Ok((out, unreadable))
+}
+
+/// The newest `limit` runs of the journal at `place`, newest first.
+pub async fn history(place: &JournalPlace, limit: usize) -> Result<History, S3Error> {
+    let (records, unreadable) = records(place, limit).await?;
+    Ok(History {
+        runs: records
+            .iter()
+            .filter_map(|r| Some(summary(&RunId::parse(r.run.as_deref()?)?, r)))
+            .collect(),
+        unreadable,
+    })
 }
 
 fn summary(id: &RunId, r: &Record) -> RunSummary {

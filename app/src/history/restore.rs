@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 #[component]
 pub fn RestoreRun(
-    run: i64,
+    /// The record number in this server's audit log, or the run id in the bucket's journal.
+    run: String,
     bucket: String,
     reload: RwSignal<u32>,
     /// The page's message line: the outcome outlives this row, which the reload re-creates.
@@ -17,11 +18,13 @@ pub fn RestoreRun(
     let typed = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let name = StoredValue::new(bucket.clone());
+    let run = StoredValue::new(run);
     let go = Action::new(move |confirm: &String| {
         let confirm = confirm.clone();
+        let run = run.get_value();
         async move {
             busy.set(true);
-            let r = restore_run(run, confirm).await;
+            let r = restore_run(run.clone(), confirm).await;
             busy.set(false);
             result.set(Some(match r {
                 Ok(rec) => {
@@ -49,19 +52,19 @@ pub fn RestoreRun(
     });
     let matches = move || typed.with(|t| name.with_value(|n| t.trim() == n));
     view! {
-        <div class="restore" data-testid=format!("restore-{run}")>
+        <div class="restore" data-testid=format!("restore-{}", run.get_value())>
             {move || (!open.get()).then(|| view! {
-                <button type="button" class="secondary" on:click=move |_| open.set(true)>{format!("Restore run {run}…")}</button>
+                <button type="button" class="secondary" on:click=move |_| open.set(true)>{format!("Restore run {}…", run.get_value())}</button>
             })}
             {move || open.get().then(|| {
                 let bucket = bucket.clone();
                 view! {
                     <form on:submit=move |ev| { ev.prevent_default(); go.dispatch(typed.get_untracked()); }>
                         <label>
-                            {format!("Type the bucket name ({bucket}) to bring back what run {run} deleted ")}
+                            {format!("Type the bucket name ({bucket}) to bring back what run {} deleted ", run.get_value())}
                             <input type="text" autocomplete="off" data-testid="restore-confirm" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
                         </label>
-                        <button type="submit" class="danger" disabled=move || !matches() || busy.get()>{format!("Restore run {run}")}</button>
+                        <button type="submit" class="danger" disabled=move || !matches() || busy.get()>{format!("Restore run {}", run.get_value())}</button>
                     </form>
                 }
             })}

@@ -1,15 +1,22 @@
 //! Restore from the History page: the engine's undo (`prune::check_restore`, `prune::restore`)
-//! for a run on one of the configured buckets, confirmed by typing the bucket's name, never
+//! for a run on one of the configured buckets — a record of this server's audit log (by number)
+//! or any run in a bucket's journal (by run id) — confirmed by typing the bucket's name, never
 //! while an apply runs on that bucket.
 
 use super::{AppError, AppState, Busy};
+use crate::wire::BucketChoice as BucketConfig;
+use bucket::MarkerToRemove;
+use retention::DeploymentId;
 use std::sync::Arc;
+
+/// What a restore undoes, found and checked.
+type Todo = Vec<(DeploymentId, Vec<MarkerToRemove>)>;
 
 impl AppState {
     /// Restores what run `run` deleted. `confirm` must be the bucket's name.
     pub async fn restore(
         &self,
-        run: i64,
+        run: &str,
         confirm: &str,
         user: &str,
     ) -> Result<audit::Record, AppError> {
@@ -19,22 +26,10 @@ impl AppState {
                 "no audit log is configured: restores are refused",
             ));
         };
-        let record = journal.get(run).map_err(AppError::new)?;
-        let rec = record
-            .as_ref()
-            .ok_or_else(|| AppError(format!("run {run} is not in the audit log")))?;
-        let c = self
-            .config
-            .buckets
-            .iter()
-            .find(|c| c.name == rec.bucket && bucket::normalize_prefix(&c.prefix) == rec.prefix)
-            .cloned()
-            .ok_or_else(|| {
-                AppError(format!(
-                    "run {run} was on '{}/{}', which this server does not offer",
-                    rec.bucket, rec.prefix
-                ))
-            })?;
+        let (c, record) = match run.parse::<i64>() {
+            Ok(n) => self.local_run(&journal, n)?,
+            Err(_) => self.journalled_run(run).await?,
+        };
         if confirm.trim() != c.name {
             return Err(AppError(format!(
                 "type the bucket name '{}' to confirm; nothing was restored",
@@ -43,21 +38,80 @@ impl AppState {
         }
         let _busy = Busy::take(&self.busy, &c.key)?;
         let b = self.bucket(&c).await?;
-        let todo = prune::check_restore(&b, run, record.as_ref(), &[])
-            .await
-            .map_err(AppError::new)?;
+        let todo: Todo = match (run.parse::<i64>(), record) {
+            (Ok(n), Some(rec)) => prune::check_restore(&b, n, Some(&rec), &[]).await,
+            _ => {
+                let id = bucket::RunId::parse(run)
+                    .ok_or_else(|| AppError(format!("'{run}' is not a run id")))?;
+                let found = prune::journal::read_run(&bucket::JournalPlace::of(&b), &id)
+                    .await
+                    .map_err(AppError)?;
+                prune::check_restore_run(&b, run, found, &[]).await
+            }
+        }
+        .map_err(AppError::new)?;
         let ctx = prune::RestoreContext {
             who: user.to_string(),
             source: "dashboard",
             journal: journal as Arc<dyn prune::Journal>,
             notifier: self.config.notifier.clone(),
         };
-        let done = prune::restore(&b, &run.to_string(), todo, ctx)
+        let done = prune::restore(&b, run, todo, ctx)
             .await
             .map_err(AppError::new)?;
         // The deployments are back: the cached scan no longer shows the bucket.
         self.scans.forget(&c.key);
         tracing::info!(bucket = %c.key, run, restored = done.report.restored_objects(), user, "restore from the dashboard");
         Ok(done.record)
+    }
+
+    /// Record `n` of this server's audit log, and the configured bucket it ran on.
+    fn local_run(
+        &self,
+        journal: &audit::AuditLog,
+        n: i64,
+    ) -> Result<(BucketConfig, Option<audit::Record>), AppError> {
+        let record = journal.get(n).map_err(AppError::new)?;
+        let rec = record
+            .as_ref()
+            .ok_or_else(|| AppError(format!("run {n} is not in the audit log")))?;
+        let c = self.offered(&rec.bucket, &rec.prefix).ok_or_else(|| {
+            AppError(format!(
+                "run {n} was on '{}/{}', which this server does not offer",
+                rec.bucket, rec.prefix
+            ))
+        })?;
+        Ok((c, record))
+    }
+
+    /// The configured bucket whose journal holds run `run`.
+    async fn journalled_run(
+        &self,
+        run: &str,
+    ) -> Result<(BucketConfig, Option<audit::Record>), AppError> {
+        let id = bucket::RunId::parse(run).ok_or_else(|| {
+            AppError(format!(
+                "'{run}' is not a run id (History lists the runs on record)"
+            ))
+        })?;
+        for c in self.config.buckets.clone() {
+            let b = self.bucket(&c).await?;
+            let place = bucket::JournalPlace::of(&b);
+            if !place.parts(&id).await.map_err(AppError::new)?.is_empty() {
+                return Ok((c, None));
+            }
+        }
+        Err(AppError(format!(
+            "run {run} is in none of the buckets this server offers"
+        )))
+    }
+
+    /// The configured bucket `name` with `prefix` (normalised), if this server offers it.
+    fn offered(&self, name: &str, prefix: &str) -> Option<BucketConfig> {
+        self.config
+            .buckets
+            .iter()
+            .find(|c| c.name == name && bucket::normalize_prefix(&c.prefix) == prefix)
+            .cloned()
     }
 }

@@ -1,0 +1,56 @@
+// One history for every front end: a run of the CLI (another audit log, another process) and a
+// run of the dashboard on one bucket both show on the History page, read from the bucket's
+// journal; the CLI's run is restored from the dashboard.
+import { test, expect } from '@playwright/test';
+import {
+  bucketName, cli, createVersioned, put, keys, serve, watchConsole, ready, Server,
+} from './harness';
+
+let servers: Server[] = [];
+test.afterEach(() => { servers.forEach((s) => s.stop()); servers = []; });
+
+const DAY = 86_400_000;
+
+test('History lists the CLI and the dashboard runs of a bucket, and restores the CLI run', async ({ page }) => {
+  const bucket = bucketName('journal');
+  createVersioned(bucket);
+  for (const [id, days] of [['j1', 40], ['j2', 30], ['j3', 20], ['j4', 10], ['j5', 1]] as const) {
+    const at = new Date(Date.now() - days * DAY).toISOString();
+    put(bucket, `${id}/index.html`, at);
+    put(bucket, `${id}/app.js`, at);
+  }
+  const before = keys(bucket);
+  // The CLI deletes j1 (dated by meta:deployed-at, as the dashboard is).
+  const applied = JSON.parse(cli(['apply', bucket, '4', '--yes', '--json', '--date-source', 'meta:deployed-at']));
+  const cliRun: string = applied.audit.run;
+  expect(cliRun).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+  expect(keys(bucket).some((k) => k.startsWith('j1/'))).toBe(false);
+
+  const s = await serve([bucket]);
+  servers.push(s);
+  const errors = watchConsole(page);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
+  await ready(page);
+  await page.getByTestId('open-apply').click();
+  await page.getByLabel(/Type the bucket name/).fill(bucket);
+  await page.getByTestId('confirm-apply').click();
+  await expect(page.getByTestId('report')).toContainText('from 1 deployment');
+
+  await page.goto(s.at('/history'));
+  const rows = page.locator('tr.run', { hasText: bucket });
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText('dashboard');
+  const cliRow = page.locator(`tr.run[data-run="${cliRun}"]`);
+  await expect(cliRow).toContainText('cli');
+  await expect(cliRow.getByTestId('undo-note')).toHaveText('can be restored');
+  await expect(async () => {
+    await cliRow.getByRole('button', { name: /Restore run/ }).click({ timeout: 1000 });
+    await expect(cliRow.getByTestId('restore-confirm')).toBeVisible({ timeout: 1000 });
+  }).toPass();
+  await cliRow.getByTestId('restore-confirm').fill(bucket);
+  await cliRow.locator('button[type="submit"]').click();
+  await expect(page.getByTestId('restore-result')).toContainText('restored 2 objects of 1 deployment');
+  // j1 is back; j2, deleted by the dashboard's run, is not.
+  expect(keys(bucket)).toEqual(before.filter((k) => !k.startsWith('j2/')));
+  expect(errors).toEqual([]);
+});
