@@ -465,7 +465,7 @@ impl AppState {
                 Err(e) => tracing::warn!(journal = %place.url(), error = %e, "journal unreadable"),
             }
         }
-        runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         runs.truncate(limit);
         Ok(runs)
     }

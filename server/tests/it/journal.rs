@@ -57,6 +57,24 @@ async fn lease_taken(b: &Bucket) -> bool {
     matches!(b.read_lease().await, Ok(Some(_)))
 }
 
+/// The audit log of "another machine": none of this test process's runs are in it.
+fn elsewhere() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("s3p-elsewhere-{}.sqlite", std::process::id()))
+}
+
+/// `history BUCKET --json`, run as from another machine (its own audit log).
+fn history_elsewhere(b: &Bucket) -> std::process::Output {
+    let db = elsewhere();
+    s3_prune(&[
+        "history",
+        b.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ])
+}
+
 fn finish(child: Child) -> std::process::Output {
     child.wait_with_output().expect("waiting for s3-prune")
 }
@@ -138,16 +156,9 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     );
 
     // Another machine: another audit log, and only the bucket to go by.
-    let other_db = std::env::temp_dir().join(format!("s3p-other-{}.sqlite", std::process::id()));
-    let db = other_db.to_str().unwrap();
-    let out = s3_prune(&[
-        "history",
-        b.name(),
-        "--localstack",
-        "--json",
-        "--audit-db",
-        db,
-    ]);
+    let db = elsewhere();
+    let db = db.to_str().unwrap();
+    let out = history_elsewhere(&b);
     assert!(out.status.success(), "{}", stderr(&out));
     let runs = json(&out);
     let run = &runs[0];
@@ -178,15 +189,7 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
         after.len(),
         before.len()
     );
-    let out = s3_prune(&[
-        "history",
-        b.name(),
-        "--localstack",
-        "--json",
-        "--audit-db",
-        db,
-    ]);
-    let runs = json(&out);
+    let runs = json(&history_elsewhere(&b));
     assert_eq!(
         runs[0]["restore_of"],
         id.as_str(),
@@ -212,15 +215,7 @@ async fn history_lists_the_runs_of_every_machine_from_the_bucket() {
     .await
     .unwrap();
 
-    let other_db = std::env::temp_dir().join(format!("s3p-hist-{}.sqlite", std::process::id()));
-    let out = s3_prune(&[
-        "history",
-        b.name(),
-        "--localstack",
-        "--json",
-        "--audit-db",
-        other_db.to_str().unwrap(),
-    ]);
+    let out = history_elsewhere(&b);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("not-a-run"), "{}", stderr(&out));
     let runs = json(&out);
