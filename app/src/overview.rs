@@ -46,8 +46,9 @@ fn row_view(r: OverviewRow) -> impl IntoView {
         || "none on record".to_string(),
         |l| {
             format!(
-                "#{} · {} UTC · {} · {}",
-                l.id,
+                "{} · {} · {} UTC · {} · {}",
+                l.run,
+                l.source,
                 format::date(&l.at),
                 l.status,
                 format::plural(l.deleted, "deployment", "deployments")

@@ -42,12 +42,8 @@ impl AppState {
 
     pub async fn overview(&self) -> Vec<OverviewRow> {
         let policy = self.forecast_policy();
-        let history = self
-            .config
-            .audit
-            .as_ref()
-            .and_then(|a| a.list(500).ok())
-            .unwrap_or_default();
+        // Every front end's runs: this server's log and each bucket's journal.
+        let history = self.history(100).await.unwrap_or_default();
         stream::iter(self.config.buckets.clone())
             .map(|c| {
                 let policy = policy.clone();
@@ -63,11 +59,17 @@ impl AppState {
                         .iter()
                         .find(|r| {
                             r.restore_of.is_none()
+                                && r.policy.get("restore_of").is_none()
                                 && r.bucket == c.name
                                 && r.prefix == bucket::normalize_prefix(&c.prefix)
                         })
                         .map(|r| LastApply {
-                            id: r.id.unwrap_or_default(),
+                            run: r
+                                .id
+                                .map(|n| format!("#{n}"))
+                                .or_else(|| r.run.clone())
+                                .unwrap_or_default(),
+                            source: r.source.clone(),
                             at: r.started_at,
                             status: r.status.to_string(),
                             deleted: r.deleted.len() as u64,

@@ -130,7 +130,10 @@ pub struct Forecast {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LastApply {
-    pub id: i64,
+    /// `#N` in the server's audit log, or the run id in the bucket's journal.
+    pub run: String,
+    /// `cli`, `dashboard` or `lambda`.
+    pub source: String,
     pub at: DateTime<Utc>,
     pub status: String,
     pub deleted: u64,
