@@ -153,10 +153,10 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         },
     };
     let doomed = handover.by_requests;
-    let watcher = Watcher {
-        guard: Guard::new(bucket.clone(), planned.live_pointer.clone()),
-        journal: journal.clone(),
-    };
+    let watcher = Watcher::new(
+        Guard::new(bucket.clone(), planned.live_pointer.clone()),
+        journal.clone(),
+    );
     let report = bucket
         .delete_deployments_watched(
             &doomed,
@@ -166,6 +166,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
             &watcher,
         )
         .await;
+    watcher.flush().await;
     keeper.abort();
     complete(&mut record, &report, &doomed);
     let stopped_by = [

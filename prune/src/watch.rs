@@ -82,10 +82,31 @@ impl Guard {
     }
 }
 
-/// The engine's watch over one run.
+/// The engine's watch over one run. A batch's answer is written beside the next batches (off
+/// their path: only the intent must precede a batch); a failed write stops the run at the next
+/// batch's intent, and [`Watcher::flush`] waits for every answer before the run's end is written.
 pub(crate) struct Watcher {
     pub(crate) guard: Guard,
     pub(crate) journal: Arc<RunJournal>,
+    pub(crate) answers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Watcher {
+    pub(crate) fn new(guard: Guard, journal: Arc<RunJournal>) -> Watcher {
+        Watcher {
+            guard,
+            journal,
+            answers: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Waits until every answer is written (or has failed, which `journal.error()` then says).
+    pub(crate) async fn flush(&self) {
+        let pending = std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()));
+        for task in pending {
+            let _ = task.await;
+        }
+    }
 }
 
 impl Watch for Watcher {
@@ -97,14 +118,27 @@ impl Watch for Watcher {
         n: u64,
         keys: &'a [BatchKey],
     ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(self.journal.intent(n, keys))
+        Box::pin(async move {
+            if let Some(e) = self.journal.error() {
+                return Err(e);
+            }
+            self.journal.intent(n, keys).await
+        })
     }
     fn after_batch<'a>(
         &'a self,
         n: u64,
         outcome: &'a BatchOutcome,
     ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(self.journal.answer(n, outcome))
+        let (journal, outcome) = (self.journal.clone(), outcome.clone());
+        let task = tokio::spawn(async move {
+            let _ = journal.answer(n, &outcome).await;
+        });
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
+        Box::pin(async { Ok(()) })
     }
     fn records_markers(&self) -> bool {
         true

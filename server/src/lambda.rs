@@ -437,3 +437,55 @@ pub async fn run() -> Result<ExitCode> {
     .map_err(|e| anyhow!("lambda runtime: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded, ANSWER_LIST_MAX};
+    use serde_json::{json, Value};
+
+    /// A run of 1,000 deployments of 100 objects each on a versioned bucket, every list as long
+    /// as such a run makes it: the answer stays far below Lambda's 6 MB, and under 64 KB.
+    #[test]
+    fn the_answer_of_a_huge_run_is_bounded_and_says_where_the_rest_is() {
+        let deployments: Vec<Value> = (0..1000)
+            .map(|i| json!({ "id": format!("release-{i:04}"), "action": if i < 500 { "delete" } else { "keep" }, "reason": "x".repeat(120) }))
+            .collect();
+        let deleted: Vec<Value> = (0..500)
+            .map(|i| json!({ "id": format!("release-{i:04}"), "objects": 100, "bytes": 123_456 }))
+            .collect();
+        let markers: Vec<Value> = (0..50_000)
+            .map(|i| json!({ "deployment": "release-0001", "key": format!("release-0001/chunk-{i}.js"), "version_id": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" }))
+            .collect();
+        let failures: Vec<Value> = (0..3_000)
+            .map(|i| json!({ "key": format!("release-0002/f{i}"), "error": "AccessDenied: no" }))
+            .collect();
+        let doc = json!({
+            "bucket": "b",
+            "deployments": deployments,
+            "audit": { "bucket": "b", "prefix": "sites/", "run": "20261204T013000123Z-9f3a61c2",
+                       "deleted": deleted, "markers": markers, "failures": failures },
+        });
+        let before = serde_json::to_vec(&doc).unwrap().len();
+        let answer = bounded(doc);
+        let size = serde_json::to_vec(&answer).unwrap().len();
+        assert!(
+            before > 6 * 1024 * 1024 / 2,
+            "the unbounded answer was {before} bytes"
+        );
+        assert!(size < 64 * 1024, "the answer is {size} bytes");
+        assert_eq!(
+            answer["deployments"].as_array().unwrap().len(),
+            ANSWER_LIST_MAX
+        );
+        assert_eq!(
+            answer["deployments_omitted"], 400,
+            "only doomed ones, cut to 100"
+        );
+        assert_eq!(answer["audit"]["markers_omitted"], 50_000 - ANSWER_LIST_MAX);
+        assert_eq!(answer["audit"]["failures_omitted"], 3_000 - ANSWER_LIST_MAX);
+        assert_eq!(
+            answer["audit"]["journal"],
+            "s3://b/sites/.s3-prune/runs/20261204T013000123Z-9f3a61c2/"
+        );
+    }
+}
