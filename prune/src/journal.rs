@@ -59,10 +59,6 @@ impl RunJournal {
         }
     }
 
-    pub fn run(&self) -> &RunId {
-        &self.run
-    }
-
     pub fn place(&self) -> &JournalPlace {
         &self.place
     }
@@ -248,8 +244,8 @@ fn summary(id: &RunId, r: &Record) -> RunSummary {
             .policy
             .get("restore_of")
             .and_then(|v| v.as_str().map(str::to_string)),
-        restorable: !restore
-            && r.policy.get("purge_versions") != Some(&serde_json::Value::Bool(true)),
+        // Its deletes left delete markers (a versioned bucket, no purge).
+        restorable: !restore && r.undoable,
     }
 }
 

@@ -29,6 +29,7 @@ pub use doc::{escape_controls, PlanDoc};
 pub use notify::{BadWebhookUrl, Notifier, Summary, WebhookUrl};
 pub use plan::{scan_and_plan, Planned, ScanSettings};
 pub use restore::{
-    check_restore, check_restore_run, restore, RestoreContext, RestoreRefusal, Restored,
+    check_restore, check_restore_named, check_restore_run, restore, RestoreContext, RestoreRefusal,
+    Restored,
 };
 pub use retention::{PolicySpec, SpecError, Widening};

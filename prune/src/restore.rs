@@ -95,6 +95,28 @@ pub async fn check_restore(
     check_markers(bucket, &label, rec, by_id, only).await
 }
 
+/// [`check_restore`] for a run as a person names it: a record number of this machine's audit
+/// log `local`, or a run id of the bucket's journal. What every front end's restore calls.
+pub async fn check_restore_named(
+    bucket: &Bucket,
+    run: &str,
+    local: &audit::AuditLog,
+    only: &[DeploymentId],
+) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+    if let Ok(n) = run.parse::<i64>() {
+        let record = local
+            .get(n)
+            .map_err(|e| RestoreRefusal::S3(e.to_string()))?;
+        return check_restore(bucket, n, record.as_ref(), only).await;
+    }
+    let id = bucket::RunId::parse(run).ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
+    let place = bucket::JournalPlace::of(bucket);
+    let found = crate::journal::read_run(&place, &id)
+        .await
+        .map_err(|e| RestoreRefusal::S3(format!("run {id} in {}: {e}", place.url())))?;
+    check_restore_run(bucket, run, found, only).await
+}
+
 /// [`check_restore`] for a run of the bucket's journal: its markers are those its answers
 /// recorded, and for batches it sent whose answer is not on record (it was killed), the keys'
 /// current delete markers made since it began.

@@ -27,25 +27,7 @@ pub async fn undo_window(args: UndoWindowArgs) -> Result<ExitCode> {
 pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
     let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;
     let journal = Arc::new(args.audit.open()?);
-    let todo = match (args.run.parse::<i64>(), bucket::RunId::parse(&args.run)) {
-        // A record of this machine's audit log, from before runs were journalled in the bucket.
-        (Ok(n), _) => {
-            let record = journal.get(n)?;
-            prune::check_restore(&bucket, n, record.as_ref(), &args.deployments).await?
-        }
-        (_, Some(id)) => {
-            let place = bucket::JournalPlace::of(&bucket);
-            let found = prune::journal::read_run(&place, &id)
-                .await
-                .map_err(|e| anyhow::anyhow!("run {id} in {}: {e}", place.url()))?;
-            prune::check_restore_run(&bucket, id.as_str(), found, &args.deployments).await?
-        }
-        _ => anyhow::bail!(
-            "'{}' is not a run id: `s3-prune history {}` lists the runs on record",
-            args.run,
-            args.bucket
-        ),
-    };
+    let todo = prune::check_restore_named(&bucket, &args.run, &journal, &args.deployments).await?;
     let path = journal.path().to_path_buf();
     let ctx = prune::RestoreContext {
         who: crate::who::os_account(),

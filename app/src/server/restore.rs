@@ -5,12 +5,7 @@
 
 use super::{AppError, AppState, Busy};
 use crate::wire::BucketChoice as BucketConfig;
-use bucket::MarkerToRemove;
-use retention::DeploymentId;
 use std::sync::Arc;
-
-/// What a restore undoes, found and checked.
-type Todo = Vec<(DeploymentId, Vec<MarkerToRemove>)>;
 
 impl AppState {
     /// Restores what run `run` deleted. `confirm` must be the bucket's name.
@@ -26,7 +21,7 @@ impl AppState {
                 "no audit log is configured: restores are refused",
             ));
         };
-        let (c, record) = match run.parse::<i64>() {
+        let c = match run.parse::<i64>() {
             Ok(n) => self.local_run(&journal, n)?,
             Err(_) => self.journalled_run(run).await?,
         };
@@ -38,18 +33,9 @@ impl AppState {
         }
         let _busy = Busy::take(&self.busy, &c.key)?;
         let b = self.bucket(&c).await?;
-        let todo: Todo = match (run.parse::<i64>(), record) {
-            (Ok(n), Some(rec)) => prune::check_restore(&b, n, Some(&rec), &[]).await,
-            _ => {
-                let id = bucket::RunId::parse(run)
-                    .ok_or_else(|| AppError(format!("'{run}' is not a run id")))?;
-                let found = prune::journal::read_run(&bucket::JournalPlace::of(&b), &id)
-                    .await
-                    .map_err(AppError)?;
-                prune::check_restore_run(&b, run, found, &[]).await
-            }
-        }
-        .map_err(AppError::new)?;
+        let todo = prune::check_restore_named(&b, run, &journal, &[])
+            .await
+            .map_err(AppError::new)?;
         let ctx = prune::RestoreContext {
             who: user.to_string(),
             source: "dashboard",
@@ -66,11 +52,7 @@ impl AppState {
     }
 
     /// Record `n` of this server's audit log, and the configured bucket it ran on.
-    fn local_run(
-        &self,
-        journal: &audit::AuditLog,
-        n: i64,
-    ) -> Result<(BucketConfig, Option<audit::Record>), AppError> {
+    fn local_run(&self, journal: &audit::AuditLog, n: i64) -> Result<BucketConfig, AppError> {
         let record = journal.get(n).map_err(AppError::new)?;
         let rec = record
             .as_ref()
@@ -81,14 +63,11 @@ impl AppState {
                 rec.bucket, rec.prefix
             ))
         })?;
-        Ok((c, record))
+        Ok(c)
     }
 
     /// The configured bucket whose journal holds run `run`.
-    async fn journalled_run(
-        &self,
-        run: &str,
-    ) -> Result<(BucketConfig, Option<audit::Record>), AppError> {
+    async fn journalled_run(&self, run: &str) -> Result<BucketConfig, AppError> {
         let id = bucket::RunId::parse(run).ok_or_else(|| {
             AppError(format!(
                 "'{run}' is not a run id (History lists the runs on record)"
@@ -98,7 +77,7 @@ impl AppState {
             let b = self.bucket(&c).await?;
             let place = bucket::JournalPlace::of(&b);
             if !place.parts(&id).await.map_err(AppError::new)?.is_empty() {
-                return Ok((c, None));
+                return Ok(c);
             }
         }
         Err(AppError(format!(
