@@ -84,6 +84,14 @@ pub struct Held {
     pub reason: String,
 }
 
+/// A deployment the plan doomed that a run left whole because its fresh listing differed from
+/// the plan's view of it (re-deployed or restored since): the reason says what was new.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Changed {
+    pub deployment: String,
+    pub reason: String,
+}
+
 /// A delete marker a run's delete created on a versioned bucket: removing it brings the object
 /// back with its content (see `s3-prune restore`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +178,9 @@ pub struct Record {
     /// Doomed deployments left untouched because they were pinned or went live mid-run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<Held>,
+    /// Doomed deployments left whole because they changed since the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<Changed>,
     /// Its deletes left delete markers, recorded in the bucket's journal (`run`) rather than
     /// in `markers`: `restore` reads them there.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -209,6 +220,7 @@ impl Record {
             run: None,
             host: None,
             held: Vec::new(),
+            changed: Vec::new(),
             undoable: false,
         }
     }
@@ -216,6 +228,11 @@ impl Record {
     /// Everything planned was deleted.
     pub fn is_complete(&self) -> bool {
         self.status == Status::Finished
+    }
+
+    /// Some doomed deployments changed since the plan and were left whole: plan again.
+    pub fn left_changed(&self) -> bool {
+        !self.changed.is_empty()
     }
 
     /// Whether `s3-prune restore` can bring back what this run deleted: it recorded delete

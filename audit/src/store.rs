@@ -190,6 +190,7 @@ mod tests {
             run: None,
             host: None,
             held: vec![],
+            changed: vec![],
             undoable: false,
         }
     }

@@ -21,8 +21,8 @@ mod state;
 
 pub use connect::{connect, Connect, Target};
 pub use delete::{
-    BatchKey, BatchOutcome, DeleteReport, Deletion, DeploymentOutcome, KeyFailure, NewMarker,
-    Progress, Unwatched, Watch,
+    BatchKey, BatchOutcome, ChangedSincePlan, DeleteReport, Deletion, DeploymentOutcome,
+    KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch,
 };
 pub use error::S3Error;
 pub use expire::{Expiry, EXPIRE_RULE};

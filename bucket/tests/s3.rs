@@ -13,10 +13,12 @@ fn id(s: &str) -> DeploymentId {
 }
 
 /// A deployment to delete whole: its plan saw everything up to a minute from now.
+/// A plan's view that nothing in these tests can have outgrown (any count, any date up to a
+/// minute from now): they are about deleting; changes since the plan have their own tests.
 fn doomed(s: &str) -> Doomed {
     Doomed {
         id: id(s),
-        objects: 0,
+        objects: u64::MAX,
         bytes: 0,
         newest: chrono::Utc::now() + chrono::Duration::minutes(1),
     }
@@ -391,7 +393,7 @@ async fn small_deployments_are_deleted_through_shared_batches_and_counted_each()
 }
 
 #[tokio::test]
-async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
+async fn a_deployment_with_keys_or_versions_newer_than_the_plan_is_left_whole() {
     for purge in [false, true] {
         let b = fresh_bucket(if purge { "newer-purge" } else { "newer" }).await;
         if purge {
@@ -412,28 +414,67 @@ async fn keys_and_versions_newer_than_the_plan_are_left_in_place() {
         let report = b
             .delete_deployments(&[plan_view], mode(purge), 4, Arc::new(Progress::default()))
             .await;
-        assert!(!report.is_complete(), "purge {purge}: partly deleted");
-        let skipped: Vec<&str> = report
-            .deployments
-            .iter()
-            .flat_map(|d| &d.skipped)
-            .map(|k| k.key.as_str())
-            .collect();
-        assert_eq!(
-            skipped,
-            vec!["r7/index.html", "r7/late.html"],
-            "purge {purge}"
-        );
+        let d = &report.deployments[0];
+        let changed = d
+            .changed
+            .as_ref()
+            .expect("reported as changed since the plan");
+        assert_eq!(changed.newer, 2, "purge {purge}");
+        assert_eq!((d.listed, d.deleted), (0, 0), "purge {purge}: nothing sent");
+        assert!(report.is_complete(), "left whole on purpose is no failure");
         assert_eq!(
             all_keys(&b).await,
-            vec!["r7/index.html", "r7/late.html"],
-            "purge {purge}: what was published after the plan is still there"
+            vec!["r7/app.js", "r7/index.html", "r7/late.html"],
+            "purge {purge}: not one key of the re-published deployment is gone"
         );
         if purge {
-            // the new versions survive; the old ones the plan saw are gone
-            assert_eq!(all_versions(&b).await.len(), 2);
+            assert_eq!(all_versions(&b).await.len(), 4, "every version is kept");
         }
     }
+}
+
+#[tokio::test]
+async fn a_big_deployment_is_verified_whole_before_any_of_it_is_sent() {
+    // Past the size held in memory (2,000 keys): a verifying pass lists it all first.
+    let b = fresh_bucket("newer-big").await;
+    let keys: Vec<String> = (0..2_050).map(|n| format!("big/f{n:05}")).collect();
+    put_many(&b, keys, &[]).await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    let seen = inv.deployments[0].clone();
+    let plan_view = Doomed {
+        id: seen.id.clone(),
+        objects: seen.objects,
+        bytes: seen.bytes,
+        newest: seen.newest,
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The last key in listing order: a pipeline that sent pages as it listed them would have
+    // sent 2,000 keys before it saw this one.
+    put_many(&b, ["big/zz-late.html".into()], &[]).await;
+    let report = b
+        .delete_deployments(
+            std::slice::from_ref(&plan_view),
+            mode(false),
+            4,
+            Arc::new(Progress::default()),
+        )
+        .await;
+    let d = &report.deployments[0];
+    assert!(d.changed.is_some(), "changed since the plan");
+    assert_eq!(d.deleted, 0);
+    assert_eq!(all_keys(&b).await.len(), 2_051, "all of it is still there");
+    // As the plan saw it (the late key removed again), it goes whole, in two passes.
+    remove_keys(&b, ["big/zz-late.html".to_string()]).await;
+    let report = b
+        .delete_deployments(&[plan_view], mode(false), 4, Arc::new(Progress::default()))
+        .await;
+    assert!(
+        report.deployments[0].is_gone(),
+        "{:?}",
+        report.deployments[0].failed
+    );
+    assert_eq!(report.deleted_objects, 2_050);
+    assert!(all_keys(&b).await.is_empty());
 }
 
 #[tokio::test]

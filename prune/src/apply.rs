@@ -273,7 +273,8 @@ fn started(planned: &Planned, who: &str, source: &str, started_at: DateTime<Utc>
 }
 
 /// Fills in what the deletion did. A deployment counts as deleted only if nothing the plan saw
-/// is left of it (every key answered, none failed, none skipped as newer).
+/// is left of it (every key answered, none failed, none skipped as newer); one that changed
+/// since the plan was left whole and is listed as such.
 fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
     let bytes_of =
         |id: &retention::DeploymentId| doomed.iter().find(|d| &d.id == id).map_or(0, |d| d.bytes);
@@ -316,6 +317,13 @@ fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
                 deployment: d.id.to_string(),
                 reason: d.held.clone()?,
             })
+        })
+        .collect();
+    record.changed = report
+        .changed()
+        .map(|(id, c)| audit::Changed {
+            deployment: id.to_string(),
+            reason: c.to_string(),
         })
         .collect();
     record.markers = report

@@ -196,6 +196,14 @@ pub fn human_report(r: &Record) -> String {
             escape(&h.reason)
         );
     }
+    for c in &r.changed {
+        let _ = writeln!(
+            s,
+            "{}: left whole, {}.",
+            escape(&c.deployment),
+            escape(&c.reason)
+        );
+    }
     if let Some(run) = &r.run {
         let _ = writeln!(
             s,
@@ -206,7 +214,7 @@ pub fn human_report(r: &Record) -> String {
     if !r.skipped.is_empty() {
         let _ = writeln!(
             s,
-            "{} newer than the plan, left in place (published after the plan was made):",
+            "{} newer than the plan appeared while a deployment was deleted, left in place:",
             plural(r.skipped.len() as u64, "object is", "objects are")
         );
         for k in r.skipped.iter().take(50) {

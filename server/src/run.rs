@@ -152,12 +152,18 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if report.is_complete() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if !report.is_complete() {
         ExitCode::FAILURE
+    } else if report.record.left_changed() {
+        // Not an error, but not everything planned went: scripts must be able to tell.
+        ExitCode::from(EXIT_CHANGED)
+    } else {
+        ExitCode::SUCCESS
     })
 }
+
+/// `apply` deleted what it could, and left deployments whole that changed since the plan.
+pub const EXIT_CHANGED: u8 = 3;
 
 fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
     if json {

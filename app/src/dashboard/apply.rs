@@ -145,8 +145,14 @@ pub fn Apply(
                         {(r.status == audit::Status::Interrupted).then(|| view! {
                             <p>"Stopped (the server shut down): no deletion was started after the stop. Apply again to finish."</p>
                         })}
+                        {(!r.changed.is_empty() || !r.held.is_empty()).then(|| view! {
+                            <ul class="held" data-testid="left-whole">
+                                {r.changed.iter().map(|c| view! { <li><code>{c.deployment.clone()}</code>{format!(": left whole, {}.", c.reason)}</li> }).collect_view()}
+                                {r.held.iter().map(|h| view! { <li><code>{h.deployment.clone()}</code>{format!(": left untouched, {}.", h.reason)}</li> }).collect_view()}
+                            </ul>
+                        })}
                         {(!r.skipped.is_empty()).then(|| view! {
-                            <p>{format!("{} newer than the preview, left in place:", format::plural(r.skipped.len() as u64, "object", "objects"))}</p>
+                            <p>{format!("{} newer than the preview appeared while a deployment was deleted, left in place:", format::plural(r.skipped.len() as u64, "object", "objects"))}</p>
                             <ul class="failures">
                                 {r.skipped.iter().take(100).map(|k| view! { <li><code>{k.key.clone()}</code></li> }).collect_view()}
                             </ul>

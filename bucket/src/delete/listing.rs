@@ -1,13 +1,17 @@
-//! The fresh listing of a doomed deployment, page by page, into the delete pipeline.
+//! The fresh listing of a doomed deployment, into the delete pipeline: a deployment is deleted
+//! whole or not at all.
 //!
-//! A deployment of up to [`WHOLE_LISTING`] keys is listed whole before any of its keys is
-//! sent, so a listing that fails deletes nothing of it. A bigger one is sent on as it is
-//! listed, so memory stays bounded however big it is (5,000,000 objects: see BENCHMARKS.md);
-//! if its listing fails partway, the report says how many keys had gone out and the rest stays
-//! for the next run. Either way no key outside the deployment's folder and no key newer than
-//! the plan's view of it is ever sent.
+//! First a verifying pass lists all of it and compares it with the plan's view: a key (or
+//! version) newer than the plan's newest, or — for current objects — more objects than the plan
+//! counted (keys it never saw: a re-sync, a restore, a report that is a day old) means it
+//! changed since the plan, and none of it is sent ([`ChangedSincePlan`]). A deployment of up to
+//! [`WHOLE_LISTING`] keys is held whole during that pass and sent from it. A bigger one is not
+//! held (memory stays bounded however big it is: 5,000,000 objects, see BENCHMARKS.md): a second
+//! pass lists it again and sends it page by page; should a newer key appear during that pass,
+//! no further key of it is sent and the report says how many had gone. No key outside the
+//! deployment's folder and no key newer than the plan is ever sent.
 
-use super::{KeyFailure, NewerKey, Progress, Watch};
+use super::{ChangedSincePlan, KeyFailure, NewerKey, Progress, Watch};
 use crate::pages::{KeyPages, VersionPages};
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
@@ -15,16 +19,20 @@ use futures::stream::{self, StreamExt};
 use retention::{DeploymentId, Doomed};
 use tokio::sync::mpsc::Sender;
 
-/// Keys of one deployment held back until its listing is known to be complete.
+/// Keys of one deployment held during the verifying pass and sent from it; a bigger deployment
+/// is listed a second time to be deleted.
 pub(super) const WHOLE_LISTING: usize = 2_000;
+
+/// Newer keys named in a report of a deployment that changed; the rest are counted.
+const EXAMPLES: usize = 10;
 
 /// One key (and version) to delete.
 pub(super) type Key = (String, Option<String>);
 
 /// What a lister tells the deleter about deployment `i` (its index in the doomed list).
 pub(super) enum Listed {
-    /// More keys to delete, and keys left in place because they are newer than the plan.
-    Keys { i: usize, part: Listing },
+    /// More keys to delete (never one newer than the plan).
+    Keys { i: usize, keys: Vec<Key> },
     /// The listing is complete (`Ok`) or failed; no more `Keys` for `i` follow.
     Done {
         i: usize,
@@ -32,6 +40,11 @@ pub(super) enum Listed {
     },
     /// Checked again before listing, it is to stay (the reason says why): nothing follows.
     Held { i: usize, reason: String },
+    /// Its fresh listing differs from the plan's view: nothing of it was sent, nothing follows.
+    Changed { i: usize, changed: ChangedSincePlan },
+    /// During the deleting pass of a big deployment a key newer than the plan appeared: no
+    /// further key of it is sent. `Done` follows.
+    Newer { i: usize, keys: Vec<NewerKey> },
 }
 
 /// One listed object or version.
@@ -41,20 +54,18 @@ struct Found {
     last_modified: DateTime<Utc>,
 }
 
-/// Part of a doomed deployment's fresh listing: what may be deleted, and what is newer.
+/// One page split into what may go and what is newer than the plan. Keys outside the
+/// deployment's folder are dropped (defence in depth: nothing outside is ever sent).
 #[derive(Default)]
-pub(super) struct Listing {
-    pub(super) keys: Vec<Key>,
-    pub(super) newer: Vec<NewerKey>,
+struct Page {
+    keys: Vec<Key>,
+    newer: Vec<NewerKey>,
 }
 
-/// Keeps keys inside the deployment's folder (defence in depth: nothing outside is ever sent)
-/// and sets aside those newer than the plan's `newest`.
-fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Listing {
-    let mut out = Listing::default();
+fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Page {
+    let mut out = Page::default();
     for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
         if f.last_modified > newest {
-            tracing::warn!(key = %f.key, "newer than the plan: left in place");
             out.newer.push(NewerKey {
                 key: f.key,
                 version_id: f.version_id,
@@ -67,62 +78,67 @@ fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Listin
     out
 }
 
-/// Holds a deployment's listed keys while it may still be small; once more than `limit` are
-/// held, everything held and every later page is let through at once.
-pub(super) struct Hold {
+/// The verifying pass over one deployment: counts what it finds against the plan's view, and
+/// holds the keys while there are at most `limit` of them.
+pub(super) struct Verify {
     limit: usize,
-    held: Listing,
-    /// Keys already let through (the deployment is being deleted while it is listed).
-    sent: u64,
+    /// The plan's object count, compared when current objects are listed (not versions).
+    planned: Option<u64>,
+    listed: u64,
+    newer: u64,
+    examples: Vec<NewerKey>,
+    /// `None` once more than `limit` keys were found: a second pass deletes.
+    held: Option<Vec<Key>>,
 }
 
-impl Hold {
-    pub(super) fn new(limit: usize) -> Self {
-        Hold {
+/// What the verifying pass found.
+pub(super) enum Verdict {
+    /// As the plan saw it, and small: these keys are all of it.
+    Whole(Vec<Key>),
+    /// As the plan saw it, too big to hold: list it again to delete.
+    Big,
+    /// Not as the plan saw it: delete none of it.
+    Changed(ChangedSincePlan),
+}
+
+impl Verify {
+    pub(super) fn new(limit: usize, planned: Option<u64>) -> Self {
+        Verify {
             limit,
-            held: Listing::default(),
-            sent: 0,
+            planned,
+            listed: 0,
+            newer: 0,
+            examples: Vec::new(),
+            held: Some(Vec::new()),
         }
     }
 
-    /// Adds a page; returns what may be sent now.
-    pub(super) fn page(&mut self, page: Listing) -> Option<Listing> {
-        self.held.keys.extend(page.keys);
-        self.held.newer.extend(page.newer);
-        if self.sent > 0 || self.held.keys.len() > self.limit {
-            self.sent += self.held.keys.len() as u64;
-            Some(std::mem::take(&mut self.held))
-        } else {
-            None
-        }
-    }
-
-    /// The listing ended. Complete: the rest may be sent. Failed: what is held is dropped, and
-    /// the failure says whether part of the deployment was already sent.
-    pub(super) fn end(
-        self,
-        listed: Result<(), S3Error>,
-        prefix: &str,
-    ) -> Result<Listing, KeyFailure> {
-        match listed {
-            Ok(()) => Ok(self.held),
-            Err(e) => {
-                let error = if self.sent == 0 {
-                    format!("not deleted: {e}")
-                } else {
-                    format!(
-                        "partly deleted: the listing failed after {} keys had been sent; the \
-                         rest is left in place (run again to finish): {e}",
-                        self.sent
-                    )
-                };
-                tracing::warn!(prefix, sent = self.sent, error = %e, "listing failed");
-                Err(KeyFailure {
-                    key: prefix.to_string(),
-                    version_id: None,
-                    error,
-                })
+    fn page(&mut self, page: Page) {
+        self.listed += (page.keys.len() + page.newer.len()) as u64;
+        self.newer += page.newer.len() as u64;
+        let room = EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(page.newer.into_iter().take(room));
+        if let Some(held) = &mut self.held {
+            held.extend(page.keys);
+            if held.len() > self.limit {
+                self.held = None; // memory stays bounded: the deleting pass lists again
             }
+        }
+    }
+
+    pub(super) fn verdict(self) -> Verdict {
+        let more = self.planned.is_some_and(|p| self.listed > p);
+        if self.newer > 0 || more {
+            return Verdict::Changed(ChangedSincePlan {
+                newer: self.newer,
+                listed: self.listed,
+                planned: self.planned,
+                examples: self.examples,
+            });
+        }
+        match self.held {
+            Some(keys) => Verdict::Whole(keys),
+            None => Verdict::Big,
         }
     }
 }
@@ -133,7 +149,15 @@ enum Pager<'a> {
     Versions(VersionPages<'a>),
 }
 
-impl Pager<'_> {
+impl<'a> Pager<'a> {
+    fn new(bucket: &'a Bucket, prefix: &str, purge: bool) -> Self {
+        if purge {
+            Pager::Versions(VersionPages::new(bucket, prefix))
+        } else {
+            Pager::Keys(KeyPages::new(bucket, prefix, None, None))
+        }
+    }
+
     async fn next(&mut self) -> Result<Option<Vec<Found>>, S3Error> {
         let to = crate::scan::to_chrono;
         Ok(match self {
@@ -192,38 +216,100 @@ impl Bucket {
             return;
         }
         let prefix = self.deployment_prefix(&d.id);
-        let mut pager = if purge {
-            Pager::Versions(VersionPages::new(self, &prefix))
-        } else {
-            Pager::Keys(KeyPages::new(self, &prefix, None, None))
-        };
-        let mut hold = Hold::new(WHOLE_LISTING);
-        let listed = loop {
+        // The plan counted current objects: a count is compared only when those are listed.
+        let mut verify = Verify::new(WHOLE_LISTING, (!purge).then_some(d.objects));
+        let mut pager = Pager::new(self, &prefix, purge);
+        loop {
             if progress.stop_requested() {
                 return;
             }
             match pager.next().await {
-                Ok(Some(found)) => {
-                    if let Some(part) = hold.page(split_newer(found, &prefix, d.newest)) {
-                        if tx.send(Listed::Keys { i, part }).await.is_err() {
-                            return; // the deleter is gone (stopped)
-                        }
-                    }
-                }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        let result = match hold.end(listed, &prefix) {
-            Ok(part) => {
-                if tx.send(Listed::Keys { i, part }).await.is_err() {
+                Ok(Some(found)) => verify.page(split_newer(found, &prefix, d.newest)),
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(prefix, error = %e, "listing failed: nothing of it deleted");
+                    let result = Err(KeyFailure {
+                        key: prefix.clone(),
+                        version_id: None,
+                        error: format!("not deleted: {e}"),
+                    });
+                    let _ = tx.send(Listed::Done { i, result }).await;
                     return;
+                }
+            }
+        }
+        let result = match verify.verdict() {
+            Verdict::Changed(changed) => {
+                tracing::warn!(deployment = %d.id, %changed, "changed since the plan: left whole");
+                let _ = tx.send(Listed::Changed { i, changed }).await;
+                return;
+            }
+            Verdict::Whole(keys) => {
+                if tx.send(Listed::Keys { i, keys }).await.is_err() {
+                    return; // the deleter is gone (stopped)
                 }
                 Ok(())
             }
-            Err(failure) => Err(failure),
+            Verdict::Big => match self.feed_pages(i, d, purge, &tx, progress).await {
+                Some(result) => result,
+                None => return,
+            },
         };
         let _ = tx.send(Listed::Done { i, result }).await;
+    }
+
+    /// The deleting pass of a deployment too big to hold: lists it again and sends it page by
+    /// page, stopping at the first key newer than the plan. `None`: stopped, or the deleter is
+    /// gone.
+    async fn feed_pages(
+        &self,
+        i: usize,
+        d: &Doomed,
+        purge: bool,
+        tx: &Sender<Listed>,
+        progress: &Progress,
+    ) -> Option<Result<(), KeyFailure>> {
+        let prefix = self.deployment_prefix(&d.id);
+        let mut pager = Pager::new(self, &prefix, purge);
+        let mut sent = 0u64;
+        let partly = |sent: u64, why: String| {
+            tracing::warn!(prefix, sent, why, "partly deleted");
+            Err(KeyFailure {
+                key: prefix.clone(),
+                version_id: None,
+                error: format!(
+                    "partly deleted: {sent} keys had been sent when {why}; the rest is left in place"
+                ),
+            })
+        };
+        loop {
+            if progress.stop_requested() {
+                return None;
+            }
+            match pager.next().await {
+                Ok(Some(found)) => {
+                    let Page { keys, newer } = split_newer(found, &prefix, d.newest);
+                    if !newer.is_empty() {
+                        let why = format!(
+                            "{} newer than the plan appeared while it was deleted (a deploy into it?)",
+                            newer[0].key
+                        );
+                        let keys = newer.into_iter().take(EXAMPLES).collect();
+                        tx.send(Listed::Newer { i, keys }).await.ok()?;
+                        return Some(partly(sent, why));
+                    }
+                    sent += keys.len() as u64;
+                    tx.send(Listed::Keys { i, keys }).await.ok()?;
+                }
+                Ok(None) => return Some(Ok(())),
+                Err(e) => {
+                    return Some(partly(
+                        sent,
+                        format!("the listing failed (run again to finish): {e}"),
+                    ))
+                }
+            }
+        }
     }
 
     /// How many versions and delete markers live under each deployment: what
@@ -256,73 +342,124 @@ impl Bucket {
 mod tests {
     use super::*;
 
-    fn part(keys: &[&str]) -> Listing {
-        Listing {
-            keys: keys.iter().map(|k| (k.to_string(), None)).collect(),
-            newer: Vec::new(),
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn found(k: &str, at: &str) -> Found {
+        Found {
+            key: k.into(),
+            version_id: None,
+            last_modified: t(at),
         }
     }
 
-    fn listing_failed() -> S3Error {
-        S3Error::ListingCut {
-            prefix: "r7/".into(),
-        }
+    const PLAN_NEWEST: &str = "2026-01-01T00:00:05Z";
+
+    fn page(keys: &[(&str, &str)]) -> Page {
+        let found = keys.iter().map(|(k, at)| found(k, at)).collect();
+        split_newer(found, "r7/", t(PLAN_NEWEST))
     }
 
-    #[test]
-    fn a_small_deployment_is_held_whole_and_a_failed_listing_sends_none_of_it() {
-        let mut h = Hold::new(3);
-        assert!(h.page(part(&["r7/a", "r7/b"])).is_none());
-        assert!(h.page(part(&["r7/c"])).is_none(), "3 keys are still held");
-        let f = h.end(Err(listing_failed()), "r7/").err().unwrap();
-        assert!(f.error.starts_with("not deleted: "), "{}", f.error);
-
-        let mut h = Hold::new(3);
-        assert!(h.page(part(&["r7/a", "r7/b"])).is_none());
-        let rest = h.end(Ok(()), "r7/").ok().unwrap();
-        assert_eq!(rest.keys.len(), 2);
-    }
-
-    #[test]
-    fn a_big_deployment_flows_page_by_page_and_a_late_failure_says_what_went() {
-        let mut h = Hold::new(3);
-        assert!(h.page(part(&["r7/a", "r7/b"])).is_none());
-        let first = h.page(part(&["r7/c", "r7/d"])).unwrap();
-        assert_eq!(first.keys.len(), 4, "over the limit: everything held goes");
-        let next = h.page(part(&["r7/e"])).unwrap();
-        assert_eq!(next.keys.len(), 1, "then each page at once");
-        let f = h.end(Err(listing_failed()), "r7/").err().unwrap();
-        assert!(
-            f.error
-                .starts_with("partly deleted: the listing failed after 5 keys"),
-            "{}",
-            f.error
-        );
+    fn old(keys: &[&str]) -> Page {
+        page(
+            &keys
+                .iter()
+                .map(|k| (*k, "2026-01-01T00:00:00Z"))
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]
     fn keys_newer_than_the_plan_and_keys_outside_the_folder_are_never_sent() {
-        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let found = |k: &str, at: &str| Found {
-            key: k.into(),
-            version_id: None,
-            last_modified: t(at),
-        };
-        let l = split_newer(
-            vec![
-                found("r7/a", "2026-01-01T00:00:00Z"),
-                found("r7/b", "2026-01-01T00:00:05Z"),
-                found("r7/late", "2026-01-01T00:00:06Z"),
-                found("r70/x", "2026-01-01T00:00:00Z"),
-            ],
-            "r7/",
-            t("2026-01-01T00:00:05Z"),
-        );
+        let l = page(&[
+            ("r7/a", "2026-01-01T00:00:00Z"),
+            ("r7/b", PLAN_NEWEST),
+            ("r7/late", "2026-01-01T00:00:06Z"),
+            ("r70/x", "2026-01-01T00:00:00Z"),
+        ]);
         assert_eq!(
             l.keys,
             vec![("r7/a".to_string(), None), ("r7/b".to_string(), None)]
         );
         assert_eq!(l.newer.len(), 1);
         assert_eq!(l.newer[0].key, "r7/late");
+    }
+
+    #[test]
+    fn a_small_deployment_as_planned_is_sent_whole_from_the_verifying_pass() {
+        let mut v = Verify::new(3, Some(3));
+        v.page(old(&["r7/a", "r7/b"]));
+        v.page(old(&["r7/c"]));
+        match v.verdict() {
+            Verdict::Whole(keys) => assert_eq!(keys.len(), 3),
+            _ => panic!("expected the whole deployment"),
+        }
+    }
+
+    #[test]
+    fn one_newer_key_anywhere_leaves_the_whole_deployment() {
+        // 47 unchanged files and 3 re-synced ones: none of the 50 goes (issue 23, case 1).
+        let mut v = Verify::new(2_000, Some(50));
+        let unchanged: Vec<String> = (0..47).map(|n| format!("r7/f{n}")).collect();
+        v.page(old(&unchanged
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()));
+        v.page(page(&[
+            ("r7/index.html", "2026-01-02T00:00:00Z"),
+            ("r7/app.js", "2026-01-02T00:00:00Z"),
+            ("r7/app.css", "2026-01-02T00:00:00Z"),
+        ]));
+        let Verdict::Changed(c) = v.verdict() else {
+            panic!("a re-synced deployment must be left whole");
+        };
+        assert_eq!((c.newer, c.listed), (3, 50));
+        assert_eq!(c.examples[0].key, "r7/index.html");
+        assert!(
+            c.to_string().contains("3 objects newer than the plan"),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn more_objects_than_the_plan_counted_is_a_change_even_when_none_is_newer() {
+        // Keys the plan (or a day-old inventory report) never saw, with old dates: a restore.
+        let mut v = Verify::new(2_000, Some(2));
+        v.page(old(&["r7/a", "r7/b", "r7/c"]));
+        let Verdict::Changed(c) = v.verdict() else {
+            panic!("more objects than planned must be left whole");
+        };
+        assert_eq!((c.newer, c.listed, c.planned), (0, 3, Some(2)));
+        assert!(
+            c.to_string().contains("3 objects now, the plan saw 2"),
+            "{c}"
+        );
+        // Fewer (some deleted since the plan) is no reason to keep the rest.
+        let mut v = Verify::new(2_000, Some(5));
+        v.page(old(&["r7/a", "r7/b", "r7/c"]));
+        assert!(matches!(v.verdict(), Verdict::Whole(_)));
+        // Versions are not counted against the plan's current objects.
+        let mut v = Verify::new(2_000, None);
+        v.page(old(&["r7/a", "r7/b", "r7/c"]));
+        assert!(matches!(v.verdict(), Verdict::Whole(_)));
+    }
+
+    #[test]
+    fn a_big_deployment_is_not_held_but_verified_then_listed_again() {
+        let mut v = Verify::new(3, Some(5));
+        v.page(old(&["r7/a", "r7/b"]));
+        v.page(old(&["r7/c", "r7/d"]));
+        assert!(v.held.is_none(), "over the limit: nothing held");
+        v.page(old(&["r7/e"]));
+        assert!(matches!(v.verdict(), Verdict::Big));
+
+        let mut v = Verify::new(3, Some(5));
+        v.page(old(&["r7/a", "r7/b", "r7/c", "r7/d"]));
+        v.page(page(&[("r7/e", "2026-01-02T00:00:00Z")]));
+        assert!(
+            matches!(v.verdict(), Verdict::Changed(_)),
+            "changed, big or not"
+        );
     }
 }

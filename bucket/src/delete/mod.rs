@@ -1,6 +1,7 @@
 //! Deleting deployments: list each one's keys afresh, then DeleteObjects in batches of ≤ 1000
-//! shared across deployments, several in flight, reading every per-key error. A key (or version)
-//! newer than what the plan saw of its deployment is never sent: it was published after the plan.
+//! shared across deployments, several in flight, reading every per-key error. A deployment is
+//! deleted whole or not at all: if its fresh listing differs from what the plan saw of it (a key
+//! newer than the plan, more objects than it counted), none of it is sent (`listing`).
 //! Memory stays bounded however big a deployment is: keys flow from listing to batches page by
 //! page (`listing`), and a full batch waits for one of the `concurrency` request slots.
 
@@ -12,7 +13,7 @@ use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, FuturesUnordered, StreamExt};
-use listing::{Key, Listed, Listing};
+use listing::{Key, Listed};
 use retention::{DeploymentId, Doomed};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
@@ -31,7 +32,7 @@ const MIN_BATCH: usize = 100;
 /// with 6 slots idle; a server that works through one request's keys in turn finishes sooner),
 /// never under [`MIN_BATCH`] nor over S3's [`MAX_BATCH`]. Which keys go is unchanged.
 fn batch_size(doomed: &[Doomed], concurrency: usize) -> usize {
-    let total: u64 = doomed.iter().map(|d| d.objects).sum();
+    let total = doomed.iter().fold(0u64, |n, d| n.saturating_add(d.objects));
     let per_slot = total.div_ceil(concurrency.max(1) as u64);
     usize::try_from(per_slot)
         .unwrap_or(MAX_BATCH)
@@ -75,6 +76,44 @@ pub struct NewerKey {
     pub last_modified: DateTime<Utc>,
 }
 
+/// A doomed deployment whose fresh listing differed from the plan's view of it: it was re-deployed
+/// (or restored) since, so none of it was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedSincePlan {
+    /// Keys (or versions) newer than the newest the plan saw.
+    pub newer: u64,
+    /// Keys (or versions) listed now.
+    pub listed: u64,
+    /// Objects the plan counted, when current objects were compared (not with purge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<u64>,
+    /// The first few newer keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<NewerKey>,
+}
+
+impl std::fmt::Display for ChangedSincePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "changed since the plan")?;
+        if self.newer > 0 {
+            let s = if self.newer == 1 { "" } else { "s" };
+            write!(f, ": {} object{s} newer than the plan", self.newer)?;
+            if let Some(k) = self.examples.first() {
+                write!(f, " ({} at {})", k.key, k.last_modified.to_rfc3339())?;
+            }
+        }
+        if let Some(planned) = self.planned.filter(|p| self.listed > *p) {
+            let sep = if self.newer > 0 { ";" } else { ":" };
+            write!(
+                f,
+                "{sep} {} objects now, the plan saw {planned}",
+                self.listed
+            )?;
+        }
+        write!(f, ", so none of it was deleted (plan again)")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentOutcome {
     pub id: DeploymentId,
@@ -82,7 +121,8 @@ pub struct DeploymentOutcome {
     pub listed: u64,
     pub deleted: u64,
     pub failed: Vec<KeyFailure>,
-    /// Keys newer than the plan: not deleted, so the deployment is only partly gone.
+    /// Keys newer than the plan that appeared while a big deployment was being deleted: not
+    /// deleted, nor anything of it listed after them, so the deployment is only partly gone.
     pub skipped: Vec<NewerKey>,
     /// Listed, and every listed key sent and answered (false when stopped before).
     pub finished: bool,
@@ -93,12 +133,19 @@ pub struct DeploymentOutcome {
     /// live (the reason says which): nothing of it was listed or sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// Left whole because its fresh listing differed from the plan's view of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<ChangedSincePlan>,
 }
 
 impl DeploymentOutcome {
     /// Nothing of it is left that the plan saw.
     pub fn is_gone(&self) -> bool {
-        self.finished && self.failed.is_empty() && self.skipped.is_empty() && self.held.is_none()
+        self.finished
+            && self.failed.is_empty()
+            && self.skipped.is_empty()
+            && self.held.is_none()
+            && self.changed.is_none()
     }
 }
 
@@ -113,13 +160,21 @@ pub struct DeleteReport {
 }
 
 impl DeleteReport {
-    /// Every deployment is gone, or was held back on purpose (pinned or live since the plan).
+    /// Every deployment is gone, or was left whole on purpose (pinned or live since the plan,
+    /// or changed since it).
     pub fn is_complete(&self) -> bool {
         !self.stopped
             && self
                 .deployments
                 .iter()
-                .all(|d| d.is_gone() || d.held.is_some())
+                .all(|d| d.is_gone() || d.held.is_some() || d.changed.is_some())
+    }
+
+    /// The deployments left whole because they changed since the plan.
+    pub fn changed(&self) -> impl Iterator<Item = (&DeploymentId, &ChangedSincePlan)> {
+        self.deployments
+            .iter()
+            .filter_map(|d| Some((&d.id, d.changed.as_ref()?)))
     }
 }
 /// Live counters for a progress bar or a web page, cheap to read from another task; and the
@@ -174,6 +229,7 @@ struct Tally {
     /// Its listing is complete (all its keys are in the pipeline).
     listed_ok: bool,
     held: Option<String>,
+    changed: Option<ChangedSincePlan>,
 }
 
 /// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
@@ -270,12 +326,13 @@ impl Bucket {
         answer
     }
 
-    /// Deletes every object of each doomed deployment that is not newer than the plan saw it
-    /// (`Doomed::newest`); newer keys are skipped and reported. With `purge_versions`, every
-    /// such version and delete marker too. Failures are collected per key, never hidden; a
-    /// deployment whose listing fails is left untouched (one past `WHOLE_LISTING` keys: the
-    /// rest of it, and the failure says how much went). A stop requested on `progress` ends the
-    /// run after the batches in flight.
+    /// Deletes every object of each doomed deployment that is as the plan saw it; one that
+    /// changed since (a key newer than `Doomed::newest`, more objects than `Doomed::objects`) is
+    /// left whole and reported. With `purge_versions`, every version and delete marker too.
+    /// Failures are collected per key, never hidden; a deployment whose listing fails is left
+    /// untouched (one past `WHOLE_LISTING` keys, in its deleting pass: the rest of it, and the
+    /// failure says how much went). A stop requested on `progress` ends the run after the
+    /// batches in flight.
     ///
     /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
     /// into DeleteObjects batches shared across deployments (`batch_size`: 100 to 1,000 keys,
@@ -378,11 +435,10 @@ impl Bucket {
                             continue;
                         };
                         match listed {
-                            Listed::Keys { i, part: Listing { keys, newer } } => {
+                            Listed::Keys { i, keys } => {
                                 let t = &mut tally[i];
                                 t.listed += keys.len() as u64;
                                 t.open += keys.len() as u64;
-                                t.skipped.extend(newer);
                                 for k in keys {
                                     batch.push((i, k));
                                     if batch.len() == batch_size {
@@ -404,6 +460,11 @@ impl Bucket {
                                 tally[i].held = Some(reason);
                                 progress.deployments_done.fetch_add(1, Ordering::Relaxed);
                             }
+                            Listed::Changed { i, changed } => {
+                                tally[i].changed = Some(changed);
+                                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Listed::Newer { i, keys } => tally[i].skipped.extend(keys),
                         }
                     }
                     Some((sent, answer)) = in_flight.next(), if !in_flight.is_empty() => {
@@ -430,6 +491,7 @@ impl Bucket {
                 finished: t.listed_ok && t.open == 0,
                 markers: t.markers,
                 held: t.held,
+                changed: t.changed,
             });
         }
         report.deployments.sort_by(|a, b| a.id.cmp(&b.id));

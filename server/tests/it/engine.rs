@@ -69,37 +69,40 @@ async fn two_old_one_new(hint: &str) -> Bucket {
 }
 
 #[tokio::test]
-async fn a_key_published_into_a_doomed_deployment_after_the_plan_is_never_deleted() {
-    let b = two_old_one_new("engine-late-key").await;
+async fn a_deployment_re_synced_after_the_plan_is_deleted_whole_or_not_at_all() {
+    // old-a/ of 50 files; `aws s3 sync` re-uploads the 3 that changed between plan and delete.
+    let b = fresh_bucket("engine-resync").await;
+    let files: Vec<String> = (0..50).map(|n| format!("old-a/f{n:02}.js")).collect();
+    put_many(&b, files.clone(), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy_seconds_apart(&b, &["old-b", "new"]).await;
     let planned = prune::scan_and_plan(&b, &policy(1), &settings())
         .await
         .unwrap();
     let checked = prune::check(planned, None).unwrap();
-    // CI re-publishes into release-7/ between the check and the delete
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    put_many(&b, ["release-7/hotfix.js".into()], &[]).await;
+    put_many(&b, files[..3].to_vec(), &[]).await;
     let journal = Arc::new(Recorder::default());
     let report = prune::apply(checked, ctx(journal.clone())).await.unwrap();
-    assert_eq!(
-        all_keys(&b).await,
-        vec![
-            "release-7/hotfix.js",
-            "release-8/css/font.css",
-            "release-8/index.html"
-        ]
-    );
+    let left = all_keys(&b).await;
+    let old_a = left.iter().filter(|k| k.starts_with("old-a/")).count();
+    assert_eq!(old_a, 50, "not 47 deleted and 3 kept: a broken site");
+    assert!(left.iter().all(|k| !k.starts_with("old-b/")), "{left:?}");
     let r = &report.record;
-    assert_eq!(r.status, Status::Failed, "partly deleted is not finished");
-    assert!(!report.is_complete());
-    assert_eq!(r.skipped.len(), 1);
-    assert_eq!(r.skipped[0].key, "release-7/hotfix.js");
     let deleted: Vec<&str> = r.deleted.iter().map(|d| d.id.as_str()).collect();
-    assert_eq!(
-        deleted,
-        vec!["release-6"],
-        "release-7 is only partly deleted"
+    assert_eq!(deleted, vec!["old-b"]);
+    assert_eq!(r.deleted_objects, 2);
+    assert_eq!(r.changed.len(), 1);
+    assert_eq!(r.changed[0].deployment, "old-a");
+    assert!(
+        r.changed[0]
+            .reason
+            .contains("3 objects newer than the plan"),
+        "{}",
+        r.changed[0].reason
     );
-    assert_eq!(r.deleted_objects, 4);
+    assert!(r.left_changed() && r.skipped.is_empty());
+    assert_eq!(r.status, Status::Finished, "left whole on purpose");
 }
 
 #[tokio::test]

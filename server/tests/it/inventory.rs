@@ -4,8 +4,9 @@
 
 use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr};
 use bucket::testkit::{
-    all_keys, fresh_bucket, write_inventory, write_parquet_inventory, INVENTORY_SCHEMA,
+    all_keys, fresh_bucket, put_many, write_inventory, write_parquet_inventory, INVENTORY_SCHEMA,
 };
+use std::time::Duration;
 
 #[tokio::test]
 async fn a_plan_from_the_inventory_equals_the_plan_from_listing() {
@@ -74,6 +75,54 @@ async fn a_plan_from_a_parquet_inventory_equals_the_plan_from_listing() {
     assert_eq!(reasons(&l), reasons(&r));
     assert_eq!(l["plan_fingerprint"], r["plan_fingerprint"]);
     assert_eq!(r["inventory_date"], "2026-11-26T00:00:00+00:00");
+}
+
+#[tokio::test]
+async fn a_folder_re_synced_since_the_report_is_left_whole_and_the_exit_status_says_so() {
+    let b = fresh_bucket("cli-inv-resync").await;
+    let reports = fresh_bucket("cli-inv-resync-reports").await;
+    let files: Vec<String> = (0..40).map(|n| format!("old/f{n:02}.css")).collect();
+    put_many(&b, files.clone(), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy_seconds_apart(&b, &["d2", "d3"]).await;
+    // Yesterday's report; since then CI re-synced three files of old/.
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-resync").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, files[..3].to_vec(), &[]).await;
+    let out = s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--inventory",
+        &at,
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("old: left whole, changed since the plan: 3 objects newer"),
+        "{text}"
+    );
+    let old = all_keys(&b).await;
+    assert_eq!(
+        old.iter().filter(|k| k.starts_with("old/")).count(),
+        40,
+        "not 37 of 40 deleted"
+    );
+    // Again, as a script would: still left whole (the report predates the re-sync), in JSON.
+    let json_out = s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--json",
+        "--inventory",
+        &at,
+    ]);
+    assert_eq!(json_out.status.code(), Some(3), "{}", stderr(&json_out));
+    assert_eq!(json(&json_out)["audit"]["changed"][0]["deployment"], "old");
 }
 
 #[test]
