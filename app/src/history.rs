@@ -5,6 +5,7 @@ mod restore;
 
 use crate::api::history;
 use crate::format;
+use crate::sign_out::SignOut;
 use leptos::prelude::*;
 use restore::RestoreRun;
 use std::collections::HashMap;
@@ -56,7 +57,7 @@ pub fn HistoryPage() -> impl IntoView {
         <main class="page">
             <header class="top">
                 <h1>"s3-prune"</h1>
-                <nav class="nav"><a href="/">"Dashboard"</a>" · "<strong>"History"</strong>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
+                <nav class="nav"><a href="/">"Dashboard"</a>" · "<strong>"History"</strong>" · "<SignOut/></nav>
             </header>
             <h2>"Applies on record"</h2>
             {move || result.get().map(|r| match r {

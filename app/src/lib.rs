@@ -13,6 +13,7 @@ mod history;
 mod overview;
 #[cfg(feature = "ssr")]
 pub mod server;
+mod sign_out;
 pub mod wire;
 
 use leptos::prelude::*;

@@ -6,6 +6,7 @@
 use crate::api::overview;
 use crate::dashboard::Dashboard;
 use crate::format;
+use crate::sign_out::SignOut;
 use crate::wire::OverviewRow;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -105,7 +106,7 @@ fn Overview(rows: Vec<OverviewRow>) -> impl IntoView {
         <main class="page">
             <header class="top">
                 <h1>"s3-prune"</h1>
-                <nav class="nav"><strong>"Buckets"</strong>" · "<a href="/history">"History"</a>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
+                <nav class="nav"><strong>"Buckets"</strong>" · "<a href="/history">"History"</a>" · "<SignOut/></nav>
                 <p class="tagline">"Every bucket this server offers; open one to preview and apply."</p>
             </header>
             <div class="table-wrap">

@@ -23,6 +23,8 @@ pub enum S3Error {
         key: String,
         after: String,
     },
+    #[error("'{folder}' holds s3-prune's own state folder ('{state}'): its subfolders are another prefix's deployments, not one deployment. Nothing will be deleted; give --prefix {folder} (or the prefix you meant)")]
+    ForeignState { folder: String, state: String },
     #[error("cannot use '{key}': {problem}. Nothing will be deleted until it can be read")]
     Pointer { key: String, problem: String },
     #[error("{action} failed: {code}: {message}")]

@@ -35,6 +35,8 @@ impl Default for ScanOptions {
 
 /// The folder under the prefix where s3-prune keeps its own state (pins); never a deployment.
 pub const RESERVED: &str = ".s3-prune";
+/// [`RESERVED`] as a folder inside a deployment's keys.
+const STATE_FOLDER: &str = "/.s3-prune/";
 
 pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
@@ -56,6 +58,9 @@ pub(crate) struct Agg {
     bytes: u64,
     newest: Option<(DateTime<Utc>, ObjectRef)>,
     oldest: Option<DateTime<Utc>>,
+    /// A key of s3-prune's own state beneath it (`<id>/…/.s3-prune/…`): the folder is a
+    /// prefix someone else prunes, not a deployment.
+    state: Option<String>,
 }
 
 impl Agg {
@@ -64,6 +69,11 @@ impl Agg {
     pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str, etag: Option<&str>) {
         self.objects += 1;
         self.bytes += size;
+        if self.state.is_none() {
+            if let Some(at) = key.find(STATE_FOLDER) {
+                self.state = Some(key[..at + STATE_FOLDER.len()].to_string());
+            }
+        }
         self.see(t, || ObjectRef {
             key: key.to_string(),
             etag: etag.map(str::to_string),
@@ -79,6 +89,7 @@ impl Agg {
     pub(crate) fn merge(&mut self, o: Agg) {
         self.objects += o.objects;
         self.bytes += o.bytes;
+        self.state = self.state.take().or(o.state);
         if let Some((t, k)) = o.newest {
             self.see(t, || k);
         }
@@ -202,6 +213,13 @@ impl Bucket {
         let mut deployments = Vec::with_capacity(results.len());
         let mut to_head = Vec::new();
         for (id, agg) in results {
+            if let Some(state) = agg.state {
+                // A forgotten --prefix: every "deployment" here is a site's whole prefix.
+                return Err(S3Error::ForeignState {
+                    folder: format!("{}{id}/", self.prefix),
+                    state,
+                });
+            }
             let (Some((newest, newest_key)), Some(oldest)) = (agg.newest, agg.oldest) else {
                 continue; // emptied since discovery: nothing to plan
             };

@@ -135,7 +135,15 @@ fn parse_pointer(text: &str, prefix: &str) -> Result<DeploymentId, String> {
     let t = text.trim();
     let t = t.strip_prefix(prefix).unwrap_or(t);
     let t = t.strip_suffix('/').unwrap_or(t);
-    DeploymentId::new(t).map_err(|_| format!("it holds '{}', not a deployment id", text.trim()))
+    // The body is not echoed: whoever can name the key must not read any object through the
+    // error (a Lambda event, a shared log).
+    DeploymentId::new(t).map_err(|_| {
+        format!(
+            "its {} bytes are not a deployment id (one folder name such as 'abc123', 'abc123/' \
+             or '{prefix}abc123/')",
+            text.len()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -152,5 +160,7 @@ mod tests {
         );
         assert!(parse_pointer("", "").is_err());
         assert!(parse_pointer("a/b", "").is_err());
+        let e = parse_pointer("db/password=hunter2", "").unwrap_err();
+        assert!(!e.contains("hunter2"), "the body is never echoed: {e}");
     }
 }

@@ -114,7 +114,7 @@ test('a signed-in visit drops the token from the address bar, and Sign out ends 
   await ready(page);
   expect(page.url()).not.toContain('token=');
   expect(page.url()).toContain('retain=2');
-  await page.getByRole('link', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Signed out' })).toBeVisible();
   const after = await page.goto(`${s.url}/?bucket=${bucket}`);
   expect(after!.status()).toBe(401);

@@ -16,34 +16,59 @@ use std::time::Duration;
 const ATTEMPTS: u32 = 3;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A webhook address: `http://` or `https://`, checked when given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A webhook address: `http://` or `https://`, checked when given. Its path, query and any
+/// `user:password@` are its secret: they are never shown (`Display` and `Debug` give scheme,
+/// host and port only; a bad address is not echoed either).
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookUrl(hyper::Uri);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a webhook URL: give an http:// or https:// address (e.g. a Slack incoming webhook)")]
 pub struct BadWebhookUrl(String);
 
+/// What may be shown of an address someone gave: its scheme and host, never the rest.
+fn shown(s: &str) -> String {
+    let s = s.trim();
+    let (scheme, rest) = s.split_once("://").unwrap_or(("", s));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match (scheme, host) {
+        ("", _) | (_, "") => "…".into(),
+        _ => format!("{scheme}://{host}/…"),
+    }
+}
+
 impl FromStr for WebhookUrl {
     type Err = BadWebhookUrl;
     fn from_str(s: &str) -> Result<Self, BadWebhookUrl> {
-        let uri: hyper::Uri = s.trim().parse().map_err(|_| BadWebhookUrl(s.into()))?;
+        let uri: hyper::Uri = s.trim().parse().map_err(|_| BadWebhookUrl(shown(s)))?;
         match (uri.scheme_str(), uri.host()) {
             (Some("http" | "https"), Some(_)) => Ok(WebhookUrl(uri)),
-            _ => Err(BadWebhookUrl(s.into())),
+            _ => Err(BadWebhookUrl(shown(s))),
         }
     }
 }
 
 impl fmt::Display for WebhookUrl {
-    /// Scheme and host only: a webhook's path is its secret, and this goes into logs.
+    /// Scheme, host and port only: this goes into logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let port = self
+            .0
+            .port_u16()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         write!(
             f,
-            "{}://{}/…",
+            "{}://{}{port}/…",
             self.0.scheme_str().unwrap_or(""),
-            self.0.authority().map(|a| a.as_str()).unwrap_or("")
+            self.0.host().unwrap_or("")
         )
+    }
+}
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({self})")
     }
 }
 
@@ -204,4 +229,34 @@ async fn deliver(url: &WebhookUrl, body: Bytes) -> bool {
     }
     tracing::error!(url = %url, "notification not delivered after {ATTEMPTS} attempts (the run itself is unaffected)");
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WebhookUrl;
+
+    #[test]
+    fn a_webhooks_credentials_path_and_query_never_reach_a_log_or_an_error() {
+        let url: WebhookUrl =
+            "https://bot:s3cr3t@hooks.example.com:8443/services/T0/B1/XyZ?token=abc"
+                .parse()
+                .unwrap();
+        for shown in [url.to_string(), format!("{url:?}")] {
+            assert_eq!(
+                shown
+                    .trim_start_matches("WebhookUrl(")
+                    .trim_end_matches(')'),
+                "https://hooks.example.com:8443/…"
+            );
+        }
+        let err = "ftp://bot:s3cr3t@hooks.example.com/services/XyZ"
+            .parse::<WebhookUrl>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("s3cr3t") && !err.contains("XyZ"),
+            "a bad address is not echoed whole: {err}"
+        );
+        assert!(err.contains("ftp://hooks.example.com/…"), "{err}");
+    }
 }

@@ -105,13 +105,20 @@ fn without_token(query: &str) -> String {
         .join("&")
 }
 
-/// A 303 to this request's path and query without the token.
+/// This site's path for a request path: one leading `/`, so `//evil.example/` (which a
+/// browser reads as another host) stays on this host as `/evil.example/`.
+fn local_path(path: &str) -> String {
+    format!("/{}", path.trim_start_matches(['/', '\\']))
+}
+
+/// A 303 to this request's path and query without the token, on this host.
 fn clean_redirect(req: &Request) -> Response {
     let rest = without_token(req.uri().query().unwrap_or(""));
+    let path = local_path(req.uri().path());
     let location = if rest.is_empty() {
-        req.uri().path().to_string()
+        path
     } else {
-        format!("{}?{rest}", req.uri().path())
+        format!("{path}?{rest}")
     };
     let mut res = StatusCode::SEE_OTHER.into_response();
     res.headers_mut().insert(
@@ -128,6 +135,16 @@ fn page(status: StatusCode, title: &str, msg: &str) -> Response {
          printed at start-up (it ends in <code>?token=…</code>).</p></body></html>"
     );
     (status, Html(body)).into_response()
+}
+
+/// `GET /logout`: a button that signs out by POST.
+fn sign_out_page() -> Response {
+    Html(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>s3-prune: sign out</title></head>\
+         <body><h1>Sign out</h1><form method=\"post\" action=\"/logout\">\
+         <button type=\"submit\">Sign out of s3-prune</button></form></body></html>",
+    )
+    .into_response()
 }
 
 fn unauthorized(msg: &str) -> Response {
@@ -220,7 +237,12 @@ pub async fn guard(
             return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
         }
     }
-    if req.uri().path() == "/logout" {
+    if req.uri().path() == "/logout" && req.method() == Method::GET {
+        // Signing out changes state: only a POST from this origin does it (a link on another
+        // site must not). A GET gets the button.
+        return sign_out_page();
+    }
+    if req.uri().path() == "/logout" && req.method() == Method::POST {
         if let Some(sid) = cookie(&req, COOKIE) {
             auth.sessions
                 .lock()
@@ -306,6 +328,10 @@ mod tests {
             "bucket=b&retain=3"
         );
         assert_eq!(without_token("token=x"), "");
+        // A browser reads `//host/` as another site: the redirect never leaves this one.
+        assert_eq!(local_path("//evil.example/"), "/evil.example/");
+        assert_eq!(local_path("/\\evil.example/"), "/evil.example/");
+        assert_eq!(local_path("/history"), "/history");
         assert_eq!(random_token().len(), 64);
         assert_ne!(random_token(), random_token());
     }

@@ -170,17 +170,25 @@ impl Configured {
         if ev.prefix.is_some() && norm(&ev.prefix) != norm(&base.prefix) {
             refuse("prefix", "differs from the configured one")?;
         }
-        if base.live_pointer.is_some()
-            && ev.live_pointer.is_some()
-            && base.live_pointer != ev.live_pointer
-        {
-            refuse("live_pointer", "differs from the configured one")?;
+        // A pointer or page the function was not given is an object of the event's choosing,
+        // which the scan would read: only the configuration names them.
+        let named = |configured: &Option<String>, event: &Option<String>| match configured {
+            Some(_) if event.is_some() && event != configured => {
+                Some("differs from the configured one")
+            }
+            None if event.is_some() => {
+                Some("is not configured for this function (set it in the function's environment)")
+            }
+            _ => None,
+        };
+        if let Some(why) = named(&base.live_pointer, &ev.live_pointer) {
+            refuse("live_pointer", why)?;
         }
         if ev.inventory.is_some() && ev.inventory != base.inventory {
             refuse("inventory", "differs from the configured one")?;
         }
-        if base.live_from.is_some() && ev.live_from.is_some() && base.live_from != ev.live_from {
-            refuse("live_from", "differs from the configured one")?;
+        if let Some(why) = named(&base.live_from, &ev.live_from) {
+            refuse("live_from", why)?;
         }
         if ev.policy_key.is_some() && ev.policy_key != base.policy_key {
             refuse("policy_key", "differs from the configured one")?;
@@ -390,7 +398,7 @@ fn bounded(mut doc: Value) -> Value {
     cut(&mut doc, "deployments");
     if let Some(audit) = doc.get_mut("audit") {
         for list in [
-            "deleted", "failures", "skipped", "markers", "held", "expiries",
+            "deleted", "failures", "skipped", "markers", "held", "changed", "expiries",
         ] {
             cut(audit, list);
         }
@@ -440,8 +448,44 @@ pub async fn run() -> Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::{bounded, ANSWER_LIST_MAX};
+    use super::{bounded, Configured, Job, ANSWER_LIST_MAX};
+    use prune::PolicySpec;
     use serde_json::{json, Value};
+
+    #[test]
+    fn an_event_may_not_name_a_live_pointer_or_page_the_function_was_not_given() {
+        let configured = |live_pointer: Option<&str>| Configured {
+            job: Job {
+                bucket: Some("b".into()),
+                live_pointer: live_pointer.map(str::to_string),
+                ..Job::default()
+            },
+            spec: PolicySpec {
+                retain: Some(3),
+                ..Default::default()
+            },
+            notifier: prune::Notifier::default(),
+            lifecycle_over: None,
+        };
+        let event = |field: &str| -> Job {
+            serde_json::from_value(json!({ field: "secrets/db-password.txt" })).unwrap()
+        };
+        for field in ["live_pointer", "live_from"] {
+            let err = configured(None).narrowed_by(&event(field)).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("'{field}' is not configured")),
+                "{err}"
+            );
+        }
+        let err = configured(Some("live.txt"))
+            .narrowed_by(&event("live_pointer"))
+            .unwrap_err();
+        assert!(err.to_string().contains("differs"), "{err}");
+        let same: Job = serde_json::from_value(json!({ "live_pointer": "live.txt" })).unwrap();
+        let (job, _) = configured(Some("live.txt")).narrowed_by(&same).unwrap();
+        assert_eq!(job.live_pointer.as_deref(), Some("live.txt"));
+    }
 
     /// A run of 1,000 deployments of 100 objects each on a versioned bucket, every list as long
     /// as such a run makes it: the answer stays far below Lambda's 6 MB, and under 64 KB.

@@ -17,6 +17,7 @@ mod timeline;
 
 use crate::api::scan_bucket;
 use crate::format;
+use crate::sign_out::SignOut;
 use crate::wire::{JobStatus, ScanView};
 use apply::Apply;
 use browser::{navigate_to_bucket, set_url, UrlState};
@@ -73,7 +74,7 @@ pub fn Dashboard() -> impl IntoView {
         <main class="page">
             <header class="top">
                 <h1>"s3-prune"</h1>
-                <nav class="nav"><a href="/">"Buckets"</a>" · "<strong>"Dashboard"</strong>" · "<a href="/history">"History"</a>" · "<a href="/logout" rel="external">"Sign out"</a></nav>
+                <nav class="nav"><a href="/">"Buckets"</a>" · "<strong>"Dashboard"</strong>" · "<a href="/history">"History"</a>" · "<SignOut/></nav>
                 <p class="tagline">"Keep the newest deployments, delete the rest — after you have seen exactly what goes."</p>
             </header>
             {move || notice.get().map(|m| view! {

@@ -834,3 +834,42 @@ async fn the_re_plan_after_the_prompt_runs_the_blocking_checks() {
     assert!(seen.contains("gone-release"), "{seen}");
     assert_eq!(all_keys(&b).await.len(), 7, "nothing was deleted");
 }
+
+#[tokio::test]
+async fn a_folder_holding_another_prefixs_state_is_never_a_deployment() {
+    // Two sites under one bucket, each pruned with its own --prefix: a run without --prefix
+    // would see `site-a` and `site-b` as two deployments and delete the older whole site.
+    let b = fresh_bucket("nested-state").await;
+    put_many(
+        &b,
+        [
+            "site-a/.s3-prune/runs/20261204T000000000Z-0badc0de/start.json".into(),
+            "site-a/d1/index.html".into(),
+        ],
+        &[],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["site-b/d1/index.html".into()], &[]).await;
+    for args in [
+        vec!["apply", b.name(), "1", "--localstack", "--yes"],
+        vec!["plan", b.name(), "1", "--localstack"],
+    ] {
+        let out = s3_prune(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("'site-a/' holds s3-prune's own state folder")
+                && err.contains("give --prefix site-a/"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        all_keys(&b).await,
+        vec!["site-a/d1/index.html", "site-b/d1/index.html"],
+        "nothing deleted"
+    );
+    // With the prefix it names, the site is pruned as usual.
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--prefix", "site-a/"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -537,13 +537,39 @@ async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     let r = request(&s.addr, "GET", "/", &c, "");
     assert_eq!(r.status, 401);
     assert!(r.body.contains("expired"), "{}", r.body);
-    // sign-out ends a session at once
+    // sign-out ends a session at once, by a POST from this origin only
     let cookie = sign_in(&s);
     let c = [("Cookie", cookie.as_str())];
     let r = request(&s.addr, "GET", "/logout", &c, "");
     assert_eq!(r.status, 200);
+    assert!(
+        r.header("set-cookie").is_none(),
+        "a GET (a link anywhere) signs nobody out"
+    );
+    assert!(r.body.contains("method=\"post\""), "{}", r.body);
+    assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
+    let elsewhere = [c[0], ("Origin", "https://evil.example")];
+    assert_eq!(
+        request(&s.addr, "POST", "/logout", &elsewhere, "").status,
+        403
+    );
+    assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
+    let origin = format!("http://{}", s.addr);
+    let here = [c[0], ("Origin", origin.as_str())];
+    let r = request(&s.addr, "POST", "/logout", &here, "");
+    assert_eq!(r.status, 200);
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
     assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 401);
+    // a token link whose path starts with // stays on this host (no open redirect)
+    let r = request_once(
+        &s.addr,
+        "GET",
+        &format!("//evil.example/?token={}", s.token),
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/evil.example/"));
     // the absolute limit holds however active the session is
     let short = serve(b.name(), &["--session-idle", "1h", "--session-max", "6s"]);
     let cookie = sign_in(&short);
