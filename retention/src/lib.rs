@@ -19,8 +19,11 @@ pub use plan::{
 };
 #[cfg(feature = "file")]
 pub use policy_file::parse_policy;
-pub use policy_file::{policy_to_toml, PolicyFileError};
-pub use rules::{GroupPattern, Rule, RuleError, RuleName, Rules};
+pub use policy_file::{policy_to_toml, PolicyFileError, MAX_POLICY_BYTES};
+pub use rules::{
+    GroupPattern, Rule, RuleError, RuleName, Rules, MAX_PATTERN_CHARS, MAX_PATTERN_COMPILED,
+    MAX_RULES,
+};
 pub use span::{human_age, human_size, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{

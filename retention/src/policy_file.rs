@@ -75,9 +75,24 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// A policy file's size, in bytes (also the limit for the dashboard's `?rules=`).
+pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+
 #[cfg(feature = "file")]
 /// Parses a policy file into [`Rules`].
 pub fn parse_policy(text: &str) -> Result<Rules, PolicyFileError> {
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(PolicyFileError {
+            line: None,
+            key: None,
+            message: format!(
+                "the policy is {} bytes: the limit is {} KB (at most {} rules)",
+                text.len(),
+                MAX_POLICY_BYTES / 1024,
+                crate::rules::MAX_RULES
+            ),
+        });
+    }
     let file: FileToml = toml::from_str(text).map_err(|e| PolicyFileError {
         line: e.span().map(|s| line_of(text, s.start)),
         key: None,
@@ -89,6 +104,13 @@ pub fn parse_policy(text: &str) -> Result<Rules, PolicyFileError> {
             key: Some("rule".into()),
             message: "the file has no rules: add at least one [[rule]] with name, match and retain"
                 .into(),
+        });
+    }
+    if file.rule.len() > crate::rules::MAX_RULES {
+        return Err(PolicyFileError {
+            line: None,
+            key: Some("rule".into()),
+            message: crate::rules::RuleError::TooManyRules(file.rule.len()).to_string(),
         });
     }
     let mut rules = Vec::with_capacity(file.rule.len());

@@ -31,7 +31,25 @@ pub enum RuleError {
     NoRules,
     #[error("two rules are named '{0}': give each rule its own name")]
     DuplicateName(String),
+    #[error("{0} rules: a policy has at most {MAX_RULES} rules (match several deployments with one glob)")]
+    TooManyRules(usize),
+    #[error("a group pattern of {0} characters: the limit is {MAX_PATTERN_CHARS} characters")]
+    PatternTooLong(usize),
+    #[error(
+        "group '{pattern}' compiles to more than the limit of {kb} KB per pattern: simplify it \
+         (counted repetitions such as a{{1000}} multiply its size)",
+        kb = MAX_PATTERN_COMPILED / 1024
+    )]
+    PatternTooBig { pattern: String },
 }
+
+/// Rules a policy may hold: enough for any site, few enough that planning stays instant.
+pub const MAX_RULES: usize = 100;
+/// A group pattern's length, in characters.
+pub const MAX_PATTERN_CHARS: usize = 500;
+/// A group pattern's compiled size, in bytes (regex-lite's estimate): 100 rules stay within
+/// ~25 MB and a few milliseconds to compile, however they are written.
+pub const MAX_PATTERN_COMPILED: usize = 256 * 1024;
 
 impl FromStr for RuleName {
     type Err = RuleError;
@@ -76,16 +94,25 @@ pub struct GroupPattern {
 impl FromStr for GroupPattern {
     type Err = RuleError;
     fn from_str(s: &str) -> Result<Self, RuleError> {
-        let regex = regex_lite::Regex::new(s).map_err(|e| RuleError::BadRegex {
-            pattern: s.to_string(),
-            problem: e
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or("")
-                .trim()
-                .to_string(),
-        })?;
+        let chars = s.chars().count();
+        if chars > MAX_PATTERN_CHARS {
+            return Err(RuleError::PatternTooLong(chars));
+        }
+        let regex = regex_lite::RegexBuilder::new(s)
+            .size_limit(MAX_PATTERN_COMPILED)
+            .build()
+            .map_err(|e| {
+                let problem = e.to_string();
+                if problem.contains("size limit") {
+                    return RuleError::PatternTooBig {
+                        pattern: s.to_string(),
+                    };
+                }
+                RuleError::BadRegex {
+                    pattern: s.to_string(),
+                    problem: problem.lines().last().unwrap_or("").trim().to_string(),
+                }
+            })?;
         if regex.captures_len() < 2 {
             return Err(RuleError::NoCapture(s.to_string()));
         }
@@ -174,6 +201,9 @@ impl Rules {
     pub fn new(rules: Vec<Rule>) -> Result<Rules, RuleError> {
         if rules.is_empty() {
             return Err(RuleError::NoRules);
+        }
+        if rules.len() > MAX_RULES {
+            return Err(RuleError::TooManyRules(rules.len()));
         }
         for (i, r) in rules.iter().enumerate() {
             if rules[..i].iter().any(|o| o.name == r.name) {

@@ -94,3 +94,57 @@ fn every_mistake_names_its_line_and_key() {
         "{glob}"
     );
 }
+
+/// `n` rules, each with the given group pattern.
+fn rules_with_group(n: usize, group: &str) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[[rule]]\nname = \"r{i}\"\nmatch = \"r{i}-*\"\ngroup = '{group}'\nretain = 1\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_policy_that_would_take_seconds_and_hundreds_of_mb_to_compile_is_refused_at_once() {
+    // 50 rules of a pattern whose compiled form is huge: refused by the first, quickly.
+    let started = std::time::Instant::now();
+    let e = err(&rules_with_group(50, "^((a{1000}){300})(x)"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "refused in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.key.as_deref(), Some("rule[1].group"));
+    assert!(
+        e.message
+            .contains("more than the limit of 256 KB per pattern"),
+        "{e}"
+    );
+
+    let long = format!("^(a){}", "b".repeat(crate::MAX_PATTERN_CHARS));
+    let e = err(&rules_with_group(1, &long));
+    assert!(e.message.contains("the limit is 500 characters"), "{e}");
+
+    let e = err(&rules_with_group(crate::MAX_RULES + 1, "^(x)"));
+    assert!(e.message.contains("at most 100 rules"), "{e}");
+    assert!(parse_policy(&rules_with_group(crate::MAX_RULES, "^(x)")).is_ok());
+
+    let padded = format!("{}\n#{}", EXAMPLE, " ".repeat(crate::MAX_POLICY_BYTES));
+    let e = err(&padded);
+    assert!(e.message.contains("the limit is 64 KB"), "{e}");
+}
+
+#[test]
+fn the_same_limits_hold_for_rules_that_arrive_as_json() {
+    // What the dashboard's ?rules= becomes on the server: a Policy in a server function's body.
+    let rule = |i: usize| serde_json::json!({ "name": format!("r{i}"), "match": "*", "group": "^(x)", "retain": 1 });
+    let many: Vec<_> = (0..=crate::MAX_RULES).map(rule).collect();
+    let e = serde_json::from_value::<Rules>(serde_json::Value::Array(many)).unwrap_err();
+    assert!(e.to_string().contains("at most 100 rules"), "{e}");
+    let mut big = rule(0);
+    big["group"] = "^((a{1000}){300})(x)".into();
+    let e = serde_json::from_value::<Rules>(serde_json::Value::Array(vec![big])).unwrap_err();
+    assert!(e.to_string().contains("per pattern"), "{e}");
+}
