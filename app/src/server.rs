@@ -81,6 +81,7 @@ struct CachedScan {
     inventory: Inventory,
     scanned_at: DateTime<Utc>,
     undo_window: String,
+    handovers: prune::Handovers,
 }
 
 struct Job {
@@ -232,10 +233,14 @@ impl AppState {
                     let inventory = inventory?;
                     let scanned_at = Utc::now();
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
+                    // Handovers of folders kept whatever the policy (pinned, live,
+                    // re-deployed) are withdrawn here; the plan-based check runs on apply.
+                    let handovers = prune::expire::reconcile_with_scan(&b, &inventory).await;
                     Ok(CachedScan {
                         inventory,
                         scanned_at,
                         undo_window,
+                        handovers,
                     })
                 }
                 .boxed()
@@ -260,9 +265,14 @@ impl AppState {
                     inventory,
                     scanned_at,
                     undo_window,
+                    handovers,
                 },
             notice,
         } = self.cached_scan(&c, &b, rescan).await?;
+        let handover_error = handovers
+            .is_dangerous()
+            .then(|| handovers.error.clone())
+            .flatten();
         let cfg = &self.config;
         Ok(ScanView {
             bucket: c,
@@ -279,6 +289,12 @@ impl AppState {
             undo_window,
             schedule: cfg.schedule.clone(),
             rules: cfg.rules.clone(),
+            handovers: handovers
+                .pending
+                .into_iter()
+                .chain(handovers.withdrawn)
+                .collect(),
+            handover_error,
             notice,
         })
     }
@@ -326,19 +342,19 @@ impl AppState {
         let c = self.choice(Some(key))?.clone();
         let id = retention::DeploymentId::new(id).map_err(AppError::new)?;
         let b = self.bucket(&c).await?;
-        let mut pins = b.read_pins().await?;
-        pins.retain(|p| p.id != id);
-        if pin {
-            pins.push(retention::Pin {
-                id: id.clone(),
-                reason: reason.trim().to_string(),
-                by: user.to_string(),
-                at: Some(Utc::now()),
-            });
-        }
-        b.write_pins(&pins).await?;
-        tracing::info!(bucket = %c.key, deployment = %id, pin, user, "pin changed from the dashboard");
+        let pin = pin.then(|| retention::Pin {
+            id: id.clone(),
+            reason: reason.trim().to_string(),
+            by: user.to_string(),
+            at: Some(Utc::now()),
+        });
+        let pinned = pin.is_some();
+        let change = prune::set_pin(&b, &id, pin).await?;
+        tracing::info!(bucket = %c.key, deployment = %id, pin = pinned, user, withdrawn = change.handovers.withdrawn.len(), "pin changed from the dashboard");
         self.scans.forget(&c.key);
+        if change.handovers.is_dangerous() {
+            return Err(AppError(change.handovers.error.unwrap_or_default()));
+        }
         Ok(())
     }
 

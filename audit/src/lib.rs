@@ -40,6 +40,12 @@ pub struct Expiry {
     /// The lifecycle rule's id.
     pub rule: String,
     pub state: ExpiryState,
+    /// The day the rule was written, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Why it was withdrawn (the deployment's verdict now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +57,9 @@ pub enum ExpiryState {
     Pending,
     /// A rule of an earlier run whose folder is now empty: removed.
     Finished,
+    /// A rule of an earlier run whose folder is kept now (pinned, live, re-deployed, a changed
+    /// policy): removed before S3 expired it.
+    Withdrawn,
 }
 
 impl std::fmt::Display for Expiry {
@@ -70,6 +79,12 @@ impl std::fmt::Display for Expiry {
             ExpiryState::Finished => write!(
                 f,
                 "{d}: expired by S3 lifecycle; rule '{}' removed",
+                self.rule
+            ),
+            ExpiryState::Withdrawn => write!(
+                f,
+                "{d}: kept now ({}), so its S3 lifecycle rule '{}' was removed before S3 expired it",
+                self.reason.as_deref().unwrap_or("no longer doomed"),
                 self.rule
             ),
         }

@@ -4,21 +4,26 @@
 //! later run checks each of s3-prune's expiration rules: when its folder is empty S3 has
 //! finished, and the spent rule is removed.
 //!
-//! The trade-off, said in the README: a rule expires whatever is in the folder, so a key
-//! published into a doomed folder while its rule stands would expire too (request deletes never
-//! touch keys newer than the plan).
+//! The trade-off, said in the README: a rule expires whatever is in the folder, so a rule must
+//! not outlive its reason: every scan compares the pending rules with what is kept now, and
+//! [`Bucket::withdraw_expiries`] removes the rule of a folder that is now kept (pinned, live,
+//! re-deployed, kept by a changed policy). A rule's id carries the day it was written
+//! (`s3-prune-expire@2026-12-04 <folder>`), so its age can be shown.
 
 use crate::lifecycle::invalid_lifecycle;
+use crate::lifecycle_config::LifecycleConfig;
 use crate::pages::KeyPages;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
 };
+use chrono::NaiveDate;
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
 
-/// How s3-prune's expiration rule ids start; the rest is the folder (`<prefix><id>/`).
-pub const EXPIRE_RULE: &str = "s3-prune-expire ";
+/// How s3-prune's expiration rule ids start: `s3-prune-expire@<date> <folder>`, or
+/// `s3-prune-expire <folder>` as written before the date was added.
+pub const EXPIRE_RULE: &str = "s3-prune-expire";
 
 /// One of s3-prune's expiration rules, and whether S3 has finished with its folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,11 +32,28 @@ pub struct Expiry {
     pub rule_id: String,
     /// The folder is empty: S3 expired everything; the rule has been removed.
     pub finished: bool,
+    /// The day the rule was written (unknown for rules written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
+}
+
+/// The day and folder of one of s3-prune's expiration rule ids.
+fn parse_rule_id(rule_id: &str) -> Option<(Option<NaiveDate>, &str)> {
+    let rest = rule_id.strip_prefix(EXPIRE_RULE)?;
+    if let Some(folder) = rest.strip_prefix(' ') {
+        return Some((None, folder));
+    }
+    let (day, folder) = rest.strip_prefix('@')?.split_once(' ')?;
+    Some((
+        Some(NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?),
+        folder,
+    ))
 }
 
 impl Bucket {
     fn expire_rule_id(&self, id: &DeploymentId) -> Result<String, S3Error> {
-        let rule = format!("{EXPIRE_RULE}{}", self.deployment_prefix(id));
+        let today = chrono::Utc::now().date_naive();
+        let rule = format!("{EXPIRE_RULE}@{today} {}", self.deployment_prefix(id));
         if rule.len() > 255 {
             return Err(invalid_lifecycle(
                 "InvalidArgument",
@@ -41,6 +63,33 @@ impl Bucket {
         Ok(rule)
     }
 
+    /// s3-prune's expiration rules of deployments directly under this prefix, as read in
+    /// `config` (nothing listed: `finished` is false).
+    fn expiries_in(&self, config: &LifecycleConfig) -> Vec<Expiry> {
+        config
+            .rules
+            .iter()
+            .filter_map(|r| {
+                let rule_id = r.id()?;
+                let (since, folder) = parse_rule_id(rule_id)?;
+                let rel = folder.strip_prefix(self.prefix.as_str())?;
+                // Only a folder directly under the prefix is one of ours.
+                let id = DeploymentId::new(rel.strip_suffix('/')?).ok()?;
+                Some(Expiry {
+                    id,
+                    rule_id: rule_id.to_string(),
+                    finished: false,
+                    since,
+                })
+            })
+            .collect()
+    }
+
+    /// s3-prune's pending expiration rules under this prefix (one read, nothing listed).
+    pub async fn expiries(&self) -> Result<Vec<Expiry>, S3Error> {
+        Ok(self.expiries_in(&self.read_lifecycle().await?))
+    }
+
     /// Writes an expiration rule for each deployment's folder (objects expire one day after
     /// they were created — every doomed object is older), keeping every other rule as it is.
     /// Returns the rule ids.
@@ -48,15 +97,24 @@ impl Bucket {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let seen = self.read_lifecycle().await?;
+        let existing = self.expiries_in(&seen);
         let wanted: Vec<(String, String)> = ids
             .iter()
-            .map(|id| Ok((self.expire_rule_id(id)?, self.deployment_prefix(id))))
+            .map(|id| {
+                // A folder handed over before keeps its rule (and its date).
+                let rule = match existing.iter().find(|e| &e.id == id) {
+                    Some(e) => e.rule_id.clone(),
+                    None => self.expire_rule_id(id)?,
+                };
+                Ok((rule, self.deployment_prefix(id)))
+            })
             .collect::<Result<_, S3Error>>()?;
-        let mut rules: Vec<LifecycleRule> = self
-            .lifecycle_rules()
-            .await?
-            .into_iter()
+        let mut rules: Vec<LifecycleRule> = seen
+            .rules
+            .iter()
             .filter(|r| !wanted.iter().any(|(w, _)| r.id() == Some(w.as_str())))
+            .cloned()
             .collect();
         for (rule_id, folder) in &wanted {
             rules.push(
@@ -69,50 +127,76 @@ impl Bucket {
                     .map_err(|e| invalid_lifecycle("InvalidRule", e))?,
             );
         }
-        self.put_rules(rules).await?;
+        self.write_lifecycle(&seen, rules).await?;
         tracing::info!(bucket = %self.name, rules = wanted.len(), "expiration rules written");
         Ok(wanted.into_iter().map(|(r, _)| r).collect())
+    }
+
+    /// Removes s3-prune's expiration rules of these deployments (now kept: S3 must not expire
+    /// them), every other rule kept as it is. Returns the rules removed.
+    pub async fn withdraw_expiries(&self, ids: &[DeploymentId]) -> Result<Vec<Expiry>, S3Error> {
+        let seen = self.read_lifecycle().await?;
+        let gone: Vec<Expiry> = self
+            .expiries_in(&seen)
+            .into_iter()
+            .filter(|e| ids.contains(&e.id))
+            .collect();
+        if gone.is_empty() {
+            return Ok(gone);
+        }
+        let keep = seen
+            .rules
+            .iter()
+            .filter(|r| !gone.iter().any(|e| r.id() == Some(e.rule_id.as_str())))
+            .cloned()
+            .collect();
+        self.write_lifecycle(&seen, keep).await?;
+        tracing::warn!(bucket = %self.name, rules = gone.len(), "expiration rules withdrawn: their folders are kept now");
+        Ok(gone)
     }
 
     /// s3-prune's expiration rules for deployments under this prefix, each checked: a rule whose
     /// folder is empty is spent and removed (with the others kept as they are).
     pub async fn expiry_followup(&self) -> Result<Vec<Expiry>, S3Error> {
-        let rules = self.lifecycle_rules().await?;
-        let mine = format!("{EXPIRE_RULE}{}", self.prefix);
-        let mut checked = Vec::new();
-        for r in &rules {
-            let Some(rule_id) = r.id().filter(|i| i.starts_with(&mine)) else {
-                continue;
-            };
-            let folder = &rule_id[EXPIRE_RULE.len()..];
-            let rel = folder[self.prefix.len()..].trim_end_matches('/');
-            // Only a folder directly under the prefix is one of ours.
-            let Ok(id) = DeploymentId::new(rel) else {
-                continue;
-            };
-            let mut pages = KeyPages::new(self, folder, None, None);
-            let empty = pages
+        let seen = self.read_lifecycle().await?;
+        let mut checked = self.expiries_in(&seen);
+        for e in &mut checked {
+            let mut pages = KeyPages::new(self, &self.deployment_prefix(&e.id), None, None);
+            e.finished = pages
                 .next(Some(1))
                 .await?
                 .is_none_or(|p| p.contents().is_empty());
-            checked.push(Expiry {
-                id,
-                rule_id: rule_id.to_string(),
-                finished: empty,
-            });
         }
         if checked.iter().any(|e| e.finished) {
-            let spent: Vec<&str> = checked
+            let keep: Vec<LifecycleRule> = seen
+                .rules
                 .iter()
-                .filter(|e| e.finished)
-                .map(|e| e.rule_id.as_str())
+                .filter(|r| {
+                    !checked
+                        .iter()
+                        .any(|e| e.finished && r.id() == Some(e.rule_id.as_str()))
+                })
+                .cloned()
                 .collect();
-            let keep: Vec<LifecycleRule> = rules
-                .into_iter()
-                .filter(|r| !r.id().is_some_and(|i| spent.contains(&i)))
-                .collect();
-            self.put_rules(keep).await?;
+            self.write_lifecycle(&seen, keep).await?;
         }
         Ok(checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rule_id;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn rule_ids_old_and_dated_name_their_folder() {
+        assert_eq!(parse_rule_id("s3-prune-expire big/"), Some((None, "big/")));
+        assert_eq!(
+            parse_rule_id("s3-prune-expire@2026-12-04 sites/big/"),
+            Some((NaiveDate::from_ymd_opt(2026, 12, 4), "sites/big/"))
+        );
+        assert_eq!(parse_rule_id("keep-logs"), None);
+        assert_eq!(parse_rule_id("s3-prune-expire@yesterday big/"), None);
     }
 }

@@ -11,6 +11,8 @@ pub mod inventory;
 mod journal;
 mod lease;
 mod lifecycle;
+mod lifecycle_config;
+pub use lifecycle_config::LifecycleConfig;
 mod live_from;
 mod meta;
 mod pages;

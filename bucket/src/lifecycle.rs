@@ -2,10 +2,11 @@
 //! bucket's versioning and lifecycle configuration. `set_undo_window` merges one rule of its
 //! own (by id) into the existing rules and never replaces the others.
 
+use crate::lifecycle_config::{longer_noncurrent_rules, rule_prefix};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
-    LifecycleRuleFilter, NoncurrentVersionExpiration,
+    ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    NoncurrentVersionExpiration,
 };
 use retention::Versioning;
 use serde::{Deserialize, Serialize};
@@ -64,29 +65,6 @@ impl fmt::Display for UndoWindow {
 }
 
 impl Bucket {
-    /// The bucket's rules, or none when it has no lifecycle configuration.
-    pub(crate) async fn lifecycle_rules(&self) -> Result<Vec<LifecycleRule>, S3Error> {
-        match self
-            .client
-            .get_bucket_lifecycle_configuration()
-            .bucket(&self.name)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.rules().to_vec()),
-            Err(e) => {
-                let code = e.as_service_error().and_then(|s| {
-                    aws_sdk_s3::error::ProvideErrorMetadata::code(s).map(str::to_string)
-                });
-                if code.as_deref() == Some("NoSuchLifecycleConfiguration") {
-                    Ok(Vec::new())
-                } else {
-                    Err(self.err(e, "s3:GetLifecycleConfiguration"))
-                }
-            }
-        }
-    }
-
     /// The undo window of this bucket and prefix.
     pub async fn undo_window(&self) -> Result<UndoWindow, S3Error> {
         // Two independent requests, made at once; the versioning error is reported first.
@@ -102,11 +80,8 @@ impl Bucket {
     /// versioning itself ([`UndoWindow::describe`] puts the two together).
     pub async fn noncurrent_days(&self) -> Result<Option<i32>, S3Error> {
         let rules = self.lifecycle_rules().await?;
-        let covers = |r: &LifecycleRule| {
-            // (the rule-level `Prefix` is deprecated; rules without a filter cover everything)
-            let p = r.filter().and_then(|f| f.prefix()).unwrap_or("");
-            self.prefix.starts_with(p)
-        };
+        // (rules without a filter cover everything)
+        let covers = |r: &LifecycleRule| self.prefix.starts_with(rule_prefix(r));
         Ok(rules
             .iter()
             .filter(|r| r.status() == &ExpirationStatus::Enabled && covers(r))
@@ -119,13 +94,30 @@ impl Bucket {
     /// other rule is kept as it is. Returns the window now in force and how many other rules
     /// there are.
     pub async fn set_undo_window(&self, days: i32) -> Result<(UndoWindow, usize), S3Error> {
-        self.enable_versioning().await?;
         let id = undo_rule_id(&self.prefix);
-        let mut rules: Vec<LifecycleRule> = self
-            .lifecycle_rules()
-            .await?
-            .into_iter()
+        let seen = self.read_lifecycle().await?;
+        // S3 applies the shortest expiry: a window shorter than a user's rule over the same
+        // keys would silently cut theirs. Refused, before anything is changed.
+        if let Some((rule, scope, theirs)) =
+            longer_noncurrent_rules(&seen.rules, &self.prefix, days, &id).first()
+        {
+            return Err(S3Error::WouldShorten {
+                rule: rule.to_string(),
+                scope: if scope.is_empty() {
+                    "the whole bucket".into()
+                } else {
+                    format!("'{scope}'")
+                },
+                theirs: *theirs,
+                days,
+            });
+        }
+        self.enable_versioning().await?;
+        let mut rules: Vec<LifecycleRule> = seen
+            .rules
+            .iter()
             .filter(|r| r.id() != Some(id.as_str()))
+            .cloned()
             .collect();
         let others = rules.len();
         let rule = LifecycleRule::builder()
@@ -145,34 +137,8 @@ impl Bucket {
             .build()
             .map_err(|e| invalid_lifecycle("InvalidRule", e))?;
         rules.push(rule);
-        self.put_rules(rules).await?;
+        self.write_lifecycle(&seen, rules).await?;
         Ok((self.undo_window().await?, others))
-    }
-
-    /// Replaces the bucket's lifecycle configuration with `rules` (callers pass every rule they
-    /// read and did not mean to change); none left removes the configuration.
-    pub(crate) async fn put_rules(&self, rules: Vec<LifecycleRule>) -> Result<(), S3Error> {
-        if rules.is_empty() {
-            self.client
-                .delete_bucket_lifecycle()
-                .bucket(&self.name)
-                .send()
-                .await
-                .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
-            return Ok(());
-        }
-        let config = BucketLifecycleConfiguration::builder()
-            .set_rules(Some(rules))
-            .build()
-            .map_err(|e| invalid_lifecycle("InvalidConfiguration", e))?;
-        self.client
-            .put_bucket_lifecycle_configuration()
-            .bucket(&self.name)
-            .lifecycle_configuration(config)
-            .send()
-            .await
-            .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
-        Ok(())
     }
 }
 

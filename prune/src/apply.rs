@@ -180,7 +180,9 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         });
         record.status = Status::Failed;
     }
-    record.expiries = handover.expiries;
+    // Rules this run's scan withdrew (their folders are kept now) are on record too.
+    record.expiries = planned.handovers.withdrawn.clone();
+    record.expiries.extend(handover.expiries);
     if !handover.failures.is_empty() {
         record.failures.extend(handover.failures);
         if record.status == Status::Finished {

@@ -57,6 +57,9 @@ pub struct PlanDoc<'a> {
     /// How long what this deletes stays restorable (the bucket's versioning and lifecycle).
     #[serde(skip_serializing_if = "Option::is_none")]
     undo_window: Option<String>,
+    /// s3-prune's S3 lifecycle handovers: pending, and withdrawn by this scan.
+    #[serde(skip_serializing_if = "is_quiet")]
+    handovers: &'a crate::Handovers,
     // After an apply: the headline figures, then the full record.
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<audit::Status>,
@@ -70,6 +73,10 @@ pub struct PlanDoc<'a> {
     audit: Option<&'a Record>,
     #[serde(skip_serializing_if = "Option::is_none")]
     audit_error: Option<&'a str>,
+}
+
+fn is_quiet(h: &&crate::Handovers) -> bool {
+    **h == crate::Handovers::default()
 }
 
 impl<'a> PlanDoc<'a> {
@@ -120,6 +127,7 @@ impl<'a> PlanDoc<'a> {
             inventory_date: planned.report_date.map(|d| d.to_rfc3339()),
             dry_run: None,
             undo_window: None,
+            handovers: &planned.handovers,
             status: record.map(|r| r.status),
             deleted_objects: record.map(|r| r.deleted_objects),
             failed: record.map(|r| {

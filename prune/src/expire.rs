@@ -1,11 +1,15 @@
-//! `--via-lifecycle`: doomed deployments too big to delete by requests are handed to S3
-//! lifecycle expiration (one rule per folder), and the handovers of earlier runs are checked:
-//! finished ones (folder empty) have their rule removed. Anything that cannot be read or
-//! written is a failure in the record and the deployments it concerns are left alone.
+//! S3 lifecycle handovers (`--via-lifecycle`). Doomed deployments too big to delete by
+//! requests are handed to S3 lifecycle expiration (one rule per folder), and the handovers of
+//! earlier runs are checked: finished ones (folder empty) have their rule removed. A handover
+//! never outlives its reason: every scan ([`reconcile`]) compares the pending rules with what is
+//! kept now and withdraws the rule of a folder that is now kept (pinned, live, re-deployed, kept
+//! by a changed policy); `pin` withdraws at once. Anything that cannot be read or written is a
+//! failure in the record and the deployments it concerns are left alone.
 
 use audit::{Expiry, ExpiryState, Failure};
 use bucket::Bucket;
-use retention::Doomed;
+use retention::{Action, DeploymentId, Doomed, Inventory, Plan};
+use serde::{Deserialize, Serialize};
 
 /// What the handover decided: the deployments still to delete by requests, the expiries to
 /// record, and failures (their deployments are neither deleted nor handed over).
@@ -15,6 +19,129 @@ pub(crate) struct Handover {
     pub(crate) failures: Vec<Failure>,
 }
 
+/// s3-prune's lifecycle handovers as a scan found them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handovers {
+    /// Rules still expiring folders that stay doomed, with the day each was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<Expiry>,
+    /// Rules removed by this scan: their folders are kept now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<Expiry>,
+    /// The rules could not be read, or a kept folder's rule could not be removed (then S3 may
+    /// still expire it: said loudly by every front end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Handovers {
+    /// A kept folder whose rule stands: S3 would expire what is meant to stay.
+    pub fn is_dangerous(&self) -> bool {
+        self.error
+            .as_deref()
+            .is_some_and(|e| e.contains("NOT removed"))
+    }
+}
+
+fn expiry(e: bucket::Expiry, state: ExpiryState, reason: Option<String>) -> Expiry {
+    Expiry {
+        deployment: e.id.to_string(),
+        rule: e.rule_id,
+        state,
+        since: e.since,
+        reason,
+    }
+}
+
+/// Compares s3-prune's pending expiration rules with what is kept now (`kept` gives the reason
+/// a rule's deployment is kept, `None` when it stays doomed or is gone) and removes the rules
+/// of kept folders. Reading the rules needs s3:GetLifecycleConfiguration, which every bucket with
+/// handovers grants its pruners; without it nothing is checked and `error` says so.
+pub async fn reconcile(
+    bucket: &Bucket,
+    kept: impl Fn(&bucket::Expiry) -> Option<String>,
+) -> Handovers {
+    let mut out = Handovers::default();
+    let rules = match bucket.expiries().await {
+        Ok(rules) => rules,
+        Err(e) => {
+            tracing::debug!(error = %e, "lifecycle handovers not checked");
+            out.error = Some(format!("lifecycle handovers not checked: {e}"));
+            return out;
+        }
+    };
+    let mut withdraw = Vec::new();
+    for e in rules {
+        match kept(&e) {
+            Some(reason) => withdraw.push((e, reason)),
+            None => out.pending.push(expiry(e, ExpiryState::Pending, None)),
+        }
+    }
+    if withdraw.is_empty() {
+        return out;
+    }
+    let ids: Vec<DeploymentId> = withdraw.iter().map(|(e, _)| e.id.clone()).collect();
+    match bucket.withdraw_expiries(&ids).await {
+        Ok(gone) => {
+            out.withdrawn = gone
+                .into_iter()
+                .map(|g| {
+                    let reason = withdraw
+                        .iter()
+                        .find(|(e, _)| e.id == g.id)
+                        .map(|(_, r)| r.clone());
+                    expiry(g, ExpiryState::Withdrawn, reason)
+                })
+                .collect()
+        }
+        Err(e) => {
+            let names: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            tracing::error!(error = %e, deployments = ?names, "a kept folder's expiration rule could not be removed");
+            out.error = Some(format!(
+                "S3 lifecycle may still expire {} (kept now): the rule was NOT removed: {e}. \
+                 Remove the rule '{}…' by hand or grant s3:PutLifecycleConfiguration",
+                names.join(", "),
+                bucket::EXPIRE_RULE
+            ));
+        }
+    }
+    out
+}
+
+/// [`reconcile`] against a plan: a folder the plan keeps is kept, for the plan's reason.
+pub async fn reconcile_with_plan(bucket: &Bucket, plan: &Plan) -> Handovers {
+    reconcile(bucket, |rule| {
+        let e = plan.entries.iter().find(|e| e.id == rule.id)?;
+        (e.action == Action::Keep).then(|| e.reason.to_string())
+    })
+    .await
+}
+
+/// [`reconcile`] where no policy is known (the dashboard's scan: the browser plans): what
+/// keeps a folder whatever the policy — a pin, the live pointer or page, or a re-deploy after
+/// its rule was written.
+pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Handovers {
+    reconcile(bucket, |rule| {
+        let id = &rule.id;
+        if inventory.pins.iter().any(|p| &p.id == id) {
+            return Some("pinned".into());
+        }
+        if inventory.live.as_ref() == Some(id) {
+            return Some("live".into());
+        }
+        if inventory
+            .live_from
+            .as_ref()
+            .is_some_and(|l| l.ids.contains(id))
+        {
+            return Some("referenced by the live page".into());
+        }
+        let newest = inventory.deployments.iter().find(|d| &d.id == id)?.newest;
+        (newest.date_naive() > rule.since?).then(|| "re-deployed after it was handed over".into())
+    })
+    .await
+}
+
 pub(crate) async fn hand_over(bucket: &Bucket, doomed: Vec<Doomed>, over: u64) -> Handover {
     let mut out = Handover {
         by_requests: Vec::new(),
@@ -22,17 +149,16 @@ pub(crate) async fn hand_over(bucket: &Bucket, doomed: Vec<Doomed>, over: u64) -
         failures: Vec::new(),
     };
     match bucket.expiry_followup().await {
-        Ok(checked) => out.expiries.extend(checked.into_iter().map(|e| Expiry {
-            deployment: e.id.to_string(),
-            rule: e.rule_id,
-            state: if e.finished {
+        Ok(checked) => out.expiries.extend(checked.into_iter().map(|e| {
+            let state = if e.finished {
                 ExpiryState::Finished
             } else {
                 ExpiryState::Pending
-            },
+            };
+            expiry(e, state, None)
         })),
         Err(e) => out.failures.push(Failure {
-            key: format!("{}{}", bucket.prefix(), bucket::EXPIRE_RULE.trim_end()),
+            key: format!("{}{}", bucket.prefix(), bucket::EXPIRE_RULE),
             error: format!("earlier lifecycle handovers not checked: {e}"),
         }),
     }
@@ -50,6 +176,8 @@ pub(crate) async fn hand_over(bucket: &Bucket, doomed: Vec<Doomed>, over: u64) -
                     deployment: id.to_string(),
                     rule,
                     state: ExpiryState::Handed,
+                    since: Some(chrono::Utc::now().date_naive()),
+                    reason: None,
                 }))
         }
         Err(e) => out.failures.extend(big.iter().map(|d| Failure {

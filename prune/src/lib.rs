@@ -16,9 +16,10 @@
 mod apply;
 mod check;
 mod doc;
-mod expire;
+pub mod expire;
 pub mod journal;
 mod notify;
+mod pins;
 mod plan;
 mod restore;
 mod watch;
@@ -26,7 +27,9 @@ mod watch;
 pub use apply::{apply, ApplyContext, ApplyError, Journal, JournalError, LogJournal, Report};
 pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
+pub use expire::Handovers;
 pub use notify::{BadWebhookUrl, Notifier, Summary, WebhookUrl};
+pub use pins::{set_pin, PinChange};
 pub use plan::{scan_and_plan, Planned, ScanSettings};
 pub use restore::{
     check_restore, check_restore_named, check_restore_run, restore, RestoreContext, RestoreRefusal,

@@ -38,6 +38,9 @@ pub struct Planned {
     pub report_date: Option<chrono::DateTime<Utc>>,
     /// The live pointer's key the plan read (`--live-pointer`): read again while applying.
     pub live_pointer: Option<String>,
+    /// s3-prune's S3 lifecycle handovers, compared with this plan: rules of folders it keeps
+    /// were removed by this scan.
+    pub handovers: crate::Handovers,
 }
 
 /// Lists the bucket now and plans it with `policy` at the current time.
@@ -52,6 +55,7 @@ pub async fn scan_and_plan(
         Some(at) => bucket.scan_inventory(at, &opts).await?,
     };
     let plan = retention::plan(&inventory, policy, Utc::now());
+    let handovers = crate::expire::reconcile_with_plan(bucket, &plan).await;
     let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {
         let ids: Vec<_> = plan.to_delete().map(|e| e.id.clone()).collect();
         Some(bucket.count_versions(&ids, settings.concurrency).await?)
@@ -64,5 +68,6 @@ pub async fn scan_and_plan(
         versions_to_purge,
         report_date: inventory.report_date,
         live_pointer: settings.live_pointer.clone(),
+        handovers,
     })
 }

@@ -166,6 +166,32 @@ pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
     for b in &p.blocked {
         let _ = writeln!(s, "blocked: {}", escape(&b.to_string()));
     }
+    s.push_str(&human_handovers(&planned.handovers, p.now.date_naive()));
+    s
+}
+
+/// s3-prune's S3 lifecycle handovers: pending with their age, withdrawn ones, and a rule that
+/// could not be removed from a kept folder (an error: S3 may expire it).
+fn human_handovers(h: &prune::Handovers, today: chrono::NaiveDate) -> String {
+    let mut s = String::new();
+    for e in &h.pending {
+        let age = e
+            .since
+            .map(|d| format!(", handed over {} d ago", (today - d).num_days()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "lifecycle: {} is being expired by S3 (rule '{}'{age})",
+            escape(&e.deployment),
+            escape(&e.rule)
+        );
+    }
+    for e in &h.withdrawn {
+        let _ = writeln!(s, "lifecycle: {}", escape(&e.to_string()));
+    }
+    if let Some(e) = h.error.as_ref().filter(|_| h.is_dangerous()) {
+        let _ = writeln!(s, "error: {}", escape(e));
+    }
     s
 }
 

@@ -254,24 +254,28 @@ fn confirm(checked: &Checked) -> Result<()> {
 
 pub async fn pin(args: PinArgs, add: bool) -> Result<ExitCode> {
     let bucket = open(&args.bucket, &args.prefix, &args.endpoint).await?;
-    let mut pins = bucket.read_pins().await?;
-    pins.retain(|p| p.id != args.id);
-    if add {
-        pins.push(Pin {
-            id: args.id.clone(),
-            reason: args.reason.clone(),
-            by: crate::who::os_account(),
-            at: Some(Utc::now()),
-        });
-    }
-    bucket.write_pins(&pins).await?;
+    let pin = add.then(|| Pin {
+        id: args.id.clone(),
+        reason: args.reason.clone(),
+        by: crate::who::os_account(),
+        at: Some(Utc::now()),
+    });
+    let change = prune::set_pin(&bucket, &args.id, pin).await?;
     println!(
         "{} '{}' in {} ({} pinned).",
         if add { "Pinned" } else { "Unpinned" },
         output::escape(args.id.as_str()),
         bucket.pins_key(),
-        pins.len()
+        change.pins
     );
+    for e in &change.handovers.withdrawn {
+        println!("{}", output::escape(&e.to_string()));
+    }
+    if change.handovers.is_dangerous() {
+        let e = change.handovers.error.unwrap_or_default();
+        eprintln!("error: {}", output::escape(&e));
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

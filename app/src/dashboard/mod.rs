@@ -6,6 +6,7 @@ mod apply;
 mod browser;
 mod controls;
 mod draw;
+mod handovers;
 mod lanes;
 mod marks;
 mod paint;
@@ -22,6 +23,7 @@ use crate::wire::{JobStatus, ScanView};
 use apply::Apply;
 use browser::{navigate_to_bucket, set_url, UrlState};
 use controls::{ControlState, Controls};
+use handovers::Handovers;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use paint::repaint;
@@ -283,6 +285,7 @@ fn Loaded(
                 </dl>
                 <button type="button" class="secondary" on:click=move |_| rescan.update(|n| *n += 1)>"Rescan"</button>
             </section>
+            <Handovers view=v.clone()/>
         }
     };
 

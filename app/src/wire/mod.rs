@@ -46,6 +46,13 @@ pub struct ScanView {
     /// The server's policy file (`serve --policy FILE`): the page starts with these rules.
     #[serde(default)]
     pub rules: Option<retention::Rules>,
+    /// s3-prune's S3 lifecycle handovers: pending (with the day each was handed over), and
+    /// those the scan withdrew because their folders are kept now.
+    #[serde(default)]
+    pub handovers: Vec<audit::Expiry>,
+    /// A kept folder's lifecycle rule could not be removed: S3 may still expire it.
+    #[serde(default)]
+    pub handover_error: Option<String>,
     /// Why this answer is not the fresh scan asked for (a Rescan too soon after the last one).
     #[serde(default)]
     pub notice: Option<String>,

@@ -12,15 +12,9 @@ use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 use std::time::Duration;
 
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
-    let out = b
-        .client()
-        .get_bucket_lifecycle_configuration()
-        .bucket(b.name())
-        .send()
-        .await
-        .unwrap();
-    let mut r: Vec<_> = out
-        .rules()
+    let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)
+    let mut r: Vec<_> = config
+        .rules
         .iter()
         .map(|r| {
             (
@@ -104,13 +98,18 @@ async fn a_big_deployment_is_handed_to_lifecycle_and_the_spent_rule_is_removed_l
     // big (3 objects > 2) is handed over, mid is deleted by requests, new is kept
     let v = apply(b.name());
     assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
+    let today = chrono::Utc::now().date_naive();
     assert_eq!(
         rules(&b).await,
         vec![
             ("keep-logs".into(), "logs/".into(), Some(30)),
-            ("s3-prune-expire big/".into(), "big/".into(), Some(1)),
+            (
+                format!("s3-prune-expire@{today} big/"),
+                "big/".into(),
+                Some(1)
+            ),
         ],
-        "the rule is merged with the bucket's own"
+        "the rule is merged with the bucket's own, dated"
     );
     let keys = all_keys(&b).await;
     assert_eq!(keys, vec!["big/f0", "big/f1", "big/f2", "new/index.html"]);
@@ -130,4 +129,80 @@ async fn a_big_deployment_is_handed_to_lifecycle_and_the_spent_rule_is_removed_l
         vec![("keep-logs".into(), "logs/".into(), Some(30))]
     );
     assert_eq!(all_keys(&b).await, vec!["new/index.html"]);
+}
+
+/// big (3 objects) handed to S3, mid deleted, new kept: the starting point of the tests below.
+async fn handed_over(hint: &str) -> bucket::Bucket {
+    let b = fresh_bucket(hint).await;
+    put_many(&b, (0..3).map(|k| format!("big/f{k}")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["mid/index.html".to_string()], &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    let v = apply(b.name());
+    assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
+    assert_eq!(rules(&b).await.len(), 1);
+    b
+}
+
+#[tokio::test]
+async fn pinning_a_handed_over_folder_withdraws_its_rule_at_once() {
+    let b = handed_over("lc-pin").await;
+    // A rollback to big: pinned. S3 must not expire it.
+    let out = s3_prune(&[
+        "pin",
+        b.name(),
+        "big",
+        "--reason",
+        "rollback",
+        "--localstack",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("big: kept now (pinned), so its S3 lifecycle rule"),
+        "{said}"
+    );
+    assert!(rules(&b).await.is_empty(), "the rule is gone");
+    let big = all_keys(&b)
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with("big/"))
+        .count();
+    assert_eq!(big, 3, "big/ is whole");
+}
+
+#[tokio::test]
+async fn a_plan_that_keeps_a_handed_over_folder_withdraws_its_rule_and_says_why() {
+    let b = handed_over("lc-policy").await;
+    // The next run still dooms it: the rule stays, and the plan shows it pending with its age.
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("lifecycle: big is being expired by S3 (rule 's3-prune-expire@")
+            && said.contains("handed over 0 d ago"),
+        "{said}"
+    );
+    assert_eq!(rules(&b).await.len(), 1);
+    // The policy changed: keep 3. Planning alone withdraws the rule of what it keeps now.
+    let out = s3_prune(&["plan", b.name(), "3", "--localstack", "--json"]);
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(v["handovers"]["withdrawn"][0]["deployment"], "big", "{v}");
+    assert_eq!(v["handovers"]["withdrawn"][0]["state"], "withdrawn", "{v}");
+    assert!(
+        v["handovers"]["withdrawn"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("keep"),
+        "{v}"
+    );
+    assert!(
+        rules(&b).await.is_empty(),
+        "S3 will not expire a kept folder"
+    );
 }

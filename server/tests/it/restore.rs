@@ -177,13 +177,24 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         stdout(&out)
     );
 
-    // Another rule already there (here: the one for another prefix): it must survive.
+    // Another rule already there (here: the one for another prefix): it must survive, and
+    // a bucket-wide window must never shorten it (S3 applies the shortest expiry).
     let logs = bucket::testkit::with_prefix(&b, "logs/").await;
     logs.set_undo_window(30).await.unwrap();
     let out = s3_prune(&["undo-window", b.name(), "--days", "7", "--localstack"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "lifecycle rule 's3-prune-undo-window logs' keeps old versions of 'logs/' for 30 days"
+        ) && stderr(&out).contains("give --days 30 or more"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(30));
+    let out = s3_prune(&["undo-window", b.name(), "--days", "45", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("restored for 7 days"),
+        stdout(&out).contains("restored for 45 days"),
         "{}",
         stdout(&out)
     );
@@ -193,9 +204,9 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         stdout(&out)
     );
     // Set again: the bucket's own rule is replaced, not added.
-    let out = s3_prune(&["undo-window", b.name(), "--days", "3", "--localstack"]);
+    let out = s3_prune(&["undo-window", b.name(), "--days", "40", "--localstack"]);
     assert!(
-        stdout(&out).contains("restored for 3 days"),
+        stdout(&out).contains("restored for 40 days"),
         "{}",
         stdout(&out)
     );
@@ -204,12 +215,12 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         "{}",
         stdout(&out)
     );
-    // logs/ is covered by its own rule (30 d) and the bucket-wide one (3 d): the shorter counts.
-    assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(3));
+    // logs/ is covered by its own rule (30 d) and the bucket-wide one (40 d): the shorter counts.
+    assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(30));
     let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--json"]);
     assert_eq!(
         json(&out)["undo_window"],
-        "deleted deployments can be restored for 3 days"
+        "deleted deployments can be restored for 40 days"
     );
     let out = s3_prune(&["undo-window", b.name(), "--days", "0", "--localstack"]);
     assert_eq!(out.status.code(), Some(2));
