@@ -222,6 +222,26 @@ async fn with_via_lifecycle_a_dashboard_apply_hands_big_deployments_to_s3() {
         ],
         "big is left to its lifecycle rule"
     );
+    // The page lists the pending handover and its age.
+    let view = state.scan_view(Some(b.name()), true).await.unwrap();
+    let listed: Vec<_> = view
+        .handovers
+        .iter()
+        .map(|e| (e.deployment.as_str(), e.state, e.since))
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(listed, [("big", audit::ExpiryState::Pending, Some(today))]);
+    // A rollback to big: pinned from the page, its rule goes at once.
+    state
+        .set_pin(b.name(), "big", "rollback", true, "tester")
+        .await
+        .unwrap();
+    assert!(
+        b.expiries().await.unwrap().is_empty(),
+        "S3 will not expire it"
+    );
+    let view = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert!(view.handovers.is_empty(), "{:?}", view.handovers);
 }
 
 #[tokio::test]
