@@ -348,3 +348,38 @@ async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
     let left = all_keys(&b).await;
     assert!(left.iter().filter(|k| k.starts_with("keep/")).count() == 400);
 }
+
+#[tokio::test]
+async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_who() {
+    let b = seeded("sf-lease", &["new", "old"]).await;
+    let state = state_for(&b);
+    let now = chrono::Utc::now();
+    let holder = bucket::LeaseHolder {
+        run: "20261204T000000000Z-deadbeef".into(),
+        who: "ops@laptop".into(),
+        source: "cli".into(),
+        host: "laptop".into(),
+        since: now,
+        expires: now + chrono::Duration::seconds(60),
+        pid: 1,
+    };
+    let lease = b.take_lease(holder).await.unwrap();
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused before it started")
+    };
+    let status = loop {
+        let s = state.job_status(job).unwrap();
+        if s.error.is_some() || s.report.is_some() {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let error = status.error.expect("the apply is refused");
+    assert!(
+        error.contains("another apply holds this bucket: ops@laptop (cli on laptop"),
+        "{error}"
+    );
+    assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
+    b.release_lease(&lease).await.unwrap();
+}

@@ -129,15 +129,17 @@ async fn apply_under_faults_touches_nothing_kept_reports_every_failure_and_conve
 /// than 2 may be in flight at once (and the pipeline should use both).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_deployment_is_deleted_with_at_most_concurrency_batches_in_flight() {
-    // 4,200 keys: past the 2,000 a deployment is held whole for, so its keys flow from the
-    // listing into batches page by page (bounded memory) and must still all go.
+    // 4,200 keys: past the 2,000 a deployment is held whole for, so it is verified by one
+    // listing, then its keys flow from a second listing into batches page by page (bounded
+    // memory) and must still all go.
     let b = fresh_bucket("in-flight").await;
     put_many(&b, (0..4200).map(|k| format!("big/f{k:04}")), &[]).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     put_many(&b, ["new/index.html".to_string()], &[]).await;
     let mut p = crate::proxy::Proxy::new(0);
-    // slow answers, so batches overlap when the client lets them
-    p.delay_all = Some(Duration::from_millis(200));
+    // slow deletes (as on S3), so batches overlap when the client lets them: the deleting
+    // pass lists the next page while a batch is in flight
+    p.delay_delete = Some(Duration::from_millis(500));
     let (url, proxy) = crate::proxy::start(p).await;
     let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args([

@@ -284,3 +284,45 @@ async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batche
     let failures = report["audit"]["failures"].to_string();
     assert!(failures.contains("the run stopped"), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_loses_its_lease_sends_no_new_batch() {
+    // 80 doomed deployments, one slow request slot: a run of about a minute if nothing stops
+    // it, so the lease's first renewal (after 20 s) happens mid-run.
+    let b = fresh_bucket("lease-lost").await;
+    let ids: Vec<String> = (0..81).map(|i| format!("l{i:02}")).collect();
+    let keys = ids
+        .iter()
+        .flat_map(|id| (0..3).map(move |f| format!("{id}/f{f}.js")));
+    put_many(&b, keys, &[]).await;
+    let child = slow_apply(&b, "1", Duration::from_millis(250)).await;
+    until("the run's lease", || lease_taken(&b)).await;
+    // Meanwhile the lease changed hands (as after an expiry someone else took it): the run's
+    // next renewal finds it is no longer its own.
+    let other = br#"{"run":"someone-else","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1}"#;
+    b.put(&b.lease_key(), other.to_vec(), "application/json", &[])
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "it stopped at the renewal, not at the end"
+    );
+    assert!(!out.status.success(), "a run that lost its lease says so");
+    let report = json(&out);
+    let failures = report["audit"]["failures"].to_string();
+    assert!(
+        failures.contains("the run stopped") && failures.contains("lease"),
+        "{report}"
+    );
+    assert_eq!(report["audit"]["status"], "failed", "{report}");
+    let left = all_keys(&b).await.len();
+    assert!(
+        left > 3,
+        "no batch after the loss: {left} keys left of 243 (3 kept)"
+    );
+    // The other holder's lease is not removed by the run that lost it.
+    let (holder, _) = b.read_lease().await.unwrap().expect("still there");
+    assert_eq!(holder.run, "someone-else");
+}

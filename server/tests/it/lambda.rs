@@ -119,6 +119,7 @@ async fn wait_for(rt: &Runtime, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_invocations_plan_delete_dry_run_and_report_errors() {
     let a = fresh_bucket("lambda-a").await;
+    a.enable_versioning().await.unwrap(); // so the scheduled run can be undone
     deploy_seconds_apart(&a, &["a1", "a2", "a3"]).await;
     let b = fresh_bucket("lambda-b").await;
     deploy_seconds_apart(&b, &["b1", "b2", "b3", "b4"]).await;
@@ -202,6 +203,29 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
     assert_eq!(runs[0]["id"], run.as_str(), "{runs}");
     assert_eq!(runs[0]["source"], "lambda");
     assert_eq!(runs[0]["status"], "finished");
+    // ... and undoes it, by its run id, from a machine that never saw it.
+    let out = crate::common::s3_prune(&[
+        "restore",
+        a.name(),
+        "--run",
+        &run,
+        "--localstack",
+        "--audit-db",
+        elsewhere.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    assert_eq!(
+        all_keys(&a).await,
+        vec![
+            "a1/css/font.css",
+            "a1/index.html",
+            "a2/css/font.css",
+            "a2/index.html",
+            "a3/css/font.css",
+            "a3/index.html"
+        ],
+        "the scheduled run's deletions are undone"
+    );
     // the event picks another bucket and policy
     let other = resp("req-other-bucket");
     assert_eq!(other["bucket"], b.name());
@@ -544,7 +568,11 @@ async fn the_scheduled_job_hands_big_deployments_to_lifecycle_when_configured() 
     assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
     assert_eq!(
         rules(&b).await,
-        vec![("s3-prune-expire big/".into(), "big/".into(), Some(1))]
+        vec![(
+            format!("s3-prune-expire@{} big/", chrono::Utc::now().date_naive()),
+            "big/".into(),
+            Some(1)
+        )]
     );
     assert_eq!(
         all_keys(&b).await,

@@ -57,6 +57,9 @@ pub struct Proxy {
     pub every: u64,
     /// Every request waits this long first (to catch an apply in the middle).
     pub delay_all: Option<Duration>,
+    /// Every DeleteObjects waits this long more (on S3 a 1,000-key delete takes far longer
+    /// than a 1,000-key list page).
+    pub delay_delete: Option<Duration>,
     /// Answer every ListObjectsV2 with 403 AccessDenied.
     pub deny_list: bool,
     /// Answer every DeleteObjects with 403 AccessDenied.
@@ -78,6 +81,7 @@ impl Proxy {
             upstream: "127.0.0.1:4566".into(),
             every,
             delay_all: None,
+            delay_delete: None,
             deny_list: false,
             deny_delete: false,
             repeat_list_page: false,
@@ -208,6 +212,9 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
     let _counted = is_delete_post.then(|| InFlight::enter(s));
     if let Some(d) = p.delay_all {
+        tokio::time::sleep(d).await;
+    }
+    if let Some(d) = p.delay_delete.filter(|_| is_delete_post) {
         tokio::time::sleep(d).await;
     }
     let is_list = parts.method == hyper::Method::GET

@@ -1,0 +1,75 @@
+"""What the verifying pass costs: a doomed deployment of more than 2,000 keys is listed whole
+before any of it is sent (so a deployment changed since the plan is left whole), then listed
+again as it is deleted. This measures, against LocalStack, the time of one listing of such a
+deployment (`plan`: the scan lists it once) beside the time of the apply that deletes it (the
+scan, the verifying pass, the deleting pass, the DeleteObjects and the journal).
+
+    python3 bench/verify_pass.py S3_PRUNE_BINARY [ROUNDS] [OBJECTS]
+
+Needs boto3 (LocalStack's venv has it: ~/.cache/s3-prune/localstack/bin/python ...).
+"""
+import concurrent.futures
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+
+
+def client():
+    return boto3.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:4566",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+        config=Config(max_pool_connections=64, s3={"addressing_style": "path"}),
+    )
+
+
+def seed(s3, bucket, objects):
+    s3.create_bucket(Bucket=bucket)
+    keys = [f"old/assets/f{i:06}.js" for i in range(objects)]
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x" * 64), keys))
+    time.sleep(1.1)
+    s3.put_object(Bucket=bucket, Key="new/index.html", Body=b"x")
+
+
+def timed(cmd):
+    t = time.monotonic()
+    subprocess.run(cmd, capture_output=True, check=True)
+    return time.monotonic() - t
+
+
+def main():
+    binary = sys.argv[1]
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    objects = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
+    s3 = client()
+    db = f"/tmp/s3p-bench-verify-{os.getpid()}.sqlite"
+    plans, applies = [], []
+    for r in range(rounds):
+        bucket = f"verify-{os.getpid()}-{r}"
+        seed(s3, bucket, objects)
+        plans.append(timed([binary, "plan", bucket, "1", "--localstack", "--json"]))
+        applies.append(timed([binary, "apply", bucket, "1", "--localstack", "--json", "--yes",
+                              "--audit-db", db]))
+        left = s3.list_objects_v2(Bucket=bucket, Prefix="old/").get("KeyCount", 0)
+        assert left == 0, f"{left} objects left"
+        print(f"round {r + 1}: one listing (plan) {plans[-1]:.2f} s, apply {applies[-1]:.2f} s")
+    lp, ap = statistics.median(plans), statistics.median(applies)
+    lists = math.ceil(objects / 1000)
+    print(f"\n{objects:,} objects in one doomed deployment, {rounds} rounds (medians):")
+    print(f"  one listing of the bucket (plan): {lp:.2f} s")
+    print(f"  apply (scan + verifying pass + deleting pass + deletes): {ap:.2f} s")
+    print(f"  the verifying pass adds {lists} ListObjectsV2 requests (1 per 1,000 keys) "
+          f"beside {lists} DeleteObjects; at most ~{lp:.2f} s, {100 * lp / ap:.0f} % of the apply")
+
+
+if __name__ == "__main__":
+    main()
