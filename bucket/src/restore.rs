@@ -32,6 +32,10 @@ pub struct RestoreOutcome {
     pub id: DeploymentId,
     /// Objects brought back (their markers removed).
     pub restored: u64,
+    /// Keys a killed run meant to delete but never did (their batch was not sent before the
+    /// process died): still there, nothing to bring back.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub never_deleted: u64,
     pub left: Vec<LeftMarker>,
     pub failed: Vec<KeyFailure>,
 }
@@ -54,6 +58,10 @@ impl RestoreReport {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// What a key's versions say now: its current delete marker, or that it has a current version.
 enum Current {
     Marker(String, DateTime<Utc>),
@@ -71,6 +79,7 @@ impl Bucket {
         let mut out = RestoreOutcome {
             id: id.clone(),
             restored: 0,
+            never_deleted: 0,
             left: Vec::new(),
             failed: Vec::new(),
         };
@@ -101,6 +110,8 @@ impl Bucket {
                     key: m.key.clone(),
                     why: "deleted again since: its current delete marker is not this run's".into(),
                 }),
+                // Only in the run's intent, and never hidden since: its batch never went out.
+                Some(Current::Version) if m.version_id.is_none() => out.never_deleted += 1,
                 Some(Current::Version) => out.left.push(LeftMarker {
                     key: m.key.clone(),
                     why: "a newer version was written (or it was restored already): left as it is"

@@ -40,8 +40,16 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&done.record)?);
     } else {
         for d in &done.report.deployments {
+            let never = if d.never_deleted > 0 {
+                format!(
+                    " ({} the killed run never deleted: still there)",
+                    output::plural(d.never_deleted, "object", "objects")
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "{}: {} restored{}",
+                "{}: {} restored{never}{}",
                 output::escape(d.id.as_str()),
                 output::plural(d.restored, "object", "objects"),
                 if d.left.is_empty() && d.failed.is_empty() {
