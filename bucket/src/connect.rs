@@ -16,6 +16,9 @@ pub struct Connect {
     pub endpoint_url: Option<String>,
     /// Attempts per request, first included (throttling and 5xx are retried with backoff).
     pub max_attempts: Option<u32>,
+    /// Keep the run journal here instead of beside the deployments (`--journal`); the same
+    /// endpoint and credentials.
+    pub journal: Option<crate::JournalLocation>,
 }
 
 /// Which bucket, and under which prefix the deployments live.
@@ -94,11 +97,17 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
             sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1")
         )
     });
-    Ok(Bucket {
+    let mut b = Bucket {
         client: aws_sdk_s3::Client::from_conf(conf.build()),
         name: target.bucket.clone(),
         prefix: target.prefix.clone(),
         endpoint,
         meta_cache: Default::default(),
-    })
+        journal: None,
+    };
+    if let Some(at) = &opts.journal {
+        let place = crate::JournalPlace::elsewhere(b.sibling(&at.bucket), at, &b);
+        b.journal = Some(std::sync::Arc::new(place));
+    }
+    Ok(b)
 }

@@ -1,6 +1,8 @@
-//! The run journal's objects: `<prefix>.s3-prune/runs/<run-id>/<part>`, written once each
-//! (`If-None-Match: *`: nothing rewrites a part, another run's or its own) and read back by
-//! every front end. What the parts hold is `prune`'s business; here they are named bytes.
+//! The run journal's objects: `<prefix>.s3-prune/runs/<run-id>/<part>` — or, with a journal
+//! kept elsewhere (`--journal s3://AUDIT-BUCKET/PATH/`), `PATH/<bucket>/<prefix>runs/…` in that
+//! bucket — written once each (`If-None-Match: *`: nothing rewrites a part, another run's or its
+//! own) and read back by every front end. What the parts hold is `prune`'s business; here they
+//! are named bytes.
 
 use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
@@ -53,6 +55,32 @@ impl std::fmt::Display for RunId {
 /// A part's name within a run (`start.json`, `intent-000001.json`, …).
 pub type RunPart = String;
 
+/// Where to keep the run journal instead of beside the deployments: `s3://BUCKET/PATH/`, e.g.
+/// an audit bucket with S3 Object Lock so that nobody can rewrite history. The runs of
+/// `<bucket>/<prefix>` go under `PATH/<bucket>/<prefix>runs/` there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLocation {
+    pub bucket: String,
+    /// Empty, or ending in `/`.
+    pub path: String,
+}
+
+impl std::str::FromStr for JournalLocation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let help = "give s3://BUCKET/ or s3://BUCKET/PATH/ (an audit bucket, for example)";
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("'{s}' is not an s3:// address: {help}"))?;
+        let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
+        crate::validate_bucket_name(bucket).map_err(|e| format!("'{s}': {e}"))?;
+        Ok(JournalLocation {
+            bucket: bucket.to_string(),
+            path: crate::normalize_prefix(path),
+        })
+    }
+}
+
 /// Where runs are journalled: a bucket and the folder that holds `runs/`.
 #[derive(Debug, Clone)]
 pub struct JournalPlace {
@@ -62,11 +90,23 @@ pub struct JournalPlace {
 }
 
 impl JournalPlace {
-    /// Beside the deployments: `<prefix>.s3-prune/runs/`.
+    /// Where `bucket`'s runs are: beside the deployments (`<prefix>.s3-prune/runs/`), or
+    /// where it was connected with a journal location.
     pub fn of(bucket: &Bucket) -> JournalPlace {
+        match &bucket.journal {
+            Some(place) => (**place).clone(),
+            None => JournalPlace {
+                bucket: bucket.clone(),
+                root: format!("{}{RESERVED}/runs/", bucket.prefix()),
+            },
+        }
+    }
+
+    /// The runs of `of` kept in `journal` (a bucket without prefix) at `at`.
+    pub(crate) fn elsewhere(journal: Bucket, at: &JournalLocation, of: &Bucket) -> JournalPlace {
         JournalPlace {
-            bucket: bucket.clone(),
-            root: format!("{}{RESERVED}/runs/", bucket.prefix()),
+            bucket: journal,
+            root: format!("{}{}/{}runs/", at.path, of.name(), of.prefix()),
         }
     }
 

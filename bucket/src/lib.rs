@@ -28,7 +28,7 @@ pub use delete::{
 };
 pub use error::S3Error;
 pub use expire::{Expiry, EXPIRE_RULE};
-pub use journal::{JournalPlace, RunId, RunPart};
+pub use journal::{JournalLocation, JournalPlace, RunId, RunPart};
 pub use lease::{Lease, LeaseError, LeaseHolder};
 pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
@@ -67,6 +67,10 @@ pub const IAM_LIFECYCLE_ACTIONS: &[&str] = &[
 /// it (to find a configuration's newest report) and read the manifest and data files.
 pub const IAM_INVENTORY_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
 
+/// The IAM actions a journal kept in an audit bucket (`--journal`) needs there: list the runs,
+/// write and read their parts. Never a delete.
+pub const IAM_JOURNAL_ACTIONS: &[&str] = &["s3:ListBucket", "s3:PutObject", "s3:GetObject"];
+
 /// A bucket and the prefix its deployments live under.
 #[derive(Clone, Debug)]
 pub struct Bucket {
@@ -76,9 +80,24 @@ pub struct Bucket {
     endpoint: String,
     /// `meta:` values read so far, shared by the clones of this bucket (the dashboard's rescans).
     meta_cache: meta::MetaCache,
+    /// Where its runs are journalled when not beside the deployments (`Connect::journal`).
+    journal: Option<std::sync::Arc<JournalPlace>>,
 }
 
 impl Bucket {
+    /// Another bucket at the same endpoint with the same credentials, no prefix (the inventory
+    /// reports', the audit journal's).
+    pub(crate) fn sibling(&self, name: &str) -> Bucket {
+        Bucket {
+            client: self.client.clone(),
+            name: name.to_string(),
+            prefix: String::new(),
+            endpoint: self.endpoint.clone(),
+            meta_cache: Default::default(),
+            journal: None,
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

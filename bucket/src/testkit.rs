@@ -30,8 +30,7 @@ pub async fn fresh_bucket(hint: &str) -> Bucket {
 pub fn localstack() -> Connect {
     Connect {
         localstack: true,
-        endpoint_url: None,
-        max_attempts: None,
+        ..Connect::default()
     }
 }
 

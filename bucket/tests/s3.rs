@@ -211,6 +211,7 @@ async fn an_unreachable_endpoint_is_named() {
         localstack: true,
         endpoint_url: Some("http://127.0.0.1:9".into()),
         max_attempts: Some(2),
+        journal: None,
     };
     let b = bucket::connect(&conn, &bucket::Target::new("any-bucket", "").unwrap())
         .await

@@ -8,6 +8,10 @@ locals {
   inventory_parts  = var.inventory == null ? null : regex("^s3://([^/]+)/(.*/)?(?:[^/]+/manifest\\.json)?$", var.inventory)
   inventory_bucket = var.inventory == null ? null : local.inventory_parts[0]
   inventory_folder = var.inventory == null ? null : (local.inventory_parts[1] == null ? "" : local.inventory_parts[1])
+  # The run journal in an audit bucket: its bucket and path.
+  journal_parts  = var.journal == null ? null : regex("^s3://([^/]+)/?(.*)$", var.journal)
+  journal_bucket = var.journal == null ? null : local.journal_parts[0]
+  journal_path   = var.journal == null ? null : local.journal_parts[1]
   environment = merge(
     {
       S3_PRUNE_BUCKET         = var.bucket
@@ -23,6 +27,7 @@ locals {
     var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
     var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
     var.inventory == null ? {} : { S3_PRUNE_INVENTORY = var.inventory },
+    var.journal == null ? {} : { S3_PRUNE_JOURNAL = var.journal },
     var.via_lifecycle ? { S3_PRUNE_VIA_LIFECYCLE = "true" } : {},
     var.via_lifecycle && var.lifecycle_threshold != null ? { S3_PRUNE_LIFECYCLE_THRESHOLD = tostring(var.lifecycle_threshold) } : {},
   )
@@ -80,6 +85,28 @@ data "aws_iam_policy_document" "s3" {
       sid       = "ReadTheInventoryReport"
       actions   = ["s3:GetObject"]
       resources = ["arn:aws:s3:::${local.inventory_bucket}/${local.inventory_folder}*"]
+    }
+  }
+  # journal only: write and read runs in the audit bucket (never delete there).
+  dynamic "statement" {
+    for_each = var.journal == null ? [] : [1]
+    content {
+      sid       = "ListTheAuditJournal"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:aws:s3:::${local.journal_bucket}"]
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.journal_path}*"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.journal == null ? [] : [1]
+    content {
+      sid       = "WriteAndReadTheAuditJournal"
+      actions   = ["s3:PutObject", "s3:GetObject"]
+      resources = ["arn:aws:s3:::${local.journal_bucket}/${local.journal_path}*"]
     }
   }
   statement {

@@ -90,6 +90,16 @@ variable "lifecycle_threshold" {
   default     = null
 }
 
+variable "journal" {
+  description = "Keep the run journal in s3://AUDIT-BUCKET/PATH/ (e.g. an S3 Object Lock bucket) instead of beside the deployments; every front end of the bucket must use the same place. Grants s3:PutObject, s3:GetObject and s3:ListBucket there, never a delete (null = beside the deployments)."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.journal == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.journal))
+    error_message = "journal must be s3://BUCKET/ or s3://BUCKET/PATH/."
+  }
+}
+
 variable "inventory" {
   description = "Plan from S3 Inventory instead of listing the bucket: a configuration's folder s3://BUCKET/PREFIX/SOURCE-BUCKET/CONFIG-ID/ (its newest complete report every run) or one manifest.json's address (null = list the bucket). Grants s3:ListBucket and s3:GetObject on that configuration's reports."
   type        = string

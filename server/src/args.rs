@@ -168,6 +168,10 @@ pub struct Endpoint {
     /// Requests in flight: key ranges while scanning; listings and DeleteObjects batches while deleting.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Keep the run journal in s3://BUCKET/PATH/ (an audit bucket) instead of beside the
+    /// deployments (<prefix>.s3-prune/runs/); every front end of the bucket must be given it.
+    #[arg(long, value_name = "s3://BUCKET/PATH/")]
+    pub journal: Option<bucket::JournalLocation>,
 }
 
 impl Endpoint {
@@ -176,6 +180,7 @@ impl Endpoint {
             localstack: self.localstack,
             endpoint_url: self.endpoint_url.clone(),
             max_attempts: None,
+            journal: self.journal.clone(),
         }
     }
 }

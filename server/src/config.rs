@@ -26,6 +26,9 @@ pub struct File {
     pub notify: Option<Vec<String>>,
     /// Plan from this S3 Inventory report instead of listing (`--inventory`).
     pub inventory: Option<String>,
+    /// Keep the run journal in `s3://BUCKET/PATH/` instead of beside the deployments
+    /// (`--journal`).
+    pub journal: Option<String>,
     #[serde(default)]
     pub policy: PolicyKeys,
     #[serde(default)]
@@ -206,6 +209,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         i.parse::<bucket::inventory::InventoryLocation>()
             .map_err(|e| bad("inventory", &e))?;
     }
+    if let Some(j) = &file.journal {
+        j.parse::<bucket::JournalLocation>()
+            .map_err(|e| bad("journal", &e))?;
+    }
     for u in file.notify.iter().flatten() {
         u.parse::<prune::WebhookUrl>()
             .map_err(|e| bad("notify", &e))?;
@@ -241,6 +248,7 @@ impl Config {
         );
         one("prefix", f.prefix.clone());
         one("inventory", f.inventory.clone());
+        one("journal", f.journal.clone());
         one(
             "keep_within",
             f.policy
@@ -345,6 +353,7 @@ mod tests {
             ("[guards]\npins = [\"a/b\"]", "guards.pins"),
             ("concurrency = 0", "concurrency"),
             ("inventory = \"s3://b/x.json\"", "inventory"),
+            ("journal = \"https://audit/\"", "journal"),
             ("[serve]\nsession_idle = \"x\"", "serve.session_idle"),
             (
                 "[policy]\nmin_retain_days = 3\nkeep_within = \"3d\"",

@@ -243,12 +243,17 @@ impl Job {
     }
 }
 
-fn connect_from_env() -> bucket::Connect {
-    bucket::Connect {
+fn connect_from_env() -> Result<bucket::Connect> {
+    Ok(bucket::Connect {
         localstack: env("S3_PRUNE_LOCALSTACK").is_some_and(|v| v == "1" || v == "true"),
         endpoint_url: env("S3_PRUNE_ENDPOINT_URL"),
         max_attempts: None,
-    }
+        // `S3_PRUNE_JOURNAL`: the run journal kept in an audit bucket (see README).
+        journal: env("S3_PRUNE_JOURNAL")
+            .map(|j| j.parse::<bucket::JournalLocation>())
+            .transpose()
+            .map_err(|e| anyhow!("S3_PRUNE_JOURNAL: {e}"))?,
+    })
 }
 
 impl Configured {
@@ -293,7 +298,7 @@ pub async fn handle(
         .or(base.job.bucket.clone())
         .ok_or_else(|| anyhow!("no bucket: set S3_PRUNE_BUCKET or \"bucket\" in the event"))?;
     let target = Target::new(&name, base.job.prefix.as_deref().unwrap_or(""))?;
-    let bucket = bucket::connect(&connect_from_env(), &target).await?;
+    let bucket = bucket::connect(&connect_from_env()?, &target).await?;
     let from_bucket;
     let base = match &base.job.policy_key {
         None => base,

@@ -160,7 +160,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            // Not `no-referrer`: with it a browser sends `Origin: null` on a form POST (the
+            // sign-out), which the same-origin check must refuse. Nothing leaves for other sites.
+            HeaderValue::from_static("same-origin"),
         ))
         // Pages and server-function answers, brotli or gzip as the browser accepts (the hashed
         // files come precompressed and are passed through as they are).

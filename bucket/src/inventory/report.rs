@@ -166,13 +166,7 @@ impl Bucket {
         at: &InventoryLocation,
         opts: &ScanOptions,
     ) -> Result<Inventory, S3Error> {
-        let reports = Bucket {
-            client: self.client.clone(),
-            name: at.bucket.clone(),
-            prefix: String::new(),
-            endpoint: self.endpoint.clone(),
-            meta_cache: Default::default(),
-        };
+        let reports = self.sibling(&at.bucket);
         let report = async {
             let key = reports.manifest_key(at).await?;
             let manifest = reports.read_manifest(&key).await?;

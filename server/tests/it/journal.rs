@@ -326,3 +326,83 @@ async fn a_run_that_loses_its_lease_sends_no_new_batch() {
     let (holder, _) = b.read_lease().await.unwrap().expect("still there");
     assert_eq!(holder.run, "someone-else");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
+    let site = fresh_bucket("journal-site").await;
+    site.enable_versioning().await.unwrap();
+    deploy(&site, &["a1", "a2", "a3"], 3).await;
+    let before = all_keys(&site).await;
+    let audit = fresh_bucket("journal-audit").await;
+    let at = format!("s3://{}/s3-prune/", audit.name());
+    let out = s3_prune(&[
+        "apply",
+        site.name(),
+        "1",
+        "--localstack",
+        "--yes",
+        "--json",
+        "--journal",
+        &at,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = json(&out)["audit"]["run"].as_str().unwrap().to_string();
+    let listed = |b: &Bucket, prefix: String| {
+        let b = b.clone();
+        async move {
+            let out = b
+                .client()
+                .list_objects_v2()
+                .bucket(b.name())
+                .prefix(prefix)
+                .send()
+                .await
+                .unwrap();
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        listed(&site, ".s3-prune/runs/".into()).await.is_empty(),
+        "nothing of the run is beside the deployments"
+    );
+    let parts = listed(&audit, format!("s3-prune/{}/runs/{run}/", site.name())).await;
+    assert!(
+        parts.iter().any(|k| k.ends_with("/start.json"))
+            && parts.iter().any(|k| k.ends_with("/end.json")),
+        "{parts:?}"
+    );
+    // Another machine reads it there: history and restore, given the same place.
+    let db = elsewhere();
+    let db = db.to_str().unwrap();
+    let with_journal = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--localstack", "--audit-db", db, "--journal", &at]);
+        s3_prune(&all)
+    };
+    let runs = json(&with_journal(&["history", site.name(), "--json"]));
+    assert_eq!(runs[0]["id"], run.as_str(), "{runs}");
+    let out = with_journal(&["restore", site.name(), "--run", &run]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        all_keys(&site).await,
+        before,
+        "restored from the audit journal"
+    );
+    // Without it, the bucket's own journal has no such run.
+    let out = s3_prune(&[
+        "history",
+        site.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        db,
+    ]);
+    assert!(
+        json(&out).as_array().unwrap().is_empty(),
+        "{}",
+        stdout(&out)
+    );
+}

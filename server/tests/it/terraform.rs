@@ -147,10 +147,11 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
     };
     assert_eq!(optional("Lifecycle"), set(bucket::IAM_LIFECYCLE_ACTIONS));
     assert_eq!(optional("Inventory"), set(bucket::IAM_INVENTORY_ACTIONS));
+    assert_eq!(optional("AuditJournal"), set(bucket::IAM_JOURNAL_ACTIONS));
     assert_eq!(
         blocks(doc.body(), "dynamic").count(),
-        3,
-        "one lifecycle and two inventory statements, nothing else optional"
+        5,
+        "one lifecycle, two inventory and two journal statements, nothing else optional"
     );
     // and the README's IAM section lists the same actions the scheduled job needs
     let readme =
