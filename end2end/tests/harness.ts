@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import { Page, expect } from '@playwright/test';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -40,6 +41,62 @@ export function seed(bucket: string, n: number): void {
 export function cli(args: string[]): string {
   const env = { ...process.env, S3_PRUNE_AUDIT_DB: path.join(lone, 'cli-audit.sqlite') };
   return execFileSync(bin, [...args, '--localstack'], { stdio: 'pipe', cwd, env }).toString();
+}
+
+/**
+ * One run of the scheduled job: the binary started as AWS Lambda starts it, against a minimal
+ * Runtime API served here that hands it one event (`{}`), with the function's environment
+ * (`S3_PRUNE_*`). Resolves to the function's answer; rejects with its error.
+ */
+export async function lambdaRun(bucket: string, env: Record<string, string>): Promise<any> {
+  let events = ['{}'];
+  let answer: (a: { ok: boolean; body: string }) => void = () => {};
+  const answered = new Promise<{ ok: boolean; body: string }>((r) => { answer = r; });
+  const server = http.createServer((req, res) => {
+    if (req.url === '/2018-06-01/runtime/invocation/next') {
+      const ev = events.shift();
+      if (ev === undefined) return; // no second event: the function waits until it is stopped
+      res.writeHead(200, {
+        'Lambda-Runtime-Aws-Request-Id': 'e2e-1',
+        'Lambda-Runtime-Deadline-Ms': String(Date.now() + 600_000),
+        'Lambda-Runtime-Invoked-Function-Arn': 'arn:aws:lambda:us-east-1:123456789012:function:s3-prune',
+      });
+      res.end(ev);
+      return;
+    }
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      res.writeHead(202);
+      res.end();
+      answer({ ok: (req.url || '').endsWith('/response'), body });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const child = spawn(bin, [], {
+    cwd,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+      AWS_LAMBDA_FUNCTION_NAME: 's3-prune',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      S3_PRUNE_LOCALSTACK: '1',
+      S3_PRUNE_BUCKET: bucket,
+      ...env,
+    },
+  });
+  try {
+    const out = await answered;
+    if (!out.ok) throw new Error(`the function failed: ${out.body}`);
+    return JSON.parse(out.body);
+  } finally {
+    events = [];
+    child.kill();
+    server.close();
+  }
 }
 
 export function createEmpty(bucket: string): void {

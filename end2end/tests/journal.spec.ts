@@ -1,9 +1,10 @@
-// One history for every front end: a run of the CLI (another audit log, another process) and a
-// run of the dashboard on one bucket both show on the History page, read from the bucket's
-// journal; the CLI's run is restored from the dashboard.
+// One history for every front end: a run of the CLI (another audit log, another process), a run
+// of the scheduled job (the binary under a Lambda Runtime API) and a run of the dashboard on one
+// bucket all show on the History page, read from the bucket's journal; the CLI's run is
+// restored from the dashboard.
 import { test, expect } from '@playwright/test';
 import {
-  bucketName, cli, createVersioned, put, keys, serve, watchConsole, ready, Server,
+  bucketName, cli, createVersioned, lambdaRun, put, keys, serve, watchConsole, ready, Server,
 } from './harness';
 
 let servers: Server[] = [];
@@ -11,7 +12,7 @@ test.afterEach(() => { servers.forEach((s) => s.stop()); servers = []; });
 
 const DAY = 86_400_000;
 
-test('History lists the CLI and the dashboard runs of a bucket, and restores the CLI run', async ({ page }) => {
+test('History lists the CLI, scheduled-job and dashboard runs of a bucket, and restores the CLI run', async ({ page }) => {
   const bucket = bucketName('journal');
   createVersioned(bucket);
   for (const [id, days] of [['j1', 40], ['j2', 30], ['j3', 20], ['j4', 10], ['j5', 1]] as const) {
@@ -25,11 +26,15 @@ test('History lists the CLI and the dashboard runs of a bucket, and restores the
   const cliRun: string = applied.audit.run;
   expect(cliRun).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
   expect(keys(bucket).some((k) => k.startsWith('j1/'))).toBe(false);
+  // The scheduled job keeps 3: it deletes j2.
+  const scheduled = await lambdaRun(bucket, { S3_PRUNE_RETAIN: '3', S3_PRUNE_DATE_SOURCE: 'meta:deployed-at' });
+  const lambdaRunId: string = scheduled.audit.run;
+  expect(keys(bucket).some((k) => k.startsWith('j2/'))).toBe(false);
 
   const s = await serve([bucket]);
   servers.push(s);
   const errors = watchConsole(page);
-  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
+  await page.goto(s.at(`/?bucket=${bucket}&retain=2`));
   await ready(page);
   await page.getByTestId('open-apply').click();
   await page.getByLabel(/Type the bucket name/).fill(bucket);
@@ -38,8 +43,9 @@ test('History lists the CLI and the dashboard runs of a bucket, and restores the
 
   await page.goto(s.at('/history'));
   const rows = page.locator('tr.run', { hasText: bucket });
-  await expect(rows).toHaveCount(2);
+  await expect(rows).toHaveCount(3);
   await expect(rows.nth(0)).toContainText('dashboard');
+  await expect(page.locator(`tr.run[data-run="${lambdaRunId}"]`)).toContainText('lambda');
   const cliRow = page.locator(`tr.run[data-run="${cliRun}"]`);
   await expect(cliRow).toContainText('cli');
   await expect(cliRow.getByTestId('undo-note')).toHaveText('can be restored');
@@ -50,7 +56,7 @@ test('History lists the CLI and the dashboard runs of a bucket, and restores the
   await cliRow.getByTestId('restore-confirm').fill(bucket);
   await cliRow.locator('button[type="submit"]').click();
   await expect(page.getByTestId('restore-result')).toContainText('restored 2 objects of 1 deployment');
-  // j1 is back; j2, deleted by the dashboard's run, is not.
-  expect(keys(bucket)).toEqual(before.filter((k) => !k.startsWith('j2/')));
+  // j1 is back; j2 and j3, deleted by the scheduled job's and the dashboard's runs, are not.
+  expect(keys(bucket)).toEqual(before.filter((k) => !k.startsWith('j2/') && !k.startsWith('j3/')));
   expect(errors).toEqual([]);
 });
