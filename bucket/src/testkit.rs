@@ -75,6 +75,22 @@ pub fn is_bookkeeping(key: &str) -> bool {
     key.contains(".s3-prune/runs/") || key.ends_with(".s3-prune/lease")
 }
 
+/// The current keys under `prefix`, as listed (one page: up to 1,000), bookkeeping included.
+pub async fn keys_under(b: &Bucket, prefix: &str) -> Vec<String> {
+    let out = b
+        .client()
+        .list_objects_v2()
+        .bucket(b.name())
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    out.contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
 /// Every current key in the bucket, sorted (s3-prune's journal and lease left out).
 pub async fn all_keys(b: &Bucket) -> Vec<String> {
     let mut keys = Vec::new();

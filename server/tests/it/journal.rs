@@ -4,7 +4,7 @@
 
 use crate::common::{audit_db, json, s3_prune, stderr, stdout};
 use crate::proxy::{start, Proxy};
-use bucket::testkit::{all_keys, fresh_bucket, put_many};
+use bucket::testkit::{all_keys, fresh_bucket, keys_under, put_many};
 use bucket::Bucket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -347,28 +347,11 @@ async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let run = json(&out)["audit"]["run"].as_str().unwrap().to_string();
-    let listed = |b: &Bucket, prefix: String| {
-        let b = b.clone();
-        async move {
-            let out = b
-                .client()
-                .list_objects_v2()
-                .bucket(b.name())
-                .prefix(prefix)
-                .send()
-                .await
-                .unwrap();
-            out.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string))
-                .collect::<Vec<_>>()
-        }
-    };
     assert!(
-        listed(&site, ".s3-prune/runs/".into()).await.is_empty(),
+        keys_under(&site, ".s3-prune/runs/").await.is_empty(),
         "nothing of the run is beside the deployments"
     );
-    let parts = listed(&audit, format!("s3-prune/{}/runs/{run}/", site.name())).await;
+    let parts = keys_under(&audit, &format!("s3-prune/{}/runs/{run}/", site.name())).await;
     assert!(
         parts.iter().any(|k| k.ends_with("/start.json"))
             && parts.iter().any(|k| k.ends_with("/end.json")),
