@@ -106,6 +106,18 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         journal: None,
     };
     if let Some(at) = &opts.journal {
+        // Inside the pruned prefix its folder would count as a deployment (and could go).
+        let own = format!("{}{}/", b.prefix, crate::RESERVED);
+        if at.bucket == b.name && at.path.starts_with(&b.prefix) && !at.path.starts_with(&own) {
+            return Err(S3Error::Pointer {
+                key: format!("s3://{}/{}", at.bucket, at.path),
+                problem: format!(
+                    "a journal inside the prefix s3-prune prunes ('{}') would be taken for a \
+                     deployment: give another bucket, or a path outside that prefix",
+                    b.prefix
+                ),
+            });
+        }
         let place = crate::JournalPlace::elsewhere(b.sibling(&at.bucket), at, &b);
         b.journal = Some(std::sync::Arc::new(place));
     }

@@ -137,7 +137,8 @@ pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Hand
             return Some("referenced by the live page".into());
         }
         let newest = inventory.deployments.iter().find(|d| &d.id == id)?.newest;
-        (newest.date_naive() > rule.since?).then(|| "re-deployed after it was handed over".into())
+        // (days only: a deploy on the handover's own day counts too, on the safe side)
+        (newest.date_naive() >= rule.since?).then(|| "re-deployed after it was handed over".into())
     })
     .await
 }

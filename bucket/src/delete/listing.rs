@@ -52,6 +52,9 @@ struct Found {
     key: String,
     version_id: Option<String>,
     last_modified: DateTime<Utc>,
+    /// A delete marker (purge only): a file deleted since, never content published since, so
+    /// never a reason to leave the deployment.
+    marker: bool,
 }
 
 /// One page split into what may go and what is newer than the plan. Keys outside the
@@ -65,7 +68,7 @@ struct Page {
 fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Page {
     let mut out = Page::default();
     for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
-        if f.last_modified > newest {
+        if f.last_modified > newest && !f.marker {
             out.newer.push(NewerKey {
                 key: f.key,
                 version_id: f.version_id,
@@ -169,6 +172,7 @@ impl<'a> Pager<'a> {
                             key: o.key()?.to_string(),
                             version_id: None,
                             last_modified: to(o.last_modified()),
+                            marker: false,
                         })
                     })
                     .collect()
@@ -179,6 +183,7 @@ impl<'a> Pager<'a> {
                         key: v.key()?.to_string(),
                         version_id: Some(v.version_id().unwrap_or("null").to_string()),
                         last_modified: to(v.last_modified()),
+                        marker: false,
                     })
                 });
                 let markers = out.delete_markers().iter().filter_map(|m| {
@@ -186,6 +191,7 @@ impl<'a> Pager<'a> {
                         key: m.key()?.to_string(),
                         version_id: Some(m.version_id().unwrap_or("null").to_string()),
                         last_modified: to(m.last_modified()),
+                        marker: true,
                     })
                 });
                 versions.chain(markers).collect()
@@ -351,6 +357,7 @@ mod tests {
             key: k.into(),
             version_id: None,
             last_modified: t(at),
+            marker: false,
         }
     }
 
@@ -384,6 +391,15 @@ mod tests {
         );
         assert_eq!(l.newer.len(), 1);
         assert_eq!(l.newer[0].key, "r7/late");
+    }
+
+    #[test]
+    fn a_delete_marker_made_since_the_plan_is_no_change() {
+        // A file deleted after the plan (or a stopped run's markers): purge still takes it all.
+        let mut late = found("r7/gone", "2026-01-02T00:00:00Z");
+        late.marker = true;
+        let l = split_newer(vec![late], "r7/", t(PLAN_NEWEST));
+        assert_eq!((l.keys.len(), l.newer.len()), (1, 0));
     }
 
     #[test]

@@ -374,6 +374,22 @@ async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
         before,
         "restored from the audit journal"
     );
+    // A journal inside the pruned prefix would be taken for a deployment: refused.
+    let inside = format!("s3://{}/audit/", site.name());
+    let out = s3_prune(&[
+        "plan",
+        site.name(),
+        "1",
+        "--localstack",
+        "--journal",
+        &inside,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a journal inside the prefix"),
+        "{}",
+        stderr(&out)
+    );
     // Without it, the bucket's own journal has no such run.
     let out = s3_prune(&[
         "history",
