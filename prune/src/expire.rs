@@ -137,8 +137,9 @@ pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Hand
             return Some("referenced by the live page".into());
         }
         let newest = inventory.deployments.iter().find(|d| &d.id == id)?.newest;
-        // (days only: a deploy on the handover's own day counts too, on the safe side)
-        (newest.date_naive() >= rule.since?).then(|| "re-deployed after it was handed over".into())
+        // (days only: a re-deploy on the handover's own day is left to the next plan, since
+        // objects uploaded that day, dated by metadata, would look re-deployed too)
+        (newest.date_naive() > rule.since?).then(|| "re-deployed after it was handed over".into())
     })
     .await
 }
