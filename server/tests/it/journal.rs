@@ -116,11 +116,10 @@ async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     let b = fresh_bucket("pin-mid-apply").await;
     deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 120).await;
     let apply = slow_apply(&b, "1", Duration::from_millis(150)).await;
-    // p1 goes first; once it is gone the apply is deleting, and p5 has not been reached.
-    until("p1 deleted", || async {
-        !all_keys(&b).await.iter().any(|k| k.starts_with("p1/"))
-    })
-    .await;
+    // Once the lease is taken the apply is about to delete: p1 to p4 are listed (150 ms a
+    // request, one slot) before p5 is reached. (Waiting for p1 to be gone was too late: the
+    // lister fills the next batch while the first is in flight.)
+    until("the apply's lease", || lease_taken(&b)).await;
     let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
