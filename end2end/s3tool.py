@@ -24,6 +24,8 @@ elif cmd == "put":
     s3.put_object(Bucket=bucket, Key=sys.argv[3], Body=b"late deployment", Metadata=meta)
 elif cmd == "putbody":
     s3.put_object(Bucket=bucket, Key=sys.argv[3], Body=sys.argv[4].encode())
+elif cmd == "rm":
+    s3.delete_object(Bucket=bucket, Key=sys.argv[3])
 elif cmd == "create":
     s3.create_bucket(Bucket=bucket)
 elif cmd == "versioned":

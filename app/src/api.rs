@@ -2,7 +2,7 @@
 //! (ssr only), where it can be tested without HTTP; its one error type is turned into a
 //! `ServerFnError` here, once.
 
-use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, OverviewRow, ScanView};
+use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, LeaseView, OverviewRow, ScanView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -24,6 +24,17 @@ pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFn
     let user = crate::server::current_user().await;
     state
         .start_apply(request, &user)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// Who holds the bucket's apply lease now (a run from the CLI, the scheduled job or a
+/// dashboard), so the page can say so before anyone opens the Apply dialog.
+#[server(input = Json, endpoint = "lease_holder")]
+pub async fn lease_holder(bucket: String) -> Result<Option<LeaseView>, ServerFnError> {
+    let state = crate::server::state()?;
+    state
+        .lease_holder(&bucket)
         .await
         .map_err(ServerFnError::from)
 }

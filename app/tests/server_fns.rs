@@ -363,7 +363,17 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         expires: now + chrono::Duration::seconds(60),
         pid: 1,
     };
+    assert_eq!(state.lease_holder(b.name()).await.unwrap(), None);
     let lease = b.take_lease(holder).await.unwrap();
+    let shown = state
+        .lease_holder(b.name())
+        .await
+        .unwrap()
+        .expect("the page names the holder");
+    assert_eq!(
+        (shown.who.as_str(), shown.source.as_str(), shown.expired),
+        ("ops@laptop", "cli", false)
+    );
     let req = preview(&state, b.name(), 1).await;
     let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
         panic!("refused before it started")
@@ -382,4 +392,9 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
     );
     assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
     b.release_lease(&lease).await.unwrap();
+    assert_eq!(
+        state.lease_holder(b.name()).await.unwrap(),
+        None,
+        "released: nobody named"
+    );
 }

@@ -127,6 +127,10 @@ export function putBody(bucket: string, key: string, body: string): void {
   execFileSync(python, [s3tool, 'putbody', bucket, key, body]);
 }
 
+export function remove(bucket: string, key: string): void {
+  execFileSync(python, [s3tool, 'rm', bucket, key]);
+}
+
 export function deploymentsOf(ks: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const k of ks) {

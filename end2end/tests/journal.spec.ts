@@ -4,7 +4,7 @@
 // restored from the dashboard.
 import { test, expect } from '@playwright/test';
 import {
-  bucketName, cli, createVersioned, lambdaRun, put, keys, serve, watchConsole, ready, Server,
+  bucketName, cli, createVersioned, lambdaRun, put, putBody, remove, keys, seed, serve, watchConsole, ready, Server,
 } from './harness';
 
 let servers: Server[] = [];
@@ -58,5 +58,30 @@ test('History lists the CLI, scheduled-job and dashboard runs of a bucket, and r
   await expect(page.getByTestId('restore-result')).toContainText('restored 2 objects of 1 deployment');
   // j1 is back; j2 and j3, deleted by the scheduled job's and the dashboard's runs, are not.
   expect(keys(bucket)).toEqual(before.filter((k) => !k.startsWith('j2/') && !k.startsWith('j3/')));
+  expect(errors).toEqual([]);
+});
+
+test('An apply running elsewhere is named before Apply, and Delete waits until its lease ends', async ({ page }) => {
+  const bucket = bucketName('lease');
+  seed(bucket, 6);
+  // Another apply (the CLI on another machine) holds the bucket's lease.
+  const now = Date.now();
+  const holder = {
+    run: '20261204T080000000Z-0badcafe', who: 'alice@laptop', source: 'cli', host: 'laptop',
+    since: new Date(now - 60_000).toISOString(), expires: new Date(now + 10 * 60_000).toISOString(), pid: 1,
+  };
+  putBody(bucket, '.s3-prune/lease', JSON.stringify(holder));
+  const s = await serve([bucket]);
+  servers.push(s);
+  const errors = watchConsole(page);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=2`));
+  await ready(page);
+  const notice = page.getByTestId('lease-holder').first();
+  await expect(notice).toContainText('Another apply is running on this bucket: alice@laptop from the CLI on laptop');
+  await expect(page.getByTestId('open-apply')).toBeDisabled();
+  // Its run ends (the lease is removed): the page looks again and Delete comes back.
+  remove(bucket, '.s3-prune/lease');
+  await expect(page.getByTestId('lease-holder')).toHaveCount(0, { timeout: 15_000 });
+  await expect(page.getByTestId('open-apply')).toBeEnabled();
   expect(errors).toEqual([]);
 });

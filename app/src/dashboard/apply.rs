@@ -3,6 +3,7 @@
 //! yields exactly the confirmed set.
 
 use super::browser::sleep_ms;
+use super::lease::{LeaseNotice, LeaseWatch};
 use super::policy::Chosen;
 use super::server_error;
 use crate::api::{apply_status, start_apply};
@@ -30,8 +31,15 @@ pub fn Apply(
     let running = move || job.with(|j| j.as_ref().is_some_and(|j| j.report.is_none()));
     let to_delete = move || plan.with(|p| p.as_ref().map_or(0, |p| p.summary.delete.deployments));
     let blocked = move || plan.with(|p| p.as_ref().is_some_and(|p| !p.blocked.is_empty()));
+    let lease = LeaseWatch::new(bucket.key.clone(), rescan);
+    let held = move || lease.held.with(Option::is_some);
     let can_apply = move || {
-        !read_only && policy.with(|p| p.is_ok()) && to_delete() > 0 && !running() && !blocked()
+        !read_only
+            && policy.with(|p| p.is_ok())
+            && to_delete() > 0
+            && !running()
+            && !blocked()
+            && !held()
     };
     let name = bucket.name.clone();
     let key = bucket.key.clone();
@@ -44,6 +52,7 @@ pub fn Apply(
             }
         });
         typed.set(String::new());
+        lease.check();
         if let Some(d) = dialog.get_untracked() {
             let _ = d.show_modal();
         }
@@ -127,6 +136,7 @@ pub fn Apply(
             <button type="button" class="danger" data-testid="open-apply" disabled=move || !can_apply() on:click=open>
                 {move || format!("Delete {}…", format::plural(to_delete(), "deployment", "deployments"))}
             </button>
+            <LeaseNotice watch=lease />
             {move || job.get().map(|s| match s.report {
                 None => view! {
                     <div class="progress" role="status" data-testid="progress">
@@ -178,12 +188,13 @@ pub fn Apply(
                     <li><code>{d.id.to_string()}</code>{format!(" — {}, {}", format::plural(d.objects, "object", "objects"), format::size(d.bytes))}</li>
                 }).collect_view()}
             </ul>
+            <LeaseNotice watch=lease />
             <label for="confirm-name">"Type the bucket name "<code>{bucket.name.clone()}</code>" to confirm"</label>
             <input id="confirm-name" type="text" autocomplete="off" spellcheck="false"
                 prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
             <div class="actions">
                 <button type="button" class="secondary" on:click=close>"Cancel"</button>
-                <button type="button" class="danger" data-testid="confirm-apply" disabled=move || !name_matches() on:click=confirm>"Delete"</button>
+                <button type="button" class="danger" data-testid="confirm-apply" disabled=move || !name_matches() || held() on:click=confirm>"Delete"</button>
             </div>
         </dialog>
     }

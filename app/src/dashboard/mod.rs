@@ -8,6 +8,7 @@ mod controls;
 mod draw;
 mod handovers;
 mod lanes;
+mod lease;
 mod marks;
 mod paint;
 pub mod policy;

@@ -58,6 +58,20 @@ pub struct ScanView {
     pub notice: Option<String>,
 }
 
+/// Who holds a bucket's apply lease (another apply is running, from any front end or machine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseView {
+    pub who: String,
+    /// `cli`, `dashboard` or `lambda`.
+    pub source: String,
+    pub host: String,
+    pub run: String,
+    pub since: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+    /// Past its expiry: a stopped run's lease, which the next apply takes over.
+    pub expired: bool,
+}
+
 /// A scheduled run's policy (`serve --schedule … --schedule-retain … --schedule-min-days …`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {

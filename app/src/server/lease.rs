@@ -1,0 +1,24 @@
+//! Who holds a bucket's apply lease right now (`<prefix>.s3-prune/lease`), for the dashboard to
+//! say before anyone opens the Apply dialog: a CLI run, the scheduled job or another dashboard.
+
+use super::{AppError, AppState};
+use crate::wire::LeaseView;
+use chrono::Utc;
+
+impl AppState {
+    /// The lease of bucket `key` as it stands; `None` when nobody holds it.
+    pub async fn lease_holder(&self, key: &str) -> Result<Option<LeaseView>, AppError> {
+        let c = self.choice(Some(key))?.clone();
+        let b = self.bucket(&c).await?;
+        let held = b.read_lease().await.map_err(AppError::new)?;
+        Ok(held.map(|(h, _)| LeaseView {
+            expired: h.expires <= Utc::now(),
+            who: h.who,
+            source: h.source,
+            host: h.host,
+            run: h.run,
+            since: h.since,
+            expires: h.expires,
+        }))
+    }
+}
