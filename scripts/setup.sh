@@ -14,6 +14,8 @@ LOCALSTACK_VERSION=4.13.1
 PLAYWRIGHT_VERSION=1.65.1
 # Accessibility checks in the Playwright suite.
 AXE_VERSION=4.11.0
+# A real OpenID Provider (OpenID-certified, for Node) the sign-in tests run against.
+OIDC_PROVIDER_VERSION=9.13.3
 # `make dist` only: static musl binaries for x86_64 and aarch64.
 ZIGLANG_VERSION=0.15.2
 CARGO_ZIGBUILD_VERSION=0.24.1
@@ -81,6 +83,17 @@ playwright() {
   fi
 }
 
+oidc_provider() {
+  if stamp_ok oidc-provider "$OIDC_PROVIDER_VERSION" && [ -f "$CACHE/node/node_modules/oidc-provider/package.json" ]; then
+    return
+  fi
+  log "installing oidc-provider $OIDC_PROVIDER_VERSION (the sign-in tests' identity provider)"
+  mkdir -p "$CACHE/node"
+  (cd "$CACHE/node" && [ -f package.json ] || echo '{"private":true}' > package.json)
+  (cd "$CACHE/node" && npm install --no-audit --no-fund "oidc-provider@$OIDC_PROVIDER_VERSION" >/dev/null)
+  stamp oidc-provider "$OIDC_PROVIDER_VERSION"
+}
+
 apt_install() {
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq
@@ -117,7 +130,7 @@ case "$want" in
     # once, so a bare machine waits for the longer of the two, not their sum.
     rust
     wasm_bindgen & compiling=$!
-    localstack; binaryen; chromium; playwright
+    localstack; binaryen; chromium; playwright; oidc_provider
     wait "$compiling" || { log "installing wasm-bindgen-cli failed"; exit 1; }
     ;;
   rust) rust ;;
@@ -126,6 +139,7 @@ case "$want" in
   localstack) localstack ;;
   chromium) chromium ;;
   playwright) playwright ;;
+  oidc-provider) oidc_provider ;;
   dist) dist ;;
-  *) echo "usage: $0 [all|rust|wasm-bindgen|binaryen|localstack|chromium|playwright|dist]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|rust|wasm-bindgen|binaryen|localstack|chromium|playwright|oidc-provider|dist]" >&2; exit 2 ;;
 esac

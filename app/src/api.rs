@@ -2,13 +2,18 @@
 //! (ssr only), where it can be tested without HTTP; its one error type is turned into a
 //! `ServerFnError` here, once.
 
-use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus, LeaseView, OverviewRow, ScanView};
+use crate::wire::{
+    ApplyOutcome, ApplyRequest, JobStatus, LeaseView, OverviewRow, Person, ScanView,
+};
+#[cfg(feature = "ssr")]
+use crate::{server::require, wire::Role};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 /// Scans (or returns the cached scan of) one of the configured buckets; `None` = the first.
 #[server(input = Json, endpoint = "scan_bucket")]
 pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanView, ServerFnError> {
+    require(if rescan { Role::Deployer } else { Role::Viewer }).await?;
     let state = crate::server::state()?;
     state
         .scan_view(bucket.as_deref(), rescan)
@@ -20,8 +25,8 @@ pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanVie
 /// deleting.
 #[server(input = Json, endpoint = "start_apply")]
 pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFnError> {
+    let user = require(Role::Deployer).await?.name;
     let state = crate::server::state()?;
-    let user = crate::server::current_user().await;
     state
         .start_apply(request, &user)
         .await
@@ -32,6 +37,7 @@ pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFn
 /// dashboard), so the page can say so before anyone opens the Apply dialog.
 #[server(input = Json, endpoint = "lease_holder")]
 pub async fn lease_holder(bucket: String) -> Result<Option<LeaseView>, ServerFnError> {
+    require(Role::Viewer).await?;
     let state = crate::server::state()?;
     state
         .lease_holder(&bucket)
@@ -41,6 +47,7 @@ pub async fn lease_holder(bucket: String) -> Result<Option<LeaseView>, ServerFnE
 
 #[server(input = Json, endpoint = "apply_status")]
 pub async fn apply_status(job: u64) -> Result<JobStatus, ServerFnError> {
+    require(Role::Viewer).await?;
     let state = crate::server::state()?;
     state.job_status(job).map_err(ServerFnError::from)
 }
@@ -53,8 +60,8 @@ pub async fn set_pin(
     reason: String,
     pin: bool,
 ) -> Result<(), ServerFnError> {
+    let user = require(Role::Deployer).await?.name;
     let state = crate::server::state()?;
-    let user = crate::server::current_user().await;
     state
         .set_pin(&bucket, &id, &reason, pin, &user)
         .await
@@ -64,6 +71,7 @@ pub async fn set_pin(
 /// The newest applies on record, for the History page.
 #[server(input = Json, endpoint = "history")]
 pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
+    require(Role::Viewer).await?;
     let state = crate::server::state()?;
     state.history(200).await.map_err(ServerFnError::from)
 }
@@ -72,6 +80,7 @@ pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
 /// (the start page is then that bucket's dashboard).
 #[server(input = Json, endpoint = "overview")]
 pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
+    require(Role::Viewer).await?;
     let state = crate::server::state()?;
     if state.bucket_count() < 2 {
         return Ok(None);
@@ -82,8 +91,8 @@ pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
 /// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.
 #[server(input = Json, endpoint = "restore_run")]
 pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, ServerFnError> {
+    let user = require(Role::Deployer).await?.name;
     let state = crate::server::state()?;
-    let user = crate::server::current_user().await;
     state
         .restore(&run, &confirm, &user)
         .await
@@ -95,5 +104,13 @@ pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, 
 /// a failed request.
 #[server(input = Json, endpoint = "read_policy")]
 pub async fn read_policy(text: String) -> Result<Result<retention::Rules, String>, ServerFnError> {
+    require(Role::Viewer).await?;
     Ok(retention::parse_policy(&text).map_err(|e| e.to_string()))
+}
+
+/// Who is signed in and their role, for the page's header (the server checks the role on every
+/// server function; the page only hides what the role cannot do).
+#[server(input = Json, endpoint = "whoami")]
+pub async fn whoami() -> Result<Person, ServerFnError> {
+    require(Role::Viewer).await
 }

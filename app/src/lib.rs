@@ -14,6 +14,7 @@ mod overview;
 #[cfg(feature = "ssr")]
 pub mod server;
 mod sign_out;
+mod signed;
 pub mod wire;
 
 use leptos::prelude::*;
@@ -53,6 +54,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    signed::provide();
     #[cfg(feature = "ssr")]
     server::content_security_policy();
     view! {

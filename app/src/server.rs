@@ -514,12 +514,48 @@ impl AppState {
 
 /// Who is signed in, as the server's auth layer recorded it on the request.
 #[derive(Debug, Clone)]
-pub struct User(pub String);
+pub struct User(pub crate::wire::Person);
 
+/// The signed-in person of this request; `None` when the auth layer recorded nobody.
+pub async fn signed_in() -> Option<crate::wire::Person> {
+    leptos_axum::extract::<axum::Extension<User>>()
+        .await
+        .ok()
+        .map(|axum::Extension(User(p))| p)
+}
+
+/// The name the records carry for this request's person.
 pub async fn current_user() -> String {
-    match leptos_axum::extract::<axum::Extension<User>>().await {
-        Ok(axum::Extension(User(u))) => u,
-        Err(_) => "unknown".into(),
+    signed_in()
+        .await
+        .map_or_else(|| "unknown".into(), |p| p.name)
+}
+
+/// This request's person if their role is at least `role`; otherwise the request is refused
+/// (401 nobody signed in, 403 a role too small), whatever the page showed.
+pub async fn require(role: crate::wire::Role) -> Result<crate::wire::Person, ServerFnError> {
+    use axum::http::StatusCode;
+    let refuse = |status: StatusCode, msg: String| {
+        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+            r.set_status(status);
+        }
+        Err(ServerFnError::new(msg))
+    };
+    match signed_in().await {
+        None => refuse(StatusCode::UNAUTHORIZED, "not signed in".into()),
+        Some(p) if p.role < role => {
+            tracing::warn!(who = %p.name, role = p.role.name(), needs = role.name(), "refused a request the role does not allow");
+            refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{} signed in as {}: this needs the {} role (an admin maps your group to it in [serve.roles])",
+                    p.name,
+                    p.role.name(),
+                    role.name()
+                ),
+            )
+        }
+        Some(p) => Ok(p),
     }
 }
 

@@ -188,3 +188,85 @@ export async function ready(page: Page): Promise<void> {
 }
 
 export const screenshotDir = path.join(__dirname, '..', 'screenshots');
+
+/** A free loopback port (the provider must know the dashboard's callback before both start). */
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForLine(proc: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, what: string): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${seen}`)), 20_000);
+    proc[stream]!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      const m = seen.match(re);
+      if (m) { clearTimeout(timer); resolve(m); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code}: ${seen}`)); });
+  });
+}
+
+export interface TeamServer {
+  url: string;
+  issuer: string;
+  /** What the provider's token endpoint answers: `normal`, `tampered` or `wrong-aud`. */
+  mode: (m: string) => Promise<void>;
+  stop: () => void;
+}
+
+/**
+ * `s3-prune serve` signing people in through a real OpenID Provider (npm `oidc-provider`, see
+ * ../oidc-provider.mjs): release-managers are deployers, staff are viewers.
+ */
+export async function serveTeam(buckets: string[], extra: string[] = []): Promise<TeamServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const secret = crypto.randomBytes(24).toString('hex');
+  const op = spawn(process.execPath, [path.join(__dirname, '..', 'oidc-provider.mjs'), `${url}/auth/callback`, url, secret],
+    { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  const issuer = (await waitForLine(op, 'stdout', /issuer (http:\/\/[0-9.:]+)\n/, 'the OpenID provider'))[1];
+  const secretFile = path.join(os.tmpdir(), `s3p-e2e-oidc-${process.pid}-${port}`);
+  fs.writeFileSync(secretFile, secret, { mode: 0o600 });
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--localstack', '--date-source', 'meta:deployed-at',
+    '--oidc-issuer', issuer, '--oidc-client-id', 's3-prune', '--oidc-client-secret-file', secretFile,
+    '--role', 'deployer=release-managers', '--role', 'viewer=staff', ...extra];
+  for (const b of buckets) args.push('--bucket', b);
+  const childEnv: Record<string, string | undefined> = { ...process.env };
+  delete childEnv.LEPTOS_SITE_ROOT;
+  const proc = spawn(bin, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitForLine(proc, 'stderr', /dashboard on http:\/\/[0-9.:]+\r?\n/, 's3-prune serve');
+  } catch (e) {
+    op.kill();
+    throw e;
+  }
+  const mode = async (m: string) => {
+    const r = await fetch(`${issuer}/test/mode/${m}`, { method: 'POST' });
+    if (!r.ok) throw new Error(`provider mode ${m}: ${r.status}`);
+  };
+  return { url, issuer, mode, stop: () => { proc.kill('SIGTERM'); op.kill(); fs.rmSync(secretFile, { force: true }); } };
+}
+
+/** Signs `who` in on the provider's own login page, starting from `url` on the dashboard. */
+export async function signIn(page: Page, url: string, who: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('input[name="login"]').fill(who);
+  await page.locator('input[name="password"]').fill('any password');
+  await page.locator('button[type="submit"]').click();
+}
+
+/** Calls a server function as the page's signed-in person would (same origin, the session cookie). */
+export async function callServerFn(page: Page, name: string, body: unknown): Promise<number> {
+  const origin = new URL(page.url()).origin;
+  const r = await page.request.post(`${origin}/api/${name}`, { headers: { origin }, data: body });
+  return r.status();
+}

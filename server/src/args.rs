@@ -439,6 +439,28 @@ pub struct ServeArgs {
     /// Read the access token from this file instead of generating one (also S3_PRUNE_TOKEN).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,
+    /// Sign people in through this OpenID Connect provider (its issuer URL, e.g.
+    /// https://login.example.com/realms/eng) instead of the access token.
+    #[arg(long, value_name = "URL", requires_all = ["oidc_client_id", "oidc_client_secret_file"], conflicts_with = "token_file")]
+    pub oidc_issuer: Option<String>,
+    /// This dashboard's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// The file holding the client's secret at the provider.
+    #[arg(long, value_name = "FILE", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+    /// The ID token claim that lists a person's groups.
+    #[arg(long, value_name = "CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+    /// A group's role, as ROLE=GROUP with ROLE one of viewer, deployer, admin (repeatable).
+    /// A person gets the highest role of their groups; viewer when none has one.
+    #[arg(long = "role", value_name = "ROLE=GROUP", value_parser = parse_role_group)]
+    pub roles: Vec<RoleGroup>,
+    /// The dashboard's address as people reach it (e.g. https://prune.example.com): the
+    /// identity provider sends them back to its /auth/callback. Default: http:// and the
+    /// first --allowed-host (or the listening address).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// Trust this request header as the authenticated user, as set by an authenticating
     /// reverse proxy (oauth2-proxy: X-Forwarded-User). Needs --trusted-proxy.
     #[arg(long, value_name = "HEADER", requires = "trusted_proxies")]
@@ -479,4 +501,35 @@ pub struct DemoArgs {
     pub deployments: u32,
     #[command(flatten)]
     pub endpoint: Endpoint,
+}
+
+/// One `--role ROLE=GROUP`.
+#[derive(Debug, Clone)]
+pub struct RoleGroup {
+    pub role: app::wire::Role,
+    pub group: String,
+}
+
+fn parse_role_group(s: &str) -> Result<RoleGroup, String> {
+    use app::wire::Role;
+    let (role, group) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not ROLE=GROUP (e.g. deployer=release-managers)"))?;
+    let role = match role.trim() {
+        "viewer" => Role::Viewer,
+        "deployer" => Role::Deployer,
+        "admin" => Role::Admin,
+        other => {
+            return Err(format!(
+                "unknown role '{other}': the roles are viewer, deployer and admin"
+            ))
+        }
+    };
+    if group.trim().is_empty() {
+        return Err(format!("'{s}' names no group"));
+    }
+    Ok(RoleGroup {
+        role,
+        group: group.trim().to_string(),
+    })
 }

@@ -1,11 +1,14 @@
 //! Who may use the dashboard. By default a random access token is printed at start-up (as
 //! Jupyter does) and exchanged once for an HttpOnly, SameSite=Strict session cookie; sessions
 //! end after an idle time and a maximum age, or at `/logout`. Optionally an authenticating
-//! reverse proxy's user header is trusted — only from the proxy's own address. Every request
+//! reverse proxy's user header is trusted — only from the proxy's own address — or people sign
+//! in through the team's OpenID Connect provider (`crate::oidc`). Every request
 //! must name an allowed Host (DNS rebinding), and every state-changing request must come from
 //! the page's own origin (CSRF).
 
+use crate::oidc::Provider;
 use app::server::User;
+use app::wire::Person;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -19,7 +22,10 @@ const COOKIE: &str = "s3p_session";
 
 /// How `serve` was told to authenticate.
 pub struct AuthConfig {
-    pub token: String,
+    /// The access token; `None` when people sign in through the identity provider.
+    pub token: Option<String>,
+    /// The team's OpenID Connect provider.
+    pub oidc: Option<Arc<Provider>>,
     pub trust_header: Option<HeaderName>,
     /// Peers whose `trust_header` is believed.
     pub trusted_proxies: Vec<IpAddr>,
@@ -32,6 +38,9 @@ pub struct AuthConfig {
 struct Session {
     created: Instant,
     last_seen: Instant,
+    person: Person,
+    /// The provider's ID token, for its sign-out.
+    id_token: Option<String>,
 }
 
 impl Session {
@@ -79,7 +88,7 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
@@ -107,7 +116,7 @@ fn without_token(query: &str) -> String {
 
 /// This site's path for a request path: one leading `/`, so `//evil.example/` (which a
 /// browser reads as another host) stays on this host as `/evil.example/`.
-fn local_path(path: &str) -> String {
+pub(crate) fn local_path(path: &str) -> String {
     format!("/{}", path.trim_start_matches(['/', '\\']))
 }
 
@@ -128,7 +137,7 @@ fn clean_redirect(req: &Request) -> Response {
     res
 }
 
-fn page(status: StatusCode, title: &str, msg: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, msg: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>s3-prune: {title}</title></head>\
          <body><h1>{title}</h1><p>{msg}</p><p>Open the link that <code>s3-prune serve</code> \
@@ -168,20 +177,22 @@ impl Auth {
         host.is_some_and(|h| self.cfg.allowed_hosts.contains(&h))
     }
 
-    /// A live session: touched now. An expired one is forgotten.
-    fn session_alive(&self, sid: &str) -> Option<bool> {
+    /// A live session's person, the session touched now (`Some(Ok)`); `Some(Err)` for an expired
+    /// one, which is forgotten; `None` for none.
+    fn session(&self, sid: &str) -> Option<Result<Person, ()>> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let s = sessions.get_mut(sid)?;
         if s.expired(now, &self.cfg) {
             sessions.remove(sid);
-            return Some(false);
+            return Some(Err(()));
         }
         s.last_seen = now;
-        Some(true)
+        Some(Ok(s.person.clone()))
     }
 
-    fn sign_in(&self) -> String {
+    /// A new session for `person`; its id.
+    pub(crate) fn sign_in(&self, person: Person, id_token: Option<String>) -> String {
         let sid = random_token();
         let now = Instant::now();
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
@@ -192,9 +203,141 @@ impl Auth {
             Session {
                 created: now,
                 last_seen: now,
+                person,
+                id_token,
             },
         );
         sid
+    }
+
+    /// Ends the session `sid`; the provider's ID token when it had one.
+    fn sign_out(&self, sid: &str) -> Option<String> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.remove(sid).and_then(|s| s.id_token)
+    }
+}
+
+/// The session cookie for session `sid`.
+pub(crate) fn session_cookie(sid: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/"
+    ))
+    .expect("hex is a valid header value")
+}
+
+/// DNS rebinding and CSRF: a request for a Host not allowed, or a state-changing request from
+/// another origin, is refused.
+fn refused_host_or_origin(auth: &Auth, req: &Request) -> Option<Response> {
+    // DNS rebinding: a page of another site resolving its name to us names its own Host.
+    if !auth.host_allowed(req) {
+        tracing::warn!(host = ?req.headers().get(header::HOST), "refused a request for a host not allowed");
+        return Some(
+            (
+                StatusCode::MISDIRECTED_REQUEST,
+                "this Host is not one the dashboard serves: add it with --allowed-host",
+            )
+                .into_response(),
+        );
+    }
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    // CSRF: anything that is not a read must come from this very origin.
+    let header = |h| req.headers().get(h).and_then(|v| v.to_str().ok());
+    let ok = match (header(header::ORIGIN), header(header::HOST)) {
+        (Some(o), Some(h)) => o == format!("http://{h}") || o == format!("https://{h}"),
+        _ => false,
+    };
+    if ok {
+        return None;
+    }
+    tracing::warn!(path = %req.uri().path(), "refused a cross-origin or origin-less request");
+    Some((StatusCode::FORBIDDEN, "cross-origin request refused").into_response())
+}
+
+/// `/logout`: a GET gets the button (a link on another site must not sign anyone out); the
+/// same-origin POST ends the session, and the provider's too when it offers that.
+fn sign_out(auth: &Auth, req: &Request) -> Response {
+    if req.method() != Method::POST {
+        return sign_out_page();
+    }
+    let id_token = cookie(req, COOKIE).and_then(|sid| auth.sign_out(sid));
+    let provider_logout = id_token
+        .zip(auth.cfg.oidc.as_ref())
+        .and_then(|(t, p)| p.logout_url(&t));
+    let mut res = match provider_logout {
+        // A page that goes on by itself, not a 303: the dashboard's `form-action 'self'` would
+        // stop a redirect of the sign-out form to another origin.
+        Some(url) => {
+            let url = url.replace('&', "&amp;").replace('"', "&quot;");
+            Html(format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <meta http-equiv=\"refresh\" content=\"0;url={url}\"><title>s3-prune: signed out</title></head>\
+                 <body><p>You are signed out of s3-prune. <a href=\"{url}\">Sign out of the identity provider too</a>.</p></body></html>"
+            ))
+            .into_response()
+        }
+        None => page(
+            StatusCode::OK,
+            "Signed out",
+            "You are signed out of s3-prune.",
+        ),
+    };
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("s3p_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    res
+}
+
+/// A user header from a peer that is not the trusted proxy.
+struct NotTheProxy;
+
+/// The trusted proxy's user, when the request carries the header: `Err` when it comes from
+/// another peer.
+fn proxy_user(auth: &Auth, req: &Request, peer: SocketAddr) -> Result<Option<Person>, NotTheProxy> {
+    let Some(h) = &auth.cfg.trust_header else {
+        return Ok(None);
+    };
+    let Some(user) = req
+        .headers()
+        .get(h)
+        .and_then(|v| v.to_str().ok())
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !auth.cfg.trusted_proxies.contains(&peer.ip()) {
+        tracing::warn!(%peer, "refused a user header from a peer that is not a trusted proxy");
+        return Err(NotTheProxy);
+    }
+    Ok(Some(Person {
+        name: user.to_string(),
+        via: "proxy".into(),
+        role: app::wire::Role::Admin,
+    }))
+}
+
+/// No session: the access token in the link signs in; with an identity provider, a page visit
+/// goes to its login.
+fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
+    if let Some(p) = &auth.cfg.oidc {
+        if req.method() == Method::GET {
+            return crate::oidc::web::to_login(p, req);
+        }
+        return unauthorized("You are not signed in: reload the page to sign in.");
+    }
+    match (query_token(req), &auth.cfg.token) {
+        (Some(t), Some(token)) if req.method() == Method::GET && same(t, token) => {
+            let sid = auth.sign_in(Person::token_holder(), None);
+            let mut res = clean_redirect(req);
+            res.headers_mut()
+                .insert(header::SET_COOKIE, session_cookie(&sid));
+            res
+        }
+        (Some(_), _) => unauthorized("That access token is not valid."),
+        (None, _) if expired => unauthorized("Your session has expired."),
+        (None, _) => unauthorized("You are not signed in."),
     }
 }
 
@@ -204,113 +347,48 @@ pub async fn guard(
     mut req: Request,
     next: Next,
 ) -> Response {
-    // DNS rebinding: a page of another site resolving its name to us names its own Host.
-    if !auth.host_allowed(&req) {
-        tracing::warn!(host = ?req.headers().get(header::HOST), "refused a request for a host not allowed");
-        return (
-            StatusCode::MISDIRECTED_REQUEST,
-            "this Host is not one the dashboard serves: add it with --allowed-host",
-        )
-            .into_response();
+    if let Some(refused) = refused_host_or_origin(&auth, &req) {
+        return refused;
     }
     // The wasm, js and css hold no data: they load without a session.
     if req.uri().path().starts_with("/pkg/") && matches!(*req.method(), Method::GET | Method::HEAD)
     {
         return next.run(req).await;
     }
-    // CSRF: anything that is not a read must come from this very origin.
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok());
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok());
-        let ok = match (origin, host) {
-            (Some(o), Some(h)) => o == format!("http://{h}") || o == format!("https://{h}"),
-            _ => false,
-        };
-        if !ok {
-            tracing::warn!(path = %req.uri().path(), "refused a cross-origin or origin-less request");
-            return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+    match (req.uri().path(), &auth.cfg.oidc) {
+        ("/logout", _) => return sign_out(&auth, &req),
+        ("/auth/callback", Some(p)) => {
+            let answer = crate::oidc::web::Answer::of(&req);
+            return crate::oidc::web::callback(&auth, p, answer).await;
         }
+        _ => {}
     }
-    if req.uri().path() == "/logout" && req.method() == Method::GET {
-        // Signing out changes state: only a POST from this origin does it (a link on another
-        // site must not). A GET gets the button.
-        return sign_out_page();
-    }
-    if req.uri().path() == "/logout" && req.method() == Method::POST {
-        if let Some(sid) = cookie(&req, COOKIE) {
-            auth.sessions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(sid);
-        }
-        let mut res = page(
-            StatusCode::OK,
-            "Signed out",
-            "You are signed out of s3-prune.",
-        );
-        res.headers_mut().insert(
-            header::SET_COOKIE,
-            HeaderValue::from_static("s3p_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-        );
-        return res;
-    }
-    if let Some(h) = &auth.cfg.trust_header {
-        if let Some(user) = req
-            .headers()
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .filter(|u| !u.is_empty())
-        {
-            if !auth.cfg.trusted_proxies.contains(&peer.ip()) {
-                tracing::warn!(%peer, "refused a user header from a peer that is not a trusted proxy");
-                return (
-                    StatusCode::FORBIDDEN,
-                    "the user header is only accepted from the trusted proxy",
-                )
-                    .into_response();
-            }
-            let user = User(user.to_string());
-            req.extensions_mut().insert(user);
+    match proxy_user(&auth, &req, peer) {
+        Ok(Some(person)) => {
+            req.extensions_mut().insert(User(person));
             return next.run(req).await;
         }
+        Ok(None) => {}
+        Err(NotTheProxy) => {
+            return (
+                StatusCode::FORBIDDEN,
+                "the user header is only accepted from the trusted proxy",
+            )
+                .into_response()
+        }
     }
-    let mut expired = false;
-    if let Some(sid) = cookie(&req, COOKIE) {
-        match auth.session_alive(sid) {
-            Some(true) => {
-                // Already signed in: a shared or bookmarked ?token= link leaves the address bar.
-                if req.method() == Method::GET && query_token(&req).is_some() {
-                    return clean_redirect(&req);
-                }
-                req.extensions_mut().insert(User("token".into()));
-                return next.run(req).await;
+    let session = cookie(&req, COOKIE).and_then(|sid| auth.session(sid));
+    match session {
+        Some(Ok(person)) => {
+            // Already signed in: a shared or bookmarked ?token= link leaves the address bar.
+            if req.method() == Method::GET && query_token(&req).is_some() {
+                return clean_redirect(&req);
             }
-            Some(false) => expired = true,
-            None => {}
+            req.extensions_mut().insert(User(person));
+            next.run(req).await
         }
-    }
-    match query_token(&req) {
-        Some(t) if req.method() == Method::GET && same(t, &auth.cfg.token) => {
-            let sid = auth.sign_in();
-            let mut res = clean_redirect(&req);
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&format!(
-                    "{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/"
-                ))
-                .expect("hex is a valid header value"),
-            );
-            res
-        }
-        Some(_) => unauthorized("That access token is not valid."),
-        None if expired => unauthorized("Your session has expired."),
-        None => unauthorized("You are not signed in."),
+        Some(Err(())) => not_signed_in(&auth, &req, true),
+        None => not_signed_in(&auth, &req, false),
     }
 }
 

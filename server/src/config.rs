@@ -76,6 +76,22 @@ pub struct ServeKeys {
     pub schedule: Option<String>,
     pub schedule_retain: Option<u64>,
     pub schedule_min_days: Option<u64>,
+    /// The dashboard's address as people reach it (`--public-url`).
+    pub public_url: Option<String>,
+    /// Team sign-in through an OpenID Connect provider (`--oidc-*`).
+    pub oidc: Option<OidcKeys>,
+    /// The identity provider's groups of each role (`--role ROLE=GROUP`).
+    pub roles: Option<crate::oidc::roles::RoleMap>,
+}
+
+/// `[serve.oidc]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcKeys {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret_file: PathBuf,
+    pub groups_claim: Option<String>,
 }
 
 /// A loaded, checked configuration file.
@@ -277,6 +293,30 @@ impl Config {
             "schedule_min_days",
             s.schedule_min_days.map(|d| d.to_string()),
         );
+        one("public_url", s.public_url.clone());
+        if let Some(o) = &s.oidc {
+            one("oidc_issuer", Some(o.issuer.clone()));
+            one("oidc_client_id", Some(o.client_id.clone()));
+            one(
+                "oidc_client_secret_file",
+                Some(o.client_secret_file.display().to_string()),
+            );
+            one("oidc_groups_claim", o.groups_claim.clone());
+        }
+        let roles = s.roles.as_ref().map(|r| {
+            let each = |role: &str, groups: &[String]| {
+                groups
+                    .iter()
+                    .map(|g| format!("{role}={g}"))
+                    .collect::<Vec<_>>()
+            };
+            [
+                each("viewer", &r.viewer),
+                each("deployer", &r.deployer),
+                each("admin", &r.admin),
+            ]
+            .concat()
+        });
         // `serve` offers `serve.buckets`, or else the one `bucket` (with its prefix).
         let one_bucket = f.bucket.as_ref().map(|b| match f.prefix.as_deref() {
             Some(p) if !p.is_empty() => vec![format!("{b}/{}", p.trim_end_matches('/'))],
@@ -287,6 +327,7 @@ impl Config {
             ("trusted_proxies", &s.trusted_proxies),
             ("notify", &f.notify),
             ("allowed_hosts", &s.allowed_hosts),
+            ("roles", &roles),
         ] {
             if let Some(values) = list.clone() {
                 out.push(FlagDefault { id, values });

@@ -7,6 +7,7 @@ mod auth;
 mod config;
 mod demo;
 mod lambda;
+mod oidc;
 mod output;
 mod pages;
 mod restore;

@@ -62,18 +62,6 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             ),
             rules: args.policy.clone(),
         }));
-    let (token, generated) = match (&args.token_file, std::env::var("S3_PRUNE_TOKEN")) {
-        (Some(path), _) => {
-            let t = std::fs::read_to_string(path)
-                .with_context(|| format!("reading --token-file {}", path.display()))?;
-            (t.trim().to_string(), false)
-        }
-        (None, Ok(t)) if !t.trim().is_empty() => (t.trim().to_string(), false),
-        _ => (auth::random_token(), true),
-    };
-    if token.len() < 16 {
-        anyhow::bail!("the access token must be at least 16 characters");
-    }
     let trust = args
         .trust_user_header
         .as_deref()
@@ -92,8 +80,17 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             .map(|h| h.trim().to_ascii_lowercase())
             .collect()
     };
+    let oidc = team_sign_in(&args, &allowed_hosts).await?;
+    let (token, generated) = match &oidc {
+        Some(_) => (None, false),
+        None => {
+            let (t, generated) = access_token(&args)?;
+            (Some(t), generated)
+        }
+    };
     let auth = Arc::new(Auth::new(AuthConfig {
         token: token.clone(),
+        oidc: oidc.clone(),
         trust_header: trust,
         trusted_proxies: args.trusted_proxies.clone(),
         allowed_hosts,
@@ -168,11 +165,11 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         // files come precompressed and are passed through as they are).
         .layer(CompressionLayer::new());
     eprintln!("s3-prune dashboard on http://{addr}");
-    if generated {
+    match (&oidc, token) {
+        (Some(p), _) => eprintln!("People sign in through {}", p.issuer()),
         // Shown once, on the terminal that started the server (as Jupyter does); never logged.
-        eprintln!("Sign in: http://{addr}/?token={token}");
-    } else {
-        eprintln!("Sign in with the configured token: http://{addr}/?token=…");
+        (None, Some(token)) if generated => eprintln!("Sign in: http://{addr}/?token={token}"),
+        (None, _) => eprintln!("Sign in with the configured token: http://{addr}/?token=…"),
     }
     if args.read_only {
         eprintln!("Read-only: previews only, every apply is refused.");
@@ -192,6 +189,73 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         state.stop_applies().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The access token: from --token-file, else S3_PRUNE_TOKEN, else a new one (`true`: print it).
+fn access_token(args: &ServeArgs) -> Result<(String, bool)> {
+    let (token, generated) = match (&args.token_file, std::env::var("S3_PRUNE_TOKEN")) {
+        (Some(path), _) => {
+            let t = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --token-file {}", path.display()))?;
+            (t.trim().to_string(), false)
+        }
+        (None, Ok(t)) if !t.trim().is_empty() => (t.trim().to_string(), false),
+        _ => (auth::random_token(), true),
+    };
+    if token.len() < 16 {
+        anyhow::bail!("the access token must be at least 16 characters");
+    }
+    Ok((token, generated))
+}
+
+/// `--oidc-issuer`: the provider discovered (or a clear error naming it), the roles mapped.
+async fn team_sign_in(
+    args: &ServeArgs,
+    allowed_hosts: &[String],
+) -> Result<Option<Arc<crate::oidc::Provider>>> {
+    let (Some(issuer), Some(client_id), Some(secret_file)) = (
+        &args.oidc_issuer,
+        &args.oidc_client_id,
+        &args.oidc_client_secret_file,
+    ) else {
+        return Ok(None);
+    };
+    let client_secret = std::fs::read_to_string(secret_file)
+        .with_context(|| {
+            format!(
+                "reading --oidc-client-secret-file {}",
+                secret_file.display()
+            )
+        })?
+        .trim()
+        .to_string();
+    let home = match &args.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => format!(
+            "http://{}",
+            allowed_hosts.first().map_or("localhost", |h| h)
+        ),
+    };
+    let mut roles = crate::oidc::roles::RoleMap::default();
+    for r in &args.roles {
+        let list = match r.role {
+            app::wire::Role::Viewer => &mut roles.viewer,
+            app::wire::Role::Deployer => &mut roles.deployer,
+            app::wire::Role::Admin => &mut roles.admin,
+        };
+        list.push(r.group.clone());
+    }
+    let settings = crate::oidc::OidcSettings {
+        issuer: issuer.clone(),
+        client_id: client_id.clone(),
+        client_secret,
+        redirect: format!("{home}/auth/callback"),
+        home,
+        groups_claim: args.oidc_groups_claim.clone(),
+        roles,
+    };
+    let provider = crate::oidc::Provider::discover(settings).await?;
+    Ok(Some(Arc::new(provider)))
 }
 
 /// Ctrl-C or SIGTERM (a container or service manager stopping us).

@@ -22,7 +22,9 @@ pub fn Apply(
     rescan: RwSignal<u32>,
     notice: RwSignal<Option<String>>,
     job: RwSignal<Option<JobStatus>>,
-    read_only: bool,
+    read_only: Signal<bool>,
+    /// The signed-in person may apply: otherwise no Delete button is offered at all.
+    may_change: Signal<bool>,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let typed = RwSignal::new(String::new());
@@ -34,7 +36,7 @@ pub fn Apply(
     let lease = LeaseWatch::new(bucket.key.clone(), rescan);
     let held = move || lease.held.with(Option::is_some);
     let can_apply = move || {
-        !read_only
+        !read_only.get()
             && policy.with(|p| p.is_ok())
             && to_delete() > 0
             && !running()
@@ -133,9 +135,11 @@ pub fn Apply(
 
     view! {
         <section class="apply" aria-label="Apply">
-            <button type="button" class="danger" data-testid="open-apply" disabled=move || !can_apply() on:click=open>
-                {move || format!("Delete {}…", format::plural(to_delete(), "deployment", "deployments"))}
-            </button>
+            <Show when=move || may_change.get()>
+                <button type="button" class="danger" data-testid="open-apply" disabled=move || !can_apply() on:click=open>
+                    {move || format!("Delete {}…", format::plural(to_delete(), "deployment", "deployments"))}
+                </button>
+            </Show>
             <LeaseNotice watch=lease />
             {move || job.get().map(|s| match s.report {
                 None => view! {

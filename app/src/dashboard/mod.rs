@@ -164,7 +164,10 @@ fn Loaded(
     let inventory = StoredValue::new(view.inventory.clone());
 
     let max_delete = view.max_delete;
-    let read_only = view.read_only;
+    // Previews only: the server was started --read-only, or the person may not change the bucket.
+    let server_read_only = view.read_only;
+    let may_change = crate::signed::may_change();
+    let read_only = Signal::derive(move || server_read_only || !may_change.get());
     let policy = Memo::new(move |_| {
         rules.with(|r| {
             chosen(
@@ -284,7 +287,7 @@ fn Loaded(
                     <div><dt>"Guard"</dt><dd>{format!("max {} per apply", v.max_delete)}</dd></div>
                     {v.read_only.then(|| view! { <div><dt>"Mode"</dt><dd data-testid="read-only">"read-only"</dd></div> })}
                 </dl>
-                <button type="button" class="secondary" on:click=move |_| rescan.update(|n| *n += 1)>"Rescan"</button>
+                <button type="button" class="secondary" disabled=move || !may_change.get() on:click=move |_| rescan.update(|n| *n += 1)>"Rescan"</button>
             </section>
             <Handovers view=v.clone()/>
         }
@@ -323,7 +326,7 @@ fn Loaded(
             {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {w}")}</p> }).collect_view()))}
             {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
             <Timeline rows plan focused now_ts=now.timestamp() />
-            <Apply bucket=bucket.clone() plan policy rescan notice job read_only />
+            <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>
     }

@@ -27,7 +27,7 @@ pub fn Table(
     bucket_key: String,
     rescan: RwSignal<u32>,
     notice: RwSignal<Option<String>>,
-    read_only: bool,
+    read_only: Signal<bool>,
 ) -> impl IntoView {
     let bucket_key = StoredValue::new(bucket_key);
     let toggle_pin = move |id: DeploymentId, pin: bool| {
@@ -230,7 +230,7 @@ pub fn Table(
                                         let id = r.id.clone();
                                         let label = format!("{} {}", if is_pinned { "Unpin" } else { "Pin" }, r.id);
                                         view! {
-                                            <button type="button" class="link" aria-label=label disabled=read_only
+                                            <button type="button" class="link" aria-label=label disabled=move || read_only.get()
                                                 on:click=move |_| toggle_pin(id.clone(), !is_pinned)>
                                                 {if is_pinned { "Unpin" } else { "Pin" }}
                                             </button>

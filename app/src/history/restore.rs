@@ -51,9 +51,10 @@ pub fn RestoreRun(
         }
     });
     let matches = move || typed.with(|t| name.with_value(|n| t.trim() == n));
+    let may_change = crate::signed::may_change();
     view! {
         <div class="restore" data-testid=format!("restore-{}", run.get_value())>
-            {move || (!open.get()).then(|| view! {
+            {move || (!open.get() && may_change.get()).then(|| view! {
                 <button type="button" class="secondary" on:click=move |_| open.set(true)>{format!("Restore run {}…", run.get_value())}</button>
             })}
             {move || open.get().then(|| {

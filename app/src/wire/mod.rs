@@ -6,6 +6,9 @@ use retention::{DateSource, Doomed, Inventory};
 use serde::{Deserialize, Serialize};
 
 mod columns;
+mod person;
+
+pub use person::{Person, Role};
 
 /// A bucket the server was started with (`--bucket NAME[/PREFIX]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

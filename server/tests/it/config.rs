@@ -116,6 +116,8 @@ fn a_bad_config_file_is_refused_naming_the_key_and_deletes_nothing() {
         ("[policy]\nretain = 0\n", "policy.retain"),
         ("[guards]\nexcludes = [\"[a\"]\n", "guards.excludes"),
         ("buckett = \"b\"\n", "buckett"),
+        // A role that does not exist is never a group silently given no role.
+        ("[serve.roles]\ndeployers = [\"release\"]\n", "deployers"),
     ] {
         std::fs::write(dir.join("s3-prune.toml"), text).unwrap();
         let out = run_in(&dir, &["apply", "--yes"]);
@@ -124,9 +126,50 @@ fn a_bad_config_file_is_refused_naming_the_key_and_deletes_nothing() {
         assert!(err.contains(expect), "{text}: {err}");
         assert!(err.contains("s3-prune.toml"), "{err}");
     }
+    let roles = "[serve.roles]\nviewer = [\"staff\"]\nsuperuser = [\"ops\"]\n";
+    std::fs::write(dir.join("s3-prune.toml"), roles).unwrap();
+    let out = run_in(&dir, &["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("superuser") && err.contains("line 3"), "{err}");
+    std::fs::remove_file(dir.join("s3-prune.toml")).unwrap();
     let missing = run_in(&dir, &["plan", "--config", "nope.toml"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("nope.toml"));
+}
+
+#[test]
+fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
+    let dir = workdir("oidc-down");
+    std::fs::write(dir.join("secret"), "s3cret").unwrap();
+    // Nothing listens on port 9 of loopback (discard): the discovery request is refused.
+    let out = run_in(
+        &dir,
+        &[
+            "serve",
+            "--bucket",
+            "b",
+            "--addr",
+            "127.0.0.1:0",
+            "--oidc-issuer",
+            "http://127.0.0.1:9/realms/eng",
+            "--oidc-client-id",
+            "s3-prune",
+            "--oidc-client-secret-file",
+            "secret",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("OpenID provider at http://127.0.0.1:9/realms/eng could not be reached"),
+        "{err}"
+    );
+    assert!(!err.contains("dashboard on"), "{err}");
+    // An unknown role on the command line is refused naming the roles there are.
+    let bad = run_in(&dir, &["serve", "--role", "owner=ops"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("viewer, deployer and admin"), "{}", stderr(&bad));
 }
 
 #[test]

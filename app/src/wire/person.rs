@@ -1,0 +1,53 @@
+//! Who is signed in and what they may do: the person the dashboard names on every page and in
+//! every record, and their role (from the identity provider's groups, or the access token).
+
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in person may do; each role may do everything the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Previews, the timeline and History.
+    Viewer,
+    /// Apply, restore, pin and unpin, rescan.
+    Deployer,
+    /// Everything, for the people who run the dashboard.
+    Admin,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Deployer => "deployer",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// May start an apply, restore, pin or rescan.
+    pub fn may_change(self) -> bool {
+        self >= Role::Deployer
+    }
+}
+
+/// A signed-in person, as the server's sign-in recorded them on the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// `email`, else `preferred_username`, else `sub` (OpenID Connect); `token` for the access
+    /// token; the trusted proxy's user header.
+    pub name: String,
+    /// How they signed in: `oidc`, `token` or `proxy`.
+    pub via: String,
+    pub role: Role,
+}
+
+impl Person {
+    /// Whoever holds the start-up access token: one person running the dashboard for themself.
+    pub fn token_holder() -> Self {
+        Person {
+            name: "token".into(),
+            via: "token".into(),
+            role: Role::Admin,
+        }
+    }
+}

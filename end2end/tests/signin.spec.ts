@@ -1,0 +1,100 @@
+// People instead of a shared token: sign-in through a real OpenID Provider (npm oidc-provider,
+// its own login page), roles from the groups claim enforced by the server, a bad ID token
+// refused, and sign-out ending the session on the server.
+import { test, expect, Browser, Page } from '@playwright/test';
+import { bucketName, seed, serveTeam, signIn, callServerFn, ready, watchConsole, keys, TeamServer } from './harness';
+
+let servers: TeamServer[] = [];
+test.afterEach(() => { servers.forEach((s) => s.stop()); servers = []; });
+
+async function personPage(browser: Browser, s: TeamServer, who: string, path: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, `${s.url}${path}`, who);
+  await ready(page);
+  return page;
+}
+
+test('A deployer signs in through the provider and applies; a viewer sees no Delete and the server refuses them', async ({ browser }) => {
+  const bucket = bucketName('team');
+  seed(bucket, 6);
+  const s = await serveTeam([bucket]);
+  servers.push(s);
+
+  const alice = await personPage(browser, s, 'alice', `/?bucket=${bucket}&retain=5`);
+  const errors = watchConsole(alice);
+  await expect(alice.getByTestId('person')).toHaveText('alice@example.com · deployer');
+  await alice.getByTestId('open-apply').click();
+  await alice.getByLabel(/Type the bucket name/).fill(bucket);
+  await alice.getByTestId('confirm-apply').click();
+  await expect(alice.getByTestId('report')).toContainText('from 1 deployment');
+  // The record names the person, not a token.
+  await alice.goto(`${s.url}/history`);
+  await expect(alice.locator('tr.run', { hasText: bucket }).first()).toContainText('alice@example.com');
+  expect(errors).toEqual([]);
+
+  const victor = await personPage(browser, s, 'victor', `/?bucket=${bucket}&retain=2`);
+  await expect(victor.getByTestId('person')).toHaveText('victor@example.com · viewer');
+  await expect(victor.getByTestId('delete-count')).toBeVisible();
+  await expect(victor.getByTestId('open-apply')).toHaveCount(0);
+  // Not only a hidden button: the server refuses what a viewer's role does not allow.
+  const before = keys(bucket).length;
+  expect(await callServerFn(victor, 'whoami', {})).toBe(200);
+  expect(await callServerFn(victor, 'start_apply', {
+    request: { bucket, retain: 1, min_days: null, policy: null, confirmed: [] },
+  })).toBe(403);
+  expect(await callServerFn(victor, 'set_pin', { bucket, id: 'x', reason: 'r', pin: true })).toBe(403);
+  expect(await callServerFn(victor, 'scan_bucket', { bucket, rescan: true })).toBe(403);
+  expect(keys(bucket).length).toBe(before);
+
+  // No groups claim at all: the least role.
+  const nobody = await personPage(browser, s, 'nogroups', `/?bucket=${bucket}`);
+  await expect(nobody.getByTestId('person')).toHaveText('nogroups · viewer');
+});
+
+test('A tampered ID token and one for another audience are refused', async ({ page }) => {
+  const bucket = bucketName('team-bad');
+  seed(bucket, 3);
+  const s = await serveTeam([bucket]);
+  servers.push(s);
+  await s.mode('tampered');
+  await signIn(page, `${s.url}/?bucket=${bucket}`, 'alice');
+  await expect(page.locator('h1')).toHaveText('Sign-in failed');
+  await expect(page.locator('body')).toContainText('ID token was refused');
+  expect(await callServerFn(page, 'whoami', {})).toBe(401);
+
+  await s.mode('wrong-aud');
+  await page.getByRole('link', { name: 'Try again' }).click();
+  // The provider remembers alice: no login form this time, straight back with a token.
+  await expect(page.locator('h1')).toHaveText('Sign-in failed');
+  await expect(page.locator('body')).toContainText(/audience/i);
+  expect(await callServerFn(page, 'whoami', {})).toBe(401);
+
+  await s.mode('normal');
+  await page.getByRole('link', { name: 'Try again' }).click();
+  await ready(page);
+  await expect(page.getByTestId('person')).toHaveText('alice@example.com · deployer');
+});
+
+test('Sign-out ends the session on the server, not only in the browser', async ({ page }) => {
+  const bucket = bucketName('team-out');
+  seed(bucket, 3);
+  const s = await serveTeam([bucket]);
+  servers.push(s);
+  await signIn(page, `${s.url}/?bucket=${bucket}`, 'bob');
+  await ready(page);
+  await expect(page.getByTestId('person')).toHaveText('bob@example.com · deployer');
+  const sid = (await page.context().cookies()).find((c) => c.name === 's3p_session')!.value;
+  const asBob = () => fetch(`${s.url}/api/whoami`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: s.url, cookie: `s3p_session=${sid}` },
+    body: '{}',
+  }).then((r) => r.status);
+  expect(await asBob()).toBe(200);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  // RP-initiated logout: the provider asks to confirm ending its own session too.
+  await page.getByRole('button', { name: /Yes, sign me out/i }).click();
+  // Back on the dashboard with no session, which sends the browser to the provider: its login
+  // form again (its own session ended too, or it would have signed bob straight back in).
+  await expect(page.locator('input[name="login"]')).toBeVisible();
+  expect(await asBob()).toBe(401);
+});

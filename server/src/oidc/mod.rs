@@ -1,0 +1,260 @@
+//! Team sign-in through the company's OpenID Connect provider (Okta, Entra ID, Google,
+//! Keycloak, Dex…): the authorization code flow with PKCE. At start the provider is discovered
+//! (its endpoints and keys); a visitor without a session is sent to its login page with a
+//! one-time `state`, `nonce` and PKCE challenge, bound to their browser by a cookie; the answer
+//! at `/auth/callback` is exchanged for an ID token whose signature, issuer, audience, expiry
+//! and nonce are checked by `openidconnect`. The person is the token's `email`, else
+//! `preferred_username`, else `sub`; their role comes from the groups claim (`roles`).
+
+mod http;
+pub mod roles;
+pub mod web;
+
+use app::wire::Person;
+use http::Http;
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
+};
+use roles::RoleMap;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A sign-in started but not finished is forgotten after this long.
+const PENDING_FOR: Duration = Duration::from_secs(600);
+/// Sign-ins in flight at most (each a few hundred bytes): the oldest go first.
+const MAX_PENDING: usize = 10_000;
+
+/// What `serve --oidc-*` (or `[serve.oidc]`) configures.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Where the provider sends people back: this dashboard's `/auth/callback`.
+    pub redirect: String,
+    /// The dashboard's own address, where a sign-out returns.
+    pub home: String,
+    /// The ID token claim that lists the person's groups.
+    pub groups_claim: String,
+    pub roles: RoleMap,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("the OpenID provider at {issuer} could not be reached or read ({detail}): check --oidc-issuer and that the provider is up")]
+    Discovery { issuer: String, detail: String },
+    #[error("{0}")]
+    Config(String),
+    #[error("this sign-in is unknown or too old (it may have been used already): sign in again")]
+    UnknownState,
+    #[error("the identity provider refused the sign-in: {0}")]
+    Provider(String),
+    #[error("the identity provider's ID token was refused: {0}")]
+    BadToken(String),
+}
+
+impl OidcError {
+    /// A fault on the provider's side (worth a retry) rather than in what the browser sent.
+    pub fn is_upstream(&self) -> bool {
+        matches!(self, OidcError::Discovery { .. } | OidcError::Provider(_))
+    }
+}
+
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// A sign-in between the redirect to the provider and its answer.
+struct Pending {
+    verifier: PkceCodeVerifier,
+    nonce: Nonce,
+    /// The value of the browser's binding cookie: the answer must come back to that browser.
+    binding: String,
+    return_to: String,
+    created: Instant,
+}
+
+/// A finished sign-in.
+pub struct SignedIn {
+    pub person: Person,
+    pub id_token: String,
+    /// Where the person was going (a path on this site).
+    pub return_to: String,
+}
+
+/// The provider this dashboard signs people in with.
+pub struct Provider {
+    settings: OidcSettings,
+    client: Client,
+    http: Http,
+    end_session: Option<openidconnect::EndSessionUrl>,
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+impl Provider {
+    /// Discovers the provider (endpoints, keys) or says which issuer could not be reached.
+    pub async fn discover(settings: OidcSettings) -> Result<Provider, OidcError> {
+        let discovery = |detail: String| OidcError::Discovery {
+            issuer: settings.issuer.clone(),
+            detail,
+        };
+        let http = Http::new().map_err(|e| discovery(e.to_string()))?;
+        let issuer =
+            IssuerUrl::new(settings.issuer.clone()).map_err(|e| discovery(e.to_string()))?;
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &http)
+            .await
+            .map_err(|e| discovery(error_chain(&e)))?;
+        let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+        let redirect = RedirectUrl::new(settings.redirect.clone())
+            .map_err(|e| OidcError::Config(format!("--oidc-redirect-url: {e}")))?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(settings.client_id.clone()),
+            Some(ClientSecret::new(settings.client_secret.clone())),
+        )
+        .set_redirect_uri(redirect);
+        Ok(Provider {
+            settings,
+            client,
+            http,
+            end_session,
+            pending: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
+    /// Starts a sign-in: the provider's login address, and the binding cookie's value.
+    pub fn begin(&self, return_to: &str) -> (String, String) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = self
+            .client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("groups".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let binding = crate::auth::random_token();
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        pending.retain(|_, p| now - p.created < PENDING_FOR);
+        if pending.len() >= MAX_PENDING {
+            if let Some(oldest) = pending
+                .iter()
+                .min_by_key(|(_, p)| p.created)
+                .map(|(k, _)| k.clone())
+            {
+                pending.remove(&oldest);
+            }
+        }
+        pending.insert(
+            state.secret().clone(),
+            Pending {
+                verifier,
+                nonce,
+                binding: binding.clone(),
+                return_to: return_to.to_string(),
+                created: now,
+            },
+        );
+        (url.to_string(), binding)
+    }
+
+    /// Finishes a sign-in from the provider's answer (`code`, `state`) in the browser that
+    /// carries `binding`: the ID token checked, the person and their role.
+    pub async fn finish(
+        &self,
+        code: &str,
+        state: &str,
+        binding: Option<&str>,
+    ) -> Result<SignedIn, OidcError> {
+        let p = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.remove(state).ok_or(OidcError::UnknownState)?
+        };
+        if p.created.elapsed() > PENDING_FOR || binding != Some(p.binding.as_str()) {
+            return Err(OidcError::UnknownState);
+        }
+        let answer = self
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| OidcError::Config(e.to_string()))?
+            .set_pkce_verifier(p.verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| OidcError::Provider(error_chain(&e)))?;
+        let token = answer
+            .id_token()
+            .ok_or_else(|| OidcError::BadToken("the answer holds no ID token".into()))?;
+        let person = self.person_in(token, &p.nonce)?;
+        Ok(SignedIn {
+            person,
+            id_token: token.to_string(),
+            return_to: p.return_to,
+        })
+    }
+
+    /// The person an ID token names, once its signature, issuer, audience, expiry and nonce
+    /// hold.
+    fn person_in(&self, token: &CoreIdToken, nonce: &Nonce) -> Result<Person, OidcError> {
+        let claims = token
+            .claims(&self.client.id_token_verifier(), nonce)
+            .map_err(|e| OidcError::BadToken(error_chain(&e)))?;
+        let name = claims
+            .email()
+            .map(|e| e.as_str().to_string())
+            .or_else(|| claims.preferred_username().map(|u| u.as_str().to_string()))
+            .unwrap_or_else(|| claims.subject().as_str().to_string());
+        // The signature was checked above: the payload's other claims are the provider's.
+        let groups = roles::groups_in(&token.to_string(), &self.settings.groups_claim);
+        let role = self.settings.roles.role_of(&groups);
+        tracing::info!(who = %name, role = role.name(), groups = ?groups, "signed in through the identity provider");
+        Ok(Person {
+            name,
+            via: "oidc".into(),
+            role,
+        })
+    }
+
+    /// Where to send a person who signed out, so the provider ends its session too (when it
+    /// offers RP-initiated logout).
+    pub fn logout_url(&self, id_token: &str) -> Option<String> {
+        let end = self.end_session.clone()?;
+        let token: CoreIdToken = id_token.parse().ok()?;
+        let mut req = LogoutRequest::from(end)
+            .set_id_token_hint(&token)
+            .set_client_id(ClientId::new(self.settings.client_id.clone()));
+        if let Ok(home) = PostLogoutRedirectUrl::new(self.settings.home.clone()) {
+            req = req.set_post_logout_redirect_uri(home);
+        }
+        Some(req.http_get_url().to_string())
+    }
+}
+
+/// An error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}

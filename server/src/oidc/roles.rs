@@ -1,0 +1,101 @@
+//! Roles from the identity provider's groups: `[serve.roles]` names the groups of each role
+//! (`deployer = ["release-managers"]`); a person gets the highest role any of their groups has,
+//! and `viewer` — the least — when none has one or the token carries no groups claim.
+
+use app::wire::Role;
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// `[serve.roles]`: the groups of each role. An unknown key is a configuration error (with its
+/// line), never a role silently not given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleMap {
+    #[serde(default)]
+    pub viewer: Vec<String>,
+    #[serde(default)]
+    pub deployer: Vec<String>,
+    #[serde(default)]
+    pub admin: Vec<String>,
+}
+
+impl RoleMap {
+    /// The highest role one of `groups` has; `viewer` when none.
+    pub fn role_of(&self, groups: &[String]) -> Role {
+        let any = |names: &[String]| groups.iter().any(|g| names.contains(g));
+        if any(&self.admin) {
+            Role::Admin
+        } else if any(&self.deployer) {
+            Role::Deployer
+        } else {
+            Role::Viewer
+        }
+    }
+}
+
+/// The groups claim `claim` of a JWT whose signature was already checked: a list of strings or
+/// one string; nothing when it is missing or of another shape.
+pub fn groups_in(jwt: &str, claim: &str) -> Vec<String> {
+    let Some(payload) = jwt.split('.').nth(1) else {
+        return Vec::new();
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload) else {
+        return Vec::new();
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Vec::new();
+    };
+    match claims.get(claim) {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect(),
+        Some(serde_json::Value::String(g)) => vec![g.clone()],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", b.encode("{}"), b.encode(payload))
+    }
+
+    #[test]
+    fn the_highest_role_of_any_group_wins_and_no_group_means_viewer() {
+        let map = RoleMap {
+            viewer: vec!["staff".into()],
+            deployer: vec!["release-managers".into()],
+            admin: vec!["platform".into()],
+        };
+        let g = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            map.role_of(&g(&["staff", "release-managers"])),
+            Role::Deployer
+        );
+        assert_eq!(map.role_of(&g(&["platform", "staff"])), Role::Admin);
+        assert_eq!(map.role_of(&g(&["staff"])), Role::Viewer);
+        assert_eq!(map.role_of(&g(&["unknown"])), Role::Viewer);
+        assert_eq!(map.role_of(&[]), Role::Viewer);
+    }
+
+    #[test]
+    fn groups_are_read_from_a_list_or_a_string_and_a_missing_claim_is_none() {
+        assert_eq!(
+            groups_in(&jwt(r#"{"groups":["a","b",3]}"#), "groups"),
+            vec!["a", "b"]
+        );
+        assert_eq!(groups_in(&jwt(r#"{"roles":"a"}"#), "roles"), vec!["a"]);
+        assert!(groups_in(&jwt(r#"{"sub":"x"}"#), "groups").is_empty());
+        assert!(groups_in("not a jwt", "groups").is_empty());
+    }
+
+    #[test]
+    fn an_unknown_role_name_is_an_error_naming_it() {
+        let e = toml::from_str::<RoleMap>("deployers = [\"x\"]").unwrap_err();
+        assert!(e.to_string().contains("deployers"), "{e}");
+    }
+}
