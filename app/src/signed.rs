@@ -10,12 +10,18 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 struct SignedIn(Signal<Option<Person>>);
 
-/// Asks who is signed in; call once, at the top of the app.
+/// Asks who is signed in (in the browser, once hydrated: an effect never runs on the server,
+/// so the server's rendering never waits for it); call once, at the top of the app.
 pub fn provide() {
-    let me = LocalResource::new(whoami);
-    provide_context(SignedIn(Signal::derive(move || {
-        me.get().and_then(Result::ok)
-    })));
+    let me = RwSignal::new(None::<Person>);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = whoami().await {
+                me.set(Some(p));
+            }
+        });
+    });
+    provide_context(SignedIn(me.into()));
 }
 
 /// The signed-in person, once known.

@@ -135,11 +135,11 @@ pub fn Apply(
 
     view! {
         <section class="apply" aria-label="Apply">
-            <Show when=move || may_change.get()>
+            {move || may_change.get().then(|| view! {
                 <button type="button" class="danger" data-testid="open-apply" disabled=move || !can_apply() on:click=open>
                     {move || format!("Delete {}…", format::plural(to_delete(), "deployment", "deployments"))}
                 </button>
-            </Show>
+            })}
             <LeaseNotice watch=lease />
             {move || job.get().map(|s| match s.report {
                 None => view! {

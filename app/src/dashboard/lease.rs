@@ -24,12 +24,19 @@ impl LeaseWatch {
     /// Reads bucket `key`'s lease now and again whenever `rescan` changes.
     pub fn new(key: String, rescan: RwSignal<u32>) -> Self {
         let recheck = RwSignal::new(0u32);
-        let read = LocalResource::new(move || {
+        let read = RwSignal::new(None::<LeaseView>);
+        // An effect: it runs in the browser only, so the server's rendering never waits on it.
+        Effect::new(move |_| {
             recheck.track();
             rescan.track();
-            lease_holder(key.clone())
+            let key = key.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(l) = lease_holder(key).await {
+                    read.set(l);
+                }
+            });
         });
-        let lease = Signal::derive(move || read.get().and_then(Result::ok).flatten());
+        let lease: Signal<Option<LeaseView>> = read.into();
         let held = Signal::derive(move || lease.get().filter(|l| !l.expired));
         Effect::new(move |_| {
             if held.with(Option::is_some) {

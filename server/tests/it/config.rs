@@ -148,7 +148,7 @@ fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
         &[
             "serve",
             "--bucket",
-            "b",
+            "my-bucket",
             "--addr",
             "127.0.0.1:0",
             "--oidc-issuer",
@@ -169,7 +169,11 @@ fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
     // An unknown role on the command line is refused naming the roles there are.
     let bad = run_in(&dir, &["serve", "--role", "owner=ops"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("viewer, deployer and admin"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("viewer, deployer and admin"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
