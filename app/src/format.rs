@@ -8,7 +8,7 @@ pub fn size(bytes: u64) -> String {
 }
 
 pub fn date(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+    retention::minute_utc(t)
 }
 
 pub fn plural(n: u64, one: &str, many: &str) -> String {

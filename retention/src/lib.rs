@@ -24,7 +24,7 @@ pub use rules::{
     GroupPattern, Rule, RuleError, RuleName, Rules, MAX_PATTERN_CHARS, MAX_PATTERN_COMPILED,
     MAX_RULES,
 };
-pub use span::{human_age, human_size, Span, SpanError};
+pub use span::{human_age, human_size, minute_utc, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,

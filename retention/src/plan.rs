@@ -242,9 +242,9 @@ impl fmt::Display for Warning {
                 age_hours,
             } => write!(
                 f,
-                "the inventory report is from {} ({age_hours} h ago): deployments published since \
+                "the inventory report is from {} UTC ({age_hours} h ago): deployments published since \
                  are not in this plan (apply still re-lists each one it deletes)",
-                report_date.format("%Y-%m-%d %H:%M UTC")
+                crate::span::minute_utc(report_date)
             ),
             Warning::VersionedNoPurge { versioning } => write!(
                 f,

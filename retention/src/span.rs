@@ -149,6 +149,20 @@ pub fn human_age(age_secs: i64) -> String {
 }
 
 /// A byte count for people: `1.5 KiB`, `21.0 MiB`. Every front end shows sizes this way.
+/// `2026-12-04 08:30` (UTC), written out by hand: chrono's `format` brings its strftime parser
+/// and formatter into the browser's wasm for this one shape.
+pub fn minute_utc(t: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
@@ -167,6 +181,17 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minute_utc_reads_like_chronos_format() {
+        use chrono::TimeZone;
+        for t in [
+            chrono::Utc.with_ymd_and_hms(2026, 12, 4, 8, 5, 59).unwrap(),
+            chrono::Utc.with_ymd_and_hms(999, 1, 31, 23, 0, 0).unwrap(),
+        ] {
+            assert_eq!(minute_utc(&t), t.format("%Y-%m-%d %H:%M").to_string());
+        }
+    }
 
     #[test]
     fn parses_restic_style() {
