@@ -1,0 +1,402 @@
+//! The steps [`plan`](super::plan) is made of, in the order it takes them: date every
+//! deployment and order them newest first; walk them, giving each its guard (exclude, pin) or
+//! its rank within its rule and group and the verdict of that rank; then the warnings about the
+//! input, the totals and what blocks the plan. Each is a small function with its own tests.
+
+use super::{Action, Block, Entry, Reason, RuleSummary, Scope, Summary, Totals, Warning};
+use crate::{
+    DateOrigin, DateSource, Deployment, DeploymentId, Inventory, Policy, Span, Versioning,
+};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A deployment with the date it is ranked by.
+pub(super) struct Dated<'a> {
+    pub d: &'a Deployment,
+    pub date: DateTime<Utc>,
+    pub origin: DateOrigin,
+}
+
+/// Step 1: every deployment's date, newest first (equal dates by id ascending: one total
+/// order for ranking and display), and a warning per `meta:` date that fell back, in that
+/// order — so the plan does not depend on the order of the listing.
+pub(super) fn dated_newest_first<'a>(
+    inventory: &'a Inventory,
+    source: &DateSource,
+) -> (Vec<Dated<'a>>, Vec<Warning>) {
+    let mut dated: Vec<(Dated, Option<Warning>)> = inventory
+        .deployments
+        .iter()
+        .map(|d| {
+            let (date, origin, warning) = resolve_date(d, source);
+            (Dated { d, date, origin }, warning)
+        })
+        .collect();
+    dated.sort_by(|(a, _), (b, _)| b.date.cmp(&a.date).then_with(|| a.d.id.cmp(&b.d.id)));
+    let warnings = dated.iter_mut().filter_map(|(_, w)| w.take()).collect();
+    (dated.into_iter().map(|(d, _)| d).collect(), warnings)
+}
+
+/// One deployment's date from the date source; a `meta:` date that is absent or unreadable
+/// falls back to the newest LastModified, with a warning.
+pub(super) fn resolve_date(
+    d: &Deployment,
+    source: &DateSource,
+) -> (DateTime<Utc>, DateOrigin, Option<Warning>) {
+    match source {
+        DateSource::Newest => (d.newest, DateOrigin::Newest, None),
+        DateSource::Oldest => (d.oldest, DateOrigin::Oldest, None),
+        DateSource::Meta(key) => {
+            let problem = match d.meta.as_deref() {
+                None => "is absent".to_string(),
+                Some(raw) => match DateTime::parse_from_rfc3339(raw.trim()) {
+                    Ok(t) => return (t.with_timezone(&Utc), DateOrigin::Meta, None),
+                    Err(_) => format!("'{raw}' is not an RFC 3339 date"),
+                },
+            };
+            let w = Warning::MetaFallback {
+                id: d.id.clone(),
+                key: key.clone(),
+                problem,
+            };
+            (d.newest, DateOrigin::MetaFallback, Some(w))
+        }
+    }
+}
+
+/// Who ranks a managed deployment: its rule's index, retain, minimum age and scope.
+struct Decider {
+    index: usize,
+    retain: u64,
+    keep_within: Option<Span>,
+    scope: Option<Scope>,
+}
+
+/// Step 2: walks the dated deployments newest first and gives each its reason. Remembers what
+/// the later steps need: the rank reached per rule and group, the rule that decided each
+/// entry, the ranked dates (for ties) and which excludes matched.
+pub(super) struct Walk<'a> {
+    inventory: &'a Inventory,
+    policy: &'a Policy,
+    now: DateTime<Utc>,
+    pins: BTreeSet<&'a DeploymentId>,
+    /// Stored pins carry a note; a --pin of the same id adds nothing.
+    stored: BTreeMap<&'a DeploymentId, &'a str>,
+    /// Per rule, the rank reached in each group.
+    ranks: Vec<HashMap<String, u64>>,
+    /// Per entry, the index of the rule that decided it.
+    decided: Vec<Option<usize>>,
+    ranked_dates: Vec<(DateTime<Utc>, &'a DeploymentId)>,
+    excludes_used: Vec<bool>,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(inventory: &'a Inventory, policy: &'a Policy, now: DateTime<Utc>) -> Self {
+        let rules = policy.rules.as_ref().map_or(1, |r| r.as_slice().len());
+        Walk {
+            inventory,
+            policy,
+            now,
+            pins: policy.pins.iter().collect(),
+            stored: inventory
+                .pins
+                .iter()
+                .map(|p| (&p.id, p.reason.as_str()))
+                .collect(),
+            ranks: vec![HashMap::new(); rules],
+            decided: Vec::with_capacity(inventory.deployments.len()),
+            ranked_dates: Vec::new(),
+            excludes_used: vec![false; policy.excludes.len()],
+        }
+    }
+
+    /// The entry of the next deployment (newest first).
+    pub fn entry(&mut self, x: &Dated<'a>) -> Entry {
+        let age_secs = (self.now - x.date).num_seconds();
+        let (reason, decider) = match self.guard(&x.d.id) {
+            Some(reason) => (reason, None),
+            None => match self.decider(&x.d.id) {
+                None => (Reason::NoRule, None),
+                Some(by) => {
+                    let rank = self.rank(&by, x);
+                    let live = live_source(self.inventory, &x.d.id);
+                    let reason = verdict(rank, &by, age_secs, live);
+                    (reason, Some(by))
+                }
+            },
+        };
+        self.decided.push(decider.as_ref().map(|by| by.index));
+        let (rule, group) = decider
+            .and_then(|by| by.scope)
+            .map_or((None, None), |s| (Some(s.rule), s.group));
+        Entry {
+            id: x.d.id.clone(),
+            date: x.date,
+            date_origin: x.origin,
+            age_secs,
+            objects: x.d.objects,
+            bytes: x.d.bytes,
+            newest: x.d.newest,
+            action: reason.action(),
+            reason,
+            rule,
+            group,
+        }
+    }
+
+    /// An exclude or a pin keeps `id` whatever its rank (and it is not ranked).
+    fn guard(&mut self, id: &DeploymentId) -> Option<Reason> {
+        let p = self.policy;
+        if let Some(i) = p.excludes.iter().position(|g| g.matches(id.as_str())) {
+            self.excludes_used[i] = true;
+            return Some(Reason::Excluded {
+                pattern: p.excludes[i].clone(),
+            });
+        }
+        if let Some(note) = self.stored.get(id) {
+            let note = (!note.is_empty()).then(|| note.to_string());
+            return Some(Reason::Pinned { note });
+        }
+        self.pins
+            .contains(id)
+            .then_some(Reason::Pinned { note: None })
+    }
+
+    /// The one implicit rule (RETAIN, keep_within), or the first rule matching `id` and its
+    /// group; `None` when no rule matches.
+    fn decider(&self, id: &DeploymentId) -> Option<Decider> {
+        let p = self.policy;
+        let Some(rules) = &p.rules else {
+            return Some(Decider {
+                index: 0,
+                retain: p.retain.get(),
+                keep_within: p.keep_within,
+                scope: None,
+            });
+        };
+        rules.rule_for(id.as_str()).map(|(index, r)| Decider {
+            index,
+            retain: r.retain.get(),
+            keep_within: r.keep_within,
+            scope: Some(Scope {
+                rule: r.name.clone(),
+                group: r.group.as_ref().map(|g| g.group_of(id.as_str())),
+            }),
+        })
+    }
+
+    /// The next rank within `by`'s rule and group (1 = its newest).
+    fn rank(&mut self, by: &Decider, x: &Dated<'a>) -> u64 {
+        let groups = &mut self.ranks[by.index];
+        let key = by
+            .scope
+            .as_ref()
+            .and_then(|s| s.group.as_deref())
+            .unwrap_or("");
+        // Looked up by &str: no allocation per deployment.
+        let rank = match groups.get_mut(key) {
+            Some(r) => r,
+            None => groups.entry(key.to_string()).or_insert(0),
+        };
+        *rank += 1;
+        self.ranked_dates.push((x.date, &x.d.id));
+        *rank
+    }
+
+    /// Ranked deployments with equal dates: the order (and maybe the verdict) hinged on the id.
+    pub fn ties(&self) -> Vec<Warning> {
+        self.ranked_dates
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .map(|run| Warning::TieBroken {
+                ids: run.iter().map(|(_, id)| (*id).clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// Pins and excludes that matched no deployment: a typo keeps nothing.
+    pub fn unmatched(&self) -> Vec<Warning> {
+        let pins = self
+            .pins
+            .iter()
+            .filter(|p| !present(self.inventory, p))
+            .map(|p| Warning::PinMatchesNothing { id: (*p).clone() });
+        let excludes = self
+            .policy
+            .excludes
+            .iter()
+            .zip(&self.excludes_used)
+            .filter(|(_, used)| !**used)
+            .map(|(g, _)| Warning::ExcludeMatchesNothing { pattern: g.clone() });
+        pins.chain(excludes).collect()
+    }
+
+    /// Totals per rule, in rule order (none without rules).
+    pub fn rule_summaries(&self, entries: &[Entry]) -> Vec<RuleSummary> {
+        let Some(rules) = &self.policy.rules else {
+            return Vec::new();
+        };
+        let mut out: Vec<RuleSummary> = rules
+            .as_slice()
+            .iter()
+            .zip(&self.ranks)
+            .map(|(r, groups)| RuleSummary {
+                rule: r.name.clone(),
+                groups: groups.len() as u64,
+                keep: Totals::default(),
+                delete: Totals::default(),
+            })
+            .collect();
+        for (e, i) in entries.iter().zip(&self.decided) {
+            if let Some(s) = i.and_then(|i| out.get_mut(i)) {
+                s.add(e);
+            }
+        }
+        out
+    }
+}
+
+impl RuleSummary {
+    fn add(&mut self, e: &Entry) {
+        match e.action {
+            Action::Keep => self.keep.add(e),
+            Action::Delete => self.delete.add(e),
+        }
+    }
+}
+
+/// `id` is one of the inventory's deployments (asked only for pins and the live ids, a few:
+/// no set of every id per re-plan).
+fn present(inventory: &Inventory, id: &DeploymentId) -> bool {
+    inventory.deployments.iter().any(|d| &d.id == id)
+}
+
+/// Whether `id` is live: `Some(None)` named by the live pointer, `Some(Some(key))` referenced
+/// by the page `key` (`--live-from`), `None` not live.
+fn live_source(inventory: &Inventory, id: &DeploymentId) -> Option<Option<String>> {
+    if inventory.live.as_ref() == Some(id) {
+        return Some(None);
+    }
+    inventory
+        .live_from
+        .as_ref()
+        .filter(|r| r.ids.contains(id))
+        .map(|r| Some(r.key.clone()))
+}
+
+/// One ranked deployment's verdict: live is kept, the newest `retain` are kept, then what is
+/// younger than the minimum age; the rest is deleted.
+fn verdict(rank: u64, by: &Decider, age_secs: i64, live: Option<Option<String>>) -> Reason {
+    let (retain, scope) = (by.retain, by.scope.clone());
+    if let Some(from) = live {
+        return Reason::Live { rank, from };
+    }
+    if rank <= retain {
+        return Reason::Newest {
+            rank,
+            retain,
+            scope,
+        };
+    }
+    match by.keep_within {
+        Some(w) if i128::from(age_secs) <= i128::from(w.as_secs()) => Reason::TooYoung {
+            rank,
+            retain,
+            age_secs,
+            keep_within: w,
+            scope,
+        },
+        w => Reason::Expired {
+            rank,
+            retain,
+            age_secs,
+            keep_within: w,
+            scope,
+        },
+    }
+}
+
+/// Step 3: what the plan should say about its input: an old inventory report, versioning.
+pub(super) fn input_warnings(
+    inventory: &Inventory,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Vec<Warning> {
+    let mut w = Vec::new();
+    if let Some(report_date) = inventory.report_date {
+        let age_hours = (now - report_date).num_hours();
+        if age_hours > 48 {
+            w.push(Warning::OldInventory {
+                report_date,
+                age_hours,
+            });
+        }
+    }
+    if inventory.versioning == Versioning::Unknown {
+        w.push(Warning::VersioningUnknown);
+    }
+    if inventory.versioning.keeps_versions() {
+        let versioning = inventory.versioning;
+        w.push(match policy.purge_versions {
+            true => Warning::VersionedPurge { versioning },
+            false => Warning::VersionedNoPurge { versioning },
+        });
+    }
+    w
+}
+
+/// Step 4: kept and deleted totals (and the loose objects, never deleted).
+pub(super) fn totals(inventory: &Inventory, entries: &[Entry]) -> Summary {
+    let mut summary = Summary {
+        loose: inventory.loose,
+        ..Summary::default()
+    };
+    for e in entries {
+        match e.action {
+            Action::Keep => summary.keep.add(e),
+            Action::Delete => summary.delete.add(e),
+        }
+    }
+    summary
+}
+
+/// Rules that decided nothing: probably a pattern that matches no folder.
+pub(super) fn idle_rules(rules: &[RuleSummary]) -> Vec<Warning> {
+    rules
+        .iter()
+        .filter(|r| r.keep.deployments + r.delete.deployments == 0)
+        .map(|r| Warning::RuleMatchesNothing {
+            rule: r.rule.clone(),
+        })
+        .collect()
+}
+
+/// Step 5: what stops the plan from being applied: the live deployment missing, a live page
+/// that names none, more deletions than the guard allows.
+pub(super) fn blocks(inventory: &Inventory, policy: &Policy, summary: &Summary) -> Vec<Block> {
+    let mut blocked = Vec::new();
+    if let Some(live) = &inventory.live {
+        if !present(inventory, live) {
+            blocked.push(Block::LiveMissing { id: live.clone() });
+        }
+    }
+    if let Some(refs) = &inventory.live_from {
+        if !refs.ids.iter().any(|id| present(inventory, id)) {
+            blocked.push(Block::LiveFromNothing {
+                key: refs.key.clone(),
+            });
+        }
+    }
+    if let Some(max) = policy.max_delete {
+        if summary.delete.deployments > max {
+            blocked.push(Block::TooMany {
+                count: summary.delete.deployments,
+                max,
+            });
+        }
+    }
+    blocked
+}
+
+#[cfg(test)]
+mod tests;
