@@ -8,7 +8,7 @@ mod controls;
 mod draw;
 mod handovers;
 mod lanes;
-mod lease;
+pub(crate) mod lease;
 mod marks;
 mod paint;
 pub mod policy;

@@ -1,0 +1,71 @@
+//! The confirmation dialog: what will be deleted (the set frozen when it opened), the lease's
+//! holder if another apply runs, and Delete only once the bucket's name is typed.
+
+use crate::dashboard::lease::{LeaseNotice, LeaseWatch};
+use crate::format;
+use leptos::prelude::*;
+
+/// What the dialog confirms: the doomed set and its objects and bytes, as the preview had them
+/// when it opened.
+#[derive(Clone, Copy)]
+pub struct Snapshot {
+    pub doomed: RwSignal<Vec<retention::Doomed>>,
+    /// Objects and bytes of `doomed`.
+    pub totals: RwSignal<(u64, u64)>,
+}
+
+#[component]
+pub fn ConfirmDialog(
+    dialog: NodeRef<leptos::html::Dialog>,
+    bucket_name: String,
+    snapshot: Snapshot,
+    typed: RwSignal<String>,
+    lease: LeaseWatch,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let close = move |_| {
+        if let Some(d) = dialog.get_untracked() {
+            d.close();
+        }
+    };
+    let expected = bucket_name.clone();
+    let ready = move || typed.with(|t| t.trim() == expected) && lease.held.with(Option::is_none);
+    let title = {
+        let name = bucket_name.clone();
+        move || {
+            let n = snapshot.doomed.with(|s| s.len() as u64);
+            format!(
+                "Delete {} from {}?",
+                format::plural(n, "deployment", "deployments"),
+                name
+            )
+        }
+    };
+    let desc = move || {
+        let (o, b) = snapshot.totals.get();
+        format!(
+            "{} · {}. This cannot be undone. The server re-checks the bucket first and deletes nothing if it changed.",
+            format::plural(o, "object", "objects"),
+            format::size(b)
+        )
+    };
+    view! {
+        <dialog node_ref=dialog class="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-desc">
+            <h2 id="confirm-title">{title}</h2>
+            <p id="confirm-desc">{desc}</p>
+            <ul class="doomed" data-testid="doomed">
+                {move || snapshot.doomed.get().into_iter().map(|d| view! {
+                    <li><code>{d.id.to_string()}</code>{format!(" — {}, {}", format::plural(d.objects, "object", "objects"), format::size(d.bytes))}</li>
+                }).collect_view()}
+            </ul>
+            <LeaseNotice watch=lease />
+            <label for="confirm-name">"Type the bucket name "<code>{bucket_name}</code>" to confirm"</label>
+            <input id="confirm-name" type="text" autocomplete="off" spellcheck="false"
+                prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+            <div class="actions">
+                <button type="button" class="secondary" on:click=close>"Cancel"</button>
+                <button type="button" class="danger" data-testid="confirm-apply" disabled=move || !ready() on:click=move |_| on_confirm.run(())>"Delete"</button>
+            </div>
+        </dialog>
+    }
+}
