@@ -3,7 +3,7 @@
 //! `ServerFnError` here, once.
 
 use crate::wire::{
-    ApplyOutcome, ApplyRequest, JobStatus, LeaseView, OverviewRow, Person, ScanView,
+    ApplyOutcome, ApplyRequest, ApprovalView, JobStatus, LeaseView, OverviewRow, Person, ScanView,
 };
 #[cfg(feature = "ssr")]
 use crate::{server::require, wire::Role};
@@ -113,4 +113,38 @@ pub async fn read_policy(text: String) -> Result<Result<retention::Rules, String
 #[server(input = Json, endpoint = "whoami")]
 pub async fn whoami() -> Result<Person, ServerFnError> {
     require(Role::Viewer).await
+}
+
+/// The newest approval requests of a bucket (`serve --approval-over`).
+#[server(input = Json, endpoint = "approvals")]
+pub async fn approvals(bucket: String) -> Result<Vec<ApprovalView>, ServerFnError> {
+    let me = require(Role::Viewer).await?;
+    let state = crate::server::state()?;
+    state
+        .approvals(&bucket, &me.name)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// Approves another deployer's request: it runs if it still deletes exactly what they
+/// confirmed.
+#[server(input = Json, endpoint = "approve")]
+pub async fn approve(bucket: String, id: String) -> Result<ApplyOutcome, ServerFnError> {
+    let me = require(Role::Deployer).await?;
+    let state = crate::server::state()?;
+    state
+        .approve(&bucket, &id, &me.name)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// Refuses another deployer's request.
+#[server(input = Json, endpoint = "refuse")]
+pub async fn refuse(bucket: String, id: String) -> Result<(), ServerFnError> {
+    let me = require(Role::Deployer).await?;
+    let state = crate::server::state()?;
+    state
+        .refuse_request(&bucket, &id, &me.name)
+        .await
+        .map_err(ServerFnError::from)
 }

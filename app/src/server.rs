@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+mod approvals;
 mod lease;
 mod overview;
 mod restore;
@@ -63,6 +64,9 @@ pub struct ServeConfig {
     pub rules: Option<retention::Rules>,
     /// `serve --notify URL`: told after every apply and restore.
     pub notifier: prune::Notifier,
+    /// `serve --approval-over N`: an apply deleting more than N deployments waits for a second
+    /// deployer's approval.
+    pub approval_over: Option<u64>,
 }
 
 /// Everything the server functions share; provided to them as context.
@@ -367,34 +371,72 @@ impl AppState {
         user: &str,
     ) -> Result<ApplyOutcome, AppError> {
         self.refuse_if_read_only()?;
-        let Some(journal) = self.config.audit.clone() else {
-            return Err(AppError::new(
-                "no audit log is configured: applies are refused",
-            ));
-        };
+        let journal = self.audit_log()?;
         let c = self.choice(Some(&req.bucket))?.clone();
         let policy = self.policy(&req)?;
         let busy = Busy::take(&self.busy, &c.key)?;
         let b = self.bucket(&c).await?;
-        let planned = prune::scan_and_plan(&b, &policy, &self.settings()).await?;
+        let checked = match self.recheck(&c, &b, &policy, req.confirmed.clone()).await? {
+            Ok(checked) => checked,
+            Err(changed) => return Ok(changed),
+        };
+        if self
+            .config
+            .approval_over
+            .is_some_and(|n| checked.doomed().len() as u64 > n)
+        {
+            return self.ask_approval(&b, req, &checked, user).await;
+        }
+        Ok(self.launch(&c, checked, busy, journal, user))
+    }
+
+    /// The audit log every apply is recorded in; none refuses applies.
+    fn audit_log(&self) -> Result<Arc<audit::AuditLog>, AppError> {
+        self.config
+            .audit
+            .clone()
+            .ok_or_else(|| AppError::new("no audit log is configured: applies are refused"))
+    }
+
+    /// Scans and plans afresh and checks the plan deletes exactly `confirmed`; `Err` is what
+    /// the page is told instead (nothing deleted).
+    async fn recheck(
+        &self,
+        c: &BucketChoice,
+        b: &Bucket,
+        policy: &Policy,
+        mut confirmed: Vec<retention::Doomed>,
+    ) -> Result<Result<prune::Checked, ApplyOutcome>, AppError> {
+        let planned = prune::scan_and_plan(b, policy, &self.settings()).await?;
         // What the preview was made of is stale now, whatever happens next.
         self.scans.forget(&c.key);
-        let mut confirmed = req.confirmed;
         confirmed.sort();
         let checked = match prune::check(planned, Some(&confirmed)) {
             Ok(c) => c,
             Err(r @ Refusal::Changed(_)) => {
-                return Ok(ApplyOutcome::Changed {
+                return Ok(Err(ApplyOutcome::Changed {
                     message: r.to_string(),
-                })
+                }))
             }
             Err(r) => return Err(AppError::new(r)),
         };
         if checked.doomed().is_empty() {
-            return Ok(ApplyOutcome::Changed {
+            return Ok(Err(ApplyOutcome::Changed {
                 message: "Nothing to delete: the plan keeps every deployment.".into(),
-            });
+            }));
         }
+        Ok(Ok(checked))
+    }
+
+    /// Starts deleting in the background as `who`; the page follows the job.
+    fn launch(
+        &self,
+        c: &BucketChoice,
+        checked: prune::Checked,
+        busy: Busy,
+        journal: Arc<audit::AuditLog>,
+        who: &str,
+    ) -> ApplyOutcome {
         let job = Arc::new(Job {
             deployments_total: checked.doomed().len() as u64,
             objects_total: checked.planned().plan.summary.delete.objects,
@@ -404,7 +446,7 @@ impl AppState {
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().unwrap().insert(id, job.clone());
         let ctx = prune::ApplyContext {
-            who: user.to_string(),
+            who: who.to_string(),
             source: "dashboard",
             concurrency: self.config.concurrency,
             progress: job.progress.clone(),
@@ -413,7 +455,7 @@ impl AppState {
             lifecycle_over: self.config.lifecycle_over,
             require_lease: false,
         };
-        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, user, "apply started from the dashboard");
+        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
             let _busy = busy;
@@ -430,7 +472,7 @@ impl AppState {
             };
             *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
         });
-        Ok(ApplyOutcome::Started { job: id })
+        ApplyOutcome::Started { job: id }
     }
 
     /// For shutdown: asks every running apply to stop after its requests in flight and waits

@@ -29,7 +29,19 @@ fn state_for(b: &Bucket) -> AppState {
 
 /// `lifecycle_over`: as `serve --via-lifecycle --lifecycle-threshold N`.
 fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> AppState {
+    AppState::new(config(b, lifecycle_over))
+}
+
+/// As `serve --approval-over N`.
+fn approving(b: &Bucket, over: u64) -> AppState {
     AppState::new(ServeConfig {
+        approval_over: Some(over),
+        ..config(b, None)
+    })
+}
+
+fn config(b: &Bucket, lifecycle_over: Option<u64>) -> ServeConfig {
+    ServeConfig {
         connect: localstack(),
         buckets: vec![parse_bucket_arg(b.name()).unwrap()],
         date_source: DateSource::Meta("deployed-at".into()),
@@ -49,7 +61,8 @@ fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> AppState {
             )
             .unwrap(),
         )),
-    })
+        approval_over: None,
+    }
 }
 
 /// What the browser does: plan over the scan it was given, with its `now`.
@@ -397,4 +410,125 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         None,
         "released: nobody named"
     );
+}
+
+/// The bucket's keys but s3-prune's own (`.s3-prune/`: approvals, pins).
+async fn deployment_keys(b: &Bucket) -> Vec<String> {
+    let mut keys = all_keys(b).await;
+    keys.retain(|k| !k.contains(".s3-prune/"));
+    keys
+}
+
+async fn report_of(state: &AppState, job: u64) -> audit::Record {
+    loop {
+        let s = state.job_status(job).unwrap();
+        if let Some(r) = s.report {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_approve_it() {
+    let b = seeded("sf-approve", &["d1", "d2", "d3", "d4"]).await;
+    let state = approving(&b, 2);
+    // Two deployments: within what one person may do.
+    let small = preview(&state, b.name(), 2).await;
+    assert_eq!(small.confirmed.len(), 2);
+    let big = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::AwaitingApproval { id, message } =
+        state.start_apply(big, "alice@example.com").await.unwrap()
+    else {
+        panic!("a 3-deployment apply ran without approval")
+    };
+    assert!(message.contains("second deployer"), "{message}");
+    assert_eq!(
+        deployment_keys(&b).await.len(),
+        8,
+        "nothing deleted while it waits"
+    );
+    let listed = state
+        .approvals(b.name(), "alice@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        (listed[0].id.as_str(), listed[0].mine, listed[0].pending),
+        (id.as_str(), true, true)
+    );
+    assert_eq!(listed[0].ids, vec!["d2", "d3", "d4"]);
+
+    let own = state
+        .approve(b.name(), &id, "alice@example.com")
+        .await
+        .unwrap_err();
+    assert!(own.0.contains("another deployer"), "{}", own.0);
+    let ApplyOutcome::Started { job } = state
+        .approve(b.name(), &id, "bob@example.com")
+        .await
+        .unwrap()
+    else {
+        panic!("the approved request did not run")
+    };
+    let report = report_of(&state, job).await;
+    assert_eq!(report.deleted.len(), 3);
+    assert_eq!(
+        report.who,
+        "alice@example.com (approved by bob@example.com)"
+    );
+    assert_eq!(deployment_keys(&b).await, vec!["d1/app.css", "d1/index.html"]);
+    // Decided once: nobody approves it again.
+    let again = state
+        .approve(b.name(), &id, "carol@example.com")
+        .await
+        .unwrap_err();
+    assert!(
+        again
+            .0
+            .contains("already decided: approved by bob@example.com"),
+        "{}",
+        again.0
+    );
+    let listed = state
+        .approvals(b.name(), "carol@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        (listed[0].pending, listed[0].status.as_str()),
+        (false, "approved by bob@example.com")
+    );
+}
+
+#[tokio::test]
+async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
+    let b = seeded("sf-void", &["d1", "d2", "d3", "d4"]).await;
+    let state = approving(&b, 0);
+    let req = preview(&state, b.name(), 2).await;
+    let ApplyOutcome::AwaitingApproval { id, .. } = state.start_apply(req, "alice").await.unwrap()
+    else {
+        panic!("ran without approval")
+    };
+    // A deployment pinned since the request: the plan no longer deletes what alice confirmed.
+    state
+        .set_pin(b.name(), "d3", "keep for the audit", true, "carol")
+        .await
+        .unwrap();
+    let ApplyOutcome::Changed { message } = state.approve(b.name(), &id, "bob").await.unwrap()
+    else {
+        panic!("a changed request ran")
+    };
+    assert!(message.contains("void"), "{message}");
+    assert_eq!(deployment_keys(&b).await.len(), 8, "nothing deleted");
+    let listed = state.approvals(b.name(), "bob").await.unwrap();
+    assert!(listed[0].status.starts_with("void"), "{}", listed[0].status);
+    // A refusal is on record too, and is final.
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::AwaitingApproval { id, .. } = state.start_apply(req, "alice").await.unwrap()
+    else {
+        panic!("ran without approval")
+    };
+    state.refuse_request(b.name(), &id, "bob").await.unwrap();
+    let late = state.approve(b.name(), &id, "carol").await.unwrap_err();
+    assert!(late.0.contains("refused by bob"), "{}", late.0);
+    assert_eq!(deployment_keys(&b).await.len(), 8);
 }

@@ -2,7 +2,8 @@
 //! kept elsewhere (`--journal s3://AUDIT-BUCKET/PATH/`), `PATH/<bucket>/<prefix>runs/…` in that
 //! bucket — written once each (`If-None-Match: *`: nothing rewrites a part, another run's or its
 //! own) and read back by every front end. What the parts hold is `prune`'s business; here they
-//! are named bytes.
+//! are named bytes. Approval requests (the dashboard's two-person rule) are kept the same way
+//! beside the runs, under `approvals/<id>/`.
 
 use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
@@ -110,6 +111,15 @@ impl JournalPlace {
         }
     }
 
+    /// The approval requests kept beside these runs: `…/approvals/` instead of `…/runs/`.
+    pub fn approvals(&self) -> JournalPlace {
+        let parent = self.root.strip_suffix("runs/").unwrap_or(&self.root);
+        JournalPlace {
+            bucket: self.bucket.clone(),
+            root: format!("{parent}approvals/"),
+        }
+    }
+
     /// `s3://BUCKET/ROOT/` for messages.
     pub fn url(&self) -> String {
         format!("s3://{}/{}", self.bucket.name(), self.root)
@@ -133,6 +143,32 @@ impl JournalPlace {
             .await
             .map_err(|e| b.err(e, "s3:PutObject"))?;
         Ok(())
+    }
+
+    /// Writes a part unless it exists: `false` when another writer was first (a decision on an
+    /// approval request is taken once, whoever sends it first).
+    pub async fn write_first(
+        &self,
+        run: &RunId,
+        part: &str,
+        body: Vec<u8>,
+    ) -> Result<bool, S3Error> {
+        let b = &self.bucket;
+        let sent = b
+            .client
+            .put_object()
+            .bucket(&b.name)
+            .key(self.key(run, part))
+            .content_type("application/json")
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) if crate::lease::condition_refused(&e) => Ok(false),
+            Err(e) => Err(b.err(e, "s3:PutObject")),
+        }
     }
 
     /// A part's body; `None` when the run has no such part.

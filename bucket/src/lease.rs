@@ -242,20 +242,20 @@ impl Bucket {
         };
         match req.send().await {
             Ok(out) => Ok(Put::Written(out.e_tag().map(str::to_string))),
-            Err(e) => {
-                let refused = e
-                    .raw_response()
-                    .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409))
-                    || matches!(
-                        e.as_service_error().and_then(|s| s.code()),
-                        Some("PreconditionFailed" | "ConditionalRequestConflict")
-                    );
-                if refused {
-                    Ok(Put::Refused)
-                } else {
-                    Err(self.err(e, "s3:PutObject").into())
-                }
-            }
+            Err(e) if condition_refused(&e) => Ok(Put::Refused),
+            Err(e) => Err(self.err(e, "s3:PutObject").into()),
         }
     }
+}
+
+/// A conditional PUT refused: 412 Precondition Failed (or 409 ConditionalRequestConflict).
+pub(crate) fn condition_refused<E: ProvideErrorMetadata>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    e.raw_response()
+        .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409))
+        || matches!(
+            e.as_service_error().and_then(|s| s.code()),
+            Some("PreconditionFailed" | "ConditionalRequestConflict")
+        )
 }

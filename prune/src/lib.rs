@@ -14,6 +14,7 @@
 //! so the browser's preview builds its policy the same way).
 
 mod apply;
+pub mod approval;
 mod check;
 mod doc;
 pub mod expire;

@@ -426,6 +426,10 @@ pub struct ServeArgs {
     /// Serve previews only: every apply is refused.
     #[arg(long)]
     pub read_only: bool,
+    /// The two-person rule: an apply that would delete more than N deployments (0: every
+    /// apply) becomes a request another deployer approves on the dashboard.
+    #[arg(long, value_name = "N")]
+    pub approval_over: Option<u64>,
     /// The scheduled job's expression, e.g. 'cron(0 3 * * ? *)': with --schedule-retain, the
     /// page forecasts what the next scheduled run will delete.
     #[arg(long, value_name = "EXPR", requires = "schedule_retain")]

@@ -78,6 +78,8 @@ pub struct ServeKeys {
     pub schedule_min_days: Option<u64>,
     /// The dashboard's address as people reach it (`--public-url`).
     pub public_url: Option<String>,
+    /// The two-person rule (`--approval-over`).
+    pub approval_over: Option<u64>,
     /// Team sign-in through an OpenID Connect provider (`--oidc-*`).
     pub oidc: Option<OidcKeys>,
     /// The identity provider's groups of each role (`--role ROLE=GROUP`).
@@ -294,6 +296,7 @@ impl Config {
             s.schedule_min_days.map(|d| d.to_string()),
         );
         one("public_url", s.public_url.clone());
+        one("approval_over", s.approval_over.map(|n| n.to_string()));
         if let Some(o) = &s.oidc {
             one("oidc_issuer", Some(o.issuer.clone()));
             one("oidc_client_id", Some(o.client_id.clone()));

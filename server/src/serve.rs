@@ -61,6 +61,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
                 },
             ),
             rules: args.policy.clone(),
+            approval_over: args.approval_over,
         }));
     let trust = args
         .trust_user_header

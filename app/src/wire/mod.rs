@@ -104,6 +104,28 @@ pub enum ApplyOutcome {
     Started { job: u64 },
     /// A fresh scan no longer yields what the user confirmed: nothing was deleted.
     Changed { message: String },
+    /// Too many deployments for one person (`serve --approval-over`): filed as request `id`,
+    /// which another deployer approves on the dashboard. Nothing was deleted.
+    AwaitingApproval { id: String, message: String },
+}
+
+/// An approval request as a bucket's page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    pub id: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub deployments: u64,
+    pub objects: u64,
+    /// The deployments it would delete.
+    pub ids: Vec<String>,
+    /// Undecided and not expired.
+    pub pending: bool,
+    /// "waiting for a second deployer", "approved by …", "refused by …", "expired", "void: …".
+    pub status: String,
+    /// Asked by the person looking: they cannot decide it.
+    pub mine: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -39,7 +39,9 @@ pub fn run(req: ApplyRequest, objects: u64, shown: Shown) {
     leptos::task::spawn_local(async move {
         match start_apply(req).await {
             Ok(ApplyOutcome::Started { job }) => follow(job, shown).await,
-            Ok(ApplyOutcome::Changed { message }) => {
+            Ok(
+                ApplyOutcome::Changed { message } | ApplyOutcome::AwaitingApproval { message, .. },
+            ) => {
                 shown.ended(Some(message));
                 shown.rescan.update(|n| *n += 1);
             }

@@ -1,0 +1,149 @@
+//! The two-person rule on the dashboard (`serve --approval-over N`): an apply deleting more
+//! than N deployments is filed as a request (`prune::approval`) instead of run; another deployer
+//! approves it — the server re-plans with the requester's policy, and only the very set they
+//! confirmed is deleted — or refuses it. Nobody decides their own request.
+
+use super::{AppError, AppState, Busy};
+use crate::wire::{ApplyOutcome, ApplyRequest, ApprovalView};
+use bucket::Bucket;
+use chrono::Utc;
+use prune::approval::{self, Approval, ApprovalRequest, Asked, Decision};
+
+/// Requests shown on a bucket's page at most (the newest).
+const SHOWN: usize = 20;
+
+impl From<approval::ApprovalError> for AppError {
+    fn from(e: approval::ApprovalError) -> Self {
+        AppError::new(e)
+    }
+}
+
+impl AppState {
+    /// Files `req` (already re-checked: `checked`) for approval instead of applying it.
+    pub(super) async fn ask_approval(
+        &self,
+        b: &Bucket,
+        req: ApplyRequest,
+        checked: &prune::Checked,
+        user: &str,
+    ) -> Result<ApplyOutcome, AppError> {
+        let asked = Asked {
+            retain: req.retain,
+            min_days: req.min_days,
+            policy: req.policy,
+        };
+        let fingerprint = checked.planned().plan.fingerprint();
+        let request = ApprovalRequest::new(b, user, asked, req.confirmed, fingerprint);
+        approval::file_request(b, &request).await?;
+        let n = self.config.approval_over.unwrap_or_default();
+        Ok(ApplyOutcome::AwaitingApproval {
+            id: request.id.clone(),
+            message: format!(
+                "This apply deletes {} deployments, more than {n} — it needs a second deployer: \
+                 request {} waits on this page for their approval (for {} h). Nothing was deleted.",
+                request.confirmed.len(),
+                request.id,
+                approval::APPROVAL_TTL_HOURS
+            ),
+        })
+    }
+
+    /// The newest approval requests of bucket `key`, as `user` sees them.
+    pub async fn approvals(&self, key: &str, user: &str) -> Result<Vec<ApprovalView>, AppError> {
+        let c = self.choice(Some(key))?.clone();
+        let b = self.bucket(&c).await?;
+        let now = Utc::now();
+        Ok(approval::list(&b, SHOWN)
+            .await?
+            .into_iter()
+            .map(|a| view_of(a, user, now))
+            .collect())
+    }
+
+    /// `user` approves request `id` of bucket `key`: re-planned with the requester's policy, it
+    /// runs if it deletes exactly what they confirmed; otherwise it is void.
+    pub async fn approve(&self, key: &str, id: &str, user: &str) -> Result<ApplyOutcome, AppError> {
+        self.refuse_if_read_only()?;
+        let journal = self.audit_log()?;
+        let c = self.choice(Some(key))?.clone();
+        let b = self.bucket(&c).await?;
+        let a = approval::read(&b, id).await?;
+        approval::check_decidable(&b, &a, user).await?;
+        let r = a.request;
+        let req = ApplyRequest {
+            bucket: c.key.clone(),
+            retain: r.asked.retain,
+            min_days: r.asked.min_days,
+            policy: r.asked.policy.clone(),
+            confirmed: r.confirmed.clone(),
+        };
+        let policy = self.policy(&req)?;
+        let busy = Busy::take(&self.busy, &c.key)?;
+        let checked = match self.recheck(&c, &b, &policy, req.confirmed).await? {
+            Ok(checked) if checked.planned().plan.fingerprint() == r.plan_fingerprint => checked,
+            Ok(_) | Err(_) => {
+                let reason = "what would be deleted changed since the request".to_string();
+                approval::decide(
+                    &b,
+                    id,
+                    Decision::Voided {
+                        by: user.into(),
+                        at: Utc::now(),
+                        reason,
+                    },
+                )
+                .await?;
+                return Ok(ApplyOutcome::Changed {
+                    message: format!(
+                        "Request {id} is void: what it would delete changed since {} asked. \
+                         Nothing was deleted; preview again and send a new request.",
+                        r.requested_by
+                    ),
+                });
+            }
+        };
+        let decision = Decision::Approved {
+            by: user.into(),
+            at: Utc::now(),
+            run: None,
+        };
+        approval::decide(&b, id, decision).await?;
+        let who = format!("{} (approved by {user})", r.requested_by);
+        Ok(self.launch(&c, checked, busy, journal, &who))
+    }
+
+    /// `user` refuses request `id` of bucket `key`.
+    pub async fn refuse_request(&self, key: &str, id: &str, user: &str) -> Result<(), AppError> {
+        let c = self.choice(Some(key))?.clone();
+        let b = self.bucket(&c).await?;
+        let a = approval::read(&b, id).await?;
+        approval::check_decidable(&b, &a, user).await?;
+        let decision = Decision::Refused {
+            by: user.into(),
+            at: Utc::now(),
+        };
+        Ok(approval::decide(&b, id, decision).await?)
+    }
+}
+
+fn view_of(a: Approval, user: &str, now: chrono::DateTime<Utc>) -> ApprovalView {
+    let pending = a.is_pending(now);
+    let r = a.request;
+    let status = match (&a.decision, pending) {
+        (Some(d), _) => d.to_string(),
+        (None, true) => "waiting for a second deployer".into(),
+        (None, false) => "expired".into(),
+    };
+    ApprovalView {
+        mine: r.requested_by == user,
+        pending,
+        status,
+        deployments: r.confirmed.len() as u64,
+        objects: r.confirmed.iter().map(|d| d.objects).sum(),
+        ids: r.confirmed.iter().map(|d| d.id.to_string()).collect(),
+        id: r.id,
+        requested_by: r.requested_by,
+        requested_at: r.requested_at,
+        expires_at: r.expires_at,
+    }
+}

@@ -1,0 +1,230 @@
+//! The two-person rule's records: an apply that would delete more than a team allows alone
+//! becomes a request, kept beside the bucket's runs (`…/approvals/<id>/request.json`) so every
+//! dashboard sees it, and is decided once (`decision.json`, written only if absent: two people
+//! approving at once cannot both win). A request binds what its requester confirmed — the
+//! doomed set and the plan's fingerprint; whoever approves re-plans, and any change voids it.
+//! Nobody decides their own request; a request not decided within its time expires.
+
+use bucket::{Bucket, JournalPlace, RunId, S3Error};
+use chrono::{DateTime, Duration, Utc};
+use retention::Doomed;
+use serde::{Deserialize, Serialize};
+
+/// How long a request waits for a second person.
+pub const APPROVAL_TTL_HOURS: i64 = 24;
+
+const REQUEST: &str = "request.json";
+const DECISION: &str = "decision.json";
+
+/// The policy the requester previewed (the dashboard's retain, minimum days and rules).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asked {
+    pub retain: u64,
+    pub min_days: Option<u64>,
+    /// A policy file's text (rules), when the preview used one.
+    pub policy: Option<String>,
+}
+
+/// An apply waiting for a second person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    pub id: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub asked: Asked,
+    /// What the requester confirmed, sorted.
+    pub confirmed: Vec<Doomed>,
+    pub plan_fingerprint: String,
+}
+
+impl ApprovalRequest {
+    /// A request by `who` for the confirmed set of a plan with `fingerprint`.
+    pub fn new(
+        b: &Bucket,
+        who: &str,
+        asked: Asked,
+        mut confirmed: Vec<Doomed>,
+        plan_fingerprint: String,
+    ) -> Self {
+        let now = Utc::now();
+        confirmed.sort();
+        ApprovalRequest {
+            id: RunId::new(now).to_string(),
+            bucket: b.name().to_string(),
+            prefix: b.prefix().to_string(),
+            requested_by: who.to_string(),
+            requested_at: now,
+            expires_at: now + Duration::hours(APPROVAL_TTL_HOURS),
+            asked,
+            confirmed,
+            plan_fingerprint,
+        }
+    }
+}
+
+/// How a request was decided. Each is on record once, with who and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Approved by a second person; the apply ran as run `run`.
+    Approved {
+        by: String,
+        at: DateTime<Utc>,
+        run: Option<String>,
+    },
+    Refused {
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// Nobody decided in time.
+    Expired {
+        at: DateTime<Utc>,
+    },
+    /// What would be deleted changed since the request: approving it would approve something
+    /// nobody confirmed.
+    Voided {
+        by: String,
+        at: DateTime<Utc>,
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decision::Approved { by, .. } => write!(f, "approved by {by}"),
+            Decision::Refused { by, .. } => write!(f, "refused by {by}"),
+            Decision::Expired { .. } => f.write_str("expired"),
+            Decision::Voided { reason, .. } => write!(f, "void: {reason}"),
+        }
+    }
+}
+
+/// A request and its decision, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub request: ApprovalRequest,
+    pub decision: Option<Decision>,
+}
+
+impl Approval {
+    /// Undecided and not expired at `now`.
+    pub fn is_pending(&self, now: DateTime<Utc>) -> bool {
+        self.decision.is_none() && now < self.request.expires_at
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalError {
+    #[error(transparent)]
+    S3(#[from] S3Error),
+    #[error("no approval request '{0}' for this bucket")]
+    Unknown(String),
+    #[error("approval request {id} is unreadable ({detail}): it is skipped")]
+    Unreadable { id: String, detail: String },
+    #[error("approval request {id} was already decided: {decision}")]
+    Decided { id: String, decision: Decision },
+    #[error("{who} asked for approval request {id}: another deployer must approve or refuse it")]
+    OwnRequest { id: String, who: String },
+    #[error("approval request {id} expired at {at} without a decision: request the apply again")]
+    Expired { id: String, at: DateTime<Utc> },
+}
+
+fn place(b: &Bucket) -> JournalPlace {
+    JournalPlace::of(b).approvals()
+}
+
+fn run_id(id: &str) -> Result<RunId, ApprovalError> {
+    RunId::parse(id).ok_or_else(|| ApprovalError::Unknown(id.to_string()))
+}
+
+/// Files `request` (never replacing another).
+pub async fn file_request(b: &Bucket, request: &ApprovalRequest) -> Result<(), ApprovalError> {
+    let body = serde_json::to_vec_pretty(request).expect("a request serializes");
+    place(b).write(&run_id(&request.id)?, REQUEST, body).await?;
+    tracing::info!(id = %request.id, who = %request.requested_by, deployments = request.confirmed.len(), "apply sent for approval");
+    Ok(())
+}
+
+/// Request `id` and its decision.
+pub async fn read(b: &Bucket, id: &str) -> Result<Approval, ApprovalError> {
+    let place = place(b);
+    let run = run_id(id)?;
+    let bad = |detail: String| ApprovalError::Unreadable {
+        id: id.to_string(),
+        detail,
+    };
+    let request = place
+        .read(&run, REQUEST)
+        .await?
+        .ok_or_else(|| ApprovalError::Unknown(id.to_string()))?;
+    let request: ApprovalRequest =
+        serde_json::from_slice(&request).map_err(|e| bad(e.to_string()))?;
+    let decision = match place.read(&run, DECISION).await? {
+        Some(d) => Some(serde_json::from_slice(&d).map_err(|e| bad(e.to_string()))?),
+        None => None,
+    };
+    Ok(Approval { request, decision })
+}
+
+/// The newest `limit` requests, newest first; an unreadable one is skipped (and logged).
+pub async fn list(b: &Bucket, limit: usize) -> Result<Vec<Approval>, ApprovalError> {
+    let (ids, _foreign) = place(b).runs().await?;
+    let mut out = Vec::new();
+    for id in ids.iter().rev().take(limit) {
+        match read(b, id.as_str()).await {
+            Ok(a) => out.push(a),
+            Err(e @ ApprovalError::S3(_)) => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "approval request skipped"),
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that `who` may decide `approval` now: not theirs, not decided, not expired (an
+/// expired one is put on record as such).
+pub async fn check_decidable(
+    b: &Bucket,
+    approval: &Approval,
+    who: &str,
+) -> Result<(), ApprovalError> {
+    let r = &approval.request;
+    if let Some(d) = &approval.decision {
+        return Err(ApprovalError::Decided {
+            id: r.id.clone(),
+            decision: d.clone(),
+        });
+    }
+    if r.requested_by == who {
+        return Err(ApprovalError::OwnRequest {
+            id: r.id.clone(),
+            who: who.to_string(),
+        });
+    }
+    let now = Utc::now();
+    if now >= r.expires_at {
+        decide(b, &r.id, Decision::Expired { at: now }).await?;
+        return Err(ApprovalError::Expired {
+            id: r.id.clone(),
+            at: r.expires_at,
+        });
+    }
+    Ok(())
+}
+
+/// Puts `decision` on record for request `id`, unless it was decided already (by anyone).
+pub async fn decide(b: &Bucket, id: &str, decision: Decision) -> Result<(), ApprovalError> {
+    let body = serde_json::to_vec_pretty(&decision).expect("a decision serializes");
+    if place(b).write_first(&run_id(id)?, DECISION, body).await? {
+        tracing::info!(id, %decision, "approval request decided");
+        return Ok(());
+    }
+    let now = read(b, id).await?;
+    Err(ApprovalError::Decided {
+        id: id.to_string(),
+        decision: now.decision.unwrap_or(decision),
+    })
+}
