@@ -126,25 +126,26 @@ pub async fn approvals(bucket: String) -> Result<Vec<ApprovalView>, ServerFnErro
         .map_err(ServerFnError::from)
 }
 
-/// Approves another deployer's request: it runs if it still deletes exactly what they
-/// confirmed.
-#[server(input = Json, endpoint = "approve")]
-pub async fn approve(bucket: String, id: String) -> Result<ApplyOutcome, ServerFnError> {
+/// Decides another deployer's request: approved, it runs if it still deletes exactly what
+/// they confirmed (`Some`: how it started); refused, it never runs (`None`).
+#[server(input = Json, endpoint = "decide_request")]
+pub async fn decide_request(
+    bucket: String,
+    id: String,
+    approve: bool,
+) -> Result<Option<ApplyOutcome>, ServerFnError> {
     let me = require(Role::Deployer).await?;
     let state = crate::server::state()?;
-    state
-        .approve(&bucket, &id, &me.name)
-        .await
-        .map_err(ServerFnError::from)
-}
-
-/// Refuses another deployer's request.
-#[server(input = Json, endpoint = "refuse")]
-pub async fn refuse(bucket: String, id: String) -> Result<(), ServerFnError> {
-    let me = require(Role::Deployer).await?;
-    let state = crate::server::state()?;
+    if approve {
+        return state
+            .approve(&bucket, &id, &me.name)
+            .await
+            .map(Some)
+            .map_err(ServerFnError::from);
+    }
     state
         .refuse_request(&bucket, &id, &me.name)
         .await
+        .map(|()| None)
         .map_err(ServerFnError::from)
 }

@@ -476,7 +476,10 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
         report.who,
         "alice@example.com (approved by bob@example.com)"
     );
-    assert_eq!(deployment_keys(&b).await, vec!["d1/app.css", "d1/index.html"]);
+    assert_eq!(
+        deployment_keys(&b).await,
+        vec!["d1/app.css", "d1/index.html"]
+    );
     // Decided once: nobody approves it again.
     let again = state
         .approve(b.name(), &id, "carol@example.com")

@@ -110,7 +110,7 @@ export function createVersioned(bucket: string): void {
 
 /** s3-prune's own bookkeeping, written by every apply and restore: the run journal and the lease. */
 export function isBookkeeping(key: string): boolean {
-  return key.includes('.s3-prune/runs/') || key.endsWith('.s3-prune/lease');
+  return key.includes('.s3-prune/runs/') || key.includes('.s3-prune/approvals/') || key.endsWith('.s3-prune/lease');
 }
 
 /** Every current key of the bucket, s3-prune's journal and lease left out. */

@@ -2,7 +2,7 @@
 // its own login page), roles from the groups claim enforced by the server, a bad ID token
 // refused, and sign-out ending the session on the server.
 import { test, expect, Browser, Page } from '@playwright/test';
-import { bucketName, seed, serveTeam, signIn, callServerFn, ready, watchConsole, keys, TeamServer } from './harness';
+import { bucketName, seed, serveTeam, signIn, callServerFn, ready, watchConsole, keys, isBookkeeping, TeamServer } from './harness';
 
 let servers: TeamServer[] = [];
 test.afterEach(() => { servers.forEach((s) => s.stop()); servers = []; });
@@ -97,4 +97,41 @@ test('Sign-out ends the session on the server, not only in the browser', async (
   // form again (its own session ended too, or it would have signed bob straight back in).
   await expect(page.locator('input[name="login"]')).toBeVisible();
   expect(await asBob()).toBe(401);
+});
+
+const deployed = (bucket: string) => keys(bucket).filter((k) => !isBookkeeping(k)).length;
+
+test('A large apply waits for a second deployer, who approves it and it runs; the requester and a viewer cannot', async ({ browser }) => {
+  const bucket = bucketName('team-approve');
+  seed(bucket, 6);
+  const s = await serveTeam([bucket], ['--approval-over', '1']);
+  servers.push(s);
+  const before = deployed(bucket);
+
+  const alice = await personPage(browser, s, 'alice', `/?bucket=${bucket}&retain=2`);
+  await alice.getByTestId('open-apply').click();
+  await alice.getByLabel(/Type the bucket name/).fill(bucket);
+  await alice.getByTestId('confirm-apply').click();
+  await expect(alice.locator('.notice')).toContainText('it needs a second deployer');
+  const mine = alice.getByTestId('approval');
+  await expect(mine).toContainText('alice@example.com asks to delete 4 deployments');
+  await expect(mine).toContainText('Yours: another deployer approves it.');
+  await expect(mine.getByTestId('approve')).toBeHidden();
+  const id = (await mine.getAttribute('data-id'))!;
+  // Not by a direct call either.
+  expect(await callServerFn(alice, 'decide_request', { bucket, id, approve: true })).not.toBe(200);
+  expect(deployed(bucket)).toBe(before);
+
+  const victor = await personPage(browser, s, 'victor', `/?bucket=${bucket}&retain=2`);
+  await expect(victor.getByTestId('approval')).toContainText('alice@example.com asks to delete 4 deployments');
+  await expect(victor.getByTestId('approve')).toBeHidden();
+  expect(await callServerFn(victor, 'decide_request', { bucket, id, approve: true })).toBe(403);
+  expect(deployed(bucket)).toBe(before);
+
+  const bob = await personPage(browser, s, 'bob', `/?bucket=${bucket}&retain=2`);
+  await bob.getByTestId('approval').getByTestId('approve').click();
+  await expect(bob.getByTestId('report')).toContainText('from 4 deployments');
+  await expect(bob.getByTestId('approvals')).toHaveCount(0);
+  await bob.goto(`${s.url}/history`);
+  await expect(bob.locator('tr.run', { hasText: bucket }).first()).toContainText('alice@example.com (approved by bob@example.com)');
 });

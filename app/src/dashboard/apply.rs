@@ -14,6 +14,7 @@ use dialog::{ConfirmDialog, Snapshot};
 use leptos::prelude::*;
 use report::Outcome;
 use retention::Plan;
+pub(super) use run::{follow, Shown};
 
 #[component]
 pub fn Apply(

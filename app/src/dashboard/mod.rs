@@ -3,6 +3,7 @@
 //! nothing goes to the server until the user confirms.
 
 mod apply;
+mod approvals;
 mod browser;
 mod controls;
 mod draw;
@@ -22,6 +23,7 @@ use crate::format;
 use crate::sign_out::SignOut;
 use crate::wire::{JobStatus, ScanView};
 use apply::Apply;
+use approvals::Approvals;
 use browser::{navigate_to_bucket, set_url, UrlState};
 use controls::{ControlState, Controls};
 use handovers::Handovers;
@@ -327,6 +329,7 @@ fn Loaded(
             {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
             <Timeline rows plan focused now_ts=now.timestamp() />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />
+            <Approvals bucket_key=bucket.key.clone() shown=apply::Shown { job, notice, rescan } may_change />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>
     }

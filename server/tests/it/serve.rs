@@ -257,9 +257,10 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(br.header("vary"), Some("accept-encoding"));
-    // 465,243 B with the rules editor, History's restore and the overview (issue 13): a
-    // guard against a sudden jump, not a target (see BENCHMARKS.md for the sizes over time).
-    assert!(size(&br) < 500_000, "brotli wasm is {} B", size(&br));
+    // 465,243 B with the rules editor, History's restore and the overview (issue 13); 506,844 B
+    // with team sign-in, the lease notice and approval requests (issue 24, 2026-12-04): a guard
+    // against a sudden jump, not a target (issue 25's is 350 KB; BENCHMARKS.md has the sizes).
+    assert!(size(&br) < 515_000, "brotli wasm is {} B", size(&br));
     let gz = get("gzip");
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert!(

@@ -51,7 +51,7 @@ pub fn run(req: ApplyRequest, objects: u64, shown: Shown) {
 }
 
 /// Polls job `job` until it reports, failed to start, or cannot be followed.
-async fn follow(job: u64, shown: Shown) {
+pub async fn follow(job: u64, shown: Shown) {
     loop {
         match apply_status(job).await {
             Ok(s) if s.error.is_some() => {
