@@ -6,6 +6,7 @@ use app::wire::{ApplyOutcome, ApplyRequest};
 use bucket::testkit::{all_keys, fresh_bucket, localstack, put_many, remove_keys};
 use bucket::Bucket;
 use retention::{DateSource, Policy, Retain};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 async fn seeded(hint: &str, ids: &[&str]) -> Bucket {
@@ -32,12 +33,71 @@ fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> AppState {
     AppState::new(config(b, lifecycle_over))
 }
 
-/// As `serve --approval-over N`.
-fn approving(b: &Bucket, over: u64) -> AppState {
-    AppState::new(ServeConfig {
+/// As `serve --approval-over N --notify URL`: the webhook's bodies land in the list returned.
+async fn approving(b: &Bucket, over: u64) -> (AppState, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let (url, bodies) = webhook().await;
+    let state = AppState::new(ServeConfig {
         approval_over: Some(over),
+        notifier: prune::Notifier::new(vec![url.parse().unwrap()]),
         ..config(b, None)
-    })
+    });
+    (state, bodies)
+}
+
+/// A webhook receiver on loopback: one request per connection, every JSON body kept.
+async fn webhook() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            let body = loop {
+                let n = conn.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break Some(buf[end + 4..end + 4 + len].to_vec());
+                    }
+                }
+            };
+            if let Some(body) = body {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    kept.lock().unwrap().push(v);
+                }
+            }
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    (url, bodies)
+}
+
+fn statuses(bodies: &Mutex<Vec<serde_json::Value>>) -> Vec<String> {
+    bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|b| b["kind"] == "approval")
+        .map(|b| b["status"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 fn config(b: &Bucket, lifecycle_over: Option<u64>) -> ServeConfig {
@@ -432,7 +492,7 @@ async fn report_of(state: &AppState, job: u64) -> audit::Record {
 #[tokio::test]
 async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_approve_it() {
     let b = seeded("sf-approve", &["d1", "d2", "d3", "d4"]).await;
-    let state = approving(&b, 2);
+    let (state, hook) = approving(&b, 2).await;
     // Two deployments: within what one person may do.
     let small = preview(&state, b.name(), 2).await;
     assert_eq!(small.confirmed.len(), 2);
@@ -500,12 +560,22 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
         (listed[0].pending, listed[0].status.as_str()),
         (false, "approved by bob@example.com")
     );
+    // The webhooks heard the request and its approval (then the run's own summary).
+    assert_eq!(statuses(&hook), vec!["requested", "approved"]);
+    let asked = hook.lock().unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        asked.contains("alice@example.com asks a second deployer"),
+        "{asked}"
+    );
 }
 
 #[tokio::test]
 async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let b = seeded("sf-void", &["d1", "d2", "d3", "d4"]).await;
-    let state = approving(&b, 0);
+    let (state, hook) = approving(&b, 0).await;
     let req = preview(&state, b.name(), 2).await;
     let ApplyOutcome::AwaitingApproval { id, .. } = state.start_apply(req, "alice").await.unwrap()
     else {
@@ -534,4 +604,8 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let late = state.approve(b.name(), &id, "carol").await.unwrap_err();
     assert!(late.0.contains("refused by bob"), "{}", late.0);
     assert_eq!(deployment_keys(&b).await.len(), 8);
+    assert_eq!(
+        statuses(&hook),
+        vec!["requested", "void", "requested", "refused"]
+    );
 }

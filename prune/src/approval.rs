@@ -3,8 +3,10 @@
 //! dashboard sees it, and is decided once (`decision.json`, written only if absent: two people
 //! approving at once cannot both win). A request binds what its requester confirmed — the
 //! doomed set and the plan's fingerprint; whoever approves re-plans, and any change voids it.
-//! Nobody decides their own request; a request not decided within its time expires.
+//! Nobody decides their own request; a request not decided within its time expires. Each
+//! request and decision also goes to the `--notify` webhooks (`kind: "approval"`).
 
+use crate::{Notifier, Summary};
 use bucket::{Bucket, JournalPlace, RunId, S3Error};
 use chrono::{DateTime, Duration, Utc};
 use retention::Doomed;
@@ -142,11 +144,70 @@ fn run_id(id: &str) -> Result<RunId, ApprovalError> {
 }
 
 /// Files `request` (never replacing another).
-pub async fn file_request(b: &Bucket, request: &ApprovalRequest) -> Result<(), ApprovalError> {
+pub async fn file_request(
+    b: &Bucket,
+    request: &ApprovalRequest,
+    notifier: &Notifier,
+) -> Result<(), ApprovalError> {
     let body = serde_json::to_vec_pretty(request).expect("a request serializes");
     place(b).write(&run_id(&request.id)?, REQUEST, body).await?;
     tracing::info!(id = %request.id, who = %request.requested_by, deployments = request.confirmed.len(), "apply sent for approval");
+    notifier.send_summary(&summary(request, None)).await;
     Ok(())
+}
+
+/// What the webhooks are told about a request and, once decided, its decision.
+pub fn summary(r: &ApprovalRequest, decision: Option<&Decision>) -> Summary {
+    let place = if r.prefix.is_empty() {
+        r.bucket.clone()
+    } else {
+        format!("{}/{}", r.bucket, r.prefix)
+    };
+    let (status, who, what) = match decision {
+        None => (
+            "requested".to_string(),
+            r.requested_by.clone(),
+            "asks a second deployer to approve deleting".to_string(),
+        ),
+        Some(d) => {
+            let (status, who) = match d {
+                Decision::Approved { by, .. } => ("approved", by.clone()),
+                Decision::Refused { by, .. } => ("refused", by.clone()),
+                Decision::Expired { .. } => ("expired", String::new()),
+                Decision::Voided { by, .. } => ("void", by.clone()),
+            };
+            (
+                status.to_string(),
+                who,
+                format!("request {}: {d} — deleting", r.id),
+            )
+        }
+    };
+    let objects = r.confirmed.iter().map(|d| d.objects).sum();
+    let bytes = r.confirmed.iter().map(|d| d.bytes).sum();
+    Summary {
+        text: format!(
+            "s3-prune: {} {what} {} deployment(s) ({objects} objects, {}) from {place} (request {} by {})",
+            if who.is_empty() { "nobody" } else { &who },
+            r.confirmed.len(),
+            retention::human_size(bytes),
+            r.id,
+            r.requested_by
+        ),
+        kind: "approval",
+        bucket: r.bucket.clone(),
+        prefix: r.prefix.clone(),
+        who,
+        source: "dashboard".into(),
+        status,
+        audit_id: None,
+        policy: serde_json::to_value(&r.asked).unwrap_or_default(),
+        deployments: r.confirmed.iter().map(|d| d.id.to_string()).collect(),
+        objects,
+        bytes,
+        failures: 0,
+        duration_ms: 0,
+    }
 }
 
 /// Request `id` and its decision.
@@ -190,6 +251,7 @@ pub async fn check_decidable(
     b: &Bucket,
     approval: &Approval,
     who: &str,
+    notifier: &Notifier,
 ) -> Result<(), ApprovalError> {
     let r = &approval.request;
     if let Some(d) = &approval.decision {
@@ -206,7 +268,7 @@ pub async fn check_decidable(
     }
     let now = Utc::now();
     if now >= r.expires_at {
-        decide(b, &r.id, Decision::Expired { at: now }).await?;
+        decide(b, &r.id, Decision::Expired { at: now }, notifier).await?;
         return Err(ApprovalError::Expired {
             id: r.id.clone(),
             at: r.expires_at,
@@ -216,10 +278,21 @@ pub async fn check_decidable(
 }
 
 /// Puts `decision` on record for request `id`, unless it was decided already (by anyone).
-pub async fn decide(b: &Bucket, id: &str, decision: Decision) -> Result<(), ApprovalError> {
+pub async fn decide(
+    b: &Bucket,
+    id: &str,
+    decision: Decision,
+    notifier: &Notifier,
+) -> Result<(), ApprovalError> {
     let body = serde_json::to_vec_pretty(&decision).expect("a decision serializes");
     if place(b).write_first(&run_id(id)?, DECISION, body).await? {
         tracing::info!(id, %decision, "approval request decided");
+        if !notifier.is_empty() {
+            let request = read(b, id).await?.request;
+            notifier
+                .send_summary(&summary(&request, Some(&decision)))
+                .await;
+        }
         return Ok(());
     }
     let now = read(b, id).await?;

@@ -77,7 +77,7 @@ impl fmt::Debug for WebhookUrl {
 pub struct Summary {
     /// One line for people (Slack's and Mattermost's `text`).
     pub text: String,
-    /// `apply` or `restore`.
+    /// `apply`, `restore`, or `approval` (a request and its decision).
     pub kind: &'static str,
     pub bucket: String,
     pub prefix: String,
@@ -171,10 +171,15 @@ impl Notifier {
     /// POSTs `record`'s summary to each URL (concurrently), retrying each a few times. Never
     /// fails: what could not be delivered is logged. Returns how many URLs took it.
     pub async fn send(&self, record: &Record) -> usize {
+        self.send_summary(&Summary::of(record)).await
+    }
+
+    /// POSTs `summary` to each URL, as [`Notifier::send`] does.
+    pub async fn send_summary(&self, summary: &Summary) -> usize {
         if self.urls.is_empty() {
             return 0;
         }
-        let body = match serde_json::to_vec(&Summary::of(record)) {
+        let body = match serde_json::to_vec(summary) {
             Ok(b) => Bytes::from(b),
             Err(e) => {
                 tracing::warn!(error = %e, "notification not sent: the summary did not serialize");

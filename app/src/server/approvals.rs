@@ -34,7 +34,7 @@ impl AppState {
         };
         let fingerprint = checked.planned().plan.fingerprint();
         let request = ApprovalRequest::new(b, user, asked, req.confirmed, fingerprint);
-        approval::file_request(b, &request).await?;
+        approval::file_request(b, &request, &self.config.notifier).await?;
         let n = self.config.approval_over.unwrap_or_default();
         Ok(ApplyOutcome::AwaitingApproval {
             id: request.id.clone(),
@@ -68,7 +68,7 @@ impl AppState {
         let c = self.choice(Some(key))?.clone();
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
-        approval::check_decidable(&b, &a, user).await?;
+        approval::check_decidable(&b, &a, user, &self.config.notifier).await?;
         let r = a.request;
         let req = ApplyRequest {
             bucket: c.key.clone(),
@@ -83,16 +83,12 @@ impl AppState {
             Ok(checked) if checked.planned().plan.fingerprint() == r.plan_fingerprint => checked,
             Ok(_) | Err(_) => {
                 let reason = "what would be deleted changed since the request".to_string();
-                approval::decide(
-                    &b,
-                    id,
-                    Decision::Voided {
-                        by: user.into(),
-                        at: Utc::now(),
-                        reason,
-                    },
-                )
-                .await?;
+                let void = Decision::Voided {
+                    by: user.into(),
+                    at: Utc::now(),
+                    reason,
+                };
+                approval::decide(&b, id, void, &self.config.notifier).await?;
                 return Ok(ApplyOutcome::Changed {
                     message: format!(
                         "Request {id} is void: what it would delete changed since {} asked. \
@@ -107,7 +103,7 @@ impl AppState {
             at: Utc::now(),
             run: None,
         };
-        approval::decide(&b, id, decision).await?;
+        approval::decide(&b, id, decision, &self.config.notifier).await?;
         let who = format!("{} (approved by {user})", r.requested_by);
         Ok(self.launch(&c, checked, busy, journal, &who))
     }
@@ -117,12 +113,12 @@ impl AppState {
         let c = self.choice(Some(key))?.clone();
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
-        approval::check_decidable(&b, &a, user).await?;
+        approval::check_decidable(&b, &a, user, &self.config.notifier).await?;
         let decision = Decision::Refused {
             by: user.into(),
             at: Utc::now(),
         };
-        Ok(approval::decide(&b, id, decision).await?)
+        Ok(approval::decide(&b, id, decision, &self.config.notifier).await?)
     }
 }
 
