@@ -112,6 +112,26 @@ impl Bucket {
         }
     }
 
+    /// A small state object of s3-prune's own, `<prefix>.s3-prune/NAME`; `None` when absent.
+    pub async fn read_state(&self, name: &str) -> Result<Option<Vec<u8>>, S3Error> {
+        self.get_body(&format!("{}{}/{name}", self.prefix, crate::scan::RESERVED))
+            .await
+    }
+
+    /// Writes (or replaces) `<prefix>.s3-prune/NAME`.
+    pub async fn write_state(&self, name: &str, body: Vec<u8>) -> Result<(), S3Error> {
+        self.client
+            .put_object()
+            .bucket(&self.name)
+            .key(format!("{}{}/{name}", self.prefix, crate::scan::RESERVED))
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:PutObject"))?;
+        Ok(())
+    }
+
     pub async fn write_pins(&self, pins: &[Pin]) -> Result<(), S3Error> {
         let body = serde_json::to_vec_pretty(&PinsFile {
             pins: pins.to_vec(),

@@ -12,6 +12,36 @@ use chrono::{DateTime, Duration, Utc};
 use retention::Doomed;
 use serde::{Deserialize, Serialize};
 
+/// What a bucket demands of every front end (`<prefix>.s3-prune/approval.json`, written by a
+/// dashboard started with `--approval-over N`): applies deleting more than `over` deployments
+/// need a second person. The CLI reads it and says how to get an approval instead of applying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRule {
+    pub over: u64,
+    /// The dashboard that takes the requests.
+    pub dashboard: String,
+    pub set_at: DateTime<Utc>,
+}
+
+const RULE: &str = "approval.json";
+
+/// The bucket's approval rule, if one was set; an unreadable one counts as set (`over: 0`).
+pub async fn read_rule(b: &Bucket) -> Result<Option<ApprovalRule>, S3Error> {
+    Ok(b.read_state(RULE).await?.map(|body| {
+        serde_json::from_slice(&body).unwrap_or(ApprovalRule {
+            over: 0,
+            dashboard: "(unreadable approval.json: ask whoever runs the dashboard)".into(),
+            set_at: Utc::now(),
+        })
+    }))
+}
+
+/// Records the bucket's approval rule (a dashboard started with `--approval-over`).
+pub async fn write_rule(b: &Bucket, rule: &ApprovalRule) -> Result<(), S3Error> {
+    let body = serde_json::to_vec_pretty(rule).expect("a rule serializes");
+    b.write_state(RULE, body).await
+}
+
 /// How long a request waits for a second person.
 pub const APPROVAL_TTL_HOURS: i64 = 24;
 

@@ -341,6 +341,10 @@ pub struct ApplyArgs {
     /// bucket's lease could not stop a second apply running at once (default: a warning).
     #[arg(long)]
     pub require_lease: bool,
+    /// Apply although the bucket's dashboard asks a second deployer to approve applies this
+    /// large (`serve --approval-over`): your own S3 rights allow it; the record says you did.
+    #[arg(long)]
+    pub without_approval: bool,
     #[command(flatten)]
     pub lifecycle: LifecycleArgs,
     #[command(flatten)]

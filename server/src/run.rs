@@ -51,6 +51,31 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The bucket's dashboard asks a second deployer to approve applies of more than N deployments
+/// (`serve --approval-over`): say how to get one instead of applying — unless
+/// `--without-approval`, which the record names. Who the record says applied.
+async fn approval_demanded(bucket: &Bucket, doomed: usize, without: bool) -> Result<String> {
+    let me = crate::who::os_account();
+    let Some(rule) = prune::approval::read_rule(bucket).await? else {
+        return Ok(me);
+    };
+    if doomed as u64 <= rule.over {
+        return Ok(me);
+    }
+    if without {
+        eprintln!(
+            "warning: applying {doomed} deployments without the second deployer's approval this bucket asks for (more than {}), with your own S3 rights; the record says so",
+            rule.over
+        );
+        return Ok(format!("{me} (without approval)"));
+    }
+    anyhow::bail!(
+        "this bucket asks a second deployer to approve applies of more than {} deployments, and this one deletes {doomed}. Nothing was deleted.\n  Get an approval: preview the same policy on the dashboard ({}) and press Delete; the request waits there until another deployer approves it, and then it runs.\n  Your own S3 rights can still delete without it: `--without-approval` does, and the record says so.",
+        rule.over,
+        rule.dashboard
+    )
+}
+
 pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     let a = &args.plan;
     let (bucket, policy, settings, saved) = match &args.plan_file {
@@ -106,6 +131,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     if checked.doomed().is_empty() && !args.lifecycle.via_lifecycle {
         return nothing_to_delete(&checked, a.json);
     }
+    let who = approval_demanded(&bucket, checked.doomed().len(), args.without_approval).await?;
     // No record, no deletion: the audit log must be writable before anything is deleted.
     let journal = Arc::new(args.audit.open()?);
     let path = journal.path().to_path_buf();
@@ -117,7 +143,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         .clone()
         .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
     let ctx = prune::ApplyContext {
-        who: crate::who::os_account(),
+        who,
         source: "cli",
         concurrency: a.endpoint.concurrency.into(),
         progress,

@@ -82,6 +82,12 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             .collect()
     };
     let oidc = team_sign_in(&args, &allowed_hosts).await?;
+    if let Err(e) = state
+        .publish_approval_rule(&home_url(&args, &allowed_hosts))
+        .await
+    {
+        eprintln!("warning: --approval-over could not be recorded in the bucket ({e}): the dashboard asks for approvals, but the CLI will not know to");
+    }
     let (token, generated) = match &oidc {
         Some(_) => (None, false),
         None => {
@@ -207,6 +213,17 @@ fn access_token(args: &ServeArgs) -> Result<(String, bool)> {
         anyhow::bail!("the access token must be at least 16 characters");
     }
     Ok((token, generated))
+}
+
+/// The dashboard's address as people reach it: --public-url, else the first allowed host.
+fn home_url(args: &ServeArgs, allowed_hosts: &[String]) -> String {
+    match &args.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => format!(
+            "http://{}",
+            allowed_hosts.first().map_or("localhost", |h| h)
+        ),
+    }
 }
 
 /// `--oidc-issuer`: the provider discovered (or a clear error naming it), the roles mapped.

@@ -48,6 +48,24 @@ impl AppState {
         })
     }
 
+    /// Records `--approval-over` in every configured bucket, so the CLI knows to send people
+    /// here (`dashboard`: this dashboard's address).
+    pub async fn publish_approval_rule(&self, dashboard: &str) -> Result<(), AppError> {
+        let Some(over) = self.config.approval_over else {
+            return Ok(());
+        };
+        let rule = approval::ApprovalRule {
+            over,
+            dashboard: dashboard.to_string(),
+            set_at: Utc::now(),
+        };
+        for c in self.config.buckets.clone() {
+            let b = self.bucket(&c).await?;
+            approval::write_rule(&b, &rule).await?;
+        }
+        Ok(())
+    }
+
     /// The newest approval requests of bucket `key`, as `user` sees them.
     pub async fn approvals(&self, key: &str, user: &str) -> Result<Vec<ApprovalView>, AppError> {
         let c = self.choice(Some(key))?.clone();

@@ -4,6 +4,7 @@
 mod common;
 mod proxy;
 
+mod approval;
 mod cli;
 mod config;
 mod engine;
