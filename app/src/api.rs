@@ -25,10 +25,10 @@ pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanVie
 /// deleting.
 #[server(input = Json, endpoint = "start_apply")]
 pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFnError> {
-    let user = require(Role::Deployer).await?.name;
+    let me = require(Role::Deployer).await?;
     let state = crate::server::state()?;
     state
-        .start_apply(request, &user)
+        .start_apply(request, &me)
         .await
         .map_err(ServerFnError::from)
 }
@@ -91,10 +91,10 @@ pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
 /// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.
 #[server(input = Json, endpoint = "restore_run")]
 pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, ServerFnError> {
-    let user = require(Role::Deployer).await?.name;
+    let me = require(Role::Deployer).await?;
     let state = crate::server::state()?;
     state
-        .restore(&run, &confirm, &user)
+        .restore(&run, &confirm, &me)
         .await
         .map_err(ServerFnError::from)
 }
@@ -138,7 +138,7 @@ pub async fn decide_request(
     let state = crate::server::state()?;
     if approve {
         return state
-            .approve(&bucket, &id, &me.name)
+            .approve(&bucket, &id, &me)
             .await
             .map(Some)
             .map_err(ServerFnError::from);

@@ -368,8 +368,9 @@ impl AppState {
     pub async fn start_apply(
         &self,
         req: ApplyRequest,
-        user: &str,
+        user: impl Into<Actor>,
     ) -> Result<ApplyOutcome, AppError> {
+        let user = user.into();
         self.refuse_if_read_only()?;
         let journal = self.audit_log()?;
         let c = self.choice(Some(&req.bucket))?.clone();
@@ -385,9 +386,9 @@ impl AppState {
             .approval_over
             .is_some_and(|n| checked.doomed().len() as u64 > n)
         {
-            return self.ask_approval(&b, req, &checked, user).await;
+            return self.ask_approval(&b, req, &checked, &user.name).await;
         }
-        Ok(self.launch(&c, checked, busy, journal, user))
+        Ok(self.launch(&c, checked, busy, journal, &user))
     }
 
     /// The audit log every apply is recorded in; none refuses applies.
@@ -435,7 +436,7 @@ impl AppState {
         checked: prune::Checked,
         busy: Busy,
         journal: Arc<audit::AuditLog>,
-        who: &str,
+        who: &Actor,
     ) -> ApplyOutcome {
         let job = Arc::new(Job {
             deployments_total: checked.doomed().len() as u64,
@@ -446,7 +447,8 @@ impl AppState {
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.jobs.lock().unwrap().insert(id, job.clone());
         let ctx = prune::ApplyContext {
-            who: who.to_string(),
+            who: who.name.clone(),
+            via: who.via.clone(),
             source: "dashboard",
             concurrency: self.config.concurrency,
             progress: job.progress.clone(),
@@ -455,7 +457,7 @@ impl AppState {
             lifecycle_over: self.config.lifecycle_over,
             require_lease: false,
         };
-        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who, "apply started from the dashboard");
+        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who = %who.name, "apply started from the dashboard");
         // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
             let _busy = busy;
@@ -551,6 +553,31 @@ impl AppState {
             report,
             error,
         })
+    }
+}
+
+/// Who acts, as the records name them: the person, and how they signed in.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub via: Option<String>,
+}
+
+impl From<&str> for Actor {
+    fn from(name: &str) -> Self {
+        Actor {
+            name: name.to_string(),
+            via: None,
+        }
+    }
+}
+
+impl From<&crate::wire::Person> for Actor {
+    fn from(p: &crate::wire::Person) -> Self {
+        Actor {
+            name: p.name.clone(),
+            via: Some(p.via.clone()),
+        }
     }
 }
 

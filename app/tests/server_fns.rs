@@ -523,11 +523,12 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
         .await
         .unwrap_err();
     assert!(own.0.contains("another deployer"), "{}", own.0);
-    let ApplyOutcome::Started { job } = state
-        .approve(b.name(), &id, "bob@example.com")
-        .await
-        .unwrap()
-    else {
+    let bob = app::wire::Person {
+        name: "bob@example.com".into(),
+        via: "oidc".into(),
+        role: app::wire::Role::Deployer,
+    };
+    let ApplyOutcome::Started { job } = state.approve(b.name(), &id, &bob).await.unwrap() else {
         panic!("the approved request did not run")
     };
     let report = report_of(&state, job).await;
@@ -535,6 +536,11 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
     assert_eq!(
         report.who,
         "alice@example.com (approved by bob@example.com)"
+    );
+    assert_eq!(
+        report.via.as_deref(),
+        Some("oidc"),
+        "how the approver signed in"
     );
     assert_eq!(
         deployment_keys(&b).await,

@@ -152,6 +152,10 @@ pub struct Record {
     pub id: Option<i64>,
     /// Session user, OS user or Lambda ARN.
     pub who: String,
+    /// How the dashboard's user signed in (`oidc`, `token`, `proxy`); none for the CLI and the
+    /// scheduled job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     /// `cli`, `dashboard` or `lambda`.
     pub source: String,
     pub started_at: DateTime<Utc>,
@@ -215,6 +219,7 @@ impl Record {
         Record {
             id: None,
             who: who.to_string(),
+            via: None,
             source: source.to_string(),
             started_at,
             duration_ms: 0,

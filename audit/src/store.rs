@@ -163,6 +163,7 @@ mod tests {
         Record {
             id: None,
             who: "alice".into(),
+            via: None,
             source: "cli".into(),
             started_at: Utc::now(),
             duration_ms: 12,

@@ -71,6 +71,8 @@ pub enum ApplyError {
 pub struct ApplyContext {
     /// Session user, `user@host`, or the Lambda ARN.
     pub who: String,
+    /// How the dashboard's user signed in (`oidc`, `token`, `proxy`).
+    pub via: Option<String>,
     /// `cli`, `dashboard` or `lambda`.
     pub source: &'static str,
     pub concurrency: usize,
@@ -110,6 +112,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let Checked { planned, doomed } = checked;
     let now = Utc::now();
     let mut record = started(&planned, &ctx.who, ctx.source, now);
+    record.via = ctx.via.clone();
     record.undoable = deletion(&planned) == Deletion::Marked;
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;

@@ -49,6 +49,8 @@ pub enum RestoreRefusal {
 /// Who restores, from where.
 pub struct RestoreContext {
     pub who: String,
+    /// How the dashboard's user signed in.
+    pub via: Option<String>,
     pub source: &'static str,
     pub journal: Arc<dyn Journal>,
     pub notifier: crate::Notifier,
@@ -196,6 +198,7 @@ pub async fn restore(
     let mut record = Record {
         policy: serde_json::json!({ "restore_of": run }),
         restore_of: run.parse().ok(),
+        via: ctx.via.clone(),
         ..Record::begin(
             &ctx.who,
             ctx.source,

@@ -354,6 +354,7 @@ pub async fn handle(
         })
     });
     let ctx = prune::ApplyContext {
+        via: None,
         who: who.to_string(),
         source: "lambda",
         concurrency: CONCURRENCY,

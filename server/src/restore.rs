@@ -30,6 +30,7 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
     let todo = prune::check_restore_named(&bucket, &args.run, &journal, &args.deployments).await?;
     let path = journal.path().to_path_buf();
     let ctx = prune::RestoreContext {
+        via: None,
         who: crate::who::os_account(),
         source: "cli",
         journal,

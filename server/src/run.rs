@@ -143,6 +143,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         .clone()
         .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
     let ctx = prune::ApplyContext {
+        via: None,
         who,
         source: "cli",
         concurrency: a.endpoint.concurrency.into(),

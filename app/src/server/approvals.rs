@@ -80,7 +80,14 @@ impl AppState {
 
     /// `user` approves request `id` of bucket `key`: re-planned with the requester's policy, it
     /// runs if it deletes exactly what they confirmed; otherwise it is void.
-    pub async fn approve(&self, key: &str, id: &str, user: &str) -> Result<ApplyOutcome, AppError> {
+    pub async fn approve(
+        &self,
+        key: &str,
+        id: &str,
+        user: impl Into<super::Actor>,
+    ) -> Result<ApplyOutcome, AppError> {
+        let approver = user.into();
+        let user = approver.name.as_str();
         self.refuse_if_read_only()?;
         let journal = self.audit_log()?;
         let c = self.choice(Some(key))?.clone();
@@ -122,7 +129,10 @@ impl AppState {
             run: None,
         };
         approval::decide(&b, id, decision, &self.config.notifier).await?;
-        let who = format!("{} (approved by {user})", r.requested_by);
+        let who = super::Actor {
+            name: format!("{} (approved by {user})", r.requested_by),
+            via: approver.via.clone(),
+        };
         Ok(self.launch(&c, checked, busy, journal, &who))
     }
 

@@ -13,8 +13,10 @@ impl AppState {
         &self,
         run: &str,
         confirm: &str,
-        user: &str,
+        user: impl Into<super::Actor>,
     ) -> Result<audit::Record, AppError> {
+        let actor = user.into();
+        let user = actor.name.as_str();
         self.refuse_if_read_only()?;
         let Some(journal) = self.config.audit.clone() else {
             return Err(AppError::new(
@@ -38,6 +40,7 @@ impl AppState {
             .map_err(AppError::new)?;
         let ctx = prune::RestoreContext {
             who: user.to_string(),
+            via: actor.via.clone(),
             source: "dashboard",
             journal: journal as Arc<dyn prune::Journal>,
             notifier: self.config.notifier.clone(),

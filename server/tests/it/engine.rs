@@ -51,6 +51,7 @@ impl Journal for Recorder {
 
 fn ctx(journal: Arc<Recorder>) -> ApplyContext {
     ApplyContext {
+        via: None,
         who: "tester@host".into(),
         source: "cli",
         concurrency: 4,
