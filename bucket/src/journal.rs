@@ -131,6 +131,25 @@ impl JournalPlace {
 
     /// Writes a part once: an existing part is never replaced (`If-None-Match: *`).
     pub async fn write(&self, run: &RunId, part: &str, body: Vec<u8>) -> Result<(), S3Error> {
+        self.put_once(run, part, body)
+            .await
+            .map_err(|e| self.bucket.err(e, "s3:PutObject"))?;
+        Ok(())
+    }
+
+    /// One `If-None-Match: *` PUT of a part.
+    async fn put_once(
+        &self,
+        run: &RunId,
+        part: &str,
+        body: Vec<u8>,
+    ) -> Result<
+        aws_sdk_s3::operation::put_object::PutObjectOutput,
+        aws_sdk_s3::error::SdkError<
+            aws_sdk_s3::operation::put_object::PutObjectError,
+            aws_sdk_s3::config::http::HttpResponse,
+        >,
+    > {
         let b = &self.bucket;
         b.client
             .put_object()
@@ -141,8 +160,6 @@ impl JournalPlace {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| b.err(e, "s3:PutObject"))?;
-        Ok(())
     }
 
     /// Writes a part unless it exists: `false` when another writer was first (a decision on an
@@ -153,21 +170,10 @@ impl JournalPlace {
         part: &str,
         body: Vec<u8>,
     ) -> Result<bool, S3Error> {
-        let b = &self.bucket;
-        let sent = b
-            .client
-            .put_object()
-            .bucket(&b.name)
-            .key(self.key(run, part))
-            .content_type("application/json")
-            .if_none_match("*")
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match sent {
+        match self.put_once(run, part, body).await {
             Ok(_) => Ok(true),
             Err(e) if crate::lease::condition_refused(&e) => Ok(false),
-            Err(e) => Err(b.err(e, "s3:PutObject")),
+            Err(e) => Err(self.bucket.err(e, "s3:PutObject")),
         }
     }
 

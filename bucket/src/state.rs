@@ -137,16 +137,7 @@ impl Bucket {
             pins: pins.to_vec(),
         })
         .expect("pins serialize");
-        self.client
-            .put_object()
-            .bucket(&self.name)
-            .key(self.pins_key())
-            .content_type("application/json")
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| self.err(e, "s3:PutObject"))?;
-        Ok(())
+        self.write_state("pins.json", body).await
     }
 }
 
