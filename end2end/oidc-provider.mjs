@@ -7,7 +7,8 @@
 // Prints `issuer http://127.0.0.1:PORT` once it listens. `POST /test/mode/NAME` changes what the
 // token endpoint answers, so the tests can show that the dashboard refuses a bad ID token:
 // `normal`, `tampered` (a claim changed after signing: the signature no longer holds) and
-// `wrong-aud` (re-signed with the provider's own key for another audience).
+// `wrong-aud` (re-signed with the provider's own key for another audience) and `down` (the token
+// endpoint answers 503, as a provider failing mid-sign-in does).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -73,6 +74,11 @@ server.listen(0, '127.0.0.1', () => {
     },
   });
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/token' && mode === 'down') {
+      ctx.status = 503;
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'the provider is down for maintenance' };
+      return;
+    }
     await next();
     if (ctx.path === '/token' && mode !== 'normal' && ctx.body?.id_token) {
       ctx.body = { ...ctx.body, id_token: rewrite(ctx.body.id_token) };

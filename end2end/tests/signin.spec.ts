@@ -51,7 +51,7 @@ test('A deployer signs in through the provider and applies; a viewer sees no Del
   await expect(nobody.getByTestId('person')).toHaveText('nogroups · viewer');
 });
 
-test('A tampered ID token and one for another audience are refused', async ({ page }) => {
+test('A tampered ID token, one for another audience and a provider failing mid-sign-in end on a retry page, never in a session', async ({ page }) => {
   const bucket = bucketName('team-bad');
   seed(bucket, 3);
   const s = await serveTeam([bucket]);
@@ -67,6 +67,13 @@ test('A tampered ID token and one for another audience are refused', async ({ pa
   // The provider remembers alice: no login form this time, straight back with a token.
   await expect(page.locator('h1')).toHaveText('Sign-in failed');
   await expect(page.locator('body')).toContainText(/audience/i);
+  expect(await callServerFn(page, 'whoami', {})).toBe(401);
+
+  // The provider fails mid-sign-in (its token endpoint is down): an error page with a retry.
+  await s.mode('down');
+  await page.getByRole('link', { name: 'Try again' }).click();
+  await expect(page.locator('h1')).toHaveText('Sign-in failed');
+  await expect(page.locator('body')).toContainText('identity provider refused the sign-in');
   expect(await callServerFn(page, 'whoami', {})).toBe(401);
 
   await s.mode('normal');
