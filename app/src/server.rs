@@ -67,6 +67,9 @@ pub struct ServeConfig {
     /// `serve --approval-over N`: an apply deleting more than N deployments waits for a second
     /// deployer's approval.
     pub approval_over: Option<u64>,
+    /// `serve --approval-over BUCKET=N`: the same for one bucket (its `--bucket` key), over the
+    /// default.
+    pub approval_over_for: HashMap<String, u64>,
 }
 
 /// Everything the server functions share; provided to them as context.
@@ -381,12 +384,11 @@ impl AppState {
             Ok(checked) => checked,
             Err(changed) => return Ok(changed),
         };
-        if self
-            .config
-            .approval_over
-            .is_some_and(|n| checked.doomed().len() as u64 > n)
+        if let Some(over) = self
+            .approval_over(&c.key)
+            .filter(|n| checked.doomed().len() as u64 > *n)
         {
-            return self.ask_approval(&b, req, &checked, &user.name).await;
+            return self.ask_approval(&b, req, &checked, &user.name, over).await;
         }
         Ok(self.launch(&c, checked, busy, journal, &user))
     }

@@ -33,11 +33,24 @@ fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> AppState {
     AppState::new(config(b, lifecycle_over))
 }
 
-/// As `serve --approval-over N --notify URL`: the webhook's bodies land in the list returned.
-async fn approving(b: &Bucket, over: u64) -> (AppState, Arc<Mutex<Vec<serde_json::Value>>>) {
+/// As `serve --approval-over N --notify URL` (`for_bucket`: `--approval-over BUCKET=N`, and
+/// another bucket's threshold that must not apply): the webhook's bodies land in the list.
+async fn approving(
+    b: &Bucket,
+    over: u64,
+    for_bucket: bool,
+) -> (AppState, Arc<Mutex<Vec<serde_json::Value>>>) {
     let (url, bodies) = webhook().await;
+    let (default, own) = match for_bucket {
+        false => (Some(over), vec![]),
+        true => (
+            None,
+            vec![(b.name().to_string(), over), ("other-bucket".into(), 99)],
+        ),
+    };
     let state = AppState::new(ServeConfig {
-        approval_over: Some(over),
+        approval_over: default,
+        approval_over_for: own.into_iter().collect(),
         notifier: prune::Notifier::new(vec![url.parse().unwrap()]),
         ..config(b, None)
     });
@@ -122,6 +135,7 @@ fn config(b: &Bucket, lifecycle_over: Option<u64>) -> ServeConfig {
             .unwrap(),
         )),
         approval_over: None,
+        approval_over_for: Default::default(),
     }
 }
 
@@ -492,7 +506,7 @@ async fn report_of(state: &AppState, job: u64) -> audit::Record {
 #[tokio::test]
 async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_approve_it() {
     let b = seeded("sf-approve", &["d1", "d2", "d3", "d4"]).await;
-    let (state, hook) = approving(&b, 2).await;
+    let (state, hook) = approving(&b, 2, false).await;
     // Two deployments: within what one person may do.
     let small = preview(&state, b.name(), 2).await;
     assert_eq!(small.confirmed.len(), 2);
@@ -581,7 +595,7 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
 #[tokio::test]
 async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let b = seeded("sf-void", &["d1", "d2", "d3", "d4"]).await;
-    let (state, hook) = approving(&b, 0).await;
+    let (state, hook) = approving(&b, 0, true).await;
     let req = preview(&state, b.name(), 2).await;
     let ApplyOutcome::AwaitingApproval { id, .. } = state.start_apply(req, "alice").await.unwrap()
     else {

@@ -34,7 +34,7 @@ pub enum Command {
     /// Delete what the plan says, after confirmation.
     Apply(ApplyArgs),
     /// Serve the dashboard.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Fill a bucket with a realistic set of demo deployments.
     Demo(DemoArgs),
     /// Pin a deployment: always kept by every front end (stored in the bucket).
@@ -431,9 +431,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub read_only: bool,
     /// The two-person rule: an apply that would delete more than N deployments (0: every
-    /// apply) becomes a request another deployer approves on the dashboard.
-    #[arg(long, value_name = "N")]
-    pub approval_over: Option<u64>,
+    /// apply) becomes a request another deployer approves on the dashboard. BUCKET=N sets it
+    /// for one --bucket (NAME or NAME/PREFIX as given there); repeatable.
+    #[arg(long, value_name = "[BUCKET=]N", value_parser = parse_approval_over)]
+    pub approval_over: Vec<ApprovalOver>,
     /// The scheduled job's expression, e.g. 'cron(0 3 * * ? *)': with --schedule-retain, the
     /// page forecasts what the next scheduled run will delete.
     #[arg(long, value_name = "EXPR", requires = "schedule_retain")]
@@ -540,4 +541,23 @@ fn parse_role_group(s: &str) -> Result<RoleGroup, String> {
         role,
         group: group.trim().to_string(),
     })
+}
+
+/// One `--approval-over [BUCKET=]N`.
+#[derive(Debug, Clone)]
+pub struct ApprovalOver {
+    /// `None`: every bucket without its own.
+    pub bucket: Option<String>,
+    pub over: u64,
+}
+
+fn parse_approval_over(s: &str) -> Result<ApprovalOver, String> {
+    let (bucket, n) = match s.rsplit_once('=') {
+        Some((b, n)) => (Some(b.trim().trim_end_matches('/').to_string()), n),
+        None => (None, s),
+    };
+    let over = n.trim().parse::<u64>().map_err(|_| {
+        format!("'{s}' is not N or BUCKET=N (a number of deployments, e.g. 5 or site-a=0)")
+    })?;
+    Ok(ApprovalOver { bucket, over })
 }

@@ -78,8 +78,10 @@ pub struct ServeKeys {
     pub schedule_min_days: Option<u64>,
     /// The dashboard's address as people reach it (`--public-url`).
     pub public_url: Option<String>,
-    /// The two-person rule (`--approval-over`).
+    /// The two-person rule (`--approval-over N`).
     pub approval_over: Option<u64>,
+    /// The two-person rule per bucket (`--approval-over BUCKET=N`): `{ "site-a" = 0 }`.
+    pub approval_over_for: Option<std::collections::BTreeMap<String, u64>>,
     /// Team sign-in through an OpenID Connect provider (`--oidc-*`).
     pub oidc: Option<OidcKeys>,
     /// The identity provider's groups of each role (`--role ROLE=GROUP`).
@@ -296,7 +298,7 @@ impl Config {
             s.schedule_min_days.map(|d| d.to_string()),
         );
         one("public_url", s.public_url.clone());
-        one("approval_over", s.approval_over.map(|n| n.to_string()));
+
         if let Some(o) = &s.oidc {
             one("oidc_issuer", Some(o.issuer.clone()));
             one("oidc_client_id", Some(o.client_id.clone()));
@@ -306,6 +308,11 @@ impl Config {
             );
             one("oidc_groups_claim", o.groups_claim.clone());
         }
+        let mut over: Vec<String> = s.approval_over.iter().map(|n| n.to_string()).collect();
+        for (b, n) in s.approval_over_for.iter().flatten() {
+            over.push(format!("{b}={n}"));
+        }
+        let approval_over = (!over.is_empty()).then_some(over);
         let roles = s.roles.as_ref().map(|r| {
             let each = |role: &str, groups: &[String]| {
                 groups
@@ -331,6 +338,7 @@ impl Config {
             ("notify", &f.notify),
             ("allowed_hosts", &s.allowed_hosts),
             ("roles", &roles),
+            ("approval_over", &approval_over),
         ] {
             if let Some(values) = list.clone() {
                 out.push(FlagDefault { id, values });
@@ -424,6 +432,39 @@ mod tests {
         let d = c.defaults();
         let buckets = d.iter().find(|d| d.id == "buckets").unwrap();
         assert_eq!(buckets.values, ["b/sites"], "serve offers the one bucket");
+    }
+
+    #[test]
+    fn team_keys_become_the_serve_flags_defaults() {
+        let c = parse_str(
+            "[serve]\napproval_over = 5\n[serve.approval_over_for]\n\"site-a\" = 0\n\
+             [serve.roles]\ndeployer = [\"release\"]\nviewer = [\"staff\", \"ops\"]\n\
+             [serve.oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"s3p\"\n\
+             client_secret_file = \"/run/secret\"\n",
+        )
+        .unwrap();
+        let d = c.defaults();
+        let get = |id: &str| d.iter().find(|d| d.id == id).map(|d| d.values.clone());
+        assert_eq!(
+            get("approval_over"),
+            Some(vec!["5".into(), "site-a=0".into()])
+        );
+        assert_eq!(
+            get("roles"),
+            Some(vec![
+                "viewer=staff".into(),
+                "viewer=ops".into(),
+                "deployer=release".into()
+            ])
+        );
+        assert_eq!(
+            get("oidc_issuer"),
+            Some(vec!["https://login.example.com".into()])
+        );
+        assert_eq!(
+            get("oidc_client_secret_file"),
+            Some(vec!["/run/secret".into()])
+        );
     }
 
     #[test]

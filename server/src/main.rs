@@ -60,7 +60,7 @@ async fn main() -> ExitCode {
     let result = match command {
         args::Command::Plan(a) => run::plan(a).await,
         args::Command::Apply(a) => run::apply(a).await,
-        args::Command::Serve(a) => serve::serve(a).await,
+        args::Command::Serve(a) => serve::serve(*a).await,
         args::Command::Demo(a) => demo::demo(a).await,
         args::Command::Pin(a) => run::pin(a, true).await,
         args::Command::Unpin(a) => run::pin(a, false).await,

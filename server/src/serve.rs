@@ -23,6 +23,18 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()
         .context("--bucket")?;
     check_overlaps(&buckets).map_err(anyhow::Error::msg)?;
+    for a in &args.approval_over {
+        if let Some(b) = a
+            .bucket
+            .as_ref()
+            .filter(|b| !buckets.iter().any(|c| &c.key == *b))
+        {
+            anyhow::bail!(
+                "--approval-over {b}={}: no --bucket {b} is served; name it as given to --bucket (NAME or NAME/PREFIX)",
+                a.over
+            );
+        }
+    }
     if args.inventory.is_some() && buckets.len() != 1 {
         anyhow::bail!(
             "--inventory reports on one bucket: give exactly one --bucket with it ({} given)",
@@ -61,7 +73,17 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
                 },
             ),
             rules: args.policy.clone(),
-            approval_over: args.approval_over,
+            approval_over: args
+                .approval_over
+                .iter()
+                .rev()
+                .find(|a| a.bucket.is_none())
+                .map(|a| a.over),
+            approval_over_for: args
+                .approval_over
+                .iter()
+                .filter_map(|a| a.bucket.clone().map(|b| (b, a.over)))
+                .collect(),
         }));
     let trust = args
         .trust_user_header

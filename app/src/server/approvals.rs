@@ -26,6 +26,7 @@ impl AppState {
         req: ApplyRequest,
         checked: &prune::Checked,
         user: &str,
+        n: u64,
     ) -> Result<ApplyOutcome, AppError> {
         let asked = Asked {
             retain: req.retain,
@@ -35,7 +36,6 @@ impl AppState {
         let fingerprint = checked.planned().plan.fingerprint();
         let request = ApprovalRequest::new(b, user, asked, req.confirmed, fingerprint);
         approval::file_request(b, &request, &self.config.notifier).await?;
-        let n = self.config.approval_over.unwrap_or_default();
         Ok(ApplyOutcome::AwaitingApproval {
             id: request.id.clone(),
             message: format!(
@@ -48,18 +48,24 @@ impl AppState {
         })
     }
 
-    /// Records `--approval-over` in every configured bucket, so the CLI knows to send people
-    /// here (`dashboard`: this dashboard's address).
+    /// The two-person threshold of bucket `key`: its own, else the default, else none.
+    pub fn approval_over(&self, key: &str) -> Option<u64> {
+        let c = &self.config;
+        c.approval_over_for.get(key).copied().or(c.approval_over)
+    }
+
+    /// Records each bucket's `--approval-over` in it, so the CLI knows to send people here
+    /// (`dashboard`: this dashboard's address).
     pub async fn publish_approval_rule(&self, dashboard: &str) -> Result<(), AppError> {
-        let Some(over) = self.config.approval_over else {
-            return Ok(());
-        };
-        let rule = approval::ApprovalRule {
-            over,
-            dashboard: dashboard.to_string(),
-            set_at: Utc::now(),
-        };
         for c in self.config.buckets.clone() {
+            let Some(over) = self.approval_over(&c.key) else {
+                continue;
+            };
+            let rule = approval::ApprovalRule {
+                over,
+                dashboard: dashboard.to_string(),
+                set_at: Utc::now(),
+            };
             let b = self.bucket(&c).await?;
             approval::write_rule(&b, &rule).await?;
         }

@@ -21,8 +21,28 @@ fn deployments(keys: &[String]) -> Vec<String> {
 async fn the_cli_sends_a_large_apply_to_the_dashboard_for_approval_and_deletes_nothing() {
     let b = fresh_bucket("approval-cli").await;
     deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4", "d5"]).await;
-    // The team's dashboard asks for a second deployer above 1 deployment.
-    let s = serve(b.name(), &["--approval-over", "1"]);
+    // A threshold for a bucket the dashboard does not serve is a mistake, said at start.
+    let typo = s3_prune(&[
+        "serve",
+        "--bucket",
+        b.name(),
+        "--localstack",
+        "--approval-over",
+        "site-b=0",
+    ]);
+    assert_ne!(typo.status.code(), Some(0));
+    assert!(
+        stderr(&typo).contains("no --bucket site-b is served"),
+        "{}",
+        stderr(&typo)
+    );
+    // The team's dashboard asks for a second deployer above 1 deployment in this bucket
+    // (its own threshold, over a default of 10).
+    let own = format!("{}=1", b.name());
+    let s = serve(
+        b.name(),
+        &["--approval-over", "10", "--approval-over", &own],
+    );
     let rule = loop {
         if let Some(r) = prune::approval::read_rule(&b).await.unwrap() {
             break r;
