@@ -6,14 +6,18 @@ use crate::wire::{
     ApplyOutcome, ApplyRequest, ApprovalView, JobStatus, LeaseView, OverviewRow, Person, ScanView,
 };
 #[cfg(feature = "ssr")]
-use crate::{server::require, wire::Role};
+use crate::{
+    server::{require, require_in},
+    wire::Role,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 /// Scans (or returns the cached scan of) one of the configured buckets; `None` = the first.
 #[server(input = Json, endpoint = "scan_bucket")]
 pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanView, ServerFnError> {
-    require(if rescan { Role::Deployer } else { Role::Viewer }).await?;
+    let role = if rescan { Role::Deployer } else { Role::Viewer };
+    require_in(bucket.as_deref(), role).await?;
     let state = crate::server::state()?;
     state
         .scan_view(bucket.as_deref(), rescan)
@@ -25,7 +29,7 @@ pub async fn scan_bucket(bucket: Option<String>, rescan: bool) -> Result<ScanVie
 /// deleting.
 #[server(input = Json, endpoint = "start_apply")]
 pub async fn start_apply(request: ApplyRequest) -> Result<ApplyOutcome, ServerFnError> {
-    let me = require(Role::Deployer).await?;
+    let me = require_in(Some(&request.bucket), Role::Deployer).await?;
     let state = crate::server::state()?;
     state
         .start_apply(request, &me)
@@ -60,7 +64,7 @@ pub async fn set_pin(
     reason: String,
     pin: bool,
 ) -> Result<(), ServerFnError> {
-    let user = require(Role::Deployer).await?.name;
+    let user = require_in(Some(&bucket), Role::Deployer).await?.name;
     let state = crate::server::state()?;
     state
         .set_pin(&bucket, &id, &reason, pin, &user)
@@ -91,8 +95,10 @@ pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
 /// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.
 #[server(input = Json, endpoint = "restore_run")]
 pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, ServerFnError> {
-    let me = require(Role::Deployer).await?;
+    require(Role::Viewer).await?;
     let state = crate::server::state()?;
+    let key = state.restore_target(&run).await?;
+    let me = require_in(Some(&key), Role::Deployer).await?;
     state
         .restore(&run, &confirm, &me)
         .await
@@ -134,7 +140,7 @@ pub async fn decide_request(
     id: String,
     approve: bool,
 ) -> Result<Option<ApplyOutcome>, ServerFnError> {
-    let me = require(Role::Deployer).await?;
+    let me = require_in(Some(&bucket), Role::Deployer).await?;
     let state = crate::server::state()?;
     if approve {
         return state

@@ -87,7 +87,7 @@ pub fn HistoryPage() -> impl IntoView {
                                     <tbody>
                                         {runs.into_iter().map(|r| {
                                             let undo = undo_note(&r, &restores);
-                                            let restore = r.restorable().then(|| view! { <RestoreRun run=handle(&r) bucket=r.bucket.clone() reload result /> }.into_any());
+                                            let restore = r.restorable().then(|| view! { <RestoreRun run=handle(&r) bucket=r.bucket.clone() key=bucket_key(&r) reload result /> }.into_any());
                                             let details = r.deleted.iter().map(|d| format!("{} ({}, {})", d.id, format::plural(d.objects, "object", "objects"), format::size(d.bytes))).collect::<Vec<_>>();
                                             let failures = r.failures.iter().take(50).map(|f| format!("{}: {}", f.key, f.error)).collect::<Vec<_>>();
                                             view! {
@@ -122,5 +122,13 @@ pub fn HistoryPage() -> impl IntoView {
                 })}
             </Transition>
         </main>
+    }
+}
+
+/// A record's bucket as `--bucket` names it: `NAME` or `NAME/PREFIX`.
+fn bucket_key(r: &audit::Record) -> String {
+    match r.prefix.trim_end_matches('/') {
+        "" => r.bucket.clone(),
+        p => format!("{}/{p}", r.bucket),
     }
 }

@@ -182,7 +182,7 @@ impl AppState {
         }
     }
 
-    fn choice(&self, key: Option<&str>) -> Result<&BucketChoice, AppError> {
+    pub(crate) fn choice(&self, key: Option<&str>) -> Result<&BucketChoice, AppError> {
         let buckets = &self.config.buckets;
         match key {
             None | Some("") => buckets
@@ -600,6 +600,32 @@ pub async fn current_user() -> String {
     signed_in()
         .await
         .map_or_else(|| "unknown".into(), |p| p.name)
+}
+
+/// This request's person if their role on bucket `bucket` (a `--bucket` key or name; `None`:
+/// the first) is at least `role`; otherwise the request is refused (401, 403).
+pub async fn require_in(
+    bucket: Option<&str>,
+    role: crate::wire::Role,
+) -> Result<crate::wire::Person, ServerFnError> {
+    let p = require(crate::wire::Role::Viewer).await?;
+    let key = state()?
+        .choice(bucket)
+        .map(|c| c.key.clone())
+        .map_err(|e| ServerFnError::new(e.0))?;
+    if p.role_in(&key) >= role {
+        return Ok(p);
+    }
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    tracing::warn!(who = %p.name, bucket = %key, needs = role.name(), "refused a request the role does not allow on this bucket");
+    Err(ServerFnError::new(format!(
+        "{} signed in as {} on {key}: this needs the {} role there (an admin maps your group to it in [serve.roles])",
+        p.name,
+        p.role_in(&key).name(),
+        role.name()
+    )))
 }
 
 /// This request's person if their role is at least `role`; otherwise the request is refused

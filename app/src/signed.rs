@@ -31,8 +31,8 @@ pub fn person() -> Signal<Option<Person>> {
         .unwrap_or_else(|| Signal::derive(|| None))
 }
 
-/// May the signed-in person apply, restore, pin or rescan (false until known).
-pub fn may_change() -> Signal<bool> {
+/// May the signed-in person apply, restore, pin or rescan on bucket `key` (false until known).
+pub fn may_change_in(key: String) -> Signal<bool> {
     let p = person();
-    Signal::derive(move || p.with(|p| p.as_ref().is_some_and(|p| p.role.may_change())))
+    Signal::derive(move || p.with(|p| p.as_ref().is_some_and(|p| p.role_in(&key).may_change())))
 }

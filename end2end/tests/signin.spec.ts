@@ -142,3 +142,19 @@ test('A large apply waits for a second deployer, who approves it and it runs; th
   await bob.goto(`${s.url}/history`);
   await expect(bob.locator('tr.run', { hasText: bucket }).first()).toContainText('alice@example.com (approved by bob@example.com)');
 });
+
+test('A bucket can give a group more: a viewer everywhere deploys on the one bucket that says so', async ({ browser }) => {
+  const a = bucketName('team-a');
+  const b = bucketName('team-b');
+  seed(a, 3);
+  seed(b, 3);
+  const s = await serveTeam([a, b], ['--role', `deployer=staff@${b}`]);
+  servers.push(s);
+  const victor = await personPage(browser, s, 'victor', `/?bucket=${b}&retain=2`);
+  await expect(victor.getByTestId('open-apply')).toBeEnabled();
+  expect(await callServerFn(victor, 'set_pin', { bucket: a, id: 'x', reason: 'r', pin: true })).toBe(403);
+  await victor.goto(`${s.url}/?bucket=${a}&retain=2`);
+  await ready(victor);
+  await expect(victor.getByTestId('delete-count')).toBeVisible();
+  await expect(victor.getByTestId('open-apply')).toHaveCount(0);
+});

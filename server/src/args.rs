@@ -461,8 +461,9 @@ pub struct ServeArgs {
     /// The ID token claim that lists a person's groups.
     #[arg(long, value_name = "CLAIM", default_value = "groups")]
     pub oidc_groups_claim: String,
-    /// A group's role, as ROLE=GROUP with ROLE one of viewer, deployer, admin (repeatable).
-    /// A person gets the highest role of their groups; viewer when none has one.
+    /// A group's role, as ROLE=GROUP with ROLE one of viewer, deployer, admin (repeatable);
+    /// ROLE=GROUP@BUCKET gives it on one --bucket only (more, never less). A person gets the
+    /// highest role of their groups; viewer when none has one.
     #[arg(long = "role", value_name = "ROLE=GROUP", value_parser = parse_role_group)]
     pub roles: Vec<RoleGroup>,
     /// The dashboard's address as people reach it (e.g. https://prune.example.com): the
@@ -517,6 +518,8 @@ pub struct DemoArgs {
 pub struct RoleGroup {
     pub role: app::wire::Role,
     pub group: String,
+    /// `@BUCKET`: on that bucket only.
+    pub bucket: Option<String>,
 }
 
 fn parse_role_group(s: &str) -> Result<RoleGroup, String> {
@@ -534,12 +537,17 @@ fn parse_role_group(s: &str) -> Result<RoleGroup, String> {
             ))
         }
     };
+    let (group, bucket) = match group.rsplit_once('@') {
+        Some((g, b)) => (g, Some(b.trim().trim_end_matches('/').to_string())),
+        None => (group, None),
+    };
     if group.trim().is_empty() {
         return Err(format!("'{s}' names no group"));
     }
     Ok(RoleGroup {
         role,
         group: group.trim().to_string(),
+        bucket,
     })
 }
 

@@ -315,6 +315,7 @@ fn proxy_user(auth: &Auth, req: &Request, peer: SocketAddr) -> Result<Option<Per
         name: user.to_string(),
         via: "proxy".into(),
         role: app::wire::Role::Admin,
+        bucket_roles: Default::default(),
     }))
 }
 

@@ -86,6 +86,8 @@ pub struct ServeKeys {
     pub oidc: Option<OidcKeys>,
     /// The identity provider's groups of each role (`--role ROLE=GROUP`).
     pub roles: Option<crate::oidc::roles::RoleMap>,
+    /// More on some buckets (`--role ROLE=GROUP@BUCKET`): `[serve.bucket_roles."site-a"]`.
+    pub bucket_roles: Option<std::collections::BTreeMap<String, crate::oidc::roles::RoleMap>>,
 }
 
 /// `[serve.oidc]`.
@@ -313,11 +315,11 @@ impl Config {
             over.push(format!("{b}={n}"));
         }
         let approval_over = (!over.is_empty()).then_some(over);
-        let roles = s.roles.as_ref().map(|r| {
+        let flags = |r: &crate::oidc::roles::RoleMap, at: &str| {
             let each = |role: &str, groups: &[String]| {
                 groups
                     .iter()
-                    .map(|g| format!("{role}={g}"))
+                    .map(|g| format!("{role}={g}{at}"))
                     .collect::<Vec<_>>()
             };
             [
@@ -326,7 +328,12 @@ impl Config {
                 each("admin", &r.admin),
             ]
             .concat()
-        });
+        };
+        let mut role_flags: Vec<String> = s.roles.iter().flat_map(|r| flags(r, "")).collect();
+        for (b, r) in s.bucket_roles.iter().flatten() {
+            role_flags.extend(flags(r, &format!("@{b}")));
+        }
+        let roles = (!role_flags.is_empty()).then_some(role_flags);
         // `serve` offers `serve.buckets`, or else the one `bucket` (with its prefix).
         let one_bucket = f.bucket.as_ref().map(|b| match f.prefix.as_deref() {
             Some(p) if !p.is_empty() => vec![format!("{b}/{}", p.trim_end_matches('/'))],
@@ -439,6 +446,7 @@ mod tests {
         let c = parse_str(
             "[serve]\napproval_over = 5\n[serve.approval_over_for]\n\"site-a\" = 0\n\
              [serve.roles]\ndeployer = [\"release\"]\nviewer = [\"staff\", \"ops\"]\n\
+             [serve.bucket_roles.\"site-a\"]\ndeployer = [\"web\"]\n\
              [serve.oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"s3p\"\n\
              client_secret_file = \"/run/secret\"\n",
         )
@@ -454,7 +462,8 @@ mod tests {
             Some(vec![
                 "viewer=staff".into(),
                 "viewer=ops".into(),
-                "deployer=release".into()
+                "deployer=release".into(),
+                "deployer=web@site-a".into()
             ])
         );
         assert_eq!(

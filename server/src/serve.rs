@@ -103,7 +103,12 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             .map(|h| h.trim().to_ascii_lowercase())
             .collect()
     };
-    let oidc = team_sign_in(&args, &allowed_hosts).await?;
+    let keys: Vec<String> = args
+        .buckets
+        .iter()
+        .filter_map(|b| parse_bucket_arg(b).ok().map(|c| c.key))
+        .collect();
+    let oidc = team_sign_in(&args, &allowed_hosts, &keys).await?;
     if let Err(e) = state
         .publish_approval_rule(&home_url(&args, &allowed_hosts))
         .await
@@ -252,6 +257,7 @@ fn home_url(args: &ServeArgs, allowed_hosts: &[String]) -> String {
 async fn team_sign_in(
     args: &ServeArgs,
     allowed_hosts: &[String],
+    allowed_buckets: &[String],
 ) -> Result<Option<Arc<crate::oidc::Provider>>> {
     let (Some(issuer), Some(client_id), Some(secret_file)) = (
         &args.oidc_issuer,
@@ -276,12 +282,21 @@ async fn team_sign_in(
             allowed_hosts.first().map_or("localhost", |h| h)
         ),
     };
-    let mut roles = crate::oidc::roles::RoleMap::default();
+    let mut roles = crate::oidc::roles::Roles::default();
     for r in &args.roles {
+        let map = match &r.bucket {
+            None => &mut roles.all,
+            Some(b) if allowed_buckets.contains(b) => roles.buckets.entry(b.clone()).or_default(),
+            Some(b) => anyhow::bail!(
+                "--role {}={}@{b}: no --bucket {b} is served; name it as given to --bucket (NAME or NAME/PREFIX)",
+                r.role.name(),
+                r.group
+            ),
+        };
         let list = match r.role {
-            app::wire::Role::Viewer => &mut roles.viewer,
-            app::wire::Role::Deployer => &mut roles.deployer,
-            app::wire::Role::Admin => &mut roles.admin,
+            app::wire::Role::Viewer => &mut map.viewer,
+            app::wire::Role::Deployer => &mut map.deployer,
+            app::wire::Role::Admin => &mut map.admin,
         };
         list.push(r.group.clone());
     }

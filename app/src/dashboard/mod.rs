@@ -168,7 +168,7 @@ fn Loaded(
     let max_delete = view.max_delete;
     // Previews only: the server was started --read-only, or the person may not change the bucket.
     let server_read_only = view.read_only;
-    let may_change = crate::signed::may_change();
+    let may_change = crate::signed::may_change_in(view.bucket.key.clone());
     let read_only = Signal::derive(move || server_read_only || !may_change.get());
     let policy = Memo::new(move |_| {
         rules.with(|r| {

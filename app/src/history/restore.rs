@@ -10,6 +10,8 @@ pub fn RestoreRun(
     /// The record number in this server's audit log, or the run id in the bucket's journal.
     run: String,
     bucket: String,
+    /// The run's `--bucket` key (`NAME` or `NAME/PREFIX`): the role that may restore is per bucket.
+    key: String,
     reload: RwSignal<u32>,
     /// The page's message line: the outcome outlives this row, which the reload re-creates.
     result: RwSignal<Option<Result<String, String>>>,
@@ -51,7 +53,7 @@ pub fn RestoreRun(
         }
     });
     let matches = move || typed.with(|t| name.with_value(|n| t.trim() == n));
-    let may_change = crate::signed::may_change();
+    let may_change = crate::signed::may_change_in(key);
     view! {
         <div class="restore" data-testid=format!("restore-{}", run.get_value())>
             {move || (!open.get() && may_change.get()).then(|| view! {

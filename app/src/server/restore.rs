@@ -55,6 +55,20 @@ impl AppState {
     }
 
     /// Record `n` of this server's audit log, and the configured bucket it ran on.
+    /// The `--bucket` key run `run` (a record number or a journal run id) was on.
+    pub async fn restore_target(&self, run: &str) -> Result<String, AppError> {
+        let Some(journal) = self.config.audit.clone() else {
+            return Err(AppError::new(
+                "no audit log is configured: restores are refused",
+            ));
+        };
+        let c = match run.parse::<i64>() {
+            Ok(n) => self.local_run(&journal, n)?,
+            Err(_) => self.journalled_run(run).await?,
+        };
+        Ok(c.key)
+    }
+
     fn local_run(&self, journal: &audit::AuditLog, n: i64) -> Result<BucketConfig, AppError> {
         let record = journal.get(n).map_err(AppError::new)?;
         let rec = record

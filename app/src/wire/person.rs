@@ -2,6 +2,7 @@
 //! every record, and their role (from the identity provider's groups, or the access token).
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What a signed-in person may do; each role may do everything the ones before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -38,7 +39,11 @@ pub struct Person {
     pub name: String,
     /// How they signed in: `oidc`, `token` or `proxy`.
     pub via: String,
+    /// Their role on every bucket.
     pub role: Role,
+    /// A higher role on some buckets (by `--bucket` key), from `--role ROLE=GROUP@BUCKET`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bucket_roles: BTreeMap<String, Role>,
 }
 
 impl Person {
@@ -48,6 +53,15 @@ impl Person {
             name: "token".into(),
             via: "token".into(),
             role: Role::Admin,
+            bucket_roles: BTreeMap::new(),
         }
+    }
+
+    /// Their role on bucket `key` (`NAME` or `NAME/PREFIX`).
+    pub fn role_in(&self, key: &str) -> Role {
+        self.bucket_roles
+            .get(key)
+            .copied()
+            .map_or(self.role, |r| r.max(self.role))
     }
 }

@@ -18,7 +18,7 @@ use openidconnect::{
     EndpointSet, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
 };
-use roles::RoleMap;
+use roles::Roles;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ pub struct OidcSettings {
     pub home: String,
     /// The ID token claim that lists the person's groups.
     pub groups_claim: String,
-    pub roles: RoleMap,
+    pub roles: Roles,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,12 +223,13 @@ impl Provider {
             .unwrap_or_else(|| claims.subject().as_str().to_string());
         // The signature was checked above: the payload's other claims are the provider's.
         let groups = roles::groups_in(&token.to_string(), &self.settings.groups_claim);
-        let role = self.settings.roles.role_of(&groups);
-        tracing::info!(who = %name, role = role.name(), groups = ?groups, "signed in through the identity provider");
+        let (role, bucket_roles) = self.settings.roles.of(&groups);
+        tracing::info!(who = %name, role = role.name(), ?bucket_roles, groups = ?groups, "signed in through the identity provider");
         Ok(Person {
             name,
             via: "oidc".into(),
             role,
+            bucket_roles,
         })
     }
 

@@ -1,10 +1,12 @@
 //! Roles from the identity provider's groups: `[serve.roles]` names the groups of each role
 //! (`deployer = ["release-managers"]`); a person gets the highest role any of their groups has,
-//! and `viewer` — the least — when none has one or the token carries no groups claim.
+//! and `viewer` — the least — when none has one or the token carries no groups claim. A bucket
+//! may give some groups more (`[serve.bucket_roles."site-a"]`, `--role deployer=web@site-a`).
 
 use app::wire::Role;
 use base64::Engine as _;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// `[serve.roles]`: the groups of each role. An unknown key is a configuration error (with its
 /// line), never a role silently not given.
@@ -30,6 +32,28 @@ impl RoleMap {
         } else {
             Role::Viewer
         }
+    }
+}
+
+/// Every bucket's role map and the per-bucket ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub all: RoleMap,
+    /// By `--bucket` key.
+    pub buckets: BTreeMap<String, RoleMap>,
+}
+
+impl Roles {
+    /// A person's role on every bucket, and the buckets where their groups give more.
+    pub fn of(&self, groups: &[String]) -> (Role, BTreeMap<String, Role>) {
+        let all = self.all.role_of(groups);
+        let more = self
+            .buckets
+            .iter()
+            .map(|(b, m)| (b.clone(), m.role_of(groups)))
+            .filter(|(_, r)| *r > all)
+            .collect();
+        (all, more)
     }
 }
 
@@ -80,6 +104,36 @@ mod tests {
         assert_eq!(map.role_of(&g(&["staff"])), Role::Viewer);
         assert_eq!(map.role_of(&g(&["unknown"])), Role::Viewer);
         assert_eq!(map.role_of(&[]), Role::Viewer);
+    }
+
+    #[test]
+    fn a_bucket_can_give_a_group_more_never_less() {
+        let roles = Roles {
+            all: RoleMap {
+                deployer: vec!["release".into()],
+                ..RoleMap::default()
+            },
+            buckets: [(
+                "site-a".to_string(),
+                RoleMap {
+                    deployer: vec!["web".into()],
+                    viewer: vec!["release".into()],
+                    ..RoleMap::default()
+                },
+            )]
+            .into(),
+        };
+        let (all, more) = roles.of(&["web".into()]);
+        assert_eq!(
+            (all, more.get("site-a")),
+            (Role::Viewer, Some(&Role::Deployer))
+        );
+        let (all, more) = roles.of(&["release".into()]);
+        assert_eq!(
+            (all, more.len()),
+            (Role::Deployer, 0),
+            "a bucket never lowers a role"
+        );
     }
 
     #[test]
