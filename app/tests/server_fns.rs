@@ -541,6 +541,7 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
         name: "bob@example.com".into(),
         via: "oidc".into(),
         role: app::wire::Role::Deployer,
+        bucket_roles: Default::default(),
     };
     let ApplyOutcome::Started { job } = state.approve(b.name(), &id, &bob).await.unwrap() else {
         panic!("the approved request did not run")
@@ -628,4 +629,43 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
         statuses(&hook),
         vec!["requested", "void", "requested", "refused"]
     );
+}
+
+#[tokio::test]
+async fn a_request_nobody_decided_in_time_expires_on_record_and_cannot_be_approved() {
+    let b = seeded("sf-expire", &["d1", "d2", "d3"]).await;
+    let (state, hook) = approving(&b, 0, false).await;
+    let req = preview(&state, b.name(), 1).await;
+    // Filed 25 hours ago: past its 24 hours.
+    let mut old = prune::approval::ApprovalRequest::new(
+        &b,
+        "alice",
+        prune::approval::Asked {
+            retain: 1,
+            min_days: None,
+            policy: None,
+        },
+        req.confirmed,
+        "fingerprint".into(),
+    );
+    old.requested_at -= chrono::Duration::hours(25);
+    old.expires_at -= chrono::Duration::hours(25);
+    prune::approval::file_request(&b, &old, &prune::Notifier::default())
+        .await
+        .unwrap();
+    let listed = state.approvals(b.name(), "bob").await.unwrap();
+    assert_eq!(
+        (listed[0].pending, listed[0].status.as_str()),
+        (false, "expired")
+    );
+    let late = state.approve(b.name(), &old.id, "bob").await.unwrap_err();
+    assert!(late.0.contains("expired"), "{}", late.0);
+    assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+    // The expiry is on record now (a decision), and the webhooks heard it.
+    let a = prune::approval::read(&b, &old.id).await.unwrap();
+    assert!(matches!(
+        a.decision,
+        Some(prune::approval::Decision::Expired { .. })
+    ));
+    assert_eq!(statuses(&hook), vec!["expired"]);
 }
