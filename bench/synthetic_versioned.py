@@ -20,12 +20,19 @@ Anything else is printed loudly (`UNHANDLED ...`) and answered 501 NotImplemente
     python3 bench/synthetic_versioned.py serve SHAPE [--port P] [--log]
         the endpoint alone (bucket `synthetic`), for probing with a binary; --log prints
         every request (method, target, status, ms)
-    python3 bench/synthetic_versioned.py run BINARY SHAPE [--purge] [--log] [--out DIR]
+    python3 bench/synthetic_versioned.py run BINARY SHAPE [--purge] [--unversioned] [--log] [--out DIR]
         starts the endpoint, runs `BINARY apply synthetic 1 --endpoint-url ... --yes --json`
         (+ --purge-versions) under /usr/bin/time -v, then prints peak RSS, wall time, objects
         deleted, the journal objects written (count, bytes), the --json answer's size, the
         requests per operation, and the server-side check: every key of the doomed
-        deployments deleted exactly once, none of the kept one touched.
+        deployments deleted exactly once, none of the kept one touched; and VmRSS every 5 s
+        with the keys deleted so far. --unversioned: GetBucketVersioning answers "never
+        enabled" (the binary then sends quiet deletes, no markers), for comparison.
+    LSPY bench/synthetic_versioned.py localstack BINARY SHAPE [--purge]   (small shapes only)
+        the same shape seeded into a real versioned LocalStack bucket, the same apply with
+        --localstack, and the same figures read back (journal parts, markers and versions per
+        key): the check that the synthetic answers give what a real versioned bucket gives.
+        LSPY: a python with boto3 (~/.cache/s3-prune/localstack/bin/python).
 
 SHAPE: `big` = one old deployment of 5,000,000 objects + one newer of 100; `many` = 50,000 old
 deployments of 100 objects + one newer of 100; `NxM` = N old deployments of M objects + one
@@ -174,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
     space: Space = None
     store: Store = None
     log = False
+    versioned = True  # --unversioned: GetBucketVersioning says never enabled (for comparison)
 
     def log_message(self, *a):
         pass
@@ -253,7 +261,8 @@ class Handler(BaseHTTPRequestHandler):
         c = self.command
         if not key:
             if c == "GET" and "versioning" in q:
-                xml_reply(self, 200, f'<VersioningConfiguration xmlns="{NS}"><Status>Enabled</Status></VersioningConfiguration>')
+                status = "<Status>Enabled</Status>" if self.versioned else ""
+                xml_reply(self, 200, f'<VersioningConfiguration xmlns="{NS}">{status}</VersioningConfiguration>')
                 return "GetBucketVersioning"
             if c == "GET" and "lifecycle" in q:
                 error(self, 404, "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
@@ -582,7 +591,8 @@ def unquote_xml(s):
     return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
-def start(shape, log=False, port=0):
+def start(shape, log=False, port=0, versioned=True):
+    Handler.versioned = versioned
     Handler.space = Space(shape_sizes(shape))
     Handler.store = Store()
     Handler.log = log
@@ -623,7 +633,7 @@ def check(space, doomed_deps, purge):
 
 def run(args):
     sizes = shape_sizes(args.shape)
-    server, url = start(args.shape, log=args.log)
+    server, url = start(args.shape, log=args.log, versioned=not args.unversioned)
     sp, st = Handler.space, Handler.store
     out_dir = args.out or tempfile.mkdtemp(prefix="s3p-synv-")
     os.makedirs(out_dir, exist_ok=True)
@@ -635,8 +645,24 @@ def run(args):
     env.pop("AWS_ENDPOINT_URL", None)
     print("$ " + " ".join(cmd[2:]), flush=True)
     t = time.monotonic()
+    timeline = []  # (seconds, VmRSS MB, keys deleted so far) every 5 s: growth or plateau
     with open(os.path.join(out_dir, "answer.json"), "wb") as so, open(os.path.join(out_dir, "stderr.txt"), "wb") as se:
-        rc = subprocess.call(cmd, stdout=so, stderr=se, env=env, cwd=out_dir)
+        proc = subprocess.Popen(cmd, stdout=so, stderr=se, env=env, cwd=out_dir)
+        while proc.poll() is None:
+            try:
+                with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                    kid = f.read().split()[0]
+                with open(f"/proc/{kid}/status") as f:
+                    rss_kb = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+                done = sp.n - sp.dels.count(0)
+                timeline.append((round(time.monotonic() - t), round(rss_kb / 1024, 1), done))
+            except (OSError, IndexError, StopIteration):
+                pass
+            for _ in range(50):
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        rc = proc.returncode
     wall = time.monotonic() - t
     server.shutdown()
     err = open(os.path.join(out_dir, "stderr.txt"), errors="replace").read()
@@ -648,18 +674,23 @@ def run(args):
     except ValueError:
         doc = {}
     journal = {k: len(v[0]) for k, v in st.objects.items() if "/runs/" in k}
-    parts = Counter(re.sub(r"-\d+\.json$", "", k.rsplit("/", 1)[1]) for k in journal)
+    part_of = lambda k: re.sub(r"-\d+\.json$", "", k.rsplit("/", 1)[1])
+    parts = Counter(part_of(k) for k in journal)
     res = {
-        "shape": args.shape, "objects": sp.n, "purge": args.purge, "exit": rc,
+        "shape": args.shape, "objects": sp.n, "versioned": not args.unversioned, "purge": args.purge, "exit": rc,
         "peak_rss_mb": round(int(rss.group(1)) / 1024, 1) if rss else None,
         "wall": elapsed.group(1) if elapsed else f"{wall:.1f} s", "wall_s": round(wall, 1),
         "deleted_objects": doc.get("deleted_objects"),
         "json_answer_bytes": len(answer),
         "journal_objects": len(journal), "journal_bytes": sum(journal.values()),
         "journal_parts": dict(parts),
+        "journal_part_bytes": {name: {"n": parts[name], "max": max(v for k, v in journal.items() if part_of(k) == name),
+                                      "sum": sum(v for k, v in journal.items() if part_of(k) == name)}
+                               for name in parts},
         "state_puts": sum(st.puts.values()), "state_put_bytes": st.put_bytes, "refused_412": st.refused,
         "requests": dict(sorted(st.ops.items())),
         "unhandled": st.unhandled,
+        "rss_timeline_s_mb_deleted": timeline,
     }
     doomed = set(range(len(sizes) - 1))
     ok, lines = check(sp, doomed, args.purge)
@@ -750,6 +781,7 @@ def main():
     r.add_argument("shape")
     r.add_argument("--purge", action="store_true")
     r.add_argument("--log", action="store_true")
+    r.add_argument("--unversioned", action="store_true")
     r.add_argument("--out")
     ls = sub.add_parser("localstack")
     ls.add_argument("binary")
