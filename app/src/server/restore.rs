@@ -18,15 +18,7 @@ impl AppState {
         let actor = user.into();
         let user = actor.name.as_str();
         self.refuse_if_read_only()?;
-        let Some(journal) = self.config.audit.clone() else {
-            return Err(AppError::new(
-                "no audit log is configured: restores are refused",
-            ));
-        };
-        let c = match run.parse::<i64>() {
-            Ok(n) => self.local_run(&journal, n)?,
-            Err(_) => self.journalled_run(run).await?,
-        };
+        let (journal, c) = self.target(run).await?;
         if confirm.trim() != c.name {
             return Err(AppError(format!(
                 "type the bucket name '{}' to confirm; nothing was restored",
@@ -54,9 +46,13 @@ impl AppState {
         Ok(done.record)
     }
 
-    /// Record `n` of this server's audit log, and the configured bucket it ran on.
     /// The `--bucket` key run `run` (a record number or a journal run id) was on.
     pub async fn restore_target(&self, run: &str) -> Result<String, AppError> {
+        Ok(self.target(run).await?.1.key)
+    }
+
+    /// The audit log restores are recorded in, and the configured bucket run `run` was on.
+    async fn target(&self, run: &str) -> Result<(Arc<audit::AuditLog>, BucketConfig), AppError> {
         let Some(journal) = self.config.audit.clone() else {
             return Err(AppError::new(
                 "no audit log is configured: restores are refused",
@@ -66,9 +62,10 @@ impl AppState {
             Ok(n) => self.local_run(&journal, n)?,
             Err(_) => self.journalled_run(run).await?,
         };
-        Ok(c.key)
+        Ok((journal, c))
     }
 
+    /// Record `n` of this server's audit log, and the configured bucket it ran on.
     fn local_run(&self, journal: &audit::AuditLog, n: i64) -> Result<BucketConfig, AppError> {
         let record = journal.get(n).map_err(AppError::new)?;
         let rec = record
