@@ -116,6 +116,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.undoable = deletion(&planned) == Deletion::Marked;
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;
+        note_success(&planned.bucket, &record).await;
         return Ok(Report {
             planned,
             record,
@@ -197,6 +198,9 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         Err(e) => Some(e),
     };
     release(&bucket, &lease).await;
+    if record.status == Status::Finished {
+        note_success(&bucket, &record).await;
+    }
     ctx.notifier.send(&record).await;
     if let Some(e) = &journal_error {
         tracing::error!(error = %e, "the apply ran but its audit record could not be completed");
@@ -207,6 +211,18 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         record,
         journal_error,
     })
+}
+
+/// Notes a run that ended well, for `check` and the dashboard's "last successful run".
+pub async fn note_success(bucket: &bucket::Bucket, record: &Record) {
+    let last = crate::health::LastSuccess {
+        source: record.source.clone(),
+        at: record.started_at,
+        who: record.who.clone(),
+        run: record.run.clone(),
+        deleted_deployments: record.deleted.len() as u64,
+    };
+    crate::health::note_success(bucket, &last).await;
 }
 
 /// Takes the bucket's lease for this run, or says who holds it.

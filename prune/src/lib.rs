@@ -18,6 +18,7 @@ pub mod approval;
 mod check;
 mod doc;
 pub mod expire;
+pub mod health;
 pub mod journal;
 mod notify;
 mod pins;

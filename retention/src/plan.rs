@@ -22,9 +22,10 @@ use std::collections::BTreeSet;
 /// at `now`. Order is newest date first, equal dates by id ascending. The steps are in
 /// [`steps`], each with its own tests.
 pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan {
-    let (dated, mut warnings) = steps::dated_newest_first(inventory, &policy.date_source);
+    let (dated, mut warnings) = steps::dated_newest_first(inventory, policy);
     let mut walk = steps::Walk::new(inventory, policy, now);
     let entries: Vec<Entry> = dated.iter().map(|d| walk.entry(d)).collect();
+    warnings.extend(steps::future_dates(&entries));
     warnings.extend(walk.ties());
     warnings.extend(walk.unmatched());
     warnings.extend(steps::input_warnings(inventory, policy, now));

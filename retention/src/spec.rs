@@ -1,7 +1,9 @@
 //! One way to build a [`Policy`] from what a front end gathered (flags, environment, an event,
 //! the dashboard's dialog), and the rule for overlays that may only narrow it.
 
-use crate::{DateSource, DeploymentId, Glob, Policy, Retain, Rules, Span, DEFAULT_MAX_DELETE};
+use crate::{
+    DateSource, DeploymentId, Glob, MetaFallback, Policy, Retain, Rules, Span, DEFAULT_MAX_DELETE,
+};
 
 /// The policy options as given; unset fields take their defaults in [`PolicySpec::build`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,6 +14,8 @@ pub struct PolicySpec {
     pub pins: Vec<DeploymentId>,
     pub excludes: Vec<Glob>,
     pub date_source: Option<DateSource>,
+    /// A `meta:` date absent or unparsable: dated by this instead of kept as unknown.
+    pub meta_fallback: Option<MetaFallback>,
     pub purge_versions: Option<bool>,
     pub max_delete: Option<u64>,
     /// Rules (a policy file): instead of `retain` and a minimum age.
@@ -55,6 +59,7 @@ impl From<&Policy> for PolicySpec {
             pins: p.pins.clone(),
             excludes: p.excludes.clone(),
             date_source: Some(p.date_source.clone()),
+            meta_fallback: p.meta_fallback,
             purge_versions: Some(p.purge_versions),
             max_delete: p.max_delete,
         }
@@ -86,6 +91,7 @@ impl PolicySpec {
         p.pins = dedup(&self.pins);
         p.excludes = dedup(&self.excludes);
         p.date_source = self.date_source.clone().unwrap_or_default();
+        p.meta_fallback = self.meta_fallback;
         p.purge_versions = self.purge_versions.unwrap_or(false);
         p.max_delete = Some(self.max_delete.unwrap_or(DEFAULT_MAX_DELETE));
         Ok(p)
@@ -150,6 +156,17 @@ impl PolicySpec {
                 )
             }
             (_, Some(d)) => out.date_source = Some(d.clone()),
+            _ => {}
+        }
+        match (self.meta_fallback, over.meta_fallback) {
+            (base, Some(m)) if base != Some(m) => {
+                return widen(
+                    "meta_fallback",
+                    format!(
+                        "dating unknown dates by the {m} object is not configured (they are kept)"
+                    ),
+                )
+            }
             _ => {}
         }
         if over.purge_versions == Some(true) && self.purge_versions != Some(true) {

@@ -232,8 +232,43 @@ pub enum DateOrigin {
     Newest,
     Oldest,
     Meta,
-    /// `meta:KEY` was asked for but absent or unparsable; `newest` was used.
+    /// `meta:KEY` was asked for but absent or unparsable; `--meta-fallback` dated it by its
+    /// objects.
     MetaFallback,
+    /// `meta:KEY` was asked for but absent or unparsable, and no fallback was given: its date is
+    /// unknown, so it is kept (shown at its newest object's date).
+    Unknown,
+}
+
+/// What dates a deployment whose `meta:` date is absent or unparsable (`--meta-fallback`);
+/// without one it is kept, its date unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetaFallback {
+    /// Its newest object's LastModified.
+    Newest,
+    /// Its oldest object's LastModified.
+    Oldest,
+}
+
+impl FromStr for MetaFallback {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "newest" => Ok(MetaFallback::Newest),
+            "oldest" => Ok(MetaFallback::Oldest),
+            _ => Err(format!("'{s}': expected newest or oldest")),
+        }
+    }
+}
+
+impl fmt::Display for MetaFallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MetaFallback::Newest => "newest",
+            MetaFallback::Oldest => "oldest",
+        })
+    }
 }
 
 /// How many of the newest deployments always survive: at least one, by construction.
@@ -328,6 +363,9 @@ pub struct Policy {
     /// Blast-radius guard: a plan deleting more deployments than this may not be applied.
     #[serde(default)]
     pub max_delete: Option<u64>,
+    /// A `meta:` date that is absent or unparsable: dated by this instead of kept as unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_fallback: Option<MetaFallback>,
     /// Rules (`--policy FILE`): when set, they decide instead of `retain` and `keep_within`,
     /// which then hold the smallest `retain` of any rule and nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -344,6 +382,7 @@ impl Policy {
             date_source: DateSource::Newest,
             purge_versions: false,
             max_delete: None,
+            meta_fallback: None,
             rules: None,
         }
     }
@@ -381,7 +420,11 @@ impl fmt::Display for Policy {
             let ex: Vec<&str> = self.excludes.iter().map(|p| p.as_str()).collect();
             write!(f, ", not managed: {}", ex.join(", "))?;
         }
-        write!(f, " (dates: {})", self.date_source)
+        write!(f, " (dates: {}", self.date_source)?;
+        if let (DateSource::Meta(_), Some(by)) = (&self.date_source, self.meta_fallback) {
+            write!(f, ", else the {by} object's")?;
+        }
+        f.write_str(")")
     }
 }
 

@@ -1,7 +1,7 @@
 //! The command line: every subcommand's flags, and the few conversions into engine types.
 
 use clap::{Args, Parser, Subcommand};
-use retention::{DateSource, DeploymentId, Glob, Retain, Span};
+use retention::{DateSource, DeploymentId, Glob, MetaFallback, Retain, Span};
 
 /// `s3-prune --version`: the version and the commit it was built from.
 pub const VERSION: &str = concat!(
@@ -45,6 +45,10 @@ pub enum Command {
     /// first, whichever front end or machine ran them. Without a bucket: this machine's
     /// local audit log (SQLite) as JSON lines.
     History(HistoryArgs),
+    /// Whether the bucket keeps its policy: exit 0 when it does, 1 when a deletion is overdue
+    /// (allowed by the policy for longer than --overdue-after) or no run ended well within
+    /// --last-run-within, 2 when it cannot tell. For cron, monitors and CI.
+    Check(CheckArgs),
     /// Undo an apply on a versioned bucket: remove the delete markers it made, so every object
     /// of its deployments is back with its content.
     Restore(RestoreArgs),
@@ -68,6 +72,7 @@ impl Command {
     pub fn endpoint_mut(&mut self) -> Option<&mut Endpoint> {
         match self {
             Command::Plan(a) => Some(&mut a.endpoint),
+            Command::Check(a) => Some(&mut a.plan.endpoint),
             Command::Apply(a) => Some(&mut a.plan.endpoint),
             Command::Serve(a) => Some(&mut a.endpoint),
             Command::Demo(a) => Some(&mut a.endpoint),
@@ -84,6 +89,7 @@ impl Command {
         match self {
             Command::Plan(a) => Some(a),
             Command::Apply(a) => Some(&mut a.plan),
+            Command::Check(a) => Some(&mut a.plan),
             _ => None,
         }
     }
@@ -225,6 +231,10 @@ pub struct PlanArgs {
     /// Where a deployment's date comes from: newest (default), oldest or meta:KEY.
     #[arg(long)]
     pub date_source: Option<DateSource>,
+    /// With --date-source meta:KEY, a deployment whose KEY is missing or unparsable is kept
+    /// (its date unknown); this dates it by its newest or oldest object instead.
+    #[arg(long, value_name = "newest|oldest")]
+    pub meta_fallback: Option<MetaFallback>,
     /// On a versioned bucket, also remove every version and delete marker of deleted deployments.
     #[arg(long)]
     pub purge_versions: bool,
@@ -279,6 +289,7 @@ impl PlanArgs {
             pins: self.pins.clone(),
             excludes: self.excludes.clone(),
             date_source: self.date_source.clone(),
+            meta_fallback: self.meta_fallback,
             purge_versions: Some(self.purge_versions),
             max_delete: self.max_delete,
             rules: self.policy.clone(),
@@ -380,6 +391,18 @@ impl AuditArgs {
         let path = self.audit_db.clone().unwrap_or_else(audit::default_path);
         Ok(audit::AuditLog::open(&path)?)
     }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// A deletion the policy has allowed for longer than this is overdue (e.g. 2d, 36h).
+    #[arg(long, value_name = "SPAN", default_value = "2d")]
+    pub overdue_after: Span,
+    /// Also behind when no run (any front end) ended well within this span (e.g. 2d).
+    #[arg(long, value_name = "SPAN")]
+    pub last_run_within: Option<Span>,
 }
 
 #[derive(Args, Debug, Clone)]

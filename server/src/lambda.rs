@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use bucket::{Progress, Target};
 use lambda_runtime::{service_fn, LambdaEvent};
 use prune::{LogJournal, PlanDoc, PolicySpec, ScanSettings};
-use retention::{DateSource, DeploymentId, Glob, Retain, Span};
+use retention::{DateSource, DeploymentId, Glob, MetaFallback, Retain, Span};
 use serde::Deserialize;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -34,6 +34,9 @@ pub struct Job {
     pub keep_within: Option<String>,
     pub prefix: Option<String>,
     pub date_source: Option<String>,
+    /// `newest` or `oldest`: what dates a deployment whose `meta:` date is missing (default:
+    /// none, it is kept).
+    pub meta_fallback: Option<String>,
     pub pins: Option<Vec<String>>,
     pub excludes: Option<Vec<String>>,
     pub live_pointer: Option<String>,
@@ -104,6 +107,7 @@ impl Configured {
             keep_within: env("S3_PRUNE_KEEP_WITHIN"),
             prefix: env("S3_PRUNE_PREFIX"),
             date_source: env("S3_PRUNE_DATE_SOURCE"),
+            meta_fallback: env("S3_PRUNE_META_FALLBACK"),
             pins: env_list("S3_PRUNE_PINS"),
             excludes: env_list("S3_PRUNE_EXCLUDES"),
             live_pointer: env("S3_PRUNE_LIVE_POINTER"),
@@ -231,6 +235,12 @@ impl Job {
                 .as_deref()
                 .map(str::parse::<DateSource>)
                 .transpose()?,
+            meta_fallback: self
+                .meta_fallback
+                .as_deref()
+                .map(str::parse::<MetaFallback>)
+                .transpose()
+                .map_err(|e| anyhow!("meta_fallback {e}"))?,
             purge_versions: self.purge_versions,
             max_delete: self.max_delete,
             rules: self

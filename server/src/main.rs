@@ -4,6 +4,7 @@
 
 mod args;
 mod auth;
+mod check;
 mod config;
 mod demo;
 mod lambda;
@@ -65,6 +66,7 @@ async fn main() -> ExitCode {
         args::Command::Pin(a) => run::pin(a, true).await,
         args::Command::Unpin(a) => run::pin(a, false).await,
         args::Command::History(a) => run::history(a).await,
+        args::Command::Check(a) => Ok(check::check(a).await),
         args::Command::Restore(a) => restore::restore(a).await,
         args::Command::UndoWindow(a) => restore::undo_window(a).await,
         args::Command::Lambda => lambda::run().await,

@@ -119,7 +119,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
             // What the person sees must pass too, or they would confirm a plan that cannot run.
             let seen = prune::check(planned, None)?;
             if seen.doomed().is_empty() && !args.lifecycle.via_lifecycle {
-                return nothing_to_delete(&seen, a.json);
+                return nothing_to_delete(&seen, a.json).await;
             }
             confirm(&seen)?;
             // Bind to what they confirmed: a fresh scan must yield exactly it.
@@ -129,7 +129,7 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     };
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
     if checked.doomed().is_empty() && !args.lifecycle.via_lifecycle {
-        return nothing_to_delete(&checked, a.json);
+        return nothing_to_delete(&checked, a.json).await;
     }
     let who = approval_demanded(&bucket, checked.doomed().len(), args.without_approval).await?;
     // No record, no deletion: the audit log must be writable before anything is deleted.
@@ -192,7 +192,16 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
 /// `apply` deleted what it could, and left deployments whole that changed since the plan.
 pub const EXIT_CHANGED: u8 = 3;
 
-fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
+/// A run with nothing to delete ended well: noted for `check`, then said.
+async fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
+    let last = prune::health::LastSuccess {
+        source: "cli".into(),
+        at: chrono::Utc::now(),
+        who: crate::who::os_account(),
+        run: None,
+        deleted_deployments: 0,
+    };
+    prune::health::note_success(&checked.planned().bucket, &last).await;
     if json {
         println!(
             "{}",

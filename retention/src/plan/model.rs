@@ -68,7 +68,16 @@ pub enum Reason {
     },
     /// Under rules, no rule's `match` matches its id: kept.
     NoRule,
+    /// `meta:KEY` is absent or unparsable and no `--meta-fallback` was given: its date is
+    /// unknown, so it is kept (not ranked).
+    DateUnknown { key: String },
+    /// Dated more than [`FUTURE_SLACK_SECS`] ahead of now (a wrong clock or metadata): kept
+    /// (not ranked) until its date is believable.
+    FutureDate,
 }
+
+/// How far ahead of now a date may be before it is not believed (clocks drift a little).
+pub const FUTURE_SLACK_SECS: i64 = 5 * 60;
 
 /// Which rule, and which of its groups, ranked a deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +123,13 @@ impl fmt::Display for Reason {
             Reason::Live { from: None, .. } => f.write_str("keep: live"),
             Reason::Live { from: Some(k), .. } => write!(f, "keep: live (referenced by {k})"),
             Reason::NoRule => f.write_str("keep: no rule matches"),
+            Reason::DateUnknown { key } => {
+                write!(
+                    f,
+                    "keep: date unknown (metadata '{key}' absent or unreadable)"
+                )
+            }
+            Reason::FutureDate => f.write_str("keep: dated in the future"),
             Reason::Newest {
                 rank,
                 retain,
@@ -174,6 +190,10 @@ pub struct Entry {
     /// Under rules: its group within that rule (null when the rule has no group pattern).
     #[serde(default)]
     pub group: Option<String>,
+    /// A deleted deployment: since when the policy has allowed it (the later of its minimum
+    /// age passing and the newer deployment that took it past `retain` arriving).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletable_since: Option<DateTime<Utc>>,
 }
 
 impl Entry {
@@ -184,17 +204,34 @@ impl Entry {
     }
 }
 
+fn newest() -> crate::MetaFallback {
+    crate::MetaFallback::Newest
+}
+
 /// A thing the user should know before applying.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Warning {
     /// Deployments with equal dates were ordered by id.
     TieBroken { ids: Vec<DeploymentId> },
-    /// `meta:KEY` was absent or unparsable; the newest LastModified was used.
+    /// `meta:KEY` was absent or unparsable; `--meta-fallback` dated it by its objects.
     MetaFallback {
         id: DeploymentId,
         key: String,
         problem: String,
+        #[serde(default = "newest")]
+        by: crate::MetaFallback,
+    },
+    /// `meta:KEY` was absent or unparsable and no fallback was given: kept, date unknown.
+    DateUnknown {
+        id: DeploymentId,
+        key: String,
+        problem: String,
+    },
+    /// Dated in the future: kept until its date is believable.
+    FutureDate {
+        id: DeploymentId,
+        date: DateTime<Utc>,
     },
     /// A `--pin` names no deployment in the bucket.
     PinMatchesNothing { id: DeploymentId },
@@ -222,9 +259,24 @@ impl fmt::Display for Warning {
                 let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
                 write!(f, "same date for {}: ordered by id", ids.join(", "))
             }
-            Warning::MetaFallback { id, key, problem } => write!(
+            Warning::MetaFallback {
+                id,
+                key,
+                problem,
+                by,
+            } => write!(
                 f,
-                "{id}: metadata '{key}' {problem}; dated by its newest object instead"
+                "{id}: metadata '{key}' {problem}; dated by its {by} object instead"
+            ),
+            Warning::DateUnknown { id, key, problem } => write!(
+                f,
+                "{id}: metadata '{key}' {problem}, so its date is unknown: kept \
+                 (--meta-fallback newest or oldest dates it by its objects instead)"
+            ),
+            Warning::FutureDate { id, date } => write!(
+                f,
+                "{id} is dated {} UTC, in the future: kept until then (a wrong clock or metadata?)",
+                crate::span::minute_utc(date)
             ),
             Warning::PinMatchesNothing { id } => write!(f, "pin '{id}' matches no deployment"),
             Warning::ExcludeMatchesNothing { pattern } => {
@@ -358,6 +410,21 @@ impl Plan {
 
     pub fn to_delete(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.action == Action::Delete)
+    }
+
+    /// Deletions the policy has allowed for longer than `after` at the plan's `now`: cleanup
+    /// is behind (a job that stopped, or fails every night). Longest overdue first.
+    pub fn overdue(&self, after: Span) -> Vec<&Entry> {
+        let after = chrono::Duration::seconds(i64::try_from(after.as_secs()).unwrap_or(i64::MAX));
+        let mut late: Vec<&Entry> = self
+            .to_delete()
+            .filter(|e| {
+                e.deletable_since
+                    .is_some_and(|since| self.now.signed_duration_since(since) > after)
+            })
+            .collect();
+        late.sort_by_key(|e| (e.deletable_since, e.id.clone()));
+        late
     }
 
     /// A short hex fingerprint of the policy and the deletion set, for audit records and for

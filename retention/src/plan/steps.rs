@@ -3,9 +3,12 @@
 //! its rank within its rule and group and the verdict of that rank; then the warnings about the
 //! input, the totals and what blocks the plan. Each is a small function with its own tests.
 
-use super::{Action, Block, Entry, Reason, RuleSummary, Scope, Summary, Totals, Warning};
+use super::{
+    Action, Block, Entry, Reason, RuleSummary, Scope, Summary, Totals, Warning, FUTURE_SLACK_SECS,
+};
 use crate::{
-    DateOrigin, DateSource, Deployment, DeploymentId, Inventory, Policy, Span, Versioning,
+    DateOrigin, DateSource, Deployment, DeploymentId, Inventory, MetaFallback, Policy, Span,
+    Versioning,
 };
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -18,17 +21,18 @@ pub(super) struct Dated<'a> {
 }
 
 /// Step 1: every deployment's date, newest first (equal dates by id ascending: one total
-/// order for ranking and display), and a warning per `meta:` date that fell back, in that
-/// order — so the plan does not depend on the order of the listing.
+/// order for ranking and display), and a warning per `meta:` date that fell back or is
+/// unknown, in that order — so the plan does not depend on the order of the listing.
 pub(super) fn dated_newest_first<'a>(
     inventory: &'a Inventory,
-    source: &DateSource,
+    policy: &Policy,
 ) -> (Vec<Dated<'a>>, Vec<Warning>) {
     let mut dated: Vec<(Dated, Option<Warning>)> = inventory
         .deployments
         .iter()
         .map(|d| {
-            let (date, origin, warning) = resolve_date(d, source);
+            let (date, origin, warning) =
+                resolve_date(d, &policy.date_source, policy.meta_fallback);
             (Dated { d, date, origin }, warning)
         })
         .collect();
@@ -37,11 +41,13 @@ pub(super) fn dated_newest_first<'a>(
     (dated.into_iter().map(|(d, _)| d).collect(), warnings)
 }
 
-/// One deployment's date from the date source; a `meta:` date that is absent or unreadable
-/// falls back to the newest LastModified, with a warning.
+/// One deployment's date from the date source. A `meta:` date that is absent or unreadable is
+/// dated by its objects when `fallback` says so (with a warning); otherwise its date is
+/// unknown (it is shown at its newest object's date, and kept).
 pub(super) fn resolve_date(
     d: &Deployment,
     source: &DateSource,
+    fallback: Option<MetaFallback>,
 ) -> (DateTime<Utc>, DateOrigin, Option<Warning>) {
     match source {
         DateSource::Newest => (d.newest, DateOrigin::Newest, None),
@@ -54,12 +60,27 @@ pub(super) fn resolve_date(
                     Err(_) => format!("'{raw}' is not an RFC 3339 date"),
                 },
             };
-            let w = Warning::MetaFallback {
-                id: d.id.clone(),
-                key: key.clone(),
-                problem,
-            };
-            (d.newest, DateOrigin::MetaFallback, Some(w))
+            let (id, key) = (d.id.clone(), key.clone());
+            match fallback {
+                None => (
+                    d.newest,
+                    DateOrigin::Unknown,
+                    Some(Warning::DateUnknown { id, key, problem }),
+                ),
+                Some(by) => {
+                    let date = match by {
+                        MetaFallback::Newest => d.newest,
+                        MetaFallback::Oldest => d.oldest,
+                    };
+                    let w = Warning::MetaFallback {
+                        id,
+                        key,
+                        problem,
+                        by,
+                    };
+                    (date, DateOrigin::MetaFallback, Some(w))
+                }
+            }
         }
     }
 }
@@ -82,8 +103,9 @@ pub(super) struct Walk<'a> {
     pins: BTreeSet<&'a DeploymentId>,
     /// Stored pins carry a note; a --pin of the same id adds nothing.
     stored: BTreeMap<&'a DeploymentId, &'a str>,
-    /// Per rule, the rank reached in each group.
-    ranks: Vec<HashMap<String, u64>>,
+    /// Per rule and group, the dates ranked so far (newest first: the rank reached is the
+    /// length; the date at rank r tells when the deployments below it fell back a place).
+    ranks: Vec<HashMap<String, Vec<DateTime<Utc>>>>,
     /// Per entry, the index of the rule that decided it.
     decided: Vec<Option<usize>>,
     ranked_dates: Vec<(DateTime<Utc>, &'a DeploymentId)>,
@@ -113,7 +135,8 @@ impl<'a> Walk<'a> {
     /// The entry of the next deployment (newest first).
     pub fn entry(&mut self, x: &Dated<'a>) -> Entry {
         let age_secs = (self.now - x.date).num_seconds();
-        let (reason, decider) = match self.guard(&x.d.id) {
+        let mut deletable_since = None;
+        let (reason, decider) = match self.guard(x) {
             Some(reason) => (reason, None),
             None => match self.decider(&x.d.id) {
                 None => (Reason::NoRule, None),
@@ -121,6 +144,9 @@ impl<'a> Walk<'a> {
                     let rank = self.rank(&by, x);
                     let live = live_source(self.inventory, &x.d.id);
                     let reason = verdict(rank, &by, age_secs, live);
+                    if reason.action() == Action::Delete {
+                        deletable_since = Some(self.deletable_since(&by, rank, x.date));
+                    }
                     (reason, Some(by))
                 }
             },
@@ -141,12 +167,14 @@ impl<'a> Walk<'a> {
             reason,
             rule,
             group,
+            deletable_since,
         }
     }
 
-    /// An exclude or a pin keeps `id` whatever its rank (and it is not ranked).
-    fn guard(&mut self, id: &DeploymentId) -> Option<Reason> {
-        let p = self.policy;
+    /// An exclude, a pin, an unknown date or one in the future keeps a deployment whatever its
+    /// rank (and it is not ranked).
+    fn guard(&mut self, x: &Dated) -> Option<Reason> {
+        let (p, id) = (self.policy, &x.d.id);
         if let Some(i) = p.excludes.iter().position(|g| g.matches(id.as_str())) {
             self.excludes_used[i] = true;
             return Some(Reason::Excluded {
@@ -157,9 +185,14 @@ impl<'a> Walk<'a> {
             let note = (!note.is_empty()).then(|| note.to_string());
             return Some(Reason::Pinned { note });
         }
-        self.pins
-            .contains(id)
-            .then_some(Reason::Pinned { note: None })
+        if self.pins.contains(id) {
+            return Some(Reason::Pinned { note: None });
+        }
+        if x.origin == DateOrigin::Unknown {
+            let key = p.date_source.meta_key().unwrap_or_default().to_string();
+            return Some(Reason::DateUnknown { key });
+        }
+        ((x.date - self.now).num_seconds() > FUTURE_SLACK_SECS).then_some(Reason::FutureDate)
     }
 
     /// The one implicit rule (RETAIN, keep_within), or the first rule matching `id` and its
@@ -194,13 +227,32 @@ impl<'a> Walk<'a> {
             .and_then(|s| s.group.as_deref())
             .unwrap_or("");
         // Looked up by &str: no allocation per deployment.
-        let rank = match groups.get_mut(key) {
+        let dates = match groups.get_mut(key) {
             Some(r) => r,
-            None => groups.entry(key.to_string()).or_insert(0),
+            None => groups.entry(key.to_string()).or_default(),
         };
-        *rank += 1;
+        dates.push(x.date);
         self.ranked_dates.push((x.date, &x.d.id));
-        *rank
+        dates.len() as u64
+    }
+
+    /// Since when the deployment at `rank` (dated `date`) may go: the later of its minimum age
+    /// passing and the arrival of the `retain`-th newer deployment of its group, which took it
+    /// past the newest `retain`.
+    fn deletable_since(&self, by: &Decider, rank: u64, date: DateTime<Utc>) -> DateTime<Utc> {
+        let key = by
+            .scope
+            .as_ref()
+            .and_then(|s| s.group.as_deref())
+            .unwrap_or("");
+        let pushed_out = usize::try_from(rank.saturating_sub(by.retain + 1))
+            .ok()
+            .and_then(|i| self.ranks[by.index].get(key)?.get(i).copied())
+            .unwrap_or(date);
+        let old_enough = by.keep_within.map_or(date, |w| {
+            date + chrono::Duration::seconds(i64::try_from(w.as_secs()).unwrap_or(i64::MAX / 2))
+        });
+        pushed_out.max(old_enough).max(date)
     }
 
     /// Ranked deployments with equal dates: the order (and maybe the verdict) hinged on the id.
@@ -343,6 +395,18 @@ pub(super) fn input_warnings(
         });
     }
     w
+}
+
+/// Deployments dated in the future, kept until their date is believable.
+pub(super) fn future_dates(entries: &[Entry]) -> Vec<Warning> {
+    entries
+        .iter()
+        .filter(|e| e.reason == Reason::FutureDate)
+        .map(|e| Warning::FutureDate {
+            id: e.id.clone(),
+            date: e.date,
+        })
+        .collect()
 }
 
 /// Step 4: kept and deleted totals (and the loose objects, never deleted).

@@ -199,6 +199,7 @@ fn date_sources() {
 
     // meta: the recorded deploy time wins; absent or garbage falls back with a warning.
     pol.date_source = DateSource::Meta("deployed-at".into());
+    pol.meta_fallback = Some(crate::MetaFallback::Newest);
     let mut m1 = dep("m1", 0);
     m1.meta = Some("2026-01-01T00:00:00Z".into());
     let mut m2 = dep("m2", 0);
@@ -401,15 +402,28 @@ fn empty_inventory_plans_nothing() {
 }
 
 #[test]
-fn future_dates_are_young() {
+fn future_dates_are_kept_and_take_no_rank() {
+    // Before issue 28 they were ranked: "future" took the one place and pushed the newest
+    // real deployment out. A date days ahead is a wrong clock; it is kept until believable.
     let mut pol = policy(1);
     pol.keep_within = Some(Span::from_days(1));
-    let p = plan(&inv(vec![dep("soon", -1), dep("future", -3)]), &pol, t0());
-    assert_eq!(p.entries[0].id.as_str(), "future");
-    assert_eq!(p.entries[1].id.as_str(), "soon");
+    let p = plan(
+        &inv(vec![dep("soon", -1), dep("future", -3), dep("real", 2)]),
+        &pol,
+        t0(),
+    );
+    let got: Vec<(&str, String)> = p
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.reason_text()))
+        .collect();
     assert_eq!(
-        p.entries[1].reason_text(),
-        "keep: dated in the future, younger than 1 d"
+        got,
+        [
+            ("future", "keep: dated in the future".to_string()),
+            ("soon", "keep: dated in the future".to_string()),
+            ("real", "keep: newest 1 of 1".to_string()),
+        ]
     );
 }
 
@@ -479,6 +493,7 @@ pub(super) fn arb_policy() -> impl Strategy<Value = Policy> {
             },
             purge_versions: false,
             max_delete: None,
+            meta_fallback: None,
             rules: None,
         })
 }

@@ -141,6 +141,9 @@ async fn meta_dates_order_deployments_by_recorded_deploy_time() {
         "30",
         "--date-source",
         "meta:deployed-at",
+        // Dated by its newest object instead of kept as unknown (see check.rs for the default).
+        "--meta-fallback",
+        "newest",
         "--localstack",
         "--json",
     ]);

@@ -5,6 +5,7 @@ mod common;
 mod proxy;
 
 mod approval;
+mod check;
 mod cli;
 mod config;
 mod engine;

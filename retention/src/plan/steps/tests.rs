@@ -14,7 +14,7 @@ fn policy(retain: u64) -> Policy {
 }
 
 fn walk_ids(i: &Inventory, p: &Policy) -> Vec<(String, Reason)> {
-    let (dated, _) = dated_newest_first(i, &p.date_source);
+    let (dated, _) = dated_newest_first(i, p);
     let mut walk = Walk::new(i, p, t0());
     dated
         .iter()
@@ -26,10 +26,17 @@ fn walk_ids(i: &Inventory, p: &Policy) -> Vec<(String, Reason)> {
 #[test]
 fn dates_order_newest_first_and_equal_dates_by_id_whatever_the_listing_order() {
     let i = inv(vec![dep("b", 1), dep("c", 5), dep("a", 1)]);
-    let (dated, warnings) = dated_newest_first(&i, &DateSource::Newest);
+    let (dated, warnings) = dated_newest_first(&i, &policy(1));
     let ids: Vec<&str> = dated.iter().map(|d| d.d.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c"]);
     assert!(warnings.is_empty());
+}
+
+fn meta_policy(fallback: Option<MetaFallback>) -> Policy {
+    let mut p = policy(1);
+    p.date_source = DateSource::Meta("deployed-at".into());
+    p.meta_fallback = fallback;
+    p
 }
 
 #[test]
@@ -39,7 +46,7 @@ fn a_missing_or_bad_meta_date_falls_back_with_a_warning_in_plan_order() {
     let mut bad = dep("bad", 3);
     bad.meta = Some("yesterday".into());
     let i = inv(vec![bad, dep("absent", 2), good]);
-    let (dated, warnings) = dated_newest_first(&i, &DateSource::Meta("deployed-at".into()));
+    let (dated, warnings) = dated_newest_first(&i, &meta_policy(Some(MetaFallback::Newest)));
     let order: Vec<(&str, DateOrigin)> =
         dated.iter().map(|d| (d.d.id.as_str(), d.origin)).collect();
     assert_eq!(
@@ -55,6 +62,108 @@ fn a_missing_or_bad_meta_date_falls_back_with_a_warning_in_plan_order() {
         about[0].contains("absent") && about[1].contains("'yesterday'"),
         "{about:?}"
     );
+}
+
+#[test]
+fn without_a_fallback_a_missing_or_bad_meta_date_is_unknown_and_kept_unranked() {
+    let mut bad = dep("bad", 30);
+    bad.meta = Some("yesterday".into());
+    let (mut old, mut new) = (dep("old", 20), dep("new", 1));
+    old.meta = Some("2026-10-01T00:00:00Z".into());
+    new.meta = Some("2026-11-20T00:00:00Z".into());
+    let i = inv(vec![bad, dep("absent", 40), old, new]);
+    let p = crate::plan(&i, &meta_policy(None), t0());
+    let got: Vec<(&str, DateOrigin, String)> = p
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.date_origin, e.reason_text()))
+        .collect();
+    let unknown = "keep: date unknown (metadata 'deployed-at' absent or unreadable)".to_string();
+    assert_eq!(
+        got,
+        [
+            ("new", DateOrigin::Meta, "keep: newest 1 of 1".to_string()),
+            ("bad", DateOrigin::Unknown, unknown.clone()),
+            ("absent", DateOrigin::Unknown, unknown),
+            ("old", DateOrigin::Meta, "delete: rank 2 > 1".to_string()),
+        ]
+    );
+    assert!(p.warnings.iter().any(|w| w
+        .to_string()
+        .contains("absent: metadata 'deployed-at' is absent, so its date is unknown: kept")));
+    // With a fallback, the same deployments are dated by their objects and ranked.
+    let p = crate::plan(&i, &meta_policy(Some(MetaFallback::Oldest)), t0());
+    assert_eq!(p.summary.delete.deployments, 3);
+}
+
+#[test]
+fn a_date_in_the_future_is_kept_unranked_with_a_warning() {
+    let mut ahead = dep("ahead", 0);
+    ahead.newest = t0() + chrono::Duration::days(30);
+    let mut slightly = dep("slightly", 0);
+    slightly.newest = t0() + chrono::Duration::minutes(4);
+    let i = inv(vec![ahead, slightly, dep("older", 5)]);
+    let p = crate::plan(&i, &policy(1), t0());
+    let got: Vec<(&str, String)> = p
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.reason_text()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ahead", "keep: dated in the future".to_string()),
+            ("slightly", "keep: newest 1 of 1".to_string()),
+            ("older", "delete: rank 2 > 1".to_string()),
+        ]
+    );
+    assert!(p
+        .warnings
+        .iter()
+        .any(|w| w.to_string().starts_with("ahead is dated")));
+}
+
+#[test]
+fn deletable_since_is_the_later_of_the_min_age_and_the_retain_th_newer_arriving() {
+    // d4 newest … d1 oldest, 10 days apart; retain 2.
+    let i = inv(vec![
+        dep("d1", 40),
+        dep("d2", 30),
+        dep("d3", 20),
+        dep("d4", 10),
+    ]);
+    let at = |days: i64| t0() - chrono::Duration::days(days);
+    let since = |p: &crate::Plan| -> Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> {
+        p.entries
+            .iter()
+            .map(|e| (e.id.to_string(), e.deletable_since))
+            .collect()
+    };
+    let p = crate::plan(&i, &policy(2), t0());
+    // d2 fell out of the newest 2 when d4 arrived; d1 when d3 did.
+    assert_eq!(
+        since(&p),
+        [
+            ("d4".into(), None),
+            ("d3".into(), None),
+            ("d2".into(), Some(at(10))),
+            ("d1".into(), Some(at(20))),
+        ]
+    );
+    // A minimum age of 35 days: d1 (40 days old) only since it turned 35.
+    let mut pol = policy(2);
+    pol.keep_within = Some("35d".parse().unwrap());
+    let p = crate::plan(&i, &pol, t0());
+    assert_eq!(since(&p)[3], ("d1".into(), Some(at(5))));
+    // Overdue after 7 days: only d2 and d1 under retain alone, d1 first.
+    let p = crate::plan(&i, &policy(2), t0());
+    let late: Vec<&str> = p
+        .overdue("7d".parse().unwrap())
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(late, ["d1", "d2"]);
+    assert!(p.overdue("15d".parse().unwrap()).len() == 1);
 }
 
 #[test]
@@ -126,7 +235,7 @@ fn ties_are_reported_once_per_run_of_equal_dates() {
         dep("e", 3),
     ]);
     let p = policy(1);
-    let (dated, _) = dated_newest_first(&i, &p.date_source);
+    let (dated, _) = dated_newest_first(&i, &p);
     let mut walk = Walk::new(&i, &p, t0());
     dated.iter().for_each(|d| {
         walk.entry(d);
@@ -150,7 +259,7 @@ fn pins_and_excludes_that_match_nothing_are_named() {
     let mut p = policy(1);
     p.pins = vec![id("a"), id("typo")];
     p.excludes = vec!["staging-*".parse::<Glob>().unwrap()];
-    let (dated, _) = dated_newest_first(&i, &p.date_source);
+    let (dated, _) = dated_newest_first(&i, &p);
     let mut walk = Walk::new(&i, &p, t0());
     dated.iter().for_each(|d| {
         walk.entry(d);
@@ -189,7 +298,7 @@ fn blocks_stop_a_plan_without_its_live_deployment_or_over_the_guard() {
     let mut p = policy(1);
     p.max_delete = Some(1);
     let entries = {
-        let (dated, _) = dated_newest_first(&i, &p.date_source);
+        let (dated, _) = dated_newest_first(&i, &p);
         let mut walk = Walk::new(&i, &p, t0());
         dated.iter().map(|d| walk.entry(d)).collect::<Vec<_>>()
     };

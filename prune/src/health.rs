@@ -1,0 +1,170 @@
+//! Whether a bucket keeps its policy over time: deletions the policy has allowed for too long
+//! (overdue: cleanup has stopped or fails) and when each front end last ended a run well. Every
+//! apply that ends well — one with nothing to delete too — leaves
+//! `<prefix>.s3-prune/last-success-<source>.json`, so a job that runs every night and finds
+//! nothing due is told apart from one that no longer runs.
+
+use crate::journal;
+use audit::Status;
+use bucket::{Bucket, JournalPlace, S3Error};
+use chrono::{DateTime, Utc};
+use retention::{Entry, Plan, Span};
+use serde::{Deserialize, Serialize};
+
+/// The front ends that run applies.
+pub const SOURCES: [&str; 3] = ["cli", "dashboard", "lambda"];
+
+/// One front end's last run that ended well.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastSuccess {
+    /// `cli`, `dashboard` or `lambda`.
+    pub source: String,
+    pub at: DateTime<Utc>,
+    pub who: String,
+    /// The journalled run, when it deleted something.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    pub deleted_deployments: u64,
+}
+
+fn name(source: &str) -> String {
+    format!("last-success-{source}.json")
+}
+
+/// Notes a run that ended well (best effort: a failure is logged, never fails the run).
+pub async fn note_success(bucket: &Bucket, last: &LastSuccess) {
+    let body = serde_json::to_vec(last).expect("a LastSuccess serializes");
+    if let Err(e) = bucket.write_state(&name(&last.source), body).await {
+        tracing::warn!(error = %e, source = last.source, "the last successful run could not be noted: `check` may call this bucket late");
+    }
+}
+
+/// Each front end's last successful run: from the notes, and from the journal's finished runs
+/// (whichever is newer). Newest first.
+pub async fn last_successes(
+    bucket: &Bucket,
+    place: &JournalPlace,
+) -> Result<Vec<LastSuccess>, S3Error> {
+    let mut found: Vec<LastSuccess> = Vec::new();
+    for source in SOURCES {
+        if let Some(body) = bucket.read_state(&name(source)).await? {
+            if let Ok(last) = serde_json::from_slice::<LastSuccess>(&body) {
+                found.push(last);
+            }
+        }
+    }
+    let history = journal::history(place, 200).await?;
+    for run in history.runs {
+        if run.status != Status::Finished || run.restore_of.is_some() {
+            continue;
+        }
+        let newer = found
+            .iter()
+            .find(|f| f.source == run.source)
+            .is_none_or(|f| f.at < run.started);
+        if newer {
+            found.retain(|f| f.source != run.source);
+            found.push(LastSuccess {
+                source: run.source.clone(),
+                at: run.started,
+                who: run.who.clone(),
+                run: Some(run.id.clone()),
+                deleted_deployments: run.deleted_deployments.len() as u64,
+            });
+        }
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.at));
+    Ok(found)
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// `ok`, or `behind` (something overdue, or no successful run within the window).
+    pub status: HealthStatus,
+    pub overdue_after: Span,
+    /// Deployments deletable for longer than `overdue_after`, longest first.
+    pub overdue: Vec<Overdue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_run_within: Option<Span>,
+    pub last_successes: Vec<LastSuccess>,
+    /// One line each: what is wrong and since when.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Behind,
+}
+
+/// One overdue deployment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overdue {
+    pub id: String,
+    pub deletable_since: DateTime<Utc>,
+    pub bytes: u64,
+}
+
+impl Overdue {
+    fn of(e: &Entry) -> Overdue {
+        Overdue {
+            id: e.id.to_string(),
+            deletable_since: e.deletable_since.unwrap_or(e.date),
+            bytes: e.bytes,
+        }
+    }
+}
+
+/// The verdict on `plan` and the runs on record, at the plan's `now`.
+pub fn health(
+    plan: &Plan,
+    overdue_after: Span,
+    last_run_within: Option<Span>,
+    last_successes: Vec<LastSuccess>,
+) -> Health {
+    let overdue: Vec<Overdue> = plan
+        .overdue(overdue_after)
+        .into_iter()
+        .map(Overdue::of)
+        .collect();
+    let mut problems = Vec::new();
+    if let Some(first) = overdue.first() {
+        problems.push(format!(
+            "{} deployment(s) deletable for more than {overdue_after}: the first, {}, since {} UTC ({} ago)",
+            overdue.len(),
+            first.id,
+            retention::minute_utc(&first.deletable_since),
+            retention::human_age((plan.now - first.deletable_since).num_seconds()),
+        ));
+    }
+    if let Some(window) = last_run_within {
+        let within = |l: &&LastSuccess| {
+            (plan.now - l.at).num_seconds() <= i64::try_from(window.as_secs()).unwrap_or(i64::MAX)
+        };
+        if !last_successes.iter().any(|l| within(&l)) {
+            problems.push(match last_successes.first() {
+                Some(l) => format!(
+                    "no successful run within {window}: the last, from the {}, was {} UTC ({} ago)",
+                    l.source,
+                    retention::minute_utc(&l.at),
+                    retention::human_age((plan.now - l.at).num_seconds()),
+                ),
+                None => format!("no successful run within {window}: none on record"),
+            });
+        }
+    }
+    Health {
+        status: if problems.is_empty() {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Behind
+        },
+        overdue_after,
+        overdue,
+        last_run_within,
+        last_successes,
+        problems,
+    }
+}

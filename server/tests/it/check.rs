@@ -1,0 +1,200 @@
+//! Trust over time (issue 28): `check` says when cleanup is behind its policy — deletions
+//! overdue, no run that ended well — and a deployment whose date is unknown is kept.
+
+use crate::common::{json, s3_prune, s3_prune_env, stderr, stdout};
+use bucket::testkit::{all_keys, fresh_bucket, put_many};
+
+/// Deployments dated by `deployed-at` metadata (LocalStack cannot backdate LastModified).
+async fn dated(b: &bucket::Bucket, deployments: &[(&str, Option<&str>)]) {
+    for (id, at) in deployments {
+        let meta: Vec<(&str, &str)> = at.iter().map(|at| ("deployed-at", *at)).collect();
+        put_many(
+            b,
+            [format!("{id}/index.html"), format!("{id}/app.js")],
+            &meta,
+        )
+        .await;
+    }
+}
+
+fn check(bucket: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "check",
+        bucket,
+        "1",
+        "--date-source",
+        "meta:deployed-at",
+        "--localstack",
+    ];
+    args.extend_from_slice(extra);
+    s3_prune(&args)
+}
+
+#[tokio::test]
+async fn check_exits_1_while_deletions_are_overdue_and_0_once_applied() {
+    let b = fresh_bucket("check-overdue").await;
+    dated(
+        &b,
+        &[
+            ("march", Some("2026-03-01T00:00:00Z")),
+            ("april", Some("2026-04-01T00:00:00Z")),
+            ("may", Some("2026-05-01T00:00:00Z")),
+        ],
+    )
+    .await;
+    // Keep 1: april has been deletable since may arrived (2026-05-01), march since april did.
+    let behind = check(b.name(), &[]);
+    assert_eq!(behind.status.code(), Some(1), "{}", stderr(&behind));
+    let line = stdout(&behind);
+    assert!(
+        line.starts_with("BEHIND: ")
+            && line.contains("2 deployment(s) deletable for more than 2 d")
+            && line.contains("march, since 2026-04-01 00:00 UTC"),
+        "{line}"
+    );
+    let v = json(&check(b.name(), &["--json"]));
+    assert_eq!(v["status"], "behind");
+    let overdue: Vec<&str> = v["overdue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(overdue, ["march", "april"]);
+    assert_eq!(v["overdue"][1]["deletable_since"], "2026-05-01T00:00:00Z");
+    // A generous threshold: not overdue yet.
+    let later = check(b.name(), &["--overdue-after", "400d"]);
+    assert_eq!(later.status.code(), Some(0), "{}", stdout(&later));
+
+    let apply = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--date-source",
+        "meta:deployed-at",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let ok = check(b.name(), &["--last-run-within", "1d"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(
+        stdout(&ok).starts_with(&format!("OK: {} keeps its policy", b.name())),
+        "{}",
+        stdout(&ok)
+    );
+}
+
+#[tokio::test]
+async fn check_is_behind_when_no_run_ended_well_within_the_window_and_a_run_with_nothing_to_delete_counts(
+) {
+    let b = fresh_bucket("check-lastrun").await;
+    dated(&b, &[("only", Some("2026-11-01T00:00:00Z"))]).await;
+    let none = check(b.name(), &["--last-run-within", "2d"]);
+    assert_eq!(none.status.code(), Some(1), "{}", stdout(&none));
+    assert!(
+        stdout(&none).contains("no successful run within 2 d: none on record"),
+        "{}",
+        stdout(&none)
+    );
+    // The nightly job finds nothing due: that is a run that ended well.
+    let nothing = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    assert!(
+        stdout(&nothing).contains("Nothing to delete."),
+        "{}",
+        stdout(&nothing)
+    );
+    let ok = check(b.name(), &["--last-run-within", "2d", "--json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert_eq!(json(&ok)["last_successes"][0]["source"], "cli");
+}
+
+#[tokio::test]
+async fn check_exits_2_when_it_cannot_tell_and_bad_spans_name_their_flag() {
+    let b = fresh_bucket("check-unknown").await;
+    dated(&b, &[("only", Some("2026-11-01T00:00:00Z"))]).await;
+    // Nothing listens there: the scan cannot be made, so it cannot tell.
+    let out = s3_prune_env(
+        &[
+            "check",
+            b.name(),
+            "1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("UNKNOWN: "), "{}", stdout(&out));
+    let bad = s3_prune(&[
+        "check",
+        b.name(),
+        "1",
+        "--localstack",
+        "--overdue-after",
+        "soon",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--overdue-after"), "{}", stderr(&bad));
+}
+
+#[tokio::test]
+async fn a_deployment_without_its_meta_date_is_kept_not_ranked_by_a_reset_clock() {
+    // Before issue 28, "nometa" was dated by its LastModified (now): it took the one place and
+    // "june", the newest real deployment, was deleted.
+    let b = fresh_bucket("meta-unknown").await;
+    dated(
+        &b,
+        &[
+            ("january", Some("2026-01-01T00:00:00Z")),
+            ("nometa", None),
+            ("june", Some("2026-06-01T00:00:00Z")),
+        ],
+    )
+    .await;
+    let plan = s3_prune(&[
+        "plan",
+        b.name(),
+        "1",
+        "--date-source",
+        "meta:deployed-at",
+        "--localstack",
+        "--json",
+    ]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    let v = json(&plan);
+    let got: Vec<(&str, &str)> = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap(), d["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("nometa", "keep"), ("june", "keep"), ("january", "delete")]
+    );
+    assert_eq!(
+        v["deployments"][0]["reason"],
+        "keep: date unknown (metadata 'deployed-at' absent or unreadable)"
+    );
+    let apply = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--date-source",
+        "meta:deployed-at",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let left = all_keys(&b).await;
+    assert!(
+        left.iter().any(|k| k.starts_with("june/"))
+            && left.iter().any(|k| k.starts_with("nometa/"))
+    );
+    assert!(!left.iter().any(|k| k.starts_with("january/")));
+}
