@@ -140,6 +140,15 @@ impl Bucket {
     /// expired lease is taken over with `If-Match` on the ETag read, so two runs that both saw
     /// it expired cannot both win.
     pub async fn take_lease(&self, holder: LeaseHolder) -> Result<Lease, LeaseError> {
+        let mut lease = self.take_lease_unprobed(holder).await?;
+        lease.conditional = self.honours_conditional_writes(&lease.holder()).await?;
+        Ok(lease)
+    }
+
+    /// [`Bucket::take_lease`] without the probe of the server (its `conditional` is `true`
+    /// until [`Bucket::honours_conditional_writes`] says otherwise): the caller runs the probe
+    /// beside its next request instead of before it.
+    pub async fn take_lease_unprobed(&self, holder: LeaseHolder) -> Result<Lease, LeaseError> {
         let key = self.lease_key();
         let etag = match self.put_lease(&holder, None).await? {
             Put::Written(etag) => etag,
@@ -147,7 +156,7 @@ impl Bucket {
                 let (current, etag) = match self.read_lease().await {
                     Ok(Some(found)) => found,
                     // Released between the two requests: try once more from the start.
-                    Ok(None) => return Box::pin(self.take_lease(holder)).await,
+                    Ok(None) => return Box::pin(self.take_lease_unprobed(holder)).await,
                     Err(e) => return Err(e),
                 };
                 let dead = current.is_dead_here(&holder);
@@ -167,16 +176,24 @@ impl Bucket {
                 }
             }
         };
-        // A server that ignores If-None-Match lets this second create through.
-        let conditional = match self.put_lease(&holder, None).await? {
-            Put::Refused => true,
-            Put::Written(_) => false,
-        };
         Ok(Lease {
             key,
             holder: Mutex::new(holder),
             etag: Mutex::new(etag),
-            conditional,
+            conditional: true,
+        })
+    }
+
+    /// Whether the server honours `If-None-Match` on the lease just taken by `holder`: a
+    /// second conditional create must be refused. (A server that ignores it lets this second
+    /// create through: the same holder written again, so nothing is lost.)
+    pub async fn honours_conditional_writes(
+        &self,
+        holder: &LeaseHolder,
+    ) -> Result<bool, LeaseError> {
+        Ok(match self.put_lease(holder, None).await? {
+            Put::Refused => true,
+            Put::Written(_) => false,
         })
     }
 

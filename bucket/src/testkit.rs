@@ -70,9 +70,12 @@ pub async fn remove_keys(b: &Bucket, keys: impl IntoIterator<Item = String>) {
 }
 
 /// s3-prune's own bookkeeping, which every apply and restore now writes: the run journal
-/// (`<prefix>.s3-prune/runs/…`) and the lease. Tests look at what the deployments hold.
+/// (`<prefix>.s3-prune/runs/…`), the lease and the last successful run of each front end.
+/// Tests look at what the deployments hold.
 pub fn is_bookkeeping(key: &str) -> bool {
-    key.contains(".s3-prune/runs/") || key.ends_with(".s3-prune/lease")
+    key.contains(".s3-prune/runs/")
+        || key.ends_with(".s3-prune/lease")
+        || key.contains(".s3-prune/last-success-")
 }
 
 /// The current keys under `prefix`, as listed (one page: up to 1,000), bookkeeping included.

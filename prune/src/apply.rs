@@ -127,9 +127,26 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.run = Some(run.to_string());
     record.host = Some(host());
     let bucket = planned.bucket.clone();
-    let lease = Arc::new(take_lease(&bucket, &record, ctx.require_lease).await?);
     let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
-    let begun = match journal.start(&record, &doomed).await {
+    let (lease, started) = if ctx.require_lease {
+        // Refused where the server ignores conditional writes: probed before anything is
+        // journalled, so a refused run leaves no record.
+        let lease = take_lease(&bucket, &record, true).await?;
+        (lease, journal.start(&record, &doomed).await)
+    } else {
+        // Only a warning hangs on the probe: it goes beside the start record (one round trip
+        // less before the first delete).
+        let lease = bucket.take_lease_unprobed(holder_of(&record)).await?;
+        let holder = lease.holder();
+        let (probe, started) = futures::join!(
+            bucket.honours_conditional_writes(&holder),
+            journal.start(&record, &doomed)
+        );
+        warn_unless_conditional(&bucket, probe);
+        (lease, started)
+    };
+    let lease = Arc::new(lease);
+    let begun = match started {
         Ok(()) => ctx.journal.begin(&record).map_err(JournalError),
         Err(e) => Err(JournalError(e)),
     };
@@ -193,14 +210,18 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
             record.status = Status::Failed;
         }
     }
-    let journal_error = match journal.end(&record).await {
+    // The end record, the lease's release and the success note are independent: sent at
+    // once (the deleting is over; the lease only guarded it).
+    let success = async {
+        if record.status == Status::Finished {
+            note_success(&bucket, &record).await;
+        }
+    };
+    let (ended, (), ()) = futures::join!(journal.end(&record), release(&bucket, &lease), success);
+    let journal_error = match ended {
         Ok(()) => ctx.journal.finish(&record).err(),
         Err(e) => Some(e),
     };
-    release(&bucket, &lease).await;
-    if record.status == Status::Finished {
-        note_success(&bucket, &record).await;
-    }
     ctx.notifier.send(&record).await;
     if let Some(e) = &journal_error {
         tracing::error!(error = %e, "the apply ran but its audit record could not be completed");
@@ -231,17 +252,7 @@ pub(crate) async fn take_lease(
     record: &Record,
     require: bool,
 ) -> Result<bucket::Lease, ApplyError> {
-    let since = Utc::now();
-    let holder = LeaseHolder {
-        run: record.run.clone().unwrap_or_default(),
-        who: record.who.clone(),
-        source: record.source.clone(),
-        host: record.host.clone().unwrap_or_default(),
-        since,
-        expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
-        pid: std::process::id(),
-    };
-    let lease = bucket.take_lease(holder).await?;
+    let lease = bucket.take_lease(holder_of(record)).await?;
     if !lease.conditional {
         if require {
             release(bucket, &lease).await;
@@ -249,9 +260,32 @@ pub(crate) async fn take_lease(
                 endpoint: bucket.endpoint().to_string(),
             });
         }
-        tracing::warn!(endpoint = bucket.endpoint(), "the server ignores conditional writes: the lease cannot stop a second apply running at once (--require-lease refuses instead)");
+        warn_unless_conditional(bucket, Ok(false));
     }
     Ok(lease)
+}
+
+/// The lease's holder for the run of `record`, from now for [`LEASE_TTL`].
+fn holder_of(record: &Record) -> LeaseHolder {
+    let since = Utc::now();
+    LeaseHolder {
+        run: record.run.clone().unwrap_or_default(),
+        who: record.who.clone(),
+        source: record.source.clone(),
+        host: record.host.clone().unwrap_or_default(),
+        since,
+        expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
+        pid: std::process::id(),
+    }
+}
+
+/// The probe's answer, said when the lease cannot hold.
+fn warn_unless_conditional(bucket: &bucket::Bucket, probe: Result<bool, LeaseError>) {
+    match probe {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(endpoint = bucket.endpoint(), "the server ignores conditional writes: the lease cannot stop a second apply running at once (--require-lease refuses instead)"),
+        Err(e) => tracing::warn!(endpoint = bucket.endpoint(), error = %e, "could not tell whether the server honours conditional writes (the lease may not stop a second apply; --require-lease refuses instead)"),
+    }
 }
 
 pub(crate) async fn release(bucket: &bucket::Bucket, lease: &bucket::Lease) {
