@@ -9,7 +9,7 @@ mod pin;
 mod row;
 mod window;
 
-use super::Row;
+use super::row::Row;
 use filter::FilterBox;
 use head::TableHead;
 use leptos::prelude::*;

@@ -8,7 +8,7 @@ use super::draw::{draw_marks, draw_ring};
 use super::lanes::Lanes;
 use super::marks::{height, hit, spots, Mark, Spot, CHUNK, CLASSES, PAD, W};
 use super::paint::{class_at, lanes_of, reason_at, LANE_H, TOP};
-use super::Row;
+use super::row::Row;
 use crate::format;
 use leptos::prelude::*;
 use leptos::svg::{Svg, G};

@@ -2,7 +2,7 @@
 //! under rules, as plain functions of the rows.
 
 use crate::dashboard::paint::{group_at, rule_at};
-use crate::dashboard::Row;
+use crate::dashboard::row::Row;
 use retention::Plan;
 
 /// The order the table lists its rows in.

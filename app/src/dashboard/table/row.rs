@@ -3,7 +3,7 @@
 
 use super::pin::{PinButton, Pins};
 use crate::dashboard::paint::{class_at, group_at, reason_at, rule_at, verdict_at};
-use crate::dashboard::Row;
+use crate::dashboard::row::Row;
 use crate::format;
 use leptos::prelude::*;
 use retention::Plan;
