@@ -3,7 +3,7 @@
 //! (`canvas`) and the pointer (`hit`), and tested natively.
 
 use super::paint::{lane_y, LANE_H, TOP};
-use super::Row;
+use super::row::Row;
 
 /// The picture's width in viewBox units; the canvas scales it to its CSS width.
 pub const W: f64 = 1000.0;
