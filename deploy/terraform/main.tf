@@ -220,3 +220,23 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_actions       = var.alarm_actions
   tags                = var.tags
 }
+
+# Cleanup that stops is silent on the Errors metric: a job that no longer runs, runs against the
+# wrong bucket, or is refused every night. Every run that ends well writes Success = 1 (an
+# Embedded Metric Format log line); none in two periods — or no data at all — is an alarm.
+resource "aws_cloudwatch_metric_alarm" "missing_success" {
+  count               = var.create_missing_success_alarm ? 1 : 0
+  alarm_name          = "${var.function_name}-missing-success"
+  alarm_description   = "s3-prune has not finished a run on ${var.bucket} in two schedule periods: cleanup has stopped."
+  namespace           = "s3-prune"
+  metric_name         = "Success"
+  dimensions          = { Bucket = var.bucket }
+  statistic           = "Sum"
+  period              = var.schedule_period_seconds
+  evaluation_periods  = 2
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}

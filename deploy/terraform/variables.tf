@@ -169,3 +169,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_missing_success_alarm" {
+  description = "Create a CloudWatch alarm that fires when no run ended well (s3-prune's Success metric) in two schedule periods: a job that stopped, runs against the wrong bucket or is refused every night."
+  type        = bool
+  default     = true
+}
+
+variable "schedule_period_seconds" {
+  description = "How often the schedule runs, in seconds (a multiple of 3600, at most 86400): the missing-success alarm's period."
+  type        = number
+  default     = 86400
+}

@@ -379,6 +379,11 @@ pub async fn handle(
         w.abort();
     }
     let report = report?;
+    // The metrics line first: an incomplete run below is an error, and its line says so too.
+    println!(
+        "{}",
+        crate::emf::run_metrics(&report, chrono::Utc::now().timestamp_millis())
+    );
     let doc = bounded(serde_json::to_value(
         PlanDoc::applied(&report).dry_run(false),
     )?);
@@ -404,20 +409,19 @@ pub async fn handle(
 /// the run's journal in the bucket): an answer far below Lambda's 6 MB limit at any run size.
 const ANSWER_LIST_MAX: usize = 100;
 
+/// What an answer may weigh: Lambda's limit is 6 MB; a summary stays far below it, whatever
+/// the run's size or its warnings.
+const ANSWER_MAX_BYTES: usize = 48 * 1024;
+
 /// The answer to an apply: the kept deployments left out (the plan's summary counts them),
-/// long lists cut to [`ANSWER_LIST_MAX`] with `<name>_omitted` counts, and the journal's
-/// address for the whole record.
+/// every list — deployments, warnings, the audit's — cut to [`ANSWER_LIST_MAX`] with
+/// `<name>_omitted` counts (fewer if the answer would still pass [`ANSWER_MAX_BYTES`]), and the
+/// journal's address for the whole record.
 fn bounded(mut doc: Value) -> Value {
     if let Some(all) = doc.get_mut("deployments").and_then(Value::as_array_mut) {
         all.retain(|d| d["action"] == "delete");
     }
-    cut(&mut doc, "deployments");
     if let Some(audit) = doc.get_mut("audit") {
-        for list in [
-            "deleted", "failures", "skipped", "markers", "held", "changed", "expiries",
-        ] {
-            cut(audit, list);
-        }
         let journal = match (audit["bucket"].as_str(), audit["run"].as_str()) {
             (Some(b), Some(run)) => Some(format!(
                 "s3://{b}/{}.s3-prune/runs/{run}/",
@@ -429,17 +433,36 @@ fn bounded(mut doc: Value) -> Value {
             audit["journal"] = Value::String(j);
         }
     }
-    doc
+    for max in [ANSWER_LIST_MAX, 10, 0] {
+        let mut cut = doc.clone();
+        cut_lists(&mut cut, max);
+        if serde_json::to_vec(&cut).map_or(0, |v| v.len()) <= ANSWER_MAX_BYTES || max == 0 {
+            return cut;
+        }
+    }
+    unreachable!("the last round returns")
 }
 
-fn cut(doc: &mut Value, list: &str) {
-    let Some(items) = doc.get_mut(list).and_then(Value::as_array_mut) else {
+/// Every array under `doc`, at any depth, cut to `max` items with a `<name>_omitted` count.
+fn cut_lists(doc: &mut Value, max: usize) {
+    let Some(fields) = doc.as_object_mut() else {
         return;
     };
-    if items.len() > ANSWER_LIST_MAX {
-        let omitted = items.len() - ANSWER_LIST_MAX;
-        items.truncate(ANSWER_LIST_MAX);
-        doc[format!("{list}_omitted")] = Value::from(omitted);
+    let mut omitted = Vec::new();
+    for (name, v) in fields.iter_mut() {
+        if let Some(items) = v.as_array_mut() {
+            if items.len() > max {
+                omitted.push((format!("{name}_omitted"), items.len() - max));
+                items.truncate(max);
+            }
+            items.iter_mut().for_each(|i| cut_lists(i, max));
+        } else {
+            cut_lists(v, max);
+        }
+    }
+    for (name, n) in omitted {
+        let before = fields.get(&name).and_then(Value::as_u64).unwrap_or(0);
+        fields.insert(name, Value::from(before + n as u64));
     }
 }
 
@@ -546,6 +569,38 @@ mod tests {
         assert_eq!(
             answer["audit"]["journal"],
             "s3://b/sites/.s3-prune/runs/20261204T013000123Z-9f3a61c2/"
+        );
+    }
+
+    #[test]
+    fn warnings_and_every_other_list_are_cut_too_and_the_answer_stays_small() {
+        // 600 "same date" warnings passed 64 KB before: only named lists were cut.
+        let warnings: Vec<Value> = (0..600)
+            .map(|i| {
+                json!(format!(
+                    "same date for release-{i:04}-a, release-{i:04}-b: ordered by id"
+                ))
+            })
+            .collect();
+        let held: Vec<Value> = (0..400)
+            .map(|i| json!({ "deployment": format!("d{i}"), "reason": "y".repeat(400) }))
+            .collect();
+        let doc = json!({
+            "warnings": warnings,
+            "audit": { "bucket": "b", "run": "20261204T013000123Z-9f3a61c2", "held": held },
+        });
+        let answer = bounded(doc);
+        let size = serde_json::to_vec(&answer).unwrap().len();
+        assert!(
+            size <= super::ANSWER_MAX_BYTES,
+            "the answer is {size} bytes"
+        );
+        assert!(answer["warnings_omitted"].as_u64().unwrap() >= 500);
+        // 100 held reasons of 400 bytes would pass the cap: cut further, and counted.
+        let held = answer["audit"]["held"].as_array().unwrap().len() as u64;
+        assert_eq!(
+            held + answer["audit"]["held_omitted"].as_u64().unwrap(),
+            400
         );
     }
 }

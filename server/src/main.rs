@@ -7,6 +7,7 @@ mod auth;
 mod check;
 mod config;
 mod demo;
+mod emf;
 mod lambda;
 mod oidc;
 mod output;

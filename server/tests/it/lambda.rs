@@ -100,7 +100,7 @@ fn function(addr: &str, env: &[(&str, &str)]) -> std::process::Child {
         .env("S3_PRUNE_LOCALSTACK", "1")
         .env_remove("AWS_ENDPOINT_URL")
         .envs(env.iter().copied())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd.spawn().unwrap()
 }
@@ -148,6 +148,23 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&out.stderr).into_owned();
+    // Each apply's CloudWatch Embedded Metric Format line, on stdout (issue 28).
+    let metrics: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    let emf = metrics
+        .iter()
+        .find(|m| m["Bucket"] == a.name())
+        .unwrap_or_else(|| panic!("no metrics line for the apply: {metrics:?}"));
+    assert_eq!(emf["Success"], 1);
+    assert_eq!(emf["DeletedDeployments"], 2);
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "s3-prune");
+    assert_eq!(
+        emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0],
+        "Bucket"
+    );
     let size = std::fs::metadata(env!("CARGO_BIN_EXE_s3-prune"))
         .unwrap()
         .len();

@@ -1,0 +1,51 @@
+//! The scheduled job's run as a CloudWatch Embedded Metric Format line: one JSON object on
+//! stdout that CloudWatch Logs turns into metrics (namespace `s3-prune`, dimension `Bucket`),
+//! with no extra API call. The Terraform module alarms when `Success` goes missing.
+
+use prune::Report;
+use serde_json::{json, Value};
+
+/// What a run left behind: overdue at the default threshold, counted after the deletion.
+const OVERDUE_AFTER: &str = "2d";
+
+/// The EMF document for an apply (`Success` 1 only when it ended complete).
+pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
+    let r = &report.record;
+    let deleted: std::collections::HashSet<&str> =
+        r.deleted.iter().map(|d| d.id.as_str()).collect();
+    let after = OVERDUE_AFTER.parse().expect("a valid span");
+    let overdue = report
+        .planned
+        .plan
+        .overdue(after)
+        .into_iter()
+        .filter(|e| !deleted.contains(e.id.as_str()))
+        .count();
+    let names = [
+        "Runs",
+        "Success",
+        "DeletedDeployments",
+        "DeletedObjects",
+        "FailedObjects",
+        "OverdueDeployments",
+    ];
+    json!({
+        "_aws": {
+            "Timestamp": at_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "s3-prune",
+                "Dimensions": [["Bucket"]],
+                "Metrics": names.iter().map(|n| json!({"Name": n, "Unit": "Count"})).collect::<Vec<_>>(),
+            }],
+        },
+        "Bucket": r.bucket,
+        "Runs": 1,
+        "Success": u8::from(report.is_complete()),
+        "DeletedDeployments": r.deleted.len(),
+        "DeletedObjects": r.deleted_objects,
+        "FailedObjects": r.failures.len(),
+        "OverdueDeployments": overdue,
+        "status": r.status.to_string(),
+        "run": r.run,
+    })
+}
