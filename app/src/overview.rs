@@ -7,7 +7,7 @@ use crate::api::overview;
 use crate::dashboard::Dashboard;
 use crate::format;
 use crate::sign_out::SignOut;
-use crate::wire::OverviewRow;
+use crate::wire::{OverviewRow, SourceSuccess};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -57,8 +57,10 @@ fn row_view(r: OverviewRow) -> impl IntoView {
         },
     );
     let took = format!("{:.1} s", r.scan_ms as f64 / 1000.0);
+    let successes = view! { <LastSuccesses last=r.last_successes.clone() /> };
     match r.scan {
         Ok(s) => {
+            let r_overdue = s.forecast.as_ref().map_or(0, |f| f.overdue_deployments);
             let forecast = s.forecast.map_or_else(
                 || "no policy configured (serve --policy or --schedule-retain)".to_string(),
                 |f| {
@@ -75,14 +77,16 @@ fn row_view(r: OverviewRow) -> impl IntoView {
                     }
                 },
             );
+            let overdue = overdue_note(r_overdue);
             view! {
                 <tr class="bucket" data-bucket=r.bucket.key.clone()>
                     <th scope="row"><a href=href.clone() rel="external">{r.bucket.key.clone()}</a></th>
                     <td class="num" data-col="deployments">{s.deployments}</td>
                     <td class="num">{format::size(s.bytes)}</td>
-                    <td data-col="forecast">{forecast}</td>
+                    <td data-col="forecast">{forecast}{overdue}</td>
                     <td data-col="undo">{s.undo_window}</td>
                     <td data-col="last">{last}</td>
+                    <td data-col="success">{successes}</td>
                     <td data-col="scan">{format!("{took} · {} UTC", format::date(&s.scanned_at))}</td>
                 </tr>
             }
@@ -93,11 +97,40 @@ fn row_view(r: OverviewRow) -> impl IntoView {
                 <th scope="row"><a href=href.clone() rel="external">{r.bucket.key.clone()}</a></th>
                 <td colspan="4" class="error" data-col="error">{e}</td>
                 <td data-col="last">{last}</td>
+                <td data-col="success">{successes}</td>
                 <td data-col="scan">{took}</td>
             </tr>
         }
         .into_any(),
     }
+}
+
+/// " · N overdue", in red, when the configured policy's deletions are behind.
+fn overdue_note(n: u64) -> Option<impl IntoView> {
+    (n > 0).then(|| {
+        view! {
+            <span class="late" data-testid="overdue">
+                {format!(" · {n} overdue (deletable for more than 2 d: cleanup is behind)")}
+            </span>
+        }
+    })
+}
+
+/// Each front end's last run that ended well; red when older than two days (a nightly job that
+/// stopped), "none on record" when no front end has one.
+#[component]
+fn LastSuccesses(last: Vec<SourceSuccess>) -> impl IntoView {
+    if last.is_empty() {
+        return view! { <span class="late">"none on record"</span> }.into_any();
+    }
+    last.into_iter()
+        .map(|l| {
+            let late = l.late;
+            let text = format!("{} {} UTC", l.source, format::date(&l.at));
+            view! { <span class="success" class:late=late data-source=l.source.clone()>{text}</span> }
+        })
+        .collect_view()
+        .into_any()
 }
 
 #[component]
@@ -114,7 +147,7 @@ fn Overview(rows: Vec<OverviewRow>) -> impl IntoView {
                     <thead><tr>
                         <th scope="col">"Bucket"</th><th scope="col" class="num">"Deployments"</th><th scope="col" class="num">"Size"</th>
                         <th scope="col">"Configured policy would delete"</th><th scope="col">"Undo"</th>
-                        <th scope="col">"Last apply"</th><th scope="col">"Scan"</th>
+                        <th scope="col">"Last apply"</th><th scope="col">"Last success"</th><th scope="col">"Scan"</th>
                     </tr></thead>
                     <tbody>{rows.into_iter().map(row_view).collect_view()}</tbody>
                 </table>

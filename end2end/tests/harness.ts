@@ -108,9 +108,10 @@ export function createVersioned(bucket: string): void {
   execFileSync(python, [s3tool, 'versioned', bucket]);
 }
 
-/** s3-prune's own bookkeeping, written by every apply and restore: the run journal and the lease. */
+/** s3-prune's own bookkeeping, written by every apply and restore: the run journal, approvals, the lease and the last-success notes. */
 export function isBookkeeping(key: string): boolean {
-  return key.includes('.s3-prune/runs/') || key.includes('.s3-prune/approvals/') || key.endsWith('.s3-prune/lease');
+  return key.includes('.s3-prune/runs/') || key.includes('.s3-prune/approvals/') || key.endsWith('.s3-prune/lease')
+    || key.includes('.s3-prune/last-success-');
 }
 
 /** Every current key of the bucket, s3-prune's journal and lease left out. */

@@ -21,6 +21,9 @@ test('the start page shows every bucket, a failing one in its own row, and opens
   const row = (b: string) => table.locator(`tr[data-bucket="${b}"]`);
   await expect(row(full).locator('[data-col="deployments"]')).toHaveText('6');
   await expect(row(full).locator('[data-col="forecast"]')).toContainText('4 deployments');
+  // Seeded months ago and never cleaned: behind its policy, and no run on record (issue 28).
+  await expect(row(full).getByTestId('overdue')).toContainText('overdue');
+  await expect(row(full).locator('[data-col="success"]')).toHaveText('none on record');
   await expect(row(full).locator('[data-col="undo"]')).toHaveText('no undo: the bucket is not versioned');
   await expect(row(empty).locator('[data-col="deployments"]')).toHaveText('0');
   await expect(row(missing).locator('[data-col="error"]')).toContainText('does not exist');

@@ -238,7 +238,8 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
 pub async fn note_success(bucket: &bucket::Bucket, record: &Record) {
     let last = crate::health::LastSuccess {
         source: record.source.clone(),
-        at: record.started_at,
+        // When it ended: a page's scan older than this is out of date.
+        at: Utc::now(),
         who: record.who.clone(),
         run: record.run.clone(),
         deleted_deployments: record.deleted.len() as u64,

@@ -453,6 +453,11 @@ pub struct ServeArgs {
     /// Serve previews only: every apply is refused.
     #[arg(long)]
     pub read_only: bool,
+    /// Serve Prometheus metrics (OpenMetrics text) on /metrics at this address, a listener of
+    /// its own with no sign-in: per bucket deployments, bytes, overdue deployments, reclaimable
+    /// bytes, each front end's last successful run, runs by status, lease held. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// The two-person rule: an apply that would delete more than N deployments (0: every
     /// apply) becomes a request another deployer approves on the dashboard. BUCKET=N sets it
     /// for one --bucket (NAME or NAME/PREFIX as given there); repeatable.

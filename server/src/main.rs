@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod emf;
 mod lambda;
+mod metrics;
 mod oidc;
 mod output;
 mod pages;

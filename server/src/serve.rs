@@ -95,6 +95,10 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
+    let metrics = match args.metrics_addr {
+        Some(at) => Some(crate::metrics::start(at, state.clone()).await?),
+        None => None,
+    };
     let allowed_hosts = if args.allowed_hosts.is_empty() {
         auth::default_hosts(addr).map_err(anyhow::Error::msg)?
     } else {
@@ -199,6 +203,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         // files come precompressed and are passed through as they are).
         .layer(CompressionLayer::new());
     eprintln!("s3-prune dashboard on http://{addr}");
+    if let Some(m) = metrics {
+        eprintln!("Prometheus metrics on http://{m}/metrics");
+    }
     match (&oidc, token) {
         (Some(p), _) => eprintln!("People sign in through {}", p.issuer()),
         // Shown once, on the terminal that started the server (as Jupyter does); never logged.

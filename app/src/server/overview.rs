@@ -3,7 +3,9 @@
 //! retention core, each with its own error, time, undo window and last apply.
 
 use super::{AppState, CachedScan};
-use crate::wire::{BucketSummary, Forecast, LastApply, OverviewRow};
+use crate::wire::{
+    BucketSummary, Forecast, LastApply, OverviewRow, RunCount, SourceSuccess, OVERDUE_AFTER_SECS,
+};
 use futures::stream::{self, StreamExt};
 use retention::{Policy, PolicySpec};
 use std::time::Instant;
@@ -41,6 +43,12 @@ impl AppState {
     }
 
     pub async fn overview(&self) -> Vec<OverviewRow> {
+        self.overview_within(None).await
+    }
+
+    /// [`AppState::overview`], with scans older than `max_age` made afresh (the metrics). A
+    /// scan older than a run that ended since is made afresh either way.
+    pub async fn overview_within(&self, max_age: Option<chrono::TimeDelta>) -> Vec<OverviewRow> {
         let policy = self.forecast_policy();
         // Every front end's runs: this server's log and each bucket's journal.
         let history = self.history(100).await.unwrap_or_default();
@@ -49,20 +57,22 @@ impl AppState {
                 let policy = policy.clone();
                 let history = &history;
                 async move {
+                    let (last_successes, lease_held) = self.standing(&c).await;
                     let start = Instant::now();
                     let scan = match self.bucket(&c).await {
-                        Ok(b) => self.cached_scan(&c, &b, false).await.map(|a| a.scan),
+                        Ok(b) => self.scan_since(&c, &b, &last_successes, max_age).await,
                         Err(e) => Err(e),
                     };
                     let scan_ms = start.elapsed().as_millis() as u64;
-                    let last_apply = history
+                    let ours: Vec<&audit::Record> = history
                         .iter()
-                        .find(|r| {
-                            r.restore_of.is_none()
-                                && r.policy.get("restore_of").is_none()
-                                && r.bucket == c.name
-                                && r.prefix == bucket::normalize_prefix(&c.prefix)
+                        .filter(|r| {
+                            r.bucket == c.name && r.prefix == bucket::normalize_prefix(&c.prefix)
                         })
+                        .collect();
+                    let last_apply = ours
+                        .iter()
+                        .find(|r| r.restore_of.is_none() && r.policy.get("restore_of").is_none())
                         .map(|r| LastApply {
                             run: r
                                 .id
@@ -81,6 +91,9 @@ impl AppState {
                             .map_err(|e| e.to_string()),
                         scan_ms,
                         last_apply,
+                        last_successes,
+                        runs: run_counts(&ours),
+                        lease_held,
                     }
                 }
             })
@@ -88,6 +101,62 @@ impl AppState {
             .collect::<Vec<_>>()
             .await
     }
+}
+
+impl AppState {
+    /// The cached scan, made afresh when a run ended after it or it is older than `max_age`.
+    async fn scan_since(
+        &self,
+        c: &crate::wire::BucketChoice,
+        b: &bucket::Bucket,
+        last: &[SourceSuccess],
+        max_age: Option<chrono::TimeDelta>,
+    ) -> Result<CachedScan, super::AppError> {
+        let scan = self.cached_scan(c, b, false).await?.scan;
+        let run_since = last.iter().any(|l| l.at > scan.scanned_at);
+        let too_old = max_age.is_some_and(|m| chrono::Utc::now() - scan.scanned_at > m);
+        if run_since || too_old {
+            // Forgotten rather than rescanned: a Rescan within seconds of the last scan would
+            // be answered from the cache, and this one is known to be out of date.
+            self.scans.forget(&c.key);
+            return Ok(self.cached_scan(c, b, false).await?.scan);
+        }
+        Ok(scan)
+    }
+
+    /// Each front end's last successful run and whether the lease is held; what cannot be
+    /// read shows as nothing (the scan's own error says why).
+    async fn standing(&self, c: &crate::wire::BucketChoice) -> (Vec<SourceSuccess>, bool) {
+        let Ok(b) = self.bucket(c).await else {
+            return (Vec::new(), false);
+        };
+        let place = bucket::JournalPlace::of(&b);
+        let (last, lease) =
+            futures::join!(prune::health::last_successes(&b, &place), b.read_lease());
+        let last = last
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| SourceSuccess {
+                late: (chrono::Utc::now() - l.at).num_seconds() > OVERDUE_AFTER_SECS as i64,
+                source: l.source,
+                at: l.at,
+            })
+            .collect();
+        let held = matches!(lease, Ok(Some((h, _))) if h.expires > chrono::Utc::now());
+        (last, held)
+    }
+}
+
+/// Runs on record by status, in a fixed order.
+fn run_counts(records: &[&audit::Record]) -> Vec<RunCount> {
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in records {
+        *counts.entry(r.status.to_string()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(status, count)| RunCount { status, count })
+        .collect()
 }
 
 fn summary(s: &CachedScan, policy: Option<&Policy>) -> BucketSummary {
@@ -107,6 +176,9 @@ fn summary(s: &CachedScan, policy: Option<&Policy>) -> BucketSummary {
                 delete_deployments: plan.summary.delete.deployments,
                 delete_bytes: plan.summary.delete.bytes,
                 blocked: !plan.blocked.is_empty(),
+                overdue_deployments: plan
+                    .overdue(retention::Span::from_secs(OVERDUE_AFTER_SECS))
+                    .len() as u64,
             }
         }),
     }

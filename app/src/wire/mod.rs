@@ -151,7 +151,37 @@ pub struct OverviewRow {
     pub scan_ms: u64,
     /// The newest apply on record for this bucket and prefix.
     pub last_apply: Option<LastApply>,
+    /// Each front end's last run that ended well (nothing to delete counts), newest first.
+    #[serde(default)]
+    pub last_successes: Vec<SourceSuccess>,
+    /// The bucket's runs on record (the newest hundred of every bucket), by status.
+    #[serde(default)]
+    pub runs: Vec<RunCount>,
+    /// Another apply holds the bucket's lease now.
+    #[serde(default)]
+    pub lease_held: bool,
 }
+
+/// One front end's last successful run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSuccess {
+    /// `cli`, `dashboard` or `lambda`.
+    pub source: String,
+    pub at: DateTime<Utc>,
+    /// Older than [`OVERDUE_AFTER_SECS`] when the page was made: shown in red.
+    pub late: bool,
+}
+
+/// How many runs on record ended with `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunCount {
+    pub status: String,
+    pub count: u64,
+}
+
+/// A deletion allowed by the policy for longer than this is overdue (`check`'s default): the
+/// overview and the metrics count them.
+pub const OVERDUE_AFTER_SECS: u64 = 2 * 24 * 3600;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BucketSummary {
@@ -172,6 +202,9 @@ pub struct Forecast {
     pub delete_bytes: u64,
     /// Blocked (e.g. by --max-delete): it would delete nothing.
     pub blocked: bool,
+    /// Of those, deletable for longer than [`OVERDUE_AFTER_SECS`]: cleanup is behind.
+    #[serde(default)]
+    pub overdue_deployments: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ mod lambda;
 mod lifecycle;
 mod live;
 mod load;
+mod metrics;
 mod notify;
 mod restore;
 mod safety;
