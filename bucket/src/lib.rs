@@ -14,6 +14,7 @@ mod lifecycle;
 mod lifecycle_config;
 pub use lifecycle_config::LifecycleConfig;
 mod live_from;
+mod live_history;
 mod meta;
 mod pages;
 mod put;

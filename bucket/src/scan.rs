@@ -47,6 +47,7 @@ pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc>
 pub(crate) struct Facts {
     versioning: retention::Versioning,
     live: Option<DeploymentId>,
+    was_live: Vec<retention::WasLive>,
     live_from: Option<retention::LiveRefs>,
     pins: Vec<retention::Pin>,
 }
@@ -187,9 +188,19 @@ impl Bucket {
         };
         let (versioning, live, live_from, pins) =
             futures::join!(self.versioning(), live, live_from, self.read_pins());
+        let (versioning, live) = (versioning?, live?);
+        // What it named before (the live grace), once what it names now is known.
+        let was_live = match (&opts.live_pointer, &live) {
+            (Some(key), Some(now)) => {
+                self.live_history(key, now, versioning.keeps_versions())
+                    .await
+            }
+            _ => Vec::new(),
+        };
         Ok(Facts {
-            versioning: versioning?,
-            live: live?,
+            versioning,
+            live,
+            was_live,
             live_from: live_from?,
             pins: pins?,
         })
@@ -207,6 +218,7 @@ impl Bucket {
         let Facts {
             versioning,
             live,
+            was_live,
             live_from,
             pins,
         } = facts;
@@ -267,6 +279,7 @@ impl Bucket {
             live_from,
             pins,
             report_date: None,
+            was_live,
         })
     }
 

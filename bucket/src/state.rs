@@ -142,7 +142,7 @@ impl Bucket {
 }
 
 /// `deployhash112`, `deployhash112/` or `<prefix>deployhash112/` all name `deployhash112`.
-fn parse_pointer(text: &str, prefix: &str) -> Result<DeploymentId, String> {
+pub(crate) fn parse_pointer(text: &str, prefix: &str) -> Result<DeploymentId, String> {
     let t = text.trim();
     let t = t.strip_prefix(prefix).unwrap_or(t);
     let t = t.strip_suffix('/').unwrap_or(t);

@@ -70,12 +70,14 @@ pub async fn remove_keys(b: &Bucket, keys: impl IntoIterator<Item = String>) {
 }
 
 /// s3-prune's own bookkeeping, which every apply and restore now writes: the run journal
-/// (`<prefix>.s3-prune/runs/…`), the lease and the last successful run of each front end.
+/// (`<prefix>.s3-prune/runs/…`), the lease, the last successful run of each front end and what
+/// scans saw the live pointer name.
 /// Tests look at what the deployments hold.
 pub fn is_bookkeeping(key: &str) -> bool {
     key.contains(".s3-prune/runs/")
         || key.ends_with(".s3-prune/lease")
         || key.contains(".s3-prune/last-success-")
+        || key.ends_with(".s3-prune/live-seen.json")
 }
 
 /// The current keys under `prefix`, as listed (one page: up to 1,000), bookkeeping included.

@@ -29,5 +29,5 @@ pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
     Inventory, LiveRefs, LooseObjects, MetaFallback, Pin, Policy, PolicyError, Retain, Versioning,
-    DEFAULT_MAX_DELETE,
+    WasLive, DEFAULT_LIVE_GRACE, DEFAULT_MAX_DELETE,
 };

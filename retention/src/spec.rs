@@ -16,6 +16,8 @@ pub struct PolicySpec {
     pub date_source: Option<DateSource>,
     /// A `meta:` date absent or unparsable: dated by this instead of kept as unknown.
     pub meta_fallback: Option<MetaFallback>,
+    /// How long a deployment that stopped being live is kept (default 24 h).
+    pub live_grace: Option<Span>,
     pub purge_versions: Option<bool>,
     pub max_delete: Option<u64>,
     /// Rules (a policy file): instead of `retain` and a minimum age.
@@ -60,6 +62,7 @@ impl From<&Policy> for PolicySpec {
             excludes: p.excludes.clone(),
             date_source: Some(p.date_source.clone()),
             meta_fallback: p.meta_fallback,
+            live_grace: Some(p.live_grace),
             purge_versions: Some(p.purge_versions),
             max_delete: p.max_delete,
         }
@@ -92,6 +95,7 @@ impl PolicySpec {
         p.excludes = dedup(&self.excludes);
         p.date_source = self.date_source.clone().unwrap_or_default();
         p.meta_fallback = self.meta_fallback;
+        p.live_grace = self.live_grace.unwrap_or(crate::DEFAULT_LIVE_GRACE);
         p.purge_versions = self.purge_versions.unwrap_or(false);
         p.max_delete = Some(self.max_delete.unwrap_or(DEFAULT_MAX_DELETE));
         Ok(p)
@@ -157,6 +161,17 @@ impl PolicySpec {
             }
             (_, Some(d)) => out.date_source = Some(d.clone()),
             _ => {}
+        }
+        let base_grace = self.live_grace.unwrap_or(crate::DEFAULT_LIVE_GRACE);
+        match over.live_grace {
+            Some(g) if g < base_grace => {
+                return widen(
+                    "live_grace",
+                    format!("{g} is shorter than the configured {base_grace}"),
+                )
+            }
+            Some(g) => out.live_grace = Some(g),
+            None => {}
         }
         match (self.meta_fallback, over.meta_fallback) {
             (base, Some(m)) if base != Some(m) => {

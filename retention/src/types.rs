@@ -130,6 +130,26 @@ pub struct Inventory {
     /// When read from an S3 Inventory report (`--inventory`) instead of a listing: its date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_date: Option<chrono::DateTime<chrono::Utc>>,
+    /// Deployments the live pointer named before, and until when (from the pointer's earlier
+    /// versions, or the bucket's record of what scans saw): kept for the live grace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub was_live: Vec<WasLive>,
+}
+
+/// A deployment that was live until `until` (the pointer moved on then, or was first seen to
+/// have).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WasLive {
+    pub id: DeploymentId,
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+/// How long a deployment that stopped being live is kept (`--live-grace`, default 24 h): open
+/// tabs still load its files, and it is the rollback target.
+pub const DEFAULT_LIVE_GRACE: Span = Span::from_secs(24 * 3600);
+
+fn default_live_grace() -> Span {
+    DEFAULT_LIVE_GRACE
 }
 
 /// What `--live-from KEY` found: the page's key and the deployment folders it references.
@@ -366,6 +386,9 @@ pub struct Policy {
     /// A `meta:` date that is absent or unparsable: dated by this instead of kept as unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_fallback: Option<MetaFallback>,
+    /// A deployment that stopped being live less than this ago is kept (0: not at all).
+    #[serde(default = "default_live_grace")]
+    pub live_grace: Span,
     /// Rules (`--policy FILE`): when set, they decide instead of `retain` and `keep_within`,
     /// which then hold the smallest `retain` of any rule and nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -383,6 +406,7 @@ impl Policy {
             purge_versions: false,
             max_delete: None,
             meta_fallback: None,
+            live_grace: DEFAULT_LIVE_GRACE,
             rules: None,
         }
     }

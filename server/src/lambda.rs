@@ -37,6 +37,8 @@ pub struct Job {
     /// `newest` or `oldest`: what dates a deployment whose `meta:` date is missing (default:
     /// none, it is kept).
     pub meta_fallback: Option<String>,
+    /// How long the deployment the live pointer named before is kept (default 24h; 0: off).
+    pub live_grace: Option<String>,
     pub pins: Option<Vec<String>>,
     pub excludes: Option<Vec<String>>,
     pub live_pointer: Option<String>,
@@ -108,6 +110,7 @@ impl Configured {
             prefix: env("S3_PRUNE_PREFIX"),
             date_source: env("S3_PRUNE_DATE_SOURCE"),
             meta_fallback: env("S3_PRUNE_META_FALLBACK"),
+            live_grace: env("S3_PRUNE_LIVE_GRACE"),
             pins: env_list("S3_PRUNE_PINS"),
             excludes: env_list("S3_PRUNE_EXCLUDES"),
             live_pointer: env("S3_PRUNE_LIVE_POINTER"),
@@ -241,6 +244,12 @@ impl Job {
                 .map(str::parse::<MetaFallback>)
                 .transpose()
                 .map_err(|e| anyhow!("meta_fallback {e}"))?,
+            live_grace: self
+                .live_grace
+                .as_deref()
+                .map(str::parse::<Span>)
+                .transpose()
+                .map_err(|e| anyhow!("live_grace: {e}"))?,
             purge_versions: self.purge_versions,
             max_delete: self.max_delete,
             rules: self

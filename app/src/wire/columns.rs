@@ -5,7 +5,9 @@
 //! about half the JSON of the plain form.
 
 use chrono::{DateTime, TimeZone, Utc};
-use retention::{Deployment, DeploymentId, Inventory, LiveRefs, LooseObjects, Pin, Versioning};
+use retention::{
+    Deployment, DeploymentId, Inventory, LiveRefs, LooseObjects, Pin, Versioning, WasLive,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Serialize, Deserialize)]
@@ -39,6 +41,9 @@ struct Wire {
     live_from: Option<LiveRefs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     report_date: Option<DateTime<Utc>>,
+    /// The live grace's input: the browser's plan must keep what the server's keeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    was_live: Vec<WasLive>,
 }
 
 fn sub_ms(t: &DateTime<Utc>) -> u32 {
@@ -120,6 +125,7 @@ pub fn serialize<S: Serializer>(inv: &Inventory, s: S) -> Result<S::Ok, S::Error
         pins: inv.pins.clone(),
         live_from: inv.live_from.clone(),
         report_date: inv.report_date,
+        was_live: inv.was_live.clone(),
     }
     .serialize(s)
 }
@@ -134,6 +140,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Inventory, D::Erro
         pins: w.pins,
         live_from: w.live_from,
         report_date: w.report_date,
+        was_live: w.was_live,
     })
 }
 

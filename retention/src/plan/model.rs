@@ -71,6 +71,9 @@ pub enum Reason {
     /// `meta:KEY` is absent or unparsable and no `--meta-fallback` was given: its date is
     /// unknown, so it is kept (not ranked).
     DateUnknown { key: String },
+    /// The live pointer named it until `until`, less than the live grace ago: kept (it still
+    /// takes its rank), so open tabs still load its files and it can be rolled back to.
+    WasLive { rank: u64, until: DateTime<Utc> },
     /// Dated more than [`FUTURE_SLACK_SECS`] ahead of now (a wrong clock or metadata): kept
     /// (not ranked) until its date is believable.
     FutureDate,
@@ -130,6 +133,11 @@ impl fmt::Display for Reason {
                 )
             }
             Reason::FutureDate => f.write_str("keep: dated in the future"),
+            Reason::WasLive { until, .. } => write!(
+                f,
+                "keep: was live until {} UTC (live grace)",
+                crate::span::minute_utc(until)
+            ),
             Reason::Newest {
                 rank,
                 retain,

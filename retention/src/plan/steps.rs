@@ -144,6 +144,7 @@ impl<'a> Walk<'a> {
                     let rank = self.rank(&by, x);
                     let live = live_source(self.inventory, &x.d.id);
                     let reason = verdict(rank, &by, age_secs, live);
+                    let reason = self.graced(reason, &x.d.id);
                     if reason.action() == Action::Delete {
                         deletable_since = Some(self.deletable_since(&by, rank, x.date));
                     }
@@ -234,6 +235,27 @@ impl<'a> Walk<'a> {
         dates.push(x.date);
         self.ranked_dates.push((x.date, &x.d.id));
         dates.len() as u64
+    }
+
+    /// A deletion of a deployment that was live less than the live grace ago becomes a keep.
+    fn graced(&self, reason: Reason, id: &DeploymentId) -> Reason {
+        let Reason::Expired { rank, .. } = reason else {
+            return reason;
+        };
+        let grace = i64::try_from(self.policy.live_grace.as_secs()).unwrap_or(i64::MAX);
+        let until = self
+            .inventory
+            .was_live
+            .iter()
+            .filter(|w| &w.id == id)
+            .map(|w| w.until)
+            .max();
+        match until {
+            Some(until) if grace > 0 && (self.now - until).num_seconds() < grace => {
+                Reason::WasLive { rank, until }
+            }
+            _ => reason,
+        }
     }
 
     /// Since when the deployment at `rank` (dated `date`) may go: the later of its minimum age

@@ -494,6 +494,7 @@ pub(super) fn arb_policy() -> impl Strategy<Value = Policy> {
             purge_versions: false,
             max_delete: None,
             meta_fallback: None,
+            live_grace: crate::DEFAULT_LIVE_GRACE,
             rules: None,
         })
 }

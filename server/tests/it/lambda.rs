@@ -596,3 +596,56 @@ async fn the_scheduled_job_hands_big_deployments_to_lifecycle_when_configured() 
         vec!["big/f0", "big/f1", "big/f2", "new/index.html"]
     );
 }
+
+/// One invocation of a function configured by `env` with `event`: its answer.
+async fn invoke_once(env: &[(&str, &str)], event: &str) -> serde_json::Value {
+    let (addr, rt) = start_runtime().await;
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("once".into(), event.into()));
+    let mut child = function(&addr, env);
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    let responses = rt.responses.lock().unwrap().clone();
+    let (_, body) = responses
+        .iter()
+        .find(|(r, _)| r == "once")
+        .unwrap_or_else(|| panic!("no answer: {:?}", rt.errors.lock().unwrap()));
+    serde_json::from_str(body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_job_keeps_the_previous_live_deployment_for_the_grace() {
+    let b = fresh_bucket("lambda-grace").await;
+    b.enable_versioning().await.unwrap();
+    deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4", "d5"]).await;
+    for id in ["d2", "d5"] {
+        b.put("current", id.as_bytes().to_vec(), "text/plain", &[])
+            .await
+            .unwrap();
+    }
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "2"),
+        ("S3_PRUNE_LIVE_POINTER", "current"),
+    ];
+    let applied = invoke_once(&env, "{}").await;
+    let mut deleted: Vec<&str> = applied["audit"]["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    deleted.sort_unstable();
+    // d5 live, d4 among the newest 2; d2 was live until the pointer moved: kept.
+    assert_eq!(deleted, ["d1", "d3"], "{applied}");
+    assert!(all_keys(&b).await.iter().any(|k| k.starts_with("d2/")));
+    // Grace 0: it goes.
+    let mut env = env.to_vec();
+    env.push(("S3_PRUNE_LIVE_GRACE", "0s"));
+    let applied = invoke_once(&env, "{}").await;
+    assert_eq!(applied["audit"]["deleted"][0]["id"], "d2", "{applied}");
+    assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("d2/")));
+}

@@ -91,3 +91,86 @@ async fn an_unreadable_page_or_one_naming_nothing_here_deletes_nothing() {
     assert!(!out.status.success());
     assert_eq!(all_keys(&b).await.len(), 7, "nothing deleted");
 }
+
+/// `plan BUCKET 2 --live-pointer current [extra]`: each deployment's reason.
+fn plan_with_pointer(bucket: &str, extra: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec![
+        "plan",
+        bucket,
+        "2",
+        "--live-pointer",
+        "current",
+        "--localstack",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = s3_prune(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    reasons(&json(&out))
+}
+
+fn reason_of<'a>(r: &'a [(String, String)], id: &str) -> &'a str {
+    &r.iter().find(|(d, _)| d == id).unwrap().1
+}
+
+async fn point(b: &bucket::Bucket, id: &str) {
+    b.put("current", id.as_bytes().to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_previous_live_deployment_is_kept_for_the_grace_from_the_pointers_versions() {
+    // Issue 28: before, d3 was deleted the minute the pointer moved from d3 to d8.
+    let b = fresh_bucket("live-grace-v").await;
+    b.enable_versioning().await.unwrap();
+    let ids: Vec<String> = (1..=8).map(|n| format!("d{n}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    deploy_seconds_apart(&b, &ids).await;
+    point(&b, "d3").await;
+    point(&b, "d8").await;
+    let r = plan_with_pointer(b.name(), &[]);
+    assert!(
+        reason_of(&r, "d3").starts_with("keep: was live until "),
+        "{r:?}"
+    );
+    assert_eq!(reason_of(&r, "d8"), "keep: live");
+    assert_eq!(reason_of(&r, "d2"), "delete: rank 7 > 2");
+    // After the grace (0 here) it goes like any other.
+    let r = plan_with_pointer(b.name(), &["--live-grace", "0s"]);
+    assert_eq!(reason_of(&r, "d3"), "delete: rank 6 > 2");
+}
+
+#[tokio::test]
+async fn on_an_unversioned_bucket_the_grace_comes_from_what_scans_saw() {
+    let b = fresh_bucket("live-grace-seen").await;
+    let ids: Vec<String> = (1..=8).map(|n| format!("d{n}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    deploy_seconds_apart(&b, &ids).await;
+    point(&b, "d3").await;
+    // A scan sees d3 live (and records it) …
+    let r = plan_with_pointer(b.name(), &[]);
+    assert_eq!(reason_of(&r, "d3"), "keep: live");
+    // … the pointer moves on; the next scan records the change and keeps d3 for the grace.
+    point(&b, "d8").await;
+    let r = plan_with_pointer(b.name(), &[]);
+    assert!(
+        reason_of(&r, "d3").starts_with("keep: was live until "),
+        "{r:?}"
+    );
+    let apply = s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--live-pointer",
+        "current",
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let keys = all_keys(&b).await;
+    assert!(keys.iter().any(|k| k.starts_with("d3/")), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.starts_with("d2/")), "{keys:?}");
+    let r = plan_with_pointer(b.name(), &["--live-grace", "0s"]);
+    assert_eq!(reason_of(&r, "d3"), "delete: rank 3 > 2");
+}

@@ -312,3 +312,36 @@ fn blocks_stop_a_plan_without_its_live_deployment_or_over_the_guard() {
         ]
     );
 }
+
+#[test]
+fn the_previous_live_deployment_is_kept_for_the_live_grace_then_deleted() {
+    // d3 was live until an hour ago; the pointer names d8 now.
+    let mut i = inv((1..=8)
+        .map(|n| dep(&format!("d{n}"), 80 - n * 10))
+        .collect());
+    i.live = Some(id("d8"));
+    i.was_live = vec![crate::WasLive {
+        id: id("d3"),
+        until: t0() - Duration::hours(1),
+    }];
+    let reason_of = |p: &crate::Plan, which: &str| {
+        p.entries
+            .iter()
+            .find(|e| e.id.as_str() == which)
+            .unwrap()
+            .reason_text()
+    };
+    let p = crate::plan(&i, &policy(2), t0());
+    assert_eq!(
+        reason_of(&p, "d3"),
+        "keep: was live until 2026-11-26 11:00 UTC (live grace)"
+    );
+    assert_eq!(reason_of(&p, "d2"), "delete: rank 7 > 2");
+    // Grace 0 turns it off; a grace shorter than the hour has passed too.
+    for grace in ["0s", "30min"] {
+        let mut pol = policy(2);
+        pol.live_grace = grace.parse().unwrap();
+        let p = crate::plan(&i, &pol, t0());
+        assert_eq!(reason_of(&p, "d3"), "delete: rank 6 > 2", "grace {grace}");
+    }
+}

@@ -1,0 +1,152 @@
+//! What the live pointer named before, and until when: the live grace's input. Two sources,
+//! both best effort (a grace is a courtesy; what is live *now* is still read strictly):
+//! - on a versioned bucket, the pointer object's earlier versions — each named a deployment
+//!   until the next version replaced it;
+//! - everywhere, `<prefix>.s3-prune/live-seen.json`, where every scan that reads the pointer
+//!   records a change it sees (the time it first saw the new one is when the old one stopped).
+
+use crate::scan::RESERVED;
+use crate::Bucket;
+use chrono::{DateTime, Utc};
+use retention::{DeploymentId, WasLive};
+use serde::{Deserialize, Serialize};
+
+/// Earlier versions of the pointer read at most (the newest ones: a grace is hours or days).
+const VERSIONS_READ: usize = 5;
+/// Changes kept in `live-seen.json`.
+const CHANGES_KEPT: usize = 20;
+const SEEN: &str = "live-seen.json";
+
+/// `live-seen.json`: the pointer, what it names now and since when, and what it named before.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct LiveSeen {
+    pointer: String,
+    current: Option<DeploymentId>,
+    since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    previous: Vec<WasLive>,
+}
+
+impl Bucket {
+    /// The deployments `key` named before `live`, each with when it stopped; records a change
+    /// of the pointer in `live-seen.json` on the way.
+    pub(crate) async fn live_history(
+        &self,
+        key: &str,
+        live: &DeploymentId,
+        versioned: bool,
+    ) -> Vec<WasLive> {
+        let (mut seen, versions) = futures::join!(self.observe_live(key, live), async {
+            if versioned {
+                self.pointer_versions(key).await
+            } else {
+                Vec::new()
+            }
+        });
+        seen.extend(versions);
+        seen.retain(|w| &w.id != live);
+        seen
+    }
+
+    /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
+    /// writes the change (the old one was live until now).
+    async fn observe_live(&self, key: &str, live: &DeploymentId) -> Vec<WasLive> {
+        let seen = match self.read_state(SEEN).await {
+            Ok(Some(body)) => serde_json::from_slice::<LiveSeen>(&body).unwrap_or_default(),
+            Ok(None) => LiveSeen::default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "{RESERVED}/{SEEN} could not be read: the live grace knows only the pointer's versions");
+                return Vec::new();
+            }
+        };
+        let mut seen = if seen.pointer == key {
+            seen
+        } else {
+            LiveSeen {
+                pointer: key.to_string(),
+                ..LiveSeen::default()
+            }
+        };
+        if seen.current.as_ref() == Some(live) {
+            return seen.previous;
+        }
+        let now = Utc::now();
+        if let Some(old) = seen.current.take() {
+            seen.previous.insert(
+                0,
+                WasLive {
+                    id: old,
+                    until: now,
+                },
+            );
+            seen.previous.truncate(CHANGES_KEPT);
+        }
+        seen.current = Some(live.clone());
+        seen.since = Some(now);
+        let body = serde_json::to_vec_pretty(&seen).expect("live-seen serializes");
+        if let Err(e) = self.write_state(SEEN, body).await {
+            tracing::warn!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
+        }
+        seen.previous
+    }
+
+    /// The pointer's earlier versions, newest first: each named its deployment until the next
+    /// version was written.
+    async fn pointer_versions(&self, key: &str) -> Vec<WasLive> {
+        let out = match self
+            .client
+            .list_object_versions()
+            .bucket(&self.name)
+            .prefix(key)
+            .max_keys(1000)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let e = self.err(e, "s3:ListBucketVersions");
+                tracing::warn!(error = %e, "the live pointer's earlier versions could not be listed: the live grace knows only what scans saw");
+                return Vec::new();
+            }
+        };
+        let mut versions: Vec<(DateTime<Utc>, String)> = out
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .filter_map(|v| {
+                let at = DateTime::from_timestamp_millis(v.last_modified()?.to_millis().ok()?)?;
+                Some((at, v.version_id()?.to_string()))
+            })
+            .collect();
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+        let mut out = Vec::new();
+        for pair in versions.windows(2).take(VERSIONS_READ) {
+            let (replaced_at, older) = (pair[0].0, &pair[1].1);
+            match self.read_pointer_version(key, older).await {
+                Ok(id) => out.push(WasLive {
+                    id,
+                    until: replaced_at,
+                }),
+                Err(e) => {
+                    tracing::warn!(error = %e, version = older, "an earlier version of the live pointer could not be read")
+                }
+            }
+        }
+        out
+    }
+
+    async fn read_pointer_version(&self, key: &str, version: &str) -> Result<DeploymentId, String> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| self.err(e, "s3:GetObjectVersion").to_string())?;
+        let body = out.body.collect().await.map_err(|e| e.to_string())?;
+        let text = String::from_utf8(body.into_bytes().to_vec()).map_err(|e| e.to_string())?;
+        crate::state::parse_pointer(&text, &self.prefix)
+    }
+}
