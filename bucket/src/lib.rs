@@ -4,6 +4,7 @@
 //! (the `retention` crate); this crate only lists, counts and deletes exactly what it is given.
 
 mod connect;
+mod dates;
 mod delete;
 mod error;
 mod expire;

@@ -85,7 +85,7 @@ impl Bucket {
         seen.since = Some(now);
         let body = serde_json::to_vec_pretty(&seen).expect("live-seen serializes");
         if let Err(e) = self.write_state(SEEN, body).await {
-            tracing::warn!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
+            tracing::info!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
         }
         seen.previous
     }

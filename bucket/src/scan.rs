@@ -62,6 +62,8 @@ pub(crate) struct Agg {
     /// A key of s3-prune's own state beneath it (`<id>/…/.s3-prune/…`): the folder is a
     /// prefix someone else prunes, not a deployment.
     state: Option<String>,
+    /// The sum of its objects' prints (keys and sizes): what a reset clock leaves alone.
+    print: u64,
 }
 
 impl Agg {
@@ -70,6 +72,9 @@ impl Agg {
     pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str, etag: Option<&str>) {
         self.objects += 1;
         self.bytes += size;
+        self.print = self
+            .print
+            .wrapping_add(crate::dates::object_print(key, size));
         if self.state.is_none() {
             if let Some(at) = key.find(STATE_FOLDER) {
                 self.state = Some(key[..at + STATE_FOLDER.len()].to_string());
@@ -223,6 +228,7 @@ impl Bucket {
             pins,
         } = facts;
         let mut deployments = Vec::with_capacity(results.len());
+        let mut prints = Vec::with_capacity(results.len());
         let mut to_head = Vec::new();
         for (id, agg) in results {
             if let Some(state) = agg.state {
@@ -240,6 +246,7 @@ impl Bucket {
                     if opts.meta_key.is_some() {
                         to_head.push((deployments.len(), newest_key));
                     }
+                    prints.push(agg.print);
                     deployments.push(Deployment {
                         id,
                         objects: agg.objects,
@@ -270,6 +277,12 @@ impl Bucket {
             }
         }
 
+        // LastModified dates only: a `meta:` date travels with a copy.
+        let remembered = if opts.meta_key.is_none() {
+            self.remembered_dates(&deployments, &prints).await
+        } else {
+            Vec::new()
+        };
         deployments.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Inventory {
             deployments,
@@ -280,6 +293,7 @@ impl Bucket {
             pins,
             report_date: None,
             was_live,
+            remembered,
         })
     }
 

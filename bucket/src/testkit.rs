@@ -78,6 +78,7 @@ pub fn is_bookkeeping(key: &str) -> bool {
         || key.ends_with(".s3-prune/lease")
         || key.contains(".s3-prune/last-success-")
         || key.ends_with(".s3-prune/live-seen.json")
+        || key.ends_with(".s3-prune/dates.json")
 }
 
 /// The current keys under `prefix`, as listed (one page: up to 1,000), bookkeeping included.

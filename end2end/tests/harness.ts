@@ -111,7 +111,8 @@ export function createVersioned(bucket: string): void {
 /** s3-prune's own bookkeeping, written by every apply and restore: the run journal, approvals, the lease and the last-success notes. */
 export function isBookkeeping(key: string): boolean {
   return key.includes('.s3-prune/runs/') || key.includes('.s3-prune/approvals/') || key.endsWith('.s3-prune/lease')
-    || key.includes('.s3-prune/last-success-') || key.endsWith('.s3-prune/live-seen.json');
+    || key.includes('.s3-prune/last-success-') || key.endsWith('.s3-prune/live-seen.json')
+    || key.endsWith('.s3-prune/dates.json');
 }
 
 /** Every current key of the bucket, s3-prune's journal and lease left out. */

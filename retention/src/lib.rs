@@ -28,6 +28,6 @@ pub use span::{human_age, human_size, minute_utc, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};
 pub use types::{
     parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
-    Inventory, LiveRefs, LooseObjects, MetaFallback, Pin, Policy, PolicyError, Retain, Versioning,
-    WasLive, DEFAULT_LIVE_GRACE, DEFAULT_MAX_DELETE,
+    Inventory, LiveRefs, LooseObjects, MetaFallback, Pin, Policy, PolicyError, Remembered, Retain,
+    Versioning, WasLive, DEFAULT_LIVE_GRACE, DEFAULT_MAX_DELETE,
 };

@@ -134,6 +134,19 @@ pub struct Inventory {
     /// versions, or the bucket's record of what scans saw): kept for the live grace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub was_live: Vec<WasLive>,
+    /// Deployments whose LastModified moved since they were first seen while their content
+    /// (keys and sizes) did not — a copy in place, a re-encryption, a storage-class change:
+    /// their first-seen dates, which the plan ranks them by.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remembered: Vec<Remembered>,
+}
+
+/// A deployment's dates as first seen (newest and oldest LastModified).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remembered {
+    pub id: DeploymentId,
+    pub newest: chrono::DateTime<chrono::Utc>,
+    pub oldest: chrono::DateTime<chrono::Utc>,
 }
 
 /// A deployment that was live until `until` (the pointer moved on then, or was first seen to
@@ -258,6 +271,8 @@ pub enum DateOrigin {
     /// `meta:KEY` was asked for but absent or unparsable, and no fallback was given: its date is
     /// unknown, so it is kept (shown at its newest object's date).
     Unknown,
+    /// Its LastModified was reset (same content, new dates): the date first seen is used.
+    Remembered,
 }
 
 /// What dates a deployment whose `meta:` date is absent or unparsable (`--meta-fallback`);

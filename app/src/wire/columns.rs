@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use retention::{
-    Deployment, DeploymentId, Inventory, LiveRefs, LooseObjects, Pin, Versioning, WasLive,
+    Deployment, DeploymentId, Inventory, LiveRefs, LooseObjects, Pin, Remembered, Versioning,
+    WasLive,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -44,6 +45,9 @@ struct Wire {
     /// The live grace's input: the browser's plan must keep what the server's keeps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     was_live: Vec<WasLive>,
+    /// First-seen dates of deployments whose clock was reset: ranked by them in the browser too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    remembered: Vec<Remembered>,
 }
 
 fn sub_ms(t: &DateTime<Utc>) -> u32 {
@@ -126,6 +130,7 @@ pub fn serialize<S: Serializer>(inv: &Inventory, s: S) -> Result<S::Ok, S::Error
         live_from: inv.live_from.clone(),
         report_date: inv.report_date,
         was_live: inv.was_live.clone(),
+        remembered: inv.remembered.clone(),
     }
     .serialize(s)
 }
@@ -141,6 +146,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Inventory, D::Erro
         live_from: w.live_from,
         report_date: w.report_date,
         was_live: w.was_live,
+        remembered: w.remembered,
     })
 }
 

@@ -236,6 +236,8 @@ pub enum Warning {
         key: String,
         problem: String,
     },
+    /// LastModified dates reset while the content stayed: ranked by first-seen dates.
+    DatesReset { ids: Vec<DeploymentId> },
     /// Dated in the future: kept until its date is believable.
     FutureDate {
         id: DeploymentId,
@@ -280,6 +282,12 @@ impl fmt::Display for Warning {
                 f,
                 "{id}: metadata '{key}' {problem}, so its date is unknown: kept \
                  (--meta-fallback newest or oldest dates it by its objects instead)"
+            ),
+            Warning::DatesReset { ids } => write!(
+                f,
+                "dates reset (copy or re-encryption?) for {} deployment(s) whose content did not change ({}): ranked by first-seen dates",
+                ids.len(),
+                ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
             ),
             Warning::FutureDate { id, date } => write!(
                 f,

@@ -31,14 +31,35 @@ pub(super) fn dated_newest_first<'a>(
         .deployments
         .iter()
         .map(|d| {
-            let (date, origin, warning) =
-                resolve_date(d, &policy.date_source, policy.meta_fallback);
+            let (date, origin, warning) = match remembered(inventory, d, &policy.date_source) {
+                Some(date) => (date, DateOrigin::Remembered, None),
+                None => resolve_date(d, &policy.date_source, policy.meta_fallback),
+            };
             (Dated { d, date, origin }, warning)
         })
         .collect();
     dated.sort_by(|(a, _), (b, _)| b.date.cmp(&a.date).then_with(|| a.d.id.cmp(&b.d.id)));
-    let warnings = dated.iter_mut().filter_map(|(_, w)| w.take()).collect();
+    let mut warnings: Vec<Warning> = dated.iter_mut().filter_map(|(_, w)| w.take()).collect();
+    let reset: Vec<DeploymentId> = dated
+        .iter()
+        .filter(|(x, _)| x.origin == DateOrigin::Remembered)
+        .map(|(x, _)| x.d.id.clone())
+        .collect();
+    if !reset.is_empty() {
+        warnings.push(Warning::DatesReset { ids: reset });
+    }
     (dated.into_iter().map(|(d, _)| d).collect(), warnings)
+}
+
+/// The first-seen date of a deployment whose LastModified was reset (same content), for the
+/// LastModified date sources (a `meta:` date travels with a copy).
+fn remembered(inventory: &Inventory, d: &Deployment, source: &DateSource) -> Option<DateTime<Utc>> {
+    let r = inventory.remembered.iter().find(|r| r.id == d.id)?;
+    match source {
+        DateSource::Newest => Some(r.newest),
+        DateSource::Oldest => Some(r.oldest),
+        DateSource::Meta(_) => None,
+    }
 }
 
 /// One deployment's date from the date source. A `meta:` date that is absent or unreadable is

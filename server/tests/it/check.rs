@@ -198,3 +198,51 @@ async fn a_deployment_without_its_meta_date_is_kept_not_ranked_by_a_reset_clock(
     );
     assert!(!left.iter().any(|k| k.starts_with("january/")));
 }
+
+#[tokio::test]
+async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
+    // Issue 28's report: d1…d4 uploaded in order, then d1 copied onto itself (same bytes):
+    // `plan BUCKET 2` kept d1 and d4 and deleted d3, the second-newest real deployment.
+    let b = fresh_bucket("reset-clock").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4"]).await;
+    let plan = || {
+        let out = s3_prune(&["plan", b.name(), "2", "--localstack", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        json(&out)
+    };
+    let first = plan(); // the bucket remembers the dates it sees
+    assert!(first["warnings"].as_array().unwrap().is_empty(), "{first}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for key in bucket::testkit::all_keys(&b).await {
+        if let Some(rest) = key.strip_prefix("d1/") {
+            let body = bucket::testkit::object_body(&b, &key).await.unwrap();
+            b.put(&format!("d1/{rest}"), body, "text/plain", &[])
+                .await
+                .unwrap();
+        }
+    }
+    let v = plan();
+    let got: Vec<(&str, &str)> = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap(), d["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("d4", "keep"),
+            ("d3", "keep"),
+            ("d2", "delete"),
+            ("d1", "delete")
+        ]
+    );
+    assert_eq!(v["deployments"][3]["date_origin"], "remembered");
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("dates reset (copy or re-encryption?) for 1 deployment(s)"),
+        "{v}"
+    );
+}

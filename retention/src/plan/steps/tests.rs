@@ -345,3 +345,37 @@ fn the_previous_live_deployment_is_kept_for_the_live_grace_then_deleted() {
         assert_eq!(reason_of(&p, "d3"), "delete: rank 6 > 2", "grace {grace}");
     }
 }
+
+#[test]
+fn a_deployment_whose_clock_was_reset_is_ranked_by_its_first_seen_date() {
+    // d1 … d4 deployed in order; d1 copied onto itself today (same keys and sizes).
+    let mut i = inv(vec![
+        dep("d1", 0),
+        dep("d2", 30),
+        dep("d3", 20),
+        dep("d4", 10),
+    ]);
+    i.remembered = vec![crate::Remembered {
+        id: id("d1"),
+        newest: t0() - Duration::days(40),
+        oldest: t0() - Duration::days(40),
+    }];
+    let p = crate::plan(&i, &policy(2), t0());
+    let got: Vec<(&str, DateOrigin, Action)> = p
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.date_origin, e.action))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("d4", DateOrigin::Newest, Action::Keep),
+            ("d3", DateOrigin::Newest, Action::Keep),
+            ("d2", DateOrigin::Newest, Action::Delete),
+            ("d1", DateOrigin::Remembered, Action::Delete),
+        ]
+    );
+    assert!(p.warnings.iter().any(|w| w
+        .to_string()
+        .starts_with("dates reset (copy or re-encryption?) for 1 deployment(s)")));
+}

@@ -1,0 +1,86 @@
+//! Dates the bucket remembers: `<prefix>.s3-prune/dates.json` keeps, per deployment, its dates
+//! as first seen and a fingerprint of its content (keys and sizes). A copy in place, a
+//! re-encryption or a storage-class change gives every object a new LastModified but keeps the
+//! keys and sizes: such a deployment is ranked by its first-seen dates, not by the reset clock.
+//! Best effort: a file that cannot be read or written leaves the dates as listed.
+
+use crate::scan::RESERVED;
+use crate::Bucket;
+use chrono::{DateTime, Utc};
+use retention::{Deployment, DeploymentId, Remembered};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const FILE: &str = "dates.json";
+
+/// One deployment as first seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct FirstSeen {
+    newest: DateTime<Utc>,
+    oldest: DateTime<Utc>,
+    /// [`fingerprint`] of its keys and sizes, hex.
+    content: String,
+}
+
+/// An order-independent fingerprint of one object (summed over a deployment's objects).
+pub(crate) fn object_print(key: &str, size: u64) -> u64 {
+    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (h ^ size.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+impl Bucket {
+    /// The first-seen dates of the deployments whose LastModified moved while their content
+    /// did not; records the deployments seen for the first time (or with new content) and
+    /// forgets the ones that are gone.
+    pub(crate) async fn remembered_dates(
+        &self,
+        deployments: &[Deployment],
+        prints: &[u64],
+    ) -> Vec<Remembered> {
+        let known: BTreeMap<DeploymentId, FirstSeen> = match self.read_state(FILE).await {
+            Ok(Some(body)) => serde_json::from_slice(&body).unwrap_or_default(),
+            Ok(None) => BTreeMap::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "{RESERVED}/{FILE} could not be read: dates are as listed");
+                return Vec::new();
+            }
+        };
+        let mut remembered = Vec::new();
+        let mut now: BTreeMap<DeploymentId, FirstSeen> = BTreeMap::new();
+        for (d, print) in deployments.iter().zip(prints) {
+            let content = format!("{print:016x}");
+            match known.get(&d.id) {
+                Some(first) if first.content == content => {
+                    if d.newest != first.newest || d.oldest != first.oldest {
+                        remembered.push(Remembered {
+                            id: d.id.clone(),
+                            newest: first.newest,
+                            oldest: first.oldest,
+                        });
+                    }
+                    now.insert(d.id.clone(), first.clone());
+                }
+                // New, or new content under the same name: as listed from now on.
+                _ => {
+                    now.insert(
+                        d.id.clone(),
+                        FirstSeen {
+                            newest: d.newest,
+                            oldest: d.oldest,
+                            content,
+                        },
+                    );
+                }
+            }
+        }
+        if now != known {
+            let body = serde_json::to_vec(&now).expect("dates serialize");
+            if let Err(e) = self.write_state(FILE, body).await {
+                tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
+            }
+        }
+        remembered
+    }
+}
