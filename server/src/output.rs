@@ -299,3 +299,166 @@ pub fn human_history(runs: &[prune::journal::RunSummary], place: &str) -> String
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::human_plan;
+    use chrono::{Duration, TimeZone, Utc};
+    use prune::{Handovers, Planned};
+    use retention::{
+        Deployment, DeploymentId, Inventory, LooseObjects, Policy, Retain, Versioning,
+    };
+
+    /// A plan of `ids` (name, days old) in `site-bucket` under `prefix`, made at a fixed time,
+    /// with three loose objects on a versioned bucket.
+    async fn planned(prefix: &str, policy: Policy, ids: &[(&str, i64)]) -> Planned {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let connect = bucket::Connect {
+            endpoint_url: Some("http://s3.invalid:9000".into()),
+            ..Default::default()
+        };
+        let target = bucket::Target::new("site-bucket", prefix).unwrap();
+        let bucket = bucket::connect(&connect, &target).await.unwrap();
+        let deployments = ids
+            .iter()
+            .enumerate()
+            .map(|(i, (id, days))| Deployment {
+                id: DeploymentId::new(*id).unwrap(),
+                objects: 10 + i as u64 * 1000,
+                bytes: 1000 << (i * 6),
+                newest: now - Duration::days(*days),
+                oldest: now - Duration::days(*days) - Duration::hours(1),
+                meta: None,
+            })
+            .collect();
+        let inventory = Inventory {
+            deployments,
+            loose: LooseObjects {
+                objects: 3,
+                bytes: 4096,
+            },
+            versioning: Versioning::Enabled,
+            ..Inventory::default()
+        };
+        Planned {
+            bucket,
+            plan: retention::plan(&inventory, &policy, now),
+            versions_to_purge: None,
+            report_date: None,
+            live_pointer: None,
+            handovers: Handovers::default(),
+        }
+    }
+
+    fn expiry(deployment: &str, since: Option<chrono::NaiveDate>) -> audit::Expiry {
+        audit::Expiry {
+            deployment: deployment.into(),
+            rule: format!("s3-prune-expire-{deployment}"),
+            state: audit::ExpiryState::Pending,
+            since,
+            reason: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn plan_table_with_rules_purge_handovers_and_a_block() {
+        let rules = retention::parse_policy(
+            "[[rule]]\nname = 'previews'\nmatch = 'pr-*'\ngroup = '^pr-(\\d+)-'\nretain = 1\n\n\
+             [[rule]]\nname = 'releases'\nmatch = '*'\nretain = 2\nmin_retain_days = 7\n",
+        )
+        .unwrap();
+        let policy = Policy {
+            max_delete: Some(1),
+            ..Policy::with_rules(rules)
+        };
+        let ids = [
+            ("pr-12-b", 1),
+            ("pr-12-a", 3),
+            ("pr-7-a", 9),
+            ("v2.0", 20),
+            ("v1.0", 400),
+            ("v0.9", 800),
+        ];
+        let mut p = planned("sites/", policy, &ids).await;
+        p.versions_to_purge = Some(17);
+        p.report_date = Some(Utc.with_ymd_and_hms(2026, 11, 25, 1, 2, 3).unwrap());
+        p.handovers = Handovers {
+            pending: vec![
+                expiry("v0.8", chrono::NaiveDate::from_ymd_opt(2026, 11, 20)),
+                expiry("v0.7", None),
+            ],
+            withdrawn: vec![expiry("v0.6", None)],
+            error: Some("the rule of v0.5 was NOT removed: AccessDenied".into()),
+        };
+        let out = human_plan(&p, Some("7 days (noncurrent versions)"));
+        assert_eq!(out, EXPECTED_RULES);
+    }
+
+    #[tokio::test]
+    async fn plan_of_an_empty_root_and_of_one_deployment() {
+        let policy = Policy::new(Retain::new(3).unwrap());
+        let empty = human_plan(&planned("", policy.clone(), &[]).await, None);
+        let one = human_plan(&planned("", policy, &[("only", 2)]).await, None);
+        assert_eq!(
+            (empty.as_str(), one.as_str()),
+            (EXPECTED_EMPTY, EXPECTED_ONE)
+        );
+    }
+
+    const EXPECTED_RULES: &str = concat!(
+        "Bucket site-bucket  prefix sites/  versioning enabled  at http://s3.invalid:9000\n",
+        "Undo: 7 days (noncurrent versions)\n",
+        "Objects from the S3 Inventory report of 2026-11-25 01:02 UTC (not a listing)\n",
+        "Policy: rules, the first matching one decides\n",
+        "  previews: 'pr-*' keep newest 1 per group '^pr-(\\d+)-'\n",
+        "  releases: '*' keep newest 2, and anything younger than 7 d\n",
+        "\n",
+        "ID       DATE (UTC)           AGE    OBJECTS        SIZE  ACTION  REASON\n",
+        "---------------------------------------------------------------------------------------------------------------\n",
+        "pr-12-b  2026-11-25 12:00:00  1 d         10      1000 B  keep    keep: newest 1 of 1 in 12 (previews)\n",
+        "pr-12-a  2026-11-23 12:00:00  3 d       1010    62.5 KiB  delete  delete: rank 2 > 1 in 12 (previews)\n",
+        "pr-7-a   2026-11-17 12:00:00  9 d       2010     3.9 MiB  keep    keep: newest 1 of 1 in 7 (previews)\n",
+        "v2.0     2026-11-06 12:00:00  20 d      3010   250.0 MiB  keep    keep: newest 1 of 2 (releases)\n",
+        "v1.0     2025-10-22 12:00:00  400 d     4010    15.6 GiB  keep    keep: newest 2 of 2 (releases)\n",
+        "v0.9     2024-09-17 12:00:00  800 d     5010  1000.0 GiB  delete  delete: rank 3 > 2 (releases) and 800 d > 7 d\n",
+        "\n",
+        "keep   4 deployments (9040 objects, 15.9 GiB)\n",
+        "delete 2 deployments (6020 objects, 1000.0 GiB)\n",
+        "  previews: keep 2, delete 1 (2 groups)\n",
+        "  releases: keep 2, delete 1 (1 group)\n",
+        "loose  3 objects directly under the prefix (4.0 KiB): never deleted\n",
+        "purge  17 versions (versions and delete markers of the deleted deployments)\n",
+        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good\n",
+        "blocked: the plan deletes 2 deployments, more than --max-delete 1: nothing will be deleted. Raise --max-delete if this is intended.\n",
+        "lifecycle: v0.8 is being expired by S3 (rule 's3-prune-expire-v0.8', handed over 6 d ago)\n",
+        "lifecycle: v0.7 is being expired by S3 (rule 's3-prune-expire-v0.7')\n",
+        "lifecycle: v0.6: S3 lifecycle is still expiring it (rule 's3-prune-expire-v0.6')\n",
+        "error: the rule of v0.5 was NOT removed: AccessDenied\n",
+    );
+
+    const EXPECTED_EMPTY: &str = concat!(
+        "Bucket site-bucket  prefix (bucket root)  versioning enabled  at http://s3.invalid:9000\n",
+        "Policy: keep newest 3 (dates: newest)\n",
+        "\n",
+        "No deployments found.\n",
+        "\n",
+        "keep   0 deployments (0 objects, 0 B)\n",
+        "delete 0 deployments (0 objects, 0 B)\n",
+        "loose  3 objects directly under the prefix (4.0 KiB): never deleted\n",
+        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good\n",
+    );
+
+    const EXPECTED_ONE: &str = concat!(
+        "Bucket site-bucket  prefix (bucket root)  versioning enabled  at http://s3.invalid:9000\n",
+        "Policy: keep newest 3 (dates: newest)\n",
+        "\n",
+        "ID    DATE (UTC)           AGE  OBJECTS    SIZE  ACTION  REASON\n",
+        "----------------------------------------------------------------------------\n",
+        "only  2026-11-24 12:00:00  2 d       10  1000 B  keep    keep: newest 1 of 3\n",
+        "\n",
+        "keep   1 deployment (10 objects, 1000 B)\n",
+        "delete 0 deployments (0 objects, 0 B)\n",
+        "loose  3 objects directly under the prefix (4.0 KiB): never deleted\n",
+        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good\n",
+    );
+}
