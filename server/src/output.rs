@@ -3,7 +3,7 @@
 
 use audit::{Record, Status};
 use prune::Planned;
-use retention::Entry;
+use retention::{Entry, Plan, Policy};
 use std::fmt::Write;
 
 /// A name from the bucket, control characters escaped.
@@ -23,19 +23,28 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 /// The plan as a table, under a header; `undo` is the bucket's undo window when it was read.
 pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
     let p = &planned.plan;
+    [
+        header(planned, undo),
+        policy_lines(&p.policy),
+        table(&p.entries),
+        totals(planned),
+        notes(p),
+        human_handovers(&planned.handovers, p.now.date_naive()),
+    ]
+    .concat()
+}
+
+/// Which bucket, prefix and endpoint; the undo window; an S3 Inventory report's date.
+fn header(planned: &Planned, undo: Option<&str>) -> String {
     let bucket = &planned.bucket;
-    let mut s = String::new();
-    let prefix = if bucket.prefix().is_empty() {
-        "(bucket root)".to_string()
-    } else {
-        bucket.prefix().to_string()
+    let prefix = match bucket.prefix() {
+        "" => "(bucket root)",
+        p => p,
     };
-    let _ = writeln!(
-        s,
-        "Bucket {}  prefix {}  versioning {}  at {}",
+    let mut s = format!(
+        "Bucket {}  prefix {prefix}  versioning {}  at {}\n",
         bucket.name(),
-        prefix,
-        p.versioning,
+        planned.plan.versioning,
         bucket.endpoint()
     );
     if let Some(u) = undo {
@@ -48,93 +57,127 @@ pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
             d.format("%Y-%m-%d %H:%M UTC")
         );
     }
-    match &p.policy.rules {
-        None => {
-            let _ = writeln!(s, "Policy: {}", p.policy);
-        }
-        Some(rules) => {
-            // One line per rule, in the order they are tried.
-            let _ = writeln!(s, "Policy: rules, the first matching one decides");
-            for r in rules.as_slice() {
-                let _ = writeln!(s, "  {r}");
-            }
-        }
+    s
+}
+
+/// The policy on one line, or its rules one per line in the order they are tried.
+fn policy_lines(policy: &Policy) -> String {
+    let Some(rules) = &policy.rules else {
+        return format!("Policy: {policy}\n");
+    };
+    let mut s = String::from("Policy: rules, the first matching one decides\n");
+    for r in rules.as_slice() {
+        let _ = writeln!(s, "  {r}");
     }
-    if p.entries.is_empty() {
-        let _ = writeln!(s, "\nNo deployments found.");
-    } else {
-        let rows: Vec<[String; 7]> = p
-            .entries
-            .iter()
-            .map(|e: &Entry| {
-                [
-                    escape(e.id.as_str()),
-                    e.date.format("%Y-%m-%d %H:%M:%S").to_string(),
-                    retention::human_age(e.age_secs),
-                    e.objects.to_string(),
-                    size(e.bytes),
-                    e.action.to_string(),
-                    escape(&e.reason_text()),
-                ]
-            })
-            .collect();
-        let head = [
-            "ID",
-            "DATE (UTC)",
-            "AGE",
-            "OBJECTS",
-            "SIZE",
-            "ACTION",
-            "REASON",
-        ];
-        let mut w = head.map(|h| h.chars().count());
-        for r in &rows {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String; 7]| {
-            let mut l = String::new();
-            for (i, c) in cells.iter().enumerate() {
-                let pad = w[i] - c.chars().count();
-                if i == 3 || i == 4 {
-                    l.push_str(&" ".repeat(pad));
-                    l.push_str(c);
-                } else {
-                    l.push_str(c);
-                    if i < 6 {
-                        l.push_str(&" ".repeat(pad));
-                    }
-                }
-                if i < 6 {
-                    l.push_str("  ");
-                }
-            }
-            l.trim_end().to_string()
-        };
-        let _ = writeln!(s);
-        let _ = writeln!(s, "{}", line(&head.map(String::from)));
-        let _ = writeln!(s, "{}", "-".repeat(w.iter().sum::<usize>() + 12));
-        for r in &rows {
-            let _ = writeln!(s, "{}", line(r));
-        }
+    s
+}
+
+/// The table's heading, one cell per column.
+const HEAD: [&str; 7] = [
+    "ID",
+    "DATE (UTC)",
+    "AGE",
+    "OBJECTS",
+    "SIZE",
+    "ACTION",
+    "REASON",
+];
+
+/// One deployment per row, after a blank line; or that there are none.
+fn table(entries: &[Entry]) -> String {
+    if entries.is_empty() {
+        return "\nNo deployments found.\n".to_string();
     }
+    let rows: Vec<[String; 7]> = entries.iter().map(row).collect();
+    let columns = Columns::fit(&rows);
+    let mut s = String::from("\n");
+    let _ = writeln!(s, "{}", columns.line(&HEAD.map(String::from)));
+    let _ = writeln!(s, "{}", columns.rule());
+    for r in &rows {
+        let _ = writeln!(s, "{}", columns.line(r));
+    }
+    s
+}
+
+/// A deployment's cells, names from the bucket escaped.
+fn row(e: &Entry) -> [String; 7] {
+    [
+        escape(e.id.as_str()),
+        e.date.format("%Y-%m-%d %H:%M:%S").to_string(),
+        retention::human_age(e.age_secs),
+        e.objects.to_string(),
+        size(e.bytes),
+        e.action.to_string(),
+        escape(&e.reason_text()),
+    ]
+}
+
+/// The widths of the table's columns: each as wide as its widest cell, two spaces between,
+/// OBJECTS and SIZE right-aligned, the last column not padded.
+struct Columns {
+    widths: [usize; 7],
+}
+
+impl Columns {
+    /// The columns numbers are right-aligned in (OBJECTS, SIZE).
+    const RIGHT: [usize; 2] = [3, 4];
+    /// Between two columns.
+    const GAP: &str = "  ";
+
+    /// Widths that fit the heading and every row.
+    fn fit(rows: &[[String; 7]]) -> Columns {
+        let mut widths = HEAD.map(|h| h.chars().count());
+        for r in rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        Columns { widths }
+    }
+
+    /// One row, padded to the widths, without trailing spaces.
+    fn line(&self, cells: &[String; 7]) -> String {
+        let last = cells.len() - 1;
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = " ".repeat(self.widths[i] - c.chars().count());
+            if Self::RIGHT.contains(&i) {
+                l.push_str(&pad);
+                l.push_str(c);
+            } else {
+                l.push_str(c);
+                if i < last {
+                    l.push_str(&pad);
+                }
+            }
+            if i < last {
+                l.push_str(Self::GAP);
+            }
+        }
+        l.trim_end().to_string()
+    }
+
+    /// The dashes under the heading, as wide as a full row.
+    fn rule(&self) -> String {
+        let gaps = Self::GAP.len() * (self.widths.len() - 1);
+        "-".repeat(self.widths.iter().sum::<usize>() + gaps)
+    }
+}
+
+/// What is kept and deleted (in all, and per rule), the loose objects, the versions to purge.
+fn totals(planned: &Planned) -> String {
+    let p = &planned.plan;
     let sm = &p.summary;
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "keep   {} ({}, {})",
-        plural(sm.keep.deployments, "deployment", "deployments"),
-        plural(sm.keep.objects, "object", "objects"),
-        size(sm.keep.bytes)
-    );
-    let _ = writeln!(
-        s,
-        "delete {} ({}, {})",
-        plural(sm.delete.deployments, "deployment", "deployments"),
-        plural(sm.delete.objects, "object", "objects"),
-        size(sm.delete.bytes)
-    );
+    let mut s = String::from("\n");
+    for (label, t) in [("keep  ", &sm.keep), ("delete", &sm.delete)] {
+        let _ = writeln!(
+            s,
+            "{label} {} ({}, {})",
+            plural(t.deployments, "deployment", "deployments"),
+            plural(t.objects, "object", "objects"),
+            size(t.bytes)
+        );
+    }
     for r in &p.rules {
         let _ = writeln!(
             s,
@@ -160,13 +203,18 @@ pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
             plural(v, "version", "versions")
         );
     }
+    s
+}
+
+/// The plan's warnings, then what blocks it.
+fn notes(p: &Plan) -> String {
+    let mut s = String::new();
     for w in &p.warnings {
         let _ = writeln!(s, "warning: {}", escape(&w.to_string()));
     }
     for b in &p.blocked {
         let _ = writeln!(s, "blocked: {}", escape(&b.to_string()));
     }
-    s.push_str(&human_handovers(&planned.handovers, p.now.date_naive()));
     s
 }
 
