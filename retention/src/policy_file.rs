@@ -16,7 +16,7 @@ use std::fmt;
 use std::fmt::Write as _;
 #[cfg(feature = "file")]
 use {
-    crate::{Glob, GroupPattern, Retain, Rule, RuleName, Span},
+    crate::{GroupPattern, Retain, Rule, RuleName, Span},
     serde::Deserialize,
     toml::Spanned,
 };
@@ -81,6 +81,24 @@ pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 #[cfg(feature = "file")]
 /// Parses a policy file into [`Rules`].
 pub fn parse_policy(text: &str) -> Result<Rules, PolicyFileError> {
+    check_size(text)?;
+    let file = read_toml(text)?;
+    check_rule_count(file.rule.len())?;
+    let mut rules = Vec::with_capacity(file.rule.len());
+    for (i, r) in file.rule.iter().enumerate() {
+        let rule = RuleAt { text, index: i + 1 }.rule(r.get_ref(), &rules)?;
+        rules.push(rule);
+    }
+    Rules::new(rules).map_err(|e| PolicyFileError {
+        line: None,
+        key: None,
+        message: e.to_string(),
+    })
+}
+
+/// Refuses a policy longer than [`MAX_POLICY_BYTES`] before parsing it.
+#[cfg(feature = "file")]
+fn check_size(text: &str) -> Result<(), PolicyFileError> {
     if text.len() > MAX_POLICY_BYTES {
         return Err(PolicyFileError {
             line: None,
@@ -93,110 +111,141 @@ pub fn parse_policy(text: &str) -> Result<Rules, PolicyFileError> {
             ),
         });
     }
-    let file: FileToml = toml::from_str(text).map_err(|e| PolicyFileError {
+    Ok(())
+}
+
+/// The TOML read into its shape; a syntax error or unknown key names its line.
+#[cfg(feature = "file")]
+fn read_toml(text: &str) -> Result<FileToml, PolicyFileError> {
+    toml::from_str(text).map_err(|e| PolicyFileError {
         line: e.span().map(|s| line_of(text, s.start)),
         key: None,
         message: e.message().trim().to_string(),
-    })?;
-    if file.rule.is_empty() {
-        return Err(PolicyFileError {
-            line: None,
-            key: Some("rule".into()),
-            message: "the file has no rules: add at least one [[rule]] with name, match and retain"
-                .into(),
-        });
-    }
-    if file.rule.len() > crate::rules::MAX_RULES {
-        return Err(PolicyFileError {
-            line: None,
-            key: Some("rule".into()),
-            message: crate::rules::RuleError::TooManyRules(file.rule.len()).to_string(),
-        });
-    }
-    let mut rules = Vec::with_capacity(file.rule.len());
-    for (i, r) in file.rule.iter().enumerate() {
-        let r = r.get_ref();
-        let at = |key: &str, span: std::ops::Range<usize>, message: String| PolicyFileError {
-            line: Some(line_of(text, span.start)),
-            key: Some(format!("rule[{}].{key}", i + 1)),
+    })
+}
+
+/// At least one `[[rule]]`, and no more than [`crate::rules::MAX_RULES`].
+#[cfg(feature = "file")]
+fn check_rule_count(n: usize) -> Result<(), PolicyFileError> {
+    let message = if n == 0 {
+        "the file has no rules: add at least one [[rule]] with name, match and retain".into()
+    } else if n > crate::rules::MAX_RULES {
+        crate::rules::RuleError::TooManyRules(n).to_string()
+    } else {
+        return Ok(());
+    };
+    Err(PolicyFileError {
+        line: None,
+        key: Some("rule".into()),
+        message,
+    })
+}
+
+/// One `[[rule]]` of the file (1-based `index`), whose errors name `rule[N].key` and the line.
+#[cfg(feature = "file")]
+struct RuleAt<'a> {
+    text: &'a str,
+    index: usize,
+}
+
+#[cfg(feature = "file")]
+impl RuleAt<'_> {
+    /// The error for `key` of this rule, at the line where `span` starts.
+    fn error(&self, key: &str, span: std::ops::Range<usize>, message: String) -> PolicyFileError {
+        PolicyFileError {
+            line: Some(line_of(self.text, span.start)),
+            key: Some(format!("rule[{}].{key}", self.index)),
             message,
-        };
-        let name: RuleName = r
-            .name
+        }
+    }
+
+    /// The rule checked key by key; `before` are the rules already read (names are unique).
+    fn rule(&self, r: &RuleToml, before: &[Rule]) -> Result<Rule, PolicyFileError> {
+        Ok(Rule {
+            name: self.name(&r.name, before)?,
+            matches: r.matches.get_ref().parse().map_err(|e: crate::GlobError| {
+                self.error("match", r.matches.span(), e.to_string())
+            })?,
+            group: self.group(r.group.as_ref())?,
+            retain: self.retain(&r.retain)?,
+            keep_within: self.keep_within(r.min_retain_days.as_ref(), r.keep_within.as_ref())?,
+        })
+    }
+
+    /// `name`: a valid rule name no earlier rule has.
+    fn name(&self, name: &Spanned<String>, before: &[Rule]) -> Result<RuleName, PolicyFileError> {
+        let parsed: RuleName = name
             .get_ref()
             .parse()
-            .map_err(|e: crate::RuleError| at("name", r.name.span(), e.to_string()))?;
-        if rules.iter().any(|o: &Rule| o.name == name) {
-            return Err(at(
+            .map_err(|e: crate::RuleError| self.error("name", name.span(), e.to_string()))?;
+        if before.iter().any(|o| o.name == parsed) {
+            return Err(self.error(
                 "name",
-                r.name.span(),
-                format!("two rules are named '{name}': give each rule its own name"),
+                name.span(),
+                format!("two rules are named '{parsed}': give each rule its own name"),
             ));
         }
-        let matches: Glob = r
-            .matches
-            .get_ref()
-            .parse()
-            .map_err(|e: crate::GlobError| at("match", r.matches.span(), e.to_string()))?;
-        let group = match &r.group {
-            Some(g) => Some(
-                g.get_ref()
-                    .parse::<GroupPattern>()
-                    .map_err(|e| at("group", g.span(), e.to_string()))?,
-            ),
-            None => None,
-        };
-        let retain = u64::try_from(*r.retain.get_ref())
+        Ok(parsed)
+    }
+
+    /// `group`: a regex whose first capture names the group, when given.
+    fn group(&self, g: Option<&Spanned<String>>) -> Result<Option<GroupPattern>, PolicyFileError> {
+        g.map(|g| {
+            g.get_ref()
+                .parse::<GroupPattern>()
+                .map_err(|e| self.error("group", g.span(), e.to_string()))
+        })
+        .transpose()
+    }
+
+    /// `retain`: a whole number ≥ 1.
+    fn retain(&self, retain: &Spanned<i64>) -> Result<Retain, PolicyFileError> {
+        u64::try_from(*retain.get_ref())
             .ok()
             .and_then(|n| Retain::new(n).ok())
             .ok_or_else(|| {
-                at(
+                self.error(
                     "retain",
-                    r.retain.span(),
+                    retain.span(),
                     format!(
                         "must be a whole number ≥ 1: every group keeps at least its newest \
                          deployment (got {})",
-                        r.retain.get_ref()
+                        retain.get_ref()
                     ),
                 )
-            })?;
-        let keep_within = match (&r.min_retain_days, &r.keep_within) {
-            (Some(d), Some(_)) => {
-                return Err(at(
-                    "min_retain_days",
-                    d.span(),
-                    "give either min_retain_days or keep_within, not both".into(),
-                ))
-            }
-            (Some(d), None) => Some(Span::from_days(u64::try_from(*d.get_ref()).map_err(
-                |_| {
-                    at(
+            })
+    }
+
+    /// The minimum age: `min_retain_days` or `keep_within`, not both.
+    fn keep_within(
+        &self,
+        min_retain_days: Option<&Spanned<i64>>,
+        keep_within: Option<&Spanned<String>>,
+    ) -> Result<Option<Span>, PolicyFileError> {
+        match (min_retain_days, keep_within) {
+            (Some(d), Some(_)) => Err(self.error(
+                "min_retain_days",
+                d.span(),
+                "give either min_retain_days or keep_within, not both".into(),
+            )),
+            (Some(d), None) => {
+                let days = u64::try_from(*d.get_ref()).map_err(|_| {
+                    self.error(
                         "min_retain_days",
                         d.span(),
                         format!("must be a whole number ≥ 0 (got {})", d.get_ref()),
                     )
-                },
-            )?)),
-            (None, Some(k)) => Some(
-                k.get_ref()
-                    .parse::<Span>()
-                    .map_err(|e| at("keep_within", k.span(), e.to_string()))?,
-            ),
-            (None, None) => None,
-        };
-        rules.push(Rule {
-            name,
-            matches,
-            group,
-            retain,
-            keep_within,
-        });
+                })?;
+                Ok(Some(Span::from_days(days)))
+            }
+            (None, Some(k)) => k
+                .get_ref()
+                .parse::<Span>()
+                .map(Some)
+                .map_err(|e| self.error("keep_within", k.span(), e.to_string())),
+            (None, None) => Ok(None),
+        }
     }
-    Rules::new(rules).map_err(|e| PolicyFileError {
-        line: None,
-        key: None,
-        message: e.to_string(),
-    })
 }
 
 /// The rules as a policy file, which [`parse_policy`] reads back to the same rules.

@@ -77,95 +77,173 @@ async fn approval_demanded(bucket: &Bucket, doomed: usize, without: bool) -> Res
 }
 
 pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
-    let a = &args.plan;
-    let (bucket, policy, settings, saved) = match &args.plan_file {
-        Some(path) => {
-            let saved = SavedPlan::read(path)?;
-            // Guards given with --plan narrow it; anything that would widen it is refused.
-            let (policy, live_pointer) = saved.narrowed_by(a)?;
-            let bucket = open(&saved.bucket, &saved.prefix, &a.endpoint).await?;
-            let settings = prune::ScanSettings {
-                live_pointer,
-                live_from: saved.live_from_with(a)?,
-                ..a.scan_settings()
-            };
-            (bucket, policy, settings, Some(saved))
-        }
-        None => {
-            let name = a.bucket();
-            let bucket = open(name, &a.prefix, &a.endpoint).await?;
-            (bucket, a.spec().build()?, a.scan_settings(), None)
-        }
-    };
-    // The table shows the undo window: its lifecycle rules are read beside the scan.
-    let (planned, days) =
-        futures::join!(prune::scan_and_plan(&bucket, &policy, &settings), async {
-            if a.json {
-                None
-            } else {
-                Some(bucket.noncurrent_days().await)
-            }
-        });
-    let planned = planned?;
-    if let Some(days) = days {
-        let undo = UndoWindow::describe(planned.plan.versioning, days);
-        print!("{}", output::human_plan(&planned, Some(&undo)));
-    }
-    let checked = match &saved {
-        // The saved plan is the confirmation.
-        Some(saved) => prune::check(planned, Some(&saved.deletion_set))?,
-        None if args.yes => prune::check(planned, None)?,
-        None => {
-            // What the person sees must pass too, or they would confirm a plan that cannot run.
-            let seen = prune::check(planned, None)?;
-            if seen.doomed().is_empty() && !args.lifecycle.via_lifecycle {
-                return nothing_to_delete(&seen, a.json).await;
-            }
-            confirm(&seen)?;
-            // Bind to what they confirmed: a fresh scan must yield exactly it.
-            let again = prune::scan_and_plan(&bucket, &policy, &settings).await?;
-            prune::check(again, Some(seen.doomed()))?
-        }
-    };
+    let json = args.plan.json;
+    let job = ApplyJob::of(&args).await?;
+    let planned = scan_and_show(&job, json).await?;
+    let checked = confirmed(&args, &job, planned).await?;
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
-    if checked.doomed().is_empty() && !args.lifecycle.via_lifecycle {
-        return nothing_to_delete(&checked, a.json).await;
+    if nothing_to_do(&checked, &args) {
+        return nothing_to_delete(&checked, json).await;
     }
-    let who = approval_demanded(&bucket, checked.doomed().len(), args.without_approval).await?;
+    let who = approval_demanded(&job.bucket, checked.doomed().len(), args.without_approval).await?;
     // No record, no deletion: the audit log must be writable before anything is deleted.
     let journal = Arc::new(args.audit.open()?);
     let path = journal.path().to_path_buf();
-    let progress = Arc::new(Progress::default());
-    let stopper = tokio::spawn(stop_on_signal(progress.clone()));
-    let bar = (!a.json && std::io::stderr().is_terminal()).then(|| progress_bar(&checked));
-    let n = checked.doomed().len();
-    let ticker = bar
-        .clone()
-        .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
+    let watch = Watch::start(&checked, json);
     let ctx = prune::ApplyContext {
         via: None,
         who,
         source: "cli",
-        concurrency: a.endpoint.concurrency.into(),
-        progress,
+        concurrency: args.plan.endpoint.concurrency.into(),
+        progress: watch.progress.clone(),
         journal,
         notifier: args.notify.notifier(),
         lifecycle_over: args.lifecycle.over(),
         require_lease: args.require_lease,
     };
     let report = prune::apply(checked, ctx).await;
-    stopper.abort();
-    if let Some(t) = ticker {
-        t.abort();
+    watch.stop();
+    report_and_exit(&report?, &path, json)
+}
+
+/// What `apply` works on: the bucket, the policy and how to scan, from a saved plan (`--plan`)
+/// or from the arguments.
+struct ApplyJob {
+    bucket: Bucket,
+    policy: retention::Policy,
+    settings: prune::ScanSettings,
+    /// The saved plan, whose deletion set is the confirmation.
+    saved: Option<SavedPlan>,
+}
+
+impl ApplyJob {
+    /// Reads the saved plan when one is given (guards given with it only narrow it) and opens
+    /// the bucket.
+    async fn of(args: &ApplyArgs) -> Result<ApplyJob> {
+        let a = &args.plan;
+        let Some(path) = &args.plan_file else {
+            let bucket = open(a.bucket(), &a.prefix, &a.endpoint).await?;
+            return Ok(ApplyJob {
+                bucket,
+                policy: a.spec().build()?,
+                settings: a.scan_settings(),
+                saved: None,
+            });
+        };
+        let saved = SavedPlan::read(path)?;
+        // Guards given with --plan narrow it; anything that would widen it is refused.
+        let (policy, live_pointer) = saved.narrowed_by(a)?;
+        let bucket = open(&saved.bucket, &saved.prefix, &a.endpoint).await?;
+        let settings = prune::ScanSettings {
+            live_pointer,
+            live_from: saved.live_from_with(a)?,
+            ..a.scan_settings()
+        };
+        Ok(ApplyJob {
+            bucket,
+            policy,
+            settings,
+            saved: Some(saved),
+        })
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+
+    /// Lists the bucket and plans it now.
+    async fn scan(&self) -> Result<Planned> {
+        Ok(prune::scan_and_plan(&self.bucket, &self.policy, &self.settings).await?)
     }
-    let report = report?;
-    if a.json {
+}
+
+/// Scans and plans; without `--json` prints the table, with the undo window (its lifecycle
+/// rules are read beside the scan).
+async fn scan_and_show(job: &ApplyJob, json: bool) -> Result<Planned> {
+    let (planned, days) = futures::join!(job.scan(), async {
+        if json {
+            None
+        } else {
+            Some(job.bucket.noncurrent_days().await)
+        }
+    });
+    let planned = planned?;
+    if let Some(days) = days {
+        let undo = UndoWindow::describe(planned.plan.versioning, days);
+        print!("{}", output::human_plan(&planned, Some(&undo)));
+    }
+    Ok(planned)
+}
+
+/// The plan checked and confirmed: by the saved plan, by `--yes`, or by the person typing the
+/// bucket name, after which a fresh scan must yield exactly what they confirmed. A plan with
+/// nothing to do is returned as it is, without asking.
+async fn confirmed(args: &ApplyArgs, job: &ApplyJob, planned: Planned) -> Result<Checked> {
+    match &job.saved {
+        // The saved plan is the confirmation.
+        Some(saved) => Ok(prune::check(planned, Some(&saved.deletion_set))?),
+        None if args.yes => Ok(prune::check(planned, None)?),
+        None => {
+            // What the person sees must pass too, or they would confirm a plan that cannot run.
+            let seen = prune::check(planned, None)?;
+            if nothing_to_do(&seen, args) {
+                return Ok(seen);
+            }
+            confirm(&seen)?;
+            // Bind to what they confirmed: a fresh scan must yield exactly it.
+            Ok(prune::check(job.scan().await?, Some(seen.doomed()))?)
+        }
+    }
+}
+
+/// Nothing is doomed, and no lifecycle handovers are to be checked (`--via-lifecycle`).
+fn nothing_to_do(checked: &Checked, args: &ApplyArgs) -> bool {
+    checked.doomed().is_empty() && !args.lifecycle.via_lifecycle
+}
+
+/// What runs beside an apply: Ctrl-C or SIGTERM stopping it, and on a terminal (without
+/// `--json`) a progress bar.
+struct Watch {
+    progress: Arc<Progress>,
+    stopper: tokio::task::JoinHandle<()>,
+    bar: Option<indicatif::ProgressBar>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Watch {
+    /// Starts the signal handler, and the bar when stderr is a terminal.
+    fn start(checked: &Checked, json: bool) -> Watch {
+        let progress = Arc::new(Progress::default());
+        let stopper = tokio::spawn(stop_on_signal(progress.clone()));
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| progress_bar(checked));
+        let n = checked.doomed().len();
+        let ticker = bar
+            .clone()
+            .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
+        Watch {
+            progress,
+            stopper,
+            bar,
+            ticker,
+        }
+    }
+
+    /// The apply is over: stop listening for signals, and clear the bar.
+    fn stop(self) {
+        self.stopper.abort();
+        if let Some(t) = self.ticker {
+            t.abort();
+        }
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Prints the report (JSON, or text with the audit record's place) and gives the exit code:
+/// failure when the record is incomplete or something could not be deleted, [`EXIT_CHANGED`]
+/// when deployments that changed were left whole.
+fn report_and_exit(report: &prune::Report, path: &std::path::Path, json: bool) -> Result<ExitCode> {
+    if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&PlanDoc::applied(&report))?
+            serde_json::to_string_pretty(&PlanDoc::applied(report))?
         );
     } else {
         print!("{}", output::human_report(&report.record));

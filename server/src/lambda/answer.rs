@@ -1,0 +1,180 @@
+//! The answer to an invocation that applied: bounded in size, or the error that says what
+//! could not be deleted.
+
+use anyhow::{bail, Result};
+use prune::{PlanDoc, Report};
+use serde_json::Value;
+
+/// The answer to a finished apply: its document, [`bounded`]; an error when something could
+/// not be deleted or was left as newer than the plan.
+pub(super) fn of(report: &Report) -> Result<Value> {
+    // The metrics line first: an incomplete run below is an error, and its line says so too.
+    println!(
+        "{}",
+        crate::emf::run_metrics(report, chrono::Utc::now().timestamp_millis())
+    );
+    let doc = bounded(serde_json::to_value(
+        PlanDoc::applied(report).dry_run(false),
+    )?);
+    if !report.is_complete() {
+        let r = &report.record;
+        bail!(
+            "apply {}: {} objects could not be deleted, {} were left as newer than the plan \
+             (first failure: {}); audit: {}",
+            r.status,
+            r.failures.len(),
+            r.skipped.len(),
+            r.failures
+                .first()
+                .map(|f| format!("{}: {}", f.key, f.error))
+                .unwrap_or_else(|| "none".into()),
+            doc["audit"]
+        );
+    }
+    Ok(doc)
+}
+
+/// Entries of a list the Lambda's answer carries at most (the rest is counted, and whole in
+/// the run's journal in the bucket): an answer far below Lambda's 6 MB limit at any run size.
+const ANSWER_LIST_MAX: usize = 100;
+
+/// What an answer may weigh: Lambda's limit is 6 MB; a summary stays far below it, whatever
+/// the run's size or its warnings.
+const ANSWER_MAX_BYTES: usize = 48 * 1024;
+
+/// The answer to an apply: the kept deployments left out (the plan's summary counts them),
+/// every list — deployments, warnings, the audit's — cut to [`ANSWER_LIST_MAX`] with
+/// `<name>_omitted` counts (fewer if the answer would still pass [`ANSWER_MAX_BYTES`]), and the
+/// journal's address for the whole record.
+fn bounded(mut doc: Value) -> Value {
+    if let Some(all) = doc.get_mut("deployments").and_then(Value::as_array_mut) {
+        all.retain(|d| d["action"] == "delete");
+    }
+    if let Some(audit) = doc.get_mut("audit") {
+        let journal = match (audit["bucket"].as_str(), audit["run"].as_str()) {
+            (Some(b), Some(run)) => Some(format!(
+                "s3://{b}/{}.s3-prune/runs/{run}/",
+                audit["prefix"].as_str().unwrap_or("")
+            )),
+            _ => None,
+        };
+        if let Some(j) = journal {
+            audit["journal"] = Value::String(j);
+        }
+    }
+    for max in [ANSWER_LIST_MAX, 10, 0] {
+        let mut cut = doc.clone();
+        cut_lists(&mut cut, max);
+        if serde_json::to_vec(&cut).map_or(0, |v| v.len()) <= ANSWER_MAX_BYTES || max == 0 {
+            return cut;
+        }
+    }
+    unreachable!("the last round returns")
+}
+
+/// Every array under `doc`, at any depth, cut to `max` items with a `<name>_omitted` count.
+fn cut_lists(doc: &mut Value, max: usize) {
+    let Some(fields) = doc.as_object_mut() else {
+        return;
+    };
+    let mut omitted = Vec::new();
+    for (name, v) in fields.iter_mut() {
+        if let Some(items) = v.as_array_mut() {
+            if items.len() > max {
+                omitted.push((format!("{name}_omitted"), items.len() - max));
+                items.truncate(max);
+            }
+            items.iter_mut().for_each(|i| cut_lists(i, max));
+        } else {
+            cut_lists(v, max);
+        }
+    }
+    for (name, n) in omitted {
+        let before = fields.get(&name).and_then(Value::as_u64).unwrap_or(0);
+        fields.insert(name, Value::from(before + n as u64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bounded, ANSWER_LIST_MAX};
+    use serde_json::{json, Value};
+
+    /// A run of 1,000 deployments of 100 objects each on a versioned bucket, every list as long
+    /// as such a run makes it: the answer stays far below Lambda's 6 MB, and under 64 KB.
+    #[test]
+    fn the_answer_of_a_huge_run_is_bounded_and_says_where_the_rest_is() {
+        let deployments: Vec<Value> = (0..1000)
+            .map(|i| json!({ "id": format!("release-{i:04}"), "action": if i < 500 { "delete" } else { "keep" }, "reason": "x".repeat(120) }))
+            .collect();
+        let deleted: Vec<Value> = (0..500)
+            .map(|i| json!({ "id": format!("release-{i:04}"), "objects": 100, "bytes": 123_456 }))
+            .collect();
+        let markers: Vec<Value> = (0..50_000)
+            .map(|i| json!({ "deployment": "release-0001", "key": format!("release-0001/chunk-{i}.js"), "version_id": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" }))
+            .collect();
+        let failures: Vec<Value> = (0..3_000)
+            .map(|i| json!({ "key": format!("release-0002/f{i}"), "error": "AccessDenied: no" }))
+            .collect();
+        let doc = json!({
+            "bucket": "b",
+            "deployments": deployments,
+            "audit": { "bucket": "b", "prefix": "sites/", "run": "20261204T013000123Z-9f3a61c2",
+                       "deleted": deleted, "markers": markers, "failures": failures },
+        });
+        let before = serde_json::to_vec(&doc).unwrap().len();
+        let answer = bounded(doc);
+        let size = serde_json::to_vec(&answer).unwrap().len();
+        assert!(
+            before > 6 * 1024 * 1024 / 2,
+            "the unbounded answer was {before} bytes"
+        );
+        assert!(size < 64 * 1024, "the answer is {size} bytes");
+        assert_eq!(
+            answer["deployments"].as_array().unwrap().len(),
+            ANSWER_LIST_MAX
+        );
+        assert_eq!(
+            answer["deployments_omitted"], 400,
+            "only doomed ones, cut to 100"
+        );
+        assert_eq!(answer["audit"]["markers_omitted"], 50_000 - ANSWER_LIST_MAX);
+        assert_eq!(answer["audit"]["failures_omitted"], 3_000 - ANSWER_LIST_MAX);
+        assert_eq!(
+            answer["audit"]["journal"],
+            "s3://b/sites/.s3-prune/runs/20261204T013000123Z-9f3a61c2/"
+        );
+    }
+
+    #[test]
+    fn warnings_and_every_other_list_are_cut_too_and_the_answer_stays_small() {
+        // 600 "same date" warnings passed 64 KB before: only named lists were cut.
+        let warnings: Vec<Value> = (0..600)
+            .map(|i| {
+                json!(format!(
+                    "same date for release-{i:04}-a, release-{i:04}-b: ordered by id"
+                ))
+            })
+            .collect();
+        let held: Vec<Value> = (0..400)
+            .map(|i| json!({ "deployment": format!("d{i}"), "reason": "y".repeat(400) }))
+            .collect();
+        let doc = json!({
+            "warnings": warnings,
+            "audit": { "bucket": "b", "run": "20261204T013000123Z-9f3a61c2", "held": held },
+        });
+        let answer = bounded(doc);
+        let size = serde_json::to_vec(&answer).unwrap().len();
+        assert!(
+            size <= super::ANSWER_MAX_BYTES,
+            "the answer is {size} bytes"
+        );
+        assert!(answer["warnings_omitted"].as_u64().unwrap() >= 500);
+        // 100 held reasons of 400 bytes would pass the cap: cut further, and counted.
+        let held = answer["audit"]["held"].as_array().unwrap().len() as u64;
+        assert_eq!(
+            held + answer["audit"]["held_omitted"].as_u64().unwrap(),
+            400
+        );
+    }
+}

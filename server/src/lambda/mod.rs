@@ -1,0 +1,162 @@
+//! `s3-prune lambda`: the scheduled job. Runs as an AWS Lambda function (provided.al2023) with
+//! `lambda_runtime`; also chosen automatically when `AWS_LAMBDA_RUNTIME_API` is set.
+//!
+//! Configuration comes from `S3_PRUNE_*` environment variables. An invocation's event may pick
+//! another bucket and may only *narrow* the configured policy (a higher RETAIN, more pins, a
+//! lower max-delete, a dry run); anything that would delete more is refused through `/error`.
+//! The work is the engine's (`prune`); this module only gathers the job (`job.rs`) and
+//! answers (`answer.rs`).
+
+mod answer;
+mod job;
+
+pub use job::{Configured, Job};
+
+use anyhow::{anyhow, bail, Context, Result};
+use bucket::{Bucket, Progress, Target};
+use lambda_runtime::{service_fn, LambdaEvent};
+use prune::{Checked, LogJournal, PlanDoc, PolicySpec, ScanSettings};
+use serde_json::Value;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Requests in flight for the scheduled job.
+const CONCURRENCY: usize = 16;
+/// Stop issuing deletes this long before the invocation's deadline, so the record is written.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
+
+/// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
+/// `/error` (and so to the function's error metric).
+pub async fn handle(
+    base: &Configured,
+    payload: Value,
+    who: &str,
+    deadline: Option<SystemTime>,
+) -> Result<Value> {
+    let event = event_job(payload)?;
+    let bucket = open_bucket(base, &event).await?;
+    let from_bucket = base.policy_from_bucket(&bucket).await?;
+    let base = from_bucket.as_ref().unwrap_or(base);
+    let (job, spec) = base.narrowed_by(&event)?;
+    let policy = policy_of(&spec)?;
+    let planned = prune::scan_and_plan(&bucket, &policy, &scan_settings(&job)?).await?;
+    let dry_run = job.dry_run.unwrap_or(false);
+    // The plan as the log and a dry run's answer show it.
+    let plan_doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(dry_run))?;
+    let checked = prune::check(planned, None).map_err(|refusal| {
+        tracing::error!(bucket = %bucket.name(), result = %plan_doc, "refusing to apply");
+        anyhow!("{refusal}")
+    })?;
+    if dry_run {
+        tracing::info!(bucket = %bucket.name(), result = %plan_doc, "dry run: nothing deleted");
+        return Ok(plan_doc);
+    }
+    apply(checked, base, who, deadline).await
+}
+
+/// The event as a job: none (`null`) is the configured job unchanged.
+fn event_job(payload: Value) -> Result<Job> {
+    if payload.is_null() {
+        return Ok(Job::default());
+    }
+    serde_json::from_value(payload).context("the event payload is not an s3-prune job")
+}
+
+/// The event's bucket, else the configured one, under the configured prefix.
+async fn open_bucket(base: &Configured, event: &Job) -> Result<Bucket> {
+    let name = event
+        .bucket
+        .clone()
+        .or(base.job.bucket.clone())
+        .ok_or_else(|| anyhow!("no bucket: set S3_PRUNE_BUCKET or \"bucket\" in the event"))?;
+    let target = Target::new(&name, base.job.prefix.as_deref().unwrap_or(""))?;
+    Ok(bucket::connect(&job::connect_from_env()?, &target).await?)
+}
+
+/// The policy, which must keep something: RETAIN or rules.
+fn policy_of(spec: &PolicySpec) -> Result<retention::Policy> {
+    if spec.retain.is_none() && spec.rules.is_none() {
+        bail!(
+            "no RETAIN: set S3_PRUNE_RETAIN (or S3_PRUNE_POLICY, S3_PRUNE_POLICY_KEY) or \"retain\" in the event"
+        );
+    }
+    Ok(spec.build()?)
+}
+
+/// How the job scans: its live pointer and page, its S3 Inventory report.
+fn scan_settings(job: &Job) -> Result<ScanSettings> {
+    Ok(ScanSettings {
+        live_pointer: job.live_pointer.clone(),
+        live_from: job.live_from.clone(),
+        inventory: job
+            .inventory
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| anyhow!("S3_PRUNE_INVENTORY: {e}"))?,
+        concurrency: CONCURRENCY,
+    })
+}
+
+/// Deletes what the checked plan dooms, recorded in the log, stopping before the deadline;
+/// the answer is the bounded report.
+async fn apply(
+    checked: Checked,
+    base: &Configured,
+    who: &str,
+    deadline: Option<SystemTime>,
+) -> Result<Value> {
+    let progress = Arc::new(Progress::default());
+    let watchdog = deadline.map(|d| stop_before(d, progress.clone()));
+    let ctx = prune::ApplyContext {
+        via: None,
+        who: who.to_string(),
+        source: "lambda",
+        concurrency: CONCURRENCY,
+        progress,
+        journal: Arc::new(LogJournal),
+        notifier: base.notifier.clone(),
+        lifecycle_over: base.lifecycle_over,
+        require_lease: false,
+    };
+    let report = prune::apply(checked, ctx).await;
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    answer::of(&report?)
+}
+
+/// Stops issuing deletes [`DEADLINE_MARGIN`] before the invocation's deadline, so the record
+/// is completed before Lambda kills the process.
+fn stop_before(deadline: SystemTime, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .saturating_sub(DEADLINE_MARGIN);
+    tokio::spawn(async move {
+        tokio::time::sleep(left).await;
+        tracing::warn!("the invocation's deadline is near: stopping after the requests in flight");
+        progress.request_stop();
+    })
+}
+
+/// The Lambda runtime's loop: the configuration read once, then one [`handle`] per event.
+pub async fn run() -> Result<ExitCode> {
+    // Read once; configuration the environment gets wrong fails the init, not every invocation.
+    let base = Configured::from_env()?;
+    let base = &base;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        let who = event.context.invoked_function_arn.clone();
+        let deadline = Some(event.context.deadline()).filter(|_| event.context.deadline > 0);
+        handle(base, event.payload, &who, deadline)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), "invocation failed");
+                lambda_runtime::Error::from(format!("{e:#}"))
+            })
+    }))
+    .await
+    .map_err(|e| anyhow!("lambda runtime: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}

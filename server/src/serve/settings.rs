@@ -1,0 +1,106 @@
+//! What `serve` serves, from its arguments: the buckets (checked against each other and
+//! against the flags that name one), the development site root, and the app's [`ServeConfig`].
+
+use crate::args::ServeArgs;
+use anyhow::{Context, Result};
+use app::server::{check_overlaps, parse_bucket_arg, ServeConfig};
+use app::wire::BucketChoice;
+use std::sync::Arc;
+
+/// The `--bucket`s, parsed and not overlapping; `--approval-over BUCKET=N` and `--inventory`
+/// must fit them.
+pub(super) fn buckets(args: &ServeArgs) -> Result<Vec<BucketChoice>> {
+    let buckets = args
+        .buckets
+        .iter()
+        .map(|b| parse_bucket_arg(b).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()
+        .context("--bucket")?;
+    check_overlaps(&buckets).map_err(anyhow::Error::msg)?;
+    for a in &args.approval_over {
+        if let Some(b) = a
+            .bucket
+            .as_ref()
+            .filter(|b| !buckets.iter().any(|c| &c.key == *b))
+        {
+            anyhow::bail!(
+                "--approval-over {b}={}: no --bucket {b} is served; name it as given to --bucket (NAME or NAME/PREFIX)",
+                a.over
+            );
+        }
+    }
+    if args.inventory.is_some() && buckets.len() != 1 {
+        anyhow::bail!(
+            "--inventory reports on one bucket: give exactly one --bucket with it ({} given)",
+            buckets.len()
+        );
+    }
+    Ok(buckets)
+}
+
+/// The keys of the `--bucket`s that parse (as `--role ROLE=GROUP@BUCKET` names them).
+pub(super) fn served_keys(args: &ServeArgs) -> Vec<String> {
+    args.buckets
+        .iter()
+        .filter_map(|b| parse_bucket_arg(b).ok().map(|c| c.key))
+        .collect()
+}
+
+/// With `--site-root`, the browser files must be built there.
+pub(super) fn check_site_root(site_root: Option<&str>) -> Result<()> {
+    if let Some(root) = site_root {
+        let pkg = std::path::Path::new(root).join("pkg");
+        if !pkg.join("s3-prune.js").exists() {
+            anyhow::bail!(
+                "--site-root {root}: the dashboard's browser files are missing in {}: build them with `make site`, or leave out --site-root to serve the ones built into this binary",
+                pkg.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The one bucket's key, when only one is served (`/` is then its dashboard).
+pub(super) fn only_bucket(buckets: &[BucketChoice]) -> Option<String> {
+    (buckets.len() == 1).then(|| buckets[0].key.clone())
+}
+
+/// The app's settings; opens the audit log.
+pub(super) fn serve_config(args: &ServeArgs, buckets: Vec<BucketChoice>) -> Result<ServeConfig> {
+    Ok(ServeConfig {
+        connect: args.endpoint.connect(),
+        buckets,
+        date_source: args.date_source.clone(),
+        concurrency: args.endpoint.concurrency.into(),
+        live_pointer: args.live_pointer.clone(),
+        live_from: args.live_from.clone(),
+        inventory: args.inventory.clone(),
+        max_delete: args.max_delete,
+        lifecycle_over: args.lifecycle.over(),
+        read_only: args.read_only,
+        audit: Some(Arc::new(args.audit.open()?)),
+        notifier: args.notify.notifier(),
+        schedule: args
+            .schedule
+            .clone()
+            .zip(args.schedule_retain)
+            .map(|(expression, retain)| app::wire::Schedule {
+                expression,
+                retain: retain.get(),
+                min_days: args.schedule_min_days,
+            }),
+        rules: args.policy.clone(),
+        // The last `--approval-over N` without a bucket, and each bucket's own.
+        approval_over: args
+            .approval_over
+            .iter()
+            .rev()
+            .find(|a| a.bucket.is_none())
+            .map(|a| a.over),
+        approval_over_for: args
+            .approval_over
+            .iter()
+            .filter_map(|a| a.bucket.clone().map(|b| (b, a.over)))
+            .collect(),
+    })
+}
