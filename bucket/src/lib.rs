@@ -50,12 +50,14 @@ pub const IAM_BUCKET_ACTIONS: &[&str] = &[
 
 /// The IAM actions the scheduled job needs on objects (`arn:aws:s3:::BUCKET/PREFIX*`): HeadObject
 /// and GetObject for `meta:` dates, the live pointer and the pins file; PutObject for the run
-/// journal and the lease (`<prefix>.s3-prune/runs/`, `<prefix>.s3-prune/lease`); deletes.
+/// journal and the lease (`<prefix>.s3-prune/runs/`, `<prefix>.s3-prune/lease`); deletes;
+/// GetObjectVersion for the live pointer's earlier versions (the live grace).
 pub const IAM_OBJECT_ACTIONS: &[&str] = &[
     "s3:GetObject",
     "s3:PutObject",
     "s3:DeleteObject",
     "s3:DeleteObjectVersion",
+    "s3:GetObjectVersion",
 ];
 
 /// The IAM actions `--via-lifecycle` (and the scheduled job's `S3_PRUNE_VIA_LIFECYCLE`) adds, on

@@ -53,7 +53,7 @@ data "aws_iam_policy_document" "s3" {
   }
   statement {
     sid       = "ReadDatesJournalRunsAndDeleteDeployments"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion"]
     resources = [local.objects_arn]
   }
   # via_lifecycle only (bucket::IAM_LIFECYCLE_ACTIONS).

@@ -8,7 +8,9 @@ use crate::journal::RunJournal;
 use crate::watch::{keep_lease, Guard, Watcher, LEASE_TTL};
 use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
-use bucket::{DeleteReport, Deletion, JournalPlace, LeaseError, LeaseHolder, Progress, RunId};
+use bucket::{
+    Bucket, DeleteReport, Deletion, JournalPlace, Lease, LeaseError, LeaseHolder, Progress, RunId,
+};
 use chrono::{DateTime, Utc};
 use retention::Doomed;
 use retention::Versioning;
@@ -128,35 +130,82 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.host = Some(host());
     let bucket = planned.bucket.clone();
     let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
+    let lease = Arc::new(begin(&bucket, &journal, &mut record, &doomed, &ctx).await?);
+    tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
+    let deleted = delete(&planned, doomed, &journal, &lease, &ctx).await;
+    record_outcome(&mut record, deleted, &planned, &journal);
+    let journal_error = end(&bucket, &journal, &lease, &record, &ctx).await;
+    tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
+    Ok(Report {
+        planned,
+        record,
+        journal_error,
+    })
+}
+
+/// Before the first delete: the lease taken, the run's start in the bucket's journal and in
+/// the front end's own; `record.id` set. Anything failing: the lease is released and nothing
+/// is deleted.
+async fn begin(
+    bucket: &Bucket,
+    journal: &RunJournal,
+    record: &mut Record,
+    doomed: &[Doomed],
+    ctx: &ApplyContext,
+) -> Result<Lease, ApplyError> {
     let (lease, started) = if ctx.require_lease {
         // Refused where the server ignores conditional writes: probed before anything is
         // journalled, so a refused run leaves no record.
-        let lease = take_lease(&bucket, &record, true).await?;
-        (lease, journal.start(&record, &doomed).await)
+        let lease = take_lease(bucket, record, true).await?;
+        (lease, journal.start(record, doomed).await)
     } else {
         // Only a warning hangs on the probe: it goes beside the start record (one round trip
         // less before the first delete).
-        let lease = bucket.take_lease_unprobed(holder_of(&record)).await?;
+        let lease = bucket.take_lease_unprobed(holder_of(record)).await?;
         let holder = lease.holder();
         let (probe, started) = futures::join!(
             bucket.honours_conditional_writes(&holder),
-            journal.start(&record, &doomed)
+            journal.start(record, doomed)
         );
-        warn_unless_conditional(&bucket, probe);
+        warn_unless_conditional(bucket, probe);
         (lease, started)
     };
-    let lease = Arc::new(lease);
     let begun = match started {
-        Ok(()) => ctx.journal.begin(&record).map_err(JournalError),
+        Ok(()) => ctx.journal.begin(record).map_err(JournalError),
         Err(e) => Err(JournalError(e)),
     };
-    record.id = match begun {
-        Ok(id) => id,
-        Err(e) => {
-            release(&bucket, &lease).await;
-            return Err(e.into());
+    match begun {
+        Ok(id) => {
+            record.id = id;
+            Ok(lease)
         }
-    };
+        Err(e) => {
+            release(bucket, &lease).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// What the deleting did, and what stopped it early.
+struct Deleted {
+    report: DeleteReport,
+    /// The deployments deleted by requests (the rest were handed to lifecycle rules).
+    doomed: Vec<Doomed>,
+    handover: crate::expire::Handover,
+    /// The lease lost mid-run, if it was.
+    lost: Option<String>,
+}
+
+/// The deleting itself, under the lease (renewed beside it): big deployments handed to
+/// lifecycle rules when asked, the rest deleted with pins, the pointer and the journal watched.
+async fn delete(
+    planned: &Planned,
+    doomed: Vec<Doomed>,
+    journal: &Arc<RunJournal>,
+    lease: &Arc<Lease>,
+    ctx: &ApplyContext,
+) -> Deleted {
+    let bucket = &planned.bucket;
     let lost = Arc::new(std::sync::Mutex::new(None));
     let keeper = tokio::spawn(keep_lease(
         bucket.clone(),
@@ -164,16 +213,15 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         ctx.progress.clone(),
         lost.clone(),
     ));
-    tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
-    let handover = match ctx.lifecycle_over {
-        Some(over) => crate::expire::hand_over(&planned.bucket, doomed, over).await,
+    let mut handover = match ctx.lifecycle_over {
+        Some(over) => crate::expire::hand_over(bucket, doomed, over).await,
         None => crate::expire::Handover {
             by_requests: doomed,
             expiries: Vec::new(),
             failures: Vec::new(),
         },
     };
-    let doomed = handover.by_requests;
+    let doomed = std::mem::take(&mut handover.by_requests);
     let watcher = Watcher::new(
         Guard::new(bucket.clone(), planned.live_pointer.clone()),
         journal.clone(),
@@ -181,7 +229,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let report = bucket
         .delete_deployments_watched(
             &doomed,
-            deletion(&planned),
+            deletion(planned),
             ctx.concurrency,
             ctx.progress.clone(),
             &watcher,
@@ -189,12 +237,20 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         .await;
     watcher.flush().await;
     keeper.abort();
-    complete(&mut record, &report, &doomed);
-    let stopped_by = [
-        lost.lock().unwrap_or_else(|e| e.into_inner()).take(),
-        journal.error(),
-    ];
-    for why in stopped_by.into_iter().flatten() {
+    let lost = lost.lock().unwrap_or_else(|e| e.into_inner()).take();
+    Deleted {
+        report,
+        doomed,
+        handover,
+        lost,
+    }
+}
+
+/// The record of what the deleting did: deletions, failures, what stopped the run, the
+/// lifecycle handovers made and withdrawn.
+fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &RunJournal) {
+    complete(record, &d.report, &d.doomed);
+    for why in [d.lost, journal.error()].into_iter().flatten() {
         record.failures.push(audit::Failure {
             key: journal.place().url(),
             error: format!("the run stopped: {why}"),
@@ -203,35 +259,40 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     }
     // Rules this run's scan withdrew (their folders are kept now) are on record too.
     record.expiries = planned.handovers.withdrawn.clone();
-    record.expiries.extend(handover.expiries);
-    if !handover.failures.is_empty() {
-        record.failures.extend(handover.failures);
+    record.expiries.extend(d.handover.expiries);
+    if !d.handover.failures.is_empty() {
+        record.failures.extend(d.handover.failures);
         if record.status == Status::Finished {
             record.status = Status::Failed;
         }
     }
-    // The end record, the lease's release and the success note are independent: sent at
-    // once (the deleting is over; the lease only guarded it).
+}
+
+/// The end record, the lease's release and the success note — independent, so sent at once
+/// (the deleting is over; the lease only guarded it) — then the notification. Returns why the
+/// record could not be completed, if it could not.
+async fn end(
+    bucket: &Bucket,
+    journal: &RunJournal,
+    lease: &Lease,
+    record: &Record,
+    ctx: &ApplyContext,
+) -> Option<String> {
     let success = async {
         if record.status == Status::Finished {
-            note_success(&bucket, &record).await;
+            note_success(bucket, record).await;
         }
     };
-    let (ended, (), ()) = futures::join!(journal.end(&record), release(&bucket, &lease), success);
+    let (ended, (), ()) = futures::join!(journal.end(record), release(bucket, lease), success);
     let journal_error = match ended {
-        Ok(()) => ctx.journal.finish(&record).err(),
+        Ok(()) => ctx.journal.finish(record).err(),
         Err(e) => Some(e),
     };
-    ctx.notifier.send(&record).await;
+    ctx.notifier.send(record).await;
     if let Some(e) = &journal_error {
         tracing::error!(error = %e, "the apply ran but its audit record could not be completed");
     }
-    tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
-    Ok(Report {
-        planned,
-        record,
-        journal_error,
-    })
+    journal_error
 }
 
 /// Notes a run that ended well, for `check` and the dashboard's "last successful run".

@@ -189,6 +189,41 @@ async fn check_markers(
 
 /// Removes the markers [`check_restore`] returned, journalling a record of the restore
 /// (`restore_of: run`) before the first request and completing it after.
+/// What the restore brought back and what it could not, on its record.
+fn record_restore(record: &mut Record, report: &bucket::RestoreReport) {
+    record.duration_ms = report.duration_ms;
+    record.restored = report
+        .deployments
+        .iter()
+        .map(|d| DeletedDeployment {
+            id: d.id.to_string(),
+            objects: d.restored,
+            bytes: 0,
+        })
+        .collect();
+    record.failures = report
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.failed
+                .iter()
+                .map(|f| Failure {
+                    key: f.key.clone(),
+                    error: f.error.clone(),
+                })
+                .chain(d.left.iter().map(|l| Failure {
+                    key: l.key.clone(),
+                    error: format!("left: {}", l.why),
+                }))
+        })
+        .collect();
+    record.status = if report.is_complete() {
+        Status::Finished
+    } else {
+        Status::Failed
+    };
+}
+
 pub async fn restore(
     bucket: &Bucket,
     run: &str,
@@ -227,37 +262,7 @@ pub async fn restore(
         }
     };
     let report = bucket.restore(&todo).await;
-    record.duration_ms = report.duration_ms;
-    record.restored = report
-        .deployments
-        .iter()
-        .map(|d| DeletedDeployment {
-            id: d.id.to_string(),
-            objects: d.restored,
-            bytes: 0,
-        })
-        .collect();
-    record.failures = report
-        .deployments
-        .iter()
-        .flat_map(|d| {
-            d.failed
-                .iter()
-                .map(|f| Failure {
-                    key: f.key.clone(),
-                    error: f.error.clone(),
-                })
-                .chain(d.left.iter().map(|l| Failure {
-                    key: l.key.clone(),
-                    error: format!("left: {}", l.why),
-                }))
-        })
-        .collect();
-    record.status = if report.is_complete() {
-        Status::Finished
-    } else {
-        Status::Failed
-    };
+    record_restore(&mut record, &report);
     let journal_error = match journal.end(&record).await {
         Ok(()) => ctx.journal.finish(&record).err(),
         Err(e) => Some(e),

@@ -105,53 +105,75 @@ impl PolicySpec {
     /// would delete more: a lower RETAIN or minimum age, a higher max-delete, another date source,
     /// purge-versions where it is not configured. Pins and excludes are added, never dropped.
     pub fn narrowed_by(&self, over: &PolicySpec) -> Result<PolicySpec, Widening> {
-        let widen = |field, why: String| Err(Widening { field, why });
         let mut out = self.clone();
-        // Rules are all or nothing: another set could delete anything.
+        self.narrow_rules(over)?;
+        self.narrow_retain(over, &mut out)?;
+        self.narrow_min_age(over, &mut out)?;
+        self.narrow_dates(over, &mut out)?;
+        self.narrow_deletion(over, &mut out)?;
+        out.pins.extend(over.pins.iter().cloned());
+        out.excludes.extend(over.excludes.iter().cloned());
+        Ok(out)
+    }
+
+    /// Rules are all or nothing: another set could delete anything, and under rules RETAIN
+    /// and a minimum age do not apply.
+    fn narrow_rules(&self, over: &PolicySpec) -> Result<(), Widening> {
         match (&self.rules, &over.rules) {
-            (base, Some(r)) if base.as_ref() != Some(r) => {
-                return widen(
-                    "rules",
-                    "a policy file other than the configured one may delete more".into(),
-                )
-            }
+            (base, Some(r)) if base.as_ref() != Some(r) => widen(
+                "rules",
+                "a policy file other than the configured one may delete more".into(),
+            ),
             (Some(_), None) if over.retain.is_some() || over.min_age().ok().flatten().is_some() => {
-                return widen(
+                widen(
                     "retain",
                     "the configured policy is a set of rules: RETAIN and a minimum age do not apply"
                         .into(),
                 )
             }
-            _ => {}
+            _ => Ok(()),
         }
+    }
+
+    /// A higher RETAIN narrows; a lower one widens.
+    fn narrow_retain(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
         match (self.retain, over.retain) {
-            (Some(base), Some(r)) if r < base => {
-                return widen(
-                    "retain",
-                    format!("{r} keeps fewer than the configured {base}"),
-                )
+            (Some(base), Some(r)) if r < base => widen(
+                "retain",
+                format!("{r} keeps fewer than the configured {base}"),
+            ),
+            (_, Some(r)) => {
+                out.retain = Some(r);
+                Ok(())
             }
-            (_, Some(r)) => out.retain = Some(r),
-            _ => {}
+            _ => Ok(()),
         }
+    }
+
+    /// A longer minimum age narrows; a shorter one widens.
+    fn narrow_min_age(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
         let base_age = self.min_age().ok().flatten();
         let over_age = over.min_age().map_err(|e| Widening {
             field: "min_retain_days",
             why: e.to_string(),
         })?;
         match (base_age, over_age) {
-            (Some(base), Some(a)) if a < base => {
-                return widen(
-                    "min_retain_days",
-                    format!("{a} is shorter than the configured {base}"),
-                )
-            }
+            (Some(base), Some(a)) if a < base => widen(
+                "min_retain_days",
+                format!("{a} is shorter than the configured {base}"),
+            ),
             (_, Some(a)) => {
                 out.min_retain_days = None;
                 out.keep_within = Some(a);
+                Ok(())
             }
-            _ => {}
+            _ => Ok(()),
         }
+    }
+
+    /// How deployments are dated and how long a previous live one is kept: another date
+    /// source, a `meta:` fallback or a shorter live grace than configured widens.
+    fn narrow_dates(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
         match (&self.date_source, &over.date_source) {
             (Some(base), Some(d)) if base != d => {
                 return widen(
@@ -162,28 +184,32 @@ impl PolicySpec {
             (_, Some(d)) => out.date_source = Some(d.clone()),
             _ => {}
         }
-        let base_grace = self.live_grace.unwrap_or(crate::DEFAULT_LIVE_GRACE);
-        match over.live_grace {
-            Some(g) if g < base_grace => {
-                return widen(
-                    "live_grace",
-                    format!("{g} is shorter than the configured {base_grace}"),
-                )
-            }
-            Some(g) => out.live_grace = Some(g),
-            None => {}
-        }
-        match (self.meta_fallback, over.meta_fallback) {
-            (base, Some(m)) if base != Some(m) => {
+        if let (base, Some(m)) = (self.meta_fallback, over.meta_fallback) {
+            if base != Some(m) {
                 return widen(
                     "meta_fallback",
                     format!(
                         "dating unknown dates by the {m} object is not configured (they are kept)"
                     ),
-                )
+                );
             }
-            _ => {}
         }
+        let base_grace = self.live_grace.unwrap_or(crate::DEFAULT_LIVE_GRACE);
+        match over.live_grace {
+            Some(g) if g < base_grace => widen(
+                "live_grace",
+                format!("{g} is shorter than the configured {base_grace}"),
+            ),
+            Some(g) => {
+                out.live_grace = Some(g);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Purging where it is not configured, or a higher max-delete, widens.
+    fn narrow_deletion(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
         if over.purge_versions == Some(true) && self.purge_versions != Some(true) {
             return widen(
                 "purge_versions",
@@ -192,19 +218,22 @@ impl PolicySpec {
         }
         let base_max = self.max_delete.unwrap_or(DEFAULT_MAX_DELETE);
         match over.max_delete {
-            Some(m) if m > base_max => {
-                return widen(
-                    "max_delete",
-                    format!("{m} is above the configured {base_max}"),
-                )
+            Some(m) if m > base_max => widen(
+                "max_delete",
+                format!("{m} is above the configured {base_max}"),
+            ),
+            Some(m) => {
+                out.max_delete = Some(m);
+                Ok(())
             }
-            Some(m) => out.max_delete = Some(m),
-            None => {}
+            None => Ok(()),
         }
-        out.pins.extend(over.pins.iter().cloned());
-        out.excludes.extend(over.excludes.iter().cloned());
-        Ok(out)
     }
+}
+
+/// The refusal of an overlay field that would delete more.
+fn widen(field: &'static str, why: String) -> Result<(), Widening> {
+    Err(Widening { field, why })
 }
 
 fn dedup<T: Clone + PartialEq>(v: &[T]) -> Vec<T> {

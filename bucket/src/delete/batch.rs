@@ -37,21 +37,7 @@ impl Bucket {
         let failed = &mut answer.failed;
         let mut attempt = 0;
         loop {
-            let ids: Vec<ObjectIdentifier> = pending
-                .iter()
-                .filter_map(|(k, v)| {
-                    ObjectIdentifier::builder()
-                        .key(k)
-                        .set_version_id(v.clone())
-                        .build()
-                        .ok()
-                })
-                .collect();
-            let delete = match Delete::builder()
-                .set_objects(Some(ids))
-                .quiet(!markers)
-                .build()
-            {
+            let delete = match request_body(&pending, markers) {
                 Ok(d) => d,
                 Err(e) => {
                     failed.extend(fail_all(&pending, &e.to_string()));
@@ -110,6 +96,27 @@ impl Bucket {
             pending = retry;
         }
     }
+}
+
+/// The DeleteObjects body for `keys` (verbose when the markers are wanted).
+fn request_body(
+    keys: &[(String, Option<String>)],
+    markers: bool,
+) -> Result<Delete, aws_sdk_s3::error::BuildError> {
+    let ids: Vec<ObjectIdentifier> = keys
+        .iter()
+        .filter_map(|(k, v)| {
+            ObjectIdentifier::builder()
+                .key(k)
+                .set_version_id(v.clone())
+                .build()
+                .ok()
+        })
+        .collect();
+    Delete::builder()
+        .set_objects(Some(ids))
+        .quiet(!markers)
+        .build()
 }
 
 fn backoff(attempt: u32) -> Duration {

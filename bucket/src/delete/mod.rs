@@ -267,6 +267,82 @@ fn book(tally: &mut [Tally], sent: &[Tagged], answer: BatchAnswer, progress: &Pr
     }
 }
 
+/// Files one listing message: keys into the batch being filled (full batches to `ready`),
+/// a deployment's listing done, failed, held or changed since the plan, keys skipped as newer.
+fn file_listed(
+    listed: Listed,
+    tally: &mut [Tally],
+    batch: &mut Vec<Tagged>,
+    ready: &mut VecDeque<Vec<Tagged>>,
+    batch_size: usize,
+    progress: &Progress,
+) {
+    let done = || {
+        progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+    };
+    match listed {
+        Listed::Keys { i, keys } => {
+            let t = &mut tally[i];
+            t.listed += keys.len() as u64;
+            t.open += keys.len() as u64;
+            for k in keys {
+                batch.push((i, k));
+                if batch.len() == batch_size {
+                    ready.push_back(std::mem::take(batch));
+                }
+            }
+        }
+        Listed::Done { i, result: Ok(()) } => {
+            tally[i].listed_ok = true;
+            if tally[i].open == 0 {
+                done();
+            }
+        }
+        Listed::Done {
+            i,
+            result: Err(failure),
+        } => {
+            tally[i].failed.push(failure);
+            done();
+        }
+        Listed::Held { i, reason } => {
+            tally[i].held = Some(reason);
+            done();
+        }
+        Listed::Changed { i, changed } => {
+            tally[i].changed = Some(changed);
+            done();
+        }
+        Listed::Newer { i, keys } => tally[i].skipped.extend(keys),
+    }
+}
+
+/// The report of a deletion: per deployment what it listed, deleted, failed, skipped.
+fn report_of(doomed: &[Doomed], tally: Vec<Tally>, stopped: bool, start: Instant) -> DeleteReport {
+    let mut report = DeleteReport {
+        stopped,
+        ..Default::default()
+    };
+    for (d, t) in doomed.iter().zip(tally) {
+        report.deleted_objects += t.deleted;
+        report.failed.extend(t.failed.iter().cloned());
+        report.deployments.push(DeploymentOutcome {
+            id: d.id.clone(),
+            listed: t.listed,
+            deleted: t.deleted,
+            failed: t.failed,
+            skipped: t.skipped,
+            finished: t.listed_ok && t.open == 0,
+            markers: t.markers,
+            held: t.held,
+            changed: t.changed,
+        });
+    }
+    report.deployments.sort_by(|a, b| a.id.cmp(&b.id));
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    report
+}
+
 impl Bucket {
     /// One batch: its intent told to `watch` (refused: not sent, every key failed, the run
     /// stops), the DeleteObjects, then its answer told to `watch` (refused: the run stops).
@@ -366,27 +442,7 @@ impl Bucket {
         let batch_size = batch_size(doomed, concurrency);
         let mut tally: Vec<Tally> = doomed.iter().map(|_| Tally::default()).collect();
         let (tx, rx) = tokio::sync::mpsc::channel::<Listed>(concurrency);
-        let feeding = progress.clone();
-        let lister = async move {
-            // Each deployment's future is made when a slot frees, `concurrency` at a time: made
-            // all at once (one per doomed deployment, ~4.4 KB each un-started) they held
-            // ~218 MB for 50,000 deployments (bench/results-issue22.md). A plain loop, not a
-            // stream with a closure in its type: that trips the compiler's Send inference for
-            // callers that spawn this.
-            let mut next = doomed.iter().enumerate();
-            let mut running = FuturesUnordered::new();
-            loop {
-                while running.len() < concurrency {
-                    let Some((i, d)) = next.next() else { break };
-                    let tx = tx.clone();
-                    running.push(self.feed_doomed(i, d, purge_versions, tx, &feeding, watch));
-                }
-                if running.next().await.is_none() {
-                    break;
-                }
-            }
-            drop(tx); // the deleter sees the end once every sender is gone
-        };
+        let lister = self.feed_all(doomed, purge_versions, concurrency, tx, &progress, watch);
         let deleter = async {
             // Owned here, so the lister sees a closed channel once deleting ends.
             let mut rx = rx;
@@ -434,38 +490,7 @@ impl Bucket {
                             listing_done = true;
                             continue;
                         };
-                        match listed {
-                            Listed::Keys { i, keys } => {
-                                let t = &mut tally[i];
-                                t.listed += keys.len() as u64;
-                                t.open += keys.len() as u64;
-                                for k in keys {
-                                    batch.push((i, k));
-                                    if batch.len() == batch_size {
-                                        ready.push_back(std::mem::take(&mut batch));
-                                    }
-                                }
-                            }
-                            Listed::Done { i, result: Ok(()) } => {
-                                tally[i].listed_ok = true;
-                                if tally[i].open == 0 {
-                                    progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
-                            Listed::Done { i, result: Err(failure) } => {
-                                tally[i].failed.push(failure);
-                                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Listed::Held { i, reason } => {
-                                tally[i].held = Some(reason);
-                                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Listed::Changed { i, changed } => {
-                                tally[i].changed = Some(changed);
-                                progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Listed::Newer { i, keys } => tally[i].skipped.extend(keys),
-                        }
+                        file_listed(listed, &mut tally, &mut batch, &mut ready, batch_size, &progress);
                     }
                     Some((sent, answer)) = in_flight.next(), if !in_flight.is_empty() => {
                         book(&mut tally, &sent, answer, &progress);
@@ -475,28 +500,36 @@ impl Bucket {
             tally
         };
         let ((), tally) = futures::join!(lister, deleter);
-        let mut report = DeleteReport {
-            stopped: progress.stop_requested(),
-            ..Default::default()
-        };
-        for (d, t) in doomed.iter().zip(tally) {
-            report.deleted_objects += t.deleted;
-            report.failed.extend(t.failed.iter().cloned());
-            report.deployments.push(DeploymentOutcome {
-                id: d.id.clone(),
-                listed: t.listed,
-                deleted: t.deleted,
-                failed: t.failed,
-                skipped: t.skipped,
-                finished: t.listed_ok && t.open == 0,
-                markers: t.markers,
-                held: t.held,
-                changed: t.changed,
-            });
+        report_of(doomed, tally, progress.stop_requested(), start)
+    }
+
+    /// Lists the doomed deployments, `concurrency` at a time, into `tx`. Each deployment's
+    /// future is made when a slot frees: made all at once (one per doomed deployment, ~4.4 KB
+    /// each un-started) they held ~218 MB for 50,000 deployments (bench/results-issue22.md).
+    /// A plain loop, not a stream with a closure in its type: that trips the compiler's Send
+    /// inference for callers that spawn this.
+    async fn feed_all(
+        &self,
+        doomed: &[Doomed],
+        purge_versions: bool,
+        concurrency: usize,
+        tx: tokio::sync::mpsc::Sender<Listed>,
+        progress: &Progress,
+        watch: &dyn Watch,
+    ) {
+        let mut next = doomed.iter().enumerate();
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < concurrency {
+                let Some((i, d)) = next.next() else { break };
+                let tx = tx.clone();
+                running.push(self.feed_doomed(i, d, purge_versions, tx, progress, watch));
+            }
+            if running.next().await.is_none() {
+                break;
+            }
         }
-        report.deployments.sort_by(|a, b| a.id.cmp(&b.id));
-        report.duration_ms = start.elapsed().as_millis() as u64;
-        report
+        drop(tx); // the deleter sees the end once every sender is gone
     }
 }
 
