@@ -119,7 +119,7 @@ fn overdue_note(n: u64) -> Option<impl IntoView> {
 /// Each front end's last run that ended well; red when older than two days (a nightly job that
 /// stopped), "none on record" when no front end has one.
 #[component]
-fn LastSuccesses(last: Vec<SourceSuccess>) -> impl IntoView {
+pub(crate) fn LastSuccesses(last: Vec<SourceSuccess>) -> impl IntoView {
     if last.is_empty() {
         return view! { <span class="late">"none on record"</span> }.into_any();
     }

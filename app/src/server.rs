@@ -282,7 +282,9 @@ impl AppState {
             .then(|| handovers.error.clone())
             .flatten();
         let cfg = &self.config;
+        let (last_successes, _) = self.standing(&c).await;
         Ok(ScanView {
+            last_successes,
             bucket: c,
             buckets: cfg.buckets.clone(),
             endpoint: b.endpoint().to_string(),

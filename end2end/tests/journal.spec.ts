@@ -36,6 +36,9 @@ test('History lists the CLI, scheduled-job and dashboard runs of a bucket, and r
   const errors = watchConsole(page);
   await page.goto(s.at(`/?bucket=${bucket}&retain=2`));
   await ready(page);
+  // The bucket page names each front end's last success (issue 28).
+  await expect(page.getByTestId('last-success').locator('[data-source="cli"]')).toBeVisible();
+  await expect(page.getByTestId('last-success').locator('[data-source="lambda"]')).toBeVisible();
   await page.getByTestId('open-apply').click();
   await page.getByLabel(/Type the bucket name/).fill(bucket);
   await page.getByTestId('confirm-apply').click();

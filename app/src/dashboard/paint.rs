@@ -31,7 +31,7 @@ pub fn lane_y(lane: usize, i: usize) -> f64 {
 
 pub fn verdict_class(reason: &Reason) -> &'static str {
     match reason {
-        Reason::Pinned { .. } | Reason::Live { .. } => "pinned",
+        Reason::Pinned { .. } | Reason::Live { .. } | Reason::WasLive { .. } => "pinned",
         Reason::Excluded { .. } => "excluded",
         Reason::Expired { .. } => "delete",
         _ => "keep",

@@ -19,6 +19,7 @@ pub fn Forecast(
     rules: RwSignal<Option<Vec<RuleDraft>>>,
 ) -> impl IntoView {
     let days_text = schedule.min_days.map(|d| d.to_string()).unwrap_or_default();
+    let mut overdue = None;
     let text = match chosen(
         &schedule.retain.to_string(),
         &days_text,
@@ -34,6 +35,13 @@ pub fn Forecast(
             } else {
                 " — blocked by the guard, it will delete nothing".into()
             };
+            let late = plan
+                .overdue(retention::Span::from_secs(crate::wire::OVERDUE_AFTER_SECS))
+                .len() as u64;
+            overdue = (late > 0).then(|| {
+                let verb = if late == 1 { "is" } else { "are" };
+                format!("{late} of them {verb} overdue (deletable for more than 2 d): cleanup is behind.")
+            });
             format!(
                 "The scheduled job ({}, keep newest {}{}) would now delete {} ({}){blocked}.",
                 schedule.expression,
@@ -53,6 +61,7 @@ pub fn Forecast(
         <section class="card forecast" aria-label="Scheduled job" data-testid="forecast">
             <h2>"Scheduled job"</h2>
             <p>{text}</p>
+            {overdue.map(|o| view! { <p class="late" data-testid="overdue">{o}</p> })}
             <button type="button" class="secondary" on:click=move |_| { rules.set(None); retain.set(r.clone()); days.set(d.clone()); }>
                 "Preview the scheduled policy"
             </button>

@@ -126,7 +126,10 @@ impl AppState {
 
     /// Each front end's last successful run and whether the lease is held; what cannot be
     /// read shows as nothing (the scan's own error says why).
-    async fn standing(&self, c: &crate::wire::BucketChoice) -> (Vec<SourceSuccess>, bool) {
+    pub(super) async fn standing(
+        &self,
+        c: &crate::wire::BucketChoice,
+    ) -> (Vec<SourceSuccess>, bool) {
         let Ok(b) = self.bucket(c).await else {
             return (Vec::new(), false);
         };

@@ -59,6 +59,9 @@ pub struct ScanView {
     /// Why this answer is not the fresh scan asked for (a Rescan too soon after the last one).
     #[serde(default)]
     pub notice: Option<String>,
+    /// Each front end's last run that ended well on this bucket, newest first.
+    #[serde(default)]
+    pub last_successes: Vec<SourceSuccess>,
 }
 
 /// Who holds a bucket's apply lease (another apply is running, from any front end or machine).

@@ -4,6 +4,7 @@
 use crate::dashboard::browser::navigate_to_bucket;
 use crate::dashboard::handovers::Handovers;
 use crate::format;
+use crate::overview::LastSuccesses;
 use crate::wire::{BucketChoice, ScanView};
 use leptos::prelude::*;
 use retention::LiveRefs;
@@ -37,6 +38,7 @@ pub fn BucketFacts(
                     <div><dt>"Live from"</dt><dd data-testid="live-from">{live_from_text(r)}</dd></div>
                 })}
                 <div><dt>"Guard"</dt><dd>{format!("max {} per apply", v.max_delete)}</dd></div>
+                <div><dt>"Last success"</dt><dd data-testid="last-success"><LastSuccesses last=v.last_successes.clone() /></dd></div>
                 {v.read_only.then(|| view! { <div><dt>"Mode"</dt><dd data-testid="read-only">"read-only"</dd></div> })}
             </dl>
             <button type="button" class="secondary" disabled=move || !may_change.get() on:click=move |_| rescan.update(|n| *n += 1)>"Rescan"</button>
