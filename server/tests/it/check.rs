@@ -1,7 +1,7 @@
 //! Trust over time (issue 28): `check` says when cleanup is behind its policy — deletions
 //! overdue, no run that ended well — and a deployment whose date is unknown is kept.
 
-use crate::common::{json, s3_prune, s3_prune_env, stderr, stdout};
+use crate::common::{actions, assert_stdout_has, json, s3_prune_env, stderr, stdout, Run};
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 
 /// Deployments dated by `deployed-at` metadata (LocalStack cannot backdate LastModified).
@@ -17,17 +17,13 @@ async fn dated(b: &bucket::Bucket, deployments: &[(&str, Option<&str>)]) {
     }
 }
 
+/// `check BUCKET 1 --date-source meta:deployed-at --localstack` and `extra`.
 fn check(bucket: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "check",
-        bucket,
-        "1",
-        "--date-source",
-        "meta:deployed-at",
-        "--localstack",
-    ];
-    args.extend_from_slice(extra);
-    s3_prune(&args)
+    Run::new(&["check", bucket, "1"])
+        .meta_dated()
+        .args(&["--localstack"])
+        .args(extra)
+        .out()
 }
 
 #[tokio::test]
@@ -66,16 +62,7 @@ async fn check_exits_1_while_deletions_are_overdue_and_0_once_applied() {
     let later = check(b.name(), &["--overdue-after", "400d"]);
     assert_eq!(later.status.code(), Some(0), "{}", stdout(&later));
 
-    let apply = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--date-source",
-        "meta:deployed-at",
-        "--localstack",
-        "--yes",
-    ]);
-    assert!(apply.status.success(), "{}", stderr(&apply));
+    Run::apply(b.name(), 1).meta_dated().ok();
     let ok = check(b.name(), &["--last-run-within", "1d"]);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     assert!(
@@ -98,12 +85,7 @@ async fn check_is_behind_when_no_run_ended_well_within_the_window_and_a_run_with
         stdout(&none)
     );
     // The nightly job finds nothing due: that is a run that ended well.
-    let nothing = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
-    assert!(
-        stdout(&nothing).contains("Nothing to delete."),
-        "{}",
-        stdout(&nothing)
-    );
+    assert_stdout_has(&Run::apply(b.name(), 1).out(), "Nothing to delete.");
     let ok = check(b.name(), &["--last-run-within", "2d", "--json"]);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     assert_eq!(json(&ok)["last_successes"][0]["source"], "cli");
@@ -130,14 +112,9 @@ async fn check_exits_2_when_it_cannot_tell_and_bad_spans_name_their_flag() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stdout(&out).starts_with("UNKNOWN: "), "{}", stdout(&out));
-    let bad = s3_prune(&[
-        "check",
-        b.name(),
-        "1",
-        "--localstack",
-        "--overdue-after",
-        "soon",
-    ]);
+    let bad = Run::new(&["check", b.name(), "1", "--localstack"])
+        .args(&["--overdue-after", "soon"])
+        .out();
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--overdue-after"), "{}", stderr(&bad));
 }
@@ -156,41 +133,16 @@ async fn a_deployment_without_its_meta_date_is_kept_not_ranked_by_a_reset_clock(
         ],
     )
     .await;
-    let plan = s3_prune(&[
-        "plan",
-        b.name(),
-        "1",
-        "--date-source",
-        "meta:deployed-at",
-        "--localstack",
-        "--json",
-    ]);
-    assert!(plan.status.success(), "{}", stderr(&plan));
-    let v = json(&plan);
-    let got: Vec<(&str, &str)> = v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["id"].as_str().unwrap(), d["action"].as_str().unwrap()))
-        .collect();
+    let v = Run::plan(b.name(), 1).meta_dated().json();
     assert_eq!(
-        got,
+        actions(&v),
         [("nometa", "keep"), ("june", "keep"), ("january", "delete")]
     );
     assert_eq!(
         v["deployments"][0]["reason"],
         "keep: date unknown (metadata 'deployed-at' absent or unreadable)"
     );
-    let apply = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--date-source",
-        "meta:deployed-at",
-        "--localstack",
-        "--yes",
-    ]);
-    assert!(apply.status.success(), "{}", stderr(&apply));
+    Run::apply(b.name(), 1).meta_dated().ok();
     let left = all_keys(&b).await;
     assert!(
         left.iter().any(|k| k.starts_with("june/"))
@@ -205,11 +157,7 @@ async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
     // `plan BUCKET 2` kept d1 and d4 and deleted d3, the second-newest real deployment.
     let b = fresh_bucket("reset-clock").await;
     crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4"]).await;
-    let plan = || {
-        let out = s3_prune(&["plan", b.name(), "2", "--localstack", "--json"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        json(&out)
-    };
+    let plan = || Run::plan(b.name(), 2).json();
     let first = plan(); // the bucket remembers the dates it sees
     assert!(first["warnings"].as_array().unwrap().is_empty(), "{first}");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -222,14 +170,8 @@ async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
         }
     }
     let v = plan();
-    let got: Vec<(&str, &str)> = v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["id"].as_str().unwrap(), d["action"].as_str().unwrap()))
-        .collect();
     assert_eq!(
-        got,
+        actions(&v),
         [
             ("d4", "keep"),
             ("d3", "keep"),

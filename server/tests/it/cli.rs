@@ -1,6 +1,8 @@
 //! The `s3-prune` binary end to end against a real LocalStack (started by `make test`).
 
-use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, stdout};
+use crate::common::{
+    assert_stdout_has, deploy_seconds_apart, ids, json, reasons, s3_prune, stderr, stdout, Run,
+};
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::time::Duration;
 
@@ -9,9 +11,7 @@ async fn the_original_example_retain_1_deletes_the_two_older() {
     let b = fresh_bucket("original").await;
     deploy_seconds_apart(&b, &["deployhash112", "dsfsfsl9074", "delkjlkploy3"]).await;
 
-    let plan = s3_prune(&["plan", b.name(), "1", "--localstack"]);
-    assert!(plan.status.success(), "{}", stderr(&plan));
-    let text = stdout(&plan);
+    let text = stdout(&Run::plan(b.name(), 1).ok());
     assert!(text.contains("keep: newest 1 of 1"), "{text}");
     assert!(text.contains("delete: rank 3 > 1"), "{text}");
     assert_eq!(all_keys(&b).await.len(), 6, "plan must not delete anything");
@@ -40,9 +40,7 @@ async fn plan_json_has_the_documented_shape() {
     let b = fresh_bucket("json").await;
     deploy_seconds_apart(&b, &["old", "new"]).await;
     put_many(&b, ["robots.txt".into()], &[]).await;
-    let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v = json(&out);
+    let v = Run::plan(b.name(), 1).json();
     assert_eq!(v["bucket"], b.name());
     assert_eq!(v["prefix"], "");
     assert_eq!(v["policy"]["retain"], 1);
@@ -65,9 +63,7 @@ async fn plan_json_has_the_documented_shape() {
 async fn apply_json_reports_deleted_objects_and_failures() {
     let b = fresh_bucket("apply-json").await;
     deploy_seconds_apart(&b, &["old", "new"]).await;
-    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--json", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v = json(&out);
+    let v = Run::apply(b.name(), 1).json();
     assert_eq!(v["deleted_objects"], 2);
     assert_eq!(v["failed"].as_array().unwrap().len(), 0);
 }
@@ -80,18 +76,10 @@ async fn keep_within_seconds_uses_real_upload_times() {
     // started 4 s after "young" was uploaded, which a 3 s window turned into a delete.
     tokio::time::sleep(Duration::from_secs(25)).await;
     deploy_seconds_apart(&b, &["young", "newest"]).await;
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--keep-within",
-        "20s",
-        "--localstack",
-        "--yes",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let reasons = reasons(&json(&out));
+    let v = Run::apply(b.name(), 1)
+        .args(&["--keep-within", "20s"])
+        .json();
+    let reasons = reasons(&v);
     assert_eq!(reasons[0], ("newest".into(), "keep: newest 1 of 1".into()));
     assert!(
         reasons[1].1.starts_with("keep: ") && reasons[1].1.ends_with("younger than 20 s"),
@@ -133,29 +121,17 @@ async fn meta_dates_order_deployments_by_recorded_deploy_time() {
     )
     .await;
     put_many(&b, ["nometa/index.html".into()], &[]).await;
-    let out = s3_prune(&[
-        "plan",
-        b.name(),
-        "2",
-        "--min-retain-days",
-        "30",
-        "--date-source",
-        "meta:deployed-at",
+    let v = Run::plan(b.name(), 2)
+        .args(&[
+            "--min-retain-days",
+            "30",
+            "--date-source",
+            "meta:deployed-at",
+        ])
         // Dated by its newest object instead of kept as unknown (see check.rs for the default).
-        "--meta-fallback",
-        "newest",
-        "--localstack",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v = json(&out);
-    let ids: Vec<&str> = v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, vec!["nometa", "june", "march", "january"]);
+        .args(&["--meta-fallback", "newest"])
+        .json();
+    assert_eq!(ids(&v), vec!["nometa", "june", "march", "january"]);
     assert_eq!(v["deployments"][1]["date"], "2026-06-01T00:00:00+00:00");
     assert_eq!(v["deployments"][2]["action"], "delete");
     let warnings = v["warnings"].as_array().unwrap();
@@ -170,21 +146,15 @@ async fn meta_dates_order_deployments_by_recorded_deploy_time() {
 async fn apply_without_a_terminal_or_yes_refuses_and_deletes_nothing() {
     let b = fresh_bucket("no-tty").await;
     deploy_seconds_apart(&b, &["old", "new"]).await;
-    let out = s3_prune(&["apply", b.name(), "1", "--localstack"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("refusing to delete without confirmation"),
-        "{}",
-        stderr(&out)
-    );
+    Run::new(&["apply", b.name(), "1", "--localstack"])
+        .fails_with("refusing to delete without confirmation");
     assert_eq!(all_keys(&b).await.len(), 4);
 }
 
 #[tokio::test]
 async fn an_empty_bucket_plans_nothing() {
     let b = fresh_bucket("empty-cli").await;
-    let out = s3_prune(&["apply", b.name(), "3", "--localstack", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Run::apply(b.name(), 3).ok();
     assert!(stdout(&out).contains("No deployments found."));
 }
 
@@ -195,32 +165,13 @@ async fn versioned_bucket_warns_and_purges_on_request() {
     deploy_seconds_apart(&b, &["old", "new"]).await;
     put_many(&b, ["old/index.html".into()], &[]).await; // a second version
                                                         // "old" now is the newest by LastModified; date by oldest object to keep the story simple
-    let plan = s3_prune(&[
-        "plan",
-        b.name(),
-        "1",
-        "--date-source",
-        "oldest",
-        "--localstack",
-    ]);
-    assert!(
-        stdout(&plan).contains("deleting only adds delete markers"),
-        "{}",
-        stdout(&plan)
-    );
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--date-source",
-        "oldest",
-        "--purge-versions",
-        "--localstack",
-        "--yes",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v = json(&out);
+    let oldest = ["--date-source", "oldest"];
+    let plan = Run::plan(b.name(), 1).args(&oldest).out();
+    assert_stdout_has(&plan, "deleting only adds delete markers");
+    let v = Run::apply(b.name(), 1)
+        .args(&oldest)
+        .args(&["--purge-versions"])
+        .json();
     assert_eq!(v["versions_to_purge"], 3);
     assert_eq!(v["deleted_objects"], 3);
     let versions = bucket::testkit::all_versions(&b).await;
@@ -304,15 +255,10 @@ async fn a_policy_file_keeps_per_group_and_apply_deletes_exactly_its_plan() {
     )
     .unwrap();
     let bad = dir.join("bad.toml");
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "--policy",
-        bad.to_str().unwrap(),
-        "--localstack",
-        "--yes",
-    ]);
+    let bad = bad.to_str().unwrap();
+    let out = Run::new(&["apply", b.name(), "--policy", bad, "--localstack", "--yes"]).out();
     assert_eq!(out.status.code(), Some(2));
+
     let err = stderr(&out);
     assert!(
         err.contains("line 11") && err.contains("rule[2].retain"),

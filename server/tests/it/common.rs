@@ -47,6 +47,36 @@ pub fn reasons(v: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `(id, FIELD)` of each deployment of a `--json` plan or report, in plan order.
+pub fn id_and<'a>(v: &'a serde_json::Value, field: &str) -> Vec<(&'a str, &'a str)> {
+    deployments(v)
+        .map(|d| (d["id"].as_str().unwrap(), d[field].as_str().unwrap()))
+        .collect()
+}
+
+/// `(id, action)` of each deployment of a `--json` plan or report, in plan order.
+pub fn actions(v: &serde_json::Value) -> Vec<(&str, &str)> {
+    id_and(v, "action")
+}
+
+/// The ids of a `--json` plan's deployments, in plan order.
+pub fn ids(v: &serde_json::Value) -> Vec<&str> {
+    deployments(v).map(|d| d["id"].as_str().unwrap()).collect()
+}
+
+/// The ids of the deployments a `--json` plan deletes, in plan order.
+pub fn to_delete(v: &serde_json::Value) -> Vec<&str> {
+    deployments(v)
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["id"].as_str().unwrap())
+        .collect()
+}
+
+/// The deployments of a `--json` plan or report.
+fn deployments(v: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
+    v["deployments"].as_array().unwrap().iter()
+}
+
 /// Deployments with distinct LastModified seconds, oldest first.
 pub async fn deploy_seconds_apart(b: &Bucket, ids: &[&str]) {
     for (i, id) in ids.iter().enumerate() {
@@ -73,4 +103,110 @@ pub fn s3_prune_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("running s3-prune")
+}
+
+/// Groups of keys put with distinct LastModified seconds, first group oldest.
+pub async fn put_seconds_apart(b: &Bucket, groups: Vec<Vec<String>>) {
+    for (i, keys) in groups.into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        put_many(b, keys, &[]).await;
+    }
+}
+
+/// A proxy in front of LocalStack, set up by `tune` (slowed, faulty, denying) and started.
+pub async fn endpoint(
+    tune: impl FnOnce(&mut crate::proxy::Proxy),
+) -> (String, std::sync::Arc<crate::proxy::Proxy>) {
+    let mut p = crate::proxy::Proxy::new(0);
+    tune(&mut p);
+    crate::proxy::start(p).await
+}
+
+/// A run of the binary against LocalStack, built from what differs: the command, flags, env.
+#[derive(Clone)]
+pub struct Run {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Run {
+    /// Any command line, as given.
+    pub fn new(args: &[&str]) -> Self {
+        Run {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+        }
+    }
+    /// `apply BUCKET RETAIN --localstack --yes`.
+    pub fn apply(bucket: &str, retain: impl std::fmt::Display) -> Self {
+        Self::new(&[
+            "apply",
+            bucket,
+            &retain.to_string(),
+            "--localstack",
+            "--yes",
+        ])
+    }
+    /// `plan BUCKET RETAIN --localstack`.
+    pub fn plan(bucket: &str, retain: impl std::fmt::Display) -> Self {
+        Self::new(&["plan", bucket, &retain.to_string(), "--localstack"])
+    }
+    /// Adds `--date-source meta:deployed-at`: deployments dated by their deploy-time metadata.
+    pub fn meta_dated(self) -> Self {
+        self.args(&["--date-source", "meta:deployed-at"])
+    }
+    /// More arguments after those given so far.
+    pub fn args(mut self, more: &[&str]) -> Self {
+        self.args.extend(more.iter().map(|a| a.to_string()));
+        self
+    }
+    /// An environment variable for the run.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+    /// Runs it and returns its output, unchecked.
+    pub fn out(&self) -> Output {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        s3_prune_env(&args, &env)
+    }
+    /// Runs it, asserts it succeeded (showing stderr if not) and returns the output.
+    pub fn ok(&self) -> Output {
+        let out = self.out();
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    }
+    /// Runs it with `--json`, asserts it succeeded and returns the JSON.
+    pub fn json(&self) -> serde_json::Value {
+        json(&self.clone().args(&["--json"]).ok())
+    }
+    /// Runs it, asserts it failed with `text` in stderr and returns the output.
+    pub fn fails_with(&self, text: &str) -> Output {
+        let out = self.out();
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(text), "{}", stderr(&out));
+        out
+    }
+}
+
+/// Asserts `part` is in `text`, showing `text` if not.
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
+}
+
+/// Asserts `text` is in the run's stdout, showing stdout if not.
+pub fn assert_stdout_has(out: &Output, text: &str) {
+    assert!(stdout(out).contains(text), "{}", stdout(out));
+}
+
+/// Asserts `text` is in the run's stderr, showing stderr if not.
+pub fn assert_stderr_has(out: &Output, text: &str) {
+    assert!(stderr(out).contains(text), "{}", stderr(out));
 }

@@ -143,11 +143,10 @@ async fn a_big_deployment_is_deleted_with_at_most_concurrency_batches_in_flight(
     put_many(&b, (0..4200).map(|k| format!("big/f{k:04}")), &[]).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     put_many(&b, ["new/index.html".to_string()], &[]).await;
-    let mut p = crate::proxy::Proxy::new(0);
     // slow deletes (as on S3), so batches overlap when the client lets them: the deleting
     // pass lists the next page while a batch is in flight
-    p.delay_delete = Some(Duration::from_millis(500));
-    let (url, proxy) = crate::proxy::start(p).await;
+    let (url, proxy) =
+        crate::common::endpoint(|p| p.delay_delete = Some(Duration::from_millis(500))).await;
     let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args([
             "apply",
@@ -182,12 +181,12 @@ async fn a_big_deployment_is_deleted_with_at_most_concurrency_batches_in_flight(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_get_bucket_versioning_plans_with_a_warning() {
     let b = fresh_bucket("no-versioning-api").await;
-    put_many(&b, ["old/index.html".to_string()], &[]).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    put_many(&b, ["new/index.html".to_string()], &[]).await;
-    let mut p = crate::proxy::Proxy::new(0);
-    p.no_versioning_api = true;
-    let (url, _) = crate::proxy::start(p).await;
+    crate::common::put_seconds_apart(
+        &b,
+        vec![vec!["old/index.html".into()], vec!["new/index.html".into()]],
+    )
+    .await;
+    let (url, _) = crate::common::endpoint(|p| p.no_versioning_api = true).await;
     let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
         .env("AWS_ENDPOINT_URL", &url)

@@ -2,7 +2,7 @@
 //! equals the plan from listing the same bucket; an old report is warned about; a bad address
 //! is a usage error.
 
-use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr};
+use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, Run};
 use bucket::testkit::{
     all_keys, fresh_bucket, put_many, write_inventory, write_parquet_inventory, INVENTORY_SCHEMA,
 };
@@ -14,21 +14,7 @@ async fn a_plan_from_the_inventory_equals_the_plan_from_listing() {
     let reports = fresh_bucket("cli-inv-reports").await;
     deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4"]).await;
     let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-1").await;
-    let listed = s3_prune(&["plan", b.name(), "2", "--localstack", "--json"]);
-    let from_report = s3_prune(&[
-        "plan",
-        b.name(),
-        "2",
-        "--localstack",
-        "--json",
-        "--inventory",
-        &at,
-    ]);
-    assert!(from_report.status.success(), "{}", stderr(&from_report));
-    let (l, r) = (json(&listed), json(&from_report));
-    assert_eq!(reasons(&l), reasons(&r));
-    assert_eq!(l["plan_fingerprint"], r["plan_fingerprint"]);
-    assert_eq!(r["inventory_date"], "2026-11-26T00:00:00+00:00");
+    let (l, r) = same_plan_as_listing(b.name(), 2, &at);
     assert!(l.get("inventory_date").is_none());
     // the report is dated 2026-11-26 00:00 (write_inventory): old once two days have passed
     let old = r["warnings"]
@@ -40,16 +26,7 @@ async fn a_plan_from_the_inventory_equals_the_plan_from_listing() {
     let age = chrono::Utc::now() - dated;
     assert_eq!(old, age.num_hours() > 48, "{r}");
     // apply from the report deletes what the listing plan would
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "2",
-        "--localstack",
-        "--yes",
-        "--inventory",
-        &at,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_from(b.name(), &at).ok();
     let keys = all_keys(&b).await;
     assert!(
         keys.iter()
@@ -64,17 +41,29 @@ async fn a_plan_from_a_parquet_inventory_equals_the_plan_from_listing() {
     let reports = fresh_bucket("cli-inv-pq-reports").await;
     deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
     let at = write_parquet_inventory(&b, &reports, None, "run-pq").await;
-    let plan = |extra: &[&str]| {
-        let mut args = vec!["plan", b.name(), "1", "--localstack", "--json"];
-        args.extend_from_slice(extra);
-        s3_prune(&args)
-    };
-    let (listed, from_report) = (plan(&[]), plan(&["--inventory", &at]));
+    same_plan_as_listing(b.name(), 1, &at);
+}
+
+/// `plan BUCKET RETAIN --json` from the listing and from the report at `at`: asserts the
+/// report's plan succeeds with the listing's reasons and fingerprint, dated by the report.
+fn same_plan_as_listing(
+    bucket: &str,
+    retain: u32,
+    at: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let plan = Run::plan(bucket, retain).args(&["--json"]);
+    let (listed, from_report) = (plan.out(), plan.args(&["--inventory", at]).out());
     assert!(from_report.status.success(), "{}", stderr(&from_report));
     let (l, r) = (json(&listed), json(&from_report));
     assert_eq!(reasons(&l), reasons(&r));
     assert_eq!(l["plan_fingerprint"], r["plan_fingerprint"]);
     assert_eq!(r["inventory_date"], "2026-11-26T00:00:00+00:00");
+    (l, r)
+}
+
+/// `apply BUCKET 2 --inventory AT`.
+fn apply_from(bucket: &str, at: &str) -> Run {
+    Run::apply(bucket, 2).args(&["--inventory", at])
 }
 
 #[tokio::test]
@@ -89,15 +78,7 @@ async fn a_folder_re_synced_since_the_report_is_left_whole_and_the_exit_status_s
     let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-resync").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     put_many(&b, files[..3].to_vec(), &[]).await;
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "2",
-        "--localstack",
-        "--yes",
-        "--inventory",
-        &at,
-    ]);
+    let out = apply_from(b.name(), &at).out();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -111,16 +92,7 @@ async fn a_folder_re_synced_since_the_report_is_left_whole_and_the_exit_status_s
         "not 37 of 40 deleted"
     );
     // Again, as a script would: still left whole (the report predates the re-sync), in JSON.
-    let json_out = s3_prune(&[
-        "apply",
-        b.name(),
-        "2",
-        "--localstack",
-        "--yes",
-        "--json",
-        "--inventory",
-        &at,
-    ]);
+    let json_out = apply_from(b.name(), &at).args(&["--json"]).out();
     assert_eq!(json_out.status.code(), Some(3), "{}", stderr(&json_out));
     assert_eq!(json(&json_out)["audit"]["changed"][0]["deployment"], "old");
 }
@@ -144,33 +116,13 @@ async fn the_inventory_can_come_from_s3_prune_toml_and_the_lambda_environment() 
     let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-2").await;
     let cfg = std::env::temp_dir().join(format!("s3p-inv-{}.toml", b.name()));
     std::fs::write(&cfg, format!("localstack = true\ninventory = \"{at}\"\n")).unwrap();
-    let out = s3_prune(&[
-        "plan",
-        b.name(),
-        "1",
-        "--json",
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["inventory_date"], "2026-11-26T00:00:00+00:00");
+    let v = Run::new(&["plan", b.name(), "1", "--config", cfg.to_str().unwrap()]).json();
+    assert_eq!(v["inventory_date"], "2026-11-26T00:00:00+00:00");
     // serve takes it for one bucket only
-    let out = s3_prune(&[
-        "serve",
-        "--bucket",
-        b.name(),
-        "--bucket",
-        reports.name(),
-        "--inventory",
-        &at,
-        "--localstack",
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("exactly one --bucket"),
-        "{}",
-        stderr(&out)
-    );
+    Run::new(&["serve", "--bucket", b.name(), "--bucket", reports.name()])
+        .args(&["--inventory", &at, "--localstack"])
+        .fails_with("exactly one --bucket");
+
     // a bad address in the Lambda's environment stops it at start, naming the variable
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")

@@ -1,7 +1,7 @@
 //! The scheduled job: the real binary against a small Lambda Runtime API server (the documented
 //! `/2018-06-01/runtime/invocation/next`, `/response` and `/error` endpoints) and LocalStack.
 
-use crate::common::deploy_seconds_apart;
+use crate::common::{assert_contains, deploy_seconds_apart, to_delete};
 use bucket::testkit::{all_keys, fresh_bucket};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -19,6 +19,25 @@ struct Runtime {
     responses: Mutex<Vec<(String, String)>>,
     errors: Mutex<Vec<(String, String)>>,
     first_next: Mutex<Option<Instant>>,
+}
+
+impl Runtime {
+    /// The error the function sent for invocation `id`; panics when it sent none.
+    fn error(&self, id: &str) -> String {
+        let errors = self.errors.lock().unwrap();
+        let found = errors.iter().find(|(r, _)| r == id).map(|(_, b)| b.clone());
+        found.unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"))
+    }
+
+    /// The response the function sent for invocation `id`, as JSON; panics when it sent none.
+    fn response(&self, id: &str) -> serde_json::Value {
+        let responses = self.responses.lock().unwrap();
+        let (_, body) = responses
+            .iter()
+            .find(|(r, _)| r == id)
+            .unwrap_or_else(|| panic!("no response for {id}: {:?}", self.errors.lock().unwrap()));
+        serde_json::from_str(body).unwrap()
+    }
 }
 
 async fn handle(
@@ -173,15 +192,7 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
         size as f64 / 1e6
     );
 
-    let responses = rt.responses.lock().unwrap().clone();
-    let errors = rt.errors.lock().unwrap().clone();
-    let resp = |id: &str| -> serde_json::Value {
-        let (_, body) = responses
-            .iter()
-            .find(|(r, _)| r == id)
-            .unwrap_or_else(|| panic!("no response for {id}: {errors:?}"));
-        serde_json::from_str(body).unwrap()
-    };
+    let resp = |id: &str| rt.response(id);
 
     // dry run: the plan, nothing deleted
     let dry = resp("req-dry");
@@ -249,23 +260,9 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
     assert_eq!(other["deleted_objects"], 4);
     assert_eq!(all_keys(&b).await.len(), 4);
     // errors go to /error with a message a person can act on
-    let err = |id: &str| {
-        errors
-            .iter()
-            .find(|(r, _)| r == id)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_else(|| panic!("no error for {id}"))
-    };
-    assert!(
-        err("req-missing").contains("does not exist"),
-        "{}",
-        err("req-missing")
-    );
-    assert!(
-        err("req-bad").contains("RETAIN must be at least 1"),
-        "{}",
-        err("req-bad")
-    );
+    let err = |id: &str| rt.error(id);
+    assert_contains(&err("req-missing"), "does not exist");
+    assert_contains(&err("req-bad"), "RETAIN must be at least 1");
     // JSON log lines, carrying the audit record
     let audit_line = logs
         .lines()
@@ -311,18 +308,12 @@ async fn an_event_may_only_narrow_the_configured_job() {
     wait_for(&rt, widening.len() + 1).await;
     child.kill().unwrap();
     child.wait_with_output().unwrap();
-    let errors = rt.errors.lock().unwrap().clone();
     for (id, _, field) in widening {
-        let (_, body) = errors
-            .iter()
-            .find(|(r, _)| r == id)
-            .unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"));
+        let body = rt.error(id);
         assert!(body.contains("may not widen"), "{id}: {body}");
         assert!(body.contains(field), "{id}: {body}");
     }
-    let responses = rt.responses.lock().unwrap().clone();
-    let (_, body) = responses.iter().find(|(r, _)| r == "n-pins").unwrap();
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let v = rt.response("n-pins");
     assert_eq!(v["dry_run"], true);
     let pinned = v["deployments"]
         .as_array()
@@ -359,25 +350,12 @@ async fn the_function_runs_the_rules_of_s3_prune_policy_and_events_cannot_swap_t
     wait_for(&rt, 3).await;
     child.kill().unwrap();
     child.wait_with_output().unwrap();
-    let errors = rt.errors.lock().unwrap().clone();
     for id in ["w-retain", "w-policy"] {
-        let (_, body) = errors
-            .iter()
-            .find(|(r, _)| r == id)
-            .unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"));
+        let body = rt.error(id);
         assert!(body.contains("may not widen"), "{id}: {body}");
     }
-    let responses = rt.responses.lock().unwrap().clone();
-    let (_, body) = responses.iter().find(|(r, _)| r == "apply").unwrap();
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
-    let deleted: Vec<&str> = v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["action"] == "delete")
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(deleted, ["pr-1-a"], "{v}");
+    let v = rt.response("apply");
+    assert_eq!(to_delete(&v), ["pr-1-a"], "{v}");
     let left: Vec<String> = all_keys(&a).await;
     assert_eq!(left.len(), 6);
     assert!(!left.iter().any(|k| k.starts_with("pr-1-a/")));
@@ -428,43 +406,16 @@ async fn the_function_reads_its_rules_from_the_bucket_each_run_and_deletes_nothi
     child.kill().unwrap();
     child.wait_with_output().unwrap();
 
-    let errors = rt.errors.lock().unwrap().clone();
-    let body = |id: &str| {
-        errors
-            .iter()
-            .find(|(r, _)| r == id)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_else(|| panic!("{id} was not refused: {errors:?}"))
-    };
-    assert!(
-        body("missing").contains("does not exist"),
-        "{}",
-        body("missing")
-    );
-    assert!(
-        body("missing").contains("Nothing will be deleted"),
-        "{}",
-        body("missing")
-    );
+    let body = |id: &str| rt.error(id);
+    assert_contains(&body("missing"), "does not exist");
+    assert_contains(&body("missing"), "Nothing will be deleted");
     let bad = body("bad");
     assert!(
         bad.contains(".s3-prune/policy.toml") && bad.contains("retain"),
         "{bad}"
     );
-    let responses = rt.responses.lock().unwrap().clone();
-    let (_, body) = responses
-        .iter()
-        .find(|(r, _)| r == "apply")
-        .unwrap_or_else(|| panic!("apply failed: {errors:?}"));
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
-    let deleted: Vec<&str> = v["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["action"] == "delete")
-        .map(|d| d["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(deleted, ["pr-1-a"], "{v}");
+    let v = rt.response("apply");
+    assert_eq!(to_delete(&v), ["pr-1-a"], "{v}");
     // S3_PRUNE_NOTIFY: the one apply (the refused runs deleted nothing) was told.
     let told = told.bodies.lock().unwrap().clone();
     assert_eq!(told.len(), 1, "{told:?}");
@@ -608,12 +559,7 @@ async fn invoke_once(env: &[(&str, &str)], event: &str) -> serde_json::Value {
     wait_for(&rt, 1).await;
     child.kill().unwrap();
     child.wait_with_output().unwrap();
-    let responses = rt.responses.lock().unwrap().clone();
-    let (_, body) = responses
-        .iter()
-        .find(|(r, _)| r == "once")
-        .unwrap_or_else(|| panic!("no answer: {:?}", rt.errors.lock().unwrap()));
-    serde_json::from_str(body).unwrap()
+    rt.response("once")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

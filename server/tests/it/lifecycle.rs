@@ -3,13 +3,12 @@
 //! deleted by requests as usual, and a later run reports the handover pending, then finished
 //! once the folder is empty, removing the spent rule and nothing else.
 
-use crate::common::{json, s3_prune};
+use crate::common::{json, put_seconds_apart, s3_prune, Run};
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter,
 };
-use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
-use std::time::Duration;
+use bucket::testkit::{all_keys, fresh_bucket, remove_keys};
 
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)
@@ -31,24 +30,24 @@ pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32
     r
 }
 
+/// `apply BUCKET 1 --via-lifecycle --lifecycle-threshold 2 --json`, asserted to succeed.
 fn apply(b: &str) -> serde_json::Value {
-    let out = s3_prune(&[
-        "apply",
+    Run::apply(b, 1)
+        .args(&["--via-lifecycle", "--lifecycle-threshold", "2"])
+        .json()
+}
+
+/// big (3 objects), mid and new, seconds apart, oldest first.
+async fn big_mid_new(b: &bucket::Bucket) {
+    put_seconds_apart(
         b,
-        "1",
-        "--localstack",
-        "--yes",
-        "--json",
-        "--via-lifecycle",
-        "--lifecycle-threshold",
-        "2",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
+        vec![
+            (0..3).map(|k| format!("big/f{k}")).collect(),
+            vec!["mid/index.html".into()],
+            vec!["new/index.html".into()],
+        ],
+    )
+    .await;
 }
 
 pub(crate) fn expiries(v: &serde_json::Value) -> Vec<(String, String)> {
@@ -89,11 +88,7 @@ async fn a_big_deployment_is_handed_to_lifecycle_and_the_spent_rule_is_removed_l
         .send()
         .await
         .unwrap();
-    put_many(&b, (0..3).map(|k| format!("big/f{k}")), &[]).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    put_many(&b, ["mid/index.html".to_string()], &[]).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    big_mid_new(&b).await;
 
     // big (3 objects > 2) is handed over, mid is deleted by requests, new is kept
     let v = apply(b.name());
@@ -134,11 +129,7 @@ async fn a_big_deployment_is_handed_to_lifecycle_and_the_spent_rule_is_removed_l
 /// big (3 objects) handed to S3, mid deleted, new kept: the starting point of the tests below.
 async fn handed_over(hint: &str) -> bucket::Bucket {
     let b = fresh_bucket(hint).await;
-    put_many(&b, (0..3).map(|k| format!("big/f{k}")), &[]).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    put_many(&b, ["mid/index.html".to_string()], &[]).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    big_mid_new(&b).await;
     let v = apply(b.name());
     assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
     assert_eq!(rules(&b).await.len(), 1);
@@ -149,19 +140,16 @@ async fn handed_over(hint: &str) -> bucket::Bucket {
 async fn pinning_a_handed_over_folder_withdraws_its_rule_at_once() {
     let b = handed_over("lc-pin").await;
     // A rollback to big: pinned. S3 must not expire it.
-    let out = s3_prune(&[
+    let out = Run::new(&[
         "pin",
         b.name(),
         "big",
         "--reason",
         "rollback",
         "--localstack",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ])
+    .ok();
+
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains("big: kept now (pinned), so its S3 lifecycle rule"),

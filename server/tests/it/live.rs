@@ -1,7 +1,7 @@
 //! `--live-from KEY`: the deployments a page of the site references are kept; a page that
 //! cannot be read, or references nothing here, deletes nothing.
 
-use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr};
+use crate::common::{deploy_seconds_apart, json, reasons, stderr, Run};
 use bucket::testkit::{all_keys, fresh_bucket};
 
 #[tokio::test]
@@ -13,18 +13,7 @@ async fn the_deployments_the_root_page_references_are_kept() {
     b.put("index.html", page.as_bytes().to_vec(), "text/html", &[])
         .await
         .unwrap();
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--live-from",
-        "index.html",
-        "--localstack",
-        "--yes",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let r = reasons(&json(&out));
+    let r = reasons(&apply_live_from(b.name()).json());
     let live = "keep: live (referenced by index.html)";
     assert!(r.contains(&("d1".into(), live.into())), "{r:?}");
     assert!(r.contains(&("d2".into(), live.into())), "{r:?}");
@@ -41,17 +30,7 @@ async fn the_deployments_the_root_page_references_are_kept() {
 async fn an_unreadable_page_or_one_naming_nothing_here_deletes_nothing() {
     let b = fresh_bucket("live-from-bad").await;
     deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--live-from",
-        "index.html",
-        "--localstack",
-        "--yes",
-    ]);
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("index.html"), "{}", stderr(&out));
+    let out = apply_live_from(b.name()).fails_with("index.html");
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
 
     b.put(
@@ -62,16 +41,11 @@ async fn an_unreadable_page_or_one_naming_nothing_here_deletes_nothing() {
     )
     .await
     .unwrap();
-    let out = s3_prune(&[
-        "plan",
-        b.name(),
-        "1",
-        "--live-from",
-        "index.html",
-        "--localstack",
-        "--json",
-    ]);
-    let v = json(&out);
+    let v = json(
+        &Run::plan(b.name(), 1)
+            .args(&["--live-from", "index.html", "--json"])
+            .out(),
+    );
     assert!(
         v["blocked"][0]
             .as_str()
@@ -79,34 +53,31 @@ async fn an_unreadable_page_or_one_naming_nothing_here_deletes_nothing() {
             .contains("references no deployment"),
         "{v}"
     );
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--live-from",
-        "index.html",
-        "--localstack",
-        "--yes",
-    ]);
+    let out = apply_live_from(b.name()).out();
     assert!(!out.status.success());
     assert_eq!(all_keys(&b).await.len(), 7, "nothing deleted");
 }
 
+/// `apply BUCKET 1 --live-from index.html`.
+fn apply_live_from(bucket: &str) -> Run {
+    Run::apply(bucket, 1).args(&["--live-from", "index.html"])
+}
+
 /// `plan BUCKET 2 --live-pointer current [extra]`: each deployment's reason.
 fn plan_with_pointer(bucket: &str, extra: &[&str]) -> Vec<(String, String)> {
-    let mut args = vec![
-        "plan",
-        bucket,
-        "2",
-        "--live-pointer",
-        "current",
-        "--localstack",
-        "--json",
-    ];
-    args.extend_from_slice(extra);
-    let out = s3_prune(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    reasons(&json(&out))
+    reasons(
+        &Run::plan(bucket, 2)
+            .args(&["--live-pointer", "current"])
+            .args(extra)
+            .json(),
+    )
+}
+
+/// Deployments d1 … d8, seconds apart.
+async fn eight_deployments(b: &bucket::Bucket) {
+    let ids: Vec<String> = (1..=8).map(|n| format!("d{n}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    deploy_seconds_apart(b, &ids).await;
 }
 
 fn reason_of<'a>(r: &'a [(String, String)], id: &str) -> &'a str {
@@ -124,9 +95,7 @@ async fn the_previous_live_deployment_is_kept_for_the_grace_from_the_pointers_ve
     // Issue 28: before, d3 was deleted the minute the pointer moved from d3 to d8.
     let b = fresh_bucket("live-grace-v").await;
     b.enable_versioning().await.unwrap();
-    let ids: Vec<String> = (1..=8).map(|n| format!("d{n}")).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    deploy_seconds_apart(&b, &ids).await;
+    eight_deployments(&b).await;
     point(&b, "d3").await;
     point(&b, "d8").await;
     let r = plan_with_pointer(b.name(), &[]);
@@ -144,9 +113,7 @@ async fn the_previous_live_deployment_is_kept_for_the_grace_from_the_pointers_ve
 #[tokio::test]
 async fn on_an_unversioned_bucket_the_grace_comes_from_what_scans_saw() {
     let b = fresh_bucket("live-grace-seen").await;
-    let ids: Vec<String> = (1..=8).map(|n| format!("d{n}")).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    deploy_seconds_apart(&b, &ids).await;
+    eight_deployments(&b).await;
     point(&b, "d3").await;
     // A scan sees d3 live (and records it) …
     let r = plan_with_pointer(b.name(), &[]);
@@ -158,16 +125,10 @@ async fn on_an_unversioned_bucket_the_grace_comes_from_what_scans_saw() {
         reason_of(&r, "d3").starts_with("keep: was live until "),
         "{r:?}"
     );
-    let apply = s3_prune(&[
-        "apply",
-        b.name(),
-        "2",
-        "--live-pointer",
-        "current",
-        "--localstack",
-        "--yes",
-    ]);
-    assert!(apply.status.success(), "{}", stderr(&apply));
+    Run::apply(b.name(), 2)
+        .args(&["--live-pointer", "current"])
+        .ok();
+
     let keys = all_keys(&b).await;
     assert!(keys.iter().any(|k| k.starts_with("d3/")), "{keys:?}");
     assert!(!keys.iter().any(|k| k.starts_with("d2/")), "{keys:?}");

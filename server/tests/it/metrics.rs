@@ -2,7 +2,7 @@
 //! deployments, each front end's last success — with no dashboard session, read here by a
 //! Prometheus text-format parser.
 
-use crate::common::{s3_prune, stderr};
+use crate::common::Run;
 use crate::serve::{request, serve_env};
 use bucket::testkit::{fresh_bucket, put_many};
 use std::time::Duration;
@@ -82,16 +82,7 @@ async fn metrics_show_overdue_deployments_and_the_last_success_after_an_apply() 
         None
     );
 
-    let apply = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--date-source",
-        "meta:deployed-at",
-        "--localstack",
-        "--yes",
-    ]);
-    assert!(apply.status.success(), "{}", stderr(&apply));
+    Run::apply(b.name(), 1).meta_dated().ok();
     let after = scrape(&metrics);
     let at = value(
         &after,
@@ -123,20 +114,14 @@ async fn metrics_show_overdue_deployments_and_the_last_success_after_an_apply() 
 async fn a_metrics_address_in_use_stops_serve_with_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = s3_prune(&[
+    Run::new(&[
         "serve",
         "--bucket",
         "any",
         "--localstack",
         "--addr",
         "127.0.0.1:0",
-        "--metrics-addr",
-        &addr,
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains(&format!("--metrics-addr {addr}: cannot listen there")),
-        "{}",
-        stderr(&out)
-    );
+    ])
+    .args(&["--metrics-addr", &addr])
+    .fails_with(&format!("--metrics-addr {addr}: cannot listen there"));
 }

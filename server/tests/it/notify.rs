@@ -2,7 +2,7 @@
 //! `text` line); a webhook that fails is retried, and one that never answers does not fail
 //! the run.
 
-use crate::common::{json, s3_prune, stderr};
+use crate::common::{json, s3_prune, stderr, Run};
 use bucket::testkit::{all_keys, fresh_bucket};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -79,21 +79,10 @@ async fn apply_and_restore_tell_every_webhook_and_a_dead_one_fails_nothing() {
     let (flaky_url, flaky) = receiver(1).await;
     // Nothing listens on port 9 here: every attempt fails at once.
     let dead = "http://127.0.0.1:9/hook";
-    let out = s3_prune(&[
-        "apply",
-        b.name(),
-        "1",
-        "--localstack",
-        "--yes",
-        "--json",
-        "--notify",
-        &ok_url,
-        "--notify",
-        &flaky_url,
-        "--notify",
-        dead,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Run::apply(b.name(), 1)
+        .args(&["--json", "--notify", &ok_url, "--notify", &flaky_url])
+        .args(&["--notify", dead])
+        .ok();
     let run = json(&out)["audit"]["id"].as_i64().unwrap();
     assert!(
         stderr(&out).contains("notification"),
@@ -125,16 +114,16 @@ async fn apply_and_restore_tell_every_webhook_and_a_dead_one_fails_nothing() {
     assert_eq!(*flaky.attempts.lock().unwrap(), 2);
     assert_eq!(flaky.bodies.lock().unwrap().len(), 1);
 
-    let out = s3_prune(&[
+    Run::new(&[
         "restore",
         b.name(),
         "--run",
         &run.to_string(),
         "--localstack",
-        "--notify",
-        &ok_url,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    ])
+    .args(&["--notify", &ok_url])
+    .ok();
+
     let got = ok.bodies.lock().unwrap().clone();
     assert_eq!(got.len(), 2);
     assert_eq!(got[1]["kind"], "restore");

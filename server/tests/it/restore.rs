@@ -1,7 +1,7 @@
 //! Undo on a versioned bucket (`s3-prune restore`): every object comes back with its bytes; a
 //! key written again since is left as it is and reported; refusals change nothing.
 
-use crate::common::{json, s3_prune, stderr, stdout};
+use crate::common::{assert_stderr_has, assert_stdout_has, json, s3_prune, stderr, stdout, Run};
 use bucket::testkit::{all_keys, fresh_bucket, object_body};
 use bucket::Bucket;
 use std::time::Duration;
@@ -29,13 +29,15 @@ fn content(key: &str) -> Vec<u8> {
 
 /// `apply BUCKET RETAIN --yes --json`: the audit record's id.
 fn apply(b: &Bucket, retain: &str, extra: &[&str]) -> i64 {
-    let mut args = vec!["apply", b.name(), retain, "--localstack", "--yes", "--json"];
-    args.extend_from_slice(extra);
-    let out = s3_prune(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    json(&out)["audit"]["id"]
+    let v = Run::apply(b.name(), retain).args(extra).json();
+    v["audit"]["id"]
         .as_i64()
-        .unwrap_or_else(|| panic!("no audit id: {}", stdout(&out)))
+        .unwrap_or_else(|| panic!("no audit id: {v}"))
+}
+
+/// `restore BUCKET --run RUN --localstack`.
+fn restore(b: &Bucket, run: &str) -> Run {
+    Run::new(&["restore", b.name(), "--run", run, "--localstack"])
 }
 
 #[tokio::test]
@@ -52,31 +54,12 @@ async fn restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_wri
 
     // Asking for a deployment the run did not delete: refused, nothing changed.
     let run_s = run.to_string();
-    let out = s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        &run_s,
-        "--deployment",
-        "d3",
-        "--localstack",
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("did not delete d3"),
-        "{}",
-        stderr(&out)
-    );
+    restore(&b, &run_s)
+        .args(&["--deployment", "d3"])
+        .fails_with("did not delete d3");
     assert_eq!(all_keys(&b).await.len(), 4);
 
-    let out = s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        &run_s,
-        "--localstack",
-        "--json",
-    ]);
+    let out = restore(&b, &run_s).args(&["--json"]).out();
     // One key was left: the restore is not complete, and says so.
     assert!(!out.status.success(), "{}", stdout(&out));
     let rec = json(&out);
@@ -111,14 +94,7 @@ async fn restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_wri
             .any(|l| l.contains(&format!("\"restore_of\":{run}"))),
         "{hist}"
     );
-    let out = s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        &run_s,
-        "--localstack",
-        "--json",
-    ]);
+    let out = restore(&b, &run_s).args(&["--json"]).out();
     assert!(!out.status.success());
     let again = json(&out);
     assert_eq!(
@@ -138,31 +114,17 @@ async fn restore_refuses_an_unversioned_bucket_a_purged_run_and_a_restore() {
     let plain = fresh_bucket("restore-plain").await;
     deploy(&plain, &["a", "b"]).await;
     let run = apply(&plain, "1", &[]).to_string();
-    let out = s3_prune(&["restore", plain.name(), "--run", &run, "--localstack"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("is not versioned"),
-        "{}",
-        stderr(&out)
-    );
+    restore(&plain, &run).fails_with("is not versioned");
 
     let v = fresh_bucket("restore-purged").await;
     v.enable_versioning().await.unwrap();
     deploy(&v, &["a", "b"]).await;
     let run = apply(&v, "1", &["--purge-versions"]).to_string();
-    let out = s3_prune(&["restore", v.name(), "--run", &run, "--localstack"]);
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("purged versions"), "{}", stderr(&out));
+    restore(&v, &run).fails_with("purged versions");
 
     // A run of another bucket, and a run that does not exist.
-    let out = s3_prune(&["restore", plain.name(), "--run", &run, "--localstack"]);
-    assert!(stderr(&out).contains("not this one"), "{}", stderr(&out));
-    let out = s3_prune(&["restore", v.name(), "--run", "999999", "--localstack"]);
-    assert!(
-        stderr(&out).contains("not in the audit log"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&restore(&plain, &run).out(), "not this one");
+    assert_stderr_has(&restore(&v, "999999").out(), "not in the audit log");
     assert_eq!(all_keys(&v).await.len(), 3);
 }
 
@@ -181,7 +143,9 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
     // a bucket-wide window must never shorten it (S3 applies the shortest expiry).
     let logs = bucket::testkit::with_prefix(&b, "logs/").await;
     logs.set_undo_window(30).await.unwrap();
-    let out = s3_prune(&["undo-window", b.name(), "--days", "7", "--localstack"]);
+    let undo_window =
+        |days: &str| Run::new(&["undo-window", b.name(), "--days", days, "--localstack"]);
+    let out = undo_window("7").out();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
         stderr(&out).contains(
@@ -191,30 +155,14 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         stderr(&out)
     );
     assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(30));
-    let out = s3_prune(&["undo-window", b.name(), "--days", "45", "--localstack"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("restored for 45 days"),
-        "{}",
-        stdout(&out)
-    );
-    assert!(
-        stdout(&out).contains("1 other rule kept"),
-        "{}",
-        stdout(&out)
-    );
+    let out = undo_window("45").ok();
+    assert_stdout_has(&out, "restored for 45 days");
+    assert_stdout_has(&out, "1 other rule kept");
     // Set again: the bucket's own rule is replaced, not added.
-    let out = s3_prune(&["undo-window", b.name(), "--days", "40", "--localstack"]);
-    assert!(
-        stdout(&out).contains("restored for 40 days"),
-        "{}",
-        stdout(&out)
-    );
-    assert!(
-        stdout(&out).contains("1 other rule kept"),
-        "{}",
-        stdout(&out)
-    );
+    let out = undo_window("40").out();
+    assert_stdout_has(&out, "restored for 40 days");
+    assert_stdout_has(&out, "1 other rule kept");
+
     // logs/ is covered by its own rule (30 d) and the bucket-wide one (40 d): the shorter counts.
     assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(30));
     let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--json"]);
@@ -222,6 +170,6 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         json(&out)["undo_window"],
         "deleted deployments can be restored for 40 days"
     );
-    let out = s3_prune(&["undo-window", b.name(), "--days", "0", "--localstack"]);
+    let out = undo_window("0").out();
     assert_eq!(out.status.code(), Some(2));
 }

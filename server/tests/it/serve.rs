@@ -125,15 +125,12 @@ impl Res {
     }
 }
 
+/// A request's headers, `(name, value)`.
+pub(crate) type Headers<'a> = &'a [(&'a str, &'a str)];
+
 /// One HTTP request; the one-bucket redirect (`/` → `/?bucket=KEY`) is followed, as a browser
 /// would (see [`request_once`] for the redirect itself).
-pub(crate) fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Res {
+pub(crate) fn request(addr: &str, method: &str, path: &str, headers: Headers, body: &str) -> Res {
     let r = request_once(addr, method, path, headers, body);
     match r.header("location") {
         Some(to) if r.status == 303 && to.starts_with("/?bucket=") && !path.contains("token=") => {
@@ -148,7 +145,7 @@ pub(crate) fn request_once(
     addr: &str,
     method: &str,
     path: &str,
-    headers: &[(&str, &str)],
+    headers: Headers,
     body: &str,
 ) -> Res {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -189,15 +186,21 @@ pub(crate) fn request_once(
     }
 }
 
-/// Signs in with the token and returns the session cookie.
-pub(crate) fn sign_in(s: &Server) -> String {
-    let r = request(
+/// GETs `path` followed by `token=TOKEN`, as a sign-in link does (a token link's redirect is
+/// never followed).
+fn token_link(s: &Server, path: &str, headers: &[(&str, &str)]) -> Res {
+    request_once(
         &s.addr,
         "GET",
-        &format!("/?bucket=x&token={}", s.token),
-        &[],
+        &format!("{path}token={}", s.token),
+        headers,
         "",
-    );
+    )
+}
+
+/// Signs in with the token and returns the session cookie.
+pub(crate) fn sign_in(s: &Server) -> String {
+    let r = token_link(s, "/?bucket=x&", &[]);
     assert_eq!(r.status, 303);
     assert_eq!(
         r.header("location"),
@@ -525,13 +528,7 @@ async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     let c = [("Cookie", cookie.as_str())];
     assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
     // signed in, a ?token= link redirects to the clean URL
-    let r = request(
-        &s.addr,
-        "GET",
-        &format!("/?retain=3&token={}", s.token),
-        &c,
-        "",
-    );
+    let r = token_link(&s, "/?retain=3&", &c);
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/?retain=3"));
     assert!(r.header("set-cookie").is_none(), "no new session");
@@ -564,13 +561,7 @@ async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     assert!(r.header("set-cookie").unwrap().contains("Max-Age=0"));
     assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 401);
     // a token link whose path starts with // stays on this host (no open redirect)
-    let r = request_once(
-        &s.addr,
-        "GET",
-        &format!("//evil.example/?token={}", s.token),
-        &[],
-        "",
-    );
+    let r = token_link(&s, "//evil.example/?", &[]);
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/evil.example/"));
     // the absolute limit holds however active the session is
