@@ -282,7 +282,8 @@ impl AppState {
             .then(|| handovers.error.clone())
             .flatten();
         let cfg = &self.config;
-        let (last_successes, _) = self.standing(&c).await;
+        // The notes only (a GET each): a page load must not list the journal.
+        let last_successes = overview::successes_of(prune::health::noted_successes(&b).await);
         Ok(ScanView {
             last_successes,
             bucket: c,

@@ -45,14 +45,7 @@ pub async fn last_successes(
     bucket: &Bucket,
     place: &JournalPlace,
 ) -> Result<Vec<LastSuccess>, S3Error> {
-    let mut found: Vec<LastSuccess> = Vec::new();
-    for source in SOURCES {
-        if let Some(body) = bucket.read_state(&name(source)).await? {
-            if let Ok(last) = serde_json::from_slice::<LastSuccess>(&body) {
-                found.push(last);
-            }
-        }
-    }
+    let mut found = noted_successes(bucket).await?;
     let history = journal::history(place, 200).await?;
     for run in history.runs {
         if run.status != Status::Finished || run.restore_of.is_some() {
@@ -71,6 +64,21 @@ pub async fn last_successes(
                 run: Some(run.id.clone()),
                 deleted_deployments: run.deleted_deployments.len() as u64,
             });
+        }
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.at));
+    Ok(found)
+}
+
+/// Each front end's last successful run as noted (one GET per front end, no listing: what a
+/// page load can afford). Runs from before the notes existed are only in the journal.
+pub async fn noted_successes(bucket: &Bucket) -> Result<Vec<LastSuccess>, S3Error> {
+    let mut found: Vec<LastSuccess> = Vec::new();
+    for source in SOURCES {
+        if let Some(body) = bucket.read_state(&name(source)).await? {
+            if let Ok(last) = serde_json::from_slice::<LastSuccess>(&body) {
+                found.push(last);
+            }
         }
     }
     found.sort_by_key(|f| std::cmp::Reverse(f.at));
