@@ -30,14 +30,14 @@ fn policy(retain: u64) -> Policy {
     Policy::new(Retain::new(retain).unwrap())
 }
 
-fn reasons(p: &Plan) -> Vec<(String, String)> {
+pub(super) fn reasons(p: &Plan) -> Vec<(String, String)> {
     p.entries
         .iter()
         .map(|e| (e.id.to_string(), e.reason_text()))
         .collect()
 }
 
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(super) fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
     v.iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
@@ -412,18 +412,13 @@ fn future_dates_are_kept_and_take_no_rank() {
         &pol,
         t0(),
     );
-    let got: Vec<(&str, String)> = p
-        .entries
-        .iter()
-        .map(|e| (e.id.as_str(), e.reason_text()))
-        .collect();
     assert_eq!(
-        got,
-        [
-            ("future", "keep: dated in the future".to_string()),
-            ("soon", "keep: dated in the future".to_string()),
-            ("real", "keep: newest 1 of 1".to_string()),
-        ]
+        reasons(&p),
+        pairs(&[
+            ("future", "keep: dated in the future"),
+            ("soon", "keep: dated in the future"),
+            ("real", "keep: newest 1 of 1"),
+        ])
     );
 }
 

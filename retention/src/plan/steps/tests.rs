@@ -1,7 +1,7 @@
 //! Each step of the plan on its own: what it decides, with only what it needs.
 
 use super::*;
-use crate::plan::tests::{dep, inv, t0};
+use crate::plan::tests::{dep, inv, pairs, reasons, t0};
 use crate::{Glob, LiveRefs, Pin, Retain};
 use chrono::Duration;
 
@@ -104,18 +104,13 @@ fn a_date_in_the_future_is_kept_unranked_with_a_warning() {
     slightly.newest = t0() + chrono::Duration::minutes(4);
     let i = inv(vec![ahead, slightly, dep("older", 5)]);
     let p = crate::plan(&i, &policy(1), t0());
-    let got: Vec<(&str, String)> = p
-        .entries
-        .iter()
-        .map(|e| (e.id.as_str(), e.reason_text()))
-        .collect();
     assert_eq!(
-        got,
-        [
-            ("ahead", "keep: dated in the future".to_string()),
-            ("slightly", "keep: newest 1 of 1".to_string()),
-            ("older", "delete: rank 2 > 1".to_string()),
-        ]
+        reasons(&p),
+        pairs(&[
+            ("ahead", "keep: dated in the future"),
+            ("slightly", "keep: newest 1 of 1"),
+            ("older", "delete: rank 2 > 1"),
+        ])
     );
     assert!(p
         .warnings
