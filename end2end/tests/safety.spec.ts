@@ -77,6 +77,25 @@ test('the live deployment is kept, and a pin set in the dashboard is seen by the
   expect(byId.has('.s3-prune')).toBe(false);
 });
 
+test('the previous live deployment is kept for the live grace, and the timeline draws the live spans', async ({ page }) => {
+  const bucket = bucketName('grace');
+  seed(bucket, 6);
+  const planned = (extra: string[]) => JSON.parse(execFileSync(bin, ['plan', bucket, '1', '--localstack', '--json', '--date-source', 'meta:deployed-at', ...extra]).toString());
+  const rows = planned([]);
+  const newest: string = rows.deployments[0].id;
+  const oldest: string = rows.deployments[5].id;
+  // A scan sees the oldest live (a rollback); then the pointer moves to the newest.
+  putBody(bucket, 'current', `${oldest}\n`);
+  planned(['--live-pointer', 'current']);
+  putBody(bucket, 'current', `${newest}\n`);
+  const s = await start([bucket], ['--live-pointer', 'current']);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=1`));
+  await ready(page);
+  await expect(page.locator(`tr[data-id="${oldest}"] td.reason`)).toContainText('keep: was live until');
+  await expect(page.locator('svg.marks line.live-span')).toHaveCount(2);
+  await expect(page.locator('svg.marks line.live-span.current')).toHaveCount(1);
+});
+
 test('out-of-range and malformed values in the URL get a clear message and no apply', async ({ page }) => {
   const bucket = bucketName('query');
   seed(bucket, 6);

@@ -125,6 +125,9 @@ pub fn Loaded(
     let rows: StoredValue<Vec<Row>> =
         StoredValue::new(inventory.with_value(|inv| rows_of(inv, &view.date_source, now)));
     let n = rows.with_value(|r| r.len());
+    let live = rows.with_value(|r| {
+        inventory.with_value(|inv| super::timeline::live_spans(inv, r, now.timestamp()))
+    });
     let focused = RwSignal::new(None::<usize>);
     // The rows in view follow the plan through one effect (see `repaint`); the markup is
     // rendered with the plan of the moment, so the server's HTML is already right.
@@ -150,7 +153,7 @@ pub fn Loaded(
             <Summary plan price=price_v />
             {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch inventory date_source=view.date_source.clone() now max_delete retain days rules /> })}
             <PlanNotes plan />
-            <Timeline rows plan focused now_ts=now.timestamp() />
+            <Timeline rows plan focused now_ts=now.timestamp() live=live />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />
             <Approvals bucket_key=bucket.key.clone() shown=apply::Shown { job, notice, rescan } may_change />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />

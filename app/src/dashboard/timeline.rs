@@ -8,6 +8,7 @@ mod bands;
 mod detail;
 mod keys;
 mod legend;
+mod live;
 mod picture;
 
 use super::lanes::Lanes;
@@ -18,6 +19,8 @@ use detail::MarkDetail;
 use keys::next_focus;
 use legend::Legend;
 use leptos::prelude::*;
+use live::LiveSpans;
+pub use live::{live_spans, LiveSpan};
 use picture::Picture;
 use retention::Plan;
 
@@ -36,6 +39,8 @@ pub fn Timeline(
     plan: Memo<Option<Plan>>,
     focused: RwSignal<Option<usize>>,
     now_ts: i64,
+    /// The live pointer's spans (none without `--live-pointer`).
+    live: Vec<LiveSpan>,
 ) -> impl IntoView {
     let n = rows.with_value(Vec::len);
     let spots: StoredValue<Vec<Spot>> = StoredValue::new(rows.with_value(|r| spots(r)));
@@ -72,6 +77,7 @@ pub fn Timeline(
                 on:mousemove=on_move
                 on:keydown=on_key>
                 <LaneBands lanes scale now_ts />
+                <LiveSpans spans=live scale />
                 <line x1=PAD y1=move || height() - 10.0 x2=W - PAD y2=move || height() - 10.0 class="axis" />
                 <g class="drawn" node_ref=picture.layer>
                     {mark_paths(n)}
