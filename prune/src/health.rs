@@ -5,7 +5,7 @@
 //! nothing due is told apart from one that no longer runs.
 
 use crate::journal;
-use audit::Status;
+use audit::{Record, Status};
 use bucket::{Bucket, JournalPlace, S3Error};
 use chrono::{DateTime, Utc};
 use retention::{Entry, Plan, Span};
@@ -45,29 +45,39 @@ pub async fn last_successes(
     bucket: &Bucket,
     place: &JournalPlace,
 ) -> Result<Vec<LastSuccess>, S3Error> {
-    let mut found = noted_successes(bucket).await?;
-    let history = journal::history(place, 200).await?;
-    for run in history.runs {
-        if run.status != Status::Finished || run.restore_of.is_some() {
+    let noted = noted_successes(bucket).await?;
+    let (records, _) = journal::records(place, 200).await?;
+    Ok(with_runs(noted, &records))
+}
+
+/// `noted` with the finished runs of `records` (no restores) where one is newer than the note
+/// of its front end. Newest first. For callers that already hold the records.
+pub fn with_runs<'a>(
+    mut found: Vec<LastSuccess>,
+    records: impl IntoIterator<Item = &'a Record>,
+) -> Vec<LastSuccess> {
+    for r in records {
+        let restore = r.restore_of.is_some() || r.policy.get("restore_of").is_some();
+        if r.status != Status::Finished || restore {
             continue;
         }
         let newer = found
             .iter()
-            .find(|f| f.source == run.source)
-            .is_none_or(|f| f.at < run.started);
+            .find(|f| f.source == r.source)
+            .is_none_or(|f| f.at < r.started_at);
         if newer {
-            found.retain(|f| f.source != run.source);
+            found.retain(|f| f.source != r.source);
             found.push(LastSuccess {
-                source: run.source.clone(),
-                at: run.started,
-                who: run.who.clone(),
-                run: Some(run.id.clone()),
-                deleted_deployments: run.deleted_deployments.len() as u64,
+                source: r.source.clone(),
+                at: r.started_at,
+                who: r.who.clone(),
+                run: r.run.clone(),
+                deleted_deployments: r.deleted.len() as u64,
             });
         }
     }
     found.sort_by_key(|f| std::cmp::Reverse(f.at));
-    Ok(found)
+    found
 }
 
 /// Each front end's last successful run as noted (one GET per front end, no listing: what a

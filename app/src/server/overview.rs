@@ -57,19 +57,19 @@ impl AppState {
                 let policy = policy.clone();
                 let history = &history;
                 async move {
-                    let (last_successes, lease_held) = self.standing(&c).await;
-                    let start = Instant::now();
-                    let scan = match self.bucket(&c).await {
-                        Ok(b) => self.scan_since(&c, &b, &last_successes, max_age).await,
-                        Err(e) => Err(e),
-                    };
-                    let scan_ms = start.elapsed().as_millis() as u64;
                     let ours: Vec<&audit::Record> = history
                         .iter()
                         .filter(|r| {
                             r.bucket == c.name && r.prefix == bucket::normalize_prefix(&c.prefix)
                         })
                         .collect();
+                    let (last_successes, lease_held) = self.standing(&c, &ours).await;
+                    let start = Instant::now();
+                    let scan = match self.bucket(&c).await {
+                        Ok(b) => self.scan_since(&c, &b, &last_successes, max_age).await,
+                        Err(e) => Err(e),
+                    };
+                    let scan_ms = start.elapsed().as_millis() as u64;
                     let last_apply = ours
                         .iter()
                         .find(|r| r.restore_of.is_none() && r.policy.get("restore_of").is_none())
@@ -124,19 +124,19 @@ impl AppState {
         Ok(scan)
     }
 
-    /// Each front end's last successful run and whether the lease is held; what cannot be
-    /// read shows as nothing (the scan's own error says why).
-    pub(super) async fn standing(
+    /// Each front end's last successful run (the notes, and `runs`: the bucket's records the
+    /// overview already read) and whether the lease is held; what cannot be read shows as
+    /// nothing (the scan's own error says why).
+    async fn standing(
         &self,
         c: &crate::wire::BucketChoice,
+        runs: &[&audit::Record],
     ) -> (Vec<SourceSuccess>, bool) {
         let Ok(b) = self.bucket(c).await else {
             return (Vec::new(), false);
         };
-        let place = bucket::JournalPlace::of(&b);
-        let (last, lease) =
-            futures::join!(prune::health::last_successes(&b, &place), b.read_lease());
-        let last = successes_of(last);
+        let (noted, lease) = futures::join!(prune::health::noted_successes(&b), b.read_lease());
+        let last = successes_of(noted.map(|n| prune::health::with_runs(n, runs.iter().copied())));
         let held = matches!(lease, Ok(Some((h, _))) if h.expires > chrono::Utc::now());
         (last, held)
     }
