@@ -3,7 +3,9 @@
 //! A run writes, each part once and never again:
 //! 1. `start.json` before the first delete: who, from where, the policy, the plan's fingerprint
 //!    and the doomed set;
-//! 2. `intent-NNNNNN.json` before each DeleteObjects batch is sent: its keys;
+//! 2. `intent-NNNNNN.json` before each DeleteObjects batch is sent: its keys (or
+//!    `intents-FFFFFF-LLLLLL.json` for batches whose intents were written together: see
+//!    [`crate::intents`]);
 //! 3. `answer-NNNNNN.json` once S3 answered it: the delete markers made and the failures;
 //! 4. `end.json` at the end: the run's record (finished, interrupted or failed).
 //!
@@ -11,6 +13,7 @@
 //! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
 //! the dashboard and `restore` read one truth whichever machine ran it.
 
+use crate::intents::{IntentBatch, IntentsPart};
 use audit::{Record, Status};
 use bucket::{BatchKey, BatchOutcome, JournalPlace, MarkerToRemove, RunId, S3Error};
 use chrono::{DateTime, Utc};
@@ -36,9 +39,6 @@ pub struct IntentPart {
 /// run's (clock skew between this host and S3).
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
-fn intent_name(n: u64) -> String {
-    format!("intent-{n:06}.json")
-}
 fn answer_name(n: u64) -> String {
     format!("answer-{n:06}.json")
 }
@@ -90,11 +90,23 @@ impl RunJournal {
         self.write("start.json", &part).await
     }
 
-    pub async fn intent(&self, n: u64, keys: &[BatchKey]) -> Result<(), String> {
-        let part = IntentPart {
-            keys: keys.to_vec(),
-        };
-        self.write(&intent_name(n), &part).await
+    /// The intents of one or more batches, in one part (see [`crate::intents`]).
+    pub(crate) async fn intents(&self, group: &[IntentBatch]) -> Result<(), String> {
+        let name = crate::intents::part_name(group);
+        match group {
+            [one] => {
+                let part = IntentPart {
+                    keys: one.keys.clone(),
+                };
+                self.write(&name, &part).await
+            }
+            _ => {
+                let part = IntentsPart {
+                    batches: group.to_vec(),
+                };
+                self.write(&name, &part).await
+            }
+        }
     }
 
     pub async fn answer(&self, n: u64, outcome: &BatchOutcome) -> Result<(), String> {
@@ -266,27 +278,22 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
     let (record, _) = run_record(place, run).await?;
     let not_before = record.started_at - CLOCK_SKEW;
     let mut answered = BTreeSet::new();
-    let mut intents = Vec::new();
     let mut answers = Vec::new();
     for p in &parts {
         if let Some(n) = p
             .strip_prefix("answer-")
             .and_then(|s| s.strip_suffix(".json"))
+            .and_then(|n| n.parse::<u64>().ok())
         {
-            answered.insert(n.to_string());
+            answered.insert(n);
             answers.push(p.clone());
         }
     }
-    for p in &parts {
-        if let Some(n) = p
-            .strip_prefix("intent-")
-            .and_then(|s| s.strip_suffix(".json"))
-        {
-            if !answered.contains(n) {
-                intents.push(p.clone());
-            }
-        }
-    }
+    let intents: Vec<String> = parts
+        .iter()
+        .filter(|p| crate::intents::may_hold_unanswered(p, &answered))
+        .cloned()
+        .collect();
     let mut markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
     let mut record = record;
     for (name, body) in place.read_many(run, &answers).await {
@@ -306,11 +313,16 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
             });
         }
     }
+    // Batches sent (or about to be) but never answered on record: their keys' current
+    // markers, if made since the run began.
     for (name, body) in place.read_many(run, &intents).await {
         let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
-        let intent: IntentPart =
-            serde_json::from_slice(&body).map_err(|e| format!("{name}: {e}"))?;
-        for k in intent.keys {
+        let batches = crate::intents::batches_of(&name, &body)?;
+        for k in batches
+            .into_iter()
+            .filter(|b| !answered.contains(&b.n))
+            .flat_map(|b| b.keys)
+        {
             markers
                 .entry(k.deployment)
                 .or_default()

@@ -19,6 +19,7 @@ mod check;
 mod doc;
 pub mod expire;
 pub mod health;
+mod intents;
 pub mod journal;
 mod notify;
 mod pins;

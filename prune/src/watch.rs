@@ -1,7 +1,9 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
 //! the pipeline): pins and the live pointer read again before each deployment's keys go, each
-//! batch's intent and answer journalled, and the bucket's lease kept.
+//! batch's intent (grouped with those written at the same time) and answer journalled, and
+//! the bucket's lease kept.
 
+use crate::intents::Intents;
 use crate::journal::RunJournal;
 use bucket::{BatchKey, BatchOutcome, Bucket, Lease, Progress, Watch};
 use futures::future::BoxFuture;
@@ -88,6 +90,7 @@ impl Guard {
 pub(crate) struct Watcher {
     pub(crate) guard: Guard,
     pub(crate) journal: Arc<RunJournal>,
+    intents: Intents,
     pub(crate) answers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -95,6 +98,7 @@ impl Watcher {
     pub(crate) fn new(guard: Guard, journal: Arc<RunJournal>) -> Watcher {
         Watcher {
             guard,
+            intents: Intents::new(journal.clone()),
             journal,
             answers: std::sync::Mutex::new(Vec::new()),
         }
@@ -122,7 +126,7 @@ impl Watch for Watcher {
             if let Some(e) = self.journal.error() {
                 return Err(e);
             }
-            self.journal.intent(n, keys).await
+            self.intents.record(n, keys).await
         })
     }
     fn after_batch<'a>(

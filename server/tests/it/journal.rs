@@ -22,12 +22,17 @@ async fn deploy(b: &Bucket, ids: &[&str], files: usize) {
 /// `s3-prune apply BUCKET RETAIN --yes --json` through a proxy that slows every request by
 /// `delay`, one request slot: an apply that takes seconds, to be caught in the middle.
 async fn slow_apply(b: &Bucket, retain: &str, delay: Duration) -> Child {
+    slow_apply_in_slots(b, retain, delay, 1).await
+}
+
+/// [`slow_apply`] with `slots` requests in flight at once (`--concurrency`).
+async fn slow_apply_in_slots(b: &Bucket, retain: &str, delay: Duration, slots: u32) -> Child {
     let mut p = Proxy::new(0);
     p.delay_all = Some(delay);
     let (url, _proxy) = start(p).await;
     Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args(["apply", b.name(), retain, "--localstack", "--yes", "--json"])
-        .args(["--concurrency", "1"])
+        .args(["--concurrency", &slots.to_string()])
         .env("AWS_ENDPOINT_URL", &url)
         .env("S3_PRUNE_AUDIT_DB", audit_db())
         .stdin(Stdio::null())
@@ -193,6 +198,53 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
         runs[0]["restore_of"],
         id.as_str(),
         "the restore is on record too: {runs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written_together() {
+    // 16 slots, every request slowed: the batches' intents are written in groups (one part
+    // for the batches that waited while another intent was being written), and the kill comes
+    // while batches are in flight, so some of them have an intent and no answer.
+    let b = fresh_bucket("kill-grouped").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["g1", "g2", "g3", "g4"], 500).await;
+    let before = all_keys(&b).await;
+    let mut apply = slow_apply_in_slots(&b, "1", Duration::from_millis(400), 16).await;
+    // Batches of 100 keys (1,500 doomed in 16 slots); the first listing page fills five at
+    // once, and the first intent is written alone: more than 100 gone means a batch of a
+    // group went, its answer still ~0.4 s away.
+    until("deletes past the first batch", || async {
+        all_keys(&b).await.len() < before.len() - 100
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    let parts = keys_under(&b, ".s3-prune/runs/").await;
+    assert!(
+        parts.iter().any(|p| p.contains("/intents-")),
+        "some batches' intents were written together: {parts:?}"
+    );
+
+    let out = history_elsewhere(&b);
+    let id = json(&out)[0]["id"].as_str().unwrap().to_string();
+    let db = elsewhere();
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &id,
+        "--localstack",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let after = all_keys(&b).await;
+    assert!(
+        after == before,
+        "every object the killed run deleted is back: {} of {}",
+        after.len(),
+        before.len()
     );
 }
 
