@@ -42,7 +42,10 @@ pub(crate) fn part_name(group: &[IntentBatch]) -> String {
 /// The batch numbers an intent part's name says it may hold (first to last), or `None` for a
 /// name that is not an intent part.
 pub(crate) fn numbers_in(part: &str) -> Option<std::ops::RangeInclusive<u64>> {
-    if let Some(n) = part.strip_prefix("intent-").and_then(|s| s.strip_suffix(".json")) {
+    if let Some(n) = part
+        .strip_prefix("intent-")
+        .and_then(|s| s.strip_suffix(".json"))
+    {
         let n = n.parse().ok()?;
         return Some(n..=n);
     }
@@ -167,7 +170,10 @@ mod tests {
         assert!(!may_hold_unanswered("intent-000002.json", &answered));
         assert!(may_hold_unanswered("intent-000004.json", &answered));
         assert!(may_hold_unanswered("intents-000002-000005.json", &answered));
-        assert!(!may_hold_unanswered("intents-000002-000003.json", &answered));
+        assert!(!may_hold_unanswered(
+            "intents-000002-000003.json",
+            &answered
+        ));
         assert!(!may_hold_unanswered("start.json", &answered));
     }
 
@@ -177,7 +183,10 @@ mod tests {
             keys: batch(4).keys,
         })
         .unwrap();
-        assert_eq!(batches_of("intent-000004.json", &one).unwrap(), vec![batch(4)]);
+        assert_eq!(
+            batches_of("intent-000004.json", &one).unwrap(),
+            vec![batch(4)]
+        );
         let many = serde_json::to_vec(&IntentsPart {
             batches: vec![batch(2), batch(3)],
         })
