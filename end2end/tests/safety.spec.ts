@@ -41,7 +41,7 @@ test('the blast-radius guard blocks apply in the preview', async ({ page }) => {
   const s = await start([bucket], ['--max-delete', '5']);
   await page.goto(s.at(`/?bucket=${bucket}&retain=2`));
   await ready(page);
-  await expect(page.getByTestId('blocked')).toContainText('more than --max-delete 5');
+  await expect(page.getByTestId('blocked')).toContainText('more than this server lets one apply delete (5)');
   await expect(page.getByTestId('open-apply')).toBeDisabled();
   await page.fill('#retain', '7');
   await expect(page.getByTestId('blocked')).toHaveCount(0);

@@ -5,6 +5,7 @@
 
 mod model;
 mod steps;
+mod words;
 
 pub use model::*;
 

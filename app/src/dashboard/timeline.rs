@@ -3,6 +3,7 @@
 //! line and the region it may delete from shaded (`bands`). The marks are drawn once the page
 //! runs in the browser, as paths per verdict (`picture`, `draw`): the page does not carry
 //! thousands of circles, and a preview change rewrites only the paths whose marks changed.
+//! Time ticks mark days, weeks, months or years between the end dates (`ticks`).
 
 mod bands;
 mod detail;
@@ -10,6 +11,7 @@ mod keys;
 mod legend;
 mod live;
 mod picture;
+mod ticks;
 
 use super::lanes::Lanes;
 use super::marks::{height, spots, Scale, Spot, CHUNK, CLASSES, PAD, W};
@@ -23,6 +25,7 @@ use live::LiveSpans;
 pub use live::{live_spans, LiveSpan};
 use picture::Picture;
 use retention::Plan;
+use ticks::{ticks, TickLabels, TickLines};
 
 /// Empty paths for `draw` to fill: one per verdict class for every `CHUNK` of the `n` marks.
 fn mark_paths(n: usize) -> impl IntoView {
@@ -49,6 +52,12 @@ pub fn Timeline(
     let last = rows.with_value(|r| r.first().map(Row::date).unwrap_or_default());
     let lanes = Memo::new(move |_| plan.with(|p| p.as_ref().map(Lanes::of).unwrap_or_default()));
     let height = move || height(lanes.with(Lanes::count));
+    let axis_y = Signal::derive(move || height() - 10.0);
+    let marks_ts = rows.with_value(|r| {
+        let ts = r.iter().map(|r| r.date_ts);
+        (ts.clone().min().unwrap_or(0), ts.max().unwrap_or(0))
+    });
+    let ticks = ticks(marks_ts.0, marks_ts.1);
 
     let picture = Picture::new();
     picture.follow(plan, spots, focused, n);
@@ -78,13 +87,14 @@ pub fn Timeline(
                 on:keydown=on_key>
                 <LaneBands lanes scale now_ts />
                 <LiveSpans spans=live scale />
-                <line x1=PAD y1=move || height() - 10.0 x2=W - PAD y2=move || height() - 10.0 class="axis" />
+                <line x1=PAD y1=axis_y x2=W - PAD y2=axis_y class="axis" />
+                <TickLines ticks=ticks.clone() scale y=axis_y />
                 <g class="drawn" node_ref=picture.layer>
                     {mark_paths(n)}
                     <circle class="ring" cx="0" cy="0" r="0" />
                 </g>
             </svg>
-            <div class="ticks"><span>{first}</span><span>{last}</span></div>
+            <div class="ticks"><span>{first}</span><TickLabels ticks scale /><span>{last}</span></div>
             <MarkDetail rows plan lanes focused />
         </section>
     }

@@ -262,74 +262,6 @@ pub enum Warning {
     VersioningUnknown,
 }
 
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Warning::TieBroken { ids } => {
-                let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
-                write!(f, "same date for {}: ordered by id", ids.join(", "))
-            }
-            Warning::MetaFallback {
-                id,
-                key,
-                problem,
-                by,
-            } => write!(
-                f,
-                "{id}: metadata '{key}' {problem}; dated by its {by} object instead"
-            ),
-            Warning::DateUnknown { id, key, problem } => write!(
-                f,
-                "{id}: metadata '{key}' {problem}, so its date is unknown: kept \
-                 (--meta-fallback newest or oldest dates it by its objects instead)"
-            ),
-            Warning::DatesReset { ids } => write!(
-                f,
-                "dates reset (copy or re-encryption?) for {} deployment(s) whose content did not change ({}): ranked by first-seen dates",
-                ids.len(),
-                ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-            Warning::FutureDate { id, date } => write!(
-                f,
-                "{id} is dated {} UTC, in the future: kept until then (a wrong clock or metadata?)",
-                crate::span::minute_utc(date)
-            ),
-            Warning::PinMatchesNothing { id } => write!(f, "pin '{id}' matches no deployment"),
-            Warning::ExcludeMatchesNothing { pattern } => {
-                write!(f, "exclude '{pattern}' matches no deployment")
-            }
-            Warning::RuleMatchesNothing { rule } => write!(
-                f,
-                "rule '{rule}' decides no deployment (nothing matches it before an earlier rule does)"
-            ),
-            Warning::OldInventory {
-                report_date,
-                age_hours,
-            } => write!(
-                f,
-                "the inventory report is from {} UTC ({age_hours} h ago): deployments published since \
-                 are not in this plan (apply still re-lists each one it deletes)",
-                crate::span::minute_utc(report_date)
-            ),
-            Warning::VersionedNoPurge { versioning } => write!(
-                f,
-                "bucket versioning is {versioning}: deleting only adds delete markers and frees no \
-                 storage; add --purge-versions to remove every version for good"
-            ),
-            Warning::VersionedPurge { versioning } => write!(
-                f,
-                "bucket versioning is {versioning}: --purge-versions removes every version and \
-                 delete marker of the deleted deployments; they cannot be restored"
-            ),
-            Warning::VersioningUnknown => f.write_str(
-                "the server does not report bucket versioning (GetBucketVersioning not \
-                 implemented): treated as unversioned; if it keeps versions, deleting frees no \
-                 storage and the run cannot be restored",
-            ),
-        }
-    }
-}
-
 /// Why a plan may not be applied as it stands. Shown with the plan; apply refuses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -341,28 +273,6 @@ pub enum Block {
     LiveMissing { id: DeploymentId },
     /// `--live-from KEY` references no deployment of the bucket: what is serving is unknown.
     LiveFromNothing { key: String },
-}
-
-impl fmt::Display for Block {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Block::TooMany { count, max } => write!(
-                f,
-                "the plan deletes {count} deployments, more than --max-delete {max}: nothing will be \
-                 deleted. Raise --max-delete if this is intended."
-            ),
-            Block::LiveMissing { id } => write!(
-                f,
-                "the live pointer names '{id}', which is not a deployment here (check --prefix and the \
-                 pointer): nothing will be deleted"
-            ),
-            Block::LiveFromNothing { key } => write!(
-                f,
-                "{key} references no deployment of this bucket (check --prefix and the page), so \
-                 what is serving is unknown: nothing will be deleted"
-            ),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! What the page says about the policy and the plan between the controls and the summary:
-//! the controls' errors, the plan's warnings and what blocks an apply.
+//! the controls' errors, the plan's warnings and what blocks an apply, in the dashboard's
+//! words (what its user can do, not a command-line flag).
 
 use crate::dashboard::policy::Chosen;
 use leptos::prelude::*;
@@ -42,7 +43,7 @@ pub fn PolicyErrors(
 #[component]
 pub fn PlanNotes(plan: Memo<Option<Plan>>) -> impl IntoView {
     view! {
-        {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {w}")}</p> }).collect_view()))}
-        {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {b}")}</p> }).collect_view()))}
+        {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {}", w.for_dashboard())}</p> }).collect_view()))}
+        {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {}", b.for_dashboard())}</p> }).collect_view()))}
     }
 }

@@ -1,0 +1,193 @@
+//! What the plan's warnings and blocks say, to whom. The CLI's words (`Display`) name its
+//! flags; the dashboard's ([`Warning::for_dashboard`], [`Block::for_dashboard`]) name what its
+//! user can do there, or who can when it is an operator's setting.
+
+use super::{Block, Warning};
+use std::fmt;
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::TieBroken { ids } => {
+                let ids: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+                write!(f, "same date for {}: ordered by id", ids.join(", "))
+            }
+            Warning::MetaFallback {
+                id,
+                key,
+                problem,
+                by,
+            } => write!(
+                f,
+                "{id}: metadata '{key}' {problem}; dated by its {by} object instead"
+            ),
+            Warning::DateUnknown { id, key, problem } => write!(
+                f,
+                "{id}: metadata '{key}' {problem}, so its date is unknown: kept \
+                 (--meta-fallback newest or oldest dates it by its objects instead)"
+            ),
+            Warning::DatesReset { ids } => write!(
+                f,
+                "dates reset (copy or re-encryption?) for {} deployment(s) whose content did not change ({}): ranked by first-seen dates",
+                ids.len(),
+                ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            Warning::FutureDate { id, date } => write!(
+                f,
+                "{id} is dated {} UTC, in the future: kept until then (a wrong clock or metadata?)",
+                crate::span::minute_utc(date)
+            ),
+            Warning::PinMatchesNothing { id } => write!(f, "pin '{id}' matches no deployment"),
+            Warning::ExcludeMatchesNothing { pattern } => {
+                write!(f, "exclude '{pattern}' matches no deployment")
+            }
+            Warning::RuleMatchesNothing { rule } => write!(
+                f,
+                "rule '{rule}' decides no deployment (nothing matches it before an earlier rule does)"
+            ),
+            Warning::OldInventory {
+                report_date,
+                age_hours,
+            } => write!(
+                f,
+                "the inventory report is from {} UTC ({age_hours} h ago): deployments published since \
+                 are not in this plan (apply still re-lists each one it deletes)",
+                crate::span::minute_utc(report_date)
+            ),
+            Warning::VersionedNoPurge { versioning } => write!(
+                f,
+                "bucket versioning is {versioning}: deleting only adds delete markers and frees no \
+                 storage; add --purge-versions to remove every version for good"
+            ),
+            Warning::VersionedPurge { versioning } => write!(
+                f,
+                "bucket versioning is {versioning}: --purge-versions removes every version and \
+                 delete marker of the deleted deployments; they cannot be restored"
+            ),
+            Warning::VersioningUnknown => f.write_str(
+                "the server does not report bucket versioning (GetBucketVersioning not \
+                 implemented): treated as unversioned; if it keeps versions, deleting frees no \
+                 storage and the run cannot be restored",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Block {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Block::TooMany { count, max } => write!(
+                f,
+                "the plan deletes {count} deployments, more than --max-delete {max}: nothing will be \
+                 deleted. Raise --max-delete if this is intended."
+            ),
+            Block::LiveMissing { id } => write!(
+                f,
+                "the live pointer names '{id}', which is not a deployment here (check --prefix and the \
+                 pointer): nothing will be deleted"
+            ),
+            Block::LiveFromNothing { key } => write!(
+                f,
+                "{key} references no deployment of this bucket (check --prefix and the page), so \
+                 what is serving is unknown: nothing will be deleted"
+            ),
+        }
+    }
+}
+
+impl Warning {
+    /// The warning as the dashboard shows it: where the CLI's sentence names a flag, what the
+    /// dashboard's user can do instead (or that it is the server's setting).
+    pub fn for_dashboard(&self) -> String {
+        match self {
+            Warning::DateUnknown { id, key, problem } => format!(
+                "{id}: metadata '{key}' {problem}, so its date is unknown: kept (fix the \
+                 metadata, or have the server date such deployments by their objects: its \
+                 meta-fallback setting)"
+            ),
+            Warning::VersionedNoPurge { versioning } => format!(
+                "bucket versioning is {versioning}: deleting here only adds delete markers, so it \
+                 frees no storage and every run can be undone from History; removing the versions \
+                 for good is the server's purge_versions setting"
+            ),
+            Warning::VersionedPurge { versioning } => format!(
+                "bucket versioning is {versioning} and this server's policy purges versions: every \
+                 version and delete marker of the deleted deployments is removed, and History \
+                 cannot undo the run"
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl Block {
+    /// The block as the dashboard shows it: what its user can change (the controls), or which
+    /// of the server's settings is at fault.
+    pub fn for_dashboard(&self) -> String {
+        match self {
+            Block::TooMany { count, max } => format!(
+                "the plan deletes {count} deployments, more than this server lets one apply \
+                 delete ({max}): nothing will be deleted. Keep more (RETAIN or minimum days), or \
+                 ask an operator to raise its max_delete setting"
+            ),
+            Block::LiveMissing { id } => format!(
+                "the live pointer names '{id}', which is not a deployment here (the server's \
+                 prefix or live pointer setting is wrong): nothing will be deleted"
+            ),
+            Block::LiveFromNothing { key } => format!(
+                "{key} references no deployment of this bucket (the server's prefix or live page \
+                 setting is wrong), so what is serving is unknown: nothing will be deleted"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DeploymentId;
+
+    #[test]
+    fn the_dashboard_never_names_a_command_line_flag() {
+        let id = DeploymentId::new("d1").unwrap();
+        let warnings = [
+            Warning::DateUnknown {
+                id: id.clone(),
+                key: "deployed-at".into(),
+                problem: "is missing".into(),
+            },
+            Warning::VersionedNoPurge {
+                versioning: crate::Versioning::Enabled,
+            },
+            Warning::VersionedPurge {
+                versioning: crate::Versioning::Enabled,
+            },
+        ];
+        let blocks = [
+            Block::TooMany { count: 9, max: 5 },
+            Block::LiveMissing { id },
+            Block::LiveFromNothing {
+                key: "index.html".into(),
+            },
+        ];
+        let said = warnings
+            .iter()
+            .map(|w| (w.to_string(), w.for_dashboard()))
+            .chain(blocks.iter().map(|b| (b.to_string(), b.for_dashboard())));
+        for (cli, dashboard) in said {
+            assert!(
+                cli.contains("--"),
+                "the CLI's sentence names its flag: {cli}"
+            );
+            assert!(
+                !dashboard.contains("--"),
+                "no flag on the dashboard: {dashboard}"
+            );
+        }
+        assert!(Warning::VersionedNoPurge {
+            versioning: crate::Versioning::Enabled
+        }
+        .for_dashboard()
+        .contains("undone from History"));
+    }
+}
