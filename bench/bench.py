@@ -9,7 +9,6 @@ proxy (below) delays every chunk by DELAY ms in each direction, like a veth pair
 would. Every tool talks to LocalStack through it, so per-request costs are the same for all.
 """
 import asyncio
-import concurrent.futures
 import json
 import tempfile
 import os
@@ -23,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 from botocore.config import Config
+
+from put_checked import put_checked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S3P = os.path.join(ROOT, "target", "release", "s3-prune")
@@ -136,18 +137,8 @@ def seed(bucket, deployments, per, ids=None):
     ids = ids if ids is not None else range(deployments)
     keys = [f"dep{d:05}/assets/file{k:04}.css" for d in ids for k in range(per)]
     t = time.time()
-    for _ in range(5):
-        with concurrent.futures.ThreadPoolExecutor(32) as ex:
-            list(ex.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x" * 100), keys))
-        # LocalStack has been seen to drop a few hundred of 20,000 concurrent PUTs: check, refill
-        present = set()
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            present |= {o["Key"] for o in page.get("Contents", [])}
-        keys = [k for k in keys if k not in present]
-        if not keys:
-            return time.time() - t
-        print(f"seed: {len(keys)} PUTs did not stick, putting them again", flush=True)
-    raise RuntimeError("LocalStack keeps losing PUTs")
+    put_checked(s3, bucket, keys, b"x" * 100, 32)
+    return time.time() - t
 
 
 def seed_s5cmd(bucket, deployments, per, ids=None):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A single-node Garage (the Rust S3-compatible store bench/garage.sh measures against, started
-# the same way) for benchmarks that need only the server, not bench.py's whole run:
+# A single-node Garage (the Rust S3-compatible store bench/garage.sh measures against; it starts
+# its node with this script) for benchmarks that need only the server, not bench.py's whole run:
 #   bash bench/garage-node.sh start   # config, metadata and data under $GARAGE_BENCH_DIR
 #                                     # (default /tmp/garage-bench), S3 API on 127.0.0.1:3900,
 #                                     # a key `s3p-bench` allowed to create buckets; writes

@@ -3,7 +3,8 @@
 # Rust) instead of LocalStack, whose single Python process caps every figure there. Not part of
 # `make test`: bash bench/garage.sh  (writes bench/results-garage.md)
 # Installs garage GARAGE_VERSION from crates.io into the tool cache once (~8 min on 2 cores),
-# runs a single node in a temporary directory on 127.0.0.1:3900, and stops it at the end.
+# runs a single node (bench/garage-node.sh) in a temporary directory on 127.0.0.1:3900, and
+# stops it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${S3P_CACHE:-$HOME/.cache/s3-prune}"
@@ -24,45 +25,19 @@ fi
 "$TOOLS/bin/python" -c 'import boto3' 2>/dev/null || "$TOOLS/bin/pip" install -q boto3
 [ -x target/release/s3-prune ] || { make --no-print-directory site; cargo build --release -p server; }
 
-DIR="$(mktemp -d /tmp/s3p-garage.XXXXXX)"
-CONF="$DIR/garage.toml"
-cat > "$CONF" <<CONF
-metadata_dir = "$DIR/meta"
-data_dir = "$DIR/data"
-db_engine = "lmdb"
-replication_factor = 1
-rpc_bind_addr = "127.0.0.1:3901"
-rpc_public_addr = "127.0.0.1:3901"
-rpc_secret = "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
-[s3_api]
-s3_region = "garage"
-api_bind_addr = "127.0.0.1:3900"
-root_domain = ".s3.garage.localhost"
-
-[admin]
-api_bind_addr = "127.0.0.1:3903"
-admin_token = "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-CONF
-garage() { "$G/bin/garage" -c "$CONF" "$@"; }
-# Started directly (not through the function): $! is then the server itself, whose CPU bench.py reads.
-"$G/bin/garage" -c "$CONF" server > "$DIR/server.log" 2>&1 &
-PID=$!
-cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DIR"; }
-trap cleanup EXIT
-for _ in $(seq 50); do garage status >/dev/null 2>&1 && break; sleep 0.2; done
-NODE="$(garage node id -q | cut -d@ -f1)"
-garage layout assign -z dc1 -c 10G "$NODE" >/dev/null
-garage layout apply --version 1 >/dev/null
-KEYINFO="$(garage key create s3p-bench)"
-KEY="$(echo "$KEYINFO" | awk '/Key ID/{print $NF}')"
-SECRET="$(echo "$KEYINFO" | awk '/Secret key/{print $NF}')"
-garage key allow --create-bucket s3p-bench >/dev/null
+# The node: bench/garage-node.sh, in a directory of this run's own (stopped and removed at exit).
+GARAGE_BENCH_DIR="$(mktemp -d /tmp/s3p-garage.XXXXXX)"
+export GARAGE_BENCH_DIR
+trap 'bash bench/garage-node.sh stop' EXIT
+bash bench/garage-node.sh start
 
 echo "== Garage $GARAGE_VERSION on 127.0.0.1:3900"
-S3P_BENCH_SERVER=Garage S3P_SERVER_VERSION="$GARAGE_VERSION" S3P_BENCH_S3=127.0.0.1:3900 \
-  S3P_BENCH_KEY="$KEY" S3P_BENCH_SECRET="$SECRET" S3P_BENCH_REGION=garage \
-  S3P_BENCH_SERVER_PID="$PID" S3P_BENCH_TOOLS="$TOOLS" "$TOOLS/bin/python" bench/bench.py
+# The node's env (S3P_BENCH_S3, _KEY, _SECRET, _REGION, _SERVER_PID) for this run only, not the next.
+(
+  set -a; . "$GARAGE_BENCH_DIR/env"; set +a
+  S3P_BENCH_SERVER=Garage S3P_SERVER_VERSION="$GARAGE_VERSION" \
+    S3P_BENCH_TOOLS="$TOOLS" "$TOOLS/bin/python" bench/bench.py
+)
 
 # The same knobs against LocalStack right after, for a side-by-side from one run
 # (S3P_BENCH_WITH_LOCALSTACK=1, datasets S3P_BENCH_LOCALSTACK_SETS, default S; writes

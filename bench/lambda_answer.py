@@ -20,7 +20,6 @@ Talks to LocalStack on 127.0.0.1:4566 (`make localstack-start`); needs boto3 (Lo
 has it: ~/.cache/s3-prune/localstack/bin/python bench/lambda_answer.py ...).
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import re
@@ -31,6 +30,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from lsclient import client
+from put_checked import put_checked
 
 FILES = 100
 REQUEST_ID = "bench-lambda-1"
@@ -41,18 +41,7 @@ def seed(s3, bucket, deployments):
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     keys = [f"d{d:05}/f{f:03}.js" for d in range(deployments) for f in range(FILES)]
-    for _ in range(5):
-        with concurrent.futures.ThreadPoolExecutor(48) as pool:
-            list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x" * 64), keys))
-        present = set()
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            present |= {o["Key"] for o in page.get("Contents", [])}
-        keys = [k for k in keys if k not in present]
-        if not keys:
-            break
-        print(f"seed: {len(keys)} PUTs did not stick, putting them again", flush=True)
-    else:
-        raise RuntimeError("LocalStack keeps losing PUTs")
+    put_checked(s3, bucket, keys, b"x" * 64, 48)
     time.sleep(1.1)
     s3.put_object(Bucket=bucket, Key="zz-new/index.html", Body=b"x")
 

@@ -3,27 +3,29 @@
 //! with three rules, one of them per group (200 groups, as `RULES=1 bench/preview.sh`).
 
 use chrono::{Duration, TimeZone, Utc};
-use retention::{parse_policy, plan, Deployment, DeploymentId, Inventory, Policy, Retain, Span};
+use retention::{plan, Deployment, DeploymentId, Inventory, Policy, Retain, Rule, Rules, Span};
 use std::time::Instant;
 
-const RULES: &str = r#"
-[[rule]]
-name = "production"
-match = "main-*"
-retain = 10
-min_retain_days = 30
-
-[[rule]]
-name = "previews"
-match = "pr-*"
-group = '^(pr-\d+)-'
-retain = 1
-
-[[rule]]
-name = "rest"
-match = "*"
-retain = 3
-"#;
+/// The three rules, one of them per group: production (main-*) keeps the newest 10 and all of the
+/// last 30 days, previews (pr-*) the newest of each PR, the rest the newest 3.
+fn rules() -> Rules {
+    let rule = |name: &str, matches: &str, retain| Rule {
+        name: name.parse().unwrap(),
+        matches: matches.parse().unwrap(),
+        group: None,
+        retain: Retain::new(retain).unwrap(),
+        keep_within: None,
+    };
+    let production = Rule {
+        keep_within: Some(Span::from_days(30)),
+        ..rule("production", "main-*", 10)
+    };
+    let previews = Rule {
+        group: Some(r"^(pr-\d+)-".parse().unwrap()),
+        ..rule("previews", "pr-*", 1)
+    };
+    Rules::new(vec![production, previews, rule("rest", "*", 3)]).unwrap()
+}
 
 fn id(i: u64, ruled: bool) -> String {
     match (ruled, i % 10) {
@@ -54,7 +56,7 @@ fn main() {
             let mut times = Vec::new();
             for k in 0..50u64 {
                 let p = if ruled {
-                    Policy::with_rules(parse_policy(RULES).unwrap())
+                    Policy::with_rules(rules())
                 } else {
                     let mut p = Policy::new(Retain::new(5 + k).unwrap());
                     p.keep_within = Some(Span::from_days(30));

@@ -201,6 +201,26 @@ fn parse_days(s: &str) -> Result<Span, String> {
     retention::parse_days(s).map_err(|e| e.to_string())
 }
 
+/// `--live-pointer`, `--live-from` and `--inventory`: what is live and where the listing comes
+/// from, for `plan`, `apply`, `check` and `serve` (whose help says it shorter).
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Key of an object whose body names the live deployment: always kept. If it cannot be
+    /// read, nothing is deleted.
+    #[arg(long, value_name = "KEY")]
+    pub live_pointer: Option<String>,
+    /// Key of a page of the site (e.g. index.html at the bucket root) whose src/href/refresh
+    /// references name the deployments that are serving: each is kept. If it cannot be read,
+    /// or references no deployment here, nothing is deleted.
+    #[arg(long, value_name = "KEY")]
+    pub live_from: Option<String>,
+    /// Plan from this S3 Inventory report (CSV or Parquet) instead of listing the bucket: for
+    /// buckets too big to list. A configuration's folder (ending in /) means its newest
+    /// complete report. Warned when older than 48 h; apply still re-lists what it deletes.
+    #[arg(long, value_name = "s3://…/manifest.json|s3://…/CONFIG-ID/")]
+    pub inventory: Option<bucket::inventory::InventoryLocation>,
+}
+
 #[derive(Args, Debug, Clone)]
 #[command(allow_negative_numbers = true)]
 pub struct PlanArgs {
@@ -242,20 +262,8 @@ pub struct PlanArgs {
     /// On a versioned bucket, also remove every version and delete marker of deleted deployments.
     #[arg(long)]
     pub purge_versions: bool,
-    /// Key of an object whose body names the live deployment: always kept. If it cannot be
-    /// read, nothing is deleted.
-    #[arg(long, value_name = "KEY")]
-    pub live_pointer: Option<String>,
-    /// Key of a page of the site (e.g. index.html at the bucket root) whose src/href/refresh
-    /// references name the deployments that are serving: each is kept. If it cannot be read,
-    /// or references no deployment here, nothing is deleted.
-    #[arg(long, value_name = "KEY")]
-    pub live_from: Option<String>,
-    /// Plan from this S3 Inventory report (CSV or Parquet) instead of listing the bucket: for
-    /// buckets too big to list. A configuration's folder (ending in /) means its newest
-    /// complete report. Warned when older than 48 h; apply still re-lists what it deletes.
-    #[arg(long, value_name = "s3://…/manifest.json|s3://…/CONFIG-ID/")]
-    pub inventory: Option<bucket::inventory::InventoryLocation>,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Refuse to apply a plan that deletes more deployments than this (default 100).
     #[arg(long, value_name = "N")]
     pub max_delete: Option<u64>,
@@ -303,9 +311,9 @@ impl PlanArgs {
 
     pub fn scan_settings(&self) -> prune::ScanSettings {
         prune::ScanSettings {
-            live_pointer: self.live_pointer.clone(),
-            live_from: self.live_from.clone(),
-            inventory: self.inventory.clone(),
+            live_pointer: self.live.live_pointer.clone(),
+            live_from: self.live.live_from.clone(),
+            inventory: self.live.inventory.clone(),
             concurrency: self.endpoint.concurrency.into(),
         }
     }
@@ -428,7 +436,25 @@ pub struct HistoryArgs {
     pub audit: AuditArgs,
 }
 
+/// `serve`'s help for the flags of [`LiveArgs`]: shorter than plan's, which it points to.
+fn serve_live_help(arg: clap::Arg) -> clap::Arg {
+    let help = match arg.get_id().as_str() {
+        "live_pointer" => {
+            "Key of an object naming the live deployment (always kept; unreadable = no deletion)"
+        }
+        "live_from" => {
+            "Key of a page of the site whose references name the live deployments (see plan)"
+        }
+        "inventory" => {
+            "Plan from this S3 Inventory report instead of listing (one --bucket only; see plan)"
+        }
+        _ => return arg,
+    };
+    arg.help(help)
+}
+
 #[derive(Args, Debug, Clone)]
+#[command(mut_args = serve_live_help)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000", env = "LEPTOS_SITE_ADDR")]
@@ -438,15 +464,8 @@ pub struct ServeArgs {
     pub buckets: Vec<String>,
     #[arg(long, default_value = "newest")]
     pub date_source: DateSource,
-    /// Key of an object naming the live deployment (always kept; unreadable = no deletion).
-    #[arg(long, value_name = "KEY")]
-    pub live_pointer: Option<String>,
-    /// Key of a page of the site whose references name the live deployments (see plan).
-    #[arg(long, value_name = "KEY")]
-    pub live_from: Option<String>,
-    /// Plan from this S3 Inventory report instead of listing (one --bucket only; see plan).
-    #[arg(long, value_name = "s3://…/manifest.json|s3://…/CONFIG-ID/")]
-    pub inventory: Option<bucket::inventory::InventoryLocation>,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,

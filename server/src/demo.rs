@@ -19,39 +19,32 @@ impl Rng {
     }
 }
 
-/// The objects of one demo deployment: (key suffix, size, content type).
+/// The pages, styles and script of every demo deployment: (key suffix, least size, size spread,
+/// content type). Each one's size is the least plus up to the spread.
+const PAGES: [(&str, usize, u64, &str); 5] = [
+    ("index.html", 2_000, 6_000, "text/html"),
+    ("about/index.html", 1_500, 3_000, "text/html"),
+    ("css/site.css", 8_000, 20_000, "text/css"),
+    ("css/font.css", 1_000, 2_000, "text/css"),
+    ("js/app.js", 30_000, 90_000, "application/javascript"),
+];
+
+/// A size of at least `least` bytes and less than `least + spread`.
+fn size(rng: &mut Rng, least: usize, spread: u64) -> usize {
+    least + (rng.next() % spread) as usize
+}
+
+/// The objects of one demo deployment: (key suffix, size, content type): the pages, then 3 to 10
+/// photos.
 fn files(rng: &mut Rng) -> Vec<(String, usize, &'static str)> {
-    let mut v = vec![
-        (
-            "index.html".to_string(),
-            2_000 + (rng.next() % 6_000) as usize,
-            "text/html",
-        ),
-        (
-            "about/index.html".to_string(),
-            1_500 + (rng.next() % 3_000) as usize,
-            "text/html",
-        ),
-        (
-            "css/site.css".to_string(),
-            8_000 + (rng.next() % 20_000) as usize,
-            "text/css",
-        ),
-        (
-            "css/font.css".to_string(),
-            1_000 + (rng.next() % 2_000) as usize,
-            "text/css",
-        ),
-        (
-            "js/app.js".to_string(),
-            30_000 + (rng.next() % 90_000) as usize,
-            "application/javascript",
-        ),
-    ];
+    let mut v: Vec<_> = PAGES
+        .iter()
+        .map(|&(name, least, spread, ctype)| (name.to_string(), size(rng, least, spread), ctype))
+        .collect();
     for i in 0..(3 + rng.next() % 8) {
         v.push((
             format!("img/photo-{i}.png"),
-            20_000 + (rng.next() % 180_000) as usize,
+            size(rng, 20_000, 180_000),
             "image/png",
         ));
     }

@@ -87,7 +87,7 @@ impl SavedPlan {
                     w.why
                 )
             })?;
-        let live_pointer = match (&self.live_pointer, &a.live_pointer) {
+        let live_pointer = match (&self.live_pointer, &a.live.live_pointer) {
             (Some(saved), Some(given)) if saved != given => bail!(
                 "--live-pointer {given} conflicts with the saved plan's pointer {saved}: nothing \
                  was deleted. Make a new plan with the pointer you want."
@@ -99,7 +99,7 @@ impl SavedPlan {
 
     /// The page `--live-from` reads when applying this plan: the saved one, or the same given.
     pub fn live_from_with(&self, a: &PlanArgs) -> Result<Option<String>> {
-        match (&self.live_from, &a.live_from) {
+        match (&self.live_from, &a.live.live_from) {
             (Some(saved), Some(given)) if saved != given => bail!(
                 "--live-from {given} conflicts with the saved plan's page {saved}: nothing was \
                  deleted. Make a new plan with the page you want."

@@ -1,3 +1,6 @@
+//! The plan as a whole: the reason of every deployment in small worked examples, blocks and
+//! warnings, a JSON round trip, and the guarantees on generated inventories and policies.
+
 use super::*;
 use crate::{LiveRefs, Retain, Span};
 use chrono::{Duration, TimeZone};
@@ -43,6 +46,12 @@ pub(super) fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every entry of `p`, in order, as `(id, reason text)`: exactly `want`.
+#[track_caller]
+fn assert_reasons(p: &Plan, want: &[(&str, &str)]) {
+    assert_eq!(reasons(p), pairs(want));
+}
+
 #[test]
 fn the_original_example_retain_one() {
     // Three deployments uploaded seconds apart; retain 1 keeps only the newest.
@@ -61,13 +70,13 @@ fn the_original_example_retain_one() {
         mk("delkjlkploy3", 0),
     ]);
     let p = plan(&i, &policy(1), base);
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("delkjlkploy3", "keep: newest 1 of 1"),
             ("dsfsfsl9074", "delete: rank 2 > 1"),
             ("deployhash112", "delete: rank 3 > 1"),
-        ])
+        ],
     );
     assert_eq!(
         p.summary.delete,
@@ -102,16 +111,16 @@ fn every_reason_string() {
         dep("staging-1", 200),
     ]);
     let p = plan(&i, &pol, t0());
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("a", "keep: newest 1 of 2"),
             ("b", "keep: newest 2 of 2"),
             ("c", "keep: 12 d old, younger than 30 d"),
             ("d", "delete: rank 4 > 2 and 42 d > 30 d"),
             ("pinned", "keep: pinned"),
             ("staging-1", "keep: excluded by 'staging-*'"),
-        ])
+        ],
     );
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
@@ -125,13 +134,13 @@ fn min_age_is_strict_and_shows_a_decimal_at_the_edge() {
     let mut over = dep("over", 30);
     over.newest = t0() - Duration::days(30) - Duration::hours(3);
     let p = plan(&inv(vec![dep("new", 0), exactly, over]), &pol, t0());
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("new", "keep: newest 1 of 1"),
             ("exactly", "keep: 30 d old, younger than 30 d"),
             ("over", "delete: rank 3 > 1 and 30.1 d > 30 d"),
-        ])
+        ],
     );
 }
 
@@ -148,13 +157,13 @@ fn keep_within_in_seconds() {
         &pol,
         t0(),
     );
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("a", "keep: newest 1 of 1"),
             ("b", "keep: 45 s old, younger than 90 s"),
             ("c", "delete: rank 3 > 1 and 200 s > 90 s"),
-        ])
+        ],
     );
 }
 
@@ -162,13 +171,13 @@ fn keep_within_in_seconds() {
 fn ties_are_broken_by_id_and_reported() {
     let i = inv(vec![dep("zeta", 5), dep("alpha", 5), dep("new", 1)]);
     let p = plan(&i, &policy(2), t0());
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("new", "keep: newest 1 of 2"),
             ("alpha", "keep: newest 2 of 2"),
             ("zeta", "delete: rank 3 > 2"),
-        ])
+        ],
     );
     assert_eq!(
         p.warnings,
@@ -284,15 +293,15 @@ fn live_and_stored_pins_are_kept_with_their_reason() {
         at: None,
     }];
     let p = plan(&i, &policy(1), t0());
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("a", "keep: newest 1 of 1"),
             ("b", "delete: rank 2 > 1"),
             ("live", "keep: live"),
             ("kept-for-audit", "keep: pinned (SOC2 evidence)"),
             ("old", "delete: rank 4 > 1"),
-        ])
+        ],
     );
     assert!(p.check_apply().is_ok());
 }
@@ -341,14 +350,14 @@ fn what_the_site_references_is_live_and_a_page_naming_nothing_here_blocks() {
         ids: vec![id("c"), id("elsewhere")],
     });
     let p = plan(&i, &policy(1), t0());
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("a", "keep: newest 1 of 1"),
             ("b", "delete: rank 2 > 1"),
             ("c", "keep: live (referenced by index.html)"),
             ("d", "delete: rank 4 > 1"),
-        ])
+        ],
     );
     assert!(p.blocked.is_empty(), "one reference exists: enough");
     i.live_from = Some(LiveRefs {
@@ -412,13 +421,13 @@ fn future_dates_are_kept_and_take_no_rank() {
         &pol,
         t0(),
     );
-    assert_eq!(
-        reasons(&p),
-        pairs(&[
+    assert_reasons(
+        &p,
+        &[
             ("future", "keep: dated in the future"),
             ("soon", "keep: dated in the future"),
             ("real", "keep: newest 1 of 1"),
-        ])
+        ],
     );
 }
 

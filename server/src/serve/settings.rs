@@ -29,7 +29,7 @@ pub(super) fn buckets(args: &ServeArgs) -> Result<Vec<BucketChoice>> {
             );
         }
     }
-    if args.inventory.is_some() && buckets.len() != 1 {
+    if args.live.inventory.is_some() && buckets.len() != 1 {
         anyhow::bail!(
             "--inventory reports on one bucket: give exactly one --bucket with it ({} given)",
             buckets.len()
@@ -72,9 +72,9 @@ pub(super) fn serve_config(args: &ServeArgs, buckets: Vec<BucketChoice>) -> Resu
         buckets,
         date_source: args.date_source.clone(),
         concurrency: args.endpoint.concurrency.into(),
-        live_pointer: args.live_pointer.clone(),
-        live_from: args.live_from.clone(),
-        inventory: args.inventory.clone(),
+        live_pointer: args.live.live_pointer.clone(),
+        live_from: args.live.live_from.clone(),
+        inventory: args.live.inventory.clone(),
         max_delete: args.max_delete,
         lifecycle_over: args.lifecycle.over(),
         read_only: args.read_only,
