@@ -62,6 +62,29 @@ async fn lease_taken(b: &Bucket) -> bool {
     matches!(b.read_lease().await, Ok(Some(_)))
 }
 
+/// `restore BUCKET --run ID` on "another machine" (its own audit log): it succeeds and every
+/// key of `before` is back.
+async fn restore_elsewhere_brings_back(b: &Bucket, id: &str, before: &[String]) {
+    let db = elsewhere();
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        id,
+        "--localstack",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let after = all_keys(b).await;
+    assert!(
+        after == before,
+        "every object the killed run deleted is back: {} of {}",
+        after.len(),
+        before.len()
+    );
+}
+
 /// The audit log of "another machine": none of this test process's runs are in it.
 fn elsewhere() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("s3p-elsewhere-{}.sqlite", std::process::id()))
@@ -160,8 +183,6 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     );
 
     // Another machine: another audit log, and only the bucket to go by.
-    let db = elsewhere();
-    let db = db.to_str().unwrap();
     let out = history_elsewhere(&b);
     assert!(out.status.success(), "{}", stderr(&out));
     let runs = json(&out);
@@ -176,23 +197,7 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     // this host takes it over at once.
     assert!(lease_taken(&b).await);
 
-    let out = s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        &id,
-        "--localstack",
-        "--audit-db",
-        db,
-    ]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let after = all_keys(&b).await;
-    assert!(
-        after == before,
-        "every object the killed run deleted is back: {} of {}",
-        after.len(),
-        before.len()
-    );
+    restore_elsewhere_brings_back(&b, &id, &before).await;
     let runs = json(&history_elsewhere(&b));
     assert_eq!(
         runs[0]["restore_of"],
@@ -226,26 +231,11 @@ async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written
         "some batches' intents were written together: {parts:?}"
     );
 
-    let out = history_elsewhere(&b);
-    let id = json(&out)[0]["id"].as_str().unwrap().to_string();
-    let db = elsewhere();
-    let out = s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        &id,
-        "--localstack",
-        "--audit-db",
-        db.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let after = all_keys(&b).await;
-    assert!(
-        after == before,
-        "every object the killed run deleted is back: {} of {}",
-        after.len(),
-        before.len()
-    );
+    let id = json(&history_elsewhere(&b))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
