@@ -130,11 +130,18 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.host = Some(host());
     let bucket = planned.bucket.clone();
     let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
-    let lease = Arc::new(begin(&bucket, &journal, &mut record, &doomed, &ctx).await?);
+    // Pins and the live pointer are read beside the lease and the start record (a round trip
+    // less before the first delete); the deleting reads them again once they are 0.5 s old.
+    let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
+    let (begun, ()) = futures::join!(
+        begin(&bucket, &journal, &mut record, &doomed, &ctx),
+        guard.prefetch()
+    );
+    let lease = Arc::new(begun?);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
-    let deleted = delete(&planned, doomed, &journal, &lease, &ctx).await;
+    let deleted = delete(&planned, doomed, &journal, &lease, guard, &ctx).await;
     record_outcome(&mut record, deleted, &planned, &journal);
-    let journal_error = end(&bucket, &journal, &lease, &record, &ctx).await;
+    let journal_error = end(&bucket, &journal, &record, &ctx).await;
     tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
     Ok(Report {
         planned,
@@ -198,11 +205,14 @@ struct Deleted {
 
 /// The deleting itself, under the lease (renewed beside it): big deployments handed to
 /// lifecycle rules when asked, the rest deleted with pins, the pointer and the journal watched.
+/// Once the last batch is answered the lease is released while the last answers are written
+/// (nothing is sent after it: the lease only guards the deleting).
 async fn delete(
     planned: &Planned,
     doomed: Vec<Doomed>,
     journal: &Arc<RunJournal>,
     lease: &Arc<Lease>,
+    guard: Guard,
     ctx: &ApplyContext,
 ) -> Deleted {
     let bucket = &planned.bucket;
@@ -222,10 +232,7 @@ async fn delete(
         },
     };
     let doomed = std::mem::take(&mut handover.by_requests);
-    let watcher = Watcher::new(
-        Guard::new(bucket.clone(), planned.live_pointer.clone()),
-        journal.clone(),
-    );
+    let watcher = Watcher::new(guard, journal.clone());
     let report = bucket
         .delete_deployments_watched(
             &doomed,
@@ -235,8 +242,8 @@ async fn delete(
             &watcher,
         )
         .await;
-    watcher.flush().await;
     keeper.abort();
+    futures::join!(watcher.flush(), release(bucket, lease));
     let lost = lost.lock().unwrap_or_else(|e| e.into_inner()).take();
     Deleted {
         report,
@@ -268,13 +275,11 @@ fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &
     }
 }
 
-/// The end record, the lease's release and the success note — independent, so sent at once
-/// (the deleting is over; the lease only guarded it) — then the notification. Returns why the
-/// record could not be completed, if it could not.
+/// The end record and the success note — independent, so sent at once — then the
+/// notification. Returns why the record could not be completed, if it could not.
 async fn end(
     bucket: &Bucket,
     journal: &RunJournal,
-    lease: &Lease,
     record: &Record,
     ctx: &ApplyContext,
 ) -> Option<String> {
@@ -283,7 +288,7 @@ async fn end(
             note_success(bucket, record).await;
         }
     };
-    let (ended, (), ()) = futures::join!(journal.end(record), release(bucket, lease), success);
+    let (ended, ()) = futures::join!(journal.end(record), success);
     let journal_error = match ended {
         Ok(()) => ctx.journal.finish(record).err(),
         Err(e) => Some(e),

@@ -63,6 +63,12 @@ impl Guard {
         Ok(c)
     }
 
+    /// Reads pins and the pointer now, so the first deployment's check finds them fresh (a
+    /// failure is left for that check to meet again: it keeps the deployment).
+    pub(crate) async fn prefetch(&self) {
+        let _ = self.current().await;
+    }
+
     /// Why `id` must stay now, if it must. Pins or pointer unreadable: it stays (nothing is
     /// deleted on a guess).
     pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
