@@ -23,6 +23,13 @@ mod who;
 use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
+/// The shipped static binaries link musl, whose allocator serialises threads under load (the
+/// dashboard served 88 req/s on it vs 270 on glibc's: BENCHMARKS.md); mimalloc there. glibc
+/// builds (development, tests) keep the system allocator.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // Inside Lambda there are no arguments: the runtime API variable says what to do.
