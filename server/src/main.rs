@@ -25,8 +25,9 @@ use std::process::ExitCode;
 
 /// The shipped static binaries link musl, whose allocator serialises threads under load (the
 /// dashboard served 88 req/s on it vs 270 on glibc's: BENCHMARKS.md); mimalloc there. glibc
-/// builds (development, tests) keep the system allocator.
-#[cfg(target_env = "musl")]
+/// builds (development, tests) keep the system allocator, and so does a musl build with the
+/// `system-allocator` feature (to measure the difference).
+#[cfg(all(target_env = "musl", not(feature = "system-allocator")))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
