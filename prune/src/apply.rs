@@ -5,7 +5,7 @@
 //! mid-way.
 
 use crate::journal::RunJournal;
-use crate::watch::{keep_lease, Guard, Watcher, LEASE_TTL};
+use crate::watch::{keep_lease, Guard, Started, Watcher, LEASE_TTL};
 use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
 use bucket::{
@@ -130,16 +130,17 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.host = Some(host());
     let bucket = planned.bucket.clone();
     let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
-    // Pins and the live pointer are read beside the lease and the start record (a round trip
-    // less before the first delete); the deleting reads them again once they are 0.5 s old.
+    // Pins and the live pointer are read beside the lease (the deleting reads them again once
+    // they are 0.5 s old); the start record is written beside the first deployment's listing.
     let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
-    let (begun, ()) = futures::join!(
-        begin(&bucket, &journal, &mut record, &doomed, &ctx),
-        guard.prefetch()
-    );
-    let lease = Arc::new(begun?);
+    let (lease, ()) = futures::join!(take(&bucket, &record, &ctx), guard.prefetch());
+    let lease = Arc::new(lease?);
+    let started = start(&bucket, &journal, &lease, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
-    let deleted = delete(&planned, doomed, &journal, &lease, guard, &ctx).await;
+    let deleted = delete(&planned, doomed, &journal, &lease, guard, &started, &ctx).await;
+    // Every batch and every lifecycle handover waited for the start record: if it could not
+    // be written, nothing was sent.
+    record.id = started.wait().await.map_err(JournalError)?;
     record_outcome(&mut record, deleted, &planned, &journal);
     let journal_error = end(&bucket, &journal, &record, &ctx).await;
     tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
@@ -150,47 +151,44 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     })
 }
 
-/// Before the first delete: the lease taken, the run's start in the bucket's journal and in
-/// the front end's own; `record.id` set. Anything failing: the lease is released and nothing
-/// is deleted.
-async fn begin(
+/// The bucket's lease for this run. Where the server ignores conditional writes,
+/// `--require-lease` refuses before anything is journalled (a refused run leaves no record).
+async fn take(bucket: &Bucket, record: &Record, ctx: &ApplyContext) -> Result<Lease, ApplyError> {
+    if ctx.require_lease {
+        take_lease(bucket, record, true).await
+    } else {
+        Ok(bucket.take_lease_unprobed(holder_of(record)).await?)
+    }
+}
+
+/// The run's start, recorded once the lease is held: in the bucket's journal, then in the
+/// front end's own, giving the record's id. It runs by itself (beside the first deployment's
+/// listing); nothing is deleted until it has succeeded ([`Watcher`] waits for it before each
+/// batch's intent, the lifecycle handovers before they are made). Without `--require-lease`
+/// the conditional-write probe goes beside it: only a warning hangs on it.
+fn start(
     bucket: &Bucket,
-    journal: &RunJournal,
-    record: &mut Record,
+    journal: &Arc<RunJournal>,
+    lease: &Lease,
+    record: &Record,
     doomed: &[Doomed],
     ctx: &ApplyContext,
-) -> Result<Lease, ApplyError> {
-    let (lease, started) = if ctx.require_lease {
-        // Refused where the server ignores conditional writes: probed before anything is
-        // journalled, so a refused run leaves no record.
-        let lease = take_lease(bucket, record, true).await?;
-        (lease, journal.start(record, doomed).await)
-    } else {
-        // Only a warning hangs on the probe: it goes beside the start record (one round trip
-        // less before the first delete).
-        let lease = bucket.take_lease_unprobed(holder_of(record)).await?;
-        let holder = lease.holder();
-        let (probe, started) = futures::join!(
-            bucket.honours_conditional_writes(&holder),
-            journal.start(record, doomed)
-        );
-        warn_unless_conditional(bucket, probe);
-        (lease, started)
-    };
-    let begun = match started {
-        Ok(()) => ctx.journal.begin(record).map_err(JournalError),
-        Err(e) => Err(JournalError(e)),
-    };
-    match begun {
-        Ok(id) => {
-            record.id = id;
-            Ok(lease)
-        }
-        Err(e) => {
-            release(bucket, &lease).await;
-            Err(e.into())
-        }
-    }
+) -> Started {
+    let probe = (!ctx.require_lease).then(|| (bucket.clone(), lease.holder()));
+    let (journal, record, doomed) = (journal.clone(), record.clone(), doomed.to_vec());
+    let front = ctx.journal.clone();
+    let task = tokio::spawn(async move {
+        let probe = async {
+            if let Some((bucket, holder)) = probe {
+                let answer = bucket.honours_conditional_writes(&holder).await;
+                warn_unless_conditional(&bucket, answer);
+            }
+        };
+        let (started, ()) = futures::join!(journal.start(&record, &doomed), probe);
+        started?;
+        front.begin(&record)
+    });
+    Started::new(task)
 }
 
 /// What the deleting did, and what stopped it early.
@@ -213,6 +211,7 @@ async fn delete(
     journal: &Arc<RunJournal>,
     lease: &Arc<Lease>,
     guard: Guard,
+    started: &Started,
     ctx: &ApplyContext,
 ) -> Deleted {
     let bucket = &planned.bucket;
@@ -224,15 +223,18 @@ async fn delete(
         lost.clone(),
     ));
     let mut handover = match ctx.lifecycle_over {
-        Some(over) => crate::expire::hand_over(bucket, doomed, over).await,
-        None => crate::expire::Handover {
+        Some(over) if started.wait().await.is_ok() => {
+            crate::expire::hand_over(bucket, doomed, over).await
+        }
+        // No start record: the batches' intents wait for it, fail, and send nothing.
+        _ => crate::expire::Handover {
             by_requests: doomed,
             expiries: Vec::new(),
             failures: Vec::new(),
         },
     };
     let doomed = std::mem::take(&mut handover.by_requests);
-    let watcher = Watcher::new(guard, journal.clone());
+    let watcher = Watcher::new(guard, journal.clone(), started.clone());
     let report = bucket
         .delete_deployments_watched(
             &doomed,

@@ -6,7 +6,7 @@
 use crate::intents::Intents;
 use crate::journal::RunJournal;
 use bucket::{BatchKey, BatchOutcome, Bucket, Lease, Progress, Watch};
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt, Shared};
 use retention::{DeploymentId, Pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,17 +48,17 @@ impl Guard {
             }
         }
         let read_at = Instant::now();
-        let pins = self.bucket.read_pins().await.map_err(|e| e.to_string())?;
-        let live = match &self.live_pointer {
-            Some(key) => Some(
-                self.bucket
-                    .read_live_pointer(key)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            ),
-            None => None,
+        let live = async {
+            match &self.live_pointer {
+                Some(key) => self.bucket.read_live_pointer(key).await.map(Some),
+                None => Ok(None),
+            }
         };
-        let c = Current { pins, live };
+        let (pins, live) = futures::join!(self.bucket.read_pins(), live);
+        let c = Current {
+            pins: pins.map_err(|e| e.to_string())?,
+            live: live.map_err(|e| e.to_string())?,
+        };
         *seen = Some((read_at, c.clone()));
         Ok(c)
     }
@@ -90,20 +90,43 @@ impl Guard {
     }
 }
 
+/// The run's start record being written (see `crate::apply`): the record's id in the front
+/// end's journal once both journals hold the start, or why they do not. Nothing may be
+/// deleted before it has succeeded.
+#[derive(Clone)]
+pub(crate) struct Started(Shared<BoxFuture<'static, Result<Option<i64>, String>>>);
+
+impl Started {
+    pub(crate) fn new(task: tokio::task::JoinHandle<Result<Option<i64>, String>>) -> Started {
+        let written = async move {
+            task.await
+                .unwrap_or_else(|e| Err(format!("writing the start record failed: {e}")))
+        };
+        Started(written.boxed().shared())
+    }
+
+    /// Waits until the start is on record (or could not be written).
+    pub(crate) async fn wait(&self) -> Result<Option<i64>, String> {
+        self.0.clone().await
+    }
+}
+
 /// The engine's watch over one run. A batch's answer is written beside the next batches (off
 /// their path: only the intent must precede a batch); a failed write stops the run at the next
 /// batch's intent, and [`Watcher::flush`] waits for every answer before the run's end is written.
 pub(crate) struct Watcher {
     pub(crate) guard: Guard,
     pub(crate) journal: Arc<RunJournal>,
+    started: Started,
     intents: Intents,
     pub(crate) answers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Watcher {
-    pub(crate) fn new(guard: Guard, journal: Arc<RunJournal>) -> Watcher {
+    pub(crate) fn new(guard: Guard, journal: Arc<RunJournal>, started: Started) -> Watcher {
         Watcher {
             guard,
+            started,
             intents: Intents::new(journal.clone()),
             journal,
             answers: std::sync::Mutex::new(Vec::new()),
@@ -129,6 +152,11 @@ impl Watch for Watcher {
         keys: &'a [BatchKey],
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
+            // The start went out beside the first listing; no intent (so no batch) before
+            // it is on record.
+            if let Err(e) = self.started.wait().await {
+                return Err(format!("the run's start could not be recorded: {e}"));
+            }
             if let Some(e) = self.journal.error() {
                 return Err(e);
             }

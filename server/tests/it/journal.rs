@@ -327,6 +327,29 @@ async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batche
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_batch_is_sent_before_the_start_record_is_written() {
+    // The start record goes out beside the first deployment's listing. Here it is slow (1.5 s,
+    // long after that listing and the first intent could be done) and then refused: the first
+    // batch must have waited for it, so nothing is deleted and the run says why.
+    let b = fresh_bucket("journal-start-slow").await;
+    deploy(&b, &["s1", "s2", "s3"], 300).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.delay_put = Some(("/start.json".into(), Duration::from_millis(1500)));
+    p.deny_put = Some(("/start.json".into(), 0));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("nothing was deleted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await, before, "no start record, no deletion");
+    assert!(!lease_taken(&b).await, "the lease is released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_that_loses_its_lease_sends_no_new_batch() {
     // 80 doomed deployments, one slow request slot: a run of about a minute if nothing stops
     // it, so the lease's first renewal (after 20 s) happens mid-run.

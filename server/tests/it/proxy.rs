@@ -72,6 +72,8 @@ pub struct Proxy {
     /// Refuse (403 AccessDenied) every PutObject whose path holds this text, after letting the
     /// first `.1` of them through (a journal that stops being writable mid-run).
     pub deny_put: Option<(String, u64)>,
+    /// Every PutObject whose path holds this text waits this long first (a slow journal part).
+    pub delay_put: Option<(String, Duration)>,
     pub stats: Stats,
 }
 
@@ -87,6 +89,7 @@ impl Proxy {
             repeat_list_page: false,
             no_versioning_api: false,
             deny_put: None,
+            delay_put: None,
             stats: Stats::default(),
         }
     }
@@ -237,6 +240,11 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         });
     if p.no_versioning_api && is_versioning {
         return Ok(xml_error(501, "NotImplemented"));
+    }
+    if let Some((text, delay)) = &p.delay_put {
+        if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
+            tokio::time::sleep(*delay).await;
+        }
     }
     if let Some((text, allowed)) = &p.deny_put {
         if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
