@@ -1,7 +1,8 @@
 //! Build script: embeds the dashboard's browser files into the binary and records the git commit.
 //!
 //! The files come from `make site` (`target/site/pkg`, or `$S3P_SITE_DIR/pkg`): the wasm, js and
-//! css, each with its `.br` and `.gz` beside it. They are served under one content-hashed name
+//! css, each with its `.br` and `.gz` beside it (those two are embedded; the plain file is only
+//! hashed, and decoded from `.gz` when a client asks for it). They are served under one content-hashed name
 //! (`s3-prune-<hash>`), so a browser may cache them forever. Without them the build stops with
 //! what to run, rather than making a binary whose dashboard is missing.
 
@@ -59,14 +60,13 @@ fn embed_site(pkg: &Path) {
     let mut code = String::new();
     writeln!(code, "/// The bundle's content-hashed name.").unwrap();
     writeln!(code, "pub const BUNDLE: &str = {bundle:?};").unwrap();
-    writeln!(code, "pub static ASSETS: &[Asset] = &[").unwrap();
+    writeln!(code, "pub static ASSETS: [Asset; {}] = [", FILES.len()).unwrap();
     for (name, served, content_type) in FILES {
         let path = |suffix: &str| pkg.join(format!("{name}{suffix}")).display().to_string();
         writeln!(
             code,
-            "    Asset {{ name: {:?}, content_type: {content_type:?}, identity: include_bytes!({:?}), br: include_bytes!({:?}), gzip: include_bytes!({:?}) }},",
+            "    Asset {{ name: {:?}, content_type: {content_type:?}, br: include_bytes!({:?}), gzip: include_bytes!({:?}), plain: std::sync::OnceLock::new() }},",
             format!("{bundle}{served}"),
-            path(""),
             path(".br"),
             path(".gz"),
         )
