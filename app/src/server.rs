@@ -86,7 +86,7 @@ pub struct AppState {
 /// One bucket's scan as the page shows it, with what its configuration says about undo.
 #[derive(Clone)]
 struct CachedScan {
-    inventory: Inventory,
+    inventory: std::sync::Arc<Inventory>,
     scanned_at: DateTime<Utc>,
     undo_window: String,
     handovers: prune::Handovers,
@@ -245,7 +245,7 @@ impl AppState {
                     // re-deployed) are withdrawn here; the plan-based check runs on apply.
                     let handovers = prune::expire::reconcile_with_scan(&b, &inventory).await;
                     Ok(CachedScan {
-                        inventory,
+                        inventory: std::sync::Arc::new(inventory),
                         scanned_at,
                         undo_window,
                         handovers,

@@ -66,7 +66,7 @@ fn policy_of(
 /// the controls spell no policy.
 fn plan_of(
     policy: Memo<Result<Chosen, String>>,
-    inventory: StoredValue<Inventory>,
+    inventory: StoredValue<std::sync::Arc<Inventory>>,
     now: DateTime<Utc>,
 ) -> Memo<Option<Plan>> {
     Memo::new(move |_| {

@@ -10,7 +10,7 @@ use retention::{DateSource, Plan, RuleSummary};
 #[component]
 pub fn Forecast(
     schedule: crate::wire::Schedule,
-    inventory: StoredValue<retention::Inventory>,
+    inventory: StoredValue<std::sync::Arc<retention::Inventory>>,
     date_source: DateSource,
     now: chrono::DateTime<chrono::Utc>,
     max_delete: u64,

@@ -26,9 +26,9 @@ pub struct ScanView {
     pub buckets: Vec<BucketChoice>,
     pub endpoint: String,
     pub date_source: DateSource,
-    /// In columns on the wire (see `columns`).
-    #[serde(with = "columns")]
-    pub inventory: Inventory,
+    /// In columns on the wire (see `columns`); shared, not copied, by the page's parts.
+    #[serde(with = "columns::shared")]
+    pub inventory: std::sync::Arc<Inventory>,
     pub scanned_at: DateTime<Utc>,
     /// The server's clock when this answer was made: the preview's "now", so the page renders
     /// the same on the server and in the browser.
