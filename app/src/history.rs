@@ -52,7 +52,7 @@ fn undo_note(r: &audit::Record, restores: &HashMap<String, Vec<String>>) -> Stri
 pub fn HistoryPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let result = RwSignal::new(None::<Result<String, String>>);
-    let runs = Resource::new(move || reload.get(), |_| history());
+    let runs = crate::resource::resource(move || reload.get(), |_| history());
     view! {
         <main class="page">
             <header class="top">

@@ -11,6 +11,7 @@ pub use dashboard::policy::percent_encode;
 mod format;
 mod history;
 mod overview;
+mod resource;
 #[cfg(feature = "ssr")]
 pub mod server;
 mod sign_out;

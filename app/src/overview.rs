@@ -21,7 +21,7 @@ pub fn Home() -> impl IntoView {
     if use_query_map().get_untracked().get("bucket").is_some() {
         return view! { <Dashboard /> }.into_any();
     }
-    let rows = Resource::new(|| (), |_| overview());
+    let rows = crate::resource::resource(|| (), |_| overview());
     view! {
         <Transition fallback=|| view! { <main class="page"><p class="loading">"Scanning the buckets…"</p></main> }>
             {move || Suspend::new(async move {

@@ -53,7 +53,7 @@ pub fn Dashboard() -> impl IntoView {
     let rescan = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<String>);
     let job = RwSignal::new(None::<JobStatus>);
-    let scan = Resource::new(
+    let scan = crate::resource::resource(
         move || rescan.get(),
         move |n| scan_bucket(bucket_key.clone(), n > 0),
     );
