@@ -289,6 +289,21 @@ fn apply_with_journal_refused(b: &Bucket, url: &str) -> std::process::Output {
         .expect("running s3-prune")
 }
 
+/// Applies through `proxy` (which refuses some journal writes) and holds that the run failed,
+/// said "nothing was deleted", left every key of `before` in place and released its lease.
+async fn assert_nothing_deleted(b: &Bucket, proxy: Proxy, before: &[String]) {
+    let (url, _proxy) = start(proxy).await;
+    let out = apply_with_journal_refused(b, &url);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("nothing was deleted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(b).await, before, "no record, no deletion");
+    assert!(!lease_taken(b).await, "the lease is released");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batches() {
     // Not writable at all: nothing is deleted.
@@ -297,16 +312,7 @@ async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batche
     let before = all_keys(&b).await;
     let mut p = Proxy::new(0);
     p.deny_put = Some(("/.s3-prune/runs/".into(), 0));
-    let (url, _proxy) = start(p).await;
-    let out = apply_with_journal_refused(&b, &url);
-    assert!(!out.status.success(), "{}", stdout(&out));
-    assert!(
-        stderr(&out).contains("nothing was deleted"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(all_keys(&b).await, before, "no record, no deletion");
-    assert!(!lease_taken(&b).await, "the lease is released");
+    assert_nothing_deleted(&b, p, &before).await;
 
     // Writable for the start and the first batch's intent, then not: the first batch goes
     // (its intent is on record), its answer cannot be written, so no second batch is sent.
@@ -337,16 +343,7 @@ async fn no_batch_is_sent_before_the_start_record_is_written() {
     let mut p = Proxy::new(0);
     p.delay_put = Some(("/start.json".into(), Duration::from_millis(1500)));
     p.deny_put = Some(("/start.json".into(), 0));
-    let (url, _proxy) = start(p).await;
-    let out = apply_with_journal_refused(&b, &url);
-    assert!(!out.status.success(), "{}", stdout(&out));
-    assert!(
-        stderr(&out).contains("nothing was deleted"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(all_keys(&b).await, before, "no start record, no deletion");
-    assert!(!lease_taken(&b).await, "the lease is released");
+    assert_nothing_deleted(&b, p, &before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
