@@ -1,6 +1,7 @@
 //! The dashboard's browser files, embedded at build time (see `build.rs`) and served
 //! precompressed under a content-hashed name, so the binary alone serves the whole dashboard.
 
+use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,19 +14,20 @@ pub struct Asset {
     pub content_type: &'static str,
     pub br: &'static [u8],
     pub gzip: &'static [u8],
-    pub plain: std::sync::OnceLock<Vec<u8>>,
+    pub plain: std::sync::OnceLock<Bytes>,
 }
 
 impl Asset {
-    /// The file uncompressed.
-    pub fn identity(&self) -> &[u8] {
-        self.plain.get_or_init(|| {
+    /// The file uncompressed (a handle to the one decoded copy: cloning it copies nothing).
+    pub fn identity(&self) -> Bytes {
+        let plain = self.plain.get_or_init(|| {
             let mut out = Vec::new();
             let mut gz = flate2::read::GzDecoder::new(self.gzip);
             // Built by `make site` and embedded: a broken file is a broken build.
             std::io::Read::read_to_end(&mut gz, &mut out).expect("embedded gzip file");
-            out
-        })
+            Bytes::from(out)
+        });
+        plain.clone()
     }
 }
 
@@ -81,11 +83,12 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
     let (body, encoding) = match Encoding::negotiate(accept) {
-        Encoding::Brotli => (asset.br, Some("br")),
-        Encoding::Gzip => (asset.gzip, Some("gzip")),
+        Encoding::Brotli => (Bytes::from_static(asset.br), Some("br")),
+        Encoding::Gzip => (Bytes::from_static(asset.gzip), Some("gzip")),
         Encoding::Identity => (asset.identity(), None),
     };
-    let mut response = body.to_vec().into_response();
+    // The embedded bytes are sent as they are, never copied per request.
+    let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
