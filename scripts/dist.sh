@@ -51,11 +51,19 @@ with zipfile.ZipFile(dst, 'w', zipfile.ZIP_DEFLATED) as z:
 PY
 done
 
-# Man page and completions, from a binary this machine runs.
-host="$DIST/s3-prune-$VERSION-x86_64-unknown-linux-musl"
-[ -x "$host" ] || host=target/debug/s3-prune
-"$host" man > "$DIST/s3-prune.1"
-for shell in bash zsh fish; do "$host" completions "$shell" > "$DIST/s3-prune.$shell"; done
+# Man page and completions, from a binary this machine runs: the x86_64 one just built, else the
+# aarch64 one under qemu (DIST_TARGETS=aarch64-… alone), else a debug build of this checkout.
+x86="$DIST/s3-prune-$VERSION-x86_64-unknown-linux-musl"
+arm="$DIST/s3-prune-$VERSION-aarch64-unknown-linux-musl"
+if [ -x "$x86" ] && [ "$(uname -m)" = x86_64 ]; then host=("$x86")
+elif [ -x "$arm" ] && [ "$(uname -m)" = aarch64 ]; then host=("$arm")
+elif [ -x "$arm" ] && command -v qemu-aarch64 >/dev/null; then host=(qemu-aarch64 "$arm")
+else
+  cargo build --locked -q -p server
+  host=(target/debug/s3-prune)
+fi
+"${host[@]}" man > "$DIST/s3-prune.1"
+for shell in bash zsh fish; do "${host[@]}" completions "$shell" > "$DIST/s3-prune.$shell"; done
 
 (cd "$DIST" && sha256sum -- * | grep -v ' SHA256SUMS$' > SHA256SUMS)
 log "target/dist"
