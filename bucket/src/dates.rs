@@ -30,22 +30,70 @@ pub(crate) fn object_print(key: &str, size: u64) -> u64 {
     (h ^ size.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
+/// The dates file as read beside the listing; `None` when it could not be read (the dates are
+/// then as listed, and the file is left as it is).
+#[derive(Debug, Default)]
+pub(crate) struct KnownDates(Option<BTreeMap<DeploymentId, FirstSeen>>);
+
+/// The dates file a scan would leave behind, when it changed. A scan's last step, kept apart
+/// so it can be written beside the next requests instead of before them ([`Scanned`]).
+/// Dropping it unwritten loses only the next scan's recognition of a reset clock.
+#[derive(Debug, Default)]
+#[must_use = "write it, or the first-seen dates of new deployments are not remembered"]
+pub struct DatesUpdate {
+    write: Option<(Bucket, Vec<u8>)>,
+}
+
+impl DatesUpdate {
+    /// Writes the file if it changed; best effort (a failure is logged).
+    pub async fn write(self) {
+        if let Some((bucket, body)) = self.write {
+            if let Err(e) = bucket.write_state(FILE, body).await {
+                tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
+            }
+        }
+    }
+}
+
+/// A scan's inventory, with the dates file it would update ([`DatesUpdate`]).
+#[derive(Debug)]
+pub struct Scanned {
+    pub inventory: retention::Inventory,
+    pub dates: DatesUpdate,
+}
+
+impl Scanned {
+    /// The inventory, once the dates file is written.
+    pub async fn remembered(self) -> retention::Inventory {
+        self.dates.write().await;
+        self.inventory
+    }
+}
+
 impl Bucket {
-    /// The first-seen dates of the deployments whose LastModified moved while their content
-    /// did not; records the deployments seen for the first time (or with new content) and
-    /// forgets the ones that are gone.
-    pub(crate) async fn remembered_dates(
-        &self,
-        deployments: &[Deployment],
-        prints: &[u64],
-    ) -> Vec<Remembered> {
-        let known: BTreeMap<DeploymentId, FirstSeen> = match self.read_state(FILE).await {
-            Ok(Some(body)) => serde_json::from_slice(&body).unwrap_or_default(),
-            Ok(None) => BTreeMap::new(),
+    /// Reads the dates file (beside the listing: it does not depend on it).
+    pub(crate) async fn known_dates(&self) -> KnownDates {
+        match self.read_state(FILE).await {
+            Ok(Some(body)) => KnownDates(Some(serde_json::from_slice(&body).unwrap_or_default())),
+            Ok(None) => KnownDates(Some(BTreeMap::new())),
             Err(e) => {
                 tracing::warn!(error = %e, "{RESERVED}/{FILE} could not be read: dates are as listed");
-                return Vec::new();
+                KnownDates(None)
             }
+        }
+    }
+
+    /// The first-seen dates of the deployments whose LastModified moved while their content
+    /// did not; and the file recording the deployments seen for the first time (or with new
+    /// content), without the ones that are gone.
+    pub(crate) fn remembered_dates(
+        &self,
+        known: KnownDates,
+        deployments: &[Deployment],
+        prints: &[u64],
+    ) -> (Vec<Remembered>, DatesUpdate) {
+        let Some(known) = known.0 else {
+            return (Vec::new(), DatesUpdate::default());
         };
         let mut remembered = Vec::new();
         let mut now: BTreeMap<DeploymentId, FirstSeen> = BTreeMap::new();
@@ -75,12 +123,10 @@ impl Bucket {
                 }
             }
         }
-        if now != known {
-            let body = serde_json::to_vec(&now).expect("dates serialize");
-            if let Err(e) = self.write_state(FILE, body).await {
-                tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
-            }
-        }
-        remembered
+        let update = DatesUpdate {
+            write: (now != known)
+                .then(|| (self.clone(), serde_json::to_vec(&now).expect("dates serialize"))),
+        };
+        (remembered, update)
     }
 }

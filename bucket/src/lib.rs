@@ -24,6 +24,7 @@ mod scan;
 mod state;
 
 pub use connect::{connect, Connect, Target};
+pub use dates::{DatesUpdate, Scanned};
 pub use delete::{
     BatchKey, BatchOutcome, ChangedSincePlan, DeleteReport, Deletion, DeploymentOutcome,
     KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch,

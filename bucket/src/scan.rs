@@ -1,6 +1,7 @@
 //! Listing a bucket into deployments: one delimiter listing to find them, then each one listed
 //! on its own, several at a time, folded into counters as pages arrive (memory ∝ deployments).
 
+use crate::dates::Scanned;
 use crate::meta::ObjectRef;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::BucketVersioningStatus;
@@ -50,6 +51,8 @@ pub(crate) struct Facts {
     was_live: Vec<retention::WasLive>,
     live_from: Option<retention::LiveRefs>,
     pins: Vec<retention::Pin>,
+    /// The first-seen dates (only read when deployments are dated by LastModified).
+    dates: crate::dates::KnownDates,
 }
 
 /// Per-deployment counters; the newest object is kept only to read its metadata.
@@ -158,8 +161,14 @@ impl Bucket {
     }
 
     /// Lists the bucket into an [`Inventory`]. Any listing error fails the whole scan: a plan is
-    /// never made from a partial view.
+    /// never made from a partial view. The dates file is written before it returns; see
+    /// [`Bucket::scan_unsaved`] to write it beside the next requests instead.
     pub async fn scan(&self, opts: &ScanOptions) -> Result<Inventory, S3Error> {
+        Ok(self.scan_unsaved(opts).await?.remembered().await)
+    }
+
+    /// [`Bucket::scan`], with the dates file left for the caller to write ([`Scanned`]).
+    pub async fn scan_unsaved(&self, opts: &ScanOptions) -> Result<Scanned, S3Error> {
         // The facts and the listing are independent requests: made at once, they cost the
         // round trips of the longer chain, not of both (two fewer at +20 ms each way: ~0.1 s
         // of a 20,000-object scan). Both must succeed; the facts' error is reported first, as
@@ -191,8 +200,20 @@ impl Bucket {
                 None => Ok(None),
             }
         };
-        let (versioning, live, live_from, pins) =
-            futures::join!(self.versioning(), live, live_from, self.read_pins());
+        let dates = async {
+            match opts.meta_key {
+                // A `meta:` date travels with a copy: no clock to recognise as reset.
+                Some(_) => crate::dates::KnownDates::default(),
+                None => self.known_dates().await,
+            }
+        };
+        let (versioning, live, live_from, pins, dates) = futures::join!(
+            self.versioning(),
+            live,
+            live_from,
+            self.read_pins(),
+            dates
+        );
         let (versioning, live) = (versioning?, live?);
         // What it named before (the live grace), once what it names now is known.
         let was_live = match (&opts.live_pointer, &live) {
@@ -208,6 +229,7 @@ impl Bucket {
             was_live,
             live_from: live_from?,
             pins: pins?,
+            dates,
         })
     }
 
@@ -219,13 +241,14 @@ impl Bucket {
         mut loose: LooseObjects,
         facts: Facts,
         opts: &ScanOptions,
-    ) -> Result<Inventory, S3Error> {
+    ) -> Result<Scanned, S3Error> {
         let Facts {
             versioning,
             live,
             was_live,
             live_from,
             pins,
+            dates,
         } = facts;
         let mut deployments = Vec::with_capacity(results.len());
         let mut prints = Vec::with_capacity(results.len());
@@ -277,14 +300,10 @@ impl Bucket {
             }
         }
 
-        // LastModified dates only: a `meta:` date travels with a copy.
-        let remembered = if opts.meta_key.is_none() {
-            self.remembered_dates(&deployments, &prints).await
-        } else {
-            Vec::new()
-        };
+        // LastModified dates only (no file was read for `meta:` dates).
+        let (remembered, dates) = self.remembered_dates(dates, &deployments, &prints);
         deployments.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(Inventory {
+        let inventory = Inventory {
             deployments,
             loose,
             versioning,
@@ -294,7 +313,8 @@ impl Bucket {
             report_date: None,
             was_live,
             remembered,
-        })
+        };
+        Ok(Scanned { inventory, dates })
     }
 
     /// Top-level folders under the prefix, and the loose objects beside them.

@@ -138,11 +138,18 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let started = start(&bucket, &journal, &lease, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
     let deleted = delete(&planned, doomed, &journal, &lease, guard, &started, &ctx).await;
-    // Every batch and every lifecycle handover waited for the start record: if it could not
-    // be written, nothing was sent.
-    record.id = started.wait().await.map_err(JournalError)?;
-    record_outcome(&mut record, deleted, &planned, &journal);
-    let journal_error = end(&bucket, &journal, &record, &ctx).await;
+    // Nothing is deleted any more: the lease (which only guards the deleting) is released
+    // beside the last answers and the end record, not before them.
+    let ended = async {
+        deleted.watcher.flush().await;
+        // Every batch and every lifecycle handover waited for the start record: if it could
+        // not be written, nothing was sent.
+        record.id = started.wait().await.map_err(JournalError)?;
+        record_outcome(&mut record, deleted, &planned, &journal);
+        Ok::<_, JournalError>(end(&bucket, &journal, &record, &ctx).await)
+    };
+    let (ended, ()) = futures::join!(ended, release(&bucket, &lease));
+    let journal_error = ended?;
     tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
     Ok(Report {
         planned,
@@ -199,12 +206,14 @@ struct Deleted {
     handover: crate::expire::Handover,
     /// The lease lost mid-run, if it was.
     lost: Option<String>,
+    /// What watched the batches: its last answers may still be being written.
+    watcher: Watcher,
 }
 
 /// The deleting itself, under the lease (renewed beside it): big deployments handed to
 /// lifecycle rules when asked, the rest deleted with pins, the pointer and the journal watched.
-/// Once the last batch is answered the lease is released while the last answers are written
-/// (nothing is sent after it: the lease only guards the deleting).
+/// Returns once the last batch is answered; the caller writes the last answers
+/// ([`Deleted::watcher`]) and releases the lease.
 async fn delete(
     planned: &Planned,
     doomed: Vec<Doomed>,
@@ -245,13 +254,13 @@ async fn delete(
         )
         .await;
     keeper.abort();
-    futures::join!(watcher.flush(), release(bucket, lease));
     let lost = lost.lock().unwrap_or_else(|e| e.into_inner()).take();
     Deleted {
         report,
         doomed,
         handover,
         lost,
+        watcher,
     }
 }
 

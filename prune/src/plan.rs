@@ -1,6 +1,6 @@
 //! Step 1: a fresh scan, decided by the retention core.
 
-use bucket::{Bucket, S3Error, ScanOptions};
+use bucket::{Bucket, S3Error, ScanOptions, Scanned};
 use chrono::Utc;
 use retention::{DateSource, Plan, Policy};
 
@@ -50,12 +50,16 @@ pub async fn scan_and_plan(
     settings: &ScanSettings,
 ) -> Result<Planned, S3Error> {
     let opts = settings.scan_options(&policy.date_source);
-    let inventory = match &settings.inventory {
-        None => bucket.scan(&opts).await?,
-        Some(at) => bucket.scan_inventory(at, &opts).await?,
+    let Scanned { inventory, dates } = match &settings.inventory {
+        None => bucket.scan_unsaved(&opts).await?,
+        Some(at) => bucket.scan_inventory_unsaved(at, &opts).await?,
     };
     let plan = retention::plan(&inventory, policy, Utc::now());
-    let handovers = crate::expire::reconcile_with_plan(bucket, &plan).await;
+    // The dates file is written beside the handovers' check: one round trip, not two.
+    let (handovers, ()) = futures::join!(
+        crate::expire::reconcile_with_plan(bucket, &plan),
+        dates.write()
+    );
     let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {
         let ids: Vec<_> = plan.to_delete().map(|e| e.id.clone()).collect();
         Some(bucket.count_versions(&ids, settings.concurrency).await?)

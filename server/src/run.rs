@@ -7,6 +7,7 @@ use crate::saved::SavedPlan;
 use anyhow::{bail, Context, Result};
 use bucket::{Bucket, Progress, Target, UndoWindow};
 use chrono::Utc;
+use prune::approval::ApprovalRule;
 use prune::{Checked, PlanDoc, Planned};
 use retention::Pin;
 use std::io::{BufRead, IsTerminal, Write};
@@ -58,10 +59,15 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
 
 /// The bucket's dashboard asks a second deployer to approve applies of more than N deployments
 /// (`serve --approval-over`): say how to get one instead of applying — unless
-/// `--without-approval`, which the record names. Who the record says applied.
-async fn approval_demanded(bucket: &Bucket, doomed: usize, without: bool) -> Result<String> {
+/// `--without-approval`, which the record names. Who the record says applied. `rule` is the
+/// bucket's rule as read beside the scan the plan was shown from.
+fn approval_demanded(
+    rule: Result<Option<ApprovalRule>, bucket::S3Error>,
+    doomed: usize,
+    without: bool,
+) -> Result<String> {
     let me = crate::who::os_account();
-    let Some(rule) = prune::approval::read_rule(bucket).await? else {
+    let Some(rule) = rule? else {
         return Ok(me);
     };
     if doomed as u64 <= rule.over {
@@ -84,13 +90,18 @@ async fn approval_demanded(bucket: &Bucket, doomed: usize, without: bool) -> Res
 pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     let json = args.plan.json;
     let job = ApplyJob::of(&args).await?;
-    let planned = scan_and_show(&job, json).await?;
+    // The approval rule does not depend on the scan: read beside it, not after it.
+    let (planned, rule) = futures::join!(
+        scan_and_show(&job, json),
+        prune::approval::read_rule(&job.bucket)
+    );
+    let planned = planned?;
     let checked = confirmed(&args, &job, planned).await?;
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
     if nothing_to_do(&checked, &args) {
         return nothing_to_delete(&checked, json).await;
     }
-    let who = approval_demanded(&job.bucket, checked.doomed().len(), args.without_approval).await?;
+    let who = approval_demanded(rule, checked.doomed().len(), args.without_approval)?;
     // No record, no deletion: the audit log must be writable before anything is deleted.
     let journal = Arc::new(args.audit.open()?);
     let path = journal.path().to_path_buf();

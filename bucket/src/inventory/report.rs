@@ -6,7 +6,7 @@
 use super::data_file::{DataFileReader, Ended, Folded};
 use super::parquet_file;
 use super::{hex, parse_manifest, DataFile, InventoryLocation, Manifest, Schema};
-use crate::{Bucket, S3Error, ScanOptions};
+use crate::{Bucket, S3Error, ScanOptions, Scanned};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use retention::Inventory;
@@ -166,6 +166,15 @@ impl Bucket {
         at: &InventoryLocation,
         opts: &ScanOptions,
     ) -> Result<Inventory, S3Error> {
+        Ok(self.scan_inventory_unsaved(at, opts).await?.remembered().await)
+    }
+
+    /// [`Bucket::scan_inventory`], with the dates file left for the caller to write.
+    pub async fn scan_inventory_unsaved(
+        &self,
+        at: &InventoryLocation,
+        opts: &ScanOptions,
+    ) -> Result<Scanned, S3Error> {
         let reports = self.sibling(&at.bucket);
         let report = async {
             let key = reports.manifest_key(at).await?;
@@ -208,8 +217,8 @@ impl Bucket {
                 Ok(total)
             })
             .await?;
-        let mut inventory = self.inventory_of(aggs, loose, facts, opts).await?;
-        inventory.report_date = Some(manifest.created);
-        Ok(inventory)
+        let mut scanned = self.inventory_of(aggs, loose, facts, opts).await?;
+        scanned.inventory.report_date = Some(manifest.created);
+        Ok(scanned)
     }
 }
