@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 from botocore.config import Config
 
+from loop_server import LoopServer
 from put_checked import put_checked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,27 +61,28 @@ s3 = boto3.client("s3", endpoint_url=ENDPOINT, region_name=REGION,
 
 # ---- latency proxy -------------------------------------------------------------------------
 
-class Proxy:
-    """TCP proxy adding `delay` seconds per direction; counts HTTP requests."""
+class Proxy(LoopServer):
+    """TCP proxy adding `delay` seconds per direction; counts HTTP requests. Each connection's
+    chunks go through `connection()`'s two callables (see there): a subclass overrides it to
+    look at the traffic (garage_apply_ab.py's LoggingProxy records every request)."""
 
     def __init__(self, delay_ms):
         self.delay = delay_ms / 1000.0
         self.requests = 0
         self.heads = 0
-        self.loop = asyncio.new_event_loop()
-        self.port = None
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait()
+        super().__init__()
 
-    def _run(self, ready):
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        ready.set()
-        self.loop.run_forever()
+    def connection(self):
+        """Called for each client connection; returns (up, down), each None or called as
+        f(data, now) with every chunk read from the client (up) or from the server (down) and
+        its time.monotonic() on arrival, before the chunk is held `delay` seconds. This one
+        counts the requests (and HEADs) going up."""
+        def up(data, now):
+            self.requests += data.count(b" HTTP/1.1\r\n")
+            self.heads += data.startswith(b"HEAD ") + data.count(b"\r\nHEAD /")
+        return up, None
 
-    async def _pipe(self, reader, writer, count):
+    async def _pipe(self, reader, writer, on_data):
         queue = asyncio.Queue()
 
         async def sender():
@@ -105,9 +107,8 @@ class Proxy:
                 data = await reader.read(65536)
                 if not data:
                     break
-                if count:
-                    self.requests += data.count(b" HTTP/1.1\r\n")
-                    self.heads += data.startswith(b"HEAD ") + data.count(b"\r\nHEAD /")
+                if on_data:
+                    on_data(data, time.monotonic())
                 queue.put_nowait((self.loop.time() + self.delay, data))
         except Exception:
             pass
@@ -120,11 +121,8 @@ class Proxy:
         except Exception:
             cwriter.close()
             return
-        await asyncio.gather(self._pipe(creader, uwriter, True), self._pipe(ureader, cwriter, False))
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        up, down = self.connection()
+        await asyncio.gather(self._pipe(creader, uwriter, up), self._pipe(ureader, cwriter, down))
 
 
 # ---- datasets ------------------------------------------------------------------------------

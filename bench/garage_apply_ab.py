@@ -21,7 +21,6 @@ one more pair with `perf record -F 999 -g` of the server (top of the report prin
 is not in the summary, perf slows the server).
 """
 import argparse
-import asyncio
 import collections
 import json
 import os
@@ -63,68 +62,20 @@ KEY = re.compile(rb"<Key>")
 STATUS = re.compile(rb"HTTP/1\.1 (\d{3}) ")
 
 
-class LoggingProxy:
+class LoggingProxy(bench.Proxy):
     """bench.Proxy's delaying TCP proxy, recording each request (see the module's doc)."""
 
     def __init__(self, delay_ms):
-        self.delay = delay_ms / 1000.0
         self.records = []  # dicts: t_req, t_resp, method, path, keys, status
         self.lock = threading.Lock()
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait()
-
-    def _run(self, ready):
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        ready.set()
-        self.loop.run_forever()
+        super().__init__(delay_ms)
 
     def take(self):
         with self.lock:
             r, self.records = self.records, []
         return r
 
-    async def _pipe(self, reader, writer, on_data):
-        queue = asyncio.Queue()
-
-        async def sender():
-            while True:
-                item = await queue.get()
-                if item is None:
-                    break
-                due, data = item
-                wait = due - self.loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                writer.write(data)
-                await writer.drain()
-            try:
-                writer.close()
-            except Exception:
-                pass
-
-        task = asyncio.ensure_future(sender())
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                on_data(data, time.monotonic())
-                queue.put_nowait((self.loop.time() + self.delay, data))
-        except Exception:
-            pass
-        queue.put_nowait(None)
-        await task
-
-    async def _client(self, creader, cwriter):
-        try:
-            ureader, uwriter = await asyncio.open_connection(*bench.LOCALSTACK)
-        except Exception:
-            cwriter.close()
-            return
+    def connection(self):
         conn = {"up_tail": b"", "down_tail": b"", "pending": collections.deque(), "last_delete": None}
 
         def scan(tail_name, data, pattern_list):
@@ -157,11 +108,7 @@ class LoggingProxy:
                 rec["status"] = code
                 rec["t_resp"] = now + self.delay
 
-        await asyncio.gather(self._pipe(creader, uwriter, up), self._pipe(ureader, cwriter, down))
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return up, down
 
 
 def kind(rec, bucket):

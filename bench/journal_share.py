@@ -45,11 +45,12 @@ import json
 import os
 import statistics
 import subprocess
-import threading
 import time
 
 import boto3
 from botocore.config import Config
+
+from loop_server import LoopServer
 
 DEPLOYMENTS, FILES, RETAIN = 200, 100, 100
 LOGDIR = "/tmp/s3p-journal-share"
@@ -88,7 +89,7 @@ async def read_body(reader, headers, no_body=False):
     return await reader.readexactly(n) if n else b""
 
 
-class Proxy:
+class Proxy(LoopServer):
     """HTTP/1.1 proxy: one upstream connection per client connection, requests in turn."""
 
     def __init__(self, upstream, delay_ms):
@@ -100,17 +101,7 @@ class Proxy:
         # as if its state cost nothing — the baseline the real runs are compared with.
         self.fake_state = False
         self.state = {}
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait()
-
-    def _run(self, ready):
-        asyncio.set_event_loop(self.loop)
-        self.server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
-        self.port = self.server.sockets[0].getsockname()[1]
-        ready.set()
-        self.loop.run_forever()
+        super().__init__()
 
     async def _client(self, cr, cw):
         try:
@@ -195,10 +186,6 @@ class Proxy:
             self.state.pop(key, None)
             return reply(204, "No Content")
         return err(501, "Not Implemented", "NotImplemented")
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
     def take(self):
         r, self.records = self.records, []

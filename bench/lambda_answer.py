@@ -9,10 +9,11 @@ with source `lambda`.
     python3 bench/lambda_answer.py S3_PRUNE_BINARY [DEPLOYMENTS] [--bucket EXISTING] [--keep-answer FILE]
 
 DEPLOYMENTS defaults to 1000 (of 100 objects each). --bucket skips seeding and uses a bucket
-seeded before (by this script: keys d{NNNNN}/f{NNN}.js + zz-new/index.html). The runtime: the
-documented endpoints `GET /2018-06-01/runtime/invocation/next` (the event once, then it holds
-the request until the process is stopped), `POST .../<id>/response` and `.../<id>/error`; the
-invocation's deadline is 15 min ahead (Lambda's maximum). The function's environment is that of
+seeded before (by this script: keys d{NNNNN}/f{NNN}.js + zz-new/index.html). The runtime
+(bench/lambda_runtime.py, shared with bench/lambda_cold.py): the documented endpoints
+`GET /2018-06-01/runtime/invocation/next` (the event once, then it holds the request until the
+process is stopped), `POST .../<id>/response` and `.../<id>/error`; the invocation's deadline is
+15 min ahead (Lambda's maximum). The function's environment is that of
 server/tests/it/lambda.rs: S3_PRUNE_LOCALSTACK=1, S3_PRUNE_BUCKET, S3_PRUNE_RETAIN=1,
 S3_PRUNE_MAX_DELETE=DEPLOYMENTS, the event `{}`.
 
@@ -27,8 +28,8 @@ import signal
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lambda_runtime import NEXT, RuntimeHandler, lambda_env, serve
 from lsclient import client
 from put_checked import put_checked
 
@@ -46,56 +47,28 @@ def seed(s3, bucket, deployments):
     s3.put_object(Bucket=bucket, Key="zz-new/index.html", Body=b"x")
 
 
-class Runtime(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Runtime(RuntimeHandler):
     event = b"{}"
     served = False
     answer = None  # (kind, body bytes, monotonic time)
     answered = threading.Event()
     stop = threading.Event()
 
-    def log_message(self, *a):
-        pass
-
     def do_GET(self):
-        if self.path != "/2018-06-01/runtime/invocation/next":
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        if self.path != NEXT:
+            self.not_found()
             return
         cls = type(self)
         if cls.served:
             cls.stop.wait()  # no second event: held until the process is stopped
             return
         cls.served = True
-        self.send_response(200)
-        self.send_header("Lambda-Runtime-Aws-Request-Id", REQUEST_ID)
-        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
-        self.send_header("Lambda-Runtime-Invoked-Function-Arn",
-                         "arn:aws:lambda:us-east-1:123456789012:function:s3-prune")
-        self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(cls.event)))
-        self.end_headers()
-        self.wfile.write(cls.event)
+        self.send_event(cls.event, REQUEST_ID)
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length", 0) or 0)
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        else:
-            body = self.rfile.read(n)
+        body = self.read_body()
         kind = self.path.rsplit("/", 1)[-1]
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.accepted()
         cls = type(self)
         if cls.answer is None:
             cls.answer = (kind, body, time.monotonic(), self.path)
@@ -127,14 +100,9 @@ def main():
         seed(s3, bucket, a.deployments)
         print(f"seeded {bucket}: {a.deployments * FILES:,} objects + 1 newer in {time.monotonic() - t:.0f} s", flush=True)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
-               AWS_LAMBDA_FUNCTION_NAME="s3-prune", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
-               AWS_LAMBDA_FUNCTION_VERSION="$LATEST", S3_PRUNE_LOCALSTACK="1", S3_PRUNE_BUCKET=bucket,
-               S3_PRUNE_RETAIN="1", S3_PRUNE_MAX_DELETE=str(a.deployments),
-               AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
+    server = serve(Runtime)
+    env = dict(os.environ, **lambda_env(server), S3_PRUNE_LOCALSTACK="1", S3_PRUNE_BUCKET=bucket,
+               S3_PRUNE_RETAIN="1", S3_PRUNE_MAX_DELETE=str(a.deployments))
     env.pop("AWS_ENDPOINT_URL", None)
     logs = open(f"/tmp/s3p-lambda-answer-{os.getpid()}.log", "wb")
     t0 = time.monotonic()

@@ -1,6 +1,7 @@
 """The scheduled job's cold start: a fresh process of the binary per run, as Lambda starts a new
-execution environment, under a minimal Lambda Runtime API (bench/lambda_answer.py's `Runtime`),
-against a small LocalStack bucket. Per run it measures, from just before exec:
+execution environment, under a minimal Lambda Runtime API (bench/lambda_runtime.py, shared with
+bench/lambda_answer.py), against a small LocalStack bucket. Per run it measures, from just
+before exec:
 
   init            exec -> the first `GET /2018-06-01/runtime/invocation/next`
   first response  exec -> the `POST .../invocation/<id>/response` (or `/error`) of the one event
@@ -36,28 +37,22 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambda_runtime import NEXT, RuntimeHandler, lambda_env, serve  # noqa: E402
 
 REQUEST_ID = "bench-cold-1"
 
 
-class Runtime(BaseHTTPRequestHandler):
+class Runtime(RuntimeHandler):
     """One event, then every further /next is held until the run ends."""
-    protocol_version = "HTTP/1.1"
     event = b"{}"
     serve_event = True
 
-    def log_message(self, *a):
-        pass
-
     def do_GET(self):
         st = self.server.state
-        if self.path != "/2018-06-01/runtime/invocation/next":
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        if self.path != NEXT:
+            self.not_found()
             return
         now = time.monotonic()
         with st["lock"]:
@@ -68,36 +63,13 @@ class Runtime(BaseHTTPRequestHandler):
         if not first or not self.serve_event:
             st["stop"].wait()
             return
-        self.send_response(200)
-        self.send_header("Lambda-Runtime-Aws-Request-Id", REQUEST_ID)
-        self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
-        self.send_header("Lambda-Runtime-Invoked-Function-Arn",
-                         "arn:aws:lambda:us-east-1:123456789012:function:s3-prune")
-        self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.event)))
-        self.end_headers()
-        self.wfile.write(self.event)
-        self.wfile.flush()
+        self.send_event(self.event, REQUEST_ID)
 
     def do_POST(self):
         st = self.server.state
-        n = int(self.headers.get("Content-Length", 0) or 0)
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        else:
-            body = self.rfile.read(n)
+        body = self.read_body()
         now = time.monotonic()  # the whole answer is in: the function's work is done
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.accepted()
         with st["lock"]:
             if st["answer"] is None:
                 st["answer"] = (self.path.rsplit("/", 1)[-1], body, now)
@@ -108,18 +80,13 @@ def one_run(binary, qemu, env_extra, serve_event, event, timeout):
     """A fresh process under a fresh runtime server; (init s, answer s or None, kind, body,
     peak RSS KB, user+sys CPU s)."""
     handler = type("R", (Runtime,), {"event": event, "serve_event": serve_event})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = serve(handler)  # its first request comes from the process started below
     server.handle_error = lambda *a: None  # a held /next reset by the stopped process
     server.state = {"lock": threading.Lock(), "next": None, "answer": None,
                     "got_next": threading.Event(), "answered": threading.Event(),
                     "stop": threading.Event()}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_PRUNE_"))}
-    env.update(AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}",
-               AWS_LAMBDA_FUNCTION_NAME="s3-prune", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
-               AWS_LAMBDA_FUNCTION_VERSION="$LATEST", AWS_ACCESS_KEY_ID="test",
-               AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1", **env_extra)
+    env.update(**lambda_env(server), **env_extra)
     log = open(f"/tmp/s3p-lambda-cold-{os.getpid()}.log", "ab")
     argv = ([qemu] if qemu else []) + [binary]
     t0 = time.monotonic()
