@@ -16,6 +16,16 @@ use chrono::{DateTime, Utc};
 #[cfg(test)]
 use std::collections::BTreeSet;
 
+pub use steps::Dated;
+
+/// Step 1 of [`plan`] alone: every deployment's date under `policy`'s date source, newest
+/// first (equal dates by id ascending). Every plan of `inventory` with that date source lists
+/// its entries in this order with these dates, whatever its retain, minimum age or rules: the
+/// dashboard's rows need only this, not a whole plan.
+pub fn newest_first<'a>(inventory: &'a Inventory, policy: &Policy) -> Vec<Dated<'a>> {
+    steps::dated_newest_first(inventory, policy).0
+}
+
 /// Decides, for every deployment of `inventory`, keep or delete and why.
 ///
 /// A deployment is deleted iff it is not excluded, not pinned, not among the newest

@@ -14,9 +14,13 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A deployment with the date it is ranked by.
-pub(super) struct Dated<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct Dated<'a> {
+    /// The deployment as listed.
     pub d: &'a Deployment,
+    /// The date it is ranked by.
     pub date: DateTime<Utc>,
+    /// Where that date came from.
     pub origin: DateOrigin,
 }
 

@@ -513,6 +513,16 @@ fn is_managed(pol: &Policy, id: &DeploymentId) -> bool {
 
 proptest! {
     #[test]
+    fn every_plan_lists_its_entries_in_the_dated_order_alone(i in arb_inventory(), pol in arb_policy()) {
+        // The dashboard's rows come from `newest_first`, its verdicts from `plan`: one order.
+        let p = plan(&i, &pol, t0());
+        let dated = crate::newest_first(&i, &pol);
+        let from_plan: Vec<_> = p.entries.iter().map(|e| (e.id.clone(), e.date, e.date_origin)).collect();
+        let alone: Vec<_> = dated.iter().map(|x| (x.d.id.clone(), x.date, x.origin)).collect();
+        prop_assert_eq!(from_plan, alone);
+    }
+
+    #[test]
     fn newest_x_managed_never_deleted(i in arb_inventory(), pol in arb_policy()) {
         let p = plan(&i, &pol, t0());
         let managed: Vec<&Entry> = p.entries.iter().filter(|e| is_managed(&pol, &e.id)).collect();
