@@ -31,6 +31,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
+mod pieces;
+use pieces::Pieces;
+
 /// How long a rendered page is served again.
 pub const PAGE_TTL: Duration = Duration::from_secs(2);
 /// Pages kept at most (URLs × scans): stale ones are dropped first, then the oldest. At 2,000
@@ -44,6 +47,8 @@ const MAX_PAGE_BYTES: usize = 32 << 20;
 pub struct PageCache {
     state: Arc<AppState>,
     pages: Arc<Mutex<HashMap<PageKey, Arc<Slot>>>>,
+    /// The brotli of the pieces pages share (the scan's data), made once.
+    pieces: Pieces,
 }
 
 /// One dashboard URL rendered from one scan.
@@ -81,6 +86,7 @@ impl PageCache {
         PageCache {
             state,
             pages: Default::default(),
+            pieces: Pieces::default(),
         }
     }
 
@@ -150,7 +156,7 @@ pub async fn serve(State(cache): State<PageCache>, req: Request, next: Next) -> 
         .get_or_try_init(|| render(&cache, &key, &bucket, req, next))
         .await;
     match rendered {
-        Ok(page) => page.response(coding),
+        Ok(page) => page.response(coding, &cache.pieces),
         // Not storable (an error page, a changed scan): this request's own rendering.
         Err(own) => own,
     }
@@ -204,11 +210,11 @@ async fn render(
 }
 
 impl Page {
-    fn response(&self, coding: Coding) -> Response {
+    fn response(&self, coding: Coding, pieces: &Pieces) -> Response {
         // Made by the first request that wants it (a few ms; the others wait for it).
         let (body, encoding) = match coding {
             Coding::Br => (
-                self.br.get_or_init(|| brotli(&self.plain).into()).clone(),
+                self.br.get_or_init(|| pieces.brotli(&self.plain).into()).clone(),
                 Some("br"),
             ),
             Coding::Gzip => (
@@ -298,23 +304,6 @@ fn accepted(headers: &HeaderMap) -> Coding {
     } else {
         Coding::Identity
     }
-}
-
-/// Brotli at quality 2 and a 1 MB window. Each page is compressed once and sent once when every
-/// visitor asks for another URL, so compression time is the page's cost: for the page of 2,000
-/// deployments (206 KB) quality 2 gives 45.3 KB in 1.4 ms, quality 5 42.1 KB in 5.4 ms (a
-/// profile under load had brotli at ~40 % of the server's CPU at quality 5; BENCHMARKS.md).
-fn brotli(plain: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(plain.len() / 4);
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 2,
-        lgwin: 20,
-        ..Default::default()
-    };
-    let mut input = plain;
-    // Writing into a Vec cannot fail.
-    let _ = brotli::BrotliCompress(&mut input, &mut out, &params);
-    out
 }
 
 /// Gzip at level 3: for that page 50.6 KB in 2.2 ms, against 49.0 KB in 6.0 ms at level 6.

@@ -71,7 +71,8 @@ fn stored_codings_decode_to_the_page() {
     use std::io::Read;
     let page = "<p>deployment</p>".repeat(1000);
     let mut out = Vec::new();
-    brotli::BrotliDecompress(&mut &brotli(page.as_bytes())[..], &mut out).unwrap();
+    let br = Pieces::default().brotli(page.as_bytes());
+    brotli::BrotliDecompress(&mut &br[..], &mut out).unwrap();
     assert_eq!(out, page.as_bytes());
     let mut out = String::new();
     flate2::read::GzDecoder::new(&gzip(page.as_bytes())[..])
