@@ -124,8 +124,12 @@ impl Bucket {
             }
         }
         let update = DatesUpdate {
-            write: (now != known)
-                .then(|| (self.clone(), serde_json::to_vec(&now).expect("dates serialize"))),
+            write: (now != known).then(|| {
+                (
+                    self.clone(),
+                    serde_json::to_vec(&now).expect("dates serialize"),
+                )
+            }),
         };
         (remembered, update)
     }

@@ -207,13 +207,8 @@ impl Bucket {
                 None => self.known_dates().await,
             }
         };
-        let (versioning, live, live_from, pins, dates) = futures::join!(
-            self.versioning(),
-            live,
-            live_from,
-            self.read_pins(),
-            dates
-        );
+        let (versioning, live, live_from, pins, dates) =
+            futures::join!(self.versioning(), live, live_from, self.read_pins(), dates);
         let (versioning, live) = (versioning?, live?);
         // What it named before (the live grace), once what it names now is known.
         let was_live = match (&opts.live_pointer, &live) {

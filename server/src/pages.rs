@@ -214,7 +214,9 @@ impl Page {
         // Made by the first request that wants it (a few ms; the others wait for it).
         let (body, encoding) = match coding {
             Coding::Br => (
-                self.br.get_or_init(|| pieces.brotli(&self.plain).into()).clone(),
+                self.br
+                    .get_or_init(|| pieces.brotli(&self.plain).into())
+                    .clone(),
                 Some("br"),
             ),
             Coding::Gzip => (

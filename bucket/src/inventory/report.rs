@@ -166,7 +166,11 @@ impl Bucket {
         at: &InventoryLocation,
         opts: &ScanOptions,
     ) -> Result<Inventory, S3Error> {
-        Ok(self.scan_inventory_unsaved(at, opts).await?.remembered().await)
+        Ok(self
+            .scan_inventory_unsaved(at, opts)
+            .await?
+            .remembered()
+            .await)
     }
 
     /// [`Bucket::scan_inventory`], with the dates file left for the caller to write.

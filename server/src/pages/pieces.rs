@@ -170,8 +170,12 @@ mod tests {
 
     /// A page like the dashboard's: HTML that differs per URL around JSON columns that do not.
     fn page(url: u32, deployments: usize) -> Vec<u8> {
-        let ids: Vec<String> = (0..deployments).map(|i| format!("\\\"deploy{i:05}\\\"")).collect();
-        let sizes: Vec<String> = (0..deployments).map(|i| (i * 7_919_993 % 1_000_000_007).to_string()).collect();
+        let ids: Vec<String> = (0..deployments)
+            .map(|i| format!("\\\"deploy{i:05}\\\""))
+            .collect();
+        let sizes: Vec<String> = (0..deployments)
+            .map(|i| (i * 7_919_993 % 1_000_000_007).to_string())
+            .collect();
         format!(
             "<!DOCTYPE html><html><body><main>{}</main><script>__RESOLVED_RESOURCES[0] = \"{{\\\"Ok\\\":{{\\\"inventory\\\":{{\\\"ids\\\":[{}],\\\"bytes\\\":[{}]}},\\\"now\\\":\\\"{url}\\\"}}}}\"</script></body></html>",
             format!("<p>retain {url} [x]</p>").repeat(300),
@@ -184,7 +188,13 @@ mod tests {
     #[test]
     fn a_page_in_pieces_is_one_brotli_stream_of_the_same_bytes() {
         let pieces = Pieces::default();
-        for plain in [page(1, 2000), page(2, 2000), page(3, 10), Vec::new(), b"[]]][[".to_vec()] {
+        for plain in [
+            page(1, 2000),
+            page(2, 2000),
+            page(3, 10),
+            Vec::new(),
+            b"[]]][[".to_vec(),
+        ] {
             let br = pieces.brotli(&plain);
             assert_eq!(unbrotli(&br), plain);
         }
@@ -194,13 +204,24 @@ mod tests {
     fn the_shared_columns_are_compressed_once_and_reused() {
         let pieces = Pieces::default();
         let first = pieces.brotli(&page(1, 2000));
-        assert_eq!(pieces.store.lock().unwrap().by_hash.len(), 0, "seen once: not kept");
+        assert_eq!(
+            pieces.store.lock().unwrap().by_hash.len(),
+            0,
+            "seen once: not kept"
+        );
         pieces.brotli(&page(2, 2000));
         let kept = pieces.store.lock().unwrap().by_hash.len();
-        assert!(kept >= 2, "the two columns are kept once seen again: {kept}");
+        assert!(
+            kept >= 2,
+            "the two columns are kept once seen again: {kept}"
+        );
         let third = pieces.brotli(&page(3, 2000));
         let store = pieces.store.lock().unwrap();
-        assert_eq!(store.by_hash.len(), kept, "reused, not added; the HTML never kept");
+        assert_eq!(
+            store.by_hash.len(),
+            kept,
+            "reused, not added; the HTML never kept"
+        );
         drop(store);
         assert_eq!(unbrotli(&third), page(3, 2000));
         assert!(first.len() < page(1, 2000).len() / 3, "{}", first.len());
@@ -219,7 +240,12 @@ mod tests {
                 plain: b"other bytes".to_vec(),
                 compressed: b"not brotli".to_vec(),
             });
-            pieces.store.lock().unwrap().by_hash.insert(h.finish(), wrong);
+            pieces
+                .store
+                .lock()
+                .unwrap()
+                .by_hash
+                .insert(h.finish(), wrong);
         }
         assert_eq!(unbrotli(&pieces.brotli(&b)), b);
     }
