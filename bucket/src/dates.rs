@@ -30,8 +30,8 @@ pub(crate) fn object_print(key: &str, size: u64) -> u64 {
     (h ^ size.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// The dates file as read beside the listing; `None` when it could not be read (the dates are
-/// then as listed, and the file is left as it is).
+/// The dates file as read beside the listing; `None` when it was not read (`meta:` dates) or
+/// could not be (the dates are then as listed, and the file is left as it is).
 #[derive(Debug, Default)]
 pub(crate) struct KnownDates(Option<BTreeMap<DeploymentId, FirstSeen>>);
 

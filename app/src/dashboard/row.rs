@@ -42,7 +42,7 @@ pub fn rows_of(
             id: x.d.id.clone(),
             at: x.date,
             date_ts: x.date.timestamp(),
-            age_secs: (now - x.date).num_seconds(),
+            age_secs: x.age_secs(now),
             objects: x.d.objects,
             bytes: x.d.bytes,
         })

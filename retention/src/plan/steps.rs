@@ -24,6 +24,13 @@ pub struct Dated<'a> {
     pub origin: DateOrigin,
 }
 
+impl Dated<'_> {
+    /// How old it is at `now`, in seconds (negative for a date in the future).
+    pub fn age_secs(&self, now: DateTime<Utc>) -> i64 {
+        (now - self.date).num_seconds()
+    }
+}
+
 /// Step 1: every deployment's date, newest first (equal dates by id ascending: one total
 /// order for ranking and display), and a warning per `meta:` date that fell back or is
 /// unknown, in that order — so the plan does not depend on the order of the listing.
@@ -159,7 +166,7 @@ impl<'a> Walk<'a> {
 
     /// The entry of the next deployment (newest first).
     pub fn entry(&mut self, x: &Dated<'a>) -> Entry {
-        let age_secs = (self.now - x.date).num_seconds();
+        let age_secs = x.age_secs(self.now);
         let mut deletable_since = None;
         let (reason, decider) = match self.guard(x) {
             Some(reason) => (reason, None),
