@@ -10,7 +10,13 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+
+/// A lease valid for at least this long yet (by its holder's clock) and on a server that
+/// honours conditional writes cannot have been taken over: it is removed at its end without
+/// being read back first. The margin covers clock skew between the hosts that may take it.
+const SURELY_OURS_FOR: chrono::Duration = chrono::Duration::seconds(20);
 
 /// Who holds a bucket's lease: what the lease object holds, and what a refused run is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +71,9 @@ pub struct Lease {
     etag: Mutex<Option<String>>,
     /// The server honoured `If-None-Match` (a second conditional create was refused).
     pub conditional: bool,
+    /// A probe saw the server refuse a second conditional create, and no renewal has failed
+    /// since: nobody can have replaced the lease before it expires.
+    certain: AtomicBool,
 }
 
 impl Lease {
@@ -76,6 +85,22 @@ impl Lease {
     }
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// Records the conditional-write probe's answer (see [`Lease::certain`]).
+    pub fn probed(&self, honoured: bool) {
+        self.certain.store(honoured, Ordering::SeqCst);
+    }
+
+    /// A renewal failed: from now on the lease is read back before it is removed.
+    pub fn doubt(&self) {
+        self.certain.store(false, Ordering::SeqCst);
+    }
+
+    /// Nobody else can hold it now: the server honours the conditions, no renewal failed, and
+    /// it is valid for [`SURELY_OURS_FOR`] yet.
+    fn surely_ours(&self) -> bool {
+        self.certain.load(Ordering::SeqCst) && self.holder().expires - Utc::now() > SURELY_OURS_FOR
     }
 }
 
@@ -142,6 +167,7 @@ impl Bucket {
     pub async fn take_lease(&self, holder: LeaseHolder) -> Result<Lease, LeaseError> {
         let mut lease = self.take_lease_unprobed(holder).await?;
         lease.conditional = self.honours_conditional_writes(&lease.holder()).await?;
+        lease.probed(lease.conditional);
         Ok(lease)
     }
 
@@ -181,6 +207,7 @@ impl Bucket {
             holder: Mutex::new(holder),
             etag: Mutex::new(etag),
             conditional: true,
+            certain: AtomicBool::new(false),
         })
     }
 
@@ -197,7 +224,8 @@ impl Bucket {
         })
     }
 
-    /// Moves the lease's expiry to `expires`, only if it is still ours (`If-Match`).
+    /// Moves the lease's expiry to `expires`, only if it is still ours (`If-Match`). A renewal
+    /// that fails leaves the lease in doubt ([`Lease::doubt`]).
     pub async fn renew_lease(
         &self,
         lease: &Lease,
@@ -206,28 +234,38 @@ impl Bucket {
         let mut holder = lease.holder();
         holder.expires = expires;
         let etag = lease.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        match self
+        let put = self
             .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
-            .await?
-        {
-            Put::Written(etag) => {
+            .await;
+        match put {
+            Ok(Put::Written(etag)) => {
                 *lease.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
                 *lease.holder.lock().unwrap_or_else(|e| e.into_inner()) = holder;
                 Ok(())
             }
-            Put::Refused => Err(LeaseError::Lost {
-                key: lease.key.clone(),
-                detail: "its ETag no longer matches".into(),
-            }),
+            Ok(Put::Refused) => {
+                lease.doubt();
+                Err(LeaseError::Lost {
+                    key: lease.key.clone(),
+                    detail: "its ETag no longer matches".into(),
+                })
+            }
+            Err(e) => {
+                lease.doubt();
+                Err(e)
+            }
         }
     }
 
-    /// Removes the lease if it is still this run's (read back first: never another run's).
+    /// Removes the lease if it is still this run's, never another run's: read back first,
+    /// unless nobody else can hold it yet ([`Lease::probed`], one round trip fewer at a run's end).
     pub async fn release_lease(&self, lease: &Lease) -> Result<(), LeaseError> {
-        let ours = lease.holder().run;
-        match self.read_lease().await? {
-            Some((h, _)) if h.run == ours => {}
-            _ => return Ok(()),
+        if !lease.surely_ours() {
+            let ours = lease.holder().run;
+            match self.read_lease().await? {
+                Some((h, _)) if h.run == ours => {}
+                _ => return Ok(()),
+            }
         }
         self.client
             .delete_object()

@@ -1,16 +1,16 @@
-//! Step 3: lease, journal, delete, report. The bucket's lease is taken first (one apply per
-//! bucket and prefix, everywhere); the run is journalled in the bucket (`crate::journal`) and
-//! in the front end's own journal as `started` before the first delete, each batch's keys
-//! before it is sent, and completed after, so every run is on record even if the process dies
-//! mid-way.
+//! Step 3: lease, journal, delete, report. One apply per bucket and prefix, everywhere: the
+//! bucket's lease is taken beside the first listings, and nothing is journalled or sent before
+//! it is held (`crate::lease`). The run is journalled in the bucket (`crate::journal`) and in
+//! the front end's own journal as `started` before the first delete, each batch's keys before
+//! it is sent, and completed after, so every run is on record even if the process dies mid-way.
 
-use crate::journal::RunJournal;
-use crate::watch::{keep_lease, Guard, Started, Watcher, LEASE_TTL};
+pub use crate::error::{ApplyError, JournalError};
+use crate::journal::{EndAnswer, RunJournal};
+use crate::lease::{keep_lease, probe, release, Leased};
+use crate::watch::{Guard, Started, Watcher};
 use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
-use bucket::{
-    Bucket, DeleteReport, Deletion, JournalPlace, Lease, LeaseError, LeaseHolder, Progress, RunId,
-};
+use bucket::{Bucket, DeleteReport, Deletion, JournalPlace, Progress, RunId};
 use chrono::{DateTime, Utc};
 use retention::Doomed;
 use retention::Versioning;
@@ -50,23 +50,6 @@ impl Journal for LogJournal {
         tracing::info!(target: "s3_prune::journal", audit = %json, "apply finished");
         Ok(())
     }
-}
-
-/// No record, no deletion: the journal could not record the run, so nothing was deleted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the audit record could not be written before deleting, so nothing was deleted: {0}")]
-pub struct JournalError(pub String);
-
-/// Why an apply did not start; nothing was deleted.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ApplyError {
-    #[error(transparent)]
-    Journal(#[from] JournalError),
-    /// Another apply holds the bucket's lease (or it could not be taken).
-    #[error(transparent)]
-    Lease(#[from] LeaseError),
-    #[error("the server at {endpoint} ignores conditional writes (a second If-None-Match PUT of the lease succeeded), so it cannot stop two applies at once; --require-lease refuses to apply there. Nothing was deleted")]
-    NoConditionalWrites { endpoint: String },
 }
 
 /// Who applies, from where, and how.
@@ -130,25 +113,27 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.host = Some(host());
     let bucket = planned.bucket.clone();
     let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
-    // Pins and the live pointer are read beside the lease (the deleting reads them again once
-    // they are 0.5 s old); the start record is written beside the first deployment's listing.
-    let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
-    let (lease, ()) = futures::join!(take(&bucket, &record, &ctx), guard.prefetch());
-    let lease = Arc::new(lease?);
-    let started = start(&bucket, &journal, &lease, &record, &doomed, &ctx);
+    // The lease goes out beside the first listings (and their pins re-reads); the start
+    // record once it is held, beside the first intents.
+    let leased = Leased::take(bucket.clone(), &record, ctx.require_lease);
+    let started = start(&bucket, &journal, &leased, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
-    let deleted = delete(&planned, doomed, &journal, &lease, guard, &started, &ctx).await;
-    // Nothing is deleted any more: the lease (which only guards the deleting) is released
-    // beside the last answers and the end record, not before them.
+    let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
+    let deleted = delete(&planned, doomed, &journal, &leased, guard, &started, &ctx).await;
+    // Every batch waited for the lease: refused, nothing was sent, and nothing journalled.
+    let lease = leased.wait().await?;
+    // Nothing is deleted any more. The end record is written beside the last answers (it
+    // carries those not yet on record) and the lease's release.
+    let (unanswered, writing) = deleted.watcher.unanswered();
     let ended = async {
-        deleted.watcher.flush().await;
         // Every batch and every lifecycle handover waited for the start record: if it could
         // not be written, nothing was sent.
         record.id = started.wait().await.map_err(JournalError)?;
         record_outcome(&mut record, deleted, &planned, &journal);
-        Ok::<_, JournalError>(end(&bucket, &journal, &record, &ctx).await)
+        Ok::<_, JournalError>(end(&bucket, &journal, &record, unanswered, &ctx).await)
     };
-    let (ended, ()) = futures::join!(ended, release(&bucket, &lease));
+    let answers = futures::future::join_all(writing);
+    let (ended, (), _) = futures::join!(ended, release(&bucket, &lease), answers);
     let journal_error = ended?;
     tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
     Ok(Report {
@@ -158,37 +143,30 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     })
 }
 
-/// The bucket's lease for this run. Where the server ignores conditional writes,
-/// `--require-lease` refuses before anything is journalled (a refused run leaves no record).
-async fn take(bucket: &Bucket, record: &Record, ctx: &ApplyContext) -> Result<Lease, ApplyError> {
-    if ctx.require_lease {
-        take_lease(bucket, record, true).await
-    } else {
-        Ok(bucket.take_lease_unprobed(holder_of(record)).await?)
-    }
-}
-
 /// The run's start, recorded once the lease is held: in the bucket's journal, then in the
-/// front end's own, giving the record's id. It runs by itself (beside the first deployment's
-/// listing); nothing is deleted until it has succeeded ([`Watcher`] waits for it before each
-/// batch's intent, the lifecycle handovers before they are made). Without `--require-lease`
-/// the conditional-write probe goes beside it: only a warning hangs on it.
+/// front end's own, giving the record's id. It runs by itself (beside the first intents);
+/// nothing is deleted until it has succeeded ([`Watcher`] waits for it before each batch is
+/// sent, the lifecycle handovers before they are made). Without `--require-lease` the
+/// conditional-write probe goes beside it: only a warning hangs on it.
 fn start(
     bucket: &Bucket,
     journal: &Arc<RunJournal>,
-    lease: &Lease,
+    leased: &Leased,
     record: &Record,
     doomed: &[Doomed],
     ctx: &ApplyContext,
 ) -> Started {
-    let probe = (!ctx.require_lease).then(|| (bucket.clone(), lease.holder()));
+    let probing = (!ctx.require_lease).then(|| bucket.clone());
     let (journal, record, doomed) = (journal.clone(), record.clone(), doomed.to_vec());
-    let front = ctx.journal.clone();
+    let (leased, front) = (leased.clone(), ctx.journal.clone());
     let task = tokio::spawn(async move {
+        let lease = leased
+            .wait()
+            .await
+            .map_err(|e| format!("the bucket's lease was not taken: {e}"))?;
         let probe = async {
-            if let Some((bucket, holder)) = probe {
-                let answer = bucket.honours_conditional_writes(&holder).await;
-                warn_unless_conditional(&bucket, answer);
+            if let Some(bucket) = probing {
+                probe(&bucket, &lease).await;
             }
         };
         let (started, ()) = futures::join!(journal.start(&record, &doomed), probe);
@@ -212,25 +190,28 @@ struct Deleted {
 
 /// The deleting itself, under the lease (renewed beside it): big deployments handed to
 /// lifecycle rules when asked, the rest deleted with pins, the pointer and the journal watched.
-/// Returns once the last batch is answered; the caller writes the last answers
-/// ([`Deleted::watcher`]) and releases the lease.
+/// Returns once the last batch is answered; the caller waits for the last answers
+/// ([`Deleted::watcher`]) beside the end record and releases the lease.
 async fn delete(
     planned: &Planned,
     doomed: Vec<Doomed>,
     journal: &Arc<RunJournal>,
-    lease: &Arc<Lease>,
+    leased: &Leased,
     guard: Guard,
     started: &Started,
     ctx: &ApplyContext,
 ) -> Deleted {
     let bucket = &planned.bucket;
     let lost = Arc::new(std::sync::Mutex::new(None));
-    let keeper = tokio::spawn(keep_lease(
-        bucket.clone(),
-        lease.clone(),
-        ctx.progress.clone(),
-        lost.clone(),
-    ));
+    let keeper = tokio::spawn({
+        let (bucket, leased) = (bucket.clone(), leased.clone());
+        let (progress, lost) = (ctx.progress.clone(), lost.clone());
+        async move {
+            if let Ok(lease) = leased.wait().await {
+                keep_lease(bucket, lease, progress, lost).await;
+            }
+        }
+    });
     let mut handover = match ctx.lifecycle_over {
         Some(over) if started.wait().await.is_ok() => {
             crate::expire::hand_over(bucket, doomed, over).await
@@ -243,7 +224,7 @@ async fn delete(
         },
     };
     let doomed = std::mem::take(&mut handover.by_requests);
-    let watcher = Watcher::new(guard, journal.clone(), started.clone());
+    let watcher = Watcher::new(guard, journal.clone(), leased.clone(), started.clone());
     let report = bucket
         .delete_deployments_watched(
             &doomed,
@@ -292,6 +273,7 @@ async fn end(
     bucket: &Bucket,
     journal: &RunJournal,
     record: &Record,
+    unanswered: Vec<EndAnswer>,
     ctx: &ApplyContext,
 ) -> Option<String> {
     let success = async {
@@ -299,7 +281,7 @@ async fn end(
             note_success(bucket, record).await;
         }
     };
-    let (ended, ()) = futures::join!(journal.end(record), success);
+    let (ended, ()) = futures::join!(journal.end(record, unanswered), success);
     let journal_error = match ended {
         Ok(()) => ctx.journal.finish(record).err(),
         Err(e) => Some(e),
@@ -322,54 +304,6 @@ pub async fn note_success(bucket: &bucket::Bucket, record: &Record) {
         deleted_deployments: record.deleted.len() as u64,
     };
     crate::health::note_success(bucket, &last).await;
-}
-
-/// Takes the bucket's lease for this run, or says who holds it.
-pub(crate) async fn take_lease(
-    bucket: &bucket::Bucket,
-    record: &Record,
-    require: bool,
-) -> Result<bucket::Lease, ApplyError> {
-    let lease = bucket.take_lease(holder_of(record)).await?;
-    if !lease.conditional {
-        if require {
-            release(bucket, &lease).await;
-            return Err(ApplyError::NoConditionalWrites {
-                endpoint: bucket.endpoint().to_string(),
-            });
-        }
-        warn_unless_conditional(bucket, Ok(false));
-    }
-    Ok(lease)
-}
-
-/// The lease's holder for the run of `record`, from now for [`LEASE_TTL`].
-fn holder_of(record: &Record) -> LeaseHolder {
-    let since = Utc::now();
-    LeaseHolder {
-        run: record.run.clone().unwrap_or_default(),
-        who: record.who.clone(),
-        source: record.source.clone(),
-        host: record.host.clone().unwrap_or_default(),
-        since,
-        expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
-        pid: std::process::id(),
-    }
-}
-
-/// The probe's answer, said when the lease cannot hold.
-fn warn_unless_conditional(bucket: &bucket::Bucket, probe: Result<bool, LeaseError>) {
-    match probe {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(endpoint = bucket.endpoint(), "the server ignores conditional writes: the lease cannot stop a second apply running at once (--require-lease refuses instead)"),
-        Err(e) => tracing::warn!(endpoint = bucket.endpoint(), error = %e, "could not tell whether the server honours conditional writes (the lease may not stop a second apply; --require-lease refuses instead)"),
-    }
-}
-
-pub(crate) async fn release(bucket: &bucket::Bucket, lease: &bucket::Lease) {
-    if let Err(e) = bucket.release_lease(lease).await {
-        tracing::warn!(error = %e, key = lease.key(), "the lease could not be removed: it expires by itself");
-    }
 }
 
 /// This machine's name, for the journal and the lease.

@@ -7,7 +7,9 @@
 //!    `intents-FFFFFF-LLLLLL.json` for batches whose intents were written together: see
 //!    [`crate::intents`]);
 //! 3. `answer-NNNNNN.json` once S3 answered it: the delete markers made and the failures;
-//! 4. `end.json` at the end: the run's record (finished, interrupted or failed).
+//! 4. `end.json` at the end: the run's record (finished, interrupted or failed), with the
+//!    answers of the batches whose own answer part was still being written (the end is
+//!    written beside them, not after them; a reader takes each batch's answer from either).
 //!
 //! So a run killed at any moment can be restored (its intents name every key it may have
 //! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
@@ -33,6 +35,22 @@ pub struct StartPart {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntentPart {
     pub keys: Vec<BatchKey>,
+}
+
+/// `end.json`: the run's record, and the answers not yet on record when it was written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndPart {
+    #[serde(flatten)]
+    pub record: Record,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<EndAnswer>,
+}
+
+/// A batch's answer carried by the end record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndAnswer {
+    pub n: u64,
+    pub outcome: BatchOutcome,
 }
 
 /// How long before the run's start a delete marker may be dated and still be taken as the
@@ -113,10 +131,15 @@ impl RunJournal {
         self.write(&answer_name(n), outcome).await
     }
 
-    /// The end record, without its markers (they are in the answers already).
-    pub async fn end(&self, record: &Record) -> Result<(), String> {
-        let mut end = record.clone();
-        end.markers.clear();
+    /// The end record, without its markers (they are in the answers), and the answers that
+    /// may not be on record yet (`unanswered`).
+    pub async fn end(&self, record: &Record, unanswered: Vec<EndAnswer>) -> Result<(), String> {
+        let mut record = record.clone();
+        record.markers.clear();
+        let end = EndPart {
+            record,
+            answers: unanswered,
+        };
         self.write("end.json", &end).await
     }
 }
@@ -157,25 +180,24 @@ pub struct History {
 
 /// A run's record as far as the journal has it: the end record, or the start record (status
 /// `started`) when the run has not ended.
-async fn run_record(place: &JournalPlace, run: &RunId) -> Result<(Record, bool), String> {
+async fn run_record(place: &JournalPlace, run: &RunId) -> Result<EndPart, String> {
     let parts = [String::from("end.json"), String::from("start.json")];
     let mut read = place.read_many(run, &parts).await.into_iter();
     let (_, end) = read.next().expect("two parts");
     let (_, start) = read.next().expect("two parts");
-    let parse = |body: Vec<u8>, what: &str| -> Result<Record, String> {
-        if what == "start.json" {
-            serde_json::from_slice::<StartPart>(&body).map(|s| s.record)
-        } else {
-            serde_json::from_slice::<Record>(&body)
-        }
-        .map_err(|e| format!("{what} is not a run record: {e}"))
-    };
+    let not_a_record =
+        |what: &str, e: serde_json::Error| format!("{what} is not a run record: {e}");
     match (
         end.map_err(|e| e.to_string())?,
         start.map_err(|e| e.to_string())?,
     ) {
-        (Some(body), _) => Ok((parse(body, "end.json")?, true)),
-        (None, Some(body)) => Ok((parse(body, "start.json")?, false)),
+        (Some(body), _) => serde_json::from_slice(&body).map_err(|e| not_a_record("end.json", e)),
+        (None, Some(body)) => serde_json::from_slice::<StartPart>(&body)
+            .map(|s| EndPart {
+                record: s.record,
+                answers: Vec::new(),
+            })
+            .map_err(|e| not_a_record("start.json", e)),
         (None, None) => Err("it has neither start.json nor end.json".into()),
     }
 }
@@ -207,7 +229,7 @@ pub async fn records(
     let mut out = Vec::new();
     for (id, r) in read {
         match r {
-            Ok((mut record, _)) => {
+            Ok(EndPart { mut record, .. }) => {
                 record.run = Some(id.to_string());
                 // A record number belongs to the audit log of the machine that ran it.
                 record.id = None;
@@ -275,7 +297,10 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
     if parts.is_empty() {
         return Ok(None);
     }
-    let (record, _) = run_record(place, run).await?;
+    let EndPart {
+        mut record,
+        answers: in_end,
+    } = run_record(place, run).await?;
     let not_before = record.started_at - CLOCK_SKEW;
     let mut answered = BTreeSet::new();
     let mut answers = Vec::new();
@@ -289,17 +314,19 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
             answers.push(p.clone());
         }
     }
+    // Answers the end record carries, for batches without an answer part of their own.
+    let in_end: Vec<BatchOutcome> = in_end
+        .into_iter()
+        .filter(|a| answered.insert(a.n))
+        .map(|a| a.outcome)
+        .collect();
     let intents: Vec<String> = parts
         .iter()
         .filter(|p| crate::intents::may_hold_unanswered(p, &answered))
         .cloned()
         .collect();
     let mut markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
-    let mut record = record;
-    for (name, body) in place.read_many(run, &answers).await {
-        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
-        let outcome: BatchOutcome =
-            serde_json::from_slice(&body).map_err(|e| format!("{name}: {e}"))?;
+    let mut add = |outcome: BatchOutcome| {
         for (id, m) in outcome.markers {
             record.markers.push(audit::Marker {
                 deployment: id.to_string(),
@@ -312,7 +339,12 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                 not_before: None,
             });
         }
+    };
+    for (name, body) in place.read_many(run, &answers).await {
+        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
+        add(serde_json::from_slice(&body).map_err(|e| format!("{name}: {e}"))?);
     }
+    in_end.into_iter().for_each(&mut add);
     // Batches sent (or about to be) but never answered on record: their keys' current
     // markers, if made since the run began.
     for (name, body) in place.read_many(run, &intents).await {

@@ -246,7 +246,7 @@ pub async fn restore(
     record.run = Some(run_id.to_string());
     record.host = Some(crate::apply::host());
     // One writer per bucket: a restore waits for no apply, it is refused while one runs.
-    let lease = crate::apply::take_lease(bucket, &record, false)
+    let lease = crate::lease::take_lease(bucket, crate::lease::holder_of(&record), false)
         .await
         .map_err(|e| RestoreRefusal::Lease(e.to_string()))?;
     let journal = RunJournal::new(bucket::JournalPlace::of(bucket), run_id);
@@ -257,17 +257,17 @@ pub async fn restore(
     record.id = match begun {
         Ok(id) => id,
         Err(e) => {
-            crate::apply::release(bucket, &lease).await;
+            crate::lease::release(bucket, &lease).await;
             return Err(RestoreRefusal::Journal(e));
         }
     };
     let report = bucket.restore(&todo).await;
     record_restore(&mut record, &report);
-    let journal_error = match journal.end(&record).await {
+    let journal_error = match journal.end(&record, Vec::new()).await {
         Ok(()) => ctx.journal.finish(&record).err(),
         Err(e) => Some(e),
     };
-    crate::apply::release(bucket, &lease).await;
+    crate::lease::release(bucket, &lease).await;
     ctx.notifier.send(&record).await;
     Ok(Restored {
         record,

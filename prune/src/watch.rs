@@ -1,18 +1,17 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
-//! the pipeline): pins and the live pointer read again before each deployment's keys go, each
-//! batch's intent (grouped with those written at the same time) and answer journalled, and
-//! the bucket's lease kept.
+//! the pipeline): pins and the live pointer read again before each deployment's keys go, and
+//! each batch's intent (grouped with those written at the same time) and answer journalled,
+//! none before the bucket's lease is held.
 
 use crate::intents::Intents;
-use crate::journal::RunJournal;
-use bucket::{BatchKey, BatchOutcome, Bucket, Lease, Progress, Watch};
+use crate::journal::{EndAnswer, RunJournal};
+use crate::lease::Leased;
+use bucket::{BatchKey, BatchOutcome, Bucket, Watch};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use retention::{DeploymentId, Pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// How long a lease lasts without renewal; it is renewed every third of it.
-pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
+use tokio::task::JoinHandle;
 
 /// Pins read this recently are trusted; older, they are read again (one GetObject a second at
 /// most, however many deployments a run deletes).
@@ -63,12 +62,6 @@ impl Guard {
         Ok(c)
     }
 
-    /// Reads pins and the pointer now, so the first deployment's check finds them fresh (a
-    /// failure is left for that check to meet again: it keeps the deployment).
-    pub(crate) async fn prefetch(&self) {
-        let _ = self.current().await;
-    }
-
     /// Why `id` must stay now, if it must. Pins or pointer unreadable: it stays (nothing is
     /// deleted on a guess).
     pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
@@ -90,14 +83,14 @@ impl Guard {
     }
 }
 
-/// The run's start record being written (see `crate::apply`): the record's id in the front
-/// end's journal once both journals hold the start, or why they do not. Nothing may be
-/// deleted before it has succeeded.
+/// The run's start record being written (see `crate::apply`), once the lease is held: the
+/// record's id in the front end's journal once both journals hold the start, or why they do
+/// not. Nothing may be deleted before it has succeeded.
 #[derive(Clone)]
 pub(crate) struct Started(Shared<BoxFuture<'static, Result<Option<i64>, String>>>);
 
 impl Started {
-    pub(crate) fn new(task: tokio::task::JoinHandle<Result<Option<i64>, String>>) -> Started {
+    pub(crate) fn new(task: JoinHandle<Result<Option<i64>, String>>) -> Started {
         let written = async move {
             task.await
                 .unwrap_or_else(|e| Err(format!("writing the start record failed: {e}")))
@@ -111,21 +104,38 @@ impl Started {
     }
 }
 
-/// The engine's watch over one run. A batch's answer is written beside the next batches (off
-/// their path: only the intent must precede a batch); a failed write stops the run at the next
-/// batch's intent, and [`Watcher::flush`] waits for every answer before the run's end is written.
+/// A batch's answer being written, and what it says (for the end record while it is not
+/// known to be on record).
+struct Answering {
+    n: u64,
+    outcome: Arc<BatchOutcome>,
+    task: JoinHandle<()>,
+}
+
+/// The engine's watch over one run. A batch's intent is written once the lease is held,
+/// beside the start record; the batch is sent once both are on record. Its answer is written
+/// beside the next batches (off their path); a failed write stops the run at the next batch's
+/// intent. The answers still being written when the deleting ends go into the end record too
+/// ([`Watcher::unanswered`]), so the end need not wait for them.
 pub(crate) struct Watcher {
     pub(crate) guard: Guard,
     pub(crate) journal: Arc<RunJournal>,
+    leased: Leased,
     started: Started,
     intents: Intents,
-    pub(crate) answers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    answers: std::sync::Mutex<Vec<Answering>>,
 }
 
 impl Watcher {
-    pub(crate) fn new(guard: Guard, journal: Arc<RunJournal>, started: Started) -> Watcher {
+    pub(crate) fn new(
+        guard: Guard,
+        journal: Arc<RunJournal>,
+        leased: Leased,
+        started: Started,
+    ) -> Watcher {
         Watcher {
             guard,
+            leased,
             started,
             intents: Intents::new(journal.clone()),
             journal,
@@ -133,12 +143,20 @@ impl Watcher {
         }
     }
 
-    /// Waits until every answer is written (or has failed, which `journal.error()` then says).
-    pub(crate) async fn flush(&self) {
+    /// The answers not yet known to be on record (for the end record), and the writes still
+    /// under way (to be waited for beside it).
+    pub(crate) fn unanswered(&self) -> (Vec<EndAnswer>, Vec<JoinHandle<()>>) {
         let pending = std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()));
-        for task in pending {
-            let _ = task.await;
-        }
+        pending
+            .into_iter()
+            .map(|a| {
+                let answer = EndAnswer {
+                    n: a.n,
+                    outcome: (*a.outcome).clone(),
+                };
+                (answer, a.task)
+            })
+            .unzip()
     }
 }
 
@@ -152,15 +170,20 @@ impl Watch for Watcher {
         keys: &'a [BatchKey],
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            // The start went out beside the first listing; no intent (so no batch) before
-            // it is on record.
-            if let Err(e) = self.started.wait().await {
-                return Err(format!("the run's start could not be recorded: {e}"));
+            // The lease went out beside the first listings: no intent before it is held.
+            if let Err(e) = self.leased.wait().await {
+                return Err(format!("the bucket's lease was not taken: {e}"));
             }
             if let Some(e) = self.journal.error() {
                 return Err(e);
             }
-            self.intents.record(n, keys).await
+            // The intent goes beside the start record; the batch waits for both.
+            let (started, intent) =
+                futures::join!(self.started.wait(), self.intents.record(n, keys));
+            if let Err(e) = started {
+                return Err(format!("the run's start could not be recorded: {e}"));
+            }
+            intent
         })
     }
     fn after_batch<'a>(
@@ -168,54 +191,19 @@ impl Watch for Watcher {
         n: u64,
         outcome: &'a BatchOutcome,
     ) -> BoxFuture<'a, Result<(), String>> {
-        let (journal, outcome) = (self.journal.clone(), outcome.clone());
+        let (journal, outcome) = (self.journal.clone(), Arc::new(outcome.clone()));
+        let written = outcome.clone();
         let task = tokio::spawn(async move {
-            let _ = journal.answer(n, &outcome).await;
+            let _ = journal.answer(n, &written).await;
         });
         // Finished answers are let go now: a kept handle keeps its task's memory (~12 KB a
         // batch, 11.7 MB per million keys: bench/results-issue22.md) until the run's end.
         let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers.retain(|t| !t.is_finished());
-        answers.push(task);
+        answers.retain(|a| !a.task.is_finished());
+        answers.push(Answering { n, outcome, task });
         Box::pin(async { Ok(()) })
     }
     fn records_markers(&self) -> bool {
         true
     }
-}
-
-/// Renews `lease` every third of its life until aborted; a renewal refused or failing past the
-/// lease's expiry stops the run (no new batches) and leaves why in `lost`.
-pub(crate) async fn keep_lease(
-    bucket: Bucket,
-    lease: Arc<Lease>,
-    progress: Arc<Progress>,
-    lost: Arc<std::sync::Mutex<Option<String>>>,
-) {
-    let mut valid_until = Instant::now() + LEASE_TTL;
-    loop {
-        tokio::time::sleep(LEASE_TTL / 3).await;
-        let expires =
-            chrono::Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
-        match bucket.renew_lease(&lease, expires).await {
-            Ok(()) => valid_until = Instant::now() + LEASE_TTL,
-            Err(e @ bucket::LeaseError::Lost { .. }) => {
-                return stop(&progress, &lost, e.to_string())
-            }
-            Err(e) if Instant::now() + LEASE_TTL / 3 >= valid_until => {
-                return stop(
-                    &progress,
-                    &lost,
-                    format!("the lease could not be renewed: {e}"),
-                )
-            }
-            Err(e) => tracing::warn!(error = %e, "lease renewal failed; trying again"),
-        }
-    }
-}
-
-fn stop(progress: &Progress, lost: &std::sync::Mutex<Option<String>>, why: String) {
-    tracing::error!(why, "lease lost: no new batches");
-    *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-    progress.request_stop();
 }

@@ -216,20 +216,23 @@ impl Bucket {
         if progress.stop_requested() {
             return;
         }
-        if let Some(reason) = watch.hold(&d.id).await {
-            tracing::warn!(deployment = %d.id, reason, "held since the plan: left untouched");
-            let _ = tx.send(Listed::Held { i, reason }).await;
-            return;
-        }
         let prefix = self.deployment_prefix(&d.id);
         // The plan counted current objects: a count is compared only when those are listed.
         let mut verify = Verify::new(WHOLE_LISTING, (!purge).then_some(d.objects));
         let mut pager = Pager::new(self, &prefix, purge);
+        // Pins and the pointer are read again beside the first page (one round trip, not
+        // two); no key is sent before they have said the deployment may go.
+        let (held, mut page) = futures::join!(watch.hold(&d.id), pager.next());
+        if let Some(reason) = held {
+            tracing::warn!(deployment = %d.id, reason, "held since the plan: left untouched");
+            let _ = tx.send(Listed::Held { i, reason }).await;
+            return;
+        }
         loop {
             if progress.stop_requested() {
                 return;
             }
-            match pager.next().await {
+            match page {
                 Ok(Some(found)) => verify.page(split_newer(found, &prefix, d.newest)),
                 Ok(None) => break,
                 Err(e) => {
@@ -243,6 +246,7 @@ impl Bucket {
                     return;
                 }
             }
+            page = pager.next().await;
         }
         let result = match verify.verdict() {
             Verdict::Changed(changed) => {

@@ -4,7 +4,7 @@
 
 use crate::common::{audit_db, json, s3_prune, stderr, stdout};
 use crate::proxy::{start, Proxy};
-use bucket::testkit::{all_keys, fresh_bucket, keys_under, put_many};
+use bucket::testkit::{all_keys, fresh_bucket, keys_under, object_body, put_many, remove_keys};
 use bucket::Bucket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -129,6 +129,13 @@ async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
         err.contains("cli on "),
         "names the holder's source and host: {err}"
     );
+    // The refused run listed beside its lease request, and journalled nothing.
+    let runs: std::collections::BTreeSet<String> = keys_under(&b, ".s3-prune/runs/")
+        .await
+        .iter()
+        .filter_map(|k| k.split('/').nth(2).map(str::to_string))
+        .collect();
+    assert_eq!(runs.len(), 1, "only the first run is on record: {runs:?}");
 
     let out = finish(first);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -344,6 +351,62 @@ async fn no_batch_is_sent_before_the_start_record_is_written() {
     p.delay_put = Some(("/start.json".into(), Duration::from_millis(1500)));
     p.deny_put = Some(("/start.json".into(), 0));
     assert_nothing_deleted(&b, p, &before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
+    // The lease goes out beside the first listings. Here it is slow (1.5 s, long after those
+    // listings and the first batch could be done) and then refused: no batch, and no part of
+    // the run's journal, may have gone before it.
+    let b = fresh_bucket("lease-slow").await;
+    deploy(&b, &["s1", "s2", "s3"], 300).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.delay_put = Some(("/.s3-prune/lease".into(), Duration::from_millis(1500)));
+    p.deny_put = Some(("/.s3-prune/lease".into(), 0));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("s3:PutObject") && err.contains("lease"),
+        "names the lease and the IAM action: {err}"
+    );
+    assert_eq!(all_keys(&b).await, before, "no lease, no deletion");
+    let journal = keys_under(&b, ".s3-prune/runs/").await;
+    assert!(journal.is_empty(), "no lease, no record: {journal:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_end_record_holds_the_answers_still_being_written() {
+    // The end record goes out beside the last answers, not after them: an answer still being
+    // written (held 2 s here) is in the end record too, so a run whose last answer part never
+    // made it to the bucket is still restored exactly.
+    let b = fresh_bucket("end-answers").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["e1", "e2"], 40).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.delay_put = Some(("/answer-".into(), Duration::from_millis(2000)));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "finished", "{report}");
+    let run = report["audit"]["run"].as_str().unwrap().to_string();
+    let dir = format!(".s3-prune/runs/{run}/");
+    let end = object_body(&b, &format!("{dir}end.json")).await.unwrap();
+    let end: serde_json::Value = serde_json::from_slice(&end).unwrap();
+    assert_eq!(end["status"], "finished", "{end}");
+    let markers = end["answers"][0]["outcome"]["markers"].as_array();
+    assert_eq!(
+        markers.map(Vec::len),
+        Some(40),
+        "the answer still being written is in the end record: {end}"
+    );
+    // As if the answer part had never been written (the process killed once the end was).
+    remove_keys(&b, [format!("{dir}answer-000001.json")]).await;
+    restore_elsewhere_brings_back(&b, &run, &before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

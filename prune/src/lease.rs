@@ -1,0 +1,138 @@
+//! The run's hold on the bucket: its lease taken (beside the run's first listings, see
+//! `crate::apply`), renewed while the run lasts, and released at its end. Nothing is written
+//! to the run's journal, and nothing is sent, before the lease is held.
+
+use crate::error::{ApplyError, JournalError};
+use audit::Record;
+use bucket::{Bucket, Lease, LeaseError, LeaseHolder, Progress};
+use chrono::Utc;
+use futures::future::{BoxFuture, FutureExt, Shared};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a lease lasts without renewal; it is renewed every third of it.
+pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
+
+/// The bucket's lease being taken for one run: every batch's intent, the start record and the
+/// lifecycle handovers wait for it.
+#[derive(Clone)]
+pub(crate) struct Leased(Shared<BoxFuture<'static, Result<Arc<Lease>, ApplyError>>>);
+
+impl Leased {
+    /// Starts taking the lease for the run of `record`. Where the server ignores conditional
+    /// writes, `--require-lease` (`require`) refuses before anything is journalled (a refused
+    /// run leaves no record); otherwise the probe goes beside the start record.
+    pub(crate) fn take(bucket: Bucket, record: &Record, require: bool) -> Leased {
+        let holder = holder_of(record);
+        let task = tokio::spawn(async move {
+            if require {
+                take_lease(&bucket, holder, true).await
+            } else {
+                Ok(bucket.take_lease_unprobed(holder).await?)
+            }
+        });
+        let taken = async move {
+            match task.await {
+                Ok(taken) => taken.map(Arc::new),
+                Err(e) => {
+                    Err(JournalError(format!("taking the bucket's lease failed: {e}")).into())
+                }
+            }
+        };
+        Leased(taken.boxed().shared())
+    }
+
+    /// Waits until the lease is held (or refused).
+    pub(crate) async fn wait(&self) -> Result<Arc<Lease>, ApplyError> {
+        self.0.clone().await
+    }
+}
+
+/// Takes the bucket's lease for `holder`, or says who holds it.
+pub(crate) async fn take_lease(
+    bucket: &Bucket,
+    holder: LeaseHolder,
+    require: bool,
+) -> Result<Lease, ApplyError> {
+    let lease = bucket.take_lease(holder).await?;
+    if !lease.conditional {
+        if require {
+            release(bucket, &lease).await;
+            return Err(ApplyError::NoConditionalWrites {
+                endpoint: bucket.endpoint().to_string(),
+            });
+        }
+        warn_unless_conditional(bucket, Ok(false));
+    }
+    Ok(lease)
+}
+
+/// The lease's holder for the run of `record`, from now for [`LEASE_TTL`].
+pub(crate) fn holder_of(record: &Record) -> LeaseHolder {
+    let since = Utc::now();
+    LeaseHolder {
+        run: record.run.clone().unwrap_or_default(),
+        who: record.who.clone(),
+        source: record.source.clone(),
+        host: record.host.clone().unwrap_or_default(),
+        since,
+        expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
+        pid: std::process::id(),
+    }
+}
+
+/// Asks the server whether it honours conditional writes (a second conditional create of the
+/// lease must be refused), tells the lease, and warns when the lease cannot hold.
+pub(crate) async fn probe(bucket: &Bucket, lease: &Lease) {
+    let answer = bucket.honours_conditional_writes(&lease.holder()).await;
+    lease.probed(matches!(answer, Ok(true)));
+    warn_unless_conditional(bucket, answer);
+}
+
+/// The probe's answer, said when the lease cannot hold.
+fn warn_unless_conditional(bucket: &Bucket, probe: Result<bool, LeaseError>) {
+    match probe {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(endpoint = bucket.endpoint(), "the server ignores conditional writes: the lease cannot stop a second apply running at once (--require-lease refuses instead)"),
+        Err(e) => tracing::warn!(endpoint = bucket.endpoint(), error = %e, "could not tell whether the server honours conditional writes (the lease may not stop a second apply; --require-lease refuses instead)"),
+    }
+}
+
+/// Renews `lease` every third of its life until aborted; a renewal refused or failing past the
+/// lease's expiry stops the run (no new batches) and leaves why in `lost`.
+pub(crate) async fn keep_lease(
+    bucket: Bucket,
+    lease: Arc<Lease>,
+    progress: Arc<Progress>,
+    lost: Arc<std::sync::Mutex<Option<String>>>,
+) {
+    let mut valid_until = Instant::now() + LEASE_TTL;
+    loop {
+        tokio::time::sleep(LEASE_TTL / 3).await;
+        let expires = Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
+        match bucket.renew_lease(&lease, expires).await {
+            Ok(()) => valid_until = Instant::now() + LEASE_TTL,
+            Err(e @ LeaseError::Lost { .. }) => return stop(&progress, &lost, e.to_string()),
+            Err(e) if Instant::now() + LEASE_TTL / 3 >= valid_until => {
+                return stop(
+                    &progress,
+                    &lost,
+                    format!("the lease could not be renewed: {e}"),
+                )
+            }
+            Err(e) => tracing::warn!(error = %e, "lease renewal failed; trying again"),
+        }
+    }
+}
+
+fn stop(progress: &Progress, lost: &std::sync::Mutex<Option<String>>, why: String) {
+    tracing::error!(why, "lease lost: no new batches");
+    *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    progress.request_stop();
+}
+
+pub(crate) async fn release(bucket: &Bucket, lease: &Lease) {
+    if let Err(e) = bucket.release_lease(lease).await {
+        tracing::warn!(error = %e, key = lease.key(), "the lease could not be removed: it expires by itself");
+    }
+}
