@@ -12,11 +12,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// A lease valid for at least this long yet (by its holder's clock) and on a server that
-/// honours conditional writes cannot have been taken over: it is removed at its end without
-/// being read back first. The margin covers clock skew between the hosts that may take it.
-const SURELY_OURS_FOR: chrono::Duration = chrono::Duration::seconds(20);
+/// A lease valid for at least this long yet (by this process's monotonic clock) on a server
+/// that honours conditional writes cannot have been taken over by an expiry: it is removed at
+/// its end without being read back first (with `If-Match` on its ETag, so a lease taken over
+/// some other way is still not removed). The margin covers clock skew between the hosts.
+const SURELY_OURS_FOR: Duration = Duration::from_secs(20);
 
 /// Who holds a bucket's lease: what the lease object holds, and what a refused run is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,9 +73,12 @@ pub struct Lease {
     etag: Mutex<Option<String>>,
     /// The server honoured `If-None-Match` (a second conditional create was refused).
     pub conditional: bool,
-    /// A probe saw the server refuse a second conditional create, and no renewal has failed
-    /// since: nobody can have replaced the lease before it expires.
-    certain: AtomicBool,
+    /// A probe saw the server refuse a second conditional create.
+    honoured: AtomicBool,
+    /// A renewal failed (for good: a later probe does not clear it).
+    doubted: AtomicBool,
+    /// Until when the lease is valid by this process's clock (taken or last renewed + TTL).
+    valid_until: Mutex<Instant>,
 }
 
 impl Lease {
@@ -87,20 +92,23 @@ impl Lease {
         &self.key
     }
 
-    /// Records the conditional-write probe's answer (see [`Lease::certain`]).
+    /// Records the conditional-write probe's answer.
     pub fn probed(&self, honoured: bool) {
-        self.certain.store(honoured, Ordering::SeqCst);
+        self.honoured.store(honoured, Ordering::SeqCst);
     }
 
     /// A renewal failed: from now on the lease is read back before it is removed.
     pub fn doubt(&self) {
-        self.certain.store(false, Ordering::SeqCst);
+        self.doubted.store(true, Ordering::SeqCst);
     }
 
-    /// Nobody else can hold it now: the server honours the conditions, no renewal failed, and
-    /// it is valid for [`SURELY_OURS_FOR`] yet.
+    /// Nobody else can have taken it over by its expiry: the server honours the conditions,
+    /// no renewal failed, and it is valid for [`SURELY_OURS_FOR`] yet.
     fn surely_ours(&self) -> bool {
-        self.certain.load(Ordering::SeqCst) && self.holder().expires - Utc::now() > SURELY_OURS_FOR
+        let valid_until = *self.valid_until.lock().unwrap_or_else(|e| e.into_inner());
+        self.honoured.load(Ordering::SeqCst)
+            && !self.doubted.load(Ordering::SeqCst)
+            && valid_until.saturating_duration_since(Instant::now()) > SURELY_OURS_FOR
     }
 }
 
@@ -142,7 +150,7 @@ impl Bucket {
         {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(self.err(e, "s3:GetObject").into()),
+            Err(e) => return Err(self.lease_err(e, "s3:GetObject").into()),
         };
         let etag = out.e_tag().map(str::to_string);
         let body = out
@@ -176,6 +184,7 @@ impl Bucket {
     /// beside its next request instead of before it.
     pub async fn take_lease_unprobed(&self, holder: LeaseHolder) -> Result<Lease, LeaseError> {
         let key = self.lease_key();
+        let taken_at = Instant::now();
         let etag = match self.put_lease(&holder, None).await? {
             Put::Written(etag) => etag,
             Put::Refused => {
@@ -204,10 +213,12 @@ impl Bucket {
         };
         Ok(Lease {
             key,
+            valid_until: Mutex::new(taken_at + lease_ttl(&holder)),
             holder: Mutex::new(holder),
             etag: Mutex::new(etag),
             conditional: true,
-            certain: AtomicBool::new(false),
+            honoured: AtomicBool::new(false),
+            doubted: AtomicBool::new(false),
         })
     }
 
@@ -233,12 +244,15 @@ impl Bucket {
     ) -> Result<(), LeaseError> {
         let mut holder = lease.holder();
         holder.expires = expires;
+        let asked_at = Instant::now();
+        let valid_for = (expires - Utc::now()).to_std().unwrap_or_default();
         let etag = lease.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let put = self
             .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
             .await;
         match put {
             Ok(Put::Written(etag)) => {
+                *lease.valid_until.lock().unwrap_or_else(|e| e.into_inner()) = asked_at + valid_for;
                 *lease.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
                 *lease.holder.lock().unwrap_or_else(|e| e.into_inner()) = holder;
                 Ok(())
@@ -260,12 +274,28 @@ impl Bucket {
     /// Removes the lease if it is still this run's, never another run's: read back first,
     /// unless nobody else can hold it yet ([`Lease::probed`], one round trip fewer at a run's end).
     pub async fn release_lease(&self, lease: &Lease) -> Result<(), LeaseError> {
-        if !lease.surely_ours() {
-            let ours = lease.holder().run;
-            match self.read_lease().await? {
-                Some((h, _)) if h.run == ours => {}
-                _ => return Ok(()),
+        let etag = lease.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let (true, Some(etag)) = (lease.surely_ours(), etag) {
+            let removed = self
+                .client
+                .delete_object()
+                .bucket(&self.name)
+                .key(&lease.key)
+                .if_match(etag)
+                .send()
+                .await;
+            match removed {
+                Ok(_) => return Ok(()),
+                // Changed after all (or the condition is not supported): read it first.
+                Err(e) => {
+                    tracing::debug!(error = %e, "the lease's conditional removal was refused; reading it first")
+                }
             }
+        }
+        let ours = lease.holder().run;
+        match self.read_lease().await? {
+            Some((h, _)) if h.run == ours => {}
+            _ => return Ok(()),
         }
         self.client
             .delete_object()
@@ -273,8 +303,19 @@ impl Bucket {
             .key(&lease.key)
             .send()
             .await
-            .map_err(|e| self.err(e, "s3:DeleteObject"))?;
+            .map_err(|e| self.lease_err(e, "s3:DeleteObject"))?;
         Ok(())
+    }
+
+    /// An error about the lease object, naming it (`BUCKET/PREFIX.s3-prune/lease`): access to
+    /// the deployments may be granted where access to s3-prune's state is not.
+    fn lease_err<E, R>(&self, e: aws_sdk_s3::error::SdkError<E, R>, action: &str) -> S3Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let at = format!("{}/{}", self.name, self.lease_key());
+        S3Error::from_sdk(e, action, &at, &self.endpoint)
     }
 
     /// PUT of the lease: `If-None-Match: *` without an ETag, `If-Match` with one.
@@ -298,7 +339,7 @@ impl Bucket {
         match req.send().await {
             Ok(out) => Ok(Put::Written(out.e_tag().map(str::to_string))),
             Err(e) if condition_refused(&e) => Ok(Put::Refused),
-            Err(e) => Err(self.err(e, "s3:PutObject").into()),
+            Err(e) => Err(self.lease_err(e, "s3:PutObject").into()),
         }
     }
 }
@@ -313,4 +354,10 @@ pub(crate) fn condition_refused<E: ProvideErrorMetadata>(
             e.as_service_error().and_then(|s| s.code()),
             Some("PreconditionFailed" | "ConditionalRequestConflict")
         )
+}
+
+/// How long `holder`'s lease lasts from the moment it was asked for (its expiry minus its
+/// since, as written; zero for a lease written already expired).
+fn lease_ttl(holder: &LeaseHolder) -> Duration {
+    (holder.expires - holder.since).to_std().unwrap_or_default()
 }

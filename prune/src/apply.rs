@@ -90,9 +90,9 @@ impl Report {
     }
 }
 
-/// Deletes what `checked` dooms. Fails only before the first delete (the journal could not
-/// be written); from then on everything — failures, skipped newer keys, a stop — is in the
-/// report.
+/// Deletes what `checked` dooms. Fails only before the first delete (the bucket's lease was
+/// refused, or the journal could not be written); from then on everything — failures, skipped
+/// newer keys, a stop — is in the report.
 pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyError> {
     let Checked { planned, doomed } = checked;
     let now = Utc::now();
@@ -119,8 +119,21 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let started = start(&bucket, &journal, &leased, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
     let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
-    let deleted = delete(&planned, doomed, &journal, &leased, guard, &started, &ctx).await;
-    // Every batch waited for the lease: refused, nothing was sent, and nothing journalled.
+    let deleting = delete(&planned, doomed, &journal, &leased, guard, &started, &ctx);
+    // Every batch waits for the lease: refused, nothing was sent and nothing journalled, and
+    // the listings under way are dropped.
+    let refused = async {
+        match leased.wait().await {
+            Err(e) => e,
+            Ok(_) => std::future::pending().await,
+        }
+    };
+    let deleted = tokio::select! {
+        // The refusal first: the batches waiting for the lease are not woken to fail one by one.
+        biased;
+        refused = refused => return Err(refused),
+        deleted = deleting => deleted,
+    };
     let lease = leased.wait().await?;
     // Nothing is deleted any more. The end record is written beside the last answers (it
     // carries those not yet on record) and the lease's release.
@@ -133,7 +146,13 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         Ok::<_, JournalError>(end(&bucket, &journal, &record, unanswered, &ctx).await)
     };
     let answers = futures::future::join_all(writing);
-    let (ended, (), _) = futures::join!(ended, release(&bucket, &lease), answers);
+    // Released once the start task (and the conditional-write probe in it, which writes the
+    // lease) is done, so the probe cannot put the lease back after its removal.
+    let released = async {
+        let _ = started.wait().await;
+        release(&bucket, &lease).await
+    };
+    let (ended, (), _) = futures::join!(ended, released, answers);
     let journal_error = ended?;
     tracing::debug!(bucket = %record.bucket, status = %record.status, deleted = record.deleted_objects, failed = record.failures.len(), skipped = record.skipped.len(), "apply ended");
     Ok(Report {

@@ -37,13 +37,36 @@ pub struct IntentPart {
     pub keys: Vec<BatchKey>,
 }
 
-/// `end.json`: the run's record, and the answers not yet on record when it was written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `end.json`: the run's record (its fields at the top level, as before), and under
+/// `answers` those not yet on record when it was written.
+#[derive(Debug, Clone)]
 pub struct EndPart {
-    #[serde(flatten)]
     pub record: Record,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<EndAnswer>,
+}
+
+/// The `answers` of an `end.json` (a reader of the record alone skips them).
+#[derive(Serialize, Deserialize)]
+struct Carried {
+    #[serde(default)]
+    answers: Vec<EndAnswer>,
+}
+
+impl EndPart {
+    fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut end = serde_json::to_value(&self.record)?;
+        if let (Some(fields), false) = (end.as_object_mut(), self.answers.is_empty()) {
+            fields.insert("answers".into(), serde_json::to_value(&self.answers)?);
+        }
+        serde_json::to_vec(&end)
+    }
+
+    fn from_json(body: &[u8]) -> Result<EndPart, serde_json::Error> {
+        Ok(EndPart {
+            record: serde_json::from_slice(body)?,
+            answers: serde_json::from_slice::<Carried>(body)?.answers,
+        })
+    }
 }
 
 /// A batch's answer carried by the end record.
@@ -88,6 +111,10 @@ impl RunJournal {
 
     async fn write<T: Serialize>(&self, part: &str, value: &T) -> Result<(), String> {
         let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        self.write_bytes(part, body).await
+    }
+
+    async fn write_bytes(&self, part: &str, body: Vec<u8>) -> Result<(), String> {
         let result = self
             .place
             .write(&self.run, part, body)
@@ -140,7 +167,8 @@ impl RunJournal {
             record,
             answers: unanswered,
         };
-        self.write("end.json", &end).await
+        let body = end.to_json().map_err(|e| e.to_string())?;
+        self.write_bytes("end.json", body).await
     }
 }
 
@@ -191,7 +219,7 @@ async fn run_record(place: &JournalPlace, run: &RunId) -> Result<EndPart, String
         end.map_err(|e| e.to_string())?,
         start.map_err(|e| e.to_string())?,
     ) {
-        (Some(body), _) => serde_json::from_slice(&body).map_err(|e| not_a_record("end.json", e)),
+        (Some(body), _) => EndPart::from_json(&body).map_err(|e| not_a_record("end.json", e)),
         (None, Some(body)) => serde_json::from_slice::<StartPart>(&body)
             .map(|s| EndPart {
                 record: s.record,
@@ -366,4 +394,54 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         }
     }
     Ok(Some(RunToRestore { record, markers }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bucket::NewMarker;
+
+    fn record() -> Record {
+        Record::begin("ci@here", "cli", "site", "", Utc::now())
+    }
+
+    #[test]
+    fn an_end_record_carries_its_answers_and_reads_as_a_plain_record_too() {
+        let id = DeploymentId::new("d1").unwrap();
+        let marker = NewMarker {
+            key: "d1/index.html".into(),
+            version_id: "v1".into(),
+        };
+        let end = EndPart {
+            record: record(),
+            answers: vec![EndAnswer {
+                n: 3,
+                outcome: BatchOutcome {
+                    markers: vec![(id, marker.clone())],
+                    failed: Vec::new(),
+                },
+            }],
+        };
+        let json = end.to_json().unwrap();
+        let back = EndPart::from_json(&json).unwrap();
+        assert_eq!(back.record.who, "ci@here");
+        assert_eq!(back.answers.len(), 1);
+        assert_eq!(back.answers[0].n, 3);
+        assert_eq!(back.answers[0].outcome.markers[0].1, marker);
+        // A reader of the record alone (an older s3-prune) skips the answers.
+        let plain: Record = serde_json::from_slice(&json).unwrap();
+        assert_eq!(plain.who, "ci@here");
+    }
+
+    #[test]
+    fn an_end_record_without_answers_is_written_as_before_and_read_with_none() {
+        let json = serde_json::to_vec(&record()).unwrap();
+        assert!(EndPart::from_json(&json).unwrap().answers.is_empty());
+        let end = EndPart {
+            record: record(),
+            answers: Vec::new(),
+        };
+        let written: serde_json::Value = serde_json::from_slice(&end.to_json().unwrap()).unwrap();
+        assert!(written.get("answers").is_none(), "{written}");
+    }
 }

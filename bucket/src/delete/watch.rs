@@ -1,6 +1,6 @@
-//! What the caller of a deletion checks and records while it runs: before a deployment's keys
-//! are listed and sent, whether it is still to go (a pin or the live pointer may have changed
-//! since the plan); before each batch is sent, its keys (the journal's intent); after S3
+//! What the caller of a deletion checks and records while it runs: beside a deployment's first
+//! listing page, before any of its keys is sent, whether it is still to go (a pin or the live
+//! pointer may have changed since the plan); before each batch is sent, its keys (the journal's intent); after S3
 //! answered, the markers and failures. `prune` implements it; tests and plain callers use
 //! [`Unwatched`].
 
@@ -30,8 +30,8 @@ pub struct BatchOutcome {
 /// Hooks into a running deletion. An `Err` from a batch hook stops the run: no batch is sent
 /// after it (and the batch a failed `before_batch` was for is not sent either).
 pub trait Watch: Send + Sync {
-    /// Just before deployment `id` is listed and its keys sent: `Some(reason)` leaves it
-    /// untouched (it was pinned or went live since the plan).
+    /// Beside deployment `id`'s first listing page, before any of its keys is sent:
+    /// `Some(reason)` leaves it untouched (it was pinned or went live since the plan).
     fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>>;
     /// Batch `n` (numbered from 1) is about to be sent.
     fn before_batch<'a>(

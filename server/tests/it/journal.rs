@@ -368,9 +368,18 @@ async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
     let out = apply_with_journal_refused(&b, &url);
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
+    let said = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
     assert!(
-        err.contains("s3:PutObject") && err.contains("lease"),
-        "names the lease and the IAM action: {err}"
+        said.contains("s3:PutObject") && said.contains(".s3-prune/lease"),
+        "ends naming the lease and the IAM action: {err}"
+    );
+    assert!(
+        !err.contains("intent could not be recorded"),
+        "the refusal stops the listings; no batch got as far as its intent: {err}"
     );
     assert_eq!(all_keys(&b).await, before, "no lease, no deletion");
     let journal = keys_under(&b, ".s3-prune/runs/").await;
@@ -449,6 +458,42 @@ async fn a_run_that_loses_its_lease_sends_no_new_batch() {
     // The other holder's lease is not removed by the run that lost it.
     let (holder, _) = b.read_lease().await.unwrap().expect("still there");
     assert_eq!(holder.run, "someone-else");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of() {
+    // A lease just taken and probed on a server that honours conditions (LocalStack) is
+    // removed at the end without being read back first, but with If-Match on its ETag: one
+    // replaced meanwhile (another host taking over a holder it thought dead) stays.
+    let b = fresh_bucket("lease-swap").await;
+    let since = chrono::Utc::now();
+    let holder = bucket::LeaseHolder {
+        run: "ours".into(),
+        who: "ci@here".into(),
+        source: "cli".into(),
+        host: "here".into(),
+        since,
+        expires: since + chrono::Duration::seconds(60),
+        pid: std::process::id(),
+    };
+    let lease = b.take_lease(holder).await.unwrap();
+    assert!(lease.conditional, "LocalStack honours If-None-Match");
+    let other = br#"{"run":"theirs","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1}"#;
+    b.put(&b.lease_key(), other.to_vec(), "application/json", &[])
+        .await
+        .unwrap();
+    b.release_lease(&lease).await.unwrap();
+    let (now, _) = b.read_lease().await.unwrap().expect("their lease stays");
+    assert_eq!(now.run, "theirs");
+
+    // Not replaced: removed.
+    let b = fresh_bucket("lease-own").await;
+    let mut holder = lease.holder();
+    holder.since = chrono::Utc::now();
+    holder.expires = holder.since + chrono::Duration::seconds(60);
+    let lease = b.take_lease(holder).await.unwrap();
+    b.release_lease(&lease).await.unwrap();
+    assert!(!lease_taken(&b).await, "its own lease is removed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
