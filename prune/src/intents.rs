@@ -1,8 +1,10 @@
-//! The journal's intents, written as a group commit: a batch whose intent arrives while another
-//! is being written waits, and goes into the next part with every batch that arrived meanwhile.
-//! Each batch is still sent only once its own keys are on record; under load (16 batches in
-//! flight) a run writes a few intent parts instead of one per batch, so the store spends less
-//! time on the journal and more on the deleting (bench/results-issue22.md).
+//! The journal's intents, written as a group commit: up to [`WRITERS`] parts are written at
+//! once; a batch whose intent arrives while all of them are busy waits, and goes into the next
+//! part with every batch that arrived meanwhile. Each batch is still sent only once its own
+//! keys are on record; under load (16 batches in flight) a run writes a few intent parts
+//! instead of one per batch, so the store spends less time on the journal and more on the
+//! deleting (bench/results-issue22.md), and one slow part (a big one, a store under load) does
+//! not hold up the batches behind it alone.
 //!
 //! Part names: `intent-NNNNNN.json` holds one batch (`{"keys": [...]}`, the first format, still
 //! read); `intents-FFFFFF-LLLLLL.json` several (`{"batches": [{"n": …, "keys": [...]}]}`), the
@@ -76,11 +78,14 @@ pub(crate) fn batches_of(part: &str, body: &[u8]) -> Result<Vec<IntentBatch>, St
 
 type Waiting = (IntentBatch, oneshot::Sender<Result<(), String>>);
 
-/// The group commit: batches waiting for their intent, and whether a write is under way.
+/// Intent parts being written at once, at most.
+const WRITERS: usize = 4;
+
+/// The group commit: batches waiting for their intent, and how many writes are under way.
 #[derive(Default)]
 struct Queue {
     waiting: Vec<Waiting>,
-    writing: bool,
+    writers: usize,
 }
 
 /// Writes intents for a run, grouping those that arrive while a write is under way.
@@ -107,7 +112,9 @@ impl Intents {
         let lead = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             q.waiting.push((batch, tx));
-            !std::mem::replace(&mut q.writing, true)
+            let free = q.writers < WRITERS;
+            q.writers += usize::from(free);
+            free
         };
         if lead {
             tokio::spawn(drain(self.journal.clone(), self.queue.clone()));
@@ -117,13 +124,13 @@ impl Intents {
     }
 }
 
-/// Writes every waiting group in turn until none waits.
+/// One writer: writes every waiting group in turn until none waits.
 async fn drain(journal: Arc<RunJournal>, queue: Arc<Mutex<Queue>>) {
     loop {
         let group = {
             let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
             if q.waiting.is_empty() {
-                q.writing = false;
+                q.writers -= 1;
                 return;
             }
             std::mem::take(&mut q.waiting)

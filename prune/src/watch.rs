@@ -171,8 +171,10 @@ impl Watch for Watcher {
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             // The lease went out beside the first listings: no intent before it is held.
-            if let Err(e) = self.leased.wait().await {
-                return Err(format!("the bucket's lease was not taken: {e}"));
+            // Refused, the apply ends with the refusal and drops the whole deletion
+            // (`crate::apply`); this batch only waits for that, it does not fail on its own.
+            if self.leased.wait().await.is_err() {
+                return std::future::pending().await;
             }
             if let Some(e) = self.journal.error() {
                 return Err(e);
