@@ -58,6 +58,17 @@ where
     }
 }
 
+/// Writes over the bucket's lease, unconditionally, one of run `run` on another host, valid
+/// for years (as another run taking it over would).
+async fn put_foreign_lease(b: &Bucket, run: &str) {
+    let other = format!(
+        r#"{{"run":"{run}","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1}}"#
+    );
+    b.put(&b.lease_key(), other.into_bytes(), "application/json", &[])
+        .await
+        .unwrap();
+}
+
 async fn lease_taken(b: &Bucket) -> bool {
     matches!(b.read_lease().await, Ok(Some(_)))
 }
@@ -339,32 +350,38 @@ async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batche
     assert!(failures.contains("the run stopped"), "{report}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_batch_is_sent_before_the_start_record_is_written() {
-    // The start record goes out beside the first deployment's listing. Here it is slow (1.5 s,
-    // long after that listing and the first intent could be done) and then refused: the first
-    // batch must have waited for it, so nothing is deleted and the run says why.
-    let b = fresh_bucket("journal-start-slow").await;
+/// Three deployments of 300 objects (two doomed at retain 1), and the bucket's keys.
+async fn three_deployments(hint: &str) -> (Bucket, Vec<String>) {
+    let b = fresh_bucket(hint).await;
     deploy(&b, &["s1", "s2", "s3"], 300).await;
     let before = all_keys(&b).await;
+    (b, before)
+}
+
+/// A proxy that holds each PUT whose path holds `path` for 1.5 s (long after the first
+/// listings and the first intent could be done), then refuses it.
+fn slow_then_refused(path: &str) -> Proxy {
     let mut p = Proxy::new(0);
-    p.delay_put = Some(("/start.json".into(), Duration::from_millis(1500)));
-    p.deny_put = Some(("/start.json".into(), 0));
-    assert_nothing_deleted(&b, p, &before).await;
+    p.delay_put = Some((path.into(), Duration::from_millis(1500)));
+    p.deny_put = Some((path.into(), 0));
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_batch_is_sent_before_the_start_record_is_written() {
+    // The start record goes out once the lease is held, beside the first intents. Here it is
+    // slow, then refused: the first batch must have waited for it, so nothing is deleted and
+    // the run says why.
+    let (b, before) = three_deployments("journal-start-slow").await;
+    assert_nothing_deleted(&b, slow_then_refused("/start.json"), &before).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
-    // The lease goes out beside the first listings. Here it is slow (1.5 s, long after those
-    // listings and the first batch could be done) and then refused: no batch, and no part of
-    // the run's journal, may have gone before it.
-    let b = fresh_bucket("lease-slow").await;
-    deploy(&b, &["s1", "s2", "s3"], 300).await;
-    let before = all_keys(&b).await;
-    let mut p = Proxy::new(0);
-    p.delay_put = Some(("/.s3-prune/lease".into(), Duration::from_millis(1500)));
-    p.deny_put = Some(("/.s3-prune/lease".into(), 0));
-    let (url, _proxy) = start(p).await;
+    // The lease goes out beside the first listings. Here it is slow, then refused: no batch,
+    // and no part of the run's journal, may have gone before it.
+    let (b, before) = three_deployments("lease-slow").await;
+    let (url, _proxy) = start(slow_then_refused("/.s3-prune/lease")).await;
     let out = apply_with_journal_refused(&b, &url);
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
@@ -432,10 +449,7 @@ async fn a_run_that_loses_its_lease_sends_no_new_batch() {
     until("the run's lease", || lease_taken(&b)).await;
     // Meanwhile the lease changed hands (as after an expiry someone else took it): the run's
     // next renewal finds it is no longer its own.
-    let other = br#"{"run":"someone-else","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1}"#;
-    b.put(&b.lease_key(), other.to_vec(), "application/json", &[])
-        .await
-        .unwrap();
+    put_foreign_lease(&b, "someone-else").await;
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
     assert!(
@@ -478,10 +492,7 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
     };
     let lease = b.take_lease(holder).await.unwrap();
     assert!(lease.conditional, "LocalStack honours If-None-Match");
-    let other = br#"{"run":"theirs","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1}"#;
-    b.put(&b.lease_key(), other.to_vec(), "application/json", &[])
-        .await
-        .unwrap();
+    put_foreign_lease(&b, "theirs").await;
     b.release_lease(&lease).await.unwrap();
     let (now, _) = b.read_lease().await.unwrap().expect("their lease stays");
     assert_eq!(now.run, "theirs");
