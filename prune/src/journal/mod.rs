@@ -1,0 +1,173 @@
+//! The run journal in the bucket, shared by every front end: `<prefix>.s3-prune/runs/<run>/`.
+//!
+//! A run writes, each part once and never again:
+//! 1. `start.json` before the first delete: who, from where, the policy, the plan's fingerprint
+//!    and the doomed set;
+//! 2. `intent-NNNNNN.json` before each DeleteObjects batch is sent: its keys (or
+//!    `intents-FFFFFF-LLLLLL.json` for batches whose intents were written together: see
+//!    [`crate::intents`]);
+//! 3. `answer-NNNNNN.json` once S3 answered it: the delete markers made and the failures;
+//! 4. `end.json` at the end: the run's record (finished, interrupted or failed), with the
+//!    answers of the batches whose own answer part was still being written (the end is
+//!    written beside them, not after them; a reader takes each batch's answer from either).
+//!
+//! So a run killed at any moment can be restored (its intents name every key it may have
+//! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
+//! the dashboard and `restore` read one truth whichever machine ran it.
+
+use crate::intents::{IntentBatch, IntentsPart};
+use audit::Record;
+use bucket::{BatchKey, BatchOutcome, JournalPlace, RunId};
+use retention::Doomed;
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+mod read;
+#[cfg(test)]
+mod tests;
+
+pub use read::{history, read_run, records, History, RunSummary, RunToRestore, Unreadable};
+
+/// `start.json`: the run's record as it began, and what it was to delete.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartPart {
+    pub record: Record,
+    pub doomed: Vec<Doomed>,
+}
+
+/// `intent-NNNNNN.json`: the keys of one batch, written before it is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IntentPart {
+    pub keys: Vec<BatchKey>,
+}
+
+/// `end.json`: the run's record (its fields at the top level, as before), and under
+/// `answers` those not yet on record when it was written.
+#[derive(Debug, Clone)]
+pub struct EndPart {
+    pub record: Record,
+    pub answers: Vec<EndAnswer>,
+}
+
+/// The `answers` of an `end.json` (a reader of the record alone skips them).
+#[derive(Serialize, Deserialize)]
+struct Carried {
+    #[serde(default)]
+    answers: Vec<EndAnswer>,
+}
+
+impl EndPart {
+    pub(super) fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut end = serde_json::to_value(&self.record)?;
+        if let (Some(fields), false) = (end.as_object_mut(), self.answers.is_empty()) {
+            fields.insert("answers".into(), serde_json::to_value(&self.answers)?);
+        }
+        serde_json::to_vec(&end)
+    }
+
+    pub(super) fn from_json(body: &[u8]) -> Result<EndPart, serde_json::Error> {
+        Ok(EndPart {
+            record: serde_json::from_slice(body)?,
+            answers: serde_json::from_slice::<Carried>(body)?.answers,
+        })
+    }
+}
+
+/// A batch's answer carried by the end record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndAnswer {
+    pub n: u64,
+    pub outcome: BatchOutcome,
+}
+
+fn answer_name(n: u64) -> String {
+    format!("answer-{n:06}.json")
+}
+
+/// A run being written. The first failed write is kept: the engine stops on it.
+pub struct RunJournal {
+    place: JournalPlace,
+    run: RunId,
+    error: Mutex<Option<String>>,
+}
+
+impl RunJournal {
+    pub fn new(place: JournalPlace, run: RunId) -> RunJournal {
+        RunJournal {
+            place,
+            run,
+            error: Mutex::new(None),
+        }
+    }
+
+    pub fn place(&self) -> &JournalPlace {
+        &self.place
+    }
+
+    /// The first write that failed, if any.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn write<T: Serialize>(&self, part: &str, value: &T) -> Result<(), String> {
+        let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        self.write_bytes(part, body).await
+    }
+
+    async fn write_bytes(&self, part: &str, body: Vec<u8>) -> Result<(), String> {
+        let result = self
+            .place
+            .write(&self.run, part, body)
+            .await
+            .map_err(|e| format!("journal {}{}/{part}: {e}", self.place.url(), self.run));
+        if let Err(e) = &result {
+            let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert_with(|| e.clone());
+        }
+        result
+    }
+
+    pub async fn start(&self, record: &Record, doomed: &[Doomed]) -> Result<(), String> {
+        let part = StartPart {
+            record: record.clone(),
+            doomed: doomed.to_vec(),
+        };
+        self.write("start.json", &part).await
+    }
+
+    /// The intents of one or more batches, in one part (see [`crate::intents`]).
+    pub(crate) async fn intents(&self, group: &[IntentBatch]) -> Result<(), String> {
+        let name = crate::intents::part_name(group);
+        match group {
+            [one] => {
+                let part = IntentPart {
+                    keys: one.keys.clone(),
+                };
+                self.write(&name, &part).await
+            }
+            _ => {
+                let part = IntentsPart {
+                    batches: group.to_vec(),
+                };
+                self.write(&name, &part).await
+            }
+        }
+    }
+
+    pub async fn answer(&self, n: u64, outcome: &BatchOutcome) -> Result<(), String> {
+        self.write(&answer_name(n), outcome).await
+    }
+
+    /// The end record, without its markers (they are in the answers), and the answers that
+    /// may not be on record yet (`unanswered`).
+    pub async fn end(&self, record: &Record, unanswered: Vec<EndAnswer>) -> Result<(), String> {
+        let mut record = record.clone();
+        record.markers.clear();
+        let end = EndPart {
+            record,
+            answers: unanswered,
+        };
+        let body = end.to_json().map_err(|e| e.to_string())?;
+        self.write_bytes("end.json", body).await
+    }
+}
