@@ -412,9 +412,10 @@ impl Bucket {
     ///
     /// A pipeline: deployments are listed afresh, `concurrency` at a time, and their keys flow
     /// into DeleteObjects batches shared across deployments (`batch_size`: 100 to 1,000 keys,
-    /// `concurrency` batches in flight). A batch goes out when it is full, or at once when
-    /// nothing else is in flight, so small deployments cost a fraction of a request each and
-    /// the endpoint is never idle.
+    /// `concurrency` batches in flight). A batch goes out when it is full, at once when
+    /// nothing else is in flight, or once every deployment is listed (the last one beside the
+    /// batches in flight, not after them), so small deployments cost a fraction of a request
+    /// each and the endpoint is never idle.
     pub async fn delete_deployments(
         &self,
         doomed: &[Doomed],
@@ -469,8 +470,9 @@ impl Bucket {
                     if let Some(full) = ready.pop_front() {
                         sent_n += 1;
                         in_flight.push(send(full, sent_n));
-                    } else if in_flight.is_empty() && !batch.is_empty() {
-                        // Idle: a partial batch goes now rather than wait to fill up.
+                    } else if !batch.is_empty() && (in_flight.is_empty() || listing_done) {
+                        // Idle, or nothing more to fill it with: a partial batch goes now
+                        // (the last one beside the batches still in flight, not after them).
                         sent_n += 1;
                         in_flight.push(send(std::mem::take(&mut batch), sent_n));
                     } else {
