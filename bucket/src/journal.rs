@@ -53,7 +53,7 @@ impl std::fmt::Display for RunId {
     }
 }
 
-/// A part's name within a run (`start.json`, `intent-000001.json`, …).
+/// A part's name within a run (`start.json`, `intents-000001-000001.json`, …).
 pub type RunPart = String;
 
 /// Where to keep the run journal instead of beside the deployments: `s3://BUCKET/PATH/`, e.g.

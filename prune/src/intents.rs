@@ -6,19 +6,25 @@
 //! deleting (bench/results-issue22.md), and one slow part (a big one, a store under load) does
 //! not hold up the batches behind it alone.
 //!
-//! Part names: `intent-NNNNNN.json` holds one batch (`{"keys": [...]}`, the first format, still
-//! read); `intents-FFFFFF-LLLLLL.json` several (`{"batches": [{"n": …, "keys": [...]}]}`), the
-//! first and last batch number in its name so a reader skips it when all of those were answered.
+//! Part names: `intents-FFFFFF-LLLLLL.json`, the first and last batch number in the name so a
+//! reader skips a part when all of those were answered. Its body holds each batch's keys per
+//! deployment, written once with the folder they share and then only what follows it:
+//! `{"batches": [{"n": 3, "deployments": [{"deployment": "d1", "under": "d1/", "keys":
+//! ["index.html", "css/a.css"]}]}]}` (`versions` beside `keys` when the keys have version ids).
+//! That is a quarter of the bytes of one object per key (`{"deployment": …, "key": …}`), which
+//! parts written before 2026-12-05 hold (`keys` in a batch, or `intent-NNNNNN.json` with
+//! `{"keys": [...]}` for one batch); both are still read.
 
 use crate::journal::RunJournal;
 use bucket::BatchKey;
+use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
-/// One batch's keys in an intent part.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One batch's keys, as the engine hands them over and a reader gets them back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntentBatch {
     pub n: u64,
     pub keys: Vec<BatchKey>,
@@ -27,18 +33,126 @@ pub struct IntentBatch {
 /// `intents-FFFFFF-LLLLLL.json`: the keys of several batches, written before any of them is sent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntentsPart {
-    pub batches: Vec<IntentBatch>,
+    pub batches: Vec<StoredBatch>,
+}
+
+/// `intent-NNNNNN.json` (parts written before 2026-12-05): one batch's keys, one object each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IntentPart {
+    pub keys: Vec<BatchKey>,
+}
+
+/// One batch in an intent part: its keys per deployment (`keys`, one object per key, in parts
+/// written before 2026-12-05).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredBatch {
+    pub n: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<DeploymentKeys>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<BatchKey>,
+}
+
+/// One deployment's keys in a batch: each key is `under` followed by one of `keys`; with
+/// `versions`, the version id of each key in turn (`null` for none).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeploymentKeys {
+    pub deployment: DeploymentId,
+    pub under: String,
+    pub keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<Option<String>>,
+}
+
+impl StoredBatch {
+    /// A batch as it is written: its keys grouped by deployment (in the order each first
+    /// appears), each group's shared folder written once.
+    pub fn of(batch: &IntentBatch) -> StoredBatch {
+        let mut groups: Vec<(&DeploymentId, Vec<&BatchKey>)> = Vec::new();
+        for k in &batch.keys {
+            match groups.iter_mut().find(|(d, _)| **d == k.deployment) {
+                Some((_, keys)) => keys.push(k),
+                None => groups.push((&k.deployment, vec![k])),
+            }
+        }
+        let deployments = groups
+            .into_iter()
+            .map(|(deployment, keys)| {
+                let under = shared_folder(keys.iter().map(|k| k.key.as_str()));
+                let versioned = keys.iter().any(|k| k.version_id.is_some());
+                DeploymentKeys {
+                    deployment: deployment.clone(),
+                    keys: keys
+                        .iter()
+                        .map(|k| k.key[under.len()..].to_string())
+                        .collect(),
+                    versions: if versioned {
+                        keys.iter().map(|k| k.version_id.clone()).collect()
+                    } else {
+                        Vec::new()
+                    },
+                    under,
+                }
+            })
+            .collect();
+        StoredBatch {
+            n: batch.n,
+            deployments,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The batch's keys, from either form; a group whose `versions` do not match its keys
+    /// is damaged.
+    pub fn into_batch(self) -> Result<IntentBatch, String> {
+        let mut keys = self.keys;
+        for d in self.deployments {
+            if !d.versions.is_empty() && d.versions.len() != d.keys.len() {
+                return Err(format!(
+                    "batch {}: {} keys of {} but {} version ids",
+                    self.n,
+                    d.keys.len(),
+                    d.deployment,
+                    d.versions.len()
+                ));
+            }
+            let mut versions = d.versions.into_iter();
+            for rest in d.keys {
+                keys.push(BatchKey {
+                    deployment: d.deployment.clone(),
+                    key: format!("{}{rest}", d.under),
+                    version_id: versions.next().flatten(),
+                });
+            }
+        }
+        Ok(IntentBatch { n: self.n, keys })
+    }
+}
+
+/// The longest folder (up to and including a `/`) every key starts with; empty if none.
+fn shared_folder<'k>(mut keys: impl Iterator<Item = &'k str>) -> String {
+    let Some(first) = keys.next() else {
+        return String::new();
+    };
+    let mut len = first.rfind('/').map_or(0, |i| i + 1);
+    for k in keys {
+        let common = first.as_bytes()[..len]
+            .iter()
+            .zip(k.as_bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        if common < len {
+            len = first[..common].rfind('/').map_or(0, |i| i + 1);
+        }
+    }
+    first[..len].to_string()
 }
 
 /// The part a group of batches is written to.
 pub(crate) fn part_name(group: &[IntentBatch]) -> String {
     let first = group.iter().map(|b| b.n).min().unwrap_or(0);
     let last = group.iter().map(|b| b.n).max().unwrap_or(0);
-    if group.len() == 1 {
-        format!("intent-{first:06}.json")
-    } else {
-        format!("intents-{first:06}-{last:06}.json")
-    }
+    format!("intents-{first:06}-{last:06}.json")
 }
 
 /// The batch numbers an intent part's name says it may hold (first to last), or `None` for a
@@ -61,15 +175,18 @@ pub(crate) fn may_hold_unanswered(part: &str, answered: &BTreeSet<u64>) -> bool 
     numbers_in(part).is_some_and(|mut range| range.any(|n| !answered.contains(&n)))
 }
 
-/// The batches an intent part holds, in either format.
+/// The batches an intent part holds, in any of its forms.
 pub(crate) fn batches_of(part: &str, body: &[u8]) -> Result<Vec<IntentBatch>, String> {
     let range = numbers_in(part).ok_or_else(|| format!("{part} is not an intent part"))?;
     if part.starts_with("intents-") {
         let p: IntentsPart = serde_json::from_slice(body).map_err(|e| format!("{part}: {e}"))?;
-        return Ok(p.batches);
+        return p
+            .batches
+            .into_iter()
+            .map(|b| b.into_batch().map_err(|e| format!("{part}: {e}")))
+            .collect();
     }
-    let p: crate::journal::IntentPart =
-        serde_json::from_slice(body).map_err(|e| format!("{part}: {e}"))?;
+    let p: IntentPart = serde_json::from_slice(body).map_err(|e| format!("{part}: {e}"))?;
     Ok(vec![IntentBatch {
         n: *range.start(),
         keys: p.keys,
@@ -147,25 +264,37 @@ async fn drain(journal: Arc<RunJournal>, queue: Arc<Mutex<Queue>>) {
 mod tests {
     use super::*;
 
-    fn batch(n: u64) -> IntentBatch {
-        IntentBatch {
-            n,
-            keys: vec![BatchKey {
-                deployment: retention::DeploymentId::new(format!("d{n}")).unwrap(),
-                key: format!("d{n}/index.html"),
-                version_id: None,
-            }],
+    fn key(deployment: &str, key: &str, version_id: Option<&str>) -> BatchKey {
+        BatchKey {
+            deployment: DeploymentId::new(deployment).unwrap(),
+            key: key.into(),
+            version_id: version_id.map(String::from),
         }
     }
 
+    fn batch(n: u64) -> IntentBatch {
+        IntentBatch {
+            n,
+            keys: vec![key(&format!("d{n}"), &format!("d{n}/index.html"), None)],
+        }
+    }
+
+    fn written(group: &[IntentBatch]) -> Vec<u8> {
+        serde_json::to_vec(&IntentsPart {
+            batches: group.iter().map(StoredBatch::of).collect(),
+        })
+        .unwrap()
+    }
+
     #[test]
-    fn one_batch_keeps_the_first_format_and_a_group_names_its_range() {
-        assert_eq!(part_name(&[batch(7)]), "intent-000007.json");
+    fn a_part_names_the_range_of_batches_it_holds() {
+        assert_eq!(part_name(&[batch(7)]), "intents-000007-000007.json");
         assert_eq!(
             part_name(&[batch(3), batch(2), batch(5)]),
             "intents-000002-000005.json"
         );
         assert_eq!(numbers_in("intent-000007.json"), Some(7..=7));
+        assert_eq!(numbers_in("intents-000007-000007.json"), Some(7..=7));
         assert_eq!(numbers_in("intents-000002-000005.json"), Some(2..=5));
         assert_eq!(numbers_in("answer-000002.json"), None);
         assert_eq!(numbers_in("intents-2.json"), None);
@@ -185,8 +314,46 @@ mod tests {
     }
 
     #[test]
-    fn both_formats_read_back_as_batches() {
-        let one = serde_json::to_vec(&crate::journal::IntentPart {
+    fn every_key_and_version_reads_back_as_it_was_written() {
+        // Two deployments interleaved in one batch, keys at several depths, one key outside
+        // any folder, and version ids on some keys only.
+        let mixed = IntentBatch {
+            n: 9,
+            keys: vec![
+                key("d1", "site/d1/index.html", Some("v1")),
+                key("d2", "site/d2/a/b.css", None),
+                key("d1", "site/d1/css/x.css", None),
+                key("d2", "site/d2/a/c/d.js", None),
+                key("d3", "top", None),
+                key("d1", "site/d1/index.html", Some("v0")),
+            ],
+        };
+        let body = written(&[mixed.clone(), batch(10)]);
+        let back = batches_of("intents-000009-000010.json", &body).unwrap();
+        assert_eq!(back[1], batch(10));
+        // Grouped by deployment, in the order each first appears; nothing lost or changed.
+        let mut want = mixed.keys.clone();
+        want.sort_by_key(|k| {
+            ["d1", "d2", "d3"]
+                .iter()
+                .position(|d| *d == k.deployment.as_str())
+        });
+        assert_eq!(back[0].keys, want);
+        // Each folder written once: the part is smaller than one object per key.
+        let stored: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let d2 = &stored["batches"][0]["deployments"][1];
+        assert_eq!(d2["under"], "site/d2/a/");
+        assert_eq!(d2["keys"], serde_json::json!(["b.css", "c/d.js"]));
+        assert!(d2.get("versions").is_none(), "{d2}");
+        assert_eq!(
+            stored["batches"][0]["deployments"][0]["versions"],
+            serde_json::json!(["v1", null, "v0"])
+        );
+    }
+
+    #[test]
+    fn parts_written_before_the_compact_form_are_still_read() {
+        let one = serde_json::to_vec(&IntentPart {
             keys: batch(4).keys,
         })
         .unwrap();
@@ -194,14 +361,23 @@ mod tests {
             batches_of("intent-000004.json", &one).unwrap(),
             vec![batch(4)]
         );
-        let many = serde_json::to_vec(&IntentsPart {
-            batches: vec![batch(2), batch(3)],
-        })
-        .unwrap();
+        let many = serde_json::json!({"batches": [
+            {"n": 2, "keys": [{"deployment": "d2", "key": "d2/index.html"}]},
+            {"n": 3, "keys": [{"deployment": "d3", "key": "d3/index.html"}]},
+        ]});
         assert_eq!(
-            batches_of("intents-000002-000003.json", &many).unwrap(),
+            batches_of("intents-000002-000003.json", many.to_string().as_bytes()).unwrap(),
             vec![batch(2), batch(3)]
         );
+    }
+
+    #[test]
+    fn a_damaged_part_is_an_error_not_fewer_keys() {
         assert!(batches_of("intents-000002-000003.json", b"{}").is_err());
+        let short = serde_json::json!({"batches": [{"n": 2, "deployments": [
+            {"deployment": "d2", "under": "d2/", "keys": ["a", "b"], "versions": ["v1"]},
+        ]}]});
+        let e = batches_of("intents-000002-000002.json", short.to_string().as_bytes());
+        assert!(e.unwrap_err().contains("2 keys of d2 but 1 version ids"));
     }
 }

@@ -3,9 +3,8 @@
 //! A run writes, each part once and never again:
 //! 1. `start.json` before the first delete: who, from where, the policy, the plan's fingerprint
 //!    and the doomed set;
-//! 2. `intent-NNNNNN.json` before each DeleteObjects batch is sent: its keys (or
-//!    `intents-FFFFFF-LLLLLL.json` for batches whose intents were written together: see
-//!    [`crate::intents`]);
+//! 2. `intents-FFFFFF-LLLLLL.json` before each DeleteObjects batch is sent: its keys, with
+//!    those of the batches whose intents were written together (see [`crate::intents`]);
 //! 3. `answer-NNNNNN.json` once S3 answered it: the delete markers made and the failures;
 //! 4. `end.json` at the end: the run's record (finished, interrupted or failed), with the
 //!    answers of the batches whose own answer part was still being written (the end is
@@ -15,9 +14,9 @@
 //! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
 //! the dashboard and `restore` read one truth whichever machine ran it.
 
-use crate::intents::{IntentBatch, IntentsPart};
+use crate::intents::{IntentBatch, IntentsPart, StoredBatch};
 use audit::Record;
-use bucket::{BatchKey, BatchOutcome, JournalPlace, RunId};
+use bucket::{BatchOutcome, JournalPlace, RunId};
 use retention::Doomed;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -33,12 +32,6 @@ pub use read::{history, read_run, records, History, RunSummary, RunToRestore, Un
 pub struct StartPart {
     pub record: Record,
     pub doomed: Vec<Doomed>,
-}
-
-/// `intent-NNNNNN.json`: the keys of one batch, written before it is sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IntentPart {
-    pub keys: Vec<BatchKey>,
 }
 
 /// `end.json`: the run's record (its fields at the top level, as before), and under
@@ -137,21 +130,10 @@ impl RunJournal {
 
     /// The intents of one or more batches, in one part (see [`crate::intents`]).
     pub(crate) async fn intents(&self, group: &[IntentBatch]) -> Result<(), String> {
-        let name = crate::intents::part_name(group);
-        match group {
-            [one] => {
-                let part = IntentPart {
-                    keys: one.keys.clone(),
-                };
-                self.write(&name, &part).await
-            }
-            _ => {
-                let part = IntentsPart {
-                    batches: group.to_vec(),
-                };
-                self.write(&name, &part).await
-            }
-        }
+        let part = IntentsPart {
+            batches: group.iter().map(StoredBatch::of).collect(),
+        };
+        self.write(&crate::intents::part_name(group), &part).await
     }
 
     pub async fn answer(&self, n: u64, outcome: &BatchOutcome) -> Result<(), String> {
