@@ -16,10 +16,11 @@
 //! `{"keys": [...]}` for one batch); both are still read.
 
 use crate::journal::RunJournal;
+use crate::lease::Leased;
 use bucket::BatchKey;
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -205,22 +206,51 @@ struct Queue {
     writers: usize,
 }
 
-/// Writes intents for a run, grouping those that arrive while a write is under way.
+/// Writes intents for a run, grouping those that arrive while a write is under way; none
+/// before the bucket's lease is held.
 pub(crate) struct Intents {
     journal: Arc<RunJournal>,
+    leased: Leased,
     queue: Arc<Mutex<Queue>>,
+    /// Batches whose intents went ahead of their turn ([`Intents::ahead`]), by number.
+    ahead: Mutex<HashMap<u64, oneshot::Receiver<Result<(), String>>>>,
 }
 
 impl Intents {
-    pub(crate) fn new(journal: Arc<RunJournal>) -> Intents {
+    pub(crate) fn new(journal: Arc<RunJournal>, leased: Leased) -> Intents {
         Intents {
             journal,
+            leased,
             queue: Arc::default(),
+            ahead: Mutex::default(),
         }
     }
 
-    /// Resolves once batch `n`'s keys are on record (alone or with others), or says why not.
+    /// Starts writing batch `n`'s intent now, ahead of its turn to be sent.
+    pub(crate) fn ahead(&self, n: u64, keys: &[BatchKey]) {
+        let written = self.enqueue(n, keys);
+        let mut ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        ahead.insert(n, written);
+    }
+
+    /// Resolves once batch `n`'s keys are on record (alone or with others, written ahead or
+    /// now), or says why not.
     pub(crate) async fn record(&self, n: u64, keys: &[BatchKey]) -> Result<(), String> {
+        let went_ahead = {
+            let mut ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+            ahead.remove(&n)
+        };
+        let written = match went_ahead {
+            Some(written) => written,
+            None => self.enqueue(n, keys),
+        };
+        written
+            .await
+            .unwrap_or_else(|_| Err("the intent writer stopped".into()))
+    }
+
+    /// Queues batch `n`'s intent, starting a writer if fewer than [`WRITERS`] are at work.
+    fn enqueue(&self, n: u64, keys: &[BatchKey]) -> oneshot::Receiver<Result<(), String>> {
         let (tx, rx) = oneshot::channel();
         let batch = IntentBatch {
             n,
@@ -234,15 +264,21 @@ impl Intents {
             free
         };
         if lead {
-            tokio::spawn(drain(self.journal.clone(), self.queue.clone()));
+            let (journal, queue) = (self.journal.clone(), self.queue.clone());
+            tokio::spawn(drain(journal, self.leased.clone(), queue));
         }
-        rx.await
-            .unwrap_or_else(|_| Err("the intent writer stopped".into()))
+        rx
     }
 }
 
-/// One writer: writes every waiting group in turn until none waits.
-async fn drain(journal: Arc<RunJournal>, queue: Arc<Mutex<Queue>>) {
+/// One writer: once the lease is held, writes every waiting group in turn until none waits
+/// (refused, it answers each with the refusal and writes nothing).
+async fn drain(journal: Arc<RunJournal>, leased: Leased, queue: Arc<Mutex<Queue>>) {
+    let refused = leased
+        .wait()
+        .await
+        .err()
+        .map(|e| format!("the bucket's lease was not taken: {e}"));
     loop {
         let group = {
             let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -253,7 +289,10 @@ async fn drain(journal: Arc<RunJournal>, queue: Arc<Mutex<Queue>>) {
             std::mem::take(&mut q.waiting)
         };
         let (batches, answers): (Vec<IntentBatch>, Vec<_>) = group.into_iter().unzip();
-        let written = journal.intents(&batches).await;
+        let written = match &refused {
+            Some(e) => Err(e.clone()),
+            None => journal.intents(&batches).await,
+        };
         for tx in answers {
             let _ = tx.send(written.clone());
         }

@@ -113,7 +113,8 @@ struct Answering {
 }
 
 /// The engine's watch over one run. A batch's intent is written once the lease is held,
-/// beside the start record; the batch is sent once both are on record. Its answer is written
+/// beside the start record, and as soon as the batch is full (ahead of its turn to be sent,
+/// so it is on record by then); the batch is sent once both are on record. Its answer is written
 /// beside the next batches (off their path); a failed write stops the run at the next batch's
 /// intent. The answers still being written when the deleting ends go into the end record too
 /// ([`Watcher::unanswered`]), so the end need not wait for them.
@@ -135,9 +136,9 @@ impl Watcher {
     ) -> Watcher {
         Watcher {
             guard,
+            intents: Intents::new(journal.clone(), leased.clone()),
             leased,
             started,
-            intents: Intents::new(journal.clone()),
             journal,
             answers: std::sync::Mutex::new(Vec::new()),
         }
@@ -163,6 +164,10 @@ impl Watcher {
 impl Watch for Watcher {
     fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>> {
         Box::pin(self.guard.hold(id))
+    }
+    fn ahead(&self, n: u64, keys: &[BatchKey]) {
+        // Written once the lease is held (the writer waits for it), off the batches' path.
+        self.intents.ahead(n, keys);
     }
     fn before_batch<'a>(
         &'a self,

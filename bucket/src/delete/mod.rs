@@ -3,7 +3,8 @@
 //! deleted whole or not at all: if its fresh listing differs from what the plan saw of it (a key
 //! newer than the plan, more objects than it counted), none of it is sent (`listing`).
 //! Memory stays bounded however big a deployment is: keys flow from listing to batches page by
-//! page (`listing`), and a full batch waits for one of the `concurrency` request slots.
+//! page (`listing`), and at most `concurrency` full batches wait for one of the `concurrency`
+//! request slots (told to the watch as they fill, so their intents are on record by their turn).
 
 mod batch;
 mod listing;
@@ -216,6 +217,25 @@ impl Progress {
 /// One key to delete, tagged with the deployment (index into the caller's list) it belongs to.
 type Tagged = (usize, Key);
 
+/// A batch numbered and told to the watch ([`Watch::ahead`]), waiting for a request slot.
+struct Queued {
+    n: u64,
+    batch: Vec<Tagged>,
+    keys: Vec<BatchKey>,
+}
+
+/// A batch's keys with the deployment each belongs to, as the watch is told them.
+fn keys_of(batch: &[Tagged], doomed: &[Doomed]) -> Vec<BatchKey> {
+    batch
+        .iter()
+        .map(|(i, (key, version_id))| BatchKey {
+            deployment: doomed[*i].id.clone(),
+            key: key.clone(),
+            version_id: version_id.clone(),
+        })
+        .collect()
+}
+
 /// Per-deployment bookkeeping while its keys are in flight.
 #[derive(Default)]
 struct Tally {
@@ -350,19 +370,11 @@ impl Bucket {
         &self,
         batch: &[Tagged],
         n: u64,
-        doomed: &[Doomed],
+        keys: Vec<BatchKey>,
         how: Deletion,
         watch: &dyn Watch,
         progress: &Progress,
     ) -> BatchAnswer {
-        let keys: Vec<BatchKey> = batch
-            .iter()
-            .map(|(i, (key, version_id))| BatchKey {
-                deployment: doomed[*i].id.clone(),
-                key: key.clone(),
-                version_id: version_id.clone(),
-            })
-            .collect();
         if let Err(e) = watch.before_batch(n, &keys).await {
             tracing::error!(batch = n, error = %e, "the batch's intent could not be recorded: not sent, stopping");
             progress.request_stop();
@@ -449,45 +461,63 @@ impl Bucket {
             let mut rx = rx;
             let mut stopping = false;
             let mut in_flight = FuturesUnordered::new();
-            // Full batches waiting for a slot, and the one being filled.
+            // Full batches as the listing fills them (numbered into `queued` at once), those
+            // waiting for a slot (at most `concurrency`: their intents are written meanwhile,
+            // off the path of the batches in flight), and the one being filled.
             let mut ready: VecDeque<Vec<Tagged>> = VecDeque::new();
+            let mut queued: VecDeque<Queued> = VecDeque::new();
             let mut batch: Vec<Tagged> = Vec::new();
             let mut listing_done = false;
             let mut sent_n = 0u64;
             let stopper = &*progress;
-            let send = |batch: Vec<Tagged>, n: u64| async move {
+            let send = |q: Queued| async move {
                 let answer = self
-                    .send_watched(&batch, n, doomed, how, watch, stopper)
+                    .send_watched(&q.batch, q.n, q.keys, how, watch, stopper)
                     .await;
-                (batch, answer)
+                (q.batch, answer)
             };
             loop {
                 if stopping && in_flight.is_empty() {
                     break; // what was never sent stays, and the report says so
                 }
                 // Never more than `concurrency` DeleteObjects at once, however big a deployment.
+                for full in ready.drain(..) {
+                    sent_n += 1;
+                    let keys = keys_of(&full, doomed);
+                    watch.ahead(sent_n, &keys);
+                    queued.push_back(Queued {
+                        n: sent_n,
+                        batch: full,
+                        keys,
+                    });
+                }
                 while !stopping && in_flight.len() < concurrency {
-                    if let Some(full) = ready.pop_front() {
-                        sent_n += 1;
-                        in_flight.push(send(full, sent_n));
+                    if let Some(q) = queued.pop_front() {
+                        in_flight.push(send(q));
                     } else if !batch.is_empty() && (in_flight.is_empty() || listing_done) {
                         // Idle, or nothing more to fill it with: a partial batch goes now
                         // (the last one beside the batches still in flight, not after them).
                         sent_n += 1;
-                        in_flight.push(send(std::mem::take(&mut batch), sent_n));
+                        let batch = std::mem::take(&mut batch);
+                        let keys = keys_of(&batch, doomed);
+                        in_flight.push(send(Queued {
+                            n: sent_n,
+                            batch,
+                            keys,
+                        }));
                     } else {
                         break;
                     }
                 }
                 if in_flight.is_empty() && listing_done {
-                    break; // and so ready and batch are empty too
+                    break; // and so queued and batch are empty too
                 }
                 tokio::select! {
                     () = progress.stopped(), if !stopping => {
                         tracing::warn!(in_flight = in_flight.len(), "stop requested: no new batches");
                         stopping = true;
                     }
-                    listing = rx.recv(), if !stopping && !listing_done && ready.is_empty() => {
+                    listing = rx.recv(), if !stopping && !listing_done && queued.len() < concurrency => {
                         let Some(listed) = listing else {
                             listing_done = true;
                             continue;

@@ -33,7 +33,11 @@ pub trait Watch: Send + Sync {
     /// Beside deployment `id`'s first listing page, before any of its keys is sent:
     /// `Some(reason)` leaves it untouched (it was pinned or went live since the plan).
     fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>>;
-    /// Batch `n` (numbered from 1) is about to be sent.
+    /// Batch `n` (numbered from 1) is full and waits for its turn: the watch may start
+    /// recording its keys now. It may never be sent (the run stops first); `before_batch`
+    /// still comes before it is.
+    fn ahead(&self, _n: u64, _keys: &[BatchKey]) {}
+    /// Batch `n` is about to be sent.
     fn before_batch<'a>(
         &'a self,
         n: u64,
