@@ -65,6 +65,10 @@ impl std::fmt::Display for LeaseHolder {
     }
 }
 
+/// The lease as read back ahead of its release ([`Bucket::read_lease_ahead`]).
+#[derive(Debug)]
+pub struct LeaseReading(Result<Option<(LeaseHolder, Option<String>)>, LeaseError>);
+
 /// A lease this process holds. Renew it before `expires`; release it at the end.
 #[derive(Debug)]
 pub struct Lease {
@@ -271,11 +275,36 @@ impl Bucket {
         }
     }
 
-    /// Removes the lease if it is still this run's, never another run's: read back first; or,
-    /// while nobody else can hold it yet ([`Lease::probed`]), removed with `If-Match` on its
-    /// ETag beside that read (one round trip fewer at a run's end where the server honours it).
-    pub async fn release_lease(&self, lease: &Lease) -> Result<(), LeaseError> {
+    /// The lease read back ahead of its release, while a run's last batches are in flight
+    /// (see [`Bucket::release_lease`]).
+    pub async fn read_lease_ahead(&self) -> LeaseReading {
+        LeaseReading(self.read_lease().await)
+    }
+
+    /// Removes the lease if it is still this run's, never another run's: read back first (or,
+    /// on a server that ignores conditional writes, `ahead`: read while the run's last batches
+    /// were in flight, if no renewal failed since);
+    /// or, while nobody else can hold it yet ([`Lease::probed`]), removed with `If-Match` on
+    /// its ETag beside that read (one round trip fewer at a run's end where the server honours
+    /// it).
+    pub async fn release_lease(
+        &self,
+        lease: &Lease,
+        ahead: Option<LeaseReading>,
+    ) -> Result<(), LeaseError> {
         let etag = lease.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // The reading ahead stands in for one now only where the server ignores conditional
+        // writes (the lease cannot hold there anyway, and was said to be so) and no renewal
+        // failed since: where it honours them, the lease is read now, as ever.
+        let ahead = ahead.filter(|_| {
+            !lease.honoured.load(Ordering::SeqCst) && !lease.doubted.load(Ordering::SeqCst)
+        });
+        let read_back = async {
+            match ahead {
+                Some(LeaseReading(read)) => read,
+                None => self.read_lease().await,
+            }
+        };
         let read = match (lease.surely_ours(), etag) {
             (true, Some(etag)) => {
                 // The conditional removal and the read go out together: where the server
@@ -288,7 +317,7 @@ impl Bucket {
                     .key(&lease.key)
                     .if_match(etag)
                     .send();
-                let (removed, read) = futures::join!(removal, self.read_lease());
+                let (removed, read) = futures::join!(removal, read_back);
                 match removed {
                     Ok(_) => return Ok(()),
                     // Its ETag changed: another run's now, whatever the read saw before.
@@ -299,7 +328,7 @@ impl Bucket {
                     }
                 }
             }
-            _ => self.read_lease().await,
+            _ => read_back.await,
         };
         let ours = lease.holder().run;
         match read? {

@@ -10,7 +10,7 @@ use crate::lease::{keep_lease, probe, release, Leased};
 use crate::watch::{Guard, Started, Watcher};
 use crate::{Checked, Planned};
 use audit::{AuditLog, Record, Status};
-use bucket::{Bucket, DeleteReport, Deletion, JournalPlace, Progress, RunId};
+use bucket::{Bucket, DeleteReport, Deletion, JournalPlace, LeaseReading, Progress, RunId};
 use chrono::{DateTime, Utc};
 use retention::Doomed;
 use retention::Versioning;
@@ -128,7 +128,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
             Ok(_) => std::future::pending().await,
         }
     };
-    let deleted = tokio::select! {
+    let mut deleted = tokio::select! {
         // The refusal first: the batches waiting for the lease are not woken to fail one by one.
         biased;
         refused = refused => return Err(refused),
@@ -138,6 +138,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     // Nothing is deleted any more. The end record is written beside the last answers (it
     // carries those not yet on record) and the lease's release.
     let (unanswered, writing) = deleted.watcher.unanswered();
+    let lease_read = std::mem::replace(&mut deleted.lease_read, LeaseRead::none());
     let ended = async {
         // Every batch and every lifecycle handover waited for the start record: if it could
         // not be written, nothing was sent.
@@ -150,7 +151,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     // lease) is done, so the probe cannot put the lease back after its removal.
     let released = async {
         let _ = started.wait().await;
-        release(&bucket, &lease).await
+        release(&bucket, &lease, lease_read.taken().await).await
     };
     let (ended, (), _) = futures::join!(ended, released, answers);
     let journal_error = ended?;
@@ -205,6 +206,38 @@ struct Deleted {
     lost: Option<String>,
     /// What watched the batches: its last answers may still be being written.
     watcher: Watcher,
+    /// The lease as read back once the last batch was sent (none if it was not yet).
+    lease_read: LeaseRead,
+}
+
+/// The lease read back beside the run's last batches, so its release at the end is one
+/// round trip where the server cannot remove it conditionally (a read and then a removal).
+struct LeaseRead(Option<tokio::task::JoinHandle<LeaseReading>>);
+
+impl LeaseRead {
+    fn start(bucket: &Bucket, leased: &Leased, progress: Arc<Progress>) -> LeaseRead {
+        let (bucket, leased) = (bucket.clone(), leased.clone());
+        LeaseRead(Some(tokio::spawn(async move {
+            let _ = leased.wait().await;
+            progress.all_sent().await;
+            bucket.read_lease_ahead().await
+        })))
+    }
+
+    /// No reading: the lease is read at its release.
+    fn none() -> LeaseRead {
+        LeaseRead(None)
+    }
+
+    /// The reading, if it is done by now (else it is read again at the release).
+    async fn taken(self) -> Option<LeaseReading> {
+        let task = self.0?;
+        if !task.is_finished() {
+            task.abort();
+            return None;
+        }
+        task.await.ok()
+    }
 }
 
 /// The deleting itself, under the lease (renewed beside it): big deployments handed to
@@ -243,6 +276,7 @@ async fn delete(
         },
     };
     let doomed = std::mem::take(&mut handover.by_requests);
+    let lease_read = LeaseRead::start(bucket, leased, ctx.progress.clone());
     let watcher = Watcher::new(guard, journal.clone(), leased.clone(), started.clone());
     let report = bucket
         .delete_deployments_watched(
@@ -261,6 +295,7 @@ async fn delete(
         handover,
         lost,
         watcher,
+        lease_read,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::error::{ApplyError, JournalError};
 use audit::Record;
-use bucket::{Bucket, Lease, LeaseError, LeaseHolder, Progress};
+use bucket::{Bucket, Lease, LeaseError, LeaseHolder, LeaseReading, Progress};
 use chrono::Utc;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub(crate) async fn take_lease(
     let lease = bucket.take_lease(holder).await?;
     if !lease.conditional {
         if require {
-            release(bucket, &lease).await;
+            release(bucket, &lease, None).await;
             return Err(ApplyError::NoConditionalWrites {
                 endpoint: bucket.endpoint().to_string(),
             });
@@ -131,8 +131,10 @@ fn stop(progress: &Progress, lost: &std::sync::Mutex<Option<String>>, why: Strin
     progress.request_stop();
 }
 
-pub(crate) async fn release(bucket: &Bucket, lease: &Lease) {
-    if let Err(e) = bucket.release_lease(lease).await {
+/// Removes the lease if it is still this run's (`ahead`: as read while the last batches were
+/// in flight, see [`bucket::Bucket::release_lease`]).
+pub(crate) async fn release(bucket: &Bucket, lease: &Lease, ahead: Option<LeaseReading>) {
+    if let Err(e) = bucket.release_lease(lease, ahead).await {
         tracing::warn!(error = %e, key = lease.key(), "the lease could not be removed: it expires by itself");
     }
 }

@@ -257,7 +257,7 @@ pub async fn restore(
     record.id = match begun {
         Ok(id) => id,
         Err(e) => {
-            crate::lease::release(bucket, &lease).await;
+            crate::lease::release(bucket, &lease, None).await;
             return Err(RestoreRefusal::Journal(e));
         }
     };
@@ -267,7 +267,7 @@ pub async fn restore(
         Ok(()) => ctx.journal.finish(&record).err(),
         Err(e) => Some(e),
     };
-    crate::lease::release(bucket, &lease).await;
+    crate::lease::release(bucket, &lease, None).await;
     ctx.notifier.send(&record).await;
     Ok(Restored {
         record,

@@ -187,6 +187,7 @@ pub struct Progress {
     pub objects_done: AtomicU64,
     pub objects_failed: AtomicU64,
     stop: tokio::sync::watch::Sender<bool>,
+    all_sent: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Progress {
@@ -196,6 +197,7 @@ impl Default for Progress {
             objects_done: AtomicU64::new(0),
             objects_failed: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
+            all_sent: tokio::sync::watch::Sender::new(false),
         }
     }
 }
@@ -210,6 +212,12 @@ impl Progress {
     /// Resolves once a stop is requested (at once if it already was).
     pub async fn stopped(&self) {
         let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+    /// Resolves once the deletion will send no more batches (every one is sent, or it is
+    /// stopping): what is left is the answers of those in flight.
+    pub async fn all_sent(&self) {
+        let mut rx = self.all_sent.subscribe();
         let _ = rx.wait_for(|s| *s).await;
     }
 }
@@ -508,6 +516,11 @@ impl Bucket {
                     } else {
                         break;
                     }
+                }
+                if stopping || (listing_done && queued.is_empty() && batch.is_empty()) {
+                    progress
+                        .all_sent
+                        .send_if_modified(|sent| !std::mem::replace(sent, true));
                 }
                 if in_flight.is_empty() && listing_done {
                     break; // and so queued and batch are empty too

@@ -493,7 +493,7 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
     let lease = b.take_lease(holder).await.unwrap();
     assert!(lease.conditional, "LocalStack honours If-None-Match");
     put_foreign_lease(&b, "theirs").await;
-    b.release_lease(&lease).await.unwrap();
+    b.release_lease(&lease, None).await.unwrap();
     let (now, _) = b.read_lease().await.unwrap().expect("their lease stays");
     assert_eq!(now.run, "theirs");
 
@@ -503,7 +503,7 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
     holder.since = chrono::Utc::now();
     holder.expires = holder.since + chrono::Duration::seconds(60);
     let lease = b.take_lease(holder).await.unwrap();
-    b.release_lease(&lease).await.unwrap();
+    b.release_lease(&lease, None).await.unwrap();
     assert!(!lease_taken(&b).await, "its own lease is removed");
 }
 
@@ -584,4 +584,110 @@ async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
         "{}",
         stdout(&out)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_batch_is_on_record_while_it_waits_for_a_request_slot() {
+    // One request slot, two doomed deployments of 1,000 keys: two batches of 1,000, the
+    // second full while the first is in flight (its DeleteObjects held 3 s). The second's
+    // intent is written then, not once the first is answered, so it is on record by its turn.
+    let b = fresh_bucket("ahead").await;
+    deploy(&b, &["w1", "w2"], 1000).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy(&b, &["w3"], 1).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(3));
+    let (url, proxy) = start(p).await;
+    let apply = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune");
+    let holds_batch_2 = |p: &String| {
+        let name = p.rsplit('/').next().unwrap_or_default();
+        let range = name
+            .strip_prefix("intents-")
+            .and_then(|r| r.strip_suffix(".json"));
+        range
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(f, l)| Some((f.parse::<u64>().ok()?, l.parse::<u64>().ok()?)))
+            .is_some_and(|(f, l)| f <= 2 && 2 <= l)
+    };
+    let start = Instant::now();
+    let mut seen = None;
+    while seen.is_none() && start.elapsed() < Duration::from_secs(60) {
+        if keys_under(&b, ".s3-prune/runs/")
+            .await
+            .iter()
+            .any(holds_batch_2)
+        {
+            seen = Some((
+                proxy
+                    .stats
+                    .deletes_now
+                    .load(std::sync::atomic::Ordering::SeqCst),
+                proxy.stats.deleted_keys.lock().unwrap().len(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (in_flight, through) = seen.expect("batch 2's intent was written");
+    assert_eq!(
+        (in_flight, through),
+        (1, 0),
+        "batch 2's intent is on record while batch 1 is still held at the proxy"
+    );
+    assert_eq!(json(&out)["deleted_objects"], 2000);
+    assert_eq!(all_keys(&b).await.len(), before.len() - 2000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_removes_its_own_lease() {
+    // The proxy drops If-None-Match and If-Match, as Garage 2.5 ignores them. The lease cannot
+    // stop a second apply there: the run says so, and --require-lease refuses before anything
+    // is journalled or deleted. Without it the run goes on; its lease, read back while its
+    // last batches were in flight, is removed at the end.
+    let b = fresh_bucket("no-conditions").await;
+    deploy(&b, &["n1", "n2", "n3"], 30).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.ignore_conditions = true;
+    let (url, _proxy) = start(p).await;
+    let apply = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+            .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+            .args(extra)
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("S3_PRUNE_AUDIT_DB", audit_db())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running s3-prune")
+    };
+    let refused = apply(&["--require-lease"]);
+    assert!(!refused.status.success(), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("conditional"),
+        "says why: {}",
+        stderr(&refused)
+    );
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    assert!(!lease_taken(&b).await, "the refused run left no lease");
+
+    let out = apply(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the server ignores conditional writes"),
+        "warned: {}",
+        stderr(&out)
+    );
+    assert_eq!(json(&out)["deleted_objects"], 60);
+    assert!(!lease_taken(&b).await, "its own lease is removed");
 }

@@ -74,6 +74,9 @@ pub struct Proxy {
     pub deny_put: Option<(String, u64)>,
     /// Every PutObject whose path holds this text waits this long first (a slow journal part).
     pub delay_put: Option<(String, Duration)>,
+    /// Drop `If-None-Match` and `If-Match` from every PUT and DELETE (a server that ignores
+    /// conditional writes, as Garage 2.5 does).
+    pub ignore_conditions: bool,
     pub stats: Stats,
 }
 
@@ -90,6 +93,7 @@ impl Proxy {
             no_versioning_api: false,
             deny_put: None,
             delay_put: None,
+            ignore_conditions: false,
             stats: Stats::default(),
         }
     }
@@ -206,6 +210,11 @@ fn fix_checksums(parts: &mut hyper::http::request::Parts, body: &[u8]) {
 async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, String> {
     let (mut parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let writes = [hyper::Method::PUT, hyper::Method::DELETE].contains(&parts.method);
+    if p.ignore_conditions && writes {
+        parts.headers.remove("if-none-match");
+        parts.headers.remove("if-match");
+    }
     let n = p.stats.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let s = &p.stats;
     let is_delete_post = parts.method == hyper::Method::POST
