@@ -478,7 +478,7 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         "{error}"
     );
     assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
-    b.release_lease(&lease).await.unwrap();
+    b.release_lease(&lease, None).await.unwrap();
     assert_eq!(
         state.lease_holder(b.name()).await.unwrap(),
         None,

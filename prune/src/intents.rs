@@ -106,6 +106,9 @@ impl StoredBatch {
     /// The batch's keys, from either form; a group whose `versions` do not match its keys
     /// is damaged.
     pub fn into_batch(self) -> Result<IntentBatch, String> {
+        if self.keys.is_empty() && self.deployments.is_empty() {
+            return Err(format!("batch {} names no keys", self.n));
+        }
         let mut keys = self.keys;
         for d in self.deployments {
             if !d.versions.is_empty() && d.versions.len() != d.keys.len() {
@@ -143,7 +146,11 @@ fn shared_folder<'k>(mut keys: impl Iterator<Item = &'k str>) -> String {
             .take_while(|(a, b)| a == b)
             .count();
         if common < len {
-            len = first[..common].rfind('/').map_or(0, |i| i + 1);
+            // By bytes: `common` may end inside a multibyte character, never a `/` one.
+            len = first.as_bytes()[..common]
+                .iter()
+                .rposition(|&b| b == b'/')
+                .map_or(0, |i| i + 1);
         }
     }
     first[..len].to_string()
@@ -411,8 +418,24 @@ mod tests {
     }
 
     #[test]
+    fn folders_that_differ_inside_a_multibyte_character_are_cut_at_their_last_shared_slash() {
+        let batch = IntentBatch {
+            n: 1,
+            keys: vec![key("d1", "d1/über/a", None), key("d1", "d1/ärger/b", None)],
+        };
+        let body = written(std::slice::from_ref(&batch));
+        let stored: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(stored["batches"][0]["deployments"][0]["under"], "d1/");
+        let back = batches_of("intents-000001-000001.json", &body).unwrap();
+        assert_eq!(back, vec![batch]);
+    }
+
+    #[test]
     fn a_damaged_part_is_an_error_not_fewer_keys() {
         assert!(batches_of("intents-000002-000003.json", b"{}").is_err());
+        let empty = serde_json::json!({"batches": [{"n": 2}]});
+        let e = batches_of("intents-000002-000002.json", empty.to_string().as_bytes());
+        assert!(e.unwrap_err().contains("batch 2 names no keys"));
         let short = serde_json::json!({"batches": [{"n": 2, "deployments": [
             {"deployment": "d2", "under": "d2/", "keys": ["a", "b"], "versions": ["v1"]},
         ]}]});

@@ -245,7 +245,14 @@ async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written
     let _ = apply.wait();
     let parts = keys_under(&b, ".s3-prune/runs/").await;
     assert!(
-        parts.iter().any(|p| p.contains("/intents-")),
+        parts.iter().any(|p| {
+            let range = p
+                .rsplit_once("/intents-")
+                .map(|(_, r)| r.trim_end_matches(".json"));
+            range
+                .and_then(|r| r.split_once('-'))
+                .is_some_and(|(first, last)| first != last)
+        }),
         "some batches' intents were written together: {parts:?}"
     );
 
