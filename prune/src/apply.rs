@@ -119,6 +119,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let started = start(&bucket, &journal, &leased, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
     let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
+    let mut lease_read = LeaseRead::start(&bucket, &leased, ctx.progress.clone());
     let deleting = delete(&planned, doomed, &journal, &leased, guard, &started, &ctx);
     // Every batch waits for the lease: refused, nothing was sent and nothing journalled, and
     // the listings under way are dropped.
@@ -128,7 +129,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
             Ok(_) => std::future::pending().await,
         }
     };
-    let mut deleted = tokio::select! {
+    let deleted = tokio::select! {
         // The refusal first: the batches waiting for the lease are not woken to fail one by one.
         biased;
         refused = refused => return Err(refused),
@@ -138,7 +139,6 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     // Nothing is deleted any more. The end record is written beside the last answers (it
     // carries those not yet on record) and the lease's release.
     let (unanswered, writing) = deleted.watcher.unanswered();
-    let lease_read = std::mem::replace(&mut deleted.lease_read, LeaseRead::none());
     let ended = async {
         // Every batch and every lifecycle handover waited for the start record: if it could
         // not be written, nothing was sent.
@@ -206,37 +206,35 @@ struct Deleted {
     lost: Option<String>,
     /// What watched the batches: its last answers may still be being written.
     watcher: Watcher,
-    /// The lease as read back once the last batch was sent (none if it was not yet).
-    lease_read: LeaseRead,
 }
 
 /// The lease read back beside the run's last batches, so its release at the end is one
 /// round trip where the server cannot remove it conditionally (a read and then a removal).
-struct LeaseRead(Option<tokio::task::JoinHandle<LeaseReading>>);
+/// Dropped (the reading taken, or the apply ended early), the read is no longer waited for.
+struct LeaseRead(tokio::task::JoinHandle<Option<LeaseReading>>);
 
 impl LeaseRead {
     fn start(bucket: &Bucket, leased: &Leased, progress: Arc<Progress>) -> LeaseRead {
         let (bucket, leased) = (bucket.clone(), leased.clone());
-        LeaseRead(Some(tokio::spawn(async move {
-            let _ = leased.wait().await;
+        LeaseRead(tokio::spawn(async move {
+            leased.wait().await.ok()?;
             progress.all_sent().await;
-            bucket.read_lease_ahead().await
-        })))
+            Some(bucket.read_lease_ahead().await)
+        }))
     }
 
-    /// No reading: the lease is read at its release.
-    fn none() -> LeaseRead {
-        LeaseRead(None)
-    }
-
-    /// The reading, if it is done by now (else it is read again at the release).
-    async fn taken(self) -> Option<LeaseReading> {
-        let task = self.0?;
-        if !task.is_finished() {
-            task.abort();
+    /// The reading, if it is done by now (else the lease is read again at the release).
+    async fn taken(&mut self) -> Option<LeaseReading> {
+        if !self.0.is_finished() {
             return None;
         }
-        task.await.ok()
+        (&mut self.0).await.ok().flatten()
+    }
+}
+
+impl Drop for LeaseRead {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -276,7 +274,6 @@ async fn delete(
         },
     };
     let doomed = std::mem::take(&mut handover.by_requests);
-    let lease_read = LeaseRead::start(bucket, leased, ctx.progress.clone());
     let watcher = Watcher::new(guard, journal.clone(), leased.clone(), started.clone());
     let report = bucket
         .delete_deployments_watched(
@@ -295,7 +292,6 @@ async fn delete(
         handover,
         lost,
         watcher,
-        lease_read,
     }
 }
 

@@ -488,7 +488,7 @@ impl Bucket {
                 if stopping && in_flight.is_empty() {
                     break; // what was never sent stays, and the report says so
                 }
-                // Never more than `concurrency` DeleteObjects at once, however big a deployment.
+                // Full batches numbered as they fill, and told to the watch.
                 for full in ready.drain(..) {
                     sent_n += 1;
                     let keys = keys_of(&full, doomed);
@@ -499,6 +499,7 @@ impl Bucket {
                         keys,
                     });
                 }
+                // Never more than `concurrency` DeleteObjects at once, however big a deployment.
                 while !stopping && in_flight.len() < concurrency {
                     if let Some(q) = queued.pop_front() {
                         in_flight.push(send(q));
