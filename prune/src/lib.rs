@@ -13,6 +13,7 @@
 //! Policies are built from what a front end gathered with one [`PolicySpec`] (from `retention`,
 //! so the browser's preview builds its policy the same way).
 
+mod answers;
 mod apply;
 pub mod approval;
 mod check;

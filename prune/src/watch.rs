@@ -1,8 +1,10 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
 //! the pipeline): pins and the live pointer read again before each deployment's keys go, and
-//! each batch's intent (grouped with those written at the same time) and answer journalled,
+//! each batch's intent and answer journalled (each grouped with others, see `crate::intents`
+//! and `crate::answers`),
 //! none before the bucket's lease is held.
 
+use crate::answers::Answers;
 use crate::intents::Intents;
 use crate::journal::{EndAnswer, RunJournal};
 use crate::lease::Leased;
@@ -104,27 +106,19 @@ impl Started {
     }
 }
 
-/// A batch's answer being written, and what it says (for the end record while it is not
-/// known to be on record).
-struct Answering {
-    n: u64,
-    outcome: Arc<BatchOutcome>,
-    task: JoinHandle<()>,
-}
-
 /// The engine's watch over one run. A batch's intent is written once the lease is held,
 /// beside the start record, and as soon as the batch is full (ahead of its turn to be sent,
-/// so it is on record by then); the batch is sent once both are on record. Its answer is written
-/// beside the next batches (off their path); a failed write stops the run at the next batch's
-/// intent. The answers still being written when the deleting ends go into the end record too
-/// ([`Watcher::unanswered`]), so the end need not wait for them.
+/// so it is on record by then); the batch is sent once both are on record. Its answer waits for
+/// others and goes with them, off the batches' path ([`crate::answers`]); a failed write stops
+/// the run at the next batch's intent. The answers still waiting or being written when the
+/// deleting ends go into the end record ([`Watcher::unanswered`]), so the end need not wait.
 pub(crate) struct Watcher {
     pub(crate) guard: Guard,
     pub(crate) journal: Arc<RunJournal>,
     leased: Leased,
     started: Started,
     intents: Intents,
-    answers: std::sync::Mutex<Vec<Answering>>,
+    answers: Answers,
 }
 
 impl Watcher {
@@ -137,27 +131,17 @@ impl Watcher {
         Watcher {
             guard,
             intents: Intents::new(journal.clone(), leased.clone()),
+            answers: Answers::new(journal.clone()),
             leased,
             started,
             journal,
-            answers: std::sync::Mutex::new(Vec::new()),
         }
     }
 
     /// The answers not yet known to be on record (for the end record), and the writes still
     /// under way (to be waited for beside it).
     pub(crate) fn unanswered(&self) -> (Vec<EndAnswer>, Vec<JoinHandle<()>>) {
-        let pending = std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()));
-        pending
-            .into_iter()
-            .map(|a| {
-                let answer = EndAnswer {
-                    n: a.n,
-                    outcome: (*a.outcome).clone(),
-                };
-                (answer, a.task)
-            })
-            .unzip()
+        self.answers.unanswered()
     }
 }
 
@@ -198,16 +182,7 @@ impl Watch for Watcher {
         n: u64,
         outcome: &'a BatchOutcome,
     ) -> BoxFuture<'a, Result<(), String>> {
-        let (journal, outcome) = (self.journal.clone(), Arc::new(outcome.clone()));
-        let written = outcome.clone();
-        let task = tokio::spawn(async move {
-            let _ = journal.answer(n, &written).await;
-        });
-        // Finished answers are let go now: a kept handle keeps its task's memory (~12 KB a
-        // batch, 11.7 MB per million keys: bench/results-issue22.md) until the run's end.
-        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers.retain(|a| !a.task.is_finished());
-        answers.push(Answering { n, outcome, task });
+        self.answers.push(n, outcome);
         Box::pin(async { Ok(()) })
     }
     fn records_markers(&self) -> bool {

@@ -5,15 +5,18 @@
 //!    and the doomed set;
 //! 2. `intents-FFFFFF-LLLLLL.json` before each DeleteObjects batch is sent: its keys, with
 //!    those of the batches whose intents were written together (see [`crate::intents`]);
-//! 3. `answer-NNNNNN.json` once S3 answered it: the delete markers made and the failures;
+//! 3. `answers-FFFFFF-LLLLLL.json` once S3 answered: the delete markers made and the failures,
+//!    of the batches answered within about a second of each other (see [`crate::answers`];
+//!    `answer-NNNNNN.json`, one per batch, in runs written before 2026-12-05);
 //! 4. `end.json` at the end: the run's record (finished, interrupted or failed), with the
-//!    answers of the batches whose own answer part was still being written (the end is
-//!    written beside them, not after them; a reader takes each batch's answer from either).
+//!    answers not yet in a part, or whose part was still being written (the end is written
+//!    beside them, not after them; a reader takes each batch's answer from either).
 //!
 //! So a run killed at any moment can be restored (its intents name every key it may have
 //! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
 //! the dashboard and `restore` read one truth whichever machine ran it.
 
+use crate::answers::AnswersPart;
 use crate::intents::{IntentBatch, IntentsPart, StoredBatch};
 use audit::Record;
 use bucket::{BatchOutcome, JournalPlace, RunId};
@@ -71,10 +74,6 @@ impl EndPart {
 pub struct EndAnswer {
     pub n: u64,
     pub outcome: BatchOutcome,
-}
-
-fn answer_name(n: u64) -> String {
-    format!("answer-{n:06}.json")
 }
 
 /// A run being written. The first failed write is kept: the engine stops on it.
@@ -136,8 +135,12 @@ impl RunJournal {
         self.write(&crate::intents::part_name(group), &part).await
     }
 
-    pub async fn answer(&self, n: u64, outcome: &BatchOutcome) -> Result<(), String> {
-        self.write(&answer_name(n), outcome).await
+    /// The answers of one or more batches, in one part (see [`crate::answers`]).
+    pub(crate) async fn answers(&self, group: &[EndAnswer]) -> Result<(), String> {
+        let part = AnswersPart {
+            answers: group.to_vec(),
+        };
+        self.write(&crate::answers::part_name(group), &part).await
     }
 
     /// The end record, without its markers (they are in the answers), and the answers that

@@ -171,20 +171,25 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         answers: in_end,
     } = run_record(place, run).await?;
     let not_before = record.started_at - CLOCK_SKEW;
+    // Which batches were answered is in the answer parts' bodies (a group's name spans
+    // batches it may not hold), so they are read first, then the intents of the rest.
+    let answer_parts: Vec<String> = parts
+        .iter()
+        .filter(|p| p.starts_with("answer-") || p.starts_with("answers-"))
+        .cloned()
+        .collect();
     let mut answered = BTreeSet::new();
-    let mut answers = Vec::new();
-    for p in &parts {
-        if let Some(n) = p
-            .strip_prefix("answer-")
-            .and_then(|s| s.strip_suffix(".json"))
-            .and_then(|n| n.parse::<u64>().ok())
-        {
-            answered.insert(n);
-            answers.push(p.clone());
-        }
+    let mut outcomes = Vec::new();
+    for (name, body) in place.read_many(run, &answer_parts).await {
+        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
+        let Some(answers) = crate::answers::answers_of(&name, &body) else {
+            continue;
+        };
+        outcomes.extend(answers?);
     }
-    // Answers the end record carries, for batches without an answer part of their own.
-    let in_end: Vec<BatchOutcome> = in_end
+    // Then those the end record carries, for batches without an answer part of their own.
+    outcomes.extend(in_end);
+    let outcomes: Vec<BatchOutcome> = outcomes
         .into_iter()
         .filter(|a| answered.insert(a.n))
         .map(|a| a.outcome)
@@ -195,7 +200,7 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         .cloned()
         .collect();
     let mut markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
-    let mut add = |outcome: BatchOutcome| {
+    for outcome in outcomes {
         for (id, m) in outcome.markers {
             record.markers.push(audit::Marker {
                 deployment: id.to_string(),
@@ -208,12 +213,7 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                 not_before: None,
             });
         }
-    };
-    for (name, body) in place.read_many(run, &answers).await {
-        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
-        add(serde_json::from_slice(&body).map_err(|e| format!("{name}: {e}"))?);
     }
-    in_end.into_iter().for_each(&mut add);
     // Batches sent (or about to be) but never answered on record: their keys' current
     // markers, if made since the run began.
     for (name, body) in place.read_many(run, &intents).await {

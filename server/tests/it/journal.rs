@@ -411,16 +411,18 @@ async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_end_record_holds_the_answers_still_being_written() {
-    // The end record goes out beside the last answers, not after them: an answer still being
-    // written (held 2 s here) is in the end record too, so a run whose last answer part never
-    // made it to the bucket is still restored exactly.
+async fn answers_go_in_groups_and_the_end_record_holds_those_still_being_written() {
+    // Two batches (1,200 doomed keys) answered 1.2 s apart: the first answer waits for the
+    // second, and both go in one part. That part is held 2 s; the end record goes out beside
+    // it, not after it, so it carries both answers, and a run whose answer part never made it
+    // to the bucket is still restored exactly.
     let b = fresh_bucket("end-answers").await;
     b.enable_versioning().await.unwrap();
-    deploy(&b, &["e1", "e2"], 40).await;
+    deploy(&b, &["e1", "e2", "e3"], 600).await;
     let before = all_keys(&b).await;
     let mut p = Proxy::new(0);
-    p.delay_put = Some(("/answer-".into(), Duration::from_millis(2000)));
+    p.delay_delete = Some(Duration::from_millis(1200));
+    p.delay_put = Some(("/answers-".into(), Duration::from_millis(2000)));
     let (url, _proxy) = start(p).await;
     let out = apply_with_journal_refused(&b, &url);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -428,17 +430,29 @@ async fn the_end_record_holds_the_answers_still_being_written() {
     assert_eq!(report["audit"]["status"], "finished", "{report}");
     let run = report["audit"]["run"].as_str().unwrap().to_string();
     let dir = format!(".s3-prune/runs/{run}/");
+    let answers: Vec<String> = keys_under(&b, &dir)
+        .await
+        .into_iter()
+        .filter(|k| k.contains("/answer"))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![format!("{dir}answers-000001-000002.json")],
+        "one part for both answers"
+    );
     let end = object_body(&b, &format!("{dir}end.json")).await.unwrap();
     let end: serde_json::Value = serde_json::from_slice(&end).unwrap();
     assert_eq!(end["status"], "finished", "{end}");
-    let markers = end["answers"][0]["outcome"]["markers"].as_array();
+    let carried: usize = (0..2)
+        .filter_map(|i| end["answers"][i]["outcome"]["markers"].as_array())
+        .map(Vec::len)
+        .sum();
     assert_eq!(
-        markers.map(Vec::len),
-        Some(40),
-        "the answer still being written is in the end record: {end}"
+        carried, 1200,
+        "the answers still being written are in the end record: {end}"
     );
     // As if the answer part had never been written (the process killed once the end was).
-    remove_keys(&b, [format!("{dir}answer-000001.json")]).await;
+    remove_keys(&b, answers).await;
     restore_elsewhere_brings_back(&b, &run, &before).await;
 }
 
