@@ -9,7 +9,11 @@ Each round runs the same apply twice, in turn:
   free     the proxy answers every `.s3-prune/` request itself, at once, from memory (with the
            same If-None-Match / If-Match conditions): the run as if its journal, lease and pins
            cost nothing — what a binary without them would take, minus its JSON work.
-The journal's cost = (wall journal - wall free) / wall journal, per round and from the medians.
+  nojournal (with --variants journal,nojournal,free) the proxy answers only the journal
+           (`.s3-prune/runs/`) itself; the lease and the pins go to the server: the run as if
+           its journal alone cost nothing.
+The state's cost = (wall journal - wall free) / wall journal, the journal's alone = (wall
+journal - wall nojournal) / wall journal, per round and from the medians.
 An apply: 200 deployments × 100 objects (the newest 100 kept; a bucket per variant, the deleted
 deployments put back and the kept ones touched between runs), `s3-prune apply BUCKET 100
 --endpoint-url PROXY --yes --json --max-delete 1000`: 10,000 objects deleted (checked).
@@ -20,6 +24,7 @@ Also per run, from the proxy's log:
     lower bound of the time the run waited on its state)
 
     python3 bench/journal_share.py S3_PRUNE_BINARY --server garage|localstack [--delays 0,20] [--runs 3]
+        [--variants journal,free | journal,nojournal,free]
     python3 bench/journal_share.py --server garage --reanalyse /tmp/s3p-journal-share   (phases again)
 
 Phases per run (the scan is the same work in both variants and, on LocalStack, its noise
@@ -100,6 +105,8 @@ class Proxy(LoopServer):
         # same conditions: If-None-Match: *, If-Match), never reaching the server: the run
         # as if its state cost nothing — the baseline the real runs are compared with.
         self.fake_state = False
+        # What "state" is when faked: every `.s3-prune/` request, or only the journal's.
+        self.fake_under = "/.s3-prune/"
         self.state = {}
         super().__init__()
 
@@ -124,7 +131,7 @@ class Proxy(LoopServer):
                                         if not l.lower().startswith(b"expect:"))
                 body = await read_body(cr, headers)
                 method, path = line.split(" ")[:2]
-                if self.fake_state and "/.s3-prune/" in path.split("?")[0]:
+                if self.fake_state and self.fake_under in path.split("?")[0]:
                     status, resp = self._state(method, path, headers, body)
                     cw.write(resp)
                     await cw.drain()
@@ -342,16 +349,17 @@ def load_tsv(path):
 
 
 def phase_table(server, delay, runs):
-    """Median [min–max] of each phase per variant, and journal − free of the medians."""
+    """Median [min–max] of each phase per variant, and journal − each other variant of the medians."""
     lines = [f"PHASES {server} +{delay} ms (s, median [min–max] over {len(runs['journal'])} runs):"]
     keys = ["scan_s", "before_first_delete_s", "deleting_s", "after_last_delete_s", "apply_s"]
-    for v in ("journal", "free"):
-        lines.append(f"  {v:8}" + " | ".join(
+    for v in runs:
+        lines.append(f"  {v:9}" + " | ".join(
             f"{k[:-2]} {statistics.median(r[k] for r in runs[v]):.3f} [{min(r[k] for r in runs[v]):.3f}–{max(r[k] for r in runs[v]):.3f}]"
             for k in keys))
-    d = {k: statistics.median(r[k] for r in runs["journal"]) - statistics.median(r[k] for r in runs["free"]) for k in keys}
-    lines.append("  journal − free: " + " | ".join(f"{k[:-2]} {v:+.3f}" for k, v in d.items())
-                 + f"; apply (lease to exit) share {d['apply_s'] / statistics.median(r['apply_s'] for r in runs['journal']):.1%}")
+    for v in [v for v in runs if v != "journal"]:
+        d = {k: statistics.median(r[k] for r in runs["journal"]) - statistics.median(r[k] for r in runs[v]) for k in keys}
+        lines.append(f"  journal − {v}: " + " | ".join(f"{k[:-2]} {x:+.3f}" for k, x in d.items())
+                     + f"; apply (lease to exit) share {d['apply_s'] / statistics.median(r['apply_s'] for r in runs['journal']):.1%}")
     return "\n".join(lines)
 
 
@@ -363,7 +371,7 @@ def reanalyse(server, logdir):
         delay, variant, _ = os.path.basename(path)[len(server) + 1:-4].split("-")  # 20ms-free-3
         records = load_tsv(path)
         wall = max(r[4] for r in records) - min(r[3] for r in records)
-        by.setdefault(delay.rstrip("ms"), {"journal": [], "free": []})[variant].append(analyse(records, wall))
+        by.setdefault(delay.rstrip("ms"), {"journal": []}).setdefault(variant, []).append(analyse(records, wall))
     for delay, runs in sorted(by.items(), key=lambda kv: int(kv[0])):
         print(phase_table(server, delay, runs))
 
@@ -375,7 +383,12 @@ def main():
     p.add_argument("--server", choices=["garage", "localstack"], required=True)
     p.add_argument("--delays", default="0,20")
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--variants", default="journal,free",
+                   help="journal,free (the state's cost) or journal,nojournal,free (the journal's alone too)")
     a = p.parse_args()
+    variants = a.variants.split(",")
+    if variants[0] != "journal" or not set(variants) <= {"journal", "nojournal", "free"} or len(variants) < 2:
+        p.error("--variants: journal first, then free and/or nojournal")
     if a.reanalyse:
         return reanalyse(a.server, a.reanalyse)
     binary = os.path.abspath(a.binary)
@@ -394,16 +407,17 @@ def main():
     results = {}
     for delay in [int(x) for x in a.delays.split(",")]:
         proxy = Proxy((host, int(port)), delay)
-        runs = {"journal": [], "free": []}
+        runs = {v: [] for v in variants}
         for i in range(a.runs):
-            for variant in ("journal", "free"):
+            for variant in variants:
                 # one bucket per variant, re-seeded between its runs (see seed)
                 bucket = f"jshare-{a.server}-{os.getpid()}-{delay}-{variant}"
                 t = time.monotonic()
                 seed(s3, bucket)
                 seeded = time.monotonic() - t
                 settle(pid)
-                proxy.fake_state = variant == "free"
+                proxy.fake_state = variant != "journal"
+                proxy.fake_under = "/.s3-prune/runs/" if variant == "nojournal" else "/.s3-prune/"
                 proxy.state = {}
                 proxy.take()
                 cmd = [binary, "apply", bucket, str(RETAIN), "--endpoint-url", proxy.url, "--yes", "--json",
@@ -437,19 +451,23 @@ def main():
                 for w in res["warnings"]:
                     print("   warning: " + w[:300])
         results[delay] = runs
-        print(summary(a.server, delay, runs["journal"], "journal written to the server"), flush=True)
-        print(summary(a.server, delay, runs["free"], "state answered by the proxy (free)"), flush=True)
+        labels = {"journal": "journal written to the server", "free": "state answered by the proxy (free)",
+                  "nojournal": "journal answered by the proxy, lease and pins by the server"}
+        for v in variants:
+            print(summary(a.server, delay, runs[v], labels[v]), flush=True)
         print(phase_table(a.server, delay, runs), flush=True)
-        pairs = [j["wall_s"] / f["wall_s"] for j, f in zip(runs["journal"], runs["free"])]
-        cost = [(j["wall_s"] - f["wall_s"]) / j["wall_s"] for j, f in zip(runs["journal"], runs["free"])]
-        mj = statistics.median(r["wall_s"] for r in runs["journal"])
-        mf = statistics.median(r["wall_s"] for r in runs["free"])
-        print(f"COST {a.server} +{delay} ms: journal/free per pair " + ", ".join(f"{x:.3f}" for x in pairs)
-              + f" (median {statistics.median(pairs):.3f}); share of the run per pair "
-              + ", ".join(f"{x:.1%}" for x in cost)
-              + f"; from the medians: ({mj:.3f} - {mf:.3f}) / {mj:.3f} = {(mj - mf) / mj:.1%}", flush=True)
-        for b in (f"jshare-{a.server}-{os.getpid()}-{delay}-journal", f"jshare-{a.server}-{os.getpid()}-{delay}-free"):
-            s3_delete_bucket(s3, b)
+        for v in variants[1:]:
+            pairs = [j["wall_s"] / f["wall_s"] for j, f in zip(runs["journal"], runs[v])]
+            cost = [(j["wall_s"] - f["wall_s"]) / j["wall_s"] for j, f in zip(runs["journal"], runs[v])]
+            mj = statistics.median(r["wall_s"] for r in runs["journal"])
+            mf = statistics.median(r["wall_s"] for r in runs[v])
+            print(f"COST {a.server} +{delay} ms, journal vs {v}: journal/{v} per pair " + ", ".join(f"{x:.3f}" for x in pairs)
+                  + f" (median {statistics.median(pairs):.3f}); share of the run per pair "
+                  + ", ".join(f"{x:.1%}" for x in cost)
+                  + f" (median {statistics.median(cost):.1%})"
+                  + f"; from the medians: ({mj:.3f} - {mf:.3f}) / {mj:.3f} = {(mj - mf) / mj:.1%}", flush=True)
+        for v in variants:
+            s3_delete_bucket(s3, f"jshare-{a.server}-{os.getpid()}-{delay}-{v}")
     with open(f"{LOGDIR}/{a.server}-results.json", "w") as f:
         json.dump(results, f, indent=1)
 
