@@ -21,8 +21,9 @@ use tokio::task::JoinHandle;
 const GROUP_FOR: Duration = Duration::from_secs(1);
 
 /// Keys (markers and failures) a group may name before it is written whatever its age: the
-/// bound on the memory answers hold while they wait (~100 bytes a marker).
-const GROUP_KEYS: usize = 20_000;
+/// bound on the memory answers hold while they wait (~100 bytes a marker), and on what the end
+/// record carries besides the parts still being written (every `history` reads the end record).
+const GROUP_KEYS: usize = 5_000;
 
 /// `answers-FFFFFF-LLLLLL.json`: the answers of several batches.
 #[derive(Debug, Clone, Serialize, Deserialize)]
