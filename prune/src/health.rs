@@ -83,9 +83,12 @@ pub fn with_runs<'a>(
 /// Each front end's last successful run as noted (one GET per front end, no listing: what a
 /// page load can afford). Runs from before the notes existed are only in the journal.
 pub async fn noted_successes(bucket: &Bucket) -> Result<Vec<LastSuccess>, S3Error> {
+    // At once: a dashboard page waits for them (one round trip, not one per front end).
+    let names: Vec<String> = SOURCES.iter().map(|source| name(source)).collect();
+    let reads = futures::future::join_all(names.iter().map(|n| bucket.read_state(n))).await;
     let mut found: Vec<LastSuccess> = Vec::new();
-    for source in SOURCES {
-        if let Some(body) = bucket.read_state(&name(source)).await? {
+    for body in reads {
+        if let Some(body) = body? {
             if let Ok(last) = serde_json::from_slice::<LastSuccess>(&body) {
                 found.push(last);
             }
