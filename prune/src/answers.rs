@@ -5,8 +5,8 @@
 //! Those still waiting, or still being written, when the deleting ends go into the end record.
 //!
 //! A part per batch (`answer-NNNNNN.json`, still read) was one more write per DeleteObjects
-//! for the store to finish beside the deletes; a 10,000-object run wrote 17 (bench/
-//! journal_share.py). A run killed with answers not on record loses no undo: `restore` finds
+//! for the store to finish beside the deletes; a 10,000-object run wrote 17
+//! (`bench/journal_share.py`). A run killed with answers not on record loses no undo: `restore` finds
 //! the markers of a batch whose intent is on record and whose answer is not
 //! (`crate::journal::read_run`); the answers make that exact, and memory stays bounded.
 
@@ -33,9 +33,7 @@ pub struct AnswersPart {
 
 /// The part a group of answers is written to.
 pub(crate) fn part_name(group: &[EndAnswer]) -> String {
-    let first = group.iter().map(|a| a.n).min().unwrap_or(0);
-    let last = group.iter().map(|a| a.n).max().unwrap_or(0);
-    format!("answers-{first:06}-{last:06}.json")
+    crate::journal::numbered_part("answers", group.iter().map(|a| a.n))
 }
 
 /// The answers an answer part holds (either form), or `None` for a name that is not one.

@@ -158,9 +158,7 @@ fn shared_folder<'k>(mut keys: impl Iterator<Item = &'k str>) -> String {
 
 /// The part a group of batches is written to.
 pub(crate) fn part_name(group: &[IntentBatch]) -> String {
-    let first = group.iter().map(|b| b.n).min().unwrap_or(0);
-    let last = group.iter().map(|b| b.n).max().unwrap_or(0);
-    format!("intents-{first:06}-{last:06}.json")
+    crate::journal::numbered_part("intents", group.iter().map(|b| b.n))
 }
 
 /// The batch numbers an intent part's name says it may hold (first to last), or `None` for a

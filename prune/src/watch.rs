@@ -1,8 +1,7 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
 //! the pipeline): pins and the live pointer read again before each deployment's keys go, and
-//! each batch's intent and answer journalled (each grouped with others, see `crate::intents`
-//! and `crate::answers`),
-//! none before the bucket's lease is held.
+//! each batch's intent and answer journalled (grouped with others: `crate::intents`,
+//! `crate::answers`), none before the bucket's lease is held.
 
 use crate::answers::Answers;
 use crate::intents::Intents;

@@ -76,6 +76,15 @@ pub struct EndAnswer {
     pub outcome: BatchOutcome,
 }
 
+/// The name of a part holding batches `numbers` (intents or answers): `KIND-FFFFFF-LLLLLL.json`,
+/// the first and last of them, so a reader can tell from the name which batches it may hold.
+pub(crate) fn numbered_part(kind: &str, numbers: impl IntoIterator<Item = u64>) -> String {
+    let mut numbers = numbers.into_iter();
+    let first = numbers.next().unwrap_or(0);
+    let (first, last) = numbers.fold((first, first), |(lo, hi), n| (lo.min(n), hi.max(n)));
+    format!("{kind}-{first:06}-{last:06}.json")
+}
+
 /// A run being written. The first failed write is kept: the engine stops on it.
 pub struct RunJournal {
     place: JournalPlace,
