@@ -7,7 +7,13 @@ STATE="${S3P_LOCALSTACK_DIR:-$CACHE/localstack-run}"
 PORT="${S3P_LOCALSTACK_PORT:-4566}"
 URL="http://127.0.0.1:$PORT/_localstack/health"
 
-healthy() { curl -fsS --max-time 2 "$URL" 2>/dev/null | grep -Eq '"s3": *"(running|available)"'; }
+# Healthy once S3 answers a request: the health page says "available" before S3's handlers are
+# loaded, and requests sent at once in that window fail with "no handler for operation" (seen in
+# CI: the first tests' CreateBucket calls got 501). One ListBuckets, alone, loads them.
+healthy() {
+  curl -fsS --max-time 2 "$URL" 2>/dev/null | grep -Eq '"s3": *"(running|available)"' &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "http://127.0.0.1:$PORT/")" = 200 ]
+}
 
 case "${1:-}" in
   start)
