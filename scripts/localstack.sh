@@ -9,10 +9,11 @@ URL="http://127.0.0.1:$PORT/_localstack/health"
 
 # Healthy once S3 answers a request: the health page says "available" before S3's handlers are
 # loaded, and requests sent at once in that window fail with "no handler for operation" (seen in
-# CI: the first tests' CreateBucket calls got 501). One ListBuckets, alone, loads them.
+# CI: the first tests' CreateBucket calls got 501). One S3 request, alone, loads them (a listing
+# of a bucket that does not exist: S3's NoSuchBucket; `GET /` is answered by the gateway itself).
 healthy() {
   curl -fsS --max-time 2 "$URL" 2>/dev/null | grep -Eq '"s3": *"(running|available)"' &&
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "http://127.0.0.1:$PORT/")" = 200 ]
+    curl -s --max-time 30 "http://127.0.0.1:$PORT/s3-prune-ready-check" | grep -q NoSuchBucket
 }
 
 case "${1:-}" in
