@@ -15,8 +15,8 @@ mod types;
 
 pub use glob::{Glob, GlobError};
 pub use plan::{
-    newest_first, plan, Action, Block, Dated, Doomed, Entry, Plan, Reason, RuleSummary, Scope,
-    Summary, Totals, Warning,
+    plan, Action, Block, Dated, Doomed, Entry, Ordered, Plan, Reason, RuleSummary, Scope, Summary,
+    Totals, Warning,
 };
 #[cfg(feature = "file")]
 pub use policy_file::parse_policy;

@@ -4,10 +4,12 @@
 //! it returns are in [`model`].
 
 mod model;
+mod order;
 mod steps;
 mod words;
 
 pub use model::*;
+pub use order::Ordered;
 
 #[cfg(test)]
 use crate::{DateOrigin, DateSource, Deployment, DeploymentId, Span, Versioning};
@@ -18,24 +20,32 @@ use std::collections::BTreeSet;
 
 pub use steps::Dated;
 
-/// Step 1 of [`plan`] alone: every deployment's date under `policy`'s date source, newest
-/// first (equal dates by id ascending). Every plan of `inventory` with that date source lists
-/// its entries in this order with these dates, whatever its retain, minimum age or rules: the
-/// dashboard's rows need only this, not a whole plan.
-pub fn newest_first<'a>(inventory: &'a Inventory, policy: &Policy) -> Vec<Dated<'a>> {
-    steps::dated_newest_first(inventory, policy).0
-}
-
 /// Decides, for every deployment of `inventory`, keep or delete and why.
 ///
 /// A deployment is deleted iff it is not excluded, not pinned, not among the newest
 /// `policy.retain` managed deployments, and — when a minimum age is set — strictly older than it
 /// at `now`. Order is newest date first, equal dates by id ascending. The steps are in
 /// [`steps`], each with its own tests.
+/// A front end that plans one scan many times makes an [`Ordered`] once and plans from it.
 pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan {
-    let (dated, mut warnings) = steps::dated_newest_first(inventory, policy);
+    let (order, warnings) = steps::order(inventory, &policy.date_source, policy.meta_fallback);
+    plan_from(inventory, &order, warnings, policy, now)
+}
+
+/// The steps after the first: `order` and `warnings` are step 1's answer for `inventory`
+/// under `policy`'s date source.
+fn plan_from(
+    inventory: &Inventory,
+    order: &[steps::Slot],
+    mut warnings: Vec<Warning>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Plan {
     let mut walk = steps::Walk::new(inventory, policy, now);
-    let entries: Vec<Entry> = dated.iter().map(|d| walk.entry(d)).collect();
+    let entries: Vec<Entry> = order
+        .iter()
+        .map(|s| walk.entry(&s.dated(inventory)))
+        .collect();
     warnings.extend(steps::future_dates(&entries));
     warnings.extend(walk.ties());
     warnings.extend(walk.unmatched());

@@ -147,6 +147,16 @@ fn unscoped(r: &Reason) -> Reason {
 
 proptest! {
     #[test]
+    fn a_scan_ordered_once_plans_exactly_as_plan_does(i in arb_inventory(), base in arb_policy(), rules in arb_rules(), ruled in any::<bool>(), made_for_oldest in any::<bool>()) {
+        // The dashboard dates and orders a scan once and plans every policy from that order;
+        // an order made for another date source must not be used (the plan re-dates).
+        let pol = if ruled { with_rules(base, rules) } else { base };
+        let source = if made_for_oldest { DateSource::Oldest } else { DateSource::Newest };
+        let ordered = Ordered::new(std::sync::Arc::new(i.clone()), &source, None);
+        prop_assert_eq!(ordered.plan(&pol, t0()), plan(&i, &pol, t0()));
+    }
+
+    #[test]
     fn each_group_of_each_rule_keeps_its_newest_retain(i in arb_inventory(), base in arb_policy(), rules in arb_rules()) {
         let pol = with_rules(base, rules.clone());
         let p = plan(&i, &pol, t0());

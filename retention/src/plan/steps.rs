@@ -31,35 +31,74 @@ impl Dated<'_> {
     }
 }
 
+/// A deployment's place in step 1's order: where it is in the inventory, and its date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Slot {
+    index: usize,
+    date: DateTime<Utc>,
+    origin: DateOrigin,
+}
+
+impl Slot {
+    /// The deployment of `inventory` (the one this slot was made from) with its date.
+    pub(super) fn dated<'a>(&self, inventory: &'a Inventory) -> Dated<'a> {
+        Dated {
+            d: &inventory.deployments[self.index],
+            date: self.date,
+            origin: self.origin,
+        }
+    }
+}
+
 /// Step 1: every deployment's date, newest first (equal dates by id ascending: one total
 /// order for ranking and display), and a warning per `meta:` date that fell back or is
 /// unknown, in that order — so the plan does not depend on the order of the listing.
-pub(super) fn dated_newest_first<'a>(
-    inventory: &'a Inventory,
-    policy: &Policy,
-) -> (Vec<Dated<'a>>, Vec<Warning>) {
-    let mut dated: Vec<(Dated, Option<Warning>)> = inventory
-        .deployments
+pub(super) fn order(
+    inventory: &Inventory,
+    source: &DateSource,
+    fallback: Option<MetaFallback>,
+) -> (Vec<Slot>, Vec<Warning>) {
+    let ds = &inventory.deployments;
+    let mut dated: Vec<(Slot, Option<Warning>)> = ds
         .iter()
-        .map(|d| {
-            let (date, origin, warning) = match remembered(inventory, d, &policy.date_source) {
+        .enumerate()
+        .map(|(index, d)| {
+            let (date, origin, warning) = match remembered(inventory, d, source) {
                 Some(date) => (date, DateOrigin::Remembered, None),
-                None => resolve_date(d, &policy.date_source, policy.meta_fallback),
+                None => resolve_date(d, source, fallback),
             };
-            (Dated { d, date, origin }, warning)
+            let slot = Slot {
+                index,
+                date,
+                origin,
+            };
+            (slot, warning)
         })
         .collect();
-    dated.sort_by(|(a, _), (b, _)| b.date.cmp(&a.date).then_with(|| a.d.id.cmp(&b.d.id)));
+    dated.sort_by(|(a, _), (b, _)| {
+        (b.date.cmp(&a.date)).then_with(|| ds[a.index].id.cmp(&ds[b.index].id))
+    });
     let mut warnings: Vec<Warning> = dated.iter_mut().filter_map(|(_, w)| w.take()).collect();
     let reset: Vec<DeploymentId> = dated
         .iter()
         .filter(|(x, _)| x.origin == DateOrigin::Remembered)
-        .map(|(x, _)| x.d.id.clone())
+        .map(|(x, _)| ds[x.index].id.clone())
         .collect();
     if !reset.is_empty() {
         warnings.push(Warning::DatesReset { ids: reset });
     }
-    (dated.into_iter().map(|(d, _)| d).collect(), warnings)
+    (dated.into_iter().map(|(s, _)| s).collect(), warnings)
+}
+
+/// Step 1 with the deployments themselves, under `policy`'s date source.
+#[cfg(test)]
+pub(super) fn dated_newest_first<'a>(
+    inventory: &'a Inventory,
+    policy: &Policy,
+) -> (Vec<Dated<'a>>, Vec<Warning>) {
+    let (slots, warnings) = order(inventory, &policy.date_source, policy.meta_fallback);
+    let dated = slots.iter().map(|s| s.dated(inventory)).collect();
+    (dated, warnings)
 }
 
 /// The first-seen date of a deployment whose LastModified was reset (same content), for the
@@ -117,12 +156,43 @@ pub(super) fn resolve_date(
     }
 }
 
-/// Who ranks a managed deployment: its rule's index, retain, minimum age and scope.
+/// Who ranks a managed deployment: its rule's index, retain, minimum age and scope, and the
+/// index of its group among the rule's groups (found once per deployment).
 struct Decider {
     index: usize,
     retain: u64,
     keep_within: Option<Span>,
     scope: Option<Scope>,
+    group: usize,
+}
+
+/// One rule's groups as the walk meets them: per group, the dates ranked so far (newest first:
+/// the rank reached is the length; the date at rank r tells when the deployments below it fell
+/// back a place). A rule without a group pattern has one group, found without a lookup.
+#[derive(Default, Clone)]
+struct Groups {
+    /// Group name → index in `dates` (rules with a group pattern only).
+    names: HashMap<String, usize>,
+    dates: Vec<Vec<DateTime<Utc>>>,
+}
+
+impl Groups {
+    /// The index of group `name` (`None`: the rule has no group pattern), added when new.
+    fn index(&mut self, name: Option<&str>) -> usize {
+        let next = self.dates.len();
+        let i = match name {
+            None => 0,
+            // Looked up by &str: no allocation per deployment.
+            Some(name) => match self.names.get(name) {
+                Some(&i) => i,
+                None => *self.names.entry(name.to_string()).or_insert(next),
+            },
+        };
+        if i == self.dates.len() {
+            self.dates.push(Vec::new());
+        }
+        i
+    }
 }
 
 /// Step 2: walks the dated deployments newest first and gives each its reason. Remembers what
@@ -135,9 +205,8 @@ pub(super) struct Walk<'a> {
     pins: BTreeSet<&'a DeploymentId>,
     /// Stored pins carry a note; a --pin of the same id adds nothing.
     stored: BTreeMap<&'a DeploymentId, &'a str>,
-    /// Per rule and group, the dates ranked so far (newest first: the rank reached is the
-    /// length; the date at rank r tells when the deployments below it fell back a place).
-    ranks: Vec<HashMap<String, Vec<DateTime<Utc>>>>,
+    /// Per rule, its groups and the dates ranked in each.
+    ranks: Vec<Groups>,
     /// Per entry, the index of the rule that decided it.
     decided: Vec<Option<usize>>,
     ranked_dates: Vec<(DateTime<Utc>, &'a DeploymentId)>,
@@ -157,7 +226,7 @@ impl<'a> Walk<'a> {
                 .iter()
                 .map(|p| (&p.id, p.reason.as_str()))
                 .collect(),
-            ranks: vec![HashMap::new(); rules],
+            ranks: vec![Groups::default(); rules],
             decided: Vec::with_capacity(inventory.deployments.len()),
             ranked_dates: Vec::new(),
             excludes_used: vec![false; policy.excludes.len()],
@@ -230,7 +299,7 @@ impl<'a> Walk<'a> {
 
     /// The one implicit rule (RETAIN, keep_within), or the first rule matching `id` and its
     /// group; `None` when no rule matches.
-    fn decider(&self, id: &DeploymentId) -> Option<Decider> {
+    fn decider(&mut self, id: &DeploymentId) -> Option<Decider> {
         let p = self.policy;
         let Some(rules) = &p.rules else {
             return Some(Decider {
@@ -238,32 +307,26 @@ impl<'a> Walk<'a> {
                 retain: p.retain.get(),
                 keep_within: p.keep_within,
                 scope: None,
+                group: self.ranks[0].index(None),
             });
         };
-        rules.rule_for(id.as_str()).map(|(index, r)| Decider {
+        let (index, r) = rules.rule_for(id.as_str())?;
+        let name = r.group.as_ref().map(|g| g.group_of(id.as_str()));
+        Some(Decider {
             index,
             retain: r.retain.get(),
             keep_within: r.keep_within,
+            group: self.ranks[index].index(name.as_deref()),
             scope: Some(Scope {
                 rule: r.name.clone(),
-                group: r.group.as_ref().map(|g| g.group_of(id.as_str())),
+                group: name,
             }),
         })
     }
 
     /// The next rank within `by`'s rule and group (1 = its newest).
     fn rank(&mut self, by: &Decider, x: &Dated<'a>) -> u64 {
-        let groups = &mut self.ranks[by.index];
-        let key = by
-            .scope
-            .as_ref()
-            .and_then(|s| s.group.as_deref())
-            .unwrap_or("");
-        // Looked up by &str: no allocation per deployment.
-        let dates = match groups.get_mut(key) {
-            Some(r) => r,
-            None => groups.entry(key.to_string()).or_default(),
-        };
+        let dates = &mut self.ranks[by.index].dates[by.group];
         dates.push(x.date);
         self.ranked_dates.push((x.date, &x.d.id));
         dates.len() as u64
@@ -294,14 +357,9 @@ impl<'a> Walk<'a> {
     /// passing and the arrival of the `retain`-th newer deployment of its group, which took it
     /// past the newest `retain`.
     fn deletable_since(&self, by: &Decider, rank: u64, date: DateTime<Utc>) -> DateTime<Utc> {
-        let key = by
-            .scope
-            .as_ref()
-            .and_then(|s| s.group.as_deref())
-            .unwrap_or("");
         let pushed_out = usize::try_from(rank.saturating_sub(by.retain + 1))
             .ok()
-            .and_then(|i| self.ranks[by.index].get(key)?.get(i).copied())
+            .and_then(|i| self.ranks[by.index].dates[by.group].get(i).copied())
             .unwrap_or(date);
         let old_enough = by.keep_within.map_or(date, |w| {
             date + chrono::Duration::seconds(i64::try_from(w.as_secs()).unwrap_or(i64::MAX / 2))
@@ -348,7 +406,7 @@ impl<'a> Walk<'a> {
             .zip(&self.ranks)
             .map(|(r, groups)| RuleSummary {
                 rule: r.name.clone(),
-                groups: groups.len() as u64,
+                groups: groups.dates.len() as u64,
                 keep: Totals::default(),
                 delete: Totals::default(),
             })

@@ -514,9 +514,10 @@ fn is_managed(pol: &Policy, id: &DeploymentId) -> bool {
 proptest! {
     #[test]
     fn every_plan_lists_its_entries_in_the_dated_order_alone(i in arb_inventory(), pol in arb_policy()) {
-        // The dashboard's rows come from `newest_first`, its verdicts from `plan`: one order.
+        // The dashboard's rows come from `Ordered::dated`, its verdicts from `plan`: one order.
         let p = plan(&i, &pol, t0());
-        let dated = crate::newest_first(&i, &pol);
+        let ordered = Ordered::new(std::sync::Arc::new(i.clone()), &pol.date_source, pol.meta_fallback);
+        let dated: Vec<_> = ordered.dated().collect();
         let from_plan: Vec<_> = p.entries.iter().map(|e| (e.id.clone(), e.date, e.date_origin)).collect();
         let alone: Vec<_> = dated.iter().map(|x| (x.d.id.clone(), x.date, x.origin)).collect();
         prop_assert_eq!(from_plan, alone);
