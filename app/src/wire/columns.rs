@@ -157,12 +157,57 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Inventory, D::Erro
 pub mod shared {
     use super::*;
 
+    /// On the server, each scan's JSON is written once and copied into every page that shows
+    /// it ([`written`]); the page's other fields (its clock, notes, notice) are written anew.
     pub fn serialize<S: Serializer>(inv: &Arc<Inventory>, s: S) -> Result<S::Ok, S::Error> {
+        #[cfg(feature = "ssr")]
+        {
+            written::json_of(inv)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s)
+        }
+        #[cfg(not(feature = "ssr"))]
         super::serialize(inv, s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Inventory>, D::Error> {
         super::deserialize(d).map(Arc::new)
+    }
+}
+
+/// The wire form of the inventories the server is showing, written once each. Keyed by the
+/// `Arc` itself: a cached scan's inventory is never changed (a new scan is a new `Arc`), and
+/// while an entry's `Weak` lives its address cannot be given to another inventory. Entries of
+/// inventories no page holds any more are dropped on the next write.
+#[cfg(feature = "ssr")]
+mod written {
+    use super::*;
+    use serde_json::value::RawValue;
+    use std::sync::{Mutex, Weak};
+
+    type Written = Vec<(Weak<Inventory>, Arc<RawValue>)>;
+    static WRITTEN: Mutex<Written> = Mutex::new(Vec::new());
+
+    /// The JSON `serialize` writes for `inv`, written at most once while `inv` lives.
+    pub(super) fn json_of(inv: &Arc<Inventory>) -> Result<Arc<RawValue>, serde_json::Error> {
+        let is = |w: &Weak<Inventory>| std::ptr::eq(w.as_ptr(), Arc::as_ptr(inv));
+        if let Some((_, json)) = WRITTEN.lock().unwrap().iter().find(|(w, _)| is(w)) {
+            return Ok(json.clone());
+        }
+        let json: Arc<RawValue> = serde_json::value::to_raw_value(&Whole(inv))?.into();
+        let mut written = WRITTEN.lock().unwrap();
+        written.retain(|(w, _)| w.strong_count() > 0 && !is(w));
+        written.push((Arc::downgrade(inv), json.clone()));
+        Ok(json)
+    }
+
+    /// The inventory in its wire form, as a value of its own.
+    struct Whole<'a>(&'a Inventory);
+
+    impl Serialize for Whole<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            super::serialize(self.0, s)
+        }
     }
 }
 
@@ -244,6 +289,37 @@ mod tests {
             json.len(),
             plain.len()
         );
+    }
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct SharedHolder(#[serde(with = "super::shared")] Arc<Inventory>);
+
+    #[test]
+    fn a_scan_written_once_is_the_scan_of_each_page_that_shows_it() {
+        let inv = |ids: &[&str]| Inventory {
+            deployments: ids
+                .iter()
+                .map(|i| deployment(i, 1_700_000_000_000, 0, None))
+                .collect(),
+            ..Inventory::default()
+        };
+        let plain = |i: &Inventory| serde_json::to_string(&Holder(i.clone())).unwrap();
+        let first = Arc::new(inv(&["a1", "a2"]));
+        let json = serde_json::to_string(&SharedHolder(first.clone())).unwrap();
+        assert_eq!(json, plain(&first));
+        assert_eq!(
+            serde_json::to_string(&SharedHolder(first.clone())).unwrap(),
+            json
+        );
+        let back: SharedHolder = serde_json::from_str(&json).unwrap();
+        assert_eq!(*back.0, *first);
+        // Another scan (a new Arc, maybe where the last one was) is written as itself.
+        drop(first);
+        for n in 0..20 {
+            let other = Arc::new(inv(&["b1", &format!("b{}", n + 2)]));
+            let json = serde_json::to_string(&SharedHolder(other.clone())).unwrap();
+            assert_eq!(json, plain(&other));
+        }
     }
 
     #[test]
