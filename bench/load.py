@@ -3,7 +3,9 @@ of 2,000 deployments dated by `meta:deployed-at`, behind the request-counting pr
 Prints: the first scan (time, S3 requests, HEADs), the page's size on the wire, 32 signed-in
 clients loading the page (wrk: req/s, p50, p99), 16 concurrent Rescans (S3 requests and time
 against one scan's), a Rescan of the unchanged bucket (listings, HEADs), the server's peak RSS.
-Run by bench/load.sh (LocalStack running, release binary and wrk installed)."""
+Run by bench/load.sh (LocalStack running, release binary and wrk installed). S3P_BIN picks the
+binary (e.g. the shipped musl one), S3P_LOAD_BUCKET a bucket seeded before, S3P_LOAD_PASSES=new
+runs only the every-URL-new pass."""
 
 import json
 import os
@@ -36,6 +38,13 @@ def http(url, method="GET", headers=None, body=None):
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
+
+
+def cpu_secs(pid):
+    """A process's user + system CPU so far, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -91,10 +100,24 @@ def main():
               f"{len(page_gz):,} B gzip", flush=True)
 
         distinct = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distinct.lua")
-        for name, extra in [("brotli", ["-H", "Accept-Encoding: br"]), ("uncompressed", []),
-                            ("brotli, every URL new", ["-H", "Accept-Encoding: br", "-s", distinct])]:
+        passes = [("brotli", ["-H", "Accept-Encoding: br"]), ("uncompressed", []),
+                  ("brotli, every URL new", ["-H", "Accept-Encoding: br", "-s", distinct])]
+        # S3P_LOAD_PASSES=new: only the pass with every URL new (an A B A B of two builds).
+        only = os.environ.get("S3P_LOAD_PASSES")
+        if only == "new":
+            passes = passes[2:]
+        for name, extra in passes:
+            cpu0, n0 = cpu_secs(server.pid), proxy.requests
             wrk = subprocess.run(["wrk", "-t2", "-c32", "-d20s", "--latency", "-H", f"Cookie: {cookie}",
                                   *extra, page], capture_output=True, text=True)
+            cpu, s3 = cpu_secs(server.pid) - cpu0, proxy.requests - n0
+            done = re.search(r"(\d+) requests in", wrk.stdout)
+            pages = int(done.group(1)) if done else 0
+            if pages:
+                # The server's own CPU (user + system) per page, and the S3 requests a page made:
+                # LocalStack and this proxy share the machine, so S3 reads cost them CPU too.
+                print(f"  server CPU {cpu * 1000 / pages:.2f} ms a page, {s3 / pages:.3f} S3 requests a page",
+                      flush=True)
             rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk.stdout)
             lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", wrk.stdout, re.M))
             bad = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk.stdout)

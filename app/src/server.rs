@@ -15,10 +15,12 @@ use std::sync::{Arc, Mutex};
 
 mod approvals;
 mod lease;
+mod notes;
 mod overview;
 mod restore;
 mod scans;
 
+pub use notes::NOTES_FOR;
 pub use scans::{RESCAN_GAP, SCANS_AT_ONCE};
 
 /// The one error of the server side, turned into a `ServerFnError` at the boundary (api.rs,
@@ -77,6 +79,7 @@ pub struct AppState {
     config: ServeConfig,
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
     scans: scans::Scans,
+    notes: notes::Notes,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
     /// Buckets with an apply running: one at a time per bucket. Held by [`Busy`] guards.
     busy: Arc<Mutex<HashSet<String>>>,
@@ -87,6 +90,8 @@ pub struct AppState {
 #[derive(Clone)]
 struct CachedScan {
     inventory: std::sync::Arc<Inventory>,
+    /// The inventory dated and ordered under the server's date source, once per scan.
+    ordered: std::sync::Arc<retention::Ordered>,
     scanned_at: DateTime<Utc>,
     undo_window: String,
     handovers: prune::Handovers,
@@ -176,6 +181,7 @@ impl AppState {
             config,
             clients: Default::default(),
             scans: Default::default(),
+            notes: Default::default(),
             jobs: Default::default(),
             busy: Default::default(),
             next_job: AtomicU64::new(1),
@@ -230,6 +236,7 @@ impl AppState {
         rescan: bool,
     ) -> Result<scans::Answer, AppError> {
         let opts = self.settings().scan_options(&self.config.date_source);
+        let date_source = self.config.date_source.clone();
         let b = b.clone();
         self.scans
             .get(&c.key, rescan, move || {
@@ -244,8 +251,13 @@ impl AppState {
                     // Handovers of folders kept whatever the policy (pinned, live,
                     // re-deployed) are withdrawn here; the plan-based check runs on apply.
                     let handovers = prune::expire::reconcile_with_scan(&b, &inventory).await;
+                    let inventory = std::sync::Arc::new(inventory);
+                    // Dated and sorted here, once, not on every page (the dashboard's rows and
+                    // plans all start from this order).
+                    let ordered = retention::Ordered::new(inventory.clone(), &date_source, None);
                     Ok(CachedScan {
-                        inventory: std::sync::Arc::new(inventory),
+                        ordered: std::sync::Arc::new(ordered),
+                        inventory,
                         scanned_at,
                         undo_window,
                         handovers,
@@ -254,6 +266,12 @@ impl AppState {
                 .boxed()
             })
             .await
+    }
+
+    /// Forgets what this server remembers of bucket `key` (its scan, its notes): it changed.
+    fn forget(&self, key: &str) {
+        self.scans.forget(key);
+        self.notes.forget(key);
     }
 
     /// Which scan a page load of bucket `key` would show now (see `Scans::generation`): a
@@ -271,6 +289,7 @@ impl AppState {
             scan:
                 CachedScan {
                     inventory,
+                    ordered,
                     scanned_at,
                     undo_window,
                     handovers,
@@ -282,8 +301,12 @@ impl AppState {
             .then(|| handovers.error.clone())
             .flatten();
         let cfg = &self.config;
-        // The notes only (a GET each): a page load must not list the journal.
-        let last_successes = overview::successes_of(prune::health::noted_successes(&b).await);
+        // The notes only (a GET each, at most once per `NOTES_FOR`): a page load must not list
+        // the journal.
+        if rescan {
+            self.notes.forget(&c.key);
+        }
+        let last_successes = self.notes.of(&c.key, &b).await;
         Ok(ScanView {
             last_successes,
             bucket: c,
@@ -307,6 +330,7 @@ impl AppState {
                 .collect(),
             handover_error,
             notice,
+            ordered: Some(ordered),
         })
     }
 
@@ -362,7 +386,7 @@ impl AppState {
         let pinned = pin.is_some();
         let change = prune::set_pin(&b, &id, pin).await?;
         tracing::info!(bucket = %c.key, deployment = %id, pin = pinned, user, withdrawn = change.handovers.withdrawn.len(), "pin changed from the dashboard");
-        self.scans.forget(&c.key);
+        self.forget(&c.key);
         if change.handovers.is_dangerous() {
             return Err(AppError(change.handovers.error.unwrap_or_default()));
         }
@@ -415,7 +439,7 @@ impl AppState {
     ) -> Result<Result<prune::Checked, ApplyOutcome>, AppError> {
         let planned = prune::scan_and_plan(b, policy, &self.settings()).await?;
         // What the preview was made of is stale now, whatever happens next.
-        self.scans.forget(&c.key);
+        self.forget(&c.key);
         confirmed.sort();
         let checked = match prune::check(planned, Some(&confirmed)) {
             Ok(c) => c,
@@ -463,6 +487,7 @@ impl AppState {
             require_lease: false,
         };
         tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who = %who.name, "apply started from the dashboard");
+        let (notes, key) = (self.notes.clone(), c.key.clone());
         // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
             let _busy = busy;
@@ -477,6 +502,8 @@ impl AppState {
                     Err(e.to_string())
                 }
             };
+            // The run noted its success: the next page reads the notes again.
+            notes.forget(&key);
             *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
         });
         ApplyOutcome::Started { job: id }

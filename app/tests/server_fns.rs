@@ -669,3 +669,40 @@ async fn a_request_nobody_decided_in_time_expires_on_record_and_cannot_be_approv
     ));
     assert_eq!(statuses(&hook), vec!["expired"]);
 }
+
+/// The page's "Last success" notes: read once per `NOTES_FOR` (not three GETs a page), read
+/// again on a Rescan, and at once after this server's own apply.
+#[tokio::test]
+async fn a_page_reads_the_success_notes_once_a_while_and_again_after_a_rescan_or_its_own_apply() {
+    let b = seeded("sf-notes", &["d1", "d2", "d3"]).await;
+    let state = state_for(&b);
+    let sources = |v: &app::wire::ScanView| -> Vec<String> {
+        v.last_successes.iter().map(|s| s.source.clone()).collect()
+    };
+    let first = state.scan_view(None, false).await.unwrap();
+    assert!(first.last_successes.is_empty());
+    let cli = prune::health::LastSuccess {
+        source: "cli".into(),
+        at: chrono::Utc::now(),
+        who: "someone".into(),
+        run: None,
+        deleted_deployments: 0,
+    };
+    prune::health::note_success(&b, &cli).await;
+    let soon = state.scan_view(None, false).await.unwrap();
+    assert!(
+        soon.last_successes.is_empty(),
+        "the notes read a moment ago are shown (for at most {:?})",
+        app::server::NOTES_FOR
+    );
+    let rescanned = state.scan_view(None, true).await.unwrap();
+    assert_eq!(sources(&rescanned), ["cli"]);
+
+    let req = preview(&state, b.name(), 2).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    report_of(&state, job).await;
+    let after = state.scan_view(None, false).await.unwrap();
+    assert_eq!(sources(&after), ["dashboard", "cli"]);
+}

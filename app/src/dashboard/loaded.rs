@@ -22,7 +22,8 @@ use empty::EmptyBucket;
 use facts::BucketFacts;
 use leptos::prelude::*;
 use notes::{price_from, PlanNotes, PolicyErrors};
-use retention::{DateSource, DeploymentId, Inventory, Plan};
+use retention::{DateSource, DeploymentId, Ordered, Plan};
+use std::sync::Arc;
 use url::url_follows_controls;
 
 /// Starts the editor with the server's policy file (serve --policy), unless the URL named a
@@ -62,18 +63,18 @@ fn policy_of(
     })
 }
 
-/// The plan of `policy` over the scan, made afresh whenever the policy changes; `None` while
-/// the controls spell no policy.
+/// The plan of `policy` over the scan, made afresh whenever the policy changes (from the
+/// scan's order, dated once); `None` while the controls spell no policy.
 fn plan_of(
     policy: Memo<Result<Chosen, String>>,
-    inventory: StoredValue<std::sync::Arc<Inventory>>,
+    ordered: StoredValue<Arc<Ordered>>,
     now: DateTime<Utc>,
 ) -> Memo<Option<Plan>> {
     Memo::new(move |_| {
         policy.with(|p| {
             p.as_ref()
                 .ok()
-                .map(|c| inventory.with_value(|inv| retention::plan(inv, &c.policy, now)))
+                .map(|c| ordered.with_value(|o| o.plan(&c.policy, now)))
         })
     })
 }
@@ -108,6 +109,7 @@ pub fn Loaded(
     let bucket = view.bucket.clone();
     let now = view.now;
     let inventory = StoredValue::new(view.inventory.clone());
+    let ordered = StoredValue::new(view.ordered());
     let max_delete = view.max_delete;
     // Previews only: the server was started --read-only, or the person may not change the bucket.
     let server_read_only = view.read_only;
@@ -116,14 +118,13 @@ pub fn Loaded(
     let policy = policy_of(state, date_source, max_delete);
     let pinned: StoredValue<Vec<DeploymentId>> =
         StoredValue::new(view.inventory.pins.iter().map(|p| p.id.clone()).collect());
-    let plan = plan_of(policy, inventory, now);
+    let plan = plan_of(policy, ordered, now);
     let price_v = Memo::new(move |_| price_from(&price.get()));
     // Only the switch between the two forms re-renders the editor, not each keystroke in it.
     let ruled = Memo::new(move |_| rules.with(Option::is_some));
     url_follows_controls(bucket.key.clone(), state);
 
-    let rows: StoredValue<Vec<Row>> =
-        StoredValue::new(inventory.with_value(|inv| rows_of(inv, &view.date_source, now)));
+    let rows: StoredValue<Vec<Row>> = StoredValue::new(ordered.with_value(|o| rows_of(o, now)));
     let n = rows.with_value(|r| r.len());
     let live = rows.with_value(|r| {
         inventory.with_value(|inv| super::timeline::live_spans(inv, r, now.timestamp()))
@@ -151,7 +152,7 @@ pub fn Loaded(
             {move || ruled.get().then(|| view! { <RuleEditor rules next_key policy notice /> })}
             <PolicyErrors policy price=price_v />
             <Summary plan price=price_v />
-            {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch inventory date_source=view.date_source.clone() now max_delete retain days rules /> })}
+            {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch ordered date_source=view.date_source.clone() now max_delete retain days rules /> })}
             <PlanNotes plan />
             <Timeline rows plan focused now_ts=now.timestamp() live=live />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />

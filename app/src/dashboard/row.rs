@@ -2,7 +2,7 @@
 //! order (newest first).
 
 use crate::format;
-use retention::{DateSource, DeploymentId, Inventory, Policy, Retain};
+use retention::{DeploymentId, Ordered};
 
 /// One row of what the page shows, independent of the policy (dates and order do not change
 /// when the controls do). Its date and age are formatted only when shown (`date`, `age`): the
@@ -27,17 +27,11 @@ impl Row {
     }
 }
 
-/// The policy-independent facts of every deployment, in plan order (newest first).
-pub fn rows_of(
-    inventory: &Inventory,
-    date_source: &DateSource,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<Row> {
-    let mut p = Policy::new(Retain::new(1).expect("1 ≥ 1"));
-    p.date_source = date_source.clone();
-    // The dates and order alone, not a whole plan: on the server this runs for every page.
-    retention::newest_first(inventory, &p)
-        .iter()
+/// The policy-independent facts of every deployment, in plan order (newest first): from the
+/// scan's order, made once per scan (on the server, not for every page).
+pub fn rows_of(ordered: &Ordered, now: chrono::DateTime<chrono::Utc>) -> Vec<Row> {
+    ordered
+        .dated()
         .map(|x| Row {
             id: x.d.id.clone(),
             at: x.date,

@@ -10,7 +10,7 @@ use retention::{DateSource, Plan, RuleSummary};
 #[component]
 pub fn Forecast(
     schedule: crate::wire::Schedule,
-    inventory: StoredValue<std::sync::Arc<retention::Inventory>>,
+    ordered: StoredValue<std::sync::Arc<retention::Ordered>>,
     date_source: DateSource,
     now: chrono::DateTime<chrono::Utc>,
     max_delete: u64,
@@ -28,7 +28,7 @@ pub fn Forecast(
         max_delete,
     ) {
         Ok(Chosen { policy: p, .. }) => {
-            let plan = inventory.with_value(|inv| retention::plan(inv, &p, now));
+            let plan = ordered.with_value(|o| o.plan(&p, now));
             let d = plan.summary.delete;
             let blocked = if plan.blocked.is_empty() {
                 String::new()

@@ -41,7 +41,7 @@ impl AppState {
             .await
             .map_err(AppError::new)?;
         // The deployments are back: the cached scan no longer shows the bucket.
-        self.scans.forget(&c.key);
+        self.forget(&c.key);
         tracing::info!(bucket = %c.key, run, restored = done.report.restored_objects(), user, "restore from the dashboard");
         Ok(done.record)
     }

@@ -62,6 +62,32 @@ pub struct ScanView {
     /// Each front end's last run that ended well on this bucket, newest first.
     #[serde(default)]
     pub last_successes: Vec<SourceSuccess>,
+    /// The scan dated and ordered once (see [`ScanView::ordered`]): set by the server from its
+    /// cached scan, so pages do not date and sort every deployment again; not sent (the
+    /// browser orders its copy once, when the page loads).
+    #[serde(skip)]
+    pub ordered: Option<std::sync::Arc<retention::Ordered>>,
+}
+
+impl ScanView {
+    /// The scan dated and ordered under the page's date source: the server's copy (made once
+    /// per scan) when it is of this inventory and date source, else made now.
+    pub fn ordered(&self) -> std::sync::Arc<retention::Ordered> {
+        use std::sync::Arc;
+        match &self.ordered {
+            Some(o)
+                if Arc::ptr_eq(o.inventory(), &self.inventory)
+                    && o.date_source() == &self.date_source =>
+            {
+                o.clone()
+            }
+            _ => Arc::new(retention::Ordered::new(
+                self.inventory.clone(),
+                &self.date_source,
+                None,
+            )),
+        }
+    }
 }
 
 /// Who holds a bucket's apply lease (another apply is running, from any front end or machine).
