@@ -276,7 +276,9 @@ fn script_hashes(html: &[u8], nonce: &str) -> String {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    // Not `windows().position()`: a page is ~200 KB, searched a few times per page rendered
+    // (byte by byte that was ~3 % of a new page's CPU).
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The best coding the request accepts (`q=0` refuses one).
