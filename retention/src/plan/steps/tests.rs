@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::plan::tests::{dep, inv, pairs, reasons, t0};
-use crate::{Glob, LiveRefs, Pin, Retain};
+use crate::{DateOrigin, DateSource, DeploymentId, Glob, LiveRefs, MetaFallback, Pin, Retain};
 use chrono::Duration;
 
 fn id(s: &str) -> DeploymentId {

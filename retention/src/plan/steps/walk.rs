@@ -1,0 +1,333 @@
+//! Step 2: the walk over the dated deployments, newest first. Each gets its guard (exclude,
+//! pin, unknown or future date) or its rank within its rule and group, and the verdict of that
+//! rank (live, newest, too young, expired; a recently live one graced).
+
+use super::Dated;
+use crate::plan::{Action, Entry, Reason, RuleSummary, Scope, Totals, Warning, FUTURE_SLACK_SECS};
+use crate::{DateOrigin, DeploymentId, Inventory, Policy, Span};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Who ranks a managed deployment: its rule's index, retain, minimum age and scope, and the
+/// index of its group among the rule's groups (found once per deployment).
+struct Decider {
+    index: usize,
+    retain: u64,
+    keep_within: Option<Span>,
+    scope: Option<Scope>,
+    group: usize,
+}
+
+/// One rule's groups as the walk meets them: per group, the dates ranked so far (newest first:
+/// the rank reached is the length; the date at rank r tells when the deployments below it fell
+/// back a place). A rule without a group pattern has one group, found without a lookup.
+#[derive(Default, Clone)]
+struct Groups {
+    /// Group name → index in `dates` (rules with a group pattern only).
+    names: HashMap<String, usize>,
+    dates: Vec<Vec<DateTime<Utc>>>,
+}
+
+impl Groups {
+    /// The index of group `name` (`None`: the rule has no group pattern), added when new.
+    fn index(&mut self, name: Option<&str>) -> usize {
+        let next = self.dates.len();
+        let i = match name {
+            None => 0,
+            // Looked up by &str: no allocation per deployment.
+            Some(name) => match self.names.get(name) {
+                Some(&i) => i,
+                None => *self.names.entry(name.to_string()).or_insert(next),
+            },
+        };
+        if i == self.dates.len() {
+            self.dates.push(Vec::new());
+        }
+        i
+    }
+}
+
+/// Step 2: walks the dated deployments newest first and gives each its reason. Remembers what
+/// the later steps need: the rank reached per rule and group, the rule that decided each
+/// entry, the ranked dates (for ties) and which excludes matched.
+pub(in crate::plan) struct Walk<'a> {
+    inventory: &'a Inventory,
+    policy: &'a Policy,
+    now: DateTime<Utc>,
+    pins: BTreeSet<&'a DeploymentId>,
+    /// Stored pins carry a note; a --pin of the same id adds nothing.
+    stored: BTreeMap<&'a DeploymentId, &'a str>,
+    /// Per rule, its groups and the dates ranked in each.
+    ranks: Vec<Groups>,
+    /// Per entry, the index of the rule that decided it.
+    decided: Vec<Option<usize>>,
+    ranked_dates: Vec<(DateTime<Utc>, &'a DeploymentId)>,
+    excludes_used: Vec<bool>,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(inventory: &'a Inventory, policy: &'a Policy, now: DateTime<Utc>) -> Self {
+        let rules = policy.rules.as_ref().map_or(1, |r| r.as_slice().len());
+        Walk {
+            inventory,
+            policy,
+            now,
+            pins: policy.pins.iter().collect(),
+            stored: inventory
+                .pins
+                .iter()
+                .map(|p| (&p.id, p.reason.as_str()))
+                .collect(),
+            ranks: vec![Groups::default(); rules],
+            decided: Vec::with_capacity(inventory.deployments.len()),
+            ranked_dates: Vec::new(),
+            excludes_used: vec![false; policy.excludes.len()],
+        }
+    }
+
+    /// The entry of the next deployment (newest first).
+    pub fn entry(&mut self, x: &Dated<'a>) -> Entry {
+        let age_secs = x.age_secs(self.now);
+        let mut deletable_since = None;
+        let (reason, decider) = match self.guard(x) {
+            Some(reason) => (reason, None),
+            None => match self.decider(&x.d.id) {
+                None => (Reason::NoRule, None),
+                Some(by) => {
+                    let rank = self.rank(&by, x);
+                    let live = live_source(self.inventory, &x.d.id);
+                    let reason = verdict(rank, &by, age_secs, live);
+                    let reason = self.graced(reason, &x.d.id);
+                    if reason.action() == Action::Delete {
+                        deletable_since = Some(self.deletable_since(&by, rank, x.date));
+                    }
+                    (reason, Some(by))
+                }
+            },
+        };
+        self.decided.push(decider.as_ref().map(|by| by.index));
+        let (rule, group) = decider
+            .and_then(|by| by.scope)
+            .map_or((None, None), |s| (Some(s.rule), s.group));
+        Entry {
+            id: x.d.id.clone(),
+            date: x.date,
+            date_origin: x.origin,
+            age_secs,
+            objects: x.d.objects,
+            bytes: x.d.bytes,
+            newest: x.d.newest,
+            action: reason.action(),
+            reason,
+            rule,
+            group,
+            deletable_since,
+        }
+    }
+
+    /// An exclude, a pin, an unknown date or one in the future keeps a deployment whatever its
+    /// rank (and it is not ranked).
+    fn guard(&mut self, x: &Dated) -> Option<Reason> {
+        let (p, id) = (self.policy, &x.d.id);
+        if let Some(i) = p.excludes.iter().position(|g| g.matches(id.as_str())) {
+            self.excludes_used[i] = true;
+            return Some(Reason::Excluded {
+                pattern: p.excludes[i].clone(),
+            });
+        }
+        if let Some(note) = self.stored.get(id) {
+            let note = (!note.is_empty()).then(|| note.to_string());
+            return Some(Reason::Pinned { note });
+        }
+        if self.pins.contains(id) {
+            return Some(Reason::Pinned { note: None });
+        }
+        if x.origin == DateOrigin::Unknown {
+            let key = p.date_source.meta_key().unwrap_or_default().to_string();
+            return Some(Reason::DateUnknown { key });
+        }
+        ((x.date - self.now).num_seconds() > FUTURE_SLACK_SECS).then_some(Reason::FutureDate)
+    }
+
+    /// The one implicit rule (RETAIN, keep_within), or the first rule matching `id` and its
+    /// group; `None` when no rule matches.
+    fn decider(&mut self, id: &DeploymentId) -> Option<Decider> {
+        let p = self.policy;
+        let Some(rules) = &p.rules else {
+            return Some(Decider {
+                index: 0,
+                retain: p.retain.get(),
+                keep_within: p.keep_within,
+                scope: None,
+                group: self.ranks[0].index(None),
+            });
+        };
+        let (index, r) = rules.rule_for(id.as_str())?;
+        let name = r.group.as_ref().map(|g| g.group_of(id.as_str()));
+        Some(Decider {
+            index,
+            retain: r.retain.get(),
+            keep_within: r.keep_within,
+            group: self.ranks[index].index(name.as_deref()),
+            scope: Some(Scope {
+                rule: r.name.clone(),
+                group: name,
+            }),
+        })
+    }
+
+    /// The next rank within `by`'s rule and group (1 = its newest).
+    fn rank(&mut self, by: &Decider, x: &Dated<'a>) -> u64 {
+        let dates = &mut self.ranks[by.index].dates[by.group];
+        dates.push(x.date);
+        self.ranked_dates.push((x.date, &x.d.id));
+        dates.len() as u64
+    }
+
+    /// A deletion of a deployment that was live less than the live grace ago becomes a keep.
+    fn graced(&self, reason: Reason, id: &DeploymentId) -> Reason {
+        let Reason::Expired { rank, .. } = reason else {
+            return reason;
+        };
+        let grace = i64::try_from(self.policy.live_grace.as_secs()).unwrap_or(i64::MAX);
+        let until = self
+            .inventory
+            .was_live
+            .iter()
+            .filter(|w| &w.id == id)
+            .map(|w| w.until)
+            .max();
+        match until {
+            Some(until) if grace > 0 && (self.now - until).num_seconds() < grace => {
+                Reason::WasLive { rank, until }
+            }
+            _ => reason,
+        }
+    }
+
+    /// Since when the deployment at `rank` (dated `date`) may go: the later of its minimum age
+    /// passing and the arrival of the `retain`-th newer deployment of its group, which took it
+    /// past the newest `retain`.
+    fn deletable_since(&self, by: &Decider, rank: u64, date: DateTime<Utc>) -> DateTime<Utc> {
+        let pushed_out = usize::try_from(rank.saturating_sub(by.retain + 1))
+            .ok()
+            .and_then(|i| self.ranks[by.index].dates[by.group].get(i).copied())
+            .unwrap_or(date);
+        let old_enough = by.keep_within.map_or(date, |w| {
+            date + chrono::Duration::seconds(i64::try_from(w.as_secs()).unwrap_or(i64::MAX / 2))
+        });
+        pushed_out.max(old_enough).max(date)
+    }
+
+    /// Ranked deployments with equal dates: the order (and maybe the verdict) hinged on the id.
+    pub fn ties(&self) -> Vec<Warning> {
+        self.ranked_dates
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+            .map(|run| Warning::TieBroken {
+                ids: run.iter().map(|(_, id)| (*id).clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// Pins and excludes that matched no deployment: a typo keeps nothing.
+    pub fn unmatched(&self) -> Vec<Warning> {
+        let pins = self
+            .pins
+            .iter()
+            .filter(|p| !present(self.inventory, p))
+            .map(|p| Warning::PinMatchesNothing { id: (*p).clone() });
+        let excludes = self
+            .policy
+            .excludes
+            .iter()
+            .zip(&self.excludes_used)
+            .filter(|(_, used)| !**used)
+            .map(|(g, _)| Warning::ExcludeMatchesNothing { pattern: g.clone() });
+        pins.chain(excludes).collect()
+    }
+
+    /// Totals per rule, in rule order (none without rules).
+    pub fn rule_summaries(&self, entries: &[Entry]) -> Vec<RuleSummary> {
+        let Some(rules) = &self.policy.rules else {
+            return Vec::new();
+        };
+        let mut out: Vec<RuleSummary> = rules
+            .as_slice()
+            .iter()
+            .zip(&self.ranks)
+            .map(|(r, groups)| RuleSummary {
+                rule: r.name.clone(),
+                groups: groups.dates.len() as u64,
+                keep: Totals::default(),
+                delete: Totals::default(),
+            })
+            .collect();
+        for (e, i) in entries.iter().zip(&self.decided) {
+            if let Some(s) = i.and_then(|i| out.get_mut(i)) {
+                s.add(e);
+            }
+        }
+        out
+    }
+}
+
+impl RuleSummary {
+    fn add(&mut self, e: &Entry) {
+        match e.action {
+            Action::Keep => self.keep.add(e),
+            Action::Delete => self.delete.add(e),
+        }
+    }
+}
+
+/// `id` is one of the inventory's deployments (asked only for pins and the live ids, a few:
+/// no set of every id per re-plan).
+pub(in crate::plan) fn present(inventory: &Inventory, id: &DeploymentId) -> bool {
+    inventory.deployments.iter().any(|d| &d.id == id)
+}
+
+/// Whether `id` is live: `Some(None)` named by the live pointer, `Some(Some(key))` referenced
+/// by the page `key` (`--live-from`), `None` not live.
+fn live_source(inventory: &Inventory, id: &DeploymentId) -> Option<Option<String>> {
+    if inventory.live.as_ref() == Some(id) {
+        return Some(None);
+    }
+    inventory
+        .live_from
+        .as_ref()
+        .filter(|r| r.ids.contains(id))
+        .map(|r| Some(r.key.clone()))
+}
+
+/// One ranked deployment's verdict: live is kept, the newest `retain` are kept, then what is
+/// younger than the minimum age; the rest is deleted.
+fn verdict(rank: u64, by: &Decider, age_secs: i64, live: Option<Option<String>>) -> Reason {
+    let (retain, scope) = (by.retain, by.scope.clone());
+    if let Some(from) = live {
+        return Reason::Live { rank, from };
+    }
+    if rank <= retain {
+        return Reason::Newest {
+            rank,
+            retain,
+            scope,
+        };
+    }
+    match by.keep_within {
+        Some(w) if i128::from(age_secs) <= i128::from(w.as_secs()) => Reason::TooYoung {
+            rank,
+            retain,
+            age_secs,
+            keep_within: w,
+            scope,
+        },
+        w => Reason::Expired {
+            rank,
+            retain,
+            age_secs,
+            keep_within: w,
+            scope,
+        },
+    }
+}
