@@ -2,25 +2,29 @@
 //! are the engine's (`prune`): a fresh scan, the check against what the user confirmed, the
 //! journal, the deletion. One apply per bucket at a time, released on every path.
 
-use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus, ScanView, Schedule};
-use bucket::{Bucket, Connect, Progress, Target};
+use crate::wire::{BucketChoice, ScanView, Schedule};
+use bucket::{Bucket, Connect, Target};
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use leptos::prelude::*;
-use prune::{PolicySpec, Refusal, ScanSettings};
-use retention::{DateSource, Inventory, Policy};
+use prune::ScanSettings;
+use retention::{DateSource, Inventory};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
+mod apply;
 mod approvals;
 mod lease;
 mod notes;
 mod overview;
+mod people;
 mod restore;
 mod scans;
 
+use apply::{Busy, Job};
 pub use notes::NOTES_FOR;
+pub use people::{current_user, require, require_in, signed_in, Actor, User};
 pub use scans::{RESCAN_GAP, SCANS_AT_ONCE};
 
 /// The one error of the server side, turned into a `ServerFnError` at the boundary (api.rs,
@@ -95,43 +99,6 @@ struct CachedScan {
     scanned_at: DateTime<Utc>,
     undo_window: String,
     handovers: prune::Handovers,
-}
-
-struct Job {
-    deployments_total: u64,
-    objects_total: u64,
-    progress: Arc<Progress>,
-    /// Set when the apply ended: its record, or why it never started (nothing deleted).
-    outcome: Mutex<Option<Result<audit::Record, String>>>,
-}
-
-/// A bucket's apply mark; released when dropped — on success, error, a dropped request or a
-/// panic alike.
-struct Busy {
-    key: String,
-    set: Arc<Mutex<HashSet<String>>>,
-}
-
-impl Busy {
-    fn take(set: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Busy, AppError> {
-        let mut s = set.lock().unwrap_or_else(|e| e.into_inner());
-        if !s.insert(key.to_string()) {
-            return Err(AppError(format!("an apply on '{key}' is already running")));
-        }
-        Ok(Busy {
-            key: key.to_string(),
-            set: set.clone(),
-        })
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.set
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.key);
-    }
 }
 
 /// The state of this server, from the request's context.
@@ -334,28 +301,6 @@ impl AppState {
         })
     }
 
-    /// The policy the user confirmed: rules (a policy file's text) or RETAIN and a minimum age.
-    fn policy(&self, req: &ApplyRequest) -> Result<Policy, AppError> {
-        let mut spec = PolicySpec {
-            date_source: Some(self.config.date_source.clone()),
-            max_delete: Some(self.config.max_delete),
-            ..PolicySpec::default()
-        };
-        match &req.policy {
-            Some(text) => {
-                spec.rules = Some(
-                    retention::parse_policy(text)
-                        .map_err(|e| AppError::new(format!("the rules: {e}")))?,
-                );
-            }
-            None => {
-                spec.retain = Some(req.retain);
-                spec.min_retain_days = req.min_days;
-            }
-        }
-        spec.build().map_err(AppError::new)
-    }
-
     fn refuse_if_read_only(&self) -> Result<(), AppError> {
         if self.config.read_only {
             Err(AppError::new("this dashboard is read-only (started with --read-only): previews only, nothing is changed"))
@@ -393,144 +338,6 @@ impl AppState {
         Ok(())
     }
 
-    /// Plan binding: a fresh scan and plan with the confirmed policy; deletes (in the
-    /// background) only when the result is exactly the confirmed set.
-    pub async fn start_apply(
-        &self,
-        req: ApplyRequest,
-        user: impl Into<Actor>,
-    ) -> Result<ApplyOutcome, AppError> {
-        let user = user.into();
-        self.refuse_if_read_only()?;
-        let journal = self.audit_log()?;
-        let c = self.choice(Some(&req.bucket))?.clone();
-        let policy = self.policy(&req)?;
-        let busy = Busy::take(&self.busy, &c.key)?;
-        let b = self.bucket(&c).await?;
-        let checked = match self.recheck(&c, &b, &policy, req.confirmed.clone()).await? {
-            Ok(checked) => checked,
-            Err(changed) => return Ok(changed),
-        };
-        if let Some(over) = self
-            .approval_over(&c.key)
-            .filter(|n| checked.doomed().len() as u64 > *n)
-        {
-            return self.ask_approval(&b, req, &checked, &user.name, over).await;
-        }
-        Ok(self.launch(&c, checked, busy, journal, &user))
-    }
-
-    /// The audit log every apply is recorded in; none refuses applies.
-    fn audit_log(&self) -> Result<Arc<audit::AuditLog>, AppError> {
-        self.config
-            .audit
-            .clone()
-            .ok_or_else(|| AppError::new("no audit log is configured: applies are refused"))
-    }
-
-    /// Scans and plans afresh and checks the plan deletes exactly `confirmed`; `Err` is what
-    /// the page is told instead (nothing deleted).
-    async fn recheck(
-        &self,
-        c: &BucketChoice,
-        b: &Bucket,
-        policy: &Policy,
-        mut confirmed: Vec<retention::Doomed>,
-    ) -> Result<Result<prune::Checked, ApplyOutcome>, AppError> {
-        let planned = prune::scan_and_plan(b, policy, &self.settings()).await?;
-        // What the preview was made of is stale now, whatever happens next.
-        self.forget(&c.key);
-        confirmed.sort();
-        let checked = match prune::check(planned, Some(&confirmed)) {
-            Ok(c) => c,
-            Err(r @ Refusal::Changed(_)) => {
-                return Ok(Err(ApplyOutcome::Changed {
-                    message: r.to_string(),
-                }))
-            }
-            Err(r) => return Err(AppError::new(r)),
-        };
-        if checked.doomed().is_empty() {
-            return Ok(Err(ApplyOutcome::Changed {
-                message: "Nothing to delete: the plan keeps every deployment.".into(),
-            }));
-        }
-        Ok(Ok(checked))
-    }
-
-    /// Starts deleting in the background as `who`; the page follows the job.
-    fn launch(
-        &self,
-        c: &BucketChoice,
-        checked: prune::Checked,
-        busy: Busy,
-        journal: Arc<audit::AuditLog>,
-        who: &Actor,
-    ) -> ApplyOutcome {
-        let job = Arc::new(Job {
-            deployments_total: checked.doomed().len() as u64,
-            objects_total: checked.planned().plan.summary.delete.objects,
-            progress: Arc::new(Progress::default()),
-            outcome: Mutex::new(None),
-        });
-        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
-        self.jobs.lock().unwrap().insert(id, job.clone());
-        let ctx = prune::ApplyContext {
-            who: who.name.clone(),
-            via: who.via.clone(),
-            source: "dashboard",
-            concurrency: self.config.concurrency,
-            progress: job.progress.clone(),
-            journal,
-            notifier: self.config.notifier.clone(),
-            lifecycle_over: self.config.lifecycle_over,
-            require_lease: false,
-        };
-        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who = %who.name, "apply started from the dashboard");
-        let (notes, key) = (self.notes.clone(), c.key.clone());
-        // Runs to the end even if the browser goes away; the mark goes with it.
-        tokio::spawn(async move {
-            let _busy = busy;
-            let outcome = match prune::apply(checked, ctx).await {
-                Ok(report) => {
-                    let r = &report.record;
-                    tracing::info!(bucket = %r.bucket, status = %r.status, deleted = r.deleted_objects, failed = r.failures.len(), "apply finished");
-                    Ok(report.record)
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "apply did not start");
-                    Err(e.to_string())
-                }
-            };
-            // The run noted its success: the next page reads the notes again.
-            notes.forget(&key);
-            *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-        });
-        ApplyOutcome::Started { job: id }
-    }
-
-    /// For shutdown: asks every running apply to stop after its requests in flight and waits
-    /// until each has written its record.
-    pub async fn stop_applies(&self) {
-        let jobs: Vec<Arc<Job>> = self.jobs.lock().unwrap().values().cloned().collect();
-        for j in &jobs {
-            j.progress.request_stop();
-        }
-        while !self
-            .busy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Buckets with an apply running now.
-    pub fn applies_running(&self) -> usize {
-        self.busy.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
     /// The newest runs on record, newest first: this server's audit log, and the journal of
     /// every configured bucket (runs of the CLI, the scheduled job and other servers included;
     /// a run in both is shown once, with this server's record number).
@@ -561,128 +368,6 @@ impl AppState {
         runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         runs.truncate(limit);
         Ok(runs)
-    }
-
-    pub fn job_status(&self, job: u64) -> Result<JobStatus, AppError> {
-        let j = self
-            .jobs
-            .lock()
-            .unwrap()
-            .get(&job)
-            .cloned()
-            .ok_or_else(|| AppError(format!("no apply job {job}")))?;
-        let outcome = j.outcome.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let (report, error) = match outcome {
-            Some(Ok(r)) => (Some(r), None),
-            Some(Err(e)) => (None, Some(e)),
-            None => (None, None),
-        };
-        Ok(JobStatus {
-            deployments_done: j.progress.deployments_done.load(Ordering::Relaxed),
-            deployments_total: j.deployments_total,
-            objects_done: j.progress.objects_done.load(Ordering::Relaxed),
-            objects_total: j.objects_total,
-            report,
-            error,
-        })
-    }
-}
-
-/// Who acts, as the records name them: the person, and how they signed in.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub name: String,
-    pub via: Option<String>,
-}
-
-impl From<&str> for Actor {
-    fn from(name: &str) -> Self {
-        Actor {
-            name: name.to_string(),
-            via: None,
-        }
-    }
-}
-
-impl From<&crate::wire::Person> for Actor {
-    fn from(p: &crate::wire::Person) -> Self {
-        Actor {
-            name: p.name.clone(),
-            via: Some(p.via.clone()),
-        }
-    }
-}
-
-/// Who is signed in, as the server's auth layer recorded it on the request.
-#[derive(Debug, Clone)]
-pub struct User(pub crate::wire::Person);
-
-/// The signed-in person of this request; `None` when the auth layer recorded nobody.
-pub async fn signed_in() -> Option<crate::wire::Person> {
-    leptos_axum::extract::<axum::Extension<User>>()
-        .await
-        .ok()
-        .map(|axum::Extension(User(p))| p)
-}
-
-/// The name the records carry for this request's person.
-pub async fn current_user() -> String {
-    signed_in()
-        .await
-        .map_or_else(|| "unknown".into(), |p| p.name)
-}
-
-/// This request's person if their role on bucket `bucket` (a `--bucket` key or name; `None`:
-/// the first) is at least `role`; otherwise the request is refused (401, 403).
-pub async fn require_in(
-    bucket: Option<&str>,
-    role: crate::wire::Role,
-) -> Result<crate::wire::Person, ServerFnError> {
-    let p = require(crate::wire::Role::Viewer).await?;
-    let key = state()?
-        .choice(bucket)
-        .map(|c| c.key.clone())
-        .map_err(|e| ServerFnError::new(e.0))?;
-    if p.role_in(&key) >= role {
-        return Ok(p);
-    }
-    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-        r.set_status(axum::http::StatusCode::FORBIDDEN);
-    }
-    tracing::warn!(who = %p.name, bucket = %key, needs = role.name(), "refused a request the role does not allow on this bucket");
-    Err(ServerFnError::new(format!(
-        "{} signed in as {} on {key}: this needs the {} role there (an admin maps your group to it in [serve.roles])",
-        p.name,
-        p.role_in(&key).name(),
-        role.name()
-    )))
-}
-
-/// This request's person if their role is at least `role`; otherwise the request is refused
-/// (401 nobody signed in, 403 a role too small), whatever the page showed.
-pub async fn require(role: crate::wire::Role) -> Result<crate::wire::Person, ServerFnError> {
-    use axum::http::StatusCode;
-    let refuse = |status: StatusCode, msg: String| {
-        if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
-            r.set_status(status);
-        }
-        Err(ServerFnError::new(msg))
-    };
-    match signed_in().await {
-        None => refuse(StatusCode::UNAUTHORIZED, "not signed in".into()),
-        Some(p) if p.role < role => {
-            tracing::warn!(who = %p.name, role = p.role.name(), needs = role.name(), "refused a request the role does not allow");
-            refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "{} signed in as {}: this needs the {} role (an admin maps your group to it in [serve.roles])",
-                    p.name,
-                    p.role.name(),
-                    role.name()
-                ),
-            )
-        }
-        Some(p) => Ok(p),
     }
 }
 

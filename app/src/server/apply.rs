@@ -1,0 +1,235 @@
+//! The dashboard's applies: the confirmed policy, a fresh scan and plan checked against what
+//! was confirmed, then the engine's one apply path in the background, one per bucket, with its
+//! progress and outcome kept for the page.
+
+use super::{Actor, AppError, AppState};
+use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus};
+use bucket::{Bucket, Progress};
+use prune::{PolicySpec, Refusal};
+use retention::Policy;
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+pub(super) struct Job {
+    deployments_total: u64,
+    objects_total: u64,
+    progress: Arc<Progress>,
+    /// Set when the apply ended: its record, or why it never started (nothing deleted).
+    outcome: Mutex<Option<Result<audit::Record, String>>>,
+}
+
+/// A bucket's apply mark; released when dropped — on success, error, a dropped request or a
+/// panic alike.
+pub(super) struct Busy {
+    key: String,
+    set: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Busy {
+    pub(super) fn take(set: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Busy, AppError> {
+        let mut s = set.lock().unwrap_or_else(|e| e.into_inner());
+        if !s.insert(key.to_string()) {
+            return Err(AppError(format!("an apply on '{key}' is already running")));
+        }
+        Ok(Busy {
+            key: key.to_string(),
+            set: set.clone(),
+        })
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
+}
+
+impl AppState {
+    /// The policy the user confirmed: rules (a policy file's text) or RETAIN and a minimum age.
+    pub(super) fn policy(&self, req: &ApplyRequest) -> Result<Policy, AppError> {
+        let mut spec = PolicySpec {
+            date_source: Some(self.config.date_source.clone()),
+            max_delete: Some(self.config.max_delete),
+            ..PolicySpec::default()
+        };
+        match &req.policy {
+            Some(text) => {
+                spec.rules = Some(
+                    retention::parse_policy(text)
+                        .map_err(|e| AppError::new(format!("the rules: {e}")))?,
+                );
+            }
+            None => {
+                spec.retain = Some(req.retain);
+                spec.min_retain_days = req.min_days;
+            }
+        }
+        spec.build().map_err(AppError::new)
+    }
+
+    /// Plan binding: a fresh scan and plan with the confirmed policy; deletes (in the
+    /// background) only when the result is exactly the confirmed set.
+    pub async fn start_apply(
+        &self,
+        req: ApplyRequest,
+        user: impl Into<Actor>,
+    ) -> Result<ApplyOutcome, AppError> {
+        let user = user.into();
+        self.refuse_if_read_only()?;
+        let journal = self.audit_log()?;
+        let c = self.choice(Some(&req.bucket))?.clone();
+        let policy = self.policy(&req)?;
+        let busy = Busy::take(&self.busy, &c.key)?;
+        let b = self.bucket(&c).await?;
+        let checked = match self.recheck(&c, &b, &policy, req.confirmed.clone()).await? {
+            Ok(checked) => checked,
+            Err(changed) => return Ok(changed),
+        };
+        if let Some(over) = self
+            .approval_over(&c.key)
+            .filter(|n| checked.doomed().len() as u64 > *n)
+        {
+            return self.ask_approval(&b, req, &checked, &user.name, over).await;
+        }
+        Ok(self.launch(&c, checked, busy, journal, &user))
+    }
+
+    /// The audit log every apply is recorded in; none refuses applies.
+    pub(super) fn audit_log(&self) -> Result<Arc<audit::AuditLog>, AppError> {
+        self.config
+            .audit
+            .clone()
+            .ok_or_else(|| AppError::new("no audit log is configured: applies are refused"))
+    }
+
+    /// Scans and plans afresh and checks the plan deletes exactly `confirmed`; `Err` is what
+    /// the page is told instead (nothing deleted).
+    pub(super) async fn recheck(
+        &self,
+        c: &BucketChoice,
+        b: &Bucket,
+        policy: &Policy,
+        mut confirmed: Vec<retention::Doomed>,
+    ) -> Result<Result<prune::Checked, ApplyOutcome>, AppError> {
+        let planned = prune::scan_and_plan(b, policy, &self.settings()).await?;
+        // What the preview was made of is stale now, whatever happens next.
+        self.forget(&c.key);
+        confirmed.sort();
+        let checked = match prune::check(planned, Some(&confirmed)) {
+            Ok(c) => c,
+            Err(r @ Refusal::Changed(_)) => {
+                return Ok(Err(ApplyOutcome::Changed {
+                    message: r.to_string(),
+                }))
+            }
+            Err(r) => return Err(AppError::new(r)),
+        };
+        if checked.doomed().is_empty() {
+            return Ok(Err(ApplyOutcome::Changed {
+                message: "Nothing to delete: the plan keeps every deployment.".into(),
+            }));
+        }
+        Ok(Ok(checked))
+    }
+
+    /// Starts deleting in the background as `who`; the page follows the job.
+    pub(super) fn launch(
+        &self,
+        c: &BucketChoice,
+        checked: prune::Checked,
+        busy: Busy,
+        journal: Arc<audit::AuditLog>,
+        who: &Actor,
+    ) -> ApplyOutcome {
+        let job = Arc::new(Job {
+            deployments_total: checked.doomed().len() as u64,
+            objects_total: checked.planned().plan.summary.delete.objects,
+            progress: Arc::new(Progress::default()),
+            outcome: Mutex::new(None),
+        });
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        self.jobs.lock().unwrap().insert(id, job.clone());
+        let ctx = prune::ApplyContext {
+            who: who.name.clone(),
+            via: who.via.clone(),
+            source: "dashboard",
+            concurrency: self.config.concurrency,
+            progress: job.progress.clone(),
+            journal,
+            notifier: self.config.notifier.clone(),
+            lifecycle_over: self.config.lifecycle_over,
+            require_lease: false,
+        };
+        tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who = %who.name, "apply started from the dashboard");
+        let (notes, key) = (self.notes.clone(), c.key.clone());
+        // Runs to the end even if the browser goes away; the mark goes with it.
+        tokio::spawn(async move {
+            let _busy = busy;
+            let outcome = match prune::apply(checked, ctx).await {
+                Ok(report) => {
+                    let r = &report.record;
+                    tracing::info!(bucket = %r.bucket, status = %r.status, deleted = r.deleted_objects, failed = r.failures.len(), "apply finished");
+                    Ok(report.record)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "apply did not start");
+                    Err(e.to_string())
+                }
+            };
+            // The run noted its success: the next page reads the notes again.
+            notes.forget(&key);
+            *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+        });
+        ApplyOutcome::Started { job: id }
+    }
+
+    /// For shutdown: asks every running apply to stop after its requests in flight and waits
+    /// until each has written its record.
+    pub async fn stop_applies(&self) {
+        let jobs: Vec<Arc<Job>> = self.jobs.lock().unwrap().values().cloned().collect();
+        for j in &jobs {
+            j.progress.request_stop();
+        }
+        while !self
+            .busy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Buckets with an apply running now.
+    pub fn applies_running(&self) -> usize {
+        self.busy.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn job_status(&self, job: u64) -> Result<JobStatus, AppError> {
+        let j = self
+            .jobs
+            .lock()
+            .unwrap()
+            .get(&job)
+            .cloned()
+            .ok_or_else(|| AppError(format!("no apply job {job}")))?;
+        let outcome = j.outcome.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let (report, error) = match outcome {
+            Some(Ok(r)) => (Some(r), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        Ok(JobStatus {
+            deployments_done: j.progress.deployments_done.load(Ordering::Relaxed),
+            deployments_total: j.deployments_total,
+            objects_done: j.progress.objects_done.load(Ordering::Relaxed),
+            objects_total: j.objects_total,
+            report,
+            error,
+        })
+    }
+}
