@@ -177,7 +177,8 @@ fn summary(s: &CachedScan, policy: Option<&Policy>) -> BucketSummary {
         scanned_at: s.scanned_at,
         undo_window: s.undo_window.clone(),
         forecast: policy.map(|p| {
-            let plan = retention::plan(inv, p, chrono::Utc::now());
+            // From the scan's order (dated once); re-dated if the policy's date source differs.
+            let plan = s.ordered.plan(p, chrono::Utc::now());
             Forecast {
                 policy: match &p.rules {
                     Some(r) => format!("{} rule(s)", r.as_slice().len()),
