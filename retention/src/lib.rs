@@ -6,17 +6,26 @@
 //! job all decide with exactly this code.
 
 mod glob;
+mod inventory;
 mod plan;
+mod policy;
 mod policy_file;
 mod rules;
 mod span;
 mod spec;
-mod types;
 
 pub use glob::{Glob, GlobError};
+pub use inventory::{
+    Deployment, DeploymentId, IdError, Inventory, LiveRefs, LooseObjects, Pin, Remembered,
+    Versioning, WasLive,
+};
 pub use plan::{
     plan, Action, Block, Dated, Doomed, Entry, Ordered, Plan, Reason, RuleSummary, Scope, Summary,
     Totals, Warning,
+};
+pub use policy::{
+    parse_days, DateOrigin, DateSource, DateSourceError, MetaFallback, Policy, PolicyError, Retain,
+    DEFAULT_LIVE_GRACE, DEFAULT_MAX_DELETE,
 };
 #[cfg(feature = "file")]
 pub use policy_file::parse_policy;
@@ -27,8 +36,3 @@ pub use rules::{
 };
 pub use span::{human_age, human_size, minute_utc, Span, SpanError};
 pub use spec::{PolicySpec, SpecError, Widening};
-pub use types::{
-    parse_days, DateOrigin, DateSource, DateSourceError, Deployment, DeploymentId, IdError,
-    Inventory, LiveRefs, LooseObjects, MetaFallback, Pin, Policy, PolicyError, Remembered, Retain,
-    Versioning, WasLive, DEFAULT_LIVE_GRACE, DEFAULT_MAX_DELETE,
-};
