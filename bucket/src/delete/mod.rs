@@ -5,22 +5,26 @@
 //! Memory stays bounded however big a deployment is: keys flow from listing to batches page by
 //! page (`listing`), and at most `concurrency` full batches wait for one of the `concurrency`
 //! request slots (told to the watch as they fill, so their intents are on record by their turn).
+//! What is booked per deployment is in `tally`, what the caller gets back in `report`.
 
 mod batch;
 mod listing;
+mod report;
+mod tally;
 mod watch;
 
 use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
-use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
-use listing::{Key, Listed};
+use listing::Listed;
+pub use report::{
+    ChangedSincePlan, DeleteReport, DeploymentOutcome, KeyFailure, NewMarker, NewerKey, Progress,
+};
 use retention::{DeploymentId, Doomed};
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use tally::{book, file_listed, keys_of, report_of, Tagged, Tally};
 pub use watch::{BatchKey, BatchOutcome, Unwatched, Watch};
 
 /// S3's hard limit per DeleteObjects request.
@@ -52,323 +56,11 @@ pub enum Deletion {
     Purge,
 }
 
-/// A delete marker one of our deletes created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewMarker {
-    pub key: String,
-    pub version_id: String,
-}
-
-/// One object (or object version) that could not be deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyFailure {
-    pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-    pub error: String,
-}
-
-/// A key (or version) left in place because it is newer than the plan's view of its deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewerKey {
-    pub key: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-    pub last_modified: DateTime<Utc>,
-}
-
-/// A doomed deployment whose fresh listing differed from the plan's view of it: it was re-deployed
-/// (or restored) since, so none of it was deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangedSincePlan {
-    /// Keys (or versions) newer than the newest the plan saw.
-    pub newer: u64,
-    /// Keys (or versions) listed now.
-    pub listed: u64,
-    /// Objects the plan counted, when current objects were compared (not with purge).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub planned: Option<u64>,
-    /// The first few newer keys.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub examples: Vec<NewerKey>,
-}
-
-impl std::fmt::Display for ChangedSincePlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "changed since the plan")?;
-        if self.newer > 0 {
-            let s = if self.newer == 1 { "" } else { "s" };
-            write!(f, ": {} object{s} newer than the plan", self.newer)?;
-            if let Some(k) = self.examples.first() {
-                write!(f, " ({} at {})", k.key, k.last_modified.to_rfc3339())?;
-            }
-        }
-        if let Some(planned) = self.planned.filter(|p| self.listed > *p) {
-            let sep = if self.newer > 0 { ";" } else { ":" };
-            write!(
-                f,
-                "{sep} {} objects now, the plan saw {planned}",
-                self.listed
-            )?;
-        }
-        write!(f, ", so none of it was deleted (plan again)")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeploymentOutcome {
-    pub id: DeploymentId,
-    /// Objects (or versions and delete markers, with purge) listed for deletion.
-    pub listed: u64,
-    pub deleted: u64,
-    pub failed: Vec<KeyFailure>,
-    /// Keys newer than the plan that appeared while a big deployment was being deleted: not
-    /// deleted, nor anything of it listed after them, so the deployment is only partly gone.
-    pub skipped: Vec<NewerKey>,
-    /// Listed, and every listed key sent and answered (false when stopped before).
-    pub finished: bool,
-    /// With [`Deletion::Marked`]: the delete markers the deletes created.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub markers: Vec<NewMarker>,
-    /// Left untouched because, checked again just before its keys would go, it was pinned or
-    /// live (the reason says which): nothing of it was listed or sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held: Option<String>,
-    /// Left whole because its fresh listing differed from the plan's view of it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changed: Option<ChangedSincePlan>,
-}
-
-impl DeploymentOutcome {
-    /// Nothing of it is left that the plan saw.
-    pub fn is_gone(&self) -> bool {
-        self.finished
-            && self.failed.is_empty()
-            && self.skipped.is_empty()
-            && self.held.is_none()
-            && self.changed.is_none()
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteReport {
-    pub deployments: Vec<DeploymentOutcome>,
-    pub deleted_objects: u64,
-    pub failed: Vec<KeyFailure>,
-    /// A stop was requested: no batch was sent after it.
-    pub stopped: bool,
-    pub duration_ms: u64,
-}
-
-impl DeleteReport {
-    /// Every deployment is gone, or was left whole on purpose (pinned or live since the plan,
-    /// or changed since it).
-    pub fn is_complete(&self) -> bool {
-        !self.stopped
-            && self
-                .deployments
-                .iter()
-                .all(|d| d.is_gone() || d.held.is_some() || d.changed.is_some())
-    }
-
-    /// The deployments left whole because they changed since the plan.
-    pub fn changed(&self) -> impl Iterator<Item = (&DeploymentId, &ChangedSincePlan)> {
-        self.deployments
-            .iter()
-            .filter_map(|d| Some((&d.id, d.changed.as_ref()?)))
-    }
-}
-/// Live counters for a progress bar or a web page, cheap to read from another task; and the
-/// stop switch: after [`Progress::request_stop`] no new listing or batch is started, the batches
-/// in flight are answered, and the report says `stopped`.
-#[derive(Debug)]
-pub struct Progress {
-    pub deployments_done: AtomicU64,
-    pub objects_done: AtomicU64,
-    pub objects_failed: AtomicU64,
-    stop: tokio::sync::watch::Sender<bool>,
-    all_sent: tokio::sync::watch::Sender<bool>,
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Progress {
-            deployments_done: AtomicU64::new(0),
-            objects_done: AtomicU64::new(0),
-            objects_failed: AtomicU64::new(0),
-            stop: tokio::sync::watch::Sender::new(false),
-            all_sent: tokio::sync::watch::Sender::new(false),
-        }
-    }
-}
-
-impl Progress {
-    pub fn request_stop(&self) {
-        self.stop.send_replace(true);
-    }
-    pub fn stop_requested(&self) -> bool {
-        *self.stop.borrow()
-    }
-    /// Resolves once a stop is requested (at once if it already was).
-    pub async fn stopped(&self) {
-        let mut rx = self.stop.subscribe();
-        let _ = rx.wait_for(|s| *s).await;
-    }
-    /// Resolves once the deletion will send no more batches (every one is sent, or it is
-    /// stopping): what is left is the answers of those in flight.
-    pub async fn all_sent(&self) {
-        let mut rx = self.all_sent.subscribe();
-        let _ = rx.wait_for(|s| *s).await;
-    }
-}
-
-/// One key to delete, tagged with the deployment (index into the caller's list) it belongs to.
-type Tagged = (usize, Key);
-
 /// A batch numbered and told to the watch ([`Watch::ahead`]), waiting for a request slot.
 struct Queued {
     n: u64,
     batch: Vec<Tagged>,
     keys: Vec<BatchKey>,
-}
-
-/// A batch's keys with the deployment each belongs to, as the watch is told them.
-fn keys_of(batch: &[Tagged], doomed: &[Doomed]) -> Vec<BatchKey> {
-    batch
-        .iter()
-        .map(|(i, (key, version_id))| BatchKey {
-            deployment: doomed[*i].id.clone(),
-            key: key.clone(),
-            version_id: version_id.clone(),
-        })
-        .collect()
-}
-
-/// Per-deployment bookkeeping while its keys are in flight.
-#[derive(Default)]
-struct Tally {
-    listed: u64,
-    deleted: u64,
-    /// Keys sent but not yet answered; the deployment is done when listed and this is 0.
-    open: u64,
-    failed: Vec<KeyFailure>,
-    skipped: Vec<NewerKey>,
-    markers: Vec<NewMarker>,
-    /// Its listing is complete (all its keys are in the pipeline).
-    listed_ok: bool,
-    held: Option<String>,
-    changed: Option<ChangedSincePlan>,
-}
-
-/// Books one batch's answer to the deployments its keys came from: a key is deleted unless the
-/// answer names it as failed; a deployment is done once every one of its keys is answered.
-fn book(tally: &mut [Tally], sent: &[Tagged], answer: BatchAnswer, progress: &Progress) {
-    let BatchAnswer { failed, markers } = answer;
-    let owner: HashMap<&str, usize> = sent.iter().map(|(i, (k, _))| (k.as_str(), *i)).collect();
-    for m in markers {
-        if let Some(&i) = owner.get(m.key.as_str()) {
-            tally[i].markers.push(m);
-        }
-    }
-    let mut sent_to: HashMap<usize, u64> = HashMap::new();
-    for (i, _) in sent {
-        *sent_to.entry(*i).or_default() += 1;
-    }
-    let mut failed_of: HashMap<usize, u64> = HashMap::new();
-    for f in failed {
-        // delete_batch reports only keys it was given; anything else is ignored.
-        if let Some(&i) = owner.get(f.key.as_str()) {
-            *failed_of.entry(i).or_default() += 1;
-            tally[i].failed.push(f);
-        }
-    }
-    for (i, n) in sent_to {
-        let bad = failed_of.get(&i).copied().unwrap_or(0);
-        let t = &mut tally[i];
-        t.deleted += n - bad;
-        t.open -= n;
-        progress.objects_done.fetch_add(n - bad, Ordering::Relaxed);
-        progress.objects_failed.fetch_add(bad, Ordering::Relaxed);
-        if t.open == 0 && t.listed_ok {
-            progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Files one listing message: keys into the batch being filled (full batches to `ready`),
-/// a deployment's listing done, failed, held or changed since the plan, keys skipped as newer.
-fn file_listed(
-    listed: Listed,
-    tally: &mut [Tally],
-    batch: &mut Vec<Tagged>,
-    ready: &mut VecDeque<Vec<Tagged>>,
-    batch_size: usize,
-    progress: &Progress,
-) {
-    let done = || {
-        progress.deployments_done.fetch_add(1, Ordering::Relaxed);
-    };
-    match listed {
-        Listed::Keys { i, keys } => {
-            let t = &mut tally[i];
-            t.listed += keys.len() as u64;
-            t.open += keys.len() as u64;
-            for k in keys {
-                batch.push((i, k));
-                if batch.len() == batch_size {
-                    ready.push_back(std::mem::take(batch));
-                }
-            }
-        }
-        Listed::Done { i, result: Ok(()) } => {
-            tally[i].listed_ok = true;
-            if tally[i].open == 0 {
-                done();
-            }
-        }
-        Listed::Done {
-            i,
-            result: Err(failure),
-        } => {
-            tally[i].failed.push(failure);
-            done();
-        }
-        Listed::Held { i, reason } => {
-            tally[i].held = Some(reason);
-            done();
-        }
-        Listed::Changed { i, changed } => {
-            tally[i].changed = Some(changed);
-            done();
-        }
-        Listed::Newer { i, keys } => tally[i].skipped.extend(keys),
-    }
-}
-
-/// The report of a deletion: per deployment what it listed, deleted, failed, skipped.
-fn report_of(doomed: &[Doomed], tally: Vec<Tally>, stopped: bool, start: Instant) -> DeleteReport {
-    let mut report = DeleteReport {
-        stopped,
-        ..Default::default()
-    };
-    for (d, t) in doomed.iter().zip(tally) {
-        report.deleted_objects += t.deleted;
-        report.failed.extend(t.failed.iter().cloned());
-        report.deployments.push(DeploymentOutcome {
-            id: d.id.clone(),
-            listed: t.listed,
-            deleted: t.deleted,
-            failed: t.failed,
-            skipped: t.skipped,
-            finished: t.listed_ok && t.open == 0,
-            markers: t.markers,
-            held: t.held,
-            changed: t.changed,
-        });
-    }
-    report.deployments.sort_by(|a, b| a.id.cmp(&b.id));
-    report.duration_ms = start.elapsed().as_millis() as u64;
-    report
 }
 
 impl Bucket {
@@ -582,6 +274,7 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
 
     fn doomed_of(objects: &[u64]) -> Vec<Doomed> {
         objects
@@ -606,67 +299,5 @@ mod tests {
         assert_eq!(batch_size(&doomed_of(&[30, 40]), 16), MIN_BATCH);
         assert_eq!(batch_size(&doomed_of(&[0]), 16), MIN_BATCH);
         assert_eq!(batch_size(&[], 0), MIN_BATCH);
-    }
-
-    fn tagged(i: usize, key: &str) -> Tagged {
-        (i, (key.to_string(), None))
-    }
-
-    #[test]
-    fn a_shared_batch_books_each_key_to_its_own_deployment() {
-        let progress = Progress::default();
-        let mut tally: Vec<Tally> = (0..3).map(|_| Tally::default()).collect();
-        tally[0].open = 2;
-        tally[1].open = 3;
-        tally[2].open = 1;
-        for t in &mut tally {
-            t.listed_ok = true; // each listing is complete: done once its keys are answered
-        }
-        // The first batch carries all of deployment 0 and part of deployment 1.
-        let sent = [
-            tagged(0, "a/1"),
-            tagged(0, "a/2"),
-            tagged(1, "b/1"),
-            tagged(1, "b/2"),
-        ];
-        let failed = vec![KeyFailure {
-            key: "b/2".into(),
-            version_id: None,
-            error: "AccessDenied: no".into(),
-        }];
-        let markers = vec![NewMarker {
-            key: "b/1".into(),
-            version_id: "m1".into(),
-        }];
-        book(
-            &mut tally,
-            &sent,
-            BatchAnswer { failed, markers },
-            &progress,
-        );
-        assert_eq!(
-            tally[1].markers[0].version_id, "m1",
-            "a marker goes to its deployment"
-        );
-        assert_eq!(
-            (tally[0].deleted, tally[0].open, tally[0].failed.len()),
-            (2, 0, 0)
-        );
-        assert_eq!((tally[1].deleted, tally[1].open), (1, 1));
-        assert_eq!(tally[1].failed[0].key, "b/2");
-        assert_eq!(progress.deployments_done.load(Ordering::Relaxed), 1);
-        assert_eq!(progress.objects_done.load(Ordering::Relaxed), 3);
-        assert_eq!(progress.objects_failed.load(Ordering::Relaxed), 1);
-
-        book(
-            &mut tally,
-            &[tagged(1, "b/3"), tagged(2, "c/1")],
-            BatchAnswer::default(),
-            &progress,
-        );
-        assert_eq!((tally[1].deleted, tally[1].open), (2, 0));
-        assert_eq!((tally[2].deleted, tally[2].open), (1, 0));
-        assert_eq!(progress.deployments_done.load(Ordering::Relaxed), 3);
-        assert_eq!(progress.objects_done.load(Ordering::Relaxed), 5);
     }
 }
