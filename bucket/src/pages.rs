@@ -3,7 +3,6 @@
 //! Every page is checked: keys strictly ascend across pages, and a page that says "truncated"
 //! without saying where to go on is an error, never a silent early end.
 
-use crate::scan::{next_token, Ascending};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
@@ -193,5 +192,107 @@ impl Bucket {
             f(&out);
         }
         Ok(())
+    }
+}
+
+/// S3 lists in strictly ascending key order, across pages too; anything else is refused.
+/// Keys and common prefixes are each checked in order; a page must start after the last one.
+pub(crate) struct Ascending {
+    prefix: String,
+    last: Option<String>,
+}
+
+impl Ascending {
+    pub(crate) fn new(prefix: &str, start_after: Option<String>) -> Self {
+        Ascending {
+            prefix: prefix.to_string(),
+            last: start_after,
+        }
+    }
+
+    pub(crate) fn page<'a>(
+        &mut self,
+        keys: impl Iterator<Item = &'a str>,
+        prefixes: impl Iterator<Item = &'a str>,
+    ) -> Result<(), S3Error> {
+        let mut page_max: Option<&str> = None;
+        for list in [keys.collect::<Vec<_>>(), prefixes.collect::<Vec<_>>()] {
+            let mut prev = self.last.as_deref();
+            for k in list {
+                if let Some(p) = prev.filter(|p| k <= *p) {
+                    return Err(S3Error::ListingNotAscending {
+                        prefix: self.prefix.clone(),
+                        key: k.to_string(),
+                        after: p.to_string(),
+                    });
+                }
+                prev = Some(k);
+                page_max = page_max.max(Some(k));
+            }
+        }
+        if let Some(m) = page_max {
+            self.last = Some(m.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The continuation token, or an error when S3 says "truncated" without one: a listing that
+/// silently stops early would make a plan over a partial view.
+pub(crate) fn next_token(
+    truncated: Option<bool>,
+    token: Option<&str>,
+    prefix: &str,
+) -> Result<Option<String>, S3Error> {
+    match (truncated.unwrap_or(false), token) {
+        (false, _) => Ok(None),
+        (true, Some(t)) if !t.is_empty() => Ok(Some(t.to_string())),
+        (true, _) => Err(S3Error::ListingCut {
+            prefix: prefix.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{next_token, Ascending};
+    use crate::S3Error;
+
+    #[test]
+    fn a_listing_that_repeats_or_goes_back_is_an_error() {
+        let mut a = Ascending::new("p/", None);
+        a.page(["p/a/1", "p/a/2"].into_iter(), [].into_iter())
+            .unwrap();
+        a.page(["p/b/1"].into_iter(), ["p/c/"].into_iter()).unwrap();
+        // the same page again
+        assert!(matches!(
+            a.page(["p/b/1"].into_iter(), [].into_iter()),
+            Err(S3Error::ListingNotAscending { .. })
+        ));
+        // out of order inside a page
+        let mut a = Ascending::new("p/", None);
+        assert!(a.page(["p/b", "p/a"].into_iter(), [].into_iter()).is_err());
+        // a range listing starts after its start key
+        let mut a = Ascending::new("p/", Some("p/m".into()));
+        assert!(a.page(["p/a"].into_iter(), [].into_iter()).is_err());
+        assert!(a.page(["p/n"].into_iter(), [].into_iter()).is_ok());
+    }
+
+    #[test]
+    fn a_listing_cut_short_is_an_error_not_the_end() {
+        assert_eq!(next_token(Some(false), None, "p/").unwrap(), None);
+        assert_eq!(next_token(None, None, "p/").unwrap(), None);
+        assert_eq!(
+            next_token(Some(true), Some("t"), "p/").unwrap(),
+            Some("t".into())
+        );
+        assert!(matches!(
+            next_token(Some(true), None, "p/"),
+            Err(S3Error::ListingCut { .. })
+        ));
+        assert!(matches!(
+            next_token(Some(true), Some(""), "p/"),
+            Err(S3Error::ListingCut { .. })
+        ));
     }
 }
