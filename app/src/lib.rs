@@ -4,6 +4,15 @@
 //! The browser plans with the same `retention` crate as the server (compiled to wasm), so the
 //! preview is instant; the server re-plans before it deletes anything.
 
+// The server's HTML and the browser's hydration must be built alike: an erased view's HTML
+// carries markers its hydration reads. `.cargo/config.toml` sets the cfg for every build; a
+// RUSTFLAGS variable replaces that list, so it must carry the cfg too.
+#[cfg(not(erase_components))]
+compile_error!(
+    "s3-prune's dashboard is built with `--cfg erase_components` (set in .cargo/config.toml); \
+     RUSTFLAGS overrides it: add `--cfg erase_components` to RUSTFLAGS, or unset it"
+);
+
 pub mod api;
 mod dashboard;
 /// For links to a bucket's dashboard made outside the app (the server's one-bucket redirect).
