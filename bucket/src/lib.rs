@@ -3,6 +3,7 @@
 //! Every S3 request the product makes lives in this crate. What to delete is decided elsewhere
 //! (the `retention` crate); this crate only lists, counts and deletes exactly what it is given.
 
+mod agg;
 mod connect;
 mod dates;
 mod delete;

@@ -1,8 +1,8 @@
 //! Listing a bucket into deployments: one delimiter listing to find them, then each one listed
 //! on its own, several at a time, folded into counters as pages arrive (memory ∝ deployments).
 
+use crate::agg::Agg;
 use crate::dates::Scanned;
-use crate::meta::ObjectRef;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::BucketVersioningStatus;
 use chrono::{DateTime, Utc};
@@ -37,8 +37,6 @@ impl Default for ScanOptions {
 /// The folder under the prefix where s3-prune keeps its own state (pins); never a deployment.
 pub const RESERVED: &str = ".s3-prune";
 /// [`RESERVED`] as a folder inside a deployment's keys.
-const STATE_FOLDER: &str = "/.s3-prune/";
-
 pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
         .unwrap_or(DateTime::UNIX_EPOCH)
@@ -53,73 +51,6 @@ pub(crate) struct Facts {
     pins: Vec<retention::Pin>,
     /// The first-seen dates (only read when deployments are dated by LastModified).
     dates: crate::dates::KnownDates,
-}
-
-/// Per-deployment counters; the newest object is kept only to read its metadata.
-#[derive(Debug, Default)]
-pub(crate) struct Agg {
-    objects: u64,
-    bytes: u64,
-    newest: Option<(DateTime<Utc>, ObjectRef)>,
-    oldest: Option<DateTime<Utc>>,
-    /// A key of s3-prune's own state beneath it (`<id>/…/.s3-prune/…`): the folder is a
-    /// prefix someone else prunes, not a deployment.
-    state: Option<String>,
-    /// The sum of its objects' prints (keys and sizes): what a reset clock leaves alone.
-    print: u64,
-}
-
-impl Agg {
-    /// An object of the deployment; `etag` where the source has it (it lets `meta:` dates be
-    /// cached across rescans).
-    pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str, etag: Option<&str>) {
-        self.objects += 1;
-        self.bytes += size;
-        self.print = self
-            .print
-            .wrapping_add(crate::dates::object_print(key, size));
-        if self.state.is_none() {
-            if let Some(at) = key.find(STATE_FOLDER) {
-                self.state = Some(key[..at + STATE_FOLDER.len()].to_string());
-            }
-        }
-        self.see(t, || ObjectRef {
-            key: key.to_string(),
-            etag: etag.map(str::to_string),
-            last_modified: t,
-        });
-    }
-
-    #[cfg(test)]
-    pub(crate) fn objects(&self) -> u64 {
-        self.objects
-    }
-
-    pub(crate) fn merge(&mut self, o: Agg) {
-        self.objects += o.objects;
-        self.bytes += o.bytes;
-        self.state = self.state.take().or(o.state);
-        if let Some((t, k)) = o.newest {
-            self.see(t, || k);
-        }
-        if let Some(t) = o.oldest {
-            self.see_oldest(t);
-        }
-    }
-
-    /// An object modified at `t`: the newest so far is kept (only then is its key copied).
-    fn see(&mut self, t: DateTime<Utc>, object: impl FnOnce() -> ObjectRef) {
-        if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
-            self.newest = Some((t, object()));
-        }
-        self.see_oldest(t);
-    }
-
-    fn see_oldest(&mut self, t: DateTime<Utc>) {
-        if self.oldest.is_none_or(|old| t < old) {
-            self.oldest = Some(t);
-        }
-    }
 }
 
 impl Bucket {

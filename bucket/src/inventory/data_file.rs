@@ -10,7 +10,7 @@
 //! used: nothing is planned from part of a report.
 
 use super::{fold, hex, parse_row, CsvSchema, DataFile, Schema};
-use crate::scan::Agg;
+use crate::agg::Agg;
 use md5::{Digest, Md5};
 use retention::LooseObjects;
 use std::collections::HashMap;

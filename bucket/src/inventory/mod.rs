@@ -10,7 +10,8 @@ mod data_file;
 mod parquet_file;
 mod report;
 
-use crate::scan::{Agg, RESERVED};
+use crate::agg::Agg;
+use crate::scan::RESERVED;
 use chrono::{DateTime, Utc};
 pub use csv::{parse_row, CsvSchema};
 use retention::LooseObjects;

@@ -14,17 +14,16 @@
 use super::{ChangedSincePlan, KeyFailure, NewerKey, Progress, Watch};
 use crate::pages::{KeyPages, VersionPages};
 use crate::{Bucket, S3Error};
-use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use retention::{DeploymentId, Doomed};
 use tokio::sync::mpsc::Sender;
+use verify::{split_newer, Found, Page, Verdict, Verify, EXAMPLES};
+
+mod verify;
 
 /// Keys of one deployment held during the verifying pass and sent from it; a bigger deployment
 /// is listed a second time to be deleted.
 pub(super) const WHOLE_LISTING: usize = 2_000;
-
-/// Newer keys named in a report of a deployment that changed; the rest are counted.
-const EXAMPLES: usize = 10;
 
 /// One key (and version) to delete.
 pub(super) type Key = (String, Option<String>);
@@ -45,105 +44,6 @@ pub(super) enum Listed {
     /// During the deleting pass of a big deployment a key newer than the plan appeared: no
     /// further key of it is sent. `Done` follows.
     Newer { i: usize, keys: Vec<NewerKey> },
-}
-
-/// One listed object or version.
-struct Found {
-    key: String,
-    version_id: Option<String>,
-    last_modified: DateTime<Utc>,
-    /// A delete marker (purge only): a file deleted since, never content published since, so
-    /// never a reason to leave the deployment.
-    marker: bool,
-}
-
-/// One page split into what may go and what is newer than the plan. Keys outside the
-/// deployment's folder are dropped (defence in depth: nothing outside is ever sent).
-#[derive(Default)]
-struct Page {
-    keys: Vec<Key>,
-    newer: Vec<NewerKey>,
-}
-
-fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Page {
-    let mut out = Page::default();
-    for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
-        if f.last_modified > newest && !f.marker {
-            out.newer.push(NewerKey {
-                key: f.key,
-                version_id: f.version_id,
-                last_modified: f.last_modified,
-            });
-        } else {
-            out.keys.push((f.key, f.version_id));
-        }
-    }
-    out
-}
-
-/// The verifying pass over one deployment: counts what it finds against the plan's view, and
-/// holds the keys while there are at most `limit` of them.
-pub(super) struct Verify {
-    limit: usize,
-    /// The plan's object count, compared when current objects are listed (not versions).
-    planned: Option<u64>,
-    listed: u64,
-    newer: u64,
-    examples: Vec<NewerKey>,
-    /// `None` once more than `limit` keys were found: a second pass deletes.
-    held: Option<Vec<Key>>,
-}
-
-/// What the verifying pass found.
-pub(super) enum Verdict {
-    /// As the plan saw it, and small: these keys are all of it.
-    Whole(Vec<Key>),
-    /// As the plan saw it, too big to hold: list it again to delete.
-    Big,
-    /// Not as the plan saw it: delete none of it.
-    Changed(ChangedSincePlan),
-}
-
-impl Verify {
-    pub(super) fn new(limit: usize, planned: Option<u64>) -> Self {
-        Verify {
-            limit,
-            planned,
-            listed: 0,
-            newer: 0,
-            examples: Vec::new(),
-            held: Some(Vec::new()),
-        }
-    }
-
-    fn page(&mut self, page: Page) {
-        self.listed += (page.keys.len() + page.newer.len()) as u64;
-        self.newer += page.newer.len() as u64;
-        let room = EXAMPLES.saturating_sub(self.examples.len());
-        self.examples.extend(page.newer.into_iter().take(room));
-        if let Some(held) = &mut self.held {
-            held.extend(page.keys);
-            if held.len() > self.limit {
-                self.held = None; // memory stays bounded: the deleting pass lists again
-            }
-        }
-    }
-
-    pub(super) fn verdict(self) -> Verdict {
-        let more = self.planned.is_some_and(|p| self.listed > p);
-        if self.newer > 0 || more {
-            return Verdict::Changed(ChangedSincePlan {
-                newer: self.newer,
-                listed: self.listed,
-                planned: self.planned,
-                examples: self.examples,
-            });
-        }
-        match self.held {
-            Some(keys) => Verdict::Whole(keys),
-            None => Verdict::Big,
-        }
-    }
 }
 
 /// Current objects, or every version and delete marker, one page at a time.
@@ -345,141 +245,5 @@ impl Bucket {
             .collect()
             .await;
         counts.into_iter().sum()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn found(k: &str, at: &str) -> Found {
-        Found {
-            key: k.into(),
-            version_id: None,
-            last_modified: t(at),
-            marker: false,
-        }
-    }
-
-    const PLAN_NEWEST: &str = "2026-01-01T00:00:05Z";
-
-    fn page(keys: &[(&str, &str)]) -> Page {
-        let found = keys.iter().map(|(k, at)| found(k, at)).collect();
-        split_newer(found, "r7/", t(PLAN_NEWEST))
-    }
-
-    fn old(keys: &[&str]) -> Page {
-        page(
-            &keys
-                .iter()
-                .map(|k| (*k, "2026-01-01T00:00:00Z"))
-                .collect::<Vec<_>>(),
-        )
-    }
-
-    #[test]
-    fn keys_newer_than_the_plan_and_keys_outside_the_folder_are_never_sent() {
-        let l = page(&[
-            ("r7/a", "2026-01-01T00:00:00Z"),
-            ("r7/b", PLAN_NEWEST),
-            ("r7/late", "2026-01-01T00:00:06Z"),
-            ("r70/x", "2026-01-01T00:00:00Z"),
-        ]);
-        assert_eq!(
-            l.keys,
-            vec![("r7/a".to_string(), None), ("r7/b".to_string(), None)]
-        );
-        assert_eq!(l.newer.len(), 1);
-        assert_eq!(l.newer[0].key, "r7/late");
-    }
-
-    #[test]
-    fn a_delete_marker_made_since_the_plan_is_no_change() {
-        // A file deleted after the plan (or a stopped run's markers): purge still takes it all.
-        let mut late = found("r7/gone", "2026-01-02T00:00:00Z");
-        late.marker = true;
-        let l = split_newer(vec![late], "r7/", t(PLAN_NEWEST));
-        assert_eq!((l.keys.len(), l.newer.len()), (1, 0));
-    }
-
-    #[test]
-    fn a_small_deployment_as_planned_is_sent_whole_from_the_verifying_pass() {
-        let mut v = Verify::new(3, Some(3));
-        v.page(old(&["r7/a", "r7/b"]));
-        v.page(old(&["r7/c"]));
-        match v.verdict() {
-            Verdict::Whole(keys) => assert_eq!(keys.len(), 3),
-            _ => panic!("expected the whole deployment"),
-        }
-    }
-
-    #[test]
-    fn one_newer_key_anywhere_leaves_the_whole_deployment() {
-        // 47 unchanged files and 3 re-synced ones: none of the 50 goes (issue 23, case 1).
-        let mut v = Verify::new(2_000, Some(50));
-        let unchanged: Vec<String> = (0..47).map(|n| format!("r7/f{n}")).collect();
-        v.page(old(&unchanged
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()));
-        v.page(page(&[
-            ("r7/index.html", "2026-01-02T00:00:00Z"),
-            ("r7/app.js", "2026-01-02T00:00:00Z"),
-            ("r7/app.css", "2026-01-02T00:00:00Z"),
-        ]));
-        let Verdict::Changed(c) = v.verdict() else {
-            panic!("a re-synced deployment must be left whole");
-        };
-        assert_eq!((c.newer, c.listed), (3, 50));
-        assert_eq!(c.examples[0].key, "r7/index.html");
-        assert!(
-            c.to_string().contains("3 objects newer than the plan"),
-            "{c}"
-        );
-    }
-
-    #[test]
-    fn more_objects_than_the_plan_counted_is_a_change_even_when_none_is_newer() {
-        // Keys the plan (or a day-old inventory report) never saw, with old dates: a restore.
-        let mut v = Verify::new(2_000, Some(2));
-        v.page(old(&["r7/a", "r7/b", "r7/c"]));
-        let Verdict::Changed(c) = v.verdict() else {
-            panic!("more objects than planned must be left whole");
-        };
-        assert_eq!((c.newer, c.listed, c.planned), (0, 3, Some(2)));
-        assert!(
-            c.to_string().contains("3 objects now, the plan saw 2"),
-            "{c}"
-        );
-        // Fewer (some deleted since the plan) is no reason to keep the rest.
-        let mut v = Verify::new(2_000, Some(5));
-        v.page(old(&["r7/a", "r7/b", "r7/c"]));
-        assert!(matches!(v.verdict(), Verdict::Whole(_)));
-        // Versions are not counted against the plan's current objects.
-        let mut v = Verify::new(2_000, None);
-        v.page(old(&["r7/a", "r7/b", "r7/c"]));
-        assert!(matches!(v.verdict(), Verdict::Whole(_)));
-    }
-
-    #[test]
-    fn a_big_deployment_is_not_held_but_verified_then_listed_again() {
-        let mut v = Verify::new(3, Some(5));
-        v.page(old(&["r7/a", "r7/b"]));
-        v.page(old(&["r7/c", "r7/d"]));
-        assert!(v.held.is_none(), "over the limit: nothing held");
-        v.page(old(&["r7/e"]));
-        assert!(matches!(v.verdict(), Verdict::Big));
-
-        let mut v = Verify::new(3, Some(5));
-        v.page(old(&["r7/a", "r7/b", "r7/c", "r7/d"]));
-        v.page(page(&[("r7/e", "2026-01-02T00:00:00Z")]));
-        assert!(
-            matches!(v.verdict(), Verdict::Changed(_)),
-            "changed, big or not"
-        );
     }
 }
