@@ -1,0 +1,120 @@
+//! The run's record before and after the deleting: what it will do (its plan, how it deletes,
+//! where it runs) and what it did (deleted, failed, skipped, held, changed, markers, status).
+
+use crate::Planned;
+use audit::{Record, Status};
+use bucket::{DeleteReport, Deletion};
+use chrono::{DateTime, Utc};
+use retention::{Doomed, Versioning};
+
+/// This machine's name, for the journal and the lease.
+pub(crate) fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// How to delete: purge on request; on a versioning-enabled bucket, keep the delete markers'
+/// version ids so `restore` can undo the run; plainly otherwise. (On a suspended bucket a
+/// delete overwrites the "null" version, so there is nothing a marker's removal would bring back.)
+pub(super) fn deletion(planned: &Planned) -> Deletion {
+    if planned.plan.policy.purge_versions {
+        Deletion::Purge
+    } else if planned.plan.versioning == Versioning::Enabled {
+        Deletion::Marked
+    } else {
+        Deletion::Plain
+    }
+}
+
+/// The record of a run about to delete: its plan, nothing deleted yet.
+pub(super) fn started(
+    planned: &Planned,
+    who: &str,
+    source: &str,
+    started_at: DateTime<Utc>,
+) -> Record {
+    let b = &planned.bucket;
+    Record {
+        policy: serde_json::to_value(&planned.plan.policy).unwrap_or_default(),
+        plan_fingerprint: planned.plan.fingerprint(),
+        ..Record::begin(who, source, b.name(), b.prefix(), started_at)
+    }
+}
+
+/// Fills in what the deletion did. A deployment counts as deleted only if nothing the plan saw
+/// is left of it (every key answered, none failed, none skipped as newer); one that changed
+/// since the plan was left whole and is listed as such.
+pub(super) fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
+    let bytes_of =
+        |id: &retention::DeploymentId| doomed.iter().find(|d| &d.id == id).map_or(0, |d| d.bytes);
+    record.deleted = report
+        .deployments
+        .iter()
+        .filter(|d| d.is_gone())
+        .map(|d| audit::DeletedDeployment {
+            id: d.id.to_string(),
+            objects: d.deleted,
+            bytes: bytes_of(&d.id),
+        })
+        .collect();
+    record.deleted_bytes = record.deleted.iter().map(|d| d.bytes).sum();
+    record.deleted_objects = report.deleted_objects;
+    record.duration_ms = report.duration_ms;
+    record.failures = report
+        .failed
+        .iter()
+        .map(|f| audit::Failure {
+            key: f.key.clone(),
+            error: f.error.clone(),
+        })
+        .collect();
+    record.skipped = report
+        .deployments
+        .iter()
+        .flat_map(|d| &d.skipped)
+        .map(|s| audit::Skipped {
+            key: s.key.clone(),
+            version_id: s.version_id.clone(),
+            last_modified: s.last_modified,
+        })
+        .collect();
+    record.held = report
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            Some(audit::Held {
+                deployment: d.id.to_string(),
+                reason: d.held.clone()?,
+            })
+        })
+        .collect();
+    record.changed = report
+        .changed()
+        .map(|(id, c)| audit::Changed {
+            deployment: id.to_string(),
+            reason: c.to_string(),
+        })
+        .collect();
+    record.markers = report
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.markers.iter().map(|m| audit::Marker {
+                deployment: d.id.to_string(),
+                key: m.key.clone(),
+                version_id: m.version_id.clone(),
+            })
+        })
+        .collect();
+    record.status = if report.stopped {
+        Status::Interrupted
+    } else if report.is_complete() {
+        Status::Finished
+    } else {
+        Status::Failed
+    };
+}
