@@ -1,24 +1,10 @@
-//! What the CLI prints for people: a restic-style table and a report. (JSON is the engine's
-//! `PlanDoc`.) Names from the bucket are escaped: a key cannot forge rows.
+//! The plan for people: a header (bucket, prefix, policy), a restic-style table with a reason
+//! per deployment, totals, notes and the lifecycle handovers.
 
-use audit::{Record, Status};
+use super::{escape, plural, size};
 use prune::Planned;
 use retention::{Entry, Plan, Policy};
 use std::fmt::Write;
-
-/// A name from the bucket, control characters escaped.
-pub fn escape(s: &str) -> String {
-    prune::escape_controls(s).into_owned()
-}
-
-/// Sizes read the same in every front end.
-pub fn size(bytes: u64) -> String {
-    retention::human_size(bytes)
-}
-
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
 
 /// The plan as a table, under a header; `undo` is the bucket's undo window when it was read.
 pub fn human_plan(planned: &Planned, undo: Option<&str>) -> String {
@@ -239,111 +225,6 @@ fn human_handovers(h: &prune::Handovers, today: chrono::NaiveDate) -> String {
     }
     if let Some(e) = h.error.as_ref().filter(|_| h.is_dangerous()) {
         let _ = writeln!(s, "error: {}", escape(e));
-    }
-    s
-}
-
-pub fn human_report(r: &Record) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "\nDeleted {} of {} in {:.1} s ({}).",
-        plural(r.deleted_objects, "object", "objects"),
-        plural(r.deleted.len() as u64, "deployment", "deployments"),
-        r.duration_ms as f64 / 1000.0,
-        r.status
-    );
-    if r.status == Status::Interrupted {
-        let _ = writeln!(
-            s,
-            "Stopped on request: no deletion was started after the stop. Run apply again to finish."
-        );
-    }
-    for e in &r.expiries {
-        let _ = writeln!(s, "{}", escape(&e.to_string()));
-    }
-    for h in &r.held {
-        let _ = writeln!(
-            s,
-            "{}: left untouched, {}.",
-            escape(&h.deployment),
-            escape(&h.reason)
-        );
-    }
-    for c in &r.changed {
-        let _ = writeln!(
-            s,
-            "{}: left whole, {}.",
-            escape(&c.deployment),
-            escape(&c.reason)
-        );
-    }
-    if let Some(run) = &r.run {
-        let _ = writeln!(
-            s,
-            "Run {run} is on record in the bucket (`s3-prune history {}`).",
-            r.bucket
-        );
-    }
-    if !r.skipped.is_empty() {
-        let _ = writeln!(
-            s,
-            "{} newer than the plan appeared while a deployment was deleted, left in place:",
-            plural(r.skipped.len() as u64, "object is", "objects are")
-        );
-        for k in r.skipped.iter().take(50) {
-            let _ = writeln!(s, "  {} ({})", escape(&k.key), k.last_modified.to_rfc3339());
-        }
-    }
-    if !r.failures.is_empty() {
-        let _ = writeln!(
-            s,
-            "{} could not be deleted:",
-            plural(r.failures.len() as u64, "object", "objects")
-        );
-        for f in r.failures.iter().take(50) {
-            let _ = writeln!(s, "  {}: {}", escape(&f.key), escape(&f.error));
-        }
-        if r.failures.len() > 50 {
-            let _ = writeln!(
-                s,
-                "  … and {} more (use --json for all)",
-                r.failures.len() - 50
-            );
-        }
-        let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
-    }
-    s
-}
-
-/// `history BUCKET`: one line per run, newest first.
-pub fn human_history(runs: &[prune::journal::RunSummary], place: &str) -> String {
-    let mut s = String::new();
-    if runs.is_empty() {
-        let _ = writeln!(s, "No runs on record in {place}.");
-        return s;
-    }
-    let _ = writeln!(
-        s,
-        "{:<28} {:<20} {:<9} {:<11} {:>9}  WHO / DEPLOYMENTS",
-        "RUN", "STARTED (UTC)", "SOURCE", "STATUS", "OBJECTS"
-    );
-    for r in runs {
-        let what = match &r.restore_of {
-            Some(of) => format!("restore of {of}"),
-            None => r.deleted_deployments.join(", "),
-        };
-        let _ = writeln!(
-            s,
-            "{:<28} {:<20} {:<9} {:<11} {:>9}  {} / {}",
-            r.id,
-            r.started.format("%Y-%m-%d %H:%M:%S"),
-            escape(&r.source),
-            r.status.to_string(),
-            r.deleted,
-            escape(&r.who),
-            escape(&what)
-        );
     }
     s
 }

@@ -1,0 +1,23 @@
+//! What the CLI prints for people: a plan as a restic-style table ([`plan`]), a run's report
+//! and the bucket's history ([`run`]). (JSON is the engine's `PlanDoc`.) Names from the bucket
+//! are escaped: a key cannot forge rows.
+
+mod plan;
+mod run;
+
+pub use plan::human_plan;
+pub use run::{human_history, human_report};
+
+/// A name from the bucket, control characters escaped.
+pub fn escape(s: &str) -> String {
+    prune::escape_controls(s).into_owned()
+}
+
+/// Sizes read the same in every front end.
+pub fn size(bytes: u64) -> String {
+    retention::human_size(bytes)
+}
+
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
