@@ -148,7 +148,6 @@ pub fn human_age(age_secs: i64) -> String {
     }
 }
 
-/// A byte count for people: `1.5 KiB`, `21.0 MiB`. Every front end shows sizes this way.
 /// `2026-12-04 08:30` (UTC), written out by hand: chrono's `format` brings its strftime parser
 /// and formatter into the browser's wasm for this one shape.
 pub fn minute_utc(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -163,6 +162,7 @@ pub fn minute_utc(t: &chrono::DateTime<chrono::Utc>) -> String {
     )
 }
 
+/// A byte count for people: `1.5 KiB`, `21.0 MiB`. Every front end shows sizes this way.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
