@@ -1,0 +1,342 @@
+//! `apply`: the plan shown, confirmed (typed bucket name, `--yes`, or a saved plan), the second
+//! deployer's approval asked for where the bucket wants one, then the engine's apply with a
+//! progress bar, Ctrl-C as a clean stop, and the report.
+
+use super::open;
+use crate::args::ApplyArgs;
+use crate::output;
+use crate::saved::SavedPlan;
+use anyhow::{bail, Context, Result};
+use bucket::{Bucket, Progress, UndoWindow};
+use prune::approval::ApprovalRule;
+use prune::{Checked, PlanDoc, Planned};
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The bucket's dashboard asks a second deployer to approve applies of more than N deployments
+/// (`serve --approval-over`): say how to get one instead of applying — unless
+/// `--without-approval`, which the record names. Who the record says applied. `rule` is the
+/// bucket's rule as read beside the scan the plan was shown from.
+fn approval_demanded(
+    rule: Result<Option<ApprovalRule>, bucket::S3Error>,
+    doomed: usize,
+    without: bool,
+) -> Result<String> {
+    let me = crate::who::os_account();
+    let Some(rule) = rule? else {
+        return Ok(me);
+    };
+    if doomed as u64 <= rule.over {
+        return Ok(me);
+    }
+    if without {
+        eprintln!(
+            "warning: applying {doomed} deployments without the second deployer's approval this bucket asks for (more than {}), with your own S3 rights; the record says so",
+            rule.over
+        );
+        return Ok(format!("{me} (without approval)"));
+    }
+    anyhow::bail!(
+        "this bucket asks a second deployer to approve applies of more than {} deployments, and this one deletes {doomed}. Nothing was deleted.\n  Get an approval: preview the same policy on the dashboard ({}) and press Delete; the request waits there until another deployer approves it, and then it runs.\n  Your own S3 rights can still delete without it: `--without-approval` does, and the record says so.",
+        rule.over,
+        rule.dashboard
+    )
+}
+
+pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
+    let json = args.plan.json;
+    let job = ApplyJob::of(&args).await?;
+    // The approval rule does not depend on the scan: read beside it, not after it.
+    let (planned, rule) = futures::join!(
+        scan_and_show(&job, json),
+        prune::approval::read_rule(&job.bucket)
+    );
+    let planned = planned?;
+    let checked = confirmed(&args, &job, planned).await?;
+    // (With --via-lifecycle a run goes on: it checks earlier handovers.)
+    if nothing_to_do(&checked, &args) {
+        return nothing_to_delete(&checked, json).await;
+    }
+    let who = approval_demanded(rule, checked.doomed().len(), args.without_approval)?;
+    // No record, no deletion: the audit log must be writable before anything is deleted.
+    let journal = Arc::new(args.audit.open()?);
+    let path = journal.path().to_path_buf();
+    let watch = Watch::start(&checked, json);
+    let ctx = prune::ApplyContext {
+        via: None,
+        who,
+        source: "cli",
+        concurrency: args.plan.endpoint.concurrency.into(),
+        progress: watch.progress.clone(),
+        journal,
+        notifier: args.notify.notifier(),
+        lifecycle_over: args.lifecycle.over(),
+        require_lease: args.require_lease,
+    };
+    let report = prune::apply(checked, ctx).await;
+    watch.stop();
+    report_and_exit(&report?, &path, json)
+}
+
+/// What `apply` works on: the bucket, the policy and how to scan, from a saved plan (`--plan`)
+/// or from the arguments.
+struct ApplyJob {
+    bucket: Bucket,
+    policy: retention::Policy,
+    settings: prune::ScanSettings,
+    /// The saved plan, whose deletion set is the confirmation.
+    saved: Option<SavedPlan>,
+}
+
+impl ApplyJob {
+    /// Reads the saved plan when one is given (guards given with it only narrow it) and opens
+    /// the bucket.
+    async fn of(args: &ApplyArgs) -> Result<ApplyJob> {
+        let a = &args.plan;
+        let Some(path) = &args.plan_file else {
+            let bucket = open(a.bucket(), &a.prefix, &a.endpoint).await?;
+            return Ok(ApplyJob {
+                bucket,
+                policy: a.spec().build()?,
+                settings: a.scan_settings(),
+                saved: None,
+            });
+        };
+        let saved = SavedPlan::read(path)?;
+        // Guards given with --plan narrow it; anything that would widen it is refused.
+        let (policy, live_pointer) = saved.narrowed_by(a)?;
+        let bucket = open(&saved.bucket, &saved.prefix, &a.endpoint).await?;
+        let settings = prune::ScanSettings {
+            live_pointer,
+            live_from: saved.live_from_with(a)?,
+            ..a.scan_settings()
+        };
+        Ok(ApplyJob {
+            bucket,
+            policy,
+            settings,
+            saved: Some(saved),
+        })
+    }
+
+    /// Lists the bucket and plans it now.
+    async fn scan(&self) -> Result<Planned> {
+        Ok(prune::scan_and_plan(&self.bucket, &self.policy, &self.settings).await?)
+    }
+}
+
+/// Scans and plans; without `--json` prints the table, with the undo window (its lifecycle
+/// rules are read beside the scan).
+async fn scan_and_show(job: &ApplyJob, json: bool) -> Result<Planned> {
+    let (planned, days) = futures::join!(job.scan(), async {
+        if json {
+            None
+        } else {
+            Some(job.bucket.noncurrent_days().await)
+        }
+    });
+    let planned = planned?;
+    if let Some(days) = days {
+        let undo = UndoWindow::describe(planned.plan.versioning, days);
+        print!("{}", output::human_plan(&planned, Some(&undo)));
+    }
+    Ok(planned)
+}
+
+/// The plan checked and confirmed: by the saved plan, by `--yes`, or by the person typing the
+/// bucket name, after which a fresh scan must yield exactly what they confirmed. A plan with
+/// nothing to do is returned as it is, without asking.
+async fn confirmed(args: &ApplyArgs, job: &ApplyJob, planned: Planned) -> Result<Checked> {
+    match &job.saved {
+        // The saved plan is the confirmation.
+        Some(saved) => Ok(prune::check(planned, Some(&saved.deletion_set))?),
+        None if args.yes => Ok(prune::check(planned, None)?),
+        None => {
+            // What the person sees must pass too, or they would confirm a plan that cannot run.
+            let seen = prune::check(planned, None)?;
+            if nothing_to_do(&seen, args) {
+                return Ok(seen);
+            }
+            confirm(&seen)?;
+            // Bind to what they confirmed: a fresh scan must yield exactly it.
+            Ok(prune::check(job.scan().await?, Some(seen.doomed()))?)
+        }
+    }
+}
+
+/// Nothing is doomed, and no lifecycle handovers are to be checked (`--via-lifecycle`).
+fn nothing_to_do(checked: &Checked, args: &ApplyArgs) -> bool {
+    checked.doomed().is_empty() && !args.lifecycle.via_lifecycle
+}
+
+/// What runs beside an apply: Ctrl-C or SIGTERM stopping it, and on a terminal (without
+/// `--json`) a progress bar.
+struct Watch {
+    progress: Arc<Progress>,
+    stopper: tokio::task::JoinHandle<()>,
+    bar: Option<indicatif::ProgressBar>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Watch {
+    /// Starts the signal handler, and the bar when stderr is a terminal.
+    fn start(checked: &Checked, json: bool) -> Watch {
+        let progress = Arc::new(Progress::default());
+        let stopper = tokio::spawn(stop_on_signal(progress.clone()));
+        let bar = (!json && std::io::stderr().is_terminal()).then(|| progress_bar(checked));
+        let n = checked.doomed().len();
+        let ticker = bar
+            .clone()
+            .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
+        Watch {
+            progress,
+            stopper,
+            bar,
+            ticker,
+        }
+    }
+
+    /// The apply is over: stop listening for signals, and clear the bar.
+    fn stop(self) {
+        self.stopper.abort();
+        if let Some(t) = self.ticker {
+            t.abort();
+        }
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Prints the report (JSON, or text with the audit record's place) and gives the exit code:
+/// failure when the record is incomplete or something could not be deleted, [`EXIT_CHANGED`]
+/// when deployments that changed were left whole.
+fn report_and_exit(report: &prune::Report, path: &std::path::Path, json: bool) -> Result<ExitCode> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&PlanDoc::applied(report))?
+        );
+    } else {
+        print!("{}", output::human_report(&report.record));
+        if let (None, Some(id)) = (&report.journal_error, report.record.id) {
+            println!("Audit record #{id} in {}.", path.display());
+        }
+    }
+    if let Some(e) = &report.journal_error {
+        eprintln!(
+            "error: the deletion ran (report above), but its audit record could not be completed: {e}"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(if !report.is_complete() {
+        ExitCode::FAILURE
+    } else if report.record.left_changed() {
+        // Not an error, but not everything planned went: scripts must be able to tell.
+        ExitCode::from(EXIT_CHANGED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `apply` deleted what it could, and left deployments whole that changed since the plan.
+pub const EXIT_CHANGED: u8 = 3;
+
+/// A run with nothing to delete ended well: noted for `check`, then said.
+async fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
+    let last = prune::health::LastSuccess {
+        source: "cli".into(),
+        at: chrono::Utc::now(),
+        who: crate::who::os_account(),
+        run: None,
+        deleted_deployments: 0,
+    };
+    prune::health::note_success(&checked.planned().bucket, &last).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&PlanDoc::new(checked.planned()))?
+        );
+    } else {
+        println!("Nothing to delete.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT or SIGTERM: no new deletions, the requests in flight finish, the record is written.
+/// A second signal leaves at once (the record then stays `started`).
+async fn stop_on_signal(progress: Arc<Progress>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        eprintln!("\nStopping: no new deletions; waiting for the requests in flight (again to quit at once).");
+        progress.request_stop();
+        tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        std::process::exit(130);
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            progress.request_stop();
+        }
+    }
+}
+
+fn progress_bar(checked: &Checked) -> indicatif::ProgressBar {
+    let p = checked.planned();
+    let total = p.versions_to_purge.unwrap_or(p.plan.summary.delete.objects);
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} objects, {msg} [{elapsed}]")
+            .expect("static template"),
+    );
+    bar
+}
+
+async fn tick(bar: indicatif::ProgressBar, progress: Arc<Progress>, n: usize) {
+    loop {
+        bar.set_position(progress.objects_done.load(Ordering::Relaxed));
+        let done = progress.deployments_done.load(Ordering::Relaxed);
+        bar.set_message(format!("{done}/{n} deployments"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asks the person at the terminal to type the bucket name. Without a terminal, refuses.
+fn confirm(checked: &Checked) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to delete without confirmation: stdin is not a terminal. \
+             Pass --yes to apply from a script."
+        );
+    }
+    let p: &Planned = checked.planned();
+    let d = p.plan.summary.delete;
+    let name = p.bucket.name();
+    eprint!(
+        "\nThis deletes {} deployments ({} objects, {}) from '{name}'. Type the bucket name to confirm: ",
+        d.deployments,
+        d.objects,
+        output::size(d.bytes),
+    );
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the confirmation")?;
+    if line.trim() != name {
+        bail!("confirmation did not match the bucket name; nothing was deleted");
+    }
+    Ok(())
+}
