@@ -1,8 +1,9 @@
 //! Each front end's last success, as the dashboard's pages show it. Every page showed the three
 //! notes and read them (three GETs a page, ~10 % of a page's CPU with every URL new, and the
 //! S3 requests billed to the team); now a bucket's notes are read at most once per
-//! [`NOTES_FOR`], and read again at once after this server's own apply or restore, or when its
-//! scan is forgotten.
+//! [`NOTES_FOR`], and read again at once after this server's own apply, restore, pin change or
+//! Rescan (`AppState::forget`; the overview's rescan of a stale scan does not, so there a run
+//! made elsewhere shows up to `NOTES_FOR` plus the page cache's 2 s late).
 
 use crate::wire::SourceSuccess;
 use bucket::Bucket;

@@ -188,14 +188,22 @@ mod written {
     type Written = Vec<(Weak<Inventory>, Arc<RawValue>)>;
     static WRITTEN: Mutex<Written> = Mutex::new(Vec::new());
 
+    /// The registry; a panic elsewhere while it was held cannot leave it unusable (nothing is
+    /// half-written under the lock: a lookup, a `retain`, a `push`).
+    fn written() -> std::sync::MutexGuard<'static, Written> {
+        WRITTEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The JSON `serialize` writes for `inv`, written at most once while `inv` lives.
     pub(super) fn json_of(inv: &Arc<Inventory>) -> Result<Arc<RawValue>, serde_json::Error> {
         let is = |w: &Weak<Inventory>| std::ptr::eq(w.as_ptr(), Arc::as_ptr(inv));
-        if let Some((_, json)) = WRITTEN.lock().unwrap().iter().find(|(w, _)| is(w)) {
+        if let Some((_, json)) = written().iter().find(|(w, _)| is(w)) {
             return Ok(json.clone());
         }
         let json: Arc<RawValue> = serde_json::value::to_raw_value(&Whole(inv))?.into();
-        let mut written = WRITTEN.lock().unwrap();
+        let mut written = written();
         written.retain(|(w, _)| w.strong_count() > 0 && !is(w));
         written.push((Arc::downgrade(inv), json.clone()));
         Ok(json)

@@ -49,7 +49,8 @@ impl Ordered {
     }
 
     /// Every deployment with its date, newest first (equal dates by id ascending): the order
-    /// and dates of every plan whose policy has this date source.
+    /// and dates of every plan whose policy has this date source and `meta:` fallback (`plan`
+    /// dates again when the fallback differs).
     pub fn dated(&self) -> impl ExactSizeIterator<Item = Dated<'_>> {
         self.slots.iter().map(|s| s.dated(&self.inventory))
     }
