@@ -2,8 +2,8 @@
 //! notes and read them (three GETs a page, ~10 % of a page's CPU with every URL new, and the
 //! S3 requests billed to the team); now a bucket's notes are read at most once per
 //! [`NOTES_FOR`], and read again at once after this server's own apply, restore, pin change or
-//! Rescan (`AppState::forget`; the overview's rescan of a stale scan does not, so there a run
-//! made elsewhere shows up to `NOTES_FOR` plus the page cache's 2 s late).
+//! Rescan (`AppState::forget`). A run made by another front end shows at most `NOTES_FOR`, plus
+//! the page cache's 2 s, later.
 
 use crate::wire::SourceSuccess;
 use bucket::Bucket;
