@@ -24,40 +24,136 @@ struct Kept {
     last: Vec<LastSuccess>,
 }
 
+/// One bucket's notes, if kept, and how many times they were forgotten: a read that began
+/// before a `forget` may hold what S3 had before this server's run, so it is not kept.
+#[derive(Default)]
+struct Slot {
+    kept: Option<Kept>,
+    forgotten: u64,
+}
+
 /// The notes of every bucket this server shows, with when they were read.
 #[derive(Clone, Default)]
 pub(super) struct Notes {
-    read: Arc<Mutex<HashMap<String, Kept>>>,
+    read: Arc<Mutex<HashMap<String, Slot>>>,
 }
 
 impl Notes {
     /// Bucket `key`'s last successes: read now, unless read less than [`NOTES_FOR`] ago. What
     /// could not be read is shown as nothing and not kept (the next page tries again).
     pub(super) async fn of(&self, key: &str, b: &Bucket) -> Vec<SourceSuccess> {
-        let kept = self
-            .read
-            .lock()
-            .unwrap()
-            .get(key)
-            .and_then(|k| (k.at.elapsed() < NOTES_FOR).then(|| k.last.clone()));
-        let read: Read = match kept {
-            Some(last) => Ok(last),
-            None => {
-                let at = Instant::now();
-                let read = prune::health::noted_successes(b).await;
-                if let Ok(last) = &read {
-                    let mut kept = self.read.lock().unwrap();
-                    let last = last.clone();
-                    kept.insert(key.to_string(), Kept { at, last });
-                }
-                read
-            }
-        };
+        let read = self
+            .kept_or_read(key, prune::health::noted_successes(b))
+            .await;
         super::overview::successes_of(read)
+    }
+
+    /// Bucket `key`'s notes if kept less than [`NOTES_FOR`] ago, else what `read` answers (kept
+    /// when it succeeded).
+    async fn kept_or_read(&self, key: &str, read: impl std::future::Future<Output = Read>) -> Read {
+        let (kept, forgotten) = {
+            let read = self.read.lock().unwrap();
+            let slot = read.get(key);
+            let kept = slot
+                .and_then(|s| s.kept.as_ref())
+                .filter(|k| k.at.elapsed() < NOTES_FOR)
+                .map(|k| k.last.clone());
+            (kept, slot.map_or(0, |s| s.forgotten))
+        };
+        if let Some(last) = kept {
+            return Ok(last);
+        }
+        let at = Instant::now();
+        let read = read.await;
+        if let Ok(last) = &read {
+            let mut slots = self.read.lock().unwrap();
+            let slot = slots.entry(key.to_string()).or_default();
+            if slot.forgotten == forgotten {
+                let last = last.clone();
+                slot.kept = Some(Kept { at, last });
+            }
+        }
+        read
     }
 
     /// Forgets bucket `key`'s notes (a run of this server may have written one).
     pub(super) fn forget(&self, key: &str) {
-        self.read.lock().unwrap().remove(key);
+        let mut slots = self.read.lock().unwrap();
+        let slot = slots.entry(key.to_string()).or_default();
+        slot.kept = None;
+        slot.forgotten += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn note(source: &str) -> LastSuccess {
+        LastSuccess {
+            source: source.into(),
+            at: chrono::Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).unwrap(),
+            who: "ci".into(),
+            run: None,
+            deleted_deployments: 0,
+        }
+    }
+
+    /// A page's read that began before this server's apply wrote its note and answers after the
+    /// apply's `forget` must not put the notes from before the apply back: the next page reads
+    /// again and shows the apply at once.
+    #[tokio::test]
+    async fn a_read_overlapping_forget_does_not_bring_back_the_notes_before_it() {
+        let notes = Notes::default();
+        let (answer, answered) = tokio::sync::oneshot::channel::<Read>();
+        let page = notes.kept_or_read("b", async move { answered.await.unwrap() });
+        let mut page = std::pin::pin!(page);
+        assert!(
+            futures::poll!(&mut page).is_pending(),
+            "the page's read is out"
+        );
+        // The apply notes its success and forgets the bucket's notes while the page's read is
+        // still out; then the read answers what S3 held before the apply.
+        notes.forget("b");
+        answer.send(Ok(vec![note("cli")])).unwrap();
+        assert_eq!(page.await.unwrap(), vec![note("cli")]);
+
+        let next = notes
+            .kept_or_read("b", async { Ok(vec![note("dashboard")]) })
+            .await
+            .unwrap();
+        assert_eq!(
+            next,
+            vec![note("dashboard")],
+            "the next page reads the notes again"
+        );
+    }
+
+    /// Within [`NOTES_FOR`] a second page is answered from what the first read, without reading.
+    #[tokio::test]
+    async fn notes_are_read_once_a_while() {
+        let notes = Notes::default();
+        let first = notes
+            .kept_or_read("b", async { Ok(vec![note("cli")]) })
+            .await;
+        let second = notes
+            .kept_or_read("b", async { panic!("read again within NOTES_FOR") })
+            .await;
+        assert_eq!(first.unwrap(), second.unwrap());
+    }
+
+    /// A read that failed is not kept: the next page tries again.
+    #[tokio::test]
+    async fn a_failed_read_is_not_kept() {
+        let notes = Notes::default();
+        let failed = notes
+            .kept_or_read("b", async { Err(bucket::S3Error::NoCredentials) })
+            .await;
+        assert!(failed.is_err());
+        let next = notes
+            .kept_or_read("b", async { Ok(vec![note("cli")]) })
+            .await;
+        assert_eq!(next.unwrap(), vec![note("cli")]);
     }
 }
