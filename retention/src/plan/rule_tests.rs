@@ -147,12 +147,18 @@ fn unscoped(r: &Reason) -> Reason {
 
 proptest! {
     #[test]
-    fn a_scan_ordered_once_plans_exactly_as_plan_does(i in arb_inventory(), base in arb_policy(), rules in arb_rules(), ruled in any::<bool>(), made_for_oldest in any::<bool>()) {
+    fn a_scan_ordered_once_plans_exactly_as_plan_does(i in arb_inventory(), base in arb_policy(), rules in arb_rules(), ruled in any::<bool>(), made_for in 0u8..4) {
         // The dashboard dates and orders a scan once and plans every policy from that order;
-        // an order made for another date source must not be used (the plan re-dates).
+        // an order made for another date source or `meta:` fallback must not be used (the
+        // plan re-dates).
         let pol = if ruled { with_rules(base, rules) } else { base };
-        let source = if made_for_oldest { DateSource::Oldest } else { DateSource::Newest };
-        let ordered = Ordered::new(std::sync::Arc::new(i.clone()), &source, None);
+        let (source, fallback) = match made_for {
+            0 => (DateSource::Newest, None),
+            1 => (DateSource::Oldest, None),
+            2 => (DateSource::Meta("built".into()), Some(crate::MetaFallback::Oldest)),
+            _ => (pol.date_source.clone(), pol.meta_fallback),
+        };
+        let ordered = Ordered::new(std::sync::Arc::new(i.clone()), &source, fallback);
         prop_assert_eq!(ordered.plan(&pol, t0()), plan(&i, &pol, t0()));
     }
 
@@ -184,6 +190,11 @@ proptest! {
                 Reason::Pinned { .. } | Reason::Excluded { .. } => prop_assert!(e.rule.is_none()),
                 Reason::NoRule => {
                     prop_assert!(first.is_none());
+                    prop_assert_eq!(e.action, Action::Keep);
+                }
+                // Undated: kept before any rule ranks it.
+                Reason::DateUnknown { .. } => {
+                    prop_assert!(e.rule.is_none());
                     prop_assert_eq!(e.action, Action::Keep);
                 }
                 _ => prop_assert_eq!(&e.rule, &first),

@@ -442,33 +442,96 @@ fn plan_round_trips_through_json() {
 
 // ---- properties -------------------------------------------------------------------------
 
-pub(super) fn arb_inventory() -> impl Strategy<Value = Inventory> {
-    // Small id alphabet and coarse dates: ties and pin/exclude hits are common.
-    prop::collection::btree_map(
-        "[a-e]{1,3}",
+/// One generated deployment: its dates and size, and how the bucket's state names it.
+#[derive(Debug, Clone)]
+struct Gen {
+    days: i64,
+    spread: i64,
+    objects: u64,
+    bytes: u64,
+    /// Pinned in the bucket's pins file.
+    pinned: bool,
+    /// Was live until this many hours before `t0`.
+    was_live: Option<i64>,
+    /// First seen with these dates (days back, spread).
+    remembered: Option<(i64, i64)>,
+    /// Its `meta:` value: none, a readable date (days back), or one that cannot be read.
+    meta: Option<Result<i64, ()>>,
+}
+
+fn arb_gen() -> impl Strategy<Value = Gen> {
+    (
         (0i64..40, 0i64..5, 0u64..50, 0u64..5000),
-        0..25,
+        prop::bool::weighted(0.1),
+        prop::option::weighted(0.1, 0i64..400),
+        prop::option::weighted(0.15, (0i64..40, 0i64..5)),
+        prop::option::weighted(0.5, prop::result::maybe_ok(0i64..40, Just(()))),
     )
-    .prop_map(|m| {
-        let deployments = m
-            .into_iter()
-            .map(|(id, (days, spread, objects, bytes))| {
-                let newest = t0() - Duration::hours(days * 12);
-                Deployment {
-                    id: DeploymentId::new(id).unwrap(),
-                    objects,
-                    bytes,
+        .prop_map(
+            |((days, spread, objects, bytes), pinned, was_live, remembered, meta)| Gen {
+                days,
+                spread,
+                objects,
+                bytes,
+                pinned,
+                was_live,
+                remembered,
+                meta,
+            },
+        )
+}
+
+/// Inventories with everything a scan can carry: bucket pins, the live deployment, deployments
+/// live before (some within the grace), remembered first-seen dates and `meta:` values, some
+/// unreadable. Small id alphabet and coarse dates: ties and pin/exclude hits are common.
+pub(super) fn arb_inventory() -> impl Strategy<Value = Inventory> {
+    (
+        prop::collection::btree_map("[a-e]{1,3}", arb_gen(), 0..25),
+        prop::option::weighted(0.3, any::<prop::sample::Index>()),
+    )
+        .prop_map(|(m, live)| {
+            let mut i = Inventory::default();
+            for (id, g) in &m {
+                let id = DeploymentId::new(id.clone()).unwrap();
+                let newest = t0() - Duration::hours(g.days * 12);
+                let meta = g.meta.map(|m| match m {
+                    Ok(days) => (t0() - Duration::hours(days * 12)).to_rfc3339(),
+                    Err(()) => "not a date".to_string(),
+                });
+                i.deployments.push(Deployment {
+                    id: id.clone(),
+                    objects: g.objects,
+                    bytes: g.bytes,
                     newest,
-                    oldest: newest - Duration::days(spread),
-                    meta: None,
+                    oldest: newest - Duration::days(g.spread),
+                    meta,
+                });
+                if g.pinned {
+                    i.pins.push(crate::Pin {
+                        id: id.clone(),
+                        reason: "generated".into(),
+                        by: String::new(),
+                        at: None,
+                    });
                 }
-            })
-            .collect();
-        Inventory {
-            deployments,
-            ..Inventory::default()
-        }
-    })
+                if let Some(hours) = g.was_live {
+                    let until = t0() - Duration::hours(hours);
+                    i.was_live.push(crate::WasLive {
+                        id: id.clone(),
+                        until,
+                    });
+                }
+                if let Some((days, spread)) = g.remembered {
+                    let newest = t0() - Duration::hours(days * 12);
+                    let oldest = newest - Duration::days(spread);
+                    i.remembered.push(crate::Remembered { id, newest, oldest });
+                }
+            }
+            i.live = live
+                .filter(|_| !i.deployments.is_empty())
+                .map(|x| x.get(&i.deployments).id.clone());
+            i
+        })
 }
 
 pub(super) fn arb_policy() -> impl Strategy<Value = Policy> {
@@ -480,9 +543,10 @@ pub(super) fn arb_policy() -> impl Strategy<Value = Policy> {
             prop::sample::select(vec!["a*", "*e", "b?", "[cd]*", "zz"]),
             0..2,
         ),
-        any::<bool>(),
+        0u8..3,
+        prop::option::of(prop::bool::ANY),
     )
-        .prop_map(|(retain, days, pins, excludes, oldest)| Policy {
+        .prop_map(|(retain, days, pins, excludes, source, fallback)| Policy {
             retain: Retain::new(retain).unwrap(),
             keep_within: days.map(Span::from_days),
             pins: pins
@@ -490,14 +554,20 @@ pub(super) fn arb_policy() -> impl Strategy<Value = Policy> {
                 .map(|p| DeploymentId::new(p).unwrap())
                 .collect(),
             excludes: excludes.into_iter().map(|g| g.parse().unwrap()).collect(),
-            date_source: if oldest {
-                DateSource::Oldest
-            } else {
-                DateSource::Newest
+            date_source: match source {
+                0 => DateSource::Newest,
+                1 => DateSource::Oldest,
+                _ => DateSource::Meta("built".into()),
             },
             purge_versions: false,
             max_delete: None,
-            meta_fallback: None,
+            meta_fallback: fallback.map(|oldest| {
+                if oldest {
+                    crate::MetaFallback::Oldest
+                } else {
+                    crate::MetaFallback::Newest
+                }
+            }),
             live_grace: crate::DEFAULT_LIVE_GRACE,
             rules: None,
         })
