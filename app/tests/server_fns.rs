@@ -679,6 +679,7 @@ async fn a_page_reads_the_success_notes_once_a_while_and_again_after_a_rescan_or
     let sources = |v: &app::wire::ScanView| -> Vec<String> {
         v.last_successes.iter().map(|s| s.source.clone()).collect()
     };
+    let read_at = std::time::Instant::now();
     let first = state.scan_view(None, false).await.unwrap();
     assert!(first.last_successes.is_empty());
     let cli = prune::health::LastSuccess {
@@ -690,8 +691,9 @@ async fn a_page_reads_the_success_notes_once_a_while_and_again_after_a_rescan_or
     };
     prune::health::note_success(&b, &cli).await;
     let soon = state.scan_view(None, false).await.unwrap();
+    // On a machine so loaded that NOTES_FOR passed since the first read, reading again is right.
     assert!(
-        soon.last_successes.is_empty(),
+        soon.last_successes.is_empty() || read_at.elapsed() >= app::server::NOTES_FOR,
         "the notes read a moment ago are shown (for at most {:?})",
         app::server::NOTES_FOR
     );
