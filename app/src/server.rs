@@ -248,7 +248,7 @@ impl AppState {
         self.scans.generation(&c.key)
     }
 
-    /// A scan of the bucket for previews (see [`AppState::cached_scan`]).
+    /// A scan of the bucket for previews (see `AppState::cached_scan`).
     pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
         let c = self.choice(key)?.clone();
         let b = self.bucket(&c).await?;

@@ -1,15 +1,17 @@
 //! The policy itself: one function, [`plan`], in the spirit of restic's `ApplyPolicy` — a few
 //! named steps ([`steps`]): date and order the deployments, walk them newest first giving each
 //! its guard or its rank and verdict, then warnings, totals and what blocks the plan. The types
-//! it returns are in [`model`].
+//! it returns are in [`model`], each verdict's reason in [`reason`].
 
 mod model;
 mod order;
+mod reason;
 mod steps;
 mod words;
 
 pub use model::*;
 pub use order::Ordered;
+pub use reason::*;
 
 #[cfg(test)]
 use crate::{DateOrigin, DateSource, Deployment, DeploymentId, Span, Versioning};
@@ -25,7 +27,7 @@ pub use steps::Dated;
 /// A deployment is deleted iff it is not excluded, not pinned, not among the newest
 /// `policy.retain` managed deployments, and — when a minimum age is set — strictly older than it
 /// at `now`. Order is newest date first, equal dates by id ascending. The steps are in
-/// [`steps`], each with its own tests.
+/// `steps`, each with its own tests.
 /// A front end that plans one scan many times makes an [`Ordered`] once and plans from it.
 pub fn plan(inventory: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Plan {
     let (order, warnings) = steps::order(inventory, &policy.date_source, policy.meta_fallback);

@@ -129,7 +129,7 @@ pub struct ApplyRequest {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ApplyOutcome {
-    /// Deleting in the background; poll [`apply_status`].
+    /// Deleting in the background; poll `apply_status`.
     Started { job: u64 },
     /// A fresh scan no longer yields what the user confirmed: nothing was deleted.
     Changed { message: String },

@@ -81,7 +81,7 @@ pub struct DeploymentOutcome {
     pub skipped: Vec<NewerKey>,
     /// Listed, and every listed key sent and answered (false when stopped before).
     pub finished: bool,
-    /// With [`Deletion::Marked`]: the delete markers the deletes created.
+    /// With [`Deletion::Marked`](super::Deletion::Marked): the delete markers the deletes created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<NewMarker>,
     /// Left untouched because, checked again just before its keys would go, it was pinned or

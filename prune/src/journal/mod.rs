@@ -4,9 +4,9 @@
 //! 1. `start.json` before the first delete: who, from where, the policy, the plan's fingerprint
 //!    and the doomed set;
 //! 2. `intents-FFFFFF-LLLLLL.json` before each DeleteObjects batch is sent: its keys, with
-//!    those of the batches whose intents were written together (see [`crate::intents`]);
+//!    those of the batches whose intents were written together (see `crate::intents`);
 //! 3. `answers-FFFFFF-LLLLLL.json` once S3 answered: the delete markers made and the failures,
-//!    of the batches answered within about a second of each other (see [`crate::answers`];
+//!    of the batches answered within about a second of each other (see `crate::answers`;
 //!    `answer-NNNNNN.json`, one per batch, in runs written before 2026-12-05);
 //! 4. `end.json` at the end: the run's record (finished, interrupted or failed), with the
 //!    answers not yet in a part, or whose part was still being written (the end is written
