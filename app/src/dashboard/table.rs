@@ -54,7 +54,7 @@ pub fn Table(
         Memo::new(move |_| plan.with(|p| p.as_ref().is_some_and(|p| p.policy.rules.is_some())));
     let order = Memo::new(move |_| {
         let sort = sort.get();
-        let f = filter.get().trim().to_lowercase();
+        let f = order::fold(filter.get().trim());
         // The plan is read (and so followed) only while there is a filter.
         let keep = |i: usize| f.is_empty() || plan.with(|p| order::matches(p, i, &f));
         rows.with_value(|rows| order::indices(rows, sort, keep))

@@ -44,7 +44,7 @@ fn RuleField(key: u32, field: Field, rules: DraftsSignal) -> impl IntoView {
             <span>{label}</span>
             <input type="text" spellcheck="false" autocomplete="off" placeholder=field.placeholder()
                 data-field=class
-                aria-label=move || format!("Rule {} {}", number(rules, key), label.to_lowercase())
+                aria-label=move || format!("Rule {} {}", number(rules, key), label.to_ascii_lowercase())
                 value=value()
                 prop:value=value
                 on:input=move |ev| rules.update(|r| model::edit(r, key, field, event_target_value(&ev))) />

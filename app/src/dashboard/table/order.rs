@@ -52,10 +52,16 @@ impl SortPair {
     }
 }
 
-/// Does row `i`'s rule or group contain `filter` (already trimmed and lower-case)?
+/// The filter's case folding: ASCII letters only. Unicode's case tables cost the browser's wasm
+/// 18 KB (6.7 KB brotli) for rule and group names that are ASCII in practice; a non-ASCII
+/// letter matches in the case it was typed.
+pub fn fold(text: &str) -> String {
+    text.to_ascii_lowercase()
+}
+
+/// Does row `i`'s rule or group contain `filter` (already trimmed and [`fold`]ed)?
 pub fn matches(plan: &Option<Plan>, i: usize, filter: &str) -> bool {
-    rule_at(plan, i).to_lowercase().contains(filter)
-        || group_at(plan, i).to_lowercase().contains(filter)
+    fold(&rule_at(plan, i)).contains(filter) || fold(&group_at(plan, i)).contains(filter)
 }
 
 /// The indices of the rows `keep` accepts, sorted by `sort` (rows come newest first; equal
@@ -106,6 +112,13 @@ mod tests {
     fn keeps_only_what_the_filter_accepts() {
         let r = rows(&[5, 9, 5, 1]);
         assert_eq!(indices(&r, SortBy::SizeDesc, |i| i != 1), [0, 2, 3]);
+    }
+
+    #[test]
+    fn the_filter_ignores_the_case_of_ascii_letters() {
+        assert_eq!(fold("PR-482 Previews"), "pr-482 previews");
+        assert!(fold("Release-41").contains(&fold("RELEASE")));
+        assert_eq!(fold("Ünïcode"), "Ünïcode", "non-ASCII letters as typed");
     }
 
     #[test]
