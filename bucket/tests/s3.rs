@@ -478,6 +478,54 @@ async fn a_big_deployment_is_verified_whole_before_any_of_it_is_sent() {
     assert!(all_keys(&b).await.is_empty());
 }
 
+/// A watch that lets a deployment go when first asked and holds it from then on: a pin (or
+/// the live pointer) that arrived while its checking pass listed it.
+struct PinnedWhileListed(std::sync::atomic::AtomicUsize);
+
+impl bucket::Watch for PinnedWhileListed {
+    fn hold<'a>(&'a self, _: &'a DeploymentId) -> futures::future::BoxFuture<'a, Option<String>> {
+        let asked = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move { (asked > 0).then(|| "pinned since the plan".to_string()) })
+    }
+    fn before_batch<'a>(
+        &'a self,
+        _: u64,
+        _: &'a [bucket::BatchKey],
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn after_batch<'a>(
+        &'a self,
+        _: u64,
+        _: &'a bucket::BatchOutcome,
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn a_big_deployment_pinned_while_its_checking_pass_lists_it_is_left_whole() {
+    // Past the size held in memory (2,000 keys), a deployment is listed twice: once to check
+    // it, then again to delete it. Listing a big one takes minutes on S3; pins and the live
+    // pointer are asked again before the deleting pass, not only beside the first page.
+    let b = fresh_bucket("pinned-big").await;
+    put_many(&b, (0..2_050).map(|n| format!("big/f{n:05}")), &[]).await;
+    let watch = PinnedWhileListed(Default::default());
+    let report = b
+        .delete_deployments_watched(
+            &[doomed("big")],
+            mode(false),
+            4,
+            Arc::new(Progress::default()),
+            &watch,
+        )
+        .await;
+    let d = &report.deployments[0];
+    assert_eq!(d.held.as_deref(), Some("pinned since the plan"));
+    assert_eq!(d.deleted, 0);
+    assert_eq!(all_keys(&b).await.len(), 2_050, "all of it is still there");
+}
+
 #[tokio::test]
 async fn an_inventory_report_csv_or_parquet_yields_the_same_inventory_as_a_listing() {
     let b = fresh_bucket("inv-src").await;

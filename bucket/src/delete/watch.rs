@@ -30,8 +30,10 @@ pub struct BatchOutcome {
 /// Hooks into a running deletion. An `Err` from a batch hook stops the run: no batch is sent
 /// after it (and the batch a failed `before_batch` was for is not sent either).
 pub trait Watch: Send + Sync {
-    /// Beside deployment `id`'s first listing page, before any of its keys is sent:
-    /// `Some(reason)` leaves it untouched (it was pinned or went live since the plan).
+    /// Beside deployment `id`'s first listing page, before any of its keys is sent, and for a
+    /// deployment too big to hold again before its deleting pass (its checking pass may have
+    /// taken minutes): `Some(reason)` leaves it untouched (it was pinned or went live since
+    /// the plan).
     fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>>;
     /// Batch `n` (numbered from 1) is full and waits for its turn: the watch may start
     /// recording its keys now. It may never be sent (the run stops first); `before_batch`

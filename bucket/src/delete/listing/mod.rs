@@ -7,7 +7,8 @@
 //! changed since the plan, and none of it is sent ([`ChangedSincePlan`]). A deployment of up to
 //! [`WHOLE_LISTING`] keys is held whole during that pass and sent from it. A bigger one is not
 //! held (memory stays bounded however big it is: 5,000,000 objects, see BENCHMARKS.md): a second
-//! pass lists it again and sends it page by page; should a newer key appear during that pass,
+//! pass lists it again and sends it page by page, once pins and the live pointer have been asked
+//! again (the first pass may have taken minutes); should a newer key appear during that pass,
 //! no further key of it is sent and the report says how many had gone. No key outside the
 //! deployment's folder and no key newer than the plan is ever sent.
 
@@ -160,10 +161,19 @@ impl Bucket {
                 }
                 Ok(())
             }
-            Verdict::Big => match self.feed_pages(i, d, purge, &tx, progress).await {
-                Some(result) => result,
-                None => return,
-            },
+            Verdict::Big => {
+                // Its checking pass may have taken minutes: pins and the pointer are asked
+                // again before the deleting pass sends its first key.
+                if let Some(reason) = watch.hold(&d.id).await {
+                    tracing::warn!(deployment = %d.id, reason, "held while it was checked: left untouched");
+                    let _ = tx.send(Listed::Held { i, reason }).await;
+                    return;
+                }
+                match self.feed_pages(i, d, purge, &tx, progress).await {
+                    Some(result) => result,
+                    None => return,
+                }
+            }
         };
         let _ = tx.send(Listed::Done { i, result }).await;
     }
