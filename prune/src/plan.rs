@@ -38,6 +38,9 @@ pub struct Planned {
     pub report_date: Option<chrono::DateTime<Utc>>,
     /// The live pointer's key the plan read (`--live-pointer`): read again while applying.
     pub live_pointer: Option<String>,
+    /// The page of the site the plan read for live deployments (`--live-from`): read again
+    /// while applying.
+    pub live_from: Option<String>,
     /// s3-prune's S3 lifecycle handovers, compared with this plan: rules of folders it keeps
     /// were removed by this scan.
     pub handovers: crate::Handovers,
@@ -72,6 +75,7 @@ pub async fn scan_and_plan(
         versions_to_purge,
         report_date: inventory.report_date,
         live_pointer: settings.live_pointer.clone(),
+        live_from: settings.live_from.clone(),
         handovers,
     })
 }

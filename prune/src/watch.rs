@@ -1,5 +1,6 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
-//! the pipeline): pins and the live pointer read again before each deployment's keys go, and
+//! the pipeline): pins, the live pointer and the live page read again before each deployment's
+//! keys go, and
 //! each batch's intent and answer journalled (grouped with others: `crate::intents`,
 //! `crate::answers`), none before the bucket's lease is held.
 
@@ -18,10 +19,12 @@ use tokio::task::JoinHandle;
 /// most, however many deployments a run deletes).
 const PINS_FRESH: Duration = Duration::from_millis(500);
 
-/// Pins and the live pointer as they stand now, read again when stale.
+/// Pins, the live pointer and the live page as they stand now, read again when stale.
 pub(crate) struct Guard {
     bucket: Bucket,
     live_pointer: Option<String>,
+    /// `--live-from KEY`: a page of the site whose references are live.
+    live_from: Option<String>,
     seen: tokio::sync::Mutex<Option<(Instant, Current)>>,
 }
 
@@ -29,13 +32,20 @@ pub(crate) struct Guard {
 struct Current {
     pins: Vec<Pin>,
     live: Option<DeploymentId>,
+    /// What the live page references now.
+    referenced: Vec<DeploymentId>,
 }
 
 impl Guard {
-    pub(crate) fn new(bucket: Bucket, live_pointer: Option<String>) -> Guard {
+    pub(crate) fn new(
+        bucket: Bucket,
+        live_pointer: Option<String>,
+        live_from: Option<String>,
+    ) -> Guard {
         Guard {
             bucket,
             live_pointer,
+            live_from,
             seen: tokio::sync::Mutex::new(None),
         }
     }
@@ -54,21 +64,28 @@ impl Guard {
                 None => Ok(None),
             }
         };
-        let (pins, live) = futures::join!(self.bucket.read_pins(), live);
+        let referenced = async {
+            match &self.live_from {
+                Some(key) => self.bucket.read_live_from(key).await.map(|r| r.ids),
+                None => Ok(Vec::new()),
+            }
+        };
+        let (pins, live, referenced) = futures::join!(self.bucket.read_pins(), live, referenced);
         let c = Current {
             pins: pins.map_err(|e| e.to_string())?,
             live: live.map_err(|e| e.to_string())?,
+            referenced: referenced.map_err(|e| e.to_string())?,
         };
         *seen = Some((read_at, c.clone()));
         Ok(c)
     }
 
-    /// Why `id` must stay now, if it must. Pins or pointer unreadable: it stays (nothing is
-    /// deleted on a guess).
+    /// Why `id` must stay now, if it must. Pins, pointer or live page unreadable: it stays
+    /// (nothing is deleted on a guess).
     pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
         match self.current().await {
             Err(e) => Some(format!(
-                "pins or live pointer unreadable mid-run, so left: {e}"
+                "pins, live pointer or live page unreadable mid-run, so left: {e}"
             )),
             Ok(c) => {
                 if let Some(p) = c.pins.iter().find(|p| &p.id == id) {
@@ -77,6 +94,12 @@ impl Guard {
                 }
                 if c.live.as_ref() == Some(id) {
                     return Some("live since the plan (the live pointer names it)".into());
+                }
+                if c.referenced.contains(id) {
+                    let page = self.live_from.as_deref().unwrap_or_default();
+                    return Some(format!(
+                        "live since the plan (the page {page} references it)"
+                    ));
                 }
                 None
             }

@@ -88,7 +88,11 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let leased = Leased::take(bucket.clone(), &record, ctx.require_lease);
     let started = start(&bucket, &journal, &leased, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
-    let guard = Guard::new(bucket.clone(), planned.live_pointer.clone());
+    let guard = Guard::new(
+        bucket.clone(),
+        planned.live_pointer.clone(),
+        planned.live_from.clone(),
+    );
     let mut lease_read = LeaseRead::start(&bucket, &leased, ctx.progress.clone());
     let deleting = delete(&planned, doomed, &journal, &leased, guard, &started, &ctx);
     // Every batch waits for the lease: refused, nothing was sent and nothing journalled, and

@@ -275,6 +275,7 @@ mod tests {
             versions_to_purge: None,
             report_date: None,
             live_pointer: None,
+            live_from: None,
             handovers: Handovers::default(),
         }
     }

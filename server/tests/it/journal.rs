@@ -27,12 +27,24 @@ async fn slow_apply(b: &Bucket, retain: &str, delay: Duration) -> Child {
 
 /// [`slow_apply`] with `slots` requests in flight at once (`--concurrency`).
 async fn slow_apply_in_slots(b: &Bucket, retain: &str, delay: Duration, slots: u32) -> Child {
+    slow_apply_with(b, retain, delay, slots, &[]).await
+}
+
+/// [`slow_apply_in_slots`] with `extra` arguments.
+async fn slow_apply_with(
+    b: &Bucket,
+    retain: &str,
+    delay: Duration,
+    slots: u32,
+    extra: &[&str],
+) -> Child {
     let mut p = Proxy::new(0);
     p.delay_all = Some(delay);
     let (url, _proxy) = start(p).await;
     Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args(["apply", b.name(), retain, "--localstack", "--yes", "--json"])
         .args(["--concurrency", &slots.to_string()])
+        .args(extra)
         .env("AWS_ENDPOINT_URL", &url)
         .env("S3_PRUNE_AUDIT_DB", audit_db())
         .stdin(Stdio::null())
@@ -180,6 +192,46 @@ async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     let report = json(&out);
     let held = report["audit"]["held"].to_string();
     assert!(held.contains("p5") && held.contains("pinned"), "{report}");
+}
+
+/// A rollback while an apply runs, for a team whose site names its live deployment in a page
+/// (`--live-from index.html`): the page is read again before each deployment's keys are sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_the_live_page_names_mid_apply_is_kept() {
+    let b = fresh_bucket("live-from-mid-apply").await;
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 120).await;
+    let page = |id: &str| format!(r#"<html><script src="/{id}/f0000.js"></script></html>"#);
+    b.put("index.html", page("p6").into_bytes(), "text/html", &[])
+        .await
+        .unwrap();
+    let apply = slow_apply_with(
+        &b,
+        "1",
+        Duration::from_millis(150),
+        1,
+        &["--live-from", "index.html"],
+    )
+    .await;
+    until("the apply's lease", || lease_taken(&b)).await;
+    // Rolled back to p5 while p1 to p4 are being listed and deleted.
+    b.put("index.html", page("p5").into_bytes(), "text/html", &[])
+        .await
+        .unwrap();
+
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys = all_keys(&b).await;
+    assert_eq!(
+        keys.iter().filter(|k| k.starts_with("p5/")).count(),
+        120,
+        "p5 went live mid-run and must survive whole"
+    );
+    let report = json(&out);
+    let held = report["audit"]["held"].to_string();
+    assert!(
+        held.contains("p5") && held.contains("index.html"),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
