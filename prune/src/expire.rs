@@ -144,7 +144,15 @@ pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Hand
     .await
 }
 
-pub(crate) async fn hand_over(bucket: &Bucket, doomed: Vec<Doomed>, over: u64) -> Handover {
+/// Hands each doomed deployment of more than `over` objects to S3 lifecycle expiration (those
+/// `guard` holds now go with the rest, to be deleted by requests, which report them held), after
+/// checking the earlier handovers.
+pub(crate) async fn hand_over(
+    bucket: &Bucket,
+    doomed: Vec<Doomed>,
+    over: u64,
+    guard: &crate::watch::Guard,
+) -> Handover {
     let mut out = Handover {
         by_requests: Vec::new(),
         expiries: Vec::new(),
@@ -164,9 +172,18 @@ pub(crate) async fn hand_over(bucket: &Bucket, doomed: Vec<Doomed>, over: u64) -
             error: format!("earlier lifecycle handovers not checked: {e}"),
         }),
     }
-    let (big, small): (Vec<Doomed>, Vec<Doomed>) =
+    let (over_threshold, small): (Vec<Doomed>, Vec<Doomed>) =
         doomed.into_iter().partition(|d| d.objects > over);
     out.by_requests = small;
+    // Pinned or made live since the plan: not handed over. It goes with those deleted by
+    // requests, whose pipeline asks again and reports it held.
+    let mut big = Vec::with_capacity(over_threshold.len());
+    for d in over_threshold {
+        match guard.hold(&d.id).await {
+            Some(_) => out.by_requests.push(d),
+            None => big.push(d),
+        }
+    }
     let ids: Vec<_> = big.iter().map(|d| d.id.clone()).collect();
     match bucket.expire_by_lifecycle(&ids).await {
         Ok(rules) => {

@@ -238,7 +238,7 @@ async fn delete(
     });
     let mut handover = match ctx.lifecycle_over {
         Some(over) if started.wait().await.is_ok() => {
-            crate::expire::hand_over(bucket, doomed, over).await
+            crate::expire::hand_over(bucket, doomed, over, &guard).await
         }
         // No start record: the batches' intents wait for it, fail, and send nothing.
         _ => crate::expire::Handover {

@@ -234,6 +234,37 @@ async fn a_deployment_the_live_page_names_mid_apply_is_kept() {
     );
 }
 
+/// `--via-lifecycle` hands a big deployment to S3 lifecycle instead of deleting it by requests;
+/// a pin added while the apply runs holds it there too (no rule is written for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_an_apply_runs_holds_a_deployment_it_would_hand_to_lifecycle() {
+    let b = fresh_bucket("pin-mid-handover").await;
+    deploy(&b, &["p1", "p2", "p3"], 3).await;
+    let apply = slow_apply_with(
+        &b,
+        "1",
+        Duration::from_millis(150),
+        1,
+        &["--via-lifecycle", "--lifecycle-threshold", "2"],
+    )
+    .await;
+    until("the apply's lease", || lease_taken(&b)).await;
+    let out = s3_prune(&["pin", b.name(), "p1", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rules = crate::lifecycle::rules(&b).await;
+    assert!(
+        !rules.iter().any(|(_, prefix, _)| prefix == "p1/"),
+        "p1 was pinned mid-run: no lifecycle rule may expire it ({rules:?})"
+    );
+    assert_eq!(keys_under(&b, "p1/").await.len(), 3, "p1 is whole");
+    let report = json(&out);
+    let held = report["audit"]["held"].to_string();
+    assert!(held.contains("p1") && held.contains("pinned"), "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     let b = fresh_bucket("kill-restore").await;
