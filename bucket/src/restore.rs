@@ -11,8 +11,10 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// One delete marker to remove: the key it hides, and its version id — or, for a key a run
-/// sent but whose answer was never recorded (the process died), no version id: then the key's
-/// current delete marker, if it was made at or after `not_before`.
+/// sent but whose answer was never recorded (the process died, or the answer was lost), no
+/// version id: then the key's current delete marker, if it was made at or after `not_before`.
+/// Either way, markers made since `not_before` beneath it (a retried request made one per
+/// attempt) are removed with it, so the object is visible again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkerToRemove {
     pub key: String,
@@ -68,6 +70,15 @@ enum Current {
     Version,
 }
 
+/// The versions of a deployment's keys as restore needs them: each key's current one, and the
+/// delete markers beneath it made since the run began (one per retried attempt of a request).
+struct Versions {
+    current: HashMap<String, Current>,
+    /// Per key, delete markers made at or after the run's start that are not its current one
+    /// (usually none: kept apart so a big deployment's restore holds no more than before).
+    beneath: HashMap<String, Vec<String>>,
+}
+
 impl Bucket {
     /// Removes the given delete markers of one deployment, each only while it is still the
     /// key's current version. Needs s3:ListBucketVersions and s3:DeleteObjectVersion.
@@ -84,7 +95,8 @@ impl Bucket {
             failed: Vec::new(),
         };
         let prefix = self.deployment_prefix(id);
-        let current = match self.current_versions(&prefix).await {
+        let since = markers.iter().filter_map(|m| m.not_before).min();
+        let versions = match self.current_versions(&prefix, since).await {
             Ok(c) => c,
             Err(e) => {
                 out.failed.push(KeyFailure {
@@ -95,40 +107,55 @@ impl Bucket {
                 return out;
             }
         };
-        let mut todo = Vec::new();
+        // Per key to bring back, every marker to remove.
+        let mut todo: Vec<(String, Vec<String>)> = Vec::new();
         for m in markers {
-            match current.get(&m.key) {
-                Some(Current::Marker(v, _)) if m.version_id.as_ref() == Some(v) => {
-                    todo.push((m.key.clone(), Some(v.clone())))
-                }
-                Some(Current::Marker(v, at))
-                    if m.version_id.is_none() && m.not_before.is_some_and(|t| *at >= t) =>
+            let Some(now) = versions.current.get(&m.key) else {
+                out.left.push(LeftMarker {
+                    key: m.key.clone(),
+                    why: "its delete marker is gone (expired by a lifecycle rule, or removed)"
+                        .into(),
+                });
+                continue;
+            };
+            match now {
+                Current::Marker(v, at)
+                    if m.version_id.as_ref() == Some(v)
+                        || (m.version_id.is_none() && m.not_before.is_some_and(|t| *at >= t)) =>
                 {
-                    todo.push((m.key.clone(), Some(v.clone())))
+                    let mut remove = vec![v.clone()];
+                    if m.not_before.is_some() {
+                        remove.extend(versions.beneath.get(&m.key).into_iter().flatten().cloned());
+                    }
+                    todo.push((m.key.clone(), remove));
                 }
-                Some(Current::Marker(..)) => out.left.push(LeftMarker {
+                Current::Marker(..) => out.left.push(LeftMarker {
                     key: m.key.clone(),
                     why: "deleted again since: its current delete marker is not this run's".into(),
                 }),
                 // Only in the run's intent, and never hidden since: its batch never went out.
-                Some(Current::Version) if m.version_id.is_none() => out.never_deleted += 1,
-                Some(Current::Version) => out.left.push(LeftMarker {
+                Current::Version if m.version_id.is_none() => out.never_deleted += 1,
+                Current::Version => out.left.push(LeftMarker {
                     key: m.key.clone(),
                     why: "a newer version was written (or it was restored already): left as it is"
                         .into(),
                 }),
-                None => out.left.push(LeftMarker {
-                    key: m.key.clone(),
-                    why: "its delete marker is gone (expired by a lifecycle rule, or removed)"
-                        .into(),
-                }),
             }
         }
-        for batch in todo.chunks(MAX_BATCH) {
+        let removals: Vec<(String, Option<String>)> = todo
+            .iter()
+            .flat_map(|(key, vs)| vs.iter().map(|v| (key.clone(), Some(v.clone()))))
+            .collect();
+        let mut failed_keys = std::collections::HashSet::new();
+        for batch in removals.chunks(MAX_BATCH) {
             let answer = self.delete_batch(batch, false).await;
-            out.restored += (batch.len() - answer.failed.len()) as u64;
+            failed_keys.extend(answer.failed.iter().map(|f| f.key.clone()));
             out.failed.extend(answer.failed);
         }
+        out.restored = todo
+            .iter()
+            .filter(|(key, _)| !failed_keys.contains(key))
+            .count() as u64;
         out
     }
 
@@ -148,9 +175,15 @@ impl Bucket {
         report
     }
 
-    /// Per key under `prefix`: what its current (latest) version is.
-    async fn current_versions(&self, prefix: &str) -> Result<HashMap<String, Current>, S3Error> {
+    /// Per key under `prefix`: what its current (latest) version is, and with `since`, the
+    /// other delete markers made at or after it.
+    async fn current_versions(
+        &self,
+        prefix: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Versions, S3Error> {
         let mut current = HashMap::new();
+        let mut beneath: HashMap<String, Vec<String>> = HashMap::new();
         self.each_version_page(prefix, |out| {
             for v in out.versions() {
                 if let (Some(k), Some(true)) = (v.key(), v.is_latest()) {
@@ -158,14 +191,17 @@ impl Bucket {
                 }
             }
             for m in out.delete_markers() {
-                if let (Some(k), Some(true)) = (m.key(), m.is_latest()) {
-                    let v = m.version_id().unwrap_or("null").to_string();
-                    let at = crate::scan::to_chrono(m.last_modified());
+                let Some(k) = m.key() else { continue };
+                let v = m.version_id().unwrap_or("null").to_string();
+                let at = crate::scan::to_chrono(m.last_modified());
+                if m.is_latest() == Some(true) {
                     current.insert(k.to_string(), Current::Marker(v, at));
+                } else if since.is_some_and(|t| at >= t) {
+                    beneath.entry(k.to_string()).or_default().push(v);
                 }
             }
         })
         .await?;
-        Ok(current)
+        Ok(Versions { current, beneath })
     }
 }

@@ -189,49 +189,63 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
     }
     // Then those the end record carries, for batches without an answer part of their own.
     outcomes.extend(in_end);
-    let outcomes: Vec<BatchOutcome> = outcomes
+    let outcomes: Vec<(u64, BatchOutcome)> = outcomes
         .into_iter()
         .filter(|a| answered.insert(a.n))
-        .map(|a| a.outcome)
+        .map(|a| (a.n, a.outcome))
+        .collect();
+    // Keys an answer reports failed may have been deleted all the same (S3 did the work and
+    // its answer was lost in transit): they are looked for as those of unanswered batches are.
+    let doubtful: BTreeMap<u64, BTreeSet<String>> = outcomes
+        .iter()
+        .filter(|(_, o)| !o.failed.is_empty())
+        .map(|(n, o)| (*n, o.failed.iter().map(|f| f.key.clone()).collect()))
+        .collect();
+    let settled: BTreeSet<u64> = answered
+        .into_iter()
+        .filter(|n| !doubtful.contains_key(n))
         .collect();
     let intents: Vec<String> = parts
         .iter()
-        .filter(|p| crate::intents::may_hold_unanswered(p, &answered))
+        .filter(|p| crate::intents::may_hold_unanswered(p, &settled))
         .cloned()
         .collect();
     let mut markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
-    for outcome in outcomes {
+    for (_, outcome) in outcomes {
         for (id, m) in outcome.markers {
             record.markers.push(audit::Marker {
                 deployment: id.to_string(),
                 key: m.key.clone(),
                 version_id: m.version_id.clone(),
             });
+            // Made since the run began, so markers a retried request made beneath it go too.
             markers.entry(id).or_default().push(MarkerToRemove {
                 key: m.key,
                 version_id: Some(m.version_id),
-                not_before: None,
+                not_before: Some(not_before),
             });
         }
     }
-    // Batches sent (or about to be) but never answered on record: their keys' current
-    // markers, if made since the run began.
+    // Batches sent (or about to be) but never answered on record, and the failed keys of
+    // those answered: their keys' current markers, if made since the run began.
     for (name, body) in place.read_many(run, &intents).await {
         let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
         let batches = crate::intents::batches_of(&name, &body)?;
-        for k in batches
-            .into_iter()
-            .filter(|b| !answered.contains(&b.n))
-            .flat_map(|b| b.keys)
-        {
-            markers
-                .entry(k.deployment)
-                .or_default()
-                .push(MarkerToRemove {
-                    key: k.key,
-                    version_id: None,
-                    not_before: Some(not_before),
-                });
+        for b in batches.into_iter().filter(|b| !settled.contains(&b.n)) {
+            let only = doubtful.get(&b.n);
+            for k in b.keys {
+                if only.is_some_and(|failed| !failed.contains(&k.key)) {
+                    continue;
+                }
+                markers
+                    .entry(k.deployment)
+                    .or_default()
+                    .push(MarkerToRemove {
+                        key: k.key,
+                        version_id: None,
+                        not_before: Some(not_before),
+                    });
+            }
         }
     }
     Ok(Some(RunToRestore { record, markers }))

@@ -265,6 +265,41 @@ async fn a_pin_added_while_an_apply_runs_holds_a_deployment_it_would_hand_to_lif
     assert!(held.contains("p1") && held.contains("pinned"), "{report}");
 }
 
+/// S3 carried out a batch's deletes but the answers were lost (500 after the work; the SDK's
+/// retries made a second and a third marker per key): the run reports the keys failed, and
+/// `restore --run` still brings every one of them back, all their markers removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_deleted_by_a_batch_whose_answer_was_lost_are_restored() {
+    let b = fresh_bucket("lost-answer").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["a1", "a2"], 5).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.lose_delete_answers = true;
+    let (url, proxy) = start(p).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running s3-prune");
+    assert!(!out.status.success(), "its keys are reported failed");
+    assert!(
+        proxy
+            .stats
+            .internal
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 1
+    );
+    assert_eq!(all_keys(&b).await.len(), 5, "yet S3 deleted a1");
+    let id = json(&history_elsewhere(&b))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     let b = fresh_bucket("kill-restore").await;

@@ -77,6 +77,9 @@ pub struct Proxy {
     /// Drop `If-None-Match` and `If-Match` from every PUT and DELETE (a server that ignores
     /// conditional writes, as Garage 2.5 does).
     pub ignore_conditions: bool,
+    /// Carry out every DeleteObjects, then answer it 500 InternalError: S3 did the work and the
+    /// answer was lost (the SDK retries, so each key gets a delete marker per attempt).
+    pub lose_delete_answers: bool,
     pub stats: Stats,
 }
 
@@ -94,6 +97,7 @@ impl Proxy {
             deny_put: None,
             delay_put: None,
             ignore_conditions: false,
+            lose_delete_answers: false,
             stats: Stats::default(),
         }
     }
@@ -302,6 +306,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .uri
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    if is_delete && p.lose_delete_answers {
+        record(s, &String::from_utf8_lossy(&body), &[]);
+        forward(&p, parts, body).await?;
+        s.internal.fetch_add(1, Ordering::Relaxed);
+        return Ok(xml_error(500, "InternalError"));
+    }
     if !is_delete || p.every == 0 {
         if is_delete {
             record(s, &String::from_utf8_lossy(&body), &[]);
