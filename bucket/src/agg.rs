@@ -50,6 +50,7 @@ impl Agg {
     pub(crate) fn merge(&mut self, o: Agg) {
         self.objects += o.objects;
         self.bytes += o.bytes;
+        self.print = self.print.wrapping_add(o.print);
         self.state = self.state.take().or(o.state);
         if let Some((t, k)) = o.newest {
             self.see(t, || k);
@@ -71,5 +72,29 @@ impl Agg {
         if self.oldest.is_none_or(|old| t < old) {
             self.oldest = Some(t);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deployment listed in several ranges (or report files) has the print of all its
+    /// objects: a print left at zero would call every changed deployment a copy in place.
+    #[test]
+    fn merged_counters_hold_every_objects_print() {
+        let t = chrono::Utc::now();
+        let mut whole = Agg::default();
+        whole.add(t, 10, "d1/index.html", None);
+        whole.add(t, 20, "d1/app.js", None);
+        let (mut a, mut b) = (Agg::default(), Agg::default());
+        a.add(t, 10, "d1/index.html", None);
+        b.add(t, 20, "d1/app.js", None);
+        let mut merged = Agg::default();
+        merged.merge(a);
+        merged.merge(b);
+        assert_ne!(whole.print, 0);
+        assert_eq!(merged.print, whole.print);
+        assert_eq!((merged.objects, merged.bytes), (2, 30));
     }
 }

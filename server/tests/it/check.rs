@@ -188,3 +188,35 @@ async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_deployment_redeployed_in_place_with_new_content_is_dated_anew() {
+    // The other side of the test above: new content in an old folder (a rollback published
+    // again, a CI job re-run) is a new deployment and ranks by its new date, not by when the
+    // folder was first seen.
+    let b = fresh_bucket("redeployed").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4"]).await;
+    let plan = || Run::plan(b.name(), 2).json();
+    plan(); // the bucket remembers the dates it sees
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for key in bucket::testkit::all_keys(&b).await {
+        if key.starts_with("d1/") {
+            b.put(&key, b"a new build".to_vec(), "text/plain", &[])
+                .await
+                .unwrap();
+        }
+    }
+    let v = plan();
+    assert_eq!(
+        actions(&v),
+        [
+            ("d1", "keep"),
+            ("d4", "keep"),
+            ("d3", "delete"),
+            ("d2", "delete")
+        ],
+        "{v}"
+    );
+    assert_eq!(v["deployments"][0]["date_origin"], "newest", "{v}");
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+}
