@@ -19,6 +19,7 @@ mod live_from;
 mod live_history;
 mod meta;
 mod pages;
+mod pins;
 mod put;
 mod restore;
 mod scan;

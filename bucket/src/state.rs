@@ -1,22 +1,12 @@
-//! What s3-prune reads besides the deployments: the live pointer, and the pins it stores in
-//! `<prefix>.s3-prune/pins.json` so the CLI, the dashboard and the scheduled job share them.
+//! What s3-prune reads besides the deployments: the live pointer, a policy file kept in the
+//! bucket, and its own small state objects under `<prefix>.s3-prune/` (the pins: `crate::pins`).
 
 use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::primitives::ByteStream;
-use retention::{DeploymentId, Pin};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct PinsFile {
-    pins: Vec<Pin>,
-}
+use retention::DeploymentId;
 
 impl Bucket {
-    pub fn pins_key(&self) -> String {
-        format!("{}{RESERVED}/pins.json", self.prefix)
-    }
-
     /// An object's body as it arrives (for files too large to hold), or `None` when there
     /// is no such key.
     pub(crate) async fn get_stream(&self, key: &str) -> Result<Option<ByteStream>, S3Error> {
@@ -97,21 +87,6 @@ impl Bucket {
         })
     }
 
-    /// Pins stored in the bucket; none when the file does not exist. A file that exists but
-    /// cannot be read or parsed is an error.
-    pub async fn read_pins(&self) -> Result<Vec<Pin>, S3Error> {
-        let key = self.pins_key();
-        match self.get_body(&key).await? {
-            None => Ok(Vec::new()),
-            Some(body) => serde_json::from_slice::<PinsFile>(&body)
-                .map(|f| f.pins)
-                .map_err(|e| S3Error::Pointer {
-                    key,
-                    problem: format!("it is not a valid pins file: {e}"),
-                }),
-        }
-    }
-
     /// A small state object of s3-prune's own, `<prefix>.s3-prune/NAME`; `None` when absent.
     pub async fn read_state(&self, name: &str) -> Result<Option<Vec<u8>>, S3Error> {
         self.get_body(&format!("{}{}/{name}", self.prefix, crate::scan::RESERVED))
@@ -130,14 +105,6 @@ impl Bucket {
             .await
             .map_err(|e| self.err(e, "s3:PutObject"))?;
         Ok(())
-    }
-
-    pub async fn write_pins(&self, pins: &[Pin]) -> Result<(), S3Error> {
-        let body = serde_json::to_vec_pretty(&PinsFile {
-            pins: pins.to_vec(),
-        })
-        .expect("pins serialize");
-        self.write_state("pins.json", body).await
     }
 }
 

@@ -21,11 +21,13 @@ pub async fn set_pin(
     id: &DeploymentId,
     pin: Option<Pin>,
 ) -> Result<PinChange, S3Error> {
-    let mut pins = bucket.read_pins().await?;
-    pins.retain(|p| &p.id != id);
     let pinning = pin.is_some();
-    pins.extend(pin);
-    bucket.write_pins(&pins).await?;
+    let pins = bucket
+        .update_pins(|pins| {
+            pins.retain(|p| &p.id != id);
+            pins.extend(pin.clone());
+        })
+        .await?;
     let handovers = if pinning {
         reconcile(bucket, |rule| {
             (&rule.id == id).then(|| "pinned".to_string())

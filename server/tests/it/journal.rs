@@ -194,6 +194,42 @@ async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     assert!(held.contains("p5") && held.contains("pinned"), "{report}");
 }
 
+/// Pins are one file every front end rewrites: eight people pinning at once (the dashboard,
+/// laptops, a script) must all find their pin kept, none overwritten by another's write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pins_set_at_once_from_many_front_ends_are_all_kept() {
+    let b = fresh_bucket("pins-at-once").await;
+    deploy(&b, &["p1"], 1).await;
+    let ids: Vec<String> = (0..8).map(|i| format!("rel-{i}")).collect();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (b, id) = (b.clone(), retention::DeploymentId::new(id).unwrap());
+            tokio::spawn(async move {
+                let pin = retention::Pin {
+                    id: id.clone(),
+                    reason: "release".into(),
+                    by: "someone".into(),
+                    at: None,
+                };
+                prune::set_pin(&b, &id, Some(pin)).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().expect("pinned");
+    }
+    let mut kept: Vec<String> = b
+        .read_pins()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ids, "every pin is kept");
+}
+
 /// A rollback while an apply runs, for a team whose site names its live deployment in a page
 /// (`--live-from index.html`): the page is read again before each deployment's keys are sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,114 @@
+//! The pins every front end shares: `<prefix>.s3-prune/pins.json`. A change reads the file with
+//! its ETag and writes it back only if nobody wrote it since (`If-Match` on that ETag, or
+//! `If-None-Match: *` when there was no file), reading again when someone did: two front ends
+//! pinning at once both keep their pin. A server that ignores conditional writes (Garage 2.5;
+//! the lease warns about it) takes the last write, as a plain PUT would.
+
+use crate::lease::condition_refused;
+use crate::scan::RESERVED;
+use crate::{Bucket, S3Error};
+use aws_sdk_s3::primitives::ByteStream;
+use retention::Pin;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Tries at a change before it gives up (each lost to another front end's write).
+const TRIES: u32 = 8;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PinsFile {
+    pins: Vec<Pin>,
+}
+
+impl Bucket {
+    pub fn pins_key(&self) -> String {
+        format!("{}{RESERVED}/pins.json", self.prefix)
+    }
+
+    /// Pins stored in the bucket; none when the file does not exist. A file that exists but
+    /// cannot be read or parsed is an error.
+    pub async fn read_pins(&self) -> Result<Vec<Pin>, S3Error> {
+        Ok(self.read_pins_tagged().await?.0)
+    }
+
+    /// Changes the stored pins with `change` and returns them as written. Should another front
+    /// end write them meanwhile, they are read again and `change` made on those.
+    pub async fn update_pins(&self, change: impl Fn(&mut Vec<Pin>)) -> Result<Vec<Pin>, S3Error> {
+        for attempt in 0..TRIES {
+            let (mut pins, etag) = self.read_pins_tagged().await?;
+            change(&mut pins);
+            if self.write_pins_if(&pins, etag.as_deref()).await? {
+                return Ok(pins);
+            }
+            // Lost to another writer: a short wait, longer each time, spread by the clock.
+            let jitter = u64::from(chrono::Utc::now().timestamp_subsec_nanos() % 17);
+            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt + 1) + jitter)).await;
+        }
+        Err(S3Error::Service {
+            action: "s3:PutObject".into(),
+            code: "PreconditionFailed".into(),
+            message: format!(
+                "{} changed {TRIES} times while this change was being written (others are \
+                 pinning at the same time): nothing was changed, try again",
+                self.pins_key()
+            ),
+        })
+    }
+
+    /// The pins and the file's ETag (`None`: no file).
+    async fn read_pins_tagged(&self) -> Result<(Vec<Pin>, Option<String>), S3Error> {
+        let key = self.pins_key();
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {
+                return Ok((Vec::new(), None))
+            }
+            Err(e) => return Err(self.err(e, "s3:GetObject")),
+        };
+        let etag = out.e_tag().map(str::to_string);
+        let body = out.body.collect().await.map_err(|e| S3Error::Service {
+            action: "s3:GetObject".into(),
+            code: "ReadError".into(),
+            message: format!("reading {key}: {e}"),
+        })?;
+        let pins = serde_json::from_slice::<PinsFile>(&body.into_bytes())
+            .map(|f| f.pins)
+            .map_err(|e| S3Error::Pointer {
+                key,
+                problem: format!("it is not a valid pins file: {e}"),
+            })?;
+        Ok((pins, etag))
+    }
+
+    /// Writes the pins if the file is still the one with `etag` (absent for `None`); `false`
+    /// when someone wrote it since.
+    async fn write_pins_if(&self, pins: &[Pin], etag: Option<&str>) -> Result<bool, S3Error> {
+        let body = serde_json::to_vec_pretty(&PinsFile {
+            pins: pins.to_vec(),
+        })
+        .expect("pins serialize");
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(self.pins_key())
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        let req = match etag {
+            Some(etag) => req.if_match(etag),
+            None => req.if_none_match("*"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_refused(&e) => Ok(false),
+            Err(e) => Err(self.err(e, "s3:PutObject")),
+        }
+    }
+}
