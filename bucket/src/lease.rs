@@ -5,6 +5,7 @@
 //! PUT that succeeds) and said so: the caller warns or, with `--require-lease`, refuses.
 
 use crate::scan::RESERVED;
+use crate::state::Tagged;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
@@ -144,28 +145,9 @@ impl Bucket {
     /// The lease as it stands (for the dashboard and refusals); `None` when nobody holds it.
     pub async fn read_lease(&self) -> Result<Option<(LeaseHolder, Option<String>)>, LeaseError> {
         let key = self.lease_key();
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.name)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(self.lease_err(e, "s3:GetObject").into()),
+        let Some(Tagged { body, etag }) = self.get_tagged(&key).await? else {
+            return Ok(None);
         };
-        let etag = out.e_tag().map(str::to_string);
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| LeaseError::Unreadable {
-                key: key.clone(),
-                detail: e.to_string(),
-            })?
-            .into_bytes();
         let holder = serde_json::from_slice(&body).map_err(|e| LeaseError::Unreadable {
             key,
             detail: e.to_string(),

@@ -6,6 +6,7 @@
 
 use crate::lease::condition_refused;
 use crate::scan::RESERVED;
+use crate::state::Tagged;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::primitives::ByteStream;
 use retention::Pin;
@@ -58,27 +59,10 @@ impl Bucket {
     /// The pins and the file's ETag (`None`: no file).
     async fn read_pins_tagged(&self) -> Result<(Vec<Pin>, Option<String>), S3Error> {
         let key = self.pins_key();
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.name)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {
-                return Ok((Vec::new(), None))
-            }
-            Err(e) => return Err(self.err(e, "s3:GetObject")),
+        let Some(Tagged { body, etag }) = self.get_tagged(&key).await? else {
+            return Ok((Vec::new(), None));
         };
-        let etag = out.e_tag().map(str::to_string);
-        let body = out.body.collect().await.map_err(|e| S3Error::Service {
-            action: "s3:GetObject".into(),
-            code: "ReadError".into(),
-            message: format!("reading {key}: {e}"),
-        })?;
-        let pins = serde_json::from_slice::<PinsFile>(&body.into_bytes())
+        let pins = serde_json::from_slice::<PinsFile>(&body)
             .map(|f| f.pins)
             .map_err(|e| S3Error::Pointer {
                 key,

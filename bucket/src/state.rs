@@ -3,13 +3,47 @@
 
 use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use retention::DeploymentId;
+
+/// An object's body with its ETag.
+pub(crate) struct Tagged {
+    pub(crate) body: Vec<u8>,
+    pub(crate) etag: Option<String>,
+}
 
 impl Bucket {
     /// An object's body as it arrives (for files too large to hold), or `None` when there
     /// is no such key.
     pub(crate) async fn get_stream(&self, key: &str) -> Result<Option<ByteStream>, S3Error> {
+        Ok(self.get_object(key).await?.map(|out| out.body))
+    }
+
+    /// An object's whole body, or `None` when there is no such key.
+    pub(crate) async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
+        Ok(self.get_tagged(key).await?.map(|t| t.body))
+    }
+
+    /// An object's whole body and its ETag (what a conditional write of it names), or `None`
+    /// when there is no such key.
+    pub(crate) async fn get_tagged(&self, key: &str) -> Result<Option<Tagged>, S3Error> {
+        let Some(out) = self.get_object(key).await? else {
+            return Ok(None);
+        };
+        let etag = out.e_tag().map(str::to_string);
+        let body = out.body.collect().await.map_err(|e| S3Error::Service {
+            action: "s3:GetObject".into(),
+            code: "ReadError".into(),
+            message: format!("reading {key}: {e}"),
+        })?;
+        Ok(Some(Tagged {
+            body: body.into_bytes().to_vec(),
+            etag,
+        }))
+    }
+
+    async fn get_object(&self, key: &str) -> Result<Option<GetObjectOutput>, S3Error> {
         match self
             .client
             .get_object()
@@ -18,27 +52,10 @@ impl Bucket {
             .send()
             .await
         {
-            Ok(out) => Ok(Some(out.body)),
-            Err(e) => {
-                if e.as_service_error().is_some_and(|se| se.is_no_such_key()) {
-                    return Ok(None);
-                }
-                Err(self.err(e, "s3:GetObject"))
-            }
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
+            Err(e) => Err(self.err(e, "s3:GetObject")),
         }
-    }
-
-    /// An object's whole body, or `None` when there is no such key.
-    pub(crate) async fn get_body(&self, key: &str) -> Result<Option<Vec<u8>>, S3Error> {
-        let Some(stream) = self.get_stream(key).await? else {
-            return Ok(None);
-        };
-        let body = stream.collect().await.map_err(|e| S3Error::Service {
-            action: "s3:GetObject".into(),
-            code: "ReadError".into(),
-            message: format!("reading {key}: {e}"),
-        })?;
-        Ok(Some(body.into_bytes().to_vec()))
     }
 
     /// The id the live pointer names. Missing, unreadable or not an id: an error, so nothing
