@@ -33,6 +33,9 @@ pub struct AuthConfig {
     pub allowed_hosts: Vec<String>,
     pub session_idle: Duration,
     pub session_max: Duration,
+    /// People reach the dashboard over https (`--public-url https://…`): the session cookie
+    /// is `Secure`, never sent over plain http.
+    pub secure_cookies: bool,
 }
 
 struct Session {
@@ -217,12 +220,19 @@ impl Auth {
     }
 }
 
-/// The session cookie for session `sid`.
-pub(crate) fn session_cookie(sid: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/"
-    ))
-    .expect("hex is a valid header value")
+impl Auth {
+    /// The session cookie for session `sid` (`Secure` when people come over https).
+    pub(crate) fn session_cookie(&self, sid: &str) -> HeaderValue {
+        let secure = if self.cfg.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        HeaderValue::from_str(&format!(
+            "{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/{secure}"
+        ))
+        .expect("hex is a valid header value")
+    }
 }
 
 /// DNS rebinding and CSRF: a request for a Host not allowed, or a state-changing request from
@@ -290,11 +300,11 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
     res
 }
 
-/// A user header from a peer that is not the trusted proxy.
-struct NotTheProxy;
+/// A user header that is not believed, and why (the answer's text).
+struct NotTheProxy(&'static str);
 
 /// The trusted proxy's user, when the request carries the header: `Err` when it comes from
-/// another peer.
+/// another peer, or twice.
 fn proxy_user(auth: &Auth, req: &Request, peer: SocketAddr) -> Result<Option<Person>, NotTheProxy> {
     let Some(h) = &auth.cfg.trust_header else {
         return Ok(None);
@@ -309,7 +319,17 @@ fn proxy_user(auth: &Auth, req: &Request, peer: SocketAddr) -> Result<Option<Per
     };
     if !auth.cfg.trusted_proxies.contains(&peer.ip()) {
         tracing::warn!(%peer, "refused a user header from a peer that is not a trusted proxy");
-        return Err(NotTheProxy);
+        return Err(NotTheProxy(
+            "the user header is only accepted from the trusted proxy",
+        ));
+    }
+    // Two copies: a proxy that added its own beside the client's instead of replacing it.
+    // Which one is the proxy's cannot be told, so neither is believed.
+    if req.headers().get_all(h).iter().count() > 1 {
+        tracing::warn!(%peer, header = %h, "refused a request carrying the user header twice");
+        return Err(NotTheProxy(
+            "the user header came twice: the proxy must replace a client's copy, not add its own",
+        ));
     }
     Ok(Some(Person {
         name: user.to_string(),
@@ -333,7 +353,7 @@ fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
             let sid = auth.sign_in(Person::token_holder(), None);
             let mut res = clean_redirect(req);
             res.headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(&sid));
+                .insert(header::SET_COOKIE, auth.session_cookie(&sid));
             res
         }
         (Some(_), _) => unauthorized("That access token is not valid."),
@@ -370,13 +390,7 @@ pub async fn guard(
             return next.run(req).await;
         }
         Ok(None) => {}
-        Err(NotTheProxy) => {
-            return (
-                StatusCode::FORBIDDEN,
-                "the user header is only accepted from the trusted proxy",
-            )
-                .into_response()
-        }
+        Err(NotTheProxy(why)) => return (StatusCode::FORBIDDEN, why).into_response(),
     }
     let session = cookie(&req, COOKIE).and_then(|sid| auth.session(sid));
     match session {

@@ -4,7 +4,7 @@
 //! never a panic, never a half-signed-in browser.
 
 use super::{OidcError, Provider};
-use crate::auth::{cookie, local_path, page, session_cookie, Auth};
+use crate::auth::{cookie, local_path, page, Auth};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -82,7 +82,7 @@ pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Respo
             ))
             .into_response();
             let headers = res.headers_mut();
-            headers.append(header::SET_COOKIE, session_cookie(&sid));
+            headers.append(header::SET_COOKIE, auth.session_cookie(&sid));
             headers.append(
                 header::SET_COOKIE,
                 HeaderValue::from_static(

@@ -34,6 +34,10 @@ impl SignIn {
             allowed_hosts: self.allowed_hosts.clone(),
             session_idle: Duration::from_secs(args.session_idle.as_secs()),
             session_max: Duration::from_secs(args.session_max.as_secs()),
+            secure_cookies: args
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
         }))
     }
 }

@@ -463,6 +463,11 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
     );
     assert_eq!(request(&proxied.addr, "GET", "/", &alice, "").status, 200);
     assert_eq!(request(&proxied.addr, "GET", "/", &[], "").status, 401);
+    // a proxy that adds its header beside the client's: which one is its own cannot be told
+    let twice = [("X-Forwarded-User", "admin"), ("X-Forwarded-User", "alice")];
+    let r = request(&proxied.addr, "GET", "/", &twice, "");
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("twice"), "{}", r.body);
     // the proxy is elsewhere: a client that reaches us directly cannot claim to be alice
     let elsewhere = serve(
         b.name(),
@@ -482,6 +487,19 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--trusted-proxy"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_people_come_over_https() {
+    let b = fresh_bucket("secure-cookie").await;
+    put_many(&b, ["a/index.html".into()], &[]).await;
+    let plain = serve(b.name(), &[]);
+    let r = token_link(&plain, "/?", &[]);
+    assert!(!r.header("set-cookie").unwrap().contains("Secure"));
+    let https = serve(b.name(), &["--public-url", "https://prune.example.com"]);
+    let r = token_link(&https, "/?", &[]);
+    let c = r.header("set-cookie").unwrap();
+    assert!(c.contains("; Secure") && c.contains("HttpOnly"), "{c}");
 }
 
 #[tokio::test]
