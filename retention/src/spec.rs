@@ -102,8 +102,10 @@ impl PolicySpec {
     }
 
     /// `self` (the configured policy) with `over` laid on top, refusing anything in `over` that
-    /// would delete more: a lower RETAIN or minimum age, a higher max-delete, another date source,
-    /// purge-versions where it is not configured. Pins and excludes are added, never dropped.
+    /// would delete more: a lower RETAIN or minimum age, a higher max-delete, another date source
+    /// (not configured = the newest object's), purge-versions where it is not configured. Pins
+    /// and excludes are added, never dropped; turning purging off is taken. A configured policy
+    /// with two minimum ages takes no overlay.
     pub fn narrowed_by(&self, over: &PolicySpec) -> Result<PolicySpec, Widening> {
         let mut out = self.clone();
         self.narrow_rules(over)?;
@@ -152,7 +154,12 @@ impl PolicySpec {
 
     /// A longer minimum age narrows; a shorter one widens.
     fn narrow_min_age(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
-        let base_age = self.min_age().ok().flatten();
+        // A configured policy with two minimum ages is refused whatever the overlay says: laid
+        // over both, the overlay's own age would replace a broken policy with a shorter one.
+        let base_age = self.min_age().map_err(|e| Widening {
+            field: "min_retain_days",
+            why: format!("the configured policy is not valid: {e}"),
+        })?;
         let over_age = over.min_age().map_err(|e| Widening {
             field: "min_retain_days",
             why: e.to_string(),
@@ -174,15 +181,17 @@ impl PolicySpec {
     /// How deployments are dated and how long a previous live one is kept: another date
     /// source, a `meta:` fallback or a shorter live grace than configured widens.
     fn narrow_dates(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
-        match (&self.date_source, &over.date_source) {
-            (Some(base), Some(d)) if base != d => {
+        // Not configured is the newest object's date, not "any".
+        let base = self.date_source.clone().unwrap_or_default();
+        match &over.date_source {
+            Some(d) if *d != base => {
                 return widen(
                     "date_source",
                     format!("'{d}' differs from the configured '{base}'"),
                 )
             }
-            (_, Some(d)) => out.date_source = Some(d.clone()),
-            _ => {}
+            Some(d) => out.date_source = Some(d.clone()),
+            None => {}
         }
         if let (base, Some(m)) = (self.meta_fallback, over.meta_fallback) {
             if base != Some(m) {
@@ -210,11 +219,16 @@ impl PolicySpec {
 
     /// Purging where it is not configured, or a higher max-delete, widens.
     fn narrow_deletion(&self, over: &PolicySpec, out: &mut PolicySpec) -> Result<(), Widening> {
-        if over.purge_versions == Some(true) && self.purge_versions != Some(true) {
-            return widen(
-                "purge_versions",
-                "permanent deletion is not configured for this job".into(),
-            );
+        match over.purge_versions {
+            Some(true) if self.purge_versions != Some(true) => {
+                return widen(
+                    "purge_versions",
+                    "permanent deletion is not configured for this job".into(),
+                )
+            }
+            // Keeping the versions deletes less.
+            Some(false) => out.purge_versions = Some(false),
+            _ => {}
         }
         let base_max = self.max_delete.unwrap_or(DEFAULT_MAX_DELETE);
         match over.max_delete {
@@ -340,5 +354,54 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(p.pins, base().pins);
+    }
+
+    /// With no date source configured the job dates by the newest object: an overlay may say
+    /// so, not ask for another one.
+    #[test]
+    fn an_overlay_may_not_choose_a_date_source_the_job_did_not_configure() {
+        let over = |d: DateSource| PolicySpec {
+            date_source: Some(d),
+            ..Default::default()
+        };
+        let err = base().narrowed_by(&over(DateSource::Oldest)).unwrap_err();
+        assert_eq!(err.field, "date_source", "{err}");
+        let err = base()
+            .narrowed_by(&over(DateSource::Meta("deployed-at".into())))
+            .unwrap_err();
+        assert_eq!(err.field, "date_source", "{err}");
+        let p = base().narrowed_by(&over(DateSource::Newest)).unwrap();
+        assert_eq!(p.build().unwrap().date_source, DateSource::Newest);
+    }
+
+    /// Keeping versions where purging is configured deletes less: honoured, not ignored.
+    #[test]
+    fn an_overlay_may_turn_purging_off() {
+        let purging = PolicySpec {
+            purge_versions: Some(true),
+            ..base()
+        };
+        let over = PolicySpec {
+            purge_versions: Some(false),
+            ..Default::default()
+        };
+        let p = purging.narrowed_by(&over).unwrap().build().unwrap();
+        assert!(!p.purge_versions);
+    }
+
+    /// A configured policy that names two minimum ages is no policy: an overlay cannot make it
+    /// one by laying its own (shorter) age over both.
+    #[test]
+    fn an_overlay_cannot_replace_two_configured_minimum_ages() {
+        let both = PolicySpec {
+            keep_within: Some(Span::from_days(30)),
+            ..base()
+        };
+        let over = PolicySpec {
+            keep_within: Some(Span::from_secs(0)),
+            ..Default::default()
+        };
+        let err = both.narrowed_by(&over).unwrap_err();
+        assert_eq!(err.field, "min_retain_days", "{err}");
     }
 }
