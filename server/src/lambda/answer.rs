@@ -1,5 +1,5 @@
-//! The answer to an invocation that applied: bounded in size, or the error that says what
-//! could not be deleted.
+//! The answer to an invocation: an apply's bounded in size, or the error that says what could
+//! not be deleted; a dry run's plan whole while it is small, else cut the same way.
 
 use anyhow::{bail, Result};
 use prune::{PlanDoc, Report};
@@ -34,6 +34,19 @@ pub(super) fn of(report: &Report) -> Result<Value> {
     Ok(doc)
 }
 
+/// A dry run's plan as its answer: whole up to [`PLAN_MAX_BYTES`], else [`bounded`] (the
+/// deployments it would delete, every list cut, with counts of what was left out), so a bucket
+/// of tens of thousands of deployments still gets an answer under Lambda's 6 MB.
+pub(super) fn planned(doc: Value) -> Value {
+    if serde_json::to_vec(&doc).map_or(usize::MAX, |v| v.len()) <= PLAN_MAX_BYTES {
+        return doc;
+    }
+    bounded(doc)
+}
+
+/// A dry run's plan is answered whole up to this size.
+const PLAN_MAX_BYTES: usize = 1024 * 1024;
+
 /// Entries of a list the Lambda's answer carries at most (the rest is counted, and whole in
 /// the run's journal in the bucket): an answer far below Lambda's 6 MB limit at any run size.
 const ANSWER_LIST_MAX: usize = 100;
@@ -46,7 +59,7 @@ const ANSWER_MAX_BYTES: usize = 48 * 1024;
 /// every list — deployments, warnings, the audit's — cut to [`ANSWER_LIST_MAX`] with
 /// `<name>_omitted` counts (fewer if the answer would still pass [`ANSWER_MAX_BYTES`]), and the
 /// journal's address for the whole record.
-fn bounded(mut doc: Value) -> Value {
+pub(super) fn bounded(mut doc: Value) -> Value {
     if let Some(all) = doc.get_mut("deployments").and_then(Value::as_array_mut) {
         all.retain(|d| d["action"] == "delete");
     }
@@ -97,7 +110,7 @@ fn cut_lists(doc: &mut Value, max: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{bounded, ANSWER_LIST_MAX};
+    use super::{bounded, planned, ANSWER_LIST_MAX};
     use serde_json::{json, Value};
 
     /// A run of 1,000 deployments of 100 objects each on a versioned bucket, every list as long
@@ -144,6 +157,27 @@ mod tests {
             answer["audit"]["journal"],
             "s3://b/sites/.s3-prune/runs/20261204T013000123Z-9f3a61c2/"
         );
+    }
+
+    /// A dry run of a bucket of 30,000 deployments: its whole plan would pass Lambda's 6 MB, so
+    /// it is cut as an apply's answer is; a small plan is answered whole, kept ones and all.
+    #[test]
+    fn a_dry_runs_plan_is_whole_while_small_and_bounded_when_huge() {
+        let plan = |n: usize| {
+            let deployments: Vec<Value> = (0..n)
+                .map(|i| json!({ "id": format!("release-{i:05}"), "action": if i % 2 == 0 { "delete" } else { "keep" }, "reason": "x".repeat(160) }))
+                .collect();
+            json!({ "bucket": "b", "dry_run": true, "deployments": deployments })
+        };
+        let small = plan(10);
+        assert_eq!(planned(small.clone()), small);
+        let huge = plan(30_000);
+        assert!(serde_json::to_vec(&huge).unwrap().len() > 6 * 1024 * 1024);
+        let answer = planned(huge);
+        let size = serde_json::to_vec(&answer).unwrap().len();
+        assert!(size < 64 * 1024, "the answer is {size} bytes");
+        assert_eq!(answer["dry_run"], true);
+        assert_eq!(answer["deployments_omitted"], 15_000 - ANSWER_LIST_MAX);
     }
 
     #[test]
