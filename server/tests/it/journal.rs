@@ -279,11 +279,13 @@ async fn a_pin_added_while_an_apply_runs_holds_a_deployment_it_would_hand_to_lif
     let apply = slow_apply_with(
         &b,
         "1",
-        Duration::from_millis(150),
+        Duration::from_millis(400),
         1,
         &["--via-lifecycle", "--lifecycle-threshold", "2"],
     )
     .await;
+    // The handover asks for pins after the start record and the lifecycle check (two
+    // requests, 400 ms each, after the lease): time for the CLI's pin to land first.
     until("the apply's lease", || lease_taken(&b)).await;
     let out = s3_prune(&["pin", b.name(), "p1", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
