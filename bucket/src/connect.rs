@@ -106,9 +106,11 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         journal: None,
     };
     if let Some(at) = &opts.journal {
-        // Inside the pruned prefix its folder would count as a deployment (and could go).
+        // Inside the pruned prefix its folder would count as a deployment (and could go). Its
+        // runs and approvals go under PATH/BUCKET/PREFIX: that is what must lie outside.
         let own = format!("{}{}/", b.prefix, crate::RESERVED);
-        if at.bucket == b.name && at.path.starts_with(&b.prefix) && !at.path.starts_with(&own) {
+        let root = format!("{}{}/{}", at.path, b.name, b.prefix);
+        if at.bucket == b.name && root.starts_with(&b.prefix) && !root.starts_with(&own) {
             return Err(S3Error::Pointer {
                 key: format!("s3://{}/{}", at.bucket, at.path),
                 problem: format!(

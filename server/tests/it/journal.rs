@@ -747,6 +747,26 @@ async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
         "{}",
         stderr(&out)
     );
+    // So is one whose runs land inside it although its path does not: runs go under
+    // PATH/BUCKET/PREFIX, here BUCKET/BUCKET/runs/ with the prefix BUCKET/.
+    let prefix = format!("{}/", site.name());
+    let root = format!("s3://{}/", site.name());
+    let out = s3_prune(&[
+        "plan",
+        site.name(),
+        "1",
+        "--localstack",
+        "--prefix",
+        &prefix,
+        "--journal",
+        &root,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("a journal inside the prefix"),
+        "{}",
+        stderr(&out)
+    );
     // Without it, the bucket's own journal has no such run.
     let out = s3_prune(&[
         "history",
