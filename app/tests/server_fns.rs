@@ -151,6 +151,7 @@ async fn preview(state: &AppState, bucket: &str, retain: u64) -> ApplyRequest {
         min_days: None,
         policy: None,
         confirmed: plan.deletion_set(),
+        confirm: bucket.into(),
     }
 }
 
@@ -216,6 +217,28 @@ async fn a_deployment_uploaded_after_the_preview_makes_apply_refuse() {
     expected.push("newer/index.html".into());
     expected.sort();
     assert_eq!(all_keys(&b).await, expected);
+}
+
+/// The page asks for the bucket's name before it sends an apply; the server asks too, so a
+/// request that skipped the page (a script, another client) deletes nothing without it.
+#[tokio::test]
+async fn an_apply_without_the_bucket_name_typed_is_refused() {
+    let b = seeded("sf-typed", &["new", "mid", "old"]).await;
+    let state = state_for(&b);
+    let before = all_keys(&b).await;
+    for typed in ["", "another-bucket"] {
+        let mut req = preview(&state, b.name(), 2).await;
+        req.confirm = typed.into();
+        let e = state.start_apply(req, "tester").await.unwrap_err();
+        assert!(e.0.contains("type the bucket name"), "{e}");
+    }
+    assert_eq!(all_keys(&b).await, before);
+    let mut req = preview(&state, b.name(), 2).await;
+    req.confirm = format!(" {} ", b.name());
+    assert!(matches!(
+        state.start_apply(req, "tester").await.unwrap(),
+        ApplyOutcome::Started { .. }
+    ));
 }
 
 #[tokio::test]

@@ -75,6 +75,7 @@ pub fn Apply(
             min_days: c.min_days,
             policy: c.toml,
             confirmed: snapshot.doomed.get_untracked(),
+            confirm: typed.get_untracked(),
         };
         let shown = run::Shown {
             job,

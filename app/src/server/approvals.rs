@@ -107,6 +107,8 @@ impl AppState {
             min_days: r.asked.min_days,
             policy: r.asked.policy.clone(),
             confirmed: r.confirmed.clone(),
+            // The requester typed it when they asked (`start_apply` checked it then).
+            confirm: c.name.clone(),
         };
         let policy = self.policy(&req)?;
         let busy = Busy::take(&self.busy, &c.key)?;

@@ -125,6 +125,9 @@ pub struct ApplyRequest {
     pub policy: Option<String>,
     /// The deletion set the user saw.
     pub confirmed: Vec<Doomed>,
+    /// What the user typed to confirm: the bucket's name (checked by the server too).
+    #[serde(default)]
+    pub confirm: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
