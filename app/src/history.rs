@@ -125,10 +125,10 @@ pub fn HistoryPage() -> impl IntoView {
     }
 }
 
-/// A record's bucket as `--bucket` names it: `NAME` or `NAME/PREFIX`.
+/// A record's bucket as `--bucket` keys it: `NAME` or `NAME/PREFIX/`.
 fn bucket_key(r: &audit::Record) -> String {
     match r.prefix.trim_end_matches('/') {
         "" => r.bucket.clone(),
-        p => format!("{}/{p}", r.bucket),
+        p => format!("{}/{p}/", r.bucket),
     }
 }

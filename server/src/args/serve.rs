@@ -132,6 +132,12 @@ pub struct RoleGroup {
     pub bucket: Option<String>,
 }
 
+/// `NAME` or `NAME/PREFIX` (with or without its last `/`) as `--bucket` keys it, so a setting
+/// for a bucket with a prefix finds it (`NAME/PREFIX/`).
+fn served_key(bucket: &str) -> Result<String, String> {
+    app::server::parse_bucket_arg(bucket.trim()).map(|c| c.key)
+}
+
 fn parse_role_group(s: &str) -> Result<RoleGroup, String> {
     use app::wire::Role;
     let (role, group) = s
@@ -148,7 +154,7 @@ fn parse_role_group(s: &str) -> Result<RoleGroup, String> {
         }
     };
     let (group, bucket) = match group.rsplit_once('@') {
-        Some((g, b)) => (g, Some(b.trim().trim_end_matches('/').to_string())),
+        Some((g, b)) => (g, Some(served_key(b)?)),
         None => (group, None),
     };
     if group.trim().is_empty() {
@@ -171,11 +177,32 @@ pub struct ApprovalOver {
 
 fn parse_approval_over(s: &str) -> Result<ApprovalOver, String> {
     let (bucket, n) = match s.rsplit_once('=') {
-        Some((b, n)) => (Some(b.trim().trim_end_matches('/').to_string()), n),
+        Some((b, n)) => (Some(served_key(b)?), n),
         None => (None, s),
     };
     let over = n.trim().parse::<u64>().map_err(|_| {
         format!("'{s}' is not N or BUCKET=N (a number of deployments, e.g. 5 or site-a=0)")
     })?;
     Ok(ApprovalOver { bucket, over })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A setting for a bucket with a prefix names it as `--bucket` keys it, with or without the
+    /// prefix's last `/`: before, both were cut to `NAME/PREFIX`, which no served key matched, so
+    /// no per-bucket role or approval rule could be given to such a bucket.
+    #[test]
+    fn per_bucket_settings_find_a_bucket_with_a_prefix() {
+        let served = app::server::parse_bucket_arg("site/sites").unwrap().key;
+        for given in ["site/sites", "site/sites/", " site/sites "] {
+            let r = parse_role_group(&format!("deployer=web@{given}")).unwrap();
+            assert_eq!(r.bucket.as_deref(), Some(served.as_str()), "{given}");
+            let a = parse_approval_over(&format!("{given}=0")).unwrap();
+            assert_eq!(a.bucket.as_deref(), Some(served.as_str()), "{given}");
+        }
+        let plain = parse_role_group("admin=ops@site-a").unwrap();
+        assert_eq!(plain.bucket.as_deref(), Some("site-a"));
+    }
 }
