@@ -169,6 +169,22 @@ async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// The apply `apply` ended well, left deployment `id` whole (its `objects` all there) and
+/// reported it held, saying `why` (`pinned`, or the live page's key).
+async fn finished_holding(b: &Bucket, apply: Child, id: &str, objects: usize, why: &str) {
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = format!("{id}/");
+    assert_eq!(
+        keys_under(b, &folder).await.len(),
+        objects,
+        "{id} was held mid-run and must survive whole"
+    );
+    let report = json(&out);
+    let held = report["audit"]["held"].to_string();
+    assert!(held.contains(id) && held.contains(why), "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     let b = fresh_bucket("pin-mid-apply").await;
@@ -181,17 +197,7 @@ async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let out = finish(apply);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let keys = all_keys(&b).await;
-    assert_eq!(
-        keys.iter().filter(|k| k.starts_with("p5/")).count(),
-        120,
-        "p5 was pinned mid-run and must survive whole"
-    );
-    let report = json(&out);
-    let held = report["audit"]["held"].to_string();
-    assert!(held.contains("p5") && held.contains("pinned"), "{report}");
+    finished_holding(&b, apply, "p5", 120, "pinned").await;
 }
 
 /// Pins are one file every front end rewrites: eight people pinning at once (the dashboard,
@@ -254,20 +260,7 @@ async fn a_deployment_the_live_page_names_mid_apply_is_kept() {
         .await
         .unwrap();
 
-    let out = finish(apply);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let keys = all_keys(&b).await;
-    assert_eq!(
-        keys.iter().filter(|k| k.starts_with("p5/")).count(),
-        120,
-        "p5 went live mid-run and must survive whole"
-    );
-    let report = json(&out);
-    let held = report["audit"]["held"].to_string();
-    assert!(
-        held.contains("p5") && held.contains("index.html"),
-        "{report}"
-    );
+    finished_holding(&b, apply, "p5", 120, "index.html").await;
 }
 
 /// `--via-lifecycle` hands a big deployment to S3 lifecycle instead of deleting it by requests;
@@ -290,17 +283,12 @@ async fn a_pin_added_while_an_apply_runs_holds_a_deployment_it_would_hand_to_lif
     let out = s3_prune(&["pin", b.name(), "p1", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let out = finish(apply);
-    assert!(out.status.success(), "{}", stderr(&out));
+    finished_holding(&b, apply, "p1", 3, "pinned").await;
     let rules = crate::lifecycle::rules(&b).await;
     assert!(
         !rules.iter().any(|(_, prefix, _)| prefix == "p1/"),
         "p1 was pinned mid-run: no lifecycle rule may expire it ({rules:?})"
     );
-    assert_eq!(keys_under(&b, "p1/").await.len(), 3, "p1 is whole");
-    let report = json(&out);
-    let held = report["audit"]["held"].to_string();
-    assert!(held.contains("p1") && held.contains("pinned"), "{report}");
 }
 
 /// S3 carried out a batch's deletes but the answers were lost (500 after the work; the SDK's
