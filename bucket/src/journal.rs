@@ -172,7 +172,7 @@ impl JournalPlace {
     ) -> Result<bool, S3Error> {
         match self.put_once(run, part, body).await {
             Ok(_) => Ok(true),
-            Err(e) if crate::lease::condition_refused(&e) => Ok(false),
+            Err(e) if crate::state::condition_refused(&e) => Ok(false),
             Err(e) => Err(self.bucket.err(e, "s3:PutObject")),
         }
     }

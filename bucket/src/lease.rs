@@ -5,10 +5,9 @@
 //! PUT that succeeds) and said so: the caller warns or, with `--require-lease`, refuses.
 
 use crate::scan::RESERVED;
-use crate::state::Tagged;
+use crate::state::{condition_refused, Put, Tagged};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,13 +127,6 @@ pub enum LeaseError {
     Unreadable { key: String, detail: String },
     #[error(transparent)]
     S3(#[from] S3Error),
-}
-
-/// The answer to a conditional PUT.
-enum Put {
-    Written(Option<String>),
-    /// 412 Precondition Failed (or 409 ConditionalRequestConflict): the condition did not hold.
-    Refused,
 }
 
 impl Bucket {
@@ -345,35 +337,10 @@ impl Bucket {
         if_match: Option<&str>,
     ) -> Result<Put, LeaseError> {
         let body = serde_json::to_vec_pretty(holder).expect("a lease serializes");
-        let mut req = self
-            .client
-            .put_object()
-            .bucket(&self.name)
-            .key(self.lease_key())
-            .content_type("application/json")
-            .body(ByteStream::from(body));
-        req = match if_match {
-            Some(etag) => req.if_match(etag),
-            None => req.if_none_match("*"),
-        };
-        match req.send().await {
-            Ok(out) => Ok(Put::Written(out.e_tag().map(str::to_string))),
-            Err(e) if condition_refused(&e) => Ok(Put::Refused),
-            Err(e) => Err(self.lease_err(e, "s3:PutObject").into()),
-        }
+        self.put_if(&self.lease_key(), body, if_match)
+            .await
+            .map_err(|e| self.lease_err(e, "s3:PutObject").into())
     }
-}
-
-/// A conditional PUT refused: 412 Precondition Failed (or 409 ConditionalRequestConflict).
-pub(crate) fn condition_refused<E: ProvideErrorMetadata>(
-    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> bool {
-    e.raw_response()
-        .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409))
-        || matches!(
-            e.as_service_error().and_then(|s| s.code()),
-            Some("PreconditionFailed" | "ConditionalRequestConflict")
-        )
 }
 
 /// How long `holder`'s lease lasts from the moment it was asked for (its expiry minus its

@@ -4,11 +4,9 @@
 //! pinning at once both keep their pin. A server that ignores conditional writes (Garage 2.5;
 //! the lease warns about it) takes the last write, as a plain PUT would.
 
-use crate::lease::condition_refused;
 use crate::scan::RESERVED;
-use crate::state::Tagged;
+use crate::state::{Put, Tagged};
 use crate::{Bucket, S3Error};
-use aws_sdk_s3::primitives::ByteStream;
 use retention::Pin;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -78,20 +76,9 @@ impl Bucket {
             pins: pins.to_vec(),
         })
         .expect("pins serialize");
-        let req = self
-            .client
-            .put_object()
-            .bucket(&self.name)
-            .key(self.pins_key())
-            .content_type("application/json")
-            .body(ByteStream::from(body));
-        let req = match etag {
-            Some(etag) => req.if_match(etag),
-            None => req.if_none_match("*"),
-        };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if condition_refused(&e) => Ok(false),
+        match self.put_if(&self.pins_key(), body, etag).await {
+            Ok(Put::Written(_)) => Ok(true),
+            Ok(Put::Refused) => Ok(false),
             Err(e) => Err(self.err(e, "s3:PutObject")),
         }
     }

@@ -3,7 +3,10 @@
 
 use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use retention::DeploymentId;
 
@@ -11,6 +14,24 @@ use retention::DeploymentId;
 pub(crate) struct Tagged {
     pub(crate) body: Vec<u8>,
     pub(crate) etag: Option<String>,
+}
+
+/// The answer to a conditional PUT ([`Bucket::put_if`]).
+pub(crate) enum Put {
+    /// Written; its new ETag.
+    Written(Option<String>),
+    /// 412 Precondition Failed (or 409 ConditionalRequestConflict): the condition did not hold.
+    Refused,
+}
+
+/// A conditional write refused: 412 Precondition Failed (or 409 ConditionalRequestConflict).
+pub(crate) fn condition_refused<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    e.raw_response()
+        .is_some_and(|r| matches!(r.status().as_u16(), 412 | 409))
+        || matches!(
+            e.as_service_error().and_then(|s| s.code()),
+            Some("PreconditionFailed" | "ConditionalRequestConflict")
+        )
 }
 
 impl Bucket {
@@ -41,6 +62,33 @@ impl Bucket {
             body: body.into_bytes().to_vec(),
             etag,
         }))
+    }
+
+    /// PUT of JSON `body` at `key` only while the object is still the one with `etag`
+    /// (`If-Match`) or, with `None`, while there is none (`If-None-Match: *`). The caller
+    /// names the failure (its own key, its own error).
+    pub(crate) async fn put_if(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        etag: Option<&str>,
+    ) -> Result<Put, SdkError<PutObjectError, HttpResponse>> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        let req = match etag {
+            Some(etag) => req.if_match(etag),
+            None => req.if_none_match("*"),
+        };
+        match req.send().await {
+            Ok(out) => Ok(Put::Written(out.e_tag().map(str::to_string))),
+            Err(e) if condition_refused(&e) => Ok(Put::Refused),
+            Err(e) => Err(e),
+        }
     }
 
     async fn get_object(&self, key: &str) -> Result<Option<GetObjectOutput>, S3Error> {
