@@ -107,6 +107,19 @@ pub fn state() -> Result<Arc<AppState>, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("server state missing: s3-prune serve was not set up"))
 }
 
+/// The bucket's name, typed to confirm a change. The page asks for it before it sends
+/// anything; a request that did not type it (another client, a script) is refused here too,
+/// and `nothing` says what did not happen ("deleted", "restored").
+fn typed_name(confirm: &str, c: &BucketChoice, nothing: &str) -> Result<(), AppError> {
+    if confirm.trim() == c.name {
+        return Ok(());
+    }
+    Err(AppError(format!(
+        "type the bucket name '{}' to confirm; nothing was {nothing}",
+        c.name
+    )))
+}
+
 /// Parses `NAME` or `NAME/PREFIX`.
 pub fn parse_bucket_arg(arg: &str) -> Result<BucketChoice, String> {
     let (name, prefix) = arg.split_once('/').unwrap_or((arg, ""));

@@ -82,14 +82,7 @@ impl AppState {
         self.refuse_if_read_only()?;
         let journal = self.audit_log()?;
         let c = self.choice(Some(&req.bucket))?.clone();
-        // The page asks for the name before it sends anything; a request that did not type it
-        // (another client, a script) is refused here too.
-        if req.confirm.trim() != c.name {
-            return Err(AppError(format!(
-                "type the bucket name '{}' to confirm; nothing was deleted",
-                c.name
-            )));
-        }
+        super::typed_name(&req.confirm, &c, "deleted")?;
         let policy = self.policy(&req)?;
         let busy = Busy::take(&self.busy, &c.key)?;
         let b = self.bucket(&c).await?;

@@ -19,12 +19,7 @@ impl AppState {
         let user = actor.name.as_str();
         self.refuse_if_read_only()?;
         let (journal, c) = self.target(run).await?;
-        if confirm.trim() != c.name {
-            return Err(AppError(format!(
-                "type the bucket name '{}' to confirm; nothing was restored",
-                c.name
-            )));
-        }
+        super::typed_name(confirm, &c, "restored")?;
         let _busy = Busy::take(&self.busy, &c.key)?;
         let b = self.bucket(&c).await?;
         let todo = prune::check_restore_named(&b, run, &journal, &[])
