@@ -45,13 +45,13 @@ pub async fn handle(
     // The plan as a dry run answers it, and as the log shows it (cut as an apply's answer is:
     // a log event of CloudWatch holds at most 256 KB).
     let plan_doc = serde_json::to_value(PlanDoc::new(&planned).dry_run(dry_run))?;
-    let logged = answer::bounded(plan_doc.clone());
+    let logged = || answer::bounded(plan_doc.clone());
     let checked = prune::check(planned, None).map_err(|refusal| {
-        tracing::error!(bucket = %bucket.name(), result = %logged, "refusing to apply");
+        tracing::error!(bucket = %bucket.name(), result = %logged(), "refusing to apply");
         anyhow!("{refusal}")
     })?;
     if dry_run {
-        tracing::info!(bucket = %bucket.name(), result = %logged, "dry run: nothing deleted");
+        tracing::info!(bucket = %bucket.name(), result = %logged(), "dry run: nothing deleted");
         return Ok(answer::planned(plan_doc));
     }
     apply(checked, base, who, deadline).await
