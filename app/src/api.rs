@@ -3,7 +3,8 @@
 //! `ServerFnError` here, once.
 
 use crate::wire::{
-    ApplyOutcome, ApplyRequest, ApprovalView, JobStatus, LeaseView, OverviewRow, Person, ScanView,
+    ApplyOutcome, ApplyRequest, ApprovalView, HistoryPage, JobStatus, LeaseView, OverviewRow,
+    PageStart, Person, RunDetails, ScanView,
 };
 #[cfg(feature = "ssr")]
 use crate::{
@@ -72,12 +73,20 @@ pub async fn set_pin(
         .map_err(ServerFnError::from)
 }
 
-/// The newest applies on record, for the History page.
+/// A page of the runs on record, summaries only: the newest, or those after `start`.
 #[server(input = Json, endpoint = "history")]
-pub async fn history() -> Result<Vec<audit::Record>, ServerFnError> {
+pub async fn history(start: Option<PageStart>) -> Result<HistoryPage, ServerFnError> {
     require(Role::Viewer).await?;
     let state = crate::server::state()?;
-    state.history(200).await.map_err(ServerFnError::from)
+    state.history_page(start).await.map_err(ServerFnError::from)
+}
+
+/// What one run's History row shows once opened (`run`: a record number or a run id).
+#[server(input = Json, endpoint = "run_details")]
+pub async fn details_of_run(run: String) -> Result<RunDetails, ServerFnError> {
+    require(Role::Viewer).await?;
+    let state = crate::server::state()?;
+    state.run_details(&run).await.map_err(ServerFnError::from)
 }
 
 /// Every configured bucket's figures for the start page; `None` when only one is configured

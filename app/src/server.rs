@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 mod apply;
 mod approvals;
+mod history;
 mod lease;
 mod notes;
 mod overview;
@@ -23,6 +24,7 @@ mod restore;
 mod scans;
 
 use apply::{Busy, Job};
+pub use history::HISTORY_PAGE;
 pub use notes::NOTES_FOR;
 pub use people::{current_user, require, require_in, signed_in, Actor, User};
 pub use scans::{RESCAN_GAP, SCANS_AT_ONCE};
@@ -349,38 +351,6 @@ impl AppState {
             return Err(AppError(change.handovers.error.unwrap_or_default()));
         }
         Ok(())
-    }
-
-    /// The newest runs on record, newest first: this server's audit log, and the journal of
-    /// every configured bucket (runs of the CLI, the scheduled job and other servers included;
-    /// a run in both is shown once, with this server's record number).
-    pub async fn history(&self, limit: usize) -> Result<Vec<audit::Record>, AppError> {
-        let mut runs = match &self.config.audit {
-            Some(log) => log.list(limit).map_err(AppError::new)?,
-            None => Vec::new(),
-        };
-        let known: std::collections::HashSet<String> =
-            runs.iter().filter_map(|r| r.run.clone()).collect();
-        for c in self.config.buckets.clone() {
-            let b = self.bucket(&c).await?;
-            let place = bucket::JournalPlace::of(&b);
-            match prune::journal::records(&place, limit).await {
-                Ok((records, unreadable)) => {
-                    for u in unreadable {
-                        tracing::warn!(journal = %place.url(), name = %u.name, problem = %u.problem, "unreadable run skipped");
-                    }
-                    runs.extend(
-                        records
-                            .into_iter()
-                            .filter(|r| r.run.as_ref().is_none_or(|id| !known.contains(id))),
-                    );
-                }
-                Err(e) => tracing::warn!(journal = %place.url(), error = %e, "journal unreadable"),
-            }
-        }
-        runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
-        runs.truncate(limit);
-        Ok(runs)
     }
 }
 

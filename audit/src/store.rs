@@ -1,6 +1,5 @@
 use crate::Record;
-#[cfg(test)]
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -117,19 +116,32 @@ impl AuditLog {
 
     /// The newest runs first.
     pub fn list(&self, limit: usize) -> Result<Vec<Record>, AuditError> {
+        self.list_before(None, limit)
+    }
+
+    /// The newest `limit` runs that began at or before `by` (all with `None`), newest first: a
+    /// page of history further back. Rows are read newest first until `limit` are found.
+    pub fn list_before(
+        &self,
+        by: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<Record>, AuditError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn
-            .prepare("SELECT id, record FROM runs ORDER BY id DESC LIMIT ?1")
+            .prepare("SELECT id, record FROM runs ORDER BY id DESC")
             .map_err(|e| self.db(e))?;
-        let rows = stmt
-            .query_map(params![limit as i64], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.db(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.db(e))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, json) = row.map_err(|e| self.db(e))?;
+        while out.len() < limit {
+            let Some(row) = rows.next().map_err(|e| self.db(e))? else {
+                break;
+            };
+            let id: i64 = row.get(0).map_err(|e| self.db(e))?;
+            let json: String = row.get(1).map_err(|e| self.db(e))?;
             if let Ok(mut rec) = serde_json::from_str::<Record>(&json) {
+                if by.is_some_and(|at| rec.started_at > at) {
+                    continue;
+                }
                 rec.id = Some(id);
                 out.push(rec);
             }
@@ -242,6 +254,36 @@ mod tests {
         assert_eq!(log.get(a.id.unwrap()).unwrap().unwrap(), a);
         assert!(log.get(999).unwrap().is_none());
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_page_further_back_holds_the_runs_begun_by_its_time_newest_first() {
+        let path = std::env::temp_dir().join(format!(
+            "s3p-audit-page-{}-{}.sqlite",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap()
+        ));
+        let log = AuditLog::open(&path).unwrap();
+        let t0 = Utc::now();
+        for i in 0..5 {
+            let mut r = record(&format!("b{i}"));
+            r.started_at = t0 + chrono::TimeDelta::seconds(i);
+            log.append(r).unwrap();
+        }
+        let names = |rs: Vec<Record>| rs.into_iter().map(|r| r.bucket).collect::<Vec<_>>();
+        assert_eq!(names(log.list(2).unwrap()), vec!["b4", "b3"]);
+        let by = t0 + chrono::TimeDelta::seconds(2);
+        assert_eq!(
+            names(log.list_before(Some(by), 2).unwrap()),
+            vec!["b2", "b1"]
+        );
+        assert_eq!(
+            names(log.list_before(Some(by), 10).unwrap()),
+            vec!["b2", "b1", "b0"]
+        );
+        let before_all = t0 - chrono::TimeDelta::seconds(1);
+        assert!(log.list_before(Some(before_all), 10).unwrap().is_empty());
+        std::fs::remove_file(path).ok();
     }
 
     #[test]

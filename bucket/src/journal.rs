@@ -45,6 +45,11 @@ impl RunId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the run began at or before `at` (to the millisecond its id holds).
+    pub fn began_by(&self, at: DateTime<Utc>) -> bool {
+        self.0[..19] <= *at.format("%Y%m%dT%H%M%S%3fZ").to_string()
+    }
 }
 
 impl std::fmt::Display for RunId {
@@ -221,5 +226,25 @@ impl JournalPlace {
             .into_iter()
             .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_began_by_a_time_to_the_millisecond_its_id_holds() {
+        let at = DateTime::parse_from_rfc3339("2026-12-04T01:30:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let id = RunId::new(at);
+        assert!(id.began_by(at));
+        assert!(
+            id.began_by(at - chrono::TimeDelta::microseconds(400)),
+            "same millisecond"
+        );
+        assert!(!id.began_by(at - chrono::TimeDelta::milliseconds(1)));
+        assert!(id.began_by(at + chrono::TimeDelta::days(400)));
     }
 }

@@ -230,8 +230,14 @@ pub async fn restore(
     todo: Vec<(DeploymentId, Vec<MarkerToRemove>)>,
     ctx: RestoreContext,
 ) -> Result<Restored, RestoreRefusal> {
+    // A run named by its record number is recorded by its run id too, which names it for
+    // every reader (the number means something only in this machine's audit log).
+    let policy = match run.parse::<i64>().ok().and_then(|n| ctx.journal.run_id(n)) {
+        Some(id) => serde_json::json!({ "restore_of": run, "restore_of_run": id }),
+        None => serde_json::json!({ "restore_of": run }),
+    };
     let mut record = Record {
-        policy: serde_json::json!({ "restore_of": run }),
+        policy,
         restore_of: run.parse().ok(),
         via: ctx.via.clone(),
         ..Record::begin(

@@ -76,7 +76,7 @@ impl AppState {
     }
 
     /// The configured bucket whose journal holds run `run`.
-    async fn journalled_run(&self, run: &str) -> Result<BucketConfig, AppError> {
+    pub(super) async fn journalled_run(&self, run: &str) -> Result<BucketConfig, AppError> {
         let id = bucket::RunId::parse(run).ok_or_else(|| {
             AppError(format!(
                 "'{run}' is not a run id (History lists the runs on record)"

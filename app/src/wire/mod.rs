@@ -6,8 +6,10 @@ use retention::{DateSource, Doomed, Inventory};
 use serde::{Deserialize, Serialize};
 
 mod columns;
+mod history;
 mod person;
 
+pub use history::{HistoryPage, PageStart, RunDetails, RunRow, UnreadableRun};
 pub use person::{Person, Role};
 
 /// A bucket the server was started with (`--bucket NAME[/PREFIX]`).

@@ -9,6 +9,11 @@ pub trait Journal: Send + Sync {
     fn begin(&self, record: &Record) -> Result<Option<i64>, String>;
     /// Completes the record `begin` wrote.
     fn finish(&self, record: &Record) -> Result<(), String>;
+    /// The journal run id of record `n`, when this journal numbers its records and that one
+    /// was journalled in the bucket too.
+    fn run_id(&self, _n: i64) -> Option<String> {
+        None
+    }
 }
 
 impl Journal for AuditLog {
@@ -19,6 +24,9 @@ impl Journal for AuditLog {
     }
     fn finish(&self, record: &Record) -> Result<(), String> {
         self.update(record).map_err(|e| e.to_string())
+    }
+    fn run_id(&self, n: i64) -> Option<String> {
+        self.get(n).ok().flatten()?.run
     }
 }
 

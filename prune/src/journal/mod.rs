@@ -28,7 +28,10 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-pub use read::{history, read_run, records, History, RunSummary, RunToRestore, Unreadable};
+pub use read::{
+    history, read_run, record, records, records_before, History, RunSummary, RunToRestore,
+    Unreadable,
+};
 
 /// `start.json`: the run's record as it began, and what it was to delete.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -77,16 +77,34 @@ pub async fn records(
     place: &JournalPlace,
     limit: usize,
 ) -> Result<(Vec<Record>, Vec<Unreadable>), S3Error> {
+    records_before(place, None, limit).await
+}
+
+/// [`records`] of the runs that began at or before `by` (all with `None`): a page of history
+/// further back. Names under `runs/` that are no run id are listed only with the newest page.
+pub async fn records_before(
+    place: &JournalPlace,
+    by: Option<DateTime<Utc>>,
+    limit: usize,
+) -> Result<(Vec<Record>, Vec<Unreadable>), S3Error> {
     use futures::stream::{self, StreamExt};
     let (runs, foreign) = place.runs().await?;
-    let mut unreadable: Vec<Unreadable> = foreign
+    let mut unreadable: Vec<Unreadable> = match by {
+        Some(_) => Vec::new(),
+        None => foreign
+            .into_iter()
+            .map(|name| Unreadable {
+                name,
+                problem: "not a run id".into(),
+            })
+            .collect(),
+    };
+    let newest: Vec<RunId> = runs
         .into_iter()
-        .map(|name| Unreadable {
-            name,
-            problem: "not a run id".into(),
-        })
+        .rev()
+        .filter(|id| by.is_none_or(|at| id.began_by(at)))
+        .take(limit)
         .collect();
-    let newest: Vec<RunId> = runs.into_iter().rev().take(limit).collect();
     let read: Vec<_> = stream::iter(newest)
         .map(|id| async move {
             let r = run_record(place, &id).await;
@@ -111,6 +129,15 @@ pub async fn records(
         }
     }
     Ok((out, unreadable))
+}
+
+/// One run's record (its end record, or its start record while it has not ended), as History
+/// shows it on demand.
+pub async fn record(place: &JournalPlace, run: &RunId) -> Result<Record, String> {
+    let EndPart { mut record, .. } = run_record(place, run).await?;
+    record.run = Some(run.to_string());
+    record.id = None;
+    Ok(record)
 }
 
 /// The newest `limit` runs of the journal at `place`, newest first.

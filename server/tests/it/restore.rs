@@ -64,6 +64,16 @@ async fn restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_wri
     assert!(!out.status.success(), "{}", stdout(&out));
     let rec = json(&out);
     assert_eq!(rec["restore_of"], run);
+    // Named by its number in this machine's log, the run is recorded by its journal id too,
+    // which names it on every other machine's History.
+    let journalled = s3_prune(&["history", "--limit", "50"]);
+    let run_id = stdout(&journalled)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["id"] == run)
+        .and_then(|r| r["run"].as_str().map(str::to_string))
+        .expect("the apply's record has a run id");
+    assert_eq!(rec["policy"]["restore_of_run"], run_id.as_str(), "{rec}");
     assert_eq!(rec["source"], "cli");
     let failures = rec["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 1, "{rec}");

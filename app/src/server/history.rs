@@ -1,0 +1,334 @@
+//! History for the dashboard: the runs of this server's audit log and of every configured
+//! bucket's journal (the CLI's, the scheduled job's and other servers' included), merged newest
+//! first and sent a page of one-line summaries at a time; a run's details when its row is opened.
+
+use super::{AppError, AppState};
+use crate::wire::{HistoryPage, PageStart, RunDetails, RunRow, UnreadableRun};
+use chrono::{DateTime, Utc};
+use std::cmp::Reverse;
+use std::collections::HashSet;
+
+/// Runs on one History page.
+pub const HISTORY_PAGE: usize = 50;
+
+/// The runs on record that began at or before `by` (all with `None`), newest first, at most
+/// `limit` from each source, a run in both this server's log and a journal once (with this
+/// server's record number); and what could not be read.
+struct Gathered {
+    runs: Vec<audit::Record>,
+    unreadable: Vec<UnreadableRun>,
+    /// A source had more than it gave.
+    more: bool,
+}
+
+impl AppState {
+    /// The newest runs on record, newest first: this server's audit log, and the journal of
+    /// every configured bucket (runs of the CLI, the scheduled job and other servers included;
+    /// a run in both is shown once, with this server's record number).
+    pub async fn history(&self, limit: usize) -> Result<Vec<audit::Record>, AppError> {
+        let mut g = self.gather(None, limit).await?;
+        g.runs.truncate(limit);
+        Ok(g.runs)
+    }
+
+    /// One page of History: the [`HISTORY_PAGE`] runs after `start` (the newest without one),
+    /// summaries only.
+    pub async fn history_page(&self, start: Option<PageStart>) -> Result<HistoryPage, AppError> {
+        let after = start
+            .as_ref()
+            .map(|s| (s.after_started, s.after_key.clone()));
+        // A run that began in the same millisecond as the last one shown may sort after it.
+        let g = self
+            .gather(after.as_ref().map(|a| a.0), HISTORY_PAGE + 1)
+            .await?;
+        let mut runs: Vec<RunRow> = g
+            .runs
+            .iter()
+            .map(row)
+            .filter(|r| {
+                after
+                    .as_ref()
+                    .is_none_or(|a| (r.started_at, &r.key) < (a.0, &a.1))
+            })
+            .collect();
+        let more = g.more || runs.len() > HISTORY_PAGE;
+        runs.truncate(HISTORY_PAGE);
+        let next = match runs.last() {
+            Some(last) if more => Some(PageStart {
+                after_started: last.started_at,
+                after_key: last.key.clone(),
+            }),
+            _ => None,
+        };
+        Ok(HistoryPage {
+            runs,
+            next,
+            unreadable: g.unreadable,
+        })
+    }
+
+    /// What run `run` (a record number of this server's log, or a journal run id) shows when
+    /// its History row is opened.
+    pub async fn run_details(&self, run: &str) -> Result<RunDetails, AppError> {
+        let record = match run.parse::<i64>() {
+            Ok(n) => {
+                let log = self
+                    .config
+                    .audit
+                    .as_ref()
+                    .ok_or_else(|| AppError::new("no audit log is configured"))?;
+                log.get(n)
+                    .map_err(AppError::new)?
+                    .ok_or_else(|| AppError(format!("run {n} is not in the audit log")))?
+            }
+            Err(_) => {
+                let c = self.journalled_run(run).await?;
+                let b = self.bucket(&c).await?;
+                let place = bucket::JournalPlace::of(&b);
+                let id = bucket::RunId::parse(run)
+                    .ok_or_else(|| AppError(format!("'{run}' is not a run id")))?;
+                prune::journal::record(&place, &id)
+                    .await
+                    .map_err(|e| AppError(format!("run {run} in {}: {e}", place.url())))?
+            }
+        };
+        Ok(details(&record))
+    }
+
+    async fn gather(&self, by: Option<DateTime<Utc>>, limit: usize) -> Result<Gathered, AppError> {
+        let mut runs = match &self.config.audit {
+            Some(log) => log.list_before(by, limit).map_err(AppError::new)?,
+            None => Vec::new(),
+        };
+        let mut more = runs.len() >= limit;
+        let known: HashSet<String> = runs.iter().filter_map(|r| r.run.clone()).collect();
+        let mut unreadable = Vec::new();
+        for c in self.config.buckets.clone() {
+            let b = self.bucket(&c).await?;
+            let place = bucket::JournalPlace::of(&b);
+            match prune::journal::records_before(&place, by, limit).await {
+                Ok((records, bad)) => {
+                    more |= records.len() + bad.len() >= limit;
+                    for u in bad {
+                        tracing::warn!(journal = %place.url(), name = %u.name, problem = %u.problem, "unreadable run skipped");
+                        unreadable.push(UnreadableRun {
+                            journal: place.url(),
+                            name: u.name,
+                            problem: u.problem,
+                        });
+                    }
+                    runs.extend(
+                        records
+                            .into_iter()
+                            .filter(|r| r.run.as_ref().is_none_or(|id| !known.contains(id))),
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(journal = %place.url(), error = %e, "journal unreadable");
+                    unreadable.push(UnreadableRun {
+                        journal: place.url(),
+                        name: String::new(),
+                        problem: format!("the journal could not be listed: {e}"),
+                    });
+                }
+            }
+        }
+        runs.sort_by_key(|r| Reverse((r.started_at, key(r))));
+        Ok(Gathered {
+            runs,
+            unreadable,
+            more,
+        })
+    }
+}
+
+/// What names a run across pages: its run id, else `#N` (a record from before runs were
+/// journalled).
+fn key(r: &audit::Record) -> String {
+    match (&r.run, r.id) {
+        (Some(run), _) => run.clone(),
+        (None, Some(n)) => format!("#{n}"),
+        (None, None) => String::new(),
+    }
+}
+
+/// A run's History row.
+fn row(r: &audit::Record) -> RunRow {
+    let restore = undid(r);
+    let listed = if restore.is_some() {
+        &r.restored
+    } else {
+        &r.deleted
+    };
+    RunRow {
+        key: key(r),
+        label: match (r.id, &r.run) {
+            (Some(n), _) => format!("#{n}"),
+            (None, Some(run)) => run.clone(),
+            (None, None) => "?".into(),
+        },
+        handle: match (r.id, &r.run) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(run)) => run.clone(),
+            (None, None) => String::new(),
+        },
+        started_at: r.started_at,
+        who: r.who.clone(),
+        source: r.source.clone(),
+        bucket: r.bucket.clone(),
+        prefix: r.prefix.clone(),
+        status: r.status.to_string(),
+        deployments: listed.len() as u64,
+        objects: listed.iter().map(|d| d.objects).sum(),
+        bytes: listed.iter().map(|d| d.bytes).sum(),
+        failures: r.failures.len() as u64,
+        plan: r.plan_fingerprint.clone(),
+        restorable: r.restorable(),
+        undid: restore.as_ref().and_then(|u| u.key.clone()),
+        restore_of: restore.map(|u| u.shown),
+    }
+}
+
+/// A restore's run it undid, as the page names it and by the key of that run's row.
+struct Undid {
+    shown: String,
+    key: Option<String>,
+}
+
+/// The run a restore undid: by run id when the restore recorded one; a record number of this
+/// server's log as `#N`; a number another machine's restore recorded as that machine's
+/// (`#N on HOST`), which names no run here.
+fn undid(r: &audit::Record) -> Option<Undid> {
+    let text = |key: &str| {
+        r.policy
+            .get(key)
+            .and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let run_id = text("restore_of_run")
+        .or_else(|| text("restore_of"))
+        .and_then(|s| bucket::RunId::parse(&s))
+        .map(|id| id.to_string());
+    let number = r
+        .restore_of
+        .map(|n| n.to_string())
+        .or_else(|| text("restore_of").filter(|s| bucket::RunId::parse(s).is_none()));
+    let shown = match (&number, &run_id, r.id, &r.host) {
+        (Some(n), _, Some(_), _) => format!("#{n}"),
+        (_, Some(id), _, _) => id.clone(),
+        (Some(n), None, None, Some(host)) => format!("#{n} on {host}"),
+        (Some(n), None, None, None) => format!("#{n} on another machine"),
+        (None, None, _, _) => return None,
+    };
+    let key = match (run_id, number, r.id) {
+        (Some(id), _, _) => Some(id),
+        (None, Some(n), Some(_)) => Some(format!("#{n}")),
+        _ => None,
+    };
+    Some(Undid { shown, key })
+}
+
+/// A run's details, each list cut at [`RunDetails::SHOWN`].
+fn details(r: &audit::Record) -> RunDetails {
+    let listed = if undid(r).is_some() {
+        &r.restored
+    } else {
+        &r.deleted
+    };
+    let deployments: Vec<String> = listed
+        .iter()
+        .take(RunDetails::SHOWN)
+        .map(|d| {
+            format!(
+                "{} ({}, {})",
+                d.id,
+                crate::format::plural(d.objects, "object", "objects"),
+                crate::format::size(d.bytes)
+            )
+        })
+        .collect();
+    let failures: Vec<String> = r
+        .failures
+        .iter()
+        .take(RunDetails::SHOWN)
+        .map(|f| format!("{}: {}", f.key, f.error))
+        .collect();
+    let not_shown = (listed.len() - deployments.len() + r.failures.len() - failures.len()) as u64;
+    RunDetails {
+        policy: r.policy.to_string(),
+        duration_ms: r.duration_ms,
+        host: r.host.clone(),
+        deployments,
+        failures,
+        not_shown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: Option<i64>, run: Option<&str>) -> audit::Record {
+        audit::Record {
+            id,
+            run: run.map(str::to_string),
+            ..audit::Record::begin("a", "cli", "b", "", Utc::now())
+        }
+    }
+
+    #[test]
+    fn a_restore_names_the_run_it_undid_by_run_id_or_says_whose_number_it_is() {
+        let id = "20261204T013000123Z-9f3a61c2";
+        let shown = |r: &audit::Record| undid(r).map(|u| (u.shown, u.key));
+        let mut by_id = record(None, Some("20261205T013000123Z-00000001"));
+        by_id.policy = serde_json::json!({ "restore_of": id });
+        assert_eq!(shown(&by_id), Some((id.into(), Some(id.into()))));
+
+        // This server's restore of its #5: shown as #5, matched by #5's run id when recorded.
+        let mut ours = record(Some(7), None);
+        ours.policy = serde_json::json!({ "restore_of": "5", "restore_of_run": id });
+        ours.restore_of = Some(5);
+        assert_eq!(shown(&ours), Some(("#5".into(), Some(id.into()))));
+        ours.policy = serde_json::json!({ "restore_of": "5" });
+        assert_eq!(shown(&ours), Some(("#5".into(), Some("#5".into()))));
+
+        // Another machine's restore of its #5, from the journal: not this server's #5.
+        let mut theirs = record(None, Some("20261205T013000123Z-00000002"));
+        theirs.policy = serde_json::json!({ "restore_of": "5" });
+        theirs.restore_of = Some(5);
+        theirs.host = Some("laptop".into());
+        assert_eq!(shown(&theirs), Some(("#5 on laptop".into(), None)));
+        theirs.policy = serde_json::json!({ "restore_of": "5", "restore_of_run": id });
+        assert_eq!(shown(&theirs), Some((id.into(), Some(id.into()))));
+
+        assert!(undid(&record(Some(1), None)).is_none());
+    }
+
+    #[test]
+    fn a_row_carries_counts_not_lists_and_details_cut_long_lists() {
+        let mut r = record(Some(3), Some("20261204T013000123Z-9f3a61c2"));
+        r.deleted = (0..250)
+            .map(|i| audit::DeletedDeployment {
+                id: format!("d{i}"),
+                objects: 2,
+                bytes: 10,
+            })
+            .collect();
+        r.failures = vec![audit::Failure {
+            key: "d1/x".into(),
+            error: "AccessDenied".into(),
+        }];
+        let row = row(&r);
+        assert_eq!((row.deployments, row.objects, row.bytes), (250, 500, 2500));
+        assert_eq!((row.label.as_str(), row.handle.as_str()), ("#3", "3"));
+        assert_eq!(row.key, "20261204T013000123Z-9f3a61c2");
+        let d = details(&r);
+        assert_eq!(d.deployments.len(), RunDetails::SHOWN);
+        assert_eq!(d.failures, vec!["d1/x: AccessDenied"]);
+        assert_eq!(d.not_shown, 50);
+    }
+}
