@@ -5,6 +5,9 @@ usage: s3tool.py keys BUCKET            -> JSON list of keys
        s3tool.py put BUCKET KEY [ISO]    -> put KEY (with x-amz-meta-deployed-at=ISO if given)
        s3tool.py putbody BUCKET KEY TEXT -> put KEY with TEXT as its body
        s3tool.py create BUCKET / versioned BUCKET -> a new bucket (versioning enabled)
+       s3tool.py runs BUCKET N           -> N finished runs in the bucket's journal, one a
+                                            minute up to an hour ago, as another machine's CLI
+                                            would have recorded them
 """
 import json
 import sys
@@ -31,5 +34,18 @@ elif cmd == "create":
 elif cmd == "versioned":
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+elif cmd == "runs":
+    import datetime
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    for i in range(int(sys.argv[3])):
+        at = start + datetime.timedelta(minutes=i)
+        run = at.strftime("%Y%m%dT%H%M%S") + f"{at.microsecond // 1000:03d}Z-{i:08x}"
+        record = {
+            "who": "ci@elsewhere", "source": "cli", "started_at": at.isoformat(), "duration_ms": 900,
+            "bucket": bucket, "prefix": "", "policy": {"retain": 3}, "plan_fingerprint": f"fp{i}",
+            "deleted": [{"id": f"old{i}", "objects": 2, "bytes": 20}], "deleted_objects": 2,
+            "deleted_bytes": 20, "failures": [], "status": "finished", "run": run, "host": "elsewhere",
+        }
+        s3.put_object(Bucket=bucket, Key=f".s3-prune/runs/{run}/end.json", Body=json.dumps(record).encode())
 else:
     sys.exit(f"unknown command {cmd}")

@@ -129,6 +129,11 @@ export function putBody(bucket: string, key: string, body: string): void {
   execFileSync(python, [s3tool, 'putbody', bucket, key, body]);
 }
 
+/** `n` finished runs in the bucket's journal, one a minute, as another machine's CLI records them. */
+export function journalRuns(bucket: string, n: number): void {
+  execFileSync(python, [s3tool, 'runs', bucket, String(n)]);
+}
+
 export function remove(bucket: string, key: string): void {
   execFileSync(python, [s3tool, 'rm', bucket, key]);
 }

@@ -3,8 +3,10 @@
 // bucket all show on the History page, read from the bucket's journal; the CLI's run is
 // restored from the dashboard.
 import { test, expect } from '@playwright/test';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
-  bucketName, cli, createVersioned, lambdaRun, put, putBody, remove, keys, seed, serve, watchConsole, ready, Server,
+  bucketName, cli, createVersioned, journalRuns, lambdaRun, put, putBody, remove, keys, seed, serve, watchConsole, ready, Server,
 } from './harness';
 
 let servers: Server[] = [];
@@ -44,14 +46,22 @@ test('History lists the CLI, scheduled-job and dashboard runs of a bucket, and r
   await page.getByTestId('confirm-apply').click();
   await expect(page.getByTestId('report')).toContainText('from 1 deployment');
 
+  // Something under runs/ that is no readable run: listed on the page, the rest still shown.
+  const damaged = '20261204T080000000Z-0badcafe';
+  putBody(bucket, `.s3-prune/runs/${damaged}/end.json`, '{not json');
   await page.goto(s.at('/history'));
   const rows = page.locator('tr.run', { hasText: bucket });
   await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId('unreadable-runs')).toContainText(`${damaged}: end.json is not a run record`);
   await expect(rows.nth(0)).toContainText('dashboard');
   await expect(page.locator(`tr.run[data-run="${lambdaRunId}"]`)).toContainText('lambda');
   const cliRow = page.locator(`tr.run[data-run="${cliRun}"]`);
   await expect(cliRow).toContainText('cli');
   await expect(cliRow.getByTestId('undo-note')).toHaveText('can be restored');
+  // The page carries one line a run; opened, a row fetches its details.
+  await cliRow.getByTestId('run-details').locator('summary').click();
+  await expect(cliRow.getByTestId('run-details')).toContainText('j1 (2 objects');
+  await expect(cliRow.getByTestId('run-details')).toContainText('policy: {');
   await expect(async () => {
     await cliRow.getByRole('button', { name: /Restore run/ }).click({ timeout: 1000 });
     await expect(cliRow.getByTestId('restore-confirm')).toBeVisible({ timeout: 1000 });
@@ -59,6 +69,8 @@ test('History lists the CLI, scheduled-job and dashboard runs of a bucket, and r
   await cliRow.getByTestId('restore-confirm').fill(bucket);
   await cliRow.locator('button[type="submit"]').click();
   await expect(page.getByTestId('restore-result')).toContainText('restored 2 objects of 1 deployment');
+  await expect(cliRow.getByTestId('undo-note')).toHaveText(/^restored by #\d+$/);
+  await expect(rows.first().getByTestId('undo-note')).toHaveText(`restore of ${cliRun}`);
   // j1 is back; j2 and j3, deleted by the scheduled job's and the dashboard's runs, are not.
   expect(keys(bucket)).toEqual(before.filter((k) => !k.startsWith('j2/') && !k.startsWith('j3/')));
   expect(errors).toEqual([]);
@@ -86,5 +98,30 @@ test('An apply running elsewhere is named before Apply, and Delete waits until i
   remove(bucket, '.s3-prune/lease');
   await expect(page.getByTestId('lease-holder')).toHaveCount(0, { timeout: 15_000 });
   await expect(page.getByTestId('open-apply')).toBeEnabled();
+  expect(errors).toEqual([]);
+});
+
+test('History sends a page of runs at a time and fetches older ones when asked', async ({ page }) => {
+  const bucket = bucketName('pages');
+  seed(bucket, 2);
+  journalRuns(bucket, 60);
+  // A log of its own: the page shows this bucket's 60 runs and nothing else.
+  const log = path.join(os.tmpdir(), `s3p-e2e-pages-${process.pid}-${Date.now()}.sqlite`);
+  const s = await serve([bucket], { S3_PRUNE_AUDIT_DB: log });
+  servers.push(s);
+  const errors = watchConsole(page);
+  await page.goto(s.at('/history'));
+  const rows = page.locator('tr.run', { hasText: bucket });
+  await expect(rows).toHaveCount(50);
+  // newest first: the run of a minute ago heads the page
+  await expect(rows.first()).toContainText('1 deployment · 2 objects');
+  await expect(rows.first().locator('code')).toHaveText('fp59');
+  await page.getByTestId('older-runs').click();
+  await expect(rows).toHaveCount(60);
+  await expect(rows.last().locator('code')).toHaveText('fp0');
+  await expect(page.getByTestId('older-runs')).toHaveCount(0);
+  // an older page's row opens like any other
+  await rows.last().getByTestId('run-details').locator('summary').click();
+  await expect(rows.last().getByTestId('run-details')).toContainText('old0 (2 objects');
   expect(errors).toEqual([]);
 });

@@ -12,27 +12,51 @@ pub fn RunDetailsView(
     status: String,
 ) -> impl IntoView {
     let run = StoredValue::new(run);
-    let fetch = Action::new(move |_: &()| details_of_run(run.get_value()));
+    // Fetched once, the first time the row is opened.
+    let got = RwSignal::new(None::<Result<crate::wire::RunDetails, String>>);
+    let asked = StoredValue::new(false);
     let open = move |_| {
-        if fetch.value().get_untracked().is_none() && !fetch.pending().get_untracked() {
-            fetch.dispatch(());
+        if !asked.get_value() {
+            asked.set_value(true);
+            leptos::task::spawn_local(async move {
+                let r = details_of_run(run.get_value()).await;
+                got.set(Some(r.map_err(|e| e.to_string())));
+            });
         }
     };
     view! {
         <details on:toggle=open data-testid="run-details">
             <summary>"show"</summary>
             <p>{format!("status: {status}")}</p>
-            {move || match fetch.value().get() {
-                None => view! { <p class="loading">"Reading the run…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                Some(Ok(d)) => view! {
-                    <p>{format!("policy: {}", d.policy)}</p>
-                    <p>{format!("took {:.1} s{}", d.duration_ms as f64 / 1000.0, d.host.map(|h| format!(" on {h}")).unwrap_or_default())}</p>
-                    <ul>{d.deployments.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                    <ul class="failures">{d.failures.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                    {(d.not_shown > 0).then(|| view! { <p class="hint">{format!("and {} more (s3-prune history BUCKET --json lists every one)", format::plural(d.not_shown, "line", "lines"))}</p> })}
-                }.into_any(),
+            {move || {
+                let lines = match got.get() {
+                    None => vec!["Reading the run…".to_string()],
+                    Some(Err(e)) => vec![e],
+                    Some(Ok(d)) => lines(d),
+                };
+                view! { <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> }
             }}
         </details>
     }
+}
+
+/// The details as the row lists them, one line each.
+fn lines(d: crate::wire::RunDetails) -> Vec<String> {
+    let mut out = vec![
+        format!("policy: {}", d.policy),
+        format!(
+            "took {:.1} s{}",
+            d.duration_ms as f64 / 1000.0,
+            d.host.map(|h| format!(" on {h}")).unwrap_or_default()
+        ),
+    ];
+    out.extend(d.deployments);
+    out.extend(d.failures.into_iter().map(|f| format!("failed: {f}")));
+    if d.not_shown > 0 {
+        out.push(format!(
+            "and {} more (s3-prune history BUCKET --json lists every one)",
+            format::plural(d.not_shown, "line", "lines")
+        ));
+    }
+    out
 }

@@ -21,10 +21,9 @@ pub fn RestoreRun(
     let busy = RwSignal::new(false);
     let name = StoredValue::new(bucket.clone());
     let run = StoredValue::new(run);
-    let go = Action::new(move |confirm: &String| {
-        let confirm = confirm.clone();
+    let go = move |confirm: String| {
         let run = run.get_value();
-        async move {
+        leptos::task::spawn_local(async move {
             busy.set(true);
             let r = restore_run(run.clone(), confirm).await;
             busy.set(false);
@@ -50,8 +49,8 @@ pub fn RestoreRun(
                     other => other.to_string(),
                 }),
             }));
-        }
-    });
+        });
+    };
     let matches = move || typed.with(|t| name.with_value(|n| t.trim() == n));
     let may_change = crate::signed::may_change_in(key);
     view! {
@@ -62,7 +61,7 @@ pub fn RestoreRun(
             {move || open.get().then(|| {
                 let bucket = bucket.clone();
                 view! {
-                    <form on:submit=move |ev| { ev.prevent_default(); go.dispatch(typed.get_untracked()); }>
+                    <form on:submit=move |ev| { ev.prevent_default(); go(typed.get_untracked()); }>
                         <label>
                             {format!("Type the bucket name ({bucket}) to bring back what run {} deleted ", run.get_value())}
                             <input type="text" autocomplete="off" data-testid="restore-confirm" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />

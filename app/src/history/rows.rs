@@ -26,7 +26,16 @@ pub fn RunsPage(
             }
         }
     });
-    let older = Action::new(move |start: &PageStart| history(Some(start.clone())));
+    // The next page, once asked for (and whether it is on its way).
+    let older = RwSignal::new(None::<Result<HistoryPage, String>>);
+    let asked = RwSignal::new(false);
+    let fetch = move |start: PageStart| {
+        asked.set(true);
+        leptos::task::spawn_local(async move {
+            let r = history(Some(start)).await;
+            older.set(Some(r.map_err(|e| e.to_string())));
+        });
+    };
     let next = page.next.clone();
     let rows = page
         .runs
@@ -39,16 +48,16 @@ pub fn RunsPage(
     view! {
         <tbody>
             {rows}
-            {move || (older.value().get().is_none()).then(|| next.clone()).flatten().map(|start| view! {
+            {move || (older.with(Option::is_none)).then(|| next.clone()).flatten().map(|start| view! {
                 <tr class="older"><td colspan="10">
-                    <button type="button" class="secondary" data-testid="older-runs" disabled=move || older.pending().get()
-                        on:click=move |_| { older.dispatch(start.clone()); }>"Older runs"</button>
+                    <button type="button" class="secondary" data-testid="older-runs" disabled=move || asked.get()
+                        on:click=move |_| fetch(start.clone())>"Older runs"</button>
                 </td></tr>
             })}
         </tbody>
-        {move || older.value().get().map(|got| match got {
+        {move || older.get().map(|got| match got {
             Ok(page) => view! { <RunsPage page restores reload result /> }.into_any(),
-            Err(e) => view! { <tbody><tr><td colspan="10" class="error" role="alert">{e.to_string()}</td></tr></tbody> }.into_any(),
+            Err(e) => view! { <tbody><tr><td colspan="10" class="error" role="alert">{e}</td></tr></tbody> }.into_any(),
         })}
     }
 }
