@@ -4,7 +4,7 @@
 
 use crate::wire::{
     ApplyOutcome, ApplyRequest, ApprovalView, HistoryPage, JobStatus, LeaseView, OverviewRow,
-    PageStart, Person, RunDetails, ScanView,
+    PageStart, Person, RestoreDone, RunDetails, ScanView,
 };
 #[cfg(feature = "ssr")]
 use crate::{
@@ -103,7 +103,7 @@ pub async fn overview() -> Result<Option<Vec<OverviewRow>>, ServerFnError> {
 
 /// Undoes run `run` (a versioned bucket's apply) once the user typed the bucket's name.
 #[server(input = Json, endpoint = "restore_run")]
-pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, ServerFnError> {
+pub async fn restore_run(run: String, confirm: String) -> Result<RestoreDone, ServerFnError> {
     require(Role::Viewer).await?;
     let state = crate::server::state()?;
     let key = state.restore_target(&run).await?;
@@ -111,6 +111,7 @@ pub async fn restore_run(run: String, confirm: String) -> Result<audit::Record, 
     state
         .restore(&run, &confirm, &me)
         .await
+        .map(|r| RestoreDone::from(&r))
         .map_err(ServerFnError::from)
 }
 

@@ -265,10 +265,9 @@ async fn apply_deletes_exactly_the_confirmed_set() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(second.unwrap_err().0.contains("already running"));
-    assert_eq!(report.deleted_objects, 6);
-    assert_eq!(report.deleted.len(), 3);
-    assert!(report.failures.is_empty());
-    assert_eq!(report.status, audit::Status::Finished);
+    assert_eq!((report.objects, report.deployments), (6, 3));
+    assert_eq!(report.failures_total, 0);
+    assert!(report.complete);
     assert_eq!(
         all_keys(&b).await,
         vec![
@@ -308,12 +307,7 @@ async fn with_via_lifecycle_a_dashboard_apply_hands_big_deployments_to_s3() {
     let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
         panic!("refused")
     };
-    let report = loop {
-        if let Some(r) = state.job_status(job).unwrap().report {
-            break r;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let report = report_of(&state, job).await;
     let handed: Vec<(&str, audit::ExpiryState)> = report
         .expiries
         .iter()
@@ -516,14 +510,20 @@ async fn deployment_keys(b: &Bucket) -> Vec<String> {
     keys
 }
 
+/// The whole record of the apply `job` once it ended (the page is sent its report; the
+/// record is History's).
 async fn report_of(state: &AppState, job: u64) -> audit::Record {
-    loop {
+    let id = loop {
         let s = state.job_status(job).unwrap();
         if let Some(r) = s.report {
-            return r;
+            break r.id;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    };
+    let runs = state.history(50).await.unwrap();
+    runs.into_iter()
+        .find(|r| r.id == id)
+        .expect("the run is on record")
 }
 
 #[tokio::test]
@@ -763,11 +763,12 @@ async fn history_comes_a_page_of_summaries_at_a_time_with_unreadable_runs_listed
     )
     .unwrap();
     let t0 = chrono::Utc::now() - chrono::Duration::days(1);
-    // 40 runs of other front ends in the bucket's journal (the oldest deleted 300 deployments),
-    // 30 of this server's own in its log, one of which is in the journal too.
+    // 60 runs of other front ends in the bucket's journal (the oldest deleted 300 deployments),
+    // after 30 of this server's own in its log; one of the journal's is in the log too. The
+    // journal alone fills more than a page.
     let mut journalled = Vec::new();
-    for i in 0..40 {
-        let at = t0 + chrono::Duration::minutes(2 * i);
+    for i in 0..60 {
+        let at = t0 + chrono::Duration::minutes(100 + i);
         let id = bucket::RunId::new(at);
         let mut r = past_run(
             &b,
@@ -783,7 +784,7 @@ async fn history_comes_a_page_of_summaries_at_a_time_with_unreadable_runs_listed
         journalled.push((id, r));
     }
     for i in 0..30 {
-        let at = t0 + chrono::Duration::minutes(2 * i + 1);
+        let at = t0 + chrono::Duration::minutes(i);
         local.append(past_run(&b, "dashboard", at, 1)).unwrap();
     }
     let (twin_id, twin) = journalled[5].clone();

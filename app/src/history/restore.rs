@@ -28,15 +28,14 @@ pub fn RestoreRun(
             let r = restore_run(run.clone(), confirm).await;
             busy.set(false);
             result.set(Some(match r {
-                Ok(rec) => {
-                    let objects: u64 = rec.restored.iter().map(|d| d.objects).sum();
-                    let left = rec.failures.len();
+                Ok(done) => {
+                    let left = done.left;
                     reload.update(|n| *n += 1);
                     Ok(format!(
                         "Run {run}: restored {} of {} (record #{}){}",
-                        format::plural(objects, "object", "objects"),
-                        format::plural(rec.restored.len() as u64, "deployment", "deployments"),
-                        rec.id.unwrap_or_default(),
+                        format::plural(done.objects, "object", "objects"),
+                        format::plural(done.deployments, "deployment", "deployments"),
+                        done.id.unwrap_or_default(),
                         if left > 0 {
                             format!("; {left} left as they were (see the record)")
                         } else {

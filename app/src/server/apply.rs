@@ -220,7 +220,7 @@ impl AppState {
             .ok_or_else(|| AppError(format!("no apply job {job}")))?;
         let outcome = j.outcome.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let (report, error) = match outcome {
-            Some(Ok(r)) => (Some(r), None),
+            Some(Ok(r)) => (Some(crate::wire::ApplyReport::from(&r)), None),
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };

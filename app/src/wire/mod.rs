@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 mod columns;
 mod history;
 mod person;
+mod report;
 
 pub use history::{HistoryPage, PageStart, RunDetails, RunRow, UnreadableRun};
 pub use person::{Person, Role};
+pub use report::{ApplyReport, LeftAlone, RestoreDone, REPORT_LINES};
 
 /// A bucket the server was started with (`--bucket NAME[/PREFIX]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,8 +170,8 @@ pub struct JobStatus {
     pub deployments_total: u64,
     pub objects_done: u64,
     pub objects_total: u64,
-    /// The run's record once it ended: the same report every front end gives.
-    pub report: Option<audit::Record>,
+    /// The run's report once it ended (its whole record is in History).
+    pub report: Option<ApplyReport>,
     /// The apply never started (its audit record could not be written): nothing was deleted.
     #[serde(default)]
     pub error: Option<String>,
