@@ -119,29 +119,49 @@ impl AuditLog {
         self.list_before(None, limit)
     }
 
-    /// The newest `limit` runs that began at or before `by` (all with `None`), newest first: a
-    /// page of history further back. Rows are read newest first until `limit` are found.
+    /// The newest `limit` runs that began at or before `by` (all with `None`), newest first by
+    /// start (then record number): a page of history further back. Record numbers are not in
+    /// start order (an apply is numbered once its lease is taken), so the start times are read
+    /// first, and only the records of the page after.
     pub fn list_before(
         &self,
         by: Option<DateTime<Utc>>,
         limit: usize,
     ) -> Result<Vec<Record>, AuditError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let mut stmt = conn
-            .prepare("SELECT id, record FROM runs ORDER BY id DESC")
-            .map_err(|e| self.db(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.db(e))?;
-        let mut out = Vec::new();
-        while out.len() < limit {
-            let Some(row) = rows.next().map_err(|e| self.db(e))? else {
-                break;
-            };
-            let id: i64 = row.get(0).map_err(|e| self.db(e))?;
-            let json: String = row.get(1).map_err(|e| self.db(e))?;
-            if let Ok(mut rec) = serde_json::from_str::<Record>(&json) {
-                if by.is_some_and(|at| rec.started_at > at) {
-                    continue;
+        let mut starts: Vec<(DateTime<Utc>, i64)> = {
+            let mut stmt = conn
+                .prepare("SELECT id, started_at FROM runs")
+                .map_err(|e| self.db(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .map_err(|e| self.db(e))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, at) = row.map_err(|e| self.db(e))?;
+                // A start that does not parse sorts last: the row is still listed.
+                let at = DateTime::parse_from_rfc3339(&at)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                if by.is_none_or(|by| at <= by) {
+                    out.push((at, id));
                 }
+            }
+            out
+        };
+        starts.sort_unstable_by(|a, b| b.cmp(a));
+        let mut stmt = conn
+            .prepare("SELECT record FROM runs WHERE id = ?1")
+            .map_err(|e| self.db(e))?;
+        let mut out = Vec::new();
+        for (_, id) in starts {
+            if out.len() == limit {
+                break;
+            }
+            let json: String = stmt
+                .query_row(params![id], |r| r.get(0))
+                .map_err(|e| self.db(e))?;
+            if let Ok(mut rec) = serde_json::from_str::<Record>(&json) {
                 rec.id = Some(id);
                 out.push(rec);
             }
@@ -280,6 +300,14 @@ mod tests {
         assert_eq!(
             names(log.list_before(Some(by), 10).unwrap()),
             vec!["b2", "b1", "b0"]
+        );
+        // Numbered out of start order (an apply numbered once its lease was taken): listed by start.
+        let mut late = record("early");
+        late.started_at = t0 + chrono::TimeDelta::milliseconds(1500);
+        log.append(late).unwrap();
+        assert_eq!(
+            names(log.list_before(Some(by), 2).unwrap()),
+            vec!["b2", "early"]
         );
         let before_all = t0 - chrono::TimeDelta::seconds(1);
         assert!(log.list_before(Some(before_all), 10).unwrap().is_empty());

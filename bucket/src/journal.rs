@@ -50,6 +50,14 @@ impl RunId {
     pub fn began_by(&self, at: DateTime<Utc>) -> bool {
         self.0[..19] <= *at.format("%Y%m%dT%H%M%S%3fZ").to_string()
     }
+
+    /// When the run began, to the millisecond.
+    pub fn started(&self) -> DateTime<Utc> {
+        let second = chrono::NaiveDateTime::parse_from_str(&self.0[..15], "%Y%m%dT%H%M%S")
+            .expect("a parsed run id holds a time");
+        let ms: i64 = self.0[15..18].parse().expect("three digits");
+        (second + chrono::TimeDelta::milliseconds(ms)).and_utc()
+    }
 }
 
 impl std::fmt::Display for RunId {
@@ -246,5 +254,6 @@ mod tests {
         );
         assert!(!id.began_by(at - chrono::TimeDelta::milliseconds(1)));
         assert!(id.began_by(at + chrono::TimeDelta::days(400)));
+        assert_eq!(id.started(), at - chrono::TimeDelta::microseconds(456));
     }
 }

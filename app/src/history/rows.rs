@@ -56,7 +56,19 @@ pub fn RunsPage(
             })}
         </tbody>
         {move || older.get().map(|got| match got {
-            Ok(page) => view! { <RunsPage page restores reload result /> }.into_any(),
+            Ok(page) => {
+                let bad = (!page.unreadable.is_empty()).then(|| view! {
+                    <tbody data-testid="unreadable-runs"><tr><td colspan="10">
+                        {format!("Not readable as runs (skipped): {}", page.unreadable.iter().map(|u| format!("{}{}: {}", u.journal, u.name, u.problem)).collect::<Vec<_>>().join("; "))}
+                    </td></tr></tbody>
+                });
+                let rows = if page.runs.is_empty() {
+                    view! { <tbody><tr><td colspan="10" class="empty">"No older runs."</td></tr></tbody> }.into_any()
+                } else {
+                    view! { <RunsPage page restores reload result /> }.into_any()
+                };
+                view! { {bad}{rows} }.into_any()
+            }
             Err(e) => view! { <tbody><tr><td colspan="10" class="error" role="alert">{e}</td></tr></tbody> }.into_any(),
         })}
     }

@@ -11,14 +11,22 @@ use std::collections::HashSet;
 /// Runs on one History page.
 pub const HISTORY_PAGE: usize = 50;
 
-/// The runs on record that began at or before `by` (all with `None`), newest first, at most
-/// `limit` from each source, a run in both this server's log and a journal once (with this
-/// server's record number); and what could not be read.
+/// The runs on record that began at or before `by` (all with `None`), newest first by (start,
+/// key), a run in both this server's log and a journal once (with this server's record number),
+/// and what could not be read.
 struct Gathered {
     runs: Vec<audit::Record>,
     unreadable: Vec<UnreadableRun>,
-    /// A source had more than it gave.
+    /// A source has runs older than those it gave. Then `runs` stops at the newest of the
+    /// oldest runs each such source gave: a run older than that may have others beside it not
+    /// read yet, so it waits for the next page.
     more: bool,
+}
+
+/// One source's oldest run given, when it has older ones left.
+fn oldest_if_more(runs: &[audit::Record], more: bool) -> Option<(DateTime<Utc>, String)> {
+    more.then(|| runs.iter().map(|r| (r.started_at, key(r))).min())
+        .flatten()
 }
 
 impl AppState {
@@ -37,19 +45,20 @@ impl AppState {
         let after = start
             .as_ref()
             .map(|s| (s.after_started, s.after_key.clone()));
-        // A run that began in the same millisecond as the last one shown may sort after it.
+        // Runs that began in the same millisecond as the last one shown come again: one more.
         let g = self
             .gather(after.as_ref().map(|a| a.0), HISTORY_PAGE + 1)
             .await?;
+        let lookup = |n: i64| self.config.audit.as_ref()?.get(n).ok()??.run;
         let mut runs: Vec<RunRow> = g
             .runs
             .iter()
-            .map(row)
             .filter(|r| {
                 after
                     .as_ref()
-                    .is_none_or(|a| (r.started_at, &r.key) < (a.0, &a.1))
+                    .is_none_or(|a| (r.started_at, &key(r)) < (a.0, &a.1))
             })
+            .map(|r| row(r, lookup))
             .collect();
         let more = g.more || runs.len() > HISTORY_PAGE;
         runs.truncate(HISTORY_PAGE);
@@ -60,10 +69,24 @@ impl AppState {
             }),
             _ => None,
         };
+        // A damaged run is named on the page whose span holds it.
+        let newest = after.as_ref().map(|a| a.0);
+        let oldest = next.as_ref().map(|n| n.after_started);
+        let unreadable = g
+            .unreadable
+            .into_iter()
+            .filter(|u| match bucket::RunId::parse(&u.name) {
+                Some(id) => {
+                    newest.is_none_or(|n| id.started() < n)
+                        && oldest.is_none_or(|o| id.started() >= o)
+                }
+                None => true,
+            })
+            .collect();
         Ok(HistoryPage {
             runs,
             next,
-            unreadable: g.unreadable,
+            unreadable,
         })
     }
 
@@ -77,9 +100,18 @@ impl AppState {
                     .audit
                     .as_ref()
                     .ok_or_else(|| AppError::new("no audit log is configured"))?;
-                log.get(n)
+                let r = log
+                    .get(n)
                     .map_err(AppError::new)?
-                    .ok_or_else(|| AppError(format!("run {n} is not in the audit log")))?
+                    .ok_or_else(|| AppError(format!("run {n} is not in the audit log")))?;
+                // As for a restore: a run of a bucket this server offers.
+                self.offered(&r.bucket, &r.prefix).ok_or_else(|| {
+                    AppError(format!(
+                        "run {n} was on '{}/{}', which this server does not offer",
+                        r.bucket, r.prefix
+                    ))
+                })?;
+                r
             }
             Err(_) => {
                 let c = self.journalled_run(run).await?;
@@ -100,16 +132,16 @@ impl AppState {
             Some(log) => log.list_before(by, limit).map_err(AppError::new)?,
             None => Vec::new(),
         };
-        let mut more = runs.len() >= limit;
+        let mut horizon = oldest_if_more(&runs, runs.len() >= limit);
         let known: HashSet<String> = runs.iter().filter_map(|r| r.run.clone()).collect();
         let mut unreadable = Vec::new();
         for c in self.config.buckets.clone() {
             let b = self.bucket(&c).await?;
             let place = bucket::JournalPlace::of(&b);
             match prune::journal::records_before(&place, by, limit).await {
-                Ok((records, bad)) => {
-                    more |= records.len() + bad.len() >= limit;
-                    for u in bad {
+                Ok(page) => {
+                    horizon = horizon.max(oldest_if_more(&page.records, page.more));
+                    for u in page.unreadable {
                         tracing::warn!(journal = %place.url(), name = %u.name, problem = %u.problem, "unreadable run skipped");
                         unreadable.push(UnreadableRun {
                             journal: place.url(),
@@ -118,7 +150,7 @@ impl AppState {
                         });
                     }
                     runs.extend(
-                        records
+                        page.records
                             .into_iter()
                             .filter(|r| r.run.as_ref().is_none_or(|id| !known.contains(id))),
                     );
@@ -134,10 +166,13 @@ impl AppState {
             }
         }
         runs.sort_by_key(|r| Reverse((r.started_at, key(r))));
+        if let Some(h) = &horizon {
+            runs.retain(|r| (r.started_at, key(r)) >= (h.0, h.1.clone()));
+        }
         Ok(Gathered {
             runs,
             unreadable,
-            more,
+            more: horizon.is_some(),
         })
     }
 }
@@ -152,9 +187,9 @@ fn key(r: &audit::Record) -> String {
     }
 }
 
-/// A run's History row.
-fn row(r: &audit::Record) -> RunRow {
-    let restore = undid(r);
+/// A run's History row; `lookup` gives the run id of a record number of this server's log.
+fn row(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> RunRow {
+    let restore = undid(r, lookup);
     let listed = if restore.is_some() {
         &r.restored
     } else {
@@ -198,7 +233,7 @@ struct Undid {
 /// The run a restore undid: by run id when the restore recorded one; a record number of this
 /// server's log as `#N`; a number another machine's restore recorded as that machine's
 /// (`#N on HOST`), which names no run here.
-fn undid(r: &audit::Record) -> Option<Undid> {
+fn undid(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> Option<Undid> {
     let text = |key: &str| {
         r.policy
             .get(key)
@@ -224,9 +259,15 @@ fn undid(r: &audit::Record) -> Option<Undid> {
         (Some(n), None, None, None) => format!("#{n} on another machine"),
         (None, None, _, _) => return None,
     };
+    // A restore recorded before `restore_of_run` was: this server's record names the run.
     let key = match (run_id, number, r.id) {
         (Some(id), _, _) => Some(id),
-        (None, Some(n), Some(_)) => Some(format!("#{n}")),
+        (None, Some(n), Some(_)) => Some(
+            n.parse()
+                .ok()
+                .and_then(&lookup)
+                .unwrap_or_else(|| format!("#{n}")),
+        ),
         _ => None,
     };
     Some(Undid { shown, key })
@@ -234,7 +275,7 @@ fn undid(r: &audit::Record) -> Option<Undid> {
 
 /// A run's details, each list cut at [`RunDetails::SHOWN`].
 fn details(r: &audit::Record) -> RunDetails {
-    let listed = if undid(r).is_some() {
+    let listed = if undid(r, |_| None).is_some() {
         &r.restored
     } else {
         &r.deleted
@@ -283,7 +324,7 @@ mod tests {
     #[test]
     fn a_restore_names_the_run_it_undid_by_run_id_or_says_whose_number_it_is() {
         let id = "20261204T013000123Z-9f3a61c2";
-        let shown = |r: &audit::Record| undid(r).map(|u| (u.shown, u.key));
+        let shown = |r: &audit::Record| undid(r, |_| None).map(|u| (u.shown, u.key));
         let mut by_id = record(None, Some("20261205T013000123Z-00000001"));
         by_id.policy = serde_json::json!({ "restore_of": id });
         assert_eq!(shown(&by_id), Some((id.into(), Some(id.into()))));
@@ -295,6 +336,9 @@ mod tests {
         assert_eq!(shown(&ours), Some(("#5".into(), Some(id.into()))));
         ours.policy = serde_json::json!({ "restore_of": "5" });
         assert_eq!(shown(&ours), Some(("#5".into(), Some("#5".into()))));
+        // recorded before restore_of_run was: #5's own record names its run
+        let looked_up = undid(&ours, |n| (n == 5).then(|| id.to_string())).map(|u| u.key);
+        assert_eq!(looked_up, Some(Some(id.into())));
 
         // Another machine's restore of its #5, from the journal: not this server's #5.
         let mut theirs = record(None, Some("20261205T013000123Z-00000002"));
@@ -305,7 +349,7 @@ mod tests {
         theirs.policy = serde_json::json!({ "restore_of": "5", "restore_of_run": id });
         assert_eq!(shown(&theirs), Some((id.into(), Some(id.into()))));
 
-        assert!(undid(&record(Some(1), None)).is_none());
+        assert!(undid(&record(Some(1), None), |_| None).is_none());
     }
 
     #[test]
@@ -322,7 +366,7 @@ mod tests {
             key: "d1/x".into(),
             error: "AccessDenied".into(),
         }];
-        let row = row(&r);
+        let row = row(&r, |_| None);
         assert_eq!((row.deployments, row.objects, row.bytes), (250, 500, 2500));
         assert_eq!((row.label.as_str(), row.handle.as_str()), ("#3", "3"));
         assert_eq!(row.key, "20261204T013000123Z-9f3a61c2");

@@ -95,7 +95,7 @@ impl AppState {
     }
 
     /// The configured bucket `name` with `prefix` (normalised), if this server offers it.
-    fn offered(&self, name: &str, prefix: &str) -> Option<BucketConfig> {
+    pub(super) fn offered(&self, name: &str, prefix: &str) -> Option<BucketConfig> {
         self.config
             .buckets
             .iter()

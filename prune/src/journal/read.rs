@@ -77,58 +77,72 @@ pub async fn records(
     place: &JournalPlace,
     limit: usize,
 ) -> Result<(Vec<Record>, Vec<Unreadable>), S3Error> {
-    records_before(place, None, limit).await
+    let page = records_before(place, None, limit).await?;
+    Ok((page.records, page.unreadable))
+}
+
+/// A page of a journal's runs: up to `limit` readable records, what could not be read on the
+/// way, and whether older runs are left.
+#[derive(Debug, Default)]
+pub struct RecordsPage {
+    pub records: Vec<Record>,
+    pub unreadable: Vec<Unreadable>,
+    pub more: bool,
 }
 
 /// [`records`] of the runs that began at or before `by` (all with `None`): a page of history
-/// further back. Names under `runs/` that are no run id are listed only with the newest page.
+/// further back. Runs are read newest first until `limit` of them are readable (an unreadable
+/// one takes no place on the page). Names under `runs/` that are no run id are listed only
+/// with the newest page.
 pub async fn records_before(
     place: &JournalPlace,
     by: Option<DateTime<Utc>>,
     limit: usize,
-) -> Result<(Vec<Record>, Vec<Unreadable>), S3Error> {
+) -> Result<RecordsPage, S3Error> {
     use futures::stream::{self, StreamExt};
     let (runs, foreign) = place.runs().await?;
-    let mut unreadable: Vec<Unreadable> = match by {
-        Some(_) => Vec::new(),
-        None => foreign
+    let mut page = RecordsPage::default();
+    if by.is_none() {
+        page.unreadable = foreign
             .into_iter()
             .map(|name| Unreadable {
                 name,
                 problem: "not a run id".into(),
             })
-            .collect(),
-    };
-    let newest: Vec<RunId> = runs
+            .collect();
+    }
+    let mut newest = runs
         .into_iter()
         .rev()
         .filter(|id| by.is_none_or(|at| id.began_by(at)))
-        .take(limit)
-        .collect();
-    let read: Vec<_> = stream::iter(newest)
-        .map(|id| async move {
-            let r = run_record(place, &id).await;
-            (id, r)
-        })
-        .buffered(16)
-        .collect()
-        .await;
-    let mut out = Vec::new();
-    for (id, r) in read {
-        match r {
-            Ok(EndPart { mut record, .. }) => {
-                record.run = Some(id.to_string());
-                // A record number belongs to the audit log of the machine that ran it.
-                record.id = None;
-                out.push(record);
+        .peekable();
+    while page.records.len() < limit && newest.peek().is_some() {
+        let ids: Vec<RunId> = newest.by_ref().take(limit - page.records.len()).collect();
+        let read: Vec<_> = stream::iter(ids)
+            .map(|id| async move {
+                let r = run_record(place, &id).await;
+                (id, r)
+            })
+            .buffered(16)
+            .collect()
+            .await;
+        for (id, r) in read {
+            match r {
+                Ok(EndPart { mut record, .. }) => {
+                    record.run = Some(id.to_string());
+                    // A record number belongs to the audit log of the machine that ran it.
+                    record.id = None;
+                    page.records.push(record);
+                }
+                Err(problem) => page.unreadable.push(Unreadable {
+                    name: id.to_string(),
+                    problem,
+                }),
             }
-            Err(problem) => unreadable.push(Unreadable {
-                name: id.to_string(),
-                problem,
-            }),
         }
     }
-    Ok((out, unreadable))
+    page.more = newest.peek().is_some();
+    Ok(page)
 }
 
 /// One run's record (its end record, or its start record while it has not ended), as History
