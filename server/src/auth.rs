@@ -18,6 +18,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod request;
+
+#[cfg(test)]
+use request::without_token;
+use request::{clean_redirect, proxy_user, query_token, refused_host_or_origin, same, NotTheProxy};
+pub(crate) use request::{cookie, local_path};
+
 const COOKIE: &str = "s3p_session";
 
 /// How `serve` was told to authenticate.
@@ -83,63 +90,6 @@ pub fn default_hosts(addr: SocketAddr) -> Result<Vec<String>, String> {
 }
 
 /// Compares without leaking where the first difference is.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-pub(crate) fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-fn query_token(req: &Request) -> Option<&str> {
-    req.uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
-}
-
-/// The query without `token=…`, so the token does not stay in the address bar or history.
-fn without_token(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|kv| !kv.starts_with("token=") && !kv.is_empty())
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// This site's path for a request path: one leading `/`, so `//evil.example/` (which a
-/// browser reads as another host) stays on this host as `/evil.example/`.
-pub(crate) fn local_path(path: &str) -> String {
-    format!("/{}", path.trim_start_matches(['/', '\\']))
-}
-
-/// A 303 to this request's path and query without the token, on this host.
-fn clean_redirect(req: &Request) -> Response {
-    let rest = without_token(req.uri().query().unwrap_or(""));
-    let path = local_path(req.uri().path());
-    let location = if rest.is_empty() {
-        path
-    } else {
-        format!("{path}?{rest}")
-    };
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    res.headers_mut().insert(
-        header::LOCATION,
-        HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")),
-    );
-    res
-}
-
 pub(crate) fn page(status: StatusCode, title: &str, msg: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>s3-prune: {title}</title></head>\
@@ -235,36 +185,6 @@ impl Auth {
     }
 }
 
-/// DNS rebinding and CSRF: a request for a Host not allowed, or a state-changing request from
-/// another origin, is refused.
-fn refused_host_or_origin(auth: &Auth, req: &Request) -> Option<Response> {
-    // DNS rebinding: a page of another site resolving its name to us names its own Host.
-    if !auth.host_allowed(req) {
-        tracing::warn!(host = ?req.headers().get(header::HOST), "refused a request for a host not allowed");
-        return Some(
-            (
-                StatusCode::MISDIRECTED_REQUEST,
-                "this Host is not one the dashboard serves: add it with --allowed-host",
-            )
-                .into_response(),
-        );
-    }
-    if matches!(*req.method(), Method::GET | Method::HEAD) {
-        return None;
-    }
-    // CSRF: anything that is not a read must come from this very origin.
-    let header = |h| req.headers().get(h).and_then(|v| v.to_str().ok());
-    let ok = match (header(header::ORIGIN), header(header::HOST)) {
-        (Some(o), Some(h)) => o == format!("http://{h}") || o == format!("https://{h}"),
-        _ => false,
-    };
-    if ok {
-        return None;
-    }
-    tracing::warn!(path = %req.uri().path(), "refused a cross-origin or origin-less request");
-    Some((StatusCode::FORBIDDEN, "cross-origin request refused").into_response())
-}
-
 /// `/logout`: a GET gets the button (a link on another site must not sign anyone out); the
 /// same-origin POST ends the session, and the provider's too when it offers that.
 fn sign_out(auth: &Auth, req: &Request) -> Response {
@@ -298,45 +218,6 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
         HeaderValue::from_static("s3p_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
     );
     res
-}
-
-/// A user header that is not believed, and why (the answer's text).
-struct NotTheProxy(&'static str);
-
-/// The trusted proxy's user, when the request carries the header: `Err` when it comes from
-/// another peer, or twice.
-fn proxy_user(auth: &Auth, req: &Request, peer: SocketAddr) -> Result<Option<Person>, NotTheProxy> {
-    let Some(h) = &auth.cfg.trust_header else {
-        return Ok(None);
-    };
-    let Some(user) = req
-        .headers()
-        .get(h)
-        .and_then(|v| v.to_str().ok())
-        .filter(|u| !u.is_empty())
-    else {
-        return Ok(None);
-    };
-    if !auth.cfg.trusted_proxies.contains(&peer.ip()) {
-        tracing::warn!(%peer, "refused a user header from a peer that is not a trusted proxy");
-        return Err(NotTheProxy(
-            "the user header is only accepted from the trusted proxy",
-        ));
-    }
-    // Two copies: a proxy that added its own beside the client's instead of replacing it.
-    // Which one is the proxy's cannot be told, so neither is believed.
-    if req.headers().get_all(h).iter().count() > 1 {
-        tracing::warn!(%peer, header = %h, "refused a request carrying the user header twice");
-        return Err(NotTheProxy(
-            "the user header came twice: the proxy must replace a client's copy, not add its own",
-        ));
-    }
-    Ok(Some(Person {
-        name: user.to_string(),
-        via: "proxy".into(),
-        role: app::wire::Role::Admin,
-        bucket_roles: Default::default(),
-    }))
 }
 
 /// No session: the access token in the link signs in; with an identity provider, a page visit
