@@ -876,3 +876,84 @@ async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_remov
     assert_eq!(json(&out)["deleted_objects"], 60);
     assert!(!lease_taken(&b).await, "its own lease is removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_batches() {
+    // A run killed after writing the intent of a batch it never sent (x1's keys), as the
+    // journal holds it; the next apply deletes x1. Restoring the killed run must not undo the
+    // next one: x1's markers are the later run's, and its own restore brings x1 back.
+    let b = fresh_bucket("killed-then-next").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["x1", "x2", "x3"], 5).await;
+    let before = all_keys(&b).await;
+    let began = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let killed = bucket::RunId::new(began);
+    let record = serde_json::json!({
+        "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
+        "bucket": b.name(), "prefix": "", "policy": {"retain": 2}, "plan_fingerprint": "x",
+        "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
+        "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
+    });
+    let place = bucket::JournalPlace::of(&b);
+    let start = serde_json::json!({ "record": record, "doomed": [] });
+    place
+        .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
+    let intents = serde_json::json!({ "batches": [
+        { "n": 1, "deployments": [{ "deployment": "x1", "under": "x1/", "keys": keys }] }
+    ]});
+    place
+        .write(
+            &killed,
+            "intents-000001-000001.json",
+            serde_json::to_vec(&intents).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let next = json(&s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]));
+    let next_run = next["audit"]["run"].as_str().unwrap().to_string();
+    assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("x1/")));
+
+    let db = elsewhere();
+    let restore = |run: &str| {
+        s3_prune(&[
+            "restore",
+            b.name(),
+            "--run",
+            run,
+            "--localstack",
+            "--json",
+            "--audit-db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let out = restore(&killed.to_string());
+    assert!(
+        !all_keys(&b).await.iter().any(|k| k.starts_with("x1/")),
+        "the killed run's restore undid the next run: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("not this run's"),
+        "it says why x1 stays: {}",
+        stdout(&out)
+    );
+    let out = restore(&next_run);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        all_keys(&b).await,
+        before,
+        "the next run's own restore brings x1 back"
+    );
+}
