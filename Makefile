@@ -34,7 +34,7 @@ site:
 	cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
 	@$(MAKE) --no-print-directory $(SITE)/pkg/.built
 
-$(SITE)/pkg/.built: $(WASM) style/main.css scripts/compress-site.mjs
+$(SITE)/pkg/.built: $(WASM) style/main.css scripts/compress-site.mjs Makefile
 	mkdir -p $(SITE)/pkg
 	wasm-bindgen --target web --no-typescript --out-name s3-prune --out-dir $(SITE)/pkg $(WASM)
 	wasm-opt $(WASM_OPT_PASSES) $(WASM_OPT_FEATURES) $(SITE)/pkg/s3-prune_bg.wasm -o $(SITE)/pkg/s3-prune_bg.wasm

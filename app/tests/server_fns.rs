@@ -864,6 +864,13 @@ async fn history_comes_a_page_of_summaries_at_a_time_with_unreadable_runs_listed
     assert_eq!(details.deployments.len(), app::wire::RunDetails::SHOWN);
     assert_eq!(details.not_shown, 100);
     assert!(
+        details
+            .whole_record
+            .ends_with(&format!("{}/", journalled[0].0)),
+        "{}",
+        details.whole_record
+    );
+    assert!(
         details.deployments[0].starts_with("old-0000 (3 objects"),
         "{:?}",
         details.deployments[0]

@@ -54,8 +54,9 @@ fn lines(d: crate::wire::RunDetails) -> Vec<String> {
     out.extend(d.failures.into_iter().map(|f| format!("failed: {f}")));
     if d.not_shown > 0 {
         out.push(format!(
-            "and {} more (s3-prune history BUCKET --json lists every one)",
-            format::plural(d.not_shown, "line", "lines")
+            "and {} more: the whole record is {}",
+            format::plural(d.not_shown, "line", "lines"),
+            d.whole_record
         ));
     }
     out

@@ -93,7 +93,7 @@ impl AppState {
     /// What run `run` (a record number of this server's log, or a journal run id) shows when
     /// its History row is opened.
     pub async fn run_details(&self, run: &str) -> Result<RunDetails, AppError> {
-        let record = match run.parse::<i64>() {
+        let (record, whole) = match run.parse::<i64>() {
             Ok(n) => {
                 let log = self
                     .config
@@ -111,7 +111,11 @@ impl AppState {
                         r.bucket, r.prefix
                     ))
                 })?;
-                r
+                let whole = format!(
+                    "record {n} of this server's audit log ({})",
+                    log.path().display()
+                );
+                (r, whole)
             }
             Err(_) => {
                 let c = self.journalled_run(run).await?;
@@ -119,12 +123,16 @@ impl AppState {
                 let place = bucket::JournalPlace::of(&b);
                 let id = bucket::RunId::parse(run)
                     .ok_or_else(|| AppError(format!("'{run}' is not a run id")))?;
-                prune::journal::record(&place, &id)
+                let r = prune::journal::record(&place, &id)
                     .await
-                    .map_err(|e| AppError(format!("run {run} in {}: {e}", place.url())))?
+                    .map_err(|e| AppError(format!("run {run} in {}: {e}", place.url())))?;
+                (r, format!("under {}{id}/", place.url()))
             }
         };
-        Ok(details(&record))
+        Ok(RunDetails {
+            whole_record: whole,
+            ..details(&record)
+        })
     }
 
     async fn gather(&self, by: Option<DateTime<Utc>>, limit: usize) -> Result<Gathered, AppError> {
@@ -306,6 +314,7 @@ fn details(r: &audit::Record) -> RunDetails {
         deployments,
         failures,
         not_shown,
+        whole_record: String::new(),
     }
 }
 

@@ -73,6 +73,8 @@ pub struct RunDetails {
     pub failures: Vec<String>,
     /// Deployments and failures beyond those shown.
     pub not_shown: u64,
+    /// Where the run's whole record is read.
+    pub whole_record: String,
 }
 
 impl RunDetails {
