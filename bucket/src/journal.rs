@@ -226,14 +226,6 @@ impl JournalPlace {
         Ok((runs, foreign))
     }
 
-    /// When the run's first part was written, by the store's clock (the clock of the
-    /// LastModified of delete markers); `None` when it has no part.
-    pub async fn first_written(&self, run: &RunId) -> Result<Option<DateTime<Utc>>, S3Error> {
-        self.bucket
-            .first_written_under(&format!("{}{run}/", self.root))
-            .await
-    }
-
     /// The parts of one run, by name.
     pub async fn parts(&self, run: &RunId) -> Result<Vec<RunPart>, S3Error> {
         let prefix = format!("{}{run}/", self.root);

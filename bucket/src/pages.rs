@@ -181,29 +181,6 @@ impl Bucket {
         Ok(keys)
     }
 
-    /// The earliest LastModified of the objects under `prefix` (the store's clock), if any.
-    pub(crate) async fn first_written_under(
-        &self,
-        prefix: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, S3Error> {
-        let mut first: Option<chrono::DateTime<chrono::Utc>> = None;
-        self.each_page(prefix, None, None, |out| {
-            let oldest = out
-                .contents()
-                .iter()
-                .filter(|o| o.last_modified().is_some())
-                .map(|o| crate::scan::to_chrono(o.last_modified()))
-                .min();
-            first = match (first, oldest) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            std::ops::ControlFlow::Continue(None)
-        })
-        .await?;
-        Ok(first)
-    }
-
     /// Each page of ListObjectVersions under `prefix`, in order.
     pub(crate) async fn each_version_page(
         &self,

@@ -20,9 +20,6 @@ pub struct MarkerToRemove {
     pub key: String,
     pub version_id: Option<String>,
     pub not_before: Option<DateTime<Utc>>,
-    /// Without a version id: a current marker made at or after this is not the run's (the
-    /// next run on the bucket had begun by then: one apply at a time).
-    pub not_after: Option<DateTime<Utc>>,
 }
 
 /// A marker left in place, and why.
@@ -124,9 +121,7 @@ impl Bucket {
             match now {
                 Current::Marker(v, at)
                     if m.version_id.as_ref() == Some(v)
-                        || (m.version_id.is_none()
-                            && m.not_before.is_some_and(|t| *at >= t)
-                            && m.not_after.is_none_or(|t| *at < t)) =>
+                        || (m.version_id.is_none() && m.not_before.is_some_and(|t| *at >= t)) =>
                 {
                     let mut remove = vec![v.clone()];
                     if m.not_before.is_some() {

@@ -92,7 +92,6 @@ pub async fn check_restore(
             key: m.key.clone(),
             version_id: Some(m.version_id.clone()),
             not_before: None,
-            not_after: None,
         });
     }
     check_markers(bucket, &label, rec, by_id, only).await

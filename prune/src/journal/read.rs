@@ -201,22 +201,6 @@ pub struct RunToRestore {
     pub markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
 }
 
-/// When the run after `run` in the journal wrote its first part, by the store's clock: a
-/// delete marker made since then is not `run`'s. One apply holds a bucket at a time, and the
-/// next run takes the lease only once `run` released it or it expired, so whatever `run` sent
-/// was done by then — a key it meant to delete but never sent, that a later run deleted, keeps
-/// the later run's marker (`restore` of that run brings it back, not this one's).
-async fn next_run_began(
-    place: &JournalPlace,
-    run: &RunId,
-) -> Result<Option<DateTime<Utc>>, String> {
-    let (runs, _) = place.runs().await.map_err(|e| e.to_string())?;
-    let Some(next) = runs.into_iter().find(|id| id > run) else {
-        return Ok(None);
-    };
-    place.first_written(&next).await.map_err(|e| e.to_string())
-}
-
 /// Reads everything the journal holds of `run`.
 pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let parts = place.parts(run).await.map_err(|e| e.to_string())?;
@@ -228,7 +212,6 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         answers: in_end,
     } = run_record(place, run).await?;
     let not_before = record.started_at - CLOCK_SKEW;
-    let not_after = next_run_began(place, run).await?;
     // Which batches were answered is in the answer parts' bodies (a group's name spans
     // batches it may not hold), so they are read first, then the intents of the rest.
     let answer_parts: Vec<String> = parts
@@ -281,7 +264,6 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                 key: m.key,
                 version_id: Some(m.version_id),
                 not_before: Some(not_before),
-                not_after,
             });
         }
     }
@@ -303,7 +285,6 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                         key: k.key,
                         version_id: None,
                         not_before: Some(not_before),
-                        not_after,
                     });
             }
         }
