@@ -20,6 +20,10 @@ pub struct MarkerToRemove {
     pub key: String,
     pub version_id: Option<String>,
     pub not_before: Option<DateTime<Utc>>,
+    /// Without a version id: delete markers of this key that later runs recorded as their own.
+    /// A current marker among them is not this run's: it is left (that run's restore removes
+    /// it).
+    pub later: Vec<String>,
 }
 
 /// A marker left in place, and why.
@@ -121,7 +125,9 @@ impl Bucket {
             match now {
                 Current::Marker(v, at)
                     if m.version_id.as_ref() == Some(v)
-                        || (m.version_id.is_none() && m.not_before.is_some_and(|t| *at >= t)) =>
+                        || (m.version_id.is_none()
+                            && m.not_before.is_some_and(|t| *at >= t)
+                            && !m.later.contains(v)) =>
                 {
                     let mut remove = vec![v.clone()];
                     if m.not_before.is_some() {
@@ -129,6 +135,12 @@ impl Bucket {
                     }
                     todo.push((m.key.clone(), remove));
                 }
+                Current::Marker(v, _) if m.later.contains(v) => out.left.push(LeftMarker {
+                    key: m.key.clone(),
+                    why: "deleted by a later run, which recorded its delete marker: that run's \
+                          restore brings it back"
+                        .into(),
+                }),
                 Current::Marker(..) => out.left.push(LeftMarker {
                     key: m.key.clone(),
                     why: "deleted again since: its current delete marker is not this run's".into(),

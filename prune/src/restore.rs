@@ -92,6 +92,7 @@ pub async fn check_restore(
             key: m.key.clone(),
             version_id: Some(m.version_id.clone()),
             not_before: None,
+            later: Vec::new(),
         });
     }
     check_markers(bucket, &label, rec, by_id, only).await

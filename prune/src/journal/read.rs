@@ -202,7 +202,7 @@ pub struct RunToRestore {
 }
 
 /// Reads everything the journal holds of `run`.
-pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
+async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let parts = place.parts(run).await.map_err(|e| e.to_string())?;
     if parts.is_empty() {
         return Ok(None);
@@ -264,6 +264,7 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                 key: m.key,
                 version_id: Some(m.version_id),
                 not_before: Some(not_before),
+                later: Vec::new(),
             });
         }
     }
@@ -285,9 +286,59 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                         key: k.key,
                         version_id: None,
                         not_before: Some(not_before),
+                        later: Vec::new(),
                     });
             }
         }
     }
     Ok(Some(RunToRestore { record, markers }))
+}
+
+/// Later runs read for the markers they recorded, at most.
+const LATER_RUNS_READ: usize = 50;
+
+/// [`read_run_alone`], with each key looked up without a version id told which delete markers
+/// of it later runs recorded as theirs: a key the run meant to delete but never sent, that a
+/// later apply deleted, keeps that apply's marker (its own restore brings the key back). Later
+/// means a higher run id, or one up to twice the clock skew lower (ids are hosts' clocks); the
+/// [`LATER_RUNS_READ`] nearest are read. Ownership is by recorded version id, never by time.
+pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
+    let Some(mut found) = read_run_alone(place, run).await? else {
+        return Ok(None);
+    };
+    let looked_up: BTreeSet<&str> = found
+        .markers
+        .values()
+        .flatten()
+        .filter(|m| m.version_id.is_none())
+        .map(|m| m.key.as_str())
+        .collect();
+    if looked_up.is_empty() {
+        return Ok(Some(found));
+    }
+    let (runs, _) = place.runs().await.map_err(|e| e.to_string())?;
+    let from = run.started() - CLOCK_SKEW * 2;
+    let later: Vec<RunId> = runs
+        .into_iter()
+        .filter(|id| id != run && !id.began_by(from - chrono::Duration::milliseconds(1)))
+        .take(LATER_RUNS_READ)
+        .collect();
+    let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in later {
+        // A later run that cannot be read lends no markers: its keys are restored as before.
+        let Ok(Some(other)) = read_run_alone(place, &id).await else {
+            continue;
+        };
+        for m in other.record.markers {
+            if looked_up.contains(m.key.as_str()) {
+                theirs.entry(m.key).or_default().push(m.version_id);
+            }
+        }
+    }
+    for m in found.markers.values_mut().flatten() {
+        if m.version_id.is_none() {
+            m.later = theirs.get(&m.key).cloned().unwrap_or_default();
+        }
+    }
+    Ok(Some(found))
 }

@@ -876,3 +876,95 @@ async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_remov
     assert_eq!(json(&out)["deleted_objects"], 60);
     assert!(!lease_taken(&b).await, "its own lease is removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_batches() {
+    // A run killed with two batches on record and no answers: x0's, which went (its keys are
+    // gone), and x1's, which it never sent; the next apply deletes x1. Restoring the killed
+    // run brings x0 back and leaves x1: its markers are the later run's (on its record), and
+    // that run's own restore brings x1 back.
+    let b = fresh_bucket("killed-then-next").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
+    let before = all_keys(&b).await;
+    let began = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let killed = bucket::RunId::new(began);
+    let record = serde_json::json!({
+        "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
+        "bucket": b.name(), "prefix": "", "policy": {"retain": 2}, "plan_fingerprint": "x",
+        "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
+        "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
+    });
+    let place = bucket::JournalPlace::of(&b);
+    let start = serde_json::json!({ "record": record, "doomed": [] });
+    place
+        .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
+    let intents = serde_json::json!({ "batches": [
+        { "n": 1, "deployments": [{ "deployment": "x0", "under": "x0/", "keys": keys }] },
+        { "n": 2, "deployments": [{ "deployment": "x1", "under": "x1/", "keys": keys }] }
+    ]});
+    place
+        .write(
+            &killed,
+            "intents-000001-000002.json",
+            serde_json::to_vec(&intents).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // Batch 1 went: x0's keys are deleted (markers made since the run began).
+    remove_keys(&b, keys.iter().map(|k| format!("x0/{k}"))).await;
+    let next = json(&s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]));
+    let next_run = next["audit"]["run"].as_str().unwrap().to_string();
+    assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("x1/")));
+
+    let db = elsewhere();
+    let restore = |run: &str| {
+        s3_prune(&[
+            "restore",
+            b.name(),
+            "--run",
+            run,
+            "--localstack",
+            "--json",
+            "--audit-db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let out = restore(&killed.to_string());
+    let now = all_keys(&b).await;
+    assert_eq!(
+        now.iter().filter(|k| k.starts_with("x0/")).count(),
+        5,
+        "what the killed run deleted is back: {}",
+        stdout(&out)
+    );
+    assert!(
+        !now.iter().any(|k| k.starts_with("x1/")),
+        "the killed run's restore undid the next run: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("deleted by a later run"),
+        "it says why x1 stays: {}",
+        stdout(&out)
+    );
+    let out = restore(&next_run);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        all_keys(&b).await,
+        before,
+        "the next run's own restore brings x1 back"
+    );
+}
