@@ -42,6 +42,10 @@ pub struct RestoreOutcome {
     /// process died): still there, nothing to bring back.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub never_deleted: u64,
+    /// Keys the run meant to delete but never did, deleted since by a later run (whose record
+    /// names their markers: its restore brings them back). Left as they are.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub by_later_run: u64,
     pub left: Vec<LeftMarker>,
     pub failed: Vec<KeyFailure>,
 }
@@ -95,6 +99,7 @@ impl Bucket {
             id: id.clone(),
             restored: 0,
             never_deleted: 0,
+            by_later_run: 0,
             left: Vec::new(),
             failed: Vec::new(),
         };
@@ -135,12 +140,7 @@ impl Bucket {
                     }
                     todo.push((m.key.clone(), remove));
                 }
-                Current::Marker(v, _) if m.later.contains(v) => out.left.push(LeftMarker {
-                    key: m.key.clone(),
-                    why: "deleted by a later run, which recorded its delete marker: that run's \
-                          restore brings it back"
-                        .into(),
-                }),
+                Current::Marker(v, _) if m.later.contains(v) => out.by_later_run += 1,
                 Current::Marker(..) => out.left.push(LeftMarker {
                     key: m.key.clone(),
                     why: "deleted again since: its current delete marker is not this run's".into(),

@@ -41,14 +41,20 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&done.record)?);
     } else {
         for d in &done.report.deployments {
-            let never = if d.never_deleted > 0 {
-                format!(
+            let mut never = String::new();
+            if d.never_deleted > 0 {
+                never += &format!(
                     " ({} the killed run never deleted: still there)",
                     output::plural(d.never_deleted, "object", "objects")
-                )
-            } else {
-                String::new()
-            };
+                );
+            }
+            if d.by_later_run > 0 {
+                never += &format!(
+                    " ({} the killed run never deleted: a later run did, and its restore \
+                     brings them back)",
+                    output::plural(d.by_later_run, "object", "objects")
+                );
+            }
             println!(
                 "{}: {} restored{never}{}",
                 output::escape(d.id.as_str()),

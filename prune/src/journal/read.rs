@@ -301,7 +301,8 @@ const LATER_RUNS_READ: usize = 50;
 /// of it later runs recorded as theirs: a key the run meant to delete but never sent, that a
 /// later apply deleted, keeps that apply's marker (its own restore brings the key back). Later
 /// means a higher run id, or one up to twice the clock skew lower (ids are hosts' clocks); the
-/// [`LATER_RUNS_READ`] nearest are read. Ownership is by recorded version id, never by time.
+/// first [`LATER_RUNS_READ`] of those are read (a run that made the marker among those not
+/// read: the key is restored, as before). Ownership is by recorded version id, never by time.
 pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let Some(mut found) = read_run_alone(place, run).await? else {
         return Ok(None);
@@ -326,8 +327,13 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for id in later {
         // A later run that cannot be read lends no markers: its keys are restored as before.
-        let Ok(Some(other)) = read_run_alone(place, &id).await else {
-            continue;
+        let other = match read_run_alone(place, &id).await {
+            Ok(Some(other)) => other,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(run = %id, error = %e, "a later run could not be read: its markers are not told apart");
+                continue;
+            }
         };
         for m in other.record.markers {
             if looked_up.contains(m.key.as_str()) {
