@@ -325,22 +325,35 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         .take(LATER_RUNS_READ)
         .collect();
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for id in later {
-        // A later run that cannot be read lends no markers: its keys are restored as before.
-        let other = match read_run_alone(place, &id).await {
-            Ok(Some(other)) => other,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(run = %id, error = %e, "a later run could not be read: its markers are not told apart");
-                continue;
+    // Read a few at a time; each keeps only the markers of the keys looked up.
+    use futures::stream::StreamExt;
+    let looked_up = &looked_up;
+    let mut read = futures::stream::iter(later)
+        .map(|id| async move {
+            match read_run_alone(place, &id).await {
+                Ok(Some(other)) => other
+                    .record
+                    .markers
+                    .into_iter()
+                    .filter(|m| looked_up.contains(m.key.as_str()))
+                    .map(|m| (m.key, m.version_id))
+                    .collect(),
+                Ok(None) => Vec::new(),
+                // A later run that cannot be read lends no markers: its keys are restored as
+                // before.
+                Err(e) => {
+                    tracing::warn!(run = %id, error = %e, "a later run could not be read: its markers are not told apart");
+                    Vec::new()
+                }
             }
-        };
-        for m in other.record.markers {
-            if looked_up.contains(m.key.as_str()) {
-                theirs.entry(m.key).or_default().push(m.version_id);
-            }
+        })
+        .buffered(8);
+    while let Some(markers) = read.next().await {
+        for (key, version_id) in markers {
+            theirs.entry(key).or_default().push(version_id);
         }
     }
+    drop(read);
     for m in found.markers.values_mut().flatten() {
         if m.version_id.is_none() {
             m.later = theirs.get(&m.key).cloned().unwrap_or_default();
