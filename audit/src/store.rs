@@ -1,3 +1,8 @@
+//! The local audit log: one SQLite file per machine (`--audit-db`, default
+//! `~/.local/share/s3-prune/audit.sqlite`) holding each run's record as JSON, numbered in the
+//! order runs took their lease. Every run is also in the bucket's journal; this file is the
+//! machine's own copy (record numbers, older runs from before the journal).
+
 use crate::Record;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};

@@ -1,3 +1,6 @@
+//! Connecting to a bucket: credentials, region, endpoint (LocalStack, Garage, a proxy), retries
+//! and timeouts, and where the run journal is kept (`--journal`), checked before any request.
+
 use crate::{normalize_prefix, validate_bucket_name, Bucket, S3Error};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

@@ -1,3 +1,6 @@
+//! The one error of every S3 request, phrased for the person who has to fix it: which bucket,
+//! which endpoint, and for a refusal the IAM action that is missing.
+
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use std::error::Error as StdError;
