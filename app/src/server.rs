@@ -86,6 +86,8 @@ pub struct AppState {
     clients: tokio::sync::Mutex<HashMap<String, Bucket>>,
     scans: scans::Scans,
     notes: notes::Notes,
+    /// Run records of the buckets' journals that have ended (immutable), read once.
+    ended: prune::journal::EndedRuns,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
     /// Buckets with an apply running: one at a time per bucket. Held by [`Busy`] guards.
     busy: Arc<Mutex<HashSet<String>>>,
@@ -164,6 +166,7 @@ impl AppState {
             clients: Default::default(),
             scans: Default::default(),
             notes: Default::default(),
+            ended: Default::default(),
             jobs: Default::default(),
             busy: Default::default(),
             next_job: AtomicU64::new(1),

@@ -882,3 +882,65 @@ async fn history_comes_a_page_of_summaries_at_a_time_with_unreadable_runs_listed
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn a_run_that_ended_is_read_once_and_a_running_one_until_it_ends() {
+    let b = fresh_bucket("sf-ended").await;
+    let state = state_for(&b);
+    let place = bucket::JournalPlace::of(&b);
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(1);
+    let ended = bucket::RunId::new(t0);
+    let mut r = past_run(&b, "cli", t0, 1);
+    r.run = Some(ended.to_string());
+    let mut began = r.clone();
+    began.status = audit::Status::Started;
+    let start = serde_json::json!({ "record": began, "doomed": [] });
+    place
+        .write(&ended, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    place
+        .write(&ended, "end.json", serde_json::to_vec(&r).unwrap())
+        .await
+        .unwrap();
+    let at = t0 + chrono::Duration::minutes(5);
+    let running = bucket::RunId::new(at);
+    let mut s = past_run(&b, "lambda", at, 0);
+    s.status = audit::Status::Started;
+    let start = serde_json::json!({ "record": s, "doomed": [] });
+    place
+        .write(&running, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let statuses = |runs: &[audit::Record]| {
+        runs.iter()
+            .map(|r| (r.source.clone(), r.status))
+            .collect::<Vec<_>>()
+    };
+    let first = state.history(10).await.unwrap();
+    assert_eq!(
+        statuses(&first),
+        [
+            ("lambda".to_string(), audit::Status::Started),
+            ("cli".to_string(), audit::Status::Finished)
+        ]
+    );
+
+    // The ended run's end record is taken away (nothing rewrites a journal; read again, the
+    // run would show as started), and the running one ends.
+    remove_keys(&b, [format!(".s3-prune/runs/{ended}/end.json")]).await;
+    s.status = audit::Status::Finished;
+    place
+        .write(&running, "end.json", serde_json::to_vec(&s).unwrap())
+        .await
+        .unwrap();
+    let second = state.history(10).await.unwrap();
+    assert_eq!(
+        statuses(&second),
+        [
+            ("lambda".to_string(), audit::Status::Finished),
+            ("cli".to_string(), audit::Status::Finished)
+        ],
+        "the ended run from what was read before, the running one read again"
+    );
+}

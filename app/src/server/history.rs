@@ -146,7 +146,7 @@ impl AppState {
         for c in self.config.buckets.clone() {
             let b = self.bucket(&c).await?;
             let place = bucket::JournalPlace::of(&b);
-            match prune::journal::records_before(&place, by, limit).await {
+            match prune::journal::records_before(&place, by, limit, Some(&self.ended)).await {
                 Ok(page) => {
                     horizon = horizon.max(oldest_if_more(&page.records, page.more));
                     for u in page.unreadable {

@@ -29,8 +29,8 @@ mod read;
 mod tests;
 
 pub use read::{
-    history, read_run, record, records, records_before, History, RecordsPage, RunSummary,
-    RunToRestore, Unreadable,
+    history, read_run, record, records, records_before, EndedRuns, History, RecordsPage,
+    RunSummary, RunToRestore, Unreadable,
 };
 
 /// `start.json`: the run's record as it began, and what it was to delete.

@@ -77,8 +77,32 @@ pub async fn records(
     place: &JournalPlace,
     limit: usize,
 ) -> Result<(Vec<Record>, Vec<Unreadable>), S3Error> {
-    let page = records_before(place, None, limit).await?;
+    let page = records_before(place, None, limit, None).await?;
     Ok((page.records, page.unreadable))
+}
+
+/// Run records read from `end.json`, which is written once: read again, it is the same. A
+/// long-lived reader (the dashboard: History, the overview, every metrics scrape) keeps them, so
+/// each ended run is fetched once, not on every page (up to two GETs a run a bucket).
+#[derive(Debug, Default)]
+pub struct EndedRuns(std::sync::Mutex<std::collections::HashMap<String, Record>>);
+
+impl EndedRuns {
+    /// Records kept at most (then they are forgotten and read again as needed).
+    const MAX: usize = 20_000;
+
+    fn get(&self, key: &str) -> Option<Record> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(key).cloned()
+    }
+
+    fn keep(&self, key: String, record: &Record) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= Self::MAX {
+            kept.clear();
+        }
+        kept.insert(key, record.clone());
+    }
 }
 
 /// A page of a journal's runs: up to `limit` readable records, what could not be read on the
@@ -93,11 +117,12 @@ pub struct RecordsPage {
 /// [`records`] of the runs that began at or before `by` (all with `None`): a page of history
 /// further back. Runs are read newest first until `limit` of them are readable (an unreadable
 /// one takes no place on the page). Names under `runs/` that are no run id are listed only
-/// with the newest page.
+/// with the newest page. With `ended`, a run that has ended is read from there once kept.
 pub async fn records_before(
     place: &JournalPlace,
     by: Option<DateTime<Utc>>,
     limit: usize,
+    ended: Option<&EndedRuns>,
 ) -> Result<RecordsPage, S3Error> {
     use futures::stream::{self, StreamExt};
     let (runs, foreign) = place.runs().await?;
@@ -120,7 +145,19 @@ pub async fn records_before(
         let ids: Vec<RunId> = newest.by_ref().take(limit - page.records.len()).collect();
         let read: Vec<_> = stream::iter(ids)
             .map(|id| async move {
+                let key = format!("{}{id}", place.url());
+                if let Some(record) = ended.and_then(|e| e.get(&key)) {
+                    let answers = Vec::new();
+                    return (id, Ok(EndPart { record, answers }));
+                }
                 let r = run_record(place, &id).await;
+                match (ended, &r) {
+                    // Only an end record is final; a start record gets its end later.
+                    (Some(e), Ok(end)) if end.record.status != Status::Started => {
+                        e.keep(key, &end.record)
+                    }
+                    _ => {}
+                }
                 (id, r)
             })
             .buffered(16)
