@@ -89,7 +89,10 @@ pub struct EndedRuns(std::sync::Mutex<std::collections::HashMap<String, Record>>
 
 impl EndedRuns {
     /// Records kept at most (then they are forgotten and read again as needed).
-    const MAX: usize = 20_000;
+    const MAX: usize = 2_000;
+    /// A record listing more deployments, failures and keys than this is not kept (read again
+    /// when needed): memory stays small whatever the runs were.
+    const MAX_LINES: usize = 1_000;
 
     fn get(&self, key: &str) -> Option<Record> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -97,6 +100,18 @@ impl EndedRuns {
     }
 
     fn keep(&self, key: String, record: &Record) {
+        let r = record;
+        let lines = r.deleted.len()
+            + r.restored.len()
+            + r.failures.len()
+            + r.skipped.len()
+            + r.held.len()
+            + r.changed.len()
+            + r.expiries.len()
+            + r.markers.len();
+        if lines > Self::MAX_LINES {
+            return;
+        }
         let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= Self::MAX {
             kept.clear();
