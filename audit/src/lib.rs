@@ -258,7 +258,21 @@ impl Record {
     /// Whether `s3-prune restore` can bring back what this run deleted: it recorded delete
     /// markers (a versioned bucket, no purge) and is not itself a restore.
     pub fn restorable(&self) -> bool {
-        self.restore_of.is_none()
-            && (!self.markers.is_empty() || (self.undoable && self.run.is_some()))
+        !self.is_restore() && (!self.markers.is_empty() || (self.undoable && self.run.is_some()))
+    }
+
+    /// A restore's own record: it names the run it undid (by record number in `restore_of`, or
+    /// as named, a run id included, in its policy's `restore_of`).
+    pub fn is_restore(&self) -> bool {
+        self.restore_of.is_some() || self.policy.get("restore_of").is_some()
+    }
+
+    /// What the run changed: the deployments an apply deleted, or those a restore brought back.
+    pub fn deployments(&self) -> &[DeletedDeployment] {
+        if self.is_restore() {
+            &self.restored
+        } else {
+            &self.deleted
+        }
     }
 }

@@ -57,8 +57,7 @@ pub fn with_runs<'a>(
     records: impl IntoIterator<Item = &'a Record>,
 ) -> Vec<LastSuccess> {
     for r in records {
-        let restore = r.restore_of.is_some() || r.policy.get("restore_of").is_some();
-        if r.status != Status::Finished || restore {
+        if r.status != Status::Finished || r.is_restore() {
             continue;
         }
         let newer = found

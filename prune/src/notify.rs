@@ -95,11 +95,23 @@ pub struct Summary {
     pub duration_ms: u64,
 }
 
+/// The run a restore undid, as it was named: `#N` (a record number) or its run id.
+fn undone(r: &Record) -> String {
+    match (
+        r.restore_of,
+        r.policy.get("restore_of").and_then(|v| v.as_str()),
+    ) {
+        (Some(n), _) => format!("#{n}"),
+        (None, Some(id)) => id.to_string(),
+        (None, None) => "?".into(),
+    }
+}
+
 impl Summary {
     /// The summary of a finished apply's or restore's record.
     pub fn of(r: &Record) -> Summary {
-        let restore = r.restore_of.is_some();
-        let list = if restore { &r.restored } else { &r.deleted };
+        let restore = r.is_restore();
+        let list = r.deployments();
         let objects = if restore {
             list.iter().map(|d| d.objects).sum()
         } else {
@@ -112,9 +124,9 @@ impl Summary {
         };
         let what = if restore {
             format!(
-                "restored {} deployment(s) ({objects} objects) of run #{} in {place}",
+                "restored {} deployment(s) ({objects} objects) of run {} in {place}",
                 list.len(),
-                r.restore_of.unwrap_or_default()
+                undone(r)
             )
         } else {
             format!(
@@ -238,7 +250,27 @@ async fn deliver(url: &WebhookUrl, body: Bytes) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::WebhookUrl;
+    use super::{Summary, WebhookUrl};
+
+    #[test]
+    fn a_restore_named_by_run_id_is_told_as_a_restore_of_that_run() {
+        let mut r = audit::Record::begin("ops", "dashboard", "b", "", chrono::Utc::now());
+        r.policy = serde_json::json!({ "restore_of": "20261204T013000123Z-9f3a61c2" });
+        r.restored = vec![audit::DeletedDeployment {
+            id: "d1".into(),
+            objects: 3,
+            bytes: 0,
+        }];
+        let s = Summary::of(&r);
+        assert_eq!(s.kind, "restore");
+        assert!(
+            s.text.contains(
+                "restored 1 deployment(s) (3 objects) of run 20261204T013000123Z-9f3a61c2"
+            ),
+            "{}",
+            s.text
+        );
+    }
 
     #[test]
     fn a_webhooks_credentials_path_and_query_never_reach_a_log_or_an_error() {

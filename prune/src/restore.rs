@@ -141,7 +141,7 @@ async fn check_markers(
     only: &[DeploymentId],
 ) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
     let run = run.to_string();
-    if rec.restore_of.is_some() || rec.policy.get("restore_of").is_some() {
+    if rec.is_restore() {
         return Err(RestoreRefusal::IsRestore { run });
     }
     if rec.bucket != bucket.name() || rec.prefix != bucket.prefix() {

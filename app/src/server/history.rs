@@ -100,17 +100,8 @@ impl AppState {
                     .audit
                     .as_ref()
                     .ok_or_else(|| AppError::new("no audit log is configured"))?;
-                let r = log
-                    .get(n)
-                    .map_err(AppError::new)?
-                    .ok_or_else(|| AppError(format!("run {n} is not in the audit log")))?;
                 // As for a restore: a run of a bucket this server offers.
-                self.offered(&r.bucket, &r.prefix).ok_or_else(|| {
-                    AppError(format!(
-                        "run {n} was on '{}/{}', which this server does not offer",
-                        r.bucket, r.prefix
-                    ))
-                })?;
+                let (r, _) = self.local_run(log, n)?;
                 let whole = format!(
                     "record {n} of this server's audit log ({})",
                     log.path().display()
@@ -118,11 +109,9 @@ impl AppState {
                 (r, whole)
             }
             Err(_) => {
-                let c = self.journalled_run(run).await?;
+                let (id, c) = self.journalled_run(run).await?;
                 let b = self.bucket(&c).await?;
                 let place = bucket::JournalPlace::of(&b);
-                let id = bucket::RunId::parse(run)
-                    .ok_or_else(|| AppError(format!("'{run}' is not a run id")))?;
                 let r = prune::journal::record(&place, &id)
                     .await
                     .map_err(|e| AppError(format!("run {run} in {}: {e}", place.url())))?;
@@ -195,21 +184,22 @@ fn key(r: &audit::Record) -> String {
     }
 }
 
+/// How a run is named to people: `#N` in this server's audit log, else its run id.
+pub(super) fn label(r: &audit::Record) -> String {
+    match (r.id, &r.run) {
+        (Some(n), _) => format!("#{n}"),
+        (None, Some(run)) => run.clone(),
+        (None, None) => "?".into(),
+    }
+}
+
 /// A run's History row; `lookup` gives the run id of a record number of this server's log.
 fn row(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> RunRow {
     let restore = undid(r, lookup);
-    let listed = if restore.is_some() {
-        &r.restored
-    } else {
-        &r.deleted
-    };
+    let listed = r.deployments();
     RunRow {
         key: key(r),
-        label: match (r.id, &r.run) {
-            (Some(n), _) => format!("#{n}"),
-            (None, Some(run)) => run.clone(),
-            (None, None) => "?".into(),
-        },
+        label: label(r),
         handle: match (r.id, &r.run) {
             (Some(n), _) => n.to_string(),
             (None, Some(run)) => run.clone(),
@@ -283,11 +273,7 @@ fn undid(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> Option<Un
 
 /// A run's details, each list cut at [`RunDetails::SHOWN`].
 fn details(r: &audit::Record) -> RunDetails {
-    let listed = if undid(r, |_| None).is_some() {
-        &r.restored
-    } else {
-        &r.deleted
-    };
+    let listed = r.deployments();
     let deployments: Vec<String> = listed
         .iter()
         .take(RunDetails::SHOWN)

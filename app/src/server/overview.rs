@@ -70,20 +70,13 @@ impl AppState {
                         Err(e) => Err(e),
                     };
                     let scan_ms = start.elapsed().as_millis() as u64;
-                    let last_apply = ours
-                        .iter()
-                        .find(|r| r.restore_of.is_none() && r.policy.get("restore_of").is_none())
-                        .map(|r| LastApply {
-                            run: r
-                                .id
-                                .map(|n| format!("#{n}"))
-                                .or_else(|| r.run.clone())
-                                .unwrap_or_default(),
-                            source: r.source.clone(),
-                            at: r.started_at,
-                            status: r.status.to_string(),
-                            deleted: r.deleted.len() as u64,
-                        });
+                    let last_apply = ours.iter().find(|r| !r.is_restore()).map(|r| LastApply {
+                        run: super::history::label(r),
+                        source: r.source.clone(),
+                        at: r.started_at,
+                        status: r.status.to_string(),
+                        deleted: r.deleted.len() as u64,
+                    });
                     OverviewRow {
                         bucket: c,
                         scan: scan

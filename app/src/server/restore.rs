@@ -54,17 +54,21 @@ impl AppState {
             ));
         };
         let c = match run.parse::<i64>() {
-            Ok(n) => self.local_run(&journal, n)?,
-            Err(_) => self.journalled_run(run).await?,
+            Ok(n) => self.local_run(&journal, n)?.1,
+            Err(_) => self.journalled_run(run).await?.1,
         };
         Ok((journal, c))
     }
 
     /// Record `n` of this server's audit log, and the configured bucket it ran on.
-    fn local_run(&self, journal: &audit::AuditLog, n: i64) -> Result<BucketConfig, AppError> {
-        let record = journal.get(n).map_err(AppError::new)?;
-        let rec = record
-            .as_ref()
+    pub(super) fn local_run(
+        &self,
+        journal: &audit::AuditLog,
+        n: i64,
+    ) -> Result<(audit::Record, BucketConfig), AppError> {
+        let rec = journal
+            .get(n)
+            .map_err(AppError::new)?
             .ok_or_else(|| AppError(format!("run {n} is not in the audit log")))?;
         let c = self.offered(&rec.bucket, &rec.prefix).ok_or_else(|| {
             AppError(format!(
@@ -72,11 +76,14 @@ impl AppState {
                 rec.bucket, rec.prefix
             ))
         })?;
-        Ok(c)
+        Ok((rec, c))
     }
 
-    /// The configured bucket whose journal holds run `run`.
-    pub(super) async fn journalled_run(&self, run: &str) -> Result<BucketConfig, AppError> {
+    /// Run `run`'s id, and the configured bucket whose journal holds it.
+    pub(super) async fn journalled_run(
+        &self,
+        run: &str,
+    ) -> Result<(bucket::RunId, BucketConfig), AppError> {
         let id = bucket::RunId::parse(run).ok_or_else(|| {
             AppError(format!(
                 "'{run}' is not a run id (History lists the runs on record)"
@@ -86,7 +93,7 @@ impl AppState {
             let b = self.bucket(&c).await?;
             let place = bucket::JournalPlace::of(&b);
             if !place.parts(&id).await.map_err(AppError::new)?.is_empty() {
-                return Ok(c);
+                return Ok((id, c));
             }
         }
         Err(AppError(format!(

@@ -160,19 +160,7 @@ pub async fn records_before(
         let ids: Vec<RunId> = newest.by_ref().take(limit - page.records.len()).collect();
         let read: Vec<_> = stream::iter(ids)
             .map(|id| async move {
-                let key = format!("{}{id}", place.url());
-                if let Some(record) = ended.and_then(|e| e.get(&key)) {
-                    let answers = Vec::new();
-                    return (id, Ok(EndPart { record, answers }));
-                }
-                let r = run_record(place, &id).await;
-                match (ended, &r) {
-                    // Only an end record is final; a start record gets its end later.
-                    (Some(e), Ok(end)) if end.record.status != Status::Started => {
-                        e.keep(key, &end.record)
-                    }
-                    _ => {}
-                }
+                let r = record_kept(place, &id, ended).await;
                 (id, r)
             })
             .buffered(16)
@@ -180,12 +168,7 @@ pub async fn records_before(
             .await;
         for (id, r) in read {
             match r {
-                Ok(EndPart { mut record, .. }) => {
-                    record.run = Some(id.to_string());
-                    // A record number belongs to the audit log of the machine that ran it.
-                    record.id = None;
-                    page.records.push(record);
-                }
+                Ok(record) => page.records.push(record),
                 Err(problem) => page.unreadable.push(Unreadable {
                     name: id.to_string(),
                     problem,
@@ -202,8 +185,27 @@ pub async fn records_before(
 pub async fn record(place: &JournalPlace, run: &RunId) -> Result<Record, String> {
     let EndPart { mut record, .. } = run_record(place, run).await?;
     record.run = Some(run.to_string());
+    // A record number belongs to the audit log of the machine that ran it.
     record.id = None;
     Ok(record)
+}
+
+/// [`record`], read from `ended` once the run has ended and is kept there.
+async fn record_kept(
+    place: &JournalPlace,
+    run: &RunId,
+    ended: Option<&EndedRuns>,
+) -> Result<Record, String> {
+    let key = format!("{}{run}", place.url());
+    if let Some(kept) = ended.and_then(|e| e.get(&key)) {
+        return Ok(kept);
+    }
+    let r = record(place, run).await?;
+    // Only an end record is final; a start record gets its end later.
+    if let Some(e) = ended.filter(|_| r.status != Status::Started) {
+        e.keep(key, &r);
+    }
+    Ok(r)
 }
 
 /// The newest `limit` runs of the journal at `place`, newest first.
@@ -219,7 +221,7 @@ pub async fn history(place: &JournalPlace, limit: usize) -> Result<History, S3Er
 }
 
 fn summary(id: &RunId, r: &Record) -> RunSummary {
-    let restore = r.restore_of.is_some() || r.policy.get("restore_of").is_some();
+    let restore = r.is_restore();
     RunSummary {
         id: id.to_string(),
         source: r.source.clone(),
@@ -232,10 +234,7 @@ fn summary(id: &RunId, r: &Record) -> RunSummary {
         } else {
             r.deleted_objects
         },
-        deleted_deployments: if restore { &r.restored } else { &r.deleted }
-            .iter()
-            .map(|d| d.id.clone())
-            .collect(),
+        deleted_deployments: r.deployments().iter().map(|d| d.id.clone()).collect(),
         restore_of: r
             .policy
             .get("restore_of")
