@@ -78,6 +78,9 @@ pub struct ServeConfig {
     /// `serve --approval-over BUCKET=N`: the same for one bucket (its `--bucket` key), over the
     /// default.
     pub approval_over_for: HashMap<String, u64>,
+    /// What this dashboard seals its approval requests with (`--approval-key-file`, else a key
+    /// kept beside the audit log); it runs only requests sealed with it.
+    pub approval_key: prune::approval::ApprovalKey,
 }
 
 /// Everything the server functions share; provided to them as context.

@@ -136,7 +136,13 @@ fn config(b: &Bucket, lifecycle_over: Option<u64>) -> ServeConfig {
         )),
         approval_over: None,
         approval_over_for: Default::default(),
+        approval_key: approval_key(),
     }
+}
+
+/// The approval key of every dashboard in these tests.
+fn approval_key() -> prune::approval::ApprovalKey {
+    prune::approval::ApprovalKey::new(b"the tests' approval key").unwrap()
 }
 
 /// What the browser does: plan over the scan it was given, with its `now`.
@@ -673,7 +679,7 @@ async fn a_request_nobody_decided_in_time_expires_on_record_and_cannot_be_approv
     );
     old.requested_at -= chrono::Duration::hours(25);
     old.expires_at -= chrono::Duration::hours(25);
-    prune::approval::file_request(&b, &old, &prune::Notifier::default())
+    let old = prune::approval::file_request(&b, old, &approval_key(), &prune::Notifier::default())
         .await
         .unwrap();
     let listed = state.approvals(b.name(), "bob").await.unwrap();
@@ -691,6 +697,48 @@ async fn a_request_nobody_decided_in_time_expires_on_record_and_cannot_be_approv
         Some(prune::approval::Decision::Expired { .. })
     ));
     assert_eq!(statuses(&hook), vec!["expired"]);
+}
+
+/// Someone who may write under the bucket's `.s3-prune/` (a deploy pipeline's PutObject) but is
+/// one person on the dashboard cannot file a request in another's name and approve it: a
+/// request not sealed with this dashboard's approval key is never run.
+#[tokio::test]
+async fn a_request_written_into_the_bucket_by_hand_cannot_be_approved_and_deletes_nothing() {
+    let b = seeded("sf-forged", &["d1", "d2", "d3"]).await;
+    let (state, _hook) = approving(&b, 0, false).await;
+    let req = preview(&state, b.name(), 1).await;
+    let view = state.scan_view(Some(b.name()), false).await.unwrap();
+    let mut p = Policy::new(Retain::new(1).unwrap());
+    p.date_source = view.date_source.clone();
+    let fingerprint = retention::plan(&view.inventory, &p, view.now).fingerprint();
+    // Mallory writes a request "by carol" for what she previewed, then approves it herself.
+    let forged = prune::approval::ApprovalRequest::new(
+        &b,
+        "carol@example.com",
+        prune::approval::Asked {
+            retain: 1,
+            min_days: None,
+            policy: None,
+        },
+        req.confirmed,
+        fingerprint,
+    );
+    let run = bucket::RunId::parse(&forged.id).unwrap();
+    bucket::JournalPlace::of(&b)
+        .approvals()
+        .write(&run, "request.json", serde_json::to_vec(&forged).unwrap())
+        .await
+        .unwrap();
+    let refused = state
+        .approve(b.name(), &forged.id, "mallory@example.com")
+        .await;
+    let err = match refused {
+        Err(e) => e.0,
+        Ok(outcome) => panic!("a forged request was run: {outcome:?}"),
+    };
+    assert!(err.contains("not sealed"), "{err}");
+    assert!(err.contains("--approval-key-file"), "{err}");
+    assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
 }
 
 /// The page's "Last success" notes: read once per `NOTES_FOR` (not three GETs a page), read

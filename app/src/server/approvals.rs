@@ -35,7 +35,9 @@ impl AppState {
         };
         let fingerprint = checked.planned().plan.fingerprint();
         let request = ApprovalRequest::new(b, user, asked, req.confirmed, fingerprint);
-        approval::file_request(b, &request, &self.config.notifier).await?;
+        let request =
+            approval::file_request(b, request, &self.config.approval_key, &self.config.notifier)
+                .await?;
         Ok(ApplyOutcome::AwaitingApproval {
             id: request.id.clone(),
             message: format!(
@@ -100,6 +102,7 @@ impl AppState {
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
         approval::check_decidable(&b, &a, user, &self.config.notifier).await?;
+        approval::check_sealed(&a.request, &self.config.approval_key)?;
         let r = a.request;
         let req = ApplyRequest {
             bucket: c.key.clone(),
@@ -146,6 +149,7 @@ impl AppState {
 
     /// `user` refuses request `id` of bucket `key`.
     pub async fn refuse_request(&self, key: &str, id: &str, user: &str) -> Result<(), AppError> {
+        self.refuse_if_read_only()?;
         let c = self.choice(Some(key))?.clone();
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;

@@ -56,6 +56,11 @@ pub struct ServeArgs {
     /// for one --bucket (NAME or NAME/PREFIX as given there); repeatable.
     #[arg(long, value_name = "[BUCKET=]N", value_parser = parse_approval_over)]
     pub approval_over: Vec<ApprovalOver>,
+    /// The key (a file of at least 16 bytes) this dashboard seals its approval requests with;
+    /// it runs only requests sealed with it. Dashboards that take each other's requests need
+    /// the same key. Default: `approval.key` beside the audit log, made on first use.
+    #[arg(long, value_name = "FILE", env = "S3_PRUNE_APPROVAL_KEY_FILE")]
+    pub approval_key_file: Option<std::path::PathBuf>,
     /// The scheduled job's expression, e.g. 'cron(0 3 * * ? *)': with --schedule-retain, the
     /// page forecasts what the next scheduled run will delete.
     #[arg(long, value_name = "EXPR", requires = "schedule_retain")]

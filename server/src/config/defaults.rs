@@ -72,6 +72,12 @@ fn serve(s: &ServeKeys) -> Vec<OneValue> {
             s.schedule_min_days.map(|d| d.to_string()),
         ),
         ("public_url", s.public_url.clone()),
+        (
+            "approval_key_file",
+            s.approval_key_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        ),
         ("oidc_issuer", o.map(|o| o.issuer.clone())),
         ("oidc_client_id", o.map(|o| o.client_id.clone())),
         (

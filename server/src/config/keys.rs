@@ -73,6 +73,8 @@ pub struct ServeKeys {
     pub approval_over: Option<u64>,
     /// The two-person rule per bucket (`--approval-over BUCKET=N`): `{ "site-a" = 0 }`.
     pub approval_over_for: Option<std::collections::BTreeMap<String, u64>>,
+    /// What approval requests are sealed with (`--approval-key-file`).
+    pub approval_key_file: Option<PathBuf>,
     /// Team sign-in through an OpenID Connect provider (`--oidc-*`).
     pub oidc: Option<OidcKeys>,
     /// The identity provider's groups of each role (`--role ROLE=GROUP`).

@@ -102,5 +102,62 @@ pub(super) fn serve_config(args: &ServeArgs, buckets: Vec<BucketChoice>) -> Resu
             .iter()
             .filter_map(|a| a.bucket.clone().map(|b| (b, a.over)))
             .collect(),
+        approval_key: approval_key(args)?,
     })
+}
+
+/// The key approval requests are sealed with: `--approval-key-file`, else `approval.key`
+/// beside the audit log, made (32 random bytes, readable by its owner only) the first time.
+fn approval_key(args: &ServeArgs) -> Result<prune::approval::ApprovalKey> {
+    let given = args.approval_key_file.clone();
+    let path = given.clone().unwrap_or_else(|| {
+        let log = args
+            .audit
+            .audit_db
+            .clone()
+            .unwrap_or_else(audit::default_path);
+        log.with_file_name("approval.key")
+    });
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && given.is_none() => {
+            make_key(&path)?
+        }
+        Err(e) => anyhow::bail!(
+            "cannot read the approval key {}: {e} (--approval-key-file: a file of at least {} bytes, e.g. `head -c 32 /dev/urandom | base64 > FILE`)",
+            path.display(),
+            prune::approval::MIN_KEY
+        ),
+    };
+    prune::approval::ApprovalKey::new(&bytes)
+        .map_err(|e| anyhow::anyhow!("the approval key {}: {e}", path.display()))
+}
+
+/// Writes a new random key to `path` (never over an existing file) and returns it.
+fn make_key(path: &std::path::Path) -> Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw)
+        .map_err(|e| anyhow::anyhow!("no random source for the approval key: {e}"))?;
+    let key: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut f) => {
+            f.write_all(key.as_bytes())?;
+            tracing::info!(path = %path.display(), "made this dashboard's approval key");
+            Ok(key.into_bytes())
+        }
+        // Another `serve` made it meanwhile: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(path)?),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot write the approval key {}: {e} (give one with --approval-key-file)",
+            path.display()
+        )),
+    }
 }

@@ -4,13 +4,18 @@
 //! approving at once cannot both win). A request binds what its requester confirmed — the
 //! doomed set and the plan's fingerprint; whoever approves re-plans, and any change voids it.
 //! Nobody decides their own request; a request not decided within its time expires. Each
-//! request and decision also goes to the `--notify` webhooks (`kind: "approval"`).
+//! request and decision also goes to the `--notify` webhooks (`kind: "approval"`). A request is
+//! sealed by the dashboard that filed it ([`seal`]); one written by hand is never run.
 
 use crate::{Notifier, Summary};
 use bucket::{Bucket, JournalPlace, RunId, S3Error};
 use chrono::{DateTime, Duration, Utc};
 use retention::Doomed;
 use serde::{Deserialize, Serialize};
+
+mod seal;
+
+pub use seal::{ApprovalKey, ShortKey, MIN_KEY};
 
 /// What a bucket demands of every front end (`<prefix>.s3-prune/approval.json`, written by a
 /// dashboard started with `--approval-over N`): applies deleting more than `over` deployments
@@ -70,6 +75,10 @@ pub struct ApprovalRequest {
     /// What the requester confirmed, sorted.
     pub confirmed: Vec<Doomed>,
     pub plan_fingerprint: String,
+    /// The filing dashboard's seal ([`ApprovalKey::seal`]); requests without one (written by
+    /// hand, or before 2026-12-05) are listed but never run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl ApprovalRequest {
@@ -93,6 +102,7 @@ impl ApprovalRequest {
             asked,
             confirmed,
             plan_fingerprint,
+            seal: None,
         }
     }
 }
@@ -163,6 +173,8 @@ pub enum ApprovalError {
     OwnRequest { id: String, who: String },
     #[error("approval request {id} expired at {at} without a decision: request the apply again")]
     Expired { id: String, at: DateTime<Utc> },
+    #[error("approval request {id} is not sealed with this dashboard's approval key (it was filed by another dashboard, written by hand, or changed since): it is not run; request the apply again on this dashboard, or give the dashboards that share this bucket one key (--approval-key-file)")]
+    NotSealed { id: String },
 }
 
 fn place(b: &Bucket) -> JournalPlace {
@@ -173,17 +185,19 @@ fn run_id(id: &str) -> Result<RunId, ApprovalError> {
     RunId::parse(id).ok_or_else(|| ApprovalError::Unknown(id.to_string()))
 }
 
-/// Files `request` (never replacing another).
+/// Files `request`, sealed with `key` (never replacing another); returns it as filed.
 pub async fn file_request(
     b: &Bucket,
-    request: &ApprovalRequest,
+    request: ApprovalRequest,
+    key: &ApprovalKey,
     notifier: &Notifier,
-) -> Result<(), ApprovalError> {
-    let body = serde_json::to_vec_pretty(request).expect("a request serializes");
+) -> Result<ApprovalRequest, ApprovalError> {
+    let request = key.seal(request);
+    let body = serde_json::to_vec_pretty(&request).expect("a request serializes");
     place(b).write(&run_id(&request.id)?, REQUEST, body).await?;
     tracing::info!(id = %request.id, who = %request.requested_by, deployments = request.confirmed.len(), "apply sent for approval");
-    notifier.send_summary(&summary(request, None)).await;
-    Ok(())
+    notifier.send_summary(&summary(&request, None)).await;
+    Ok(request)
 }
 
 /// What the webhooks are told about a request and, once decided, its decision.
@@ -275,6 +289,17 @@ pub async fn list(b: &Bucket, limit: usize) -> Result<Vec<Approval>, ApprovalErr
     Ok(out)
 }
 
+/// Checks that `request` may be run by this dashboard: it filed it (sealed with `key`), and
+/// nobody changed it since. Refusing needs no seal: it deletes nothing.
+pub fn check_sealed(request: &ApprovalRequest, key: &ApprovalKey) -> Result<(), ApprovalError> {
+    match key.sealed(request) {
+        true => Ok(()),
+        false => Err(ApprovalError::NotSealed {
+            id: request.id.clone(),
+        }),
+    }
+}
+
 /// Checks that `who` may decide `approval` now: not theirs, not decided, not expired (an
 /// expired one is put on record as such).
 pub async fn check_decidable(
@@ -290,6 +315,7 @@ pub async fn check_decidable(
             decision: d.clone(),
         });
     }
+
     if r.requested_by == who {
         return Err(ApprovalError::OwnRequest {
             id: r.id.clone(),
