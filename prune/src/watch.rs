@@ -196,7 +196,12 @@ impl Watch for Watcher {
             if let Err(e) = started {
                 return Err(format!("the run's start could not be recorded: {e}"));
             }
-            intent
+            intent?;
+            // Another batch's write may have failed while this one waited for its intent.
+            match self.journal.error() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
         })
     }
     fn after_batch<'a>(

@@ -24,7 +24,7 @@ use retention::{DeploymentId, Doomed};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
-use tally::{book, file_listed, keys_of, report_of, Tagged, Tally};
+use tally::{book, file_listed, hold_unsent, keys_of, report_of, Tagged, Tally};
 pub use watch::{BatchKey, BatchOutcome, Unwatched, Watch};
 
 /// S3's hard limit per DeleteObjects request.
@@ -63,19 +63,60 @@ struct Queued {
     keys: Vec<BatchKey>,
 }
 
+/// Whether each deployment's keys may go, decided once — by the first batch holding any of them,
+/// beside its intent, just before it is sent — and kept for its later batches, so a deployment
+/// goes whole or not at all. Its listing asked too, but its keys may then wait seconds in the
+/// queue (behind batches in flight and intents being written): a pin, the live pointer or the
+/// live page that names it meanwhile still holds it.
+#[derive(Default)]
+struct Gates(std::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<Option<String>>>>>);
+
+impl Gates {
+    /// Why deployment `i` must stay, asked of `watch` the first time only.
+    async fn held(&self, i: usize, id: &DeploymentId, watch: &dyn Watch) -> Option<String> {
+        let gate = {
+            let mut gates = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            gates.entry(i).or_default().clone()
+        };
+        gate.get_or_init(|| watch.hold(id)).await.clone()
+    }
+}
+
+/// What became of a batch: the keys sent and S3's answer; the keys of deployments held at the
+/// last moment (not sent, by deployment: how many, and why). A batch the run stopped before
+/// sending comes back with nothing sent: its keys stay unanswered.
+struct Sent {
+    batch: Vec<Tagged>,
+    answer: BatchAnswer,
+    held: Vec<(usize, u64, String)>,
+}
+
 impl Bucket {
     /// One batch: its intent told to `watch` (refused: not sent, every key failed, the run
-    /// stops), the DeleteObjects, then its answer told to `watch` (refused: the run stops).
+    /// stops) and, beside it, whether each of its deployments may still go ([`Gates`]); then,
+    /// unless the run was stopped meanwhile, the DeleteObjects of what may go, and its answer
+    /// told to `watch` (refused: the run stops).
+    #[allow(clippy::too_many_arguments)]
     async fn send_watched(
         &self,
-        batch: &[Tagged],
+        batch: Vec<Tagged>,
         n: u64,
         keys: Vec<BatchKey>,
         how: Deletion,
         watch: &dyn Watch,
         progress: &Progress,
-    ) -> BatchAnswer {
-        if let Err(e) = watch.before_batch(n, &keys).await {
+        gates: &Gates,
+    ) -> Sent {
+        let mut deployments: Vec<(usize, &DeploymentId)> = Vec::new();
+        for ((i, _), k) in batch.iter().zip(&keys) {
+            if !deployments.iter().any(|(j, _)| j == i) {
+                deployments.push((*i, &k.deployment));
+            }
+        }
+        let holds =
+            futures::future::join_all(deployments.iter().map(|(i, id)| gates.held(*i, id, watch)));
+        let (recorded, holds) = futures::join!(watch.before_batch(n, &keys), holds);
+        if let Err(e) = recorded {
             tracing::error!(batch = n, error = %e, "the batch's intent could not be recorded: not sent, stopping");
             progress.request_stop();
             let failed = keys
@@ -86,9 +127,42 @@ impl Bucket {
                     error: format!("not sent: {e}"),
                 })
                 .collect();
-            return BatchAnswer {
-                failed,
-                markers: Vec::new(),
+            return Sent {
+                batch,
+                answer: BatchAnswer {
+                    failed,
+                    markers: Vec::new(),
+                },
+                held: Vec::new(),
+            };
+        }
+        if progress.stop_requested() {
+            // Stopped (a lost lease, a journal write failed, Ctrl-C) while this batch waited
+            // for its intent: it is not sent.
+            return Sent {
+                batch: Vec::new(),
+                answer: BatchAnswer::default(),
+                held: Vec::new(),
+            };
+        }
+        let mut held = Vec::new();
+        for ((i, id), reason) in deployments.iter().zip(holds) {
+            if let Some(reason) = reason {
+                let count = batch.iter().filter(|(j, _)| j == i).count() as u64;
+                tracing::warn!(deployment = %id, reason, "held since it was listed: none of it is sent");
+                held.push((*i, count, reason));
+            }
+        }
+        let (batch, keys): (Vec<Tagged>, Vec<BatchKey>) = batch
+            .into_iter()
+            .zip(keys)
+            .filter(|((i, _), _)| !held.iter().any(|(j, _, _)| j == i))
+            .unzip();
+        if batch.is_empty() {
+            return Sent {
+                batch,
+                answer: BatchAnswer::default(),
+                held,
             };
         }
         let pairs: Vec<(String, Option<String>)> = batch.iter().map(|(_, k)| k.clone()).collect();
@@ -111,7 +185,11 @@ impl Bucket {
         } else if watch.records_markers() {
             answer.markers.clear();
         }
-        answer
+        Sent {
+            batch,
+            answer,
+            held,
+        }
     }
 
     /// Deletes every object of each doomed deployment that is as the plan saw it; one that
@@ -156,6 +234,7 @@ impl Bucket {
         let mut tally: Vec<Tally> = doomed.iter().map(|_| Tally::default()).collect();
         let (tx, rx) = tokio::sync::mpsc::channel::<Listed>(concurrency);
         let lister = self.feed_all(doomed, purge_versions, concurrency, tx, &progress, watch);
+        let gates = Gates::default();
         let deleter = async {
             // Owned here, so the lister sees a closed channel once deleting ends.
             let mut rx = rx;
@@ -170,12 +249,9 @@ impl Bucket {
             let mut listing_done = false;
             let mut sent_n = 0u64;
             let stopper = &*progress;
-            let send = |q: Queued| async move {
-                let answer = self
-                    .send_watched(&q.batch, q.n, q.keys, how, watch, stopper)
-                    .await;
-                (q.batch, answer)
-            };
+            let gates = &gates;
+            let send =
+                |q: Queued| self.send_watched(q.batch, q.n, q.keys, how, watch, stopper, gates);
             loop {
                 if stopping && in_flight.is_empty() {
                     break; // what was never sent stays, and the report says so
@@ -230,8 +306,11 @@ impl Bucket {
                         };
                         file_listed(listed, &mut tally, &mut batch, &mut ready, batch_size, &progress);
                     }
-                    Some((sent, answer)) = in_flight.next(), if !in_flight.is_empty() => {
-                        book(&mut tally, &sent, answer, &progress);
+                    Some(sent) = in_flight.next(), if !in_flight.is_empty() => {
+                        for (i, count, reason) in sent.held {
+                            hold_unsent(&mut tally, i, count, reason, &progress);
+                        }
+                        book(&mut tally, &sent.batch, sent.answer, &progress);
                     }
                 }
             }

@@ -77,6 +77,23 @@ pub(super) fn book(tally: &mut [Tally], sent: &[Tagged], answer: BatchAnswer, pr
     }
 }
 
+/// Deployment `i` was held just before `count` of its listed keys were sent (none of its keys
+/// goes, [`super::Gates`]): those keys are not deleted, and it is reported held.
+pub(super) fn hold_unsent(
+    tally: &mut [Tally],
+    i: usize,
+    count: u64,
+    reason: String,
+    progress: &Progress,
+) {
+    let t = &mut tally[i];
+    t.open -= count;
+    t.held.get_or_insert(reason);
+    if t.open == 0 && t.listed_ok {
+        progress.deployments_done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Files one listing message: keys into the batch being filled (full batches to `ready`),
 /// a deployment's listing done, failed, held or changed since the plan, keys skipped as newer.
 pub(super) fn file_listed(

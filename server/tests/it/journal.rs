@@ -200,6 +200,91 @@ async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     finished_holding(&b, apply, "p5", 120, "pinned").await;
 }
 
+/// A deployment's keys may wait seconds between its listing (where pins were read) and their
+/// batch's turn (behind a slow batch in flight): a pin added meanwhile still holds it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
+    let b = fresh_bucket("pin-queued").await;
+    // Five doomed deployments of 300 keys, one slot: batch 1 is p1–p3 and 100 keys of p4 and
+    // goes at once; p4's rest and p5 are listed (pins read) while it is in flight, and wait.
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(3));
+    let (url, proxy) = start(p).await;
+    let apply = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune");
+    until("the first DeleteObjects", || {
+        let sent = proxy
+            .stats
+            .deletes_now
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0;
+        async move { sent }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    finished_holding(&b, apply, "p5", 300, "pinned").await;
+    for gone in ["p1/", "p2/", "p3/", "p4/"] {
+        assert!(keys_under(&b, gone).await.is_empty(), "{gone} was not held");
+    }
+}
+
+/// Stopped (Ctrl-C, a lost lease, a failed journal write) while its batches wait for their
+/// intents to be on record, a run sends none of them: a stop means no new batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
+    let b = fresh_bucket("stop-intents").await;
+    deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
+    let mut p = Proxy::new(0);
+    p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
+    let (url, proxy) = start(p).await;
+    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes"])
+        .args(["--concurrency", "4"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune");
+    until("an intent being written", || {
+        let writing = proxy
+            .stats
+            .puts_delayed
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0;
+        async move { writing }
+    })
+    .await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Stopped on request"),
+        "{}",
+        stdout(&out)
+    );
+    let sent = proxy.stats.deleted_keys.lock().unwrap().len();
+    assert_eq!(sent, 0, "batches were sent after the stop");
+    assert_eq!(all_keys(&b).await.len(), 600, "nothing deleted");
+}
+
 /// Pins are one file every front end rewrites: eight people pinning at once (the dashboard,
 /// laptops, a script) must all find their pin kept, none overwritten by another's write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

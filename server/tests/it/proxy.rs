@@ -32,6 +32,8 @@ pub struct Stats {
     pub deletes_max: AtomicU64,
     /// PutObject requests that matched `deny_put`.
     pub puts_matched: AtomicU64,
+    /// PutObject requests that matched `delay_put` (counted as they begin to wait).
+    pub puts_delayed: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -256,6 +258,7 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     }
     if let Some((text, delay)) = &p.delay_put {
         if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
+            s.puts_delayed.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(*delay).await;
         }
     }
