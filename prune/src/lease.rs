@@ -98,29 +98,55 @@ fn warn_unless_conditional(bucket: &Bucket, probe: Result<bool, LeaseError>) {
     }
 }
 
-/// Renews `lease` every third of its life until aborted; a renewal refused or failing past the
-/// lease's expiry stops the run (no new batches) and leaves why in `lost`.
+/// How long before the lease could expire a renewal still unanswered stops the run: time for
+/// the batches in flight to end before another run may take the lease over.
+const STOP_BEFORE_EXPIRY: Duration = Duration::from_secs(10);
+
+/// Renews `lease` every third of its life until aborted; a renewal refused, failing past the
+/// lease's expiry, or not answered [`STOP_BEFORE_EXPIRY`] before it stops the run (no new
+/// batches) and leaves why in `lost`. The lease counts as valid until the expiry it was last
+/// written with, from the moment that write was sent (not answered).
 pub(crate) async fn keep_lease(
     bucket: Bucket,
     lease: Arc<Lease>,
     progress: Arc<Progress>,
     lost: Arc<std::sync::Mutex<Option<String>>>,
 ) {
-    let mut valid_until = Instant::now() + LEASE_TTL;
+    let left = (lease.holder().expires - Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let mut valid_until = Instant::now() + left.min(LEASE_TTL);
     loop {
         tokio::time::sleep(LEASE_TTL / 3).await;
+        let sent = Instant::now();
         let expires = Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
-        match bucket.renew_lease(&lease, expires).await {
-            Ok(()) => valid_until = Instant::now() + LEASE_TTL,
-            Err(e @ LeaseError::Lost { .. }) => return stop(&progress, &lost, e.to_string()),
-            Err(e) if Instant::now() + LEASE_TTL / 3 >= valid_until => {
+        let deadline = valid_until
+            .checked_sub(STOP_BEFORE_EXPIRY)
+            .unwrap_or(sent)
+            .max(sent);
+        let renewed =
+            tokio::time::timeout_at(deadline.into(), bucket.renew_lease(&lease, expires)).await;
+        match renewed {
+            Err(_) => {
+                return stop(
+                    &progress,
+                    &lost,
+                    format!(
+                        "the lease could not be renewed before it expires (no answer in {} s)",
+                        sent.elapsed().as_secs()
+                    ),
+                )
+            }
+            Ok(Ok(())) => valid_until = sent + LEASE_TTL,
+            Ok(Err(e @ LeaseError::Lost { .. })) => return stop(&progress, &lost, e.to_string()),
+            Ok(Err(e)) if Instant::now() + LEASE_TTL / 3 >= valid_until => {
                 return stop(
                     &progress,
                     &lost,
                     format!("the lease could not be renewed: {e}"),
                 )
             }
-            Err(e) => tracing::warn!(error = %e, "lease renewal failed; trying again"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "lease renewal failed; trying again"),
         }
     }
 }

@@ -724,6 +724,57 @@ async fn a_run_that_loses_its_lease_sends_no_new_batch() {
     assert_eq!(holder.run, "someone-else");
 }
 
+/// A renewal that hangs (a stalled connection; the SDK waits minutes) must not let the run go
+/// on deleting once its lease may have expired and another run taken it over: unanswered 10 s
+/// before the expiry, the run stops sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_lease_renewal_hangs_stops_before_the_lease_can_expire() {
+    // 120 doomed deployments, one slow request slot (500 ms a request): over a minute
+    // unstopped.
+    let b = fresh_bucket("lease-hang").await;
+    let ids: Vec<String> = (0..121).map(|i| format!("h{i:03}")).collect();
+    let keys = ids
+        .iter()
+        .flat_map(|id| (0..3).map(move |f| format!("{id}/f{f}.js")));
+    put_many(&b, keys, &[]).await;
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(500));
+    // The lease's first two PUTs (its taking, the conditional-write probe) go through; the
+    // first renewal, 20 s in, hangs for 100 s.
+    p.hang_put = Some(("/.s3-prune/lease".into(), 2, Duration::from_secs(100)));
+    let (url, _proxy) = start(p).await;
+    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1", "--max-delete", "200"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune");
+    until("the run's lease", || lease_taken(&b)).await;
+    let taken = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        taken.elapsed() < Duration::from_secs(58),
+        "it stopped before its lease could expire, not after {:?}",
+        taken.elapsed()
+    );
+    assert!(!out.status.success(), "a run that lost its lease says so");
+    let report = json(&out);
+    let failures = report["audit"]["failures"].to_string();
+    assert!(
+        failures.contains("the run stopped") && failures.contains("renewed before it expires"),
+        "{report}"
+    );
+    let left = all_keys(&b).await.len();
+    assert!(
+        left > 3,
+        "stopped mid-run: {left} keys left of 363 (3 kept)"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of() {
     // A lease just taken and probed on a server that honours conditions (LocalStack) is

@@ -34,6 +34,8 @@ pub struct Stats {
     pub puts_matched: AtomicU64,
     /// PutObject requests that matched `delay_put` (counted as they begin to wait).
     pub puts_delayed: AtomicU64,
+    /// PutObject requests that matched `hang_put`.
+    pub puts_hung: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -76,6 +78,9 @@ pub struct Proxy {
     pub deny_put: Option<(String, u64)>,
     /// Every PutObject whose path holds this text waits this long first (a slow journal part).
     pub delay_put: Option<(String, Duration)>,
+    /// PutObject requests whose path holds `.0`, after the first `.1` of them, wait `.2` (a
+    /// stalled connection: the lease's renewals once it is taken and probed).
+    pub hang_put: Option<(String, u64, Duration)>,
     /// Drop `If-None-Match` and `If-Match` from every PUT and DELETE (a server that ignores
     /// conditional writes, as Garage 2.5 does).
     pub ignore_conditions: bool,
@@ -98,6 +103,7 @@ impl Proxy {
             no_versioning_api: false,
             deny_put: None,
             delay_put: None,
+            hang_put: None,
             ignore_conditions: false,
             lose_delete_answers: false,
             stats: Stats::default(),
@@ -260,6 +266,14 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
             s.puts_delayed.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(*delay).await;
+        }
+    }
+    if let Some((text, first, hang)) = &p.hang_put {
+        if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
+            let seen = s.puts_hung.fetch_add(1, Ordering::SeqCst);
+            if seen >= *first {
+                tokio::time::sleep(*hang).await;
+            }
         }
     }
     if let Some((text, allowed)) = &p.deny_put {
