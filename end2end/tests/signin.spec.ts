@@ -46,9 +46,13 @@ test('A deployer signs in through the provider and applies; a viewer sees no Del
   expect(await callServerFn(victor, 'scan_bucket', { bucket, rescan: true })).toBe(403);
   expect(keys(bucket).length).toBe(before);
 
-  // No groups claim at all: the least role.
-  const nobody = await personPage(browser, s, 'nogroups', `/?bucket=${bucket}`);
-  await expect(nobody.getByTestId('person')).toHaveText('nogroups · viewer');
+  // No groups claim at all, where `viewer` names groups (--role viewer=staff): not let in.
+  const nobody = await browser.newPage();
+  await signIn(nobody, `${s.url}/?bucket=${bucket}`, 'nogroups');
+  await expect(nobody.locator('h1')).toHaveText('Sign-in failed');
+  await expect(nobody.locator('body')).toContainText('nogroups is in no group this dashboard lets in');
+  expect(await callServerFn(nobody, 'whoami', {})).toBe(401);
+  await nobody.close();
 });
 
 test('A tampered ID token, one for another audience and a provider failing mid-sign-in end on a retry page, never in a session', async ({ page }) => {

@@ -98,8 +98,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Trust this request header as the authenticated user, as set by an authenticating
-    /// reverse proxy (oauth2-proxy: X-Forwarded-User). Needs --trusted-proxy.
-    #[arg(long, value_name = "HEADER", requires = "trusted_proxies")]
+    /// reverse proxy (oauth2-proxy: X-Forwarded-User). Needs --trusted-proxy. Not with
+    /// --oidc-issuer: whoever the proxy passes would skip the sign-in and its roles.
+    #[arg(
+        long,
+        value_name = "HEADER",
+        requires = "trusted_proxies",
+        conflicts_with = "oidc_issuer"
+    )]
     pub trust_user_header: Option<String>,
     /// The address of that proxy (repeatable): a request carrying the user header from any
     /// other peer is refused.

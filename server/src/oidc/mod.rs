@@ -55,6 +55,8 @@ pub enum OidcError {
     Provider(String),
     #[error("the identity provider's ID token was refused: {0}")]
     BadToken(String),
+    #[error("{0} is in no group this dashboard lets in (its [serve.roles] name viewer, deployer and admin groups): ask whoever runs it to add one of your groups")]
+    NotLetIn(String),
 }
 
 impl OidcError {
@@ -223,6 +225,10 @@ impl Provider {
             .unwrap_or_else(|| claims.subject().as_str().to_string());
         // The signature was checked above: the payload's other claims are the provider's.
         let groups = roles::groups_in(&token.to_string(), &self.settings.groups_claim);
+        if !self.settings.roles.admits(&groups) {
+            tracing::warn!(who = %name, groups = ?groups, "not let in: in no group a role names");
+            return Err(OidcError::NotLetIn(name));
+        }
         let (role, bucket_roles) = self.settings.roles.of(&groups);
         tracing::info!(who = %name, role = role.name(), ?bucket_roles, groups = ?groups, "signed in through the identity provider");
         Ok(Person {

@@ -1,6 +1,7 @@
 //! Roles from the identity provider's groups: `[serve.roles]` names the groups of each role
 //! (`deployer = ["release-managers"]`); a person gets the highest role any of their groups has,
-//! and `viewer` — the least — when none has one or the token carries no groups claim. A bucket
+//! and `viewer` — the least — when none has one or the token carries no groups claim, unless
+//! `viewer` names groups: then someone in no named group is not let in ([`Roles::admits`]). A bucket
 //! may give some groups more (`[serve.bucket_roles."site-a"]`, `--role deployer=web@site-a`).
 
 use app::wire::Role;
@@ -54,6 +55,23 @@ impl Roles {
             .filter(|(_, r)| *r > all)
             .collect();
         (all, more)
+    }
+}
+
+impl Roles {
+    /// Whether someone in `groups` may sign in at all: anyone the provider signs in while no
+    /// `viewer` list is given (they see every bucket); once `viewer` names groups (everywhere or
+    /// on a bucket), only people in a group that some role names.
+    pub fn admits(&self, groups: &[String]) -> bool {
+        let maps = || std::iter::once(&self.all).chain(self.buckets.values());
+        if maps().all(|m| m.viewer.is_empty()) {
+            return true;
+        }
+        maps().any(|m| {
+            [&m.viewer, &m.deployer, &m.admin]
+                .iter()
+                .any(|names| groups.iter().any(|g| names.contains(g)))
+        })
     }
 }
 
@@ -134,6 +152,39 @@ mod tests {
             (Role::Deployer, 0),
             "a bucket never lowers a role"
         );
+    }
+
+    #[test]
+    fn once_viewer_names_groups_only_people_in_a_named_group_are_let_in() {
+        let g = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let open = Roles {
+            all: RoleMap {
+                deployer: vec!["release".into()],
+                ..RoleMap::default()
+            },
+            ..Roles::default()
+        };
+        assert!(open.admits(&[]), "no viewer list: anyone signed in views");
+        let listed = Roles {
+            all: RoleMap {
+                viewer: vec!["staff".into()],
+                deployer: vec!["release".into()],
+                ..RoleMap::default()
+            },
+            buckets: [(
+                "site-a".to_string(),
+                RoleMap {
+                    deployer: vec!["web".into()],
+                    ..RoleMap::default()
+                },
+            )]
+            .into(),
+        };
+        assert!(listed.admits(&g(&["staff"])));
+        assert!(listed.admits(&g(&["release"])), "a deployer views too");
+        assert!(listed.admits(&g(&["web"])), "a group one bucket names");
+        assert!(!listed.admits(&g(&["contractors"])));
+        assert!(!listed.admits(&[]), "no groups claim");
     }
 
     #[test]

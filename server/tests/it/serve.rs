@@ -488,6 +488,27 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--trusted-proxy"));
+    // nor beside OpenID Connect: whoever the proxy passes would skip the sign-in and the
+    // roles (the header's person is an admin)
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["serve", "--localstack", "--bucket", b.name()])
+        .args(["--trust-user-header", "X-Forwarded-User"])
+        .args(["--trusted-proxy", "127.0.0.1"])
+        .args([
+            "--oidc-issuer",
+            "http://127.0.0.1:9/",
+            "--oidc-client-id",
+            "s3-prune",
+        ])
+        .args(["--oidc-client-secret-file", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--oidc-issuer") && err.contains("--trust-user-header"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
