@@ -69,6 +69,29 @@ pub async fn remove_keys(b: &Bucket, keys: impl IntoIterator<Item = String>) {
     }
 }
 
+/// Removes every delete marker under `prefix` (as a restore does): the objects they hid are
+/// current again.
+pub async fn remove_markers(b: &Bucket, prefix: &str) {
+    let out = b
+        .client()
+        .list_object_versions()
+        .bucket(b.name())
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    for m in out.delete_markers() {
+        b.client()
+            .delete_object()
+            .bucket(b.name())
+            .key(m.key().unwrap())
+            .version_id(m.version_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// s3-prune's own bookkeeping, which every apply and restore now writes: the run journal
 /// (`<prefix>.s3-prune/runs/…`), the lease, the last successful run of each front end and what
 /// scans saw the live pointer name.

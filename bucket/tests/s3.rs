@@ -1,8 +1,8 @@
 //! The bucket crate against a real LocalStack (started by `make test`).
 
 use bucket::testkit::{
-    all_keys, all_versions, fresh_bucket, put_many, remove_keys, with_prefix, write_inventory,
-    write_parquet_inventory, INVENTORY_SCHEMA,
+    all_keys, all_versions, fresh_bucket, put_many, remove_keys, remove_markers, with_prefix,
+    write_inventory, write_parquet_inventory, INVENTORY_SCHEMA,
 };
 use bucket::{Deletion, Progress, S3Error, ScanOptions};
 use retention::{DeploymentId, Doomed, Versioning};
@@ -432,6 +432,44 @@ async fn a_deployment_with_keys_or_versions_newer_than_the_plan_is_left_whole() 
             assert_eq!(all_versions(&b).await.len(), 4, "every version is kept");
         }
     }
+}
+
+/// `--purge-versions` lists versions, not current objects; objects a restore brought back
+/// since the plan (their dates old, so none is newer) must still count as a change: purged,
+/// they would be gone for good though the plan never showed them.
+#[tokio::test]
+async fn a_purge_leaves_whole_a_deployment_with_more_current_objects_than_the_plan_saw() {
+    let b = fresh_bucket("purge-restored").await;
+    b.enable_versioning().await.unwrap();
+    put_many(&b, ["r7/index.html".into(), "r7/app.js".into()], &[]).await;
+    remove_keys(&b, ["r7/app.js".into()]).await;
+    let inv = b.scan(&ScanOptions::default()).await.unwrap();
+    let seen = inv.deployments[0].clone();
+    assert_eq!(seen.objects, 1, "the plan sees index.html only");
+    // Someone restores app.js after the plan: it is current again, with its old date.
+    remove_markers(&b, "r7/").await;
+    let plan_view = Doomed {
+        id: seen.id.clone(),
+        objects: seen.objects,
+        bytes: seen.bytes,
+        newest: seen.newest,
+    };
+    let report = b
+        .delete_deployments(
+            &[plan_view],
+            Deletion::Purge,
+            4,
+            Arc::new(Progress::default()),
+        )
+        .await;
+    let d = &report.deployments[0];
+    let changed = d
+        .changed
+        .as_ref()
+        .expect("reported as changed since the plan");
+    assert_eq!((changed.listed, changed.planned), (2, Some(1)));
+    assert_eq!(d.deleted, 0, "nothing sent");
+    assert_eq!(all_keys(&b).await, vec!["r7/app.js", "r7/index.html"]);
 }
 
 #[tokio::test]

@@ -2,8 +2,7 @@
 //! whole or not at all.
 //!
 //! First a verifying pass lists all of it and compares it with the plan's view: a key (or
-//! version) newer than the plan's newest, or — for current objects — more objects than the plan
-//! counted (keys it never saw: a re-sync, a restore, a report that is a day old) means it
+//! version) newer than the plan's newest, or more current objects than the plan counted (keys it never saw: a re-sync, a restore, a report that is a day old) means it
 //! changed since the plan, and none of it is sent ([`ChangedSincePlan`]). A deployment of up to
 //! [`WHOLE_LISTING`] keys is held whole during that pass and sent from it. A bigger one is not
 //! held (memory stays bounded however big it is: 5,000,000 objects, see BENCHMARKS.md): a second
@@ -74,6 +73,7 @@ impl<'a> Pager<'a> {
                             version_id: None,
                             last_modified: to(o.last_modified()),
                             marker: false,
+                            current: true,
                         })
                     })
                     .collect()
@@ -85,6 +85,7 @@ impl<'a> Pager<'a> {
                         version_id: Some(v.version_id().unwrap_or("null").to_string()),
                         last_modified: to(v.last_modified()),
                         marker: false,
+                        current: v.is_latest().unwrap_or(false),
                     })
                 });
                 let markers = out.delete_markers().iter().filter_map(|m| {
@@ -93,6 +94,7 @@ impl<'a> Pager<'a> {
                         version_id: Some(m.version_id().unwrap_or("null").to_string()),
                         last_modified: to(m.last_modified()),
                         marker: true,
+                        current: false,
                     })
                 });
                 versions.chain(markers).collect()
@@ -118,8 +120,9 @@ impl Bucket {
             return;
         }
         let prefix = self.deployment_prefix(&d.id);
-        // The plan counted current objects: a count is compared only when those are listed.
-        let mut verify = Verify::new(WHOLE_LISTING, (!purge).then_some(d.objects));
+        // The plan counted current objects: those found (all of a plain listing, the latest
+        // versions that are no marker of a purge's) are compared with its count.
+        let mut verify = Verify::new(WHOLE_LISTING, Some(d.objects));
         let mut pager = Pager::new(self, &prefix, purge);
         // Pins and the pointer are read again beside the first page (one round trip, not
         // two); no key is sent before they have said the deployment may go.
@@ -208,7 +211,7 @@ impl Bucket {
             }
             match pager.next().await {
                 Ok(Some(found)) => {
-                    let Page { keys, newer } = split_newer(found, &prefix, d.newest);
+                    let Page { keys, newer, .. } = split_newer(found, &prefix, d.newest);
                     if !newer.is_empty() {
                         let why = format!(
                             "{} newer than the plan appeared while it was deleted (a deploy into it?)",

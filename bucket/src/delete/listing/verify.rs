@@ -17,6 +17,8 @@ pub(super) struct Found {
     /// A delete marker (purge only): a file deleted since, never content published since, so
     /// never a reason to leave the deployment.
     pub(super) marker: bool,
+    /// A current object (its latest version, not a marker): what the plan counted.
+    pub(super) current: bool,
 }
 
 /// One page split into what may go and what is newer than the plan. Keys outside the
@@ -25,11 +27,14 @@ pub(super) struct Found {
 pub(super) struct Page {
     pub(super) keys: Vec<Key>,
     pub(super) newer: Vec<NewerKey>,
+    /// Current objects among them (what the plan counted; with versions listed, fewer).
+    pub(super) current: u64,
 }
 
 pub(super) fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Page {
     let mut out = Page::default();
     for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
+        out.current += u64::from(f.current);
         if f.last_modified > newest && !f.marker {
             out.newer.push(NewerKey {
                 key: f.key,
@@ -47,9 +52,11 @@ pub(super) fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>
 /// holds the keys while there are at most `limit` of them.
 pub(super) struct Verify {
     limit: usize,
-    /// The plan's object count, compared when current objects are listed (not versions).
+    /// The plan's object count, compared with the current objects found (versions listed or
+    /// not).
     planned: Option<u64>,
     listed: u64,
+    current: u64,
     newer: u64,
     examples: Vec<NewerKey>,
     /// `None` once more than `limit` keys were found: a second pass deletes.
@@ -72,6 +79,7 @@ impl Verify {
             limit,
             planned,
             listed: 0,
+            current: 0,
             newer: 0,
             examples: Vec::new(),
             held: Some(Vec::new()),
@@ -80,6 +88,7 @@ impl Verify {
 
     pub(super) fn page(&mut self, page: Page) {
         self.listed += (page.keys.len() + page.newer.len()) as u64;
+        self.current += page.current;
         self.newer += page.newer.len() as u64;
         let room = EXAMPLES.saturating_sub(self.examples.len());
         self.examples.extend(page.newer.into_iter().take(room));
@@ -92,11 +101,11 @@ impl Verify {
     }
 
     pub(super) fn verdict(self) -> Verdict {
-        let more = self.planned.is_some_and(|p| self.listed > p);
+        let more = self.planned.is_some_and(|p| self.current > p);
         if self.newer > 0 || more {
             return Verdict::Changed(ChangedSincePlan {
                 newer: self.newer,
-                listed: self.listed,
+                listed: self.current,
                 planned: self.planned,
                 examples: self.examples,
             });
@@ -122,6 +131,7 @@ mod tests {
             version_id: None,
             last_modified: t(at),
             marker: false,
+            current: true,
         }
     }
 
@@ -219,10 +229,23 @@ mod tests {
         let mut v = Verify::new(2_000, Some(5));
         v.page(old(&["r7/a", "r7/b", "r7/c"]));
         assert!(matches!(v.verdict(), Verdict::Whole(_)));
-        // Versions are not counted against the plan's current objects.
-        let mut v = Verify::new(2_000, None);
-        v.page(old(&["r7/a", "r7/b", "r7/c"]));
-        assert!(matches!(v.verdict(), Verdict::Whole(_)));
+        // Listing versions (a purge), only the current objects are counted against the plan's.
+        let versions = |current: bool| {
+            let f = |k: &str| Found {
+                current,
+                ..found(k, "2026-01-01T00:00:00Z")
+            };
+            split_newer(vec![f("r7/a"), f("r7/a"), f("r7/b")], "r7/", t(PLAN_NEWEST))
+        };
+        let mut v = Verify::new(2_000, Some(2));
+        v.page(versions(false));
+        assert!(matches!(v.verdict(), Verdict::Whole(_)), "older versions");
+        let mut v = Verify::new(2_000, Some(2));
+        v.page(versions(true));
+        assert!(
+            matches!(v.verdict(), Verdict::Changed(_)),
+            "three current objects, the plan saw two"
+        );
     }
 
     #[test]
