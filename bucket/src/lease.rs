@@ -37,17 +37,31 @@ pub struct LeaseHolder {
     /// is taken over at once instead of after its expiry.
     #[serde(default)]
     pub pid: u32,
+    /// The holder's PID namespace (`/proc/self/ns/pid`, e.g. `pid:[4026531836]`): containers
+    /// sharing a host name (host networking) each see their own processes, so a pid missing
+    /// here says nothing of another namespace's. Empty where unknown (then never "gone").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pid_ns: String,
 }
 
 impl LeaseHolder {
-    /// Its process is known to be gone: same host, and no such process here.
+    /// Its process is known to be gone: same host and PID namespace, and no such process here.
     fn is_dead_here(&self, me: &LeaseHolder) -> bool {
         self.host == me.host
+            && !self.pid_ns.is_empty()
+            && self.pid_ns == me.pid_ns
             && self.pid != 0
             && self.pid != me.pid
             && cfg!(target_os = "linux")
             && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
+}
+
+/// This process's PID namespace ([`LeaseHolder::pid_ns`]); empty where it cannot be read.
+pub fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
 impl std::fmt::Display for LeaseHolder {
@@ -347,4 +361,40 @@ impl Bucket {
 /// since, as written; zero for a lease written already expired).
 fn lease_ttl(holder: &LeaseHolder) -> Duration {
     (holder.expires - holder.since).to_std().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(json: &str) -> LeaseHolder {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_holder_is_taken_for_gone_only_from_its_own_pid_namespace() {
+        let me = LeaseHolder {
+            pid: std::process::id(),
+            pid_ns: pid_namespace(),
+            ..holder(
+                r#"{"run":"r2","who":"me","source":"cli","host":"node-1","since":"2026-12-05T00:00:00Z","expires":"2026-12-05T00:01:00Z","pid":1}"#,
+            )
+        };
+        assert!(cfg!(not(target_os = "linux")) || !me.pid_ns.is_empty());
+        let other = |ns: &str| {
+            holder(&format!(
+                r#"{{"run":"r1","who":"them","source":"cli","host":"node-1","since":"2026-12-05T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":4294967294,"pid_ns":"{ns}"}}"#
+            ))
+        };
+        // Another container on the same host (host networking): its pid is not ours to look up.
+        assert!(!other("pid:[1]").is_dead_here(&me));
+        // A lease written before namespaces were recorded: wait for its expiry.
+        assert!(!other("").is_dead_here(&me));
+        if cfg!(target_os = "linux") {
+            assert!(
+                other(&me.pid_ns).is_dead_here(&me),
+                "same namespace, no such process"
+            );
+        }
+    }
 }

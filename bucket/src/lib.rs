@@ -34,7 +34,7 @@ pub use delete::{
 pub use error::S3Error;
 pub use expire::{Expiry, EXPIRE_RULE};
 pub use journal::{JournalLocation, JournalPlace, RunId, RunPart};
-pub use lease::{Lease, LeaseError, LeaseHolder, LeaseReading};
+pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading};
 pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};

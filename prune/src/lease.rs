@@ -78,6 +78,7 @@ pub(crate) fn holder_of(record: &Record) -> LeaseHolder {
         since,
         expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
         pid: std::process::id(),
+        pid_ns: bucket::pid_namespace(),
     }
 }
 

@@ -790,6 +790,7 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
         since,
         expires: since + chrono::Duration::seconds(60),
         pid: std::process::id(),
+        pid_ns: bucket::pid_namespace(),
     };
     let lease = b.take_lease(holder).await.unwrap();
     assert!(lease.conditional, "LocalStack honours If-None-Match");
