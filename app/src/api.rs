@@ -160,7 +160,7 @@ pub async fn decide_request(
             .map_err(ServerFnError::from);
     }
     state
-        .refuse_request(&bucket, &id, &me.name)
+        .refuse_request(&bucket, &id, &me)
         .await
         .map(|()| None)
         .map_err(ServerFnError::from)

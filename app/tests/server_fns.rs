@@ -572,6 +572,7 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
         via: "oidc".into(),
         role: app::wire::Role::Deployer,
         bucket_roles: Default::default(),
+        account: "https://idp.example.com#bob".into(),
     };
     let ApplyOutcome::Started { job } = state.approve(b.name(), &id, &bob).await.unwrap() else {
         panic!("the approved request did not run")
@@ -698,6 +699,61 @@ async fn a_request_nobody_decided_in_time_expires_on_record_and_cannot_be_approv
         Some(prune::approval::Decision::Expired { .. })
     ));
     assert_eq!(statuses(&hook), vec!["expired"]);
+}
+
+/// "Nobody decides their own request" holds for the account, not only the name it shows: who
+/// changed their email at the provider (same `sub`) still cannot approve what they asked.
+#[tokio::test]
+async fn a_requester_who_signs_in_under_a_new_name_still_cannot_approve_their_request() {
+    let b = seeded("sf-renamed", &["d1", "d2", "d3"]).await;
+    let (state, _hook) = approving(&b, 0, false).await;
+    let person = |name: &str, account: &str| app::server::Actor {
+        name: name.into(),
+        via: Some("oidc".into()),
+        account: Some(account.into()),
+    };
+    let req = preview(&state, b.name(), 1).await;
+    let asked = state
+        .start_apply(
+            req,
+            person("alice@example.com", "https://idp.example.com#a1"),
+        )
+        .await
+        .unwrap();
+    let ApplyOutcome::AwaitingApproval { id, .. } = asked else {
+        panic!("ran without approval")
+    };
+    let own = state
+        .approve(
+            b.name(),
+            &id,
+            person("alice.new@example.com", "https://idp.example.com#a1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(own.0.contains("another deployer"), "{}", own.0);
+    let own = state
+        .refuse_request(
+            b.name(),
+            &id,
+            person("alice.new@example.com", "https://idp.example.com#a1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(own.0.contains("another deployer"), "{}", own.0);
+    assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+    // Someone else (another account) may.
+    let ApplyOutcome::Started { .. } = state
+        .approve(
+            b.name(),
+            &id,
+            person("bob@example.com", "https://idp.example.com#b2"),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("bob's approval did not run it")
+    };
 }
 
 /// Someone who may write under the bucket's `.s3-prune/` (a deploy pipeline's PutObject) but is

@@ -94,7 +94,7 @@ impl AppState {
             .approval_over(&c.key)
             .filter(|n| checked.doomed().len() as u64 > *n)
         {
-            return self.ask_approval(&b, req, &checked, &user.name, over).await;
+            return self.ask_approval(&b, req, &checked, &user, over).await;
         }
         Ok(self.launch(&c, checked, busy, journal, &user))
     }

@@ -25,7 +25,7 @@ impl AppState {
         b: &Bucket,
         req: ApplyRequest,
         checked: &prune::Checked,
-        user: &str,
+        user: &super::Actor,
         n: u64,
     ) -> Result<ApplyOutcome, AppError> {
         let asked = Asked {
@@ -34,7 +34,8 @@ impl AppState {
             policy: req.policy,
         };
         let fingerprint = checked.planned().plan.fingerprint();
-        let request = ApprovalRequest::new(b, user, asked, req.confirmed, fingerprint);
+        let mut request = ApprovalRequest::new(b, &user.name, asked, req.confirmed, fingerprint);
+        request.requested_by_account = user.account.clone();
         let request =
             approval::file_request(b, request, &self.config.approval_key, &self.config.notifier)
                 .await?;
@@ -101,7 +102,8 @@ impl AppState {
         let c = self.choice(Some(key))?.clone();
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
-        approval::check_decidable(&b, &a, user, &self.config.notifier).await?;
+        let account = approver.account.as_deref();
+        approval::check_decidable(&b, &a, user, account, &self.config.notifier).await?;
         approval::check_sealed(&a.request, &self.config.approval_key)?;
         let r = a.request;
         let req = ApplyRequest {
@@ -143,17 +145,26 @@ impl AppState {
         let who = super::Actor {
             name: format!("{} (approved by {user})", r.requested_by),
             via: approver.via.clone(),
+            account: approver.account.clone(),
         };
         Ok(self.launch(&c, checked, busy, journal, &who))
     }
 
     /// `user` refuses request `id` of bucket `key`.
-    pub async fn refuse_request(&self, key: &str, id: &str, user: &str) -> Result<(), AppError> {
+    pub async fn refuse_request(
+        &self,
+        key: &str,
+        id: &str,
+        user: impl Into<super::Actor>,
+    ) -> Result<(), AppError> {
+        let refuser = user.into();
+        let user = refuser.name.as_str();
         self.refuse_if_read_only()?;
         let c = self.choice(Some(key))?.clone();
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
-        approval::check_decidable(&b, &a, user, &self.config.notifier).await?;
+        let account = refuser.account.as_deref();
+        approval::check_decidable(&b, &a, user, account, &self.config.notifier).await?;
         let decision = Decision::Refused {
             by: user.into(),
             at: Utc::now(),

@@ -9,6 +9,8 @@ use leptos::prelude::*;
 pub struct Actor {
     pub name: String,
     pub via: Option<String>,
+    /// Their account for good ([`crate::wire::Person::account`]), when their sign-in gives one.
+    pub account: Option<String>,
 }
 
 impl From<&str> for Actor {
@@ -16,6 +18,7 @@ impl From<&str> for Actor {
         Actor {
             name: name.to_string(),
             via: None,
+            account: None,
         }
     }
 }
@@ -25,6 +28,7 @@ impl From<&crate::wire::Person> for Actor {
         Actor {
             name: p.name.clone(),
             via: Some(p.via.clone()),
+            account: (!p.account.is_empty()).then(|| p.account.clone()),
         }
     }
 }

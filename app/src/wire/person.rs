@@ -44,6 +44,11 @@ pub struct Person {
     /// A higher role on some buckets (by `--bucket` key), from `--role ROLE=GROUP@BUCKET`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bucket_roles: BTreeMap<String, Role>,
+    /// What names their account for good, whatever name it shows (`ISSUER#sub` for OpenID
+    /// Connect; empty for the token and the proxy header): "nobody decides their own request"
+    /// compares it too, so a changed email is still the same person. Kept on the server.
+    #[serde(skip)]
+    pub account: String,
 }
 
 impl Person {
@@ -54,6 +59,7 @@ impl Person {
             via: "token".into(),
             role: Role::Admin,
             bucket_roles: BTreeMap::new(),
+            account: String::new(),
         }
     }
 

@@ -75,6 +75,10 @@ pub struct ApprovalRequest {
     /// What the requester confirmed, sorted.
     pub confirmed: Vec<Doomed>,
     pub plan_fingerprint: String,
+    /// The requester's account for good (OpenID Connect `ISSUER#sub`), when their sign-in gave
+    /// one: they cannot approve it under another name either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by_account: Option<String>,
     /// The filing dashboard's seal ([`ApprovalKey::seal`]); requests without one (written by
     /// hand, or before 2026-12-05) are listed but never run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +106,7 @@ impl ApprovalRequest {
             asked,
             confirmed,
             plan_fingerprint,
+            requested_by_account: None,
             seal: None,
         }
     }
@@ -300,12 +305,14 @@ pub fn check_sealed(request: &ApprovalRequest, key: &ApprovalKey) -> Result<(), 
     }
 }
 
-/// Checks that `who` may decide `approval` now: not theirs, not decided, not expired (an
-/// expired one is put on record as such).
+/// Checks that `who` (of `account`, when their sign-in gives one) may decide `approval` now: not
+/// theirs by name or by account, not decided, not expired (an expired one is put on record as
+/// such).
 pub async fn check_decidable(
     b: &Bucket,
     approval: &Approval,
     who: &str,
+    account: Option<&str>,
     notifier: &Notifier,
 ) -> Result<(), ApprovalError> {
     let r = &approval.request;
@@ -316,7 +323,8 @@ pub async fn check_decidable(
         });
     }
 
-    if r.requested_by == who {
+    let same_account = account.is_some() && r.requested_by_account.as_deref() == account;
+    if r.requested_by == who || same_account {
         return Err(ApprovalError::OwnRequest {
             id: r.id.clone(),
             who: who.to_string(),

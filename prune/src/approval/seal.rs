@@ -102,6 +102,7 @@ mod tests {
             },
             confirmed: Vec::new(),
             plan_fingerprint: "f".into(),
+            requested_by_account: None,
             seal: None,
         }
     }

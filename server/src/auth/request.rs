@@ -137,5 +137,6 @@ pub(super) fn proxy_user(
         via: "proxy".into(),
         role: app::wire::Role::Admin,
         bucket_roles: Default::default(),
+        account: String::new(),
     }))
 }

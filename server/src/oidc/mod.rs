@@ -236,6 +236,7 @@ impl Provider {
             via: "oidc".into(),
             role,
             bucket_roles,
+            account: format!("{}#{}", claims.issuer().as_str(), claims.subject().as_str()),
         })
     }
 
