@@ -756,6 +756,45 @@ async fn a_requester_who_signs_in_under_a_new_name_still_cannot_approve_their_re
     };
 }
 
+/// The bucket's two-person rule (`approval.json`, recorded by the team's dashboard) holds on
+/// every dashboard: one started without `--approval-over` (a laptop's, token sign-in) refuses a
+/// larger apply and names where to ask; one with a laxer threshold asks at the stricter one; and
+/// none weakens the recorded rule when it starts.
+#[tokio::test]
+async fn the_buckets_two_person_rule_holds_on_a_dashboard_started_without_it() {
+    let b = seeded("sf-rule", &["d1", "d2", "d3", "d4"]).await;
+    let rule = prune::approval::ApprovalRule {
+        over: 1,
+        dashboard: "https://prune.example.com".into(),
+        set_at: chrono::Utc::now(),
+    };
+    prune::approval::write_rule(&b, &rule).await.unwrap();
+    let laptop = state_for(&b);
+    let req = preview(&laptop, b.name(), 1).await;
+    assert_eq!(req.confirmed.len(), 3);
+    let refused = match laptop.start_apply(req.clone(), "mallory").await {
+        Err(e) => e.0,
+        Ok(outcome) => panic!("ran past the bucket's rule: {outcome:?}"),
+    };
+    assert!(refused.contains("https://prune.example.com"), "{refused}");
+    assert!(refused.contains("Nothing was deleted"), "{refused}");
+    assert_eq!(deployment_keys(&b).await.len(), 8, "nothing deleted");
+
+    let (lax, _hook) = approving(&b, 5, false).await;
+    lax.publish_approval_rule("https://lax.example.com")
+        .await
+        .unwrap();
+    let kept = prune::approval::read_rule(&b).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.over, kept.dashboard.as_str()),
+        (1, "https://prune.example.com")
+    );
+    let ApplyOutcome::AwaitingApproval { .. } = lax.start_apply(req, "alice").await.unwrap() else {
+        panic!("3 deployments, more than the bucket's 1: a request")
+    };
+    assert_eq!(deployment_keys(&b).await.len(), 8, "nothing deleted");
+}
+
 /// Someone who may write under the bucket's `.s3-prune/` (a deploy pipeline's PutObject) but is
 /// one person on the dashboard cannot file a request in another's name and approve it: a
 /// request not sealed with this dashboard's approval key is never run.

@@ -86,16 +86,26 @@ impl AppState {
         let policy = self.policy(&req)?;
         let busy = Busy::take(&self.busy, &c.key)?;
         let b = self.bucket(&c).await?;
-        let checked = match self.recheck(&c, &b, &policy, req.confirmed.clone()).await? {
+        // The bucket's own two-person rule (another dashboard's) does not depend on the scan.
+        let (checked, rule) = futures::join!(
+            self.recheck(&c, &b, &policy, req.confirmed.clone()),
+            prune::approval::read_rule(&b)
+        );
+        let checked = match checked? {
             Ok(checked) => checked,
             Err(changed) => return Ok(changed),
         };
-        if let Some(over) = self
-            .approval_over(&c.key)
-            .filter(|n| checked.doomed().len() as u64 > *n)
-        {
+        let (doomed, rule, own) = (
+            checked.doomed().len() as u64,
+            rule?,
+            self.approval_over(&c.key),
+        );
+        // The stricter of this dashboard's threshold and the bucket's rule.
+        let over = own.map(|own| rule.as_ref().map_or(own, |r| own.min(r.over)));
+        if let Some(over) = over.filter(|n| doomed > *n) {
             return self.ask_approval(&b, req, &checked, &user, over).await;
         }
+        super::approvals::bucket_rule_allows(rule, doomed, own)?;
         Ok(self.launch(&c, checked, busy, journal, &user))
     }
 

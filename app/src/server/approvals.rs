@@ -58,18 +58,23 @@ impl AppState {
     }
 
     /// Records each bucket's `--approval-over` in it, so the CLI knows to send people here
-    /// (`dashboard`: this dashboard's address).
+    /// (`dashboard`: this dashboard's address) — unless the bucket's rule asks for more (a lower
+    /// N, another dashboard's): a rule is never weakened this way (remove `approval.json` to).
     pub async fn publish_approval_rule(&self, dashboard: &str) -> Result<(), AppError> {
         for c in self.config.buckets.clone() {
             let Some(over) = self.approval_over(&c.key) else {
                 continue;
             };
+            let b = self.bucket(&c).await?;
+            if let Some(stricter) = approval::read_rule(&b).await?.filter(|r| r.over < over) {
+                tracing::warn!(bucket = %c.key, over, kept = stricter.over, dashboard = %stricter.dashboard, "the bucket's two-person rule asks for more than --approval-over: kept");
+                continue;
+            }
             let rule = approval::ApprovalRule {
                 over,
                 dashboard: dashboard.to_string(),
                 set_at: Utc::now(),
             };
-            let b = self.bucket(&c).await?;
             approval::write_rule(&b, &rule).await?;
         }
         Ok(())
@@ -170,6 +175,26 @@ impl AppState {
             at: Utc::now(),
         };
         Ok(approval::decide(&b, id, decision, &self.config.notifier).await?)
+    }
+}
+
+/// A dashboard that takes no requests (no `--approval-over` of its own, `own`) still obeys the
+/// bucket's rule — the one another dashboard recorded (`approval.json`, which the CLI obeys
+/// too): an apply of more than it allows is refused, saying where to ask (requests are sealed
+/// by the dashboard that takes them).
+pub(super) fn bucket_rule_allows(
+    rule: Option<approval::ApprovalRule>,
+    doomed: u64,
+    own: Option<u64>,
+) -> Result<(), AppError> {
+    match rule {
+        Some(rule) if own.is_none() && doomed > rule.over => {
+            Err(AppError(format!(
+                "This bucket asks a second deployer to approve applies of more than {} deployments, and this one deletes {doomed}. Nothing was deleted. Preview the same policy on the dashboard that takes its requests ({}) and press Delete there; the request waits until another deployer approves it.",
+                rule.over, rule.dashboard
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
