@@ -41,11 +41,17 @@ async fn slow_apply_with(
     let mut p = Proxy::new(0);
     p.delay_all = Some(delay);
     let (url, _proxy) = start(p).await;
+    apply_via(&url, b, retain, slots, extra)
+}
+
+/// `s3-prune apply BUCKET RETAIN --yes --json --concurrency SLOTS EXTRA…` through the proxy at
+/// `url`, running.
+fn apply_via(url: &str, b: &Bucket, retain: &str, slots: u32, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args(["apply", b.name(), retain, "--localstack", "--yes", "--json"])
         .args(["--concurrency", &slots.to_string()])
         .args(extra)
-        .env("AWS_ENDPOINT_URL", &url)
+        .env("AWS_ENDPOINT_URL", url)
         .env("S3_PRUNE_AUDIT_DB", audit_db())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -211,16 +217,7 @@ async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
     let mut p = Proxy::new(0);
     p.delay_delete = Some(Duration::from_secs(3));
     let (url, proxy) = start(p).await;
-    let apply = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
-        .args(["--concurrency", "1"])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running s3-prune");
+    let apply = apply_via(&url, &b, "1", 1, &[]);
     until("the first DeleteObjects", || {
         let sent = proxy
             .stats
@@ -249,16 +246,7 @@ async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_th
     let mut p = Proxy::new(0);
     p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
     let (url, proxy) = start(p).await;
-    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["apply", b.name(), "1", "--localstack", "--yes"])
-        .args(["--concurrency", "4"])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running s3-prune");
+    let child = apply_via(&url, &b, "1", 4, &[]);
     until("an intent being written", || {
         let writing = proxy
             .stats
@@ -275,11 +263,8 @@ async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_th
     assert!(term.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("Stopped on request"),
-        "{}",
-        stdout(&out)
-    );
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "interrupted", "{report}");
     let sent = proxy.stats.deleted_keys.lock().unwrap().len();
     assert_eq!(sent, 0, "batches were sent after the stop");
     assert_eq!(all_keys(&b).await.len(), 600, "nothing deleted");
@@ -743,16 +728,7 @@ async fn a_run_whose_lease_renewal_hangs_stops_before_the_lease_can_expire() {
     // first renewal, 20 s in, hangs for 100 s.
     p.hang_put = Some(("/.s3-prune/lease".into(), 2, Duration::from_secs(100)));
     let (url, _proxy) = start(p).await;
-    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
-        .args(["--concurrency", "1", "--max-delete", "200"])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running s3-prune");
+    let child = apply_via(&url, &b, "1", 1, &["--max-delete", "200"]);
     until("the run's lease", || lease_taken(&b)).await;
     let taken = Instant::now();
     let out = child.wait_with_output().unwrap();
