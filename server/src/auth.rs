@@ -225,7 +225,7 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
 fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
     if let Some(p) = &auth.cfg.oidc {
         if req.method() == Method::GET {
-            return crate::oidc::web::to_login(p, req);
+            return crate::oidc::web::to_login(p, req, auth.cfg.secure_cookies);
         }
         return unauthorized("You are not signed in: reload the page to sign in.");
     }

@@ -13,8 +13,9 @@ use axum::response::{Html, IntoResponse, Response};
 /// come along on the provider's top-level redirect back to us.
 const BINDING: &str = "s3p_oidc";
 
-/// A 303 to the provider's login page; the binding cookie set.
-pub fn to_login(provider: &Provider, req: &Request) -> Response {
+/// A 303 to the provider's login page; the binding cookie set (`Secure` when people come over
+/// https, as the session cookie).
+pub fn to_login(provider: &Provider, req: &Request, secure: bool) -> Response {
     let path = local_path(req.uri().path());
     let return_to = match req.uri().query() {
         Some(q) if !q.is_empty() => format!("{path}?{q}"),
@@ -26,12 +27,16 @@ pub fn to_login(provider: &Provider, req: &Request) -> Response {
     if let Ok(v) = HeaderValue::from_str(&url) {
         headers.insert(header::LOCATION, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{BINDING}={binding}; HttpOnly; SameSite=Lax; Path=/auth/callback; Max-Age=600"
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&binding_cookie(&binding, secure)) {
         headers.insert(header::SET_COOKIE, v);
     }
     res
+}
+
+/// The binding cookie for sign-in `binding`.
+fn binding_cookie(binding: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{BINDING}={binding}; HttpOnly; SameSite=Lax; Path=/auth/callback; Max-Age=600{secure}")
 }
 
 /// What `callback` reads of the request (taken before any await: a request body is not `Sync`).
@@ -156,6 +161,13 @@ fn percent_decode(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_binding_cookie_is_secure_when_people_come_over_https() {
+        assert!(binding_cookie("b1", true).ends_with("; Secure"));
+        assert!(!binding_cookie("b1", false).contains("Secure"));
+        assert!(binding_cookie("b1", false).starts_with("s3p_oidc=b1; HttpOnly"));
+    }
 
     #[test]
     fn query_values_are_decoded_and_markup_is_escaped() {
