@@ -165,9 +165,30 @@ fn start(
         };
         let (started, ()) = futures::join!(journal.start(&record, &doomed), probe);
         started?;
-        front.begin(&record)
+        let begun = front.begin(&record);
+        if let Err(e) = &begun {
+            // The bucket's journal holds the start: it ends there too, so History does not
+            // show a run that never deleted anything as started (running, or dead).
+            let failed = refused_start(&record, &journal, e);
+            if let Err(end) = journal.end(&failed, Vec::new()).await {
+                tracing::warn!(error = %end, "the run's end could not be recorded either");
+            }
+        }
+        begun
     });
     Started::new(task)
+}
+
+/// The record of a run whose front end could not record its start (`why`): failed, nothing
+/// deleted.
+fn refused_start(record: &Record, journal: &RunJournal, why: &str) -> Record {
+    let mut failed = record.clone();
+    failed.status = Status::Failed;
+    failed.failures.push(audit::Failure {
+        key: journal.place().url(),
+        error: format!("nothing deleted: the run's own log could not record its start: {why}"),
+    });
+    failed
 }
 
 /// What the deleting did, and what stopped it early.

@@ -27,16 +27,20 @@ fn policy(retain: u64) -> retention::Policy {
     .unwrap()
 }
 
-/// Remembers what was journalled; `finish` can be made to fail.
+/// Remembers what was journalled; `begin` and `finish` can be made to fail.
 #[derive(Default)]
 struct Recorder {
     begun: Mutex<Vec<Record>>,
     finished: Mutex<Vec<Record>>,
+    fail_begin: bool,
     fail_finish: bool,
 }
 
 impl Journal for Recorder {
     fn begin(&self, r: &Record) -> Result<Option<i64>, String> {
+        if self.fail_begin {
+            return Err("disk I/O error".into());
+        }
         self.begun.lock().unwrap().push(r.clone());
         Ok(Some(1))
     }
@@ -170,4 +174,29 @@ async fn every_re_plan_runs_the_blocking_checks_even_when_the_set_matches() {
         other => panic!("expected a block, got {other:?}"),
     }
     assert_eq!(all_keys(&b).await.len(), 7);
+}
+
+/// The bucket's journal holds the run's start before the front end's own log is written; when
+/// that log then fails, nothing is deleted, and the bucket's journal says the run ended failed
+/// (not "started" for ever, as a run still going or dead would show).
+#[tokio::test]
+async fn a_run_whose_own_log_cannot_begin_deletes_nothing_and_its_journal_says_it_failed() {
+    let b = two_old_one_new("engine-begin").await;
+    let before = all_keys(&b).await;
+    let planned = prune::scan_and_plan(&b, &policy(1), &settings())
+        .await
+        .unwrap();
+    let checked = prune::check(planned, None).unwrap();
+    let journal = Arc::new(Recorder {
+        fail_begin: true,
+        ..Default::default()
+    });
+    let refused = prune::apply(checked, ctx(journal)).await;
+    assert!(refused.is_err(), "the run cannot be recorded: it fails");
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    let out = crate::common::s3_prune(&["history", b.name(), "--localstack", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+    assert_eq!(runs[0]["status"], "failed", "{runs}");
+    assert_eq!(runs[0]["deleted"], 0, "{runs}");
 }
