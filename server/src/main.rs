@@ -153,6 +153,12 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
             }
         }
     }
+    // clap checks its conflicts among flags typed, not values from the file.
+    if let args::Command::Serve(a) = &command {
+        if a.trust_user_header.is_some() && a.oidc_issuer.is_some() {
+            anyhow::bail!("--trust-user-header (serve.trust_user_header) cannot be used with --oidc-issuer ([serve.oidc]): whoever the proxy passes would skip the sign-in and its roles; give one of them");
+        }
+    }
     Ok(command)
 }
 

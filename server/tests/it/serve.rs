@@ -509,6 +509,24 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
         err.contains("--oidc-issuer") && err.contains("--trust-user-header"),
         "{err}"
     );
+    // nor when the configuration file gives them (clap checks only flags typed)
+    let config = std::env::temp_dir().join(format!("s3p-both-{}.toml", std::process::id()));
+    std::fs::write(
+        &config,
+        "[serve]\ntrust_user_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1\"]\n\n[serve.oidc]\nissuer = \"http://127.0.0.1:9/\"\nclient_id = \"s3-prune\"\nclient_secret_file = \"/dev/null\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["serve", "--localstack", "--bucket", b.name()])
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--oidc-issuer") && err.contains("--trust-user-header"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
