@@ -656,6 +656,21 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let late = state.approve(b.name(), &id, "carol").await.unwrap_err();
     assert!(late.0.contains("refused by bob"), "{}", late.0);
     assert_eq!(deployment_keys(&b).await.len(), 8);
+    // The refused (sealed) request copied under a new id is not a new request.
+    let place = bucket::JournalPlace::of(&b).approvals();
+    let body = place
+        .read(&bucket::RunId::parse(&id).unwrap(), "request.json")
+        .await
+        .unwrap()
+        .unwrap();
+    let copy = bucket::RunId::new(chrono::Utc::now());
+    place.write(&copy, "request.json", body).await.unwrap();
+    let copied = state
+        .approve(b.name(), &copy.to_string(), "carol")
+        .await
+        .unwrap_err();
+    assert!(copied.0.contains("it says it is request"), "{}", copied.0);
+    assert_eq!(deployment_keys(&b).await.len(), 8);
     assert_eq!(
         statuses(&hook),
         vec!["requested", "void", "requested", "refused"]

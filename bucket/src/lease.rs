@@ -57,11 +57,16 @@ impl LeaseHolder {
     }
 }
 
-/// This process's PID namespace ([`LeaseHolder::pid_ns`]); empty where it cannot be read.
+/// This process's PID namespace ([`LeaseHolder::pid_ns`]), with the machine's boot id (the
+/// first namespace has the same number on every Linux machine, and two machines may share a
+/// host name); empty where either cannot be read.
 pub fn pid_namespace() -> String {
-    std::fs::read_link("/proc/self/ns/pid")
-        .map(|p| p.display().to_string())
-        .unwrap_or_default()
+    let ns = std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string());
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id");
+    match (boot, ns) {
+        (Ok(boot), Ok(ns)) => format!("{}/{ns}", boot.trim()),
+        _ => String::new(),
+    }
 }
 
 impl std::fmt::Display for LeaseHolder {

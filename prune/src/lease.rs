@@ -118,7 +118,11 @@ pub(crate) async fn keep_lease(
         .unwrap_or_default();
     let mut valid_until = Instant::now() + left.min(LEASE_TTL);
     loop {
-        tokio::time::sleep(LEASE_TTL / 3).await;
+        // The next renewal in a third of the lease's life, never after the last moment one
+        // can still be answered in time.
+        let stop_at = valid_until.checked_sub(STOP_BEFORE_EXPIRY);
+        let next = Instant::now() + LEASE_TTL / 3;
+        tokio::time::sleep_until(stop_at.map_or(next, |s| next.min(s)).into()).await;
         let sent = Instant::now();
         let expires = Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
         let deadline = valid_until
@@ -140,7 +144,7 @@ pub(crate) async fn keep_lease(
             }
             Ok(Ok(())) => valid_until = sent + LEASE_TTL,
             Ok(Err(e @ LeaseError::Lost { .. })) => return stop(&progress, &lost, e.to_string()),
-            Ok(Err(e)) if Instant::now() + LEASE_TTL / 3 >= valid_until => {
+            Ok(Err(e)) if Instant::now() + LEASE_TTL / 3 + STOP_BEFORE_EXPIRY >= valid_until => {
                 return stop(
                     &progress,
                     &lost,

@@ -159,6 +159,12 @@ impl Bucket {
             .filter(|((i, _), _)| !held.iter().any(|(j, _, _)| j == i))
             .unzip();
         if batch.is_empty() {
+            // Answered (nothing was sent), so no reader of the run takes its intent's keys
+            // for sent.
+            if let Err(e) = watch.after_batch(n, &BatchOutcome::default()).await {
+                tracing::error!(batch = n, error = %e, "the batch's answer could not be recorded: stopping");
+                progress.request_stop();
+            }
             return Sent {
                 batch,
                 answer: BatchAnswer::default(),

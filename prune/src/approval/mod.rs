@@ -273,6 +273,14 @@ pub async fn read(b: &Bucket, id: &str) -> Result<Approval, ApprovalError> {
         .ok_or_else(|| ApprovalError::Unknown(id.to_string()))?;
     let request: ApprovalRequest =
         serde_json::from_slice(&request).map_err(|e| bad(e.to_string()))?;
+    // A request copied to another place (a sealed, refused one under a new id) is not that
+    // place's request.
+    if request.id != id || request.bucket != b.name() || request.prefix != b.prefix() {
+        return Err(bad(format!(
+            "it says it is request {} of {}/{}",
+            request.id, request.bucket, request.prefix
+        )));
+    }
     let decision = match place.read(&run, DECISION).await? {
         Some(d) => Some(serde_json::from_slice(&d).map_err(|e| bad(e.to_string()))?),
         None => None,
