@@ -153,8 +153,17 @@ fn make_key(path: &std::path::Path) -> Result<Vec<u8>> {
             tracing::info!(path = %path.display(), "made this dashboard's approval key");
             Ok(key.into_bytes())
         }
-        // Another `serve` made it meanwhile: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(path)?),
+        // Another `serve` made it meanwhile: use theirs, once it is written.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for _ in 0..50 {
+                let theirs = std::fs::read(path)?;
+                if !theirs.is_empty() {
+                    return Ok(theirs);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(std::fs::read(path)?)
+        }
         Err(e) => Err(anyhow::anyhow!(
             "cannot write the approval key {}: {e} (give one with --approval-key-file)",
             path.display()
