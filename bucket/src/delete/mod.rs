@@ -64,10 +64,10 @@ struct Queued {
 }
 
 /// Whether each deployment's keys may go, decided once — by the first batch holding any of them,
-/// beside its intent, just before it is sent — and kept for its later batches, so a deployment
-/// goes whole or not at all. Its listing asked too, but its keys may then wait seconds in the
-/// queue (behind batches in flight and intents being written): a pin, the live pointer or the
-/// live page that names it meanwhile still holds it.
+/// once its intent is on record, just before it is sent — and kept for its later batches, so a
+/// deployment goes whole or not at all. Its listing asked too, but its keys may then wait
+/// seconds in the queue (behind batches in flight and intents being written): a pin, the live
+/// pointer or the live page that names it meanwhile still holds it.
 #[derive(Default)]
 struct Gates(std::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<Option<String>>>>>);
 
@@ -93,9 +93,9 @@ struct Sent {
 
 impl Bucket {
     /// One batch: its intent told to `watch` (refused: not sent, every key failed, the run
-    /// stops) and, beside it, whether each of its deployments may still go ([`Gates`]); then,
-    /// unless the run was stopped meanwhile, the DeleteObjects of what may go, and its answer
-    /// told to `watch` (refused: the run stops).
+    /// stops); then, unless the run was stopped meanwhile, whether each of its deployments may
+    /// still go ([`Gates`]), the DeleteObjects of what may go, and its answer told to `watch`
+    /// (refused: the run stops).
     #[allow(clippy::too_many_arguments)]
     async fn send_watched(
         &self,
@@ -113,9 +113,7 @@ impl Bucket {
                 deployments.push((*i, &k.deployment));
             }
         }
-        let holds =
-            futures::future::join_all(deployments.iter().map(|(i, id)| gates.held(*i, id, watch)));
-        let (recorded, holds) = futures::join!(watch.before_batch(n, &keys), holds);
+        let recorded = watch.before_batch(n, &keys).await;
         if let Err(e) = recorded {
             tracing::error!(batch = n, error = %e, "the batch's intent could not be recorded: not sent, stopping");
             progress.request_stop();
@@ -145,6 +143,10 @@ impl Bucket {
                 held: Vec::new(),
             };
         }
+        // Asked once the intent is on record (that may have taken seconds), just before sending.
+        let holds =
+            futures::future::join_all(deployments.iter().map(|(i, id)| gates.held(*i, id, watch)))
+                .await;
         let mut held = Vec::new();
         for ((i, id), reason) in deployments.iter().zip(holds) {
             if let Some(reason) = reason {
