@@ -237,36 +237,11 @@ async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
     }
 }
 
-/// A pin added while a deployment's first batch waits for its intent (a slow journal) holds it:
-/// pins are asked once the intent is on record, just before the batch is sent.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pin_added_while_a_batch_waits_for_its_intent_holds_its_deployment() {
-    let b = fresh_bucket("pin-intent").await;
-    deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
-    let mut p = Proxy::new(0);
-    p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
-    let (url, proxy) = start(p).await;
-    let apply = apply_via(&url, &b, "1", 4, &[]);
-    until("an intent being written", || {
-        let writing = proxy
-            .stats
-            .puts_delayed
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > 0;
-        async move { writing }
-    })
-    .await;
-    let out = s3_prune(&["pin", b.name(), "s2", "--localstack"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-
-    finished_holding(&b, apply, "s2", 100, "pinned").await;
-}
-
-/// Stopped (Ctrl-C, a lost lease, a failed journal write) while its batches wait for their
-/// intents to be on record, a run sends none of them: a stop means no new batch.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
-    let b = fresh_bucket("stop-intents").await;
+/// Five doomed deployments of 100 keys (one kept), applied four batches at a time through a
+/// proxy that holds every intent PUT 3 s: returned once the first intent is being written, so
+/// every batch is waiting for its intent.
+async fn waiting_for_intents(hint: &str) -> (Bucket, Child, std::sync::Arc<Proxy>) {
+    let b = fresh_bucket(hint).await;
     deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
     let mut p = Proxy::new(0);
     p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
@@ -281,6 +256,25 @@ async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_th
         async move { writing }
     })
     .await;
+    (b, child, proxy)
+}
+
+/// A pin added while a deployment's first batch waits for its intent (a slow journal) holds it:
+/// pins are asked once the intent is on record, just before the batch is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_a_batch_waits_for_its_intent_holds_its_deployment() {
+    let (b, apply, _proxy) = waiting_for_intents("pin-intent").await;
+    let out = s3_prune(&["pin", b.name(), "s2", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    finished_holding(&b, apply, "s2", 100, "pinned").await;
+}
+
+/// Stopped (Ctrl-C, a lost lease, a failed journal write) while its batches wait for their
+/// intents to be on record, a run sends none of them: a stop means no new batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
+    let (b, child, proxy) = waiting_for_intents("stop-intents").await;
     let term = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

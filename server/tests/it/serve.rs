@@ -490,24 +490,20 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--trusted-proxy"));
     // nor beside OpenID Connect: whoever the proxy passes would skip the sign-in and the
     // roles (the header's person is an admin)
-    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["serve", "--localstack", "--bucket", b.name()])
-        .args(["--trust-user-header", "X-Forwarded-User"])
-        .args(["--trusted-proxy", "127.0.0.1"])
-        .args([
+    refused_header_beside_oidc(
+        b.name(),
+        &[
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "127.0.0.1",
             "--oidc-issuer",
             "http://127.0.0.1:9/",
             "--oidc-client-id",
             "s3-prune",
-        ])
-        .args(["--oidc-client-secret-file", "/dev/null"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--oidc-issuer") && err.contains("--trust-user-header"),
-        "{err}"
+            "--oidc-client-secret-file",
+            "/dev/null",
+        ],
     );
     // nor when the configuration file gives them (clap checks only flags typed)
     let config = std::env::temp_dir().join(format!("s3p-both-{}.toml", std::process::id()));
@@ -516,9 +512,15 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
         "[serve]\ntrust_user_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1\"]\n\n[serve.oidc]\nissuer = \"http://127.0.0.1:9/\"\nclient_id = \"s3-prune\"\nclient_secret_file = \"/dev/null\"\n",
     )
     .unwrap();
+    refused_header_beside_oidc(b.name(), &["--config", config.to_str().unwrap()]);
+}
+
+/// `serve --bucket BUCKET ARGS…` stops at once (exit 2), naming both the proxy header and
+/// OpenID Connect.
+fn refused_header_beside_oidc(bucket: &str, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["serve", "--localstack", "--bucket", b.name()])
-        .args(["--config", config.to_str().unwrap()])
+        .args(["serve", "--localstack", "--bucket", bucket])
+        .args(args)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
