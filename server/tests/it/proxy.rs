@@ -338,6 +338,24 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     let text = String::from_utf8_lossy(&body).into_owned();
     let (kept, withheld) = split_delete(&text, n);
     record(s, &kept, &withheld);
+    let errors: String = withheld
+        .iter()
+        .map(|(k, code)| {
+            format!("<Error><Key>{k}</Key><Code>{code}</Code><Message>injected</Message></Error>")
+        })
+        .collect();
+    if !kept.contains("<Object>") {
+        // Every key withheld (a retry round of one key, say): S3 refuses a Delete of no
+        // objects (MalformedXML), so the answer is made here, each key an error.
+        s.key_errors
+            .fetch_add(withheld.len() as u64, Ordering::Relaxed);
+        let text = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{errors}</DeleteResult>");
+        return Ok(Response::builder()
+            .status(200)
+            .header("content-type", "application/xml")
+            .body(Full::new(Bytes::from(text)))
+            .unwrap());
+    }
     fix_checksums(&mut parts, kept.as_bytes());
     let res = forward(&p, parts, Bytes::from(kept)).await?;
     if withheld.is_empty() || res.status() != StatusCode::OK {
@@ -347,12 +365,6 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         .fetch_add(withheld.len() as u64, Ordering::Relaxed);
     let (parts, body) = res.into_parts();
     let text = String::from_utf8_lossy(&body.collect().await.unwrap().to_bytes()).into_owned();
-    let errors: String = withheld
-        .iter()
-        .map(|(k, code)| {
-            format!("<Error><Key>{k}</Key><Code>{code}</Code><Message>injected</Message></Error>")
-        })
-        .collect();
     let text = insert_errors(&text, &errors);
     let mut res = Response::from_parts(parts, Full::new(Bytes::from(text.clone())));
     res.headers_mut()
