@@ -95,17 +95,11 @@ impl AppState {
             Ok(checked) => checked,
             Err(changed) => return Ok(changed),
         };
-        let (doomed, rule, own) = (
-            checked.doomed().len() as u64,
-            rule?,
-            self.approval_over(&c.key),
-        );
-        // The stricter of this dashboard's threshold and the bucket's rule.
-        let over = own.map(|own| rule.as_ref().map_or(own, |r| own.min(r.over)));
-        if let Some(over) = over.filter(|n| doomed > *n) {
+        let doomed = checked.doomed().len() as u64;
+        let own = self.approval_over(&c.key);
+        if let Some(over) = super::approvals::approval_needed(own, rule?, doomed)? {
             return self.ask_approval(&b, req, &checked, &user, over).await;
         }
-        super::approvals::bucket_rule_allows(rule, doomed, own)?;
         Ok(self.launch(&c, checked, busy, journal, &user))
     }
 

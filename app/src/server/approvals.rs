@@ -178,23 +178,28 @@ impl AppState {
     }
 }
 
-/// A dashboard that takes no requests (no `--approval-over` of its own, `own`) still obeys the
-/// bucket's rule — the one another dashboard recorded (`approval.json`, which the CLI obeys
-/// too): an apply of more than it allows is refused, saying where to ask (requests are sealed
-/// by the dashboard that takes them).
-pub(super) fn bucket_rule_allows(
+/// Whether an apply of `doomed` deployments needs a second deployer: `Some(N)` (file a request
+/// here: more than N) under the stricter of this dashboard's `--approval-over` (`own`) and the
+/// bucket's recorded rule (`approval.json`, which the CLI obeys too); `None` to run it. A
+/// dashboard that takes no requests still obeys the bucket's rule: a larger apply is refused,
+/// saying where to ask (requests are sealed by the dashboard that takes them).
+pub(super) fn approval_needed(
+    own: Option<u64>,
     rule: Option<approval::ApprovalRule>,
     doomed: u64,
-    own: Option<u64>,
-) -> Result<(), AppError> {
-    match rule {
-        Some(rule) if own.is_none() && doomed > rule.over => {
+) -> Result<Option<u64>, AppError> {
+    match (own, rule) {
+        (Some(own), rule) => {
+            let over = rule.map_or(own, |r| own.min(r.over));
+            Ok((doomed > over).then_some(over))
+        }
+        (None, Some(rule)) if doomed > rule.over => {
             Err(AppError(format!(
                 "This bucket asks a second deployer to approve applies of more than {} deployments, and this one deletes {doomed}. Nothing was deleted. Preview the same policy on the dashboard that takes its requests ({}) and press Delete there; the request waits until another deployer approves it.",
                 rule.over, rule.dashboard
             )))
         }
-        _ => Ok(()),
+        (None, _) => Ok(None),
     }
 }
 
