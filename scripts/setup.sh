@@ -31,6 +31,11 @@ rust() {
     log "adding rust target wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
   fi
+  # the browser bundle builds its own std, for size (Makefile: WASM_STD)
+  if ! rustup component list --installed | grep -q '^rust-src'; then
+    log "adding rust component rust-src"
+    rustup component add rust-src
+  fi
 }
 
 wasm_bindgen() {

@@ -267,9 +267,10 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
     // with tachys' sync-only AnyView (vendor/) and one JSON reader (issue 25); 391,574 B with
     // Leptos' erased views (.cargo/config.toml); 385,131 B with the table filter folding ASCII
     // case only (no Unicode case tables); 381,666 B with History paged and the apply report
-    // sent as figures (not the run's record), wasm-opt flattening first: a guard against a
-    // sudden jump, not a target (issue 25's is 350 KB; BENCHMARKS.md has the sizes).
-    assert!(size(&br) < 387_000, "brotli wasm is {} B", size(&br));
+    // sent as figures (not the run's record), wasm-opt flattening first; 347,608 B with the
+    // browser's std built for size and panics that trap (Makefile: WASM_STD). The guard is issue
+    // 25's goal, 350 KB (BENCHMARKS.md has the sizes).
+    assert!(size(&br) < 350_000, "brotli wasm is {} B", size(&br));
     let gz = get("gzip");
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert!(
