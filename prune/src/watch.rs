@@ -19,8 +19,12 @@ use tokio::task::JoinHandle;
 /// most, however many deployments a run deletes).
 const PINS_FRESH: Duration = Duration::from_millis(500);
 
-/// Pins, the live pointer and the live page as they stand now, read again when stale.
-pub(crate) struct Guard {
+/// Pins, the live pointer and the live page as they stand now, read again when stale. Cheap to
+/// clone: the clones share one reading.
+#[derive(Clone)]
+pub(crate) struct Guard(Arc<Watched>);
+
+struct Watched {
     bucket: Bucket,
     live_pointer: Option<String>,
     /// `--live-from KEY`: a page of the site whose references are live.
@@ -42,16 +46,28 @@ impl Guard {
         live_pointer: Option<String>,
         live_from: Option<String>,
     ) -> Guard {
-        Guard {
+        Guard(Arc::new(Watched {
             bucket,
             live_pointer,
             live_from,
             seen: tokio::sync::Mutex::new(None),
-        }
+        }))
+    }
+
+    /// Starts reading them again if they are stale, without waiting: a batch whose intent is
+    /// being written asks this first, so the reading goes beside the intent instead of after
+    /// it. What it reads is used only if still fresh once the intent is on record
+    /// (`PINS_FRESH`); an intent that took longer is followed by another reading.
+    pub(crate) fn refresh(&self) {
+        let guard = self.clone();
+        tokio::spawn(async move {
+            let _ = guard.current().await;
+        });
     }
 
     async fn current(&self) -> Result<Current, String> {
-        let mut seen = self.seen.lock().await;
+        let this = &self.0;
+        let mut seen = this.seen.lock().await;
         if let Some((at, c)) = &*seen {
             if at.elapsed() < PINS_FRESH {
                 return Ok(c.clone());
@@ -59,18 +75,18 @@ impl Guard {
         }
         let read_at = Instant::now();
         let live = async {
-            match &self.live_pointer {
-                Some(key) => self.bucket.read_live_pointer(key).await.map(Some),
+            match &this.live_pointer {
+                Some(key) => this.bucket.read_live_pointer(key).await.map(Some),
                 None => Ok(None),
             }
         };
         let referenced = async {
-            match &self.live_from {
-                Some(key) => self.bucket.read_live_from(key).await.map(|r| r.ids),
+            match &this.live_from {
+                Some(key) => this.bucket.read_live_from(key).await.map(|r| r.ids),
                 None => Ok(Vec::new()),
             }
         };
-        let (pins, live, referenced) = futures::join!(self.bucket.read_pins(), live, referenced);
+        let (pins, live, referenced) = futures::join!(this.bucket.read_pins(), live, referenced);
         let c = Current {
             pins: pins.map_err(|e| e.to_string())?,
             live: live.map_err(|e| e.to_string())?,
@@ -96,7 +112,7 @@ impl Guard {
                     return Some("live since the plan (the live pointer names it)".into());
                 }
                 if c.referenced.contains(id) {
-                    let page = self.live_from.as_deref().unwrap_or_default();
+                    let page = self.0.live_from.as_deref().unwrap_or_default();
                     return Some(format!(
                         "live since the plan (the page {page} references it)"
                     ));
@@ -190,6 +206,9 @@ impl Watch for Watcher {
             if let Some(e) = self.journal.error() {
                 return Err(e);
             }
+            // The pins are asked again once the intent is on record (`bucket`'s gates): their
+            // reading starts now, beside it, and is used only if still fresh by then.
+            self.guard.refresh();
             // The intent goes beside the start record; the batch waits for both.
             let (started, intent) =
                 futures::join!(self.started.wait(), self.intents.record(n, keys));
