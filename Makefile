@@ -15,6 +15,9 @@ WASM_OPT_PASSES := --flatten --rereloop -Oz -Oz
 # 348.2 KB (BENCHMARKS.md, seventeenth session). These are unstable flags of the stable compiler,
 # so only this build is told it may use them (RUSTC_BOOTSTRAP=1); it needs the toolchain's
 # rust-src (`make setup`). RUSTFLAGS replaces .cargo/config.toml's list: the cfg is repeated.
+# Tested with rustc 1.95.0. Unstable flags may change in a later compiler: if it refuses them,
+# `make site WASM_STD= WASM_RUSTFLAGS="--cfg erase_components"` builds the bundle the stable way
+# (~34 KB brotli larger, over the CI's size guard).
 WASM_STD := -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 WASM_RUSTFLAGS := --cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none
 # rustc's default wasm32 features, which wasm-opt must be told about

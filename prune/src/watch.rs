@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
-/// Pins read this recently are trusted; older, they are read again (one GetObject a second at
-/// most, however many deployments a run deletes).
+/// Pins read this recently are trusted; older, they are read again (one reading — the pins,
+/// and the live pointer and page when given — every 0.5 s at most, however many deployments a
+/// run deletes).
 const PINS_FRESH: Duration = Duration::from_millis(500);
 
 /// Pins, the live pointer and the live page as they stand now, read again when stale. Cheap to
@@ -187,6 +188,11 @@ impl Watch for Watcher {
     fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>> {
         Box::pin(self.guard.hold(id))
     }
+    fn prefetch(&self) {
+        // The pins are asked again once the intent is on record (`bucket`'s gates): their
+        // reading starts now, beside it, and is used only if still fresh by then.
+        self.guard.refresh();
+    }
     fn ahead(&self, n: u64, keys: &[BatchKey]) {
         // Written once the lease is held (the writer waits for it), off the batches' path.
         self.intents.ahead(n, keys);
@@ -206,9 +212,6 @@ impl Watch for Watcher {
             if let Some(e) = self.journal.error() {
                 return Err(e);
             }
-            // The pins are asked again once the intent is on record (`bucket`'s gates): their
-            // reading starts now, beside it, and is used only if still fresh by then.
-            self.guard.refresh();
             // The intent goes beside the start record; the batch waits for both.
             let (started, intent) =
                 futures::join!(self.started.wait(), self.intents.record(n, keys));

@@ -67,7 +67,9 @@ struct Queued {
 /// once its intent is on record, just before it is sent — and kept for its later batches, so a
 /// deployment goes whole or not at all. Its listing asked too, but its keys may then wait
 /// seconds in the queue (behind batches in flight and intents being written): a pin, the live
-/// pointer or the live page that names it meanwhile still holds it.
+/// pointer or the live page that names it meanwhile still holds it. (The watch answers from a
+/// reading it may have started beside the intent, [`Watch::prefetch`], if that reading is
+/// fresh enough by then: `prune` takes one started at most 0.5 s before.)
 #[derive(Default)]
 struct Gates(std::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<Option<String>>>>>);
 
@@ -79,6 +81,12 @@ impl Gates {
             gates.entry(i).or_default().clone()
         };
         gate.get_or_init(|| watch.hold(id)).await.clone()
+    }
+
+    /// Whether deployment `i` was decided already.
+    fn decided(&self, i: usize) -> bool {
+        let gates = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        gates.get(&i).is_some_and(|g| g.initialized())
     }
 }
 
@@ -112,6 +120,9 @@ impl Bucket {
             if !deployments.iter().any(|(j, _)| j == i) {
                 deployments.push((*i, &k.deployment));
             }
+        }
+        if deployments.iter().any(|(i, _)| !gates.decided(*i)) {
+            watch.prefetch();
         }
         let recorded = watch.before_batch(n, &keys).await;
         if let Err(e) = recorded {

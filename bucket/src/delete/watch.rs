@@ -39,6 +39,10 @@ pub trait Watch: Send + Sync {
     /// recording its keys now. It may never be sent (the run stops first); `before_batch`
     /// still comes before it is.
     fn ahead(&self, _n: u64, _keys: &[BatchKey]) {}
+    /// A batch is about to wait for its intent and then ask `hold` of a deployment not yet
+    /// decided: the watch may start reading what `hold` needs now, beside the intent, as long
+    /// as `hold` still answers from a reading fresh enough when it is asked.
+    fn prefetch(&self) {}
     /// Batch `n` is about to be sent.
     fn before_batch<'a>(
         &'a self,

@@ -260,7 +260,8 @@ async fn waiting_for_intents(hint: &str) -> (Bucket, Child, std::sync::Arc<Proxy
 }
 
 /// A pin added while a deployment's first batch waits for its intent (a slow journal) holds it:
-/// pins are asked once the intent is on record, just before the batch is sent.
+/// pins are asked once the intent is on record, just before the batch is sent (a reading
+/// started beside the intent counts only if at most 0.5 s old by then).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_added_while_a_batch_waits_for_its_intent_holds_its_deployment() {
     let (b, apply, _proxy) = waiting_for_intents("pin-intent").await;
