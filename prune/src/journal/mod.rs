@@ -25,13 +25,15 @@ use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 mod read;
+mod restore_read;
 #[cfg(test)]
 mod tests;
 
 pub use read::{
-    history, read_run, record, records, records_before, EndedRuns, History, RecordsPage,
-    RunSummary, RunToRestore, Unreadable,
+    history, record, records, records_before, EndedRuns, History, RecordsPage, RunSummary,
+    Unreadable,
 };
+pub use restore_read::{read_run, RunToRestore};
 
 /// `start.json`: the run's record as it began, and what it was to delete.
 #[derive(Debug, Clone, Serialize, Deserialize)]
