@@ -109,22 +109,60 @@ pub fn hit(marks: &[Mark], x: f64, y: f64) -> Option<usize> {
 
 /// The marks of one verdict as one SVG path (two half-circle arcs each), for a `Path2D`: the
 /// canvas gets one call per verdict instead of two per mark (4,000 calls from wasm to the
-/// browser for 2,000 marks).
+/// browser for 2,000 marks). Numbers in tenths, written digit by digit ([`Tenths`]).
 pub fn path_of(marks: &[Mark], class: &str) -> String {
-    use std::fmt::Write;
     let mut d = String::with_capacity(marks.len() * 40);
     for m in marks.iter().filter(|m| m.class == class) {
-        let _ = write!(
-            d,
-            "M{:.1} {:.1}a{r:.1} {r:.1} 0 1 0 {:.1} 0a{r:.1} {r:.1} 0 1 0 {:.1} 0",
-            m.x - m.r,
-            m.y,
-            2.0 * m.r,
-            -2.0 * m.r,
-            r = m.r
-        );
+        let (r, across) = (Tenths::of(m.r), Tenths::of(2.0 * m.r));
+        d.push('M');
+        Tenths::of(m.x - m.r).push_to(&mut d);
+        d.push(' ');
+        Tenths::of(m.y).push_to(&mut d);
+        for sign in ["", "-"] {
+            d.push('a');
+            r.push_to(&mut d);
+            d.push(' ');
+            r.push_to(&mut d);
+            d.push_str(" 0 1 0 ");
+            d.push_str(sign);
+            across.push_to(&mut d);
+            d.push_str(" 0");
+        }
     }
     d
+}
+
+/// A number rounded to tenths, written as `{:.1}` writes it ("12.3", "-0.5"), digit by
+/// digit: core's float formatter, six calls a mark, took ~2.5 ms of a 2,000-deployment
+/// preview's frame in the browser (BENCHMARKS.md, eighteenth session). Halfway cases may round
+/// the other way (a twentieth of a viewBox unit); a mark's coordinates are finite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tenths(i64);
+
+impl Tenths {
+    pub fn of(v: f64) -> Self {
+        Tenths((v * 10.0).round() as i64)
+    }
+
+    /// Appends the number to `s` digit by digit (no formatter: this runs six times a mark).
+    pub fn push_to(self, s: &mut String) {
+        if self.0 < 0 {
+            s.push('-');
+        }
+        let n = self.0.unsigned_abs();
+        let (mut whole, mut digits, mut at) = (n / 10, [0u8; 20], 20);
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (whole % 10) as u8;
+            whole /= 10;
+            if whole == 0 {
+                break;
+            }
+        }
+        s.extend(digits[at..].iter().map(|&b| b as char));
+        s.push('.');
+        s.push((b'0' + (n % 10) as u8) as char);
+    }
 }
 
 /// How many marks show each verdict: `[keep, delete, pinned, excluded]`.
@@ -222,6 +260,34 @@ mod tests {
              M117.0 40.0a3.0 3.0 0 1 0 6.0 0a3.0 3.0 0 1 0 -6.0 0"
         );
         assert_eq!(path_of(&marks, "pinned"), "");
+    }
+
+    fn written(v: f64) -> String {
+        let mut s = String::new();
+        Tenths::of(v).push_to(&mut s);
+        s
+    }
+
+    #[test]
+    fn tenths_are_written_as_the_float_formatter_writes_them() {
+        for i in -20_000..20_000 {
+            let v = i as f64 * 0.0173;
+            // away from a halfway case, where the two may round differently
+            let frac = (v * 10.0).abs().fract();
+            if (frac - 0.5).abs() < 1e-6 {
+                continue;
+            }
+            let want = format!("{v:.1}");
+            // `{:.1}` writes "-0.0" for small negatives; the path means the same with "0.0"
+            let want = if want == "-0.0" {
+                "0.0".to_string()
+            } else {
+                want
+            };
+            assert_eq!(written(v), want, "{v}");
+        }
+        assert_eq!(written(-12.34), "-12.3");
+        assert_eq!(written(1000.0), "1000.0");
     }
 
     #[test]
