@@ -1,0 +1,217 @@
+//! Any run can be restored from the bucket's journal, even one killed mid-run or whose answers
+//! were lost, and only of what it deleted itself.
+
+use super::*;
+
+/// S3 carried out a batch's deletes but the answers were lost (500 after the work; the SDK's
+/// retries made a second and a third marker per key): the run reports the keys failed, and
+/// `restore --run` still brings every one of them back, all their markers removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_deleted_by_a_batch_whose_answer_was_lost_are_restored() {
+    let b = fresh_bucket("lost-answer").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["a1", "a2"], 5).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.lose_delete_answers = true;
+    let (url, proxy) = start(p).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running s3-prune");
+    assert!(!out.status.success(), "its keys are reported failed");
+    assert!(
+        proxy
+            .stats
+            .internal
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 1
+    );
+    assert_eq!(all_keys(&b).await.len(), 5, "yet S3 deleted a1");
+    let id = json(&history_elsewhere(&b))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
+    let b = fresh_bucket("kill-restore").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["k1", "k2", "k3"], 600).await;
+    let before = all_keys(&b).await;
+    let mut apply = slow_apply(&b, "1", Duration::from_millis(300)).await;
+    until("the first deletes", || async {
+        all_keys(&b).await.len() < before.len()
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    assert!(
+        all_keys(&b).await.len() < before.len(),
+        "it deleted something"
+    );
+
+    // Another machine: another audit log, and only the bucket to go by.
+    let out = history_elsewhere(&b);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = json(&out);
+    let run = &runs[0];
+    assert_eq!(run["status"], "started", "killed: no end on record: {runs}");
+    assert_eq!(run["source"], "cli");
+    for field in ["id", "who", "started", "deleted"] {
+        assert!(!run[field].is_null(), "history names {field}: {runs}");
+    }
+    let id = run["id"].as_str().unwrap().to_string();
+    // The killed run's lease is still in the bucket: its process is gone, so the restore on
+    // this host takes it over at once.
+    assert!(lease_taken(&b).await);
+
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+    let runs = json(&history_elsewhere(&b));
+    assert_eq!(
+        runs[0]["restore_of"],
+        id.as_str(),
+        "the restore is on record too: {runs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written_together() {
+    // 16 slots, every request slowed: the batches' intents are written in groups (one part
+    // for the batches that waited while another intent was being written), and the kill comes
+    // while batches are in flight, so some of them have an intent and no answer.
+    let b = fresh_bucket("kill-grouped").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["g1", "g2", "g3", "g4"], 500).await;
+    let before = all_keys(&b).await;
+    let mut apply = slow_apply_in_slots(&b, "1", Duration::from_millis(400), 16).await;
+    // Batches of 100 keys (1,500 doomed in 16 slots); the first listing page fills five at
+    // once, and the first intent is written alone: more than 100 gone means a batch of a
+    // group went, its answer still ~0.4 s away.
+    until("deletes past the first batch", || async {
+        all_keys(&b).await.len() < before.len() - 100
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    let parts = keys_under(&b, ".s3-prune/runs/").await;
+    assert!(
+        parts.iter().any(|p| {
+            let range = p
+                .rsplit_once("/intents-")
+                .map(|(_, r)| r.trim_end_matches(".json"));
+            range
+                .and_then(|r| r.split_once('-'))
+                .is_some_and(|(first, last)| first != last)
+        }),
+        "some batches' intents were written together: {parts:?}"
+    );
+
+    let id = json(&history_elsewhere(&b))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_batches() {
+    // A run killed with two batches on record and no answers: x0's, which went (its keys are
+    // gone), and x1's, which it never sent; the next apply deletes x1. Restoring the killed
+    // run brings x0 back and leaves x1: its markers are the later run's (on its record), and
+    // that run's own restore brings x1 back.
+    let b = fresh_bucket("killed-then-next").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
+    let before = all_keys(&b).await;
+    let began = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let killed = bucket::RunId::new(began);
+    let record = serde_json::json!({
+        "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
+        "bucket": b.name(), "prefix": "", "policy": {"retain": 2}, "plan_fingerprint": "x",
+        "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
+        "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
+    });
+    let place = bucket::JournalPlace::of(&b);
+    let start = serde_json::json!({ "record": record, "doomed": [] });
+    place
+        .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
+    let intents = serde_json::json!({ "batches": [
+        { "n": 1, "deployments": [{ "deployment": "x0", "under": "x0/", "keys": keys }] },
+        { "n": 2, "deployments": [{ "deployment": "x1", "under": "x1/", "keys": keys }] }
+    ]});
+    place
+        .write(
+            &killed,
+            "intents-000001-000002.json",
+            serde_json::to_vec(&intents).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // Batch 1 went: x0's keys are deleted (markers made since the run began).
+    remove_keys(&b, keys.iter().map(|k| format!("x0/{k}"))).await;
+    let next = json(&s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]));
+    let next_run = next["audit"]["run"].as_str().unwrap().to_string();
+    assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("x1/")));
+
+    let db = elsewhere();
+    let restore = |run: &str| {
+        s3_prune(&[
+            "restore",
+            b.name(),
+            "--run",
+            run,
+            "--localstack",
+            "--audit-db",
+            db.to_str().unwrap(),
+        ])
+    };
+    let out = restore(&killed.to_string());
+    let now = all_keys(&b).await;
+    assert_eq!(
+        now.iter().filter(|k| k.starts_with("x0/")).count(),
+        5,
+        "what the killed run deleted is back: {}",
+        stdout(&out)
+    );
+    assert!(
+        !now.iter().any(|k| k.starts_with("x1/")),
+        "the killed run's restore undid the next run: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        out.status.success(),
+        "x1 is not this run's to restore, so nothing is left undone: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("5 objects the killed run never deleted: a later run did"),
+        "it says why x1 stays: {}",
+        stdout(&out)
+    );
+    let out = restore(&next_run);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        all_keys(&b).await,
+        before,
+        "the next run's own restore brings x1 back"
+    );
+}

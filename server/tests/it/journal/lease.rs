@@ -1,0 +1,240 @@
+//! One apply per bucket and prefix, everywhere: the lease refuses a second apply naming its
+//! holder, nothing is journalled or sent before it is held, a run that loses it stops sending,
+//! and a run removes only its own.
+
+use super::*;
+
+/// Writes over the bucket's lease, unconditionally, one of run `run` on another host, valid
+/// for years (as another run taking it over would).
+async fn put_foreign_lease(b: &Bucket, run: &str) {
+    let other = format!(
+        r#"{{"run":"{run}","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1}}"#
+    );
+    b.put(&b.lease_key(), other.into_bytes(), "application/json", &[])
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
+    let b = fresh_bucket("lease").await;
+    deploy(&b, &["d1", "d2", "d3", "d4", "d5"], 150).await;
+    let first = slow_apply(&b, "1", Duration::from_millis(150)).await;
+    until("the first apply deleting", || async {
+        !all_keys(&b).await.iter().any(|k| k.starts_with("d1/"))
+    })
+    .await;
+
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    let err = stderr(&out);
+    assert!(
+        !out.status.success(),
+        "the second apply ran: {}",
+        stdout(&out)
+    );
+    assert!(err.contains("another apply holds this bucket"), "{err}");
+    assert!(
+        err.contains("cli on "),
+        "names the holder's source and host: {err}"
+    );
+    // The refused run listed beside its lease request, and journalled nothing.
+    let runs: std::collections::BTreeSet<String> = keys_under(&b, ".s3-prune/runs/")
+        .await
+        .iter()
+        .filter_map(|k| k.split('/').nth(2).map(str::to_string))
+        .collect();
+    assert_eq!(runs.len(), 1, "only the first run is on record: {runs:?}");
+
+    let out = finish(first);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await.len(), 150, "only d5 is left");
+    assert!(!lease_taken(&b).await, "the lease is released at the end");
+    // And the bucket is free again.
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
+    // The lease goes out beside the first listings. Here it is slow, then refused: no batch,
+    // and no part of the run's journal, may have gone before it.
+    let (b, before) = three_deployments("lease-slow").await;
+    let (url, _proxy) = start(slow_then_refused("/.s3-prune/lease")).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    let said = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        said.contains("s3:PutObject") && said.contains(".s3-prune/lease"),
+        "ends naming the lease and the IAM action: {err}"
+    );
+    assert!(
+        !err.contains("intent could not be recorded"),
+        "the refusal stops the listings; no batch got as far as its intent: {err}"
+    );
+    assert_eq!(all_keys(&b).await, before, "no lease, no deletion");
+    let journal = keys_under(&b, ".s3-prune/runs/").await;
+    assert!(journal.is_empty(), "no lease, no record: {journal:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_loses_its_lease_sends_no_new_batch() {
+    // 80 doomed deployments, one slow request slot: a run of about a minute if nothing stops
+    // it, so the lease's first renewal (after 20 s) happens mid-run.
+    let b = fresh_bucket("lease-lost").await;
+    let ids: Vec<String> = (0..81).map(|i| format!("l{i:02}")).collect();
+    let keys = ids
+        .iter()
+        .flat_map(|id| (0..3).map(move |f| format!("{id}/f{f}.js")));
+    put_many(&b, keys, &[]).await;
+    let child = slow_apply(&b, "1", Duration::from_millis(250)).await;
+    until("the run's lease", || lease_taken(&b)).await;
+    // Meanwhile the lease changed hands (as after an expiry someone else took it): the run's
+    // next renewal finds it is no longer its own.
+    put_foreign_lease(&b, "someone-else").await;
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "it stopped at the renewal, not at the end"
+    );
+    assert!(!out.status.success(), "a run that lost its lease says so");
+    let report = json(&out);
+    let failures = report["audit"]["failures"].to_string();
+    assert!(
+        failures.contains("the run stopped") && failures.contains("lease"),
+        "{report}"
+    );
+    assert_eq!(report["audit"]["status"], "failed", "{report}");
+    let left = all_keys(&b).await.len();
+    assert!(
+        left > 3,
+        "no batch after the loss: {left} keys left of 243 (3 kept)"
+    );
+    // The other holder's lease is not removed by the run that lost it.
+    let (holder, _) = b.read_lease().await.unwrap().expect("still there");
+    assert_eq!(holder.run, "someone-else");
+}
+
+/// A renewal that hangs (a stalled connection; the SDK waits minutes) must not let the run go
+/// on deleting once its lease may have expired and another run taken it over: unanswered 10 s
+/// before the expiry, the run stops sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_lease_renewal_hangs_stops_before_the_lease_can_expire() {
+    // 120 doomed deployments, one slow request slot (500 ms a request): over a minute
+    // unstopped.
+    let b = fresh_bucket("lease-hang").await;
+    let ids: Vec<String> = (0..121).map(|i| format!("h{i:03}")).collect();
+    let keys = ids
+        .iter()
+        .flat_map(|id| (0..3).map(move |f| format!("{id}/f{f}.js")));
+    put_many(&b, keys, &[]).await;
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(500));
+    // The lease's first two PUTs (its taking, the conditional-write probe) go through; the
+    // first renewal, 20 s in, hangs for 100 s.
+    p.hang_put = Some(("/.s3-prune/lease".into(), 2, Duration::from_secs(100)));
+    let (url, _proxy) = start(p).await;
+    let child = apply_via(&url, &b, "1", 1, &["--max-delete", "200"]);
+    until("the run's lease", || lease_taken(&b)).await;
+    let taken = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        taken.elapsed() < Duration::from_secs(58),
+        "it stopped before its lease could expire, not after {:?}",
+        taken.elapsed()
+    );
+    assert!(!out.status.success(), "a run that lost its lease says so");
+    let report = json(&out);
+    let failures = report["audit"]["failures"].to_string();
+    assert!(
+        failures.contains("the run stopped") && failures.contains("renewed before it expires"),
+        "{report}"
+    );
+    let left = all_keys(&b).await.len();
+    assert!(
+        left > 3,
+        "stopped mid-run: {left} keys left of 363 (3 kept)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of() {
+    // A lease just taken and probed on a server that honours conditions (LocalStack) is
+    // removed at the end without being read back first, but with If-Match on its ETag: one
+    // replaced meanwhile (another host taking over a holder it thought dead) stays.
+    let b = fresh_bucket("lease-swap").await;
+    let since = chrono::Utc::now();
+    let holder = bucket::LeaseHolder {
+        run: "ours".into(),
+        who: "ci@here".into(),
+        source: "cli".into(),
+        host: "here".into(),
+        since,
+        expires: since + chrono::Duration::seconds(60),
+        pid: std::process::id(),
+        pid_ns: bucket::pid_namespace(),
+    };
+    let lease = b.take_lease(holder).await.unwrap();
+    assert!(lease.conditional, "LocalStack honours If-None-Match");
+    put_foreign_lease(&b, "theirs").await;
+    b.release_lease(&lease, None).await.unwrap();
+    let (now, _) = b.read_lease().await.unwrap().expect("their lease stays");
+    assert_eq!(now.run, "theirs");
+
+    // Not replaced: removed.
+    let b = fresh_bucket("lease-own").await;
+    let mut holder = lease.holder();
+    holder.since = chrono::Utc::now();
+    holder.expires = holder.since + chrono::Duration::seconds(60);
+    let lease = b.take_lease(holder).await.unwrap();
+    b.release_lease(&lease, None).await.unwrap();
+    assert!(!lease_taken(&b).await, "its own lease is removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_removes_its_own_lease() {
+    // The proxy drops If-None-Match and If-Match, as Garage 2.5 ignores them. The lease cannot
+    // stop a second apply there: the run says so, and --require-lease refuses before anything
+    // is journalled or deleted. Without it the run goes on; its lease, read back while its
+    // last batches were in flight, is removed at the end.
+    let b = fresh_bucket("no-conditions").await;
+    deploy(&b, &["n1", "n2", "n3"], 30).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.ignore_conditions = true;
+    let (url, _proxy) = start(p).await;
+    let apply = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+            .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+            .args(extra)
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("S3_PRUNE_AUDIT_DB", audit_db())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running s3-prune")
+    };
+    let refused = apply(&["--require-lease"]);
+    assert!(!refused.status.success(), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("conditional"),
+        "says why: {}",
+        stderr(&refused)
+    );
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    assert!(!lease_taken(&b).await, "the refused run left no lease");
+
+    let out = apply(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the server ignores conditional writes"),
+        "warned: {}",
+        stderr(&out)
+    );
+    assert_eq!(json(&out)["deleted_objects"], 60);
+    assert!(!lease_taken(&b).await, "its own lease is removed");
+}

@@ -1,0 +1,184 @@
+//! The bucket remembers: one lease per bucket so two applies never run at once, pins read again
+//! while an apply runs, and a journal in the bucket that `history` and `restore` read whichever
+//! machine (or killed process) ran the apply.
+
+use crate::common::{audit_db, json, s3_prune, stderr, stdout};
+use crate::proxy::{start, Proxy};
+use bucket::testkit::{all_keys, fresh_bucket, keys_under, object_body, put_many, remove_keys};
+use bucket::Bucket;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod killed;
+mod lease;
+mod pins;
+mod readers;
+mod writes;
+
+/// Deployments `ids` of `files` objects each, a second apart (oldest first).
+async fn deploy(b: &Bucket, ids: &[&str], files: usize) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        put_many(b, (0..files).map(|f| format!("{id}/f{f:04}.js")), &[]).await;
+    }
+}
+
+/// `s3-prune apply BUCKET RETAIN --yes --json` through a proxy that slows every request by
+/// `delay`, one request slot: an apply that takes seconds, to be caught in the middle.
+async fn slow_apply(b: &Bucket, retain: &str, delay: Duration) -> Child {
+    slow_apply_in_slots(b, retain, delay, 1).await
+}
+
+/// [`slow_apply`] with `slots` requests in flight at once (`--concurrency`).
+async fn slow_apply_in_slots(b: &Bucket, retain: &str, delay: Duration, slots: u32) -> Child {
+    slow_apply_with(b, retain, delay, slots, &[]).await
+}
+
+/// [`slow_apply_in_slots`] with `extra` arguments.
+async fn slow_apply_with(
+    b: &Bucket,
+    retain: &str,
+    delay: Duration,
+    slots: u32,
+    extra: &[&str],
+) -> Child {
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(delay);
+    let (url, _proxy) = start(p).await;
+    apply_via(&url, b, retain, slots, extra)
+}
+
+/// `s3-prune apply BUCKET RETAIN --yes --json --concurrency SLOTS EXTRA…` through the proxy at
+/// `url`, running.
+fn apply_via(url: &str, b: &Bucket, retain: &str, slots: u32, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), retain, "--localstack", "--yes", "--json"])
+        .args(["--concurrency", &slots.to_string()])
+        .args(extra)
+        .env("AWS_ENDPOINT_URL", url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune")
+}
+
+/// Waits (up to 60 s) until `cond` holds.
+async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !cond().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn lease_taken(b: &Bucket) -> bool {
+    matches!(b.read_lease().await, Ok(Some(_)))
+}
+
+/// `restore BUCKET --run ID` on "another machine" (its own audit log): it succeeds and every
+/// key of `before` is back.
+async fn restore_elsewhere_brings_back(b: &Bucket, id: &str, before: &[String]) {
+    let db = elsewhere();
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        id,
+        "--localstack",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let after = all_keys(b).await;
+    assert!(
+        after == before,
+        "every object the killed run deleted is back: {} of {}",
+        after.len(),
+        before.len()
+    );
+}
+
+/// The audit log of "another machine": none of this test process's runs are in it.
+fn elsewhere() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("s3p-elsewhere-{}.sqlite", std::process::id()))
+}
+
+/// `history BUCKET --json`, run as from another machine (its own audit log).
+fn history_elsewhere(b: &Bucket) -> std::process::Output {
+    let db = elsewhere();
+    s3_prune(&[
+        "history",
+        b.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ])
+}
+
+fn finish(child: Child) -> std::process::Output {
+    child.wait_with_output().expect("waiting for s3-prune")
+}
+
+/// Five doomed deployments of 100 keys (one kept), applied four batches at a time through a
+/// proxy that holds every intent PUT 3 s: returned once the first intent is being written, so
+/// every batch is waiting for its intent.
+async fn waiting_for_intents(hint: &str) -> (Bucket, Child, std::sync::Arc<Proxy>) {
+    let b = fresh_bucket(hint).await;
+    deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
+    let mut p = Proxy::new(0);
+    p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
+    let (url, proxy) = start(p).await;
+    let child = apply_via(&url, &b, "1", 4, &[]);
+    until("an intent being written", || {
+        let writing = proxy
+            .stats
+            .puts_delayed
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0;
+        async move { writing }
+    })
+    .await;
+    (b, child, proxy)
+}
+
+/// `apply BUCKET 1 --yes --json --concurrency 1` through a proxy that refuses PUTs to the
+/// journal after the first `allowed` of them.
+fn apply_with_journal_refused(b: &Bucket, url: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running s3-prune")
+}
+
+/// Three deployments of 300 objects (two doomed at retain 1), and the bucket's keys.
+async fn three_deployments(hint: &str) -> (Bucket, Vec<String>) {
+    let b = fresh_bucket(hint).await;
+    deploy(&b, &["s1", "s2", "s3"], 300).await;
+    let before = all_keys(&b).await;
+    (b, before)
+}
+
+/// A proxy that holds each PUT whose path holds `path` for 1.5 s (long after the first
+/// listings and the first intent could be done), then refuses it.
+fn slow_then_refused(path: &str) -> Proxy {
+    let mut p = Proxy::new(0);
+    p.delay_put = Some((path.into(), Duration::from_millis(1500)));
+    p.deny_put = Some((path.into(), 0));
+    p
+}

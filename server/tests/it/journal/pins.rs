@@ -1,0 +1,169 @@
+//! Pins (and the live pointer and page) hold while an apply runs: a deployment pinned or made
+//! live after the plan is kept, however far along its keys are.
+
+use super::*;
+
+/// The apply `apply` ended well, left deployment `id` whole (its `objects` all there) and
+/// reported it held, saying `why` (`pinned`, or the live page's key).
+async fn finished_holding(b: &Bucket, apply: Child, id: &str, objects: usize, why: &str) {
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = format!("{id}/");
+    assert_eq!(
+        keys_under(b, &folder).await.len(),
+        objects,
+        "{id} was held mid-run and must survive whole"
+    );
+    let report = json(&out);
+    let held = report["audit"]["held"].to_string();
+    assert!(held.contains(id) && held.contains(why), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
+    let b = fresh_bucket("pin-mid-apply").await;
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 120).await;
+    let apply = slow_apply(&b, "1", Duration::from_millis(150)).await;
+    // Once the lease is taken the apply is about to delete: p1 to p4 are listed (150 ms a
+    // request, one slot) before p5 is reached. (Waiting for p1 to be gone was too late: the
+    // lister fills the next batch while the first is in flight.)
+    until("the apply's lease", || lease_taken(&b)).await;
+    let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    finished_holding(&b, apply, "p5", 120, "pinned").await;
+}
+
+/// A deployment's keys may wait seconds between its listing (where pins were read) and their
+/// batch's turn (behind a slow batch in flight): a pin added meanwhile still holds it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
+    let b = fresh_bucket("pin-queued").await;
+    // Five doomed deployments of 300 keys, one slot: batch 1 is p1–p3 and 100 keys of p4 and
+    // goes at once; p4's rest and p5 are listed (pins read) while it is in flight, and wait.
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(3));
+    let (url, proxy) = start(p).await;
+    let apply = apply_via(&url, &b, "1", 1, &[]);
+    until("the first DeleteObjects", || {
+        let sent = proxy
+            .stats
+            .deletes_now
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0;
+        async move { sent }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    finished_holding(&b, apply, "p5", 300, "pinned").await;
+    for gone in ["p1/", "p2/", "p3/", "p4/"] {
+        assert!(keys_under(&b, gone).await.is_empty(), "{gone} was not held");
+    }
+}
+
+/// A pin added while a deployment's first batch waits for its intent (a slow journal) holds it:
+/// pins are asked once the intent is on record, just before the batch is sent (a reading
+/// started beside the intent counts only if at most 0.5 s old by then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_a_batch_waits_for_its_intent_holds_its_deployment() {
+    let (b, apply, _proxy) = waiting_for_intents("pin-intent").await;
+    let out = s3_prune(&["pin", b.name(), "s2", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    finished_holding(&b, apply, "s2", 100, "pinned").await;
+}
+
+/// Pins are one file every front end rewrites: eight people pinning at once (the dashboard,
+/// laptops, a script) must all find their pin kept, none overwritten by another's write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pins_set_at_once_from_many_front_ends_are_all_kept() {
+    let b = fresh_bucket("pins-at-once").await;
+    deploy(&b, &["p1"], 1).await;
+    let ids: Vec<String> = (0..8).map(|i| format!("rel-{i}")).collect();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (b, id) = (b.clone(), retention::DeploymentId::new(id).unwrap());
+            tokio::spawn(async move {
+                let pin = retention::Pin {
+                    id: id.clone(),
+                    reason: "release".into(),
+                    by: "someone".into(),
+                    at: None,
+                };
+                prune::set_pin(&b, &id, Some(pin)).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().expect("pinned");
+    }
+    let mut kept: Vec<String> = b
+        .read_pins()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ids, "every pin is kept");
+}
+
+/// A rollback while an apply runs, for a team whose site names its live deployment in a page
+/// (`--live-from index.html`): the page is read again before each deployment's keys are sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_the_live_page_names_mid_apply_is_kept() {
+    let b = fresh_bucket("live-from-mid-apply").await;
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 120).await;
+    let page = |id: &str| format!(r#"<html><script src="/{id}/f0000.js"></script></html>"#);
+    b.put("index.html", page("p6").into_bytes(), "text/html", &[])
+        .await
+        .unwrap();
+    let apply = slow_apply_with(
+        &b,
+        "1",
+        Duration::from_millis(150),
+        1,
+        &["--live-from", "index.html"],
+    )
+    .await;
+    until("the apply's lease", || lease_taken(&b)).await;
+    // Rolled back to p5 while p1 to p4 are being listed and deleted.
+    b.put("index.html", page("p5").into_bytes(), "text/html", &[])
+        .await
+        .unwrap();
+
+    finished_holding(&b, apply, "p5", 120, "index.html").await;
+}
+
+/// `--via-lifecycle` hands a big deployment to S3 lifecycle instead of deleting it by requests;
+/// a pin added while the apply runs holds it there too (no rule is written for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_added_while_an_apply_runs_holds_a_deployment_it_would_hand_to_lifecycle() {
+    let b = fresh_bucket("pin-mid-handover").await;
+    deploy(&b, &["p1", "p2", "p3"], 3).await;
+    let apply = slow_apply_with(
+        &b,
+        "1",
+        Duration::from_millis(400),
+        1,
+        &["--via-lifecycle", "--lifecycle-threshold", "2"],
+    )
+    .await;
+    // The handover asks for pins after the start record and the lifecycle check (two
+    // requests, 400 ms each, after the lease): time for the CLI's pin to land first.
+    until("the apply's lease", || lease_taken(&b)).await;
+    let out = s3_prune(&["pin", b.name(), "p1", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    finished_holding(&b, apply, "p1", 3, "pinned").await;
+    let rules = crate::lifecycle::rules(&b).await;
+    assert!(
+        !rules.iter().any(|(_, prefix, _)| prefix == "p1/"),
+        "p1 was pinned mid-run: no lifecycle rule may expire it ({rules:?})"
+    );
+}

@@ -1,0 +1,141 @@
+//! Every reader reads the bucket's journal: `history` lists the runs of every machine, and a
+//! journal kept in an audit bucket is where every reader looks.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_lists_the_runs_of_every_machine_from_the_bucket() {
+    let b = fresh_bucket("history").await;
+    deploy(&b, &["h1", "h2", "h3"], 2).await;
+    let out = s3_prune(&["apply", b.name(), "2", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A foreign object under runs/ is listed as unreadable, never fatal.
+    b.put(
+        ".s3-prune/runs/not-a-run/x",
+        b"?".to_vec(),
+        "text/plain",
+        &[],
+    )
+    .await
+    .unwrap();
+
+    let out = history_elsewhere(&b);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not-a-run"), "{}", stderr(&out));
+    let runs = json(&out);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(
+        runs[0]["deleted_deployments"],
+        serde_json::json!(["h2"]),
+        "newest first"
+    );
+    assert_eq!(runs[1]["deleted_deployments"], serde_json::json!(["h1"]));
+    assert!(runs
+        .iter()
+        .all(|r| r["status"] == "finished" && r["source"] == "cli"));
+    assert!(runs[0]["id"].as_str().unwrap() > runs[1]["id"].as_str().unwrap());
+    let text = stdout(&s3_prune(&["history", b.name(), "--localstack"]));
+    assert!(text.contains("finished") && text.contains("h2"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
+    let site = fresh_bucket("journal-site").await;
+    site.enable_versioning().await.unwrap();
+    deploy(&site, &["a1", "a2", "a3"], 3).await;
+    let before = all_keys(&site).await;
+    let audit = fresh_bucket("journal-audit").await;
+    let at = format!("s3://{}/s3-prune/", audit.name());
+    let out = s3_prune(&[
+        "apply",
+        site.name(),
+        "1",
+        "--localstack",
+        "--yes",
+        "--json",
+        "--journal",
+        &at,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = json(&out)["audit"]["run"].as_str().unwrap().to_string();
+    assert!(
+        keys_under(&site, ".s3-prune/runs/").await.is_empty(),
+        "nothing of the run is beside the deployments"
+    );
+    let parts = keys_under(&audit, &format!("s3-prune/{}/runs/{run}/", site.name())).await;
+    assert!(
+        parts.iter().any(|k| k.ends_with("/start.json"))
+            && parts.iter().any(|k| k.ends_with("/end.json")),
+        "{parts:?}"
+    );
+    // Another machine reads it there: history and restore, given the same place.
+    let db = elsewhere();
+    let db = db.to_str().unwrap();
+    let with_journal = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--localstack", "--audit-db", db, "--journal", &at]);
+        s3_prune(&all)
+    };
+    let runs = json(&with_journal(&["history", site.name(), "--json"]));
+    assert_eq!(runs[0]["id"], run.as_str(), "{runs}");
+    let out = with_journal(&["restore", site.name(), "--run", &run]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        all_keys(&site).await,
+        before,
+        "restored from the audit journal"
+    );
+    // A journal inside the pruned prefix would be taken for a deployment: refused.
+    let inside = format!("s3://{}/audit/", site.name());
+    let out = s3_prune(&[
+        "plan",
+        site.name(),
+        "1",
+        "--localstack",
+        "--journal",
+        &inside,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a journal inside the prefix"),
+        "{}",
+        stderr(&out)
+    );
+    // So is one whose runs land inside it although its path does not: runs go under
+    // PATH/BUCKET/PREFIX, here BUCKET/BUCKET/runs/ with the prefix BUCKET/.
+    let prefix = format!("{}/", site.name());
+    let root = format!("s3://{}/", site.name());
+    let out = s3_prune(&[
+        "plan",
+        site.name(),
+        "1",
+        "--localstack",
+        "--prefix",
+        &prefix,
+        "--journal",
+        &root,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("a journal inside the prefix"),
+        "{}",
+        stderr(&out)
+    );
+    // Without it, the bucket's own journal has no such run.
+    let out = s3_prune(&[
+        "history",
+        site.name(),
+        "--localstack",
+        "--json",
+        "--audit-db",
+        db,
+    ]);
+    assert!(
+        json(&out).as_array().unwrap().is_empty(),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -1,0 +1,184 @@
+//! The journal is written before what it records: the start before the first delete, each
+//! batch's intent before it is sent; a journal that cannot be written stops the run.
+
+use super::*;
+
+/// Stopped (Ctrl-C, a lost lease, a failed journal write) while its batches wait for their
+/// intents to be on record, a run sends none of them: a stop means no new batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
+    let (b, child, proxy) = waiting_for_intents("stop-intents").await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "interrupted", "{report}");
+    let sent = proxy.stats.deleted_keys.lock().unwrap().len();
+    assert_eq!(sent, 0, "batches were sent after the stop");
+    assert_eq!(all_keys(&b).await.len(), 600, "nothing deleted");
+}
+
+/// Applies through `proxy` (which refuses some journal writes) and holds that the run failed,
+/// said "nothing was deleted", left every key of `before` in place and released its lease.
+async fn assert_nothing_deleted(b: &Bucket, proxy: Proxy, before: &[String]) {
+    let (url, _proxy) = start(proxy).await;
+    let out = apply_with_journal_refused(b, &url);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("nothing was deleted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(b).await, before, "no record, no deletion");
+    assert!(!lease_taken(b).await, "the lease is released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batches() {
+    // Not writable at all: nothing is deleted.
+    let b = fresh_bucket("journal-denied").await;
+    deploy(&b, &["j1", "j2", "j3"], 700).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.deny_put = Some(("/.s3-prune/runs/".into(), 0));
+    assert_nothing_deleted(&b, p, &before).await;
+
+    // Writable for the start and the first batch's intent, then not: the first batch goes
+    // (its intent is on record), its answer cannot be written, so no second batch is sent.
+    let mut p = Proxy::new(0);
+    p.deny_put = Some(("/.s3-prune/runs/".into(), 2));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(!out.status.success(), "a run that stopped says so");
+    let left = all_keys(&b).await;
+    let doomed_left = left.iter().filter(|k| !k.starts_with("j3/")).count();
+    assert!(
+        doomed_left > 0 && doomed_left < 1400,
+        "the first batch went, no batch after the failed write: {doomed_left} of 1400 left"
+    );
+    let report = json(&out);
+    let failures = report["audit"]["failures"].to_string();
+    assert!(failures.contains("the run stopped"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_batch_is_sent_before_the_start_record_is_written() {
+    // The start record goes out once the lease is held, beside the first intents. Here it is
+    // slow, then refused: the first batch must have waited for it, so nothing is deleted and
+    // the run says why.
+    let (b, before) = three_deployments("journal-start-slow").await;
+    assert_nothing_deleted(&b, slow_then_refused("/start.json"), &before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_go_in_groups_and_the_end_record_holds_those_still_being_written() {
+    // Two batches (1,200 doomed keys) answered 1.2 s apart: the first answer waits for the
+    // second, and both go in one part. That part is held 2 s; the end record goes out beside
+    // it, not after it, so it carries both answers, and a run whose answer part never made it
+    // to the bucket is still restored exactly.
+    let b = fresh_bucket("end-answers").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["e1", "e2", "e3"], 600).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_millis(1200));
+    p.delay_put = Some(("/answers-".into(), Duration::from_millis(2000)));
+    let (url, _proxy) = start(p).await;
+    let out = apply_with_journal_refused(&b, &url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "finished", "{report}");
+    let run = report["audit"]["run"].as_str().unwrap().to_string();
+    let dir = format!(".s3-prune/runs/{run}/");
+    let answers: Vec<String> = keys_under(&b, &dir)
+        .await
+        .into_iter()
+        .filter(|k| k.contains("/answer"))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![format!("{dir}answers-000001-000002.json")],
+        "one part for both answers"
+    );
+    let end = object_body(&b, &format!("{dir}end.json")).await.unwrap();
+    let end: serde_json::Value = serde_json::from_slice(&end).unwrap();
+    assert_eq!(end["status"], "finished", "{end}");
+    let carried: usize = (0..2)
+        .filter_map(|i| end["answers"][i]["outcome"]["markers"].as_array())
+        .map(Vec::len)
+        .sum();
+    assert_eq!(
+        carried, 1200,
+        "the answers still being written are in the end record: {end}"
+    );
+    // As if the answer part had never been written (the process killed once the end was).
+    remove_keys(&b, answers).await;
+    restore_elsewhere_brings_back(&b, &run, &before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_batch_is_on_record_while_it_waits_for_a_request_slot() {
+    // One request slot, two doomed deployments of 1,000 keys: two batches of 1,000, the
+    // second full while the first is in flight (its DeleteObjects held 3 s). The second's
+    // intent is written then, not once the first is answered, so it is on record by its turn.
+    let b = fresh_bucket("ahead").await;
+    deploy(&b, &["w1", "w2"], 1000).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy(&b, &["w3"], 1).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(3));
+    let (url, proxy) = start(p).await;
+    let apply = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .args(["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune");
+    let holds_batch_2 = |p: &String| {
+        let name = p.rsplit('/').next().unwrap_or_default();
+        let range = name
+            .strip_prefix("intents-")
+            .and_then(|r| r.strip_suffix(".json"));
+        range
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(f, l)| Some((f.parse::<u64>().ok()?, l.parse::<u64>().ok()?)))
+            .is_some_and(|(f, l)| f <= 2 && 2 <= l)
+    };
+    let start = Instant::now();
+    let mut seen = None;
+    while seen.is_none() && start.elapsed() < Duration::from_secs(60) {
+        if keys_under(&b, ".s3-prune/runs/")
+            .await
+            .iter()
+            .any(holds_batch_2)
+        {
+            seen = Some((
+                proxy
+                    .stats
+                    .deletes_now
+                    .load(std::sync::atomic::Ordering::SeqCst),
+                proxy.stats.deleted_keys.lock().unwrap().len(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = finish(apply);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (in_flight, through) = seen.expect("batch 2's intent was written");
+    assert_eq!(
+        (in_flight, through),
+        (1, 0),
+        "batch 2's intent is on record while batch 1 is still held at the proxy"
+    );
+    assert_eq!(json(&out)["deleted_objects"], 2000);
+    assert_eq!(all_keys(&b).await.len(), before.len() - 2000);
+}
