@@ -15,8 +15,15 @@ pub(super) struct Job {
     deployments_total: u64,
     objects_total: u64,
     progress: Arc<Progress>,
-    /// Set when the apply ended: its record, or why it never started (nothing deleted).
-    outcome: Mutex<Option<Result<audit::Record, String>>>,
+    /// Set when the apply ended: how, or why it never started (nothing deleted).
+    outcome: Mutex<Option<Result<Ended, String>>>,
+}
+
+/// How an apply ended: its record, and why its end could not be recorded, if it could not.
+#[derive(Clone)]
+struct Ended {
+    record: audit::Record,
+    unrecorded: Option<String>,
 }
 
 /// A bucket's apply mark; released when dropped — on success, error, a dropped request or a
@@ -178,7 +185,10 @@ impl AppState {
                 Ok(report) => {
                     let r = &report.record;
                     tracing::info!(bucket = %r.bucket, status = %r.status, deleted = r.deleted_objects, failed = r.failures.len(), "apply finished");
-                    Ok(report.record)
+                    Ok(Ended {
+                        record: report.record,
+                        unrecorded: report.journal_error,
+                    })
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "apply did not start");
@@ -224,7 +234,13 @@ impl AppState {
             .ok_or_else(|| AppError(format!("no apply job {job}")))?;
         let outcome = j.outcome.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let (report, error) = match outcome {
-            Some(Ok(r)) => (Some(crate::wire::ApplyReport::from(&r)), None),
+            Some(Ok(e)) => (
+                Some(crate::wire::ApplyReport::of(
+                    &e.record,
+                    e.unrecorded.as_deref(),
+                )),
+                None,
+            ),
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };

@@ -12,8 +12,12 @@ pub const REPORT_LINES: usize = 100;
 pub struct ApplyReport {
     /// This server's audit record number.
     pub id: Option<i64>,
-    /// Everything planned was deleted.
+    /// Everything planned was deleted, and the run's end is on record.
     pub complete: bool,
+    /// The deletion ran, but its end could not be recorded (History may show it as running):
+    /// why.
+    #[serde(default)]
+    pub unrecorded: Option<String>,
     /// Stopped by the server's shutdown.
     pub stopped: bool,
     pub deployments: u64,
@@ -49,8 +53,10 @@ pub struct RestoreDone {
     pub left: u64,
 }
 
-impl From<&audit::Record> for ApplyReport {
-    fn from(r: &audit::Record) -> ApplyReport {
+impl ApplyReport {
+    /// The report of the run `r`; `unrecorded`: why its end could not be recorded, if it could
+    /// not (then it is not complete, whatever it deleted).
+    pub fn of(r: &audit::Record, unrecorded: Option<&str>) -> ApplyReport {
         let left_alone = r
             .changed
             .iter()
@@ -65,7 +71,8 @@ impl From<&audit::Record> for ApplyReport {
             .collect();
         ApplyReport {
             id: r.id,
-            complete: r.is_complete(),
+            complete: r.is_complete() && unrecorded.is_none(),
+            unrecorded: unrecorded.map(str::to_string),
             stopped: r.status == audit::Status::Interrupted,
             deployments: r.deleted.len() as u64,
             objects: r.deleted_objects,
@@ -113,10 +120,25 @@ mod tests {
             deployment: "d2".into(),
             reason: "pinned mid-run".into(),
         }];
-        let report = ApplyReport::from(&r);
+        let report = ApplyReport::of(&r, None);
         assert!(!report.complete && !report.stopped);
         assert_eq!(report.failures.len(), REPORT_LINES);
         assert_eq!(report.failures_total, 250);
         assert_eq!(report.left_alone[0].what, "left untouched, pinned mid-run");
+    }
+
+    #[test]
+    fn a_run_whose_end_could_not_be_recorded_is_not_reported_complete() {
+        let mut r = audit::Record::begin("a", "dashboard", "b", "", chrono::Utc::now());
+        r.status = audit::Status::Finished;
+        r.deleted_objects = 4;
+        assert!(ApplyReport::of(&r, None).complete);
+        let report = ApplyReport::of(&r, Some("AccessDenied on end.json"));
+        assert!(!report.complete, "everything deleted, but not on record");
+        assert_eq!(
+            report.unrecorded.as_deref(),
+            Some("AccessDenied on end.json")
+        );
+        assert_eq!(report.objects, 4, "what it deleted is still shown");
     }
 }

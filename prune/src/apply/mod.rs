@@ -55,8 +55,10 @@ pub struct Report {
 }
 
 impl Report {
+    /// Everything planned went (or was left whole on purpose) **and** the run's end is on
+    /// record: a run whose journal could not be completed is not a success, whatever it deleted.
     pub fn is_complete(&self) -> bool {
-        self.record.is_complete()
+        self.record.is_complete() && self.journal_error.is_none()
     }
 }
 

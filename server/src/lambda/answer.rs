@@ -6,7 +6,8 @@ use prune::{PlanDoc, Report};
 use serde_json::Value;
 
 /// The answer to a finished apply: its document, [`bounded`]; an error when something could
-/// not be deleted or was left as newer than the plan.
+/// not be deleted or was left as newer than the plan, or when the run's end could not be
+/// recorded (the deletion ran, but History would not show how it ended: alarms must see it).
 pub(super) fn of(report: &Report) -> Result<Value> {
     // The metrics line first: an incomplete run below is an error, and its line says so too.
     println!(
@@ -16,6 +17,15 @@ pub(super) fn of(report: &Report) -> Result<Value> {
     let doc = bounded(serde_json::to_value(
         PlanDoc::applied(report).dry_run(false),
     )?);
+    if let Some(e) = &report.journal_error {
+        bail!(
+            "apply {}: the deletion ran ({} objects deleted), but its end could not be recorded \
+             in the run's journal: {e}; audit: {}",
+            report.record.status,
+            report.record.deleted_objects,
+            doc["audit"]
+        );
+    }
     if !report.is_complete() {
         let r = &report.record;
         bail!(

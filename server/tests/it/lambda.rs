@@ -595,3 +595,49 @@ async fn the_scheduled_job_keeps_the_previous_live_deployment_for_the_grace() {
     assert_eq!(applied["audit"]["deleted"][0]["id"], "d2", "{applied}");
     assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("d2/")));
 }
+
+/// A scheduled run whose end cannot be written to the bucket's journal deleted what it deleted,
+/// but it is no success: the invocation is answered as an error naming the journal (so the
+/// function's error metric and alarms see it), and its metrics line says `Success: 0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_end_cannot_be_recorded_is_an_error_not_a_success() {
+    let b = fresh_bucket("lambda-unrecorded").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let mut p = crate::proxy::Proxy::new(0);
+    p.deny_put = Some(("end.json".into(), 0));
+    let (url, proxy) = crate::proxy::start(p).await;
+    let (addr, rt) = start_runtime().await;
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("once".into(), "{}".into()));
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "1"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let mut child = function(&addr, &env);
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        proxy
+            .stats
+            .puts_matched
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0,
+        "the end record was tried"
+    );
+    let error = rt.error("once");
+    assert_contains(&error, "could not be recorded");
+    assert_contains(&error, "access denied for s3:PutObject");
+    let metrics = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_contains(&metrics, r#""Success":0"#);
+    // The deletion ran all the same: only the newest deployment is left.
+    let left: Vec<String> = all_keys(&b)
+        .await
+        .into_iter()
+        .filter(|k| !k.contains(".s3-prune/"))
+        .collect();
+    assert_eq!(left, ["d3/css/font.css", "d3/index.html"]);
+}

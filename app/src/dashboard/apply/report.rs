@@ -50,6 +50,12 @@ fn Report(record: ApplyReport) -> impl IntoView {
     view! {
         <div class=class role="status" data-testid="report">
             <p>{headline}</p>
+            {r.unrecorded.clone().map(|why| view! {
+                <p data-testid="unrecorded">{format!(
+                    "Its end could not be recorded in the bucket's journal or this server's log ({why}): \
+                     History may show the run as still running. Check that this server may write there."
+                )}</p>
+            })}
             {r.stopped.then(|| view! {
                 <p>"Stopped (the server shut down): no deletion was started after the stop. Apply again to finish."</p>
             })}
