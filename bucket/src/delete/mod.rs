@@ -99,6 +99,20 @@ struct Sent {
     held: Vec<(usize, u64, String)>,
 }
 
+/// Batch `n`, whose intent may be on record, was not sent (the run stopped first): answered
+/// as such, so no reader of the run takes its keys for deleted (restore would otherwise treat
+/// any delete marker made on them since the run began as the run's own).
+async fn unsent(n: u64, watch: &dyn Watch) -> Sent {
+    if let Err(e) = watch.after_batch(n, &BatchOutcome::default()).await {
+        tracing::warn!(batch = n, error = %e, "that the batch was not sent could not be recorded");
+    }
+    Sent {
+        batch: Vec::new(),
+        answer: BatchAnswer::default(),
+        held: Vec::new(),
+    }
+}
+
 impl Bucket {
     /// One batch: its intent told to `watch` (refused: not sent, every key failed, the run
     /// stops); then, unless the run was stopped meanwhile, whether each of its deployments may
@@ -148,16 +162,16 @@ impl Bucket {
         if progress.stop_requested() {
             // Stopped (a lost lease, a journal write failed, Ctrl-C) while this batch waited
             // for its intent: it is not sent.
-            return Sent {
-                batch: Vec::new(),
-                answer: BatchAnswer::default(),
-                held: Vec::new(),
-            };
+            return unsent(n, watch).await;
         }
         // Asked once the intent is on record (that may have taken seconds), just before sending.
         let holds =
             futures::future::join_all(deployments.iter().map(|(i, id)| gates.held(*i, id, watch)))
                 .await;
+        if progress.stop_requested() {
+            // Stopped while the pins were read again: not sent either.
+            return unsent(n, watch).await;
+        }
         let mut held = Vec::new();
         for ((i, id), reason) in deployments.iter().zip(holds) {
             if let Some(reason) = reason {
@@ -273,7 +287,12 @@ impl Bucket {
                 |q: Queued| self.send_watched(q.batch, q.n, q.keys, how, watch, stopper, gates);
             loop {
                 if stopping && in_flight.is_empty() {
-                    break; // what was never sent stays, and the report says so
+                    // What was never sent stays, and the report says so; the full batches told
+                    // to the watch (their intents may be on record) are answered as unsent.
+                    for q in queued.drain(..) {
+                        unsent(q.n, watch).await;
+                    }
+                    break;
                 }
                 // Full batches numbered as they fill, and told to the watch.
                 for full in ready.drain(..) {

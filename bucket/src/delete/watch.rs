@@ -49,7 +49,8 @@ pub trait Watch: Send + Sync {
         n: u64,
         keys: &'a [BatchKey],
     ) -> BoxFuture<'a, Result<(), String>>;
-    /// Batch `n` was answered.
+    /// Batch `n` was answered — or, with an empty outcome, was never sent (told `ahead` or
+    /// past `before_batch`, then the run stopped): either way nothing of it is in doubt.
     fn after_batch<'a>(
         &'a self,
         n: u64,

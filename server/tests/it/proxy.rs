@@ -36,6 +36,8 @@ pub struct Stats {
     pub puts_delayed: AtomicU64,
     /// PutObject requests that matched `hang_put`.
     pub puts_hung: AtomicU64,
+    /// GetObject requests that matched `delay_get` (counted as they begin to wait).
+    pub gets_delayed: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -78,6 +80,8 @@ pub struct Proxy {
     pub deny_put: Option<(String, u64)>,
     /// Every PutObject whose path holds this text waits this long first (a slow journal part).
     pub delay_put: Option<(String, Duration)>,
+    /// Every GET whose path holds this text waits this long first (a slow pins file).
+    pub delay_get: Option<(String, Duration)>,
     /// PutObject requests whose path holds `.0`, after the first `.1` of them, wait `.2` (a
     /// stalled connection: the lease's renewals once it is taken and probed).
     pub hang_put: Option<(String, u64, Duration)>,
@@ -103,6 +107,7 @@ impl Proxy {
             no_versioning_api: false,
             deny_put: None,
             delay_put: None,
+            delay_get: None,
             hang_put: None,
             ignore_conditions: false,
             lose_delete_answers: false,
@@ -265,6 +270,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     if let Some((text, delay)) = &p.delay_put {
         if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
             s.puts_delayed.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(*delay).await;
+        }
+    }
+    if let Some((text, delay)) = &p.delay_get {
+        if parts.method == hyper::Method::GET && parts.uri.path().contains(text.as_str()) {
+            s.gets_delayed.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(*delay).await;
         }
     }

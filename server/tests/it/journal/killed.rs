@@ -215,3 +215,51 @@ async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_ba
         "the next run's own restore brings x1 back"
     );
 }
+
+/// Stopped while its batches waited for their intents, a run sent none of them, and its
+/// journal says so: a key of those batches that someone else deletes afterwards is not the
+/// run's to bring back — `restore --run` leaves it deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restoring_a_stopped_run_leaves_what_others_deleted_of_its_unsent_batches() {
+    let (b, child, proxy) = waiting_for_intents("stopped-unsent", true).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = finish(child);
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "interrupted", "{report}");
+    assert_eq!(
+        proxy.stats.deleted_keys.lock().unwrap().len(),
+        0,
+        "nothing sent"
+    );
+    let run = report["audit"]["run"].as_str().unwrap().to_string();
+    // Someone else deletes a key the run had meant to delete (its intent is on record).
+    remove_keys(&b, ["s1/f0000.js".to_string()]).await;
+    let db = elsewhere();
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &run,
+        "--localstack",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ]);
+    // The run deleted nothing: there is nothing of it to restore.
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("nothing to restore"),
+        "{}",
+        stderr(&out)
+    );
+    let keys = all_keys(&b).await;
+    assert!(
+        !keys.iter().any(|k| k == "s1/f0000.js"),
+        "restore brought back a key the run never deleted: {}",
+        stdout(&out)
+    );
+    assert_eq!(keys.len(), 599, "the rest untouched");
+}

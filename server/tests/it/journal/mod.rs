@@ -133,9 +133,15 @@ fn finish(child: Child) -> std::process::Output {
 
 /// Five doomed deployments of 100 keys (one kept), applied four batches at a time through a
 /// proxy that holds every intent PUT 3 s: returned once the first intent is being written, so
-/// every batch is waiting for its intent.
-async fn waiting_for_intents(hint: &str) -> (Bucket, Child, std::sync::Arc<Proxy>) {
+/// every batch is waiting for its intent. `versioned`: on a bucket with versioning.
+async fn waiting_for_intents(
+    hint: &str,
+    versioned: bool,
+) -> (Bucket, Child, std::sync::Arc<Proxy>) {
     let b = fresh_bucket(hint).await;
+    if versioned {
+        b.enable_versioning().await.unwrap();
+    }
     deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
     let mut p = Proxy::new(0);
     p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));

@@ -70,7 +70,7 @@ async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
 /// started beside the intent counts only if at most 0.5 s old by then).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_added_while_a_batch_waits_for_its_intent_holds_its_deployment() {
-    let (b, apply, _proxy) = waiting_for_intents("pin-intent").await;
+    let (b, apply, _proxy) = waiting_for_intents("pin-intent", false).await;
     let out = s3_prune(&["pin", b.name(), "s2", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 

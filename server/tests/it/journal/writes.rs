@@ -7,7 +7,7 @@ use super::*;
 /// intents to be on record, a run sends none of them: a stop means no new batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
-    let (b, child, proxy) = waiting_for_intents("stop-intents").await;
+    let (b, child, proxy) = waiting_for_intents("stop-intents", false).await;
     let term = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -19,6 +19,42 @@ async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_th
     assert_eq!(report["audit"]["status"], "interrupted", "{report}");
     let sent = proxy.stats.deleted_keys.lock().unwrap().len();
     assert_eq!(sent, 0, "batches were sent after the stop");
+    assert_eq!(all_keys(&b).await.len(), 600, "nothing deleted");
+}
+
+/// Stopped while a batch, its intent on record, waits for the pins to be read again before it
+/// is sent, a run does not send it: a stop means no new batch, even one that was about to go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_while_a_batch_waits_for_the_pins_sends_it_not() {
+    let b = fresh_bucket("stop-pins").await;
+    deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
+    let mut p = Proxy::new(0);
+    // Every reading of the pins takes 2 s; intents are counted (none refused).
+    p.delay_get = Some(("pins.json".into(), Duration::from_secs(2)));
+    p.deny_put = Some(("/intents-".into(), u64::MAX));
+    let (url, proxy) = start(p).await;
+    let child = apply_via(&url, &b, "1", 4, &[]);
+    until("an intent written", || {
+        let written = proxy
+            .stats
+            .puts_matched
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0;
+        async move { written }
+    })
+    .await;
+    // The intent is on record within this; the pins reading the batch waits for is not.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = finish(child);
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "interrupted", "{report}");
+    let sent = proxy.stats.deleted_keys.lock().unwrap().len();
+    assert_eq!(sent, 0, "a batch was sent after the stop");
     assert_eq!(all_keys(&b).await.len(), 600, "nothing deleted");
 }
 
