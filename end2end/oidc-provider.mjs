@@ -7,8 +7,9 @@
 // Prints `issuer http://127.0.0.1:PORT` once it listens. `POST /test/mode/NAME` changes what the
 // token endpoint answers, so the tests can show that the dashboard refuses a bad ID token:
 // `normal`, `tampered` (a claim changed after signing: the signature no longer holds) and
-// `wrong-aud` (re-signed with the provider's own key for another audience) and `down` (the token
-// endpoint answers 503, as a provider failing mid-sign-in does).
+// `wrong-aud` (re-signed with the provider's own key for another audience), `down` (the token
+// endpoint answers 503, as a provider failing mid-sign-in does) and `rotated` (the provider
+// rotated its keys: tokens signed by a new one, the only one its JWKS publishes).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -19,15 +20,25 @@ const people = {
   bob: { email: 'bob@example.com', preferred_username: 'bob', groups: ['release-managers', 'staff'] },
   victor: { email: 'victor@example.com', preferred_username: 'victor', groups: ['staff'] },
   nogroups: { preferred_username: 'nogroups' },
+  // Set alice's address on their own account, never verified (a self-service edit).
+  mallory: { email: 'alice@example.com', email_verified: false, preferred_username: 'mallory', groups: ['staff'] },
 };
 
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
+// The key a rotation brings in (`rotated`: tokens signed by it, and the only key published).
+const next = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const nextJwk = { ...next.publicKey.export({ format: 'jwk' }), kid: 'test-key-2', use: 'sig', alg: 'RS256' };
 let mode = 'normal';
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 function rewrite(idToken) {
   const [h, p, s] = idToken.split('.');
+  if (mode === 'rotated') {
+    const header = { ...JSON.parse(Buffer.from(h, 'base64url').toString()), kid: nextJwk.kid };
+    const body = `${b64(header)}.${p}`;
+    return `${body}.${crypto.sign('sha256', Buffer.from(body), next.privateKey).toString('base64url')}`;
+  }
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
   if (mode === 'tampered') {
     claims.groups = ['platform-admins'];
@@ -54,7 +65,7 @@ server.listen(0, '127.0.0.1', () => {
     cookies: { keys: [crypto.randomBytes(16).toString('hex')] },
     pkce: { required: () => true },
     scopes: ['openid', 'email', 'profile', 'groups'],
-    claims: { email: ['email'], profile: ['preferred_username'], groups: ['groups'] },
+    claims: { email: ['email', 'email_verified'], profile: ['preferred_username'], groups: ['groups'] },
     // The groups in the ID token itself, as Okta, Entra ID, Keycloak and Dex put them.
     conformIdTokenClaims: false,
     features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
@@ -68,7 +79,7 @@ server.listen(0, '127.0.0.1', () => {
       if (id) return ctx.oidc.provider.Grant.find(id);
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
       grant.addOIDCScope('openid email profile groups');
-      grant.addOIDCClaims(['email', 'preferred_username', 'groups']);
+      grant.addOIDCClaims(['email', 'email_verified', 'preferred_username', 'groups']);
       await grant.save();
       return grant;
     },
@@ -82,6 +93,9 @@ server.listen(0, '127.0.0.1', () => {
     await next();
     if (ctx.path === '/token' && mode !== 'normal' && ctx.body?.id_token) {
       ctx.body = { ...ctx.body, id_token: rewrite(ctx.body.id_token) };
+    }
+    if (ctx.path === '/jwks' && mode === 'rotated') {
+      ctx.body = { keys: [nextJwk] };
     }
   });
   const handle = provider.callback();

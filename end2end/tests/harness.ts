@@ -225,7 +225,7 @@ function waitForLine(proc: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp
 export interface TeamServer {
   url: string;
   issuer: string;
-  /** What the provider's token endpoint answers: `normal`, `tampered` or `wrong-aud`. */
+  /** What the provider answers: `normal`, `tampered`, `wrong-aud`, `down` or `rotated`. */
   mode: (m: string) => Promise<void>;
   stop: () => void;
 }

@@ -46,6 +46,11 @@ test('A deployer signs in through the provider and applies; a viewer sees no Del
   expect(await callServerFn(victor, 'scan_bucket', { bucket, rescan: true })).toBe(403);
   expect(keys(bucket).length).toBe(before);
 
+  // An address the provider has not verified names nobody: mallory set alice's on their own
+  // account, and is still mallory.
+  const mallory = await personPage(browser, s, 'mallory', `/?bucket=${bucket}&retain=2`);
+  await expect(mallory.getByTestId('person')).toHaveText('mallory · viewer');
+
   // No groups claim at all, where `viewer` names groups (--role viewer=staff): not let in.
   const nobody = await browser.newPage();
   await signIn(nobody, `${s.url}/?bucket=${bucket}`, 'nogroups');
@@ -82,6 +87,18 @@ test('A tampered ID token, one for another audience and a provider failing mid-s
 
   await s.mode('normal');
   await page.getByRole('link', { name: 'Try again' }).click();
+  await ready(page);
+  await expect(page.getByTestId('person')).toHaveText('alice@example.com · deployer');
+});
+
+test('After the provider rotates its signing keys people still sign in: the dashboard reads its keys again', async ({ page }) => {
+  const bucket = bucketName('team-rotate');
+  seed(bucket, 3);
+  const s = await serveTeam([bucket]);
+  servers.push(s);
+  // Discovered at start; now every token is signed by a key published only since.
+  await s.mode('rotated');
+  await signIn(page, `${s.url}/?bucket=${bucket}`, 'alice');
   await ready(page);
   await expect(page.getByTestId('person')).toHaveText('alice@example.com · deployer');
 });

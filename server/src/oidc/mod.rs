@@ -1,10 +1,12 @@
 //! Team sign-in through the company's OpenID Connect provider (Okta, Entra ID, Google,
 //! Keycloak, Dex…): the authorization code flow with PKCE. At start the provider is discovered
-//! (its endpoints and keys); a visitor without a session is sent to its login page with a
+//! (its endpoints and keys), and again when an ID token is signed by a key not among them (the
+//! provider rotated its keys; at most every 10 s); a visitor without a session is sent to its login page with a
 //! one-time `state`, `nonce` and PKCE challenge, bound to their browser by a cookie; the answer
 //! at `/auth/callback` is exchanged for an ID token whose signature, issuer, audience, expiry
-//! and nonce are checked by `openidconnect`. The person is the token's `email`, else
-//! `preferred_username`, else `sub`; their role comes from the groups claim (`roles`).
+//! and nonce are checked by `openidconnect`. The person is the token's `email` (unless the
+//! provider says it is not verified), else `preferred_username`, else `sub`; their role comes
+//! from the groups claim (`roles`).
 
 mod http;
 pub mod roles;
@@ -14,19 +16,24 @@ use app::wire::Person;
 use http::Http;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LogoutRequest, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use roles::Roles;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// A sign-in started but not finished is forgotten after this long.
 const PENDING_FOR: Duration = Duration::from_secs(600);
 /// Sign-ins in flight at most (each a few hundred bytes): the oldest go first.
 const MAX_PENDING: usize = 10_000;
+/// The provider's keys are read again (an ID token signed by a key not known here: the
+/// provider rotated its keys) at most this often, so a flood of such tokens costs the provider
+/// one discovery a period.
+const KEYS_READ_AT_MOST_EVERY: Duration = Duration::from_secs(10);
 
 /// What `serve --oidc-*` (or `[serve.oidc]`) configures.
 #[derive(Debug, Clone)]
@@ -55,6 +62,8 @@ pub enum OidcError {
     Provider(String),
     #[error("the identity provider's ID token was refused: {0}")]
     BadToken(String),
+    #[error("the identity provider's ID token was refused: it is signed by a key the provider does not publish (its keys were read again): sign in again, or check --oidc-issuer")]
+    UnknownKey,
     #[error("{0} is in no group this dashboard lets in (its [serve.roles] name viewer, deployer and admin groups): ask whoever runs it to add one of your groups")]
     NotLetIn(String),
 }
@@ -96,7 +105,10 @@ pub struct SignedIn {
 /// The provider this dashboard signs people in with.
 pub struct Provider {
     settings: OidcSettings,
-    client: Client,
+    /// Its endpoints and keys as last discovered (again when a token names a key not in them).
+    client: RwLock<Arc<Client>>,
+    /// When its keys were last read again, if they were.
+    keys_read: Mutex<Option<Instant>>,
     http: Http,
     end_session: Option<openidconnect::EndSessionUrl>,
     pending: Mutex<HashMap<String, Pending>>,
@@ -110,23 +122,11 @@ impl Provider {
             detail,
         };
         let http = Http::new().map_err(|e| discovery(e.to_string()))?;
-        let issuer =
-            IssuerUrl::new(settings.issuer.clone()).map_err(|e| discovery(e.to_string()))?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &http)
-            .await
-            .map_err(|e| discovery(error_chain(&e)))?;
-        let end_session = metadata.additional_metadata().end_session_endpoint.clone();
-        let redirect = RedirectUrl::new(settings.redirect.clone())
-            .map_err(|e| OidcError::Config(format!("--oidc-redirect-url: {e}")))?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(settings.client_id.clone()),
-            Some(ClientSecret::new(settings.client_secret.clone())),
-        )
-        .set_redirect_uri(redirect);
+        let (client, end_session) = discover_client(&settings, &http).await?;
         Ok(Provider {
             settings,
-            client,
+            client: RwLock::new(Arc::new(client)),
+            keys_read: Mutex::new(None),
             http,
             end_session,
             pending: Mutex::new(HashMap::new()),
@@ -137,11 +137,29 @@ impl Provider {
         &self.settings.issuer
     }
 
+    fn client(&self) -> Arc<Client> {
+        self.client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether the provider's keys may be read again now ([`KEYS_READ_AT_MOST_EVERY`]); if so,
+    /// the reading is counted from now.
+    fn may_read_keys(&self) -> bool {
+        let mut last = self.keys_read.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < KEYS_READ_AT_MOST_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+
     /// Starts a sign-in: the provider's login address, and the binding cookie's value.
     pub fn begin(&self, return_to: &str) -> (String, String) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = self
-            .client
+            .client()
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 CsrfToken::new_random,
@@ -194,7 +212,7 @@ impl Provider {
             return Err(OidcError::UnknownState);
         }
         let answer = self
-            .client
+            .client()
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| OidcError::Config(e.to_string()))?
             .set_pkce_verifier(p.verifier)
@@ -204,7 +222,18 @@ impl Provider {
         let token = answer
             .id_token()
             .ok_or_else(|| OidcError::BadToken("the answer holds no ID token".into()))?;
-        let person = self.person_in(token, &p.nonce)?;
+        let person = match self.person_in(&self.client(), token, &p.nonce) {
+            Err(OidcError::UnknownKey) if self.may_read_keys() => {
+                // The provider rotated its signing keys since they were read: once more, with
+                // its keys as they are now.
+                tracing::info!(issuer = %self.settings.issuer, "an ID token signed by a key not known here: reading the provider's keys again");
+                let (client, _) = discover_client(&self.settings, &self.http).await?;
+                let client = Arc::new(client);
+                *self.client.write().unwrap_or_else(|e| e.into_inner()) = client.clone();
+                self.person_in(&client, token, &p.nonce)?
+            }
+            other => other?,
+        };
         Ok(SignedIn {
             person,
             id_token: token.to_string(),
@@ -214,12 +243,26 @@ impl Provider {
 
     /// The person an ID token names, once its signature, issuer, audience, expiry and nonce
     /// hold.
-    fn person_in(&self, token: &CoreIdToken, nonce: &Nonce) -> Result<Person, OidcError> {
+    fn person_in(
+        &self,
+        client: &Client,
+        token: &CoreIdToken,
+        nonce: &Nonce,
+    ) -> Result<Person, OidcError> {
         let claims = token
-            .claims(&self.client.id_token_verifier(), nonce)
-            .map_err(|e| OidcError::BadToken(error_chain(&e)))?;
+            .claims(&client.id_token_verifier(), nonce)
+            .map_err(|e| match e {
+                ClaimsVerificationError::SignatureVerification(
+                    SignatureVerificationError::NoMatchingKey,
+                ) => OidcError::UnknownKey,
+                e => OidcError::BadToken(error_chain(&e)),
+            })?;
+        // An email the provider says it has not verified (a self-service edit on Keycloak,
+        // some Dex connectors) could name a colleague: not taken. Absent, it is (Entra ID
+        // sends none).
         let name = claims
             .email()
+            .filter(|_| claims.email_verified() != Some(false))
             .map(|e| e.as_str().to_string())
             .or_else(|| claims.preferred_username().map(|u| u.as_str().to_string()))
             .unwrap_or_else(|| claims.subject().as_str().to_string());
@@ -253,6 +296,32 @@ impl Provider {
         }
         Some(req.http_get_url().to_string())
     }
+}
+
+/// The provider's endpoints and keys, read from its discovery document, as a client of it;
+/// and where it ends sessions, if it says.
+async fn discover_client(
+    settings: &OidcSettings,
+    http: &Http,
+) -> Result<(Client, Option<openidconnect::EndSessionUrl>), OidcError> {
+    let discovery = |detail: String| OidcError::Discovery {
+        issuer: settings.issuer.clone(),
+        detail,
+    };
+    let issuer = IssuerUrl::new(settings.issuer.clone()).map_err(|e| discovery(e.to_string()))?;
+    let metadata = ProviderMetadataWithLogout::discover_async(issuer, http)
+        .await
+        .map_err(|e| discovery(error_chain(&e)))?;
+    let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+    let redirect = RedirectUrl::new(settings.redirect.clone())
+        .map_err(|e| OidcError::Config(format!("--oidc-redirect-url: {e}")))?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        Some(ClientSecret::new(settings.client_secret.clone())),
+    )
+    .set_redirect_uri(redirect);
+    Ok((client, end_session))
 }
 
 /// An error and its causes on one line.
