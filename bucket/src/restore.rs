@@ -54,6 +54,9 @@ pub struct RestoreOutcome {
 pub struct RestoreReport {
     pub deployments: Vec<RestoreOutcome>,
     pub duration_ms: u64,
+    /// Deployments not begun: the restore was stopped first.
+    #[serde(default)]
+    pub not_begun: u64,
 }
 
 impl RestoreReport {
@@ -62,9 +65,11 @@ impl RestoreReport {
     }
     /// Every marker was removed.
     pub fn is_complete(&self) -> bool {
-        self.deployments
-            .iter()
-            .all(|d| d.left.is_empty() && d.failed.is_empty())
+        self.not_begun == 0
+            && self
+                .deployments
+                .iter()
+                .all(|d| d.left.is_empty() && d.failed.is_empty())
     }
 }
 
@@ -171,14 +176,21 @@ impl Bucket {
         out
     }
 
-    /// Restores several deployments, one after the other.
+    /// Restores several deployments, one after the other; a stop requested on `stop` (the
+    /// restore lost its lease) ends it before the next deployment, and the report counts what
+    /// was not begun.
     pub async fn restore(
         &self,
         deployments: &[(DeploymentId, Vec<MarkerToRemove>)],
+        stop: &crate::Progress,
     ) -> RestoreReport {
         let start = Instant::now();
         let mut report = RestoreReport::default();
-        for (id, markers) in deployments {
+        for (n, (id, markers)) in deployments.iter().enumerate() {
+            if stop.stop_requested() {
+                report.not_begun = (deployments.len() - n) as u64;
+                break;
+            }
             report
                 .deployments
                 .push(self.restore_deployment(id, markers).await);

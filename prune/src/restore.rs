@@ -268,8 +268,30 @@ pub async fn restore(
             return Err(RestoreRefusal::Journal(e));
         }
     };
-    let report = bucket.restore(&todo).await;
+    // Renewed while the restore lasts (minutes, for a big run); lost, it stops before the next
+    // deployment and the record says why.
+    let lease = Arc::new(lease);
+    let stop = Arc::new(bucket::Progress::default());
+    let lost = Arc::new(std::sync::Mutex::new(None));
+    let keeper = tokio::spawn(crate::lease::keep_lease(
+        bucket.clone(),
+        lease.clone(),
+        stop.clone(),
+        lost.clone(),
+    ));
+    let report = bucket.restore(&todo, &stop).await;
+    keeper.abort();
     record_restore(&mut record, &report);
+    if let Some(why) = lost.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        record.status = Status::Failed;
+        record.failures.push(Failure {
+            key: journal.place().url(),
+            error: format!(
+                "the restore stopped ({} deployments not begun): {why}; restore the run again to finish",
+                report.not_begun
+            ),
+        });
+    }
     let journal_error = match journal.end(&record, Vec::new()).await {
         Ok(()) => ctx.journal.finish(&record).err(),
         Err(e) => Some(e),

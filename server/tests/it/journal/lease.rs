@@ -238,3 +238,60 @@ async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_remov
     assert_eq!(json(&out)["deleted_objects"], 60);
     assert!(!lease_taken(&b).await, "its own lease is removed");
 }
+
+/// A restore outlasting the lease's minute renews it as an apply does: an apply started past
+/// that minute is refused, not let in beside the restore (which would delete again what it is
+/// bringing back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_longer_than_the_leases_life_keeps_it_and_an_apply_meanwhile_is_refused() {
+    let b = fresh_bucket("restore-lease").await;
+    b.enable_versioning().await.unwrap();
+    put_many(&b, (0..70).map(|i| format!("r{i:03}/index.html")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    let before = all_keys(&b).await;
+    let applied = s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--localstack",
+        "--yes",
+        "--json",
+        "--max-delete",
+        "100",
+    ]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let run = json(&applied)["audit"]["run"].as_str().unwrap().to_string();
+    assert_eq!(all_keys(&b).await, ["new/index.html"]);
+    // The restore through a proxy slowing every request by 500 ms: one deployment a second or
+    // more, past the lease's 60 s.
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(500));
+    let (url, _proxy) = start(p).await;
+    let db = elsewhere();
+    let restore = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["restore", b.name(), "--run", &run, "--localstack"])
+        .args(["--audit-db", db.to_str().unwrap()])
+        .env("AWS_ENDPOINT_URL", &url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    until("the restore's lease", || lease_taken(&b)).await;
+    tokio::time::sleep(Duration::from_secs(65)).await;
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    let restored = finish(restore);
+    assert!(
+        !out.status.success(),
+        "an apply ran beside the restore: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("another apply holds this bucket"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert_eq!(all_keys(&b).await, before, "every object is back");
+}
