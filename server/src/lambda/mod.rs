@@ -155,7 +155,11 @@ pub async fn run() -> Result<ExitCode> {
             .await
             .map_err(|e| {
                 tracing::error!(error = %format!("{e:#}"), "invocation failed");
-                lambda_runtime::Error::from(format!("{e:#}"))
+                // One error type to filter on in CloudWatch, not a Rust type's name.
+                lambda_runtime::Diagnostic {
+                    error_type: "S3PruneError".into(),
+                    error_message: format!("{e:#}"),
+                }
             })
     }))
     .await

@@ -631,6 +631,7 @@ async fn a_run_whose_end_cannot_be_recorded_is_an_error_not_a_success() {
     let error = rt.error("once");
     assert_contains(&error, "could not be recorded");
     assert_contains(&error, "access denied for s3:PutObject");
+    assert_contains(&error, r#""errorType":"S3PruneError""#);
     let metrics = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_contains(&metrics, r#""Success":0"#);
     // The deletion ran all the same: only the newest deployment is left.
