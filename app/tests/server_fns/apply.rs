@@ -1,0 +1,316 @@
+//! The dashboard's apply: exactly the confirmed set, only with the bucket name typed, refused
+//! when the bucket changed since the preview or another run holds it, stopped cleanly by a
+//! shutdown.
+
+use super::*;
+
+#[tokio::test]
+async fn a_deployment_uploaded_after_the_preview_makes_apply_refuse() {
+    let b = seeded("sf-bind", &["new", "mid", "old"]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 2).await;
+    assert_eq!(req.confirmed.len(), 1);
+    let before = all_keys(&b).await;
+    put_many(
+        &b,
+        ["newer/index.html".into()],
+        &[("deployed-at", &chrono::Utc::now().to_rfc3339())],
+    )
+    .await;
+    match state.start_apply(req, "tester").await.unwrap() {
+        ApplyOutcome::Changed { message } => {
+            assert!(message.contains("nothing was deleted"), "{message}");
+            assert!(message.contains("Would now also delete: mid"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let mut expected = before;
+    expected.push("newer/index.html".into());
+    expected.sort();
+    assert_eq!(all_keys(&b).await, expected);
+}
+
+/// The page asks for the bucket's name before it sends an apply; the server asks too, so a
+/// request that skipped the page (a script, another client) deletes nothing without it.
+#[tokio::test]
+async fn an_apply_without_the_bucket_name_typed_is_refused() {
+    let b = seeded("sf-typed", &["new", "mid", "old"]).await;
+    let state = state_for(&b);
+    let before = all_keys(&b).await;
+    for typed in ["", "another-bucket"] {
+        let mut req = preview(&state, b.name(), 2).await;
+        req.confirm = typed.into();
+        let e = state.start_apply(req, "tester").await.unwrap_err();
+        assert!(e.0.contains("type the bucket name"), "{e}");
+    }
+    assert_eq!(all_keys(&b).await, before);
+    let mut req = preview(&state, b.name(), 2).await;
+    req.confirm = format!(" {} ", b.name());
+    assert!(matches!(
+        state.start_apply(req, "tester").await.unwrap(),
+        ApplyOutcome::Started { .. }
+    ));
+}
+
+#[tokio::test]
+async fn apply_deletes_exactly_the_confirmed_set() {
+    let b = seeded("sf-apply", &["d1", "d2", "d3", "d4", "d5"]).await;
+    put_many(&b, ["robots.txt".into()], &[]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 2).await;
+    let doomed: Vec<String> = req.confirmed.iter().map(|d| d.id.to_string()).collect();
+    assert_eq!(doomed, vec!["d3", "d4", "d5"]);
+    let ApplyOutcome::Started { job } = state.start_apply(req.clone(), "tester").await.unwrap()
+    else {
+        panic!("refused")
+    };
+    // one apply per bucket at a time
+    let second = state.start_apply(req, "tester").await;
+    let report = loop {
+        let s = state.job_status(job).unwrap();
+        if let Some(r) = s.report {
+            assert_eq!(s.deployments_done, 3);
+            assert_eq!(s.objects_total, 6);
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(second.unwrap_err().0.contains("already running"));
+    assert_eq!((report.objects, report.deployments), (6, 3));
+    assert_eq!(report.failures_total, 0);
+    assert!(report.complete);
+    assert_eq!(
+        all_keys(&b).await,
+        vec![
+            "d1/app.css",
+            "d1/index.html",
+            "d2/app.css",
+            "d2/index.html",
+            "robots.txt"
+        ]
+    );
+    assert!(state.job_status(job + 100).is_err());
+    // and it is on record
+    let runs = state.history(10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].who, "tester");
+    assert_eq!(runs[0].source, "dashboard");
+    assert_eq!(report.id, runs[0].id);
+    let ids: Vec<&str> = runs[0].deleted.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["d3", "d4", "d5"]);
+    assert_eq!(runs[0].deleted_objects, 6);
+}
+
+#[tokio::test]
+async fn with_via_lifecycle_a_dashboard_apply_hands_big_deployments_to_s3() {
+    // newest first: "new" is kept (retain 1); "big" has 3 objects, the others 2
+    let b = seeded("sf-lifecycle", &["new", "mid", "big", "small"]).await;
+    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    put_many(&b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
+    let state = state_with(&b, Some(2));
+    let view = state.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(
+        view.lifecycle_over,
+        Some(2),
+        "the page says so before the apply"
+    );
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    let report = report_of(&state, job).await;
+    let handed: Vec<(&str, audit::ExpiryState)> = report
+        .expiries
+        .iter()
+        .map(|e| (e.deployment.as_str(), e.state))
+        .collect();
+    assert_eq!(handed, [("big", audit::ExpiryState::Handed)]);
+    assert_eq!(report.deleted_objects, 4, "mid and small, by requests");
+    assert_eq!(
+        all_keys(&b).await,
+        [
+            "big/app.css",
+            "big/extra.js",
+            "big/index.html",
+            "new/app.css",
+            "new/index.html"
+        ],
+        "big is left to its lifecycle rule"
+    );
+    // The page lists the pending handover and its age.
+    let view = state.scan_view(Some(b.name()), true).await.unwrap();
+    let listed: Vec<_> = view
+        .handovers
+        .iter()
+        .map(|e| (e.deployment.as_str(), e.state, e.since))
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(listed, [("big", audit::ExpiryState::Pending, Some(today))]);
+    // A rollback to big: pinned from the page, its rule goes at once.
+    state
+        .set_pin(b.name(), "big", "rollback", true, "tester")
+        .await
+        .unwrap();
+    assert!(
+        b.expiries().await.unwrap().is_empty(),
+        "S3 will not expire it"
+    );
+    let view = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert!(view.handovers.is_empty(), "{:?}", view.handovers);
+}
+
+#[tokio::test]
+async fn bad_policies_are_refused_before_any_request() {
+    let b = seeded("sf-bad", &["a", "b"]).await;
+    let state = state_for(&b);
+    let mut req = preview(&state, b.name(), 1).await;
+    req.retain = 0;
+    assert!(state
+        .start_apply(req, "tester")
+        .await
+        .unwrap_err()
+        .0
+        .contains("RETAIN must be at least 1"));
+    assert_eq!(all_keys(&b).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_bucket_emptied_since_the_preview_deletes_nothing() {
+    let b = seeded("sf-emptied", &["d1", "d2", "d3"]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 1).await;
+    assert_eq!(req.confirmed.len(), 2);
+    // someone else removes every deployment in the meantime
+    remove_keys(&b, all_keys(&b).await).await;
+    match state.start_apply(req, "tester").await.unwrap() {
+        ApplyOutcome::Changed { message } => {
+            assert!(message.contains("No longer to delete: d2, d3"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(state.history(10).await.unwrap().is_empty(), "no apply ran");
+}
+
+#[tokio::test]
+async fn a_dropped_apply_request_releases_the_bucket() {
+    let b = seeded("sf-dropped", &["d1", "d2", "d3"]).await;
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 1).await;
+    // the browser goes away while the server is still scanning: the request future is dropped
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(1),
+        state.start_apply(req.clone(), "a"),
+    )
+    .await;
+    assert!(dropped.is_err(), "the apply finished within 1 ms");
+    // the next apply is not refused as "already running"
+    let ApplyOutcome::Started { job } = state.start_apply(req, "b").await.unwrap() else {
+        panic!("refused")
+    };
+    while state.job_status(job).unwrap().report.is_none() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state.applies_running(), 0, "released after the apply too");
+    assert_eq!(all_keys(&b).await, vec!["d1/app.css", "d1/index.html"]);
+}
+
+#[tokio::test]
+async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
+    let b = fresh_bucket("sf-shutdown").await;
+    for (i, id) in ["keep", "d1", "d2", "d3", "d4", "d5", "d6"]
+        .iter()
+        .enumerate()
+    {
+        let at = (chrono::Utc::now() - chrono::Duration::days(10 - i as i64)).to_rfc3339();
+        let at = if *id == "keep" {
+            chrono::Utc::now().to_rfc3339()
+        } else {
+            at
+        };
+        put_many(
+            &b,
+            (0..400).map(|k| format!("{id}/f{k:03}")),
+            &[("deployed-at", &at)],
+        )
+        .await;
+    }
+    let state = state_for(&b);
+    let req = preview(&state, b.name(), 1).await;
+    assert_eq!(req.confirmed.len(), 6);
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    assert_eq!(state.applies_running(), 1);
+    // what serve does after its listener closed
+    state.stop_applies().await;
+    assert_eq!(state.applies_running(), 0);
+    let report = state.job_status(job).unwrap().report.expect("recorded");
+    let runs = state.history(10).await.unwrap();
+    assert_eq!(runs[0].id, report.id);
+    assert!(
+        matches!(
+            runs[0].status,
+            audit::Status::Interrupted | audit::Status::Finished
+        ),
+        "{:?}",
+        runs[0].status
+    );
+    assert_ne!(
+        runs[0].status,
+        audit::Status::Started,
+        "the record was completed"
+    );
+    let left = all_keys(&b).await;
+    assert!(left.iter().filter(|k| k.starts_with("keep/")).count() == 400);
+}
+
+#[tokio::test]
+async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_who() {
+    let b = seeded("sf-lease", &["new", "old"]).await;
+    let state = state_for(&b);
+    let now = chrono::Utc::now();
+    let holder = bucket::LeaseHolder {
+        run: "20261204T000000000Z-deadbeef".into(),
+        who: "ops@laptop".into(),
+        source: "cli".into(),
+        host: "laptop".into(),
+        since: now,
+        expires: now + chrono::Duration::seconds(60),
+        pid: 1,
+        pid_ns: String::new(),
+    };
+    assert_eq!(state.lease_holder(b.name()).await.unwrap(), None);
+    let lease = b.take_lease(holder).await.unwrap();
+    let shown = state
+        .lease_holder(b.name())
+        .await
+        .unwrap()
+        .expect("the page names the holder");
+    assert_eq!(
+        (shown.who.as_str(), shown.source.as_str(), shown.expired),
+        ("ops@laptop", "cli", false)
+    );
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused before it started")
+    };
+    let status = loop {
+        let s = state.job_status(job).unwrap();
+        if s.error.is_some() || s.report.is_some() {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let error = status.error.expect("the apply is refused");
+    assert!(
+        error.contains("another apply holds this bucket: ops@laptop (cli on laptop"),
+        "{error}"
+    );
+    assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
+    b.release_lease(&lease, None).await.unwrap();
+    assert_eq!(
+        state.lease_holder(b.name()).await.unwrap(),
+        None,
+        "released: nobody named"
+    );
+}

@@ -1,0 +1,217 @@
+//! History: a page of run summaries at a time, unreadable runs listed, details on demand, and
+//! a run read once it ended.
+
+use super::*;
+
+/// A finished run's record as a front end would have journalled or logged it.
+fn past_run(
+    b: &Bucket,
+    source: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    deleted: usize,
+) -> audit::Record {
+    let mut r = audit::Record::begin(source, source, b.name(), "", at);
+    r.status = audit::Status::Finished;
+    r.deleted = (0..deleted)
+        .map(|i| audit::DeletedDeployment {
+            id: format!("old-{i:04}"),
+            objects: 3,
+            bytes: 100,
+        })
+        .collect();
+    r.deleted_objects = 3 * deleted as u64;
+    r
+}
+
+#[tokio::test]
+async fn history_comes_a_page_of_summaries_at_a_time_with_unreadable_runs_listed_and_details_on_demand(
+) {
+    let b = fresh_bucket("sf-history").await;
+    let state = state_for(&b);
+    let place = bucket::JournalPlace::of(&b);
+    let local = audit::AuditLog::open(
+        &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),
+    )
+    .unwrap();
+    let t0 = chrono::Utc::now() - chrono::Duration::days(1);
+    // 60 runs of other front ends in the bucket's journal (the oldest deleted 300 deployments),
+    // after 30 of this server's own in its log; one of the journal's is in the log too. The
+    // journal alone fills more than a page.
+    let mut journalled = Vec::new();
+    for i in 0..60 {
+        let at = t0 + chrono::Duration::minutes(100 + i);
+        let id = bucket::RunId::new(at);
+        let mut r = past_run(
+            &b,
+            if i % 2 == 0 { "cli" } else { "lambda" },
+            at,
+            if i == 0 { 300 } else { 2 },
+        );
+        r.run = Some(id.to_string());
+        place
+            .write(&id, "end.json", serde_json::to_vec(&r).unwrap())
+            .await
+            .unwrap();
+        journalled.push((id, r));
+    }
+    for i in 0..30 {
+        let at = t0 + chrono::Duration::minutes(i);
+        local.append(past_run(&b, "dashboard", at, 1)).unwrap();
+    }
+    let (twin_id, twin) = journalled[5].clone();
+    let twin_number = local.append(twin).unwrap().id.unwrap();
+    // What is no run: a foreign folder, and a run whose record is damaged.
+    b.put(
+        ".s3-prune/runs/not-a-run/x.json",
+        b"{}".to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let damaged = bucket::RunId::new(t0 + chrono::Duration::minutes(50));
+    place
+        .write(&damaged, "end.json", b"{not json".to_vec())
+        .await
+        .unwrap();
+    // Damaged runs among the journal's newest take no place on a page: nothing is passed over.
+    for m in [200, 201] {
+        let newest = bucket::RunId::new(t0 + chrono::Duration::minutes(m));
+        place
+            .write(&newest, "end.json", b"[]".to_vec())
+            .await
+            .unwrap();
+    }
+
+    let first = state.history_page(None).await.unwrap();
+    assert_eq!(first.runs.len(), app::server::HISTORY_PAGE);
+    let names: Vec<&str> = first.unreadable.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "the foreign folder and the two newest: {names:?}"
+    );
+    assert!(names.contains(&"not-a-run"), "{names:?}");
+    let second = state.history_page(first.next.clone()).await.unwrap();
+    let names: Vec<&str> = second.unreadable.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![damaged.as_str()],
+        "named on the page whose span holds it"
+    );
+    assert!(second.next.is_none(), "90 runs fit on two pages");
+    let all: Vec<_> = first.runs.iter().chain(&second.runs).collect();
+    assert_eq!(
+        all.len(),
+        90,
+        "every run once: 60 journalled, 30 of this server's"
+    );
+    assert!(
+        all.windows(2).all(|w| w[0].started_at >= w[1].started_at),
+        "newest first"
+    );
+    let keys: std::collections::HashSet<&str> = all.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys.len(), 90);
+    let twin_row = all.iter().find(|r| r.key == twin_id.as_str()).unwrap();
+    assert_eq!(
+        twin_row.label,
+        format!("#{twin_number}"),
+        "a run in both is shown with this server's number"
+    );
+    // A row is a summary: the 300 deployments are counted, not sent.
+    let big = all
+        .iter()
+        .find(|r| r.key == journalled[0].0.as_str())
+        .unwrap();
+    assert_eq!((big.deployments, big.objects), (300, 900));
+    let page_bytes = serde_json::to_vec(&second).unwrap().len();
+    assert!(
+        page_bytes < 40 * 1024,
+        "a page of 40 summaries is small: {page_bytes} B"
+    );
+
+    // Opened, a row's details come from its record, cut at what a page shows.
+    let details = state.run_details(&big.handle).await.unwrap();
+    assert_eq!(details.deployments.len(), app::wire::RunDetails::SHOWN);
+    assert_eq!(details.not_shown, 100);
+    assert!(
+        details
+            .whole_record
+            .ends_with(&format!("{}/", journalled[0].0)),
+        "{}",
+        details.whole_record
+    );
+    assert!(
+        details.deployments[0].starts_with("old-0000 (3 objects"),
+        "{:?}",
+        details.deployments[0]
+    );
+    let ours = state.run_details(&twin_number.to_string()).await.unwrap();
+    assert_eq!(ours.deployments.len(), 2);
+    assert!(state
+        .run_details("20990101T000000000Z-00000000")
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_run_that_ended_is_read_once_and_a_running_one_until_it_ends() {
+    let b = fresh_bucket("sf-ended").await;
+    let state = state_for(&b);
+    let place = bucket::JournalPlace::of(&b);
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(1);
+    let ended = bucket::RunId::new(t0);
+    let mut r = past_run(&b, "cli", t0, 1);
+    r.run = Some(ended.to_string());
+    let mut began = r.clone();
+    began.status = audit::Status::Started;
+    let start = serde_json::json!({ "record": began, "doomed": [] });
+    place
+        .write(&ended, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    place
+        .write(&ended, "end.json", serde_json::to_vec(&r).unwrap())
+        .await
+        .unwrap();
+    let at = t0 + chrono::Duration::minutes(5);
+    let running = bucket::RunId::new(at);
+    let mut s = past_run(&b, "lambda", at, 0);
+    s.status = audit::Status::Started;
+    let start = serde_json::json!({ "record": s, "doomed": [] });
+    place
+        .write(&running, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let statuses = |runs: &[audit::Record]| {
+        runs.iter()
+            .map(|r| (r.source.clone(), r.status))
+            .collect::<Vec<_>>()
+    };
+    let first = state.history(10).await.unwrap();
+    assert_eq!(
+        statuses(&first),
+        [
+            ("lambda".to_string(), audit::Status::Started),
+            ("cli".to_string(), audit::Status::Finished)
+        ]
+    );
+
+    // The ended run's end record is taken away (nothing rewrites a journal; read again, the
+    // run would show as started), and the running one ends.
+    remove_keys(&b, [format!(".s3-prune/runs/{ended}/end.json")]).await;
+    s.status = audit::Status::Finished;
+    place
+        .write(&running, "end.json", serde_json::to_vec(&s).unwrap())
+        .await
+        .unwrap();
+    let second = state.history(10).await.unwrap();
+    assert_eq!(
+        statuses(&second),
+        [
+            ("lambda".to_string(), audit::Status::Finished),
+            ("cli".to_string(), audit::Status::Finished)
+        ],
+        "the ended run from what was read before, the running one read again"
+    );
+}

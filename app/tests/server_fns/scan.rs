@@ -1,0 +1,81 @@
+//! A page's scan: the configured bucket listed and cached until a Rescan, and the success notes
+//! read once a while and again after a Rescan or the page's own apply.
+
+use super::*;
+
+#[tokio::test]
+async fn scan_lists_the_configured_bucket_and_caches_until_rescan() {
+    let b = seeded("sf-list", &["c", "b", "a"]).await;
+    let state = state_for(&b);
+    let view = state.scan_view(None, false).await.unwrap();
+    assert_eq!(view.bucket.name, b.name());
+    let ids: Vec<_> = view
+        .inventory
+        .deployments
+        .iter()
+        .map(|d| d.id.to_string())
+        .collect();
+    assert_eq!(ids, vec!["a", "b", "c"]);
+    assert!(state
+        .scan_view(Some("some-other-bucket"), false)
+        .await
+        .unwrap_err()
+        .0
+        .contains("not one this server was started with"));
+
+    put_many(&b, ["d/index.html".into()], &[]).await;
+    let cached = state.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(cached.inventory.deployments.len(), 3, "served from cache");
+    assert_eq!(cached.scanned_at, view.scanned_at);
+    // A Rescan right after a scan gets that scan back, saying so (each scan costs requests)…
+    let soon = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert_eq!(soon.inventory.deployments.len(), 3);
+    assert!(soon
+        .notice
+        .as_deref()
+        .is_some_and(|n| n.starts_with("a scan of this bucket finished")));
+    // …and a new one once the spacing has passed.
+    tokio::time::sleep(app::server::RESCAN_GAP.to_std().unwrap()).await;
+    let fresh = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert_eq!(fresh.inventory.deployments.len(), 4);
+    assert_eq!(fresh.notice, None);
+}
+
+/// The page's "Last success" notes: read once per `NOTES_FOR` (not three GETs a page), read
+/// again on a Rescan, and at once after this server's own apply.
+#[tokio::test]
+async fn a_page_reads_the_success_notes_once_a_while_and_again_after_a_rescan_or_its_own_apply() {
+    let b = seeded("sf-notes", &["d1", "d2", "d3"]).await;
+    let state = state_for(&b);
+    let sources = |v: &app::wire::ScanView| -> Vec<String> {
+        v.last_successes.iter().map(|s| s.source.clone()).collect()
+    };
+    let read_at = std::time::Instant::now();
+    let first = state.scan_view(None, false).await.unwrap();
+    assert!(first.last_successes.is_empty());
+    let cli = prune::health::LastSuccess {
+        source: "cli".into(),
+        at: chrono::Utc::now(),
+        who: "someone".into(),
+        run: None,
+        deleted_deployments: 0,
+    };
+    prune::health::note_success(&b, &cli).await;
+    let soon = state.scan_view(None, false).await.unwrap();
+    // On a machine so loaded that NOTES_FOR passed since the first read, reading again is right.
+    assert!(
+        soon.last_successes.is_empty() || read_at.elapsed() >= app::server::NOTES_FOR,
+        "the notes read a moment ago are shown (for at most {:?})",
+        app::server::NOTES_FOR
+    );
+    let rescanned = state.scan_view(None, true).await.unwrap();
+    assert_eq!(sources(&rescanned), ["cli"]);
+
+    let req = preview(&state, b.name(), 2).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    report_of(&state, job).await;
+    let after = state.scan_view(None, false).await.unwrap();
+    assert_eq!(sources(&after), ["dashboard", "cli"]);
+}
