@@ -19,17 +19,22 @@ use std::time::Duration;
 /// The bucket's dashboard asks a second deployer to approve applies of more than N deployments
 /// (`serve --approval-over`): say how to get one instead of applying — unless
 /// `--without-approval`, which the record names. Who the record says applied. `rule` is the
-/// bucket's rule as read beside the scan the plan was shown from.
+/// bucket's rule as read beside the scan the plan was shown from; asked before the
+/// confirmation, so nobody types the bucket name to hear then that the run needs a second
+/// deployer (the confirmed set is the plan's: a fresh scan must yield exactly it).
 fn approval_demanded(
     rule: Result<Option<ApprovalRule>, bucket::S3Error>,
-    doomed: usize,
+    doomed: u64,
     without: bool,
 ) -> Result<String> {
     let me = crate::who::os_account();
+    if doomed == 0 {
+        return Ok(me);
+    }
     let Some(rule) = rule? else {
         return Ok(me);
     };
-    if doomed as u64 <= rule.over {
+    if doomed <= rule.over {
         return Ok(me);
     }
     if without {
@@ -55,12 +60,13 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         prune::approval::read_rule(&job.bucket)
     );
     let planned = planned?;
+    let doomed = planned.plan.summary.delete.deployments;
+    let who = approval_demanded(rule, doomed, args.without_approval)?;
     let checked = confirmed(&args, &job, planned).await?;
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
     if nothing_to_do(&checked, &args) {
         return nothing_to_delete(&checked, json).await;
     }
-    let who = approval_demanded(rule, checked.doomed().len(), args.without_approval)?;
     // No record, no deletion: the audit log must be writable before anything is deleted.
     let journal = Arc::new(args.audit.open()?);
     let path = journal.path().to_path_buf();
@@ -160,7 +166,7 @@ async fn confirmed(args: &ApplyArgs, job: &ApplyJob, planned: Planned) -> Result
             if nothing_to_do(&seen, args) {
                 return Ok(seen);
             }
-            confirm(&seen)?;
+            confirm(&seen, args.plan.json)?;
             // Bind to what they confirmed: a fresh scan must yield exactly it.
             Ok(prune::check(job.scan().await?, Some(seen.doomed()))?)
         }
@@ -312,8 +318,10 @@ async fn tick(bar: indicatif::ProgressBar, progress: Arc<Progress>, n: usize) {
     }
 }
 
-/// Asks the person at the terminal to type the bucket name. Without a terminal, refuses.
-fn confirm(checked: &Checked) -> Result<()> {
+/// Asks the person at the terminal to type the bucket name. Without a terminal, refuses. With
+/// `--json` (the table not printed, stdout kept for the report) the plan is shown on stderr
+/// first: nobody confirms what they have not seen.
+fn confirm(checked: &Checked, json: bool) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "refusing to delete without confirmation: stdin is not a terminal. \
@@ -321,6 +329,9 @@ fn confirm(checked: &Checked) -> Result<()> {
         );
     }
     let p: &Planned = checked.planned();
+    if json {
+        eprint!("{}", output::human_plan(p, None));
+    }
     let d = p.plan.summary.delete;
     let name = p.bucket.name();
     eprint!(

@@ -283,3 +283,47 @@ async fn a_policy_file_keeps_per_group_and_apply_deletes_exactly_its_plan() {
         ["hotfix", "main-2", "main-3", "pr-7-b", "pr-8-a"]
     );
 }
+
+/// At a terminal, `apply --json` without `--yes` shows the plan (on stderr; stdout stays for
+/// the JSON report) before it asks for the bucket name: nobody confirms what they have not
+/// seen. A wrong name deletes nothing.
+#[tokio::test]
+async fn apply_json_at_a_terminal_shows_the_plan_before_asking_for_the_bucket_name() {
+    let b = fresh_bucket("tty-json").await;
+    deploy_seconds_apart(&b, &["old-one", "old-two", "newest"]).await;
+    let line = format!(
+        "{} apply {} 1 --localstack --json",
+        env!("CARGO_BIN_EXE_s3-prune"),
+        b.name()
+    );
+    // `script` runs it on a pseudo-terminal and types what its own stdin gets.
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running script(1)");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // Typed once the prompt is up (the scan takes a moment).
+        std::thread::sleep(Duration::from_secs(3));
+        stdin.write_all(b"not-the-bucket\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let seen = stdout(&out);
+    let asked = seen
+        .find("Type the bucket name")
+        .unwrap_or_else(|| panic!("no prompt: {seen}"));
+    for id in ["old-one", "old-two"] {
+        let shown = seen
+            .find(id)
+            .unwrap_or_else(|| panic!("{id} not shown: {seen}"));
+        assert!(shown < asked, "{id} shown only after the prompt: {seen}");
+    }
+    assert!(seen.contains("did not match"), "{seen}");
+    assert_eq!(all_keys(&b).await.len(), 6, "nothing deleted");
+}
