@@ -94,11 +94,14 @@ struct Versions {
 
 impl Bucket {
     /// Removes the given delete markers of one deployment, each only while it is still the
-    /// key's current version. Needs s3:ListBucketVersions and s3:DeleteObjectVersion.
+    /// key's current version; a stop requested on `stop` ends it before its next request (what
+    /// was not sent is listed as not restored). Needs s3:ListBucketVersions and
+    /// s3:DeleteObjectVersion.
     pub async fn restore_deployment(
         &self,
         id: &DeploymentId,
         markers: &[MarkerToRemove],
+        stop: &crate::Progress,
     ) -> RestoreOutcome {
         let mut out = RestoreOutcome {
             id: id.clone(),
@@ -165,6 +168,18 @@ impl Bucket {
             .collect();
         let mut failed_keys = std::collections::HashSet::new();
         for batch in removals.chunks(MAX_BATCH) {
+            if stop.stop_requested() {
+                for (key, version_id) in batch {
+                    failed_keys.insert(key.clone());
+                    out.failed.push(KeyFailure {
+                        key: key.clone(),
+                        version_id: version_id.clone(),
+                        error: "not restored: the restore stopped first (its lease was lost)"
+                            .into(),
+                    });
+                }
+                continue;
+            }
             let answer = self.delete_batch(batch, false).await;
             failed_keys.extend(answer.failed.iter().map(|f| f.key.clone()));
             out.failed.extend(answer.failed);
@@ -193,7 +208,7 @@ impl Bucket {
             }
             report
                 .deployments
-                .push(self.restore_deployment(id, markers).await);
+                .push(self.restore_deployment(id, markers, stop).await);
         }
         report.duration_ms = start.elapsed().as_millis() as u64;
         report

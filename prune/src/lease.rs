@@ -156,6 +156,37 @@ pub(crate) async fn keep_lease(
     }
 }
 
+/// [`keep_lease`] running for one run: stopped when the run ends ([`Keeper::stop`]) — or when
+/// it is dropped (the run's future was cancelled: a dashboard request whose browser went away),
+/// so a lease is never renewed for a run that no longer exists.
+pub(crate) struct Keeper(Option<tokio::task::JoinHandle<()>>);
+
+impl Keeper {
+    /// Runs `renewing` ([`keep_lease`], once the lease is held).
+    pub(crate) fn spawn(
+        renewing: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Keeper {
+        Keeper(Some(tokio::spawn(renewing)))
+    }
+
+    /// Stops renewing (a renewal under way is cancelled) and waits until the task has ended,
+    /// so no renewal starts after the release that follows.
+    pub(crate) async fn stop(mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
 fn stop(progress: &Progress, lost: &std::sync::Mutex<Option<String>>, why: String) {
     tracing::error!(why, "lease lost: no new batches");
     *lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);

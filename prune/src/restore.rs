@@ -268,26 +268,26 @@ pub async fn restore(
             return Err(RestoreRefusal::Journal(e));
         }
     };
-    // Renewed while the restore lasts (minutes, for a big run); lost, it stops before the next
-    // deployment and the record says why.
+    // Renewed while the restore lasts (minutes, for a big run); lost, it sends no further
+    // request and the record says why.
     let lease = Arc::new(lease);
     let stop = Arc::new(bucket::Progress::default());
     let lost = Arc::new(std::sync::Mutex::new(None));
-    let keeper = tokio::spawn(crate::lease::keep_lease(
+    let keeper = crate::lease::Keeper::spawn(crate::lease::keep_lease(
         bucket.clone(),
         lease.clone(),
         stop.clone(),
         lost.clone(),
     ));
     let report = bucket.restore(&todo, &stop).await;
-    keeper.abort();
+    keeper.stop().await;
     record_restore(&mut record, &report);
     if let Some(why) = lost.lock().unwrap_or_else(|e| e.into_inner()).take() {
         record.status = Status::Failed;
         record.failures.push(Failure {
             key: journal.place().url(),
             error: format!(
-                "the restore stopped ({} deployments not begun): {why}; restore the run again to finish",
+                "the restore stopped ({} deployments not begun, the rest listed): {why}; restore the run again to finish",
                 report.not_begun
             ),
         });

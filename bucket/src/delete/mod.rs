@@ -142,6 +142,9 @@ impl Bucket {
         if let Err(e) = recorded {
             tracing::error!(batch = n, error = %e, "the batch's intent could not be recorded: not sent, stopping");
             progress.request_stop();
+            // Its intent may be on record all the same (the start record failed, or another
+            // batch's write): answered as unsent, so no reader takes its keys for deleted.
+            unsent(n, watch).await;
             let failed = keys
                 .into_iter()
                 .map(|k| KeyFailure {
@@ -168,10 +171,6 @@ impl Bucket {
         let holds =
             futures::future::join_all(deployments.iter().map(|(i, id)| gates.held(*i, id, watch)))
                 .await;
-        if progress.stop_requested() {
-            // Stopped while the pins were read again: not sent either.
-            return unsent(n, watch).await;
-        }
         let mut held = Vec::new();
         for ((i, id), reason) in deployments.iter().zip(holds) {
             if let Some(reason) = reason {
@@ -179,6 +178,14 @@ impl Bucket {
                 tracing::warn!(deployment = %id, reason, "held since it was listed: none of it is sent");
                 held.push((*i, count, reason));
             }
+        }
+        if progress.stop_requested() {
+            // Stopped while the pins were read again: not sent either (what they hold is
+            // still reported as held).
+            return Sent {
+                held,
+                ..unsent(n, watch).await
+            };
         }
         let (batch, keys): (Vec<Tagged>, Vec<BatchKey>) = batch
             .into_iter()

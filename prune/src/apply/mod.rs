@@ -6,7 +6,7 @@
 
 pub use crate::error::{ApplyError, JournalError};
 use crate::journal::{EndAnswer, RunJournal};
-use crate::lease::{keep_lease, probe, release, Leased};
+use crate::lease::{keep_lease, probe, release, Keeper, Leased};
 use crate::watch::{Guard, Started, Watcher};
 use crate::{Checked, Planned};
 use audit::{Record, Status};
@@ -250,7 +250,7 @@ async fn delete(
 ) -> Deleted {
     let bucket = &planned.bucket;
     let lost = Arc::new(std::sync::Mutex::new(None));
-    let keeper = tokio::spawn({
+    let keeper = Keeper::spawn({
         let (bucket, leased) = (bucket.clone(), leased.clone());
         let (progress, lost) = (ctx.progress.clone(), lost.clone());
         async move {
@@ -281,7 +281,7 @@ async fn delete(
             &watcher,
         )
         .await;
-    keeper.abort();
+    keeper.stop().await;
     let lost = lost.lock().unwrap_or_else(|e| e.into_inner()).take();
     Deleted {
         report,

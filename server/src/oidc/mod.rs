@@ -107,8 +107,9 @@ pub struct Provider {
     settings: OidcSettings,
     /// Its endpoints and keys as last discovered (again when a token names a key not in them).
     client: RwLock<Arc<Client>>,
-    /// When its keys were last read again, if they were.
-    keys_read: Mutex<Option<Instant>>,
+    /// When its keys were last read again, if they were; held while they are read, so sign-ins
+    /// that meet the same new key wait for that one reading.
+    keys_read: tokio::sync::Mutex<Option<Instant>>,
     http: Http,
     end_session: Option<openidconnect::EndSessionUrl>,
     pending: Mutex<HashMap<String, Pending>>,
@@ -126,7 +127,7 @@ impl Provider {
         Ok(Provider {
             settings,
             client: RwLock::new(Arc::new(client)),
-            keys_read: Mutex::new(None),
+            keys_read: tokio::sync::Mutex::new(None),
             http,
             end_session,
             pending: Mutex::new(HashMap::new()),
@@ -144,15 +145,23 @@ impl Provider {
             .clone()
     }
 
-    /// Whether the provider's keys may be read again now ([`KEYS_READ_AT_MOST_EVERY`]); if so,
-    /// the reading is counted from now.
-    fn may_read_keys(&self) -> bool {
-        let mut last = self.keys_read.lock().unwrap_or_else(|e| e.into_inner());
-        if last.is_some_and(|at| at.elapsed() < KEYS_READ_AT_MOST_EVERY) {
-            return false;
+    /// The provider as it is now, after `used` did not know a token's key: read again unless
+    /// another sign-in did so meanwhile (then that reading) or within
+    /// [`KEYS_READ_AT_MOST_EVERY`] (then as it stands).
+    async fn keys_again(&self, used: &Arc<Client>) -> Result<Arc<Client>, OidcError> {
+        let mut last = self.keys_read.lock().await;
+        let now = self.client();
+        if !Arc::ptr_eq(&now, used) || last.is_some_and(|at| at.elapsed() < KEYS_READ_AT_MOST_EVERY)
+        {
+            return Ok(now);
         }
+        // A failed reading counts too: a provider that is down is not asked on every sign-in.
         *last = Some(Instant::now());
-        true
+        tracing::info!(issuer = %self.settings.issuer, "an ID token signed by a key not known here: reading the provider's keys again");
+        let (client, _) = discover_client(&self.settings, &self.http).await?;
+        let client = Arc::new(client);
+        *self.client.write().unwrap_or_else(|e| e.into_inner()) = client.clone();
+        Ok(client)
     }
 
     /// Starts a sign-in: the provider's login address, and the binding cookie's value.
@@ -222,15 +231,13 @@ impl Provider {
         let token = answer
             .id_token()
             .ok_or_else(|| OidcError::BadToken("the answer holds no ID token".into()))?;
-        let person = match self.person_in(&self.client(), token, &p.nonce) {
-            Err(OidcError::UnknownKey) if self.may_read_keys() => {
-                // The provider rotated its signing keys since they were read: once more, with
-                // its keys as they are now.
-                tracing::info!(issuer = %self.settings.issuer, "an ID token signed by a key not known here: reading the provider's keys again");
-                let (client, _) = discover_client(&self.settings, &self.http).await?;
-                let client = Arc::new(client);
-                *self.client.write().unwrap_or_else(|e| e.into_inner()) = client.clone();
-                self.person_in(&client, token, &p.nonce)?
+        let used = self.client();
+        let person = match self.person_in(&used, token, &p.nonce) {
+            // The provider rotated its signing keys since they were read: once more, with its
+            // keys as they are now.
+            Err(OidcError::UnknownKey) => {
+                let now = self.keys_again(&used).await?;
+                self.person_in(&now, token, &p.nonce)?
             }
             other => other?,
         };
