@@ -564,6 +564,75 @@ async fn a_big_deployment_pinned_while_its_checking_pass_lists_it_is_left_whole(
     assert_eq!(all_keys(&b).await.len(), 2_050, "all of it is still there");
 }
 
+/// A watch that, asked again before a big deployment's deleting pass, first puts keys into it
+/// that its plan never counted, dated no later than what the plan saw (a delete marker removed
+/// by hand, a replica keeping its source's date).
+struct GrowsBetweenPasses(std::sync::atomic::AtomicUsize, bucket::Bucket);
+
+impl bucket::Watch for GrowsBetweenPasses {
+    fn hold<'a>(&'a self, _: &'a DeploymentId) -> futures::future::BoxFuture<'a, Option<String>> {
+        let asked = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            if asked == 1 {
+                put_many(&self.1, (0..5).map(|n| format!("big/zz-old-{n}")), &[]).await;
+            }
+            None
+        })
+    }
+    fn before_batch<'a>(
+        &'a self,
+        _: u64,
+        _: &'a [bucket::BatchKey],
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn after_batch<'a>(
+        &'a self,
+        _: u64,
+        _: &'a bucket::BatchOutcome,
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn a_big_deployment_that_grows_between_its_passes_sends_nothing_past_the_plans_count() {
+    let b = fresh_bucket("grows-big").await;
+    put_many(&b, (0..2_050).map(|n| format!("big/f{n:05}")), &[]).await;
+    // The plan counted 2,050; what appears later is dated within what it saw.
+    let plan_view = Doomed {
+        objects: 2_050,
+        ..doomed("big")
+    };
+    let watch = GrowsBetweenPasses(Default::default(), b.clone());
+    let report = b
+        .delete_deployments_watched(
+            &[plan_view],
+            mode(false),
+            4,
+            Arc::new(Progress::default()),
+            &watch,
+        )
+        .await;
+    let d = &report.deployments[0];
+    let failed = format!("{:?}", d.failed);
+    assert!(
+        failed.contains("more objects than the plan counted"),
+        "{failed}"
+    );
+    let left = all_keys(&b).await;
+    assert!(
+        (0..5).all(|n| left.contains(&format!("big/zz-old-{n}"))),
+        "keys the plan never counted were deleted: {} left",
+        left.len()
+    );
+    assert_eq!(
+        left.len(),
+        55,
+        "the page that outgrew the count was not sent"
+    );
+}
+
 #[tokio::test]
 async fn an_inventory_report_csv_or_parquet_yields_the_same_inventory_as_a_listing() {
     let b = fresh_bucket("inv-src").await;
