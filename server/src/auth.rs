@@ -171,13 +171,16 @@ impl Auth {
 }
 
 impl Auth {
+    /// Whether the person came over https: `--public-url https://…`, or a TLS-terminating proxy
+    /// in front says so (`X-Forwarded-Proto: https`, `Forwarded: proto=https`). A client that
+    /// claims it falsely only gets a cookie its own plain-http requests no longer carry.
+    pub(crate) fn over_https(&self, req: &Request) -> bool {
+        self.cfg.secure_cookies || forwarded_https(req)
+    }
+
     /// The session cookie for session `sid` (`Secure` when people come over https).
-    pub(crate) fn session_cookie(&self, sid: &str) -> HeaderValue {
-        let secure = if self.cfg.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
+    pub(crate) fn session_cookie(&self, sid: &str, secure: bool) -> HeaderValue {
+        let secure = if secure { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
             "{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/{secure}"
         ))
@@ -220,12 +223,37 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
     res
 }
 
+/// The proxy in front of the dashboard terminated TLS: its first `X-Forwarded-Proto`, or the
+/// first `proto=` of `Forwarded`, is `https`.
+fn forwarded_https(req: &Request) -> bool {
+    let first = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(',')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+    };
+    if first(header::HeaderName::from_static("x-forwarded-proto")).as_deref() == Some("https") {
+        return true;
+    }
+    first(header::FORWARDED).is_some_and(|f| {
+        f.split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .any(|(k, v)| k == "proto" && v.trim_matches('"') == "https")
+    })
+}
+
 /// No session: the access token in the link signs in; with an identity provider, a page visit
 /// goes to its login.
 fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
     if let Some(p) = &auth.cfg.oidc {
         if req.method() == Method::GET {
-            return crate::oidc::web::to_login(p, req, auth.cfg.secure_cookies);
+            return crate::oidc::web::to_login(p, req, auth.over_https(req));
         }
         return unauthorized("You are not signed in: reload the page to sign in.");
     }
@@ -233,8 +261,10 @@ fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
         (Some(t), Some(token)) if req.method() == Method::GET && same(t, token) => {
             let sid = auth.sign_in(Person::token_holder(), None);
             let mut res = clean_redirect(req);
-            res.headers_mut()
-                .insert(header::SET_COOKIE, auth.session_cookie(&sid));
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                auth.session_cookie(&sid, auth.over_https(req)),
+            );
             res
         }
         (Some(_), _) => unauthorized("That access token is not valid."),
@@ -260,7 +290,7 @@ pub async fn guard(
     match (req.uri().path(), &auth.cfg.oidc) {
         ("/logout", _) => return sign_out(&auth, &req),
         ("/auth/callback", Some(p)) => {
-            let answer = crate::oidc::web::Answer::of(&req);
+            let answer = crate::oidc::web::Answer::of(&req, &auth);
             return crate::oidc::web::callback(&auth, p, answer).await;
         }
         _ => {}

@@ -43,13 +43,16 @@ fn binding_cookie(binding: &str, secure: bool) -> String {
 pub struct Answer {
     query: String,
     binding: Option<String>,
+    /// The person came over https (the session cookie is then `Secure`).
+    https: bool,
 }
 
 impl Answer {
-    pub fn of(req: &Request) -> Self {
+    pub fn of(req: &Request, auth: &Auth) -> Self {
         Answer {
             query: req.uri().query().unwrap_or("").to_string(),
             binding: cookie(req, BINDING).map(str::to_string),
+            https: auth.over_https(req),
         }
     }
 }
@@ -87,7 +90,7 @@ pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Respo
             ))
             .into_response();
             let headers = res.headers_mut();
-            headers.append(header::SET_COOKIE, auth.session_cookie(&sid));
+            headers.append(header::SET_COOKIE, auth.session_cookie(&sid, answer.https));
             headers.append(
                 header::SET_COOKIE,
                 HeaderValue::from_static(

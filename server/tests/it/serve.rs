@@ -539,6 +539,15 @@ async fn the_session_cookie_is_secure_when_people_come_over_https() {
     let plain = serve(b.name(), &[]);
     let r = token_link(&plain, "/?", &[]);
     assert!(!r.header("set-cookie").unwrap().contains("Secure"));
+    // Behind a TLS-terminating proxy that says so, without --public-url.
+    for said in [
+        ("X-Forwarded-Proto", "https"),
+        ("Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"),
+    ] {
+        let r = token_link(&plain, "/?", &[said]);
+        let c = r.header("set-cookie").unwrap();
+        assert!(c.contains("; Secure"), "{said:?}: {c}");
+    }
     let https = serve(b.name(), &["--public-url", "https://prune.example.com"]);
     let r = token_link(&https, "/?", &[]);
     let c = r.header("set-cookie").unwrap();
