@@ -2,7 +2,10 @@
 //! as first seen and a fingerprint of its content (keys and sizes). A copy in place, a
 //! re-encryption or a storage-class change gives every object a new LastModified but keeps the
 //! keys and sizes: such a deployment is ranked by its first-seen dates, not by the reset clock.
-//! Best effort: a file that cannot be read or written leaves the dates as listed.
+//! A file that cannot be read (or is not a dates file) stops the scan, as the pins file does:
+//! planning on listed dates then could rank a copied deployment as the newest, and overwriting
+//! a damaged file would lose every first-seen date. Writing it is best effort (a failure only
+//! means the next scan does not recognise a reset clock).
 
 use crate::scan::RESERVED;
 use crate::Bucket;
@@ -30,8 +33,8 @@ pub(crate) fn object_print(key: &str, size: u64) -> u64 {
     (h ^ size.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// The dates file as read beside the listing; `None` when it was not read (`meta:` dates) or
-/// could not be (the dates are then as listed, and the file is left as it is).
+/// The dates file as read beside the listing; `None` when it was not read (`meta:` dates: no
+/// clock to recognise as reset).
 #[derive(Debug, Default)]
 pub(crate) struct KnownDates(Option<BTreeMap<DeploymentId, FirstSeen>>);
 
@@ -72,14 +75,20 @@ impl Scanned {
 
 impl Bucket {
     /// Reads the dates file (beside the listing: it does not depend on it).
-    pub(crate) async fn known_dates(&self) -> KnownDates {
-        match self.read_state(FILE).await {
-            Ok(Some(body)) => KnownDates(Some(serde_json::from_slice(&body).unwrap_or_default())),
-            Ok(None) => KnownDates(Some(BTreeMap::new())),
-            Err(e) => {
-                tracing::warn!(error = %e, "{RESERVED}/{FILE} could not be read: dates are as listed");
-                KnownDates(None)
-            }
+    pub(crate) async fn known_dates(&self) -> Result<KnownDates, crate::S3Error> {
+        let Some(body) = self.read_state(FILE).await? else {
+            return Ok(KnownDates(Some(BTreeMap::new())));
+        };
+        match serde_json::from_slice(&body) {
+            Ok(known) => Ok(KnownDates(Some(known))),
+            Err(e) => Err(crate::S3Error::Pointer {
+                key: format!("{}{RESERVED}/{FILE}", self.prefix),
+                problem: format!(
+                    "it is not a dates file ({e}): restore its previous version, or remove it to \
+                     start remembering first-seen dates afresh (a deployment copied in place \
+                     since then would rank by its new date)"
+                ),
+            }),
         }
     }
 

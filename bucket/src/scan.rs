@@ -134,7 +134,7 @@ impl Bucket {
         let dates = async {
             match opts.meta_key {
                 // A `meta:` date travels with a copy: no clock to recognise as reset.
-                Some(_) => crate::dates::KnownDates::default(),
+                Some(_) => Ok(crate::dates::KnownDates::default()),
                 None => self.known_dates().await,
             }
         };
@@ -155,7 +155,7 @@ impl Bucket {
             was_live,
             live_from: live_from?,
             pins: pins?,
-            dates,
+            dates: dates?,
         })
     }
 

@@ -189,6 +189,37 @@ async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
     );
 }
 
+/// A dates file that is not one (damaged, or written by hand) stops the plan, naming it, and is
+/// left as it is: planning on listed dates could rank a copied deployment as the newest, and
+/// writing the file afresh would lose every first-seen date it holds.
+#[tokio::test]
+async fn a_damaged_dates_file_stops_the_plan_and_is_left_as_it_is() {
+    let b = fresh_bucket("damaged-dates").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let damaged = b"{\"d1\": {\"newest\": ".to_vec();
+    b.write_state("dates.json", damaged.clone()).await.unwrap();
+    let out = crate::common::s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".s3-prune/dates.json") && err.contains("not a dates file"),
+        "{err}"
+    );
+    assert_eq!(
+        all_keys(&b)
+            .await
+            .iter()
+            .filter(|k| !k.starts_with(".s3-prune/"))
+            .count(),
+        6,
+        "nothing deleted"
+    );
+    let left = bucket::testkit::object_body(&b, ".s3-prune/dates.json")
+        .await
+        .unwrap();
+    assert_eq!(left, damaged, "the file is left as it was");
+}
+
 #[tokio::test]
 async fn a_deployment_redeployed_in_place_with_new_content_is_dated_anew() {
     // The other side of the test above: new content in an old folder (a rollback published
