@@ -60,6 +60,10 @@ pub struct ServeConfig {
     /// `--inventory`: plan the (one) bucket from this S3 Inventory report.
     pub inventory: Option<bucket::inventory::InventoryLocation>,
     pub max_delete: u64,
+    /// `serve --pin` and `--exclude` (and the config file's `guards`): kept in every preview and
+    /// apply.
+    pub pins: Vec<retention::DeploymentId>,
+    pub excludes: Vec<retention::Glob>,
     /// `serve --via-lifecycle`: applies hand doomed deployments of more objects than this to
     /// S3 lifecycle expiration.
     pub lifecycle_over: Option<u64>,
@@ -305,6 +309,8 @@ impl AppState {
             scanned_at,
             now: Utc::now(),
             max_delete: cfg.max_delete,
+            pins: cfg.pins.clone(),
+            excludes: cfg.excludes.clone(),
             lifecycle_over: cfg.lifecycle_over,
             read_only: cfg.read_only,
             live_pointer: cfg.live_pointer.clone(),

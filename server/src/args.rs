@@ -99,20 +99,25 @@ impl Command {
         }
     }
 
-    /// Pins and excludes from the configuration file are added to the ones given as flags:
-    /// they only ever keep more.
+    /// Pins and excludes from the configuration file are added to the ones given as flags
+    /// (`plan`, `apply`, `check` and `serve`, whose previews and applies plan with them): they
+    /// only ever keep more.
     pub fn add_config_lists(&mut self, config: &crate::config::Config) {
-        let Some(plan) = self.plan_mut() else {
-            return;
+        let (pins, excludes) = match self {
+            Command::Serve(a) => (&mut a.pins, &mut a.excludes),
+            other => match other.plan_mut() {
+                Some(plan) => (&mut plan.pins, &mut plan.excludes),
+                None => return,
+            },
         };
         for p in &config.pins {
-            if !plan.pins.contains(p) {
-                plan.pins.push(p.clone());
+            if !pins.contains(p) {
+                pins.push(p.clone());
             }
         }
         for g in &config.excludes {
-            if !plan.excludes.contains(g) {
-                plan.excludes.push(g.clone());
+            if !excludes.contains(g) {
+                excludes.push(g.clone());
             }
         }
     }

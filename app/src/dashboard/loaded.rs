@@ -10,7 +10,7 @@ use super::apply::{self, Apply};
 use super::approvals::Approvals;
 use super::controls::{ControlState, Controls};
 use super::paint::repaint;
-use super::policy::{chosen, drafts_of, Chosen};
+use super::policy::{chosen, drafts_of, Chosen, Imposed};
 use super::row::{rows_of, Row};
 use super::rules::RuleEditor;
 use super::summary::{Forecast, Summary};
@@ -22,7 +22,7 @@ use empty::EmptyBucket;
 use facts::BucketFacts;
 use leptos::prelude::*;
 use notes::{price_from, PlanNotes, PolicyErrors};
-use retention::{DateSource, DeploymentId, Ordered, Plan};
+use retention::{DeploymentId, Ordered, Plan};
 use std::sync::Arc;
 use url::url_follows_controls;
 
@@ -39,28 +39,14 @@ fn seed_rules(view: &ScanView, state: ControlState, seeded: StoredValue<bool>) {
 }
 
 /// The policy the controls spell (or why they spell none), followed as they change.
-fn policy_of(
-    state: ControlState,
-    date_source: DateSource,
-    max_delete: u64,
-) -> Memo<Result<Chosen, String>> {
+fn policy_of(state: ControlState, imposed: Imposed) -> Memo<Result<Chosen, String>> {
     let ControlState {
         retain,
         days,
         rules,
         ..
     } = state;
-    Memo::new(move |_| {
-        rules.with(|r| {
-            chosen(
-                &retain.get(),
-                &days.get(),
-                r.as_deref(),
-                &date_source,
-                max_delete,
-            )
-        })
-    })
+    Memo::new(move |_| rules.with(|r| chosen(&retain.get(), &days.get(), r.as_deref(), &imposed)))
 }
 
 /// The plan of `policy` over the scan, made afresh whenever the policy changes (from the
@@ -105,17 +91,16 @@ pub fn Loaded(
         next_key,
     } = state;
 
-    let date_source = view.date_source.clone();
     let bucket = view.bucket.clone();
     let now = view.now;
     let inventory = StoredValue::new(view.inventory.clone());
     let ordered = StoredValue::new(view.ordered());
-    let max_delete = view.max_delete;
     // Previews only: the server was started --read-only, or the person may not change the bucket.
     let server_read_only = view.read_only;
     let may_change = crate::signed::may_change_in(view.bucket.key.clone());
     let read_only = Signal::derive(move || server_read_only || !may_change.get());
-    let policy = policy_of(state, date_source, max_delete);
+    let imposed = Imposed::of(&view);
+    let policy = policy_of(state, imposed.clone());
     let pinned: StoredValue<Vec<DeploymentId>> =
         StoredValue::new(view.inventory.pins.iter().map(|p| p.id.clone()).collect());
     let plan = plan_of(policy, ordered, now);
@@ -152,7 +137,7 @@ pub fn Loaded(
             {move || ruled.get().then(|| view! { <RuleEditor rules next_key policy notice /> })}
             <PolicyErrors policy price=price_v />
             <Summary plan price=price_v />
-            {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch ordered date_source=view.date_source.clone() now max_delete retain days rules /> })}
+            {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch ordered imposed=imposed.clone() now retain days rules /> })}
             <PlanNotes plan />
             <Timeline rows plan focused now_ts=now.timestamp() live=live />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />

@@ -2,7 +2,9 @@
 //! the user is typing them; turned into a `retention::Policy` exactly as the server builds it,
 //! and into the URL's compact form so a preview stays a link.
 
-use retention::{DateSource, GroupPattern, Policy, PolicySpec, Retain, Rule, Rules, Span};
+use retention::{
+    DateSource, DeploymentId, Glob, GroupPattern, Policy, PolicySpec, Retain, Rule, Rules, Span,
+};
 
 /// One rule as typed in the editor: text fields, checked when the plan is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,18 +95,41 @@ pub struct Chosen {
     pub toml: Option<String>,
 }
 
+/// What the server lays on every policy the page spells, as it lays it on the apply's
+/// (`AppState::policy`): its date source and guard, and the deployments it always keeps or
+/// leaves alone (`serve --pin`, `--exclude`, the config file's `guards`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Imposed {
+    pub date_source: DateSource,
+    pub max_delete: u64,
+    pub pins: Vec<DeploymentId>,
+    pub excludes: Vec<Glob>,
+}
+
+impl Imposed {
+    pub fn of(view: &crate::wire::ScanView) -> Imposed {
+        Imposed {
+            date_source: view.date_source.clone(),
+            max_delete: view.max_delete,
+            pins: view.pins.clone(),
+            excludes: view.excludes.clone(),
+        }
+    }
+}
+
 /// The policy the controls describe, or a sentence saying why they describe none. Built as the
 /// server builds it, so the confirmed set is the one the server will plan.
 pub fn chosen(
     retain: &str,
     days: &str,
     rules: Option<&[RuleDraft]>,
-    date_source: &DateSource,
-    max_delete: u64,
+    imposed: &Imposed,
 ) -> Result<Chosen, String> {
     let mut spec = PolicySpec {
-        date_source: Some(date_source.clone()),
-        max_delete: Some(max_delete),
+        date_source: Some(imposed.date_source.clone()),
+        max_delete: Some(imposed.max_delete),
+        pins: imposed.pins.clone(),
+        excludes: imposed.excludes.clone(),
         ..Default::default()
     };
     let mut min_days = None;
@@ -229,6 +254,15 @@ mod tests {
         }
     }
 
+    /// The page's usual impositions: dated by the newest object, the default guard.
+    fn newest() -> Imposed {
+        Imposed {
+            date_source: DateSource::Newest,
+            max_delete: 100,
+            ..Imposed::default()
+        }
+    }
+
     #[test]
     fn rules_survive_the_url_form() {
         let drafts = vec![
@@ -253,7 +287,7 @@ mod tests {
     #[test]
     fn drafts_build_the_policy_the_server_builds() {
         let drafts = vec![draft("previews", "pr-*", r"^(pr-\d+)-", "1", "7")];
-        let c = chosen("5", "", Some(&drafts), &DateSource::Newest, 100).unwrap();
+        let c = chosen("5", "", Some(&drafts), &newest()).unwrap();
         let toml = c.toml.unwrap();
         let server = PolicySpec {
             rules: Some(retention::parse_policy(&toml).unwrap()),
@@ -265,15 +299,31 @@ mod tests {
         .unwrap();
         assert_eq!(c.policy, server);
         let bad = vec![draft("a", "*", "^pr", "1", "")];
-        assert!(chosen("5", "", Some(&bad), &DateSource::Newest, 100)
+        assert!(chosen("5", "", Some(&bad), &newest())
             .unwrap_err()
             .starts_with("Rule 1: "));
         let zero = vec![draft("a", "*", "", "0", "")];
-        assert!(chosen("5", "", Some(&zero), &DateSource::Newest, 100).is_err());
-        let simple = chosen("3", "30", None, &DateSource::Newest, 100).unwrap();
+        assert!(chosen("5", "", Some(&zero), &newest()).is_err());
+        let simple = chosen("3", "30", None, &newest()).unwrap();
         assert_eq!(
             (simple.policy.retain.get(), simple.min_days, simple.toml),
             (3, Some(30), None)
         );
+    }
+
+    #[test]
+    fn the_servers_pins_and_excludes_are_in_every_policy_the_page_spells() {
+        let imposed = Imposed {
+            pins: vec!["d5".parse().unwrap()],
+            excludes: vec!["staging-*".parse().unwrap()],
+            ..newest()
+        };
+        let simple = chosen("3", "", None, &imposed).unwrap().policy;
+        let drafts = vec![draft("all", "*", "", "2", "")];
+        let ruled = chosen("", "", Some(&drafts), &imposed).unwrap().policy;
+        for p in [simple, ruled] {
+            assert_eq!(p.pins, imposed.pins);
+            assert_eq!(p.excludes, imposed.excludes);
+        }
     }
 }

@@ -1,32 +1,25 @@
 //! The summary (what goes, what stays, what it saves; per rule under rules) and the scheduled
 //! job's forecast.
 
-use super::policy::{chosen, Chosen, RuleDraft};
+use super::policy::{chosen, Chosen, Imposed, RuleDraft};
 use crate::format;
 use leptos::prelude::*;
-use retention::{DateSource, Plan, RuleSummary};
+use retention::{Plan, RuleSummary};
 
 /// What the next scheduled run will delete: the same plan, with the scheduled policy.
 #[component]
 pub fn Forecast(
     schedule: crate::wire::Schedule,
     ordered: StoredValue<std::sync::Arc<retention::Ordered>>,
-    date_source: DateSource,
+    imposed: Imposed,
     now: chrono::DateTime<chrono::Utc>,
-    max_delete: u64,
     retain: RwSignal<String>,
     days: RwSignal<String>,
     rules: RwSignal<Option<Vec<RuleDraft>>>,
 ) -> impl IntoView {
     let days_text = schedule.min_days.map(|d| d.to_string()).unwrap_or_default();
     let mut overdue = None;
-    let text = match chosen(
-        &schedule.retain.to_string(),
-        &days_text,
-        None,
-        &date_source,
-        max_delete,
-    ) {
+    let text = match chosen(&schedule.retain.to_string(), &days_text, None, &imposed) {
         Ok(Chosen { policy: p, .. }) => {
             let plan = ordered.with_value(|o| o.plan(&p, now));
             let d = plan.summary.delete;

@@ -61,6 +61,9 @@ impl AppState {
         let mut spec = PolicySpec {
             date_source: Some(self.config.date_source.clone()),
             max_delete: Some(self.config.max_delete),
+            // As the page planned with them (`dashboard::policy::chosen`).
+            pins: self.config.pins.clone(),
+            excludes: self.config.excludes.clone(),
             ..PolicySpec::default()
         };
         match &req.policy {

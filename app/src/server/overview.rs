@@ -32,6 +32,8 @@ impl AppState {
         PolicySpec {
             date_source: Some(cfg.date_source.clone()),
             max_delete: Some(cfg.max_delete),
+            pins: cfg.pins.clone(),
+            excludes: cfg.excludes.clone(),
             ..spec
         }
         .build()

@@ -39,6 +39,12 @@ pub struct ScanView {
     pub now: DateTime<Utc>,
     /// The blast-radius guard the server applies (`--max-delete`), previewed too.
     pub max_delete: u64,
+    /// Deployments the server always keeps and ids it leaves alone (`serve --pin`,
+    /// `--exclude`, the config file's `guards`): the page plans with them, as the apply does.
+    #[serde(default)]
+    pub pins: Vec<retention::DeploymentId>,
+    #[serde(default)]
+    pub excludes: Vec<retention::Glob>,
     /// `serve --via-lifecycle`: an apply hands doomed deployments of more objects than this to
     /// S3 lifecycle expiration instead of deleting them by requests.
     #[serde(default)]

@@ -314,3 +314,59 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         "released: nobody named"
     );
 }
+
+/// `serve --pin` / `--exclude` (or the config file's `guards`): the page is told them and plans
+/// with them, and the apply plans with them too, so an excluded or pinned deployment is kept by
+/// both; a set confirmed without them (deleting it) is refused, nothing deleted.
+#[tokio::test]
+async fn the_servers_pins_and_excludes_keep_in_the_preview_and_in_the_apply() {
+    let b = seeded("sf-guards", &["d1", "d2", "d3", "d4", "d5"]).await;
+    let state = AppState::new(ServeConfig {
+        pins: vec!["d5".parse().unwrap()],
+        excludes: vec!["d4*".parse().unwrap()],
+        ..config(&b, None)
+    });
+    let view = state.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(view.excludes, vec!["d4*".parse().unwrap()]);
+    assert_eq!(view.pins, vec!["d5".parse().unwrap()]);
+    // Planned without them (as the page did before it was told), d3 d4 d5 would go: refused.
+    let mut blind = preview(&state, b.name(), 2).await;
+    blind.confirmed = {
+        let mut p = Policy::new(Retain::new(2).unwrap());
+        p.date_source = view.date_source.clone();
+        retention::plan(&view.inventory, &p, view.now).deletion_set()
+    };
+    assert_eq!(blind.confirmed.len(), 3);
+    let refused = state.start_apply(blind, "tester").await.unwrap();
+    assert!(
+        !matches!(refused, ApplyOutcome::Started { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(deployment_count(&b).await, 5, "nothing deleted");
+    // Planned with them: only d3 goes.
+    let req = preview(&state, b.name(), 2).await;
+    let doomed: Vec<String> = req.confirmed.iter().map(|d| d.id.to_string()).collect();
+    assert_eq!(doomed, vec!["d3"]);
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    let record = report_of(&state, job).await;
+    let ids: Vec<&str> = record.deleted.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["d3"]);
+    assert_eq!(
+        deployment_count(&b).await,
+        4,
+        "d4 (excluded) and d5 (pinned) kept"
+    );
+}
+
+async fn deployment_count(b: &Bucket) -> usize {
+    let keys = all_keys(b).await;
+    let mut ids: Vec<&str> = keys
+        .iter()
+        .filter(|k| !k.starts_with(".s3-prune/"))
+        .filter_map(|k| k.split('/').next())
+        .collect();
+    ids.dedup();
+    ids.len()
+}

@@ -58,6 +58,8 @@ fn config(b: &Bucket, lifecycle_over: Option<u64>) -> ServeConfig {
         live_from: None,
         inventory: None,
         max_delete: 100,
+        pins: Vec::new(),
+        excludes: Vec::new(),
         lifecycle_over,
         read_only: false,
         schedule: None,
@@ -85,6 +87,9 @@ async fn preview(state: &AppState, bucket: &str, retain: u64) -> ApplyRequest {
     let view = state.scan_view(Some(bucket), false).await.unwrap();
     let mut p = Policy::new(Retain::new(retain).unwrap());
     p.date_source = view.date_source.clone();
+    // What the server imposes, as the page lays it on (`dashboard::policy::Imposed`).
+    p.pins = view.pins.clone();
+    p.excludes = view.excludes.clone();
     let plan = retention::plan(&view.inventory, &p, view.now);
     ApplyRequest {
         bucket: bucket.into(),

@@ -3,7 +3,7 @@
 
 use super::{load_policy, AuditArgs, Endpoint, LifecycleArgs, LiveArgs, NotifyArgs};
 use clap::Args;
-use retention::{DateSource, Retain, Span};
+use retention::{DateSource, DeploymentId, Glob, Retain, Span};
 
 /// `serve`'s help for the flags of [`LiveArgs`]: shorter than plan's, which it points to.
 fn serve_live_help(arg: clap::Arg) -> clap::Arg {
@@ -38,6 +38,14 @@ pub struct ServeArgs {
     /// Refuse to apply a plan that deletes more deployments than this.
     #[arg(long, value_name = "N", default_value_t = retention::DEFAULT_MAX_DELETE)]
     pub max_delete: u64,
+    /// Always keep this deployment (repeatable), in every preview and apply. Pins do not count
+    /// towards RETAIN.
+    #[arg(long = "pin", value_name = "ID")]
+    pub pins: Vec<DeploymentId>,
+    /// Leave deployments whose id matches this glob alone (repeatable), in every preview and
+    /// apply: *, ?, [a-z].
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub excludes: Vec<Glob>,
     #[command(flatten)]
     pub lifecycle: LifecycleArgs,
     /// Rules from a policy file: the dashboard starts with them (a link's own policy wins).

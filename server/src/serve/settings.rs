@@ -76,6 +76,8 @@ pub(super) fn serve_config(args: &ServeArgs, buckets: Vec<BucketChoice>) -> Resu
         live_from: args.live.live_from.clone(),
         inventory: args.live.inventory.clone(),
         max_delete: args.max_delete,
+        pins: args.pins.clone(),
+        excludes: args.excludes.clone(),
         lifecycle_over: args.lifecycle.over(),
         read_only: args.read_only,
         audit: Some(Arc::new(args.audit.open()?)),

@@ -300,7 +300,7 @@ async fn serve_takes_its_bucket_and_settings_from_s3_prune_toml() {
     std::fs::write(
         dir.join("s3-prune.toml"),
         format!(
-            "localstack = true\nbucket = \"{}\"\n[serve]\nread_only = true\n",
+            "localstack = true\nbucket = \"{}\"\n[serve]\nread_only = true\n[guards]\nexcludes = [\"stag*\"]\npins = [\"keep-me\"]\n",
             b.name()
         ),
     )
@@ -321,6 +321,25 @@ async fn serve_takes_its_bucket_and_settings_from_s3_prune_toml() {
     let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
     assert_eq!(page.status, 200);
     assert!(page.body.contains(b.name()), "the file's bucket is offered");
+    // The file's pins and excludes reach the page, which plans with them as the apply does.
+    let scan = request(
+        &s.addr,
+        "POST",
+        "/api/scan_bucket",
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &cookie),
+            ("Origin", &format!("http://{}", s.addr)),
+        ],
+        r#"{"bucket":null,"rescan":false}"#,
+    );
+    assert_eq!(scan.status, 200, "{}", scan.body);
+    assert!(
+        scan.body.contains(r#""pins":["keep-me"]"#)
+            && scan.body.contains(r#""excludes":["stag*"]"#),
+        "the file's guards are not the dashboard's: {}",
+        &scan.body[..scan.body.len().min(400)]
+    );
 }
 
 #[tokio::test]
