@@ -135,6 +135,9 @@ impl Lease {
     }
 }
 
+/// Creates of the lease tried at most, where each is refused yet no lease is found after.
+const TAKE_TRIES: u32 = 5;
+
 /// Why a lease could not be taken or kept.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LeaseError {
@@ -144,6 +147,8 @@ pub enum LeaseError {
     Lost { key: String, detail: String },
     #[error("the lease '{key}' is not a lease s3-prune wrote ({detail}); remove it if no apply is running")]
     Unreadable { key: String, detail: String },
+    #[error("the lease '{key}' could not be taken: the server refused to create it {tries} times, yet none was there when read (others taking it at that moment, or a server that answers conditional writes wrongly). Nothing was deleted; run again")]
+    Contended { key: String, tries: u32 },
     #[error(transparent)]
     S3(#[from] S3Error),
 }
@@ -181,31 +186,21 @@ impl Bucket {
     /// beside its next request instead of before it.
     pub async fn take_lease_unprobed(&self, holder: LeaseHolder) -> Result<Lease, LeaseError> {
         let key = self.lease_key();
-        let taken_at = Instant::now();
-        let etag = match self.put_lease(&holder, None).await? {
-            Put::Written(etag) => etag,
-            Put::Refused => {
-                let (current, etag) = match self.read_lease().await {
-                    Ok(Some(found)) => found,
-                    // Released between the two requests: try once more from the start.
-                    Ok(None) => return Box::pin(self.take_lease_unprobed(holder)).await,
-                    Err(e) => return Err(e),
-                };
-                let dead = current.is_dead_here(&holder);
-                if current.expires > Utc::now() && !dead {
-                    return Err(LeaseError::Held(current));
-                }
-                tracing::warn!(holder = %current, dead, "taking over an expired lease, or one whose process is gone");
-                match self
-                    .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
-                    .await?
-                {
-                    Put::Written(etag) => etag,
-                    Put::Refused => {
-                        let now = self.read_lease().await?.map(|(h, _)| h);
-                        return Err(LeaseError::Held(now.unwrap_or(current)));
+        let mut tries = 0;
+        let (taken_at, etag) = loop {
+            tries += 1;
+            let taken_at = Instant::now();
+            match self.put_lease(&holder, None).await? {
+                Put::Written(etag) => break (taken_at, etag),
+                Put::Refused => match self.read_lease().await? {
+                    Some((current, etag)) => {
+                        break (taken_at, self.take_over(&holder, current, etag).await?)
                     }
-                }
+                    // Released between the two requests: once more from the start, a few
+                    // times (a server refusing every create of an absent key would loop).
+                    None if tries < TAKE_TRIES => continue,
+                    None => return Err(LeaseError::Contended { key, tries }),
+                },
             }
         };
         Ok(Lease {
@@ -217,6 +212,32 @@ impl Bucket {
             honoured: AtomicBool::new(false),
             doubted: AtomicBool::new(false),
         })
+    }
+
+    /// The lease `current` (read with `etag`) taken over for `holder` when it has expired or its
+    /// process is gone, with `If-Match` on that ETag (two runs that both saw it expired cannot
+    /// both win); else who holds it. The new ETag.
+    async fn take_over(
+        &self,
+        holder: &LeaseHolder,
+        current: LeaseHolder,
+        etag: Option<String>,
+    ) -> Result<Option<String>, LeaseError> {
+        let dead = current.is_dead_here(holder);
+        if current.expires > Utc::now() && !dead {
+            return Err(LeaseError::Held(current));
+        }
+        tracing::warn!(holder = %current, dead, "taking over an expired lease, or one whose process is gone");
+        match self
+            .put_lease(holder, Some(etag.as_deref().unwrap_or("*")))
+            .await?
+        {
+            Put::Written(etag) => Ok(etag),
+            Put::Refused => {
+                let now = self.read_lease().await?.map(|(h, _)| h);
+                Err(LeaseError::Held(now.unwrap_or(current)))
+            }
+        }
     }
 
     /// Whether the server honours `If-None-Match` on the lease just taken by `holder`: a

@@ -82,6 +82,9 @@ pub struct Proxy {
     pub delay_put: Option<(String, Duration)>,
     /// Every GET whose path holds this text waits this long first (a slow pins file).
     pub delay_get: Option<(String, Duration)>,
+    /// Answer every PUT whose path holds this text 412 PreconditionFailed, whatever its
+    /// conditions (a server that answers conditional writes wrongly).
+    pub precondition_failed_put: Option<String>,
     /// PutObject requests whose path holds `.0`, after the first `.1` of them, wait `.2` (a
     /// stalled connection: the lease's renewals once it is taken and probed).
     pub hang_put: Option<(String, u64, Duration)>,
@@ -108,6 +111,7 @@ impl Proxy {
             deny_put: None,
             delay_put: None,
             delay_get: None,
+            precondition_failed_put: None,
             hang_put: None,
             ignore_conditions: false,
             lose_delete_answers: false,
@@ -285,6 +289,11 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             if seen >= *first {
                 tokio::time::sleep(*hang).await;
             }
+        }
+    }
+    if let Some(text) = &p.precondition_failed_put {
+        if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
+            return Ok(xml_error(412, "PreconditionFailed"));
         }
     }
     if let Some((text, allowed)) = &p.deny_put {

@@ -295,3 +295,28 @@ async fn a_restore_longer_than_the_leases_life_keeps_it_and_an_apply_meanwhile_i
     assert!(restored.status.success(), "{}", stderr(&restored));
     assert_eq!(all_keys(&b).await, before, "every object is back");
 }
+
+/// A server that refuses every create of the lease though none is there (a wrong answer to
+/// conditional writes) gets a few tries and an error naming the lease, not an endless loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_the_server_never_lets_be_created_is_an_error_not_an_endless_loop() {
+    let b = fresh_bucket("lease-412").await;
+    deploy(&b, &["d1", "d2"], 2).await;
+    let mut p = Proxy::new(0);
+    p.precondition_failed_put = Some("/.s3-prune/lease".into());
+    let (url, _proxy) = start(p).await;
+    let mut child = apply_via(&url, &b, "1", 1, &[]);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("still trying to take the lease after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = finish(child);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("could not be taken"), "{err}");
+    assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
+}
