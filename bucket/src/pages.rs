@@ -100,13 +100,14 @@ impl<'a> VersionPages<'a> {
             return Ok(None);
         }
         let b = self.bucket;
+        let (sent_key, sent_version) = (self.key_marker.take(), self.version_marker.take());
         let out = b
             .client
             .list_object_versions()
             .bucket(&b.name)
             .prefix(&self.prefix)
-            .set_key_marker(self.key_marker.take())
-            .set_version_id_marker(self.version_marker.take())
+            .set_key_marker(sent_key.clone())
+            .set_version_id_marker(sent_version.clone())
             .send()
             .await
             .map_err(|e| b.err(e, "s3:ListBucketVersions"))?;
@@ -115,8 +116,21 @@ impl<'a> VersionPages<'a> {
         } else {
             match out.next_key_marker() {
                 Some(k) if !k.is_empty() => {
+                    let version = out.next_version_id_marker().map(str::to_string);
+                    // A page that does not move on (the same markers again, or a key before
+                    // the last) would loop for ever: stop before using it.
+                    let stuck = sent_key
+                        .as_deref()
+                        .is_some_and(|sent| k < sent || (k == sent && version == sent_version));
+                    if stuck {
+                        return Err(S3Error::ListingNotAscending {
+                            prefix: self.prefix.clone(),
+                            key: k.to_string(),
+                            after: sent_key.unwrap_or_default(),
+                        });
+                    }
                     self.key_marker = Some(k.to_string());
-                    self.version_marker = out.next_version_id_marker().map(str::to_string);
+                    self.version_marker = version;
                 }
                 _ => {
                     return Err(S3Error::ListingCut {

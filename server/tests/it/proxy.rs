@@ -73,6 +73,9 @@ pub struct Proxy {
     /// Make ListObjectsV2 repeat its first page: pages of 2 keys, continuation tokens dropped
     /// (an endpoint that does not advance).
     pub repeat_list_page: bool,
+    /// Make ListObjectVersions repeat its first page: pages of 2, key and version markers
+    /// dropped (an endpoint that does not advance).
+    pub repeat_version_page: bool,
     /// Answer GetBucketVersioning with 501 NotImplemented (as s3s-fs does).
     pub no_versioning_api: bool,
     /// Refuse (403 AccessDenied) every PutObject whose path holds this text, after letting the
@@ -107,6 +110,7 @@ impl Proxy {
             deny_list: false,
             deny_delete: false,
             repeat_list_page: false,
+            repeat_version_page: false,
             no_versioning_api: false,
             deny_put: None,
             delay_put: None,
@@ -314,6 +318,26 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .unwrap_or("")
             .split('&')
             .filter(|kv| !kv.starts_with("continuation-token=") && !kv.starts_with("max-keys="))
+            .collect();
+        let uri = format!("{}?{}&max-keys=2", parts.uri.path(), q.join("&"));
+        parts.uri = uri.parse().unwrap();
+    }
+    let is_version_list = parts.method == hyper::Method::GET
+        && parts
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "versions" || kv == "versions="));
+    if p.repeat_version_page && is_version_list {
+        let q: Vec<&str> = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|kv| {
+                !kv.starts_with("key-marker=")
+                    && !kv.starts_with("version-id-marker=")
+                    && !kv.starts_with("max-keys=")
+            })
             .collect();
         let uri = format!("{}?{}&max-keys=2", parts.uri.path(), q.join("&"));
         parts.uri = uri.parse().unwrap();

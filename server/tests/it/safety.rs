@@ -612,6 +612,49 @@ async fn a_listing_that_repeats_a_page_aborts_the_plan() {
     assert_eq!(all_keys(&b).await.len(), 6);
 }
 
+/// The same for version listings (`--purge-versions`, restore): a page that does not move on
+/// aborts the run instead of looping for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_listing_that_repeats_a_page_aborts_the_run() {
+    let b = fresh_bucket("repeat-versions").await;
+    b.enable_versioning().await.unwrap();
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    put_many(&b, (0..6).map(|i| format!("old/f{i}.js")), &[]).await;
+    let (url, _) = endpoint(|p| p.repeat_version_page = true).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args([
+            "apply",
+            b.name(),
+            "1",
+            "--localstack",
+            "--yes",
+            "--purge-versions",
+        ])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().ok();
+            panic!("the version listing looped for 30 s instead of failing");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("did not ascend"), "{said}");
+    assert!(
+        all_keys(&b).await.iter().any(|k| k.starts_with("old/")),
+        "old is not deleted"
+    );
+}
+
 #[tokio::test]
 async fn cli_records_name_the_os_account_and_host_without_user() {
     let b = fresh_bucket("who").await;
