@@ -227,7 +227,7 @@ impl AppState {
         b: &Bucket,
         rescan: bool,
     ) -> Result<scans::Answer, AppError> {
-        let opts = self.settings().scan_options(&self.config.date_source);
+        let settings = self.settings();
         let date_source = self.config.date_source.clone();
         let b = b.clone();
         self.scans
@@ -236,8 +236,12 @@ impl AppState {
                     // The undo window's lifecycle rules, beside the scan (which reads the
                     // versioning). Best effort: the page still shows without
                     // s3:GetLifecycleConfiguration.
-                    let (inventory, days) = futures::join!(b.scan(&opts), b.noncurrent_days());
-                    let inventory = inventory?;
+                    // Listed, or read from the report (`--inventory`), as the apply's check.
+                    let (scanned, days) = futures::join!(
+                        prune::scan(&b, &settings, &date_source),
+                        b.noncurrent_days()
+                    );
+                    let inventory = scanned?.remembered().await;
                     let scanned_at = Utc::now();
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
                     // Handovers of folders kept whatever the policy (pinned, live,

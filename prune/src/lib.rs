@@ -36,7 +36,7 @@ pub use doc::{escape_controls, PlanDoc};
 pub use expire::Handovers;
 pub use notify::{BadWebhookUrl, Notifier, Summary, WebhookUrl};
 pub use pins::{set_pin, PinChange};
-pub use plan::{scan_and_plan, Planned, ScanSettings};
+pub use plan::{scan, scan_and_plan, Planned, ScanSettings};
 pub use restore::{
     check_restore, check_restore_named, check_restore_run, restore, RestoreContext, RestoreRefusal,
     Restored,

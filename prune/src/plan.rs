@@ -46,17 +46,30 @@ pub struct Planned {
     pub handovers: crate::Handovers,
 }
 
-/// Lists the bucket now and plans it with `policy` at the current time.
+/// The bucket's deployments as every front end sees them: listed now, or read from the S3
+/// Inventory report `settings` names (`--inventory`) — one choice for the dashboard's preview
+/// and for every plan an apply is checked against. The dates file is left for the caller to
+/// write ([`Scanned`]).
+pub async fn scan(
+    bucket: &Bucket,
+    settings: &ScanSettings,
+    date_source: &retention::DateSource,
+) -> Result<Scanned, S3Error> {
+    let opts = settings.scan_options(date_source);
+    match &settings.inventory {
+        None => bucket.scan_unsaved(&opts).await,
+        Some(at) => bucket.scan_inventory_unsaved(at, &opts).await,
+    }
+}
+
+/// Lists the bucket now (or reads its report, [`scan`]) and plans it with `policy` at the
+/// current time.
 pub async fn scan_and_plan(
     bucket: &Bucket,
     policy: &Policy,
     settings: &ScanSettings,
 ) -> Result<Planned, S3Error> {
-    let opts = settings.scan_options(&policy.date_source);
-    let Scanned { inventory, dates } = match &settings.inventory {
-        None => bucket.scan_unsaved(&opts).await?,
-        Some(at) => bucket.scan_inventory_unsaved(at, &opts).await?,
-    };
+    let Scanned { inventory, dates } = scan(bucket, settings, &policy.date_source).await?;
     let plan = retention::plan(&inventory, policy, Utc::now());
     // The dates file is written beside the handovers' check: one round trip, not two.
     let (handovers, ()) = futures::join!(

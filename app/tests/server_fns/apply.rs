@@ -370,3 +370,43 @@ async fn deployment_count(b: &Bucket) -> usize {
     ids.dedup();
     ids.len()
 }
+
+/// `serve --inventory`: the page previews from the report, as the apply's check plans from it,
+/// so an apply of what the page showed goes ahead (it previewed from a listing, and every apply
+/// of a bucket deployed to since the report was refused as changed).
+#[tokio::test]
+async fn with_an_inventory_report_the_preview_and_the_apply_plan_from_the_same_report() {
+    let b = seeded("sf-inv", &["d1", "d2", "d3", "d4"]).await;
+    let reports = fresh_bucket("sf-inv-reports").await;
+    let at = bucket::testkit::write_inventory(
+        &b,
+        &reports,
+        bucket::testkit::INVENTORY_SCHEMA,
+        None,
+        true,
+        "run-sf",
+    )
+    .await;
+    // Deployed since the report: the report does not know it.
+    put_many(
+        &b,
+        ["d0/index.html".to_string()],
+        &[("deployed-at", &chrono::Utc::now().to_rfc3339())],
+    )
+    .await;
+    let state = AppState::new(ServeConfig {
+        inventory: Some(at.parse().unwrap()),
+        ..config(&b, None)
+    });
+    let req = preview(&state, b.name(), 2).await;
+    let doomed: Vec<String> = req.confirmed.iter().map(|d| d.id.to_string()).collect();
+    assert_eq!(doomed, vec!["d3", "d4"], "planned from the report");
+    let outcome = state.start_apply(req, "tester").await.unwrap();
+    let ApplyOutcome::Started { job } = outcome else {
+        panic!("the apply of what the page showed was refused: {outcome:?}")
+    };
+    let record = report_of(&state, job).await;
+    let ids: Vec<&str> = record.deleted.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["d3", "d4"]);
+    assert!(all_keys(&b).await.iter().any(|k| k.starts_with("d0/")));
+}
