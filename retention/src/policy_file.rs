@@ -261,7 +261,10 @@ pub fn policy_to_toml(rules: &Rules) -> String {
         if let Some(g) = &r.group {
             let _ = writeln!(out, "group = {}", quote(g.as_str()));
         }
-        let _ = writeln!(out, "retain = {}", r.retain);
+        // TOML's integers are i64: a larger retain (the dashboard takes any u64) is written as
+        // the largest one, which keeps every deployment all the same.
+        let retain = r.retain.get().min(i64::MAX as u64);
+        let _ = writeln!(out, "retain = {retain}");
         match r.keep_within {
             Some(w) if w.as_secs() % 86_400 == 0 => {
                 let _ = writeln!(out, "min_retain_days = {}", w.as_secs() / 86_400);

@@ -43,6 +43,17 @@ fn odd_strings_and_hour_ages_round_trip() {
     assert_eq!(parse_policy(&policy_to_toml(&rules)).unwrap(), rules);
 }
 
+#[test]
+fn a_retain_past_tomls_integers_is_written_as_one_that_keeps_as_much() {
+    let text = "[[rule]]\nname = \"all\"\nmatch = \"*\"\nretain = 3\n";
+    let mut rules = parse_policy(text).unwrap().as_slice().to_vec();
+    rules[0].retain = Retain::new(u64::MAX).unwrap();
+    let rules = Rules::new(rules).unwrap();
+    let again =
+        parse_policy(&policy_to_toml(&rules)).expect("the server reads what the page wrote");
+    assert_eq!(again.as_slice()[0].retain.get(), i64::MAX as u64);
+}
+
 fn err(text: &str) -> PolicyFileError {
     parse_policy(text).unwrap_err()
 }
