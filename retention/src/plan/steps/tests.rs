@@ -339,6 +339,17 @@ fn the_previous_live_deployment_is_kept_for_the_live_grace_then_deleted() {
         let p = crate::plan(&i, &pol, t0());
         assert_eq!(reason_of(&p, "d3"), "delete: rank 6 > 2", "grace {grace}");
     }
+    // Deletable only since its grace ended (30 min ago), not since d5 pushed it out weeks
+    // ago: leaving the grace does not make it overdue at once.
+    let mut pol = policy(2);
+    pol.live_grace = "30min".parse().unwrap();
+    let p = crate::plan(&i, &pol, t0());
+    let d3 = p.entries.iter().find(|e| e.id.as_str() == "d3").unwrap();
+    assert_eq!(d3.deletable_since, Some(t0() - Duration::minutes(30)));
+    assert!(!p
+        .overdue("2d".parse().unwrap())
+        .iter()
+        .any(|e| e.id.as_str() == "d3"));
 }
 
 #[test]

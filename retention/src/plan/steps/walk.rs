@@ -99,7 +99,11 @@ impl<'a> Walk<'a> {
                     let reason = verdict(rank, &by, age_secs, live);
                     let reason = self.graced(reason, &x.d.id);
                     if reason.action() == Action::Delete {
-                        deletable_since = Some(self.deletable_since(&by, rank, x.date));
+                        let since = self.deletable_since(&by, rank, x.date);
+                        // Not before its live grace ended: the day the previous live leaves
+                        // its grace, it is not long overdue.
+                        deletable_since =
+                            Some(since.max(self.grace_ended(&x.d.id).unwrap_or(since)));
                     }
                     (reason, Some(by))
                 }
@@ -203,6 +207,20 @@ impl<'a> Walk<'a> {
             }
             _ => reason,
         }
+    }
+
+    /// When the live grace of `id` ended, if it was live (it is past by now: a deployment
+    /// still in its grace is kept, [`Walk::graced`]).
+    fn grace_ended(&self, id: &DeploymentId) -> Option<DateTime<Utc>> {
+        let grace = i64::try_from(self.policy.live_grace.as_secs()).ok()?;
+        let until = self
+            .inventory
+            .was_live
+            .iter()
+            .filter(|w| &w.id == id)
+            .map(|w| w.until)
+            .max()?;
+        until.checked_add_signed(chrono::Duration::try_seconds(grace)?)
     }
 
     /// Since when the deployment at `rank` (dated `date`) may go: the later of its minimum age
