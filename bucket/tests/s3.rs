@@ -596,7 +596,7 @@ impl bucket::Watch for GrowsBetweenPasses {
 }
 
 #[tokio::test]
-async fn a_big_deployment_that_grows_between_its_passes_sends_nothing_past_the_plans_count() {
+async fn a_big_deployment_that_grows_between_its_passes_sends_no_page_past_the_plans_count() {
     let b = fresh_bucket("grows-big").await;
     put_many(&b, (0..2_050).map(|n| format!("big/f{n:05}")), &[]).await;
     // The plan counted 2,050; what appears later is dated within what it saw.
@@ -631,6 +631,30 @@ async fn a_big_deployment_that_grows_between_its_passes_sends_nothing_past_the_p
         55,
         "the page that outgrew the count was not sent"
     );
+}
+
+#[tokio::test]
+async fn a_big_deployment_of_many_versions_is_purged_whole() {
+    // Past 2,000 keys, three versions each: the deleting pass lists versions while earlier
+    // pages' are deleted, so a key's next older version becomes its latest as it goes. Nothing
+    // appeared since the plan: all of it goes, none of it is called changed.
+    let b = fresh_bucket("purge-big").await;
+    b.enable_versioning().await.unwrap();
+    let keys: Vec<String> = (0..2_010).map(|n| format!("big/f{n:05}")).collect();
+    for _ in 0..3 {
+        put_many(&b, keys.clone(), &[]).await;
+    }
+    let plan_view = Doomed {
+        objects: 2_010,
+        ..doomed("big")
+    };
+    let report = b
+        .delete_deployments(&[plan_view], mode(true), 4, Arc::new(Progress::default()))
+        .await;
+    let d = &report.deployments[0];
+    assert!(d.failed.is_empty(), "{:?}", d.failed);
+    assert!(d.changed.is_none());
+    assert!(all_keys(&b).await.is_empty());
 }
 
 #[tokio::test]

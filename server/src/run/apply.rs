@@ -61,7 +61,13 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     );
     let planned = planned?;
     let doomed = planned.plan.summary.delete.deployments;
-    let who = approval_demanded(rule, doomed, args.without_approval)?;
+    // A plan blocked anyway says so first (`confirmed`); else the approval rule is asked before
+    // the confirmation.
+    let who = if planned.plan.blocked.is_empty() {
+        approval_demanded(rule, doomed, args.without_approval)?
+    } else {
+        crate::who::os_account()
+    };
     let checked = confirmed(&args, &job, planned).await?;
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
     if nothing_to_do(&checked, &args) {

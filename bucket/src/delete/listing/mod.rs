@@ -8,8 +8,8 @@
 //! held (memory stays bounded however big it is: 5,000,000 objects, see BENCHMARKS.md): a second
 //! pass lists it again and sends it page by page, once pins and the live pointer have been asked
 //! again (the first pass may have taken minutes); should a newer key appear during that pass,
-//! or more current objects than the plan counted, no further key of it is sent and the report
-//! says how many had gone. No key outside the
+//! or (unless purging versions) more current objects than the plan counted, no further key of
+//! it is sent and the report says how many had gone. No key outside the
 //! deployment's folder and no key newer than the plan is ever sent.
 
 use super::{ChangedSincePlan, KeyFailure, NewerKey, Progress, Watch};
@@ -183,9 +183,9 @@ impl Bucket {
     }
 
     /// The deleting pass of a deployment too big to hold: lists it again and sends it page by
-    /// page, stopping at the first key newer than the plan, or at the first page that takes
-    /// the current objects past the plan's count (that page is not sent). `None`: stopped, or
-    /// the deleter is gone.
+    /// page, stopping at the first key newer than the plan, or (deleting current objects, not
+    /// purging versions) at the first page that takes them past the plan's count (that page is
+    /// not sent). `None`: stopped, or the deleter is gone.
     async fn feed_pages(
         &self,
         i: usize,
@@ -199,6 +199,8 @@ impl Bucket {
         let mut sent = 0u64;
         // Current objects listed so far: past the plan's count, keys it never saw appeared
         // since the checking pass (old-dated ones too: a delete marker removed, a replica).
+        // Not while purging: deleting a key's versions as they are listed makes its next older
+        // version the latest, so the same key can be counted again.
         let mut current = 0u64;
         let partly = |sent: u64, why: String| {
             tracing::warn!(prefix, sent, why, "partly deleted");
@@ -218,7 +220,7 @@ impl Bucket {
                 Ok(Some(found)) => {
                     let page = split_newer(found, &prefix, d.newest);
                     current += page.current;
-                    if page.newer.is_empty() && current > d.objects {
+                    if !purge && page.newer.is_empty() && current > d.objects {
                         let why = format!(
                             "it held more objects than the plan counted ({current} of {}: keys it never saw appeared)",
                             d.objects
