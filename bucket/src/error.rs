@@ -61,6 +61,16 @@ impl S3Error {
     {
         let chain = DisplayErrorContext(&err).to_string();
         match &err {
+            SdkError::ServiceError(se)
+                if se.err().code().is_none() && se.err().message().is_none() =>
+            {
+                // Not an S3 error but an answer the SDK could not read: say what it said.
+                S3Error::Service {
+                    action: action.into(),
+                    code: "UnreadableAnswer".into(),
+                    message: unreadable(&chain, action),
+                }
+            }
             SdkError::ServiceError(se) => {
                 let e = se.err();
                 let code = e.code().unwrap_or("Unknown").to_string();
@@ -97,6 +107,22 @@ impl S3Error {
                 }
             }
         }
+    }
+}
+
+/// Why an answer could not be read, and for a listing the usual cause: a key with a control
+/// character, which S3's XML listings cannot carry.
+fn unreadable(chain: &str, action: &str) -> String {
+    let what = short(chain);
+    if action.starts_with("s3:ListBucket") {
+        format!(
+            "the listing could not be read ({what}). A key holding a control character \
+             (U+0001–U+001F) makes S3's XML listing unreadable: find it with `aws s3api \
+             list-objects-v2 --bucket BUCKET --encoding-type url`, rename or delete it, and run \
+             again. Nothing was deleted"
+        )
+    } else {
+        format!("the answer could not be read: {what}")
     }
 }
 

@@ -612,6 +612,36 @@ async fn a_listing_that_repeats_a_page_aborts_the_plan() {
     assert_eq!(all_keys(&b).await.len(), 6);
 }
 
+/// A key holding a control character cannot be carried in S3's XML listing (the SDK cannot
+/// read the page): the run stops saying so and how to find the key, and deletes nothing.
+#[tokio::test]
+async fn a_key_with_a_control_character_stops_the_plan_with_a_way_to_find_it() {
+    let b = fresh_bucket("ctrl-key").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    put_many(&b, ["old/a\u{1}b.js".to_string()], &[]).await;
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("control character") && err.contains("--encoding-type url"),
+        "{err}"
+    );
+    assert_eq!(all_keys_raw(&b).await, 5, "nothing deleted");
+}
+
+/// Keys under the bucket, counted from a URL-encoded listing (one holds a control character).
+async fn all_keys_raw(b: &bucket::Bucket) -> usize {
+    let out = b
+        .client()
+        .list_objects_v2()
+        .bucket(b.name())
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    out.contents().len()
+}
+
 /// The same for version listings (`--purge-versions`, restore): a page that does not move on
 /// aborts the run instead of looping for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
