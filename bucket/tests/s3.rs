@@ -516,14 +516,22 @@ async fn a_big_deployment_is_verified_whole_before_any_of_it_is_sent() {
     assert!(all_keys(&b).await.is_empty());
 }
 
-/// A watch that lets a deployment go when first asked and holds it from then on: a pin (or
-/// the live pointer) that arrived while its checking pass listed it.
-struct PinnedWhileListed(std::sync::atomic::AtomicUsize);
+/// A watch whose answer to the `n`-th question about a deployment (from 0: beside its first
+/// listing page, then before a big one's deleting pass) is `answer(n)`; batches go unrecorded.
+struct Asked<F>(std::sync::atomic::AtomicUsize, F);
 
-impl bucket::Watch for PinnedWhileListed {
+impl<F> Asked<F> {
+    fn new(answer: F) -> Self {
+        Asked(Default::default(), answer)
+    }
+}
+
+impl<F> bucket::Watch for Asked<F>
+where
+    F: Fn(usize) -> futures::future::BoxFuture<'static, Option<String>> + Send + Sync,
+{
     fn hold<'a>(&'a self, _: &'a DeploymentId) -> futures::future::BoxFuture<'a, Option<String>> {
-        let asked = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async move { (asked > 0).then(|| "pinned since the plan".to_string()) })
+        (self.1)(self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
     }
     fn before_batch<'a>(
         &'a self,
@@ -548,7 +556,12 @@ async fn a_big_deployment_pinned_while_its_checking_pass_lists_it_is_left_whole(
     // pointer are asked again before the deleting pass, not only beside the first page.
     let b = fresh_bucket("pinned-big").await;
     put_many(&b, (0..2_050).map(|n| format!("big/f{n:05}")), &[]).await;
-    let watch = PinnedWhileListed(Default::default());
+    // Lets it go when first asked, holds it from then on: a pin (or the live pointer) that
+    // arrived while its checking pass listed it.
+    let watch = Asked::new(|asked: usize| {
+        Box::pin(async move { (asked > 0).then(|| "pinned since the plan".to_string()) })
+            as futures::future::BoxFuture<'static, Option<String>>
+    });
     let report = b
         .delete_deployments_watched(
             &[doomed("big")],
@@ -564,37 +577,6 @@ async fn a_big_deployment_pinned_while_its_checking_pass_lists_it_is_left_whole(
     assert_eq!(all_keys(&b).await.len(), 2_050, "all of it is still there");
 }
 
-/// A watch that, asked again before a big deployment's deleting pass, first puts keys into it
-/// that its plan never counted, dated no later than what the plan saw (a delete marker removed
-/// by hand, a replica keeping its source's date).
-struct GrowsBetweenPasses(std::sync::atomic::AtomicUsize, bucket::Bucket);
-
-impl bucket::Watch for GrowsBetweenPasses {
-    fn hold<'a>(&'a self, _: &'a DeploymentId) -> futures::future::BoxFuture<'a, Option<String>> {
-        let asked = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async move {
-            if asked == 1 {
-                put_many(&self.1, (0..5).map(|n| format!("big/zz-old-{n}")), &[]).await;
-            }
-            None
-        })
-    }
-    fn before_batch<'a>(
-        &'a self,
-        _: u64,
-        _: &'a [bucket::BatchKey],
-    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn after_batch<'a>(
-        &'a self,
-        _: u64,
-        _: &'a bucket::BatchOutcome,
-    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Ok(()) })
-    }
-}
-
 #[tokio::test]
 async fn a_big_deployment_that_grows_between_its_passes_sends_no_page_past_the_plans_count() {
     let b = fresh_bucket("grows-big").await;
@@ -604,7 +586,19 @@ async fn a_big_deployment_that_grows_between_its_passes_sends_no_page_past_the_p
         objects: 2_050,
         ..doomed("big")
     };
-    let watch = GrowsBetweenPasses(Default::default(), b.clone());
+    // Asked again before the deleting pass, it first puts keys into it that the plan never
+    // counted, dated no later than what the plan saw (a delete marker removed by hand, a
+    // replica keeping its source's date).
+    let grows = b.clone();
+    let watch = Asked::new(move |asked: usize| {
+        let b = grows.clone();
+        Box::pin(async move {
+            if asked == 1 {
+                put_many(&b, (0..5).map(|n| format!("big/zz-old-{n}")), &[]).await;
+            }
+            None
+        }) as futures::future::BoxFuture<'static, Option<String>>
+    });
     let report = b
         .delete_deployments_watched(
             &[plan_view],

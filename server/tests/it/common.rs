@@ -210,3 +210,25 @@ pub fn assert_stdout_has(out: &Output, text: &str) {
 pub fn assert_stderr_has(out: &Output, text: &str) {
     assert!(stderr(out).contains(text), "{}", stderr(out));
 }
+
+/// Waits for `child` to end, at most `secs` seconds: past that it is killed and the test fails
+/// with `what` (a run that loops instead of failing).
+pub async fn ended_within(child: &mut std::process::Child, secs: u64, what: &str) {
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(secs) {
+            child.kill().ok();
+            panic!("{what} after {secs} s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends SIGTERM to `child` (a clean stop, as Ctrl-C or a shutdown asks).
+pub fn terminate(child: &std::process::Child) {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+}

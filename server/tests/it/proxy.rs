@@ -133,6 +133,21 @@ fn xml_error(status: u16, code: &str) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
+/// A listing asked from its first page again, two entries a page: its markers (`cursor`, the
+/// query keys that say where to go on) and its page size dropped (an endpoint that does not
+/// advance).
+fn first_page_again(uri: &mut hyper::Uri, cursor: &[&str]) {
+    let q: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.starts_with("max-keys=") && !cursor.iter().any(|c| kv.starts_with(c)))
+        .collect();
+    *uri = format!("{}?{}&max-keys=2", uri.path(), q.join("&"))
+        .parse()
+        .unwrap();
+}
+
 fn hash(s: &str) -> u64 {
     s.bytes().fold(1469598103934665603u64, |h, b| {
         (h ^ b as u64).wrapping_mul(1099511628211)
@@ -312,15 +327,7 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         return Ok(xml_error(403, "AccessDenied"));
     }
     if p.repeat_list_page && is_list {
-        let q: Vec<&str> = parts
-            .uri
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .filter(|kv| !kv.starts_with("continuation-token=") && !kv.starts_with("max-keys="))
-            .collect();
-        let uri = format!("{}?{}&max-keys=2", parts.uri.path(), q.join("&"));
-        parts.uri = uri.parse().unwrap();
+        first_page_again(&mut parts.uri, &["continuation-token="]);
     }
     let is_version_list = parts.method == hyper::Method::GET
         && parts
@@ -328,19 +335,7 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "versions" || kv == "versions="));
     if p.repeat_version_page && is_version_list {
-        let q: Vec<&str> = parts
-            .uri
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .filter(|kv| {
-                !kv.starts_with("key-marker=")
-                    && !kv.starts_with("version-id-marker=")
-                    && !kv.starts_with("max-keys=")
-            })
-            .collect();
-        let uri = format!("{}?{}&max-keys=2", parts.uri.path(), q.join("&"));
-        parts.uri = uri.parse().unwrap();
+        first_page_again(&mut parts.uri, &["key-marker=", "version-id-marker="]);
     }
     if p.every > 0 && n.is_multiple_of(p.every) {
         match (n / p.every) % 4 {

@@ -594,17 +594,8 @@ async fn a_listing_that_repeats_a_page_aborts_the_plan() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            child.kill().ok();
-            panic!("the listing looped for 30 s instead of failing");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    crate::common::ended_within(&mut child, 30, "the listing still looped").await;
+    let status = child.wait().unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!status.success());
@@ -667,14 +658,7 @@ async fn a_version_listing_that_repeats_a_page_aborts_the_run() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            child.kill().ok();
-            panic!("the version listing looped for 30 s instead of failing");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::common::ended_within(&mut child, 30, "the version listing still looped").await;
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     let said = format!("{}{}", stdout(&out), stderr(&out));

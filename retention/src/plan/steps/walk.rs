@@ -194,14 +194,7 @@ impl<'a> Walk<'a> {
             return reason;
         };
         let grace = i64::try_from(self.policy.live_grace.as_secs()).unwrap_or(i64::MAX);
-        let until = self
-            .inventory
-            .was_live
-            .iter()
-            .filter(|w| &w.id == id)
-            .map(|w| w.until)
-            .max();
-        match until {
+        match self.live_until(id) {
             Some(until) if grace > 0 && (self.now - until).num_seconds() < grace => {
                 Reason::WasLive { rank, until }
             }
@@ -213,14 +206,14 @@ impl<'a> Walk<'a> {
     /// still in its grace is kept, [`Walk::graced`]).
     fn grace_ended(&self, id: &DeploymentId) -> Option<DateTime<Utc>> {
         let grace = i64::try_from(self.policy.live_grace.as_secs()).ok()?;
-        let until = self
-            .inventory
-            .was_live
-            .iter()
-            .filter(|w| &w.id == id)
-            .map(|w| w.until)
-            .max()?;
-        until.checked_add_signed(chrono::Duration::try_seconds(grace)?)
+        self.live_until(id)?
+            .checked_add_signed(chrono::Duration::try_seconds(grace)?)
+    }
+
+    /// Until when `id` was live, if the scan saw it live before.
+    fn live_until(&self, id: &DeploymentId) -> Option<DateTime<Utc>> {
+        let was = self.inventory.was_live.iter().filter(|w| &w.id == id);
+        was.map(|w| w.until).max()
     }
 
     /// Since when the deployment at `rank` (dated `date`) may go: the later of its minimum age

@@ -222,11 +222,7 @@ async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_ba
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restoring_a_stopped_run_leaves_what_others_deleted_of_its_unsent_batches() {
     let (b, child, proxy) = waiting_for_intents("stopped-unsent", true).await;
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    crate::common::terminate(&child);
     let out = finish(child);
     let report = json(&out);
     assert_eq!(report["audit"]["status"], "interrupted", "{report}");

@@ -306,14 +306,7 @@ async fn a_lease_the_server_never_lets_be_created_is_an_error_not_an_endless_loo
     p.precondition_failed_put = Some("/.s3-prune/lease".into());
     let (url, _proxy) = start(p).await;
     let mut child = apply_via(&url, &b, "1", 1, &[]);
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            child.kill().unwrap();
-            panic!("still trying to take the lease after 30 s");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::common::ended_within(&mut child, 30, "still trying to take the lease").await;
     let out = finish(child);
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);

@@ -8,11 +8,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
     let (b, child, proxy) = waiting_for_intents("stop-intents", false).await;
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    crate::common::terminate(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let report = json(&out);
@@ -45,11 +41,7 @@ async fn a_run_stopped_while_a_batch_waits_for_the_pins_sends_it_not() {
     .await;
     // The intent is on record within this; the pins reading the batch waits for is not.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    crate::common::terminate(&child);
     let out = finish(child);
     let report = json(&out);
     assert_eq!(report["audit"]["status"], "interrupted", "{report}");
