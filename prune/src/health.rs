@@ -137,6 +137,9 @@ impl Overdue {
     }
 }
 
+/// How far ahead of this clock a note's time may be and still count (clock skew).
+const FUTURE_SLACK_SECS: i64 = 300;
+
 /// The verdict on `plan` and the runs on record, at the plan's `now`.
 pub fn health(
     plan: &Plan,
@@ -160,8 +163,12 @@ pub fn health(
         ));
     }
     if let Some(window) = last_run_within {
+        // A note dated in the future (a host whose clock runs ahead) is no recent run: it would
+        // hide a stopped job for as long as that clock is off.
         let within = |l: &&LastSuccess| {
-            (plan.now - l.at).num_seconds() <= i64::try_from(window.as_secs()).unwrap_or(i64::MAX)
+            let age = (plan.now - l.at).num_seconds();
+            (-FUTURE_SLACK_SECS..=i64::try_from(window.as_secs()).unwrap_or(i64::MAX))
+                .contains(&age)
         };
         if !last_successes.iter().any(|l| within(&l)) {
             problems.push(match last_successes.first() {
@@ -186,5 +193,36 @@ pub fn health(
         last_run_within,
         last_successes,
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_success_noted_in_the_future_is_no_recent_run() {
+        let now = Utc::now();
+        let policy = retention::Policy::new(retention::Retain::new(1).unwrap());
+        let plan = retention::plan(&retention::Inventory::default(), &policy, now);
+        let noted = |at| LastSuccess {
+            source: "cli".into(),
+            at,
+            who: "someone@laptop".into(),
+            run: None,
+            deleted_deployments: 0,
+        };
+        let day = Span::from_days(1);
+        let verdict = |at| health(&plan, day, Some(day), vec![noted(at)]).status;
+        assert_eq!(verdict(now - chrono::Duration::hours(2)), HealthStatus::Ok);
+        assert_eq!(
+            verdict(now + chrono::Duration::minutes(2)),
+            HealthStatus::Ok,
+            "skew"
+        );
+        assert_eq!(
+            verdict(now + chrono::Duration::days(3)),
+            HealthStatus::Behind
+        );
     }
 }
