@@ -112,7 +112,6 @@ impl Bucket {
                 days,
             });
         }
-        self.enable_versioning().await?;
         let mut rules: Vec<LifecycleRule> = seen
             .rules
             .iter()
@@ -137,7 +136,10 @@ impl Bucket {
             .build()
             .map_err(|e| invalid_lifecycle("InvalidRule", e))?;
         rules.push(rule);
+        // The rule first: it does nothing on a bucket without versions, while versioning
+        // enabled without it would keep every old version for ever if the rule then failed.
         self.write_lifecycle(&seen, rules).await?;
+        self.enable_versioning().await?;
         Ok((self.undo_window().await?, others))
     }
 }

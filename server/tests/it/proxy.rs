@@ -85,6 +85,9 @@ pub struct Proxy {
     pub delay_put: Option<(String, Duration)>,
     /// Every GET whose path holds this text waits this long first (a slow pins file).
     pub delay_get: Option<(String, Duration)>,
+    /// Refuse (403 AccessDenied) every PUT whose query holds this text (`lifecycle`: the
+    /// bucket's lifecycle configuration).
+    pub deny_put_query: Option<String>,
     /// Answer every PUT whose path holds this text 412 PreconditionFailed, whatever its
     /// conditions (a server that answers conditional writes wrongly).
     pub precondition_failed_put: Option<String>,
@@ -116,6 +119,7 @@ impl Proxy {
             delay_put: None,
             delay_get: None,
             precondition_failed_put: None,
+            deny_put_query: None,
             hang_put: None,
             ignore_conditions: false,
             lose_delete_answers: false,
@@ -308,6 +312,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             if seen >= *first {
                 tokio::time::sleep(*hang).await;
             }
+        }
+    }
+    if let Some(text) = &p.deny_put_query {
+        let query = parts.uri.query().unwrap_or("");
+        if parts.method == hyper::Method::PUT && query.contains(text.as_str()) {
+            return Ok(xml_error(403, "AccessDenied"));
         }
     }
     if let Some(text) = &p.precondition_failed_put {

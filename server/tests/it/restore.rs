@@ -2,7 +2,7 @@
 //! key written again since is left as it is and reported; refusals change nothing.
 
 use crate::common::{assert_stderr_has, assert_stdout_has, json, s3_prune, stderr, stdout, Run};
-use bucket::testkit::{all_keys, fresh_bucket, object_body};
+use bucket::testkit::{all_keys, fresh_bucket, object_body, put_many};
 use bucket::Bucket;
 use std::time::Duration;
 
@@ -182,4 +182,26 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
     );
     let out = undo_window("0").out();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The undo window's rule is written before versioning is enabled: refused (here without
+/// s3:PutLifecycleConfiguration), the bucket is left unversioned, not keeping every old version
+/// for ever with no rule to expire them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_window_whose_rule_is_refused_leaves_versioning_off() {
+    let b = fresh_bucket("undo-refused").await;
+    put_many(&b, ["a/index.html".to_string()], &[]).await;
+    let (url, _proxy) =
+        crate::common::endpoint(|p| p.deny_put_query = Some("lifecycle".into())).await;
+    let out = crate::common::s3_prune_env(
+        &["undo-window", b.name(), "--days", "7", "--localstack"],
+        &[("AWS_ENDPOINT_URL", &url)],
+    );
+    assert!(!out.status.success(), "{}", crate::common::stdout(&out));
+    assert!(crate::common::stderr(&out).contains("s3:PutLifecycleConfiguration"));
+    assert_eq!(
+        b.undo_window().await.unwrap().versioning,
+        retention::Versioning::Unversioned,
+        "versioning was left on without its rule"
+    );
 }
