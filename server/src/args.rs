@@ -274,8 +274,37 @@ pub struct NotifyArgs {
     /// POST a JSON summary of the run to URL when it ends (repeatable): bucket, who, what was
     /// deleted or restored, failures, audit id, and a `text` line Slack and Mattermost incoming
     /// webhooks show as is. A failed notification is logged, never fails the run.
-    #[arg(long = "notify", value_name = "URL")]
+    #[arg(long = "notify", value_name = "URL", value_parser = WebhookArg)]
     pub notify: Vec<prune::WebhookUrl>,
+}
+
+/// `--notify URL`, refused without echoing it: clap's own message would print the whole
+/// address, and a webhook's path is its secret (Slack's token).
+#[derive(Clone)]
+struct WebhookArg;
+
+impl clap::builder::TypedValueParser for WebhookArg {
+    type Value = prune::WebhookUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<prune::WebhookUrl, clap::Error> {
+        let refused = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--notify: {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refused("the address is not UTF-8".into()))?;
+        text.parse()
+            .map_err(|e: prune::BadWebhookUrl| refused(e.to_string()))
+    }
 }
 
 impl NotifyArgs {

@@ -145,3 +145,23 @@ fn a_bad_webhook_url_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+/// A mistyped `--notify` address is refused without being printed: its path is the webhook's
+/// secret (Slack's token), and the message goes to terminals and CI logs.
+#[test]
+fn a_mistyped_webhook_address_is_refused_without_printing_its_secret() {
+    let out = s3_prune(&[
+        "apply",
+        "some-bucket",
+        "1",
+        "--notify",
+        "htps://hooks.slack.com/services/T000/B000/SECRETTOKEN",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("not a webhook URL"), "{err}");
+    assert!(
+        !err.contains("SECRETTOKEN"),
+        "the secret was printed: {err}"
+    );
+}
