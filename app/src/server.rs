@@ -332,6 +332,18 @@ impl AppState {
         })
     }
 
+    /// What this server lays on every policy (`dashboard::policy::Imposed`, as the page has it
+    /// from the scan view).
+    fn imposed(&self) -> crate::dashboard::policy::Imposed {
+        let cfg = &self.config;
+        crate::dashboard::policy::Imposed {
+            date_source: cfg.date_source.clone(),
+            max_delete: cfg.max_delete,
+            pins: cfg.pins.clone(),
+            excludes: cfg.excludes.clone(),
+        }
+    }
+
     fn refuse_if_read_only(&self) -> Result<(), AppError> {
         if self.config.read_only {
             Err(AppError::new("this dashboard is read-only (started with --read-only): previews only, nothing is changed"))

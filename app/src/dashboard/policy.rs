@@ -95,9 +95,9 @@ pub struct Chosen {
     pub toml: Option<String>,
 }
 
-/// What the server lays on every policy the page spells, as it lays it on the apply's
-/// (`AppState::policy`): its date source and guard, and the deployments it always keeps or
-/// leaves alone (`serve --pin`, `--exclude`, the config file's `guards`).
+/// What the server lays on every policy, the page's previews and its own applies alike (one
+/// [`Imposed::spec`]): its date source and guard, and the deployments it always keeps or leaves
+/// alone (`serve --pin`, `--exclude`, the config file's `guards`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Imposed {
     pub date_source: DateSource,
@@ -115,6 +115,18 @@ impl Imposed {
             excludes: view.excludes.clone(),
         }
     }
+
+    /// The options every policy starts from; the page and the server then add RETAIN and a
+    /// minimum age, or rules.
+    pub fn spec(&self) -> PolicySpec {
+        PolicySpec {
+            date_source: Some(self.date_source.clone()),
+            max_delete: Some(self.max_delete),
+            pins: self.pins.clone(),
+            excludes: self.excludes.clone(),
+            ..PolicySpec::default()
+        }
+    }
 }
 
 /// The policy the controls describe, or a sentence saying why they describe none. Built as the
@@ -125,13 +137,7 @@ pub fn chosen(
     rules: Option<&[RuleDraft]>,
     imposed: &Imposed,
 ) -> Result<Chosen, String> {
-    let mut spec = PolicySpec {
-        date_source: Some(imposed.date_source.clone()),
-        max_delete: Some(imposed.max_delete),
-        pins: imposed.pins.clone(),
-        excludes: imposed.excludes.clone(),
-        ..Default::default()
-    };
+    let mut spec = imposed.spec();
     let mut min_days = None;
     let mut toml = None;
     match rules {

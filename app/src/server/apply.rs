@@ -5,7 +5,7 @@
 use super::{Actor, AppError, AppState};
 use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus};
 use bucket::{Bucket, Progress};
-use prune::{PolicySpec, Refusal};
+use prune::Refusal;
 use retention::Policy;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -58,14 +58,8 @@ impl Drop for Busy {
 impl AppState {
     /// The policy the user confirmed: rules (a policy file's text) or RETAIN and a minimum age.
     pub(super) fn policy(&self, req: &ApplyRequest) -> Result<Policy, AppError> {
-        let mut spec = PolicySpec {
-            date_source: Some(self.config.date_source.clone()),
-            max_delete: Some(self.config.max_delete),
-            // As the page planned with them (`dashboard::policy::chosen`).
-            pins: self.config.pins.clone(),
-            excludes: self.config.excludes.clone(),
-            ..PolicySpec::default()
-        };
+        // As the page spelled it (`dashboard::policy::chosen`).
+        let mut spec = self.imposed().spec();
         match &req.policy {
             Some(text) => {
                 spec.rules = Some(

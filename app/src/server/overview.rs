@@ -17,27 +17,20 @@ impl AppState {
     /// The policy the start page forecasts with: `serve --policy`, else the scheduled job's.
     fn forecast_policy(&self) -> Option<Policy> {
         let cfg = &self.config;
+        let imposed = self.imposed().spec();
         let spec = match (&cfg.rules, &cfg.schedule) {
             (Some(rules), _) => PolicySpec {
                 rules: Some(rules.clone()),
-                ..PolicySpec::default()
+                ..imposed
             },
             (None, Some(s)) => PolicySpec {
                 retain: Some(s.retain),
                 min_retain_days: s.min_days,
-                ..PolicySpec::default()
+                ..imposed
             },
             (None, None) => return None,
         };
-        PolicySpec {
-            date_source: Some(cfg.date_source.clone()),
-            max_delete: Some(cfg.max_delete),
-            pins: cfg.pins.clone(),
-            excludes: cfg.excludes.clone(),
-            ..spec
-        }
-        .build()
-        .ok()
+        spec.build().ok()
     }
 
     pub fn bucket_count(&self) -> usize {
