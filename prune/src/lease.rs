@@ -107,7 +107,7 @@ const STOP_BEFORE_EXPIRY: Duration = Duration::from_secs(10);
 /// lease's expiry, or not answered [`STOP_BEFORE_EXPIRY`] before it stops the run (no new
 /// batches) and leaves why in `lost`. The lease counts as valid until the expiry it was last
 /// written with, from the moment that write was sent (not answered).
-pub(crate) async fn keep_lease(
+async fn keep_lease(
     bucket: Bucket,
     lease: Arc<Lease>,
     progress: Arc<Progress>,
@@ -156,32 +156,51 @@ pub(crate) async fn keep_lease(
     }
 }
 
-/// [`keep_lease`] running for one run: stopped when the run ends ([`Keeper::stop`]) — or when
-/// it is dropped (the run's future was cancelled: a dashboard request whose browser went away),
-/// so a lease is never renewed for a run that no longer exists.
-pub(crate) struct Keeper(Option<tokio::task::JoinHandle<()>>);
+/// One run's lease kept ([`keep_lease`]) while the run lasts: stopped when the run ends
+/// ([`Keeper::stop`]) — or when it is dropped (the run's future was cancelled: a dashboard
+/// request whose browser went away), so a lease is never renewed for a run that no longer
+/// exists.
+pub(crate) struct Keeper {
+    task: Option<tokio::task::JoinHandle<()>>,
+    /// Why the lease was lost, if it was (the run was stopped then).
+    lost: Arc<std::sync::Mutex<Option<String>>>,
+}
 
 impl Keeper {
-    /// Runs `renewing` ([`keep_lease`], once the lease is held).
-    pub(crate) fn spawn(
-        renewing: impl std::future::Future<Output = ()> + Send + 'static,
+    /// Renews the lease `held` yields, once it does (`None`: none was taken, nothing to
+    /// renew); losing it stops `progress`.
+    pub(crate) fn start(
+        bucket: Bucket,
+        held: impl std::future::Future<Output = Option<Arc<Lease>>> + Send + 'static,
+        progress: Arc<Progress>,
     ) -> Keeper {
-        Keeper(Some(tokio::spawn(renewing)))
+        let lost = Arc::new(std::sync::Mutex::new(None));
+        let losing = lost.clone();
+        let task = tokio::spawn(async move {
+            if let Some(lease) = held.await {
+                keep_lease(bucket, lease, progress, losing).await;
+            }
+        });
+        Keeper {
+            task: Some(task),
+            lost,
+        }
     }
 
     /// Stops renewing (a renewal under way is cancelled) and waits until the task has ended,
-    /// so no renewal starts after the release that follows.
-    pub(crate) async fn stop(mut self) {
-        if let Some(task) = self.0.take() {
+    /// so no renewal starts after the release that follows. Why the lease was lost, if it was.
+    pub(crate) async fn stop(mut self) -> Option<String> {
+        if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;
         }
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
 impl Drop for Keeper {
     fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
+        if let Some(task) = self.task.take() {
             task.abort();
         }
     }

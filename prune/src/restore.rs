@@ -272,17 +272,12 @@ pub async fn restore(
     // request and the record says why.
     let lease = Arc::new(lease);
     let stop = Arc::new(bucket::Progress::default());
-    let lost = Arc::new(std::sync::Mutex::new(None));
-    let keeper = crate::lease::Keeper::spawn(crate::lease::keep_lease(
-        bucket.clone(),
-        lease.clone(),
-        stop.clone(),
-        lost.clone(),
-    ));
+    let held = std::future::ready(Some(lease.clone()));
+    let keeper = crate::lease::Keeper::start(bucket.clone(), held, stop.clone());
     let report = bucket.restore(&todo, &stop).await;
-    keeper.stop().await;
+    let lost = keeper.stop().await;
     record_restore(&mut record, &report);
-    if let Some(why) = lost.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(why) = lost {
         record.status = Status::Failed;
         record.failures.push(Failure {
             key: journal.place().url(),

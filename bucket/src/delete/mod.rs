@@ -99,17 +99,23 @@ struct Sent {
     held: Vec<(usize, u64, String)>,
 }
 
+impl Sent {
+    /// A batch of which nothing went; `held`: what the pins held of it.
+    fn nothing(held: Vec<(usize, u64, String)>) -> Sent {
+        Sent {
+            batch: Vec::new(),
+            answer: BatchAnswer::default(),
+            held,
+        }
+    }
+}
+
 /// Batch `n`, whose intent may be on record, was not sent (the run stopped first): answered
 /// as such, so no reader of the run takes its keys for deleted (restore would otherwise treat
 /// any delete marker made on them since the run began as the run's own).
-async fn unsent(n: u64, watch: &dyn Watch) -> Sent {
+async fn answer_unsent(n: u64, watch: &dyn Watch) {
     if let Err(e) = watch.after_batch(n, &BatchOutcome::default()).await {
         tracing::warn!(batch = n, error = %e, "that the batch was not sent could not be recorded");
-    }
-    Sent {
-        batch: Vec::new(),
-        answer: BatchAnswer::default(),
-        held: Vec::new(),
     }
 }
 
@@ -144,7 +150,7 @@ impl Bucket {
             progress.request_stop();
             // Its intent may be on record all the same (the start record failed, or another
             // batch's write): answered as unsent, so no reader takes its keys for deleted.
-            unsent(n, watch).await;
+            answer_unsent(n, watch).await;
             let failed = keys
                 .into_iter()
                 .map(|k| KeyFailure {
@@ -165,7 +171,8 @@ impl Bucket {
         if progress.stop_requested() {
             // Stopped (a lost lease, a journal write failed, Ctrl-C) while this batch waited
             // for its intent: it is not sent.
-            return unsent(n, watch).await;
+            answer_unsent(n, watch).await;
+            return Sent::nothing(Vec::new());
         }
         // Asked once the intent is on record (that may have taken seconds), just before sending.
         let holds =
@@ -182,10 +189,8 @@ impl Bucket {
         if progress.stop_requested() {
             // Stopped while the pins were read again: not sent either (what they hold is
             // still reported as held).
-            return Sent {
-                held,
-                ..unsent(n, watch).await
-            };
+            answer_unsent(n, watch).await;
+            return Sent::nothing(held);
         }
         let (batch, keys): (Vec<Tagged>, Vec<BatchKey>) = batch
             .into_iter()
@@ -199,11 +204,7 @@ impl Bucket {
                 tracing::error!(batch = n, error = %e, "the batch's answer could not be recorded: stopping");
                 progress.request_stop();
             }
-            return Sent {
-                batch,
-                answer: BatchAnswer::default(),
-                held,
-            };
+            return Sent::nothing(held);
         }
         let pairs: Vec<(String, Option<String>)> = batch.iter().map(|(_, k)| k.clone()).collect();
         let mut answer = self.delete_batch(&pairs, how == Deletion::Marked).await;
@@ -297,7 +298,7 @@ impl Bucket {
                     // What was never sent stays, and the report says so; the full batches told
                     // to the watch (their intents may be on record) are answered as unsent.
                     for q in queued.drain(..) {
-                        unsent(q.n, watch).await;
+                        answer_unsent(q.n, watch).await;
                     }
                     break;
                 }

@@ -6,7 +6,7 @@
 
 pub use crate::error::{ApplyError, JournalError};
 use crate::journal::{EndAnswer, RunJournal};
-use crate::lease::{keep_lease, probe, release, Keeper, Leased};
+use crate::lease::{probe, release, Keeper, Leased};
 use crate::watch::{Guard, Started, Watcher};
 use crate::{Checked, Planned};
 use audit::{Record, Status};
@@ -249,16 +249,11 @@ async fn delete(
     ctx: &ApplyContext,
 ) -> Deleted {
     let bucket = &planned.bucket;
-    let lost = Arc::new(std::sync::Mutex::new(None));
-    let keeper = Keeper::spawn({
-        let (bucket, leased) = (bucket.clone(), leased.clone());
-        let (progress, lost) = (ctx.progress.clone(), lost.clone());
-        async move {
-            if let Ok(lease) = leased.wait().await {
-                keep_lease(bucket, lease, progress, lost).await;
-            }
-        }
-    });
+    let held = {
+        let leased = leased.clone();
+        async move { leased.wait().await.ok() }
+    };
+    let keeper = Keeper::start(bucket.clone(), held, ctx.progress.clone());
     let mut handover = match ctx.lifecycle_over {
         Some(over) if started.wait().await.is_ok() => {
             crate::expire::hand_over(bucket, doomed, over, &guard).await
@@ -281,8 +276,7 @@ async fn delete(
             &watcher,
         )
         .await;
-    keeper.stop().await;
-    let lost = lost.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let lost = keeper.stop().await;
     Deleted {
         report,
         doomed,
