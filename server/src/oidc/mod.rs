@@ -1,12 +1,12 @@
 //! Team sign-in through the company's OpenID Connect provider (Okta, Entra ID, Google,
 //! Keycloak, Dex…): the authorization code flow with PKCE. At start the provider is discovered
 //! (its endpoints and keys), and again when an ID token is signed by a key not among them (the
-//! provider rotated its keys; at most every 10 s); a visitor without a session is sent to its login page with a
-//! one-time `state`, `nonce` and PKCE challenge, bound to their browser by a cookie; the answer
-//! at `/auth/callback` is exchanged for an ID token whose signature, issuer, audience, expiry
-//! and nonce are checked by `openidconnect`. The person is the token's `email` (unless the
-//! provider says it is not verified), else `preferred_username`, else `sub`; their role comes
-//! from the groups claim (`roles`).
+//! provider rotated its keys; at most every 10 s); a visitor without a session is sent to its
+//! login page with a one-time `state`, `nonce` and PKCE challenge, bound to their browser by a
+//! cookie; the answer at `/auth/callback` is exchanged for an ID token whose signature, issuer,
+//! audience, expiry and nonce are checked by `openidconnect`. The person is the token's `email`
+//! (unless the provider says it is not verified), else `preferred_username`, else `sub`; their
+//! role comes from the groups claim (`roles`).
 
 mod http;
 pub mod roles;

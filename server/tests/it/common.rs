@@ -211,9 +211,25 @@ pub fn assert_stderr_has(out: &Output, text: &str) {
     assert!(stderr(out).contains(text), "{}", stderr(out));
 }
 
-/// Waits for `child` to end, at most `secs` seconds: past that it is killed and the test fails
-/// with `what` (a run that loops instead of failing).
-pub async fn ended_within(child: &mut std::process::Child, secs: u64, what: &str) {
+/// `s3-prune apply ARGS… --localstack --yes` through the endpoint at `url` (a fault proxy),
+/// running.
+pub fn apply_through(url: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .arg("apply")
+        .args(args)
+        .args(["--localstack", "--yes"])
+        .env("AWS_ENDPOINT_URL", url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running s3-prune")
+}
+
+/// What `child` printed once it ended, waiting at most `secs` seconds: past that it is killed
+/// and the test fails with `what` (a run that loops instead of failing).
+pub async fn ended_within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
     let started = std::time::Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(secs) {
@@ -222,6 +238,7 @@ pub async fn ended_within(child: &mut std::process::Child, secs: u64, what: &str
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    child.wait_with_output().expect("waiting for s3-prune")
 }
 
 /// Sends SIGTERM to `child` (a clean stop, as Ctrl-C or a shutdown asks).

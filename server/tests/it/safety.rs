@@ -585,20 +585,10 @@ async fn a_listing_that_repeats_a_page_aborts_the_plan() {
     let b = fresh_bucket("repeat-page").await;
     put_many(&b, (0..6).map(|i| format!("d{i}/index.html")), &[]).await;
     let (url, _) = endpoint(|p| p.repeat_list_page = true).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["apply", b.name(), "1", "--localstack", "--yes"])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    crate::common::ended_within(&mut child, 30, "the listing still looped").await;
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(!status.success());
+    let child = crate::common::apply_through(&url, &[b.name(), "1"]);
+    let out = crate::common::ended_within(child, 30, "the listing still looped").await;
+    let err = stderr(&out);
+    assert!(!out.status.success());
     assert!(err.contains("did not ascend"), "{err}");
     assert_eq!(all_keys(&b).await.len(), 6);
 }
@@ -642,24 +632,8 @@ async fn a_version_listing_that_repeats_a_page_aborts_the_run() {
     deploy_seconds_apart(&b, &["old", "new"]).await;
     put_many(&b, (0..6).map(|i| format!("old/f{i}.js")), &[]).await;
     let (url, _) = endpoint(|p| p.repeat_version_page = true).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args([
-            "apply",
-            b.name(),
-            "1",
-            "--localstack",
-            "--yes",
-            "--purge-versions",
-        ])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    crate::common::ended_within(&mut child, 30, "the version listing still looped").await;
-    let out = child.wait_with_output().unwrap();
+    let child = crate::common::apply_through(&url, &[b.name(), "1", "--purge-versions"]);
+    let out = crate::common::ended_within(child, 30, "the version listing still looped").await;
     assert!(!out.status.success());
     let said = format!("{}{}", stdout(&out), stderr(&out));
     assert!(said.contains("did not ascend"), "{said}");

@@ -305,9 +305,8 @@ async fn a_lease_the_server_never_lets_be_created_is_an_error_not_an_endless_loo
     let mut p = Proxy::new(0);
     p.precondition_failed_put = Some("/.s3-prune/lease".into());
     let (url, _proxy) = start(p).await;
-    let mut child = apply_via(&url, &b, "1", 1, &[]);
-    crate::common::ended_within(&mut child, 30, "still trying to take the lease").await;
-    let out = finish(child);
+    let child = apply_via(&url, &b, "1", 1, &[]);
+    let out = crate::common::ended_within(child, 30, "still trying to take the lease").await;
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("could not be taken"), "{err}");

@@ -53,17 +53,10 @@ async fn slow_apply_with(
 /// `s3-prune apply BUCKET RETAIN --yes --json --concurrency SLOTS EXTRA…` through the proxy at
 /// `url`, running.
 fn apply_via(url: &str, b: &Bucket, retain: &str, slots: u32, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["apply", b.name(), retain, "--localstack", "--yes", "--json"])
-        .args(["--concurrency", &slots.to_string()])
-        .args(extra)
-        .env("AWS_ENDPOINT_URL", url)
-        .env("S3_PRUNE_AUDIT_DB", audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running s3-prune")
+    let slots = slots.to_string();
+    let mut args = vec![b.name(), retain, "--json", "--concurrency", &slots];
+    args.extend_from_slice(extra);
+    crate::common::apply_through(url, &args)
 }
 
 /// Waits (up to 60 s) until `cond` holds.
@@ -127,6 +120,15 @@ fn history_elsewhere(b: &Bucket) -> std::process::Output {
     ])
 }
 
+/// Waits (up to 60 s) until the proxy has counted at least one of `what`.
+async fn until_counted(what: &str, counted: &std::sync::atomic::AtomicU64) {
+    until(what, || {
+        let seen = counted.load(std::sync::atomic::Ordering::SeqCst) > 0;
+        async move { seen }
+    })
+    .await;
+}
+
 fn finish(child: Child) -> std::process::Output {
     child.wait_with_output().expect("waiting for s3-prune")
 }
@@ -147,15 +149,7 @@ async fn waiting_for_intents(
     p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
     let (url, proxy) = start(p).await;
     let child = apply_via(&url, &b, "1", 4, &[]);
-    until("an intent being written", || {
-        let writing = proxy
-            .stats
-            .puts_delayed
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > 0;
-        async move { writing }
-    })
-    .await;
+    until_counted("an intent being written", &proxy.stats.puts_delayed).await;
     (b, child, proxy)
 }
 

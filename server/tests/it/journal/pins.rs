@@ -46,15 +46,7 @@ async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
     p.delay_delete = Some(Duration::from_secs(3));
     let (url, proxy) = start(p).await;
     let apply = apply_via(&url, &b, "1", 1, &[]);
-    until("the first DeleteObjects", || {
-        let sent = proxy
-            .stats
-            .deletes_now
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > 0;
-        async move { sent }
-    })
-    .await;
+    until_counted("the first DeleteObjects", &proxy.stats.deletes_now).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));

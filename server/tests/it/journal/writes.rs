@@ -30,15 +30,7 @@ async fn a_run_stopped_while_a_batch_waits_for_the_pins_sends_it_not() {
     p.deny_put = Some(("/intents-".into(), u64::MAX));
     let (url, proxy) = start(p).await;
     let child = apply_via(&url, &b, "1", 4, &[]);
-    until("an intent written", || {
-        let written = proxy
-            .stats
-            .puts_matched
-            .load(std::sync::atomic::Ordering::SeqCst)
-            > 0;
-        async move { written }
-    })
-    .await;
+    until_counted("an intent written", &proxy.stats.puts_matched).await;
     // The intent is on record within this; the pins reading the batch waits for is not.
     tokio::time::sleep(Duration::from_millis(400)).await;
     crate::common::terminate(&child);
