@@ -281,6 +281,51 @@ test('apply deletes exactly the previewed deployments and leaves the rest intact
   expect(errors).toEqual([]);
 });
 
+test('an apply whose start reply is lost is never called refused: the page says it may have started and where to look', async ({ page }) => {
+  const bucket = bucketName('lostreply');
+  seed(bucket, 8);
+  const s = await start([bucket]);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('5 deployments');
+  const doomed = await page.locator('tbody tr.row.delete').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!));
+  // The request reaches the server (which starts the apply); its reply never reaches the page.
+  await page.route('**/api/start_apply', async (route) => {
+    await route.fetch();
+    await route.abort('connectionreset');
+  });
+  await page.getByTestId('open-apply').click();
+  await page.getByLabel(/Type the bucket name/).fill(bucket);
+  await page.getByTestId('confirm-apply').click();
+  const notice = page.getByRole('alert');
+  await expect(notice).toContainText('may have started');
+  await expect(notice).toContainText('History');
+  await expect(notice).not.toContainText(/refused/i);
+  // and it did: the previewed deployments go
+  await expect.poll(() => doomed.filter((id) => deploymentsOf(keys(bucket)).has(id)).length, { timeout: 20_000 }).toBe(0);
+  expect(deploymentsOf(keys(bucket)).size).toBe(3);
+});
+
+test('one lost progress poll does not lose the apply: the page follows it to its report', async ({ page }) => {
+  const bucket = bucketName('lostpoll');
+  seed(bucket, 8);
+  const s = await start([bucket]);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
+  await ready(page);
+  let aborted = 0;
+  await page.route('**/api/apply_status', async (route) => {
+    if (aborted++ === 0) return route.abort('connectionreset');
+    return route.continue();
+  });
+  await page.getByTestId('open-apply').click();
+  await page.getByLabel(/Type the bucket name/).fill(bucket);
+  await page.getByTestId('confirm-apply').click();
+  await expect(page.getByTestId('report')).toContainText('from 5 deployments');
+  expect(aborted).toBeGreaterThan(1);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.locator('tbody tr.row')).toHaveCount(3);
+});
+
 test('a deployment uploaded between preview and apply makes apply refuse and delete nothing', async ({ page }) => {
   const bucket = bucketName('race');
   seed(bucket, 8);

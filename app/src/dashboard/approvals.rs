@@ -3,7 +3,6 @@
 //! only if it still deletes exactly that — or refuses it; the requester only sees it wait.
 
 use super::apply::{follow, Shown};
-use super::server_error;
 use crate::api::{approvals, decide_request};
 use crate::format;
 use crate::wire::{ApplyOutcome, ApprovalView};
@@ -63,9 +62,10 @@ fn Request(a: ApprovalView, key: String, shown: Shown, may_change: Signal<bool>)
                         shown.rescan.update(|n| *n += 1);
                     }
                     Ok(None) => shown.rescan.update(|n| *n += 1),
-                    Err(e) => shown
-                        .notice
-                        .set(Some(format!("Not decided: {}", server_error(&e)))),
+                    Err(e) if yes => {
+                        shown.unsure(&e, "Not decided", "the approved apply may have started")
+                    }
+                    Err(e) => shown.unsure(&e, "Not decided", "the refusal may have been recorded"),
                 }
             });
         }

@@ -1,5 +1,8 @@
 //! One apply from the browser's side: ask the server to start it, then follow its progress
-//! until the report (or the reason it never started), and rescan once it ended.
+//! until the report (or the reason it never started), and rescan once it ended. A refusal is
+//! the server's answer (nothing started); a request or reply lost on the way is not one: the
+//! run may be going, so the page says where to look and rescans, and a lost progress poll is
+//! asked again for a while before the page gives up following.
 
 use crate::api::{apply_status, start_apply};
 use crate::dashboard::browser::sleep_ms;
@@ -9,6 +12,9 @@ use leptos::prelude::*;
 
 /// How often the page asks how far the apply got.
 const POLL_MS: u32 = 250;
+/// How long the page keeps asking through failed polls (waiting longer after each) before it
+/// stops following the run.
+const PATIENCE_MS: u32 = 30_000;
 
 /// Where the run's state shows on the page.
 #[derive(Clone, Copy)]
@@ -22,6 +28,21 @@ impl Shown {
     fn ended(&self, notice: Option<String>) {
         self.job.set(None);
         self.notice.set(notice);
+    }
+
+    /// `e` failed a request that may have started a run (`what`: what may have happened): the page
+    /// cannot tell, so it says where to look and rescans (the lease and the bucket as they are).
+    /// The server's own answer is a refusal: `refused` then, nothing started.
+    pub fn unsure(&self, e: &ServerFnError, refused: &str, what: &str) {
+        let m = server_error(e);
+        self.ended(Some(match e {
+            ServerFnError::ServerError(_) => format!("{refused}: {m}"),
+            _ => format!(
+                "No answer from the server ({m}): {what} all the same. The page was scanned \
+                 again; History lists every run."
+            ),
+        }));
+        self.rescan.update(|n| *n += 1);
     }
 }
 
@@ -45,13 +66,15 @@ pub fn run(req: ApplyRequest, objects: u64, shown: Shown) {
                 shown.ended(Some(message));
                 shown.rescan.update(|n| *n += 1);
             }
-            Err(e) => shown.ended(Some(format!("Apply refused: {}", server_error(&e)))),
+            Err(e) => shown.unsure(&e, "Apply refused", "the apply may have started"),
         }
     });
 }
 
-/// Polls job `job` until it reports, failed to start, or cannot be followed.
+/// Polls job `job` until it reports or failed to start; a failed poll is asked again, later
+/// each time, for [`PATIENCE_MS`] before the page stops following (the run may still go on).
 pub async fn follow(job: u64, shown: Shown) {
+    let (mut wait, mut failing) = (POLL_MS, 0);
     loop {
         match apply_status(job).await {
             Ok(s) if s.error.is_some() => {
@@ -64,12 +87,21 @@ pub async fn follow(job: u64, shown: Shown) {
                     shown.rescan.update(|n| *n += 1);
                     return;
                 }
+                (wait, failing) = (POLL_MS, 0);
             }
-            Err(e) => {
-                let why = format!("Lost track of the apply: {}", server_error(&e));
-                return shown.ended(Some(why));
+            Err(e) if failing >= PATIENCE_MS => {
+                let m = server_error(&e);
+                shown.ended(Some(format!(
+                    "Lost track of the apply ({m}): it may still be running. History shows how \
+                     it ends; the page was scanned again."
+                )));
+                return shown.rescan.update(|n| *n += 1);
+            }
+            Err(_) => {
+                failing += wait;
+                wait = (wait * 2).min(4_000);
             }
         }
-        sleep_ms(POLL_MS).await;
+        sleep_ms(wait).await;
     }
 }
