@@ -153,13 +153,25 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
             }
         }
     }
-    // clap checks its conflicts among flags typed, not values from the file.
     if let args::Command::Serve(a) = &command {
-        if a.trust_user_header.is_some() && a.oidc_issuer.is_some() {
-            anyhow::bail!("--trust-user-header (serve.trust_user_header) cannot be used with --oidc-issuer ([serve.oidc]): whoever the proxy passes would skip the sign-in and its roles; give one of them");
-        }
+        serve_sign_in_conflicts(a)?;
     }
     Ok(command)
+}
+
+/// How people sign in to `serve` is one way: clap checks its conflicts among flags typed, not
+/// values from the file, so they are checked again here.
+fn serve_sign_in_conflicts(a: &args::ServeArgs) -> anyhow::Result<()> {
+    if a.trust_user_header.is_some() && a.oidc_issuer.is_some() {
+        anyhow::bail!("--trust-user-header (serve.trust_user_header) cannot be used with --oidc-issuer ([serve.oidc]): whoever the proxy passes would skip the sign-in and its roles; give one of them");
+    }
+    if a.trust_user_header.is_some() && a.token_file.is_some() {
+        anyhow::bail!("--trust-user-header (serve.trust_user_header) cannot be used with --token-file (serve.token_file): the proxy decides who signs in, and the token would let anyone who reaches this port past it as an admin; drop the token file");
+    }
+    if !a.roles.is_empty() && a.oidc_issuer.is_none() {
+        anyhow::bail!("--role ([serve.roles], [serve.bucket_roles]) needs --oidc-issuer ([serve.oidc]): roles are given by the identity provider's groups, and without it everyone who signs in (the token's holder, the proxy's users) is an admin; sign people in through the provider, or drop the roles");
+    }
+    Ok(())
 }
 
 /// Colour on stderr only for a terminal, and never with `NO_COLOR` set (no-color.org).

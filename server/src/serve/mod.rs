@@ -31,7 +31,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let allowed_hosts = sign_in::allowed_hosts(&args, addr)?;
     let oidc = sign_in::team_sign_in(&args, &allowed_hosts).await?;
     publish_approval_rule(&state, &sign_in::home_url(&args, &allowed_hosts)).await;
-    let token = sign_in::token_unless_team(&args, oidc.is_some())?;
+    let token = sign_in::token_unless_team(&args, oidc.is_some() || trust.is_some())?;
     let sign_in = SignIn {
         oidc,
         token,
@@ -81,7 +81,11 @@ fn announce(addr: SocketAddr, sign_in: &SignIn, read_only: bool) {
                 generated: true,
             }),
         ) => eprintln!("Sign in: http://{addr}/?token={value}"),
-        (None, _) => eprintln!("Sign in with the configured token: http://{addr}/?token=…"),
+        (None, Some(_)) => eprintln!("Sign in with the configured token: http://{addr}/?token=…"),
+        (None, None) => eprintln!(
+            "People sign in through the proxy at --trusted-proxy (its {} header names them)",
+            sign_in.trust.as_ref().map_or("user", |h| h.as_str())
+        ),
     }
     if read_only {
         eprintln!("Read-only: previews only, every apply is refused.");

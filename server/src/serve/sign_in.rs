@@ -80,7 +80,9 @@ pub(super) fn home_url(args: &ServeArgs, allowed_hosts: &[String]) -> String {
     }
 }
 
-/// The access token unless the team signs in through its identity provider.
+/// The access token unless the team signs in through its identity provider or an
+/// authenticating proxy (`team`): beside them it would be a way in past their sign-in, as an
+/// admin, for anyone who reaches the port and reads the log it is printed to.
 pub(super) fn token_unless_team(args: &ServeArgs, team: bool) -> Result<Option<Token>> {
     if team {
         return Ok(None);

@@ -138,6 +138,46 @@ fn a_bad_config_file_is_refused_naming_the_key_and_deletes_nothing() {
     assert!(stderr(&missing).contains("nope.toml"));
 }
 
+/// Roles come from the identity provider's groups: without one, everyone who signs in (the
+/// token's holder, a proxy's users) is an admin, so roles given without it are refused at start
+/// rather than ignored.
+#[test]
+fn roles_without_an_identity_provider_are_refused_not_ignored() {
+    let dir = workdir("roles-alone");
+    let flags = run_in(
+        &dir,
+        &[
+            "serve",
+            "--bucket",
+            "my-bucket",
+            "--addr",
+            "127.0.0.1:0",
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "10.0.0.2",
+            "--role",
+            "viewer=staff",
+        ],
+    );
+    assert_eq!(flags.status.code(), Some(2), "{}", stderr(&flags));
+    assert!(
+        stderr(&flags).contains("--oidc-issuer"),
+        "{}",
+        stderr(&flags)
+    );
+    assert!(!stderr(&flags).contains("dashboard on"));
+    let file = "bucket = \"my-bucket\"\n[serve]\naddr = \"127.0.0.1:0\"\n[serve.bucket_roles.\"my-bucket\"]\ndeployer = [\"release\"]\n";
+    std::fs::write(dir.join("s3-prune.toml"), file).unwrap();
+    let from_file = run_in(&dir, &["serve", "--bucket", "my-bucket"]);
+    assert_eq!(from_file.status.code(), Some(2), "{}", stderr(&from_file));
+    assert!(
+        stderr(&from_file).contains("--role"),
+        "{}",
+        stderr(&from_file)
+    );
+}
+
 #[test]
 fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
     let dir = workdir("oidc-down");

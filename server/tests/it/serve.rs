@@ -2,6 +2,7 @@
 //! refused, read-only refuses apply, security headers are set, the token is never logged, and
 //! the binary alone (copied into an empty directory) serves its browser files compressed.
 
+use crate::common::assert_contains;
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -73,13 +74,18 @@ fn serve_in(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Serve
     );
     let token_file = std::env::temp_dir().join(format!("s3p-test-token-{token}"));
     std::fs::write(&token_file, &token).unwrap();
+    // Behind an authenticating proxy there is no token (the proxy signs people in).
+    let token_args = match args.contains(&"--trust-user-header") {
+        true => vec![],
+        false => vec!["--token-file".into(), token_file.clone().into_os_string()],
+    };
     let mut child = Command::new(&lone_binary().0)
         .current_dir(cwd)
         .env_remove("LEPTOS_SITE_ROOT")
         .env_remove("S3_PRUNE_CONFIG")
+        .env_remove("S3_PRUNE_TOKEN")
         .args(["serve", "--addr", "127.0.0.1:0"])
-        .arg("--token-file")
-        .arg(&token_file)
+        .args(token_args)
         .args(args)
         .env("S3_PRUNE_LOG", "debug")
         .envs(env.iter().copied())
@@ -484,6 +490,39 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
     );
     assert_eq!(request(&proxied.addr, "GET", "/", &alice, "").status, 200);
     assert_eq!(request(&proxied.addr, "GET", "/", &[], "").status, 401);
+    // No access token beside the proxy: it would let anyone who reaches this port (and reads
+    // the log) past the proxy's sign-in as an admin, and approve their own requests as "token".
+    let token = "a-token-given-in-the-environment";
+    let beside = serve_env(
+        b.name(),
+        &[
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+        &[("S3_PRUNE_TOKEN", token)],
+    );
+    let r = request(&beside.addr, "GET", &format!("/?token={token}"), &[], "");
+    assert_eq!(r.status, 401, "the token signed in beside the proxy");
+    assert!(r.header("set-cookie").is_none());
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["serve", "--localstack", "--bucket", b.name()])
+        .args([
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ])
+        .args(["--token-file", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_contains(&String::from_utf8_lossy(&out.stderr), "drop the token file");
+    let said = std::iter::from_fn(|| proxied.stderr.recv_timeout(Duration::from_secs(5)).ok())
+        .find(|l| l.contains("through the proxy"))
+        .expect("how to sign in, said at start");
+    assert_contains(&said.to_lowercase(), "x-forwarded-user");
     // a proxy that adds its header beside the client's: which one is its own cannot be told
     let twice = [("X-Forwarded-User", "admin"), ("X-Forwarded-User", "alice")];
     let r = request(&proxied.addr, "GET", "/", &twice, "");
