@@ -398,3 +398,30 @@ async fn a_request_written_into_the_bucket_by_hand_cannot_be_approved_and_delete
     assert!(err.contains("--approval-key-file"), "{err}");
     assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
 }
+
+/// Behind a proxy (no account to compare), the requester's name in another case or with spaces
+/// around it is still the requester: they may neither approve nor refuse their own request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_in_another_case_is_still_the_requester() {
+    let b = seeded("sf-case", &["d1", "d2", "d3"]).await;
+    let (state, _hook) = approving(&b, 0, false).await;
+    let proxied = |name: &str| app::server::Actor {
+        name: name.into(),
+        via: Some("proxy".into()),
+        account: None,
+    };
+    let req = preview(&state, b.name(), 1).await;
+    let asked = state
+        .start_apply(req, proxied("alice@example.com"))
+        .await
+        .unwrap();
+    let ApplyOutcome::AwaitingApproval { id, .. } = asked else {
+        panic!("ran without approval")
+    };
+    let own = state
+        .refuse_request(b.name(), &id, proxied(" Alice@Example.com"))
+        .await
+        .unwrap_err();
+    assert!(own.0.contains("another deployer"), "{}", own.0);
+    assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+}

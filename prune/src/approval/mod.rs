@@ -313,6 +313,12 @@ pub fn check_sealed(request: &ApprovalRequest, key: &ApprovalKey) -> Result<(), 
     }
 }
 
+/// Whether two names are one person's: a proxy's user header or an email may come back in
+/// another case or with spaces around it, and that must not make the requester a second person.
+fn same_person(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 /// Checks that `who` (of `account`, when their sign-in gives one) may decide `approval` now: not
 /// theirs by name or by account, not decided, not expired (an expired one is put on record as
 /// such).
@@ -332,7 +338,7 @@ pub async fn check_decidable(
     }
 
     let same_account = account.is_some() && r.requested_by_account.as_deref() == account;
-    if r.requested_by == who || same_account {
+    if same_person(&r.requested_by, who) || same_account {
         return Err(ApprovalError::OwnRequest {
             id: r.id.clone(),
             who: who.to_string(),
