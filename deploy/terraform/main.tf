@@ -3,6 +3,11 @@
 locals {
   bucket_arn  = "arn:aws:s3:::${var.bucket}"
   objects_arn = "arn:aws:s3:::${var.bucket}/${var.prefix}*"
+  # Every object the job writes in the bucket is its own state under <prefix>.s3-prune/: the
+  # lease, the run journal (unless var.journal), dates.json, live-seen.json,
+  # last-success-lambda.json (bucket/src: lease.rs, journal.rs, dates.rs, live_history.rs;
+  # prune/src/health.rs).
+  state_arn = "arn:aws:s3:::${var.bucket}/${var.prefix}.s3-prune/*"
   # An inventory location's bucket and the configuration's folder (a manifest's dated folder
   # stripped: the data files are beside it, under data/).
   inventory_parts  = var.inventory == null ? null : regex("^s3://([^/]+)/(.*/)?(?:[^/]+/manifest\\.json)?$", var.inventory)
@@ -25,7 +30,17 @@ locals {
     var.policy == null ? {} : { S3_PRUNE_POLICY = var.policy },
     var.policy_key == null ? {} : { S3_PRUNE_POLICY_KEY = var.policy_key },
     var.min_retain_days == null ? {} : { S3_PRUNE_MIN_RETAIN_DAYS = tostring(var.min_retain_days) },
+    var.keep_within == null ? {} : { S3_PRUNE_KEEP_WITHIN = var.keep_within },
+    var.meta_fallback == null ? {} : { S3_PRUNE_META_FALLBACK = var.meta_fallback },
+    # Comma-separated, as server/src/lambda/job.rs (env_list) reads them.
+    length(var.pins) == 0 ? {} : { S3_PRUNE_PINS = join(",", var.pins) },
+    length(var.excludes) == 0 ? {} : { S3_PRUNE_EXCLUDES = join(",", var.excludes) },
     var.live_pointer == null ? {} : { S3_PRUNE_LIVE_POINTER = var.live_pointer },
+    var.live_grace == null ? {} : { S3_PRUNE_LIVE_GRACE = var.live_grace },
+    var.live_from == null ? {} : { S3_PRUNE_LIVE_FROM = var.live_from },
+    # Only the URLs are secret, not whether there are any: the rest of the environment stays
+    # readable in a plan.
+    nonsensitive(length(var.notify)) == 0 ? {} : { S3_PRUNE_NOTIFY = join(",", var.notify) },
     var.inventory == null ? {} : { S3_PRUNE_INVENTORY = var.inventory },
     var.journal == null ? {} : { S3_PRUNE_JOURNAL = var.journal },
     var.via_lifecycle ? { S3_PRUNE_VIA_LIFECYCLE = "true" } : {},
@@ -44,17 +59,55 @@ data "aws_iam_policy_document" "assume_lambda" {
 }
 
 # Exactly the actions s3-prune needs (bucket::IAM_BUCKET_ACTIONS / IAM_OBJECT_ACTIONS; a test
-# keeps them equal), scoped to the bucket and prefix.
+# keeps them equal), each on the narrowest resource the code's requests need.
 data "aws_iam_policy_document" "s3" {
   statement {
     sid       = "ListTheDeployments"
     actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning"]
     resources = [local.bucket_arn]
   }
+  # meta:KEY dates (HeadObject), the pins file, policy_key, the job's own state; deleting
+  # deployments and releasing the lease.
   statement {
-    sid       = "ReadDatesJournalRunsAndDeleteDeployments"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObjectVersion"]
+    sid       = "ReadDatesAndStateAndDeleteDeployments"
+    actions   = ["s3:GetObject", "s3:DeleteObject"]
     resources = [local.objects_arn]
+  }
+  # Every write is s3-prune's own state under <prefix>.s3-prune/, never a deployment.
+  statement {
+    sid       = "WriteItsOwnStateLeaseAndJournal"
+    actions   = ["s3:PutObject"]
+    resources = [local.state_arn]
+  }
+  # purge_versions only: versions and delete markers are deleted by version id (DeleteObjects
+  # with VersionId), which needs s3:DeleteObjectVersion; without it only current keys are.
+  dynamic "statement" {
+    for_each = var.purge_versions ? [1] : []
+    content {
+      sid       = "PurgeVersionsOfDeletedDeployments"
+      actions   = ["s3:DeleteObjectVersion"]
+      resources = [local.objects_arn]
+    }
+  }
+  # live_pointer only: the key is read from the bucket root (bucket/src/state.rs
+  # read_live_pointer), not under the prefix, so the prefix's statement may not cover it;
+  # its earlier versions (GetObject with a version id) give the live grace on a versioned bucket.
+  dynamic "statement" {
+    for_each = var.live_pointer == null ? [] : [1]
+    content {
+      sid       = "ReadTheLivePointerAndItsVersions"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = ["arn:aws:s3:::${var.bucket}/${var.live_pointer}"]
+    }
+  }
+  # live_from only: a page read from the bucket root too (bucket/src/live_from.rs).
+  dynamic "statement" {
+    for_each = var.live_from == null ? [] : [1]
+    content {
+      sid       = "ReadTheLivePage"
+      actions   = ["s3:GetObject"]
+      resources = ["arn:aws:s3:::${var.bucket}/${var.live_from}"]
+    }
   }
   # via_lifecycle only (bucket::IAM_LIFECYCLE_ACTIONS).
   dynamic "statement" {
@@ -146,7 +199,7 @@ resource "aws_lambda_function" "this" {
   ephemeral_storage {
     size = var.ephemeral_storage_mb
   }
-  timeout          = var.timeout
+  timeout = var.timeout
   environment {
     variables = local.environment
   }
@@ -155,6 +208,48 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.this.name
   }
   tags = var.tags
+
+  # What the job refuses at start-up or at every run (server/src/lambda/job.rs
+  # Configured::from_env, retention/src/spec.rs PolicySpec::build), refused at plan time instead.
+  lifecycle {
+    precondition {
+      condition     = (var.retain == null ? 0 : 1) + (var.policy == null ? 0 : 1) + (var.policy_key == null ? 0 : 1) == 1
+      error_message = "Set exactly one of retain, policy and policy_key: without any the job has no RETAIN, and with two it refuses to guess which one is meant."
+    }
+    precondition {
+      condition     = var.retain != null || (var.min_retain_days == null && var.keep_within == null)
+      error_message = "min_retain_days and keep_within go with retain only: a policy's rules say how old a deployment must be."
+    }
+    precondition {
+      condition     = var.min_retain_days == null || var.keep_within == null
+      error_message = "Give either min_retain_days or keep_within, not both."
+    }
+    precondition {
+      condition     = var.lifecycle_threshold == null || var.via_lifecycle
+      error_message = "lifecycle_threshold is set but via_lifecycle is not: set both, or neither."
+    }
+    precondition {
+      condition     = !(var.via_lifecycle && var.purge_versions)
+      error_message = "Set via_lifecycle or purge_versions, not both: lifecycle expiration leaves old versions behind."
+    }
+    precondition {
+      condition     = var.meta_fallback == null || startswith(var.date_source, "meta:")
+      error_message = "meta_fallback only applies with date_source meta:KEY."
+    }
+    precondition {
+      condition     = var.live_grace == null || var.live_pointer != null
+      error_message = "live_grace only applies with live_pointer."
+    }
+  }
+}
+
+# EventBridge Scheduler invokes the function asynchronously, and Lambda retries a failed
+# asynchronous invocation twice by default: a refused run (the blast-radius guard, an unreadable
+# live pointer, bad configuration) or a failed one would run three times per schedule, with
+# three errors and three listings of the bucket. The next scheduled run is the retry.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name          = aws_lambda_function.this.function_name
+  maximum_retry_attempts = var.retry_attempts
 }
 
 data "aws_iam_policy_document" "assume_scheduler" {
@@ -222,10 +317,12 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 }
 
 # Cleanup that stops is silent on the Errors metric: a job that no longer runs, runs against the
-# wrong bucket, or is refused every night. Every run that ends well writes Success = 1 (an
+# wrong bucket, or is refused every night. Every apply that ends well writes Success = 1 (an
 # Embedded Metric Format log line); none in two periods — or no data at all — is an alarm.
+# A dry run writes no metrics line at all (server/src/lambda/mod.rs answers before the apply's
+# answer::of prints it): with dry_run the alarm would never leave ALARM, so it is not created.
 resource "aws_cloudwatch_metric_alarm" "missing_success" {
-  count               = var.create_missing_success_alarm ? 1 : 0
+  count               = var.create_missing_success_alarm && !var.dry_run ? 1 : 0
   alarm_name          = "${var.function_name}-missing-success"
   alarm_description   = "s3-prune has not finished a run on ${var.bucket} in two schedule periods: cleanup has stopped."
   namespace           = "s3-prune"

@@ -12,7 +12,7 @@ module "s3_prune" {
   bucket              = "my-site-bucket"
   retain              = 10
   min_retain_days     = 30
-  live_pointer        = "current"
+  live_pointer        = "current" # a key from the bucket root
   schedule_expression = "cron(0 3 * * ? *)"
   alarm_actions       = []
 }
