@@ -38,7 +38,9 @@ impl RunId {
                 .enumerate()
                 .all(|(i, b)| i == 8 || i == 18 || b.is_ascii_digit())
             && random.len() == 8
-            && random.bytes().all(|b| b.is_ascii_hexdigit());
+            && random.bytes().all(|b| b.is_ascii_hexdigit())
+            // a real time (no month 13): `started` reads it
+            && chrono::NaiveDateTime::parse_from_str(&time[..15], "%Y%m%dT%H%M%S").is_ok();
         ok.then(|| RunId(s.to_string()))
     }
 
@@ -255,5 +257,20 @@ mod tests {
         assert!(!id.began_by(at - chrono::TimeDelta::milliseconds(1)));
         assert!(id.began_by(at + chrono::TimeDelta::days(400)));
         assert_eq!(id.started(), at - chrono::TimeDelta::microseconds(456));
+    }
+
+    /// A folder under `runs/` named like a run but holding no real time (month 13, hour 25)
+    /// is foreign, not a run whose start cannot be read (History read it and panicked).
+    #[test]
+    fn only_a_real_time_names_a_run() {
+        for foreign in [
+            "20261332T000000000Z-00000000",
+            "20261231T250000000Z-00000000",
+            "20260230T000000000Z-00000000",
+        ] {
+            assert_eq!(RunId::parse(foreign), None, "{foreign}");
+        }
+        let id = RunId::parse("20261231T235959999Z-0a1b2c3d").unwrap();
+        assert_eq!(id.started().to_rfc3339(), "2026-12-31T23:59:59.999+00:00");
     }
 }
