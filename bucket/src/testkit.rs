@@ -201,3 +201,20 @@ pub use inventory::{
     csv_inventory, parquet_inventory, write_inventory, write_parquet_inventory, InventoryObject,
     Report, INVENTORY_SCHEMA, PARQUET_INVENTORY_SCHEMA,
 };
+
+/// Suspends the bucket's versioning (after it was enabled): deletes then overwrite the "null"
+/// version with a delete marker, and leave nothing a marker's removal would bring back.
+pub async fn suspend_versioning(b: &Bucket) {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    b.client()
+        .put_bucket_versioning()
+        .bucket(b.name())
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("suspending versioning");
+}

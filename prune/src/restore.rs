@@ -163,7 +163,10 @@ async fn check_markers(
     if rec.policy.get("purge_versions") == Some(&serde_json::Value::Bool(true)) {
         return Err(RestoreRefusal::Purged { run });
     }
-    if by_id.is_empty() {
+    // A run that deleted without leaving markers to undo (versioning suspended or off then):
+    // markers found by time for its unanswered batches are "null" ones, whose removal brings
+    // back nothing it deleted.
+    if by_id.is_empty() || !rec.restorable() {
         return Err(RestoreRefusal::NoMarkers { run });
     }
     let missing: Vec<&str> = only

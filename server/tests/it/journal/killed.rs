@@ -259,3 +259,40 @@ async fn restoring_a_stopped_run_leaves_what_others_deleted_of_its_unsent_batche
     );
     assert_eq!(keys.len(), 599, "the rest untouched");
 }
+
+/// A run on a bucket whose versioning was suspended deleted for good (a delete overwrites the
+/// "null" version): killed, its batches have intents and no answers, and the "null" markers it
+/// left would be found by time. Restore refuses it, rather than remove those markers, bring
+/// nothing back (or an older version of a key) and report the keys restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_that_left_no_undo_is_not_restored() {
+    let b = fresh_bucket("kill-suspended").await;
+    b.enable_versioning().await.unwrap();
+    bucket::testkit::suspend_versioning(&b).await;
+    deploy(&b, &["s1", "s2", "s3"], 600).await;
+    let before = all_keys(&b).await;
+    let mut apply = slow_apply(&b, "1", Duration::from_millis(300)).await;
+    until("the first deletes", || async {
+        all_keys(&b).await.len() < before.len()
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    let left = all_keys(&b).await;
+    assert!(left.len() < before.len(), "it deleted something");
+    let runs = json(&history_elsewhere(&b));
+    assert_eq!(runs[0]["status"], "started", "killed: {runs}");
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &id,
+        "--localstack",
+        "--audit-db",
+        elsewhere().to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    crate::common::assert_contains(&stderr(&out), "no delete markers");
+    assert_eq!(all_keys(&b).await, left, "the restore touched nothing");
+}
