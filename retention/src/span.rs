@@ -71,6 +71,10 @@ impl FromStr for Span {
         if s.is_empty() {
             return Err(SpanError::Empty);
         }
+        // Nothing needs no unit: `--live-grace 0` turns the grace off, as documented.
+        if s.bytes().all(|b| b == b'0') {
+            return Ok(Span { secs: 0 });
+        }
         let mut total: u64 = 0;
         let mut rest = s;
         while !rest.is_empty() {
@@ -203,6 +207,20 @@ mod tests {
         assert_eq!("1y".parse::<Span>().unwrap().as_secs(), 365 * DAY);
         assert_eq!("5min".parse::<Span>().unwrap().as_secs(), 300);
         assert_eq!("0s".parse::<Span>().unwrap().as_secs(), 0);
+    }
+
+    /// `0` is nothing in any unit: `--live-grace 0` and `S3_PRUNE_LIVE_GRACE=0` turn the
+    /// grace off, as the help and the README say (a bare `0` was refused, failing every run of
+    /// a job configured that way); `10` still needs its unit.
+    #[test]
+    fn zero_needs_no_unit() {
+        assert_eq!("0".parse::<Span>(), Ok(Span::from_secs(0)));
+        assert_eq!(" 00 ".parse::<Span>(), Ok(Span::from_secs(0)));
+        assert_eq!("0s".parse::<Span>(), Ok(Span::from_secs(0)));
+        assert!(matches!(
+            "10".parse::<Span>(),
+            Err(SpanError::MissingUnit(_))
+        ));
     }
 
     #[test]
