@@ -140,6 +140,11 @@ impl JournalPlace {
         format!("s3://{}/{}", self.bucket.name(), self.root)
     }
 
+    /// `s3://BUCKET/ROOT/RUN/`: where one run's parts are, for answers and messages.
+    pub fn run_url(&self, run: &RunId) -> String {
+        format!("{}{run}/", self.url())
+    }
+
     fn key(&self, run: &RunId, part: &str) -> String {
         format!("{}{run}/{part}", self.root)
     }

@@ -14,9 +14,15 @@ pub(super) fn of(report: &Report) -> Result<Value> {
         "{}",
         crate::emf::run_metrics(report, chrono::Utc::now().timestamp_millis())
     );
-    let doc = bounded(serde_json::to_value(
-        PlanDoc::applied(report).dry_run(false),
-    )?);
+    let mut doc = serde_json::to_value(PlanDoc::applied(report).dry_run(false))?;
+    // The whole record is in the run's journal: its address, wherever the journal is kept
+    // (beside the deployments, or `S3_PRUNE_JOURNAL`'s audit bucket).
+    let run = report.record.run.as_deref().and_then(bucket::RunId::parse);
+    if let (Some(run), Some(audit)) = (run, doc.get_mut("audit")) {
+        let place = bucket::JournalPlace::of(&report.planned.bucket);
+        audit["journal"] = Value::String(place.run_url(&run));
+    }
+    let doc = bounded(doc);
     if let Some(e) = &report.journal_error {
         bail!(
             "apply {}: the deletion ran ({} objects deleted), but its end could not be recorded \
@@ -67,23 +73,10 @@ const ANSWER_MAX_BYTES: usize = 48 * 1024;
 
 /// The answer to an apply: the kept deployments left out (the plan's summary counts them),
 /// every list — deployments, warnings, the audit's — cut to [`ANSWER_LIST_MAX`] with
-/// `<name>_omitted` counts (fewer if the answer would still pass [`ANSWER_MAX_BYTES`]), and the
-/// journal's address for the whole record.
+/// `<name>_omitted` counts (fewer if the answer would still pass [`ANSWER_MAX_BYTES`]).
 pub(super) fn bounded(mut doc: Value) -> Value {
     if let Some(all) = doc.get_mut("deployments").and_then(Value::as_array_mut) {
         all.retain(|d| d["action"] == "delete");
-    }
-    if let Some(audit) = doc.get_mut("audit") {
-        let journal = match (audit["bucket"].as_str(), audit["run"].as_str()) {
-            (Some(b), Some(run)) => Some(format!(
-                "s3://{b}/{}.s3-prune/runs/{run}/",
-                audit["prefix"].as_str().unwrap_or("")
-            )),
-            _ => None,
-        };
-        if let Some(j) = journal {
-            audit["journal"] = Value::String(j);
-        }
     }
     for max in [ANSWER_LIST_MAX, 10, 0] {
         let mut cut = doc.clone();
@@ -126,7 +119,7 @@ mod tests {
     /// A run of 1,000 deployments of 100 objects each on a versioned bucket, every list as long
     /// as such a run makes it: the answer stays far below Lambda's 6 MB, and under 64 KB.
     #[test]
-    fn the_answer_of_a_huge_run_is_bounded_and_says_where_the_rest_is() {
+    fn the_answer_of_a_huge_run_is_bounded_and_counts_what_it_left_out() {
         let deployments: Vec<Value> = (0..1000)
             .map(|i| json!({ "id": format!("release-{i:04}"), "action": if i < 500 { "delete" } else { "keep" }, "reason": "x".repeat(120) }))
             .collect();
@@ -163,10 +156,6 @@ mod tests {
         );
         assert_eq!(answer["audit"]["markers_omitted"], 50_000 - ANSWER_LIST_MAX);
         assert_eq!(answer["audit"]["failures_omitted"], 3_000 - ANSWER_LIST_MAX);
-        assert_eq!(
-            answer["audit"]["journal"],
-            "s3://b/sites/.s3-prune/runs/20261204T013000123Z-9f3a61c2/"
-        );
     }
 
     /// A dry run of a bucket of 30,000 deployments: its whole plan would pass Lambda's 6 MB, so

@@ -642,3 +642,31 @@ async fn a_run_whose_end_cannot_be_recorded_is_an_error_not_a_success() {
         .collect();
     assert_eq!(left, ["d3/css/font.css", "d3/index.html"]);
 }
+
+/// With the journal kept in an audit bucket (`S3_PRUNE_JOURNAL`), the answer's address of the
+/// whole record is where the run's parts are (it named the deployments' bucket, where there
+/// are none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_names_the_journal_where_it_is_kept() {
+    let b = fresh_bucket("lambda-audit").await;
+    let audit = fresh_bucket("lambda-audit-log").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let journal = format!("s3://{}/runs-of/", audit.name());
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "2"),
+        ("S3_PRUNE_JOURNAL", journal.as_str()),
+    ];
+    let applied = invoke_once(&env, "{}").await;
+    let address = applied["audit"]["journal"].as_str().expect("an address");
+    let key_prefix = address
+        .strip_prefix(&format!("s3://{}/", audit.name()))
+        .unwrap_or_else(|| panic!("{address} is not in the audit bucket"));
+    let parts = bucket::testkit::keys_under(&audit, key_prefix).await;
+    for part in ["start.json", "end.json"] {
+        assert!(
+            parts.iter().any(|k| k.ends_with(part)),
+            "{part} at {address}: {parts:?}"
+        );
+    }
+}
