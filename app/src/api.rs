@@ -142,19 +142,21 @@ pub async fn approvals(bucket: String) -> Result<Vec<ApprovalView>, ServerFnErro
         .map_err(ServerFnError::from)
 }
 
-/// Decides another deployer's request: approved, it runs if it still deletes exactly what
-/// they confirmed (`Some`: how it started); refused, it never runs (`None`).
+/// Decides another deployer's request: approved — once the approver typed the bucket's name
+/// (`confirm`), as every apply asks — it runs if it still deletes exactly what they confirmed
+/// (`Some`: how it started); refused, it never runs (`None`).
 #[server(input = Json, endpoint = "decide_request")]
 pub async fn decide_request(
     bucket: String,
     id: String,
     approve: bool,
+    confirm: Option<String>,
 ) -> Result<Option<ApplyOutcome>, ServerFnError> {
     let me = require_in(Some(&bucket), Role::Deployer).await?;
     let state = crate::server::state()?;
     if approve {
         return state
-            .approve(&bucket, &id, &me)
+            .approve(&bucket, &id, confirm.as_deref().unwrap_or_default(), &me)
             .await
             .map(Some)
             .map_err(ServerFnError::from);

@@ -147,17 +147,24 @@ test('A large apply waits for a second deployer, who approves it and it runs; th
   await expect(mine.getByTestId('approve')).toBeHidden();
   const id = (await mine.getAttribute('data-id'))!;
   // Not by a direct call either.
-  expect(await callServerFn(alice, 'decide_request', { bucket, id, approve: true })).not.toBe(200);
+  expect(await callServerFn(alice, 'decide_request', { bucket, id, approve: true, confirm: bucket })).not.toBe(200);
   expect(deployed(bucket)).toBe(before);
 
   const victor = await personPage(browser, s, 'victor', `/?bucket=${bucket}&retain=2`);
   await expect(victor.getByTestId('approval')).toContainText('alice@example.com asks to delete 4 deployments');
   await expect(victor.getByTestId('approve')).toBeHidden();
-  expect(await callServerFn(victor, 'decide_request', { bucket, id, approve: true })).toBe(403);
+  expect(await callServerFn(victor, 'decide_request', { bucket, id, approve: true, confirm: bucket })).toBe(403);
   expect(deployed(bucket)).toBe(before);
 
   const bob = await personPage(browser, s, 'bob', `/?bucket=${bucket}&retain=2`);
-  await bob.getByTestId('approval').getByTestId('approve').click();
+  // Bob types the bucket's name, as every apply asks: without it Approve stays disabled, and a
+  // direct call without it is refused.
+  const request = bob.getByTestId('approval');
+  await expect(request.getByTestId('approve')).toBeDisabled();
+  expect(await callServerFn(bob, 'decide_request', { bucket, id, approve: true })).not.toBe(200);
+  expect(deployed(bucket)).toBe(before);
+  await request.getByLabel(/Type the bucket name/).fill(bucket);
+  await request.getByTestId('approve').click();
   await expect(bob.getByTestId('report')).toContainText('from 4 deployments');
   await expect(bob.getByTestId('approvals')).toHaveCount(0);
   await bob.goto(`${s.url}/history`);

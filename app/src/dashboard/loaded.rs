@@ -141,7 +141,7 @@ pub fn Loaded(
             <PlanNotes plan />
             <Timeline rows plan focused now_ts=now.timestamp() live=live />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />
-            <Approvals bucket_key=bucket.key.clone() shown=apply::Shown { job, notice, rescan } may_change />
+            <Approvals bucket=bucket.clone() shown=apply::Shown { job, notice, rescan } may_change />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>
     }

@@ -92,12 +92,14 @@ impl AppState {
             .collect())
     }
 
-    /// `user` approves request `id` of bucket `key`: re-planned with the requester's policy, it
-    /// runs if it deletes exactly what they confirmed; otherwise it is void.
+    /// `user` approves request `id` of bucket `key`, having typed the bucket's name (`confirm`)
+    /// as every apply asks: re-planned with the requester's policy, it runs if it deletes
+    /// exactly what they confirmed; otherwise it is void. A wrong name decides nothing.
     pub async fn approve(
         &self,
         key: &str,
         id: &str,
+        confirm: &str,
         user: impl Into<super::Actor>,
     ) -> Result<ApplyOutcome, AppError> {
         let approver = user.into();
@@ -105,6 +107,7 @@ impl AppState {
         self.refuse_if_read_only()?;
         let journal = self.audit_log()?;
         let c = self.choice(Some(key))?.clone();
+        super::typed_name(confirm, &c, "deleted or decided")?;
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
         let account = approver.account.as_deref();
@@ -117,8 +120,7 @@ impl AppState {
             min_days: r.asked.min_days,
             policy: r.asked.policy.clone(),
             confirmed: r.confirmed.clone(),
-            // The requester typed it when they asked (`start_apply` checked it then).
-            confirm: c.name.clone(),
+            confirm: confirm.to_string(),
         };
         let policy = self.policy(&req)?;
         let busy = Busy::take(&self.busy, &c.key)?;

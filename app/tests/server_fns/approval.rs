@@ -110,7 +110,7 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
     assert_eq!(listed[0].ids, vec!["d2", "d3", "d4"]);
 
     let own = state
-        .approve(b.name(), &id, "alice@example.com")
+        .approve(b.name(), &id, b.name(), "alice@example.com")
         .await
         .unwrap_err();
     assert!(own.0.contains("another deployer"), "{}", own.0);
@@ -121,7 +121,8 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
         bucket_roles: Default::default(),
         account: "https://idp.example.com#bob".into(),
     };
-    let ApplyOutcome::Started { job } = state.approve(b.name(), &id, &bob).await.unwrap() else {
+    let ApplyOutcome::Started { job } = state.approve(b.name(), &id, b.name(), &bob).await.unwrap()
+    else {
         panic!("the approved request did not run")
     };
     let report = report_of(&state, job).await;
@@ -141,7 +142,7 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
     );
     // Decided once: nobody approves it again.
     let again = state
-        .approve(b.name(), &id, "carol@example.com")
+        .approve(b.name(), &id, b.name(), "carol@example.com")
         .await
         .unwrap_err();
     assert!(
@@ -171,6 +172,40 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
     );
 }
 
+/// The approver types the bucket's name, as every apply asks: approving a request with
+/// another name (or none) decides nothing and deletes nothing; the request still waits.
+#[tokio::test]
+async fn approving_without_typing_the_bucket_name_decides_nothing_and_deletes_nothing() {
+    let b = seeded("sf-approve-typed", &["d1", "d2", "d3"]).await;
+    let (state, hook) = approving(&b, 1, false).await;
+    let big = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::AwaitingApproval { id, .. } =
+        state.start_apply(big, "alice@example.com").await.unwrap()
+    else {
+        panic!("a 2-deployment apply ran without approval")
+    };
+    for typed in ["", "another-bucket", &b.name()[1..]] {
+        let err = state
+            .approve(b.name(), &id, typed, "bob@example.com")
+            .await
+            .unwrap_err();
+        assert!(err.0.contains("type the bucket name"), "{}", err.0);
+    }
+    assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+    let listed = state.approvals(b.name(), "bob@example.com").await.unwrap();
+    assert!(listed[0].pending, "still waiting: {}", listed[0].status);
+    assert_eq!(statuses(&hook), vec!["requested"]);
+    // Typed right, it runs.
+    let ApplyOutcome::Started { job } = state
+        .approve(b.name(), &id, &format!(" {} ", b.name()), "bob@example.com")
+        .await
+        .unwrap()
+    else {
+        panic!("the approved request did not run")
+    };
+    assert_eq!(report_of(&state, job).await.deleted.len(), 2);
+}
+
 #[tokio::test]
 async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let b = seeded("sf-void", &["d1", "d2", "d3", "d4"]).await;
@@ -185,7 +220,8 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
         .set_pin(b.name(), "d3", "keep for the audit", true, "carol")
         .await
         .unwrap();
-    let ApplyOutcome::Changed { message } = state.approve(b.name(), &id, "bob").await.unwrap()
+    let ApplyOutcome::Changed { message } =
+        state.approve(b.name(), &id, b.name(), "bob").await.unwrap()
     else {
         panic!("a changed request ran")
     };
@@ -200,7 +236,10 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
         panic!("ran without approval")
     };
     state.refuse_request(b.name(), &id, "bob").await.unwrap();
-    let late = state.approve(b.name(), &id, "carol").await.unwrap_err();
+    let late = state
+        .approve(b.name(), &id, b.name(), "carol")
+        .await
+        .unwrap_err();
     assert!(late.0.contains("refused by bob"), "{}", late.0);
     assert_eq!(deployment_keys(&b).await.len(), 8);
     // The refused (sealed) request copied under a new id is not a new request.
@@ -213,7 +252,7 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let copy = bucket::RunId::new(chrono::Utc::now());
     place.write(&copy, "request.json", body).await.unwrap();
     let copied = state
-        .approve(b.name(), &copy.to_string(), "carol")
+        .approve(b.name(), &copy.to_string(), b.name(), "carol")
         .await
         .unwrap_err();
     assert!(copied.0.contains("it says it is request"), "{}", copied.0);
@@ -251,7 +290,10 @@ async fn a_request_nobody_decided_in_time_expires_on_record_and_cannot_be_approv
         (listed[0].pending, listed[0].status.as_str()),
         (false, "expired")
     );
-    let late = state.approve(b.name(), &old.id, "bob").await.unwrap_err();
+    let late = state
+        .approve(b.name(), &old.id, b.name(), "bob")
+        .await
+        .unwrap_err();
     assert!(late.0.contains("expired"), "{}", late.0);
     assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
     // The expiry is on record now (a decision), and the webhooks heard it.
@@ -289,6 +331,7 @@ async fn a_requester_who_signs_in_under_a_new_name_still_cannot_approve_their_re
         .approve(
             b.name(),
             &id,
+            b.name(),
             person("alice.new@example.com", "https://idp.example.com#a1"),
         )
         .await
@@ -309,6 +352,7 @@ async fn a_requester_who_signs_in_under_a_new_name_still_cannot_approve_their_re
         .approve(
             b.name(),
             &id,
+            b.name(),
             person("bob@example.com", "https://idp.example.com#b2"),
         )
         .await
@@ -388,7 +432,7 @@ async fn a_request_written_into_the_bucket_by_hand_cannot_be_approved_and_delete
         .await
         .unwrap();
     let refused = state
-        .approve(b.name(), &forged.id, "mallory@example.com")
+        .approve(b.name(), &forged.id, b.name(), "mallory@example.com")
         .await;
     let err = match refused {
         Err(e) => e.0,
