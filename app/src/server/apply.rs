@@ -135,7 +135,11 @@ impl AppState {
                     message: r.to_string(),
                 }))
             }
-            Err(r) => return Err(AppError::new(r)),
+            // In the dashboard's words (what its user can do), not the CLI's flags.
+            Err(Refusal::Blocked(blocks)) => {
+                let why: Vec<String> = blocks.iter().map(|b| b.for_dashboard()).collect();
+                return Err(AppError(format!("refusing to apply: {}", why.join("; "))));
+            }
         };
         if checked.doomed().is_empty() {
             return Ok(Err(ApplyOutcome::Changed {

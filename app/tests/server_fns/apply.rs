@@ -30,6 +30,30 @@ async fn a_deployment_uploaded_after_the_preview_makes_apply_refuse() {
     assert_eq!(all_keys(&b).await, expected);
 }
 
+/// A guard that trips between the preview and the apply (more deployments doomed than the
+/// server lets one apply delete) is told in the dashboard's words — what its user can do, not
+/// the CLI's flags — and nothing is deleted.
+#[tokio::test]
+async fn a_guard_tripped_after_the_preview_is_told_in_the_dashboards_words() {
+    let b = seeded("sf-guard", &["d1", "d2", "d3", "d4", "d5"]).await;
+    let state = AppState::new(ServeConfig {
+        max_delete: 4,
+        ..config(&b, None)
+    });
+    let req = preview(&state, b.name(), 1).await;
+    assert_eq!(req.confirmed.len(), 4, "within the guard when previewed");
+    let old = (chrono::Utc::now() - chrono::Duration::days(30)).to_rfc3339();
+    put_many(&b, ["d6/index.html".into()], &[("deployed-at", &old)]).await;
+    let before = all_keys(&b).await;
+    let e = state.start_apply(req, "tester").await.unwrap_err();
+    assert!(
+        e.0.contains("more than this server lets one apply delete (4)"),
+        "{e}"
+    );
+    assert!(!e.0.contains("--"), "no CLI flag: {e}");
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+}
+
 /// The page asks for the bucket's name before it sends an apply; the server asks too, so a
 /// request that skipped the page (a script, another client) deletes nothing without it.
 #[tokio::test]
