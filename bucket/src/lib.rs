@@ -19,6 +19,7 @@ mod live_from;
 mod live_history;
 mod meta;
 mod pages;
+pub use pages::TopLevel;
 mod pins;
 mod put;
 mod restore;

@@ -180,6 +180,26 @@ impl Bucket {
         Ok(names)
     }
 
+    /// What lies directly under the bucket's prefix: its folders and its loose keys (both
+    /// without the prefix), from one delimiter listing.
+    pub async fn top_level(&self) -> Result<TopLevel, S3Error> {
+        let prefix = self.prefix().to_string();
+        let mut top = TopLevel::default();
+        self.each_page(&prefix, Some("/"), None, |out| {
+            for p in out.common_prefixes().iter().filter_map(|p| p.prefix()) {
+                let name = p.strip_prefix(prefix.as_str()).unwrap_or(p);
+                top.folders.push(name.trim_end_matches('/').to_string());
+            }
+            for k in out.contents().iter().filter_map(|o| o.key()) {
+                top.loose
+                    .push(k.strip_prefix(prefix.as_str()).unwrap_or(k).to_string());
+            }
+            std::ops::ControlFlow::Continue(None)
+        })
+        .await?;
+        Ok(top)
+    }
+
     /// Every key under `prefix`, in order.
     pub(crate) async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
         let mut keys = Vec::new();
@@ -309,4 +329,11 @@ mod tests {
             Err(S3Error::ListingCut { .. })
         ));
     }
+}
+
+/// The folders and loose keys directly under a bucket's prefix ([`Bucket::top_level`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TopLevel {
+    pub folders: Vec<String>,
+    pub loose: Vec<String>,
 }

@@ -51,22 +51,68 @@ fn files(rng: &mut Rng) -> Vec<(String, usize, &'static str)> {
     v
 }
 
+/// One demo deployment: its folder, how many hours old it is, and its objects.
+struct Seeded {
+    id: String,
+    age_hours: i64,
+    files: Vec<(String, usize, &'static str)>,
+}
+
+/// The first `n` demo deployments, newest first, about 6 months back, a few hours of jitter
+/// so dates are distinct. The same on every run: a bucket seeded before is recognised.
+fn seeded(n: i64) -> Vec<Seeded> {
+    let mut rng = Rng(0x5eed_0fde_910e);
+    (0..n)
+        .map(|i| {
+            let id = format!("{:012x}", rng.next() & 0xffff_ffff_ffff);
+            let age_hours = i * (180 * 24) / n.max(1) + (rng.next() % 7) as i64;
+            Seeded {
+                id,
+                age_hours,
+                files: files(&mut rng),
+            }
+        })
+        .collect()
+}
+
+/// The demo writes only into an empty bucket or one it seeded before: its 30 made-up
+/// deployments, dated now, would otherwise rank above a real bucket's and a later apply would
+/// delete real deployments in their place.
+async fn refuse_unless_demo(bucket: &bucket::Bucket, n: i64) -> Result<()> {
+    let ours: std::collections::BTreeSet<String> =
+        seeded(n.max(1000)).into_iter().map(|d| d.id).collect();
+    let top = bucket.top_level().await?;
+    let foreign = top
+        .folders
+        .iter()
+        .filter(|f| !ours.contains(*f) && *f != bucket::RESERVED)
+        .map(|f| format!("{f}/"))
+        .chain(top.loose.iter().filter(|k| *k != "robots.txt").cloned())
+        .next();
+    if let Some(foreign) = foreign {
+        anyhow::bail!(
+            "bucket '{}' already holds '{foreign}', which the demo did not write: the demo seeds \
+             only an empty bucket (or one it seeded before), so that made-up deployments never \
+             sit among real ones; give it a new bucket name",
+            bucket.name()
+        );
+    }
+    Ok(())
+}
+
 pub async fn demo(args: DemoArgs) -> Result<ExitCode> {
     let target = Target::new(&args.bucket, "")?;
     let bucket = bucket::connect(&args.endpoint.connect(), &target).await?;
     bucket.create().await?;
-    let now = chrono::Utc::now();
-    let mut rng = Rng(0x5eed_0fde_910e);
     let n = args.deployments.max(1) as i64;
+    refuse_unless_demo(&bucket, n).await?;
+    let now = chrono::Utc::now();
     let mut puts = Vec::new();
-    for i in 0..n {
-        let id = format!("{:012x}", rng.next() & 0xffff_ffff_ffff);
-        // Newest first, about 6 months back, a few hours of jitter so dates are distinct.
-        let age_hours = i * (180 * 24) / n.max(1) + (rng.next() % 7) as i64;
-        let deployed_at = (now - chrono::Duration::hours(age_hours))
+    for d in seeded(n) {
+        let deployed_at = (now - chrono::Duration::hours(d.age_hours))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        for (name, size, ctype) in files(&mut rng) {
-            puts.push((format!("{id}/{name}"), size, ctype, deployed_at.clone()));
+        for (name, size, ctype) in d.files {
+            puts.push((format!("{}/{name}", d.id), size, ctype, deployed_at.clone()));
         }
     }
     let total = puts.len();

@@ -1,7 +1,8 @@
 //! The `s3-prune` binary end to end against a real LocalStack (started by `make test`).
 
 use crate::common::{
-    assert_stdout_has, deploy_seconds_apart, ids, json, reasons, s3_prune, stderr, stdout, Run,
+    assert_contains, assert_stdout_has, deploy_seconds_apart, ids, json, reasons, s3_prune, stderr,
+    stdout, Run,
 };
 use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::time::Duration;
@@ -326,4 +327,32 @@ async fn apply_json_at_a_terminal_shows_the_plan_before_asking_for_the_bucket_na
     }
     assert!(seen.contains("did not match"), "{seen}");
     assert_eq!(all_keys(&b).await.len(), 6, "nothing deleted");
+}
+
+/// `demo` seeds an empty bucket, and the same one again, but never a bucket that holds anything
+/// it did not write: its made-up deployments, dated now, would rank above the real ones and a
+/// later apply would delete real deployments in their place.
+#[tokio::test]
+async fn the_demo_never_seeds_a_bucket_that_holds_real_deployments() {
+    let b = fresh_bucket("demo-real").await;
+    put_many(&b, ["release-41/index.html".to_string()], &[]).await;
+    let out = s3_prune(&["demo", b.name(), "--localstack", "--deployments", "3"]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "release-41/");
+    assert_eq!(
+        all_keys(&b).await,
+        ["release-41/index.html"],
+        "nothing written"
+    );
+
+    let demo = fresh_bucket("demo-again").await;
+    for _ in 0..2 {
+        let out = s3_prune(&["demo", demo.name(), "--localstack", "--deployments", "3"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let apply = s3_prune(&["apply", demo.name(), "1", "--localstack", "--yes"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    // what an apply left (.s3-prune/) is the demo's too
+    let again = s3_prune(&["demo", demo.name(), "--localstack", "--deployments", "3"]);
+    assert!(again.status.success(), "{}", stderr(&again));
 }
