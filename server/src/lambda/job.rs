@@ -160,6 +160,14 @@ impl Configured {
                 "is false, but this function is configured as a dry run",
             )?;
         }
+        // The configured bucket is the one its policy, pins and role were written for: an
+        // event aimed at another one would run this policy there.
+        if ev.bucket.is_some() && base.bucket.is_some() && ev.bucket != base.bucket {
+            refuse(
+                "bucket",
+                "differs from the configured one (another bucket needs its own function)",
+            )?;
+        }
         // Another prefix changes what a deployment is (a folder of one is a deployment of the
         // other): refused even where none is configured (the bucket root).
         let norm = |p: &Option<String>| bucket::normalize_prefix(p.as_deref().unwrap_or(""));
@@ -307,7 +315,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn an_event_may_not_name_a_live_pointer_or_page_the_function_was_not_given() {
+    fn an_event_may_not_name_another_bucket_or_a_live_pointer_or_page_the_function_was_not_given() {
         let configured = |live_pointer: Option<&str>| Configured {
             job: Job {
                 bucket: Some("b".into()),
@@ -336,6 +344,9 @@ mod tests {
             .narrowed_by(&event("live_pointer"))
             .unwrap_err();
         assert!(err.to_string().contains("differs"), "{err}");
+        let other: Job = serde_json::from_value(json!({ "bucket": "another" })).unwrap();
+        let err = configured(None).narrowed_by(&other).unwrap_err();
+        assert!(err.to_string().contains("'bucket' differs"), "{err}");
         let same: Job = serde_json::from_value(json!({ "live_pointer": "live.txt" })).unwrap();
         let (job, _) = configured(Some("live.txt")).narrowed_by(&same).unwrap();
         assert_eq!(job.live_pointer.as_deref(), Some("live.txt"));

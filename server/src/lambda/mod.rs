@@ -1,9 +1,10 @@
 //! `s3-prune lambda`: the scheduled job. Runs as an AWS Lambda function (provided.al2023) with
 //! `lambda_runtime`; also chosen automatically when `AWS_LAMBDA_RUNTIME_API` is set.
 //!
-//! Configuration comes from `S3_PRUNE_*` environment variables. An invocation's event may pick
-//! another bucket and may only *narrow* the configured policy (a higher RETAIN, more pins, a
-//! lower max-delete, a dry run); anything that would delete more is refused through `/error`.
+//! Configuration comes from `S3_PRUNE_*` environment variables. An invocation's event names the
+//! bucket only where none is configured, and may only *narrow* the configured policy (a higher
+//! RETAIN, more pins, a lower max-delete, a dry run); anything that would delete more, or
+//! elsewhere, is refused through `/error`.
 //! The work is the engine's (`prune`); this module only gathers the job (`job.rs`) and
 //! answers (`answer.rs`).
 
