@@ -158,9 +158,17 @@ impl AppState {
         journal: Arc<audit::AuditLog>,
         who: &Actor,
     ) -> ApplyOutcome {
+        // The progress counts what is deleted by requests: deployments of more objects than
+        // `--via-lifecycle`'s threshold are handed to S3 instead (the engine's split).
+        let over = self.config.lifecycle_over;
+        let (deployments_total, objects_total) = checked
+            .doomed()
+            .iter()
+            .filter(|d| over.is_none_or(|over| d.objects <= over))
+            .fold((0, 0), |(n, o), d| (n + 1, o + d.objects));
         let job = Arc::new(Job {
-            deployments_total: checked.doomed().len() as u64,
-            objects_total: checked.planned().plan.summary.delete.objects,
+            deployments_total,
+            objects_total,
             progress: Arc::new(Progress::default()),
             outcome: Mutex::new(None),
         });

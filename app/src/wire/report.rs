@@ -1,5 +1,6 @@
-//! What the dashboard is sent about a run that ended: an apply's report and a restore's outcome,
-//! made from the run's record on the server. Figures and the first lines of each list only —
+//! What the dashboard is sent about a run that ended: an apply's report (with the deployments
+//! handed to S3 lifecycle expiration) and a restore's outcome, made from the run's record on the
+//! server. Figures and the first lines of each list only —
 //! the whole record (every failure, every key left in place) stays on the server and in History.
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,10 @@ pub struct ApplyReport {
     pub deployments: u64,
     pub objects: u64,
     pub duration_ms: u64,
+    /// Deployments handed to S3 lifecycle expiration (`serve --via-lifecycle`) instead of
+    /// deleted by requests: S3 deletes them within a day or two.
+    #[serde(default)]
+    pub handed: Vec<String>,
     /// Deployments the run did not touch: changed since the plan (left whole), or pinned or
     /// gone live mid-run (left untouched).
     pub left_alone: Vec<LeftAlone>,
@@ -77,6 +82,12 @@ impl ApplyReport {
             deployments: r.deleted.len() as u64,
             objects: r.deleted_objects,
             duration_ms: r.duration_ms,
+            handed: r
+                .expiries
+                .iter()
+                .filter(|e| e.state == audit::ExpiryState::Handed)
+                .map(|e| e.deployment.clone())
+                .collect(),
             left_alone,
             skipped: r
                 .skipped

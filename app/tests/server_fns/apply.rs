@@ -143,6 +143,13 @@ async fn with_via_lifecycle_a_dashboard_apply_hands_big_deployments_to_s3() {
         panic!("refused")
     };
     let report = report_of(&state, job).await;
+    // The page's report names the handover; its progress counted only what requests delete.
+    let status = state.job_status(job).unwrap();
+    let page = status.report.unwrap();
+    assert_eq!(page.handed, ["big"]);
+    assert_eq!((page.deployments, page.objects), (2, 4));
+    assert_eq!((status.deployments_total, status.objects_total), (2, 4));
+    assert_eq!((status.deployments_done, status.objects_done), (2, 4));
     let handed: Vec<(&str, audit::ExpiryState)> = report
         .expiries
         .iter()

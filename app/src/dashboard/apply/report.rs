@@ -1,5 +1,6 @@
 //! What an apply shows while it runs and when it ends: the progress bar, then the report —
-//! deleted, left whole, left untouched, newer objects left in place, failures.
+//! deleted, handed to S3 lifecycle expiration, left whole, left untouched, newer objects left in
+//! place, failures.
 
 use crate::format;
 use crate::wire::{ApplyReport, JobStatus};
@@ -50,6 +51,9 @@ fn Report(record: ApplyReport) -> impl IntoView {
     view! {
         <div class=class role="status" data-testid="report">
             <p>{headline}</p>
+            {(!r.handed.is_empty()).then(|| view! {
+                <p data-testid="handed">{format!("Handed to S3 lifecycle expiration (gone within a day or two): {}.", r.handed.join(", "))}</p>
+            })}
             {r.unrecorded.clone().map(|why| view! {
                 <p data-testid="unrecorded">{format!(
                     "Its end could not be recorded in the bucket's journal or this server's log ({why}): \
