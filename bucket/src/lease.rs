@@ -45,6 +45,18 @@ pub struct LeaseHolder {
 }
 
 impl LeaseHolder {
+    /// Its process is known to be gone, seen from this process on `host`: the same host and
+    /// PID namespace, and no such process here (a run killed on this machine).
+    pub fn is_gone_from(&self, host: &str) -> bool {
+        let me = LeaseHolder {
+            host: host.to_string(),
+            pid: std::process::id(),
+            pid_ns: pid_namespace(),
+            ..self.clone()
+        };
+        self.is_dead_here(&me)
+    }
+
     /// Its process is known to be gone: same host and PID namespace, and no such process here.
     fn is_dead_here(&self, me: &LeaseHolder) -> bool {
         self.host == me.host

@@ -93,7 +93,7 @@ pub async fn history(args: HistoryArgs) -> Result<ExitCode> {
     };
     let bucket = open(name, &args.prefix, &args.endpoint).await?;
     let place = bucket::JournalPlace::of(&bucket);
-    let history = prune::journal::history(&place, args.limit).await?;
+    let history = prune::journal::history_of(&bucket, args.limit).await?;
     for u in &history.unreadable {
         eprintln!(
             "warning: {}{}: unreadable, skipped: {}",

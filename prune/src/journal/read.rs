@@ -26,6 +26,24 @@ pub struct RunSummary {
     pub restore_of: Option<String>,
     /// It recorded what a restore needs (a versioned bucket, no purge).
     pub restorable: bool,
+    /// For a run with no end on record: whether it is still going ([`mark_running`]); unset
+    /// where that could not be told (the lease unreadable) and for ended runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<bool>,
+}
+
+/// Tells each run with no end on record whether it is still running: a run takes the bucket's
+/// lease before its start is written and renews it while it lasts, so one that does not hold
+/// it now (`lease`, read before the runs were) died — killed, crashed or timed out — with no end
+/// written. It stays `started` in the journal; this says which of the two it is.
+pub fn mark_running(
+    runs: &mut [RunSummary],
+    lease: Option<&bucket::LeaseHolder>,
+    now: DateTime<Utc>,
+) {
+    for r in runs.iter_mut().filter(|r| r.status == Status::Started) {
+        r.running = Some(lease.is_some_and(|l| l.run == r.id && l.expires > now));
+    }
 }
 
 /// A name under `runs/` that is not a readable run: listed, never fatal.
@@ -203,6 +221,27 @@ async fn record_kept(
     Ok(r)
 }
 
+/// The newest `limit` runs of `bucket`'s journal, newest first, each run with no end on record
+/// told running or died ([`mark_running`]; the lease is read first, so a run that ends while
+/// its record is read is not called dead for want of its lease).
+pub async fn history_of(bucket: &bucket::Bucket, limit: usize) -> Result<History, S3Error> {
+    let now = Utc::now();
+    let lease = bucket.read_lease().await;
+    let mut h = history(&JournalPlace::of(bucket), limit).await?;
+    match lease {
+        Ok(holder) => {
+            // A holder whose process is gone from this machine (killed here) is no longer running.
+            let host = crate::apply::host();
+            let holder = holder.map(|(h, _)| h).filter(|h| !h.is_gone_from(&host));
+            mark_running(&mut h.runs, holder.as_ref(), now)
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "the lease could not be read: runs with no end are not told running or died")
+        }
+    }
+    Ok(h)
+}
+
 /// The newest `limit` runs of the journal at `place`, newest first.
 pub async fn history(place: &JournalPlace, limit: usize) -> Result<History, S3Error> {
     let (records, unreadable) = records(place, limit).await?;
@@ -236,5 +275,6 @@ fn summary(id: &RunId, r: &Record) -> RunSummary {
             .and_then(|v| v.as_str().map(str::to_string)),
         // Its deletes left delete markers (a versioned bucket, no purge).
         restorable: !restore && r.undoable,
+        running: None,
     }
 }

@@ -1,6 +1,7 @@
 //! The end record's two forms, written and read back.
 
 use super::*;
+use audit::Status;
 use bucket::NewMarker;
 use chrono::Utc;
 use retention::DeploymentId;
@@ -47,4 +48,54 @@ fn an_end_record_without_answers_is_written_as_before_and_read_with_none() {
     };
     let written: serde_json::Value = serde_json::from_slice(&end.to_json().unwrap()).unwrap();
     assert!(written.get("answers").is_none(), "{written}");
+}
+
+/// A run with no end on record is running while it holds the bucket's lease, unexpired, and
+/// died otherwise (the lease expired, another run holds it, or there is none); ended runs are
+/// not told either way.
+#[test]
+fn a_run_with_no_end_is_running_only_while_it_holds_the_lease() {
+    let now = Utc::now();
+    let summary = |id: &str, status: Status| RunSummary {
+        id: id.into(),
+        source: "cli".into(),
+        who: "ci".into(),
+        host: None,
+        status,
+        started: now,
+        deleted: 0,
+        deleted_deployments: vec![],
+        restore_of: None,
+        restorable: true,
+        running: None,
+    };
+    let holder = |run: &str, expires| bucket::LeaseHolder {
+        run: run.into(),
+        who: "ci".into(),
+        source: "cli".into(),
+        host: "h".into(),
+        since: now,
+        expires,
+        pid: 0,
+        pid_ns: String::new(),
+    };
+    let runs = || {
+        vec![
+            summary("r2", Status::Started),
+            summary("r1", Status::Finished),
+        ]
+    };
+    let later = now + chrono::Duration::seconds(30);
+    let earlier = now - chrono::Duration::seconds(1);
+    for (lease, r2) in [
+        (Some(holder("r2", later)), Some(true)),
+        (Some(holder("r2", earlier)), Some(false)),
+        (Some(holder("r3", later)), Some(false)),
+        (None, Some(false)),
+    ] {
+        let mut rs = runs();
+        mark_running(&mut rs, lease.as_ref(), now);
+        assert_eq!(rs[0].running, r2, "{lease:?}");
+        assert_eq!(rs[1].running, None, "an ended run");
+    }
 }

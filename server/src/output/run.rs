@@ -100,11 +100,32 @@ pub fn human_history(runs: &[prune::journal::RunSummary], place: &str) -> String
             r.id,
             r.started.format("%Y-%m-%d %H:%M:%S"),
             escape(&r.source),
-            r.status.to_string(),
+            status(r),
             r.deleted,
             escape(&r.who),
             escape(&what)
         );
     }
+    if let Some(dead) = runs.iter().find(|r| r.running == Some(false)) {
+        let _ = writeln!(
+            s,
+            "died: no end on record and no hold on the bucket (killed, crashed or timed out); what \
+             it deleted is not counted above{}",
+            match dead.restorable {
+                true => format!(": `s3-prune restore BUCKET --run {}` brings it back", dead.id),
+                false => String::new(),
+            }
+        );
+    }
     s
+}
+
+/// A run's status as `history` shows it: a run with no end on record is `running` or `died`
+/// where the lease tells which.
+fn status(r: &prune::journal::RunSummary) -> String {
+    match r.running {
+        Some(true) => "running".into(),
+        Some(false) => "died".into(),
+        None => r.status.to_string(),
+    }
 }

@@ -49,6 +49,9 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
         all_keys(&b).await.len() < before.len()
     })
     .await;
+    let going = json(&history_elsewhere(&b));
+    assert_eq!(going[0]["status"], "started", "{going}");
+    assert_eq!(going[0]["running"], true, "it holds the lease: {going}");
     apply.kill().expect("kill -9");
     let _ = apply.wait();
     assert!(
@@ -62,6 +65,17 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     let runs = json(&out);
     let run = &runs[0];
     assert_eq!(run["status"], "started", "killed: no end on record: {runs}");
+    // Its lease is still in the bucket, but its process is gone from this machine: it died.
+    assert_eq!(run["running"], false, "{runs}");
+    let text = s3_prune(&[
+        "history",
+        b.name(),
+        "--localstack",
+        "--audit-db",
+        elsewhere().to_str().unwrap(),
+    ]);
+    crate::common::assert_contains(&stdout(&text), "died");
+    crate::common::assert_contains(&stdout(&text), "s3-prune restore BUCKET --run");
     assert_eq!(run["source"], "cli");
     for field in ["id", "who", "started", "deleted"] {
         assert!(!run[field].is_null(), "history names {field}: {runs}");
