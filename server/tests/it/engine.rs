@@ -110,8 +110,12 @@ async fn a_deployment_re_synced_after_the_plan_is_deleted_whole_or_not_at_all() 
     assert_eq!(r.status, Status::Finished, "left whole on purpose");
 }
 
+/// The front end's record is begun once, as `started`, and the report survives a finish that
+/// fails. (That nothing is deleted before it is begun is held by
+/// `a_run_whose_own_log_cannot_begin_deletes_nothing…`: a record begun with a copy made before
+/// the deleting says nothing of the order.)
 #[tokio::test]
-async fn the_record_is_started_before_the_first_delete_and_the_report_survives_a_failed_finish() {
+async fn the_record_is_begun_once_and_the_report_survives_a_failed_finish() {
     let b = two_old_one_new("engine-journal").await;
     let planned = prune::scan_and_plan(&b, &policy(2), &settings())
         .await
@@ -125,17 +129,15 @@ async fn the_record_is_started_before_the_first_delete_and_the_report_survives_a
     let begun = journal.begun.lock().unwrap().clone();
     assert_eq!(begun.len(), 1);
     assert_eq!(begun[0].status, Status::Started);
-    assert_eq!(
-        begun[0].deleted_objects, 0,
-        "written before anything was deleted"
-    );
     assert_eq!(report.record.status, Status::Finished);
     assert_eq!(report.record.deleted_objects, 2);
     assert_eq!(report.journal_error.as_deref(), Some("database is locked"));
 }
 
+/// A stop asked before the run starts sends nothing and says `interrupted`. (A stop with
+/// requests in flight is held by the CLI's SIGTERM test in `safety.rs`.)
 #[tokio::test]
-async fn a_stop_ends_the_run_after_the_requests_in_flight_and_says_so() {
+async fn a_stop_before_the_run_starts_sends_nothing_and_says_so() {
     let b = fresh_bucket("engine-stop").await;
     deploy_seconds_apart(&b, &["a", "b", "c"]).await;
     let planned = prune::scan_and_plan(&b, &policy(1), &settings())

@@ -87,9 +87,19 @@ async fn apply_under_faults_touches_nothing_kept_reports_every_failure_and_conve
         code,
         wrongly
     );
+    // Every kind of fault was injected (a test of retries whose faults never fired holds
+    // nothing): SlowDown, 500s, resets, delays, and per-key errors beyond the denied keys.
+    for (fault, n) in [
+        ("SlowDown", &s.slowdown),
+        ("InternalError", &s.internal),
+        ("resets", &s.resets),
+        ("delays", &s.delays),
+    ] {
+        assert!(n.load(Ordering::Relaxed) > 0, "no {fault} was injected");
+    }
     assert!(
-        s.slowdown.load(Ordering::Relaxed) > 0 && s.resets.load(Ordering::Relaxed) > 0,
-        "faults were injected"
+        s.key_errors.load(Ordering::Relaxed) as usize > denied.len(),
+        "no transient per-key error was injected beside the denied keys"
     );
     assert_eq!(
         wrongly, 0,

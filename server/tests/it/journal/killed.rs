@@ -125,11 +125,30 @@ async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written
         }),
         "some batches' intents were written together: {parts:?}"
     );
+    // Killed mid-run, with a batch on record as sent and no answer: restored from its intent.
+    let ranges = |kind: &str| -> Vec<(u64, u64)> {
+        parts
+            .iter()
+            .filter_map(|p| p.rsplit_once(&format!("/{kind}-"))?.1.strip_suffix(".json"))
+            .filter_map(|r| {
+                let (f, l) = r.split_once('-')?;
+                Some((f.parse().ok()?, l.parse().ok()?))
+            })
+            .collect()
+    };
+    let (intents, answers) = (ranges("intents"), ranges("answers"));
+    let unanswered = intents
+        .iter()
+        .flat_map(|&(f, l)| f..=l)
+        .find(|n| !answers.iter().any(|&(f, l)| (f..=l).contains(n)));
+    assert!(
+        unanswered.is_some(),
+        "a batch has an intent and no answer: {parts:?}"
+    );
+    let runs = json(&history_elsewhere(&b));
+    assert_eq!(runs[0]["status"], "started", "killed mid-run: {runs}");
 
-    let id = json(&history_elsewhere(&b))[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = runs[0]["id"].as_str().unwrap().to_string();
     restore_elsewhere_brings_back(&b, &id, &before).await;
 }
 
