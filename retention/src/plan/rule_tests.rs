@@ -192,8 +192,8 @@ proptest! {
                     prop_assert!(first.is_none());
                     prop_assert_eq!(e.action, Action::Keep);
                 }
-                // Undated: kept before any rule ranks it.
-                Reason::DateUnknown { .. } => {
+                // Undated, or dated in the future: kept before any rule ranks it.
+                Reason::DateUnknown { .. } | Reason::FutureDate => {
                     prop_assert!(e.rule.is_none());
                     prop_assert_eq!(e.action, Action::Keep);
                 }
