@@ -149,12 +149,21 @@ impl JournalPlace {
         format!("{}{run}/{part}", self.root)
     }
 
-    /// Writes a part once: an existing part is never replaced (`If-None-Match: *`).
+    /// Writes a part once: an existing part is never replaced (`If-None-Match: *`). A part
+    /// already there with these very bytes is this write's own (S3 wrote it, its answer was
+    /// lost, and the SDK's retry was refused): on record, not a failure.
     pub async fn write(&self, run: &RunId, part: &str, body: Vec<u8>) -> Result<(), S3Error> {
-        self.put_once(run, part, body)
-            .await
-            .map_err(|e| self.bucket.err(e, "s3:PutObject"))?;
-        Ok(())
+        match self.put_once(run, part, body.clone()).await {
+            Ok(_) => Ok(()),
+            Err(e) if crate::state::condition_refused(&e) => {
+                let refused = self.bucket.err(e, "s3:PutObject");
+                match self.read(run, part).await {
+                    Ok(Some(there)) if there == body => Ok(()),
+                    _ => Err(refused),
+                }
+            }
+            Err(e) => Err(self.bucket.err(e, "s3:PutObject")),
+        }
     }
 
     /// One `If-None-Match: *` PUT of a part.
@@ -190,9 +199,12 @@ impl JournalPlace {
         part: &str,
         body: Vec<u8>,
     ) -> Result<bool, S3Error> {
-        match self.put_once(run, part, body).await {
+        match self.put_once(run, part, body.clone()).await {
             Ok(_) => Ok(true),
-            Err(e) if crate::state::condition_refused(&e) => Ok(false),
+            // Ours when it holds these very bytes (the SDK sent it again after a lost answer).
+            Err(e) if crate::state::condition_refused(&e) => {
+                Ok(self.read(run, part).await? == Some(body))
+            }
             Err(e) => Err(self.bucket.err(e, "s3:PutObject")),
         }
     }

@@ -38,6 +38,8 @@ pub struct Stats {
     pub puts_hung: AtomicU64,
     /// GetObject requests that matched `delay_get` (counted as they begin to wait).
     pub gets_delayed: AtomicU64,
+    /// PutObject requests that matched `lose_put_answer` (the first one's answer was lost).
+    pub puts_answer_lost: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -100,6 +102,9 @@ pub struct Proxy {
     /// Carry out every DeleteObjects, then answer it 500 InternalError: S3 did the work and the
     /// answer was lost (the SDK retries, so each key gets a delete marker per attempt).
     pub lose_delete_answers: bool,
+    /// Carry out the first PutObject whose path holds this text, then answer it 500
+    /// InternalError: S3 wrote the part and the answer was lost (the SDK sends it again).
+    pub lose_put_answer: Option<String>,
     pub stats: Stats,
 }
 
@@ -123,6 +128,7 @@ impl Proxy {
             hang_put: None,
             ignore_conditions: false,
             lose_delete_answers: false,
+            lose_put_answer: None,
             stats: Stats::default(),
         }
     }
@@ -372,6 +378,15 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .uri
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    if let Some(text) = &p.lose_put_answer {
+        if parts.method == hyper::Method::PUT
+            && parts.uri.path().contains(text.as_str())
+            && s.puts_answer_lost.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            forward(&p, parts, body).await?;
+            return Ok(xml_error(500, "InternalError"));
+        }
+    }
     if is_delete && p.lose_delete_answers {
         record(s, &String::from_utf8_lossy(&body), &[]);
         forward(&p, parts, body).await?;

@@ -202,3 +202,31 @@ async fn a_full_batch_is_on_record_while_it_waits_for_a_request_slot() {
     assert_eq!(json(&out)["deleted_objects"], 2000);
     assert_eq!(all_keys(&b).await.len(), before.len() - 2000);
 }
+
+/// A journal part S3 wrote whose answer was lost: the SDK sends it again, and S3 refuses the
+/// second `If-None-Match: *` write (412) because the part is there. That is the part on record,
+/// not a failure: the run goes on and ends on record. (It was refused with "nothing was
+/// deleted", its start on record and no end: a run shown as started for ever.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_part_whose_answer_was_lost_is_on_record_and_the_run_goes_on() {
+    for part in ["start.json", "/intents-", "end.json"] {
+        let b = fresh_bucket("lost-put").await;
+        deploy(&b, &["l1", "l2", "l3"], 5).await;
+        let mut p = Proxy::new(0);
+        p.lose_put_answer = Some(part.into());
+        let (url, proxy) = start(p).await;
+        let out = finish(apply_via(&url, &b, "1", 4, &[]));
+        assert!(
+            proxy
+                .stats
+                .puts_answer_lost
+                .load(std::sync::atomic::Ordering::SeqCst)
+                >= 2,
+            "{part}: the part was sent again"
+        );
+        assert!(out.status.success(), "{part}: {}", stderr(&out));
+        assert_eq!(all_keys(&b).await.len(), 5, "{part}: l1 and l2 deleted");
+        let runs = json(&history_elsewhere(&b));
+        assert_eq!(runs[0]["status"], "finished", "{part}: {runs}");
+    }
+}
