@@ -32,6 +32,18 @@ pub(super) fn of(report: &Report) -> Result<Value> {
             doc["audit"]
         );
     }
+    if report.record.status == audit::Status::Interrupted {
+        let r = &report.record;
+        bail!(
+            "apply interrupted: stopped before the invocation's deadline (20 s ahead of it) or \
+             Lambda's shutdown, after the requests in flight; {} objects deleted, {} failed. \
+             What is left is deleted by the next run; if every run is cut short, raise the \
+             function's timeout (Terraform: timeout) or memory; audit: {}",
+            r.deleted_objects,
+            r.failures.len(),
+            doc["audit"]
+        );
+    }
     if !report.is_complete() {
         let r = &report.record;
         bail!(

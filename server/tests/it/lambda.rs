@@ -19,6 +19,8 @@ struct Runtime {
     responses: Mutex<Vec<(String, String)>>,
     errors: Mutex<Vec<(String, String)>>,
     first_next: Mutex<Option<Instant>>,
+    /// The next invocations' deadline, this long after they are handed out (none: far away).
+    deadline_in: Mutex<Option<Duration>>,
 }
 
 impl Runtime {
@@ -60,9 +62,17 @@ async fn handle(
         loop {
             let next = rt.events.lock().unwrap().pop_front();
             if let Some((id, event)) = next {
+                let deadline = match *rt.deadline_in.lock().unwrap() {
+                    Some(d) => (std::time::SystemTime::now() + d)
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis()
+                        .to_string(),
+                    None => "9999999999999".into(),
+                };
                 return Ok(Response::builder()
                     .header("Lambda-Runtime-Aws-Request-Id", id)
-                    .header("Lambda-Runtime-Deadline-Ms", "9999999999999")
+                    .header("Lambda-Runtime-Deadline-Ms", deadline)
                     .header(
                         "Lambda-Runtime-Invoked-Function-Arn",
                         "arn:aws:lambda:us-east-1:123456789012:function:s3-prune",
@@ -672,4 +682,57 @@ async fn the_answer_names_the_journal_where_it_is_kept() {
             "{part} at {address}: {parts:?}"
         );
     }
+}
+
+/// An invocation whose deadline is near stops issuing deletes 20 s before it: here it comes
+/// before the first batch (every request slowed), so nothing is deleted; the run ends on
+/// record as interrupted, its lease released, and the invocation is answered in time with an
+/// error that says the deadline stopped it and what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_near_its_deadline_stops_in_time_and_ends_on_record() {
+    let b = fresh_bucket("lambda-deadline").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let before = all_keys(&b).await;
+    let mut p = crate::proxy::Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(300));
+    let (url, _proxy) = crate::proxy::start(p).await;
+    let (addr, rt) = start_runtime().await;
+    *rt.deadline_in.lock().unwrap() = Some(Duration::from_millis(20_800));
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("near".into(), "{}".into()));
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "1"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let mut child = function(&addr, &env);
+    let started = Instant::now();
+    wait_for(&rt, 1).await;
+    let took = started.elapsed();
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    assert!(
+        took < Duration::from_millis(20_800),
+        "answered after the deadline: {took:?}"
+    );
+    let error = rt.error("near");
+    assert_contains(&error, "deadline");
+    assert_contains(&error, "timeout");
+    assert_eq!(all_keys(&b).await, before, "nothing deleted after the stop");
+    let parts = bucket::testkit::keys_under(&b, ".s3-prune/runs/").await;
+    let end = parts
+        .iter()
+        .find(|k| k.ends_with("/end.json"))
+        .unwrap_or_else(|| panic!("the run ended on record: {parts:?}"));
+    let body = bucket::testkit::object_body(&b, end).await.unwrap();
+    assert_contains(
+        &String::from_utf8_lossy(&body),
+        "\"status\":\"interrupted\"",
+    );
+    assert!(
+        matches!(b.read_lease().await, Ok(None)),
+        "the lease is released"
+    );
 }
