@@ -36,8 +36,8 @@ async fn main() -> ExitCode {
     // Inside Lambda there are no arguments: the runtime API variable says what to do.
     let in_lambda =
         std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() == 1;
-    let command = if in_lambda {
-        args::Command::Lambda
+    let (command, notes) = if in_lambda {
+        (args::Command::Lambda, Vec::new())
     } else {
         match parse_command_line() {
             Ok(c) => c,
@@ -67,6 +67,9 @@ async fn main() -> ExitCode {
             .with_env_filter(filter())
             .with_writer(std::io::stderr)
             .init();
+    }
+    for note in notes {
+        tracing::warn!("{note}");
     }
     let result = match command {
         args::Command::Plan(a) => run::plan(a).await,
@@ -101,7 +104,9 @@ async fn main() -> ExitCode {
 
 /// The arguments, with `s3-prune.toml` (or `--config FILE`) supplying the defaults of flags not
 /// given. A usage error exits here (code 2), as clap does.
-fn parse_command_line() -> anyhow::Result<args::Command> {
+/// Also returns what to warn about once logging is set up.
+fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
+    let mut notes = Vec::new();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let config = config::find(&argv)?;
     let mut cmd = args::Cli::command();
@@ -117,10 +122,7 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
         // `localstack` and `endpoint_url` exclude each other: the one given as a flag wins
         // over the other one from the file.
         if let (Some((_, sub)), Some(endpoint)) = (matches.subcommand(), command.endpoint_mut()) {
-            let given = |id: &str| {
-                sub.value_source(id)
-                    .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
-            };
+            let given = |id: &str| given(sub, id);
             if given("endpoint_url") && !given("localstack") {
                 endpoint.localstack = false;
             }
@@ -130,10 +132,7 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
         }
         // Likewise RETAIN (with a minimum age) and a policy file replace each other.
         if let (Some((_, sub)), Some(plan)) = (matches.subcommand(), command.plan_mut()) {
-            let given = |id: &str| {
-                sub.value_source(id)
-                    .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
-            };
+            let given = |id: &str| given(sub, id);
             if plan.bucket.is_none() {
                 plan.bucket = c.file.bucket.clone();
             }
@@ -143,20 +142,58 @@ fn parse_command_line() -> anyhow::Result<args::Command> {
             } else if given("retain") {
             } else if let Some(r) = c.file.policy.retain {
                 plan.retain = Some(retention::Retain::new(r)?);
-            } else if let Some(file) = &c.file.policy.file {
+            } else if let Some(rules) = c.policy_rules()? {
                 // The file's rules, unless RETAIN was given (clap cannot take this default: a
                 // defaulted --policy would conflict with a RETAIN given on the command line).
-                let path = file.display().to_string();
-                let loaded = args::load_policy(&path)
-                    .map_err(|e| anyhow::anyhow!("policy.file {path}: {e}"))?;
-                plan.policy = Some(loaded);
+                plan.policy = Some(rules);
+            }
+        }
+        // `serve --policy`: the file's rules are the ones the dashboard starts with, as they
+        // are the CLI's, so a preview there plans what `plan` does.
+        if let (Some((_, sub)), args::Command::Serve(a)) = (matches.subcommand(), &mut command) {
+            if given(sub, "policy") {
+            } else if let Some(rules) = c.policy_rules()? {
+                a.policy = Some(rules);
+            } else if let Some(note) = serve_ignores_retain(c) {
+                notes.push(note);
             }
         }
     }
     if let args::Command::Serve(a) = &command {
         serve_sign_in_conflicts(a)?;
     }
-    Ok(command)
+    Ok((command, notes))
+}
+
+/// Whether the flag `id` was given (on the command line or by its environment variable), not
+/// defaulted (by clap or the configuration file).
+fn given(sub: &clap::ArgMatches, id: &str) -> bool {
+    sub.value_source(id)
+        .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue)
+}
+
+/// `serve` has no RETAIN: the page's retain and days are chosen in the page (or a link), so
+/// the file's `policy.retain` and minimum age are not the dashboard's. Said at start, with how
+/// to give the dashboard the team's policy.
+fn serve_ignores_retain(c: &config::Config) -> Option<String> {
+    let p = &c.file.policy;
+    let keys: Vec<&str> = [
+        ("policy.retain", p.retain.is_some()),
+        ("policy.min_retain_days", p.min_retain_days.is_some()),
+        ("policy.keep_within", p.keep_within.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    (!keys.is_empty()).then(|| {
+        format!(
+            "{}: {} do not apply to the dashboard (serve has no RETAIN: the page starts at its \
+             own retain, or a link's): to have it start with the team's policy, write it as a \
+             policy file and name that in `policy.file` (or give serve --policy FILE)",
+            c.path.display(),
+            keys.join(", ")
+        )
+    })
 }
 
 /// How people sign in to `serve` is one way: clap checks its conflicts among flags typed, not

@@ -18,6 +18,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let excludes = parsed(path, "guards.excludes", &file.guards.excludes)?;
     check_places(path, &file)?;
     Ok(Config {
+        path: path.to_path_buf(),
         file,
         pins,
         excludes,

@@ -22,6 +22,8 @@ pub const FILE_NAME: &str = "s3-prune.toml";
 /// A loaded, checked configuration file.
 #[derive(Debug)]
 pub struct Config {
+    /// Where it was read from, named in errors about its values.
+    pub path: PathBuf,
     pub file: File,
     /// Checked values, kept so they are added after parsing.
     pub pins: Vec<DeploymentId>,
@@ -75,6 +77,17 @@ pub fn load(path: &Path) -> Result<Config> {
 }
 
 impl Config {
+    /// `policy.file`'s rules, when the file names one; an error names this file and the key.
+    pub fn policy_rules(&self) -> Result<Option<retention::Rules>> {
+        let Some(file) = &self.file.policy.file else {
+            return Ok(None);
+        };
+        let shown = file.display().to_string();
+        crate::args::load_policy(&shown)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{}: `policy.file` {shown}: {e}", self.path.display()))
+    }
+
     /// The command with the file's values as flag defaults (`demo`, which writes into a
     /// bucket, takes only the endpoint). BUCKET and RETAIN are positional: clap mis-assigns
     /// positionals after one with a default, so `main` fills them in after parsing.

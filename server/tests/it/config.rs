@@ -344,3 +344,140 @@ async fn a_policy_file_named_in_the_config_is_used_and_a_retain_flag_replaces_it
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("policy.file"), "{}", stderr(&out));
 }
+
+/// `s3-prune serve` started in `dir` (beside its s3-prune.toml) with a token, signed in.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+    cookie: String,
+    /// What it logged up to the line giving its address.
+    said: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_in(dir: &Path, args: &[&str]) -> Served {
+    use std::io::{BufRead, BufReader};
+    std::fs::write(dir.join("token"), "cfg-test-token-0123456789").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .current_dir(dir)
+        .args(["serve", "--addr", "127.0.0.1:0", "--token-file", "token"])
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("S3_PRUNE_CONFIG")
+        .env_remove("S3_PRUNE_TOKEN")
+        .env_remove("LEPTOS_SITE_ROOT")
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut said = String::new();
+    let addr = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("serve did not start: {said}"));
+        said.push_str(&line);
+        said.push('\n');
+        if let Some(a) = line.strip_prefix("s3-prune dashboard on http://") {
+            break a.to_string();
+        }
+    };
+    let r = crate::serve::request_once(&addr, "GET", "/?token=cfg-test-token-0123456789", &[], "");
+    let cookie = r.header("set-cookie").expect("signed in").to_string();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    Served {
+        child,
+        addr,
+        cookie,
+        said,
+    }
+}
+
+/// What the page gets from `scan_bucket`: the server's settings the page plans with.
+fn scan_view(s: &Served) -> String {
+    let r = crate::serve::request(
+        &s.addr,
+        "POST",
+        "/api/scan_bucket",
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &s.cookie),
+            ("Origin", &format!("http://{}", s.addr)),
+        ],
+        r#"{"bucket":null,"rescan":false}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+/// The dashboard previews with the rules `plan` applies: `policy.file` in s3-prune.toml is
+/// serve's `--policy` too (before, serve started without them, previewing the page's retain 5).
+/// `policy.retain`, which serve has no flag for, is said not to apply, not silently dropped.
+#[tokio::test]
+async fn the_dashboard_starts_with_the_config_files_policy_as_plan_does() {
+    let b = fresh_bucket("cfgserve").await;
+    deploy_seconds_apart(&b, &["pr-1-a", "pr-1-b"]).await;
+    let dir = workdir("cfgserve");
+    std::fs::write(
+        dir.join("policy.toml"),
+        "[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        format!(
+            "localstack = true\nbucket = \"{}\"\n[policy]\nfile = \"policy.toml\"\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let s = serve_in(&dir, &[]);
+    let view = scan_view(&s);
+    assert!(
+        view.contains(r#""rules":[{"name":"previews""#),
+        "the page starts without the file's rules: {}",
+        &view[..view.len().min(600)]
+    );
+    drop(s);
+    // --policy on the command line wins over the file's
+    std::fs::write(
+        dir.join("other.toml"),
+        "[[rule]]\nname = \"everything\"\nmatch = \"*\"\nretain = 2\n",
+    )
+    .unwrap();
+    let s = serve_in(&dir, &["--policy", "other.toml"]);
+    assert!(scan_view(&s).contains(r#""rules":[{"name":"everything""#));
+    drop(s);
+    // RETAIN in the file is not the dashboard's: said at start, with what to do
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        format!(
+            "localstack = true\nbucket = \"{}\"\n[policy]\nretain = 3\nmin_retain_days = 2\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let s = serve_in(&dir, &[]);
+    assert!(
+        s.said
+            .contains("policy.retain, policy.min_retain_days do not apply to the dashboard")
+            && s.said.contains("`policy.file`"),
+        "{}",
+        s.said
+    );
+    assert!(scan_view(&s).contains(r#""rules":null"#));
+}
