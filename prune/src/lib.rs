@@ -39,6 +39,6 @@ pub use pins::{set_pin, PinChange};
 pub use plan::{scan, scan_and_plan, Planned, ScanSettings};
 pub use restore::{
     check_restore, check_restore_named, check_restore_run, restore, RestoreContext, RestoreRefusal,
-    Restored,
+    Restored, ToRestore,
 };
 pub use retention::{PolicySpec, SpecError, Widening};

@@ -64,14 +64,35 @@ pub struct Restored {
     pub journal_error: Option<String>,
 }
 
+/// What a restore will do, as [`check_restore`] found it: the delete markers to remove, per
+/// deployment, and the deployments the run handed to S3 lifecycle expiration
+/// (`--via-lifecycle`), whose rules are withdrawn so S3 does not expire them after all.
+#[derive(Debug, Clone, Default)]
+pub struct ToRestore {
+    pub markers: Vec<(DeploymentId, Vec<MarkerToRemove>)>,
+    pub handed: Vec<DeploymentId>,
+}
+
+/// The deployments `rec` handed to S3 lifecycle expiration itself (not earlier runs' rules it
+/// saw), of `only` when given.
+fn handed_by(rec: &Record, only: &[DeploymentId]) -> Vec<DeploymentId> {
+    rec.expiries
+        .iter()
+        .filter(|e| e.state == audit::ExpiryState::Handed)
+        .filter_map(|e| DeploymentId::new(&e.deployment).ok())
+        .filter(|id| only.is_empty() || only.contains(id))
+        .collect()
+}
+
 /// Checks that `run` (from the local audit log) can be restored on `bucket` (optionally only
-/// the deployments `only`) and returns the markers to remove, per deployment.
+/// the deployments `only`) and returns what to undo: the markers to remove, per deployment,
+/// and its lifecycle handovers.
 pub async fn check_restore(
     bucket: &Bucket,
     run: i64,
     record: Option<&Record>,
     only: &[DeploymentId],
-) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+) -> Result<ToRestore, RestoreRefusal> {
     let label = run.to_string();
     let rec = record.ok_or(RestoreRefusal::NoSuchRun { run: label.clone() })?;
     // A run journalled in the bucket: its markers are there (this record is a local copy).
@@ -105,7 +126,7 @@ pub async fn check_restore_named(
     run: &str,
     local: &audit::AuditLog,
     only: &[DeploymentId],
-) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+) -> Result<ToRestore, RestoreRefusal> {
     if let Ok(n) = run.parse::<i64>() {
         let record = local
             .get(n)
@@ -128,7 +149,7 @@ pub async fn check_restore_run(
     run: &str,
     found: Option<crate::journal::RunToRestore>,
     only: &[DeploymentId],
-) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+) -> Result<ToRestore, RestoreRefusal> {
     let found = found.ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
     check_markers(bucket, run, &found.record, found.markers, only).await
 }
@@ -139,7 +160,7 @@ async fn check_markers(
     rec: &Record,
     by_id: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
     only: &[DeploymentId],
-) -> Result<Vec<(DeploymentId, Vec<MarkerToRemove>)>, RestoreRefusal> {
+) -> Result<ToRestore, RestoreRefusal> {
     let run = run.to_string();
     if rec.is_restore() {
         return Err(RestoreRefusal::IsRestore { run });
@@ -166,12 +187,13 @@ async fn check_markers(
     // A run that deleted without leaving markers to undo (versioning suspended or off then):
     // markers found by time for its unanswered batches are "null" ones, whose removal brings
     // back nothing it deleted.
-    if by_id.is_empty() || !rec.restorable() {
+    let handed = handed_by(rec, &[]);
+    if (by_id.is_empty() && handed.is_empty()) || !rec.restorable() {
         return Err(RestoreRefusal::NoMarkers { run });
     }
     let missing: Vec<&str> = only
         .iter()
-        .filter(|id| !by_id.contains_key(*id))
+        .filter(|id| !by_id.contains_key(*id) && !handed.contains(id))
         .map(DeploymentId::as_str)
         .collect();
     if !missing.is_empty() {
@@ -180,15 +202,68 @@ async fn check_markers(
             ids: missing.join(", "),
             deleted: by_id
                 .keys()
+                .chain(&handed)
                 .map(DeploymentId::as_str)
                 .collect::<Vec<_>>()
                 .join(", "),
         });
     }
-    Ok(by_id
-        .into_iter()
-        .filter(|(id, _)| only.is_empty() || only.contains(id))
-        .collect())
+    Ok(ToRestore {
+        markers: by_id
+            .into_iter()
+            .filter(|(id, _)| only.is_empty() || only.contains(id))
+            .collect(),
+        handed: handed_by(rec, only),
+    })
+}
+
+/// Withdraws the lifecycle rules of the deployments the run handed to S3 (`handed`): S3 has
+/// not expired what is still there. A handover whose rule is gone (S3 expired the folder and a
+/// later run removed the spent rule) or cannot be withdrawn is a failure on the record.
+async fn withdraw_handovers(
+    bucket: &Bucket,
+    run: &str,
+    handed: &[DeploymentId],
+    record: &mut Record,
+) {
+    if handed.is_empty() {
+        return;
+    }
+    let withdrawn = match bucket.withdraw_expiries(handed).await {
+        Ok(gone) => gone,
+        Err(e) => {
+            record.failures.push(Failure {
+                key: handed
+                    .iter()
+                    .map(DeploymentId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                error: format!(
+                    "handed to S3 lifecycle expiration by run {run}: the rules could not be \
+                     withdrawn, S3 may still expire them: {e}"
+                ),
+            });
+            return;
+        }
+    };
+    for id in handed {
+        match withdrawn.iter().find(|e| &e.id == id) {
+            Some(e) => record.expiries.push(audit::Expiry {
+                deployment: id.to_string(),
+                rule: e.rule_id.clone(),
+                state: audit::ExpiryState::Withdrawn,
+                since: e.since,
+                reason: Some(format!("restored: run {run}'s handover undone")),
+            }),
+            None => record.failures.push(Failure {
+                key: id.to_string(),
+                error: format!(
+                    "handed to S3 lifecycle expiration by run {run}, and its rule is gone: S3 \
+                     expired the folder, which restore cannot bring back"
+                ),
+            }),
+        }
+    }
 }
 
 /// Removes the markers [`check_restore`] returned, journalling a record of the restore
@@ -231,7 +306,7 @@ fn record_restore(record: &mut Record, report: &bucket::RestoreReport) {
 pub async fn restore(
     bucket: &Bucket,
     run: &str,
-    todo: Vec<(DeploymentId, Vec<MarkerToRemove>)>,
+    todo: ToRestore,
     ctx: RestoreContext,
 ) -> Result<Restored, RestoreRefusal> {
     // A run named by its record number is recorded by its run id too, which names it for
@@ -277,9 +352,19 @@ pub async fn restore(
     let stop = Arc::new(bucket::Progress::default());
     let held = std::future::ready(Some(lease.clone()));
     let keeper = crate::lease::Keeper::start(bucket.clone(), held, stop.clone());
-    let report = bucket.restore(&todo, &stop).await;
-    let lost = keeper.stop().await;
+    let report = bucket.restore(&todo.markers, &stop).await;
     record_restore(&mut record, &report);
+    if !stop.stop_requested() {
+        withdraw_handovers(bucket, run, &todo.handed, &mut record).await;
+    }
+    let lost = keeper.stop().await;
+    if record
+        .failures
+        .iter()
+        .any(|f| f.error.contains("S3 lifecycle"))
+    {
+        record.status = Status::Failed;
+    }
     if let Some(why) = lost {
         record.status = Status::Failed;
         record.failures.push(Failure {

@@ -72,6 +72,23 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
                 println!("  failed {}: {}", output::escape(&f.key), f.error);
             }
         }
+        // Deployments the run handed to S3 lifecycle expiration: their rules withdrawn (S3
+        // will not expire them), or a failure saying why not.
+        for e in &done.record.expiries {
+            println!(
+                "{}: handed to S3 lifecycle expiration by the run; its rule '{}' withdrawn, S3 will not expire it",
+                output::escape(&e.deployment),
+                e.rule
+            );
+        }
+        for f in done
+            .record
+            .failures
+            .iter()
+            .filter(|f| f.error.contains("S3 lifecycle"))
+        {
+            println!("{}: {}", output::escape(&f.key), f.error);
+        }
         if let Some(id) = done.record.id {
             println!(
                 "Restore of run {} recorded as #{id} in {}.",
@@ -84,9 +101,11 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
         eprintln!("error: the restore ran (report above), but its audit record could not be completed: {e}");
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if done.report.is_complete() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if done.report.is_complete() && done.record.status == audit::Status::Finished {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }

@@ -194,3 +194,43 @@ async fn a_plan_that_keeps_a_handed_over_folder_withdraws_its_rule_and_says_why(
         "S3 will not expire a kept folder"
     );
 }
+
+/// Restoring a run that handed a big deployment to S3 lifecycle expiration withdraws that
+/// rule (S3 has not expired the folder yet: it stays), beside bringing back what the run
+/// deleted by requests; a handover whose rule is gone (S3 expired the folder) cannot be
+/// brought back, and the restore says so and fails. (Restore ignored the handovers: it brought
+/// back mid, exited 0, and S3 expired big within a day or two.)
+#[tokio::test]
+async fn restoring_a_run_withdraws_its_lifecycle_handovers() {
+    let b = fresh_bucket("restore-handed").await;
+    b.enable_versioning().await.unwrap();
+    big_mid_new(&b).await;
+    let before = all_keys(&b).await;
+    let v = apply(b.name());
+    assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
+    let run = v["audit"]["run"].as_str().unwrap().to_string();
+    assert_eq!(rules(&b).await.len(), 1, "big's rule");
+    let out = s3_prune(&["restore", b.name(), "--run", &run, "--localstack"]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    crate::common::assert_contains(&crate::common::stdout(&out), "withdrawn");
+    assert_eq!(rules(&b).await, vec![], "S3 will not expire big");
+    assert_eq!(
+        all_keys(&b).await,
+        before,
+        "mid is back, big was never gone"
+    );
+
+    // The rule gone before the restore (S3 expired big, a later run removed the spent rule):
+    // what S3 expired cannot be brought back, and the restore fails saying so.
+    let v = apply(b.name());
+    let run = v["audit"]["run"].as_str().unwrap().to_string();
+    b.client()
+        .delete_bucket_lifecycle()
+        .bucket(b.name())
+        .send()
+        .await
+        .unwrap();
+    let out = s3_prune(&["restore", b.name(), "--run", &run, "--localstack"]);
+    assert!(!out.status.success(), "{}", crate::common::stdout(&out));
+    crate::common::assert_contains(&crate::common::stdout(&out), "rule is gone");
+}
