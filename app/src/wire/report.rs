@@ -24,12 +24,9 @@ pub struct ApplyReport {
     pub deployments: u64,
     pub objects: u64,
     pub duration_ms: u64,
-    /// Deployments handed to S3 lifecycle expiration (`serve --via-lifecycle`) instead of
-    /// deleted by requests: S3 deletes them within a day or two.
-    #[serde(default)]
-    pub handed: Vec<String>,
-    /// Deployments the run did not touch: changed since the plan (left whole), or pinned or
-    /// gone live mid-run (left untouched).
+    /// Deployments the run did not delete by requests: handed to S3 lifecycle expiration
+    /// (`serve --via-lifecycle`: S3 deletes them within a day or two), changed since the plan
+    /// (left whole), or pinned or gone live mid-run (left untouched).
     pub left_alone: Vec<LeftAlone>,
     /// Keys newer than the preview left in place: the first [`REPORT_LINES`], and how many.
     pub skipped: Vec<String>,
@@ -39,11 +36,11 @@ pub struct ApplyReport {
     pub failures_total: u64,
 }
 
-/// A deployment a run left alone, and what the report says of it.
+/// A deployment a run did not delete by requests, and what the report says of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeftAlone {
     pub deployment: String,
-    /// `left whole, <why>` or `left untouched, <why>`.
+    /// `left whole, <why>`, `left untouched, <why>` or `handed to S3 lifecycle expiration, …`.
     pub what: String,
 }
 
@@ -73,6 +70,15 @@ impl ApplyReport {
                 deployment: h.deployment.clone(),
                 what: format!("left untouched, {}", h.reason),
             }))
+            .chain(
+                r.expiries
+                    .iter()
+                    .filter(|e| e.state == audit::ExpiryState::Handed)
+                    .map(|e| LeftAlone {
+                        deployment: e.deployment.clone(),
+                        what: "handed to S3 lifecycle expiration, gone within a day or two".into(),
+                    }),
+            )
             .collect();
         ApplyReport {
             id: r.id,
@@ -82,12 +88,6 @@ impl ApplyReport {
             deployments: r.deleted.len() as u64,
             objects: r.deleted_objects,
             duration_ms: r.duration_ms,
-            handed: r
-                .expiries
-                .iter()
-                .filter(|e| e.state == audit::ExpiryState::Handed)
-                .map(|e| e.deployment.clone())
-                .collect(),
             left_alone,
             skipped: r
                 .skipped

@@ -51,9 +51,6 @@ fn Report(record: ApplyReport) -> impl IntoView {
     view! {
         <div class=class role="status" data-testid="report">
             <p>{headline}</p>
-            {(!r.handed.is_empty()).then(|| view! {
-                <p data-testid="handed">{format!("Handed to S3 lifecycle expiration (gone within a day or two): {}.", r.handed.join(", "))}</p>
-            })}
             {r.unrecorded.clone().map(|why| view! {
                 <p data-testid="unrecorded">{format!(
                     "Its end could not be recorded in the bucket's journal or this server's log ({why}): \
