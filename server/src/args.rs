@@ -125,6 +125,7 @@ impl Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct PinArgs {
+    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// The deployment id.
     pub id: DeploymentId,
@@ -139,6 +140,7 @@ pub struct PinArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct UndoWindowArgs {
+    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// How many days deleted deployments stay restorable.
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=36500))]
@@ -151,6 +153,7 @@ pub struct UndoWindowArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct RestoreArgs {
+    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// The apply to undo: its run id in the bucket's journal (`s3-prune history BUCKET`, the
     /// dashboard's History), or the number of a record in the local audit log.
@@ -205,6 +208,63 @@ impl Endpoint {
 pub fn load_policy(path: &str) -> Result<retention::Rules, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
     retention::parse_policy(&text).map_err(|e| e.to_string())
+}
+
+/// What a bucket name may be, as `bucket::validate_bucket_name` accepts it.
+const BUCKET_RULES: &str = "a bucket name has 3 to 63 characters (up to 255 for older us-east-1 \
+     buckets): letters, digits, '.' and '-' ('_' too in older ones), starting and ending with a \
+     letter or digit";
+
+/// BUCKET, checked while the arguments are parsed: a bad name is a usage error (exit 2) before
+/// any request. `s3://NAME` and `NAME/PREFIX` are answered with what to write instead.
+pub fn parse_bucket(s: &str) -> Result<String, String> {
+    if let Some((bare, prefix)) = without_scheme(s) {
+        return Err(match prefix {
+            Some(p) => {
+                format!("write {bare} --prefix {p}, not {s}: BUCKET is the bucket's name alone")
+            }
+            None => format!("write {bare}, not {s}: BUCKET is the bucket's name alone"),
+        });
+    }
+    if let Some((name, prefix)) = s.split_once('/') {
+        if bucket::validate_bucket_name(name).is_ok() {
+            return Err(format!(
+                "write {name} --prefix {prefix}, not {s}: BUCKET is the bucket's name alone"
+            ));
+        }
+    }
+    check_bucket_name(s)?;
+    Ok(s.to_string())
+}
+
+/// `serve --bucket NAME[/PREFIX]`, checked like BUCKET.
+pub fn parse_served_bucket(s: &str) -> Result<String, String> {
+    if let Some((bare, prefix)) = without_scheme(s) {
+        let write = match prefix {
+            Some(p) => format!("{bare}/{p}"),
+            None => bare.to_string(),
+        };
+        return Err(format!(
+            "write {write}, not {s}: NAME or NAME/PREFIX, without s3://"
+        ));
+    }
+    check_bucket_name(s.split_once('/').map_or(s, |(name, _)| name))?;
+    Ok(s.to_string())
+}
+
+/// `s3://NAME[/PREFIX]` as its name and prefix (without its last `/`).
+fn without_scheme(s: &str) -> Option<(&str, Option<&str>)> {
+    let rest = s.get(..5).filter(|p| p.eq_ignore_ascii_case("s3://"))?;
+    let rest = s[rest.len()..].trim_end_matches('/');
+    Some(match rest.split_once('/') {
+        Some((name, prefix)) => (name, Some(prefix)),
+        None => (rest, None),
+    })
+}
+
+fn check_bucket_name(name: &str) -> Result<(), String> {
+    bucket::validate_bucket_name(name)
+        .map_err(|_| format!("'{name}' is not a bucket name: {BUCKET_RULES}"))
 }
 
 fn parse_days(s: &str) -> Result<Span, String> {
@@ -342,6 +402,7 @@ pub struct CheckArgs {
 #[derive(Args, Debug, Clone)]
 pub struct HistoryArgs {
     /// The bucket whose journal to read (default: the local audit log).
+    #[arg(value_parser = parse_bucket)]
     pub bucket: Option<String>,
     #[arg(long, default_value = "")]
     pub prefix: String,
@@ -360,6 +421,7 @@ pub struct HistoryArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
     /// The bucket to create and fill.
+    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// How many deployments to create.
     #[arg(long, default_value_t = 30)]

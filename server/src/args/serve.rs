@@ -1,7 +1,9 @@
 //! `serve`'s flags: the dashboard's address and buckets, its sign-in (token, OpenID Connect,
 //! a trusted proxy), roles, the two-person rule, sessions.
 
-use super::{load_policy, AuditArgs, Endpoint, LifecycleArgs, LiveArgs, NotifyArgs};
+use super::{
+    load_policy, parse_served_bucket, AuditArgs, Endpoint, LifecycleArgs, LiveArgs, NotifyArgs,
+};
 use clap::Args;
 use retention::{DateSource, DeploymentId, Glob, Retain, Span};
 
@@ -29,7 +31,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:3000", env = "LEPTOS_SITE_ADDR")]
     pub addr: std::net::SocketAddr,
     /// A bucket to offer, optionally with a prefix: NAME or NAME/PREFIX (repeatable).
-    #[arg(long = "bucket", value_name = "NAME[/PREFIX]", required = true)]
+    #[arg(long = "bucket", value_name = "NAME[/PREFIX]", required = true, value_parser = parse_served_bucket)]
     pub buckets: Vec<String>,
     #[arg(long, default_value = "newest")]
     pub date_source: DateSource,

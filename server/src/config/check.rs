@@ -60,7 +60,8 @@ fn check_policy(path: &Path, policy: &PolicyKeys) -> Result<()> {
     Ok(())
 }
 
-/// Durations, the date source, the schedule's retain, the concurrency and the endpoint.
+/// Durations, the date source, the schedule's retain, the buckets, the concurrency and the
+/// endpoint.
 fn check_values(path: &Path, file: &File) -> Result<()> {
     for (key, v) in [
         ("policy.keep_within", &file.policy.keep_within),
@@ -79,6 +80,12 @@ fn check_values(path: &Path, file: &File) -> Result<()> {
         r.to_string()
             .parse::<Retain>()
             .map_err(|e| bad(path, "serve.schedule_retain", &e))?;
+    }
+    if let Some(b) = &file.bucket {
+        crate::args::parse_bucket(b).map_err(|e| bad(path, "bucket", &e))?;
+    }
+    for b in file.serve.buckets.iter().flatten() {
+        crate::args::parse_served_bucket(b).map_err(|e| bad(path, "serve.buckets", &e))?;
     }
     if file.concurrency.is_some_and(|c| !(1..=256).contains(&c)) {
         return Err(bad(path, "concurrency", &"must be between 1 and 256"));

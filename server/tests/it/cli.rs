@@ -356,3 +356,62 @@ async fn the_demo_never_seeds_a_bucket_that_holds_real_deployments() {
     let again = s3_prune(&["demo", demo.name(), "--localstack", "--deployments", "3"]);
     assert!(again.status.success(), "{}", stderr(&again));
 }
+
+/// A bad bucket name is a usage error (exit 2, as the README says of bad arguments) found while
+/// the arguments are read, before any request, saying what to write instead (before: exit 1
+/// from the S3 client's check, and `s3://my-bucket` was told only which characters to use).
+/// The endpoint is a closed port: a request would fail with exit 1.
+#[test]
+fn a_bad_bucket_name_exits_2_before_any_request_saying_what_to_write() {
+    let closed = [
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--config",
+        "/dev/null",
+    ];
+    for (args, says) in [
+        (
+            &["plan", "s3://my-bucket", "5"][..],
+            "write my-bucket, not s3://my-bucket",
+        ),
+        (
+            &["plan", "s3://my-bucket/sites/", "5"],
+            "write my-bucket --prefix sites, not s3://my-bucket/sites/",
+        ),
+        (
+            &["apply", "my-bucket/sites", "5", "--yes"],
+            "write my-bucket --prefix sites, not my-bucket/sites",
+        ),
+        (
+            &["plan", "ab", "5"],
+            "'ab' is not a bucket name: a bucket name has 3 to 63",
+        ),
+        (
+            &["check", "my_bucket!", "5"],
+            "letters, digits, '.' and '-'",
+        ),
+        (&["pin", "s3://my-bucket", "d1"], "write my-bucket, not"),
+        (
+            &["history", "x-"],
+            "starting and ending with a letter or digit",
+        ),
+        (
+            &[
+                "serve",
+                "--bucket",
+                "s3://my-bucket/sites",
+                "--addr",
+                "127.0.0.1:0",
+            ],
+            "write my-bucket/sites, not s3://my-bucket/sites",
+        ),
+    ] {
+        let out = s3_prune(&[args, &closed[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_contains(&stderr(&out), says);
+    }
+    // What the check accepts is what the message says: legacy names (capitals, '_') pass it
+    // (and then fail at the closed endpoint, exit 1).
+    let legacy = s3_prune(&[&["plan", "Old_Bucket", "5"][..], &closed[..]].concat());
+    assert_eq!(legacy.status.code(), Some(1), "{}", stderr(&legacy));
+}

@@ -118,6 +118,19 @@ fn a_bad_config_file_is_refused_naming_the_key_and_deletes_nothing() {
         ("buckett = \"b\"\n", "buckett"),
         // A role that does not exist is never a group silently given no role.
         ("[serve.roles]\ndeployers = [\"release\"]\n", "deployers"),
+        // A bucket is its name alone: exit 2 before any request, saying what to write.
+        (
+            "bucket = \"s3://b-1\"\n[policy]\nretain = 2\n",
+            "`bucket`: write b-1, not s3://b-1",
+        ),
+        (
+            "bucket = \"ab\"\n[policy]\nretain = 2\n",
+            "`bucket`: 'ab' is not a bucket name",
+        ),
+        (
+            "[serve]\nbuckets = [\"s3://b-1/x\"]\n",
+            "`serve.buckets`: write b-1/x",
+        ),
     ] {
         std::fs::write(dir.join("s3-prune.toml"), text).unwrap();
         let out = run_in(&dir, &["apply", "--yes"]);
