@@ -233,6 +233,9 @@ test('the confirm button stays disabled until the bucket name is typed', async (
   const dialog = page.getByRole('dialog');
   await expect(dialog).toBeVisible();
   await expect(dialog.getByTestId('doomed').locator('li')).toHaveCount(10);
+  // an unversioned bucket: no undo, as its Undo line says
+  await expect(dialog.locator('#confirm-desc')).toContainText('This cannot be undone.');
+  await expect(dialog.locator('#confirm-title')).toHaveText(`Delete 10 deployments from ${bucket}?`);
   const confirm = dialog.getByTestId('confirm-apply');
   await expect(confirm).toBeDisabled();
   await dialog.getByLabel(/Type the bucket name/).fill(bucket.slice(0, -1));
@@ -246,6 +249,25 @@ test('the confirm button stays disabled until the bucket name is typed', async (
   expect(keys(bucket).length).toBeGreaterThan(30);
   expect(deploymentsOf(keys(bucket)).size).toBe(30);
   expect(errors).toEqual([]);
+});
+
+test('the dialog names the prefix served with the bucket, and the bucket name confirms', async ({ page }) => {
+  const bucket = bucketName('prefixdlg');
+  createEmpty(bucket);
+  for (const [id, days] of [['p1', 30], ['p2', 20], ['p3', 10]] as const) {
+    put(bucket, `web/${id}/index.html`, new Date(Date.now() - days * 86_400_000).toISOString());
+  }
+  put(bucket, 'other/index.html');
+  const s = await start([`${bucket}/web`]);
+  await page.goto(s.at(`/?bucket=${encodeURIComponent(`${bucket}/web/`)}&retain=1`));
+  await ready(page);
+  await page.getByTestId('open-apply').click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.locator('#confirm-title')).toHaveText(new RegExp(`^Delete 2 deployments from ${bucket}/web/?\\?$`));
+  await dialog.getByLabel(/Type the bucket name/).fill(bucket);
+  await dialog.getByTestId('confirm-apply').click();
+  await expect(page.getByTestId('report')).toContainText('from 2 deployments');
+  expect(keys(bucket)).toEqual(['other/index.html', 'web/p3/index.html']);
 });
 
 test('apply deletes exactly the previewed deployments and leaves the rest intact', async ({ page }) => {

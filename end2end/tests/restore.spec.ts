@@ -25,6 +25,9 @@ test('a run on a versioned bucket is restored from History, and every key is bac
   await page.goto(s.at(`/?bucket=${bucket}&retain=2`));
   await ready(page);
   await page.getByTestId('open-apply').click();
+  // The dialog says what the Undo line says: this run can be undone.
+  await expect(page.locator('#confirm-desc')).toContainText('History can undo it');
+  await expect(page.locator('#confirm-desc')).not.toContainText('cannot be undone');
   await page.getByLabel(/Type the bucket name/).fill(bucket);
   await page.getByTestId('confirm-apply').click();
   await expect(page.getByTestId('report')).toContainText('from 2 deployments');

@@ -32,7 +32,7 @@ pub fn Apply(
     let typed = RwSignal::new(String::new());
     let snapshot = Snapshot {
         doomed: RwSignal::new(Vec::new()),
-        totals: RwSignal::new((0, 0)),
+        totals: RwSignal::new((0, 0, false)),
     };
     let lease = LeaseWatch::new(bucket.key.clone(), rescan);
     let to_delete = move || plan.with(|p| p.as_ref().map_or(0, |p| p.summary.delete.deployments));
@@ -50,9 +50,12 @@ pub fn Apply(
         plan.with_untracked(|p| {
             if let Some(p) = p {
                 snapshot.doomed.set(p.deletion_set());
-                snapshot
-                    .totals
-                    .set((p.summary.delete.objects, p.summary.delete.bytes));
+                // Undone from History as the Undo line says (enabled versioning), unless the
+                // server purges the versions.
+                let undo =
+                    p.versioning == retention::Versioning::Enabled && !p.policy.purge_versions;
+                let d = &p.summary.delete;
+                snapshot.totals.set((d.objects, d.bytes, undo));
             }
         });
         typed.set(String::new());
@@ -95,6 +98,6 @@ pub fn Apply(
             <LeaseNotice watch=lease />
             {move || job.get().map(|status| view! { <Outcome status /> })}
         </section>
-        <ConfirmDialog dialog bucket_name=bucket.name.clone() snapshot typed lease on_confirm=confirm />
+        <ConfirmDialog dialog bucket=bucket.clone() snapshot typed lease on_confirm=confirm />
     }
 }

@@ -1,5 +1,6 @@
-//! The confirmation dialog: what will be deleted (the set frozen when it opened), the lease's
-//! holder if another apply runs, and Delete only once the bucket's name is typed.
+//! The confirmation dialog: what will be deleted (the set frozen when it opened) from which
+//! bucket and prefix, whether History can undo it, the lease's holder if another apply runs,
+//! and Delete only once the bucket's name is typed.
 
 use crate::dashboard::lease::{LeaseNotice, LeaseWatch};
 use crate::format;
@@ -10,14 +11,17 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct Snapshot {
     pub doomed: RwSignal<Vec<retention::Doomed>>,
-    /// Objects and bytes of `doomed`.
-    pub totals: RwSignal<(u64, u64)>,
+    /// Objects and bytes of `doomed`, and whether History can undo the run (the bucket keeps
+    /// versions and the server does not purge them).
+    pub totals: RwSignal<(u64, u64, bool)>,
 }
 
 #[component]
 pub fn ConfirmDialog(
     dialog: NodeRef<leptos::html::Dialog>,
-    bucket_name: String,
+    /// Named in the title with its prefix (`key`); its name is typed to confirm, as the server
+    /// checks it.
+    bucket: crate::wire::BucketChoice,
     snapshot: Snapshot,
     typed: RwSignal<String>,
     lease: LeaseWatch,
@@ -28,10 +32,11 @@ pub fn ConfirmDialog(
             d.close();
         }
     };
+    let bucket_name = bucket.name;
     let expected = bucket_name.clone();
     let ready = move || typed.with(|t| t.trim() == expected) && lease.held.with(Option::is_none);
     let title = {
-        let name = bucket_name.clone();
+        let name = bucket.key;
         move || {
             let n = snapshot.doomed.with(|s| s.len() as u64);
             format!(
@@ -42,11 +47,16 @@ pub fn ConfirmDialog(
         }
     };
     let desc = move || {
-        let (o, b) = snapshot.totals.get();
+        let (o, b, undo) = snapshot.totals.get();
         format!(
-            "{} · {}. This cannot be undone. The server re-checks the bucket first and deletes nothing if it changed.",
+            "{} · {}. {} The server re-checks the bucket first and deletes nothing if it changed.",
             format::plural(o, "object", "objects"),
-            format::size(b)
+            format::size(b),
+            if undo {
+                "History can undo it while the bucket keeps the old versions."
+            } else {
+                "This cannot be undone."
+            }
         )
     };
     view! {
