@@ -108,7 +108,11 @@ async fn main() -> ExitCode {
 fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     let mut notes = Vec::new();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let config = config::find(&argv)?;
+    let config = match config::find(&argv) {
+        Ok(c) => c,
+        Err(_) if needs_no_settings(&argv) => None,
+        Err(e) => return Err(e),
+    };
     let mut cmd = args::Cli::command();
     if let Some(c) = &config {
         cmd = c.apply_to(cmd);
@@ -163,6 +167,16 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
         serve_sign_in_conflicts(a)?;
     }
     Ok((command, notes))
+}
+
+/// `--version`, `--help`, `completions` and `man` take nothing from the configuration file, so
+/// a broken one does not stop them.
+fn needs_no_settings(argv: &[std::ffi::OsString]) -> bool {
+    use clap::error::ErrorKind;
+    match args::Cli::command().try_get_matches_from(argv) {
+        Ok(m) => matches!(m.subcommand_name(), Some("completions" | "man")),
+        Err(e) => matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion),
+    }
 }
 
 /// Whether the flag `id` was given (on the command line or by its environment variable), not

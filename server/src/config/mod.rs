@@ -55,14 +55,26 @@ pub fn given_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
 }
 
 /// Finds and loads the configuration: `--config`, `$S3_PRUNE_CONFIG`, `./s3-prune.toml`.
+/// A file not named on the command line says how to run without it.
 pub fn find(args: &[std::ffi::OsString]) -> Result<Option<Config>> {
-    let explicit =
-        given_path(args).or_else(|| std::env::var_os("S3_PRUNE_CONFIG").map(PathBuf::from));
-    match explicit {
-        Some(path) => load(&path).map(Some),
-        None if Path::new(FILE_NAME).is_file() => load(Path::new(FILE_NAME)).map(Some),
-        None => Ok(None),
+    if let Some(path) = given_path(args) {
+        return load(&path).map(Some);
     }
+    let (path, why) = match std::env::var_os("S3_PRUNE_CONFIG") {
+        Some(p) => (PathBuf::from(p), "it is named by S3_PRUNE_CONFIG"),
+        None if Path::new(FILE_NAME).is_file() => {
+            (PathBuf::from(FILE_NAME), "it is in the working directory")
+        }
+        None => return Ok(None),
+    };
+    load(&path).map(Some).map_err(|e| {
+        let e = format!("{e:#}");
+        anyhow::anyhow!(
+            "{}. (Read because {why}; to run without it, give --config /dev/null or set \
+             S3_PRUNE_CONFIG=/dev/null.)",
+            e.trim_end().trim_end_matches('.')
+        )
+    })
 }
 
 /// Reads and checks the configuration file at `path`.

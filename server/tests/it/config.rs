@@ -494,3 +494,45 @@ async fn the_dashboard_starts_with_the_config_files_policy_as_plan_does() {
     );
     assert!(scan_view(&s).contains(r#""rules":null"#));
 }
+
+/// A broken s3-prune.toml in the working directory stops no command that takes nothing from it
+/// (`--version`, `--help`, `completions`, `man`: before, each failed on the file), and the
+/// commands that do read it say how to run without it.
+#[test]
+fn a_broken_config_file_stops_only_the_commands_that_read_it_and_says_how_to_bypass_it() {
+    let dir = workdir("broken");
+    std::fs::write(dir.join("s3-prune.toml"), "[policy\nretain = 3\n").unwrap();
+    for args in [
+        &["--version"][..],
+        &["--help"],
+        &["plan", "--help"],
+        &["help", "serve"],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let out = run_in(&dir, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty(), "{args:?}");
+    }
+    let plan = run_in(&dir, &["plan"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    let err = stderr(&plan);
+    assert!(
+        err.contains("s3-prune.toml") && err.contains("line 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("it is in the working directory")
+            && err.contains("--config /dev/null")
+            && err.contains("S3_PRUNE_CONFIG=/dev/null"),
+        "{err}"
+    );
+    // and the way out works
+    let bypass = run_in(&dir, &["plan", "--config", "/dev/null", "ab", "1"]);
+    assert_eq!(bypass.status.code(), Some(2), "{}", stderr(&bypass));
+    assert!(
+        !stderr(&bypass).contains("s3-prune.toml"),
+        "{}",
+        stderr(&bypass)
+    );
+}
