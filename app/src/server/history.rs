@@ -12,7 +12,7 @@ use std::collections::HashSet;
 pub const HISTORY_PAGE: usize = 50;
 
 /// The runs on record that began at or before `by` (all with `None`), newest first by (start,
-/// key), a run in both this server's log and a journal once (with this server's record number),
+/// [`Tie`]), a run in both this server's log and a journal once (with this server's record number),
 /// and what could not be read.
 struct Gathered {
     runs: Vec<audit::Record>,
@@ -24,9 +24,31 @@ struct Gathered {
 }
 
 /// One source's oldest run given, when it has older ones left.
-fn oldest_if_more(runs: &[audit::Record], more: bool) -> Option<(DateTime<Utc>, String)> {
-    more.then(|| runs.iter().map(|r| (r.started_at, key(r))).min())
-        .flatten()
+fn oldest_if_more(runs: &[audit::Record], more: bool) -> Option<(DateTime<Utc>, Tie)> {
+    more.then(|| runs.iter().map(place).min()).flatten()
+}
+
+/// Where a run falls among runs that began in the same millisecond, from its [`key`]: records
+/// of this server's log (`#N`) by number, as the log lists them (#9 before #10; as text "#9"
+/// came after "#10" and a page boundary among them skipped runs), before every run id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Tie {
+    Number(i64),
+    Run(String),
+}
+
+impl Tie {
+    fn of(key: &str) -> Tie {
+        match key.strip_prefix('#').and_then(|n| n.parse().ok()) {
+            Some(n) => Tie::Number(n),
+            None => Tie::Run(key.to_string()),
+        }
+    }
+}
+
+/// Where run `r` falls in History: newest first by start, then [`Tie`].
+fn place(r: &audit::Record) -> (DateTime<Utc>, Tie) {
+    (r.started_at, Tie::of(&key(r)))
 }
 
 impl AppState {
@@ -44,7 +66,7 @@ impl AppState {
     pub async fn history_page(&self, start: Option<PageStart>) -> Result<HistoryPage, AppError> {
         let after = start
             .as_ref()
-            .map(|s| (s.after_started, s.after_key.clone()));
+            .map(|s| (s.after_started, Tie::of(&s.after_key)));
         // Runs that began in the same millisecond as the last one shown come again: one more.
         let g = self
             .gather(after.as_ref().map(|a| a.0), HISTORY_PAGE + 1)
@@ -53,11 +75,7 @@ impl AppState {
         let mut runs: Vec<RunRow> = g
             .runs
             .iter()
-            .filter(|r| {
-                after
-                    .as_ref()
-                    .is_none_or(|a| (r.started_at, &key(r)) < (a.0, &a.1))
-            })
+            .filter(|r| after.as_ref().is_none_or(|a| place(r) < *a))
             .map(|r| row(r, lookup))
             .collect();
         let more = g.more || runs.len() > HISTORY_PAGE;
@@ -162,9 +180,9 @@ impl AppState {
                 }
             }
         }
-        runs.sort_by_key(|r| Reverse((r.started_at, key(r))));
+        runs.sort_by_key(|r| Reverse(place(r)));
         if let Some(h) = &horizon {
-            runs.retain(|r| (r.started_at, key(r)) >= (h.0, h.1.clone()));
+            runs.retain(|r| place(r) >= *h);
         }
         Ok(Gathered {
             runs,
@@ -314,6 +332,24 @@ mod tests {
             run: run.map(str::to_string),
             ..audit::Record::begin("a", "cli", "b", "", Utc::now())
         }
+    }
+
+    #[test]
+    fn record_numbers_tie_by_number_and_before_run_ids() {
+        let mut ties: Vec<Tie> = ["20261204T013000123Z-9f3a61c2", "#10", "#9", "#100"]
+            .into_iter()
+            .map(Tie::of)
+            .collect();
+        ties.sort();
+        assert_eq!(
+            ties,
+            [
+                Tie::Number(9),
+                Tie::Number(10),
+                Tie::Number(100),
+                Tie::Run("20261204T013000123Z-9f3a61c2".into())
+            ]
+        );
     }
 
     #[test]

@@ -215,3 +215,40 @@ async fn a_run_that_ended_is_read_once_and_a_running_one_until_it_ends() {
         "the ended run from what was read before, the running one read again"
     );
 }
+
+/// Records of this server's log that began in the same millisecond follow one another by record
+/// number (#9 before #10, as the log lists them), so a page boundary among them skips none and
+/// repeats none: walking every page lists each record once.
+#[tokio::test]
+async fn runs_sharing_a_start_across_a_page_boundary_are_each_listed_once() {
+    let b = fresh_bucket("sf-history-tie").await;
+    let state = state_for(&b);
+    let local = audit::AuditLog::open(
+        &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),
+    )
+    .unwrap();
+    let t0 = chrono::Utc::now() - chrono::Duration::days(1);
+    // #6..#14 began together; the others a minute apart. Newest first, #60..#15 fill 46 rows
+    // of the first page: its boundary falls among #14..#6.
+    let tie = t0 + chrono::Duration::seconds(10 * 60 + 30);
+    for i in 1..=60 {
+        let at = match i {
+            6..=14 => tie,
+            _ => t0 + chrono::Duration::minutes(i),
+        };
+        local.append(past_run(&b, "dashboard", at, 1)).unwrap();
+    }
+    let mut shown = Vec::new();
+    let mut start = None;
+    for _ in 0..5 {
+        let page = state.history_page(start).await.unwrap();
+        assert!(page.runs.len() <= app::server::HISTORY_PAGE);
+        shown.extend(page.runs.into_iter().map(|r| r.key));
+        start = page.next;
+        if start.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<String> = (1..=60).rev().map(|n| format!("#{n}")).collect();
+    assert_eq!(shown, expected, "each record once, newest first");
+}
