@@ -13,6 +13,7 @@
 use crate::journal::{EndAnswer, RunJournal};
 use bucket::BatchOutcome;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -56,10 +57,11 @@ pub(crate) fn answers_of(part: &str, body: &[u8]) -> Option<Result<Vec<EndAnswer
     Some(group)
 }
 
-/// A group being written, and what it says (for the end record while it is not known to be
-/// on record).
+/// A group being written, and what it says (for the end record until it is on record: a group
+/// whose write failed stays here, so its answers go into the end record).
 struct Writing {
     group: Arc<Vec<EndAnswer>>,
+    written: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -82,54 +84,97 @@ impl Waiting {
         if now.duration_since(since) < GROUP_FOR && self.keys < GROUP_KEYS {
             return None;
         }
+        self.take()
+    }
+
+    /// The group begun at `began`, if it still waits at `now` and has waited [`GROUP_FOR`]: a
+    /// group no other answer came to join (a lull: a big deployment being listed) goes anyway.
+    fn due(&mut self, began: Instant, now: Instant) -> Option<Vec<EndAnswer>> {
+        if self.since != Some(began) || now.duration_since(began) < GROUP_FOR {
+            return None;
+        }
+        self.take()
+    }
+
+    fn take(&mut self) -> Option<Vec<EndAnswer>> {
         (self.keys, self.since) = (0, None);
-        Some(std::mem::take(&mut self.answers))
+        Some(std::mem::take(&mut self.answers)).filter(|a| !a.is_empty())
+    }
+
+    /// Starts writing `group`; it is kept here until it is on record.
+    fn write(&mut self, journal: &Arc<RunJournal>, group: Vec<EndAnswer>) {
+        let group = Arc::new(group);
+        let written = Arc::new(AtomicBool::new(false));
+        let (journal, part, done) = (journal.clone(), group.clone(), written.clone());
+        let task = tokio::spawn(async move {
+            if journal.answers(&part).await.is_ok() {
+                done.store(true, Ordering::SeqCst);
+            }
+        });
+        self.writing.push(Writing {
+            group,
+            written,
+            task,
+        });
     }
 }
 
 /// A run's answers on their way to its journal. A write that fails is kept by the journal
-/// ([`RunJournal::error`]), and the run stops at its next batch.
+/// ([`RunJournal::error`]), the run stops at its next batch, and the group's answers go into
+/// the end record.
 pub(crate) struct Answers {
     journal: Arc<RunJournal>,
-    waiting: Mutex<Waiting>,
+    waiting: Arc<Mutex<Waiting>>,
 }
 
 impl Answers {
     pub(crate) fn new(journal: Arc<RunJournal>) -> Answers {
         Answers {
             journal,
-            waiting: Mutex::default(),
+            waiting: Arc::default(),
         }
     }
 
-    /// Batch `n`'s answer: it waits with the others, or goes now with them.
+    /// Batch `n`'s answer: it waits with the others, or goes now with them. The first answer
+    /// of a group also sets a timer: no answer may wait longer than [`GROUP_FOR`] (a run
+    /// killed in a lull would lose what waits).
     pub(crate) fn push(&self, n: u64, outcome: &BatchOutcome) {
         let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        // Written groups are let go now: a kept group holds its markers until the run's end.
-        w.writing.retain(|g| !g.task.is_finished());
+        // Groups on record are let go now: a kept group holds its markers until the run's end.
+        w.writing.retain(|g| !g.written.load(Ordering::SeqCst));
         let answer = EndAnswer {
             n,
             outcome: outcome.clone(),
         };
-        let Some(group) = w.add(answer, Instant::now()) else {
-            return;
-        };
-        let group = Arc::new(group);
-        let (journal, written) = (self.journal.clone(), group.clone());
-        let task = tokio::spawn(async move {
-            let _ = journal.answers(&written).await;
-        });
-        w.writing.push(Writing { group, task });
+        let first = w.since.is_none();
+        match w.add(answer, Instant::now()) {
+            Some(group) => w.write(&self.journal, group),
+            None if first => {
+                let began = w.since.expect("set by add");
+                let (waiting, journal) = (self.waiting.clone(), self.journal.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep_until((began + GROUP_FOR).into()).await;
+                    let mut w = waiting.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(group) = w.due(began, Instant::now()) {
+                        w.write(&journal, group);
+                    }
+                });
+            }
+            None => {}
+        }
     }
 
-    /// The answers not known to be on record (waiting, or being written: for the end record),
-    /// and the writes still under way (to be waited for beside it).
+    /// The answers not known to be on record (waiting, being written, or whose write failed:
+    /// for the end record), and the writes still under way (to be waited for beside it).
     pub(crate) fn unanswered(&self) -> (Vec<EndAnswer>, Vec<JoinHandle<()>>) {
         let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         let mut answers = std::mem::take(&mut w.answers);
+        (w.keys, w.since) = (0, None);
         let mut tasks = Vec::new();
         for g in std::mem::take(&mut w.writing) {
-            answers.extend(g.group.iter().cloned());
+            if !g.written.load(Ordering::SeqCst) {
+                answers.extend(g.group.iter().cloned());
+            }
             tasks.push(g.task);
         }
         answers.sort_by_key(|a| a.n);
@@ -224,6 +269,22 @@ mod tests {
         // The next group's clock starts with its own first answer.
         assert!(w.add(answer(4, 10), t0 + GROUP_FOR * 2).is_none());
         assert_eq!(w.answers.len(), 1);
+    }
+
+    #[test]
+    fn a_group_no_answer_joins_is_due_once_it_has_waited_long_enough() {
+        let mut w = Waiting::default();
+        let t0 = Instant::now();
+        assert!(w.add(answer(1, 10), t0).is_none());
+        assert!(w.due(t0, t0 + GROUP_FOR / 2).is_none(), "not yet");
+        let group = w.due(t0, t0 + GROUP_FOR).expect("due");
+        assert_eq!(group.len(), 1);
+        // A timer of a group already written (by a later answer) finds nothing to write.
+        assert!(w.add(answer(2, 10), t0 + GROUP_FOR).is_none());
+        assert!(
+            w.due(t0, t0 + GROUP_FOR * 2).is_none(),
+            "another group began since"
+        );
     }
 
     #[test]

@@ -230,3 +230,66 @@ async fn a_journal_part_whose_answer_was_lost_is_on_record_and_the_run_goes_on()
         assert_eq!(runs[0]["status"], "finished", "{part}: {runs}");
     }
 }
+
+/// The batch numbers in the run's journal parts named `kind-FFFFFF-LLLLLL.json`, and those
+/// the end record's answers carry.
+fn numbered(parts: &[String], kind: &str) -> std::collections::BTreeSet<u64> {
+    parts
+        .iter()
+        .filter_map(|p| p.rsplit_once(&format!("/{kind}-"))?.1.strip_suffix(".json"))
+        .filter_map(|r| {
+            let (f, l) = r.split_once('-')?;
+            Some(f.parse::<u64>().ok()?..=l.parse().ok()?)
+        })
+        .flatten()
+        .collect()
+}
+
+/// A group of answers whose write failed is not lost: its answers go into the end record, so
+/// every batch with an intent on record has its answer on record somewhere (before, a failed
+/// group was dropped once its write ended: in neither a part nor the end record).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_whose_part_could_not_be_written_are_in_the_end_record() {
+    let b = fresh_bucket("answers-refused").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["r1", "r2", "r3", "r4", "r5"], 1000).await;
+    let mut p = Proxy::new(0);
+    p.deny_put = Some(("/answers-".into(), 0));
+    // Answers more than a second apart: they go in parts, not all in the end record.
+    p.delay_all = Some(Duration::from_millis(300));
+    let (url, proxy) = start(p).await;
+    // One slot: batches one after another, their answers seconds apart.
+    let out = finish(apply_via(&url, &b, "1", 1, &[]));
+    assert!(
+        !out.status.success(),
+        "a journal write failed: {}",
+        json(&out)["audit"]["status"]
+    );
+    assert!(
+        proxy
+            .stats
+            .puts_matched
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    );
+    let parts = keys_under(&b, ".s3-prune/runs/").await;
+    let end = parts
+        .iter()
+        .find(|k| k.ends_with("/end.json"))
+        .expect("the run ended on record");
+    let end: serde_json::Value =
+        serde_json::from_slice(&object_body(&b, end).await.unwrap()).unwrap();
+    let answered: std::collections::BTreeSet<u64> = end["answers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["n"].as_u64()).collect())
+        .unwrap_or_default();
+    let sent = numbered(&parts, "intents");
+    assert!(!sent.is_empty(), "{parts:?}");
+    // Every batch with an intent is answered on record (a batch never sent, as sent nothing).
+    for n in sent {
+        assert!(
+            answered.contains(&n) || numbered(&parts, "answers").contains(&n),
+            "batch {n}'s answer is on record nowhere: end {answered:?}, parts {parts:?}"
+        );
+    }
+}
