@@ -67,17 +67,23 @@ impl AppState {
         let after = start
             .as_ref()
             .map(|s| (s.after_started, Tie::of(&s.after_key)));
-        // Runs that began in the same millisecond as the last one shown come again: one more.
-        let g = self
-            .gather(after.as_ref().map(|a| a.0), HISTORY_PAGE + 1)
-            .await?;
         let lookup = |n: i64| self.config.audit.as_ref()?.get(n).ok()??.run;
-        let mut runs: Vec<RunRow> = g
-            .runs
-            .iter()
-            .filter(|r| after.as_ref().is_none_or(|a| place(r) < *a))
-            .map(|r| row(r, lookup))
-            .collect();
+        // Runs that began in the same millisecond as the last one shown come again (the
+        // sources list by start): one more, or as many more as it takes to go past them.
+        let mut limit = HISTORY_PAGE + 1;
+        let (g, mut runs) = loop {
+            let g = self.gather(after.as_ref().map(|a| a.0), limit).await?;
+            let runs: Vec<RunRow> = g
+                .runs
+                .iter()
+                .filter(|r| after.as_ref().is_none_or(|a| place(r) < *a))
+                .map(|r| row(r, lookup))
+                .collect();
+            if runs.len() >= HISTORY_PAGE || !g.more {
+                break (g, runs);
+            }
+            limit *= 2;
+        };
         let more = g.more || runs.len() > HISTORY_PAGE;
         runs.truncate(HISTORY_PAGE);
         let next = match runs.last() {

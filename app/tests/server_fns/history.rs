@@ -221,26 +221,44 @@ async fn a_run_that_ended_is_read_once_and_a_running_one_until_it_ends() {
 /// repeats none: walking every page lists each record once.
 #[tokio::test]
 async fn runs_sharing_a_start_across_a_page_boundary_are_each_listed_once() {
+    let t0 = chrono::Utc::now() - chrono::Duration::days(1);
+    // #6..#14 began together; the others a minute apart. Newest first, #60..#15 fill 46 rows
+    // of the first page: its boundary falls among #14..#6.
+    let tie = t0 + chrono::Duration::seconds(10 * 60 + 30);
+    let shown = every_page_of(60, |i| match i {
+        6..=14 => tie,
+        _ => t0 + chrono::Duration::minutes(i),
+    })
+    .await;
+    let expected: Vec<String> = (1..=60).rev().map(|n| format!("#{n}")).collect();
+    assert_eq!(shown, expected, "each record once, newest first");
+}
+
+/// More runs than a page began in one millisecond (records imported with one date, a clock
+/// that stood still): the next page reads as many of them again as it must to go past them.
+#[tokio::test]
+async fn more_runs_in_one_millisecond_than_a_page_are_each_listed_once() {
+    let at = chrono::Utc::now() - chrono::Duration::days(1);
+    let shown = every_page_of(120, |_| at).await;
+    let expected: Vec<String> = (1..=120).rev().map(|n| format!("#{n}")).collect();
+    assert_eq!(shown, expected, "each record once, newest first");
+}
+
+/// The keys of every History page, walked from the first, of `n` records of this server's log
+/// (#1..#n) that began at `at(i)`.
+async fn every_page_of(n: i64, at: impl Fn(i64) -> chrono::DateTime<chrono::Utc>) -> Vec<String> {
     let b = fresh_bucket("sf-history-tie").await;
     let state = state_for(&b);
     let local = audit::AuditLog::open(
         &std::env::temp_dir().join(format!("s3p-sf-audit-{}.sqlite", b.name())),
     )
     .unwrap();
-    let t0 = chrono::Utc::now() - chrono::Duration::days(1);
-    // #6..#14 began together; the others a minute apart. Newest first, #60..#15 fill 46 rows
-    // of the first page: its boundary falls among #14..#6.
-    let tie = t0 + chrono::Duration::seconds(10 * 60 + 30);
-    for i in 1..=60 {
-        let at = match i {
-            6..=14 => tie,
-            _ => t0 + chrono::Duration::minutes(i),
-        };
-        local.append(past_run(&b, "dashboard", at, 1)).unwrap();
+    for i in 1..=n {
+        local.append(past_run(&b, "dashboard", at(i), 1)).unwrap();
     }
     let mut shown = Vec::new();
     let mut start = None;
-    for _ in 0..5 {
+    for _ in 0..10 {
         let page = state.history_page(start).await.unwrap();
         assert!(page.runs.len() <= app::server::HISTORY_PAGE);
         shown.extend(page.runs.into_iter().map(|r| r.key));
@@ -249,6 +267,5 @@ async fn runs_sharing_a_start_across_a_page_boundary_are_each_listed_once() {
             break;
         }
     }
-    let expected: Vec<String> = (1..=60).rev().map(|n| format!("#{n}")).collect();
-    assert_eq!(shown, expected, "each record once, newest first");
+    shown
 }
