@@ -49,10 +49,10 @@ fn min_retain_days_is_the_default_of_keep_within() {
     let get = |id: &str| d.iter().find(|d| d.id == id).map(|d| d.values.clone());
     assert_eq!(get("keep_within"), Some(vec!["30d".to_string()]));
     assert_eq!(get("retain"), None, "positional: filled in after parsing");
-    let c = parse_str("bucket = \"b\"\nprefix = \"sites/\"\n").unwrap();
+    let c = parse_str("bucket = \"bkt\"\nprefix = \"sites/\"\n").unwrap();
     let d = c.defaults();
     let buckets = d.iter().find(|d| d.id == "buckets").unwrap();
-    assert_eq!(buckets.values, ["b/sites"], "serve offers the one bucket");
+    assert_eq!(buckets.values, ["bkt/sites"], "serve offers the one bucket");
 }
 
 #[test]
