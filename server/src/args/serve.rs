@@ -156,6 +156,7 @@ pub struct RoleGroup {
 /// `NAME` or `NAME/PREFIX` (with or without its last `/`) as `--bucket` keys it, so a setting
 /// for a bucket with a prefix finds it (`NAME/PREFIX/`).
 fn served_key(bucket: &str) -> Result<String, String> {
+    parse_served_bucket(bucket.trim())?;
     app::server::parse_bucket_arg(bucket.trim()).map(|c| c.key)
 }
 

@@ -33,6 +33,8 @@ pub struct Config {
 /// One flag's default taken from the file: the clap argument id and its values.
 pub struct FlagDefault {
     pub id: &'static str,
+    /// The file's key it comes from, named when clap refuses the value.
+    pub key: &'static str,
     pub values: Vec<String>,
 }
 
@@ -90,14 +92,86 @@ pub fn load(path: &Path) -> Result<Config> {
 
 impl Config {
     /// `policy.file`'s rules, when the file names one; an error names this file and the key.
+    /// A relative path is read from this file's folder (not the working directory), so the
+    /// two files can sit side by side wherever the command runs.
     pub fn policy_rules(&self) -> Result<Option<retention::Rules>> {
         let Some(file) = &self.file.policy.file else {
             return Ok(None);
         };
-        let shown = file.display().to_string();
-        crate::args::load_policy(&shown)
+        let folder = self.path.parent().unwrap_or(Path::new(""));
+        let resolved = folder.join(file);
+        crate::args::load_policy(&resolved.display().to_string())
             .map(Some)
-            .map_err(|e| anyhow::anyhow!("{}: `policy.file` {shown}: {e}", self.path.display()))
+            .map_err(|e| {
+                let beside = match file.is_relative() {
+                    true => format!(
+                        " (read from {}: a relative path is read from the configuration file's \
+                         folder)",
+                        resolved.display()
+                    ),
+                    false => String::new(),
+                };
+                anyhow::anyhow!(
+                    "{}: `policy.file` = {:?}{beside}: {e}. Fix the path or remove the key.",
+                    self.path.display(),
+                    file.display().to_string()
+                )
+            })
+    }
+
+    /// Refuses a value clap refuses as a default (`serve.addr = "nope"`) naming this file and
+    /// its key, where clap would name the flag as if it had been typed. `cmd` is the command
+    /// with [`Config::apply_to`] applied; every subcommand is tried with no arguments, so only
+    /// the defaults (the file's) are parsed.
+    pub fn check_defaults(&self, cmd: &clap::Command) -> Result<()> {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let defaults = self.defaults();
+        // Built, so that each argument shows as clap's errors name it (`--addr <ADDR>`).
+        let mut cmd = cmd.clone();
+        cmd.build();
+        for sub in cmd.get_subcommands() {
+            let Err(e) = cmd
+                .clone()
+                .try_get_matches_from(["s3-prune", sub.get_name()])
+            else {
+                continue;
+            };
+            if !matches!(
+                e.kind(),
+                ErrorKind::InvalidValue | ErrorKind::ValueValidation
+            ) {
+                continue;
+            }
+            let Some(ContextValue::String(flag)) = e.get(ContextKind::InvalidArg) else {
+                continue;
+            };
+            let Some(arg) = sub.get_arguments().find(|a| a.to_string() == *flag) else {
+                continue;
+            };
+            // A value from the flag's environment variable is not the file's.
+            if arg.get_env().is_some_and(|v| std::env::var_os(v).is_some()) {
+                continue;
+            }
+            let Some(d) = defaults.iter().find(|d| arg.get_id() == d.id) else {
+                continue;
+            };
+            let why = match std::error::Error::source(&e) {
+                Some(cause) => cause.to_string(),
+                None => e.to_string(),
+            };
+            let why = why.trim_start_matches("error: ");
+            let why = why.lines().next().unwrap_or_default().trim_end_matches('.');
+            let value = match e.get(ContextKind::InvalidValue) {
+                Some(ContextValue::String(v)) => format!("{v:?}: "),
+                _ => String::new(),
+            };
+            anyhow::bail!(
+                "{}: `{}`: {value}{why}. Fix the value or remove the key.",
+                self.path.display(),
+                d.key
+            );
+        }
+        Ok(())
     }
 
     /// The command with the file's values as flag defaults (`demo`, which writes into a

@@ -536,3 +536,85 @@ fn a_broken_config_file_stops_only_the_commands_that_read_it_and_says_how_to_byp
         stderr(&bypass)
     );
 }
+
+/// A value clap refuses as a default from the file names the file and its key, not a flag
+/// nobody typed (before: "invalid value 'nope' for '--addr <ADDR>'"); and `policy.file` is
+/// read from the configuration file's folder, so the two files sit side by side wherever the
+/// command runs (before: from the working directory, and its error named no file).
+#[tokio::test]
+async fn config_values_are_refused_naming_the_file_and_key_and_policy_file_is_read_beside_it() {
+    let dir = workdir("keys");
+    for (text, says) in [
+        (
+            "[serve]\naddr = \"nope\"\n",
+            "`serve.addr`: \"nope\": invalid socket address syntax",
+        ),
+        (
+            "[serve]\ntrusted_proxies = [\"proxy\"]\n",
+            "`serve.trusted_proxies`: \"proxy\": invalid IP address syntax",
+        ),
+        (
+            "[serve.approval_over_for]\n\"s3://site-a\" = 1\n",
+            "`serve.approval_over_for`: \"s3://site-a=1\": write site-a, not s3://site-a",
+        ),
+    ] {
+        std::fs::write(dir.join("s3-prune.toml"), text).unwrap();
+        for command in ["serve", "plan"] {
+            let out = run_in(&dir, &[command]);
+            assert_eq!(out.status.code(), Some(2), "{text}");
+            let err = stderr(&out);
+            assert!(
+                err.contains("s3-prune.toml: ") && err.contains(says),
+                "{text}: {err}"
+            );
+            assert!(
+                !err.contains("--addr") && !err.contains("--trusted-proxy"),
+                "{err}"
+            );
+        }
+    }
+    // policy.file beside the configuration file, run from elsewhere with --config
+    let b = fresh_bucket("cfgbeside").await;
+    deploy_seconds_apart(&b, &["pr-1-a", "pr-1-b", "pr-2-a"]).await;
+    let team = workdir("beside-team");
+    std::fs::write(
+        team.join("policy.toml"),
+        "[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n",
+    )
+    .unwrap();
+    let cfg = team.join("s3-prune.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "localstack = true\nbucket = \"{}\"\n[policy]\nfile = \"policy.toml\"\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let elsewhere = workdir("beside-elsewhere");
+    let plan = run_in(
+        &elsewhere,
+        &["plan", "--config", cfg.to_str().unwrap(), "--json"],
+    );
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert_eq!(deletes(&plan), ["pr-1-a"]);
+    // a missing one names the configuration file, the key, and where it was looked for
+    std::fs::write(
+        &cfg,
+        format!(
+            "bucket = \"{}\"\n[policy]\nfile = \"nope.toml\"\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let out = run_in(&elsewhere, &["plan", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let looked = team.join("nope.toml");
+    assert!(
+        err.contains(&format!("{}: `policy.file`", cfg.display()))
+            && err.contains(&looked.display().to_string())
+            && err.contains("configuration file's folder"),
+        "{err}"
+    );
+}
