@@ -247,12 +247,31 @@ impl JournalPlace {
 
     /// The parts of one run, by name.
     pub async fn parts(&self, run: &RunId) -> Result<Vec<RunPart>, S3Error> {
-        let prefix = format!("{}{run}/", self.root);
-        let keys = self.bucket.keys_under(&prefix).await?;
-        Ok(keys
+        Ok(self
+            .parts_dated(run)
+            .await?
             .into_iter()
-            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+            .map(|(p, _)| p)
             .collect())
+    }
+
+    /// [`parts`](Self::parts), each with the time S3 wrote it (by S3's clock, not the
+    /// writer's: what a run's delete markers are dated by too).
+    pub async fn parts_dated(&self, run: &RunId) -> Result<Vec<(RunPart, DateTime<Utc>)>, S3Error> {
+        let prefix = format!("{}{run}/", self.root);
+        let mut parts = Vec::new();
+        self.bucket
+            .each_page(&prefix, None, None, |out| {
+                for o in out.contents() {
+                    if let Some(name) = o.key().and_then(|k| k.strip_prefix(prefix.as_str())) {
+                        let at = crate::scan::to_chrono(o.last_modified());
+                        parts.push((name.to_string(), at));
+                    }
+                }
+                std::ops::ControlFlow::Continue(None)
+            })
+            .await?;
+        Ok(parts)
     }
 }
 

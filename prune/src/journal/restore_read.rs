@@ -10,7 +10,7 @@ use retention::DeploymentId;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How long before the run's start a delete marker may be dated and still be taken as the
-/// run's (clock skew between this host and S3).
+/// run's (clocks of S3's own nodes; the run's start is read by S3's clock where it can be).
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// A run as `restore` needs it: its record (with the markers its answers recorded) and, for
@@ -23,15 +23,23 @@ pub struct RunToRestore {
 
 /// Reads everything the journal holds of `run`.
 async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
-    let parts = place.parts(run).await.map_err(|e| e.to_string())?;
-    if parts.is_empty() {
+    let dated = place.parts_dated(run).await.map_err(|e| e.to_string())?;
+    if dated.is_empty() {
         return Ok(None);
     }
     let EndPart {
         mut record,
         answers: in_end,
     } = run_record(place, run).await?;
-    let not_before = record.started_at - CLOCK_SKEW;
+    // The run began before S3 wrote its start (and before its first delete): by S3's clock,
+    // which dates the markers too. The host's `started_at` is the fallback: a host whose
+    // clock runs ahead would leave its own markers as "made before the run".
+    let started = dated
+        .iter()
+        .find(|(p, _)| p == "start.json")
+        .map_or(record.started_at, |(_, at)| *at);
+    let not_before = started - CLOCK_SKEW;
+    let parts: Vec<String> = dated.into_iter().map(|(p, _)| p).collect();
     // Which batches were answered is in the answer parts' bodies (a group's name spans
     // batches it may not hold), so they are read first, then the intents of the rest.
     let answer_parts: Vec<String> = parts

@@ -329,3 +329,44 @@ async fn a_killed_run_that_left_no_undo_is_not_restored() {
     crate::common::assert_contains(&stderr(&out), "no delete markers");
     assert_eq!(all_keys(&b).await, left, "the restore touched nothing");
 }
+
+/// A killed run of a host whose clock ran 8 minutes ahead: its markers are dated by S3's
+/// clock, before the run's `started_at` by the host's. The run's start is read by S3's clock
+/// (when S3 wrote start.json), so its own markers are still its own and come back (they were
+/// left as "made before the run").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_of_a_host_whose_clock_runs_ahead_is_restored() {
+    let b = fresh_bucket("clock-ahead").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["y0", "y1"], 5).await;
+    let before = all_keys(&b).await;
+    let began = chrono::Utc::now() + chrono::Duration::minutes(8);
+    let killed = bucket::RunId::new(began);
+    let record = serde_json::json!({
+        "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
+        "bucket": b.name(), "prefix": "", "policy": {"retain": 1}, "plan_fingerprint": "x",
+        "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
+        "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
+    });
+    let place = bucket::JournalPlace::of(&b);
+    let start = serde_json::json!({ "record": record, "doomed": [] });
+    place
+        .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
+    let intents = serde_json::json!({ "batches": [
+        { "n": 1, "deployments": [{ "deployment": "y0", "under": "y0/", "keys": keys }] }
+    ]});
+    place
+        .write(
+            &killed,
+            "intents-000001-000001.json",
+            serde_json::to_vec(&intents).unwrap(),
+        )
+        .await
+        .unwrap();
+    // Batch 1 went: y0's keys are deleted now, by S3's clock.
+    remove_keys(&b, keys.iter().map(|k| format!("y0/{k}"))).await;
+    restore_elsewhere_brings_back(&b, &killed.to_string(), &before).await;
+}
