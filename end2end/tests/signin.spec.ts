@@ -171,6 +171,36 @@ test('A large apply waits for a second deployer, who approves it and it runs; th
   await expect(bob.locator('tr.run', { hasText: bucket }).first()).toContainText('alice@example.com (approved by bob@example.com)');
 });
 
+test('An approval whose reply is lost is never called undecided: the page says the approved apply may have started', async ({ browser }) => {
+  const bucket = bucketName('team-lostdecision');
+  seed(bucket, 6);
+  const s = await serveTeam([bucket], ['--approval-over', '1']);
+  servers.push(s);
+  const alice = await personPage(browser, s, 'alice', `/?bucket=${bucket}&retain=2`);
+  await alice.getByTestId('open-apply').click();
+  await alice.getByLabel(/Type the bucket name/).fill(bucket);
+  await alice.getByTestId('confirm-apply').click();
+  await expect(alice.locator('.notice')).toContainText('it needs a second deployer');
+
+  const bob = await personPage(browser, s, 'bob', `/?bucket=${bucket}&retain=2`);
+  const doomed = await bob.locator('tbody tr.row.delete').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')!));
+  expect(doomed.length).toBe(4);
+  // Bob's decision reaches the server (which starts the apply); its reply never reaches the page.
+  await bob.route('**/api/decide_request', async (route) => {
+    await route.fetch();
+    await route.abort('connectionreset');
+  });
+  const request = bob.getByTestId('approval');
+  await request.getByLabel(/Type the bucket name/).fill(bucket);
+  await request.getByTestId('approve').click();
+  const notice = bob.locator('.notice');
+  await expect(notice).toContainText('the approved apply may have started');
+  await expect(notice).toContainText('History');
+  await expect(notice).not.toContainText('Not decided');
+  // and it did: the requested deployments go
+  await expect.poll(() => doomed.filter((id) => keys(bucket).some((k) => k.startsWith(`${id}/`))).length, { timeout: 20_000 }).toBe(0);
+});
+
 test('A bucket can give a group more: a viewer everywhere deploys on the one bucket that says so', async ({ browser }) => {
   const a = bucketName('team-a');
   const b = bucketName('team-b');
