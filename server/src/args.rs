@@ -72,7 +72,34 @@ pub enum Command {
     Man,
 }
 
+/// [`parse_bucket`] or [`parse_served_bucket`].
+pub type BucketCheck = fn(&str) -> Result<String, String>;
+
 impl Command {
+    /// Every bucket name given, with the parser that checks it ([`parse_bucket`], or
+    /// [`parse_served_bucket`] for `serve --bucket NAME[/PREFIX]`).
+    pub fn bucket_names(&self) -> Vec<(&str, BucketCheck)> {
+        fn one(b: &Option<String>) -> Vec<(&str, BucketCheck)> {
+            b.iter().map(|b| (b.as_str(), parse_bucket as _)).collect()
+        }
+        match self {
+            Command::Plan(a) => one(&a.bucket),
+            Command::Apply(a) => one(&a.plan.bucket),
+            Command::Check(a) => one(&a.plan.bucket),
+            Command::History(a) => one(&a.bucket),
+            Command::Pin(a) | Command::Unpin(a) => vec![(&a.bucket, parse_bucket)],
+            Command::Restore(a) => vec![(&a.bucket, parse_bucket)],
+            Command::UndoWindow(a) => vec![(&a.bucket, parse_bucket)],
+            Command::Demo(a) => vec![(&a.bucket, parse_bucket)],
+            Command::Serve(a) => a
+                .buckets
+                .iter()
+                .map(|b| (b.as_str(), parse_served_bucket as _))
+                .collect(),
+            _ => vec![],
+        }
+    }
+
     /// The endpoint flags of the commands that talk to S3.
     pub fn endpoint_mut(&mut self) -> Option<&mut Endpoint> {
         match self {
@@ -125,7 +152,6 @@ impl Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct PinArgs {
-    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// The deployment id.
     pub id: DeploymentId,
@@ -140,7 +166,6 @@ pub struct PinArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct UndoWindowArgs {
-    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// How many days deleted deployments stay restorable.
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=36500))]
@@ -153,7 +178,6 @@ pub struct UndoWindowArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct RestoreArgs {
-    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// The apply to undo: its run id in the bucket's journal (`s3-prune history BUCKET`, the
     /// dashboard's History), or the number of a record in the local audit log.
@@ -215,13 +239,14 @@ const BUCKET_RULES: &str = "a bucket name has 3 to 63 characters (up to 255 for 
      buckets): letters, digits, '.' and '-' ('_' too in older ones), starting and ending with a \
      letter or digit";
 
-/// BUCKET, checked while the arguments are parsed: a bad name is a usage error (exit 2) before
-/// any request. `s3://NAME` and `NAME/PREFIX` are answered with what to write instead.
+/// BUCKET, checked once the arguments are parsed (`main`) and in the configuration file: a bad
+/// name is a usage error (exit 2) before any request. `s3://NAME` and `NAME/PREFIX` are
+/// answered with what to write instead.
 pub fn parse_bucket(s: &str) -> Result<String, String> {
     if let Some((bare, prefix)) = without_scheme(s) {
         return Err(match prefix {
             Some(p) => {
-                format!("write {bare} --prefix {p}, not {s}: BUCKET is the bucket's name alone")
+                format!("write {bare} --prefix {p}, not {s}: a prefix goes in --prefix")
             }
             None => format!("write {bare}, not {s}: BUCKET is the bucket's name alone"),
         });
@@ -229,7 +254,7 @@ pub fn parse_bucket(s: &str) -> Result<String, String> {
     if let Some((name, prefix)) = s.split_once('/') {
         if bucket::validate_bucket_name(name).is_ok() {
             return Err(format!(
-                "write {name} --prefix {prefix}, not {s}: BUCKET is the bucket's name alone"
+                "write {name} --prefix {prefix}, not {s}: a prefix goes in --prefix"
             ));
         }
     }
@@ -402,7 +427,6 @@ pub struct CheckArgs {
 #[derive(Args, Debug, Clone)]
 pub struct HistoryArgs {
     /// The bucket whose journal to read (default: the local audit log).
-    #[arg(value_parser = parse_bucket)]
     pub bucket: Option<String>,
     #[arg(long, default_value = "")]
     pub prefix: String,
@@ -421,7 +445,6 @@ pub struct HistoryArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
     /// The bucket to create and fill.
-    #[arg(value_parser = parse_bucket)]
     pub bucket: String,
     /// How many deployments to create.
     #[arg(long, default_value_t = 30)]

@@ -164,6 +164,13 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
             }
         }
     }
+    // Checked here rather than by clap, so that clap's own usage errors come first.
+    for (name, check) in command.bucket_names() {
+        check(name).map_err(|why| match &command {
+            args::Command::Serve(_) => anyhow::anyhow!("--bucket: {why}"),
+            _ => anyhow::anyhow!("{why}"),
+        })?;
+    }
     if let args::Command::Serve(a) = &command {
         serve_sign_in_conflicts(a)?;
     }

@@ -1,7 +1,7 @@
 //! What `plan` reads (and `apply`, `check`, `serve` with it): the bucket and prefix, the
 //! policy (RETAIN and days, or a policy file), how deployments are dated, what is live.
 
-use super::{load_policy, parse_bucket, parse_days, Cli, Endpoint};
+use super::{load_policy, parse_days, Cli, Endpoint};
 use clap::Args;
 use retention::{DateSource, DeploymentId, Glob, MetaFallback, Retain, Span};
 
@@ -29,7 +29,7 @@ pub struct LiveArgs {
 #[command(allow_negative_numbers = true)]
 pub struct PlanArgs {
     /// The bucket holding one folder per deployment.
-    #[arg(value_name = "BUCKET", value_parser = parse_bucket)]
+    #[arg(value_name = "BUCKET")]
     pub bucket: Option<String>,
     /// Keep at least this many of the newest deployments (≥ 1).
     #[arg(value_name = "RETAIN", conflicts_with = "policy")]

@@ -31,7 +31,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:3000", env = "LEPTOS_SITE_ADDR")]
     pub addr: std::net::SocketAddr,
     /// A bucket to offer, optionally with a prefix: NAME or NAME/PREFIX (repeatable).
-    #[arg(long = "bucket", value_name = "NAME[/PREFIX]", required = true, value_parser = parse_served_bucket)]
+    #[arg(long = "bucket", value_name = "NAME[/PREFIX]", required = true)]
     pub buckets: Vec<String>,
     #[arg(long, default_value = "newest")]
     pub date_source: DateSource,
