@@ -95,11 +95,12 @@ async fn no_batch_is_sent_before_the_start_record_is_written() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn answers_go_in_groups_and_the_end_record_holds_those_still_being_written() {
-    // Two batches (1,200 doomed keys) answered 1.2 s apart: the first answer waits for the
-    // second, and both go in one part. That part is held 2 s; the end record goes out beside
-    // it, not after it, so it carries both answers, and a run whose answer part never made it
-    // to the bucket is still restored exactly.
+async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_still_being_written() {
+    // Two batches (1,200 doomed keys) answered 1.2 s apart: the first answer waits 1 s for
+    // others (none comes), then goes alone; the second is still waiting when the deleting
+    // ends. The part is held 2 s; the end record goes out beside it, not after it, so it
+    // carries both answers, and a run whose answer part never made it to the bucket is still
+    // restored exactly.
     let b = fresh_bucket("end-answers").await;
     b.enable_versioning().await.unwrap();
     deploy(&b, &["e1", "e2", "e3"], 600).await;
@@ -121,8 +122,8 @@ async fn answers_go_in_groups_and_the_end_record_holds_those_still_being_written
         .collect();
     assert_eq!(
         answers,
-        vec![format!("{dir}answers-000001-000002.json")],
-        "one part for both answers"
+        vec![format!("{dir}answers-000001-000001.json")],
+        "the first answer alone, after waiting 1 s for others"
     );
     let end = object_body(&b, &format!("{dir}end.json")).await.unwrap();
     let end: serde_json::Value = serde_json::from_slice(&end).unwrap();
