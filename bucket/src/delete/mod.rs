@@ -110,6 +110,14 @@ impl Sent {
     }
 }
 
+/// S3 refused every key of a batch as not allowed: the role may not delete here, and every
+/// later batch would be refused too (a million keys' failures on record, for nothing).
+fn refused_whole(failed: &[KeyFailure], sent: usize) -> bool {
+    // Per key, S3 says `AccessDenied: …`; a refused request is `access denied for …`.
+    let denied = |e: &str| e.contains("AccessDenied") || e.starts_with("access denied");
+    sent > 0 && failed.len() >= sent && failed.iter().all(|f| denied(&f.error))
+}
+
 /// Batch `n`, whose intent may be on record, was not sent (the run stopped first): answered
 /// as such, so no reader of the run takes its keys for deleted (restore would otherwise treat
 /// any delete marker made on them since the run began as the run's own).
@@ -208,6 +216,20 @@ impl Bucket {
         }
         let pairs: Vec<(String, Option<String>)> = batch.iter().map(|(_, k)| k.clone()).collect();
         let mut answer = self.delete_batch(&pairs, how == Deletion::Marked).await;
+        if refused_whole(&answer.failed, pairs.len()) {
+            let actions = match pairs.iter().any(|(_, v)| v.is_some()) {
+                true => "s3:DeleteObject and s3:DeleteObjectVersion",
+                false => "s3:DeleteObject",
+            };
+            let why = format!(
+                "S3 refused every key of batch {n} (AccessDenied): grant {actions} on \
+                 arn:aws:s3:::{}/{}* to whoever runs s3-prune; no further batch was sent",
+                self.name,
+                self.prefix()
+            );
+            tracing::error!(batch = n, "{why}");
+            progress.refuse(why);
+        }
         let owner: HashMap<&str, &DeploymentId> = keys
             .iter()
             .map(|k| (k.key.as_str(), &k.deployment))
@@ -363,7 +385,9 @@ impl Bucket {
             tally
         };
         let ((), tally) = futures::join!(lister, deleter);
-        report_of(doomed, tally, progress.stop_requested(), start)
+        let mut report = report_of(doomed, tally, progress.stop_requested(), start);
+        report.refused = progress.refused();
+        report
     }
 
     /// Lists the doomed deployments, `concurrency` at a time, into `tx`. Each deployment's

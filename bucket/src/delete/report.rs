@@ -111,6 +111,10 @@ pub struct DeleteReport {
     pub failed: Vec<KeyFailure>,
     /// A stop was requested: no batch was sent after it.
     pub stopped: bool,
+    /// Why the deletion stopped itself, when it did (S3 refused a whole batch: the role may
+    /// not delete here, and every later batch would be refused too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -142,6 +146,8 @@ pub struct Progress {
     pub objects_failed: AtomicU64,
     stop: tokio::sync::watch::Sender<bool>,
     pub(super) all_sent: tokio::sync::watch::Sender<bool>,
+    /// Why the deletion stopped itself ([`Progress::refuse`]).
+    refused: std::sync::Mutex<Option<String>>,
 }
 
 impl Default for Progress {
@@ -152,6 +158,7 @@ impl Default for Progress {
             objects_failed: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
             all_sent: tokio::sync::watch::Sender::new(false),
+            refused: std::sync::Mutex::new(None),
         }
     }
 }
@@ -159,6 +166,22 @@ impl Default for Progress {
 impl Progress {
     pub fn request_stop(&self) {
         self.stop.send_replace(true);
+    }
+    /// Stops the deletion because S3 refuses it (`why`, said in the report): the first reason
+    /// given is kept.
+    pub(super) fn refuse(&self, why: String) {
+        self.refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(why);
+        self.request_stop();
+    }
+    /// Why the deletion stopped itself, if it did.
+    pub(super) fn refused(&self) -> Option<String> {
+        self.refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
     pub fn stop_requested(&self) -> bool {
         *self.stop.borrow()

@@ -290,6 +290,13 @@ async fn delete(
 /// lifecycle handovers made and withdrawn.
 fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &RunJournal) {
     complete(record, &d.report, &d.doomed);
+    if let Some(why) = &d.report.refused {
+        record.failures.push(audit::Failure {
+            key: format!("s3://{}/{}", planned.bucket.name(), planned.bucket.prefix()),
+            error: format!("the run stopped: {why}"),
+        });
+        record.status = Status::Failed;
+    }
     for why in [d.lost, journal.error()].into_iter().flatten() {
         record.failures.push(audit::Failure {
             key: journal.place().url(),

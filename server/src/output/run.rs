@@ -56,22 +56,26 @@ pub fn human_report(r: &Record) -> String {
             let _ = writeln!(s, "  {} ({})", escape(&k.key), k.last_modified.to_rfc3339());
         }
     }
-    if !r.failures.is_empty() {
+    // What stopped the whole run (named by the bucket or the journal's address, s3://…) comes
+    // first; then the keys that failed.
+    let (run, keys): (Vec<_>, Vec<_>) = r.failures.iter().partition(|f| f.key.starts_with("s3://"));
+    for f in &run {
+        let _ = writeln!(s, "{}: {}", escape(&f.key), escape(&f.error));
+    }
+    if !keys.is_empty() {
         let _ = writeln!(
             s,
             "{} could not be deleted:",
-            plural(r.failures.len() as u64, "object", "objects")
+            plural(keys.len() as u64, "object", "objects")
         );
-        for f in r.failures.iter().take(50) {
+        for f in keys.iter().take(50) {
             let _ = writeln!(s, "  {}: {}", escape(&f.key), escape(&f.error));
         }
-        if r.failures.len() > 50 {
-            let _ = writeln!(
-                s,
-                "  … and {} more (use --json for all)",
-                r.failures.len() - 50
-            );
+        if keys.len() > 50 {
+            let _ = writeln!(s, "  … and {} more (use --json for all)", keys.len() - 50);
         }
+    }
+    if !r.failures.is_empty() {
         let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
     }
     s

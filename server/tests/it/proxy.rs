@@ -40,6 +40,8 @@ pub struct Stats {
     pub gets_delayed: AtomicU64,
     /// PutObject requests that matched `lose_put_answer` (the first one's answer was lost).
     pub puts_answer_lost: AtomicU64,
+    /// DeleteObjects requests that reached the proxy (refused ones too).
+    pub delete_requests: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -338,6 +340,9 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
                 return Ok(xml_error(403, "AccessDenied"));
             }
         }
+    }
+    if is_delete_req {
+        s.delete_requests.fetch_add(1, Ordering::SeqCst);
     }
     if (p.deny_list && is_list) || (p.deny_delete && is_delete_req) {
         return Ok(xml_error(403, "AccessDenied"));

@@ -208,6 +208,34 @@ async fn access_denied_names_the_iam_action_and_deletes_nothing() {
     assert_eq!(all_keys(&b).await.len(), 4);
 }
 
+/// A role that may not delete is found out by the first batch: S3 refuses every key of it
+/// (AccessDenied), and the run sends no other (each would be refused too, a million failures
+/// on record for nothing), ends failed and says which action to grant, on what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_may_not_delete_stops_the_run_after_its_first_batch() {
+    let b = fresh_bucket("denied-batches").await;
+    for id in ["e0", "e1", "e2", "e3", "e4", "e5"] {
+        put_many(&b, (0..500).map(|k| format!("{id}/f{k:03}")), &[]).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let (url, proxy) = endpoint(|p| p.deny_delete = true).await;
+    let out = Run::apply(b.name(), 1)
+        .args(&["--concurrency", "1"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .out();
+    assert!(!out.status.success());
+    let sent = proxy
+        .stats
+        .delete_requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        sent, 1,
+        "2,500 doomed keys, 3 batches: only the first was sent"
+    );
+    crate::common::assert_contains(&stdout(&out), "grant s3:DeleteObject on arn:aws:s3:::");
+    assert_eq!(all_keys(&b).await.len(), 3000, "nothing deleted");
+}
+
 /// Stops an apply in the middle (slowed down by the proxy) and checks that nothing kept was
 /// touched and that the next run finishes the job.
 async fn interrupted(signal: &str) {
@@ -406,14 +434,14 @@ async fn bad_input_table() {
         (
             vec!["apply", "Not A Bucket", "1"],
             &[],
-            1,
-            "invalid bucket name 'Not A Bucket'",
+            2,
+            "is not a bucket name",
         ),
-        (vec!["apply", "ab", "1"], &[], 1, "invalid bucket name 'ab'"),
+        (vec!["apply", "ab", "1"], &[], 2, "is not a bucket name"),
         (
             vec!["apply", "bucket/with/prefix", "1"],
             &[],
-            1,
+            2,
             "a prefix goes in --prefix",
         ),
         (vec!["apply", &missing, "1"], &[], 1, "does not exist"),
