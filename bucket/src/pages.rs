@@ -200,21 +200,6 @@ impl Bucket {
         Ok(top)
     }
 
-    /// Every key under `prefix`, in order.
-    pub(crate) async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
-        let mut keys = Vec::new();
-        self.each_page(prefix, None, None, |out| {
-            keys.extend(
-                out.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
-            std::ops::ControlFlow::Continue(None)
-        })
-        .await?;
-        Ok(keys)
-    }
-
     /// Each page of ListObjectVersions under `prefix`, in order.
     pub(crate) async fn each_version_page(
         &self,

@@ -21,6 +21,33 @@ struct Gathered {
     /// oldest runs each such source gave: a run older than that may have others beside it not
     /// read yet, so it waits for the next page.
     more: bool,
+    /// Each configured bucket's lease as read before its runs (bucket, prefix, holder): a run
+    /// with no end on record is running while it holds it, else it died.
+    leases: Vec<(String, String, Option<bucket::LeaseHolder>)>,
+}
+
+impl Gathered {
+    /// How History shows run `r`'s status: a run with no end on record is `running` while it
+    /// holds its bucket's lease and `died` when it does not (killed, crashed, timed out), where
+    /// the lease could be read.
+    fn status(&self, r: &audit::Record, now: DateTime<Utc>) -> String {
+        if r.status != audit::Status::Started {
+            return r.status.to_string();
+        }
+        let lease = self
+            .leases
+            .iter()
+            .find(|(b, p, _)| *b == r.bucket && *p == r.prefix);
+        match (lease, &r.run) {
+            (Some((_, _, holder)), Some(run)) => {
+                match prune::journal::holds_lease(holder.as_ref(), run, now) {
+                    true => "running".into(),
+                    false => "died".into(),
+                }
+            }
+            _ => r.status.to_string(),
+        }
+    }
 }
 
 /// One source's oldest run given, when it has older ones left.
@@ -68,6 +95,7 @@ impl AppState {
             .as_ref()
             .map(|s| (s.after_started, Tie::of(&s.after_key)));
         let lookup = |n: i64| self.config.audit.as_ref()?.get(n).ok()??.run;
+        let now = Utc::now();
         // Runs that began in the same millisecond as the last one shown come again (the
         // sources list by start): one more, or as many more as it takes to go past them.
         let mut limit = HISTORY_PAGE + 1;
@@ -77,7 +105,10 @@ impl AppState {
                 .runs
                 .iter()
                 .filter(|r| after.as_ref().is_none_or(|a| place(r) < *a))
-                .map(|r| row(r, lookup))
+                .map(|r| RunRow {
+                    status: g.status(r, now),
+                    ..row(r, lookup)
+                })
                 .collect();
             if runs.len() >= HISTORY_PAGE || !g.more {
                 break (g, runs);
@@ -156,8 +187,15 @@ impl AppState {
         let mut horizon = oldest_if_more(&runs, runs.len() >= limit);
         let known: HashSet<String> = runs.iter().filter_map(|r| r.run.clone()).collect();
         let mut unreadable = Vec::new();
+        let mut leases = Vec::new();
         for c in self.config.buckets.clone() {
             let b = self.bucket(&c).await?;
+            // Read before the runs, as `history` does: a run that ends meanwhile is not
+            // called dead for want of its lease.
+            if let Ok(holder) = b.read_lease().await {
+                let holder = holder.map(|(h, _)| h);
+                leases.push((b.name().to_string(), b.prefix().to_string(), holder));
+            }
             let place = bucket::JournalPlace::of(&b);
             match prune::journal::records_before(&place, by, limit, Some(&self.ended)).await {
                 Ok(page) => {
@@ -194,6 +232,7 @@ impl AppState {
             runs,
             unreadable,
             more: horizon.is_some(),
+            leases,
         })
     }
 }

@@ -269,3 +269,39 @@ async fn every_page_of(n: i64, at: impl Fn(i64) -> chrono::DateTime<chrono::Utc>
     }
     shown
 }
+
+/// A run with no end on record is shown `running` while it holds its bucket's lease, and `died`
+/// once it does not (killed, crashed, timed out): it was `started`, with nothing deleted, for
+/// ever.
+#[tokio::test]
+async fn a_run_with_no_end_is_running_while_it_holds_the_lease_and_died_after() {
+    let b = fresh_bucket("sf-died").await;
+    let state = state_for(&b);
+    let place = bucket::JournalPlace::of(&b);
+    let at = chrono::Utc::now() - chrono::Duration::minutes(10);
+    let run = bucket::RunId::new(at);
+    let mut s = past_run(&b, "lambda", at, 0);
+    s.status = audit::Status::Started;
+    s.run = Some(run.to_string());
+    let start = serde_json::json!({ "record": s, "doomed": [] });
+    place
+        .write(&run, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    let status = |page: app::wire::HistoryPage| page.runs[0].status.clone();
+    assert_eq!(status(state.history_page(None).await.unwrap()), "died");
+    // Its lease, unexpired (another host's: its process cannot be looked for here).
+    let now = chrono::Utc::now();
+    let holder = bucket::LeaseHolder {
+        run: run.to_string(),
+        who: "lambda".into(),
+        source: "lambda".into(),
+        host: "another-host".into(),
+        since: now,
+        expires: now + chrono::Duration::seconds(60),
+        pid: 1,
+        pid_ns: String::new(),
+    };
+    b.take_lease_unprobed(holder).await.unwrap();
+    assert_eq!(status(state.history_page(None).await.unwrap()), "running");
+}

@@ -30,8 +30,8 @@ mod restore_read;
 mod tests;
 
 pub use read::{
-    history, history_of, mark_running, record, records, records_before, EndedRuns, History,
-    RecordsPage, RunSummary, Unreadable,
+    history, history_of, holds_lease, mark_running, record, records, records_before, EndedRuns,
+    History, RecordsPage, RunSummary, Unreadable,
 };
 pub use restore_read::{read_run, RunToRestore};
 

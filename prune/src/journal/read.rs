@@ -42,8 +42,14 @@ pub fn mark_running(
     now: DateTime<Utc>,
 ) {
     for r in runs.iter_mut().filter(|r| r.status == Status::Started) {
-        r.running = Some(lease.is_some_and(|l| l.run == r.id && l.expires > now));
+        r.running = Some(holds_lease(lease, &r.id, now));
     }
+}
+
+/// Whether run `run` holds the bucket's lease (`lease`, as read) at `now`: unexpired, and not
+/// held by a process known to be gone (killed on this machine).
+pub fn holds_lease(lease: Option<&bucket::LeaseHolder>, run: &str, now: DateTime<Utc>) -> bool {
+    lease.is_some_and(|l| l.run == run && l.expires > now && !l.is_gone_from(&crate::apply::host()))
 }
 
 /// A name under `runs/` that is not a readable run: listed, never fatal.
@@ -229,12 +235,7 @@ pub async fn history_of(bucket: &bucket::Bucket, limit: usize) -> Result<History
     let lease = bucket.read_lease().await;
     let mut h = history(&JournalPlace::of(bucket), limit).await?;
     match lease {
-        Ok(holder) => {
-            // A holder whose process is gone from this machine (killed here) is no longer running.
-            let host = crate::apply::host();
-            let holder = holder.map(|(h, _)| h).filter(|h| !h.is_gone_from(&host));
-            mark_running(&mut h.runs, holder.as_ref(), now)
-        }
+        Ok(holder) => mark_running(&mut h.runs, holder.as_ref().map(|(h, _)| h), now),
         Err(e) => {
             tracing::debug!(error = %e, "the lease could not be read: runs with no end are not told running or died")
         }
