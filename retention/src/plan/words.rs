@@ -101,14 +101,19 @@ impl Warning {
     pub fn for_dashboard(&self) -> String {
         match self {
             Warning::DateUnknown { id, key, problem } => format!(
-                "{id}: metadata '{key}' {problem}, so its date is unknown: kept (fix the \
-                 metadata, or have the server date such deployments by their objects: its \
-                 meta-fallback setting)"
+                "{id}: metadata '{key}' {problem}, so its date is unknown: kept (set that \
+                 metadata on its objects to date it)"
             ),
+            Warning::VersionedNoPurge {
+                versioning: crate::Versioning::Suspended,
+            } => "bucket versioning is suspended: deleting here removes what was uploaded since \
+                  for good, while versions kept from before stay and take storage; these runs \
+                  cannot be undone"
+                .to_string(),
             Warning::VersionedNoPurge { versioning } => format!(
                 "bucket versioning is {versioning}: deleting here only adds delete markers, so it \
-                 frees no storage and every run can be undone from History; removing the versions \
-                 for good is the server's purge_versions setting"
+                 frees no storage until the old versions expire (a lifecycle rule), and every run \
+                 can be undone from History"
             ),
             Warning::VersionedPurge { versioning } => format!(
                 "bucket versioning is {versioning} and this server's policy purges versions: every \
@@ -183,11 +188,22 @@ mod tests {
                 !dashboard.contains("--"),
                 "no flag on the dashboard: {dashboard}"
             );
+            // nor a setting `serve` does not have (it neither purges versions nor dates by a
+            // fallback)
+            for unknown in ["purge_versions", "meta-fallback", "meta_fallback"] {
+                assert!(!dashboard.contains(unknown), "{unknown}: {dashboard}");
+            }
         }
         assert!(Warning::VersionedNoPurge {
             versioning: crate::Versioning::Enabled
         }
         .for_dashboard()
         .contains("undone from History"));
+        // A suspended bucket's deletes leave nothing to undo: it is not said they can be.
+        let suspended = Warning::VersionedNoPurge {
+            versioning: crate::Versioning::Suspended,
+        }
+        .for_dashboard();
+        assert!(suspended.contains("cannot be undone"), "{suspended}");
     }
 }
