@@ -19,6 +19,13 @@ pub(crate) struct Handover {
     pub(crate) failures: Vec<Failure>,
 }
 
+/// Whether a doomed deployment is handed to S3 lifecycle expiration rather than deleted by
+/// requests, with `--via-lifecycle`'s threshold `over` (none: never): it holds more objects.
+/// (A pinned or newly live one is held instead, at the handover.)
+pub fn goes_to_lifecycle(d: &Doomed, over: Option<u64>) -> bool {
+    over.is_some_and(|over| d.objects > over)
+}
+
 /// s3-prune's lifecycle handovers as a scan found them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Handovers {
@@ -172,8 +179,9 @@ pub(crate) async fn hand_over(
             error: format!("earlier lifecycle handovers not checked: {e}"),
         }),
     }
-    let (over_threshold, small): (Vec<Doomed>, Vec<Doomed>) =
-        doomed.into_iter().partition(|d| d.objects > over);
+    let (over_threshold, small): (Vec<Doomed>, Vec<Doomed>) = doomed
+        .into_iter()
+        .partition(|d| goes_to_lifecycle(d, Some(over)));
     out.by_requests = small;
     // Pinned or made live since the plan: not handed over. It goes with those deleted by
     // requests, whose pipeline asks again and reports it held.

@@ -159,12 +159,12 @@ impl AppState {
         who: &Actor,
     ) -> ApplyOutcome {
         // The progress counts what is deleted by requests: deployments of more objects than
-        // `--via-lifecycle`'s threshold are handed to S3 instead (the engine's split).
+        // `--via-lifecycle`'s threshold are handed to S3 instead (the engine's rule).
         let over = self.config.lifecycle_over;
         let (deployments_total, objects_total) = checked
             .doomed()
             .iter()
-            .filter(|d| over.is_none_or(|over| d.objects <= over))
+            .filter(|d| !prune::expire::goes_to_lifecycle(d, over))
             .fold((0, 0), |(n, o), d| (n + 1, o + d.objects));
         let job = Arc::new(Job {
             deployments_total,
