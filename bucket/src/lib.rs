@@ -136,15 +136,19 @@ pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
             why: why.to_string(),
         })
     };
+    if let Some(bare) = name.strip_prefix("s3://") {
+        return bad(&format!("write {bare}, not s3://{bare}"));
+    }
     if name.len() < 3 || name.len() > 255 {
-        return bad("a bucket name has 3 to 63 characters");
+        return bad("a bucket name has 3 to 63 characters (older us-east-1 names up to 255)");
     }
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     {
         return bad(
-            "use only letters, digits, '.', '-' (a prefix goes in --prefix, not in the name)",
+            "use only letters, digits, '.' and '-' ('_' in older names); a prefix goes in \
+             --prefix, not in the name",
         );
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
@@ -177,6 +181,10 @@ mod tests {
         assert!(validate_bucket_name("bucket/prefix").is_err());
         assert!(validate_bucket_name("-bucket").is_err());
         assert!(validate_bucket_name(&"a".repeat(256)).is_err());
+        let said = |n: &str| validate_bucket_name(n).unwrap_err().to_string();
+        assert!(said("s3://my-bucket").contains("write my-bucket, not s3://my-bucket"));
+        assert!(said("ab").contains("older us-east-1 names up to 255"));
+        assert!(said("my bucket").contains("'_' in older names"));
     }
 
     #[test]
