@@ -281,6 +281,27 @@ impl AppState {
     pub async fn scan_view(&self, key: Option<&str>, rescan: bool) -> Result<ScanView, AppError> {
         let c = self.choice(key)?.clone();
         let b = self.bucket(&c).await?;
+        let mut answer = self.cached_scan(&c, &b, rescan).await?;
+        // The notes only (a GET each, at most once per `NOTES_FOR`): a page load must not list
+        // the journal.
+        if rescan {
+            self.notes.forget(&c.key);
+        }
+        let last_successes = self.notes.of(&c.key, &b).await;
+        // A run that ended after the cached scan (the CLI's, the scheduled job's, another
+        // server's, or this one's from a page since closed) deleted what the scan still shows:
+        // scanned again, as the overview does (a note dated ahead of this clock is not taken
+        // for one, or every page would scan again).
+        let now = Utc::now();
+        let scanned_at = answer.scan.scanned_at;
+        if !rescan
+            && last_successes
+                .iter()
+                .any(|l| l.at > scanned_at && l.at <= now)
+        {
+            self.scans.forget(&c.key);
+            answer = self.cached_scan(&c, &b, false).await?;
+        }
         let scans::Answer {
             scan:
                 CachedScan {
@@ -291,18 +312,12 @@ impl AppState {
                     handovers,
                 },
             notice,
-        } = self.cached_scan(&c, &b, rescan).await?;
+        } = answer;
         let handover_error = handovers
             .is_dangerous()
             .then(|| handovers.error.clone())
             .flatten();
         let cfg = &self.config;
-        // The notes only (a GET each, at most once per `NOTES_FOR`): a page load must not list
-        // the journal.
-        if rescan {
-            self.notes.forget(&c.key);
-        }
-        let last_successes = self.notes.of(&c.key, &b).await;
         Ok(ScanView {
             last_successes,
             bucket: c,

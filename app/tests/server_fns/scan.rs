@@ -79,3 +79,37 @@ async fn a_page_reads_the_success_notes_once_a_while_and_again_after_a_rescan_or
     let after = state.scan_view(None, false).await.unwrap();
     assert_eq!(sources(&after), ["dashboard", "cli"]);
 }
+
+/// A run of another front end (here another server on the same bucket) deletes deployments the
+/// cached scan still shows: the next page load of this server scans again once that run's
+/// success is noted, instead of offering to delete what is gone (until someone pressed Rescan).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_after_another_front_ends_run_shows_the_bucket_as_it_is_now() {
+    let b = seeded("sf-stale", &["s1", "s2", "s3", "s4"]).await;
+    let here = state_for(&b);
+    let ids = |v: &app::wire::ScanView| -> Vec<String> {
+        v.inventory
+            .deployments
+            .iter()
+            .map(|d| d.id.to_string())
+            .collect()
+    };
+    let before = here.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(ids(&before).len(), 4);
+    // Another dashboard on the same bucket applies (its own scan, its own audit log).
+    let elsewhere = state_for(&b);
+    let req = preview(&elsewhere, b.name(), 2).await;
+    let ApplyOutcome::Started { job, .. } = elsewhere.start_apply(req, "bob").await.unwrap() else {
+        panic!("not started")
+    };
+    report_of(&elsewhere, job).await;
+    // This server's notes are read at most every NOTES_FOR: the page after that shows it.
+    tokio::time::sleep(app::server::NOTES_FOR + Duration::from_millis(200)).await;
+    let after = here.scan_view(Some(b.name()), false).await.unwrap();
+    assert_eq!(
+        ids(&after).len(),
+        2,
+        "gone deployments still shown: {:?}",
+        ids(&after)
+    );
+}
