@@ -146,6 +146,13 @@ pub(super) async fn team_sign_in(
 fn roles(args: &ServeArgs, served: &[String]) -> Result<Roles> {
     let mut roles = Roles::default();
     for r in &args.roles {
+        // A viewer sees every bucket: "viewer on site-a" would let the group read all of them.
+        if let (Some(b), app::wire::Role::Viewer) = (&r.bucket, r.role) {
+            anyhow::bail!(
+                "--role viewer={}@{b}: a viewer sees every bucket, so a viewer role on one bucket would let the group read all of them; give viewer=GROUP (every bucket), or deployer/admin on {b}",
+                r.group
+            );
+        }
         let map = match &r.bucket {
             None => &mut roles.all,
             Some(b) if served.contains(b) => roles.buckets.entry(b.clone()).or_default(),

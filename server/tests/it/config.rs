@@ -219,6 +219,32 @@ fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
         "{err}"
     );
     assert!(!err.contains("dashboard on"), "{err}");
+    // A viewer role on one bucket would let the group read every bucket (a viewer sees them
+    // all): refused before the provider is asked.
+    let one_bucket_viewer = run_in(
+        &dir,
+        &[
+            "serve",
+            "--bucket",
+            "my-bucket",
+            "--addr",
+            "127.0.0.1:0",
+            "--oidc-issuer",
+            "http://127.0.0.1:9/realms/eng",
+            "--oidc-client-id",
+            "s3-prune",
+            "--oidc-client-secret-file",
+            "secret",
+            "--role",
+            "viewer=contractors@my-bucket",
+        ],
+    );
+    assert_ne!(one_bucket_viewer.status.code(), Some(0));
+    assert!(
+        stderr(&one_bucket_viewer).contains("a viewer sees every bucket"),
+        "{}",
+        stderr(&one_bucket_viewer)
+    );
     // An unknown role on the command line is refused naming the roles there are.
     let bad = run_in(&dir, &["serve", "--role", "owner=ops"]);
     assert_eq!(bad.status.code(), Some(2));
