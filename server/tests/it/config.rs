@@ -344,11 +344,9 @@ async fn logs_written_to_a_file_or_pipe_carry_no_colour_codes() {
     assert!(!out.stderr.contains(&0x1b), "{err}");
 }
 
-#[tokio::test]
-async fn a_policy_file_named_in_the_config_is_used_and_a_retain_flag_replaces_it() {
-    let b = fresh_bucket("cfgrules").await;
-    deploy_seconds_apart(&b, &["pr-1-a", "pr-1-b", "pr-2-a"]).await;
-    let dir = workdir("cfgrules");
+/// `policy.toml` (previews grouped by PR, the newest of each kept) and an `s3-prune.toml`
+/// naming it and bucket `b`, in `dir`.
+fn previews_policy_beside_config(dir: &Path, b: &bucket::Bucket) {
     std::fs::write(
         dir.join("policy.toml"),
         "[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n",
@@ -362,6 +360,14 @@ async fn a_policy_file_named_in_the_config_is_used_and_a_retain_flag_replaces_it
         ),
     )
     .unwrap();
+}
+
+#[tokio::test]
+async fn a_policy_file_named_in_the_config_is_used_and_a_retain_flag_replaces_it() {
+    let b = fresh_bucket("cfgrules").await;
+    deploy_seconds_apart(&b, &["pr-1-a", "pr-1-b", "pr-2-a"]).await;
+    let dir = workdir("cfgrules");
+    previews_policy_beside_config(&dir, &b);
     let plan = run_in(&dir, &["plan", "--json"]);
     assert!(plan.status.success(), "{}", stderr(&plan));
     assert_eq!(deletes(&plan), ["pr-1-a"]);
@@ -471,19 +477,7 @@ async fn the_dashboard_starts_with_the_config_files_policy_as_plan_does() {
     let b = fresh_bucket("cfgserve").await;
     deploy_seconds_apart(&b, &["pr-1-a", "pr-1-b"]).await;
     let dir = workdir("cfgserve");
-    std::fs::write(
-        dir.join("policy.toml"),
-        "[[rule]]\nname = \"previews\"\nmatch = \"pr-*\"\ngroup = '^(pr-\\d+)-'\nretain = 1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("s3-prune.toml"),
-        format!(
-            "localstack = true\nbucket = \"{}\"\n[policy]\nfile = \"policy.toml\"\n",
-            b.name()
-        ),
-    )
-    .unwrap();
+    previews_policy_beside_config(&dir, &b);
     let s = serve_in(&dir, &[]);
     let view = scan_view(&s);
     assert!(

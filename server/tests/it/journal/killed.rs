@@ -163,32 +163,8 @@ async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_ba
     deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
     let before = all_keys(&b).await;
     let began = chrono::Utc::now() - chrono::Duration::seconds(30);
-    let killed = bucket::RunId::new(began);
-    let record = serde_json::json!({
-        "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
-        "bucket": b.name(), "prefix": "", "policy": {"retain": 2}, "plan_fingerprint": "x",
-        "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
-        "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
-    });
-    let place = bucket::JournalPlace::of(&b);
-    let start = serde_json::json!({ "record": record, "doomed": [] });
-    place
-        .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
-        .await
-        .unwrap();
     let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
-    let intents = serde_json::json!({ "batches": [
-        { "n": 1, "deployments": [{ "deployment": "x0", "under": "x0/", "keys": keys }] },
-        { "n": 2, "deployments": [{ "deployment": "x1", "under": "x1/", "keys": keys }] }
-    ]});
-    place
-        .write(
-            &killed,
-            "intents-000001-000002.json",
-            serde_json::to_vec(&intents).unwrap(),
-        )
-        .await
-        .unwrap();
+    let killed = killed_run(&b, began, &["x0", "x1"], &keys).await;
 
     // Batch 1 went: x0's keys are deleted (markers made since the run began).
     remove_keys(&b, keys.iter().map(|k| format!("x0/{k}"))).await;
@@ -341,32 +317,48 @@ async fn a_killed_run_of_a_host_whose_clock_runs_ahead_is_restored() {
     deploy(&b, &["y0", "y1"], 5).await;
     let before = all_keys(&b).await;
     let began = chrono::Utc::now() + chrono::Duration::minutes(8);
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
+    let killed = killed_run(&b, began, &["y0"], &keys).await;
+    // Batch 1 went: y0's keys are deleted now, by S3's clock.
+    remove_keys(&b, keys.iter().map(|k| format!("y0/{k}"))).await;
+    restore_elsewhere_brings_back(&b, &killed.to_string(), &before).await;
+}
+
+/// A run of `b` killed after writing its start (begun at `began` by its host's clock) and one
+/// intent part: batch N+1 deletes `keys` of deployment `ids[N]`. Nothing is deleted here.
+async fn killed_run(
+    b: &Bucket,
+    began: chrono::DateTime<chrono::Utc>,
+    ids: &[&str],
+    keys: &[String],
+) -> bucket::RunId {
     let killed = bucket::RunId::new(began);
     let record = serde_json::json!({
         "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
-        "bucket": b.name(), "prefix": "", "policy": {"retain": 1}, "plan_fingerprint": "x",
+        "bucket": b.name(), "prefix": "", "policy": {"retain": 2}, "plan_fingerprint": "x",
         "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
         "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
     });
-    let place = bucket::JournalPlace::of(&b);
+    let place = bucket::JournalPlace::of(b);
     let start = serde_json::json!({ "record": record, "doomed": [] });
     place
         .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
         .await
         .unwrap();
-    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
-    let intents = serde_json::json!({ "batches": [
-        { "n": 1, "deployments": [{ "deployment": "y0", "under": "y0/", "keys": keys }] }
-    ]});
+    let batches: Vec<serde_json::Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            serde_json::json!({ "n": i + 1, "deployments": [
+                { "deployment": id, "under": format!("{id}/"), "keys": keys }
+            ]})
+        })
+        .collect();
+    let part = format!("intents-000001-{:06}.json", ids.len());
+    let intents = serde_json::json!({ "batches": batches });
     place
-        .write(
-            &killed,
-            "intents-000001-000001.json",
-            serde_json::to_vec(&intents).unwrap(),
-        )
+        .write(&killed, &part, serde_json::to_vec(&intents).unwrap())
         .await
         .unwrap();
-    // Batch 1 went: y0's keys are deleted now, by S3's clock.
-    remove_keys(&b, keys.iter().map(|k| format!("y0/{k}"))).await;
-    restore_elsewhere_brings_back(&b, &killed.to_string(), &before).await;
+    killed
 }
