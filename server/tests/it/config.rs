@@ -196,22 +196,20 @@ fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
     let dir = workdir("oidc-down");
     std::fs::write(dir.join("secret"), "s3cret").unwrap();
     // Nothing listens on port 9 of loopback (discard): the discovery request is refused.
-    let out = run_in(
-        &dir,
-        &[
-            "serve",
-            "--bucket",
-            "my-bucket",
-            "--addr",
-            "127.0.0.1:0",
-            "--oidc-issuer",
-            "http://127.0.0.1:9/realms/eng",
-            "--oidc-client-id",
-            "s3-prune",
-            "--oidc-client-secret-file",
-            "secret",
-        ],
-    );
+    let serve = [
+        "serve",
+        "--bucket",
+        "my-bucket",
+        "--addr",
+        "127.0.0.1:0",
+        "--oidc-issuer",
+        "http://127.0.0.1:9/realms/eng",
+        "--oidc-client-id",
+        "s3-prune",
+        "--oidc-client-secret-file",
+        "secret",
+    ];
+    let out = run_in(&dir, &serve);
     assert_ne!(out.status.code(), Some(0));
     let err = stderr(&out);
     assert!(
@@ -221,24 +219,8 @@ fn an_identity_provider_that_is_down_at_start_is_named_and_nothing_is_served() {
     assert!(!err.contains("dashboard on"), "{err}");
     // A viewer role on one bucket would let the group read every bucket (a viewer sees them
     // all): refused before the provider is asked.
-    let one_bucket_viewer = run_in(
-        &dir,
-        &[
-            "serve",
-            "--bucket",
-            "my-bucket",
-            "--addr",
-            "127.0.0.1:0",
-            "--oidc-issuer",
-            "http://127.0.0.1:9/realms/eng",
-            "--oidc-client-id",
-            "s3-prune",
-            "--oidc-client-secret-file",
-            "secret",
-            "--role",
-            "viewer=contractors@my-bucket",
-        ],
-    );
+    let role = ["--role", "viewer=contractors@my-bucket"];
+    let one_bucket_viewer = run_in(&dir, &[&serve[..], &role[..]].concat());
     assert_ne!(one_bucket_viewer.status.code(), Some(0));
     assert!(
         stderr(&one_bucket_viewer).contains("a viewer sees every bucket"),
