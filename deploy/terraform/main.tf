@@ -327,7 +327,9 @@ resource "aws_cloudwatch_metric_alarm" "missing_success" {
   alarm_description   = "s3-prune has not finished a run on ${var.bucket} in two schedule periods: cleanup has stopped."
   namespace           = "s3-prune"
   metric_name         = "Success"
-  dimensions          = { Bucket = var.bucket }
+  # By prefix too (the bucket root is "/"): another job on another prefix of the bucket has
+  # its own successes, which must not hide this one having stopped.
+  dimensions          = { Bucket = var.bucket, Prefix = var.prefix == "" ? "/" : var.prefix }
   statistic           = "Sum"
   period              = var.schedule_period_seconds
   evaluation_periods  = 2

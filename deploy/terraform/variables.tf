@@ -71,12 +71,12 @@ variable "min_retain_days" {
 }
 
 variable "keep_within" {
-  description = "The minimum age as a span instead of min_retain_days: a number and a unit (y, w, d, h, min, s), combinable, e.g. 36h or 1d12h (\"0s\" for none: a bare \"0\" is refused). Only with retain; not with min_retain_days (null = none)."
+  description = "The minimum age as a span instead of min_retain_days: a number and a unit (y, w, d, h, min, s), combinable, e.g. 36h or 1d12h (\"0\" for none). Only with retain; not with min_retain_days (null = none)."
   type        = string
   default     = null
   validation {
-    condition     = var.keep_within == null || can(regex("^([0-9]+ *(y|w|d|h|min|s) *)+$", var.keep_within))
-    error_message = "keep_within must be a span such as 30d, 12h, 90s or 1d12h (units y, w, d, h, min, s; write 0s, not 0)."
+    condition     = var.keep_within == null || can(regex("^(0+|([0-9]+ *(y|w|d|h|min|s) *)+)$", var.keep_within))
+    error_message = "keep_within must be a span such as 30d, 12h, 90s or 1d12h (units y, w, d, h, min, s; 0 for none)."
   }
 }
 
@@ -134,12 +134,12 @@ variable "live_pointer" {
 }
 
 variable "live_grace" {
-  description = "With live_pointer: how long the deployment the pointer named before is kept after it moved on, as a span (e.g. 24h, 3d; \"0s\" turns it off: a bare \"0\" is refused). null = the default, 24h."
+  description = "With live_pointer: how long the deployment the pointer named before is kept after it moved on, as a span (e.g. 24h, 3d; \"0\" turns it off). null = the default, 24h."
   type        = string
   default     = null
   validation {
-    condition     = var.live_grace == null || can(regex("^([0-9]+ *(y|w|d|h|min|s) *)+$", var.live_grace))
-    error_message = "live_grace must be a span such as 24h, 3d or 1d12h (units y, w, d, h, min, s; write 0s, not 0)."
+    condition     = var.live_grace == null || can(regex("^(0+|([0-9]+ *(y|w|d|h|min|s) *)+)$", var.live_grace))
+    error_message = "live_grace must be a span such as 24h, 3d or 1d12h (units y, w, d, h, min, s; 0 for none)."
   }
 }
 

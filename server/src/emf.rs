@@ -1,6 +1,8 @@
 //! The scheduled job's run as a CloudWatch Embedded Metric Format line: one JSON object on
-//! stdout that CloudWatch Logs turns into metrics (namespace `s3-prune`, dimension `Bucket`),
-//! with no extra API call. The Terraform module alarms when `Success` goes missing.
+//! stdout that CloudWatch Logs turns into metrics (namespace `s3-prune`, by `Bucket` and by
+//! `Bucket` and `Prefix`), with no extra API call. The Terraform module alarms when `Success`
+//! goes missing for its bucket and prefix: two jobs on two prefixes of one bucket each have
+//! their own, so one's success does not hide the other having stopped.
 
 use prune::Report;
 use serde_json::{json, Value};
@@ -34,11 +36,13 @@ pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
             "Timestamp": at_ms,
             "CloudWatchMetrics": [{
                 "Namespace": "s3-prune",
-                "Dimensions": [["Bucket"]],
+                "Dimensions": [["Bucket"], ["Bucket", "Prefix"]],
                 "Metrics": names.iter().map(|n| json!({"Name": n, "Unit": "Count"})).collect::<Vec<_>>(),
             }],
         },
         "Bucket": r.bucket,
+        // A dimension's value may not be empty: the bucket root is "/".
+        "Prefix": if r.prefix.is_empty() { "/" } else { r.prefix.as_str() },
         "Runs": 1,
         "Success": u8::from(report.is_complete()),
         "DeletedDeployments": r.deleted.len(),

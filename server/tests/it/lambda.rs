@@ -191,9 +191,11 @@ async fn several_invocations_plan_delete_dry_run_and_report_errors() {
     assert_eq!(emf["DeletedDeployments"], 2);
     assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "s3-prune");
     assert_eq!(
-        emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0],
-        "Bucket"
+        emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        serde_json::json!([["Bucket"], ["Bucket", "Prefix"]]),
+        "by bucket, and by bucket and prefix (the module's alarm)"
     );
+    assert_eq!(emf["Prefix"], "/", "the bucket root");
     let size = std::fs::metadata(env!("CARGO_BIN_EXE_s3-prune"))
         .unwrap()
         .len();

@@ -420,6 +420,16 @@ fn the_missing_success_alarm_is_not_created_for_a_dry_run() {
         count.contains("var.create_missing_success_alarm") && count.contains("!var.dry_run"),
         "{count}"
     );
+    // It watches the metric the job writes (server/src/emf.rs): namespace s3-prune, Success,
+    // by bucket and prefix (a job on another prefix of the bucket must not hide this one's).
+    let said = |name: &str| attr(alarm.body(), name).unwrap().to_string();
+    assert!(said("namespace").contains("s3-prune"));
+    assert!(said("metric_name").contains("Success"));
+    let dimensions = said("dimensions");
+    assert!(
+        dimensions.contains("Bucket") && dimensions.contains("Prefix"),
+        "{dimensions}"
+    );
 }
 
 #[test]
