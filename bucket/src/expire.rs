@@ -155,17 +155,22 @@ impl Bucket {
         Ok(gone)
     }
 
+    /// Whether deployment `id`'s folder holds no current object (expired, or deleted).
+    pub async fn folder_is_empty(&self, id: &DeploymentId) -> Result<bool, S3Error> {
+        let mut pages = KeyPages::new(self, &self.deployment_prefix(id), None, None);
+        Ok(pages
+            .next(Some(1))
+            .await?
+            .is_none_or(|p| p.contents().is_empty()))
+    }
+
     /// s3-prune's expiration rules for deployments under this prefix, each checked: a rule whose
     /// folder is empty is spent and removed (with the others kept as they are).
     pub async fn expiry_followup(&self) -> Result<Vec<Expiry>, S3Error> {
         let seen = self.read_lifecycle().await?;
         let mut checked = self.expiries_in(&seen);
         for e in &mut checked {
-            let mut pages = KeyPages::new(self, &self.deployment_prefix(&e.id), None, None);
-            e.finished = pages
-                .next(Some(1))
-                .await?
-                .is_none_or(|p| p.contents().is_empty());
+            e.finished = self.folder_is_empty(&e.id).await?;
         }
         if checked.iter().any(|e| e.finished) {
             let keep: Vec<LifecycleRule> = seen

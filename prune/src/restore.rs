@@ -218,8 +218,8 @@ async fn check_markers(
 }
 
 /// Withdraws the lifecycle rules of the deployments the run handed to S3 (`handed`): S3 has
-/// not expired what is still there. A handover whose rule is gone (S3 expired the folder and a
-/// later run removed the spent rule) or cannot be withdrawn is a failure on the record.
+/// not expired what is still there. A handed folder S3 already expired (nothing of it is
+/// current), or whose rule cannot be withdrawn, is a failure on the record.
 async fn withdraw_handovers(
     bucket: &Bucket,
     run: &str,
@@ -247,7 +247,29 @@ async fn withdraw_handovers(
         }
     };
     for id in handed {
+        // S3 may have expired the folder already, its rule not yet removed as spent: nothing
+        // of it is current (S3's delete markers, which restore does not remove, hide it).
+        let expired = match bucket.folder_is_empty(id).await {
+            Ok(empty) => empty,
+            Err(e) => {
+                record.failures.push(Failure {
+                    key: id.to_string(),
+                    error: format!("handed to S3 lifecycle expiration by run {run}: whether S3 expired it could not be read: {e}"),
+                });
+                continue;
+            }
+        };
+        if expired {
+            record.failures.push(Failure {
+                key: id.to_string(),
+                error: format!(
+                    "handed to S3 lifecycle expiration by run {run}, and S3 expired the folder \
+                     already: restore cannot bring it back (its rule is withdrawn)"
+                ),
+            });
+        }
         match withdrawn.iter().find(|e| &e.id == id) {
+            Some(_) if expired => {}
             Some(e) => record.expiries.push(audit::Expiry {
                 deployment: id.to_string(),
                 rule: e.rule_id.clone(),
@@ -255,13 +277,9 @@ async fn withdraw_handovers(
                 since: e.since,
                 reason: Some(format!("restored: run {run}'s handover undone")),
             }),
-            None => record.failures.push(Failure {
-                key: id.to_string(),
-                error: format!(
-                    "handed to S3 lifecycle expiration by run {run}, and its rule is gone: S3 \
-                     expired the folder, which restore cannot bring back"
-                ),
-            }),
+            // No rule and objects still there: nothing will expire them (the rule was removed
+            // by hand, or by a scan that found the folder kept).
+            None => {}
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct RunToRestore {
     pub record: Record,
     /// Per deployment: the markers to remove (exact, or "the current one since the run began").
     pub markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+    /// When the run began, by S3's clock where its start was listed (else its host's).
+    pub started: chrono::DateTime<chrono::Utc>,
 }
 
 /// Reads everything the journal holds of `run`.
@@ -119,7 +121,11 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
             }
         }
     }
-    Ok(Some(RunToRestore { record, markers }))
+    Ok(Some(RunToRestore {
+        record,
+        markers,
+        started,
+    }))
 }
 
 /// Later runs read for the markers they recorded, at most.
@@ -146,7 +152,9 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         return Ok(Some(found));
     }
     let (runs, _) = place.runs().await.map_err(|e| e.to_string())?;
-    let from = run.started() - CLOCK_SKEW * 2;
+    // Later by S3's clock too: a run whose host ran ahead has an id later than runs that came
+    // after it (whose markers would otherwise be taken for its own).
+    let from = run.started().min(found.started) - CLOCK_SKEW * 2;
     let later: Vec<RunId> = runs
         .into_iter()
         .filter(|id| id != run && !id.began_by(from - chrono::Duration::milliseconds(1)))

@@ -362,3 +362,40 @@ async fn killed_run(
         .unwrap();
     killed
 }
+
+/// A killed run of a host 15 min ahead, with a batch on record it never sent; a later apply
+/// (a right clock: its id is lower) deletes those keys. Restoring the killed run leaves them
+/// deleted: the later runs are chosen by S3's clock too, so the later apply's markers are told
+/// apart (they were taken for the killed run's and its deletions undone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_of_a_host_ahead_leaves_what_a_later_run_deleted() {
+    let b = fresh_bucket("ahead-later").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["z0", "z1", "z2"], 5).await;
+    let began = chrono::Utc::now() + chrono::Duration::minutes(15);
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
+    let killed = killed_run(&b, began, &["z0"], &keys).await;
+    let next = json(&s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(next["audit"]["deleted"][0]["id"], "z0", "{next}");
+    let out = s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        &killed.to_string(),
+        "--localstack",
+        "--audit-db",
+        elsewhere().to_str().unwrap(),
+    ]);
+    assert!(
+        !all_keys(&b).await.iter().any(|k| k.starts_with("z0/")),
+        "the killed run's restore undid the later apply: {}",
+        stdout(&out)
+    );
+}
