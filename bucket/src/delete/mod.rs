@@ -223,7 +223,8 @@ impl Bucket {
             };
             let why = format!(
                 "S3 refused every key of batch {n} (AccessDenied): grant {actions} on \
-                 arn:aws:s3:::{}/{}* to whoever runs s3-prune; no further batch was sent",
+                 arn:aws:s3:::{}/{}* to whoever runs s3-prune (or lift the bucket policy's Deny \
+                 or the Object Lock that refuses it); no new batch was sent after it",
                 self.name,
                 self.prefix()
             );

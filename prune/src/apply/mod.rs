@@ -291,10 +291,14 @@ async fn delete(
 fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &RunJournal) {
     complete(record, &d.report, &d.doomed);
     if let Some(why) = &d.report.refused {
-        record.failures.push(audit::Failure {
-            key: format!("s3://{}/{}", planned.bucket.name(), planned.bucket.prefix()),
-            error: format!("the run stopped: {why}"),
-        });
+        // First: what every reader shows first (the Lambda's answer names the first failure).
+        record.failures.insert(
+            0,
+            audit::Failure {
+                key: format!("s3://{}/{}", planned.bucket.name(), planned.bucket.prefix()),
+                error: format!("the run stopped: {why}"),
+            },
+        );
         record.status = Status::Failed;
     }
     for why in [d.lost, journal.error()].into_iter().flatten() {
