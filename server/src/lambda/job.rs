@@ -145,6 +145,19 @@ impl Configured {
         })
     }
 
+    /// The configured bucket is the one its policy, pins and role were written for: an event
+    /// aimed at another one would run this policy there (checked before anything is read).
+    pub fn refuse_other_bucket(&self, ev: &Job) -> Result<()> {
+        let base = &self.job;
+        if ev.bucket.is_some() && base.bucket.is_some() && ev.bucket != base.bucket {
+            bail!(
+                "the event may not widen the configured job: 'bucket' differs from the configured \
+                 one (another bucket needs its own function); nothing was done"
+            );
+        }
+        Ok(())
+    }
+
     /// This job narrowed by an event; anything that would delete more is refused.
     pub fn narrowed_by(&self, ev: &Job) -> Result<(Job, PolicySpec)> {
         let base = &self.job;
@@ -160,14 +173,7 @@ impl Configured {
                 "is false, but this function is configured as a dry run",
             )?;
         }
-        // The configured bucket is the one its policy, pins and role were written for: an
-        // event aimed at another one would run this policy there.
-        if ev.bucket.is_some() && base.bucket.is_some() && ev.bucket != base.bucket {
-            refuse(
-                "bucket",
-                "differs from the configured one (another bucket needs its own function)",
-            )?;
-        }
+        self.refuse_other_bucket(ev)?;
         // Another prefix changes what a deployment is (a folder of one is a deployment of the
         // other): refused even where none is configured (the bucket root).
         let norm = |p: &Option<String>| bucket::normalize_prefix(p.as_deref().unwrap_or(""));

@@ -36,6 +36,7 @@ pub async fn handle(
     deadline: Option<SystemTime>,
 ) -> Result<Value> {
     let event = event_job(payload)?;
+    base.refuse_other_bucket(&event)?;
     let bucket = open_bucket(base, &event).await?;
     let from_bucket = base.policy_from_bucket(&bucket).await?;
     let base = from_bucket.as_ref().unwrap_or(base);
