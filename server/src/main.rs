@@ -116,7 +116,10 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     let mut cmd = args::Cli::command();
     if let Some(c) = &config {
         cmd = c.apply_to(cmd);
-        c.check_defaults(&cmd)?;
+        // A bad value stops the commands that read the file, not --version or --help.
+        if !needs_no_settings(&argv) {
+            c.check_defaults(&cmd)?;
+        }
     }
     let matches = cmd.get_matches_from(argv);
     let mut command = args::Cli::from_arg_matches(&matches)

@@ -503,19 +503,26 @@ async fn the_dashboard_starts_with_the_config_files_policy_as_plan_does() {
 #[test]
 fn a_broken_config_file_stops_only_the_commands_that_read_it_and_says_how_to_bypass_it() {
     let dir = workdir("broken");
-    std::fs::write(dir.join("s3-prune.toml"), "[policy\nretain = 3\n").unwrap();
-    for args in [
-        &["--version"][..],
-        &["--help"],
-        &["plan", "--help"],
-        &["help", "serve"],
-        &["completions", "bash"],
-        &["man"],
+    // Broken as TOML, and well-formed with a value clap refuses (serve.addr).
+    for broken in [
+        "[policy\nretain = 3\n",
+        "[serve]\naddr = \"localhost:3000\"\n",
     ] {
-        let out = run_in(&dir, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-        assert!(!stdout(&out).is_empty(), "{args:?}");
+        std::fs::write(dir.join("s3-prune.toml"), broken).unwrap();
+        for args in [
+            &["--version"][..],
+            &["--help"],
+            &["plan", "--help"],
+            &["help", "serve"],
+            &["completions", "bash"],
+            &["man"],
+        ] {
+            let out = run_in(&dir, args);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+            assert!(!stdout(&out).is_empty(), "{args:?}");
+        }
     }
+    std::fs::write(dir.join("s3-prune.toml"), "[policy\nretain = 3\n").unwrap();
     let plan = run_in(&dir, &["plan"]);
     assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
     let err = stderr(&plan);
