@@ -409,3 +409,24 @@ test('the scheduled job is forecast with the same plan, and can be previewed', a
   await expect(page.locator('#retain')).toHaveValue('4');
   await expect(page.getByTestId('delete-count')).toHaveText('8 deployments');
 });
+
+test('an apply answered by the sign-in page is refused, not said to have maybe started', async ({ page, context }) => {
+  const bucket = bucketName('signedout');
+  seed(bucket, 8);
+  const s = await start([bucket]);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
+  await ready(page);
+  const before = keys(bucket);
+  // The session is gone (expired, or the server restarted): the server answers its sign-in page.
+  await context.clearCookies();
+  await page.getByTestId('open-apply').click();
+  await page.getByLabel(/Type the bucket name/).fill(bucket);
+  await page.getByTestId('confirm-apply').click();
+  // (the page's rescan says the same of the bucket, in an alert of its own)
+  const notice = page.getByRole('alert').filter({ hasText: 'Apply' });
+  await expect(notice).toContainText('not signed in');
+  await expect(notice).toContainText('refused');
+  await expect(notice).not.toContainText('may have started');
+  await expect(notice).not.toContainText('DOCTYPE');
+  expect(keys(bucket)).toEqual(before);
+});

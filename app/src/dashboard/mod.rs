@@ -32,9 +32,14 @@ use policy::decode_rules;
 fn server_error(e: &ServerFnError) -> String {
     match e {
         ServerFnError::ServerError(m) => m.clone(),
+        // The sign-in page, answered instead (a session expired, the server restarted).
+        other if other.to_string().contains("<!DOCTYPE") => SIGNED_OUT.into(),
         other => other.to_string(),
     }
 }
+
+/// What a request answered by the sign-in page says: it was refused, nothing was done.
+pub(crate) const SIGNED_OUT: &str = "you are not signed in (any more): reload the page to sign in";
 
 #[component]
 pub fn Dashboard() -> impl IntoView {

@@ -6,7 +6,7 @@
 
 use crate::api::{apply_status, start_apply};
 use crate::dashboard::browser::sleep_ms;
-use crate::dashboard::server_error;
+use crate::dashboard::{server_error, SIGNED_OUT};
 use crate::wire::{ApplyOutcome, ApplyRequest, JobStatus};
 use leptos::prelude::*;
 
@@ -36,7 +36,9 @@ impl Shown {
     pub fn unsure(&self, e: &ServerFnError, refused: &str, what: &str) {
         let m = server_error(e);
         self.ended(Some(match e {
+            // The server's answer, or its sign-in page: refused, nothing started.
             ServerFnError::ServerError(_) => format!("{refused}: {m}"),
+            _ if m == SIGNED_OUT => format!("{refused}: {m}"),
             _ => format!(
                 "No answer from the server ({m}): {what} all the same. The page was scanned \
                  again; History lists every run."
@@ -78,7 +80,10 @@ pub async fn follow(job: u64, shown: Shown) {
     loop {
         match apply_status(job).await {
             Ok(s) if s.error.is_some() => {
-                return shown.ended(s.error.map(|e| format!("Apply refused: {e}")));
+                // Refused by the engine (the lease held elsewhere, a changed bucket): the page
+                // shows the bucket and its lease as they are now.
+                shown.ended(s.error.map(|e| format!("Apply refused: {e}")));
+                return shown.rescan.update(|n| *n += 1);
             }
             Ok(s) => {
                 let done = s.report.is_some();
@@ -89,7 +94,13 @@ pub async fn follow(job: u64, shown: Shown) {
                 }
                 (wait, failing) = (POLL_MS, 0);
             }
-            Err(e) if failing >= PATIENCE_MS => {
+            // The server's own answer (no such job: it restarted, and its numbers begin
+            // again) or the sign-in page is final; only a poll lost on the way is asked again.
+            Err(e)
+                if failing >= PATIENCE_MS
+                    || matches!(e, ServerFnError::ServerError(_))
+                    || server_error(&e) == SIGNED_OUT =>
+            {
                 let m = server_error(&e);
                 shown.ended(Some(format!(
                     "Lost track of the apply ({m}): it may still be running. History shows how \
