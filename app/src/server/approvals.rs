@@ -214,7 +214,8 @@ fn view_of(a: Approval, user: &str, now: chrono::DateTime<Utc>) -> ApprovalView 
         (None, false) => "expired".into(),
     };
     ApprovalView {
-        mine: r.requested_by == user,
+        // The server's rule (another case or spacing is still the requester).
+        mine: prune::approval::same_person(&r.requested_by, user),
         pending,
         status,
         deployments: r.confirmed.len() as u64,

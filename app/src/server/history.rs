@@ -83,7 +83,7 @@ impl AppState {
     /// every configured bucket (runs of the CLI, the scheduled job and other servers included;
     /// a run in both is shown once, with this server's record number).
     pub async fn history(&self, limit: usize) -> Result<Vec<audit::Record>, AppError> {
-        let mut g = self.gather(None, limit).await?;
+        let mut g = self.gather(None, limit, false).await?;
         g.runs.truncate(limit);
         Ok(g.runs)
     }
@@ -100,7 +100,9 @@ impl AppState {
         // sources list by start): one more, or as many more as it takes to go past them.
         let mut limit = HISTORY_PAGE + 1;
         let (g, mut runs) = loop {
-            let g = self.gather(after.as_ref().map(|a| a.0), limit).await?;
+            let g = self
+                .gather(after.as_ref().map(|a| a.0), limit, true)
+                .await?;
             let runs: Vec<RunRow> = g
                 .runs
                 .iter()
@@ -179,7 +181,22 @@ impl AppState {
         })
     }
 
-    async fn gather(&self, by: Option<DateTime<Utc>>, limit: usize) -> Result<Gathered, AppError> {
+    /// The runs (see [`Gathered`]); with `leases`, each bucket's lease too, read before any
+    /// run (this server's log included), so a run that ends meanwhile is not called dead.
+    async fn gather(
+        &self,
+        by: Option<DateTime<Utc>>,
+        limit: usize,
+        leases: bool,
+    ) -> Result<Gathered, AppError> {
+        let mut held = Vec::new();
+        for c in self.config.buckets.iter().filter(|_| leases) {
+            let b = self.bucket(c).await?;
+            if let Ok(holder) = b.read_lease().await {
+                let holder = holder.map(|(h, _)| h);
+                held.push((b.name().to_string(), b.prefix().to_string(), holder));
+            }
+        }
         let mut runs = match &self.config.audit {
             Some(log) => log.list_before(by, limit).map_err(AppError::new)?,
             None => Vec::new(),
@@ -187,15 +204,8 @@ impl AppState {
         let mut horizon = oldest_if_more(&runs, runs.len() >= limit);
         let known: HashSet<String> = runs.iter().filter_map(|r| r.run.clone()).collect();
         let mut unreadable = Vec::new();
-        let mut leases = Vec::new();
         for c in self.config.buckets.clone() {
             let b = self.bucket(&c).await?;
-            // Read before the runs, as `history` does: a run that ends meanwhile is not
-            // called dead for want of its lease.
-            if let Ok(holder) = b.read_lease().await {
-                let holder = holder.map(|(h, _)| h);
-                leases.push((b.name().to_string(), b.prefix().to_string(), holder));
-            }
             let place = bucket::JournalPlace::of(&b);
             match prune::journal::records_before(&place, by, limit, Some(&self.ended)).await {
                 Ok(page) => {
@@ -208,11 +218,24 @@ impl AppState {
                             problem: u.problem,
                         });
                     }
-                    runs.extend(
-                        page.records
-                            .into_iter()
-                            .filter(|r| r.run.as_ref().is_none_or(|id| !known.contains(id))),
-                    );
+                    for r in page.records {
+                        match r.run.as_ref().filter(|id| known.contains(*id)) {
+                            None => runs.push(r),
+                            // Also in this server's log: shown once, with its record number; the
+                            // journal's end wins over a local copy still `started` (the run ended
+                            // since the log was read, or the log's finish failed).
+                            Some(id) => {
+                                let local = runs.iter_mut().find(|l| l.run.as_ref() == Some(id));
+                                if let Some(local) = local.filter(|l| {
+                                    l.status == audit::Status::Started
+                                        && r.status != audit::Status::Started
+                                }) {
+                                    let n = local.id;
+                                    *local = audit::Record { id: n, ..r };
+                                }
+                            }
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(journal = %place.url(), error = %e, "journal unreadable");
@@ -232,7 +255,7 @@ impl AppState {
             runs,
             unreadable,
             more: horizon.is_some(),
-            leases,
+            leases: held,
         })
     }
 }

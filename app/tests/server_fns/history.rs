@@ -305,3 +305,39 @@ async fn a_run_with_no_end_is_running_while_it_holds_the_lease_and_died_after() 
     b.take_lease_unprobed(holder).await.unwrap();
     assert_eq!(status(state.history_page(None).await.unwrap()), "running");
 }
+
+/// A run of this server whose local record still says `started` (it ended while the log was
+/// read, or the log's finish failed) but whose end is in the bucket's journal shows how it
+/// ended, with its record number: it showed as `died` (its lease gone) or `started`.
+#[tokio::test]
+async fn a_local_copy_still_started_shows_the_end_the_journal_holds() {
+    let b = fresh_bucket("sf-local-started").await;
+    let state = state_for(&b);
+    let log = config(&b, None).audit.unwrap();
+    let at = chrono::Utc::now() - chrono::Duration::minutes(3);
+    let run = bucket::RunId::new(at);
+    let mut began = past_run(&b, "dashboard", at, 1);
+    began.status = audit::Status::Started;
+    began.run = Some(run.to_string());
+    let local = log.append(began.clone()).unwrap();
+    let mut ended = began.clone();
+    ended.status = audit::Status::Finished;
+    let place = bucket::JournalPlace::of(&b);
+    let start = serde_json::json!({ "record": began, "doomed": [] });
+    place
+        .write(&run, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    place
+        .write(&run, "end.json", serde_json::to_vec(&ended).unwrap())
+        .await
+        .unwrap();
+    let page = state.history_page(None).await.unwrap();
+    let row = page
+        .runs
+        .iter()
+        .find(|r| r.key == run.to_string())
+        .expect("listed once");
+    assert_eq!(row.status, "finished");
+    assert_eq!(row.label, format!("#{}", local.id.unwrap()));
+}

@@ -315,7 +315,7 @@ pub fn check_sealed(request: &ApprovalRequest, key: &ApprovalKey) -> Result<(), 
 
 /// Whether two names are one person's: a proxy's user header or an email may come back in
 /// another case or with spaces around it, and that must not make the requester a second person.
-fn same_person(a: &str, b: &str) -> bool {
+pub fn same_person(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
