@@ -265,6 +265,11 @@ async fn delete(
             failures: Vec::new(),
         },
     };
+    if !handover.expiries.is_empty() {
+        // On record before anything is deleted by requests: a failed write stops the run there
+        // (the journal keeps the error), and `restore` of a killed run withdraws these rules.
+        let _ = journal.handovers(&handover.expiries).await;
+    }
     let doomed = std::mem::take(&mut handover.by_requests);
     let watcher = Watcher::new(guard, journal.clone(), leased.clone(), started.clone());
     let report = bucket

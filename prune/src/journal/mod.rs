@@ -35,6 +35,15 @@ pub use read::{
 };
 pub use restore_read::{read_run, RunToRestore};
 
+/// The part naming a run's lifecycle handovers ([`RunJournal::handovers`]).
+pub(crate) const HANDOVERS: &str = "handovers.json";
+
+/// `handovers.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Handovers {
+    pub(crate) handovers: Vec<audit::Expiry>,
+}
+
 /// `start.json`: the run's record as it began, and what it was to delete.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StartPart {
@@ -113,6 +122,18 @@ impl RunJournal {
     /// The first write that failed, if any.
     pub fn error(&self) -> Option<String> {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `handovers.json`: the deployments this run handed to S3 lifecycle expiration, once their
+    /// rules are written, so a run killed before its end can be restored (its rules withdrawn).
+    pub(crate) async fn handovers(&self, expiries: &[audit::Expiry]) -> Result<(), String> {
+        self.write(
+            HANDOVERS,
+            &Handovers {
+                handovers: expiries.to_vec(),
+            },
+        )
+        .await
     }
 
     async fn write<T: Serialize>(&self, part: &str, value: &T) -> Result<(), String> {

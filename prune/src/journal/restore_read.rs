@@ -42,6 +42,17 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
         .map_or(record.started_at, |(_, at)| *at);
     let not_before = started - CLOCK_SKEW;
     let parts: Vec<String> = dated.into_iter().map(|(p, _)| p).collect();
+    // A run killed before its end: its lifecycle handovers are in their own part.
+    if record.expiries.is_empty() && parts.iter().any(|p| p == super::HANDOVERS) {
+        let body = place
+            .read(run, super::HANDOVERS)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        let h: super::Handovers =
+            serde_json::from_slice(&body).map_err(|e| format!("{}: {e}", super::HANDOVERS))?;
+        record.expiries = h.handovers;
+    }
     // Which batches were answered is in the answer parts' bodies (a group's name spans
     // batches it may not hold), so they are read first, then the intents of the rest.
     let answer_parts: Vec<String> = parts

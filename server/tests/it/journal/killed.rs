@@ -399,3 +399,39 @@ async fn a_killed_run_of_a_host_ahead_leaves_what_a_later_run_deleted() {
         stdout(&out)
     );
 }
+
+/// A `--via-lifecycle` run killed while deleting by requests: its handover of the big
+/// deployment is on record in its own part (the end record, which held it, was never
+/// written), so `restore --run` withdraws that rule too, beside bringing back what was deleted
+/// (it brought back the small ones and left the rule: S3 expired big a day later).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_that_handed_a_deployment_to_lifecycle_is_restored_rule_and_all() {
+    let b = fresh_bucket("kill-handed").await;
+    b.enable_versioning().await.unwrap();
+    put_many(&b, (0..700).map(|k| format!("big/f{k:04}.js")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy(&b, &["s1", "s2", "s3", "s4"], 300).await;
+    let before = all_keys(&b).await;
+    let over = ["--via-lifecycle", "--lifecycle-threshold", "500"];
+    let mut apply = slow_apply_with(&b, "1", Duration::from_millis(300), 1, &over).await;
+    until("the first deletes", || async {
+        all_keys(&b).await.len() < before.len()
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    assert_eq!(
+        crate::lifecycle::rules(&b).await.len(),
+        1,
+        "big was handed over"
+    );
+    let runs = json(&history_elsewhere(&b));
+    assert_eq!(runs[0]["status"], "started", "killed: {runs}");
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+    assert_eq!(
+        crate::lifecycle::rules(&b).await,
+        vec![],
+        "S3 will not expire big"
+    );
+}
