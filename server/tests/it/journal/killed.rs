@@ -281,12 +281,7 @@ async fn a_killed_run_that_left_no_undo_is_not_restored() {
     deploy(&b, &["s1", "s2", "s3"], 600).await;
     let before = all_keys(&b).await;
     let mut apply = slow_apply(&b, "1", Duration::from_millis(300)).await;
-    until("the first deletes", || async {
-        all_keys(&b).await.len() < before.len()
-    })
-    .await;
-    apply.kill().expect("kill -9");
-    let _ = apply.wait();
+    kill_after_first_deletes(&b, &mut apply, before.len()).await;
     let left = all_keys(&b).await;
     assert!(left.len() < before.len(), "it deleted something");
     let runs = json(&history_elsewhere(&b));
@@ -414,12 +409,7 @@ async fn a_killed_run_that_handed_a_deployment_to_lifecycle_is_restored_rule_and
     let before = all_keys(&b).await;
     let over = ["--via-lifecycle", "--lifecycle-threshold", "500"];
     let mut apply = slow_apply_with(&b, "1", Duration::from_millis(300), 1, &over).await;
-    until("the first deletes", || async {
-        all_keys(&b).await.len() < before.len()
-    })
-    .await;
-    apply.kill().expect("kill -9");
-    let _ = apply.wait();
+    kill_after_first_deletes(&b, &mut apply, before.len()).await;
     assert_eq!(
         crate::lifecycle::rules(&b).await.len(),
         1,
@@ -434,4 +424,14 @@ async fn a_killed_run_that_handed_a_deployment_to_lifecycle_is_restored_rule_and
         vec![],
         "S3 will not expire big"
     );
+}
+
+/// Waits until `apply` deleted something of `b` (fewer than `before` keys), then kills it (-9).
+async fn kill_after_first_deletes(b: &Bucket, apply: &mut Child, before: usize) {
+    until("the first deletes", || async {
+        all_keys(b).await.len() < before
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
 }
