@@ -16,7 +16,7 @@ pub enum S3Error {
     NoCredentials,
     #[error("cannot reach the S3 endpoint {endpoint}: {detail}. Is it running and is the address right?")]
     Unreachable { endpoint: String, detail: String },
-    #[error("invalid bucket name '{name}': {why}")]
+    #[error("'{name}' is not a bucket name: {why}")]
     InvalidBucketName { name: String, why: String },
     #[error("listing of '{prefix}' was cut short (truncated without a continuation token): nothing deleted")]
     ListingCut { prefix: String },

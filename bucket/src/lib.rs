@@ -139,22 +139,22 @@ pub fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
     if let Some(bare) = name.strip_prefix("s3://") {
         return bad(&format!("write {bare}, not s3://{bare}"));
     }
-    if name.len() < 3 || name.len() > 255 {
-        return bad("a bucket name has 3 to 63 characters (older us-east-1 names up to 255)");
-    }
-    if !name
+    // One sentence for every fault: what a name may be.
+    const RULES: &str = "a bucket name has 3 to 63 characters (older us-east-1 names up to \
+                         255): letters, digits, '.' and '-' ('_' in older names), starting and \
+                         ending with a letter or digit";
+    let chars_ok = name
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-    {
-        return bad(
-            "use only letters, digits, '.' and '-' ('_' in older names); a prefix goes in \
-             --prefix, not in the name",
-        );
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !chars_ok {
+        return bad(&format!(
+            "{RULES}; a prefix goes in --prefix, not in the name"
+        ));
     }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
-    {
-        return bad("a bucket name starts and ends with a letter or digit");
+    let ends_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if name.len() < 3 || name.len() > 255 || !ends_ok {
+        return bad(RULES);
     }
     Ok(())
 }

@@ -234,11 +234,6 @@ pub fn load_policy(path: &str) -> Result<retention::Rules, String> {
     retention::parse_policy(&text).map_err(|e| e.to_string())
 }
 
-/// What a bucket name may be, as `bucket::validate_bucket_name` accepts it.
-const BUCKET_RULES: &str = "a bucket name has 3 to 63 characters (up to 255 for older us-east-1 \
-     buckets): letters, digits, '.' and '-' ('_' too in older ones), starting and ending with a \
-     letter or digit";
-
 /// BUCKET, checked once the arguments are parsed (`main`) and in the configuration file: a bad
 /// name is a usage error (exit 2) before any request. `s3://NAME` and `NAME/PREFIX` are
 /// answered with what to write instead.
@@ -287,9 +282,9 @@ fn without_scheme(s: &str) -> Option<(&str, Option<&str>)> {
     })
 }
 
+/// The bucket crate's check, its message saying what a name may be.
 fn check_bucket_name(name: &str) -> Result<(), String> {
-    bucket::validate_bucket_name(name)
-        .map_err(|_| format!("'{name}' is not a bucket name: {BUCKET_RULES}"))
+    bucket::validate_bucket_name(name).map_err(|e| e.to_string())
 }
 
 fn parse_days(s: &str) -> Result<Span, String> {
