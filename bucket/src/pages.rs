@@ -167,33 +167,25 @@ impl Bucket {
 
     /// The names of the folders directly under `prefix` (without it and the trailing `/`).
     pub(crate) async fn folders_under(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
-        let mut names = Vec::new();
-        self.each_page(prefix, Some("/"), None, |out| {
-            for p in out.common_prefixes() {
-                if let Some(name) = p.prefix().and_then(|p| p.strip_prefix(prefix)) {
-                    names.push(name.trim_end_matches('/').to_string());
-                }
-            }
-            std::ops::ControlFlow::Continue(None)
-        })
-        .await?;
-        Ok(names)
+        Ok(self.directly_under(prefix).await?.folders)
     }
 
-    /// What lies directly under the bucket's prefix: its folders and its loose keys (both
-    /// without the prefix), from one delimiter listing.
+    /// What lies directly under the bucket's prefix: its folders and its loose keys.
     pub async fn top_level(&self) -> Result<TopLevel, S3Error> {
-        let prefix = self.prefix().to_string();
+        self.directly_under(&self.prefix().to_string()).await
+    }
+
+    /// The folders and loose keys directly under `prefix` (both without it, folders without
+    /// their trailing `/`), from one delimiter listing.
+    async fn directly_under(&self, prefix: &str) -> Result<TopLevel, S3Error> {
         let mut top = TopLevel::default();
-        self.each_page(&prefix, Some("/"), None, |out| {
+        let name = |p: &str| p.strip_prefix(prefix).unwrap_or(p).to_string();
+        self.each_page(prefix, Some("/"), None, |out| {
             for p in out.common_prefixes().iter().filter_map(|p| p.prefix()) {
-                let name = p.strip_prefix(prefix.as_str()).unwrap_or(p);
-                top.folders.push(name.trim_end_matches('/').to_string());
+                top.folders.push(name(p).trim_end_matches('/').to_string());
             }
-            for k in out.contents().iter().filter_map(|o| o.key()) {
-                top.loose
-                    .push(k.strip_prefix(prefix.as_str()).unwrap_or(k).to_string());
-            }
+            top.loose
+                .extend(out.contents().iter().filter_map(|o| o.key()).map(name));
             std::ops::ControlFlow::Continue(None)
         })
         .await?;
