@@ -61,6 +61,9 @@ pub struct RestoreContext {
 pub struct Restored {
     pub record: Record,
     pub report: RestoreReport,
+    /// The run's lifecycle handovers that could not be undone (also among the record's
+    /// failures); those withdrawn are the record's `expiries`.
+    pub handovers_failed: Vec<Failure>,
     pub journal_error: Option<String>,
 }
 
@@ -74,13 +77,12 @@ pub struct ToRestore {
 }
 
 /// The deployments `rec` handed to S3 lifecycle expiration itself (not earlier runs' rules it
-/// saw), of `only` when given.
-fn handed_by(rec: &Record, only: &[DeploymentId]) -> Vec<DeploymentId> {
+/// saw).
+fn handed_by(rec: &Record) -> Vec<DeploymentId> {
     rec.expiries
         .iter()
         .filter(|e| e.state == audit::ExpiryState::Handed)
         .filter_map(|e| DeploymentId::new(&e.deployment).ok())
-        .filter(|id| only.is_empty() || only.contains(id))
         .collect()
 }
 
@@ -187,7 +189,7 @@ async fn check_markers(
     // A run that deleted without leaving markers to undo (versioning suspended or off then):
     // markers found by time for its unanswered batches are "null" ones, whose removal brings
     // back nothing it deleted.
-    let handed = handed_by(rec, &[]);
+    let handed = handed_by(rec);
     if (by_id.is_empty() && handed.is_empty()) || !rec.restorable() {
         return Err(RestoreRefusal::NoMarkers { run });
     }
@@ -208,80 +210,74 @@ async fn check_markers(
                 .join(", "),
         });
     }
+    let asked = |id: &DeploymentId| only.is_empty() || only.contains(id);
     Ok(ToRestore {
-        markers: by_id
-            .into_iter()
-            .filter(|(id, _)| only.is_empty() || only.contains(id))
-            .collect(),
-        handed: handed_by(rec, only),
+        markers: by_id.into_iter().filter(|(id, _)| asked(id)).collect(),
+        handed: handed.into_iter().filter(asked).collect(),
     })
+}
+
+/// What undoing a run's lifecycle handovers did: the rules withdrawn, and what could not be
+/// undone.
+#[derive(Default)]
+struct Withdrawn {
+    expiries: Vec<audit::Expiry>,
+    failures: Vec<Failure>,
 }
 
 /// Withdraws the lifecycle rules of the deployments the run handed to S3 (`handed`): S3 has
 /// not expired what is still there. A handed folder S3 already expired (nothing of it is
-/// current), or whose rule cannot be withdrawn, is a failure on the record.
-async fn withdraw_handovers(
-    bucket: &Bucket,
-    run: &str,
-    handed: &[DeploymentId],
-    record: &mut Record,
-) {
+/// current), or whose rule cannot be withdrawn, is a failure.
+async fn withdraw_handovers(bucket: &Bucket, run: &str, handed: &[DeploymentId]) -> Withdrawn {
+    let mut out = Withdrawn::default();
     if handed.is_empty() {
-        return;
+        return out;
     }
+    let failed = |key: String, what: String| Failure {
+        key,
+        error: format!("handed to S3 lifecycle expiration by run {run}: {what}"),
+    };
     let withdrawn = match bucket.withdraw_expiries(handed).await {
         Ok(gone) => gone,
         Err(e) => {
-            record.failures.push(Failure {
-                key: handed
-                    .iter()
-                    .map(DeploymentId::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                error: format!(
-                    "handed to S3 lifecycle expiration by run {run}: the rules could not be \
-                     withdrawn, S3 may still expire them: {e}"
-                ),
-            });
-            return;
+            let ids: Vec<&str> = handed.iter().map(DeploymentId::as_str).collect();
+            let what = format!("the rules could not be withdrawn, S3 may still expire them: {e}");
+            out.failures.push(failed(ids.join(", "), what));
+            return out;
         }
     };
     for id in handed {
         // S3 may have expired the folder already, its rule not yet removed as spent: nothing
         // of it is current (S3's delete markers, which restore does not remove, hide it).
-        let expired = match bucket.folder_is_empty(id).await {
-            Ok(empty) => empty,
+        match bucket.folder_is_empty(id).await {
             Err(e) => {
-                record.failures.push(Failure {
-                    key: id.to_string(),
-                    error: format!("handed to S3 lifecycle expiration by run {run}: whether S3 expired it could not be read: {e}"),
-                });
-                continue;
+                let what = format!("whether S3 expired it could not be read: {e}");
+                out.failures.push(failed(id.to_string(), what));
             }
-        };
-        if expired {
-            record.failures.push(Failure {
-                key: id.to_string(),
-                error: format!(
-                    "handed to S3 lifecycle expiration by run {run}, and S3 expired the folder \
-                     already: restore cannot bring it back (its rule is withdrawn)"
-                ),
-            });
-        }
-        match withdrawn.iter().find(|e| &e.id == id) {
-            Some(_) if expired => {}
-            Some(e) => record.expiries.push(audit::Expiry {
-                deployment: id.to_string(),
-                rule: e.rule_id.clone(),
-                state: audit::ExpiryState::Withdrawn,
-                since: e.since,
-                reason: Some(format!("restored: run {run}'s handover undone")),
-            }),
+            Ok(true) => {
+                let what = "S3 expired the folder already: restore cannot bring it back (its \
+                            rule is withdrawn)";
+                out.failures.push(failed(id.to_string(), what.into()));
+            }
             // No rule and objects still there: nothing will expire them (the rule was removed
             // by hand, or by a scan that found the folder kept).
-            None => {}
+            Ok(false) => out
+                .expiries
+                .extend(
+                    withdrawn
+                        .iter()
+                        .filter(|e| &e.id == id)
+                        .map(|e| audit::Expiry {
+                            deployment: id.to_string(),
+                            rule: e.rule_id.clone(),
+                            state: audit::ExpiryState::Withdrawn,
+                            since: e.since,
+                            reason: Some(format!("restored: run {run}'s handover undone")),
+                        }),
+                ),
         }
     }
+    out
 }
 
 /// Removes the markers [`check_restore`] returned, journalling a record of the restore
@@ -372,15 +368,14 @@ pub async fn restore(
     let keeper = crate::lease::Keeper::start(bucket.clone(), held, stop.clone());
     let report = bucket.restore(&todo.markers, &stop).await;
     record_restore(&mut record, &report);
-    if !stop.stop_requested() {
-        withdraw_handovers(bucket, run, &todo.handed, &mut record).await;
-    }
+    let handovers = match stop.stop_requested() {
+        false => withdraw_handovers(bucket, run, &todo.handed).await,
+        true => Withdrawn::default(),
+    };
     let lost = keeper.stop().await;
-    if record
-        .failures
-        .iter()
-        .any(|f| f.error.contains("S3 lifecycle"))
-    {
+    record.expiries = handovers.expiries;
+    if !handovers.failures.is_empty() {
+        record.failures.extend(handovers.failures.iter().cloned());
         record.status = Status::Failed;
     }
     if let Some(why) = lost {
@@ -402,6 +397,7 @@ pub async fn restore(
     Ok(Restored {
         record,
         report,
+        handovers_failed: handovers.failures,
         journal_error,
     })
 }

@@ -81,12 +81,7 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
                 e.rule
             );
         }
-        for f in done
-            .record
-            .failures
-            .iter()
-            .filter(|f| f.error.contains("S3 lifecycle"))
-        {
+        for f in &done.handovers_failed {
             println!("{}: {}", output::escape(&f.key), f.error);
         }
         if let Some(id) = done.record.id {
