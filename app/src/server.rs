@@ -290,15 +290,8 @@ impl AppState {
         let last_successes = self.notes.of(&c.key, &b).await;
         // A run that ended after the cached scan (the CLI's, the scheduled job's, another
         // server's, or this one's from a page since closed) deleted what the scan still shows:
-        // scanned again, as the overview does (a note dated ahead of this clock is not taken
-        // for one, or every page would scan again).
-        let now = Utc::now();
-        let scanned_at = answer.scan.scanned_at;
-        if !rescan
-            && last_successes
-                .iter()
-                .any(|l| l.at > scanned_at && l.at <= now)
-        {
+        // scanned again, as the overview does.
+        if !rescan && notes::ran_since(&last_successes, answer.scan.scanned_at) {
             self.scans.forget(&c.key);
             answer = self.cached_scan(&c, &b, false).await?;
         }

@@ -85,6 +85,14 @@ impl Notes {
     }
 }
 
+/// Whether a run ended after a scan made at `scanned_at`, by the notes `last`: the scan shows
+/// what it deleted. A note dated ahead of this clock does not count (a host whose clock runs
+/// ahead would make every page scan again).
+pub(super) fn ran_since(last: &[SourceSuccess], scanned_at: chrono::DateTime<chrono::Utc>) -> bool {
+    let now = chrono::Utc::now();
+    last.iter().any(|l| l.at > scanned_at && l.at <= now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,10 +101,7 @@ impl AppState {
         max_age: Option<chrono::TimeDelta>,
     ) -> Result<CachedScan, super::AppError> {
         let scan = self.cached_scan(c, b, false).await?.scan;
-        // A note dated ahead of this clock is not taken for a run since (every load would
-        // scan again).
-        let now = chrono::Utc::now();
-        let run_since = last.iter().any(|l| l.at > scan.scanned_at && l.at <= now);
+        let run_since = super::notes::ran_since(last, scan.scanned_at);
         let too_old = max_age.is_some_and(|m| chrono::Utc::now() - scan.scanned_at > m);
         if run_since || too_old {
             // Forgotten rather than rescanned: a Rescan within seconds of the last scan would
