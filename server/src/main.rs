@@ -108,16 +108,18 @@ async fn main() -> ExitCode {
 fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     let mut notes = Vec::new();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // A broken file, or a bad value in it, stops the commands that read it, not --version or
+    // --help.
+    let bare = needs_no_settings(&argv);
     let config = match config::find(&argv) {
         Ok(c) => c,
-        Err(_) if needs_no_settings(&argv) => None,
+        Err(_) if bare => None,
         Err(e) => return Err(e),
     };
     let mut cmd = args::Cli::command();
     if let Some(c) = &config {
         cmd = c.apply_to(cmd);
-        // A bad value stops the commands that read the file, not --version or --help.
-        if !needs_no_settings(&argv) {
+        if !bare {
             c.check_defaults(&cmd)?;
         }
     }

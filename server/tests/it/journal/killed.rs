@@ -163,8 +163,7 @@ async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_ba
     deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
     let before = all_keys(&b).await;
     let began = chrono::Utc::now() - chrono::Duration::seconds(30);
-    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
-    let killed = killed_run(&b, began, &["x0", "x1"], &keys).await;
+    let (killed, keys) = killed_run(&b, began, &["x0", "x1"]).await;
 
     // Batch 1 went: x0's keys are deleted (markers made since the run began).
     remove_keys(&b, keys.iter().map(|k| format!("x0/{k}"))).await;
@@ -312,21 +311,21 @@ async fn a_killed_run_of_a_host_whose_clock_runs_ahead_is_restored() {
     deploy(&b, &["y0", "y1"], 5).await;
     let before = all_keys(&b).await;
     let began = chrono::Utc::now() + chrono::Duration::minutes(8);
-    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
-    let killed = killed_run(&b, began, &["y0"], &keys).await;
+    let (killed, keys) = killed_run(&b, began, &["y0"]).await;
     // Batch 1 went: y0's keys are deleted now, by S3's clock.
     remove_keys(&b, keys.iter().map(|k| format!("y0/{k}"))).await;
     restore_elsewhere_brings_back(&b, &killed.to_string(), &before).await;
 }
 
 /// A run of `b` killed after writing its start (begun at `began` by its host's clock) and one
-/// intent part: batch N+1 deletes `keys` of deployment `ids[N]`. Nothing is deleted here.
+/// intent part: batch N+1 deletes the keys (`deploy`'s five) of deployment `ids[N]`. Nothing
+/// is deleted here. Returns the run and the keys, under each deployment.
 async fn killed_run(
     b: &Bucket,
     began: chrono::DateTime<chrono::Utc>,
     ids: &[&str],
-    keys: &[String],
-) -> bucket::RunId {
+) -> (bucket::RunId, Vec<String>) {
+    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
     let killed = bucket::RunId::new(began);
     let record = serde_json::json!({
         "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
@@ -355,7 +354,7 @@ async fn killed_run(
         .write(&killed, &part, serde_json::to_vec(&intents).unwrap())
         .await
         .unwrap();
-    killed
+    (killed, keys)
 }
 
 /// A killed run of a host 15 min ahead, with a batch on record it never sent; a later apply
@@ -368,8 +367,7 @@ async fn a_killed_run_of_a_host_ahead_leaves_what_a_later_run_deleted() {
     b.enable_versioning().await.unwrap();
     deploy(&b, &["z0", "z1", "z2"], 5).await;
     let began = chrono::Utc::now() + chrono::Duration::minutes(15);
-    let keys: Vec<String> = (0..5).map(|f| format!("f{f:04}.js")).collect();
-    let killed = killed_run(&b, began, &["z0"], &keys).await;
+    let (killed, _) = killed_run(&b, began, &["z0"]).await;
     let next = json(&s3_prune(&[
         "apply",
         b.name(),
