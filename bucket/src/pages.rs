@@ -172,7 +172,7 @@ impl Bucket {
 
     /// What lies directly under the bucket's prefix: its folders and its loose keys.
     pub async fn top_level(&self) -> Result<TopLevel, S3Error> {
-        self.directly_under(&self.prefix().to_string()).await
+        self.directly_under(self.prefix()).await
     }
 
     /// The folders and loose keys directly under `prefix` (both without it, folders without
