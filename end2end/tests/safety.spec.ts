@@ -121,6 +121,22 @@ test('out-of-range and malformed values in the URL get a clear message and no ap
   await expect(page.getByTestId('scan-error')).toContainText('is not one this server was started with');
 });
 
+test('a typo in the minimum age is refused, not read as no minimum age', async ({ page }) => {
+  const bucket = bucketName('daystypo');
+  seed(bucket, 6);
+  const s = await start([bucket]);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=2&days=3650`));
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('0 deployments');
+  // Typed as a person types: "30" then a stray "-". Read as empty (off), every deployment
+  // beyond the newest 2 would be previewed for deletion, whatever its age.
+  await page.locator('#days').fill('');
+  await page.locator('#days').pressSequentially('30-');
+  await expect(page.getByTestId('policy-error')).toContainText('Minimum age must be a whole number');
+  await expect(page.getByTestId('open-apply')).toBeDisabled();
+  await expect(page.getByTestId('delete-count')).not.toHaveText('4 deployments');
+});
+
 test('a signed-in visit drops the token from the address bar, and Sign out ends the session', async ({ page }) => {
   const bucket = bucketName('signout');
   seed(bucket, 3);

@@ -67,9 +67,12 @@ pub fn Controls(state: ControlState) -> impl IntoView {
                 </div>
                 <small>"deployments, always"</small>
             </div>
+            // A text field, not a number field: the browser reads a number field's typo ("30-")
+            // as empty, which here means no minimum age — a preview deleting more, silently.
+            // As text, the typo reaches the policy and is refused with a sentence.
             <div class="field" class:hidden=ruled>
                 <label for="days">"Minimum age (days)"</label>
-                <input id="days" name="days" type="number" min="0" step="1" inputmode="numeric" placeholder="off"
+                <input id="days" name="days" type="text" inputmode="numeric" autocomplete="off" placeholder="off"
                     value=days.get_untracked()
                     prop:value=move || days.get()
                     on:input=move |ev| days.set(event_target_value(&ev)) />
