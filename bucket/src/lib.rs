@@ -38,7 +38,7 @@ pub use journal::{JournalLocation, JournalPlace, RunId, RunPart};
 pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading};
 pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
-pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};
+pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring};
 pub use scan::{ScanOptions, RESERVED};
 
 use aws_sdk_s3::Client;

@@ -85,10 +85,15 @@ pub(crate) struct VersionPages<'a> {
 
 impl<'a> VersionPages<'a> {
     pub(crate) fn new(bucket: &'a Bucket, prefix: &str) -> Self {
+        Self::after(bucket, prefix, None)
+    }
+
+    /// The pages of the keys after `key_marker` (every version of that key excluded).
+    pub(crate) fn after(bucket: &'a Bucket, prefix: &str, key_marker: Option<String>) -> Self {
         VersionPages {
             bucket,
             prefix: prefix.to_string(),
-            key_marker: None,
+            key_marker,
             version_marker: None,
             done: false,
         }

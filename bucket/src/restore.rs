@@ -1,13 +1,18 @@
 //! Undo on a versioned bucket: removing the delete markers an apply created brings every object
 //! of those deployments back with its content. A marker that is no longer the key's current
 //! version (something newer was written, or it is gone) is left alone and reported.
+//!
+//! A run of millions of objects is restored a window at a time ([`Restoring`]): up to
+//! [`WINDOW`] markers are taken as they come (read from the run's journal part by part), each
+//! deployment's among them checked against a listing of just their key range and removed, and
+//! only per-deployment counts and what was left or failed are kept.
 
 use crate::delete::{KeyFailure, MAX_BATCH};
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 /// One delete marker to remove: the key it hides, and its version id — or, for a key a run
@@ -77,19 +82,132 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// Markers taken before they are checked and removed, at most: the bound on what a restore
+/// holds of a run however big it was (a few MB), and the key range each deployment's listing
+/// covers at a time (a page of it listed twice, at most, per window).
+pub const WINDOW: usize = 10_000;
+
 /// What a key's versions say now: its current delete marker, or that it has a current version.
 enum Current {
     Marker(String, DateTime<Utc>),
     Version,
 }
 
-/// The versions of a deployment's keys as restore needs them: each key's current one, and the
-/// delete markers beneath it made since the run began (one per retried attempt of a request).
+/// The versions of some of a deployment's keys as restore needs them: each key's current one,
+/// and the delete markers beneath it made since the run began (one per retried attempt of a
+/// request).
 struct Versions {
     current: HashMap<String, Current>,
     /// Per key, delete markers made at or after the run's start that are not its current one
-    /// (usually none: kept apart so a big deployment's restore holds no more than before).
+    /// (usually none).
     beneath: HashMap<String, Vec<String>>,
+}
+
+/// A restore under way: markers come in ([`Restoring::push`]) in any order of deployments,
+/// and every [`WINDOW`] of them are checked and removed, deployment by deployment. What it
+/// keeps is per deployment: the counts, and the markers left or failed.
+pub struct Restoring {
+    start: Instant,
+    /// The deployments to restore, in the order they are reported.
+    deployments: usize,
+    outcomes: BTreeMap<DeploymentId, RestoreOutcome>,
+    /// Deployments whose listing failed: the rest of their markers are not looked at (the
+    /// failure says they were not restored).
+    unlisted: HashSet<DeploymentId>,
+    pending: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+    pending_n: usize,
+}
+
+impl Restoring {
+    /// A restore of `deployments` deployments (those not begun when it is stopped are counted).
+    pub fn new(deployments: usize) -> Restoring {
+        Restoring {
+            start: Instant::now(),
+            deployments,
+            outcomes: BTreeMap::new(),
+            unlisted: HashSet::new(),
+            pending: BTreeMap::new(),
+            pending_n: 0,
+        }
+    }
+
+    /// Takes one marker of deployment `id`; once [`WINDOW`] are waiting, they are restored.
+    /// Markers of one deployment are looked at in the order they come.
+    pub async fn push(
+        &mut self,
+        bucket: &Bucket,
+        id: DeploymentId,
+        marker: MarkerToRemove,
+        stop: &crate::Progress,
+    ) {
+        self.pending.entry(id).or_default().push(marker);
+        self.pending_n += 1;
+        if self.pending_n >= WINDOW {
+            self.flush(bucket, stop).await;
+        }
+    }
+
+    /// Restores the markers waiting, deployment by deployment. Once a stop is requested, no
+    /// request is sent: a deployment not begun stays so (counted in the report), and the
+    /// markers of one begun are each a failure.
+    async fn flush(&mut self, bucket: &Bucket, stop: &crate::Progress) {
+        self.pending_n = 0;
+        for (id, markers) in std::mem::take(&mut self.pending) {
+            let begun = self.outcomes.contains_key(&id);
+            if stop.stop_requested() && !begun {
+                continue;
+            }
+            let out = self
+                .outcomes
+                .entry(id.clone())
+                .or_insert_with(|| RestoreOutcome::new(id.clone()));
+            if stop.stop_requested() {
+                out.failed.extend(markers.into_iter().map(|m| KeyFailure {
+                    key: m.key,
+                    version_id: m.version_id,
+                    error: STOPPED.into(),
+                }));
+            } else if !self.unlisted.contains(&id)
+                && !bucket.restore_window(&id, &markers, stop, out).await
+            {
+                self.unlisted.insert(id);
+            }
+        }
+    }
+
+    /// Restores what still waits; the report, per deployment in id order.
+    pub async fn finish(mut self, bucket: &Bucket, stop: &crate::Progress) -> RestoreReport {
+        self.flush(bucket, stop).await;
+        RestoreReport {
+            not_begun: self.deployments.saturating_sub(self.outcomes.len()) as u64,
+            deployments: self.outcomes.into_values().collect(),
+            duration_ms: self.start.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// A removal not sent: the restore was stopped.
+const STOPPED: &str = "not restored: the restore stopped first (its lease was lost)";
+
+impl RestoreOutcome {
+    fn new(id: DeploymentId) -> RestoreOutcome {
+        RestoreOutcome {
+            id,
+            restored: 0,
+            never_deleted: 0,
+            by_later_run: 0,
+            left: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+}
+
+/// A key-marker just before `key` (what lists from `key` on): `key` less its last character,
+/// which sorts before it; `None` lists from the start.
+fn just_before(key: &str) -> Option<String> {
+    let mut k = key.to_string();
+    k.pop();
+    (!k.is_empty()).then_some(k)
 }
 
 impl Bucket {
@@ -103,17 +221,35 @@ impl Bucket {
         markers: &[MarkerToRemove],
         stop: &crate::Progress,
     ) -> RestoreOutcome {
-        let mut out = RestoreOutcome {
-            id: id.clone(),
-            restored: 0,
-            never_deleted: 0,
-            by_later_run: 0,
-            left: Vec::new(),
-            failed: Vec::new(),
-        };
+        let mut out = RestoreOutcome::new(id.clone());
+        for window in markers.chunks(WINDOW) {
+            if !self.restore_window(id, window, stop, &mut out).await {
+                break;
+            }
+        }
+        out
+    }
+
+    /// [`Bucket::restore_deployment`] of some of a deployment's markers, into `out`: their key
+    /// range is listed (not the whole deployment), then what is still theirs removed. `false`
+    /// when the listing failed (nothing of them was restored; `out` says why).
+    async fn restore_window(
+        &self,
+        id: &DeploymentId,
+        markers: &[MarkerToRemove],
+        stop: &crate::Progress,
+        out: &mut RestoreOutcome,
+    ) -> bool {
         let prefix = self.deployment_prefix(id);
         let since = markers.iter().filter_map(|m| m.not_before).min();
-        let versions = match self.current_versions(&prefix, since).await {
+        let wanted: HashSet<&str> = markers.iter().map(|m| m.key.as_str()).collect();
+        let (Some(first), Some(last)) = (wanted.iter().min(), wanted.iter().max()) else {
+            return true;
+        };
+        let versions = match self
+            .current_versions(&prefix, first, last, &wanted, since)
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
                 out.failed.push(KeyFailure {
@@ -121,11 +257,11 @@ impl Bucket {
                     version_id: None,
                     error: format!("not restored: {e}"),
                 });
-                return out;
+                return false;
             }
         };
         // Per key to bring back, every marker to remove.
-        let mut todo: Vec<(String, Vec<String>)> = Vec::new();
+        let mut todo: Vec<(&str, Vec<&str>)> = Vec::new();
         for m in markers {
             let Some(now) = versions.current.get(&m.key) else {
                 out.left.push(LeftMarker {
@@ -142,11 +278,12 @@ impl Bucket {
                             && m.not_before.is_some_and(|t| *at >= t)
                             && !m.later.contains(v)) =>
                 {
-                    let mut remove = vec![v.clone()];
+                    let mut remove = vec![v.as_str()];
                     if m.not_before.is_some() {
-                        remove.extend(versions.beneath.get(&m.key).into_iter().flatten().cloned());
+                        let beneath = versions.beneath.get(&m.key).into_iter().flatten();
+                        remove.extend(beneath.map(String::as_str));
                     }
-                    todo.push((m.key.clone(), remove));
+                    todo.push((m.key.as_str(), remove));
                 }
                 Current::Marker(v, _) if m.later.contains(v) => out.by_later_run += 1,
                 Current::Marker(..) => out.left.push(LeftMarker {
@@ -164,9 +301,9 @@ impl Bucket {
         }
         let removals: Vec<(String, Option<String>)> = todo
             .iter()
-            .flat_map(|(key, vs)| vs.iter().map(|v| (key.clone(), Some(v.clone()))))
+            .flat_map(|(key, vs)| vs.iter().map(|v| (key.to_string(), Some(v.to_string()))))
             .collect();
-        let mut failed_keys = std::collections::HashSet::new();
+        let mut failed_keys = HashSet::new();
         for batch in removals.chunks(MAX_BATCH) {
             if stop.stop_requested() {
                 for (key, version_id) in batch {
@@ -174,8 +311,7 @@ impl Bucket {
                     out.failed.push(KeyFailure {
                         key: key.clone(),
                         version_id: version_id.clone(),
-                        error: "not restored: the restore stopped first (its lease was lost)"
-                            .into(),
+                        error: STOPPED.into(),
                     });
                 }
                 continue;
@@ -184,11 +320,11 @@ impl Bucket {
             failed_keys.extend(answer.failed.iter().map(|f| f.key.clone()));
             out.failed.extend(answer.failed);
         }
-        out.restored = todo
+        out.restored += todo
             .iter()
-            .filter(|(key, _)| !failed_keys.contains(key))
+            .filter(|(key, _)| !failed_keys.contains(*key))
             .count() as u64;
-        out
+        true
     }
 
     /// Restores several deployments, one after the other; a stop requested on `stop` (the
@@ -199,38 +335,44 @@ impl Bucket {
         deployments: &[(DeploymentId, Vec<MarkerToRemove>)],
         stop: &crate::Progress,
     ) -> RestoreReport {
-        let start = Instant::now();
-        let mut report = RestoreReport::default();
-        for (n, (id, markers)) in deployments.iter().enumerate() {
-            if stop.stop_requested() {
-                report.not_begun = (deployments.len() - n) as u64;
-                break;
+        let mut restoring = Restoring::new(deployments.len());
+        for (id, markers) in deployments {
+            for m in markers {
+                restoring.push(self, id.clone(), m.clone(), stop).await;
             }
-            report
-                .deployments
-                .push(self.restore_deployment(id, markers, stop).await);
         }
-        report.duration_ms = start.elapsed().as_millis() as u64;
-        report
+        restoring.finish(self, stop).await
     }
 
-    /// Per key under `prefix`: what its current (latest) version is, and with `since`, the
-    /// other delete markers made at or after it.
+    /// Per key of `wanted` (all under `prefix`, from `first` to `last`): what its current
+    /// (latest) version is, and with `since`, the other delete markers made at or after it.
+    /// Only that key range is listed.
     async fn current_versions(
         &self,
         prefix: &str,
+        first: &str,
+        last: &str,
+        wanted: &HashSet<&str>,
         since: Option<DateTime<Utc>>,
     ) -> Result<Versions, S3Error> {
         let mut current = HashMap::new();
         let mut beneath: HashMap<String, Vec<String>> = HashMap::new();
-        self.each_version_page(prefix, |out| {
+        let mut pages = crate::pages::VersionPages::after(self, prefix, just_before(first));
+        while let Some(out) = pages.next().await? {
+            let mut past = false;
             for v in out.versions() {
-                if let (Some(k), Some(true)) = (v.key(), v.is_latest()) {
+                let Some(k) = v.key() else { continue };
+                past |= k > last;
+                if v.is_latest() == Some(true) && wanted.contains(k) {
                     current.insert(k.to_string(), Current::Version);
                 }
             }
             for m in out.delete_markers() {
                 let Some(k) = m.key() else { continue };
+                past |= k > last;
+                if !wanted.contains(k) {
+                    continue;
+                }
                 let v = m.version_id().unwrap_or("null").to_string();
                 let at = crate::scan::to_chrono(m.last_modified());
                 if m.is_latest() == Some(true) {
@@ -239,8 +381,11 @@ impl Bucket {
                     beneath.entry(k.to_string()).or_default().push(v);
                 }
             }
-        })
-        .await?;
+            // Every version of `last` is listed once a later key is.
+            if past {
+                break;
+            }
+        }
         Ok(Versions { current, beneath })
     }
 }

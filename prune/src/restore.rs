@@ -1,14 +1,16 @@
 //! Undo: bring back what an apply deleted on a versioned bucket by removing the delete markers
 //! it recorded. Checked before anything is touched (the run, the bucket, the deployments asked
-//! for), journalled like an apply, and reported per deployment.
+//! for), journalled like an apply, and reported per deployment. A run in the bucket's journal
+//! is checked from its parts read one after the other (only its deployments and counts kept),
+//! and restored as its answer parts are read again: memory does not grow with the run.
 
-use crate::journal::RunJournal;
+use crate::journal::{RunJournal, RunMarkers};
 use crate::Journal;
 use audit::{DeletedDeployment, Failure, Record, Status};
 use bucket::{Bucket, MarkerToRemove, RestoreReport};
 use chrono::Utc;
 use retention::DeploymentId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Why a restore was refused; nothing was changed.
@@ -72,8 +74,35 @@ pub struct Restored {
 /// (`--via-lifecycle`), whose rules are withdrawn so S3 does not expire them after all.
 #[derive(Debug, Clone, Default)]
 pub struct ToRestore {
-    pub markers: Vec<(DeploymentId, Vec<MarkerToRemove>)>,
+    markers: Markers,
     pub handed: Vec<DeploymentId>,
+}
+
+impl ToRestore {
+    /// The deployments whose delete markers are removed.
+    pub fn deployments(&self) -> Vec<DeploymentId> {
+        match &self.markers {
+            Markers::Listed(list) => list.iter().map(|(id, _)| id.clone()).collect(),
+            Markers::Journal { only, .. } => only.iter().cloned().collect(),
+        }
+    }
+}
+
+/// The markers a restore removes: listed by the local audit record, or read from the run's
+/// journal as they are removed (those of the deployments `only`).
+#[derive(Debug, Clone)]
+enum Markers {
+    Listed(Vec<(DeploymentId, Vec<MarkerToRemove>)>),
+    Journal {
+        run: Box<RunMarkers>,
+        only: BTreeSet<DeploymentId>,
+    },
+}
+
+impl Default for Markers {
+    fn default() -> Self {
+        Markers::Listed(Vec::new())
+    }
 }
 
 /// The deployments `rec` handed to S3 lifecycle expiration itself (not earlier runs' rules it
@@ -118,7 +147,14 @@ pub async fn check_restore(
             later: Vec::new(),
         });
     }
-    check_markers(bucket, &label, rec, by_id, only).await
+    check_markers(
+        bucket,
+        &label,
+        rec,
+        Markers::Listed(by_id.into_iter().collect()),
+        only,
+    )
+    .await
 }
 
 /// [`check_restore`] for a run as a person names it: a record number of this machine's audit
@@ -153,14 +189,20 @@ pub async fn check_restore_run(
     only: &[DeploymentId],
 ) -> Result<ToRestore, RestoreRefusal> {
     let found = found.ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
-    check_markers(bucket, run, &found.record, found.markers, only).await
+    let markers = Markers::Journal {
+        run: Box::new(found.markers),
+        only: BTreeSet::new(),
+    };
+    check_markers(bucket, run, &found.record, markers, only).await
 }
 
+/// The checks before anything is touched, on what the run deleted (`markers`, all of them):
+/// what to undo of it, narrowed to the deployments `only` asked for.
 async fn check_markers(
     bucket: &Bucket,
     run: &str,
     rec: &Record,
-    by_id: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+    markers: Markers,
     only: &[DeploymentId],
 ) -> Result<ToRestore, RestoreRefusal> {
     let run = run.to_string();
@@ -190,20 +232,27 @@ async fn check_markers(
     // markers found by time for its unanswered batches are "null" ones, whose removal brings
     // back nothing it deleted.
     let handed = handed_by(rec);
-    if (by_id.is_empty() && handed.is_empty()) || !rec.restorable() {
+    // Its deployments with markers to remove, and whether its answers recorded any (a run
+    // read from the journal holds none on its record).
+    let (with_markers, recorded): (Vec<&DeploymentId>, bool) = match &markers {
+        Markers::Listed(list) => (list.iter().map(|(id, _)| id).collect(), false),
+        Markers::Journal { run, .. } => (run.deployments().collect(), run.recorded_any()),
+    };
+    let restorable = rec.restorable() || (!rec.is_restore() && recorded);
+    if (with_markers.is_empty() && handed.is_empty()) || !restorable {
         return Err(RestoreRefusal::NoMarkers { run });
     }
     let missing: Vec<&str> = only
         .iter()
-        .filter(|id| !by_id.contains_key(*id) && !handed.contains(id))
+        .filter(|id| !with_markers.contains(id) && !handed.contains(id))
         .map(DeploymentId::as_str)
         .collect();
     if !missing.is_empty() {
         return Err(RestoreRefusal::NotInRun {
             run,
             ids: missing.join(", "),
-            deleted: by_id
-                .keys()
+            deleted: with_markers
+                .into_iter()
                 .chain(&handed)
                 .map(DeploymentId::as_str)
                 .collect::<Vec<_>>()
@@ -211,10 +260,58 @@ async fn check_markers(
         });
     }
     let asked = |id: &DeploymentId| only.is_empty() || only.contains(id);
+    let markers = match markers {
+        Markers::Listed(list) => {
+            Markers::Listed(list.into_iter().filter(|(id, _)| asked(id)).collect())
+        }
+        Markers::Journal { run, .. } => {
+            let only = run.deployments().filter(|id| asked(id)).cloned().collect();
+            Markers::Journal { run, only }
+        }
+    };
     Ok(ToRestore {
-        markers: by_id.into_iter().filter(|(id, _)| asked(id)).collect(),
+        markers,
         handed: handed.into_iter().filter(asked).collect(),
     })
+}
+
+/// Removes the markers of `todo`, a window at a time ([`bucket::Restoring`]); those of a run in
+/// the journal as its answer parts are read again. Also returns the parts that could not be
+/// read again (their markers are not restored).
+async fn remove_markers(
+    bucket: &Bucket,
+    markers: Markers,
+    stop: &bucket::Progress,
+) -> (RestoreReport, Vec<Failure>) {
+    let mut unread = Vec::new();
+    match markers {
+        Markers::Listed(list) => (bucket.restore(&list, stop).await, unread),
+        Markers::Journal { run, only } => {
+            let mut restoring = bucket::Restoring::new(only.len());
+            let mut read = run.read(&only);
+            while let Some(part) = read.next().await {
+                match part {
+                    Ok(markers) => {
+                        for (id, m) in markers {
+                            restoring.push(bucket, id, m, stop).await;
+                        }
+                    }
+                    Err(u) => {
+                        tracing::error!(part = %u.part, error = %u.error, "a part of the run's journal could not be read again: its markers are not restored");
+                        unread.push(Failure {
+                            key: u.part,
+                            error: format!(
+                                "not restored: this part of the run's journal could not be read again ({}); restore the run again to finish",
+                                u.error
+                            ),
+                        });
+                    }
+                }
+            }
+            drop(read);
+            (restoring.finish(bucket, stop).await, unread)
+        }
+    }
 }
 
 /// What undoing a run's lifecycle handovers did: the rules withdrawn, and what could not be
@@ -366,8 +463,12 @@ pub async fn restore(
     let stop = Arc::new(bucket::Progress::default());
     let held = std::future::ready(Some(lease.clone()));
     let keeper = crate::lease::Keeper::start(bucket.clone(), held, stop.clone());
-    let report = bucket.restore(&todo.markers, &stop).await;
+    let (report, unread) = remove_markers(bucket, todo.markers, &stop).await;
     record_restore(&mut record, &report);
+    if !unread.is_empty() {
+        record.failures.extend(unread);
+        record.status = Status::Failed;
+    }
     let handovers = match stop.stop_requested() {
         false => withdraw_handovers(bucket, run, &todo.handed).await,
         true => Withdrawn::default(),

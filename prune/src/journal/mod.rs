@@ -33,7 +33,7 @@ pub use read::{
     history, history_of, holds_lease, mark_running, record, records, records_before, EndedRuns,
     History, RecordsPage, RunSummary, Unreadable,
 };
-pub use restore_read::{read_run, RunToRestore};
+pub use restore_read::{read_run, MarkerReader, RunMarkers, RunToRestore, Unread};
 
 /// The part naming a run's lifecycle handovers ([`RunJournal::handovers`]).
 pub(crate) const HANDOVERS: &str = "handovers.json";

@@ -1,11 +1,14 @@
-//! Reading one run for `restore`: its record, the delete markers its answers recorded, and for
+//! Reading one run for `restore`: its record, the deployments its delete markers are of, and for
 //! batches sent but never answered on record, their keys as markers to find (told apart from
-//! markers later runs made of the same keys).
+//! markers later runs made of the same keys). The markers its answers recorded are not held:
+//! they are counted as the run is checked, and read again part by part as they are removed
+//! ([`RunMarkers::read`]), so restoring a run of millions of objects holds a few parts at a time.
 
 use super::read::run_record;
-use super::EndPart;
+use super::{EndAnswer, EndPart};
 use audit::Record;
-use bucket::{BatchOutcome, JournalPlace, MarkerToRemove, RunId};
+use bucket::{JournalPlace, MarkerToRemove, RunId, RunPart, S3Error};
+use futures::stream::{self, BoxStream, StreamExt};
 use retention::DeploymentId;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,17 +16,180 @@ use std::collections::{BTreeMap, BTreeSet};
 /// run's (clocks of S3's own nodes; the run's start is read by S3's clock where it can be).
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
-/// A run as `restore` needs it: its record (with the markers its answers recorded) and, for
-/// batches sent but never answered on record, their keys as markers to find.
+/// Journal parts read at once (each up to ~5,000 markers, ~0.5 MB).
+const PARTS_IN_FLIGHT: usize = 8;
+
+/// A run as `restore` needs it: its record and its markers ([`RunMarkers`]).
 pub struct RunToRestore {
     pub record: Record,
-    /// Per deployment: the markers to remove (exact, or "the current one since the run began").
-    pub markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+    pub markers: RunMarkers,
     /// When the run began, by S3's clock where its start was listed (else its host's).
     pub started: chrono::DateTime<chrono::Utc>,
 }
 
-/// Reads everything the journal holds of `run`.
+/// The delete markers of a run, as its journal holds them: the markers its answers recorded
+/// (exact), and for batches sent but never answered on record, their keys ("the current marker,
+/// if made since the run began"). Held here are which parts to read again, how many markers
+/// each deployment has, and the keys to look up (few: the batches in flight when the run was
+/// killed, the keys an answer reports failed).
+#[derive(Debug, Clone)]
+pub struct RunMarkers {
+    place: JournalPlace,
+    run: RunId,
+    /// The answer parts, in the order they are read (a batch's first answer is the one taken).
+    answer_parts: Vec<RunPart>,
+    /// The answers the end record carries, taken after those of the parts.
+    in_end: Vec<EndAnswer>,
+    not_before: chrono::DateTime<chrono::Utc>,
+    /// Markers per deployment, recorded and looked up.
+    counts: BTreeMap<DeploymentId, u64>,
+    /// Its answers recorded at least one marker.
+    recorded: bool,
+    /// Per deployment, the keys to look up, after its recorded markers.
+    looked_up: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+}
+
+impl RunMarkers {
+    /// The deployments with markers to remove.
+    pub fn deployments(&self) -> impl Iterator<Item = &DeploymentId> {
+        self.counts.keys()
+    }
+
+    /// Whether it has markers of deployment `id`.
+    pub fn has(&self, id: &DeploymentId) -> bool {
+        self.counts.contains_key(id)
+    }
+
+    /// Whether its answers recorded any marker (what makes a run restorable however its
+    /// record reads).
+    pub fn recorded_any(&self) -> bool {
+        self.recorded
+    }
+
+    /// Reads the markers of the deployments `only` again, a part at a time, in the order they
+    /// were read to check the run: the recorded ones (by answer part, then those of the end
+    /// record), then the keys to look up.
+    pub fn read<'a>(&'a self, only: &'a BTreeSet<DeploymentId>) -> MarkerReader<'a> {
+        MarkerReader {
+            markers: self,
+            only,
+            parts: Some(reads(
+                &self.place,
+                &self.run,
+                &self.answer_parts,
+                PARTS_IN_FLIGHT,
+            )),
+            seen: BTreeSet::new(),
+            end_read: false,
+            looked_up_read: false,
+        }
+    }
+}
+
+/// A part of the run's journal that could not be read again while restoring.
+#[derive(Debug, Clone)]
+pub struct Unread {
+    /// `s3://BUCKET/…/RUN/PART`.
+    pub part: String,
+    pub error: String,
+}
+
+/// [`RunMarkers::read`]: the markers, a part at a time.
+pub struct MarkerReader<'a> {
+    markers: &'a RunMarkers,
+    only: &'a BTreeSet<DeploymentId>,
+    parts: Option<Reads<'a>>,
+    /// Batches whose answer was taken (a batch's first answer is the one taken).
+    seen: BTreeSet<u64>,
+    end_read: bool,
+    looked_up_read: bool,
+}
+
+impl MarkerReader<'_> {
+    /// The markers of the next part (of the deployments asked for), or `None` after the last.
+    /// An error names a part that could not be read again: its markers are not restored.
+    pub async fn next(&mut self) -> Option<Result<Vec<(DeploymentId, MarkerToRemove)>, Unread>> {
+        let not_before = self.markers.not_before;
+        if let Some(parts) = self.parts.as_mut() {
+            match parts.next().await {
+                Some((name, body)) => {
+                    let url = format!("{}{name}", self.markers.place.run_url(&self.markers.run));
+                    let answers = match body {
+                        Ok(body) => crate::answers::answers_of(&name, &body.unwrap_or_default())
+                            .unwrap_or(Ok(Vec::new())),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    return Some(
+                        answers
+                            .map(|a| self.take(a, not_before))
+                            .map_err(|error| Unread { part: url, error }),
+                    );
+                }
+                None => self.parts = None,
+            }
+        }
+        if !self.end_read {
+            self.end_read = true;
+            let answers = self.markers.in_end.clone();
+            return Some(Ok(self.take(answers, not_before)));
+        }
+        if !self.looked_up_read {
+            self.looked_up_read = true;
+            let keys = self
+                .markers
+                .looked_up
+                .iter()
+                .filter(|(id, _)| self.only.contains(*id))
+                .flat_map(|(id, ms)| ms.iter().map(move |m| (id.clone(), m.clone())))
+                .collect();
+            return Some(Ok(keys));
+        }
+        None
+    }
+
+    /// The recorded markers of `answers` not yet taken, of the deployments asked for.
+    fn take(
+        &mut self,
+        answers: Vec<EndAnswer>,
+        not_before: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<(DeploymentId, MarkerToRemove)> {
+        answers
+            .into_iter()
+            .filter(|a| self.seen.insert(a.n))
+            .flat_map(|a| a.outcome.markers)
+            .filter(|(id, _)| self.only.contains(id))
+            .map(|(id, m)| {
+                // Made since the run began, so markers a retried request made beneath it go too.
+                let marker = MarkerToRemove {
+                    key: m.key,
+                    version_id: Some(m.version_id),
+                    not_before: Some(not_before),
+                    later: Vec::new(),
+                };
+                (id, marker)
+            })
+            .collect()
+    }
+}
+
+/// Parts of a run as they are read: each name with its body (`None`: no such part).
+type Reads<'a> = BoxStream<'a, (RunPart, Result<Option<Vec<u8>>, S3Error>)>;
+
+/// The bodies of `parts` of `run`, in order, `n` read at once.
+fn reads<'a>(place: &'a JournalPlace, run: &'a RunId, parts: &'a [RunPart], n: usize) -> Reads<'a> {
+    stream::iter(parts)
+        .map(move |p| async move { (p.clone(), place.read(run, p).await) })
+        .buffered(n)
+        .boxed()
+}
+
+/// Whether `part` is an answer part (either form).
+fn is_answer_part(part: &str) -> bool {
+    part.starts_with("answer-") || part.starts_with("answers-")
+}
+
+/// Reads what `restore` needs of `run`: its record, and its markers counted (the keys to look
+/// up kept), its answer parts read one after the other.
 async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let dated = place.parts_dated(run).await.map_err(|e| e.to_string())?;
     if dated.is_empty() {
@@ -54,35 +220,49 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
         record.expiries = h.handovers;
     }
     // Which batches were answered is in the answer parts' bodies (a group's name spans
-    // batches it may not hold), so they are read first, then the intents of the rest.
+    // batches it may not hold), so they are read first, then the intents of the rest. Of the
+    // markers they record only the count per deployment is kept; they are read again as they
+    // are removed.
     let answer_parts: Vec<String> = parts
         .iter()
-        .filter(|p| p.starts_with("answer-") || p.starts_with("answers-"))
+        .filter(|p| is_answer_part(p))
         .cloned()
         .collect();
     let mut answered = BTreeSet::new();
-    let mut outcomes = Vec::new();
-    for (name, body) in place.read_many(run, &answer_parts).await {
+    let mut counts: BTreeMap<DeploymentId, u64> = BTreeMap::new();
+    let mut recorded = false;
+    // Keys an answer reports failed may have been deleted all the same (S3 did the work and
+    // its answer was lost in transit): they are looked for as those of unanswered batches are.
+    let mut doubtful: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+    let mut take = |a: &EndAnswer| {
+        if !answered.insert(a.n) {
+            return;
+        }
+        if !a.outcome.failed.is_empty() {
+            let failed = a.outcome.failed.iter().map(|f| f.key.clone()).collect();
+            doubtful.insert(a.n, failed);
+        }
+        for (id, _) in &a.outcome.markers {
+            recorded = true;
+            match counts.get_mut(id) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(id.clone(), 1);
+                }
+            }
+        }
+    };
+    let mut read = reads(place, run, &answer_parts, PARTS_IN_FLIGHT);
+    while let Some((name, body)) = read.next().await {
         let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
         let Some(answers) = crate::answers::answers_of(&name, &body) else {
             continue;
         };
-        outcomes.extend(answers?);
+        answers?.iter().for_each(&mut take);
     }
+    drop(read);
     // Then those the end record carries, for batches without an answer part of their own.
-    outcomes.extend(in_end);
-    let outcomes: Vec<(u64, BatchOutcome)> = outcomes
-        .into_iter()
-        .filter(|a| answered.insert(a.n))
-        .map(|a| (a.n, a.outcome))
-        .collect();
-    // Keys an answer reports failed may have been deleted all the same (S3 did the work and
-    // its answer was lost in transit): they are looked for as those of unanswered batches are.
-    let doubtful: BTreeMap<u64, BTreeSet<String>> = outcomes
-        .iter()
-        .filter(|(_, o)| !o.failed.is_empty())
-        .map(|(n, o)| (*n, o.failed.iter().map(|f| f.key.clone()).collect()))
-        .collect();
+    in_end.iter().for_each(&mut take);
     let settled: BTreeSet<u64> = answered
         .into_iter()
         .filter(|n| !doubtful.contains_key(n))
@@ -92,26 +272,11 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
         .filter(|p| crate::intents::may_hold_unanswered(p, &settled))
         .cloned()
         .collect();
-    let mut markers: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
-    for (_, outcome) in outcomes {
-        for (id, m) in outcome.markers {
-            record.markers.push(audit::Marker {
-                deployment: id.to_string(),
-                key: m.key.clone(),
-                version_id: m.version_id.clone(),
-            });
-            // Made since the run began, so markers a retried request made beneath it go too.
-            markers.entry(id).or_default().push(MarkerToRemove {
-                key: m.key,
-                version_id: Some(m.version_id),
-                not_before: Some(not_before),
-                later: Vec::new(),
-            });
-        }
-    }
     // Batches sent (or about to be) but never answered on record, and the failed keys of
     // those answered: their keys' current markers, if made since the run began.
-    for (name, body) in place.read_many(run, &intents).await {
+    let mut looked_up: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
+    let mut read = reads(place, run, &intents, PARTS_IN_FLIGHT);
+    while let Some((name, body)) = read.next().await {
         let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
         let batches = crate::intents::batches_of(&name, &body)?;
         for b in batches.into_iter().filter(|b| !settled.contains(&b.n)) {
@@ -120,7 +285,8 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
                 if only.is_some_and(|failed| !failed.contains(&k.key)) {
                     continue;
                 }
-                markers
+                *counts.entry(k.deployment.clone()).or_default() += 1;
+                looked_up
                     .entry(k.deployment)
                     .or_default()
                     .push(MarkerToRemove {
@@ -132,11 +298,55 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
             }
         }
     }
+    drop(read);
     Ok(Some(RunToRestore {
         record,
-        markers,
+        markers: RunMarkers {
+            place: place.clone(),
+            run: run.clone(),
+            answer_parts,
+            in_end,
+            not_before,
+            counts,
+            recorded,
+            looked_up,
+        },
         started,
     }))
+}
+
+/// The delete markers of the keys `keys` that run `run`'s answers recorded (its answer parts
+/// read one after the other, only those markers kept).
+async fn recorded_markers_of(
+    place: &JournalPlace,
+    run: &RunId,
+    keys: &BTreeSet<&str>,
+) -> Result<Vec<(String, String)>, String> {
+    let parts = place.parts(run).await.map_err(|e| e.to_string())?;
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let EndPart { answers, .. } = run_record(place, run).await?;
+    let mut found = Vec::new();
+    let mut take = |answers: Vec<EndAnswer>| {
+        let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
+        found.extend(
+            markers
+                .filter(|(_, m)| keys.contains(m.key.as_str()))
+                .map(|(_, m)| (m.key, m.version_id)),
+        );
+    };
+    let answer_parts: Vec<String> = parts.into_iter().filter(|p| is_answer_part(p)).collect();
+    let mut read = reads(place, run, &answer_parts, 4);
+    while let Some((name, body)) = read.next().await {
+        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
+        if let Some(answers) = crate::answers::answers_of(&name, &body) {
+            take(answers?);
+        }
+    }
+    drop(read);
+    take(answers);
+    Ok(found)
 }
 
 /// Later runs read for the markers they recorded, at most.
@@ -148,15 +358,17 @@ const LATER_RUNS_READ: usize = 50;
 /// means a higher run id, or one up to twice the clock skew lower (ids are hosts' clocks); the
 /// first [`LATER_RUNS_READ`] of those are read (a run that made the marker among those not
 /// read: the key is restored, as before). Ownership is by recorded version id, never by time.
+/// A later run's answer parts are read one after the other, keeping only the markers of the
+/// keys looked up.
 pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let Some(mut found) = read_run_alone(place, run).await? else {
         return Ok(None);
     };
     let looked_up: BTreeSet<&str> = found
         .markers
+        .looked_up
         .values()
         .flatten()
-        .filter(|m| m.version_id.is_none())
         .map(|m| m.key.as_str())
         .collect();
     if looked_up.is_empty() {
@@ -172,20 +384,12 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         .take(LATER_RUNS_READ)
         .collect();
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    // Read a few at a time; each keeps only the markers of the keys looked up.
-    use futures::stream::StreamExt;
+    // A few runs at a time; each keeps only the markers of the keys looked up.
     let looked_up = &looked_up;
-    let mut read = futures::stream::iter(later)
+    let mut read = stream::iter(later)
         .map(|id| async move {
-            match read_run_alone(place, &id).await {
-                Ok(Some(other)) => other
-                    .record
-                    .markers
-                    .into_iter()
-                    .filter(|m| looked_up.contains(m.key.as_str()))
-                    .map(|m| (m.key, m.version_id))
-                    .collect(),
-                Ok(None) => Vec::new(),
+            match recorded_markers_of(place, &id, looked_up).await {
+                Ok(markers) => markers,
                 // A later run that cannot be read lends no markers: its keys are restored as
                 // before.
                 Err(e) => {
@@ -194,17 +398,15 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
                 }
             }
         })
-        .buffered(8);
+        .buffered(4);
     while let Some(markers) = read.next().await {
         for (key, version_id) in markers {
             theirs.entry(key).or_default().push(version_id);
         }
     }
     drop(read);
-    for m in found.markers.values_mut().flatten() {
-        if m.version_id.is_none() {
-            m.later = theirs.get(&m.key).cloned().unwrap_or_default();
-        }
+    for m in found.markers.looked_up.values_mut().flatten() {
+        m.later = theirs.get(&m.key).cloned().unwrap_or_default();
     }
     Ok(Some(found))
 }
