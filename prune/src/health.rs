@@ -31,8 +31,15 @@ fn name(source: &str) -> String {
     format!("last-success-{source}.json")
 }
 
-/// Notes a run that ended well (best effort: a failure is logged, never fails the run).
-pub async fn note_success(bucket: &Bucket, last: &LastSuccess) {
+/// Notes a run that ended well (best effort: a failure is logged, never fails the run) —
+/// unless its plan shows the policy not kept ([`shortfalls`]): a run that found no deployment
+/// or cannot rank some did not do its job, and must not hide that from `check` or the
+/// dashboard. Nothing is written then, so a mistyped prefix gets no state folder either.
+pub async fn note_success(bucket: &Bucket, plan: &Plan, last: &LastSuccess) {
+    if let Some(first) = shortfalls(plan).first() {
+        tracing::warn!(source = last.source, "no successful run noted: {first}");
+        return;
+    }
     let body = serde_json::to_vec(last).expect("a LastSuccess serializes");
     if let Err(e) = bucket.write_state(&name(&last.source), body).await {
         tracing::warn!(error = %e, source = last.source, "the last successful run could not be noted: `check` may call this bucket late");
@@ -100,7 +107,8 @@ pub async fn noted_successes(bucket: &Bucket) -> Result<Vec<LastSuccess>, S3Erro
 /// What `check` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Health {
-    /// `ok`, or `behind` (something overdue, or no successful run within the window).
+    /// `ok`, or `behind` (no deployments, some it cannot rank, something overdue, or no
+    /// successful run within the window).
     pub status: HealthStatus,
     pub overdue_after: Span,
     /// Deployments deletable for longer than `overdue_after`, longest first.
@@ -137,6 +145,34 @@ impl Overdue {
     }
 }
 
+/// Why a plan shows its policy not kept, whatever its runs do: no deployment found at all (a
+/// wrong bucket or prefix), or deployments it cannot rank and so never deletes. One sentence
+/// each; empty when the policy can be kept.
+pub fn shortfalls(plan: &Plan) -> Vec<String> {
+    if plan.entries.is_empty() {
+        return vec![
+            "no deployments found: is the bucket or --prefix right? (a job here has nothing to clean up)"
+                .to_string(),
+        ];
+    }
+    let unranked = plan.unranked();
+    let Some(first) = unranked.first() else {
+        return Vec::new();
+    };
+    let why = match &first.reason {
+        retention::Reason::DateUnknown { key } => format!("has no readable '{key}' date"),
+        _ => format!(
+            "is dated {} UTC, in the future",
+            retention::minute_utc(&first.date)
+        ),
+    };
+    vec![format!(
+        "{} deployment(s) cannot be ranked, so are never deleted: the first, {}, {why} (fix the metadata or the date source, or give --meta-fallback)",
+        unranked.len(),
+        first.id,
+    )]
+}
+
 /// How far ahead of this clock a note's time may be and still count (clock skew).
 const FUTURE_SLACK_SECS: i64 = 300;
 
@@ -152,7 +188,7 @@ pub fn health(
         .into_iter()
         .map(Overdue::of)
         .collect();
-    let mut problems = Vec::new();
+    let mut problems = shortfalls(plan);
     if let Some(first) = overdue.first() {
         problems.push(format!(
             "{} deployment(s) deletable for more than {overdue_after}: the first, {}, since {} UTC ({} ago)",
@@ -204,7 +240,19 @@ mod tests {
     fn a_success_noted_in_the_future_is_no_recent_run() {
         let now = Utc::now();
         let policy = retention::Policy::new(retention::Retain::new(1).unwrap());
-        let plan = retention::plan(&retention::Inventory::default(), &policy, now);
+        let only = retention::Deployment {
+            id: retention::DeploymentId::new("only").unwrap(),
+            objects: 1,
+            bytes: 1,
+            newest: now - chrono::Duration::days(3),
+            oldest: now - chrono::Duration::days(3),
+            meta: None,
+        };
+        let inventory = retention::Inventory {
+            deployments: vec![only],
+            ..retention::Inventory::default()
+        };
+        let plan = retention::plan(&inventory, &policy, now);
         let noted = |at| LastSuccess {
             source: "cli".into(),
             at,

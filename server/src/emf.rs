@@ -10,15 +10,18 @@ use serde_json::{json, Value};
 /// What a run left behind: overdue at the default threshold, counted after the deletion.
 const OVERDUE_AFTER: &str = "2d";
 
-/// The EMF document for an apply (`Success` 1 only when it ended complete).
+/// The EMF document for an apply. `Success` is 1 only when it ended complete **and** its plan
+/// keeps the policy ([`prune::health::shortfalls`]): a job that finds no deployment (a wrong
+/// bucket or prefix) or cannot date some has stopped cleaning up, and the missing-success
+/// alarm must say so.
 pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
     let r = &report.record;
+    let plan = &report.planned.plan;
+    let shortfalls = prune::health::shortfalls(plan);
     let deleted: std::collections::HashSet<&str> =
         r.deleted.iter().map(|d| d.id.as_str()).collect();
     let after = OVERDUE_AFTER.parse().expect("a valid span");
-    let overdue = report
-        .planned
-        .plan
+    let overdue = plan
         .overdue(after)
         .into_iter()
         .filter(|e| !deleted.contains(e.id.as_str()))
@@ -30,6 +33,8 @@ pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
         "DeletedObjects",
         "FailedObjects",
         "OverdueDeployments",
+        "Deployments",
+        "UnrankedDeployments",
     ];
     json!({
         "_aws": {
@@ -44,12 +49,15 @@ pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
         // A dimension's value may not be empty: the bucket root is "/".
         "Prefix": if r.prefix.is_empty() { "/" } else { r.prefix.as_str() },
         "Runs": 1,
-        "Success": u8::from(report.is_complete()),
+        "Success": u8::from(report.is_complete() && shortfalls.is_empty()),
         "DeletedDeployments": r.deleted.len(),
         "DeletedObjects": r.deleted_objects,
         "FailedObjects": r.failures.len(),
         "OverdueDeployments": overdue,
+        "Deployments": plan.entries.len(),
+        "UnrankedDeployments": plan.unranked().len(),
         "status": r.status.to_string(),
+        "shortfall": shortfalls.first(),
         "run": r.run,
     })
 }

@@ -73,7 +73,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     record.undoable = deletion(&planned) == Deletion::Marked;
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;
-        note_success(&planned.bucket, &record).await;
+        note_success(&planned, &record).await;
         return Ok(Report {
             planned,
             record,
@@ -120,7 +120,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         // not be written, nothing was sent.
         record.id = started.wait().await.map_err(JournalError)?;
         record_outcome(&mut record, deleted, &planned, &journal);
-        Ok::<_, JournalError>(end(&bucket, &journal, &record, unanswered, &ctx).await)
+        Ok::<_, JournalError>(end(&planned, &journal, &record, unanswered, &ctx).await)
     };
     let answers = futures::future::join_all(writing);
     // Released once the start task (and the conditional-write probe in it, which writes the
@@ -327,7 +327,7 @@ fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &
 /// The end record and the success note — independent, so sent at once — then the
 /// notification. Returns why the record could not be completed, if it could not.
 async fn end(
-    bucket: &Bucket,
+    planned: &Planned,
     journal: &RunJournal,
     record: &Record,
     unanswered: Vec<EndAnswer>,
@@ -335,7 +335,7 @@ async fn end(
 ) -> Option<String> {
     let success = async {
         if record.status == Status::Finished {
-            note_success(bucket, record).await;
+            note_success(planned, record).await;
         }
     };
     let (ended, ()) = futures::join!(journal.end(record, unanswered), success);
@@ -350,8 +350,9 @@ async fn end(
     journal_error
 }
 
-/// Notes a run that ended well, for `check` and the dashboard's "last successful run".
-pub async fn note_success(bucket: &bucket::Bucket, record: &Record) {
+/// Notes a run that ended well, for `check` and the dashboard's "last successful run" (not
+/// when its plan shows the policy not kept: [`crate::health::shortfalls`]).
+pub async fn note_success(planned: &Planned, record: &Record) {
     let last = crate::health::LastSuccess {
         source: record.source.clone(),
         // When it ended: a page's scan older than this is out of date.
@@ -360,5 +361,5 @@ pub async fn note_success(bucket: &bucket::Bucket, record: &Record) {
         run: record.run.clone(),
         deleted_deployments: record.deleted.len() as u64,
     };
-    crate::health::note_success(bucket, &last).await;
+    crate::health::note_success(&planned.bucket, &planned.plan, &last).await;
 }

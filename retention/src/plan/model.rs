@@ -181,6 +181,21 @@ impl Plan {
         late
     }
 
+    /// Deployments the policy cannot rank, so never deletes: undated (`meta:KEY` missing or
+    /// unreadable, and no fallback) or dated more than a day ahead (a clock's skew is less). A
+    /// job that leaves these has stopped cleaning up for them, however well its runs end.
+    pub fn unranked(&self) -> Vec<&Entry> {
+        let believable = self.now + chrono::Duration::days(1);
+        self.entries
+            .iter()
+            .filter(|e| match e.reason {
+                Reason::DateUnknown { .. } => true,
+                Reason::FutureDate => e.date > believable,
+                _ => false,
+            })
+            .collect()
+    }
+
     /// A short hex fingerprint of the policy and the deletion set, for audit records and for
     /// telling two plans apart at a glance.
     pub fn fingerprint(&self) -> String {

@@ -433,6 +433,32 @@ fn future_dates_are_kept_and_take_no_rank() {
 }
 
 #[test]
+fn undated_and_far_future_deployments_are_reported_as_unranked() {
+    let mut pol = policy(1);
+    pol.date_source = DateSource::Meta("deployed-at".into());
+    let dated = |id: &str, at: DateTime<Utc>| {
+        let mut d = dep(id, 0);
+        d.meta = Some(at.to_rfc3339());
+        d
+    };
+    let p = plan(
+        &inv(vec![
+            dep("undated", 5),
+            dated("skewed", t0() + Duration::hours(1)),
+            dated("far", t0() + Duration::days(300)),
+            dated("old", t0() - Duration::days(40)),
+            dated("new", t0() - Duration::days(1)),
+        ]),
+        &pol,
+        t0(),
+    );
+    let unranked: Vec<&str> = p.unranked().iter().map(|e| e.id.as_str()).collect();
+    // A clock an hour ahead is skew, not a job that stopped; a year ahead is.
+    assert_eq!(unranked, vec!["far", "undated"]);
+    assert_eq!(deleted(&p).len(), 1, "old still goes: {:?}", reasons(&p));
+}
+
+#[test]
 fn plan_round_trips_through_json() {
     let mut pol = policy(1);
     pol.keep_within = Some(Span::from_days(2));

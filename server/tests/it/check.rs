@@ -251,3 +251,73 @@ async fn a_deployment_redeployed_in_place_with_new_content_is_dated_anew() {
     assert_eq!(v["deployments"][0]["date_origin"], "newest", "{v}");
     assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
 }
+
+#[tokio::test]
+async fn a_job_that_cannot_date_its_deployments_is_behind_and_notes_no_success() {
+    // Before: a mistyped date key ("deployed_at") left every deployment "keep: date unknown";
+    // the runs ended "Nothing to delete.", noted a success, and `check` said OK for ever.
+    let b = fresh_bucket("check-undated").await;
+    dated(
+        &b,
+        &[
+            ("march", Some("2026-03-01T00:00:00Z")),
+            ("april", Some("2026-04-01T00:00:00Z")),
+            ("may", Some("2026-05-01T00:00:00Z")),
+        ],
+    )
+    .await;
+    let typo = ["--date-source", "meta:deployed_at"];
+    assert_stdout_has(
+        &Run::apply(b.name(), 1).args(&typo).out(),
+        "Nothing to delete.",
+    );
+    assert!(
+        !all_keys(&b)
+            .await
+            .iter()
+            .any(|k| k.contains("last-success")),
+        "a run that ranks nothing is no success"
+    );
+    let out = Run::new(&["check", b.name(), "1", "--localstack"])
+        .args(&typo)
+        .out();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(
+            "3 deployment(s) cannot be ranked, so are never deleted: the first, april, has no readable 'deployed_at' date"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_mistyped_prefix_is_behind_and_gets_no_state_folder() {
+    // Before: `apply --prefix site/` on a bucket whose deployments are at the root said
+    // "Nothing to delete.", noted a success under site/.s3-prune/ (check: OK) — and that
+    // state folder then stopped every run at the root ("'site/' holds s3-prune's own state").
+    let b = fresh_bucket("check-noprefix").await;
+    dated(
+        &b,
+        &[
+            ("march", Some("2026-03-01T00:00:00Z")),
+            ("april", Some("2026-04-01T00:00:00Z")),
+        ],
+    )
+    .await;
+    Run::apply(b.name(), 1).args(&["--prefix", "site/"]).ok();
+    assert!(
+        !all_keys(&b).await.iter().any(|k| k.starts_with("site/")),
+        "nothing written under the mistyped prefix"
+    );
+    let out = check(b.name(), &["--prefix", "site/"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no deployments found: is the bucket or --prefix right?"),
+        "{}",
+        stdout(&out)
+    );
+    // The root's own job still runs.
+    Run::apply(b.name(), 1).meta_dated().ok();
+    assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("march/")));
+}

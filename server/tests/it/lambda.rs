@@ -738,3 +738,40 @@ async fn a_run_near_its_deadline_stops_in_time_and_ends_on_record() {
         "the lease is released"
     );
 }
+
+/// A scheduled job that cannot date its deployments (a mistyped `meta:` key) ends every run
+/// with nothing to delete: before, each said `Success: 1`, so the missing-success alarm never
+/// fired though cleanup had stopped. Its line now says `Success: 0` and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_cannot_rank_its_deployments_is_no_success() {
+    let b = fresh_bucket("lambda-undated").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let (addr, rt) = start_runtime().await;
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("once".into(), "{}".into()));
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "1"),
+        ("S3_PRUNE_DATE_SOURCE", "meta:deployed_at"),
+    ];
+    let mut child = function(&addr, &env);
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let emf: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get("_aws").is_some())
+        .expect("a metrics line");
+    assert_eq!(emf["Success"], 0, "{emf}");
+    assert_eq!(emf["Deployments"], 3, "{emf}");
+    assert_eq!(emf["UnrankedDeployments"], 3, "{emf}");
+    assert_contains(emf["shortfall"].as_str().unwrap(), "cannot be ranked");
+    assert_eq!(
+        all_keys(&b).await.len(),
+        6,
+        "nothing deleted, nothing noted"
+    );
+}
