@@ -15,6 +15,10 @@ pub enum GlobError {
     Empty,
     #[error("pattern '{0}': '[' without a closing ']'")]
     Unclosed(String),
+    /// A `/` can never match: ids are top-level folder names. Refused rather than matching
+    /// nothing, which would leave "excluded" deployments to be deleted.
+    #[error("pattern '{pattern}' contains '/': patterns match top-level folder names only (write '{hint}')")]
+    Slash { pattern: String, hint: String },
 }
 
 impl FromStr for Glob {
@@ -22,6 +26,17 @@ impl FromStr for Glob {
     fn from_str(s: &str) -> Result<Self, GlobError> {
         if s.is_empty() {
             return Err(GlobError::Empty);
+        }
+        if s.contains('/') {
+            let hint = s.trim_matches('/');
+            return Err(GlobError::Slash {
+                pattern: s.into(),
+                hint: if hint.is_empty() || hint.contains('/') {
+                    "a folder name, e.g. release-*".into()
+                } else {
+                    hint.into()
+                },
+            });
         }
         let chars: Vec<char> = s.chars().collect();
         let mut i = 0;
@@ -194,6 +209,21 @@ mod tests {
         assert!(matches!(
             "v[0-9".parse::<Glob>(),
             Err(GlobError::Unclosed(_))
+        ));
+    }
+
+    #[test]
+    fn a_pattern_with_a_slash_is_refused_not_left_to_match_nothing() {
+        // Before: `--exclude 'release-*/'` parsed, matched no id, and the deployments it was
+        // meant to protect were deleted.
+        let e = "release-*/".parse::<Glob>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pattern 'release-*/' contains '/': patterns match top-level folder names only (write 'release-*')"
+        );
+        assert!(matches!(
+            "site/release-*".parse::<Glob>(),
+            Err(GlobError::Slash { .. })
         ));
     }
 }

@@ -452,6 +452,13 @@ async fn bad_input_table() {
             "without a closing ']'",
         ),
         (
+            // Before: accepted, matched nothing, and release-1 was deleted.
+            vec!["apply", &name, "1", "--exclude", "release-*/"],
+            &[],
+            2,
+            "contains '/': patterns match top-level folder names only (write 'release-*')",
+        ),
+        (
             vec!["apply", &name, "1", "--pin", "a/b"],
             &[],
             2,
