@@ -28,7 +28,7 @@ impl fmt::Display for Warning {
             ),
             Warning::DatesReset { ids } => write!(
                 f,
-                "dates reset (copy or re-encryption?) for {} deployment(s) whose content did not change ({}): ranked by first-seen dates",
+                "dates reset (copy or re-encryption?) for {} deployment(s) whose keys and sizes did not change ({}): ranked by first-seen dates",
                 ids.len(),
                 ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
             ),
