@@ -45,10 +45,78 @@ fn refresh_url(content: &str) -> Option<&str> {
     )
 }
 
+/// An attribute's value as the browser reads it: the character references `&amp;`, `&lt;`,
+/// `&gt;`, `&quot;`, `&apos;`, `&#NN;` and `&#xHH;` replaced; any other `&` is left as written.
+fn unescape_html(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let n = match name.strip_prefix(['#']) {
+                        Some(hex) if hex.starts_with(['x', 'X']) => {
+                            u32::from_str_radix(&hex[1..], 16).ok()
+                        }
+                        Some(dec) => dec.parse().ok(),
+                        None => None,
+                    };
+                    n.and_then(char::from_u32)
+                }
+            }?;
+            Some((c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A URL path as the key it names: `%XX` escapes decoded (`release%202/` is the folder
+/// `release 2/`). Escapes that do not make UTF-8 leave the path as written.
+fn percent_decode(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_string())
+}
+
 /// The deployment folder a reference points into: `/<prefix><id>/…` or `<id>/…` (a path, or
 /// an absolute URL's path), if any. A reference must go *into* a folder (`id/…`) to count.
-fn folder_of<'a>(reference: &'a str, prefix: &str) -> Option<&'a str> {
-    let r = reference.trim();
+/// `reference` is the attribute's value as written: its character references and the path's
+/// `%XX` escapes are decoded first, as a browser would before asking for the key.
+fn folder_of(reference: &str, prefix: &str) -> Option<String> {
+    let unescaped = unescape_html(reference);
+    let r = unescaped.trim();
     let lower = r.to_ascii_lowercase();
     if ["mailto:", "data:", "javascript:", "tel:", "#"]
         .iter()
@@ -67,12 +135,12 @@ fn folder_of<'a>(reference: &'a str, prefix: &str) -> Option<&'a str> {
         }
         None => r,
     };
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let path = path.strip_prefix("./").unwrap_or(path);
+    let path = percent_decode(path.split(['?', '#']).next().unwrap_or(""));
+    let path = path.strip_prefix("./").unwrap_or(&path);
     let path = path.strip_prefix('/').unwrap_or(path);
     let path = path.strip_prefix(prefix).unwrap_or(path);
     let (first, _) = path.split_once('/')?;
-    (!first.is_empty() && first != "." && first != "..").then_some(first)
+    (!first.is_empty() && first != "." && first != "..").then(|| first.to_string())
 }
 
 /// The deployment ids the page references, in order of first appearance, without repeats.
@@ -86,7 +154,7 @@ pub fn referenced_ids(html: &str, prefix: &str) -> Vec<DeploymentId> {
     );
     let mut ids: Vec<DeploymentId> = Vec::new();
     for r in refs {
-        if let Some(id) = folder_of(r, prefix).and_then(|f| DeploymentId::new(f).ok()) {
+        if let Some(id) = folder_of(r, prefix).and_then(|f| DeploymentId::new(&f).ok()) {
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -149,5 +217,23 @@ mod tests {
         );
         assert!(ids("<p>hello</p>", "").is_empty());
         assert!(ids(r#"<a href="../x">up</a>"#, "").is_empty());
+    }
+
+    #[test]
+    fn escaped_references_name_the_folders_a_browser_asks_for() {
+        // Before: "release%202" and "r&amp;d" were taken as written, named no deployment, and
+        // the folders the live page loads were deleted.
+        let html = r#"<script src="/release%202/app.js"></script>
+            <link href="/r&amp;d/app.css"><img src="/caf&#xe9;/a.png"><img src="/&#118;4/b.png">
+            <a href="/100%/x">not an escape</a><a href="/a&b/c">a bare ampersand</a>
+            <a href="/%E9t%E9/x">not UTF-8 once decoded</a>"#;
+        assert_eq!(
+            ids(html, ""),
+            ["release 2", "café", "v4", "r&d", "100%", "a&b", "%E9t%E9"]
+        );
+        assert_eq!(
+            ids(r#"<a href="/my%20sites/v%2B1/">"#, "my sites/"),
+            ["v+1"]
+        );
     }
 }
