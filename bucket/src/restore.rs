@@ -116,14 +116,22 @@ pub struct Restoring {
     unlisted: HashSet<DeploymentId>,
     pending: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
     pending_n: usize,
+    /// Markers taken before they are restored.
+    window: usize,
 }
 
 impl Restoring {
     /// A restore of `deployments` deployments (those not begun when it is stopped are counted).
     pub fn new(deployments: usize) -> Restoring {
+        Self::with_window(deployments, WINDOW)
+    }
+
+    /// [`Restoring::new`], restoring every `window` markers instead of every [`WINDOW`].
+    pub fn with_window(deployments: usize, window: usize) -> Restoring {
         Restoring {
             start: Instant::now(),
             deployments,
+            window: window.max(1),
             outcomes: BTreeMap::new(),
             unlisted: HashSet::new(),
             pending: BTreeMap::new(),
@@ -131,7 +139,8 @@ impl Restoring {
         }
     }
 
-    /// Takes one marker of deployment `id`; once [`WINDOW`] are waiting, they are restored.
+    /// Takes one marker of deployment `id`; once a window of them (usually [`WINDOW`]) is
+    /// waiting, they are restored.
     /// Markers of one deployment are looked at in the order they come.
     pub async fn push(
         &mut self,
@@ -142,7 +151,7 @@ impl Restoring {
     ) {
         self.pending.entry(id).or_default().push(marker);
         self.pending_n += 1;
-        if self.pending_n >= WINDOW {
+        if self.pending_n >= self.window {
             self.flush(bucket, stop).await;
         }
     }
@@ -387,5 +396,26 @@ impl Bucket {
             }
         }
         Ok(Versions { current, beneath })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::just_before;
+
+    /// A window is listed from just before its first key: nothing of that key is skipped,
+    /// whatever its last character.
+    #[test]
+    fn a_window_is_listed_from_just_before_its_first_key() {
+        for key in ["d1/index.html", "d1/é", "d1/", "x", "d1/a\u{10ffff}"] {
+            let from = just_before(key);
+            assert!(from.as_deref().is_none_or(|f| f < key), "{key}: {from:?}");
+        }
+        assert_eq!(
+            just_before("x"),
+            None,
+            "a one-character key is listed from the start"
+        );
+        assert_eq!(just_before("d1/é").as_deref(), Some("d1/"));
     }
 }

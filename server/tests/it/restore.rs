@@ -205,3 +205,49 @@ async fn an_undo_window_whose_rule_is_refused_leaves_versioning_off() {
         "versioning was left on without its rule"
     );
 }
+
+/// A big run is restored a window of markers at a time, each window's keys listed on their
+/// own: every object comes back whatever order the markers come in, a window cutting across
+/// deployments and through one from its last key to its first.
+#[tokio::test]
+async fn a_run_restored_a_window_at_a_time_brings_every_object_back_in_any_order() {
+    let b = fresh_bucket("restore-windows").await;
+    b.enable_versioning().await.unwrap();
+    put_many(&b, (0..23).map(|i| format!("d1/f{i:02}.js")), &[]).await;
+    put_many(&b, (0..4).map(|i| format!("d2/f{i}.js")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["d3/index.html".to_string()], &[]).await;
+    apply(&b, "1", &[]);
+    assert_eq!(all_keys(&b).await.len(), 1, "d1 and d2 deleted");
+
+    let place = bucket::JournalPlace::of(&b);
+    let (runs, _) = place.runs().await.unwrap();
+    let found = prune::journal::read_run(&place, runs.last().unwrap())
+        .await
+        .unwrap()
+        .expect("the run is in the journal");
+    let only = found.markers.deployments().cloned().collect();
+    let mut markers = Vec::new();
+    let mut read = found.markers.read(&only);
+    while let Some(part) = read.next().await {
+        markers.extend(part.unwrap());
+    }
+    drop(read);
+    assert_eq!(markers.len(), 27);
+    // Back to front: the first window holds d2's four keys and d1's last.
+    markers.reverse();
+    let stop = bucket::Progress::default();
+    let mut restoring = bucket::Restoring::with_window(only.len(), 5);
+    for (id, m) in markers {
+        restoring.push(&b, id, m, &stop).await;
+    }
+    let report = restoring.finish(&b, &stop).await;
+    assert!(report.is_complete(), "{report:?}");
+    let restored: Vec<(String, u64)> = report
+        .deployments
+        .iter()
+        .map(|d| (d.id.to_string(), d.restored))
+        .collect();
+    assert_eq!(restored, [("d1".to_string(), 23), ("d2".to_string(), 4)]);
+    assert_eq!(all_keys(&b).await.len(), 28, "every object back");
+}
