@@ -4,15 +4,26 @@
 //!   until the next version replaced it;
 //! - everywhere, `<prefix>.s3-prune/live-seen.json`, where every scan that reads the pointer
 //!   records a change it sees (the time it first saw the new one is when the old one stopped).
+//!   Only the values scans see are known there: on a bucket without versioning, a deployment
+//!   the pointer named only between two scans gets no grace.
+//!
+//! A `live-seen.json` that is not one stops the scan, as a damaged dates file does: overwritten,
+//! the deployments it remembers as live until recently would lose their grace. A change is
+//! recorded only when the pointer names a deployment that exists (a mistyped `--prefix` leaves
+//! no state folder behind).
 
 use crate::scan::RESERVED;
-use crate::Bucket;
+use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
 use retention::{DeploymentId, WasLive};
 use serde::{Deserialize, Serialize};
 
-/// Earlier versions of the pointer read at most (the newest ones: a grace is hours or days).
+/// Earlier deployments the pointer's versions are read for (the newest ones: a grace is hours
+/// or days) ...
 const VERSIONS_READ: usize = 5;
+/// ... reading at most this many versions: a pipeline that writes the same pointer on every
+/// run leaves many versions naming one deployment.
+const VERSIONS_READ_MAX: usize = 40;
 /// Changes kept in `live-seen.json`.
 const CHANGES_KEPT: usize = 20;
 const SEEN: &str = "live-seen.json";
@@ -35,28 +46,38 @@ impl Bucket {
         key: &str,
         live: &DeploymentId,
         versioned: bool,
-    ) -> Vec<WasLive> {
-        let (mut seen, versions) = futures::join!(self.observe_live(key, live), async {
+    ) -> Result<Vec<WasLive>, S3Error> {
+        let (seen, versions) = futures::join!(self.observe_live(key, live), async {
             if versioned {
                 self.pointer_versions(key).await
             } else {
                 Vec::new()
             }
         });
+        let mut seen = seen?;
         seen.extend(versions);
         seen.retain(|w| &w.id != live);
-        seen
+        Ok(seen)
     }
 
     /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
     /// writes the change (the old one was live until now).
-    async fn observe_live(&self, key: &str, live: &DeploymentId) -> Vec<WasLive> {
+    async fn observe_live(&self, key: &str, live: &DeploymentId) -> Result<Vec<WasLive>, S3Error> {
         let seen = match self.read_state(SEEN).await {
-            Ok(Some(body)) => serde_json::from_slice::<LiveSeen>(&body).unwrap_or_default(),
+            Ok(Some(body)) => {
+                serde_json::from_slice::<LiveSeen>(&body).map_err(|e| S3Error::Pointer {
+                    key: format!("{}{RESERVED}/{SEEN}", self.prefix),
+                    problem: format!(
+                        "it is not s3-prune's record of the live pointer ({e}): restore its \
+                         previous version, or remove it to start recording afresh (the \
+                         deployments it remembers as live until recently then lose their grace)"
+                    ),
+                })?
+            }
             Ok(None) => LiveSeen::default(),
             Err(e) => {
                 tracing::warn!(error = %e, "{RESERVED}/{SEEN} could not be read: the live grace knows only the pointer's versions");
-                return Vec::new();
+                return Ok(Vec::new());
             }
         };
         let mut seen = if seen.pointer == key {
@@ -68,7 +89,12 @@ impl Bucket {
             }
         };
         if seen.current.as_ref() == Some(live) {
-            return seen.previous;
+            return Ok(seen.previous);
+        }
+        // A pointer naming nothing here blocks the plan anyway; recording it would make a
+        // state folder under a mistyped prefix.
+        if matches!(self.folder_is_empty(live).await, Ok(true) | Err(_)) {
+            return Ok(seen.previous);
         }
         let now = Utc::now();
         if let Some(old) = seen.current.take() {
@@ -87,7 +113,7 @@ impl Bucket {
         if let Err(e) = self.write_state(SEEN, body).await {
             tracing::info!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
         }
-        seen.previous
+        Ok(seen.previous)
     }
 
     /// The pointer's earlier versions, newest first: each named its deployment until the next
@@ -119,17 +145,32 @@ impl Bucket {
             })
             .collect();
         versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-        let mut out = Vec::new();
-        for pair in versions.windows(2).take(VERSIONS_READ) {
-            let (replaced_at, older) = (pair[0].0, &pair[1].1);
-            match self.read_pointer_version(key, older).await {
-                Ok(id) => out.push(WasLive {
-                    id,
-                    until: replaced_at,
-                }),
-                Err(e) => {
-                    tracing::warn!(error = %e, version = older, "an earlier version of the live pointer could not be read")
+        // Version k named its deployment until version k-1 replaced it; a deployment named by
+        // several versions was live until the newest of them was replaced. Read a few at once,
+        // until VERSIONS_READ deployments are known.
+        let mut out: Vec<WasLive> = Vec::new();
+        let pairs: Vec<_> = versions.windows(2).take(VERSIONS_READ_MAX).collect();
+        for chunk in pairs.chunks(VERSIONS_READ) {
+            let reads = chunk.iter().map(|pair| async move {
+                let (replaced_at, older) = (pair[0].0, &pair[1].1);
+                match self.read_pointer_version(key, older).await {
+                    Ok(id) => Some(WasLive {
+                        id,
+                        until: replaced_at,
+                    }),
+                    Err(e) => {
+                        tracing::warn!(error = %e, version = older, "an earlier version of the live pointer could not be read");
+                        None
+                    }
                 }
+            });
+            for was in futures::future::join_all(reads).await.into_iter().flatten() {
+                if !out.iter().any(|w| w.id == was.id) {
+                    out.push(was);
+                }
+            }
+            if out.len() > VERSIONS_READ {
+                break;
             }
         }
         out

@@ -145,7 +145,7 @@ impl Bucket {
         let was_live = match (&opts.live_pointer, &live) {
             (Some(key), Some(now)) => {
                 self.live_history(key, now, versioning.keeps_versions())
-                    .await
+                    .await?
             }
             _ => Vec::new(),
         };

@@ -135,3 +135,73 @@ async fn on_an_unversioned_bucket_the_grace_comes_from_what_scans_saw() {
     let r = plan_with_pointer(b.name(), &["--live-grace", "0s"]);
     assert_eq!(reason_of(&r, "d3"), "delete: rank 3 > 2");
 }
+
+#[tokio::test]
+async fn a_pointer_rewritten_unchanged_many_times_still_keeps_the_one_before_for_the_grace() {
+    // Before: only the newest five versions were read; six rewrites of "d8" used them all, and
+    // d3, live until d8 replaced it, was planned for deletion.
+    let b = fresh_bucket("live-grace-rewrites").await;
+    b.enable_versioning().await.unwrap();
+    eight_deployments(&b).await;
+    point(&b, "d3").await;
+    for _ in 0..6 {
+        point(&b, "d8").await;
+    }
+    let r = plan_with_pointer(b.name(), &[]);
+    assert!(
+        reason_of(&r, "d3").starts_with("keep: was live until "),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_live_record_stops_the_plan_and_is_left_as_it_is() {
+    // Before: it was read as empty and overwritten, and d3 — live until a moment ago — lost
+    // its grace without a word.
+    let b = fresh_bucket("live-seen-damaged").await;
+    eight_deployments(&b).await;
+    point(&b, "d3").await;
+    plan_with_pointer(b.name(), &[]);
+    let damaged = br#"{"pointer":"current","current":"d3","previous":[],"x":"#.to_vec();
+    b.write_state("live-seen.json", damaged.clone())
+        .await
+        .unwrap();
+    point(&b, "d8").await;
+    let out = Run::plan(b.name(), 2)
+        .args(&["--live-pointer", "current"])
+        .out();
+    assert_ne!(out.status.code(), Some(0));
+    let err = crate::common::stderr(&out);
+    assert!(
+        err.contains(".s3-prune/live-seen.json")
+            && err.contains("remove it to start recording afresh"),
+        "{err}"
+    );
+    assert_eq!(
+        b.read_state("live-seen.json").await.unwrap(),
+        Some(damaged),
+        "left as it was"
+    );
+}
+
+#[tokio::test]
+async fn a_pointer_read_under_a_mistyped_prefix_leaves_no_state_folder() {
+    // Before: `plan --prefix sites/` (the deployments are at the root) recorded the pointer in
+    // sites/.s3-prune/live-seen.json, and every run at the root then failed ("'sites/' holds
+    // s3-prune's own state folder").
+    let b = fresh_bucket("live-seen-typo").await;
+    eight_deployments(&b).await;
+    point(&b, "d8").await;
+    let _ = Run::plan(b.name(), 2)
+        .args(&["--prefix", "sites/", "--live-pointer", "current"])
+        .out();
+    let keys = all_keys(&b).await;
+    assert!(
+        !keys.iter().any(|k| k.starts_with("sites/.s3-prune")),
+        "{keys:?}"
+    );
+    assert_eq!(
+        reason_of(&plan_with_pointer(b.name(), &[]), "d8"),
+        "keep: live"
+    );
+}
