@@ -47,6 +47,12 @@ async fn main() -> ExitCode {
             }
         }
     };
+    if matches!(command, args::Command::Lambda) {
+        if let Err(e) = lambda::inside_lambda() {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let filter = || {
         tracing_subscriber::EnvFilter::try_from_env("S3_PRUNE_LOG").unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new(

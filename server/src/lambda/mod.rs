@@ -145,7 +145,45 @@ fn stop_before(deadline: SystemTime, progress: Arc<Progress>) -> tokio::task::Jo
     })
 }
 
+/// Whether this process runs inside AWS Lambda: the variables `lambda_runtime` reads (and
+/// panics without) are set. Checked before `lambda` starts, so that `s3-prune lambda` typed
+/// by hand is a usage error saying what to run instead.
+pub fn inside_lambda() -> Result<(), String> {
+    let by_hand = "To run the scheduled job, deploy it (deploy/terraform); to delete by hand, \
+                   run `s3-prune apply BUCKET RETAIN` (or `plan` first)";
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return Err(format!(
+            "`s3-prune lambda` runs only inside AWS Lambda (AWS_LAMBDA_RUNTIME_API is unset). \
+             {by_hand}."
+        ));
+    }
+    let missing: Vec<&str> = [
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    ]
+    .into_iter()
+    .filter(|v| std::env::var_os(v).is_none())
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "`s3-prune lambda` runs only inside AWS Lambda, which sets {}: they are unset. \
+             {by_hand}.",
+            missing.join(", ")
+        ));
+    }
+    let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
+    if memory.parse::<i32>().is_err() {
+        return Err(format!(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE is '{memory}', not a number of MB: \
+             `s3-prune lambda` runs only inside AWS Lambda, which sets it. {by_hand}."
+        ));
+    }
+    Ok(())
+}
+
 /// The Lambda runtime's loop: the configuration read once, then one [`handle`] per event.
+/// [`inside_lambda`] must hold (`lambda_runtime` panics otherwise).
 pub async fn run() -> Result<ExitCode> {
     // Read once; configuration the environment gets wrong fails the init, not every invocation.
     let base = Configured::from_env()?;
