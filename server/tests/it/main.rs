@@ -9,7 +9,6 @@ mod check;
 mod cli;
 mod config;
 mod engine;
-mod errors;
 mod faults;
 mod inventory;
 mod journal;
