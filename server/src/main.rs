@@ -133,6 +133,14 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     let mut command = args::Cli::from_arg_matches(&matches)
         .unwrap_or_else(|e| e.exit())
         .command;
+    if let Some(("check", sub)) = matches.subcommand() {
+        if given(sub, "out") {
+            anyhow::bail!(
+                "--out: check writes no plan (it is for plan and apply): drop it, or save the \
+                 plan with `s3-prune plan … --out FILE`"
+            );
+        }
+    }
     if let Some(c) = &config {
         command.add_config_lists(c);
         // `localstack` and `endpoint_url` exclude each other: the one given as a flag wins

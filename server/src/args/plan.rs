@@ -76,7 +76,8 @@ pub struct PlanArgs {
     /// Print one JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also save the plan to FILE, for `apply --plan FILE`.
+    /// Also save the plan to FILE, for `apply --plan FILE` (apply: the plan it applies, saved
+    /// before it deletes; check refuses it).
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
 }

@@ -69,6 +69,9 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
         crate::who::os_account()
     };
     let checked = confirmed(&args, &job, planned).await?;
+    if let Some(path) = &args.plan.out {
+        save_applied(&checked, &job, path, json)?;
+    }
     // (With --via-lifecycle a run goes on: it checks earlier handovers.)
     if nothing_to_do(&checked, &args) {
         return nothing_to_delete(&checked, json).await;
@@ -177,6 +180,26 @@ async fn confirmed(args: &ApplyArgs, job: &ApplyJob, planned: Planned) -> Result
             Ok(prune::check(job.scan().await?, Some(seen.doomed()))?)
         }
     }
+}
+
+/// `apply --out FILE`: the plan this run applies, as `plan --out` saves one, written before
+/// anything is deleted (a file that cannot be written stops the run there).
+fn save_applied(
+    checked: &Checked,
+    job: &ApplyJob,
+    path: &std::path::Path,
+    json: bool,
+) -> Result<()> {
+    SavedPlan::of(
+        checked.planned(),
+        job.settings.live_pointer.clone(),
+        job.settings.live_from.clone(),
+    )
+    .write(path)?;
+    if !json {
+        println!("Saved to {}: the plan this run applies.", path.display());
+    }
+    Ok(())
 }
 
 /// Nothing is doomed, and no lifecycle handovers are to be checked (`--via-lifecycle`).

@@ -2,7 +2,8 @@
 //! "bad arguments, before any request") with a sentence saying what to do; flags do what their
 //! help says; a second signal during apply says how the run was left.
 
-use crate::common::stderr;
+use crate::common::{assert_stdout_has, deploy_seconds_apart, s3_prune_env, stderr, stdout, Run};
+use bucket::testkit::{all_keys, fresh_bucket};
 use std::process::{Command, Stdio};
 
 /// `s3-prune lambda` outside AWS Lambda panicked (exit 101, a backtrace); now a usage error
@@ -27,4 +28,72 @@ fn lambda_outside_aws_lambda_is_a_usage_error_not_a_panic() {
     ] {
         assert!(err.contains(part), "expected '{part}' in: {err}");
     }
+}
+
+/// Each of these is refused before any request, exit 2, with the text given.
+#[test]
+fn bad_command_lines_exit_2_before_any_request() {
+    let dir = std::env::temp_dir().join(format!("s3p-usage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("check-out.json");
+    let out_file = out_file.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        // was: accepted and ignored (check writes no plan)
+        (
+            vec![
+                "check",
+                "some-bucket",
+                "3",
+                "--out",
+                out_file,
+                "--localstack",
+            ],
+            "--out: check writes no plan",
+        ),
+    ];
+    // Every case is run, and every one that fails is shown.
+    let mut wrong = Vec::new();
+    for (args, text) in cases {
+        let out = s3_prune_env(&args, &[]);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        if out.status.code() != Some(2) || !all.contains(text) || all.contains("--prefix ,") {
+            wrong.push(format!(
+                "{args:?}: exit {:?}, expected 2 and '{text}' in: {all}",
+                out.status.code()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        !std::path::Path::new(out_file).exists(),
+        "check wrote a plan"
+    );
+}
+
+/// `apply --out FILE` saves the plan it applied, the document `plan --out` writes (it was
+/// accepted and ignored).
+#[tokio::test]
+async fn apply_out_saves_the_plan_it_applied() {
+    let b = fresh_bucket("apply-out").await;
+    deploy_seconds_apart(&b, &["old", "mid", "new"]).await;
+    let dir = std::env::temp_dir();
+    let planned = dir.join(format!("{}.planned.json", b.name()));
+    let applied = dir.join(format!("{}.applied.json", b.name()));
+    Run::plan(b.name(), 1)
+        .args(&["--out", planned.to_str().unwrap()])
+        .ok();
+    let out = Run::apply(b.name(), 1)
+        .args(&["--out", applied.to_str().unwrap()])
+        .ok();
+    assert_stdout_has(&out, &format!("Saved to {}", applied.display()));
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        let text = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        serde_json::from_slice(&text).unwrap()
+    };
+    let (planned, applied) = (read(&planned), read(&applied));
+    for field in ["format", "bucket", "prefix", "policy", "deletion_set"] {
+        assert_eq!(planned[field], applied[field], "{field}");
+    }
+    assert_eq!(applied["deletion_set"].as_array().unwrap().len(), 2);
+    assert_eq!(all_keys(&b).await.len(), 2, "new/ is left");
 }
