@@ -41,6 +41,12 @@ impl AppError {
     }
 }
 
+impl From<prune::PinError> for AppError {
+    fn from(e: prune::PinError) -> Self {
+        AppError::new(e)
+    }
+}
+
 impl From<bucket::S3Error> for AppError {
     fn from(e: bucket::S3Error) -> Self {
         AppError::new(e)

@@ -35,7 +35,7 @@ pub use check::{check, Checked, Refusal, SetChange};
 pub use doc::{escape_controls, PlanDoc};
 pub use expire::Handovers;
 pub use notify::{BadWebhookUrl, Notifier, Summary, WebhookUrl};
-pub use pins::{set_pin, PinChange};
+pub use pins::{set_pin, PinChange, PinError};
 pub use plan::{scan, scan_and_plan, Planned, ScanSettings};
 pub use restore::{
     check_restore, check_restore_named, check_restore_run, restore, RestoreContext, RestoreRefusal,

@@ -15,13 +15,40 @@ pub struct PinChange {
     pub handovers: Handovers,
 }
 
-/// Pins `id` (with `pin`'s reason, who and when) or, with `None`, unpins it.
+/// Why a pin change was refused; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    /// A pin on a folder that is not there protects nothing: a typo would leave the deployment
+    /// meant to stay unpinned, silently.
+    #[error("no deployment '{id}' in {place}: nothing pinned (check the id: `s3-prune plan` lists the deployments)")]
+    NoSuchDeployment { id: DeploymentId, place: String },
+    #[error("'{id}' was not pinned in {place}: nothing changed (check the id)")]
+    NotPinned { id: DeploymentId, place: String },
+    #[error(transparent)]
+    S3(#[from] S3Error),
+}
+
+/// Pins `id` (with `pin`'s reason, who and when) or, with `None`, unpins it. A deployment that
+/// is not in the bucket cannot be pinned, nor one that is not pinned unpinned.
 pub async fn set_pin(
     bucket: &Bucket,
     id: &DeploymentId,
     pin: Option<Pin>,
-) -> Result<PinChange, S3Error> {
+) -> Result<PinChange, PinError> {
     let pinning = pin.is_some();
+    let place = || format!("s3://{}/{}", bucket.name(), bucket.prefix());
+    if pinning && bucket.folder_is_empty(id).await? {
+        return Err(PinError::NoSuchDeployment {
+            id: id.clone(),
+            place: place(),
+        });
+    }
+    if !pinning && !bucket.read_pins().await?.iter().any(|p| &p.id == id) {
+        return Err(PinError::NotPinned {
+            id: id.clone(),
+            place: place(),
+        });
+    }
     let pins = bucket
         .update_pins(|pins| {
             pins.retain(|p| &p.id != id);

@@ -264,6 +264,33 @@ fn warnings_for_unused_pins_excludes_and_versioning() {
 }
 
 #[test]
+fn a_stored_pin_that_names_no_deployment_is_warned_about_like_a_given_one() {
+    // Before: `s3-prune pin BUCKET relase-41` (a typo) was stored, and no plan ever said that
+    // it protected nothing — while release-41 itself went.
+    let stored = |id: &str| crate::Pin {
+        id: DeploymentId::new(id).unwrap(),
+        reason: String::new(),
+        by: String::new(),
+        at: None,
+    };
+    let mut i = inv(vec![dep("a", 1), dep("b", 2)]);
+    i.pins = vec![stored("b"), stored("relase-41")];
+    let mut pol = policy(1);
+    pol.pins = vec![DeploymentId::new("relase-41").unwrap()];
+    let p = plan(&i, &pol, t0());
+    let texts: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        texts,
+        ["pin 'relase-41' matches no deployment"],
+        "once, not twice"
+    );
+    pol.pins.clear();
+    let p = plan(&i, &pol, t0());
+    let texts: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(texts, ["pin 'relase-41' matches no deployment"]);
+}
+
+#[test]
 fn a_server_that_does_not_report_versioning_is_warned_about_and_treated_as_unversioned() {
     let mut i = inv(vec![dep("a", 1), dep("b", 2)]);
     i.versioning = Versioning::Unknown;

@@ -241,13 +241,19 @@ impl<'a> Walk<'a> {
             .collect()
     }
 
-    /// Pins and excludes that matched no deployment: a typo keeps nothing.
+    /// Pins (given, or stored in the bucket) and excludes that matched no deployment: a typo
+    /// keeps nothing.
     pub fn unmatched(&self) -> Vec<Warning> {
-        let pins = self
-            .pins
-            .iter()
+        let mut named: Vec<&DeploymentId> = self.pins.iter().copied().collect();
+        for (id, _) in &self.stored {
+            if !named.contains(id) {
+                named.push(*id);
+            }
+        }
+        let pins = named
+            .into_iter()
             .filter(|p| !present(self.inventory, p))
-            .map(|p| Warning::PinMatchesNothing { id: (*p).clone() });
+            .map(|p| Warning::PinMatchesNothing { id: p.clone() });
         let excludes = self
             .policy
             .excludes

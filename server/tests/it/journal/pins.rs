@@ -76,6 +76,8 @@ async fn pins_set_at_once_from_many_front_ends_are_all_kept() {
     let b = fresh_bucket("pins-at-once").await;
     deploy(&b, &["p1"], 1).await;
     let ids: Vec<String> = (0..8).map(|i| format!("rel-{i}")).collect();
+    // Only a deployment that is there can be pinned.
+    deploy(&b, &ids.iter().map(String::as_str).collect::<Vec<_>>(), 1).await;
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
@@ -158,4 +160,31 @@ async fn a_pin_added_while_an_apply_runs_holds_a_deployment_it_would_hand_to_lif
         !rules.iter().any(|(_, prefix, _)| prefix == "p1/"),
         "p1 was pinned mid-run: no lifecycle rule may expire it ({rules:?})"
     );
+}
+
+#[tokio::test]
+async fn a_pin_on_a_folder_that_is_not_there_is_refused_and_so_is_an_unpin_of_nothing() {
+    // Before: `pin BUCKET relase-2` (a typo) answered "Pinned", stored a pin that protected
+    // nothing, and no plan ever said so; `unpin` of an id never pinned answered "Unpinned".
+    let b = fresh_bucket("pin-typo").await;
+    deploy(&b, &["release-1", "release-2"], 1).await;
+    let out = s3_prune(&["pin", b.name(), "relase-2", "--localstack"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("no deployment 'relase-2' in s3://")
+            && stderr(&out).contains("nothing pinned"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(b.read_pins().await.unwrap().is_empty());
+    let out = s3_prune(&["unpin", b.name(), "release-1", "--localstack"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("'release-1' was not pinned"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s3_prune(&["pin", b.name(), "release-2", "--localstack"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(b.read_pins().await.unwrap().len(), 1);
 }
