@@ -245,7 +245,7 @@ impl<'a> Walk<'a> {
     /// keeps nothing.
     pub fn unmatched(&self) -> Vec<Warning> {
         let mut named: Vec<&DeploymentId> = self.pins.iter().copied().collect();
-        for (id, _) in &self.stored {
+        for id in self.stored.keys() {
             if !named.contains(id) {
                 named.push(*id);
             }
