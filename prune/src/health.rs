@@ -58,11 +58,21 @@ pub async fn last_successes(
 }
 
 /// `noted` with the finished runs of `records` (no restores) where one is newer than the note
-/// of its front end. Newest first. For callers that already hold the records.
+/// of its front end. Newest first. For callers that already hold the records. A note naming a
+/// run that is on record as anything but finished is dropped: the note is written beside the
+/// run's end record, and a run whose end could not be written is no success.
 pub fn with_runs<'a>(
     mut found: Vec<LastSuccess>,
     records: impl IntoIterator<Item = &'a Record>,
 ) -> Vec<LastSuccess> {
+    let records: Vec<&Record> = records.into_iter().collect();
+    found.retain(|f| {
+        let on_record = f
+            .run
+            .as_ref()
+            .and_then(|run| records.iter().find(|r| r.run.as_ref() == Some(run)));
+        on_record.is_none_or(|r| r.status == Status::Finished)
+    });
     for r in records {
         if r.status != Status::Finished || r.is_restore() {
             continue;
@@ -235,6 +245,25 @@ pub fn health(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_of_a_run_whose_end_is_not_on_record_is_no_success() {
+        let now = Utc::now();
+        let note = LastSuccess {
+            source: "lambda".into(),
+            at: now,
+            who: "job".into(),
+            run: Some("r1".into()),
+            deleted_deployments: 2,
+        };
+        let mut run = Record::begin("job", "lambda", "b", "", now);
+        run.run = Some("r1".into());
+        assert!(with_runs(vec![note.clone()], [&run]).is_empty());
+        run.status = Status::Finished;
+        assert_eq!(with_runs(vec![note.clone()], [&run]).len(), 1);
+        // A run no longer among the records read keeps its note.
+        assert_eq!(with_runs(vec![note], []).len(), 1);
+    }
 
     #[test]
     fn a_success_noted_in_the_future_is_no_recent_run() {

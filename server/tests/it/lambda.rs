@@ -649,6 +649,17 @@ async fn a_run_whose_end_cannot_be_recorded_is_an_error_not_a_success() {
     assert_contains(&error, r#""errorType":"S3PruneError""#);
     let metrics = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_contains(&metrics, r#""Success":0"#);
+    // Nor does `check` count it as the last successful run (its note went out beside the end
+    // record that failed).
+    let check = crate::common::Run::new(&["check", b.name(), "1", "--localstack"])
+        .args(&["--last-run-within", "1d"])
+        .out();
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        crate::common::stdout(&check)
+    );
     // The deletion ran all the same: only the newest deployment is left.
     let left: Vec<String> = all_keys(&b)
         .await
