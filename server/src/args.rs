@@ -205,8 +205,8 @@ pub struct Endpoint {
     /// us-east-1 and test credentials when none are configured.
     #[arg(long, conflicts_with = "endpoint_url")]
     pub localstack: bool,
-    /// Any other S3-compatible endpoint (path-style addressing).
-    #[arg(long, value_name = "URL")]
+    /// Any other S3-compatible endpoint (path-style addressing): http(s)://host:port.
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint_url)]
     pub endpoint_url: Option<String>,
     /// Requests in flight: key ranges while scanning; listings and DeleteObjects batches while deleting.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -225,6 +225,20 @@ impl Endpoint {
             max_attempts: None,
             journal: self.journal.clone(),
         }
+    }
+}
+
+/// `--endpoint-url`, checked while the arguments are parsed (a usage error, before any
+/// request): http or https, and a host.
+fn parse_endpoint_url(s: &str) -> Result<String, String> {
+    let bad = || "not a URL: give http(s)://host:port (e.g. http://localhost:4566)".to_string();
+    let uri: axum::http::Uri = s.parse().map_err(|_| bad())?;
+    let web = uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+    match uri.host() {
+        Some(host) if web && !host.is_empty() => Ok(s.to_string()),
+        _ => Err(bad()),
     }
 }
 
@@ -333,6 +347,10 @@ pub struct ApplyArgs {
     /// that would change what it deletes are refused.
     #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "policy", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
+    /// The plan in --plan's file, read once the arguments are parsed (`main`: an unreadable
+    /// or damaged file is a usage error, after clap's own).
+    #[arg(skip)]
+    pub saved: Option<std::sync::Arc<crate::saved::SavedPlan>>,
     /// Refuse to apply where the S3 server ignores conditional writes (If-None-Match), so the
     /// bucket's lease could not stop a second apply running at once (default: a warning).
     #[arg(long)]

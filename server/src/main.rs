@@ -192,6 +192,15 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     }
     if let args::Command::Serve(a) = &command {
         serve_sign_in_conflicts(a)?;
+        // Listening on all interfaces needs the names people reach it by.
+        if a.allowed_hosts.is_empty() {
+            auth::default_hosts(a.addr).map_err(anyhow::Error::msg)?;
+        }
+    }
+    if let args::Command::Apply(a) = &mut command {
+        if let Some(path) = &a.plan_file {
+            a.saved = Some(std::sync::Arc::new(saved::SavedPlan::read(path)?));
+        }
     }
     Ok((command, notes))
 }

@@ -44,11 +44,20 @@ impl SavedPlan {
             .with_context(|| format!("writing {}", path.display()))
     }
 
+    /// The plan in `path`; a file that cannot be read, or holds no plan, is refused saying
+    /// what to give instead.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the saved plan {} ({e}): give the file `s3-prune plan … --out FILE` \
+                 wrote",
+                path.display()
+            )
+        })?;
         let not_a_plan = || {
             format!(
-                "{} is not a plan saved by `s3-prune plan --out`",
+                "{} is not a plan saved by `s3-prune plan --out` (make one with `s3-prune plan \
+                 BUCKET RETAIN … --out FILE`)",
                 path.display()
             )
         };
@@ -60,7 +69,7 @@ impl SavedPlan {
                  make a new plan with `s3-prune plan … --out`",
                 path.display()
             ),
-            None => bail!("{}", not_a_plan()),
+            None => bail!("{}: it has no plan format", not_a_plan()),
         }
         serde_json::from_value(v).with_context(not_a_plan)
     }

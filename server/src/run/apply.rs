@@ -103,7 +103,7 @@ struct ApplyJob {
     policy: retention::Policy,
     settings: prune::ScanSettings,
     /// The saved plan, whose deletion set is the confirmation.
-    saved: Option<SavedPlan>,
+    saved: Option<Arc<SavedPlan>>,
 }
 
 impl ApplyJob {
@@ -120,7 +120,11 @@ impl ApplyJob {
                 saved: None,
             });
         };
-        let saved = SavedPlan::read(path)?;
+        // Read while the arguments were parsed (`main`), so a bad file is a usage error.
+        let saved = match &args.saved {
+            Some(saved) => saved.clone(),
+            None => Arc::new(SavedPlan::read(path)?),
+        };
         // Guards given with --plan narrow it; anything that would widen it is refused.
         let (policy, live_pointer) = saved.narrowed_by(a)?;
         let bucket = open(&saved.bucket, &saved.prefix, &a.endpoint).await?;
@@ -220,7 +224,7 @@ impl Watch {
     /// Starts the signal handler, and the bar when stderr is a terminal.
     fn start(checked: &Checked, json: bool) -> Watch {
         let progress = Arc::new(Progress::default());
-        let stopper = tokio::spawn(stop_on_signal(progress.clone()));
+        let stopper = tokio::spawn(stop_on_signal(progress.clone(), run_target(checked)));
         let bar = (!json && std::io::stderr().is_terminal()).then(|| progress_bar(checked));
         let n = checked.doomed().len();
         let ticker = bar
@@ -301,9 +305,18 @@ async fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `BUCKET`, or `BUCKET --prefix P`, as `history` and `restore` take it.
+fn run_target(checked: &Checked) -> String {
+    let bucket = &checked.planned().bucket;
+    match bucket.prefix() {
+        "" => bucket.name().to_string(),
+        p => format!("{} --prefix {p}", bucket.name()),
+    }
+}
+
 /// SIGINT or SIGTERM: no new deletions, the requests in flight finish, the record is written.
-/// A second signal leaves at once (the record then stays `started`).
-async fn stop_on_signal(progress: Arc<Progress>) {
+/// A second signal leaves at once, exit 130, saying so (the record then stays `started`).
+async fn stop_on_signal(progress: Arc<Progress>, target: String) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -317,10 +330,16 @@ async fn stop_on_signal(progress: Arc<Progress>) {
         eprintln!("\nStopping: no new deletions; waiting for the requests in flight (again to quit at once).");
         progress.request_stop();
         tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        eprintln!(
+            "\nQuitting: the run was left at once, its requests in flight abandoned. Its record \
+             stays 'started': `s3-prune history {target}` shows it, `s3-prune restore {target} \
+             --run ID` undoes it on a versioned bucket, and applying again finishes the job."
+        );
         std::process::exit(130);
     }
     #[cfg(not(unix))]
     {
+        let _ = target;
         if tokio::signal::ctrl_c().await.is_ok() {
             progress.request_stop();
         }

@@ -2,9 +2,12 @@
 //! "bad arguments, before any request") with a sentence saying what to do; flags do what their
 //! help says; a second signal during apply says how the run was left.
 
-use crate::common::{assert_stdout_has, deploy_seconds_apart, s3_prune_env, stderr, stdout, Run};
-use bucket::testkit::{all_keys, fresh_bucket};
+use crate::common::{
+    assert_stdout_has, deploy_seconds_apart, endpoint, s3_prune_env, stderr, stdout, Run,
+};
+use bucket::testkit::{all_keys, fresh_bucket, put_many};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// `s3-prune lambda` outside AWS Lambda panicked (exit 101, a backtrace); now a usage error
 /// saying where it runs and what to run by hand.
@@ -35,9 +38,44 @@ fn lambda_outside_aws_lambda_is_a_usage_error_not_a_panic() {
 fn bad_command_lines_exit_2_before_any_request() {
     let dir = std::env::temp_dir().join(format!("s3p-usage-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.json");
+    std::fs::write(&garbage, "garbage").unwrap();
+    let garbage = garbage.to_str().unwrap();
+    let missing = dir.join("missing.json");
+    let missing = missing.to_str().unwrap();
     let out_file = dir.join("check-out.json");
     let out_file = out_file.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        // was: exit 1, "cannot reach the S3 endpoint notaurl: dispatch failure …"
+        (
+            vec!["plan", "some-bucket", "3", "--endpoint-url", "notaurl"],
+            "not a URL: give http(s)://host:port",
+        ),
+        (
+            vec!["plan", "some-bucket", "3", "--endpoint-url", "ftp://x:21"],
+            "not a URL: give http(s)://host:port",
+        ),
+        // was: exit 1
+        (
+            vec!["apply", "--plan", missing, "--localstack"],
+            "cannot read the saved plan",
+        ),
+        (
+            vec!["apply", "--plan", garbage, "--localstack"],
+            "is not a plan saved by `s3-prune plan --out`",
+        ),
+        // was: exit 1 (README: listening on 0.0.0.0 requires naming them)
+        (
+            vec![
+                "serve",
+                "--bucket",
+                "some-bucket",
+                "--addr",
+                "0.0.0.0:4596",
+                "--localstack",
+            ],
+            "--allowed-host",
+        ),
         // was: accepted and ignored (check writes no plan)
         (
             vec![
@@ -96,4 +134,58 @@ async fn apply_out_saves_the_plan_it_applied() {
     }
     assert_eq!(applied["deletion_set"].as_array().unwrap().len(), 2);
     assert_eq!(all_keys(&b).await.len(), 2, "new/ is left");
+}
+
+/// A second SIGTERM during apply leaves at once, exit 130, saying how the run was left (it
+/// printed nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_during_apply_leaves_at_once_and_says_so() {
+    let b = fresh_bucket("second-signal").await;
+    for id in ["d0", "d1", "d2"] {
+        put_many(&b, (0..100).map(|k| format!("{id}/f{k:03}")), &[]).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let (url, proxy) = endpoint(|p| p.delay_all = Some(Duration::from_millis(400))).await;
+    let db = std::env::temp_dir().join(format!("{}.sqlite", b.name()));
+    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args([
+            "apply",
+            b.name(),
+            "1",
+            "--localstack",
+            "--yes",
+            "--concurrency",
+            "1",
+        ])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", &db)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while proxy.stats.deleted_keys.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "apply never started deleting"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let term = || {
+        assert!(Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+    };
+    term();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    term();
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    for part in ["left at once", "'started'", "s3-prune history", "--run ID"] {
+        assert!(err.contains(part), "expected '{part}' in: {err}");
+    }
 }
