@@ -262,9 +262,12 @@ pub fn parse_bucket(s: &str) -> Result<String, String> {
     }
     if let Some((name, prefix)) = s.split_once('/') {
         if bucket::validate_bucket_name(name).is_ok() {
-            return Err(format!(
-                "write {name} --prefix {prefix}, not {s}: a prefix goes in --prefix"
-            ));
+            let prefix = prefix.trim_end_matches('/');
+            return Err(if prefix.is_empty() {
+                format!("write {name}, not {s}: BUCKET is the bucket's name alone")
+            } else {
+                format!("write {name} --prefix {prefix}, not {s}: a prefix goes in --prefix")
+            });
         }
     }
     check_bucket_name(s)?;
@@ -299,6 +302,17 @@ fn without_scheme(s: &str) -> Option<(&str, Option<&str>)> {
 /// The bucket crate's check, its message saying what a name may be.
 fn check_bucket_name(name: &str) -> Result<(), String> {
     bucket::validate_bucket_name(name).map_err(|e| e.to_string())
+}
+
+/// `history --limit N`: a whole number ≥ 1 (0 would show no run however many there are).
+fn parse_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => {
+            Err("--limit must be at least 1: it is how many runs to show, newest first".into())
+        }
+        Ok(n) => Ok(n),
+        Err(_) => Err("--limit must be a whole number ≥ 1 (how many runs to show)".into()),
+    }
 }
 
 fn parse_days(s: &str) -> Result<Span, String> {
@@ -446,8 +460,8 @@ pub struct HistoryArgs {
     /// A list of runs as JSON (id, source, who, status, started, deleted, …).
     #[arg(long)]
     pub json: bool,
-    /// How many runs, newest first.
-    #[arg(long, default_value_t = 20)]
+    /// How many runs, newest first (at least 1).
+    #[arg(long, default_value_t = 20, value_parser = parse_limit)]
     pub limit: usize,
     #[command(flatten)]
     pub endpoint: Endpoint,

@@ -61,7 +61,7 @@ fn say(h: &Health, bucket: &str, json: bool) {
     match h.status {
         HealthStatus::Ok => {
             let last = h.last_successes.first().map_or_else(
-                || "no run on record".to_string(),
+                || "no successful run on record".to_string(),
                 |l| {
                     format!(
                         "last successful run {} UTC from the {}",

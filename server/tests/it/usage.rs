@@ -46,6 +46,16 @@ fn bad_command_lines_exit_2_before_any_request() {
     let out_file = dir.join("check-out.json");
     let out_file = out_file.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        // was: "No runs on record in s3://…" however many there were
+        (
+            vec!["history", "some-bucket", "--limit", "0", "--localstack"],
+            "--limit must be at least 1",
+        ),
+        // was: "write some-bucket --prefix , not some-bucket/"
+        (
+            vec!["plan", "some-bucket/", "3", "--localstack"],
+            "write some-bucket, not some-bucket/",
+        ),
         // was: exit 1, "cannot reach the S3 endpoint notaurl: dispatch failure …"
         (
             vec!["plan", "some-bucket", "3", "--endpoint-url", "notaurl"],
@@ -188,4 +198,14 @@ async fn a_second_signal_during_apply_leaves_at_once_and_says_so() {
     for part in ["left at once", "'started'", "s3-prune history", "--run ID"] {
         assert!(err.contains(part), "expected '{part}' in: {err}");
     }
+}
+
+/// `check` on a bucket with no run that ended well says so; it said "no run on record",
+/// although failed runs were.
+#[tokio::test]
+async fn check_without_a_successful_run_says_no_successful_run() {
+    let b = fresh_bucket("check-no-success").await;
+    put_many(&b, ["only/index.html".into()], &[]).await;
+    let out = Run::new(&["check", b.name(), "1", "--localstack"]).ok();
+    assert_stdout_has(&out, "no successful run on record");
 }
