@@ -98,6 +98,9 @@ enum Current {
 /// request).
 struct Versions {
     current: HashMap<String, Current>,
+    /// Keys with a version that is not a delete marker: something a marker's removal brings
+    /// back. A key without one had its versions expired (a noncurrent-version lifecycle rule).
+    kept: HashSet<String>,
     /// Per key, delete markers made at or after the run's start that are not its current one
     /// (usually none).
     beneath: HashMap<String, Vec<String>>,
@@ -287,6 +290,14 @@ impl Bucket {
                             && m.not_before.is_some_and(|t| *at >= t)
                             && !m.later.contains(v)) =>
                 {
+                    if !versions.kept.contains(&m.key) {
+                        // Removing the marker would bring nothing back and say it did.
+                        out.left.push(LeftMarker {
+                            key: m.key.clone(),
+                            why: "its earlier versions are gone (expired by a lifecycle rule, or removed): nothing to bring back".into(),
+                        });
+                        continue;
+                    }
                     let mut remove = vec![v.as_str()];
                     if m.not_before.is_some() {
                         let beneath = versions.beneath.get(&m.key).into_iter().flatten();
@@ -365,6 +376,7 @@ impl Bucket {
         since: Option<DateTime<Utc>>,
     ) -> Result<Versions, S3Error> {
         let mut current = HashMap::new();
+        let mut kept = HashSet::new();
         let mut beneath: HashMap<String, Vec<String>> = HashMap::new();
         let mut pages = crate::pages::VersionPages::after(self, prefix, just_before(first));
         while let Some(out) = pages.next().await? {
@@ -372,7 +384,11 @@ impl Bucket {
             for v in out.versions() {
                 let Some(k) = v.key() else { continue };
                 past |= k > last;
-                if v.is_latest() == Some(true) && wanted.contains(k) {
+                if !wanted.contains(k) {
+                    continue;
+                }
+                kept.insert(k.to_string());
+                if v.is_latest() == Some(true) {
                     current.insert(k.to_string(), Current::Version);
                 }
             }
@@ -395,7 +411,11 @@ impl Bucket {
                 break;
             }
         }
-        Ok(Versions { current, beneath })
+        Ok(Versions {
+            current,
+            kept,
+            beneath,
+        })
     }
 }
 

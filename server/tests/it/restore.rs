@@ -251,3 +251,44 @@ async fn a_run_restored_a_window_at_a_time_brings_every_object_back_in_any_order
     assert_eq!(restored, [("d1".to_string(), 23), ("d2".to_string(), 4)]);
     assert_eq!(all_keys(&b).await.len(), 28, "every object back");
 }
+
+#[tokio::test]
+async fn a_run_whose_versions_expired_is_not_said_restored_and_its_markers_stay() {
+    // Before: with the objects' old versions gone (what a NoncurrentVersionExpiration rule does
+    // after the undo window), restore removed the markers, said "d1: 3 objects restored" and
+    // exited 0 — and d1 was empty.
+    let b = fresh_bucket("restore-expired").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["d1", "d2"]).await;
+    let run = apply(&b, "1", &[]).to_string();
+    let out = b
+        .client()
+        .list_object_versions()
+        .bucket(b.name())
+        .prefix("d1/")
+        .send()
+        .await
+        .unwrap();
+    for v in out.versions() {
+        b.client()
+            .delete_object()
+            .bucket(b.name())
+            .key(v.key().unwrap())
+            .version_id(v.version_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    let out = restore(&b, &run).args(&["--json"]).out();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let rec = json(&out);
+    let failures = rec["failures"].to_string();
+    assert!(failures.contains("earlier versions are gone"), "{rec}");
+    let markers: Vec<(String, bool)> = bucket::testkit::all_versions(&b)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("d1/"))
+        .collect();
+    assert_eq!(markers.len(), 3, "the markers stay: {markers:?}");
+    assert!(markers.iter().all(|(_, marker)| *marker));
+}
