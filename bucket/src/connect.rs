@@ -5,7 +5,9 @@ use crate::{normalize_prefix, validate_bucket_name, Bucket, S3Error};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_s3::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
 use std::time::Duration;
 
 /// How to reach S3. Everything not given here comes from the standard AWS chain
@@ -38,6 +40,38 @@ impl Target {
             bucket: bucket.to_string(),
             prefix: normalize_prefix(prefix),
         })
+    }
+}
+
+/// Stamps a refusal that may be about the region (301, 400) with the region its request was
+/// signed for ([`crate::error::REGION_USED`]), so that its error can name both that region and
+/// the bucket's (`x-amz-bucket-region`) whichever way the region was configured.
+#[derive(Debug)]
+struct StampRegion;
+
+impl Intercept for StampRegion {
+    fn name(&self) -> &'static str {
+        "StampRegion"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let status = context.response().status().as_u16();
+        if matches!(status, 301 | 400) {
+            if let Some(region) = cfg.load::<Region>() {
+                let region = region.to_string();
+                // A region no header can carry is left out (the error then names neither).
+                let _ = context
+                    .response_mut()
+                    .headers_mut()
+                    .try_insert(crate::error::REGION_USED, region);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -89,9 +123,12 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         }
     }
     let sdk = loader.load().await;
-    let mut conf = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style);
+    let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(path_style)
+        .interceptor(StampRegion);
     if sdk.region().is_none() {
-        // Without a region the SDK refuses to sign; S3's global default is a fine guess.
+        // Without a region the SDK refuses to sign; S3's global default is a fine guess (a
+        // bucket elsewhere answers with its region, and the error names both: `WrongRegion`).
         conf = conf.region(Region::new("us-east-1"));
     }
     let endpoint = sdk.endpoint_url().map(str::to_string).unwrap_or_else(|| {

@@ -41,7 +41,7 @@ impl Bucket {
             .key(&object.key)
             .send()
             .await
-            .map_err(|e| self.err(e, "s3:GetObject"))?;
+            .map_err(|e| self.key_err(e, "s3:GetObject", &object.key))?;
         let value = out.metadata().and_then(|m| m.get(key).cloned());
         if object.etag.is_some() {
             let mut cache = self.meta_cache.lock().unwrap();

@@ -79,7 +79,7 @@ impl Bucket {
         match self.put_if(&self.pins_key(), body, etag).await {
             Ok(Put::Written(_)) => Ok(true),
             Ok(Put::Refused) => Ok(false),
-            Err(e) => Err(self.err(e, "s3:PutObject")),
+            Err(e) => Err(self.key_err(e, "s3:PutObject", &self.pins_key())),
         }
     }
 }

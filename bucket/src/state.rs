@@ -102,8 +102,18 @@ impl Bucket {
         {
             Ok(out) => Ok(Some(out)),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
-            Err(e) => Err(self.err(e, "s3:GetObject")),
+            Err(e) => Err(self.key_err(e, "s3:GetObject", key)),
         }
+    }
+
+    /// The error of a request about one object, naming it: a grant missing on
+    /// `<prefix>.s3-prune/*` or on the live pointer, an object gone since the listing.
+    pub(crate) fn key_err<E, R>(&self, e: SdkError<E, R>, action: &str, key: &str) -> S3Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        S3Error::from_sdk_at(e, action, &self.name, Some(key), &self.endpoint)
     }
 
     /// The id the live pointer names. Missing, unreadable or not an id: an error, so nothing
@@ -160,15 +170,16 @@ impl Bucket {
 
     /// Writes (or replaces) `<prefix>.s3-prune/NAME`.
     pub async fn write_state(&self, name: &str, body: Vec<u8>) -> Result<(), S3Error> {
+        let key = format!("{}{}/{name}", self.prefix, crate::scan::RESERVED);
         self.client
             .put_object()
             .bucket(&self.name)
-            .key(format!("{}{}/{name}", self.prefix, crate::scan::RESERVED))
+            .key(&key)
             .content_type("application/json")
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| self.err(e, "s3:PutObject"))?;
+            .map_err(|e| self.key_err(e, "s3:PutObject", &key))?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod config;
 mod engine;
+mod errors;
 mod faults;
 mod inventory;
 mod journal;

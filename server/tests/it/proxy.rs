@@ -107,7 +107,66 @@ pub struct Proxy {
     /// Carry out the first PutObject whose path holds this text, then answer it 500
     /// InternalError: S3 wrote the part and the answer was lost (the SDK sends it again).
     pub lose_put_answer: Option<String>,
+    /// Requests answered here, never forwarded: the first [`Canned`] that matches answers.
+    pub canned: Vec<Canned>,
     pub stats: Stats,
+}
+
+/// An answer the proxy makes itself to every request of `method` (any when `None`) whose path
+/// holds `path` (a wrong region, a refused HEAD, an object gone since the listing).
+pub struct Canned {
+    pub method: Option<hyper::Method>,
+    pub path: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The XML error's code and message; `None`: no body (as a HEAD answer always is).
+    pub error: Option<(String, String)>,
+}
+
+impl Canned {
+    /// `status` with no body for `method` on paths holding `path`.
+    pub fn bare(method: hyper::Method, path: &str, status: u16) -> Self {
+        Canned {
+            method: Some(method),
+            path: path.into(),
+            status,
+            headers: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// `status` with an XML error of `code` and `message`, for any method on paths holding `path`.
+    pub fn error(path: &str, status: u16, code: &str, message: &str) -> Self {
+        Canned {
+            method: None,
+            path: path.into(),
+            status,
+            headers: Vec::new(),
+            error: Some((code.into(), message.into())),
+        }
+    }
+
+    /// With this header too.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    fn answer(&self, method: &hyper::Method) -> Response<Full<Bytes>> {
+        let body = match (&self.error, method == hyper::Method::HEAD) {
+            (Some((code, message)), false) => format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+            ),
+            _ => String::new(),
+        };
+        let mut res = Response::builder()
+            .status(self.status)
+            .header("content-type", "application/xml");
+        for (k, v) in &self.headers {
+            res = res.header(k.as_str(), v.as_str());
+        }
+        res.body(Full::new(Bytes::from(body))).unwrap()
+    }
 }
 
 impl Proxy {
@@ -131,6 +190,7 @@ impl Proxy {
             ignore_conditions: false,
             lose_delete_answers: false,
             lose_put_answer: None,
+            canned: Vec::new(),
             stats: Stats::default(),
         }
     }
@@ -288,6 +348,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     }
     if parts.method == hyper::Method::HEAD {
         s.heads.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(c) = p.canned.iter().find(|c| {
+        c.method.as_ref().is_none_or(|m| *m == parts.method)
+            && parts.uri.path().contains(c.path.as_str())
+    }) {
+        return Ok(c.answer(&parts.method));
     }
     let is_delete_req = parts.method == hyper::Method::POST
         && parts
