@@ -63,8 +63,14 @@ impl Bucket {
         let pins = serde_json::from_slice::<PinsFile>(&body)
             .map(|f| f.pins)
             .map_err(|e| S3Error::Pointer {
-                key,
-                problem: format!("it is not a valid pins file: {e}"),
+                key: format!("s3://{}/{key}", self.name),
+                problem: format!(
+                    "it is not a valid pins file ({e}): restore its previous version (a \
+                     versioned bucket keeps it: `aws s3api list-object-versions --bucket {} \
+                     --prefix {key}`) or fix it by hand ({{\"pins\": [...]}}); removing it \
+                     drops every pin",
+                    self.name
+                ),
             })?;
         Ok((pins, etag))
     }

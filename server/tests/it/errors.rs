@@ -108,6 +108,28 @@ async fn a_refused_state_object_or_live_pointer_is_named() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_pins_file_says_where_it_is_and_what_to_do() {
+    let b = fresh_bucket("badpins").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    for body in ["", "not json", "{}"] {
+        b.put(&b.pins_key(), body.into(), "application/json", &[])
+            .await
+            .unwrap();
+        for run in [
+            Run::plan(b.name(), 1),
+            Run::new(&["pin", b.name(), "old", "--localstack"]),
+        ] {
+            let out = run.out();
+            assert!(!out.status.success());
+            let err = stderr(&out);
+            has(&err, &format!("s3://{}/.s3-prune/pins.json", b.name()));
+            has(&err, "restore its previous version");
+            has(&err, "removing it drops every pin");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_throttling_says_to_lower_the_concurrency() {
     let b = fresh_bucket("slowdown").await;
     deploy_seconds_apart(&b, &["old", "new"]).await;
