@@ -93,8 +93,8 @@ pub async fn remove_markers(b: &Bucket, prefix: &str) {
 }
 
 /// s3-prune's own bookkeeping, which every apply and restore now writes: the run journal
-/// (`<prefix>.s3-prune/runs/…`), the lease, the last successful run of each front end and what
-/// scans saw the live pointer name.
+/// (`<prefix>.s3-prune/runs/…`), the lease, the last successful run of each front end, what
+/// scans saw the live pointer name, and the pins (a restore pins what it brought back).
 /// Tests look at what the deployments hold.
 pub fn is_bookkeeping(key: &str) -> bool {
     key.contains(".s3-prune/runs/")
@@ -102,6 +102,7 @@ pub fn is_bookkeeping(key: &str) -> bool {
         || key.contains(".s3-prune/last-success-")
         || key.ends_with(".s3-prune/live-seen.json")
         || key.ends_with(".s3-prune/dates.json")
+        || key.ends_with(".s3-prune/pins.json")
 }
 
 /// The current keys under `prefix`, as listed (one page: up to 1,000), bookkeeping included.

@@ -66,6 +66,9 @@ pub struct Restored {
     /// The run's lifecycle handovers that could not be undone (also among the record's
     /// failures); those withdrawn are the record's `expiries`.
     pub handovers_failed: Vec<Failure>,
+    /// The deployments brought back, pinned so that the next run of the policy — which
+    /// deleted them once — does not delete them again (`unpin` hands them back to it).
+    pub pinned: Vec<DeploymentId>,
     pub journal_error: Option<String>,
 }
 
@@ -473,6 +476,10 @@ pub async fn restore(
         false => withdraw_handovers(bucket, run, &todo.handed).await,
         true => Withdrawn::default(),
     };
+    let pinned = match stop.stop_requested() {
+        false => pin_restored(bucket, run, &report, &mut record).await,
+        true => Vec::new(),
+    };
     let lost = keeper.stop().await;
     record.expiries = handovers.expiries;
     if !handovers.failures.is_empty() {
@@ -499,6 +506,57 @@ pub async fn restore(
         record,
         report,
         handovers_failed: handovers.failures,
+        pinned,
         journal_error,
     })
+}
+
+/// Pins every deployment the restore brought back (one write of the pins file): the policy
+/// that deleted them would delete them again on its next run, undoing the restore within a
+/// day. A deployment pinned already keeps its pin. Not pinned (the write failed): a failure on
+/// the record, saying what the next run will do.
+async fn pin_restored(
+    bucket: &Bucket,
+    run: &str,
+    report: &RestoreReport,
+    record: &mut Record,
+) -> Vec<DeploymentId> {
+    let back: Vec<DeploymentId> = report
+        .deployments
+        .iter()
+        .filter(|d| d.restored > 0)
+        .map(|d| d.id.clone())
+        .collect();
+    if back.is_empty() {
+        return back;
+    }
+    let at = Utc::now();
+    let written = bucket
+        .update_pins(|pins| {
+            for id in &back {
+                if !pins.iter().any(|p| &p.id == id) {
+                    pins.push(retention::Pin {
+                        id: id.clone(),
+                        reason: format!("restored from run {run}"),
+                        by: record.who.clone(),
+                        at: Some(at),
+                    });
+                }
+            }
+        })
+        .await;
+    match written {
+        Ok(_) => back,
+        Err(e) => {
+            record.failures.push(Failure {
+                key: bucket.pins_key(),
+                error: format!(
+                    "restored, but not pinned: the next run of the policy may delete it again \
+                     (pin it with `s3-prune pin`): {e}"
+                ),
+            });
+            record.status = Status::Failed;
+            Vec::new()
+        }
+    }
 }

@@ -84,6 +84,19 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
         for f in &done.handovers_failed {
             println!("{}: {}", output::escape(&f.key), f.error);
         }
+        if !done.pinned.is_empty() {
+            let ids: Vec<String> = done
+                .pinned
+                .iter()
+                .map(|id| output::escape(id.as_str()))
+                .collect();
+            println!(
+                "Pinned {} so that the next run of the policy keeps what came back \
+                 (`s3-prune unpin {} ID` hands a deployment back to it).",
+                ids.join(", "),
+                args.bucket
+            );
+        }
         if let Some(id) = done.record.id {
             println!(
                 "Restore of run {} recorded as #{id} in {}.",

@@ -292,3 +292,28 @@ async fn a_run_whose_versions_expired_is_not_said_restored_and_its_markers_stay(
     assert_eq!(markers.len(), 3, "the markers stay: {markers:?}");
     assert!(markers.iter().all(|(_, marker)| *marker));
 }
+
+#[tokio::test]
+async fn what_a_restore_brings_back_is_pinned_so_the_next_run_keeps_it() {
+    // Before: the next run of the same policy deleted the restored deployments again — a
+    // restore undone within a day by the scheduled job, with nothing said.
+    let b = fresh_bucket("restore-pins").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["d1", "d2", "d3"]).await;
+    let run = apply(&b, "1", &[]).to_string();
+    let out = restore(&b, &run).args(&["--deployment", "d2"]).out();
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_stdout_has(
+        &out,
+        "Pinned d2 so that the next run of the policy keeps what came back",
+    );
+    let pins = b.read_pins().await.unwrap();
+    assert_eq!(pins.len(), 1, "{pins:?}");
+    assert_eq!(pins[0].id.as_str(), "d2");
+    assert_eq!(pins[0].reason, format!("restored from run {run}"));
+    // The same policy again: d2 stays, pinned.
+    Run::apply(b.name(), 1).ok();
+    let keys = all_keys(&b).await;
+    assert!(keys.iter().any(|k| k.starts_with("d2/")), "{keys:?}");
+    assert!(!keys.iter().any(|k| k.starts_with("d1/")), "{keys:?}");
+}
