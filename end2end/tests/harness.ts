@@ -112,7 +112,7 @@ export function createVersioned(bucket: string): void {
 export function isBookkeeping(key: string): boolean {
   return key.includes('.s3-prune/runs/') || key.includes('.s3-prune/approvals/') || key.endsWith('.s3-prune/lease')
     || key.includes('.s3-prune/last-success-') || key.endsWith('.s3-prune/live-seen.json')
-    || key.endsWith('.s3-prune/dates.json');
+    || key.endsWith('.s3-prune/dates.json') || key.endsWith('.s3-prune/pins.json');
 }
 
 /** Every current key of the bucket, s3-prune's journal and lease left out. */
