@@ -48,6 +48,7 @@ test('a run on a versioned bucket is restored from History, and every key is bac
   await row.getByTestId('restore-confirm').fill(bucket);
   await go.click();
   await expect(page.getByTestId('restore-result')).toContainText('restored 4 objects of 2 deployments');
+  await expect(page.getByTestId('restore-result')).toContainText('pinned, so the next run keeps it');
   expect(keys(bucket)).toEqual(before);
   // the restore is on record, and the run says it was restored
   const newest = page.locator('tr.run', { hasText: bucket }).first();

@@ -32,10 +32,16 @@ pub fn RestoreRun(
                     let left = done.left;
                     reload.update(|n| *n += 1);
                     Ok(format!(
-                        "Run {run}: restored {} of {} (record #{}){}",
+                        "Run {run}: restored {} of {} (record #{}){}{}",
                         format::plural(done.objects, "object", "objects"),
                         format::plural(done.deployments, "deployment", "deployments"),
                         done.id.unwrap_or_default(),
+                        // The engine pins what came back (prune::restore).
+                        if done.objects > 0 {
+                            "; pinned, so the next run keeps it"
+                        } else {
+                            ""
+                        },
                         if left > 0 {
                             format!("; {left} left as they were (see the record)")
                         } else {
