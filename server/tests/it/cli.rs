@@ -182,6 +182,28 @@ async fn versioned_bucket_warns_and_purges_on_request() {
     );
 }
 
+#[tokio::test]
+async fn a_purge_deletes_a_deployment_whose_last_file_was_deleted_before_the_plan() {
+    // Before: the version of a file deleted before the plan (newer than every current object)
+    // was taken for content written since the plan; every apply left the deployment whole,
+    // "changed since the plan", exit 3, for ever.
+    let b = fresh_bucket("purge-deleted-file").await;
+    b.enable_versioning().await.unwrap();
+    put_many(&b, ["old/app.js".into(), "old/style.css".into()], &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["old/index.html".into()], &[]).await;
+    bucket::testkit::remove_keys(&b, ["old/index.html".to_string()]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["new/index.html".into()], &[]).await;
+    let out = Run::apply(b.name(), 1).args(&["--purge-versions"]).out();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let versions = bucket::testkit::all_versions(&b).await;
+    assert!(
+        versions.iter().all(|(k, _)| k.starts_with("new/")),
+        "{versions:?}"
+    );
+}
+
 const RULES: &str = r#"
 [[rule]]
 name = "production"

@@ -31,11 +31,16 @@ pub(super) struct Page {
     pub(super) current: u64,
 }
 
+/// Only a current object newer than the plan's newest is content published since: a
+/// non-current version newer than it belonged to a file deleted (or overwritten) since — before
+/// the plan (the plan's newest counts current objects only), or after it by a write that left
+/// nothing current of its own. Taken for new content, a file deleted before the plan left its
+/// deployment "changed since the plan" on every purge, for ever.
 pub(super) fn split_newer(found: Vec<Found>, prefix: &str, newest: DateTime<Utc>) -> Page {
     let mut out = Page::default();
     for f in found.into_iter().filter(|f| f.key.starts_with(prefix)) {
         out.current += u64::from(f.current);
-        if f.last_modified > newest && !f.marker {
+        if f.last_modified > newest && f.current {
             out.newer.push(NewerKey {
                 key: f.key,
                 version_id: f.version_id,
@@ -171,9 +176,21 @@ mod tests {
     fn a_delete_marker_made_since_the_plan_is_no_change() {
         // A file deleted after the plan (or a stopped run's markers): purge still takes it all.
         let mut late = found("r7/gone", "2026-01-02T00:00:00Z");
-        late.marker = true;
+        (late.marker, late.current) = (true, false);
         let l = split_newer(vec![late], "r7/", t(PLAN_NEWEST));
         assert_eq!((l.keys.len(), l.newer.len()), (1, 0));
+    }
+
+    #[test]
+    fn an_old_version_newer_than_the_plans_newest_object_is_no_change() {
+        // Its file was deleted before the plan: the plan's newest counts current objects only.
+        let mut deleted = found("r7/index.html", "2026-01-01T00:00:09Z");
+        deleted.current = false;
+        let mut written = found("r7/new.html", "2026-01-01T00:00:09Z");
+        written.current = true;
+        let l = split_newer(vec![deleted, written], "r7/", t(PLAN_NEWEST));
+        assert_eq!(l.keys, vec![("r7/index.html".to_string(), None)]);
+        assert_eq!(l.newer.len(), 1, "a current object written since is");
     }
 
     #[test]
