@@ -73,7 +73,6 @@ impl<'a> Pager<'a> {
                             key: o.key()?.to_string(),
                             version_id: None,
                             last_modified: to(o.last_modified()),
-                            marker: false,
                             current: true,
                         })
                     })
@@ -85,7 +84,6 @@ impl<'a> Pager<'a> {
                         key: v.key()?.to_string(),
                         version_id: Some(v.version_id().unwrap_or("null").to_string()),
                         last_modified: to(v.last_modified()),
-                        marker: false,
                         current: v.is_latest().unwrap_or(false),
                     })
                 });
@@ -94,7 +92,6 @@ impl<'a> Pager<'a> {
                         key: m.key()?.to_string(),
                         version_id: Some(m.version_id().unwrap_or("null").to_string()),
                         last_modified: to(m.last_modified()),
-                        marker: true,
                         current: false,
                     })
                 });

@@ -14,10 +14,9 @@ pub(super) struct Found {
     pub(super) key: String,
     pub(super) version_id: Option<String>,
     pub(super) last_modified: DateTime<Utc>,
-    /// A delete marker (purge only): a file deleted since, never content published since, so
-    /// never a reason to leave the deployment.
-    pub(super) marker: bool,
-    /// A current object (its latest version, not a marker): what the plan counted.
+    /// A current object (its latest version, not a delete marker): what the plan counted, and
+    /// the only thing that can be content published since the plan. A delete marker is a file
+    /// deleted, never a reason to leave the deployment.
     pub(super) current: bool,
 }
 
@@ -135,7 +134,6 @@ mod tests {
             key: k.into(),
             version_id: None,
             last_modified: t(at),
-            marker: false,
             current: true,
         }
     }
@@ -176,7 +174,7 @@ mod tests {
     fn a_delete_marker_made_since_the_plan_is_no_change() {
         // A file deleted after the plan (or a stopped run's markers): purge still takes it all.
         let mut late = found("r7/gone", "2026-01-02T00:00:00Z");
-        (late.marker, late.current) = (true, false);
+        late.current = false; // a marker is never current here
         let l = split_newer(vec![late], "r7/", t(PLAN_NEWEST));
         assert_eq!((l.keys.len(), l.newer.len()), (1, 0));
     }
