@@ -227,6 +227,19 @@ pub fn apply_through(url: &str, args: &[&str]) -> std::process::Child {
         .expect("running s3-prune")
 }
 
+/// Waits until the fault proxy has passed a key's delete: the apply behind it is deleting. At
+/// most 30 s (an apply that never starts deleting fails the test).
+pub async fn until_deleting(stats: &crate::proxy::Stats) {
+    let started = std::time::Instant::now();
+    while stats.deleted_keys.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "apply never started deleting"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// What `child` printed once it ended, waiting at most `secs` seconds: past that it is killed
 /// and the test fails with `what` (a run that loops instead of failing).
 pub async fn ended_within(mut child: std::process::Child, secs: u64, what: &str) -> Output {

@@ -271,14 +271,7 @@ async fn interrupted(signal: &str) {
         .spawn()
         .unwrap();
     // wait until the first deletion went through, then stop it
-    let started = std::time::Instant::now();
-    while proxy.stats.deleted_keys.lock().unwrap().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "apply never started deleting"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::common::until_deleting(&proxy.stats).await;
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args([&format!("-{signal}"), &pid])

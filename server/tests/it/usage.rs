@@ -156,32 +156,8 @@ async fn a_second_signal_during_apply_leaves_at_once_and_says_so() {
         tokio::time::sleep(Duration::from_millis(1100)).await;
     }
     let (url, proxy) = endpoint(|p| p.delay_all = Some(Duration::from_millis(400))).await;
-    let db = std::env::temp_dir().join(format!("{}.sqlite", b.name()));
-    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args([
-            "apply",
-            b.name(),
-            "1",
-            "--localstack",
-            "--yes",
-            "--concurrency",
-            "1",
-        ])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", &db)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while proxy.stats.deleted_keys.lock().unwrap().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "apply never started deleting"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let child = crate::common::apply_through(&url, &[b.name(), "1", "--concurrency", "1"]);
+    crate::common::until_deleting(&proxy.stats).await;
     let term = || {
         assert!(Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
