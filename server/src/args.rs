@@ -188,6 +188,10 @@ pub struct RestoreArgs {
     pub deployments: Vec<DeploymentId>,
     #[arg(long, default_value = "")]
     pub prefix: String,
+    /// Do not ask. On a terminal, restore says what it brings back (and pins) and asks first;
+    /// without one (a script) it does not ask.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Print the restore's record as JSON.
     #[arg(long)]
     pub json: bool,

@@ -28,6 +28,10 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
     let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;
     let journal = Arc::new(args.audit.open()?);
     let todo = prune::check_restore_named(&bucket, &args.run, &journal, &args.deployments).await?;
+    if !args.yes && !asked(&args, &todo)? {
+        println!("Nothing restored.");
+        return Ok(ExitCode::FAILURE);
+    }
     let path = journal.path().to_path_buf();
     let ctx = prune::RestoreContext {
         via: None,
@@ -116,4 +120,30 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
             ExitCode::FAILURE
         },
     )
+}
+
+/// On a terminal: what the restore brings back and pins, and whether to go on (`y`). Without
+/// one (a script) the restore goes on: nothing it does deletes.
+fn asked(args: &RestoreArgs, todo: &prune::ToRestore) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(true);
+    }
+    let ids: Vec<String> = todo
+        .deployments()
+        .iter()
+        .map(|id| output::escape(id.as_str()))
+        .collect();
+    eprint!(
+        "This restores run {} of '{}': {} ({}) — brought back and pinned, so the policy keeps \
+         them until unpinned. Go on? [y/N] ",
+        args.run,
+        args.bucket,
+        output::plural(ids.len() as u64, "deployment", "deployments"),
+        ids.join(", "),
+    );
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
