@@ -477,9 +477,19 @@ pub async fn restore(
         true => Withdrawn::default(),
     };
     let pinned = match stop.stop_requested() {
-        false => pin_restored(bucket, run, &report, &mut record).await,
+        false => {
+            // What came back by lifecycle rules withdrawn too: handed over again next run.
+            let withdrawn = handovers.expiries.iter();
+            let handed = withdrawn.filter_map(|e| DeploymentId::new(&e.deployment).ok());
+            pin_restored(bucket, run, &report, handed, &mut record).await
+        }
         true => Vec::new(),
     };
+    if !pinned.is_empty() {
+        // On record with the restore (History shows it; the dashboard's answer reads it).
+        let ids: Vec<&str> = pinned.iter().map(DeploymentId::as_str).collect();
+        record.policy["pinned"] = serde_json::json!(ids);
+    }
     let lost = keeper.stop().await;
     record.expiries = handovers.expiries;
     if !handovers.failures.is_empty() {
@@ -511,7 +521,8 @@ pub async fn restore(
     })
 }
 
-/// Pins every deployment the restore brought back (one write of the pins file): the policy
+/// Pins every deployment the restore brought back, by its markers or by withdrawing its
+/// lifecycle rule (one write of the pins file): the policy
 /// that deleted them would delete them again on its next run, undoing the restore within a
 /// day. A deployment pinned already keeps its pin. Not pinned (the write failed): a failure on
 /// the record, saying what the next run will do.
@@ -519,14 +530,20 @@ async fn pin_restored(
     bucket: &Bucket,
     run: &str,
     report: &RestoreReport,
+    handed: impl Iterator<Item = DeploymentId>,
     record: &mut Record,
 ) -> Vec<DeploymentId> {
-    let back: Vec<DeploymentId> = report
+    let mut back: Vec<DeploymentId> = report
         .deployments
         .iter()
         .filter(|d| d.restored > 0)
         .map(|d| d.id.clone())
         .collect();
+    for id in handed {
+        if !back.contains(&id) {
+            back.push(id);
+        }
+    }
     if back.is_empty() {
         return back;
     }

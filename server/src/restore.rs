@@ -85,7 +85,23 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
                 e.rule
             );
         }
-        for f in &done.handovers_failed {
+        // The run's own failures (a journal part unreadable, the pins not written, the lease
+        // lost): those not already shown per deployment or per handover.
+        let shown: std::collections::HashSet<&str> = done
+            .report
+            .deployments
+            .iter()
+            .flat_map(|d| {
+                let left = d.left.iter().map(|l| l.key.as_str());
+                left.chain(d.failed.iter().map(|f| f.key.as_str()))
+            })
+            .collect();
+        let runs_own = done
+            .record
+            .failures
+            .iter()
+            .filter(|f| !shown.contains(f.key.as_str()) && !done.handovers_failed.contains(f));
+        for f in done.handovers_failed.iter().chain(runs_own) {
             println!("{}: {}", output::escape(&f.key), f.error);
         }
         if !done.pinned.is_empty() {
@@ -129,11 +145,13 @@ fn asked(args: &RestoreArgs, todo: &prune::ToRestore) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(true);
     }
-    let ids: Vec<String> = todo
+    let mut ids: Vec<String> = todo
         .deployments()
         .iter()
+        .chain(&todo.handed)
         .map(|id| output::escape(id.as_str()))
         .collect();
+    ids.dedup();
     eprint!(
         "This restores run {} of '{}': {} ({}) — brought back and pinned, so the policy keeps \
          them until unpinned. Go on? [y/N] ",

@@ -36,8 +36,8 @@ pub fn RestoreRun(
                         format::plural(done.objects, "object", "objects"),
                         format::plural(done.deployments, "deployment", "deployments"),
                         done.id.unwrap_or_default(),
-                        // The engine pins what came back (prune::restore).
-                        if done.objects > 0 {
+                        // The engine pins what came back (prune::restore), if it could.
+                        if done.pinned > 0 {
                             "; pinned, so the next run keeps it"
                         } else {
                             ""

@@ -51,8 +51,12 @@ pub struct RestoreDone {
     pub id: Option<i64>,
     pub objects: u64,
     pub deployments: u64,
-    /// Keys left as they were (written again since, or their marker gone).
+    /// Keys left as they were (written again since, or their marker gone), and anything else
+    /// that failed.
     pub left: u64,
+    /// Deployments pinned so the next run keeps them (none when the pins could not be written).
+    #[serde(default)]
+    pub pinned: u64,
 }
 
 impl ApplyReport {
@@ -109,6 +113,7 @@ impl From<&audit::Record> for RestoreDone {
             objects: r.restored.iter().map(|d| d.objects).sum(),
             deployments: r.restored.len() as u64,
             left: r.failures.len() as u64,
+            pinned: r.policy["pinned"].as_array().map_or(0, |p| p.len() as u64),
         }
     }
 }

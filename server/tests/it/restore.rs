@@ -317,3 +317,23 @@ async fn what_a_restore_brings_back_is_pinned_so_the_next_run_keeps_it() {
     assert!(keys.iter().any(|k| k.starts_with("d2/")), "{keys:?}");
     assert!(!keys.iter().any(|k| k.starts_with("d1/")), "{keys:?}");
 }
+
+/// The proxy's requests need a thread of their own while this test blocks on the CLI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_whose_pins_cannot_be_written_says_so() {
+    // Before: the failure was only in the record; the CLI printed "d1: 3 objects restored" and
+    // exited 1 without a word of why — and the next run would delete d1 again.
+    let b = fresh_bucket("restore-unpinned").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["d1", "d2"]).await;
+    let run = apply(&b, "1", &[]).to_string();
+    let (url, _proxy) =
+        crate::common::endpoint(|p| p.deny_put = Some(("pins.json".into(), 0))).await;
+    let out = restore(&b, &run).env("AWS_ENDPOINT_URL", &url).out();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_stdout_has(
+        &out,
+        "restored, but not pinned: the next run of the policy may delete it again",
+    );
+    assert!(!stdout(&out).contains("Pinned d1"), "{}", stdout(&out));
+}
