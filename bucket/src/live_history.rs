@@ -92,8 +92,9 @@ impl Bucket {
             return Ok(seen.previous);
         }
         // A pointer naming nothing here blocks the plan anyway; recording it would make a
-        // state folder under a mistyped prefix.
-        if matches!(self.folder_is_empty(live).await, Ok(true) | Err(_)) {
+        // state folder under a mistyped prefix. Not known (the listing failed): recorded, so
+        // the deployment live until now keeps its grace.
+        if matches!(self.folder_is_empty(live).await, Ok(true)) {
             return Ok(seen.previous);
         }
         let now = Utc::now();
