@@ -11,6 +11,8 @@ use retention::{DeploymentId, Pin};
 pub struct PinChange {
     /// Pins stored now.
     pub pins: usize,
+    /// False for an unpin of an id that was not pinned (nothing written).
+    pub changed: bool,
     /// The deployment's lifecycle handover, withdrawn (or why it could not be).
     pub handovers: Handovers,
 }
@@ -22,14 +24,12 @@ pub enum PinError {
     /// meant to stay unpinned, silently.
     #[error("no deployment '{id}' in {place}: nothing pinned (check the id: `s3-prune plan` lists the deployments)")]
     NoSuchDeployment { id: DeploymentId, place: String },
-    #[error("'{id}' was not pinned in {place}: nothing changed (check the id)")]
-    NotPinned { id: DeploymentId, place: String },
     #[error(transparent)]
     S3(#[from] S3Error),
 }
 
 /// Pins `id` (with `pin`'s reason, who and when) or, with `None`, unpins it. A deployment that
-/// is not in the bucket cannot be pinned, nor one that is not pinned unpinned.
+/// is not in the bucket cannot be pinned; unpinning one that is not pinned changes nothing.
 pub async fn set_pin(
     bucket: &Bucket,
     id: &DeploymentId,
@@ -44,9 +44,11 @@ pub async fn set_pin(
         });
     }
     if !pinning && !bucket.read_pins().await?.iter().any(|p| &p.id == id) {
-        return Err(PinError::NotPinned {
-            id: id.clone(),
-            place: place(),
+        // Nothing to undo: said, and not an error (an unpin in a script is idempotent).
+        return Ok(PinChange {
+            pins: bucket.read_pins().await?.len(),
+            changed: false,
+            handovers: Handovers::default(),
         });
     }
     let pins = bucket
@@ -65,6 +67,7 @@ pub async fn set_pin(
     };
     Ok(PinChange {
         pins: pins.len(),
+        changed: true,
         handovers,
     })
 }

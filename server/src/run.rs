@@ -64,6 +64,15 @@ pub async fn pin(args: PinArgs, add: bool) -> Result<ExitCode> {
         at: Some(Utc::now()),
     });
     let change = prune::set_pin(&bucket, &args.id, pin).await?;
+    if !change.changed {
+        println!(
+            "'{}' was not pinned in {}: nothing changed (check the id; {} pinned).",
+            output::escape(args.id.as_str()),
+            bucket.pins_key(),
+            change.pins
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{} '{}' in {} ({} pinned).",
         if add { "Pinned" } else { "Unpinned" },

@@ -124,7 +124,7 @@ async fn stored_pins_are_kept_and_a_broken_pins_file_deletes_nothing() {
     .unwrap();
     // The mended file pins nothing: audit-2025 goes with old.
     let out = s3_prune(&["unpin", b.name(), "audit-2025", "--localstack"]);
-    assert!(stderr(&out).contains("was not pinned"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("was not pinned"), "{}", stdout(&out));
     let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
     assert!(out.status.success());
     let keys = all_keys(&b).await;
