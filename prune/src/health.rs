@@ -177,7 +177,7 @@ pub fn shortfalls(plan: &Plan) -> Vec<String> {
         ),
     };
     vec![format!(
-        "{} deployment(s) cannot be ranked, so are never deleted: the first, {}, {why} (fix the metadata or the date source, or give --meta-fallback)",
+        "{} deployment(s) cannot be ranked, so are never deleted: the first, {}, {why} (fix the metadata or the date source; pin or exclude the ones to keep on purpose)",
         unranked.len(),
         first.id,
     )]
