@@ -223,7 +223,11 @@ async fn restoring_a_run_withdraws_its_lifecycle_handovers() {
     // S3 expired big before the restore (done here by hand: its keys under delete markers
     // S3 made, which no journal records), its rule not yet removed as spent: what S3 expired
     // cannot be brought back, and the restore fails saying so (it said the rule was withdrawn
-    // and exited 0).
+    // and exited 0). The restore pinned what it brought back: handed back to the policy first.
+    for id in ["big", "mid"] {
+        let out = s3_prune(&["unpin", b.name(), id, "--localstack"]);
+        crate::common::assert_contains(&crate::common::stdout(&out), "Unpinned");
+    }
     let v = apply(b.name());
     let run = v["audit"]["run"].as_str().unwrap().to_string();
     remove_keys(&b, (0..3).map(|k| format!("big/f{k}"))).await;
