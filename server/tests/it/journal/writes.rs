@@ -98,7 +98,8 @@ async fn no_batch_is_sent_before_the_start_record_is_written() {
 async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_still_being_written() {
     // Two batches (1,200 doomed keys) answered 1.2 s apart: the first answer waits 1 s for
     // others (none comes), then goes alone; the second is still waiting when the deleting
-    // ends. The part is held 2 s; the end record goes out beside it, not after it, so it
+    // ends. The part is held 6 s (long past the last answer even on a loaded machine: held
+    // 2 s, CI once saw it written first); the end record goes out beside it, not after it, so it
     // carries both answers, and a run whose answer part never made it to the bucket is still
     // restored exactly.
     let b = fresh_bucket("end-answers").await;
@@ -107,7 +108,7 @@ async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_stil
     let before = all_keys(&b).await;
     let mut p = Proxy::new(0);
     p.delay_delete = Some(Duration::from_millis(1200));
-    p.delay_put = Some(("/answers-".into(), Duration::from_millis(2000)));
+    p.delay_put = Some(("/answers-".into(), Duration::from_millis(6000)));
     let (url, _proxy) = start(p).await;
     let out = apply_with_journal_refused(&b, &url);
     assert!(out.status.success(), "{}", stderr(&out));
