@@ -113,6 +113,10 @@ impl Bucket {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
+    /// `s3://NAME/PREFIX`: the bucket and prefix as messages and records name them.
+    pub fn url(&self) -> String {
+        format!("s3://{}/{}", self.name, self.prefix)
+    }
     /// Where requests go, for messages.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

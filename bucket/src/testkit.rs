@@ -72,6 +72,17 @@ pub async fn remove_keys(b: &Bucket, keys: impl IntoIterator<Item = String>) {
 /// Removes every delete marker under `prefix` (as a restore does): the objects they hid are
 /// current again.
 pub async fn remove_markers(b: &Bucket, prefix: &str) {
+    remove_versions_under(b, prefix, true).await;
+}
+
+/// Removes every version under `prefix` that is not a delete marker (as a noncurrent-version
+/// lifecycle rule does once they expire): the markers stay, hiding nothing.
+pub async fn remove_object_versions(b: &Bucket, prefix: &str) {
+    remove_versions_under(b, prefix, false).await;
+}
+
+/// The delete markers (`markers`) or the other versions under `prefix`, removed (one page).
+async fn remove_versions_under(b: &Bucket, prefix: &str, markers: bool) {
     let out = b
         .client()
         .list_object_versions()
@@ -80,12 +91,21 @@ pub async fn remove_markers(b: &Bucket, prefix: &str) {
         .send()
         .await
         .unwrap();
-    for m in out.delete_markers() {
+    let found: Vec<(&str, &str)> = if markers {
+        let m = out.delete_markers().iter();
+        m.filter_map(|m| Some((m.key()?, m.version_id()?)))
+            .collect()
+    } else {
+        let v = out.versions().iter();
+        v.filter_map(|v| Some((v.key()?, v.version_id()?)))
+            .collect()
+    };
+    for (key, version_id) in found {
         b.client()
             .delete_object()
             .bucket(b.name())
-            .key(m.key().unwrap())
-            .version_id(m.version_id().unwrap())
+            .key(key)
+            .version_id(version_id)
             .send()
             .await
             .unwrap();

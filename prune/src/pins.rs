@@ -36,20 +36,22 @@ pub async fn set_pin(
     pin: Option<Pin>,
 ) -> Result<PinChange, PinError> {
     let pinning = pin.is_some();
-    let place = || format!("s3://{}/{}", bucket.name(), bucket.prefix());
     if pinning && bucket.folder_is_empty(id).await? {
         return Err(PinError::NoSuchDeployment {
             id: id.clone(),
-            place: place(),
+            place: bucket.url(),
         });
     }
-    if !pinning && !bucket.read_pins().await?.iter().any(|p| &p.id == id) {
-        // Nothing to undo: said, and not an error (an unpin in a script is idempotent).
-        return Ok(PinChange {
-            pins: bucket.read_pins().await?.len(),
-            changed: false,
-            handovers: Handovers::default(),
-        });
+    if !pinning {
+        let stored = bucket.read_pins().await?;
+        if !stored.iter().any(|p| &p.id == id) {
+            // Nothing to undo: said, and not an error (an unpin in a script is idempotent).
+            return Ok(PinChange {
+                pins: stored.len(),
+                changed: false,
+                handovers: Handovers::default(),
+            });
+        }
     }
     let pins = bucket
         .update_pins(|pins| {

@@ -300,7 +300,7 @@ fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &
         record.failures.insert(
             0,
             audit::Failure {
-                key: format!("s3://{}/{}", planned.bucket.name(), planned.bucket.prefix()),
+                key: planned.bucket.url(),
                 error: format!("the run stopped: {why}"),
             },
         );

@@ -261,24 +261,7 @@ async fn a_run_whose_versions_expired_is_not_said_restored_and_its_markers_stay(
     b.enable_versioning().await.unwrap();
     deploy(&b, &["d1", "d2"]).await;
     let run = apply(&b, "1", &[]).to_string();
-    let out = b
-        .client()
-        .list_object_versions()
-        .bucket(b.name())
-        .prefix("d1/")
-        .send()
-        .await
-        .unwrap();
-    for v in out.versions() {
-        b.client()
-            .delete_object()
-            .bucket(b.name())
-            .key(v.key().unwrap())
-            .version_id(v.version_id().unwrap())
-            .send()
-            .await
-            .unwrap();
-    }
+    bucket::testkit::remove_object_versions(&b, "d1/").await;
     let out = restore(&b, &run).args(&["--json"]).out();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let rec = json(&out);
