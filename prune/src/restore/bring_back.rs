@@ -1,0 +1,172 @@
+//! Bringing back what [`super::check`] found: the run's delete markers removed a window at a
+//! time, its lifecycle handovers withdrawn, and what came back pinned so the policy that deleted
+//! it does not delete it again on its next run.
+
+use super::Markers;
+use audit::{Failure, Record, Status};
+use bucket::{Bucket, RestoreReport};
+use chrono::Utc;
+use retention::DeploymentId;
+
+/// Removes the markers of `todo`, a window at a time ([`bucket::Restoring`]); those of a run in
+/// the journal as its answer parts are read again. Also returns the parts that could not be
+/// read again (their markers are not restored).
+pub(super) async fn remove_markers(
+    bucket: &Bucket,
+    markers: Markers,
+    stop: &bucket::Progress,
+) -> (RestoreReport, Vec<Failure>) {
+    let mut unread = Vec::new();
+    match markers {
+        Markers::Listed(list) => (bucket.restore(&list, stop).await, unread),
+        Markers::Journal { run, only } => {
+            let mut restoring = bucket::Restoring::new(only.len());
+            let mut read = run.read(&only);
+            while let Some(part) = read.next().await {
+                match part {
+                    Ok(markers) => {
+                        for (id, m) in markers {
+                            restoring.push(bucket, id, m, stop).await;
+                        }
+                    }
+                    Err(u) => {
+                        tracing::error!(part = %u.part, error = %u.error, "a part of the run's journal could not be read again: its markers are not restored");
+                        unread.push(Failure {
+                            key: u.part,
+                            error: format!(
+                                "not restored: this part of the run's journal could not be read again ({}); restore the run again to finish",
+                                u.error
+                            ),
+                        });
+                    }
+                }
+            }
+            drop(read);
+            (restoring.finish(bucket, stop).await, unread)
+        }
+    }
+}
+
+/// What undoing a run's lifecycle handovers did: the rules withdrawn, and what could not be
+/// undone.
+#[derive(Default)]
+pub(super) struct Withdrawn {
+    pub(super) expiries: Vec<audit::Expiry>,
+    pub(super) failures: Vec<Failure>,
+}
+
+/// Withdraws the lifecycle rules of the deployments the run handed to S3 (`handed`): S3 has
+/// not expired what is still there. A handed folder S3 already expired (nothing of it is
+/// current), or whose rule cannot be withdrawn, is a failure.
+pub(super) async fn withdraw_handovers(
+    bucket: &Bucket,
+    run: &str,
+    handed: &[DeploymentId],
+) -> Withdrawn {
+    let mut out = Withdrawn::default();
+    if handed.is_empty() {
+        return out;
+    }
+    let failed = |key: String, what: String| Failure {
+        key,
+        error: format!("handed to S3 lifecycle expiration by run {run}: {what}"),
+    };
+    let withdrawn = match bucket.withdraw_expiries(handed).await {
+        Ok(gone) => gone,
+        Err(e) => {
+            let ids: Vec<&str> = handed.iter().map(DeploymentId::as_str).collect();
+            let what = format!("the rules could not be withdrawn, S3 may still expire them: {e}");
+            out.failures.push(failed(ids.join(", "), what));
+            return out;
+        }
+    };
+    for id in handed {
+        // S3 may have expired the folder already, its rule not yet removed as spent: nothing
+        // of it is current (S3's delete markers, which restore does not remove, hide it).
+        match bucket.folder_is_empty(id).await {
+            Err(e) => {
+                let what = format!("whether S3 expired it could not be read: {e}");
+                out.failures.push(failed(id.to_string(), what));
+            }
+            Ok(true) => {
+                let what = "S3 expired the folder already: restore cannot bring it back (its \
+                            rule is withdrawn)";
+                out.failures.push(failed(id.to_string(), what.into()));
+            }
+            // No rule and objects still there: nothing will expire them (the rule was removed
+            // by hand, or by a scan that found the folder kept).
+            Ok(false) => out
+                .expiries
+                .extend(
+                    withdrawn
+                        .iter()
+                        .filter(|e| &e.id == id)
+                        .map(|e| audit::Expiry {
+                            deployment: id.to_string(),
+                            rule: e.rule_id.clone(),
+                            state: audit::ExpiryState::Withdrawn,
+                            since: e.since,
+                            reason: Some(format!("restored: run {run}'s handover undone")),
+                        }),
+                ),
+        }
+    }
+    out
+}
+
+/// Pins every deployment the restore brought back, by its markers or by withdrawing its
+/// lifecycle rule (one write of the pins file): the policy
+/// that deleted them would delete them again on its next run, undoing the restore within a
+/// day. A deployment pinned already keeps its pin. Not pinned (the write failed): a failure on
+/// the record, saying what the next run will do.
+pub(super) async fn pin_restored(
+    bucket: &Bucket,
+    run: &str,
+    report: &RestoreReport,
+    handed: impl Iterator<Item = DeploymentId>,
+    record: &mut Record,
+) -> Vec<DeploymentId> {
+    let mut back: Vec<DeploymentId> = report
+        .deployments
+        .iter()
+        .filter(|d| d.restored > 0)
+        .map(|d| d.id.clone())
+        .collect();
+    for id in handed {
+        if !back.contains(&id) {
+            back.push(id);
+        }
+    }
+    if back.is_empty() {
+        return back;
+    }
+    let at = Utc::now();
+    let written = bucket
+        .update_pins(|pins| {
+            for id in &back {
+                if !pins.iter().any(|p| &p.id == id) {
+                    pins.push(retention::Pin {
+                        id: id.clone(),
+                        reason: format!("restored from run {run}"),
+                        by: record.who.clone(),
+                        at: Some(at),
+                    });
+                }
+            }
+        })
+        .await;
+    match written {
+        Ok(_) => back,
+        Err(e) => {
+            record.failures.push(Failure {
+                key: bucket.pins_key(),
+                error: format!(
+                    "restored, but not pinned: the next run of the policy may delete it again \
+                     (pin it with `s3-prune pin`): {e}"
+                ),
+            });
+            record.status = Status::Failed;
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The checks before a restore touches anything: the run is on record, is an apply, was on this
+//! bucket and prefix, left delete markers (the bucket versioned, not purged), and deleted the
+//! deployments asked for. Returns what to undo ([`ToRestore`]).
+
+use super::{Markers, RestoreRefusal, ToRestore};
+use audit::Record;
+use bucket::{Bucket, MarkerToRemove};
+use retention::DeploymentId;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The deployments `rec` handed to S3 lifecycle expiration itself (not earlier runs' rules it
+/// saw).
+fn handed_by(rec: &Record) -> Vec<DeploymentId> {
+    rec.expiries
+        .iter()
+        .filter(|e| e.state == audit::ExpiryState::Handed)
+        .filter_map(|e| DeploymentId::new(&e.deployment).ok())
+        .collect()
+}
+
+/// Checks that `run` (from the local audit log) can be restored on `bucket` (optionally only
+/// the deployments `only`) and returns what to undo: the markers to remove, per deployment,
+/// and its lifecycle handovers.
+pub async fn check_restore(
+    bucket: &Bucket,
+    run: i64,
+    record: Option<&Record>,
+    only: &[DeploymentId],
+) -> Result<ToRestore, RestoreRefusal> {
+    let label = run.to_string();
+    let rec = record.ok_or(RestoreRefusal::NoSuchRun { run: label.clone() })?;
+    // A run journalled in the bucket: its markers are there (this record is a local copy).
+    let here = rec.bucket == bucket.name() && rec.prefix == bucket.prefix();
+    if let Some(id) = rec.run.as_deref().and_then(bucket::RunId::parse) {
+        if rec.markers.is_empty() && here {
+            let place = bucket::JournalPlace::of(bucket);
+            let found = crate::journal::read_run(&place, &id)
+                .await
+                .map_err(|e| RestoreRefusal::S3(format!("run {id} in {}: {e}", place.url())))?;
+            return check_restore_run(bucket, &label, found, only).await;
+        }
+    }
+    let mut by_id: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
+    for m in &rec.markers {
+        let id = DeploymentId::new(&m.deployment).map_err(|e| RestoreRefusal::S3(e.to_string()))?;
+        by_id.entry(id).or_default().push(MarkerToRemove {
+            key: m.key.clone(),
+            version_id: Some(m.version_id.clone()),
+            not_before: None,
+            later: Vec::new(),
+        });
+    }
+    check_markers(
+        bucket,
+        &label,
+        rec,
+        Markers::Listed(by_id.into_iter().collect()),
+        only,
+    )
+    .await
+}
+
+/// [`check_restore`] for a run as a person names it: a record number of this machine's audit
+/// log `local`, or a run id of the bucket's journal. What every front end's restore calls.
+pub async fn check_restore_named(
+    bucket: &Bucket,
+    run: &str,
+    local: &audit::AuditLog,
+    only: &[DeploymentId],
+) -> Result<ToRestore, RestoreRefusal> {
+    if let Ok(n) = run.parse::<i64>() {
+        let record = local
+            .get(n)
+            .map_err(|e| RestoreRefusal::S3(e.to_string()))?;
+        return check_restore(bucket, n, record.as_ref(), only).await;
+    }
+    let id = bucket::RunId::parse(run).ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
+    let place = bucket::JournalPlace::of(bucket);
+    let found = crate::journal::read_run(&place, &id)
+        .await
+        .map_err(|e| RestoreRefusal::S3(format!("run {id} in {}: {e}", place.url())))?;
+    check_restore_run(bucket, run, found, only).await
+}
+
+/// [`check_restore`] for a run of the bucket's journal: its markers are those its answers
+/// recorded, and for batches it sent whose answer is not on record (it was killed), the keys'
+/// current delete markers made since it began.
+pub async fn check_restore_run(
+    bucket: &Bucket,
+    run: &str,
+    found: Option<crate::journal::RunToRestore>,
+    only: &[DeploymentId],
+) -> Result<ToRestore, RestoreRefusal> {
+    let found = found.ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
+    let markers = Markers::Journal {
+        run: Box::new(found.markers),
+        only: BTreeSet::new(),
+    };
+    check_markers(bucket, run, &found.record, markers, only).await
+}
+
+/// The checks before anything is touched, on what the run deleted (`markers`, all of them):
+/// what to undo of it, narrowed to the deployments `only` asked for.
+async fn check_markers(
+    bucket: &Bucket,
+    run: &str,
+    rec: &Record,
+    markers: Markers,
+    only: &[DeploymentId],
+) -> Result<ToRestore, RestoreRefusal> {
+    let run = run.to_string();
+    if rec.is_restore() {
+        return Err(RestoreRefusal::IsRestore { run });
+    }
+    if rec.bucket != bucket.name() || rec.prefix != bucket.prefix() {
+        return Err(RestoreRefusal::OtherBucket {
+            run,
+            bucket: rec.bucket.clone(),
+            prefix: rec.prefix.clone(),
+        });
+    }
+    let versioning = bucket
+        .versioning()
+        .await
+        .map_err(|e| RestoreRefusal::S3(e.to_string()))?;
+    if !versioning.keeps_versions() {
+        return Err(RestoreRefusal::Unversioned {
+            bucket: rec.bucket.clone(),
+        });
+    }
+    if rec.policy.get("purge_versions") == Some(&serde_json::Value::Bool(true)) {
+        return Err(RestoreRefusal::Purged { run });
+    }
+    // A run that deleted without leaving markers to undo (versioning suspended or off then):
+    // markers found by time for its unanswered batches are "null" ones, whose removal brings
+    // back nothing it deleted.
+    let handed = handed_by(rec);
+    // Its deployments with markers to remove, and whether its answers recorded any (a run
+    // read from the journal holds none on its record).
+    let (with_markers, recorded): (Vec<&DeploymentId>, bool) = match &markers {
+        Markers::Listed(list) => (list.iter().map(|(id, _)| id).collect(), false),
+        Markers::Journal { run, .. } => (run.deployments().collect(), run.recorded_any()),
+    };
+    let restorable = rec.restorable() || (!rec.is_restore() && recorded);
+    if (with_markers.is_empty() && handed.is_empty()) || !restorable {
+        return Err(RestoreRefusal::NoMarkers { run });
+    }
+    let missing: Vec<&str> = only
+        .iter()
+        .filter(|id| !with_markers.contains(id) && !handed.contains(id))
+        .map(DeploymentId::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(RestoreRefusal::NotInRun {
+            run,
+            ids: missing.join(", "),
+            deleted: with_markers
+                .into_iter()
+                .chain(&handed)
+                .map(DeploymentId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let asked = |id: &DeploymentId| only.is_empty() || only.contains(id);
+    let markers = match markers {
+        Markers::Listed(list) => {
+            Markers::Listed(list.into_iter().filter(|(id, _)| asked(id)).collect())
+        }
+        Markers::Journal { run, .. } => {
+            let only = run.deployments().filter(|id| asked(id)).cloned().collect();
+            Markers::Journal { run, only }
+        }
+    };
+    Ok(ToRestore {
+        markers,
+        handed: handed.into_iter().filter(asked).collect(),
+    })
+}
