@@ -361,8 +361,8 @@ pub struct ApplyArgs {
     pub yes: bool,
     /// Apply a plan saved with `plan --out FILE`, only if the bucket still yields exactly its
     /// deletions (no confirmation prompt: the saved plan is the confirmation).
-    /// Guards given with it (--pin, --exclude, --max-delete, --live-pointer) narrow it; flags
-    /// that would change what it deletes are refused.
+    /// Guards given with it (--pin, --exclude, --max-delete, --live-pointer, a longer
+    /// --live-grace) narrow it; flags that would change what it deletes are refused.
     #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["bucket", "retain", "policy", "min_retain_days", "keep_within", "prefix", "date_source"])]
     pub plan_file: Option<std::path::PathBuf>,
     /// The plan in --plan's file, read once the arguments are parsed (`main`: an unreadable

@@ -75,15 +75,18 @@ impl SavedPlan {
     }
 
     /// The saved policy with the guards given beside `--plan` laid over it: pins and excludes
-    /// are added, max-delete lowered, a live pointer added. Anything that would delete more
-    /// than the saved plan (a higher max-delete, --purge-versions it lacks, another pointer)
-    /// is refused, naming the flag.
+    /// are added, max-delete lowered, the live grace lengthened, a live pointer added.
+    /// Anything that would delete more than the saved plan (a higher max-delete, a shorter
+    /// grace, --purge-versions or a --meta-fallback it lacks, another pointer) is refused,
+    /// naming the flag.
     pub fn narrowed_by(&self, a: &PlanArgs) -> Result<(Policy, Option<String>)> {
         let over = PolicySpec {
             pins: a.pins.clone(),
             excludes: a.excludes.clone(),
             max_delete: a.max_delete,
             purge_versions: a.purge_versions.then_some(true),
+            live_grace: a.live_grace,
+            meta_fallback: a.meta_fallback,
             ..PolicySpec::default()
         };
         let spec = PolicySpec::from(&self.policy)

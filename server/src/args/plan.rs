@@ -61,8 +61,10 @@ pub struct PlanArgs {
     pub meta_fallback: Option<MetaFallback>,
     /// With --live-pointer: keep the deployment the pointer named before for this long after it
     /// moved on (open tabs still load its files; it is the rollback target). 0 turns it off.
-    #[arg(long, value_name = "SPAN", default_value = "24h")]
-    pub live_grace: Span,
+    /// [default: 24h] (not clap's default: beside `apply --plan` a grace given is told apart
+    /// from none given, and narrows the saved plan).
+    #[arg(long, value_name = "SPAN")]
+    pub live_grace: Option<Span>,
     /// On a versioned bucket, also remove every version and delete marker of deleted deployments.
     #[arg(long)]
     pub purge_versions: bool,
@@ -107,7 +109,7 @@ impl PlanArgs {
             excludes: self.excludes.clone(),
             date_source: self.date_source.clone(),
             meta_fallback: self.meta_fallback,
-            live_grace: Some(self.live_grace),
+            live_grace: self.live_grace,
             purge_versions: Some(self.purge_versions),
             max_delete: self.max_delete,
             rules: self.policy.clone(),

@@ -1,7 +1,7 @@
 //! `--live-from KEY`: the deployments a page of the site references are kept; a page that
 //! cannot be read, or references nothing here, deletes nothing.
 
-use crate::common::{deploy_seconds_apart, json, reasons, stderr, Run};
+use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, stdout, Run};
 use bucket::testkit::{all_keys, fresh_bucket};
 
 #[tokio::test]
@@ -108,6 +108,56 @@ async fn the_previous_live_deployment_is_kept_for_the_grace_from_the_pointers_ve
     // After the grace (0 here) it goes like any other.
     let r = plan_with_pointer(b.name(), &["--live-grace", "0s"]);
     assert_eq!(reason_of(&r, "d3"), "delete: rank 6 > 2");
+}
+
+#[tokio::test]
+async fn a_live_grace_given_beside_a_saved_plan_keeps_the_previous_live_or_refuses() {
+    // Before: `apply --plan FILE --live-grace 48h` was accepted and ignored, and the deployment
+    // live until a moment ago (the plan had been made with no grace) was deleted, exit 0.
+    let b = fresh_bucket("live-grace-saved").await;
+    b.enable_versioning().await.unwrap();
+    eight_deployments(&b).await;
+    point(&b, "d3").await;
+    point(&b, "d8").await;
+    let file = std::env::temp_dir().join(format!("{}.plan.json", b.name()));
+    let f = file.to_str().unwrap();
+    Run::plan(b.name(), 2)
+        .args(&[
+            "--live-pointer",
+            "current",
+            "--live-grace",
+            "0s",
+            "--out",
+            f,
+        ])
+        .ok();
+    let before = all_keys(&b).await.len();
+    let apply = |extra: &[&str]| {
+        let mut args = vec!["apply", "--plan", f, "--localstack", "--yes"];
+        args.extend(extra);
+        s3_prune(&args)
+    };
+    // A longer grace narrows the plan: d3 is kept now, so the saved plan no longer holds.
+    let out = apply(&["--live-grace", "48h"]);
+    assert!(!out.status.success(), "applied: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("No longer to delete: d3"),
+        "{}",
+        stderr(&out)
+    );
+    // Dating unknown dates differently is not the saved plan's: refused by name.
+    let out = apply(&["--meta-fallback", "newest"]);
+    assert!(!out.status.success(), "applied: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--meta-fallback conflicts with the saved plan"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), before, "something was deleted");
+    // The same grace as saved (0) changes nothing: the plan applies.
+    apply(&["--live-grace", "0s"]);
+    let keys = all_keys(&b).await;
+    assert!(!keys.iter().any(|k| k.starts_with("d3/")), "{keys:?}");
 }
 
 #[tokio::test]
