@@ -77,6 +77,97 @@ fn env_list(name: &str) -> Option<Vec<String>> {
     })
 }
 
+/// A comma-separated list of ids or globs: an entry holding a space or `;` is a list written
+/// with another separator (`d05 d06` is one pin that matches nothing, and d05 and d06 are
+/// deleted), refused.
+fn env_ids(name: &str) -> Result<Option<Vec<String>>> {
+    let list = env_list(name);
+    for entry in list.iter().flatten() {
+        if entry.contains(|c: char| c == ';' || c.is_whitespace()) {
+            bail!(
+                "{name}: '{entry}' holds a space or ';': separate ids with commas                  ({name}=a,b). A folder whose name has a space is pinned with `s3-prune pin`,                  which every run reads; nothing was done"
+            );
+        }
+    }
+    Ok(list)
+}
+
+/// Every `S3_PRUNE_*` variable the scheduled job reads (and those any command does).
+const KNOWN_VARIABLES: &[&str] = &[
+    "S3_PRUNE_BUCKET",
+    "S3_PRUNE_RETAIN",
+    "S3_PRUNE_MIN_RETAIN_DAYS",
+    "S3_PRUNE_KEEP_WITHIN",
+    "S3_PRUNE_PREFIX",
+    "S3_PRUNE_DATE_SOURCE",
+    "S3_PRUNE_META_FALLBACK",
+    "S3_PRUNE_LIVE_GRACE",
+    "S3_PRUNE_PINS",
+    "S3_PRUNE_EXCLUDES",
+    "S3_PRUNE_LIVE_POINTER",
+    "S3_PRUNE_LIVE_FROM",
+    "S3_PRUNE_INVENTORY",
+    "S3_PRUNE_MAX_DELETE",
+    "S3_PRUNE_PURGE_VERSIONS",
+    "S3_PRUNE_DRY_RUN",
+    "S3_PRUNE_POLICY",
+    "S3_PRUNE_POLICY_KEY",
+    "S3_PRUNE_NOTIFY",
+    "S3_PRUNE_VIA_LIFECYCLE",
+    "S3_PRUNE_LIFECYCLE_THRESHOLD",
+    "S3_PRUNE_JOURNAL",
+    "S3_PRUNE_ENDPOINT_URL",
+    "S3_PRUNE_LOCALSTACK",
+    "S3_PRUNE_LOG",
+    "S3_PRUNE_CONFIG",
+    "S3_PRUNE_AUDIT_DB",
+    "S3_PRUNE_TOKEN",
+    "S3_PRUNE_APPROVAL_KEY_FILE",
+];
+
+/// An `S3_PRUNE_*` variable the job does not read is a setting that silently does nothing — a
+/// misspelt `S3_PRUNE_DRYRUN=true` made a dry run delete — so the start fails, naming the
+/// variable and the nearest one it reads.
+fn refuse_unknown_variables(names: impl Iterator<Item = String>) -> Result<()> {
+    let mut unknown: Vec<String> = names
+        .filter(|n| n.starts_with("S3_PRUNE_") && !KNOWN_VARIABLES.contains(&n.as_str()))
+        .collect();
+    unknown.sort();
+    let Some(first) = unknown.first() else {
+        return Ok(());
+    };
+    let nearest = KNOWN_VARIABLES
+        .iter()
+        .min_by_key(|k| edit_distance(first, k))
+        .expect("a known variable");
+    let others = match unknown.len() {
+        1 => String::new(),
+        n => format!(" (and {} more: {})", n - 1, unknown[1..].join(", ")),
+    };
+    bail!(
+        "{first} is not a setting of s3-prune{others}: did you mean {nearest}? Nothing was done. \
+         Rename or remove it; the variables read are listed in README (\"The scheduled job\")"
+    )
+}
+
+/// Levenshtein distance, for naming the variable a misspelt one meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The function's own job, read and parsed once at start-up.
 pub struct Configured {
     pub(super) job: Job,
@@ -91,6 +182,7 @@ pub struct Configured {
 impl Configured {
     /// The job the environment describes (`S3_PRUNE_BUCKET`, `S3_PRUNE_RETAIN`, …).
     pub fn from_env() -> Result<Configured> {
+        refuse_unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))?;
         let job = Job {
             bucket: env("S3_PRUNE_BUCKET"),
             retain: env_num("S3_PRUNE_RETAIN")?,
@@ -100,8 +192,8 @@ impl Configured {
             date_source: env("S3_PRUNE_DATE_SOURCE"),
             meta_fallback: env("S3_PRUNE_META_FALLBACK"),
             live_grace: env("S3_PRUNE_LIVE_GRACE"),
-            pins: env_list("S3_PRUNE_PINS"),
-            excludes: env_list("S3_PRUNE_EXCLUDES"),
+            pins: env_ids("S3_PRUNE_PINS")?,
+            excludes: env_ids("S3_PRUNE_EXCLUDES")?,
             live_pointer: env("S3_PRUNE_LIVE_POINTER"),
             live_from: env("S3_PRUNE_LIVE_FROM"),
             inventory: env("S3_PRUNE_INVENTORY"),

@@ -513,6 +513,51 @@ fn a_policy_key_beside_s3_prune_policy_or_retain_is_refused_at_start() {
     }
 }
 
+#[test]
+fn a_misspelt_variable_or_a_list_not_separated_by_commas_fails_the_start() {
+    // Before: `S3_PRUNE_DRYRUN=true` (and `S3_PRUNE_MIN_RETAIN_DAY=60`) were not read, and the
+    // "dry run" deleted seven deployments; `S3_PRUNE_PINS="d05 d06"` was one pin matching
+    // nothing, and d05 and d06 were deleted.
+    for (env, want) in [
+        (
+            vec![("S3_PRUNE_DRYRUN", "true")],
+            "S3_PRUNE_DRYRUN is not a setting of s3-prune: did you mean S3_PRUNE_DRY_RUN?",
+        ),
+        (
+            vec![
+                ("S3_PRUNE_MIN_RETAIN_DAY", "60"),
+                ("S3_PRUNE_DRY_RUN", "true"),
+                ("S3_PRUNE_MAX_DELET", "3"),
+            ],
+            "S3_PRUNE_MAX_DELET is not a setting of s3-prune (and 1 more: S3_PRUNE_MIN_RETAIN_DAY): did you mean S3_PRUNE_MAX_DELETE?",
+        ),
+        (
+            vec![("S3_PRUNE_PINS", "d05 d06")],
+            "S3_PRUNE_PINS: 'd05 d06' holds a space or ';': separate ids with commas",
+        ),
+        (
+            vec![("S3_PRUNE_EXCLUDES", "d07;d08")],
+            "S3_PRUNE_EXCLUDES: 'd07;d08' holds a space or ';'",
+        ),
+    ] {
+        let mut env = env;
+        env.extend([("S3_PRUNE_BUCKET", "b"), ("S3_PRUNE_RETAIN", "3")]);
+        let out = function("127.0.0.1:9", &env).wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(err.contains(want), "{env:?}: {err}");
+    }
+    // Commas, with spaces around them, are a list.
+    let env = [
+        ("S3_PRUNE_BUCKET", "b"),
+        ("S3_PRUNE_RETAIN", "3"),
+        ("S3_PRUNE_PINS", "d05, d06"),
+    ];
+    let out = function("127.0.0.1:9", &env).wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("S3_PRUNE_PINS"), "{err}");
+}
+
 /// `S3_PRUNE_VIA_LIFECYCLE`: the scheduled job hands a big doomed deployment to S3 lifecycle
 /// expiration as `apply --via-lifecycle` does (the same engine), and deletes the small ones.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
