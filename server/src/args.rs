@@ -158,7 +158,7 @@ pub struct PinArgs {
     /// Why it must stay (shown in every plan).
     #[arg(long, default_value = "")]
     pub reason: String,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = parse_prefix)]
     pub prefix: String,
     #[command(flatten)]
     pub endpoint: Endpoint,
@@ -170,7 +170,7 @@ pub struct UndoWindowArgs {
     /// How many days deleted deployments stay restorable.
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=36500))]
     pub days: i32,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = parse_prefix)]
     pub prefix: String,
     #[command(flatten)]
     pub endpoint: Endpoint,
@@ -186,7 +186,7 @@ pub struct RestoreArgs {
     /// Restore only this deployment of the run (repeatable; default: all it deleted).
     #[arg(long = "deployment", value_name = "ID")]
     pub deployments: Vec<DeploymentId>,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = parse_prefix)]
     pub prefix: String,
     /// Do not ask. On a terminal, restore says what it brings back (and pins) and asks first;
     /// without one (a script) it does not ask.
@@ -276,6 +276,21 @@ pub fn parse_bucket(s: &str) -> Result<String, String> {
     }
     check_bucket_name(s)?;
     Ok(s.to_string())
+}
+
+/// `--prefix`: a folder of the bucket. An `s3://` address there is the bucket named twice —
+/// taken as a key prefix, it found no deployments and the run said nothing was to delete.
+pub fn parse_prefix(s: &str) -> Result<String, String> {
+    match without_scheme(s) {
+        Some((bare, Some(prefix))) => Err(format!(
+            "write --prefix {prefix}, not {s}: the prefix is a folder of the bucket \
+             (its name goes in BUCKET: {bare})"
+        )),
+        Some((bare, None)) => Err(format!(
+            "{s} is a bucket, not a prefix: write BUCKET {bare} and leave out --prefix"
+        )),
+        None => Ok(s.to_string()),
+    }
 }
 
 /// `serve --bucket NAME[/PREFIX]`, checked like BUCKET.
@@ -459,7 +474,7 @@ pub struct CheckArgs {
 pub struct HistoryArgs {
     /// The bucket whose journal to read (default: the local audit log).
     pub bucket: Option<String>,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = parse_prefix)]
     pub prefix: String,
     /// A list of runs as JSON (id, source, who, status, started, deleted, …).
     #[arg(long)]

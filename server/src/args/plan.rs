@@ -44,7 +44,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "DURATION")]
     pub keep_within: Option<Span>,
     /// Deployments live under this prefix (a folder; the trailing '/' is implied).
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", value_parser = super::parse_prefix)]
     pub prefix: String,
     /// Always keep this deployment (repeatable). Pins do not count towards RETAIN.
     #[arg(long = "pin", value_name = "ID")]

@@ -125,5 +125,33 @@ fn check_places(path: &Path, file: &File) -> Result<()> {
         u.parse::<prune::WebhookUrl>()
             .map_err(|e| bad(path, "notify", &e))?;
     }
+    if let Some(prefix) = &file.prefix {
+        crate::args::parse_prefix(prefix).map_err(|e| bad(path, "prefix", &e))?;
+        check_served_under(path, file, prefix.trim_matches('/'))?;
+    }
     Ok(())
+}
+
+/// With a `prefix`, every command works under it — its deployments, pins, runs and lease — so
+/// a `serve.buckets` entry without one would show the dashboard the bucket's root: another set
+/// of deployments, pins and runs than `plan`, `apply` and `history` see. Refused, saying what
+/// to write.
+fn check_served_under(path: &Path, file: &File, prefix: &str) -> Result<()> {
+    let at_root = file
+        .serve
+        .buckets
+        .iter()
+        .flatten()
+        .find(|b| !b.contains('/'));
+    match at_root {
+        Some(b) if !prefix.is_empty() => bail!(
+            "{}: `serve.buckets` offers '{b}' at its root, but `prefix = \"{prefix}/\"` puts the \
+             commands' deployments, pins, runs and lease under '{prefix}/': the dashboard and the \
+             commands would not see the same deployments. Write \"{b}/{prefix}\" in \
+             `serve.buckets` (each entry may name its own prefix), or give --prefix on the \
+             command line instead of in the file",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
 }

@@ -110,3 +110,25 @@ fn config_is_found_in_the_arguments_before_clap_runs() {
         None
     );
 }
+
+#[test]
+fn a_prefix_beside_served_buckets_at_their_root_is_refused_saying_what_to_write() {
+    // Before: README's own example served "my-site-bucket" at its root while plan, apply and
+    // history worked under "sites/" — two sets of deployments, pins and runs, and no word.
+    let e = parse_str(
+        "bucket = \"my-site-bucket\"\nprefix = \"sites/\"\n[serve]\nbuckets = [\"my-site-bucket\", \"other/x\"]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("offers 'my-site-bucket' at its root"), "{e}");
+    assert!(e.contains("Write \"my-site-bucket/sites\""), "{e}");
+    // Each entry under a prefix of its own, or no prefix in the file: as before.
+    parse_str("prefix = \"sites/\"\n[serve]\nbuckets = [\"my-site-bucket/sites\", \"other/x\"]\n")
+        .unwrap();
+    parse_str("[serve]\nbuckets = [\"my-site-bucket\"]\n").unwrap();
+    // An s3:// address is no prefix.
+    let e = parse_str("prefix = \"s3://my-site-bucket/sites\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("write --prefix sites"), "{e}");
+}

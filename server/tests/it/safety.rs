@@ -350,7 +350,15 @@ async fn bad_input_table() {
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ];
     type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], i32, &'a str);
+    let prefixed = format!("s3://{name}/sites");
     let cases: Vec<Case> = vec![
+        // Before: taken as a key prefix, it found no deployments ("nothing to delete", exit 0).
+        (
+            vec!["apply", &name, "2", "--prefix", &prefixed],
+            &[],
+            2,
+            "write --prefix sites, not s3://",
+        ),
         (
             vec!["apply", &name, "0"],
             &[],
