@@ -50,6 +50,9 @@ pub const IAM_BUCKET_ACTIONS: &[&str] = &[
     "s3:ListBucket",
     "s3:ListBucketVersions",
     "s3:GetBucketVersioning",
+    // Every scan compares s3-prune's expiration rules with its plan (`prune::expire`): a kept
+    // folder handed over earlier has its rule withdrawn, or the run fails saying S3 will expire it.
+    "s3:GetLifecycleConfiguration",
 ];
 
 /// The IAM actions the scheduled job needs on objects (`arn:aws:s3:::BUCKET/PREFIX*`): HeadObject

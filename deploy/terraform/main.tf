@@ -63,7 +63,9 @@ data "aws_iam_policy_document" "assume_lambda" {
 data "aws_iam_policy_document" "s3" {
   statement {
     sid       = "ListTheDeployments"
-    actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning"]
+    # GetLifecycleConfiguration: every run compares s3-prune's expiration rules with its plan
+    # (a folder handed over by `apply --via-lifecycle` that is kept now has its rule withdrawn).
+    actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"]
     resources = [local.bucket_arn]
   }
   # meta:KEY dates (HeadObject), the pins file, policy_key, the job's own state; deleting

@@ -102,24 +102,24 @@ variable "meta_fallback" {
 }
 
 variable "pins" {
-  description = "Deployment ids always kept (folder names, e.g. [\"v1-hotfix\"]), besides the pins file in the bucket. Passed as one comma-separated variable, so an id may hold neither \",\" nor \"/\"."
+  description = "Deployment ids always kept (folder names, e.g. [\"v1-hotfix\"]), besides the pins file in the bucket. Passed as one comma-separated variable, so an id may hold neither \",\", \"/\", \";\" nor a space (pin such a folder with `s3-prune pin`)."
   type        = list(string)
   default     = []
   nullable    = false
   validation {
-    condition     = alltrue([for p in var.pins : can(regex("^[^/,]+$", p)) && trimspace(p) == p])
-    error_message = "each pin must be one folder name: not empty, without \",\" or \"/\", and without surrounding spaces."
+    condition     = alltrue([for p in var.pins : can(regex("^[^/,;\\s]+$", p))])
+    error_message = "each pin must be one folder name: not empty, without \",\", \"/\", \";\" or spaces (the function refuses them: a list written with another separator is one pin that matches nothing)."
   }
 }
 
 variable "excludes" {
-  description = "Globs (*, ?, [a-z]) of deployment ids this job never manages, e.g. [\"release-*\"]. Passed as one comma-separated variable, so a glob may not hold \",\"."
+  description = "Globs (*, ?, [a-z]) of deployment ids this job never manages, e.g. [\"release-*\"]. Passed as one comma-separated variable, so a glob may hold neither \",\", \";\" nor a space."
   type        = list(string)
   default     = []
   nullable    = false
   validation {
-    condition     = alltrue([for e in var.excludes : can(regex("^[^,]+$", e)) && trimspace(e) == e])
-    error_message = "each exclude must be a non-empty glob without \",\" and without surrounding spaces."
+    condition     = alltrue([for e in var.excludes : can(regex("^[^,;\\s]+$", e))])
+    error_message = "each exclude must be a non-empty glob without \",\", \";\" or spaces (the function refuses them)."
   }
 }
 

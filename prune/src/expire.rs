@@ -44,9 +44,13 @@ pub struct Handovers {
 impl Handovers {
     /// A kept folder whose rule stands: S3 would expire what is meant to stay.
     pub fn is_dangerous(&self) -> bool {
-        self.error
-            .as_deref()
-            .is_some_and(|e| e.contains("NOT removed"))
+        self.danger().is_some()
+    }
+
+    /// The error, when it is that S3 would expire what is meant to stay: every front end fails
+    /// on it (the plan's and the run's exit status, the scheduled job's answer and metrics).
+    pub fn danger(&self) -> Option<&str> {
+        self.error.as_deref().filter(|e| e.contains("NOT removed"))
     }
 }
 
@@ -72,7 +76,7 @@ pub async fn reconcile(
     let rules = match bucket.expiries().await {
         Ok(rules) => rules,
         Err(e) => {
-            tracing::debug!(error = %e, "lifecycle handovers not checked");
+            tracing::warn!(error = %e, "lifecycle handovers not checked: grant s3:GetLifecycleConfiguration so a kept folder's expiration rule is withdrawn");
             out.error = Some(format!("lifecycle handovers not checked: {e}"));
             return out;
         }

@@ -278,6 +278,16 @@ pub fn parse_bucket(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// The `S3_PRUNE_*` variables commands other than the scheduled job read (the job refuses
+/// any other name it does not read itself: a misspelt setting).
+pub const COMMAND_VARIABLES: &[&str] = &[
+    "S3_PRUNE_LOG",
+    "S3_PRUNE_CONFIG",
+    "S3_PRUNE_AUDIT_DB",
+    "S3_PRUNE_TOKEN",
+    "S3_PRUNE_APPROVAL_KEY_FILE",
+];
+
 /// `--prefix`: a folder of the bucket. An `s3://` address there is the bucket named twice —
 /// taken as a key prefix, it found no deployments and the run said nothing was to delete.
 pub fn parse_prefix(s: &str) -> Result<String, String> {

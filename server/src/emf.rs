@@ -18,6 +18,8 @@ pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
     let r = &report.record;
     let plan = &report.planned.plan;
     let shortfalls = prune::health::shortfalls(plan);
+    // A kept folder S3 will still expire (its lifecycle rule could not be withdrawn).
+    let danger = report.planned.handovers.danger();
     let deleted: std::collections::HashSet<&str> =
         r.deleted.iter().map(|d| d.id.as_str()).collect();
     let after = OVERDUE_AFTER.parse().expect("a valid span");
@@ -49,7 +51,7 @@ pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
         // A dimension's value may not be empty: the bucket root is "/".
         "Prefix": if r.prefix.is_empty() { "/" } else { r.prefix.as_str() },
         "Runs": 1,
-        "Success": u8::from(report.is_complete() && shortfalls.is_empty()),
+        "Success": u8::from(report.is_complete() && shortfalls.is_empty() && danger.is_none()),
         "DeletedDeployments": r.deleted.len(),
         "DeletedObjects": r.deleted_objects,
         "FailedObjects": r.failures.len(),
@@ -57,7 +59,7 @@ pub fn run_metrics(report: &Report, at_ms: i64) -> Value {
         "Deployments": plan.entries.len(),
         "UnrankedDeployments": plan.unranked().len(),
         "status": r.status.to_string(),
-        "shortfall": shortfalls.first(),
+        "shortfall": shortfalls.first().map(String::as_str).or(danger),
         "run": r.run,
     })
 }

@@ -52,6 +52,11 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
             );
         }
     }
+    // A kept folder S3 will still expire (its rule could not be withdrawn): said with the plan
+    // (`error: …`, or `handovers.error`), and the plan fails so a script sees it.
+    if planned.handovers.is_dangerous() {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -32,6 +32,16 @@ pub(super) fn of(report: &Report) -> Result<Value> {
             doc["audit"]
         );
     }
+    if let Some(e) = report.planned.handovers.danger() {
+        bail!(
+            "apply {}: {e} ({} objects deleted). The function needs s3:PutLifecycleConfiguration \
+             on the bucket to withdraw it (Terraform: via_lifecycle = true), or remove the rule \
+             by hand; audit: {}",
+            report.record.status,
+            report.record.deleted_objects,
+            doc["audit"]
+        );
+    }
     if report.record.status == audit::Status::Interrupted {
         let r = &report.record;
         bail!(

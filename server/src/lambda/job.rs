@@ -85,14 +85,17 @@ fn env_ids(name: &str) -> Result<Option<Vec<String>>> {
     for entry in list.iter().flatten() {
         if entry.contains(|c: char| c == ';' || c.is_whitespace()) {
             bail!(
-                "{name}: '{entry}' holds a space or ';': separate ids with commas                  ({name}=a,b). A folder whose name has a space is pinned with `s3-prune pin`,                  which every run reads; nothing was done"
+                "{name}: '{entry}' holds a space or ';': separate ids with commas \
+                 ({name}=a,b). A folder whose name has a space is pinned with `s3-prune pin`, \
+                 which every run reads; nothing was done"
             );
         }
     }
     Ok(list)
 }
 
-/// Every `S3_PRUNE_*` variable the scheduled job reads (and those any command does).
+/// Every `S3_PRUNE_*` variable the scheduled job reads (those other commands read are
+/// [`crate::args::COMMAND_VARIABLES`]).
 const KNOWN_VARIABLES: &[&str] = &[
     "S3_PRUNE_BUCKET",
     "S3_PRUNE_RETAIN",
@@ -118,19 +121,18 @@ const KNOWN_VARIABLES: &[&str] = &[
     "S3_PRUNE_JOURNAL",
     "S3_PRUNE_ENDPOINT_URL",
     "S3_PRUNE_LOCALSTACK",
-    "S3_PRUNE_LOG",
-    "S3_PRUNE_CONFIG",
-    "S3_PRUNE_AUDIT_DB",
-    "S3_PRUNE_TOKEN",
-    "S3_PRUNE_APPROVAL_KEY_FILE",
 ];
 
 /// An `S3_PRUNE_*` variable the job does not read is a setting that silently does nothing — a
-/// misspelt `S3_PRUNE_DRYRUN=true` made a dry run delete — so the start fails, naming the
+/// misspelt dry-run variable made a dry run delete — so the start fails, naming the
 /// variable and the nearest one it reads.
 fn refuse_unknown_variables(names: impl Iterator<Item = String>) -> Result<()> {
     let mut unknown: Vec<String> = names
-        .filter(|n| n.starts_with("S3_PRUNE_") && !KNOWN_VARIABLES.contains(&n.as_str()))
+        .filter(|n| n.starts_with("S3_PRUNE_"))
+        .filter(|n| {
+            let n = n.as_str();
+            !KNOWN_VARIABLES.contains(&n) && !crate::args::COMMAND_VARIABLES.contains(&n)
+        })
         .collect();
     unknown.sort();
     let Some(first) = unknown.first() else {

@@ -271,14 +271,17 @@ fn report_and_exit(report: &prune::Report, path: &std::path::Path, json: bool) -
         );
         return Ok(ExitCode::FAILURE);
     }
-    Ok(if !report.is_complete() {
-        ExitCode::FAILURE
-    } else if report.record.left_changed() {
-        // Not an error, but not everything planned went: scripts must be able to tell.
-        ExitCode::from(EXIT_CHANGED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if !report.is_complete() || report.planned.handovers.is_dangerous() {
+            // (The dangerous handover was printed with the plan: `error: S3 lifecycle may …`.)
+            ExitCode::FAILURE
+        } else if report.record.left_changed() {
+            // Not an error, but not everything planned went: scripts must be able to tell.
+            ExitCode::from(EXIT_CHANGED)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// `apply` deleted what it could, and left deployments whole that changed since the plan.
@@ -286,6 +289,10 @@ pub const EXIT_CHANGED: u8 = 3;
 
 /// A run with nothing to delete ended well: noted for `check`, then said.
 async fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
+    if checked.planned().handovers.is_dangerous() {
+        // Printed with the plan (`error: S3 lifecycle may still expire …`): no success.
+        return Ok(ExitCode::FAILURE);
+    }
     let last = prune::health::LastSuccess {
         source: "cli".into(),
         at: chrono::Utc::now(),

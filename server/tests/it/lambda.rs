@@ -608,6 +608,24 @@ async fn the_scheduled_job_hands_big_deployments_to_lifecycle_when_configured() 
     );
 }
 
+/// One invocation (`{}`) of a function configured by `env` that it answers with an error: the
+/// error, and what the function printed (its metrics line).
+pub(crate) async fn invoke_failing(env: &[(&str, &str)]) -> (String, String) {
+    let (addr, rt) = start_runtime().await;
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("once".into(), "{}".into()));
+    let mut child = function(&addr, env);
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        rt.error("once"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// One invocation of a function configured by `env` with `event`: its answer.
 async fn invoke_once(env: &[(&str, &str)], event: &str) -> serde_json::Value {
     let (addr, rt) = start_runtime().await;

@@ -238,3 +238,46 @@ async fn restoring_a_run_withdraws_its_lifecycle_handovers() {
         "S3 expired the folder already",
     );
 }
+
+/// A kept folder whose expiration rule cannot be withdrawn (the role may read the lifecycle
+/// configuration but not write it) will be expired by S3: `plan` and `apply` fail saying so, and
+/// the scheduled job answers an error with `Success: 0`. Before, all three said it and ended
+/// well (exit 0, `Success: 1`), so no alarm fired while S3 expired a kept deployment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_folder_whose_rule_cannot_be_withdrawn_fails_every_front_end() {
+    let b = handed_over("lc-stuck").await;
+    let (url, _proxy) =
+        crate::common::endpoint(|p| p.deny_put_query = Some("lifecycle".into())).await;
+    let via_proxy = |args: &[&str]| {
+        Run::new(args)
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_REGION", "us-east-1")
+            .out()
+    };
+    // RETAIN 3 keeps big now: its rule must go, and cannot.
+    for args in [
+        vec!["plan", b.name(), "3", "--localstack"],
+        vec!["apply", b.name(), "3", "--yes", "--localstack"],
+    ] {
+        let out = via_proxy(&args);
+        let said = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said} {err}");
+        assert!(
+            said.contains("S3 lifecycle may still expire big (kept now)"),
+            "{args:?}: {said}"
+        );
+    }
+    assert_eq!(rules(&b).await.len(), 1, "the rule stands");
+    let (error, metrics) = crate::lambda::invoke_failing(&[
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "3"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ])
+    .await;
+    assert!(
+        error.contains("S3 lifecycle may still expire big (kept now)"),
+        "{error}"
+    );
+    assert!(metrics.contains(r#""Success":0"#), "{metrics}");
+}

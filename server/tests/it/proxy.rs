@@ -89,8 +89,8 @@ pub struct Proxy {
     pub delay_put: Option<(String, Duration)>,
     /// Every GET whose path holds this text waits this long first (a slow pins file).
     pub delay_get: Option<(String, Duration)>,
-    /// Refuse (403 AccessDenied) every PUT whose query holds this text (`lifecycle`: the
-    /// bucket's lifecycle configuration).
+    /// Refuse (403 AccessDenied) every PUT and DELETE whose query holds this text (`lifecycle`:
+    /// the bucket's lifecycle configuration, which both need s3:PutLifecycleConfiguration for).
     pub deny_put_query: Option<String>,
     /// Answer every PUT whose path holds this text 412 PreconditionFailed, whatever its
     /// conditions (a server that answers conditional writes wrongly).
@@ -390,7 +390,8 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     }
     if let Some(text) = &p.deny_put_query {
         let query = parts.uri.query().unwrap_or("");
-        if parts.method == hyper::Method::PUT && query.contains(text.as_str()) {
+        let writes = [hyper::Method::PUT, hyper::Method::DELETE].contains(&parts.method);
+        if writes && query.contains(text.as_str()) {
             return Ok(xml_error(403, "AccessDenied"));
         }
     }

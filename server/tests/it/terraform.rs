@@ -186,7 +186,11 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
     let granted: BTreeSet<String> = on_bucket
         .iter()
         .flat_map(|s| s.actions.iter().cloned())
-        .filter(|a| a.starts_with("s3:") && !bucket::IAM_LIFECYCLE_ACTIONS.contains(&a.as_str()))
+        .filter(|a| {
+            a.starts_with("s3:")
+                && (!bucket::IAM_LIFECYCLE_ACTIONS.contains(&a.as_str())
+                    || bucket::IAM_BUCKET_ACTIONS.contains(&a.as_str()))
+        })
         .collect();
     let needed: BTreeSet<String> = bucket::IAM_BUCKET_ACTIONS
         .iter()
@@ -194,6 +198,18 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(granted, needed);
+    // Every run reads the lifecycle rules (to withdraw a kept folder's expiration), whatever
+    // the module's variables: before, only `via_lifecycle` granted it, and a kept folder handed
+    // over by the CLI was expired by S3 while the job said it succeeded.
+    let always: BTreeSet<&String> = on_bucket
+        .iter()
+        .filter(|s| s.only_with.is_none())
+        .flat_map(|s| s.actions.iter())
+        .collect();
+    assert!(
+        always.contains(&"s3:GetLifecycleConfiguration".to_string()),
+        "{always:?}"
+    );
     let with = |action: &str| -> Vec<&Statement> {
         on_bucket
             .iter()
