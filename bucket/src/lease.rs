@@ -91,7 +91,13 @@ impl std::fmt::Display for LeaseHolder {
             self.host,
             self.run,
             self.since.format("%Y-%m-%d %H:%M:%S UTC"),
-            self.expires.format("%H:%M:%S UTC")
+            // The date too when it is not the start's: a lease valid for days (a foreign
+            // one, or a holder whose clock runs fast) read as one already expired.
+            if self.expires.date_naive() == self.since.date_naive() {
+                self.expires.format("%H:%M:%S UTC").to_string()
+            } else {
+                self.expires.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+            }
         )
     }
 }
@@ -407,6 +413,30 @@ mod tests {
 
     fn holder(json: &str) -> LeaseHolder {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_lease_valid_past_its_start_day_says_the_date_it_ends() {
+        // Before: "valid until 10:00:00 UTC" for a lease valid three days more read, at 13:31,
+        // as one already expired.
+        let days = holder(
+            r#"{"run":"r1","who":"them","source":"cli","host":"h","since":"2026-12-06T10:00:00Z","expires":"2026-12-09T10:00:00Z"}"#,
+        );
+        assert!(
+            days.to_string().ends_with(
+                "since 2026-12-06 10:00:00 UTC, lease valid until 2026-12-09 10:00:00 UTC"
+            ),
+            "{days}"
+        );
+        let minute = holder(
+            r#"{"run":"r1","who":"them","source":"cli","host":"h","since":"2026-12-06T10:00:00Z","expires":"2026-12-06T10:01:00Z"}"#,
+        );
+        assert!(
+            minute
+                .to_string()
+                .ends_with("lease valid until 10:01:00 UTC"),
+            "{minute}"
+        );
     }
 
     #[test]
