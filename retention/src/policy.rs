@@ -96,17 +96,18 @@ pub enum DateOrigin {
     Newest,
     Oldest,
     Meta,
-    /// `meta:KEY` was asked for but absent or unparsable; `--meta-fallback` dated it by its
-    /// objects.
+    /// `meta:KEY` was asked for but absent or not a deploy date (unparsable, or before S3
+    /// existed); `--meta-fallback` dated it by its objects.
     MetaFallback,
-    /// `meta:KEY` was asked for but absent or unparsable, and no fallback was given: its date is
-    /// unknown, so it is kept (shown at its newest object's date).
+    /// `meta:KEY` was asked for but absent or not a deploy date (unparsable, or before S3
+    /// existed), and no fallback was given: its date is unknown, so it is kept (shown at its
+    /// newest object's date).
     Unknown,
     /// Its LastModified was reset (same content, new dates): the date first seen is used.
     Remembered,
 }
 
-/// What dates a deployment whose `meta:` date is absent or unparsable (`--meta-fallback`);
+/// What dates a deployment whose `meta:` date is absent or not a date (`--meta-fallback`);
 /// without one it is kept, its date unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -229,7 +230,7 @@ pub struct Policy {
     /// Blast-radius guard: a plan deleting more deployments than this may not be applied.
     #[serde(default)]
     pub max_delete: Option<u64>,
-    /// A `meta:` date that is absent or unparsable: dated by this instead of kept as unknown.
+    /// A `meta:` date that is absent or not a date: dated by this instead of kept as unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_fallback: Option<MetaFallback>,
     /// A deployment that stopped being live less than this ago is kept (0: not at all).

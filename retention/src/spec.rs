@@ -14,7 +14,7 @@ pub struct PolicySpec {
     pub pins: Vec<DeploymentId>,
     pub excludes: Vec<Glob>,
     pub date_source: Option<DateSource>,
-    /// A `meta:` date absent or unparsable: dated by this instead of kept as unknown.
+    /// A `meta:` date absent or not a date: dated by this instead of kept as unknown.
     pub meta_fallback: Option<MetaFallback>,
     /// How long a deployment that stopped being live is kept (default 24 h).
     pub live_grace: Option<Span>,

@@ -50,7 +50,8 @@ fn newest() -> crate::MetaFallback {
 pub enum Warning {
     /// Deployments with equal dates were ordered by id.
     TieBroken { ids: Vec<DeploymentId> },
-    /// `meta:KEY` was absent or unparsable; `--meta-fallback` dated it by its objects.
+    /// `meta:KEY` was absent or not a deploy date (unparsable, or before S3 existed);
+    /// `--meta-fallback` dated it by its objects.
     MetaFallback {
         id: DeploymentId,
         key: String,
@@ -58,7 +59,8 @@ pub enum Warning {
         #[serde(default = "newest")]
         by: crate::MetaFallback,
     },
-    /// `meta:KEY` was absent or unparsable and no fallback was given: kept, date unknown.
+    /// `meta:KEY` was absent or not a deploy date (unparsable, or before S3 existed) and no
+    /// fallback was given: kept, date unknown.
     DateUnknown {
         id: DeploymentId,
         key: String,
@@ -182,7 +184,7 @@ impl Plan {
     }
 
     /// Deployments the policy cannot rank, so never deletes: undated (`meta:KEY` missing or
-    /// unreadable, and no fallback) or dated more than a day ahead (a clock's skew is less). A
+    /// not a date, and no fallback) or dated more than a day ahead (a clock's skew is less). A
     /// job that leaves these has stopped cleaning up for them, however well its runs end.
     pub fn unranked(&self) -> Vec<&Entry> {
         let believable = self.now + chrono::Duration::days(1);

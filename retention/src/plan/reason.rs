@@ -68,8 +68,8 @@ pub enum Reason {
     },
     /// Under rules, no rule's `match` matches its id: kept.
     NoRule,
-    /// `meta:KEY` is absent or unparsable and no `--meta-fallback` was given: its date is
-    /// unknown, so it is kept (not ranked).
+    /// `meta:KEY` is absent or not a deploy date (unparsable, or before S3 existed) and no
+    /// `--meta-fallback` was given: its date is unknown, so it is kept (not ranked).
     DateUnknown { key: String },
     /// The live pointer named it until `until`, less than the live grace ago: kept (it still
     /// takes its rank), so open tabs still load its files and it can be rolled back to.

@@ -526,7 +526,7 @@ fn arb_age() -> impl Strategy<Value = i64> {
 enum Meta {
     /// A readable date `age` seconds before `t0`, written in one of a few RFC 3339 styles.
     Date { age: i64, style: u8 },
-    /// A value that is not an RFC 3339 date.
+    /// A value that is not a deploy date: not RFC 3339, or before S3 existed.
     Unreadable(&'static str),
 }
 
@@ -559,6 +559,8 @@ fn arb_meta() -> impl Strategy<Value = Meta> {
             "2026-13-01T00:00:00Z",
             "2026-11-20",
             "1764158400",
+            "0001-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
         ])
         .prop_map(Meta::Unreadable),
     ]

@@ -106,9 +106,9 @@ fn remembered(inventory: &Inventory, d: &Deployment, source: &DateSource) -> Opt
     }
 }
 
-/// One deployment's date from the date source. A `meta:` date that is absent or unreadable is
-/// dated by its objects when `fallback` says so (with a warning); otherwise its date is
-/// unknown (it is shown at its newest object's date, and kept).
+/// One deployment's date from the date source. A `meta:` date that is absent or not a deploy
+/// date ([`meta_date`]) is dated by its objects when `fallback` says so (with a warning);
+/// otherwise its date is unknown (it is shown at its newest object's date, and kept).
 fn resolve_date(
     d: &Deployment,
     source: &DateSource,
@@ -120,9 +120,9 @@ fn resolve_date(
         DateSource::Meta(key) => {
             let problem = match d.meta.as_deref() {
                 None => "is absent".to_string(),
-                Some(raw) => match DateTime::parse_from_rfc3339(raw.trim()) {
-                    Ok(t) => return (t.with_timezone(&Utc), DateOrigin::Meta, None),
-                    Err(_) => format!("'{raw}' is not an RFC 3339 date"),
+                Some(raw) => match meta_date(raw) {
+                    Ok(t) => return (t, DateOrigin::Meta, None),
+                    Err(problem) => problem,
                 },
             };
             let (id, key) = (d.id.clone(), key.clone());
@@ -148,4 +148,24 @@ fn resolve_date(
             }
         }
     }
+}
+
+/// When S3 opened (2006-03-14T00:00:00Z, in seconds since the epoch): no deployment in a
+/// bucket was deployed before.
+const S3_OPENED_SECS: i64 = 1_142_294_400;
+
+/// A `meta:` value as a deploy date, or what is wrong with it (said after the key in the
+/// warning). An RFC 3339 date before S3 existed is not one: it is what a pipeline writes when
+/// it failed to set the deploy time (Go's zero time 0001-01-01, the Unix epoch 1970-01-01),
+/// and believed it would rank a deployment uploaded a moment ago the oldest of all.
+fn meta_date(raw: &str) -> Result<DateTime<Utc>, String> {
+    let t = DateTime::parse_from_rfc3339(raw.trim())
+        .map_err(|_| format!("'{raw}' is not an RFC 3339 date"))?
+        .with_timezone(&Utc);
+    if t.timestamp() < S3_OPENED_SECS {
+        return Err(format!(
+            "'{raw}' is before S3 existed (2006-03-14): not a deploy date"
+        ));
+    }
+    Ok(t)
 }

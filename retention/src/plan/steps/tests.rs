@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::plan::tests::{dep, inv, pairs, reasons, t0};
-use crate::{DateOrigin, DateSource, DeploymentId, Glob, LiveRefs, MetaFallback, Pin, Retain};
+use crate::{
+    DateOrigin, DateSource, DeploymentId, Glob, LiveRefs, MetaFallback, Pin, Retain, Span,
+};
 use chrono::Duration;
 
 fn id(s: &str) -> DeploymentId {
@@ -94,6 +96,95 @@ fn without_a_fallback_a_missing_or_bad_meta_date_is_unknown_and_kept_unranked() 
     // With a fallback, the same deployments are dated by their objects and ranked.
     let p = crate::plan(&i, &meta_policy(Some(MetaFallback::Oldest)), t0());
     assert_eq!(p.summary.delete.deployments, 3);
+}
+
+#[test]
+fn a_meta_date_before_s3_existed_is_not_a_deploy_date() {
+    // Go's zero time and the Unix epoch: what a pipeline writes when it failed to set the
+    // deploy time. Uploaded just now, such a deployment was ranked the oldest and deleted.
+    let (mut zero, mut epoch) = (dep("zero", 0), dep("epoch", 0));
+    zero.meta = Some("0001-01-01T00:00:00Z".into());
+    epoch.meta = Some("1970-01-01T00:00:00Z".into());
+    let (mut new, mut old) = (dep("new", 1), dep("old", 61));
+    new.meta = Some("2026-11-25T12:00:00Z".into());
+    old.meta = Some("2026-09-26T12:00:00Z".into());
+    let i = inv(vec![zero, old, epoch, new]);
+    let within = |mut p: Policy| {
+        p.keep_within = Some(Span::from_days(30));
+        p
+    };
+    // Without a fallback: unknown, kept and not ranked, as an unparsable value is.
+    let p = crate::plan(&i, &within(meta_policy(None)), t0());
+    let unknown = "keep: date unknown (metadata 'deployed-at' absent or unreadable)";
+    assert_eq!(
+        reasons(&p),
+        pairs(&[
+            ("epoch", unknown),
+            ("zero", unknown),
+            ("new", "keep: newest 1 of 1"),
+            ("old", "delete: rank 2 > 1 and 61 d > 30 d"),
+        ])
+    );
+    let said: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    for (id, raw) in [("zero", "0001-01-01"), ("epoch", "1970-01-01")] {
+        let why = format!(
+            "{id}: metadata 'deployed-at' '{raw}T00:00:00Z' is before S3 existed (2006-03-14): \
+             not a deploy date, so its date is unknown: kept"
+        );
+        assert!(said.iter().any(|w| w.starts_with(&why)), "{why}\n{said:?}");
+    }
+    // With a fallback: dated by their objects (uploaded just now), so young and kept.
+    let p = crate::plan(&i, &within(meta_policy(Some(MetaFallback::Newest))), t0());
+    let got: Vec<(&str, DateOrigin, Action)> = p
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.date_origin, e.action))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("epoch", DateOrigin::MetaFallback, Action::Keep),
+            ("zero", DateOrigin::MetaFallback, Action::Keep),
+            ("new", DateOrigin::Meta, Action::Keep),
+            ("old", DateOrigin::Meta, Action::Delete),
+        ]
+    );
+    assert!(p.warnings.iter().any(|w| w.to_string()
+        == "zero: metadata 'deployed-at' '0001-01-01T00:00:00Z' is before S3 existed \
+            (2006-03-14): not a deploy date; dated by its newest object instead"));
+}
+
+#[test]
+fn a_meta_date_counts_from_the_day_s3_opened() {
+    let at = |id: &str, raw: &str| {
+        let mut d = dep(id, 0);
+        d.meta = Some(raw.into());
+        d
+    };
+    let i = inv(vec![
+        at("opened", "2006-03-14T00:00:00Z"),
+        // The same instant written in another offset.
+        at("offset", "2006-03-13T20:00:00-04:00"),
+        at("before", "2006-03-13T23:59:59Z"),
+    ]);
+    let (dated, warnings) = dated_newest_first(&i, &meta_policy(None));
+    let got: Vec<(&str, DateOrigin)> = dated.iter().map(|d| (d.d.id.as_str(), d.origin)).collect();
+    assert_eq!(
+        got,
+        [
+            ("before", DateOrigin::Unknown),
+            ("offset", DateOrigin::Meta),
+            ("opened", DateOrigin::Meta),
+        ]
+    );
+    let said: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with(
+            "before: metadata 'deployed-at' '2006-03-13T23:59:59Z' is before S3 existed"
+        ),
+        "{said:?}"
+    );
 }
 
 #[test]
