@@ -346,6 +346,28 @@ async fn a_requester_who_signs_in_under_a_new_name_still_cannot_approve_their_re
         .await
         .unwrap_err();
     assert!(own.0.contains("another deployer"), "{}", own.0);
+    // Nor under a bare name — a dashboard sharing the approval key that signs people in by a
+    // proxy header (or the token), or through another provider: before, `alice` approved
+    // `alice@example.com`'s request there and the apply ran.
+    let elsewhere = [
+        app::server::Actor {
+            name: "alice".into(),
+            via: Some("proxy".into()),
+            account: None,
+        },
+        person("alice", "https://other-idp.example.com#a1"),
+    ];
+    for actor in elsewhere {
+        let err = state
+            .approve(b.name(), &id, b.name(), actor)
+            .await
+            .unwrap_err();
+        assert!(
+            err.0.contains("signed in through https://idp.example.com"),
+            "{}",
+            err.0
+        );
+    }
     assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
     // Someone else (another account) may.
     let ApplyOutcome::Started { .. } = state

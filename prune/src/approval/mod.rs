@@ -176,6 +176,8 @@ pub enum ApprovalError {
     Decided { id: String, decision: Decision },
     #[error("{who} asked for approval request {id}: another deployer must approve or refuse it")]
     OwnRequest { id: String, who: String },
+    #[error("approval request {id} was filed by someone signed in through {issuer}: another person signed in through the same provider decides it (on a dashboard started with --oidc-issuer {issuer}); a name from a proxy header or the token cannot be told apart from the requester's")]
+    OtherSignIn { id: String, issuer: String },
     #[error("approval request {id} expired at {at} without a decision: request the apply again")]
     Expired { id: String, at: DateTime<Utc> },
     #[error("approval request {id} is not sealed with this dashboard's approval key (it was filed by another dashboard, written by hand, or changed since): it is not run; request the apply again on this dashboard, or give the dashboards that share this bucket one key (--approval-key-file)")]
@@ -343,6 +345,22 @@ pub async fn check_decidable(
             id: r.id.clone(),
             who: who.to_string(),
         });
+    }
+    // A request filed by an account (OpenID: `ISSUER#sub`) is decided by an account of the same
+    // provider: a name alone — a proxy header, or the token, on a dashboard sharing the
+    // approval key — cannot be told apart from the requester's (`alice` approved
+    // `alice@example.com`'s apply).
+    if let Some(theirs) = r.requested_by_account.as_deref().filter(|a| !a.is_empty()) {
+        let issuer = |a: &str| a.rsplit_once('#').map(|(i, _)| i.to_string());
+        let same_provider = account
+            .filter(|a| !a.is_empty())
+            .is_some_and(|a| issuer(a) == issuer(theirs));
+        if !same_provider {
+            return Err(ApprovalError::OtherSignIn {
+                id: r.id.clone(),
+                issuer: issuer(theirs).unwrap_or_else(|| theirs.to_string()),
+            });
+        }
     }
     let now = Utc::now();
     if now >= r.expires_at {
