@@ -51,6 +51,7 @@ fn plan_from(
     warnings.extend(steps::future_dates(&entries));
     warnings.extend(walk.ties());
     warnings.extend(walk.unmatched());
+    warnings.extend(walk.ungrouped());
     warnings.extend(steps::input_warnings(inventory, policy, now));
     let summary = steps::totals(inventory, &entries);
     let rules = walk.rule_summaries(&entries);

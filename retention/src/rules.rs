@@ -2,8 +2,9 @@
 //!
 //! The first rule whose `match` glob matches a deployment id decides it; a deployment no rule
 //! matches is kept. A rule's optional `group` regex splits what it matches into groups by its
-//! first capture (`^pr-(\d+)-` puts `pr-482-9c1d0e2` in group `482`); ids it does not match form
-//! the group `""`. `retain` and the minimum age then apply within each group.
+//! first capture (`^pr-(\d+)-` puts `pr-482-9c1d0e2` in group `482`); an id it does not match is
+//! a group of its own, ranked against no other (and so kept), and the plan warns. `retain` and
+//! the minimum age then apply within each group.
 
 use crate::{Glob, Retain, Span};
 use serde::{Deserialize, Serialize};
@@ -155,14 +156,13 @@ impl GroupPattern {
         &self.source
     }
 
-    /// The group of `id`: the first capture, or `""` when the pattern does not match (or the
-    /// capture took no part in the match).
-    pub fn group_of(&self, id: &str) -> String {
+    /// The group of `id`: the first capture; `None` when the pattern does not match (or the
+    /// capture took no part in the match), so it names no group.
+    pub fn group_of(&self, id: &str) -> Option<String> {
         self.regex
             .captures(id)
             .and_then(|c| c.get(1))
             .map(|m| m.as_str().to_string())
-            .unwrap_or_default()
     }
 }
 
@@ -180,16 +180,6 @@ pub struct Rule {
     /// Never delete one younger than this (per rule).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_within: Option<Span>,
-}
-
-impl Rule {
-    /// The group `id` belongs to under this rule (`""` without a group pattern).
-    pub fn group_of(&self, id: &str) -> String {
-        self.group
-            .as_ref()
-            .map(|g| g.group_of(id))
-            .unwrap_or_default()
-    }
 }
 
 /// A non-empty list of rules with distinct names, in the order they are tried.
@@ -275,17 +265,20 @@ mod tests {
     #[test]
     fn a_group_pattern_needs_a_capture_and_names_the_group_by_it() {
         let g: GroupPattern = r"^pr-(\d+)-".parse().unwrap();
-        assert_eq!(g.group_of("pr-482-9c1d0e2"), "482");
-        assert_eq!(g.group_of("main-3f9a2c1"), "", "no match: the group \"\"");
+        assert_eq!(g.group_of("pr-482-9c1d0e2").as_deref(), Some("482"));
+        assert_eq!(g.group_of("main-3f9a2c1"), None, "no match: no group");
         assert!(matches!(
             "^pr-\\d+".parse::<GroupPattern>(),
             Err(RuleError::NoCapture(_))
         ));
         let bad = "^pr-(\\d+".parse::<GroupPattern>().unwrap_err();
         assert!(matches!(bad, RuleError::BadRegex { .. }), "{bad}");
-        // an optional capture that took no part: the group ""
+        // an optional capture that took no part: no group either
         let opt: GroupPattern = "^x(a)?".parse().unwrap();
-        assert_eq!(opt.group_of("xb"), "");
+        assert_eq!(opt.group_of("xb"), None);
+        // an empty capture that took part names the group ""
+        let empty: GroupPattern = "^x(a*)".parse().unwrap();
+        assert_eq!(empty.group_of("xb").as_deref(), Some(""));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! the warnings, what blocks it, and the totals. [`plan`](super::plan) makes it; every front end shows it.
 
 use super::{Action, Reason};
-use crate::{DateOrigin, DeploymentId, Glob, LooseObjects, Policy, RuleName, Span, Versioning};
+use crate::{
+    DateOrigin, DeploymentId, Glob, GroupPattern, LooseObjects, Policy, RuleName, Span, Versioning,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +25,8 @@ pub struct Entry {
     /// Under rules: the rule that decided it (null when none did, or without rules).
     #[serde(default)]
     pub rule: Option<RuleName>,
-    /// Under rules: its group within that rule (null when the rule has no group pattern).
+    /// Under rules: its group within that rule (null when the rule has no group pattern; its
+    /// id when the pattern does not match it, a group of its own).
     #[serde(default)]
     pub group: Option<String>,
     /// A deleted deployment: since when the policy has allowed it (the later of its minimum
@@ -79,6 +82,14 @@ pub enum Warning {
     ExcludeMatchesNothing { pattern: Glob },
     /// A rule decides no deployment (none matches it, or earlier rules take them all).
     RuleMatchesNothing { rule: RuleName },
+    /// A rule's group pattern does not match `count` of the ids it decides (`ids`: the first
+    /// few, newest first): each is a group of its own, so kept.
+    GroupUnmatched {
+        rule: RuleName,
+        pattern: GroupPattern,
+        ids: Vec<DeploymentId>,
+        count: u64,
+    },
     /// The deployments come from an S3 Inventory report older than 48 hours.
     OldInventory {
         report_date: DateTime<Utc>,

@@ -86,16 +86,22 @@ pub const FUTURE_SLACK_SECS: i64 = 5 * 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub rule: RuleName,
-    /// The group (the pattern's first capture; `""` when it did not match). `None`: the rule
+    /// The group (the pattern's first capture; the id itself when `alone`). `None`: the rule
     /// has no group pattern.
     #[serde(default)]
     pub group: Option<String>,
+    /// The rule's group pattern does not match the id: it is a group of its own, ranked
+    /// against no other deployment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alone: bool,
 }
 
 impl fmt::Display for Scope {
-    /// ` in pr-482 (previews)`, or ` (production)` for a rule without groups.
+    /// ` in pr-482 (previews)`, ` in a group of its own (previews)` for an id the group
+    /// pattern does not match, or ` (production)` for a rule without groups.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.group {
+            _ if self.alone => write!(f, " in a group of its own ({})", self.rule),
             Some(g) if g.is_empty() => write!(f, " in the group \"\" ({})", self.rule),
             Some(g) => write!(f, " in {g} ({})", self.rule),
             None => write!(f, " ({})", self.rule),

@@ -103,6 +103,121 @@ fn a_rule_that_decides_nothing_is_warned_about() {
         .starts_with("rule 'never' decides no deployment")));
 }
 
+const PREVIEWS: &str = r#"
+[[rule]]
+name = "previews"
+match = "pr-*"
+group = '^(pr-\d+)-'
+retain = 1
+min_retain_days = 7
+"#;
+
+#[test]
+fn an_id_the_group_pattern_does_not_match_is_a_group_of_its_own_kept_and_warned_about() {
+    // CI dropped the `-sha` suffix: the pattern matches none of these. Ranked together (the
+    // group ""), four of the five were deleted.
+    let i = inv(vec![
+        dep("pr-482", 14),
+        dep("pr-483", 13),
+        dep("pr-484", 12),
+        dep("pr-485", 11),
+        dep("pr-486", 10),
+    ]);
+    let p = plan(
+        &i,
+        &Policy::with_rules(parse_policy(PREVIEWS).unwrap()),
+        t0(),
+    );
+    let alone = "keep: newest 1 of 1 in a group of its own (previews)";
+    assert_eq!(
+        super::tests::reasons(&p),
+        super::tests::pairs(&[
+            ("pr-486", alone),
+            ("pr-485", alone),
+            ("pr-484", alone),
+            ("pr-483", alone),
+            ("pr-482", alone),
+        ])
+    );
+    assert_eq!(p.summary.delete.deployments, 0);
+    let r = by_id(&p);
+    assert_eq!(r["pr-482"].2.as_deref(), Some("pr-482"), "named by its id");
+    assert_eq!(
+        (p.rules[0].keep.deployments, p.rules[0].groups),
+        (5, 5),
+        "previews: keep 5, delete 0 (5 groups)"
+    );
+    let said: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        said,
+        [
+            "rule 'previews': its group pattern '^(pr-\\d+)-' does not match pr-486, pr-485, \
+             pr-484, pr-483, pr-482 (5 deployment(s)), so each is a group of its own and ranked \
+             against no other: fix the rule's group pattern; these are kept"
+        ]
+    );
+    // More than the warning names: the first few, newest first, and the count.
+    let many: Vec<_> = (0..8)
+        .map(|k| dep(&format!("pr-{}", 500 + k), 20 - k))
+        .collect();
+    let p = plan(
+        &inv(many),
+        &Policy::with_rules(parse_policy(PREVIEWS).unwrap()),
+        t0(),
+    );
+    let said: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    let named = "does not match pr-507, pr-506, pr-505, pr-504, pr-503, … (8 deployment(s))";
+    assert!(said[0].contains(named), "{said:?}");
+    assert_eq!(p.summary.delete.deployments, 0);
+}
+
+#[test]
+fn a_pattern_that_matches_some_ids_groups_those_as_before() {
+    let i = inv(vec![
+        dep("pr-480-aaa", 30),
+        dep("pr-480-bbb", 20),
+        dep("pr-481-ccc", 25),
+        dep("pr-482", 14),
+        dep("pr-483", 13),
+    ]);
+    let p = plan(
+        &i,
+        &Policy::with_rules(parse_policy(PREVIEWS).unwrap()),
+        t0(),
+    );
+    let alone = "keep: newest 1 of 1 in a group of its own (previews)";
+    assert_eq!(
+        super::tests::reasons(&p),
+        super::tests::pairs(&[
+            ("pr-483", alone),
+            ("pr-482", alone),
+            ("pr-480-bbb", "keep: newest 1 of 1 in pr-480 (previews)"),
+            ("pr-481-ccc", "keep: newest 1 of 1 in pr-481 (previews)"),
+            (
+                "pr-480-aaa",
+                "delete: rank 2 > 1 in pr-480 (previews) and 30 d > 7 d"
+            ),
+        ])
+    );
+    let r = by_id(&p);
+    assert_eq!(r["pr-480-aaa"].2.as_deref(), Some("pr-480"));
+    assert_eq!(
+        (
+            p.rules[0].keep.deployments,
+            p.rules[0].delete.deployments,
+            p.rules[0].groups
+        ),
+        (4, 1, 4),
+        "previews: keep 4, delete 1 (4 groups)"
+    );
+    let said: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("does not match pr-483, pr-482 (2 deployment(s))"),
+        "{said:?}"
+    );
+}
+
 fn arb_rules() -> impl Strategy<Value = Rules> {
     let rule = (
         prop::sample::select(vec!["a*", "*e", "b?", "[cd]*", "*", "?"]),
@@ -177,6 +292,20 @@ proptest! {
             }
             if let (Action::Delete, Some(w)) = (e.action, r.keep_within) {
                 prop_assert!(e.age_secs > w.as_secs() as i64);
+            }
+        }
+    }
+
+    #[test]
+    fn an_id_its_rules_group_pattern_does_not_match_is_never_deleted(i in arb_inventory(), base in arb_policy(), rules in arb_rules()) {
+        let p = plan(&i, &with_rules(base, rules.clone()), t0());
+        for e in p.to_delete() {
+            let (_, r) = rules.rule_for(e.id.as_str()).unwrap();
+            if let Some(g) = &r.group {
+                // Asked of the pattern itself: it matches, and its first capture takes part.
+                let re = regex_lite::Regex::new(g.as_str()).unwrap();
+                let named = re.captures(e.id.as_str()).and_then(|c| c.get(1)).is_some();
+                prop_assert!(named, "{} is in no group of {}", e.id, r.name);
             }
         }
     }

@@ -45,6 +45,25 @@ impl fmt::Display for Warning {
                 f,
                 "rule '{rule}' decides no deployment (nothing matches it before an earlier rule does)"
             ),
+            Warning::GroupUnmatched {
+                rule,
+                pattern,
+                ids,
+                count,
+            } => {
+                let named: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+                let more = match *count > ids.len() as u64 {
+                    true => ", …",
+                    false => "",
+                };
+                write!(
+                    f,
+                    "rule '{rule}': its group pattern '{pattern}' does not match {}{more} \
+                     ({count} deployment(s)), so each is a group of its own and ranked against \
+                     no other: fix the rule's group pattern; these are kept",
+                    named.join(", ")
+                )
+            }
             Warning::OldInventory {
                 report_date,
                 age_hours,

@@ -1,6 +1,7 @@
 //! Step 2: the walk over the dated deployments, newest first. Each gets its guard (exclude,
 //! pin, unknown or future date) or its rank within its rule and group, and the verdict of that
-//! rank (live, newest, too young, expired; a recently live one graced).
+//! rank (live, newest, too young, expired; a recently live one graced). An id its rule's group
+//! pattern does not match is a group of its own: ranked against no other, so kept.
 
 use super::Dated;
 use crate::plan::{Action, Entry, Reason, RuleSummary, Scope, Totals, Warning, FUTURE_SLACK_SECS};
@@ -26,7 +27,13 @@ struct Groups {
     /// Group name → index in `dates` (rules with a group pattern only).
     names: HashMap<String, usize>,
     dates: Vec<Vec<DateTime<Utc>>>,
+    /// The ids the group pattern did not match: the first [`UNMATCHED_NAMED`], and how many.
+    unmatched: Vec<DeploymentId>,
+    unmatched_count: u64,
 }
+
+/// How many of the ids a group pattern does not match its warning names.
+const UNMATCHED_NAMED: usize = 5;
 
 impl Groups {
     /// The index of group `name` (`None`: the rule has no group pattern), added when new.
@@ -44,6 +51,16 @@ impl Groups {
             self.dates.push(Vec::new());
         }
         i
+    }
+
+    /// A new group for `id` alone (the group pattern does not match it), noted for the warning.
+    fn alone(&mut self, id: &DeploymentId) -> usize {
+        self.unmatched_count += 1;
+        if self.unmatched.len() < UNMATCHED_NAMED {
+            self.unmatched.push(id.clone());
+        }
+        self.dates.push(Vec::new());
+        self.dates.len() - 1
     }
 }
 
@@ -167,15 +184,22 @@ impl<'a> Walk<'a> {
             });
         };
         let (index, r) = rules.rule_for(id.as_str())?;
-        let name = r.group.as_ref().map(|g| g.group_of(id.as_str()));
+        let groups = &mut self.ranks[index];
+        // Unmatched: a group of its own, named by its id (never ranked with another).
+        let (group, name, alone) = match r.group.as_ref().map(|g| g.group_of(id.as_str())) {
+            None => (groups.index(None), None, false),
+            Some(Some(name)) => (groups.index(Some(&name)), Some(name), false),
+            Some(None) => (groups.alone(id), Some(id.to_string()), true),
+        };
         Some(Decider {
             index,
             retain: r.retain.get(),
             keep_within: r.keep_within,
-            group: self.ranks[index].index(name.as_deref()),
+            group,
             scope: Some(Scope {
                 rule: r.name.clone(),
                 group: name,
+                alone,
             }),
         })
     }
@@ -262,6 +286,28 @@ impl<'a> Walk<'a> {
             .filter(|(_, used)| !**used)
             .map(|(g, _)| Warning::ExcludeMatchesNothing { pattern: g.clone() });
         pins.chain(excludes).collect()
+    }
+
+    /// Rules whose group pattern did not match some of the ids they decide: each such id was
+    /// ranked alone (kept), and the pattern is probably wrong.
+    pub fn ungrouped(&self) -> Vec<Warning> {
+        let Some(rules) = &self.policy.rules else {
+            return Vec::new();
+        };
+        rules
+            .as_slice()
+            .iter()
+            .zip(&self.ranks)
+            .filter(|(_, g)| g.unmatched_count > 0)
+            .filter_map(|(r, g)| {
+                Some(Warning::GroupUnmatched {
+                    rule: r.name.clone(),
+                    pattern: r.group.clone()?,
+                    ids: g.unmatched.clone(),
+                    count: g.unmatched_count,
+                })
+            })
+            .collect()
     }
 
     /// Totals per rule, in rule order (none without rules).
