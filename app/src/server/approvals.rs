@@ -61,6 +61,11 @@ impl AppState {
     /// (`dashboard`: this dashboard's address) — unless the bucket's rule asks for more (a lower
     /// N, another dashboard's): a rule is never weakened this way (remove `approval.json` to).
     pub async fn publish_approval_rule(&self, dashboard: &str) -> Result<(), AppError> {
+        if self.config.read_only {
+            // A read-only mirror approves nothing: naming it would send the CLI's users to a
+            // dashboard that refuses every apply (and `--read-only` writes nothing).
+            return Ok(());
+        }
         for c in self.config.buckets.clone() {
             let Some(over) = self.approval_over(&c.key) else {
                 continue;

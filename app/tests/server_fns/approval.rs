@@ -423,6 +423,31 @@ async fn the_buckets_two_person_rule_holds_on_a_dashboard_started_without_it() {
     assert_eq!(deployment_keys(&b).await.len(), 8, "nothing deleted");
 }
 
+/// A `--read-only` dashboard records no two-person rule in the bucket: before, a read-only
+/// mirror started with the team's `--approval-over` replaced the rule's dashboard with itself,
+/// and the CLI sent people to ask for approvals where every apply is refused.
+#[tokio::test]
+async fn a_read_only_dashboard_does_not_name_itself_where_to_ask() {
+    let b = seeded("sf-ro-rule", &["d1", "d2"]).await;
+    let rule = prune::approval::ApprovalRule {
+        over: 2,
+        dashboard: "https://prune.example.com".into(),
+        set_at: chrono::Utc::now(),
+    };
+    prune::approval::write_rule(&b, &rule).await.unwrap();
+    let mirror = AppState::new(ServeConfig {
+        approval_over: Some(2),
+        read_only: true,
+        ..config(&b, None)
+    });
+    mirror
+        .publish_approval_rule("https://mirror.example.com")
+        .await
+        .unwrap();
+    let kept = prune::approval::read_rule(&b).await.unwrap().unwrap();
+    assert_eq!(kept.dashboard, "https://prune.example.com");
+}
+
 /// Someone who may write under the bucket's `.s3-prune/` (a deploy pipeline's PutObject) but is
 /// one person on the dashboard cannot file a request in another's name and approve it: a
 /// request not sealed with this dashboard's approval key is never run.
