@@ -258,6 +258,19 @@ impl Bucket {
         }
     }
 
+    /// Refuses, naming the holder, when the lease is held by a live run now: read before a
+    /// create where that create must not overwrite anyone's (`--require-lease`: on a server
+    /// that ignores `If-None-Match`, the create would replace a running apply's lease, and the
+    /// refusal then remove it). Racy where conditions are ignored, as everything there is.
+    pub async fn refuse_if_held(&self, holder: &LeaseHolder) -> Result<(), LeaseError> {
+        match self.read_lease().await? {
+            Some((current, _)) if current.expires > Utc::now() && !current.is_dead_here(holder) => {
+                Err(LeaseError::Held(current))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the server honours `If-None-Match` on the lease just taken by `holder`: a
     /// second conditional create must be refused. (A server that ignores it lets this second
     /// create through: the same holder written again, so nothing is lost.)

@@ -54,6 +54,9 @@ pub(crate) async fn take_lease(
     holder: LeaseHolder,
     require: bool,
 ) -> Result<Lease, ApplyError> {
+    if require {
+        bucket.refuse_if_held(&holder).await?;
+    }
     let lease = bucket.take_lease(holder).await?;
     if !lease.conditional {
         if require {

@@ -218,6 +218,19 @@ async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_remov
             .output()
             .expect("running s3-prune")
     };
+    // A run holding the lease (another host's): --require-lease refuses naming it and leaves
+    // its lease as it was. Before, its create overwrote that lease (the condition ignored) and
+    // its refusal then removed it: the running apply showed as died, and nobody held the bucket.
+    put_foreign_lease(&b, "20261204T000000000Z-0000beef").await;
+    let refused = apply(&["--require-lease"]);
+    assert!(
+        stderr(&refused).contains("another apply holds this bucket"),
+        "{}",
+        stderr(&refused)
+    );
+    let (holder, _) = b.read_lease().await.unwrap().expect("the holder's lease");
+    assert_eq!(holder.run, "20261204T000000000Z-0000beef");
+    bucket::testkit::remove_keys(&b, [b.lease_key()]).await;
     let refused = apply(&["--require-lease"]);
     assert!(!refused.status.success(), "{}", stderr(&refused));
     assert!(
