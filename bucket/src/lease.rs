@@ -211,6 +211,9 @@ impl Bucket {
             match self.put_lease(&holder, None).await? {
                 Put::Written(etag) => break (taken_at, etag),
                 Put::Refused => match self.read_lease().await? {
+                    // This very create, carried out, its answer lost and the SDK's retry
+                    // refused by the condition: the lease is ours.
+                    Some((current, etag)) if current == holder => break (taken_at, etag),
                     Some((current, etag)) => {
                         break (taken_at, self.take_over(&holder, current, etag).await?)
                     }
@@ -299,19 +302,25 @@ impl Bucket {
         let put = self
             .put_lease(&holder, Some(etag.as_deref().unwrap_or("*")))
             .await;
-        match put {
-            Ok(Put::Written(etag)) => {
+        let written = match put {
+            Ok(Put::Written(etag)) => Ok(etag),
+            Ok(Put::Refused) => match self.read_lease().await {
+                // This very renewal, carried out, its answer lost and the SDK's retry refused
+                // by the old ETag: the lease there is ours, as just written.
+                Ok(Some((current, etag))) if current == holder => Ok(etag),
+                _ => Err(LeaseError::Lost {
+                    key: lease.key.clone(),
+                    detail: "its ETag no longer matches".into(),
+                }),
+            },
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(etag) => {
                 *lease.valid_until.lock().unwrap_or_else(|e| e.into_inner()) = asked_at + valid_for;
                 *lease.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
                 *lease.holder.lock().unwrap_or_else(|e| e.into_inner()) = holder;
                 Ok(())
-            }
-            Ok(Put::Refused) => {
-                lease.doubt();
-                Err(LeaseError::Lost {
-                    key: lease.key.clone(),
-                    detail: "its ETag no longer matches".into(),
-                })
             }
             Err(e) => {
                 lease.doubt();

@@ -107,6 +107,9 @@ pub struct Proxy {
     /// Carry out the first PutObject whose path holds this text, then answer it 500
     /// InternalError: S3 wrote the part and the answer was lost (the SDK sends it again).
     pub lose_put_answer: Option<String>,
+    /// With `lose_put_answer`: the answer lost is that of the matching PutObject after this
+    /// many (0: the first; 2: a lease's first renewal, after its create and probe).
+    pub lose_put_answer_after: u64,
     /// Requests answered here, never forwarded: the first [`Canned`] that matches answers.
     pub canned: Vec<Canned>,
     pub stats: Stats,
@@ -190,6 +193,7 @@ impl Proxy {
             ignore_conditions: false,
             lose_delete_answers: false,
             lose_put_answer: None,
+            lose_put_answer_after: 0,
             canned: Vec::new(),
             stats: Stats::default(),
         }
@@ -453,7 +457,7 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     if let Some(text) = &p.lose_put_answer {
         if parts.method == hyper::Method::PUT
             && parts.uri.path().contains(text.as_str())
-            && s.puts_answer_lost.fetch_add(1, Ordering::SeqCst) == 0
+            && s.puts_answer_lost.fetch_add(1, Ordering::SeqCst) == p.lose_put_answer_after
         {
             forward(&p, parts, body).await?;
             return Ok(xml_error(500, "InternalError"));

@@ -325,3 +325,41 @@ async fn a_lease_the_server_never_lets_be_created_is_an_error_not_an_endless_loo
     assert!(err.contains("could not be taken"), "{err}");
     assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
 }
+
+/// A lease write S3 carried out whose answer was lost: the SDK sends it again and the
+/// condition refuses it (the create's `If-None-Match`, a renewal's old `If-Match`), though the
+/// lease there is this run's own, as just written. The run takes it as written and goes on.
+/// (Before: the create's refusal read "another apply holds this bucket", naming the run itself;
+/// a renewal's stopped the run as "taken over", failed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_write_whose_answer_was_lost_is_the_runs_own_and_it_goes_on() {
+    // 0: the create; 2: the first renewal (after the create and the probe), 20 s in: the
+    // two delete batches are held 12 s each.
+    for (after, ids, files, delay) in [(0, 3, 5, 0), (2, 3, 5, 12)] {
+        let b = fresh_bucket("lease-lost-answer").await;
+        let names: Vec<String> = (0..ids).map(|i| format!("a{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        deploy(&b, &names, files).await;
+        let mut p = Proxy::new(0);
+        p.lose_put_answer = Some(".s3-prune/lease".into());
+        p.lose_put_answer_after = after;
+        p.delay_delete = (delay > 0).then(|| Duration::from_secs(delay));
+        let (url, proxy) = start(p).await;
+        let out = finish(apply_via(&url, &b, "1", 1, &[]));
+        assert!(
+            proxy
+                .stats
+                .puts_answer_lost
+                .load(std::sync::atomic::Ordering::SeqCst)
+                > after,
+            "{after}: the lost write happened"
+        );
+        assert!(out.status.success(), "{after}: {}", stderr(&out));
+        assert_eq!(
+            all_keys(&b).await.len(),
+            files,
+            "{after}: all but the newest deleted"
+        );
+        assert!(!lease_taken(&b).await, "{after}: its own lease is removed");
+    }
+}
