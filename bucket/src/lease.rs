@@ -42,6 +42,11 @@ pub struct LeaseHolder {
     /// here says nothing of another namespace's. Empty where unknown (then never "gone").
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pid_ns: String,
+    /// How long each write of the lease lasts without a renewal, in seconds: a taker compares
+    /// it with the time since the server last wrote the lease, by the server's clock (hosts'
+    /// clocks may disagree). Absent in leases written before: then `expires` decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u64>,
 }
 
 impl LeaseHolder {
@@ -210,12 +215,12 @@ impl Bucket {
             let taken_at = Instant::now();
             match self.put_lease(&holder, None).await? {
                 Put::Written(etag) => break (taken_at, etag),
-                Put::Refused => match self.read_lease().await? {
+                Put::Refused => match self.read_lease_aged().await? {
                     // This very create, carried out, its answer lost and the SDK's retry
                     // refused by the condition: the lease is ours.
-                    Some((current, etag)) if current == holder => break (taken_at, etag),
-                    Some((current, etag)) => {
-                        break (taken_at, self.take_over(&holder, current, etag).await?)
+                    Some((current, etag, _)) if current == holder => break (taken_at, etag),
+                    Some((current, etag, age)) => {
+                        break (taken_at, self.take_over(&holder, current, etag, age).await?)
                     }
                     // Released between the two requests: once more from the start, a few
                     // times (a server refusing every create of an absent key would loop).
@@ -235,17 +240,35 @@ impl Bucket {
         })
     }
 
-    /// The lease `current` (read with `etag`) taken over for `holder` when it has expired or its
-    /// process is gone, with `If-Match` on that ETag (two runs that both saw it expired cannot
-    /// both win); else who holds it. The new ETag.
+    /// The lease as it stands, with how long ago it was last written by the server's clock.
+    async fn read_lease_aged(
+        &self,
+    ) -> Result<Option<(LeaseHolder, Option<String>, Option<chrono::Duration>)>, LeaseError> {
+        let key = self.lease_key();
+        let Some(aged) = self.get_aged(&key).await? else {
+            return Ok(None);
+        };
+        let holder =
+            serde_json::from_slice(&aged.tagged.body).map_err(|e| LeaseError::Unreadable {
+                key,
+                detail: e.to_string(),
+            })?;
+        Ok(Some((holder, aged.tagged.etag, aged.age)))
+    }
+
+    /// The lease `current` (read with `etag`, last written `age` ago by the server's clock)
+    /// taken over for `holder` when it has expired or its process is gone, with `If-Match` on
+    /// that ETag (two runs that both saw it expired cannot both win); else who holds it. The
+    /// new ETag.
     async fn take_over(
         &self,
         holder: &LeaseHolder,
         current: LeaseHolder,
         etag: Option<String>,
+        age: Option<chrono::Duration>,
     ) -> Result<Option<String>, LeaseError> {
         let dead = current.is_dead_here(holder);
-        if current.expires > Utc::now() && !dead {
+        if !has_expired(&current, age) && !dead {
             return Err(LeaseError::Held(current));
         }
         tracing::warn!(holder = %current, dead, "taking over an expired lease, or one whose process is gone");
@@ -420,6 +443,18 @@ impl Bucket {
         self.put_if(&self.lease_key(), body, if_match)
             .await
             .map_err(|e| self.lease_err(e, "s3:PutObject").into())
+    }
+}
+
+/// Whether `current`, last written `age` ago by the server's clock, has expired: the life of
+/// one write (`ttl_secs`) has passed since the server last wrote it — no host's clock in it.
+/// Without the server's clock (no `Date` or `Last-Modified` in the answer) or a lease written
+/// before `ttl_secs`, by `expires` against this host's clock. Before, always the
+/// latter: a holder 50 s behind lost its lease 10 s after a renewal, and two runs deleted.
+fn has_expired(current: &LeaseHolder, age: Option<chrono::Duration>) -> bool {
+    match (age, current.ttl_secs) {
+        (Some(age), Some(ttl)) => age.to_std().unwrap_or_default() >= Duration::from_secs(ttl),
+        _ => current.expires <= Utc::now(),
     }
 }
 

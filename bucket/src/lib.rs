@@ -24,6 +24,7 @@ mod pins;
 mod put;
 mod restore;
 mod scan;
+mod server_clock;
 mod state;
 
 pub use connect::{connect, Connect, Target};

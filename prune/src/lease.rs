@@ -82,6 +82,7 @@ pub(crate) fn holder_of(record: &Record) -> LeaseHolder {
         expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
         pid: std::process::id(),
         pid_ns: bucket::pid_namespace(),
+        ttl_secs: Some(LEASE_TTL.as_secs()),
     }
 }
 

@@ -320,6 +320,7 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         expires: now + chrono::Duration::seconds(60),
         pid: 1,
         pid_ns: String::new(),
+        ttl_secs: None,
     };
     assert_eq!(state.lease_holder(b.name()).await.unwrap(), None);
     let lease = b.take_lease(holder).await.unwrap();

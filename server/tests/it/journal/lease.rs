@@ -178,6 +178,7 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
         expires: since + chrono::Duration::seconds(60),
         pid: std::process::id(),
         pid_ns: bucket::pid_namespace(),
+        ttl_secs: None,
     };
     let lease = b.take_lease(holder).await.unwrap();
     assert!(lease.conditional, "LocalStack honours If-None-Match");
@@ -362,4 +363,52 @@ async fn a_lease_write_whose_answer_was_lost_is_the_runs_own_and_it_goes_on() {
         );
         assert!(!lease_taken(&b).await, "{after}: its own lease is removed");
     }
+}
+
+/// Whether a lease has expired is read on the server's clock — how long ago it was last written
+/// (`Last-Modified` against the answer's `Date`) against the life of one write (`ttl_secs`) —
+/// not by comparing the holder's written expiry with the taker's clock. Before: a holder whose
+/// clock ran 100 s behind wrote an expiry already past by the taker's, which took the lease
+/// over while the holder was renewing it, and both deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_expires_by_the_servers_clock_not_by_either_hosts() {
+    let b = fresh_bucket("lease-clock").await;
+    deploy(&b, &["c1", "c2", "c3"], 3).await;
+    let put = |since: chrono::DateTime<chrono::Utc>, ttl: i64| {
+        let holder = bucket::LeaseHolder {
+            run: "20261204T000000000Z-0000c10c".into(),
+            who: "ops@elsewhere".into(),
+            source: "cli".into(),
+            host: "elsewhere".into(),
+            since,
+            expires: since + chrono::Duration::seconds(ttl),
+            pid: 1,
+            pid_ns: String::new(),
+            ttl_secs: Some(ttl as u64),
+        };
+        let b = b.clone();
+        async move {
+            let body = serde_json::to_vec(&holder).unwrap();
+            b.put(&b.lease_key(), body, "application/json", &[])
+                .await
+                .unwrap();
+        }
+    };
+    let apply = || s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    // Written just now by a holder 100 s behind: by its own clock it expired 40 s ago.
+    put(chrono::Utc::now() - chrono::Duration::seconds(100), 60).await;
+    let out = apply();
+    assert!(
+        stderr(&out).contains("another apply holds this bucket"),
+        "taken over: {}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await.len(), 9, "nothing deleted");
+    // Written by a holder 1,000 s ahead with a 2 s life: expired on the server 3 s later,
+    // though its written expiry is far ahead of this host's clock.
+    put(chrono::Utc::now() + chrono::Duration::seconds(1000), 2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let out = apply();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await.len(), 3, "c1 and c2 deleted");
 }
