@@ -10,8 +10,12 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a lease lasts without renewal; it is renewed every third of it.
+/// How long a lease lasts without renewal.
 pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
+
+/// How often a lease is renewed: a renewal that fails is tried again twice before the run must
+/// stop ([`STOP_BEFORE_EXPIRY`]).
+const RENEW_EVERY: Duration = Duration::from_secs(10);
 
 /// The bucket's lease being taken for one run: every batch's intent, the start record and the
 /// lifecycle handovers wait for it.
@@ -104,10 +108,13 @@ fn warn_unless_conditional(bucket: &Bucket, probe: Result<bool, LeaseError>) {
 }
 
 /// How long before the lease could expire a renewal still unanswered stops the run: time for
-/// the batches in flight to end before another run may take the lease over.
-const STOP_BEFORE_EXPIRY: Duration = Duration::from_secs(10);
+/// the batches in flight to end before another run may take the lease over — each is
+/// abandoned after [`bucket::BATCH_BUDGET`], less than this (was 10 s, while one request could
+/// go on for minutes).
+const STOP_BEFORE_EXPIRY: Duration = Duration::from_secs(25);
+const _: () = assert!(bucket::BATCH_BUDGET.as_secs() < STOP_BEFORE_EXPIRY.as_secs());
 
-/// Renews `lease` every third of its life until aborted; a renewal refused, failing past the
+/// Renews `lease` every [`RENEW_EVERY`] until aborted; a renewal refused, failing past the
 /// lease's expiry, or not answered [`STOP_BEFORE_EXPIRY`] before it stops the run (no new
 /// batches) and leaves why in `lost`. The lease counts as valid until the expiry it was last
 /// written with, from the moment that write was sent (not answered).
@@ -122,10 +129,10 @@ async fn keep_lease(
         .unwrap_or_default();
     let mut valid_until = Instant::now() + left.min(LEASE_TTL);
     loop {
-        // The next renewal in a third of the lease's life, never after the last moment one
-        // can still be answered in time.
+        // The next renewal in [`RENEW_EVERY`], never after the last moment one can still be
+        // answered in time.
         let stop_at = valid_until.checked_sub(STOP_BEFORE_EXPIRY);
-        let next = Instant::now() + LEASE_TTL / 3;
+        let next = Instant::now() + RENEW_EVERY;
         tokio::time::sleep_until(stop_at.map_or(next, |s| next.min(s)).into()).await;
         let sent = Instant::now();
         let expires = Utc::now() + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default();
@@ -148,7 +155,7 @@ async fn keep_lease(
             }
             Ok(Ok(())) => valid_until = sent + LEASE_TTL,
             Ok(Err(e @ LeaseError::Lost { .. })) => return stop(&progress, &lost, e.to_string()),
-            Ok(Err(e)) if Instant::now() + LEASE_TTL / 3 + STOP_BEFORE_EXPIRY >= valid_until => {
+            Ok(Err(e)) if Instant::now() + RENEW_EVERY + STOP_BEFORE_EXPIRY >= valid_until => {
                 return stop(
                     &progress,
                     &lost,

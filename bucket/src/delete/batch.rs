@@ -9,6 +9,13 @@ use std::time::Duration;
 /// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
 const KEY_RETRIES: u32 = 4;
 
+/// The longest one batch may take, the SDK's retries and the per-key rounds included; past it
+/// the batch is abandoned and its keys reported as not known to be deleted. Shorter than the
+/// time a run stops before its lease could expire (`prune`'s `STOP_BEFORE_EXPIRY`), so no
+/// delete of a run that stopped for its lease is still being sent when another run may take
+/// the lease over. (Before, one request could go on for minutes: 6 attempts of up to 120 s.)
+pub const BATCH_BUDGET: Duration = Duration::from_secs(20);
+
 fn is_retryable(code: &str) -> bool {
     matches!(
         code,
@@ -36,6 +43,15 @@ impl Bucket {
         let mut answer = BatchAnswer::default();
         let failed = &mut answer.failed;
         let mut attempt = 0;
+        let until = tokio::time::Instant::now() + BATCH_BUDGET;
+        let out_of_time = |pending: &[(String, Option<String>)]| {
+            let why = format!(
+                "no answer within {} s: not known to be deleted (the batch was abandoned so \
+                 that nothing of this run is sent once its lease could expire)",
+                BATCH_BUDGET.as_secs()
+            );
+            fail_all(pending, &why)
+        };
         loop {
             let delete = match request_body(&pending, markers) {
                 Ok(d) => d,
@@ -44,13 +60,17 @@ impl Bucket {
                     return answer;
                 }
             };
-            let res = self
+            let sent = self
                 .client
                 .delete_objects()
                 .bucket(&self.name)
                 .delete(delete)
-                .send()
-                .await;
+                .send();
+            // Dropped at the budget's end: the SDK sends no further attempt.
+            let Ok(res) = tokio::time::timeout_at(until, sent).await else {
+                failed.extend(out_of_time(&pending));
+                return answer;
+            };
             let out = match res {
                 Ok(out) => out,
                 // The SDK already retried throttling and 5xx with backoff; what is left is reported.
@@ -92,7 +112,12 @@ impl Bucket {
                 return answer;
             }
             attempt += 1;
-            tokio::time::sleep(backoff(attempt)).await;
+            let wait = tokio::time::Instant::now() + backoff(attempt);
+            if wait >= until {
+                failed.extend(out_of_time(&retry));
+                return answer;
+            }
+            tokio::time::sleep_until(wait).await;
             pending = retry;
         }
     }

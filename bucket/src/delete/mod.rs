@@ -15,6 +15,7 @@ mod watch;
 
 use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
+pub use batch::BATCH_BUDGET;
 use futures::stream::{FuturesUnordered, StreamExt};
 use listing::Listed;
 pub use report::{

@@ -185,6 +185,41 @@ async fn a_big_deployment_is_deleted_with_at_most_concurrency_batches_in_flight(
     );
 }
 
+/// A DeleteObjects that gets no answer is abandoned after 20 s (`bucket::BATCH_BUDGET`), its keys
+/// reported as not known to be deleted: a run that stops because its lease may expire has
+/// nothing still being sent when another run may take the lease over. Before, one request could
+/// go on for minutes (6 attempts of up to 120 s), past the lease's expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_batch_without_an_answer_is_abandoned_before_the_lease_could_expire() {
+    let b = fresh_bucket("batch-budget").await;
+    crate::common::put_seconds_apart(
+        &b,
+        vec![vec!["old/index.html".into()], vec!["new/index.html".into()]],
+    )
+    .await;
+    let (url, _proxy) =
+        crate::common::endpoint(|p| p.delay_delete = Some(Duration::from_secs(40))).await;
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(took < Duration::from_secs(35), "took {took:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("no answer within 20 s: not known to be deleted"),
+        "{said}"
+    );
+}
+
 /// s3s-fs and other S3-compatible servers answer GetBucketVersioning with 501 NotImplemented:
 /// the scan goes on, the plan says versioning is unknown, and apply deletes as on an
 /// unversioned bucket.

@@ -121,7 +121,7 @@ async fn a_run_that_loses_its_lease_sends_no_new_batch() {
 }
 
 /// A renewal that hangs (a stalled connection; the SDK waits minutes) must not let the run go
-/// on deleting once its lease may have expired and another run taken it over: unanswered 10 s
+/// on deleting once its lease may have expired and another run taken it over: unanswered 25 s
 /// before the expiry, the run stops sending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_whose_lease_renewal_hangs_stops_before_the_lease_can_expire() {
@@ -136,7 +136,7 @@ async fn a_run_whose_lease_renewal_hangs_stops_before_the_lease_can_expire() {
     let mut p = Proxy::new(0);
     p.delay_all = Some(Duration::from_millis(500));
     // The lease's first two PUTs (its taking, the conditional-write probe) go through; the
-    // first renewal, 20 s in, hangs for 100 s.
+    // first renewal, 10 s in, hangs for 100 s.
     p.hang_put = Some(("/.s3-prune/lease".into(), 2, Duration::from_secs(100)));
     let (url, _proxy) = start(p).await;
     let child = apply_via(&url, &b, "1", 1, &["--max-delete", "200"]);
@@ -334,7 +334,7 @@ async fn a_lease_the_server_never_lets_be_created_is_an_error_not_an_endless_loo
 /// a renewal's stopped the run as "taken over", failed.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_write_whose_answer_was_lost_is_the_runs_own_and_it_goes_on() {
-    // 0: the create; 2: the first renewal (after the create and the probe), 20 s in: the
+    // 0: the create; 2: the first renewal (after the create and the probe), 10 s in: the
     // two delete batches are held 12 s each.
     for (after, ids, files, delay) in [(0, 3, 5, 0), (2, 3, 5, 12)] {
         let b = fresh_bucket("lease-lost-answer").await;
