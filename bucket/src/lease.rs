@@ -181,8 +181,30 @@ impl Bucket {
         format!("{}{RESERVED}/lease", self.prefix)
     }
 
-    /// The lease as it stands (for the dashboard and refusals); `None` when nobody holds it.
+    /// The lease as it stands (for history, the dashboard and refusals); `None` when nobody
+    /// holds it. Its `expires` is on this host's clock, from S3's: what is left of the life of
+    /// its last write since S3 made it (as written where that cannot be told), so a reader
+    /// comparing it with its own clock agrees with a run taking the lease over.
     pub async fn read_lease(&self) -> Result<Option<(LeaseHolder, Option<String>)>, LeaseError> {
+        Ok(self
+            .read_lease_aged()
+            .await?
+            .map(|(mut holder, etag, age)| {
+                let left = age.zip(holder.ttl_secs).and_then(|(age, ttl)| {
+                    let ttl = chrono::Duration::try_seconds(i64::try_from(ttl).ok()?)?;
+                    Utc::now().checked_add_signed(ttl.checked_sub(&age)?)
+                });
+                if let Some(at) = left {
+                    holder.expires = at;
+                }
+                (holder, etag)
+            }))
+    }
+
+    /// The lease exactly as its holder wrote it.
+    async fn read_lease_as_written(
+        &self,
+    ) -> Result<Option<(LeaseHolder, Option<String>)>, LeaseError> {
         let key = self.lease_key();
         let Some(Tagged { body, etag }) = self.get_tagged(&key).await? else {
             return Ok(None);
@@ -327,7 +349,7 @@ impl Bucket {
             .await;
         let written = match put {
             Ok(Put::Written(etag)) => Ok(etag),
-            Ok(Put::Refused) => match self.read_lease().await {
+            Ok(Put::Refused) => match self.read_lease_as_written().await {
                 // This very renewal, carried out, its answer lost and the SDK's retry refused
                 // by the old ETag: the lease there is ours, as just written.
                 Ok(Some((current, etag))) if current == holder => Ok(etag),

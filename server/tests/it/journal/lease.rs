@@ -397,6 +397,9 @@ async fn a_lease_expires_by_the_servers_clock_not_by_either_hosts() {
     let apply = || s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
     // Written just now by a holder 100 s behind: by its own clock it expired 40 s ago.
     put(chrono::Utc::now() - chrono::Duration::seconds(100), 60).await;
+    // What history and the dashboard read says so too (its expiry on this host's clock).
+    let (read, _) = b.read_lease().await.unwrap().expect("the lease");
+    assert!(read.expires > chrono::Utc::now(), "read as expired: {read}");
     let out = apply();
     assert!(
         stderr(&out).contains("another apply holds this bucket"),
