@@ -255,6 +255,9 @@ fn serve_sign_in_conflicts(a: &args::ServeArgs) -> anyhow::Result<()> {
     if a.trust_user_header.is_some() && a.token_file.is_some() {
         anyhow::bail!("--trust-user-header (serve.trust_user_header) cannot be used with --token-file (serve.token_file): the proxy decides who signs in, and the token would let anyone who reaches this port past it as an admin; drop the token file");
     }
+    if !a.approval_over.is_empty() && a.oidc_issuer.is_none() && a.trust_user_header.is_none() {
+        anyhow::bail!("--approval-over (serve.approval_over, [serve.approval_over_for]) needs people signed in by name: --oidc-issuer ([serve.oidc]), or --trust-user-header behind your proxy. With the access token everyone is the same person, so nobody could approve another's apply — and the rule it records in the bucket would hold up the CLI's larger applies too");
+    }
     if !a.roles.is_empty() && a.oidc_issuer.is_none() {
         anyhow::bail!("--role ([serve.roles], [serve.bucket_roles]) needs --oidc-issuer ([serve.oidc]): roles are given by the identity provider's groups, and without it everyone who signs in (the token's holder, the proxy's users) is an admin; sign people in through the provider, or drop the roles");
     }

@@ -29,6 +29,10 @@ async fn the_cli_sends_a_large_apply_to_the_dashboard_for_approval_and_deletes_n
         "--localstack",
         "--approval-over",
         "site-b=0",
+        "--trust-user-header",
+        "X-Forwarded-User",
+        "--trusted-proxy",
+        "127.0.0.1",
     ]);
     assert_ne!(typo.status.code(), Some(0));
     assert!(
@@ -41,7 +45,36 @@ async fn the_cli_sends_a_large_apply_to_the_dashboard_for_approval_and_deletes_n
     let own = format!("{}=1", b.name());
     let s = serve(
         b.name(),
-        &["--approval-over", "10", "--approval-over", &own],
+        &[
+            "--approval-over",
+            "10",
+            "--approval-over",
+            &own,
+            "--trust-user-header",
+            "X-Forwarded-User",
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
+    );
+    // With the access token everyone is one person: nobody could approve, and the rule it
+    // would record would hold up the CLI. Refused at start (before, it started and every
+    // larger apply waited for an approval no one could give).
+    // (On the dashboard's own address: a dashboard that starts anyway stops at once.)
+    let token_only = s3_prune(&[
+        "serve",
+        "--bucket",
+        b.name(),
+        "--localstack",
+        "--approval-over",
+        "1",
+        "--addr",
+        &s.addr,
+    ]);
+    assert_eq!(token_only.status.code(), Some(2), "{}", stderr(&token_only));
+    assert!(
+        stderr(&token_only).contains("--approval-over (serve.approval_over, [serve.approval_over_for]) needs people signed in by name"),
+        "{}",
+        stderr(&token_only)
     );
     let rule = loop {
         if let Some(r) = prune::approval::read_rule(&b).await.unwrap() {
