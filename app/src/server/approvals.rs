@@ -93,7 +93,10 @@ impl AppState {
         Ok(approval::list(&b, SHOWN)
             .await?
             .into_iter()
-            .map(|a| view_of(a, user, now))
+            .map(|a| {
+                let sealed = approval::check_sealed(&a.request, &self.config.approval_key).is_ok();
+                view_of(a, user, now, sealed)
+            })
             .collect())
     }
 
@@ -210,12 +213,19 @@ pub(super) fn approval_needed(
     }
 }
 
-fn view_of(a: Approval, user: &str, now: chrono::DateTime<Utc>) -> ApprovalView {
-    let pending = a.is_pending(now);
+/// A request as the page lists it. One not `sealed` with this dashboard's approval key (written
+/// into the bucket by hand, or by a dashboard with another key) is never run, so it is not
+/// listed as waiting: before, a forged request naming anyone showed as "waiting for a second
+/// deployer".
+fn view_of(a: Approval, user: &str, now: chrono::DateTime<Utc>, sealed: bool) -> ApprovalView {
+    let pending = a.is_pending(now) && sealed;
     let r = a.request;
     let status = match (&a.decision, pending) {
         (Some(d), _) => d.to_string(),
         (None, true) => "waiting for a second deployer".into(),
+        (None, false) if !sealed => {
+            "not filed by this dashboard (not sealed with its approval key): it cannot run".into()
+        }
         (None, false) => "expired".into(),
     };
     ApprovalView {

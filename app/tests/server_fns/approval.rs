@@ -488,6 +488,17 @@ async fn a_request_written_into_the_bucket_by_hand_cannot_be_approved_and_delete
     assert!(err.contains("not sealed"), "{err}");
     assert!(err.contains("--approval-key-file"), "{err}");
     assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+    // Nor is it listed as waiting for a second deployer (before, it was, naming carol).
+    let listed = state
+        .approvals(b.name(), "mallory@example.com")
+        .await
+        .unwrap();
+    let shown = listed.iter().find(|a| a.id == forged.id).expect("listed");
+    assert!(!shown.pending, "{shown:?}");
+    assert!(
+        shown.status.contains("not filed by this dashboard"),
+        "{shown:?}"
+    );
 }
 
 /// Behind a proxy (no account to compare), the requester's name in another case or with spaces
