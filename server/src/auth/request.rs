@@ -84,10 +84,13 @@ pub(super) fn refused_host_or_origin(auth: &Auth, req: &Request) -> Option<Respo
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         return None;
     }
-    // CSRF: anything that is not a read must come from this very origin.
+    // CSRF: anything that is not a read must come from this very origin — over https, from its
+    // https origin only (a page on plain http of the same name, served by someone on the path,
+    // is another origin; browsers without schemeful same-site would send it the cookie).
     let header = |h| req.headers().get(h).and_then(|v| v.to_str().ok());
+    let https = auth.over_https(req);
     let ok = match (header(header::ORIGIN), header(header::HOST)) {
-        (Some(o), Some(h)) => o == format!("http://{h}") || o == format!("https://{h}"),
+        (Some(o), Some(h)) => o == format!("https://{h}") || (!https && o == format!("http://{h}")),
         _ => false,
     };
     if ok {

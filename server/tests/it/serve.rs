@@ -686,6 +686,18 @@ async fn sessions_expire_sign_out_and_drop_a_repeated_token() {
     );
     assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
     let origin = format!("http://{}", s.addr);
+    // Over https (a TLS-terminating proxy says so), the plain-http origin of the same name is
+    // another origin: refused (before, accepted).
+    let plain_over_https = [
+        c[0],
+        ("Origin", origin.as_str()),
+        ("X-Forwarded-Proto", "https"),
+    ];
+    assert_eq!(
+        request(&s.addr, "POST", "/logout", &plain_over_https, "").status,
+        403
+    );
+    assert_eq!(request(&s.addr, "GET", "/", &c, "").status, 200);
     let here = [c[0], ("Origin", origin.as_str())];
     let r = request(&s.addr, "POST", "/logout", &here, "");
     assert_eq!(r.status, 200);
