@@ -282,9 +282,13 @@ pub async fn guard(
     if let Some(refused) = refused_host_or_origin(&auth, &req) {
         return refused;
     }
-    // The wasm, js and css hold no data: they load without a session.
-    if req.uri().path().starts_with("/pkg/") && matches!(*req.method(), Method::GET | Method::HEAD)
-    {
+    // The wasm, js and css hold no data: they load without a session. Only a plain file name
+    // under /pkg/: `/pkg/x/../../?bucket=…` would otherwise reach the pages past the sign-in.
+    let path = req.uri().path();
+    let asset = path
+        .strip_prefix("/pkg/")
+        .is_some_and(|file| !file.contains('/') && !file.contains("..") && !file.contains('%'));
+    if asset && matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
     match (req.uri().path(), &auth.cfg.oidc) {

@@ -291,6 +291,13 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
     let stale = request(&s.addr, "GET", "/pkg/s3-prune.js", &[], "");
     assert_eq!(stale.status, 404);
     assert_eq!(stale.header("cache-control"), Some("no-store"));
+    // Only the browser files load signed out: a path that climbs out of /pkg/ is a page, and
+    // gets what any page signed out gets (before, the dashboard's page itself, past the sign-in).
+    let out = request(&s.addr, "GET", "/", &[], "");
+    for climbing in ["/pkg/x/../../?retain=3", "/pkg/%2e%2e/?retain=3"] {
+        let r = request_once(&s.addr, "GET", climbing, &[], "");
+        assert_eq!((r.status, &r.body), (out.status, &out.body), "{climbing}");
+    }
     // nothing of the working directory is served
     std::fs::write(lone_binary().1.join("secret.txt"), "x").unwrap();
     let r = request(&s.addr, "GET", "/secret.txt", &[("Cookie", &cookie)], "");
