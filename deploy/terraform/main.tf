@@ -17,6 +17,11 @@ locals {
   journal_parts  = var.journal == null ? null : regex("^s3://([^/]+)/?(.*)$", var.journal)
   journal_bucket = var.journal == null ? null : local.journal_parts[0]
   journal_path   = var.journal == null ? null : local.journal_parts[1]
+  # Where its runs go (PATH/BUCKET/PREFIX, as bucket/src/connect.rs places them), and whether
+  # that lies inside the prefix this job prunes, outside its .s3-prune/ (the function refuses
+  # it at every run: its folder would be taken for a deployment).
+  journal_root   = var.journal == null ? null : "${local.journal_path == "" ? "" : "${trimsuffix(local.journal_path, "/")}/"}${var.bucket}/${var.prefix}"
+  journal_inside = var.journal == null ? false : (local.journal_bucket == var.bucket && startswith(local.journal_root, var.prefix) && !startswith(local.journal_root, "${var.prefix}.s3-prune/"))
   environment = merge(
     {
       S3_PRUNE_BUCKET         = var.bucket
@@ -241,6 +246,10 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = var.live_grace == null || var.live_pointer != null
       error_message = "live_grace only applies with live_pointer."
+    }
+    precondition {
+      condition     = !local.journal_inside
+      error_message = "journal lies inside the prefix this job prunes (var.journal in var.bucket under var.prefix): its folder would be taken for a deployment, and the function refuses it at every run. Give another bucket, or a path outside the prefix."
     }
   }
 }

@@ -494,6 +494,8 @@ fn ranges_and_rules_are_checked_before_anything_is_created() {
         &["var.retain", "var.min_retain_days", "var.keep_within"],
         &["var.lifecycle_threshold", "var.via_lifecycle"],
         &["var.via_lifecycle", "var.purge_versions"],
+        // A journal inside the pruned prefix: refused by every run before (a clean plan).
+        &["local.journal_inside"],
     ] {
         assert!(
             checked(rule),
