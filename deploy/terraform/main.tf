@@ -86,6 +86,14 @@ data "aws_iam_policy_document" "s3" {
     actions   = ["s3:PutObject"]
     resources = [local.state_arn]
   }
+  # The run journal is append-only for the job: whatever it deletes, never a run's records (a
+  # bug, or whoever runs code as the function, cannot erase what a run did).
+  statement {
+    sid       = "NeverDeleteTheRunJournal"
+    effect    = "Deny"
+    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["arn:aws:s3:::${var.bucket}/${var.prefix}.s3-prune/runs/*"]
+  }
   # purge_versions only: versions and delete markers are deleted by version id (DeleteObjects
   # with VersionId), which needs s3:DeleteObjectVersion; without it only current keys are.
   dynamic "statement" {

@@ -144,6 +144,12 @@ struct Statement {
     only_with: Option<String>,
 }
 
+/// A statement with `effect = "Deny"`: it grants nothing.
+fn denies(main: &Body, b: &Block) -> bool {
+    attr(b.body(), "effect").is_some_and(|e| text(main, e) == "Deny")
+}
+
+/// The grants of the S3 policy (its Deny statements left out).
 fn statements(main: &Body) -> Vec<Statement> {
     let doc = labelled(main, "data", &["aws_iam_policy_document", "s3"])
         .expect("data aws_iam_policy_document s3");
@@ -161,6 +167,7 @@ fn statements(main: &Body) -> Vec<Statement> {
         only_with,
     };
     let mut out: Vec<Statement> = blocks(doc.body(), "statement")
+        .filter(|b| !denies(main, b))
         .map(|b| read(b, None))
         .collect();
     for d in blocks(doc.body(), "dynamic") {
@@ -198,6 +205,18 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(granted, needed);
+    // The run journal is append-only for the job: no delete reaches a run's records, whatever
+    // the grants on the prefix say.
+    let doc = labelled(&main, "data", &["aws_iam_policy_document", "s3"]).unwrap();
+    let journal_denied = blocks(doc.body(), "statement").any(|b| {
+        denies(&main, b)
+            && actions(b).iter().any(|a| a == "s3:DeleteObject")
+            && attr(b.body(), "resources").is_some_and(|r| {
+                r.to_string()
+                    .contains("${var.bucket}/${var.prefix}.s3-prune/runs/*")
+            })
+    });
+    assert!(journal_denied, "no Deny of deleting PREFIX.s3-prune/runs/*");
     // Every run reads the lifecycle rules (to withdraw a kept folder's expiration), whatever
     // the module's variables: before, only `via_lifecycle` granted it, and a kept folder handed
     // over by the CLI was expired by S3 while the job said it succeeded.
