@@ -89,14 +89,40 @@ pub fn default_hosts(addr: SocketAddr) -> Result<Vec<String>, String> {
     Ok(hosts)
 }
 
-/// Compares without leaking where the first difference is.
+/// A page of one message (`msg`, HTML) under `title`.
 pub(crate) fn page(status: StatusCode, title: &str, msg: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>s3-prune: {title}</title></head>\
-         <body><h1>{title}</h1><p>{msg}</p><p>Open the link that <code>s3-prune serve</code> \
-         printed at start-up (it ends in <code>?token=…</code>).</p></body></html>"
+         <body><h1>{title}</h1><p>{msg}</p></body></html>"
     );
     (status, Html(body)).into_response()
+}
+
+/// How people sign in here, said under a refusal: the token's link, the proxy in front, or the
+/// identity provider (a page visit goes there). Before, every page spoke of a `?token=` link
+/// that an OpenID or proxy dashboard never printed.
+fn how_to_sign_in(auth: &Auth) -> String {
+    match (&auth.cfg.oidc, &auth.cfg.trust_header) {
+        (Some(p), _) => format!(
+            "People sign in through {}: <a href=\"/\">open the dashboard</a> to sign in.",
+            html_escape(p.issuer())
+        ),
+        (None, Some(h)) => format!(
+            "The proxy in front of the dashboard signs people in (its <code>{}</code> header): \
+             open the dashboard through it.",
+            html_escape(h.as_str())
+        ),
+        (None, None) => "Open the link that <code>s3-prune serve</code> printed at start-up (it \
+                         ends in <code>?token=…</code>)."
+            .into(),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `GET /logout`: a button that signs out by POST.
@@ -109,8 +135,9 @@ fn sign_out_page() -> Response {
     .into_response()
 }
 
-fn unauthorized(msg: &str) -> Response {
-    page(StatusCode::UNAUTHORIZED, "Sign in to s3-prune", msg)
+fn unauthorized(auth: &Auth, msg: &str) -> Response {
+    let msg = format!("{msg}</p><p>{}", how_to_sign_in(auth));
+    page(StatusCode::UNAUTHORIZED, "Sign in to s3-prune", &msg)
 }
 
 impl Auth {
@@ -210,10 +237,19 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
             ))
             .into_response()
         }
+        // Behind a signing-in proxy the next visit is signed in again by it: said so.
+        None if auth.cfg.trust_header.is_some() => page(
+            StatusCode::OK,
+            "Signed out",
+            &format!(
+                "Your s3-prune session has ended. {} Sign out of the proxy to leave.",
+                how_to_sign_in(auth)
+            ),
+        ),
         None => page(
             StatusCode::OK,
             "Signed out",
-            "You are signed out of s3-prune.",
+            &format!("You are signed out of s3-prune. {}", how_to_sign_in(auth)),
         ),
     };
     res.headers_mut().insert(
@@ -255,7 +291,7 @@ fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
         if req.method() == Method::GET {
             return crate::oidc::web::to_login(p, req, auth.over_https(req));
         }
-        return unauthorized("You are not signed in: reload the page to sign in.");
+        return unauthorized(auth, "You are not signed in: reload the page to sign in.");
     }
     match (query_token(req), &auth.cfg.token) {
         (Some(t), Some(token)) if req.method() == Method::GET && same(t, token) => {
@@ -267,9 +303,9 @@ fn not_signed_in(auth: &Auth, req: &Request, expired: bool) -> Response {
             );
             res
         }
-        (Some(_), _) => unauthorized("That access token is not valid."),
-        (None, _) if expired => unauthorized("Your session has expired."),
-        (None, _) => unauthorized("You are not signed in."),
+        (Some(_), _) => unauthorized(auth, "That access token is not valid."),
+        (None, _) if expired => unauthorized(auth, "Your session has expired."),
+        (None, _) => unauthorized(auth, "You are not signed in."),
     }
 }
 

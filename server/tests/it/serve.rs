@@ -496,7 +496,18 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
         ],
     );
     assert_eq!(request(&proxied.addr, "GET", "/", &alice, "").status, 200);
-    assert_eq!(request(&proxied.addr, "GET", "/", &[], "").status, 401);
+    let out = request(&proxied.addr, "GET", "/", &[], "");
+    assert_eq!(out.status, 401);
+    // It says how people sign in here — not a `?token=` link this dashboard never printed.
+    assert!(
+        out.body
+            .contains("The proxy in front of the dashboard signs people in"),
+        "{}",
+        out.body
+    );
+    assert!(!out.body.contains("?token="), "{}", out.body);
+    let plain_out = request(&plain.addr, "GET", "/", &[], "");
+    assert!(plain_out.body.contains("?token="), "{}", plain_out.body);
     // No access token beside the proxy: it would let anyone who reaches this port (and reads
     // the log) past the proxy's sign-in as an admin, and approve their own requests as "token".
     let token = "a-token-given-in-the-environment";
