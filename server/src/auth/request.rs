@@ -116,7 +116,9 @@ pub(super) fn proxy_user(
     let Some(user) = req
         .headers()
         .get(h)
-        .and_then(|v| v.to_str().ok())
+        // UTF-8, not only visible ASCII: a proxy passes "jörg" as its bytes (before, such a
+        // person was refused as not signed in).
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
         .filter(|u| !u.is_empty())
     else {
         return Ok(None);

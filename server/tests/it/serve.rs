@@ -496,6 +496,8 @@ async fn a_user_header_is_believed_only_from_the_trusted_proxy() {
         ],
     );
     assert_eq!(request(&proxied.addr, "GET", "/", &alice, "").status, 200);
+    let jorg = [("X-Forwarded-User", "jörg")];
+    assert_eq!(request(&proxied.addr, "GET", "/", &jorg, "").status, 200);
     let out = request(&proxied.addr, "GET", "/", &[], "");
     assert_eq!(out.status, 401);
     // It says how people sign in here — not a `?token=` link this dashboard never printed.
