@@ -81,7 +81,7 @@ fn undo_note(r: &RunRow, restores: &HashMap<String, Vec<String>>) -> String {
     }
     match restores.get(&r.key) {
         Some(by) => format!("restored by {}", by.join(", ")),
-        None if r.restorable => "can be restored".into(),
+        None if r.restorable => r.undo_note.clone().unwrap_or("can be restored".into()),
         None => "no undo (unversioned bucket, purged, or nothing deleted)".into(),
     }
 }

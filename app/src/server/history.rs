@@ -24,9 +24,32 @@ struct Gathered {
     /// Each configured bucket's lease as read before its runs (bucket, prefix, holder): a run
     /// with no end on record is running while it holds it, else it died.
     leases: Vec<(String, String, Option<bucket::LeaseHolder>)>,
+    /// Each configured bucket's undo window where its lifecycle removes old versions (bucket,
+    /// prefix, days), read beside its lease.
+    windows: Vec<(String, String, i32)>,
 }
 
 impl Gathered {
+    /// For a run that could be restored but ran longer ago than its bucket's undo window (the
+    /// lifecycle rule removing old versions), what History says instead of "can be restored":
+    /// before, it offered the restore of runs whose versions S3 had long removed.
+    fn past_undo_window(&self, r: &audit::Record, now: DateTime<Utc>) -> Option<String> {
+        let (_, _, days) = self
+            .windows
+            .iter()
+            .find(|(b, p, _)| *b == r.bucket && *p == r.prefix)?;
+        // S3 expires a version the midnight (UTC) after its days are up, and may take a while.
+        let gone_by = r.started_at + chrono::Duration::days(i64::from(*days) + 1);
+        (r.restorable() && now > gone_by).then(|| {
+            format!(
+                "undo window passed: this bucket's lifecycle removes old versions {days} days \
+                 after a delete, and this run is {} days old — a restore may find nothing to \
+                 bring back",
+                (now - r.started_at).num_days()
+            )
+        })
+    }
+
     /// How History shows run `r`'s status: a run with no end on record is `running` while it
     /// holds its bucket's lease and `died` when it does not (killed, crashed, timed out), where
     /// the lease could be read.
@@ -109,6 +132,7 @@ impl AppState {
                 .filter(|r| after.as_ref().is_none_or(|a| place(r) < *a))
                 .map(|r| RunRow {
                     status: g.status(r, now),
+                    undo_note: g.past_undo_window(r, now),
                     ..row(r, lookup)
                 })
                 .collect();
@@ -190,11 +214,16 @@ impl AppState {
         leases: bool,
     ) -> Result<Gathered, AppError> {
         let mut held = Vec::new();
+        let mut windows = Vec::new();
         for c in self.config.buckets.iter().filter(|_| leases) {
             let b = self.bucket(c).await?;
-            if let Ok(holder) = b.read_lease().await {
+            let (lease, days) = futures::join!(b.read_lease(), b.noncurrent_days());
+            if let Ok(holder) = lease {
                 let holder = holder.map(|(h, _)| h);
                 held.push((b.name().to_string(), b.prefix().to_string(), holder));
+            }
+            if let Ok(Some(days)) = days {
+                windows.push((b.name().to_string(), b.prefix().to_string(), days));
             }
         }
         let mut runs = match &self.config.audit {
@@ -256,6 +285,7 @@ impl AppState {
             unreadable,
             more: horizon.is_some(),
             leases: held,
+            windows,
         })
     }
 }
@@ -303,6 +333,7 @@ fn row(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> RunRow {
         failures: r.failures.len() as u64,
         plan: r.plan_fingerprint.clone(),
         restorable: r.restorable(),
+        undo_note: None,
         undid: restore.as_ref().and_then(|u| u.key.clone()),
         restore_of: restore.map(|u| u.shown),
     }

@@ -44,6 +44,9 @@ pub struct RunRow {
     pub failures: u64,
     pub plan: String,
     pub restorable: bool,
+    /// What the Undo column says instead of "can be restored" (the undo window passed).
+    #[serde(default)]
+    pub undo_note: Option<String>,
     /// A restore: the run it undid, as this page names it (`#N` of this server's log, a run
     /// id, or `#N on HOST` for another machine's record number).
     pub restore_of: Option<String>,

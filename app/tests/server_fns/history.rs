@@ -342,3 +342,41 @@ async fn a_local_copy_still_started_shows_the_end_the_journal_holds() {
     assert_eq!(row.status, "finished");
     assert_eq!(row.label, format!("#{}", local.id.unwrap()));
 }
+
+/// A run older than its bucket's undo window (the lifecycle rule removing old versions N days
+/// after a delete) is not offered as "can be restored": History says the window passed and a
+/// restore may find nothing. Before, it said "can be restored" of a run whose versions S3 had
+/// removed long ago (the restore then found nothing to bring back).
+#[tokio::test]
+async fn a_run_past_its_buckets_undo_window_is_not_said_to_be_restorable() {
+    let b = fresh_bucket("sf-undo-window").await;
+    b.set_undo_window(3).await.unwrap();
+    let state = state_for(&b);
+    let place = bucket::JournalPlace::of(&b);
+    let now = chrono::Utc::now();
+    for days in [10, 1] {
+        let at = now - chrono::Duration::days(days);
+        let id = bucket::RunId::new(at);
+        let mut r = past_run(&b, "lambda", at, 2);
+        r.run = Some(id.to_string());
+        r.undoable = true;
+        place
+            .write(&id, "end.json", serde_json::to_vec(&r).unwrap())
+            .await
+            .unwrap();
+    }
+    let page = state.history_page(None).await.unwrap();
+    let notes: Vec<(bool, Option<String>)> = page
+        .runs
+        .iter()
+        .map(|r| (r.restorable, r.undo_note.clone()))
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    // Newest first: a day old, within the 3 days; ten days old, past them.
+    assert_eq!(notes[0], (true, None), "{notes:?}");
+    let past = notes[1].1.as_deref().unwrap_or_default();
+    assert!(
+        past.starts_with("undo window passed: this bucket's lifecycle removes old versions 3 days after a delete, and this run is 10 days old"),
+        "{notes:?}"
+    );
+}
