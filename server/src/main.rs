@@ -202,6 +202,10 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
             a.saved = Some(std::sync::Arc::new(saved::SavedPlan::read(path)?));
         }
     }
+    if !matches!(command, args::Command::Lambda) {
+        let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+        notes.extend(args::job_variables_ignored(names));
+    }
     Ok((command, notes))
 }
 

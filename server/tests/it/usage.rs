@@ -185,3 +185,23 @@ async fn check_without_a_successful_run_says_no_successful_run() {
     let out = Run::new(&["check", b.name(), "1", "--localstack"]).ok();
     assert_stdout_has(&out, "no successful run on record");
 }
+
+/// The scheduled job's variables set in a shell change nothing a command does — a pin in
+/// `S3_PRUNE_PINS` protected nothing `apply` deleted, without a word. Each command now says so,
+/// naming what it takes instead.
+#[tokio::test]
+async fn a_job_variable_set_for_a_command_is_said_to_do_nothing() {
+    let b = fresh_bucket("job-vars").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let out = Run::plan(b.name(), 1)
+        .env("S3_PRUNE_PINS", "old")
+        .env("S3_PRUNE_DRY_RUN", "true")
+        .ok();
+    let err = stderr(&out);
+    for said in [
+        "S3_PRUNE_PINS is set, but only the scheduled job (`s3-prune lambda`) reads it: this command does not (it takes --pin (or `s3-prune pin`))",
+        "S3_PRUNE_DRY_RUN is set, but only the scheduled job",
+    ] {
+        assert!(err.contains(said), "{err}");
+    }
+}
