@@ -12,7 +12,9 @@ impl AppState {
         let b = self.bucket(&c).await?;
         let held = b.read_lease().await.map_err(AppError::new)?;
         Ok(held.map(|(h, _)| LeaseView {
-            expired: h.expires <= Utc::now(),
+            // Expired, or its process gone from this host (killed): an apply from here takes it
+            // over at once, so the page does not hold Delete back for its last minute.
+            expired: !prune::journal::holds_lease(Some(&h), &h.run, Utc::now()),
             who: h.who,
             source: h.source,
             host: h.host,

@@ -453,3 +453,42 @@ async fn with_an_inventory_report_the_preview_and_the_apply_plan_from_the_same_r
     assert_eq!(ids, vec!["d3", "d4"]);
     assert!(all_keys(&b).await.iter().any(|k| k.starts_with("d0/")));
 }
+
+/// A lease whose holder ran on this host and is gone (killed) is taken over at once by an apply
+/// from here: the page says it is over, not "another apply is running" for its last minute
+/// (before, Delete stayed off until its expiry while the CLI went ahead at once).
+#[tokio::test]
+async fn a_lease_whose_process_is_gone_from_this_host_is_shown_over() {
+    let b = seeded("sf-lease-gone", &["new", "old"]).await;
+    let state = state_for(&b);
+    let now = chrono::Utc::now();
+    let gone = bucket::LeaseHolder {
+        run: "20261204T000000000Z-0000dead".into(),
+        who: "ops@here".into(),
+        source: "cli".into(),
+        // This machine, as the lease names it (prune's host()).
+        host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        since: now,
+        expires: now + chrono::Duration::seconds(60),
+        pid: 4_294_967_294,
+        pid_ns: bucket::pid_namespace(),
+        ttl_secs: Some(60),
+    };
+    b.put(
+        &b.lease_key(),
+        serde_json::to_vec(&gone).unwrap(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let shown = state
+        .lease_holder(b.name())
+        .await
+        .unwrap()
+        .expect("a lease");
+    assert!(shown.expired || cfg!(not(target_os = "linux")), "{shown:?}");
+}
