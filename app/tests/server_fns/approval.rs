@@ -375,7 +375,8 @@ async fn a_requester_who_signs_in_under_a_new_name_still_cannot_approve_their_re
             b.name(),
             &id,
             b.name(),
-            person("bob@example.com", "https://idp.example.com#b2"),
+            // (a `sub` may hold `#`: the issuer is what comes before the first one)
+            person("bob@example.com", "https://idp.example.com#b#2"),
         )
         .await
         .unwrap()

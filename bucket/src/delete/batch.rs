@@ -46,8 +46,8 @@ impl Bucket {
         let until = tokio::time::Instant::now() + BATCH_BUDGET;
         let out_of_time = |pending: &[(String, Option<String>)]| {
             let why = format!(
-                "no answer within {} s: not known to be deleted (the batch was abandoned so \
-                 that nothing of this run is sent once its lease could expire)",
+                "no answer within {} s: not known whether S3 carried it out (the batch was \
+                 abandoned so that nothing of this run is sent once its lease could expire)",
                 BATCH_BUDGET.as_secs()
             );
             fail_all(pending, &why)

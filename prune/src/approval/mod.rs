@@ -346,12 +346,20 @@ pub async fn check_decidable(
             who: who.to_string(),
         });
     }
-    // A request filed by an account (OpenID: `ISSUER#sub`) is decided by an account of the same
-    // provider: a name alone — a proxy header, or the token, on a dashboard sharing the
-    // approval key — cannot be told apart from the requester's (`alice` approved
-    // `alice@example.com`'s apply).
+    let now = Utc::now();
+    if now >= r.expires_at {
+        decide(b, &r.id, Decision::Expired { at: now }, notifier).await?;
+        return Err(ApprovalError::Expired {
+            id: r.id.clone(),
+            at: r.expires_at,
+        });
+    }
+    // A request filed by an account (OpenID: `ISSUER#sub`; an issuer has no `#`, a sub may)
+    // is decided by an account of the same provider: a name alone — a proxy header, or the
+    // token, on a dashboard sharing the approval key — cannot be told apart from the
+    // requester's (`alice` approved `alice@example.com`'s apply).
     if let Some(theirs) = r.requested_by_account.as_deref().filter(|a| !a.is_empty()) {
-        let issuer = |a: &str| a.rsplit_once('#').map(|(i, _)| i.to_string());
+        let issuer = |a: &str| a.split_once('#').map(|(i, _)| i.to_string());
         let same_provider = account
             .filter(|a| !a.is_empty())
             .is_some_and(|a| issuer(a) == issuer(theirs));
@@ -361,14 +369,6 @@ pub async fn check_decidable(
                 issuer: issuer(theirs).unwrap_or_else(|| theirs.to_string()),
             });
         }
-    }
-    let now = Utc::now();
-    if now >= r.expires_at {
-        decide(b, &r.id, Decision::Expired { at: now }, notifier).await?;
-        return Err(ApprovalError::Expired {
-            id: r.id.clone(),
-            at: r.expires_at,
-        });
     }
     Ok(())
 }

@@ -129,7 +129,11 @@ pub(super) async fn pin_restored(
     let mut back: Vec<DeploymentId> = report
         .deployments
         .iter()
-        .filter(|d| d.restored > 0)
+        // Also one with failures: a batch abandoned without an answer (`bucket::BATCH_BUDGET`)
+        // may have removed its markers all the same, and a folder back but unpinned would be
+        // deleted again by the next run (pinning one that stayed gone only names it in a plan's
+        // warning).
+        .filter(|d| d.restored > 0 || !d.failed.is_empty())
         .map(|d| d.id.clone())
         .collect();
     for id in handed {

@@ -137,12 +137,12 @@ fn check_places(path: &Path, file: &File) -> Result<()> {
 /// of deployments, pins and runs than `plan`, `apply` and `history` see. Refused, saying what
 /// to write.
 fn check_served_under(path: &Path, file: &File, prefix: &str) -> Result<()> {
-    let at_root = file
-        .serve
-        .buckets
-        .iter()
-        .flatten()
-        .find(|b| !b.contains('/'));
+    // The file's own `bucket` (another bucket's deployments may well sit at its root), named
+    // without a prefix (`NAME`, or `NAME/`).
+    let at_root = file.serve.buckets.iter().flatten().find_map(|entry| {
+        let (name, under) = entry.split_once('/').unwrap_or((entry, ""));
+        (Some(name) == file.bucket.as_deref() && under.trim_matches('/').is_empty()).then_some(name)
+    });
     match at_root {
         Some(b) if !prefix.is_empty() => bail!(
             "{}: `serve.buckets` offers '{b}' at its root, but `prefix = \"{prefix}/\"` puts the \

@@ -126,6 +126,13 @@ fn a_prefix_beside_served_buckets_at_their_root_is_refused_saying_what_to_write(
     parse_str("prefix = \"sites/\"\n[serve]\nbuckets = [\"my-site-bucket/sites\", \"other/x\"]\n")
         .unwrap();
     parse_str("[serve]\nbuckets = [\"my-site-bucket\"]\n").unwrap();
+    // Another bucket's deployments may sit at its root; `NAME/` is the root too.
+    parse_str("bucket = \"my-site-bucket\"\nprefix = \"sites/\"\n[serve]\nbuckets = [\"my-site-bucket/sites\", \"other\"]\n")
+        .unwrap();
+    let e = parse_str("bucket = \"my-site-bucket\"\nprefix = \"sites/\"\n[serve]\nbuckets = [\"my-site-bucket/\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("offers 'my-site-bucket' at its root"), "{e}");
     // An s3:// address is no prefix.
     let e = parse_str("prefix = \"s3://my-site-bucket/sites\"\n")
         .unwrap_err()
