@@ -69,17 +69,8 @@ impl Bucket {
             .as_deref()
             .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
             .map(|d| d.with_timezone(&Utc));
-        let etag = out.e_tag().map(str::to_string);
-        let body = out.body.collect().await.map_err(|e| S3Error::Service {
-            action: "s3:GetObject".into(),
-            code: "ReadError".into(),
-            message: format!("reading {key}: {e}"),
-        })?;
         Ok(Some(Aged {
-            tagged: Tagged {
-                body: body.into_bytes().to_vec(),
-                etag,
-            },
+            tagged: Tagged::read(key, out).await?,
             age: written.zip(now).map(|(written, now)| now - written),
         }))
     }

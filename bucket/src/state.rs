@@ -16,6 +16,22 @@ pub(crate) struct Tagged {
     pub(crate) etag: Option<String>,
 }
 
+impl Tagged {
+    /// The body and ETag of the answer `out` to a GetObject of `key`, read to its end.
+    pub(crate) async fn read(key: &str, out: GetObjectOutput) -> Result<Tagged, S3Error> {
+        let etag = out.e_tag().map(str::to_string);
+        let body = out.body.collect().await.map_err(|e| S3Error::Service {
+            action: "s3:GetObject".into(),
+            code: "ReadError".into(),
+            message: format!("reading {key}: {e}"),
+        })?;
+        Ok(Tagged {
+            body: body.into_bytes().to_vec(),
+            etag,
+        })
+    }
+}
+
 /// The answer to a conditional PUT ([`Bucket::put_if`]).
 pub(crate) enum Put {
     /// Written; its new ETag.
@@ -52,16 +68,7 @@ impl Bucket {
         let Some(out) = self.get_object(key).await? else {
             return Ok(None);
         };
-        let etag = out.e_tag().map(str::to_string);
-        let body = out.body.collect().await.map_err(|e| S3Error::Service {
-            action: "s3:GetObject".into(),
-            code: "ReadError".into(),
-            message: format!("reading {key}: {e}"),
-        })?;
-        Ok(Some(Tagged {
-            body: body.into_bytes().to_vec(),
-            etag,
-        }))
+        Ok(Some(Tagged::read(key, out).await?))
     }
 
     /// PUT of JSON `body` at `key` only while the object is still the one with `etag`
