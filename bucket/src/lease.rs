@@ -189,16 +189,7 @@ impl Bucket {
         Ok(self
             .read_lease_aged()
             .await?
-            .map(|(mut holder, etag, age)| {
-                let left = age.zip(holder.ttl_secs).and_then(|(age, ttl)| {
-                    let ttl = chrono::Duration::try_seconds(i64::try_from(ttl).ok()?)?;
-                    Utc::now().checked_add_signed(ttl.checked_sub(&age)?)
-                });
-                if let Some(at) = left {
-                    holder.expires = at;
-                }
-                (holder, etag)
-            }))
+            .map(|(holder, etag, age)| (on_this_clock(holder, age), etag)))
     }
 
     /// The lease exactly as its holder wrote it.
@@ -242,7 +233,8 @@ impl Bucket {
                     // refused by the condition: the lease is ours.
                     Some((current, etag, _)) if current == holder => break (taken_at, etag),
                     Some((current, etag, age)) => {
-                        break (taken_at, self.take_over(&holder, current, etag, age).await?)
+                        let current = on_this_clock(current, age);
+                        break (taken_at, self.take_over(&holder, current, etag).await?);
                     }
                     // Released between the two requests: once more from the start, a few
                     // times (a server refusing every create of an absent key would loop).
@@ -278,21 +270,19 @@ impl Bucket {
         Ok(Some((holder, aged.tagged.etag, aged.age)))
     }
 
-    /// The lease `current` (read with `etag`, last written `age` ago by the server's clock)
-    /// taken over for `holder` when it has expired or its process is gone, with `If-Match` on
-    /// that ETag (two runs that both saw it expired cannot both win); else who holds it. The
-    /// new ETag.
+    /// The lease `current` (read with `etag`, its expiry on this host's clock) taken over for
+    /// `holder` when it has expired or its process is gone, with `If-Match` on that ETag (two
+    /// runs that both saw it expired cannot both win); else who holds it. The new ETag.
     async fn take_over(
         &self,
         holder: &LeaseHolder,
         current: LeaseHolder,
         etag: Option<String>,
-        age: Option<chrono::Duration>,
     ) -> Result<Option<String>, LeaseError> {
-        let dead = current.is_dead_here(holder);
-        if !has_expired(&current, age) && !dead {
+        if holds(&current, holder) {
             return Err(LeaseError::Held(current));
         }
+        let dead = current.is_dead_here(holder);
         tracing::warn!(holder = %current, dead, "taking over an expired lease, or one whose process is gone");
         match self
             .put_lease(holder, Some(etag.as_deref().unwrap_or("*")))
@@ -312,9 +302,7 @@ impl Bucket {
     /// refusal then remove it). Racy where conditions are ignored, as everything there is.
     pub async fn refuse_if_held(&self, holder: &LeaseHolder) -> Result<(), LeaseError> {
         match self.read_lease().await? {
-            Some((current, _)) if current.expires > Utc::now() && !current.is_dead_here(holder) => {
-                Err(LeaseError::Held(current))
-            }
+            Some((current, _)) if holds(&current, holder) => Err(LeaseError::Held(current)),
             _ => Ok(()),
         }
     }
@@ -468,16 +456,28 @@ impl Bucket {
     }
 }
 
-/// Whether `current`, last written `age` ago by the server's clock, has expired: the life of
-/// one write (`ttl_secs`) has passed since the server last wrote it — no host's clock in it.
-/// Without the server's clock (no `Date` or `Last-Modified` in the answer) or a lease written
-/// before `ttl_secs`, by `expires` against this host's clock. Before, always the
-/// latter: a holder 50 s behind lost its lease 10 s after a renewal, and two runs deleted.
-fn has_expired(current: &LeaseHolder, age: Option<chrono::Duration>) -> bool {
-    match (age, current.ttl_secs) {
-        (Some(age), Some(ttl)) => age.to_std().unwrap_or_default() >= Duration::from_secs(ttl),
-        _ => current.expires <= Utc::now(),
+/// `holder` with its expiry on this host's clock, from the server's: what is left of the life
+/// of one write (`ttl_secs`) since the server last wrote it, `age` ago — no host's clock in it,
+/// so hosts whose clocks disagree agree on it. Without the server's clock (no `Date` or
+/// `Last-Modified` in the answer) or for a lease written before `ttl_secs`, as written. Before,
+/// always as written: a holder 50 s behind lost its lease 10 s after a renewal, and two runs
+/// deleted.
+fn on_this_clock(mut holder: LeaseHolder, age: Option<chrono::Duration>) -> LeaseHolder {
+    let left = age.zip(holder.ttl_secs).and_then(|(age, ttl)| {
+        let ttl = chrono::Duration::try_seconds(i64::try_from(ttl).ok()?)?;
+        // A server whose `Date` runs behind its own `Last-Modified`: no age.
+        Utc::now().checked_add_signed(ttl.checked_sub(&age.max(chrono::Duration::zero()))?)
+    });
+    if let Some(at) = left {
+        holder.expires = at;
     }
+    holder
+}
+
+/// Whether `current` (its expiry on this host's clock, [`on_this_clock`]) is held against
+/// `me`: unexpired, and its process not known to be gone from this host.
+fn holds(current: &LeaseHolder, me: &LeaseHolder) -> bool {
+    current.expires > Utc::now() && !current.is_dead_here(me)
 }
 
 /// How long `holder`'s lease lasts from the moment it was asked for (its expiry minus its
