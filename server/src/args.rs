@@ -279,7 +279,7 @@ pub fn parse_bucket(s: &str) -> Result<String, String> {
 }
 
 /// The `S3_PRUNE_*` variables commands other than the scheduled job read (the job refuses
-/// any other name it does not read itself: a misspelt setting).
+/// any name neither here nor in [`JOB_VARIABLES`]: a misspelt setting).
 pub const COMMAND_VARIABLES: &[&str] = &[
     "S3_PRUNE_LOG",
     "S3_PRUNE_CONFIG",
@@ -288,8 +288,9 @@ pub const COMMAND_VARIABLES: &[&str] = &[
     "S3_PRUNE_APPROVAL_KEY_FILE",
 ];
 
-/// The scheduled job's variables, with what the other commands take instead: set in a shell,
-/// they change nothing there (a pin in `S3_PRUNE_PINS` protects nothing a `plan` or `apply` does).
+/// Every variable the scheduled job reads, with what the other commands take instead: set in a
+/// shell, they change nothing there (a pin in `S3_PRUNE_PINS` protects nothing a `plan` or
+/// `apply` does), and a name the job finds in neither list fails its start.
 pub const JOB_VARIABLES: &[(&str, &str)] = &[
     ("S3_PRUNE_BUCKET", "BUCKET"),
     ("S3_PRUNE_RETAIN", "RETAIN"),

@@ -94,34 +94,12 @@ fn env_ids(name: &str) -> Result<Option<Vec<String>>> {
     Ok(list)
 }
 
-/// Every `S3_PRUNE_*` variable the scheduled job reads (those other commands read are
-/// [`crate::args::COMMAND_VARIABLES`]).
-const KNOWN_VARIABLES: &[&str] = &[
-    "S3_PRUNE_BUCKET",
-    "S3_PRUNE_RETAIN",
-    "S3_PRUNE_MIN_RETAIN_DAYS",
-    "S3_PRUNE_KEEP_WITHIN",
-    "S3_PRUNE_PREFIX",
-    "S3_PRUNE_DATE_SOURCE",
-    "S3_PRUNE_META_FALLBACK",
-    "S3_PRUNE_LIVE_GRACE",
-    "S3_PRUNE_PINS",
-    "S3_PRUNE_EXCLUDES",
-    "S3_PRUNE_LIVE_POINTER",
-    "S3_PRUNE_LIVE_FROM",
-    "S3_PRUNE_INVENTORY",
-    "S3_PRUNE_MAX_DELETE",
-    "S3_PRUNE_PURGE_VERSIONS",
-    "S3_PRUNE_DRY_RUN",
-    "S3_PRUNE_POLICY",
-    "S3_PRUNE_POLICY_KEY",
-    "S3_PRUNE_NOTIFY",
-    "S3_PRUNE_VIA_LIFECYCLE",
-    "S3_PRUNE_LIFECYCLE_THRESHOLD",
-    "S3_PRUNE_JOURNAL",
-    "S3_PRUNE_ENDPOINT_URL",
-    "S3_PRUNE_LOCALSTACK",
-];
+/// A variable the scheduled job reads ([`crate::args::JOB_VARIABLES`], which also says what the
+/// other commands take instead), or one other commands read.
+fn known(name: &str) -> bool {
+    crate::args::JOB_VARIABLES.iter().any(|(v, _)| *v == name)
+        || crate::args::COMMAND_VARIABLES.contains(&name)
+}
 
 /// An `S3_PRUNE_*` variable the job does not read is a setting that silently does nothing — a
 /// misspelt dry-run variable made a dry run delete — so the start fails, naming the
@@ -129,17 +107,15 @@ const KNOWN_VARIABLES: &[&str] = &[
 fn refuse_unknown_variables(names: impl Iterator<Item = String>) -> Result<()> {
     let mut unknown: Vec<String> = names
         .filter(|n| n.starts_with("S3_PRUNE_"))
-        .filter(|n| {
-            let n = n.as_str();
-            !KNOWN_VARIABLES.contains(&n) && !crate::args::COMMAND_VARIABLES.contains(&n)
-        })
+        .filter(|n| !known(n))
         .collect();
     unknown.sort();
     let Some(first) = unknown.first() else {
         return Ok(());
     };
-    let nearest = KNOWN_VARIABLES
+    let nearest = crate::args::JOB_VARIABLES
         .iter()
+        .map(|(name, _)| name)
         .min_by_key(|k| edit_distance(first, k))
         .expect("a known variable");
     let others = match unknown.len() {
