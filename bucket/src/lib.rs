@@ -31,7 +31,7 @@ pub use connect::{connect, Connect, Target};
 pub use dates::{DatesUpdate, Scanned};
 pub use delete::{
     BatchKey, BatchOutcome, ChangedSincePlan, DeleteReport, Deletion, DeploymentOutcome,
-    KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch, BATCH_BUDGET,
+    KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch,
 };
 pub use error::S3Error;
 pub use expire::{Expiry, EXPIRE_RULE};

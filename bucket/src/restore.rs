@@ -336,7 +336,7 @@ impl Bucket {
                 }
                 continue;
             }
-            let answer = self.delete_batch(batch, false).await;
+            let answer = self.delete_batch(batch, false, stop).await;
             failed_keys.extend(answer.failed.iter().map(|f| f.key.clone()));
             out.failed.extend(answer.failed);
         }

@@ -108,16 +108,22 @@ fn warn_unless_conditional(bucket: &Bucket, probe: Result<bool, LeaseError>) {
 }
 
 /// How long before the lease could expire a renewal still unanswered stops the run: time for
-/// the batches in flight to end before another run may take the lease over — each is
-/// abandoned after [`bucket::BATCH_BUDGET`], less than this (was 10 s, while one request could
-/// go on for minutes).
+/// the batches in flight to get their answers before they are given up.
 const STOP_BEFORE_EXPIRY: Duration = Duration::from_secs(25);
-const _: () = assert!(bucket::BATCH_BUDGET.as_secs() < STOP_BEFORE_EXPIRY.as_secs());
+
+/// How long before the lease could expire a delete still waiting for its answer is given up
+/// ([`bucket::Progress::out_of_time`]): nothing of this run is out when another run may take
+/// the lease over. While renewals are answered the moment moves on with each, so a slow server
+/// may take as long as it needs for a batch (a fixed 20 s per batch failed every big apply on
+/// a server that answers a 1,000-key DeleteObjects more slowly).
+const GIVE_UP_BEFORE_EXPIRY: Duration = Duration::from_secs(5);
+const _: () = assert!(GIVE_UP_BEFORE_EXPIRY.as_secs() < STOP_BEFORE_EXPIRY.as_secs());
 
 /// Renews `lease` every [`RENEW_EVERY`] until aborted; a renewal refused, failing past the
 /// lease's expiry, or not answered [`STOP_BEFORE_EXPIRY`] before it stops the run (no new
 /// batches) and leaves why in `lost`. The lease counts as valid until the expiry it was last
-/// written with, from the moment that write was sent (not answered).
+/// written with, from the moment that write was sent (not answered); deletes still out
+/// [`GIVE_UP_BEFORE_EXPIRY`] before then are given up.
 async fn keep_lease(
     bucket: Bucket,
     lease: Arc<Lease>,
@@ -128,6 +134,13 @@ async fn keep_lease(
         .to_std()
         .unwrap_or_default();
     let mut valid_until = Instant::now() + left.min(LEASE_TTL);
+    let hold = |valid_until: Instant| {
+        let until = valid_until
+            .checked_sub(GIVE_UP_BEFORE_EXPIRY)
+            .unwrap_or(valid_until);
+        progress.hold_until(until.into());
+    };
+    hold(valid_until);
     loop {
         // The next renewal in [`RENEW_EVERY`], never after the last moment one can still be
         // answered in time.
@@ -153,7 +166,10 @@ async fn keep_lease(
                     ),
                 )
             }
-            Ok(Ok(())) => valid_until = sent + LEASE_TTL,
+            Ok(Ok(())) => {
+                valid_until = sent + LEASE_TTL;
+                hold(valid_until);
+            }
             Ok(Err(e @ LeaseError::Lost { .. })) => return stop(&progress, &lost, e.to_string()),
             Ok(Err(e)) if Instant::now() + RENEW_EVERY + STOP_BEFORE_EXPIRY >= valid_until => {
                 return stop(

@@ -1,20 +1,13 @@
 //! One DeleteObjects request of at most 1,000 keys, with per-key retries for throttled keys;
 //! every key the answer names as failed is reported, never hidden.
 
-use super::{KeyFailure, NewMarker};
+use super::{KeyFailure, NewMarker, Progress};
 use crate::Bucket;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use std::time::Duration;
 
 /// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
 const KEY_RETRIES: u32 = 4;
-
-/// The longest one batch may take, the SDK's retries and the per-key rounds included; past it
-/// the batch is abandoned and its keys reported as not known to be deleted. Shorter than the
-/// time a run stops before its lease could expire (`prune`'s `STOP_BEFORE_EXPIRY`), so no
-/// delete of a run that stopped for its lease is still being sent when another run may take
-/// the lease over. (Before, one request could go on for minutes: 6 attempts of up to 120 s.)
-pub const BATCH_BUDGET: Duration = Duration::from_secs(20);
 
 fn is_retryable(code: &str) -> bool {
     matches!(
@@ -34,21 +27,29 @@ impl Bucket {
     /// One DeleteObjects batch, with per-key retries for throttling. Returns the keys that could
     /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone.
     /// With `markers`, the answer is verbose and the delete markers it names are returned.
+    ///
+    /// A batch takes as long as S3 does (the SDK's retries and the per-key rounds included)
+    /// while the run's lease is renewed; once it is not known to be held long enough
+    /// ([`Progress::out_of_time`]) the batch is given up and its keys reported as not known to
+    /// be deleted, so nothing of a run that lost its lease is still out when another run may
+    /// take the lease over.
     pub(crate) async fn delete_batch(
         &self,
         batch: &[(String, Option<String>)],
         markers: bool,
+        progress: &Progress,
     ) -> BatchAnswer {
         let mut pending: Vec<(String, Option<String>)> = batch.to_vec();
         let mut answer = BatchAnswer::default();
         let failed = &mut answer.failed;
         let mut attempt = 0;
-        let until = tokio::time::Instant::now() + BATCH_BUDGET;
+        let started = tokio::time::Instant::now();
         let out_of_time = |pending: &[(String, Option<String>)]| {
             let why = format!(
-                "no answer within {} s: not known whether S3 carried it out (the batch was \
-                 abandoned so that nothing of this run is sent once its lease could expire)",
-                BATCH_BUDGET.as_secs()
+                "no answer after {} s and the run's lease could not be renewed: not known \
+                 whether S3 carried it out (given up so that nothing of this run is out once \
+                 another run may take the lease over)",
+                started.elapsed().as_secs()
             );
             fail_all(pending, &why)
         };
@@ -66,10 +67,13 @@ impl Bucket {
                 .bucket(&self.name)
                 .delete(delete)
                 .send();
-            // Dropped at the budget's end: the SDK sends no further attempt.
-            let Ok(res) = tokio::time::timeout_at(until, sent).await else {
-                failed.extend(out_of_time(&pending));
-                return answer;
+            // Dropped when out of time: the SDK sends no further attempt.
+            let res = tokio::select! {
+                res = sent => res,
+                () = progress.out_of_time() => {
+                    failed.extend(out_of_time(&pending));
+                    return answer;
+                }
             };
             let out = match res {
                 Ok(out) => out,
@@ -112,12 +116,13 @@ impl Bucket {
                 return answer;
             }
             attempt += 1;
-            let wait = tokio::time::Instant::now() + backoff(attempt);
-            if wait >= until {
-                failed.extend(out_of_time(&retry));
-                return answer;
+            tokio::select! {
+                () = tokio::time::sleep(backoff(attempt)) => {}
+                () = progress.out_of_time() => {
+                    failed.extend(out_of_time(&retry));
+                    return answer;
+                }
             }
-            tokio::time::sleep_until(wait).await;
             pending = retry;
         }
     }

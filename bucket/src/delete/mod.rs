@@ -15,7 +15,6 @@ mod watch;
 
 use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
-pub use batch::BATCH_BUDGET;
 use futures::stream::{FuturesUnordered, StreamExt};
 use listing::Listed;
 pub use report::{
@@ -216,7 +215,9 @@ impl Bucket {
             return Sent::nothing(held);
         }
         let pairs: Vec<(String, Option<String>)> = batch.iter().map(|(_, k)| k.clone()).collect();
-        let mut answer = self.delete_batch(&pairs, how == Deletion::Marked).await;
+        let mut answer = self
+            .delete_batch(&pairs, how == Deletion::Marked, progress)
+            .await;
         if refused_whole(&answer.failed, pairs.len()) {
             let actions = match pairs.iter().any(|(_, v)| v.is_some()) {
                 true => "s3:DeleteObject and s3:DeleteObjectVersion",

@@ -136,15 +136,19 @@ impl DeleteReport {
             .filter_map(|d| Some((&d.id, d.changed.as_ref()?)))
     }
 }
-/// Live counters for a progress bar or a web page, cheap to read from another task; and the
-/// stop switch: after [`Progress::request_stop`] no new listing or batch is started, the batches
-/// in flight are answered, and the report says `stopped`.
+/// Live counters for a progress bar or a web page, cheap to read from another task; the stop
+/// switch: after [`Progress::request_stop`] no new listing or batch is started, the batches in
+/// flight are answered, and the report says `stopped`; and the moment by which nothing of the
+/// run may still be out ([`Progress::hold_until`]).
 #[derive(Debug)]
 pub struct Progress {
     pub deployments_done: AtomicU64,
     pub objects_done: AtomicU64,
     pub objects_failed: AtomicU64,
     stop: tokio::sync::watch::Sender<bool>,
+    /// The last moment a delete of this run may still be waiting for its answer: the run's
+    /// lease could expire soon after it. `None` while no lease bounds the run.
+    held_until: tokio::sync::watch::Sender<Option<tokio::time::Instant>>,
     pub(super) all_sent: tokio::sync::watch::Sender<bool>,
     /// Why the deletion stopped itself ([`Progress::refuse`]).
     refused: std::sync::Mutex<Option<String>>,
@@ -157,6 +161,7 @@ impl Default for Progress {
             objects_done: AtomicU64::new(0),
             objects_failed: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
+            held_until: tokio::sync::watch::Sender::new(None),
             all_sent: tokio::sync::watch::Sender::new(false),
             refused: std::sync::Mutex::new(None),
         }
@@ -190,6 +195,33 @@ impl Progress {
     pub async fn stopped(&self) {
         let mut rx = self.stop.subscribe();
         let _ = rx.wait_for(|s| *s).await;
+    }
+    /// Moves the moment by which every delete of the run must have its answer or be given up
+    /// (the run's lease is held until a little after it); set again at each renewal.
+    pub fn hold_until(&self, until: tokio::time::Instant) {
+        self.held_until.send_replace(Some(until));
+    }
+    /// Resolves once the run's lease is no longer known to be held long enough for a request
+    /// still out: the moment [`Progress::hold_until`] last set has passed. Never while no
+    /// lease bounds the run.
+    pub async fn out_of_time(&self) {
+        let mut rx = self.held_until.subscribe();
+        loop {
+            let until = *rx.borrow_and_update();
+            let Some(until) = until else {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                continue;
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => return,
+                moved = rx.changed() => if moved.is_err() {
+                    tokio::time::sleep_until(until).await;
+                    return;
+                },
+            }
+        }
     }
     /// Resolves once the deletion will send no more batches (every one is sent, or it is
     /// stopping): what is left is the answers of those in flight.

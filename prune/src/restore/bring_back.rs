@@ -129,7 +129,7 @@ pub(super) async fn pin_restored(
     let mut back: Vec<DeploymentId> = report
         .deployments
         .iter()
-        // Also one with failures: a batch abandoned without an answer (`bucket::BATCH_BUDGET`)
+        // Also one with failures: a batch given up without an answer (`bucket::Progress::out_of_time`)
         // may have removed its markers all the same, and a folder back but unpinned would be
         // deleted again by the next run (pinning one that stayed gone only names it in a plan's
         // warning).
