@@ -44,11 +44,10 @@ impl Bucket {
         let failed = &mut answer.failed;
         let mut attempt = 0;
         let started = tokio::time::Instant::now();
-        let out_of_time = |pending: &[(String, Option<String>)]| {
+        let out_of_time = |pending: &[(String, Option<String>)], why: &str| {
             let why = format!(
-                "no answer after {} s and the run's lease could not be renewed: not known \
-                 whether S3 carried it out (given up so that nothing of this run is out once \
-                 another run may take the lease over)",
+                "no answer after {} s and {why}: not known whether S3 carried it out (given up \
+                 so that nothing of this run is still out once it has to end)",
                 started.elapsed().as_secs()
             );
             fail_all(pending, &why)
@@ -70,8 +69,8 @@ impl Bucket {
             // Dropped when out of time: the SDK sends no further attempt.
             let res = tokio::select! {
                 res = sent => res,
-                () = progress.out_of_time() => {
-                    failed.extend(out_of_time(&pending));
+                why = progress.out_of_time() => {
+                    failed.extend(out_of_time(&pending, why));
                     return answer;
                 }
             };
@@ -118,8 +117,8 @@ impl Bucket {
             attempt += 1;
             tokio::select! {
                 () = tokio::time::sleep(backoff(attempt)) => {}
-                () = progress.out_of_time() => {
-                    failed.extend(out_of_time(&retry));
+                why = progress.out_of_time() => {
+                    failed.extend(out_of_time(&retry, why));
                     return answer;
                 }
             }

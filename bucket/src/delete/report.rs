@@ -149,6 +149,8 @@ pub struct Progress {
     /// The last moment a delete of this run may still be waiting for its answer: the run's
     /// lease could expire soon after it. `None` while no lease bounds the run.
     held_until: tokio::sync::watch::Sender<Option<tokio::time::Instant>>,
+    /// The moment the run must be over by whatever its lease says ([`Progress::end_by`]).
+    ends_by: std::sync::Mutex<Option<tokio::time::Instant>>,
     pub(super) all_sent: tokio::sync::watch::Sender<bool>,
     /// Why the deletion stopped itself ([`Progress::refuse`]).
     refused: std::sync::Mutex<Option<String>>,
@@ -162,6 +164,7 @@ impl Default for Progress {
             objects_failed: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
             held_until: tokio::sync::watch::Sender::new(None),
+            ends_by: std::sync::Mutex::new(None),
             all_sent: tokio::sync::watch::Sender::new(false),
             refused: std::sync::Mutex::new(None),
         }
@@ -201,10 +204,30 @@ impl Progress {
     pub fn hold_until(&self, until: tokio::time::Instant) {
         self.held_until.send_replace(Some(until));
     }
-    /// Resolves once the run's lease is no longer known to be held long enough for a request
-    /// still out: the moment [`Progress::hold_until`] last set has passed. Never while no
-    /// lease bounds the run.
-    pub async fn out_of_time(&self) {
+    /// A moment no delete of the run may still be waiting past, whatever its lease says (the
+    /// scheduled job's invocation deadline, less the time to write the run's record).
+    pub fn end_by(&self, at: tokio::time::Instant) {
+        *self.ends_by.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+    }
+    /// Resolves once a delete still waiting for its answer must be given up, saying why: the
+    /// run's lease is no longer known to be held long enough (the moment
+    /// [`Progress::hold_until`] last set has passed), or the moment set by
+    /// [`Progress::end_by`] has come. Never while neither bounds the run.
+    pub async fn out_of_time(&self) -> &'static str {
+        let lease = "the run's lease could not be renewed";
+        let ends_by = *self.ends_by.lock().unwrap_or_else(|e| e.into_inner());
+        match ends_by {
+            Some(at) => tokio::select! {
+                () = tokio::time::sleep_until(at) => "the run had to end (the scheduled job's deadline is near)",
+                () = self.lease_out_of_time() => lease,
+            },
+            None => {
+                self.lease_out_of_time().await;
+                lease
+            }
+        }
+    }
+    async fn lease_out_of_time(&self) {
         let mut rx = self.held_until.subscribe();
         loop {
             let until = *rx.borrow_and_update();

@@ -26,6 +26,10 @@ use std::time::{Duration, SystemTime};
 const CONCURRENCY: usize = 16;
 /// Stop issuing deletes this long before the invocation's deadline, so the record is written.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
+/// Give up a delete still waiting for its answer this long before the deadline: the rest is
+/// the time to record its keys as not known to be deleted, and the run's end.
+const GIVE_UP_MARGIN: Duration = Duration::from_secs(10);
+const _: () = assert!(GIVE_UP_MARGIN.as_secs() < DEADLINE_MARGIN.as_secs());
 
 /// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
 /// `/error` (and so to the function's error metric).
@@ -131,13 +135,15 @@ async fn apply(
     answer::of(&report?)
 }
 
-/// Stops issuing deletes [`DEADLINE_MARGIN`] before the invocation's deadline, so the record
-/// is completed before Lambda kills the process.
+/// Stops issuing deletes [`DEADLINE_MARGIN`] before the invocation's deadline, and gives up
+/// those still out [`GIVE_UP_MARGIN`] before it, so the record is completed before Lambda
+/// kills the process.
 fn stop_before(deadline: SystemTime, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
-    let left = deadline
+    let until_deadline = deadline
         .duration_since(SystemTime::now())
-        .unwrap_or_default()
-        .saturating_sub(DEADLINE_MARGIN);
+        .unwrap_or_default();
+    progress.end_by(tokio::time::Instant::now() + until_deadline.saturating_sub(GIVE_UP_MARGIN));
+    let left = until_deadline.saturating_sub(DEADLINE_MARGIN);
     tokio::spawn(async move {
         tokio::time::sleep(left).await;
         tracing::warn!("the invocation's deadline is near: stopping after the requests in flight");

@@ -813,6 +813,57 @@ async fn a_run_near_its_deadline_stops_in_time_and_ends_on_record() {
     );
 }
 
+/// A DeleteObjects still without an answer near the invocation's deadline is given up 10 s
+/// before it (its keys reported as not known to be deleted), so the run ends on record and the
+/// invocation is answered in time, though its lease is renewed all along (a slow server is
+/// waited for only as long as the invocation allows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_in_flight_at_the_deadline_is_given_up_and_the_run_ends_on_record() {
+    let b = fresh_bucket("lambda-batch-deadline").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let mut p = crate::proxy::Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(60));
+    let (url, _proxy) = crate::proxy::start(p).await;
+    let (addr, rt) = start_runtime().await;
+    *rt.deadline_in.lock().unwrap() = Some(Duration::from_secs(24));
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("slow".into(), "{}".into()));
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "1"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let mut child = function(&addr, &env);
+    let started = Instant::now();
+    wait_for(&rt, 1).await;
+    let took = started.elapsed();
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    assert!(
+        took < Duration::from_secs(24),
+        "answered after the deadline: {took:?}"
+    );
+    assert_contains(&rt.error("slow"), "deadline");
+    let parts = bucket::testkit::keys_under(&b, ".s3-prune/runs/").await;
+    let end = parts
+        .iter()
+        .find(|k| k.ends_with("/end.json"))
+        .unwrap_or_else(|| panic!("the run ended on record: {parts:?}"));
+    let body =
+        String::from_utf8_lossy(&bucket::testkit::object_body(&b, end).await.unwrap()).to_string();
+    assert_contains(&body, "\"status\":\"interrupted\"");
+    // The batch's answer is on record (in an answers part, or the end's own): its keys not
+    // known to be deleted, saying why.
+    let mut record = String::new();
+    for k in &parts {
+        let body = bucket::testkit::object_body(&b, k).await.unwrap();
+        record.push_str(&String::from_utf8_lossy(&body));
+    }
+    assert_contains(&record, "the scheduled job's deadline is near");
+}
+
 /// A scheduled job that cannot date its deployments (a mistyped `meta:` key) ends every run
 /// with nothing to delete: before, each said `Success: 1`, so the missing-success alarm never
 /// fired though cleanup had stopped. Its line now says `Success: 0` and why.
