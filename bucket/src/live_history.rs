@@ -75,10 +75,9 @@ impl Bucket {
                 })?
             }
             Ok(None) => LiveSeen::default(),
-            Err(e) => {
-                tracing::warn!(error = %e, "{RESERVED}/{SEEN} could not be read: the live grace knows only the pointer's versions");
-                return Ok(Vec::new());
-            }
+            // Not read, the deployments live until recently would lose their grace and be
+            // planned like any other: the scan stops instead (as for `dates.json`).
+            Err(e) => return Err(e),
         };
         let mut seen = if seen.pointer == key {
             seen

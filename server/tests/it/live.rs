@@ -234,6 +234,44 @@ async fn a_damaged_live_record_stops_the_plan_and_is_left_as_it_is() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_record_that_cannot_be_read_stops_the_plan() {
+    // Before: a 500 (or a 403) on GET live-seen.json was a warning on stderr, the grace was
+    // dropped, and d3 — live until a moment ago, the rollback target — was planned for
+    // deletion like any other (an apply deleted it, exit 0).
+    let b = fresh_bucket("live-seen-unreadable").await;
+    eight_deployments(&b).await;
+    point(&b, "d3").await;
+    plan_with_pointer(b.name(), &[]);
+    point(&b, "d8").await;
+    let (url, _proxy) = crate::common::endpoint(|p| {
+        p.canned = vec![crate::proxy::Canned::error(
+            "live-seen.json",
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again.",
+        )]
+    })
+    .await;
+    let out = Run::plan(b.name(), 2)
+        .args(&["--live-pointer", "current", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .out();
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("live-seen.json"), "{err}");
+    assert!(
+        !stdout(&out).contains("delete"),
+        "no plan: {}",
+        stdout(&out)
+    );
+    assert_eq!(
+        reason_of(&plan_with_pointer(b.name(), &[]), "d3").get(..20),
+        Some("keep: was live until"),
+        "the grace holds once it can be read"
+    );
+}
+
 #[tokio::test]
 async fn a_pointer_read_under_a_mistyped_prefix_leaves_no_state_folder() {
     // Before: `plan --prefix sites/` (the deployments are at the root) recorded the pointer in
