@@ -19,22 +19,30 @@ pub(crate) struct Agg {
     pub(crate) state: Option<String>,
     /// The sum of its objects' prints (keys and sizes): what a reset clock leaves alone.
     pub(crate) print: u64,
+    /// The run journal of another bucket beneath it (`--journal s3://THIS/PATH/`:
+    /// `PATH/<bucket>/runs/<run>/…`), up to its `runs/` or `approvals/`. Its objects are not
+    /// counted: a folder holding only a journal is no deployment, and one holding more is
+    /// refused (deleting it would delete that history).
+    pub(crate) journal: Option<String>,
 }
 
 impl Agg {
     /// An object of the deployment; `etag` where the source has it (it lets `meta:` dates be
     /// cached across rescans).
     pub(crate) fn add(&mut self, t: DateTime<Utc>, size: u64, key: &str, etag: Option<&str>) {
+        if self.state.is_none() {
+            if let Some(at) = key.find(STATE_FOLDER) {
+                self.state = Some(key[..at + STATE_FOLDER.len()].to_string());
+            } else if let Some(journal) = journal_of(key) {
+                self.journal.get_or_insert(journal);
+                return;
+            }
+        }
         self.objects += 1;
         self.bytes += size;
         self.print = self
             .print
             .wrapping_add(crate::dates::object_print(key, size));
-        if self.state.is_none() {
-            if let Some(at) = key.find(STATE_FOLDER) {
-                self.state = Some(key[..at + STATE_FOLDER.len()].to_string());
-            }
-        }
         self.see(t, || ObjectRef {
             key: key.to_string(),
             etag: etag.map(str::to_string),
@@ -52,6 +60,7 @@ impl Agg {
         self.bytes += o.bytes;
         self.print = self.print.wrapping_add(o.print);
         self.state = self.state.take().or(o.state);
+        self.journal = self.journal.take().or(o.journal);
         if let Some((t, k)) = o.newest {
             self.see(t, || k);
         }
@@ -75,6 +84,24 @@ impl Agg {
     }
 }
 
+/// `PATH/<bucket>/runs/` (or `…/approvals/`) when `key` is a part of a run journal kept there:
+/// a `runs` or `approvals` folder followed by a run id.
+fn journal_of(key: &str) -> Option<String> {
+    let mut at = 0;
+    let mut parts = key.split('/').peekable();
+    while let Some(part) = parts.next() {
+        at += part.len() + 1;
+        if matches!(part, "runs" | "approvals")
+            && parts
+                .peek()
+                .is_some_and(|id| crate::journal::RunId::parse(id).is_some())
+        {
+            return Some(key[..at].to_string());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +123,20 @@ mod tests {
         assert_ne!(whole.print, 0);
         assert_eq!(merged.print, whole.print);
         assert_eq!((merged.objects, merged.bytes), (2, 30));
+    }
+
+    #[test]
+    fn another_buckets_journal_is_recognised_by_its_run_folders() {
+        assert_eq!(
+            journal_of("audit/site/runs/20261206T162522240Z-0eb92ad7/start.json").as_deref(),
+            Some("audit/site/runs/")
+        );
+        assert_eq!(
+            journal_of("audit/site/sites/approvals/20261206T162522240Z-0eb92ad7/request.json")
+                .as_deref(),
+            Some("audit/site/sites/approvals/")
+        );
+        assert_eq!(journal_of("d1/runs/index.html"), None);
+        assert_eq!(journal_of("d1/assets/app.js"), None);
     }
 }

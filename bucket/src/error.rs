@@ -47,6 +47,8 @@ pub enum S3Error {
     },
     #[error("'{folder}' holds s3-prune's own state folder ('{state}'): its subfolders are another prefix's deployments, not one deployment. Nothing will be deleted; give --prefix {folder} (or the prefix you meant)")]
     ForeignState { folder: String, state: String },
+    #[error("'{folder}' holds a run journal ('{journal}', another bucket's --journal) beside other objects: deleting the folder would delete that history. Nothing will be deleted; move the other objects out of it, or the journal elsewhere")]
+    JournalInside { folder: String, journal: String },
     #[error("the lifecycle configuration of '{bucket}' changed while s3-prune was editing it (the console, Terraform or another run): nothing was written. Run again")]
     LifecycleChanged { bucket: String },
     #[error("lifecycle rule '{rule}' keeps old versions of {scope} for {theirs} days; an undo window of {days} days over the same keys would shorten it (S3 applies the shortest). Nothing was changed: give --days {theirs} or more, a --prefix outside it, or change that rule")]

@@ -187,6 +187,16 @@ impl Bucket {
                     state,
                 });
             }
+            if let Some(journal) = agg.journal {
+                if agg.objects > 0 {
+                    return Err(S3Error::JournalInside {
+                        folder: format!("{}{id}/", self.prefix),
+                        journal,
+                    });
+                }
+                tracing::info!(folder = %format!("{}{id}/", self.prefix), journal, "holds only a run journal (another bucket's --journal): not a deployment");
+                continue;
+            }
             let (Some((newest, newest_key)), Some(oldest)) = (agg.newest, agg.oldest) else {
                 continue; // emptied since discovery: nothing to plan
             };

@@ -139,3 +139,50 @@ async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
         stdout(&out)
     );
 }
+
+/// A bucket that keeps another's journal (`--journal s3://THIS/audit/`) and is pruned itself:
+/// the journal's folder is no deployment. Before, `audit` was ranked like any folder and, once
+/// enough newer deployments came, planned for deletion — the other bucket's whole history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_kept_in_a_bucket_that_is_pruned_is_never_a_deployment_there() {
+    let site = fresh_bucket("journal-of").await;
+    deploy(&site, &["a1", "a2", "a3"], 1).await;
+    let keeper = fresh_bucket("journal-keeper").await;
+    let at = format!("s3://{}/audit/", keeper.name());
+    let out = s3_prune(&[
+        "apply",
+        site.name(),
+        "1",
+        "--localstack",
+        "--yes",
+        "--json",
+        "--journal",
+        &at,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!keys_under(&keeper, "audit/").await.is_empty());
+    deploy(&keeper, &["n1", "n2", "n3"], 1).await;
+    let out = s3_prune(&["plan", keeper.name(), "2", "--localstack", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = json(&out);
+    let ids: Vec<&str> = plan["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 3, "{plan}");
+    assert!(!ids.contains(&"audit"), "{plan}");
+    // A folder holding the journal and anything else is refused: nothing planned.
+    keeper
+        .put("audit/notes.txt", b"x".to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+    let out = s3_prune(&["plan", keeper.name(), "2", "--localstack", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("holds a run journal"),
+        "{}",
+        stderr(&out)
+    );
+}
