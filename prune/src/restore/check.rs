@@ -92,11 +92,30 @@ pub async fn check_restore_run(
     only: &[DeploymentId],
 ) -> Result<ToRestore, RestoreRefusal> {
     let found = found.ok_or(RestoreRefusal::NoSuchRun { run: run.into() })?;
+    // No end on record: the run died, or it is still running — then what it deleted so far is
+    // not all it will delete, and a restore now would bring back part of it and say done.
+    let unfinished = match found.record.status {
+        audit::Status::Started => found
+            .record
+            .run
+            .as_deref()
+            .and_then(bucket::RunId::parse)
+            .or_else(|| bucket::RunId::parse(run)),
+        _ => None,
+    };
+    if let Some(id) = &unfinished {
+        let lease = bucket.read_lease().await.ok().flatten().map(|(l, _)| l);
+        if crate::journal::holds_lease(lease.as_ref(), id.as_str(), chrono::Utc::now()) {
+            return Err(RestoreRefusal::StillRunning { run: run.into() });
+        }
+    }
     let markers = Markers::Journal {
         run: Box::new(found.markers),
         only: BTreeSet::new(),
     };
-    check_markers(bucket, run, &found.record, markers, only).await
+    let mut todo = check_markers(bucket, run, &found.record, markers, only).await?;
+    todo.unfinished = unfinished;
+    Ok(todo)
 }
 
 /// The checks before anything is touched, on what the run deleted (`markers`, all of them):
@@ -175,5 +194,6 @@ async fn check_markers(
     Ok(ToRestore {
         markers,
         handed: handed.into_iter().filter(asked).collect(),
+        unfinished: None,
     })
 }

@@ -40,6 +40,10 @@ pub enum RestoreRefusal {
     Purged { run: String },
     #[error("run {run} recorded no delete markers (the bucket was not versioned then, or it deleted nothing): there is nothing to restore")]
     NoMarkers { run: String },
+    #[error("run {run} is still running (it holds the bucket's lease): restore it once it has ended (`s3-prune history` shows when)")]
+    StillRunning { run: String },
+    #[error("run {run} went on after it was checked (it was still running then and has ended since): nothing was restored; check it again and restore what it deleted in all")]
+    WentOn { run: String },
     #[error("run {run} did not delete {ids}: it deleted {deleted}")]
     NotInRun {
         run: String,
@@ -87,6 +91,9 @@ pub struct Restored {
 pub struct ToRestore {
     markers: Markers,
     pub handed: Vec<DeploymentId>,
+    /// The run, when its journal had no end as it was checked: read again once the lease is
+    /// held, and refused if it has ended since (what was checked is then not all it deleted).
+    unfinished: Option<bucket::RunId>,
 }
 
 impl ToRestore {
@@ -185,6 +192,19 @@ pub async fn restore(
     let lease = crate::lease::take_lease(bucket, crate::lease::holder_of(&record), false)
         .await
         .map_err(|e| RestoreRefusal::Lease(e.to_string()))?;
+    if let Some(id) = &todo.unfinished {
+        let place = bucket::JournalPlace::of(bucket);
+        let now = crate::journal::read_run(&place, id).await;
+        let ended = match &now {
+            Ok(Some(found)) => found.record.status != Status::Started,
+            // Not read again: not known whether it went on.
+            _ => true,
+        };
+        if ended {
+            crate::lease::release(bucket, &lease, None).await;
+            return Err(RestoreRefusal::WentOn { run: run.into() });
+        }
+    }
     let journal = crate::journal::RunJournal::new(bucket::JournalPlace::of(bucket), run_id);
     let begun = match journal.start(&record, &[]).await {
         Ok(()) => ctx.journal.begin(&record),

@@ -13,6 +13,7 @@ mod killed;
 mod lease;
 mod pins;
 mod readers;
+mod restore_running;
 mod writes;
 
 /// Deployments `ids` of `files` objects each, a second apart (oldest first).
