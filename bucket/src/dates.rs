@@ -63,6 +63,9 @@ impl DatesUpdate {
 pub struct Scanned {
     pub inventory: retention::Inventory,
     pub dates: DatesUpdate,
+    /// What the plan should say about how its input was read (an S3 Inventory report that
+    /// a listing contradicts); the caller adds them to the plan's warnings.
+    pub warnings: Vec<retention::Warning>,
 }
 
 impl Scanned {

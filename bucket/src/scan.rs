@@ -250,11 +250,16 @@ impl Bucket {
             was_live,
             remembered,
         };
-        Ok(Scanned { inventory, dates })
+        Ok(Scanned {
+            inventory,
+            dates,
+            warnings: Vec::new(),
+        })
     }
 
-    /// Top-level folders under the prefix, and the loose objects beside them.
-    async fn discover(&self) -> Result<(Vec<String>, LooseObjects), S3Error> {
+    /// Top-level folders under the prefix, and the loose objects beside them: one delimiter
+    /// listing (a request per 1,000 folders).
+    pub(crate) async fn discover(&self) -> Result<(Vec<String>, LooseObjects), S3Error> {
         let mut ids = Vec::new();
         let mut loose = LooseObjects::default();
         let prefix = self.prefix.clone();
@@ -280,6 +285,38 @@ impl Bucket {
         })
         .await?;
         Ok((ids, loose))
+    }
+
+    /// Lists each of the folders `ids` on its own (`parts` at once), folded into per-deployment
+    /// counters: the folders a listing finds that an S3 Inventory report does not hold.
+    pub(crate) async fn list_folders(
+        &self,
+        ids: &[String],
+        parts: usize,
+    ) -> Result<HashMap<String, Agg>, S3Error> {
+        // Owned ids, each future made up front: a closure over borrowed ones is not `Send`
+        // enough for the callers' spawned futures.
+        let lists: Vec<_> = ids.iter().cloned().map(|id| self.list_folder(id)).collect();
+        stream::iter(lists)
+            .buffer_unordered(parts.max(1))
+            .try_collect()
+            .await
+    }
+
+    /// One folder's counters (see [`Bucket::list_folders`]).
+    async fn list_folder(&self, id: String) -> Result<(String, Agg), S3Error> {
+        let mut agg = Agg::default();
+        let folder = format!("{}{id}/", self.prefix);
+        self.each_page(&folder, None, None, |out| {
+            for o in out.contents() {
+                let t = to_chrono(o.last_modified());
+                let size = o.size().unwrap_or(0).max(0) as u64;
+                agg.add(t, size, o.key().unwrap_or_default(), o.e_tag());
+            }
+            ControlFlow::Continue(None)
+        })
+        .await?;
+        Ok((id, agg))
     }
 
     /// Lists every object under the prefix in `parts` contiguous key ranges at once, and folds

@@ -723,14 +723,16 @@ async fn a_reports_folder_means_its_newest_complete_report_and_a_bad_checksum_is
             .map(|d| d.id.to_string())
             .collect::<Vec<_>>()
     };
-    let inv = b
-        .scan_inventory(&folder, &opts)
+    let scanned = b
+        .scan_inventory_unsaved(&folder, &opts)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        ids(&inv),
-        ["d1", "d2"],
-        "the 25th's report, the newest complete one"
+    // the 25th's report, the newest complete one: d3, published since, is listed and named
+    assert_eq!(ids(&scanned.inventory), ["d1", "d2", "d3"]);
+    assert!(
+        matches!(&scanned.warnings[..], [retention::Warning::InventoryNewer { ids, .. }] if ids.len() == 1 && ids[0].as_str() == "d3"),
+        "the 25th's report, the newest complete one: {:?}",
+        scanned.warnings
     );
     // a folder with no complete report is an error that says what to do
     let empty: bucket::inventory::InventoryLocation =

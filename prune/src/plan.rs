@@ -69,8 +69,14 @@ pub async fn scan_and_plan(
     policy: &Policy,
     settings: &ScanSettings,
 ) -> Result<Planned, S3Error> {
-    let Scanned { inventory, dates } = scan(bucket, settings, &policy.date_source).await?;
-    let plan = retention::plan(&inventory, policy, Utc::now());
+    let Scanned {
+        inventory,
+        dates,
+        warnings,
+    } = scan(bucket, settings, &policy.date_source).await?;
+    let mut plan = retention::plan(&inventory, policy, Utc::now());
+    // How the input was read (a report a listing contradicts): said with the plan's own.
+    plan.warnings.extend(warnings);
     // The dates file is written beside the handovers' check: one round trip, not two.
     let (handovers, ()) = futures::join!(
         crate::expire::reconcile_with_plan(bucket, &plan),

@@ -6,10 +6,13 @@
 use super::data_file::{DataFileReader, Ended, Folded};
 use super::parquet_file;
 use super::{hex, parse_manifest, DataFile, InventoryLocation, Manifest, Schema};
+use crate::agg::Agg;
 use crate::{Bucket, S3Error, ScanOptions, Scanned};
+use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
-use retention::Inventory;
+use retention::{DeploymentId, Inventory, Warning};
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -161,6 +164,13 @@ impl Bucket {
     /// report's data files (several at once), with the report's date (`report_date`). A
     /// manifest or data file that is missing, damaged or lacks the needed columns is an error:
     /// nothing is planned from part of a report.
+    ///
+    /// The report's list of deployments is not trusted on its own: beside it, one delimiter
+    /// listing (a request per 1,000 folders) finds the folders there are now. A deployment of
+    /// the report that is gone is left out (counted, it would take a place among the RETAIN
+    /// newest that a deployment still there should have: apply would delete that one); a folder
+    /// the report lacks (published since) is listed now, so the plan ranks it as a listing
+    /// would. Both are warned about ([`Scanned::warnings`]).
     pub async fn scan_inventory(
         &self,
         at: &InventoryLocation,
@@ -185,7 +195,8 @@ impl Bucket {
             let manifest = reports.read_manifest(&key).await?;
             Ok::<_, S3Error>((key, manifest))
         };
-        let (facts, (key, manifest)) = futures::try_join!(self.facts(opts), report)?;
+        let (facts, (key, manifest), (live_ids, loose)) =
+            futures::try_join!(self.facts(opts), report, self.discover())?;
         if manifest.source_bucket != self.name {
             return Err(reports.refuse(
                 &key,
@@ -214,15 +225,89 @@ impl Bucket {
                 }
             })
             .collect();
-        let Folded { aggs, loose } = stream::iter(reads)
+        let Folded {
+            aggs: mut reported,
+            loose: reported_loose,
+        } = stream::iter(reads)
             .buffer_unordered(opts.concurrency.max(1))
             .try_fold(Folded::default(), |mut total, file| async move {
                 total.merge(file);
                 Ok(total)
             })
             .await?;
-        let mut scanned = self.inventory_of(aggs, loose, facts, opts).await?;
-        scanned.inventory.report_date = Some(manifest.created);
+        let (report_date, covers_prefix) = (
+            manifest.created,
+            !reported.is_empty() || reported_loose.objects > 0,
+        );
+        let drift = Drift::between(&mut reported, &live_ids);
+        let newer = self.list_folders(&drift.newer, opts.concurrency).await?;
+        reported.extend(newer);
+        // The loose objects as listed now: the delimiter listing counted them.
+        let mut scanned = self.inventory_of(reported, loose, facts, opts).await?;
+        scanned.inventory.report_date = Some(report_date);
+        scanned.warnings = drift.warnings(report_date, covers_prefix, &self.prefix);
         Ok(scanned)
+    }
+}
+
+/// How the report's deployments differ from the folders a listing finds now.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Drift {
+    /// In the report, gone since: left out of the plan.
+    pub(super) gone: Vec<String>,
+    /// Listed now, not in the report: to be listed.
+    pub(super) newer: Vec<String>,
+}
+
+impl Drift {
+    /// Takes the report's deployments that are not among `live` out of `reported`, and names
+    /// the folders of `live` that `reported` lacks.
+    pub(super) fn between(reported: &mut HashMap<String, Agg>, live: &[String]) -> Drift {
+        let here: HashSet<&str> = live.iter().map(String::as_str).collect();
+        let mut gone: Vec<String> = reported
+            .keys()
+            .filter(|id| !here.contains(id.as_str()))
+            .cloned()
+            .collect();
+        reported.retain(|id, _| here.contains(id.as_str()));
+        let mut newer: Vec<String> = live
+            .iter()
+            .filter(|id| !reported.contains_key(*id))
+            .cloned()
+            .collect();
+        gone.sort();
+        newer.sort();
+        newer.dedup();
+        Drift { gone, newer }
+    }
+
+    /// The plan's warnings: what was left out and what was listed; when the report holds
+    /// nothing under the prefix, that instead of naming every folder as newer.
+    fn warnings(&self, report_date: DateTime<Utc>, covers: bool, prefix: &str) -> Vec<Warning> {
+        let ids = |v: &[String]| -> Vec<DeploymentId> {
+            v.iter()
+                .filter_map(|id| DeploymentId::new(id.clone()).ok())
+                .collect()
+        };
+        let mut w = Vec::new();
+        if !self.gone.is_empty() {
+            w.push(Warning::InventoryGone {
+                report_date,
+                ids: ids(&self.gone),
+            });
+        }
+        if !covers && !self.newer.is_empty() {
+            let prefix = match prefix {
+                "" => "the bucket's root".to_string(),
+                p => p.to_string(),
+            };
+            w.push(Warning::InventoryMissesPrefix { prefix });
+        } else if !self.newer.is_empty() {
+            w.push(Warning::InventoryNewer {
+                report_date,
+                ids: ids(&self.newer),
+            });
+        }
+        w
     }
 }

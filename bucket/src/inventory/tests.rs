@@ -145,3 +145,24 @@ fn the_newest_dated_folder_comes_first_and_other_folders_are_not_reports() {
     assert!(report::is_report_folder("2016-11-06T21-32Z"));
     assert!(!report::is_report_folder("2016-11-06T21:32Z"));
 }
+
+#[test]
+fn a_deployment_gone_since_the_report_is_left_out_and_one_published_since_is_named() {
+    use super::report::Drift;
+    let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    let mut reported: HashMap<String, Agg> = ["d1", "d2", "d6"]
+        .iter()
+        .map(|id| {
+            let mut a = Agg::default();
+            a.add(at, 1, &format!("{id}/x"), None);
+            (id.to_string(), a)
+        })
+        .collect();
+    let live: Vec<String> = ["d1", "d2", "d7"].iter().map(|s| s.to_string()).collect();
+    let drift = Drift::between(&mut reported, &live);
+    assert_eq!(drift.gone, ["d6"]);
+    assert_eq!(drift.newer, ["d7"]);
+    let mut left: Vec<&String> = reported.keys().collect();
+    left.sort();
+    assert_eq!(left, ["d1", "d2"]);
+}

@@ -95,6 +95,21 @@ pub enum Warning {
         report_date: DateTime<Utc>,
         age_hours: i64,
     },
+    /// Deployments in the S3 Inventory report that a listing no longer finds: left out of
+    /// the plan, so that they do not count towards RETAIN in place of ones that exist.
+    InventoryGone {
+        report_date: DateTime<Utc>,
+        ids: Vec<DeploymentId>,
+    },
+    /// Folders a listing finds that the report does not hold (published since it): listed now
+    /// and planned as a listing would.
+    InventoryNewer {
+        report_date: DateTime<Utc>,
+        ids: Vec<DeploymentId>,
+    },
+    /// The report holds no key under the prefix while a listing finds folders there: its
+    /// filter probably does not cover the prefix (the plan is from a listing of them).
+    InventoryMissesPrefix { prefix: String },
     /// Deleting on a versioned bucket leaves old versions unless purged.
     VersionedNoPurge { versioning: Versioning },
     /// Versions and delete markers will be removed for good.

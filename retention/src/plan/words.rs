@@ -69,9 +69,29 @@ impl fmt::Display for Warning {
                 age_hours,
             } => write!(
                 f,
-                "the inventory report is from {} UTC ({age_hours} h ago): deployments published since \
-                 are not in this plan (apply still re-lists each one it deletes)",
+                "the inventory report is from {} UTC ({age_hours} h ago): the deployments in it \
+                 are planned as they were then (a listing added those published since and left \
+                 out those gone; apply still re-lists each one it deletes)",
                 crate::span::minute_utc(report_date)
+            ),
+            Warning::InventoryGone { report_date, ids } => write!(
+                f,
+                "{}: in the report of {} UTC, gone since (a listing finds no such folder now): \
+                 left out of the plan",
+                ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", "),
+                crate::span::minute_utc(report_date)
+            ),
+            Warning::InventoryNewer { report_date, ids } => write!(
+                f,
+                "{}: not in the report of {} UTC (published since): listed now and planned as a \
+                 listing would",
+                ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", "),
+                crate::span::minute_utc(report_date)
+            ),
+            Warning::InventoryMissesPrefix { prefix } => write!(
+                f,
+                "the report holds no key under {prefix}: does the inventory configuration's \
+                 filter cover it? (its folders were listed instead)"
             ),
             Warning::VersionedNoPurge { versioning } => write!(
                 f,

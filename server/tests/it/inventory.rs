@@ -2,9 +2,10 @@
 //! equals the plan from listing the same bucket; an old report is warned about; a bad address
 //! is a usage error.
 
-use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, Run};
+use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, to_delete, Run};
 use bucket::testkit::{
-    all_keys, fresh_bucket, put_many, write_inventory, write_parquet_inventory, INVENTORY_SCHEMA,
+    all_keys, fresh_bucket, keys_under, put_many, remove_keys, write_inventory,
+    write_parquet_inventory, INVENTORY_SCHEMA,
 };
 use std::time::Duration;
 
@@ -139,5 +140,61 @@ async fn the_inventory_can_come_from_s3_prune_toml_and_the_lambda_environment() 
         String::from_utf8_lossy(&out.stderr).contains("S3_PRUNE_INVENTORY"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_deployment_deleted_since_the_report_does_not_take_the_place_of_one_that_exists() {
+    let b = fresh_bucket("cli-inv-gone").await;
+    let reports = fresh_bucket("cli-inv-gone-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4", "d5", "d6"]).await;
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-gone").await;
+    remove_keys(&b, keys_under(&b, "d6/").await).await;
+    let plan = Run::plan(b.name(), 3).args(&["--inventory", &at]).json();
+    assert_eq!(to_delete(&plan), ["d2", "d1"], "{plan}");
+    assert!(
+        plan["warnings"]
+            .to_string()
+            .contains("d6: in the report of"),
+        "{plan}"
+    );
+    Run::apply(b.name(), 3).args(&["--inventory", &at]).ok();
+    let keys = all_keys(&b).await;
+    for d in ["d3/", "d4/", "d5/"] {
+        assert!(
+            keys.iter().any(|k| k.starts_with(d)),
+            "{d} deleted: {keys:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_live_deployment_published_after_the_report_is_kept_as_live_not_a_block() {
+    let b = fresh_bucket("cli-inv-newer").await;
+    let reports = fresh_bucket("cli-inv-newer-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-newer").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy_seconds_apart(&b, &["d7"]).await;
+    b.put("live.txt", b"d7".to_vec(), "text/plain", &[])
+        .await
+        .unwrap();
+    let plan = Run::plan(b.name(), 2)
+        .args(&["--inventory", &at, "--live-pointer", "live.txt"])
+        .json();
+    assert_eq!(plan["blocked"], serde_json::json!([]), "{plan}");
+    let reasons = reasons(&plan);
+    assert!(
+        reasons
+            .iter()
+            .any(|(id, r)| id == "d7" && r.contains("live")),
+        "{reasons:?}"
+    );
+    assert_eq!(to_delete(&plan), ["d2", "d1"], "{plan}");
+    assert!(
+        plan["warnings"]
+            .to_string()
+            .contains("d7: not in the report of"),
+        "{plan}"
     );
 }
