@@ -171,6 +171,9 @@ impl Bucket {
     /// newest that a deployment still there should have: apply would delete that one); a folder
     /// the report lacks (published since) is listed now, so the plan ranks it as a listing
     /// would. Both are warned about ([`Scanned::warnings`]).
+    ///
+    /// The dates file is read but never written: a report is a past view, and recording it
+    /// would forget the first-seen dates of deployments it lacks.
     pub async fn scan_inventory(
         &self,
         at: &InventoryLocation,
@@ -183,7 +186,7 @@ impl Bucket {
             .await)
     }
 
-    /// [`Bucket::scan_inventory`], with the dates file left for the caller to write.
+    /// [`Bucket::scan_inventory`]; its [`Scanned::dates`] writes nothing.
     pub async fn scan_inventory_unsaved(
         &self,
         at: &InventoryLocation,
@@ -245,6 +248,7 @@ impl Bucket {
         // The loose objects as listed now: the delimiter listing counted them.
         let mut scanned = self.inventory_of(reported, loose, facts, opts).await?;
         scanned.inventory.report_date = Some(report_date);
+        scanned.dates = crate::DatesUpdate::default();
         scanned.warnings = drift.warnings(report_date, covers_prefix, &self.prefix);
         Ok(scanned)
     }

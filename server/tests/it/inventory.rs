@@ -4,8 +4,8 @@
 
 use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, to_delete, Run};
 use bucket::testkit::{
-    all_keys, fresh_bucket, keys_under, put_many, remove_keys, write_inventory,
-    write_parquet_inventory, INVENTORY_SCHEMA,
+    all_keys, csv_inventory, fresh_bucket, keys_under, put_many, remove_keys, write_inventory,
+    write_parquet_inventory, Report, INVENTORY_SCHEMA,
 };
 use std::time::Duration;
 
@@ -197,4 +197,38 @@ async fn a_live_deployment_published_after_the_report_is_kept_as_live_not_a_bloc
             .contains("d7: not in the report of"),
         "{plan}"
     );
+}
+
+#[tokio::test]
+async fn a_plan_from_a_report_never_rewrites_the_first_seen_dates() {
+    let b = fresh_bucket("cli-inv-dates").await;
+    let reports = fresh_bucket("cli-inv-dates-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2"]).await;
+    Run::plan(b.name(), 1).ok(); // a listing records the first-seen dates
+    let before = b.read_state("dates.json").await.unwrap();
+    assert!(before.is_some());
+    // A report holding nothing under the prefix (its filter covers another one).
+    let report = Report {
+        format: "CSV",
+        schema: INVENTORY_SCHEMA,
+        files: vec![("part-1.csv.gz".into(), csv_inventory(b.name(), &[]))],
+    };
+    let at = report.put(&b, &reports, None, true, "run-dates").await;
+    let plan = Run::plan(b.name(), 1).args(&["--inventory", &at]).json();
+    assert_eq!(b.read_state("dates.json").await.unwrap(), before);
+    assert!(
+        plan["warnings"]
+            .to_string()
+            .contains("the report holds no key under the bucket's root"),
+        "{plan}"
+    );
+    assert_eq!(to_delete(&plan), ["d1"], "{plan}");
+
+    // A report older than d2's last re-sync: its view of d2 is not recorded either.
+    let stale = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-stale").await;
+    put_many(&b, ["d2/more.js".to_string()], &[]).await;
+    Run::plan(b.name(), 1).ok();
+    let listed = b.read_state("dates.json").await.unwrap();
+    Run::plan(b.name(), 1).args(&["--inventory", &stale]).ok();
+    assert_eq!(b.read_state("dates.json").await.unwrap(), listed);
 }
