@@ -303,6 +303,14 @@ impl Bucket {
             .await
     }
 
+    /// The newest LastModified in deployment `id`'s folder now (`None` when it is empty), from
+    /// a listing of it: what a plan from an S3 Inventory report checks a pending lifecycle
+    /// handover against, since the report may predate a re-deploy.
+    pub async fn newest_now(&self, id: &DeploymentId) -> Result<Option<DateTime<Utc>>, S3Error> {
+        let (_, agg) = self.list_folder(id.to_string()).await?;
+        Ok(agg.newest.map(|(t, _)| t))
+    }
+
     /// One folder's counters (see [`Bucket::list_folders`]).
     async fn list_folder(&self, id: String) -> Result<(String, Agg), S3Error> {
         let mut agg = Agg::default();

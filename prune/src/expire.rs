@@ -119,13 +119,70 @@ pub async fn reconcile(
     out
 }
 
-/// [`reconcile`] against a plan: a folder the plan keeps is kept, for the plan's reason.
-pub async fn reconcile_with_plan(bucket: &Bucket, plan: &Plan) -> Handovers {
+/// [`reconcile`] against a plan: a folder the plan keeps is kept, for the plan's reason. A plan
+/// from an S3 Inventory report (`report_date`) only knows each folder as it was then: the
+/// folders of pending rules that it dooms are listed now, and a rule whose folder is newer than
+/// the report says (re-synced or re-deployed since), or could not be listed, is withdrawn.
+pub async fn reconcile_with_plan(
+    bucket: &Bucket,
+    plan: &Plan,
+    report_date: Option<chrono::DateTime<chrono::Utc>>,
+) -> Handovers {
+    let changed = match report_date {
+        Some(date) => changed_since_report(bucket, plan, date).await,
+        None => Vec::new(),
+    };
     reconcile(bucket, |rule| {
         let e = plan.entries.iter().find(|e| e.id == rule.id)?;
-        (e.action == Action::Keep).then(|| e.reason.to_string())
+        if e.action == Action::Keep {
+            return Some(e.reason.to_string());
+        }
+        changed
+            .iter()
+            .find(|(id, _)| *id == rule.id)
+            .map(|(_, why)| why.clone())
     })
     .await
+}
+
+/// The doomed folders with a pending rule that a listing finds newer than the report of `date`
+/// says (or cannot list), each with why its rule is withdrawn.
+async fn changed_since_report(
+    bucket: &Bucket,
+    plan: &Plan,
+    date: chrono::DateTime<chrono::Utc>,
+) -> Vec<(DeploymentId, String)> {
+    // Unreadable rules: reconcile reads them again and says so.
+    let Ok(rules) = bucket.expiries().await else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for rule in rules {
+        let Some(e) = plan.entries.iter().find(|e| e.id == rule.id) else {
+            continue;
+        };
+        if e.action == Action::Keep {
+            continue;
+        }
+        let report = date.format("%Y-%m-%d %H:%M UTC");
+        match bucket.newest_now(&rule.id).await {
+            Ok(Some(now)) if now > e.newest => out.push((
+                rule.id,
+                format!(
+                    "changed since the inventory report of {report} (re-synced or re-deployed)"
+                ),
+            )),
+            Ok(_) => {}
+            Err(err) => out.push((
+                rule.id,
+                format!(
+                    "could not be listed to check it against the inventory report of {report} \
+                     ({err}): withdrawn to be safe; the next run hands it over again"
+                ),
+            )),
+        }
+    }
+    out
 }
 
 /// [`reconcile`] where no policy is known (the dashboard's scan: the browser plans): what
@@ -158,10 +215,15 @@ pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Hand
 /// Hands each doomed deployment of more than `over` objects to S3 lifecycle expiration (those
 /// `guard` holds now go with the rest, to be deleted by requests, which report them held), after
 /// checking the earlier handovers.
+///
+/// From a plan made of an S3 Inventory report (`report_date`) nothing is handed over: a rule
+/// expires its folder without listing it again, and the report may predate a re-sync of it
+/// (requests list each folder again first). Those deployments are failures, left whole.
 pub(crate) async fn hand_over(
     bucket: &Bucket,
     doomed: Vec<Doomed>,
     over: u64,
+    report_date: Option<chrono::DateTime<chrono::Utc>>,
     guard: &crate::watch::Guard,
 ) -> Handover {
     let mut out = Handover {
@@ -187,6 +249,20 @@ pub(crate) async fn hand_over(
         .into_iter()
         .partition(|d| goes_to_lifecycle(d, Some(over)));
     out.by_requests = small;
+    if let Some(date) = report_date {
+        let date = date.format("%Y-%m-%d %H:%M UTC");
+        out.failures.extend(over_threshold.iter().map(|d| Failure {
+            key: bucket.deployment_prefix(&d.id),
+            error: format!(
+                "not handed to S3 lifecycle, nothing of it deleted: the plan is from the S3 \
+                 Inventory report of {date} (--inventory), and an expiration rule would delete \
+                 the folder without listing it again, re-synced since the report or not. Use \
+                 --via-lifecycle with a plan from a listing (without --inventory), or delete it \
+                 by requests, each folder listed again first (without --via-lifecycle)"
+            ),
+        }));
+        return out;
+    }
     // Pinned or made live since the plan: not handed over. It goes with those deleted by
     // requests, whose pipeline asks again and reports it held.
     let mut big = Vec::with_capacity(over_threshold.len());

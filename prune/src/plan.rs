@@ -79,7 +79,7 @@ pub async fn scan_and_plan(
     plan.warnings.extend(warnings);
     // The dates file is written beside the handovers' check: one round trip, not two.
     let (handovers, ()) = futures::join!(
-        crate::expire::reconcile_with_plan(bucket, &plan),
+        crate::expire::reconcile_with_plan(bucket, &plan, inventory.report_date),
         dates.write()
     );
     let versions_to_purge = if policy.purge_versions && plan.versioning.keeps_versions() {

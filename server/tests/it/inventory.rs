@@ -2,7 +2,9 @@
 //! equals the plan from listing the same bucket; an old report is warned about; a bad address
 //! is a usage error.
 
-use crate::common::{deploy_seconds_apart, json, reasons, s3_prune, stderr, to_delete, Run};
+use crate::common::{
+    deploy_seconds_apart, json, reasons, s3_prune, stderr, stdout, to_delete, Run,
+};
 use bucket::testkit::{
     all_keys, csv_inventory, fresh_bucket, keys_under, put_many, remove_keys, write_inventory,
     write_parquet_inventory, Report, INVENTORY_SCHEMA,
@@ -231,4 +233,61 @@ async fn a_plan_from_a_report_never_rewrites_the_first_seen_dates() {
     let listed = b.read_state("dates.json").await.unwrap();
     Run::plan(b.name(), 1).args(&["--inventory", &stale]).ok();
     assert_eq!(b.read_state("dates.json").await.unwrap(), listed);
+}
+
+/// A bucket with `old/` (40 files) handed over or not, then d2 and d3; returns old/'s keys.
+async fn big_old_then_two(b: &bucket::Bucket) -> Vec<String> {
+    let files: Vec<String> = (0..40).map(|n| format!("old/f{n:02}.css")).collect();
+    put_many(b, files.clone(), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy_seconds_apart(b, &["d2", "d3"]).await;
+    files
+}
+
+const VIA_LIFECYCLE: [&str; 3] = ["--via-lifecycle", "--lifecycle-threshold", "10"];
+
+#[tokio::test]
+async fn a_plan_from_a_report_hands_no_folder_to_s3_lifecycle() {
+    let b = fresh_bucket("cli-inv-lc").await;
+    let reports = fresh_bucket("cli-inv-lc-reports").await;
+    let files = big_old_then_two(&b).await;
+    // Yesterday's report; since then CI re-synced three files of old/.
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-lc").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, files[..3].to_vec(), &[]).await;
+    let out = apply_from(b.name(), &at).args(&VIA_LIFECYCLE).out();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        said.contains("--inventory") && said.contains("--via-lifecycle"),
+        "{said}"
+    );
+    assert_eq!(
+        b.expiries().await.unwrap(),
+        [],
+        "no expiration rule written"
+    );
+    let keys = all_keys(&b).await;
+    assert_eq!(keys.iter().filter(|k| k.starts_with("old/")).count(), 40);
+}
+
+#[tokio::test]
+async fn a_pending_handover_of_a_folder_re_synced_since_the_report_is_withdrawn() {
+    let b = fresh_bucket("cli-inv-lc-pending").await;
+    let reports = fresh_bucket("cli-inv-lc-pending-reports").await;
+    let files = big_old_then_two(&b).await;
+    // A run from a listing hands old/ over; the report is written while the rule is pending.
+    Run::apply(b.name(), 2).args(&VIA_LIFECYCLE).out();
+    assert_eq!(b.expiries().await.unwrap().len(), 1, "old/ handed over");
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-pend").await;
+    // Then CI re-synced old/: the report still shows it as it was.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, files[..3].to_vec(), &[]).await;
+    let plan = Run::plan(b.name(), 2).args(&["--inventory", &at]).json();
+    assert_eq!(b.expiries().await.unwrap(), [], "{plan}");
+    assert!(
+        plan.to_string()
+            .contains("changed since the inventory report"),
+        "{plan}"
+    );
 }
