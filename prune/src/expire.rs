@@ -249,9 +249,18 @@ pub(crate) async fn hand_over(
         .into_iter()
         .partition(|d| goes_to_lifecycle(d, Some(over)));
     out.by_requests = small;
+    // Pinned or made live since the plan: not handed over. It goes with those deleted by
+    // requests, whose pipeline asks again and reports it held.
+    let mut big = Vec::with_capacity(over_threshold.len());
+    for d in over_threshold {
+        match guard.hold(&d.id).await {
+            Some(_) => out.by_requests.push(d),
+            None => big.push(d),
+        }
+    }
     if let Some(date) = report_date {
         let date = date.format("%Y-%m-%d %H:%M UTC");
-        out.failures.extend(over_threshold.iter().map(|d| Failure {
+        out.failures.extend(big.iter().map(|d| Failure {
             key: bucket.deployment_prefix(&d.id),
             error: format!(
                 "not handed to S3 lifecycle, nothing of it deleted: the plan is from the S3 \
@@ -262,15 +271,6 @@ pub(crate) async fn hand_over(
             ),
         }));
         return out;
-    }
-    // Pinned or made live since the plan: not handed over. It goes with those deleted by
-    // requests, whose pipeline asks again and reports it held.
-    let mut big = Vec::with_capacity(over_threshold.len());
-    for d in over_threshold {
-        match guard.hold(&d.id).await {
-            Some(_) => out.by_requests.push(d),
-            None => big.push(d),
-        }
     }
     let ids: Vec<_> = big.iter().map(|d| d.id.clone()).collect();
     match bucket.expire_by_lifecycle(&ids).await {
