@@ -11,6 +11,8 @@ use retention::{Deployment, DeploymentId, Inventory, LooseObjects, Versioning};
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
+mod folders;
+
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// Deployments listed at once.
@@ -285,46 +287,6 @@ impl Bucket {
         })
         .await?;
         Ok((ids, loose))
-    }
-
-    /// Lists each of the folders `ids` on its own (`parts` at once), folded into per-deployment
-    /// counters: the folders a listing finds that an S3 Inventory report does not hold.
-    pub(crate) async fn list_folders(
-        &self,
-        ids: &[String],
-        parts: usize,
-    ) -> Result<HashMap<String, Agg>, S3Error> {
-        // Owned ids, each future made up front: a closure over borrowed ones is not `Send`
-        // enough for the callers' spawned futures.
-        let lists: Vec<_> = ids.iter().cloned().map(|id| self.list_folder(id)).collect();
-        stream::iter(lists)
-            .buffer_unordered(parts.max(1))
-            .try_collect()
-            .await
-    }
-
-    /// The newest LastModified in deployment `id`'s folder now (`None` when it is empty), from
-    /// a listing of it: what a plan from an S3 Inventory report checks a pending lifecycle
-    /// handover against, since the report may predate a re-deploy.
-    pub async fn newest_now(&self, id: &DeploymentId) -> Result<Option<DateTime<Utc>>, S3Error> {
-        let (_, agg) = self.list_folder(id.to_string()).await?;
-        Ok(agg.newest.map(|(t, _)| t))
-    }
-
-    /// One folder's counters (see [`Bucket::list_folders`]).
-    async fn list_folder(&self, id: String) -> Result<(String, Agg), S3Error> {
-        let mut agg = Agg::default();
-        let folder = format!("{}{id}/", self.prefix);
-        self.each_page(&folder, None, None, |out| {
-            for o in out.contents() {
-                let t = to_chrono(o.last_modified());
-                let size = o.size().unwrap_or(0).max(0) as u64;
-                agg.add(t, size, o.key().unwrap_or_default(), o.e_tag());
-            }
-            ControlFlow::Continue(None)
-        })
-        .await?;
-        Ok((id, agg))
     }
 
     /// Lists every object under the prefix in `parts` contiguous key ranges at once, and folds
