@@ -2,8 +2,10 @@
 //! Parquet inventory (`fileFormat`, `fileSchema`, `files[].key/size/MD5checksum`,
 //! `creationTimestamp`) and the rows of its data files (gzip CSV in `csv`, Parquet in
 //! `parquet_file`), each checked against its MD5, folded into the same per-deployment counters a
-//! listing makes, file by file as each arrives (`data_file`). A plan from a report is as good
-//! as the report is recent: its date goes with the inventory.
+//! listing makes, file by file as each arrives (`data_file`). Which folders there are is not
+//! taken from the report: a delimiter listing beside it adds those published since and leaves
+//! out those gone (`report`). The rest of a plan from a report is as good as the report is
+//! recent: its date goes with the inventory.
 
 mod csv;
 mod data_file;
