@@ -270,10 +270,13 @@ fn summary(id: &RunId, r: &Record) -> RunSummary {
             r.deleted_objects
         },
         deleted_deployments: r.deployments().iter().map(|d| d.id.clone()).collect(),
-        restore_of: r
-            .policy
-            .get("restore_of")
-            .and_then(|v| v.as_str().map(str::to_string)),
+        // The run id, which names the run for every reader; the run as it was named (a local
+        // record number means something only on the machine that restored it) otherwise.
+        restore_of: ["restore_of_run", "restore_of"].iter().find_map(|k| {
+            r.policy
+                .get(*k)
+                .and_then(|v| v.as_str().map(str::to_string))
+        }),
         // Its deletes left delete markers (a versioned bucket, no purge).
         restorable: !restore && r.undoable,
         running: None,

@@ -74,6 +74,15 @@ async fn restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_wri
         .and_then(|r| r["run"].as_str().map(str::to_string))
         .expect("the apply's record has a run id");
     assert_eq!(rec["policy"]["restore_of_run"], run_id.as_str(), "{rec}");
+    // And every machine's `history BUCKET` names the run undone by that id (before: "2", this
+    // machine's record number, which names another run or none elsewhere).
+    let runs = json(&s3_prune(&["history", b.name(), "--localstack", "--json"]));
+    let undone = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| r["restore_of"].as_str().map(str::to_string));
+    assert_eq!(undone.as_deref(), Some(run_id.as_str()), "{runs}");
     assert_eq!(rec["source"], "cli");
     let failures = rec["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 1, "{rec}");
