@@ -5,9 +5,14 @@ use crate::{normalize_prefix, validate_bucket_name, Bucket, S3Error};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_s3::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextMut,
+    InterceptorContext,
+};
+use aws_sdk_s3::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_s3::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use std::time::Duration;
 
 /// How to reach S3. Everything not given here comes from the standard AWS chain
@@ -75,6 +80,135 @@ impl Intercept for StampRegion {
     }
 }
 
+/// The operations whose answer is refused when cut short: a listing or a DeleteObjects answer
+/// cut at an element boundary (with a Content-Length to match, so the transport does not
+/// notice) still parses, and the SDK's parser does not complain. A listing cut short would plan
+/// from a partial view (a deployment smaller or older than it is); a DeleteObjects answer cut
+/// short would report keys deleted that S3 refused, and lose the delete markers of others.
+const CHECKED: [&str; 3] = ["DeleteObjects", "ListObjectsV2", "ListObjectVersions"];
+
+/// A 200 answer that ends before its root element does.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the answer to {operation} ended before its root element did ({bytes} bytes, {ending}): it \
+     was cut short in transit, so it is not used"
+)]
+struct CutShort {
+    /// The operation's name.
+    operation: &'static str,
+    bytes: usize,
+    ending: String,
+}
+
+/// Refuses a 200 answer of the [`CHECKED`] operations that does not end with its root element's
+/// closing tag ([`whole_document`]), as an error the SDK retries ([`RetryCutShort`]).
+#[derive(Debug)]
+struct WholeAnswer;
+
+impl Intercept for WholeAnswer {
+    fn name(&self) -> &'static str {
+        "WholeAnswer"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response();
+        if response.status().as_u16() != 200 || context.output_or_error().is_err() {
+            return Ok(());
+        }
+        let Some(operation) = cfg
+            .load::<Metadata>()
+            .and_then(|m| CHECKED.iter().find(|c| **c == m.name()))
+        else {
+            return Ok(());
+        };
+        // Read into memory by now (these operations do not stream their answer).
+        let Some(body) = response.body().bytes() else {
+            return Ok(());
+        };
+        match whole_document(body) {
+            Ok(()) => Ok(()),
+            Err(ending) => Err(Box::new(CutShort {
+                operation,
+                bytes: body.len(),
+                ending,
+            })),
+        }
+    }
+}
+
+/// Whether an XML document ends with the end of its root element: its closing tag, or the
+/// root's own `/>` (an empty `<DeleteResult/>`). Otherwise, how it ends, for the error.
+fn whole_document(body: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim_end();
+    if text.is_empty() {
+        return Err("an empty body".into());
+    }
+    // The root's opening tag: the first one past the declaration and any comment.
+    let mut at = 0;
+    let (tag, open_end) = loop {
+        let Some(start) = text[at..].find('<').map(|i| at + i + 1) else {
+            return Err("no element".into());
+        };
+        let Some(end) = text[start..].find('>').map(|i| start + i) else {
+            return Err("no whole opening tag".into());
+        };
+        at = end + 1;
+        if !text[start..].starts_with(['?', '!']) {
+            break (&text[start..end], at);
+        }
+    };
+    let name = tag
+        .split(|c: char| c.is_whitespace() || c == '/')
+        .next()
+        .unwrap_or_default();
+    if tag.ends_with('/') {
+        return match open_end == text.len() {
+            true => Ok(()),
+            false => Err(format!("text after an empty <{name}/>")),
+        };
+    }
+    if text.ends_with(&format!("</{name}>")) {
+        return Ok(());
+    }
+    let tail = text
+        .char_indices()
+        .rev()
+        .nth(39)
+        .map_or(text, |(i, _)| &text[i..]);
+    Err(format!("no closing </{name}>, it ends with '{tail}'"))
+}
+
+/// Retries an answer [`WholeAnswer`] refused as cut short, as a transient error: the next
+/// attempt is likely whole.
+#[derive(Debug)]
+struct RetryCutShort;
+
+impl ClassifyRetry for RetryCutShort {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(e) = source {
+            if e.is::<CutShort>() {
+                return RetryAction::transient_error();
+            }
+            source = e.source();
+        }
+        RetryAction::NoActionIndicated
+    }
+
+    fn name(&self) -> &'static str {
+        "RetryCutShort"
+    }
+}
+
 pub const LOCALSTACK_URL: &str = "http://localhost:4566";
 
 fn env_set(k: &str) -> bool {
@@ -125,7 +259,9 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
     let sdk = loader.load().await;
     let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
         .force_path_style(path_style)
-        .interceptor(StampRegion);
+        .interceptor(StampRegion)
+        .interceptor(WholeAnswer)
+        .retry_classifier(RetryCutShort);
     if sdk.region().is_none() {
         // Without a region the SDK refuses to sign; S3's global default is a fine guess (a
         // bucket elsewhere answers with its region, and the error names both: `WrongRegion`).
@@ -164,4 +300,40 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         b.journal = Some(std::sync::Arc::new(place));
     }
     Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_document;
+
+    #[test]
+    fn an_answer_cut_at_an_element_boundary_is_not_whole() {
+        let head = r#"<?xml version="1.0" encoding="UTF-8"?>
+<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#;
+        let entry = "<Deleted><Key>a</Key><DeleteMarker>true</DeleteMarker></Deleted>";
+        let whole = format!("{head}{entry}{entry}</DeleteResult>\n");
+        assert_eq!(whole_document(whole.as_bytes()), Ok(()));
+        // cut after an entry, after the opening tag, inside an entry, or nothing at all
+        for cut in [
+            format!("{head}{entry}"),
+            head.to_string(),
+            format!("{head}<Deleted><Key>a</Key>"),
+            String::new(),
+            r#"<?xml version="1.0"?>"#.to_string(),
+        ] {
+            let said = whole_document(cut.as_bytes()).unwrap_err();
+            assert!(!said.is_empty(), "{cut}");
+        }
+        assert!(whole_document(format!("{head}{entry}").as_bytes())
+            .unwrap_err()
+            .contains("no closing </DeleteResult>"));
+        // quiet mode with no errors: an empty root
+        let empty = r#"<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="x"/>"#;
+        assert_eq!(whole_document(empty.as_bytes()), Ok(()));
+        assert!(whole_document(format!("{empty}<Error>").as_bytes()).is_err());
+        // a listing, with a comment before it
+        let list = "<!-- x --><ListBucketResult><KeyCount>0</KeyCount></ListBucketResult>";
+        assert_eq!(whole_document(list.as_bytes()), Ok(()));
+        assert!(whole_document(&list.as_bytes()[..list.len() - 1]).is_err());
+    }
 }

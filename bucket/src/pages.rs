@@ -1,7 +1,8 @@
 //! Listing cursors: one ListObjectsV2 or ListObjectVersions page at a time, so a caller can
 //! await between pages (a delete that streams a huge deployment, a scan that stops early).
-//! Every page is checked: keys strictly ascend across pages, and a page that says "truncated"
-//! without saying where to go on is an error, never a silent early end.
+//! Every page is checked: keys strictly ascend across pages, a page that says "truncated"
+//! without saying where to go on is an error, never a silent early end, and so is one holding
+//! fewer entries than its `KeyCount`.
 
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
@@ -57,6 +58,7 @@ impl<'a> KeyPages<'a> {
             .send()
             .await
             .map_err(|e| b.err(e, "s3:ListBucket"))?;
+        whole_page(&out, &self.prefix)?;
         // A page that repeats or goes back would loop or count twice: stop before using it.
         self.order.page(
             out.contents().iter().filter_map(|o| o.key()),
@@ -253,6 +255,31 @@ impl Ascending {
     }
 }
 
+/// A page that holds fewer entries than its `KeyCount` says lost some (an answer cut short
+/// in transit that still parses): planning from it would see a deployment smaller or older
+/// than it is, so it is an error. Not checked when the server sends no `KeyCount`. S3 counts
+/// the common prefixes of a delimiter listing too; a server that counts only the keys is
+/// accepted as well.
+pub(crate) fn whole_page(out: &ListObjectsV2Output, prefix: &str) -> Result<(), S3Error> {
+    let Some(count) = out.key_count() else {
+        return Ok(());
+    };
+    let (keys, prefixes) = (out.contents().len(), out.common_prefixes().len());
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    if count == keys + prefixes || (prefixes > 0 && count == keys) {
+        return Ok(());
+    }
+    Err(S3Error::Service {
+        action: "s3:ListBucket".into(),
+        code: "ListingIncomplete".into(),
+        message: format!(
+            "a page of the listing of '{prefix}' says it holds {count} entries but holds {}: \
+             its answer lost some on the way. Nothing deleted; run again",
+            keys + prefixes
+        ),
+    })
+}
+
 /// The continuation token, or an error when S3 says "truncated" without one: a listing that
 /// silently stops early would make a plan over a partial view.
 pub(crate) fn next_token(
@@ -271,7 +298,7 @@ pub(crate) fn next_token(
 
 #[cfg(test)]
 mod tests {
-    use super::{next_token, Ascending};
+    use super::{next_token, whole_page, Ascending};
     use crate::S3Error;
 
     #[test]
@@ -292,6 +319,37 @@ mod tests {
         let mut a = Ascending::new("p/", Some("p/m".into()));
         assert!(a.page(["p/a"].into_iter(), [].into_iter()).is_err());
         assert!(a.page(["p/n"].into_iter(), [].into_iter()).is_ok());
+    }
+
+    #[test]
+    fn a_page_with_fewer_entries_than_its_key_count_is_an_error() {
+        use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+        use aws_sdk_s3::types::{CommonPrefix, Object};
+        let page = |count: Option<i32>, keys: usize, prefixes: usize| {
+            ListObjectsV2Output::builder()
+                .set_key_count(count)
+                .set_contents(Some(
+                    (0..keys)
+                        .map(|i| Object::builder().key(format!("p/{i}")).build())
+                        .collect(),
+                ))
+                .set_common_prefixes(Some(
+                    (0..prefixes)
+                        .map(|i| CommonPrefix::builder().prefix(format!("p/{i}/")).build())
+                        .collect(),
+                ))
+                .build()
+        };
+        assert!(whole_page(&page(Some(3), 3, 0), "p/").is_ok());
+        assert!(whole_page(&page(Some(5), 3, 2), "p/").is_ok());
+        assert!(whole_page(&page(Some(3), 3, 2), "p/").is_ok(), "keys alone");
+        assert!(whole_page(&page(None, 1, 0), "p/").is_ok(), "no KeyCount");
+        let cut = whole_page(&page(Some(4), 2, 0), "p/").unwrap_err();
+        assert!(
+            cut.to_string().contains("holds 4 entries but holds 2"),
+            "{cut}"
+        );
+        assert!(whole_page(&page(Some(5), 1, 2), "p/").is_err());
     }
 
     #[test]

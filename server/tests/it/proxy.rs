@@ -42,6 +42,10 @@ pub struct Stats {
     pub puts_answer_lost: AtomicU64,
     /// DeleteObjects requests that reached the proxy (refused ones too).
     pub delete_requests: AtomicU64,
+    /// Answers `cut_answers` could cut (of the kind it cuts, with entries to cut).
+    pub answers_cuttable: AtomicU64,
+    /// Answers `cut_answers` cut short.
+    pub answers_cut: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -112,7 +116,86 @@ pub struct Proxy {
     pub lose_put_answer_after: u64,
     /// Requests answered here, never forwarded: the first [`Canned`] that matches answers.
     pub canned: Vec<Canned>,
+    /// Answers cut short at an element boundary, Content-Length to match (so the transport
+    /// does not notice): S3 did the work, the answer lost its second half.
+    pub cut_answers: Option<CutAnswers>,
     pub stats: Stats,
+}
+
+/// Which answers [`Proxy::cut_answers`] cuts short, and how.
+pub struct CutAnswers {
+    /// DeleteObjects answers (else ListObjectsV2 answers).
+    pub deletes: bool,
+    /// How many of them are cut, the first ones (`u64::MAX`: every one).
+    pub times: u64,
+    /// Leave out the entries but keep what follows them, the root's closing tag included (an
+    /// answer that is whole XML but lost entries), rather than end right after those kept.
+    pub close_root: bool,
+}
+
+impl CutAnswers {
+    /// The first `times` answers to DeleteObjects, ended after half their entries.
+    pub fn deletes(times: u64) -> Self {
+        CutAnswers {
+            deletes: true,
+            times,
+            close_root: false,
+        }
+    }
+    /// The first `times` answers to ListObjectsV2, ended after half their entries.
+    pub fn lists(times: u64) -> Self {
+        CutAnswers {
+            deletes: false,
+            ..Self::deletes(times)
+        }
+    }
+    /// Whole XML that lost entries (see [`CutAnswers::close_root`]).
+    pub fn closed(self) -> Self {
+        CutAnswers {
+            close_root: true,
+            ..self
+        }
+    }
+}
+
+/// `text` ended after the first half of its entries (`<Deleted>`, `<Error>`, `<Contents>`,
+/// `<CommonPrefixes>`), or with `close_root` only those left out (what follows the entries is
+/// kept, the root's closing tag and a trailing `KeyCount` among it); `None` when it has fewer
+/// than two entries.
+fn cut_short(text: &str, close_root: bool) -> Option<String> {
+    let mut ends: Vec<usize> = ["</Deleted>", "</Error>", "</Contents>", "</CommonPrefixes>"]
+        .iter()
+        .flat_map(|tag| text.match_indices(tag).map(|(i, t)| i + t.len()))
+        .collect();
+    ends.sort_unstable();
+    if ends.len() < 2 {
+        return None;
+    }
+    let (from, to) = (ends[ends.len() / 2 - 1], ends[ends.len() - 1]);
+    let rest = if close_root { &text[to..] } else { "" };
+    Some(format!("{}{rest}", &text[..from]))
+}
+
+/// `res` cut short as [`Proxy::cut_answers`] says, when it is a 200 it applies to.
+async fn cut_answer(p: &Proxy, cut: bool, res: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    let Some(how) = p.cut_answers.as_ref().filter(|_| cut) else {
+        return res;
+    };
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let cut = cut_short(&text, how.close_root)
+        .filter(|_| p.stats.answers_cuttable.fetch_add(1, Ordering::SeqCst) < how.times);
+    let Some(text) = cut else {
+        return Response::from_parts(parts, Full::new(bytes));
+    };
+    p.stats.answers_cut.fetch_add(1, Ordering::SeqCst);
+    parts.headers.remove("transfer-encoding");
+    parts.headers.insert("content-length", text.len().into());
+    Response::from_parts(parts, Full::new(Bytes::from(text)))
 }
 
 /// An answer the proxy makes itself to every request of `method` (any when `None`) whose path
@@ -195,6 +278,7 @@ impl Proxy {
             lose_put_answer: None,
             lose_put_answer_after: 0,
             canned: Vec::new(),
+            cut_answers: None,
             stats: Stats::default(),
         }
     }
@@ -473,7 +557,12 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         if is_delete {
             record(s, &String::from_utf8_lossy(&body), &[]);
         }
-        return forward(&p, parts, body).await;
+        let cut = p
+            .cut_answers
+            .as_ref()
+            .is_some_and(|c| if c.deletes { is_delete } else { is_list });
+        let res = forward(&p, parts, body).await?;
+        return Ok(cut_answer(&p, cut, res).await);
     }
     let text = String::from_utf8_lossy(&body).into_owned();
     let (kept, withheld) = split_delete(&text, n);

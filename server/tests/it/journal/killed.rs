@@ -2,6 +2,8 @@
 //! were lost, and only of what it deleted itself.
 
 use super::*;
+use crate::proxy::CutAnswers;
+use std::sync::atomic::Ordering;
 
 /// S3 carried out a batch's deletes but the answers were lost (500 after the work; the SDK's
 /// retries made a second and a third marker per key): the run reports the keys failed, and
@@ -36,6 +38,59 @@ async fn keys_deleted_by_a_batch_whose_answer_was_lost_are_restored() {
         .unwrap()
         .to_string();
     restore_elsewhere_brings_back(&b, &id, &before).await;
+}
+
+/// A versioned bucket's old deployment of 60 keys deleted through a proxy that cuts the
+/// DeleteObjects answers short (`cut`, Content-Length to match); then `restore --run` must
+/// bring back every object. Returns the apply's exit code and JSON.
+async fn apply_with_answers_cut(hint: &str, cut: CutAnswers) -> (i32, serde_json::Value) {
+    let b = fresh_bucket(hint).await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["a1", "a2"], 60).await;
+    let before = all_keys(&b).await;
+    let mut p = Proxy::new(0);
+    p.cut_answers = Some(cut);
+    let (url, proxy) = start(p).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("S3_PRUNE_AUDIT_DB", audit_db())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running s3-prune");
+    assert!(proxy.stats.answers_cut.load(Ordering::SeqCst) > 0);
+    assert_eq!(
+        all_keys(&b).await.len(),
+        60,
+        "S3 deleted a1: {}",
+        stdout(&out)
+    );
+    let id = json(&history_elsewhere(&b))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+    (out.status.code().unwrap_or(-1), json(&out))
+}
+
+/// A DeleteObjects answer cut in half once, its root never closed: before, it parsed, the run
+/// said all 60 deleted with the markers of only half, and `restore --run` brought back half.
+/// Now it is refused as cut short and sent again; the run is whole and restorable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_answer_cut_short_once_is_retried_and_the_run_restored_whole() {
+    let (code, v) = apply_with_answers_cut("cut-once", CutAnswers::deletes(1)).await;
+    assert_eq!(code, 0, "the second answer was whole: {v}");
+    assert_eq!(v["deleted_objects"], 60, "{v}");
+}
+
+/// Every DeleteObjects answer cut short: no answer is used, every key is reported as not known
+/// to be deleted (never as deleted), and `restore --run` looks for their markers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_of_delete_answers_always_cut_short_are_not_reported_deleted() {
+    let (code, v) = apply_with_answers_cut("cut-always", CutAnswers::deletes(u64::MAX)).await;
+    assert_ne!(code, 0, "{v}");
+    assert_eq!(v["deleted_objects"], 0, "{v}");
+    assert_eq!(v["failed"].as_array().map(Vec::len), Some(60), "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
