@@ -1,9 +1,11 @@
 //! One DeleteObjects request of at most 1,000 keys, with per-key retries for throttled keys;
-//! every key the answer names as failed is reported, never hidden.
+//! every key the answer names as failed is reported, never hidden, and in a verbose answer so
+//! is every key it does not name.
 
 use super::{KeyFailure, NewMarker, Progress};
 use crate::Bucket;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{Delete, DeletedObject, ObjectIdentifier};
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// Rounds for keys a DeleteObjects response reports as throttled or failed internally.
@@ -25,8 +27,10 @@ pub(crate) struct BatchAnswer {
 
 impl Bucket {
     /// One DeleteObjects batch, with per-key retries for throttling. Returns the keys that could
-    /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone.
-    /// With `markers`, the answer is verbose and the delete markers it names are returned.
+    /// not be deleted; quiet mode lists only errors, so every other key of the batch is gone
+    /// (an answer cut short is refused before it gets here: `connect`'s `WholeAnswer`).
+    /// With `markers`, the answer is verbose and the delete markers it names are returned; a
+    /// key it does not name is reported as not known to be deleted ([`unanswered`]).
     ///
     /// A batch takes as long as S3 does (the SDK's retries and the per-key rounds included)
     /// while the run's lease is renewed; once it is not known to be held long enough
@@ -94,6 +98,11 @@ impl Bucket {
                     version_id: d.delete_marker_version_id()?.to_string(),
                 })
             }));
+            if markers {
+                // A verbose answer names every key: one it leaves out may have been deleted
+                // (its marker unknown) or not.
+                failed.extend(unanswered(&pending, out.deleted(), out.errors()));
+            }
             // Hard failures are kept; only throttled or internally failed keys go round again.
             let mut retry = Vec::new();
             for e in out.errors() {
@@ -148,6 +157,42 @@ fn request_body(
         .build()
 }
 
+/// What a verbose answer should have named but did not: S3 answers every key of a verbose
+/// DeleteObjects under `Deleted` or `Error`, so a key under neither means an answer that lost
+/// entries (one cut short in transit, say). Whether S3 deleted it is not known, nor its delete
+/// marker: it is reported failed, so `restore --run` looks for its marker as it does for a
+/// batch whose answer was lost, and a re-run deletes it if it is still there.
+fn unanswered(
+    sent: &[(String, Option<String>)],
+    deleted: &[DeletedObject],
+    errors: &[aws_sdk_s3::types::Error],
+) -> Vec<KeyFailure> {
+    let named: HashSet<(&str, Option<&str>)> = deleted
+        .iter()
+        .map(|d| (d.key(), d.version_id()))
+        .chain(errors.iter().map(|e| (e.key(), e.version_id())))
+        .filter_map(|(k, v)| Some((k?, v)))
+        .collect();
+    let keys: HashSet<&str> = named.iter().map(|(k, _)| *k).collect();
+    sent.iter()
+        .filter(|(k, v)| match v {
+            // Sent without a version: any entry of the key (its marker's version id may be given).
+            None => !keys.contains(k.as_str()),
+            Some(v) => {
+                !named.contains(&(k.as_str(), Some(v.as_str())))
+                    && !named.contains(&(k.as_str(), None))
+            }
+        })
+        .map(|(k, v)| KeyFailure {
+            key: k.clone(),
+            version_id: v.clone(),
+            error: "S3's answer named it neither deleted nor failed (the answer lost entries): \
+                    not known whether S3 carried it out"
+                .into(),
+        })
+        .collect()
+}
+
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6)))
 }
@@ -160,4 +205,39 @@ fn fail_all(keys: &[(String, Option<String>)], error: &str) -> Vec<KeyFailure> {
             error: error.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unanswered;
+    use aws_sdk_s3::types::{DeletedObject, Error};
+
+    #[test]
+    fn a_key_a_verbose_answer_does_not_name_is_not_known_to_be_deleted() {
+        let sent: Vec<(String, Option<String>)> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|k| (k.to_string(), None))
+            .collect();
+        let deleted = [DeletedObject::builder()
+            .key("a")
+            .delete_marker(true)
+            .delete_marker_version_id("m1")
+            .build()];
+        let errors = [Error::builder().key("b").code("AccessDenied").build()];
+        let missing = unanswered(&sent, &deleted, &errors);
+        let keys: Vec<&str> = missing.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["c", "d"]);
+        assert!(missing[0]
+            .error
+            .contains("not known whether S3 carried it out"));
+        // a version sent is answered by that version (or by its key alone)
+        let sent = vec![
+            ("a".to_string(), Some("v1".to_string())),
+            ("a".to_string(), Some("v2".to_string())),
+        ];
+        let deleted = [DeletedObject::builder().key("a").version_id("v1").build()];
+        let missing = unanswered(&sent, &deleted, &[]);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].version_id.as_deref(), Some("v2"));
+    }
 }

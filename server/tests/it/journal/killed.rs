@@ -93,6 +93,21 @@ async fn keys_of_delete_answers_always_cut_short_are_not_reported_deleted() {
     assert_eq!(v["failed"].as_array().map(Vec::len), Some(60), "{v}");
 }
 
+/// A verbose DeleteObjects answer that lost half its entries yet is whole XML: the keys it
+/// does not name are reported as not known to be deleted, and restored with the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_a_delete_answer_leaves_out_are_not_reported_deleted() {
+    let (code, v) = apply_with_answers_cut("cut-closed", CutAnswers::deletes(1).closed()).await;
+    assert_ne!(code, 0, "{v}");
+    let failed = v["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 30, "{v}");
+    assert!(failed.iter().all(|f| f["error"]
+        .as_str()
+        .unwrap()
+        .contains("not known whether S3 carried it out")));
+    assert_eq!(v["deleted_objects"], 30, "{v}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     let b = fresh_bucket("kill-restore").await;
