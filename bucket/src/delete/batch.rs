@@ -1,9 +1,12 @@
 //! One DeleteObjects request of at most 1,000 keys, with per-key retries for throttled keys;
 //! every key the answer names as failed is reported, never hidden, and in a verbose answer so
-//! is every key it does not name.
+//! is every key it does not name. A key whose delete may have been carried out though no
+//! answer says so is reported as not known to be deleted, never as refused.
 
 use super::{KeyFailure, NewMarker, Progress};
 use crate::Bucket;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::types::{Delete, DeletedObject, ObjectIdentifier};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -87,7 +90,15 @@ impl Bucket {
                     } else {
                         "s3:DeleteObject"
                     };
-                    failed.extend(fail_all(&pending, &self.err(e, action).to_string()));
+                    let refused = refused(&e);
+                    let mut why = self.err(e, action).to_string();
+                    if !refused {
+                        why.push_str(
+                            ": not known whether S3 carried it out (the request may have \
+                             reached S3 before it failed, its answer lost)",
+                        );
+                    }
+                    failed.extend(fail_all(&pending, &why));
                     return answer;
                 }
             };
@@ -155,6 +166,18 @@ fn request_body(
         .set_objects(Some(ids))
         .quiet(!markers)
         .build()
+}
+
+/// S3 refused the request (a 4xx answer: AccessDenied, a bad request), or it was never sent:
+/// nothing of it was carried out. Anything else — no answer, an I/O error or a timeout once
+/// sent, an answer that could not be read or was cut short, a 5xx — may come after S3 did
+/// the work (its answer lost), so whether the keys are gone is not known.
+fn refused<E>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::ConstructionFailure(_) => true,
+        SdkError::ServiceError(se) => se.raw().status().is_client_error(),
+        _ => false,
+    }
 }
 
 /// What a verbose answer should have named but did not: S3 answers every key of a verbose

@@ -62,23 +62,43 @@ pub fn human_report(r: &Record) -> String {
     for f in &run {
         let _ = writeln!(s, "{}: {}", escape(&f.key), escape(&f.error));
     }
-    if !keys.is_empty() {
+    // Keys S3 refused, apart from those it may have deleted though no answer said so.
+    let (unknown, refused): (Vec<_>, Vec<_>) =
+        keys.into_iter().partition(|f| f.error.contains(NOT_KNOWN));
+    if !refused.is_empty() {
         let _ = writeln!(
             s,
             "{} could not be deleted:",
-            plural(keys.len() as u64, "object", "objects")
+            plural(refused.len() as u64, "object", "objects")
         );
-        for f in keys.iter().take(50) {
-            let _ = writeln!(s, "  {}: {}", escape(&f.key), escape(&f.error));
-        }
-        if keys.len() > 50 {
-            let _ = writeln!(s, "  … and {} more (use --json for all)", keys.len() - 50);
-        }
+        list(&mut s, &refused);
+    }
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            s,
+            "not known whether deleted: {} (a re-run deletes what is left):",
+            plural(unknown.len() as u64, "object", "objects")
+        );
+        list(&mut s, &unknown);
     }
     if !r.failures.is_empty() {
         let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
     }
     s
+}
+
+/// The words a key's failure carries when S3 may have deleted it though no answer said so (a
+/// lost or cut answer, a batch given up): `bucket`'s deletes say it so.
+const NOT_KNOWN: &str = "not known whether S3 carried it out";
+
+/// Up to 50 failed keys, each with its error, and how many more there are.
+fn list(s: &mut String, keys: &[&audit::Failure]) {
+    for f in keys.iter().take(50) {
+        let _ = writeln!(s, "  {}: {}", escape(&f.key), escape(&f.error));
+    }
+    if keys.len() > 50 {
+        let _ = writeln!(s, "  … and {} more (use --json for all)", keys.len() - 50);
+    }
 }
 
 /// `history BUCKET`: one line per run, newest first.

@@ -329,3 +329,27 @@ async fn a_listing_cut_short_is_never_planned_from() {
         }
     }
 }
+
+/// A DeleteObjects S3 refuses (403 AccessDenied) did nothing: its keys are listed as could not
+/// be deleted, not among those whose deletion is not known (a lost answer's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_of_a_refused_delete_are_reported_as_not_deleted() {
+    let b = fresh_bucket("refused-batch").await;
+    crate::common::put_seconds_apart(
+        &b,
+        vec![vec!["old/index.html".into()], vec!["new/index.html".into()]],
+    )
+    .await;
+    let (url, _proxy) = crate::common::endpoint(|p| p.deny_delete = true).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    crate::common::assert_contains(&said, "1 object could not be deleted:");
+    assert!(!said.contains("not known whether"), "{said}");
+    assert_eq!(all_keys(&b).await.len(), 2);
+}
