@@ -57,8 +57,9 @@ pub(super) fn of(report: &Report) -> Result<Value> {
     if !report.is_complete() {
         let r = &report.record;
         bail!(
-            "apply {}: {} objects could not be deleted, {} were left as newer than the plan \
-             (first failure: {}); audit: {}",
+            "apply {}: {} objects failed (refused, or not known whether S3 deleted them: the \
+             next run deletes what is left), {} were left as newer than the plan (first \
+             failure: {}); audit: {}",
             r.status,
             r.failures.len(),
             r.skipped.len(),
