@@ -258,15 +258,16 @@ impl Ascending {
 /// A page that holds fewer entries than its `KeyCount` says lost some (an answer cut short
 /// in transit that still parses): planning from it would see a deployment smaller or older
 /// than it is, so it is an error. Not checked when the server sends no `KeyCount`. S3 counts
-/// the common prefixes of a delimiter listing too; a server that counts only the keys is
-/// accepted as well.
+/// the common prefixes of a delimiter listing too; a page holding more than its count (a
+/// server that counts only the keys, or under-reports: OpenStack Swift's and old SeaweedFS's
+/// `KeyCount` 0) is no sign of a cut and is accepted.
 pub(crate) fn whole_page(out: &ListObjectsV2Output, prefix: &str) -> Result<(), S3Error> {
     let Some(count) = out.key_count() else {
         return Ok(());
     };
     let (keys, prefixes) = (out.contents().len(), out.common_prefixes().len());
     let count = usize::try_from(count).unwrap_or(usize::MAX);
-    if count == keys + prefixes || (prefixes > 0 && count == keys) {
+    if count <= keys + prefixes {
         return Ok(());
     }
     Err(S3Error::Service {
@@ -350,6 +351,9 @@ mod tests {
             "{cut}"
         );
         assert!(whole_page(&page(Some(5), 1, 2), "p/").is_err());
+        // More entries than counted is no cut: servers that under-report (KeyCount 0).
+        assert!(whole_page(&page(Some(0), 3, 0), "p/").is_ok(), "KeyCount 0");
+        assert!(whole_page(&page(Some(2), 3, 2), "p/").is_ok());
     }
 
     #[test]
