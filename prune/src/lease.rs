@@ -170,7 +170,12 @@ async fn keep_lease(
                 valid_until = sent + LEASE_TTL;
                 hold(valid_until);
             }
-            Ok(Err(e @ LeaseError::Lost { .. })) => return stop(&progress, &lost, e.to_string()),
+            Ok(Err(e @ LeaseError::Lost { .. })) => {
+                // Another run holds it now: what is still out is given up at once, not at the
+                // end of a lease that is no longer this run's.
+                progress.hold_until(tokio::time::Instant::now());
+                return stop(&progress, &lost, e.to_string());
+            }
             Ok(Err(e)) if Instant::now() + RENEW_EVERY + STOP_BEFORE_EXPIRY >= valid_until => {
                 return stop(
                     &progress,

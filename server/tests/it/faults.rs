@@ -253,6 +253,65 @@ async fn a_delete_batch_without_an_answer_is_given_up_before_the_lease_could_exp
     );
 }
 
+/// A DeleteObjects still without an answer when another run takes the lease over is given up at
+/// once (its keys reported as not known to be deleted), not waited for until the lost lease
+/// would have expired. Before, the run waited ~40 s more for a batch sent under a lease that
+/// was no longer its own, and counted its deletes as done (a reviewer's proxy run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_batch_out_when_the_lease_changes_hands_is_given_up_at_once() {
+    let b = fresh_bucket("lease-changed-hands").await;
+    crate::common::put_seconds_apart(
+        &b,
+        vec![vec!["old/index.html".into()], vec!["new/index.html".into()]],
+    )
+    .await;
+    let (url, proxy) =
+        crate::common::endpoint(|p| p.delay_delete = Some(Duration::from_secs(60))).await;
+    let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    while proxy.stats.deletes_max.load(Ordering::SeqCst) == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(30), "no batch sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Someone else's lease now (another run took it over, or it was removed and taken).
+    b.put(
+        ".s3-prune/lease",
+        br#"{"run":"20261206T000000000Z-00000000","who":"other","source":"cli","host":"elsewhere","since":"2026-12-06T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":1,"pid_ns":"","ttl_secs":60}"#.to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let changed = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let took = changed.elapsed();
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The next renewal (within 10 s) finds it changed hands, and the batch is given up then.
+    assert!(
+        took < Duration::from_secs(20),
+        "took {took:?} after the lease changed hands"
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("not known whether S3 carried it out"),
+        "{said}"
+    );
+}
+
 /// s3s-fs and other S3-compatible servers answer GetBucketVersioning with 501 NotImplemented:
 /// the scan goes on, the plan says versioning is unknown, and apply deletes as on an
 /// unversioned bucket.
