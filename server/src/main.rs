@@ -202,6 +202,10 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
             a.saved = Some(std::sync::Arc::new(saved::SavedPlan::read(path)?));
         }
     }
+    let saved_plan = matches!(&command, args::Command::Apply(a) if a.plan_file.is_some());
+    if let (Some(plan), false) = (command.plan_mut(), saved_plan) {
+        plan.refuse_ignored().map_err(anyhow::Error::msg)?;
+    }
     if !matches!(command, args::Command::Lambda) {
         let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
         notes.extend(args::job_variables_ignored(names));

@@ -116,6 +116,32 @@ impl PlanArgs {
         }
     }
 
+    /// Refuses an option that would be silently ignored: `--live-grace` keeps what a
+    /// `--live-pointer` named before, and `--meta-fallback` dates what `meta:KEY` cannot. (A
+    /// saved plan and a rules file carry their own; they are checked where they are read.)
+    pub fn refuse_ignored(&self) -> Result<(), String> {
+        if self.policy.is_some() {
+            return Ok(());
+        }
+        if self.live_grace.is_some() && self.live.live_pointer.is_none() {
+            return Err(
+                "--live-grace keeps the deployment a --live-pointer named before it \
+                        moved on; without --live-pointer it does nothing: give --live-pointer \
+                        KEY too, or drop --live-grace (or live_grace in the config file)"
+                    .into(),
+            );
+        }
+        if self.meta_fallback.is_some() && !matches!(self.date_source, Some(DateSource::Meta(_))) {
+            return Err(
+                "--meta-fallback dates the deployments --date-source meta:KEY cannot; \
+                        without meta:KEY it does nothing: give --date-source meta:KEY too, or \
+                        drop --meta-fallback (or meta_fallback in the config file)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     pub fn scan_settings(&self) -> prune::ScanSettings {
         prune::ScanSettings {
             live_pointer: self.live.live_pointer.clone(),

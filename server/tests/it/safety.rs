@@ -352,6 +352,19 @@ async fn bad_input_table() {
     type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], i32, &'a str);
     let prefixed = format!("s3://{name}/sites");
     let cases: Vec<Case> = vec![
+        // Before: accepted and ignored (no pointer, no grace; no date source to fall back from).
+        (
+            vec!["apply", &name, "2", "--live-grace", "48h"],
+            &[],
+            2,
+            "without --live-pointer it does nothing",
+        ),
+        (
+            vec!["apply", &name, "2", "--meta-fallback", "newest"],
+            &[],
+            2,
+            "without meta:KEY it does nothing",
+        ),
         // Before: taken as a key prefix, it found no deployments ("nothing to delete", exit 0).
         (
             vec!["apply", &name, "2", "--prefix", &prefixed],
