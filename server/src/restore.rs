@@ -114,7 +114,7 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
                 "Pinned {} so that the next run of the policy keeps what came back \
                  (`s3-prune unpin {} ID` hands a deployment back to it).",
                 ids.join(", "),
-                args.bucket
+                output::bucket_args(&args.bucket, bucket.prefix(), None)
             );
         }
         if let Some(id) = done.record.id {

@@ -119,7 +119,11 @@ pub async fn history(args: HistoryArgs) -> Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&history.runs)?);
     } else {
-        print!("{}", output::human_history(&history.runs, &place.url()));
+        let named = output::bucket_args(name, bucket.prefix(), args.endpoint.journal.as_ref());
+        print!(
+            "{}",
+            output::human_history(&history.runs, &place.url(), &named)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

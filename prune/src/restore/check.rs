@@ -79,6 +79,12 @@ pub async fn check_restore_named(
     let found = crate::journal::read_run(&place, &id)
         .await
         .map_err(|e| RestoreRefusal::S3(format!("run {id} in {}: {e}", place.url())))?;
+    if found.is_none() {
+        return Err(RestoreRefusal::NotInJournal {
+            run: run.into(),
+            place: place.url(),
+        });
+    }
     check_restore_run(bucket, run, found, only).await
 }
 

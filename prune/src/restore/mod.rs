@@ -26,6 +26,8 @@ use std::sync::Arc;
 pub enum RestoreRefusal {
     #[error("run {run} is not in the audit log: see `s3-prune history` for the runs on record")]
     NoSuchRun { run: String },
+    #[error("run {run} is not in {place}: `s3-prune history` with the same bucket lists the runs there; a run of another prefix, or journalled elsewhere, is found with the --prefix and --journal it ran with")]
+    NotInJournal { run: String, place: String },
     #[error("run {run} is itself a restore; restore the apply it undid instead")]
     IsRestore { run: String },
     #[error("run {run} was on bucket '{bucket}' (prefix '{prefix}'), not this one")]

@@ -21,3 +21,21 @@ pub fn size(bytes: u64) -> String {
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// `BUCKET [--prefix P] [--journal s3://…/]`: what names a bucket's runs on the command line, for
+/// the commands a message suggests (without the prefix or the journal they find another place's
+/// runs, or none).
+pub fn bucket_args(
+    bucket: &str,
+    prefix: &str,
+    journal: Option<&bucket::JournalLocation>,
+) -> String {
+    let mut s = bucket.to_string();
+    if !prefix.is_empty() {
+        s += &format!(" --prefix {prefix}");
+    }
+    if let Some(j) = journal {
+        s += &format!(" --journal s3://{}/{}", j.bucket, j.path);
+    }
+    s
+}

@@ -4,7 +4,7 @@ use super::{escape, plural};
 use audit::{Record, Status};
 use std::fmt::Write;
 
-pub fn human_report(r: &Record) -> String {
+pub fn human_report(r: &Record, journal: Option<&bucket::JournalLocation>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -42,8 +42,8 @@ pub fn human_report(r: &Record) -> String {
     if let Some(run) = &r.run {
         let _ = writeln!(
             s,
-            "Run {run} is on record in the bucket (`s3-prune history {}`).",
-            r.bucket
+            "Run {run} is on record (`s3-prune history {}`).",
+            super::bucket_args(&r.bucket, &r.prefix, journal)
         );
     }
     if !r.skipped.is_empty() {
@@ -102,7 +102,8 @@ fn list(s: &mut String, keys: &[&audit::Failure]) {
 }
 
 /// `history BUCKET`: one line per run, newest first.
-pub fn human_history(runs: &[prune::journal::RunSummary], place: &str) -> String {
+/// `named`: the bucket as the command line names it ([`super::bucket_args`]), for the hints.
+pub fn human_history(runs: &[prune::journal::RunSummary], place: &str, named: &str) -> String {
     let mut s = String::new();
     if runs.is_empty() {
         let _ = writeln!(s, "No runs on record in {place}.");
@@ -136,7 +137,7 @@ pub fn human_history(runs: &[prune::journal::RunSummary], place: &str) -> String
             "died: no end on record and no hold on the bucket (killed, crashed or timed out); what \
              it deleted is not counted above{}",
             match dead.restorable {
-                true => format!(": `s3-prune restore BUCKET --run {}` brings it back", dead.id),
+                true => format!(": `s3-prune restore {named} --run {}` brings it back", dead.id),
                 false => String::new(),
             }
         );

@@ -93,7 +93,8 @@ pub async fn apply(args: ApplyArgs) -> Result<ExitCode> {
     };
     let report = prune::apply(checked, ctx).await;
     watch.stop();
-    report_and_exit(&report?, &path, json)
+    let journal = args.plan.endpoint.journal.as_ref();
+    report_and_exit(&report?, &path, json, journal)
 }
 
 /// What `apply` works on: the bucket, the policy and how to scan, from a saved plan (`--plan`)
@@ -253,14 +254,19 @@ impl Watch {
 /// Prints the report (JSON, or text with the audit record's place) and gives the exit code:
 /// failure when the record is incomplete or something could not be deleted, [`EXIT_CHANGED`]
 /// when deployments that changed were left whole.
-fn report_and_exit(report: &prune::Report, path: &std::path::Path, json: bool) -> Result<ExitCode> {
+fn report_and_exit(
+    report: &prune::Report,
+    path: &std::path::Path,
+    json: bool,
+    journal: Option<&bucket::JournalLocation>,
+) -> Result<ExitCode> {
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&PlanDoc::applied(report))?
         );
     } else {
-        print!("{}", output::human_report(&report.record));
+        print!("{}", output::human_report(&report.record, journal));
         if let (None, Some(id)) = (&report.journal_error, report.record.id) {
             println!("Audit record #{id} in {}.", path.display());
         }

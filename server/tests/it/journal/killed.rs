@@ -158,7 +158,10 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
         elsewhere().to_str().unwrap(),
     ]);
     crate::common::assert_contains(&stdout(&text), "died");
-    crate::common::assert_contains(&stdout(&text), "s3-prune restore BUCKET --run");
+    crate::common::assert_contains(
+        &stdout(&text),
+        &format!("s3-prune restore {} --run", b.name()),
+    );
     assert_eq!(run["source"], "cli");
     for field in ["id", "who", "started", "deleted"] {
         assert!(!run[field].is_null(), "history names {field}: {runs}");

@@ -186,3 +186,51 @@ async fn a_journal_kept_in_a_bucket_that_is_pruned_is_never_a_deployment_there()
         stderr(&out)
     );
 }
+
+/// The commands a message suggests name the journal and prefix the run was made with. Before,
+/// `apply … --journal s3://AUDIT/…` said "on record in the bucket (`s3-prune history SITE`)",
+/// which answered "No runs on record", and `restore --run ID` without `--journal` said "not in
+/// the audit log", naming no place and no flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commands_a_message_suggests_name_the_journal_and_prefix_of_the_run() {
+    let site = fresh_bucket("hint-site").await;
+    site.enable_versioning().await.unwrap();
+    deploy(&site, &["a1", "a2"], 1).await;
+    let audit = fresh_bucket("hint-audit").await;
+    let at = format!("s3://{}/s3-prune/", audit.name());
+    let out = s3_prune(&[
+        "apply",
+        site.name(),
+        "1",
+        "--localstack",
+        "--yes",
+        "--journal",
+        &at,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    crate::common::assert_contains(
+        &said,
+        &format!("s3-prune history {} --journal {at}", site.name()),
+    );
+    let run = keys_under(&audit, "s3-prune/").await[0]
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .to_string();
+    let out = s3_prune(&[
+        "restore",
+        site.name(),
+        "--run",
+        &run,
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    crate::common::assert_contains(
+        &err,
+        &format!("is not in s3://{}/.s3-prune/runs/", site.name()),
+    );
+    crate::common::assert_contains(&err, "--journal");
+}
