@@ -56,9 +56,12 @@ pub async fn scan(
     date_source: &retention::DateSource,
 ) -> Result<Scanned, S3Error> {
     let opts = settings.scan_options(date_source);
+    // Boxed: a scan's future is large (its listings, facts and a report's reading side by
+    // side), and every caller's future would hold it — a debug build's dashboard request then
+    // overflowed a 2 MiB thread stack.
     match &settings.inventory {
-        None => bucket.scan_unsaved(&opts).await,
-        Some(at) => bucket.scan_inventory_unsaved(at, &opts).await,
+        None => Box::pin(bucket.scan_unsaved(&opts)).await,
+        Some(at) => Box::pin(bucket.scan_inventory_unsaved(at, &opts)).await,
     }
 }
 
