@@ -230,17 +230,19 @@ impl JournalPlace {
             .await
     }
 
-    /// Every run on record, oldest first, and the names under `runs/` that are not run ids.
+    /// Every run on record, oldest first, and the names under `runs/` that are not run ids: a
+    /// folder of another name, or an object lying directly under `runs/` (named as it is).
     pub async fn runs(&self) -> Result<(Vec<RunId>, Vec<String>), S3Error> {
-        let folders = self.bucket.folders_under(&self.root).await?;
+        let under = self.bucket.directly_under(&self.root).await?;
         let mut runs = Vec::new();
         let mut foreign = Vec::new();
-        for f in folders {
+        for f in under.folders {
             match RunId::parse(&f) {
                 Some(id) => runs.push(id),
                 None => foreign.push(f),
             }
         }
+        foreign.extend(under.loose);
         runs.sort();
         Ok((runs, foreign))
     }

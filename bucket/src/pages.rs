@@ -172,11 +172,6 @@ impl Bucket {
         Ok(())
     }
 
-    /// The names of the folders directly under `prefix` (without it and the trailing `/`).
-    pub(crate) async fn folders_under(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
-        Ok(self.directly_under(prefix).await?.folders)
-    }
-
     /// What lies directly under the bucket's prefix: its folders and its loose keys.
     pub async fn top_level(&self) -> Result<TopLevel, S3Error> {
         self.directly_under(self.prefix()).await
@@ -184,7 +179,7 @@ impl Bucket {
 
     /// The folders and loose keys directly under `prefix` (both without it, folders without
     /// their trailing `/`), from one delimiter listing.
-    async fn directly_under(&self, prefix: &str) -> Result<TopLevel, S3Error> {
+    pub(crate) async fn directly_under(&self, prefix: &str) -> Result<TopLevel, S3Error> {
         let mut top = TopLevel::default();
         let name = |p: &str| p.strip_prefix(prefix).unwrap_or(p).to_string();
         self.each_page(prefix, Some("/"), None, |out| {

@@ -21,9 +21,20 @@ async fn history_lists_the_runs_of_every_machine_from_the_bucket() {
     .await
     .unwrap();
 
+    // So is an object lying directly under runs/ (before: not named at all).
+    b.put(
+        ".s3-prune/runs/stray.json",
+        b"{}".to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+
     let out = history_elsewhere(&b);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("not-a-run"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("runs/stray.json"), "{}", stderr(&out));
     let runs = json(&out);
     let runs = runs.as_array().unwrap();
     assert_eq!(runs.len(), 2, "{runs:?}");
