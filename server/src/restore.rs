@@ -48,13 +48,14 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
             let mut never = String::new();
             if d.never_deleted > 0 {
                 never += &format!(
-                    " ({} the killed run never deleted: still there)",
+                    " ({} still there: the run never deleted them, or they were brought back \
+                     already)",
                     output::plural(d.never_deleted, "object", "objects")
                 );
             }
             if d.by_later_run > 0 {
                 never += &format!(
-                    " ({} the killed run never deleted: a later run did, and its restore \
+                    " ({} the run never deleted: a later run did, and its restore \
                      brings them back)",
                     output::plural(d.by_later_run, "object", "objects")
                 );

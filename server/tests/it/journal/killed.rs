@@ -297,7 +297,7 @@ async fn restoring_a_killed_run_leaves_what_a_later_run_deleted_of_its_unsent_ba
         stderr(&out)
     );
     assert!(
-        stdout(&out).contains("5 objects the killed run never deleted: a later run did"),
+        stdout(&out).contains("5 objects the run never deleted: a later run did"),
         "it says why x1 stays: {}",
         stdout(&out)
     );
