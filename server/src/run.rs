@@ -38,12 +38,7 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
         print!("{}", output::human_plan(&planned, Some(&undo)));
     }
     if let Some(path) = &args.out {
-        SavedPlan::of(
-            &planned,
-            args.live.live_pointer.clone(),
-            args.live.live_from.clone(),
-        )
-        .write(path)?;
+        SavedPlan::of(&planned, &settings).write(path)?;
         if !args.json {
             println!(
                 "Saved to {}: apply it with `s3-prune apply --plan {}`.",

@@ -21,19 +21,27 @@ pub struct SavedPlan {
     pub live_pointer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_from: Option<String>,
+    /// The S3 Inventory report the plan was made from (`--inventory`, as given): the apply
+    /// plans from it again, so the sets compare like with like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<String>,
     pub created_at: DateTime<Utc>,
     pub deletion_set: Vec<Doomed>,
 }
 
 impl SavedPlan {
-    pub fn of(planned: &Planned, live_pointer: Option<String>, live_from: Option<String>) -> Self {
+    pub fn of(planned: &Planned, settings: &prune::ScanSettings) -> Self {
         SavedPlan {
             format: FORMAT,
             bucket: planned.bucket.name().to_string(),
             prefix: planned.bucket.prefix().to_string(),
             policy: planned.plan.policy.clone(),
-            live_pointer,
-            live_from,
+            live_pointer: settings.live_pointer.clone(),
+            live_from: settings.live_from.clone(),
+            inventory: settings
+                .inventory
+                .as_ref()
+                .map(|at| format!("s3://{}/{}", at.bucket, at.key)),
             created_at: planned.plan.now,
             deletion_set: planned.plan.deletion_set(),
         }
@@ -110,6 +118,35 @@ impl SavedPlan {
     }
 
     /// The page `--live-from` reads when applying this plan: the saved one, or the same given.
+    /// The report to plan from: the saved plan's (a listing's plan is not a report's, and the
+    /// other way round), refusing another one given with it.
+    pub fn inventory_with(
+        &self,
+        a: &PlanArgs,
+    ) -> Result<Option<bucket::inventory::InventoryLocation>> {
+        let given = a
+            .live
+            .inventory
+            .as_ref()
+            .map(|at| format!("s3://{}/{}", at.bucket, at.key));
+        match (&self.inventory, given) {
+            (None, None) => Ok(None),
+            (None, Some(given)) => bail!(
+                "--inventory {given}: the saved plan was made from a listing, not a report: \
+                 nothing was deleted. Make a new plan with it: `s3-prune plan … --inventory \
+                 {given} --out FILE`"
+            ),
+            (Some(saved), Some(given)) if *saved != given => bail!(
+                "--inventory {given} conflicts with the saved plan's report {saved}: nothing \
+                 was deleted. Make a new plan with the report you want."
+            ),
+            (Some(saved), _) => saved
+                .parse()
+                .map(Some)
+                .map_err(|e: String| anyhow::anyhow!("the saved plan's report {saved}: {e}")),
+        }
+    }
+
     pub fn live_from_with(&self, a: &PlanArgs) -> Result<Option<String>> {
         match (&self.live_from, &a.live.live_from) {
             (Some(saved), Some(given)) if saved != given => bail!(

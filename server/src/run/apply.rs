@@ -132,6 +132,7 @@ impl ApplyJob {
         let settings = prune::ScanSettings {
             live_pointer,
             live_from: saved.live_from_with(a)?,
+            inventory: saved.inventory_with(a)?,
             ..a.scan_settings()
         };
         Ok(ApplyJob {
@@ -195,12 +196,7 @@ fn save_applied(
     path: &std::path::Path,
     json: bool,
 ) -> Result<()> {
-    SavedPlan::of(
-        checked.planned(),
-        job.settings.live_pointer.clone(),
-        job.settings.live_from.clone(),
-    )
-    .write(path)?;
+    SavedPlan::of(checked.planned(), &job.settings).write(path)?;
     if !json {
         println!("Saved to {}: the plan this run applies.", path.display());
     }

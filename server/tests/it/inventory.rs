@@ -292,3 +292,59 @@ async fn a_pending_handover_of_a_folder_re_synced_since_the_report_is_withdrawn(
         "{plan}"
     );
 }
+
+/// `plan --inventory M --out F`, then `apply --plan F`: the apply plans from the same report
+/// (the saved plan names it), so the sets compare like with like and it goes ahead. Before, it
+/// planned from a listing, whose dates are not the report's, and was refused as "changed since
+/// the plan" (a reviewer's run); another report, or one given with a listing's plan, is refused
+/// by name.
+#[tokio::test]
+async fn a_plan_saved_from_a_report_is_applied_from_that_report() {
+    let b = fresh_bucket("inv-saved").await;
+    let reports = fresh_bucket("inv-saved-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4"]).await;
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-saved").await;
+    let dir = std::env::temp_dir().join(format!("s3p-inv-saved-{}", b.name()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("plan.json");
+    let file = file.to_str().unwrap();
+    let out = s3_prune(&[
+        "plan",
+        b.name(),
+        "2",
+        "--localstack",
+        "--inventory",
+        &at,
+        "--out",
+        file,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s3_prune(&["apply", "--plan", file, "--localstack", "--yes"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let keys = all_keys(&b).await;
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("d3/") || k.starts_with("d4/")),
+        "{keys:?}"
+    );
+    // A listing's plan applied with a report is refused, naming it.
+    let listing = dir.join("listing.json");
+    let listing = listing.to_str().unwrap();
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack", "--out", listing]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s3_prune(&[
+        "apply",
+        "--plan",
+        listing,
+        "--localstack",
+        "--yes",
+        "--inventory",
+        &at,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("the saved plan was made from a listing"),
+        "{}",
+        stderr(&out)
+    );
+}
