@@ -40,24 +40,31 @@ struct LiveSeen {
 
 impl Bucket {
     /// The deployments `key` named before `live`, each with when it stopped; records a change
-    /// of the pointer in `live-seen.json` on the way.
+    /// of the pointer in `live-seen.json` on the way. With why the pointer's earlier versions
+    /// could not be listed, if they could not (the plan warns: the grace knows less).
     pub(crate) async fn live_history(
         &self,
         key: &str,
         live: &DeploymentId,
         versioned: bool,
-    ) -> Result<Vec<WasLive>, S3Error> {
+    ) -> Result<(Vec<WasLive>, Option<String>), S3Error> {
         let (seen, versions) = futures::join!(self.observe_live(key, live), async {
             if versioned {
                 self.pointer_versions(key).await
             } else {
-                Vec::new()
+                Ok(Vec::new())
             }
         });
         let mut seen = seen?;
-        seen.extend(versions);
+        let unread = match versions {
+            Ok(versions) => {
+                seen.extend(versions);
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        };
         seen.retain(|w| &w.id != live);
-        Ok(seen)
+        Ok((seen, unread))
     }
 
     /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
@@ -117,8 +124,8 @@ impl Bucket {
     }
 
     /// The pointer's earlier versions, newest first: each named its deployment until the next
-    /// version was written.
-    async fn pointer_versions(&self, key: &str) -> Vec<WasLive> {
+    /// version was written. An error when they cannot be listed.
+    async fn pointer_versions(&self, key: &str) -> Result<Vec<WasLive>, S3Error> {
         let out = match self
             .client
             .list_object_versions()
@@ -132,7 +139,7 @@ impl Bucket {
             Err(e) => {
                 let e = self.err(e, "s3:ListBucketVersions");
                 tracing::warn!(error = %e, "the live pointer's earlier versions could not be listed: the live grace knows only what scans saw");
-                return Vec::new();
+                return Err(e);
             }
         };
         let mut versions: Vec<(DateTime<Utc>, String)> = out
@@ -173,7 +180,7 @@ impl Bucket {
                 break;
             }
         }
-        out
+        Ok(out)
     }
 
     async fn read_pointer_version(&self, key: &str, version: &str) -> Result<DeploymentId, String> {

@@ -53,6 +53,8 @@ pub(crate) struct Facts {
     pins: Vec<retention::Pin>,
     /// The first-seen dates (only read when deployments are dated by LastModified).
     dates: crate::dates::KnownDates,
+    /// What the plan should say about how these were read.
+    warnings: Vec<retention::Warning>,
 }
 
 impl Bucket {
@@ -144,12 +146,12 @@ impl Bucket {
             futures::join!(self.versioning(), live, live_from, self.read_pins(), dates);
         let (versioning, live) = (versioning?, live?);
         // What it named before (the live grace), once what it names now is known.
-        let was_live = match (&opts.live_pointer, &live) {
+        let (was_live, unread) = match (&opts.live_pointer, &live) {
             (Some(key), Some(now)) => {
                 self.live_history(key, now, versioning.keeps_versions())
                     .await?
             }
-            _ => Vec::new(),
+            _ => (Vec::new(), None),
         };
         Ok(Facts {
             versioning,
@@ -158,6 +160,10 @@ impl Bucket {
             live_from: live_from?,
             pins: pins?,
             dates: dates?,
+            warnings: unread
+                .map(|why| retention::Warning::LiveVersionsUnread { why })
+                .into_iter()
+                .collect(),
         })
     }
 
@@ -177,6 +183,7 @@ impl Bucket {
             live_from,
             pins,
             dates,
+            warnings,
         } = facts;
         let mut deployments = Vec::with_capacity(results.len());
         let mut prints = Vec::with_capacity(results.len());
@@ -255,7 +262,7 @@ impl Bucket {
         Ok(Scanned {
             inventory,
             dates,
-            warnings: Vec::new(),
+            warnings,
         })
     }
 

@@ -249,7 +249,9 @@ impl Bucket {
         let mut scanned = self.inventory_of(reported, loose, facts, opts).await?;
         scanned.inventory.report_date = Some(report_date);
         scanned.dates = crate::DatesUpdate::default();
-        scanned.warnings = drift.warnings(report_date, covers_prefix, &self.prefix);
+        scanned
+            .warnings
+            .extend(drift.warnings(report_date, covers_prefix, &self.prefix));
         Ok(scanned)
     }
 }

@@ -110,6 +110,9 @@ pub enum Warning {
     /// The report holds no key under the prefix while a listing finds folders there: its
     /// filter probably does not cover the prefix (the plan is from a listing of them).
     InventoryMissesPrefix { prefix: String },
+    /// The live pointer's earlier versions could not be listed (`why`): the live grace knows
+    /// only the changes scans recorded.
+    LiveVersionsUnread { why: String },
     /// Deleting on a versioned bucket leaves old versions unless purged.
     VersionedNoPurge { versioning: Versioning },
     /// Versions and delete markers will be removed for good.

@@ -93,6 +93,11 @@ impl fmt::Display for Warning {
                 "the report holds no key under {prefix}: does the inventory configuration's \
                  filter cover it? (its folders were listed instead)"
             ),
+            Warning::LiveVersionsUnread { why } => write!(
+                f,
+                "the live pointer's earlier versions could not be listed ({why}): the live \
+                 grace keeps only what earlier scans saw it name (grant s3:ListBucketVersions)"
+            ),
             Warning::VersionedNoPurge { versioning } => write!(
                 f,
                 "bucket versioning is {versioning}: deleting only adds delete markers and frees no \

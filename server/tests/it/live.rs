@@ -235,6 +235,31 @@ async fn a_damaged_live_record_stops_the_plan_and_is_left_as_it_is() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pointer_versions_that_cannot_be_listed_are_a_warning_in_the_plan() {
+    // Before: a line on stderr only; the plan (and its --json) said nothing, though the grace
+    // then knew only the changes scans recorded — a pointer moved twice between two scans left
+    // its middle deployment without one.
+    let b = fresh_bucket("live-versions-denied").await;
+    b.enable_versioning().await.unwrap();
+    eight_deployments(&b).await;
+    point(&b, "d3").await;
+    point(&b, "d8").await;
+    let (url, _proxy) = crate::common::endpoint(|p| p.deny_version_list = true).await;
+    let out = Run::plan(b.name(), 2)
+        .args(&["--live-pointer", "current", "--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .out();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = json(&out);
+    assert!(
+        plan["warnings"]
+            .to_string()
+            .contains("the live pointer's earlier versions could not be listed"),
+        "{plan}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_record_that_cannot_be_read_stops_the_plan() {
     // Before: a 500 (or a 403) on GET live-seen.json was a warning on stderr, the grace was
     // dropped, and d3 — live until a moment ago, the rollback target — was planned for

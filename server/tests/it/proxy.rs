@@ -84,6 +84,9 @@ pub struct Proxy {
     /// Make ListObjectVersions repeat its first page: pages of 2, key and version markers
     /// dropped (an endpoint that does not advance).
     pub repeat_version_page: bool,
+    /// Refuse (403 AccessDenied) every ListObjectVersions (a role without
+    /// s3:ListBucketVersions).
+    pub deny_version_list: bool,
     /// Answer GetBucketVersioning with 501 NotImplemented (as s3s-fs does).
     pub no_versioning_api: bool,
     /// Refuse (403 AccessDenied) every PutObject whose path holds this text, after letting the
@@ -266,6 +269,7 @@ impl Proxy {
             deny_delete: false,
             repeat_list_page: false,
             repeat_version_page: false,
+            deny_version_list: false,
             no_versioning_api: false,
             deny_put: None,
             delay_put: None,
@@ -510,6 +514,9 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .uri
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "versions" || kv == "versions="));
+    if p.deny_version_list && is_version_list {
+        return Ok(xml_error(403, "AccessDenied"));
+    }
     if p.repeat_version_page && is_version_list {
         first_page_again(&mut parts.uri, &["key-marker=", "version-id-marker="]);
     }
