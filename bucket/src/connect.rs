@@ -288,7 +288,7 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         let root = format!("{}{}/{}", at.path, b.name, b.prefix);
         if at.bucket == b.name && root.starts_with(&b.prefix) && !root.starts_with(&own) {
             return Err(S3Error::Pointer {
-                key: format!("s3://{}/{}", at.bucket, at.path),
+                key: at.to_string(),
                 problem: format!(
                     "a journal inside the prefix s3-prune prunes ('{}') would be taken for a \
                      deployment: give another bucket, or a path outside that prefix",

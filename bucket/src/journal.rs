@@ -81,6 +81,13 @@ pub struct JournalLocation {
     pub path: String,
 }
 
+/// `s3://BUCKET/PATH`, as it is given.
+impl std::fmt::Display for JournalLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.path)
+    }
+}
+
 impl std::str::FromStr for JournalLocation {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

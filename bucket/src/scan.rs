@@ -377,11 +377,7 @@ impl Bucket {
                 if id == RESERVED {
                     continue;
                 }
-                let t = to_chrono(o.last_modified());
-                let size = o.size().unwrap_or(0).max(0) as u64;
-                map.entry(id.to_string())
-                    .or_default()
-                    .add(t, size, key, o.e_tag());
+                map.entry(id.to_string()).or_default().add_listed(o);
             }
             ControlFlow::Continue(Some(next_page_size(keys_seen, map.len(), folders)))
         })

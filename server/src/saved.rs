@@ -38,10 +38,7 @@ impl SavedPlan {
             policy: planned.plan.policy.clone(),
             live_pointer: settings.live_pointer.clone(),
             live_from: settings.live_from.clone(),
-            inventory: settings
-                .inventory
-                .as_ref()
-                .map(|at| format!("s3://{}/{}", at.bucket, at.key)),
+            inventory: settings.inventory.as_ref().map(ToString::to_string),
             created_at: planned.plan.now,
             deletion_set: planned.plan.deletion_set(),
         }
@@ -124,11 +121,7 @@ impl SavedPlan {
         &self,
         a: &PlanArgs,
     ) -> Result<Option<bucket::inventory::InventoryLocation>> {
-        let given = a
-            .live
-            .inventory
-            .as_ref()
-            .map(|at| format!("s3://{}/{}", at.bucket, at.key));
+        let given = a.live.inventory.as_ref().map(ToString::to_string);
         match (&self.inventory, given) {
             (None, None) => Ok(None),
             (None, Some(given)) => bail!(

@@ -141,6 +141,13 @@ pub struct InventoryLocation {
 const LOCATION_HELP: &str = "give s3://BUCKET/PATH/manifest.json, or the configuration's \
      folder s3://BUCKET/PREFIX/SOURCE-BUCKET/CONFIG-ID/ for its newest report";
 
+/// `s3://BUCKET/KEY`, as it is given.
+impl std::fmt::Display for InventoryLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
 impl FromStr for InventoryLocation {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -2,7 +2,6 @@
 //! report lacks (published since it), and a folder a report's plan checks a pending lifecycle
 //! handover against.
 
-use super::to_chrono;
 use crate::agg::Agg;
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
@@ -42,9 +41,7 @@ impl Bucket {
         let folder = format!("{}{id}/", self.prefix);
         self.each_page(&folder, None, None, |out| {
             for o in out.contents() {
-                let t = to_chrono(o.last_modified());
-                let size = o.size().unwrap_or(0).max(0) as u64;
-                agg.add(t, size, o.key().unwrap_or_default(), o.e_tag());
+                agg.add_listed(o);
             }
             ControlFlow::Continue(None)
         })

@@ -35,7 +35,7 @@ pub fn bucket_args(
         s += &format!(" --prefix {prefix}");
     }
     if let Some(j) = journal {
-        s += &format!(" --journal s3://{}/{}", j.bucket, j.path);
+        s += &format!(" --journal {j}");
     }
     s
 }
