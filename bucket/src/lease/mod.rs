@@ -4,12 +4,15 @@
 //! has expired. A server that ignores the conditions is detected (a second `If-None-Match: *`
 //! PUT that succeeds) and said so: the caller warns or, with `--require-lease`, refuses.
 
+mod holder;
+
+pub use holder::{pid_namespace, LeaseHolder};
+
 use crate::scan::RESERVED;
 use crate::state::{condition_refused, Put, Tagged};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -19,93 +22,6 @@ use std::time::{Duration, Instant};
 /// its end without being read back first (with `If-Match` on its ETag, so a lease taken over
 /// some other way is still not removed). The margin covers clock skew between the hosts.
 const SURELY_OURS_FOR: Duration = Duration::from_secs(20);
-
-/// Who holds a bucket's lease: what the lease object holds, and what a refused run is told.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaseHolder {
-    /// The run id (`runs/<id>/` in the journal).
-    pub run: String,
-    /// The person or principal (`user@host`, the dashboard's user, the Lambda ARN).
-    pub who: String,
-    /// `cli`, `dashboard` or `lambda`.
-    pub source: String,
-    pub host: String,
-    pub since: DateTime<Utc>,
-    /// Renewed while the run lasts; after it, another run may take the lease over.
-    pub expires: DateTime<Utc>,
-    /// The holder's process id on `host`: a holder on this host whose process is gone (killed)
-    /// is taken over at once instead of after its expiry.
-    #[serde(default)]
-    pub pid: u32,
-    /// The holder's PID namespace (`/proc/self/ns/pid`, e.g. `pid:[4026531836]`): containers
-    /// sharing a host name (host networking) each see their own processes, so a pid missing
-    /// here says nothing of another namespace's. Empty where unknown (then never "gone").
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub pid_ns: String,
-    /// How long each write of the lease lasts without a renewal, in seconds: a taker compares
-    /// it with the time since the server last wrote the lease, by the server's clock (hosts'
-    /// clocks may disagree). Absent in leases written before: then `expires` decides.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_secs: Option<u64>,
-}
-
-impl LeaseHolder {
-    /// Its process is known to be gone, seen from this process on `host`: the same host and
-    /// PID namespace, and no such process here (a run killed on this machine).
-    pub fn is_gone_from(&self, host: &str) -> bool {
-        let me = LeaseHolder {
-            host: host.to_string(),
-            pid: std::process::id(),
-            pid_ns: pid_namespace(),
-            ..self.clone()
-        };
-        self.is_dead_here(&me)
-    }
-
-    /// Its process is known to be gone: same host and PID namespace, and no such process here.
-    fn is_dead_here(&self, me: &LeaseHolder) -> bool {
-        self.host == me.host
-            && !self.pid_ns.is_empty()
-            && self.pid_ns == me.pid_ns
-            && self.pid != 0
-            && self.pid != me.pid
-            && cfg!(target_os = "linux")
-            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
-    }
-}
-
-/// This process's PID namespace ([`LeaseHolder::pid_ns`]), with the machine's boot id (the
-/// first namespace has the same number on every Linux machine, and two machines may share a
-/// host name); empty where either cannot be read.
-pub fn pid_namespace() -> String {
-    let ns = std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string());
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id");
-    match (boot, ns) {
-        (Ok(boot), Ok(ns)) => format!("{}/{ns}", boot.trim()),
-        _ => String::new(),
-    }
-}
-
-impl std::fmt::Display for LeaseHolder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({} on {}, run {}) since {}, lease valid until {}",
-            self.who,
-            self.source,
-            self.host,
-            self.run,
-            self.since.format("%Y-%m-%d %H:%M:%S UTC"),
-            // The date too when it is not the start's: a lease valid for days (a foreign
-            // one, or a holder whose clock runs fast) read as one already expired.
-            if self.expires.date_naive() == self.since.date_naive() {
-                self.expires.format("%H:%M:%S UTC").to_string()
-            } else {
-                self.expires.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-            }
-        )
-    }
-}
 
 /// The lease as read back ahead of its release ([`Bucket::read_lease_ahead`]).
 #[derive(Debug)]
@@ -487,61 +403,4 @@ fn lease_ttl(holder: &LeaseHolder) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn holder(json: &str) -> LeaseHolder {
-        serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn a_lease_valid_past_its_start_day_says_the_date_it_ends() {
-        // Before: "valid until 10:00:00 UTC" for a lease valid three days more read, at 13:31,
-        // as one already expired.
-        let days = holder(
-            r#"{"run":"r1","who":"them","source":"cli","host":"h","since":"2026-12-06T10:00:00Z","expires":"2026-12-09T10:00:00Z"}"#,
-        );
-        assert!(
-            days.to_string().ends_with(
-                "since 2026-12-06 10:00:00 UTC, lease valid until 2026-12-09 10:00:00 UTC"
-            ),
-            "{days}"
-        );
-        let minute = holder(
-            r#"{"run":"r1","who":"them","source":"cli","host":"h","since":"2026-12-06T10:00:00Z","expires":"2026-12-06T10:01:00Z"}"#,
-        );
-        assert!(
-            minute
-                .to_string()
-                .ends_with("lease valid until 10:01:00 UTC"),
-            "{minute}"
-        );
-    }
-
-    #[test]
-    fn a_holder_is_taken_for_gone_only_from_its_own_pid_namespace() {
-        let me = LeaseHolder {
-            pid: std::process::id(),
-            pid_ns: pid_namespace(),
-            ..holder(
-                r#"{"run":"r2","who":"me","source":"cli","host":"node-1","since":"2026-12-05T00:00:00Z","expires":"2026-12-05T00:01:00Z","pid":1}"#,
-            )
-        };
-        assert!(cfg!(not(target_os = "linux")) || !me.pid_ns.is_empty());
-        let other = |ns: &str| {
-            holder(&format!(
-                r#"{{"run":"r1","who":"them","source":"cli","host":"node-1","since":"2026-12-05T00:00:00Z","expires":"2099-01-01T00:00:00Z","pid":4294967294,"pid_ns":"{ns}"}}"#
-            ))
-        };
-        // Another container on the same host (host networking): its pid is not ours to look up.
-        assert!(!other("pid:[1]").is_dead_here(&me));
-        // A lease written before namespaces were recorded: wait for its expiry.
-        assert!(!other("").is_dead_here(&me));
-        if cfg!(target_os = "linux") {
-            assert!(
-                other(&me.pid_ns).is_dead_here(&me),
-                "same namespace, no such process"
-            );
-        }
-    }
-}
+mod tests;
