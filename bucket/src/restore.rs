@@ -51,6 +51,10 @@ pub struct RestoreOutcome {
     /// names their markers: its restore brings them back). Left as they are.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub by_later_run: u64,
+    /// Keys the run deleted that are visible again, as they were before the run (their
+    /// markers removed: restored already). Nothing to do.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub already_back: u64,
     pub left: Vec<LeftMarker>,
     pub failed: Vec<KeyFailure>,
 }
@@ -104,6 +108,9 @@ struct Versions {
     /// Per key, delete markers made at or after the run's start that are not its current one
     /// (usually none).
     beneath: HashMap<String, Vec<String>>,
+    /// Per key, the version ids of its delete markers, current or not: a run's marker not
+    /// among them was removed.
+    markers: HashMap<String, HashSet<String>>,
 }
 
 /// A restore under way: markers come in ([`Restoring::push`]) in any order of deployments,
@@ -207,6 +214,7 @@ impl RestoreOutcome {
             id,
             restored: 0,
             never_deleted: 0,
+            already_back: 0,
             by_later_run: 0,
             left: Vec::new(),
             failed: Vec::new(),
@@ -312,10 +320,21 @@ impl Bucket {
                 }),
                 // Only in the run's intent, and never hidden since: its batch never went out.
                 Current::Version if m.version_id.is_none() => out.never_deleted += 1,
+                // The run's marker is gone and a version is current: the marker was removed
+                // (an earlier restore of the run). One written over the marker leaves it.
+                Current::Version
+                    if m.version_id.as_ref().is_some_and(|v| {
+                        !versions
+                            .markers
+                            .get(&m.key)
+                            .is_some_and(|vs| vs.contains(v))
+                    }) =>
+                {
+                    out.already_back += 1
+                }
                 Current::Version => out.left.push(LeftMarker {
                     key: m.key.clone(),
-                    why: "a newer version was written (or it was restored already): left as it is"
-                        .into(),
+                    why: "a version written since the run began is current: left as it is".into(),
                 }),
             }
         }
@@ -378,6 +397,7 @@ impl Bucket {
         let mut current = HashMap::new();
         let mut kept = HashSet::new();
         let mut beneath: HashMap<String, Vec<String>> = HashMap::new();
+        let mut markers: HashMap<String, HashSet<String>> = HashMap::new();
         let mut pages = crate::pages::VersionPages::after(self, prefix, just_before(first));
         while let Some(out) = pages.next().await? {
             let mut past = false;
@@ -400,6 +420,7 @@ impl Bucket {
                 }
                 let v = m.version_id().unwrap_or("null").to_string();
                 let at = crate::scan::to_chrono(m.last_modified());
+                markers.entry(k.to_string()).or_default().insert(v.clone());
                 if m.is_latest() == Some(true) {
                     current.insert(k.to_string(), Current::Marker(v, at));
                 } else if since.is_some_and(|t| at >= t) {
@@ -415,6 +436,7 @@ impl Bucket {
             current,
             kept,
             beneath,
+            markers,
         })
     }
 }

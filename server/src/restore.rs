@@ -53,6 +53,12 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
                     output::plural(d.never_deleted, "object", "objects")
                 );
             }
+            if d.already_back > 0 {
+                never += &format!(
+                    " ({} back already: restored before)",
+                    output::plural(d.already_back, "object", "objects")
+                );
+            }
             if d.by_later_run > 0 {
                 never += &format!(
                     " ({} the run never deleted: a later run did, and its restore \

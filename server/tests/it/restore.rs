@@ -90,7 +90,7 @@ async fn restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_wri
     assert!(failures[0]["error"]
         .as_str()
         .unwrap()
-        .contains("newer version"));
+        .contains("written since the run began"));
     for key in [
         "d1/index.html",
         "d1/css/font.css",

@@ -13,6 +13,7 @@ mod killed;
 mod lease;
 mod pins;
 mod readers;
+mod restore_again;
 mod restore_running;
 mod writes;
 

@@ -1,0 +1,64 @@
+//! Restoring a run again (a script retried, a second look): what the first restore brought
+//! back is "back already", not "left", and a restore with nothing left to do succeeds.
+
+use super::*;
+
+/// `restore BUCKET --run ID` from "another machine".
+fn restore_again(b: &Bucket, id: &str) -> std::process::Output {
+    let db = elsewhere();
+    s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        id,
+        "--localstack",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ])
+}
+
+/// Before: a second `restore --run ID` of a restored run reported every key "left: a newer
+/// version was written (or it was restored already)" and exited 1, though all was back — a
+/// script that retried its restore was told it had failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_restored_again_counts_what_is_back_already_and_succeeds() {
+    let b = fresh_bucket("restore-again").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["a1", "a2", "a3"], 3).await;
+    let before = all_keys(&b).await;
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = json(&history_elsewhere(&b));
+    let id = runs[0]["id"]
+        .as_str()
+        .expect("the apply on record")
+        .to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+
+    let out = restore_again(&b, &id);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    for d in ["a1", "a2"] {
+        assert!(
+            stdout(&out).contains(&format!(
+                "{d}: 0 objects restored (3 objects back already: restored before)"
+            )),
+            "{}",
+            stdout(&out)
+        );
+    }
+    assert_eq!(all_keys(&b).await, before);
+
+    // Written again after the restore: a third restore leaves the new content as it is
+    // (a key written over the run's marker, never restored, is "left":
+    // `restore::restore_brings_every_object_back_with_its_bytes_and_leaves_what_was_written_since`).
+    b.put("a2/f0000.js", b"new".to_vec(), "text/javascript", &[])
+        .await
+        .unwrap();
+    let out = restore_again(&b, &id);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(
+        object_body(&b, "a2/f0000.js").await.as_deref(),
+        Some(&b"new"[..])
+    );
+    assert_eq!(all_keys(&b).await, before);
+}
