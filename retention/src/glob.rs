@@ -19,6 +19,10 @@ pub enum GlobError {
     /// nothing, which would leave "excluded" deployments to be deleted.
     #[error("pattern '{pattern}' contains '/': patterns match top-level folder names only (write '{hint}')")]
     Slash { pattern: String, hint: String },
+    /// A space at either end, kept as written, matches nothing a user meant (a front end that
+    /// trimmed it would match what another does not): refused.
+    #[error("pattern '{pattern}' has a space at its start or end: write '{hint}' (a folder name with a real space there is matched by '?')")]
+    Space { pattern: String, hint: String },
 }
 
 impl FromStr for Glob {
@@ -26,6 +30,12 @@ impl FromStr for Glob {
     fn from_str(s: &str) -> Result<Self, GlobError> {
         if s.is_empty() {
             return Err(GlobError::Empty);
+        }
+        if s.trim() != s {
+            return Err(GlobError::Space {
+                pattern: s.into(),
+                hint: s.trim().into(),
+            });
         }
         if s.contains('/') {
             let hint = s.trim_matches('/');
@@ -210,6 +220,25 @@ mod tests {
             "v[0-9".parse::<Glob>(),
             Err(GlobError::Unclosed(_))
         ));
+    }
+
+    #[test]
+    fn a_pattern_or_id_with_a_space_at_either_end_is_refused() {
+        // Before: `--exclude 'main-* '` (or in the configuration file) matched nothing and the
+        // deployments it was to protect were deleted; the scheduled job trimmed it and kept them.
+        let e = "main-* ".parse::<Glob>().unwrap_err();
+        assert!(e.to_string().contains("write 'main-*'"), "{e}");
+        assert!(matches!(" x".parse::<Glob>(), Err(GlobError::Space { .. })));
+        assert!(
+            "a b*".parse::<Glob>().is_ok(),
+            "a space inside is matched as written"
+        );
+        let id = "v1.0 ".parse::<crate::DeploymentId>().unwrap_err();
+        assert!(id.to_string().contains("write 'v1.0'"), "{id}");
+        assert!(
+            crate::DeploymentId::new("v1.0 ").is_ok(),
+            "a folder read from the bucket"
+        );
     }
 
     #[test]

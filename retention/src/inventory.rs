@@ -17,6 +17,10 @@ pub enum IdError {
     Empty,
     #[error("deployment id '{0}' contains '/': ids are the top-level folder name only")]
     Slash(String),
+    /// Typed by a person (a flag, the configuration file): a space at either end, kept, names
+    /// no folder they meant, and a pin that matches nothing protects nothing.
+    #[error("deployment id '{0}' has a space at its start or end: write '{1}'")]
+    Space(String, String),
 }
 
 impl DeploymentId {
@@ -34,9 +38,18 @@ impl DeploymentId {
         &self.0
     }
 }
+/// An id as a person gives it (`--pin`, `guards.pins`, `pin ID`, `--deployment`): as
+/// [`DeploymentId::new`], and no space at either end (a folder's name read from the bucket may
+/// have one; nobody types it on purpose).
 impl FromStr for DeploymentId {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
+        if s.trim().is_empty() {
+            return Err(IdError::Empty);
+        }
+        if s.trim() != s {
+            return Err(IdError::Space(s.into(), s.trim().into()));
+        }
         DeploymentId::new(s)
     }
 }

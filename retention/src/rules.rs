@@ -19,7 +19,7 @@ pub struct RuleName(std::sync::Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
-    #[error("a rule's name must be 1 to 40 characters without control characters (got '{0}')")]
+    #[error("a rule's name must be 1 to 40 characters, without control characters or a space at either end (got '{0}')")]
     BadName(String),
     #[error("group '{pattern}' is not a valid regular expression: {problem}")]
     BadRegex { pattern: String, problem: String },
@@ -28,6 +28,10 @@ pub enum RuleError {
          e.g. '^pr-(\\d+)-'"
     )]
     NoCapture(String),
+    #[error(
+        "group '{0}' has a space at its start or end: remove it (match a real space with '\\x20')"
+    )]
+    Space(String),
     #[error("there must be at least one rule")]
     NoRules,
     #[error("two rules are named '{0}': give each rule its own name")]
@@ -56,7 +60,7 @@ impl FromStr for RuleName {
     type Err = RuleError;
     fn from_str(s: &str) -> Result<Self, RuleError> {
         let n = s.chars().count();
-        if n == 0 || n > 40 || s.chars().any(char::is_control) {
+        if n == 0 || n > 40 || s.chars().any(char::is_control) || s.trim() != s {
             return Err(RuleError::BadName(s.escape_debug().to_string()));
         }
         Ok(RuleName(s.into()))
@@ -98,6 +102,9 @@ impl FromStr for GroupPattern {
         let chars = s.chars().count();
         if chars > MAX_PATTERN_CHARS {
             return Err(RuleError::PatternTooLong(chars));
+        }
+        if s.trim() != s {
+            return Err(RuleError::Space(s.to_string()));
         }
         let regex = regex_lite::RegexBuilder::new(s)
             .size_limit(MAX_PATTERN_COMPILED)

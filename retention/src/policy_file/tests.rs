@@ -159,3 +159,21 @@ fn the_same_limits_hold_for_rules_that_arrive_as_json() {
     let e = serde_json::from_value::<Rules>(serde_json::Value::Array(vec![big])).unwrap_err();
     assert!(e.to_string().contains("per pattern"), "{e}");
 }
+
+/// Before: `match = "main-* "` parsed and matched nothing, so the catch-all rule deleted the
+/// `main-*` deployments in the CLI and the scheduled job, while the dashboard trimmed the field
+/// and showed them kept (a reviewer's run: 13 deletions against the preview's 8).
+#[test]
+fn a_rule_field_with_a_space_at_either_end_is_refused_naming_it() {
+    let glob = err("[[rule]]\nname = \"p\"\nmatch = \"main-* \"\nretain = 1\n");
+    assert_eq!(
+        (glob.line, glob.key.as_deref()),
+        (Some(3), Some("rule[1].match")),
+        "{glob}"
+    );
+    assert!(glob.message.contains("write 'main-*'"), "{glob}");
+    let group = err("[[rule]]\nname = \"p\"\nmatch = \"*\"\ngroup = ' ^pr-(\\d+)-'\nretain = 1\n");
+    assert_eq!(group.key.as_deref(), Some("rule[1].group"), "{group}");
+    let name = err("[[rule]]\nname = \"p \"\nmatch = \"*\"\nretain = 1\n");
+    assert_eq!(name.key.as_deref(), Some("rule[1].name"), "{name}");
+}

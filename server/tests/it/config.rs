@@ -115,6 +115,16 @@ fn a_bad_config_file_is_refused_naming_the_key_and_deletes_nothing() {
         ("bucket = \"b\"\n[policy]\nretian = 3\n", "retian"),
         ("[policy]\nretain = 0\n", "policy.retain"),
         ("[guards]\nexcludes = [\"[a\"]\n", "guards.excludes"),
+        // Before: a space at either end matched nothing, and `apply --yes` deleted what the
+        // pin and the exclude were there to keep (the scheduled job trimmed them and kept it).
+        (
+            "[guards]\nexcludes = [\"main-* \"]\n",
+            "`guards.excludes`: pattern 'main-* ' has a space at its start or end: write 'main-*'",
+        ),
+        (
+            "[guards]\npins = [\"v1.0 \"]\n",
+            "`guards.pins`: deployment id 'v1.0 ' has a space at its start or end: write 'v1.0'",
+        ),
         ("buckett = \"b\"\n", "buckett"),
         // A role that does not exist is never a group silently given no role.
         ("[serve.roles]\ndeployers = [\"release\"]\n", "deployers"),

@@ -474,6 +474,19 @@ async fn bad_input_table() {
             "contains '/': patterns match top-level folder names only (write 'release-*')",
         ),
         (
+            // Before: accepted, matched nothing, and v1.0 was deleted.
+            vec!["apply", &name, "1", "--pin", "v1.0 "],
+            &[],
+            2,
+            "deployment id 'v1.0 ' has a space at its start or end: write 'v1.0'",
+        ),
+        (
+            vec!["apply", &name, "1", "--exclude", "main-* "],
+            &[],
+            2,
+            "pattern 'main-* ' has a space at its start or end: write 'main-*'",
+        ),
+        (
             vec!["apply", &name, "1", "--pin", "a/b"],
             &[],
             2,
