@@ -18,4 +18,8 @@ pub enum ApplyError {
     Lease(#[from] LeaseError),
     #[error("the server at {endpoint} ignores conditional writes (a second If-None-Match PUT of the lease succeeded), so it cannot stop two applies at once; --require-lease refuses to apply there. Nothing was deleted")]
     NoConditionalWrites { endpoint: String },
+    /// The front ends refuse it first; the engine too, so no front end's plan says "purge"
+    /// while its run hands folders to S3 expiration.
+    #[error("refusing to apply: handing folders to S3 lifecycle expiration leaves their old versions behind, and this plan purges versions. Nothing was deleted; drop one of the two")]
+    LifecycleWithPurge,
 }

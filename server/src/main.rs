@@ -202,6 +202,9 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
             a.saved = Some(std::sync::Arc::new(saved::SavedPlan::read(path)?));
         }
     }
+    if let args::Command::Apply(a) = &command {
+        lifecycle_without_purge(a)?;
+    }
     let saved_plan = matches!(&command, args::Command::Apply(a) if a.plan_file.is_some());
     if let (Some(plan), false) = (command.plan_mut(), saved_plan) {
         plan.refuse_ignored().map_err(anyhow::Error::msg)?;
@@ -211,6 +214,29 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
         notes.extend(args::job_variables_ignored(names));
     }
     Ok((command, notes))
+}
+
+/// `--via-lifecycle` with `--purge-versions` from anywhere: clap refuses the two flags together,
+/// but `policy.purge_versions` in the configuration file or a saved plan's got past it, and the
+/// plan then said "purge N versions … cannot be restored" while the run handed the folders to
+/// S3 expiration, which purges nothing (and the record's purge made `restore` refuse).
+fn lifecycle_without_purge(a: &args::ApplyArgs) -> anyhow::Result<()> {
+    if a.lifecycle.over().is_none() {
+        return Ok(());
+    }
+    let (from, purge) = match &a.saved {
+        Some(saved) => ("the saved plan", saved.policy.purge_versions),
+        None => (
+            "policy.purge_versions in the configuration file",
+            a.plan.purge_versions,
+        ),
+    };
+    if purge {
+        anyhow::bail!(
+            "refusing to apply: --via-lifecycle hands folders to S3 expiration, which leaves              their old versions behind, but {from} purges versions. Nothing was deleted; drop              --via-lifecycle, or plan without purging versions"
+        );
+    }
+    Ok(())
 }
 
 /// `--version`, `--help`, `completions` and `man` take nothing from the configuration file, so

@@ -67,6 +67,9 @@ impl Report {
 /// newer keys, a stop — is in the report.
 pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyError> {
     let Checked { planned, doomed } = checked;
+    if ctx.lifecycle_over.is_some() && deletion(&planned) == Deletion::Purge {
+        return Err(ApplyError::LifecycleWithPurge);
+    }
     let now = Utc::now();
     let mut record = started(&planned, &ctx.who, ctx.source, now);
     record.via = ctx.via.clone();

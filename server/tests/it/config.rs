@@ -637,3 +637,63 @@ async fn config_values_are_refused_naming_the_file_and_key_and_policy_file_is_re
         "{err}"
     );
 }
+
+/// Before: clap refused `--via-lifecycle --purge-versions` together, but `purge_versions = true`
+/// in the configuration file (or a saved plan made with `--purge-versions`) got past it: the
+/// plan said "purge 9 versions … cannot be restored", the run handed the folders to S3
+/// expiration (which purges nothing) and its record's purge made `restore` refuse (reviewer).
+#[tokio::test]
+async fn purging_versions_from_the_config_or_a_saved_plan_is_refused_with_via_lifecycle() {
+    let b = fresh_bucket("cfg-lc-purge").await;
+    b.enable_versioning().await.unwrap();
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let before = all_keys(&b).await;
+    let dir = workdir("lc-purge");
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        format!(
+            "bucket = \"{}\"\nlocalstack = true\n[policy]\nretain = 1\npurge_versions = true\n",
+            b.name()
+        ),
+    )
+    .unwrap();
+    let lc = ["--via-lifecycle", "--lifecycle-threshold", "1", "--yes"];
+    let out = run_in(&dir, &[&["apply"][..], &lc].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("policy.purge_versions in the configuration file purges versions"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::remove_file(dir.join("s3-prune.toml")).unwrap();
+    let saved = dir.join("plan.json");
+    let out = run_in(
+        &dir,
+        &[
+            "plan",
+            b.name(),
+            "1",
+            "--localstack",
+            "--purge-versions",
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_in(
+        &dir,
+        &[&["apply", "--plan", saved.to_str().unwrap()][..], &lc].concat(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the saved plan purges versions"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    assert!(
+        crate::lifecycle::rules(&b).await.is_empty(),
+        "nothing handed to S3"
+    );
+}
