@@ -114,6 +114,8 @@ struct CachedScan {
     /// The inventory dated and ordered under the server's date source, once per scan.
     ordered: std::sync::Arc<retention::Ordered>,
     scanned_at: DateTime<Utc>,
+    /// This server's clock against S3's: pages are planned at S3's now, as an apply is.
+    skew: bucket::ClockSkew,
     undo_window: String,
     handovers: prune::Handovers,
 }
@@ -247,7 +249,12 @@ impl AppState {
                         prune::scan(&b, &settings, &date_source),
                         b.noncurrent_days()
                     );
-                    let inventory = scanned?.remembered().await;
+                    let scanned = scanned?;
+                    let skew = scanned.skew;
+                    if let Some(w) = skew.warning() {
+                        tracing::warn!(bucket = %b.name(), "{w}");
+                    }
+                    let inventory = scanned.remembered().await;
                     let scanned_at = Utc::now();
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
                     // Handovers of folders kept whatever the policy (pinned, live,
@@ -261,6 +268,7 @@ impl AppState {
                         ordered: std::sync::Arc::new(ordered),
                         inventory,
                         scanned_at,
+                        skew,
                         undo_window,
                         handovers,
                     })
@@ -307,6 +315,7 @@ impl AppState {
                     inventory,
                     ordered,
                     scanned_at,
+                    skew,
                     undo_window,
                     handovers,
                 },
@@ -325,7 +334,7 @@ impl AppState {
             date_source: cfg.date_source.clone(),
             inventory,
             scanned_at,
-            now: Utc::now(),
+            now: skew.now(),
             max_delete: cfg.max_delete,
             pins: cfg.pins.clone(),
             excludes: cfg.excludes.clone(),

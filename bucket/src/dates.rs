@@ -66,6 +66,8 @@ pub struct Scanned {
     /// What the plan should say about how its input was read (an S3 Inventory report that
     /// a listing contradicts); the caller adds them to the plan's warnings.
     pub warnings: Vec<retention::Warning>,
+    /// This machine's clock against S3's: plans are made at [`crate::ClockSkew::now`].
+    pub skew: crate::ClockSkew,
 }
 
 impl Scanned {

@@ -41,6 +41,7 @@ pub use lifecycle::{undo_rule_id, UndoWindow};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring};
 pub use scan::{ScanOptions, RESERVED};
+pub use server_clock::ClockSkew;
 
 use aws_sdk_s3::Client;
 use retention::DeploymentId;

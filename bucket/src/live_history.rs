@@ -41,14 +41,16 @@ struct LiveSeen {
 impl Bucket {
     /// The deployments `key` named before `live`, each with when it stopped; records a change
     /// of the pointer in `live-seen.json` on the way. With why the pointer's earlier versions
-    /// could not be listed, if they could not (the plan warns: the grace knows less).
+    /// could not be listed, if they could not (the plan warns: the grace knows less). `now`
+    /// is S3's (a change is dated by it, not by a host whose clock may be days off).
     pub(crate) async fn live_history(
         &self,
         key: &str,
         live: &DeploymentId,
         versioned: bool,
+        now: DateTime<Utc>,
     ) -> Result<(Vec<WasLive>, Option<String>), S3Error> {
-        let (seen, versions) = futures::join!(self.observe_live(key, live), async {
+        let (seen, versions) = futures::join!(self.observe_live(key, live, now), async {
             if versioned {
                 self.pointer_versions(key).await
             } else {
@@ -69,7 +71,12 @@ impl Bucket {
 
     /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
     /// writes the change (the old one was live until now).
-    async fn observe_live(&self, key: &str, live: &DeploymentId) -> Result<Vec<WasLive>, S3Error> {
+    async fn observe_live(
+        &self,
+        key: &str,
+        live: &DeploymentId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<WasLive>, S3Error> {
         let seen = match self.read_state(SEEN).await {
             Ok(Some(body)) => {
                 serde_json::from_slice::<LiveSeen>(&body).map_err(|e| S3Error::Pointer {
@@ -103,7 +110,6 @@ impl Bucket {
         if matches!(self.folder_is_empty(live).await, Ok(true)) {
             return Ok(seen.previous);
         }
-        let now = Utc::now();
         if let Some(old) = seen.current.take() {
             seen.previous.insert(
                 0,

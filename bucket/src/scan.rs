@@ -3,6 +3,7 @@
 
 use crate::agg::Agg;
 use crate::dates::Scanned;
+use crate::server_clock::{ClockSkew, ServerDate};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::BucketVersioningStatus;
 use chrono::{DateTime, Utc};
@@ -55,20 +56,31 @@ pub(crate) struct Facts {
     dates: crate::dates::KnownDates,
     /// What the plan should say about how these were read.
     warnings: Vec<retention::Warning>,
+    /// This machine's clock against S3's.
+    skew: ClockSkew,
 }
 
 impl Bucket {
     /// The bucket's versioning status. Also the first request of a scan, so a missing bucket or
     /// a wrong endpoint fails here before anything else.
     pub async fn versioning(&self) -> Result<Versioning, S3Error> {
+        Ok(self.versioning_clocked().await?.0)
+    }
+
+    /// [`Bucket::versioning`], and this machine's clock against the `Date` of S3's answer.
+    pub(crate) async fn versioning_clocked(&self) -> Result<(Versioning, ClockSkew), S3Error> {
         use aws_sdk_s3::error::ProvideErrorMetadata;
-        let out = match self
+        let date = ServerDate::default();
+        let sent = self
             .client
             .get_bucket_versioning()
             .bucket(&self.name)
+            .customize()
+            .interceptor(date.clone())
             .send()
-            .await
-        {
+            .await;
+        let skew = ClockSkew::of(date.read(), Utc::now());
+        let out = match sent {
             Ok(out) => out,
             // Some S3-compatible servers (s3s-fs) lack this call: not a reason to refuse a scan.
             Err(e)
@@ -76,15 +88,16 @@ impl Bucket {
                     || e.raw_response().map(|r| r.status().as_u16()) == Some(501) =>
             {
                 tracing::warn!(bucket = %self.name, "GetBucketVersioning not implemented");
-                return Ok(Versioning::Unknown);
+                return Ok((Versioning::Unknown, skew));
             }
             Err(e) => return Err(self.err(e, "s3:GetBucketVersioning")),
         };
-        Ok(match out.status() {
+        let versioning = match out.status() {
             Some(BucketVersioningStatus::Enabled) => Versioning::Enabled,
             Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
             _ => Versioning::Unversioned,
-        })
+        };
+        Ok((versioning, skew))
     }
 
     pub(crate) fn err<E, R>(&self, e: aws_sdk_s3::error::SdkError<E, R>, action: &str) -> S3Error
@@ -142,13 +155,18 @@ impl Bucket {
                 None => self.known_dates().await,
             }
         };
-        let (versioning, live, live_from, pins, dates) =
-            futures::join!(self.versioning(), live, live_from, self.read_pins(), dates);
-        let (versioning, live) = (versioning?, live?);
+        let (versioning, live, live_from, pins, dates) = futures::join!(
+            self.versioning_clocked(),
+            live,
+            live_from,
+            self.read_pins(),
+            dates
+        );
+        let ((versioning, skew), live) = (versioning?, live?);
         // What it named before (the live grace), once what it names now is known.
         let (was_live, unread) = match (&opts.live_pointer, &live) {
             (Some(key), Some(now)) => {
-                self.live_history(key, now, versioning.keeps_versions())
+                self.live_history(key, now, versioning.keeps_versions(), skew.now())
                     .await?
             }
             _ => (Vec::new(), None),
@@ -164,6 +182,7 @@ impl Bucket {
                 .map(|why| retention::Warning::LiveVersionsUnread { why })
                 .into_iter()
                 .collect(),
+            skew,
         })
     }
 
@@ -184,6 +203,7 @@ impl Bucket {
             pins,
             dates,
             warnings,
+            skew,
         } = facts;
         let mut deployments = Vec::with_capacity(results.len());
         let mut prints = Vec::with_capacity(results.len());
@@ -263,6 +283,7 @@ impl Bucket {
             inventory,
             dates,
             warnings,
+            skew,
         })
     }
 

@@ -1,6 +1,8 @@
 //! How long ago an object was last written, by the server's own clock: its `Last-Modified`
 //! against the `Date` of the same answer. Two hosts whose clocks disagree still agree on this —
-//! what decides whether a lease has expired ([`crate::lease`]), not either host's clock.
+//! what decides whether a lease has expired ([`crate::lease`]), not either host's clock. And
+//! how far this machine's clock is from S3's ([`ClockSkew`]): a plan ages deployments by S3's
+//! clock, the one their `Last-Modified` is written by.
 
 use crate::state::Tagged;
 use crate::{Bucket, S3Error};
@@ -19,7 +21,61 @@ pub(crate) struct Aged {
 
 /// Keeps the `Date` header of the one answer it is attached to.
 #[derive(Debug, Clone, Default)]
-struct ServerDate(Arc<Mutex<Option<String>>>);
+pub(crate) struct ServerDate(Arc<Mutex<Option<String>>>);
+
+impl ServerDate {
+    /// The answer's `Date`, if it had a readable one.
+    pub(crate) fn read(&self) -> Option<DateTime<Utc>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&Utc))
+    }
+}
+
+/// Below this, a difference between this machine's clock and S3's `Date` (whole seconds, read
+/// after a round trip) is not told from the measurement's own error, and is taken as none.
+const SKEW_IGNORED: chrono::Duration = chrono::Duration::minutes(2);
+
+/// How far this machine's clock is ahead of S3's (behind: negative); zero where S3's answer had
+/// no `Date` or the two agree within [`SKEW_IGNORED`]. A laptop whose clock ran 40 days ahead
+/// aged a deployment uploaded a second before 40 days, and `--min-retain-days 30` deleted it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClockSkew(pub chrono::Duration);
+
+impl ClockSkew {
+    /// Of an answer whose `Date` is `server`, received when this machine's clock said `here`.
+    pub(crate) fn of(server: Option<DateTime<Utc>>, here: DateTime<Utc>) -> ClockSkew {
+        match server {
+            Some(server) if (here - server).abs() >= SKEW_IGNORED => ClockSkew(here - server),
+            _ => ClockSkew::default(),
+        }
+    }
+
+    /// Now by S3's clock.
+    pub fn now(self) -> DateTime<Utc> {
+        Utc::now() - self.0
+    }
+
+    /// What to tell the user, when the clocks disagree.
+    pub fn warning(self) -> Option<String> {
+        if self.0.is_zero() {
+            return None;
+        }
+        let (how, by) = if self.0 > chrono::Duration::zero() {
+            ("ahead of", self.0)
+        } else {
+            ("behind", -self.0)
+        };
+        Some(format!(
+            "this machine's clock is {} {how} S3's (the Date of its answers): deployments are \
+             aged by S3's clock; set this machine's clock (NTP)",
+            retention::Span::from_secs(by.num_seconds().max(0) as u64)
+        ))
+    }
+}
 
 impl Intercept for ServerDate {
     fn name(&self) -> &'static str {
@@ -62,13 +118,7 @@ impl Bucket {
         let written = out
             .last_modified()
             .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
-        let now = date
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_deref()
-            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.with_timezone(&Utc));
+        let now = date.read();
         Ok(Some(Aged {
             tagged: Tagged::read(key, out).await?,
             age: written.zip(now).map(|(written, now)| now - written),

@@ -76,8 +76,14 @@ pub async fn scan_and_plan(
         inventory,
         dates,
         warnings,
+        skew,
     } = scan(bucket, settings, &policy.date_source).await?;
-    let mut plan = retention::plan(&inventory, policy, Utc::now());
+    // Aged by S3's clock, which wrote every Last-Modified: a machine whose clock runs days
+    // ahead would otherwise delete what --min-retain-days keeps.
+    if let Some(w) = skew.warning() {
+        tracing::warn!(bucket = %bucket.name(), "{w}");
+    }
+    let mut plan = retention::plan(&inventory, policy, skew.now());
     // How the input was read (a report a listing contradicts): said with the plan's own.
     plan.warnings.extend(warnings);
     // The dates file is written beside the handovers' check: one round trip, not two.

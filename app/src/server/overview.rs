@@ -166,7 +166,7 @@ fn summary(s: &CachedScan, policy: Option<&Policy>) -> BucketSummary {
         undo_window: s.undo_window.clone(),
         forecast: policy.map(|p| {
             // From the scan's order (dated once); re-dated if the policy's date source differs.
-            let plan = s.ordered.plan(p, chrono::Utc::now());
+            let plan = s.ordered.plan(p, s.skew.now());
             Forecast {
                 policy: match &p.rules {
                     Some(r) => format!("{} rule(s)", r.as_slice().len()),

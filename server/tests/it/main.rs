@@ -7,6 +7,7 @@ mod proxy;
 mod approval;
 mod check;
 mod cli;
+mod clock;
 mod config;
 mod engine;
 mod errors;

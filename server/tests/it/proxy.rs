@@ -122,6 +122,8 @@ pub struct Proxy {
     /// Answers cut short at an element boundary, Content-Length to match (so the transport
     /// does not notice): S3 did the work, the answer lost its second half.
     pub cut_answers: Option<CutAnswers>,
+    /// Every answer's `Date` moved by this much: S3's clock apart from this machine's.
+    pub shift_date: Option<chrono::Duration>,
     pub stats: Stats,
 }
 
@@ -283,6 +285,7 @@ impl Proxy {
             lose_put_answer_after: 0,
             canned: Vec::new(),
             cut_answers: None,
+            shift_date: None,
             stats: Stats::default(),
         }
     }
@@ -374,8 +377,18 @@ async fn forward(
         .send_request(req.body(Full::new(body)).unwrap())
         .await
         .map_err(|e| e.to_string())?;
-    let (parts, body) = res.into_parts();
+    let (mut parts, body) = res.into_parts();
     let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    if let Some(shift) = p.shift_date {
+        let date = (parts.headers.get("date"))
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+        if let Some(date) = date {
+            let moved = (date + shift).with_timezone(&chrono::Utc);
+            let text = moved.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            parts.headers.insert("date", text.parse().unwrap());
+        }
+    }
     Ok(Response::from_parts(parts, Full::new(bytes)))
 }
 

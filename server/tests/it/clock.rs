@@ -1,0 +1,88 @@
+//! Ages by S3's clock, not this machine's: S3 wrote every `Last-Modified` and hands out the
+//! time in each answer's `Date`; a laptop whose clock runs days off must not age a deployment
+//! past `--min-retain-days`, nor date a change of the live pointer days off.
+
+use crate::common::{endpoint, json, reasons, stderr, Run};
+use bucket::testkit::{fresh_bucket, put_many};
+
+/// `deployed-at` stamped `days` ago by this machine's (correct) clock.
+fn stamped(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// Before: a machine whose clock ran ahead aged deployments by it — 40 days ahead, a deployment
+/// uploaded seconds before was "40 d > 30 d" and `apply --min-retain-days 30` deleted it
+/// (reviewer, under faketime). Here S3's answers say its clock is 10 days behind this
+/// machine's: by S3's clock d1 and d2 are 25 and 22 days old, and stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_are_aged_by_s3s_clock_not_this_machines() {
+    let b = fresh_bucket("clock-ahead").await;
+    for (id, days) in [("d1", 35), ("d2", 32), ("d3", 1)] {
+        let at = stamped(days);
+        put_many(&b, [format!("{id}/index.html")], &[("deployed-at", &at)]).await;
+    }
+    let (url, _proxy) = endpoint(|p| p.shift_date = Some(chrono::Duration::days(-10))).await;
+    let out = Run::plan(b.name(), 1)
+        .args(&[
+            "--min-retain-days",
+            "30",
+            "--date-source",
+            "meta:deployed-at",
+        ])
+        .args(&["--json"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .out();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = reasons(&json(&out));
+    for id in ["d1", "d2"] {
+        let (_, why) = r.iter().find(|(d, _)| d == id).unwrap();
+        assert!(why.starts_with("keep: "), "{id}: {why} ({r:?})");
+    }
+    assert!(
+        stderr(&out).contains("this machine's clock is 10 d ahead of S3's"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Before: the change of the live pointer was dated by the clock of whichever machine saw it
+/// first — a laptop two days slow wrote "until" two days back, and the next run, on a right
+/// clock, deleted the rollback target at once (reviewer). Dated by S3's clock now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_of_the_live_pointer_is_dated_by_s3s_clock() {
+    let b = fresh_bucket("clock-live").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let point = |id: &'static str| {
+        let b = b.clone();
+        async move {
+            b.put("current", id.as_bytes().to_vec(), "text/plain", &[])
+                .await
+                .unwrap()
+        }
+    };
+    let (url, _proxy) = endpoint(|p| p.shift_date = Some(chrono::Duration::days(2))).await;
+    let plan = || {
+        Run::plan(b.name(), 1)
+            .args(&["--live-pointer", "current", "--json"])
+            .env("AWS_ENDPOINT_URL", &url)
+            .out()
+    };
+    point("d2").await;
+    assert!(plan().status.success());
+    point("d3").await;
+    let out = plan();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seen = b
+        .read_state("live-seen.json")
+        .await
+        .unwrap()
+        .expect("the change recorded");
+    let seen: serde_json::Value = serde_json::from_slice(&seen).unwrap();
+    let until: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(seen["previous"][0]["until"].clone()).unwrap();
+    let s3_now = chrono::Utc::now() + chrono::Duration::days(2);
+    assert!(
+        (until - s3_now).num_minutes().abs() < 5,
+        "until {until}, S3's now {s3_now}: {seen}"
+    );
+}
