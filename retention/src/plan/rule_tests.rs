@@ -38,6 +38,38 @@ retain = 1
 min_retain_days = 7
 "#;
 
+/// Before: `main-4` (rule production) and `pr-1-bb` (rule previews) dated alike were warned
+/// "same date … ordered by id", though they are never ranked against each other (reviewer).
+#[test]
+fn equal_dates_are_a_tie_only_within_one_rule_and_group() {
+    let i = inv(vec![
+        dep("main-a", 5),
+        dep("main-b", 5),
+        dep("pr-1-x", 5),
+        dep("pr-2-y", 5),
+        dep("pr-2-z", 5),
+    ]);
+    let p = plan(
+        &i,
+        &Policy::with_rules(parse_policy(EXAMPLE).unwrap()),
+        t0(),
+    );
+    let ties: Vec<Vec<String>> = p
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::TieBroken { ids } => Some(ids.iter().map(|d| d.to_string()).collect()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ties,
+        vec![vec!["main-a", "main-b"], vec!["pr-2-y", "pr-2-z"]],
+        "{:?}",
+        p.warnings
+    );
+}
+
 #[test]
 fn the_first_matching_rule_decides_and_reasons_name_rule_and_group() {
     let i = inv(vec![

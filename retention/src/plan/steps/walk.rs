@@ -19,6 +19,16 @@ struct Decider {
     group: usize,
 }
 
+/// A ranked deployment's date, and the rule and group it was ranked in (ties are warned of
+/// within one group only).
+#[derive(Clone, Copy)]
+struct RankedDate<'a> {
+    date: DateTime<Utc>,
+    rule: usize,
+    group: usize,
+    id: &'a DeploymentId,
+}
+
 /// One rule's groups as the walk meets them: per group, the dates ranked so far (newest first:
 /// the rank reached is the length; the date at rank r tells when the deployments below it fell
 /// back a place). A rule without a group pattern has one group, found without a lookup.
@@ -78,7 +88,7 @@ pub(in crate::plan) struct Walk<'a> {
     ranks: Vec<Groups>,
     /// Per entry, the index of the rule that decided it.
     decided: Vec<Option<usize>>,
-    ranked_dates: Vec<(DateTime<Utc>, &'a DeploymentId)>,
+    ranked_dates: Vec<RankedDate<'a>>,
     excludes_used: Vec<bool>,
 }
 
@@ -208,7 +218,12 @@ impl<'a> Walk<'a> {
     fn rank(&mut self, by: &Decider, x: &Dated<'a>) -> u64 {
         let dates = &mut self.ranks[by.index].dates[by.group];
         dates.push(x.date);
-        self.ranked_dates.push((x.date, &x.d.id));
+        self.ranked_dates.push(RankedDate {
+            date: x.date,
+            rule: by.index,
+            group: by.group,
+            id: &x.d.id,
+        });
         dates.len() as u64
     }
 
@@ -254,15 +269,27 @@ impl<'a> Walk<'a> {
         pushed_out.max(old_enough).max(date)
     }
 
-    /// Ranked deployments with equal dates: the order (and maybe the verdict) hinged on the id.
+    /// Deployments ranked against each other (one rule, one group) with equal dates: the order
+    /// (and maybe the verdict) hinged on the id. Equal dates in different rules or groups
+    /// decide nothing between them, and are not warned of.
     pub fn ties(&self) -> Vec<Warning> {
-        self.ranked_dates
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|run| run.len() > 1)
-            .map(|run| Warning::TieBroken {
-                ids: run.iter().map(|(_, id)| (*id).clone()).collect(),
-            })
-            .collect()
+        let mut ties = Vec::new();
+        for run in self.ranked_dates.chunk_by(|a, b| a.date == b.date) {
+            if run.len() < 2 {
+                continue;
+            }
+            let mut run = run.to_vec();
+            // Stable: within a group, still in the order they were ranked.
+            run.sort_by_key(|r| (r.rule, r.group));
+            for same in run.chunk_by(|a, b| (a.rule, a.group) == (b.rule, b.group)) {
+                if same.len() > 1 {
+                    ties.push(Warning::TieBroken {
+                        ids: same.iter().map(|r| r.id.clone()).collect(),
+                    });
+                }
+            }
+        }
+        ties
     }
 
     /// Pins (given, or stored in the bucket) and excludes that matched no deployment: a typo
