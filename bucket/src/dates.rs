@@ -97,6 +97,42 @@ impl Bucket {
         }
     }
 
+    /// Forgets the first-seen dates of deployments an apply deleted whole: published again
+    /// under the same name before the next scan (a rollback re-deploying the same build),
+    /// one is new, not the deleted one copied back — before, it took the old date and the
+    /// next run deleted it again. Written only over the file as read (`If-Match`), so a scan
+    /// writing at the same time is not undone; best effort (the next scan forgets them too).
+    pub async fn forget_dates(&self, ids: &[DeploymentId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let key = format!("{}{RESERVED}/{FILE}", self.prefix);
+        for _ in 0..5 {
+            let Ok(Some(read)) = self.get_tagged(&key).await else {
+                return;
+            };
+            let Ok(mut known) =
+                serde_json::from_slice::<BTreeMap<DeploymentId, FirstSeen>>(&read.body)
+            else {
+                return;
+            };
+            let before = known.len();
+            known.retain(|id, _| !ids.contains(id));
+            if known.len() == before {
+                return;
+            }
+            let body = serde_json::to_vec(&known).expect("dates serialize");
+            match self.put_if(&key, body, read.etag.as_deref()).await {
+                Ok(crate::state::Put::Written(_)) => return,
+                Ok(crate::state::Put::Refused) => continue,
+                Err(e) => {
+                    tracing::info!(error = %e, "{RESERVED}/{FILE}: deleted deployments' dates not forgotten");
+                    return;
+                }
+            }
+        }
+    }
+
     /// The first-seen dates of the deployments whose LastModified moved while their content
     /// did not; and the file recording the deployments seen for the first time (or with new
     /// content), without the ones that are gone.

@@ -12,7 +12,7 @@ use crate::{Checked, Planned};
 use audit::{Record, Status};
 use bucket::{Bucket, DeleteReport, Deletion, JournalPlace, LeaseReading, Progress, RunId};
 use chrono::Utc;
-use retention::Doomed;
+use retention::{DeploymentId, Doomed};
 use std::sync::Arc;
 
 mod front_journal;
@@ -341,7 +341,12 @@ async fn end(
             note_success(planned, record).await;
         }
     };
-    let (ended, ()) = futures::join!(journal.end(record, unanswered), success);
+    // Published again under the same name, a deployment deleted whole here is a new one.
+    let gone: Vec<DeploymentId> = (record.deleted.iter())
+        .filter_map(|d| DeploymentId::new(d.id.as_str()).ok())
+        .collect();
+    let forgotten = planned.bucket.forget_dates(&gone);
+    let (ended, (), ()) = futures::join!(journal.end(record, unanswered), success, forgotten);
     let journal_error = match ended {
         Ok(()) => ctx.journal.finish(record).err(),
         Err(e) => Some(e),

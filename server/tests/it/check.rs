@@ -252,6 +252,35 @@ async fn a_deployment_redeployed_in_place_with_new_content_is_dated_anew() {
     assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
 }
 
+/// Before: the apply's scan ran before it deleted, so the dates file still held d1; the same
+/// build published again into d1 before the next scan took d1's old first-seen date ("dates
+/// reset … copy?"), and the next run deleted it again (reviewer).
+#[tokio::test]
+async fn a_deployment_deleted_whole_and_published_again_is_a_new_one() {
+    let b = fresh_bucket("republished").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3", "d4"]).await;
+    let d1: Vec<String> = (all_keys(&b).await.into_iter())
+        .filter(|k| k.starts_with("d1/"))
+        .collect();
+    Run::apply(b.name(), 3).json();
+    assert!(all_keys(&b).await.iter().all(|k| !k.starts_with("d1/")));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The same files again (the same keys and sizes: a rollback of the same build).
+    put_many(&b, d1, &[]).await;
+    let v = Run::plan(b.name(), 3).json();
+    assert_eq!(
+        actions(&v),
+        [
+            ("d1", "keep"),
+            ("d4", "keep"),
+            ("d3", "keep"),
+            ("d2", "delete")
+        ],
+        "{v}"
+    );
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+}
+
 #[tokio::test]
 async fn a_job_that_cannot_date_its_deployments_is_behind_and_notes_no_success() {
     // Before: a mistyped date key ("deployed_at") left every deployment "keep: date unknown";
