@@ -99,7 +99,25 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         planned.live_from.clone(),
     );
     let mut lease_read = LeaseRead::start(&bucket, &leased, ctx.progress.clone());
-    let deleting = delete(&planned, doomed, &journal, &leased, guard, &started, &ctx);
+    // Published again under the same name, a deployment deleted here is a new one: its
+    // first-seen date is forgotten beside the deleting, once the run has started (one that
+    // then fails to go whole is dated as listed, which keeps it longer, never shorter).
+    let gone: Vec<DeploymentId> = doomed.iter().map(|d| d.id.clone()).collect();
+    let forgetting = {
+        let (bucket, started) = (bucket.clone(), started.clone());
+        async move {
+            if started.wait().await.is_ok() {
+                bucket.forget_dates(&gone).await;
+            }
+        }
+    };
+    let deleting = async {
+        let (deleted, ()) = futures::join!(
+            delete(&planned, doomed, &journal, &leased, guard, &started, &ctx),
+            forgetting
+        );
+        deleted
+    };
     // Every batch waits for the lease: refused, nothing was sent and nothing journalled, and
     // the listings under way are dropped.
     let refused = async {
@@ -341,12 +359,7 @@ async fn end(
             note_success(planned, record).await;
         }
     };
-    // Published again under the same name, a deployment deleted whole here is a new one.
-    let gone: Vec<DeploymentId> = (record.deleted.iter())
-        .filter_map(|d| DeploymentId::new(d.id.as_str()).ok())
-        .collect();
-    let forgotten = planned.bucket.forget_dates(&gone);
-    let (ended, (), ()) = futures::join!(journal.end(record, unanswered), success, forgotten);
+    let (ended, ()) = futures::join!(journal.end(record, unanswered), success);
     let journal_error = match ended {
         Ok(()) => ctx.journal.finish(record).err(),
         Err(e) => Some(e),
