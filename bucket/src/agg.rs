@@ -14,6 +14,9 @@ pub(crate) struct Agg {
     pub(crate) bytes: u64,
     pub(crate) newest: Option<(DateTime<Utc>, ObjectRef)>,
     pub(crate) oldest: Option<DateTime<Utc>>,
+    /// The oldest object, where known: a `meta:` date missing on the newest (a file touched
+    /// later without it, robots.txt rewritten everywhere) is read from it.
+    pub(crate) oldest_object: Option<ObjectRef>,
     /// A key of s3-prune's own state beneath it (`<id>/…/.s3-prune/…`): the folder is a
     /// prefix someone else prunes, not a deployment.
     pub(crate) state: Option<String>,
@@ -69,24 +72,28 @@ impl Agg {
         self.state = self.state.take().or(o.state);
         self.journal = self.journal.take().or(o.journal);
         if let Some((t, k)) = o.newest {
-            self.see(t, || k);
+            if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
+                self.newest = Some((t, k));
+            }
         }
         if let Some(t) = o.oldest {
-            self.see_oldest(t);
+            self.see_oldest(t, || o.oldest_object);
         }
     }
 
     /// An object modified at `t`: the newest so far is kept (only then is its key copied).
-    fn see(&mut self, t: DateTime<Utc>, object: impl FnOnce() -> ObjectRef) {
+    fn see(&mut self, t: DateTime<Utc>, object: impl Fn() -> ObjectRef) {
         if self.newest.as_ref().is_none_or(|(n, _)| t > *n) {
             self.newest = Some((t, object()));
         }
-        self.see_oldest(t);
+        self.see_oldest(t, || Some(object()));
     }
 
-    fn see_oldest(&mut self, t: DateTime<Utc>) {
+    /// The oldest so far is kept (only then is its key copied).
+    fn see_oldest(&mut self, t: DateTime<Utc>, object: impl FnOnce() -> Option<ObjectRef>) {
         if self.oldest.is_none_or(|old| t < old) {
             self.oldest = Some(t);
+            self.oldest_object = object();
         }
     }
 }

@@ -232,7 +232,8 @@ impl Bucket {
             match DeploymentId::new(id) {
                 Ok(id) => {
                     if opts.meta_key.is_some() {
-                        to_head.push((deployments.len(), newest_key));
+                        let oldest_key = agg.oldest_object.filter(|o| o.key != newest_key.key);
+                        to_head.push((deployments.len(), newest_key, oldest_key));
                     }
                     prints.push(agg.print);
                     deployments.push(Deployment {
@@ -254,8 +255,14 @@ impl Bucket {
 
         if let Some(key) = &opts.meta_key {
             let metas: Vec<(usize, Option<String>)> =
-                stream::iter(to_head.into_iter().map(|(i, object)| async move {
-                    Ok::<_, S3Error>((i, self.meta_of(&object, key).await?))
+                stream::iter(to_head.into_iter().map(|(i, newest, oldest)| async move {
+                    let mut meta = self.meta_of(&newest, key).await?;
+                    // Missing on the newest object only (a file touched later without it):
+                    // the deploy's own stamp, on its oldest.
+                    if let (None, Some(oldest)) = (&meta, oldest) {
+                        meta = self.meta_of(&oldest, key).await?;
+                    }
+                    Ok::<_, S3Error>((i, meta))
                 }))
                 .buffer_unordered(opts.concurrency.max(1))
                 .try_collect()

@@ -151,6 +151,42 @@ async fn a_deployment_without_its_meta_date_is_kept_not_ranked_by_a_reset_clock(
     assert!(!left.iter().any(|k| k.starts_with("january/")));
 }
 
+/// Before: `meta:` was read from the newest object only, so one file touched later without the
+/// metadata (robots.txt rewritten in every deployment) left every deployment "date unknown" —
+/// pruning stopped, or with `--meta-fallback newest` ranked them in the order the job touched
+/// them and the newest build was deleted (reviewer). The deploy's stamp on the oldest counts.
+#[tokio::test]
+async fn a_meta_date_missing_on_a_file_touched_later_is_read_from_the_deployments_oldest() {
+    let b = fresh_bucket("meta-late-file").await;
+    dated(
+        &b,
+        &[
+            ("january", Some("2026-01-01T00:00:00Z")),
+            ("march", Some("2026-03-01T00:00:00Z")),
+            ("june", Some("2026-06-01T00:00:00Z")),
+        ],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for id in ["june", "march", "january"] {
+        b.put(
+            &format!("{id}/robots.txt"),
+            b"ok".to_vec(),
+            "text/plain",
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+    let v = Run::plan(b.name(), 2).meta_dated().json();
+    assert_eq!(
+        actions(&v),
+        [("june", "keep"), ("march", "keep"), ("january", "delete")],
+        "{v}"
+    );
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+}
+
 #[tokio::test]
 async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
     // Issue 28's report: d1…d4 uploaded in order, then d1 copied onto itself (same bytes):
