@@ -148,13 +148,9 @@ impl Bucket {
                 None => Ok(None),
             }
         };
-        let dates = async {
-            match opts.meta_key {
-                // A `meta:` date travels with a copy: no clock to recognise as reset.
-                Some(_) => Ok(crate::dates::KnownDates::default()),
-                None => self.known_dates().await,
-            }
-        };
+        // With `meta:` dates too: a deployment whose metadata a copy in place dropped, dated
+        // by `--meta-fallback`, is dated by its first-seen LastModified, not the reset one.
+        let dates = self.known_dates();
         let (versioning, live, live_from, pins, dates) = futures::join!(
             self.versioning_clocked(),
             live,

@@ -923,17 +923,20 @@ impl Reference {
                     }
                     (DateSource::Newest, None) => Some((g.newest(), DateOrigin::Newest)),
                     (DateSource::Oldest, None) => Some((g.oldest(), DateOrigin::Oldest)),
-                    // A `meta:` date travels with a copy: nothing remembered is used.
-                    (DateSource::Meta(_), _) => match (&g.meta, pol.meta_fallback) {
+                    // A `meta:` date travels with a copy: nothing remembered is used for it;
+                    // the fallback to the objects' dates takes the first-seen ones.
+                    (DateSource::Meta(_), first) => match (&g.meta, pol.meta_fallback) {
                         (Some(Meta::Date { age, .. }), _) => {
                             Some((t0() - Duration::seconds(*age), DateOrigin::Meta))
                         }
-                        (_, Some(crate::MetaFallback::Newest)) => {
-                            Some((g.newest(), DateOrigin::MetaFallback))
-                        }
-                        (_, Some(crate::MetaFallback::Oldest)) => {
-                            Some((g.oldest(), DateOrigin::MetaFallback))
-                        }
+                        (_, Some(crate::MetaFallback::Newest)) => Some((
+                            first.map_or(g.newest(), |(n, _)| n),
+                            DateOrigin::MetaFallback,
+                        )),
+                        (_, Some(crate::MetaFallback::Oldest)) => Some((
+                            first.map_or(g.oldest(), |(_, o)| o),
+                            DateOrigin::MetaFallback,
+                        )),
                         (_, None) => None,
                     },
                 };

@@ -187,6 +187,42 @@ async fn a_meta_date_missing_on_a_file_touched_later_is_read_from_the_deployment
     assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
 }
 
+/// Before: with `meta:` dates the dates file was neither read nor written, so a deployment whose
+/// metadata a copy in place dropped (`aws s3 cp --metadata-directive REPLACE …`) was dated by
+/// `--meta-fallback newest` at its reset LastModified: the oldest deployment ranked newest and
+/// the second-newest real build was deleted (reviewer). Its first-seen date counts now.
+#[tokio::test]
+async fn a_meta_fallback_dates_a_copy_in_place_by_when_it_was_first_seen() {
+    let b = fresh_bucket("meta-fallback-reset").await;
+    for (i, id) in ["d1", "d2", "d3"].iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
+        let at = chrono::Utc::now().to_rfc3339();
+        dated(&b, &[(id, Some(at.as_str()))]).await;
+    }
+    let plan = || {
+        Run::plan(b.name(), 2)
+            .meta_dated()
+            .args(&["--meta-fallback", "newest"])
+            .json()
+    };
+    plan(); // the bucket remembers the dates it sees
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for key in all_keys(&b).await {
+        if key.starts_with("d1/") {
+            let body = bucket::testkit::object_body(&b, &key).await.unwrap();
+            b.put(&key, body, "text/plain", &[]).await.unwrap();
+        }
+    }
+    let v = plan();
+    assert_eq!(
+        actions(&v),
+        [("d3", "keep"), ("d2", "keep"), ("d1", "delete")],
+        "{v}"
+    );
+}
+
 #[tokio::test]
 async fn a_deployment_copied_onto_itself_keeps_its_first_seen_place() {
     // Issue 28's report: d1…d4 uploaded in order, then d1 copied onto itself (same bytes):

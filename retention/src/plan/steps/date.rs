@@ -59,7 +59,7 @@ pub(in crate::plan) fn order(
         .map(|(index, d)| {
             let (date, origin, warning) = match remembered(inventory, d, source) {
                 Some(date) => (date, DateOrigin::Remembered, None),
-                None => resolve_date(d, source, fallback),
+                None => resolve_date(d, source, fallback, inventory),
             };
             let slot = Slot {
                 index,
@@ -107,12 +107,14 @@ fn remembered(inventory: &Inventory, d: &Deployment, source: &DateSource) -> Opt
 }
 
 /// One deployment's date from the date source. A `meta:` date that is absent or not a deploy
-/// date ([`meta_date`]) is dated by its objects when `fallback` says so (with a warning);
-/// otherwise its date is unknown (it is shown at its newest object's date, and kept).
+/// date ([`meta_date`]) is dated by its objects when `fallback` says so (with a warning) — by
+/// their first-seen dates where their LastModified was reset (a copy in place that dropped the
+/// metadata); otherwise its date is unknown (it is shown at its newest object's date, and kept).
 fn resolve_date(
     d: &Deployment,
     source: &DateSource,
     fallback: Option<MetaFallback>,
+    inventory: &Inventory,
 ) -> (DateTime<Utc>, DateOrigin, Option<Warning>) {
     match source {
         DateSource::Newest => (d.newest, DateOrigin::Newest, None),
@@ -133,9 +135,12 @@ fn resolve_date(
                     Some(Warning::DateUnknown { id, key, problem }),
                 ),
                 Some(by) => {
-                    let date = match by {
-                        MetaFallback::Newest => d.newest,
-                        MetaFallback::Oldest => d.oldest,
+                    let first = inventory.remembered.iter().find(|r| r.id == d.id);
+                    let date = match (by, first) {
+                        (MetaFallback::Newest, Some(r)) => r.newest,
+                        (MetaFallback::Oldest, Some(r)) => r.oldest,
+                        (MetaFallback::Newest, None) => d.newest,
+                        (MetaFallback::Oldest, None) => d.oldest,
                     };
                     let w = Warning::MetaFallback {
                         id,
