@@ -30,7 +30,10 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
         bucket.noncurrent_days()
     );
     let planned = planned?;
-    let undo = UndoWindow::describe(planned.plan.versioning, days);
+    let undo = output::undo_of(
+        &planned,
+        UndoWindow::describe(planned.plan.versioning, days),
+    );
     if args.json {
         let doc = PlanDoc::new(&planned).undo_window(undo);
         println!("{}", serde_json::to_string_pretty(&doc)?);

@@ -9,6 +9,17 @@ pub use plan::human_plan;
 pub use run::{human_history, human_report};
 
 /// A name from the bucket, control characters escaped.
+/// The undo window as this plan has it: `described` (the bucket's), unless the plan purges
+/// versions, which leaves nothing to restore (before, the header promised a restore the
+/// warning below it ruled out).
+pub fn undo_of(planned: &prune::Planned, described: String) -> String {
+    if planned.plan.policy.purge_versions && planned.plan.versioning.keeps_versions() {
+        return "none for this run: --purge-versions removes every version and delete marker"
+            .into();
+    }
+    described
+}
+
 pub fn escape(s: &str) -> String {
     prune::escape_controls(s).into_owned()
 }

@@ -161,7 +161,10 @@ async fn scan_and_show(job: &ApplyJob, json: bool) -> Result<Planned> {
     });
     let planned = planned?;
     if let Some(days) = days {
-        let undo = UndoWindow::describe(planned.plan.versioning, days);
+        let undo = output::undo_of(
+            &planned,
+            UndoWindow::describe(planned.plan.versioning, days),
+        );
         print!("{}", output::human_plan(&planned, Some(&undo)));
     }
     Ok(planned)

@@ -189,6 +189,20 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         json(&out)["undo_window"],
         "deleted deployments can be restored for 40 days"
     );
+    // Before: a plan that purges versions still said "can be restored for 40 days" above the
+    // warning that they cannot be (reviewer).
+    let out = s3_prune(&[
+        "plan",
+        b.name(),
+        "1",
+        "--localstack",
+        "--purge-versions",
+        "--json",
+    ]);
+    assert_eq!(
+        json(&out)["undo_window"],
+        "none for this run: --purge-versions removes every version and delete marker"
+    );
     let out = undo_window("0").out();
     assert_eq!(out.status.code(), Some(2));
 }
