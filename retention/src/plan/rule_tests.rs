@@ -133,6 +133,16 @@ fn a_rule_that_decides_nothing_is_warned_about() {
     assert!(p.warnings.iter().any(|w| w
         .to_string()
         .starts_with("rule 'never' decides no deployment")));
+    // Before: "(nothing matches it before an earlier rule does)" also of a first rule whose
+    // pattern matched nothing, or whose matches were all excluded (reviewer): every cause named.
+    let rules = parse_policy("[[rule]]\nname = \"first\"\nmatch = \"v*\"\nretain = 1\n").unwrap();
+    let p = plan(&inv(vec![dep("pr-1", 1)]), &Policy::with_rules(rules), t0());
+    assert!(
+        p.warnings.iter().any(|w| w.to_string()
+            == "rule 'first' decides no deployment: its pattern matches none, or each it matches is pinned, excluded or taken by an earlier rule"),
+        "{:?}",
+        p.warnings
+    );
 }
 
 const PREVIEWS: &str = r#"

@@ -43,7 +43,8 @@ impl fmt::Display for Warning {
             }
             Warning::RuleMatchesNothing { rule } => write!(
                 f,
-                "rule '{rule}' decides no deployment (nothing matches it before an earlier rule does)"
+                "rule '{rule}' decides no deployment: its pattern matches none, or each it \
+                 matches is pinned, excluded or taken by an earlier rule"
             ),
             Warning::GroupUnmatched {
                 rule,
