@@ -59,6 +59,11 @@ pub async fn plan(args: PlanArgs) -> Result<ExitCode> {
 }
 
 pub async fn pin(args: PinArgs, add: bool) -> Result<ExitCode> {
+    if !add && !args.reason.is_empty() {
+        // Accepted and ignored before: its help says it is shown in every plan.
+        eprintln!("error: unpin takes no --reason: the pin and its reason are removed together");
+        return Ok(ExitCode::from(2));
+    }
     let bucket = open(&args.bucket, &args.prefix, &args.endpoint).await?;
     let pin = add.then(|| Pin {
         id: args.id.clone(),
@@ -69,9 +74,15 @@ pub async fn pin(args: PinArgs, add: bool) -> Result<ExitCode> {
     let change = prune::set_pin(&bucket, &args.id, pin).await?;
     if !change.changed {
         println!(
-            "'{}' was not pinned in {}: nothing changed (check the id; {} pinned).",
+            "'{}' was not pinned in {}: nothing changed (check the id{}; {} pinned).",
             output::escape(args.id.as_str()),
             bucket.pins_key(),
+            // Pins are kept per prefix: one pinned under a prefix is not in the root's file.
+            if args.prefix.is_empty() {
+                ", and --prefix if it was pinned under one"
+            } else {
+                " and the prefix"
+            },
             change.pins
         );
         return Ok(ExitCode::SUCCESS);

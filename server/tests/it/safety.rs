@@ -125,6 +125,27 @@ async fn stored_pins_are_kept_and_a_broken_pins_file_deletes_nothing() {
     // The mended file pins nothing: audit-2025 goes with old.
     let out = s3_prune(&["unpin", b.name(), "audit-2025", "--localstack"]);
     assert!(stdout(&out).contains("was not pinned"), "{}", stdout(&out));
+    // Pins are kept per prefix: the hint says so (before: "check the id" alone).
+    assert!(
+        stdout(&out).contains("--prefix if it was pinned under one"),
+        "{}",
+        stdout(&out)
+    );
+    // Before: --reason was accepted by unpin and did nothing.
+    let out = s3_prune(&[
+        "unpin",
+        b.name(),
+        "audit-2025",
+        "--reason",
+        "x",
+        "--localstack",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unpin takes no --reason"),
+        "{}",
+        stderr(&out)
+    );
     let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
     assert!(out.status.success());
     let keys = all_keys(&b).await;
