@@ -198,7 +198,7 @@ async fn confirmed(args: &ApplyArgs, job: &ApplyJob, planned: Planned) -> Result
             if nothing_to_do(&seen, args) {
                 return Ok(seen);
             }
-            confirm(&seen, args.plan.json)?;
+            confirm(&seen, args.plan.json, args.lifecycle.over())?;
             // Bind to what they confirmed: a fresh scan must yield exactly it.
             Ok(prune::check(job.scan().await?, Some(seen.doomed()))?)
         }
@@ -395,7 +395,7 @@ async fn tick(bar: indicatif::ProgressBar, progress: Arc<Progress>, n: usize) {
 /// Asks the person at the terminal to type the bucket name. Without a terminal, refuses. With
 /// `--json` (the table not printed, stdout kept for the report) the plan is shown on stderr
 /// first: nobody confirms what they have not seen.
-fn confirm(checked: &Checked, json: bool) -> Result<()> {
+fn confirm(checked: &Checked, json: bool, lifecycle_over: Option<u64>) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "refusing to delete without confirmation: stdin is not a terminal. \
@@ -405,6 +405,20 @@ fn confirm(checked: &Checked, json: bool) -> Result<()> {
     let p: &Planned = checked.planned();
     if json {
         eprint!("{}", output::human_plan(p, None));
+    }
+    // Those over --lifecycle-threshold are not deleted by this run but handed to S3: said
+    // before the name is typed (before, the prompt said "deletes" of them all).
+    let handed: Vec<&retention::Doomed> = (checked.doomed().iter())
+        .filter(|d| prune::expire::goes_to_lifecycle(d, lifecycle_over))
+        .collect();
+    if !handed.is_empty() {
+        eprint!(
+            "\n{} of the deployments ({} objects) go to S3 lifecycle expiration, not deleted \
+             by this run: S3 deletes them within a day or two (until then `s3-prune restore \
+             --run ID` or a pin withdraws it).",
+            handed.len(),
+            handed.iter().map(|d| d.objects).sum::<u64>()
+        );
     }
     let d = p.plan.summary.delete;
     let name = p.bucket.name();

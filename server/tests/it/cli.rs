@@ -351,6 +351,46 @@ async fn apply_json_at_a_terminal_shows_the_plan_before_asking_for_the_bucket_na
     assert_eq!(all_keys(&b).await.len(), 6, "nothing deleted");
 }
 
+/// Before: with `--via-lifecycle` the prompt said "This deletes 3 deployments" of them all, though
+/// those over the threshold go to S3 expiration after the run (reviewer). Said before the name
+/// is typed now.
+#[tokio::test]
+async fn the_prompt_says_which_deployments_go_to_s3_lifecycle_expiration() {
+    let b = fresh_bucket("tty-lifecycle").await;
+    put_many(&b, (0..3).map(|i| format!("big/more{i}.js")), &[]).await;
+    deploy_seconds_apart(&b, &["big", "small", "newest"]).await;
+    let line = format!(
+        "{} apply {} 1 --localstack --via-lifecycle --lifecycle-threshold 3",
+        env!("CARGO_BIN_EXE_s3-prune"),
+        b.name()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running script(1)");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        stdin.write_all(b"not-the-bucket\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let seen = stdout(&out);
+    let asked = seen
+        .find("Type the bucket name")
+        .unwrap_or_else(|| panic!("no prompt: {seen}"));
+    let said = seen
+        .find("1 of the deployments (5 objects) go to S3 lifecycle expiration")
+        .unwrap_or_else(|| panic!("handover not said: {seen}"));
+    assert!(said < asked, "{seen}");
+    assert!(seen.contains("did not match"), "{seen}");
+}
+
 /// `demo` seeds an empty bucket, and the same one again, but never a bucket that holds anything
 /// it did not write: its made-up deployments, dated now, would rank above the real ones and a
 /// later apply would delete real deployments in their place.
