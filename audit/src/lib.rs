@@ -83,7 +83,7 @@ impl std::fmt::Display for Expiry {
             ),
             ExpiryState::Withdrawn => write!(
                 f,
-                "{d}: kept now ({}), so its S3 lifecycle rule '{}' was removed before S3 expired it",
+                "{d}: kept now ({}), so its S3 lifecycle rule '{}' was removed (S3 may have expired part of it already)",
                 self.reason.as_deref().unwrap_or("no longer doomed"),
                 self.rule
             ),
