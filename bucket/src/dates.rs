@@ -36,7 +36,7 @@ pub(crate) fn object_print(key: &str, size: u64) -> u64 {
 /// The dates file as read beside the listing; `None` when it was not read (`meta:` dates: no
 /// clock to recognise as reset).
 #[derive(Debug, Default)]
-pub(crate) struct KnownDates(Option<BTreeMap<DeploymentId, FirstSeen>>);
+pub(crate) struct KnownDates(Option<BTreeMap<DeploymentId, FirstSeen>>, Option<String>);
 
 /// The dates file a scan would leave behind, when it changed. A scan's last step, kept apart
 /// so it can be written beside the next requests instead of before them ([`Scanned`]).
@@ -44,16 +44,34 @@ pub(crate) struct KnownDates(Option<BTreeMap<DeploymentId, FirstSeen>>);
 #[derive(Debug, Default)]
 #[must_use = "write it, or the first-seen dates of new deployments are not remembered"]
 pub struct DatesUpdate {
-    write: Option<(Bucket, Vec<u8>)>,
+    /// The bucket, the new file, and the ETag of the file as read (`None`: there was none).
+    write: Option<(Bucket, Vec<u8>, Option<String>)>,
 }
 
 impl DatesUpdate {
-    /// Writes the file if it changed; best effort (a failure is logged).
+    /// Writes the file if it changed, only over the file as this scan read it (`If-Match`, or
+    /// `If-None-Match` where there was none): a slower scan that read it before a faster one
+    /// wrote it does not put back its older view, which would drop the faster one's
+    /// first-seen dates. Best effort (a failure is logged); a server that refuses the
+    /// condition itself (not the ETag) is written to plainly.
     pub async fn write(self) {
-        if let Some((bucket, body)) = self.write {
-            if let Err(e) = bucket.write_state(FILE, body).await {
-                tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
+        let Some((bucket, body, etag)) = self.write else {
+            return;
+        };
+        let key = format!("{}{RESERVED}/{FILE}", bucket.prefix);
+        let failed = match bucket.put_if(&key, body.clone(), etag.as_deref()).await {
+            Ok(crate::state::Put::Written(_)) => return,
+            Ok(crate::state::Put::Refused) => {
+                tracing::debug!("{RESERVED}/{FILE} changed since this scan read it: left as the other scan wrote it");
+                return;
             }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 501) => {
+                bucket.write_state(FILE, body).await.err()
+            }
+            Err(e) => Some(bucket.key_err(e, "s3:PutObject", &key)),
+        };
+        if let Some(e) = failed {
+            tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
         }
     }
 }
@@ -81,11 +99,12 @@ impl Scanned {
 impl Bucket {
     /// Reads the dates file (beside the listing: it does not depend on it).
     pub(crate) async fn known_dates(&self) -> Result<KnownDates, crate::S3Error> {
-        let Some(body) = self.read_state(FILE).await? else {
-            return Ok(KnownDates(Some(BTreeMap::new())));
+        let key = format!("{}{RESERVED}/{FILE}", self.prefix);
+        let Some(crate::state::Tagged { body, etag }) = self.get_tagged(&key).await? else {
+            return Ok(KnownDates(Some(BTreeMap::new()), None));
         };
         match serde_json::from_slice(&body) {
-            Ok(known) => Ok(KnownDates(Some(known))),
+            Ok(known) => Ok(KnownDates(Some(known), etag)),
             Err(e) => Err(crate::S3Error::Pointer {
                 key: format!("{}{RESERVED}/{FILE}", self.prefix),
                 problem: format!(
@@ -142,7 +161,7 @@ impl Bucket {
         deployments: &[Deployment],
         prints: &[u64],
     ) -> (Vec<Remembered>, DatesUpdate) {
-        let Some(known) = known.0 else {
+        let KnownDates(Some(known), etag) = known else {
             return (Vec::new(), DatesUpdate::default());
         };
         let mut remembered = Vec::new();
@@ -178,6 +197,7 @@ impl Bucket {
                 (
                     self.clone(),
                     serde_json::to_vec(&now).expect("dates serialize"),
+                    etag,
                 )
             }),
         };

@@ -907,3 +907,26 @@ mod lifecycle {
         assert_eq!(now.rules, vec![logs_rule(), theirs], "their edit stands");
     }
 }
+
+/// Reasoned by a reviewer: every scan wrote the dates file from its own listing, whatever was
+/// there — a slower scan that read it before a faster one recorded d9 put its older view back
+/// and d9's first-seen date was lost (a reset clock on d9 then went unrecognised). A scan
+/// writes only over the file as it read it.
+#[tokio::test]
+async fn a_scan_never_writes_its_dates_over_a_file_written_since_it_read_it() {
+    let b = fresh_bucket("dates-race").await;
+    put_many(&b, ["d1/index.html".to_string()], &[]).await;
+    b.scan(&ScanOptions::default()).await.unwrap();
+    put_many(&b, ["d2/index.html".to_string()], &[]).await;
+    // A slow scan reads the file (d1) …
+    let slow = b.scan_unsaved(&ScanOptions::default()).await.unwrap();
+    // … a faster one records d2 and d3 meanwhile …
+    put_many(&b, ["d3/index.html".to_string()], &[]).await;
+    b.scan(&ScanOptions::default()).await.unwrap();
+    let fast = b.read_state("dates.json").await.unwrap().unwrap();
+    // … and the slow one's write (d1, d2) does not replace it.
+    slow.dates.write().await;
+    assert_eq!(b.read_state("dates.json").await.unwrap().unwrap(), fast);
+    let known: serde_json::Value = serde_json::from_slice(&fast).unwrap();
+    assert!(known.get("d3").is_some(), "{known}");
+}
