@@ -3,8 +3,12 @@
 //! earlier runs are checked: finished ones (folder empty) have their rule removed. A handover
 //! never outlives its reason: every scan ([`reconcile`]) compares the pending rules with what is
 //! kept now and withdraws the rule of a folder that is now kept (pinned, live, re-deployed, kept
-//! by a changed policy); `pin` withdraws at once. Anything that cannot be read or written is a
-//! failure in the record and the deployments it concerns are left alone.
+//! by a changed policy), and removes the spent rule of a folder the scan no longer finds (S3
+//! expired it, or something deleted it by requests): left, it would expire a new deployment
+//! that reuses the name (a PR preview) the day it is uploaded. `pin` withdraws at once, and an
+//! apply that deletes such a folder by requests removes its rule after ([`withdraw_deleted`]).
+//! Anything that cannot be read or written is a failure in the record and the deployments it
+//! concerns are left alone.
 
 use audit::{Expiry, ExpiryState, Failure};
 use bucket::Bucket;
@@ -32,7 +36,9 @@ pub struct Handovers {
     /// Rules still expiring folders that stay doomed, with the day each was written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<Expiry>,
-    /// Rules removed by this scan: their folders are kept now.
+    /// Rules removed by this scan: their folders are kept now (`withdrawn`), or gone
+    /// (`finished`: nothing is left to expire, and the spent rule would expire a new deployment
+    /// of the same name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withdrawn: Vec<Expiry>,
     /// The rules could not be read, or a kept folder's rule could not be removed (then S3 may
@@ -64,13 +70,36 @@ fn expiry(e: bucket::Expiry, state: ExpiryState, reason: Option<String>) -> Expi
     }
 }
 
+/// What a scan says of a pending rule's folder.
+pub(crate) enum Verdict {
+    /// Still doomed: the rule stays.
+    Doomed,
+    /// Kept now, for this reason: the rule is withdrawn before S3 expires the folder.
+    Kept(String),
+    /// Not found by the scan (no current object): S3 has finished, or something deleted it.
+    /// The spent rule is removed, or it would expire a new deployment that reuses the name.
+    Gone,
+}
+
+/// Why a gone folder's rule was removed (on the record as the expiry's reason).
+const GONE: &str = "its folder is gone (expired by S3 or deleted): the spent rule is removed so                     it cannot expire a new deployment of the same name";
+
 /// Compares s3-prune's pending expiration rules with what is kept now (`kept` gives the reason
-/// a rule's deployment is kept, `None` when it stays doomed or is gone) and removes the rules
-/// of kept folders. Reading the rules needs s3:GetLifecycleConfiguration, which every bucket with
+/// a rule's deployment is kept, `None` when it stays doomed) and removes the rules of kept
+/// folders. Reading the rules needs s3:GetLifecycleConfiguration, which every bucket with
 /// handovers grants its pruners; without it nothing is checked and `error` says so.
 pub async fn reconcile(
     bucket: &Bucket,
     kept: impl Fn(&bucket::Expiry) -> Option<String>,
+) -> Handovers {
+    reconcile_verdicts(bucket, |e| kept(e).map_or(Verdict::Doomed, Verdict::Kept)).await
+}
+
+/// [`reconcile`] with the spent rules of gone folders removed too (a scan that found every
+/// folder can tell).
+pub(crate) async fn reconcile_verdicts(
+    bucket: &Bucket,
+    verdict: impl Fn(&bucket::Expiry) -> Verdict,
 ) -> Handovers {
     let mut out = Handovers::default();
     let rules = match bucket.expiries().await {
@@ -81,45 +110,125 @@ pub async fn reconcile(
             return out;
         }
     };
-    let mut withdraw = Vec::new();
+    // Each rule to remove, with its state and reason once removed.
+    let mut remove: Vec<(bucket::Expiry, ExpiryState, String)> = Vec::new();
     for e in rules {
-        match kept(&e) {
-            Some(reason) => withdraw.push((e, reason)),
-            None => out.pending.push(expiry(e, ExpiryState::Pending, None)),
+        match verdict(&e) {
+            Verdict::Kept(reason) => remove.push((e, ExpiryState::Withdrawn, reason)),
+            Verdict::Gone => remove.push((e, ExpiryState::Finished, GONE.into())),
+            Verdict::Doomed => out.pending.push(expiry(e, ExpiryState::Pending, None)),
         }
     }
-    if withdraw.is_empty() {
+    if remove.is_empty() {
         return out;
     }
-    let ids: Vec<DeploymentId> = withdraw.iter().map(|(e, _)| e.id.clone()).collect();
+    let ids: Vec<DeploymentId> = remove.iter().map(|(e, ..)| e.id.clone()).collect();
     match bucket.withdraw_expiries(&ids).await {
         Ok(gone) => {
             out.withdrawn = gone
                 .into_iter()
-                .map(|g| {
-                    let reason = withdraw
-                        .iter()
-                        .find(|(e, _)| e.id == g.id)
-                        .map(|(_, r)| r.clone());
-                    expiry(g, ExpiryState::Withdrawn, reason)
+                .filter_map(|g| {
+                    let (_, state, reason) = remove.iter().find(|(e, ..)| e.id == g.id)?;
+                    Some(expiry(g, *state, Some(reason.clone())))
                 })
                 .collect()
         }
-        Err(e) => {
-            let names: Vec<String> = ids.iter().map(ToString::to_string).collect();
-            tracing::error!(error = %e, deployments = ?names, "a kept folder's expiration rule could not be removed");
-            out.error = Some(format!(
-                "S3 lifecycle may still expire {} (kept now): the rule was NOT removed: {e}. \
-                 Remove the rule '{}…' by hand or grant s3:PutLifecycleConfiguration",
-                names.join(", "),
-                bucket::EXPIRE_RULE
-            ));
-        }
+        Err(e) => out.error = Some(not_removed(&remove, &e)),
     }
     out
 }
 
-/// [`reconcile`] against a plan: a folder the plan keeps is kept, for the plan's reason. A plan
+/// The error of rules that could not be removed: dangerous (S3 may expire a kept folder) when
+/// one of them is kept; else a warning that a new deployment of a gone folder's name would be
+/// expired.
+fn not_removed(remove: &[(bucket::Expiry, ExpiryState, String)], e: &bucket::S3Error) -> String {
+    let names = |state: ExpiryState| {
+        let n: Vec<&str> = remove
+            .iter()
+            .filter(|(_, s, _)| *s == state)
+            .map(|(r, ..)| r.id.as_str())
+            .collect();
+        n.join(", ")
+    };
+    let (kept, gone) = (names(ExpiryState::Withdrawn), names(ExpiryState::Finished));
+    let fix = format!(
+        "Remove the rule '{}…' by hand or grant s3:PutLifecycleConfiguration",
+        bucket::EXPIRE_RULE
+    );
+    if kept.is_empty() {
+        tracing::warn!(error = %e, deployments = %gone, "a gone folder's spent expiration rule could not be removed");
+        return format!(
+            "the spent S3 lifecycle rules of {gone} (folders gone) were not removed: {e}. A new \
+             deployment of that name would be expired by S3. {fix}"
+        );
+    }
+    tracing::error!(error = %e, deployments = %kept, "a kept folder's expiration rule could not be removed");
+    format!("S3 lifecycle may still expire {kept} (kept now): the rule was NOT removed: {e}. {fix}")
+}
+
+/// After an apply's deletes by requests: removes the rules among the pending ones it knew of
+/// (`pending`) whose folders it deleted (S3 has nothing left to expire there, and the spent
+/// rule would expire a new deployment of the same name the day it is uploaded), or left whole
+/// because they are kept now (held: pinned or live since the plan; changed since it). A folder
+/// only partly deleted (failures, a stop) keeps its rule: it is still doomed. Returns the rules
+/// removed, as the record shows them, and why they could not be removed, if they could not.
+pub(crate) async fn withdraw_after_requests(
+    bucket: &Bucket,
+    pending: &[Expiry],
+    report: &bucket::DeleteReport,
+) -> (Vec<Expiry>, Option<Failure>) {
+    let remove: Vec<(DeploymentId, ExpiryState, String)> = report
+        .deployments
+        .iter()
+        .filter(|d| pending.iter().any(|e| e.deployment == d.id.as_str()))
+        .filter_map(|d| {
+            let (state, why) = if d.is_gone() {
+                let why = "deleted by requests by this run: its spent rule is removed";
+                (ExpiryState::Finished, why.to_string())
+            } else if let Some(held) = &d.held {
+                (ExpiryState::Withdrawn, held.clone())
+            } else {
+                let changed = d.changed.as_ref()?;
+                (
+                    ExpiryState::Withdrawn,
+                    format!("changed since the plan: {changed}"),
+                )
+            };
+            Some((d.id.clone(), state, why))
+        })
+        .collect();
+    if remove.is_empty() {
+        return (Vec::new(), None);
+    }
+    let ids: Vec<DeploymentId> = remove.iter().map(|(id, ..)| id.clone()).collect();
+    match bucket.withdraw_expiries(&ids).await {
+        Ok(gone) => {
+            let done = gone.into_iter().filter_map(|g| {
+                let (_, state, why) = remove.iter().find(|(id, ..)| *id == g.id)?;
+                Some(expiry(g, *state, Some(why.clone())))
+            });
+            (done.collect(), None)
+        }
+        Err(e) => {
+            let names: Vec<&str> = ids.iter().map(DeploymentId::as_str).collect();
+            tracing::error!(error = %e, deployments = ?names, "an expiration rule of a folder this run deleted or left could not be removed");
+            let failure = Failure {
+                key: format!("{}{}", bucket.prefix(), bucket::EXPIRE_RULE),
+                error: format!(
+                    "the S3 lifecycle rules of {} (deleted by requests, or kept now) were NOT \
+                     removed: {e}. S3 would expire a new deployment of that name, or a kept \
+                     one. Remove the rules '{}…' by hand or grant s3:PutLifecycleConfiguration",
+                    names.join(", "),
+                    bucket::EXPIRE_RULE
+                ),
+            };
+            (Vec::new(), Some(failure))
+        }
+    }
+}
+
+/// [`reconcile`] against a plan: a folder the plan keeps is kept, for the plan's reason; one it
+/// does not know (gone) has its spent rule removed. A plan
 /// from an S3 Inventory report (`report_date`) only knows each folder as it was then: the
 /// folders of pending rules that it dooms are listed now, and a rule whose folder is newer than
 /// the report says (re-synced or re-deployed since), or could not be listed, is withdrawn.
@@ -132,15 +241,17 @@ pub async fn reconcile_with_plan(
         Some(date) => changed_since_report(bucket, plan, date).await,
         None => Vec::new(),
     };
-    reconcile(bucket, |rule| {
-        let e = plan.entries.iter().find(|e| e.id == rule.id)?;
+    reconcile_verdicts(bucket, |rule| {
+        let Some(e) = plan.entries.iter().find(|e| e.id == rule.id) else {
+            return Verdict::Gone;
+        };
         if e.action == Action::Keep {
-            return Some(e.reason.to_string());
+            return Verdict::Kept(e.reason.to_string());
         }
         changed
             .iter()
             .find(|(id, _)| *id == rule.id)
-            .map(|(_, why)| why.clone())
+            .map_or(Verdict::Doomed, |(_, why)| Verdict::Kept(why.clone()))
     })
     .await
 }
@@ -187,27 +298,35 @@ async fn changed_since_report(
 
 /// [`reconcile`] where no policy is known (the dashboard's scan: the browser plans): what
 /// keeps a folder whatever the policy — a pin, the live pointer or page, or a re-deploy after
-/// its rule was written.
+/// its rule was written. A folder the scan does not find has its spent rule removed.
 pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Handovers {
-    reconcile(bucket, |rule| {
+    reconcile_verdicts(bucket, |rule| {
         let id = &rule.id;
+        let kept = |why: &str| Verdict::Kept(why.into());
         if inventory.pins.iter().any(|p| &p.id == id) {
-            return Some("pinned".into());
+            return kept("pinned");
         }
         if inventory.live.as_ref() == Some(id) {
-            return Some("live".into());
+            return kept("live");
         }
         if inventory
             .live_from
             .as_ref()
             .is_some_and(|l| l.ids.contains(id))
         {
-            return Some("referenced by the live page".into());
+            return kept("referenced by the live page");
         }
-        let newest = inventory.deployments.iter().find(|d| &d.id == id)?.newest;
+        let Some(d) = inventory.deployments.iter().find(|d| &d.id == id) else {
+            return Verdict::Gone;
+        };
         // (days only: a re-deploy on the handover's own day is left to the next plan, since
         // objects uploaded that day, dated by metadata, would look re-deployed too)
-        (newest.date_naive() > rule.since?).then(|| "re-deployed after it was handed over".into())
+        match rule.since {
+            Some(since) if d.newest.date_naive() > since => {
+                kept("re-deployed after it was handed over")
+            }
+            _ => Verdict::Doomed,
+        }
     })
     .await
 }

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter,
 };
-use bucket::testkit::{all_keys, fresh_bucket, remove_keys};
+use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)
@@ -193,6 +193,49 @@ async fn a_plan_that_keeps_a_handed_over_folder_withdraws_its_rule_and_says_why(
         rules(&b).await.is_empty(),
         "S3 will not expire a kept folder"
     );
+}
+
+/// Whether one of s3-prune's expiration rules covers `key` (its prefix starts the key).
+async fn expired_by_a_rule(b: &bucket::Bucket, key: &str) -> bool {
+    rules(b)
+        .await
+        .iter()
+        .any(|(id, prefix, _)| id.starts_with("s3-prune-expire") && key.starts_with(prefix))
+}
+
+/// A handed-over folder that is gone (S3 expired it, or it was deleted some other way) has its
+/// spent rule removed by the next plan, so a new deployment that reuses the name (a PR
+/// preview) is not expired the day it is uploaded. (The rule stayed, and `plan` kept saying
+/// "big is being expired by S3" of a folder that no longer existed.)
+#[tokio::test]
+async fn a_gone_folders_spent_rule_is_removed_by_the_next_plan() {
+    let b = handed_over("lc-gone").await;
+    remove_keys(&b, (0..3).map(|k| format!("big/f{k}"))).await;
+    let out = s3_prune(&["plan", b.name(), "1", "--localstack"]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let said = crate::common::stdout(&out);
+    assert!(!said.contains("big is being expired by S3"), "{said}");
+    assert_eq!(rules(&b).await, vec![], "the spent rule is gone: {said}");
+    put_many(&b, ["big/index.html".to_string()], &[]).await;
+    assert!(!expired_by_a_rule(&b, "big/index.html").await);
+}
+
+/// A handed-over folder that a later apply deletes by requests (a plain apply, without
+/// `--via-lifecycle`) has its rule removed by that apply: a new deployment that reuses the
+/// name is not expired by S3. (The apply deleted it and left the rule, which expired the next
+/// deployment named so unless a plan came first.)
+#[tokio::test]
+async fn deleting_a_handed_over_folder_by_requests_removes_its_rule() {
+    let b = handed_over("lc-by-requests").await;
+    put_seconds_apart(&b, vec![vec![], vec!["newer/index.html".into()]]).await;
+    // big and new are doomed: deleted by requests
+    let v = Run::apply(b.name(), 1).json();
+    assert_eq!(expiries(&v), vec![("big".into(), "finished".into())], "{v}");
+    assert_eq!(rules(&b).await, vec![], "{v}");
+    assert_eq!(all_keys(&b).await, vec!["newer/index.html"]);
+    // PR preview "big" published again: nothing expires it
+    put_many(&b, ["big/index.html".to_string()], &[]).await;
+    assert!(!expired_by_a_rule(&b, "big/index.html").await);
 }
 
 /// Restoring a run that handed a big deployment to S3 lifecycle expiration withdraws that
