@@ -92,6 +92,10 @@ pub async fn restore(args: RestoreArgs) -> Result<ExitCode> {
                 e.rule
             );
         }
+        // A run whose deletes cannot be undone: only its handovers were (said, not a failure).
+        if let Some(why) = &done.not_restored {
+            println!("Only the run's lifecycle handovers were undone; the rest is not: {why}");
+        }
         // The run's own failures (a journal part unreadable, the pins not written, the lease
         // lost): those not already shown per deployment or per handover.
         let shown: std::collections::HashSet<&str> = done

@@ -1,6 +1,8 @@
 //! The checks before a restore touches anything: the run is on record, is an apply, was on this
 //! bucket and prefix, left delete markers (the bucket versioned, not purged), and deleted the
-//! deployments asked for. Returns what to undo ([`ToRestore`]).
+//! deployments asked for. Returns what to undo ([`ToRestore`]). A run whose deletes cannot be
+//! undone but that handed deployments to S3 lifecycle is not refused: its rules are withdrawn
+//! (S3 has deleted nothing of them yet), and the refusal of the rest is said.
 
 use super::{Markers, RestoreRefusal, ToRestore};
 use audit::Record;
@@ -148,17 +150,6 @@ async fn check_markers(
         .versioning()
         .await
         .map_err(|e| RestoreRefusal::S3(e.to_string()))?;
-    if !versioning.keeps_versions() {
-        return Err(RestoreRefusal::Unversioned {
-            bucket: rec.bucket.clone(),
-        });
-    }
-    if rec.policy.get("purge_versions") == Some(&serde_json::Value::Bool(true)) {
-        return Err(RestoreRefusal::Purged { run });
-    }
-    // A run that deleted without leaving markers to undo (versioning suspended or off then):
-    // markers found by time for its unanswered batches are "null" ones, whose removal brings
-    // back nothing it deleted.
     let handed = handed_by(rec);
     // Its deployments with markers to remove, and whether its answers recorded any (a run
     // read from the journal holds none on its record).
@@ -166,9 +157,23 @@ async fn check_markers(
         Markers::Listed(list) => (list.iter().map(|(id, _)| id).collect(), false),
         Markers::Journal { run, .. } => (run.deployments().collect(), run.recorded_any()),
     };
+    // A run that deleted without leaving markers to undo (versioning suspended or off then):
+    // markers found by time for its unanswered batches are "null" ones, whose removal brings
+    // back nothing it deleted.
     let restorable = rec.restorable() || (!rec.is_restore() && recorded);
-    if (with_markers.is_empty() && handed.is_empty()) || !restorable {
-        return Err(RestoreRefusal::NoMarkers { run });
+    let refused = if !versioning.keeps_versions() {
+        Some(RestoreRefusal::Unversioned {
+            bucket: rec.bucket.clone(),
+        })
+    } else if rec.policy.get("purge_versions") == Some(&serde_json::Value::Bool(true)) {
+        Some(RestoreRefusal::Purged { run: run.clone() })
+    } else if (with_markers.is_empty() && handed.is_empty()) || !restorable {
+        Some(RestoreRefusal::NoMarkers { run: run.clone() })
+    } else {
+        None
+    };
+    if let Some(refused) = refused {
+        return handovers_only(refused, handed, only);
     }
     let missing: Vec<&str> = only
         .iter()
@@ -201,5 +206,28 @@ async fn check_markers(
         markers,
         handed: handed.into_iter().filter(asked).collect(),
         unfinished: None,
+        not_restored: None,
+    })
+}
+
+/// What is left to undo of a run whose deletes cannot be undone (`refused`: the bucket is not
+/// versioned, the run purged, or it left no markers): its lifecycle handovers (`handed`), of
+/// which S3 has deleted nothing yet — withdrawing their rules saves those deployments. The
+/// restore does that and says the rest is not restored. Refused whole when the run handed
+/// nothing over, or a deployment asked for (`only`) is not one of its handovers.
+fn handovers_only(
+    refused: RestoreRefusal,
+    handed: Vec<DeploymentId>,
+    only: &[DeploymentId],
+) -> Result<ToRestore, RestoreRefusal> {
+    if handed.is_empty() || only.iter().any(|id| !handed.contains(id)) {
+        return Err(refused);
+    }
+    let asked = |id: &DeploymentId| only.is_empty() || only.contains(id);
+    Ok(ToRestore {
+        markers: Markers::default(),
+        handed: handed.into_iter().filter(asked).collect(),
+        unfinished: None,
+        not_restored: Some(refused),
     })
 }

@@ -83,6 +83,9 @@ pub struct Restored {
     /// The deployments brought back, pinned so that the next run of the policy — which
     /// deleted them once — does not delete them again (`unpin` hands them back to it).
     pub pinned: Vec<DeploymentId>,
+    /// Why the run's deletes were not undone, when only its lifecycle handovers were (also in
+    /// the record's policy, `not_restored`).
+    pub not_restored: Option<RestoreRefusal>,
     pub journal_error: Option<String>,
 }
 
@@ -96,6 +99,9 @@ pub struct ToRestore {
     /// The run, when its journal had no end as it was checked: read again once the lease is
     /// held, and refused if it has ended since (what was checked is then not all it deleted).
     unfinished: Option<bucket::RunId>,
+    /// Why the run's deletes are not undone, when only its lifecycle handovers are (the bucket
+    /// is not versioned, the run purged or left no markers).
+    pub not_restored: Option<RestoreRefusal>,
 }
 
 impl ToRestore {
@@ -250,6 +256,10 @@ pub async fn restore(
         record.policy["pinned"] = serde_json::json!(ids);
     }
     let lost = keeper.stop().await;
+    if let Some(why) = &todo.not_restored {
+        tracing::warn!(run, "only the run's lifecycle handovers are undone: {why}");
+        record.policy["not_restored"] = serde_json::json!(why.to_string());
+    }
     record.expiries = handovers.expiries;
     if !handovers.failures.is_empty() {
         record.failures.extend(handovers.failures.iter().cloned());
@@ -276,6 +286,7 @@ pub async fn restore(
         report,
         handovers_failed: handovers.failures,
         pinned,
+        not_restored: todo.not_restored,
         journal_error,
     })
 }

@@ -10,6 +10,8 @@ use aws_sdk_s3::types::{
 };
 use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 
+mod restore;
+
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)
     let mut r: Vec<_> = config
