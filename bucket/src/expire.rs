@@ -8,7 +8,9 @@
 //! not outlive its reason: every scan compares the pending rules with what is kept now, and
 //! [`Bucket::withdraw_expiries`] removes the rule of a folder that is now kept (pinned, live,
 //! re-deployed, kept by a changed policy). A rule's id carries the day it was written
-//! (`s3-prune-expire@2026-12-04 <folder>`), so its age can be shown.
+//! (`s3-prune-expire@2026-12-04 <folder>`), so its age can be shown. On a versioned bucket,
+//! what S3 expired of a folder before its rule was withdrawn is brought back by
+//! [`Bucket::unexpire`] (its delete markers made since the handover removed).
 
 use crate::lifecycle::invalid_lifecycle;
 use crate::lifecycle_config::LifecycleConfig;
@@ -17,7 +19,7 @@ use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
 
@@ -162,6 +164,46 @@ impl Bucket {
             .next(Some(1))
             .await?
             .is_none_or(|p| p.contents().is_empty()))
+    }
+
+    /// Brings back what S3's expiration of deployment `id`'s folder hid: each key whose current
+    /// version is a delete marker made at or after `since` (the handover) has it removed, with
+    /// the markers beneath it made since, when an earlier version is there (a key without one
+    /// is reported left: nothing to bring back). One listing of the folder's versions, the
+    /// markers restored a window at a time as they are found ([`crate::Restoring`]). Also
+    /// returns why the listing stopped early, if it did (what it found so far is restored).
+    /// Needs s3:ListBucketVersions and s3:DeleteObjectVersion.
+    pub async fn unexpire(
+        &self,
+        id: &DeploymentId,
+        since: DateTime<Utc>,
+        stop: &crate::Progress,
+    ) -> (crate::RestoreReport, Option<S3Error>) {
+        // No deployment counted as "not begun": one without expired keys has no outcome.
+        let mut restoring = crate::Restoring::new(0);
+        let mut pages = crate::pages::VersionPages::new(self, &self.deployment_prefix(id));
+        let listed = loop {
+            let page = match pages.next().await {
+                Ok(Some(page)) => page,
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            };
+            for m in page.delete_markers() {
+                let Some(key) = m.key() else { continue };
+                if m.is_latest() != Some(true) || crate::scan::to_chrono(m.last_modified()) < since
+                {
+                    continue;
+                }
+                let marker = crate::MarkerToRemove {
+                    key: key.to_string(),
+                    version_id: Some(m.version_id().unwrap_or("null").to_string()),
+                    not_before: Some(since),
+                    later: Vec::new(),
+                };
+                restoring.push(self, id.clone(), marker, stop).await;
+            }
+        };
+        (restoring.finish(self, stop).await, listed)
     }
 
     /// s3-prune's expiration rules for deployments under this prefix, each checked: a rule whose

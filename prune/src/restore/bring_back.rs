@@ -1,11 +1,12 @@
 //! Bringing back what [`super::check`] found: the run's delete markers removed a window at a
-//! time, its lifecycle handovers withdrawn, and what came back pinned so the policy that deleted
+//! time, its lifecycle handovers withdrawn (and what S3 expired of them brought back), and what
+//! came back pinned so the policy that deleted
 //! it does not delete it again on its next run.
 
 use super::Markers;
 use audit::{Failure, Record, Status};
 use bucket::{Bucket, RestoreReport};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use retention::DeploymentId;
 
 /// Removes the markers of `todo`, a window at a time ([`bucket::Restoring`]); those of a run in
@@ -47,21 +48,27 @@ pub(super) async fn remove_markers(
     }
 }
 
-/// What undoing a run's lifecycle handovers did: the rules withdrawn, and what could not be
-/// undone.
+/// What undoing a run's lifecycle handovers did: the rules withdrawn, what S3 had expired of
+/// the folders and was brought back (per deployment, like the run's markers), and what could
+/// not be undone.
 #[derive(Default)]
 pub(super) struct Withdrawn {
     pub(super) expiries: Vec<audit::Expiry>,
+    pub(super) unexpired: Vec<bucket::RestoreOutcome>,
     pub(super) failures: Vec<Failure>,
 }
 
-/// Withdraws the lifecycle rules of the deployments the run handed to S3 (`handed`): S3 has
-/// not expired what is still there. A handed folder S3 already expired (nothing of it is
-/// current), or whose rule cannot be withdrawn, is a failure.
+/// Withdraws the lifecycle rules of the deployments the run handed to S3 (`handed`), then
+/// brings back what S3 expired of them already: on a bucket that keeps versions (`since`, the
+/// run's start), the delete markers its expiration made since ([`Bucket::unexpire`]; a key
+/// without an earlier version is reported left). A handed folder that stays empty (S3 expired
+/// it on a bucket without versions), or whose rule cannot be withdrawn, is a failure.
 pub(super) async fn withdraw_handovers(
     bucket: &Bucket,
     run: &str,
     handed: &[DeploymentId],
+    since: Option<DateTime<Utc>>,
+    stop: &bucket::Progress,
 ) -> Withdrawn {
     let mut out = Withdrawn::default();
     if handed.is_empty() {
@@ -81,8 +88,16 @@ pub(super) async fn withdraw_handovers(
         }
     };
     for id in handed {
-        // S3 may have expired the folder already, its rule not yet removed as spent: nothing
-        // of it is current (S3's delete markers, which restore does not remove, hide it).
+        // S3 may have expired some or all of the folder already, its rule not yet removed as
+        // spent: its delete markers hide those keys.
+        if let Some(since) = since {
+            let (report, unlisted) = bucket.unexpire(id, since, stop).await;
+            out.unexpired.extend(report.deployments);
+            if let Some(e) = unlisted {
+                let what = format!("what S3 expired of it could not be listed, so not all of it may be back: {e}; restore the run again");
+                out.failures.push(failed(id.to_string(), what));
+            }
+        }
         match bucket.folder_is_empty(id).await {
             Err(e) => {
                 let what = format!("whether S3 expired it could not be read: {e}");

@@ -10,6 +10,11 @@ use bucket::{Bucket, MarkerToRemove};
 use retention::DeploymentId;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// How long before the run's start a delete marker in a handed folder may be dated and still be
+/// taken as S3's expiration of it (as for a killed run's markers: S3's clock against the
+/// host's, S3's dates to the second). S3 expires a folder a day after its rule at the earliest.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
 /// The deployments `rec` handed to S3 lifecycle expiration itself (not earlier runs' rules it
 /// saw).
 fn handed_by(rec: &Record) -> Vec<DeploymentId> {
@@ -172,8 +177,14 @@ async fn check_markers(
     } else {
         None
     };
+    // What S3 expired of a handed folder is brought back by removing its markers made since
+    // the run began (by S3's clock, which dates them to the second: the host's start less the
+    // skew a killed run's markers are allowed).
+    let handed_at = versioning
+        .keeps_versions()
+        .then(|| rec.started_at - CLOCK_SKEW);
     if let Some(refused) = refused {
-        return handovers_only(refused, handed, only);
+        return handovers_only(refused, handed, handed_at, only);
     }
     let missing: Vec<&str> = only
         .iter()
@@ -207,6 +218,7 @@ async fn check_markers(
         handed: handed.into_iter().filter(asked).collect(),
         unfinished: None,
         not_restored: None,
+        handed_at,
     })
 }
 
@@ -218,6 +230,7 @@ async fn check_markers(
 fn handovers_only(
     refused: RestoreRefusal,
     handed: Vec<DeploymentId>,
+    handed_at: Option<chrono::DateTime<chrono::Utc>>,
     only: &[DeploymentId],
 ) -> Result<ToRestore, RestoreRefusal> {
     if handed.is_empty() || only.iter().any(|id| !handed.contains(id)) {
@@ -229,5 +242,6 @@ fn handovers_only(
         handed: handed.into_iter().filter(asked).collect(),
         unfinished: None,
         not_restored: Some(refused),
+        handed_at,
     })
 }

@@ -102,6 +102,9 @@ pub struct ToRestore {
     /// Why the run's deletes are not undone, when only its lifecycle handovers are (the bucket
     /// is not versioned, the run purged or left no markers).
     pub not_restored: Option<RestoreRefusal>,
+    /// The run's start, when the bucket keeps versions: delete markers S3's expiration made
+    /// since in the handed folders are removed, bringing back what it expired already.
+    handed_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl ToRestore {
@@ -231,16 +234,18 @@ pub async fn restore(
     let stop = Arc::new(bucket::Progress::default());
     let held = std::future::ready(Some(lease.clone()));
     let keeper = crate::lease::Keeper::start(bucket.clone(), held, stop.clone());
-    let (report, unread) = remove_markers(bucket, todo.markers, &stop).await;
+    let (mut report, unread) = remove_markers(bucket, todo.markers, &stop).await;
+    let mut handovers = match stop.stop_requested() {
+        false => withdraw_handovers(bucket, run, &todo.handed, todo.handed_at, &stop).await,
+        true => Withdrawn::default(),
+    };
+    // What S3 expired of the handed folders and came back: reported like the run's markers.
+    report.deployments.append(&mut handovers.unexpired);
     record_restore(&mut record, &report);
     if !unread.is_empty() {
         record.failures.extend(unread);
         record.status = Status::Failed;
     }
-    let handovers = match stop.stop_requested() {
-        false => withdraw_handovers(bucket, run, &todo.handed).await,
-        true => Withdrawn::default(),
-    };
     let pinned = match stop.stop_requested() {
         false => {
             // What came back by lifecycle rules withdrawn too: handed over again next run.

@@ -242,9 +242,10 @@ async fn deleting_a_handed_over_folder_by_requests_removes_its_rule() {
 
 /// Restoring a run that handed a big deployment to S3 lifecycle expiration withdraws that
 /// rule (S3 has not expired the folder yet: it stays), beside bringing back what the run
-/// deleted by requests; a handed folder S3 already expired cannot be brought back, and the
-/// restore says so and fails. (Restore ignored the handovers: it brought back mid, exited 0,
-/// and S3 expired big within a day or two.)
+/// deleted by requests; what S3 expired of a handed folder already is brought back by removing
+/// the delete markers its expiration made. (Restore ignored the handovers: it brought back mid,
+/// exited 0, and S3 expired big within a day or two; then it withdrew the rule of a folder S3
+/// had partly expired and said it restored, the expired keys still hidden.)
 #[tokio::test]
 async fn restoring_a_run_withdraws_its_lifecycle_handovers() {
     let b = fresh_bucket("restore-handed").await;
@@ -265,22 +266,31 @@ async fn restoring_a_run_withdraws_its_lifecycle_handovers() {
         "mid is back, big was never gone"
     );
 
-    // S3 expired big before the restore (done here by hand: its keys under delete markers
-    // S3 made, which no journal records), its rule not yet removed as spent: what S3 expired
-    // cannot be brought back, and the restore fails saying so (it said the rule was withdrawn
-    // and exited 0). The restore pinned what it brought back: handed back to the policy first.
+    // S3 expired part of big before the restore (done here by hand: two of its keys under
+    // delete markers S3 made, which no journal records), its rule still there: those markers
+    // are removed too, and every object of big is current again. The restore pinned what it
+    // brought back: handed back to the policy first.
     for id in ["big", "mid"] {
         let out = s3_prune(&["unpin", b.name(), id, "--localstack"]);
         crate::common::assert_contains(&crate::common::stdout(&out), "Unpinned");
     }
     let v = apply(b.name());
+    assert_eq!(expiries(&v), vec![("big".into(), "handed".into())], "{v}");
     let run = v["audit"]["run"].as_str().unwrap().to_string();
-    remove_keys(&b, (0..3).map(|k| format!("big/f{k}"))).await;
+    remove_keys(&b, (0..2).map(|k| format!("big/f{k}"))).await;
     let out = s3_prune(&["restore", b.name(), "--run", &run, "--localstack"]);
-    assert!(!out.status.success(), "{}", crate::common::stdout(&out));
-    crate::common::assert_contains(
-        &crate::common::stdout(&out),
-        "S3 expired the folder already",
+    let said = crate::common::stdout(&out);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        crate::common::stderr(&out)
+    );
+    crate::common::assert_contains(&said, "big: 2 objects restored");
+    assert_eq!(rules(&b).await, vec![], "S3 will not expire big: {said}");
+    assert_eq!(
+        all_keys(&b).await,
+        before,
+        "big whole again, mid back: {said}"
     );
 }
 
