@@ -60,7 +60,8 @@ impl Handovers {
     }
 }
 
-fn expiry(e: bucket::Expiry, state: ExpiryState, reason: Option<String>) -> Expiry {
+/// How a rule read from the bucket is on record.
+pub(crate) fn expiry(e: bucket::Expiry, state: ExpiryState, reason: Option<String>) -> Expiry {
     Expiry {
         deployment: e.id.to_string(),
         rule: e.rule_id,
@@ -82,7 +83,8 @@ pub(crate) enum Verdict {
 }
 
 /// Why a gone folder's rule was removed (on the record as the expiry's reason).
-const GONE: &str = "its folder is gone (expired by S3 or deleted): the spent rule is removed so                     it cannot expire a new deployment of the same name";
+const GONE: &str = "its folder is gone (expired by S3 or deleted): the spent rule is removed so \
+                    it cannot expire a new deployment of the same name";
 
 /// Compares s3-prune's pending expiration rules with what is kept now (`kept` gives the reason
 /// a rule's deployment is kept, `None` when it stays doomed) and removes the rules of kept
@@ -164,67 +166,6 @@ fn not_removed(remove: &[(bucket::Expiry, ExpiryState, String)], e: &bucket::S3E
     }
     tracing::error!(error = %e, deployments = %kept, "a kept folder's expiration rule could not be removed");
     format!("S3 lifecycle may still expire {kept} (kept now): the rule was NOT removed: {e}. {fix}")
-}
-
-/// After an apply's deletes by requests: removes the rules among the pending ones it knew of
-/// (`pending`) whose folders it deleted (S3 has nothing left to expire there, and the spent
-/// rule would expire a new deployment of the same name the day it is uploaded), or left whole
-/// because they are kept now (held: pinned or live since the plan; changed since it). A folder
-/// only partly deleted (failures, a stop) keeps its rule: it is still doomed. Returns the rules
-/// removed, as the record shows them, and why they could not be removed, if they could not.
-pub(crate) async fn withdraw_after_requests(
-    bucket: &Bucket,
-    pending: &[Expiry],
-    report: &bucket::DeleteReport,
-) -> (Vec<Expiry>, Option<Failure>) {
-    let remove: Vec<(DeploymentId, ExpiryState, String)> = report
-        .deployments
-        .iter()
-        .filter(|d| pending.iter().any(|e| e.deployment == d.id.as_str()))
-        .filter_map(|d| {
-            let (state, why) = if d.is_gone() {
-                let why = "deleted by requests by this run: its spent rule is removed";
-                (ExpiryState::Finished, why.to_string())
-            } else if let Some(held) = &d.held {
-                (ExpiryState::Withdrawn, held.clone())
-            } else {
-                let changed = d.changed.as_ref()?;
-                (
-                    ExpiryState::Withdrawn,
-                    format!("changed since the plan: {changed}"),
-                )
-            };
-            Some((d.id.clone(), state, why))
-        })
-        .collect();
-    if remove.is_empty() {
-        return (Vec::new(), None);
-    }
-    let ids: Vec<DeploymentId> = remove.iter().map(|(id, ..)| id.clone()).collect();
-    match bucket.withdraw_expiries(&ids).await {
-        Ok(gone) => {
-            let done = gone.into_iter().filter_map(|g| {
-                let (_, state, why) = remove.iter().find(|(id, ..)| *id == g.id)?;
-                Some(expiry(g, *state, Some(why.clone())))
-            });
-            (done.collect(), None)
-        }
-        Err(e) => {
-            let names: Vec<&str> = ids.iter().map(DeploymentId::as_str).collect();
-            tracing::error!(error = %e, deployments = ?names, "an expiration rule of a folder this run deleted or left could not be removed");
-            let failure = Failure {
-                key: format!("{}{}", bucket.prefix(), bucket::EXPIRE_RULE),
-                error: format!(
-                    "the S3 lifecycle rules of {} (deleted by requests, or kept now) were NOT \
-                     removed: {e}. S3 would expire a new deployment of that name, or a kept \
-                     one. Remove the rules '{}…' by hand or grant s3:PutLifecycleConfiguration",
-                    names.join(", "),
-                    bucket::EXPIRE_RULE
-                ),
-            };
-            (Vec::new(), Some(failure))
-        }
-    }
 }
 
 /// [`reconcile`] against a plan: a folder the plan keeps is kept, for the plan's reason; one it

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 mod front_journal;
 mod record;
+mod spent;
 
 pub use front_journal::{Journal, LogJournal};
 pub(crate) use record::host;
@@ -302,7 +303,7 @@ async fn delete(
             &watcher,
         )
         .await;
-    withdraw_spent(planned, &report, &mut handover).await;
+    spent::withdraw_spent(planned, &report, &mut handover).await;
     let lost = keeper.stop().await;
     Deleted {
         report,
@@ -311,35 +312,6 @@ async fn delete(
         lost,
         watcher,
     }
-}
-
-/// Removes the pending lifecycle rules (known from the plan's scan, or checked by the
-/// handover) of the folders this run deleted by requests, or left whole because they are kept
-/// now ([`crate::expire::withdraw_after_requests`]): left, a spent rule expires a new deployment
-/// of the same name the day it is uploaded. On the record in place of their "pending" lines.
-async fn withdraw_spent(
-    planned: &Planned,
-    report: &DeleteReport,
-    handover: &mut crate::expire::Handover,
-) {
-    let pending: Vec<audit::Expiry> = planned
-        .handovers
-        .pending
-        .iter()
-        .chain(&handover.expiries)
-        .filter(|e| e.state == audit::ExpiryState::Pending)
-        .cloned()
-        .collect();
-    if pending.is_empty() {
-        return;
-    }
-    let (removed, failed) =
-        crate::expire::withdraw_after_requests(&planned.bucket, &pending, report).await;
-    handover
-        .expiries
-        .retain(|e| !removed.iter().any(|r| r.deployment == e.deployment));
-    handover.expiries.extend(removed);
-    handover.failures.extend(failed);
 }
 
 /// The record of what the deleting did: deletions, failures, what stopped the run, the
