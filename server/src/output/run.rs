@@ -73,6 +73,40 @@ pub fn human_report(r: &Record, journal: Option<&bucket::JournalLocation>) -> St
         );
         list(&mut s, &refused);
     }
+    // Refused for good: S3 Object Lock (a retention period or a legal hold) protects them, and
+    // no re-run deletes them until it lifts (before, "run apply again to retry" of them too).
+    let locked = refused.iter().filter(|f| is_locked(&f.error)).count();
+    if locked > 0 {
+        let _ = writeln!(
+            s,
+            "{} under S3 Object Lock (a retention period or a legal hold): no run deletes {} \
+             until it lifts.",
+            plural(locked as u64, "object is", "objects are"),
+            if locked == 1 { "it" } else { "them" }
+        );
+    }
+    // The deployments those keys belong to: partly deleted (the rest of each is gone).
+    let mut partly: Vec<&str> = refused
+        .iter()
+        .chain(&unknown)
+        .filter_map(|f| f.key.strip_prefix(r.prefix.as_str())?.split_once('/'))
+        .map(|(id, _)| id)
+        .collect();
+    partly.sort_unstable();
+    partly.dedup();
+    let partly: Vec<&str> = partly
+        .into_iter()
+        .filter(|id| !r.deleted.iter().any(|d| d.id == *id))
+        .collect();
+    if !partly.is_empty() {
+        let shown: Vec<String> = partly.iter().take(20).map(|id| escape(id)).collect();
+        let _ = writeln!(
+            s,
+            "Partly deleted (the keys above are left, the rest is gone): {}{}",
+            shown.join(", "),
+            if partly.len() > 20 { ", …" } else { "" }
+        );
+    }
     if !unknown.is_empty() {
         let _ = writeln!(
             s,
@@ -81,10 +115,17 @@ pub fn human_report(r: &Record, journal: Option<&bucket::JournalLocation>) -> St
         );
         list(&mut s, &unknown);
     }
-    if !r.failures.is_empty() {
+    if r.failures.len() > locked {
         let _ = writeln!(s, "Run apply again to retry; what was kept stays kept.");
     }
     s
+}
+
+/// A key's failure S3 Object Lock caused (S3: "Access Denied because object protected by
+/// object lock").
+fn is_locked(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    e.contains("object lock") || e.contains("objectlock")
 }
 
 /// The words a key's failure carries when S3 may have deleted it though no answer said so (a

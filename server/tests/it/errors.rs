@@ -143,3 +143,47 @@ async fn persistent_throttling_says_to_lower_the_concurrency() {
     has(&err, "SlowDown");
     has(&err, "--concurrency");
 }
+
+/// Before: a key S3 Object Lock protects (a legal hold) was listed with "Run apply again to
+/// retry", though no run can delete it, and its deployment was named nowhere ("Deleted 5
+/// objects of 0 deployments") — half of it gone for good (reviewer, `--purge-versions`).
+#[tokio::test]
+async fn keys_under_object_lock_are_said_so_and_their_deployment_partly_deleted() {
+    use aws_sdk_s3::types::{ObjectLockLegalHold, ObjectLockLegalHoldStatus};
+    let named = fresh_bucket("objlock-name").await;
+    let name = format!("{}-l", named.name());
+    let b = bucket::connect(
+        &bucket::testkit::localstack(),
+        &bucket::Target::new(&name, "").unwrap(),
+    )
+    .await
+    .unwrap();
+    b.client()
+        .create_bucket()
+        .bucket(&name)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let hold = ObjectLockLegalHold::builder()
+        .status(ObjectLockLegalHoldStatus::On)
+        .build();
+    b.client()
+        .put_object_legal_hold()
+        .bucket(&name)
+        .key("old/index.html")
+        .legal_hold(hold)
+        .send()
+        .await
+        .unwrap();
+    let out = Run::apply(&name, 1).args(&["--purge-versions"]).out();
+    assert!(!out.status.success(), "{}", crate::common::stdout(&out));
+    let said = crate::common::stdout(&out);
+    assert!(said.contains("1 object is under S3 Object Lock"), "{said}");
+    assert!(
+        said.contains("Partly deleted (the keys above are left, the rest is gone): old"),
+        "{said}"
+    );
+    assert!(!said.contains("Run apply again to retry"), "{said}");
+}
