@@ -70,8 +70,9 @@ impl Bucket {
     }
 
     /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
-    /// writes the change (the old one was live until now).
-    async fn observe_live(
+    /// writes the change (the old one was live until `now`, S3's): every scan does, and an
+    /// apply for each change it reads mid-run. Returns what it named before.
+    pub async fn observe_live(
         &self,
         key: &str,
         live: &DeploymentId,

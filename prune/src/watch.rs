@@ -1,7 +1,7 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
 //! the pipeline): pins, the live pointer and the live page read again before each deployment's
-//! keys go, and
-//! each batch's intent and answer journalled (grouped with others: `crate::intents`,
+//! keys go (every deployment the pointer named during the run stays, not only the one it names
+//! now), and each batch's intent and answer journalled (grouped with others: `crate::intents`,
 //! `crate::answers`), none before the bucket's lease is held.
 
 use crate::answers::Answers;
@@ -30,7 +30,17 @@ struct Watched {
     live_pointer: Option<String>,
     /// `--live-from KEY`: a page of the site whose references are live.
     live_from: Option<String>,
-    seen: tokio::sync::Mutex<Option<(Instant, Current)>>,
+    seen: tokio::sync::Mutex<Seen>,
+}
+
+/// The latest reading, and every deployment the live pointer named in any reading of this run.
+#[derive(Default)]
+struct Seen {
+    latest: Option<(Instant, Current)>,
+    /// A deployment the pointer named a moment ago and no longer names is the rollback target
+    /// of a deploy gone wrong: it stays for the rest of the run (a plan made then would keep it
+    /// for the live grace).
+    was_live: Vec<DeploymentId>,
 }
 
 #[derive(Clone)]
@@ -51,7 +61,7 @@ impl Guard {
             bucket,
             live_pointer,
             live_from,
-            seen: tokio::sync::Mutex::new(None),
+            seen: tokio::sync::Mutex::new(Seen::default()),
         }))
     }
 
@@ -66,12 +76,14 @@ impl Guard {
         });
     }
 
-    async fn current(&self) -> Result<Current, String> {
+    /// The latest reading (fresh, else read again), and every deployment the pointer named in
+    /// this run's readings.
+    async fn current(&self) -> Result<(Current, Vec<DeploymentId>), String> {
         let this = &self.0;
         let mut seen = this.seen.lock().await;
-        if let Some((at, c)) = &*seen {
+        if let Some((at, c)) = &seen.latest {
             if at.elapsed() < PINS_FRESH {
-                return Ok(c.clone());
+                return Ok((c.clone(), seen.was_live.clone()));
             }
         }
         let read_at = Instant::now();
@@ -93,8 +105,26 @@ impl Guard {
             live: live.map_err(|e| e.to_string())?,
             referenced: referenced.map_err(|e| e.to_string())?,
         };
-        *seen = Some((read_at, c.clone()));
-        Ok(c)
+        let before = seen.latest.as_ref().and_then(|(_, b)| b.live.clone());
+        if let (Some(key), Some(live)) = (&this.live_pointer, &c.live) {
+            if !seen.was_live.contains(live) {
+                seen.was_live.push(live.clone());
+            }
+            if before.as_ref() != Some(live) {
+                // Recorded as a scan records it (still under the lock, so changes are recorded
+                // in the order read): the next plan gives the one it replaced its grace, on a
+                // bucket without versioning too. Best effort, as a scan's recording is.
+                if let Err(e) = this
+                    .bucket
+                    .observe_live(key, live, chrono::Utc::now())
+                    .await
+                {
+                    tracing::info!(error = %e, "the live pointer's change seen mid-run could not be recorded");
+                }
+            }
+        }
+        seen.latest = Some((read_at, c.clone()));
+        Ok((c, seen.was_live.clone()))
     }
 
     /// Why `id` must stay now, if it must. Pins, pointer or live page unreadable: it stays
@@ -104,13 +134,18 @@ impl Guard {
             Err(e) => Some(format!(
                 "pins, live pointer or live page unreadable mid-run, so left: {e}"
             )),
-            Ok(c) => {
+            Ok((c, was_live)) => {
                 if let Some(p) = c.pins.iter().find(|p| &p.id == id) {
                     let by = if p.by.is_empty() { "someone" } else { &p.by };
                     return Some(format!("pinned since the plan (by {by})"));
                 }
                 if c.live.as_ref() == Some(id) {
                     return Some("live since the plan (the live pointer names it)".into());
+                }
+                if was_live.contains(id) {
+                    return Some(
+                        "live since the plan (the live pointer named it during this run)".into(),
+                    );
                 }
                 if c.referenced.contains(id) {
                     let page = self.0.live_from.as_deref().unwrap_or_default();

@@ -318,3 +318,78 @@ async fn a_pointer_read_under_a_mistyped_prefix_leaves_no_state_folder() {
         "keep: live"
     );
 }
+
+/// Waits (at most 30 s) until `ready` holds.
+async fn until(what: &str, ready: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !ready() {
+        assert!(started.elapsed().as_secs() < 30, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_the_pointer_named_during_an_apply_is_not_deleted() {
+    // Before: the apply asked only whether the pointer named a doomed deployment at that
+    // moment. Moved to d4 while d1 was deleting and back to d5 a moment later, d4 — live
+    // seconds before, and kept for the grace by any plan made then — was deleted, no warning.
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::time::Duration;
+    let b = fresh_bucket("live-mid-run").await;
+    b.enable_versioning().await.unwrap();
+    // --concurrency 1: batches of 1,000 keys — d1's, d2's, then d3's and d4's.
+    for id in ["d1", "d2"] {
+        bucket::testkit::put_many(&b, (0..1000).map(|k| format!("{id}/f{k:04}")), &[]).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    deploy_seconds_apart(&b, &["d3", "d4", "d5"]).await;
+    point(&b, "d5").await;
+    let (url, proxy) = crate::common::endpoint(|p| {
+        p.delay_delete = Some(Duration::from_millis(1500));
+        // Counts the reads of the pointer, each answered as the pointer stands 0.6 s after it
+        // was asked (past the 0.5 s a reading is trusted: none is used twice).
+        p.delay_get = Some(("current".into(), Duration::from_millis(600)));
+    })
+    .await;
+    let s = &proxy.stats;
+    let child = crate::common::apply_through(
+        &url,
+        &[
+            b.name(),
+            "1",
+            "--live-pointer",
+            "current",
+            "--concurrency",
+            "1",
+        ],
+    );
+    // d1's batch is in flight: the pointer moves to d4; the run's next reading sees it (the
+    // readings go one at a time), and the pointer is back on d5 before the one after is
+    // answered — before d4's listing and batch ask.
+    until("d1's batch sent", || s.deletes_now.load(SeqCst) > 0).await;
+    let reads = s.gets_delayed.load(SeqCst);
+    point(&b, "d4").await;
+    until("the pointer read twice", || {
+        s.gets_delayed.load(SeqCst) > reads + 1
+    })
+    .await;
+    point(&b, "d5").await;
+    let out = crate::common::ended_within(child, 60, "the apply did not end").await;
+    let keys = all_keys(&b).await;
+    assert!(
+        keys.iter().any(|k| k.starts_with("d4/")),
+        "d4 deleted: {}",
+        stdout(&out)
+    );
+    assert!(!keys.iter().any(|k| k.starts_with("d2/")), "{keys:?}");
+    assert!(
+        stdout(&out).contains("live pointer named it during this run"),
+        "{}",
+        stdout(&out)
+    );
+    // The change was recorded as a scan records one: the next plan gives d4 the grace.
+    let seen = b.read_state("live-seen.json").await.unwrap().unwrap();
+    let seen: serde_json::Value = serde_json::from_slice(&seen).unwrap();
+    assert_eq!(seen["current"], "d5", "{seen}");
+    assert_eq!(seen["previous"][0]["id"], "d4", "{seen}");
+}
