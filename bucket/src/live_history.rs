@@ -15,15 +15,18 @@
 use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
-use retention::{DeploymentId, WasLive};
+use retention::{DeploymentId, Warning, WasLive};
 use serde::{Deserialize, Serialize};
 
-/// Earlier deployments the pointer's versions are read for (the newest ones: a grace is hours
-/// or days) ...
-const VERSIONS_READ: usize = 5;
-/// ... reading at most this many versions: a pipeline that writes the same pointer on every
-/// run leaves many versions naming one deployment.
-const VERSIONS_READ_MAX: usize = 40;
+/// Pages of the pointer's versions listed at most (1,000 versions each): a safety cap. Hit
+/// while the versions are still inside the grace, the plan says so
+/// ([`retention::Warning::LiveVersionsCut`]); never a silent cut.
+const VERSION_PAGES_MAX: usize = 10;
+/// Versions whose body is read at most (one per change of the pointer: a version with the same
+/// ETag as the one that replaced it named the same deployment and is not read), ...
+const VERSION_READS_MAX: usize = 100;
+/// ... this many at once.
+const VERSION_READS_AT_ONCE: usize = 5;
 /// Changes kept in `live-seen.json`.
 const CHANGES_KEPT: usize = 20;
 const SEEN: &str = "live-seen.json";
@@ -39,34 +42,37 @@ struct LiveSeen {
 }
 
 impl Bucket {
-    /// The deployments `key` named before `live`, each with when it stopped; records a change
-    /// of the pointer in `live-seen.json` on the way. With why the pointer's earlier versions
-    /// could not be listed, if they could not (the plan warns: the grace knows less). `now`
-    /// is S3's (a change is dated by it, not by a host whose clock may be days off).
+    /// The deployments `key` named before `live`, each with when it stopped (back to `grace`
+    /// ago; `None`: as far back as the caps allow); records a change of the pointer in
+    /// `live-seen.json` on the way. With what the plan should say when the pointer's earlier
+    /// versions could not all be read (the grace then knows less). `now` is S3's (a change is
+    /// dated by it, not by a host whose clock may be days off).
     pub(crate) async fn live_history(
         &self,
         key: &str,
         live: &DeploymentId,
         versioned: bool,
+        grace: Option<std::time::Duration>,
         now: DateTime<Utc>,
-    ) -> Result<(Vec<WasLive>, Option<String>), S3Error> {
+    ) -> Result<(Vec<WasLive>, Vec<Warning>), S3Error> {
         let (seen, versions) = futures::join!(self.observe_live(key, live, now), async {
             if versioned {
-                self.pointer_versions(key).await
+                self.pointer_versions(key, grace, now).await
             } else {
-                Ok(Vec::new())
+                Ok(Read::default())
             }
         });
         let mut seen = seen?;
-        let unread = match versions {
-            Ok(versions) => {
-                seen.extend(versions);
-                None
+        let mut warnings = Vec::new();
+        match versions {
+            Ok(read) => {
+                seen.extend(read.was_live);
+                warnings.extend(read.cut.map(|why| Warning::LiveVersionsCut { why }));
             }
-            Err(e) => Some(e.to_string()),
-        };
+            Err(e) => warnings.push(Warning::LiveVersionsUnread { why: e.to_string() }),
+        }
         seen.retain(|w| &w.id != live);
-        Ok((seen, unread))
+        Ok((seen, warnings))
     }
 
     /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
@@ -130,64 +136,142 @@ impl Bucket {
         Ok(seen.previous)
     }
 
-    /// The pointer's earlier versions, newest first: each named its deployment until the next
-    /// version was written. An error when they cannot be listed.
-    async fn pointer_versions(&self, key: &str) -> Result<Vec<WasLive>, S3Error> {
-        let out = match self
-            .client
-            .list_object_versions()
-            .bucket(&self.name)
-            .prefix(key)
-            .max_keys(1000)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) => {
-                let e = self.err(e, "s3:ListBucketVersions");
-                tracing::warn!(error = %e, "the live pointer's earlier versions could not be listed: the live grace knows only what scans saw");
-                return Err(e);
-            }
-        };
-        let mut versions: Vec<(DateTime<Utc>, String)> = out
-            .versions()
-            .iter()
-            .filter(|v| v.key() == Some(key))
-            .filter_map(|v| {
-                let at = DateTime::from_timestamp_millis(v.last_modified()?.to_millis().ok()?)?;
-                Some((at, v.version_id()?.to_string()))
-            })
+    /// What the pointer's earlier versions named, newest first, back to `grace` ago: each
+    /// named its deployment until the next version was written (by S3's LastModified). An
+    /// error when they cannot be listed.
+    async fn pointer_versions(
+        &self,
+        key: &str,
+        grace: Option<std::time::Duration>,
+        now: DateTime<Utc>,
+    ) -> Result<Read, S3Error> {
+        // `now` is S3's, as the versions' LastModified are.
+        let since = grace.and_then(|g| {
+            let g = chrono::Duration::from_std(g).ok()?;
+            now.checked_sub_signed(g)
+        });
+        let (versions, more) = self.list_pointer_versions(key, since).await?;
+        // Version k named its deployment until version k-1 replaced it; one with the same ETag
+        // as its replacement named the same deployment, which was live until later: not read.
+        let changes: Vec<(DateTime<Utc>, &str)> = versions
+            .windows(2)
+            .filter(|p| since.is_none_or(|s| p[0].at >= s) && p[0].etag != p[1].etag)
+            .map(|p| (p[0].at, p[1].version.as_str()))
             .collect();
-        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-        // Version k named its deployment until version k-1 replaced it; a deployment named by
-        // several versions was live until the newest of them was replaced. Read a few at once,
-        // until VERSIONS_READ deployments are known.
-        let mut out: Vec<WasLive> = Vec::new();
-        let pairs: Vec<_> = versions.windows(2).take(VERSIONS_READ_MAX).collect();
-        for chunk in pairs.chunks(VERSIONS_READ) {
-            let reads = chunk.iter().map(|pair| async move {
-                let (replaced_at, older) = (pair[0].0, &pair[1].1);
-                match self.read_pointer_version(key, older).await {
-                    Ok(id) => Some(WasLive {
-                        id,
-                        until: replaced_at,
-                    }),
+        let mut cut = more;
+        if changes.len() > VERSION_READS_MAX {
+            let (at, _) = changes[VERSION_READS_MAX - 1];
+            also(
+                &mut cut,
+                format!(
+                    "{} changes, the newest {VERSION_READS_MAX} read, back to {} UTC",
+                    changes.len(),
+                    retention::minute_utc(&at)
+                ),
+            );
+        }
+        let mut out = Read::default();
+        let mut failed: Vec<String> = Vec::new();
+        for chunk in changes
+            .iter()
+            .take(VERSION_READS_MAX)
+            .collect::<Vec<_>>()
+            .chunks(VERSION_READS_AT_ONCE)
+        {
+            let reads = chunk.iter().map(|(until, version)| async move {
+                let read = self.read_pointer_version(key, version).await;
+                (read, *until, *version)
+            });
+            for (read, until, version) in futures::future::join_all(reads).await {
+                match read {
+                    Ok(id) if !out.was_live.iter().any(|w| w.id == id) => {
+                        out.was_live.push(WasLive { id, until })
+                    }
+                    Ok(_) => {}
                     Err(e) => {
-                        tracing::warn!(error = %e, version = older, "an earlier version of the live pointer could not be read");
-                        None
+                        tracing::warn!(error = %e, version, "an earlier version of the live pointer could not be read");
+                        failed.push(e);
                     }
                 }
-            });
-            for was in futures::future::join_all(reads).await.into_iter().flatten() {
-                if !out.iter().any(|w| w.id == was.id) {
-                    out.push(was);
-                }
-            }
-            if out.len() > VERSIONS_READ {
-                break;
             }
         }
+        if let Some(e) = failed.first() {
+            also(&mut cut, format!("{} could not be read: {e}", failed.len()));
+        }
+        out.cut = cut;
         Ok(out)
+    }
+
+    /// The pointer's versions, newest first, listed until one older than `since` (it named its
+    /// deployment until the next one, inside the grace) or [`VERSION_PAGES_MAX`] pages; with
+    /// why versions inside the grace were left unlisted, if some were.
+    async fn list_pointer_versions(
+        &self,
+        key: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<Version>, Option<String>), S3Error> {
+        let mut versions: Vec<Version> = Vec::new();
+        let mut marker: Option<(String, Option<String>)> = None;
+        for _ in 0..VERSION_PAGES_MAX {
+            let mut ask = self
+                .client
+                .list_object_versions()
+                .bucket(&self.name)
+                .prefix(key)
+                .max_keys(1000);
+            if let Some((k, v)) = &marker {
+                ask = ask.key_marker(k).set_version_id_marker(v.clone());
+            }
+            let page = match ask.send().await {
+                Ok(page) => page,
+                Err(e) => {
+                    let e = self.err(e, "s3:ListBucketVersions");
+                    tracing::warn!(error = %e, "the live pointer's earlier versions could not be listed: the live grace knows only what scans saw");
+                    return Err(e);
+                }
+            };
+            // Other keys under the same prefix (`current.bak`) sort after this one's.
+            let past_key = page.versions().iter().any(|v| v.key() > Some(key));
+            versions.extend(
+                page.versions()
+                    .iter()
+                    .filter(|v| v.key() == Some(key))
+                    .filter_map(|v| {
+                        Some(Version {
+                            at: DateTime::from_timestamp_millis(
+                                v.last_modified()?.to_millis().ok()?,
+                            )?,
+                            version: v.version_id()?.to_string(),
+                            etag: v.e_tag().unwrap_or_default().to_string(),
+                        })
+                    }),
+            );
+            versions.sort_by_key(|v| std::cmp::Reverse(v.at));
+            let old_enough = since.is_some_and(|s| versions.last().is_some_and(|v| v.at < s));
+            let next = page.next_key_marker().map(|k| {
+                (
+                    k.to_string(),
+                    page.next_version_id_marker().map(str::to_string),
+                )
+            });
+            if !page.is_truncated().unwrap_or(false) || past_key || old_enough || next.is_none() {
+                return Ok((versions, None));
+            }
+            if next == marker {
+                let why = "the listing of its versions did not move on";
+                return Ok((versions, Some(why.into())));
+            }
+            marker = next;
+        }
+        let why = format!(
+            "more than {} versions, listed back to {} UTC",
+            VERSION_PAGES_MAX * 1000,
+            versions
+                .last()
+                .map(|v| retention::minute_utc(&v.at))
+                .unwrap_or_default()
+        );
+        Ok((versions, Some(why)))
     }
 
     async fn read_pointer_version(&self, key: &str, version: &str) -> Result<DeploymentId, String> {
@@ -204,4 +288,27 @@ impl Bucket {
         let text = String::from_utf8(body.into_bytes().to_vec()).map_err(|e| e.to_string())?;
         crate::state::parse_pointer(&text, &self.prefix)
     }
+}
+
+/// `why` added to what `cut` says already.
+fn also(cut: &mut Option<String>, why: String) {
+    *cut = Some(match cut.take() {
+        Some(c) => format!("{c}; {why}"),
+        None => why,
+    });
+}
+
+/// One version of the pointer object.
+struct Version {
+    at: DateTime<Utc>,
+    version: String,
+    etag: String,
+}
+
+/// What the pointer's versions told: the deployments it named, and why some inside the grace
+/// were not read, if some were not.
+#[derive(Default)]
+struct Read {
+    was_live: Vec<WasLive>,
+    cut: Option<String>,
 }

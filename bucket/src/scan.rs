@@ -24,6 +24,9 @@ pub struct ScanOptions {
     pub live_pointer: Option<String>,
     /// Key of a page of the site whose links name the live deployments (`--live-from`).
     pub live_from: Option<String>,
+    /// The policy's live grace: the live pointer's versions are read back that far. `None` (a
+    /// scan no policy is known for yet, the dashboard's): as far as the safety caps allow.
+    pub live_grace: Option<std::time::Duration>,
 }
 
 impl Default for ScanOptions {
@@ -33,6 +36,7 @@ impl Default for ScanOptions {
             meta_key: None,
             live_pointer: None,
             live_from: None,
+            live_grace: None,
         }
     }
 }
@@ -160,12 +164,18 @@ impl Bucket {
         );
         let ((versioning, skew), live) = (versioning?, live?);
         // What it named before (the live grace), once what it names now is known.
-        let (was_live, unread) = match (&opts.live_pointer, &live) {
+        let (was_live, warnings) = match (&opts.live_pointer, &live) {
             (Some(key), Some(now)) => {
-                self.live_history(key, now, versioning.keeps_versions(), skew.now())
-                    .await?
+                self.live_history(
+                    key,
+                    now,
+                    versioning.keeps_versions(),
+                    opts.live_grace,
+                    skew.now(),
+                )
+                .await?
             }
-            _ => (Vec::new(), None),
+            _ => (Vec::new(), Vec::new()),
         };
         Ok(Facts {
             versioning,
@@ -174,10 +184,7 @@ impl Bucket {
             live_from: live_from?,
             pins: pins?,
             dates: dates?,
-            warnings: unread
-                .map(|why| retention::Warning::LiveVersionsUnread { why })
-                .into_iter()
-                .collect(),
+            warnings,
             skew,
         })
     }

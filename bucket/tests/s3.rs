@@ -82,6 +82,7 @@ async fn fifteen_hundred_deployments_are_all_found() {
             meta_key: None,
             live_pointer: None,
             live_from: None,
+            live_grace: None,
         })
         .await
         .unwrap();
@@ -237,6 +238,7 @@ async fn meta_dates_are_read_from_the_newest_object() {
             meta_key: Some("deployed-at".into()),
             live_pointer: None,
             live_from: None,
+            live_grace: None,
         })
         .await
         .unwrap();

@@ -23,6 +23,7 @@ impl ScanSettings {
             meta_key: date_source.meta_key().map(str::to_string),
             live_pointer: self.live_pointer.clone(),
             live_from: self.live_from.clone(),
+            live_grace: None,
         }
     }
 }
@@ -55,7 +56,15 @@ pub async fn scan(
     settings: &ScanSettings,
     date_source: &retention::DateSource,
 ) -> Result<Scanned, S3Error> {
-    let opts = settings.scan_options(date_source);
+    scan_with(bucket, settings, settings.scan_options(date_source)).await
+}
+
+/// [`scan`] asked as `opts` says.
+async fn scan_with(
+    bucket: &Bucket,
+    settings: &ScanSettings,
+    opts: ScanOptions,
+) -> Result<Scanned, S3Error> {
     // Boxed: a scan's future is large (its listings, facts and a report's reading side by
     // side), and every caller's future would hold it — a debug build's dashboard request then
     // overflowed a 2 MiB thread stack.
@@ -77,7 +86,13 @@ pub async fn scan_and_plan(
         dates,
         warnings,
         skew,
-    } = scan(bucket, settings, &policy.date_source).await?;
+    } = scan_with(bucket, settings, {
+        // The live pointer's versions are read back as far as this policy's grace.
+        let mut opts = settings.scan_options(&policy.date_source);
+        opts.live_grace = Some(std::time::Duration::from_secs(policy.live_grace.as_secs()));
+        opts
+    })
+    .await?;
     // Aged by S3's clock, which wrote every Last-Modified: a machine whose clock runs days
     // ahead would otherwise delete what --min-retain-days keeps.
     if let Some(w) = skew.warning() {

@@ -113,6 +113,9 @@ pub enum Warning {
     /// The live pointer's earlier versions could not be listed (`why`): the live grace knows
     /// only the changes scans recorded.
     LiveVersionsUnread { why: String },
+    /// Some of the live pointer's versions inside the live grace were not read (`why`: too many
+    /// to read, or unreadable): a deployment named only in those gets no grace.
+    LiveVersionsCut { why: String },
     /// Deleting on a versioned bucket leaves old versions unless purged.
     VersionedNoPurge { versioning: Versioning },
     /// Versions and delete markers will be removed for good.

@@ -99,6 +99,11 @@ impl fmt::Display for Warning {
                 "the live pointer's earlier versions could not be listed ({why}): the live \
                  grace keeps only what earlier scans saw it name (grant s3:ListBucketVersions)"
             ),
+            Warning::LiveVersionsCut { why } => write!(
+                f,
+                "the live pointer's versions inside the live grace were not all read ({why}): \
+                 a deployment named only in those left unread gets no grace"
+            ),
             Warning::VersionedNoPurge { versioning } => write!(
                 f,
                 "bucket versioning is {versioning}: deleting only adds delete markers and frees no \

@@ -188,19 +188,74 @@ async fn on_an_unversioned_bucket_the_grace_comes_from_what_scans_saw() {
 
 #[tokio::test]
 async fn a_pointer_rewritten_unchanged_many_times_still_keeps_the_one_before_for_the_grace() {
-    // Before: only the newest five versions were read; six rewrites of "d8" used them all, and
-    // d3, live until d8 replaced it, was planned for deletion.
+    // Before: only the newest five versions were read (then at most 40); 41 rewrites of "d8"
+    // used them all, and d3, live until d8 replaced it, was planned for deletion, no warning.
     let b = fresh_bucket("live-grace-rewrites").await;
     b.enable_versioning().await.unwrap();
     eight_deployments(&b).await;
     point(&b, "d3").await;
-    for _ in 0..6 {
+    for _ in 0..41 {
         point(&b, "d8").await;
     }
     let r = plan_with_pointer(b.name(), &[]);
     assert!(
         reason_of(&r, "d3").starts_with("keep: was live until "),
         "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_deployment_the_pointer_named_inside_the_grace_keeps_it_however_many_moves() {
+    // Before: the versions were read until more than five deployments were known: after 14
+    // moves within a second, e00-e03 — live seconds before — were planned for deletion.
+    let b = fresh_bucket("live-grace-moves").await;
+    b.enable_versioning().await.unwrap();
+    let ids: Vec<String> = (0..15).map(|n| format!("e{n:02}")).collect();
+    bucket::testkit::put_many(&b, ids.iter().map(|id| format!("{id}/index.html")), &[]).await;
+    for id in &ids {
+        point(&b, id).await;
+    }
+    let plan = Run::plan(b.name(), 1)
+        .args(&["--live-pointer", "current"])
+        .json();
+    let r = reasons(&plan);
+    // All put at once: one of them is the newest by its date, every other is graced.
+    let graced = r
+        .iter()
+        .filter(|(_, why)| why.starts_with("keep: was live until "));
+    assert_eq!(graced.count(), 13, "{r:?}");
+    assert!(crate::common::to_delete(&plan).is_empty(), "{r:?}");
+    assert!(
+        !plan["warnings"].to_string().contains("not all read"),
+        "{plan}"
+    );
+}
+
+#[tokio::test]
+async fn versions_inside_the_grace_left_unread_are_a_warning_in_the_plan() {
+    // More changes than are read: said in the plan, never silently cut.
+    let b = fresh_bucket("live-grace-cut").await;
+    b.enable_versioning().await.unwrap();
+    deploy_seconds_apart(&b, &["d1", "d2"]).await;
+    for n in 0..102 {
+        point(&b, if n % 2 == 0 { "d2" } else { "d1" }).await;
+    }
+    let plan = Run::plan(b.name(), 1)
+        .args(&["--live-pointer", "current"])
+        .json();
+    assert!(
+        plan["warnings"]
+            .to_string()
+            .contains("versions inside the live grace were not all read (101 changes"),
+        "{plan}"
+    );
+    // Outside a grace of 0 nothing is left unread: no warning.
+    let plan = Run::plan(b.name(), 1)
+        .args(&["--live-pointer", "current", "--live-grace", "0"])
+        .json();
+    assert!(
+        !plan["warnings"].to_string().contains("not all read"),
+        "{plan}"
     );
 }
 
