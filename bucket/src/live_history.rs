@@ -103,10 +103,7 @@ impl Bucket {
         let mut seen = if seen.pointer == key {
             seen
         } else {
-            LiveSeen {
-                pointer: key.to_string(),
-                ..LiveSeen::default()
-            }
+            carried_over(seen, key, Utc::now())
         };
         if seen.current.as_ref() == Some(live) {
             return Ok(seen.previous);
@@ -287,6 +284,32 @@ impl Bucket {
         let body = out.body.collect().await.map_err(|e| e.to_string())?;
         let text = String::from_utf8(body.into_bytes().to_vec()).map_err(|e| e.to_string())?;
         crate::state::parse_pointer(&text, &self.prefix)
+    }
+}
+
+/// A record kept for another pointer key (`--live-pointer` changed, or another front end reads
+/// another one), started afresh for `key` with what the other remembers: the deployments it
+/// named before keep their grace (the plan drops those past it), and the one it named last is
+/// taken as live until `now` (when it stopped is not known; a deployment kept a little longer
+/// beats the rollback target deleted).
+fn carried_over(old: LiveSeen, key: &str, now: DateTime<Utc>) -> LiveSeen {
+    if !old.pointer.is_empty() {
+        tracing::info!(
+            was = old.pointer,
+            now = key,
+            "live-seen.json was kept for another pointer: started afresh, its earlier deployments kept"
+        );
+    }
+    let mut previous = old.previous;
+    if let Some(id) = old.current {
+        previous.retain(|w| w.id != id);
+        previous.insert(0, WasLive { id, until: now });
+    }
+    previous.truncate(CHANGES_KEPT);
+    LiveSeen {
+        pointer: key.to_string(),
+        previous,
+        ..LiveSeen::default()
     }
 }
 

@@ -448,3 +448,35 @@ async fn a_deployment_the_pointer_named_during_an_apply_is_not_deleted() {
     assert_eq!(seen["current"], "d5", "{seen}");
     assert_eq!(seen["previous"][0]["id"], "d4", "{seen}");
 }
+
+#[tokio::test]
+async fn a_live_record_kept_for_another_pointer_keeps_what_it_remembers() {
+    // Before: a live-seen.json written for old.txt was reset by a plan with --live-pointer
+    // current: d2, live an hour ago by it, lost its grace and was planned for deletion, and the
+    // record was overwritten, no message.
+    let b = fresh_bucket("live-seen-other").await;
+    eight_deployments(&b).await;
+    point(&b, "d8").await;
+    let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let record = serde_json::json!({
+        "pointer": "old.txt",
+        "current": "d4",
+        "previous": [{"id": "d2", "until": hour_ago}],
+    });
+    b.write_state("live-seen.json", record.to_string().into_bytes())
+        .await
+        .unwrap();
+    let r = plan_with_pointer(b.name(), &[]);
+    assert!(
+        reason_of(&r, "d2").starts_with("keep: was live until "),
+        "{r:?}"
+    );
+    assert!(
+        reason_of(&r, "d4").starts_with("keep: was live until "),
+        "{r:?}"
+    );
+    let seen = b.read_state("live-seen.json").await.unwrap().unwrap();
+    let seen: serde_json::Value = serde_json::from_slice(&seen).unwrap();
+    assert_eq!(seen["pointer"], "current", "{seen}");
+    assert!(seen["previous"].to_string().contains("\"d2\""), "{seen}");
+}
