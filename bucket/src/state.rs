@@ -193,7 +193,8 @@ impl Bucket {
 
 /// `deployhash112`, `deployhash112/` or `<prefix>deployhash112/` all name `deployhash112`.
 pub(crate) fn parse_pointer(text: &str, prefix: &str) -> Result<DeploymentId, String> {
-    let t = text.trim();
+    // A leading byte-order mark (an editor on Windows saved the pointer) is not part of the id.
+    let t = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
     let t = t.strip_prefix(prefix).unwrap_or(t);
     let t = t.strip_suffix('/').unwrap_or(t);
     // The body is not echoed: whoever can name the key must not read any object through the
@@ -217,6 +218,10 @@ mod tests {
         assert_eq!(parse_pointer("abc/", "").unwrap().as_str(), "abc");
         assert_eq!(
             parse_pointer("sites/abc/", "sites/").unwrap().as_str(),
+            "abc"
+        );
+        assert_eq!(
+            parse_pointer("\u{feff}abc\r\n", "").unwrap().as_str(),
             "abc"
         );
         assert!(parse_pointer("", "").is_err());

@@ -127,15 +127,16 @@ impl PlanArgs {
             return Err(
                 "--live-grace keeps the deployment a --live-pointer named before it \
                         moved on; without --live-pointer it does nothing: give --live-pointer \
-                        KEY too, or drop --live-grace (or live_grace in the config file)"
+                        KEY too (or live_pointer under [guards] in the config file), or drop \
+                        --live-grace"
                     .into(),
             );
         }
         if self.meta_fallback.is_some() && !matches!(self.date_source, Some(DateSource::Meta(_))) {
             return Err(
                 "--meta-fallback dates the deployments --date-source meta:KEY cannot; \
-                        without meta:KEY it does nothing: give --date-source meta:KEY too, or \
-                        drop --meta-fallback (or meta_fallback in the config file)"
+                        without meta:KEY it does nothing: give --date-source meta:KEY too (or \
+                        date_source under [policy] in the config file), or drop --meta-fallback"
                     .into(),
             );
         }

@@ -480,3 +480,17 @@ async fn a_live_record_kept_for_another_pointer_keeps_what_it_remembers() {
     assert_eq!(seen["pointer"], "current", "{seen}");
     assert!(seen["previous"].to_string().contains("\"d2\""), "{seen}");
 }
+
+#[test]
+fn a_live_grace_without_a_pointer_is_refused_naming_settings_that_exist() {
+    // Before: the refusal said "(or live_grace in the config file)", a key the file does not
+    // have (an unknown key stops every command).
+    let out = Run::plan("no-such-bucket", 2)
+        .args(&["--live-grace", "48h"])
+        .fails_with("live_pointer under [guards] in the config file");
+    assert!(
+        !stderr(&out).contains("live_grace in the config"),
+        "{}",
+        stderr(&out)
+    );
+}
