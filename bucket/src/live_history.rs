@@ -55,9 +55,14 @@ impl Bucket {
         grace: Option<std::time::Duration>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<WasLive>, Vec<Warning>), S3Error> {
+        // `now` is S3's, as the versions' LastModified are.
+        let since = grace.and_then(|g| {
+            let g = chrono::Duration::from_std(g).ok()?;
+            now.checked_sub_signed(g)
+        });
         let (seen, versions) = futures::join!(self.observe_live(key, live, now), async {
             if versioned {
-                self.pointer_versions(key, grace, now).await
+                self.pointer_versions(key, since).await
             } else {
                 Ok(Read::default())
             }
@@ -103,7 +108,7 @@ impl Bucket {
         let mut seen = if seen.pointer == key {
             seen
         } else {
-            carried_over(seen, key, Utc::now())
+            carried_over(seen, key, now)
         };
         if seen.current.as_ref() == Some(live) {
             return Ok(seen.previous);
@@ -133,20 +138,35 @@ impl Bucket {
         Ok(seen.previous)
     }
 
-    /// What the pointer's earlier versions named, newest first, back to `grace` ago: each
-    /// named its deployment until the next version was written (by S3's LastModified). An
-    /// error when they cannot be listed.
+    /// The deployments the pointer named at some moment after `since` (a plan's time) besides
+    /// what it names now, from its versions: an apply asks at each reading of the pointer, so
+    /// one moved and moved back between two readings still holds what it named meanwhile.
+    /// Versions that cannot be listed: none (the plan warned already; what the pointer names
+    /// at each reading still holds). Some listed but not read: why, and nothing may go.
+    pub async fn named_since(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DeploymentId>, String> {
+        let Ok(read) = self.pointer_versions(key, Some(since)).await else {
+            return Ok(Vec::new());
+        };
+        match read.cut {
+            Some(why) => Err(format!(
+                "the live pointer's versions written since the plan were not all read ({why})"
+            )),
+            None => Ok(read.was_live.into_iter().map(|w| w.id).collect()),
+        }
+    }
+
+    /// What the pointer's earlier versions named, newest first, back to `since` (`None`: as far
+    /// as the caps allow): each named its deployment until the next version was written (by
+    /// S3's LastModified). An error when they cannot be listed.
     async fn pointer_versions(
         &self,
         key: &str,
-        grace: Option<std::time::Duration>,
-        now: DateTime<Utc>,
+        since: Option<DateTime<Utc>>,
     ) -> Result<Read, S3Error> {
-        // `now` is S3's, as the versions' LastModified are.
-        let since = grace.and_then(|g| {
-            let g = chrono::Duration::from_std(g).ok()?;
-            now.checked_sub_signed(g)
-        });
         let (versions, more) = self.list_pointer_versions(key, since).await?;
         // Version k named its deployment until version k-1 replaced it; one with the same ETag
         // as its replacement named the same deployment, which was live until later: not read.

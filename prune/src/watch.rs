@@ -1,6 +1,6 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
 //! the pipeline): pins, the live pointer and the live page read again before each deployment's
-//! keys go (every deployment the pointer named during the run stays, not only the one it names
+//! keys go (every deployment the pointer named since the plan stays, not only the one it names
 //! now), and each batch's intent and answer journalled (grouped with others: `crate::intents`,
 //! `crate::answers`), none before the bucket's lease is held.
 
@@ -9,6 +9,7 @@ use crate::intents::Intents;
 use crate::journal::{EndAnswer, RunJournal};
 use crate::lease::Leased;
 use bucket::{BatchKey, BatchOutcome, Bucket, Watch};
+use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use retention::{DeploymentId, Pin};
 use std::sync::Arc;
@@ -30,10 +31,14 @@ struct Watched {
     live_pointer: Option<String>,
     /// `--live-from KEY`: a page of the site whose references are live.
     live_from: Option<String>,
+    /// On a versioned bucket, the plan's time: the pointer's versions written since are read
+    /// at each reading (what it named between two readings stays too).
+    versions_since: Option<DateTime<Utc>>,
     seen: tokio::sync::Mutex<Seen>,
 }
 
-/// The latest reading, and every deployment the live pointer named in any reading of this run.
+/// The latest reading, and every deployment the live pointer named in any reading of this run
+/// (and, on a versioned bucket, in any of its versions written since the plan).
 #[derive(Default)]
 struct Seen {
     latest: Option<(Instant, Current)>,
@@ -56,11 +61,13 @@ impl Guard {
         bucket: Bucket,
         live_pointer: Option<String>,
         live_from: Option<String>,
+        versions_since: Option<DateTime<Utc>>,
     ) -> Guard {
         Guard(Arc::new(Watched {
             bucket,
             live_pointer,
             live_from,
+            versions_since,
             seen: tokio::sync::Mutex::new(Seen::default()),
         }))
     }
@@ -99,7 +106,19 @@ impl Guard {
                 None => Ok(Vec::new()),
             }
         };
-        let (pins, live, referenced) = futures::join!(this.bucket.read_pins(), live, referenced);
+        let named = async {
+            match (&this.live_pointer, this.versions_since) {
+                (Some(key), Some(since)) => this.bucket.named_since(key, since).await,
+                _ => Ok(Vec::new()),
+            }
+        };
+        let (pins, live, referenced, named) =
+            futures::join!(this.bucket.read_pins(), live, referenced, named);
+        for id in named? {
+            if !seen.was_live.contains(&id) {
+                seen.was_live.push(id);
+            }
+        }
         let c = Current {
             pins: pins.map_err(|e| e.to_string())?,
             live: live.map_err(|e| e.to_string())?,
@@ -144,7 +163,8 @@ impl Guard {
                 }
                 if was_live.contains(id) {
                     return Some(
-                        "live since the plan (the live pointer named it during this run)".into(),
+                        "live since the plan (the live pointer named it after the plan was made)"
+                            .into(),
                     );
                 }
                 if c.referenced.contains(id) {

@@ -98,6 +98,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         bucket.clone(),
         planned.live_pointer.clone(),
         planned.live_from.clone(),
+        (planned.plan.versioning.keeps_versions()).then_some(planned.plan.now),
     );
     let mut lease_read = LeaseRead::start(&bucket, &leased, ctx.progress.clone());
     // Published again under the same name, a deployment deleted here is a new one: its
