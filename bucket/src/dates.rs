@@ -76,6 +76,11 @@ impl DatesUpdate {
     }
 }
 
+/// The dates file as an apply read it beside its deleting, with its ETag (`None`: absent or
+/// not readable): its end forgets what it deleted in one conditional write.
+#[derive(Debug, Default)]
+pub struct DatesAhead(Option<(BTreeMap<DeploymentId, FirstSeen>, Option<String>)>);
+
 /// A scan's inventory, with the dates file it would update ([`DatesUpdate`]).
 #[derive(Debug)]
 pub struct Scanned {
@@ -116,24 +121,43 @@ impl Bucket {
         }
     }
 
+    /// The dates file and its ETag, read ahead of an apply's end ([`Bucket::forget_dates`]).
+    pub async fn read_dates_ahead(&self) -> DatesAhead {
+        let key = format!("{}{RESERVED}/{FILE}", self.prefix);
+        let Ok(Some(read)) = self.get_tagged(&key).await else {
+            return DatesAhead::default();
+        };
+        DatesAhead(
+            serde_json::from_slice::<BTreeMap<DeploymentId, FirstSeen>>(&read.body)
+                .ok()
+                .map(|known| (known, read.etag)),
+        )
+    }
+
     /// Forgets the first-seen dates of deployments an apply deleted whole: published again
     /// under the same name before the next scan (a rollback re-deploying the same build),
     /// one is new, not the deleted one copied back — before, it took the old date and the
-    /// next run deleted it again. Written only over the file as read (`If-Match`), so a scan
-    /// writing at the same time is not undone; best effort (the next scan forgets them too).
-    pub async fn forget_dates(&self, ids: &[DeploymentId]) {
+    /// next run deleted it again. Written over the file as read `ahead` (one round trip), or
+    /// as read again when it changed since (`If-Match` either way, so a scan writing at the
+    /// same time is not undone); best effort (the next scan forgets them too).
+    pub async fn forget_dates(&self, ids: &[DeploymentId], ahead: DatesAhead) {
         if ids.is_empty() {
             return;
         }
         let key = format!("{}{RESERVED}/{FILE}", self.prefix);
+        let mut ahead = ahead.0;
         for _ in 0..5 {
-            let Ok(Some(read)) = self.get_tagged(&key).await else {
-                return;
-            };
-            let Ok(mut known) =
-                serde_json::from_slice::<BTreeMap<DeploymentId, FirstSeen>>(&read.body)
-            else {
-                return;
+            let (mut known, etag) = match ahead.take() {
+                Some(read) => read,
+                None => {
+                    let Ok(Some(read)) = self.get_tagged(&key).await else {
+                        return;
+                    };
+                    let Ok(known) = serde_json::from_slice(&read.body) else {
+                        return;
+                    };
+                    (known, read.etag)
+                }
             };
             let before = known.len();
             known.retain(|id, _| !ids.contains(id));
@@ -141,7 +165,7 @@ impl Bucket {
                 return;
             }
             let body = serde_json::to_vec(&known).expect("dates serialize");
-            match self.put_if(&key, body, read.etag.as_deref()).await {
+            match self.put_if(&key, body, etag.as_deref()).await {
                 Ok(crate::state::Put::Written(_)) => return,
                 Ok(crate::state::Put::Refused) => continue,
                 Err(e) => {

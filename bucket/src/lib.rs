@@ -28,7 +28,7 @@ mod server_clock;
 mod state;
 
 pub use connect::{connect, Connect, Target};
-pub use dates::{DatesUpdate, Scanned};
+pub use dates::{DatesAhead, DatesUpdate, Scanned};
 pub use delete::{
     BatchKey, BatchOutcome, ChangedSincePlan, DeleteReport, Deletion, DeploymentOutcome,
     KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch,

@@ -275,7 +275,7 @@ impl Bucket {
             }
         }
 
-        // LastModified dates only (no file was read for `meta:` dates).
+        // First-seen dates (with `meta:` dates too: the fallback dates by them).
         let (remembered, dates) = self.remembered_dates(dates, &deployments, &prints);
         deployments.sort_by(|a, b| a.id.cmp(&b.id));
         let inventory = Inventory {

@@ -218,12 +218,20 @@ pub fn health(
         };
         if !last_successes.iter().any(|l| within(&l)) {
             problems.push(match last_successes.first() {
-                Some(l) => format!(
-                    "no successful run within {window}: the last, from the {}, was {} UTC ({} ago)",
-                    l.source,
-                    retention::minute_utc(&l.at),
-                    retention::human_age((plan.now - l.at).num_seconds()),
-                ),
+                Some(l) => {
+                    let age = (plan.now - l.at).num_seconds();
+                    format!(
+                        "no successful run within {window}: the last, from the {}, was {} UTC ({})",
+                        l.source,
+                        retention::minute_utc(&l.at),
+                        // Noted by a machine whose clock ran ahead of S3's.
+                        if age < 0 {
+                            "in the future: a clock that runs ahead noted it".to_string()
+                        } else {
+                            format!("{} ago", retention::human_age(age))
+                        },
+                    )
+                }
                 None => format!("no successful run within {window}: none on record"),
             });
         }

@@ -45,6 +45,9 @@ pub struct Planned {
     /// s3-prune's S3 lifecycle handovers, compared with this plan: rules of folders it keeps
     /// were removed by this scan.
     pub handovers: crate::Handovers,
+    /// This machine's clock against S3's, as the scan measured it: the run's times (its notes,
+    /// the live pointer's changes it records) are S3's, as the plan's `now` is.
+    pub skew: bucket::ClockSkew,
 }
 
 /// The bucket's deployments as every front end sees them: listed now, or read from the S3
@@ -120,5 +123,6 @@ pub async fn scan_and_plan(
         live_pointer: settings.live_pointer.clone(),
         live_from: settings.live_from.clone(),
         handovers,
+        skew,
     })
 }

@@ -35,6 +35,8 @@ struct Watched {
     /// at each reading (what it named between two readings stays too).
     versions_since: Option<DateTime<Utc>>,
     seen: tokio::sync::Mutex<Seen>,
+    /// This machine's clock against S3's: a change recorded mid-run is dated by S3's.
+    skew: bucket::ClockSkew,
 }
 
 /// The latest reading, and every deployment the live pointer named in any reading of this run
@@ -62,12 +64,14 @@ impl Guard {
         live_pointer: Option<String>,
         live_from: Option<String>,
         versions_since: Option<DateTime<Utc>>,
+        skew: bucket::ClockSkew,
     ) -> Guard {
         Guard(Arc::new(Watched {
             bucket,
             live_pointer,
             live_from,
             versions_since,
+            skew,
             seen: tokio::sync::Mutex::new(Seen::default()),
         }))
     }
@@ -133,11 +137,7 @@ impl Guard {
                 // Recorded as a scan records it (still under the lock, so changes are recorded
                 // in the order read): the next plan gives the one it replaced its grace, on a
                 // bucket without versioning too. Best effort, as a scan's recording is.
-                if let Err(e) = this
-                    .bucket
-                    .observe_live(key, live, chrono::Utc::now())
-                    .await
-                {
+                if let Err(e) = this.bucket.observe_live(key, live, this.skew.now()).await {
                     tracing::info!(error = %e, "the live pointer's change seen mid-run could not be recorded");
                 }
             }

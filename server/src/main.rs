@@ -233,7 +233,9 @@ fn lifecycle_without_purge(a: &args::ApplyArgs) -> anyhow::Result<()> {
     };
     if purge {
         anyhow::bail!(
-            "refusing to apply: --via-lifecycle hands folders to S3 expiration, which leaves              their old versions behind, but {from} purges versions. Nothing was deleted; drop              --via-lifecycle, or plan without purging versions"
+            "refusing to apply: --via-lifecycle hands folders to S3 expiration, which leaves \
+             their old versions behind, but {from} purges versions. Nothing was deleted; drop \
+             --via-lifecycle, or plan without purging versions"
         );
     }
     Ok(())

@@ -11,7 +11,6 @@ use crate::watch::{Guard, Started, Watcher};
 use crate::{Checked, Planned};
 use audit::{Record, Status};
 use bucket::{Bucket, DeleteReport, Deletion, JournalPlace, LeaseReading, Progress, RunId};
-use chrono::Utc;
 use retention::{DeploymentId, Doomed};
 use std::sync::Arc;
 
@@ -71,7 +70,9 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     if ctx.lifecycle_over.is_some() && deletion(&planned) == Deletion::Purge {
         return Err(ApplyError::LifecycleWithPurge);
     }
-    let now = Utc::now();
+    // S3's clock, as the plan's: the record and its run id are dated alike on every host, and
+    // `check` judges the run's time against S3's.
+    let now = planned.skew.now();
     let mut record = started(&planned, &ctx.who, ctx.source, now);
     record.via = ctx.via.clone();
     record.undoable = deletion(&planned) == Deletion::Marked;
@@ -99,26 +100,25 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         planned.live_pointer.clone(),
         planned.live_from.clone(),
         (planned.plan.versioning.keeps_versions()).then_some(planned.plan.now),
+        planned.skew,
     );
     let mut lease_read = LeaseRead::start(&bucket, &leased, ctx.progress.clone());
-    // Published again under the same name, a deployment deleted here is a new one: its
-    // first-seen date is forgotten beside the deleting, once the run has started (one that
-    // then fails to go whole is dated as listed, which keeps it longer, never shorter).
-    let gone: Vec<DeploymentId> = doomed.iter().map(|d| d.id.clone()).collect();
-    let forgetting = {
+    // The dates file, read beside the deleting: at the end, the deployments deleted whole are
+    // forgotten in one conditional write beside the end record ([`end`]).
+    let dates_ahead = {
         let (bucket, started) = (bucket.clone(), started.clone());
         async move {
-            if started.wait().await.is_ok() {
-                bucket.forget_dates(&gone).await;
+            match started.wait().await {
+                Ok(_) => bucket.read_dates_ahead().await,
+                Err(_) => bucket::DatesAhead::default(),
             }
         }
     };
     let deleting = async {
-        let (deleted, ()) = futures::join!(
+        futures::join!(
             delete(&planned, doomed, &journal, &leased, guard, &started, &ctx),
-            forgetting
-        );
-        deleted
+            dates_ahead
+        )
     };
     // Every batch waits for the lease: refused, nothing was sent and nothing journalled, and
     // the listings under way are dropped.
@@ -128,7 +128,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
             Ok(_) => std::future::pending().await,
         }
     };
-    let deleted = tokio::select! {
+    let (deleted, dates_ahead) = tokio::select! {
         // The refusal first: the batches waiting for the lease are not woken to fail one by one.
         biased;
         refused = refused => return Err(refused),
@@ -143,7 +143,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         // not be written, nothing was sent.
         record.id = started.wait().await.map_err(JournalError)?;
         record_outcome(&mut record, deleted, &planned, &journal);
-        Ok::<_, JournalError>(end(&planned, &journal, &record, unanswered, &ctx).await)
+        Ok::<_, JournalError>(end(&planned, &journal, &record, unanswered, dates_ahead, &ctx).await)
     };
     let answers = futures::future::join_all(writing);
     // Released once the start task (and the conditional-write probe in it, which writes the
@@ -355,6 +355,7 @@ async fn end(
     journal: &RunJournal,
     record: &Record,
     unanswered: Vec<EndAnswer>,
+    dates_ahead: bucket::DatesAhead,
     ctx: &ApplyContext,
 ) -> Option<String> {
     let success = async {
@@ -362,7 +363,14 @@ async fn end(
             note_success(planned, record).await;
         }
     };
-    let (ended, ()) = futures::join!(journal.end(record, unanswered), success);
+    // Published again under the same name, a deployment deleted whole is a new one, not the
+    // deleted one copied back: its first-seen date is forgotten (only those deleted whole: one
+    // handed to lifecycle, held, changed or partly deleted keeps it).
+    let gone: Vec<DeploymentId> = (record.deleted.iter())
+        .filter_map(|d| DeploymentId::new(d.id.as_str()).ok())
+        .collect();
+    let forgotten = planned.bucket.forget_dates(&gone, dates_ahead);
+    let (ended, (), ()) = futures::join!(journal.end(record, unanswered), success, forgotten);
     let journal_error = match ended {
         Ok(()) => ctx.journal.finish(record).err(),
         Err(e) => Some(e),
@@ -379,8 +387,9 @@ async fn end(
 pub async fn note_success(planned: &Planned, record: &Record) {
     let last = crate::health::LastSuccess {
         source: record.source.clone(),
-        // When it ended: a page's scan older than this is out of date.
-        at: Utc::now(),
+        // When it ended (S3's clock, as `check` judges it): a page's scan older than this is
+        // out of date.
+        at: planned.skew.now(),
         who: record.who.clone(),
         run: record.run.clone(),
         deleted_deployments: record.deleted.len() as u64,

@@ -277,6 +277,7 @@ mod tests {
             live_pointer: None,
             live_from: None,
             handovers: Handovers::default(),
+            skew: bucket::ClockSkew::default(),
         }
     }
 

@@ -314,7 +314,8 @@ async fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
     }
     let last = prune::health::LastSuccess {
         source: "cli".into(),
-        at: chrono::Utc::now(),
+        // S3's clock, as `check` judges it.
+        at: checked.planned().skew.now(),
         who: crate::who::os_account(),
         run: None,
         deleted_deployments: 0,

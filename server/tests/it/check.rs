@@ -353,6 +353,37 @@ async fn a_deployment_deleted_whole_and_published_again_is_a_new_one() {
     assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
 }
 
+/// A reviewer's run of an earlier form of the fix above, which forgot every doomed deployment's
+/// date as the run started: d1, copied in place and then handed to S3 lifecycle (not deleted
+/// by the run), lost its first-seen date, ranked newest on its reset clock, had its expiry
+/// withdrawn, and d2, a real build, was planned for deletion in its place. Only deployments
+/// deleted whole are forgotten.
+#[tokio::test]
+async fn a_deployment_the_run_did_not_delete_keeps_its_first_seen_date() {
+    let b = fresh_bucket("kept-dates").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    Run::plan(b.name(), 2).json(); // the bucket remembers the dates it sees
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for key in all_keys(&b).await {
+        if key.starts_with("d1/") {
+            let body = bucket::testkit::object_body(&b, &key).await.unwrap();
+            b.put(&key, body, "text/plain", &[]).await.unwrap();
+        }
+    }
+    Run::apply(b.name(), 2)
+        .args(&["--via-lifecycle", "--lifecycle-threshold", "0"])
+        .json();
+    let dates = b.read_state("dates.json").await.unwrap().unwrap();
+    let dates: serde_json::Value = serde_json::from_slice(&dates).unwrap();
+    assert!(dates.get("d1").is_some(), "{dates}");
+    let v = Run::plan(b.name(), 2).json();
+    assert_eq!(
+        actions(&v),
+        [("d3", "keep"), ("d2", "keep"), ("d1", "delete")],
+        "{v}"
+    );
+}
+
 #[tokio::test]
 async fn a_job_that_cannot_date_its_deployments_is_behind_and_notes_no_success() {
     // Before: a mistyped date key ("deployed_at") left every deployment "keep: date unknown";

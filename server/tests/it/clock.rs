@@ -86,3 +86,25 @@ async fn a_move_of_the_live_pointer_is_dated_by_s3s_clock() {
         "until {until}, S3's now {s3_now}: {seen}"
     );
 }
+
+/// A reviewer's run: with plans at S3's clock, `check` judged the apply's note of success,
+/// stamped by this machine's clock, a day in the future — "BEHIND: no successful run within
+/// 2 h … (future ago)" right after a successful apply. The note is stamped by S3's clock too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_successful_apply_counts_for_check_on_a_machine_whose_clock_is_off() {
+    let b = fresh_bucket("clock-check").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2"]).await;
+    let (url, _proxy) = endpoint(|p| p.shift_date = Some(chrono::Duration::days(-1))).await;
+    let out = Run::apply(b.name(), 1).env("AWS_ENDPOINT_URL", &url).out();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = Run::new(&["check", b.name(), "1", "--last-run-within", "2h"])
+        .args(&["--localstack"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .out();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        crate::common::stdout(&out),
+        stderr(&out)
+    );
+}
