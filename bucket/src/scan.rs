@@ -261,9 +261,22 @@ impl Bucket {
                 stream::iter(to_head.into_iter().map(|(i, newest, oldest)| async move {
                     let mut meta = self.meta_of(&newest, key).await?;
                     // Missing on the newest object only (a file touched later without it):
-                    // the deploy's own stamp, on its oldest.
+                    // the deploy's own stamp, on its oldest — unless that stamp is more than a
+                    // day older than the object itself, which is then a file copied from an
+                    // earlier deployment with its metadata (dated by it, this one would go
+                    // early): the date stays unknown, as before.
                     if let (None, Some(oldest)) = (&meta, oldest) {
-                        meta = self.meta_of(&oldest, key).await?;
+                        let stamp = self.meta_of(&oldest, key).await?;
+                        let copied = stamp
+                            .as_deref()
+                            .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
+                            .is_some_and(|t| {
+                                t.with_timezone(&Utc)
+                                    < oldest.last_modified - chrono::Duration::days(1)
+                            });
+                        if !copied {
+                            meta = stamp;
+                        }
                     }
                     Ok::<_, S3Error>((i, meta))
                 }))
