@@ -157,6 +157,17 @@ export interface Server {
 }
 
 /** Starts `s3-prune serve` on a free port for the given buckets. */
+/**
+ * A dashboard's own audit log, in this test worker's folder (its approval key beside it, shared
+ * by the worker's dashboards): never the machine's, whose records — another run's, or one dated
+ * by a wrong clock — would show on History before the test's own.
+ */
+function ownAuditDb(tag: string): string {
+  const dir = path.join(os.tmpdir(), `s3p-e2e-${process.pid}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, `audit-${tag.slice(0, 8)}.sqlite`);
+}
+
 export async function serve(buckets: string[], env: Record<string, string> = {}, extra: string[] = []): Promise<Server> {
   const token = crypto.randomBytes(24).toString('hex');
   const tokenFile = path.join(os.tmpdir(), `s3p-e2e-token-${process.pid}-${token.slice(0, 8)}`);
@@ -164,7 +175,7 @@ export async function serve(buckets: string[], env: Record<string, string> = {},
   const args = ['serve', '--addr', '127.0.0.1:0', '--localstack', '--date-source', 'meta:deployed-at',
     '--token-file', tokenFile, ...extra];
   for (const b of buckets) args.push('--bucket', b);
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  const childEnv: Record<string, string | undefined> = { ...process.env, S3_PRUNE_AUDIT_DB: ownAuditDb(token), ...env };
   delete childEnv.LEPTOS_SITE_ROOT;
   const proc = spawn(bin, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -247,7 +258,7 @@ export async function serveTeam(buckets: string[], extra: string[] = []): Promis
     '--oidc-issuer', issuer, '--oidc-client-id', 's3-prune', '--oidc-client-secret-file', secretFile,
     '--role', 'deployer=release-managers', '--role', 'viewer=staff', ...extra];
   for (const b of buckets) args.push('--bucket', b);
-  const childEnv: Record<string, string | undefined> = { ...process.env };
+  const childEnv: Record<string, string | undefined> = { ...process.env, S3_PRUNE_AUDIT_DB: ownAuditDb(secret) };
   delete childEnv.LEPTOS_SITE_ROOT;
   const proc = spawn(bin, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
