@@ -307,19 +307,11 @@ async fn a_policy_file_keeps_per_group_and_apply_deletes_exactly_its_plan() {
     );
 }
 
-/// At a terminal, `apply --json` without `--yes` shows the plan (on stderr; stdout stays for
-/// the JSON report) before it asks for the bucket name: nobody confirms what they have not
-/// seen. A wrong name deletes nothing.
-#[tokio::test]
-async fn apply_json_at_a_terminal_shows_the_plan_before_asking_for_the_bucket_name() {
-    let b = fresh_bucket("tty-json").await;
-    deploy_seconds_apart(&b, &["old-one", "old-two", "newest"]).await;
-    let line = format!(
-        "{} apply {} 1 --localstack --json",
-        env!("CARGO_BIN_EXE_s3-prune"),
-        b.name()
-    );
-    // `script` runs it on a pseudo-terminal and types what its own stdin gets.
+/// `s3-prune ARGS` on a pseudo-terminal (`script` types what its own stdin gets), answering
+/// its prompt with a name that is not the bucket's once the scan is done: everything it
+/// printed.
+fn answered_at_a_terminal(args: &str) -> String {
+    let line = format!("{} {args}", env!("CARGO_BIN_EXE_s3-prune"));
     let mut child = std::process::Command::new("script")
         .args(["-qec", &line, "/dev/null"])
         .env_remove("AWS_ENDPOINT_URL")
@@ -336,8 +328,17 @@ async fn apply_json_at_a_terminal_shows_the_plan_before_asking_for_the_bucket_na
         std::thread::sleep(Duration::from_secs(3));
         stdin.write_all(b"not-the-bucket\n").unwrap();
     }
-    let out = child.wait_with_output().unwrap();
-    let seen = stdout(&out);
+    stdout(&child.wait_with_output().unwrap())
+}
+
+/// At a terminal, `apply --json` without `--yes` shows the plan (on stderr; stdout stays for
+/// the JSON report) before it asks for the bucket name: nobody confirms what they have not
+/// seen. A wrong name deletes nothing.
+#[tokio::test]
+async fn apply_json_at_a_terminal_shows_the_plan_before_asking_for_the_bucket_name() {
+    let b = fresh_bucket("tty-json").await;
+    deploy_seconds_apart(&b, &["old-one", "old-two", "newest"]).await;
+    let seen = answered_at_a_terminal(&format!("apply {} 1 --localstack --json", b.name()));
     let asked = seen
         .find("Type the bucket name")
         .unwrap_or_else(|| panic!("no prompt: {seen}"));
@@ -359,28 +360,10 @@ async fn the_prompt_says_which_deployments_go_to_s3_lifecycle_expiration() {
     let b = fresh_bucket("tty-lifecycle").await;
     put_many(&b, (0..3).map(|i| format!("big/more{i}.js")), &[]).await;
     deploy_seconds_apart(&b, &["big", "small", "newest"]).await;
-    let line = format!(
-        "{} apply {} 1 --localstack --via-lifecycle --lifecycle-threshold 3",
-        env!("CARGO_BIN_EXE_s3-prune"),
+    let seen = answered_at_a_terminal(&format!(
+        "apply {} 1 --localstack --via-lifecycle --lifecycle-threshold 3",
         b.name()
-    );
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("S3_PRUNE_AUDIT_DB", crate::common::audit_db())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("running script(1)");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        std::thread::sleep(Duration::from_secs(3));
-        stdin.write_all(b"not-the-bucket\n").unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    let seen = stdout(&out);
+    ));
     let asked = seen
         .find("Type the bucket name")
         .unwrap_or_else(|| panic!("no prompt: {seen}"));

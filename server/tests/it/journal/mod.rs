@@ -84,16 +84,7 @@ async fn lease_taken(b: &Bucket) -> bool {
 /// `restore BUCKET --run ID` on "another machine" (its own audit log): it succeeds and every
 /// key of `before` is back.
 async fn restore_elsewhere_brings_back(b: &Bucket, id: &str, before: &[String]) {
-    let db = elsewhere();
-    let out = s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        id,
-        "--localstack",
-        "--audit-db",
-        db.to_str().unwrap(),
-    ]);
+    let out = restore_elsewhere(b, id);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let after = all_keys(b).await;
     assert!(
@@ -102,6 +93,20 @@ async fn restore_elsewhere_brings_back(b: &Bucket, id: &str, before: &[String]) 
         after.len(),
         before.len()
     );
+}
+
+/// `restore BUCKET --run ID` on "another machine" (its own audit log).
+fn restore_elsewhere(b: &Bucket, id: &str) -> std::process::Output {
+    let db = elsewhere();
+    s3_prune(&[
+        "restore",
+        b.name(),
+        "--run",
+        id,
+        "--localstack",
+        "--audit-db",
+        db.to_str().unwrap(),
+    ])
 }
 
 /// The audit log of "another machine": none of this test process's runs are in it.

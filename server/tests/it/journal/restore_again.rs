@@ -3,20 +3,6 @@
 
 use super::*;
 
-/// `restore BUCKET --run ID` from "another machine".
-fn restore_again(b: &Bucket, id: &str) -> std::process::Output {
-    let db = elsewhere();
-    s3_prune(&[
-        "restore",
-        b.name(),
-        "--run",
-        id,
-        "--localstack",
-        "--audit-db",
-        db.to_str().unwrap(),
-    ])
-}
-
 /// Before: a second `restore --run ID` of a restored run reported every key "left: a newer
 /// version was written (or it was restored already)" and exited 1, though all was back — a
 /// script that retried its restore was told it had failed.
@@ -35,7 +21,7 @@ async fn a_run_restored_again_counts_what_is_back_already_and_succeeds() {
         .to_string();
     restore_elsewhere_brings_back(&b, &id, &before).await;
 
-    let out = restore_again(&b, &id);
+    let out = restore_elsewhere(&b, &id);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     for d in ["a1", "a2"] {
         assert!(
@@ -54,7 +40,7 @@ async fn a_run_restored_again_counts_what_is_back_already_and_succeeds() {
     b.put("a2/f0000.js", b"new".to_vec(), "text/javascript", &[])
         .await
         .unwrap();
-    let out = restore_again(&b, &id);
+    let out = restore_elsewhere(&b, &id);
     assert!(out.status.success(), "{}", stdout(&out));
     assert_eq!(
         object_body(&b, "a2/f0000.js").await.as_deref(),
