@@ -228,24 +228,13 @@ impl Bucket {
         since: Option<DateTime<Utc>>,
     ) -> Result<(Vec<Version>, Option<String>), S3Error> {
         let mut versions: Vec<Version> = Vec::new();
-        let mut marker: Option<(String, Option<String>)> = None;
+        let mut pages = crate::pages::VersionPages::new(self, key);
         for _ in 0..VERSION_PAGES_MAX {
-            let mut ask = self
-                .client
-                .list_object_versions()
-                .bucket(&self.name)
-                .prefix(key)
-                .max_keys(1000);
-            if let Some((k, v)) = &marker {
-                ask = ask.key_marker(k).set_version_id_marker(v.clone());
-            }
-            let page = match ask.send().await {
-                Ok(page) => page,
-                Err(e) => {
-                    let e = self.err(e, "s3:ListBucketVersions");
-                    tracing::warn!(error = %e, "the live pointer's earlier versions could not be listed: the live grace knows only what scans saw");
-                    return Err(e);
-                }
+            let page = pages.next().await.inspect_err(|e| {
+                tracing::warn!(error = %e, "the live pointer's earlier versions could not be listed: the live grace knows only what scans saw");
+            })?;
+            let Some(page) = page else {
+                return Ok((versions, None));
             };
             // Other keys under the same prefix (`current.bak`) sort after this one's.
             let past_key = page.versions().iter().any(|v| v.key() > Some(key));
@@ -265,20 +254,9 @@ impl Bucket {
             );
             versions.sort_by_key(|v| std::cmp::Reverse(v.at));
             let old_enough = since.is_some_and(|s| versions.last().is_some_and(|v| v.at < s));
-            let next = page.next_key_marker().map(|k| {
-                (
-                    k.to_string(),
-                    page.next_version_id_marker().map(str::to_string),
-                )
-            });
-            if !page.is_truncated().unwrap_or(false) || past_key || old_enough || next.is_none() {
+            if past_key || old_enough || pages.is_done() {
                 return Ok((versions, None));
             }
-            if next == marker {
-                let why = "the listing of its versions did not move on";
-                return Ok((versions, Some(why.into())));
-            }
-            marker = next;
         }
         let why = format!(
             "more than {} versions, listed back to {} UTC",

@@ -101,6 +101,11 @@ impl<'a> VersionPages<'a> {
         }
     }
 
+    /// The last page has been read.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
     /// The next page, or `None` after the last one.
     pub(crate) async fn next(&mut self) -> Result<Option<ListObjectVersionsOutput>, S3Error> {
         if self.done {
