@@ -251,9 +251,6 @@ impl AppState {
                     );
                     let scanned = scanned?;
                     let skew = scanned.skew;
-                    if let Some(w) = skew.warning() {
-                        tracing::warn!(bucket = %b.name(), "{w}");
-                    }
                     let inventory = scanned.remembered().await;
                     let scanned_at = Utc::now();
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);

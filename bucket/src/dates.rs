@@ -58,7 +58,7 @@ impl DatesUpdate {
         let Some((bucket, body, etag)) = self.write else {
             return;
         };
-        let key = format!("{}{RESERVED}/{FILE}", bucket.prefix);
+        let key = bucket.dates_key();
         let failed = match bucket.put_if(&key, body.clone(), etag.as_deref()).await {
             Ok(crate::state::Put::Written(_)) => return,
             Ok(crate::state::Put::Refused) => {
@@ -102,16 +102,21 @@ impl Scanned {
 }
 
 impl Bucket {
+    /// `<prefix>.s3-prune/dates.json`.
+    fn dates_key(&self) -> String {
+        format!("{}{RESERVED}/{FILE}", self.prefix)
+    }
+
     /// Reads the dates file (beside the listing: it does not depend on it).
     pub(crate) async fn known_dates(&self) -> Result<KnownDates, crate::S3Error> {
-        let key = format!("{}{RESERVED}/{FILE}", self.prefix);
-        let Some(crate::state::Tagged { body, etag }) = self.get_tagged(&key).await? else {
+        let Some(crate::state::Tagged { body, etag }) = self.get_tagged(&self.dates_key()).await?
+        else {
             return Ok(KnownDates(Some(BTreeMap::new()), None));
         };
         match serde_json::from_slice(&body) {
             Ok(known) => Ok(KnownDates(Some(known), etag)),
             Err(e) => Err(crate::S3Error::Pointer {
-                key: format!("{}{RESERVED}/{FILE}", self.prefix),
+                key: self.dates_key(),
                 problem: format!(
                     "it is not a dates file ({e}): restore its previous version, or remove it to \
                      start remembering first-seen dates afresh (a deployment copied in place \
@@ -122,16 +127,12 @@ impl Bucket {
     }
 
     /// The dates file and its ETag, read ahead of an apply's end ([`Bucket::forget_dates`]).
+    /// Unreadable: nothing is forgotten.
     pub async fn read_dates_ahead(&self) -> DatesAhead {
-        let key = format!("{}{RESERVED}/{FILE}", self.prefix);
-        let Ok(Some(read)) = self.get_tagged(&key).await else {
-            return DatesAhead::default();
-        };
-        DatesAhead(
-            serde_json::from_slice::<BTreeMap<DeploymentId, FirstSeen>>(&read.body)
-                .ok()
-                .map(|known| (known, read.etag)),
-        )
+        match self.known_dates().await {
+            Ok(KnownDates(Some(known), etag)) => DatesAhead(Some((known, etag))),
+            _ => DatesAhead::default(),
+        }
     }
 
     /// Forgets the first-seen dates of deployments an apply deleted whole: published again
@@ -144,20 +145,15 @@ impl Bucket {
         if ids.is_empty() {
             return;
         }
-        let key = format!("{}{RESERVED}/{FILE}", self.prefix);
+        let key = self.dates_key();
         let mut ahead = ahead.0;
         for _ in 0..5 {
             let (mut known, etag) = match ahead.take() {
                 Some(read) => read,
-                None => {
-                    let Ok(Some(read)) = self.get_tagged(&key).await else {
-                        return;
-                    };
-                    let Ok(known) = serde_json::from_slice(&read.body) else {
-                        return;
-                    };
-                    (known, read.etag)
-                }
+                None => match self.read_dates_ahead().await.0 {
+                    Some(read) => read,
+                    None => return,
+                },
             };
             let before = known.len();
             known.retain(|id, _| !ids.contains(id));

@@ -71,10 +71,16 @@ async fn scan_with(
     // Boxed: a scan's future is large (its listings, facts and a report's reading side by
     // side), and every caller's future would hold it — a debug build's dashboard request then
     // overflowed a 2 MiB thread stack.
-    match &settings.inventory {
+    let scanned = match &settings.inventory {
         None => Box::pin(bucket.scan_unsaved(&opts)).await,
         Some(at) => Box::pin(bucket.scan_inventory_unsaved(at, &opts)).await,
+    }?;
+    // Aged by S3's clock, which wrote every Last-Modified (a machine whose clock runs days
+    // ahead would otherwise delete what --min-retain-days keeps): said when this one's is off.
+    if let Some(w) = scanned.skew.warning() {
+        tracing::warn!(bucket = %bucket.name(), "{w}");
     }
+    Ok(scanned)
 }
 
 /// Lists the bucket now (or reads its report, [`scan`]) and plans it with `policy` at the
@@ -96,11 +102,6 @@ pub async fn scan_and_plan(
         opts
     })
     .await?;
-    // Aged by S3's clock, which wrote every Last-Modified: a machine whose clock runs days
-    // ahead would otherwise delete what --min-retain-days keeps.
-    if let Some(w) = skew.warning() {
-        tracing::warn!(bucket = %bucket.name(), "{w}");
-    }
     let mut plan = retention::plan(&inventory, policy, skew.now());
     // How the input was read (a report a listing contradicts): said with the plan's own.
     plan.warnings.extend(warnings);
