@@ -3,6 +3,23 @@
 
 use super::*;
 
+/// `apply SITE 1 --yes --journal AT` and `extra`, asserted to succeed.
+fn apply_journalled(site: &Bucket, at: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "apply",
+        site.name(),
+        "1",
+        "--localstack",
+        "--yes",
+        "--journal",
+        at,
+    ];
+    args.extend(extra);
+    let out = s3_prune(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_lists_the_runs_of_every_machine_from_the_bucket() {
     let b = fresh_bucket("history").await;
@@ -60,17 +77,7 @@ async fn a_journal_kept_in_an_audit_bucket_is_where_every_reader_looks() {
     let before = all_keys(&site).await;
     let audit = fresh_bucket("journal-audit").await;
     let at = format!("s3://{}/s3-prune/", audit.name());
-    let out = s3_prune(&[
-        "apply",
-        site.name(),
-        "1",
-        "--localstack",
-        "--yes",
-        "--json",
-        "--journal",
-        &at,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = apply_journalled(&site, &at, &["--json"]);
     let run = json(&out)["audit"]["run"].as_str().unwrap().to_string();
     assert!(
         keys_under(&site, ".s3-prune/runs/").await.is_empty(),
@@ -160,17 +167,7 @@ async fn a_journal_kept_in_a_bucket_that_is_pruned_is_never_a_deployment_there()
     deploy(&site, &["a1", "a2", "a3"], 1).await;
     let keeper = fresh_bucket("journal-keeper").await;
     let at = format!("s3://{}/audit/", keeper.name());
-    let out = s3_prune(&[
-        "apply",
-        site.name(),
-        "1",
-        "--localstack",
-        "--yes",
-        "--json",
-        "--journal",
-        &at,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_journalled(&site, &at, &["--json"]);
     assert!(!keys_under(&keeper, "audit/").await.is_empty());
     deploy(&keeper, &["n1", "n2", "n3"], 1).await;
     let out = s3_prune(&["plan", keeper.name(), "2", "--localstack", "--json"]);
@@ -209,16 +206,7 @@ async fn the_commands_a_message_suggests_name_the_journal_and_prefix_of_the_run(
     deploy(&site, &["a1", "a2"], 1).await;
     let audit = fresh_bucket("hint-audit").await;
     let at = format!("s3://{}/s3-prune/", audit.name());
-    let out = s3_prune(&[
-        "apply",
-        site.name(),
-        "1",
-        "--localstack",
-        "--yes",
-        "--journal",
-        &at,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = apply_journalled(&site, &at, &[]);
     let said = stdout(&out);
     crate::common::assert_contains(
         &said,
