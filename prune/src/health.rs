@@ -165,8 +165,9 @@ pub fn shortfalls(plan: &Plan) -> Vec<String> {
                 .to_string(),
         ];
     }
+    // Named in id order, so the sentence a monitor sees does not change with upload times.
     let unranked = plan.unranked();
-    let Some(first) = unranked.first() else {
+    let Some(first) = unranked.iter().min_by(|a, b| a.id.cmp(&b.id)) else {
         return Vec::new();
     };
     let why = match &first.reason {
@@ -177,7 +178,7 @@ pub fn shortfalls(plan: &Plan) -> Vec<String> {
         ),
     };
     vec![format!(
-        "{} deployment(s) cannot be ranked, so are never deleted: the first, {}, {why} (fix the metadata or the date source; pin or exclude the ones to keep on purpose)",
+        "{} deployment(s) cannot be ranked, so are never deleted: the first by name, {}, {why} (fix the metadata or the date source; pin or exclude the ones to keep on purpose)",
         unranked.len(),
         first.id,
     )]

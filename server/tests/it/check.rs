@@ -396,16 +396,16 @@ async fn a_deployment_the_run_did_not_delete_keeps_its_first_seen_date() {
 async fn a_job_that_cannot_date_its_deployments_is_behind_and_notes_no_success() {
     // Before: a mistyped date key ("deployed_at") left every deployment "keep: date unknown";
     // the runs ended "Nothing to delete.", noted a success, and `check` said OK for ever.
+    // Uploaded a second apart: which one the sentence names must not depend on upload times.
     let b = fresh_bucket("check-undated").await;
-    dated(
-        &b,
-        &[
-            ("march", Some("2026-03-01T00:00:00Z")),
-            ("april", Some("2026-04-01T00:00:00Z")),
-            ("may", Some("2026-05-01T00:00:00Z")),
-        ],
-    )
-    .await;
+    for (id, at) in [
+        ("march", "2026-03-01T00:00:00Z"),
+        ("april", "2026-04-01T00:00:00Z"),
+        ("may", "2026-05-01T00:00:00Z"),
+    ] {
+        dated(&b, &[(id, Some(at))]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
     let typo = ["--date-source", "meta:deployed_at"];
     assert_stdout_has(
         &Run::apply(b.name(), 1).args(&typo).out(),
@@ -424,7 +424,7 @@ async fn a_job_that_cannot_date_its_deployments_is_behind_and_notes_no_success()
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
         stdout(&out).contains(
-            "3 deployment(s) cannot be ranked, so are never deleted: the first, april, has no readable 'deployed_at' date"
+            "3 deployment(s) cannot be ranked, so are never deleted: the first by name, april, has no readable 'deployed_at' date"
         ),
         "{}",
         stdout(&out)
