@@ -213,7 +213,8 @@ test('a large bucket renders only the rows in view, and scrolling reaches every 
   await page.locator('tbody tr.row[aria-rowindex="2"] td.pin button').focus();
   for (let i = 0; i < 70; i++) {
     await page.keyboard.press('Tab');
-    await page.waitForTimeout(20);
+    // each Tab lands on the next row's Pin (waited for: a loaded machine renders late)
+    await page.waitForFunction((want) => document.activeElement?.closest('tr')?.getAttribute('aria-rowindex') === want, String(i + 3));
   }
   const at = await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('aria-rowindex'));
   expect(at).toBe('72');

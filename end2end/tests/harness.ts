@@ -246,6 +246,18 @@ export interface TeamServer {
  * ../oidc-provider.mjs): release-managers are deployers, staff are viewers.
  */
 export async function serveTeam(buckets: string[], extra: string[] = []): Promise<TeamServer> {
+  // The port is chosen before either process binds it (each must know the other's address):
+  // another process may take it meanwhile, and the dashboard then exits at start. Tried anew.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await serveTeamOnce(buckets, extra);
+    } catch (e) {
+      if (attempt >= 3 || !String(e).includes('exited')) throw e;
+    }
+  }
+}
+
+async function serveTeamOnce(buckets: string[], extra: string[]): Promise<TeamServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const secret = crypto.randomBytes(24).toString('hex');
@@ -265,6 +277,8 @@ export async function serveTeam(buckets: string[], extra: string[] = []): Promis
     await waitForLine(proc, 'stderr', /dashboard on http:\/\/[0-9.:]+\r?\n/, 's3-prune serve');
   } catch (e) {
     op.kill();
+    proc.kill();
+    fs.rmSync(secretFile, { force: true });
     throw e;
   }
   const mode = async (m: string) => {

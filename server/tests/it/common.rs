@@ -227,11 +227,10 @@ pub fn apply_through(url: &str, args: &[&str]) -> std::process::Child {
         .expect("running s3-prune")
 }
 
-/// Waits until the fault proxy has passed a key's delete: the apply behind it is deleting. At
-/// most 30 s (an apply that never starts deleting fails the test).
-pub async fn until_deleting(stats: &crate::proxy::Stats) {
+/// Waits (up to 30 s) until a DeleteObjects has reached the proxy (held or being answered).
+pub async fn until_in_flight(stats: &crate::proxy::Stats) {
     let started = std::time::Instant::now();
-    while stats.deleted_keys.lock().unwrap().is_empty() {
+    while stats.deletes_now.load(std::sync::atomic::Ordering::SeqCst) == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "apply never started deleting"

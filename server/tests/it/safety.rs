@@ -272,7 +272,14 @@ async fn interrupted(signal: &str) {
         .into_iter()
         .filter(|k| k.starts_with("d5/") || k.starts_with("d4/"))
         .collect();
-    let (url, proxy) = endpoint(|p| p.delay_all = Some(Duration::from_millis(150))).await;
+    // Every DeleteObjects is held 2 s at the proxy: the stop lands while the first batch is
+    // held (before, it had to land in the few hundred ms between the first batch and the next,
+    // which could carry every key left).
+    let (url, proxy) = endpoint(|p| {
+        p.delay_all = Some(Duration::from_millis(150));
+        p.delay_delete = Some(Duration::from_secs(2));
+    })
+    .await;
     let db = std::env::temp_dir().join(format!("{}.sqlite", b.name()));
     let child = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
         .args([
@@ -291,8 +298,14 @@ async fn interrupted(signal: &str) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // wait until the first deletion went through, then stop it
-    crate::common::until_deleting(&proxy.stats).await;
+    // wait until the first DeleteObjects is out (held at the proxy), then stop it
+    crate::common::until_in_flight(&proxy.stats).await;
+    let in_flight = || {
+        proxy
+            .stats
+            .deletes_now
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
     let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args([&format!("-{signal}"), &pid])
@@ -300,6 +313,10 @@ async fn interrupted(signal: &str) {
         .unwrap()
         .success());
     let out = child.wait_with_output().unwrap();
+    // (a killed run's held batch may still reach S3: let it land before looking)
+    while in_flight() > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // A record was written before the first delete: the run is on record however it ended.
     let history = s3_prune_env(&["history"], &[("S3_PRUNE_AUDIT_DB", db.to_str().unwrap())]);
     let runs: Vec<serde_json::Value> = stdout(&history)

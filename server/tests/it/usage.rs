@@ -157,7 +157,9 @@ async fn a_second_signal_during_apply_leaves_at_once_and_says_so() {
     }
     let (url, proxy) = endpoint(|p| p.delay_all = Some(Duration::from_millis(400))).await;
     let child = crate::common::apply_through(&url, &[b.name(), "1", "--concurrency", "1"]);
-    crate::common::until_deleting(&proxy.stats).await;
+    // The first DeleteObjects has reached the proxy (held 400 ms): the run is mid-batch for
+    // both signals.
+    crate::common::until_in_flight(&proxy.stats).await;
     let term = || {
         assert!(Command::new("kill")
             .args(["-TERM", &child.id().to_string()])

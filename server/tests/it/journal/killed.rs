@@ -137,6 +137,7 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     assert_eq!(going[0]["running"], true, "it holds the lease: {going}");
     apply.kill().expect("kill -9");
     let _ = apply.wait();
+    settled(&b).await;
     assert!(
         all_keys(&b).await.len() < before.len(),
         "it deleted something"
@@ -235,6 +236,7 @@ async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written
     assert_eq!(runs[0]["status"], "started", "killed mid-run: {runs}");
 
     let id = runs[0]["id"].as_str().unwrap().to_string();
+    settled(&b).await;
     restore_elsewhere_brings_back(&b, &id, &before).await;
 }
 
@@ -518,8 +520,13 @@ async fn kill_after_first_deletes(b: &Bucket, apply: &mut Child, before: usize) 
     .await;
     apply.kill().expect("kill -9");
     let _ = apply.wait();
-    // A batch the server was deleting when the process died goes on to its end (LocalStack
-    // deletes a batch's keys one by one): what the run left is read once nothing changes.
+    settled(b).await;
+}
+
+/// Returns once `b`'s keys stop changing: a batch the server was deleting when the process
+/// died goes on to its end (LocalStack deletes a batch's keys one by one, and the proxy may
+/// still forward a held one), so what a killed run left is read, and restored, after that.
+async fn settled(b: &Bucket) {
     let mut last = all_keys(b).await.len();
     loop {
         tokio::time::sleep(Duration::from_millis(700)).await;

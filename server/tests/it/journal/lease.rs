@@ -19,11 +19,14 @@ async fn put_foreign_lease(b: &Bucket, run: &str) {
 async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
     let b = fresh_bucket("lease").await;
     deploy(&b, &["d1", "d2", "d3", "d4", "d5"], 150).await;
-    let first = slow_apply(&b, "1", Duration::from_millis(150)).await;
-    until("the first apply deleting", || async {
-        !all_keys(&b).await.iter().any(|k| k.starts_with("d1/"))
-    })
-    .await;
+    // The first apply's deletes are held 5 s at the proxy: it is mid-run, holding the lease,
+    // whenever the second starts (before, a second apply started once d1 was gone could
+    // arrive after the first had ended on a busy machine).
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(5));
+    let (url, proxy) = start(p).await;
+    let first = apply_via(&url, &b, "1", 1, &[]);
+    until_counted("the first DeleteObjects", &proxy.stats.deletes_now).await;
 
     let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
     let err = stderr(&out);

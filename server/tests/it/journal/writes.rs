@@ -25,8 +25,9 @@ async fn a_run_stopped_while_a_batch_waits_for_the_pins_sends_it_not() {
     let b = fresh_bucket("stop-pins").await;
     deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
     let mut p = Proxy::new(0);
-    // Every reading of the pins takes 2 s; intents are counted (none refused).
-    p.delay_get = Some(("pins.json".into(), Duration::from_secs(2)));
+    // Every reading of the pins takes 5 s (time for the stop to land while a batch waits for
+    // one, on a loaded machine too); intents are counted (none refused).
+    p.delay_get = Some(("pins.json".into(), Duration::from_secs(5)));
     p.deny_put = Some(("/intents-".into(), u64::MAX));
     let (url, proxy) = start(p).await;
     let child = apply_via(&url, &b, "1", 4, &[]);
@@ -96,7 +97,7 @@ async fn no_batch_is_sent_before_the_start_record_is_written() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_still_being_written() {
-    // Two batches (1,200 doomed keys) answered 1.2 s apart: the first answer waits 1 s for
+    // Two batches (1,200 doomed keys) answered 2 s apart: the first answer waits 1 s for
     // others (none comes), then goes alone; the second is still waiting when the deleting
     // ends. The part is held 6 s (long past the last answer even on a loaded machine: held
     // 2 s, CI once saw it written first); the end record goes out beside it, not after it, so it
@@ -107,7 +108,7 @@ async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_stil
     deploy(&b, &["e1", "e2", "e3"], 600).await;
     let before = all_keys(&b).await;
     let mut p = Proxy::new(0);
-    p.delay_delete = Some(Duration::from_millis(1200));
+    p.delay_delete = Some(Duration::from_millis(2000));
     p.delay_put = Some(("/answers-".into(), Duration::from_millis(6000)));
     let (url, _proxy) = start(p).await;
     let out = apply_with_journal_refused(&b, &url);
