@@ -53,8 +53,7 @@ fn parse_rule_id(rule_id: &str) -> Option<(Option<NaiveDate>, &str)> {
 }
 
 impl Bucket {
-    fn expire_rule_id(&self, id: &DeploymentId) -> Result<String, S3Error> {
-        let today = chrono::Utc::now().date_naive();
+    fn expire_rule_id(&self, id: &DeploymentId, today: NaiveDate) -> Result<String, S3Error> {
         let rule = format!("{EXPIRE_RULE}@{today} {}", self.deployment_prefix(id));
         if rule.len() > 255 {
             return Err(invalid_lifecycle(
@@ -94,8 +93,13 @@ impl Bucket {
 
     /// Writes an expiration rule for each deployment's folder (objects expire one day after
     /// they were created — every doomed object is older), keeping every other rule as it is.
-    /// Returns the rule ids.
-    pub async fn expire_by_lifecycle(&self, ids: &[DeploymentId]) -> Result<Vec<String>, S3Error> {
+    /// Returns the rule ids; a new rule's id carries `today` (S3's day: see
+    /// [`crate::ClockSkew`]).
+    pub async fn expire_by_lifecycle(
+        &self,
+        ids: &[DeploymentId],
+        today: NaiveDate,
+    ) -> Result<Vec<String>, S3Error> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -107,7 +111,7 @@ impl Bucket {
                 // A folder handed over before keeps its rule (and its date).
                 let rule = match existing.iter().find(|e| &e.id == id) {
                     Some(e) => e.rule_id.clone(),
-                    None => self.expire_rule_id(id)?,
+                    None => self.expire_rule_id(id, today)?,
                 };
                 Ok((rule, self.deployment_prefix(id)))
             })

@@ -874,7 +874,9 @@ mod lifecycle {
         put_config(&b, vec![logs_rule()]).await;
         let set = Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass);
         assert_eq!(min_size(&b).await, set, "the server keeps the field");
-        b.expire_by_lifecycle(&[id("big")]).await.unwrap();
+        b.expire_by_lifecycle(&[id("big")], chrono::Utc::now().date_naive())
+            .await
+            .unwrap();
         assert_eq!(min_size(&b).await, set, "a handover does not reset it");
         b.withdraw_expiries(&[id("big")]).await.unwrap();
         assert_eq!(min_size(&b).await, set, "a withdrawal does not reset it");

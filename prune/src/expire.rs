@@ -238,8 +238,8 @@ async fn changed_since_report(
 }
 
 /// [`reconcile`] where no policy is known (the dashboard's scan: the browser plans): what
-/// keeps a folder whatever the policy — a pin, the live pointer or page, or a re-deploy after
-/// its rule was written. A folder the scan does not find has its spent rule removed.
+/// keeps a folder whatever the policy — a pin, the live pointer or page, being live or
+/// re-deployed after its rule was written. A folder the scan does not find has its spent rule removed.
 pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Handovers {
     reconcile_verdicts(bucket, |rule| {
         let id = &rule.id;
@@ -260,6 +260,17 @@ pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Hand
         let Some(d) = inventory.deployments.iter().find(|d| &d.id == id) else {
             return Verdict::Gone;
         };
+        // Live again after its handover (a rollback and roll-forward between two scans): the
+        // handover's judgement is out of date, and the policy's live grace is not known here.
+        // Withdrawn; the next plan judges the grace and hands it over again if it is spent. (A
+        // rule without its day: withdrawn too.)
+        if inventory
+            .was_live
+            .iter()
+            .any(|w| &w.id == id && rule.since.is_none_or(|since| w.until.date_naive() >= since))
+        {
+            return kept("live again after it was handed over");
+        }
         // (days only: a re-deploy on the handover's own day is left to the next plan, since
         // objects uploaded that day, dated by metadata, would look re-deployed too)
         match rule.since {
@@ -333,7 +344,10 @@ pub(crate) async fn hand_over(
         return out;
     }
     let ids: Vec<_> = big.iter().map(|d| d.id.clone()).collect();
-    match bucket.expire_by_lifecycle(&ids).await {
+    // Dated by S3's day: a dashboard's scan compares it with the folder's upload dates and the
+    // live pointer's moves, both S3's (a host days ahead would hide a re-deploy from it).
+    let today = guard.now().date_naive();
+    match bucket.expire_by_lifecycle(&ids, today).await {
         Ok(rules) => {
             // A handover replaces the "pending" line of the same deployment.
             out.expiries
@@ -343,7 +357,7 @@ pub(crate) async fn hand_over(
                     deployment: id.to_string(),
                     rule,
                     state: ExpiryState::Handed,
-                    since: Some(chrono::Utc::now().date_naive()),
+                    since: Some(today),
                     reason: None,
                 }))
         }

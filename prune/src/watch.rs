@@ -76,6 +76,11 @@ impl Guard {
         }))
     }
 
+    /// S3's time now (this machine's clock corrected by the scan's measure of it).
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.0.skew.now()
+    }
+
     /// Starts reading them again if they are stale, without waiting: a batch whose intent is
     /// being written asks this first, so the reading goes beside the intent instead of after
     /// it. What it reads is used only if still fresh once the intent is on record

@@ -108,3 +108,39 @@ async fn a_successful_apply_counts_for_check_on_a_machine_whose_clock_is_off() {
         stderr(&out)
     );
 }
+
+/// Before: a handover's rule was dated by this machine's day, and the dashboard's scans compare
+/// that day with the folder's uploads and the live pointer's moves (S3's): from a host days
+/// ahead, a folder re-deployed or rolled back to after its handover still looked spent, and S3
+/// expired it. The rule carries S3's day now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lifecycle_handover_is_dated_by_s3s_day() {
+    let b = fresh_bucket("clock-handover").await;
+    for (id, days) in [("d1", 30), ("d2", 20), ("d3", 10)] {
+        let at = stamped(days);
+        put_many(&b, [format!("{id}/index.html")], &[("deployed-at", &at)]).await;
+    }
+    let (url, _proxy) = endpoint(|p| p.shift_date = Some(chrono::Duration::days(-3))).await;
+    let s3_day = || (chrono::Utc::now() - chrono::Duration::days(3)).date_naive();
+    let before = s3_day();
+    let out = Run::apply(b.name(), 2)
+        .args(&["--via-lifecycle", "--lifecycle-threshold", "0"])
+        .args(&["--date-source", "meta:deployed-at"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .out();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let handed: Vec<_> = b
+        .expiries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id.to_string(), e.since))
+        .collect();
+    // (either side of a midnight the run may cross)
+    assert!(
+        [before, s3_day()]
+            .iter()
+            .any(|day| handed == [("d1".to_string(), Some(*day))]),
+        "{handed:?}, S3's day {before}"
+    );
+}
