@@ -261,6 +261,12 @@ impl Record {
         !self.is_restore() && (!self.markers.is_empty() || (self.undoable && self.run.is_some()))
     }
 
+    /// Whether this run handed folders to S3 lifecycle expiration: a restore withdraws those
+    /// rules (while S3 has not expired the folders yet) even where deletes cannot be undone.
+    pub fn handed_over(&self) -> bool {
+        !self.is_restore() && self.expiries.iter().any(|e| e.state == ExpiryState::Handed)
+    }
+
     /// A restore's own record: it names the run it undid (by record number in `restore_of`, or
     /// as named, a run id included, in its policy's `restore_of`).
     pub fn is_restore(&self) -> bool {

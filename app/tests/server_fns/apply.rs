@@ -126,6 +126,78 @@ async fn apply_deletes_exactly_the_confirmed_set() {
 }
 
 #[tokio::test]
+async fn a_folder_live_again_after_its_handover_is_withdrawn_by_the_dashboards_scan() {
+    // Before: the dashboard's scan withdrew the rule of a folder live *now*, but not of one
+    // rolled back to and forward again between two scans: S3 then expired the rollback target
+    // of minutes ago, which every plan keeps for its live grace.
+    let b = seeded("sf-live-again", &["new", "mid", "big", "small"]).await;
+    b.enable_versioning().await.unwrap();
+    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    put_many(&b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
+    let point = |id: &'static str| {
+        let b = b.clone();
+        async move {
+            b.put("current", id.as_bytes().to_vec(), "text/plain", &[])
+                .await
+                .unwrap()
+        }
+    };
+    point("new").await;
+    let mut config = config(&b, Some(2));
+    config.live_pointer = Some("current".into());
+    let state = AppState::new(config);
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    report_of(&state, job).await;
+    let handed: Vec<String> = b
+        .expiries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id.to_string())
+        .collect();
+    assert_eq!(handed, ["big"]);
+    // A rollback to big and a roll-forward, no scan between them.
+    point("big").await;
+    point("new").await;
+    let view = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert!(
+        b.expiries().await.unwrap().is_empty(),
+        "S3 will not expire the rollback target; the page: {:?}",
+        view.handovers
+    );
+    assert!(all_keys(&b).await.iter().any(|k| k == "big/index.html"));
+}
+
+#[tokio::test]
+async fn a_handover_run_on_an_unversioned_bucket_can_be_withdrawn_from_history() {
+    // Before: History offered no restore for it ("no undo (unversioned bucket…)") though its
+    // folders were only handed to S3 lifecycle, and `restore --run` withdraws their rules.
+    let b = seeded("sf-handed-undo", &["new", "mid", "big", "small"]).await;
+    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    put_many(&b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
+    let state = state_with(&b, Some(2));
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    let report = report_of(&state, job).await;
+    assert_eq!(b.expiries().await.unwrap().len(), 1, "big is handed over");
+    let page = state.history_page(None).await.unwrap();
+    let row = page.runs.first().expect("the run is listed");
+    assert!(row.restorable, "{row:?}");
+    let note = row.undo_note.as_deref().unwrap_or_default();
+    assert!(note.contains("handovers can be withdrawn"), "{note}");
+    assert_eq!(row.key, report.run.clone().unwrap_or_default(), "{row:?}");
+    let handle = row.handle.clone();
+    let done = state.restore(&handle, b.name(), "tester").await.unwrap();
+    assert!(b.expiries().await.unwrap().is_empty(), "{done:?}");
+    assert!(all_keys(&b).await.iter().any(|k| k == "big/index.html"));
+}
+
+#[tokio::test]
 async fn with_via_lifecycle_a_dashboard_apply_hands_big_deployments_to_s3() {
     // newest first: "new" is kept (retain 1); "big" has 3 objects, the others 2
     let b = seeded("sf-lifecycle", &["new", "mid", "big", "small"]).await;

@@ -134,10 +134,13 @@ impl AppState {
                 .runs
                 .iter()
                 .filter(|r| after.as_ref().is_none_or(|a| place(r) < *a))
-                .map(|r| RunRow {
-                    status: g.status(r, now),
-                    undo_note: g.past_undo_window(r, now),
-                    ..row(r, lookup)
+                .map(|r| {
+                    let row = row(r, lookup);
+                    RunRow {
+                        status: g.status(r, now),
+                        undo_note: g.past_undo_window(r, now).or(row.undo_note.clone()),
+                        ..row
+                    }
                 })
                 .collect();
             if runs.len() >= HISTORY_PAGE || !g.more {

@@ -45,8 +45,14 @@ pub(super) fn row(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> 
         bytes: listed.iter().map(|d| d.bytes).sum(),
         failures: r.failures.len() as u64,
         plan: r.plan_fingerprint.clone(),
-        restorable: r.restorable(),
-        undo_note: None,
+        // A run that handed folders to S3 lifecycle can be restored while S3 has not expired
+        // them, on any bucket: the restore withdraws its rules (as the CLI's does).
+        restorable: r.restorable() || r.handed_over(),
+        undo_note: (!r.restorable() && r.handed_over()).then(|| {
+            "its S3 lifecycle handovers can be withdrawn until S3 expires them; what it deleted \
+             by requests cannot be brought back (the bucket kept no versions of it)"
+                .to_string()
+        }),
         undid: restore.as_ref().and_then(|u| u.key.clone()),
         restore_of: restore.map(|u| u.shown),
     }
