@@ -107,7 +107,8 @@ impl fmt::Display for Warning {
             Warning::VersionedNoPurge { versioning } => write!(
                 f,
                 "bucket versioning is {versioning}: deleting only adds delete markers and frees no \
-                 storage; add --purge-versions to remove every version for good"
+                 storage; add --purge-versions to remove every version for good (by requests: \
+                 not with --via-lifecycle, whose expiry only adds markers too)"
             ),
             Warning::VersionedPurge { versioning } => write!(
                 f,

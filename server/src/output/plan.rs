@@ -359,7 +359,7 @@ mod tests {
         "  releases: keep 2, delete 1 (1 group)\n",
         "loose  3 objects directly under the prefix (4.0 KiB): never deleted\n",
         "purge  17 versions (versions and delete markers of the deleted deployments)\n",
-        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good\n",
+        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good (by requests: not with --via-lifecycle, whose expiry only adds markers too)\n",
         "blocked: the plan deletes 2 deployments, more than --max-delete 1: nothing will be deleted. Raise --max-delete if this is intended.\n",
         "lifecycle: v0.8 is being expired by S3 (rule 's3-prune-expire-v0.8', handed over 6 d ago)\n",
         "lifecycle: v0.7 is being expired by S3 (rule 's3-prune-expire-v0.7')\n",
@@ -376,7 +376,7 @@ mod tests {
         "keep   0 deployments (0 objects, 0 B)\n",
         "delete 0 deployments (0 objects, 0 B)\n",
         "loose  3 objects directly under the prefix (4.0 KiB): never deleted\n",
-        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good\n",
+        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good (by requests: not with --via-lifecycle, whose expiry only adds markers too)\n",
     );
 
     const EXPECTED_ONE: &str = concat!(
@@ -390,6 +390,6 @@ mod tests {
         "keep   1 deployment (10 objects, 1000 B)\n",
         "delete 0 deployments (0 objects, 0 B)\n",
         "loose  3 objects directly under the prefix (4.0 KiB): never deleted\n",
-        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good\n",
+        "warning: bucket versioning is enabled: deleting only adds delete markers and frees no storage; add --purge-versions to remove every version for good (by requests: not with --via-lifecycle, whose expiry only adds markers too)\n",
     );
 }
