@@ -1,95 +1,15 @@
-//! Undo on a versioned bucket: removing the delete markers an apply created brings every object
-//! of those deployments back with its content. A marker that is no longer the key's current
-//! version (something newer was written, or it is gone) is left alone and reported.
-//!
-//! A run of millions of objects is restored a window at a time ([`Restoring`]): up to
-//! [`WINDOW`] markers are taken as they come (read from the run's journal part by part), each
-//! deployment's among them checked against a listing of just their key range and removed, and
-//! only per-deployment counts and what was left or failed are kept.
+//! The requests of a restore: a window of one deployment's markers is checked against a
+//! listing of just their key range, and those still current removed (each with the markers a
+//! retried request made beneath it).
 
+use super::{
+    LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring, STOPPED, WINDOW,
+};
 use crate::delete::{KeyFailure, MAX_BATCH};
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
 use retention::DeploymentId;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Instant;
-
-/// One delete marker to remove: the key it hides, and its version id — or, for a key a run
-/// sent but whose answer was never recorded (the process died, or the answer was lost), no
-/// version id: then the key's current delete marker, if it was made at or after `not_before`.
-/// Either way, markers made since `not_before` beneath it (a retried request made one per
-/// attempt) are removed with it, so the object is visible again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarkerToRemove {
-    pub key: String,
-    pub version_id: Option<String>,
-    pub not_before: Option<DateTime<Utc>>,
-    /// Without a version id: delete markers of this key that later runs recorded as their own.
-    /// A current marker among them is not this run's: it is left (that run's restore removes
-    /// it).
-    pub later: Vec<String>,
-}
-
-/// A marker left in place, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeftMarker {
-    pub key: String,
-    pub why: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RestoreOutcome {
-    pub id: DeploymentId,
-    /// Objects brought back (their markers removed).
-    pub restored: u64,
-    /// Keys a killed run meant to delete but never did (their batch was not sent before the
-    /// process died): still there, nothing to bring back.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub never_deleted: u64,
-    /// Keys the run meant to delete but never did, deleted since by a later run (whose record
-    /// names their markers: its restore brings them back). Left as they are.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub by_later_run: u64,
-    /// Keys the run deleted that are visible again, as they were before the run (their
-    /// markers removed: restored already). Nothing to do.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub already_back: u64,
-    pub left: Vec<LeftMarker>,
-    pub failed: Vec<KeyFailure>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RestoreReport {
-    pub deployments: Vec<RestoreOutcome>,
-    pub duration_ms: u64,
-    /// Deployments not begun: the restore was stopped first.
-    #[serde(default)]
-    pub not_begun: u64,
-}
-
-impl RestoreReport {
-    pub fn restored_objects(&self) -> u64 {
-        self.deployments.iter().map(|d| d.restored).sum()
-    }
-    /// Every marker was removed.
-    pub fn is_complete(&self) -> bool {
-        self.not_begun == 0
-            && self
-                .deployments
-                .iter()
-                .all(|d| d.left.is_empty() && d.failed.is_empty())
-    }
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// Markers taken before they are checked and removed, at most: the bound on what a restore
-/// holds of a run however big it was (a few MB), and the key range each deployment's listing
-/// covers at a time (a page of it listed twice, at most, per window).
-pub const WINDOW: usize = 10_000;
+use std::collections::{HashMap, HashSet};
 
 /// What a key's versions say now: its current delete marker, or that it has a current version.
 enum Current {
@@ -111,115 +31,6 @@ struct Versions {
     /// Per key, the version ids of its delete markers, current or not: a run's marker not
     /// among them was removed.
     markers: HashMap<String, HashSet<String>>,
-}
-
-/// A restore under way: markers come in ([`Restoring::push`]) in any order of deployments,
-/// and every [`WINDOW`] of them are checked and removed, deployment by deployment. What it
-/// keeps is per deployment: the counts, and the markers left or failed.
-pub struct Restoring {
-    start: Instant,
-    /// The deployments to restore, in the order they are reported.
-    deployments: usize,
-    outcomes: BTreeMap<DeploymentId, RestoreOutcome>,
-    /// Deployments whose listing failed: the rest of their markers are not looked at (the
-    /// failure says they were not restored).
-    unlisted: HashSet<DeploymentId>,
-    pending: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
-    pending_n: usize,
-    /// Markers taken before they are restored.
-    window: usize,
-}
-
-impl Restoring {
-    /// A restore of `deployments` deployments (those not begun when it is stopped are counted).
-    pub fn new(deployments: usize) -> Restoring {
-        Self::with_window(deployments, WINDOW)
-    }
-
-    /// [`Restoring::new`], restoring every `window` markers instead of every [`WINDOW`].
-    pub fn with_window(deployments: usize, window: usize) -> Restoring {
-        Restoring {
-            start: Instant::now(),
-            deployments,
-            window: window.max(1),
-            outcomes: BTreeMap::new(),
-            unlisted: HashSet::new(),
-            pending: BTreeMap::new(),
-            pending_n: 0,
-        }
-    }
-
-    /// Takes one marker of deployment `id`; once a window of them (usually [`WINDOW`]) is
-    /// waiting, they are restored.
-    /// Markers of one deployment are looked at in the order they come.
-    pub async fn push(
-        &mut self,
-        bucket: &Bucket,
-        id: DeploymentId,
-        marker: MarkerToRemove,
-        stop: &crate::Progress,
-    ) {
-        self.pending.entry(id).or_default().push(marker);
-        self.pending_n += 1;
-        if self.pending_n >= self.window {
-            self.flush(bucket, stop).await;
-        }
-    }
-
-    /// Restores the markers waiting, deployment by deployment. Once a stop is requested, no
-    /// request is sent: a deployment not begun stays so (counted in the report), and the
-    /// markers of one begun are each a failure.
-    async fn flush(&mut self, bucket: &Bucket, stop: &crate::Progress) {
-        self.pending_n = 0;
-        for (id, markers) in std::mem::take(&mut self.pending) {
-            let begun = self.outcomes.contains_key(&id);
-            if stop.stop_requested() && !begun {
-                continue;
-            }
-            let out = self
-                .outcomes
-                .entry(id.clone())
-                .or_insert_with(|| RestoreOutcome::new(id.clone()));
-            if stop.stop_requested() {
-                out.failed.extend(markers.into_iter().map(|m| KeyFailure {
-                    key: m.key,
-                    version_id: m.version_id,
-                    error: STOPPED.into(),
-                }));
-            } else if !self.unlisted.contains(&id)
-                && !bucket.restore_window(&id, &markers, stop, out).await
-            {
-                self.unlisted.insert(id);
-            }
-        }
-    }
-
-    /// Restores what still waits; the report, per deployment in id order.
-    pub async fn finish(mut self, bucket: &Bucket, stop: &crate::Progress) -> RestoreReport {
-        self.flush(bucket, stop).await;
-        RestoreReport {
-            not_begun: self.deployments.saturating_sub(self.outcomes.len()) as u64,
-            deployments: self.outcomes.into_values().collect(),
-            duration_ms: self.start.elapsed().as_millis() as u64,
-        }
-    }
-}
-
-/// A removal not sent: the restore was stopped.
-const STOPPED: &str = "not restored: the restore stopped first (its lease was lost)";
-
-impl RestoreOutcome {
-    fn new(id: DeploymentId) -> RestoreOutcome {
-        RestoreOutcome {
-            id,
-            restored: 0,
-            never_deleted: 0,
-            already_back: 0,
-            by_later_run: 0,
-            left: Vec::new(),
-            failed: Vec::new(),
-        }
-    }
 }
 
 /// A key-marker just before `key` (what lists from `key` on): `key` less its last character,
@@ -253,7 +64,7 @@ impl Bucket {
     /// [`Bucket::restore_deployment`] of some of a deployment's markers, into `out`: their key
     /// range is listed (not the whole deployment), then what is still theirs removed. `false`
     /// when the listing failed (nothing of them was restored; `out` says why).
-    async fn restore_window(
+    pub(super) async fn restore_window(
         &self,
         id: &DeploymentId,
         markers: &[MarkerToRemove],
