@@ -2,19 +2,20 @@
 //! deployer's approval asked for where the bucket wants one, then the engine's apply with a
 //! progress bar, Ctrl-C as a clean stop, and the report.
 
+mod beside;
+
 use super::open;
 use crate::args::ApplyArgs;
 use crate::output;
 use crate::saved::SavedPlan;
 use anyhow::{bail, Context, Result};
-use bucket::{Bucket, Progress, UndoWindow};
+use beside::Watch;
+use bucket::{Bucket, UndoWindow};
 use prune::approval::ApprovalRule;
 use prune::{Checked, PlanDoc, Planned};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The bucket's dashboard asks a second deployer to approve applies of more than N deployments
 /// (`serve --approval-over`): say how to get one instead of applying — unless
@@ -225,45 +226,6 @@ fn nothing_to_do(checked: &Checked, args: &ApplyArgs) -> bool {
     checked.doomed().is_empty() && !args.lifecycle.via_lifecycle
 }
 
-/// What runs beside an apply: Ctrl-C or SIGTERM stopping it, and on a terminal (without
-/// `--json`) a progress bar.
-struct Watch {
-    progress: Arc<Progress>,
-    stopper: tokio::task::JoinHandle<()>,
-    bar: Option<indicatif::ProgressBar>,
-    ticker: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Watch {
-    /// Starts the signal handler, and the bar when stderr is a terminal.
-    fn start(checked: &Checked, json: bool) -> Watch {
-        let progress = Arc::new(Progress::default());
-        let stopper = tokio::spawn(stop_on_signal(progress.clone(), run_target(checked)));
-        let bar = (!json && std::io::stderr().is_terminal()).then(|| progress_bar(checked));
-        let n = checked.doomed().len();
-        let ticker = bar
-            .clone()
-            .map(|bar| tokio::spawn(tick(bar, progress.clone(), n)));
-        Watch {
-            progress,
-            stopper,
-            bar,
-            ticker,
-        }
-    }
-
-    /// The apply is over: stop listening for signals, and clear the bar.
-    fn stop(self) {
-        self.stopper.abort();
-        if let Some(t) = self.ticker {
-            t.abort();
-        }
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// Prints the report (JSON, or text with the audit record's place) and gives the exit code:
 /// failure when the record is incomplete or something could not be deleted, [`EXIT_CHANGED`]
 /// when deployments that changed were left whole.
@@ -338,58 +300,6 @@ fn run_target(checked: &Checked) -> String {
     match bucket.prefix() {
         "" => bucket.name().to_string(),
         p => format!("{} --prefix {p}", bucket.name()),
-    }
-}
-
-/// SIGINT or SIGTERM: no new deletions, the requests in flight finish, the record is written.
-/// A second signal leaves at once, exit 130, saying so (the record then stays `started`).
-async fn stop_on_signal(progress: Arc<Progress>, target: String) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-        eprintln!("\nStopping: no new deletions; waiting for the requests in flight (again to quit at once).");
-        progress.request_stop();
-        tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-        eprintln!(
-            "\nQuitting: the run was left at once, its requests in flight abandoned. Its record \
-             stays 'started': `s3-prune history {target}` shows it, `s3-prune restore {target} \
-             --run ID` undoes it on a versioned bucket, and applying again finishes the job."
-        );
-        std::process::exit(130);
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = target;
-        if tokio::signal::ctrl_c().await.is_ok() {
-            progress.request_stop();
-        }
-    }
-}
-
-fn progress_bar(checked: &Checked) -> indicatif::ProgressBar {
-    let p = checked.planned();
-    let total = p.versions_to_purge.unwrap_or(p.plan.summary.delete.objects);
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} objects, {msg} [{elapsed}]")
-            .expect("static template"),
-    );
-    bar
-}
-
-async fn tick(bar: indicatif::ProgressBar, progress: Arc<Progress>, n: usize) {
-    loop {
-        bar.set_position(progress.objects_done.load(Ordering::Relaxed));
-        let done = progress.deployments_done.load(Ordering::Relaxed);
-        bar.set_message(format!("{done}/{n} deployments"));
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
