@@ -401,7 +401,7 @@ async fn apply_stalled(b: &bucket::Bucket) -> (std::process::Child, Arc<crate::p
     point(b, "d5").await;
     let (url, proxy) = crate::common::endpoint(|p| {
         p.delay_delete = Some(Duration::from_millis(1500));
-        p.delay_get = Some(("current".into(), Duration::from_millis(600)));
+        p.delay_get = Some(("current".into(), Duration::from_millis(1000)));
     })
     .await;
     let args = [
