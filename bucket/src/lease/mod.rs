@@ -375,20 +375,29 @@ impl Bucket {
 /// `holder` with its expiry on this host's clock, from the server's: what is left of the life
 /// of one write (`ttl_secs`) since the server last wrote it, `age` ago — no host's clock in it,
 /// so hosts whose clocks disagree agree on it. Without the server's clock (no `Date` or
-/// `Last-Modified` in the answer) or for a lease written before `ttl_secs`, as written. Before,
+/// `Last-Modified` in the answer), as written. Before,
 /// always as written: a holder 50 s behind lost its lease 10 s after a renewal, and two runs
 /// deleted.
 fn on_this_clock(mut holder: LeaseHolder, age: Option<chrono::Duration>) -> LeaseHolder {
-    let left = age.zip(holder.ttl_secs).and_then(|(age, ttl)| {
+    let ttl = holder.ttl_secs.unwrap_or(OLDER_VERSIONS_TTL_SECS);
+    let left = age.and_then(|age| {
         let ttl = chrono::Duration::try_seconds(i64::try_from(ttl).ok()?)?;
         // A server whose `Date` runs behind its own `Last-Modified`: no age.
         Utc::now().checked_add_signed(ttl.checked_sub(&age.max(chrono::Duration::zero()))?)
     });
-    if let Some(at) = left {
-        holder.expires = at;
+    match (left, holder.ttl_secs) {
+        (Some(at), Some(_)) => holder.expires = at,
+        // An older version's lease (no `ttl_secs`): held while its written expiry or S3's age
+        // says so. Before, by its written expiry alone: the lease of an older build on a host
+        // 70 s behind, renewed seconds before, was taken over at once and both runs deleted.
+        (Some(at), None) => holder.expires = holder.expires.max(at),
+        (None, _) => {}
     }
     holder
 }
+
+/// The life of one write of a lease written by a version before `ttl_secs` (all wrote 60 s).
+const OLDER_VERSIONS_TTL_SECS: u64 = 60;
 
 /// Whether `current` (its expiry on this host's clock, [`on_this_clock`]) is held against
 /// `me`: unexpired, and its process not known to be gone from this host.

@@ -57,6 +57,42 @@ async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A lease of an older s3-prune (no `ttl_secs`) whose host runs 70 s behind, renewed seconds
+/// ago: its written expiry is already past by this clock, but S3 wrote it a moment ago. Before,
+/// it was taken over at once and both runs deleted (reviewer: "Deleted 4 objects").
+#[tokio::test]
+async fn an_older_versions_lease_renewed_moments_ago_holds_whatever_its_hosts_clock() {
+    let b = fresh_bucket("lease-older").await;
+    deploy(&b, &["d1", "d2", "d3"], 2).await;
+    let behind = chrono::Utc::now() - chrono::Duration::seconds(70);
+    let older = serde_json::json!({
+        "run": "20261206T000000000Z-0ldb0001",
+        "who": "ci@runner",
+        "source": "cli",
+        "host": "runner-7",
+        "since": behind,
+        "expires": behind + chrono::Duration::seconds(60),
+        "pid": 4242,
+    });
+    b.put(
+        &b.lease_key(),
+        older.to_string().into_bytes(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(
+        !out.status.success(),
+        "the second apply ran: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("another apply holds this bucket"), "{err}");
+    assert_eq!(all_keys(&b).await.len(), 6, "nothing deleted");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
     // The lease goes out beside the first listings. Here it is slow, then refused: no batch,
