@@ -23,6 +23,10 @@ struct FirstSeen {
     oldest: DateTime<Utc>,
     /// [`fingerprint`] of its keys and sizes, hex.
     content: String,
+    /// What this version does not know of the entry (a newer s3-prune's fields): written back
+    /// as read while the deployment is unchanged.
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An order-independent fingerprint of one object (summed over a deployment's objects).
@@ -101,6 +105,22 @@ impl Scanned {
     }
 }
 
+/// The dates file's entries; refused (the outer error) when a newer s3-prune's format (its
+/// [`crate::state::FORMAT_KEY`] entry), the inner error when it is not a dates file.
+#[allow(clippy::type_complexity)]
+fn parse_dates(
+    body: &[u8],
+    key: &str,
+) -> Result<Result<BTreeMap<DeploymentId, FirstSeen>, serde_json::Error>, crate::S3Error> {
+    let mut raw: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(body) {
+        Ok(raw) => raw,
+        Err(e) => return Ok(Err(e)),
+    };
+    crate::state::check_format(raw.get(crate::state::FORMAT_KEY), key)?;
+    raw.remove(crate::state::FORMAT_KEY);
+    Ok(serde_json::from_value(serde_json::Value::Object(raw)))
+}
+
 impl Bucket {
     /// `<prefix>.s3-prune/dates.json`.
     fn dates_key(&self) -> String {
@@ -113,14 +133,15 @@ impl Bucket {
         else {
             return Ok(KnownDates(Some(BTreeMap::new()), None));
         };
-        match serde_json::from_slice(&body) {
+        match parse_dates(&body, &self.dates_key())? {
             Ok(known) => Ok(KnownDates(Some(known), etag)),
             Err(e) => Err(crate::S3Error::Pointer {
                 key: self.dates_key(),
                 problem: format!(
-                    "it is not a dates file ({e}): restore its previous version, or remove it to \
-                     start remembering first-seen dates afresh (a deployment copied in place \
-                     since then would rank by its new date)"
+                    "it is not a dates file ({e}): {}restore its previous version, or remove it \
+                     to start remembering first-seen dates afresh (a deployment copied in place \
+                     since then would rank by its new date)",
+                    crate::state::newer_hint(&body)
                 ),
             }),
         }
@@ -207,6 +228,7 @@ impl Bucket {
                             newest: d.newest,
                             oldest: d.oldest,
                             content,
+                            rest: serde_json::Map::new(),
                         },
                     );
                 }

@@ -39,6 +39,10 @@ struct LiveSeen {
     since: Option<DateTime<Utc>>,
     #[serde(default)]
     previous: Vec<WasLive>,
+    /// What this version does not know of the file (a newer s3-prune's fields): written back
+    /// as read.
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Bucket {
@@ -89,16 +93,22 @@ impl Bucket {
         live: &DeploymentId,
         now: DateTime<Utc>,
     ) -> Result<Vec<WasLive>, S3Error> {
+        let place = format!("{}{RESERVED}/{SEEN}", self.prefix);
         let seen = match self.read_state(SEEN).await {
             Ok(Some(body)) => {
-                serde_json::from_slice::<LiveSeen>(&body).map_err(|e| S3Error::Pointer {
-                    key: format!("{}{RESERVED}/{SEEN}", self.prefix),
-                    problem: format!(
-                        "it is not s3-prune's record of the live pointer ({e}): restore its \
-                         previous version, or remove it to start recording afresh (the \
-                         deployments it remembers as live until recently then lose their grace)"
-                    ),
-                })?
+                let seen =
+                    serde_json::from_slice::<LiveSeen>(&body).map_err(|e| S3Error::Pointer {
+                        key: place.clone(),
+                        problem: format!(
+                            "it is not s3-prune's record of the live pointer ({e}): {}restore \
+                             its previous version, or remove it to start recording afresh (the \
+                             deployments it remembers as live until recently then lose their \
+                             grace)",
+                            crate::state::newer_hint(&body)
+                        ),
+                    })?;
+                crate::state::check_format(seen.rest.get("format"), &place)?;
+                seen
             }
             Ok(None) => LiveSeen::default(),
             // Not read, the deployments live until recently would lose their grace and be
@@ -307,6 +317,7 @@ fn carried_over(old: LiveSeen, key: &str, now: DateTime<Utc>) -> LiveSeen {
     LiveSeen {
         pointer: key.to_string(),
         previous,
+        rest: old.rest,
         ..LiveSeen::default()
     }
 }

@@ -208,6 +208,47 @@ pub(crate) fn parse_pointer(text: &str, prefix: &str) -> Result<DeploymentId, St
     })
 }
 
+/// The format of s3-prune's state files this version reads and writes. A later s3-prune that
+/// changes what one of them means marks it with a higher one — a top-level `format` in
+/// `pins.json` and `live-seen.json`, the entry [`FORMAT_KEY`] in `dates.json` (a map by
+/// deployment) — and this version then refuses the file instead of planning from a misreading.
+/// Fields this version does not know are written back as they were read.
+pub(crate) const STATE_FORMAT: u64 = 1;
+
+/// `dates.json`'s format entry: a key no deployment id can be (an id is one folder, no `/`).
+pub(crate) const FORMAT_KEY: &str = "s3-prune/format";
+
+/// Refuses state file `key` when its format (`format`, absent for 1) is newer than this
+/// version's ([`STATE_FORMAT`]).
+pub(crate) fn check_format(format: Option<&serde_json::Value>, key: &str) -> Result<(), S3Error> {
+    let Some(format) = format else {
+        return Ok(());
+    };
+    match format.as_u64() {
+        Some(n) if n <= STATE_FORMAT => Ok(()),
+        _ => Err(S3Error::Pointer {
+            key: key.to_string(),
+            problem: format!(
+                "it was written by a newer s3-prune (format {format}; this one reads format \
+                 {STATE_FORMAT}): upgrade s3-prune here (`s3-prune --version`), and do not \
+                 remove or edit the file. Nothing was changed"
+            ),
+        }),
+    }
+}
+
+/// What to say first of a state file this version cannot parse: when it is JSON (of a shape
+/// this version does not know), perhaps a newer s3-prune wrote it, and removing it would lose
+/// what that one keeps there.
+pub(crate) fn newer_hint(body: &[u8]) -> &'static str {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(_) => {
+            "if a newer s3-prune wrote it, upgrade this one and leave the file as it is; otherwise "
+        }
+        Err(_) => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_pointer;

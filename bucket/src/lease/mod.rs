@@ -84,7 +84,7 @@ pub enum LeaseError {
     Held(LeaseHolder),
     #[error("the lease '{key}' changed under this run (another run took it over): {detail}")]
     Lost { key: String, detail: String },
-    #[error("the lease '{key}' is not a lease s3-prune wrote ({detail}); remove it if no apply is running")]
+    #[error("the lease '{key}' is not a lease this s3-prune can read ({detail}): if a newer s3-prune wrote it, upgrade this one (its apply may be running); otherwise remove it if no apply is running")]
     Unreadable { key: String, detail: String },
     #[error("the lease '{key}' could not be taken: the server refused to create it {tries} times, yet none was there when read (others taking it at that moment, or a server that answers conditional writes wrongly). Nothing was deleted; run again")]
     Contended { key: String, tries: u32 },

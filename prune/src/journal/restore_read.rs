@@ -183,6 +183,14 @@ fn reads<'a>(place: &'a JournalPlace, run: &'a RunId, parts: &'a [RunPart], n: u
         .boxed()
 }
 
+/// Whether `part` is one this version writes or reads (earlier versions' forms included).
+fn is_known_part(part: &str) -> bool {
+    matches!(part, "start.json" | "end.json" | super::HANDOVERS)
+        || is_answer_part(part)
+        || part.starts_with("intent-")
+        || part.starts_with("intents-")
+}
+
 /// Whether `part` is an answer part (either form).
 fn is_answer_part(part: &str) -> bool {
     part.starts_with("answer-") || part.starts_with("answers-")
@@ -208,6 +216,15 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
         .map_or(record.started_at, |(_, at)| *at);
     let not_before = started - CLOCK_SKEW;
     let parts: Vec<String> = dated.into_iter().map(|(p, _)| p).collect();
+    // A part this version does not know may hold what the run deleted: restoring from the
+    // rest would leave that deleted and say "nothing to restore".
+    if let Some(unknown) = parts.iter().find(|p| !is_known_part(p)) {
+        return Err(format!(
+            "run {run} has a part this s3-prune does not know ({unknown}): a newer s3-prune \
+             wrote it. Restore the run with that version (what it deleted can still be brought \
+             back); nothing was restored"
+        ));
+    }
     // A run killed before its end: its lifecycle handovers are in their own part.
     if record.expiries.is_empty() && parts.iter().any(|p| p == super::HANDOVERS) {
         let body = place

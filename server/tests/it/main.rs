@@ -19,6 +19,7 @@ mod lifecycle;
 mod live;
 mod load;
 mod metrics;
+mod newer;
 mod notify;
 mod restore;
 mod safety;
