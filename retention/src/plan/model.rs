@@ -90,6 +90,10 @@ pub enum Warning {
         ids: Vec<DeploymentId>,
         count: u64,
     },
+    /// Every group of a rule's group pattern holds one deployment (`count` groups, at least
+    /// three): the rule deletes none — the pattern likely captures what differs
+    /// between builds (a hash, a number) rather than what they share (the branch).
+    GroupsAlone { rule: RuleName, count: u64 },
     /// The deployments come from an S3 Inventory report older than 48 hours.
     OldInventory {
         report_date: DateTime<Utc>,

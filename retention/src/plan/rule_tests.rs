@@ -413,3 +413,55 @@ proptest! {
         prop_assert_eq!(crate::parse_policy(&crate::policy_to_toml(&rules)).unwrap(), rules);
     }
 }
+
+#[test]
+fn a_rule_whose_every_group_holds_one_deployment_says_it_deletes_none() {
+    // The pattern captures the build (`^(pr-\d+-\w+)`), not the PR: every build a group of its
+    // own, kept for ever, and before nothing said so (`check` saw nothing overdue either).
+    const BY_BUILD: &str = r#"
+[[rule]]
+name = "previews"
+match = "pr-*"
+group = '^(pr-\d+-\w+)'
+retain = 1
+"#;
+    let policy = Policy::with_rules(parse_policy(BY_BUILD).unwrap());
+    let builds = |ids: &[&str]| {
+        let deps = ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| dep(id, 30 - k as i64))
+            .collect();
+        plan(&inv(deps), &policy, t0())
+    };
+    let p = builds(&["pr-1-aaa", "pr-1-bbb", "pr-2-ccc"]);
+    assert_eq!(p.summary.delete.deployments, 0);
+    let said: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        said,
+        [
+            "rule 'previews' deletes none: each of its 3 groups holds one deployment (is its \
+             group pattern right?)"
+        ]
+    );
+    // Two groups of one each is a common start (two branches, one build each): not warned;
+    // nor is a rule with one group of more.
+    assert!(builds(&["pr-1-aaa", "pr-2-bbb"]).warnings.is_empty());
+    let p = plan(
+        &inv(vec![
+            dep("pr-1-a", 30),
+            dep("pr-1-b", 29),
+            dep("pr-2-c", 28),
+            dep("pr-3-d", 27),
+        ]),
+        &Policy::with_rules(parse_policy(PREVIEWS).unwrap()),
+        t0(),
+    );
+    assert!(
+        !p.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::GroupsAlone { .. })),
+        "{:?}",
+        p.warnings
+    );
+}

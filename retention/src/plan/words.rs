@@ -65,6 +65,11 @@ impl fmt::Display for Warning {
                     named.join(", ")
                 )
             }
+            Warning::GroupsAlone { rule, count } => write!(
+                f,
+                "rule '{rule}' deletes none: each of its {count} groups holds one deployment \
+                 (is its group pattern right?)"
+            ),
             Warning::OldInventory {
                 report_date,
                 age_hours,

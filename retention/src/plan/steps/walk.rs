@@ -42,6 +42,10 @@ struct Groups {
     unmatched_count: u64,
 }
 
+/// Groups a rule's pattern must have made, each of one deployment, before it is warned that
+/// it deletes none ([`Warning::GroupsAlone`]): two branches of one build each is common.
+pub(in crate::plan) const ALONE_GROUPS_MIN: usize = 3;
+
 /// How many of the ids a group pattern does not match its warning names.
 const UNMATCHED_NAMED: usize = 5;
 
@@ -333,6 +337,27 @@ impl<'a> Walk<'a> {
                     ids: g.unmatched.clone(),
                     count: g.unmatched_count,
                 })
+            })
+            .collect()
+    }
+
+    /// Rules whose group pattern put every deployment it matched in a group of its own, over
+    /// at least [`ALONE_GROUPS_MIN`] groups: they delete none, and say so.
+    pub fn groups_alone(&self) -> Vec<Warning> {
+        let Some(rules) = &self.policy.rules else {
+            return Vec::new();
+        };
+        rules
+            .as_slice()
+            .iter()
+            .zip(&self.ranks)
+            .filter(|(_, g)| {
+                g.names.len() >= ALONE_GROUPS_MIN
+                    && g.names.values().all(|&i| g.dates[i].len() <= 1)
+            })
+            .map(|(r, g)| Warning::GroupsAlone {
+                rule: r.name.clone(),
+                count: g.names.len() as u64,
             })
             .collect()
     }
