@@ -256,7 +256,8 @@ impl AppState {
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
                     // Handovers of folders kept whatever the policy (pinned, live,
                     // re-deployed) are withdrawn here; the plan-based check runs on apply.
-                    let handovers = prune::expire::reconcile_with_scan(&b, &inventory).await;
+                    let handovers =
+                        prune::expire::reconcile_with_scan(&b, &inventory, skew.now()).await;
                     let inventory = std::sync::Arc::new(inventory);
                     // Dated and sorted here, once, not on every page (the dashboard's rows and
                     // plans all start from this order).

@@ -252,7 +252,7 @@ export async function serveTeam(buckets: string[], extra: string[] = []): Promis
     try {
       return await serveTeamOnce(buckets, extra);
     } catch (e) {
-      if (attempt >= 3 || !String(e).includes('exited')) throw e;
+      if (attempt >= 3 || !/exited[\s\S]*(address already in use|AddrInUse)/i.test(String(e))) throw e;
     }
   }
 }

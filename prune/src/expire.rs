@@ -239,10 +239,19 @@ async fn changed_since_report(
 
 /// [`reconcile`] where no policy is known (the dashboard's scan: the browser plans): what
 /// keeps a folder whatever the policy — a pin, the live pointer or page, being live or
-/// re-deployed after its rule was written. A folder the scan does not find has its spent rule removed.
-pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Handovers {
+/// re-deployed after its rule was written. A folder the scan does not find has its spent rule
+/// removed. `now` is S3's.
+pub async fn reconcile_with_scan(
+    bucket: &Bucket,
+    inventory: &Inventory,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Handovers {
+    let today = now.date_naive();
     reconcile_verdicts(bucket, |rule| {
         let id = &rule.id;
+        // The rule's day, never after S3's today (one written by a host days ahead, before
+        // rules were dated by S3's day, would hide a re-deploy or a rollback until then).
+        let since = rule.since.map(|s| s.min(today));
         let kept = |why: &str| Verdict::Kept(why.into());
         if inventory.pins.iter().any(|p| &p.id == id) {
             return kept("pinned");
@@ -260,20 +269,26 @@ pub async fn reconcile_with_scan(bucket: &Bucket, inventory: &Inventory) -> Hand
         let Some(d) = inventory.deployments.iter().find(|d| &d.id == id) else {
             return Verdict::Gone;
         };
-        // Live again after its handover (a rollback and roll-forward between two scans): the
-        // handover's judgement is out of date, and the policy's live grace is not known here.
-        // Withdrawn; the next plan judges the grace and hands it over again if it is spent. (A
-        // rule without its day: withdrawn too.)
+        // Live on or after the day of its handover (a rollback and roll-forward between two
+        // scans): the handover's judgement may be out of date, and the policy's live grace is
+        // not known here. Withdrawn; the next plan judges the grace and hands it over again if
+        // it is spent (a folder that stopped being live earlier on its handover's day, with a
+        // grace under a day, waits a day more: the rule knows its day, not its time). A rule
+        // without its day (an older version's): live within the last day.
+        let live_since = |w: &retention::WasLive| match since {
+            Some(since) => w.until.date_naive() >= since,
+            None => now - w.until < chrono::Duration::days(1),
+        };
         if inventory
             .was_live
             .iter()
-            .any(|w| &w.id == id && rule.since.is_none_or(|since| w.until.date_naive() >= since))
+            .any(|w| &w.id == id && live_since(w))
         {
-            return kept("live again after it was handed over");
+            return kept("live on or after the day it was handed over");
         }
         // (days only: a re-deploy on the handover's own day is left to the next plan, since
         // objects uploaded that day, dated by metadata, would look re-deployed too)
-        match rule.since {
+        match since {
             Some(since) if d.newest.date_naive() > since => {
                 kept("re-deployed after it was handed over")
             }

@@ -169,6 +169,23 @@ async fn a_folder_live_again_after_its_handover_is_withdrawn_by_the_dashboards_s
         view.handovers
     );
     assert!(all_keys(&b).await.iter().any(|k| k == "big/index.html"));
+    // A rule an older version wrote from a host three days ahead carries that future day: it
+    // counts as today's (before, the rollback was not seen as after it until that day).
+    let ahead = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    let big = retention::DeploymentId::new("big").unwrap();
+    b.expire_by_lifecycle(std::slice::from_ref(&big), ahead)
+        .await
+        .unwrap();
+    point("big").await;
+    point("new").await;
+    // (a Rescan within its gap of the last one is answered from it)
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    let view = state.scan_view(Some(b.name()), true).await.unwrap();
+    assert!(
+        b.expiries().await.unwrap().is_empty(),
+        "a rule dated ahead is withdrawn too; the page: {:?}",
+        view.handovers
+    );
 }
 
 #[tokio::test]

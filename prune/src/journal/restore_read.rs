@@ -217,12 +217,14 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
     let not_before = started - CLOCK_SKEW;
     let parts: Vec<String> = dated.into_iter().map(|(p, _)| p).collect();
     // A part this version does not know may hold what the run deleted: restoring from the
-    // rest would leave that deleted and say "nothing to restore".
-    if let Some(unknown) = parts.iter().find(|p| !is_known_part(p)) {
+    // rest would leave that deleted and say "nothing to restore". (A folder marker, the run's
+    // folder itself, is no part.)
+    if let Some(unknown) = parts.iter().find(|p| !p.is_empty() && !is_known_part(p)) {
         return Err(format!(
             "run {run} has a part this s3-prune does not know ({unknown}): a newer s3-prune \
-             wrote it. Restore the run with that version (what it deleted can still be brought \
-             back); nothing was restored"
+             wrote it, or something else did. Restore the run with the version that wrote it \
+             (what it deleted can still be brought back), or move that object out of the run's \
+             folder if it is not s3-prune's; nothing was restored"
         ));
     }
     // A run killed before its end: its lifecycle handovers are in their own part.
