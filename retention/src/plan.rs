@@ -51,8 +51,7 @@ fn plan_from(
     warnings.extend(steps::future_dates(&entries));
     warnings.extend(walk.ties());
     warnings.extend(walk.unmatched());
-    warnings.extend(walk.ungrouped());
-    warnings.extend(walk.groups_alone());
+    warnings.extend(walk.group_warnings());
     warnings.extend(steps::input_warnings(inventory, policy, now));
     let summary = steps::totals(inventory, &entries);
     let rules = walk.rule_summaries(&entries);

@@ -319,47 +319,33 @@ impl<'a> Walk<'a> {
         pins.chain(excludes).collect()
     }
 
-    /// Rules whose group pattern did not match some of the ids they decide: each such id was
-    /// ranked alone (kept), and the pattern is probably wrong.
-    pub fn ungrouped(&self) -> Vec<Warning> {
+    /// What each rule's group pattern did, in rule order: ids it did not match (each ranked
+    /// alone, kept: the pattern is probably wrong), or every deployment it matched in a group
+    /// of its own over at least [`ALONE_GROUPS_MIN`] groups (the rule deletes none).
+    pub fn group_warnings(&self) -> Vec<Warning> {
         let Some(rules) = &self.policy.rules else {
             return Vec::new();
         };
-        rules
-            .as_slice()
-            .iter()
-            .zip(&self.ranks)
-            .filter(|(_, g)| g.unmatched_count > 0)
-            .filter_map(|(r, g)| {
-                Some(Warning::GroupUnmatched {
+        let mut out = Vec::new();
+        for (r, g) in rules.as_slice().iter().zip(&self.ranks) {
+            let Some(pattern) = &r.group else { continue };
+            if g.unmatched_count > 0 {
+                out.push(Warning::GroupUnmatched {
                     rule: r.name.clone(),
-                    pattern: r.group.clone()?,
+                    pattern: pattern.clone(),
                     ids: g.unmatched.clone(),
                     count: g.unmatched_count,
-                })
-            })
-            .collect()
-    }
-
-    /// Rules whose group pattern put every deployment it matched in a group of its own, over
-    /// at least [`ALONE_GROUPS_MIN`] groups: they delete none, and say so.
-    pub fn groups_alone(&self) -> Vec<Warning> {
-        let Some(rules) = &self.policy.rules else {
-            return Vec::new();
-        };
-        rules
-            .as_slice()
-            .iter()
-            .zip(&self.ranks)
-            .filter(|(_, g)| {
-                g.names.len() >= ALONE_GROUPS_MIN
-                    && g.names.values().all(|&i| g.dates[i].len() <= 1)
-            })
-            .map(|(r, g)| Warning::GroupsAlone {
-                rule: r.name.clone(),
-                count: g.names.len() as u64,
-            })
-            .collect()
+                });
+            }
+            if g.names.len() >= ALONE_GROUPS_MIN && g.names.values().all(|&i| g.dates[i].len() <= 1)
+            {
+                out.push(Warning::GroupsAlone {
+                    rule: r.name.clone(),
+                    count: g.names.len() as u64,
+                });
+            }
+        }
+        out
     }
 
     /// Totals per rule, in rule order (none without rules).
