@@ -27,6 +27,29 @@ use serde::{Deserialize, Serialize};
 /// `s3-prune-expire <folder>` as written before the date was added.
 pub const EXPIRE_RULE: &str = "s3-prune-expire";
 
+/// The most lifecycle rules S3 keeps for a bucket (its documented limit; a configuration of
+/// more is refused whole).
+pub const LIFECYCLE_RULES_MAX: usize = 1000;
+
+/// What [`Bucket::expire_by_lifecycle`] wrote, and what it left for want of room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handed {
+    /// The deployments handed over, with their rules, in the order asked.
+    pub rules: Vec<RuleWritten>,
+    /// Deployments not handed over: the bucket's rules were at [`LIFECYCLE_RULES_MAX`].
+    /// Nothing was written for them.
+    pub no_room: Vec<DeploymentId>,
+    /// How many rules the bucket holds now (every owner's).
+    pub rules_now: usize,
+}
+
+/// One deployment handed to S3 and the id of its expiration rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleWritten {
+    pub id: DeploymentId,
+    pub rule_id: String,
+}
+
 /// One of s3-prune's expiration rules, and whether S3 has finished with its folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expiry {
@@ -93,49 +116,76 @@ impl Bucket {
 
     /// Writes an expiration rule for each deployment's folder (objects expire one day after
     /// they were created — every doomed object is older), keeping every other rule as it is.
-    /// Returns the rule ids; a new rule's id carries `today` (S3's day: see
-    /// [`crate::ClockSkew`]).
+    /// A new rule's id carries `today` (S3's day: see [`crate::ClockSkew`]).
+    ///
+    /// S3 takes at most [`LIFECYCLE_RULES_MAX`] rules a bucket and refuses a configuration of
+    /// more whole: the folders handed over before keep their rules, new ones are written while
+    /// there is room (in the order given), and the rest are returned as [`Handed::no_room`],
+    /// nothing of them written.
     pub async fn expire_by_lifecycle(
         &self,
         ids: &[DeploymentId],
         today: NaiveDate,
-    ) -> Result<Vec<String>, S3Error> {
+    ) -> Result<Handed, S3Error> {
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Handed::default());
         }
         let seen = self.read_lifecycle().await?;
         let existing = self.expiries_in(&seen);
-        let wanted: Vec<(String, String)> = ids
-            .iter()
-            .map(|id| {
-                // A folder handed over before keeps its rule (and its date).
-                let rule = match existing.iter().find(|e| &e.id == id) {
-                    Some(e) => e.rule_id.clone(),
-                    None => self.expire_rule_id(id, today)?,
-                };
-                Ok((rule, self.deployment_prefix(id)))
-            })
-            .collect::<Result<_, S3Error>>()?;
+        let (mut again, mut new) = (Vec::new(), Vec::new());
+        for id in ids {
+            // A folder handed over before keeps its rule (and its date).
+            match existing.iter().find(|e| &e.id == id) {
+                Some(e) => again.push(RuleWritten {
+                    id: id.clone(),
+                    rule_id: e.rule_id.clone(),
+                }),
+                None => new.push(RuleWritten {
+                    id: id.clone(),
+                    rule_id: self.expire_rule_id(id, today)?,
+                }),
+            }
+        }
         let mut rules: Vec<LifecycleRule> = seen
             .rules
             .iter()
-            .filter(|r| !wanted.iter().any(|(w, _)| r.id() == Some(w.as_str())))
+            .filter(|r| !again.iter().any(|w| r.id() == Some(w.rule_id.as_str())))
             .cloned()
             .collect();
-        for (rule_id, folder) in &wanted {
+        // Only new rules take room: one handed over before replaces itself.
+        let room = LIFECYCLE_RULES_MAX.saturating_sub(rules.len() + again.len());
+        let no_room = new.split_off(room.min(new.len()));
+        again.extend(new);
+        let handed = Handed {
+            rules: again,
+            no_room: no_room.into_iter().map(|w| w.id).collect(),
+            rules_now: seen.rules.len(),
+        };
+        if handed.rules.is_empty() {
+            return Ok(handed);
+        }
+        for w in &handed.rules {
             rules.push(
                 LifecycleRule::builder()
-                    .id(rule_id)
+                    .id(&w.rule_id)
                     .status(ExpirationStatus::Enabled)
-                    .filter(LifecycleRuleFilter::builder().prefix(folder).build())
+                    .filter(
+                        LifecycleRuleFilter::builder()
+                            .prefix(self.deployment_prefix(&w.id))
+                            .build(),
+                    )
                     .expiration(LifecycleExpiration::builder().days(1).build())
                     .build()
                     .map_err(|e| invalid_lifecycle("InvalidRule", e))?,
             );
         }
+        let rules_now = rules.len();
         self.write_lifecycle(&seen, rules).await?;
-        tracing::info!(bucket = %self.name, rules = wanted.len(), "expiration rules written");
-        Ok(wanted.into_iter().map(|(r, _)| r).collect())
+        tracing::info!(bucket = %self.name, rules = handed.rules.len(), no_room = handed.no_room.len(), "expiration rules written");
+        Ok(Handed {
+            rules_now,
+            ..handed
+        })
     }
 
     /// Removes s3-prune's expiration rules of these deployments (now kept: S3 must not expire

@@ -34,10 +34,10 @@ pub use delete::{
     KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch,
 };
 pub use error::S3Error;
-pub use expire::{Expiry, EXPIRE_RULE};
+pub use expire::{Expiry, Handed, RuleWritten, EXPIRE_RULE, LIFECYCLE_RULES_MAX};
 pub use journal::{JournalLocation, JournalPlace, RunId, RunPart};
 pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading};
-pub use lifecycle::{undo_rule_id, UndoWindow};
+pub use lifecycle::{undo_rule_id, UndoWindow, UndoWindowSet};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring};
 pub use scan::{ScanOptions, RESERVED};

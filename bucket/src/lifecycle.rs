@@ -91,11 +91,17 @@ impl Bucket {
 
     /// Enables versioning and sets s3-prune's lifecycle rule for the prefix: old versions
     /// expire `days` after they stop being current, expired delete markers are removed. Every
-    /// other rule is kept as it is. Returns the window now in force and how many other rules
-    /// there are.
-    pub async fn set_undo_window(&self, days: i32) -> Result<(UndoWindow, usize), S3Error> {
+    /// other rule is kept as it is.
+    pub async fn set_undo_window(&self, days: i32) -> Result<UndoWindowSet, S3Error> {
         let id = undo_rule_id(&self.prefix);
-        let seen = self.read_lifecycle().await?;
+        if id.len() > 255 {
+            return Err(invalid_lifecycle(
+                "InvalidArgument",
+                format!("the undo window's rule id '{id}' is longer than S3 takes (255 characters), so this prefix cannot have one: nothing was changed. Give the prefix a NoncurrentVersionExpiration rule of your own"),
+            ));
+        }
+        let (versioning, seen) = futures::join!(self.versioning(), self.read_lifecycle());
+        let (versioning_before, seen) = (versioning?, seen?);
         // S3 applies the shortest expiry: a window shorter than a user's rule over the same
         // keys would silently cut theirs. Refused, before anything is changed.
         if let Some((rule, scope, theirs)) =
@@ -119,6 +125,12 @@ impl Bucket {
             .cloned()
             .collect();
         let others = rules.len();
+        if others >= crate::LIFECYCLE_RULES_MAX {
+            return Err(S3Error::LifecycleFull {
+                bucket: self.name.clone(),
+                rules: seen.rules.len(),
+            });
+        }
         let rule = LifecycleRule::builder()
             .id(&id)
             .status(ExpirationStatus::Enabled)
@@ -140,8 +152,24 @@ impl Bucket {
         // enabled without it would keep every old version for ever if the rule then failed.
         self.write_lifecycle(&seen, rules).await?;
         self.enable_versioning().await?;
-        Ok((self.undo_window().await?, others))
+        Ok(UndoWindowSet {
+            window: self.undo_window().await?,
+            others,
+            versioning_before,
+        })
     }
+}
+
+/// What [`Bucket::set_undo_window`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoWindowSet {
+    /// The window now in force.
+    pub window: UndoWindow,
+    /// The bucket's other lifecycle rules, kept as they were.
+    pub others: usize,
+    /// The bucket's versioning before: S3 asks for 15 minutes after versioning is first
+    /// enabled before objects are written or deleted (deletes meanwhile may not be undoable).
+    pub versioning_before: Versioning,
 }
 
 /// A lifecycle rule or configuration the SDK refused to build (never sent).

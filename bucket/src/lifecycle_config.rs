@@ -5,6 +5,11 @@
 //! changed it since it was read (the console, Terraform, another run). S3 has no conditional
 //! PUT for lifecycle configurations, so what is left is the few milliseconds between that
 //! re-read and the PUT.
+//!
+//! S3's bucket configurations are eventually consistent: for a while after a write a read may
+//! still answer with the rules from before it. Every edit reads, then writes back what it read,
+//! so an edit made on such a read would put back a rule just removed (an expiration rule over a
+//! folder kept now). A write therefore returns only once a read shows it.
 
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
@@ -84,6 +89,7 @@ impl Bucket {
                 bucket: self.name.clone(),
             });
         }
+        let written = rule_ids(&rules);
         if rules.is_empty() {
             self.client
                 .delete_bucket_lifecycle()
@@ -91,22 +97,56 @@ impl Bucket {
                 .send()
                 .await
                 .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
-            return Ok(());
+        } else {
+            let config = BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build()
+                .map_err(|e| crate::lifecycle::invalid_lifecycle("InvalidConfiguration", e))?;
+            self.client
+                .put_bucket_lifecycle_configuration()
+                .bucket(&self.name)
+                .lifecycle_configuration(config)
+                .set_transition_default_minimum_object_size(seen.min_size.clone())
+                .send()
+                .await
+                .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
         }
-        let config = BucketLifecycleConfiguration::builder()
-            .set_rules(Some(rules))
-            .build()
-            .map_err(|e| crate::lifecycle::invalid_lifecycle("InvalidConfiguration", e))?;
-        self.client
-            .put_bucket_lifecycle_configuration()
-            .bucket(&self.name)
-            .lifecycle_configuration(config)
-            .set_transition_default_minimum_object_size(seen.min_size.clone())
-            .send()
-            .await
-            .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
-        Ok(())
+        self.until_read_shows(&written).await
     }
+
+    /// Waits until a read of the configuration holds the rules `written` (by id), up to
+    /// [`SETTLE_WITHIN`]: a read right after a write may still show the rules from before it.
+    async fn until_read_shows(&self, written: &[String]) -> Result<(), S3Error> {
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(100);
+        loop {
+            if rule_ids(&self.read_lifecycle().await?.rules) == written {
+                return Ok(());
+            }
+            if started.elapsed() + pause > SETTLE_WITHIN {
+                return Err(S3Error::LifecycleUnsettled {
+                    bucket: self.name.clone(),
+                    secs: started.elapsed().as_secs(),
+                });
+            }
+            tracing::debug!(bucket = %self.name, "the lifecycle configuration read is still the one from before the write");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(2));
+        }
+    }
+}
+
+/// How long a lifecycle write waits for a read to show it.
+const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The rules' ids, sorted: what tells a configuration read after a write from the one before.
+fn rule_ids(rules: &[LifecycleRule]) -> Vec<String> {
+    let mut ids: Vec<String> = rules
+        .iter()
+        .map(|r| r.id().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// Enabled rules of others that keep noncurrent versions under `prefix` longer than `days`:

@@ -358,23 +358,28 @@ pub(crate) async fn hand_over(
         }));
         return out;
     }
+    // Oldest first: where S3's limit on rules leaves no room for all, the oldest go.
+    big.sort_by(|a, b| (a.newest, &a.id).cmp(&(b.newest, &b.id)));
     let ids: Vec<_> = big.iter().map(|d| d.id.clone()).collect();
     // Dated by S3's day: a dashboard's scan compares it with the folder's upload dates and the
     // live pointer's moves, both S3's (a host days ahead would hide a re-deploy from it).
     let today = guard.now().date_naive();
     match bucket.expire_by_lifecycle(&ids, today).await {
-        Ok(rules) => {
+        Ok(handed) => {
             // A handover replaces the "pending" line of the same deployment.
             out.expiries
-                .retain(|e| !ids.iter().any(|i| i.as_str() == e.deployment));
-            out.expiries
-                .extend(ids.iter().zip(rules).map(|(id, rule)| Expiry {
-                    deployment: id.to_string(),
-                    rule,
-                    state: ExpiryState::Handed,
-                    since: Some(today),
-                    reason: None,
-                }))
+                .retain(|e| !handed.rules.iter().any(|w| w.id.as_str() == e.deployment));
+            out.expiries.extend(handed.rules.iter().map(|w| Expiry {
+                deployment: w.id.to_string(),
+                rule: w.rule_id.clone(),
+                state: ExpiryState::Handed,
+                since: Some(today),
+                reason: None,
+            }));
+            out.failures.extend(handed.no_room.iter().map(|id| Failure {
+                key: bucket.deployment_prefix(id),
+                error: no_room(handed.rules_now),
+            }));
         }
         Err(e) => out.failures.extend(big.iter().map(|d| Failure {
             key: bucket.deployment_prefix(&d.id),
@@ -382,4 +387,16 @@ pub(crate) async fn hand_over(
         })),
     }
     out
+}
+
+/// Why a deployment was not handed over though it was doomed: the bucket's lifecycle rules
+/// (`rules` of every owner) left no room under S3's limit.
+fn no_room(rules: usize) -> String {
+    format!(
+        "not handed to S3 lifecycle, nothing of it deleted: the bucket's lifecycle configuration \
+         holds {rules} rules and S3 takes at most {max}. Each later run hands over more as S3 \
+         finishes earlier handovers and their spent rules are removed; to delete it now, apply \
+         without --via-lifecycle (by requests)",
+        max = bucket::LIFECYCLE_RULES_MAX,
+    )
 }

@@ -9,18 +9,32 @@ use std::sync::Arc;
 
 pub async fn undo_window(args: UndoWindowArgs) -> Result<ExitCode> {
     let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;
-    let (window, others) = bucket.set_undo_window(args.days).await?;
+    let set = bucket.set_undo_window(args.days).await?;
     println!(
-        "{}{}: {window}.\nLifecycle rule '{}' set; {} kept as they were.",
+        "{}{}: {}.\nLifecycle rule '{}' set; {} kept as they were.",
         bucket.name(),
         if bucket.prefix().is_empty() {
             String::new()
         } else {
             format!("/{}", bucket.prefix())
         },
+        set.window,
         bucket::undo_rule_id(bucket.prefix()),
-        output::plural(others as u64, "other rule", "other rules"),
+        output::plural(set.others as u64, "other rule", "other rules"),
     );
+    if set.versioning_before != retention::Versioning::Enabled {
+        // S3's own advice: versioning newly enabled takes a while to be in force everywhere.
+        let from = chrono::Utc::now() + chrono::Duration::minutes(15);
+        println!(
+            "Versioning was {} until now: S3 asks to wait 15 minutes after enabling it before \
+             writing or deleting objects. Apply after {} UTC: deletes before may not be undoable.",
+            match set.versioning_before {
+                retention::Versioning::Suspended => "suspended",
+                _ => "off",
+            },
+            from.format("%H:%M"),
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,6 +11,8 @@ use aws_sdk_s3::types::{
 use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 
 mod restore;
+mod room;
+mod settle;
 
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)

@@ -46,6 +46,12 @@ pub struct Stats {
     pub answers_cuttable: AtomicU64,
     /// Answers `cut_answers` cut short.
     pub answers_cut: AtomicU64,
+    /// GetBucketLifecycleConfiguration answered from before the last write (`stale_lifecycle`).
+    pub stale_lifecycle_reads: AtomicU64,
+    /// The last lifecycle configuration read (status, body), and until when a read is answered
+    /// with it after a write.
+    lifecycle_read: Mutex<Option<(StatusCode, Bytes)>>,
+    lifecycle_stale_until: Mutex<Option<std::time::Instant>>,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -124,6 +130,10 @@ pub struct Proxy {
     pub cut_answers: Option<CutAnswers>,
     /// Every answer's `Date` moved by this much: S3's clock apart from this machine's.
     pub shift_date: Option<chrono::Duration>,
+    /// For this long after a write of the bucket's lifecycle configuration (PUT or DELETE),
+    /// reads of it answer what the last read before the write answered: S3's bucket
+    /// configurations are eventually consistent.
+    pub stale_lifecycle: Option<Duration>,
     pub stats: Stats,
 }
 
@@ -286,6 +296,7 @@ impl Proxy {
             canned: Vec::new(),
             cut_answers: None,
             shift_date: None,
+            stale_lifecycle: None,
             stats: Stats::default(),
         }
     }
@@ -558,6 +569,13 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .uri
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv == "delete" || kv == "delete="));
+    let is_lifecycle = parts.uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv == "lifecycle" || kv == "lifecycle=")
+    });
+    if let (Some(window), true) = (p.stale_lifecycle, is_lifecycle) {
+        return stale_lifecycle(&p, window, parts, body).await;
+    }
     if let Some(text) = &p.lose_put_answer {
         if parts.method == hyper::Method::PUT
             && parts.uri.path().contains(text.as_str())
@@ -619,6 +637,39 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     res.headers_mut()
         .insert("content-length", text.len().into());
     Ok(res)
+}
+
+/// A request for the bucket's lifecycle configuration, under [`Proxy::stale_lifecycle`]: a
+/// read within `window` of the last write answers what the last read before it answered.
+async fn stale_lifecycle(
+    p: &Proxy,
+    window: Duration,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<Response<Full<Bytes>>, String> {
+    let s = &p.stats;
+    let read = parts.method == hyper::Method::GET;
+    let stale = *s.lifecycle_stale_until.lock().unwrap();
+    let before = s.lifecycle_read.lock().unwrap().clone();
+    if let (true, Some(until), Some((status, body))) = (read, stale, before) {
+        if std::time::Instant::now() < until {
+            s.stale_lifecycle_reads.fetch_add(1, Ordering::SeqCst);
+            return Ok(Response::builder()
+                .status(status)
+                .header("content-type", "application/xml")
+                .body(Full::new(body))
+                .unwrap());
+        }
+    }
+    let res = forward(p, parts, body).await?;
+    let (parts, body) = res.into_parts();
+    let bytes = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    if read {
+        *s.lifecycle_read.lock().unwrap() = Some((parts.status, bytes.clone()));
+    } else if parts.status.is_success() {
+        *s.lifecycle_stale_until.lock().unwrap() = Some(std::time::Instant::now() + window);
+    }
+    Ok(Response::from_parts(parts, Full::new(bytes)))
 }
 
 /// Adds `<Error>` entries to a DeleteResult, open (`<DeleteResult …>…</DeleteResult>`) or

@@ -207,6 +207,25 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// S3 asks for 15 minutes after versioning is first enabled before objects are written or
+/// deleted (deletes meanwhile may leave no version to restore): `undo-window` says so when it
+/// turned versioning on, and not when versioning was on already.
+#[tokio::test]
+async fn undo_window_says_to_wait_when_it_turns_versioning_on() {
+    let b = fresh_bucket("undo-wait").await;
+    let undo = || Run::new(&["undo-window", b.name(), "--days", "7", "--localstack"]).ok();
+    assert_stdout_has(
+        &undo(),
+        "Versioning was off until now: S3 asks to wait 15 minutes after enabling it",
+    );
+    let again = undo();
+    assert!(
+        !stdout(&again).contains("Versioning was"),
+        "{}",
+        stdout(&again)
+    );
+}
+
 /// The undo window's rule is written before versioning is enabled: refused (here without
 /// s3:PutLifecycleConfiguration), the bucket is left unversioned, not keeping every old version
 /// for ever with no rule to expire them.
