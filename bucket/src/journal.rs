@@ -173,8 +173,40 @@ impl JournalPlace {
         }
     }
 
-    /// One `If-None-Match: *` PUT of a part.
+    /// An `If-None-Match: *` PUT of a part, sent again (up to 3 times, 0.2 s apart and more)
+    /// while S3 answers 409 ConditionalRequestConflict: another write of the key was under way
+    /// — this one's own first attempt, whose answer was lost — and had not landed yet.
     async fn put_once(
+        &self,
+        run: &RunId,
+        part: &str,
+        body: Vec<u8>,
+    ) -> Result<
+        aws_sdk_s3::operation::put_object::PutObjectOutput,
+        aws_sdk_s3::error::SdkError<
+            aws_sdk_s3::operation::put_object::PutObjectError,
+            aws_sdk_s3::config::http::HttpResponse,
+        >,
+    > {
+        let mut pause = std::time::Duration::from_millis(200);
+        for _ in 0..3 {
+            match self.put_part(run, part, body.clone()).await {
+                Err(e) if crate::state::write_conflict(&e) => {
+                    tracing::debug!(
+                        part,
+                        "S3 answered 409 ConditionalRequestConflict: sent again"
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                answer => return answer,
+            }
+        }
+        self.put_part(run, part, body).await
+    }
+
+    /// One `If-None-Match: *` PUT of a part.
+    async fn put_part(
         &self,
         run: &RunId,
         part: &str,

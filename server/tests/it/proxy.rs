@@ -38,6 +38,8 @@ pub struct Stats {
     pub puts_hung: AtomicU64,
     /// GetObject requests that matched `delay_get` (counted as they begin to wait).
     pub gets_delayed: AtomicU64,
+    /// PutObject requests that matched `conflict_put`.
+    pub puts_conflicted: AtomicU64,
     /// PutObject requests that matched `lose_put_answer` (the first one's answer was lost).
     pub puts_answer_lost: AtomicU64,
     /// DeleteObjects requests that reached the proxy (refused ones too).
@@ -105,6 +107,9 @@ pub struct Proxy {
     /// Refuse (403 AccessDenied) every PUT and DELETE whose query holds this text (`lifecycle`:
     /// the bucket's lifecycle configuration, which both need s3:PutLifecycleConfiguration for).
     pub deny_put_query: Option<String>,
+    /// Answer the first `.1` PUTs whose path holds `.0` 409 ConditionalRequestConflict (another
+    /// write of the key under way), not forwarded.
+    pub conflict_put: Option<(String, u64)>,
     /// Answer every PUT whose path holds this text 412 PreconditionFailed, whatever its
     /// conditions (a server that answers conditional writes wrongly).
     pub precondition_failed_put: Option<String>,
@@ -287,6 +292,7 @@ impl Proxy {
             delay_put: None,
             delay_get: None,
             precondition_failed_put: None,
+            conflict_put: None,
             deny_put_query: None,
             hang_put: None,
             ignore_conditions: false,
@@ -509,6 +515,14 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         let writes = [hyper::Method::PUT, hyper::Method::DELETE].contains(&parts.method);
         if writes && query.contains(text.as_str()) {
             return Ok(xml_error(403, "AccessDenied"));
+        }
+    }
+    if let Some((text, times)) = &p.conflict_put {
+        if parts.method == hyper::Method::PUT
+            && parts.uri.path().contains(text.as_str())
+            && s.puts_conflicted.fetch_add(1, Ordering::SeqCst) < *times
+        {
+            return Ok(xml_error(409, "ConditionalRequestConflict"));
         }
     }
     if let Some(text) = &p.precondition_failed_put {

@@ -234,6 +234,28 @@ async fn a_journal_part_whose_answer_was_lost_is_on_record_and_the_run_goes_on()
     }
 }
 
+/// S3 answers a conditional write 409 ConditionalRequestConflict when another write of the key
+/// is under way, and says to send it again. A journal part met twice by it is sent again and
+/// the run goes on, ending on record. (The 409 was taken for "the part is there": read back,
+/// not found, the run stopped — before its first delete, or mid-run.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_part_that_meets_a_conflicting_write_is_sent_again() {
+    for part in ["start.json", "/intents-", "end.json"] {
+        let b = fresh_bucket("conflict-put").await;
+        deploy(&b, &["c1", "c2", "c3"], 5).await;
+        let mut p = Proxy::new(0);
+        p.conflict_put = Some((part.into(), 2));
+        let (url, proxy) = start(p).await;
+        let out = finish(apply_via(&url, &b, "1", 4, &[]));
+        assert!(out.status.success(), "{part}: {}", stderr(&out));
+        let conflicted = (proxy.stats.puts_conflicted).load(std::sync::atomic::Ordering::SeqCst);
+        assert!(conflicted >= 3, "{part}: answered 409 twice, then sent");
+        assert_eq!(all_keys(&b).await.len(), 5, "{part}: c1 and c2 deleted");
+        let runs = json(&history_elsewhere(&b));
+        assert_eq!(runs[0]["status"], "finished", "{part}: {runs}");
+    }
+}
+
 /// The batch numbers in the run's journal parts named `kind-FFFFFF-LLLLLL.json`, and those
 /// the end record's answers carry.
 fn numbered(parts: &[String], kind: &str) -> std::collections::BTreeSet<u64> {
