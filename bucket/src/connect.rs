@@ -280,6 +280,7 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         endpoint,
         meta_cache: Default::default(),
         journal: None,
+        lifecycle_pending: Default::default(),
     };
     if let Some(at) = &opts.journal {
         // Inside the pruned prefix its folder would count as a deployment (and could go). Its

@@ -53,8 +53,8 @@ pub enum S3Error {
     LifecycleChanged { bucket: String },
     #[error("the lifecycle configuration of '{bucket}' holds {rules} rules and S3 takes at most 1000: nothing was changed. Remove a rule the bucket no longer needs, then run again")]
     LifecycleFull { bucket: String, rules: usize },
-    #[error("S3 took the new lifecycle configuration of '{bucket}' but still answered with the one from before it {secs} s later (bucket configurations are eventually consistent): nothing more was changed, lest an edit put back a rule just removed. Run again in a few minutes; `s3-prune plan` lists s3-prune's rules")]
-    LifecycleUnsettled { bucket: String, secs: u64 },
+    #[error("S3 does not show the last change s3-prune made to the lifecycle configuration of '{bucket}' yet (bucket configurations are eventually consistent): nothing more was changed, lest an edit put back a rule just removed. Run again in a few minutes; `s3-prune plan` lists s3-prune's rules")]
+    LifecycleUnsettled { bucket: String },
     #[error("lifecycle rule '{rule}' keeps old versions of {scope} for {theirs} days; an undo window of {days} days over the same keys would shorten it (S3 applies the shortest). Nothing was changed: give --days {theirs} or more, a --prefix outside it, or change that rule")]
     WouldShorten {
         rule: String,

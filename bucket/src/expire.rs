@@ -34,7 +34,8 @@ pub const LIFECYCLE_RULES_MAX: usize = 1000;
 /// What [`Bucket::expire_by_lifecycle`] wrote, and what it left for want of room.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Handed {
-    /// The deployments handed over, with their rules, in the order asked.
+    /// The deployments handed over, with their rules: those handed over before first, then
+    /// the new ones in the order asked.
     pub rules: Vec<RuleWritten>,
     /// Deployments not handed over: the bucket's rules were at [`LIFECYCLE_RULES_MAX`].
     /// Nothing was written for them.
@@ -78,7 +79,7 @@ fn parse_rule_id(rule_id: &str) -> Option<(Option<NaiveDate>, &str)> {
 impl Bucket {
     fn expire_rule_id(&self, id: &DeploymentId, today: NaiveDate) -> Result<String, S3Error> {
         let rule = format!("{EXPIRE_RULE}@{today} {}", self.deployment_prefix(id));
-        if rule.len() > 255 {
+        if rule.chars().count() > 255 {
             return Err(invalid_lifecycle(
                 "InvalidArgument",
                 format!("'{id}' is too long for a lifecycle rule id (255 characters): delete it without --via-lifecycle"),

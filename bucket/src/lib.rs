@@ -95,6 +95,8 @@ pub struct Bucket {
     meta_cache: meta::MetaCache,
     /// Where its runs are journalled when not beside the deployments (`Connect::journal`).
     journal: Option<std::sync::Arc<JournalPlace>>,
+    /// A lifecycle write S3 took and did not show yet (`lifecycle_config`), shared by clones.
+    lifecycle_pending: lifecycle_config::PendingWrite,
 }
 
 impl Bucket {
@@ -108,6 +110,7 @@ impl Bucket {
             endpoint: self.endpoint.clone(),
             meta_cache: Default::default(),
             journal: None,
+            lifecycle_pending: Default::default(),
         }
     }
 

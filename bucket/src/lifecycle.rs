@@ -94,7 +94,7 @@ impl Bucket {
     /// other rule is kept as it is.
     pub async fn set_undo_window(&self, days: i32) -> Result<UndoWindowSet, S3Error> {
         let id = undo_rule_id(&self.prefix);
-        if id.len() > 255 {
+        if id.chars().count() > 255 {
             return Err(invalid_lifecycle(
                 "InvalidArgument",
                 format!("the undo window's rule id '{id}' is longer than S3 takes (255 characters), so this prefix cannot have one: nothing was changed. Give the prefix a NoncurrentVersionExpiration rule of your own"),

@@ -9,13 +9,16 @@
 //! S3's bucket configurations are eventually consistent: for a while after a write a read may
 //! still answer with the rules from before it. Every edit reads, then writes back what it read,
 //! so an edit made on such a read would put back a rule just removed (an expiration rule over a
-//! folder kept now). A write therefore returns only once a read shows it.
+//! folder kept now). A write therefore returns once a read shows it; one not shown within 30 s
+//! holds off this process's next edit until a read does.
 
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, LifecycleRule,
     TransitionDefaultMinimumObjectSize,
 };
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The configuration as read: what a write must put back.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,18 +81,38 @@ impl Bucket {
 
     /// Replaces `seen`'s rules with `rules` (callers pass every rule they read and did not mean
     /// to change), keeping its other fields; refused, with nothing written, when the
-    /// configuration is no longer `seen`. No rules left removes the configuration.
+    /// configuration is no longer `seen`, or while S3 does not yet show this process's last
+    /// write ([`S3Error::LifecycleUnsettled`]). No rules left removes the configuration.
     pub async fn write_lifecycle(
         &self,
         seen: &LifecycleConfig,
         rules: Vec<LifecycleRule>,
     ) -> Result<(), S3Error> {
-        if self.read_lifecycle().await? != *seen {
+        let now_read = self.read_lifecycle().await?;
+        {
+            let mut pending = self
+                .lifecycle_pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match may_write(
+                pending.as_ref(),
+                &rule_keys(&now_read.rules),
+                Instant::now(),
+            ) {
+                MayWrite::Yes => *pending = None,
+                MayWrite::NotYet => {
+                    return Err(S3Error::LifecycleUnsettled {
+                        bucket: self.name.clone(),
+                    })
+                }
+            }
+        }
+        if now_read != *seen {
             return Err(S3Error::LifecycleChanged {
                 bucket: self.name.clone(),
             });
         }
-        let written = rule_ids(&rules);
+        let written = rule_keys(&rules);
         if rules.is_empty() {
             self.client
                 .delete_bucket_lifecycle()
@@ -111,42 +134,95 @@ impl Bucket {
                 .await
                 .map_err(|e| self.err(e, "s3:PutLifecycleConfiguration"))?;
         }
-        self.until_read_shows(&written).await
+        self.until_read_shows(written).await;
+        Ok(())
     }
 
-    /// Waits until a read of the configuration holds the rules `written` (by id), up to
-    /// [`SETTLE_WITHIN`]: a read right after a write may still show the rules from before it.
-    async fn until_read_shows(&self, written: &[String]) -> Result<(), S3Error> {
-        let started = std::time::Instant::now();
-        let mut pause = std::time::Duration::from_millis(100);
+    /// Waits until a read of the configuration shows the rules `written`, up to
+    /// [`SETTLE_WITHIN`] (a read that fails counts as not yet). S3 took the write either way:
+    /// not shown by then, it is remembered as pending, and the next edit of this process is
+    /// refused until a read shows it (or [`PENDING_HELD`] has passed).
+    async fn until_read_shows(&self, written: Vec<RuleKey>) {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(100);
         loop {
-            if rule_ids(&self.read_lifecycle().await?.rules) == written {
-                return Ok(());
+            match self.read_lifecycle().await {
+                Ok(read) if rule_keys(&read.rules) == written => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "the lifecycle configuration could not be read back")
+                }
             }
             if started.elapsed() + pause > SETTLE_WITHIN {
-                return Err(S3Error::LifecycleUnsettled {
-                    bucket: self.name.clone(),
-                    secs: started.elapsed().as_secs(),
+                tracing::warn!(bucket = %self.name, "S3 took the lifecycle configuration but does not show it yet: no more edits until it does");
+                *self
+                    .lifecycle_pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(Pending {
+                    written,
+                    at: Instant::now(),
                 });
+                return;
             }
             tracing::debug!(bucket = %self.name, "the lifecycle configuration read is still the one from before the write");
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            pause = (pause * 2).min(Duration::from_secs(2));
         }
     }
 }
 
 /// How long a lifecycle write waits for a read to show it.
-const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+const SETTLE_WITHIN: Duration = Duration::from_secs(30);
 
-/// The rules' ids, sorted: what tells a configuration read after a write from the one before.
-fn rule_ids(rules: &[LifecycleRule]) -> Vec<String> {
-    let mut ids: Vec<String> = rules
+/// How long a write S3 did not show is remembered: past it, edits go ahead (someone may have
+/// changed the configuration since, and it would never show).
+const PENDING_HELD: Duration = Duration::from_secs(300);
+
+/// What identifies a rule's effect, as read back: id, prefix, status, expiry days, noncurrent
+/// days (a write that keeps the ids and changes the days must show too).
+type RuleKey = (String, String, String, Option<i32>, Option<i32>);
+
+/// The rules' [`RuleKey`]s, sorted (servers need not keep the order written).
+fn rule_keys(rules: &[LifecycleRule]) -> Vec<RuleKey> {
+    let mut keys: Vec<RuleKey> = rules
         .iter()
-        .map(|r| r.id().unwrap_or_default().to_string())
+        .map(|r| {
+            (
+                r.id().unwrap_or_default().to_string(),
+                rule_prefix(r).to_string(),
+                r.status().as_str().to_string(),
+                r.expiration().and_then(|e| e.days()),
+                (r.noncurrent_version_expiration()).and_then(|n| n.noncurrent_days()),
+            )
+        })
         .collect();
-    ids.sort();
-    ids
+    keys.sort();
+    keys
+}
+
+/// A write of this process that S3 took and did not show within [`SETTLE_WITHIN`].
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    written: Vec<RuleKey>,
+    at: Instant,
+}
+
+/// Shared by the clones of a bucket (the dashboard's), as the `meta:` cache is.
+pub(crate) type PendingWrite = Arc<Mutex<Option<Pending>>>;
+
+#[derive(Debug, PartialEq, Eq)]
+enum MayWrite {
+    Yes,
+    NotYet,
+}
+
+/// Whether an edit may go ahead on a configuration read as `read`: yes unless a pending write
+/// of this process is not shown by it, for [`PENDING_HELD`] after that write.
+fn may_write(pending: Option<&Pending>, read: &[RuleKey], now: Instant) -> MayWrite {
+    match pending {
+        Some(p) if p.written != read && now.duration_since(p.at) < PENDING_HELD => MayWrite::NotYet,
+        _ => MayWrite::Yes,
+    }
 }
 
 /// Enabled rules of others that keep noncurrent versions under `prefix` longer than `days`:
@@ -185,6 +261,62 @@ mod tests {
             )
             .build()
             .unwrap()
+    }
+
+    fn key(id: &str, days: i32) -> RuleKey {
+        (
+            id.into(),
+            format!("{id}/"),
+            "Enabled".into(),
+            Some(days),
+            None,
+        )
+    }
+
+    #[test]
+    fn an_edit_waits_while_a_read_does_not_show_this_processs_last_write() {
+        let written = vec![key("new", 1)];
+        let at = Instant::now();
+        let pending = Pending {
+            written: written.clone(),
+            at,
+        };
+        let before = vec![key("old", 1), key("new", 1)];
+        assert_eq!(
+            may_write(None, &before, at),
+            MayWrite::Yes,
+            "nothing pending"
+        );
+        assert_eq!(
+            may_write(Some(&pending), &before, at + Duration::from_secs(60)),
+            MayWrite::NotYet,
+            "a read from before the write: an edit on it would put 'old' back"
+        );
+        assert_eq!(
+            may_write(Some(&pending), &written, at + Duration::from_secs(60)),
+            MayWrite::Yes,
+            "shown now"
+        );
+        assert_eq!(
+            may_write(Some(&pending), &before, at + PENDING_HELD),
+            MayWrite::Yes,
+            "held no longer than PENDING_HELD (someone may have changed it since)"
+        );
+    }
+
+    #[test]
+    fn a_read_shows_a_write_by_its_rules_days_too_in_any_order() {
+        let (a, b) = (rule("undo", "", 30), rule("logs", "logs/", 90));
+        assert_eq!(
+            rule_keys(&[a.clone(), b.clone()]),
+            rule_keys(&[b.clone(), a]),
+            "servers need not keep the order written"
+        );
+        assert_ne!(
+            rule_keys(&[rule("undo", "", 7), b.clone()]),
+            rule_keys(&[rule("undo", "", 30), b]),
+            "the same ids with other days: not the write"
+        );
     }
 
     #[test]

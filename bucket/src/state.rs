@@ -50,8 +50,8 @@ pub(crate) fn condition_refused<E: ProvideErrorMetadata>(e: &SdkError<E, HttpRes
         )
 }
 
-/// 409 ConditionalRequestConflict: a conditional write met another write of the same key still
-/// under way. S3 says to send it again.
+/// A 409 answer (S3's ConditionalRequestConflict: a conditional write met another write of the
+/// same key still under way). S3 says to send it again.
 pub(crate) fn write_conflict<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     e.raw_response().is_some_and(|r| r.status().as_u16() == 409)
         || e.as_service_error().and_then(|s| s.code()) == Some("ConditionalRequestConflict")

@@ -394,9 +394,10 @@ pub(crate) async fn hand_over(
 fn no_room(rules: usize) -> String {
     format!(
         "not handed to S3 lifecycle, nothing of it deleted: the bucket's lifecycle configuration \
-         holds {rules} rules and S3 takes at most {max}. Each later run hands over more as S3 \
-         finishes earlier handovers and their spent rules are removed; to delete it now, apply \
-         without --via-lifecycle (by requests)",
+         holds {rules} rules and S3 takes at most {max}. Later runs hand over more as S3 \
+         finishes earlier handovers and their spent rules are removed, or once rules the bucket \
+         no longer needs are removed; to delete it now, apply without --via-lifecycle (by \
+         requests)",
         max = bucket::LIFECYCLE_RULES_MAX,
     )
 }

@@ -30,6 +30,7 @@ pub async fn undo_window(args: UndoWindowArgs) -> Result<ExitCode> {
              writing or deleting objects. Apply after {} UTC: deletes before may not be undoable.",
             match set.versioning_before {
                 retention::Versioning::Suspended => "suspended",
+                retention::Versioning::Unknown => "not reported by the server",
                 _ => "off",
             },
             from.format("%H:%M"),

@@ -50,10 +50,10 @@ pub struct Stats {
     pub answers_cut: AtomicU64,
     /// GetBucketLifecycleConfiguration answered from before the last write (`stale_lifecycle`).
     pub stale_lifecycle_reads: AtomicU64,
-    /// The last lifecycle configuration read (status, body), and until when a read is answered
-    /// with it after a write.
+    /// The last lifecycle configuration read (status, body), and how many reads are still to
+    /// be answered with it.
     lifecycle_read: Mutex<Option<(StatusCode, Bytes)>>,
-    lifecycle_stale_until: Mutex<Option<std::time::Instant>>,
+    lifecycle_stale_left: AtomicU64,
 }
 
 /// Counts a DeleteObjects while it is being answered.
@@ -135,10 +135,10 @@ pub struct Proxy {
     pub cut_answers: Option<CutAnswers>,
     /// Every answer's `Date` moved by this much: S3's clock apart from this machine's.
     pub shift_date: Option<chrono::Duration>,
-    /// For this long after a write of the bucket's lifecycle configuration (PUT or DELETE),
+    /// After each write of the bucket's lifecycle configuration (PUT or DELETE), this many
     /// reads of it answer what the last read before the write answered: S3's bucket
     /// configurations are eventually consistent.
-    pub stale_lifecycle: Option<Duration>,
+    pub stale_lifecycle: Option<u64>,
     pub stats: Stats,
 }
 
@@ -653,20 +653,22 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     Ok(res)
 }
 
-/// A request for the bucket's lifecycle configuration, under [`Proxy::stale_lifecycle`]: a
-/// read within `window` of the last write answers what the last read before it answered.
+/// A request for the bucket's lifecycle configuration, under [`Proxy::stale_lifecycle`]: the
+/// first `reads` reads after a write answer what the last read before it answered.
 async fn stale_lifecycle(
     p: &Proxy,
-    window: Duration,
+    reads: u64,
     parts: hyper::http::request::Parts,
     body: Bytes,
 ) -> Result<Response<Full<Bytes>>, String> {
     let s = &p.stats;
     let read = parts.method == hyper::Method::GET;
-    let stale = *s.lifecycle_stale_until.lock().unwrap();
     let before = s.lifecycle_read.lock().unwrap().clone();
-    if let (true, Some(until), Some((status, body))) = (read, stale, before) {
-        if std::time::Instant::now() < until {
+    if let (true, Some((status, body))) = (read, before) {
+        let left = s
+            .lifecycle_stale_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if left.is_ok() {
             s.stale_lifecycle_reads.fetch_add(1, Ordering::SeqCst);
             return Ok(Response::builder()
                 .status(status)
@@ -681,7 +683,7 @@ async fn stale_lifecycle(
     if read {
         *s.lifecycle_read.lock().unwrap() = Some((parts.status, bytes.clone()));
     } else if parts.status.is_success() {
-        *s.lifecycle_stale_until.lock().unwrap() = Some(std::time::Instant::now() + window);
+        s.lifecycle_stale_left.store(reads, Ordering::SeqCst);
     }
     Ok(Response::from_parts(parts, Full::new(bytes)))
 }

@@ -9,11 +9,10 @@ use crate::proxy::{start, Proxy};
 use bucket::testkit::{all_keys, fresh_bucket};
 use retention::DeploymentId;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 /// One apply withdraws the rule of a folder it keeps now (big, re-deployed: the newest) and
-/// then hands another over (old, doomed), through a proxy whose lifecycle reads answer the
-/// configuration from before each write for 3 s. The withdrawal waits until a read shows it,
+/// then hands another over (old, doomed), through a proxy whose first three lifecycle reads
+/// after each write answer the configuration from before it. The withdrawal waits until a read shows it,
 /// so the handover's edit starts from the rules without big's. (Before, the handover read the
 /// stale rules and wrote big's rule back: S3 would have expired the live deployment.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,7 +33,7 @@ async fn an_edit_does_not_put_back_a_lifecycle_rule_withdrawn_a_moment_before() 
         .await
         .unwrap();
     let mut proxy = Proxy::new(0);
-    proxy.stale_lifecycle = Some(Duration::from_secs(3));
+    proxy.stale_lifecycle = Some(3);
     let (url, proxy) = start(proxy).await;
 
     let v = Run::apply(b.name(), 1)
