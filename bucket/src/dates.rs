@@ -95,6 +95,8 @@ pub struct Scanned {
     pub warnings: Vec<retention::Warning>,
     /// This machine's clock against S3's: plans are made at [`crate::ClockSkew::now`].
     pub skew: crate::ClockSkew,
+    /// The live pointer's version the scan read, where the bucket names one.
+    pub live_read: Option<crate::PointerRead>,
 }
 
 impl Scanned {
@@ -129,7 +131,8 @@ impl Bucket {
 
     /// Reads the dates file (beside the listing: it does not depend on it).
     pub(crate) async fn known_dates(&self) -> Result<KnownDates, crate::S3Error> {
-        let Some(crate::state::Tagged { body, etag }) = self.get_tagged(&self.dates_key()).await?
+        let Some(crate::state::Tagged { body, etag, .. }) =
+            self.get_tagged(&self.dates_key()).await?
         else {
             return Ok(KnownDates(Some(BTreeMap::new()), None));
         };

@@ -17,6 +17,7 @@ mod lifecycle_config;
 pub use lifecycle_config::LifecycleConfig;
 mod live_from;
 mod live_history;
+pub use live_history::{PointerRead, PointerSince};
 mod meta;
 mod pages;
 pub use pages::TopLevel;

@@ -45,6 +45,22 @@ struct LiveSeen {
     rest: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A version of the live pointer a plan read, and when S3 wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointerRead {
+    pub version: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Since when an apply reads the live pointer's changes ([`Bucket::named_since`]): the plan's
+/// time (S3's), and the version the plan read where it read one — the changes are then the
+/// versions written after it, whatever the clocks say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointerSince {
+    pub at: DateTime<Utc>,
+    pub read: Option<PointerRead>,
+}
+
 impl Bucket {
     /// The deployments `key` named before `live`, each with when it stopped (back to `grace`
     /// ago; `None`: as far back as the caps allow); records a change of the pointer in
@@ -66,7 +82,7 @@ impl Bucket {
         });
         let (seen, versions) = futures::join!(self.observe_live(key, live, now), async {
             if versioned {
-                self.pointer_versions(key, since).await
+                self.pointer_versions(key, since, None).await
             } else {
                 Ok(Read::default())
             }
@@ -156,9 +172,12 @@ impl Bucket {
     pub async fn named_since(
         &self,
         key: &str,
-        since: DateTime<Utc>,
+        since: &PointerSince,
     ) -> Result<Vec<DeploymentId>, String> {
-        let Ok(read) = self.pointer_versions(key, Some(since)).await else {
+        let Ok(read) = self
+            .pointer_versions(key, Some(since.at), since.read.as_ref())
+            .await
+        else {
             return Ok(Vec::new());
         };
         match read.cut {
@@ -171,19 +190,34 @@ impl Bucket {
 
     /// What the pointer's earlier versions named, newest first, back to `since` (`None`: as far
     /// as the caps allow): each named its deployment until the next version was written (by
-    /// S3's LastModified). An error when they cannot be listed.
+    /// S3's LastModified). With `after`, a version read before: back to it instead, whatever
+    /// the times say (S3 dates versions to the second, and `since` may be a clock that
+    /// differs from S3's by less than is told apart); `since` where it is not listed. An
+    /// error when they cannot be listed.
     async fn pointer_versions(
         &self,
         key: &str,
         since: Option<DateTime<Utc>>,
+        after: Option<&PointerRead>,
     ) -> Result<Read, S3Error> {
-        let (versions, more) = self.list_pointer_versions(key, since).await?;
+        let from = match (since, after) {
+            (Some(s), Some(a)) => Some(s.min(a.at) - chrono::Duration::seconds(1)),
+            _ => since,
+        };
+        let (versions, more) = self.list_pointer_versions(key, from).await?;
+        // Listed newest first: those before the version read are the ones written after it.
+        let read_at = after.and_then(|a| versions.iter().position(|v| v.version == a.version));
         // Version k named its deployment until version k-1 replaced it; one with the same ETag
         // as its replacement named the same deployment, which was live until later: not read.
         let changes: Vec<(DateTime<Utc>, &str)> = versions
             .windows(2)
-            .filter(|p| since.is_none_or(|s| p[0].at >= s) && p[0].etag != p[1].etag)
-            .map(|p| (p[0].at, p[1].version.as_str()))
+            .enumerate()
+            .filter(|(k, p)| match read_at {
+                Some(read) => *k < read,
+                None => since.is_none_or(|s| p[0].at >= s),
+            })
+            .filter(|(_, p)| p[0].etag != p[1].etag)
+            .map(|(_, p)| (p[0].at, p[1].version.as_str()))
             .collect();
         let mut cut = more;
         if changes.len() > VERSION_READS_MAX {

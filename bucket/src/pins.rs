@@ -82,7 +82,7 @@ impl Bucket {
     /// newer s3-prune's format.
     async fn read_pins_tagged(&self) -> Result<ReadPins, S3Error> {
         let key = self.pins_key();
-        let Some(Tagged { body, etag }) = self.get_tagged(&key).await? else {
+        let Some(Tagged { body, etag, .. }) = self.get_tagged(&key).await? else {
             return Ok(ReadPins {
                 pins: Vec::new(),
                 etag: None,

@@ -53,6 +53,8 @@ pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc>
 pub(crate) struct Facts {
     versioning: retention::Versioning,
     live: Option<DeploymentId>,
+    /// The live pointer's version read, where the bucket names one.
+    live_read: Option<crate::PointerRead>,
     was_live: Vec<retention::WasLive>,
     live_from: Option<retention::LiveRefs>,
     pins: Vec<retention::Pin>,
@@ -142,7 +144,7 @@ impl Bucket {
     pub(crate) async fn facts(&self, opts: &ScanOptions) -> Result<Facts, S3Error> {
         let live = async {
             match &opts.live_pointer {
-                Some(key) => self.read_live_pointer(key).await.map(Some),
+                Some(key) => self.read_live_pointer_version(key).await.map(Some),
                 None => Ok(None),
             }
         };
@@ -163,6 +165,10 @@ impl Bucket {
             dates
         );
         let ((versioning, skew), live) = (versioning?, live?);
+        let (live, live_read) = match live {
+            Some((id, read)) => (Some(id), read),
+            None => (None, None),
+        };
         // What it named before (the live grace), once what it names now is known.
         let (was_live, warnings) = match (&opts.live_pointer, &live) {
             (Some(key), Some(now)) => {
@@ -180,6 +186,7 @@ impl Bucket {
         Ok(Facts {
             versioning,
             live,
+            live_read,
             was_live,
             live_from: live_from?,
             pins: pins?,
@@ -201,6 +208,7 @@ impl Bucket {
         let Facts {
             versioning,
             live,
+            live_read,
             was_live,
             live_from,
             pins,
@@ -307,6 +315,7 @@ impl Bucket {
             dates,
             warnings,
             skew,
+            live_read,
         })
     }
 }

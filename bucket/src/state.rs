@@ -10,16 +10,23 @@ use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use retention::DeploymentId;
 
-/// An object's body with its ETag.
+/// An object's body with its ETag (and version, on a versioned bucket).
 pub(crate) struct Tagged {
     pub(crate) body: Vec<u8>,
     pub(crate) etag: Option<String>,
+    pub(crate) version: Option<String>,
+    /// When S3 wrote it.
+    pub(crate) modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Tagged {
     /// The body and ETag of the answer `out` to a GetObject of `key`, read to its end.
     pub(crate) async fn read(key: &str, out: GetObjectOutput) -> Result<Tagged, S3Error> {
         let etag = out.e_tag().map(str::to_string);
+        let version = out.version_id().map(str::to_string);
+        let modified = (out.last_modified())
+            .and_then(|t| t.to_millis().ok())
+            .and_then(chrono::DateTime::from_timestamp_millis);
         let body = out.body.collect().await.map_err(|e| S3Error::Service {
             action: "s3:GetObject".into(),
             code: "ReadError".into(),
@@ -28,6 +35,8 @@ impl Tagged {
         Ok(Tagged {
             body: body.into_bytes().to_vec(),
             etag,
+            version,
+            modified,
         })
     }
 }
@@ -133,18 +142,43 @@ impl Bucket {
     /// The id the live pointer names. Missing, unreadable or not an id: an error, so nothing
     /// is deleted on a guess.
     pub async fn read_live_pointer(&self, key: &str) -> Result<DeploymentId, S3Error> {
-        let body = self.get_body(key).await?.ok_or_else(|| S3Error::Pointer {
-            key: key.to_string(),
-            problem: "it does not exist".into(),
-        })?;
+        Ok(self.read_live_pointer_version(key).await?.0)
+    }
+
+    /// [`Bucket::read_live_pointer`], with the version read where it names one (a versioned
+    /// bucket's; not "null", which a suspended bucket's next write replaces): the versions
+    /// written after it are the pointer's changes since ([`Bucket::named_since`]).
+    pub(crate) async fn read_live_pointer_version(
+        &self,
+        key: &str,
+    ) -> Result<(DeploymentId, Option<crate::PointerRead>), S3Error> {
+        let Tagged {
+            body,
+            version,
+            modified,
+            ..
+        } = self
+            .get_tagged(key)
+            .await?
+            .ok_or_else(|| S3Error::Pointer {
+                key: key.to_string(),
+                problem: "it does not exist".into(),
+            })?;
         let text = String::from_utf8(body).map_err(|_| S3Error::Pointer {
             key: key.into(),
             problem: "it is not UTF-8 text".into(),
         })?;
-        parse_pointer(&text, &self.prefix).map_err(|problem| S3Error::Pointer {
+        let id = parse_pointer(&text, &self.prefix).map_err(|problem| S3Error::Pointer {
             key: key.into(),
             problem,
-        })
+        })?;
+        let read = match (version, modified) {
+            (Some(version), Some(at)) if version != "null" => {
+                Some(crate::PointerRead { version, at })
+            }
+            _ => None,
+        };
+        Ok((id, read))
     }
 
     /// A policy file kept in the bucket (the scheduled job's `S3_PRUNE_POLICY_KEY`): `rel` is

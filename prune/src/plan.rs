@@ -48,6 +48,9 @@ pub struct Planned {
     /// This machine's clock against S3's, as the scan measured it: the run's times (its notes,
     /// the live pointer's changes it records) are S3's, as the plan's `now` is.
     pub skew: bucket::ClockSkew,
+    /// The live pointer's version the plan read (a versioned bucket's): an apply holds what
+    /// the versions written after it named.
+    pub live_read: Option<bucket::PointerRead>,
 }
 
 /// The bucket's deployments as every front end sees them: listed now, or read from the S3
@@ -95,6 +98,7 @@ pub async fn scan_and_plan(
         dates,
         warnings,
         skew,
+        live_read,
     } = scan_with(bucket, settings, {
         // The live pointer's versions are read back as far as this policy's grace.
         let mut opts = settings.scan_options(&policy.date_source);
@@ -125,5 +129,6 @@ pub async fn scan_and_plan(
         live_from: settings.live_from.clone(),
         handovers,
         skew,
+        live_read,
     })
 }

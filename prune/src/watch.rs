@@ -31,9 +31,9 @@ struct Watched {
     live_pointer: Option<String>,
     /// `--live-from KEY`: a page of the site whose references are live.
     live_from: Option<String>,
-    /// On a versioned bucket, the plan's time: the pointer's versions written since are read
-    /// at each reading (what it named between two readings stays too).
-    versions_since: Option<DateTime<Utc>>,
+    /// On a versioned bucket, the plan's time and the pointer's version it read: the versions
+    /// written since are read at each reading (what it named between two readings stays too).
+    versions_since: Option<bucket::PointerSince>,
     seen: tokio::sync::Mutex<Seen>,
     /// This machine's clock against S3's: a change recorded mid-run is dated by S3's.
     skew: bucket::ClockSkew,
@@ -63,7 +63,7 @@ impl Guard {
         bucket: Bucket,
         live_pointer: Option<String>,
         live_from: Option<String>,
-        versions_since: Option<DateTime<Utc>>,
+        versions_since: Option<bucket::PointerSince>,
         skew: bucket::ClockSkew,
     ) -> Guard {
         Guard(Arc::new(Watched {
@@ -116,7 +116,7 @@ impl Guard {
             }
         };
         let named = async {
-            match (&this.live_pointer, this.versions_since) {
+            match (&this.live_pointer, &this.versions_since) {
                 (Some(key), Some(since)) => this.bucket.named_since(key, since).await,
                 _ => Ok(Vec::new()),
             }

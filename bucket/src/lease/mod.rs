@@ -113,7 +113,7 @@ impl Bucket {
         &self,
     ) -> Result<Option<(LeaseHolder, Option<String>)>, LeaseError> {
         let key = self.lease_key();
-        let Some(Tagged { body, etag }) = self.get_tagged(&key).await? else {
+        let Some(Tagged { body, etag, .. }) = self.get_tagged(&key).await? else {
             return Ok(None);
         };
         let holder = serde_json::from_slice(&body).map_err(|e| LeaseError::Unreadable {

@@ -99,7 +99,10 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
         bucket.clone(),
         planned.live_pointer.clone(),
         planned.live_from.clone(),
-        (planned.plan.versioning.keeps_versions()).then_some(planned.plan.now),
+        (planned.plan.versioning.keeps_versions()).then(|| bucket::PointerSince {
+            at: planned.plan.now,
+            read: planned.live_read.clone(),
+        }),
         planned.skew,
     );
     let mut lease_read = LeaseRead::start(&bucket, &leased, ctx.progress.clone());

@@ -278,6 +278,7 @@ mod tests {
             live_from: None,
             handovers: Handovers::default(),
             skew: bucket::ClockSkew::default(),
+            live_read: None,
         }
     }
 

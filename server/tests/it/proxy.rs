@@ -135,6 +135,9 @@ pub struct Proxy {
     pub cut_answers: Option<CutAnswers>,
     /// Every answer's `Date` moved by this much: S3's clock apart from this machine's.
     pub shift_date: Option<chrono::Duration>,
+    /// Every time S3 gives of an object (`<LastModified>` in listings, the `Last-Modified`
+    /// header) moved by this much: with `shift_date`, S3's clock apart from this machine's.
+    pub shift_last_modified: Option<chrono::Duration>,
     /// After each write of the bucket's lifecycle configuration (PUT or DELETE), this many
     /// reads of it answer what the last read before the write answered: S3's bucket
     /// configurations are eventually consistent.
@@ -303,6 +306,7 @@ impl Proxy {
             cut_answers: None,
             shift_date: None,
             stale_lifecycle: None,
+            shift_last_modified: None,
             stats: Stats::default(),
         }
     }
@@ -406,7 +410,42 @@ async fn forward(
             parts.headers.insert("date", text.parse().unwrap());
         }
     }
+    if let Some(shift) = p.shift_last_modified {
+        let modified = (parts.headers.get("last-modified"))
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+        if let Some(at) = modified {
+            let moved = (at + shift).with_timezone(&chrono::Utc);
+            let text = moved.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            parts.headers.insert("last-modified", text.parse().unwrap());
+        }
+        if let Some(moved) = shift_times(&bytes, shift) {
+            parts.headers.insert("content-length", moved.len().into());
+            return Ok(Response::from_parts(parts, Full::new(Bytes::from(moved))));
+        }
+    }
     Ok(Response::from_parts(parts, Full::new(bytes)))
+}
+
+/// `body` with every `<LastModified>` time moved by `shift`; `None` when it has none.
+fn shift_times(body: &[u8], shift: chrono::Duration) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let (open, close) = ("<LastModified>", "</LastModified>");
+    if !text.contains(open) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(open) {
+        let from = start + open.len();
+        let end = from + rest[from..].find(close)?;
+        let at = chrono::DateTime::parse_from_rfc3339(&rest[from..end]).ok()? + shift;
+        out.push_str(&rest[..from]);
+        out.push_str(&at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 fn fix_checksums(parts: &mut hyper::http::request::Parts, body: &[u8]) {
