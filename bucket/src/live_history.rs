@@ -207,6 +207,15 @@ impl Bucket {
         let (versions, more) = self.list_pointer_versions(key, from).await?;
         // Listed newest first: those before the version read are the ones written after it.
         let read_at = after.and_then(|a| versions.iter().position(|v| v.version == a.version));
+        // The version read is gone (deleted to roll back: S3 serves the one before again).
+        // Every version written after it is dated its second or later.
+        let since = match (after, read_at) {
+            (Some(a), None) => {
+                tracing::warn!(version = a.version, "the live pointer's version the plan read is gone: its changes since are told by their dates");
+                since.map(|s| s.min(a.at))
+            }
+            _ => since,
+        };
         // Version k named its deployment until version k-1 replaced it; one with the same ETag
         // as its replacement named the same deployment, which was live until later: not read.
         let changes: Vec<(DateTime<Utc>, &str)> = versions
@@ -219,7 +228,8 @@ impl Bucket {
             .filter(|(_, p)| p[0].etag != p[1].etag)
             .map(|(_, p)| (p[0].at, p[1].version.as_str()))
             .collect();
-        let mut cut = more;
+        // (found, the version read bounds the changes: what was not listed is older)
+        let mut cut = more.filter(|_| read_at.is_none());
         if changes.len() > VERSION_READS_MAX {
             let (at, _) = changes[VERSION_READS_MAX - 1];
             also(

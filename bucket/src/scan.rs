@@ -169,6 +169,10 @@ impl Bucket {
             Some((id, read)) => (Some(id), read),
             None => (None, None),
         };
+        // A suspended bucket's next write of the pointer replaces its "null" version: which
+        // versions came after it cannot be told (an Enabled bucket's "null" one stays).
+        let live_read = live_read
+            .filter(|r| !(r.version == "null" && versioning == retention::Versioning::Suspended));
         // What it named before (the live grace), once what it names now is known.
         let (was_live, warnings) = match (&opts.live_pointer, &live) {
             (Some(key), Some(now)) => {

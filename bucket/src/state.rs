@@ -146,8 +146,9 @@ impl Bucket {
     }
 
     /// [`Bucket::read_live_pointer`], with the version read where it names one (a versioned
-    /// bucket's; not "null", which a suspended bucket's next write replaces): the versions
-    /// written after it are the pointer's changes since ([`Bucket::named_since`]).
+    /// bucket's; "null" too — the caller drops it on a suspended bucket, whose next write
+    /// replaces it): the versions written after it are the pointer's changes since
+    /// ([`Bucket::named_since`]).
     pub(crate) async fn read_live_pointer_version(
         &self,
         key: &str,
@@ -173,9 +174,7 @@ impl Bucket {
             problem,
         })?;
         let read = match (version, modified) {
-            (Some(version), Some(at)) if version != "null" => {
-                Some(crate::PointerRead { version, at })
-            }
+            (Some(version), Some(at)) => Some(crate::PointerRead { version, at }),
             _ => None,
         };
         Ok((id, read))
