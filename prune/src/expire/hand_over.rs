@@ -1,0 +1,127 @@
+//! The apply's side of `--via-lifecycle`: which doomed deployments go to S3 lifecycle
+//! expiration, the earlier handovers checked first, the rules written while S3's limit leaves
+//! room, and what is left to delete by requests.
+
+use super::expiry;
+use audit::{Expiry, ExpiryState, Failure};
+use bucket::Bucket;
+use retention::Doomed;
+
+/// What the handover decided: the deployments still to delete by requests, the expiries to
+/// record, and failures (their deployments are neither deleted nor handed over).
+pub(crate) struct Handover {
+    pub(crate) by_requests: Vec<Doomed>,
+    pub(crate) expiries: Vec<Expiry>,
+    pub(crate) failures: Vec<Failure>,
+}
+
+/// Whether a doomed deployment is handed to S3 lifecycle expiration rather than deleted by
+/// requests, with `--via-lifecycle`'s threshold `over` (none: never): it holds more objects.
+/// (A pinned or newly live one is held instead, at the handover.)
+pub fn goes_to_lifecycle(d: &Doomed, over: Option<u64>) -> bool {
+    over.is_some_and(|over| d.objects > over)
+}
+
+/// Hands each doomed deployment of more than `over` objects to S3 lifecycle expiration (those
+/// `guard` holds now go with the rest, to be deleted by requests, which report them held), after
+/// checking the earlier handovers.
+///
+/// From a plan made of an S3 Inventory report (`report_date`) nothing is handed over: a rule
+/// expires its folder without listing it again, and the report may predate a re-sync of it
+/// (requests list each folder again first). Those deployments are failures, left whole.
+pub(crate) async fn hand_over(
+    bucket: &Bucket,
+    doomed: Vec<Doomed>,
+    over: u64,
+    report_date: Option<chrono::DateTime<chrono::Utc>>,
+    guard: &crate::watch::Guard,
+) -> Handover {
+    let mut out = Handover {
+        by_requests: Vec::new(),
+        expiries: Vec::new(),
+        failures: Vec::new(),
+    };
+    match bucket.expiry_followup().await {
+        Ok(checked) => out.expiries.extend(checked.into_iter().map(|e| {
+            let state = if e.finished {
+                ExpiryState::Finished
+            } else {
+                ExpiryState::Pending
+            };
+            expiry(e, state, None)
+        })),
+        Err(e) => out.failures.push(Failure {
+            key: format!("{}{}", bucket.prefix(), bucket::EXPIRE_RULE),
+            error: format!("earlier lifecycle handovers not checked: {e}"),
+        }),
+    }
+    let (over_threshold, small): (Vec<Doomed>, Vec<Doomed>) = doomed
+        .into_iter()
+        .partition(|d| goes_to_lifecycle(d, Some(over)));
+    out.by_requests = small;
+    // Pinned or made live since the plan: not handed over. It goes with those deleted by
+    // requests, whose pipeline asks again and reports it held.
+    let mut big = Vec::with_capacity(over_threshold.len());
+    for d in over_threshold {
+        match guard.hold(&d.id).await {
+            Some(_) => out.by_requests.push(d),
+            None => big.push(d),
+        }
+    }
+    if let Some(date) = report_date {
+        let date = date.format("%Y-%m-%d %H:%M UTC");
+        out.failures.extend(big.iter().map(|d| Failure {
+            key: bucket.deployment_prefix(&d.id),
+            error: format!(
+                "not handed to S3 lifecycle, nothing of it deleted: the plan is from the S3 \
+                 Inventory report of {date} (--inventory), and an expiration rule would delete \
+                 the folder without listing it again, re-synced since the report or not. Use \
+                 --via-lifecycle with a plan from a listing (without --inventory), or delete it \
+                 by requests, each folder listed again first (without --via-lifecycle)"
+            ),
+        }));
+        return out;
+    }
+    // Oldest first: where S3's limit on rules leaves no room for all, the oldest go.
+    big.sort_by(|a, b| (a.newest, &a.id).cmp(&(b.newest, &b.id)));
+    let ids: Vec<_> = big.iter().map(|d| d.id.clone()).collect();
+    // Dated by S3's day: a dashboard's scan compares it with the folder's upload dates and the
+    // live pointer's moves, both S3's (a host days ahead would hide a re-deploy from it).
+    let today = guard.now().date_naive();
+    match bucket.expire_by_lifecycle(&ids, today).await {
+        Ok(handed) => {
+            // A handover replaces the "pending" line of the same deployment.
+            out.expiries
+                .retain(|e| !handed.rules.iter().any(|w| w.id.as_str() == e.deployment));
+            out.expiries.extend(handed.rules.iter().map(|w| Expiry {
+                deployment: w.id.to_string(),
+                rule: w.rule_id.clone(),
+                state: ExpiryState::Handed,
+                since: Some(today),
+                reason: None,
+            }));
+            out.failures.extend(handed.no_room.iter().map(|id| Failure {
+                key: bucket.deployment_prefix(id),
+                error: no_room(handed.rules_now),
+            }));
+        }
+        Err(e) => out.failures.extend(big.iter().map(|d| Failure {
+            key: bucket.deployment_prefix(&d.id),
+            error: format!("not handed to S3 lifecycle, nothing of it deleted: {e}"),
+        })),
+    }
+    out
+}
+
+/// Why a deployment was not handed over though it was doomed: the bucket's lifecycle rules
+/// (`rules` of every owner) left no room under S3's limit.
+fn no_room(rules: usize) -> String {
+    format!(
+        "not handed to S3 lifecycle, nothing of it deleted: the bucket's lifecycle configuration \
+         holds {rules} rules and S3 takes at most {max}. Later runs hand over more as S3 \
+         finishes earlier handovers and their spent rules are removed, or once rules the bucket \
+         no longer needs are removed; to delete it now, apply without --via-lifecycle (by \
+         requests)",
+        max = bucket::LIFECYCLE_RULES_MAX,
+    )
+}
