@@ -112,6 +112,15 @@ pub struct JournalPlace {
     root: String,
 }
 
+/// S3's answer to a PutObject, as the SDK gives it.
+type PutAnswer = Result<
+    aws_sdk_s3::operation::put_object::PutObjectOutput,
+    aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::put_object::PutObjectError,
+        aws_sdk_s3::config::http::HttpResponse,
+    >,
+>;
+
 impl JournalPlace {
     /// Where `bucket`'s runs are: beside the deployments (`<prefix>.s3-prune/runs/`), or
     /// where it was connected with a journal location.
@@ -176,18 +185,7 @@ impl JournalPlace {
     /// An `If-None-Match: *` PUT of a part, sent again (up to 3 times, 0.2 s apart and more)
     /// while S3 answers 409 ConditionalRequestConflict: another write of the key was under way
     /// — this one's own first attempt, whose answer was lost — and had not landed yet.
-    async fn put_once(
-        &self,
-        run: &RunId,
-        part: &str,
-        body: Vec<u8>,
-    ) -> Result<
-        aws_sdk_s3::operation::put_object::PutObjectOutput,
-        aws_sdk_s3::error::SdkError<
-            aws_sdk_s3::operation::put_object::PutObjectError,
-            aws_sdk_s3::config::http::HttpResponse,
-        >,
-    > {
+    async fn put_once(&self, run: &RunId, part: &str, body: Vec<u8>) -> PutAnswer {
         let mut pause = std::time::Duration::from_millis(200);
         for _ in 0..3 {
             match self.put_part(run, part, body.clone()).await {
@@ -206,18 +204,7 @@ impl JournalPlace {
     }
 
     /// One `If-None-Match: *` PUT of a part.
-    async fn put_part(
-        &self,
-        run: &RunId,
-        part: &str,
-        body: Vec<u8>,
-    ) -> Result<
-        aws_sdk_s3::operation::put_object::PutObjectOutput,
-        aws_sdk_s3::error::SdkError<
-            aws_sdk_s3::operation::put_object::PutObjectError,
-            aws_sdk_s3::config::http::HttpResponse,
-        >,
-    > {
+    async fn put_part(&self, run: &RunId, part: &str, body: Vec<u8>) -> PutAnswer {
         let b = &self.bucket;
         b.client
             .put_object()
