@@ -367,7 +367,14 @@ async fn a_killed_run_that_left_no_undo_is_not_restored() {
     bucket::testkit::suspend_versioning(&b).await;
     deploy(&b, &["s1", "s2", "s3"], 600).await;
     let before = all_keys(&b).await;
-    let mut apply = slow_apply(&b, "1", Duration::from_millis(300)).await;
+    // Each batch is held 3 s more before it is sent on: the kill lands while the second waits,
+    // however long the listing that sees the first batch's deletes takes on a loaded machine
+    // (with every request 300 ms slower only, the run could end first).
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(300));
+    p.delay_delete = Some(Duration::from_secs(3));
+    let (url, _proxy) = start(p).await;
+    let mut apply = apply_via(&url, &b, "1", 1, &[]);
     kill_after_first_deletes(&b, &mut apply, before.len()).await;
     let left = all_keys(&b).await;
     assert!(left.len() < before.len(), "it deleted something");
