@@ -28,6 +28,7 @@ mod notify;
 mod pins;
 mod plan;
 mod restore;
+mod undo_window;
 mod watch;
 
 pub use apply::{apply, ApplyContext, ApplyError, Journal, JournalError, LogJournal, Report};
@@ -42,3 +43,4 @@ pub use restore::{
     Restored, ToRestore,
 };
 pub use retention::{PolicySpec, SpecError, Widening};
+pub use undo_window::{set_undo_window, UndoWindowBy, UndoWindowError};

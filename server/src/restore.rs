@@ -9,7 +9,12 @@ use std::sync::Arc;
 
 pub async fn undo_window(args: UndoWindowArgs) -> Result<ExitCode> {
     let bucket = run::open(&args.bucket, &args.prefix, &args.endpoint).await?;
-    let set = bucket.set_undo_window(args.days).await?;
+    let who = crate::who::os_account();
+    let by = prune::UndoWindowBy {
+        who: &who,
+        source: "cli",
+    };
+    let set = prune::set_undo_window(&bucket, args.days, by).await?;
     println!(
         "{}{}: {}.\nLifecycle rule '{}' set; {} kept as they were.",
         bucket.name(),

@@ -454,3 +454,36 @@ async fn a_lease_expires_by_the_servers_clock_not_by_either_hosts() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(all_keys(&b).await.len(), 3, "c1 and c2 deleted");
 }
+
+/// `undo-window` edits the lifecycle rules that an apply handing folders to S3 (or a restore
+/// withdrawing handovers) edits under the lease. S3 has no conditional write of those rules:
+/// beside such a run it could write back a rule the run had just withdrawn, and S3 would expire
+/// a kept folder. So it takes the lease too: refused while a run holds it, naming the holder,
+/// with nothing changed; once the bucket is free it sets the window and leaves no lease behind.
+#[tokio::test]
+async fn an_undo_window_is_refused_while_a_run_holds_the_bucket() {
+    let b = fresh_bucket("undo-lease").await;
+    put_foreign_lease(&b, "20261204T000000Z-other").await;
+    let undo = || s3_prune(&["undo-window", b.name(), "--days", "7", "--localstack"]);
+    let out = undo();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}\n{err}", stdout(&out));
+    assert!(
+        err.contains("the undo window was not changed")
+            && err.contains("another apply holds this bucket: ops@elsewhere (cli on elsewhere"),
+        "{err}"
+    );
+    let window = b.undo_window().await.unwrap();
+    assert_eq!(window.noncurrent_days, None, "no rule was written");
+    assert_ne!(
+        window.versioning,
+        retention::Versioning::Enabled,
+        "versioning was left as it was"
+    );
+
+    remove_keys(&b, [b.lease_key()]).await;
+    let out = undo();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(b.undo_window().await.unwrap().noncurrent_days, Some(7));
+    assert!(!lease_taken(&b).await, "the lease is released");
+}
