@@ -127,7 +127,14 @@ async fn an_apply_killed_mid_run_is_restored_from_the_bucket_journal() {
     b.enable_versioning().await.unwrap();
     deploy(&b, &["k1", "k2", "k3"], 600).await;
     let before = all_keys(&b).await;
-    let mut apply = slow_apply(&b, "1", Duration::from_millis(300)).await;
+    // Each batch is held 8 s more before it is sent on: the history read below (a process of
+    // its own) and the kill land while the second waits, however loaded the machine (with every
+    // request 300 ms slower only, the run once ended first, in a run of every test at once).
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(300));
+    p.delay_delete = Some(Duration::from_secs(8));
+    let (url, _proxy) = start(p).await;
+    let mut apply = apply_via(&url, &b, "1", 1, &[]);
     until("the first deletes", || async {
         all_keys(&b).await.len() < before.len()
     })
