@@ -34,8 +34,17 @@ step "browser bundle, clippy on the wasm side (retention, audit, app/hydrate, fr
 linted make --no-print-directory site
 step "build the native side with clippy (deny warnings), then unit, property and LocalStack tests"
 linted cargo test --workspace --exclude frontend --no-run
-# Most integration tests wait on LocalStack or on LastModified ticking: more threads than cores.
-RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" linted cargo test --workspace --exclude frontend
+if command -v cargo-nextest >/dev/null 2>&1; then
+  # One pool for every test of every binary, each in its own process, 12 at once
+  # (.config/nextest.toml): `cargo test` runs the binaries one after another, so the bucket's
+  # and the dashboard's LocalStack tests (~80 s) waited for the CLI's. Doc tests run after.
+  linted cargo nextest run --workspace --exclude frontend --no-fail-fast \
+    ${RUST_TEST_THREADS:+--test-threads "$RUST_TEST_THREADS"}
+  linted cargo test --workspace --exclude frontend --doc
+else
+  # Most integration tests wait on LocalStack or on LastModified ticking: more threads than cores.
+  RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}" linted cargo test --workspace --exclude frontend
+fi
 step "Playwright against s3-prune serve + LocalStack"
 # The binary `cargo test` just built for the integration tests (target/debug/s3-prune): a
 # separate `cargo build -p server` would compile much of the stack again with another feature

@@ -29,7 +29,7 @@ impl Drop for Server {
 fn lone_binary() -> &'static (PathBuf, PathBuf) {
     static LONE: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
     LONE.get_or_init(|| {
-        // A copy is ~200 MB and a static is never dropped: remove the copies of test runs that
+        // A copy is ~150 MB and a static is never dropped: remove the copies of test runs that
         // are gone, so at most the running ones stay.
         if let Ok(dirs) = std::fs::read_dir(std::env::temp_dir()) {
             for d in dirs.flatten() {
@@ -44,7 +44,11 @@ fn lone_binary() -> &'static (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("s3p-lone-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let bin = dir.join("s3-prune");
-        std::fs::copy(env!("CARGO_BIN_EXE_s3-prune"), &bin).unwrap();
+        // Linked where it can be (the same file system): every test process has its own.
+        let built = env!("CARGO_BIN_EXE_s3-prune");
+        if std::fs::hard_link(built, &bin).is_err() {
+            std::fs::copy(built, &bin).unwrap();
+        }
         let cwd = dir.join("empty");
         std::fs::create_dir_all(&cwd).unwrap();
         (bin, cwd)
