@@ -197,11 +197,13 @@ async fn a_full_batch_is_on_record_while_it_waits_for_a_request_slot() {
     let out = finish(apply);
     assert!(out.status.success(), "{}", stderr(&out));
     let (in_flight, through) = seen.expect("batch 2's intent was written");
+    // Before batch 1 was answered (held 3 s at the proxy): while it was in flight, or even
+    // before it was sent, where both intents went out together (seen on a loaded machine).
     assert_eq!(
-        (in_flight, through),
-        (1, 0),
-        "batch 2's intent is on record while batch 1 is still held at the proxy"
+        through, 0,
+        "batch 2's intent is on record before batch 1 is answered ({in_flight} in flight)"
     );
+    assert!(in_flight <= 1, "one request slot: {in_flight} in flight");
     assert_eq!(json(&out)["deleted_objects"], 2000);
     assert_eq!(all_keys(&b).await.len(), before.len() - 2000);
 }
