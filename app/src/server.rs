@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 
 mod apply;
 mod approvals;
+mod choices;
+mod csp;
 mod history;
 mod lease;
 mod notes;
@@ -24,6 +26,8 @@ mod restore;
 mod scans;
 
 use apply::{Busy, Job};
+pub use choices::{check_overlaps, parse_bucket_arg};
+pub use csp::{content_security_policy, page_csp};
 pub use history::HISTORY_PAGE;
 pub use notes::NOTES_FOR;
 pub use people::{current_user, require, require_in, signed_in, Actor, User};
@@ -137,41 +141,6 @@ fn typed_name(confirm: &str, c: &BucketChoice, nothing: &str) -> Result<(), AppE
         "type the bucket name '{}' to confirm; nothing was {nothing}",
         c.name
     )))
-}
-
-/// Parses `NAME` or `NAME/PREFIX`.
-pub fn parse_bucket_arg(arg: &str) -> Result<BucketChoice, String> {
-    let (name, prefix) = arg.split_once('/').unwrap_or((arg, ""));
-    let target = Target::new(name, prefix).map_err(|e| e.to_string())?;
-    let key = if target.prefix.is_empty() {
-        target.bucket.clone()
-    } else {
-        format!("{}/{}", target.bucket, target.prefix)
-    };
-    Ok(BucketChoice {
-        key,
-        name: target.bucket,
-        prefix: target.prefix,
-    })
-}
-
-/// Refuses two choices of one bucket where one prefix holds the other: the outer one would see
-/// the inner folder as one deletable deployment (pins file and all).
-pub fn check_overlaps(choices: &[BucketChoice]) -> Result<(), String> {
-    for (i, a) in choices.iter().enumerate() {
-        for b in &choices[i + 1..] {
-            if a.name == b.name
-                && (a.prefix.starts_with(&b.prefix) || b.prefix.starts_with(&a.prefix))
-            {
-                return Err(format!(
-                    "--bucket {} and --bucket {} overlap: the deployments of one would be inside a \
-                     deployment of the other. Offer each folder of a bucket once, without nesting.",
-                    a.key, b.key
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 impl AppState {
@@ -401,27 +370,4 @@ impl AppState {
         }
         Ok(())
     }
-}
-
-/// Sets the page's Content-Security-Policy: scripts only from us or carrying this response's
-/// nonce (the hydration script), wasm allowed, no framing, no foreign connections.
-pub fn content_security_policy() {
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let nonce = leptos::nonce::use_nonce()
-        .map(|n| format!("'nonce-{n}'"))
-        .unwrap_or_default();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
-        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
-    }
-}
-
-/// The pages' Content-Security-Policy, with `inline` the sources that allow the page's own
-/// inline scripts (this response's nonce, or the hashes of a page served from the page cache).
-pub fn page_csp(inline: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' {inline} 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
 }

@@ -24,16 +24,18 @@ use retention::Doomed;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
+mod markers;
 mod read;
 mod restore_read;
 #[cfg(test)]
 mod tests;
 
+pub use markers::{MarkerReader, RunMarkers, Unread};
 pub use read::{
     history, history_of, holds_lease, mark_running, record, records, records_before, EndedRuns,
     History, RecordsPage, RunSummary, Unreadable,
 };
-pub use restore_read::{read_run, MarkerReader, RunMarkers, RunToRestore, Unread};
+pub use restore_read::{read_run, RunToRestore};
 
 /// The part naming a run's lifecycle handovers ([`RunJournal::handovers`]).
 pub(crate) const HANDOVERS: &str = "handovers.json";

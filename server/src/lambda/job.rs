@@ -1,6 +1,7 @@
 //! The scheduled job's configuration: the function's own job from the `S3_PRUNE_*`
 //! environment, and an invocation's event, which may only narrow it.
 
+use super::env::{env, env_bool, env_ids, env_list, env_num, refuse_unknown_variables};
 use anyhow::{anyhow, bail, Context, Result};
 use prune::PolicySpec;
 use retention::{DateSource, DeploymentId, Glob, MetaFallback, Retain, Span};
@@ -38,112 +39,6 @@ pub struct Job {
     /// Rules read from this key of the bucket at every run (`S3_PRUNE_POLICY_KEY`, relative to
     /// the prefix, e.g. `.s3-prune/policy.toml`): the team edits the file, not the function.
     pub policy_key: Option<String>,
-}
-
-/// A variable of the environment, unless unset or blank.
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// A whole number from the environment; anything else is an error naming the variable.
-fn env_num(name: &str) -> Result<Option<u64>> {
-    env(name)
-        .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| anyhow!("{name} must be a whole number ≥ 0 (got '{v}')"))
-        })
-        .transpose()
-}
-
-/// true/false (1/0, yes/no) from the environment; anything else is an error.
-fn env_bool(name: &str) -> Result<Option<bool>> {
-    env(name)
-        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" => Ok(true),
-            "0" | "false" | "no" => Ok(false),
-            _ => Err(anyhow!("{name} must be true or false (got '{v}')")),
-        })
-        .transpose()
-}
-
-/// A comma-separated list from the environment, blank entries left out.
-fn env_list(name: &str) -> Option<Vec<String>> {
-    env(name).map(|v| {
-        v.split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
-}
-
-/// A comma-separated list of ids or globs: an entry holding a space or `;` is a list written
-/// with another separator (`d05 d06` is one pin that matches nothing, and d05 and d06 are
-/// deleted), refused.
-fn env_ids(name: &str) -> Result<Option<Vec<String>>> {
-    let list = env_list(name);
-    for entry in list.iter().flatten() {
-        if entry.contains(|c: char| c == ';' || c.is_whitespace()) {
-            bail!(
-                "{name}: '{entry}' holds a space or ';': separate ids with commas \
-                 ({name}=a,b). A folder whose name has a space is pinned with `s3-prune pin`, \
-                 which every run reads; nothing was done"
-            );
-        }
-    }
-    Ok(list)
-}
-
-/// A variable the scheduled job reads ([`crate::args::JOB_VARIABLES`], which also says what the
-/// other commands take instead), or one other commands read.
-fn known(name: &str) -> bool {
-    crate::args::JOB_VARIABLES.iter().any(|(v, _)| *v == name)
-        || crate::args::COMMAND_VARIABLES.contains(&name)
-}
-
-/// An `S3_PRUNE_*` variable the job does not read is a setting that silently does nothing — a
-/// misspelt dry-run variable made a dry run delete — so the start fails, naming the
-/// variable and the nearest one it reads.
-fn refuse_unknown_variables(names: impl Iterator<Item = String>) -> Result<()> {
-    let mut unknown: Vec<String> = names
-        .filter(|n| n.starts_with("S3_PRUNE_"))
-        .filter(|n| !known(n))
-        .collect();
-    unknown.sort();
-    let Some(first) = unknown.first() else {
-        return Ok(());
-    };
-    let nearest = crate::args::JOB_VARIABLES
-        .iter()
-        .map(|(name, _)| name)
-        .min_by_key(|k| edit_distance(first, k))
-        .expect("a known variable");
-    let others = match unknown.len() {
-        1 => String::new(),
-        n => format!(" (and {} more: {})", n - 1, unknown[1..].join(", ")),
-    };
-    bail!(
-        "{first} is not a setting of s3-prune{others}: did you mean {nearest}? Nothing was done. \
-         Rename or remove it; the variables read are listed in README (\"The scheduled job\")"
-    )
-}
-
-/// Levenshtein distance, for naming the variable a misspelt one meant.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// The function's own job, read and parsed once at start-up.

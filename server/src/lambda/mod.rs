@@ -9,6 +9,7 @@
 //! answers (`answer.rs`).
 
 mod answer;
+mod env;
 mod job;
 
 pub use job::{Configured, Job};
