@@ -88,17 +88,20 @@ impl Guard {
     pub(crate) fn refresh(&self) {
         let guard = self.clone();
         tokio::spawn(async move {
-            let _ = guard.current().await;
+            let _ = guard.current(None).await;
         });
     }
 
-    /// The latest reading (fresh, else read again), and every deployment the pointer named in
-    /// this run's readings.
-    async fn current(&self) -> Result<(Current, Vec<DeploymentId>), String> {
+    /// The latest reading (fresh, and begun at or after `after` if given; else read again),
+    /// and every deployment the pointer named in this run's readings.
+    async fn current(
+        &self,
+        after: Option<Instant>,
+    ) -> Result<(Current, Vec<DeploymentId>), String> {
         let this = &self.0;
         let mut seen = this.seen.lock().await;
         if let Some((at, c)) = &seen.latest {
-            if at.elapsed() < PINS_FRESH {
+            if at.elapsed() < PINS_FRESH && after.is_none_or(|after| *at >= after) {
                 return Ok((c.clone(), seen.was_live.clone()));
             }
         }
@@ -154,7 +157,17 @@ impl Guard {
     /// Why `id` must stay now, if it must. Pins, pointer or live page unreadable: it stays
     /// (nothing is deleted on a guess).
     pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
-        match self.current().await {
+        self.hold_read_after(id, None).await
+    }
+
+    /// [`Guard::hold`] from a reading begun at or after `after`: what a change written at
+    /// `after` must be checked against (a pin set while it was being written).
+    pub(crate) async fn hold_read_after(
+        &self,
+        id: &DeploymentId,
+        after: Option<Instant>,
+    ) -> Option<String> {
+        match self.current(after).await {
             Err(e) => Some(format!(
                 "pins, live pointer or live page unreadable mid-run, so left: {e}"
             )),

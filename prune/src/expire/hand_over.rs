@@ -5,7 +5,7 @@
 use super::expiry;
 use audit::{Expiry, ExpiryState, Failure};
 use bucket::Bucket;
-use retention::Doomed;
+use retention::{DeploymentId, Doomed};
 
 /// What the handover decided: the deployments still to delete by requests, the expiries to
 /// record, and failures (their deployments are neither deleted nor handed over).
@@ -90,6 +90,7 @@ pub(crate) async fn hand_over(
     let today = guard.now().date_naive();
     match bucket.expire_by_lifecycle(&ids, today).await {
         Ok(handed) => {
+            let written = std::time::Instant::now();
             // A handover replaces the "pending" line of the same deployment.
             out.expiries
                 .retain(|e| !handed.rules.iter().any(|w| w.id.as_str() == e.deployment));
@@ -104,6 +105,7 @@ pub(crate) async fn hand_over(
                 key: bucket.deployment_prefix(id),
                 error: no_room(handed.rules_now),
             }));
+            withdraw_held_since(bucket, guard, written, &mut out).await;
         }
         Err(e) => out.failures.extend(big.iter().map(|d| Failure {
             key: bucket.deployment_prefix(&d.id),
@@ -111,6 +113,56 @@ pub(crate) async fn hand_over(
         })),
     }
     out
+}
+
+/// The rules just written (and those of earlier handovers, written back with them) asked
+/// about once more, from a reading begun after the write: a pin set while the write was on its
+/// way had its own withdrawal read the rules before S3 showed the new one, and withdrew
+/// nothing; left, the rule would expire a folder meant to stay. The rule of each deployment
+/// that must stay now is withdrawn at once, and its expiry says why; one that cannot be is a
+/// failure (S3 may expire it: said as loudly as a scan says it).
+async fn withdraw_held_since(
+    bucket: &Bucket,
+    guard: &crate::watch::Guard,
+    written: std::time::Instant,
+    out: &mut Handover,
+) {
+    let mut held: Vec<(DeploymentId, String)> = Vec::new();
+    for e in &out.expiries {
+        if !matches!(e.state, ExpiryState::Handed | ExpiryState::Pending) {
+            continue;
+        }
+        let Ok(id) = DeploymentId::new(&e.deployment) else {
+            continue;
+        };
+        if let Some(why) = guard.hold_read_after(&id, Some(written)).await {
+            held.push((id, why));
+        }
+    }
+    if held.is_empty() {
+        return;
+    }
+    let why_held = |rule: &bucket::Expiry| {
+        held.iter()
+            .find(|(id, _)| *id == rule.id)
+            .map(|(_, why)| why.clone())
+    };
+    let checked = crate::expire::reconcile(bucket, why_held).await;
+    for w in checked.withdrawn {
+        if let Some(e) = out
+            .expiries
+            .iter_mut()
+            .find(|e| e.deployment == w.deployment)
+        {
+            *e = w;
+        }
+    }
+    if let Some(error) = checked.error {
+        out.failures.extend(held.iter().map(|(id, _)| Failure {
+            key: bucket.deployment_prefix(id),
+            error: error.clone(),
+        }));
+    }
 }
 
 /// Why a deployment was not handed over though it was doomed: the bucket's lifecycle rules

@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{
 };
 use bucket::testkit::{all_keys, fresh_bucket, put_many, remove_keys};
 
+mod pinned;
 mod restore;
 mod room;
 mod settle;
@@ -42,7 +43,7 @@ fn apply(b: &str) -> serde_json::Value {
 }
 
 /// big (3 objects), mid and new, seconds apart, oldest first.
-async fn big_mid_new(b: &bucket::Bucket) {
+pub(crate) async fn big_mid_new(b: &bucket::Bucket) {
     put_seconds_apart(
         b,
         vec![

@@ -104,6 +104,9 @@ pub struct Proxy {
     pub delay_put: Option<(String, Duration)>,
     /// Every GET whose path holds this text waits this long first (a slow pins file).
     pub delay_get: Option<(String, Duration)>,
+    /// Every PUT whose query holds this text waits this long first (`lifecycle`: a lifecycle
+    /// configuration on its way; counted in `puts_delayed`).
+    pub delay_put_query: Option<(String, Duration)>,
     /// Refuse (403 AccessDenied) every PUT and DELETE whose query holds this text (`lifecycle`:
     /// the bucket's lifecycle configuration, which both need s3:PutLifecycleConfiguration for).
     pub deny_put_query: Option<String>,
@@ -293,6 +296,7 @@ impl Proxy {
             no_versioning_api: false,
             deny_put: None,
             delay_put: None,
+            delay_put_query: None,
             delay_get: None,
             precondition_failed_put: None,
             conflict_put: None,
@@ -531,6 +535,14 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
     }
     if let Some((text, delay)) = &p.delay_put {
         if parts.method == hyper::Method::PUT && parts.uri.path().contains(text.as_str()) {
+            s.puts_delayed.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(*delay).await;
+        }
+    }
+    if let Some((text, delay)) = &p.delay_put_query {
+        if parts.method == hyper::Method::PUT
+            && parts.uri.query().is_some_and(|q| q.contains(text.as_str()))
+        {
             s.puts_delayed.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(*delay).await;
         }
