@@ -76,12 +76,23 @@ pub(crate) async fn take_lease(
 
 /// The lease's holder for the run of `record`, from now for [`LEASE_TTL`].
 pub(crate) fn holder_of(record: &Record) -> LeaseHolder {
+    holder(
+        record.run.clone().unwrap_or_default(),
+        &record.who,
+        &record.source,
+        record.host.clone().unwrap_or_default(),
+    )
+}
+
+/// A holder of the lease on `host` (this process), from now for [`LEASE_TTL`]: `run` names
+/// what holds it to anyone refused meanwhile.
+pub(crate) fn holder(run: String, who: &str, source: &str, host: String) -> LeaseHolder {
     let since = Utc::now();
     LeaseHolder {
-        run: record.run.clone().unwrap_or_default(),
-        who: record.who.clone(),
-        source: record.source.clone(),
-        host: record.host.clone().unwrap_or_default(),
+        run,
+        who: who.to_string(),
+        source: source.to_string(),
+        host,
         since,
         expires: since + chrono::Duration::from_std(LEASE_TTL).unwrap_or_default(),
         pid: std::process::id(),

@@ -36,14 +36,10 @@ pub async fn set_undo_window(
     days: i32,
     by: UndoWindowBy<'_>,
 ) -> Result<UndoWindowSet, UndoWindowError> {
-    let now = Utc::now();
-    let record = audit::Record {
-        // Not a run (nothing is journalled): named so in every refusal that quotes the holder.
-        run: Some(format!("undo-window-{}", RunId::new(now))),
-        host: Some(crate::apply::host()),
-        ..audit::Record::begin(by.who, by.source, bucket.name(), bucket.prefix(), now)
-    };
-    let lease = crate::lease::take_lease(bucket, crate::lease::holder_of(&record), false).await?;
+    // Not a run (nothing is journalled): named so in every refusal that quotes the holder.
+    let run = format!("undo-window-{}", RunId::new(Utc::now()));
+    let holder = crate::lease::holder(run, by.who, by.source, crate::apply::host());
+    let lease = crate::lease::take_lease(bucket, holder, false).await?;
     // Renewed while the rules settle (a write S3 has not shown yet is waited for, up to 30 s).
     let lease = Arc::new(lease);
     let held = std::future::ready(Some(lease.clone()));
