@@ -82,6 +82,9 @@ pub struct Proxy {
     /// Every DeleteObjects waits this long more (on S3 a 1,000-key delete takes far longer
     /// than a 1,000-key list page).
     pub delay_delete: Option<Duration>,
+    /// Every DeleteObjects answer is held this long after S3 carried it out (keys gone, the
+    /// run not yet told).
+    pub hold_delete_answers: Option<Duration>,
     /// Answer every ListObjectsV2 with 403 AccessDenied.
     pub deny_list: bool,
     /// Answer every DeleteObjects with 403 AccessDenied.
@@ -288,6 +291,7 @@ impl Proxy {
             every,
             delay_all: None,
             delay_delete: None,
+            hold_delete_answers: None,
             deny_list: false,
             deny_delete: false,
             repeat_list_page: false,
@@ -665,6 +669,9 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .as_ref()
             .is_some_and(|c| if c.deletes { is_delete } else { is_list });
         let res = forward(&p, parts, body).await?;
+        if let Some(d) = p.hold_delete_answers.filter(|_| is_delete) {
+            tokio::time::sleep(d).await;
+        }
         return Ok(cut_answer(&p, cut, res).await);
     }
     let text = String::from_utf8_lossy(&body).into_owned();

@@ -197,10 +197,17 @@ async fn an_apply_killed_with_batches_in_flight_is_restored_from_intents_written
     b.enable_versioning().await.unwrap();
     deploy(&b, &["g1", "g2", "g3", "g4"], 500).await;
     let before = all_keys(&b).await;
-    let mut apply = slow_apply_in_slots(&b, "1", Duration::from_millis(400), 16).await;
+    // Each DeleteObjects answer is held 5 s after S3 carried it out: the kill lands while
+    // batches are answered by S3 and not yet by the run, however long the listing below takes
+    // on a loaded machine (with every request 400 ms slower only, the run once ended first).
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(400));
+    p.hold_delete_answers = Some(Duration::from_secs(5));
+    let (url, _proxy) = start(p).await;
+    let mut apply = apply_via(&url, &b, "1", 16, &[]);
     // Batches of 100 keys (1,500 doomed in 16 slots); the first listing page fills five at
     // once, and the first intent is written alone: more than 100 gone means a batch of a
-    // group went, its answer still ~0.4 s away.
+    // group went, its answer still held.
     until("deletes past the first batch", || async {
         all_keys(&b).await.len() < before.len() - 100
     })
