@@ -118,8 +118,7 @@ impl AppState {
         super::typed_name(confirm, &c, "deleted or decided")?;
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
-        let account = approver.account.as_deref();
-        approval::check_decidable(&b, &a, user, account, &self.config.notifier).await?;
+        approval::check_decidable(&b, &a, &approver.decider(), &self.config.notifier).await?;
         approval::check_sealed(&a.request, &self.config.approval_key)?;
         let r = a.request;
         let req = ApplyRequest {
@@ -178,8 +177,7 @@ impl AppState {
         let c = self.choice(Some(key))?.clone();
         let b = self.bucket(&c).await?;
         let a = approval::read(&b, id).await?;
-        let account = refuser.account.as_deref();
-        approval::check_decidable(&b, &a, user, account, &self.config.notifier).await?;
+        approval::check_decidable(&b, &a, &refuser.decider(), &self.config.notifier).await?;
         let decision = Decision::Refused {
             by: user.into(),
             at: Utc::now(),

@@ -33,6 +33,17 @@ impl From<&crate::wire::Person> for Actor {
     }
 }
 
+impl Actor {
+    /// How they decide an approval request: the token names nobody.
+    pub fn decider(&self) -> prune::approval::Decider<'_> {
+        prune::approval::Decider {
+            name: &self.name,
+            account: self.account.as_deref(),
+            by_token: self.via.as_deref() == Some(crate::wire::VIA_TOKEN),
+        }
+    }
+}
+
 /// Who is signed in, as the server's auth layer recorded it on the request.
 #[derive(Debug, Clone)]
 pub struct User(pub crate::wire::Person);

@@ -11,7 +11,7 @@ mod person;
 mod report;
 
 pub use history::{HistoryPage, PageStart, RunDetails, RunRow, UnreadableRun};
-pub use person::{Person, Role};
+pub use person::{Person, Role, VIA_TOKEN};
 pub use report::{ApplyReport, LeftAlone, RestoreDone, REPORT_LINES};
 
 /// A bucket the server was started with (`--bucket NAME[/PREFIX]`).

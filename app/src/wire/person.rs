@@ -51,12 +51,15 @@ pub struct Person {
     pub account: String,
 }
 
+/// [`Person::via`] of whoever holds the start-up access token.
+pub const VIA_TOKEN: &str = "token";
+
 impl Person {
     /// Whoever holds the start-up access token: one person running the dashboard for themself.
     pub fn token_holder() -> Self {
         Person {
             name: "token".into(),
-            via: "token".into(),
+            via: VIA_TOKEN.into(),
             role: Role::Admin,
             bucket_roles: BTreeMap::new(),
             account: String::new(),

@@ -88,8 +88,13 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
     let small = preview(&state, b.name(), 2).await;
     assert_eq!(small.confirmed.len(), 2);
     let big = preview(&state, b.name(), 1).await;
+    let alice = app::server::Actor {
+        name: "alice@example.com".into(),
+        via: Some("oidc".into()),
+        account: Some("https://idp.example.com#alice".into()),
+    };
     let ApplyOutcome::AwaitingApproval { id, message } =
-        state.start_apply(big, "alice@example.com").await.unwrap()
+        state.start_apply(big, alice).await.unwrap()
     else {
         panic!("a 3-deployment apply ran without approval")
     };
@@ -527,4 +532,53 @@ async fn a_name_in_another_case_is_still_the_requester() {
         .unwrap_err();
     assert!(own.0.contains("another deployer"), "{}", own.0);
     assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+}
+
+/// A request filed behind a proxy carries a name and no account: an account's name cannot be
+/// told apart from it (`alice` behind the proxy, `alice@example.com` through OpenID, on
+/// dashboards sharing the approval key), and the token names nobody. Neither decides it; a
+/// second person behind the proxy does. (Before: both approvals ran the apply.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_filed_request_is_decided_by_another_proxy_user_not_an_account_or_the_token() {
+    let b = seeded("sf-proxy-filed", &["d1", "d2", "d3"]).await;
+    let (state, _hook) = approving(&b, 0, false).await;
+    let proxied = |name: &str| app::server::Actor {
+        name: name.into(),
+        via: Some("proxy".into()),
+        account: None,
+    };
+    let req = preview(&state, b.name(), 1).await;
+    let asked = state.start_apply(req, proxied("alice")).await.unwrap();
+    let ApplyOutcome::AwaitingApproval { id, .. } = asked else {
+        panic!("ran without approval")
+    };
+    let account = app::server::Actor {
+        name: "alice@example.com".into(),
+        via: Some("oidc".into()),
+        account: Some("https://idp.example.com#a1".into()),
+    };
+    let err = state
+        .approve(b.name(), &id, b.name(), account)
+        .await
+        .unwrap_err();
+    assert!(err.0.contains("a name from a proxy header"), "{}", err.0);
+    let token = app::server::Actor::from(&app::wire::Person::token_holder());
+    let err = state
+        .approve(b.name(), &id, b.name(), token.clone())
+        .await
+        .unwrap_err();
+    assert!(err.0.contains("the token names nobody"), "{}", err.0);
+    let err = state
+        .refuse_request(b.name(), &id, token)
+        .await
+        .unwrap_err();
+    assert!(err.0.contains("the token names nobody"), "{}", err.0);
+    assert_eq!(deployment_keys(&b).await.len(), 6, "nothing deleted");
+    let ApplyOutcome::Started { .. } = state
+        .approve(b.name(), &id, b.name(), proxied("bob"))
+        .await
+        .unwrap()
+    else {
+        panic!("bob's approval did not run it")
+    };
 }

@@ -178,6 +178,10 @@ pub enum ApprovalError {
     OwnRequest { id: String, who: String },
     #[error("approval request {id} was filed by someone signed in through {issuer}: another person signed in through the same provider decides it (on a dashboard started with --oidc-issuer {issuer}); a name from a proxy header or the token cannot be told apart from the requester's")]
     OtherSignIn { id: String, issuer: String },
+    #[error("approval request {id} was filed by {requester}, a name from a proxy header: another person signed in through the proxy decides it (an account's name cannot be told apart from the requester's)")]
+    NameOnlyRequest { id: String, requester: String },
+    #[error("approval request {id} cannot be decided with the dashboard's token: the token names nobody, so it cannot be the second person. Sign in as a person (OpenID or a proxy header) on a dashboard that shares this approval key")]
+    TokenDecides { id: String },
     #[error("approval request {id} expired at {at} without a decision: request the apply again")]
     Expired { id: String, at: DateTime<Utc> },
     #[error("approval request {id} is not sealed with this dashboard's approval key (it was filed by another dashboard, written by hand, or changed since): it is not run; request the apply again on this dashboard, or give the dashboards that share this bucket one key (--approval-key-file)")]
@@ -321,16 +325,26 @@ pub fn same_person(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
-/// Checks that `who` (of `account`, when their sign-in gives one) may decide `approval` now: not
-/// theirs by name or by account, not decided, not expired (an expired one is put on record as
-/// such).
+/// Who decides a request, as their sign-in names them.
+pub struct Decider<'a> {
+    pub name: &'a str,
+    /// Their account for good (OpenID: `ISSUER#sub`), when their sign-in gives one.
+    pub account: Option<&'a str>,
+    /// Signed in with the dashboard's shared token, which names nobody.
+    pub by_token: bool,
+}
+
+/// Checks that `decider` may decide `approval` now: a person (not the token), not the
+/// requester by name or by account, signed in as the requester was (names from a proxy header
+/// and accounts are not compared across), not decided, not expired (an expired one is put on
+/// record as such).
 pub async fn check_decidable(
     b: &Bucket,
     approval: &Approval,
-    who: &str,
-    account: Option<&str>,
+    decider: &Decider<'_>,
     notifier: &Notifier,
 ) -> Result<(), ApprovalError> {
+    let (who, account) = (decider.name, decider.account);
     let r = &approval.request;
     if let Some(d) = &approval.decision {
         return Err(ApprovalError::Decided {
@@ -345,6 +359,9 @@ pub async fn check_decidable(
             id: r.id.clone(),
             who: who.to_string(),
         });
+    }
+    if decider.by_token {
+        return Err(ApprovalError::TokenDecides { id: r.id.clone() });
     }
     let now = Utc::now();
     if now >= r.expires_at {
@@ -369,6 +386,13 @@ pub async fn check_decidable(
                 issuer: issuer(theirs).unwrap_or_else(|| theirs.to_string()),
             });
         }
+    } else if account.is_some_and(|a| !a.is_empty()) {
+        // Filed by a name alone (a proxy header): an account's name — `alice@example.com`
+        // signed in through OpenID — cannot be told apart from the requester `alice`.
+        return Err(ApprovalError::NameOnlyRequest {
+            id: r.id.clone(),
+            requester: r.requested_by.clone(),
+        });
     }
     Ok(())
 }
