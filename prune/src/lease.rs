@@ -4,7 +4,7 @@
 
 use crate::error::{ApplyError, JournalError};
 use audit::Record;
-use bucket::{Bucket, Lease, LeaseError, LeaseHolder, LeaseReading, Progress};
+use bucket::{Bucket, Lease, LeaseError, LeaseHolder, LeaseReading, LeaseTask, Progress};
 use chrono::Utc;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ impl Leased {
     /// writes, `--require-lease` (`require`) refuses before anything is journalled (a refused
     /// run leaves no record); otherwise the probe goes beside the start record.
     pub(crate) fn take(bucket: Bucket, record: &Record, require: bool) -> Leased {
-        let holder = holder_of(record);
+        let holder = holder_of(record, LeaseTask::Apply);
         let task = tokio::spawn(async move {
             if require {
                 take_lease(&bucket, holder, true).await
@@ -74,19 +74,27 @@ pub(crate) async fn take_lease(
     Ok(lease)
 }
 
-/// The lease's holder for the run of `record`, from now for [`LEASE_TTL`].
-pub(crate) fn holder_of(record: &Record) -> LeaseHolder {
+/// The lease's holder for the run of `record` (an apply or a restore: `task`), from now for
+/// [`LEASE_TTL`].
+pub(crate) fn holder_of(record: &Record, task: LeaseTask) -> LeaseHolder {
     holder(
         record.run.clone().unwrap_or_default(),
         &record.who,
         &record.source,
         record.host.clone().unwrap_or_default(),
+        task,
     )
 }
 
-/// A holder of the lease on `host` (this process), from now for [`LEASE_TTL`]: `run` names
-/// what holds it to anyone refused meanwhile.
-pub(crate) fn holder(run: String, who: &str, source: &str, host: String) -> LeaseHolder {
+/// A holder of the lease on `host` (this process), from now for [`LEASE_TTL`]: `run` and
+/// `task` name what holds it to anyone refused meanwhile.
+pub(crate) fn holder(
+    run: String,
+    who: &str,
+    source: &str,
+    host: String,
+    task: LeaseTask,
+) -> LeaseHolder {
     let since = Utc::now();
     LeaseHolder {
         run,
@@ -98,6 +106,7 @@ pub(crate) fn holder(run: String, who: &str, source: &str, host: String) -> Leas
         pid: std::process::id(),
         pid_ns: bucket::pid_namespace(),
         ttl_secs: Some(LEASE_TTL.as_secs()),
+        task: Some(task),
     }
 }
 

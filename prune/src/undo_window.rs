@@ -38,7 +38,13 @@ pub async fn set_undo_window(
 ) -> Result<UndoWindowSet, UndoWindowError> {
     // Not a run (nothing is journalled): named so in every refusal that quotes the holder.
     let run = format!("undo-window-{}", RunId::new(Utc::now()));
-    let holder = crate::lease::holder(run, by.who, by.source, crate::apply::host());
+    let holder = crate::lease::holder(
+        run,
+        by.who,
+        by.source,
+        crate::apply::host(),
+        bucket::LeaseTask::UndoWindow,
+    );
     let lease = crate::lease::take_lease(bucket, holder, false).await?;
     // Renewed while the rules settle (a write S3 has not shown yet is waited for, up to 30 s).
     let lease = Arc::new(lease);

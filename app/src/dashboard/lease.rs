@@ -1,6 +1,6 @@
-//! The bucket's apply lease as the page shows it: an apply running from the CLI, the scheduled
-//! job or another dashboard is named (who, from where, since when) before anyone opens the
-//! Apply dialog, and Delete waits until it ends. Checked when the page loads, after every scan,
+//! The bucket's lease as the page shows it: an apply (or a restore, or an undo-window change)
+//! running from the CLI, the scheduled job or another dashboard is named (what, who, from where,
+//! since when) before anyone opens the Apply dialog, and Delete waits until it ends. Checked when the page loads, after every scan,
 //! when the dialog opens, and every few seconds while someone holds it.
 
 use super::browser::sleep_ms;
@@ -9,7 +9,7 @@ use crate::format;
 use crate::wire::LeaseView;
 use leptos::prelude::*;
 
-/// How often the page looks again while another apply holds the lease.
+/// How often the page looks again while another run holds the lease.
 const RECHECK_MS: u32 = 5_000;
 
 /// The lease as last read; `held` is `Some` only while a live (unexpired) lease is held.
@@ -71,8 +71,8 @@ pub fn LeaseNotice(watch: LeaseWatch) -> impl IntoView {
                 )
             } else {
                 format!(
-                    "Another apply is running on this bucket: {} from {} on {} (run {}) since {}. Delete waits until it ends.",
-                    l.who, source_name(&l.source), l.host, l.run, format::date(&l.since)
+                    "{} is running on this bucket: {} from {} on {} (run {}) since {}. Delete waits until it ends.",
+                    l.what, l.who, source_name(&l.source), l.host, l.run, format::date(&l.since)
                 )
             };
             view! { <p class="lease" role="status" data-testid="lease-holder">{text}</p> }

@@ -1,8 +1,10 @@
-//! Who holds a bucket's apply lease right now (`<prefix>.s3-prune/lease`), for the dashboard to
-//! say before anyone opens the Apply dialog: a CLI run, the scheduled job or another dashboard.
+//! Who holds a bucket's lease right now (`<prefix>.s3-prune/lease`), for the dashboard to say
+//! before anyone opens the Apply dialog: an apply, a restore or an undo-window change, from the
+//! CLI, the scheduled job or another dashboard.
 
 use super::{AppError, AppState};
 use crate::wire::LeaseView;
+use bucket::LeaseTask;
 use chrono::Utc;
 
 impl AppState {
@@ -20,7 +22,18 @@ impl AppState {
             host: h.host,
             run: h.run,
             since: h.since,
-            expires: h.expires,
+            what: what_holds(h.task).into(),
         }))
+    }
+}
+
+/// What holds a bucket, to begin the page's sentence ("… is running on this bucket").
+fn what_holds(task: Option<LeaseTask>) -> &'static str {
+    match task {
+        // Written before leases said (an apply or a restore of an older s3-prune).
+        None | Some(LeaseTask::Apply) => "Another apply",
+        Some(LeaseTask::Restore) => "A restore",
+        Some(LeaseTask::UndoWindow) => "A change of the undo window",
+        Some(LeaseTask::Other) => "Another run",
     }
 }

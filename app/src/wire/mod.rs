@@ -100,7 +100,8 @@ impl ScanView {
     }
 }
 
-/// Who holds a bucket's apply lease (another apply is running, from any front end or machine).
+/// Who holds a bucket's lease (an apply, a restore or an undo-window change is running, from any
+/// front end or machine).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseView {
     pub who: String,
@@ -109,7 +110,9 @@ pub struct LeaseView {
     pub host: String,
     pub run: String,
     pub since: DateTime<Utc>,
-    pub expires: DateTime<Utc>,
+    /// What holds it, to begin a sentence: "Another apply", "A restore", "A change of the undo
+    /// window" (said by the server: the browser carries no names of its own).
+    pub what: String,
     /// Past its expiry: a stopped run's lease, which the next apply takes over.
     pub expired: bool,
 }

@@ -396,7 +396,7 @@ async fn shutdown_stops_a_running_apply_and_waits_for_its_record() {
 }
 
 #[tokio::test]
-async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_who() {
+async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_what_and_who() {
     let b = seeded("sf-lease", &["new", "old"]).await;
     let state = state_for(&b);
     let now = chrono::Utc::now();
@@ -410,6 +410,7 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         pid: 1,
         pid_ns: String::new(),
         ttl_secs: None,
+        task: Some(bucket::LeaseTask::Restore),
     };
     assert_eq!(state.lease_holder(b.name()).await.unwrap(), None);
     let lease = b.take_lease(holder).await.unwrap();
@@ -422,6 +423,8 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
         (shown.who.as_str(), shown.source.as_str(), shown.expired),
         ("ops@laptop", "cli", false)
     );
+    // Named for what it is: before, every holder was "Another apply".
+    assert_eq!(shown.what, "A restore");
     let req = preview(&state, b.name(), 1).await;
     let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
         panic!("refused before it started")
@@ -435,7 +438,7 @@ async fn an_apply_while_another_holds_the_bucket_is_refused_and_the_page_says_wh
     };
     let error = status.error.expect("the apply is refused");
     assert!(
-        error.contains("another apply holds this bucket: ops@laptop (cli on laptop"),
+        error.contains("another restore holds this bucket: ops@laptop (cli on laptop"),
         "{error}"
     );
     assert_eq!(all_keys(&b).await.len(), 4, "nothing deleted");
@@ -566,6 +569,7 @@ async fn a_lease_whose_process_is_gone_from_this_host_is_shown_over() {
         pid: 4_294_967_294,
         pid_ns: bucket::pid_namespace(),
         ttl_secs: Some(60),
+        task: None,
     };
     b.put(
         &b.lease_key(),

@@ -302,6 +302,7 @@ async fn a_run_with_no_end_is_running_while_it_holds_the_lease_and_died_after() 
         pid: 1,
         pid_ns: String::new(),
         ttl_secs: None,
+        task: None,
     };
     b.take_lease_unprobed(holder).await.unwrap();
     assert_eq!(status(state.history_page(None).await.unwrap()), "running");

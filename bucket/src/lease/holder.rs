@@ -31,6 +31,39 @@ pub struct LeaseHolder {
     /// clocks may disagree). Absent in leases written before: then `expires` decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_secs: Option<u64>,
+    /// What holds the bucket, for anyone refused meanwhile. Absent in leases written before
+    /// (then an apply or a restore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<LeaseTask>,
+}
+
+/// What a lease is held for: everything that deletes, brings back or edits the bucket's
+/// lifecycle rules takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeaseTask {
+    /// `apply` from any front end.
+    Apply,
+    /// `restore --run` or History's Restore.
+    Restore,
+    /// `undo-window`: the rule for old versions.
+    UndoWindow,
+    /// Named by a newer s3-prune: still a holder (the lease is read, and holds).
+    #[serde(other)]
+    Other,
+}
+
+impl LeaseTask {
+    /// What holds the bucket, in a sentence ("another apply holds this bucket"); a lease that
+    /// does not say was written by an apply or a restore of an older s3-prune.
+    pub fn name(task: Option<LeaseTask>) -> &'static str {
+        match task {
+            None | Some(LeaseTask::Apply) => "apply",
+            Some(LeaseTask::Restore) => "restore",
+            Some(LeaseTask::UndoWindow) => "undo-window change",
+            Some(LeaseTask::Other) => "run",
+        }
+    }
 }
 
 impl LeaseHolder {

@@ -7,7 +7,7 @@
 mod holder;
 mod keep;
 
-pub use holder::{pid_namespace, LeaseHolder};
+pub use holder::{pid_namespace, LeaseHolder, LeaseTask};
 
 use crate::scan::RESERVED;
 use crate::state::{Put, Tagged};
@@ -81,7 +81,7 @@ const TAKE_TRIES: u32 = 5;
 /// Why a lease could not be taken or kept.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LeaseError {
-    #[error("another apply holds this bucket: {0}. Nothing was deleted; wait for it to end (or, if it died, for its lease to expire) and run again")]
+    #[error("another {task} holds this bucket: {0}. Nothing was deleted; wait for it to end (or, if it died, for its lease to expire) and run again", task = LeaseTask::name(.0.task))]
     Held(LeaseHolder),
     #[error("the lease '{key}' changed under this run (another run took it over): {detail}")]
     Lost { key: String, detail: String },

@@ -55,3 +55,20 @@ fn a_holder_is_taken_for_gone_only_from_its_own_pid_namespace() {
         );
     }
 }
+
+#[test]
+fn a_refusal_names_what_holds_the_bucket_and_a_newer_task_still_holds() {
+    let held = |task: &str| {
+        let json = format!(
+            r#"{{"run":"r3","who":"them","source":"cli","host":"h","since":"2026-12-06T10:00:00Z","expires":"2026-12-06T10:01:00Z"{task}}}"#
+        );
+        LeaseError::Held(holder(&json)).to_string()
+    };
+    // Written before the lease said what holds it: an apply or a restore.
+    assert!(held("").starts_with("another apply holds this bucket: them (cli on h"));
+    assert!(held(r#","task":"apply""#).starts_with("another apply holds"));
+    assert!(held(r#","task":"restore""#).starts_with("another restore holds"));
+    assert!(held(r#","task":"undo-window""#).starts_with("another undo-window change holds"));
+    // A task only a newer s3-prune knows: the lease is still read, and still holds.
+    assert!(held(r#","task":"compact""#).starts_with("another run holds"));
+}

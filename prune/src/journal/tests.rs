@@ -79,6 +79,7 @@ fn a_run_with_no_end_is_running_only_while_it_holds_the_lease() {
         pid: 0,
         pid_ns: String::new(),
         ttl_secs: None,
+        task: None,
     };
     let runs = || {
         vec![

@@ -200,9 +200,13 @@ pub async fn restore(
     record.run = Some(run_id.to_string());
     record.host = Some(crate::apply::host());
     // One writer per bucket: a restore waits for no apply, it is refused while one runs.
-    let lease = crate::lease::take_lease(bucket, crate::lease::holder_of(&record), false)
-        .await
-        .map_err(|e| RestoreRefusal::Lease(e.to_string()))?;
+    let lease = crate::lease::take_lease(
+        bucket,
+        crate::lease::holder_of(&record, bucket::LeaseTask::Restore),
+        false,
+    )
+    .await
+    .map_err(|e| RestoreRefusal::Lease(e.to_string()))?;
     if let Some(id) = &todo.unfinished {
         let place = bucket::JournalPlace::of(bucket);
         let now = crate::journal::read_run(&place, id).await;

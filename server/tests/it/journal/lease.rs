@@ -218,6 +218,7 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
         pid: std::process::id(),
         pid_ns: bucket::pid_namespace(),
         ttl_secs: None,
+        task: None,
     };
     let lease = b.take_lease(holder).await.unwrap();
     assert!(lease.conditional, "LocalStack honours If-None-Match");
@@ -340,8 +341,9 @@ async fn a_restore_longer_than_the_leases_life_keeps_it_and_an_apply_meanwhile_i
         "an apply ran beside the restore: {}",
         stdout(&out)
     );
+    // Named for what it is (before: "another apply").
     assert!(
-        stderr(&out).contains("another apply holds this bucket"),
+        stderr(&out).contains("another restore holds this bucket"),
         "{}",
         stderr(&out)
     );
@@ -424,6 +426,7 @@ async fn a_lease_expires_by_the_servers_clock_not_by_either_hosts() {
             pid: 1,
             pid_ns: String::new(),
             ttl_secs: Some(ttl as u64),
+            task: None,
         };
         let b = b.clone();
         async move {
@@ -486,4 +489,37 @@ async fn an_undo_window_is_refused_while_a_run_holds_the_bucket() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(b.undo_window().await.unwrap().noncurrent_days, Some(7));
     assert!(!lease_taken(&b).await, "the lease is released");
+}
+
+/// An apply refused while `undo-window` holds the bucket is told what holds it: an undo-window
+/// change, not "another apply" (which would send its user looking for a run in History).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_while_the_undo_window_is_set_is_refused_naming_it() {
+    let b = fresh_bucket("undo-holds").await;
+    put_many(&b, ["old/index.html".to_string()], &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    put_many(&b, ["new/index.html".to_string()], &[]).await;
+    // Every request of the undo-window slowed by 1.5 s: it holds the lease for seconds.
+    let mut p = Proxy::new(0);
+    p.delay_all = Some(Duration::from_millis(1500));
+    let (url, _proxy) = start(p).await;
+    let undo = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["undo-window", b.name(), "--days", "7", "--localstack"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    until("the undo-window's lease", || lease_taken(&b)).await;
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    let set = finish(undo);
+    assert!(!out.status.success(), "the apply ran: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("another undo-window change holds this bucket"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert_eq!(all_keys(&b).await.len(), 2, "nothing deleted");
 }
