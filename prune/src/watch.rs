@@ -37,6 +37,16 @@ struct Watched {
     seen: tokio::sync::Mutex<Seen>,
     /// This machine's clock against S3's: a change recorded mid-run is dated by S3's.
     skew: bucket::ClockSkew,
+    /// Deployments left whole because the pins, pointer or page could not be read, and the
+    /// first such error: the run did not do what was confirmed, and must say so.
+    unread: std::sync::Mutex<Unread>,
+}
+
+/// What an unreadable guard held ([`Guard::unread`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unread {
+    pub(crate) held: Vec<DeploymentId>,
+    pub(crate) error: String,
 }
 
 /// The latest reading, and every deployment the live pointer named in any reading of this run
@@ -72,6 +82,7 @@ impl Guard {
             live_from,
             versions_since,
             skew,
+            unread: Default::default(),
             seen: tokio::sync::Mutex::new(Seen::default()),
         }))
     }
@@ -154,6 +165,13 @@ impl Guard {
         Ok((c, seen.was_live.clone()))
     }
 
+    /// The deployments left whole because a reading failed, if any: not what was confirmed
+    /// (nothing the user chose kept them), so the run fails and says to run again.
+    pub(crate) fn unread(&self) -> Option<Unread> {
+        let unread = self.0.unread.lock().unwrap_or_else(|p| p.into_inner());
+        (!unread.held.is_empty()).then(|| unread.clone())
+    }
+
     /// Why `id` must stay now, if it must. Pins, pointer or live page unreadable: it stays
     /// (nothing is deleted on a guess).
     pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
@@ -168,9 +186,18 @@ impl Guard {
         after: Option<Instant>,
     ) -> Option<String> {
         match self.current(after).await {
-            Err(e) => Some(format!(
-                "pins, live pointer or live page unreadable mid-run, so left: {e}"
-            )),
+            Err(e) => {
+                let mut unread = self.0.unread.lock().unwrap_or_else(|p| p.into_inner());
+                if unread.held.is_empty() {
+                    unread.error = e.clone();
+                }
+                if !unread.held.contains(id) {
+                    unread.held.push(id.clone());
+                }
+                Some(format!(
+                    "pins, live pointer or live page unreadable mid-run, so left: {e}"
+                ))
+            }
             Ok((c, was_live)) => {
                 if let Some(p) = c.pins.iter().find(|p| &p.id == id) {
                     let by = if p.by.is_empty() { "someone" } else { &p.by };

@@ -333,6 +333,22 @@ fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &
         );
         record.status = Status::Failed;
     }
+    if let Some(unread) = d.watcher.guard.unread() {
+        let ids: Vec<&str> = unread.held.iter().map(DeploymentId::as_str).collect();
+        record.failures.push(audit::Failure {
+            key: planned.bucket.url(),
+            error: format!(
+                "{} left whole though confirmed: the pins, live pointer or live page could not \
+                 be read mid-run ({}), and nothing is deleted on a guess. Run again once they \
+                 can be read",
+                ids.join(", "),
+                unread.error
+            ),
+        });
+        if record.status == Status::Finished {
+            record.status = Status::Failed;
+        }
+    }
     for why in [d.lost, journal.error()].into_iter().flatten() {
         record.failures.push(audit::Failure {
             key: journal.place().url(),

@@ -47,6 +47,30 @@ async fn a_pin_added_while_an_apply_runs_holds_its_deployment() {
     finished_holding(&b, apply, "p5", 120, "pinned").await;
 }
 
+/// Pins that cannot be read mid-run hold every deployment still to come (nothing is deleted on
+/// a guess), but that is not what was confirmed: the run fails, names them and says to run
+/// again. Before: the record said `finished` and the exit status 0, as if all were deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pins_unreadable_mid_run_hold_what_is_left_and_fail_the_run() {
+    let b = fresh_bucket("pins-unreadable").await;
+    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 120).await;
+    let apply = slow_apply(&b, "1", Duration::from_millis(250)).await;
+    until("the apply's lease", || lease_taken(&b)).await;
+    b.put(&b.pins_key(), b"{".to_vec(), "application/json", &[])
+        .await
+        .unwrap();
+    let out = finish(apply);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(report["audit"]["status"], "failed", "{report}");
+    let failures = report["audit"]["failures"].to_string();
+    assert!(
+        failures.contains("could not be read mid-run") && failures.contains("p5"),
+        "{report}"
+    );
+    assert_eq!(keys_under(&b, "p5/").await.len(), 120, "p5 is left whole");
+}
+
 /// A deployment's keys may wait seconds between its listing (where pins were read) and their
 /// batch's turn (behind a slow batch in flight): a pin added meanwhile still holds it whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
