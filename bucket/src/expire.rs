@@ -77,7 +77,9 @@ fn parse_rule_id(rule_id: &str) -> Option<(Option<NaiveDate>, &str)> {
 }
 
 impl Bucket {
-    fn expire_rule_id(&self, id: &DeploymentId, today: NaiveDate) -> Result<String, S3Error> {
+    /// The id of the rule that hands `id` to S3 expiration on `today` (refused past S3's 255
+    /// characters).
+    pub fn expire_rule_id(&self, id: &DeploymentId, today: NaiveDate) -> Result<String, S3Error> {
         let rule = format!("{EXPIRE_RULE}@{today} {}", self.deployment_prefix(id));
         if rule.chars().count() > 255 {
             return Err(invalid_lifecycle(

@@ -282,7 +282,8 @@ async fn delete(
     let keeper = Keeper::start(bucket.clone(), held, ctx.progress.clone());
     let mut handover = match ctx.lifecycle_over {
         Some(over) if started.wait().await.is_ok() => {
-            crate::expire::hand_over(bucket, doomed, over, planned.report_date, &guard).await
+            crate::expire::hand_over(bucket, doomed, over, planned.report_date, &guard, journal)
+                .await
         }
         // No start record: the batches' intents wait for it, fail, and send nothing.
         _ => crate::expire::Handover {

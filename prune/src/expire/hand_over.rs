@@ -35,6 +35,7 @@ pub(crate) async fn hand_over(
     over: u64,
     report_date: Option<chrono::DateTime<chrono::Utc>>,
     guard: &crate::watch::Guard,
+    journal: &crate::journal::RunJournal,
 ) -> Handover {
     let mut out = Handover {
         by_requests: Vec::new(),
@@ -88,6 +89,26 @@ pub(crate) async fn hand_over(
     // Dated by S3's day: a dashboard's scan compares it with the folder's upload dates and the
     // live pointer's moves, both S3's (a host days ahead would hide a re-deploy from it).
     let today = guard.now().date_naive();
+    if !ids.is_empty() {
+        // On record before the rules are written: a run killed while they are on their way, or
+        // while S3 settles, is restored rule and all.
+        let handing: Vec<Expiry> = (ids.iter())
+            .map(|id| Expiry {
+                deployment: id.to_string(),
+                rule: bucket.expire_rule_id(id, today).unwrap_or_default(),
+                state: ExpiryState::Handed,
+                since: Some(today),
+                reason: Some(HANDING.into()),
+            })
+            .collect();
+        if let Err(e) = journal.handing(&handing).await {
+            out.failures.extend(big.iter().map(|d| Failure {
+                key: bucket.deployment_prefix(&d.id),
+                error: format!("not handed to S3 lifecycle, nothing of it deleted: {e}"),
+            }));
+            return out;
+        }
+    }
     match bucket.expire_by_lifecycle(&ids, today).await {
         Ok(handed) => {
             let written = std::time::Instant::now();
@@ -164,6 +185,10 @@ async fn withdraw_held_since(
         }));
     }
 }
+
+/// Why a handover read from `handing.json` (a run killed before its end) is on record.
+const HANDING: &str = "on its way to S3 lifecycle when the run stopped (its rule may or may not \
+                       have been written)";
 
 /// Why a deployment was not handed over though it was doomed: the bucket's lifecycle rules
 /// (`rules` of every owner) left no room under S3's limit.

@@ -40,7 +40,11 @@ pub use restore_read::{read_run, RunToRestore};
 /// The part naming a run's lifecycle handovers ([`RunJournal::handovers`]).
 pub(crate) const HANDOVERS: &str = "handovers.json";
 
-/// `handovers.json`.
+/// The part naming the deployments a run is about to hand to S3 lifecycle, written before
+/// their rules ([`RunJournal::handing`]).
+pub(crate) const HANDING: &str = "handing.json";
+
+/// `handovers.json` and `handing.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Handovers {
     pub(crate) handovers: Vec<audit::Expiry>,
@@ -124,6 +128,19 @@ impl RunJournal {
     /// The first write that failed, if any.
     pub fn error(&self) -> Option<String> {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `handing.json`: the deployments this run is about to hand to S3 lifecycle expiration,
+    /// before their rules are written: a run killed while they are on their way (or while S3
+    /// settles, before `handovers.json`) is restored rule and all.
+    pub(crate) async fn handing(&self, expiries: &[audit::Expiry]) -> Result<(), String> {
+        self.write(
+            HANDING,
+            &Handovers {
+                handovers: expiries.to_vec(),
+            },
+        )
+        .await
     }
 
     /// `handovers.json`: the deployments this run handed to S3 lifecycle expiration, once their

@@ -27,8 +27,10 @@ pub struct RunToRestore {
 
 /// Whether `part` is one this version writes or reads (earlier versions' forms included).
 fn is_known_part(part: &str) -> bool {
-    matches!(part, "start.json" | "end.json" | super::HANDOVERS)
-        || is_answer_part(part)
+    matches!(
+        part,
+        "start.json" | "end.json" | super::HANDOVERS | super::HANDING
+    ) || is_answer_part(part)
         || part.starts_with("intent-")
         || part.starts_with("intents-")
 }
@@ -69,15 +71,19 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
              folder if it is not s3-prune's; nothing was restored"
         ));
     }
-    // A run killed before its end: its lifecycle handovers are in their own part.
-    if record.expiries.is_empty() && parts.iter().any(|p| p == super::HANDOVERS) {
+    // A run killed before its end: its lifecycle handovers are in their own part, or, killed
+    // while their rules were on their way, the handovers it was about to make.
+    let handed = [super::HANDOVERS, super::HANDING]
+        .into_iter()
+        .find(|part| parts.iter().any(|p| p == part));
+    if let Some(part) = handed.filter(|_| record.expiries.is_empty()) {
         let body = place
-            .read(run, super::HANDOVERS)
+            .read(run, part)
             .await
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
         let h: super::Handovers =
-            serde_json::from_slice(&body).map_err(|e| format!("{}: {e}", super::HANDOVERS))?;
+            serde_json::from_slice(&body).map_err(|e| format!("{part}: {e}"))?;
         record.expiries = h.handovers;
     }
     // Which batches were answered is in the answer parts' bodies (a group's name spans

@@ -533,6 +533,42 @@ async fn a_killed_run_that_handed_a_deployment_to_lifecycle_is_restored_rule_and
     );
 }
 
+/// A run killed after its lifecycle rules are written but before anything else is on record
+/// (S3 not yet showing the rules, the run waiting for them) is restored rule and all: what it is
+/// about to hand over goes into its journal before the rules are written. (Before: the restore
+/// refused, "no delete markers", and S3 would have expired `big` a day later.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_while_its_handover_settles_is_restored_rule_and_all() {
+    let b = fresh_bucket("kill-handing").await;
+    b.enable_versioning().await.unwrap();
+    put_many(&b, (0..700).map(|k| format!("big/f{k:04}.js")), &[]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deploy(&b, &["s1"], 10).await;
+    let before = all_keys(&b).await;
+    // Every read of the lifecycle rules after the write answers what it did before: the run
+    // waits for S3 to show its rule (up to 30 s) with nothing more on record.
+    let mut p = Proxy::new(0);
+    p.stale_lifecycle = Some(10_000);
+    let (url, _proxy) = start(p).await;
+    let over = ["--via-lifecycle", "--lifecycle-threshold", "500"];
+    let mut apply = apply_via(&url, &b, "1", 1, &over);
+    until("big's rule", || async {
+        crate::lifecycle::rules(&b).await.len() == 1
+    })
+    .await;
+    apply.kill().expect("kill -9");
+    let _ = apply.wait();
+    let runs = json(&history_elsewhere(&b));
+    assert_eq!(runs[0]["status"], "started", "killed: {runs}");
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    restore_elsewhere_brings_back(&b, &id, &before).await;
+    assert_eq!(
+        crate::lifecycle::rules(&b).await,
+        vec![],
+        "S3 will not expire big"
+    );
+}
+
 /// Waits until `apply` deleted something of `b` (fewer than `before` keys), then kills it (-9).
 async fn kill_after_first_deletes(b: &Bucket, apply: &mut Child, before: usize) {
     until("the first deletes", || async {
