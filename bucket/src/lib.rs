@@ -32,7 +32,7 @@ pub use connect::{connect, Connect, Target};
 pub use dates::{DatesAhead, DatesUpdate, Scanned};
 pub use delete::{
     BatchKey, BatchOutcome, ChangedSincePlan, DeleteReport, Deletion, DeploymentOutcome,
-    KeyFailure, NewMarker, NewerKey, Progress, Unwatched, Watch,
+    KeyFailure, LeftOver, NewMarker, NewerKey, Progress, Unwatched, Watch,
 };
 pub use error::S3Error;
 pub use expire::{Expiry, Handed, RuleWritten, EXPIRE_RULE, LIFECYCLE_RULES_MAX};

@@ -8,6 +8,7 @@
 //! What is booked per deployment is in `tally`, what the caller gets back in `report`.
 
 mod batch;
+mod left;
 mod listing;
 mod report;
 mod send;
@@ -17,6 +18,7 @@ mod watch;
 use crate::Bucket;
 pub(crate) use batch::BatchAnswer;
 use futures::stream::{FuturesUnordered, StreamExt};
+pub use left::LeftOver;
 use listing::Listed;
 pub use report::{
     ChangedSincePlan, DeleteReport, DeploymentOutcome, KeyFailure, NewMarker, NewerKey, Progress,

@@ -15,6 +15,7 @@ use retention::{DeploymentId, Doomed};
 use std::sync::Arc;
 
 mod front_journal;
+mod left;
 mod record;
 mod spent;
 
@@ -299,7 +300,7 @@ async fn delete(
     }
     let doomed = std::mem::take(&mut handover.by_requests);
     let watcher = Watcher::new(guard, journal.clone(), leased.clone(), started.clone());
-    let report = bucket
+    let mut report = bucket
         .delete_deployments_watched(
             &doomed,
             deletion(planned),
@@ -308,6 +309,7 @@ async fn delete(
             &watcher,
         )
         .await;
+    left::look_again(bucket, &mut report).await;
     spent::withdraw_spent(planned, &report, &mut handover).await;
     let lost = keeper.stop().await;
     Deleted {

@@ -15,6 +15,7 @@ mod pins;
 mod readers;
 mod restore_again;
 mod restore_running;
+mod uploads;
 mod writes;
 
 /// Deployments `ids` of `files` objects each, a second apart (oldest first).
