@@ -167,18 +167,27 @@ impl Bucket {
     /// The deployments the pointer named at some moment after `since` (a plan's time) besides
     /// what it names now, from its versions: an apply asks at each reading of the pointer, so
     /// one moved and moved back between two readings still holds what it named meanwhile.
-    /// Versions that cannot be listed: none (the plan warned already; what the pointer names
-    /// at each reading still holds). Some listed but not read: why, and nothing may go.
+    /// Versions this role or server can never list (no s3:ListBucketVersions, no versions
+    /// API): none (the plan warned already; what the pointer names at each reading still
+    /// holds). Versions that could not be listed now, or listed but not all read: why, and
+    /// nothing may go.
     pub async fn named_since(
         &self,
         key: &str,
         since: &PointerSince,
     ) -> Result<Vec<DeploymentId>, String> {
-        let Ok(read) = self
+        let read = match self
             .pointer_versions(key, Some(since.at), since.read.as_ref())
             .await
-        else {
-            return Ok(Vec::new());
+        {
+            Ok(read) => read,
+            Err(S3Error::AccessDenied { .. }) => return Ok(Vec::new()),
+            Err(S3Error::Service { code, .. }) if code == "NotImplemented" => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(format!(
+                    "the live pointer's versions written since the plan could not be listed ({e})"
+                ))
+            }
         };
         match read.cut {
             Some(why) => Err(format!(

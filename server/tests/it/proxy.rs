@@ -14,6 +14,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Default)]
 pub struct Stats {
+    /// A switch, not a count: while set, every ListObjectVersions is answered 500
+    /// InternalError (a listing that worked for the plan failing mid-run).
+    pub fail_version_lists: std::sync::atomic::AtomicBool,
     pub requests: AtomicU64,
     /// ListObjectsV2 and HeadObject requests seen.
     pub lists: AtomicU64,
@@ -609,6 +612,9 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .is_some_and(|q| q.split('&').any(|kv| kv == "versions" || kv == "versions="));
     if p.deny_version_list && is_version_list {
         return Ok(xml_error(403, "AccessDenied"));
+    }
+    if is_version_list && s.fail_version_lists.load(Ordering::SeqCst) {
+        return Ok(xml_error(500, "InternalError"));
     }
     if p.repeat_version_page && is_version_list {
         first_page_again(&mut parts.uri, &["key-marker=", "version-id-marker="]);

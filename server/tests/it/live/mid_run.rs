@@ -128,3 +128,30 @@ async fn a_pointer_moved_and_back_just_after_the_plan_holds_though_s3s_clock_is_
     point(&b, "d5").await;
     d4_held(&b, child).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pointer_versions_that_cannot_be_listed_mid_run_hold_what_is_left() {
+    // The plan listed the pointer's versions; mid-run S3 answers every listing of them 500.
+    // Before: taken as "none written since" (as for a role that may never list them), so d4,
+    // named for a moment between two readings, was deleted. Now nothing more goes, and the run
+    // fails saying why.
+    let b = fresh_bucket("live-mid-run-unlisted").await;
+    b.enable_versioning().await.unwrap();
+    let (child, proxy) = apply_stalled(&b).await;
+    proxy.stats.fail_version_lists.store(true, SeqCst);
+    point(&b, "d4").await;
+    point(&b, "d5").await;
+    let out = crate::common::ended_within(child, 90, "the apply did not end").await;
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let keys = all_keys(&b).await;
+    assert!(
+        keys.iter().any(|k| k.starts_with("d4/")),
+        "d4 deleted: {}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("could not be read mid-run"),
+        "{}",
+        stdout(&out)
+    );
+}
