@@ -23,6 +23,10 @@ pub enum GlobError {
     /// trimmed it would match what another does not): refused.
     #[error("pattern '{pattern}' has a space at its start or end: write '{hint}' (a folder name with a real space there is matched by '?')")]
     Space { pattern: String, hint: String },
+    /// `[^…]` means "not" to bash, Go and regexes, but here only `[!…]` does: read literally it
+    /// would match what the user meant to leave out. Refused.
+    #[error("pattern '{0}': a class begins with '^': write '[!…]' for \"none of\" (or put '^' later in the class to match it)")]
+    Caret(String),
 }
 
 impl FromStr for Glob {
@@ -52,6 +56,9 @@ impl FromStr for Glob {
         let mut i = 0;
         while i < chars.len() {
             if chars[i] == '[' {
+                if chars.get(i + 1) == Some(&'^') {
+                    return Err(GlobError::Caret(s.into()));
+                }
                 match class_end(&chars, i) {
                     Some(end) => i = end,
                     None => return Err(GlobError::Unclosed(s.into())),
@@ -254,5 +261,17 @@ mod tests {
             "site/release-*".parse::<Glob>(),
             Err(GlobError::Slash { .. })
         ));
+    }
+
+    #[test]
+    fn an_exclude_class_starting_with_a_caret_is_refused_not_matched_literally() {
+        // Before: `--exclude 'release-[^0-9]*'` kept release-1 ('^' and digits were the class)
+        // and deleted release-rc, the one the user meant to keep, as bash reads it.
+        let e = "release-[^0-9]*".parse::<Glob>().unwrap_err();
+        assert!(e.to_string().contains("write '[!…]'"), "{e}");
+        let not_digit: Glob = "release-[!0-9]*".parse().unwrap();
+        assert!(not_digit.matches("release-rc") && !not_digit.matches("release-1"));
+        // A '^' later in a class is a member, as before.
+        assert!("v[0^]".parse::<Glob>().unwrap().matches("v^"));
     }
 }
