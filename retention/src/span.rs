@@ -128,7 +128,10 @@ pub(crate) fn fmt_age(age_secs: i64, threshold: Span) -> String {
     let whole = age_secs as u64 / unit;
     let limit = threshold.as_secs() / unit;
     if whole == limit && age_secs as u64 != threshold.as_secs() && unit > 1 {
-        let tenths = (age_secs as u64 % unit) * 10 / unit;
+        // Rounded, but never to .0 (nor up to the next whole): an hour past 30 d reads
+        // "30.1 d", never "30.0 d > 30 d".
+        let tenths = ((age_secs as u64 % unit) * 10 + unit / 2) / unit;
+        let tenths = tenths.clamp(1, 9);
         format!("{whole}.{tenths} {name} old")
     } else {
         format!("{whole} {name} old")
@@ -269,6 +272,10 @@ mod tests {
             "30.1 d old"
         );
         assert_eq!(fmt_age(30 * DAY as i64, d30), "30 d old");
+        // Before: "30.0 d old" (rounded down), read as "30.0 d > 30 d".
+        assert_eq!(fmt_age(30 * DAY as i64 + HOUR as i64, d30), "30.1 d old");
+        assert_eq!(fmt_age(HOUR as i64, Span::from_days(0)), "0.1 d old");
+        assert_eq!(fmt_age(31 * DAY as i64 - 60, d30), "30.9 d old");
         assert_eq!(fmt_age(-5, d30), "dated in the future");
         assert_eq!(human_age(3 * DAY as i64 + 5), "3 d");
         assert_eq!(human_age(59), "59 s");

@@ -207,7 +207,11 @@ impl Plan {
     /// Deletions the policy has allowed for longer than `after` at the plan's `now`: cleanup
     /// is behind (a job that stopped, or fails every night). Longest overdue first.
     pub fn overdue(&self, after: Span) -> Vec<&Entry> {
-        let after = chrono::Duration::seconds(i64::try_from(after.as_secs()).unwrap_or(i64::MAX));
+        // Past what chrono can hold (hundreds of millions of years): nothing is that late.
+        let after = i64::try_from(after.as_secs())
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .unwrap_or(chrono::Duration::MAX);
         let mut late: Vec<&Entry> = self
             .to_delete()
             .filter(|e| {

@@ -160,10 +160,12 @@ impl fmt::Display for Reason {
                     "keep: {}, younger than {keep_within}",
                     fmt_age(*age_secs, *keep_within)
                 )?;
-                if let Some(s) = scope {
-                    write!(f, ",{s}")?;
+                match scope {
+                    // ", in pr-482 (previews)"; a rule without groups: " (production)".
+                    Some(s) if s.group.is_some() || s.alone => write!(f, ",{s}"),
+                    Some(s) => write!(f, "{s}"),
+                    None => Ok(()),
                 }
-                Ok(())
             }
             Reason::Expired {
                 rank,
@@ -181,5 +183,34 @@ impl fmt::Display for Reason {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_young_deployments_reason_reads_without_a_stray_comma() {
+        let young = |group: Option<&str>| Reason::TooYoung {
+            rank: 3,
+            retain: 2,
+            age_secs: 3 * 86_400,
+            keep_within: Span::from_days(30),
+            scope: Some(Scope {
+                rule: "production".parse().unwrap(),
+                group: group.map(str::to_string),
+                alone: false,
+            }),
+        };
+        // Before: "keep: 3 d old, younger than 30 d, (production)".
+        assert_eq!(
+            young(None).to_string(),
+            "keep: 3 d old, younger than 30 d (production)"
+        );
+        assert_eq!(
+            young(Some("pr-1")).to_string(),
+            "keep: 3 d old, younger than 30 d, in pr-1 (production)"
+        );
     }
 }

@@ -139,7 +139,7 @@ fn a_rule_that_decides_nothing_is_warned_about() {
     let p = plan(&inv(vec![dep("pr-1", 1)]), &Policy::with_rules(rules), t0());
     assert!(
         p.warnings.iter().any(|w| w.to_string()
-            == "rule 'first' decides no deployment: its pattern matches none, or each it matches is pinned, excluded or taken by an earlier rule"),
+            == "rule 'first' decides no deployment: its pattern matches none, or each it matches is pinned, excluded, undated or future-dated, or taken by an earlier rule"),
         "{:?}",
         p.warnings
     );

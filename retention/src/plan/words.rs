@@ -44,7 +44,7 @@ impl fmt::Display for Warning {
             Warning::RuleMatchesNothing { rule } => write!(
                 f,
                 "rule '{rule}' decides no deployment: its pattern matches none, or each it \
-                 matches is pinned, excluded or taken by an earlier rule"
+                 matches is pinned, excluded, undated or future-dated, or taken by an earlier rule"
             ),
             Warning::GroupUnmatched {
                 rule,
