@@ -216,3 +216,24 @@ test('A bucket can give a group more: a viewer everywhere deploys on the one buc
   await expect(victor.getByTestId('delete-count')).toBeVisible();
   await expect(victor.getByTestId('open-apply')).toHaveCount(0);
 });
+
+test('Visits without a session, however many, do not push out a sign-in in progress', async ({ page }) => {
+  const bucket = bucketName('team-flood');
+  seed(bucket, 3);
+  const s = await serveTeam([bucket]);
+  servers.push(s);
+  // alice is on the provider's login page; meanwhile anyone who reaches the port sends 10,100
+  // visits without a session, each starting a sign-in. Before: each was kept in a table of
+  // 10,000, the oldest pushed out, and alice's sign-in failed as "unknown or too old".
+  await page.goto(`${s.url}/?bucket=${bucket}`);
+  await expect(page.locator('input[name="login"]')).toBeVisible();
+  for (let i = 0; i < 101; i++) {
+    const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${s.url}/`, { redirect: 'manual' })));
+    expect(answers.every((a) => a.status === 303)).toBe(true);
+  }
+  await page.locator('input[name="login"]').fill('alice');
+  await page.locator('input[name="password"]').fill('any password');
+  await page.locator('button[type="submit"]').click();
+  await ready(page);
+  await expect(page.getByTestId('person')).toHaveText('alice@example.com · deployer');
+});

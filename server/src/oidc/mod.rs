@@ -2,13 +2,14 @@
 //! Keycloak, Dex…): the authorization code flow with PKCE. At start the provider is discovered
 //! (its endpoints and keys), and again when an ID token is signed by a key not among them (the
 //! provider rotated its keys; at most every 10 s); a visitor without a session is sent to its
-//! login page with a one-time `state`, `nonce` and PKCE challenge, bound to their browser by a
-//! cookie; the answer at `/auth/callback` is exchanged for an ID token whose signature, issuer,
+//! login page with a one-time `state`, `nonce` and PKCE challenge, kept in their browser in a
+//! sealed cookie ([`pending`]); the answer at `/auth/callback` is exchanged for an ID token whose signature, issuer,
 //! audience, expiry and nonce are checked by `openidconnect`. The person is the token's `email`
 //! (unless the provider says it is not verified), else `preferred_username`, else `sub`; their
 //! role comes from the groups claim (`roles`).
 
 mod http;
+mod pending;
 pub mod roles;
 pub mod web;
 
@@ -21,15 +22,10 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
     RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
+use pending::{Pending, Sealer};
 use roles::Roles;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-
-/// A sign-in started but not finished is forgotten after this long.
-const PENDING_FOR: Duration = Duration::from_secs(600);
-/// Sign-ins in flight at most (each a few hundred bytes): the oldest go first.
-const MAX_PENDING: usize = 10_000;
 /// The provider's keys are read again (an ID token signed by a key not known here: the
 /// provider rotated its keys) at most this often, so a flood of such tokens costs the provider
 /// one discovery a period.
@@ -84,16 +80,6 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// A sign-in between the redirect to the provider and its answer.
-struct Pending {
-    verifier: PkceCodeVerifier,
-    nonce: Nonce,
-    /// The value of the browser's binding cookie: the answer must come back to that browser.
-    binding: String,
-    return_to: String,
-    created: Instant,
-}
-
 /// A finished sign-in.
 pub struct SignedIn {
     pub person: Person,
@@ -112,7 +98,8 @@ pub struct Provider {
     keys_read: tokio::sync::Mutex<Option<Instant>>,
     http: Http,
     end_session: Option<openidconnect::EndSessionUrl>,
-    pending: Mutex<HashMap<String, Pending>>,
+    /// Seals the sign-ins in progress into their browsers' binding cookies.
+    sealer: Sealer,
 }
 
 impl Provider {
@@ -130,7 +117,7 @@ impl Provider {
             keys_read: tokio::sync::Mutex::new(None),
             http,
             end_session,
-            pending: Mutex::new(HashMap::new()),
+            sealer: Sealer::new(),
         })
     }
 
@@ -179,29 +166,13 @@ impl Provider {
             .add_scope(Scope::new("groups".into()))
             .set_pkce_challenge(challenge)
             .url();
-        let binding = crate::auth::random_token();
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        pending.retain(|_, p| now - p.created < PENDING_FOR);
-        if pending.len() >= MAX_PENDING {
-            if let Some(oldest) = pending
-                .iter()
-                .min_by_key(|(_, p)| p.created)
-                .map(|(k, _)| k.clone())
-            {
-                pending.remove(&oldest);
-            }
-        }
-        pending.insert(
+        let pending = Pending::new(
             state.secret().clone(),
-            Pending {
-                verifier,
-                nonce,
-                binding: binding.clone(),
-                return_to: return_to.to_string(),
-                created: now,
-            },
+            verifier.secret().clone(),
+            nonce.secret().clone(),
+            return_to,
         );
+        let binding = self.sealer.seal(&pending);
         (url.to_string(), binding)
     }
 
@@ -213,18 +184,15 @@ impl Provider {
         state: &str,
         binding: Option<&str>,
     ) -> Result<SignedIn, OidcError> {
-        let p = {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.remove(state).ok_or(OidcError::UnknownState)?
-        };
-        if p.created.elapsed() > PENDING_FOR || binding != Some(p.binding.as_str()) {
-            return Err(OidcError::UnknownState);
-        }
+        let p = binding
+            .and_then(|b| self.sealer.open(b, state))
+            .ok_or(OidcError::UnknownState)?;
+        let nonce = Nonce::new(p.nonce.clone());
         let answer = self
             .client()
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| OidcError::Config(e.to_string()))?
-            .set_pkce_verifier(p.verifier)
+            .set_pkce_verifier(PkceCodeVerifier::new(p.verifier.clone()))
             .request_async(&self.http)
             .await
             .map_err(|e| OidcError::Provider(error_chain(&e)))?;
@@ -232,12 +200,12 @@ impl Provider {
             .id_token()
             .ok_or_else(|| OidcError::BadToken("the answer holds no ID token".into()))?;
         let used = self.client();
-        let person = match self.person_in(&used, token, &p.nonce) {
+        let person = match self.person_in(&used, token, &nonce) {
             // The provider rotated its signing keys since they were read: once more, with its
             // keys as they are now.
             Err(OidcError::UnknownKey) => {
                 let now = self.keys_again(&used).await?;
-                self.person_in(&now, token, &p.nonce)?
+                self.person_in(&now, token, &nonce)?
             }
             other => other?,
         };
