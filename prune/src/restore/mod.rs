@@ -250,15 +250,12 @@ pub async fn restore(
         record.failures.extend(unread);
         record.status = Status::Failed;
     }
-    let pinned = match stop.stop_requested() {
-        false => {
-            // What came back by lifecycle rules withdrawn too: handed over again next run.
-            let withdrawn = handovers.expiries.iter();
-            let handed = withdrawn.filter_map(|e| DeploymentId::new(&e.deployment).ok());
-            pin_restored(bucket, run, &report, handed, &mut record).await
-        }
-        true => Vec::new(),
-    };
+    // Also after a stop (the lease lost): a pin is a conditional write of its own that needs no
+    // lease, and what came back unpinned would be deleted again by the next run. What came
+    // back by lifecycle rules withdrawn too: handed over again next run.
+    let withdrawn = handovers.expiries.iter();
+    let handed = withdrawn.filter_map(|e| DeploymentId::new(&e.deployment).ok());
+    let pinned = pin_restored(bucket, run, &report, handed, &mut record).await;
     if !pinned.is_empty() {
         // On record with the restore (History shows it; the dashboard's answer reads it).
         let ids: Vec<&str> = pinned.iter().map(DeploymentId::as_str).collect();
