@@ -9,8 +9,10 @@ mod values;
 mod variables;
 pub use plan::{LiveArgs, PlanArgs};
 pub use serve::ServeArgs;
-pub use values::{load_policy, parse_bucket, parse_prefix, parse_served_bucket};
-use values::{parse_days, parse_endpoint_url, parse_limit};
+pub use values::{
+    load_policy, parse_bucket, parse_endpoint_url, parse_prefix, parse_served_bucket,
+};
+use values::{parse_days, parse_limit};
 pub use variables::{job_variables_ignored, COMMAND_VARIABLES, JOB_VARIABLES};
 
 /// `s3-prune --version`: the version and the commit it was built from.

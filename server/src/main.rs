@@ -204,6 +204,7 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     }
     if let args::Command::Apply(a) = &command {
         lifecycle_without_purge(a)?;
+        dry_run_set_for_the_job()?;
     }
     let saved_plan = matches!(&command, args::Command::Apply(a) if a.plan_file.is_some());
     if let (Some(plan), false) = (command.plan_mut(), saved_plan) {
@@ -214,6 +215,25 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
         notes.extend(args::job_variables_ignored(names));
     }
     Ok((command, notes))
+}
+
+/// `S3_PRUNE_DRY_RUN=true` in the shell of an `apply`: the scheduled job's switch, which this
+/// command does not read. Someone who set it expects nothing to be deleted, and `apply` would
+/// delete: refused, saying what does a dry run here.
+fn dry_run_set_for_the_job() -> anyhow::Result<()> {
+    let set = std::env::var("S3_PRUNE_DRY_RUN").unwrap_or_default();
+    if matches!(
+        set.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes"
+    ) {
+        anyhow::bail!(
+            "refusing to apply: S3_PRUNE_DRY_RUN={} is set, which only the scheduled job reads: \
+             this apply would delete. For a dry run use `s3-prune plan` (same arguments); to \
+             apply, unset S3_PRUNE_DRY_RUN. Nothing was deleted",
+            set.trim()
+        );
+    }
+    Ok(())
 }
 
 /// `--via-lifecycle` with `--purge-versions` from anywhere: clap refuses the two flags together,

@@ -6,7 +6,7 @@ use retention::Span;
 
 /// `--endpoint-url`, checked while the arguments are parsed (a usage error, before any
 /// request): http or https, and a host.
-pub(super) fn parse_endpoint_url(s: &str) -> Result<String, String> {
+pub fn parse_endpoint_url(s: &str) -> Result<String, String> {
     let bad = || "not a URL: give http(s)://host:port (e.g. http://localhost:4566)".to_string();
     let uri: axum::http::Uri = s.parse().map_err(|_| bad())?;
     let web = uri

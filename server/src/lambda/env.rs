@@ -58,28 +58,46 @@ pub(super) fn env_ids(name: &str) -> Result<Option<Vec<String>>> {
 }
 
 /// A variable the scheduled job reads ([`crate::args::JOB_VARIABLES`], which also says what the
-/// other commands take instead), or one other commands read.
+/// other commands take instead), or the log level every command reads.
 fn known(name: &str) -> bool {
-    crate::args::JOB_VARIABLES.iter().any(|(v, _)| *v == name)
-        || crate::args::COMMAND_VARIABLES.contains(&name)
+    crate::args::JOB_VARIABLES.iter().any(|(v, _)| *v == name) || name == "S3_PRUNE_LOG"
+}
+
+/// Looks like one of s3-prune's variables, whatever its case or its first `_`
+/// (`s3_prune_dry_run`, `S3PRUNE_DRY_RUN`): a name the job reads only as written.
+fn ours(name: &str) -> bool {
+    let up = name.to_ascii_uppercase();
+    up.starts_with("S3_PRUNE_") || up.starts_with("S3PRUNE")
 }
 
 /// An `S3_PRUNE_*` variable the job does not read is a setting that silently does nothing — a
 /// misspelt dry-run variable made a dry run delete — so the start fails, naming the
-/// variable and the nearest one it reads.
+/// variable and the nearest one it reads. So does one another command reads (a configuration
+/// file's guards and pins would be ignored here).
 pub(super) fn refuse_unknown_variables(names: impl Iterator<Item = String>) -> Result<()> {
-    let mut unknown: Vec<String> = names
-        .filter(|n| n.starts_with("S3_PRUNE_"))
-        .filter(|n| !known(n))
-        .collect();
+    let mut unknown: Vec<String> = names.filter(|n| ours(n) && !known(n)).collect();
     unknown.sort();
+    if let Some(other) = unknown
+        .iter()
+        .find(|n| crate::args::COMMAND_VARIABLES.contains(&n.as_str()))
+    {
+        bail!(
+            "{other} is read by the CLI and the dashboard, not by the scheduled job: what it \
+             names would be ignored here (a configuration file's guards and pins, say). Nothing \
+             was done. Set the job's own variables instead (README, \"The scheduled job\"), or \
+             remove it"
+        );
+    }
     let Some(first) = unknown.first() else {
         return Ok(());
     };
+    let up = first
+        .to_ascii_uppercase()
+        .replacen("S3PRUNE", "S3_PRUNE", 1);
     let nearest = crate::args::JOB_VARIABLES
         .iter()
         .map(|(name, _)| name)
-        .min_by_key(|k| edit_distance(first, k))
+        .min_by_key(|k| edit_distance(&up, k))
         .expect("a known variable");
     let others = match unknown.len() {
         1 => String::new(),

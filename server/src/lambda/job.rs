@@ -56,6 +56,8 @@ impl Configured {
     /// The job the environment describes (`S3_PRUNE_BUCKET`, `S3_PRUNE_RETAIN`, …).
     pub fn from_env() -> Result<Configured> {
         refuse_unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))?;
+        // How to reach S3, read at start too: a bad value fails the start, not each run.
+        connect_from_env()?;
         let job = Job {
             bucket: env("S3_PRUNE_BUCKET"),
             retain: env_num("S3_PRUNE_RETAIN")?,
@@ -233,8 +235,12 @@ impl Job {
 /// How to reach S3: `S3_PRUNE_LOCALSTACK`, `S3_PRUNE_ENDPOINT_URL`, `S3_PRUNE_JOURNAL`.
 pub(super) fn connect_from_env() -> Result<bucket::Connect> {
     Ok(bucket::Connect {
-        localstack: env("S3_PRUNE_LOCALSTACK").is_some_and(|v| v == "1" || v == "true"),
-        endpoint_url: env("S3_PRUNE_ENDPOINT_URL"),
+        // Strict: `TRUE` or `on` read as false would send a test job to real AWS.
+        localstack: env_bool("S3_PRUNE_LOCALSTACK")?.unwrap_or(false),
+        endpoint_url: env("S3_PRUNE_ENDPOINT_URL")
+            .map(|u| crate::args::parse_endpoint_url(u.trim()))
+            .transpose()
+            .map_err(|e| anyhow!("S3_PRUNE_ENDPOINT_URL: {e}"))?,
         max_attempts: None,
         // `S3_PRUNE_JOURNAL`: the run journal kept in an audit bucket (see README).
         journal: env("S3_PRUNE_JOURNAL")

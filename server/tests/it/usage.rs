@@ -207,3 +207,23 @@ async fn a_job_variable_set_for_a_command_is_said_to_do_nothing() {
         assert!(err.contains(said), "{err}");
     }
 }
+
+/// `S3_PRUNE_DRY_RUN=true` in the shell of an `apply`: whoever set it expects nothing deleted,
+/// so the apply is refused, saying `plan` is the dry run (before: a warning, hidden by
+/// `S3_PRUNE_LOG=error`, and the apply deleted).
+#[tokio::test]
+async fn an_apply_with_the_jobs_dry_run_switch_set_is_refused() {
+    let b = fresh_bucket("job-dry-run").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let before = all_keys(&b).await;
+    Run::apply(b.name(), 1)
+        .env("S3_PRUNE_DRY_RUN", "true")
+        .env("S3_PRUNE_LOG", "error")
+        .fails_with("refusing to apply: S3_PRUNE_DRY_RUN=true is set");
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    Run::apply(b.name(), 1)
+        .env("S3_PRUNE_DRY_RUN", "false")
+        .ok();
+    let after = all_keys(&b).await;
+    assert!(after.iter().all(|k| k.starts_with("new/")), "{after:?}");
+}

@@ -193,6 +193,29 @@ fn a_misspelt_variable_or_a_list_not_separated_by_commas_fails_the_start() {
             ],
             "S3_PRUNE_MAX_DELET is not a setting of s3-prune (and 1 more: S3_PRUNE_MIN_RETAIN_DAY): did you mean S3_PRUNE_MAX_DELETE?",
         ),
+        // Another case or no first `_` is not read either (before: started, and deleted).
+        (
+            vec![("s3_prune_dry_run", "true")],
+            "s3_prune_dry_run is not a setting of s3-prune: did you mean S3_PRUNE_DRY_RUN?",
+        ),
+        (
+            vec![("S3PRUNE_DRY_RUN", "true")],
+            "S3PRUNE_DRY_RUN is not a setting of s3-prune: did you mean S3_PRUNE_DRY_RUN?",
+        ),
+        // The CLI's configuration file would be ignored here, its guards and pins with it.
+        (
+            vec![("S3_PRUNE_CONFIG", "/var/task/s3-prune.toml")],
+            "S3_PRUNE_CONFIG is read by the CLI and the dashboard, not by the scheduled job",
+        ),
+        // `on` read as false sent a test job to real AWS; a bad endpoint failed each run.
+        (
+            vec![("S3_PRUNE_LOCALSTACK", "on")],
+            "S3_PRUNE_LOCALSTACK must be true or false (got 'on')",
+        ),
+        (
+            vec![("S3_PRUNE_ENDPOINT_URL", "notaurl")],
+            "S3_PRUNE_ENDPOINT_URL: not a URL",
+        ),
         (
             vec![("S3_PRUNE_PINS", "d05 d06")],
             "S3_PRUNE_PINS: 'd05 d06' holds a space or ';': separate ids with commas",
