@@ -186,7 +186,7 @@ impl AppState {
             require_lease: false,
         };
         tracing::info!(bucket = %c.key, deployments = job.deployments_total, objects = job.objects_total, who = %who.name, "apply started from the dashboard");
-        let (notes, key) = (self.notes.clone(), c.key.clone());
+        let (notes, scans, key) = (self.notes.clone(), self.scans.clone(), c.key.clone());
         // Runs to the end even if the browser goes away; the mark goes with it.
         tokio::spawn(async move {
             let _busy = busy;
@@ -204,8 +204,11 @@ impl AppState {
                     Err(e.to_string())
                 }
             };
-            // The run noted its success: the next page reads the notes again.
+            // The run noted its success: the next page reads the notes again. And a scan made
+            // while it deleted (another visitor's page) shows what it has since deleted: the
+            // next page scans again, whatever the run's end.
             notes.forget(&key);
+            scans.forget(&key);
             *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
         });
         ApplyOutcome::Started { job: id }

@@ -21,6 +21,7 @@ pub const RESCAN_GAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 type Running = Shared<BoxFuture<'static, Result<CachedScan, AppError>>>;
 
 /// The scans of every bucket this server shows.
+#[derive(Clone)]
 pub(super) struct Scans {
     inner: Arc<Inner>,
 }
@@ -31,6 +32,10 @@ struct Inner {
     permits: Arc<Semaphore>,
     /// The number the next finished scan is cached under (never reused).
     next_generation: AtomicU64,
+    /// How many times each bucket's scans were forgotten: a scan that began before the last
+    /// time is not cached when it ends (it may predate the pin or the deletes that made the
+    /// cache be forgotten).
+    forgotten: Mutex<HashMap<String, u64>>,
 }
 
 /// A finished scan and the number that tells it from every other scan this server made.
@@ -47,6 +52,7 @@ impl Default for Scans {
                 running: Default::default(),
                 permits: Arc::new(Semaphore::new(SCANS_AT_ONCE)),
                 next_generation: AtomicU64::new(1),
+                forgotten: Default::default(),
             }),
         }
     }
@@ -59,9 +65,25 @@ pub(super) struct Answer {
 }
 
 impl Scans {
-    /// Forgets a bucket's cached scan (its pins or deployments changed).
+    /// Forgets a bucket's cached scan (its pins or deployments changed), and the scan running
+    /// now: it may have read the bucket before the change, so the next page load or Rescan
+    /// starts a new one, and it is not cached when it ends.
     pub(super) fn forget(&self, key: &str) {
+        let mut running = self.inner.running.lock().unwrap();
+        *self
+            .inner
+            .forgotten
+            .lock()
+            .unwrap()
+            .entry(key.to_string())
+            .or_default() += 1;
+        running.remove(key);
         self.inner.cache.lock().unwrap().remove(key);
+    }
+
+    /// How many times bucket `key`'s scans were forgotten so far.
+    fn forgotten(&self, key: &str) -> u64 {
+        forgotten_of(&self.inner, key)
     }
 
     /// The number of the scan a page load of bucket `key` would show now: the cached one's,
@@ -123,20 +145,27 @@ impl Scans {
     fn start(&self, key: &str, job: BoxFuture<'static, Result<CachedScan, AppError>>) -> Running {
         let inner = self.inner.clone();
         let key = key.to_string();
+        let began = self.forgotten(&key);
         let handle = tokio::spawn(async move {
             let permit = inner.permits.clone().acquire_owned().await;
             let result = job.await;
             drop(permit);
-            if let Ok(hit) = &result {
-                let generation = inner.next_generation.fetch_add(1, Ordering::Relaxed);
-                let scan = hit.clone();
-                inner
-                    .cache
-                    .lock()
-                    .unwrap()
-                    .insert(key.clone(), Cached { generation, scan });
+            // Under the running lock, as `forget` takes it: forgotten since it began, this scan
+            // is neither cached nor the running one any more (a newer one may be).
+            let mut running = inner.running.lock().unwrap();
+            if forgotten_of(&inner, &key) == began {
+                if let Ok(hit) = &result {
+                    let generation = inner.next_generation.fetch_add(1, Ordering::Relaxed);
+                    let scan = hit.clone();
+                    inner
+                        .cache
+                        .lock()
+                        .unwrap()
+                        .insert(key.clone(), Cached { generation, scan });
+                }
+                running.remove(&key);
             }
-            inner.running.lock().unwrap().remove(&key);
+            drop(running);
             result
         });
         async move {
@@ -147,6 +176,16 @@ impl Scans {
         .boxed()
         .shared()
     }
+}
+
+fn forgotten_of(inner: &Inner, key: &str) -> u64 {
+    inner
+        .forgotten
+        .lock()
+        .unwrap()
+        .get(key)
+        .copied()
+        .unwrap_or(0)
 }
 
 /// The notice for a Rescan that came too soon after the last scan.

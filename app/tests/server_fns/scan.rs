@@ -116,3 +116,26 @@ async fn a_page_after_another_front_ends_run_shows_the_bucket_as_it_is_now() {
         ids(&after)
     );
 }
+
+/// A pin set while a page's scan runs shows on the next page: that scan may have read the pins
+/// before the pin, so it is neither joined nor cached. (Before: the next page got that scan,
+/// from the cache, and showed the deployment unpinned until someone pressed Rescan.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_set_while_a_scan_runs_shows_on_the_next_page() {
+    let b = seeded("sf-pin-mid-scan", &["new"]).await;
+    // A deployment of 5,000 objects: its listing takes a while.
+    put_many(&b, (0..5000).map(|k| format!("big/f{k:05}")), &[]).await;
+    let state = state_for(&b);
+    let pin_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        state
+            .set_pin(b.name(), "big", "release", true, "tester")
+            .await
+            .unwrap();
+    };
+    let (first, ()) = tokio::join!(state.scan_view(None, false), pin_meanwhile);
+    first.unwrap();
+    let next = state.scan_view(None, false).await.unwrap();
+    let pinned: Vec<&str> = next.inventory.pins.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(pinned, ["big"]);
+}
