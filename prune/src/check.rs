@@ -31,6 +31,9 @@ pub struct SetChange {
     pub dropped: Vec<DeploymentId>,
     /// Still deleted, but its objects, size or newest date changed.
     pub changed: Vec<DeploymentId>,
+    /// Confirmed more than once: not a set this plan (or any) deletes, and every total made
+    /// from it (a request's "deletes N deployments") would be wrong.
+    pub repeated: Vec<DeploymentId>,
 }
 
 /// Why an apply did not start. Nothing was deleted.
@@ -69,6 +72,9 @@ impl fmt::Display for Refusal {
                 if !c.changed.is_empty() {
                     write!(f, " Changed (objects, size or date): {}.", list(&c.changed))?;
                 }
+                if !c.repeated.is_empty() {
+                    write!(f, " Confirmed more than once: {}.", list(&c.repeated))?;
+                }
                 f.write_str(" Review the new plan and confirm again.")
             }
         }
@@ -102,8 +108,13 @@ fn diff(confirmed: &[Doomed], now: &[Doomed]) -> SetChange {
             Some(_) => {}
         }
     }
+    let mut seen = std::collections::BTreeSet::new();
     for d in confirmed {
-        if find(now, &d.id).is_none() {
+        if !seen.insert(&d.id) {
+            if !c.repeated.contains(&d.id) {
+                c.repeated.push(d.id.clone());
+            }
+        } else if find(now, &d.id).is_none() {
             c.dropped.push(d.id.clone());
         }
     }
@@ -122,6 +133,17 @@ mod tests {
             bytes: 10,
             newest: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_deployment_confirmed_twice_is_not_the_plans_set() {
+        // Before: `[a, a, b]` passed against a plan of `[a, b]`, and an approval request said
+        // it deletes 3 deployments.
+        let c = diff(&[d("a", 1), d("a", 1), d("b", 1)], &[d("a", 1), d("b", 1)]);
+        assert_eq!(c.repeated, vec![DeploymentId::new("a").unwrap()]);
+        assert_ne!(c, SetChange::default());
+        let why = Refusal::Changed(c).to_string();
+        assert!(why.contains("Confirmed more than once: a."), "{why}");
     }
 
     #[test]
