@@ -197,8 +197,9 @@ impl Job {
                 .as_deref()
                 .map(str::parse::<Span>)
                 .transpose()?,
+            // As typed ids are read everywhere: `v1 ` (a space kept) pinned nothing.
             pins: (self.pins.iter().flatten())
-                .map(|s| DeploymentId::new(s.as_str()))
+                .map(|s| s.parse::<DeploymentId>())
                 .collect::<Result<_, _>>()?,
             excludes: (self.excludes.iter().flatten())
                 .map(|s| s.parse::<Glob>())

@@ -168,6 +168,8 @@ async fn an_event_may_only_narrow_the_configured_job() {
         }
         // an empty pin list adds nothing and drops nothing; a higher retain narrows
         ev.push_back(("n-pins".into(), r#"{"pins": [], "retain": 3}"#.into()));
+        // a pin with a space kept pinned nothing (before: the run went on, a warning only)
+        ev.push_back(("bad-pin".into(), r#"{"pins": ["a1 "]}"#.into()));
     }
     let mut child = function(
         &addr,
@@ -179,9 +181,10 @@ async fn an_event_may_only_narrow_the_configured_job() {
             ("S3_PRUNE_DRY_RUN", "true"),
         ],
     );
-    wait_for(&rt, widening.len() + 1).await;
+    wait_for(&rt, widening.len() + 2).await;
     child.kill().unwrap();
     child.wait_with_output().unwrap();
+    assert_contains(&rt.error("bad-pin"), "a1 ");
     for (id, _, field) in widening {
         let body = rt.error(id);
         assert!(body.contains("may not widen"), "{id}: {body}");
