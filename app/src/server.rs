@@ -366,7 +366,9 @@ impl AppState {
         tracing::info!(bucket = %c.key, deployment = %id, pin = pinned, user, withdrawn = change.handovers.withdrawn.len(), "pin changed from the dashboard");
         self.forget(&c.key);
         if change.handovers.is_dangerous() {
-            return Err(AppError(change.handovers.error.unwrap_or_default()));
+            // Saved all the same: the page must not read it as refused.
+            let danger = change.handovers.error.unwrap_or_default();
+            return Err(AppError(format!("saved, but {danger}")));
         }
         Ok(())
     }

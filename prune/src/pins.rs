@@ -22,7 +22,7 @@ pub struct PinChange {
 pub enum PinError {
     /// A pin on a folder that is not there protects nothing: a typo would leave the deployment
     /// meant to stay unpinned, silently.
-    #[error("no deployment '{id}' in {place}: nothing pinned (check the id: `s3-prune plan` lists the deployments)")]
+    #[error("no deployment '{id}' in {place}: nothing pinned (check the id against the plan's list of deployments)")]
     NoSuchDeployment { id: DeploymentId, place: String },
     #[error(transparent)]
     S3(#[from] S3Error),

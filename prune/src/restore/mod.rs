@@ -42,7 +42,7 @@ pub enum RestoreRefusal {
     Purged { run: String },
     #[error("run {run} recorded no delete markers (the bucket was not versioned then, or it deleted nothing): there is nothing to restore")]
     NoMarkers { run: String },
-    #[error("run {run} is still running (it holds the bucket's lease): restore it once it has ended (`s3-prune history` shows when)")]
+    #[error("run {run} is still running (it holds the bucket's lease): restore it once it has ended (its row in History says when)")]
     StillRunning { run: String },
     #[error("run {run} went on after it was checked (it was still running then and has ended since): nothing was restored; check it again and restore what it deleted in all")]
     WentOn { run: String },

@@ -36,10 +36,8 @@ impl Pins {
         leptos::task::spawn_local(async move {
             match set_pin(key, id.to_string(), reason, pin).await {
                 Ok(()) => rescan.update(|n| *n += 1),
-                Err(e) => notice.set(Some(format!(
-                    "Could not change the pin: {}",
-                    server_error(&e)
-                ))),
+                // The server says whether it was saved ("nothing pinned", or "saved, but …").
+                Err(e) => notice.set(Some(format!("Pin: {}", server_error(&e)))),
             }
         });
     }
