@@ -9,7 +9,7 @@ use futures::FutureExt;
 use leptos::prelude::*;
 use prune::ScanSettings;
 use retention::{DateSource, Inventory};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
@@ -106,8 +106,9 @@ pub struct AppState {
     /// Run records of the buckets' journals that have ended (immutable), read once.
     ended: prune::journal::EndedRuns,
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
-    /// Buckets with an apply running: one at a time per bucket. Held by [`Busy`] guards.
-    busy: Arc<Mutex<HashSet<String>>>,
+    /// Buckets with an apply or restore running from here, and which: one at a time per bucket.
+    /// Held by [`Busy`] guards.
+    busy: Arc<Mutex<HashMap<String, apply::Work>>>,
     next_job: AtomicU64,
 }
 

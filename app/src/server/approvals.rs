@@ -130,11 +130,18 @@ impl AppState {
             confirm: confirm.to_string(),
         };
         let policy = self.policy(&req)?;
-        let busy = Busy::take(&self.busy, &c.key)?;
+        let busy = Busy::take(&self.busy, &c.key, super::apply::Work::Approved)?;
         let checked = match self.recheck(&c, &b, &policy, req.confirmed).await? {
             Ok(checked) if checked.planned().plan.fingerprint() == r.plan_fingerprint => checked,
-            Ok(_) | Err(_) => {
-                let reason = "what would be deleted changed since the request".to_string();
+            changed => {
+                // What changed, on record and on the page (before: "changed", nothing more).
+                let what = match changed {
+                    Err(ApplyOutcome::Changed { message }) => message,
+                    _ => "the plan differs from the one confirmed (its policy — pins, excludes, \
+                          rules — or what it keeps changed), though it deletes the same set"
+                        .into(),
+                };
+                let reason = format!("what would be deleted changed since the request: {what}");
                 let void = Decision::Voided {
                     by: user.into(),
                     at: Utc::now(),
@@ -143,8 +150,8 @@ impl AppState {
                 approval::decide(&b, id, void, &self.config.notifier).await?;
                 return Ok(ApplyOutcome::Changed {
                     message: format!(
-                        "Request {id} is void: what it would delete changed since {} asked. \
-                         Nothing was deleted; preview again and send a new request.",
+                        "Request {id} is void: what it would delete changed since {} asked \
+                         ({what}). Nothing was deleted; preview again and send a new request.",
                         r.requested_by
                     ),
                 });

@@ -231,6 +231,8 @@ async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
         panic!("a changed request ran")
     };
     assert!(message.contains("void"), "{message}");
+    // Says what changed (before: "changed", nothing more).
+    assert!(message.contains("No longer to delete: d3."), "{message}");
     assert_eq!(deployment_keys(&b).await.len(), 8, "nothing deleted");
     let listed = state.approvals(b.name(), "bob").await.unwrap();
     assert!(listed[0].status.starts_with("void"), "{}", listed[0].status);
