@@ -88,6 +88,16 @@ impl Configured {
         if job.retain.is_some() && job.policy_key.is_some() {
             bail!("set S3_PRUNE_RETAIN or S3_PRUNE_POLICY_KEY, not both: the policy file's rules replace RETAIN");
         }
+        // Refused at the start, not by every run: the policy file's own RETAIN and minimum age
+        // are the policy, and one minimum age is meant.
+        if job.policy.is_some()
+            && (job.retain.is_some() || job.min_retain_days.is_some() || job.keep_within.is_some())
+        {
+            bail!("set S3_PRUNE_POLICY or S3_PRUNE_RETAIN / S3_PRUNE_MIN_RETAIN_DAYS / S3_PRUNE_KEEP_WITHIN, not both: the policy's TOML holds its own retain and minimum age");
+        }
+        if job.min_retain_days.is_some() && job.keep_within.is_some() {
+            bail!("set S3_PRUNE_MIN_RETAIN_DAYS or S3_PRUNE_KEEP_WITHIN, not both: which minimum age is meant?");
+        }
         let via_lifecycle = env_bool("S3_PRUNE_VIA_LIFECYCLE")?.unwrap_or(false);
         let threshold = env_num("S3_PRUNE_LIFECYCLE_THRESHOLD")?;
         if threshold.is_some() && !via_lifecycle {

@@ -150,6 +150,26 @@ fn a_policy_key_beside_s3_prune_policy_or_retain_is_refused_at_start() {
             vec![("S3_PRUNE_POLICY_KEY", "p.toml"), ("S3_PRUNE_RETAIN", "3")],
             "not both",
         ),
+        // Before: the function started and every run failed.
+        (
+            vec![("S3_PRUNE_POLICY", "retain = 3"), ("S3_PRUNE_RETAIN", "3")],
+            "set S3_PRUNE_POLICY or S3_PRUNE_RETAIN",
+        ),
+        (
+            vec![
+                ("S3_PRUNE_POLICY", "retain = 3"),
+                ("S3_PRUNE_MIN_RETAIN_DAYS", "7"),
+            ],
+            "set S3_PRUNE_POLICY or S3_PRUNE_RETAIN",
+        ),
+        (
+            vec![
+                ("S3_PRUNE_RETAIN", "3"),
+                ("S3_PRUNE_MIN_RETAIN_DAYS", "7"),
+                ("S3_PRUNE_KEEP_WITHIN", "7d"),
+            ],
+            "which minimum age is meant",
+        ),
         (
             vec![
                 ("S3_PRUNE_RETAIN", "3"),
