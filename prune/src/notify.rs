@@ -169,11 +169,22 @@ impl Summary {
 #[derive(Debug, Clone, Default)]
 pub struct Notifier {
     urls: Vec<WebhookUrl>,
+    /// Sending stops here, whatever is still trying (the scheduled job's deadline: a slow
+    /// webhook must not turn a run's answer into "Task timed out").
+    until: Option<tokio::time::Instant>,
 }
 
 impl Notifier {
     pub fn new(urls: Vec<WebhookUrl>) -> Notifier {
-        Notifier { urls }
+        Notifier { urls, until: None }
+    }
+
+    /// This notifier, giving up at `until` (logged) on what has not been delivered by then.
+    pub fn until(&self, until: tokio::time::Instant) -> Notifier {
+        Notifier {
+            urls: self.urls.clone(),
+            until: Some(until),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -199,11 +210,18 @@ impl Notifier {
             }
         };
         let sends = self.urls.iter().map(|u| deliver(u, body.clone()));
-        futures::future::join_all(sends)
-            .await
-            .into_iter()
-            .filter(|ok| *ok)
-            .count()
+        let all = futures::future::join_all(sends);
+        let sent = match self.until {
+            None => all.await,
+            Some(until) => match tokio::time::timeout_at(until, all).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    tracing::warn!("notifications given up: the run's time is up");
+                    return 0;
+                }
+            },
+        };
+        sent.into_iter().filter(|ok| *ok).count()
     }
 }
 

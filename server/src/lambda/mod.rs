@@ -30,6 +30,9 @@ const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
 /// Give up a delete still waiting for its answer this long before the deadline: the rest is
 /// the time to record its keys as not known to be deleted, and the run's end.
 const GIVE_UP_MARGIN: Duration = Duration::from_secs(10);
+/// Give up webhooks still trying this long before the deadline: the answer (and its metrics
+/// line) goes out after them.
+const NOTIFY_MARGIN: Duration = Duration::from_secs(3);
 const _: () = assert!(GIVE_UP_MARGIN.as_secs() < DEADLINE_MARGIN.as_secs());
 
 /// Handles one invocation: plan, and unless dry run, apply. Errors go to the Runtime API's
@@ -118,6 +121,14 @@ async fn apply(
 ) -> Result<Value> {
     let progress = Arc::new(Progress::default());
     let watchdog = deadline.map(|d| stop_before(d, progress.clone()));
+    let notifier = match deadline {
+        Some(d) => {
+            let left = d.duration_since(SystemTime::now()).unwrap_or_default();
+            let until = tokio::time::Instant::now() + left.saturating_sub(NOTIFY_MARGIN);
+            base.notifier.until(until)
+        }
+        None => base.notifier.clone(),
+    };
     let ctx = prune::ApplyContext {
         via: None,
         who: who.to_string(),
@@ -125,7 +136,7 @@ async fn apply(
         concurrency: CONCURRENCY,
         progress,
         journal: Arc::new(LogJournal),
-        notifier: base.notifier.clone(),
+        notifier,
         lifecycle_over: base.lifecycle_over,
         require_lease: false,
     };

@@ -143,6 +143,47 @@ async fn a_run_near_its_deadline_stops_in_time_and_ends_on_record() {
     );
 }
 
+/// A webhook that never answers does not keep the invocation past its deadline: its tries
+/// are given up 3 s before it, and the answer (and its metrics line) goes out in time. Before:
+/// 3 tries of 5 s each after the end record, and Lambda answered "Task timed out".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_never_answers_does_not_keep_the_run_past_its_deadline() {
+    let b = fresh_bucket("lambda-hook-deadline").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    // Accepts connections and never answers them.
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", hook.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = hook.accept().await {
+            open.push(conn);
+        }
+    });
+    let (addr, rt) = start_runtime().await;
+    *rt.deadline_in.lock().unwrap() = Some(Duration::from_secs(12));
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back(("hooked".into(), "{}".into()));
+    let env = [
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "1"),
+        ("S3_PRUNE_NOTIFY", hook_url.as_str()),
+    ];
+    let mut child = function(&addr, &env);
+    let started = Instant::now();
+    wait_for(&rt, 1).await;
+    let took = started.elapsed();
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    held.abort();
+    assert!(
+        took < Duration::from_secs(12),
+        "answered after the deadline: {took:?}"
+    );
+    assert_contains(&rt.error("hooked"), "deadline");
+}
+
 /// A DeleteObjects still without an answer near the invocation's deadline is given up 10 s
 /// before it (its keys reported as not known to be deleted), so the run ends on record and the
 /// invocation is answered in time, though its lease is renewed all along (a slow server is
