@@ -25,7 +25,21 @@ use request::without_token;
 use request::{clean_redirect, proxy_user, query_token, refused_host_or_origin, same, NotTheProxy};
 pub(crate) use request::{cookie, local_path};
 
+/// The session cookie over plain http (a laptop, a trusted network).
 const COOKIE: &str = "s3p_session";
+/// The session cookie over https: the browser takes a `__Host-` cookie only from this very host,
+/// `Secure` and for the whole site, so a sibling subdomain cannot plant its own session on the
+/// dashboard's people (they would act, and be recorded, as the planter).
+const HOST_COOKIE: &str = "__Host-s3p_session";
+
+/// The session cookie's name for people who come over https (`secure`) or not.
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_COOKIE
+    } else {
+        COOKIE
+    }
+}
 
 /// How `serve` was told to authenticate.
 pub struct AuthConfig {
@@ -207,9 +221,10 @@ impl Auth {
 
     /// The session cookie for session `sid` (`Secure` when people come over https).
     pub(crate) fn session_cookie(&self, sid: &str, secure: bool) -> HeaderValue {
+        let name = cookie_name(secure);
         let secure = if secure { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
-            "{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/{secure}"
+            "{name}={sid}; HttpOnly; SameSite=Strict; Path=/{secure}"
         ))
         .expect("hex is a valid header value")
     }
@@ -221,7 +236,8 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
     if req.method() != Method::POST {
         return sign_out_page();
     }
-    let id_token = cookie(req, COOKIE).and_then(|sid| auth.sign_out(sid));
+    let name = cookie_name(auth.over_https(req));
+    let id_token = cookie(req, name).and_then(|sid| auth.sign_out(sid));
     let provider_logout = id_token
         .zip(auth.cfg.oidc.as_ref())
         .and_then(|(t, p)| p.logout_url(&t));
@@ -252,10 +268,12 @@ fn sign_out(auth: &Auth, req: &Request) -> Response {
             &format!("You are signed out of s3-prune. {}", how_to_sign_in(auth)),
         ),
     };
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("s3p_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    let gone = match name {
+        HOST_COOKIE => "__Host-s3p_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure",
+        _ => "s3p_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+    };
+    res.headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_static(gone));
     res
 }
 
@@ -343,7 +361,8 @@ pub async fn guard(
         Ok(None) => {}
         Err(NotTheProxy(why)) => return (StatusCode::FORBIDDEN, why).into_response(),
     }
-    let session = cookie(&req, COOKIE).and_then(|sid| auth.session(sid));
+    let name = cookie_name(auth.over_https(&req));
+    let session = cookie(&req, name).and_then(|sid| auth.session(sid));
     match session {
         Some(Ok(person)) => {
             // Already signed in: a shared or bookmarked ?token= link leaves the address bar.

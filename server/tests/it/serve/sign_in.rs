@@ -156,6 +156,21 @@ async fn the_session_cookie_is_secure_when_people_come_over_https() {
     let r = token_link(&https, "/?", &[]);
     let c = r.header("set-cookie").unwrap();
     assert!(c.contains("; Secure") && c.contains("HttpOnly"), "{c}");
+    // A `__Host-` cookie over https: the browser takes it only from this host, so a sibling
+    // subdomain (`Domain=example.com`) cannot plant a session of its own on the dashboard's
+    // people. A session in a plain-named cookie is no session there. (Before: `s3p_session`,
+    // the first cookie of that name sent won.)
+    assert!(c.starts_with("__Host-s3p_session="), "{c}");
+    let sid = c.split(';').next().unwrap().split_once('=').unwrap().1;
+    let planted = format!("s3p_session={sid}");
+    let r = request(&https.addr, "GET", "/", &[("Cookie", planted.as_str())], "");
+    assert_eq!(
+        r.status, 401,
+        "a plain-named cookie is not a session over https"
+    );
+    let own = format!("__Host-s3p_session={sid}");
+    let r = request(&https.addr, "GET", "/", &[("Cookie", own.as_str())], "");
+    assert_eq!(r.status, 200);
 }
 
 #[tokio::test]
