@@ -15,6 +15,21 @@ async fn put_foreign_lease(b: &Bucket, run: &str) {
         .unwrap();
 }
 
+/// `s3-prune restore BUCKET --run RUN` on "another machine" through the endpoint at `url`,
+/// running.
+fn restore_via(url: &str, b: &Bucket, run: &str) -> Child {
+    let db = elsewhere();
+    Command::new(env!("CARGO_BIN_EXE_s3-prune"))
+        .args(["restore", b.name(), "--run", run, "--localstack"])
+        .args(["--audit-db", db.to_str().unwrap()])
+        .env("AWS_ENDPOINT_URL", url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_apply_while_one_runs_is_refused_naming_the_holder() {
     let b = fresh_bucket("lease").await;
@@ -322,16 +337,7 @@ async fn a_restore_longer_than_the_leases_life_keeps_it_and_an_apply_meanwhile_i
     let mut p = Proxy::new(0);
     p.delay_all = Some(Duration::from_millis(500));
     let (url, _proxy) = start(p).await;
-    let db = elsewhere();
-    let restore = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["restore", b.name(), "--run", &run, "--localstack"])
-        .args(["--audit-db", db.to_str().unwrap()])
-        .env("AWS_ENDPOINT_URL", &url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let restore = restore_via(&url, &b, &run);
     until("the restore's lease", || lease_taken(&b)).await;
     tokio::time::sleep(Duration::from_secs(62)).await;
     let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
@@ -371,16 +377,7 @@ async fn a_restore_that_loses_its_lease_pins_what_it_brought_back() {
     p.delay_all = Some(Duration::from_millis(500));
     p.deny_put = Some(("/.s3-prune/lease".into(), 2));
     let (url, _proxy) = start(p).await;
-    let db = elsewhere();
-    let restore = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["restore", b.name(), "--run", &run, "--localstack"])
-        .args(["--audit-db", db.to_str().unwrap()])
-        .env("AWS_ENDPOINT_URL", &url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let restore = restore_via(&url, &b, &run);
     let out = finish(restore);
     assert!(
         !out.status.success(),
