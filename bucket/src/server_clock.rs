@@ -69,10 +69,12 @@ impl ClockSkew {
         } else {
             ("behind", -self.0)
         };
+        // In its largest whole unit ("10 d"): S3's `Date` is to the second, so the measured
+        // skew is a second more or less than the clocks' real one (it read "864001 s").
         Some(format!(
             "this machine's clock is {} {how} S3's (the Date of its answers): deployments are \
              aged by S3's clock; set this machine's clock (NTP)",
-            retention::Span::from_secs(by.num_seconds().max(0) as u64)
+            retention::human_age(by.num_seconds())
         ))
     }
 }
@@ -123,5 +125,22 @@ impl Bucket {
             tagged: Tagged::read(key, out).await?,
             age: written.zip(now).map(|(written, now)| now - written),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skew_a_second_off_whole_days_reads_in_days() {
+        // Before: "864001 s ahead" (S3's `Date` is to the second), which a test matching
+        // "10 d ahead" caught once in a CI run.
+        let ahead = ClockSkew(chrono::Duration::days(10) + chrono::Duration::seconds(1));
+        let said = ahead.warning().unwrap();
+        assert!(said.contains("clock is 10 d ahead of S3's"), "{said}");
+        let behind = ClockSkew(-chrono::Duration::minutes(3));
+        let said = behind.warning().unwrap();
+        assert!(said.contains("clock is 3 min behind S3's"), "{said}");
     }
 }
