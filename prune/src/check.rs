@@ -3,6 +3,7 @@
 
 use crate::Planned;
 use retention::{Block, DeploymentId, Doomed};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// A plan that passed [`check`]: what [`crate::apply`] takes.
@@ -99,22 +100,30 @@ pub fn check(planned: Planned, confirmed: Option<&[Doomed]>) -> Result<Checked, 
 }
 
 fn diff(confirmed: &[Doomed], now: &[Doomed]) -> SetChange {
-    let find = |set: &[Doomed], id: &DeploymentId| set.iter().find(|d| &d.id == id).cloned();
+    // By id, once each (a confirmed set of 10,000 was compared with the plan's one pair at a
+    // time: 10^8 comparisons).
+    let by_id = |set: &[Doomed]| -> BTreeMap<DeploymentId, Doomed> {
+        set.iter()
+            .rev()
+            .map(|d| (d.id.clone(), d.clone()))
+            .collect()
+    };
+    let (was, is) = (by_id(confirmed), by_id(now));
     let mut c = SetChange::default();
     for d in now {
-        match find(confirmed, &d.id) {
+        match was.get(&d.id) {
             None => c.added.push(d.id.clone()),
-            Some(was) if &was != d => c.changed.push(d.id.clone()),
+            Some(was) if was != d => c.changed.push(d.id.clone()),
             Some(_) => {}
         }
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for d in confirmed {
         if !seen.insert(&d.id) {
             if !c.repeated.contains(&d.id) {
                 c.repeated.push(d.id.clone());
             }
-        } else if find(now, &d.id).is_none() {
+        } else if !is.contains_key(&d.id) {
             c.dropped.push(d.id.clone());
         }
     }
