@@ -63,7 +63,9 @@ impl AppState {
     pub async fn publish_approval_rule(&self, dashboard: &str) -> Result<(), AppError> {
         if self.config.read_only {
             // A read-only mirror approves nothing: naming it would send the CLI's users to a
-            // dashboard that refuses every apply (and `--read-only` writes nothing).
+            // dashboard that refuses every apply (`--read-only` changes nothing of the bucket's
+            // deployments or rules of its own; its scans still keep their dates and withdraw a
+            // kept folder's expiration rule, as README says).
             return Ok(());
         }
         for c in self.config.buckets.clone() {
