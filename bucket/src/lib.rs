@@ -37,7 +37,7 @@ pub use delete::{
 pub use error::S3Error;
 pub use expire::{Expiry, Handed, RuleWritten, EXPIRE_RULE, LIFECYCLE_RULES_MAX};
 pub use journal::{JournalLocation, JournalPlace, RunId, RunPart};
-pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading, LeaseTask};
+pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading, LeaseTask, LEASE};
 pub use lifecycle::{undo_rule_id, UndoWindow, UndoWindowSet};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring};

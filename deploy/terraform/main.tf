@@ -94,6 +94,15 @@ data "aws_iam_policy_document" "s3" {
     actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = ["arn:aws:s3:::${var.bucket}/${var.prefix}.s3-prune/runs/*"]
   }
+  # Nor its other state files (pins, dates, approvals, success notes: every one a .json): the
+  # job rewrites them, never deletes one; only the lease (`lease`, no extension) is deleted, at
+  # a run's end. A bug that deleted pins.json would unpin everything before the next run.
+  statement {
+    sid       = "NeverDeleteItsStateFiles"
+    effect    = "Deny"
+    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["arn:aws:s3:::${var.bucket}/${var.prefix}.s3-prune/*.json"]
+  }
   # purge_versions only: versions and delete markers are deleted by version id (DeleteObjects
   # with VersionId), which needs s3:DeleteObjectVersion; without it only current keys are.
   dynamic "statement" {

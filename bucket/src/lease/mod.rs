@@ -75,6 +75,10 @@ impl Lease {
     }
 }
 
+/// The lease's name in the state folder: the one state object a run deletes (at its end), so
+/// the Terraform module denies deleting the others (`*.json`) and not it.
+pub const LEASE: &str = "lease";
+
 /// Creates of the lease tried at most, where each is refused yet no lease is found after.
 const TAKE_TRIES: u32 = 5;
 
@@ -95,7 +99,7 @@ pub enum LeaseError {
 
 impl Bucket {
     pub fn lease_key(&self) -> String {
-        format!("{}{RESERVED}/lease", self.prefix)
+        format!("{}{RESERVED}/{LEASE}", self.prefix)
     }
 
     /// The lease as it stands (for history, the dashboard and refusals); `None` when nobody

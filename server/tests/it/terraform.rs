@@ -217,6 +217,21 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
             })
     });
     assert!(journal_denied, "no Deny of deleting PREFIX.s3-prune/runs/*");
+    // Nor its state files (a deleted pins.json unpins everything), while the lease stays
+    // deletable: it has no extension.
+    let state_denied = blocks(doc.body(), "statement").any(|b| {
+        denies(&main, b)
+            && actions(b).iter().any(|a| a == "s3:DeleteObject")
+            && attr(b.body(), "resources").is_some_and(|r| {
+                r.to_string()
+                    .contains("${var.bucket}/${var.prefix}.s3-prune/*.json")
+            })
+    });
+    assert!(state_denied, "no Deny of deleting PREFIX.s3-prune/*.json");
+    assert!(
+        !bucket::LEASE.ends_with(".json"),
+        "the lease must stay deletable"
+    );
     // Every run reads the lifecycle rules (to withdraw a kept folder's expiration), whatever
     // the module's variables: before, only `via_lifecycle` granted it, and a kept folder handed
     // over by the CLI was expired by S3 while the job said it succeeded.
