@@ -221,11 +221,9 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
 /// command does not read. Someone who set it expects nothing to be deleted, and `apply` would
 /// delete: refused, saying what does a dry run here.
 fn dry_run_set_for_the_job() -> anyhow::Result<()> {
-    let set = std::env::var("S3_PRUNE_DRY_RUN").unwrap_or_default();
-    if matches!(
-        set.trim().to_ascii_lowercase().as_str(),
-        "1" | "true" | "yes"
-    ) {
+    // Read as the job reads it (a value the job would refuse is no dry run here either).
+    if lambda::env::env_bool("S3_PRUNE_DRY_RUN").ok().flatten() == Some(true) {
+        let set = lambda::env::env("S3_PRUNE_DRY_RUN").unwrap_or_default();
         anyhow::bail!(
             "refusing to apply: S3_PRUNE_DRY_RUN={} is set, which only the scheduled job reads: \
              this apply would delete. For a dry run use `s3-prune plan` (same arguments); to \

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, Result};
 
 /// A variable of the environment, unless unset or blank.
-pub(super) fn env(name: &str) -> Option<String> {
+pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -20,7 +20,7 @@ pub(super) fn env_num(name: &str) -> Result<Option<u64>> {
 }
 
 /// true/false (1/0, yes/no) from the environment; anything else is an error.
-pub(super) fn env_bool(name: &str) -> Result<Option<bool>> {
+pub(crate) fn env_bool(name: &str) -> Result<Option<bool>> {
     env(name)
         .map(|v| match v.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" => Ok(true),

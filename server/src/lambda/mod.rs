@@ -9,7 +9,7 @@
 //! answers (`answer.rs`).
 
 mod answer;
-mod env;
+pub(crate) mod env;
 mod job;
 
 pub use job::{Configured, Job};

@@ -53,6 +53,21 @@ async fn slow_apply_with(
     apply_via(&url, b, retain, slots, extra)
 }
 
+/// Five doomed deployments of 300 keys (p1–p5; p6 kept) and `apply B 1`, one slot, through a
+/// proxy that holds each DeleteObjects 3 s: batch 1 (p1–p3 and 100 keys of p4) goes at once;
+/// p4's rest and p5 are listed (pins read) while it is in flight, and wait. Returns once
+/// batch 1 is in flight, after `then` more.
+async fn apply_with_listed_keys_waiting(b: &Bucket, then: Duration) -> Child {
+    deploy(b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
+    let mut p = Proxy::new(0);
+    p.delay_delete = Some(Duration::from_secs(3));
+    let (url, proxy) = start(p).await;
+    let apply = apply_via(&url, b, "1", 1, &[]);
+    until_counted("the first DeleteObjects", &proxy.stats.deletes_now).await;
+    tokio::time::sleep(then).await;
+    apply
+}
+
 /// `s3-prune apply BUCKET RETAIN --yes --json --concurrency SLOTS EXTRA…` through the proxy at
 /// `url`, running.
 fn apply_via(url: &str, b: &Bucket, retain: &str, slots: u32, extra: &[&str]) -> Child {

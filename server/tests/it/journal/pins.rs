@@ -76,15 +76,7 @@ async fn pins_unreadable_mid_run_hold_what_is_left_and_fail_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
     let b = fresh_bucket("pin-queued").await;
-    // Five doomed deployments of 300 keys, one slot: batch 1 is p1–p3 and 100 keys of p4 and
-    // goes at once; p4's rest and p5 are listed (pins read) while it is in flight, and wait.
-    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
-    let mut p = Proxy::new(0);
-    p.delay_delete = Some(Duration::from_secs(3));
-    let (url, proxy) = start(p).await;
-    let apply = apply_via(&url, &b, "1", 1, &[]);
-    until_counted("the first DeleteObjects", &proxy.stats.deletes_now).await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let apply = apply_with_listed_keys_waiting(&b, Duration::from_millis(1000)).await;
     let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 

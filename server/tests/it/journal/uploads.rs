@@ -11,15 +11,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_uploaded_while_a_listed_deployment_waits_for_its_batch_is_reported_left() {
     let b = fresh_bucket("upload-queued").await;
-    // As in the pin test beside it: batch 1 (p1–p3 and 100 keys of p4) goes at once and takes
-    // 3 s; p4's rest and p5 are listed meanwhile, and wait.
-    deploy(&b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
-    let mut p = Proxy::new(0);
-    p.delay_delete = Some(Duration::from_secs(3));
-    let (url, proxy) = start(p).await;
-    let apply = apply_via(&url, &b, "1", 1, &[]);
-    until_counted("the first DeleteObjects", &proxy.stats.deletes_now).await;
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let apply = apply_with_listed_keys_waiting(&b, Duration::from_millis(2000)).await;
     put_many(&b, ["p5/new.js".to_string()], &[]).await;
 
     let out = finish(apply);
