@@ -90,6 +90,28 @@ async fn the_answer_names_the_journal_where_it_is_kept() {
     }
 }
 
+/// One invocation `id` (`{}`) of a function configured by `env`, its deadline `deadline` away:
+/// the runtime that has its answer, and how long the function took to give it.
+async fn invoke_near_deadline(
+    id: &str,
+    env: &[(&str, &str)],
+    deadline: Duration,
+) -> (Arc<Runtime>, Duration) {
+    let (addr, rt) = start_runtime().await;
+    *rt.deadline_in.lock().unwrap() = Some(deadline);
+    rt.events
+        .lock()
+        .unwrap()
+        .push_back((id.into(), "{}".into()));
+    let mut child = function(&addr, env);
+    let started = Instant::now();
+    wait_for(&rt, 1).await;
+    let took = started.elapsed();
+    child.kill().unwrap();
+    child.wait_with_output().unwrap();
+    (rt, took)
+}
+
 /// An invocation whose deadline is near stops issuing deletes 20 s before it: here it comes
 /// before the first batch (every request slowed), so nothing is deleted; the run ends on
 /// record as interrupted, its lease released, and the invocation is answered in time with an
@@ -102,23 +124,12 @@ async fn a_run_near_its_deadline_stops_in_time_and_ends_on_record() {
     let mut p = crate::proxy::Proxy::new(0);
     p.delay_all = Some(Duration::from_millis(300));
     let (url, _proxy) = crate::proxy::start(p).await;
-    let (addr, rt) = start_runtime().await;
-    *rt.deadline_in.lock().unwrap() = Some(Duration::from_millis(20_800));
-    rt.events
-        .lock()
-        .unwrap()
-        .push_back(("near".into(), "{}".into()));
     let env = [
         ("S3_PRUNE_BUCKET", b.name()),
         ("S3_PRUNE_RETAIN", "1"),
         ("AWS_ENDPOINT_URL", url.as_str()),
     ];
-    let mut child = function(&addr, &env);
-    let started = Instant::now();
-    wait_for(&rt, 1).await;
-    let took = started.elapsed();
-    child.kill().unwrap();
-    child.wait_with_output().unwrap();
+    let (rt, took) = invoke_near_deadline("near", &env, Duration::from_millis(20_800)).await;
     assert!(
         took < Duration::from_millis(20_800),
         "answered after the deadline: {took:?}"
@@ -159,23 +170,12 @@ async fn a_webhook_that_never_answers_does_not_keep_the_run_past_its_deadline() 
             open.push(conn);
         }
     });
-    let (addr, rt) = start_runtime().await;
-    *rt.deadline_in.lock().unwrap() = Some(Duration::from_secs(12));
-    rt.events
-        .lock()
-        .unwrap()
-        .push_back(("hooked".into(), "{}".into()));
     let env = [
         ("S3_PRUNE_BUCKET", b.name()),
         ("S3_PRUNE_RETAIN", "1"),
         ("S3_PRUNE_NOTIFY", hook_url.as_str()),
     ];
-    let mut child = function(&addr, &env);
-    let started = Instant::now();
-    wait_for(&rt, 1).await;
-    let took = started.elapsed();
-    child.kill().unwrap();
-    child.wait_with_output().unwrap();
+    let (rt, took) = invoke_near_deadline("hooked", &env, Duration::from_secs(12)).await;
     held.abort();
     assert!(
         took < Duration::from_secs(12),
@@ -195,25 +195,14 @@ async fn a_batch_in_flight_at_the_deadline_is_given_up_and_the_run_ends_on_recor
     let mut p = crate::proxy::Proxy::new(0);
     p.delay_delete = Some(Duration::from_secs(60));
     let (url, _proxy) = crate::proxy::start(p).await;
-    let (addr, rt) = start_runtime().await;
     // Deletes stop 20 s before the deadline: 14 s for the scan, the lease and the first batch
     // on a loaded machine (with 4, a slow scan left no batch to give up).
-    *rt.deadline_in.lock().unwrap() = Some(Duration::from_secs(34));
-    rt.events
-        .lock()
-        .unwrap()
-        .push_back(("slow".into(), "{}".into()));
     let env = [
         ("S3_PRUNE_BUCKET", b.name()),
         ("S3_PRUNE_RETAIN", "1"),
         ("AWS_ENDPOINT_URL", url.as_str()),
     ];
-    let mut child = function(&addr, &env);
-    let started = Instant::now();
-    wait_for(&rt, 1).await;
-    let took = started.elapsed();
-    child.kill().unwrap();
-    child.wait_with_output().unwrap();
+    let (rt, took) = invoke_near_deadline("slow", &env, Duration::from_secs(34)).await;
     assert!(
         took < Duration::from_secs(34),
         "answered after the deadline: {took:?}"
