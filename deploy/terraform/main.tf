@@ -164,7 +164,10 @@ data "aws_iam_policy_document" "s3" {
       resources = ["arn:aws:s3:::${local.inventory_bucket}/${local.inventory_folder}*"]
     }
   }
-  # journal only: write and read runs in the audit bucket (never delete there).
+  # journal only: write and read this bucket's runs (and approvals) in the audit bucket, under
+  # PATH/BUCKET/PREFIX as the function places them (never delete there). Not PATH*: written
+  # without a trailing "/", s3://audit/team-a would also reach team-ab/ and every other
+  # bucket's runs under the path.
   dynamic "statement" {
     for_each = var.journal == null ? [] : [1]
     content {
@@ -174,7 +177,7 @@ data "aws_iam_policy_document" "s3" {
       condition {
         test     = "StringLike"
         variable = "s3:prefix"
-        values   = ["${local.journal_path}*"]
+        values   = ["${local.journal_root}*"]
       }
     }
   }
@@ -183,7 +186,7 @@ data "aws_iam_policy_document" "s3" {
     content {
       sid       = "WriteAndReadTheAuditJournal"
       actions   = ["s3:PutObject", "s3:GetObject"]
-      resources = ["arn:aws:s3:::${local.journal_bucket}/${local.journal_path}*"]
+      resources = ["arn:aws:s3:::${local.journal_bucket}/${local.journal_root}*"]
     }
   }
   statement {

@@ -310,6 +310,45 @@ fn the_iam_policy_grants_exactly_what_the_code_needs() {
     assert_eq!(optional("Lifecycle"), set(bucket::IAM_LIFECYCLE_ACTIONS));
     assert_eq!(optional("Inventory"), set(bucket::IAM_INVENTORY_ACTIONS));
     assert_eq!(optional("AuditJournal"), set(bucket::IAM_JOURNAL_ACTIONS));
+    // In the audit bucket, the job reaches this bucket's runs only (PATH/BUCKET/PREFIX, as
+    // bucket/src/journal.rs places them), never PATH*: `s3://audit/team-a` without its "/"
+    // reached team-ab/ and every other bucket's runs under the path.
+    let journal_grants: Vec<&Statement> = all
+        .iter()
+        .filter(|s| s.only_with.is_some() && s.sid.contains("AuditJournal"))
+        .collect();
+    for s in &journal_grants {
+        for r in &s.resources {
+            assert!(
+                r == "arn:aws:s3:::${local.journal_bucket}"
+                    || r == "arn:aws:s3:::${local.journal_bucket}/${local.journal_root}*",
+                "{}: {r} is not this bucket's runs in the audit bucket",
+                s.sid
+            );
+        }
+    }
+    let journal_listing = {
+        let doc = labelled(&main, "data", &["aws_iam_policy_document", "s3"]).unwrap();
+        blocks(doc.body(), "dynamic")
+            .flat_map(|d| blocks(d.body(), "content"))
+            .filter(|c| {
+                attr(c.body(), "sid").is_some_and(|e| text(&main, e) == "ListTheAuditJournal")
+            })
+            .flat_map(|c| blocks(c.body(), "condition"))
+            .filter_map(|c| attr(c.body(), "values"))
+            .map(|v| v.to_string().split_whitespace().collect::<String>())
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(journal_listing, [r#"["${local.journal_root}*"]"#]);
+    let root = blocks(&main, "locals")
+        .find_map(|l| attr(l.body(), "journal_root"))
+        .expect("local.journal_root")
+        .to_string();
+    assert!(
+        root.contains(r#"trimsuffix(local.journal_path, "/")}/"#)
+            && root.ends_with(r#"${var.bucket}/${var.prefix}""#),
+        "journal_root is not PATH/BUCKET/PREFIX with PATH's one '/': {root}"
+    );
     assert_eq!(
         all.iter().filter(|s| s.only_with.is_some()).count(),
         8,
