@@ -10,7 +10,6 @@ use leptos::prelude::*;
 use prune::ScanSettings;
 use retention::{DateSource, Inventory};
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 mod apply;
@@ -18,6 +17,7 @@ mod approvals;
 mod choices;
 mod csp;
 mod history;
+mod jobs;
 mod lease;
 mod notes;
 mod overview;
@@ -25,7 +25,7 @@ mod people;
 mod restore;
 mod scans;
 
-use apply::{Busy, Job};
+use apply::Busy;
 pub use choices::{check_overlaps, parse_bucket_arg};
 pub use csp::{content_security_policy, page_csp};
 pub use history::HISTORY_PAGE;
@@ -105,11 +105,10 @@ pub struct AppState {
     notes: notes::Notes,
     /// Run records of the buckets' journals that have ended (immutable), read once.
     ended: prune::journal::EndedRuns,
-    jobs: Mutex<HashMap<u64, Arc<Job>>>,
+    jobs: jobs::Jobs,
     /// Buckets with an apply or restore running from here, and which: one at a time per bucket.
     /// Held by [`Busy`] guards.
     busy: Arc<Mutex<HashMap<String, apply::Work>>>,
-    next_job: AtomicU64,
 }
 
 /// One bucket's scan as the page shows it, with what its configuration says about undo.
@@ -154,7 +153,6 @@ impl AppState {
             ended: Default::default(),
             jobs: Default::default(),
             busy: Default::default(),
-            next_job: AtomicU64::new(1),
         }
     }
 

@@ -2,29 +2,14 @@
 //! was confirmed, then the engine's one apply path in the background, one per bucket, with its
 //! progress and outcome kept for the page.
 
+use super::jobs::{Ended, Job};
 use super::{Actor, AppError, AppState};
 use crate::wire::{ApplyOutcome, ApplyRequest, BucketChoice, JobStatus};
-use bucket::{Bucket, Progress};
+use bucket::Bucket;
 use prune::Refusal;
 use retention::Policy;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-
-pub(super) struct Job {
-    deployments_total: u64,
-    objects_total: u64,
-    progress: Arc<Progress>,
-    /// Set when the apply ended: how, or why it never started (nothing deleted).
-    outcome: Mutex<Option<Result<Ended, String>>>,
-}
-
-/// How an apply ended: its record, and why its end could not be recorded, if it could not.
-#[derive(Clone)]
-struct Ended {
-    record: audit::Record,
-    unrecorded: Option<String>,
-}
 
 /// What runs on a bucket from this dashboard (one at a time), for whoever is refused meanwhile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,14 +178,8 @@ impl AppState {
             .iter()
             .filter(|d| !prune::expire::goes_to_lifecycle(d, over))
             .fold((0, 0), |(n, o), d| (n + 1, o + d.objects));
-        let job = Arc::new(Job {
-            deployments_total,
-            objects_total,
-            progress: Arc::new(Progress::default()),
-            outcome: Mutex::new(None),
-        });
-        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
-        self.jobs.lock().unwrap().insert(id, job.clone());
+        let job = Arc::new(Job::new(deployments_total, objects_total));
+        let id = self.jobs.add(job.clone());
         let ctx = prune::ApplyContext {
             who: who.name.clone(),
             via: who.via.clone(),
@@ -236,7 +215,7 @@ impl AppState {
             // next page scans again, whatever the run's end.
             notes.forget(&key);
             scans.forget(&key);
-            *job.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+            job.end(outcome);
         });
         ApplyOutcome::Started { job: id }
     }
@@ -244,8 +223,7 @@ impl AppState {
     /// For shutdown: asks every running apply to stop after its requests in flight and waits
     /// until each has written its record.
     pub async fn stop_applies(&self) {
-        let jobs: Vec<Arc<Job>> = self.jobs.lock().unwrap().values().cloned().collect();
-        for j in &jobs {
+        for j in &self.jobs.all() {
             j.progress.request_stop();
         }
         while !self
@@ -264,33 +242,7 @@ impl AppState {
     }
 
     pub fn job_status(&self, job: u64) -> Result<JobStatus, AppError> {
-        let j = self
-            .jobs
-            .lock()
-            .unwrap()
-            .get(&job)
-            .cloned()
-            .ok_or_else(|| AppError(format!("no apply job {job}")))?;
-        let outcome = j.outcome.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let (report, error) = match outcome {
-            Some(Ok(e)) => (
-                Some(crate::wire::ApplyReport::of(
-                    &e.record,
-                    e.unrecorded.as_deref(),
-                )),
-                None,
-            ),
-            Some(Err(e)) => (None, Some(e)),
-            None => (None, None),
-        };
-        Ok(JobStatus {
-            deployments_done: j.progress.deployments_done.load(Ordering::Relaxed),
-            deployments_total: j.deployments_total,
-            objects_done: j.progress.objects_done.load(Ordering::Relaxed),
-            objects_total: j.objects_total,
-            report,
-            error,
-        })
+        self.jobs.status(job)
     }
 }
 
