@@ -22,6 +22,11 @@ locals {
   # it at every run: its folder would be taken for a deployment).
   journal_root   = var.journal == null ? null : "${local.journal_path == "" ? "" : "${trimsuffix(local.journal_path, "/")}/"}${var.bucket}/${var.prefix}"
   journal_inside = var.journal == null ? false : (local.journal_bucket == var.bucket && startswith(local.journal_root, var.prefix) && !startswith(local.journal_root, "${var.prefix}.s3-prune/"))
+  # The missing-success alarm watches two schedule periods, in periods of at most a day, and at
+  # most the seven days CloudWatch evaluates (period x evaluation_periods <= 604800 s): a weekly
+  # job alarms once a week has passed without a run ending well.
+  alarm_period  = min(var.schedule_period_seconds, 86400)
+  alarm_periods = min(2 * var.schedule_period_seconds, 604800) / local.alarm_period
   environment = merge(
     {
       S3_PRUNE_BUCKET         = var.bucket
@@ -355,15 +360,15 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 resource "aws_cloudwatch_metric_alarm" "missing_success" {
   count               = var.create_missing_success_alarm && !var.dry_run ? 1 : 0
   alarm_name          = "${var.function_name}-missing-success"
-  alarm_description   = "s3-prune has not finished a run on ${var.bucket} in two schedule periods: cleanup has stopped."
+  alarm_description   = "s3-prune has not finished a run on ${var.bucket} in two schedule periods (a week at most): cleanup has stopped."
   namespace           = "s3-prune"
   metric_name         = "Success"
   # By prefix too (the bucket root is "/"): another job on another prefix of the bucket has
   # its own successes, which must not hide this one having stopped.
   dimensions          = { Bucket = var.bucket, Prefix = var.prefix == "" ? "/" : var.prefix }
   statistic           = "Sum"
-  period              = var.schedule_period_seconds
-  evaluation_periods  = 2
+  period              = local.alarm_period
+  evaluation_periods  = local.alarm_periods
   threshold           = 1
   comparison_operator = "LessThanThreshold"
   treat_missing_data  = "breaching"

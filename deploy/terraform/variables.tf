@@ -314,12 +314,12 @@ variable "create_missing_success_alarm" {
 }
 
 variable "schedule_period_seconds" {
-  description = "How often the schedule runs, in seconds (a multiple of 3600, at most 86400): the missing-success alarm's period."
+  description = "How often the schedule runs, in seconds (a multiple of 3600, at most 604800, a week): the missing-success alarm fires when two such periods (a week at most, as CloudWatch evaluates no longer) pass without a run ending well."
   type        = number
   default     = 86400
   nullable    = false
   validation {
-    condition     = var.schedule_period_seconds >= 3600 && var.schedule_period_seconds <= 86400 && var.schedule_period_seconds % 3600 == 0
-    error_message = "schedule_period_seconds must be a multiple of 3600 from 3600 to 86400."
+    condition     = var.schedule_period_seconds >= 3600 && var.schedule_period_seconds <= 604800 && var.schedule_period_seconds % 3600 == 0 && (var.schedule_period_seconds <= 86400 || var.schedule_period_seconds % 86400 == 0)
+    error_message = "schedule_period_seconds must be a multiple of 3600 from 3600 to 86400 (hourly to daily), or whole days up to 604800 (a week): the schedule's period, in seconds."
   }
 }

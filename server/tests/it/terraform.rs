@@ -519,6 +519,35 @@ fn the_missing_success_alarm_is_not_created_for_a_dry_run() {
         dimensions.contains("Bucket") && dimensions.contains("Prefix"),
         "{dimensions}"
     );
+    // A weekly schedule can be watched: before, the period was the schedule's own, validated
+    // to at most a day, so a weekly job left the alarm in ALARM six days a week. Two schedule
+    // periods, in periods of at most a day, within the seven days CloudWatch evaluates.
+    assert_eq!(said("period"), "local.alarm_period");
+    assert_eq!(said("evaluation_periods"), "local.alarm_periods");
+    let local = |name: &str| {
+        blocks(&main, "locals")
+            .find_map(|l| attr(l.body(), name))
+            .unwrap_or_else(|| panic!("no local {name}"))
+            .to_string()
+    };
+    assert_eq!(
+        local("alarm_period"),
+        "min(var.schedule_period_seconds, 86400)"
+    );
+    assert_eq!(
+        local("alarm_periods"),
+        "min(2 * var.schedule_period_seconds, 604800) / local.alarm_period"
+    );
+    let vars = parse(&module_dir().join("variables.tf"));
+    let period = labelled(&vars, "variable", &["schedule_period_seconds"]).unwrap();
+    let valid = blocks(period.body(), "validation")
+        .filter_map(|v| attr(v.body(), "condition"))
+        .map(|c| c.to_string())
+        .collect::<String>();
+    assert!(
+        valid.contains("<= 604800") && valid.contains("% 86400 == 0"),
+        "a weekly schedule is accepted, in whole days past one: {valid}"
+    );
 }
 
 #[test]
