@@ -495,7 +495,7 @@ fn failed_runs_are_not_retried_three_times_per_schedule() {
 }
 
 #[test]
-fn the_missing_success_alarm_is_not_created_for_a_dry_run() {
+fn the_missing_success_alarm_watches_two_schedule_periods_and_no_dry_run() {
     // A dry run prints no metrics line (server/src/lambda/mod.rs returns before answer::of).
     let main = parse(&module_dir().join("main.tf"));
     let alarm = labelled(
