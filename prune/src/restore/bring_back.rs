@@ -4,7 +4,7 @@
 //! it does not delete it again on its next run.
 
 use super::Markers;
-use audit::{Failure, Record, Status};
+use audit::Failure;
 use bucket::{Bucket, RestoreReport};
 use chrono::{DateTime, Utc};
 use retention::DeploymentId;
@@ -129,35 +129,20 @@ pub(super) async fn withdraw_handovers(
     out
 }
 
-/// Pins every deployment the restore brought back, by its markers or by withdrawing its
-/// lifecycle rule (one write of the pins file): the policy
-/// that deleted them would delete them again on its next run, undoing the restore within a
-/// day. A deployment pinned already keeps its pin. Not pinned (the write failed): a failure on
-/// the record, saying what the next run will do.
+/// Pins every deployment the restore is to bring back, by its markers or by withdrawing its
+/// lifecycle rule (one write of the pins file), before it brings any back: the policy that
+/// deleted them would delete them again on its next run, undoing the restore within a day.
+/// A deployment pinned already keeps its pin; one that stays gone (deleted again since) is
+/// only named in a plan's warning. Not pinned (the write failed): the failure for the record,
+/// saying what the next run will do; the restore goes on.
 pub(super) async fn pin_restored(
     bucket: &Bucket,
     run: &str,
-    report: &RestoreReport,
-    handed: impl Iterator<Item = DeploymentId>,
-    record: &mut Record,
-) -> Vec<DeploymentId> {
-    let mut back: Vec<DeploymentId> = report
-        .deployments
-        .iter()
-        // Also one with failures: a batch given up without an answer (`bucket::Progress::out_of_time`)
-        // may have removed its markers all the same, and a folder back but unpinned would be
-        // deleted again by the next run (pinning one that stayed gone only names it in a plan's
-        // warning).
-        .filter(|d| d.restored > 0 || !d.failed.is_empty())
-        .map(|d| d.id.clone())
-        .collect();
-    for id in handed {
-        if !back.contains(&id) {
-            back.push(id);
-        }
-    }
+    back: Vec<DeploymentId>,
+    who: &str,
+) -> Result<Vec<DeploymentId>, Failure> {
     if back.is_empty() {
-        return back;
+        return Ok(back);
     }
     let at = Utc::now();
     let written = bucket
@@ -167,7 +152,7 @@ pub(super) async fn pin_restored(
                     pins.push(retention::Pin {
                         id: id.clone(),
                         reason: format!("restored from run {run}"),
-                        by: record.who.clone(),
+                        by: who.to_string(),
                         at: Some(at),
                     });
                 }
@@ -175,17 +160,13 @@ pub(super) async fn pin_restored(
         })
         .await;
     match written {
-        Ok(_) => back,
-        Err(e) => {
-            record.failures.push(Failure {
-                key: bucket.pins_key(),
-                error: format!(
-                    "restored, but not pinned: the next run of the policy may delete it again \
-                     (pin it with `s3-prune pin`): {e}"
-                ),
-            });
-            record.status = Status::Failed;
-            Vec::new()
-        }
+        Ok(_) => Ok(back),
+        Err(e) => Err(Failure {
+            key: bucket.pins_key(),
+            error: format!(
+                "restored, but not pinned: the next run of the policy may delete it again \
+                 (pin it with `s3-prune pin`): {e}"
+            ),
+        }),
     }
 }

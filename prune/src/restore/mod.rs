@@ -238,6 +238,16 @@ pub async fn restore(
     let stop = Arc::new(bucket::Progress::default());
     let held = std::future::ready(Some(lease.clone()));
     let keeper = crate::lease::Keeper::start(bucket.clone(), held, stop.clone());
+    // Pinned before the first marker is removed or rule withdrawn: a restore killed part-way
+    // (a signal, a dropped request, a crash) leaves nothing it brought back for the policy's
+    // next run to delete again, and one run again pins what the first brought back.
+    let mut to_pin = todo.deployments();
+    for id in &todo.handed {
+        if !to_pin.contains(id) {
+            to_pin.push(id.clone());
+        }
+    }
+    let pinned = pin_restored(bucket, run, to_pin, &record.who).await;
     let (mut report, unread) = remove_markers(bucket, todo.markers, &stop).await;
     let mut handovers = match stop.stop_requested() {
         false => withdraw_handovers(bucket, run, &todo.handed, todo.handed_at, &stop).await,
@@ -250,12 +260,14 @@ pub async fn restore(
         record.failures.extend(unread);
         record.status = Status::Failed;
     }
-    // Also after a stop (the lease lost): a pin is a conditional write of its own that needs no
-    // lease, and what came back unpinned would be deleted again by the next run. What came
-    // back by lifecycle rules withdrawn too: handed over again next run.
-    let withdrawn = handovers.expiries.iter();
-    let handed = withdrawn.filter_map(|e| DeploymentId::new(&e.deployment).ok());
-    let pinned = pin_restored(bucket, run, &report, handed, &mut record).await;
+    let pinned = match pinned {
+        Ok(pinned) => pinned,
+        Err(failure) => {
+            record.failures.push(failure);
+            record.status = Status::Failed;
+            Vec::new()
+        }
+    };
     if !pinned.is_empty() {
         // On record with the restore (History shows it; the dashboard's answer reads it).
         let ids: Vec<&str> = pinned.iter().map(DeploymentId::as_str).collect();

@@ -48,3 +48,42 @@ async fn a_run_restored_again_counts_what_is_back_already_and_succeeds() {
     );
     assert_eq!(all_keys(&b).await, before);
 }
+
+/// Before: a restore killed after removing a deployment's markers but before its pin (a
+/// signal, a dropped dashboard request) left it unpinned, and the restore run again, as the
+/// tool advises, pinned nothing — every key was "back already" — so the policy's next apply
+/// deleted it again. Now the pins are written before the first marker is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_before_its_pin_pins_what_is_back_when_run_again() {
+    let b = fresh_bucket("restore-killed-pin").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["a1", "a2", "a3"], 3).await;
+    let before = all_keys(&b).await;
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = json(&history_elsewhere(&b));
+    let id = runs[0]["id"]
+        .as_str()
+        .expect("the apply on record")
+        .to_string();
+    // What the killed restore did: the markers removed, no pin written.
+    for d in ["a1/", "a2/"] {
+        bucket::testkit::remove_markers(&b, d).await;
+    }
+    assert_eq!(all_keys(&b).await, before);
+    assert!(b.read_pins().await.unwrap().is_empty());
+
+    let out = restore_elsewhere(&b, &id);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let pinned: Vec<String> = (b.read_pins().await.unwrap().iter())
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(pinned, ["a1", "a2"], "{}", stdout(&out));
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        all_keys(&b).await,
+        before,
+        "the next apply keeps what was restored"
+    );
+}
