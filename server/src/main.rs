@@ -221,8 +221,12 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
 /// command does not read. Someone who set it expects nothing to be deleted, and `apply` would
 /// delete: refused, saying what does a dry run here.
 fn dry_run_set_for_the_job() -> anyhow::Result<()> {
-    // Read as the job reads it (a value the job would refuse is no dry run here either).
-    if lambda::env::env_bool("S3_PRUNE_DRY_RUN").ok().flatten() == Some(true) {
+    // Read as the job reads it; a value it would refuse (`on`, `y`) may mean "dry run" too,
+    // and nothing is deleted on a guess: only an unset or false switch lets the apply go on.
+    if !matches!(
+        lambda::env::env_bool("S3_PRUNE_DRY_RUN"),
+        Ok(None | Some(false))
+    ) {
         let set = lambda::env::env("S3_PRUNE_DRY_RUN").unwrap_or_default();
         anyhow::bail!(
             "refusing to apply: S3_PRUNE_DRY_RUN={} is set, which only the scheduled job reads: \

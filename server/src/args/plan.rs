@@ -117,12 +117,10 @@ impl PlanArgs {
     }
 
     /// Refuses an option that would be silently ignored: `--live-grace` keeps what a
-    /// `--live-pointer` named before, and `--meta-fallback` dates what `meta:KEY` cannot. (A
-    /// saved plan and a rules file carry their own; they are checked where they are read.)
+    /// `--live-pointer` named before, and `--meta-fallback` dates what `meta:KEY` cannot. With
+    /// RETAIN and with a rules file alike (its rules carry neither: a rules file with
+    /// `--live-grace` and no pointer was accepted, and the previous live went unguarded).
     pub fn refuse_ignored(&self) -> Result<(), String> {
-        if self.policy.is_some() {
-            return Ok(());
-        }
         if self.live_grace.is_some() && self.live.live_pointer.is_none() {
             return Err(
                 "--live-grace keeps the deployment a --live-pointer named before it \

@@ -389,6 +389,14 @@ async fn bad_input_table() {
     ];
     type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], i32, &'a str);
     let prefixed = format!("s3://{name}/sites");
+    let rules =
+        std::env::temp_dir().join(format!("s3p-bad-input-rules-{}.toml", std::process::id()));
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"all\"\nmatch = \"*\"\nretain = 1\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap().to_string();
     let cases: Vec<Case> = vec![
         // Before: accepted and ignored (no pointer, no grace; no date source to fall back from).
         (
@@ -399,6 +407,26 @@ async fn bad_input_table() {
         ),
         (
             vec!["apply", &name, "2", "--meta-fallback", "newest"],
+            &[],
+            2,
+            "without meta:KEY it does nothing",
+        ),
+        // With a rules file too (before: accepted, the rules carry neither).
+        (
+            vec!["apply", &name, "--policy", &rules, "--live-grace", "48h"],
+            &[],
+            2,
+            "without --live-pointer it does nothing",
+        ),
+        (
+            vec![
+                "apply",
+                &name,
+                "--policy",
+                &rules,
+                "--meta-fallback",
+                "newest",
+            ],
             &[],
             2,
             "without meta:KEY it does nothing",

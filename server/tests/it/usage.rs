@@ -221,6 +221,14 @@ async fn an_apply_with_the_jobs_dry_run_switch_set_is_refused() {
         .env("S3_PRUNE_LOG", "error")
         .fails_with("refusing to apply: S3_PRUNE_DRY_RUN=true is set");
     assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    // A value the job would not read either may mean "dry run" all the same (before: `on`
+    // was taken as no dry run, and the apply deleted).
+    for set in ["on", "y", "enabled"] {
+        Run::apply(b.name(), 1)
+            .env("S3_PRUNE_DRY_RUN", set)
+            .fails_with(&format!("refusing to apply: S3_PRUNE_DRY_RUN={set} is set"));
+    }
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
     Run::apply(b.name(), 1)
         .env("S3_PRUNE_DRY_RUN", "false")
         .ok();
