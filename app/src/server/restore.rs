@@ -20,7 +20,7 @@ impl AppState {
         self.refuse_if_read_only()?;
         let (journal, c) = self.target(run).await?;
         super::typed_name(confirm, &c, "restored")?;
-        let _busy = Busy::take(&self.busy, &c.key, super::apply::Work::Restore)?;
+        let busy = Busy::take(&self.busy, &c.key, super::apply::Work::Restore)?;
         let b = self.bucket(&c).await?;
         let todo = prune::check_restore_named(&b, run, &journal, &[])
             .await
@@ -32,12 +32,30 @@ impl AppState {
             journal: journal as Arc<dyn prune::Journal>,
             notifier: self.config.notifier.clone(),
         };
-        let done = prune::restore(&b, run, todo, ctx)
+        // Runs to its end even if the request goes away (a closed tab, a proxy's idle timeout):
+        // dropped mid-way, it left markers half removed and its record `started`. The bucket
+        // stays marked busy until then.
+        let (scans, notes, key, run) = (
+            self.scans.clone(),
+            self.notes.clone(),
+            c.key,
+            run.to_string(),
+        );
+        let restoring = tokio::spawn(async move {
+            let _busy = busy;
+            let done = prune::restore(&b, &run, todo, ctx).await;
+            // The deployments are back: the cached scan no longer shows the bucket.
+            scans.forget(&key);
+            notes.forget(&key);
+            if let Ok(done) = &done {
+                tracing::info!(bucket = %key, run, restored = done.report.restored_objects(), who = %done.record.who, "restore from the dashboard");
+            }
+            done
+        });
+        let done = restoring
             .await
+            .map_err(|e| AppError(format!("the restore stopped: {e}")))?
             .map_err(AppError::new)?;
-        // The deployments are back: the cached scan no longer shows the bucket.
-        self.forget(&c.key);
-        tracing::info!(bucket = %c.key, run, restored = done.report.restored_objects(), user, "restore from the dashboard");
         Ok(done.record)
     }
 

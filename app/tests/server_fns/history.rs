@@ -381,3 +381,56 @@ async fn a_run_past_its_buckets_undo_window_is_not_said_to_be_restorable() {
         "{notes:?}"
     );
 }
+
+/// Before: the restore ran inside the request, so a closed tab or a proxy's idle timeout
+/// dropped it mid-way — markers half removed, its record left `started`, no report. It now
+/// runs to its end whatever becomes of the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_whose_request_goes_away_runs_to_its_end() {
+    let b = seeded("sf-restore-dropped", &["new", "d1", "d2", "d3"]).await;
+    b.enable_versioning().await.unwrap();
+    for (i, d) in ["d1", "d2", "d3"].into_iter().enumerate() {
+        // dated as `seeded` dates the deployment
+        let at = (chrono::Utc::now() - chrono::Duration::days(i as i64 + 1)).to_rfc3339();
+        let files = (0..300).map(|f| format!("{d}/f{f:03}.js"));
+        put_many(&b, files, &[("deployed-at", &at)]).await;
+    }
+    let before = all_keys(&b).await;
+    let mut config = config(&b, None);
+    config.max_delete = 1000;
+    let state = AppState::new(config);
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    let run = report_of(&state, job).await;
+    assert_eq!(run.deleted.len(), 3, "{run:?}");
+    let handle = state.history_page(None).await.unwrap().runs[0]
+        .handle
+        .clone();
+    // The request goes away once the restore holds the bucket (it is under way).
+    let restoring = state.restore(&handle, b.name(), "tester");
+    let under_way = async {
+        while !matches!(b.read_lease().await, Ok(Some(_))) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        done = restoring => panic!("the restore ended before its lease was seen: {done:?}"),
+        () = under_way => {}
+    }
+    let waited = std::time::Instant::now();
+    while all_keys(&b).await != before || matches!(b.read_lease().await, Ok(Some(_))) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the restore stopped with its request: {} of {} keys back",
+            all_keys(&b).await.len(),
+            before.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = state.history_page(None).await.unwrap();
+    assert_eq!(page.runs[0].status, "finished", "{:?}", page.runs[0]);
+    let pinned = b.read_pins().await.unwrap();
+    assert_eq!(pinned.len(), 3, "{pinned:?}");
+}
