@@ -3,6 +3,7 @@
 
 use crate::agg::Agg;
 use crate::dates::Scanned;
+use crate::meta::ObjectRef;
 use crate::server_clock::{ClockSkew, ServerDate};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::BucketVersioningStatus;
@@ -272,23 +273,33 @@ impl Bucket {
             let metas: Vec<(usize, Option<String>)> =
                 stream::iter(to_head.into_iter().map(|(i, newest, oldest)| async move {
                     let mut meta = self.meta_of(&newest, key).await?;
-                    // Missing on the newest object only (a file touched later without it):
-                    // the deploy's own stamp, on its oldest — unless that stamp is more than a
-                    // day older than the object itself, which is then a file copied from an
-                    // earlier deployment with its metadata (dated by it, this one would go
-                    // early): the date stays unknown, as before.
-                    if let (None, Some(oldest)) = (&meta, oldest) {
-                        let stamp = self.meta_of(&oldest, key).await?;
-                        let copied = stamp
-                            .as_deref()
-                            .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
-                            .is_some_and(|t| {
-                                t.with_timezone(&Utc)
-                                    < oldest.last_modified - chrono::Duration::days(1)
-                            });
-                        if !copied {
-                            meta = stamp;
+                    // A stamp more than a day older than the object carrying it: a file copied
+                    // with its metadata from an earlier deployment.
+                    let copied = |stamp: Option<DateTime<Utc>>, o: &ObjectRef| {
+                        stamp.is_some_and(|t| t < o.last_modified - chrono::Duration::days(1))
+                    };
+                    match (&meta, oldest) {
+                        // Missing on the newest object only (a file touched later without it):
+                        // the deploy's own stamp, on its oldest — unless that one was copied
+                        // (dated by it, this deployment would go early): unknown, as before.
+                        (None, Some(oldest)) => {
+                            let stamp = self.meta_of(&oldest, key).await?;
+                            if !copied(stamp_time(&stamp), &oldest) {
+                                meta = stamp;
+                            }
                         }
+                        // The newest object's stamp copied: the whole deployment copied in
+                        // place (every stamp as old: its date), or unchanged files copied in
+                        // from an earlier build after this one's own were uploaded — whose
+                        // stamp, on the oldest, is later and dates it (before, it was dated a
+                        // build early, and deleted before older deployments).
+                        (Some(_), Some(oldest)) if copied(stamp_time(&meta), &newest) => {
+                            let own = self.meta_of(&oldest, key).await?;
+                            if stamp_time(&own) > stamp_time(&meta) {
+                                meta = own;
+                            }
+                        }
+                        _ => {}
                     }
                     Ok::<_, S3Error>((i, meta))
                 }))
@@ -322,4 +333,12 @@ impl Bucket {
             live_read,
         })
     }
+}
+
+/// A `meta:` stamp as a time, when it is one (RFC 3339, as the scan compares stamps; the
+/// policy reads the stamp itself).
+fn stamp_time(stamp: &Option<String>) -> Option<DateTime<Utc>> {
+    let stamp = stamp.as_deref()?;
+    let t = DateTime::parse_from_rfc3339(stamp.trim()).ok()?;
+    Some(t.with_timezone(&Utc))
 }

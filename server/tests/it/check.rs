@@ -199,6 +199,48 @@ async fn a_meta_date_missing_on_a_file_touched_later_is_read_from_the_deployment
     assert_eq!(v["deployments"][0]["date_origin"], "unknown", "{v}");
 }
 
+/// Before: a deployment whose unchanged files were copied in from an earlier build after its
+/// own were uploaded (`aws s3 cp` keeps metadata) was dated by the copied file's stamp — its
+/// newest object — a month early, and deleted as the oldest while an older build was kept
+/// (review). The deploy's own stamp, on its oldest file, dates it.
+#[tokio::test]
+async fn a_file_copied_in_from_an_earlier_build_does_not_date_the_new_one() {
+    let b = fresh_bucket("meta-copied-in").await;
+    let ago = |h: i64| (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339();
+    let (month, older, own) = (ago(30 * 24), ago(5), ago(1));
+    dated(
+        &b,
+        &[("older", Some(older.as_str())), ("new", Some(own.as_str()))],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // new's unchanged font, copied from a build of a month ago with its stamp: new's newest file.
+    put_many(
+        &b,
+        ["new/font.woff2".to_string()],
+        &[("deployed-at", month.as_str())],
+    )
+    .await;
+    let v = Run::plan(b.name(), 1).meta_dated().json();
+    assert_eq!(actions(&v), [("new", "keep"), ("older", "delete")], "{v}");
+    // A deployment copied in place whole keeps its (old) stamps' date.
+    let c = fresh_bucket("meta-copied-whole").await;
+    dated(
+        &c,
+        &[
+            ("moved", Some(month.as_str())),
+            ("recent", Some(older.as_str())),
+        ],
+    )
+    .await;
+    let v = Run::plan(c.name(), 1).meta_dated().json();
+    assert_eq!(
+        actions(&v),
+        [("recent", "keep"), ("moved", "delete")],
+        "{v}"
+    );
+}
+
 #[tokio::test]
 async fn a_meta_fallback_dates_a_copy_in_place_by_when_it_was_first_seen() {
     let b = fresh_bucket("meta-fallback-reset").await;
