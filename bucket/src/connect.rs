@@ -267,7 +267,7 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         // bucket elsewhere answers with its region, and the error names both: `WrongRegion`).
         conf = conf.region(Region::new("us-east-1"));
     }
-    let endpoint = sdk.endpoint_url().map(str::to_string).unwrap_or_else(|| {
+    let endpoint = s3_endpoint(&sdk).unwrap_or_else(|| {
         format!(
             "AWS S3 ({})",
             sdk.region().map(|r| r.as_ref()).unwrap_or("us-east-1")
@@ -301,6 +301,24 @@ pub async fn connect(opts: &Connect, target: &Target) -> Result<Bucket, S3Error>
         b.journal = Some(std::sync::Arc::new(place));
     }
     Ok(b)
+}
+
+/// The endpoint S3 requests go to, as the S3 client resolves it (`aws-sdk-s3`'s
+/// `Builder::from(&SdkConfig)`): one given in code, else S3's own (`AWS_ENDPOINT_URL_S3`, a
+/// profile's `services` section), else the general one. The plan's header and the lease's
+/// messages name it: before, `AWS_ENDPOINT_URL_S3=http://minio:9000` listed from there while
+/// they said "AWS S3 (us-east-1)".
+fn s3_endpoint(sdk: &aws_config::SdkConfig) -> Option<String> {
+    if sdk.get_origin("endpoint_url").is_client_config() {
+        return sdk.endpoint_url().map(str::to_string);
+    }
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build();
+    let s3 = key.ok().and_then(|k| sdk.service_config()?.load_config(k));
+    s3.or_else(|| sdk.endpoint_url().map(str::to_string))
 }
 
 #[cfg(test)]

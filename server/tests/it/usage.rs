@@ -235,3 +235,16 @@ async fn an_apply_with_the_jobs_dry_run_switch_set_is_refused() {
     let after = all_keys(&b).await;
     assert!(after.iter().all(|k| k.starts_with("new/")), "{after:?}");
 }
+
+/// Before: with `AWS_ENDPOINT_URL_S3` set (S3's own endpoint, which the SDK sends to), the
+/// plan said "at AWS S3 (us-east-1)" while it listed another server (review).
+#[tokio::test]
+async fn the_plan_names_the_endpoint_s3_requests_go_to() {
+    let b = fresh_bucket("endpoint-named").await;
+    deploy_seconds_apart(&b, &["old", "new"]).await;
+    let out = Run::plan(b.name(), 1)
+        .env("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4566")
+        .ok();
+    let said = stdout(&out);
+    assert!(said.contains("at http://127.0.0.1:4566"), "{said}");
+}
