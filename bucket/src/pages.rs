@@ -59,6 +59,10 @@ impl<'a> KeyPages<'a> {
             .await
             .map_err(|e| b.err(e, "s3:ListBucket"))?;
         whole_page(&out, &self.prefix)?;
+        dated(
+            out.contents().iter().map(|o| (o.key(), o.last_modified())),
+            "s3:ListBucket",
+        )?;
         // A page that repeats or goes back would loop or count twice: stop before using it.
         self.order.page(
             out.contents().iter().filter_map(|o| o.key()),
@@ -123,6 +127,9 @@ impl<'a> VersionPages<'a> {
             .send()
             .await
             .map_err(|e| b.err(e, "s3:ListBucketVersions"))?;
+        let versions = out.versions().iter().map(|v| (v.key(), v.last_modified()));
+        let markers = (out.delete_markers().iter()).map(|m| (m.key(), m.last_modified()));
+        dated(versions.chain(markers), "s3:ListBucketVersions")?;
         if !out.is_truncated().unwrap_or(false) {
             self.done = true;
         } else {
@@ -281,6 +288,31 @@ pub(crate) fn whole_page(out: &ListObjectsV2Output, prefix: &str) -> Result<(), 
     })
 }
 
+/// Every entry of a page carries its LastModified, or the page is refused: deployments are
+/// dated and checked for newer files by it, and an entry without one was read as 1970 — the
+/// oldest possible, first to be deleted, never newer than a plan. S3 always sends it; a
+/// server that does not cannot be pruned safely.
+fn dated<'a>(
+    entries: impl Iterator<Item = (Option<&'a str>, Option<&'a aws_smithy_types::DateTime>)>,
+    action: &str,
+) -> Result<(), S3Error> {
+    for (key, modified) in entries {
+        if modified.is_none() {
+            return Err(S3Error::Service {
+                action: action.into(),
+                code: "ListingUndated".into(),
+                message: format!(
+                    "the server listed '{}' without its LastModified: s3-prune dates \
+                     deployments and checks them for newer files by it, and deletes nothing \
+                     on a guess. Nothing deleted; this server cannot be pruned by s3-prune",
+                    key.unwrap_or_default()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The continuation token, or an error when S3 says "truncated" without one: a listing that
 /// silently stops early would make a plan over a partial view.
 pub(crate) fn next_token(
@@ -299,8 +331,25 @@ pub(crate) fn next_token(
 
 #[cfg(test)]
 mod tests {
-    use super::{next_token, whole_page, Ascending};
+    use super::{dated, next_token, whole_page, Ascending};
     use crate::S3Error;
+
+    #[test]
+    fn an_entry_listed_without_its_last_modified_is_refused_not_dated_1970() {
+        let t = aws_smithy_types::DateTime::from_secs(1_700_000_000);
+        assert!(dated([(Some("p/a"), Some(&t))].into_iter(), "s3:ListBucket").is_ok());
+        let said = dated(
+            [(Some("p/a"), Some(&t)), (Some("p/b"), None)].into_iter(),
+            "s3:ListBucket",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            said.contains("listed 'p/b' without its LastModified"),
+            "{said}"
+        );
+        assert!(said.contains("Nothing deleted"), "{said}");
+    }
 
     #[test]
     fn a_listing_that_repeats_or_goes_back_is_an_error() {

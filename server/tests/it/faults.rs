@@ -389,6 +389,33 @@ async fn a_listing_cut_short_is_never_planned_from() {
     }
 }
 
+/// Before: a server that lists objects without their LastModified had them dated 1970 — the
+/// oldest, first to go, never newer than a plan — and the apply deleted by that guess.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_listed_without_their_last_modified_are_never_dated_by_a_guess() {
+    use crate::common::{stderr, Run};
+    let b = fresh_bucket("undated-list").await;
+    crate::common::deploy_seconds_apart(&b, &["old", "new"]).await;
+    let before = all_keys(&b).await;
+    let (url, _proxy) = crate::common::endpoint(|p| p.strip_last_modified = true).await;
+    for out in [
+        Run::plan(b.name(), 1).env("AWS_ENDPOINT_URL", &url).out(),
+        Run::apply(b.name(), 1).env("AWS_ENDPOINT_URL", &url).out(),
+    ] {
+        assert!(
+            !out.status.success(),
+            "planned: {}",
+            crate::common::stdout(&out)
+        );
+        assert!(
+            stderr(&out).contains("without its LastModified"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+}
+
 /// A DeleteObjects S3 refuses (403 AccessDenied) did nothing: its keys are listed as could not
 /// be deleted, not among those whose deletion is not known (a lost answer's).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

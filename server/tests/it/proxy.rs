@@ -147,6 +147,9 @@ pub struct Proxy {
     /// Every time S3 gives of an object (`<LastModified>` in listings, the `Last-Modified`
     /// header) moved by this much: with `shift_date`, S3's clock apart from this machine's.
     pub shift_last_modified: Option<chrono::Duration>,
+    /// ListObjectsV2 answers without their objects' `<LastModified>` (an S3-compatible server
+    /// that leaves it out).
+    pub strip_last_modified: bool,
     /// After each write of the bucket's lifecycle configuration (PUT or DELETE), this many
     /// reads of it answer what the last read before the write answered: S3's bucket
     /// configurations are eventually consistent.
@@ -318,6 +321,7 @@ impl Proxy {
             shift_date: None,
             stale_lifecycle: None,
             shift_last_modified: None,
+            strip_last_modified: false,
             stats: Stats::default(),
         }
     }
@@ -433,6 +437,21 @@ async fn forward(
         if let Some(moved) = shift_times(&bytes, shift) {
             parts.headers.insert("content-length", moved.len().into());
             return Ok(Response::from_parts(parts, Full::new(Bytes::from(moved))));
+        }
+    }
+    if p.strip_last_modified && bytes.starts_with(b"<?xml") {
+        let text = String::from_utf8_lossy(&bytes);
+        if text.contains("<ListBucketResult") {
+            let mut out = String::with_capacity(text.len());
+            let mut rest = &text[..];
+            while let Some(start) = rest.find("<LastModified>") {
+                let end = start + rest[start..].find("</LastModified>").unwrap();
+                out.push_str(&rest[..start]);
+                rest = &rest[end + "</LastModified>".len()..];
+            }
+            out.push_str(rest);
+            parts.headers.insert("content-length", out.len().into());
+            return Ok(Response::from_parts(parts, Full::new(Bytes::from(out))));
         }
     }
     Ok(Response::from_parts(parts, Full::new(bytes)))
