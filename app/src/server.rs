@@ -122,6 +122,8 @@ struct CachedScan {
     skew: bucket::ClockSkew,
     undo_window: String,
     handovers: prune::Handovers,
+    /// What the scan warned of, for every page's plan.
+    warnings: Vec<retention::Warning>,
 }
 
 /// The state of this server, from the request's context.
@@ -219,6 +221,7 @@ impl AppState {
                     );
                     let scanned = scanned?;
                     let skew = scanned.skew;
+                    let warnings = scanned.warnings.clone();
                     let inventory = scanned.remembered().await;
                     let scanned_at = Utc::now();
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
@@ -237,6 +240,7 @@ impl AppState {
                         skew,
                         undo_window,
                         handovers,
+                        warnings,
                     })
                 }
                 .boxed()
@@ -284,6 +288,7 @@ impl AppState {
                     skew,
                     undo_window,
                     handovers,
+                    warnings: scan_warnings,
                 },
             notice,
         } = answer;
@@ -317,6 +322,12 @@ impl AppState {
                 .collect(),
             handover_error,
             notice,
+            scan_warnings: (!scan_warnings.is_empty()).then(|| {
+                let worded = scan_warnings
+                    .iter()
+                    .map(|w| format!("Warning: {}", w.for_dashboard()));
+                worded.collect::<Vec<_>>().join(" ")
+            }),
             ordered: Some(ordered),
         })
     }

@@ -138,7 +138,7 @@ pub fn Loaded(
             <PolicyErrors policy price=price_v />
             <Summary plan price=price_v />
             {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch ordered imposed=imposed.clone() now retain days rules /> })}
-            <PlanNotes plan />
+            <PlanNotes plan scanned=view.scan_warnings.clone() />
             <Timeline rows plan focused now_ts=now.timestamp() live=live />
             <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />
             <Approvals bucket=bucket.clone() shown=apply::Shown { job, notice, rescan } may_change />

@@ -72,6 +72,12 @@ pub struct ScanView {
     /// Each front end's last run that ended well on this bucket, newest first.
     #[serde(default)]
     pub last_successes: Vec<SourceSuccess>,
+    /// What the scan itself warned of (the live pointer's versions unread, an inventory report
+    /// out of date), in the dashboard's words, each "Warning: …": every preview shows them, as
+    /// `s3-prune plan` does. Sent worded, as one text: the browser then carries no decoder for
+    /// every kind of warning (that cost 12 KB brotli).
+    #[serde(default)]
+    pub scan_warnings: Option<String>,
     /// The scan dated and ordered once (see [`ScanView::ordered`]): set by the server from its
     /// cached scan, so pages do not date and sort every deployment again; not sent (the
     /// browser orders its copy once, when the page loads).

@@ -139,3 +139,28 @@ async fn a_pin_set_while_a_scan_runs_shows_on_the_next_page() {
     let pinned: Vec<&str> = next.inventory.pins.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(pinned, ["big"]);
 }
+
+/// Before: the scan's own warnings (the live pointer's versions inside the grace not all read,
+/// an inventory report out of date) were dropped by the dashboard: its preview was clean where
+/// `s3-prune plan` of the same bucket warned that a deployment live minutes ago may go.
+#[tokio::test]
+async fn the_page_is_given_what_the_scan_warned_of() {
+    let b = seeded("sf-scan-warned", &["d2", "d1"]).await;
+    b.enable_versioning().await.unwrap();
+    for n in 0..102 {
+        let id = if n % 2 == 0 { "d2" } else { "d1" };
+        b.put("current", id.as_bytes().to_vec(), "text/plain", &[])
+            .await
+            .unwrap();
+    }
+    let mut config = config(&b, None);
+    config.live_pointer = Some("current".into());
+    let view = AppState::new(config).scan_view(None, false).await.unwrap();
+    assert!(
+        (view.scan_warnings.as_deref().unwrap_or_default()).contains(
+            "Warning: the live pointer's versions inside the live grace were not all read"
+        ),
+        "{:?}",
+        view.scan_warnings
+    );
+}

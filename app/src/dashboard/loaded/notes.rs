@@ -39,11 +39,14 @@ pub fn PolicyErrors(
     }
 }
 
-/// The plan's warnings, then what blocks its apply.
+/// The plan's warnings, the scan's (worded by the server: `ScanView::scan_warnings`; shown as
+/// the handovers' error is, the one template the bundle holds for a text sent as it is), then
+/// what blocks its apply.
 #[component]
-pub fn PlanNotes(plan: Memo<Option<Plan>>) -> impl IntoView {
+pub fn PlanNotes(plan: Memo<Option<Plan>>, scanned: Option<String>) -> impl IntoView {
     view! {
         {move || plan.with(|p| p.as_ref().map(|p| p.warnings.iter().map(|w| view! { <p class="warning">{format!("Warning: {}", w.for_dashboard())}</p> }).collect_view()))}
+        {scanned.map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || plan.with(|p| p.as_ref().map(|p| p.blocked.iter().map(|b| view! { <p class="error" role="alert" data-testid="blocked">{format!("Blocked: {}", b.for_dashboard())}</p> }).collect_view()))}
     }
 }
