@@ -175,6 +175,9 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
         // `serve --policy`: the file's rules are the ones the dashboard starts with, as they
         // are the CLI's, so a preview there plans what `plan` does.
         if let (Some((_, sub)), args::Command::Serve(a)) = (matches.subcommand(), &mut command) {
+            if given(sub, "buckets") {
+                c.refuse_typed_root(&a.buckets)?;
+            }
             if given(sub, "policy") {
             } else if let Some(rules) = c.policy_rules()? {
                 a.policy = Some(rules);

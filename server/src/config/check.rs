@@ -137,13 +137,7 @@ fn check_places(path: &Path, file: &File) -> Result<()> {
 /// of deployments, pins and runs than `plan`, `apply` and `history` see. Refused, saying what
 /// to write.
 fn check_served_under(path: &Path, file: &File, prefix: &str) -> Result<()> {
-    // The file's own `bucket` (another bucket's deployments may well sit at its root), named
-    // without a prefix (`NAME`, or `NAME/`).
-    let at_root = file.serve.buckets.iter().flatten().find_map(|entry| {
-        let (name, under) = entry.split_once('/').unwrap_or((entry, ""));
-        (Some(name) == file.bucket.as_deref() && under.trim_matches('/').is_empty()).then_some(name)
-    });
-    match at_root {
+    match at_root(file, file.serve.buckets.iter().flatten()) {
         Some(b) if !prefix.is_empty() => bail!(
             "{}: `serve.buckets` offers '{b}' at its root, but `prefix = \"{prefix}/\"` puts the \
              commands' deployments, pins, runs and lease under '{prefix}/': the dashboard and the \
@@ -153,5 +147,39 @@ fn check_served_under(path: &Path, file: &File, prefix: &str) -> Result<()> {
             path.display()
         ),
         _ => Ok(()),
+    }
+}
+
+/// The file's own `bucket` (another bucket's deployments may well sit at its root) among
+/// `served` named without a prefix (`NAME`, or `NAME/`).
+fn at_root<'a>(file: &File, served: impl IntoIterator<Item = &'a String>) -> Option<&'a str> {
+    served.into_iter().find_map(|entry| {
+        let (name, under) = entry.split_once('/').unwrap_or((entry, ""));
+        (Some(name) == file.bucket.as_deref() && under.trim_matches('/').is_empty()).then_some(name)
+    })
+}
+
+impl super::Config {
+    /// `serve --bucket NAME` typed for the file's `bucket` while the file gives a `prefix`:
+    /// refused as such a `serve.buckets` entry is ([`check_served_under`]) — typed, it replaced
+    /// the file's entry and the dashboard planned and applied at the bucket's root, where the
+    /// prefix is one deployment among others and none of the commands' pins are.
+    pub fn refuse_typed_root(&self, typed: &[String]) -> Result<()> {
+        let prefix = self
+            .file
+            .prefix
+            .as_deref()
+            .unwrap_or_default()
+            .trim_matches('/');
+        match at_root(&self.file, typed) {
+            Some(b) if !prefix.is_empty() => bail!(
+                "--bucket {b}: serves '{b}' at its root, but `prefix = \"{prefix}/\"` in {} puts \
+                 the commands' deployments, pins, runs and lease under '{prefix}/': the \
+                 dashboard and the commands would not see the same deployments. Give --bucket \
+                 {b}/{prefix}",
+                self.path.display()
+            ),
+            _ => Ok(()),
+        }
     }
 }

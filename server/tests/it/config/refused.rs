@@ -333,3 +333,26 @@ async fn purging_versions_from_the_config_or_a_saved_plan_is_refused_with_via_li
         "nothing handed to S3"
     );
 }
+
+/// Before: `serve --bucket NAME` typed for the file's bucket replaced the file's entry, and with
+/// `prefix` in the file the dashboard planned and applied at the bucket's root — where the
+/// prefix is one deployment among others and none of the commands' pins are (review).
+#[test]
+fn serve_typed_at_the_root_of_the_files_prefixed_bucket_is_refused() {
+    let dir = workdir("serve-typed-root");
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        "bucket = \"my-site-bucket\"\nprefix = \"sites/\"\n",
+    )
+    .unwrap();
+    let out = run_in(
+        &dir,
+        &["serve", "--bucket", "my-site-bucket", "--localstack"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Give --bucket my-site-bucket/sites") && err.contains("s3-prune.toml"),
+        "{err}"
+    );
+}
