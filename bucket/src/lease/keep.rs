@@ -81,6 +81,8 @@ impl Bucket {
                 None => self.read_lease().await,
             }
         };
+        // Whether the server was seen to refuse a conditional removal (LocalStack 4.13: 501).
+        let mut unconditional_only = false;
         let read = match (lease.surely_ours(), etag) {
             (true, Some(etag)) => {
                 // The conditional removal and the read go out together: where the server
@@ -100,6 +102,7 @@ impl Bucket {
                     Err(e) if condition_refused(&e) => return Ok(()),
                     Err(e) => {
                         tracing::debug!(error = %e, "the lease's conditional removal was refused; going by its read");
+                        unconditional_only = true;
                         read
                     }
                 }
@@ -107,9 +110,34 @@ impl Bucket {
             _ => read_back.await,
         };
         let ours = lease.holder().run;
-        match read? {
-            Some((h, _)) if h.run == ours => {}
+        let (held, etag) = match read? {
+            Some((h, etag)) if h.run == ours => (h, etag),
             _ => return Ok(()),
+        };
+        // Removed as it was read (`If-Match` on the ETag just read): taken over since (it
+        // expired meanwhile), it is another run's and stays.
+        if let (Some(etag), false) = (etag, unconditional_only) {
+            let removal = self
+                .client
+                .delete_object()
+                .bucket(&self.name)
+                .key(&lease.key);
+            match removal.if_match(etag).send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if condition_refused(&e) => return Ok(()),
+                Err(e) => {
+                    tracing::debug!(error = %e, "the lease's conditional removal was refused; removing it while it cannot yet be taken over")
+                }
+            }
+        }
+        // A server that cannot remove it conditionally: only while nobody can take it over
+        // before the removal lands (it expires in more than [`RELEASE_MARGIN`] by S3's clock).
+        // Before, a run reaching its end with its lease about to expire read it as its own, and
+        // its removal could land after another run took it over: that run's lease was gone, and
+        // a third apply ran beside it. Left, it expires; the next run takes it over then.
+        if held.expires < Utc::now() + RELEASE_MARGIN {
+            tracing::info!(key = %lease.key, expires = %held.expires, "the lease expires too soon to be removed safely: left to expire");
+            return Ok(());
         }
         self.client
             .delete_object()
@@ -121,3 +149,7 @@ impl Bucket {
         Ok(())
     }
 }
+
+/// How long a lease must still have to live, by S3's clock, to be removed without a condition
+/// at its run's end: more than a removal takes to land, its retries included.
+const RELEASE_MARGIN: chrono::Duration = chrono::Duration::seconds(20);

@@ -252,6 +252,43 @@ async fn a_run_never_removes_a_lease_that_changed_hands_even_one_it_was_sure_of(
     assert!(!lease_taken(&b).await, "its own lease is removed");
 }
 
+/// Before: a run at its end whose lease had little life left read it as its own and removed it
+/// without a condition (LocalStack refuses a conditional removal): a removal landing after
+/// another run took the expired lease over removed that run's lease, and a third apply could
+/// start beside it (review). Where a removal cannot be conditional, a lease with under 20 s to
+/// live is left to expire; one with time to spare is removed as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_about_to_expire_is_left_to_expire_where_its_removal_cannot_be_conditional() {
+    let b = fresh_bucket("lease-expiring").await;
+    let holder = |run: &str, ttl: i64| {
+        let since = chrono::Utc::now();
+        bucket::LeaseHolder {
+            run: run.into(),
+            who: "ci@here".into(),
+            source: "cli".into(),
+            host: "here".into(),
+            since,
+            expires: since + chrono::Duration::seconds(ttl),
+            pid: std::process::id(),
+            pid_ns: bucket::pid_namespace(),
+            ttl_secs: Some(ttl as u64),
+            task: None,
+        }
+    };
+    let lease = b.take_lease(holder("short", 10)).await.unwrap();
+    b.release_lease(&lease, None).await.unwrap();
+    let (left, _) = b.read_lease().await.unwrap().expect("left to expire");
+    assert_eq!(left.run, "short");
+    // Expired, it is taken over as any stopped run's is.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let next = b.take_lease(holder("next", 60)).await.unwrap();
+    b.release_lease(&next, None).await.unwrap();
+    assert!(
+        !lease_taken(&b).await,
+        "a lease with time to spare is removed"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_server_that_ignores_conditional_writes_a_run_warns_and_still_removes_its_own_lease() {
     // The proxy drops If-None-Match and If-Match, as Garage 2.5 ignores them. The lease cannot
