@@ -190,6 +190,7 @@ const FUTURE_SLACK_SECS: i64 = 300;
 /// The verdict on `plan` and the runs on record, at the plan's `now`.
 pub fn health(
     plan: &Plan,
+    handovers: &crate::Handovers,
     overdue_after: Span,
     last_run_within: Option<Span>,
     last_successes: Vec<LastSuccess>,
@@ -200,6 +201,9 @@ pub fn health(
         .map(Overdue::of)
         .collect();
     let mut problems = shortfalls(plan);
+    // A kept folder's lifecycle rule the scan could not withdraw: S3 would expire what the
+    // policy keeps (before, `check` said OK, and every run's success was noted all the same).
+    problems.extend(handovers.danger().map(str::to_string));
     if let Some(first) = overdue.first() {
         problems.push(format!(
             "{} deployment(s) deletable for more than {overdue_after}: the first, {}, since {} UTC ({} ago)",
@@ -299,7 +303,8 @@ mod tests {
             deleted_deployments: 0,
         };
         let day = Span::from_days(1);
-        let verdict = |at| health(&plan, day, Some(day), vec![noted(at)]).status;
+        let verdict =
+            |at| health(&plan, &Default::default(), day, Some(day), vec![noted(at)]).status;
         assert_eq!(verdict(now - chrono::Duration::hours(2)), HealthStatus::Ok);
         assert_eq!(
             verdict(now + chrono::Duration::minutes(2)),

@@ -44,6 +44,7 @@ async fn assess(args: &CheckArgs) -> Result<Health> {
     let last = health::last_successes(&bucket, &place).await?;
     Ok(health::health(
         &planned.plan,
+        &planned.handovers,
         args.overdue_after,
         args.last_run_within,
         last,

@@ -407,6 +407,13 @@ async fn end(
 /// Notes a run that ended well, for `check` and the dashboard's "last successful run" (not
 /// when its plan shows the policy not kept: [`crate::health::shortfalls`]).
 pub async fn note_success(planned: &Planned, record: &Record) {
+    // A kept folder's lifecycle rule this run's scan could not withdraw: S3 would expire what
+    // the policy keeps, and every front end fails on it. No success (before, the engine noted
+    // one whatever the front end then said, and `check` read it as a run that did its job).
+    if let Some(danger) = planned.handovers.danger() {
+        tracing::warn!(bucket = %record.bucket, "no successful run noted: {danger}");
+        return;
+    }
     let last = crate::health::LastSuccess {
         source: record.source.clone(),
         // When it ended (S3's clock, as `check` judges it): a page's scan older than this is

@@ -354,4 +354,27 @@ async fn a_kept_folder_whose_rule_cannot_be_withdrawn_fails_every_front_end() {
         "{error}"
     );
     assert!(metrics.contains(r#""Success":0"#), "{metrics}");
+    // And the job notes no success for `check` and the dashboard to read (before, the engine
+    // noted it: `check` said OK while S3 was set to expire the kept folder). The CLI's note is
+    // the handover's own, which did its job.
+    let state = bucket::testkit::keys_under(&b, ".s3-prune/").await;
+    let notes: Vec<&String> = state
+        .iter()
+        .filter(|k| k.contains("last-success"))
+        .collect();
+    assert_eq!(notes, [".s3-prune/last-success-cli.json"]);
+    let out = via_proxy(&[
+        "check",
+        b.name(),
+        "3",
+        "--localstack",
+        "--last-run-within",
+        "1d",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("S3 lifecycle may still expire big (kept now)"),
+        "{said}"
+    );
 }
