@@ -204,6 +204,12 @@ pub struct Record {
     /// in `markers`: `restore` reads them there.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub undoable: bool,
+    /// Why this run is no success even if it finishes: its plan shows the policy not kept (no
+    /// deployment found, some it cannot rank) or S3 set to expire a folder it keeps. Readers of
+    /// the journal (`check`, the dashboard's overview, `/metrics`) count it as no success, as
+    /// its front end noted none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<String>,
 }
 
 impl Record {
@@ -242,6 +248,7 @@ impl Record {
             held: Vec::new(),
             changed: Vec::new(),
             undoable: false,
+            shortfall: None,
         }
     }
 

@@ -230,6 +230,7 @@ mod tests {
             held: vec![],
             changed: vec![],
             undoable: false,
+            shortfall: None,
         }
     }
 

@@ -40,6 +40,18 @@ pub async fn note_success(bucket: &Bucket, plan: &Plan, last: &LastSuccess) {
         tracing::warn!(source = last.source, "no successful run noted: {first}");
         return;
     }
+    write_note(bucket, last).await;
+}
+
+/// Why a run of `plan` is no success however it ends: the policy not kept ([`shortfalls`]),
+/// or a kept folder S3 is set to expire (`handovers` the scan could not withdraw).
+pub fn no_success(plan: &Plan, handovers: &crate::Handovers) -> Option<String> {
+    let danger = handovers.danger().map(str::to_string);
+    danger.or_else(|| shortfalls(plan).into_iter().next())
+}
+
+/// Writes the note of `last` (best effort).
+async fn write_note(bucket: &Bucket, last: &LastSuccess) {
     let body = serde_json::to_vec(last).expect("a LastSuccess serializes");
     if let Err(e) = bucket.write_state(&name(&last.source), body).await {
         tracing::warn!(error = %e, source = last.source, "the last successful run could not be noted: `check` may call this bucket late");
@@ -74,7 +86,8 @@ pub fn with_runs<'a>(
         on_record.is_none_or(|r| r.status == Status::Finished)
     });
     for r in records {
-        if r.status != Status::Finished || r.is_restore() {
+        // (a finished run whose plan showed the policy not kept noted no success either)
+        if r.status != Status::Finished || r.is_restore() || r.shortfall.is_some() {
             continue;
         }
         let newer = found
@@ -276,6 +289,20 @@ mod tests {
         assert_eq!(with_runs(vec![note.clone()], [&run]).len(), 1);
         // A run no longer among the records read keeps its note.
         assert_eq!(with_runs(vec![note], []).len(), 1);
+    }
+
+    /// Before: the journal's finished run stood in for the note its front end withheld (its
+    /// plan could not rank a deployment), and the dashboard's overview and `/metrics` showed a
+    /// fresh success every night while undated deployments piled up (review).
+    #[test]
+    fn a_finished_run_whose_plan_fell_short_is_no_success() {
+        let now = Utc::now();
+        let mut run = Record::begin("job", "lambda", "b", "", now);
+        run.run = Some("r1".into());
+        run.status = Status::Finished;
+        assert_eq!(with_runs(vec![], [&run]).len(), 1);
+        run.shortfall = Some("1 deployment(s) cannot be ranked".into());
+        assert!(with_runs(vec![], [&run]).is_empty());
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     // `check` judges the run's time against S3's.
     let now = planned.skew.now();
     let mut record = started(&planned, &ctx.who, ctx.source, now);
+    record.shortfall = crate::health::no_success(&planned.plan, &planned.handovers);
     record.via = ctx.via.clone();
     record.undoable = deletion(&planned) == Deletion::Marked;
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
@@ -407,11 +408,12 @@ async fn end(
 /// Notes a run that ended well, for `check` and the dashboard's "last successful run" (not
 /// when its plan shows the policy not kept: [`crate::health::shortfalls`]).
 pub async fn note_success(planned: &Planned, record: &Record) {
-    // A kept folder's lifecycle rule this run's scan could not withdraw: S3 would expire what
-    // the policy keeps, and every front end fails on it. No success (before, the engine noted
-    // one whatever the front end then said, and `check` read it as a run that did its job).
-    if let Some(danger) = planned.handovers.danger() {
-        tracing::warn!(bucket = %record.bucket, "no successful run noted: {danger}");
+    // Its plan showed the policy not kept, or a kept folder's lifecycle rule this run's scan
+    // could not withdraw (S3 would expire what the policy keeps, and every front end fails on
+    // it): no success. Before, the engine noted one for the latter whatever the front end then
+    // said, and `check` read it as a run that did its job.
+    if let Some(why) = &record.shortfall {
+        tracing::warn!(bucket = %record.bucket, "no successful run noted: {why}");
         return;
     }
     let last = crate::health::LastSuccess {

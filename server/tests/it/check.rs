@@ -503,3 +503,29 @@ async fn a_mistyped_prefix_is_behind_and_gets_no_state_folder() {
     Run::apply(b.name(), 1).meta_dated().ok();
     assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("march/")));
 }
+
+/// Before: a run that deleted what it could but whose plan could not rank a deployment (its
+/// date unknown) noted no success, yet its finished journal record stood in for one: `check`'s
+/// last successes, the dashboard's overview and `/metrics` showed a fresh success every night
+/// while undated deployments piled up (review).
+#[tokio::test]
+async fn a_finished_run_that_could_not_rank_every_deployment_is_no_success() {
+    let b = fresh_bucket("check-short-run").await;
+    let ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
+    let (old, new) = (ago(3), ago(1));
+    dated(
+        &b,
+        &[
+            ("old", Some(old.as_str())),
+            ("new", Some(new.as_str())),
+            ("undated", None),
+        ],
+    )
+    .await;
+    Run::apply(b.name(), 1).meta_dated().ok();
+    assert!(!all_keys(&b).await.iter().any(|k| k.starts_with("old/")));
+    let out = check(b.name(), &["--json"]);
+    let v = json(&out);
+    assert_eq!(v["status"], "behind", "{v}");
+    assert_eq!(v["last_successes"], serde_json::json!([]), "{v}");
+}
