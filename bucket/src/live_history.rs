@@ -13,6 +13,7 @@
 //! no state folder behind).
 
 use crate::scan::RESERVED;
+use crate::state::Put;
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
 use retention::{DeploymentId, Warning, WasLive};
@@ -30,6 +31,9 @@ const VERSION_READS_AT_ONCE: usize = 5;
 /// Changes kept in `live-seen.json`.
 const CHANGES_KEPT: usize = 20;
 const SEEN: &str = "live-seen.json";
+/// Conditional writes of [`SEEN`] tried, each on the file read again, before the change is
+/// left unrecorded (the next scan records it).
+const SEEN_WRITE_TRIES: usize = 5;
 
 /// `live-seen.json`: the pointer, what it names now and since when, and what it named before.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -102,7 +106,10 @@ impl Bucket {
 
     /// Reads `live-seen.json` and, when the pointer names another deployment than it says,
     /// writes the change (the old one was live until `now`, S3's): every scan does, and an
-    /// apply for each change it reads mid-run. Returns what it named before.
+    /// apply for each change it reads mid-run. Returns what it named before. The write is
+    /// conditional on the file as read (`If-Match`), and read again when another scan or run
+    /// wrote it meanwhile: before, a plain write laid over a change recorded since it read the
+    /// file, and the deployment live in between lost its grace.
     pub async fn observe_live(
         &self,
         key: &str,
@@ -110,58 +117,78 @@ impl Bucket {
         now: DateTime<Utc>,
     ) -> Result<Vec<WasLive>, S3Error> {
         let place = format!("{}{RESERVED}/{SEEN}", self.prefix);
-        let seen = match self.read_state(SEEN).await {
-            Ok(Some(body)) => {
-                let seen =
-                    serde_json::from_slice::<LiveSeen>(&body).map_err(|e| S3Error::Pointer {
-                        key: place.clone(),
-                        problem: format!(
-                            "it is not s3-prune's record of the live pointer ({e}): {}restore \
-                             its previous version, or remove it to start recording afresh (the \
-                             deployments it remembers as live until recently then lose their \
-                             grace)",
-                            crate::state::newer_hint(&body)
-                        ),
-                    })?;
-                crate::state::check_format(seen.rest.get("format"), &place)?;
+        // Whether the pointer names nothing here (asked once, on the first change seen).
+        let mut names_nothing = None;
+        let mut previous = Vec::new();
+        for _ in 0..SEEN_WRITE_TRIES {
+            let (seen, etag) = self.read_seen(&place).await?;
+            let mut seen = if seen.pointer == key {
                 seen
+            } else {
+                carried_over(seen, key, now)
+            };
+            if seen.current.as_ref() == Some(live) {
+                return Ok(seen.previous);
             }
-            Ok(None) => LiveSeen::default(),
-            // Not read, the deployments live until recently would lose their grace and be
-            // planned like any other: the scan stops instead (as for `dates.json`).
-            Err(e) => return Err(e),
+            // A pointer naming nothing here blocks the plan anyway; recording it would make a
+            // state folder under a mistyped prefix. Not known (the listing failed): recorded,
+            // so the deployment live until now keeps its grace.
+            if *names_nothing.get_or_insert(matches!(self.folder_is_empty(live).await, Ok(true))) {
+                return Ok(seen.previous);
+            }
+            if let Some(old) = seen.current.take() {
+                seen.previous.insert(
+                    0,
+                    WasLive {
+                        id: old,
+                        until: now,
+                    },
+                );
+                seen.previous.truncate(CHANGES_KEPT);
+            }
+            seen.current = Some(live.clone());
+            seen.since = Some(now);
+            previous = seen.previous.clone();
+            let body = serde_json::to_vec_pretty(&seen).expect("live-seen serializes");
+            let failed = match self.put_if(&place, body.clone(), etag.as_deref()).await {
+                Ok(Put::Written(_)) => return Ok(previous),
+                // Written by another scan or run since this one read it: read again, and this
+                // change laid on theirs.
+                Ok(Put::Refused) => continue,
+                // A server that cannot write conditionally: plainly, as before.
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 501) => {
+                    self.write_state(SEEN, body).await.err()
+                }
+                Err(e) => Some(self.key_err(e, "s3:PutObject", &place)),
+            };
+            if let Some(e) = failed {
+                tracing::info!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
+            }
+            return Ok(previous);
+        }
+        tracing::info!("the live pointer's change was not recorded in {RESERVED}/{SEEN}: written by others {SEEN_WRITE_TRIES} times while this one read it");
+        Ok(previous)
+    }
+
+    /// `live-seen.json` and its ETag (an empty record and none when there is no file yet).
+    async fn read_seen(&self, place: &str) -> Result<(LiveSeen, Option<String>), S3Error> {
+        // Not read, the deployments live until recently would lose their grace and be planned
+        // like any other: the scan stops instead (as for `dates.json`).
+        let Some(tagged) = self.get_tagged(place).await? else {
+            return Ok((LiveSeen::default(), None));
         };
-        let mut seen = if seen.pointer == key {
-            seen
-        } else {
-            carried_over(seen, key, now)
-        };
-        if seen.current.as_ref() == Some(live) {
-            return Ok(seen.previous);
-        }
-        // A pointer naming nothing here blocks the plan anyway; recording it would make a
-        // state folder under a mistyped prefix. Not known (the listing failed): recorded, so
-        // the deployment live until now keeps its grace.
-        if matches!(self.folder_is_empty(live).await, Ok(true)) {
-            return Ok(seen.previous);
-        }
-        if let Some(old) = seen.current.take() {
-            seen.previous.insert(
-                0,
-                WasLive {
-                    id: old,
-                    until: now,
-                },
-            );
-            seen.previous.truncate(CHANGES_KEPT);
-        }
-        seen.current = Some(live.clone());
-        seen.since = Some(now);
-        let body = serde_json::to_vec_pretty(&seen).expect("live-seen serializes");
-        if let Err(e) = self.write_state(SEEN, body).await {
-            tracing::info!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
-        }
-        Ok(seen.previous)
+        let seen =
+            serde_json::from_slice::<LiveSeen>(&tagged.body).map_err(|e| S3Error::Pointer {
+                key: place.to_string(),
+                problem: format!(
+                "it is not s3-prune's record of the live pointer ({e}): {}restore its previous \
+                 version, or remove it to start recording afresh (the deployments it remembers \
+                 as live until recently then lose their grace)",
+                crate::state::newer_hint(&tagged.body)
+            ),
+            })?;
+        crate::state::check_format(seen.rest.get("format"), place)?;
+        Ok((seen, tagged.etag))
     }
 
     /// The deployments the pointer named at some moment after `since` (a plan's time) besides

@@ -335,3 +335,54 @@ fn a_live_grace_without_a_pointer_is_refused_naming_settings_that_exist() {
         stderr(&out)
     );
 }
+
+/// Before: `live-seen.json` was written plainly over what the scan had read, so a scan
+/// that read it, then wrote after another scan recorded a newer change, laid its own over
+/// theirs: the deployment live in between was forgotten and lost its grace (review). Now the
+/// write is conditional, and a refused one is laid on the file read again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_scans_recording_the_pointer_at_once_lose_neither_change() {
+    let b = fresh_bucket("live-seen-race").await;
+    eight_deployments(&b).await;
+    point(&b, "d3").await;
+    plan_with_pointer(b.name(), &[]);
+    point(&b, "d4").await;
+    // The first scan's write of the record held at the proxy...
+    let (url, proxy) = crate::common::endpoint(|p| {
+        p.delay_put = Some(("live-seen.json".into(), std::time::Duration::from_secs(3)))
+    })
+    .await;
+    let name = b.name().to_string();
+    let first = std::thread::spawn(move || {
+        Run::plan(&name, 2)
+            .args(&["--live-pointer", "current"])
+            .env("AWS_ENDPOINT_URL", &url)
+            .out()
+    });
+    let waited = std::time::Instant::now();
+    while proxy
+        .stats
+        .puts_delayed
+        .load(std::sync::atomic::Ordering::SeqCst)
+        == 0
+    {
+        assert!(
+            waited.elapsed().as_secs() < 30,
+            "the first scan never wrote its record"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // ...while the pointer moves on and a second scan records that.
+    point(&b, "d5").await;
+    plan_with_pointer(b.name(), &[]);
+    let first = first.join().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    point(&b, "d6").await;
+    let r = plan_with_pointer(b.name(), &[]);
+    for was_live in ["d3", "d4", "d5"] {
+        assert!(
+            reason_of(&r, was_live).starts_with("keep: was live until "),
+            "{was_live}: {r:?}"
+        );
+    }
+}
