@@ -212,6 +212,10 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     let saved_plan = matches!(&command, args::Command::Apply(a) if a.plan_file.is_some());
     if let (Some(plan), false) = (command.plan_mut(), saved_plan) {
         plan.refuse_ignored().map_err(anyhow::Error::msg)?;
+        // A policy the arguments and the file cannot make (RETAIN beside the file's rules, no
+        // RETAIN at all): a usage error, exit 2 before any request, as the same conflict typed
+        // on the command line is (it was exit 1, found once the command ran).
+        plan.spec().build()?;
     }
     if !matches!(command, args::Command::Lambda) {
         let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());

@@ -356,3 +356,27 @@ fn serve_typed_at_the_root_of_the_files_prefixed_bucket_is_refused() {
         "{err}"
     );
 }
+
+/// Before: RETAIN or a minimum age given beside the file's rules was found once the command
+/// ran, exit 1; the same conflict typed on the command line is a usage error (review).
+#[test]
+fn a_minimum_age_beside_the_files_rules_is_a_usage_error() {
+    let dir = workdir("rules-and-age");
+    std::fs::write(
+        dir.join("rules.toml"),
+        "[[rule]]\nname = \"all\"\nmatch = \"*\"\nretain = 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s3-prune.toml"),
+        "bucket = \"my-site-bucket\"\n[policy]\nfile = \"rules.toml\"\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["plan", "--min-retain-days", "30", "--localstack"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be given with a policy file"),
+        "{}",
+        stderr(&out)
+    );
+}
