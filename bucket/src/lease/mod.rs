@@ -210,10 +210,16 @@ impl Bucket {
             .await?
         {
             Put::Written(etag) => Ok(etag),
-            Put::Refused => {
-                let now = self.read_lease().await?.map(|(h, _)| h);
-                Err(LeaseError::Held(now.unwrap_or(current)))
-            }
+            Put::Refused => match self.read_lease_as_written().await? {
+                // This very takeover, carried out, its answer lost and the SDK's retry refused
+                // by the old ETag: the lease is ours. (Before, the run refused itself, "held
+                // by" its own holder, and left its lease to block every other run a minute.)
+                Some((now, etag)) if now == *holder => Ok(etag),
+                _ => {
+                    let now = self.read_lease().await?.map(|(h, _)| h);
+                    Err(LeaseError::Held(now.unwrap_or(current)))
+                }
+            },
         }
     }
 

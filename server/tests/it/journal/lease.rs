@@ -506,6 +506,40 @@ async fn a_lease_write_whose_answer_was_lost_is_the_runs_own_and_it_goes_on() {
     }
 }
 
+/// Before: an expired lease taken over, the takeover carried out but its answer lost, had the
+/// SDK's retry refused by the old ETag; the run then refused itself ("another apply holds this
+/// bucket": its own holder) and left its lease behind for a minute (review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_whose_answer_was_lost_is_the_runs_own_and_it_goes_on() {
+    let b = fresh_bucket("lease-takeover-lost").await;
+    deploy(&b, &["a0", "a1", "a2"], 5).await;
+    // A stopped run's lease, expired by S3's clock (a life of 1 s, written 2 s ago).
+    let stopped = r#"{"run":"20261204T000000000Z-0000dead","who":"ops@elsewhere","source":"cli","host":"elsewhere","since":"2026-12-04T00:00:00Z","expires":"2026-12-04T00:00:01Z","pid":1,"ttl_secs":1}"#;
+    b.put(
+        &b.lease_key(),
+        stopped.as_bytes().to_vec(),
+        "application/json",
+        &[],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut p = Proxy::new(0);
+    // 0: the create (refused: the stopped run's lease is there); 1: the takeover.
+    p.lose_put_answer = Some(".s3-prune/lease".into());
+    p.lose_put_answer_after = 1;
+    let (url, proxy) = start(p).await;
+    let out = finish(apply_via(&url, &b, "1", 1, &[]));
+    let lost = proxy
+        .stats
+        .puts_answer_lost
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(lost > 1, "the takeover's answer was lost ({lost})");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(all_keys(&b).await.len(), 5, "all but the newest deleted");
+    assert!(!lease_taken(&b).await, "its own lease is removed");
+}
+
 /// Whether a lease has expired is read on the server's clock — how long ago it was last written
 /// (`Last-Modified` against the answer's `Date`) against the life of one write (`ttl_secs`) —
 /// not by comparing the holder's written expiry with the taker's clock. Before: a holder whose
