@@ -44,6 +44,14 @@ pub async fn check_restore(
             let found = crate::journal::read_run(&place, &id)
                 .await
                 .map_err(|e| RestoreRefusal::S3(format!("run {id} in {}: {e}", place.url())))?;
+            // On this machine's record, but not in the journal opened (it ran with another
+            // --journal): said so, not "not in the audit log".
+            if found.is_none() {
+                return Err(RestoreRefusal::NotInJournal {
+                    run: format!("{label} ({id})"),
+                    place: place.url(),
+                });
+            }
             return check_restore_run(bucket, &label, found, only).await;
         }
     }

@@ -233,3 +233,31 @@ async fn the_commands_a_message_suggests_name_the_journal_and_prefix_of_the_run(
     );
     crate::common::assert_contains(&err, "--journal");
 }
+
+/// Before: a run journalled elsewhere (`--journal`), restored by its record number without
+/// that `--journal`, was said to be "not in the audit log" — though the log holds it — with
+/// no word of the journal it is in (review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_journalled_elsewhere_restored_without_its_journal_names_where_to_look() {
+    let site = fresh_bucket("journal-number").await;
+    site.enable_versioning().await.unwrap();
+    deploy(&site, &["n1", "n2"], 2).await;
+    let audit = fresh_bucket("journal-number-audit").await;
+    let at = format!("s3://{}/runs-of/", audit.name());
+    let out = apply_journalled(&site, &at, &["--json"]);
+    let number = json(&out)["audit"]["id"].as_i64().expect("a record number");
+    let out = s3_prune(&[
+        "restore",
+        site.name(),
+        "--run",
+        &number.to_string(),
+        "--localstack",
+        "--yes",
+    ]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!("run {number} (")) && said.contains("--journal it ran with"),
+        "{said}"
+    );
+}
