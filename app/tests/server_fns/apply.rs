@@ -194,13 +194,7 @@ async fn a_folder_re_deployed_on_its_handover_day_is_withdrawn_by_the_dashboards
     // the dashboard plans nothing, so its page showed the folder kept (the newest) while S3
     // went on to expire the new files. The rule's id carries its time now.
     let b = seeded("sf-redeployed", &["new", "mid", "big", "small"]).await;
-    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
-    put_many(&b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
-    let state = state_with(&b, Some(2));
-    let req = preview(&state, b.name(), 1).await;
-    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
-        panic!("refused")
-    };
+    let (state, job) = big_handed_over(&b).await;
     report_of(&state, job).await;
     assert_eq!(b.expiries().await.unwrap().len(), 1, "big is handed over");
     // Re-deployed the same day, seconds later (LastModified is to the second).
@@ -220,13 +214,7 @@ async fn a_handover_run_on_an_unversioned_bucket_can_be_withdrawn_from_history()
     // Before: History offered no restore for it ("no undo (unversioned bucket…)") though its
     // folders were only handed to S3 lifecycle, and `restore --run` withdraws their rules.
     let b = seeded("sf-handed-undo", &["new", "mid", "big", "small"]).await;
-    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
-    put_many(&b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
-    let state = state_with(&b, Some(2));
-    let req = preview(&state, b.name(), 1).await;
-    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
-        panic!("refused")
-    };
+    let (state, job) = big_handed_over(&b).await;
     let report = report_of(&state, job).await;
     assert_eq!(b.expiries().await.unwrap().len(), 1, "big is handed over");
     let page = state.history_page(None).await.unwrap();
@@ -612,4 +600,18 @@ async fn a_lease_whose_process_is_gone_from_this_host_is_shown_over() {
         .unwrap()
         .expect("a lease");
     assert!(shown.expired || cfg!(not(target_os = "linux")), "{shown:?}");
+}
+
+/// `b` (seeded with new, mid, big, small) given a third file in big, then applied from a
+/// dashboard handing deployments of more than 2 objects to S3 lifecycle, keeping 1: big is
+/// handed over, mid and small deleted. The dashboard and the apply's job.
+async fn big_handed_over(b: &Bucket) -> (AppState, u64) {
+    let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    put_many(b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
+    let state = state_with(b, Some(2));
+    let req = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::Started { job } = state.start_apply(req, "tester").await.unwrap() else {
+        panic!("refused")
+    };
+    (state, job)
 }

@@ -3,22 +3,25 @@
 
 use super::*;
 
+/// a1, a2 and a3 on versioned `b`, then `apply b 1`: every key before it, and its run's id.
+async fn applied(b: &Bucket) -> (Vec<String>, String) {
+    b.enable_versioning().await.unwrap();
+    deploy(b, &["a1", "a2", "a3"], 3).await;
+    let before = all_keys(b).await;
+    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = json(&history_elsewhere(b));
+    let id = runs[0]["id"].as_str().expect("the apply on record");
+    (before, id.to_string())
+}
+
 /// Before: a second `restore --run ID` of a restored run reported every key "left: a newer
 /// version was written (or it was restored already)" and exited 1, though all was back — a
 /// script that retried its restore was told it had failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_restored_again_counts_what_is_back_already_and_succeeds() {
     let b = fresh_bucket("restore-again").await;
-    b.enable_versioning().await.unwrap();
-    deploy(&b, &["a1", "a2", "a3"], 3).await;
-    let before = all_keys(&b).await;
-    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let runs = json(&history_elsewhere(&b));
-    let id = runs[0]["id"]
-        .as_str()
-        .expect("the apply on record")
-        .to_string();
+    let (before, id) = applied(&b).await;
     restore_elsewhere_brings_back(&b, &id, &before).await;
 
     let out = restore_elsewhere(&b, &id);
@@ -56,16 +59,7 @@ async fn a_run_restored_again_counts_what_is_back_already_and_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restore_killed_before_its_pin_pins_what_is_back_when_run_again() {
     let b = fresh_bucket("restore-killed-pin").await;
-    b.enable_versioning().await.unwrap();
-    deploy(&b, &["a1", "a2", "a3"], 3).await;
-    let before = all_keys(&b).await;
-    let out = s3_prune(&["apply", b.name(), "1", "--localstack", "--yes", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let runs = json(&history_elsewhere(&b));
-    let id = runs[0]["id"]
-        .as_str()
-        .expect("the apply on record")
-        .to_string();
+    let (before, id) = applied(&b).await;
     // What the killed restore did: the markers removed, no pin written.
     for d in ["a1/", "a2/"] {
         bucket::testkit::remove_markers(&b, d).await;
