@@ -7,9 +7,8 @@
 //! The trade-off, said in the README: a rule expires whatever is in the folder, so a rule must
 //! not outlive its reason: every scan compares the pending rules with what is kept now, and
 //! [`Bucket::withdraw_expiries`] removes the rule of a folder that is now kept (pinned, live,
-//! re-deployed, kept by a changed policy). A rule's id carries when it was written, by S3's
-//! clock (`s3-prune-expire@2026-12-07T09:45:12Z <folder>`; earlier versions wrote the day
-//! only), so its age can be shown and a folder uploaded to since is seen as re-deployed. On a versioned bucket,
+//! re-deployed, kept by a changed policy). A rule's id carries the day it was written
+//! (`s3-prune-expire@2026-12-04 <folder>`), so its age can be shown. On a versioned bucket,
 //! what S3 expired of a folder before its rule was withdrawn is brought back by
 //! [`Bucket::unexpire`] (its delete markers made since the handover removed).
 
@@ -24,8 +23,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use retention::DeploymentId;
 use serde::{Deserialize, Serialize};
 
-/// How s3-prune's expiration rule ids start: `s3-prune-expire@<time> <folder>`, or as
-/// earlier versions wrote them, `s3-prune-expire@<date> <folder>` and `s3-prune-expire <folder>`.
+/// How s3-prune's expiration rule ids start: `s3-prune-expire@<date> <folder>`, or
+/// `s3-prune-expire <folder>` as written before the date was added.
 pub const EXPIRE_RULE: &str = "s3-prune-expire";
 
 /// The most lifecycle rules S3 keeps for a bucket (its documented limit; a configuration of
@@ -62,55 +61,26 @@ pub struct Expiry {
     /// The day the rule was written (unknown for rules written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<NaiveDate>,
-    /// When, to the second, by S3's clock (rules written before it was recorded: the day only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at: Option<DateTime<Utc>>,
 }
 
-/// When one of s3-prune's expiration rules was written, as its id says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Written {
-    day: Option<NaiveDate>,
-    at: Option<DateTime<Utc>>,
-}
-
-/// When and for which folder one of s3-prune's expiration rule ids was written: `@TIME`
-/// (`2026-12-07T09:45:12Z`), `@DAY` (earlier versions) or nothing (the first).
-fn parse_rule_id(rule_id: &str) -> Option<(Written, &str)> {
+/// The day and folder of one of s3-prune's expiration rule ids.
+fn parse_rule_id(rule_id: &str) -> Option<(Option<NaiveDate>, &str)> {
     let rest = rule_id.strip_prefix(EXPIRE_RULE)?;
     if let Some(folder) = rest.strip_prefix(' ') {
-        return Some((
-            Written {
-                day: None,
-                at: None,
-            },
-            folder,
-        ));
+        return Some((None, folder));
     }
-    let (when, folder) = rest.strip_prefix('@')?.split_once(' ')?;
-    let written = match DateTime::parse_from_rfc3339(when) {
-        Ok(at) => {
-            let at = at.with_timezone(&Utc);
-            Written {
-                day: Some(at.date_naive()),
-                at: Some(at),
-            }
-        }
-        Err(_) => Written {
-            day: Some(NaiveDate::parse_from_str(when, "%Y-%m-%d").ok()?),
-            at: None,
-        },
-    };
-    Some((written, folder))
+    let (day, folder) = rest.strip_prefix('@')?.split_once(' ')?;
+    Some((
+        Some(NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?),
+        folder,
+    ))
 }
 
 impl Bucket {
-    /// The id of the rule that hands `id` to S3 expiration at `at` (S3's time, to the second:
-    /// a folder uploaded to after it is a re-deploy, whose rule a scan withdraws), refused past
-    /// S3's 255 characters.
-    pub fn expire_rule_id(&self, id: &DeploymentId, at: DateTime<Utc>) -> Result<String, S3Error> {
-        let at = at.format("%Y-%m-%dT%H:%M:%SZ");
-        let rule = format!("{EXPIRE_RULE}@{at} {}", self.deployment_prefix(id));
+    /// The id of the rule that hands `id` to S3 expiration on `today` (refused past S3's 255
+    /// characters).
+    pub fn expire_rule_id(&self, id: &DeploymentId, today: NaiveDate) -> Result<String, S3Error> {
+        let rule = format!("{EXPIRE_RULE}@{today} {}", self.deployment_prefix(id));
         if rule.chars().count() > 255 {
             return Err(invalid_lifecycle(
                 "InvalidArgument",
@@ -128,7 +98,7 @@ impl Bucket {
             .iter()
             .filter_map(|r| {
                 let rule_id = r.id()?;
-                let (written, folder) = parse_rule_id(rule_id)?;
+                let (since, folder) = parse_rule_id(rule_id)?;
                 let rel = folder.strip_prefix(self.prefix.as_str())?;
                 // Only a folder directly under the prefix is one of ours.
                 let id = DeploymentId::new(rel.strip_suffix('/')?).ok()?;
@@ -136,8 +106,7 @@ impl Bucket {
                     id,
                     rule_id: rule_id.to_string(),
                     finished: false,
-                    since: written.day,
-                    at: written.at,
+                    since,
                 })
             })
             .collect()
@@ -150,7 +119,7 @@ impl Bucket {
 
     /// Writes an expiration rule for each deployment's folder (objects expire one day after
     /// they were created — every doomed object is older), keeping every other rule as it is.
-    /// A new rule's id carries `at` (S3's time: see [`crate::ClockSkew`]).
+    /// A new rule's id carries `today` (S3's day: see [`crate::ClockSkew`]).
     ///
     /// S3 takes at most [`LIFECYCLE_RULES_MAX`] rules a bucket and refuses a configuration of
     /// more whole: the folders handed over before keep their rules, new ones are written while
@@ -159,7 +128,7 @@ impl Bucket {
     pub async fn expire_by_lifecycle(
         &self,
         ids: &[DeploymentId],
-        at: DateTime<Utc>,
+        today: NaiveDate,
     ) -> Result<Handed, S3Error> {
         if ids.is_empty() {
             return Ok(Handed::default());
@@ -176,7 +145,7 @@ impl Bucket {
                 }),
                 None => new.push(RuleWritten {
                     id: id.clone(),
-                    rule_id: self.expire_rule_id(id, at)?,
+                    rule_id: self.expire_rule_id(id, today)?,
                 }),
             }
         }
@@ -321,34 +290,15 @@ impl Bucket {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_rule_id, Written};
-    use chrono::{NaiveDate, TimeZone, Utc};
+    use super::parse_rule_id;
+    use chrono::NaiveDate;
 
     #[test]
-    fn rule_ids_old_dated_and_timed_name_their_folder() {
-        let (none, day) = (
-            Written {
-                day: None,
-                at: None,
-            },
-            Written {
-                day: NaiveDate::from_ymd_opt(2026, 12, 4),
-                at: None,
-            },
-        );
-        assert_eq!(parse_rule_id("s3-prune-expire big/"), Some((none, "big/")));
+    fn rule_ids_old_and_dated_name_their_folder() {
+        assert_eq!(parse_rule_id("s3-prune-expire big/"), Some((None, "big/")));
         assert_eq!(
             parse_rule_id("s3-prune-expire@2026-12-04 sites/big/"),
-            Some((day, "sites/big/"))
-        );
-        let at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 45, 12).unwrap();
-        let timed = Written {
-            day: Some(at.date_naive()),
-            at: Some(at),
-        };
-        assert_eq!(
-            parse_rule_id("s3-prune-expire@2026-12-07T09:45:12Z sites/big/"),
-            Some((timed, "sites/big/"))
+            Some((NaiveDate::from_ymd_opt(2026, 12, 4), "sites/big/"))
         );
         assert_eq!(parse_rule_id("keep-logs"), None);
         assert_eq!(parse_rule_id("s3-prune-expire@yesterday big/"), None);

@@ -275,17 +275,13 @@ pub async fn reconcile_with_scan(
         {
             return kept("live on or after the day it was handed over");
         }
-        // Uploaded to after the rule was written (S3's clock both): S3 would expire the new
-        // files too. A rule of an earlier version knows only its day: a re-deploy on that day
-        // is left to the next plan, since files uploaded that day before it look alike.
-        let redeployed = match (rule.at, since) {
-            (Some(at), _) => d.newest > at.min(now),
-            (None, Some(since)) => d.newest.date_naive() > since,
-            (None, None) => false,
-        };
-        match redeployed {
-            true => kept("re-deployed after it was handed over"),
-            false => Verdict::Doomed,
+        // (days only: a re-deploy on the handover's own day is left to the next plan, since
+        // objects uploaded that day, dated by metadata, would look re-deployed too)
+        match since {
+            Some(since) if d.newest.date_naive() > since => {
+                kept("re-deployed after it was handed over")
+            }
+            _ => Verdict::Doomed,
         }
     })
     .await

@@ -55,7 +55,7 @@ async fn every_field_of_the_users_configuration_survives_s3_prunes_edits() {
     put_config(&b, vec![logs_rule()]).await;
     let set = Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass);
     assert_eq!(min_size(&b).await, set, "the server keeps the field");
-    b.expire_by_lifecycle(&[id("big")], chrono::Utc::now())
+    b.expire_by_lifecycle(&[id("big")], chrono::Utc::now().date_naive())
         .await
         .unwrap();
     assert_eq!(min_size(&b).await, set, "a handover does not reset it");

@@ -88,15 +88,14 @@ pub(crate) async fn hand_over(
     let ids: Vec<_> = big.iter().map(|d| d.id.clone()).collect();
     // Dated by S3's day: a dashboard's scan compares it with the folder's upload dates and the
     // live pointer's moves, both S3's (a host days ahead would hide a re-deploy from it).
-    let at = guard.now();
-    let today = at.date_naive();
+    let today = guard.now().date_naive();
     if !ids.is_empty() {
         // On record before the rules are written: a run killed while they are on their way, or
         // while S3 settles, is restored rule and all.
         let handing: Vec<Expiry> = (ids.iter())
             .map(|id| Expiry {
                 deployment: id.to_string(),
-                rule: bucket.expire_rule_id(id, at).unwrap_or_default(),
+                rule: bucket.expire_rule_id(id, today).unwrap_or_default(),
                 state: ExpiryState::Handed,
                 since: Some(today),
                 reason: Some(HANDING.into()),
@@ -110,7 +109,7 @@ pub(crate) async fn hand_over(
             return out;
         }
     }
-    match bucket.expire_by_lifecycle(&ids, at).await {
+    match bucket.expire_by_lifecycle(&ids, today).await {
         Ok(handed) => {
             let written = std::time::Instant::now();
             // A handover replaces the "pending" line of the same deployment.

@@ -15,30 +15,14 @@ mod restore;
 mod room;
 mod settle;
 
-/// The bucket's lifecycle rules as (id, prefix, days), sorted; s3-prune's ids by their day
-/// (`s3-prune-expire@DAY folder/`), their time checked to be S3's now, within minutes.
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)
-    let by_day = |id: &str| -> String {
-        let Some((day, rest)) = id.split_once('T') else {
-            return id.to_string();
-        };
-        let (time, folder) = rest.split_once(' ').expect("s3-prune-expire@TIME FOLDER");
-        let at = chrono::DateTime::parse_from_rfc3339(&format!(
-            "{}T{time}",
-            day.trim_start_matches("s3-prune-expire@")
-        ))
-        .unwrap_or_else(|e| panic!("{id}: {e}"));
-        let off = (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_seconds();
-        assert!(off.abs() < 300, "{id}: written {off} s from now");
-        format!("{day} {folder}")
-    };
     let mut r: Vec<_> = config
         .rules
         .iter()
         .map(|r| {
             (
-                by_day(r.id().unwrap_or_default()),
+                r.id().unwrap_or_default().to_string(),
                 r.filter()
                     .and_then(|f| f.prefix())
                     .unwrap_or_default()

@@ -29,7 +29,7 @@ async fn an_edit_does_not_put_back_a_lifecycle_rule_withdrawn_a_moment_before() 
     .await;
     // big was handed over by an earlier run, and deployed again since: kept now.
     let big = DeploymentId::new("big").unwrap();
-    b.expire_by_lifecycle(&[big], chrono::Utc::now())
+    b.expire_by_lifecycle(&[big], chrono::Utc::now().date_naive())
         .await
         .unwrap();
     let mut proxy = Proxy::new(0);
