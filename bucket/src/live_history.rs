@@ -120,7 +120,7 @@ impl Bucket {
         // Whether the pointer names nothing here (asked once, on the first change seen).
         let mut names_nothing = None;
         let mut previous = Vec::new();
-        for _ in 0..SEEN_WRITE_TRIES {
+        for attempt in 0..SEEN_WRITE_TRIES {
             let (seen, etag) = self.read_seen(&place).await?;
             let mut seen = if seen.pointer == key {
                 seen
@@ -136,30 +136,73 @@ impl Bucket {
             if *names_nothing.get_or_insert(matches!(self.folder_is_empty(live).await, Ok(true))) {
                 return Ok(seen.previous);
             }
-            if let Some(old) = seen.current.take() {
-                seen.previous.insert(
-                    0,
-                    WasLive {
-                        id: old,
-                        until: now,
-                    },
-                );
-                seen.previous.truncate(CHANGES_KEPT);
+            // Read again after a refused write, a change recorded after this one read the
+            // pointer: it stands (written over, the newer deployment would be "live until"
+            // before it became live), and what this one read was live until that change at
+            // most — recorded so, unless it is already. What the newer change names is kept as
+            // live until now beside the rest.
+            let newer = seen.since.filter(|since| attempt > 0 && *since > now);
+            let now_live = seen.current.clone();
+            match newer {
+                Some(since) => {
+                    if seen
+                        .previous
+                        .iter()
+                        .any(|w| &w.id == live && w.until >= since)
+                    {
+                        return Ok(with_newer(seen.previous, now_live, since));
+                    }
+                    seen.previous.insert(
+                        0,
+                        WasLive {
+                            id: live.clone(),
+                            until: since,
+                        },
+                    );
+                    seen.previous.truncate(CHANGES_KEPT);
+                }
+                None => {
+                    if let Some(old) = seen.current.take() {
+                        seen.previous.insert(
+                            0,
+                            WasLive {
+                                id: old,
+                                until: now,
+                            },
+                        );
+                        seen.previous.truncate(CHANGES_KEPT);
+                    }
+                    seen.current = Some(live.clone());
+                    seen.since = Some(now);
+                }
             }
-            seen.current = Some(live.clone());
-            seen.since = Some(now);
-            previous = seen.previous.clone();
+            previous = match newer {
+                Some(since) => with_newer(seen.previous.clone(), now_live, since),
+                None => seen.previous.clone(),
+            };
             let body = serde_json::to_vec_pretty(&seen).expect("live-seen serializes");
-            let failed = match self.put_if(&place, body.clone(), etag.as_deref()).await {
+            let written = match &etag {
+                // A file read without an ETag (a server that sends none) cannot be written
+                // conditionally: plainly, as before.
+                Some(None) => Err(None),
+                // As read, or (none yet) only if there is still none.
+                Some(Some(etag)) => self
+                    .put_if(&place, body.clone(), Some(etag))
+                    .await
+                    .map_err(Some),
+                None => self.put_if(&place, body.clone(), None).await.map_err(Some),
+            };
+            let failed = match written {
+                Err(None) => self.write_state(SEEN, body).await.err(),
                 Ok(Put::Written(_)) => return Ok(previous),
                 // Written by another scan or run since this one read it: read again, and this
                 // change laid on theirs.
                 Ok(Put::Refused) => continue,
                 // A server that cannot write conditionally: plainly, as before.
-                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 501) => {
+                Err(Some(e)) if e.raw_response().is_some_and(|r| r.status().as_u16() == 501) => {
                     self.write_state(SEEN, body).await.err()
                 }
-                Err(e) => Some(self.key_err(e, "s3:PutObject", &place)),
+                Err(Some(e)) => Some(self.key_err(e, "s3:PutObject", &place)),
             };
             if let Some(e) = failed {
                 tracing::info!(error = %e, "the live pointer's change could not be recorded in {RESERVED}/{SEEN}");
@@ -170,8 +213,9 @@ impl Bucket {
         Ok(previous)
     }
 
-    /// `live-seen.json` and its ETag (an empty record and none when there is no file yet).
-    async fn read_seen(&self, place: &str) -> Result<(LiveSeen, Option<String>), S3Error> {
+    /// `live-seen.json` and its ETag if it has one (an empty record and `None` when there is no
+    /// file yet).
+    async fn read_seen(&self, place: &str) -> Result<(LiveSeen, Option<Option<String>>), S3Error> {
         // Not read, the deployments live until recently would lose their grace and be planned
         // like any other: the scan stops instead (as for `dates.json`).
         let Some(tagged) = self.get_tagged(place).await? else {
@@ -188,7 +232,7 @@ impl Bucket {
             ),
             })?;
         crate::state::check_format(seen.rest.get("format"), place)?;
-        Ok((seen, tagged.etag))
+        Ok((seen, Some(tagged.etag)))
     }
 
     /// The deployments the pointer named at some moment after `since` (a plan's time) besides
@@ -423,4 +467,17 @@ struct Version {
 struct Read {
     was_live: Vec<WasLive>,
     cut: Option<String>,
+}
+
+/// `previous` with `newer` (what a change recorded at `since`, after this reading, names) as
+/// live until `since`, first.
+fn with_newer(
+    mut previous: Vec<WasLive>,
+    newer: Option<DeploymentId>,
+    since: DateTime<Utc>,
+) -> Vec<WasLive> {
+    if let Some(id) = newer {
+        previous.insert(0, WasLive { id, until: since });
+    }
+    previous
 }

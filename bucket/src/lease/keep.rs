@@ -102,7 +102,7 @@ impl Bucket {
                     Err(e) if condition_refused(&e) => return Ok(()),
                     Err(e) => {
                         tracing::debug!(error = %e, "the lease's conditional removal was refused; going by its read");
-                        unconditional_only = true;
+                        unconditional_only = not_implemented(&e);
                         read
                     }
                 }
@@ -125,8 +125,15 @@ impl Bucket {
             match removal.if_match(etag).send().await {
                 Ok(_) => return Ok(()),
                 Err(e) if condition_refused(&e) => return Ok(()),
+                // Only a server that cannot remove conditionally goes on to a plain removal; any
+                // other failure (a timeout, a 5xx: it may yet land, or another run's lease may
+                // be there by now) leaves the lease to expire.
+                Err(e) if not_implemented(&e) => {
+                    tracing::debug!(error = %e, "the lease's conditional removal is not implemented here; removing it while it cannot yet be taken over")
+                }
                 Err(e) => {
-                    tracing::debug!(error = %e, "the lease's conditional removal was refused; removing it while it cannot yet be taken over")
+                    tracing::info!(error = %e, "the lease could not be removed: left to expire");
+                    return Ok(());
                 }
             }
         }
@@ -153,3 +160,10 @@ impl Bucket {
 /// How long a lease must still have to live, by S3's clock, to be removed without a condition
 /// at its run's end: more than a removal takes to land, its retries included.
 const RELEASE_MARGIN: chrono::Duration = chrono::Duration::seconds(20);
+
+/// A 501 answer: the server does not implement a conditional removal (LocalStack 4.13).
+fn not_implemented<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    e.raw_response().is_some_and(|r| r.status().as_u16() == 501)
+}
