@@ -314,7 +314,7 @@ variable "create_missing_success_alarm" {
 }
 
 variable "schedule_period_seconds" {
-  description = "How often the schedule runs, in seconds (a multiple of 3600, at most 604800, a week): the missing-success alarm fires when two such periods (a week at most, as CloudWatch evaluates no longer) pass without a run ending well."
+  description = "How often the schedule runs, in seconds: whole hours up to 86400 (a day), or whole days up to 604800 (a week). The missing-success alarm fires when two such periods (a week at most, as CloudWatch evaluates no longer, in whole UTC days) pass without a run ending well."
   type        = number
   default     = 86400
   nullable    = false
