@@ -140,11 +140,11 @@ pub(super) async fn pin_restored(
     run: &str,
     back: Vec<DeploymentId>,
     who: &str,
+    at: DateTime<Utc>,
 ) -> Result<Vec<DeploymentId>, Failure> {
     if back.is_empty() {
         return Ok(back);
     }
-    let at = Utc::now();
     let written = bucket
         .update_pins(|pins| {
             for id in &back {
@@ -168,5 +168,27 @@ pub(super) async fn pin_restored(
                  (pin it with `s3-prune pin`): {e}"
             ),
         }),
+    }
+}
+
+/// Removes the pins [`pin_restored`] gave (`at`, by `who`, for run `run`) to deployments that
+/// stayed gone; a pin given otherwise stays. Best effort: a pin left names a deployment a plan
+/// then warns is not there.
+pub(super) async fn unpin_gone(
+    bucket: &Bucket,
+    run: &str,
+    gone: &[DeploymentId],
+    who: &str,
+    at: DateTime<Utc>,
+) {
+    if gone.is_empty() {
+        return;
+    }
+    let reason = format!("restored from run {run}");
+    let ours = |p: &retention::Pin| {
+        gone.contains(&p.id) && p.reason == reason && p.by == who && p.at == Some(at)
+    };
+    if let Err(e) = bucket.update_pins(|pins| pins.retain(|p| !ours(p))).await {
+        tracing::info!(error = %e, "pins of deployments that stayed gone not removed");
     }
 }

@@ -14,7 +14,7 @@ pub use check::{check_restore, check_restore_named, check_restore_run};
 use crate::journal::RunMarkers;
 use crate::Journal;
 use audit::{DeletedDeployment, Failure, Record, Status};
-use bring_back::{pin_restored, remove_markers, withdraw_handovers, Withdrawn};
+use bring_back::{pin_restored, remove_markers, unpin_gone, withdraw_handovers, Withdrawn};
 use bucket::{Bucket, MarkerToRemove, RestoreReport};
 use chrono::Utc;
 use retention::DeploymentId;
@@ -247,7 +247,8 @@ pub async fn restore(
             to_pin.push(id.clone());
         }
     }
-    let pinned = pin_restored(bucket, run, to_pin, &record.who).await;
+    let pinned_at = Utc::now();
+    let pinned = pin_restored(bucket, run, to_pin, &record.who, pinned_at).await;
     let (mut report, unread) = remove_markers(bucket, todo.markers, &stop).await;
     let mut handovers = match stop.stop_requested() {
         false => withdraw_handovers(bucket, run, &todo.handed, todo.handed_at, &stop).await,
@@ -261,7 +262,27 @@ pub async fn restore(
         record.status = Status::Failed;
     }
     let pinned = match pinned {
-        Ok(pinned) => pinned,
+        Ok(pinned) => {
+            // What stayed gone (deleted again since, or nothing of it to bring back) loses the
+            // pin it was given: a later deployment reusing the name would be kept for good, and
+            // the answer would name it among what came back. Kept pinned: all that came back,
+            // is there, or is not known (a failure) — and everything, when the restore stopped.
+            let back = |id: &DeploymentId| {
+                report.deployments.iter().any(|d| {
+                    &d.id == id
+                        && (d.restored + d.already_back + d.never_deleted > 0
+                            || !d.failed.is_empty())
+                }) || handovers
+                    .expiries
+                    .iter()
+                    .any(|e| e.deployment == id.as_str())
+            };
+            let stopped = stop.stop_requested() || report.not_begun > 0;
+            let (kept, gone): (Vec<_>, Vec<_>) =
+                pinned.into_iter().partition(|id| stopped || back(id));
+            unpin_gone(bucket, run, &gone, &record.who, pinned_at).await;
+            kept
+        }
         Err(failure) => {
             record.failures.push(failure);
             record.status = Status::Failed;

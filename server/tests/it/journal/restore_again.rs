@@ -81,3 +81,32 @@ async fn a_restore_killed_before_its_pin_pins_what_is_back_when_run_again() {
         "the next apply keeps what was restored"
     );
 }
+
+/// What stays gone keeps no pin: a restore pins what it is to bring back before it begins
+/// (`a_restore_killed_before_its_pin_pins_what_is_back_when_run_again`), and once it has ended
+/// takes the pin back from a deployment deleted again since — left pinned, a later deployment
+/// reusing the name would be kept for good, and the answer named it among what came back
+/// (review of this session's diff).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_that_stays_gone_keeps_no_pin_from_the_restore() {
+    let b = fresh_bucket("restore-gone-unpinned").await;
+    let (_, id) = applied(&b).await;
+    // a2 brought back by hand, then deleted again by someone else: its run's markers are gone.
+    bucket::testkit::remove_markers(&b, "a2/").await;
+    let a2 = bucket::testkit::keys_under(&b, "a2/").await;
+    bucket::testkit::remove_keys(&b, a2).await;
+    let out = restore_elsewhere(&b, &id);
+    let said = stdout(&out);
+    let pinned: Vec<String> = (b.read_pins().await.unwrap().iter())
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(pinned, ["a1"], "{said}{}", stderr(&out));
+    assert!(
+        all_keys(&b).await.iter().any(|k| k.starts_with("a1/")),
+        "{said}"
+    );
+    assert!(
+        !all_keys(&b).await.iter().any(|k| k.starts_with("a2/")),
+        "{said}"
+    );
+}
