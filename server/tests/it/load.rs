@@ -29,7 +29,13 @@ fn scan(addr: &str, cookie: &str, rescan: bool) -> crate::serve::Res {
 async fn concurrent_rescans_share_one_scan_and_unchanged_objects_are_not_read_again() {
     let b = fresh_bucket("single-flight").await;
     for (i, id) in ["d1", "d2", "d3", "d4"].iter().enumerate() {
-        let at = format!("2026-0{}-01T00:00:00Z", i + 1);
+        // Stamped as they are uploaded, hours apart (a stamp more than a day older than its
+        // file reads as copied from an earlier build, and has the oldest file read too: with
+        // the fixed months-old stamps this test had, one HEAD more whenever a deployment's
+        // three uploads straddled a second).
+        let at = (chrono::Utc::now() - chrono::Duration::hours(4 - i as i64))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
         put_many(
             &b,
             (0..3).map(|k| format!("{id}/f{k}")),
