@@ -28,6 +28,8 @@ pub struct Stats {
     pub key_errors: AtomicU64,
     /// Every key the proxy let through to a DeleteObjects.
     pub deleted_keys: Mutex<BTreeSet<String>>,
+    /// The `prefix` of every ListObjectsV2 that reached the proxy (URL-encoded, as sent).
+    pub listed_prefixes: Mutex<Vec<String>>,
     /// Keys refused with a non-retryable error (they must show up as failures).
     pub denied_keys: Mutex<BTreeSet<String>>,
     /// DeleteObjects requests being answered right now, and the most there ever were at once.
@@ -536,6 +538,11 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
         && parts.uri.query().is_some_and(|q| q.contains("list-type=2"));
     if is_list {
         s.lists.fetch_add(1, Ordering::Relaxed);
+        let prefix = (parts.uri.query().unwrap_or(""))
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("prefix="))
+            .unwrap_or("");
+        s.listed_prefixes.lock().unwrap().push(prefix.to_string());
     }
     if parts.method == hyper::Method::HEAD {
         s.heads.fetch_add(1, Ordering::Relaxed);

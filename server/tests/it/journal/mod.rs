@@ -56,15 +56,29 @@ async fn slow_apply_with(
 /// Five doomed deployments of 300 keys (p1–p5; p6 kept) and `apply B 1`, one slot, through a
 /// proxy that holds each DeleteObjects 3 s: batch 1 (p1–p3 and 100 keys of p4) goes at once;
 /// p4's rest and p5 are listed (pins read) while it is in flight, and wait. Returns once
-/// batch 1 is in flight, after `then` more.
-async fn apply_with_listed_keys_waiting(b: &Bucket, then: Duration) -> Child {
+/// batch 1 is in flight and p5 has been listed.
+async fn apply_with_listed_keys_waiting(b: &Bucket) -> Child {
     deploy(b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
     let mut p = Proxy::new(0);
     p.delay_delete = Some(Duration::from_secs(3));
     let (url, proxy) = start(p).await;
     let apply = apply_via(&url, b, "1", 1, &[]);
     until_counted("the first DeleteObjects", &proxy.stats.deletes_now).await;
-    tokio::time::sleep(then).await;
+    // p5's keys listed (before: a fixed wait, which a loaded machine outran — the upload then
+    // landed before p5's listing, and p5 was left whole as changed instead)...
+    until("p5's listing", || {
+        let listed = proxy
+            .stats
+            .listed_prefixes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|p| p == "p5%2F");
+        async move { listed }
+    })
+    .await;
+    // ...and waiting behind p1–p4's batches, 3 s each: what the caller does now lands between
+    // p5's listing and its batch.
     apply
 }
 
