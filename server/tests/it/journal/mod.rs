@@ -56,8 +56,8 @@ async fn slow_apply_with(
 /// Five doomed deployments of 300 keys (p1–p5; p6 kept) and `apply B 1`, one slot, through a
 /// proxy that holds each DeleteObjects 3 s: batch 1 (p1–p3 and 100 keys of p4) goes at once;
 /// p4's rest and p5 are listed (pins read) while it is in flight, and wait. Returns once
-/// batch 1 is in flight and p5 has been listed.
-async fn apply_with_listed_keys_waiting(b: &Bucket) -> Child {
+/// batch 1 is in flight and p5's listing has reached the proxy, `after_listing` later.
+async fn apply_with_listed_keys_waiting(b: &Bucket, after_listing: Duration) -> Child {
     deploy(b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
     let mut p = Proxy::new(0);
     p.delay_delete = Some(Duration::from_secs(3));
@@ -77,8 +77,10 @@ async fn apply_with_listed_keys_waiting(b: &Bucket) -> Child {
         async move { listed }
     })
     .await;
-    // ...and waiting behind p1–p4's batches, 3 s each: what the caller does now lands between
-    // p5's listing and its batch.
+    // ...its keys waiting behind batch 1's 3 s; `after_listing` later, the listing is answered
+    // too (the request seen at the proxy may still be on its way to the server: an upload
+    // landing first was listed, and p5 left whole as changed).
+    tokio::time::sleep(after_listing).await;
     apply
 }
 

@@ -76,7 +76,7 @@ async fn pins_unreadable_mid_run_hold_what_is_left_and_fail_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
     let b = fresh_bucket("pin-queued").await;
-    let apply = apply_with_listed_keys_waiting(&b).await;
+    let apply = apply_with_listed_keys_waiting(&b, Duration::ZERO).await;
     let out = s3_prune(&["pin", b.name(), "p5", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 

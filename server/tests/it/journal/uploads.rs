@@ -11,7 +11,7 @@ use super::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_uploaded_while_a_listed_deployment_waits_for_its_batch_is_reported_left() {
     let b = fresh_bucket("upload-queued").await;
-    let apply = apply_with_listed_keys_waiting(&b).await;
+    let apply = apply_with_listed_keys_waiting(&b, Duration::from_secs(1)).await;
     put_many(&b, ["p5/new.js".to_string()], &[]).await;
 
     let out = finish(apply);
