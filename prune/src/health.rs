@@ -31,16 +31,17 @@ fn name(source: &str) -> String {
     format!("last-success-{source}.json")
 }
 
-/// Notes a run that ended well (best effort: a failure is logged, never fails the run) —
-/// unless its plan shows the policy not kept ([`shortfalls`]): a run that found no deployment
-/// or cannot rank some did not do its job, and must not hide that from `check` or the
-/// dashboard. Nothing is written then, so a mistyped prefix gets no state folder either.
-pub async fn note_success(bucket: &Bucket, plan: &Plan, last: &LastSuccess) {
-    if let Some(first) = shortfalls(plan).first() {
-        tracing::warn!(source = last.source, "no successful run noted: {first}");
+/// Notes a run of `planned` that ended well (best effort: a failure is logged, never fails the
+/// run) — unless it is no success however it ended ([`no_success`]): a run that found no
+/// deployment, cannot rank some, or leaves a kept folder to S3's expiration did not do its
+/// job, and must not hide that from `check` or the dashboard. Nothing is written then, so a
+/// mistyped prefix gets no state folder either.
+pub async fn note_success(planned: &crate::Planned, last: &LastSuccess) {
+    if let Some(why) = no_success(&planned.plan, &planned.handovers) {
+        tracing::warn!(source = last.source, "no successful run noted: {why}");
         return;
     }
-    write_note(bucket, last).await;
+    write_note(&planned.bucket, last).await;
 }
 
 /// Why a run of `plan` is no success however it ends: the policy not kept ([`shortfalls`]),
@@ -168,10 +169,35 @@ impl Overdue {
     }
 }
 
+/// An S3 Inventory report older than this (hours) is older than a weekly report can be.
+const STALE_REPORT_HOURS: i64 = 8 * 24;
+
 /// Why a plan shows its policy not kept, whatever its runs do: no deployment found at all (a
-/// wrong bucket or prefix), or deployments it cannot rank and so never deletes. One sentence
-/// each; empty when the policy can be kept.
+/// wrong bucket or prefix), deployments it cannot rank and so never deletes, or an S3
+/// Inventory report older than a weekly one can be (its delivery stopped, or one fixed
+/// manifest is named: the ranking is that old, and only the plan's warning said so). One
+/// sentence each; empty when the policy can be kept.
 pub fn shortfalls(plan: &Plan) -> Vec<String> {
+    let stale = plan.warnings.iter().find_map(|w| match w {
+        retention::Warning::OldInventory {
+            report_date,
+            age_hours,
+        } if *age_hours > STALE_REPORT_HOURS => Some(format!(
+            "the S3 Inventory report planned from is from {} UTC, {} days old, older than a weekly \
+             report can be: has its delivery stopped, or is one fixed manifest.json named? (name \
+             the configuration's folder for its newest report, or plan from a listing)",
+            retention::minute_utc(report_date),
+            age_hours / 24
+        )),
+        _ => None,
+    });
+    let mut found = unranked_or_none(plan);
+    found.extend(stale);
+    found
+}
+
+/// No deployment found, or deployments the plan cannot rank.
+fn unranked_or_none(plan: &Plan) -> Vec<String> {
     if plan.entries.is_empty() {
         return vec![
             "no deployments found: is the bucket or --prefix right? (a job here has nothing to clean up)"
@@ -303,6 +329,34 @@ mod tests {
         assert_eq!(with_runs(vec![], [&run]).len(), 1);
         run.shortfall = Some("1 deployment(s) cannot be ranked".into());
         assert!(with_runs(vec![], [&run]).is_empty());
+    }
+
+    /// A plan from an S3 Inventory report older than a weekly one can be is no success: the
+    /// report's delivery stopped (or one fixed manifest is named) and only a warning said so,
+    /// which a scheduled job's answer keeps from everyone. A report days old is a warning only.
+    #[test]
+    fn a_plan_from_a_report_older_than_a_week_is_no_success() {
+        let now = Utc::now();
+        let policy = retention::Policy::new(retention::Retain::new(1).unwrap());
+        let plan_from = |days| {
+            let inventory = retention::Inventory {
+                deployments: vec![retention::Deployment {
+                    id: retention::DeploymentId::new("only").unwrap(),
+                    objects: 1,
+                    bytes: 1,
+                    newest: now - chrono::Duration::days(20),
+                    oldest: now - chrono::Duration::days(20),
+                    meta: None,
+                }],
+                report_date: Some(now - chrono::Duration::days(days)),
+                ..retention::Inventory::default()
+            };
+            retention::plan(&inventory, &policy, now)
+        };
+        assert_eq!(shortfalls(&plan_from(3)), Vec::<String>::new());
+        let stale = shortfalls(&plan_from(9));
+        assert_eq!(stale.len(), 1, "{stale:?}");
+        assert!(stale[0].contains("9 days old"), "{stale:?}");
     }
 
     #[test]

@@ -406,16 +406,9 @@ async fn end(
 }
 
 /// Notes a run that ended well, for `check` and the dashboard's "last successful run" (not
-/// when its plan shows the policy not kept: [`crate::health::shortfalls`]).
+/// when it is no success however it ended: [`crate::health::no_success`], the record's
+/// `shortfall`).
 pub async fn note_success(planned: &Planned, record: &Record) {
-    // Its plan showed the policy not kept, or a kept folder's lifecycle rule this run's scan
-    // could not withdraw (S3 would expire what the policy keeps, and every front end fails on
-    // it): no success. Before, the engine noted one for the latter whatever the front end then
-    // said, and `check` read it as a run that did its job.
-    if let Some(why) = &record.shortfall {
-        tracing::warn!(bucket = %record.bucket, "no successful run noted: {why}");
-        return;
-    }
     let last = crate::health::LastSuccess {
         source: record.source.clone(),
         // When it ended (S3's clock, as `check` judges it): a page's scan older than this is
@@ -425,5 +418,5 @@ pub async fn note_success(planned: &Planned, record: &Record) {
         run: record.run.clone(),
         deleted_deployments: record.deleted.len() as u64,
     };
-    crate::health::note_success(&planned.bucket, &planned.plan, &last).await;
+    crate::health::note_success(planned, &last).await;
 }

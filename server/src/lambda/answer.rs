@@ -32,16 +32,11 @@ pub(super) fn of(report: &Report) -> Result<Value> {
             doc["audit"]
         );
     }
-    if let Some(e) = report.planned.handovers.danger() {
-        bail!(
-            "apply {}: {e} ({} objects deleted). The function needs s3:PutLifecycleConfiguration \
-             on the bucket to withdraw it (Terraform: via_lifecycle = true), or remove the rule \
-             by hand; audit: {}",
-            report.record.status,
-            report.record.deleted_objects,
-            doc["audit"]
-        );
-    }
+    let done = format!(
+        "apply {} ({} objects deleted)",
+        report.record.status, report.record.deleted_objects
+    );
+    refuse_danger(&report.planned, &done, &format!("audit: {}", doc["audit"]))?;
     if report.record.status == audit::Status::Interrupted {
         let r = &report.record;
         bail!(
@@ -71,6 +66,18 @@ pub(super) fn of(report: &Report) -> Result<Value> {
         );
     }
     Ok(doc)
+}
+
+/// An error when the plan keeps a folder whose S3 lifecycle expiration could not be withdrawn
+/// (S3 would expire what the policy keeps): `done` says what the run did first, `tail` last.
+pub(super) fn refuse_danger(planned: &prune::Planned, done: &str, tail: &str) -> Result<()> {
+    if let Some(e) = planned.handovers.danger() {
+        bail!(
+            "{done}: {e}. The function needs s3:PutLifecycleConfiguration on the bucket to \
+             withdraw it (Terraform: via_lifecycle = true), or remove the rule by hand; {tail}"
+        );
+    }
+    Ok(())
 }
 
 /// A dry run's plan as its answer: whole up to [`PLAN_MAX_BYTES`], else [`bounded`] (the

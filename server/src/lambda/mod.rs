@@ -62,7 +62,24 @@ pub async fn handle(
     })?;
     if dry_run {
         tracing::info!(bucket = %bucket.name(), result = %logged(), "dry run: nothing deleted");
+        // A kept folder S3 lifecycle will still expire fails a dry run as it fails an apply:
+        // before, the dry run answered its plan, so no error metric (the one alarm a dry-run
+        // job has) fired while S3 was set to expire what the policy keeps.
+        answer::refuse_danger(checked.planned(), "dry run", "nothing was deleted")?;
         return Ok(answer::planned(plan_doc));
+    }
+    // The scheduler invokes the job asynchronously and keeps no answer: what the plan warns
+    // of (an old inventory report, a versioned bucket) is said in the log, or nowhere.
+    if plan_doc["warnings"]
+        .as_array()
+        .is_some_and(|w| !w.is_empty())
+    {
+        tracing::warn!(
+            bucket = %bucket.name(),
+            warnings = %plan_doc["warnings"],
+            inventory_date = %plan_doc["inventory_date"],
+            "the plan warns"
+        );
     }
     apply(checked, base, who, deadline).await
 }

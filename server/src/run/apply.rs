@@ -282,7 +282,7 @@ async fn nothing_to_delete(checked: &Checked, json: bool) -> Result<ExitCode> {
         run: None,
         deleted_deployments: 0,
     };
-    prune::health::note_success(&checked.planned().bucket, &checked.planned().plan, &last).await;
+    prune::health::note_success(checked.planned(), &last).await;
     if json {
         println!(
             "{}",

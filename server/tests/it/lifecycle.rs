@@ -299,8 +299,9 @@ async fn restoring_a_run_withdraws_its_lifecycle_handovers() {
 
 /// A kept folder whose expiration rule cannot be withdrawn (the role may read the lifecycle
 /// configuration but not write it) will be expired by S3: `plan` and `apply` fail saying so, and
-/// the scheduled job answers an error with `Success: 0`. Before, all three said it and ended
-/// well (exit 0, `Success: 1`), so no alarm fired while S3 expired a kept deployment.
+/// the scheduled job answers an error with `Success: 0`, a dry-run job an error. Before, all
+/// three said it and ended well (exit 0, `Success: 1`), so no alarm fired while S3 expired a
+/// kept deployment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_folder_whose_rule_cannot_be_withdrawn_fails_every_front_end() {
     let b = handed_over("lc-stuck").await;
@@ -327,6 +328,20 @@ async fn a_kept_folder_whose_rule_cannot_be_withdrawn_fails_every_front_end() {
         );
     }
     assert_eq!(rules(&b).await.len(), 1, "the rule stands");
+    // A dry-run job answers the error too: an error is the one alarm it has (Terraform sets no
+    // missing-success alarm on a dry run). Before, it answered its plan.
+    let (error, _) = crate::lambda::invoke_failing(&[
+        ("S3_PRUNE_BUCKET", b.name()),
+        ("S3_PRUNE_RETAIN", "3"),
+        ("S3_PRUNE_DRY_RUN", "true"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ])
+    .await;
+    assert!(
+        error.contains("dry run: S3 lifecycle may still expire big (kept now)")
+            && error.contains("nothing was deleted"),
+        "{error}"
+    );
     let (error, metrics) = crate::lambda::invoke_failing(&[
         ("S3_PRUNE_BUCKET", b.name()),
         ("S3_PRUNE_RETAIN", "3"),

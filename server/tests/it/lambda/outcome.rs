@@ -262,3 +262,46 @@ async fn a_job_that_cannot_rank_its_deployments_is_no_success() {
         "nothing deleted, nothing noted"
     );
 }
+
+/// A scheduled apply says in its log what its plan warns of (here: an inventory report days
+/// old): the scheduler invokes it asynchronously and keeps no answer. Before, the warnings
+/// were only in the answer, so nobody saw the report grow old; and a report older than a week
+/// (its delivery stopped) still said `Success: 1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_apply_logs_what_its_plan_warns_of() {
+    use bucket::testkit::{write_inventory, INVENTORY_SCHEMA};
+    let b = fresh_bucket("lambda-warns").await;
+    let reports = fresh_bucket("lambda-warns-reports").await;
+    deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    // Dated 2026-11-26: more than two days old.
+    let at = write_inventory(&b, &reports, INVENTORY_SCHEMA, None, true, "run-w").await;
+    let (addr, rt) = start_runtime().await;
+    (rt.events.lock().unwrap()).push_back(("once".into(), "{}".into()));
+    let mut child = function(
+        &addr,
+        &[
+            ("S3_PRUNE_BUCKET", b.name()),
+            ("S3_PRUNE_RETAIN", "1"),
+            ("S3_PRUNE_INVENTORY", at.as_str()),
+        ],
+    );
+    wait_for(&rt, 1).await;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answer = rt.response("once");
+    assert_eq!(answer["summary"]["delete"]["deployments"], 2, "{answer}");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert_contains(&logs, "the plan warns");
+    assert_contains(&logs, "inventory report is from");
+    // More than a week old, the report is no success either: the missing-success alarm fires.
+    let emf: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get("_aws").is_some())
+        .expect("a metrics line");
+    assert_eq!(emf["Success"], 0, "{emf}");
+    assert_contains(
+        emf["shortfall"].as_str().unwrap(),
+        "older than a weekly report",
+    );
+}
