@@ -77,6 +77,29 @@ impl Bucket {
         }
     }
 
+    /// Reports written into a folder under the prefix this bucket prunes would be taken for a
+    /// deployment — one that gains files every day, so always the newest, holding a kept
+    /// place while a real deployment goes in its stead — or deleted with the old ones. Refused,
+    /// as a journal there is.
+    fn refuse_reports_inside(&self, at: &InventoryLocation) -> Result<(), S3Error> {
+        let folder = (at.key.strip_prefix(self.prefix.as_str()))
+            .filter(|_| at.bucket == self.name)
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(folder, _)| folder);
+        match folder {
+            Some(folder) if folder != crate::RESERVED => Err(S3Error::Pointer {
+                key: at.to_string(),
+                problem: format!(
+                    "the inventory's reports lie in '{}{folder}/', inside the prefix s3-prune \
+                     prunes ('{}'), where that folder would be taken for a deployment: have \
+                     S3 Inventory write them to another bucket, or outside that prefix",
+                    self.prefix, self.prefix
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn refuse(&self, key: &str, problem: impl Into<String>) -> S3Error {
         S3Error::Pointer {
             key: format!("s3://{}/{key}", self.name),
@@ -192,6 +215,7 @@ impl Bucket {
         at: &InventoryLocation,
         opts: &ScanOptions,
     ) -> Result<Scanned, S3Error> {
+        self.refuse_reports_inside(at)?;
         let reports = self.sibling(&at.bucket);
         let report = async {
             let key = reports.manifest_key(at).await?;
