@@ -10,8 +10,21 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 /// The cookie that binds a sign-in to the browser that started it (login CSRF). `Lax`: it must
-/// come along on the provider's top-level redirect back to us.
+/// come along on the provider's top-level redirect back to us. Over https it is a `__Host-`
+/// cookie (`Secure`, `Path=/`, no `Domain`), which the browser takes only from this very host:
+/// before, a sibling subdomain could set its own sign-in's binding for the parent domain and
+/// send the person to that sign-in's callback, which then signed them in as someone else.
 const BINDING: &str = "s3p_oidc";
+const HOST_BINDING: &str = "__Host-s3p_oidc";
+
+/// The binding cookie's name and path for people who come over https (`secure`) or not.
+fn binding_place(secure: bool) -> (&'static str, &'static str) {
+    if secure {
+        (HOST_BINDING, "/")
+    } else {
+        (BINDING, "/auth/callback")
+    }
+}
 
 /// A 303 to the provider's login page; the binding cookie set (`Secure` when people come over
 /// https, as the session cookie).
@@ -35,8 +48,25 @@ pub fn to_login(provider: &Provider, req: &Request, secure: bool) -> Response {
 
 /// The binding cookie for sign-in `binding`.
 fn binding_cookie(binding: &str, secure: bool) -> String {
+    let (name, path) = binding_place(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{BINDING}={binding}; HttpOnly; SameSite=Lax; Path=/auth/callback; Max-Age=600{secure}")
+    format!("{name}={binding}; HttpOnly; SameSite=Lax; Path={path}; Max-Age=600{secure}")
+}
+
+/// The binding cookie removed, once the sign-in is done or failed.
+fn binding_cleared(secure: bool) -> HeaderValue {
+    let (name, path) = binding_place(secure);
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}=; HttpOnly; SameSite=Lax; Path={path}; Max-Age=0{secure}"
+    ))
+    .expect("a cookie header")
+}
+
+/// The sign-in's binding a request carries: over https only the `__Host-` cookie, which no
+/// other host can have set.
+fn binding_of(req: &Request, https: bool) -> Option<String> {
+    cookie(req, binding_place(https).0).map(str::to_string)
 }
 
 /// What `callback` reads of the request (taken before any await: a request body is not `Sync`).
@@ -49,10 +79,11 @@ pub struct Answer {
 
 impl Answer {
     pub fn of(req: &Request, auth: &Auth) -> Self {
+        let https = auth.over_https(req);
         Answer {
             query: req.uri().query().unwrap_or("").to_string(),
-            binding: cookie(req, BINDING).map(str::to_string),
-            https: auth.over_https(req),
+            binding: binding_of(req, https),
+            https,
         }
     }
 }
@@ -69,10 +100,10 @@ pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Respo
     };
     if let Some(error) = param("error") {
         let why = param("error_description").unwrap_or(error);
-        return failed(&OidcError::Provider(why), provider);
+        return failed(&OidcError::Provider(why), provider, answer.https);
     }
     let (Some(code), Some(state)) = (param("code"), param("state")) else {
-        return failed(&OidcError::UnknownState, provider);
+        return failed(&OidcError::UnknownState, provider, answer.https);
     };
     match provider
         .finish(&code, &state, answer.binding.as_deref())
@@ -91,20 +122,15 @@ pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Respo
             .into_response();
             let headers = res.headers_mut();
             headers.append(header::SET_COOKIE, auth.session_cookie(&sid, answer.https));
-            headers.append(
-                header::SET_COOKIE,
-                HeaderValue::from_static(
-                    "s3p_oidc=; HttpOnly; SameSite=Lax; Path=/auth/callback; Max-Age=0",
-                ),
-            );
+            headers.append(header::SET_COOKIE, binding_cleared(answer.https));
             res
         }
-        Err(e) => failed(&e, provider),
+        Err(e) => failed(&e, provider, answer.https),
     }
 }
 
 /// The error page: what went wrong, and a link that starts a new sign-in.
-fn failed(e: &OidcError, provider: &Provider) -> Response {
+fn failed(e: &OidcError, provider: &Provider, https: bool) -> Response {
     tracing::warn!(issuer = provider.issuer(), error = %e, "sign-in failed");
     let status = if e.is_upstream() {
         StatusCode::BAD_GATEWAY
@@ -119,12 +145,8 @@ fn failed(e: &OidcError, provider: &Provider) -> Response {
             html_escape(&e.to_string())
         ),
     );
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "s3p_oidc=; HttpOnly; SameSite=Lax; Path=/auth/callback; Max-Age=0",
-        ),
-    );
+    res.headers_mut()
+        .insert(header::SET_COOKIE, binding_cleared(https));
     res
 }
 
@@ -170,6 +192,38 @@ mod tests {
         assert!(binding_cookie("b1", true).ends_with("; Secure"));
         assert!(!binding_cookie("b1", false).contains("Secure"));
         assert!(binding_cookie("b1", false).starts_with("s3p_oidc=b1; HttpOnly"));
+    }
+
+    /// Over https the binding is a `__Host-` cookie (the browser takes it only from this host,
+    /// with `Path=/` and no `Domain`), and a plain `s3p_oidc` cookie — one a sibling subdomain
+    /// can set for the parent domain — binds nothing: a sign-in of someone else's cannot be
+    /// finished in this browser.
+    #[test]
+    fn over_https_only_a_binding_this_host_set_binds_a_sign_in() {
+        let set = binding_cookie("b1", true);
+        assert!(
+            set.starts_with("__Host-s3p_oidc=b1;") && set.contains("; Path=/;"),
+            "{set}"
+        );
+        assert!(!set.contains("Domain"), "{set}");
+        let cleared = binding_cleared(true);
+        assert!(
+            cleared.to_str().unwrap().starts_with("__Host-s3p_oidc=; ")
+                && cleared.to_str().unwrap().contains("; Path=/;"),
+            "{cleared:?}"
+        );
+        let with = |cookies: &str| {
+            axum::http::Request::builder()
+                .uri("/auth/callback?code=c&state=s")
+                .header(header::COOKIE, cookies)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let planted = with("s3p_oidc=theirs");
+        assert_eq!(binding_of(&planted, true), None, "planted by a sibling");
+        assert_eq!(binding_of(&planted, false).as_deref(), Some("theirs"));
+        let own = with("s3p_oidc=theirs; __Host-s3p_oidc=mine");
+        assert_eq!(binding_of(&own, true).as_deref(), Some("mine"));
     }
 
     #[test]
