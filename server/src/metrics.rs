@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use app::server::AppState;
 use app::wire::OverviewRow;
-use axum::http::header;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -15,7 +15,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -43,17 +43,39 @@ type Gauges<L> = Family<L, Gauge>;
 type Seconds<L> = Family<L, Gauge<f64, AtomicU64>>;
 
 /// Binds `addr` (a clear error when it is in use) and serves `/metrics` there until the
-/// process ends. Returns the address bound.
-pub async fn start(addr: SocketAddr, state: Arc<AppState>) -> Result<SocketAddr> {
+/// process ends, to requests for an IP address, `localhost` or one of `allowed_hosts` (the
+/// dashboard's, any port). Returns the address bound.
+pub async fn start(
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    allowed_hosts: &[String],
+) -> Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("--metrics-addr {addr}: cannot listen there (in use?); give another address")
     })?;
     let bound = listener.local_addr()?;
+    let names: Arc<Vec<String>> = Arc::new(
+        (allowed_hosts.iter())
+            .map(|h| host_name(h).to_string())
+            .collect(),
+    );
     let app = Router::new().route(
         "/metrics",
-        get(move || {
-            let state = state.clone();
-            async move { scrape(&state).await }
+        get(move |headers: HeaderMap| {
+            let (state, names) = (state.clone(), names.clone());
+            async move {
+                let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+                if !host_allowed(host, &names) {
+                    tracing::warn!(?host, "refused a metrics request for a host not allowed");
+                    return (
+                        StatusCode::MISDIRECTED_REQUEST,
+                        "this Host is not one s3-prune serves metrics for: scrape it by IP \
+                         address, or add the name with --allowed-host",
+                    )
+                        .into_response();
+                }
+                scrape(&state).await.into_response()
+            }
         }),
     );
     tokio::spawn(async move {
@@ -62,6 +84,27 @@ pub async fn start(addr: SocketAddr, state: Arc<AppState>) -> Result<SocketAddr>
         }
     });
     Ok(bound)
+}
+
+/// DNS rebinding: a page of another site that resolves its own name to this address sends
+/// that name as the Host, and reads the answer. An IP address or `localhost` cannot be such a
+/// name; any other must be one the dashboard allows (`names`, without their ports). Before,
+/// every Host was answered: such a page could read the buckets' names, counts and last runs.
+fn host_allowed(host: Option<&str>, names: &[String]) -> bool {
+    let Some(host) = host.map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    let name = host_name(&host);
+    name == "localhost" || name.parse::<IpAddr>().is_ok() || names.iter().any(|n| n == name)
+}
+
+/// A Host's name without its port: `[::1]:9000` → `::1`, `prune.internal:9000` →
+/// `prune.internal`.
+fn host_name(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    }
 }
 
 async fn scrape(state: &AppState) -> impl IntoResponse {

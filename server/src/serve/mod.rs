@@ -24,11 +24,11 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let trust = sign_in::trusted_header(&args)?;
     let listener = bind(args.addr).await?;
     let addr = listener.local_addr()?;
+    let allowed_hosts = sign_in::allowed_hosts(&args, addr)?;
     let metrics = match args.metrics_addr {
-        Some(at) => Some(crate::metrics::start(at, state.clone()).await?),
+        Some(at) => Some(crate::metrics::start(at, state.clone(), &allowed_hosts).await?),
         None => None,
     };
-    let allowed_hosts = sign_in::allowed_hosts(&args, addr)?;
     let oidc = sign_in::team_sign_in(&args, &allowed_hosts).await?;
     publish_approval_rule(&state, &sign_in::home_url(&args, &allowed_hosts)).await;
     let token = sign_in::token_unless_team(&args, oidc.is_some() || trust.is_some())?;

@@ -108,6 +108,15 @@ async fn metrics_show_overdue_deployments_and_the_last_success_after_an_apply() 
     assert_eq!(value(&after, "s3prune_lease_held", &bucket), Some(0.0));
     // The dashboard's own listener does not serve it.
     assert_ne!(request(&s.addr, "GET", "/metrics", &[], "").status, 200);
+    // DNS rebinding: a page of another site whose name resolves here names itself as the
+    // Host. Refused (before, it read every bucket's standing); by IP address it is served.
+    let port = metrics.rsplit_once(':').unwrap().1;
+    let (evil, local) = (format!("evil.example:{port}"), format!("localhost:{port}"));
+    let rebound = request(&metrics, "GET", "/metrics", &[("host", evil.as_str())], "");
+    assert_eq!(rebound.status, 421, "{}", rebound.body);
+    assert!(!rebound.body.contains(b.name()), "{}", rebound.body);
+    let by_name = request(&metrics, "GET", "/metrics", &[("host", local.as_str())], "");
+    assert_eq!(by_name.status, 200, "{}", by_name.body);
 }
 
 #[tokio::test]
