@@ -55,7 +55,7 @@ impl Agg {
 
     /// An object as a listing names it.
     pub(crate) fn add_listed(&mut self, o: &aws_sdk_s3::types::Object) {
-        let t = crate::scan::to_chrono(o.last_modified());
+        let t = crate::server_clock::to_chrono(o.last_modified());
         let size = o.size().unwrap_or(0).max(0) as u64;
         self.add(t, size, o.key().unwrap_or_default(), o.e_tag());
     }

@@ -7,7 +7,8 @@
 //! a damaged file would lose every first-seen date. Writing it is best effort (a failure only
 //! means the next scan does not recognise a reset clock).
 
-use crate::scan::RESERVED;
+use crate::state::RESERVED;
+use crate::state::{AsRead, Put};
 use crate::Bucket;
 use chrono::{DateTime, Utc};
 use retention::{Deployment, DeploymentId, Remembered};
@@ -62,20 +63,17 @@ impl DatesUpdate {
         let Some((bucket, body, etag)) = self.write else {
             return;
         };
-        let key = bucket.dates_key();
-        let failed = match bucket.put_if(&key, body.clone(), etag.as_deref()).await {
-            Ok(crate::state::Put::Written(_)) => return,
-            Ok(crate::state::Put::Refused) => {
+        match bucket
+            .put_state_if(&bucket.dates_key(), body, &as_read(etag))
+            .await
+        {
+            Ok(Put::Written(_)) => {}
+            Ok(Put::Refused) => {
                 tracing::debug!("{RESERVED}/{FILE} changed since this scan read it: left as the other scan wrote it");
-                return;
             }
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 501) => {
-                bucket.write_state(FILE, body).await.err()
+            Err(e) => {
+                tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
             }
-            Err(e) => Some(bucket.key_err(e, "s3:PutObject", &key)),
-        };
-        if let Some(e) = failed {
-            tracing::info!(error = %e, "{RESERVED}/{FILE} could not be written: a reset clock will not be recognised");
         }
     }
 }
@@ -110,6 +108,12 @@ impl Scanned {
 /// The dates file's entries; refused (the outer error) when a newer s3-prune's format (its
 /// [`crate::state::FORMAT_KEY`] entry), the inner error when it is not a dates file.
 #[allow(clippy::type_complexity)]
+/// The dates file as read, by its ETag: `None` is no file (one read without an ETag is kept as
+/// none too, so its write is refused and left to the next scan: dates are a courtesy).
+fn as_read(etag: Option<String>) -> AsRead {
+    etag.map_or(AsRead::Absent, AsRead::Tagged)
+}
+
 fn parse_dates(
     body: &[u8],
     key: &str,
@@ -185,9 +189,9 @@ impl Bucket {
                 return;
             }
             let body = serde_json::to_vec(&known).expect("dates serialize");
-            match self.put_if(&key, body, etag.as_deref()).await {
-                Ok(crate::state::Put::Written(_)) => return,
-                Ok(crate::state::Put::Refused) => continue,
+            match self.put_state_if(&key, body, &as_read(etag)).await {
+                Ok(Put::Written(_)) => return,
+                Ok(Put::Refused) => continue,
                 Err(e) => {
                     tracing::info!(error = %e, "{RESERVED}/{FILE}: deleted deployments' dates not forgotten");
                     return;

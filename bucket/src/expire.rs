@@ -12,7 +12,7 @@
 //! what S3 expired of a folder before its rule was withdrawn is brought back by
 //! [`Bucket::unexpire`] (its delete markers made since the handover removed).
 
-use crate::lifecycle::invalid_lifecycle;
+use crate::lifecycle_config::invalid_lifecycle;
 use crate::lifecycle_config::LifecycleConfig;
 use crate::pages::KeyPages;
 use crate::{Bucket, S3Error};
@@ -247,7 +247,8 @@ impl Bucket {
             };
             for m in page.delete_markers() {
                 let Some(key) = m.key() else { continue };
-                if m.is_latest() != Some(true) || crate::scan::to_chrono(m.last_modified()) < since
+                if m.is_latest() != Some(true)
+                    || crate::server_clock::to_chrono(m.last_modified()) < since
                 {
                     continue;
                 }

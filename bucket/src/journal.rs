@@ -5,7 +5,7 @@
 //! are named bytes. Approval requests (the dashboard's two-person rule) are kept the same way
 //! beside the runs, under `approvals/<id>/`.
 
-use crate::scan::RESERVED;
+use crate::state::RESERVED;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
@@ -292,7 +292,7 @@ impl JournalPlace {
             .each_page(&prefix, None, None, |out| {
                 for o in out.contents() {
                     if let Some(name) = o.key().and_then(|k| k.strip_prefix(prefix.as_str())) {
-                        let at = crate::scan::to_chrono(o.last_modified());
+                        let at = crate::server_clock::to_chrono(o.last_modified());
                         parts.push((name.to_string(), at));
                     }
                 }

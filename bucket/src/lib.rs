@@ -41,8 +41,9 @@ pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading, Lea
 pub use lifecycle::{undo_rule_id, UndoWindow, UndoWindowSet};
 pub use live_from::referenced_ids;
 pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring};
-pub use scan::{ScanOptions, RESERVED};
+pub use scan::ScanOptions;
 pub use server_clock::ClockSkew;
+pub use state::RESERVED;
 
 use aws_sdk_s3::Client;
 use retention::DeploymentId;

@@ -2,7 +2,7 @@
 //! bucket's versioning and lifecycle configuration. `set_undo_window` merges one rule of its
 //! own (by id) into the existing rules and never replaces the others.
 
-use crate::lifecycle_config::{longer_noncurrent_rules, rule_prefix};
+use crate::lifecycle_config::{invalid_lifecycle, longer_noncurrent_rules, rule_prefix};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{
     ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
@@ -170,13 +170,4 @@ pub struct UndoWindowSet {
     /// The bucket's versioning before: S3 asks for 15 minutes after versioning is first
     /// enabled before objects are written or deleted (deletes meanwhile may not be undoable).
     pub versioning_before: Versioning,
-}
-
-/// A lifecycle rule or configuration the SDK refused to build (never sent).
-pub(crate) fn invalid_lifecycle(code: &str, e: impl fmt::Display) -> S3Error {
-    S3Error::Service {
-        action: "s3:PutLifecycleConfiguration".into(),
-        code: code.into(),
-        message: e.to_string(),
-    }
 }

@@ -124,7 +124,7 @@ impl Bucket {
             let config = BucketLifecycleConfiguration::builder()
                 .set_rules(Some(rules))
                 .build()
-                .map_err(|e| crate::lifecycle::invalid_lifecycle("InvalidConfiguration", e))?;
+                .map_err(|e| invalid_lifecycle("InvalidConfiguration", e))?;
             self.client
                 .put_bucket_lifecycle_configuration()
                 .bucket(&self.name)
@@ -242,6 +242,15 @@ pub(crate) fn longer_noncurrent_rules<'a>(
             (theirs > days).then_some((r.id().unwrap_or("(no id)"), rule_prefix(r), theirs))
         })
         .collect()
+}
+
+/// A lifecycle rule or configuration the SDK refused to build (never sent).
+pub(crate) fn invalid_lifecycle(code: &str, e: impl std::fmt::Display) -> S3Error {
+    S3Error::Service {
+        action: "s3:PutLifecycleConfiguration".into(),
+        code: code.into(),
+        message: e.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! pinning at once both keep their pin. A server that ignores conditional writes (Garage 2.5;
 //! the lease warns about it) takes the last write, as a plain PUT would.
 
-use crate::scan::RESERVED;
+use crate::state::RESERVED;
 use crate::state::{Put, Tagged};
 use crate::{Bucket, S3Error};
 use retention::Pin;

@@ -42,14 +42,6 @@ impl Default for ScanOptions {
     }
 }
 
-/// The folder under the prefix where s3-prune keeps its own state (pins); never a deployment.
-pub const RESERVED: &str = ".s3-prune";
-/// [`RESERVED`] as a folder inside a deployment's keys.
-pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
-    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
-        .unwrap_or(DateTime::UNIX_EPOCH)
-}
-
 /// What a scan reads besides the objects.
 pub(crate) struct Facts {
     versioning: retention::Versioning,

@@ -12,6 +12,12 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 
+/// A date in an S3 answer as chrono's (none: the epoch).
+pub(crate) fn to_chrono(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 /// An object's body and ETag, and how long ago the server last wrote it (`None` where the
 /// answer lacked a `Date` or `Last-Modified` the server's clock could be read from).
 pub(crate) struct Aged {

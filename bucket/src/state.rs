@@ -1,7 +1,6 @@
 //! What s3-prune reads besides the deployments: the live pointer, a policy file kept in the
 //! bucket, and its own small state objects under `<prefix>.s3-prune/` (the pins: `crate::pins`).
 
-use crate::scan::RESERVED;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -9,6 +8,10 @@ use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use retention::DeploymentId;
+
+/// The folder under the prefix where s3-prune keeps its own state (pins, the journal, the
+/// lease); never a deployment.
+pub const RESERVED: &str = ".s3-prune";
 
 /// An object's body with its ETag (and version, on a versioned bucket).
 pub(crate) struct Tagged {
@@ -57,6 +60,30 @@ pub(crate) fn condition_refused<E: ProvideErrorMetadata>(e: &SdkError<E, HttpRes
             e.as_service_error().and_then(|s| s.code()),
             Some("PreconditionFailed" | "ConditionalRequestConflict")
         )
+}
+
+/// A 501 answer: the server does not implement the condition asked (LocalStack 4.13 on a
+/// conditional DeleteObject; some S3-compatible servers on a conditional PutObject).
+pub(crate) fn not_implemented<E>(e: &SdkError<E, HttpResponse>) -> bool {
+    e.raw_response().is_some_and(|r| r.status().as_u16() == 501)
+}
+
+/// A state file as it was read, which a write of it goes over ([`Bucket::put_state_if`]).
+#[derive(Debug, Clone)]
+pub(crate) enum AsRead {
+    /// There was none: written only while there is still none (`If-None-Match: *`).
+    Absent,
+    /// Read with this ETag: written only while it is still the one (`If-Match`).
+    Tagged(String),
+    /// Read from a server that sends no ETag: written plainly, as nothing else can be.
+    Untagged,
+}
+
+impl AsRead {
+    /// A file read with `etag` (none: from a server that sends none).
+    pub(crate) fn read(etag: Option<String>) -> AsRead {
+        etag.map_or(AsRead::Untagged, AsRead::Tagged)
+    }
 }
 
 /// A 409 answer (S3's ConditionalRequestConflict: a conditional write met another write of the
@@ -112,6 +139,43 @@ impl Bucket {
             Err(e) if condition_refused(&e) => Ok(Put::Refused),
             Err(e) => Err(e),
         }
+    }
+
+    /// Writes state file `key` over the file as it was `read` ([`Bucket::put_state_if`]'s
+    /// condition): `Refused` when another scan or run wrote it since. Where the server cannot
+    /// write conditionally (a file read without an ETag, a 501 answer) it is written plainly,
+    /// as before conditions were used: there, two writers at once can still lose one's change.
+    pub(crate) async fn put_state_if(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        read: &AsRead,
+    ) -> Result<Put, S3Error> {
+        let etag = match read {
+            AsRead::Untagged => return self.put_plain(key, body).await,
+            AsRead::Absent => None,
+            AsRead::Tagged(etag) => Some(etag.as_str()),
+        };
+        match self.put_if(key, body.clone(), etag).await {
+            Ok(put) => Ok(put),
+            Err(e) if not_implemented(&e) => self.put_plain(key, body).await,
+            Err(e) => Err(self.key_err(e, "s3:PutObject", key)),
+        }
+    }
+
+    /// PUT of JSON `body` at `key`, whatever is there.
+    async fn put_plain(&self, key: &str, body: Vec<u8>) -> Result<Put, S3Error> {
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.key_err(e, "s3:PutObject", key))?;
+        Ok(Put::Written(out.e_tag().map(str::to_string)))
     }
 
     async fn get_object(&self, key: &str) -> Result<Option<GetObjectOutput>, S3Error> {
@@ -211,23 +275,14 @@ impl Bucket {
 
     /// A small state object of s3-prune's own, `<prefix>.s3-prune/NAME`; `None` when absent.
     pub async fn read_state(&self, name: &str) -> Result<Option<Vec<u8>>, S3Error> {
-        self.get_body(&format!("{}{}/{name}", self.prefix, crate::scan::RESERVED))
+        self.get_body(&format!("{}{}/{name}", self.prefix, RESERVED))
             .await
     }
 
     /// Writes (or replaces) `<prefix>.s3-prune/NAME`.
     pub async fn write_state(&self, name: &str, body: Vec<u8>) -> Result<(), S3Error> {
-        let key = format!("{}{}/{name}", self.prefix, crate::scan::RESERVED);
-        self.client
-            .put_object()
-            .bucket(&self.name)
-            .key(&key)
-            .content_type("application/json")
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| self.key_err(e, "s3:PutObject", &key))?;
-        Ok(())
+        let key = format!("{}{}/{name}", self.prefix, RESERVED);
+        self.put_plain(&key, body).await.map(|_| ())
     }
 }
 

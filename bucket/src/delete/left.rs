@@ -51,7 +51,7 @@ impl Bucket {
                     Some(NewerKey {
                         key: o.key()?.to_string(),
                         version_id: None,
-                        last_modified: crate::scan::to_chrono(o.last_modified()),
+                        last_modified: crate::server_clock::to_chrono(o.last_modified()),
                     })
                 }));
                 ControlFlow::Break(())

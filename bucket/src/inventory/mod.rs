@@ -13,7 +13,7 @@ mod parquet_file;
 mod report;
 
 use crate::agg::Agg;
-use crate::scan::RESERVED;
+use crate::state::RESERVED;
 use chrono::{DateTime, Utc};
 pub use csv::{parse_row, CsvSchema};
 use retention::LooseObjects;

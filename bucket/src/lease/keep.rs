@@ -2,7 +2,7 @@
 //! (`If-Match`), read ahead of its release, and removed only if it is still the run's.
 
 use super::{Lease, LeaseError, LeaseReading};
-use crate::state::{condition_refused, Put};
+use crate::state::{condition_refused, not_implemented, Put};
 use crate::Bucket;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
@@ -160,10 +160,3 @@ impl Bucket {
 /// How long a lease must still have to live, by S3's clock, to be removed without a condition
 /// at its run's end: more than a removal takes to land, its retries included.
 const RELEASE_MARGIN: chrono::Duration = chrono::Duration::seconds(20);
-
-/// A 501 answer: the server does not implement a conditional removal (LocalStack 4.13).
-fn not_implemented<E>(
-    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> bool {
-    e.raw_response().is_some_and(|r| r.status().as_u16() == 501)
-}

@@ -9,7 +9,7 @@ mod keep;
 
 pub use holder::{pid_namespace, LeaseHolder, LeaseTask};
 
-use crate::scan::RESERVED;
+use crate::state::RESERVED;
 use crate::state::{Put, Tagged};
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::error::ProvideErrorMetadata;

@@ -230,7 +230,7 @@ impl Bucket {
                     continue;
                 }
                 let v = m.version_id().unwrap_or("null").to_string();
-                let at = crate::scan::to_chrono(m.last_modified());
+                let at = crate::server_clock::to_chrono(m.last_modified());
                 markers.entry(k.to_string()).or_default().insert(v.clone());
                 if m.is_latest() == Some(true) {
                     current.insert(k.to_string(), Current::Marker(v, at));

@@ -2,8 +2,8 @@
 //! objects beside them), then every object listed in contiguous key ranges at once, folded
 //! into per-deployment counters as pages arrive.
 
-use super::RESERVED;
 use crate::agg::Agg;
+use crate::state::RESERVED;
 use crate::{Bucket, S3Error};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use retention::LooseObjects;

@@ -63,7 +63,7 @@ impl<'a> Pager<'a> {
     }
 
     async fn next(&mut self) -> Result<Option<Vec<Found>>, S3Error> {
-        let to = crate::scan::to_chrono;
+        let to = crate::server_clock::to_chrono;
         Ok(match self {
             Pager::Keys(p) => p.next(None).await?.map(|out| {
                 out.contents()
