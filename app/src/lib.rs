@@ -19,6 +19,7 @@ mod dashboard;
 pub use dashboard::policy::percent_encode;
 mod format;
 mod history;
+mod last_successes;
 mod overview;
 mod resource;
 #[cfg(feature = "ssr")]

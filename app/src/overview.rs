@@ -6,8 +6,9 @@
 use crate::api::overview;
 use crate::dashboard::Dashboard;
 use crate::format;
+use crate::last_successes::LastSuccesses;
 use crate::sign_out::SignOut;
-use crate::wire::{OverviewRow, SourceSuccess};
+use crate::wire::OverviewRow;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -114,23 +115,6 @@ fn overdue_note(n: u64) -> Option<impl IntoView> {
             </span>
         }
     })
-}
-
-/// Each front end's last run that ended well; red when older than two days (a nightly job that
-/// stopped), "none on record" when no front end has one.
-#[component]
-pub(crate) fn LastSuccesses(last: Vec<SourceSuccess>) -> impl IntoView {
-    if last.is_empty() {
-        return view! { <span class="late">"none on record"</span> }.into_any();
-    }
-    last.into_iter()
-        .map(|l| {
-            let late = l.late;
-            let text = format!("{} {} UTC", l.source, format::date(&l.at));
-            view! { <span class="success" class:late=late data-source=l.source.clone()>{text}</span> }
-        })
-        .collect_view()
-        .into_any()
 }
 
 #[component]

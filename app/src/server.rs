@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 mod apply;
 mod approvals;
+mod busy;
 mod choices;
 mod csp;
 mod history;
@@ -25,7 +26,7 @@ mod people;
 mod restore;
 mod scans;
 
-use apply::Busy;
+use busy::Busy;
 pub use choices::{check_overlaps, parse_bucket_arg};
 pub use csp::{content_security_policy, page_csp};
 pub use history::HISTORY_PAGE;
@@ -108,7 +109,7 @@ pub struct AppState {
     jobs: jobs::Jobs,
     /// Buckets with an apply or restore running from here, and which: one at a time per bucket.
     /// Held by [`Busy`] guards.
-    busy: Arc<Mutex<HashMap<String, apply::Work>>>,
+    busy: Arc<Mutex<HashMap<String, busy::Work>>>,
 }
 
 /// One bucket's scan as the page shows it, with what its configuration says about undo.

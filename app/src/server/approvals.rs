@@ -132,7 +132,7 @@ impl AppState {
             confirm: confirm.to_string(),
         };
         let policy = self.policy(&req)?;
-        let busy = Busy::take(&self.busy, &c.key, super::apply::Work::Approved)?;
+        let busy = Busy::take(&self.busy, &c.key, super::busy::Work::Approved)?;
         let checked = match self.recheck(&c, &b, &policy, req.confirmed).await? {
             Ok(checked) if checked.planned().plan.fingerprint() == r.plan_fingerprint => checked,
             changed => {

@@ -5,7 +5,7 @@
 //! Rescan (`AppState::forget`). A run made by another front end shows at most `NOTES_FOR`, plus
 //! the page cache's 2 s, later.
 
-use crate::wire::SourceSuccess;
+use crate::wire::{SourceSuccess, OVERDUE_AFTER_SECS};
 use bucket::Bucket;
 use prune::health::LastSuccess;
 use std::collections::HashMap;
@@ -45,7 +45,7 @@ impl Notes {
         let read = self
             .kept_or_read(key, prune::health::noted_successes(b))
             .await;
-        super::overview::successes_of(read)
+        successes_of(read)
     }
 
     /// Bucket `key`'s notes if kept less than [`NOTES_FOR`] ago, else what `read` answers (kept
@@ -83,6 +83,21 @@ impl Notes {
         slot.kept = None;
         slot.forgotten += 1;
     }
+}
+
+/// The wire form of the last successes (unreadable: none), each marked late when older than
+/// [`OVERDUE_AFTER_SECS`].
+pub(super) fn successes_of(
+    last: Result<Vec<prune::health::LastSuccess>, bucket::S3Error>,
+) -> Vec<SourceSuccess> {
+    last.unwrap_or_default()
+        .into_iter()
+        .map(|l| SourceSuccess {
+            late: (chrono::Utc::now() - l.at).num_seconds() > OVERDUE_AFTER_SECS as i64,
+            source: l.source,
+            at: l.at,
+        })
+        .collect()
 }
 
 /// Whether a run ended after a scan made at `scanned_at`, by the notes `last`: the scan shows

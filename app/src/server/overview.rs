@@ -124,25 +124,12 @@ impl AppState {
             return (Vec::new(), false);
         };
         let (noted, lease) = futures::join!(prune::health::noted_successes(&b), b.read_lease());
-        let last = successes_of(noted.map(|n| prune::health::with_runs(n, runs.iter().copied())));
+        let last = super::notes::successes_of(
+            noted.map(|n| prune::health::with_runs(n, runs.iter().copied())),
+        );
         let held = matches!(lease, Ok(Some((h, _))) if h.expires > chrono::Utc::now());
         (last, held)
     }
-}
-
-/// The wire form of the last successes (unreadable: none), each marked late when older than
-/// [`OVERDUE_AFTER_SECS`].
-pub(super) fn successes_of(
-    last: Result<Vec<prune::health::LastSuccess>, bucket::S3Error>,
-) -> Vec<SourceSuccess> {
-    last.unwrap_or_default()
-        .into_iter()
-        .map(|l| SourceSuccess {
-            late: (chrono::Utc::now() - l.at).num_seconds() > OVERDUE_AFTER_SECS as i64,
-            source: l.source,
-            at: l.at,
-        })
-        .collect()
 }
 
 /// Runs on record by status, in a fixed order.

@@ -20,7 +20,7 @@ impl AppState {
         self.refuse_if_read_only()?;
         let (journal, c) = self.target(run).await?;
         super::typed_name(confirm, &c, "restored")?;
-        let busy = Busy::take(&self.busy, &c.key, super::apply::Work::Restore)?;
+        let busy = Busy::take(&self.busy, &c.key, super::busy::Work::Restore)?;
         let b = self.bucket(&c).await?;
         let todo = prune::check_restore_named(&b, run, &journal, &[])
             .await

@@ -4,7 +4,7 @@
 use crate::dashboard::browser::navigate_to_bucket;
 use crate::dashboard::handovers::Handovers;
 use crate::format;
-use crate::overview::LastSuccesses;
+use crate::last_successes::LastSuccesses;
 use crate::wire::{BucketChoice, ScanView};
 use leptos::prelude::*;
 use retention::LiveRefs;
