@@ -62,6 +62,12 @@ pub enum S3Error {
         theirs: i32,
         days: i32,
     },
+    #[error("the bucket keeps every old version of {scope} now ({versioning}, no rule expires them); an undo window of {days} days makes S3 permanently delete each one that stopped being current more than {days} days ago — of every key there, not only deployments'. Nothing was changed: to go ahead, add --expire-old-versions")]
+    WouldExpireKept {
+        scope: String,
+        versioning: String,
+        days: i32,
+    },
     #[error("cannot use '{key}': {problem}. Nothing will be deleted until it can be read")]
     Pointer { key: String, problem: String },
     #[error("{action} failed: {code}: {message}")]

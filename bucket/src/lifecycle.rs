@@ -79,20 +79,30 @@ impl Bucket {
     /// undo window's length when versioning is on. Read beside a scan, which reads the
     /// versioning itself ([`UndoWindow::describe`] puts the two together).
     pub async fn noncurrent_days(&self) -> Result<Option<i32>, S3Error> {
-        let rules = self.lifecycle_rules().await?;
-        // (rules without a filter cover everything)
+        Ok(self.shortest_noncurrent(&self.lifecycle_rules().await?))
+    }
+
+    /// The shortest NoncurrentVersionExpiration among `rules` enabled over the whole prefix
+    /// (rules without a filter cover everything).
+    fn shortest_noncurrent(&self, rules: &[LifecycleRule]) -> Option<i32> {
         let covers = |r: &LifecycleRule| self.prefix.starts_with(rule_prefix(r));
-        Ok(rules
+        rules
             .iter()
             .filter(|r| r.status() == &ExpirationStatus::Enabled && covers(r))
             .filter_map(|r| r.noncurrent_version_expiration()?.noncurrent_days())
-            .min())
+            .min()
     }
 
     /// Enables versioning and sets s3-prune's lifecycle rule for the prefix: old versions
     /// expire `days` after they stop being current, expired delete markers are removed. Every
-    /// other rule is kept as it is.
-    pub async fn set_undo_window(&self, days: i32) -> Result<UndoWindowSet, S3Error> {
+    /// other rule is kept as it is. On a bucket that keeps old versions under the prefix for
+    /// ever now (versioning on or suspended, no rule expiring them), only with `expire_kept`:
+    /// S3 would permanently delete every one older than the window, of any key there.
+    pub async fn set_undo_window(
+        &self,
+        days: i32,
+        expire_kept: bool,
+    ) -> Result<UndoWindowSet, S3Error> {
         let id = undo_rule_id(&self.prefix);
         if id.chars().count() > 255 {
             return Err(invalid_lifecycle(
@@ -115,6 +125,25 @@ impl Bucket {
                     format!("'{scope}'")
                 },
                 theirs: *theirs,
+                days,
+            });
+        }
+        // Old versions kept for ever now: the new rule would purge years of them at once.
+        let keeps_versions = matches!(
+            versioning_before,
+            Versioning::Enabled | Versioning::Suspended
+        );
+        if keeps_versions && !expire_kept && self.shortest_noncurrent(&seen.rules).is_none() {
+            return Err(S3Error::WouldExpireKept {
+                scope: if self.prefix.is_empty() {
+                    "the whole bucket".into()
+                } else {
+                    format!("'{}'", self.prefix)
+                },
+                versioning: match versioning_before {
+                    Versioning::Suspended => "versioning suspended".into(),
+                    _ => "versioning on".into(),
+                },
                 days,
             });
         }

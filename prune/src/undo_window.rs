@@ -29,11 +29,13 @@ pub struct UndoWindowBy<'a> {
     pub source: &'a str,
 }
 
-/// Sets the bucket's undo window to `days` ([`Bucket::set_undo_window`]) while holding the
-/// bucket's lease: refused, naming the holder, while an apply or restore runs.
+/// Sets the bucket's undo window to `days` ([`Bucket::set_undo_window`]; where old versions
+/// are kept for ever now, only with `expire_kept`) while holding the bucket's lease: refused,
+/// naming the holder, while an apply or restore runs.
 pub async fn set_undo_window(
     bucket: &Bucket,
     days: i32,
+    expire_kept: bool,
     by: UndoWindowBy<'_>,
 ) -> Result<UndoWindowSet, UndoWindowError> {
     // Not a run (nothing is journalled): named so in every refusal that quotes the holder.
@@ -51,7 +53,7 @@ pub async fn set_undo_window(
     let held = std::future::ready(Some(lease.clone()));
     let keeper =
         crate::lease::Keeper::start(bucket.clone(), held, Arc::new(bucket::Progress::default()));
-    let set = bucket.set_undo_window(days).await;
+    let set = bucket.set_undo_window(days, expire_kept).await;
     if let Some(why) = keeper.stop().await {
         tracing::warn!(
             why,

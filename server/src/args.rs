@@ -177,6 +177,11 @@ pub struct UndoWindowArgs {
     /// How many days deleted deployments stay restorable.
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=36500))]
     pub days: i32,
+    /// Where the bucket keeps every old version now (versioning on, no rule expiring them):
+    /// let S3 permanently delete those older than the window, of every key under the prefix.
+    /// Refused without it.
+    #[arg(long)]
+    pub expire_old_versions: bool,
     #[arg(long, default_value = "", value_parser = parse_prefix)]
     pub prefix: String,
     #[command(flatten)]

@@ -14,7 +14,7 @@ pub async fn undo_window(args: UndoWindowArgs) -> Result<ExitCode> {
         who: &who,
         source: "cli",
     };
-    let set = prune::set_undo_window(&bucket, args.days, by).await?;
+    let set = prune::set_undo_window(&bucket, args.days, args.expire_old_versions, by).await?;
     println!(
         "{}{}: {}.\nLifecycle rule '{}' set; {} kept as they were.",
         bucket.name(),

@@ -351,7 +351,7 @@ async fn a_local_copy_still_started_shows_the_end_the_journal_holds() {
 #[tokio::test]
 async fn a_run_past_its_buckets_undo_window_is_not_said_to_be_restorable() {
     let b = fresh_bucket("sf-undo-window").await;
-    b.set_undo_window(3).await.unwrap();
+    b.set_undo_window(3, false).await.unwrap();
     let state = state_for(&b);
     let place = bucket::JournalPlace::of(&b);
     let now = chrono::Utc::now();

@@ -161,7 +161,7 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
     // Another rule already there (here: the one for another prefix): it must survive, and
     // a bucket-wide window must never shorten it (S3 applies the shortest expiry).
     let logs = bucket::testkit::with_prefix(&b, "logs/").await;
-    logs.set_undo_window(30).await.unwrap();
+    logs.set_undo_window(30, false).await.unwrap();
     let undo_window =
         |days: &str| Run::new(&["undo-window", b.name(), "--days", days, "--localstack"]);
     let out = undo_window("7").out();
@@ -174,10 +174,32 @@ async fn undo_window_enables_versioning_keeps_other_rules_and_shows_in_the_plan(
         stderr(&out)
     );
     assert_eq!(logs.undo_window().await.unwrap().noncurrent_days, Some(30));
-    let out = undo_window("45").ok();
+    // Versioning is on (logs/ has its window) and nothing expires the bucket's other old
+    // versions: a bucket-wide window would make S3 purge every one older than it, of every key.
+    // Refused unless asked for (before: set, without a word).
+    let out = undo_window("45").out();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "the bucket keeps every old version of the whole bucket now (versioning on, no rule expires them)"
+        ) && stderr(&out).contains("add --expire-old-versions"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(b.undo_window().await.unwrap().noncurrent_days, None);
+    let out = Run::new(&[
+        "undo-window",
+        b.name(),
+        "--days",
+        "45",
+        "--expire-old-versions",
+        "--localstack",
+    ])
+    .ok();
     assert_stdout_has(&out, "restored for 45 days");
     assert_stdout_has(&out, "1 other rule kept");
-    // Set again: the bucket's own rule is replaced, not added.
+    // Set again (a window there now: nothing kept for ever): the bucket's own rule is
+    // replaced, not added.
     let out = undo_window("40").out();
     assert_stdout_has(&out, "restored for 40 days");
     assert_stdout_has(&out, "1 other rule kept");
