@@ -53,6 +53,14 @@ pub struct Planned {
     pub live_read: Option<bucket::PointerRead>,
 }
 
+impl Planned {
+    /// Whether `restore` could undo a run of this plan: the bucket keeps versions and the
+    /// policy does not purge them (the run then records its delete markers).
+    pub fn undoable(&self) -> bool {
+        crate::apply::deletion(self) == bucket::Deletion::Marked
+    }
+}
+
 /// The bucket's deployments as every front end sees them: listed now, or read from the S3
 /// Inventory report `settings` names (`--inventory`) — one choice for the dashboard's preview
 /// and for every plan an apply is checked against. The dates file is left for the caller to

@@ -27,6 +27,14 @@ pub struct SavedPlan {
     pub inventory: Option<String>,
     pub created_at: DateTime<Utc>,
     pub deletion_set: Vec<Doomed>,
+    /// Where the plan was made (the endpoint's label, `Bucket::endpoint`): applied elsewhere —
+    /// another server holding a copy of the bucket — it is refused. Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Whether the plan's deletes could be undone (`Planned::undoable`): the apply is refused
+    /// where they no longer could. Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoable: Option<bool>,
 }
 
 impl SavedPlan {
@@ -41,7 +49,36 @@ impl SavedPlan {
             inventory: settings.inventory.as_ref().map(ToString::to_string),
             created_at: planned.plan.now,
             deletion_set: planned.plan.deletion_set(),
+            endpoint: Some(planned.bucket.endpoint().to_string()),
+            undoable: Some(planned.undoable()),
         }
+    }
+
+    /// Refuses a fresh plan made somewhere else than the saved one (another endpoint: a copy of
+    /// the bucket, the same names and dates) or whose deletes could no longer be undone where
+    /// the saved plan's could (versioning suspended since, say): the file confirmed neither.
+    pub fn still_where_it_was(&self, planned: &Planned) -> Result<()> {
+        let now = planned.bucket.endpoint();
+        if let Some(saved) = &self.endpoint {
+            // AWS's label names the client's region, which may differ for the same bucket.
+            let aws = |e: &str| e.starts_with("AWS S3");
+            if saved != now && !(aws(saved) && aws(now)) {
+                bail!(
+                    "the saved plan was made at {saved}, and this apply would delete at {now}: \
+                     nothing was deleted. Give the endpoint the plan was made with \
+                     (--endpoint-url, --localstack, AWS_ENDPOINT_URL), or make a new plan there"
+                );
+            }
+        }
+        if self.undoable == Some(true) && !planned.undoable() {
+            bail!(
+                "the saved plan's deletes could be undone (the bucket kept old versions), and \
+                 now they could not (versioning is {}): nothing was deleted. Make a new plan, \
+                 which says so, and apply that",
+                planned.plan.versioning
+            );
+        }
+        Ok(())
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {

@@ -20,8 +20,8 @@ mod record;
 mod spent;
 
 pub use front_journal::{Journal, LogJournal};
-pub(crate) use record::host;
-use record::{complete, deletion, started};
+use record::{complete, started};
+pub(crate) use record::{deletion, host};
 
 /// Who applies, from where, and how.
 pub struct ApplyContext {
@@ -77,7 +77,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let mut record = started(&planned, &ctx.who, ctx.source, now);
     record.shortfall = crate::health::no_success(&planned.plan, &planned.handovers);
     record.via = ctx.via.clone();
-    record.undoable = deletion(&planned) == Deletion::Marked;
+    record.undoable = planned.undoable();
     if doomed.is_empty() && ctx.lifecycle_over.is_none() {
         record.status = Status::Finished;
         note_success(&planned, &record).await;

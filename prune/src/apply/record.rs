@@ -20,7 +20,7 @@ pub(crate) fn host() -> String {
 /// How to delete: purge on request; on a versioning-enabled bucket, keep the delete markers'
 /// version ids so `restore` can undo the run; plainly otherwise. (On a suspended bucket a
 /// delete overwrites the "null" version, so there is nothing a marker's removal would bring back.)
-pub(super) fn deletion(planned: &Planned) -> Deletion {
+pub(crate) fn deletion(planned: &Planned) -> Deletion {
     if planned.plan.policy.purge_versions {
         Deletion::Purge
     } else if planned.plan.versioning == Versioning::Enabled {

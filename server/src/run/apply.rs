@@ -177,21 +177,10 @@ async fn scan_and_show(job: &ApplyJob, json: bool) -> Result<Planned> {
 async fn confirmed(args: &ApplyArgs, job: &ApplyJob, planned: Planned) -> Result<Checked> {
     match &job.saved {
         // The saved plan is the confirmation.
-        Some(saved) => prune::check(planned, Some(&saved.deletion_set)).map_err(|refusal| {
-            let guarded = !(args.plan.pins.is_empty() && args.plan.excludes.is_empty())
-                || args.plan.max_delete.is_some()
-                || args.plan.live_grace.is_some();
-            match refusal {
-                // The bucket may be as it was: what changed may be the guards given here.
-                prune::Refusal::Changed(_) if guarded => anyhow::anyhow!(
-                    "{refusal} (Guards given with --plan — --pin, --exclude, --max-delete, \
-                     --live-grace — change the plan too: the run deletes exactly the saved \
-                     plan's set or nothing. Save a new plan with them: `s3-prune plan … --out \
-                     FILE`.)"
-                ),
-                refusal => refusal.into(),
-            }
-        }),
+        Some(saved) => {
+            saved.still_where_it_was(&planned)?;
+            confirmed_by_file(args, saved, planned)
+        }
         None if args.yes => Ok(prune::check(planned, None)?),
         None => {
             // What the person sees must pass too, or they would confirm a plan that cannot run.
@@ -349,4 +338,24 @@ fn confirm(checked: &Checked, json: bool, lifecycle_over: Option<u64>) -> Result
         bail!("confirmation did not match the bucket name; nothing was deleted");
     }
     Ok(())
+}
+
+/// The fresh plan checked against a saved plan's set, the guards given beside it named when
+/// they are what changed it.
+fn confirmed_by_file(args: &ApplyArgs, saved: &SavedPlan, planned: Planned) -> Result<Checked> {
+    prune::check(planned, Some(&saved.deletion_set)).map_err(|refusal| {
+        let guarded = !(args.plan.pins.is_empty() && args.plan.excludes.is_empty())
+            || args.plan.max_delete.is_some()
+            || args.plan.live_grace.is_some();
+        match refusal {
+            // The bucket may be as it was: what changed may be the guards given here.
+            prune::Refusal::Changed(_) if guarded => anyhow::anyhow!(
+                "{refusal} (Guards given with --plan — --pin, --exclude, --max-delete, \
+                     --live-grace — change the plan too: the run deletes exactly the saved \
+                     plan's set or nothing. Save a new plan with them: `s3-prune plan … --out \
+                     FILE`.)"
+            ),
+            refusal => refusal.into(),
+        }
+    })
 }

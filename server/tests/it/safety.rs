@@ -37,6 +37,30 @@ async fn a_saved_plan_applies_only_while_the_bucket_still_yields_it() {
     assert_stderr_has(&apply.out(), "is not a plan saved by");
 }
 
+/// A saved plan confirms one bucket at one place, deleted one way: applied at another endpoint
+/// (here the same LocalStack through a proxy; in life a copy of the bucket, same names and
+/// dates) or after versioning was suspended (its deletes could be undone, now they could not),
+/// nothing is deleted. Before, both applied (review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_applies_only_where_and_as_it_was_made() {
+    let b = fresh_bucket("saved-where").await;
+    b.enable_versioning().await.unwrap();
+    deploy_seconds_apart(&b, &["old", "mid", "new"]).await;
+    let file = std::env::temp_dir().join(format!("{}.plan.json", b.name()));
+    let f = file.to_str().unwrap();
+    Run::plan(b.name(), 2).args(&["--out", f]).ok();
+    let before = all_keys(&b).await;
+    let (url, _proxy) = endpoint(|_| {}).await;
+    Run::new(&["apply", "--plan", f, "--localstack"])
+        .env("AWS_ENDPOINT_URL", &url)
+        .env("AWS_REGION", "us-east-1")
+        .fails_with(&format!("and this apply would delete at {url}"));
+    bucket::testkit::suspend_versioning(&b).await;
+    Run::new(&["apply", "--plan", f, "--localstack"])
+        .fails_with("now they could not (versioning is suspended): nothing was deleted");
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+}
+
 #[tokio::test]
 async fn the_live_deployment_survives_and_an_unreadable_pointer_deletes_nothing() {
     let b = fresh_bucket("live").await;
