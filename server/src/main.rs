@@ -226,7 +226,8 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
 
 /// `S3_PRUNE_DRY_RUN=true` in the shell of an `apply`: the scheduled job's switch, which this
 /// command does not read. Someone who set it expects nothing to be deleted, and `apply` would
-/// delete: refused, saying what does a dry run here.
+/// delete: refused, saying what does a dry run here. So is any other of the job's variables
+/// set there.
 fn dry_run_set_for_the_job() -> anyhow::Result<()> {
     // Read as the job reads it; a value it would refuse (`on`, `y`) may mean "dry run" too,
     // and nothing is deleted on a guess: only an unset or false switch lets the apply go on.
@@ -240,6 +241,26 @@ fn dry_run_set_for_the_job() -> anyhow::Result<()> {
              this apply would delete. For a dry run use `s3-prune plan` (same arguments); to \
              apply, unset S3_PRUNE_DRY_RUN. Nothing was deleted",
             set.trim()
+        );
+    }
+    // The job's other settings: whoever set them expects them followed — a pin kept, a lower
+    // max-delete, LocalStack rather than AWS — and `apply` reads none of them. Before, a
+    // warning (hidden by S3_PRUNE_LOG=error) and the apply went ahead without them.
+    let set: Vec<String> = args::JOB_VARIABLES
+        .iter()
+        .filter(|(name, _)| *name != "S3_PRUNE_DRY_RUN" && lambda::env::env(name).is_some())
+        .map(|(name, instead)| format!("{name} (this command takes {instead})"))
+        .collect();
+    if !set.is_empty() {
+        anyhow::bail!(
+            "refusing to apply: {}, which only the scheduled job reads: this apply would not \
+             follow {}. Give the flag instead, or unset the variable for this command (`env -u \
+             NAME s3-prune apply …`). Nothing was deleted",
+            match set.len() {
+                1 => format!("{} is set", set[0]),
+                _ => format!("{} are set", set.join(", ")),
+            },
+            if set.len() == 1 { "it" } else { "them" }
         );
     }
     Ok(())

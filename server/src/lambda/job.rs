@@ -85,8 +85,11 @@ impl Configured {
         if job.policy.is_some() && job.policy_key.is_some() {
             bail!("set S3_PRUNE_POLICY or S3_PRUNE_POLICY_KEY, not both: which policy is meant?");
         }
-        if job.retain.is_some() && job.policy_key.is_some() {
-            bail!("set S3_PRUNE_RETAIN or S3_PRUNE_POLICY_KEY, not both: the policy file's rules replace RETAIN");
+        // A minimum age beside it failed every run at the policy's build, naming the CLI's flags.
+        if job.policy_key.is_some()
+            && (job.retain.is_some() || job.min_retain_days.is_some() || job.keep_within.is_some())
+        {
+            bail!("set S3_PRUNE_POLICY_KEY or S3_PRUNE_RETAIN / S3_PRUNE_MIN_RETAIN_DAYS / S3_PRUNE_KEEP_WITHIN, not both: the policy file in the bucket holds its own retain and minimum age");
         }
         // Refused at the start, not by every run: the policy file's own RETAIN and minimum age
         // are the policy, and one minimum age is meant.

@@ -210,7 +210,7 @@ async fn a_job_variable_set_for_a_command_is_said_to_do_nothing() {
 
 /// `S3_PRUNE_DRY_RUN=true` in the shell of an `apply`: whoever set it expects nothing deleted,
 /// so the apply is refused, saying `plan` is the dry run (before: a warning, hidden by
-/// `S3_PRUNE_LOG=error`, and the apply deleted).
+/// `S3_PRUNE_LOG=error`, and the apply deleted); any other of the job's settings the same way.
 #[tokio::test]
 async fn an_apply_with_the_jobs_dry_run_switch_set_is_refused() {
     let b = fresh_bucket("job-dry-run").await;
@@ -228,6 +228,18 @@ async fn an_apply_with_the_jobs_dry_run_switch_set_is_refused() {
             .env("S3_PRUNE_DRY_RUN", set)
             .fails_with(&format!("refusing to apply: S3_PRUNE_DRY_RUN={set} is set"));
     }
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    // The job's other settings too: a pin in S3_PRUNE_PINS, a lower S3_PRUNE_MAX_DELETE or
+    // S3_PRUNE_LOCALSTACK (AWS instead) would not be followed (before: a warning, hidden by
+    // S3_PRUNE_LOG=error, and `old` was deleted).
+    Run::apply(b.name(), 1)
+        .env("S3_PRUNE_PINS", "old")
+        .env("S3_PRUNE_LOG", "error")
+        .fails_with("refusing to apply: S3_PRUNE_PINS (this command takes --pin (or `s3-prune pin`)) is set");
+    Run::apply(b.name(), 1)
+        .env("S3_PRUNE_MAX_DELETE", "0")
+        .env("S3_PRUNE_LOCALSTACK", "true")
+        .fails_with("S3_PRUNE_MAX_DELETE (this command takes --max-delete), S3_PRUNE_LOCALSTACK (this command takes --localstack) are set");
     assert_eq!(all_keys(&b).await, before, "nothing deleted");
     Run::apply(b.name(), 1)
         .env("S3_PRUNE_DRY_RUN", "false")

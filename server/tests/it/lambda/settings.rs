@@ -150,6 +150,21 @@ fn a_policy_key_beside_s3_prune_policy_or_retain_is_refused_at_start() {
             vec![("S3_PRUNE_POLICY_KEY", "p.toml"), ("S3_PRUNE_RETAIN", "3")],
             "not both",
         ),
+        // Before: the function started and every run failed, naming the CLI's flags.
+        (
+            vec![
+                ("S3_PRUNE_POLICY_KEY", "p.toml"),
+                ("S3_PRUNE_MIN_RETAIN_DAYS", "7"),
+            ],
+            "set S3_PRUNE_POLICY_KEY or S3_PRUNE_RETAIN / S3_PRUNE_MIN_RETAIN_DAYS",
+        ),
+        (
+            vec![
+                ("S3_PRUNE_POLICY_KEY", "p.toml"),
+                ("S3_PRUNE_KEEP_WITHIN", "7d"),
+            ],
+            "set S3_PRUNE_POLICY_KEY or S3_PRUNE_RETAIN / S3_PRUNE_MIN_RETAIN_DAYS",
+        ),
         // Before: the function started and every run failed.
         (
             vec![("S3_PRUNE_POLICY", "retain = 3"), ("S3_PRUNE_RETAIN", "3")],
