@@ -149,7 +149,9 @@ impl AppState {
                     at: Utc::now(),
                     reason,
                 };
-                approval::decide(&b, id, void, &self.config.notifier).await?;
+                (approval::decide(&b, id, void, &self.config.notifier).await?)
+                    .notify()
+                    .await;
                 return Ok(ApplyOutcome::Changed {
                     message: format!(
                         "Request {id} is void: what it would delete changed since {} asked \
@@ -164,13 +166,17 @@ impl AppState {
             at: Utc::now(),
             run: None,
         };
-        approval::decide(&b, id, decision, &self.config.notifier).await?;
+        let decided = approval::decide(&b, id, decision, &self.config.notifier).await?;
         let who = super::Actor {
             name: format!("{} (approved by {user})", r.requested_by),
             via: approver.via.clone(),
             account: approver.account.clone(),
         };
-        Ok(self.launch(&c, checked, busy, journal, &who))
+        // Launched before the webhooks are told: the decision on record runs whatever befalls
+        // them (or this request) after.
+        let started = self.launch(&c, checked, busy, journal, &who);
+        decided.notify().await;
+        Ok(started)
     }
 
     /// `user` refuses request `id` of bucket `key`.
@@ -191,7 +197,10 @@ impl AppState {
             by: user.into(),
             at: Utc::now(),
         };
-        Ok(approval::decide(&b, id, decision, &self.config.notifier).await?)
+        (approval::decide(&b, id, decision, &self.config.notifier).await?)
+            .notify()
+            .await;
+        Ok(())
     }
 }
 

@@ -211,6 +211,48 @@ async fn approving_without_typing_the_bucket_name_decides_nothing_and_deletes_no
     assert_eq!(report_of(&state, job).await.deleted.len(), 2);
 }
 
+/// An approved request runs whatever befalls the webhooks: here one that never answers, and
+/// the approver's request dropped while it waits (a closed tab, a proxy's timeout). Before,
+/// the webhooks were told first: the decision stood "approved", nothing ran, and nobody could
+/// decide the request again (review).
+#[tokio::test]
+async fn an_approval_runs_though_its_request_goes_away_while_the_webhooks_wait() {
+    let b = seeded("sf-approve-drop", &["d1", "d2", "d3"]).await;
+    let (state, _hook) = approving(&b, 1, false).await;
+    let big = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::AwaitingApproval { id, .. } =
+        state.start_apply(big, "alice@example.com").await.unwrap()
+    else {
+        panic!("a 2-deployment apply ran without approval")
+    };
+    // The approver's dashboard (same bucket and seal): its webhook accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    let approver = AppState::new(ServeConfig {
+        approval_over: Some(1),
+        notifier: prune::Notifier::new(vec![silent.parse().unwrap()]),
+        ..config(&b, None)
+    });
+    let approving = approver.approve(b.name(), &id, b.name(), "bob@example.com");
+    let dropped = tokio::time::timeout(Duration::from_secs(3), approving).await;
+    assert!(dropped.is_err(), "the silent webhook held the request");
+    let t = std::time::Instant::now();
+    while deployment_keys(&b).await.len() != 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "approved, and nothing ran: {:?}",
+            deployment_keys(&b).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_request_whose_deletion_set_changed_is_void_and_deletes_nothing() {
     let b = seeded("sf-void", &["d1", "d2", "d3", "d4"]).await;

@@ -365,7 +365,10 @@ pub async fn check_decidable(
     }
     let now = Utc::now();
     if now >= r.expires_at {
-        decide(b, &r.id, Decision::Expired { at: now }, notifier).await?;
+        decide(b, &r.id, Decision::Expired { at: now }, notifier)
+            .await?
+            .notify()
+            .await;
         return Err(ApprovalError::Expired {
             id: r.id.clone(),
             at: r.expires_at,
@@ -397,23 +400,54 @@ pub async fn check_decidable(
     Ok(())
 }
 
+/// A decision on record whose webhooks are still to be sent ([`OnRecord::notify`]): the caller
+/// acts on it first — an approval's apply is launched — so nothing that befalls the
+/// notification (a webhook that does not answer, the request unreadable, the page's request
+/// going away) comes between a decision and what it decided. Before, the webhooks went first:
+/// an approval whose request was dropped meanwhile stood "approved" and its apply never ran,
+/// and no one could decide it again.
+#[must_use = "send its webhooks: `notify().await`"]
+pub struct OnRecord {
+    bucket: Bucket,
+    id: String,
+    decision: Decision,
+    notifier: Notifier,
+}
+
+impl OnRecord {
+    /// Sends the decision to the webhooks, with its request (read again); best effort.
+    pub async fn notify(self) {
+        if self.notifier.is_empty() {
+            return;
+        }
+        match read(&self.bucket, &self.id).await {
+            Ok(a) => {
+                let text = summary(&a.request, Some(&self.decision));
+                self.notifier.send_summary(&text).await;
+            }
+            Err(e) => {
+                tracing::warn!(id = self.id, error = %e, "the decision's webhooks were not sent: its request could not be read");
+            }
+        }
+    }
+}
+
 /// Puts `decision` on record for request `id`, unless it was decided already (by anyone).
 pub async fn decide(
     b: &Bucket,
     id: &str,
     decision: Decision,
     notifier: &Notifier,
-) -> Result<(), ApprovalError> {
+) -> Result<OnRecord, ApprovalError> {
     let body = serde_json::to_vec_pretty(&decision).expect("a decision serializes");
     if place(b).write_first(&run_id(id)?, DECISION, body).await? {
         tracing::info!(id, %decision, "approval request decided");
-        if !notifier.is_empty() {
-            let request = read(b, id).await?.request;
-            notifier
-                .send_summary(&summary(&request, Some(&decision)))
-                .await;
-        }
-        return Ok(());
+        return Ok(OnRecord {
+            bucket: b.clone(),
+            id: id.to_string(),
+            decision,
+            notifier: notifier.clone(),
+        });
     }
     let now = read(b, id).await?;
     Err(ApprovalError::Decided {
