@@ -216,6 +216,11 @@ impl AppState {
                     // versioning). Best effort: the page still shows without
                     // s3:GetLifecycleConfiguration.
                     // Listed, or read from the report (`--inventory`), as the apply's check.
+                    // When the listing began, by S3's clock (the notes' clock): a run that
+                    // ended during the listing is later than it, so the next page scans again.
+                    // Before, the time after the listing was taken, by this host's clock, and
+                    // such a run's deletions stayed on the page until a Rescan.
+                    let began = Utc::now();
                     let (scanned, days) = futures::join!(
                         prune::scan(&b, &settings, &date_source),
                         b.noncurrent_days()
@@ -224,7 +229,7 @@ impl AppState {
                     let skew = scanned.skew;
                     let warnings = scanned.warnings.clone();
                     let inventory = scanned.remembered().await;
-                    let scanned_at = Utc::now();
+                    let scanned_at = began - skew.0;
                     let undo_window = bucket::UndoWindow::describe(inventory.versioning, days);
                     // Handovers of folders kept whatever the policy (pinned, live,
                     // re-deployed) are withdrawn here; the plan-based check runs on apply.
@@ -276,7 +281,8 @@ impl AppState {
         // A run that ended after the cached scan (the CLI's, the scheduled job's, another
         // server's, or this one's from a page since closed) deleted what the scan still shows:
         // scanned again, as the overview does.
-        if !rescan && notes::ran_since(&last_successes, answer.scan.scanned_at) {
+        let s3_now = answer.scan.skew.now();
+        if !rescan && notes::ran_since(&last_successes, answer.scan.scanned_at, s3_now) {
             self.scans.forget(&c.key);
             answer = self.cached_scan(&c, &b, false).await?;
         }

@@ -100,11 +100,14 @@ pub(super) fn successes_of(
         .collect()
 }
 
-/// Whether a run ended after a scan made at `scanned_at`, by the notes `last`: the scan shows
-/// what it deleted. A note dated ahead of this clock does not count (a host whose clock runs
-/// ahead would make every page scan again).
-pub(super) fn ran_since(last: &[SourceSuccess], scanned_at: chrono::DateTime<chrono::Utc>) -> bool {
-    let now = chrono::Utc::now();
+/// Whether a run ended after a scan began at `scanned_at`, by the notes `last`: the scan may
+/// show what it deleted. Both times and `now` are S3's. A note dated ahead of `now` does not
+/// count (a host whose clock runs ahead would make every page scan again).
+pub(super) fn ran_since(
+    last: &[SourceSuccess],
+    scanned_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
     last.iter().any(|l| l.at > scanned_at && l.at <= now)
 }
 

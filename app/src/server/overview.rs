@@ -101,8 +101,9 @@ impl AppState {
         max_age: Option<chrono::TimeDelta>,
     ) -> Result<CachedScan, super::AppError> {
         let scan = self.cached_scan(c, b, false).await?.scan;
-        let run_since = super::notes::ran_since(last, scan.scanned_at);
-        let too_old = max_age.is_some_and(|m| chrono::Utc::now() - scan.scanned_at > m);
+        let now = scan.skew.now();
+        let run_since = super::notes::ran_since(last, scan.scanned_at, now);
+        let too_old = max_age.is_some_and(|m| now - scan.scanned_at > m);
         if run_since || too_old {
             // Forgotten rather than rescanned: a Rescan within seconds of the last scan would
             // be answered from the cache, and this one is known to be out of date.
