@@ -107,16 +107,30 @@ impl AppState {
                 "'{run}' is not a run id (History lists the runs on record)"
             ))
         })?;
+        // A bucket whose journal cannot be read (gone, no grant) is passed over, as History
+        // passes over it: before, the first such bucket failed every other bucket's run.
+        let mut unread = Vec::new();
         for c in self.config.buckets.clone() {
-            let b = self.bucket(&c).await?;
-            let place = bucket::JournalPlace::of(&b);
-            if !place.parts(&id).await.map_err(AppError::new)?.is_empty() {
-                return Ok((id, c));
+            let parts = match self.bucket(&c).await {
+                Ok(b) => bucket::JournalPlace::of(&b)
+                    .parts(&id)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.0),
+            };
+            match parts {
+                Ok(parts) if !parts.is_empty() => return Ok((id, c)),
+                Ok(_) => {}
+                Err(e) => unread.push(format!("{}: {e}", c.key)),
             }
         }
-        Err(AppError(format!(
-            "run {run} is in none of the buckets this server offers"
-        )))
+        Err(AppError(match unread.is_empty() {
+            true => format!("run {run} is in none of the buckets this server offers"),
+            false => format!(
+                "run {run} is in none of the buckets whose journal could be read; not read: {}",
+                unread.join("; ")
+            ),
+        }))
     }
 
     /// The configured bucket `name` with `prefix` (normalised), if this server offers it.

@@ -434,3 +434,28 @@ async fn a_restore_whose_request_goes_away_runs_to_its_end() {
     let pinned = b.read_pins().await.unwrap();
     assert_eq!(pinned.len(), 3, "{pinned:?}");
 }
+
+/// A run journalled by another front end is found on its bucket though a bucket configured
+/// before it cannot be read (gone, or no grant): History lists the run, and its details and
+/// restore find it. Before, the unreadable bucket's error failed them (review).
+#[tokio::test]
+async fn a_run_is_found_past_a_bucket_whose_journal_cannot_be_read() {
+    let b = fresh_bucket("sf-past-missing").await;
+    let missing = format!("{}-missing", b.name());
+    let state = AppState::new(ServeConfig {
+        buckets: vec![
+            parse_bucket_arg(&missing).unwrap(),
+            parse_bucket_arg(b.name()).unwrap(),
+        ],
+        ..config(&b, None)
+    });
+    let at = chrono::Utc::now() - chrono::Duration::hours(1);
+    let id = bucket::RunId::new(at);
+    let mut r = past_run(&b, "cli", at, 1);
+    r.run = Some(id.to_string());
+    (bucket::JournalPlace::of(&b))
+        .write(&id, "end.json", serde_json::to_vec(&r).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(state.restore_target(id.as_str()).await.unwrap(), b.name());
+}
