@@ -278,14 +278,14 @@ fn lifecycle_without_purge(a: &args::ApplyArgs) -> anyhow::Result<()> {
         Some(saved) => ("the saved plan", saved.policy.purge_versions),
         None => (
             "policy.purge_versions in the configuration file",
-            a.plan.purge_versions,
+            a.plan.purges(),
         ),
     };
     if purge {
         anyhow::bail!(
             "refusing to apply: --via-lifecycle hands folders to S3 expiration, which leaves \
              their old versions behind, but {from} purges versions. Nothing was deleted; drop \
-             --via-lifecycle, or plan without purging versions"
+             --via-lifecycle, or plan without purging versions (--no-purge-versions)"
         );
     }
     Ok(())

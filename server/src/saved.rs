@@ -126,7 +126,12 @@ impl SavedPlan {
             pins: a.pins.clone(),
             excludes: a.excludes.clone(),
             max_delete: a.max_delete,
-            purge_versions: a.purge_versions.then_some(true),
+            // Turning purging off is taken (it deletes less); on, it must be the saved plan's.
+            purge_versions: match (a.purge_versions, a.no_purge_versions) {
+                (_, true) => Some(false),
+                (true, false) => Some(true),
+                (false, false) => None,
+            },
             live_grace: a.live_grace,
             meta_fallback: a.meta_fallback,
             ..PolicySpec::default()

@@ -68,6 +68,10 @@ pub struct PlanArgs {
     /// On a versioned bucket, also remove every version and delete marker of deleted deployments.
     #[arg(long)]
     pub purge_versions: bool,
+    /// Keep old versions (restorable deletes) though the configuration file says
+    /// `policy.purge_versions = true`.
+    #[arg(long, conflicts_with = "purge_versions")]
+    pub no_purge_versions: bool,
     #[command(flatten)]
     pub live: LiveArgs,
     /// Refuse to apply a plan that deletes more deployments than this (default 100).
@@ -85,6 +89,12 @@ pub struct PlanArgs {
 }
 
 impl PlanArgs {
+    /// Whether versions are purged: `--purge-versions` (or the configuration file's
+    /// `policy.purge_versions`), unless `--no-purge-versions` is typed.
+    pub fn purges(&self) -> bool {
+        self.purge_versions && !self.no_purge_versions
+    }
+
     /// BUCKET, and RETAIN or --policy, are optional only for `apply --plan FILE`.
     pub fn bucket(&self) -> &str {
         use clap::CommandFactory;
@@ -110,7 +120,7 @@ impl PlanArgs {
             date_source: self.date_source.clone(),
             meta_fallback: self.meta_fallback,
             live_grace: self.live_grace,
-            purge_versions: Some(self.purge_versions),
+            purge_versions: Some(self.purges()),
             max_delete: self.max_delete,
             rules: self.policy.clone(),
         }

@@ -301,6 +301,25 @@ async fn purging_versions_from_the_config_or_a_saved_plan_is_refused_with_via_li
         "{}",
         stderr(&out)
     );
+    // `--no-purge-versions` switches the file's purge off for one run (before: nothing could,
+    // short of --config /dev/null, which dropped the file's pins and guards too).
+    let purging = run_in(&dir, &["plan", "--json"]);
+    assert_eq!(
+        json(&purging)["undo_window"],
+        "none for this run: --purge-versions removes every version and delete marker"
+    );
+    let kept = run_in(&dir, &["plan", "--json", "--no-purge-versions"]);
+    assert!(kept.status.success(), "{}", stderr(&kept));
+    assert_ne!(json(&kept)["undo_window"], json(&purging)["undo_window"]);
+    assert!(
+        (json(&kept)["undo_window"].as_str().unwrap())
+            .starts_with("deleted deployments can be restored"),
+        "{}",
+        stdout(&kept)
+    );
+    let both = run_in(&dir, &["plan", "--purge-versions", "--no-purge-versions"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    assert_eq!(all_keys(&b).await, before, "nothing deleted");
 
     std::fs::remove_file(dir.join("s3-prune.toml")).unwrap();
     let saved = dir.join("plan.json");
