@@ -32,6 +32,16 @@ pub struct AnswersPart {
     pub answers: Vec<EndAnswer>,
 }
 
+impl RunJournal {
+    /// The answers of one or more batches, in one part.
+    pub(crate) async fn answers(&self, group: &[EndAnswer]) -> Result<(), String> {
+        let part = AnswersPart {
+            answers: group.to_vec(),
+        };
+        self.write(&part_name(group), &part).await
+    }
+}
+
 /// The part a group of answers is written to.
 pub(crate) fn part_name(group: &[EndAnswer]) -> String {
     crate::journal::numbered_part("answers", group.iter().map(|a| a.n))

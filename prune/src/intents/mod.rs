@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 
 mod part;
 
-pub(crate) use part::{batches_of, may_hold_unanswered, part_name};
+pub(crate) use part::{batches_of, may_hold_unanswered};
 pub use part::{IntentBatch, IntentsPart, StoredBatch};
 
 type Waiting = (IntentBatch, oneshot::Sender<Result<(), String>>);
@@ -30,6 +30,16 @@ const WRITERS: usize = 4;
 struct Queue {
     waiting: Vec<Waiting>,
     writers: usize,
+}
+
+impl RunJournal {
+    /// The intents of one or more batches, in one part (see `part`).
+    pub(crate) async fn intents(&self, group: &[IntentBatch]) -> Result<(), String> {
+        let part = IntentsPart {
+            batches: group.iter().map(StoredBatch::of).collect(),
+        };
+        self.write(&part::part_name(group), &part).await
+    }
 }
 
 /// Writes intents for a run, grouping those that arrive while a write is under way; none

@@ -16,8 +16,6 @@
 //! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
 //! the dashboard and `restore` read one truth whichever machine ran it.
 
-use crate::answers::AnswersPart;
-use crate::intents::{IntentBatch, IntentsPart, StoredBatch};
 use audit::Record;
 use bucket::{BatchOutcome, JournalPlace, RunId};
 use retention::Doomed;
@@ -155,7 +153,7 @@ impl RunJournal {
         .await
     }
 
-    async fn write<T: Serialize>(&self, part: &str, value: &T) -> Result<(), String> {
+    pub(crate) async fn write<T: Serialize>(&self, part: &str, value: &T) -> Result<(), String> {
         let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
         self.write_bytes(part, body).await
     }
@@ -179,22 +177,6 @@ impl RunJournal {
             doomed: doomed.to_vec(),
         };
         self.write("start.json", &part).await
-    }
-
-    /// The intents of one or more batches, in one part (see [`crate::intents`]).
-    pub(crate) async fn intents(&self, group: &[IntentBatch]) -> Result<(), String> {
-        let part = IntentsPart {
-            batches: group.iter().map(StoredBatch::of).collect(),
-        };
-        self.write(&crate::intents::part_name(group), &part).await
-    }
-
-    /// The answers of one or more batches, in one part (see [`crate::answers`]).
-    pub(crate) async fn answers(&self, group: &[EndAnswer]) -> Result<(), String> {
-        let part = AnswersPart {
-            answers: group.to_vec(),
-        };
-        self.write(&crate::answers::part_name(group), &part).await
     }
 
     /// The end record, without its markers (they are in the answers), and the answers that
