@@ -18,12 +18,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub(crate) mod http;
 mod request;
 
+use http::{cookie, page};
 #[cfg(test)]
 use request::without_token;
 use request::{clean_redirect, proxy_user, query_token, refused_host_or_origin, same, NotTheProxy};
-pub(crate) use request::{cookie, local_path};
 
 /// The session cookie over plain http (a laptop, a trusted network).
 const COOKIE: &str = "s3p_session";
@@ -101,15 +102,6 @@ pub fn default_hosts(addr: SocketAddr) -> Result<Vec<String>, String> {
         hosts.push(format!("localhost:{}", addr.port()));
     }
     Ok(hosts)
-}
-
-/// A page of one message (`msg`, HTML) under `title`.
-pub(crate) fn page(status: StatusCode, title: &str, msg: &str) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>s3-prune: {title}</title></head>\
-         <body><h1>{title}</h1><p>{msg}</p></body></html>"
-    );
-    (status, Html(body)).into_response()
 }
 
 /// How people sign in here, said under a refusal: the token's link, the proxy in front, or the
@@ -348,8 +340,12 @@ pub async fn guard(
     match (req.uri().path(), &auth.cfg.oidc) {
         ("/logout", _) => return sign_out(&auth, &req),
         ("/auth/callback", Some(p)) => {
-            let answer = crate::oidc::web::Answer::of(&req, &auth);
-            return crate::oidc::web::callback(&auth, p, answer).await;
+            let answer = crate::oidc::web::Answer::of(&req, auth.over_https(&req));
+            let session = |person, id_token, https| {
+                let sid = auth.sign_in(person, Some(id_token));
+                auth.session_cookie(&sid, https)
+            };
+            return crate::oidc::web::callback(p, answer, session).await;
         }
         _ => {}
     }
@@ -379,6 +375,7 @@ pub async fn guard(
 
 #[cfg(test)]
 mod tests {
+    use super::http::local_path;
     use super::*;
 
     #[test]

@@ -2,6 +2,7 @@
 //! proxy's user header, its Host and Origin — read and checked here; what follows from them
 //! (sessions, sign-in) is `super`'s.
 
+use super::http::local_path;
 use super::Auth;
 use app::wire::Person;
 use axum::extract::Request;
@@ -18,17 +19,6 @@ pub(super) fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-pub(crate) fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 pub(super) fn query_token(req: &Request) -> Option<&str> {
     req.uri()
         .query()
@@ -42,12 +32,6 @@ pub(super) fn without_token(query: &str) -> String {
         .filter(|kv| !kv.starts_with("token=") && !kv.is_empty())
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// This site's path for a request path: one leading `/`, so `//evil.example/` (which a
-/// browser reads as another host) stays on this host as `/evil.example/`.
-pub(crate) fn local_path(path: &str) -> String {
-    format!("/{}", path.trim_start_matches(['/', '\\']))
 }
 
 /// A 303 to this request's path and query without the token, on this host.

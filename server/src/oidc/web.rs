@@ -4,7 +4,8 @@
 //! never a panic, never a half-signed-in browser.
 
 use super::{OidcError, Provider};
-use crate::auth::{cookie, local_path, page, Auth};
+use crate::auth::http::{cookie, local_path, page};
+use app::wire::Person;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -78,8 +79,8 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub fn of(req: &Request, auth: &Auth) -> Self {
-        let https = auth.over_https(req);
+    /// What `req` carries; `https`: the person came over https.
+    pub fn of(req: &Request, https: bool) -> Self {
         Answer {
             query: req.uri().query().unwrap_or("").to_string(),
             binding: binding_of(req, https),
@@ -88,9 +89,14 @@ impl Answer {
     }
 }
 
-/// `GET /auth/callback?code=…&state=…`: the ID token checked, a session for the person, and on
-/// to where they were going.
-pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Response {
+/// `GET /auth/callback?code=…&state=…`: the ID token checked, a session for the person
+/// (`session` makes it from the person, their ID token and whether they came over https, and
+/// answers its cookie), and on to where they were going.
+pub async fn callback(
+    provider: &Provider,
+    answer: Answer,
+    session: impl FnOnce(Person, String, bool) -> HeaderValue,
+) -> Response {
     let query = answer.query.as_str();
     let param = |name: &str| {
         query.split('&').find_map(|kv| {
@@ -110,7 +116,7 @@ pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Respo
         .await
     {
         Ok(done) => {
-            let sid = auth.sign_in(done.person, Some(done.id_token));
+            let session_cookie = session(done.person, done.id_token, answer.https);
             // A page that moves on by itself: the session cookie is SameSite=Strict, and a
             // redirect chain that began on the provider's site would not carry it.
             let to = html_escape(&done.return_to);
@@ -121,7 +127,7 @@ pub async fn callback(auth: &Auth, provider: &Provider, answer: Answer) -> Respo
             ))
             .into_response();
             let headers = res.headers_mut();
-            headers.append(header::SET_COOKIE, auth.session_cookie(&sid, answer.https));
+            headers.append(header::SET_COOKIE, session_cookie);
             headers.append(header::SET_COOKIE, binding_cleared(answer.https));
             res
         }
