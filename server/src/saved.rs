@@ -1,7 +1,7 @@
 //! Plans saved by `plan --out FILE` and applied by `apply --plan FILE` (Terraform style): the
 //! file is the confirmation, so apply deletes only if a fresh plan yields exactly its set.
 
-use crate::args::PlanArgs;
+use crate::args::plan::PlanArgs;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use prune::{Planned, PolicySpec};

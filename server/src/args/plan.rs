@@ -1,7 +1,8 @@
 //! What `plan` reads (and `apply`, `check`, `serve` with it): the bucket and prefix, the
 //! policy (RETAIN and days, or a policy file), how deployments are dated, what is live.
 
-use super::{load_policy, parse_days, Cli, Endpoint};
+use super::endpoint::Endpoint;
+use super::values::{load_policy, parse_days};
 use clap::Args;
 use retention::{DateSource, DeploymentId, Glob, MetaFallback, Retain, Span};
 
@@ -97,10 +98,9 @@ impl PlanArgs {
 
     /// BUCKET, and RETAIN or --policy, are optional only for `apply --plan FILE`.
     pub fn bucket(&self) -> &str {
-        use clap::CommandFactory;
         match (&self.bucket, self.retain.is_some() || self.policy.is_some()) {
             (Some(b), true) => b,
-            _ => Cli::command()
+            _ => clap::Command::new("s3-prune")
                 .error(
                     clap::error::ErrorKind::MissingRequiredArgument,
                     "BUCKET and RETAIN (or --policy FILE) are required (or, for apply, --plan FILE)",

@@ -100,7 +100,7 @@ impl Config {
         };
         let folder = self.path.parent().unwrap_or(Path::new(""));
         let resolved = folder.join(file);
-        crate::args::load_policy(&resolved.display().to_string())
+        crate::args::values::load_policy(&resolved.display().to_string())
             .map(Some)
             .map_err(|e| {
                 let beside = match file.is_relative() {
