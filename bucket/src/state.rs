@@ -5,6 +5,7 @@ use crate::{Bucket, S3Error};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use retention::DeploymentId;
@@ -123,13 +124,7 @@ impl Bucket {
         body: Vec<u8>,
         etag: Option<&str>,
     ) -> Result<Put, SdkError<PutObjectError, HttpResponse>> {
-        let req = self
-            .client
-            .put_object()
-            .bucket(&self.name)
-            .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(body));
+        let req = self.json_put(key, body);
         let req = match etag {
             Some(etag) => req.if_match(etag),
             None => req.if_none_match("*"),
@@ -165,17 +160,19 @@ impl Bucket {
 
     /// PUT of JSON `body` at `key`, whatever is there.
     async fn put_plain(&self, key: &str, body: Vec<u8>) -> Result<Put, S3Error> {
-        let out = self
-            .client
+        let out = (self.json_put(key, body).send().await)
+            .map_err(|e| self.key_err(e, "s3:PutObject", key))?;
+        Ok(Put::Written(out.e_tag().map(str::to_string)))
+    }
+
+    /// A PUT of JSON `body` at `key`, to send as it is or with a condition.
+    fn json_put(&self, key: &str, body: Vec<u8>) -> PutObjectFluentBuilder {
+        self.client
             .put_object()
             .bucket(&self.name)
             .key(key)
             .content_type("application/json")
             .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| self.key_err(e, "s3:PutObject", key))?;
-        Ok(Put::Written(out.e_tag().map(str::to_string)))
     }
 
     async fn get_object(&self, key: &str) -> Result<Option<GetObjectOutput>, S3Error> {

@@ -247,11 +247,7 @@ async fn a_job_that_cannot_rank_its_deployments_is_no_success() {
     wait_for(&rt, 1).await;
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
-    let emf: serde_json::Value = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v.get("_aws").is_some())
-        .expect("a metrics line");
+    let emf = metrics_line(&out.stdout);
     assert_eq!(emf["Success"], 0, "{emf}");
     assert_eq!(emf["Deployments"], 3, "{emf}");
     assert_eq!(emf["UnrankedDeployments"], 3, "{emf}");
@@ -294,14 +290,19 @@ async fn a_scheduled_apply_logs_what_its_plan_warns_of() {
     assert_contains(&logs, "the plan warns");
     assert_contains(&logs, "inventory report is from");
     // More than a week old, the report is no success either: the missing-success alarm fires.
-    let emf: serde_json::Value = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v.get("_aws").is_some())
-        .expect("a metrics line");
+    let emf = metrics_line(&out.stdout);
     assert_eq!(emf["Success"], 0, "{emf}");
     assert_contains(
         emf["shortfall"].as_str().unwrap(),
         "older than a weekly report",
     );
+}
+
+/// The run's CloudWatch Embedded Metric Format line among the function's `stdout`.
+fn metrics_line(stdout: &[u8]) -> serde_json::Value {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get("_aws").is_some())
+        .expect("a metrics line")
 }
