@@ -41,8 +41,9 @@ pub(super) async fn withdraw_spent(
 /// After an apply's deletes by requests: removes the rules among the pending ones it knew of
 /// (`pending`) whose folders it deleted (S3 has nothing left to expire there, and the spent
 /// rule would expire a new deployment of the same name the day it is uploaded), or left whole
-/// because they are kept now (held: pinned or live since the plan; changed since it). A folder
-/// only partly deleted (failures, a stop) keeps its rule: it is still doomed. Returns the rules
+/// because they are kept now (held: pinned or live since the plan; changed since it;
+/// re-published while it was deleted, its new keys left). A folder only partly deleted
+/// (failures, a stop) keeps its rule: it is still doomed. Returns the rules
 /// removed, as the record shows them, and why they could not be removed, if they could not.
 async fn withdraw_after_requests(
     bucket: &Bucket,
@@ -59,6 +60,14 @@ async fn withdraw_after_requests(
                 (ExpiryState::Finished, why.to_string())
             } else if let Some(held) = &d.held {
                 (ExpiryState::Withdrawn, held.clone())
+            } else if let Some(newer) = d.skipped.first() {
+                // Re-published while it was deleted: S3 would expire the new upload.
+                let why = format!(
+                    "re-published during the run ({} newer than its listing, e.g. {}): kept",
+                    d.skipped.len(),
+                    newer.key
+                );
+                (ExpiryState::Withdrawn, why)
             } else {
                 let changed = d.changed.as_ref()?;
                 (

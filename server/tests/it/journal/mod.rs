@@ -58,7 +58,15 @@ async fn slow_apply_with(
 /// p4's rest and p5 are listed (pins read) while it is in flight, and wait. Returns once
 /// batch 1 is in flight and p5's listing has reached the proxy, `after_listing` later.
 async fn apply_with_listed_keys_waiting(b: &Bucket, after_listing: Duration) -> Child {
-    deploy(b, &["p1", "p2", "p3", "p4", "p5", "p6"], 300).await;
+    deploy(b, &LISTED_WAITING, 300).await;
+    listed_keys_waiting(b, after_listing).await
+}
+
+/// The deployments [`apply_with_listed_keys_waiting`] deploys (p5 is the one whose keys wait).
+const LISTED_WAITING: [&str; 6] = ["p1", "p2", "p3", "p4", "p5", "p6"];
+
+/// [`apply_with_listed_keys_waiting`] of deployments already there.
+async fn listed_keys_waiting(b: &Bucket, after_listing: Duration) -> Child {
     let mut p = Proxy::new(0);
     p.delay_delete = Some(Duration::from_secs(3));
     let (url, proxy) = start(p).await;
