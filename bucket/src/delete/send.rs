@@ -60,10 +60,16 @@ impl Sent {
 }
 
 /// S3 refused every key of a batch as not allowed: the role may not delete here, and every
-/// later batch would be refused too (a million keys' failures on record, for nothing).
+/// later batch would be refused too (a million keys' failures on record, for nothing). Not
+/// when the keys are under S3 Object Lock (S3 says `AccessDenied` for those too): that holds
+/// those objects only, and a stop there left the other deployments whose batches had begun
+/// partly deleted, on every run.
 fn refused_whole(failed: &[KeyFailure], sent: usize) -> bool {
     // Per key, S3 says `AccessDenied: …`; a refused request is `access denied for …`.
-    let denied = |e: &str| e.contains("AccessDenied") || e.starts_with("access denied");
+    let denied = |e: &str| {
+        let locked = e.to_ascii_lowercase().contains("object lock");
+        !locked && (e.contains("AccessDenied") || e.starts_with("access denied"))
+    };
     sent > 0 && failed.len() >= sent && failed.iter().all(|f| denied(&f.error))
 }
 
@@ -205,5 +211,32 @@ impl Bucket {
             answer,
             held,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{refused_whole, KeyFailure};
+
+    fn failed(error: &str) -> KeyFailure {
+        KeyFailure {
+            key: "d/index.html".into(),
+            version_id: None,
+            error: error.into(),
+        }
+    }
+
+    /// A batch of keys under Object Lock is refused key by key with `AccessDenied` too; it
+    /// does not stop the run as a role without s3:DeleteObject does.
+    #[test]
+    fn keys_under_object_lock_do_not_stop_the_run() {
+        let denied = failed("AccessDenied: Access Denied");
+        assert!(refused_whole(&[denied.clone(), denied], 2));
+        let locked = failed("AccessDenied: Access Denied because object protected by object lock.");
+        assert!(!refused_whole(&[locked.clone(), locked], 2));
+        assert!(
+            !refused_whole(&[failed("AccessDenied: Access Denied")], 2),
+            "one of two"
+        );
     }
 }
