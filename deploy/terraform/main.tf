@@ -13,10 +13,6 @@ locals {
   inventory_parts  = var.inventory == null ? null : regex("^s3://([^/]+)/(.*/)?(?:[^/]+/manifest\\.json)?$", var.inventory)
   inventory_bucket = var.inventory == null ? null : local.inventory_parts[0]
   inventory_folder = var.inventory == null ? null : (local.inventory_parts[1] == null ? "" : local.inventory_parts[1])
-  # Reports in a folder under the prefix this job prunes (outside its .s3-prune/): that folder
-  # would be taken for a deployment, and the function refuses it at every run
-  # (bucket/src/inventory/report.rs).
-  inventory_inside = var.inventory == null ? false : (local.inventory_bucket == var.bucket && local.inventory_folder != var.prefix && startswith(local.inventory_folder, var.prefix) && !startswith(local.inventory_folder, "${var.prefix}.s3-prune/"))
   # The run journal in an audit bucket: its bucket and path.
   journal_parts  = var.journal == null ? null : regex("^s3://([^/]+)/?(.*)$", var.journal)
   journal_bucket = var.journal == null ? null : local.journal_parts[0]
@@ -279,10 +275,6 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = !local.journal_inside
       error_message = "journal lies inside the prefix this job prunes (var.journal in var.bucket under var.prefix): its folder would be taken for a deployment, and the function refuses it at every run. Give another bucket, or a path outside the prefix."
-    }
-    precondition {
-      condition     = !local.inventory_inside
-      error_message = "inventory lies inside the prefix this job prunes (var.inventory in var.bucket under var.prefix): its folder would be taken for a deployment, and the function refuses it at every run. Have S3 Inventory write its reports to another bucket, or outside the prefix."
     }
   }
 }

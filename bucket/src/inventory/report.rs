@@ -77,27 +77,16 @@ impl Bucket {
         }
     }
 
-    /// Reports written into a folder under the prefix this bucket prunes would be taken for a
-    /// deployment — one that gains files every day, so always the newest, holding a kept
-    /// place while a real deployment goes in its stead — or deleted with the old ones. Refused,
-    /// as a journal there is.
-    fn refuse_reports_inside(&self, at: &InventoryLocation) -> Result<(), S3Error> {
-        let folder = (at.key.strip_prefix(self.prefix.as_str()))
+    /// The folder under the prefix this bucket prunes that holds the reports, when they are
+    /// written there (and not under `.s3-prune/`): never a deployment. Before, it was ranked as
+    /// one — gaining files every day, the newest — and took a kept place, a real deployment
+    /// going in its stead.
+    fn reports_folder(&self, at: &InventoryLocation) -> Option<String> {
+        (at.key.strip_prefix(self.prefix.as_str()))
             .filter(|_| at.bucket == self.name)
             .and_then(|rest| rest.split_once('/'))
-            .map(|(folder, _)| folder);
-        match folder {
-            Some(folder) if folder != crate::RESERVED => Err(S3Error::Pointer {
-                key: at.to_string(),
-                problem: format!(
-                    "the inventory's reports lie in '{}{folder}/', inside the prefix s3-prune \
-                     prunes ('{}'), where that folder would be taken for a deployment: have \
-                     S3 Inventory write them to another bucket, or outside that prefix",
-                    self.prefix, self.prefix
-                ),
-            }),
-            _ => Ok(()),
-        }
+            .map(|(folder, _)| folder.to_string())
+            .filter(|folder| folder != crate::RESERVED)
     }
 
     fn refuse(&self, key: &str, problem: impl Into<String>) -> S3Error {
@@ -215,15 +204,22 @@ impl Bucket {
         at: &InventoryLocation,
         opts: &ScanOptions,
     ) -> Result<Scanned, S3Error> {
-        self.refuse_reports_inside(at)?;
+        let own = self.reports_folder(at);
+        if let Some(own) = &own {
+            tracing::info!(
+                folder = own,
+                "the inventory's reports are under the prefix: their folder is not a deployment"
+            );
+        }
         let reports = self.sibling(&at.bucket);
         let report = async {
             let key = reports.manifest_key(at).await?;
             let manifest = reports.read_manifest(&key).await?;
             Ok::<_, S3Error>((key, manifest))
         };
-        let (facts, (key, manifest), (live_ids, loose)) =
+        let (facts, (key, manifest), (mut live_ids, loose)) =
             futures::try_join!(self.facts(opts), report, self.discover())?;
+        live_ids.retain(|id| Some(id) != own.as_ref());
         if manifest.source_bucket != self.name {
             return Err(reports.refuse(
                 &key,
@@ -262,6 +258,9 @@ impl Bucket {
                 Ok(total)
             })
             .await?;
+        if let Some(own) = &own {
+            reported.remove(own);
+        }
         let (report_date, covers_prefix) = (
             manifest.created,
             !reported.is_empty() || reported_loose.objects > 0,

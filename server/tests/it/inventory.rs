@@ -101,20 +101,25 @@ async fn a_folder_re_synced_since_the_report_is_left_whole_and_the_exit_status_s
     assert_eq!(json(&json_out)["audit"]["changed"][0]["deployment"], "old");
 }
 
-/// Reports S3 Inventory writes into the bucket it prunes, in a folder under the prefix, would
-/// be a deployment: the newest every day (a kept place taken from a real one), or deleted as
-/// an old one. Refused, nothing deleted. Before, `inv/` was ranked as a deployment and the
-/// real `d2` deleted in its stead.
+/// Reports S3 Inventory writes into the bucket it prunes, in a folder under the prefix: that
+/// folder is not a deployment. Before, `inv/` (newer than every build) was ranked as one and
+/// took a kept place: `apply 2` deleted d2 in its stead.
 #[tokio::test]
-async fn reports_written_inside_the_pruned_prefix_are_refused() {
+async fn reports_written_inside_the_pruned_prefix_are_not_a_deployment() {
     let b = fresh_bucket("cli-inv-inside").await;
     deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
     let at = write_inventory(&b, &b, INVENTORY_SCHEMA, None, true, "run-in").await;
-    let before = all_keys(&b).await;
-    let out = Run::apply(b.name(), 2).args(&["--inventory", &at]).out();
-    assert!(!out.status.success(), "{}", stdout(&out));
-    crate::common::assert_contains(&stderr(&out), "inside the prefix s3-prune prunes");
-    assert_eq!(all_keys(&b).await, before, "nothing deleted");
+    let plan = Run::plan(b.name(), 2).args(&["--inventory", &at]).json();
+    let ids: Vec<&str> = (plan["deployments"].as_array().unwrap().iter())
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"inv"), "{ids:?}");
+    Run::apply(b.name(), 2).args(&["--inventory", &at]).ok();
+    let keys = all_keys(&b).await;
+    assert!(keys.iter().all(|k| !k.starts_with("d1/")), "{keys:?}");
+    for kept in ["d2/", "d3/", "inv/"] {
+        assert!(keys.iter().any(|k| k.starts_with(kept)), "{kept}: {keys:?}");
+    }
 }
 
 #[test]

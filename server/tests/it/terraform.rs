@@ -598,8 +598,6 @@ fn ranges_and_rules_are_checked_before_anything_is_created() {
         &["var.via_lifecycle", "var.purge_versions"],
         // A journal inside the pruned prefix: refused by every run before (a clean plan).
         &["local.journal_inside"],
-        // Inventory reports there: the same.
-        &["local.inventory_inside"],
     ] {
         assert!(
             checked(rule),
