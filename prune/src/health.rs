@@ -169,8 +169,9 @@ impl Overdue {
     }
 }
 
-/// An S3 Inventory report older than this (hours) is older than a weekly report can be.
-const STALE_REPORT_HOURS: i64 = 8 * 24;
+/// An S3 Inventory report older than this (hours) is older than a weekly report can be: made
+/// each week and delivered within 48 h, the newest complete one is at most 9 days old.
+const STALE_REPORT_HOURS: i64 = 10 * 24;
 
 /// Why a plan shows its policy not kept, whatever its runs do: no deployment found at all (a
 /// wrong bucket or prefix), deployments it cannot rank and so never deletes, or an S3
@@ -354,9 +355,14 @@ mod tests {
             retention::plan(&inventory, &policy, now)
         };
         assert_eq!(shortfalls(&plan_from(3)), Vec::<String>::new());
-        let stale = shortfalls(&plan_from(9));
+        assert_eq!(
+            shortfalls(&plan_from(9)),
+            Vec::<String>::new(),
+            "a weekly report, late"
+        );
+        let stale = shortfalls(&plan_from(11));
         assert_eq!(stale.len(), 1, "{stale:?}");
-        assert!(stale[0].contains("9 days old"), "{stale:?}");
+        assert!(stale[0].contains("11 days old"), "{stale:?}");
     }
 
     #[test]
