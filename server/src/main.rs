@@ -246,9 +246,23 @@ fn dry_run_set_for_the_job() -> anyhow::Result<()> {
     // The job's other settings: whoever set them expects them followed — a pin kept, a lower
     // max-delete, LocalStack rather than AWS — and `apply` reads none of them. Before, a
     // warning (hidden by S3_PRUNE_LOG=error) and the apply went ahead without them.
+    // A switch set to false asks nothing of a run (the Terraform module writes them all).
+    let asks = |name: &str| match lambda::env::env_bool(name) {
+        Ok(Some(false)) => false,
+        _ => lambda::env::env(name).is_some(),
+    };
+    let switches = [
+        "S3_PRUNE_PURGE_VERSIONS",
+        "S3_PRUNE_LOCALSTACK",
+        "S3_PRUNE_VIA_LIFECYCLE",
+    ];
     let set: Vec<String> = args::JOB_VARIABLES
         .iter()
-        .filter(|(name, _)| *name != "S3_PRUNE_DRY_RUN" && lambda::env::env(name).is_some())
+        .filter(|(name, _)| *name != "S3_PRUNE_DRY_RUN")
+        .filter(|(name, _)| match switches.contains(name) {
+            true => asks(name),
+            false => lambda::env::env(name).is_some(),
+        })
         .map(|(name, instead)| format!("{name} (this command takes {instead})"))
         .collect();
     if !set.is_empty() {
@@ -275,7 +289,10 @@ fn lifecycle_without_purge(a: &args::ApplyArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let (from, purge) = match &a.saved {
-        Some(saved) => ("the saved plan", saved.policy.purge_versions),
+        Some(saved) => (
+            "the saved plan",
+            saved.policy.purge_versions && !a.plan.no_purge_versions,
+        ),
         None => (
             "policy.purge_versions in the configuration file",
             a.plan.purges(),
