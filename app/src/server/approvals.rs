@@ -173,9 +173,11 @@ impl AppState {
             account: approver.account.clone(),
         };
         // Launched before the webhooks are told: the decision on record runs whatever befalls
-        // them (or this request) after.
+        // them (or this request) after. (Still open: a request dropped while the decision's
+        // own write is under way can leave it written and nothing launched.)
         let started = self.launch(&c, checked, busy, journal, &who);
-        decided.notify().await;
+        // Told in the background: a request dropped meanwhile does not lose the webhook.
+        tokio::spawn(decided.notify());
         Ok(started)
     }
 

@@ -6,7 +6,6 @@
 //! scans afresh after the confirmation.
 
 use super::{AppError, CachedScan};
-use chrono::Utc;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +14,7 @@ use tokio::sync::Semaphore;
 
 /// Scans running at once, across all buckets.
 pub const SCANS_AT_ONCE: usize = 4;
-/// How soon after a bucket's scan finished a Rescan starts a new one.
+/// How soon after a bucket's scan began a Rescan starts a new one.
 pub const RESCAN_GAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 type Running = Shared<BoxFuture<'static, Result<CachedScan, AppError>>>;
@@ -114,7 +113,8 @@ impl Scans {
                     if let Some(Cached { scan: hit, .. }) =
                         self.inner.cache.lock().unwrap().get(key)
                     {
-                        let age = Utc::now() - hit.scanned_at;
+                        // Both S3's: `scanned_at` is when the listing began, by S3's clock.
+                        let age = hit.skew.now() - hit.scanned_at;
                         if !rescan {
                             return Ok(Answer {
                                 scan: hit.clone(),
@@ -193,7 +193,7 @@ fn spaced_out(age: chrono::TimeDelta) -> String {
     let ago = age.num_seconds().max(0);
     let wait = (RESCAN_GAP - age).num_seconds().max(1);
     format!(
-        "a scan of this bucket finished {ago} s ago: showing it (each Rescan lists the bucket \
+        "a scan of this bucket began {ago} s ago: showing it (each Rescan lists the bucket \
          again at the team's cost; rescan in {wait} s for a new one)"
     )
 }

@@ -239,9 +239,10 @@ async fn an_approval_runs_though_its_request_goes_away_while_the_webhooks_wait()
         notifier: prune::Notifier::new(vec![silent.parse().unwrap()]),
         ..config(&b, None)
     });
+    // The approver's request goes away after 3 s, whatever it was waiting for (before: the
+    // silent webhook, so nothing was launched; now the webhooks are told in the background).
     let approving = approver.approve(b.name(), &id, b.name(), "bob@example.com");
-    let dropped = tokio::time::timeout(Duration::from_secs(3), approving).await;
-    assert!(dropped.is_err(), "the silent webhook held the request");
+    let _ = tokio::time::timeout(Duration::from_secs(3), approving).await;
     let t = std::time::Instant::now();
     while deployment_keys(&b).await.len() != 2 {
         assert!(

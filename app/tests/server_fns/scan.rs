@@ -33,7 +33,7 @@ async fn scan_lists_the_configured_bucket_and_caches_until_rescan() {
     assert!(soon
         .notice
         .as_deref()
-        .is_some_and(|n| n.starts_with("a scan of this bucket finished")));
+        .is_some_and(|n| n.starts_with("a scan of this bucket began")));
     // …and a new one once the spacing has passed.
     tokio::time::sleep(app::server::RESCAN_GAP.to_std().unwrap()).await;
     let fresh = state.scan_view(Some(b.name()), true).await.unwrap();
