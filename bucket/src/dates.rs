@@ -105,15 +105,15 @@ impl Scanned {
     }
 }
 
-/// The dates file's entries; refused (the outer error) when a newer s3-prune's format (its
-/// [`crate::state::FORMAT_KEY`] entry), the inner error when it is not a dates file.
-#[allow(clippy::type_complexity)]
 /// The dates file as read, by its ETag: `None` is no file (one read without an ETag is kept as
 /// none too, so its write is refused and left to the next scan: dates are a courtesy).
 fn as_read(etag: Option<String>) -> AsRead {
     etag.map_or(AsRead::Absent, AsRead::Tagged)
 }
 
+/// The dates file's entries; refused (the outer error) when a newer s3-prune's format (its
+/// [`crate::state::FORMAT_KEY`] entry), the inner error when it is not a dates file.
+#[allow(clippy::type_complexity)]
 fn parse_dates(
     body: &[u8],
     key: &str,

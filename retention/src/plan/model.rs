@@ -238,8 +238,10 @@ impl Plan {
             .collect()
     }
 
-    /// A short hex fingerprint of the policy and the deletion set, for audit records and for
-    /// telling two plans apart at a glance.
+    /// A short hex fingerprint of the policy, how its deletes go (purged or restorable: the
+    /// policy's purge and the bucket's versioning) and the deletion set, for audit records, an
+    /// approval's check and telling two plans apart at a glance. (Added 2026-12-07: approval
+    /// requests filed before then are void when decided.)
     pub fn fingerprint(&self) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut eat = |s: &str| {
@@ -248,6 +250,12 @@ impl Plan {
             }
         };
         eat(&self.policy.to_string());
+        // How the set goes: purged (nothing to restore) or marked (restorable), which the
+        // policy's words leave out. Before, the two had one fingerprint.
+        eat(&format!(
+            "purge={}|versioning={}",
+            self.policy.purge_versions, self.versioning
+        ));
         for d in self.deletion_set() {
             eat(&format!(
                 "{}|{}|{}|{}",

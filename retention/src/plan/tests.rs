@@ -420,7 +420,7 @@ fn max_delete_blocks_a_plan_that_deletes_more() {
 }
 
 #[test]
-fn fingerprints_change_with_the_deletion_set_only() {
+fn fingerprints_change_with_the_deletion_set_not_the_clock() {
     let i = inv(vec![dep("a", 1), dep("b", 2), dep("c", 3)]);
     let f1 = plan(&i, &policy(1), t0()).fingerprint();
     assert_eq!(
@@ -429,6 +429,20 @@ fn fingerprints_change_with_the_deletion_set_only() {
     );
     assert_ne!(f1, plan(&i, &policy(2), t0()).fingerprint());
     assert_eq!(f1.len(), 16);
+}
+
+/// The same set purged for good or deleted restorably is not one plan: an approval of the
+/// one does not run the other (before, both had one fingerprint; review).
+#[test]
+fn fingerprints_tell_a_purge_and_the_bucket_s_versioning_apart() {
+    let mut i = inv(vec![dep("a", 1), dep("b", 2), dep("c", 3)]);
+    i.versioning = crate::Versioning::Enabled;
+    let marked = plan(&i, &policy(1), t0()).fingerprint();
+    let mut purging = policy(1);
+    purging.purge_versions = true;
+    assert_ne!(marked, plan(&i, &purging, t0()).fingerprint());
+    i.versioning = crate::Versioning::Suspended;
+    assert_ne!(marked, plan(&i, &policy(1), t0()).fingerprint());
 }
 
 #[test]
