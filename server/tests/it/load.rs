@@ -94,7 +94,7 @@ async fn concurrent_rescans_share_one_scan_and_unchanged_objects_are_not_read_ag
     let soon = scan(&s.addr, &cookie, true);
     assert_eq!(soon.status, 200);
     assert!(
-        soon.body.contains("a scan of this bucket finished"),
+        soon.body.contains("a scan of this bucket began"),
         "{}",
         soon.body
     );
