@@ -4,26 +4,34 @@
 //! would count at the next plan as a new deployment taking a place among the newest, and the
 //! run would say it did what it did not.
 
+use audit::Failure;
 use bucket::{Bucket, DeleteReport};
 use retention::DeploymentId;
 
 /// Marks each deployment of `report` deleted whole whose folder holds objects now as only
 /// partly gone: those objects are its skipped keys (left, newer than its listing). One
-/// delimited listing of the bucket's folders ([`Bucket::left_of`]); if it fails, the report
-/// stands and a warning says it was not checked.
-pub(super) async fn look_again(bucket: &Bucket, report: &mut DeleteReport) {
+/// delimited listing of the bucket's folders ([`Bucket::left_of`]); when it fails, the failure
+/// the run's record carries (before, a warning only, and the run ended "finished" unchecked).
+pub(super) async fn look_again(bucket: &Bucket, report: &mut DeleteReport) -> Option<Failure> {
     let gone: Vec<DeploymentId> = (report.deployments.iter())
         .filter(|d| d.is_gone())
         .map(|d| d.id.clone())
         .collect();
     if gone.is_empty() {
-        return;
+        return None;
     }
     let left = match bucket.left_of(&gone).await {
         Ok(left) => left,
         Err(e) => {
             tracing::warn!(error = %e, "whether the deployments deleted have objects again could not be listed: not checked");
-            return;
+            return Some(Failure {
+                key: bucket.url(),
+                error: format!(
+                    "whether the deployments deleted have objects again (uploaded after their \
+                     keys were listed) could not be listed: {e}; they may be only partly gone — \
+                     the next plan shows what is there"
+                ),
+            });
         }
     };
     for l in left {
@@ -32,4 +40,5 @@ pub(super) async fn look_again(bucket: &Bucket, report: &mut DeleteReport) {
             d.skipped.extend(l.keys);
         }
     }
+    None
 }

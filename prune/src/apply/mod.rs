@@ -229,6 +229,8 @@ struct Deleted {
     handover: crate::expire::Handover,
     /// The lease lost mid-run, if it was.
     lost: Option<String>,
+    /// Why the deployments deleted whole could not be looked for again, if they could not.
+    unchecked: Option<audit::Failure>,
     /// What watched the batches: its last answers may still be being written.
     watcher: Watcher,
 }
@@ -310,7 +312,7 @@ async fn delete(
             &watcher,
         )
         .await;
-    left::look_again(bucket, &mut report).await;
+    let unchecked = left::look_again(bucket, &mut report).await;
     spent::withdraw_spent(planned, &report, &mut handover).await;
     let lost = keeper.stop().await;
     Deleted {
@@ -318,6 +320,7 @@ async fn delete(
         doomed,
         handover,
         lost,
+        unchecked,
         watcher,
     }
 }
@@ -359,6 +362,12 @@ fn record_outcome(record: &mut Record, d: Deleted, planned: &Planned, journal: &
             error: format!("the run stopped: {why}"),
         });
         record.status = Status::Failed;
+    }
+    if let Some(unchecked) = d.unchecked {
+        record.failures.push(unchecked);
+        if record.status == Status::Finished {
+            record.status = Status::Failed;
+        }
     }
     // Rules this run's scan withdrew (their folders are kept now) are on record too.
     record.expiries = planned.handovers.withdrawn.clone();

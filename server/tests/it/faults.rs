@@ -439,3 +439,24 @@ async fn keys_of_a_refused_delete_are_reported_as_not_deleted() {
     assert!(!said.contains("not known whether"), "{said}");
     assert_eq!(all_keys(&b).await.len(), 2);
 }
+
+/// After the deletes, the deployments deleted whole are listed once more (objects uploaded
+/// after their keys were listed are left, so such a folder is not gone). That listing failing
+/// was only logged, and the run ended "finished", exit 0, unchecked; the run fails now, saying
+/// so (review).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leftover_check_that_cannot_list_fails_the_run_saying_so() {
+    let b = fresh_bucket("left-unlisted").await;
+    crate::common::deploy_seconds_apart(&b, &["old", "new"]).await;
+    let (url, proxy) =
+        crate::common::endpoint(|p| p.delay_delete = Some(Duration::from_secs(2))).await;
+    let apply = crate::common::apply_through(&url, &[b.name(), "1"]);
+    crate::common::until_in_flight(&proxy.stats).await;
+    proxy.stats.fail_lists.store(true, Ordering::SeqCst);
+    let out = apply.wait_with_output().unwrap();
+    let said = crate::common::stdout(&out);
+    assert!(!out.status.success(), "{said}");
+    crate::common::assert_contains(&said, "could not be listed");
+    let keys = all_keys(&b).await;
+    assert!(keys.iter().all(|k| k.starts_with("new/")), "{keys:?}");
+}

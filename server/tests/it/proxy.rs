@@ -17,6 +17,8 @@ pub struct Stats {
     /// A switch, not a count: while set, every ListObjectVersions is answered 500
     /// InternalError (a listing that worked for the plan failing mid-run).
     pub fail_version_lists: std::sync::atomic::AtomicBool,
+    /// A switch: while set, every ListObjectsV2 is answered 500 InternalError.
+    pub fail_lists: std::sync::atomic::AtomicBool,
     pub requests: AtomicU64,
     /// ListObjectsV2 and HeadObject requests seen.
     pub lists: AtomicU64,
@@ -638,6 +640,9 @@ async fn handle(p: Arc<Proxy>, req: Request<Incoming>) -> Result<Response<Full<B
             .is_some_and(|q| q.split('&').any(|kv| kv == "versions" || kv == "versions="));
     if p.deny_version_list && is_version_list {
         return Ok(xml_error(403, "AccessDenied"));
+    }
+    if is_list && s.fail_lists.load(Ordering::SeqCst) {
+        return Ok(xml_error(500, "InternalError"));
     }
     if is_version_list && s.fail_version_lists.load(Ordering::SeqCst) {
         return Ok(xml_error(500, "InternalError"));
