@@ -12,8 +12,7 @@
 //! what S3 expired of a folder before its rule was withdrawn is brought back by
 //! [`Bucket::unexpire`] (its delete markers made since the handover removed).
 
-use crate::lifecycle_config::invalid_lifecycle;
-use crate::lifecycle_config::LifecycleConfig;
+use crate::lifecycle_config::{invalid_lifecycle, LifecycleConfig};
 use crate::pages::KeyPages;
 use crate::{Bucket, S3Error};
 use aws_sdk_s3::types::{

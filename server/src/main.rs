@@ -207,7 +207,7 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     }
     if let args::Command::Apply(a) = &command {
         lifecycle_without_purge(a)?;
-        dry_run_set_for_the_job()?;
+        job_settings_refused_for_apply()?;
     }
     let saved_plan = matches!(&command, args::Command::Apply(a) if a.plan_file.is_some());
     if let (Some(plan), false) = (command.plan_mut(), saved_plan) {
@@ -224,11 +224,10 @@ fn parse_command_line() -> anyhow::Result<(args::Command, Vec<String>)> {
     Ok((command, notes))
 }
 
-/// `S3_PRUNE_DRY_RUN=true` in the shell of an `apply`: the scheduled job's switch, which this
-/// command does not read. Someone who set it expects nothing to be deleted, and `apply` would
-/// delete: refused, saying what does a dry run here. So is any other of the job's variables
-/// set there.
-fn dry_run_set_for_the_job() -> anyhow::Result<()> {
+/// The scheduled job's settings in the shell of an `apply`, which this command does not read:
+/// `S3_PRUNE_DRY_RUN=true` (whoever set it expects nothing deleted: refused, saying `plan` is
+/// the dry run), and any other of them that asks something of a run.
+fn job_settings_refused_for_apply() -> anyhow::Result<()> {
     // Read as the job reads it; a value it would refuse (`on`, `y`) may mean "dry run" too,
     // and nothing is deleted on a guess: only an unset or false switch lets the apply go on.
     if !matches!(
