@@ -29,7 +29,8 @@ Also per run, from the proxy's log:
 
 Phases per run (the scan is the same work in both variants and, on LocalStack, its noise
 swamps the rest, so the lease-to-exit part is compared too): scan (first request to the first
-lease request), before the first delete (lease, start.json, first intent), deleting (first to
+lease request), before the first delete (lease, start.json and folders.json; runs before
+2026-12-08: the first intent), deleting (first to
 last DeleteObjects), after the last delete (last answer, end.json, lease read and removal).
 
 --server garage reads /tmp/garage-bench/env (bench/garage-node.sh start writes it): endpoint,
@@ -243,7 +244,7 @@ def analyse(records, wall):
             n_other += d
     state_s = sum(r[4] - r[3] for r in state)
     # phases, from the first request: the scan (until the first lease request: no state
-    # request but the pins read happens in it), lease + start + first intent (until the first
+    # request but the pins read happens in it), lease + start and folders (until the first
     # DeleteObjects), the deletes, and the end (last answer, end.json, lease read and removal)
     t0 = min(r[3] for r in records)
     lease_t = min((r[3] for r in state if "lease" in kind(r[0], r[1])), default=t0)

@@ -12,7 +12,7 @@ requests per operation, and the endpoint's check: every marker the apply made is
 
     python3 bench/rss_restore.py BINARY [CASE ...]
         CASE: SHAPE (a finished run) or SHAPE:kill (the apply killed with SIGKILL once half the
-        keys are deleted: restore then reads the run's intents too); SHAPE as in
+        keys are deleted: restore then searches the run's folders too); SHAPE as in
         synthetic_versioned.py (`NxM` = N old deployments of M objects, plus one newer of 100).
         Default: 1x10000 1x100000 1x1000000 1000x100 1x1000000:kill
 

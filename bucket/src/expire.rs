@@ -222,13 +222,10 @@ impl Bucket {
             .is_none_or(|p| p.contents().is_empty()))
     }
 
-    /// Brings back what S3's expiration of deployment `id`'s folder hid: each key whose current
-    /// version is a delete marker made at or after `since` (the handover) has it removed, with
-    /// the markers beneath it made since, when an earlier version is there (a key without one
-    /// is reported left: nothing to bring back). One listing of the folder's versions, the
-    /// markers restored a window at a time as they are found ([`crate::Restoring`]). Also
-    /// returns why the listing stopped early, if it did (what it found so far is restored).
-    /// Needs s3:ListBucketVersions and s3:DeleteObjectVersion.
+    /// Brings back what S3's expiration of deployment `id`'s folder hid: its delete markers
+    /// made at or after `since` (the handover), see [`Bucket::bring_back_made`]. Also returns
+    /// why the listing stopped early, if it did (what it found so far is restored). Needs
+    /// s3:ListBucketVersions and s3:DeleteObjectVersion.
     pub async fn unexpire(
         &self,
         id: &DeploymentId,
@@ -237,29 +234,11 @@ impl Bucket {
     ) -> (crate::RestoreReport, Option<S3Error>) {
         // No deployment counted as "not begun": one without expired keys has no outcome.
         let mut restoring = crate::Restoring::new(0);
-        let mut pages = crate::pages::VersionPages::new(self, &self.deployment_prefix(id));
-        let listed = loop {
-            let page = match pages.next().await {
-                Ok(Some(page)) => page,
-                Ok(None) => break None,
-                Err(e) => break Some(e),
-            };
-            for m in page.delete_markers() {
-                let Some(key) = m.key() else { continue };
-                if m.is_latest() != Some(true)
-                    || crate::server_clock::to_chrono(m.last_modified()) < since
-                {
-                    continue;
-                }
-                let marker = crate::MarkerToRemove {
-                    key: key.to_string(),
-                    version_id: Some(m.version_id().unwrap_or("null").to_string()),
-                    not_before: Some(since),
-                    later: Vec::new(),
-                };
-                restoring.push(self, id.clone(), marker, stop).await;
-            }
-        };
+        let span = crate::MadeBetween { since, until: None };
+        let none = std::collections::BTreeMap::new();
+        let listed = self
+            .bring_back_made(&mut restoring, id, span, &none, stop)
+            .await;
         (restoring.finish(self, stop).await, listed)
     }
 

@@ -40,7 +40,9 @@ pub use journal::{JournalLocation, JournalPlace, RunId, RunPart};
 pub use lease::{pid_namespace, Lease, LeaseError, LeaseHolder, LeaseReading, LeaseTask, LEASE};
 pub use lifecycle::{undo_rule_id, UndoWindow, UndoWindowSet};
 pub use live_from::referenced_ids;
-pub use restore::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring};
+pub use restore::{
+    LeftMarker, MadeBetween, MarkerToRemove, RestoreOutcome, RestoreReport, Restoring,
+};
 pub use scan::ScanOptions;
 pub use server_clock::ClockSkew;
 pub use state::RESERVED;

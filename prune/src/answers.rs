@@ -7,8 +7,8 @@
 //! A part per batch (`answer-NNNNNN.json`, still read) was one more write per DeleteObjects
 //! for the store to finish beside the deletes; a 10,000-object run wrote 17
 //! (`bench/journal_share.py`). A run killed with answers not on record loses no undo: `restore` finds
-//! the markers of a batch whose intent is on record and whose answer is not
-//! (`crate::journal::read_run`); the answers make that exact, and memory stays bounded.
+//! the rest of its markers in its folders, by S3's dates (`crate::journal::read_run`); the
+//! answers make most of it exact, and memory stays bounded.
 
 use crate::journal::{EndAnswer, RunJournal};
 use bucket::BatchOutcome;

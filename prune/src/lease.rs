@@ -17,8 +17,8 @@ pub(crate) const LEASE_TTL: Duration = Duration::from_secs(60);
 /// stop ([`STOP_BEFORE_EXPIRY`]).
 const RENEW_EVERY: Duration = Duration::from_secs(10);
 
-/// The bucket's lease being taken for one run: every batch's intent, the start record and the
-/// lifecycle handovers wait for it.
+/// The bucket's lease being taken for one run: the start record (every batch waits for it) and
+/// the lifecycle handovers wait for it.
 #[derive(Clone)]
 pub(crate) struct Leased(Shared<BoxFuture<'static, Result<Arc<Lease>, ApplyError>>>);
 

@@ -1,11 +1,11 @@
 //! What the engine checks and records while a deletion runs (the [`bucket::Watch`] it hands
 //! the pipeline): pins, the live pointer and the live page read again before each deployment's
 //! keys go (every deployment the pointer named since the plan stays, not only the one it names
-//! now), and each batch's intent and answer journalled (grouped with others: `crate::intents`,
-//! `crate::answers`), none before the bucket's lease is held.
+//! now); no batch sent before the run's start and folders are on record (its intent, once for
+//! the whole run: `crate::journal::FoldersPart`), each batch's answer journalled (grouped with
+//! others: `crate::answers`), none before the bucket's lease is held.
 
 use crate::answers::Answers;
-use crate::intents::Intents;
 use crate::journal::{EndAnswer, RunJournal};
 use crate::lease::Leased;
 use bucket::{BatchKey, BatchOutcome, Bucket, Watch};
@@ -245,18 +245,17 @@ impl Started {
     }
 }
 
-/// The engine's watch over one run. A batch's intent is written once the lease is held,
-/// beside the start record, and as soon as the batch is full (ahead of its turn to be sent,
-/// so it is on record by then); the batch is sent once both are on record. Its answer waits for
-/// others and goes with them, off the batches' path ([`crate::answers`]); a failed write stops
-/// the run at the next batch's intent. The answers still waiting or being written when the
-/// deleting ends go into the end record ([`Watcher::unanswered`]), so the end need not wait.
+/// The engine's watch over one run. A batch is sent once the run's start and folders are on
+/// record (written once, when the lease is held: nothing is written per batch before it goes).
+/// Its answer waits for others and goes with them, off the batches' path ([`crate::answers`]);
+/// a failed write stops the run at the next batch. The answers still waiting or being written
+/// when the deleting ends go into the end record ([`Watcher::unanswered`]), so the end need
+/// not wait.
 pub(crate) struct Watcher {
     pub(crate) guard: Guard,
     pub(crate) journal: Arc<RunJournal>,
     leased: Leased,
     started: Started,
-    intents: Intents,
     answers: Answers,
 }
 
@@ -269,7 +268,6 @@ impl Watcher {
     ) -> Watcher {
         Watcher {
             guard,
-            intents: Intents::new(journal.clone(), leased.clone()),
             answers: Answers::new(journal.clone()),
             leased,
             started,
@@ -293,17 +291,13 @@ impl Watch for Watcher {
         // reading starts now, beside it, and is used only if still fresh by then.
         self.guard.refresh();
     }
-    fn ahead(&self, n: u64, keys: &[BatchKey]) {
-        // Written once the lease is held (the writer waits for it), off the batches' path.
-        self.intents.ahead(n, keys);
-    }
     fn before_batch<'a>(
         &'a self,
-        n: u64,
-        keys: &'a [BatchKey],
+        _n: u64,
+        _keys: &'a [BatchKey],
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            // The lease went out beside the first listings: no intent before it is held.
+            // The lease went out beside the first listings: nothing is sent before it is held.
             // Refused, the apply ends with the refusal and drops the whole deletion
             // (`crate::apply`); this batch only waits for that, it does not fail on its own.
             if self.leased.wait().await.is_err() {
@@ -312,14 +306,11 @@ impl Watch for Watcher {
             if let Some(e) = self.journal.error() {
                 return Err(e);
             }
-            // The intent goes beside the start record; the batch waits for both.
-            let (started, intent) =
-                futures::join!(self.started.wait(), self.intents.record(n, keys));
-            if let Err(e) = started {
+            // The run's start and folders: on record once, before its first batch.
+            if let Err(e) = self.started.wait().await {
                 return Err(format!("the run's start could not be recorded: {e}"));
             }
-            intent?;
-            // Another batch's write may have failed while this one waited for its intent.
+            // A write of the answers may have failed meanwhile.
             match self.journal.error() {
                 Some(e) => Err(e),
                 None => Ok(()),

@@ -4,7 +4,7 @@
 //! newer than the plan, more objects than it counted), none of it is sent (`listing`).
 //! Memory stays bounded however big a deployment is: keys flow from listing to batches page by
 //! page (`listing`), and at most `concurrency` full batches wait for one of the `concurrency`
-//! request slots (told to the watch as they fill, so their intents are on record by their turn).
+//! request slots.
 //! What is booked per deployment is in `tally`, what the caller gets back in `report`.
 
 mod batch;
@@ -60,7 +60,7 @@ pub enum Deletion {
     Purge,
 }
 
-/// A batch numbered and told to the watch ([`Watch::ahead`]), waiting for a request slot.
+/// A batch numbered, waiting for a request slot.
 struct Queued {
     n: u64,
     batch: Vec<Tagged>,
@@ -117,8 +117,7 @@ impl Bucket {
             let mut stopping = false;
             let mut in_flight = FuturesUnordered::new();
             // Full batches as the listing fills them (numbered into `queued` at once), those
-            // waiting for a slot (at most `concurrency`: their intents are written meanwhile,
-            // off the path of the batches in flight), and the one being filled.
+            // waiting for a slot (at most `concurrency`), and the one being filled.
             let mut ready: VecDeque<Vec<Tagged>> = VecDeque::new();
             let mut queued: VecDeque<Queued> = VecDeque::new();
             let mut batch: Vec<Tagged> = Vec::new();
@@ -130,8 +129,8 @@ impl Bucket {
                 |q: Queued| self.send_watched(q.batch, q.n, q.keys, how, watch, stopper, gates);
             loop {
                 if stopping && in_flight.is_empty() {
-                    // What was never sent stays, and the report says so; the full batches told
-                    // to the watch (their intents may be on record) are answered as unsent.
+                    // What was never sent stays, and the report says so; the full batches
+                    // numbered are answered to the watch as unsent.
                     for q in queued.drain(..) {
                         answer_unsent(q.n, watch).await;
                     }
@@ -141,7 +140,6 @@ impl Bucket {
                 for full in ready.drain(..) {
                     sent_n += 1;
                     let keys = keys_of(&full, doomed);
-                    watch.ahead(sent_n, &keys);
                     queued.push_back(Queued {
                         n: sent_n,
                         batch: full,

@@ -1,4 +1,4 @@
-//! One batch on its way: its intent told to the watch, whether each of its deployments may
+//! One batch on its way: the watch's record waited for, whether each of its deployments may
 //! still go (asked once per deployment, just before its first batch is sent: [`Gates`]), the
 //! DeleteObjects of what may go, and S3's answer told to the watch. `super` feeds the batches.
 
@@ -11,12 +11,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Whether each deployment's keys may go, decided once — by the first batch holding any of them,
-/// once its intent is on record, just before it is sent — and kept for its later batches, so a
-/// deployment goes whole or not at all. Its listing asked too, but its keys may then wait
-/// seconds in the queue (behind batches in flight and intents being written): a pin, the live
-/// pointer or the live page that names it meanwhile still holds it. (The watch answers from a
-/// reading it may have started beside the intent, [`Watch::prefetch`], if that reading is
-/// fresh enough by then: `prune` takes one started at most 0.5 s before.)
+/// once the watch let it go ([`Watch::before_batch`]), just before it is sent — and kept for its
+/// later batches, so a deployment goes whole or not at all. Its listing asked too, but its keys
+/// may then wait seconds in the queue (behind batches in flight, or the run's start being
+/// written): a pin, the live pointer or the live page that names it meanwhile still holds it.
+/// (The watch answers from a reading it may have started beside that wait,
+/// [`Watch::prefetch`], if that reading is fresh enough by then: `prune` takes one started at
+/// most 0.5 s before.)
 #[derive(Default)]
 pub(super) struct Gates(
     std::sync::Mutex<HashMap<usize, Arc<tokio::sync::OnceCell<Option<String>>>>>,
@@ -73,9 +74,8 @@ fn refused_whole(failed: &[KeyFailure], sent: usize) -> bool {
     sent > 0 && failed.len() >= sent && failed.iter().all(|f| denied(&f.error))
 }
 
-/// Batch `n`, whose intent may be on record, was not sent (the run stopped first): answered
-/// as such, so no reader of the run takes its keys for deleted (restore would otherwise treat
-/// any delete marker made on them since the run began as the run's own).
+/// Batch `n` was not sent (the run stopped first): answered as such, so no reader of the run
+/// takes it for sent and unanswered.
 pub(super) async fn answer_unsent(n: u64, watch: &dyn Watch) {
     if let Err(e) = watch.after_batch(n, &BatchOutcome::default()).await {
         tracing::warn!(batch = n, error = %e, "that the batch was not sent could not be recorded");
@@ -83,8 +83,7 @@ pub(super) async fn answer_unsent(n: u64, watch: &dyn Watch) {
 }
 
 impl Bucket {
-    /// One batch: its intent told to `watch` (refused: not sent, every key failed, the run
-    /// stops); then, unless the run was stopped meanwhile, whether each of its deployments may
+    /// One batch: `watch` waited for (refused: not sent, every key failed, the run stops); then, unless the run was stopped meanwhile, whether each of its deployments may
     /// still go ([`Gates`]), the DeleteObjects of what may go, and its answer told to `watch`
     /// (refused: the run stops).
     #[allow(clippy::too_many_arguments)]
@@ -109,10 +108,9 @@ impl Bucket {
         }
         let recorded = watch.before_batch(n, &keys).await;
         if let Err(e) = recorded {
-            tracing::error!(batch = n, error = %e, "the batch's intent could not be recorded: not sent, stopping");
+            tracing::error!(batch = n, error = %e, "the run could not be recorded before this batch: not sent, stopping");
             progress.request_stop();
-            // Its intent may be on record all the same (the start record failed, or another
-            // batch's write): answered as unsent, so no reader takes its keys for deleted.
+            // Answered as unsent, so no reader takes it for sent.
             answer_unsent(n, watch).await;
             let failed = keys
                 .into_iter()
@@ -133,11 +131,11 @@ impl Bucket {
         }
         if progress.stop_requested() {
             // Stopped (a lost lease, a journal write failed, Ctrl-C) while this batch waited
-            // for its intent: it is not sent.
+            // for the watch: it is not sent.
             answer_unsent(n, watch).await;
             return Sent::nothing(Vec::new());
         }
-        // Asked once the intent is on record (that may have taken seconds), just before sending.
+        // Asked once the watch let it go (that may have taken seconds), just before sending.
         let holds =
             futures::future::join_all(deployments.iter().map(|(i, id)| gates.held(*i, id, watch)))
                 .await;
@@ -161,8 +159,7 @@ impl Bucket {
             .filter(|((i, _), _)| !held.iter().any(|(j, _, _)| j == i))
             .unzip();
         if batch.is_empty() {
-            // Answered (nothing was sent), so no reader of the run takes its intent's keys
-            // for sent.
+            // Answered (nothing was sent), so no reader of the run takes it for sent.
             if let Err(e) = watch.after_batch(n, &BatchOutcome::default()).await {
                 tracing::error!(batch = n, error = %e, "the batch's answer could not be recorded: stopping");
                 progress.request_stop();

@@ -1,7 +1,7 @@
 //! What the caller of a deletion checks and records while it runs: beside a deployment's first
 //! listing page, before any of its keys is sent, whether it is still to go (a pin or the live
-//! pointer may have changed since the plan); before each batch is sent, its keys (the journal's intent); after S3
-//! answered, the markers and failures. `prune` implements it; tests and plain callers use
+//! pointer may have changed since the plan); before each batch is sent, that the run is on
+//! record (`prune`: its start and folders); after S3 answered, the markers and failures. `prune` implements it; tests and plain callers use
 //! [`Unwatched`].
 
 use super::{KeyFailure, NewMarker};
@@ -35,22 +35,19 @@ pub trait Watch: Send + Sync {
     /// taken minutes): `Some(reason)` leaves it untouched (it was pinned or went live since
     /// the plan).
     fn hold<'a>(&'a self, id: &'a DeploymentId) -> BoxFuture<'a, Option<String>>;
-    /// Batch `n` (numbered from 1) is full and waits for its turn: the watch may start
-    /// recording its keys now. It may never be sent (the run stops first); `before_batch`
-    /// still comes before it is.
-    fn ahead(&self, _n: u64, _keys: &[BatchKey]) {}
-    /// A batch is about to wait for its intent and then ask `hold` of a deployment not yet
-    /// decided: the watch may start reading what `hold` needs now, beside the intent, as long
+    /// A batch is about to wait on `before_batch` and then ask `hold` of a deployment not yet
+    /// decided: the watch may start reading what `hold` needs now, beside that wait, as long
     /// as `hold` still answers from a reading fresh enough when it is asked.
     fn prefetch(&self) {}
-    /// Batch `n` is about to be sent.
+    /// Batch `n` (numbered from 1), of `keys`, is about to be sent: it waits until this
+    /// resolves (what the watch records before any delete is on record).
     fn before_batch<'a>(
         &'a self,
         n: u64,
         keys: &'a [BatchKey],
     ) -> BoxFuture<'a, Result<(), String>>;
-    /// Batch `n` was answered — or, with an empty outcome, was never sent (told `ahead` or
-    /// past `before_batch`, then the run stopped): either way nothing of it is in doubt.
+    /// Batch `n` was answered — or, with an empty outcome, was never sent (numbered, then the
+    /// run stopped): either way nothing of it is in doubt.
     fn after_batch<'a>(
         &'a self,
         n: u64,

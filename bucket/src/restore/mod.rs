@@ -7,9 +7,11 @@
 //! deployment's among them checked against a listing of just their key range and removed, and
 //! only per-deployment counts and what was left or failed are kept.
 
+mod made;
 mod report;
 mod window;
 
+pub use made::MadeBetween;
 pub use report::{LeftMarker, MarkerToRemove, RestoreOutcome, RestoreReport};
 
 use crate::delete::KeyFailure;
@@ -34,6 +36,9 @@ pub struct Restoring {
     /// Deployments whose listing failed: the rest of their markers are not looked at (the
     /// failure says they were not restored).
     unlisted: HashSet<DeploymentId>,
+    /// Deployments whose folders were searched for markers ([`Bucket::bring_back_made`]):
+    /// begun, though one may have had none.
+    searched: HashSet<DeploymentId>,
     pending: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
     pending_n: usize,
     /// Markers taken before they are restored.
@@ -54,6 +59,7 @@ impl Restoring {
             window: window.max(1),
             outcomes: BTreeMap::new(),
             unlisted: HashSet::new(),
+            searched: HashSet::new(),
             pending: BTreeMap::new(),
             pending_n: 0,
         }
@@ -74,6 +80,17 @@ impl Restoring {
         if self.pending_n >= self.window {
             self.flush(bucket, stop).await;
         }
+    }
+
+    /// The keys of deployment `id` whose markers were taken already and left or failed (not to
+    /// be taken again).
+    fn settled(&self, id: &DeploymentId) -> HashSet<String> {
+        let Some(out) = self.outcomes.get(id) else {
+            return HashSet::new();
+        };
+        let left = out.left.iter().map(|l| l.key.clone());
+        left.chain(out.failed.iter().map(|f| f.key.clone()))
+            .collect()
     }
 
     /// Restores the markers waiting, deployment by deployment. Once a stop is requested, no
@@ -107,8 +124,14 @@ impl Restoring {
     /// Restores what still waits; the report, per deployment in id order.
     pub async fn finish(mut self, bucket: &Bucket, stop: &crate::Progress) -> RestoreReport {
         self.flush(bucket, stop).await;
+        let searched_only = self
+            .searched
+            .iter()
+            .filter(|id| !self.outcomes.contains_key(*id))
+            .count();
+        let begun = self.outcomes.len() + searched_only;
         RestoreReport {
-            not_begun: self.deployments.saturating_sub(self.outcomes.len()) as u64,
+            not_begun: self.deployments.saturating_sub(begun) as u64,
             deployments: self.outcomes.into_values().collect(),
             duration_ms: self.start.elapsed().as_millis() as u64,
         }

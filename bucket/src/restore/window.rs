@@ -129,7 +129,8 @@ impl Bucket {
                     key: m.key.clone(),
                     why: "deleted again since: its current delete marker is not this run's".into(),
                 }),
-                // Only in the run's intent, and never hidden since: its batch never went out.
+                // Only looked up (a key an answer says failed, or in an intent of a run before
+                // 2026-12-08), and never hidden since: it was never deleted.
                 Current::Version if m.version_id.is_none() => out.never_deleted += 1,
                 // The run's marker is gone and a version is current: the marker was removed
                 // (an earlier restore of the run). One written over the marker leaves it.

@@ -93,7 +93,7 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
     let bucket = planned.bucket.clone();
     let journal = Arc::new(RunJournal::new(JournalPlace::of(&bucket), run));
     // The lease goes out beside the first listings (and their pins re-reads); the start
-    // record once it is held, beside the first intents.
+    // record and the run's folders once it is held.
     let leased = Leased::take(bucket.clone(), &record, ctx.require_lease);
     let started = start(&bucket, &journal, &leased, &record, &doomed, &ctx);
     tracing::debug!(bucket = %record.bucket, deployments = doomed.len(), source = ctx.source, "apply started");
@@ -168,9 +168,9 @@ pub async fn apply(checked: Checked, ctx: ApplyContext) -> Result<Report, ApplyE
 }
 
 /// The run's start, recorded once the lease is held: in the bucket's journal, then in the
-/// front end's own, giving the record's id. It runs by itself (beside the first intents);
-/// nothing is deleted until it has succeeded ([`Watcher`] waits for it before each batch is
-/// sent, the lifecycle handovers before they are made). Without `--require-lease` the
+/// front end's own, giving the record's id; beside it, the folders the run may delete from
+/// (`folders.json`, its intent). Nothing is deleted until both have succeeded ([`Watcher`]
+/// waits for them before each batch is sent, the lifecycle handovers before they are made). Without `--require-lease` the
 /// conditional-write probe goes beside it: only a warning hangs on it.
 fn start(
     bucket: &Bucket,
@@ -193,8 +193,14 @@ fn start(
                 probe(&bucket, &lease).await;
             }
         };
-        let (started, ()) = futures::join!(journal.start(&record, &doomed), probe);
+        // The folders go beside the start: every delete waits for both.
+        let (started, folders, ()) = futures::join!(
+            journal.start(&record, &doomed),
+            journal.folders(&doomed),
+            probe
+        );
         started?;
+        folders?;
         let begun = front.begin(&record);
         if let Err(e) = &begun {
             // The bucket's journal holds the start: it ends there too, so History does not
@@ -289,7 +295,7 @@ async fn delete(
             crate::expire::hand_over(bucket, doomed, over, planned.report_date, &guard, journal)
                 .await
         }
-        // No start record: the batches' intents wait for it, fail, and send nothing.
+        // No start record: the batches wait for it, fail, and send nothing.
         _ => crate::expire::Handover {
             by_requests: doomed,
             expiries: Vec::new(),

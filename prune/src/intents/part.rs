@@ -1,4 +1,5 @@
-//! The intent parts as stored. Names: `intents-FFFFFF-LLLLLL.json`, the first and last batch number
+//! The intent parts as runs before 2026-12-08 stored them (written here only by the tests that
+//! hold they are read back). Names: `intents-FFFFFF-LLLLLL.json`, the first and last batch number
 //! in the name so a reader skips a part when all of those were answered. Its body holds each
 //! batch's keys per deployment, written once with the folder they share and then only what follows
 //! it: `{"batches": [{"n": 3, "deployments": [{"deployment": "d1", "under": "d1/", "keys":
@@ -54,8 +55,9 @@ pub struct DeploymentKeys {
 }
 
 impl StoredBatch {
-    /// A batch as it is written: its keys grouped by deployment (in the order each first
+    /// A batch as it was written: its keys grouped by deployment (in the order each first
     /// appears), each group's shared folder written once.
+    #[cfg(test)]
     pub fn of(batch: &IntentBatch) -> StoredBatch {
         let mut groups: Vec<(&DeploymentId, Vec<&BatchKey>)> = Vec::new();
         for k in &batch.keys {
@@ -122,6 +124,7 @@ impl StoredBatch {
 }
 
 /// The longest folder (up to and including a `/`) every key starts with; empty if none.
+#[cfg(test)]
 fn shared_folder<'k>(mut keys: impl Iterator<Item = &'k str>) -> String {
     let Some(first) = keys.next() else {
         return String::new();
@@ -144,7 +147,8 @@ fn shared_folder<'k>(mut keys: impl Iterator<Item = &'k str>) -> String {
     first[..len].to_string()
 }
 
-/// The part a group of batches is written to.
+/// The part a group of batches was written to.
+#[cfg(test)]
 pub(crate) fn part_name(group: &[IntentBatch]) -> String {
     crate::journal::numbered_part("intents", group.iter().map(|b| b.n))
 }

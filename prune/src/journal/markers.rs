@@ -1,9 +1,10 @@
 //! A run's delete markers as its journal holds them ([`RunMarkers`]), and their reading again, a
 //! part at a time, as `restore` removes them ([`MarkerReader`]): the markers its answers
-//! recorded, then those the end record carries, then the keys of batches never answered.
+//! recorded, then those the end record carries, then the keys of batches never answered; the
+//! folders of a run killed before its end are searched last ([`RunMarkers::folders`]).
 
 use super::EndAnswer;
-use bucket::{JournalPlace, MarkerToRemove, RunId, RunPart, S3Error};
+use bucket::{JournalPlace, MadeBetween, MarkerToRemove, RunId, RunPart, S3Error};
 use futures::stream::{self, BoxStream, StreamExt};
 use retention::DeploymentId;
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +32,16 @@ pub struct RunMarkers {
     pub(super) recorded: bool,
     /// Per deployment, the keys to look up, after its recorded markers.
     pub(super) looked_up: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
+    /// The folders of a run killed before its end (it wrote them, not its keys, before its
+    /// first delete): what its answers did not record is found there, after the rest — each
+    /// key whose current version is a delete marker made between `not_before` and `until`.
+    pub(super) listed: BTreeSet<DeploymentId>,
+    /// When the next run of the bucket and prefix began, by S3's clock: markers made from then
+    /// on may be its (none of a killed run's can be: that run waited for its lease).
+    pub(super) until: Option<chrono::DateTime<chrono::Utc>>,
+    /// In those folders, per key, the version ids of delete markers later runs recorded as
+    /// their own: left, whatever their date.
+    pub(super) theirs: BTreeMap<String, Vec<String>>,
 }
 
 impl RunMarkers {
@@ -48,6 +59,20 @@ impl RunMarkers {
     /// record reads).
     pub fn recorded_any(&self) -> bool {
         self.recorded
+    }
+
+    /// The deployments of `only` whose folders are searched for the run's markers (after its
+    /// recorded ones are removed), when those markers were made, and the markers there that
+    /// are later runs' (per key, their version ids).
+    pub fn folders<'a>(&'a self, only: &'a BTreeSet<DeploymentId>) -> FoldersToSearch<'a> {
+        FoldersToSearch {
+            ids: self.listed.intersection(only).cloned().collect(),
+            span: MadeBetween {
+                since: self.not_before,
+                until: self.until,
+            },
+            theirs: &self.theirs,
+        }
     }
 
     /// Reads the markers of the deployments `only` again, a part at a time, in the order they
@@ -68,6 +93,13 @@ impl RunMarkers {
             looked_up_read: false,
         }
     }
+}
+
+/// [`RunMarkers::folders`]: where the rest of a killed run's markers are searched for.
+pub struct FoldersToSearch<'a> {
+    pub ids: Vec<DeploymentId>,
+    pub span: MadeBetween,
+    pub theirs: &'a BTreeMap<String, Vec<String>>,
 }
 
 /// A part of the run's journal that could not be read again while restoring.

@@ -2,23 +2,27 @@
 //!
 //! A run writes, each part once and never again:
 //! 1. `start.json` before the first delete: who, from where, the policy, the plan's fingerprint
-//!    and the doomed set;
-//! 2. `intents-FFFFFF-LLLLLL.json` before each DeleteObjects batch is sent: its keys, with
-//!    those of the batches whose intents were written together (see `crate::intents`);
-//! 3. `answers-FFFFFF-LLLLLL.json` once S3 answered: the delete markers made and the failures,
+//!    and the doomed set; beside it, `folders.json`: the folders it may delete from (its
+//!    intent, one for the whole run; see [`FoldersPart`]);
+//! 2. `answers-FFFFFF-LLLLLL.json` once S3 answered: the delete markers made and the failures,
 //!    of the batches answered within about a second of each other (see `crate::answers`;
 //!    `answer-NNNNNN.json`, one per batch, in runs written before 2026-12-05);
-//! 4. `end.json` at the end: the run's record (finished, interrupted or failed), with the
+//! 3. `end.json` at the end: the run's record (finished, interrupted or failed), with the
 //!    answers not yet in a part, or whose part was still being written (the end is written
 //!    beside them, not after them; a reader takes each batch's answer from either).
 //!
-//! So a run killed at any moment can be restored (its intents name every key it may have
-//! deleted), memory stays bounded (markers go to the bucket batch by batch), and `history`,
-//! the dashboard and `restore` read one truth whichever machine ran it.
+//! Runs written before 2026-12-08 have no `folders.json`: they wrote each batch's keys before
+//! sending it (`intents-FFFFFF-LLLLLL.json`, see `crate::intents`), and are read and restored
+//! as before.
+//!
+//! So a run killed at any moment can be restored (its folders are on record before its first
+//! delete; what its answers did not record is found there by S3's dates), memory stays bounded
+//! (markers go to the bucket in parts), and `history`, the dashboard and `restore` read one
+//! truth whichever machine ran it.
 
 use audit::Record;
 use bucket::{BatchOutcome, JournalPlace, RunId};
-use retention::Doomed;
+use retention::{DeploymentId, Doomed};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
@@ -28,7 +32,7 @@ mod restore_read;
 #[cfg(test)]
 mod tests;
 
-pub use markers::{MarkerReader, RunMarkers, Unread};
+pub use markers::{FoldersToSearch, MarkerReader, RunMarkers, Unread};
 pub use read::{
     history, history_of, holds_lease, mark_running, record, records, records_before, EndedRuns,
     History, RecordsPage, RunSummary, Unreadable,
@@ -41,6 +45,22 @@ pub(crate) const HANDOVERS: &str = "handovers.json";
 /// The part naming the deployments a run is about to hand to S3 lifecycle, written before
 /// their rules ([`RunJournal::handing`]).
 pub(crate) const HANDING: &str = "handing.json";
+
+/// The part naming the folders a run may delete from, written beside its start
+/// ([`RunJournal::folders`]).
+pub(crate) const FOLDERS: &str = "folders.json";
+
+/// `folders.json`: the run's intent, once for the whole run. Every delete it sends is of a key
+/// in one of these deployments' folders; a restore of the run when killed (no `end.json`) finds
+/// what it deleted there: the keys whose current version is a delete marker S3 made since the
+/// run began (and before the next run of the bucket began). One write before the first delete
+/// in place of one per batch: the journal's writes no longer queue beside the deletes
+/// (BENCHMARKS.md, "the journal's share"). A reader that does not know this part refuses to
+/// restore the run rather than find nothing to restore.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FoldersPart {
+    pub(crate) folders: Vec<DeploymentId>,
+}
 
 /// `handovers.json` and `handing.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -177,6 +197,14 @@ impl RunJournal {
             doomed: doomed.to_vec(),
         };
         self.write("start.json", &part).await
+    }
+
+    /// `folders.json`: the folders of `doomed`, before the first delete ([`FoldersPart`]).
+    pub(crate) async fn folders(&self, doomed: &[Doomed]) -> Result<(), String> {
+        let part = FoldersPart {
+            folders: doomed.iter().map(|d| d.id.clone()).collect(),
+        };
+        self.write(FOLDERS, &part).await
     }
 
     /// The end record, without its markers (they are in the answers), and the answers that

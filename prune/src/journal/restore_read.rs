@@ -1,6 +1,8 @@
-//! Reading one run for `restore`: its record, the deployments its delete markers are of, and for
-//! batches sent but never answered on record, their keys as markers to find (told apart from
-//! markers later runs made of the same keys). The markers its answers recorded are not held:
+//! Reading one run for `restore`: its record, the deployments its delete markers are of, and
+//! what its answers did not record: for a run killed before its end, its folders, where its
+//! markers are found by S3's dates (up to the next run's start); for runs written before
+//! 2026-12-08, the keys of batches sent but never answered, as markers to find (told apart
+//! from markers later runs made of the same keys); and keys an answer reports failed. The markers its answers recorded are not held:
 //! they are counted as the run is checked, and read again part by part as they are removed
 //! ([`RunMarkers::read`]), so restoring a run of millions of objects holds a few parts at a time.
 
@@ -29,7 +31,7 @@ pub struct RunToRestore {
 fn is_known_part(part: &str) -> bool {
     matches!(
         part,
-        "start.json" | "end.json" | super::HANDOVERS | super::HANDING
+        "start.json" | "end.json" | super::HANDOVERS | super::HANDING | super::FOLDERS
     ) || is_answer_part(part)
         || part.starts_with("intent-")
         || part.starts_with("intents-")
@@ -86,6 +88,11 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
             serde_json::from_slice(&body).map_err(|e| format!("{part}: {e}"))?;
         record.expiries = h.handovers;
     }
+    // A run since 2026-12-08 wrote its folders, once, and no intents.
+    let folders = match parts.iter().any(|p| p == super::FOLDERS) {
+        true => Some(read_folders(place, run).await?),
+        false => None,
+    };
     // Which batches were answered is in the answer parts' bodies (a group's name spans
     // batches it may not hold), so they are read first, then the intents of the rest. Of the
     // markers they record only the count per deployment is kept; they are read again as they
@@ -134,14 +141,40 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
         .into_iter()
         .filter(|n| !doubtful.contains_key(n))
         .collect();
+    let mut looked_up: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
+    let mut look_up = |id: DeploymentId, key: String| {
+        *counts.entry(id.clone()).or_default() += 1;
+        looked_up.entry(id).or_default().push(MarkerToRemove {
+            key,
+            version_id: None,
+            not_before: Some(not_before),
+            later: Vec::new(),
+        });
+    };
+    let mut listed = BTreeSet::new();
+    if let Some(folders) = &folders {
+        if record.status == audit::Status::Started {
+            // Killed (no end): what its answers did not record is in its folders, found there
+            // as restored; the keys answered failed with them.
+            listed.extend(folders.iter().cloned());
+        } else {
+            // Ended: every batch sent was answered on record. Keys an answer reports failed
+            // are looked up one by one.
+            for key in doubtful.values().flatten().cloned() {
+                if let Some(id) = folder_of(&key, &record.prefix, folders) {
+                    look_up(id, key);
+                }
+            }
+        }
+    }
+    // Runs before 2026-12-08: batches sent (or about to be) but never answered on record, and
+    // the failed keys of those answered: their keys' current markers, if made since the run
+    // began.
     let intents: Vec<String> = parts
         .iter()
         .filter(|p| crate::intents::may_hold_unanswered(p, &settled))
         .cloned()
         .collect();
-    // Batches sent (or about to be) but never answered on record, and the failed keys of
-    // those answered: their keys' current markers, if made since the run began.
-    let mut looked_up: BTreeMap<DeploymentId, Vec<MarkerToRemove>> = BTreeMap::new();
     let mut read = reads(place, run, &intents, PARTS_IN_FLIGHT);
     while let Some((name, body)) = read.next().await {
         let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
@@ -152,20 +185,14 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
                 if only.is_some_and(|failed| !failed.contains(&k.key)) {
                     continue;
                 }
-                *counts.entry(k.deployment.clone()).or_default() += 1;
-                looked_up
-                    .entry(k.deployment)
-                    .or_default()
-                    .push(MarkerToRemove {
-                        key: k.key,
-                        version_id: None,
-                        not_before: Some(not_before),
-                        later: Vec::new(),
-                    });
+                look_up(k.deployment, k.key);
             }
         }
     }
     drop(read);
+    for id in &listed {
+        counts.entry(id.clone()).or_default();
+    }
     Ok(Some(RunToRestore {
         record,
         markers: RunMarkers {
@@ -177,18 +204,45 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
             counts,
             recorded,
             looked_up,
+            listed,
+            until: None,
+            theirs: BTreeMap::new(),
         },
         started,
     }))
 }
 
-/// The delete markers of the keys `keys` that run `run`'s answers recorded (its answer parts
-/// read one after the other, only those markers kept).
+/// The folders `run` wrote before its first delete (`folders.json`).
+async fn read_folders(place: &JournalPlace, run: &RunId) -> Result<Vec<DeploymentId>, String> {
+    let body = place
+        .read(run, super::FOLDERS)
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let part: super::FoldersPart =
+        serde_json::from_slice(&body).map_err(|e| format!("{}: {e}", super::FOLDERS))?;
+    Ok(part.folders)
+}
+
+/// The deployment of `folders` whose folder holds `key` (under `prefix`).
+fn folder_of(key: &str, prefix: &str, folders: &[DeploymentId]) -> Option<DeploymentId> {
+    let (name, _) = key.strip_prefix(prefix)?.split_once('/')?;
+    folders.iter().find(|id| id.as_str() == name).cloned()
+}
+/// A delete marker a run's answers recorded.
+struct Recorded {
+    deployment: DeploymentId,
+    key: String,
+    version_id: String,
+}
+
+/// The delete markers run `run`'s answers recorded that `wanted` takes (its answer parts read
+/// one after the other, only those markers kept).
 async fn recorded_markers_of(
     place: &JournalPlace,
     run: &RunId,
-    keys: &BTreeSet<&str>,
-) -> Result<Vec<(String, String)>, String> {
+    wanted: &(dyn Fn(&DeploymentId, &str) -> bool + Sync),
+) -> Result<Vec<Recorded>, String> {
     let parts = place.parts(run).await.map_err(|e| e.to_string())?;
     if parts.is_empty() {
         return Ok(Vec::new());
@@ -199,8 +253,12 @@ async fn recorded_markers_of(
         let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
         found.extend(
             markers
-                .filter(|(_, m)| keys.contains(m.key.as_str()))
-                .map(|(_, m)| (m.key, m.version_id)),
+                .filter(|(id, m)| wanted(id, &m.key))
+                .map(|(deployment, m)| Recorded {
+                    deployment,
+                    key: m.key,
+                    version_id: m.version_id,
+                }),
         );
     };
     let answer_parts: Vec<String> = parts.into_iter().filter(|p| is_answer_part(p)).collect();
@@ -219,26 +277,28 @@ async fn recorded_markers_of(
 /// Later runs read for the markers they recorded, at most.
 const LATER_RUNS_READ: usize = 50;
 
-/// [`read_run_alone`], with each key looked up without a version id told which delete markers
-/// of it later runs recorded as theirs: a key the run meant to delete but never sent, that a
-/// later apply deleted, keeps that apply's marker (its own restore brings the key back). Later
-/// means a higher run id, or one up to twice the clock skew lower (ids are hosts' clocks); the
-/// first [`LATER_RUNS_READ`] of those are read (a run that made the marker among those not
-/// read: the key is restored, as before). Ownership is by recorded version id, never by time.
-/// A later run's answer parts are read one after the other, keeping only the markers of the
-/// keys looked up.
+/// [`read_run_alone`], told which delete markers later runs recorded as theirs: of each key
+/// looked up without a version id (a key the run meant to delete but never sent, that a later
+/// apply deleted, keeps that apply's marker: its own restore brings the key back), and in the
+/// folders of a run killed before its end, which are also searched only up to when the next
+/// run of the bucket began. Later means a higher run id, or one up to twice the clock skew
+/// lower (ids are hosts' clocks); the first [`LATER_RUNS_READ`] of those are read (a run that
+/// made the marker among those not read: the key is restored, as before). Ownership is by
+/// recorded version id, never by time. A later run's answer parts are read one after the
+/// other, keeping only the markers of the keys looked up and the folders searched.
 pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let Some(mut found) = read_run_alone(place, run).await? else {
         return Ok(None);
     };
-    let looked_up: BTreeSet<&str> = found
+    let looked_up: BTreeSet<String> = found
         .markers
         .looked_up
         .values()
         .flatten()
-        .map(|m| m.key.as_str())
+        .map(|m| m.key.clone())
         .collect();
-    if looked_up.is_empty() {
+    let listed = found.markers.listed.clone();
+    if looked_up.is_empty() && listed.is_empty() {
         return Ok(Some(found));
     }
     let (runs, _) = place.runs().await.map_err(|e| e.to_string())?;
@@ -250,12 +310,17 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         .filter(|id| id != run && !id.began_by(from - chrono::Duration::milliseconds(1)))
         .take(LATER_RUNS_READ)
         .collect();
+    if !listed.is_empty() {
+        found.markers.until = next_run_began(place, &later, &found).await;
+    }
+    let wanted = |id: &DeploymentId, key: &str| listed.contains(id) || looked_up.contains(key);
+    let wanted = &wanted;
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    // A few runs at a time; each keeps only the markers of the keys looked up.
-    let looked_up = &looked_up;
+    let mut in_folders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // A few runs at a time; each keeps only the markers wanted.
     let mut read = stream::iter(later)
         .map(|id| async move {
-            match recorded_markers_of(place, &id, looked_up).await {
+            match recorded_markers_of(place, &id, wanted).await {
                 Ok(markers) => markers,
                 // A later run that cannot be read lends no markers: its keys are restored as
                 // before.
@@ -267,13 +332,51 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         })
         .buffered(4);
     while let Some(markers) = read.next().await {
-        for (key, version_id) in markers {
-            theirs.entry(key).or_default().push(version_id);
+        for m in markers {
+            if listed.contains(&m.deployment) {
+                in_folders
+                    .entry(m.key.clone())
+                    .or_default()
+                    .push(m.version_id.clone());
+            }
+            if looked_up.contains(&m.key) {
+                theirs.entry(m.key).or_default().push(m.version_id);
+            }
         }
     }
     drop(read);
     for m in found.markers.looked_up.values_mut().flatten() {
         m.later = theirs.get(&m.key).cloned().unwrap_or_default();
     }
+    found.markers.theirs = in_folders;
     Ok(Some(found))
+}
+
+/// When the first run of `found`'s bucket and prefix among `later` began after it, by S3's
+/// clock (when S3 wrote its start): a killed run's markers were all made by then (that run
+/// waited for the killed one's lease), and markers made since may be its. A later run that
+/// cannot be read sets no bound (markers it did not record may then be restored with the
+/// killed run's: brought back, never deleted).
+async fn next_run_began(
+    place: &JournalPlace,
+    later: &[RunId],
+    found: &RunToRestore,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let began = |id: RunId| async move {
+        let dated = place.parts_dated(&id).await.ok()?;
+        let at = dated.into_iter().find(|(p, _)| p == "start.json")?.1;
+        if at <= found.started {
+            return None;
+        }
+        let EndPart { record, .. } = run_record(place, &id).await.ok()?;
+        (record.bucket == found.record.bucket && record.prefix == found.record.prefix).then_some(at)
+    };
+    stream::iter(later.iter().cloned())
+        .map(began)
+        .buffered(4)
+        .filter_map(std::future::ready)
+        .fold(None, |first: Option<chrono::DateTime<chrono::Utc>>, at| {
+            std::future::ready(Some(first.map_or(at, |f| f.min(at))))
+        })
+        .await
 }

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use retention::DeploymentId;
 
 /// Removes the markers of `todo`, a window at a time ([`bucket::Restoring`]); those of a run in
-/// the journal as its answer parts are read again. Also returns the parts that could not be
-/// read again (their markers are not restored).
+/// the journal as its answer parts are read again, then, for a run killed before its end, the
+/// rest found in its folders. Also returns the parts that could not be read again and the
+/// folders that could not be listed (their markers are not restored).
 pub(super) async fn remove_markers(
     bucket: &Bucket,
     markers: Markers,
@@ -43,6 +44,21 @@ pub(super) async fn remove_markers(
                 }
             }
             drop(read);
+            // A run killed before its end: the rest of what it deleted, found in its folders.
+            let folders = run.folders(&only);
+            for id in &folders.ids {
+                let found =
+                    bucket.bring_back_made(&mut restoring, id, folders.span, folders.theirs, stop);
+                if let Some(e) = found.await {
+                    tracing::error!(deployment = %id, error = %e, "the run's folder could not be listed: what it deleted there that its answers did not record is not restored");
+                    unread.push(Failure {
+                        key: bucket.deployment_prefix(id),
+                        error: format!(
+                            "not all restored: the folder could not be listed for what the run deleted there ({e}); restore the run again to finish"
+                        ),
+                    });
+                }
+            }
             (restoring.finish(bucket, stop).await, unread)
         }
     }

@@ -127,8 +127,8 @@ async fn nothing_is_journalled_or_sent_before_the_lease_is_held() {
         "ends naming the lease and the IAM action: {err}"
     );
     assert!(
-        !err.contains("intent could not be recorded"),
-        "the refusal stops the listings; no batch got as far as its intent: {err}"
+        !err.contains("could not be recorded before this batch"),
+        "the refusal stops the listings; no batch got as far as waiting for the run's start: {err}"
     );
     assert_eq!(all_keys(&b).await, before, "no lease, no deletion");
     let journal = keys_under(&b, ".s3-prune/runs/").await;

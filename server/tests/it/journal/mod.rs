@@ -181,9 +181,10 @@ fn finish(child: Child) -> std::process::Output {
 }
 
 /// Five doomed deployments of 100 keys (one kept), applied four batches at a time through a
-/// proxy that holds every intent PUT 3 s: returned once the first intent is being written, so
-/// every batch is waiting for its intent. `versioned`: on a bucket with versioning.
-async fn waiting_for_intents(
+/// proxy that holds the run's `folders.json` PUT 3 s: returned once it is being written, so
+/// every batch is waiting for the run's start to be on record. `versioned`: on a bucket with
+/// versioning.
+async fn waiting_for_the_start(
     hint: &str,
     versioned: bool,
 ) -> (Bucket, Child, std::sync::Arc<Proxy>) {
@@ -193,10 +194,10 @@ async fn waiting_for_intents(
     }
     deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
     let mut p = Proxy::new(0);
-    p.delay_put = Some(("/intents-".into(), Duration::from_secs(3)));
+    p.delay_put = Some(("/folders.json".into(), Duration::from_secs(3)));
     let (url, proxy) = start(p).await;
     let child = apply_via(&url, &b, "1", 4, &[]);
-    until_counted("an intent being written", &proxy.stats.puts_delayed).await;
+    until_counted("the run's folders being written", &proxy.stats.puts_delayed).await;
     (b, child, proxy)
 }
 
@@ -222,7 +223,7 @@ async fn three_deployments(hint: &str) -> (Bucket, Vec<String>) {
 }
 
 /// A proxy that holds each PUT whose path holds `path` for 1.5 s (long after the first
-/// listings and the first intent could be done), then refuses it.
+/// listings and the run's start could be done), then refuses it.
 fn slow_then_refused(path: &str) -> Proxy {
     let mut p = Proxy::new(0);
     p.delay_put = Some((path.into(), Duration::from_millis(1500)));

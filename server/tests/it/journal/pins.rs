@@ -86,12 +86,12 @@ async fn a_pin_added_while_a_listed_deployment_waits_for_its_batch_holds_it() {
     }
 }
 
-/// A pin added while a deployment's first batch waits for its intent (a slow journal) holds it:
-/// pins are asked once the intent is on record, just before the batch is sent (a reading
-/// started beside the intent counts only if at most 0.5 s old by then).
+/// A pin added while a deployment's first batch waits for the run's start to be on record (a
+/// slow journal) holds it: pins are asked once the start is on record, just before the batch
+/// is sent (a reading started beside it counts only if at most 0.5 s old by then).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pin_added_while_a_batch_waits_for_its_intent_holds_its_deployment() {
-    let (b, apply, _proxy) = waiting_for_intents("pin-intent", false).await;
+async fn a_pin_added_while_a_batch_waits_for_the_runs_start_holds_its_deployment() {
+    let (b, apply, _proxy) = waiting_for_the_start("pin-intent", false).await;
     let out = s3_prune(&["pin", b.name(), "s2", "--localstack"]);
     assert!(out.status.success(), "{}", stderr(&out));
 

@@ -12,12 +12,12 @@ async fn a_run_still_deleting_is_refused_by_restore_naming_it() {
     b.enable_versioning().await.unwrap();
     deploy(&b, &["r1", "r2", "r3", "r4", "r5"], 300).await;
     let child = slow_apply(&b, "1", Duration::from_millis(300)).await;
-    // Its first batch is on record as sent: the run is under way.
-    until("the run's first intent", || async {
+    // Its folders are on record, its first batch about to go: the run is under way.
+    until("the run's folders", || async {
         keys_under(&b, ".s3-prune/runs/")
             .await
             .iter()
-            .any(|k| k.contains("/intents-"))
+            .any(|k| k.ends_with("/folders.json"))
     })
     .await;
     assert!(lease_taken(&b).await);

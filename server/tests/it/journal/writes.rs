@@ -1,13 +1,14 @@
-//! The journal is written before what it records: the start before the first delete, each
-//! batch's intent before it is sent; a journal that cannot be written stops the run.
+//! The journal is written before what it records: the start and the run's folders (its
+//! intent) before the first delete, nothing per batch before it is sent; a journal that cannot
+//! be written stops the run.
 
 use super::*;
 
-/// Stopped (Ctrl-C, a lost lease, a failed journal write) while its batches wait for their
-/// intents to be on record, a run sends none of them: a stop means no new batch.
+/// Stopped (Ctrl-C, a lost lease, a failed journal write) while its batches wait for its start
+/// to be on record, a run sends none of them: a stop means no new batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_them() {
-    let (b, child, proxy) = waiting_for_intents("stop-intents", false).await;
+async fn a_run_stopped_while_its_batches_wait_for_its_start_sends_none_of_them() {
+    let (b, child, proxy) = waiting_for_the_start("stop-intents", false).await;
     crate::common::terminate(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
@@ -18,21 +19,21 @@ async fn a_run_stopped_while_its_batches_wait_for_their_intents_sends_none_of_th
     assert_eq!(all_keys(&b).await.len(), 600, "nothing deleted");
 }
 
-/// Stopped while a batch, its intent on record, waits for the pins to be read again before it
-/// is sent, a run does not send it: a stop means no new batch, even one that was about to go.
+/// Stopped while a batch, the run's start on record, waits for the pins to be read again before
+/// it is sent, a run does not send it: a stop means no new batch, even one that was about to go.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_while_a_batch_waits_for_the_pins_sends_it_not() {
     let b = fresh_bucket("stop-pins").await;
     deploy(&b, &["s1", "s2", "s3", "s4", "s5", "s6"], 100).await;
     let mut p = Proxy::new(0);
     // Every reading of the pins takes 5 s (time for the stop to land while a batch waits for
-    // one, on a loaded machine too); intents are counted (none refused).
+    // one, on a loaded machine too); the run's folders are counted (not refused).
     p.delay_get = Some(("pins.json".into(), Duration::from_secs(5)));
-    p.deny_put = Some(("/intents-".into(), u64::MAX));
+    p.deny_put = Some(("/folders.json".into(), u64::MAX));
     let (url, proxy) = start(p).await;
     let child = apply_via(&url, &b, "1", 4, &[]);
-    until_counted("an intent written", &proxy.stats.puts_matched).await;
-    // The intent is on record within this; the pins reading the batch waits for is not.
+    until_counted("the run's folders written", &proxy.stats.puts_matched).await;
+    // The start is on record within this; the pins reading the batch waits for is not.
     tokio::time::sleep(Duration::from_millis(400)).await;
     crate::common::terminate(&child);
     let out = finish(child);
@@ -68,18 +69,23 @@ async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batche
     p.deny_put = Some(("/.s3-prune/runs/".into(), 0));
     assert_nothing_deleted(&b, p, &before).await;
 
-    // Writable for the start and the first batch's intent, then not: the first batch goes
-    // (its intent is on record), its answer cannot be written, so no second batch is sent.
+    // Writable for the start and the run's folders, then not: the first batch goes (the run
+    // is on record), its answer cannot be written (a second later, grouped), so the run stops
+    // at the next batch. Each DeleteObjects is held 3 s: the failure is known long before the
+    // third of the 1,000-key batches would go.
+    let b = fresh_bucket("journal-denied-mid").await;
+    deploy(&b, &["j1", "j2", "j3", "j4"], 700).await;
     let mut p = Proxy::new(0);
     p.deny_put = Some(("/.s3-prune/runs/".into(), 2));
+    p.delay_delete = Some(Duration::from_secs(3));
     let (url, _proxy) = start(p).await;
     let out = apply_with_journal_refused(&b, &url);
     assert!(!out.status.success(), "a run that stopped says so");
     let left = all_keys(&b).await;
-    let doomed_left = left.iter().filter(|k| !k.starts_with("j3/")).count();
+    let doomed_left = left.iter().filter(|k| !k.starts_with("j4/")).count();
     assert!(
-        doomed_left > 0 && doomed_left < 1400,
-        "the first batch went, no batch after the failed write: {doomed_left} of 1400 left"
+        doomed_left > 0 && doomed_left < 2100,
+        "the first batch went, none after the failed write was known: {doomed_left} of 2100 left"
     );
     let report = json(&out);
     let failures = report["audit"]["failures"].to_string();
@@ -88,11 +94,13 @@ async fn a_journal_that_cannot_be_written_stops_the_run_before_or_between_batche
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_batch_is_sent_before_the_start_record_is_written() {
-    // The start record goes out once the lease is held, beside the first intents. Here it is
-    // slow, then refused: the first batch must have waited for it, so nothing is deleted and
-    // the run says why.
-    let (b, before) = three_deployments("journal-start-slow").await;
-    assert_nothing_deleted(&b, slow_then_refused("/start.json"), &before).await;
+    // The start record goes out once the lease is held, beside the run's folders. Here one of
+    // them is slow, then refused: the first batch must have waited for both, so nothing is
+    // deleted and the run says why.
+    for part in ["/start.json", "/folders.json"] {
+        let (b, before) = three_deployments("journal-start-slow").await;
+        assert_nothing_deleted(&b, slow_then_refused(part), &before).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,69 +151,61 @@ async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_stil
     restore_elsewhere_brings_back(&b, &run, &before).await;
 }
 
+/// A run's intent is written once: the folders of its doomed deployments, beside its start and
+/// before its first delete; nothing is written per batch before it goes (each batch waited for
+/// its keys' intent, one more journal write queued beside the deletes). Three batches, one
+/// slot, each DeleteObjects held 1.5 s: the journal's writes are start, folders, the answers
+/// (grouped, after) and the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_batch_is_on_record_while_it_waits_for_a_request_slot() {
-    // One request slot, two doomed deployments of 1,000 keys: two batches of 1,000, the
-    // second full while the first is in flight (its DeleteObjects held 3 s). The second's
-    // intent is written then, not once the first is answered, so it is on record by its turn.
-    let b = fresh_bucket("ahead").await;
-    deploy(&b, &["w1", "w2"], 1000).await;
+async fn a_run_writes_its_folders_once_before_its_first_delete_and_nothing_per_batch() {
+    let b = fresh_bucket("folders-once").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["w1", "w2", "w3"], 1000).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    deploy(&b, &["w3"], 1).await;
+    deploy(&b, &["w4"], 1).await;
     let before = all_keys(&b).await;
     let mut p = Proxy::new(0);
-    p.delay_delete = Some(Duration::from_secs(3));
+    p.delay_delete = Some(Duration::from_millis(1500));
+    // The journal's writes counted, none refused.
+    p.deny_put = Some(("/.s3-prune/runs/".into(), u64::MAX));
     let (url, proxy) = start(p).await;
-    let apply = Command::new(env!("CARGO_BIN_EXE_s3-prune"))
-        .args(["apply", b.name(), "1", "--localstack", "--yes", "--json"])
-        .args(["--concurrency", "1"])
-        .env("AWS_ENDPOINT_URL", &url)
-        .env("S3_PRUNE_AUDIT_DB", audit_db())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running s3-prune");
-    let holds_batch_2 = |p: &String| {
-        let name = p.rsplit('/').next().unwrap_or_default();
-        let range = name
-            .strip_prefix("intents-")
-            .and_then(|r| r.strip_suffix(".json"));
-        range
-            .and_then(|r| r.split_once('-'))
-            .and_then(|(f, l)| Some((f.parse::<u64>().ok()?, l.parse::<u64>().ok()?)))
-            .is_some_and(|(f, l)| f <= 2 && 2 <= l)
-    };
-    let start = Instant::now();
-    let mut seen = None;
-    while seen.is_none() && start.elapsed() < Duration::from_secs(60) {
-        if keys_under(&b, ".s3-prune/runs/")
-            .await
-            .iter()
-            .any(holds_batch_2)
-        {
-            seen = Some((
-                proxy
-                    .stats
-                    .deletes_now
-                    .load(std::sync::atomic::Ordering::SeqCst),
-                proxy.stats.deleted_keys.lock().unwrap().len(),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let out = finish(apply);
+    let out = finish(apply_via(&url, &b, "1", 1, &[]));
     assert!(out.status.success(), "{}", stderr(&out));
-    let (in_flight, through) = seen.expect("batch 2's intent was written");
-    // Before batch 1 was answered (held 3 s at the proxy): while it was in flight, or even
-    // before it was sent, where both intents went out together (seen on a loaded machine).
-    assert_eq!(
-        through, 0,
-        "batch 2's intent is on record before batch 1 is answered ({in_flight} in flight)"
+    let report = json(&out);
+    assert_eq!(report["deleted_objects"], 3000, "{report}");
+    let run = report["audit"]["run"].as_str().unwrap().to_string();
+    let dir = format!(".s3-prune/runs/{run}/");
+    let parts: Vec<String> = keys_under(&b, &dir)
+        .await
+        .into_iter()
+        .map(|k| k.trim_start_matches(&dir).to_string())
+        .collect();
+    assert!(
+        parts.iter().all(
+            |p| ["start.json", "folders.json", "end.json"].contains(&p.as_str())
+                || p.starts_with("answers-")
+        ),
+        "no part per batch before it is sent: {parts:?}"
     );
-    assert!(in_flight <= 1, "one request slot: {in_flight} in flight");
-    assert_eq!(json(&out)["deleted_objects"], 2000);
-    assert_eq!(all_keys(&b).await.len(), before.len() - 2000);
+    let folders = object_body(&b, &format!("{dir}folders.json"))
+        .await
+        .unwrap();
+    let folders: serde_json::Value = serde_json::from_slice(&folders).unwrap();
+    assert_eq!(
+        folders,
+        serde_json::json!({ "folders": ["w1", "w2", "w3"] }),
+        "the doomed folders"
+    );
+    let journal_puts = proxy
+        .stats
+        .puts_matched
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        journal_puts <= 2 + 3 + 1,
+        "start, folders, at most one answer part per batch, end: {journal_puts} ({parts:?})"
+    );
+    assert_eq!(all_keys(&b).await.len(), before.len() - 3000);
+    restore_elsewhere_brings_back(&b, &run, &before).await;
 }
 
 /// A journal part S3 wrote whose answer was lost: the SDK sends it again, and S3 refuses the
@@ -214,7 +214,7 @@ async fn a_full_batch_is_on_record_while_it_waits_for_a_request_slot() {
 /// deleted", its start on record and no end: a run shown as started for ever.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_part_whose_answer_was_lost_is_on_record_and_the_run_goes_on() {
-    for part in ["start.json", "/intents-", "end.json"] {
+    for part in ["start.json", "/folders.json", "end.json"] {
         let b = fresh_bucket("lost-put").await;
         deploy(&b, &["l1", "l2", "l3"], 5).await;
         let mut p = Proxy::new(0);
@@ -242,7 +242,7 @@ async fn a_journal_part_whose_answer_was_lost_is_on_record_and_the_run_goes_on()
 /// not found, the run stopped — before its first delete, or mid-run.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_part_that_meets_a_conflicting_write_is_sent_again() {
-    for part in ["start.json", "/intents-", "end.json"] {
+    for part in ["start.json", "/folders.json", "end.json"] {
         let b = fresh_bucket("conflict-put").await;
         deploy(&b, &["c1", "c2", "c3"], 5).await;
         let mut p = Proxy::new(0);
@@ -258,23 +258,9 @@ async fn a_journal_part_that_meets_a_conflicting_write_is_sent_again() {
     }
 }
 
-/// The batch numbers in the run's journal parts named `kind-FFFFFF-LLLLLL.json`, and those
-/// the end record's answers carry.
-fn numbered(parts: &[String], kind: &str) -> std::collections::BTreeSet<u64> {
-    parts
-        .iter()
-        .filter_map(|p| p.rsplit_once(&format!("/{kind}-"))?.1.strip_suffix(".json"))
-        .filter_map(|r| {
-            let (f, l) = r.split_once('-')?;
-            Some(f.parse::<u64>().ok()?..=l.parse().ok()?)
-        })
-        .flatten()
-        .collect()
-}
-
 /// A group of answers whose write failed is not lost: its answers go into the end record, so
-/// every batch with an intent on record has its answer on record somewhere (before, a failed
-/// group was dropped once its write ended: in neither a part nor the end record).
+/// every batch sent has its answer on record somewhere (before, a failed group was dropped
+/// once its write ended: in neither a part nor the end record).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_whose_part_could_not_be_written_are_in_the_end_record() {
     let b = fresh_bucket("answers-refused").await;
@@ -310,13 +296,22 @@ async fn answers_whose_part_could_not_be_written_are_in_the_end_record() {
         .as_array()
         .map(|a| a.iter().filter_map(|x| x["n"].as_u64()).collect())
         .unwrap_or_default();
-    let sent = numbered(&parts, "intents");
-    assert!(!sent.is_empty(), "{parts:?}");
-    // Every batch with an intent is answered on record (a batch never sent, as sent nothing).
-    for n in sent {
-        assert!(
-            answered.contains(&n) || numbered(&parts, "answers").contains(&n),
-            "batch {n}'s answer is on record nowhere: end {answered:?}, parts {parts:?}"
-        );
-    }
+    // Every batch sent is answered on record (numbered from 1; a batch never sent, as sent
+    // nothing), and every key gone has its marker there.
+    let last = answered.iter().max().copied().unwrap_or(0);
+    assert!(last >= 2, "batches one after another: {answered:?}");
+    assert_eq!(
+        answered,
+        (1..=last).collect(),
+        "a batch's answer is on record nowhere: {parts:?}"
+    );
+    let markers: usize = end["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["outcome"]["markers"].as_array())
+        .map(Vec::len)
+        .sum();
+    let gone = 5000 - all_keys(&b).await.len();
+    assert_eq!(markers, gone, "every key deleted has its marker on record");
 }
