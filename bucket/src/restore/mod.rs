@@ -82,6 +82,20 @@ impl Restoring {
         }
     }
 
+    /// Deployment `id`'s folder could not be listed for its markers (`error`): a failure of it
+    /// (what it holds is not known to be back; the markers found before are restored).
+    pub fn unlisted(&mut self, id: &DeploymentId, folder: String, error: String) {
+        let out = self
+            .outcomes
+            .entry(id.clone())
+            .or_insert_with(|| RestoreOutcome::new(id.clone()));
+        out.failed.push(KeyFailure {
+            key: folder,
+            version_id: None,
+            error,
+        });
+    }
+
     /// The keys of deployment `id` whose markers were taken already and left or failed (not to
     /// be taken again).
     fn settled(&self, id: &DeploymentId) -> HashSet<String> {

@@ -200,7 +200,15 @@ fn start(
             probe
         );
         started?;
-        folders?;
+        if let Err(e) = folders {
+            // Its start is on record: it ends there too, deleting nothing (History would show
+            // it started, then dead).
+            let failed = refused_start(&record, &journal, &e);
+            if let Err(end) = journal.end(&failed, Vec::new()).await {
+                tracing::warn!(error = %end, "the run's end could not be recorded either");
+            }
+            return Err(e);
+        }
         let begun = front.begin(&record);
         if let Err(e) = &begun {
             // The bucket's journal holds the start: it ends there too, so History does not

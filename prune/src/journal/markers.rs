@@ -34,10 +34,12 @@ pub struct RunMarkers {
     pub(super) looked_up: BTreeMap<DeploymentId, Vec<MarkerToRemove>>,
     /// The folders of a run killed before its end (it wrote them, not its keys, before its
     /// first delete): what its answers did not record is found there, after the rest — each
-    /// key whose current version is a delete marker made between `not_before` and `until`.
+    /// key whose current version is a delete marker made between `since` and `until`.
     pub(super) listed: BTreeSet<DeploymentId>,
-    /// When the next run of the bucket and prefix began, by S3's clock: markers made from then
-    /// on may be its (none of a killed run's can be: that run waited for its lease).
+    /// When S3 wrote the run's start, less a little (`super::folders`).
+    pub(super) since: chrono::DateTime<chrono::Utc>,
+    /// A little after the next run of the bucket and prefix began, by S3's clock
+    /// (`super::folders`): markers made later are not the run's.
     pub(super) until: Option<chrono::DateTime<chrono::Utc>>,
     /// In those folders, per key, the version ids of delete markers later runs recorded as
     /// their own: left, whatever their date.
@@ -68,11 +70,18 @@ impl RunMarkers {
         FoldersToSearch {
             ids: self.listed.intersection(only).cloned().collect(),
             span: MadeBetween {
-                since: self.not_before,
+                since: self.since,
                 until: self.until,
             },
             theirs: &self.theirs,
         }
+    }
+
+    /// Takes the window of its folders' search from `fresh`, the run read again once the
+    /// restore holds the lease: runs may have begun since it was checked (a prompt waits).
+    pub fn search_as(&mut self, fresh: &RunMarkers) {
+        self.until = fresh.until;
+        self.theirs = fresh.theirs.clone();
     }
 
     /// Reads the markers of the deployments `only` again, a part at a time, in the order they

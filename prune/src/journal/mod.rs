@@ -26,6 +26,7 @@ use retention::{DeploymentId, Doomed};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
+mod folders;
 mod markers;
 mod read;
 mod restore_read;

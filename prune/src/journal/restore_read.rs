@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// How long before the run's start a delete marker may be dated and still be taken as the
 /// run's (clocks of S3's own nodes; the run's start is read by S3's clock where it can be).
-const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+pub(super) const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
 /// A run as `restore` needs it: its record and its markers ([`RunMarkers`]).
 pub struct RunToRestore {
@@ -38,7 +38,7 @@ fn is_known_part(part: &str) -> bool {
 }
 
 /// Whether `part` is an answer part (either form).
-fn is_answer_part(part: &str) -> bool {
+pub(super) fn is_answer_part(part: &str) -> bool {
     part.starts_with("answer-") || part.starts_with("answers-")
 }
 
@@ -155,8 +155,17 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
     if let Some(folders) = &folders {
         if record.status == audit::Status::Started {
             // Killed (no end): what its answers did not record is in its folders, found there
-            // as restored; the keys answered failed with them.
-            listed.extend(folders.iter().cloned());
+            // as restored; the keys answered failed with them. Not a folder it handed to S3
+            // lifecycle: that was not deleted by requests, and withdrawing its rule brings
+            // back what S3 expired of it.
+            let handed: BTreeSet<&str> = record
+                .expiries
+                .iter()
+                .filter(|e| e.state == audit::ExpiryState::Handed)
+                .map(|e| e.deployment.as_str())
+                .collect();
+            let searched = folders.iter().filter(|id| !handed.contains(id.as_str()));
+            listed.extend(searched.cloned());
         } else {
             // Ended: every batch sent was answered on record. Keys an answer reports failed
             // are looked up one by one.
@@ -205,6 +214,7 @@ async fn read_run_alone(place: &JournalPlace, run: &RunId) -> Result<Option<RunT
             recorded,
             looked_up,
             listed,
+            since: started - super::folders::BEFORE_START,
             until: None,
             theirs: BTreeMap::new(),
         },
@@ -229,20 +239,13 @@ fn folder_of(key: &str, prefix: &str, folders: &[DeploymentId]) -> Option<Deploy
     let (name, _) = key.strip_prefix(prefix)?.split_once('/')?;
     folders.iter().find(|id| id.as_str() == name).cloned()
 }
-/// A delete marker a run's answers recorded.
-struct Recorded {
-    deployment: DeploymentId,
-    key: String,
-    version_id: String,
-}
-
-/// The delete markers run `run`'s answers recorded that `wanted` takes (its answer parts read
-/// one after the other, only those markers kept).
+/// The delete markers of the keys `keys` that run `run`'s answers recorded (its answer parts
+/// read one after the other, only those markers kept).
 async fn recorded_markers_of(
     place: &JournalPlace,
     run: &RunId,
-    wanted: &(dyn Fn(&DeploymentId, &str) -> bool + Sync),
-) -> Result<Vec<Recorded>, String> {
+    keys: &BTreeSet<&str>,
+) -> Result<Vec<(String, String)>, String> {
     let parts = place.parts(run).await.map_err(|e| e.to_string())?;
     if parts.is_empty() {
         return Ok(Vec::new());
@@ -253,12 +256,8 @@ async fn recorded_markers_of(
         let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
         found.extend(
             markers
-                .filter(|(id, m)| wanted(id, &m.key))
-                .map(|(deployment, m)| Recorded {
-                    deployment,
-                    key: m.key,
-                    version_id: m.version_id,
-                }),
+                .filter(|(_, m)| keys.contains(m.key.as_str()))
+                .map(|(_, m)| (m.key, m.version_id)),
         );
     };
     let answer_parts: Vec<String> = parts.into_iter().filter(|p| is_answer_part(p)).collect();
@@ -277,28 +276,33 @@ async fn recorded_markers_of(
 /// Later runs read for the markers they recorded, at most.
 const LATER_RUNS_READ: usize = 50;
 
-/// [`read_run_alone`], told which delete markers later runs recorded as theirs: of each key
-/// looked up without a version id (a key the run meant to delete but never sent, that a later
-/// apply deleted, keeps that apply's marker: its own restore brings the key back), and in the
-/// folders of a run killed before its end, which are also searched only up to when the next
-/// run of the bucket began. Later means a higher run id, or one up to twice the clock skew
-/// lower (ids are hosts' clocks); the first [`LATER_RUNS_READ`] of those are read (a run that
-/// made the marker among those not read: the key is restored, as before). Ownership is by
-/// recorded version id, never by time. A later run's answer parts are read one after the
-/// other, keeping only the markers of the keys looked up and the folders searched.
+/// [`read_run_alone`], with each key looked up without a version id told which delete markers
+/// of it later runs recorded as theirs: a key the run meant to delete but never sent, that a
+/// later apply deleted, keeps that apply's marker (its own restore brings the key back). Later
+/// means a higher run id, or one up to twice the clock skew lower (ids are hosts' clocks); the
+/// first [`LATER_RUNS_READ`] of those are read (a run that made the marker among those not
+/// read: the key is restored, as before). Ownership is by recorded version id, never by time.
+/// A later run's answer parts are read one after the other, keeping only the markers of the
+/// keys looked up.
 pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToRestore>, String> {
     let Some(mut found) = read_run_alone(place, run).await? else {
         return Ok(None);
     };
-    let looked_up: BTreeSet<String> = found
+    // A run killed before its end: its folders are searched up to when the next run began,
+    // leaving what later runs recorded as theirs.
+    if !found.markers.listed.is_empty() {
+        let search = super::folders::bound(place, run, &found).await?;
+        found.markers.until = search.until;
+        found.markers.theirs = search.theirs;
+    }
+    let looked_up: BTreeSet<&str> = found
         .markers
         .looked_up
         .values()
         .flatten()
-        .map(|m| m.key.clone())
+        .map(|m| m.key.as_str())
         .collect();
-    let listed = found.markers.listed.clone();
-    if looked_up.is_empty() && listed.is_empty() {
+    if looked_up.is_empty() {
         return Ok(Some(found));
     }
     let (runs, _) = place.runs().await.map_err(|e| e.to_string())?;
@@ -310,17 +314,12 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         .filter(|id| id != run && !id.began_by(from - chrono::Duration::milliseconds(1)))
         .take(LATER_RUNS_READ)
         .collect();
-    if !listed.is_empty() {
-        found.markers.until = next_run_began(place, &later, &found).await;
-    }
-    let wanted = |id: &DeploymentId, key: &str| listed.contains(id) || looked_up.contains(key);
-    let wanted = &wanted;
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut in_folders: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    // A few runs at a time; each keeps only the markers wanted.
+    // A few runs at a time; each keeps only the markers of the keys looked up.
+    let looked_up = &looked_up;
     let mut read = stream::iter(later)
         .map(|id| async move {
-            match recorded_markers_of(place, &id, wanted).await {
+            match recorded_markers_of(place, &id, looked_up).await {
                 Ok(markers) => markers,
                 // A later run that cannot be read lends no markers: its keys are restored as
                 // before.
@@ -332,51 +331,13 @@ pub async fn read_run(place: &JournalPlace, run: &RunId) -> Result<Option<RunToR
         })
         .buffered(4);
     while let Some(markers) = read.next().await {
-        for m in markers {
-            if listed.contains(&m.deployment) {
-                in_folders
-                    .entry(m.key.clone())
-                    .or_default()
-                    .push(m.version_id.clone());
-            }
-            if looked_up.contains(&m.key) {
-                theirs.entry(m.key).or_default().push(m.version_id);
-            }
+        for (key, version_id) in markers {
+            theirs.entry(key).or_default().push(version_id);
         }
     }
     drop(read);
     for m in found.markers.looked_up.values_mut().flatten() {
         m.later = theirs.get(&m.key).cloned().unwrap_or_default();
     }
-    found.markers.theirs = in_folders;
     Ok(Some(found))
-}
-
-/// When the first run of `found`'s bucket and prefix among `later` began after it, by S3's
-/// clock (when S3 wrote its start): a killed run's markers were all made by then (that run
-/// waited for the killed one's lease), and markers made since may be its. A later run that
-/// cannot be read sets no bound (markers it did not record may then be restored with the
-/// killed run's: brought back, never deleted).
-async fn next_run_began(
-    place: &JournalPlace,
-    later: &[RunId],
-    found: &RunToRestore,
-) -> Option<chrono::DateTime<chrono::Utc>> {
-    let began = |id: RunId| async move {
-        let dated = place.parts_dated(&id).await.ok()?;
-        let at = dated.into_iter().find(|(p, _)| p == "start.json")?.1;
-        if at <= found.started {
-            return None;
-        }
-        let EndPart { record, .. } = run_record(place, &id).await.ok()?;
-        (record.bucket == found.record.bucket && record.prefix == found.record.prefix).then_some(at)
-    };
-    stream::iter(later.iter().cloned())
-        .map(began)
-        .buffered(4)
-        .filter_map(std::future::ready)
-        .fold(None, |first: Option<chrono::DateTime<chrono::Utc>>, at| {
-            std::future::ready(Some(first.map_or(at, |f| f.min(at))))
-        })
-        .await
 }

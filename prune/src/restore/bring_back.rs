@@ -11,8 +11,8 @@ use retention::DeploymentId;
 
 /// Removes the markers of `todo`, a window at a time ([`bucket::Restoring`]); those of a run in
 /// the journal as its answer parts are read again, then, for a run killed before its end, the
-/// rest found in its folders. Also returns the parts that could not be read again and the
-/// folders that could not be listed (their markers are not restored).
+/// rest found in its folders (one that cannot be listed is a failure of its deployment). Also
+/// returns the parts that could not be read again (their markers are not restored).
 pub(super) async fn remove_markers(
     bucket: &Bucket,
     markers: Markers,
@@ -51,12 +51,10 @@ pub(super) async fn remove_markers(
                     bucket.bring_back_made(&mut restoring, id, folders.span, folders.theirs, stop);
                 if let Some(e) = found.await {
                     tracing::error!(deployment = %id, error = %e, "the run's folder could not be listed: what it deleted there that its answers did not record is not restored");
-                    unread.push(Failure {
-                        key: bucket.deployment_prefix(id),
-                        error: format!(
-                            "not all restored: the folder could not be listed for what the run deleted there ({e}); restore the run again to finish"
-                        ),
-                    });
+                    let why = format!(
+                        "not all restored: the folder could not be listed for what the run deleted there ({e}); restore the run again to finish"
+                    );
+                    restoring.unlisted(id, bucket.deployment_prefix(id), why);
                 }
             }
             (restoring.finish(bucket, stop).await, unread)

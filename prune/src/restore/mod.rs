@@ -175,7 +175,7 @@ fn record_restore(record: &mut Record, report: &bucket::RestoreReport) {
 pub async fn restore(
     bucket: &Bucket,
     run: &str,
-    todo: ToRestore,
+    mut todo: ToRestore,
     ctx: RestoreContext,
 ) -> Result<Restored, RestoreRefusal> {
     // A run named by its record number is recorded by its run id too, which names it for
@@ -218,6 +218,10 @@ pub async fn restore(
         if ended {
             crate::lease::release(bucket, &lease, None).await;
             return Err(RestoreRefusal::WentOn { run: run.into() });
+        }
+        // Its folders are searched up to the next run: one may have begun since the check.
+        if let (Ok(Some(fresh)), Markers::Journal { run, .. }) = (&now, &mut todo.markers) {
+            run.search_as(&fresh.markers);
         }
     }
     let journal = crate::journal::RunJournal::new(bucket::JournalPlace::of(bucket), run_id);

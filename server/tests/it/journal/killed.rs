@@ -244,43 +244,51 @@ async fn an_apply_killed_with_batches_in_flight_is_restored_from_its_folders() {
 
 /// A run killed before its end, as runs since 2026-12-08 leave it: its start and folders on
 /// record, no answer (it died before any was written). Its host's clock `began` may be wrong;
-/// S3 dates its start. Deletes the keys of its first folder as it did, then the next apply
-/// deletes the second: restoring the killed run brings the first back and leaves the second —
-/// markers made since the next run began may be that run's, and are not the killed run's
-/// (no run starts before a killed one's lease is over).
+/// S3 dates its start. Its deletes of its first folder land before the next apply, or just
+/// after it began (`late`: a run on the killed run's host takes the lease over at once, while
+/// S3 still carries out what the killed run sent); the next apply deletes the second folder.
+/// Restoring the killed run brings the first back and leaves the second: the next run's
+/// markers are on its record. (Searched only up to the next run's start, the late deletes
+/// stayed deleted.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_is_restored_from_its_folders_and_leaves_what_the_next_run_deleted() {
-    for (hint, began) in [
-        (
-            "folders-next",
-            chrono::Utc::now() - chrono::Duration::seconds(30),
-        ),
-        (
-            "folders-ahead",
-            chrono::Utc::now() + chrono::Duration::minutes(8),
-        ),
+    let now = chrono::Utc::now();
+    for (hint, began, late) in [
+        ("folders-next", now - chrono::Duration::seconds(30), false),
+        ("folders-ahead", now + chrono::Duration::minutes(8), false),
+        ("folders-late", now - chrono::Duration::seconds(30), true),
     ] {
         let b = fresh_bucket(hint).await;
         b.enable_versioning().await.unwrap();
         deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
         let before = all_keys(&b).await;
         let killed = killed_run_by_folders(&b, began, &["x0", "x1"]).await;
-        // What it deleted before it died: x0 (markers made since S3 wrote its start).
+        // What it deleted: x0 (markers made since S3 wrote its start).
         let x0: Vec<String> = before
             .iter()
             .filter(|k| k.starts_with("x0/"))
             .cloned()
             .collect();
-        remove_keys(&b, x0).await;
+        if !late {
+            remove_keys(&b, x0.clone()).await;
+        }
+        // x0 not a deployment of the next run's plan, there or not.
         let next = json(&s3_prune(&[
             "apply",
             b.name(),
             "2",
+            "--exclude",
+            "x0",
             "--localstack",
             "--yes",
             "--json",
         ]));
         assert_eq!(next["audit"]["deleted"][0]["id"], "x1", "{next}");
+        if late {
+            // A second after the next run's start at the least: S3 dates to the second.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            remove_keys(&b, x0).await;
+        }
         let out = s3_prune(&[
             "restore",
             b.name(),
@@ -309,6 +317,61 @@ async fn a_killed_run_is_restored_from_its_folders_and_leaves_what_the_next_run_
             stdout(&out)
         );
     }
+}
+
+/// A killed run checked for restore before the next apply ran (a prompt waiting), and restored
+/// after: its folders are searched up to that apply, read again once the restore holds the
+/// lease. (Before, the window of the check stood: the apply's deletes in the run's folders
+/// were brought back as the killed run's.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_checked_before_the_next_apply_is_restored_without_that_applys_deletes() {
+    let b = fresh_bucket("folders-stale").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
+    let before = all_keys(&b).await;
+    let began = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let killed = killed_run_by_folders(&b, began, &["x0", "x1"]).await;
+    let x0: Vec<String> = (before.iter())
+        .filter(|k| k.starts_with("x0/"))
+        .cloned()
+        .collect();
+    remove_keys(&b, x0).await;
+    let log = audit::AuditLog::open(&elsewhere()).unwrap();
+    let todo = prune::check_restore_named(&b, &killed.to_string(), &log, &[])
+        .await
+        .expect("restorable");
+    // While the restore waits for its confirmation, the next apply deletes x1.
+    let next = json(&s3_prune(&[
+        "apply",
+        b.name(),
+        "2",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(next["audit"]["deleted"][0]["id"], "x1", "{next}");
+    let ctx = prune::RestoreContext {
+        who: "ops".into(),
+        via: None,
+        source: "cli",
+        journal: std::sync::Arc::new(log),
+        notifier: prune::Notifier::default(),
+    };
+    let done = prune::restore(&b, &killed.to_string(), todo, ctx)
+        .await
+        .expect("restored");
+    let now = all_keys(&b).await;
+    assert_eq!(
+        now.iter().filter(|k| k.starts_with("x0/")).count(),
+        5,
+        "what the killed run deleted is back: {:?}",
+        done.report
+    );
+    assert!(
+        !now.iter().any(|k| k.starts_with("x1/")),
+        "the killed run's restore undid the apply after its check: {:?}",
+        done.report
+    );
 }
 
 /// A run of `b` killed after writing its start (begun at `began` by its host's clock) and its

@@ -100,6 +100,11 @@ async fn no_batch_is_sent_before_the_start_record_is_written() {
     for part in ["/start.json", "/folders.json"] {
         let (b, before) = three_deployments("journal-start-slow").await;
         assert_nothing_deleted(&b, slow_then_refused(part), &before).await;
+        if part == "/folders.json" {
+            // Its start is on record: its end too, failed (not a run shown started, then dead).
+            let runs = json(&history_elsewhere(&b));
+            assert_eq!(runs[0]["status"], "failed", "{runs}");
+        }
     }
 }
 
@@ -130,10 +135,17 @@ async fn an_answer_waits_a_second_for_others_and_the_end_record_holds_those_stil
         .into_iter()
         .filter(|k| k.contains("/answer"))
         .collect();
+    // The first answer alone, after waiting 1 s for others. (On a loaded machine the run's
+    // end may come more than a second after the last answer, whose part then goes too: the
+    // end carries it all the same, being written.)
     assert_eq!(
-        answers,
-        vec![format!("{dir}answers-000001-000001.json")],
-        "the first answer alone, after waiting 1 s for others"
+        answers.first(),
+        Some(&format!("{dir}answers-000001-000001.json")),
+        "the first answer alone, after waiting 1 s for others: {answers:?}"
+    );
+    assert!(
+        answers[1..] == [format!("{dir}answers-000002-000002.json")] || answers.len() == 1,
+        "{answers:?}"
     );
     let end = object_body(&b, &format!("{dir}end.json")).await.unwrap();
     let end: serde_json::Value = serde_json::from_slice(&end).unwrap();

@@ -1,0 +1,159 @@
+//! Where a killed run's folders are searched (runs since 2026-12-08 write the folders they may
+//! delete from, not each batch's keys, before their first delete): the delete markers made
+//! from its start, by S3's clock, until a little after the next run of the bucket and prefix
+//! began; and of those, the ones later runs recorded as their own, which are left.
+
+use super::read::run_record;
+use super::restore_read::{is_answer_part, CLOCK_SKEW};
+use super::{markers::reads, EndPart, RunToRestore};
+use bucket::{JournalPlace, RunId};
+use chrono::{DateTime, Duration, Utc};
+use futures::stream::{self, StreamExt};
+use retention::DeploymentId;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Markers are taken from this long before S3 wrote the run's start (its first delete came
+/// after; S3's own clocks, which date to the second).
+pub(super) const BEFORE_START: Duration = Duration::seconds(2);
+
+/// ... and up to this long after the next run began: a run on the killed run's host takes its
+/// lease over at once, while S3 may still be carrying out requests the killed run sent (the
+/// lease's life; what a later run made meanwhile is told apart by its record).
+const AFTER_NEXT_RUN: Duration = Duration::seconds(60);
+
+/// Journal parts of a later run written this long after the window are not read for its
+/// markers (its answers wait up to a second before they go).
+const PART_SLACK: Duration = Duration::seconds(5);
+
+/// Later runs read for their start and bucket, at most (a journal shared by many buckets).
+const RUNS_READ: usize = 1_000;
+
+/// Where a killed run's folders are searched ([`bound`]).
+pub(super) struct Search {
+    /// Markers made after this are not the run's; `None`: no later run.
+    pub(super) until: Option<DateTime<Utc>>,
+    /// Per key in the run's folders, the version ids of markers later runs recorded within
+    /// the window: theirs, not the run's.
+    pub(super) theirs: BTreeMap<String, Vec<String>>,
+}
+
+/// A run of the same bucket and prefix that S3 dates no earlier than the killed run: when S3
+/// wrote its start, its parts, and whether it began after the killed run for certain (S3 dates
+/// to the second: one of the same second is after it if its id, by its host's clock, is).
+struct Later {
+    id: RunId,
+    began: DateTime<Utc>,
+    parts: Vec<(String, DateTime<Utc>)>,
+    after: bool,
+}
+
+/// The window of `found`'s folders ([`Search`]): the first later run of its bucket and prefix
+/// by S3's clock bounds it, and the markers runs that began within it (or in the killed run's
+/// second) recorded in those folders (from their parts written by then) are theirs. Runs are read in id order from a little
+/// before the run (ids are hosts' clocks), until one began past the window for certain.
+pub(super) async fn bound(
+    place: &JournalPlace,
+    run: &RunId,
+    found: &RunToRestore,
+) -> Result<Search, String> {
+    let (runs, _) = place.runs().await.map_err(|e| e.to_string())?;
+    let from = run.started().min(found.started) - CLOCK_SKEW * 2;
+    let candidates: Vec<RunId> = runs
+        .into_iter()
+        .filter(|id| id != run && !id.began_by(from - Duration::milliseconds(1)))
+        .take(RUNS_READ)
+        .collect();
+    let same_place = |id: RunId| async move {
+        let parts = place.parts_dated(&id).await.ok()?;
+        let began = parts.iter().find(|(p, _)| p == "start.json")?.1;
+        if began < found.started {
+            return None;
+        }
+        let after = began > found.started || id > *run;
+        let EndPart { record, .. } = run_record(place, &id).await.ok()?;
+        (record.bucket == found.record.bucket && record.prefix == found.record.prefix).then_some(
+            Later {
+                id,
+                began,
+                parts,
+                after,
+            },
+        )
+    };
+    let mut later: Vec<Later> = Vec::new();
+    let mut read = stream::iter(candidates)
+        .map(|id| async move { (id.clone(), same_place(id).await) })
+        .buffered(4);
+    let first_after = |later: &[Later]| later.iter().filter(|l| l.after).map(|l| l.began).min();
+    while let Some((id, run)) = read.next().await {
+        let first = first_after(&later);
+        // Ids are hosts' clocks, off by the skew at most: one this late began after the window.
+        if first.is_some_and(|f| !id.began_by(f + AFTER_NEXT_RUN + CLOCK_SKEW * 2)) {
+            break;
+        }
+        later.extend(run);
+    }
+    drop(read);
+    // No run after it for certain: no end to the window (a run of its second, told apart by
+    // its record only).
+    let until = first_after(&later).map(|first| first + AFTER_NEXT_RUN);
+    // Ownership is by version id: a run of the killed run's second counts whichever came first.
+    let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in later.iter().filter(|l| until.is_none_or(|u| l.began <= u)) {
+        let by = until.map(|u| u + PART_SLACK);
+        recorded_in(place, l, &found.markers.listed, by, &mut theirs).await;
+    }
+    Ok(Search { until, theirs })
+}
+
+/// The markers a later run recorded in `folders` in its parts written by `by` (all, without
+/// it: its answer parts, and the answers its end carries), into `theirs`. One part at a time; a run that
+/// cannot be read lends none (its markers in the window may then be restored with the killed
+/// run's: brought back, never deleted).
+async fn recorded_in(
+    place: &JournalPlace,
+    later: &Later,
+    folders: &BTreeSet<DeploymentId>,
+    by: Option<DateTime<Utc>>,
+    theirs: &mut BTreeMap<String, Vec<String>>,
+) {
+    let written = |p: &&(String, DateTime<Utc>)| by.is_none_or(|by| p.1 <= by);
+    let answer_parts: Vec<String> = (later.parts.iter())
+        .filter(written)
+        .filter(|(p, _)| is_answer_part(p))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut take = |answers: Vec<super::EndAnswer>| {
+        let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
+        for (_, m) in markers.filter(|(id, _)| folders.contains(id)) {
+            theirs.entry(m.key).or_default().push(m.version_id);
+        }
+    };
+    let mut read = reads(place, &later.id, &answer_parts, 4);
+    while let Some((name, body)) = read.next().await {
+        let answers = body
+            .map_err(|e| e.to_string())
+            .map(Option::unwrap_or_default)
+            .and_then(|b| crate::answers::answers_of(&name, &b).unwrap_or(Ok(Vec::new())));
+        match answers {
+            Ok(answers) => take(answers),
+            Err(e) => {
+                tracing::warn!(run = %later.id, part = %name, error = %e, "a later run's part could not be read: its markers are not told apart")
+            }
+        }
+    }
+    drop(read);
+    let ended = later
+        .parts
+        .iter()
+        .filter(written)
+        .any(|(p, _)| p == "end.json");
+    if ended {
+        match run_record(place, &later.id).await {
+            Ok(EndPart { answers, .. }) => take(answers),
+            Err(e) => {
+                tracing::warn!(run = %later.id, error = %e, "a later run's end could not be read: its markers are not told apart")
+            }
+        }
+    }
+}
