@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Markers are taken from this long before S3 wrote the run's start (its first delete came
 /// after; S3's own clocks, which date to the second).
-pub(super) const BEFORE_START: Duration = Duration::seconds(2);
+pub(super) const BEFORE_START: Duration = Duration::seconds(5);
 
 /// ... and up to this long after the next run began: a run on the killed run's host takes its
 /// lease over at once, while S3 may still be carrying out requests the killed run sent (the
@@ -22,8 +22,9 @@ pub(super) const BEFORE_START: Duration = Duration::seconds(2);
 const AFTER_NEXT_RUN: Duration = Duration::seconds(60);
 
 /// Journal parts of a later run written this long after the window are not read for its
-/// markers (its answers wait up to a second before they go).
-const PART_SLACK: Duration = Duration::seconds(5);
+/// markers: a batch sent within the window is answered within the lease's life (a run gives
+/// up on one still out 5 s before its lease could expire), its answer a second later.
+const PART_SLACK: Duration = Duration::seconds(60);
 
 /// Later runs read for their start and bucket, at most (a journal shared by many buckets).
 const RUNS_READ: usize = 1_000;
@@ -37,9 +38,10 @@ pub(super) struct Search {
     pub(super) theirs: BTreeMap<String, Vec<String>>,
 }
 
-/// A run of the same bucket and prefix that S3 dates no earlier than the killed run: when S3
-/// wrote its start, its parts, and whether it began after the killed run for certain (S3 dates
-/// to the second: one of the same second is after it if its id, by its host's clock, is).
+/// A run of the same bucket and prefix whose journal S3 wrote to within the window (from
+/// [`BEFORE_START`] before the killed run): when S3 wrote its start, its parts, and whether it
+/// began after the killed run for certain (S3 dates to the second: one of the same second, or
+/// just before, is not, and only its record tells its markers apart).
 struct Later {
     id: RunId,
     began: DateTime<Utc>,
@@ -47,10 +49,12 @@ struct Later {
     after: bool,
 }
 
-/// The window of `found`'s folders ([`Search`]): the first later run of its bucket and prefix
-/// by S3's clock bounds it, and the markers runs that began within it (or in the killed run's
-/// second) recorded in those folders (from their parts written by then) are theirs. Runs are read in id order from a little
-/// before the run (ids are hosts' clocks), until one began past the window for certain.
+/// The window of `found`'s folders ([`Search`]): the first run of its bucket and prefix that
+/// began after it by S3's clock bounds it, and the markers that runs whose journal was written
+/// to within it (one just before it included) recorded in those folders, in their parts
+/// written by then, are theirs. Runs are read in id order from a little before the run (ids
+/// are hosts' clocks), until one began past the window for certain. A run that cannot be read
+/// refuses the restore (it may have deleted in those folders): read again, it may be there.
 pub(super) async fn bound(
     place: &JournalPlace,
     run: &RunId,
@@ -63,22 +67,34 @@ pub(super) async fn bound(
         .filter(|id| id != run && !id.began_by(from - Duration::milliseconds(1)))
         .take(RUNS_READ)
         .collect();
+    let window_from = found.started - BEFORE_START;
     let same_place = |id: RunId| async move {
-        let parts = place.parts_dated(&id).await.ok()?;
-        let began = parts.iter().find(|(p, _)| p == "start.json")?.1;
-        if began < found.started {
-            return None;
+        let unread = |e: String| {
+            format!(
+                "run {id}, which may have deleted in this run's folders since, could not be read                  ({e}): restore again; if that run's folder is damaged, move it out of the journal"
+            )
+        };
+        let parts = place
+            .parts_dated(&id)
+            .await
+            .map_err(|e| unread(e.to_string()))?;
+        let Some(began) = parts.iter().find(|(p, _)| p == "start.json").map(|p| p.1) else {
+            tracing::warn!(run = %id, "a later run without start.json: it deleted nothing");
+            return Ok::<_, String>(None);
+        };
+        let last = parts.iter().map(|p| p.1).max().unwrap_or(began);
+        if last < window_from {
+            return Ok(None);
         }
-        let after = began > found.started || id > *run;
-        let EndPart { record, .. } = run_record(place, &id).await.ok()?;
-        (record.bucket == found.record.bucket && record.prefix == found.record.prefix).then_some(
-            Later {
-                id,
-                began,
-                parts,
-                after,
-            },
-        )
+        let EndPart { record, .. } = run_record(place, &id).await.map_err(unread)?;
+        let same = record.bucket == found.record.bucket && record.prefix == found.record.prefix;
+        let after = began > found.started;
+        Ok(same.then_some(Later {
+            id,
+            began,
+            parts,
+            after,
+        }))
     };
     let mut later: Vec<Later> = Vec::new();
     let mut read = stream::iter(candidates)
@@ -91,13 +107,15 @@ pub(super) async fn bound(
         if first.is_some_and(|f| !id.began_by(f + AFTER_NEXT_RUN + CLOCK_SKEW * 2)) {
             break;
         }
-        later.extend(run);
+        later.extend(run?);
     }
     drop(read);
-    // No run after it for certain: no end to the window (a run of its second, told apart by
-    // its record only).
+    // No run after it for certain: no end to the window (a run of its second, or just before,
+    // told apart by its record only).
     let until = first_after(&later).map(|first| first + AFTER_NEXT_RUN);
     // Ownership is by version id: a run of the killed run's second counts whichever came first.
+    // (Where the server ignores conditional writes, runs may overlap: one that began while the
+    // killed run was deleting closes the window early, and what it deleted since is left.)
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for l in later.iter().filter(|l| until.is_none_or(|u| l.began <= u)) {
         let by = until.map(|u| u + PART_SLACK);

@@ -374,6 +374,56 @@ async fn a_killed_run_checked_before_the_next_apply_is_restored_without_that_app
     );
 }
 
+/// What someone deletes in a killed run's folders more than a minute after the next run of the
+/// bucket began is not the killed run's (it cannot have sent anything that late): its restore
+/// leaves it. (Searched with no end, it was brought back with the run's own.) Takes a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_runs_restore_leaves_what_was_deleted_in_its_folders_after_the_next_runs_first_minute(
+) {
+    let b = fresh_bucket("folders-until").await;
+    b.enable_versioning().await.unwrap();
+    deploy(&b, &["x0", "x1", "x2", "x3"], 5).await;
+    let before = all_keys(&b).await;
+    let began = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let killed = killed_run_by_folders(&b, began, &["x0", "x1"]).await;
+    let under = |d: &str| -> Vec<String> {
+        (before.iter())
+            .filter(|k| k.starts_with(&format!("{d}/")))
+            .cloned()
+            .collect()
+    };
+    remove_keys(&b, under("x0")).await;
+    // The next run deletes x2, none of the killed run's folders.
+    let next = json(&s3_prune(&[
+        "apply",
+        b.name(),
+        "1",
+        "--exclude",
+        "x1",
+        "--localstack",
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(next["audit"]["deleted"][0]["id"], "x2", "{next}");
+    tokio::time::sleep(Duration::from_secs(62)).await;
+    // Someone else deletes x1, long after the killed run could have.
+    remove_keys(&b, under("x1")).await;
+    let out = restore_elsewhere(&b, &killed.to_string());
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let now = all_keys(&b).await;
+    assert_eq!(
+        now.iter().filter(|k| k.starts_with("x0/")).count(),
+        5,
+        "what the killed run deleted is back: {}",
+        stdout(&out)
+    );
+    assert!(
+        !now.iter().any(|k| k.starts_with("x1/")),
+        "the killed run's restore brought back what someone deleted a minute after the next run began: {}",
+        stdout(&out)
+    );
+}
+
 /// A run of `b` killed after writing its start (begun at `began` by its host's clock) and its
 /// folders `ids`, nothing else. Nothing is deleted here.
 async fn killed_run_by_folders(
