@@ -9,6 +9,8 @@ use bucket::Bucket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod folders;
+mod intents;
 mod killed;
 mod lease;
 mod pins;
@@ -147,6 +149,32 @@ fn restore_elsewhere(b: &Bucket, id: &str) -> std::process::Output {
         "--audit-db",
         db.to_str().unwrap(),
     ])
+}
+
+/// A run of `b` killed right after writing its start (begun at `began` by its host's clock;
+/// S3 dates the part), nothing else of it on record. Nothing is deleted here.
+async fn killed_start(b: &Bucket, began: chrono::DateTime<chrono::Utc>) -> bucket::RunId {
+    let killed = bucket::RunId::new(began);
+    let record = serde_json::json!({
+        "who": "ops@laptop", "source": "cli", "started_at": began, "duration_ms": 0,
+        "bucket": b.name(), "prefix": "", "policy": {"retain": 2}, "plan_fingerprint": "x",
+        "deleted": [], "deleted_objects": 0, "deleted_bytes": 0, "failures": [],
+        "status": "started", "run": killed.to_string(), "host": "laptop", "undoable": true,
+    });
+    let start = serde_json::json!({ "record": record, "doomed": [] });
+    bucket::JournalPlace::of(b)
+        .write(&killed, "start.json", serde_json::to_vec(&start).unwrap())
+        .await
+        .unwrap();
+    killed
+}
+
+/// `apply BUCKET RETAIN --localstack --yes --json` with `extra`: its JSON answer.
+fn apply_json(b: &Bucket, retain: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["apply", b.name(), retain];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--localstack", "--yes", "--json"]);
+    json(&s3_prune(&args))
 }
 
 /// The audit log of "another machine": none of this test process's runs are in it.
