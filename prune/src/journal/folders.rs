@@ -4,8 +4,8 @@
 //! began; and of those, the ones later runs recorded as their own, which are left.
 
 use super::read::run_record;
-use super::restore_read::{is_answer_part, CLOCK_SKEW};
-use super::{markers::reads, EndPart, RunToRestore};
+use super::restore_read::{each_recorded, is_answer_part, CLOCK_SKEW};
+use super::{EndPart, RunToRestore};
 use bucket::{JournalPlace, RunId};
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt};
@@ -69,11 +69,7 @@ pub(super) async fn bound(
         .collect();
     let window_from = found.started - BEFORE_START;
     let same_place = |id: RunId| async move {
-        let unread = |e: String| {
-            format!(
-                "run {id}, which may have deleted in this run's folders since, could not be read                  ({e}): restore again; if that run's folder is damaged, move it out of the journal"
-            )
-        };
+        let unread = |e: String| unread_run(&id, e);
         let parts = place
             .parts_dated(&id)
             .await
@@ -119,59 +115,44 @@ pub(super) async fn bound(
     let mut theirs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for l in later.iter().filter(|l| until.is_none_or(|u| l.began <= u)) {
         let by = until.map(|u| u + PART_SLACK);
-        recorded_in(place, l, &found.markers.listed, by, &mut theirs).await;
+        recorded_in(place, l, &found.markers.listed, by, &mut theirs)
+            .await
+            .map_err(|e| unread_run(&l.id, e))?;
     }
     Ok(Search { until, theirs })
 }
 
+/// Why a later run that could not be read refuses the restore.
+fn unread_run(id: &RunId, e: String) -> String {
+    format!(
+        "run {id}, which may have deleted in this run's folders since, could not be read ({e}): \
+         restore again; if that run's folder is damaged, move it out of the journal"
+    )
+}
+
 /// The markers a later run recorded in `folders` in its parts written by `by` (all, without
-/// it: its answer parts, and the answers its end carries), into `theirs`. One part at a time; a run that
-/// cannot be read lends none (its markers in the window may then be restored with the killed
-/// run's: brought back, never deleted).
+/// it: its answer parts, and the answers its end carries), into `theirs`, or why it could not
+/// be read.
 async fn recorded_in(
     place: &JournalPlace,
     later: &Later,
     folders: &BTreeSet<DeploymentId>,
     by: Option<DateTime<Utc>>,
     theirs: &mut BTreeMap<String, Vec<String>>,
-) {
+) -> Result<(), String> {
     let written = |p: &&(String, DateTime<Utc>)| by.is_none_or(|by| p.1 <= by);
     let answer_parts: Vec<String> = (later.parts.iter())
         .filter(written)
         .filter(|(p, _)| is_answer_part(p))
         .map(|(p, _)| p.clone())
         .collect();
-    let mut take = |answers: Vec<super::EndAnswer>| {
-        let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
-        for (_, m) in markers.filter(|(id, _)| folders.contains(id)) {
-            theirs.entry(m.key).or_default().push(m.version_id);
-        }
-    };
-    let mut read = reads(place, &later.id, &answer_parts, 4);
-    while let Some((name, body)) = read.next().await {
-        let answers = body
-            .map_err(|e| e.to_string())
-            .map(Option::unwrap_or_default)
-            .and_then(|b| crate::answers::answers_of(&name, &b).unwrap_or(Ok(Vec::new())));
-        match answers {
-            Ok(answers) => take(answers),
-            Err(e) => {
-                tracing::warn!(run = %later.id, part = %name, error = %e, "a later run's part could not be read: its markers are not told apart")
-            }
-        }
-    }
-    drop(read);
-    let ended = later
-        .parts
-        .iter()
+    let ended = (later.parts.iter())
         .filter(written)
         .any(|(p, _)| p == "end.json");
-    if ended {
-        match run_record(place, &later.id).await {
-            Ok(EndPart { answers, .. }) => take(answers),
-            Err(e) => {
-                tracing::warn!(run = %later.id, error = %e, "a later run's end could not be read: its markers are not told apart")
-            }
+    each_recorded(place, &later.id, &answer_parts, ended, |id, m| {
+        if folders.contains(&id) {
+            theirs.entry(m.key).or_default().push(m.version_id);
         }
-    }
+    })
+    .await
 }

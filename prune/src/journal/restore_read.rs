@@ -239,6 +239,34 @@ fn folder_of(key: &str, prefix: &str, folders: &[DeploymentId]) -> Option<Deploy
     let (name, _) = key.strip_prefix(prefix)?.split_once('/')?;
     folders.iter().find(|id| id.as_str() == name).cloned()
 }
+/// Each delete marker run `run`'s answers recorded, handed to `take`: those of its answer parts
+/// `answer_parts` (read one after the other), then, with `with_end`, those its end record
+/// carries. A part that cannot be read ends it with why.
+pub(super) async fn each_recorded(
+    place: &JournalPlace,
+    run: &RunId,
+    answer_parts: &[String],
+    with_end: bool,
+    mut take: impl FnMut(DeploymentId, bucket::NewMarker),
+) -> Result<(), String> {
+    let mut take_all = |answers: Vec<EndAnswer>| {
+        let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
+        markers.for_each(|(id, m)| take(id, m));
+    };
+    let mut read = reads(place, run, answer_parts, 4);
+    while let Some((name, body)) = read.next().await {
+        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
+        if let Some(answers) = crate::answers::answers_of(&name, &body) {
+            take_all(answers?);
+        }
+    }
+    drop(read);
+    if with_end {
+        take_all(run_record(place, run).await?.answers);
+    }
+    Ok(())
+}
+
 /// The delete markers of the keys `keys` that run `run`'s answers recorded (its answer parts
 /// read one after the other, only those markers kept).
 async fn recorded_markers_of(
@@ -250,26 +278,14 @@ async fn recorded_markers_of(
     if parts.is_empty() {
         return Ok(Vec::new());
     }
-    let EndPart { answers, .. } = run_record(place, run).await?;
-    let mut found = Vec::new();
-    let mut take = |answers: Vec<EndAnswer>| {
-        let markers = answers.into_iter().flat_map(|a| a.outcome.markers);
-        found.extend(
-            markers
-                .filter(|(_, m)| keys.contains(m.key.as_str()))
-                .map(|(_, m)| (m.key, m.version_id)),
-        );
-    };
     let answer_parts: Vec<String> = parts.into_iter().filter(|p| is_answer_part(p)).collect();
-    let mut read = reads(place, run, &answer_parts, 4);
-    while let Some((name, body)) = read.next().await {
-        let body = body.map_err(|e| e.to_string())?.unwrap_or_default();
-        if let Some(answers) = crate::answers::answers_of(&name, &body) {
-            take(answers?);
+    let mut found = Vec::new();
+    each_recorded(place, run, &answer_parts, true, |_, m| {
+        if keys.contains(m.key.as_str()) {
+            found.push((m.key, m.version_id));
         }
-    }
-    drop(read);
-    take(answers);
+    })
+    .await?;
     Ok(found)
 }
 
