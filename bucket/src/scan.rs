@@ -25,9 +25,14 @@ pub struct ScanOptions {
     pub live_pointer: Option<String>,
     /// Key of a page of the site whose links name the live deployments (`--live-from`).
     pub live_from: Option<String>,
-    /// The policy's live grace: the live pointer's versions are read back that far. `None` (a
-    /// scan no policy is known for yet, the dashboard's): as far as the safety caps allow.
+    /// The policy's live grace: the live pointer's versions are read back that far, and one
+    /// inside it left unread is a warning. `None`: as far as the safety caps allow, and every
+    /// one left unread is a warning.
     pub live_grace: Option<std::time::Duration>,
+    /// Read the pointer's versions past the grace too, as far as the safety caps allow (the
+    /// dashboard's timeline shows what was live before): one left unread there keeps nothing,
+    /// so it is no warning.
+    pub live_history_past_grace: bool,
 }
 
 impl Default for ScanOptions {
@@ -38,6 +43,7 @@ impl Default for ScanOptions {
             live_pointer: None,
             live_from: None,
             live_grace: None,
+            live_history_past_grace: false,
         }
     }
 }
@@ -174,6 +180,7 @@ impl Bucket {
                     now,
                     versioning.keeps_versions(),
                     opts.live_grace,
+                    opts.live_history_past_grace,
                     skew.now(),
                 )
                 .await?

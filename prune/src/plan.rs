@@ -23,7 +23,12 @@ impl ScanSettings {
             meta_key: date_source.meta_key().map(str::to_string),
             live_pointer: self.live_pointer.clone(),
             live_from: self.live_from.clone(),
-            live_grace: None,
+            // The dashboard's: its previews keep the previous live for the default grace, and
+            // its timeline shows what was live before that too.
+            live_grace: Some(std::time::Duration::from_secs(
+                retention::DEFAULT_LIVE_GRACE.as_secs(),
+            )),
+            live_history_past_grace: true,
         }
     }
 }
@@ -111,6 +116,7 @@ pub async fn scan_and_plan(
         // The live pointer's versions are read back as far as this policy's grace.
         let mut opts = settings.scan_options(&policy.date_source);
         opts.live_grace = Some(std::time::Duration::from_secs(policy.live_grace.as_secs()));
+        opts.live_history_past_grace = false;
         opts
     })
     .await?;

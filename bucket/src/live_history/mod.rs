@@ -45,16 +45,18 @@ pub struct PointerSince {
 
 impl Bucket {
     /// The deployments `key` named before `live`, each with when it stopped (back to `grace`
-    /// ago; `None`: as far back as the caps allow); records a change of the pointer in
-    /// `live-seen.json` on the way. With what the plan should say when the pointer's earlier
-    /// versions could not all be read (the grace then knows less). `now` is S3's (a change is
-    /// dated by it, not by a host whose clock may be days off).
+    /// ago, or as far back as the caps allow when `grace` is `None` or `past_grace`); records a
+    /// change of the pointer in `live-seen.json` on the way. With what the plan should say when
+    /// the pointer's earlier versions inside the grace could not all be read (the grace then
+    /// knows less). `now` is S3's (a change is dated by it, not by a host whose clock may be
+    /// days off).
     pub(crate) async fn live_history(
         &self,
         key: &str,
         live: &DeploymentId,
         versioned: bool,
         grace: Option<std::time::Duration>,
+        past_grace: bool,
         now: DateTime<Utc>,
     ) -> Result<(Vec<WasLive>, Vec<Warning>), S3Error> {
         // `now` is S3's, as the versions' LastModified are.
@@ -62,9 +64,10 @@ impl Bucket {
             let g = chrono::Duration::from_std(g).ok()?;
             now.checked_sub_signed(g)
         });
+        let read_since = since.filter(|_| !past_grace);
         let (seen, versions) = futures::join!(self.observe_live(key, live, now), async {
             if versioned {
-                self.pointer_versions(key, since, None).await
+                self.pointer_versions(key, read_since, None, since).await
             } else {
                 Ok(Read::default())
             }
@@ -95,7 +98,7 @@ impl Bucket {
         since: &PointerSince,
     ) -> Result<Vec<DeploymentId>, String> {
         let read = match self
-            .pointer_versions(key, Some(since.at), since.read.as_ref())
+            .pointer_versions(key, Some(since.at), since.read.as_ref(), None)
             .await
         {
             Ok(read) => read,
@@ -119,13 +122,16 @@ impl Bucket {
     /// as the caps allow): each named its deployment until the next version was written (by
     /// S3's LastModified). With `after`, a version read before: back to it instead, whatever
     /// the times say (S3 dates versions to the second, and `since` may be a clock that
-    /// differs from S3's by less than is told apart); `since` where it is not listed. An
-    /// error when they cannot be listed.
+    /// differs from S3's by less than is told apart); `since` where it is not listed. What was
+    /// left unread is said (`cut`) where it reaches past `matters` (`None`: wherever it is): a
+    /// change that ended before the grace began keeps nothing. An error when they cannot be
+    /// listed.
     async fn pointer_versions(
         &self,
         key: &str,
         since: Option<DateTime<Utc>>,
         after: Option<&PointerRead>,
+        matters: Option<DateTime<Utc>>,
     ) -> Result<Read, S3Error> {
         let from = match (since, after) {
             (Some(s), Some(a)) => Some(s.min(a.at) - chrono::Duration::seconds(1)),
@@ -155,9 +161,13 @@ impl Bucket {
             .filter(|(_, p)| p[0].etag != p[1].etag)
             .map(|(_, p)| (p[0].at, p[1].version.as_str()))
             .collect();
-        // (found, the version read bounds the changes: what was not listed is older)
-        let mut cut = more.filter(|_| read_at.is_none());
-        if changes.len() > VERSION_READS_MAX {
+        // Whether a change that ended at `until` is one the grace needs.
+        let matters_at = |until: DateTime<Utc>| matters.is_none_or(|m| until >= m);
+        // (found, the version read bounds the changes: what was not listed is older; listed
+        // back past `matters`, what was not is older than it)
+        let listed_past = matters.is_some_and(|m| versions.last().is_some_and(|v| v.at < m));
+        let mut cut = more.filter(|_| read_at.is_none() && !listed_past);
+        if changes.len() > VERSION_READS_MAX && matters_at(changes[VERSION_READS_MAX].0) {
             let (at, _) = changes[VERSION_READS_MAX - 1];
             also(
                 &mut cut,
@@ -188,7 +198,9 @@ impl Bucket {
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, version, "an earlier version of the live pointer could not be read");
-                        failed.push(e);
+                        if matters_at(until) {
+                            failed.push(e);
+                        }
                     }
                 }
             }

@@ -18,6 +18,7 @@ async fn fifteen_hundred_deployments_are_all_found() {
             live_pointer: None,
             live_from: None,
             live_grace: None,
+            live_history_past_grace: false,
         })
         .await
         .unwrap();
@@ -174,6 +175,7 @@ async fn meta_dates_are_read_from_the_newest_object() {
             live_pointer: None,
             live_from: None,
             live_grace: None,
+            live_history_past_grace: false,
         })
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 //! cannot be read, or references nothing here, deletes nothing. `--live-pointer KEY`: what it
 //! names, named before (the live grace) or named during an apply is kept.
 
+mod dashboard;
 mod grace;
 mod mid_run;
 
