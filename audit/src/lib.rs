@@ -107,6 +107,19 @@ pub struct Changed {
     pub reason: String,
 }
 
+/// A doomed deployment a run deleted only some of: the run stopped before the rest was sent,
+/// some of its keys failed, or keys newer than its listing were left. What is left is named by
+/// the run's failures and skipped keys, or by nothing when it stopped: `restore` brings back
+/// what was deleted, a re-run deletes the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partly {
+    pub deployment: String,
+    /// Objects deleted, of `listed`.
+    pub deleted: u64,
+    pub listed: u64,
+    pub reason: String,
+}
+
 /// A delete marker a run's delete created on a versioned bucket: removing it brings the object
 /// back with its content (see `s3-prune restore`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +213,9 @@ pub struct Record {
     /// Doomed deployments left whole because they changed since the plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<Changed>,
+    /// Doomed deployments only partly deleted (not in `deleted`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partly: Vec<Partly>,
     /// Its deletes left delete markers, recorded in the bucket's journal (`run`) rather than
     /// in `markers`: `restore` reads them there.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -246,6 +262,7 @@ impl Record {
             run: None,
             host: None,
             held: Vec::new(),
+            partly: Vec::new(),
             changed: Vec::new(),
             undoable: false,
             shortfall: None,

@@ -228,6 +228,7 @@ mod tests {
             run: None,
             host: None,
             held: vec![],
+            partly: vec![],
             changed: vec![],
             undoable: false,
             shortfall: None,

@@ -24,9 +24,9 @@ pub struct ApplyReport {
     pub deployments: u64,
     pub objects: u64,
     pub duration_ms: u64,
-    /// Deployments the run did not delete by requests: handed to S3 lifecycle expiration
+    /// Deployments the run did not delete whole by requests: handed to S3 lifecycle expiration
     /// (`serve --via-lifecycle`: S3 deletes them within a day or two), changed since the plan
-    /// (left whole), or pinned or gone live mid-run (left untouched).
+    /// (left whole), pinned or gone live mid-run (left untouched), or partly deleted.
     pub left_alone: Vec<LeftAlone>,
     /// Keys newer than the preview left in place: the first [`REPORT_LINES`], and how many.
     pub skipped: Vec<String>,
@@ -73,6 +73,13 @@ impl ApplyReport {
             .chain(r.held.iter().map(|h| LeftAlone {
                 deployment: h.deployment.clone(),
                 what: format!("left untouched, {}", h.reason),
+            }))
+            .chain(r.partly.iter().map(|p| LeftAlone {
+                deployment: p.deployment.clone(),
+                what: format!(
+                    "partly deleted ({} of {} objects), {}: apply again to delete the rest",
+                    p.deleted, p.listed, p.reason
+                ),
             }))
             .chain(
                 r.expiries

@@ -3,7 +3,7 @@
 
 use crate::Planned;
 use audit::{Record, Status};
-use bucket::{DeleteReport, Deletion};
+use bucket::{DeleteReport, Deletion, DeploymentOutcome};
 use chrono::{DateTime, Utc};
 use retention::{Doomed, Versioning};
 
@@ -99,6 +99,18 @@ pub(super) fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doo
             reason: c.to_string(),
         })
         .collect();
+    record.partly = report
+        .deployments
+        .iter()
+        .filter_map(|d| {
+            Some(audit::Partly {
+                deployment: d.id.to_string(),
+                deleted: d.deleted,
+                listed: d.listed,
+                reason: partly_why(d, report)?,
+            })
+        })
+        .collect();
     record.markers = report
         .deployments
         .iter()
@@ -117,4 +129,27 @@ pub(super) fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doo
     } else {
         Status::Failed
     };
+}
+
+/// Why `d` is only partly deleted, if it is: some of what the plan saw of it was deleted, not
+/// all (one held or changed had nothing of it sent).
+fn partly_why(d: &DeploymentOutcome, report: &DeleteReport) -> Option<String> {
+    if d.is_gone() || d.deleted == 0 || d.held.is_some() || d.changed.is_some() {
+        return None;
+    }
+    Some(if !d.failed.is_empty() {
+        format!(
+            "{} of its objects failed or were not answered",
+            d.failed.len()
+        )
+    } else if !d.skipped.is_empty() {
+        format!(
+            "{} of its objects newer than its listing were left",
+            d.skipped.len()
+        )
+    } else if report.stopped || report.refused.is_some() {
+        "the run stopped before the rest of it was sent".into()
+    } else {
+        "the rest of it was not answered".into()
+    })
 }

@@ -107,6 +107,23 @@ pub fn human_report(r: &Record, journal: Option<&bucket::JournalLocation>) -> St
             if partly.len() > 20 { ", …" } else { "" }
         );
     }
+    // Those no key above names: a run stopped between a deployment's batches, or newer keys
+    // left in it (before, a run stopped that way named nothing partly deleted).
+    for p in r
+        .partly
+        .iter()
+        .filter(|p| !partly.contains(&p.deployment.as_str()))
+    {
+        let _ = writeln!(
+            s,
+            "Partly deleted: {} ({} of {} objects; {}). Apply again to delete the rest, or \
+             restore the run to bring back what went.",
+            escape(&p.deployment),
+            p.deleted,
+            p.listed,
+            p.reason
+        );
+    }
     if !unknown.is_empty() {
         let _ = writeln!(
             s,

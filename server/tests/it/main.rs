@@ -21,6 +21,7 @@ mod load;
 mod metrics;
 mod newer;
 mod notify;
+mod partly;
 mod restore;
 mod safety;
 mod serve;

@@ -122,13 +122,19 @@ pub(super) fn details(r: &audit::Record) -> RunDetails {
             )
         })
         .collect();
-    let failures: Vec<String> = r
-        .failures
-        .iter()
+    // The deployments only partly deleted first: nothing else names one the run stopped in.
+    let failures: Vec<String> = (r.partly.iter())
+        .map(|p| {
+            format!(
+                "{}: partly deleted ({} of {} objects), {}",
+                p.deployment, p.deleted, p.listed, p.reason
+            )
+        })
+        .chain(r.failures.iter().map(|f| format!("{}: {}", f.key, f.error)))
         .take(RunDetails::SHOWN)
-        .map(|f| format!("{}: {}", f.key, f.error))
         .collect();
-    let not_shown = (listed.len() - deployments.len() + r.failures.len() - failures.len()) as u64;
+    let failing = r.partly.len() + r.failures.len();
+    let not_shown = (listed.len() - deployments.len() + failing - failures.len()) as u64;
     RunDetails {
         policy: r.policy.to_string(),
         duration_ms: r.duration_ms,
