@@ -133,14 +133,41 @@ impl AuditLog {
         by: Option<DateTime<Utc>>,
         limit: usize,
     ) -> Result<Vec<Record>, AuditError> {
+        self.list_where(None, by, limit)
+    }
+
+    /// [`AuditLog::list_before`], of the runs of `bucket` under `prefix` only: a bucket's newest
+    /// runs, however many other buckets' came after them.
+    pub fn list_of_before(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        by: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<Record>, AuditError> {
+        self.list_where(Some((bucket, prefix)), by, limit)
+    }
+
+    fn list_where(
+        &self,
+        of: Option<(&str, &str)>,
+        by: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<Record>, AuditError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut starts: Vec<(DateTime<Utc>, i64)> = {
             let mut stmt = conn
-                .prepare("SELECT id, started_at FROM runs")
+                .prepare(match of {
+                    None => "SELECT id, started_at FROM runs",
+                    Some(_) => "SELECT id, started_at FROM runs WHERE bucket = ?1 AND prefix = ?2",
+                })
                 .map_err(|e| self.db(e))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-                .map_err(|e| self.db(e))?;
+            let row = |r: &rusqlite::Row| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
+            let rows = match of {
+                None => stmt.query_map([], row),
+                Some((bucket, prefix)) => stmt.query_map(params![bucket, prefix], row),
+            }
+            .map_err(|e| self.db(e))?;
             let mut out = Vec::new();
             for row in rows {
                 let (id, at) = row.map_err(|e| self.db(e))?;
@@ -318,6 +345,41 @@ mod tests {
         );
         let before_all = t0 - chrono::TimeDelta::seconds(1);
         assert!(log.list_before(Some(before_all), 10).unwrap().is_empty());
+        std::fs::remove_file(path).ok();
+    }
+
+    #[test]
+    fn a_buckets_runs_are_listed_however_many_of_other_buckets_came_after() {
+        let path = std::env::temp_dir().join(format!(
+            "s3p-audit-of-{}-{}.sqlite",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap()
+        ));
+        let log = AuditLog::open(&path).unwrap();
+        let t0 = Utc::now();
+        let mut quiet = record("quiet");
+        quiet.started_at = t0;
+        log.append(quiet).unwrap();
+        let mut other_prefix = record("quiet");
+        other_prefix.prefix = "sites/".into();
+        other_prefix.started_at = t0 + chrono::TimeDelta::seconds(1);
+        log.append(other_prefix).unwrap();
+        for i in 0..5 {
+            let mut r = record("busy");
+            r.started_at = t0 + chrono::TimeDelta::seconds(2 + i);
+            log.append(r).unwrap();
+        }
+        assert!(log.list(5).unwrap().iter().all(|r| r.bucket == "busy"));
+        let of = |prefix| log.list_of_before("quiet", prefix, None, 5).unwrap();
+        assert_eq!(of("").len(), 1);
+        assert_eq!(of("")[0].started_at, t0);
+        assert_eq!(of("sites/").len(), 1);
+        assert_eq!(log.list_of_before("busy", "", None, 3).unwrap().len(), 3);
+        let by = t0 - chrono::TimeDelta::seconds(1);
+        assert!(log
+            .list_of_before("quiet", "", Some(by), 5)
+            .unwrap()
+            .is_empty());
         std::fs::remove_file(path).ok();
     }
 

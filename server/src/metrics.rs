@@ -160,7 +160,7 @@ fn render(rows: &[OverviewRow]) -> String {
     );
     registry.register(
         "runs",
-        "Runs on record (the newest hundred) by status",
+        "Runs on record (the bucket's newest hundred) by status",
         runs.clone(),
     );
     for r in rows {

@@ -12,6 +12,8 @@ use std::time::Instant;
 
 /// Buckets scanned at once for the start page.
 const AT_ONCE: usize = 4;
+/// A bucket's runs read for its row: its newest hundred, whatever other buckets ran since.
+const RUNS_READ: usize = 100;
 
 impl AppState {
     /// The policy the start page forecasts with: `serve --policy`, else the scheduled job's.
@@ -45,13 +47,13 @@ impl AppState {
     /// scan older than a run that ended since is made afresh either way.
     pub async fn overview_within(&self, max_age: Option<chrono::TimeDelta>) -> Vec<OverviewRow> {
         let policy = self.forecast_policy();
-        // Every front end's runs: this server's log and each bucket's journal.
-        let history = self.history(100).await.unwrap_or_default();
         stream::iter(self.config.buckets.clone())
             .map(|c| {
                 let policy = policy.clone();
-                let history = &history;
                 async move {
+                    // Every front end's runs of this bucket: this server's log and its journal
+                    // (its newest hundred, however many other buckets had since).
+                    let history = self.history_of(&c, RUNS_READ).await.unwrap_or_default();
                     let ours: Vec<&audit::Record> = history
                         .iter()
                         .filter(|r| {

@@ -205,7 +205,7 @@ pub struct OverviewRow {
     /// Each front end's last run that ended well (nothing to delete counts), newest first.
     #[serde(default)]
     pub last_successes: Vec<SourceSuccess>,
-    /// The bucket's runs on record (the newest hundred of every bucket), by status.
+    /// The bucket's runs on record (its newest hundred, however many other buckets ran since), by status.
     #[serde(default)]
     pub runs: Vec<RunCount>,
     /// Another apply holds the bucket's lease now.

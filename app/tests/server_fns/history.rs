@@ -4,7 +4,7 @@
 use super::*;
 
 /// A finished run's record as a front end would have journalled or logged it.
-fn past_run(
+pub(super) fn past_run(
     b: &Bucket,
     source: &str,
     at: chrono::DateTime<chrono::Utc>,

@@ -12,6 +12,7 @@ use std::time::Duration;
 mod apply;
 mod approval;
 mod history;
+mod overview;
 mod scan;
 
 async fn seeded(hint: &str, ids: &[&str]) -> Bucket {

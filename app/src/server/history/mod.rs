@@ -5,7 +5,7 @@
 mod rows;
 
 use super::{AppError, AppState};
-use crate::wire::{HistoryPage, PageStart, RunDetails, RunRow, UnreadableRun};
+use crate::wire::{BucketChoice, HistoryPage, PageStart, RunDetails, RunRow, UnreadableRun};
 use chrono::{DateTime, Utc};
 pub(super) use rows::label;
 use rows::{details, key, row};
@@ -212,17 +212,46 @@ impl AppState {
         })
     }
 
-    /// The runs (see [`Gathered`]); with `leases`, each bucket's lease too, read before any
-    /// run (this server's log included), so a run that ends meanwhile is not called dead.
+    /// The newest runs of bucket `c` on record, newest first, as [`AppState::history`] reads
+    /// every bucket's: however many runs other buckets had since (the overview, `/metrics`).
+    pub async fn history_of(
+        &self,
+        c: &BucketChoice,
+        limit: usize,
+    ) -> Result<Vec<audit::Record>, AppError> {
+        let mut g = self.gather_in(Some(c), None, limit, false).await?;
+        g.runs.truncate(limit);
+        Ok(g.runs)
+    }
+
+    /// The runs of every configured bucket (see [`Gathered`]); with `leases`, each bucket's
+    /// lease too, read before any run (this server's log included), so a run that ends
+    /// meanwhile is not called dead.
     async fn gather(
         &self,
         by: Option<DateTime<Utc>>,
         limit: usize,
         leases: bool,
     ) -> Result<Gathered, AppError> {
+        self.gather_in(None, by, limit, leases).await
+    }
+
+    /// [`AppState::gather`], of bucket `only` when given (its journal, and its runs in this
+    /// server's log).
+    async fn gather_in(
+        &self,
+        only: Option<&BucketChoice>,
+        by: Option<DateTime<Utc>>,
+        limit: usize,
+        leases: bool,
+    ) -> Result<Gathered, AppError> {
+        let buckets = match only {
+            Some(c) => std::slice::from_ref(c),
+            None => &self.config.buckets[..],
+        };
         let mut held = Vec::new();
         let mut windows = Vec::new();
-        for c in self.config.buckets.iter().filter(|_| leases) {
+        for c in buckets.iter().filter(|_| leases) {
             let b = self.bucket(c).await?;
             let (lease, days) = futures::join!(b.read_lease(), b.noncurrent_days());
             if let Ok(holder) = lease {
@@ -233,15 +262,18 @@ impl AppState {
                 windows.push((b.name().to_string(), b.prefix().to_string(), days));
             }
         }
-        let mut runs = match &self.config.audit {
-            Some(log) => log.list_before(by, limit).map_err(AppError::new)?,
-            None => Vec::new(),
+        let mut runs = match (&self.config.audit, only) {
+            (Some(log), None) => log.list_before(by, limit).map_err(AppError::new)?,
+            (Some(log), Some(c)) => log
+                .list_of_before(&c.name, &bucket::normalize_prefix(&c.prefix), by, limit)
+                .map_err(AppError::new)?,
+            (None, _) => Vec::new(),
         };
         let mut horizon = oldest_if_more(&runs, runs.len() >= limit);
         let known: HashSet<String> = runs.iter().filter_map(|r| r.run.clone()).collect();
         let mut unreadable = Vec::new();
-        for c in self.config.buckets.clone() {
-            let b = self.bucket(&c).await?;
+        for c in buckets {
+            let b = self.bucket(c).await?;
             let place = bucket::JournalPlace::of(&b);
             match prune::journal::records_before(&place, by, limit, Some(&self.ended)).await {
                 Ok(page) => {
