@@ -140,7 +140,7 @@ async fn a_deployment_without_its_meta_date_is_kept_not_ranked_by_a_reset_clock(
     );
     assert_eq!(
         v["deployments"][0]["reason"],
-        "keep: date unknown (metadata 'deployed-at' absent or unreadable)"
+        "keep: date unknown (metadata 'deployed-at' absent or not a deploy date)"
     );
     Run::apply(b.name(), 1).meta_dated().ok();
     let left = all_keys(&b).await;

@@ -80,7 +80,8 @@ fn without_a_fallback_a_missing_or_bad_meta_date_is_unknown_and_kept_unranked() 
         .iter()
         .map(|e| (e.id.as_str(), e.date_origin, e.reason_text()))
         .collect();
-    let unknown = "keep: date unknown (metadata 'deployed-at' absent or unreadable)".to_string();
+    let unknown =
+        "keep: date unknown (metadata 'deployed-at' absent or not a deploy date)".to_string();
     assert_eq!(
         got,
         [
@@ -115,7 +116,7 @@ fn a_meta_date_before_s3_existed_is_not_a_deploy_date() {
     };
     // Without a fallback: unknown, kept and not ranked, as an unparsable value is.
     let p = crate::plan(&i, &within(meta_policy(None)), t0());
-    let unknown = "keep: date unknown (metadata 'deployed-at' absent or unreadable)";
+    let unknown = "keep: date unknown (metadata 'deployed-at' absent or not a deploy date)";
     assert_eq!(
         reasons(&p),
         pairs(&[
