@@ -173,8 +173,19 @@ impl Guard {
     }
 
     /// Why `id` must stay now, if it must. Pins, pointer or live page unreadable: it stays
-    /// (nothing is deleted on a guess).
+    /// (nothing is deleted on a guess), for the rest of the run — a later reading that works
+    /// does not let it go (a big deployment whose handover to lifecycle was refused that way
+    /// was deleted by requests, the record saying it was left whole).
     pub(crate) async fn hold(&self, id: &DeploymentId) -> Option<String> {
+        {
+            let unread = self.0.unread.lock().unwrap_or_else(|p| p.into_inner());
+            if unread.held.contains(id) {
+                return Some(format!(
+                    "pins, live pointer or live page unreadable mid-run, so left: {}",
+                    unread.error
+                ));
+            }
+        }
         self.hold_read_after(id, None).await
     }
 

@@ -60,8 +60,9 @@ pub(crate) async fn hand_over(
         .into_iter()
         .partition(|d| goes_to_lifecycle(d, Some(over)));
     out.by_requests = small;
-    // Pinned or made live since the plan: not handed over. It goes with those deleted by
-    // requests, whose pipeline asks again and reports it held.
+    // Pinned or made live since the plan, or the guard unreadable: not handed over. It goes
+    // with those deleted by requests, whose pipeline asks again and reports it held (one held
+    // for want of a reading stays held for the run, `Guard::hold`).
     let mut big = Vec::with_capacity(over_threshold.len());
     for d in over_threshold {
         match guard.hold(&d.id).await {

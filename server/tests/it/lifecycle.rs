@@ -14,6 +14,7 @@ mod pinned;
 mod restore;
 mod room;
 mod settle;
+mod unread;
 
 pub(crate) async fn rules(b: &bucket::Bucket) -> Vec<(String, String, Option<i32>)> {
     let config = b.read_lifecycle().await.unwrap(); // (no configuration: no rules)
