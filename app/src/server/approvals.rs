@@ -8,6 +8,7 @@ use crate::wire::{ApplyOutcome, ApplyRequest, ApprovalView};
 use bucket::Bucket;
 use chrono::Utc;
 use prune::approval::{self, Approval, ApprovalRequest, Asked, Decision};
+use std::sync::Arc;
 
 /// Requests shown on a bucket's page at most (the newest).
 const SHOWN: usize = 20;
@@ -106,7 +107,7 @@ impl AppState {
     /// as every apply asks: re-planned with the requester's policy, it runs if it deletes
     /// exactly what they confirmed; otherwise it is void. A wrong name decides nothing.
     pub async fn approve(
-        &self,
+        self: &Arc<Self>,
         key: &str,
         id: &str,
         confirm: &str,
@@ -166,19 +167,26 @@ impl AppState {
             at: Utc::now(),
             run: None,
         };
-        let decided = approval::decide(&b, id, decision, &self.config.notifier).await?;
         let who = super::Actor {
             name: format!("{} (approved by {user})", r.requested_by),
             via: approver.via.clone(),
             account: approver.account.clone(),
         };
-        // Launched before the webhooks are told: the decision on record runs whatever befalls
-        // them (or this request) after. (Still open: a request dropped while the decision's
-        // own write is under way can leave it written and nothing launched.)
-        let started = self.launch(&c, checked, busy, journal, &who);
-        // Told in the background: a request dropped meanwhile does not lose the webhook.
-        tokio::spawn(decided.notify());
-        Ok(started)
+        // Written and launched in a task of its own: a request dropped meanwhile (the page
+        // closed) still launches what is on record as approved (before, a drop while the
+        // decision was being written left it approved and nothing launched). Launched before
+        // the webhooks are told, who are told in the background: the decision on record runs
+        // whatever befalls them.
+        let state = Arc::clone(self);
+        let (id, notifier) = (id.to_string(), self.config.notifier.clone());
+        let task = tokio::spawn(async move {
+            let decided = approval::decide(&b, &id, decision, &notifier).await?;
+            let started = state.launch(&c, checked, busy, journal, &who);
+            tokio::spawn(decided.notify());
+            Ok::<_, AppError>(started)
+        });
+        task.await
+            .map_err(|e| AppError(format!("the approval stopped: {e}")))?
     }
 
     /// `user` refuses request `id` of bucket `key`.

@@ -584,7 +584,7 @@ async fn a_lease_whose_process_is_gone_from_this_host_is_shown_over() {
 /// `b` (seeded with new, mid, big, small) given a third file in big, then applied from a
 /// dashboard handing deployments of more than 2 objects to S3 lifecycle, keeping 1: big is
 /// handed over, mid and small deleted. The dashboard and the apply's job.
-async fn big_handed_over(b: &Bucket) -> (AppState, u64) {
+async fn big_handed_over(b: &Bucket) -> (Arc<AppState>, u64) {
     let big_at = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
     put_many(b, ["big/extra.js".into()], &[("deployed-at", &big_at)]).await;
     let state = state_with(b, Some(2));

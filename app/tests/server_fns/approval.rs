@@ -9,7 +9,7 @@ async fn approving(
     b: &Bucket,
     over: u64,
     for_bucket: bool,
-) -> (AppState, Arc<Mutex<Vec<serde_json::Value>>>) {
+) -> (Arc<AppState>, Arc<Mutex<Vec<serde_json::Value>>>) {
     let (url, bodies) = webhook().await;
     let (default, own) = match for_bucket {
         false => (Some(over), vec![]),
@@ -18,12 +18,12 @@ async fn approving(
             vec![(b.name().to_string(), over), ("other-bucket".into(), 99)],
         ),
     };
-    let state = AppState::new(ServeConfig {
+    let state = Arc::new(AppState::new(ServeConfig {
         approval_over: default,
         approval_over_for: own.into_iter().collect(),
         notifier: prune::Notifier::new(vec![url.parse().unwrap()]),
         ..config(b, None)
-    });
+    }));
     (state, bodies)
 }
 
@@ -234,11 +234,11 @@ async fn an_approval_runs_though_its_request_goes_away_while_the_webhooks_wait()
             held.push(conn);
         }
     });
-    let approver = AppState::new(ServeConfig {
+    let approver = Arc::new(AppState::new(ServeConfig {
         approval_over: Some(1),
         notifier: prune::Notifier::new(vec![silent.parse().unwrap()]),
         ..config(&b, None)
-    });
+    }));
     // The approver's request goes away after 3 s, whatever it was waiting for (before: the
     // silent webhook, so nothing was launched; now the webhooks are told in the background).
     let approving = approver.approve(b.name(), &id, b.name(), "bob@example.com");
@@ -248,6 +248,57 @@ async fn an_approval_runs_though_its_request_goes_away_while_the_webhooks_wait()
         assert!(
             t.elapsed() < Duration::from_secs(30),
             "approved, and nothing ran: {:?}",
+            deployment_keys(&b).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_runs_though_its_request_goes_away_while_its_decision_is_written() {
+    // Before: a request dropped between the decision's write reaching S3 and its answer left
+    // the request approved on record and nothing launched (nor could it be decided again).
+    let b = seeded("sf-approve-mid-write", &["d1", "d2", "d3"]).await;
+    let (state, _hook) = approving(&b, 1, false).await;
+    let big = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::AwaitingApproval { id, .. } =
+        state.start_apply(big, "alice@example.com").await.unwrap()
+    else {
+        panic!("a 2-deployment apply ran without approval")
+    };
+    // The approver's dashboard talks to S3 through a proxy that holds the answer to the
+    // decision's write for 5 s (S3 has stored it by then).
+    let proxy = super::held::answer_held_after("decision.json").await;
+    let approver = Arc::new(AppState::new(ServeConfig {
+        approval_over: Some(1),
+        connect: bucket::Connect {
+            endpoint_url: Some(proxy),
+            ..localstack()
+        },
+        ..config(&b, None)
+    }));
+    let on_record = async {
+        while prune::approval::read(&b, &id)
+            .await
+            .unwrap()
+            .decision
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::select! {
+        r = approver.approve(b.name(), &id, b.name(), "bob@example.com") => {
+            panic!("answered before its decision's write was: {r:?}")
+        }
+        () = on_record => {}
+    }
+    // The request is gone (dropped above); what is on record as approved runs.
+    let t = std::time::Instant::now();
+    while deployment_keys(&b).await.len() != 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "approved on record, and nothing ran: {:?}",
             deployment_keys(&b).await
         );
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 mod apply;
 mod approval;
+mod held;
 mod history;
 mod overview;
 mod scan;
@@ -30,13 +31,13 @@ async fn seeded(hint: &str, ids: &[&str]) -> Bucket {
     b
 }
 
-fn state_for(b: &Bucket) -> AppState {
+fn state_for(b: &Bucket) -> Arc<AppState> {
     state_with(b, None)
 }
 
 /// `lifecycle_over`: as `serve --via-lifecycle --lifecycle-threshold N`.
-fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> AppState {
-    AppState::new(config(b, lifecycle_over))
+fn state_with(b: &Bucket, lifecycle_over: Option<u64>) -> Arc<AppState> {
+    Arc::new(AppState::new(config(b, lifecycle_over)))
 }
 
 fn statuses(bodies: &Mutex<Vec<serde_json::Value>>) -> Vec<String> {
