@@ -12,6 +12,7 @@
 //! recorded only when the pointer names a deployment that exists (a mistyped `--prefix` leaves
 //! no state folder behind).
 
+use crate::state::RESERVED;
 use crate::{Bucket, S3Error};
 use chrono::{DateTime, Utc};
 use retention::{DeploymentId, Warning, WasLive};
@@ -74,6 +75,18 @@ impl Bucket {
         });
         let mut seen = seen?;
         let mut warnings = Vec::new();
+        // The record full, its oldest change still inside the grace: older ones are not known.
+        if let (Some(since), Some(oldest)) = (since, seen.last()) {
+            if seen.len() >= seen::CHANGES_MAX && oldest.until >= since {
+                warnings.push(Warning::LiveVersionsCut {
+                    why: format!(
+                        "{RESERVED}/live-seen.json keeps {} changes, back to {} UTC",
+                        seen::CHANGES_MAX,
+                        retention::minute_utc(&oldest.until)
+                    ),
+                });
+            }
+        }
         match versions {
             Ok(read) => {
                 seen.extend(read.was_live);

@@ -9,8 +9,15 @@ use chrono::{DateTime, Utc};
 use retention::{DeploymentId, WasLive};
 use serde::{Deserialize, Serialize};
 
-/// Changes kept in `live-seen.json`.
+/// Changes kept in `live-seen.json` whatever their age, ...
 const CHANGES_KEPT: usize = 20;
+/// ... and every change younger than this (a live grace longer than a month is not expected):
+/// before, only the newest 20, so on a bucket without versioning a pointer moved more often
+/// than that inside the grace silently lost the oldest their grace. ...
+const CHANGES_KEPT_DAYS: i64 = 31;
+/// ... up to this many: the record's size stays bounded. Past it, a scan whose grace reaches
+/// further back says so ([`Bucket::live_history`]).
+pub(super) const CHANGES_MAX: usize = 1000;
 const SEEN: &str = "live-seen.json";
 /// Conditional writes of [`SEEN`] tried, each on the file read again, before the change is
 /// left unrecorded (the next scan records it).
@@ -86,7 +93,7 @@ impl Bucket {
                             until: since,
                         },
                     );
-                    seen.previous.truncate(CHANGES_KEPT);
+                    trim(&mut seen.previous, now);
                 }
                 None => {
                     if let Some(old) = seen.current.take() {
@@ -97,7 +104,7 @@ impl Bucket {
                                 until: now,
                             },
                         );
-                        seen.previous.truncate(CHANGES_KEPT);
+                        trim(&mut seen.previous, now);
                     }
                     seen.current = Some(live.clone());
                     seen.since = Some(now);
@@ -164,7 +171,7 @@ fn carried_over(old: LiveSeen, key: &str, now: DateTime<Utc>) -> LiveSeen {
         previous.retain(|w| w.id != id);
         previous.insert(0, WasLive { id, until: now });
     }
-    previous.truncate(CHANGES_KEPT);
+    trim(&mut previous, now);
     LiveSeen {
         pointer: key.to_string(),
         previous,
@@ -184,4 +191,48 @@ fn with_newer(
         previous.insert(0, WasLive { id, until: since });
     }
     previous
+}
+
+/// The changes `live-seen.json` keeps of `previous` (newest first): the newest
+/// [`CHANGES_KEPT`], and any younger than [`CHANGES_KEPT_DAYS`] at `now`, [`CHANGES_MAX`] at most.
+fn trim(previous: &mut Vec<WasLive>, now: DateTime<Utc>) {
+    let recent = now - chrono::Duration::days(CHANGES_KEPT_DAYS);
+    let mut k = 0;
+    previous.retain(|w| {
+        k += 1;
+        k <= CHANGES_KEPT || w.until >= recent
+    });
+    previous.truncate(CHANGES_MAX);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(n: usize, now: DateTime<Utc>, apart: chrono::Duration) -> Vec<WasLive> {
+        (0..n)
+            .map(|i| WasLive {
+                id: DeploymentId::new(&format!("d{i}")).unwrap(),
+                until: now - apart * i as i32,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_change_of_the_last_month_is_kept_and_the_newest_twenty_of_any_age() {
+        let now = Utc::now();
+        // 30 changes an hour apart (inside a day's grace): all kept (before: the newest 20).
+        let mut recent = changes(30, now, chrono::Duration::hours(1));
+        trim(&mut recent, now);
+        assert_eq!(recent.len(), 30);
+        // 30 changes ten days apart: the newest 20 of any age.
+        let mut old = changes(30, now, chrono::Duration::days(10));
+        trim(&mut old, now);
+        assert_eq!(old.len(), 20);
+        assert_eq!(old[0].id.as_str(), "d0");
+        // Never more than CHANGES_MAX.
+        let mut many = changes(CHANGES_MAX + 5, now, chrono::Duration::seconds(1));
+        trim(&mut many, now);
+        assert_eq!(many.len(), CHANGES_MAX);
+    }
 }

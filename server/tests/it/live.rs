@@ -5,6 +5,7 @@
 mod dashboard;
 mod grace;
 mod mid_run;
+mod seen;
 
 use crate::common::{deploy_seconds_apart, json, reasons, stderr, Run};
 use bucket::testkit::{all_keys, fresh_bucket};
