@@ -212,7 +212,7 @@ mod tests {
     fn changes(n: usize, now: DateTime<Utc>, apart: chrono::Duration) -> Vec<WasLive> {
         (0..n)
             .map(|i| WasLive {
-                id: DeploymentId::new(&format!("d{i}")).unwrap(),
+                id: DeploymentId::new(format!("d{i}")).unwrap(),
                 until: now - apart * i as i32,
             })
             .collect()
