@@ -277,7 +277,7 @@ impl AppState {
         if rescan {
             self.notes.forget(&c.key);
         }
-        let last_successes = self.notes.of(&c.key, &b).await;
+        let last_successes = self.notes.of(&c.key, &b, answer.scan.skew.now()).await;
         // A run that ended after the cached scan (the CLI's, the scheduled job's, another
         // server's, or this one's from a page since closed) deleted what the scan still shows:
         // scanned again, as the overview does.

@@ -41,11 +41,17 @@ pub(super) struct Notes {
 impl Notes {
     /// Bucket `key`'s last successes: read now, unless read less than [`NOTES_FOR`] ago. What
     /// could not be read is shown as nothing and not kept (the next page tries again).
-    pub(super) async fn of(&self, key: &str, b: &Bucket) -> Vec<SourceSuccess> {
+    /// Each is late by `now`, S3's (the notes are S3-dated).
+    pub(super) async fn of(
+        &self,
+        key: &str,
+        b: &Bucket,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<SourceSuccess> {
         let read = self
             .kept_or_read(key, prune::health::noted_successes(b))
             .await;
-        successes_of(read)
+        successes_of(read, now)
     }
 
     /// Bucket `key`'s notes if kept less than [`NOTES_FOR`] ago, else what `read` answers (kept
@@ -86,18 +92,28 @@ impl Notes {
 }
 
 /// The wire form of the last successes (unreadable: none), each marked late when older than
-/// [`OVERDUE_AFTER_SECS`].
+/// [`OVERDUE_AFTER_SECS`] at `now` — S3's, as the notes are dated: by this host's clock, one
+/// running days behind S3's hid a job that had stopped (and one ahead raised a false alarm).
 pub(super) fn successes_of(
     last: Result<Vec<prune::health::LastSuccess>, bucket::S3Error>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<SourceSuccess> {
-    last.unwrap_or_default()
-        .into_iter()
+    let mut last: Vec<SourceSuccess> = (last.unwrap_or_default().into_iter())
         .map(|l| SourceSuccess {
-            late: (chrono::Utc::now() - l.at).num_seconds() > OVERDUE_AFTER_SECS as i64,
+            late: false,
             source: l.source,
             at: l.at,
         })
-        .collect()
+        .collect();
+    late_by(&mut last, now);
+    last
+}
+
+/// Marks each of `last` late as [`successes_of`] does, by `now` (S3's, once a scan told it).
+pub(super) fn late_by(last: &mut [SourceSuccess], now: chrono::DateTime<chrono::Utc>) {
+    for l in last {
+        l.late = (now - l.at).num_seconds() > OVERDUE_AFTER_SECS as i64;
+    }
 }
 
 /// Whether a run ended after a scan began at `scanned_at`, by the notes `last`: the scan may

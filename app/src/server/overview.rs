@@ -60,12 +60,16 @@ impl AppState {
                             r.bucket == c.name && r.prefix == bucket::normalize_prefix(&c.prefix)
                         })
                         .collect();
-                    let (last_successes, lease_held) = self.standing(&c, &ours).await;
+                    let (mut last_successes, lease_held) = self.standing(&c, &ours).await;
                     let start = Instant::now();
                     let scan = match self.bucket(&c).await {
                         Ok(b) => self.scan_since(&c, &b, &last_successes, max_age).await,
                         Err(e) => Err(e),
                     };
+                    // Late by S3's clock, which dated the notes, once the scan told it.
+                    if let Ok(s) = &scan {
+                        super::notes::late_by(&mut last_successes, s.skew.now());
+                    }
                     let scan_ms = start.elapsed().as_millis() as u64;
                     let last_apply = ours.iter().find(|r| !r.is_restore()).map(|r| LastApply {
                         run: super::history::label(r),
@@ -127,8 +131,10 @@ impl AppState {
             return (Vec::new(), false);
         };
         let (noted, lease) = futures::join!(prune::health::noted_successes(&b), b.read_lease());
+        // Late by this host's clock until a scan tells S3's (`overview_within`).
         let last = super::notes::successes_of(
             noted.map(|n| prune::health::with_runs(n, runs.iter().copied())),
+            chrono::Utc::now(),
         );
         let held = matches!(lease, Ok(Some((h, _))) if h.expires > chrono::Utc::now());
         (last, held)

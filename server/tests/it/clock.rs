@@ -144,3 +144,33 @@ async fn a_lifecycle_handover_is_dated_by_s3s_day() {
         "{handed:?}, S3's day {before}"
     );
 }
+
+/// The dashboard marks a front end's last success late by S3's clock, which dated it: a host
+/// whose clock runs days behind S3's showed a job that had stopped three days ago as on time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_success_is_late_by_s3s_clock_on_a_host_whose_clock_is_behind() {
+    let b = fresh_bucket("clock-late").await;
+    crate::common::deploy_seconds_apart(&b, &["d1"]).await;
+    // Dated by S3 three days ago: S3's clock runs three days ahead of this machine's.
+    let note = serde_json::json!({
+        "source": "cli", "at": chrono::Utc::now(), "who": "ci", "deleted_deployments": 0
+    });
+    b.write_state("last-success-cli.json", note.to_string().into_bytes())
+        .await
+        .unwrap();
+    let (url, _proxy) = endpoint(|p| p.shift_date = Some(chrono::Duration::days(3))).await;
+    let s = crate::serve::serve_env(b.name(), &[], &[("AWS_ENDPOINT_URL", &url)]);
+    let cookie = crate::serve::sign_in(&s);
+    let page = crate::serve::request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let fact = page
+        .body
+        .split("data-testid=\"last-success\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .unwrap_or_default();
+    assert!(
+        fact.contains("class=\"success late\"") && fact.contains("data-source=\"cli\""),
+        "{fact}"
+    );
+}
