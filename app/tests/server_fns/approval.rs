@@ -27,6 +27,19 @@ async fn approving(
     (state, bodies)
 }
 
+/// A dashboard asking approval over one deployment (as [`approving`]), and alice's request to
+/// delete two of `b`'s three: its id.
+async fn alice_asks(b: &Bucket) -> (Arc<AppState>, Arc<Mutex<Vec<serde_json::Value>>>, String) {
+    let (state, hook) = approving(b, 1, false).await;
+    let big = preview(&state, b.name(), 1).await;
+    let ApplyOutcome::AwaitingApproval { id, .. } =
+        state.start_apply(big, "alice@example.com").await.unwrap()
+    else {
+        panic!("a 2-deployment apply ran without approval")
+    };
+    (state, hook, id)
+}
+
 /// A webhook receiver on loopback: one request per connection, every JSON body kept.
 async fn webhook() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -182,13 +195,7 @@ async fn a_large_apply_waits_for_a_second_deployer_and_the_requester_cannot_appr
 #[tokio::test]
 async fn approving_without_typing_the_bucket_name_decides_nothing_and_deletes_nothing() {
     let b = seeded("sf-approve-typed", &["d1", "d2", "d3"]).await;
-    let (state, hook) = approving(&b, 1, false).await;
-    let big = preview(&state, b.name(), 1).await;
-    let ApplyOutcome::AwaitingApproval { id, .. } =
-        state.start_apply(big, "alice@example.com").await.unwrap()
-    else {
-        panic!("a 2-deployment apply ran without approval")
-    };
+    let (state, hook, id) = alice_asks(&b).await;
     for typed in ["", "another-bucket", &b.name()[1..]] {
         let err = state
             .approve(b.name(), &id, typed, "bob@example.com")
@@ -218,13 +225,7 @@ async fn approving_without_typing_the_bucket_name_decides_nothing_and_deletes_no
 #[tokio::test]
 async fn an_approval_runs_though_its_request_goes_away_while_the_webhooks_wait() {
     let b = seeded("sf-approve-drop", &["d1", "d2", "d3"]).await;
-    let (state, _hook) = approving(&b, 1, false).await;
-    let big = preview(&state, b.name(), 1).await;
-    let ApplyOutcome::AwaitingApproval { id, .. } =
-        state.start_apply(big, "alice@example.com").await.unwrap()
-    else {
-        panic!("a 2-deployment apply ran without approval")
-    };
+    let (_state, _hook, id) = alice_asks(&b).await;
     // The approver's dashboard (same bucket and seal): its webhook accepts and never answers.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -259,13 +260,7 @@ async fn an_approval_runs_though_its_request_goes_away_while_its_decision_is_wri
     // Before: a request dropped between the decision's write reaching S3 and its answer left
     // the request approved on record and nothing launched (nor could it be decided again).
     let b = seeded("sf-approve-mid-write", &["d1", "d2", "d3"]).await;
-    let (state, _hook) = approving(&b, 1, false).await;
-    let big = preview(&state, b.name(), 1).await;
-    let ApplyOutcome::AwaitingApproval { id, .. } =
-        state.start_apply(big, "alice@example.com").await.unwrap()
-    else {
-        panic!("a 2-deployment apply ran without approval")
-    };
+    let (_state, _hook, id) = alice_asks(&b).await;
     // The approver's dashboard talks to S3 through a proxy that holds the answer to the
     // decision's write for 5 s (S3 has stored it by then).
     let proxy = super::held::answer_held_after("decision.json").await;

@@ -43,6 +43,18 @@ fn apply(b: &str) -> serde_json::Value {
         .json()
 }
 
+/// `apply BUCKET 1 --via-lifecycle --lifecycle-threshold 2 --json` through the proxy at `url`.
+pub(crate) fn apply_through_handing_over(url: &str, bucket: &str) -> std::process::Child {
+    let args = [
+        "1",
+        "--via-lifecycle",
+        "--lifecycle-threshold",
+        "2",
+        "--json",
+    ];
+    crate::common::apply_through(url, &[&[bucket][..], &args[..]].concat())
+}
+
 /// big (3 objects), mid and new, seconds apart, oldest first.
 pub(crate) async fn big_mid_new(b: &bucket::Bucket) {
     put_seconds_apart(

@@ -3,7 +3,7 @@
 //! after writing and withdraws the rule of what is pinned now.
 
 use super::{big_mid_new, expiries, rules};
-use crate::common::{apply_through, s3_prune, stderr, stdout};
+use crate::common::{s3_prune, stderr, stdout};
 use crate::proxy::{start, Proxy};
 use bucket::testkit::{all_keys, fresh_bucket};
 use std::sync::atomic::Ordering;
@@ -21,17 +21,7 @@ async fn a_pin_set_while_the_handover_is_written_withdraws_its_rule() {
     let mut p = Proxy::new(0);
     p.delay_put_query = Some(("lifecycle".into(), Duration::from_secs(3)));
     let (url, proxy) = start(p).await;
-    let run = apply_through(
-        &url,
-        &[
-            b.name(),
-            "1",
-            "--via-lifecycle",
-            "--lifecycle-threshold",
-            "2",
-            "--json",
-        ],
-    );
+    let run = super::apply_through_handing_over(&url, b.name());
     let began = Instant::now();
     while proxy.stats.puts_delayed.load(Ordering::SeqCst) == 0 {
         assert!(

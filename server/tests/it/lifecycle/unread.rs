@@ -2,7 +2,7 @@
 //! stays whole for the rest of the run: a later reading that works does not send it to
 //! deletion by requests.
 
-use crate::common::{apply_through, ended_within, endpoint, json, stdout};
+use crate::common::{ended_within, endpoint, json, stdout};
 use bucket::testkit::{fresh_bucket, keys_under, remove_keys};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -27,17 +27,7 @@ async fn a_big_deployment_left_for_unreadable_pins_at_its_handover_stays_whole()
         p.delay_get = Some(("pins.json".into(), Duration::from_millis(1500)));
     })
     .await;
-    let child = apply_through(
-        &url,
-        &[
-            b.name(),
-            "1",
-            "--via-lifecycle",
-            "--lifecycle-threshold",
-            "2",
-            "--json",
-        ],
-    );
+    let child = super::apply_through_handing_over(&url, b.name());
     let s = &proxy.stats;
     until_count("the run's start", &s.puts_delayed, 1).await;
     let read = s.gets_delayed.load(Ordering::SeqCst);
