@@ -109,8 +109,8 @@ pub struct Changed {
 
 /// A doomed deployment a run deleted only some of: the run stopped before the rest was sent,
 /// some of its keys failed, or keys newer than its listing were left. What is left is named by
-/// the run's failures and skipped keys, or by nothing when it stopped: `restore` brings back
-/// what was deleted, a re-run deletes the rest.
+/// the run's failures and skipped keys, or by nothing when it stopped: a re-run deletes the
+/// rest (and on a versioned bucket `restore` brings back what was deleted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partly {
     pub deployment: String,

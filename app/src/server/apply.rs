@@ -165,17 +165,16 @@ impl AppState {
     }
 
     /// For shutdown: asks every running apply to stop after its requests in flight and waits
-    /// until each has written its record.
+    /// until each has written its record — asking again while it waits, so an apply launched
+    /// meanwhile (an approval whose request had gone away still writing its decision) stops too.
     pub async fn stop_applies(&self) {
-        for j in &self.jobs.all() {
-            j.progress.request_stop();
-        }
-        while !self
-            .busy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-        {
+        loop {
+            for j in &self.jobs.all() {
+                j.progress.request_stop();
+            }
+            if (self.busy.lock().unwrap_or_else(|e| e.into_inner())).is_empty() {
+                return;
+            }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

@@ -75,13 +75,14 @@ impl Bucket {
         });
         let mut seen = seen?;
         let mut warnings = Vec::new();
-        // The record full, its oldest change still inside the grace: older ones are not known.
+        // What scans saw, cut while its oldest change is still inside the grace (a grace past
+        // a month, or a full record): older ones are not known.
         if let (Some(since), Some(oldest)) = (since, seen.last()) {
-            if seen.len() >= seen::CHANGES_MAX && oldest.until >= since {
+            if seen::may_lack_older(&seen, now) && oldest.until >= since {
                 warnings.push(Warning::LiveVersionsCut {
                     why: format!(
                         "{RESERVED}/live-seen.json keeps {} changes, back to {} UTC",
-                        seen::CHANGES_MAX,
+                        seen.len(),
                         retention::minute_utc(&oldest.until)
                     ),
                 });

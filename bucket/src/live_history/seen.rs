@@ -15,9 +15,9 @@ const CHANGES_KEPT: usize = 20;
 /// before, only the newest 20, so on a bucket without versioning a pointer moved more often
 /// than that inside the grace silently lost the oldest their grace. ...
 const CHANGES_KEPT_DAYS: i64 = 31;
-/// ... up to this many: the record's size stays bounded. Past it, a scan whose grace reaches
-/// further back says so ([`Bucket::live_history`]).
-pub(super) const CHANGES_MAX: usize = 1000;
+/// ... up to this many: the record's size stays bounded. A scan whose grace reaches back past
+/// what was kept says so ([`Bucket::live_history`], [`may_lack_older`]).
+const CHANGES_MAX: usize = 1000;
 const SEEN: &str = "live-seen.json";
 /// Conditional writes of [`SEEN`] tried, each on the file read again, before the change is
 /// left unrecorded (the next scan records it).
@@ -193,9 +193,13 @@ fn with_newer(
     previous
 }
 
-/// The changes `live-seen.json` keeps of `previous` (newest first): the newest
-/// [`CHANGES_KEPT`], and any younger than [`CHANGES_KEPT_DAYS`] at `now`, [`CHANGES_MAX`] at most.
+/// The changes `live-seen.json` keeps of `previous`: each deployment's latest (only its latest
+/// end counts for the grace), newest first; the newest [`CHANGES_KEPT`], and any younger than
+/// [`CHANGES_KEPT_DAYS`] at `now`, [`CHANGES_MAX`] at most.
 fn trim(previous: &mut Vec<WasLive>, now: DateTime<Utc>) {
+    previous.sort_by_key(|w| std::cmp::Reverse(w.until));
+    let mut ids = std::collections::HashSet::new();
+    previous.retain(|w| ids.insert(w.id.clone()));
     let recent = now - chrono::Duration::days(CHANGES_KEPT_DAYS);
     let mut k = 0;
     previous.retain(|w| {
@@ -203,6 +207,14 @@ fn trim(previous: &mut Vec<WasLive>, now: DateTime<Utc>) {
         k <= CHANGES_KEPT || w.until >= recent
     });
     previous.truncate(CHANGES_MAX);
+}
+
+/// Whether `previous`, as [`trim`] left it, may lack changes that ended at or after its
+/// oldest: it is full, or its oldest is past the month kept beyond the newest 20.
+pub(super) fn may_lack_older(previous: &[WasLive], now: DateTime<Utc>) -> bool {
+    let recent = now - chrono::Duration::days(CHANGES_KEPT_DAYS);
+    previous.len() >= CHANGES_MAX
+        || (previous.len() >= CHANGES_KEPT && previous.last().is_some_and(|w| w.until < recent))
 }
 
 #[cfg(test)]
@@ -230,9 +242,24 @@ mod tests {
         trim(&mut old, now);
         assert_eq!(old.len(), 20);
         assert_eq!(old[0].id.as_str(), "d0");
+        assert!(
+            may_lack_older(&old, now),
+            "a grace past a month may miss some"
+        );
+        assert!(!may_lack_older(&recent, now));
         // Never more than CHANGES_MAX.
         let mut many = changes(CHANGES_MAX + 5, now, chrono::Duration::seconds(1));
         trim(&mut many, now);
         assert_eq!(many.len(), CHANGES_MAX);
+        assert!(may_lack_older(&many, now));
+        // A deployment live several times: its latest end only.
+        let mut again = changes(3, now, chrono::Duration::hours(1));
+        again.push(WasLive {
+            id: again[0].id.clone(),
+            until: now - chrono::Duration::hours(5),
+        });
+        trim(&mut again, now);
+        assert_eq!(again.len(), 3);
+        assert_eq!(again[0].until, now);
     }
 }

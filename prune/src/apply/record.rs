@@ -103,10 +103,16 @@ pub(super) fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doo
         .deployments
         .iter()
         .filter_map(|d| {
+            // Of what the plan saw of it (a big one is listed a page at a time: what was
+            // listed when it stopped is less).
+            let planned = doomed
+                .iter()
+                .find(|x| x.id == d.id)
+                .map_or(0, |x| x.objects);
             Some(audit::Partly {
                 deployment: d.id.to_string(),
                 deleted: d.deleted,
-                listed: d.listed,
+                listed: d.listed.max(planned),
                 reason: partly_why(d, report)?,
             })
         })
@@ -137,11 +143,14 @@ fn partly_why(d: &DeploymentOutcome, report: &DeleteReport) -> Option<String> {
     if d.is_gone() || d.deleted == 0 || d.held.is_some() || d.changed.is_some() {
         return None;
     }
-    Some(if !d.failed.is_empty() {
-        format!(
-            "{} of its objects failed or were not answered",
-            d.failed.len()
-        )
+    // A big one's deleting pass cut short names its folder, and why (newer keys, more than
+    // the plan counted, a listing that failed).
+    let folder = d.failed.iter().find(|f| f.key.ends_with('/'));
+    let objects = d.failed.iter().filter(|f| !f.key.ends_with('/')).count();
+    Some(if let Some(f) = folder {
+        f.error.clone()
+    } else if objects > 0 {
+        format!("{objects} of its objects failed or were not answered")
     } else if !d.skipped.is_empty() {
         format!(
             "{} of its objects newer than its listing were left",
@@ -152,4 +161,60 @@ fn partly_why(d: &DeploymentOutcome, report: &DeleteReport) -> Option<String> {
     } else {
         "the rest of it was not answered".into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bucket::KeyFailure;
+
+    fn cut(failed: &[(&str, &str)]) -> DeploymentOutcome {
+        DeploymentOutcome {
+            id: retention::DeploymentId::new("old").unwrap(),
+            listed: 1000,
+            deleted: 1000,
+            failed: (failed.iter())
+                .map(|(key, error)| KeyFailure {
+                    key: key.to_string(),
+                    version_id: None,
+                    error: error.to_string(),
+                })
+                .collect(),
+            skipped: Vec::new(),
+            finished: false,
+            markers: Vec::new(),
+            held: None,
+            changed: None,
+        }
+    }
+
+    #[test]
+    fn a_partly_deleted_deployment_says_why_in_its_own_words() {
+        let report = DeleteReport::default();
+        // A big one's deleting pass cut short: its folder's failure says why (before: "1 of
+        // its objects failed", counting the folder as an object).
+        let folder = cut(&[("old/", "partly deleted: 1000 keys had been sent when …")]);
+        assert_eq!(
+            partly_why(&folder, &report).as_deref(),
+            Some("partly deleted: 1000 keys had been sent when …")
+        );
+        let keys = cut(&[("old/a", "AccessDenied"), ("old/b", "AccessDenied")]);
+        assert_eq!(
+            partly_why(&keys, &report).as_deref(),
+            Some("2 of its objects failed or were not answered")
+        );
+        let stopped = DeleteReport {
+            stopped: true,
+            ..DeleteReport::default()
+        };
+        assert_eq!(
+            partly_why(&cut(&[]), &stopped).as_deref(),
+            Some("the run stopped before the rest of it was sent")
+        );
+        let none = DeploymentOutcome {
+            deleted: 0,
+            ..cut(&[("old/a", "AccessDenied")])
+        };
+        assert_eq!(partly_why(&none, &report), None, "nothing of it deleted");
+    }
 }

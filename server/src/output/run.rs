@@ -116,12 +116,15 @@ pub fn human_report(r: &Record, journal: Option<&bucket::JournalLocation>) -> St
     {
         let _ = writeln!(
             s,
-            "Partly deleted: {} ({} of {} objects; {}). Apply again to delete the rest, or \
-             restore the run to bring back what went.",
+            "Partly deleted: {} ({} of {} objects; {}). Apply again to delete the rest{}.",
             escape(&p.deployment),
             p.deleted,
             p.listed,
-            p.reason
+            p.reason,
+            match r.undoable || !r.markers.is_empty() {
+                true => ", or restore the run to bring back what went",
+                false => "",
+            }
         );
     }
     if !unknown.is_empty() {

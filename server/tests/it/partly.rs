@@ -1,5 +1,5 @@
-//! A deployment a run deleted only some of is named so — by the report, the run's record and
-//! History — and never counted deleted.
+//! A deployment a run deleted only some of is named so by the CLI's report (from the run's
+//! record, whose `partly` the dashboard's report and History show too), never counted deleted.
 
 use crate::common::{
     apply_through, ended_within, endpoint, put_seconds_apart, stdout, terminate, until_in_flight,
@@ -31,7 +31,7 @@ async fn a_deployment_the_run_stopped_in_between_its_batches_is_named_partly_del
     assert!(
         text.contains(
             "Partly deleted: old (1000 of 1500 objects; the run stopped before the rest of it \
-             was sent)"
+             was sent). Apply again to delete the rest."
         ),
         "{text}"
     );

@@ -33,6 +33,8 @@ async fn pointer_versions_left_unread_before_the_grace_are_no_warning_on_the_das
     // S3's clock two days on: every change ended before the 24 h grace began.
     let page = page_with_clock_ahead(b.name(), chrono::Duration::days(2)).await;
     assert!(!page.contains("not all read"), "{page}");
+    // Read all the same: the timeline shows what was live before the grace.
+    assert!(page.contains("d2: live until"), "{page}");
     // Now: the changes left unread are inside the grace, and the page says so.
     let page = page_with_clock_ahead(b.name(), chrono::Duration::zero()).await;
     assert!(page.contains("not all read (101 changes"), "{page}");
