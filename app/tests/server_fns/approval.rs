@@ -29,7 +29,9 @@ async fn approving(
 
 /// A dashboard asking approval over one deployment (as [`approving`]), and alice's request to
 /// delete two of `b`'s three: its id.
-async fn alice_asks(b: &Bucket) -> (Arc<AppState>, Arc<Mutex<Vec<serde_json::Value>>>, String) {
+pub(super) async fn alice_asks(
+    b: &Bucket,
+) -> (Arc<AppState>, Arc<Mutex<Vec<serde_json::Value>>>, String) {
     let (state, hook) = approving(b, 1, false).await;
     let big = preview(&state, b.name(), 1).await;
     let ApplyOutcome::AwaitingApproval { id, .. } =
@@ -87,7 +89,7 @@ async fn webhook() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
 }
 
 /// The bucket's keys but s3-prune's own (`.s3-prune/`: approvals, pins).
-async fn deployment_keys(b: &Bucket) -> Vec<String> {
+pub(super) async fn deployment_keys(b: &Bucket) -> Vec<String> {
     let mut keys = all_keys(b).await;
     keys.retain(|k| !k.contains(".s3-prune/"));
     keys

@@ -15,6 +15,7 @@ mod held;
 mod history;
 mod overview;
 mod scan;
+mod shutdown;
 
 async fn seeded(hint: &str, ids: &[&str]) -> Bucket {
     let b = fresh_bucket(hint).await;
