@@ -164,17 +164,12 @@ impl AppState {
         ApplyOutcome::Started { job: id }
     }
 
-    /// For shutdown: asks every running apply to stop after its requests in flight and waits
-    /// until each has written its record — asking again while it waits, so an apply launched
-    /// meanwhile (an approval whose request had gone away still writing its decision) stops too.
+    /// For shutdown: asks every running apply to stop after its requests in flight, and every
+    /// one launched from now on (an approval whose request had gone away, still writing its
+    /// decision) to stop before it starts; waits until each has written its record.
     pub async fn stop_applies(&self) {
-        loop {
-            for j in &self.jobs.all() {
-                j.progress.request_stop();
-            }
-            if (self.busy.lock().unwrap_or_else(|e| e.into_inner())).is_empty() {
-                return;
-            }
+        self.jobs.stop_all();
+        while !(self.busy.lock().unwrap_or_else(|e| e.into_inner())).is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

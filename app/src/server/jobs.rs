@@ -6,7 +6,7 @@ use super::AppError;
 use crate::wire::JobStatus;
 use bucket::Progress;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -78,6 +78,8 @@ impl Job {
 pub(super) struct Jobs {
     jobs: Mutex<HashMap<u64, Arc<Job>>>,
     next: AtomicU64,
+    /// The server is shutting down: a job added now is asked to stop before it starts.
+    stopping: AtomicBool,
 }
 
 impl Default for Jobs {
@@ -97,6 +99,7 @@ impl Jobs {
         Jobs {
             jobs: Mutex::default(),
             next: AtomicU64::new(first.max(1)),
+            stopping: AtomicBool::new(false),
         }
     }
 
@@ -111,8 +114,22 @@ impl Jobs {
         if let Some(cut) = now.checked_sub(KEEP_ENDED) {
             jobs.retain(|_, j| !j.ended_before(cut));
         }
-        jobs.insert(id, job);
+        jobs.insert(id, job.clone());
+        drop(jobs);
+        // After the insert: either [`Jobs::stop_all`] saw this job, or this sees its flag.
+        if self.stopping.load(Ordering::SeqCst) {
+            job.progress.request_stop();
+        }
         id
+    }
+
+    /// Asks every job to stop after its requests in flight, and every job added from now on
+    /// before it starts (an approval whose request had gone away may still launch one).
+    pub(super) fn stop_all(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for j in self.all() {
+            j.progress.request_stop();
+        }
     }
 
     /// Every job kept (running or ended).

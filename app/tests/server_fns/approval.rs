@@ -265,30 +265,12 @@ async fn an_approval_runs_though_its_request_goes_away_while_its_decision_is_wri
     let (_state, _hook, id) = alice_asks(&b).await;
     // The approver's dashboard talks to S3 through a proxy that holds the answer to the
     // decision's write for 5 s (S3 has stored it by then).
-    let proxy = super::held::answer_held_after("decision.json").await;
-    let approver = Arc::new(AppState::new(ServeConfig {
-        approval_over: Some(1),
-        connect: bucket::Connect {
-            endpoint_url: Some(proxy),
-            ..localstack()
-        },
-        ..config(&b, None)
-    }));
-    let on_record = async {
-        while prune::approval::read(&b, &id)
-            .await
-            .unwrap()
-            .decision
-            .is_none()
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
+    let approver = super::held::approver_held(&b).await;
     tokio::select! {
         r = approver.approve(b.name(), &id, b.name(), "bob@example.com") => {
             panic!("answered before its decision's write was: {r:?}")
         }
-        () = on_record => {}
+        () = super::held::decided(&b, &id) => {}
     }
     // The request is gone (dropped above); what is on record as approved runs.
     let t = std::time::Instant::now();

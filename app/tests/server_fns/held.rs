@@ -1,8 +1,35 @@
 //! A proxy between a dashboard and LocalStack that holds one write's answer: the write done,
 //! its request waiting (to drop it there).
 
+use super::{config, localstack, AppState, Bucket, ServeConfig};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// An approver's dashboard (approval over one deployment) whose answers to a decision's write
+/// come 5 s late ([`answer_held_after`]): S3 has stored the decision by then.
+pub(crate) async fn approver_held(b: &Bucket) -> Arc<AppState> {
+    let proxy = answer_held_after("decision.json").await;
+    Arc::new(AppState::new(ServeConfig {
+        approval_over: Some(1),
+        connect: bucket::Connect {
+            endpoint_url: Some(proxy),
+            ..localstack()
+        },
+        ..config(b, None)
+    }))
+}
+
+/// Waits until request `id`'s decision is on record.
+pub(crate) async fn decided(b: &Bucket, id: &str) {
+    while prune::approval::read(b, id)
+        .await
+        .unwrap()
+        .decision
+        .is_none()
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
 
 /// A loopback proxy to LocalStack that, on a connection which sent a PUT whose request line
 /// names `key`, holds what S3 answers for 5 s: the write is done, its answer late.

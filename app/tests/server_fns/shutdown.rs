@@ -10,15 +10,7 @@ async fn an_apply_an_approval_launches_while_the_server_shuts_down_is_stopped_to
     // approval launched after (its decision's write still out) ran to its end.
     let b = seeded("sf-shutdown-approval", &["d1", "d2", "d3"]).await;
     let (_state, _hook, id) = alice_asks(&b).await;
-    let proxy = super::held::answer_held_after("decision.json").await;
-    let approver = Arc::new(AppState::new(ServeConfig {
-        approval_over: Some(1),
-        connect: bucket::Connect {
-            endpoint_url: Some(proxy),
-            ..localstack()
-        },
-        ..config(&b, None)
-    }));
+    let approver = super::held::approver_held(&b).await;
     let approving = {
         let (approver, bucket, id) = (approver.clone(), b.name().to_string(), id.clone());
         tokio::spawn(async move {
@@ -28,14 +20,7 @@ async fn an_apply_an_approval_launches_while_the_server_shuts_down_is_stopped_to
         })
     };
     // The decision is on record, its answer held: the server begins to shut down.
-    while prune::approval::read(&b, &id)
-        .await
-        .unwrap()
-        .decision
-        .is_none()
-    {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    super::held::decided(&b, &id).await;
     tokio::time::timeout(Duration::from_secs(60), approver.stop_applies())
         .await
         .expect("shutdown waited for the apply to end");
