@@ -43,7 +43,8 @@ pub(super) fn row(r: &audit::Record, lookup: impl Fn(i64) -> Option<String>) -> 
         deployments: listed.len() as u64,
         objects: listed.iter().map(|d| d.objects).sum(),
         bytes: listed.iter().map(|d| d.bytes).sum(),
-        failures: r.failures.len() as u64,
+        // Its details list the deployments only partly deleted first, then the failures.
+        failures: (r.partly.len() + r.failures.len()) as u64,
         plan: r.plan_fingerprint.clone(),
         // A run that handed folders to S3 lifecycle can be restored while S3 has not expired
         // them, on any bucket: the restore withdraws its rules (as the CLI's does).

@@ -82,4 +82,20 @@ fn a_row_carries_counts_not_lists_and_details_cut_long_lists() {
     assert_eq!(d.deployments.len(), RunDetails::SHOWN);
     assert_eq!(d.failures, vec!["d1/x: AccessDenied"]);
     assert_eq!(d.not_shown, 50);
+    // A deployment only partly deleted comes first in the details, and counts in the row.
+    r.partly = vec![audit::Partly {
+        deployment: "big".into(),
+        deleted: 1000,
+        listed: 1500,
+        reason: "the run stopped before the rest of it was sent".into(),
+    }];
+    assert_eq!(super::row(&r, |_| None).failures, 2);
+    assert_eq!(
+        details(&r).failures,
+        vec![
+            "big: partly deleted (1000 of 1500 objects), the run stopped before the rest of it \
+             was sent",
+            "d1/x: AccessDenied"
+        ]
+    );
 }
