@@ -26,7 +26,9 @@ pub fn Forecast(
             let blocked = if plan.blocked.is_empty() {
                 String::new()
             } else {
-                " — blocked by the guard, it will delete nothing".into()
+                // The job's own guard may differ (its environment, not this dashboard's): not
+                // "it will delete nothing", which the job's run could belie.
+                " — over this dashboard's guard; the job's own may differ".into()
             };
             let late = plan
                 .overdue(retention::Span::from_secs(crate::wire::OVERDUE_AFTER_SECS))

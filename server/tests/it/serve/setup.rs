@@ -158,3 +158,34 @@ async fn with_via_lifecycle_the_page_says_big_deployments_go_to_lifecycle() {
     assert_eq!(out.status.code(), Some(2));
     assert!(crate::common::stderr(&out).contains("--via-lifecycle"));
 }
+
+#[tokio::test]
+async fn the_forecast_of_a_job_over_the_dashboards_guard_does_not_promise_nothing_is_deleted() {
+    // Before: "blocked by the guard, it will delete nothing" — the dashboard's max-delete,
+    // while the job runs with its own (its environment), which may let all of them go.
+    let b = fresh_bucket("serve-forecast-guard").await;
+    crate::common::deploy_seconds_apart(&b, &["d1", "d2", "d3"]).await;
+    let s = serve(
+        b.name(),
+        &[
+            "--schedule",
+            "cron(0 3 * * ? *)",
+            "--schedule-retain",
+            "1",
+            "--max-delete",
+            "1",
+        ],
+    );
+    let cookie = sign_in(&s);
+    let page = request(&s.addr, "GET", "/", &[("Cookie", &cookie)], "");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("would now delete 2 deployments")
+            && page
+                .body
+                .contains("over this dashboard's guard; the job's own may differ"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("it will delete nothing"));
+}
