@@ -79,6 +79,7 @@ pub fn Apply(
             policy: c.toml,
             confirmed: snapshot.doomed.get_untracked(),
             confirm: typed.get_untracked(),
+            undoable: snapshot.totals.get_untracked().2,
         };
         let shown = run::Shown {
             job,

@@ -55,6 +55,16 @@ impl AppState {
             Ok(checked) => checked,
             Err(changed) => return Ok(changed),
         };
+        // The same set, but no longer what the dialog promised (versioning suspended since the
+        // page's scan): before, it ran and was recorded as not undoable.
+        if req.undoable && !checked.planned().undoable() {
+            return Ok(ApplyOutcome::Changed {
+                message: "The page said History could undo this run, but the bucket's versioning \
+                          is no longer enabled: its deletes could not be undone. Nothing was \
+                          deleted; preview again."
+                    .into(),
+            });
+        }
         let doomed = checked.doomed().len() as u64;
         let own = self.approval_over(&c.key);
         if let Some(over) = super::approvals::approval_needed(own, rule?, doomed)? {

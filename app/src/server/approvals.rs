@@ -131,6 +131,8 @@ impl AppState {
             policy: r.asked.policy.clone(),
             confirmed: r.confirmed.clone(),
             confirm: confirm.to_string(),
+            // The request's plan fingerprint holds the versioning it was made with.
+            undoable: false,
         };
         let policy = self.policy(&req)?;
         let busy = Busy::take(&self.busy, &c.key, super::busy::Work::Approved)?;

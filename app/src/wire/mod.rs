@@ -147,6 +147,9 @@ pub struct ApplyRequest {
     /// What the user typed to confirm: the bucket's name (checked by the server too).
     #[serde(default)]
     pub confirm: String,
+    /// The dialog said History can undo the run: refused if it could not be any more.
+    #[serde(default)]
+    pub undoable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

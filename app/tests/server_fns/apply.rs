@@ -594,3 +594,29 @@ async fn big_handed_over(b: &Bucket) -> (Arc<AppState>, u64) {
     };
     (state, job)
 }
+
+#[tokio::test]
+async fn an_apply_the_dialog_said_history_could_undo_is_refused_once_versioning_is_suspended() {
+    // Before: the same set still matched, so it ran — recorded as not undoable, though the
+    // dialog had said History could undo it.
+    let b = seeded("sf-undo-promise", &["d1", "d2", "d3"]).await;
+    b.enable_versioning().await.unwrap();
+    let state = state_for(&b);
+    let req = ApplyRequest {
+        undoable: true,
+        ..preview(&state, b.name(), 1).await
+    };
+    bucket::testkit::suspend_versioning(&b).await;
+    let outcome = state.start_apply(req, "tester").await.unwrap();
+    let ApplyOutcome::Changed { message } = outcome else {
+        panic!("ran: {outcome:?}")
+    };
+    assert!(
+        message.contains("versioning is no longer enabled"),
+        "{message}"
+    );
+    let keys: Vec<String> = (all_keys(&b).await.into_iter())
+        .filter(|k| !k.contains(".s3-prune/"))
+        .collect();
+    assert_eq!(keys.len(), 6, "nothing deleted: {keys:?}");
+}

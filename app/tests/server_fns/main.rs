@@ -101,6 +101,7 @@ async fn preview(state: &AppState, bucket: &str, retain: u64) -> ApplyRequest {
         policy: None,
         confirmed: plan.deletion_set(),
         confirm: bucket.into(),
+        undoable: false,
     }
 }
 
