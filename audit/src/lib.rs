@@ -120,6 +120,17 @@ pub struct Partly {
     pub reason: String,
 }
 
+impl Partly {
+    /// `partly deleted (1000 of 1500 objects), <why>`, as the dashboard's report and History
+    /// say it.
+    pub fn what(&self) -> String {
+        format!(
+            "partly deleted ({} of {} objects), {}",
+            self.deleted, self.listed, self.reason
+        )
+    }
+}
+
 /// A delete marker a run's delete created on a versioned bucket: removing it brings the object
 /// back with its content (see `s3-prune restore`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

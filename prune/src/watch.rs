@@ -180,10 +180,7 @@ impl Guard {
         {
             let unread = self.0.unread.lock().unwrap_or_else(|p| p.into_inner());
             if unread.held.contains(id) {
-                return Some(format!(
-                    "pins, live pointer or live page unreadable mid-run, so left: {}",
-                    unread.error
-                ));
+                return Some(unread_reason(&unread.error));
             }
         }
         self.hold_read_after(id, None).await
@@ -205,9 +202,7 @@ impl Guard {
                 if !unread.held.contains(id) {
                     unread.held.push(id.clone());
                 }
-                Some(format!(
-                    "pins, live pointer or live page unreadable mid-run, so left: {e}"
-                ))
+                Some(unread_reason(&e))
             }
             Ok((c, was_live)) => {
                 if let Some(p) = c.pins.iter().find(|p| &p.id == id) {
@@ -339,4 +334,9 @@ impl Watch for Watcher {
     fn records_markers(&self) -> bool {
         true
     }
+}
+
+/// Why a deployment is left when pins, the pointer or the live page could not be read.
+fn unread_reason(e: &str) -> String {
+    format!("pins, live pointer or live page unreadable mid-run, so left: {e}")
 }

@@ -54,12 +54,7 @@ impl AppState {
                     // Every front end's runs of this bucket: this server's log and its journal
                     // (its newest hundred, however many other buckets had since).
                     let history = self.history_of(&c, RUNS_READ).await.unwrap_or_default();
-                    let ours: Vec<&audit::Record> = history
-                        .iter()
-                        .filter(|r| {
-                            r.bucket == c.name && r.prefix == bucket::normalize_prefix(&c.prefix)
-                        })
-                        .collect();
+                    let ours: Vec<&audit::Record> = history.iter().collect();
                     let (mut last_successes, lease_held) = self.standing(&c, &ours).await;
                     let start = Instant::now();
                     let scan = match self.bucket(&c).await {

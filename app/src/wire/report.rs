@@ -76,10 +76,7 @@ impl ApplyReport {
             }))
             .chain(r.partly.iter().map(|p| LeftAlone {
                 deployment: p.deployment.clone(),
-                what: format!(
-                    "partly deleted ({} of {} objects), {}: apply again to delete the rest",
-                    p.deleted, p.listed, p.reason
-                ),
+                what: format!("{}: apply again to delete the rest", p.what()),
             }))
             .chain(
                 r.expiries

@@ -200,7 +200,7 @@ fn trim(previous: &mut Vec<WasLive>, now: DateTime<Utc>) {
     previous.sort_by_key(|w| std::cmp::Reverse(w.until));
     let mut ids = std::collections::HashSet::new();
     previous.retain(|w| ids.insert(w.id.clone()));
-    let recent = now - chrono::Duration::days(CHANGES_KEPT_DAYS);
+    let recent = kept_since(now);
     let mut k = 0;
     previous.retain(|w| {
         k += 1;
@@ -209,10 +209,15 @@ fn trim(previous: &mut Vec<WasLive>, now: DateTime<Utc>) {
     previous.truncate(CHANGES_MAX);
 }
 
+/// Changes that ended since this are kept whatever their number (up to [`CHANGES_MAX`]).
+fn kept_since(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::days(CHANGES_KEPT_DAYS)
+}
+
 /// Whether `previous`, as [`trim`] left it, may lack changes that ended at or after its
 /// oldest: it is full, or its oldest is past the month kept beyond the newest 20.
 pub(super) fn may_lack_older(previous: &[WasLive], now: DateTime<Utc>) -> bool {
-    let recent = now - chrono::Duration::days(CHANGES_KEPT_DAYS);
+    let recent = kept_since(now);
     previous.len() >= CHANGES_MAX
         || (previous.len() >= CHANGES_KEPT && previous.last().is_some_and(|w| w.until < recent))
 }

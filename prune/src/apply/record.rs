@@ -49,8 +49,8 @@ pub(super) fn started(
 /// is left of it (every key answered, none failed, none skipped as newer); one that changed
 /// since the plan was left whole and is listed as such.
 pub(super) fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doomed]) {
-    let bytes_of =
-        |id: &retention::DeploymentId| doomed.iter().find(|d| &d.id == id).map_or(0, |d| d.bytes);
+    let doomed_as = |id: &retention::DeploymentId| doomed.iter().find(|d| &d.id == id);
+    let bytes_of = |id| doomed_as(id).map_or(0, |d| d.bytes);
     record.deleted = report
         .deployments
         .iter()
@@ -105,10 +105,7 @@ pub(super) fn complete(record: &mut Record, report: &DeleteReport, doomed: &[Doo
         .filter_map(|d| {
             // Of what the plan saw of it (a big one is listed a page at a time: what was
             // listed when it stopped is less).
-            let planned = doomed
-                .iter()
-                .find(|x| x.id == d.id)
-                .map_or(0, |x| x.objects);
+            let planned = doomed_as(&d.id).map_or(0, |x| x.objects);
             Some(audit::Partly {
                 deployment: d.id.to_string(),
                 deleted: d.deleted,

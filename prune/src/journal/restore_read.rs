@@ -239,6 +239,7 @@ fn folder_of(key: &str, prefix: &str, folders: &[DeploymentId]) -> Option<Deploy
     let (name, _) = key.strip_prefix(prefix)?.split_once('/')?;
     folders.iter().find(|id| id.as_str() == name).cloned()
 }
+
 /// Each delete marker run `run`'s answers recorded, handed to `take`: those of its answer parts
 /// `answer_parts` (read one after the other), then, with `with_end`, those its end record
 /// carries. A part that cannot be read ends it with why.

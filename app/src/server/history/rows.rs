@@ -125,12 +125,7 @@ pub(super) fn details(r: &audit::Record) -> RunDetails {
         .collect();
     // The deployments only partly deleted first: nothing else names one the run stopped in.
     let failures: Vec<String> = (r.partly.iter())
-        .map(|p| {
-            format!(
-                "{}: partly deleted ({} of {} objects), {}",
-                p.deployment, p.deleted, p.listed, p.reason
-            )
-        })
+        .map(|p| format!("{}: {}", p.deployment, p.what()))
         .chain(r.failures.iter().map(|f| format!("{}: {}", f.key, f.error)))
         .take(RunDetails::SHOWN)
         .collect();
