@@ -41,10 +41,10 @@ pub struct Expiry {
     pub rule: String,
     pub state: ExpiryState,
     /// The day the rule was written, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub since: Option<chrono::NaiveDate>,
     /// Why it was withdrawn (the deployment's verdict now).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reason: Option<String>,
 }
 

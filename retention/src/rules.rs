@@ -180,12 +180,12 @@ pub struct Rule {
     /// Which deployment ids this rule decides (the first matching rule wins).
     #[serde(rename = "match")]
     pub matches: Glob,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub group: Option<GroupPattern>,
     /// Kept per group: the newest `retain` of each.
     pub retain: Retain,
     /// Never delete one younger than this (per rule).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub keep_within: Option<Span>,
 }
 

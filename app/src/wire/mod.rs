@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use retention::{DateSource, Doomed, Inventory};
 use serde::{Deserialize, Serialize};
 
+pub mod codec;
 mod columns;
 mod history;
 mod person;

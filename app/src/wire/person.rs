@@ -42,7 +42,7 @@ pub struct Person {
     /// Their role on every bucket.
     pub role: Role,
     /// A higher role on some buckets (by `--bucket` key), from `--role ROLE=GROUP@BUCKET`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub bucket_roles: BTreeMap<String, Role>,
     /// What names their account for good, whatever name it shows (`ISSUER#sub` for OpenID
     /// Connect; empty for the token and the proxy header): "nobody decides their own request"

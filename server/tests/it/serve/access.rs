@@ -87,7 +87,7 @@ async fn nothing_without_the_token_and_the_right_origin() {
         scan_body,
     );
     assert_eq!(ok.status, 200, "{}", ok.body);
-    assert!(ok.body.contains("\"deployments\""), "{}", ok.body);
+    assert!(!ok.scan().inventory.deployments.is_empty());
 
     // the token never reaches the logs
     std::thread::sleep(Duration::from_millis(200));

@@ -138,6 +138,8 @@ pub(crate) struct Res {
     pub(crate) status: u16,
     headers: Vec<(String, String)>,
     pub(crate) body: String,
+    /// The body's bytes (a server function answers in the wire's binary encoding).
+    raw: Vec<u8>,
 }
 
 impl Res {
@@ -147,6 +149,35 @@ impl Res {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// `scan_bucket`'s answer.
+    pub(crate) fn scan(&self) -> app::wire::ScanView {
+        app::wire::codec::decode(&self.raw).expect("a scan_bucket answer")
+    }
+}
+
+type ScanAnswer = Result<app::wire::ScanView, leptos::prelude::ServerFnError>;
+
+/// The scans a server-rendered page carries for its hydration (`__RESOLVED_RESOURCES`, each
+/// resource a quoted text in the wire's encoding).
+pub(crate) fn scans_in(html: &str) -> Vec<app::wire::ScanView> {
+    use leptos::server::codee::Decoder;
+    html.split("__RESOLVED_RESOURCES")
+        .skip(1)
+        .flat_map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or("")
+                .split('"')
+                .skip(1)
+                .step_by(2)
+        })
+        .filter_map(|text| {
+            <app::wire::codec::WireText as Decoder<ScanAnswer>>::decode(text)
+                .ok()?
+                .ok()
+        })
+        .collect()
 }
 
 /// A request's headers, `(name, value)`.
@@ -188,8 +219,14 @@ pub(crate) fn request_once(
     s.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, mut body) = match end {
+        Some(at) => (
+            String::from_utf8_lossy(&raw[..at]).into_owned(),
+            raw[at + 4..].to_vec(),
+        ),
+        None => (String::from_utf8_lossy(&raw).into_owned(), Vec::new()),
+    };
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -199,15 +236,38 @@ pub(crate) fn request_once(
         .unwrap()
         .parse()
         .unwrap();
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = unchunked(&body);
+    }
     Res {
         status,
         headers,
-        body: body.to_string(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        raw: body,
     }
+}
+
+/// A chunked body's data (`SIZE\r\nDATA\r\n` … `0\r\n\r\n`).
+fn unchunked(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..eol]).unwrap_or("0");
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let data = &body[eol + 2..];
+        out.extend_from_slice(&data[..size.min(data.len())]);
+        body = data.get(size + 2..).unwrap_or(&[]);
+    }
+    out
 }
 
 /// GETs `path` followed by `token=TOKEN`, as a sign-in link does (a token link's redirect is
