@@ -21,6 +21,8 @@ mod format;
 mod history;
 mod last_successes;
 mod overview;
+mod page_url;
+pub use page_url::PageUrl;
 mod resource;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -30,8 +32,6 @@ pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
 
 const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='6' fill='%231f6feb'/%3E%3Cpath d='M9 10h14M9 16h9M9 22h5' stroke='%23fff' stroke-width='3' stroke-linecap='round'/%3E%3C/svg%3E";
 
@@ -68,13 +68,20 @@ pub fn App() -> impl IntoView {
     signed::provide();
     #[cfg(feature = "ssr")]
     server::content_security_policy();
+    let url = PageUrl::read();
+    let page = url.page().to_string();
+    provide_context(url);
+    let page = match page.as_str() {
+        "" => view! { <overview::Home /> }.into_any(),
+        "/history" => view! { <history::HistoryPage /> }.into_any(),
+        _ => {
+            #[cfg(feature = "ssr")]
+            server::not_found();
+            view! { <p class="error">"Page not found."</p> }.into_any()
+        }
+    };
     view! {
         <Title text="s3-prune" />
-        <Router>
-            <Routes fallback=|| view! { <p class="error">"Page not found."</p> }>
-                <Route path=StaticSegment("") view=overview::Home />
-                <Route path=StaticSegment("history") view=history::HistoryPage />
-            </Routes>
-        </Router>
+        {page}
     }
 }

@@ -10,7 +10,6 @@ use crate::last_successes::LastSuccesses;
 use crate::sign_out::SignOut;
 use crate::wire::OverviewRow;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// The S3 Standard price the savings are shown at (the dashboard's default).
 const PRICE: f64 = 0.023;
@@ -19,7 +18,7 @@ const PRICE: f64 = 0.023;
 /// overview of all of them.
 #[component]
 pub fn Home() -> impl IntoView {
-    if use_query_map().get_untracked().get("bucket").is_some() {
+    if crate::page_url::page_url().get("bucket").is_some() {
         return view! { <Dashboard /> }.into_any();
     }
     let rows = crate::resource::resource(|| (), |_| overview());

@@ -28,7 +28,7 @@ mod scans;
 
 use busy::Busy;
 pub use choices::{check_overlaps, parse_bucket_arg};
-pub use csp::{content_security_policy, page_csp};
+pub use csp::{content_security_policy, not_found, page_csp};
 pub use history::HISTORY_PAGE;
 pub use notes::NOTES_FOR;
 pub use people::{current_user, require, require_in, signed_in, Actor, User};

@@ -193,3 +193,21 @@ test('a policy file loads into the editor, a bad one is explained, and serve --p
   await expect(page.getByTestId('delete-count')).toHaveText('6 deployments');
   expect(errors).toEqual([]);
 });
+
+test('a rules link whose pattern has commas and braces opens with that pattern', async ({ page }) => {
+  const bucket = bucketName('rulelink');
+  seedRules(bucket);
+  const s = await serve([bucket]);
+  servers.push(s);
+  const errors = watchConsole(page);
+  // as the page writes it: each field percent-encoded, then the whole value once more
+  const field = (f: string) => f.replace(/[^A-Za-z0-9\-_.*?^$()[\]\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  const rules = ['previews', 'pr-*', '^(pr-\\d{1,3})-', '1', ''].map(field).join(',');
+  await page.goto(s.at(`/?bucket=${bucket}&rules=${encodeURIComponent(rules)}`));
+  await ready(page);
+  await expect(page.locator('li.rule')).toHaveCount(1);
+  await expect(page.locator('li.rule input[data-field="group"]')).toHaveValue('^(pr-\\d{1,3})-');
+  await expect(reason(page, 'pr-7-a')).toHaveText('delete: rank 3 > 1 in pr-7 (previews)');
+  await expect(page.getByTestId('delete-count')).toHaveText('2 deployments');
+  expect(errors).toEqual([]);
+});

@@ -25,7 +25,6 @@ use crate::sign_out::SignOut;
 use crate::wire::JobStatus;
 use controls::ControlState;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use loaded::Loaded;
 use policy::decode_rules;
 
@@ -43,7 +42,7 @@ pub(crate) const SIGNED_OUT: &str = "you are not signed in (any more): reload th
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let q = use_query_map().get_untracked();
+    let q = crate::page_url::page_url();
     let bucket_key = q.get("bucket");
     let url_rules = q.get("rules").map(|r| decode_rules(&r));
     let state = ControlState {

@@ -190,7 +190,9 @@ fn encode_field(s: &str) -> String {
     percent_encode(s, plain)
 }
 
-fn decode_field(s: &str) -> String {
+/// `%XX` read back as its byte (anything else kept as it is); bytes that are not UTF-8 become
+/// U+FFFD.
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -231,7 +233,7 @@ pub fn decode_rules(s: &str) -> Vec<RuleDraft> {
         .filter(|r| !r.is_empty())
         .zip(0u32..)
         .map(|(r, key)| {
-            let mut f = r.split(',').map(decode_field);
+            let mut f = r.split(',').map(percent_decode);
             let mut next = || f.next().unwrap_or_default();
             RuleDraft {
                 key,

@@ -1,4 +1,5 @@
-//! The pages' Content-Security-Policy.
+//! What a page's answer carries besides its HTML: its Content-Security-Policy, and 404 for an
+//! address the app has no page for.
 
 use leptos::prelude::*;
 
@@ -23,4 +24,11 @@ pub fn page_csp(inline: &str) -> String {
         "default-src 'self'; script-src 'self' {inline} 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
+}
+
+/// A page for an address the app has none for: answered 404.
+pub fn not_found() {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
 }

@@ -10,7 +10,6 @@ use app::server::AppState;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -45,25 +44,34 @@ fn leptos_options(args: &ServeArgs) -> LeptosOptions {
         .build()
 }
 
-/// The app's routes with the state in their context, and the browser files: embedded ones
-/// under `/pkg/`, or with `--site-root` the files there.
+/// The app's pages with the state in their context, its server functions, and the browser
+/// files: embedded ones under `/pkg/`, or with `--site-root` the files there. The app picks
+/// its page from the path itself (`app::PageUrl`), so every other path renders it too: `/`,
+/// `/history`, and a "Page not found." answered 404.
 fn pages(site_root: bool, options: &LeptosOptions, state: Arc<AppState>) -> Router<LeptosOptions> {
-    let routes = generate_route_list(app::App);
+    // Pages run their resources on tokio (leptos_axum's route list used to set this up).
+    let _ = any_spawner::Executor::init_tokio();
     let context = move || provide_context(state.clone());
     let shell = {
         let options = options.clone();
         move || app::shell(options.clone())
     };
-    let router =
-        Router::new().leptos_routes_with_context(options, routes, context.clone(), shell.clone());
+    let mut router = Router::new();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let context = context.clone();
+        let handler = move |req| leptos_axum::handle_server_fns_with_context(context, req);
+        router = router.route(path, axum::routing::on(method.try_into().unwrap(), handler));
+    }
+    let render = leptos_axum::render_app_to_stream_with_context(context, shell);
     if site_root {
-        router.fallback(leptos_axum::file_and_error_handler(app::shell))
+        router
+            .route("/", axum::routing::get(render.clone()))
+            .route("/history", axum::routing::get(render))
+            .fallback(leptos_axum::file_and_error_handler(app::shell))
     } else {
         router
             .route("/pkg/{file}", axum::routing::get(site::asset))
-            .fallback(leptos_axum::render_app_to_stream_with_context(
-                context, shell,
-            ))
+            .fallback(render)
     }
 }
 

@@ -46,9 +46,12 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
     // Leptos' erased views (.cargo/config.toml); 385,131 B with the table filter folding ASCII
     // case only (no Unicode case tables); 381,666 B with History paged and the apply report
     // sent as figures (not the run's record), wasm-opt flattening first; 347,608 B with the
-    // browser's std built for size and panics that trap (Makefile: WASM_STD). The guard is issue
-    // 25's goal, 350 KB (BENCHMARKS.md has the sizes).
-    assert!(size(&br) < 350_000, "brotli wasm is {} B", size(&br));
+    // browser's std built for size and panics that trap (Makefile: WASM_STD); 321,000 B with the
+    // wire in postcard (app/src/wire/codec.rs) and 286,786 B without leptos_router
+    // (app/src/page_url.rs). Issue 25's goal is 350 KB brotli, 1 MB raw; the guards hold the
+    // figures reached (BENCHMARKS.md has the sizes).
+    assert!(size(&br) < 300_000, "brotli wasm is {} B", size(&br));
+    assert!(raw_wasm < 1_000_000, "raw wasm is {raw_wasm} B");
     let gz = get("gzip");
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert!(
@@ -74,6 +77,17 @@ async fn the_binary_alone_serves_its_browser_files_compressed_and_cached_forever
     std::fs::write(lone_binary().1.join("secret.txt"), "x").unwrap();
     let r = request(&s.addr, "GET", "/secret.txt", &[("Cookie", &cookie)], "");
     assert_ne!(r.body, "x", "a file of the working directory was served");
+    // the app's two pages, and an address it has no page for
+    let history = request(&s.addr, "GET", "/history", &[("Cookie", &cookie)], "");
+    assert_eq!(history.status, 200);
+    assert!(
+        history.body.contains("<strong>History</strong>"),
+        "{}",
+        history.body
+    );
+    let none = request(&s.addr, "GET", "/nothing-here", &[("Cookie", &cookie)], "");
+    assert_eq!(none.status, 404);
+    assert!(none.body.contains("Page not found."), "{}", none.body);
 }
 
 #[tokio::test]
