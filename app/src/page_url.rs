@@ -36,11 +36,12 @@ impl PageUrl {
         self.path.trim_end_matches('/')
     }
 
-    /// The first value given for `key`.
+    /// The last value given for `key`, as leptos_router read it and as the server's page cache
+    /// keys a page (`?bucket=a&bucket=b` is bucket b's page everywhere).
     pub fn get(&self, key: &str) -> Option<String> {
         self.query
             .iter()
-            .find(|(k, _)| k == key)
+            .rfind(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
     }
 
@@ -84,7 +85,7 @@ mod tests {
     fn a_query_reads_as_the_browser_reads_it() {
         let u = PageUrl::new("/", "bucket=a%2Fb&retain=5&days=&x&retain=7&q=a+b%2B");
         assert_eq!(u.get("bucket").as_deref(), Some("a/b"));
-        assert_eq!(u.get("retain").as_deref(), Some("5"), "the first value");
+        assert_eq!(u.get("retain").as_deref(), Some("7"), "the last value");
         assert_eq!(u.get("days").as_deref(), Some(""));
         assert_eq!(u.get("x").as_deref(), Some(""));
         assert_eq!(u.get("q").as_deref(), Some("a b+"));

@@ -33,6 +33,13 @@ fn server_error(e: &ServerFnError) -> String {
         ServerFnError::ServerError(m) => m.clone(),
         // The sign-in page, answered instead (a session expired, the server restarted).
         other if other.to_string().contains("<!DOCTYPE") => SIGNED_OUT.into(),
+        // An answer in a form this page does not know: the server was upgraded since it loaded
+        // (the wire names no fields, so an added one cannot be skipped).
+        ServerFnError::Deserialization(_) => {
+            "this page cannot read the server's answer (s3-prune was upgraded since the page \
+             loaded?): reload the page"
+                .into()
+        }
         other => other.to_string(),
     }
 }

@@ -46,8 +46,8 @@ fn leptos_options(args: &ServeArgs) -> LeptosOptions {
 
 /// The app's pages with the state in their context, its server functions, and the browser
 /// files: embedded ones under `/pkg/`, or with `--site-root` the files there. The app picks
-/// its page from the path itself (`app::PageUrl`), so every other path renders it too: `/`,
-/// `/history`, and a "Page not found." answered 404.
+/// its page from the path itself (`app::PageUrl`): `/` and `/history` answer GET (another
+/// method: 405), any other path renders its "Page not found." (404).
 fn pages(site_root: bool, options: &LeptosOptions, state: Arc<AppState>) -> Router<LeptosOptions> {
     // Pages run their resources on tokio (leptos_axum's route list used to set this up).
     let _ = any_spawner::Executor::init_tokio();
@@ -63,11 +63,11 @@ fn pages(site_root: bool, options: &LeptosOptions, state: Arc<AppState>) -> Rout
         router = router.route(path, axum::routing::on(method.try_into().unwrap(), handler));
     }
     let render = leptos_axum::render_app_to_stream_with_context(context, shell);
+    let router = router
+        .route("/", axum::routing::get(render.clone()))
+        .route("/history", axum::routing::get(render.clone()));
     if site_root {
-        router
-            .route("/", axum::routing::get(render.clone()))
-            .route("/history", axum::routing::get(render))
-            .fallback(leptos_axum::file_and_error_handler(app::shell))
+        router.fallback(leptos_axum::file_and_error_handler(app::shell))
     } else {
         router
             .route("/pkg/{file}", axum::routing::get(site::asset))

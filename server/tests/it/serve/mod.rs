@@ -158,20 +158,29 @@ impl Res {
 
 type ScanAnswer = Result<app::wire::ScanView, leptos::prelude::ServerFnError>;
 
-/// The scans a server-rendered page carries for its hydration (`__RESOLVED_RESOURCES`, each
-/// resource a quoted text in the wire's encoding).
+/// The scans a server-rendered page carries for its hydration: each resource is a JavaScript
+/// string after `__RESOLVED_RESOURCES[N] = ` (Rust's `{:?}` of the wire's text, where only `"`
+/// and `\\` are escaped).
 pub(crate) fn scans_in(html: &str) -> Vec<app::wire::ScanView> {
     use leptos::server::codee::Decoder;
-    html.split("__RESOLVED_RESOURCES")
-        .skip(1)
-        .flat_map(|part| {
-            part.split(';')
-                .next()
-                .unwrap_or("")
-                .split('"')
-                .skip(1)
-                .step_by(2)
-        })
+    let mut texts = Vec::new();
+    for part in html.split("__RESOLVED_RESOURCES[").skip(1) {
+        let Some((_, rest)) = part.split_once("] = \"") else {
+            continue;
+        };
+        let mut text = String::new();
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => text.extend(chars.next()),
+                c => text.push(c),
+            }
+        }
+        texts.push(text);
+    }
+    texts
+        .iter()
         .filter_map(|text| {
             <app::wire::codec::WireText as Decoder<ScanAnswer>>::decode(text)
                 .ok()?
