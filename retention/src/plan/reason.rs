@@ -155,9 +155,14 @@ impl fmt::Display for Reason {
                 scope,
                 ..
             } => {
+                // Exactly the minimum age is kept too: "30 d old, not older than 30 d".
+                let than = match u64::try_from(*age_secs) == Ok(keep_within.as_secs()) {
+                    true => "not older than",
+                    false => "younger than",
+                };
                 write!(
                     f,
-                    "keep: {}, younger than {keep_within}",
+                    "keep: {}, {than} {keep_within}",
                     fmt_age(*age_secs, *keep_within)
                 )?;
                 match scope {
@@ -203,6 +208,15 @@ mod tests {
                 alone: false,
             }),
         };
+        // Before: "keep: 30 d old, younger than 30 d" at exactly the minimum age.
+        let exactly = Reason::TooYoung {
+            rank: 3,
+            retain: 2,
+            age_secs: 30 * 86_400,
+            keep_within: Span::from_days(30),
+            scope: None,
+        };
+        assert_eq!(exactly.to_string(), "keep: 30 d old, not older than 30 d");
         // Before: "keep: 3 d old, younger than 30 d, (production)".
         assert_eq!(
             young(None).to_string(),

@@ -139,7 +139,7 @@ fn min_age_is_strict_and_shows_a_decimal_at_the_edge() {
         &p,
         &[
             ("new", "keep: newest 1 of 1"),
-            ("exactly", "keep: 30 d old, younger than 30 d"),
+            ("exactly", "keep: 30 d old, not older than 30 d"),
             ("over", "delete: rank 3 > 1 and 30.1 d > 30 d"),
         ],
     );
