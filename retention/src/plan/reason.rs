@@ -180,8 +180,9 @@ impl fmt::Display for Reason {
                 scope,
             } => {
                 write!(f, "delete: rank {rank} > {retain}{}", scoped(scope))?;
-                if let Some(w) = keep_within {
-                    let age = fmt_age(*age_secs, *w);
+                // A minimum age of 0 holds for every deployment: "and 0.1 d > 0 d" said nothing.
+                if let Some(w) = keep_within.filter(|w| w.as_secs() > 0) {
+                    let age = fmt_age(*age_secs, w);
                     let age = age.trim_end_matches(" old");
                     write!(f, " and {age} > {w}")?;
                 }
@@ -194,6 +195,22 @@ impl fmt::Display for Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_minimum_age_of_zero_is_not_given_as_a_reason_to_delete() {
+        let expired = |days| Reason::Expired {
+            rank: 3,
+            retain: 1,
+            age_secs: 8_640,
+            keep_within: Some(Span::from_days(days)),
+            scope: None,
+        };
+        // Before: "delete: rank 3 > 1 and 0.1 d > 0 d".
+        assert_eq!(expired(0).to_string(), "delete: rank 3 > 1");
+        assert!(expired(1)
+            .to_string()
+            .starts_with("delete: rank 3 > 1 and "));
+    }
 
     #[test]
     fn a_young_deployments_reason_reads_without_a_stray_comma() {
