@@ -431,3 +431,24 @@ test('an apply answered by the sign-in page is refused, not said to have maybe s
   await expect(notice).not.toContainText('DOCTYPE');
   expect(keys(bucket)).toEqual(before);
 });
+
+test('with --via-lifecycle the dialog names the deployments S3 expiration will take', async ({ page }) => {
+  const bucket = bucketName('vialc');
+  createEmpty(bucket);
+  const day = 86_400_000;
+  const folders: [string, number, number][] = [['old-big', 30, 3], ['old-small', 20, 1], ['new', 1, 1]];
+  for (const [id, days, files] of folders) {
+    for (let k = 0; k < files; k++) put(bucket, `${id}/f${k}.html`, new Date(Date.now() - days * day).toISOString());
+  }
+  const s = await start([bucket], {}, ['--via-lifecycle', '--lifecycle-threshold', '2']);
+  const errors = watchConsole(page);
+  await page.goto(s.at(`/?bucket=${bucket}&retain=1`));
+  await ready(page);
+  await expect(page.getByTestId('delete-count')).toHaveText('2 deployments');
+  await page.getByTestId('open-apply').click();
+  const doomed = page.getByTestId('doomed').locator('li');
+  await expect(doomed.filter({ hasText: 'old-big' })).toContainText('3 objects');
+  await expect(doomed.filter({ hasText: 'old-big' })).toContainText('handed to S3 lifecycle expiration');
+  await expect(doomed.filter({ hasText: 'old-small' })).not.toContainText('lifecycle');
+  expect(errors).toEqual([]);
+});

@@ -27,6 +27,8 @@ pub fn Apply(
     read_only: Signal<bool>,
     /// The signed-in person may apply: otherwise no Delete button is offered at all.
     may_change: Signal<bool>,
+    /// `serve --via-lifecycle`: deployments of more objects go to S3 lifecycle expiration.
+    lifecycle_over: Option<u64>,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let typed = RwSignal::new(String::new());
@@ -99,6 +101,6 @@ pub fn Apply(
             <LeaseNotice watch=lease />
             {move || job.get().map(|status| view! { <Outcome status /> })}
         </section>
-        <ConfirmDialog dialog bucket=bucket.clone() snapshot typed lease on_confirm=confirm />
+        <ConfirmDialog dialog bucket=bucket.clone() snapshot typed lease lifecycle_over on_confirm=confirm />
     }
 }

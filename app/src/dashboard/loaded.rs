@@ -140,7 +140,7 @@ pub fn Loaded(
             {view.schedule.clone().map(|sch| view! { <Forecast schedule=sch ordered imposed=imposed.clone() now retain days rules /> })}
             <PlanNotes plan scanned=view.scan_warnings.clone() />
             <Timeline rows plan focused now_ts=now.timestamp() live=live />
-            <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change />
+            <Apply bucket=bucket.clone() plan policy rescan notice job read_only may_change lifecycle_over=view.lifecycle_over />
             <Approvals bucket=bucket.clone() shown=apply::Shown { job, notice, rescan } may_change />
             <Table rows plan focused pinned bucket_key=bucket.key.clone() rescan notice read_only />
         </section>

@@ -1,6 +1,7 @@
 //! The confirmation dialog: what will be deleted (the set frozen when it opened) from which
-//! bucket and prefix, whether History can undo it, the lease's holder if another apply runs,
-//! and Delete only once the bucket's name is typed.
+//! bucket and prefix, which of it goes to S3 lifecycle expiration (`serve --via-lifecycle`),
+//! whether History can undo it, the lease's holder if another apply runs, and Delete only once
+//! the bucket's name is typed.
 
 use crate::dashboard::lease::{LeaseNotice, LeaseWatch};
 use crate::format;
@@ -25,6 +26,8 @@ pub fn ConfirmDialog(
     snapshot: Snapshot,
     typed: RwSignal<String>,
     lease: LeaseWatch,
+    /// Deployments of more objects than this are handed to S3 lifecycle expiration.
+    lifecycle_over: Option<u64>,
     on_confirm: Callback<()>,
 ) -> impl IntoView {
     let close = move |_| {
@@ -65,7 +68,8 @@ pub fn ConfirmDialog(
             <p id="confirm-desc">{desc}</p>
             <ul class="doomed" data-testid="doomed">
                 {move || snapshot.doomed.get().into_iter().map(|d| view! {
-                    <li><code>{d.id.to_string()}</code>{format!(" — {}, {}", format::plural(d.objects, "object", "objects"), format::size(d.bytes))}</li>
+                    <li><code>{d.id.to_string()}</code>{format!(" — {}, {}{}", format::plural(d.objects, "object", "objects"), format::size(d.bytes),
+                        if lifecycle_over.is_some_and(|n| d.objects > n) { ": handed to S3 lifecycle expiration" } else { "" })}</li>
                 }).collect_view()}
             </ul>
             <LeaseNotice watch=lease />
