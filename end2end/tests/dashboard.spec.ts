@@ -361,7 +361,7 @@ test('a deployment uploaded between preview and apply makes apply refuse and del
   await page.getByLabel(/Type the bucket name/).fill(bucket);
   put(bucket, 'late-deploy/index.html', new Date().toISOString());
   await page.getByTestId('confirm-apply').click();
-  await expect(page.getByRole('alert').filter({ hasText: 'changed since the plan was confirmed' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'changed since it was confirmed' })).toBeVisible();
   await expect(page.getByRole('alert').filter({ hasText: 'nothing was deleted' })).toBeVisible();
   // nothing deleted: every earlier key is still there
   expect(keys(bucket)).toEqual([...before, 'late-deploy/index.html'].sort());

@@ -55,8 +55,12 @@ impl fmt::Display for Refusal {
                 f.write_str(&why.join("; "))
             }
             Refusal::Changed(c) => {
+                // Not "the bucket changed": a plan confirmed yesterday also moves when a
+                // deployment passes the minimum age or leaves the live grace overnight.
                 f.write_str(
-                    "the bucket changed since the plan was confirmed, so nothing was deleted.",
+                    "what the plan deletes changed since it was confirmed (the bucket changed, or \
+                     time took deployments past the minimum age or the live grace), so nothing \
+                     was deleted.",
                 )?;
                 let list = |ids: &[DeploymentId]| {
                     ids.iter()
@@ -164,7 +168,7 @@ mod tests {
         assert_eq!(diff(&[d("a", 1)], &[d("a", 1)]), SetChange::default());
         let text = Refusal::Changed(c).to_string();
         assert!(
-            text.starts_with("refusing to apply: the bucket changed"),
+            text.starts_with("refusing to apply: what the plan deletes changed since it"),
             "{text}"
         );
         assert!(text.contains("Would now also delete: c."), "{text}");

@@ -20,7 +20,7 @@ async fn a_saved_plan_applies_only_while_the_bucket_still_yields_it() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     put_many(&b, ["newer/index.html".into()], &[]).await;
     let apply = Run::new(&["apply", "--plan", f, "--localstack"]);
-    apply.fails_with("refusing to apply: the bucket changed since the plan was confirmed");
+    apply.fails_with("refusing to apply: what the plan deletes changed since it was confirmed");
     assert_eq!(all_keys(&b).await.len(), 7);
 
     // a fresh plan applies exactly, without a prompt
