@@ -452,3 +452,18 @@ test('with --via-lifecycle the dialog names the deployments S3 expiration will t
   await expect(doomed.filter({ hasText: 'old-small' })).not.toContainText('lifecycle');
   expect(errors).toEqual([]);
 });
+
+test('a preview left open for hours says so in the Apply dialog', async ({ page }) => {
+  const bucket = bucketName('stale');
+  seed(bucket, 8);
+  const s = await start([bucket]);
+  await page.clock.install();
+  await page.goto(s.at(`/?bucket=${bucket}&retain=3`));
+  await ready(page);
+  await page.getByTestId('open-apply').click();
+  await expect(page.getByTestId('stale-preview')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.clock.fastForward('03:00:00');
+  await page.getByTestId('open-apply').click();
+  await expect(page.getByTestId('stale-preview')).toContainText('This preview is 3 h old');
+});

@@ -35,7 +35,11 @@ pub fn Apply(
     let snapshot = Snapshot {
         doomed: RwSignal::new(Vec::new()),
         totals: RwSignal::new((0, 0, false)),
+        stale: RwSignal::new(None),
     };
+    // When this preview was made, by the browser's clock (effects run only in the browser).
+    let shown_at = StoredValue::new(None::<f64>);
+    Effect::new(move |_| shown_at.set_value(Some(js_sys::Date::now())));
     let lease = LeaseWatch::new(bucket.key.clone(), rescan);
     let to_delete = move || plan.with(|p| p.as_ref().map_or(0, |p| p.summary.delete.deployments));
     let can_apply = move || {
@@ -60,6 +64,17 @@ pub fn Apply(
                 snapshot.totals.set((d.objects, d.bytes, undo));
             }
         });
+        // A tab left open overnight: the server re-plans with its clock and refuses a plan
+        // that moved on, but the user can see that coming.
+        let hours = shown_at
+            .get_value()
+            .map_or(0, |t| ((js_sys::Date::now() - t) / 3_600_000.0) as u64);
+        snapshot.stale.set((hours >= 1).then(|| {
+            format!(
+                "This preview is {hours} h old: deployments may have aged past the minimum age \
+                 since. The server deletes nothing if its plan moved on; Rescan to see it first."
+            )
+        }));
         typed.set(String::new());
         lease.check();
         if let Some(d) = dialog.get_untracked() {

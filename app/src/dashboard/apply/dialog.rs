@@ -15,6 +15,8 @@ pub struct Snapshot {
     /// Objects and bytes of `doomed`, and whether History can undo the run (the bucket keeps
     /// versions and the server does not purge them).
     pub totals: RwSignal<(u64, u64, bool)>,
+    /// Said when the page's preview is hours old: time may have moved the plan on.
+    pub stale: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -72,6 +74,7 @@ pub fn ConfirmDialog(
                         if lifecycle_over.is_some_and(|n| d.objects > n) { ": handed to S3 lifecycle expiration" } else { "" })}</li>
                 }).collect_view()}
             </ul>
+            {move || snapshot.stale.get().map(|m| view! { <p class="notice" data-testid="stale-preview">{m}</p> })}
             <LeaseNotice watch=lease />
             <label for="confirm-name">"Type the bucket name "<code>{bucket_name}</code>" to confirm"</label>
             <input id="confirm-name" type="text" autocomplete="off" spellcheck="false"
