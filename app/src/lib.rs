@@ -69,9 +69,8 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     server::content_security_policy();
     let url = PageUrl::read();
-    let page = url.page().to_string();
-    provide_context(url);
-    let page = match page.as_str() {
+    provide_context(url.clone());
+    let page = match url.page() {
         "" => view! { <overview::Home /> }.into_any(),
         "/history" => view! { <history::HistoryPage /> }.into_any(),
         _ => {

@@ -22,10 +22,8 @@ struct Columns {
     spread: Vec<i64>,
     /// Below the millisecond (S3 never sends it; kept so nothing is rounded): only when some
     /// date has it, `[newest, oldest]` nanoseconds within their millisecond.
-    #[serde(default)]
     sub_ms: Vec<[u32; 2]>,
     /// The `meta:KEY` values; empty when no deployment has one.
-    #[serde(default)]
     meta: Vec<Option<String>>,
 }
 
@@ -34,19 +32,13 @@ struct Wire {
     deployments: Columns,
     loose: LooseObjects,
     versioning: Versioning,
-    #[serde(default)]
     live: Option<DeploymentId>,
-    #[serde(default)]
     pins: Vec<Pin>,
-    #[serde(default)]
     live_from: Option<LiveRefs>,
-    #[serde(default)]
     report_date: Option<DateTime<Utc>>,
     /// The live grace's input: the browser's plan must keep what the server's keeps.
-    #[serde(default)]
     was_live: Vec<WasLive>,
     /// First-seen dates of deployments whose clock was reset: ranked by them in the browser too.
-    #[serde(default)]
     remembered: Vec<Remembered>,
 }
 
